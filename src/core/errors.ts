@@ -1,0 +1,47 @@
+/**
+ * One error type for the whole bot: a stable code (for HTTP statuses, Slack messages and tests), a message
+ * that says what is wrong, and a hint that says what to do about it. Surfaces map codes to their own
+ * responses in one place each (http/errors.ts, cli.ts).
+ */
+export const ERROR_CODES = [
+  'BAD_REQUEST',
+  'UNAUTHORIZED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'UNKNOWN_MODEL',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'ILLEGAL_TRANSITION',
+  'CONFLICT',
+  'LOCKED',
+  'INVALID_CONFIG',
+  'INVALID_RUNBOOK',
+  'SERVING_FAILED',
+  'UNAVAILABLE',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface RollbotErrorOptions {
+  hint?: string;
+  details?: unknown;
+  cause?: unknown;
+}
+
+export class RollbotError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  readonly details: unknown;
+
+  constructor(code: ErrorCode, message: string, options: RollbotErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'RollbotError';
+    this.code = code;
+    this.hint = options.hint;
+    this.details = options.details;
+  }
+}
+
+/** True when `error` is a RollbotError, optionally with the given code. */
+export function isRollbotError(error: unknown, code?: ErrorCode): error is RollbotError {
+  return error instanceof RollbotError && (code === undefined || error.code === code);
+}

@@ -1,0 +1,195 @@
+import { RollbotError } from './errors.js';
+import { worstSeverity, type Severity } from './severity.js';
+import { STAGES, viewStage, type Stage, type StageClock, type StageView, type Targets } from './stages.js';
+
+/**
+ * Where an incident is in the runbook. `triage`, `rollback` and `confirm` are open; `resolved` waits for its
+ * retrospective; `dismissed` (decided "not a rollback") and `closed` (retrospective done) are final.
+ */
+export const PHASES = ['triage', 'rollback', 'confirm', 'resolved', 'dismissed', 'closed'] as const;
+export type Phase = (typeof PHASES)[number];
+
+export const OPEN_PHASES: ReadonlySet<Phase> = new Set<Phase>(['triage', 'rollback', 'confirm']);
+
+/** The legal moves of the state machine. Anything else is refused with ILLEGAL_TRANSITION. */
+const TRANSITIONS: Record<Phase, readonly Phase[]> = {
+  triage: ['rollback', 'dismissed', 'resolved'],
+  rollback: ['confirm', 'resolved'],
+  confirm: ['rollback', 'resolved'],
+  resolved: ['closed'],
+  dismissed: [],
+  closed: [],
+};
+
+export type AlertSource = 'alertmanager' | 'grafana' | 'generic' | 'manual' | 'drill';
+
+/** What an incident remembers of each alert that opened or joined it. */
+export interface AlertRef {
+  /** Dedup key: source, fingerprint and start time. */
+  key: string;
+  source: AlertSource;
+  fingerprint: string;
+  name: string;
+  startsAt: number;
+  receivedAt: number;
+}
+
+/** Who asked for what: the people, the bot's own policy, or a script. */
+export type Trigger = 'auto' | 'slack' | 'cli' | 'api' | 'drill';
+
+export interface Decision {
+  kind: 'rollback' | 'not-rollback';
+  by: string;
+  at: number;
+  reason: string;
+  trigger: Trigger;
+}
+
+export interface Incident {
+  id: string;
+  /** Bumped by every stored change; stores refuse a write based on an older version. */
+  version: number;
+  model: string;
+  severity: Severity;
+  drill: boolean;
+  summary: string;
+  phase: Phase;
+  openedAt: number;
+  labels: Record<string, string>;
+  stages: Record<Stage, StageClock>;
+  targets: Targets;
+  alerts: AlertRef[];
+  /** Alerts that joined beyond MAX_ALERT_REFS are counted, not kept. */
+  droppedAlerts: number;
+  decision?: Decision;
+  resolvedAt?: number;
+}
+
+/** An alert storm on one model must not grow its incident without bound. */
+export const MAX_ALERT_REFS = 100;
+
+export interface NewIncident {
+  id: string;
+  model: string;
+  severity: Severity;
+  drill: boolean;
+  summary: string;
+  labels: Record<string, string>;
+  targets: Targets;
+  alert: AlertRef;
+}
+
+export function isOpen(incident: Pick<Incident, 'phase'>): boolean {
+  return OPEN_PHASES.has(incident.phase);
+}
+
+/**
+ * A new incident, in triage. Detection is measured from the alert's start (degradation onset) to the moment
+ * rollbot received it; triage starts on receipt.
+ */
+export function openIncident(input: NewIncident): Incident {
+  const receivedAt = input.alert.receivedAt;
+  const detectStart = Math.min(input.alert.startsAt, receivedAt);
+  return {
+    id: input.id,
+    version: 0,
+    model: input.model,
+    severity: input.severity,
+    drill: input.drill,
+    summary: input.summary,
+    phase: 'triage',
+    openedAt: receivedAt,
+    labels: input.labels,
+    stages: {
+      detect: { startedAt: detectStart, endedAt: receivedAt },
+      triage: { startedAt: receivedAt },
+      rollback: {},
+      confirm: {},
+      retro: {},
+    },
+    targets: input.targets,
+    alerts: [input.alert],
+    droppedAlerts: 0,
+  };
+}
+
+/** Joins an alert to an open incident. Returns undefined when the alert is already part of it. */
+export function attachAlert(incident: Incident, alert: AlertRef, severity: Severity): Incident | undefined {
+  if (incident.alerts.some((known) => known.key === alert.key)) return undefined;
+  const full = incident.alerts.length >= MAX_ALERT_REFS;
+  return {
+    ...incident,
+    severity: worstSeverity(incident.severity, severity),
+    alerts: full ? incident.alerts : [...incident.alerts, alert],
+    droppedAlerts: incident.droppedAlerts + (full ? 1 : 0),
+  };
+}
+
+/** Moves an incident to another phase, or refuses with ILLEGAL_TRANSITION naming the legal moves. */
+export function transition(incident: Incident, to: Phase): Incident {
+  const allowed = TRANSITIONS[incident.phase];
+  if (!allowed.includes(to)) {
+    throw new RollbotError('ILLEGAL_TRANSITION', `incident ${incident.id} is ${incident.phase}; it cannot become ${to}`, {
+      hint: allowed.length ? `from ${incident.phase} it can become: ${allowed.join(', ')}` : `${incident.phase} is final`,
+      details: { id: incident.id, from: incident.phase, to },
+    });
+  }
+  return { ...incident, phase: to };
+}
+
+function setClock(incident: Incident, stage: Stage, clock: StageClock): Incident {
+  return { ...incident, stages: { ...incident.stages, [stage]: { ...incident.stages[stage], ...clock } } };
+}
+
+/** Ends a running stage; a stage that already ended keeps its first end time. */
+function endStage(incident: Incident, stage: Stage, at: number): Incident {
+  const clock = incident.stages[stage];
+  if (clock.startedAt === undefined || clock.endedAt !== undefined) return incident;
+  return setClock(incident, stage, { endedAt: at });
+}
+
+/**
+ * Records the triage decision. "Roll back" starts the rollback stage and the confirmation clock (DESIGN §1:
+ * confirm is measured from rollback initiation); "not a rollback" dismisses the incident.
+ */
+export function decide(incident: Incident, decision: Decision): Incident {
+  const to: Phase = decision.kind === 'rollback' ? 'rollback' : 'dismissed';
+  let next = endStage(transition(incident, to), 'triage', decision.at);
+  next = { ...next, decision };
+  if (decision.kind === 'rollback') {
+    next = { ...next, stages: { ...next.stages, rollback: { startedAt: decision.at }, confirm: { startedAt: decision.at } } };
+  }
+  return next;
+}
+
+/** The serving layer reports traffic on the known-good version: rollback stage done, confirmation running. */
+export function trafficRestored(incident: Incident, at: number): Incident {
+  return endStage(transition(incident, 'confirm'), 'rollback', at);
+}
+
+/** Service is restored (gates passed, or a person says so): the retrospective clock starts. */
+export function resolve(incident: Incident, at: number): Incident {
+  let next = transition(incident, 'resolved');
+  for (const stage of ['triage', 'rollback', 'confirm'] as const) next = endStage(next, stage, at);
+  next = setClock(next, 'retro', { startedAt: at });
+  return { ...next, resolvedAt: at };
+}
+
+/** The retrospective is done. */
+export function closeRetro(incident: Incident, at: number): Incident {
+  return endStage(transition(incident, 'closed'), 'retro', at);
+}
+
+/**
+ * Marks a stage's target as missed. Returns undefined when it was already marked, so that an escalation
+ * happens once however often the deadline is delivered.
+ */
+export function recordBreach(incident: Incident, stage: Stage, at: number): Incident | undefined {
+  if (incident.stages[stage].breachedAt !== undefined) return undefined;
+  return setClock(incident, stage, { breachedAt: at });
+}
+
+/** Every stage of an incident as people see it at `now`. */
+export function viewStages(incident: Incident, now: number): StageView[] {
+  return STAGES.map((stage) => viewStage(stage, incident.stages[stage], incident.targets[stage], now));
+}

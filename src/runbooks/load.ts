@@ -1,0 +1,114 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import { LineCounter, parseDocument, type Document } from 'yaml';
+import { RollbotError } from '../core/errors.js';
+import { describeIssue, formatProblem, schemaKeys, type Problem } from './problems.js';
+import { runbookSchema, type Runbook } from './schema.js';
+
+const VOCABULARY = schemaKeys(runbookSchema);
+
+export type ParseResult = { ok: true; runbook: Runbook } | { ok: false; problems: Problem[] };
+
+/** Parses and validates one runbook file's text. Every problem is reported, not just the first. */
+export function parseRunbook(text: string, file: string): ParseResult {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      problems: doc.errors.map((error) => ({
+        file,
+        line: lineCounter.linePos(error.pos[0]).line,
+        path: '',
+        message: `not valid YAML: ${error.message.split('\n')[0]}`,
+      })),
+    };
+  }
+  const data: unknown = doc.toJS();
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    return { ok: false, problems: [{ file, line: 1, path: '', message: 'a runbook is a YAML mapping (model: …, serving: …)' }] };
+  }
+  const parsed = runbookSchema.safeParse(data, { reportInput: true });
+  if (parsed.success) return { ok: true, runbook: parsed.data };
+  return {
+    ok: false,
+    problems: parsed.error.issues.flatMap((issue) =>
+      describeIssue(issue, VOCABULARY).map(({ path, message }) => {
+        const problem: Problem = { file, path: path.join('.'), message };
+        const line = lineOf(doc, lineCounter, path);
+        if (line !== undefined) problem.line = line;
+        return problem;
+      }),
+    ),
+  };
+}
+
+/** The line of the deepest node along `path` that exists in the document (the parent of a missing key). */
+function lineOf(doc: Document, lineCounter: LineCounter, path: string[]): number | undefined {
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node = doc.getIn(path.slice(0, depth), true) as { range?: [number, number, number] } | undefined;
+    if (node?.range) return lineCounter.linePos(node.range[0]).line;
+  }
+  return undefined;
+}
+
+export interface LoadResult {
+  runbooks: Runbook[];
+  problems: Problem[];
+}
+
+/** Reads every `*.yml`/`*.yaml` in `dir` (README and dotfiles aside) and checks them one by one and together. */
+export async function loadRunbooks(dir: string): Promise<LoadResult> {
+  let names: string[];
+  try {
+    names = (await readdir(dir)).filter((name) => /\.ya?ml$/.test(name) && !name.startsWith('.')).sort();
+  } catch (error) {
+    return { runbooks: [], problems: [{ file: dir, path: '', message: `cannot read the runbooks folder (${(error as Error).message}); set RUNBOOKS_DIR` }] };
+  }
+  const runbooks: Runbook[] = [];
+  const problems: Problem[] = [];
+  const byModel = new Map<string, string>();
+  const byMatch = new Map<string, string>();
+  for (const name of names) {
+    const file = join(dir, name);
+    const result = parseRunbook(await readFile(file, 'utf8'), file);
+    if (!result.ok) {
+      problems.push(...result.problems);
+      continue;
+    }
+    const { runbook } = result;
+    const stem = basename(name, extname(name));
+    if (stem !== runbook.model) {
+      problems.push({ file, line: 1, path: 'model', message: `the file is named ${name} but describes "${runbook.model}": rename it to ${runbook.model}${extname(name)}` });
+    }
+    const earlier = byModel.get(runbook.model);
+    if (earlier) {
+      problems.push({ file, line: 1, path: 'model', message: `"${runbook.model}" is already described by ${earlier}: one runbook per model` });
+      continue;
+    }
+    const matchKey = JSON.stringify(Object.entries(runbook.match).sort());
+    const sameMatch = byMatch.get(matchKey);
+    if (sameMatch) {
+      problems.push({ file, path: 'alerts.match', message: `the same labels already route to ${sameMatch}: alerts could not tell the two apart; add a label` });
+    }
+    byModel.set(runbook.model, file);
+    byMatch.set(matchKey, file);
+    runbooks.push(runbook);
+  }
+  if (names.length === 0 && problems.length === 0) {
+    problems.push({ file: dir, path: '', message: 'no runbooks (*.yml) found; see runbooks/README.md for the format' });
+  }
+  return { runbooks, problems };
+}
+
+/** Loads runbooks for start-up: any problem stops the bot with every problem listed. */
+export async function loadRunbooksOrThrow(dir: string): Promise<Runbook[]> {
+  const { runbooks, problems } = await loadRunbooks(dir);
+  if (problems.length > 0) {
+    throw new RollbotError('INVALID_RUNBOOK', `invalid runbooks:\n${problems.map(formatProblem).join('\n')}`, {
+      hint: 'fix each line above (or run `rollbot validate` to check again), then start rollbot',
+      details: problems,
+    });
+  }
+  return runbooks;
+}

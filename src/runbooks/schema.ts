@@ -1,0 +1,154 @@
+import { z } from 'zod';
+import { DEFAULT_SEVERITY_MAPPING, type Severity, type SeverityMapping } from '../core/severity.js';
+import type { Targets } from '../core/stages.js';
+import { TIER_DEFAULTS, type RollbackPolicy, type Tier } from './defaults.js';
+import { channel, duration, modelName, slackId } from './fields.js';
+import { servingConfig, type ServingConfig } from './serving.js';
+
+const severityLevel = z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4)], {
+  error: 'expected a severity from 1 (SEV-1, worst) to 4',
+});
+
+/** One triage or confirmation check: a PromQL query and the range it must stay in (DESIGN §4). */
+const check = z
+  .strictObject({
+    name: z.string().min(1),
+    kind: z.enum(['error', 'business', 'latency']),
+    query: z.string().min(1),
+    /** Pass range; a value outside it is a breach. */
+    min: z.number().optional(),
+    max: z.number().optional(),
+    /** Optional hard-fail range; between the pass range and this one the verdict is INCONCLUSIVE. */
+    fail: z.strictObject({ min: z.number().optional(), max: z.number().optional() }).optional(),
+    /** How to collapse several series into one value. */
+    reduce: z.enum(['max', 'min', 'avg', 'sum', 'first']).default('max'),
+    /** What an empty result or NaN means. */
+    noData: z.enum(['pass', 'fail', 'inconclusive']).default('inconclusive'),
+  })
+  .refine((c) => c.min !== undefined || c.max !== undefined, {
+    message: 'a check needs a threshold: give min, max or both',
+  });
+
+const targetsInput = z.strictObject({
+  detect: duration.optional(),
+  triage: duration.optional(),
+  rollback: duration.optional(),
+  confirm: duration.optional(),
+  retro: duration.optional(),
+});
+
+const runbookInput = z.strictObject({
+  model: modelName,
+  owner: z.string().min(1),
+  channel,
+  tier: z.union([z.literal(1), z.literal(2), z.literal(3)], { error: 'expected tier 1 (high risk), 2 or 3' }).default(2),
+  alerts: z.strictObject({ match: z.record(z.string(), z.string()).optional() }).default({}),
+  severity: z
+    .strictObject({
+      label: z.string().default(DEFAULT_SEVERITY_MAPPING.label),
+      map: z.record(z.string(), severityLevel).default({}),
+      default: severityLevel.optional(),
+    })
+    .optional(),
+  serving: servingConfig,
+  triage: z
+    .strictObject({
+      checks: z.array(check).default([]),
+      interval: duration.default(30_000),
+      samples: z.int().min(1).max(20).default(3),
+    })
+    .default({ checks: [], interval: 30_000, samples: 3 }),
+  rollback: z
+    .strictObject({
+      policy: z.enum(['auto', 'approve', 'two-person']).optional(),
+      /** Who may roll back, approve or dismiss; empty means anyone in the channel. */
+      approvers: z.array(slackId).default([]),
+      /** Roll back automatically even when Prometheus has no data (default: ask a person). */
+      onNoData: z.enum(['ask', 'rollback']).default('ask'),
+    })
+    .default({ approvers: [], onNoData: 'ask' }),
+  confirm: z
+    .strictObject({
+      interval: duration.default(30_000),
+      consecutive: z.int().min(1).max(100).default(3),
+      tolerance: z.number().min(0).max(10).default(0.1),
+    })
+    .default({ interval: 30_000, consecutive: 3, tolerance: 0.1 }),
+  targets: targetsInput.default({}),
+  escalation: z.strictObject({ mention: z.array(slackId).default([]) }).default({ mention: [] }),
+  drill: z
+    .strictObject({
+      schedule: z.string().default('quarterly'),
+      timezone: z.string().default('UTC'),
+      remind: z.array(duration).default([7 * 86_400_000, 86_400_000]),
+      serving: servingConfig.optional(),
+      dryRun: z.boolean().default(false),
+    })
+    .refine((d) => d.dryRun || d.serving !== undefined, {
+      message: 'a drill needs a target: give drill.serving (e.g. the staging deployment) or dryRun: true',
+    })
+    .optional(),
+  retro: z.strictObject({ due: duration.optional() }).default({}),
+});
+
+export type RunbookInput = z.input<typeof runbookInput>;
+
+/** A validated runbook with every default filled in. Durations are milliseconds. */
+export interface Runbook {
+  model: string;
+  owner: string;
+  channel: string;
+  tier: Tier;
+  /** Labels an alert must carry to belong to this model (default: `model: <model>`). */
+  match: Record<string, string>;
+  severity: SeverityMapping;
+  serving: ServingConfig;
+  triage: { checks: z.output<typeof check>[]; interval: number; samples: number };
+  rollback: { policy: RollbackPolicy; approvers: string[]; onNoData: 'ask' | 'rollback' };
+  confirm: { interval: number; consecutive: number; tolerance: number };
+  targets: Targets;
+  escalation: { mention: string[] };
+  drill?: { schedule: string; timezone: string; remind: number[]; serving?: ServingConfig; dryRun: boolean };
+  retro: { due: number };
+}
+
+export type Check = Runbook['triage']['checks'][number];
+
+/** The schema of a runbook file; parsing applies the defaults of the runbook's tier. */
+export const runbookSchema = runbookInput.transform((input): Runbook => {
+  const tier = input.tier as Tier;
+  const defaults = TIER_DEFAULTS[tier];
+  const targets: Targets = { ...defaults.targets };
+  for (const [stage, ms] of Object.entries(input.targets)) {
+    if (ms !== undefined) targets[stage as keyof Targets] = ms;
+  }
+  if (input.retro.due !== undefined) targets.retro = input.retro.due;
+  const runbook: Runbook = {
+    model: input.model,
+    owner: input.owner,
+    channel: input.channel,
+    tier,
+    match: input.alerts.match ?? { model: input.model },
+    severity: {
+      label: input.severity?.label ?? DEFAULT_SEVERITY_MAPPING.label,
+      map: { ...DEFAULT_SEVERITY_MAPPING.map, ...lowerKeys((input.severity?.map ?? {}) as Record<string, Severity>) },
+      default: input.severity?.default ?? DEFAULT_SEVERITY_MAPPING.default,
+    },
+    serving: input.serving,
+    triage: input.triage,
+    rollback: { ...input.rollback, policy: input.rollback.policy ?? defaults.policy },
+    confirm: input.confirm,
+    targets,
+    escalation: input.escalation,
+    retro: { due: targets.retro },
+  };
+  if (input.drill) {
+    const { serving, ...rest } = input.drill;
+    runbook.drill = serving ? { ...rest, serving } : rest;
+  }
+  return runbook;
+});
+
+function lowerKeys<T>(record: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(record).map(([key, value]) => [key.toLowerCase(), value]));
+}
