@@ -1,0 +1,142 @@
+import { z } from 'zod';
+import { expected, mismatch, parseAlertBody } from './errors.js';
+import type { AlertIntakeSource, NormalizedAlert } from './types.js';
+
+// The alert core below (timestamps, label maps, the per-alert object) is shared by the Grafana and generic
+// parsers: Grafana's webhook copies Alertmanager's template data, so one definition keeps the two in step.
+
+/** The most alerts rollbot takes in one request body; more is refused, not truncated. */
+export const MAX_ALERTS_PER_BODY = 1000;
+
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/** Go's zero `time.Time` (0001-01-01T00:00:00Z), sent as `endsAt` while an alert is firing. */
+const GO_ZERO_TIME_MS = -62_135_596_800_000;
+
+/**
+ * Epoch ms of an RFC3339 timestamp (`2026-11-22T01:42:04.443Z`, `…+02:00`, any fraction digits), or undefined
+ * when the text is not one. Stricter than `Date.parse`, which accepts other formats and rolls 30 February over
+ * into March.
+ */
+export function parseRfc3339(text: string): number | undefined {
+  const match = RFC3339.exec(text);
+  if (!match) return undefined;
+  const [year, month, day] = match.slice(1, 4).map(Number) as [number, number, number];
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  if (date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return undefined;
+  const ms = Date.parse(text.toUpperCase());
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+const TIMESTAMP = 'an RFC3339 timestamp like "2026-11-22T01:42:04Z"';
+
+/** An RFC3339 timestamp as epoch ms; Go's zero time (`0001-01-01T00:00:00Z`) means "not set" → undefined. */
+export const timestamp = z
+  .string({ error: expected(TIMESTAMP) })
+  .transform((text, ctx): number | undefined => {
+    const ms = parseRfc3339(text);
+    if (ms === undefined) {
+      ctx.issues.push({ code: 'custom', input: text, message: mismatch(TIMESTAMP, text) });
+      return z.NEVER;
+    }
+    return ms === GO_ZERO_TIME_MS ? undefined : ms;
+  });
+
+/** Labels or annotations: a JSON object whose values are all strings. */
+export const stringMap = z.record(z.string(), z.string({ error: expected('a string value') }), {
+  error: expected('a JSON object of string values, like {"model": "fraud-scorer"}'),
+});
+
+/** A non-empty string (after trimming). */
+export const nonEmptyString = z
+  .string({ error: expected('a non-empty string') })
+  .refine((text) => text.trim().length > 0, { message: 'must not be empty' });
+
+/**
+ * An array of at most {@link MAX_ALERTS_PER_BODY} elements. The length is checked before the elements, so that
+ * an oversized body is refused with one clear problem instead of one per element.
+ */
+export function alertList<T extends z.ZodType>(element: T, fix: string) {
+  return z
+    .array(z.unknown(), { error: expected('an array of alerts') })
+    .max(MAX_ALERTS_PER_BODY, {
+      error: (issue) =>
+        `too many alerts: ${Array.isArray(issue.input) ? issue.input.length : 'more than the limit'} in one body, ` +
+        `rollbot accepts at most ${MAX_ALERTS_PER_BODY}; ${fix}`,
+    })
+    .pipe(z.array(element));
+}
+
+/**
+ * One alert as Alertmanager (and Grafana) send it. Loose: both keep adding fields, which are kept out of the
+ * result rather than refused.
+ */
+export const wireAlert = z.looseObject(
+  {
+    status: z.enum(['firing', 'resolved']),
+    labels: stringMap,
+    // Go marshals a nil map as null; treat it like an absent one.
+    annotations: stringMap.nullish().transform((map) => map ?? {}),
+    startsAt: timestamp,
+    endsAt: timestamp.optional(),
+    generatorURL: z.string().optional(),
+    fingerprint: nonEmptyString,
+  },
+  { error: expected('an alert object') },
+);
+
+/** The validated form of {@link wireAlert}. */
+export type WireAlert = z.output<typeof wireAlert>;
+
+/** Reduces an Alertmanager/Grafana alert to the fields rollbot routes and records. */
+export function normalizeWireAlert(source: AlertIntakeSource, alert: WireAlert): NormalizedAlert {
+  const { labels, annotations } = alert;
+  const described = firstNonEmpty(annotations.summary, annotations.description);
+  const name = firstNonEmpty(labels.alertname, described) ?? `alert ${alert.fingerprint}`;
+  const normalized: NormalizedAlert = {
+    source,
+    status: alert.status,
+    fingerprint: alert.fingerprint,
+    name,
+    labels: { ...labels },
+    annotations: { ...annotations },
+    summary: described ?? name,
+  };
+  if (alert.startsAt !== undefined) normalized.startsAt = alert.startsAt;
+  if (alert.endsAt !== undefined) normalized.endsAt = alert.endsAt;
+  // Alertmanager sends "" for alerts that came without a generator URL.
+  if (alert.generatorURL) normalized.generatorURL = alert.generatorURL;
+  return normalized;
+}
+
+/** The first argument that is a string with something other than whitespace in it. */
+export function firstNonEmpty(...values: (string | undefined)[]): string | undefined {
+  return values.find((value) => value !== undefined && value.trim().length > 0);
+}
+
+const alertmanagerBody = z.looseObject(
+  {
+    version: z.literal('4', {
+      error: (issue) =>
+        issue.input === '1'
+          ? 'expected "4", got "1": this looks like a Grafana webhook body; send it to /alerts/grafana'
+          : `${mismatch('"4"', issue.input)}: rollbot expects Alertmanager's default webhook v4 body, ` +
+            'not a custom `payload` template (remove `payload` from the webhook_config)',
+    }),
+    alerts: alertList(wireAlert, 'set `max_alerts` in the webhook_config to 1000 or less'),
+  },
+  { error: expected('a JSON object (the Alertmanager webhook v4 body)') },
+);
+
+/**
+ * Parses an Alertmanager webhook v4 body (`POST /alerts/alertmanager`) into normalized alerts, one per entry in
+ * `alerts`. Throws `RollbotError('BAD_REQUEST')` naming every failing field; never returns a partial result.
+ */
+export function parseAlertmanager(body: unknown): NormalizedAlert[] {
+  const parsed = parseAlertBody(alertmanagerBody, body, {
+    what: 'Alertmanager webhook body',
+    hint: 'point a webhook_config at /alerts/alertmanager and keep the default body',
+  });
+  return parsed.alerts.map((alert) => normalizeWireAlert('alertmanager', alert));
+}

@@ -1,0 +1,101 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { alertList, firstNonEmpty, nonEmptyString, stringMap, timestamp } from './alertmanager.js';
+import { expected, parseAlertBody } from './errors.js';
+import type { NormalizedAlert } from './types.js';
+
+/** The keys a generic alert may have; anything else is refused as a likely typo. */
+export const GENERIC_ALERT_KEYS = [
+  'model',
+  'severity',
+  'summary',
+  'startsAt',
+  'labels',
+  'status',
+  'fingerprint',
+] as const;
+
+// Strict: this is rollbot's own format, so an unknown key is a mistake to report, not a field to skip.
+const genericAlert = z
+  .strictObject(
+    {
+      model: nonEmptyString,
+      severity: nonEmptyString,
+      summary: nonEmptyString,
+      startsAt: timestamp.optional(),
+      labels: stringMap.optional(),
+      status: z.enum(['firing', 'resolved']).default('firing'),
+      fingerprint: nonEmptyString.optional(),
+    } satisfies Record<(typeof GENERIC_ALERT_KEYS)[number], z.ZodType>,
+    { error: expected('an alert object like {"model": …, "severity": …, "summary": …}') },
+  )
+  .superRefine((alert, ctx) => {
+    // `model` and `severity` become labels; a different value under labels would be overwritten unseen.
+    for (const key of ['model', 'severity'] as const) {
+      const label = alert.labels?.[key];
+      if (label !== undefined && label !== alert[key]) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['labels', key],
+          message: `"${label}" conflicts with ${key} "${alert[key]}": drop it from labels (${key} is set as a label)`,
+        });
+      }
+    }
+  });
+
+type GenericAlert = z.output<typeof genericAlert>;
+
+const genericList = alertList(genericAlert, 'split the alerts over several requests');
+
+/**
+ * Parses the generic JSON alert (`POST /alerts`): one object `{model, severity, summary, startsAt?, labels?,
+ * status?, fingerprint?}` or an array of up to 1000 of them. `model` and `severity` are added to the labels
+ * so that routing by label works the same as for Alertmanager alerts. Throws `RollbotError('BAD_REQUEST')`
+ * naming every failing field (and every unknown key); never returns a partial result.
+ */
+export function parseGeneric(body: unknown): NormalizedAlert[] {
+  const options = {
+    what: 'alert',
+    hint: 'send {"model": "…", "severity": "…", "summary": "…"} with optional startsAt, labels, status, fingerprint',
+    knownKeys: GENERIC_ALERT_KEYS,
+  };
+  // Branch on the shape rather than use a union, so that errors describe the one shape that was sent.
+  const alerts = Array.isArray(body)
+    ? parseAlertBody(genericList, body, options)
+    : [parseAlertBody(genericAlert, body, options)];
+  return alerts.map(normalizeGeneric);
+}
+
+function normalizeGeneric(alert: GenericAlert): NormalizedAlert {
+  const labels: Record<string, string> = { ...alert.labels, model: alert.model, severity: alert.severity };
+  const normalized: NormalizedAlert = {
+    source: 'generic',
+    status: alert.status,
+    fingerprint: alert.fingerprint ?? genericFingerprint(alert.model, labels, alert.summary),
+    name: firstNonEmpty(labels.alertname) ?? alert.summary,
+    labels,
+    // Mirrors Alertmanager's convention so that readers of annotations see the summary in the usual place.
+    annotations: { summary: alert.summary },
+    summary: alert.summary,
+  };
+  if (alert.startsAt !== undefined) normalized.startsAt = alert.startsAt;
+  return normalized;
+}
+
+/**
+ * A stable identity for a generic alert that came without a fingerprint: the first 16 hex digits of the
+ * SHA-256 of model, labels (sorted by name) and summary. Repeated posts of one alert get the same fingerprint
+ * and deduplicate; any label change makes a new one. Status and times are left out on purpose, so that the
+ * resolved post matches the firing one.
+ */
+export function genericFingerprint(
+  model: string,
+  labels: Readonly<Record<string, string>>,
+  summary: string,
+): string {
+  // Code-unit order, not localeCompare: the hash must not depend on the host's locale.
+  const sorted = Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  // JSON encoding keeps the parts apart: no choice of values can make two different alerts hash alike.
+  const canonical = JSON.stringify([model, sorted, summary]);
+  return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
+}

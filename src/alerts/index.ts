@@ -1,0 +1,26 @@
+import { parseAlertmanager } from './alertmanager.js';
+import { parseGeneric } from './generic.js';
+import { parseGrafana } from './grafana.js';
+import type { AlertIntakeSource, NormalizedAlert } from './types.js';
+
+/**
+ * The parser for each alert route: `POST /alerts/alertmanager`, `POST /alerts/grafana` and `POST /alerts`.
+ * Each takes the decoded JSON body and returns normalized alerts, or throws `RollbotError('BAD_REQUEST')`
+ * whose `details` list the failing fields.
+ */
+export const ALERT_PARSERS = {
+  alertmanager: parseAlertmanager,
+  grafana: parseGrafana,
+  generic: parseGeneric,
+} satisfies Record<AlertIntakeSource, (body: unknown) => NormalizedAlert[]>;
+
+export { MAX_ALERTS_PER_BODY, parseAlertmanager, parseRfc3339 } from './alertmanager.js';
+export {
+  alertValidationError,
+  formatPath,
+  type FieldProblem,
+  type ValidationErrorOptions,
+} from './errors.js';
+export { GENERIC_ALERT_KEYS, genericFingerprint, parseGeneric } from './generic.js';
+export { parseGrafana } from './grafana.js';
+export type { AlertIntakeSource, NormalizedAlert } from './types.js';
