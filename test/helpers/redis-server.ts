@@ -21,7 +21,20 @@ export async function startRedis(options: { port?: number; dir?: string } = {}):
   const dir = options.dir ?? (await mkdtemp(join(tmpdir(), 'rollbot-redis-')));
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', '', '--protected-mode', 'no'],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--appendonly',
+      'yes',
+      '--save',
+      '',
+      '--protected-mode',
+      'no',
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
@@ -29,7 +42,11 @@ export async function startRedis(options: { port?: number; dir?: string } = {}):
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const spawnError = new Promise<never>((_, reject) =>
     child.once('error', (error) =>
-      reject(new Error(`cannot start redis-server (${error.message}); install it: apt-get install -y redis-server`)),
+      reject(
+        new Error(
+          `cannot start redis-server (${error.message}); install it: apt-get install -y redis-server`,
+        ),
+      ),
     ),
   );
   await Promise.race([waitForPort(port, () => output), spawnError]);

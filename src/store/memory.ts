@@ -1,0 +1,177 @@
+import { randomUUID } from 'node:crypto';
+import { RollbotError } from '../core/errors.js';
+import { isOpen, type Incident } from '../core/incident.js';
+import type { Clock, Deadline, Lease, Store, TimelineEntry } from '../engine/ports.js';
+import { newestFirst, soonestFirst } from './ordering.js';
+
+export interface MemoryStoreOptions {
+  /** Lock and claimOnce ttls expire by this clock, so tests can move time instead of waiting. */
+  clock: Clock;
+}
+
+const DEFAULT_LIST_LIMIT = 100;
+
+/**
+ * The in-process store, for tests and for running a single replica without Redis. Every method body runs to
+ * completion without awaiting, which is what makes each one atomic. Records are copied on the way in and out
+ * (structuredClone) so that callers never share objects with the store, as with a real backend.
+ */
+export function createMemoryStore(options: MemoryStoreOptions): Store {
+  const { clock } = options;
+  let incidentSeq = 0;
+  const incidents = new Map<string, Incident>();
+  const openByModel = new Map<string, string>();
+  const timelines = new Map<string, TimelineEntry[]>();
+  const locks = new Map<string, { lease: Lease; expiresAt: number }>();
+  const fences = new Map<string, number>();
+  /** Deadline and when it may next be handed out (its due time, or the end of a claim's lease). */
+  const deadlines = new Map<string, { deadline: Deadline; visibleAt: number }>();
+  const onceKeys = new Map<string, number>();
+
+  const copy = <T>(value: T): T => structuredClone(value);
+
+  function liveLease(name: string): Lease | undefined {
+    const held = locks.get(name);
+    if (held && held.expiresAt <= clock.now()) locks.delete(name);
+    return locks.get(name)?.lease;
+  }
+
+  return {
+    async nextIncidentId() {
+      incidentSeq += 1;
+      return `INC-${incidentSeq}`;
+    },
+
+    async createIfNoneOpen(incident) {
+      if (!isOpen(incident)) {
+        throw new RollbotError(
+          'ILLEGAL_TRANSITION',
+          `incident ${incident.id} is ${incident.phase}, not open`,
+          {
+            hint: 'create incidents with openIncident() from core/incident.ts',
+          },
+        );
+      }
+      const openId = openByModel.get(incident.model);
+      const existing = openId === undefined ? undefined : incidents.get(openId);
+      if (existing) return { incident: copy(existing), created: false };
+      if (incidents.has(incident.id)) {
+        throw new RollbotError('CONFLICT', `incident ${incident.id} already exists`, {
+          hint: 'take a fresh id from nextIncidentId()',
+        });
+      }
+      incidents.set(incident.id, copy(incident));
+      openByModel.set(incident.model, incident.id);
+      return { incident: copy(incident), created: true };
+    },
+
+    async getIncident(id) {
+      const incident = incidents.get(id);
+      return incident && copy(incident);
+    },
+
+    async openIncidentFor(model) {
+      const id = openByModel.get(model);
+      const incident = id === undefined ? undefined : incidents.get(id);
+      return incident && copy(incident);
+    },
+
+    async updateIncident(incident) {
+      const stored = incidents.get(incident.id);
+      if (!stored || stored.version !== incident.version) return undefined;
+      const next = copy({ ...incident, version: stored.version + 1 });
+      incidents.set(next.id, next);
+      // Only clear the pointer if it is still ours: never unseat a newer incident of the same model.
+      if (!isOpen(next) && openByModel.get(next.model) === next.id) openByModel.delete(next.model);
+      return copy(next);
+    },
+
+    async listIncidents(filter) {
+      const limit = Math.floor(filter.limit ?? DEFAULT_LIST_LIMIT);
+      const matching = [...incidents.values()].filter(
+        (incident) =>
+          (filter.open === undefined || isOpen(incident) === filter.open) &&
+          (filter.model === undefined || incident.model === filter.model),
+      );
+      return matching.sort(newestFirst).slice(0, Math.max(0, limit)).map(copy);
+    },
+
+    async append(entry) {
+      const entries = timelines.get(entry.incidentId) ?? [];
+      const stored: TimelineEntry = { seq: entries.length + 1, ...copy(entry) };
+      entries.push(stored);
+      timelines.set(entry.incidentId, entries);
+      return copy(stored);
+    },
+
+    async list(incidentId) {
+      return (timelines.get(incidentId) ?? []).map(copy);
+    },
+
+    async acquire(name, owner, ttlMs, now) {
+      if (liveLease(name)) return undefined;
+      const fence = (fences.get(name) ?? 0) + 1;
+      fences.set(name, fence);
+      const lease: Lease = { name, token: randomUUID(), owner, acquiredAt: now, fence };
+      locks.set(name, { lease, expiresAt: clock.now() + ttlMs });
+      return { ...lease };
+    },
+
+    async release(lease) {
+      if (liveLease(lease.name)?.token !== lease.token) return false;
+      locks.delete(lease.name);
+      return true;
+    },
+
+    async extend(lease, ttlMs) {
+      const held = liveLease(lease.name);
+      if (held?.token !== lease.token) return false;
+      locks.set(lease.name, { lease: held, expiresAt: clock.now() + ttlMs });
+      return true;
+    },
+
+    async holder(name) {
+      const lease = liveLease(name);
+      if (!lease) return undefined;
+      const { token: _token, ...holder } = lease;
+      return holder;
+    },
+
+    async schedule(deadline) {
+      deadlines.set(deadline.id, { deadline: copy(deadline), visibleAt: deadline.dueAt });
+    },
+
+    async cancel(id) {
+      deadlines.delete(id);
+    },
+
+    async claimDue(now, leaseMs, limit) {
+      const due = [...deadlines.values()]
+        .filter((entry) => entry.visibleAt <= now)
+        // Same order as the Redis queue: by the time each became visible, then by id (ids are unique).
+        .sort((a, b) => a.visibleAt - b.visibleAt || (a.deadline.id < b.deadline.id ? -1 : 1))
+        .slice(0, Math.max(0, limit));
+      for (const entry of due) entry.visibleAt = now + leaseMs;
+      return due.map((entry) => copy(entry.deadline));
+    },
+
+    async complete(id) {
+      deadlines.delete(id);
+    },
+
+    async pending() {
+      return [...deadlines.values()].map((entry) => copy(entry.deadline)).sort(soonestFirst);
+    },
+
+    async claimOnce(key, ttlMs) {
+      const expiresAt = onceKeys.get(key);
+      if (expiresAt !== undefined && expiresAt > clock.now()) return false;
+      onceKeys.set(key, clock.now() + ttlMs);
+      return true;
+    },
+
+    async ping() {},
+
+    async close() {},
+  };
+}

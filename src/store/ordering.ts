@@ -1,0 +1,20 @@
+/**
+ * Orders shared by both stores, so that memory and Redis list things identically (ties included: Redis
+ * breaks score ties by member, byte-wise).
+ */
+import type { Incident } from '../core/incident.js';
+import type { Deadline } from '../engine/ports.js';
+
+function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Deadlines by due time, soonest first; ties by id. */
+export function soonestFirst(a: Deadline, b: Deadline): number {
+  return a.dueAt - b.dueAt || compareIds(a.id, b.id);
+}
+
+/** Incidents by openedAt, newest first; ties by id, descending (as ZREVRANGE returns them). */
+export function newestFirst(a: Incident, b: Incident): number {
+  return b.openedAt - a.openedAt || compareIds(b.id, a.id);
+}

@@ -1,0 +1,54 @@
+import type { Redis } from 'ioredis';
+import type { Deadline, Deadlines } from '../../engine/ports.js';
+import { soonestFirst } from '../ordering.js';
+import type { StoreKeys } from './keys.js';
+import { checkExec, stringsReply } from './replies.js';
+import { CLAIM_DUE_DEADLINES, runScript } from './scripts.js';
+
+/**
+ * Deadlines as a sorted set of ids scored by when each may next be handed out, beside a hash of the
+ * deadlines themselves. Claiming moves the score to the end of the claim's lease instead of removing the id,
+ * so a deadline whose poller dies comes due again.
+ */
+export function redisDeadlines(redis: Redis, keys: StoreKeys): Deadlines {
+  async function remove(id: string): Promise<void> {
+    const results = await redis.multi().zrem(keys.deadlineQueue, id).hdel(keys.deadlineData, id).exec();
+    checkExec(results, 'deadline removal');
+  }
+
+  return {
+    async schedule(deadline) {
+      const results = await redis
+        .multi()
+        .hset(keys.deadlineData, deadline.id, JSON.stringify(deadline))
+        .zadd(keys.deadlineQueue, deadline.dueAt, deadline.id)
+        .exec();
+      checkExec(results, 'deadline schedule');
+    },
+
+    cancel: remove,
+
+    async claimDue(now, leaseMs, limit) {
+      // Redis reads a negative LIMIT count as "all"; no poller asking for nothing should get everything.
+      if (limit <= 0) return [];
+      const reply = await runScript(
+        redis,
+        CLAIM_DUE_DEADLINES,
+        [keys.deadlineQueue, keys.deadlineData],
+        [now, now + leaseMs, Math.floor(limit)],
+      );
+      return stringsReply(reply, 'claimDue').map(parseDeadline);
+    },
+
+    complete: remove,
+
+    async pending() {
+      const all = Object.values(await redis.hgetall(keys.deadlineData)).map(parseDeadline);
+      return all.sort(soonestFirst);
+    },
+  };
+}
+
+function parseDeadline(json: string): Deadline {
+  return JSON.parse(json) as Deadline;
+}

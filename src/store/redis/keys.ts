@@ -1,0 +1,59 @@
+/**
+ * Every Redis key the store touches, built here and nowhere else (BullMQ's queue-keys style), so that the
+ * layout can be read in one place and a prefix isolates one deployment (or one test) from another.
+ *
+ * Layout, for prefix `rollbot:`:
+ *
+ * | key                                  | type   | holds                                                   |
+ * |--------------------------------------|--------|---------------------------------------------------------|
+ * | `rollbot:incident-seq`               | string | counter behind `INC-<n>`                                |
+ * | `rollbot:incident:<id>`              | hash   | `version` (authoritative), `json` (the incident)        |
+ * | `rollbot:incidents`                  | zset   | every incident id, score openedAt                       |
+ * | `rollbot:incidents:open`             | zset   | ids of incidents in an open phase, score openedAt       |
+ * | `rollbot:model-incidents:<model>`    | zset   | one model's incident ids, score openedAt                |
+ * | `rollbot:model-open:<model>`         | string | id of the model's open incident (the one-per-model rule)|
+ * | `rollbot:timeline:<id>`              | list   | timeline entries as JSON, seq = position + 1            |
+ * | `rollbot:lock:<name>`                | string | lease JSON, expires with the lease (PX)                 |
+ * | `rollbot:lock-fence:<name>`          | string | fence counter; outlives the lease on purpose            |
+ * | `rollbot:deadlines`                  | zset   | deadline ids, score = when it may next be handed out    |
+ * | `rollbot:deadlines:data`             | hash   | deadline id → deadline JSON (with the original dueAt)   |
+ * | `rollbot:once:<key>`                 | string | idempotency key, expires with its ttl                   |
+ *
+ * Each family has its own literal before the variable part, so no model, id or lock name can make two
+ * families collide. Lua scripts touch several keys at once: on Redis Cluster use a prefix with a hash tag,
+ * e.g. `{rollbot}:`, so that all of them land in one slot.
+ */
+export interface StoreKeys {
+  readonly prefix: string;
+  readonly incidentSeq: string;
+  incident(id: string): string;
+  readonly allIncidents: string;
+  readonly openIncidents: string;
+  modelIncidents(model: string): string;
+  modelOpenIncident(model: string): string;
+  timeline(incidentId: string): string;
+  lock(name: string): string;
+  lockFence(name: string): string;
+  readonly deadlineQueue: string;
+  readonly deadlineData: string;
+  once(key: string): string;
+}
+
+/** The key names for one prefix. */
+export function storeKeys(prefix: string): StoreKeys {
+  return {
+    prefix,
+    incidentSeq: `${prefix}incident-seq`,
+    incident: (id) => `${prefix}incident:${id}`,
+    allIncidents: `${prefix}incidents`,
+    openIncidents: `${prefix}incidents:open`,
+    modelIncidents: (model) => `${prefix}model-incidents:${model}`,
+    modelOpenIncident: (model) => `${prefix}model-open:${model}`,
+    timeline: (incidentId) => `${prefix}timeline:${incidentId}`,
+    lock: (name) => `${prefix}lock:${name}`,
+    lockFence: (name) => `${prefix}lock-fence:${name}`,
+    deadlineQueue: `${prefix}deadlines`,
+    deadlineData: `${prefix}deadlines:data`,
+    once: (key) => `${prefix}once:${key}`,
+  };
+}

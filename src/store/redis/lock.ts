@@ -1,0 +1,46 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Lease, Lock } from '../../engine/ports.js';
+import type { StoreKeys } from './keys.js';
+import { integerReply, optionalIntegerReply } from './replies.js';
+import { ACQUIRE_LOCK, EXTEND_LOCK, RELEASE_LOCK, runScript } from './scripts.js';
+
+/** A lock as one expiring Redis string holding the lease, plus a fence counter that outlives it. */
+export function redisLock(redis: Redis, keys: StoreKeys): Lock {
+  return {
+    async acquire(name, owner, ttlMs, now) {
+      const token = randomUUID();
+      const lease = JSON.stringify({ name, token, owner, acquiredAt: now });
+      const reply = await runScript(
+        redis,
+        ACQUIRE_LOCK,
+        [keys.lock(name), keys.lockFence(name)],
+        [lease, pxMs(ttlMs)],
+      );
+      const fence = optionalIntegerReply(reply, 'lock acquire');
+      return fence === undefined ? undefined : { name, token, owner, acquiredAt: now, fence };
+    },
+
+    async release(lease) {
+      const reply = await runScript(redis, RELEASE_LOCK, [keys.lock(lease.name)], [lease.token]);
+      return integerReply(reply, 'lock release') === 1;
+    },
+
+    async extend(lease, ttlMs) {
+      const reply = await runScript(redis, EXTEND_LOCK, [keys.lock(lease.name)], [lease.token, pxMs(ttlMs)]);
+      return integerReply(reply, 'lock extend') === 1;
+    },
+
+    async holder(name) {
+      const json = await redis.get(keys.lock(name));
+      if (json === null) return undefined;
+      const { token: _token, ...holder } = JSON.parse(json) as Lease;
+      return holder;
+    },
+  };
+}
+
+/** Redis takes whole, positive milliseconds for PX/PEXPIRE; a fractional ttl is rounded up, never to zero. */
+export function pxMs(ttlMs: number): number {
+  return Math.max(1, Math.ceil(ttlMs));
+}

@@ -1,0 +1,148 @@
+/**
+ * The store's Lua scripts: everything that must be atomic across replicas runs as one script. Each script
+ * starts with a header naming its KEYS, ARGV and reply (BullMQ's commands/*.lua style); key names come from
+ * keys.ts and are always passed in KEYS, never built inside Lua, so the scripts also run on Redis Cluster
+ * (given a hash-tagged prefix).
+ *
+ * JSON is assembled by string splicing rather than cjson.encode: cjson re-encodes numbers with 14
+ * significant digits and turns `[]` into `{}`, and stored records must round-trip exactly.
+ */
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+/** Stores a new incident as its model's open incident, unless the model already has one. */
+export const CREATE_INCIDENT_IF_NONE_OPEN = `
+-- KEYS[1] the model's open-incident pointer (string: incident id)
+-- KEYS[2] the incident (hash: version, json)
+-- KEYS[3] all incidents (zset, score openedAt)
+-- KEYS[4] open incidents (zset, score openedAt)
+-- KEYS[5] the model's incidents (zset, score openedAt)
+-- ARGV[1] incident id   ARGV[2] version   ARGV[3] incident JSON   ARGV[4] openedAt
+-- Returns {1, id} when created; {0, existing id} when the model already has an open incident;
+-- {-1, id} when an incident with this id already exists (ids are never reused).
+local existing = redis.call('GET', KEYS[1])
+if existing then return {0, existing} end
+if redis.call('EXISTS', KEYS[2]) == 1 then return {-1, ARGV[1]} end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[2], 'version', ARGV[2], 'json', ARGV[3])
+redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
+redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1])
+redis.call('ZADD', KEYS[5], ARGV[4], ARGV[1])
+return {1, ARGV[1]}
+`;
+
+/**
+ * Compare-and-set on an incident's version. Whether the new phase is open is decided in TypeScript (the rule
+ * lives in core/incident.ts) and passed in.
+ */
+export const UPDATE_INCIDENT = `
+-- KEYS[1] the incident (hash: version, json)
+-- KEYS[2] open incidents (zset)
+-- KEYS[3] the model's open-incident pointer (string: incident id)
+-- ARGV[1] incident id   ARGV[2] expected version   ARGV[3] incident JSON (carrying version + 1)
+-- ARGV[4] '1' when the new phase is open, '0' when not
+-- Returns the new version, or nil when the stored version is not the expected one (or there is no incident).
+local current = redis.call('HGET', KEYS[1], 'version')
+if current ~= ARGV[2] then return false end
+local version = redis.call('HINCRBY', KEYS[1], 'version', 1)
+redis.call('HSET', KEYS[1], 'json', ARGV[3])
+if ARGV[4] == '0' then
+  redis.call('ZREM', KEYS[2], ARGV[1])
+  -- Only clear the pointer if it is still ours: never unseat a newer incident of the same model.
+  if redis.call('GET', KEYS[3]) == ARGV[1] then redis.call('DEL', KEYS[3]) end
+end
+return version
+`;
+
+/** Appends a timeline entry, numbering it in the same step so concurrent appends get distinct seqs. */
+export const APPEND_TIMELINE = `
+-- KEYS[1] the incident's timeline (list of entry JSON)
+-- ARGV[1] entry JSON without seq: a non-empty object, '{' first
+-- Returns the entry's seq (1, 2, 3 …); the stored JSON starts with "seq".
+local seq = redis.call('LLEN', KEYS[1]) + 1
+redis.call('RPUSH', KEYS[1], '{"seq":' .. seq .. ',' .. string.sub(ARGV[1], 2))
+return seq
+`;
+
+/** Takes a free lock and draws the next fence number for it. */
+export const ACQUIRE_LOCK = `
+-- KEYS[1] the lock (string: lease JSON, expiring with PX)
+-- KEYS[2] the lock's fence counter (string; never expires, so fences keep increasing after release)
+-- ARGV[1] lease JSON without fence: a non-empty object, '{' first   ARGV[2] ttl in ms
+-- Returns the fence, or nil when the lock is held.
+if redis.call('EXISTS', KEYS[1]) == 1 then return false end
+local fence = redis.call('INCR', KEYS[2])
+redis.call('SET', KEYS[1], '{"fence":' .. fence .. ',' .. string.sub(ARGV[1], 2), 'PX', ARGV[2])
+return fence
+`;
+
+/** Releases a lock if the caller's token still holds it. */
+export const RELEASE_LOCK = `
+-- KEYS[1] the lock (string: lease JSON)
+-- ARGV[1] the holder's token
+-- Returns 1 when released, 0 when the lock is free or held by another token.
+local lease = redis.call('GET', KEYS[1])
+if not lease or cjson.decode(lease).token ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+return 1
+`;
+
+/** Extends a lock if the caller's token still holds it. */
+export const EXTEND_LOCK = `
+-- KEYS[1] the lock (string: lease JSON)
+-- ARGV[1] the holder's token   ARGV[2] new ttl in ms, from now
+-- Returns 1 when extended, 0 when the lock is free or held by another token.
+local lease = redis.call('GET', KEYS[1])
+if not lease or cjson.decode(lease).token ~= ARGV[1] then return 0 end
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+`;
+
+/**
+ * Hands out due deadlines. A claimed deadline's score moves to the end of its lease, which hides it from other
+ * pollers until then; if its poller dies before completing it, it comes due again.
+ */
+export const CLAIM_DUE_DEADLINES = `
+-- KEYS[1] deadline queue (zset, score = when the deadline may next be handed out)
+-- KEYS[2] deadline data (hash: id -> deadline JSON with the original dueAt)
+-- ARGV[1] now   ARGV[2] end of the lease (now + leaseMs)   ARGV[3] limit (> 0)
+-- Returns the claimed deadlines' JSON, soonest first.
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
+local claimed = {}
+for _, id in ipairs(ids) do
+  local deadline = redis.call('HGET', KEYS[2], id)
+  if deadline then
+    redis.call('ZADD', KEYS[1], ARGV[2], id)
+    claimed[#claimed + 1] = deadline
+  else
+    -- A queue entry without data cannot be delivered; drop it rather than return it forever.
+    redis.call('ZREM', KEYS[1], id)
+  end
+end
+return claimed
+`;
+
+const shas = new Map<string, string>();
+
+/**
+ * Runs a script by its SHA1, loading it on first use (NOSCRIPT) as ioredis' defineCommand does, but without
+ * adding commands to a connection the caller may own and share.
+ */
+export async function runScript(
+  redis: Redis,
+  lua: string,
+  keys: readonly string[],
+  args: readonly (string | number)[],
+): Promise<unknown> {
+  let sha = shas.get(lua);
+  if (sha === undefined) {
+    sha = createHash('sha1').update(lua).digest('hex');
+    shas.set(lua, sha);
+  }
+  try {
+    return await redis.evalsha(sha, keys.length, ...keys, ...args);
+  } catch (error) {
+    if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+    return await redis.eval(lua, keys.length, ...keys, ...args);
+  }
+}

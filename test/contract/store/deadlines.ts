@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import type { Deadline } from '../../../src/engine/ports.js';
+import { T0 } from '../../helpers/incidents.js';
+import type { GetHarness } from './harness.js';
+
+const LEASE = 30_000;
+
+/** Deadlines take `now` as an argument, so these tests use fixed times and never wait. */
+function deadline(id: string, dueAt: number, payload: Record<string, unknown> = {}): Deadline {
+  return { id, kind: 'stage.target', dueAt, payload: { incidentId: id.split(':')[0], ...payload } };
+}
+
+const ids = (deadlines: Deadline[]): string[] => deadlines.map((d) => d.id);
+
+export function deadlinesContract(get: GetHarness): void {
+  describe('deadlines', () => {
+    it('lists pending deadlines soonest first, payload intact', async () => {
+      const { store } = get();
+      const late = deadline('INC-1:confirm', T0 + 3_000, {
+        stage: 'confirm',
+        mention: ['@oncall'],
+        nested: {},
+      });
+      await store.schedule(late);
+      await store.schedule(deadline('INC-1:triage', T0 + 1_000));
+      await store.schedule(deadline('INC-2:triage', T0 + 2_000));
+      const pending = await store.pending();
+      expect(ids(pending)).toEqual(['INC-1:triage', 'INC-2:triage', 'INC-1:confirm']);
+      expect(pending[2]).toEqual(late);
+    });
+
+    it('is due at exactly dueAt, not a millisecond before', async () => {
+      const { store } = get();
+      const d = deadline('INC-1:triage', T0);
+      await store.schedule(d);
+      expect(await store.claimDue(T0 - 1, LEASE, 10)).toEqual([]);
+      expect(await store.claimDue(T0, LEASE, 10)).toEqual([d]);
+    });
+
+    it('hands out at most limit deadlines, soonest first', async () => {
+      const { store } = get();
+      for (const n of [3, 1, 2, 4]) await store.schedule(deadline(`INC-${n}:triage`, T0 + n));
+      expect(ids(await store.claimDue(T0 + 10, LEASE, 2))).toEqual(['INC-1:triage', 'INC-2:triage']);
+      expect(ids(await store.claimDue(T0 + 10, LEASE, 10))).toEqual(['INC-3:triage', 'INC-4:triage']);
+      expect(await store.claimDue(T0 + 10, LEASE, 0)).toEqual([]);
+    });
+
+    it('hands each deadline to exactly one of two concurrent pollers', async () => {
+      const { store, peer } = get();
+      const all = Array.from({ length: 12 }, (_, n) => deadline(`INC-${n}:triage`, T0 + n));
+      for (const d of all) await store.schedule(d);
+      const polls = await Promise.all(
+        Array.from({ length: 6 }, (_, i) => (i % 2 ? peer : store).claimDue(T0 + 100, LEASE, 3)),
+      );
+      const claimed = ids(polls.flat());
+      expect(claimed).toHaveLength(12);
+      expect(new Set(claimed)).toEqual(new Set(ids(all)));
+    });
+
+    it('hands a claimed deadline out again once its lease passes without completion', async () => {
+      const { store } = get();
+      const d = deadline('INC-1:triage', T0);
+      await store.schedule(d);
+      expect(await store.claimDue(T0 + 5, LEASE, 10)).toEqual([d]);
+      expect(await store.claimDue(T0 + 5 + LEASE - 1, LEASE, 10)).toEqual([]);
+      // Handed out again with its original due time, not the lease's end.
+      expect(await store.claimDue(T0 + 5 + LEASE, LEASE, 10)).toEqual([d]);
+      expect(await store.pending()).toEqual([d]);
+    });
+
+    it('never hands out a completed deadline again', async () => {
+      const { store } = get();
+      await store.schedule(deadline('INC-1:triage', T0));
+      await store.claimDue(T0, LEASE, 10);
+      await store.complete('INC-1:triage');
+      expect(await store.claimDue(T0 + 10 * LEASE, LEASE, 10)).toEqual([]);
+      expect(await store.pending()).toEqual([]);
+    });
+
+    it('keeps one deadline per id: scheduling again moves it', async () => {
+      const { store } = get();
+      await store.schedule(deadline('INC-1:triage', T0, { version: 1 }));
+      const moved = deadline('INC-1:triage', T0 + 5_000, { version: 2 });
+      await store.schedule(moved);
+      expect(await store.pending()).toEqual([moved]);
+      expect(await store.claimDue(T0 + 4_999, LEASE, 10)).toEqual([]);
+      expect(await store.claimDue(T0 + 5_000, LEASE, 10)).toEqual([moved]);
+    });
+
+    it('forgets a cancelled deadline', async () => {
+      const { store } = get();
+      await store.schedule(deadline('INC-1:triage', T0));
+      await store.schedule(deadline('INC-2:triage', T0));
+      await store.cancel('INC-1:triage');
+      await store.cancel('INC-never:triage');
+      expect(ids(await store.pending())).toEqual(['INC-2:triage']);
+      expect(ids(await store.claimDue(T0 + 10 * LEASE, LEASE, 10))).toEqual(['INC-2:triage']);
+    });
+  });
+}

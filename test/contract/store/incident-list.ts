@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import type { Incident } from '../../../src/core/incident.js';
+import { dismiss, makeIncident, T0 } from '../../helpers/incidents.js';
+import type { GetHarness } from './harness.js';
+
+const ids = (incidents: Incident[]): string[] => incidents.map((incident) => incident.id);
+
+export function incidentListContract(get: GetHarness): void {
+  describe('listIncidents', () => {
+    /**
+     * Five incidents, opened one second apart in this order: a1 and b2 dismissed, a3, b4 and c5 open (one open
+     * incident per model, so each model's dismissed one comes first).
+     */
+    async function seed(): Promise<void> {
+      const { store } = get();
+      const plan = [
+        ['a1', 'a', 'dismissed'],
+        ['b2', 'b', 'dismissed'],
+        ['a3', 'a', 'open'],
+        ['b4', 'b', 'open'],
+        ['c5', 'c', 'open'],
+      ] as const;
+      for (const [index, [id, model, phase]] of plan.entries()) {
+        const incident = makeIncident({ id, model, at: T0 + index * 1_000 });
+        expect((await store.createIfNoneOpen(incident)).created).toBe(true);
+        if (phase === 'dismissed') expect(await store.updateIncident(dismiss(incident))).toBeDefined();
+      }
+    }
+
+    it('lists newest first', async () => {
+      await seed();
+      expect(ids(await get().store.listIncidents({}))).toEqual(['c5', 'b4', 'a3', 'b2', 'a1']);
+    });
+
+    it('filters by open or not', async () => {
+      await seed();
+      const { store } = get();
+      expect(ids(await store.listIncidents({ open: true }))).toEqual(['c5', 'b4', 'a3']);
+      expect(ids(await store.listIncidents({ open: false }))).toEqual(['b2', 'a1']);
+    });
+
+    it('filters by model, alone and with open', async () => {
+      await seed();
+      const { store } = get();
+      expect(ids(await store.listIncidents({ model: 'a' }))).toEqual(['a3', 'a1']);
+      expect(ids(await store.listIncidents({ model: 'a', open: false }))).toEqual(['a1']);
+      expect(ids(await store.listIncidents({ model: 'b', open: true }))).toEqual(['b4']);
+      expect(await store.listIncidents({ model: 'nobody' })).toEqual([]);
+    });
+
+    it('returns at most limit incidents, the newest ones', async () => {
+      await seed();
+      const { store } = get();
+      expect(ids(await store.listIncidents({ limit: 2 }))).toEqual(['c5', 'b4']);
+      expect(ids(await store.listIncidents({ open: false, limit: 1 }))).toEqual(['b2']);
+      expect(await store.listIncidents({ limit: 0 })).toEqual([]);
+    });
+
+    it('returns the stored incidents themselves', async () => {
+      await seed();
+      const { store } = get();
+      const [newest] = await store.listIncidents({ limit: 1 });
+      expect(newest).toEqual(await store.getIncident('c5'));
+    });
+
+    it('returns 100 incidents when no limit is given', async () => {
+      const { store } = get();
+      for (let i = 0; i < 101; i += 1) {
+        await store.createIfNoneOpen(makeIncident({ id: `M-${i}`, model: `model-${i}`, at: T0 + i }));
+      }
+      const listed = await store.listIncidents({});
+      expect(listed).toHaveLength(100);
+      expect(listed[0]?.id).toBe('M-100');
+      expect(listed[99]?.id).toBe('M-1');
+    });
+  });
+}

@@ -1,0 +1,187 @@
+import { describe, expect, it } from 'vitest';
+import { isRollbotError } from '../../../src/core/errors.js';
+import type { Incident } from '../../../src/core/incident.js';
+import { dismiss, makeAlertRef, makeIncident, T0 } from '../../helpers/incidents.js';
+import type { GetHarness } from './harness.js';
+
+function idNumber(id: string): number {
+  const match = /^INC-(\d+)$/.exec(id);
+  if (!match?.[1]) throw new Error(`not an incident id: ${id}`);
+  return Number(match[1]);
+}
+
+/** Stores a dismissed copy of `incident`, failing the test if the write is refused. */
+async function storeDismissed(get: GetHarness, incident: Incident): Promise<Incident> {
+  const updated = await get().store.updateIncident(dismiss(incident));
+  if (!updated) throw new Error(`dismissing ${incident.id} was refused`);
+  return updated;
+}
+
+export function incidentsContract(get: GetHarness): void {
+  describe('incident ids', () => {
+    it('hands out unique, increasing INC-<n> ids, also to concurrent callers on two stores', async () => {
+      const { store, peer } = get();
+      const sequential = [];
+      for (let i = 0; i < 5; i += 1) sequential.push(idNumber(await store.nextIncidentId()));
+      expect(sequential).toEqual([...sequential].sort((a, b) => a - b));
+      expect(new Set(sequential).size).toBe(5);
+
+      const concurrent = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => (i % 2 ? peer : store).nextIncidentId()),
+      );
+      expect(new Set(concurrent).size).toBe(20);
+      expect(Math.min(...concurrent.map(idNumber))).toBeGreaterThan(Math.max(...sequential));
+    });
+  });
+
+  describe('createIfNoneOpen', () => {
+    it('stores a new incident and reads it back equal', async () => {
+      const { store } = get();
+      const incident = makeIncident({ id: await store.nextIncidentId() });
+      const result = await store.createIfNoneOpen(incident);
+      expect(result).toEqual({ incident, created: true });
+      expect(await store.getIncident(incident.id)).toEqual(incident);
+      expect(await store.getIncident('INC-nope')).toBeUndefined();
+    });
+
+    it('keeps one open incident per model: the second call gets the first incident back', async () => {
+      const { store } = get();
+      const first = makeIncident({ model: 'ranker' });
+      const second = makeIncident({ model: 'ranker', at: T0 + 1_000 });
+      await store.createIfNoneOpen(first);
+      expect(await store.createIfNoneOpen(second)).toEqual({ incident: first, created: false });
+      expect(await store.getIncident(second.id)).toBeUndefined();
+    });
+
+    it('lets different models each have an open incident', async () => {
+      const { store } = get();
+      const a = await store.createIfNoneOpen(makeIncident({ model: 'a' }));
+      const b = await store.createIfNoneOpen(makeIncident({ model: 'b' }));
+      expect([a.created, b.created]).toEqual([true, true]);
+    });
+
+    it.each([
+      ['one store', false],
+      ['two stores (replicas)', true],
+    ])('creates exactly one of several concurrent incidents for one model, on %s', async (_, twoStores) => {
+      const { store, peer } = get();
+      const candidates = Array.from({ length: 6 }, (_, i) => makeIncident({ model: 'ranker', at: T0 + i }));
+      const results = await Promise.all(
+        candidates.map((incident, i) => (twoStores && i % 2 ? peer : store).createIfNoneOpen(incident)),
+      );
+      const created = results.filter((result) => result.created);
+      expect(created).toHaveLength(1);
+      const winner = created[0]?.incident;
+      for (const result of results) expect(result.incident).toEqual(winner);
+      expect(await store.openIncidentFor('ranker')).toEqual(winner);
+      expect(await store.listIncidents({ model: 'ranker' })).toEqual([winner]);
+    });
+
+    it('allows a new incident once the open one leaves the open phases', async () => {
+      const { store } = get();
+      const first = makeIncident({ model: 'ranker' });
+      await store.createIfNoneOpen(first);
+      await storeDismissed(get, first);
+      const second = makeIncident({ model: 'ranker', at: T0 + 60_000 });
+      expect(await store.createIfNoneOpen(second)).toEqual({ incident: second, created: true });
+      expect(await store.openIncidentFor('ranker')).toEqual(second);
+    });
+
+    it('refuses to reuse an id', async () => {
+      const { store } = get();
+      const first = makeIncident({ model: 'a' });
+      await store.createIfNoneOpen(first);
+      await storeDismissed(get, first);
+      const reused = makeIncident({ id: first.id, model: 'b' });
+      await expect(store.createIfNoneOpen(reused)).rejects.toSatisfy((error) =>
+        isRollbotError(error, 'CONFLICT'),
+      );
+      expect(await store.openIncidentFor('b')).toBeUndefined();
+    });
+  });
+
+  describe('updateIncident', () => {
+    it('writes version + 1 and returns the stored copy', async () => {
+      const { store } = get();
+      const incident = makeIncident();
+      await store.createIfNoneOpen(incident);
+      const v1 = await store.updateIncident({ ...incident, summary: 'first edit' });
+      expect(v1).toEqual({ ...incident, summary: 'first edit', version: 1 });
+      const v2 = v1 && (await store.updateIncident({ ...v1, severity: 1 }));
+      expect(v2?.version).toBe(2);
+      expect(await store.getIncident(incident.id)).toEqual(v2);
+    });
+
+    it('refuses a write based on a stale version and leaves the stored incident alone', async () => {
+      const { store } = get();
+      const incident = makeIncident();
+      await store.createIfNoneOpen(incident);
+      const current = await store.updateIncident({ ...incident, summary: 'fresh' });
+      expect(await store.updateIncident({ ...incident, summary: 'stale' })).toBeUndefined();
+      expect(await store.getIncident(incident.id)).toEqual(current);
+    });
+
+    it('refuses an incident that was never stored', async () => {
+      expect(await get().store.updateIncident(makeIncident())).toBeUndefined();
+    });
+
+    it('lets exactly one of several concurrent writers from one version win, across two stores', async () => {
+      const { store, peer } = get();
+      const incident = makeIncident();
+      await store.createIfNoneOpen(incident);
+      const results = await Promise.all(
+        Array.from({ length: 6 }, (_, i) =>
+          (i % 2 ? peer : store).updateIncident({ ...incident, summary: `writer ${i}` }),
+        ),
+      );
+      const winners = results.filter((result) => result !== undefined);
+      expect(winners).toHaveLength(1);
+      expect(winners[0]?.version).toBe(1);
+      expect(await store.getIncident(incident.id)).toEqual(winners[0]);
+    });
+
+    it('moves the open-incident pointer with the phase, and never unseats a newer incident', async () => {
+      const { store } = get();
+      expect(await store.openIncidentFor('ranker')).toBeUndefined();
+      const first = makeIncident({ model: 'ranker' });
+      await store.createIfNoneOpen(first);
+      expect(await store.openIncidentFor('ranker')).toEqual(first);
+
+      const dismissed = await storeDismissed(get, first);
+      expect(await store.openIncidentFor('ranker')).toBeUndefined();
+
+      const second = makeIncident({ model: 'ranker', at: T0 + 60_000 });
+      await store.createIfNoneOpen(second);
+      // A late edit of the old, closed incident must leave the new one as the model's open incident.
+      expect(await store.updateIncident({ ...dismissed, summary: 'late edit' })).toBeDefined();
+      expect(await store.openIncidentFor('ranker')).toEqual(second);
+    });
+  });
+
+  describe('stored copies', () => {
+    it('round-trips every field, optional ones included', async () => {
+      const { store } = get();
+      const incident = makeIncident({
+        labels: { model: 'fraud-scorer', team: 'risk — ünïcode' },
+        drill: true,
+      });
+      await store.createIfNoneOpen(incident);
+      const dismissed = await storeDismissed(get, incident);
+      expect(dismissed.decision?.kind).toBe('not-rollback');
+      expect(await store.getIncident(incident.id)).toEqual(dismissed);
+    });
+
+    it('are isolated from mutation by callers, on the way in and out', async () => {
+      const { store } = get();
+      const incident = makeIncident();
+      const expected = structuredClone(incident);
+      const { incident: returned } = await store.createIfNoneOpen(incident);
+      incident.labels.model = 'mutated-input';
+      returned.alerts.push(makeAlertRef(T0, { fingerprint: 'mutated-output' }));
+      const read = await store.getIncident(expected.id);
+      expect(read).toEqual(expected);
+      if (read) read.stages.triage.endedAt = 1;
+      expect(await store.openIncidentFor(expected.model)).toEqual(expected);
+    });
+  });
+}

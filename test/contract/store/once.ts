@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import type { GetHarness } from './harness.js';
+
+const TTL = 150;
+
+export function onceAndLifecycleContract(get: GetHarness): void {
+  describe('claimOnce', () => {
+    it('lets the first caller of a key win until its ttl passes', async () => {
+      const { store, peer, advance } = get();
+      expect(await store.claimOnce('cron:retro-reminder:2024-01-01', TTL)).toBe(true);
+      expect(await store.claimOnce('cron:retro-reminder:2024-01-01', TTL)).toBe(false);
+      expect(await peer.claimOnce('cron:retro-reminder:2024-01-01', TTL)).toBe(false);
+      expect(await store.claimOnce('cron:retro-reminder:2024-01-02', TTL)).toBe(true);
+      await advance(TTL + 100);
+      expect(await store.claimOnce('cron:retro-reminder:2024-01-01', TTL)).toBe(true);
+    });
+
+    it('lets exactly one of several concurrent callers win, across two stores', async () => {
+      const { store, peer } = get();
+      const results = await Promise.all(
+        Array.from({ length: 6 }, (_, i) => (i % 2 ? peer : store).claimOnce('slack:action:abc', 60_000)),
+      );
+      expect(results.filter(Boolean)).toHaveLength(1);
+    });
+  });
+
+  describe('lifecycle', () => {
+    it('answers ping, and can be closed twice', async () => {
+      const { store } = get();
+      await expect(store.ping()).resolves.toBeUndefined();
+      await store.close();
+      await expect(store.close()).resolves.toBeUndefined();
+    });
+  });
+}

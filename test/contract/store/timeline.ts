@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import type { TimelineEntry } from '../../../src/engine/ports.js';
+import { T0 } from '../../helpers/incidents.js';
+import type { GetHarness } from './harness.js';
+
+function entry(incidentId: string, n: number): Omit<TimelineEntry, 'seq'> {
+  return { at: T0 + n, incidentId, type: 'note.added', actor: 'U0TEST', text: `note ${n}` };
+}
+
+export function timelineContract(get: GetHarness): void {
+  describe('timeline', () => {
+    it('numbers entries 1, 2, 3 and lists them in append order', async () => {
+      const { store } = get();
+      const appended = [];
+      for (let n = 1; n <= 3; n += 1) appended.push(await store.append(entry('INC-1', n)));
+      expect(appended.map((e) => e.seq)).toEqual([1, 2, 3]);
+      expect(appended[0]).toEqual({ seq: 1, ...entry('INC-1', 1) });
+      expect(await store.list('INC-1')).toEqual(appended);
+    });
+
+    it('round-trips data exactly: nested values, empty arrays and objects, fractions, large numbers', async () => {
+      const { store } = get();
+      const data = {
+        gates: [],
+        labels: {},
+        nested: { ratio: 0.123456789012345, at: [T0, T0 + 1] },
+        ok: false,
+      };
+      const appended = await store.append({ ...entry('INC-1', 1), type: 'gate.evaluated', data });
+      expect(appended.data).toEqual(data);
+      expect(await store.list('INC-1')).toEqual([appended]);
+    });
+
+    it('gives concurrent appends from two stores distinct seqs, with no gaps', async () => {
+      const { store, peer } = get();
+      const appended = await Promise.all(
+        Array.from({ length: 20 }, (_, n) => (n % 2 ? peer : store).append(entry('INC-1', n))),
+      );
+      const seqs = appended.map((e) => e.seq).sort((a, b) => a - b);
+      expect(seqs).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      const listed = await store.list('INC-1');
+      expect(listed.map((e) => e.seq)).toEqual(seqs);
+      expect(new Set(listed.map((e) => e.text)).size).toBe(20);
+    });
+
+    it('keeps each incident its own timeline', async () => {
+      const { store } = get();
+      await store.append(entry('INC-1', 1));
+      const other = await store.append(entry('INC-2', 1));
+      expect(other.seq).toBe(1);
+      expect(await store.list('INC-2')).toEqual([other]);
+      expect(await store.list('INC-3')).toEqual([]);
+    });
+
+    it('is isolated from mutation by callers', async () => {
+      const { store } = get();
+      const input = { ...entry('INC-1', 1), data: { step: 1 } };
+      const appended = await store.append(input);
+      input.data.step = 2;
+      appended.text = 'changed';
+      expect(await store.list('INC-1')).toEqual([{ seq: 1, ...entry('INC-1', 1), data: { step: 1 } }]);
+    });
+  });
+}

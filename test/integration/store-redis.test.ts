@@ -1,0 +1,134 @@
+import { randomUUID } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import type { Store } from '../../src/engine/ports.js';
+import { storeKeys } from '../../src/store/redis/keys.js';
+import { createRedisStore } from '../../src/store/redis/store.js';
+import { describeStoreContract } from '../contract/store-contract.js';
+import { dismiss, makeIncident } from '../helpers/incidents.js';
+
+const redisUrl = inject('redisUrl');
+
+/** Every test gets its own prefix, so tests running side by side on one Redis never see each other's keys. */
+function testPrefix(): string {
+  return `test:${randomUUID()}:`;
+}
+
+async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
+  for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 500 })) {
+    if ((keys as string[]).length > 0) await redis.del(...(keys as string[]));
+  }
+}
+
+describeStoreContract('redis', async () => {
+  const prefix = testPrefix();
+  // Two replicas on one Redis and prefix: one store opens its own connection from the URL, the other is given
+  // a connection, so both ways of constructing the store are exercised.
+  const peerConnection = new Redis(redisUrl);
+  const store = createRedisStore({ redis: redisUrl, prefix });
+  const peer = createRedisStore({ redis: peerConnection, prefix });
+  return {
+    store,
+    peer,
+    clock: { now: () => Date.now() },
+    advance: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    async cleanup() {
+      await deleteKeys(peerConnection, prefix);
+      await Promise.all([store.close(), peer.close()]);
+      await peerConnection.quit();
+    },
+  };
+});
+
+describe('redis store', () => {
+  const connections: Redis[] = [];
+  const stores: Store[] = [];
+  function connect(): Redis {
+    const redis = new Redis(redisUrl);
+    connections.push(redis);
+    return redis;
+  }
+  function open(redis: Redis | string, prefix: string): Store {
+    const store = createRedisStore({ redis, prefix });
+    stores.push(store);
+    return store;
+  }
+  afterEach(async () => {
+    await Promise.all(stores.splice(0).map((store) => store.close()));
+    await Promise.all(connections.splice(0).map((redis) => redis.quit()));
+  });
+
+  it('keeps every key under its prefix, named as keys.ts says', async () => {
+    const prefix = testPrefix();
+    const redis = connect();
+    const store = open(redis, prefix);
+    const incident = makeIncident({ id: await store.nextIncidentId(), model: 'ranker' });
+    await store.createIfNoneOpen(incident);
+    await store.append({
+      at: 1,
+      incidentId: incident.id,
+      type: 'incident.opened',
+      actor: 'rollbot',
+      text: 'opened',
+    });
+    await store.acquire('rollback:ranker', 'U1', 60_000, 1);
+    await store.schedule({ id: `${incident.id}:triage`, kind: 'stage.target', dueAt: 1, payload: {} });
+    await store.claimOnce('alert:abc', 60_000);
+
+    const keys = storeKeys(prefix);
+    const expected = [
+      keys.incidentSeq,
+      keys.incident(incident.id),
+      keys.allIncidents,
+      keys.openIncidents,
+      keys.modelIncidents('ranker'),
+      keys.modelOpenIncident('ranker'),
+      keys.timeline(incident.id),
+      keys.lock('rollback:ranker'),
+      keys.lockFence('rollback:ranker'),
+      keys.deadlineQueue,
+      keys.deadlineData,
+      keys.once('alert:abc'),
+    ];
+    expect((await redis.keys(`${prefix}*`)).sort()).toEqual(expected.sort());
+    await deleteKeys(redis, prefix);
+  });
+
+  it('removes a dismissed incident from the open index and drops the model pointer', async () => {
+    const prefix = testPrefix();
+    const redis = connect();
+    const store = open(redis, prefix);
+    const incident = makeIncident({ model: 'ranker' });
+    await store.createIfNoneOpen(incident);
+    await store.updateIncident(dismiss(incident));
+    const keys = storeKeys(prefix);
+    expect(await redis.zcard(keys.openIncidents)).toBe(0);
+    expect(await redis.exists(keys.modelOpenIncident('ranker'))).toBe(0);
+    await deleteKeys(redis, prefix);
+  });
+
+  it('reloads its scripts after Redis forgets them (SCRIPT FLUSH, restart, failover)', async () => {
+    const prefix = testPrefix();
+    const redis = connect();
+    const store = open(redis, prefix);
+    await store.append({ at: 1, incidentId: 'INC-1', type: 'note', actor: 'U1', text: 'one' });
+    await redis.script('FLUSH');
+    const second = await store.append({ at: 2, incidentId: 'INC-1', type: 'note', actor: 'U1', text: 'two' });
+    expect(second.seq).toBe(2);
+    await deleteKeys(redis, prefix);
+  });
+
+  it('leaves a connection it was given open on close', async () => {
+    const redis = connect();
+    await open(redis, testPrefix()).close();
+    expect(await redis.ping()).toBe('PONG');
+  });
+
+  it('quits a connection it opened itself on close, and ping then rejects', async () => {
+    const store = open(redisUrl, testPrefix());
+    await store.ping();
+    await store.close();
+    await store.close();
+    await expect(store.ping()).rejects.toThrow();
+  });
+});
