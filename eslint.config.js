@@ -29,7 +29,15 @@ export default tseslint.config(
               message: 'core/ and engine/ see ports only: put library code in an adapter and pass it in.',
             },
             {
-              group: ['**/store/*', '**/slack/*', '**/serving/*', '**/metrics-source/*', '**/console/*', '**/http/*', '**/observability/*'],
+              group: [
+                '**/store/*',
+                '**/slack/*',
+                '**/serving/*',
+                '**/metrics-source/*',
+                '**/console/*',
+                '**/http/*',
+                '**/observability/*',
+              ],
               message: 'core/ and engine/ may not import adapters; depend on the port in engine/ports.ts.',
             },
           ],

@@ -1,3 +1,5 @@
 #!/usr/bin/env node
-// The published entry point runs the compiled CLI (built by `npm run build`, and by `prepare` on `npm ci`).
-import '../dist/cli.js';
+// The installed `rollbot` command runs the compiled CLI (built by `npm run build`, and by `prepare` on `npm ci`).
+import { runCli } from '../dist/cli.js';
+
+process.exitCode = await runCli(process.argv.slice(2));

@@ -32,6 +32,8 @@ export interface AlertRef {
   name: string;
   startsAt: number;
   receivedAt: number;
+  /** When the source said the alert resolved (recorded, but it does not close the incident). */
+  resolvedAt?: number;
 }
 
 /** Who asked for what: the people, the bot's own policy, or a script. */
@@ -125,14 +127,33 @@ export function attachAlert(incident: Incident, alert: AlertRef, severity: Sever
   };
 }
 
+/**
+ * Notes that the source resolved an alert of this incident. Returns undefined when the incident does not have
+ * that alert or already knows it resolved, so repeated "resolved" notifications are recorded once.
+ */
+export function markAlertResolved(incident: Incident, fingerprint: string, at: number): Incident | undefined {
+  const index = incident.alerts.findIndex(
+    (alert) => alert.fingerprint === fingerprint && alert.resolvedAt === undefined,
+  );
+  if (index < 0) return undefined;
+  const alerts = incident.alerts.map((alert, i) => (i === index ? { ...alert, resolvedAt: at } : alert));
+  return { ...incident, alerts };
+}
+
 /** Moves an incident to another phase, or refuses with ILLEGAL_TRANSITION naming the legal moves. */
 export function transition(incident: Incident, to: Phase): Incident {
   const allowed = TRANSITIONS[incident.phase];
   if (!allowed.includes(to)) {
-    throw new RollbotError('ILLEGAL_TRANSITION', `incident ${incident.id} is ${incident.phase}; it cannot become ${to}`, {
-      hint: allowed.length ? `from ${incident.phase} it can become: ${allowed.join(', ')}` : `${incident.phase} is final`,
-      details: { id: incident.id, from: incident.phase, to },
-    });
+    throw new RollbotError(
+      'ILLEGAL_TRANSITION',
+      `incident ${incident.id} is ${incident.phase}; it cannot become ${to}`,
+      {
+        hint: allowed.length
+          ? `from ${incident.phase} it can become: ${allowed.join(', ')}`
+          : `${incident.phase} is final`,
+        details: { id: incident.id, from: incident.phase, to },
+      },
+    );
   }
   return { ...incident, phase: to };
 }
@@ -157,7 +178,10 @@ export function decide(incident: Incident, decision: Decision): Incident {
   let next = endStage(transition(incident, to), 'triage', decision.at);
   next = { ...next, decision };
   if (decision.kind === 'rollback') {
-    next = { ...next, stages: { ...next.stages, rollback: { startedAt: decision.at }, confirm: { startedAt: decision.at } } };
+    next = {
+      ...next,
+      stages: { ...next.stages, rollback: { startedAt: decision.at }, confirm: { startedAt: decision.at } },
+    };
   }
   return next;
 }

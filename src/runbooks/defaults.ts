@@ -12,15 +12,33 @@ const HOUR = 60 * MINUTE;
  */
 export const TIER_DEFAULTS: Record<Tier, { targets: Record<Stage, number>; policy: RollbackPolicy }> = {
   1: {
-    targets: { detect: 5 * MINUTE, triage: 10 * MINUTE, rollback: 5 * MINUTE, confirm: 15 * MINUTE, retro: 48 * HOUR },
+    targets: {
+      detect: 5 * MINUTE,
+      triage: 10 * MINUTE,
+      rollback: 5 * MINUTE,
+      confirm: 15 * MINUTE,
+      retro: 48 * HOUR,
+    },
     policy: 'auto',
   },
   2: {
-    targets: { detect: 5 * MINUTE, triage: 15 * MINUTE, rollback: 10 * MINUTE, confirm: 20 * MINUTE, retro: 72 * HOUR },
+    targets: {
+      detect: 5 * MINUTE,
+      triage: 15 * MINUTE,
+      rollback: 10 * MINUTE,
+      confirm: 20 * MINUTE,
+      retro: 72 * HOUR,
+    },
     policy: 'approve',
   },
   3: {
-    targets: { detect: 10 * MINUTE, triage: 30 * MINUTE, rollback: 15 * MINUTE, confirm: 30 * MINUTE, retro: 120 * HOUR },
+    targets: {
+      detect: 10 * MINUTE,
+      triage: 30 * MINUTE,
+      rollback: 15 * MINUTE,
+      confirm: 30 * MINUTE,
+      retro: 120 * HOUR,
+    },
     policy: 'approve',
   },
 };

@@ -26,7 +26,10 @@ export function parseRunbook(text: string, file: string): ParseResult {
   }
   const data: unknown = doc.toJS();
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    return { ok: false, problems: [{ file, line: 1, path: '', message: 'a runbook is a YAML mapping (model: …, serving: …)' }] };
+    return {
+      ok: false,
+      problems: [{ file, line: 1, path: '', message: 'a runbook is a YAML mapping (model: …, serving: …)' }],
+    };
   }
   const parsed = runbookSchema.safeParse(data, { reportInput: true });
   if (parsed.success) return { ok: true, runbook: parsed.data };
@@ -63,7 +66,16 @@ export async function loadRunbooks(dir: string): Promise<LoadResult> {
   try {
     names = (await readdir(dir)).filter((name) => /\.ya?ml$/.test(name) && !name.startsWith('.')).sort();
   } catch (error) {
-    return { runbooks: [], problems: [{ file: dir, path: '', message: `cannot read the runbooks folder (${(error as Error).message}); set RUNBOOKS_DIR` }] };
+    return {
+      runbooks: [],
+      problems: [
+        {
+          file: dir,
+          path: '',
+          message: `cannot read the runbooks folder (${(error as Error).message}); set RUNBOOKS_DIR`,
+        },
+      ],
+    };
   }
   const runbooks: Runbook[] = [];
   const problems: Problem[] = [];
@@ -79,24 +91,42 @@ export async function loadRunbooks(dir: string): Promise<LoadResult> {
     const { runbook } = result;
     const stem = basename(name, extname(name));
     if (stem !== runbook.model) {
-      problems.push({ file, line: 1, path: 'model', message: `the file is named ${name} but describes "${runbook.model}": rename it to ${runbook.model}${extname(name)}` });
+      problems.push({
+        file,
+        line: 1,
+        path: 'model',
+        message: `the file is named ${name} but describes "${runbook.model}": rename it to ${runbook.model}${extname(name)}`,
+      });
     }
     const earlier = byModel.get(runbook.model);
     if (earlier) {
-      problems.push({ file, line: 1, path: 'model', message: `"${runbook.model}" is already described by ${earlier}: one runbook per model` });
+      problems.push({
+        file,
+        line: 1,
+        path: 'model',
+        message: `"${runbook.model}" is already described by ${earlier}: one runbook per model`,
+      });
       continue;
     }
     const matchKey = JSON.stringify(Object.entries(runbook.match).sort());
     const sameMatch = byMatch.get(matchKey);
     if (sameMatch) {
-      problems.push({ file, path: 'alerts.match', message: `the same labels already route to ${sameMatch}: alerts could not tell the two apart; add a label` });
+      problems.push({
+        file,
+        path: 'alerts.match',
+        message: `the same labels already route to ${sameMatch}: alerts could not tell the two apart; add a label`,
+      });
     }
     byModel.set(runbook.model, file);
     byMatch.set(matchKey, file);
     runbooks.push(runbook);
   }
   if (names.length === 0 && problems.length === 0) {
-    problems.push({ file: dir, path: '', message: 'no runbooks (*.yml) found; see runbooks/README.md for the format' });
+    problems.push({
+      file: dir,
+      path: '',
+      message: 'no runbooks (*.yml) found; see runbooks/README.md for the format',
+    });
   }
   return { runbooks, problems };
 }
@@ -105,10 +135,14 @@ export async function loadRunbooks(dir: string): Promise<LoadResult> {
 export async function loadRunbooksOrThrow(dir: string): Promise<Runbook[]> {
   const { runbooks, problems } = await loadRunbooks(dir);
   if (problems.length > 0) {
-    throw new RollbotError('INVALID_RUNBOOK', `invalid runbooks:\n${problems.map(formatProblem).join('\n')}`, {
-      hint: 'fix each line above (or run `rollbot validate` to check again), then start rollbot',
-      details: problems,
-    });
+    throw new RollbotError(
+      'INVALID_RUNBOOK',
+      `invalid runbooks:\n${problems.map(formatProblem).join('\n')}`,
+      {
+        hint: 'fix each line above (or run `rollbot validate` to check again), then start rollbot',
+        details: problems,
+      },
+    );
   }
   return runbooks;
 }

@@ -40,7 +40,12 @@ export function describeIssue(issue: z.core.$ZodIssue, vocabulary: ReadonlySet<s
       return [{ path, message: notOneOf(issue.input, issue.values.map(String)) }];
     case 'invalid_union': {
       const input = issue.input as Record<string, unknown> | undefined;
-      if ('discriminator' in issue && typeof issue.discriminator === 'string' && input && typeof input === 'object') {
+      if (
+        'discriminator' in issue &&
+        typeof issue.discriminator === 'string' &&
+        input &&
+        typeof input === 'object'
+      ) {
         const options = (issue as { options?: unknown[] }).options?.map(String) ?? [];
         const value = input[issue.discriminator];
         const where = path.at(-1) === issue.discriminator ? path : [...path, issue.discriminator];
@@ -74,12 +79,17 @@ function notOneOf(given: unknown, allowed: string[]): string {
  * Every object key anywhere in a zod schema: the words a runbook may use, for typo suggestions. Walks zod's
  * definitions, which are stable across zod 4 minor versions (`_zod.def`).
  */
-export function schemaKeys(schema: z.core.$ZodType, into = new Set<string>(), seen = new Set<unknown>()): Set<string> {
+export function schemaKeys(
+  schema: z.core.$ZodType,
+  into = new Set<string>(),
+  seen = new Set<unknown>(),
+): Set<string> {
   if (seen.has(schema)) return into;
   seen.add(schema);
   const def = schema._zod.def as unknown as Record<string, unknown>;
   const visit = (child: unknown): void => {
-    if (child && typeof child === 'object' && '_zod' in child) schemaKeys(child as z.core.$ZodType, into, seen);
+    if (child && typeof child === 'object' && '_zod' in child)
+      schemaKeys(child as z.core.$ZodType, into, seen);
   };
   if (def.type === 'object') {
     for (const [key, child] of Object.entries(def.shape as Record<string, unknown>)) {

@@ -41,7 +41,9 @@ const runbookInput = z.strictObject({
   model: modelName,
   owner: z.string().min(1),
   channel,
-  tier: z.union([z.literal(1), z.literal(2), z.literal(3)], { error: 'expected tier 1 (high risk), 2 or 3' }).default(2),
+  tier: z
+    .union([z.literal(1), z.literal(2), z.literal(3)], { error: 'expected tier 1 (high risk), 2 or 3' })
+    .default(2),
   alerts: z.strictObject({ match: z.record(z.string(), z.string()).optional() }).default({}),
   severity: z
     .strictObject({
@@ -131,7 +133,10 @@ export const runbookSchema = runbookInput.transform((input): Runbook => {
     match: input.alerts.match ?? { model: input.model },
     severity: {
       label: input.severity?.label ?? DEFAULT_SEVERITY_MAPPING.label,
-      map: { ...DEFAULT_SEVERITY_MAPPING.map, ...lowerKeys((input.severity?.map ?? {}) as Record<string, Severity>) },
+      map: {
+        ...DEFAULT_SEVERITY_MAPPING.map,
+        ...lowerKeys((input.severity?.map ?? {}) as Record<string, Severity>),
+      },
       default: input.severity?.default ?? DEFAULT_SEVERITY_MAPPING.default,
     },
     serving: input.serving,

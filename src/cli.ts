@@ -1,0 +1,134 @@
+/**
+ * `rollbot` — the command line (DESIGN §3). With ROLLBOT_URL set it talks to a running bot over its HTTP API;
+ * otherwise it runs the engine in this process with the same configuration (REDIS_URL, RUNBOOKS_DIR, …).
+ */
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { localBackend, remoteBackend, type Backend } from './cli/backend.js';
+import { incidentTable } from './cli/format.js';
+import { loadConfig } from './config.js';
+import { RollbotError, isRollbotError } from './core/errors.js';
+import { incidentMarkdown } from './engine/report.js';
+import { compose } from './main.js';
+import { formatProblem } from './runbooks/problems.js';
+import { loadRunbooks } from './runbooks/load.js';
+
+const USAGE = `usage: rollbot <command>
+
+  validate [dir]                         check runbooks (default: RUNBOOKS_DIR or ./runbooks)
+  incidents [--open]                     list incidents with their stage clocks
+  timeline <id> [--format md|json]       an incident's timeline (md: the retrospective skeleton)
+
+With ROLLBOT_URL set, commands go to that bot's API; otherwise they run in-process on REDIS_URL.`;
+
+export interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+const defaultIo: Io = {
+  out: (text) => process.stdout.write(`${text}\n`),
+  err: (text) => process.stderr.write(`${text}\n`),
+};
+
+/** Runs one CLI invocation and returns its exit code (0 ok, 1 failed, 2 usage). */
+export async function runCli(
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  io: Io = defaultIo,
+): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'validate':
+        return await validate(rest, env, io);
+      case 'incidents': {
+        const { values } = parseArgs({ args: rest, options: { open: { type: 'boolean', default: false } } });
+        return await withBackend(env, io, async (backend) => {
+          io.out(incidentTable(await backend.listIncidents({ open: values.open })));
+          return 0;
+        });
+      }
+      case 'timeline': {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: { format: { type: 'string', default: 'md' } },
+        });
+        const id = positionals[0];
+        if (!id || (values.format !== 'md' && values.format !== 'json')) {
+          throw new RollbotError('BAD_REQUEST', 'usage: rollbot timeline <id> [--format md|json]');
+        }
+        return await withBackend(env, io, async (backend) => {
+          const detail = await backend.incident(id);
+          io.out(values.format === 'json' ? JSON.stringify(detail, null, 2) : incidentMarkdown(detail));
+          return 0;
+        });
+      }
+      case undefined:
+      case 'help':
+      case '--help':
+        io.out(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        io.err(`unknown command "${command}"\n\n${USAGE}`);
+        return 2;
+    }
+  } catch (error) {
+    if (isRollbotError(error)) {
+      io.err(`error: ${error.message}${error.hint ? `\nfix: ${error.hint}` : ''}`);
+      return error.code === 'BAD_REQUEST' ? 2 : 1;
+    }
+    if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {
+      io.err(`${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+async function validate(args: string[], env: NodeJS.ProcessEnv, io: Io): Promise<number> {
+  const dir = args[0] ?? env.RUNBOOKS_DIR ?? './runbooks';
+  const { runbooks, problems } = await loadRunbooks(dir);
+  for (const problem of problems) io.err(formatProblem(problem));
+  if (problems.length > 0) {
+    io.err(`${problems.length} problem${problems.length === 1 ? '' : 's'} in ${dir}`);
+    return 1;
+  }
+  io.out(
+    `${runbooks.length} runbook${runbooks.length === 1 ? '' : 's'} OK in ${dir}: ${runbooks.map((r) => r.model).join(', ')}`,
+  );
+  return 0;
+}
+
+async function withBackend(
+  env: NodeJS.ProcessEnv,
+  io: Io,
+  work: (backend: Backend) => Promise<number>,
+): Promise<number> {
+  const config = loadConfig({ LOG_LEVEL: 'error', ...env });
+  if (!config.rollbotUrl && !config.redisUrl) {
+    io.err(
+      'note: neither ROLLBOT_URL nor REDIS_URL is set, so this reads an empty in-memory store; set one of them',
+    );
+  }
+  const backend = config.rollbotUrl
+    ? remoteBackend(config.rollbotUrl, config.apiToken)
+    : localBackend(await compose(config, { quiet: true }));
+  try {
+    return await work(backend);
+  } finally {
+    await backend.close();
+  }
+}
+
+const entry = process.argv[1];
+if (entry !== undefined && import.meta.url === pathToFileURL(entry).href) {
+  runCli(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}

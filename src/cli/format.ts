@@ -1,0 +1,32 @@
+import { formatDuration } from '../core/duration.js';
+import type { IncidentView } from '../engine/views.js';
+
+/** Incidents as an aligned table: the stage each is in, and its time against the target. */
+export function incidentTable(incidents: readonly IncidentView[]): string {
+  if (incidents.length === 0) return 'no incidents';
+  const rows = incidents.map((incident) => {
+    const current = incident.stages.find((stage) => stage.state === 'running');
+    const clock = current
+      ? `${current.stage} ${formatDuration(current.elapsedMs)} / ${formatDuration(current.targetMs)}`
+      : '—';
+    return [
+      incident.id,
+      incident.model,
+      incident.severity,
+      incident.drill ? `${incident.phase} (drill)` : incident.phase,
+      clock,
+      incident.breaches.join(',') || '—',
+      incident.openedAt,
+    ];
+  });
+  const header = ['ID', 'MODEL', 'SEV', 'PHASE', 'STAGE CLOCK', 'MISSED', 'OPENED'];
+  const widths = header.map((title, i) =>
+    Math.max(title.length, ...rows.map((row) => (row[i] ?? '').length)),
+  );
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  return [line(header), ...rows.map(line)].join('\n');
+}

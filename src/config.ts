@@ -1,0 +1,134 @@
+import { z } from 'zod';
+import { RollbotError } from './core/errors.js';
+import { closest } from './core/suggest.js';
+
+const optionalText = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
+
+/** The environment rollbot reads (DESIGN §3). Everything is optional: the defaults run a local bot. */
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  HOST: z.string().default('127.0.0.1'),
+  REDIS_URL: optionalText.pipe(
+    z.url({ protocol: /^rediss?$/, error: 'expected redis://host:port or rediss://…' }).optional(),
+  ),
+  RUNBOOKS_DIR: z.string().default('./runbooks'),
+  SLACK_BOT_TOKEN: optionalText,
+  SLACK_SIGNING_SECRET: optionalText,
+  SLACK_APP_TOKEN: optionalText,
+  SLACK_API_URL: z.url().default('https://slack.com/api/'),
+  PROMETHEUS_URL: optionalText.pipe(z.url().optional()),
+  ALERT_WEBHOOK_TOKEN: optionalText,
+  ALLOW_UNAUTHENTICATED_ALERTS: z.stringbool().default(false),
+  API_TOKEN: optionalText,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ROLLBOT_URL: optionalText.pipe(z.url().optional()),
+});
+
+export type Env = z.output<typeof envSchema>;
+
+export interface Config {
+  http: { port: number; host: string };
+  redisUrl: string | undefined;
+  runbooksDir: string;
+  slack:
+    | { mode: 'http'; botToken: string; signingSecret: string; apiUrl: string }
+    | { mode: 'socket'; botToken: string; appToken: string; apiUrl: string }
+    | { mode: 'off' };
+  prometheusUrl: string | undefined;
+  alerts: { token: string | undefined; allowUnauthenticated: boolean };
+  apiToken: string | undefined;
+  logLevel: Env['LOG_LEVEL'];
+  /** For the CLI: talk to this running bot instead of running the engine in-process. */
+  rollbotUrl: string | undefined;
+  /** The values that must never reach a log line. */
+  secrets: string[];
+}
+
+/**
+ * Reads and validates the environment once, at start-up. Errors name every bad variable and the fix, and
+ * a misspelt ROLLBOT-looking variable (e.g. `REDIS_ULR`) is pointed out rather than silently ignored.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env, { reportInput: true });
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new RollbotError('INVALID_CONFIG', `invalid environment:\n${lines.join('\n')}`, {
+      hint: 'fix the variables above; README.md "Configuration" lists every variable and its default',
+      details: parsed.error.issues,
+    });
+  }
+  const e = parsed.data;
+  const typos = findTypos(env);
+  if (typos.length > 0) {
+    throw new RollbotError('INVALID_CONFIG', `unknown variables: ${typos.join('; ')}`, {
+      hint: 'rename them, or unset them if they are not meant for rollbot',
+    });
+  }
+  return {
+    http: { port: e.PORT, host: e.HOST },
+    redisUrl: e.REDIS_URL,
+    runbooksDir: e.RUNBOOKS_DIR,
+    slack: slackMode(e),
+    prometheusUrl: e.PROMETHEUS_URL,
+    alerts: { token: e.ALERT_WEBHOOK_TOKEN, allowUnauthenticated: e.ALLOW_UNAUTHENTICATED_ALERTS },
+    apiToken: e.API_TOKEN,
+    logLevel: e.LOG_LEVEL,
+    rollbotUrl: e.ROLLBOT_URL,
+    secrets: [
+      e.SLACK_BOT_TOKEN,
+      e.SLACK_SIGNING_SECRET,
+      e.SLACK_APP_TOKEN,
+      e.ALERT_WEBHOOK_TOKEN,
+      e.API_TOKEN,
+    ].filter((value): value is string => value !== undefined),
+  };
+}
+
+function slackMode(e: Env): Config['slack'] {
+  if (!e.SLACK_BOT_TOKEN) {
+    if (e.SLACK_SIGNING_SECRET || e.SLACK_APP_TOKEN) {
+      throw new RollbotError(
+        'INVALID_CONFIG',
+        'SLACK_SIGNING_SECRET or SLACK_APP_TOKEN is set but SLACK_BOT_TOKEN is not',
+        {
+          hint: 'set SLACK_BOT_TOKEN (xoxb-…) too, or unset the others to run with the console notifier',
+        },
+      );
+    }
+    return { mode: 'off' };
+  }
+  if (e.SLACK_APP_TOKEN)
+    return {
+      mode: 'socket',
+      botToken: e.SLACK_BOT_TOKEN,
+      appToken: e.SLACK_APP_TOKEN,
+      apiUrl: e.SLACK_API_URL,
+    };
+  if (!e.SLACK_SIGNING_SECRET) {
+    throw new RollbotError('INVALID_CONFIG', 'SLACK_BOT_TOKEN is set but SLACK_SIGNING_SECRET is not', {
+      hint: 'set SLACK_SIGNING_SECRET (Basic Information → Signing Secret) for HTTP mode, or SLACK_APP_TOKEN for Socket Mode',
+    });
+  }
+  return {
+    mode: 'http',
+    botToken: e.SLACK_BOT_TOKEN,
+    signingSecret: e.SLACK_SIGNING_SECRET,
+    apiUrl: e.SLACK_API_URL,
+  };
+}
+
+const KNOWN = Object.keys(envSchema.shape);
+const FAMILIES = ['SLACK_', 'REDIS', 'RUNBOOK', 'PROMETHEUS', 'ALERT', 'API_TOKEN', 'ROLLBOT', 'LOG_LEVEL'];
+
+/** Variables that look like ours but are not: `REDIS_ULR`, `SLACK_BOT_TOKN`. */
+function findTypos(env: NodeJS.ProcessEnv): string[] {
+  return Object.keys(env)
+    .filter((name) => !KNOWN.includes(name) && FAMILIES.some((family) => name.startsWith(family)))
+    .flatMap((name) => {
+      const guess = closest(name, KNOWN);
+      return guess ? [`${name} (did you mean ${guess}?)`] : [];
+    });
+}

@@ -1,0 +1,45 @@
+import { formatDuration } from '../core/duration.js';
+import { viewStages, type Incident } from '../core/incident.js';
+import { formatSeverity } from '../core/severity.js';
+import type { Clock, Notifier, NotifierEvent } from '../engine/ports.js';
+
+/**
+ * The notifier for running without Slack: one readable line (or a short block) per event on a stream, with
+ * the same content a Slack message would carry.
+ */
+export function createConsoleNotifier(options: { out?: NodeJS.WritableStream; clock: Clock }): Notifier {
+  const out = options.out ?? process.stdout;
+  return {
+    async notify(event: NotifierEvent) {
+      out.write(`${render(event, options.clock.now())}\n`);
+    },
+  };
+}
+
+/** The text of one event; exported for tests and for the CLI. */
+export function render(event: NotifierEvent, now: number): string {
+  const where = `[${event.channel || 'no channel'}]`;
+  const head = `${formatSeverity(event.incident.severity)} ${event.incident.id} ${event.incident.model}${event.incident.drill ? ' (DRILL)' : ''}`;
+  switch (event.type) {
+    case 'incident.opened':
+      return [`${where} 🚨 ${head}: ${event.incident.summary}`, ...checklist(event.incident, now)].join('\n');
+    case 'incident.updated':
+      return `${where} ℹ️  ${head}: ${event.text}`;
+    case 'escalation': {
+      const who = event.mention.length
+        ? event.mention.map((id) => `@${id}`).join(' ')
+        : '(no escalation target)';
+      return `${where} ⏰ ESCALATION ${who} ${head}: ${event.text}`;
+    }
+  }
+}
+
+/** The runbook checklist: each stage's time against its target. */
+function checklist(incident: Incident, now: number): string[] {
+  return viewStages(incident, now).map((stage) => {
+    const mark =
+      stage.state === 'done' ? (stage.breached ? '✗' : '✓') : stage.state === 'running' ? '…' : ' ';
+    const time = stage.state === 'pending' ? '—' : formatDuration(stage.elapsedMs);
+    return `    ${mark} ${stage.stage.padEnd(8)} ${time.padStart(8)} / ${formatDuration(stage.targetMs)}`;
+  });
+}

@@ -1,0 +1,38 @@
+import type { Incident } from '../core/incident.js';
+import type { Runbook } from '../runbooks/schema.js';
+import type { RunbookSet } from './runbook-set.js';
+import type { Clock, EngineMetrics, Logger, Notifier, Store, TimelineEntry } from './ports.js';
+
+/** Everything the engine works with, passed in by the composition root (src/main.ts) or a test. */
+export interface EngineDeps {
+  store: Store;
+  notifier: Notifier;
+  metrics: EngineMetrics;
+  clock: Clock;
+  logger: Logger;
+  runbooks: RunbookSet;
+}
+
+/** Appends one line to an incident's timeline, stamped with the engine's clock. */
+export function record(
+  deps: Pick<EngineDeps, 'store' | 'clock'>,
+  incident: Pick<Incident, 'id'>,
+  entry: { type: string; text: string; actor?: string; data?: Record<string, unknown> },
+): Promise<TimelineEntry> {
+  return deps.store.append({
+    incidentId: incident.id,
+    at: deps.clock.now(),
+    type: entry.type,
+    actor: entry.actor ?? 'rollbot',
+    text: entry.text,
+    ...(entry.data ? { data: entry.data } : {}),
+  });
+}
+
+/** The runbook of an incident's model. Runbooks are loaded once, so a missing one is a removed model. */
+export function runbookOf(
+  deps: Pick<EngineDeps, 'runbooks'>,
+  incident: Pick<Incident, 'model'>,
+): Runbook | undefined {
+  return deps.runbooks.get(incident.model);
+}

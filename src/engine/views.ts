@@ -1,0 +1,69 @@
+import { RollbotError } from '../core/errors.js';
+import { isOpen, viewStages, type Incident } from '../core/incident.js';
+import { formatSeverity } from '../core/severity.js';
+import type { StageView } from '../core/stages.js';
+import type { EngineDeps } from './context.js';
+import type { TimelineEntry } from './ports.js';
+
+/** An incident as the API, CLI and notifiers show it: stored state plus each stage against its target. */
+export interface IncidentView {
+  id: string;
+  model: string;
+  severity: string;
+  drill: boolean;
+  summary: string;
+  phase: Incident['phase'];
+  open: boolean;
+  openedAt: string;
+  resolvedAt?: string;
+  stages: StageView[];
+  breaches: StageView['stage'][];
+  alerts: Incident['alerts'];
+  decision?: Incident['decision'];
+}
+
+export interface IncidentDetail extends IncidentView {
+  timeline: TimelineEntry[];
+}
+
+export function viewIncident(incident: Incident, now: number): IncidentView {
+  const stages = viewStages(incident, now);
+  const view: IncidentView = {
+    id: incident.id,
+    model: incident.model,
+    severity: formatSeverity(incident.severity),
+    drill: incident.drill,
+    summary: incident.summary,
+    phase: incident.phase,
+    open: isOpen(incident),
+    openedAt: new Date(incident.openedAt).toISOString(),
+    stages,
+    breaches: stages.filter((stage) => stage.breached).map((stage) => stage.stage),
+    alerts: incident.alerts,
+  };
+  if (incident.resolvedAt !== undefined) view.resolvedAt = new Date(incident.resolvedAt).toISOString();
+  if (incident.decision) view.decision = incident.decision;
+  return view;
+}
+
+export async function listIncidentViews(
+  deps: Pick<EngineDeps, 'store' | 'clock'>,
+  filter: { open?: boolean; model?: string; limit?: number },
+): Promise<IncidentView[]> {
+  const incidents = await deps.store.listIncidents(filter);
+  const now = deps.clock.now();
+  return incidents.map((incident) => viewIncident(incident, now));
+}
+
+export async function incidentDetail(
+  deps: Pick<EngineDeps, 'store' | 'clock'>,
+  id: string,
+): Promise<IncidentDetail> {
+  const incident = await deps.store.getIncident(id);
+  if (!incident) {
+    throw new RollbotError('NOT_FOUND', `no incident ${id}`, {
+      hint: 'list incidents with GET /api/incidents or `rollbot incidents`',
+    });
+  }
+  return { ...viewIncident(incident, deps.clock.now()), timeline: await deps.store.list(id) };
+}

@@ -1,0 +1,63 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ALERT_PARSERS } from '../alerts/index.js';
+import type { AlertIntakeSource } from '../alerts/types.js';
+import { RollbotError, isRollbotError, type ErrorCode } from '../core/errors.js';
+import type { EngineDeps } from '../engine/context.js';
+import { ingestAlerts, type AlertOutcome } from '../engine/intake.js';
+import { sendJson } from './errors.js';
+import { hasBearer, readJson } from './request.js';
+
+export interface AlertRouteOptions {
+  token: string | undefined;
+  allowUnauthenticated: boolean;
+}
+
+/** `rollbot_alerts_rejected_total{reason}` for each way a request can be refused. */
+const REJECT_REASON: Partial<Record<ErrorCode, string>> = {
+  UNAUTHORIZED: 'unauthorized',
+  PAYLOAD_TOO_LARGE: 'too_large',
+  UNSUPPORTED_MEDIA_TYPE: 'unsupported_media_type',
+  BAD_REQUEST: 'invalid',
+};
+
+/**
+ * `POST /alerts/<source>`: authenticate, read (size-limited), validate, then hand the alerts to the engine.
+ * Answers 202 with what became of each alert. A refused request stores nothing.
+ */
+export function alertRoute(deps: EngineDeps, options: AlertRouteOptions, source: AlertIntakeSource) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    try {
+      authenticate(req, options);
+      const alerts = ALERT_PARSERS[source](await readJson(req));
+      const results = await ingestAlerts(deps, alerts);
+      const count = (outcome: AlertOutcome) => results.filter((result) => result.outcome === outcome).length;
+      sendJson(res, 202, {
+        received: results.length,
+        opened: count('opened'),
+        attached: count('attached'),
+        duplicates: count('duplicate'),
+        resolved: count('resolved'),
+        unrouted: results
+          .filter((result) => result.outcome === 'unrouted')
+          .map((result) => result.fingerprint),
+        results,
+      });
+    } catch (error) {
+      if (isRollbotError(error)) deps.metrics.alertRejected(REJECT_REASON[error.code] ?? 'error');
+      throw error;
+    }
+  };
+}
+
+function authenticate(req: IncomingMessage, options: AlertRouteOptions): void {
+  if (options.token) {
+    if (hasBearer(req, options.token)) return;
+    throw new RollbotError('UNAUTHORIZED', 'missing or wrong bearer token for the alert webhook', {
+      hint: 'send Authorization: Bearer <ALERT_WEBHOOK_TOKEN> (Alertmanager: http_config.authorization.credentials)',
+    });
+  }
+  if (options.allowUnauthenticated) return;
+  throw new RollbotError('UNAUTHORIZED', 'alert routes are closed because ALERT_WEBHOOK_TOKEN is not set', {
+    hint: 'set ALERT_WEBHOOK_TOKEN and send it as a bearer token (or ALLOW_UNAUTHENTICATED_ALERTS=true, for local use only)',
+  });
+}

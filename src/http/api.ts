@@ -1,0 +1,42 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { RollbotError } from '../core/errors.js';
+import type { EngineDeps } from '../engine/context.js';
+import { incidentDetail, listIncidentViews } from '../engine/views.js';
+import { sendJson } from './errors.js';
+
+/** `GET /api/incidents?open=true&model=x&limit=50`, newest first. */
+export function listIncidentsRoute(deps: EngineDeps) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const query = new URL(req.url ?? '/', 'http://rollbot').searchParams;
+    const filter: { open?: boolean; model?: string; limit?: number } = {};
+    const open = query.get('open');
+    if (open !== null) {
+      if (open !== 'true' && open !== 'false') {
+        throw new RollbotError('BAD_REQUEST', `open must be true or false, got "${open}"`);
+      }
+      filter.open = open === 'true';
+    }
+    const model = query.get('model');
+    if (model) filter.model = deps.runbooks.require(model).model;
+    const limit = query.get('limit');
+    if (limit !== null) {
+      const n = Number(limit);
+      if (!Number.isInteger(n) || n < 1 || n > 1000) {
+        throw new RollbotError('BAD_REQUEST', `limit must be a whole number from 1 to 1000, got "${limit}"`);
+      }
+      filter.limit = n;
+    }
+    sendJson(res, 200, { incidents: await listIncidentViews(deps, filter) });
+  };
+}
+
+/** `GET /api/incidents/:id`: stages against targets, breaches and the timeline. */
+export function incidentRoute(deps: EngineDeps) {
+  return async (
+    _req: IncomingMessage,
+    res: ServerResponse,
+    params: Record<string, string>,
+  ): Promise<void> => {
+    sendJson(res, 200, await incidentDetail(deps, params.id ?? ''));
+  };
+}

@@ -1,0 +1,74 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { Registry } from 'prom-client';
+import { isRollbotError } from '../core/errors.js';
+import type { EngineDeps } from '../engine/context.js';
+import { alertRoute, type AlertRouteOptions } from './alerts.js';
+import { incidentRoute, listIncidentsRoute } from './api.js';
+import { sendError, sendJson } from './errors.js';
+import { Router } from './router.js';
+
+/** A store that does not answer a ping this fast is not ready (a Redis client may queue commands for long). */
+const READY_TIMEOUT_MS = 1_000;
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms}ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+export interface AppOptions {
+  deps: EngineDeps;
+  alerts: AlertRouteOptions;
+  registry: Registry;
+  /** Bolt's request listener for `/slack/events`, when Slack runs over HTTP. */
+  slack?: RequestListener;
+}
+
+/**
+ * The bot's HTTP surface on one port: alert webhooks, the API, health and metrics, and Slack. Built apart from
+ * listening so that tests can mount it on port 0.
+ */
+export function createApp(options: AppOptions): RequestListener {
+  const { deps } = options;
+  const router = new Router()
+    .add('POST', '/alerts/alertmanager', alertRoute(deps, options.alerts, 'alertmanager'))
+    .add('POST', '/alerts/grafana', alertRoute(deps, options.alerts, 'grafana'))
+    .add('POST', '/alerts', alertRoute(deps, options.alerts, 'generic'))
+    .add('GET', '/api/incidents', listIncidentsRoute(deps))
+    .add('GET', '/api/incidents/:id', incidentRoute(deps))
+    .add('GET', '/healthz', (_req, res) => sendJson(res, 200, { ok: true }))
+    .add('GET', '/readyz', async (_req, res) => {
+      const store = await withTimeout(deps.store.ping(), READY_TIMEOUT_MS).then(
+        () => 'ok',
+        (error: unknown) => `unreachable: ${(error as Error).message}`,
+      );
+      const ready = store === 'ok' && deps.runbooks.all.length > 0;
+      sendJson(res, ready ? 200 : 503, { ready, store, runbooks: deps.runbooks.models() });
+    })
+    .add('GET', '/metrics', async (_req, res) => {
+      const text = await options.registry.metrics();
+      res.writeHead(200, { 'content-type': options.registry.contentType });
+      res.end(text);
+    });
+
+  return (req: IncomingMessage, res: ServerResponse) => {
+    const path = new URL(req.url ?? '/', 'http://rollbot').pathname;
+    if (path === '/slack/events' && options.slack) {
+      options.slack(req, res);
+      return;
+    }
+    const log = deps.logger.child({ method: req.method, path });
+    void (async () => {
+      try {
+        const { handler, params } = router.match(req.method ?? 'GET', path);
+        await handler(req, res, params);
+      } catch (error) {
+        if (isRollbotError(error)) log.warn({ code: error.code, msg: error.message }, 'request refused');
+        else log.error({ err: error }, 'request failed');
+        sendError(res, error);
+      }
+    })();
+  };
+}

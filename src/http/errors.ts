@@ -1,0 +1,51 @@
+import type { ServerResponse } from 'node:http';
+import { RollbotError, isRollbotError, type ErrorCode } from '../core/errors.js';
+
+/** The one place that decides which HTTP status each error code gets. */
+export const HTTP_STATUS: Record<ErrorCode, number> = {
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  UNKNOWN_MODEL: 404,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  ILLEGAL_TRANSITION: 409,
+  CONFLICT: 409,
+  LOCKED: 409,
+  INVALID_CONFIG: 500,
+  INVALID_RUNBOOK: 500,
+  SERVING_FAILED: 502,
+  UNAVAILABLE: 503,
+};
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.statusCode = status;
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.setHeader('content-length', Buffer.byteLength(text));
+  res.end(text);
+}
+
+/**
+ * Answers with `{error: {code, message, hint, details}}`. Errors that are not ours are a 500 with a generic
+ * message: the details go to the log, never to the caller.
+ */
+export function sendError(res: ServerResponse, error: unknown): void {
+  const known: RollbotError = isRollbotError(error)
+    ? error
+    : new RollbotError('UNAVAILABLE', 'internal error; the request was not completed', {
+        hint: 'retry; if it persists, the bot log has the cause',
+      });
+  const status = isRollbotError(error) ? HTTP_STATUS[known.code] : 500;
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  // The unread rest of an oversized body must not be drained: closing the connection stops the sender.
+  if (known.code === 'PAYLOAD_TOO_LARGE') res.setHeader('connection', 'close');
+  sendJson(res, status, {
+    error: { code: known.code, message: known.message, hint: known.hint, details: known.details },
+  });
+}

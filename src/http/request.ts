@@ -1,0 +1,65 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { RollbotError } from '../core/errors.js';
+
+/** Requests larger than this are refused with 413: no alert or API body needs more. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/** Reads the whole body, refusing (413) as soon as it exceeds `limit`, before buffering the rest. */
+export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > limit) {
+      req.resume();
+      throw tooLarge(limit);
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function tooLarge(limit: number): RollbotError {
+  return new RollbotError('PAYLOAD_TOO_LARGE', `request body is larger than ${limit} bytes`, {
+    hint: 'send fewer alerts per request (Alertmanager: set max_alerts on the webhook receiver)',
+  });
+}
+
+/** Parses a JSON request body, insisting on a JSON content type. */
+export async function readJson(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<unknown> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type !== 'application/json') {
+    throw new RollbotError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `expected content-type application/json, got "${type || 'none'}"`,
+      {
+        hint: 'send the body as JSON with the header Content-Type: application/json',
+      },
+    );
+  }
+  const body = await readBody(req, limit);
+  try {
+    return JSON.parse(body.toString('utf8')) as unknown;
+  } catch (error) {
+    throw new RollbotError('BAD_REQUEST', `body is not valid JSON: ${(error as Error).message}`, {
+      hint: 'check the payload with a JSON linter; nothing was stored',
+    });
+  }
+}
+
+/**
+ * Checks `Authorization: Bearer <token>` in constant time. Both sides are hashed first so that neither the
+ * token's content nor its length leaks through timing.
+ */
+export function hasBearer(req: IncomingMessage, token: string): boolean {
+  const header = req.headers.authorization ?? '';
+  const match = /^Bearer\s+(.+)$/i.exec(header);
+  const given = createHash('sha256')
+    .update(match?.[1]?.trim() ?? '')
+    .digest();
+  const expected = createHash('sha256').update(token).digest();
+  return timingSafeEqual(given, expected) && match !== null;
+}

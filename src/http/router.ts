@@ -1,0 +1,58 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { RollbotError } from '../core/errors.js';
+
+export type Handler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  params: Record<string, string>,
+) => Promise<void> | void;
+
+interface Route {
+  method: string;
+  pattern: RegExp;
+  names: string[];
+  handler: Handler;
+}
+
+/** A small method + path router: `/api/incidents/:id` style parameters, exact paths otherwise. */
+export class Router {
+  private readonly routes: Route[] = [];
+
+  add(method: string, path: string, handler: Handler): this {
+    const names: string[] = [];
+    const source = path
+      .split('/')
+      .map((part) => {
+        if (!part.startsWith(':')) return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+        names.push(part.slice(1));
+        return '([^/]+)';
+      })
+      .join('/');
+    this.routes.push({ method, pattern: new RegExp(`^${source}/?$`), names, handler });
+    return this;
+  }
+
+  /** The handler for a request, or NOT_FOUND (unknown path) or METHOD_NOT_ALLOWED (known path, other method). */
+  match(method: string, path: string): { handler: Handler; params: Record<string, string> } {
+    let pathKnown = false;
+    for (const route of this.routes) {
+      const found = route.pattern.exec(path);
+      if (!found) continue;
+      pathKnown = true;
+      if (route.method !== method) continue;
+      const params = Object.fromEntries(
+        route.names.map((name, i) => [name, decodeURIComponent(found[i + 1] ?? '')]),
+      );
+      return { handler: route.handler, params };
+    }
+    if (pathKnown) {
+      const allowed = this.routes.filter((route) => route.pattern.test(path)).map((route) => route.method);
+      throw new RollbotError('METHOD_NOT_ALLOWED', `${method} is not supported on ${path}`, {
+        hint: `use ${allowed.join(' or ')}`,
+      });
+    }
+    throw new RollbotError('NOT_FOUND', `no route ${method} ${path}`, {
+      hint: 'see README.md "HTTP API" for the routes',
+    });
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * The composition root: the only place that chooses adapters and wires them to the engine. `compose()`
+ * builds the engine's dependencies from a config (the CLI uses it in-process); `startBot()` also serves HTTP
+ * and runs the deadline poller.
+ */
+import { createServer, type Server } from 'node:http';
+import { pathToFileURL } from 'node:url';
+import { Registry } from 'prom-client';
+import { createConsoleNotifier } from './console/notifier.js';
+import { isRollbotError } from './core/errors.js';
+import { loadConfig, type Config } from './config.js';
+import type { EngineDeps } from './engine/context.js';
+import { startDeadlinePoller } from './engine/poller.js';
+import type { Clock, Store } from './engine/ports.js';
+import { RunbookSet } from './engine/runbook-set.js';
+import { createApp } from './http/app.js';
+import { createLogger } from './observability/logger.js';
+import { createMetrics, type Metrics } from './observability/metrics.js';
+import { loadRunbooksOrThrow } from './runbooks/load.js';
+import { createMemoryStore } from './store/memory.js';
+import { createRedisStore } from './store/redis/store.js';
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+export interface Composition extends EngineDeps {
+  config: Config;
+  metrics: Metrics;
+}
+
+/** Chooses and builds every adapter for `config`. Fails fast on invalid runbooks. */
+export async function compose(
+  config: Config,
+  options: { out?: NodeJS.WritableStream; quiet?: boolean } = {},
+): Promise<Composition> {
+  const logger = createLogger({ level: config.logLevel, secrets: config.secrets });
+  const clock = systemClock;
+  const runbooks = new RunbookSet(await loadRunbooksOrThrow(config.runbooksDir));
+  const store = createStore(config, clock);
+  if (!config.redisUrl && !options.quiet) {
+    logger.warn(
+      {},
+      'REDIS_URL is not set: using the IN-MEMORY store. Incidents, deadlines and locks are lost on restart and ' +
+        'not shared between replicas. Set REDIS_URL for anything but a local trial.',
+    );
+  }
+  const metrics = createMetrics(new Registry(), { defaultMetrics: true });
+  const notifier = createConsoleNotifier({ clock, ...(options.out ? { out: options.out } : {}) });
+  return { config, store, notifier, metrics, clock, logger, runbooks };
+}
+
+function createStore(config: Config, clock: Clock): Store {
+  return config.redisUrl ? createRedisStore({ redis: config.redisUrl }) : createMemoryStore({ clock });
+}
+
+export interface RunningBot {
+  url: string;
+  server: Server;
+  deps: Composition;
+  stop(): Promise<void>;
+}
+
+/** Starts the bot: HTTP on the configured address and the deadline poller. */
+export async function startBot(env: NodeJS.ProcessEnv = process.env): Promise<RunningBot> {
+  const config = loadConfig(env);
+  const deps = await compose(config);
+  const app = createApp({ deps, alerts: config.alerts, registry: deps.metrics.registry });
+  const server = createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.http.port, config.http.host, resolve);
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.http.port;
+  const url = `http://${config.http.host}:${port}`;
+  const poller = startDeadlinePoller(deps);
+  deps.logger.info(
+    {
+      url,
+      runbooks: deps.runbooks.models(),
+      store: config.redisUrl ? 'redis' : 'memory',
+      slack: config.slack.mode,
+    },
+    `rollbot listening on ${url} with runbooks: ${deps.runbooks.models().join(', ')}`,
+  );
+  if (!config.alerts.token && !config.alerts.allowUnauthenticated) {
+    deps.logger.warn(
+      {},
+      'alert routes are closed: set ALERT_WEBHOOK_TOKEN (or ALLOW_UNAUTHENTICATED_ALERTS=true locally)',
+    );
+  }
+  let stopped: Promise<void> | undefined;
+  return {
+    url,
+    server,
+    deps,
+    stop() {
+      stopped ??= (async () => {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await poller.stop();
+        await deps.store.close();
+      })();
+      return stopped;
+    },
+  };
+}
+
+function isEntryPoint(): boolean {
+  const entry = process.argv[1];
+  return entry !== undefined && import.meta.url === pathToFileURL(entry).href;
+}
+
+if (isEntryPoint()) {
+  startBot().then(
+    (bot) => {
+      const shutdown = (signal: string) => {
+        bot.deps.logger.info({ signal }, 'shutting down');
+        bot.stop().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
+      };
+      process.once('SIGTERM', shutdown);
+      process.once('SIGINT', shutdown);
+    },
+    (error: unknown) => {
+      if (isRollbotError(error)) {
+        console.error(`rollbot cannot start: ${error.message}${error.hint ? `\nfix: ${error.hint}` : ''}`);
+      } else {
+        console.error('rollbot cannot start:', error);
+      }
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,47 @@
+import { pino, type Logger as PinoLogger } from 'pino';
+
+/** Header and field paths that carry credentials; pino replaces them with "[redacted]". */
+const REDACT = [
+  'req.headers.authorization',
+  'req.headers["x-slack-signature"]',
+  'headers.authorization',
+  'authorization',
+  'token',
+  'botToken',
+  'appToken',
+  'signingSecret',
+  '*.token',
+];
+
+/**
+ * The process logger: JSON lines on stdout, credentials redacted by path, and any configured secret value
+ * masked wherever it appears in a message (a token pasted into an error text must not reach the logs).
+ */
+export function createLogger(options: {
+  level: string;
+  secrets?: string[];
+  destination?: NodeJS.WritableStream;
+}): PinoLogger {
+  const secrets = (options.secrets ?? []).filter((secret) => secret.length >= 6);
+  return pino(
+    {
+      level: options.level,
+      base: { app: 'rollbot' },
+      redact: { paths: REDACT, censor: '[redacted]' },
+      hooks: {
+        logMethod(args, method) {
+          const masked =
+            secrets.length === 0
+              ? args
+              : args.map((arg) => (typeof arg === 'string' ? mask(arg, secrets) : arg));
+          method.apply(this, masked as Parameters<typeof method>);
+        },
+      },
+    },
+    (options.destination ?? process.stdout) as pino.DestinationStream,
+  );
+}
+
+function mask(text: string, secrets: string[]): string {
+  return secrets.reduce((out, secret) => out.split(secret).join('[redacted]'), text);
+}

@@ -1,0 +1,65 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Severity } from '../core/severity.js';
+import type { Stage } from '../core/stages.js';
+import type { EngineMetrics } from '../engine/ports.js';
+
+/** Stage durations span seconds (detect) to two days (retro). */
+const STAGE_BUCKETS = [
+  5, 15, 30, 60, 120, 300, 600, 900, 1_800, 3_600, 7_200, 21_600, 86_400, 172_800, 345_600,
+];
+
+export interface Metrics extends EngineMetrics {
+  registry: Registry;
+}
+
+/**
+ * The `rollbot_` metrics (DESIGN §3) on a registry passed in — never the global one, so that tests and
+ * several bots in one process do not share counters.
+ */
+export function createMetrics(
+  registry = new Registry(),
+  options: { defaultMetrics?: boolean } = {},
+): Metrics {
+  if (options.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'rollbot_process_' });
+  const alertsReceived = new Counter({
+    name: 'rollbot_alerts_received_total',
+    help: 'Alerts received, by source and by what became of them (opened, attached, duplicate, resolved, unrouted).',
+    labelNames: ['source', 'status'] as const,
+    registers: [registry],
+  });
+  const alertsRejected = new Counter({
+    name: 'rollbot_alerts_rejected_total',
+    help: 'Alert requests refused, by reason (unauthorized, too_large, bad_json, invalid, unsupported_media_type).',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  });
+  const incidents = new Counter({
+    name: 'rollbot_incidents_total',
+    help: 'Incidents opened, by model, severity and whether it was a drill.',
+    labelNames: ['model', 'severity', 'drill'] as const,
+    registers: [registry],
+  });
+  const stageDuration = new Histogram({
+    name: 'rollbot_stage_duration_seconds',
+    help: 'How long each runbook stage took.',
+    labelNames: ['stage', 'drill'] as const,
+    buckets: STAGE_BUCKETS,
+    registers: [registry],
+  });
+  const breaches = new Counter({
+    name: 'rollbot_target_breaches_total',
+    help: 'Stage targets missed (each escalated once).',
+    labelNames: ['stage', 'model'] as const,
+    registers: [registry],
+  });
+  return {
+    registry,
+    alertReceived: (source, status) => alertsReceived.inc({ source, status }),
+    alertRejected: (reason) => alertsRejected.inc({ reason }),
+    incidentOpened: (model: string, severity: Severity, drill: boolean) =>
+      incidents.inc({ model, severity: `SEV-${severity}`, drill: String(drill) }),
+    stageCompleted: (stage: Stage, drill: boolean, seconds: number) =>
+      stageDuration.observe({ stage, drill: String(drill) }, seconds),
+    targetBreached: (stage: Stage, model: string) => breaches.inc({ stage, model }),
+  };
+}

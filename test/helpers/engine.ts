@@ -1,0 +1,88 @@
+import { Registry } from 'prom-client';
+import type { EngineDeps } from '../../src/engine/context.js';
+import type { Notifier, NotifierEvent } from '../../src/engine/ports.js';
+import { RunbookSet } from '../../src/engine/runbook-set.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { createMetrics, type Metrics } from '../../src/observability/metrics.js';
+import { parseRunbook } from '../../src/runbooks/load.js';
+import type { Runbook } from '../../src/runbooks/schema.js';
+import { createMemoryStore } from '../../src/store/memory.js';
+
+/** A clock the test moves by hand. */
+export class TestClock {
+  constructor(public current = Date.parse('2026-11-22T02:00:00Z')) {}
+  now(): number {
+    return this.current;
+  }
+  advance(ms: number): void {
+    this.current += ms;
+  }
+  set(ms: number): void {
+    this.current = ms;
+  }
+}
+
+/** A notifier that keeps what it was told. */
+export class RecordingNotifier implements Notifier {
+  readonly events: NotifierEvent[] = [];
+  async notify(event: NotifierEvent): Promise<void> {
+    this.events.push(event);
+  }
+  ofType<T extends NotifierEvent['type']>(type: T): Extract<NotifierEvent, { type: T }>[] {
+    return this.events.filter((event): event is Extract<NotifierEvent, { type: T }> => event.type === type);
+  }
+}
+
+/** A valid tier-1 runbook for `model`, with YAML overrides appended (later keys win in our tests' YAML). */
+export function runbookYaml(model: string, extra = ''): string {
+  return `model: ${model}
+owner: "@ml"
+channel: C0TEST0001
+tier: 1
+serving: { adapter: kserve, namespace: ml-prod, name: ${model} }
+escalation: { mention: [S0PLATFORM] }
+${extra}`;
+}
+
+export function makeRunbook(model: string, extra = ''): Runbook {
+  const result = parseRunbook(runbookYaml(model, extra), `${model}.yml`);
+  if (!result.ok) throw new Error(JSON.stringify(result.problems));
+  return result.runbook;
+}
+
+export interface TestDeps extends EngineDeps {
+  clock: TestClock;
+  notifier: RecordingNotifier;
+  metrics: Metrics;
+}
+
+/** Engine dependencies on the memory store, a hand-moved clock and a recording notifier. */
+export function makeDeps(
+  options: { runbooks?: Runbook[]; clock?: TestClock; store?: EngineDeps['store'] } = {},
+): TestDeps {
+  const clock = options.clock ?? new TestClock();
+  return {
+    clock,
+    store: options.store ?? createMemoryStore({ clock }),
+    notifier: new RecordingNotifier(),
+    metrics: createMetrics(new Registry()),
+    logger: createLogger({ level: 'silent' }),
+    runbooks: new RunbookSet(
+      options.runbooks ?? [makeRunbook('fraud-scorer'), makeRunbook('churn-predictor')],
+    ),
+  };
+}
+
+/** The value of one metric series, 0 when absent. */
+export async function metricValue(
+  metrics: Metrics,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
+  const metric = metrics.registry.getSingleMetric(name);
+  if (!metric) throw new Error(`no metric ${name}`);
+  const { values } = await metric.get();
+  return values
+    .filter((value) => Object.entries(labels).every(([key, wanted]) => String(value.labels[key]) === wanted))
+    .reduce((sum, value) => sum + value.value, 0);
+}

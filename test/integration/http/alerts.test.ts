@@ -1,0 +1,201 @@
+import { readFile } from 'node:fs/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createApp } from '../../../src/http/app.js';
+import { makeDeps, metricValue, type TestDeps } from '../../helpers/engine.js';
+import { json, serve } from '../../helpers/http.js';
+
+const TOKEN = 'alert-token-1234';
+const fixture = (name: string) =>
+  readFile(new URL(`../../../../shared/fixtures/alertmanager/${name}`, import.meta.url), 'utf8');
+
+let deps: TestDeps;
+let server: Awaited<ReturnType<typeof serve>>;
+
+async function start(alerts: { token: string | undefined; allowUnauthenticated: boolean }) {
+  deps = makeDeps();
+  server = await serve(createApp({ deps, alerts, registry: deps.metrics.registry }));
+}
+
+function post(path: string, body: string, headers: Record<string, string> = {}) {
+  return fetch(`${server.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}`, ...headers },
+    body,
+  });
+}
+
+async function expectNothingStored() {
+  expect(await deps.store.listIncidents({})).toEqual([]);
+  expect(await deps.store.pending()).toEqual([]);
+  expect(deps.notifier.events).toEqual([]);
+}
+
+describe('POST /alerts/alertmanager', () => {
+  beforeEach(() => start({ token: TOKEN, allowUnauthenticated: false }));
+  afterEach(() => server.close());
+
+  it('opens an incident from a real Alertmanager 0.25 payload and answers 202', async () => {
+    const response = await post('/alerts/alertmanager', await fixture('firing.json'));
+    expect(response.status).toBe(202);
+    const body = (await json(response)) as Record<string, unknown>;
+    expect(body).toMatchObject({ received: 1, opened: 1, attached: 0, duplicates: 0, unrouted: [] });
+    expect(body.results).toEqual([
+      { fingerprint: 'd4525c3cd55ff927', outcome: 'opened', model: 'fraud-scorer', incidentId: 'INC-1' },
+    ]);
+
+    const incident = await json(fetch(`${server.url}/api/incidents/INC-1`));
+    expect(incident).toMatchObject({
+      id: 'INC-1',
+      model: 'fraud-scorer',
+      severity: 'SEV-1',
+      phase: 'triage',
+      open: true,
+    });
+    expect(
+      incident.stages.map((stage: { stage: string; state: string }) => [stage.stage, stage.state]),
+    ).toEqual([
+      ['detect', 'done'],
+      ['triage', 'running'],
+      ['rollback', 'pending'],
+      ['confirm', 'pending'],
+      ['retro', 'pending'],
+    ]);
+    expect(incident.timeline[0]).toMatchObject({ seq: 1, type: 'incident.opened' });
+  });
+
+  it('counts a repeated notification as a duplicate and records a resolved one without closing', async () => {
+    await post('/alerts/alertmanager', await fixture('firing.json'));
+    const again = await json(post('/alerts/alertmanager', await fixture('firing.json')));
+    expect(again).toMatchObject({ duplicates: 1, opened: 0 });
+    const resolved = await json(post('/alerts/alertmanager', await fixture('resolved.json')));
+    expect(resolved).toMatchObject({ resolved: 1 });
+    expect((await deps.store.getIncident('INC-1'))?.phase).toBe('triage');
+  });
+
+  it('answers 202 with the unrouted fingerprints when no runbook matches', async () => {
+    const payload = JSON.parse(await fixture('firing.json'));
+    payload.alerts[0].labels.model = 'nobody-knows';
+    const body = await json(post('/alerts/alertmanager', JSON.stringify(payload)));
+    expect(body).toMatchObject({ received: 1, opened: 0, unrouted: ['d4525c3cd55ff927'] });
+    await expectNothingStored();
+    expect(await metricValue(deps.metrics, 'rollbot_alerts_received_total', { status: 'unrouted' })).toBe(1);
+  });
+
+  it.each([
+    ['no token', {}],
+    ['a wrong token', { authorization: 'Bearer nope' }],
+    ['a token in the wrong scheme', { authorization: `Basic ${TOKEN}` }],
+  ])('refuses %s with 401 and stores nothing', async (_name, headers) => {
+    const response = await fetch(`${server.url}/alerts/alertmanager`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: await fixture('firing.json'),
+    });
+    expect(response.status).toBe(401);
+    const body = await json(response);
+    expect(body.error).toMatchObject({ code: 'UNAUTHORIZED' });
+    expect(body.error.hint).toContain('ALERT_WEBHOOK_TOKEN');
+    await expectNothingStored();
+    expect(await metricValue(deps.metrics, 'rollbot_alerts_rejected_total', { reason: 'unauthorized' })).toBe(
+      1,
+    );
+  });
+
+  it('refuses malformed JSON with 400 naming the problem', async () => {
+    const response = await post('/alerts/alertmanager', '{"version": "4", "alerts": [');
+    expect(response.status).toBe(400);
+    expect((await json(response)).error.message).toMatch(/^body is not valid JSON/);
+    await expectNothingStored();
+  });
+
+  it('refuses a payload missing fields with 400 listing each failing field', async () => {
+    const payload = JSON.parse(await fixture('firing.json'));
+    delete payload.alerts[0].fingerprint;
+    payload.alerts[0].startsAt = 'yesterday';
+    const response = await post('/alerts/alertmanager', JSON.stringify(payload));
+    expect(response.status).toBe(400);
+    const { error } = await json(response);
+    expect(error.code).toBe('BAD_REQUEST');
+    expect(error.message).toContain('fingerprint');
+    expect(error.message).toContain('startsAt');
+    expect(error.details.map((detail: { path: string }) => detail.path).sort()).toEqual([
+      'alerts[0].fingerprint',
+      'alerts[0].startsAt',
+    ]);
+    await expectNothingStored();
+  });
+
+  it('refuses a body over 1 MiB with 413', async () => {
+    const response = await post('/alerts/alertmanager', JSON.stringify({ padding: 'x'.repeat(1024 * 1024) }));
+    expect(response.status).toBe(413);
+    expect((await json(response)).error.code).toBe('PAYLOAD_TOO_LARGE');
+    await expectNothingStored();
+  });
+
+  it('refuses a non-JSON content type with 415', async () => {
+    const response = await post('/alerts/alertmanager', await fixture('firing.json'), {
+      'content-type': 'text/plain',
+    });
+    expect(response.status).toBe(415);
+    await expectNothingStored();
+  });
+});
+
+describe('POST /alerts and /alerts/grafana', () => {
+  beforeEach(() => start({ token: TOKEN, allowUnauthenticated: false }));
+  afterEach(() => server.close());
+
+  it('opens an incident from a generic alert', async () => {
+    const response = await post(
+      '/alerts',
+      JSON.stringify({ model: 'churn-predictor', severity: 'warning', summary: 'drift' }),
+    );
+    expect(response.status).toBe(202);
+    expect(await json(response)).toMatchObject({ opened: 1 });
+    expect((await deps.store.getIncident('INC-1'))?.severity).toBe(3);
+  });
+
+  it('refuses a generic alert with a misspelt field', async () => {
+    const response = await post(
+      '/alerts',
+      JSON.stringify({ model: 'churn-predictor', severity: 'warning', sumary: 'drift' }),
+    );
+    expect(response.status).toBe(400);
+    expect((await json(response)).error.message).toContain('sumary');
+    await expectNothingStored();
+  });
+
+  it('opens an incident from a Grafana payload', async () => {
+    const payload = await readFile(new URL('../../fixtures/grafana/firing.json', import.meta.url), 'utf8');
+    const response = await post('/alerts/grafana', payload);
+    expect(response.status).toBe(202);
+    expect(((await json(response)) as { received: number }).received).toBeGreaterThan(0);
+  });
+});
+
+describe('alert routes without a token', () => {
+  afterEach(() => server.close());
+
+  it('are closed unless ALLOW_UNAUTHENTICATED_ALERTS is set', async () => {
+    await start({ token: undefined, allowUnauthenticated: false });
+    const response = await post(
+      '/alerts',
+      JSON.stringify({ model: 'fraud-scorer', severity: 'critical', summary: 'x' }),
+    );
+    expect(response.status).toBe(401);
+    expect((await json(response)).error.message).toContain('ALERT_WEBHOOK_TOKEN is not set');
+    await expectNothingStored();
+  });
+
+  it('are open when ALLOW_UNAUTHENTICATED_ALERTS is set', async () => {
+    await start({ token: undefined, allowUnauthenticated: true });
+    const response = await post(
+      '/alerts',
+      JSON.stringify({ model: 'fraud-scorer', severity: 'critical', summary: 'x' }),
+      {
+        authorization: '',
+      },
+    );
+    expect(response.status).toBe(202);
+  });
+});

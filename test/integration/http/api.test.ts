@@ -1,0 +1,95 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ingestAlerts } from '../../../src/engine/intake.js';
+import { createApp } from '../../../src/http/app.js';
+import { firing } from '../../helpers/alerts.js';
+import { makeDeps, type TestDeps } from '../../helpers/engine.js';
+import { json, serve } from '../../helpers/http.js';
+
+let deps: TestDeps;
+let server: Awaited<ReturnType<typeof serve>>;
+
+beforeEach(async () => {
+  deps = makeDeps();
+  server = await serve(
+    createApp({ deps, alerts: { token: 't', allowUnauthenticated: false }, registry: deps.metrics.registry }),
+  );
+});
+afterEach(() => server.close());
+
+const get = (path: string) => fetch(`${server.url}${path}`);
+
+describe('incidents API', () => {
+  it('lists incidents newest first with stage clocks, and filters open ones and by model', async () => {
+    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    deps.clock.advance(1_000);
+    await ingestAlerts(deps, [firing('churn-predictor', deps.clock.now())]);
+    deps.clock.advance(3 * 60_000);
+
+    const all = (await json(get('/api/incidents'))).incidents;
+    expect(all.map((incident: { id: string }) => incident.id)).toEqual(['INC-2', 'INC-1']);
+    const triage = all[1].stages.find((stage: { stage: string }) => stage.stage === 'triage');
+    expect(triage).toMatchObject({
+      state: 'running',
+      elapsedMs: 181_000,
+      targetMs: 600_000,
+      remainingMs: 419_000,
+      breached: false,
+    });
+
+    const byModel = (await json(get('/api/incidents?model=churn-predictor&open=true'))).incidents;
+    expect(byModel.map((incident: { id: string }) => incident.id)).toEqual(['INC-2']);
+  });
+
+  it('answers 404 for an unknown incident and for an unknown model, with a hint', async () => {
+    const missing = await get('/api/incidents/INC-404');
+    expect(missing.status).toBe(404);
+    expect((await json(missing)).error).toMatchObject({ code: 'NOT_FOUND', message: 'no incident INC-404' });
+
+    const model = await get('/api/incidents?model=fraud-scorr');
+    expect(model.status).toBe(404);
+    expect((await json(model)).error.message).toContain('did you mean "fraud-scorer"?');
+  });
+
+  it('answers 400 for bad filters', async () => {
+    expect((await get('/api/incidents?open=yes')).status).toBe(400);
+    expect((await get('/api/incidents?limit=0')).status).toBe(400);
+  });
+});
+
+describe('service routes', () => {
+  it('answers health, readiness and metrics', async () => {
+    expect(await json(get('/healthz'))).toEqual({ ok: true });
+    expect(await json(get('/readyz'))).toEqual({
+      ready: true,
+      store: 'ok',
+      runbooks: ['churn-predictor', 'fraud-scorer'],
+    });
+    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    const metrics = await (await get('/metrics')).text();
+    expect(metrics).toContain(
+      'rollbot_incidents_total{model="fraud-scorer",severity="SEV-1",drill="false"} 1',
+    );
+    expect(metrics).toContain('rollbot_stage_duration_seconds_count{stage="detect",drill="false"} 1');
+  });
+
+  it('reports not ready when the store is unreachable', async () => {
+    deps.store.ping = () => Promise.reject(new Error('connection refused'));
+    const response = await get('/readyz');
+    expect(response.status).toBe(503);
+    expect(await json(response)).toMatchObject({ ready: false, store: 'unreachable: connection refused' });
+  });
+
+  it('reports not ready when the store hangs', async () => {
+    deps.store.ping = () => new Promise(() => {});
+    const response = await get('/readyz');
+    expect(response.status).toBe(503);
+    expect(await json(response)).toMatchObject({ ready: false, store: 'unreachable: no answer within 1000ms' });
+  });
+
+  it('answers 404 for unknown paths and 405 for a wrong method', async () => {
+    expect((await get('/nope')).status).toBe(404);
+    const wrong = await fetch(`${server.url}/api/incidents`, { method: 'DELETE' });
+    expect(wrong.status).toBe(405);
+    expect((await json(wrong)).error.hint).toBe('use GET');
+  });
+});

@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { decide, recordBreach } from '../../../src/core/incident.js';
+import { ingestAlerts } from '../../../src/engine/intake.js';
+import { mutateIncident } from '../../../src/engine/mutate.js';
+import { pollDeadlines } from '../../../src/engine/poller.js';
+import { firing } from '../../helpers/alerts.js';
+import { makeDeps, metricValue } from '../../helpers/engine.js';
+
+const MINUTE = 60_000;
+
+async function openOne() {
+  const deps = makeDeps();
+  await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+  return deps;
+}
+
+describe('triage deadline', () => {
+  it('does nothing at 9:59 and escalates exactly once at 10:00', async () => {
+    const deps = await openOne();
+    const opened = deps.clock.now();
+
+    deps.clock.set(opened + 10 * MINUTE - 1_000);
+    expect(await pollDeadlines(deps)).toBe(0);
+    expect(deps.notifier.ofType('escalation')).toHaveLength(0);
+
+    deps.clock.set(opened + 10 * MINUTE);
+    expect(await pollDeadlines(deps)).toBe(1);
+    const [escalation] = deps.notifier.ofType('escalation');
+    expect(escalation).toMatchObject({ stage: 'triage', mention: ['S0PLATFORM'], channel: 'C0TEST0001' });
+    expect(escalation?.text).toContain(
+      'triage target missed for fraud-scorer (INC-1): 10m against a target of 10m',
+    );
+
+    deps.clock.advance(MINUTE);
+    expect(await pollDeadlines(deps)).toBe(0);
+    expect(deps.notifier.ofType('escalation')).toHaveLength(1);
+    const breaches = (await deps.store.list('INC-1')).filter((entry) => entry.type === 'stage.breached');
+    expect(breaches).toHaveLength(1);
+    expect(breaches[0]?.text).toContain('escalated to S0PLATFORM');
+    expect((await deps.store.getIncident('INC-1'))?.stages.triage.breachedAt).toBe(opened + 10 * MINUTE);
+    expect(
+      await metricValue(deps.metrics, 'rollbot_target_breaches_total', {
+        stage: 'triage',
+        model: 'fraud-scorer',
+      }),
+    ).toBe(1);
+    expect(await deps.store.pending()).toEqual([]);
+  });
+
+  it('does not escalate when the decision came in time', async () => {
+    const deps = await openOne();
+    const opened = deps.clock.now();
+    await mutateIncident(deps.store, 'INC-1', (incident) =>
+      decide(incident, {
+        kind: 'not-rollback',
+        by: 'U1',
+        at: opened + 9 * MINUTE,
+        reason: 'known upstream blip',
+        trigger: 'cli',
+      }),
+    );
+    deps.clock.set(opened + 10 * MINUTE);
+    expect(await pollDeadlines(deps)).toBe(1);
+    expect(deps.notifier.ofType('escalation')).toHaveLength(0);
+    expect(await metricValue(deps.metrics, 'rollbot_target_breaches_total')).toBe(0);
+  });
+
+  it('hands a due deadline to one of two pollers on one store', async () => {
+    const first = await openOne();
+    const second = makeDeps({ store: first.store, clock: first.clock });
+    first.clock.advance(10 * MINUTE);
+    const handled = await Promise.all([pollDeadlines(first), pollDeadlines(second)]);
+    expect(handled.sort()).toEqual([0, 1]);
+    expect([...first.notifier.ofType('escalation'), ...second.notifier.ofType('escalation')]).toHaveLength(1);
+  });
+
+  it('still escalates when a poller recorded the breach but died before telling anyone', async () => {
+    const deps = await openOne();
+    deps.clock.advance(10 * MINUTE);
+    // The breach is on the incident, but no escalation reached the timeline: the poller died in between.
+    await mutateIncident(deps.store, 'INC-1', (incident) =>
+      recordBreach(incident, 'triage', deps.clock.now()),
+    );
+    expect(await pollDeadlines(deps)).toBe(1);
+    expect(deps.notifier.ofType('escalation')).toHaveLength(1);
+    expect((await deps.store.list('INC-1')).filter((entry) => entry.type === 'stage.breached')).toHaveLength(
+      1,
+    );
+  });
+});
+
+describe('detect target', () => {
+  it('escalates at once when the alert arrives after the detect target', async () => {
+    const deps = makeDeps();
+    const now = deps.clock.now();
+    await ingestAlerts(deps, [firing('fraud-scorer', now, { startsAt: now - 5 * MINUTE })]);
+    const [escalation] = deps.notifier.ofType('escalation');
+    expect(escalation).toMatchObject({ stage: 'detect' });
+    expect(escalation?.text).toContain('5m against a target of 5m');
+  });
+
+  it('does not escalate a detection one second inside the target', async () => {
+    const deps = makeDeps();
+    const now = deps.clock.now();
+    await ingestAlerts(deps, [firing('fraud-scorer', now, { startsAt: now - 5 * MINUTE + 1_000 })]);
+    expect(deps.notifier.ofType('escalation')).toHaveLength(0);
+  });
+});

@@ -1,0 +1,171 @@
+import { describe, expect, it } from 'vitest';
+import { isRollbotError } from '../../src/core/errors.js';
+import {
+  attachAlert,
+  closeRetro,
+  decide,
+  isOpen,
+  MAX_ALERT_REFS,
+  openIncident,
+  recordBreach,
+  resolve,
+  trafficRestored,
+  transition,
+  viewStages,
+  type Incident,
+} from '../../src/core/incident.js';
+import { viewStage } from '../../src/core/stages.js';
+
+const T0 = 1_700_000_000_000;
+const TARGETS = { detect: 300_000, triage: 600_000, rollback: 300_000, confirm: 900_000, retro: 172_800_000 };
+
+function fresh(): Incident {
+  return openIncident({
+    id: 'INC-1',
+    model: 'fraud-scorer',
+    severity: 2,
+    drill: false,
+    summary: 'error rate up',
+    labels: { model: 'fraud-scorer' },
+    targets: TARGETS,
+    alert: {
+      key: 'k1',
+      source: 'alertmanager',
+      fingerprint: 'f1',
+      name: 'High',
+      startsAt: T0 - 120_000,
+      receivedAt: T0,
+    },
+  });
+}
+
+const rollbackDecision = {
+  kind: 'rollback' as const,
+  by: 'U1',
+  at: T0 + 60_000,
+  reason: 'p99 doubled',
+  trigger: 'slack' as const,
+};
+
+describe('incident state machine', () => {
+  it('walks the whole runbook: triage → rollback → confirm → resolved → closed', () => {
+    let incident = decide(fresh(), rollbackDecision);
+    expect(incident.phase).toBe('rollback');
+    expect(incident.stages.triage).toEqual({ startedAt: T0, endedAt: T0 + 60_000 });
+    expect(incident.stages.rollback).toEqual({ startedAt: T0 + 60_000 });
+    expect(incident.stages.confirm).toEqual({ startedAt: T0 + 60_000 });
+
+    incident = trafficRestored(incident, T0 + 100_000);
+    expect(incident.phase).toBe('confirm');
+    expect(incident.stages.rollback.endedAt).toBe(T0 + 100_000);
+
+    incident = resolve(incident, T0 + 400_000);
+    expect(incident).toMatchObject({ phase: 'resolved', resolvedAt: T0 + 400_000 });
+    expect(incident.stages.confirm.endedAt).toBe(T0 + 400_000);
+    expect(incident.stages.retro).toEqual({ startedAt: T0 + 400_000 });
+    expect(isOpen(incident)).toBe(false);
+
+    incident = closeRetro(incident, T0 + 500_000);
+    expect(incident.phase).toBe('closed');
+    expect(incident.stages.retro.endedAt).toBe(T0 + 500_000);
+  });
+
+  it('dismisses on "not a rollback"', () => {
+    const incident = decide(fresh(), { ...rollbackDecision, kind: 'not-rollback' });
+    expect(incident.phase).toBe('dismissed');
+    expect(incident.stages.rollback).toEqual({});
+  });
+
+  it.each([
+    ['triage', 'confirm'],
+    ['triage', 'closed'],
+    ['resolved', 'triage'],
+  ] as const)('refuses %s → %s with ILLEGAL_TRANSITION and the legal moves', (from, to) => {
+    const incident = { ...fresh(), phase: from };
+    try {
+      transition(incident, to);
+      expect.unreachable();
+    } catch (error) {
+      expect(isRollbotError(error, 'ILLEGAL_TRANSITION')).toBe(true);
+      expect((error as Error).message).toBe(`incident INC-1 is ${from}; it cannot become ${to}`);
+    }
+  });
+
+  it('refuses to decide twice', () => {
+    expect(() => decide(decide(fresh(), rollbackDecision), rollbackDecision)).toThrow(
+      /is rollback; it cannot become rollback/,
+    );
+  });
+
+  it('refuses every move out of a final phase', () => {
+    const dismissed = decide(fresh(), { ...rollbackDecision, kind: 'not-rollback' });
+    expect(() => transition(dismissed, 'resolved')).toThrow(/dismissed is final|cannot become/);
+  });
+
+  it('detect runs from alert start to receipt, never negative', () => {
+    expect(fresh().stages.detect).toEqual({ startedAt: T0 - 120_000, endedAt: T0 });
+    const future = openIncident({
+      ...fresh(),
+      alert: { ...fresh().alerts[0]!, startsAt: T0 + 5_000 },
+    } as never);
+    expect(future.stages.detect).toEqual({ startedAt: T0, endedAt: T0 });
+  });
+});
+
+describe('alerts on an incident', () => {
+  it('attaches new alerts once and keeps the worst severity', () => {
+    const other = {
+      key: 'k2',
+      source: 'alertmanager' as const,
+      fingerprint: 'f2',
+      name: 'Slow',
+      startsAt: T0,
+      receivedAt: T0,
+    };
+    const attached = attachAlert(fresh(), other, 1);
+    expect(attached?.alerts).toHaveLength(2);
+    expect(attached?.severity).toBe(1);
+    expect(attachAlert(attached!, other, 1)).toBeUndefined();
+    expect(attachAlert(fresh(), other, 4)?.severity).toBe(2);
+  });
+
+  it('counts alerts beyond the cap instead of growing without bound', () => {
+    let incident = fresh();
+    for (let i = 0; i < MAX_ALERT_REFS + 5; i++) {
+      incident = attachAlert(incident, { ...incident.alerts[0]!, key: `x${i}` }, 3) ?? incident;
+    }
+    expect(incident.alerts).toHaveLength(MAX_ALERT_REFS);
+    expect(incident.droppedAlerts).toBe(6);
+  });
+});
+
+describe('stage targets', () => {
+  it('is in time at target − 1 ms and breached at exactly the target', () => {
+    const clock = { startedAt: T0 };
+    expect(viewStage('triage', clock, 600_000, T0 + 599_999)).toMatchObject({
+      breached: false,
+      remainingMs: 1,
+    });
+    expect(viewStage('triage', clock, 600_000, T0 + 600_000)).toMatchObject({
+      breached: true,
+      remainingMs: 0,
+    });
+  });
+
+  it('records a breach once', () => {
+    const breached = recordBreach(fresh(), 'triage', T0 + 600_000);
+    expect(breached?.stages.triage.breachedAt).toBe(T0 + 600_000);
+    expect(recordBreach(breached!, 'triage', T0 + 700_000)).toBeUndefined();
+  });
+
+  it('views every stage in order', () => {
+    const views = viewStages(fresh(), T0 + 30_000);
+    expect(views.map((view) => [view.stage, view.state, view.elapsedMs])).toEqual([
+      ['detect', 'done', 120_000],
+      ['triage', 'running', 30_000],
+      ['rollback', 'pending', 0],
+      ['confirm', 'pending', 0],
+      ['retro', 'pending', 0],
+    ]);
+  });
+});

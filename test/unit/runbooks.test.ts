@@ -1,0 +1,133 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadRunbooks, loadRunbooksOrThrow, parseRunbook } from '../../src/runbooks/load.js';
+import { formatProblem } from '../../src/runbooks/problems.js';
+import { runbookYaml } from '../helpers/engine.js';
+
+function problemsOf(text: string): string[] {
+  const result = parseRunbook(text, 'x.yml');
+  if (result.ok) throw new Error('expected problems');
+  return result.problems.map(formatProblem);
+}
+
+describe('the example runbooks', () => {
+  it('are valid, and cover three serving layers, tiers and policies', async () => {
+    const { runbooks, problems } = await loadRunbooks('runbooks');
+    expect(problems).toEqual([]);
+    expect(runbooks.map((r) => [r.model, r.tier, r.serving.adapter, r.rollback.policy])).toEqual([
+      ['churn-predictor', 2, 'argo-rollouts', 'approve'],
+      ['fraud-scorer', 1, 'kserve', 'auto'],
+      ['search-ranker', 3, 'sagemaker', 'two-person'],
+    ]);
+  });
+});
+
+describe('runbook defaults', () => {
+  it('fills targets and policy from the tier, and match from the model', () => {
+    const result = parseRunbook(runbookYaml('m1').replace('tier: 1', 'tier: 3'), 'm1.yml');
+    if (!result.ok) throw new Error('invalid');
+    expect(result.runbook.targets).toEqual({
+      detect: 600_000,
+      triage: 1_800_000,
+      rollback: 900_000,
+      confirm: 1_800_000,
+      retro: 432_000_000,
+    });
+    expect(result.runbook.rollback.policy).toBe('approve');
+    expect(result.runbook.match).toEqual({ model: 'm1' });
+    expect(result.runbook.confirm).toEqual({ interval: 30_000, consecutive: 3, tolerance: 0.1 });
+  });
+
+  it('lets targets and retro.due override the tier', () => {
+    const result = parseRunbook(runbookYaml('m1', 'targets: { triage: 90s }\nretro: { due: 24h }'), 'm1.yml');
+    if (!result.ok) throw new Error('invalid');
+    expect(result.runbook.targets.triage).toBe(90_000);
+    expect(result.runbook.targets.retro).toBe(86_400_000);
+    expect(result.runbook.targets.rollback).toBe(300_000);
+  });
+});
+
+describe('runbook problems', () => {
+  it('name the file, line, field and fix for each typo at once', () => {
+    const text = [
+      'model: fraud-scorer',
+      'owner: "@ml"',
+      'channel: C0FRAUD01',
+      'tier: 1',
+      'serving: { adapter: kserv, namespace: a, name: b }',
+      'rollback: { policy: atuo }',
+      'targets: { triage: 10 }',
+      'escalaton: { mention: [S0X] }',
+    ].join('\n');
+    expect(problemsOf(text)).toEqual([
+      'x.yml:5: serving.adapter: "kserv" is not allowed: expected one of "kserve", "argo-rollouts", "sagemaker", "mlflow", "http", "command" (did you mean "kserve"?)',
+      'x.yml:6: rollback.policy: "atuo" is not allowed: expected one of "auto", "approve", "two-person" (did you mean "auto"?)',
+      'x.yml:7: targets.triage: expected a duration like 30s, 5m, 48h or 7d (got 10)',
+      'x.yml:8: escalaton: unknown field "escalaton" (did you mean "escalation"?)',
+    ]);
+  });
+
+  it('report a missing field at its parent and a check with no threshold', () => {
+    const problems = problemsOf(
+      runbookYaml('m1', 'triage:\n  checks:\n    - { name: errors, kind: error, query: "up" }').replace(
+        'owner: "@ml"\n',
+        '',
+      ),
+    );
+    expect(problems).toContain('x.yml:1: owner: missing required field: expected string, received undefined');
+    expect(
+      problems.some((p) => p.includes('triage.checks.0: a check needs a threshold: give min, max or both')),
+    ).toBe(true);
+  });
+
+  it('report a nested unknown key on its own line', () => {
+    const problems = problemsOf(runbookYaml('m1', 'confirm:\n  interval: 30s\n  consecutve: 3'));
+    expect(problems).toEqual([
+      'x.yml:9: confirm.consecutve: unknown field "consecutve" (did you mean "consecutive"?)',
+    ]);
+  });
+
+  it('report YAML syntax errors with their line', () => {
+    expect(problemsOf('model: a\nowner: [unclosed\n')[0]).toMatch(/^x\.yml:\d+: not valid YAML/);
+  });
+
+  it('require a drill target', () => {
+    expect(problemsOf(runbookYaml('m1', 'drill: { schedule: quarterly }'))).toEqual([
+      'x.yml:7: drill: a drill needs a target: give drill.serving (e.g. the staging deployment) or dryRun: true',
+    ]);
+  });
+});
+
+describe('loading a folder', () => {
+  async function folder(files: Record<string, string>): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), 'rollbot-runbooks-'));
+    for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
+    return dir;
+  }
+
+  it('refuses a file named after another model and two runbooks routing the same labels', async () => {
+    const dir = await folder({
+      'a.yml': runbookYaml('a', 'alerts: { match: { team: ml } }'),
+      'b.yml': runbookYaml('b', 'alerts: { match: { team: ml } }'),
+      'c.yml': runbookYaml('d'),
+    });
+    const { problems } = await loadRunbooks(dir);
+    expect(problems.map((p) => p.message)).toEqual([
+      'the same labels already route to ' +
+        join(dir, 'a.yml') +
+        ': alerts could not tell the two apart; add a label',
+      'the file is named c.yml but describes "d": rename it to d.yml',
+    ]);
+  });
+
+  it('stops start-up with every problem listed', async () => {
+    const dir = await folder({ 'a.yml': runbookYaml('a').replace('tier: 1', 'tier: 7') });
+    await expect(loadRunbooksOrThrow(dir)).rejects.toThrow(/a\.yml:\d+: tier: /);
+    await expect(loadRunbooksOrThrow(join(dir, 'missing'))).rejects.toThrow(
+      /cannot read the runbooks folder/,
+    );
+    await expect(loadRunbooksOrThrow(await folder({}))).rejects.toThrow(/no runbooks/);
+  });
+});

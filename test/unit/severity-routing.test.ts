@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { routeAlert } from '../../src/core/routing.js';
+import { DEFAULT_SEVERITY_MAPPING, formatSeverity, severityOf } from '../../src/core/severity.js';
+import { closest, editDistance } from '../../src/core/suggest.js';
+
+describe('severity', () => {
+  it.each([
+    ['critical', 1],
+    ['CRITICAL', 1],
+    ['page', 1],
+    ['error', 2],
+    ['warning', 3],
+    ['info', 4],
+    ['sev2', 2],
+    ['bogus', 3],
+  ])('%s → SEV-%d', (value, expected) => {
+    expect(severityOf({ severity: value }, DEFAULT_SEVERITY_MAPPING)).toBe(expected);
+  });
+
+  it('uses the default when the label is missing, and a custom label and map', () => {
+    expect(severityOf({}, DEFAULT_SEVERITY_MAPPING)).toBe(3);
+    expect(severityOf({ priority: 'p1' }, { label: 'priority', map: { p1: 1 }, default: 4 })).toBe(1);
+    expect(formatSeverity(2)).toBe('SEV-2');
+  });
+});
+
+describe('routing', () => {
+  const runbooks = [
+    { model: 'generic', match: { team: 'ml' } },
+    { model: 'fraud-prod', match: { team: 'ml', model: 'fraud', env: 'prod' } },
+    { model: 'fraud', match: { team: 'ml', model: 'fraud' } },
+  ];
+
+  it('picks the most specific runbook whose labels all match', () => {
+    expect(routeAlert({ team: 'ml', model: 'fraud', env: 'prod' }, runbooks)?.model).toBe('fraud-prod');
+    expect(routeAlert({ team: 'ml', model: 'fraud', env: 'staging' }, runbooks)?.model).toBe('fraud');
+    expect(routeAlert({ team: 'ml' }, runbooks)?.model).toBe('generic');
+    expect(routeAlert({ team: 'web' }, runbooks)).toBeUndefined();
+  });
+});
+
+describe('suggestions', () => {
+  it('counts a swap of neighbouring letters as one edit', () => {
+    expect(editDistance('atuo', 'auto')).toBe(1);
+    expect(editDistance('kitten', 'sitting')).toBe(3);
+  });
+
+  it('suggests only plausible typos', () => {
+    expect(closest('escalaton', ['escalation', 'serving'])).toBe('escalation');
+    expect(closest('zzz', ['escalation', 'serving'])).toBeUndefined();
+  });
+});
