@@ -83,7 +83,10 @@ describe('service routes', () => {
     deps.store.ping = () => new Promise(() => {});
     const response = await get('/readyz');
     expect(response.status).toBe(503);
-    expect(await json(response)).toMatchObject({ ready: false, store: 'unreachable: no answer within 1000ms' });
+    expect(await json(response)).toMatchObject({
+      ready: false,
+      store: 'unreachable: no answer within 1000ms',
+    });
   });
 
   it('answers 404 for unknown paths and 405 for a wrong method', async () => {
