@@ -46,3 +46,23 @@ export class RollbotError extends Error {
 export function isRollbotError(error: unknown, code?: ErrorCode): error is RollbotError {
   return error instanceof RollbotError && (code === undefined || error.code === code);
 }
+
+/**
+ * A serving layer refused or failed a call. `transient` errors (5xx, timeouts, 409 conflicts from an update in
+ * flight, throttling) are retried with backoff inside the rollback target; the others (wrong name, forbidden,
+ * invalid request) are reported at once, with what to check in `hint`.
+ */
+export class ServingError extends RollbotError {
+  readonly transient: boolean;
+  readonly status: number | undefined;
+
+  constructor(
+    message: string,
+    options: RollbotErrorOptions & { transient: boolean; status?: number },
+  ) {
+    super('SERVING_FAILED', message, options);
+    this.name = 'ServingError';
+    this.transient = options.transient;
+    this.status = options.status;
+  }
+}

@@ -2,7 +2,9 @@
  * The engine's view of the world. Adapters (store/redis, store/memory, console/, slack/, observability/, …)
  * implement these; the engine never imports an adapter. Every method may reject on I/O failure.
  */
+import type { Deployment } from '../core/ledger.js';
 import type { Incident } from '../core/incident.js';
+import type { ServingConfig } from '../runbooks/serving.js';
 import type { Severity } from '../core/severity.js';
 import type { Stage } from '../core/stages.js';
 
@@ -105,8 +107,17 @@ export interface OnceKeys {
   claimOnce(key: string, ttlMs: number): Promise<boolean>;
 }
 
+/** rollbot's own record of deployments per model: most serving layers forget the previous version. */
+export interface Ledger {
+  recordDeployment(deployment: Omit<Deployment, 'rolledBackAt' | 'incidentId'>): Promise<Deployment>;
+  /** Newest first; at most `limit` (default 50). Each carries its rolled-back mark, if any. */
+  deployments(model: string, limit?: number): Promise<Deployment[]>;
+  /** Marks every deployment of `version` as rolled back (traffic moved away from it in `incidentId`). */
+  markRolledBack(model: string, version: string, at: number, incidentId: string): Promise<void>;
+}
+
 /** Everything durable, from one backend. */
-export interface Store extends IncidentStore, Timeline, Lock, Deadlines, OnceKeys {
+export interface Store extends IncidentStore, Timeline, Lock, Deadlines, OnceKeys, Ledger {
   /** Rejects when the backend is unreachable (for /readyz). */
   ping(): Promise<void>;
   /** Safe to call twice. */
@@ -148,3 +159,76 @@ export interface Logger {
   error(obj: object, msg?: string): void;
   child(bindings: Record<string, unknown>): Logger;
 }
+
+/** Traffic flip onto a warm version (seconds), or redeploy of an old artifact (minutes). */
+export type RollbackRegime = 'traffic-flip' | 'redeploy';
+
+/** What a serving layer reports about a model right now. */
+export interface ServingState {
+  /** The version serving the largest share of traffic, in the adapter's own terms (revision, config, alias…). */
+  current?: string;
+  /** Every version with its share of traffic, 0–100. */
+  traffic: { version: string; percent: number }[];
+  /** The previous known-good version, when the serving layer itself remembers one (KServe, Argo Rollouts). */
+  previous?: string;
+  /** A progressive rollout is under way, so the previous version is still warm: a rollback is a flip. */
+  rolloutInProgress: boolean;
+  /** No update is in flight (SageMaker InService, Kubernetes observedGeneration caught up, …). */
+  settled: boolean;
+  /** One line for people. */
+  summary: string;
+}
+
+/** How a rollback will be done, shown before it is done (and all a dry run does). */
+export interface RollbackPlan {
+  from?: string;
+  to: string;
+  regime: RollbackRegime;
+  /** Expected time until traffic is on `to`. */
+  etaMs: number;
+  /** The calls the adapter will make, for people. */
+  actions: string[];
+  /** Adapter-private data carried from plan to execute; JSON only, because it is stored on the incident. */
+  data: Record<string, unknown>;
+}
+
+export interface ExecuteContext {
+  /** One per decision: the same key never mutates twice. */
+  idempotencyKey: string;
+  /** The rollback lock's fence number, for layers that can refuse stale writers. */
+  fence: number;
+  incidentId: string;
+  model: string;
+  reason: string;
+}
+
+export interface ExecuteResult {
+  /** False when the serving layer already matched the plan and nothing was changed. */
+  mutated: boolean;
+  /** What the layer said (command output, response summary), for the timeline. */
+  output?: string;
+}
+
+/**
+ * One model on one serving layer. Errors are `ServingError` (core/errors.ts), marked transient or not, with a
+ * message that says what failed and a hint that says what to check.
+ */
+export interface ServingAdapter {
+  /** The adapter name from the runbook: `kserve`, `argo-rollouts`, … */
+  readonly kind: string;
+  /** Where, for people: `kserve ml-prod/fraud-scorer`. */
+  readonly target: string;
+  state(): Promise<ServingState>;
+  /**
+   * Plans the rollback to `to` (a person's choice), else to `knownGood` (the ledger's), else to the layer's own
+   * previous version; refuses with a clear error when there is none or it is not reachable.
+   */
+  plan(request: { to?: string; knownGood?: string; state: ServingState }): Promise<RollbackPlan>;
+  /** Makes the change. Re-reads the layer first and makes no call when it already matches the plan. */
+  execute(plan: RollbackPlan, context: ExecuteContext): Promise<ExecuteResult>;
+  /** True once the layer reports traffic on `plan.to`; the engine polls it until the rollback target. */
+  onTarget(plan: RollbackPlan): Promise<boolean>;
+}
+
+/** Builds the adapter for a runbook's `serving` (or `drill.serving`) block. */
+export type ServingAdapterFactory = (config: ServingConfig, context: { model: string }) => ServingAdapter;

@@ -1,0 +1,144 @@
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest, type RequestOptions } from 'node:https';
+import { ServingError } from '../core/errors.js';
+
+export interface TlsOptions {
+  ca?: string | Buffer;
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  /** false only when a kubeconfig says insecure-skip-tls-verify. */
+  rejectUnauthorized?: boolean;
+}
+
+export interface JsonRequest {
+  method: string;
+  url: string;
+  headers?: Record<string, string>;
+  /** Sent as is when a string, JSON-encoded otherwise. */
+  body?: unknown;
+  contentType?: string;
+  timeoutMs: number;
+  tls?: TlsOptions;
+  /** What the call is, for messages: "PATCH InferenceService ml-prod/fraud-scorer". */
+  what: string;
+}
+
+export interface JsonResponse {
+  status: number;
+  /** Parsed JSON, or the raw text when the body is not JSON. */
+  body: unknown;
+}
+
+/**
+ * One HTTP call to a serving layer, over node:http(s) so that TLS material (Kubernetes CAs and client
+ * certificates) can be given per call. A 2xx answers; anything else becomes a ServingError that says whether
+ * retrying can help (5xx, 429, 409, timeouts and network errors can) and what to check.
+ */
+export function requestJson(call: JsonRequest): Promise<JsonResponse> {
+  const url = new URL(call.url);
+  const payload =
+    call.body === undefined
+      ? undefined
+      : typeof call.body === 'string'
+        ? call.body
+        : JSON.stringify(call.body);
+  const headers: Record<string, string> = { accept: 'application/json', ...call.headers };
+  if (payload !== undefined) {
+    headers['content-type'] = call.contentType ?? headers['content-type'] ?? 'application/json';
+    headers['content-length'] = String(Buffer.byteLength(payload));
+  }
+  const options: RequestOptions = { method: call.method, headers, ...call.tls };
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise<JsonResponse>((resolve, reject) => {
+    const req = send(url, options, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', (error) => reject(networkError(call, error)));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        const status = res.statusCode ?? 0;
+        const body = parseBody(text);
+        if (status >= 200 && status < 300) resolve({ status, body });
+        else reject(statusError(call, status, body, res.headers['retry-after']));
+      });
+    });
+    req.setTimeout(call.timeoutMs, () => {
+      req.destroy(
+        new ServingError(`${call.what}: no answer within ${call.timeoutMs}ms`, {
+          transient: true,
+          hint: `check that ${url.host} is reachable from rollbot`,
+        }),
+      );
+    });
+    req.on('error', (error) => reject(error instanceof ServingError ? error : networkError(call, error)));
+    if (payload !== undefined) req.write(payload);
+    req.end();
+  });
+}
+
+function parseBody(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+function networkError(call: JsonRequest, error: Error): ServingError {
+  return new ServingError(`${call.what}: ${error.message}`, {
+    transient: true,
+    hint: `check that ${new URL(call.url).host} is reachable from rollbot (DNS, network policy, TLS)`,
+    cause: error,
+  });
+}
+
+/** A short reason from the usual error bodies (Kubernetes Status, AWS, MLflow, plain text). */
+export function reasonOf(body: unknown): string {
+  if (typeof body === 'string') return body.slice(0, 300);
+  if (body && typeof body === 'object') {
+    const record = body as Record<string, unknown>;
+    for (const key of ['message', 'error_message', 'Message', 'error']) {
+      const value = record[key];
+      if (typeof value === 'string') return value.slice(0, 300);
+      if (
+        value &&
+        typeof value === 'object' &&
+        typeof (value as { message?: unknown }).message === 'string'
+      ) {
+        return String((value as { message: string }).message).slice(0, 300);
+      }
+    }
+  }
+  return 'no reason given';
+}
+
+const HINTS: Record<number, string> = {
+  400: 'the request was refused as invalid: check the runbook serving block',
+  401: 'the credentials were refused: check the token or service account',
+  403: 'rollbot is not allowed to do this: check its RBAC / IAM permissions for this call',
+  404: 'not found: check the name and namespace (or endpoint, model) in the runbook serving block',
+  409: 'another change is in flight: rollbot retries within the rollback target',
+  422: 'the change was refused as invalid: check the runbook serving block',
+  429: 'throttled: rollbot retries within the rollback target',
+};
+
+function statusError(
+  call: JsonRequest,
+  status: number,
+  body: unknown,
+  retryAfter: string | undefined,
+): ServingError {
+  const transient = status >= 500 || status === 429 || status === 409 || status === 408;
+  const hint =
+    HINTS[status] ??
+    (status >= 500
+      ? 'the serving layer failed: rollbot retries within the rollback target'
+      : 'check the runbook serving block');
+  return new ServingError(`${call.what}: HTTP ${status}: ${reasonOf(body)}`, {
+    transient,
+    status,
+    hint,
+    details: retryAfter === undefined ? { status } : { status, retryAfter },
+  });
+}
