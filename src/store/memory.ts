@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { RollbotError } from '../core/errors.js';
 import { isOpen, type Incident } from '../core/incident.js';
 import type { Clock, Deadline, Lease, Store, TimelineEntry } from '../engine/ports.js';
+import { createMemoryLedger } from './memory-ledger.js';
 import { newestFirst, soonestFirst } from './ordering.js';
 
 export interface MemoryStoreOptions {
@@ -37,6 +38,8 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
   }
 
   return {
+    ...createMemoryLedger(),
+
     async nextIncidentId() {
       incidentSeq += 1;
       return `INC-${incidentSeq}`;

@@ -7,6 +7,7 @@ import type { GetHarness, Harness } from './store/harness.js';
 import { deadlinesContract } from './store/deadlines.js';
 import { incidentListContract } from './store/incident-list.js';
 import { incidentsContract } from './store/incidents.js';
+import { ledgerContract } from './store/ledger.js';
 import { lockContract } from './store/lock.js';
 import { onceAndLifecycleContract } from './store/once.js';
 import { timelineContract } from './store/timeline.js';
@@ -34,6 +35,7 @@ export function describeStoreContract(name: string, makeHarness: () => Promise<H
     timelineContract(get);
     lockContract(get);
     deadlinesContract(get);
+    ledgerContract(get);
     onceAndLifecycleContract(get);
   });
 }

@@ -18,6 +18,8 @@
  * | `rollbot:deadlines`                  | zset   | deadline ids, score = when it may next be handed out    |
  * | `rollbot:deadlines:data`             | hash   | deadline id → deadline JSON (with the original dueAt)   |
  * | `rollbot:once:<key>`                 | string | idempotency key, expires with its ttl                   |
+ * | `rollbot:ledger:<model>`             | list   | deployments as JSON, newest first, capped               |
+ * | `rollbot:ledger-rolled-back:<model>` | hash   | version → {at, incidentId} of the rollback away from it |
  *
  * Each family has its own literal before the variable part, so no model, id or lock name can make two
  * families collide. Lua scripts touch several keys at once: on Redis Cluster use a prefix with a hash tag,
@@ -37,6 +39,8 @@ export interface StoreKeys {
   readonly deadlineQueue: string;
   readonly deadlineData: string;
   once(key: string): string;
+  ledger(model: string): string;
+  ledgerRolledBack(model: string): string;
 }
 
 /** The key names for one prefix. */
@@ -55,5 +59,7 @@ export function storeKeys(prefix: string): StoreKeys {
     deadlineQueue: `${prefix}deadlines`,
     deadlineData: `${prefix}deadlines:data`,
     once: (key) => `${prefix}once:${key}`,
+    ledger: (model) => `${prefix}ledger:${model}`,
+    ledgerRolledBack: (model) => `${prefix}ledger-rolled-back:${model}`,
   };
 }

@@ -3,6 +3,7 @@ import type { Store } from '../../engine/ports.js';
 import { redisDeadlines } from './deadlines.js';
 import { redisIncidents } from './incidents.js';
 import { storeKeys } from './keys.js';
+import { redisLedger } from './ledger.js';
 import { pxMs, redisLock } from './lock.js';
 import { redisTimeline } from './timeline.js';
 
@@ -36,6 +37,7 @@ export function createRedisStore(options: RedisStoreOptions): Store {
     ...redisTimeline(redis, keys),
     ...redisLock(redis, keys),
     ...redisDeadlines(redis, keys),
+    ...redisLedger(redis, keys),
 
     async claimOnce(key, ttlMs) {
       return (await redis.set(keys.once(key), '1', 'PX', pxMs(ttlMs), 'NX')) === 'OK';

@@ -1,0 +1,39 @@
+import type { Redis } from 'ioredis';
+import type { Deployment } from '../../core/ledger.js';
+import type { Ledger } from '../../engine/ports.js';
+import { LEDGER_DEFAULT_LIMIT, LEDGER_KEEP } from '../memory-ledger.js';
+import type { StoreKeys } from './keys.js';
+
+/**
+ * The deployment ledger: one list per model, newest first, capped; rolled-back marks in a hash beside it so
+ * that marking never rewrites the list (appends and marks can run concurrently without a script).
+ */
+export function redisLedger(redis: Redis, keys: StoreKeys): Ledger {
+  return {
+    async recordDeployment(deployment) {
+      const key = keys.ledger(deployment.model);
+      await redis
+        .multi()
+        .lpush(key, JSON.stringify(deployment))
+        .ltrim(key, 0, LEDGER_KEEP - 1)
+        .exec();
+      return { ...deployment };
+    },
+    async deployments(model, limit = LEDGER_DEFAULT_LIMIT) {
+      const [entries, marks] = await Promise.all([
+        redis.lrange(keys.ledger(model), 0, limit - 1),
+        redis.hgetall(keys.ledgerRolledBack(model)),
+      ]);
+      return entries.map((json) => {
+        const deployment = JSON.parse(json) as Deployment;
+        const mark = marks[deployment.version];
+        if (!mark) return deployment;
+        const { at, incidentId } = JSON.parse(mark) as { at: number; incidentId: string };
+        return { ...deployment, rolledBackAt: at, incidentId };
+      });
+    },
+    async markRolledBack(model, version, at, incidentId) {
+      await redis.hset(keys.ledgerRolledBack(model), version, JSON.stringify({ at, incidentId }));
+    },
+  };
+}

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { lastKnownGood, type Deployment } from '../../src/core/ledger.js';
+
+const d = (version: string, extra: Partial<Deployment> = {}): Deployment => ({
+  model: 'm',
+  version,
+  strategy: 'canary',
+  at: 0,
+  by: 'api',
+  ...extra,
+});
+
+describe('lastKnownGood', () => {
+  it('is the newest other version that was never rolled back', () => {
+    expect(lastKnownGood([d('v42'), d('v41'), d('v40')], 'v42')).toBe('v41');
+    expect(lastKnownGood([d('v42'), d('v41', { rolledBackAt: 5 }), d('v40')], 'v42')).toBe('v40');
+    expect(lastKnownGood([d('v42'), d('v42'), d('v41')], 'v42')).toBe('v41');
+  });
+
+  it('skips a rolled-back version even where another deployment of it is unmarked', () => {
+    expect(lastKnownGood([d('v43'), d('v41', { rolledBackAt: 1 }), d('v41'), d('v40')], 'v43')).toBe('v40');
+  });
+
+  it('falls back to the previous version CI recorded, unless that was rolled back', () => {
+    expect(lastKnownGood([d('v42', { previousVersion: 'v41' })], 'v42')).toBe('v41');
+    expect(
+      lastKnownGood([d('v42', { previousVersion: 'v41' }), d('v41', { rolledBackAt: 1 })], 'v42'),
+    ).toBeUndefined();
+    expect(lastKnownGood([], 'v42')).toBeUndefined();
+  });
+
+  it('works without knowing the current version', () => {
+    expect(lastKnownGood([d('v42'), d('v41')], undefined)).toBe('v42');
+  });
+});
