@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { localBackend, remoteBackend, type Backend } from './cli/backend.js';
 import { incidentTable } from './cli/format.js';
+import { deployCommand, rollbackCommand, type Io } from './cli/rollback.js';
 import { loadConfig } from './config.js';
 import { RollbotError, isRollbotError } from './core/errors.js';
 import { incidentMarkdown } from './engine/report.js';
@@ -18,13 +19,14 @@ const USAGE = `usage: rollbot <command>
   validate [dir]                         check runbooks (default: RUNBOOKS_DIR or ./runbooks)
   incidents [--open]                     list incidents with their stage clocks
   timeline <id> [--format md|json]       an incident's timeline (md: the retrospective skeleton)
+  rollback <model> [--to <version>] --reason "…" [--dry-run]
+                                         roll back to the last known-good version (or --to), step by step
+  deploy record <model> <version> [--previous <version>] [--strategy canary|blue-green|rolling|…]
+                                         record a deployment in the ledger and show the deployment gate
 
 With ROLLBOT_URL set, commands go to that bot's API; otherwise they run in-process on REDIS_URL.`;
 
-export interface Io {
-  out: (text: string) => void;
-  err: (text: string) => void;
-}
+export type { Io } from './cli/rollback.js';
 
 const defaultIo: Io = {
   out: (text) => process.stdout.write(`${text}\n`),
@@ -65,6 +67,10 @@ export async function runCli(
           return 0;
         });
       }
+      case 'rollback':
+        return await rollbackCommand(rest, cliUser(env), () => openBackend(env, io), io);
+      case 'deploy':
+        return await deployCommand(rest, cliUser(env), () => openBackend(env, io), io);
       case undefined:
       case 'help':
       case '--help':
@@ -101,20 +107,27 @@ async function validate(args: string[], env: NodeJS.ProcessEnv, io: Io): Promise
   return 0;
 }
 
+/** `cli:<login>`: who ran the command, for the incident timeline. */
+function cliUser(env: NodeJS.ProcessEnv): string {
+  return `cli:${env.USER ?? env.LOGNAME ?? 'unknown'}`;
+}
+
+/** The bot at ROLLBOT_URL, or the engine in this process on the configured store and serving layers. */
+async function openBackend(env: NodeJS.ProcessEnv, io: Io): Promise<Backend> {
+  const config = loadConfig({ LOG_LEVEL: 'error', ...env });
+  if (config.rollbotUrl) return remoteBackend(config.rollbotUrl, config.apiToken);
+  if (!config.redisUrl) {
+    io.err('note: neither ROLLBOT_URL nor REDIS_URL is set: running in-process on an empty in-memory store');
+  }
+  return localBackend(await compose(config, { quiet: true, env }));
+}
+
 async function withBackend(
   env: NodeJS.ProcessEnv,
   io: Io,
   work: (backend: Backend) => Promise<number>,
 ): Promise<number> {
-  const config = loadConfig({ LOG_LEVEL: 'error', ...env });
-  if (!config.rollbotUrl && !config.redisUrl) {
-    io.err(
-      'note: neither ROLLBOT_URL nor REDIS_URL is set, so this reads an empty in-memory store; set one of them',
-    );
-  }
-  const backend = config.rollbotUrl
-    ? remoteBackend(config.rollbotUrl, config.apiToken)
-    : localBackend(await compose(config, { quiet: true }));
+  const backend = await openBackend(env, io);
   try {
     return await work(backend);
   } finally {

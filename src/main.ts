@@ -9,14 +9,16 @@ import { Registry } from 'prom-client';
 import { createConsoleNotifier } from './console/notifier.js';
 import { isRollbotError } from './core/errors.js';
 import { loadConfig, type Config } from './config.js';
-import type { EngineDeps } from './engine/context.js';
+import { DEFAULT_TIMING, type EngineDeps } from './engine/context.js';
 import { startDeadlinePoller } from './engine/poller.js';
+import { recoverInterruptedRollbacks } from './engine/recovery.js';
 import type { Clock, Store } from './engine/ports.js';
 import { RunbookSet } from './engine/runbook-set.js';
 import { createApp } from './http/app.js';
 import { createLogger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { loadRunbooksOrThrow } from './runbooks/load.js';
+import { createServingFactory } from './serving/index.js';
 import { createMemoryStore } from './store/memory.js';
 import { createRedisStore } from './store/redis/store.js';
 
@@ -30,7 +32,7 @@ export interface Composition extends EngineDeps {
 /** Chooses and builds every adapter for `config`. Fails fast on invalid runbooks. */
 export async function compose(
   config: Config,
-  options: { out?: NodeJS.WritableStream; quiet?: boolean } = {},
+  options: { out?: NodeJS.WritableStream; quiet?: boolean; env?: NodeJS.ProcessEnv } = {},
 ): Promise<Composition> {
   const logger = createLogger({ level: config.logLevel, secrets: config.secrets });
   const clock = systemClock;
@@ -45,7 +47,20 @@ export async function compose(
   }
   const metrics = createMetrics(new Registry(), { defaultMetrics: true });
   const notifier = createConsoleNotifier({ clock, ...(options.out ? { out: options.out } : {}) });
-  return { config, store, notifier, metrics, clock, logger, runbooks };
+  const serving = createServingFactory({ env: options.env ?? process.env });
+  const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+  return {
+    config,
+    store,
+    notifier,
+    metrics,
+    clock,
+    logger,
+    runbooks,
+    serving,
+    sleep,
+    timing: DEFAULT_TIMING,
+  };
 }
 
 function createStore(config: Config, clock: Clock): Store {
@@ -62,8 +77,13 @@ export interface RunningBot {
 /** Starts the bot: HTTP on the configured address and the deadline poller. */
 export async function startBot(env: NodeJS.ProcessEnv = process.env): Promise<RunningBot> {
   const config = loadConfig(env);
-  const deps = await compose(config);
-  const app = createApp({ deps, alerts: config.alerts, registry: deps.metrics.registry });
+  const deps = await compose(config, { env });
+  const app = createApp({
+    deps,
+    alerts: config.alerts,
+    apiToken: config.apiToken,
+    registry: deps.metrics.registry,
+  });
   const server = createServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -73,6 +93,9 @@ export async function startBot(env: NodeJS.ProcessEnv = process.env): Promise<Ru
   const port = typeof address === 'object' && address ? address.port : config.http.port;
   const url = `http://${config.http.host}:${port}`;
   const poller = startDeadlinePoller(deps);
+  // A rollback that was executing when a bot died is settled by reading the serving layer, never re-run.
+  const recovered = await recoverInterruptedRollbacks(deps);
+  if (recovered > 0) deps.logger.warn({ recovered }, 'settled rollbacks interrupted by a restart');
   deps.logger.info(
     {
       url,

@@ -56,10 +56,7 @@ export class ServingError extends RollbotError {
   readonly transient: boolean;
   readonly status: number | undefined;
 
-  constructor(
-    message: string,
-    options: RollbotErrorOptions & { transient: boolean; status?: number },
-  ) {
+  constructor(message: string, options: RollbotErrorOptions & { transient: boolean; status?: number }) {
     super('SERVING_FAILED', message, options);
     this.name = 'ServingError';
     this.transient = options.transient;

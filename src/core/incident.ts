@@ -1,4 +1,6 @@
 import { RollbotError } from './errors.js';
+import type { RollbackRecord } from './rollback-types.js';
+import type { Trigger } from './trigger.js';
 import { worstSeverity, type Severity } from './severity.js';
 import { STAGES, viewStage, type Stage, type StageClock, type StageView, type Targets } from './stages.js';
 
@@ -14,7 +16,8 @@ export const OPEN_PHASES: ReadonlySet<Phase> = new Set<Phase>(['triage', 'rollba
 /** The legal moves of the state machine. Anything else is refused with ILLEGAL_TRANSITION. */
 const TRANSITIONS: Record<Phase, readonly Phase[]> = {
   triage: ['rollback', 'dismissed', 'resolved'],
-  rollback: ['confirm', 'resolved'],
+  // rollback → rollback: another attempt after a failed or interrupted one.
+  rollback: ['rollback', 'confirm', 'resolved'],
   confirm: ['rollback', 'resolved'],
   resolved: ['closed'],
   dismissed: [],
@@ -36,8 +39,7 @@ export interface AlertRef {
   resolvedAt?: number;
 }
 
-/** Who asked for what: the people, the bot's own policy, or a script. */
-export type Trigger = 'auto' | 'slack' | 'cli' | 'api' | 'drill';
+export type { Trigger } from './trigger.js';
 
 export interface Decision {
   kind: 'rollback' | 'not-rollback';
@@ -64,6 +66,8 @@ export interface Incident {
   /** Alerts that joined beyond MAX_ALERT_REFS are counted, not kept. */
   droppedAlerts: number;
   decision?: Decision;
+  /** The latest rollback attempt (core/rollback-types.ts). */
+  rollback?: RollbackRecord;
   resolvedAt?: number;
 }
 
@@ -174,6 +178,18 @@ function endStage(incident: Incident, stage: Stage, at: number): Incident {
  * confirm is measured from rollback initiation); "not a rollback" dismisses the incident.
  */
 export function decide(incident: Incident, decision: Decision): Incident {
+  if (incident.phase !== 'triage') {
+    throw new RollbotError(
+      'ILLEGAL_TRANSITION',
+      `incident ${incident.id} is ${incident.phase}: it was decided already`,
+      {
+        hint: incident.decision
+          ? `decided "${incident.decision.kind}" by ${incident.decision.by}; see the incident timeline`
+          : 'see the incident timeline',
+        details: { id: incident.id, from: incident.phase },
+      },
+    );
+  }
   const to: Phase = decision.kind === 'rollback' ? 'rollback' : 'dismissed';
   let next = endStage(transition(incident, to), 'triage', decision.at);
   next = { ...next, decision };

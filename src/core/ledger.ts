@@ -1,5 +1,12 @@
 /** Deployment strategies CI can record; they decide nothing yet, they explain the history. */
-export const DEPLOYMENT_STRATEGIES = ['canary', 'blue-green', 'rolling', 'recreate', 'shadow', 'direct'] as const;
+export const DEPLOYMENT_STRATEGIES = [
+  'canary',
+  'blue-green',
+  'rolling',
+  'recreate',
+  'shadow',
+  'direct',
+] as const;
 export type DeploymentStrategy = (typeof DEPLOYMENT_STRATEGIES)[number];
 
 /** One entry of rollbot's deployment ledger: what was deployed, when, and whether it was rolled back. */
@@ -22,7 +29,10 @@ export interface Deployment {
  * than `current` that was never rolled back. Falls back to the `previousVersion` CI recorded with the newest
  * deployment of `current`. Undefined when the ledger cannot tell.
  */
-export function lastKnownGood(deployments: readonly Deployment[], current: string | undefined): string | undefined {
+export function lastKnownGood(
+  deployments: readonly Deployment[],
+  current: string | undefined,
+): string | undefined {
   const rolledBack = new Set(deployments.filter((d) => d.rolledBackAt !== undefined).map((d) => d.version));
   const good = deployments.find((d) => d.version !== current && !rolledBack.has(d.version));
   if (good) return good.version;

@@ -1,7 +1,27 @@
 import type { Incident } from '../core/incident.js';
 import type { Runbook } from '../runbooks/schema.js';
 import type { RunbookSet } from './runbook-set.js';
-import type { Clock, EngineMetrics, Logger, Notifier, Store, TimelineEntry } from './ports.js';
+import type {
+  Clock,
+  EngineMetrics,
+  Logger,
+  Notifier,
+  ServingAdapterFactory,
+  Store,
+  TimelineEntry,
+} from './ports.js';
+
+/** How the engine paces itself; tests shrink these. */
+export interface EngineTiming {
+  /** Between "is traffic on the target yet?" checks. */
+  pollMs: number;
+  /** First retry delay for transient serving errors; doubles each time, capped at 30 s. */
+  retryBaseMs: number;
+  /** A rollback lock lives this long unless extended; extended every third of it while a rollback runs. */
+  lockTtlMs: number;
+}
+
+export const DEFAULT_TIMING: EngineTiming = { pollMs: 2_000, retryBaseMs: 1_000, lockTtlMs: 60_000 };
 
 /** Everything the engine works with, passed in by the composition root (src/main.ts) or a test. */
 export interface EngineDeps {
@@ -11,6 +31,10 @@ export interface EngineDeps {
   clock: Clock;
   logger: Logger;
   runbooks: RunbookSet;
+  serving: ServingAdapterFactory;
+  /** Waits; tests pass one that moves their clock instead. */
+  sleep: (ms: number) => Promise<void>;
+  timing: EngineTiming;
 }
 
 /** Appends one line to an incident's timeline, stamped with the engine's clock. */

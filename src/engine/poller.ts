@@ -2,6 +2,7 @@ import type { Stage } from '../core/stages.js';
 import type { EngineDeps } from './context.js';
 import { STAGE_TARGET, escalateIfBreached } from './escalation.js';
 import type { Deadline } from './ports.js';
+import { recoverInterruptedRollback } from './recovery.js';
 
 /** How long a claimed deadline stays hidden from other replicas while this one handles it. */
 export const DEADLINE_LEASE_MS = 60_000;
@@ -12,7 +13,11 @@ export type DeadlineHandler = (deps: EngineDeps, deadline: Deadline) => Promise<
 /** What to do when each kind of deadline comes due; later features add their kinds here. */
 export const DEADLINE_HANDLERS: Record<string, DeadlineHandler> = {
   [STAGE_TARGET]: async (deps, deadline) => {
-    await escalateIfBreached(deps, String(deadline.payload.incidentId), deadline.payload.stage as Stage);
+    const incidentId = String(deadline.payload.incidentId);
+    const stage = deadline.payload.stage as Stage;
+    // A rollback still "executing" when its target comes due may belong to a bot that died: settle it first.
+    if (stage === 'rollback') await recoverInterruptedRollback(deps, incidentId);
+    await escalateIfBreached(deps, incidentId, stage);
   },
 };
 

@@ -4,6 +4,7 @@
  */
 import type { Deployment } from '../core/ledger.js';
 import type { Incident } from '../core/incident.js';
+import type { RollbackPlan } from '../core/rollback.js';
 import type { ServingConfig } from '../runbooks/serving.js';
 import type { Severity } from '../core/severity.js';
 import type { Stage } from '../core/stages.js';
@@ -114,6 +115,8 @@ export interface Ledger {
   deployments(model: string, limit?: number): Promise<Deployment[]>;
   /** Marks every deployment of `version` as rolled back (traffic moved away from it in `incidentId`). */
   markRolledBack(model: string, version: string, at: number, incidentId: string): Promise<void>;
+  /** Every version of the model rolled back from, recorded deployment or not: version → when and in which incident. */
+  rolledBack(model: string): Promise<Record<string, { at: number; incidentId: string }>>;
 }
 
 /** Everything durable, from one backend. */
@@ -149,6 +152,13 @@ export interface EngineMetrics {
   incidentOpened(model: string, severity: Severity, drill: boolean): void;
   stageCompleted(stage: Stage, drill: boolean, seconds: number): void;
   targetBreached(stage: Stage, model: string): void;
+  rollbackFinished(
+    model: string,
+    outcome: 'succeeded' | 'failed' | 'unknown',
+    trigger: string,
+    seconds: number,
+  ): void;
+  deploymentRecorded(model: string): void;
 }
 
 /** The subset of pino the engine uses, so the engine needs no logging library. */
@@ -160,8 +170,7 @@ export interface Logger {
   child(bindings: Record<string, unknown>): Logger;
 }
 
-/** Traffic flip onto a warm version (seconds), or redeploy of an old artifact (minutes). */
-export type RollbackRegime = 'traffic-flip' | 'redeploy';
+export type { RollbackPlan, RollbackRegime } from '../core/rollback.js';
 
 /** What a serving layer reports about a model right now. */
 export interface ServingState {
@@ -177,19 +186,6 @@ export interface ServingState {
   settled: boolean;
   /** One line for people. */
   summary: string;
-}
-
-/** How a rollback will be done, shown before it is done (and all a dry run does). */
-export interface RollbackPlan {
-  from?: string;
-  to: string;
-  regime: RollbackRegime;
-  /** Expected time until traffic is on `to`. */
-  etaMs: number;
-  /** The calls the adapter will make, for people. */
-  actions: string[];
-  /** Adapter-private data carried from plan to execute; JSON only, because it is stored on the incident. */
-  data: Record<string, unknown>;
 }
 
 export interface ExecuteContext {

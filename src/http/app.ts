@@ -4,6 +4,7 @@ import { isRollbotError } from '../core/errors.js';
 import type { EngineDeps } from '../engine/context.js';
 import { alertRoute, type AlertRouteOptions } from './alerts.js';
 import { incidentRoute, listIncidentsRoute } from './api.js';
+import { deploymentRoute, gateRoute, rollbackRoute } from './api-writes.js';
 import { sendError, sendJson } from './errors.js';
 import { Router } from './router.js';
 
@@ -22,6 +23,8 @@ export interface AppOptions {
   deps: EngineDeps;
   alerts: AlertRouteOptions;
   registry: Registry;
+  /** Bearer token for `/api/*` writes; unset disables them. */
+  apiToken: string | undefined;
   /** Bolt's request listener for `/slack/events`, when Slack runs over HTTP. */
   slack?: RequestListener;
 }
@@ -38,6 +41,9 @@ export function createApp(options: AppOptions): RequestListener {
     .add('POST', '/alerts', alertRoute(deps, options.alerts, 'generic'))
     .add('GET', '/api/incidents', listIncidentsRoute(deps))
     .add('GET', '/api/incidents/:id', incidentRoute(deps))
+    .add('POST', '/api/rollbacks', rollbackRoute(deps, options.apiToken))
+    .add('POST', '/api/deployments', deploymentRoute(deps, options.apiToken))
+    .add('GET', '/api/gate/:model', gateRoute(deps))
     .add('GET', '/healthz', (_req, res) => sendJson(res, 200, { ok: true }))
     .add('GET', '/readyz', async (_req, res) => {
       const store = await withTimeout(deps.store.ping(), READY_TIMEOUT_MS).then(

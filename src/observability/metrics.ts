@@ -52,6 +52,25 @@ export function createMetrics(
     labelNames: ['stage', 'model'] as const,
     registers: [registry],
   });
+  const rollbacks = new Counter({
+    name: 'rollbot_rollbacks_total',
+    help: 'Rollbacks finished, by model, outcome (succeeded, failed, unknown) and trigger (auto, slack, cli, api, drill).',
+    labelNames: ['model', 'outcome', 'trigger'] as const,
+    registers: [registry],
+  });
+  const rollbackDuration = new Histogram({
+    name: 'rollbot_rollback_duration_seconds',
+    help: 'From rollback start until the serving layer reported traffic on the target (or gave up).',
+    labelNames: ['model'] as const,
+    buckets: [1, 5, 15, 30, 60, 120, 300, 600, 900, 1_800],
+    registers: [registry],
+  });
+  const deployments = new Counter({
+    name: 'rollbot_deployments_total',
+    help: 'Deployments recorded in the ledger, by model.',
+    labelNames: ['model'] as const,
+    registers: [registry],
+  });
   return {
     registry,
     alertReceived: (source, status) => alertsReceived.inc({ source, status }),
@@ -61,5 +80,10 @@ export function createMetrics(
     stageCompleted: (stage: Stage, drill: boolean, seconds: number) =>
       stageDuration.observe({ stage, drill: String(drill) }, seconds),
     targetBreached: (stage: Stage, model: string) => breaches.inc({ stage, model }),
+    rollbackFinished: (model, outcome, trigger, seconds) => {
+      rollbacks.inc({ model, outcome, trigger });
+      rollbackDuration.observe({ model }, seconds);
+    },
+    deploymentRecorded: (model) => deployments.inc({ model }),
   };
 }

@@ -25,6 +25,11 @@ export function createMemoryLedger(): Ledger {
           : { ...deployment };
       });
     },
+    async rolledBack(model) {
+      return Object.fromEntries(
+        [...(rolledBack.get(model) ?? new Map())].map(([version, mark]) => [version, { ...mark }]),
+      );
+    },
     async markRolledBack(model, version, at, incidentId) {
       const marks = rolledBack.get(model) ?? new Map<string, { at: number; incidentId: string }>();
       marks.set(version, { at, incidentId });

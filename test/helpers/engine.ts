@@ -7,6 +7,7 @@ import { createMetrics, type Metrics } from '../../src/observability/metrics.js'
 import { parseRunbook } from '../../src/runbooks/load.js';
 import type { Runbook } from '../../src/runbooks/schema.js';
 import { createMemoryStore } from '../../src/store/memory.js';
+import { FakeServing } from './fake-serving.js';
 
 /** A clock the test moves by hand. */
 export class TestClock {
@@ -54,14 +55,24 @@ export interface TestDeps extends EngineDeps {
   clock: TestClock;
   notifier: RecordingNotifier;
   metrics: Metrics;
+  /** The serving layer every runbook of these deps rolls back on. */
+  fake: FakeServing;
 }
 
-/** Engine dependencies on the memory store, a hand-moved clock and a recording notifier. */
+/**
+ * Engine dependencies on the memory store, a hand-moved clock (sleeping moves it), a recording notifier and
+ * one fake serving layer.
+ */
 export function makeDeps(
-  options: { runbooks?: Runbook[]; clock?: TestClock; store?: EngineDeps['store'] } = {},
+  options: { runbooks?: Runbook[]; clock?: TestClock; store?: EngineDeps['store']; fake?: FakeServing } = {},
 ): TestDeps {
   const clock = options.clock ?? new TestClock();
+  const fake = options.fake ?? new FakeServing();
   return {
+    fake,
+    serving: () => fake,
+    sleep: async (ms) => clock.advance(ms),
+    timing: { pollMs: 1_000, retryBaseMs: 1_000, lockTtlMs: 60_000 },
     clock,
     store: options.store ?? createMemoryStore({ clock }),
     notifier: new RecordingNotifier(),

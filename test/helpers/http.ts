@@ -1,5 +1,7 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createApp } from '../../src/http/app.js';
+import type { TestDeps } from './engine.js';
 
 /** Serves `app` on a free loopback port; `close()` stops it. */
 export async function serve(
@@ -19,4 +21,22 @@ export async function serve(
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function json(response: Response | Promise<Response>): Promise<any> {
   return (await response).json();
+}
+
+/** Serves the bot's HTTP app on `deps`, with the given tokens (alert token `t`, API token `api-t` by default). */
+export function serveApp(
+  deps: TestDeps,
+  options: {
+    alerts?: { token: string | undefined; allowUnauthenticated: boolean };
+    apiToken?: string | undefined;
+  } = {},
+) {
+  return serve(
+    createApp({
+      deps,
+      alerts: options.alerts ?? { token: 't', allowUnauthenticated: false },
+      apiToken: 'apiToken' in options ? options.apiToken : 'api-t',
+      registry: deps.metrics.registry,
+    }),
+  );
 }

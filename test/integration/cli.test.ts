@@ -1,11 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { ingestAlerts } from '../../src/engine/intake.js';
-import { createApp } from '../../src/http/app.js';
 import { firing } from '../helpers/alerts.js';
 import { runbookDir } from '../helpers/bot-process.js';
 import { makeDeps, runbookYaml } from '../helpers/engine.js';
-import { serve } from '../helpers/http.js';
+import { serveApp } from '../helpers/http.js';
 
 function capture() {
   const out: string[] = [];
@@ -50,13 +49,7 @@ describe('rollbot incidents and timeline against a running bot', () => {
     const deps = makeDeps();
     await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
     deps.clock.advance(2 * 60_000);
-    const server = await serve(
-      createApp({
-        deps,
-        alerts: { token: 't', allowUnauthenticated: false },
-        registry: deps.metrics.registry,
-      }),
-    );
+    const server = await serveApp(deps);
     close = server.close;
     return { ROLLBOT_URL: server.url };
   }

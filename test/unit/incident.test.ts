@@ -93,7 +93,7 @@ describe('incident state machine', () => {
 
   it('refuses to decide twice', () => {
     expect(() => decide(decide(fresh(), rollbackDecision), rollbackDecision)).toThrow(
-      /is rollback; it cannot become rollback/,
+      'incident INC-1 is rollback: it was decided already',
     );
   });
 

@@ -32,6 +32,15 @@ export function redisLedger(redis: Redis, keys: StoreKeys): Ledger {
         return { ...deployment, rolledBackAt: at, incidentId };
       });
     },
+    async rolledBack(model) {
+      const marks = await redis.hgetall(keys.ledgerRolledBack(model));
+      return Object.fromEntries(
+        Object.entries(marks).map(([version, json]) => [
+          version,
+          JSON.parse(json) as { at: number; incidentId: string },
+        ]),
+      );
+    },
     async markRolledBack(model, version, at, incidentId) {
       await redis.hset(keys.ledgerRolledBack(model), version, JSON.stringify({ at, incidentId }));
     },

@@ -40,6 +40,14 @@ export function ledgerContract(get: GetHarness): void {
       ]);
     });
 
+    it('remembers versions rolled back from even without a recorded deployment', async () => {
+      const { store, peer } = get();
+      expect(await store.rolledBack('fraud-scorer')).toEqual({});
+      await store.markRolledBack('fraud-scorer', 'rev-7', 10, 'INC-1');
+      await store.markRolledBack('other', 'rev-1', 11, 'INC-2');
+      expect(await peer.rolledBack('fraud-scorer')).toEqual({ 'rev-7': { at: 10, incidentId: 'INC-1' } });
+    });
+
     it('keeps concurrent records from two replicas', async () => {
       const { store, peer } = get();
       await Promise.all(

@@ -1,19 +1,18 @@
 import { readFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createApp } from '../../../src/http/app.js';
 import { makeDeps, metricValue, type TestDeps } from '../../helpers/engine.js';
-import { json, serve } from '../../helpers/http.js';
+import { json, serveApp } from '../../helpers/http.js';
 
 const TOKEN = 'alert-token-1234';
 const fixture = (name: string) =>
   readFile(new URL(`../../../../shared/fixtures/alertmanager/${name}`, import.meta.url), 'utf8');
 
 let deps: TestDeps;
-let server: Awaited<ReturnType<typeof serve>>;
+let server: Awaited<ReturnType<typeof serveApp>>;
 
 async function start(alerts: { token: string | undefined; allowUnauthenticated: boolean }) {
   deps = makeDeps();
-  server = await serve(createApp({ deps, alerts, registry: deps.metrics.registry }));
+  server = await serveApp(deps, { alerts });
 }
 
 function post(path: string, body: string, headers: Record<string, string> = {}) {

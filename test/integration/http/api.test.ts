@@ -1,18 +1,15 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ingestAlerts } from '../../../src/engine/intake.js';
-import { createApp } from '../../../src/http/app.js';
 import { firing } from '../../helpers/alerts.js';
 import { makeDeps, type TestDeps } from '../../helpers/engine.js';
-import { json, serve } from '../../helpers/http.js';
+import { json, serveApp } from '../../helpers/http.js';
 
 let deps: TestDeps;
-let server: Awaited<ReturnType<typeof serve>>;
+let server: Awaited<ReturnType<typeof serveApp>>;
 
 beforeEach(async () => {
   deps = makeDeps();
-  server = await serve(
-    createApp({ deps, alerts: { token: 't', allowUnauthenticated: false }, registry: deps.metrics.registry }),
-  );
+  server = await serveApp(deps);
 });
 afterEach(() => server.close());
 

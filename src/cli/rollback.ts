@@ -1,0 +1,118 @@
+import { parseArgs } from 'node:util';
+import { formatDuration } from '../core/duration.js';
+import { RollbotError } from '../core/errors.js';
+import { DEPLOYMENT_STRATEGIES, type DeploymentStrategy } from '../core/ledger.js';
+import type { RollbackStep } from '../engine/rollback.js';
+import type { Backend } from './backend.js';
+
+export interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+const ROLLBACK_USAGE = 'usage: rollbot rollback <model> [--to <version>] --reason "…" [--dry-run]';
+const DEPLOY_USAGE =
+  'usage: rollbot deploy record <model> <version> [--previous <version>] [--strategy canary|blue-green|…]';
+
+/** `rollbot rollback`: prints each step as it happens; exit 0 on success or dry run, 1 on failure. */
+export async function rollbackCommand(
+  args: string[],
+  user: string,
+  backend: () => Promise<Backend>,
+  io: Io,
+): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      to: { type: 'string' },
+      reason: { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
+    },
+  });
+  const model = positionals[0];
+  if (!model || positionals.length > 1) throw new RollbotError('BAD_REQUEST', ROLLBACK_USAGE);
+  if (!values.reason?.trim()) {
+    throw new RollbotError('BAD_REQUEST', `a rollback needs a reason\n${ROLLBACK_USAGE}`, {
+      hint: 'say why, e.g. --reason "p99 doubled after v42"',
+    });
+  }
+  const client = await backend();
+  try {
+    const result = await client.rollback(
+      {
+        model,
+        reason: values.reason,
+        by: user,
+        trigger: 'cli',
+        dryRun: values['dry-run'],
+        ...(values.to ? { to: values.to } : {}),
+      },
+      (step) => io.out(formatStep(step)),
+    );
+    const { plan } = result;
+    if (result.outcome === 'dry-run') {
+      io.out(
+        `dry run: would roll ${model} back ${plan.from ?? '(unknown)'} → ${plan.to} (${plan.regime}, ETA ${formatDuration(plan.etaMs)}); nothing was changed`,
+      );
+      return 0;
+    }
+    if (result.outcome === 'succeeded') {
+      io.out(
+        `rolled ${model} back to ${plan.to} (${result.incidentId}); confirmation is running — rollbot timeline ${result.incidentId}`,
+      );
+      return 0;
+    }
+    io.err(
+      `rollback of ${model} FAILED (${result.incidentId}): ${result.error?.message ?? 'unknown error'}${result.error?.hint ? `\nfix: ${result.error.hint}` : ''}`,
+    );
+    return 1;
+  } finally {
+    await client.close();
+  }
+}
+
+function formatStep(step: RollbackStep): string {
+  const time = new Date(step.at).toISOString().slice(11, 19);
+  return `[${time}] ${step.kind.padEnd(9)} ${step.text}`;
+}
+
+/** `rollbot deploy record <model> <version>`: adds to the ledger and prints the deployment gate. */
+export async function deployCommand(
+  args: string[],
+  user: string,
+  backend: () => Promise<Backend>,
+  io: Io,
+): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { previous: { type: 'string' }, strategy: { type: 'string', default: 'canary' } },
+  });
+  const [action, model, version] = positionals;
+  if (action !== 'record' || !model || !version || positionals.length > 3)
+    throw new RollbotError('BAD_REQUEST', DEPLOY_USAGE);
+  if (!DEPLOYMENT_STRATEGIES.includes(values.strategy as DeploymentStrategy)) {
+    throw new RollbotError(
+      'BAD_REQUEST',
+      `unknown strategy "${values.strategy}": use one of ${DEPLOYMENT_STRATEGIES.join(', ')}`,
+    );
+  }
+  const client = await backend();
+  try {
+    const { deployment, gate } = await client.recordDeployment({
+      model,
+      version,
+      strategy: values.strategy as DeploymentStrategy,
+      by: user,
+      ...(values.previous ? { previousVersion: values.previous } : {}),
+    });
+    io.out(
+      `recorded ${deployment.model} ${deployment.version} (${deployment.strategy}) at ${new Date(deployment.at).toISOString()}`,
+    );
+    io.out(gate.allowed ? 'gate: open' : `gate: closed — ${gate.reasons.join('; ')}`);
+    return 0;
+  } finally {
+    await client.close();
+  }
+}

@@ -1,0 +1,38 @@
+import { ServingError } from '../core/errors.js';
+
+export interface RetryOptions {
+  /** Give up rather than wait past this moment (epoch ms): the stage target. */
+  deadline: number;
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+  baseMs: number;
+  /** Told about each retry, for the timeline. */
+  onRetry?: (error: ServingError, attempt: number, waitMs: number) => Promise<void> | void;
+}
+
+const MAX_WAIT_MS = 30_000;
+
+/**
+ * Runs `work`, retrying transient serving errors with exponential backoff (honouring a Retry-After the layer
+ * sent) while the next try still fits before the deadline. Other errors, and the last transient one, are
+ * thrown as they are: the caller reports them.
+ */
+export async function withRetry<T>(work: () => Promise<T>, options: RetryOptions): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      if (!(error instanceof ServingError) || !error.transient) throw error;
+      const wait = Math.min(MAX_WAIT_MS, Math.max(options.baseMs * 2 ** (attempt - 1), retryAfterMs(error)));
+      if (options.now() + wait >= options.deadline) throw error;
+      await options.onRetry?.(error, attempt, wait);
+      await options.sleep(wait);
+    }
+  }
+}
+
+function retryAfterMs(error: ServingError): number {
+  const details = error.details as { retryAfter?: unknown } | undefined;
+  const seconds = Number(details?.retryAfter);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1_000 : 0;
+}

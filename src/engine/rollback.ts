@@ -1,0 +1,308 @@
+import { formatDuration } from '../core/duration.js';
+import { RollbotError, isRollbotError } from '../core/errors.js';
+import type { Trigger } from '../core/incident.js';
+import { lastKnownGood } from '../core/ledger.js';
+import { finishRollback, type RollbackPlan } from '../core/rollback.js';
+import type { Runbook } from '../runbooks/schema.js';
+import { record, type EngineDeps } from './context.js';
+import { mutateIncident } from './mutate.js';
+import type { Lease, ServingAdapter, ServingState } from './ports.js';
+import { startRollbackOnIncident } from './rollback-incident.js';
+import { withRetry } from './retry.js';
+
+export interface RollbackRequest {
+  model: string;
+  /** A version chosen by a person; default: the last known-good. */
+  to?: string;
+  reason: string;
+  /** Slack user ID, `cli:<user>`, `api`, `rollbot` (auto). */
+  by: string;
+  trigger: Trigger;
+  /** Show the plan, change nothing (no lock, no incident, no serving-layer write). */
+  dryRun?: boolean;
+}
+
+export type RollbackStepKind =
+  'state' | 'plan' | 'executing' | 'retry' | 'executed' | 'waiting' | 'on-target' | 'failed';
+
+export interface RollbackStep {
+  kind: RollbackStepKind;
+  at: number;
+  text: string;
+}
+
+export interface RollbackOutcome {
+  outcome: 'succeeded' | 'failed' | 'dry-run';
+  model: string;
+  incidentId?: string;
+  state: ServingState;
+  plan: RollbackPlan;
+  steps: RollbackStep[];
+  error?: { code: string; message: string; hint?: string };
+}
+
+/** The lock that makes a model's rollbacks one at a time, across replicas. */
+export const rollbackLockName = (model: string): string => `rollback:${model}`;
+
+/**
+ * The one rollback path — CLI, API, Slack button and automatic policy all come here. Reads the serving layer,
+ * plans (from → to, regime, ETA), then under the model's lock records the decision on the incident, executes
+ * with retries inside the rollback target, and reports success only once the serving layer shows traffic on
+ * the target. Refusals before anything changed (unknown model, no known-good version, lock held) throw; a
+ * failure after the incident was touched is returned as outcome `failed` and escalated.
+ */
+export async function rollback(
+  deps: EngineDeps,
+  request: RollbackRequest,
+  onStep: (step: RollbackStep) => void = () => {},
+): Promise<RollbackOutcome> {
+  const runbook = deps.runbooks.require(request.model);
+  if (!request.reason.trim()) {
+    throw new RollbotError('BAD_REQUEST', 'a rollback needs a reason', {
+      hint: 'say why, e.g. --reason "p99 doubled after v42"',
+    });
+  }
+  const steps: RollbackStep[] = [];
+  const step = (kind: RollbackStepKind, text: string) => {
+    const entry = { kind, at: deps.clock.now(), text };
+    steps.push(entry);
+    onStep(entry);
+  };
+  const adapter = deps.serving(runbook.serving, { model: runbook.model });
+  if (request.dryRun) {
+    const { state, plan } = await readAndPlan(
+      deps,
+      adapter,
+      request,
+      step,
+      deps.clock.now() + runbook.targets.rollback,
+    );
+    return { outcome: 'dry-run', model: runbook.model, state, plan, steps };
+  }
+  const lease = await acquireLock(deps, request);
+  const keepAlive = setInterval(
+    () => void deps.store.extend(lease, deps.timing.lockTtlMs),
+    deps.timing.lockTtlMs / 3,
+  );
+  try {
+    const { state, plan } = await readAndPlan(
+      deps,
+      adapter,
+      request,
+      step,
+      deps.clock.now() + runbook.targets.rollback,
+    );
+    return await execute(deps, { runbook, adapter, request, state, plan, lease, step, steps });
+  } finally {
+    clearInterval(keepAlive);
+    await deps.store.release(lease);
+  }
+}
+
+async function acquireLock(deps: EngineDeps, request: RollbackRequest): Promise<Lease> {
+  const name = rollbackLockName(request.model);
+  const owner = `${request.by} via ${request.trigger}`;
+  const lease = await deps.store.acquire(name, owner, deps.timing.lockTtlMs, deps.clock.now());
+  if (lease) return lease;
+  const holder = await deps.store.holder(name);
+  const since = holder ? new Date(holder.acquiredAt).toISOString() : 'a moment ago';
+  throw new RollbotError(
+    'LOCKED',
+    `rollback of ${request.model} by ${holder?.owner ?? 'someone'} in progress since ${since}`,
+    {
+      hint: 'wait for it: its progress is on the incident timeline (rollbot incidents --open)',
+      details: holder,
+    },
+  );
+}
+
+async function readAndPlan(
+  deps: EngineDeps,
+  adapter: ServingAdapter,
+  request: RollbackRequest,
+  step: (kind: RollbackStepKind, text: string) => void,
+  deadline: number,
+): Promise<{ state: ServingState; plan: RollbackPlan }> {
+  const retry = { deadline, now: () => deps.clock.now(), sleep: deps.sleep, baseMs: deps.timing.retryBaseMs };
+  const state = await withRetry(() => adapter.state(), retry);
+  step('state', `${adapter.target}: ${state.summary}`);
+  const knownGood = lastKnownGood(await deps.store.deployments(request.model), state.current);
+  const plan = await adapter.plan({
+    state,
+    ...(request.to ? { to: request.to } : {}),
+    ...(knownGood ? { knownGood } : {}),
+  });
+  await refuseRollForward(deps, request, plan);
+  step(
+    'plan',
+    `plan: ${plan.from ?? '(unknown)'} → ${plan.to}, ${plan.regime}, ETA ${formatDuration(plan.etaMs)}: ${plan.actions.join('; ')}`,
+  );
+  return { state, plan };
+}
+
+/**
+ * A rollback never lands on a version rollbot rolled back from, unless a person names it: after one rollback
+ * the layer's "previous" is the bad version, and a second click must not toggle traffic back onto it.
+ */
+async function refuseRollForward(
+  deps: EngineDeps,
+  request: RollbackRequest,
+  plan: RollbackPlan,
+): Promise<void> {
+  if (request.to !== undefined) return;
+  const mark = (await deps.store.rolledBack(request.model))[plan.to];
+  if (!mark) return;
+  throw new RollbotError(
+    'CONFLICT',
+    `${request.model} was rolled back from ${plan.to} in ${mark.incidentId} at ${new Date(mark.at).toISOString()}; rollbot will not roll it forward onto ${plan.to}`,
+    {
+      hint: `traffic is probably already on the known-good version (see ${mark.incidentId}); to go to ${plan.to} anyway, name it: --to ${plan.to}`,
+    },
+  );
+}
+
+interface Execution {
+  runbook: Runbook;
+  adapter: ServingAdapter;
+  request: RollbackRequest;
+  state: ServingState;
+  plan: RollbackPlan;
+  lease: Lease;
+  step: (kind: RollbackStepKind, text: string) => void;
+  steps: RollbackStep[];
+}
+
+async function execute(deps: EngineDeps, run: Execution): Promise<RollbackOutcome> {
+  const { runbook, adapter, request, plan, step } = run;
+  const startedAt = deps.clock.now();
+  const incident = await startRollbackOnIncident(deps, runbook, {
+    plan,
+    target: adapter.target,
+    by: request.by,
+    trigger: request.trigger,
+    reason: request.reason,
+    at: startedAt,
+  });
+  const base = { model: runbook.model, incidentId: incident.id, state: run.state, plan, steps: run.steps };
+  const deadline = (incident.stages.rollback.startedAt ?? startedAt) + incident.targets.rollback;
+  const retry = {
+    deadline,
+    now: () => deps.clock.now(),
+    sleep: deps.sleep,
+    baseMs: deps.timing.retryBaseMs,
+    onRetry: async (error: Error, attempt: number, waitMs: number) => {
+      step('retry', `attempt ${attempt} failed (${error.message}); retrying in ${formatDuration(waitMs)}`);
+      await record(deps, incident, {
+        type: 'rollback.retry',
+        text: `transient error, retrying: ${error.message}`,
+      });
+    },
+  };
+  try {
+    step('executing', `executing on ${adapter.target}`);
+    const context = {
+      idempotencyKey: `${incident.id}:rollback:${incident.rollback?.attempt ?? 1}`,
+      fence: run.lease.fence,
+      incidentId: incident.id,
+      model: runbook.model,
+      reason: request.reason,
+    };
+    const result = await withRetry(() => adapter.execute(plan, context), retry);
+    const said = result.mutated
+      ? 'change made'
+      : 'the serving layer already matched the plan; nothing changed';
+    step('executed', `${said}${result.output ? `: ${result.output}` : ''}`);
+    await record(deps, incident, {
+      type: 'rollback.executed',
+      text: said,
+      data: result.output ? { output: result.output } : {},
+    });
+    await waitForTarget(deps, adapter, plan, retry, step);
+  } catch (error) {
+    return { ...base, ...(await fail(deps, run, incident.id, startedAt, error)) };
+  }
+  const at = deps.clock.now();
+  await mutateIncident(deps.store, incident.id, (current) => finishRollback(current, 'succeeded', at));
+  if (plan.from !== undefined) await deps.store.markRolledBack(runbook.model, plan.from, at, incident.id);
+  await deps.store.cancel(`${incident.id}:rollback`);
+  const text = `traffic is on ${plan.to} after ${formatDuration(at - startedAt)} (target ${formatDuration(incident.targets.rollback)}); confirming`;
+  step('on-target', text);
+  await record(deps, incident, { type: 'rollback.succeeded', text });
+  deps.metrics.rollbackFinished(runbook.model, 'succeeded', request.trigger, (at - startedAt) / 1000);
+  deps.metrics.stageCompleted(
+    'rollback',
+    incident.drill,
+    (at - (incident.stages.rollback.startedAt ?? startedAt)) / 1000,
+  );
+  const stored = (await deps.store.getIncident(incident.id)) ?? incident;
+  await deps.notifier.notify({
+    type: 'incident.updated',
+    incident: stored,
+    channel: runbook.channel,
+    text: `rolled back to ${plan.to}: ${text}`,
+  });
+  return { ...base, outcome: 'succeeded' };
+}
+
+/** Polls until the serving layer reports traffic on the target; gives up at the rollback target. */
+async function waitForTarget(
+  deps: EngineDeps,
+  adapter: ServingAdapter,
+  plan: RollbackPlan,
+  retry: Parameters<typeof withRetry>[1],
+  step: (kind: RollbackStepKind, text: string) => void,
+): Promise<void> {
+  for (;;) {
+    if (await withRetry(() => adapter.onTarget(plan), retry)) return;
+    if (deps.clock.now() + deps.timing.pollMs >= retry.deadline) {
+      throw new RollbotError(
+        'SERVING_FAILED',
+        `traffic did not reach ${plan.to} within the rollback target`,
+        {
+          hint: `check ${adapter.target}: the change was made but the layer does not report traffic on ${plan.to}`,
+        },
+      );
+    }
+    step('waiting', `waiting for traffic on ${plan.to}`);
+    await deps.sleep(deps.timing.pollMs);
+  }
+}
+
+async function fail(
+  deps: EngineDeps,
+  run: Execution,
+  incidentId: string,
+  startedAt: number,
+  error: unknown,
+): Promise<Pick<RollbackOutcome, 'outcome' | 'error'>> {
+  const { runbook, request } = run;
+  const known = isRollbotError(error) ? error : undefined;
+  const message = known?.message ?? (error instanceof Error ? error.message : String(error));
+  const at = deps.clock.now();
+  const { incident } = await mutateIncident(deps.store, incidentId, (current) =>
+    finishRollback(current, 'failed', at, message),
+  );
+  run.step('failed', `rollback failed: ${message}`);
+  await record(deps, incident, {
+    type: 'rollback.failed',
+    text: `rollback failed: ${message}${known?.hint ? ` (${known.hint})` : ''}`,
+    // What the layer said (a command's stderr, an HTTP body) belongs on the record of the failure.
+    ...(known?.details && typeof known.details === 'object'
+      ? { data: { details: known.details as Record<string, unknown> } }
+      : {}),
+  });
+  deps.metrics.rollbackFinished(runbook.model, 'failed', request.trigger, (at - startedAt) / 1000);
+  deps.logger.error({ incident: incidentId, err: error }, 'rollback failed');
+  await deps.notifier.notify({
+    type: 'escalation',
+    incident,
+    channel: runbook.channel,
+    stage: 'rollback',
+    mention: runbook.escalation.mention,
+    text: `rollback of ${runbook.model} to ${run.plan.to} FAILED: ${message}. Traffic may still be on ${run.plan.from ?? 'the bad version'}; decide now.`,
+  });
+  return {
+    outcome: 'failed',
+    error: { code: known?.code ?? 'SERVING_FAILED', message, ...(known?.hint ? { hint: known.hint } : {}) },
+  };
+}

@@ -1,0 +1,108 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import { RollbotError } from '../core/errors.js';
+import { DEPLOYMENT_STRATEGIES } from '../core/ledger.js';
+import type { EngineDeps } from '../engine/context.js';
+import { recordDeployment } from '../engine/deployments.js';
+import { deploymentGate } from '../engine/gate.js';
+import { rollback, type RollbackOutcome } from '../engine/rollback.js';
+import { sendJson } from './errors.js';
+import { hasBearer, readJson } from './request.js';
+import { parseBody } from './validate.js';
+
+const rollbackBody = z.strictObject({
+  model: z.string().min(1),
+  toVersion: z.string().min(1).optional(),
+  reason: z.string().trim().min(1, 'say why: a reason is required'),
+  dryRun: z.boolean().default(false),
+  /** Who asked, for the timeline (e.g. the CI job or the person behind a script). */
+  requestedBy: z.string().min(1).max(100).default('api'),
+});
+
+const deploymentBody = z.strictObject({
+  model: z.string().min(1),
+  version: z.string().min(1),
+  previousVersion: z.string().min(1).optional(),
+  strategy: z.enum(DEPLOYMENT_STRATEGIES).default('canary'),
+  recordedBy: z.string().min(1).max(100).default('api'),
+});
+
+/** Writes need API_TOKEN; with none configured the write API is off. */
+export function requireApiToken(req: IncomingMessage, token: string | undefined): void {
+  if (!token) {
+    throw new RollbotError('FORBIDDEN', 'the write API is disabled because API_TOKEN is not set', {
+      hint: 'set API_TOKEN on the bot and send it as Authorization: Bearer <API_TOKEN>',
+    });
+  }
+  if (!hasBearer(req, token)) {
+    throw new RollbotError('UNAUTHORIZED', 'missing or wrong bearer token for the API', {
+      hint: 'send Authorization: Bearer <API_TOKEN>',
+    });
+  }
+}
+
+/**
+ * `POST /api/rollbacks`: the same path as `/rollback` and the CLI. Answers when the rollback is done: 200
+ * for success or a dry run, 502 when it failed (the body says why and what the incident is). With
+ * `Accept: application/x-ndjson` each step is streamed as a line as it happens, then the outcome.
+ */
+export function rollbackRoute(deps: EngineDeps, apiToken: string | undefined) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    requireApiToken(req, apiToken);
+    const body = parseBody(rollbackBody, await readJson(req), 'rollback request');
+    const request = {
+      model: body.model,
+      reason: body.reason,
+      by: body.requestedBy,
+      trigger: 'api' as const,
+      dryRun: body.dryRun,
+      ...(body.toVersion ? { to: body.toVersion } : {}),
+    };
+    const streaming = (req.headers.accept ?? '').includes('application/x-ndjson');
+    if (!streaming) {
+      const outcome = await rollback(deps, request);
+      sendJson(res, outcome.outcome === 'failed' ? 502 : 200, outcome);
+      return;
+    }
+    // Refusals (unknown model, lock held, no known-good) happen before the first step and answer as errors;
+    // once a step is out, the status is committed and the outcome line tells success from failure.
+    let started = false;
+    const start = () => {
+      if (started) return;
+      started = true;
+      res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8' });
+    };
+    const outcome: RollbackOutcome = await rollback(deps, request, (step) => {
+      start();
+      res.write(`${JSON.stringify({ step })}\n`);
+    });
+    start();
+    res.end(`${JSON.stringify({ result: outcome })}\n`);
+  };
+}
+
+/** `POST /api/deployments`: CI records each deployment so that rollbot knows the last known-good version. */
+export function deploymentRoute(deps: EngineDeps, apiToken: string | undefined) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    requireApiToken(req, apiToken);
+    const body = parseBody(deploymentBody, await readJson(req), 'deployment');
+    const { recordedBy, previousVersion, ...rest } = body;
+    const deployment = await recordDeployment(deps, {
+      ...rest,
+      by: recordedBy,
+      ...(previousVersion ? { previousVersion } : {}),
+    });
+    sendJson(res, 201, { deployment, gate: await deploymentGate(deps, body.model) });
+  };
+}
+
+/** `GET /api/gate/:model`: may this model be deployed now? `{allowed, reasons[]}`. */
+export function gateRoute(deps: EngineDeps) {
+  return async (
+    _req: IncomingMessage,
+    res: ServerResponse,
+    params: Record<string, string>,
+  ): Promise<void> => {
+    sendJson(res, 200, await deploymentGate(deps, params.model ?? ''));
+  };
+}

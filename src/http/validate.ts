@@ -1,0 +1,34 @@
+import type { z } from 'zod';
+import { RollbotError } from '../core/errors.js';
+import { closest } from '../core/suggest.js';
+
+/**
+ * Validates a request body, or answers BAD_REQUEST naming each failing field (and the likely fix for a
+ * misspelt key), with the list in `details`.
+ */
+export function parseBody<S extends z.ZodType>(schema: S, body: unknown, what: string): z.output<S> {
+  const result = schema.safeParse(body, { reportInput: true });
+  if (result.success) return result.data;
+  const known = knownKeys(schema);
+  const problems = result.error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => {
+          const guess = closest(key, known);
+          return { path: key, message: `unknown field${guess ? ` (did you mean "${guess}"?)` : ''}` };
+        })
+      : [{ path: issue.path.join('.') || '(body)', message: issue.message }],
+  );
+  throw new RollbotError(
+    'BAD_REQUEST',
+    `invalid ${what}: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
+    {
+      hint: 'fix the fields named above; nothing was changed',
+      details: problems,
+    },
+  );
+}
+
+function knownKeys(schema: z.ZodType): string[] {
+  const shape = (schema as unknown as { shape?: Record<string, unknown> }).shape;
+  return shape ? Object.keys(shape) : [];
+}

@@ -1,0 +1,177 @@
+/**
+ * The `http` serving adapter: a templated request to a router or deploy job, for layers rollbot has no
+ * adapter for. It knows only what the runbook tells it: with a `status` request it can read the current
+ * version (idempotent execute, confirmed rollback); without one it trusts the 2xx of the rollback request.
+ */
+import { ServingError } from '../../core/errors.js';
+import type { ExecuteContext, RollbackPlan, ServingAdapter, ServingState } from '../../engine/ports.js';
+import { requestJson } from '../request.js';
+import { fillTemplate, redactEnv, type TemplateValues } from '../template.js';
+import {
+  chooseTarget,
+  etaFor,
+  singleVersionState,
+  unknownState,
+  type UniversalAdapterContext,
+} from '../universal.js';
+import type { HttpConfig } from './config.js';
+import { describeRequest, fillRequest, shorten, valueAtPath, type FilledRequest } from './fill.js';
+
+/** Builds the adapter for a runbook's `serving: {adapter: http, …}` block. */
+export function createHttpAdapter(config: HttpConfig, context: UniversalAdapterContext): ServingAdapter {
+  const target = `http ${hostOf(config.rollback.url, context, config.env)}`;
+  const base = { env: context.env, allowEnv: config.env };
+  const redact = (text: string): string => redactEnv(text, context.env, config.env);
+  // Without a status request, the only evidence of a rollback is our own 2xx, kept for onTarget.
+  const confirmed = new Set<string>();
+  let lastConfirmed: string | undefined;
+
+  /** Sends a filled request; `what` names it with environment values masked. */
+  async function send(real: FilledRequest, shown: FilledRequest, label: string) {
+    return requestJson({
+      method: real.method,
+      url: real.url,
+      headers: real.headers,
+      ...(real.body === undefined ? {} : { body: real.body }),
+      ...(real.contentType === undefined ? {} : { contentType: real.contentType }),
+      timeoutMs: config.timeout,
+      what: `${label} ${shown.method} ${shown.url}`,
+    });
+  }
+
+  async function readStatus(status: NonNullable<HttpConfig['status']>): Promise<ServingState> {
+    const values: TemplateValues = { ...base, vars: { model: context.model } };
+    const response = await send(
+      fillRequest(status, values),
+      fillRequest(status, { ...values, maskEnv: true }),
+      'status request',
+    );
+    const current = versionAt(response.body, status.versionPath, 'versionPath');
+    if (current === undefined) throw noVersion(response.body, status.versionPath, 'versionPath');
+    const previous = status.previousPath
+      ? versionAt(response.body, status.previousPath, 'previousPath')
+      : undefined;
+    const summary = `on ${current}${previous === undefined ? '' : `, previous ${previous}`} (status request)`;
+    return singleVersionState(current, summary, previous);
+  }
+
+  return {
+    kind: 'http',
+    target,
+
+    async state() {
+      if (config.status) return readStatus(config.status);
+      return unknownState(
+        lastConfirmed === undefined
+          ? 'no status request configured'
+          : `no status request configured; rolled back to ${lastConfirmed} (no status request: trusting the 2xx)`,
+      );
+    },
+
+    async plan(request) {
+      const to = chooseTarget(request, target);
+      const from = request.state.current;
+      const shown = fillRequest(config.rollback, {
+        ...base,
+        vars: { model: context.model, to, ...(from === undefined ? {} : { from }) },
+        maskEnv: true,
+        keepMissing: true,
+      });
+      const actions = [
+        `${describeRequest(shown, { 'idempotency-key': '{{idempotencyKey}}' })}; any 2xx is success`,
+      ];
+      if (config.status) {
+        const status = fillRequest(config.status, { ...base, vars: { model: context.model }, maskEnv: true });
+        const check = `${status.method} ${status.url}`;
+        actions.unshift(`${check}: skip the rollback if ${config.status.versionPath} already is ${to}`);
+        actions.push(`${check} until ${config.status.versionPath} is ${to}`);
+      } else {
+        actions.push('no status request: trusting the 2xx');
+      }
+      return {
+        ...(from === undefined ? {} : { from }),
+        to,
+        regime: config.regime,
+        etaMs: etaFor(config.regime, config.eta),
+        actions,
+        data: {},
+      };
+    },
+
+    async execute(plan: RollbackPlan, run: ExecuteContext) {
+      if (config.status) {
+        const now = await readStatus(config.status);
+        if (now.current === plan.to) {
+          return { mutated: false, output: `already on ${plan.to} per the status request: nothing sent` };
+        }
+      }
+      const values: TemplateValues = {
+        ...base,
+        vars: {
+          model: context.model,
+          to: plan.to,
+          ...(plan.from === undefined ? {} : { from: plan.from }),
+          incident: run.incidentId,
+          reason: run.reason,
+          idempotencyKey: run.idempotencyKey,
+          fence: String(run.fence),
+        },
+      };
+      const real = fillRequest(config.rollback, values);
+      const shown = fillRequest(config.rollback, { ...values, maskEnv: true });
+      // One key per decision: a receiver that honours it turns our retries into no-ops.
+      real.headers['idempotency-key'] = run.idempotencyKey;
+      const response = await send(real, shown, 'rollback request');
+      confirmed.add(plan.to);
+      lastConfirmed = plan.to;
+      const said = response.body === undefined ? 'no body' : shorten(stringify(response.body), 1_000);
+      const trust = config.status ? '' : ' (no status request: trusting the 2xx)';
+      return {
+        mutated: true,
+        output: redact(`${shown.method} ${shown.url}: HTTP ${response.status}${trust}: ${said}`),
+      };
+    },
+
+    async onTarget(plan: RollbackPlan) {
+      if (config.status) return (await readStatus(config.status)).current === plan.to;
+      return confirmed.has(plan.to);
+    },
+  };
+}
+
+type PathField = 'versionPath' | 'previousPath';
+
+/** The version at `path` of a status response (a string, or a number written as one); undefined if absent. */
+function versionAt(body: unknown, path: string, field: PathField): string | undefined {
+  const value = valueAtPath(body, path);
+  if (typeof value === 'string' && value !== '') return value;
+  if (typeof value === 'number') return String(value);
+  if (value === undefined || value === null) return undefined;
+  throw noVersion(body, path, field);
+}
+
+function noVersion(body: unknown, path: string, field: PathField): ServingError {
+  return new ServingError(`status response has no version at ${path}`, {
+    transient: false,
+    hint: `check the status request's ${field} against the response, which starts: ${shorten(stringify(body), 200)}`,
+  });
+}
+
+function stringify(body: unknown): string {
+  return typeof body === 'string' ? body : (JSON.stringify(body) ?? String(body));
+}
+
+/** The host of the rollback URL, for `target`; the template itself when it cannot be filled yet. */
+function hostOf(url: string, context: UniversalAdapterContext, allowEnv: readonly string[]): string {
+  try {
+    const filled = fillTemplate(url, {
+      vars: { model: context.model },
+      env: context.env,
+      allowEnv,
+      keepMissing: true,
+    });
+    return new URL(filled).host;
+  } catch {
+    return url;
+  }
+}

@@ -1,0 +1,42 @@
+import type { ServingAdapter, ServingAdapterFactory } from '../engine/ports.js';
+import type { ServingConfig } from '../runbooks/serving.js';
+import { createArgoRolloutsAdapter } from './argo-rollouts/adapter.js';
+import { createCommandAdapter } from './command/adapter.js';
+import { createHttpAdapter } from './http/adapter.js';
+import { loadKubeConnection } from './k8s/connection.js';
+import { createKserveAdapter } from './kserve/adapter.js';
+import { createMlflowAdapter } from './mlflow/adapter.js';
+import { createSagemakerAdapter } from './sagemaker/adapter.js';
+
+export interface ServingFactoryOptions {
+  /**
+   * The process environment, passed in by the composition root: Kubernetes finds its credentials here
+   * (in-cluster variables or KUBECONFIG), and runbooks name the variables that hold their secrets.
+   */
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * Builds the adapter for a runbook's `serving` block — the one place that maps adapter names to code.
+ * Kubernetes credentials are read on each call, so rotated service-account tokens are picked up.
+ */
+export function createServingFactory(options: ServingFactoryOptions): ServingAdapterFactory {
+  const { env } = options;
+  const kube = () => loadKubeConnection(env);
+  return (config: ServingConfig, { model }): ServingAdapter => {
+    switch (config.adapter) {
+      case 'kserve':
+        return createKserveAdapter(config, { model, kube });
+      case 'argo-rollouts':
+        return createArgoRolloutsAdapter(config, { model, kube });
+      case 'sagemaker':
+        return createSagemakerAdapter(config, { model });
+      case 'mlflow':
+        return createMlflowAdapter(config, { model, env });
+      case 'http':
+        return createHttpAdapter(config, { model, env });
+      case 'command':
+        return createCommandAdapter(config, { model, env });
+    }
+  };
+}

@@ -1,0 +1,57 @@
+/**
+ * What the two universal adapters (http, command) share: they know nothing about the serving layer except
+ * what the runbook tells them, so choosing the target, the ETA and the "no status configured" state are the
+ * same for both.
+ */
+import { ServingError } from '../core/errors.js';
+import type { RollbackRegime, ServingState } from '../engine/ports.js';
+
+/** What a universal adapter is built with besides its runbook block. */
+export interface UniversalAdapterContext {
+  model: string;
+  /** Where `{{env.NAME}}` values (and, for commands, the child's environment) come from: process.env. */
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+const DEFAULT_ETA_MS: Record<RollbackRegime, number> = {
+  'traffic-flip': 30_000,
+  redeploy: 600_000,
+};
+
+/** The runbook's `eta`, else a default per regime: a flip takes seconds, a redeploy minutes. */
+export function etaFor(regime: RollbackRegime, eta: number | undefined): number {
+  return eta ?? DEFAULT_ETA_MS[regime];
+}
+
+/**
+ * The version to roll back to: a person's choice, else the ledger's known-good, else what the layer itself
+ * remembers. A universal adapter cannot guess further, so it refuses and says how to name one.
+ */
+export function chooseTarget(
+  request: { to?: string; knownGood?: string; state: ServingState },
+  where: string,
+): string {
+  const to = [request.to, request.knownGood, request.state.previous].find((v) => v !== undefined && v !== '');
+  if (to !== undefined) return to;
+  throw new ServingError(`${where}: no version to roll back to`, {
+    transient: false,
+    hint: 'name the version (rollback <model> to <version>), record deployments with POST /api/deployments, or configure a status request that reports the previous version',
+  });
+}
+
+/** The state of a layer rollbot cannot read: nothing known, nothing known to be in flight. */
+export function unknownState(summary: string): ServingState {
+  return { traffic: [], rolloutInProgress: false, settled: true, summary };
+}
+
+/** A layer whose status reports one version: all traffic is on it, as far as rollbot can tell. */
+export function singleVersionState(current: string, summary: string, previous?: string): ServingState {
+  return {
+    current,
+    traffic: [{ version: current, percent: 100 }],
+    ...(previous === undefined ? {} : { previous }),
+    rolloutInProgress: false,
+    settled: true,
+    summary,
+  };
+}

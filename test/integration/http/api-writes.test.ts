@@ -1,0 +1,180 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { makeDeps, type TestDeps } from '../../helpers/engine.js';
+import { json, serveApp } from '../../helpers/http.js';
+import { permanent } from '../../helpers/fake-serving.js';
+
+let deps: TestDeps;
+let server: Awaited<ReturnType<typeof serveApp>>;
+
+beforeEach(async () => {
+  deps = makeDeps();
+  server = await serveApp(deps);
+});
+afterEach(() => server.close());
+
+function post(path: string, body: unknown, headers: Record<string, string> = {}) {
+  return fetch(`${server.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer api-t', ...headers },
+    body: JSON.stringify(body),
+  });
+}
+
+describe('POST /api/rollbacks', () => {
+  it('rolls back through the engine and answers with the outcome and steps', async () => {
+    const response = await post('/api/rollbacks', {
+      model: 'fraud-scorer',
+      reason: 'p99 doubled',
+      requestedBy: 'ci:deploy-42',
+    });
+    expect(response.status).toBe(200);
+    const body = await json(response);
+    expect(body).toMatchObject({
+      outcome: 'succeeded',
+      incidentId: 'INC-1',
+      plan: { from: 'v42', to: 'v41' },
+    });
+    expect(body.steps.map((step: { kind: string }) => step.kind)).toEqual([
+      'state',
+      'plan',
+      'executing',
+      'executed',
+      'on-target',
+    ]);
+    expect((await deps.store.getIncident('INC-1'))?.decision).toMatchObject({
+      by: 'ci:deploy-42',
+      trigger: 'api',
+    });
+  });
+
+  it('streams each step as NDJSON when asked', async () => {
+    const response = await post(
+      '/api/rollbacks',
+      { model: 'fraud-scorer', reason: 'x', toVersion: 'v40' },
+      { accept: 'application/x-ndjson' },
+    );
+    expect(response.headers.get('content-type')).toContain('application/x-ndjson');
+    const lines = (await response.text())
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(lines.slice(0, -1).map((line) => line.step.kind)).toEqual([
+      'state',
+      'plan',
+      'executing',
+      'executed',
+      'on-target',
+    ]);
+    expect(lines.at(-1).result).toMatchObject({ outcome: 'succeeded', plan: { to: 'v40' } });
+  });
+
+  it('plans without changing anything on a dry run', async () => {
+    const body = await json(post('/api/rollbacks', { model: 'fraud-scorer', reason: 'x', dryRun: true }));
+    expect(body).toMatchObject({ outcome: 'dry-run' });
+    expect(deps.fake.mutations).toBe(0);
+    expect(await deps.store.listIncidents({})).toEqual([]);
+  });
+
+  it('answers 502 with the reason when the rollback failed', async () => {
+    deps.fake.executeErrors.push(permanent());
+    const response = await post('/api/rollbacks', { model: 'fraud-scorer', reason: 'x' });
+    expect(response.status).toBe(502);
+    expect(await json(response)).toMatchObject({
+      outcome: 'failed',
+      error: { message: 'HTTP 403: forbidden' },
+    });
+  });
+
+  it('answers 409 while another rollback holds the lock', async () => {
+    await deps.store.acquire('rollback:fraud-scorer', 'U1 via slack', 600_000, deps.clock.now());
+    const response = await post('/api/rollbacks', { model: 'fraud-scorer', reason: 'x' });
+    expect(response.status).toBe(409);
+    expect((await json(response)).error.message).toMatch(
+      /^rollback of fraud-scorer by U1 via slack in progress since/,
+    );
+  });
+
+  it.each([
+    [{ model: 'fraud-scorer' }, 'reason'],
+    [
+      { model: 'fraud-scorer', reason: 'x', toVerison: 'v1' },
+      'toVerison: unknown field (did you mean "toVersion"?)',
+    ],
+    [{ model: 'fraud-scorer', reason: 'x', dryRun: 'yes' }, 'dryRun'],
+  ])('refuses %j with 400 naming %s, and changes nothing', async (body, named) => {
+    const response = await post('/api/rollbacks', body);
+    expect(response.status).toBe(400);
+    expect((await json(response)).error.message).toContain(named);
+    expect(deps.fake.calls).toEqual([]);
+    expect(await deps.store.listIncidents({})).toEqual([]);
+  });
+
+  it('answers 404 for an unknown model', async () => {
+    const response = await post('/api/rollbacks', { model: 'nope', reason: 'x' });
+    expect(response.status).toBe(404);
+    expect((await json(response)).error.hint).toContain('known models: churn-predictor, fraud-scorer');
+  });
+
+  it('requires the API token, and is off without one', async () => {
+    expect(
+      (
+        await post(
+          '/api/rollbacks',
+          { model: 'fraud-scorer', reason: 'x' },
+          { authorization: 'Bearer wrong' },
+        )
+      ).status,
+    ).toBe(401);
+    await server.close();
+    server = await serveApp(deps, { apiToken: undefined });
+    const response = await post('/api/rollbacks', { model: 'fraud-scorer', reason: 'x' });
+    expect(response.status).toBe(403);
+    expect((await json(response)).error.message).toBe(
+      'the write API is disabled because API_TOKEN is not set',
+    );
+    expect(deps.fake.calls).toEqual([]);
+  });
+});
+
+describe('deployments and the gate', () => {
+  it('records a deployment and answers the gate with it', async () => {
+    const response = await post('/api/deployments', {
+      model: 'fraud-scorer',
+      version: 'v43',
+      previousVersion: 'v42',
+      strategy: 'canary',
+    });
+    expect(response.status).toBe(201);
+    expect(await json(response)).toMatchObject({
+      deployment: {
+        model: 'fraud-scorer',
+        version: 'v43',
+        previousVersion: 'v42',
+        strategy: 'canary',
+        by: 'api',
+      },
+      gate: { allowed: true, reasons: [] },
+    });
+    expect((await deps.store.deployments('fraud-scorer'))[0]?.version).toBe('v43');
+  });
+
+  it('refuses a bad deployment with 400 and records nothing', async () => {
+    const response = await post('/api/deployments', {
+      model: 'fraud-scorer',
+      version: 'v43',
+      strategy: 'yolo',
+    });
+    expect(response.status).toBe(400);
+    expect((await json(response)).error.message).toContain('strategy');
+    expect(await deps.store.deployments('fraud-scorer')).toEqual([]);
+  });
+
+  it('closes the gate during an open incident', async () => {
+    deps.fake.stuck = true;
+    await post('/api/rollbacks', { model: 'fraud-scorer', reason: 'x' });
+    const gate = await json(fetch(`${server.url}/api/gate/fraud-scorer`));
+    expect(gate).toMatchObject({ model: 'fraud-scorer', allowed: false });
+    expect(gate.reasons[0]).toMatch(/^open incident INC-1 \(rollback\)/);
+    expect((await fetch(`${server.url}/api/gate/nope`)).status).toBe(404);
+  });
+});

@@ -1,0 +1,263 @@
+/**
+ * The command adapter against real processes: node scripts (`process.execPath -e`) and /bin/sh stand in for
+ * helm or kubectl, so that spawning, timeouts, kills, environments and argument passing are the real thing.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ServingError } from '../../../src/core/errors.js';
+import type { ExecuteContext, RollbackPlan } from '../../../src/engine/ports.js';
+import { createCommandAdapter } from '../../../src/serving/command/adapter.js';
+import { commandConfig } from '../../../src/serving/command/config.js';
+import { runCommand } from '../../../src/serving/command/run.js';
+
+const NODE = process.execPath;
+const run: ExecuteContext = {
+  idempotencyKey: 'INC-9:rollback:1',
+  fence: 2,
+  incidentId: 'INC-9',
+  model: 'fraud-scorer',
+  reason: 'approval rate dropped',
+};
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'rollbot-command-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function adapter(block: Record<string, unknown>, env: Record<string, string | undefined> = {}) {
+  const config = commandConfig.parse({ adapter: 'command', ...block });
+  return createCommandAdapter(config, { model: 'fraud-scorer', env: { PATH: process.env.PATH, ...env } });
+}
+
+function plan(to: string, from?: string): RollbackPlan {
+  return { to, ...(from === undefined ? {} : { from }), regime: 'redeploy', etaMs: 1, actions: [], data: {} };
+}
+
+async function failure(promise: Promise<unknown>): Promise<ServingError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(error instanceof ServingError)) throw new Error(`expected a ServingError, got ${String(error)}`);
+  return error;
+}
+
+/** Gone, or a zombie waiting for a parent that is not us (a reparented grandchild in a container). */
+function isGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return true;
+  }
+  const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8') : '';
+  return stat === '' || stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+}
+
+const ARGV_TO_FILE = `require('fs').writeFileSync(process.argv[1], JSON.stringify(process.argv.slice(2)))`;
+
+describe('command adapter', () => {
+  it('runs the command with filled arguments and captures its output', async () => {
+    const script = `console.log('rolled back to ' + process.argv[1] + ' for ' + process.argv[2]); console.error('a warning')`;
+    const cmd = adapter({ argv: [NODE, '-e', script, '--', '{{to}}', '{{incident}}'] });
+    expect(cmd.kind).toBe('command');
+    const result = await cmd.execute(plan('v2', 'v3'), run);
+    expect(result.mutated).toBe(true);
+    expect(result.output).toContain('rolled back to v2 for INC-9');
+    expect(result.output).toContain('[stderr]\na warning');
+    expect(result.output).toContain('no status command: trusting exit code 0');
+    expect(await cmd.onTarget(plan('v2'))).toBe(true);
+    expect(await cmd.onTarget(plan('v1'))).toBe(false);
+  });
+
+  it('reports a non-zero exit with the last lines of stderr, transient only when listed in retryOnExit', async () => {
+    const script = `console.error('helm: connecting'); console.error('Error: release: not found'); process.exit(3)`;
+    const error = await failure(adapter({ argv: [NODE, '-e', script] }).execute(plan('v2'), run));
+    expect(error.transient).toBe(false);
+    expect(error.message).toContain('exited with code 3');
+    expect(error.message).toContain('Error: release: not found');
+    expect(error.hint).toContain('retryOnExit');
+
+    const retried = await failure(
+      adapter({ argv: [NODE, '-e', script], retryOnExit: [3] }).execute(plan('v2'), run),
+    );
+    expect(retried.transient).toBe(true);
+    expect(await failure(adapter({ argv: ['false'] }).execute(plan('v2'), run))).toMatchObject({
+      transient: false,
+    });
+  });
+
+  it('kills the command and what it started on timeout, as a transient error', async () => {
+    const pids = join(dir, 'pids');
+    // sh starts a grandchild (sleep) and waits: only a process-group kill reaches both.
+    const script = `sleep 30 & echo "$$ $!" > "$1"; wait`;
+    const cmd = adapter({ argv: ['/bin/sh', '-c', script, 'sh', pids], timeout: '500ms' });
+    const started = Date.now();
+    const error = await failure(cmd.execute(plan('v2'), run));
+    expect(error.transient).toBe(true);
+    expect(error.message).toContain('timed out after 500ms');
+    expect(Date.now() - started).toBeLessThan(5_000);
+    const [shell, sleeper] = readFileSync(pids, 'utf8').trim().split(' ').map(Number);
+    expect(isGone(shell ?? 0)).toBe(true);
+    expect(isGone(sleeper ?? 0)).toBe(true);
+  });
+
+  it('sends SIGKILL when the command ignores SIGTERM', async () => {
+    const pidFile = join(dir, 'pid');
+    const script = `process.on('SIGTERM', () => {}); require('fs').writeFileSync(process.argv[1], String(process.pid)); setInterval(() => {}, 1000)`;
+    const result = await runCommand([NODE, '-e', script, '--', pidFile], {
+      env: { PATH: process.env.PATH ?? '' },
+      timeoutMs: 500,
+      killGraceMs: 300,
+    });
+    expect(result).toMatchObject({ timedOut: true, signal: 'SIGKILL' });
+    expect(isGone(Number(readFileSync(pidFile, 'utf8')))).toBe(true);
+  });
+
+  // Each payload would create the marker file if it ever reached a shell; none is destructive, on purpose.
+  it.each([
+    '; touch /tmp/PWNED #',
+    `$(touch /tmp/PWNED)`,
+    '`touch /tmp/PWNED`',
+    'v2 && touch /tmp/PWNED',
+    '\'"; touch /tmp/PWNED; echo "',
+    'v2\ntouch /tmp/PWNED',
+  ])('passes the hostile value %j as one literal argument', async (template) => {
+    const pwned = join(tmpdir(), `rollbot-${process.pid}-${Date.now()}-pwned`);
+    const hostile = template.replaceAll('/tmp/PWNED', pwned);
+    const viaNode = join(dir, 'node-argv');
+    const viaShell = join(dir, 'sh-argv');
+    const context = { ...run, reason: hostile };
+
+    await adapter({ argv: [NODE, '-e', ARGV_TO_FILE, '--', viaNode, '{{to}}', '{{reason}}'] }).execute(
+      plan(hostile),
+      context,
+    );
+    // A shell as the tool under test: its script is fixed, the value arrives as "$1" and is never parsed.
+    await adapter({
+      argv: ['/bin/sh', '-c', 'printf "%s" "$1" > "$2"', 'sh', '{{reason}}', viaShell],
+    }).execute(plan('v2'), context);
+
+    expect(JSON.parse(readFileSync(viaNode, 'utf8'))).toEqual([hostile, hostile]);
+    expect(readFileSync(viaShell, 'utf8')).toBe(hostile);
+    expect(existsSync(pwned)).toBe(false);
+  });
+
+  it('refuses a value that would be read as an option', async () => {
+    const marker = join(dir, 'ran');
+    const cmd = adapter({ argv: [NODE, '-e', ARGV_TO_FILE, '--', marker, '{{to}}'] });
+    const error = await failure(
+      cmd.plan({
+        to: '--force',
+        state: { traffic: [], rolloutInProgress: false, settled: true, summary: '' },
+      }),
+    );
+    expect(error.message).toContain('would start with "-"');
+    await failure(cmd.execute(plan('--force'), run));
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('gives the command PATH and the allow-listed variables only', async () => {
+    const cmd = adapter(
+      { argv: [NODE, '-e', 'console.log(JSON.stringify(process.env))'], env: ['HELM_TOKEN', 'UNSET_ONE'] },
+      { HELM_TOKEN: 'helm-secret-value', AWS_SECRET_ACCESS_KEY: 'not-for-you', HOME: '/root' },
+    );
+    const result = await cmd.execute(plan('v2'), run);
+    const json = (result.output ?? '').split('\n').find((line) => line.startsWith('{')) ?? '{}';
+    const seen = JSON.parse(json) as Record<string, string>;
+    expect(Object.keys(seen).sort()).toEqual(['HELM_TOKEN', 'PATH']);
+    // The value reached the child, and is masked on its way to the timeline.
+    expect(seen.HELM_TOKEN).toBe('***');
+    expect(result.output).not.toContain('not-for-you');
+  });
+
+  it('fills {{env.NAME}} arguments, masked in plans', async () => {
+    const out = join(dir, 'argv');
+    const cmd = adapter(
+      { argv: [NODE, '-e', ARGV_TO_FILE, '--', out, '--token={{env.HELM_TOKEN}}'], env: ['HELM_TOKEN'] },
+      { HELM_TOKEN: 'helm-secret-value' },
+    );
+    const planned = await cmd.plan({
+      to: 'v2',
+      state: { traffic: [], rolloutInProgress: false, settled: true, summary: '' },
+    });
+    expect(planned.actions.join('\n')).toContain('--token=***');
+    await cmd.execute(planned, run);
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual(['--token=helm-secret-value']);
+  });
+
+  it('reports a program that does not exist as not transient, with what to do', async () => {
+    const error = await failure(
+      adapter({ argv: ['rollbot-no-such-tool', 'rollback'] }).execute(plan('v2'), run),
+    );
+    expect(error.transient).toBe(false);
+    expect(error.hint).toContain('install rollbot-no-such-tool or fix argv[0]');
+  });
+
+  it('uses statusArgv for state, idempotency and onTarget', async () => {
+    const state = join(dir, 'current');
+    writeFileSync(state, 'v3\n');
+    const cmd = adapter({
+      argv: [
+        NODE,
+        '-e',
+        `require('fs').writeFileSync(process.argv[1], process.argv[2])`,
+        '--',
+        state,
+        '{{to}}',
+      ],
+      statusArgv: ['cat', state],
+    });
+    expect(await cmd.state()).toMatchObject({ current: 'v3', traffic: [{ version: 'v3', percent: 100 }] });
+    const planned = await cmd.plan({ to: 'v2', state: await cmd.state() });
+    expect(planned).toMatchObject({ from: 'v3', to: 'v2', regime: 'redeploy', etaMs: 600_000 });
+    expect(await cmd.onTarget(planned)).toBe(false);
+
+    expect((await cmd.execute(planned, run)).mutated).toBe(true);
+    expect(await cmd.onTarget(planned)).toBe(true);
+
+    // Already on v2: the rollback command is not run again (it would overwrite the marker).
+    writeFileSync(state, 'v2');
+    const again = await cmd.execute(planned, run);
+    expect(again).toMatchObject({ mutated: false });
+    expect(readFileSync(state, 'utf8')).toBe('v2');
+  });
+
+  it('caps captured output', async () => {
+    const cmd = adapter({ argv: [NODE, '-e', `process.stdout.write('x'.repeat(300 * 1024) + 'END')`] });
+    const result = await cmd.execute(plan('v2'), run);
+    expect(result.output?.length).toBeLessThan(70 * 1024);
+    expect(result.output).toContain('[earlier output dropped]');
+    expect(result.output).toContain('END');
+  });
+});
+
+describe('command runbook block', () => {
+  const problems = (block: Record<string, unknown>) =>
+    commandConfig
+      .safeParse({ adapter: 'command', ...block })
+      .error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+
+  it('refuses placeholders inside a shell script or in the program', () => {
+    expect(problems({ argv: ['sh', '-c', 'helm rollback x {{to}}'] })).toEqual([
+      `argv.2: {{to}} would become part of a shell command or script: pass it as an argument of its own (sh -c 'helm rollback x "$1"' sh '{{to}}')`,
+    ]);
+    expect(problems({ argv: ['/usr/bin/bash', '-ec', 'echo {{reason}}'] })).toHaveLength(1);
+    expect(problems({ argv: ['{{env.TOOL}}', 'x'], env: ['TOOL'] })).toEqual([
+      'argv.0: the program is fixed in the runbook: no placeholders in argv[0]',
+    ]);
+    expect(problems({ argv: ['sh', '-c', 'helm rollback x "$1"', 'sh', '{{to}}'] })).toBeUndefined();
+  });
+
+  it('refuses {{from}} without statusArgv and anything but {{model}} and env in statusArgv', () => {
+    expect(problems({ argv: ['helm', '{{from}}'], statusArgv: ['helm', '{{to}}'] })).toEqual([
+      'statusArgv.1: {{to}} has no value here: use only {{model}}',
+    ]);
+    expect(problems({ argv: ['helm', '{{from}}'] })?.[0]).toContain('argv.1: {{from}} has no value here');
+  });
+});

@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import { beginRollback } from '../../../src/core/rollback.js';
+import { recordDeployment } from '../../../src/engine/deployments.js';
+import { scheduleStageTarget } from '../../../src/engine/escalation.js';
+import { deploymentGate } from '../../../src/engine/gate.js';
+import { ingestAlerts } from '../../../src/engine/intake.js';
+import { mutateIncident } from '../../../src/engine/mutate.js';
+import { pollDeadlines } from '../../../src/engine/poller.js';
+import { recoverInterruptedRollbacks } from '../../../src/engine/recovery.js';
+import { firing } from '../../helpers/alerts.js';
+import { makeDeps, metricValue, type TestDeps } from '../../helpers/engine.js';
+
+/** An incident whose rollback was executing when its bot died: the record says so, nobody holds the lock. */
+async function interrupted(deps: TestDeps) {
+  await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+  const { incident } = await mutateIncident(deps.store, 'INC-1', (current) =>
+    beginRollback(current, {
+      plan: { from: 'v42', to: 'v41', regime: 'traffic-flip', etaMs: 30_000, actions: [], data: {} },
+      target: 'fake ml-prod/model',
+      by: 'U0ONCALL',
+      trigger: 'slack',
+      reason: 'errors',
+      at: deps.clock.now(),
+    }),
+  );
+  await scheduleStageTarget(deps, incident, 'rollback');
+}
+
+describe('a rollback interrupted by a crash', () => {
+  it('is settled as succeeded when the layer shows traffic on the target — without executing again', async () => {
+    const deps = makeDeps();
+    await interrupted(deps);
+    deps.fake.current = 'v41'; // the dead bot's call had gone through
+    expect(await recoverInterruptedRollbacks(deps)).toBe(1);
+    expect(deps.fake.calls).not.toContain('execute');
+    const incident = await deps.store.getIncident('INC-1');
+    expect(incident).toMatchObject({ phase: 'confirm', rollback: { status: 'succeeded' } });
+    const texts = (await deps.store.list('INC-1')).map((entry) => entry.text);
+    expect(texts).toContain(
+      'outcome unknown: rollbot stopped while rolling back to v41; re-reading fake ml-prod/model instead of executing again',
+    );
+    expect(texts.at(-1)).toContain('the interrupted rollback took effect');
+    expect((await deps.store.deployments('fraud-scorer')).length).toBe(0);
+  });
+
+  it('is left "unknown" and escalated when the layer does not show the target', async () => {
+    const deps = makeDeps();
+    await interrupted(deps);
+    expect(await recoverInterruptedRollbacks(deps)).toBe(1);
+    expect(deps.fake.calls).not.toContain('execute');
+    expect((await deps.store.getIncident('INC-1'))?.rollback?.status).toBe('unknown');
+    expect(deps.notifier.ofType('escalation')[0]?.text).toContain(
+      'outcome unknown after a restart; fake ml-prod/model does not show traffic on v41',
+    );
+    expect(await metricValue(deps.metrics, 'rollbot_rollbacks_total', { outcome: 'unknown' })).toBe(1);
+    // Settled once: a second pass finds nothing to do.
+    expect(await recoverInterruptedRollbacks(deps)).toBe(0);
+  });
+
+  it('is left alone while another replica holds the lock', async () => {
+    const deps = makeDeps();
+    await interrupted(deps);
+    await deps.store.acquire('rollback:fraud-scorer', 'U0ONCALL via slack', 60_000, deps.clock.now());
+    expect(await recoverInterruptedRollbacks(deps)).toBe(0);
+    expect((await deps.store.getIncident('INC-1'))?.rollback?.status).toBe('executing');
+  });
+
+  it('is settled when its rollback target comes due', async () => {
+    const deps = makeDeps();
+    await interrupted(deps);
+    deps.clock.advance(5 * 60_000);
+    await pollDeadlines(deps);
+    expect((await deps.store.getIncident('INC-1'))?.rollback?.status).toBe('unknown');
+  });
+});
+
+describe('deployment gate', () => {
+  it('is open for a quiet model and closed, with reasons, by an open incident or a rollback in flight', async () => {
+    const deps = makeDeps();
+    expect(await deploymentGate(deps, 'fraud-scorer')).toEqual({
+      model: 'fraud-scorer',
+      allowed: true,
+      reasons: [],
+    });
+
+    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    await deps.store.acquire(
+      'rollback:fraud-scorer',
+      'U0ONCALL via slack',
+      600_000,
+      Date.parse('2026-11-22T02:00:00Z'),
+    );
+    deps.clock.advance(90_000);
+    const gate = await deploymentGate(deps, 'fraud-scorer');
+    expect(gate.allowed).toBe(false);
+    expect(gate.reasons).toEqual([
+      'open incident INC-1 (triage) since 1m 30s: fraud-scorer error rate above 5%',
+      'rollback in flight by U0ONCALL via slack since 2026-11-22T02:00:00.000Z',
+    ]);
+  });
+
+  it('refuses an unknown model', async () => {
+    await expect(deploymentGate(makeDeps(), 'nope')).rejects.toThrow('no runbook for model "nope"');
+  });
+});
+
+describe('recording deployments', () => {
+  it('adds to the ledger and counts them', async () => {
+    const deps = makeDeps();
+    const recorded = await recordDeployment(deps, {
+      model: 'fraud-scorer',
+      version: 'v43',
+      previousVersion: 'v42',
+      strategy: 'canary',
+      by: 'api',
+    });
+    expect(recorded).toEqual({
+      model: 'fraud-scorer',
+      version: 'v43',
+      previousVersion: 'v42',
+      strategy: 'canary',
+      by: 'api',
+      at: deps.clock.now(),
+    });
+    expect(await deps.store.deployments('fraud-scorer')).toEqual([recorded]);
+    expect(await metricValue(deps.metrics, 'rollbot_deployments_total', { model: 'fraud-scorer' })).toBe(1);
+  });
+});

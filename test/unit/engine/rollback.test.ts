@@ -1,0 +1,269 @@
+import { describe, expect, it } from 'vitest';
+import { isRollbotError } from '../../../src/core/errors.js';
+import { ingestAlerts } from '../../../src/engine/intake.js';
+import { rollback, type RollbackRequest } from '../../../src/engine/rollback.js';
+import { firing } from '../../helpers/alerts.js';
+import { makeDeps, metricValue, type TestDeps } from '../../helpers/engine.js';
+import { permanent, transient } from '../../helpers/fake-serving.js';
+
+const request: RollbackRequest = {
+  model: 'fraud-scorer',
+  reason: 'p99 doubled after v42',
+  by: 'cli:ana',
+  trigger: 'cli',
+};
+
+async function types(deps: TestDeps, id: string) {
+  return (await deps.store.list(id)).map((entry) => entry.type);
+}
+
+describe('rollback without an open incident', () => {
+  it('opens a manual incident, flips traffic, waits for it and moves to confirm', async () => {
+    const deps = makeDeps();
+    const seen: string[] = [];
+    const result = await rollback(deps, request, (step) => seen.push(step.kind));
+
+    expect(result).toMatchObject({ outcome: 'succeeded', model: 'fraud-scorer', incidentId: 'INC-1' });
+    expect(result.plan).toMatchObject({ from: 'v42', to: 'v41', regime: 'traffic-flip', etaMs: 30_000 });
+    expect(seen).toEqual(['state', 'plan', 'executing', 'executed', 'on-target']);
+    expect(result.steps[1]?.text).toBe('plan: v42 → v41, traffic-flip, ETA 30s: flip traffic to v41');
+    expect(deps.fake.mutations).toBe(1);
+    expect(deps.fake.contexts[0]).toMatchObject({
+      idempotencyKey: 'INC-1:rollback:1',
+      incidentId: 'INC-1',
+      fence: 1,
+    });
+
+    const incident = await deps.store.getIncident('INC-1');
+    expect(incident).toMatchObject({ phase: 'confirm', summary: 'manual rollback: p99 doubled after v42' });
+    expect(incident?.decision).toMatchObject({
+      kind: 'rollback',
+      by: 'cli:ana',
+      trigger: 'cli',
+      reason: 'p99 doubled after v42',
+    });
+    expect(incident?.rollback).toMatchObject({
+      attempt: 1,
+      status: 'succeeded',
+      target: 'fake ml-prod/model',
+    });
+    expect(incident?.stages.rollback.endedAt).toBeDefined();
+    expect(await types(deps, 'INC-1')).toEqual([
+      'incident.opened',
+      'rollback.started',
+      'rollback.executed',
+      'rollback.succeeded',
+    ]);
+    expect(await deps.store.holder('rollback:fraud-scorer')).toBeUndefined();
+    expect((await deps.store.deployments('fraud-scorer')).length).toBe(0);
+    expect(
+      await metricValue(deps.metrics, 'rollbot_rollbacks_total', {
+        model: 'fraud-scorer',
+        outcome: 'succeeded',
+        trigger: 'cli',
+      }),
+    ).toBe(1);
+    expect((await deps.store.pending()).map((deadline) => deadline.id).sort()).toEqual(['INC-1:confirm']);
+  });
+
+  it('marks the version rolled back from in the ledger, so it is never the known-good again', async () => {
+    const deps = makeDeps();
+    await deps.store.recordDeployment({
+      model: 'fraud-scorer',
+      version: 'v40',
+      strategy: 'canary',
+      at: 1,
+      by: 'api',
+    });
+    await deps.store.recordDeployment({
+      model: 'fraud-scorer',
+      version: 'v42',
+      strategy: 'canary',
+      at: 2,
+      by: 'api',
+    });
+    const result = await rollback(deps, request);
+    // The ledger's known-good (v40) wins over the layer's own previous (v41).
+    expect(result.plan.to).toBe('v40');
+    const ledger = await deps.store.deployments('fraud-scorer');
+    expect(ledger.map((d) => [d.version, d.rolledBackAt !== undefined])).toEqual([
+      ['v42', true],
+      ['v40', false],
+    ]);
+  });
+
+  it('takes --to over any known-good', async () => {
+    const deps = makeDeps();
+    expect((await rollback(deps, { ...request, to: 'v39' })).plan.to).toBe('v39');
+    expect(deps.fake.current).toBe('v39');
+  });
+});
+
+describe('rollback during an incident', () => {
+  it('records the decision on the open incident and ends triage', async () => {
+    const deps = makeDeps();
+    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    deps.clock.advance(120_000);
+    const result = await rollback(deps, { ...request, by: 'U0ONCALL', trigger: 'slack' });
+    expect(result.incidentId).toBe('INC-1');
+    const incident = await deps.store.getIncident('INC-1');
+    expect(incident?.stages.triage.endedAt).toBe(incident!.openedAt + 120_000);
+    expect(incident?.decision).toMatchObject({ by: 'U0ONCALL', trigger: 'slack' });
+    expect(await types(deps, 'INC-1')).toEqual([
+      'incident.opened',
+      'rollback.started',
+      'rollback.executed',
+      'rollback.succeeded',
+    ]);
+    expect(await deps.store.listIncidents({})).toHaveLength(1);
+  });
+});
+
+describe('dry run', () => {
+  it('shows the plan and changes nothing: no lock, no incident, no write', async () => {
+    const deps = makeDeps();
+    const result = await rollback(deps, { ...request, dryRun: true });
+    expect(result).toMatchObject({ outcome: 'dry-run', plan: { from: 'v42', to: 'v41' } });
+    expect(result.incidentId).toBeUndefined();
+    expect(deps.fake.calls).toEqual(['state', 'plan']);
+    expect(await deps.store.listIncidents({})).toEqual([]);
+    expect(await deps.store.holder('rollback:fraud-scorer')).toBeUndefined();
+  });
+});
+
+describe('one rollback at a time', () => {
+  it('refuses a second rollback while the lock is held, saying by whom and since when', async () => {
+    const deps = makeDeps();
+    await deps.store.acquire(
+      'rollback:fraud-scorer',
+      'U0OTHER via slack',
+      60_000,
+      Date.parse('2026-11-22T01:59:00Z'),
+    );
+    await expect(rollback(deps, request)).rejects.toThrow(
+      'rollback of fraud-scorer by U0OTHER via slack in progress since 2026-11-22T01:59:00.000Z',
+    );
+    expect(deps.fake.calls).toEqual([]);
+    expect(await deps.store.listIncidents({})).toEqual([]);
+  });
+
+  it('executes exactly once when two rollbacks race', async () => {
+    const deps = makeDeps();
+    const results = await Promise.allSettled([
+      rollback(deps, request),
+      rollback(deps, { ...request, by: 'U0TWO', trigger: 'slack' }),
+    ]);
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const refused = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+    expect(isRollbotError(refused.reason, 'LOCKED')).toBe(true);
+    expect(deps.fake.calls.filter((call) => call === 'execute')).toHaveLength(1);
+  });
+});
+
+describe('failures', () => {
+  it('retries transient errors inside the rollback target, on the timeline', async () => {
+    const deps = makeDeps();
+    deps.fake.executeErrors.push(transient(), transient());
+    const result = await rollback(deps, request);
+    expect(result.outcome).toBe('succeeded');
+    expect(deps.fake.calls.filter((call) => call === 'execute')).toHaveLength(3);
+    expect((await types(deps, 'INC-1')).filter((type) => type === 'rollback.retry')).toHaveLength(2);
+  });
+
+  it('reports a permanent error at once, escalates, and never claims success', async () => {
+    const deps = makeDeps();
+    deps.fake.executeErrors.push(permanent());
+    const result = await rollback(deps, request);
+    expect(result).toMatchObject({
+      outcome: 'failed',
+      error: { code: 'SERVING_FAILED', message: 'HTTP 403: forbidden', hint: 'check RBAC' },
+    });
+    expect(deps.fake.calls.filter((call) => call === 'execute')).toHaveLength(1);
+    const incident = await deps.store.getIncident('INC-1');
+    expect(incident).toMatchObject({
+      phase: 'rollback',
+      rollback: { status: 'failed', error: 'HTTP 403: forbidden' },
+    });
+    expect(deps.notifier.ofType('escalation')[0]?.text).toContain(
+      'rollback of fraud-scorer to v41 FAILED: HTTP 403: forbidden',
+    );
+    expect(await metricValue(deps.metrics, 'rollbot_rollbacks_total', { outcome: 'failed' })).toBe(1);
+    expect(await metricValue(deps.metrics, 'rollbot_rollbacks_total', { outcome: 'succeeded' })).toBe(0);
+    expect(await deps.store.holder('rollback:fraud-scorer')).toBeUndefined();
+  });
+
+  it('gives up when transient errors last past the rollback target', async () => {
+    const deps = makeDeps();
+    deps.fake.executeErrors.push(...Array.from({ length: 50 }, () => transient()));
+    const result = await rollback(deps, request);
+    expect(result).toMatchObject({ outcome: 'failed', error: { message: 'HTTP 503: busy' } });
+    const incident = await deps.store.getIncident('INC-1');
+    // Backoff 1s, 2s, 4s … stops before the next wait would cross the 5-minute target.
+    expect(deps.clock.now() - incident!.stages.rollback.startedAt!).toBeLessThan(5 * 60_000);
+    expect(deps.fake.calls.filter((call) => call === 'execute').length).toBeGreaterThan(3);
+  });
+
+  it('fails when the layer never reports traffic on the target', async () => {
+    const deps = makeDeps();
+    deps.fake.stuck = true;
+    const result = await rollback(deps, request);
+    expect(result).toMatchObject({
+      outcome: 'failed',
+      error: { message: 'traffic did not reach v41 within the rollback target' },
+    });
+  });
+
+  it('waits for a slow layer to report the target', async () => {
+    const deps = makeDeps();
+    deps.fake.slowPolls = 3;
+    const result = await rollback(deps, request);
+    expect(result.outcome).toBe('succeeded');
+    expect(result.steps.filter((step) => step.kind === 'waiting')).toHaveLength(3);
+  });
+
+  it('lets a person try again after a failure, as attempt 2', async () => {
+    const deps = makeDeps();
+    deps.fake.executeErrors.push(permanent());
+    await rollback(deps, request);
+    const retry = await rollback(deps, request);
+    expect(retry).toMatchObject({ outcome: 'succeeded', incidentId: 'INC-1' });
+    expect((await deps.store.getIncident('INC-1'))?.rollback).toMatchObject({
+      attempt: 2,
+      status: 'succeeded',
+    });
+  });
+});
+
+describe('a second rollback', () => {
+  it('refuses to toggle back onto the version it rolled back from, unless named with --to', async () => {
+    const deps = makeDeps();
+    await rollback(deps, request);
+    expect(deps.fake.current).toBe('v41');
+    // The layer now remembers v42 as "previous": a second rollback must not flip back onto it.
+    await expect(rollback(deps, request)).rejects.toThrow(
+      'fraud-scorer was rolled back from v42 in INC-1 at 2026-11-22T02:00:00.000Z; rollbot will not roll it forward onto v42',
+    );
+    expect(deps.fake.mutations).toBe(1);
+    expect((await rollback(deps, { ...request, to: 'v42' })).outcome).toBe('succeeded');
+  });
+});
+
+describe('bad requests', () => {
+  it('refuses an unknown model with the known ones, and stores nothing', async () => {
+    const deps = makeDeps();
+    await expect(rollback(deps, { ...request, model: 'fraud-scorr' })).rejects.toThrow(
+      'no runbook for model "fraud-scorr" (did you mean "fraud-scorer"?)',
+    );
+    await expect(rollback(deps, { ...request, reason: '  ' })).rejects.toThrow('a rollback needs a reason');
+    expect(await deps.store.listIncidents({})).toEqual([]);
+    expect(deps.fake.calls).toEqual([]);
+  });
+
+  it('refuses when no version to roll back to is known, and stores nothing', async () => {
+    const deps = makeDeps();
+    deps.fake.previous = undefined;
+    await expect(rollback(deps, request)).rejects.toThrow('no previous version known');
+    expect(await deps.store.listIncidents({})).toEqual([]);
+    expect(await deps.store.holder('rollback:fraud-scorer')).toBeUndefined();
+  });
+});
