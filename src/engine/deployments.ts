@@ -1,5 +1,6 @@
 import type { Deployment, DeploymentStrategy } from '../core/ledger.js';
 import type { EngineDeps } from './context.js';
+import type { ServingState } from './ports.js';
 
 export interface DeploymentInput {
   model: string;
@@ -20,4 +21,24 @@ export async function recordDeployment(deps: EngineDeps, input: DeploymentInput)
   deps.metrics.deploymentRecorded(runbook.model);
   deps.logger.info({ model: runbook.model, version: input.version, by: input.by }, 'deployment recorded');
   return deployment;
+}
+
+/**
+ * Keeps the ledger current from what a serving layer reports: a serving version that is not the newest in the
+ * ledger is recorded as `observed` (by `serving`), with the layer's previous version. Versions are then in the
+ * layer's own terms, which is what plans are made in.
+ */
+export async function observeServing(deps: EngineDeps, model: string, state: ServingState): Promise<void> {
+  if (state.current === undefined) return;
+  const [newest] = await deps.store.deployments(model, 1);
+  if (newest?.version === state.current) return;
+  const previousVersion = state.previous ?? newest?.version;
+  await deps.store.recordDeployment({
+    model,
+    version: state.current,
+    strategy: 'observed',
+    at: deps.clock.now(),
+    by: 'serving',
+    ...(previousVersion !== undefined && previousVersion !== state.current ? { previousVersion } : {}),
+  });
 }

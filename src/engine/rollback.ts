@@ -5,6 +5,7 @@ import { lastKnownGood } from '../core/ledger.js';
 import { finishRollback, type RollbackPlan } from '../core/rollback.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { record, type EngineDeps } from './context.js';
+import { observeServing } from './deployments.js';
 import { mutateIncident } from './mutate.js';
 import type { Lease, ServingAdapter, ServingState } from './ports.js';
 import { startRollbackOnIncident } from './rollback-incident.js';
@@ -126,6 +127,7 @@ async function readAndPlan(
   const retry = { deadline, now: () => deps.clock.now(), sleep: deps.sleep, baseMs: deps.timing.retryBaseMs };
   const state = await withRetry(() => adapter.state(), retry);
   step('state', `${adapter.target}: ${state.summary}`);
+  if (!request.dryRun) await observeServing(deps, request.model, state);
   const knownGood = lastKnownGood(await deps.store.deployments(request.model), state.current);
   const plan = await adapter.plan({
     state,

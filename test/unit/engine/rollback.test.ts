@@ -55,7 +55,16 @@ describe('rollback without an open incident', () => {
       'rollback.succeeded',
     ]);
     expect(await deps.store.holder('rollback:fraud-scorer')).toBeUndefined();
-    expect((await deps.store.deployments('fraud-scorer')).length).toBe(0);
+    // The layer's version was not in the ledger: it is recorded as observed, then marked rolled back.
+    expect(await deps.store.deployments('fraud-scorer')).toEqual([
+      expect.objectContaining({
+        version: 'v42',
+        previousVersion: 'v41',
+        strategy: 'observed',
+        by: 'serving',
+      }),
+    ]);
+    expect((await deps.store.rolledBack('fraud-scorer')).v42?.incidentId).toBe('INC-1');
     expect(
       await metricValue(deps.metrics, 'rollbot_rollbacks_total', {
         model: 'fraud-scorer',
@@ -125,6 +134,7 @@ describe('dry run', () => {
     const result = await rollback(deps, { ...request, dryRun: true });
     expect(result).toMatchObject({ outcome: 'dry-run', plan: { from: 'v42', to: 'v41' } });
     expect(result.incidentId).toBeUndefined();
+    expect(await deps.store.deployments('fraud-scorer')).toEqual([]);
     expect(deps.fake.calls).toEqual(['state', 'plan']);
     expect(await deps.store.listIncidents({})).toEqual([]);
     expect(await deps.store.holder('rollback:fraud-scorer')).toBeUndefined();
