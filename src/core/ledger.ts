@@ -1,4 +1,7 @@
-/** Deployment strategies CI can record; they decide nothing yet, they explain the history. */
+/**
+ * How a version got deployed: what CI records, or `observed` when rollbot saw it serving without a record.
+ * They decide nothing; they explain the history.
+ */
 export const DEPLOYMENT_STRATEGIES = [
   'canary',
   'blue-green',
@@ -6,6 +9,7 @@ export const DEPLOYMENT_STRATEGIES = [
   'recreate',
   'shadow',
   'direct',
+  'observed',
 ] as const;
 export type DeploymentStrategy = (typeof DEPLOYMENT_STRATEGIES)[number];
 
