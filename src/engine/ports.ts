@@ -228,3 +228,27 @@ export interface ServingAdapter {
 
 /** Builds the adapter for a runbook's `serving` (or `drill.serving`) block. */
 export type ServingAdapterFactory = (config: ServingConfig, context: { model: string }) => ServingAdapter;
+
+/** One series of an instant query: its labels and value (NaN and ±Inf arrive as such). */
+export interface Sample {
+  labels: Record<string, string>;
+  value: number;
+}
+
+/** One series of a range query. */
+export interface Series {
+  labels: Record<string, string>;
+  points: { at: number; value: number }[];
+}
+
+/**
+ * Where triage and confirmation read metrics (metrics-source/prometheus). An empty result is `[]`, not an
+ * error. Errors are RollbotErrors: `UNAVAILABLE` when the source cannot answer (down, timeout, 5xx) and
+ * `BAD_REQUEST` when it refuses the query (bad PromQL), each saying which query and what to check.
+ */
+export interface MetricsSource {
+  /** Instant query at `at` (epoch ms; default now). A scalar result is one sample without labels. */
+  query(promql: string, at?: number): Promise<Sample[]>;
+  /** Range query over [start, end] (epoch ms) every `stepMs`. */
+  range(promql: string, start: number, end: number, stepMs: number): Promise<Series[]>;
+}

@@ -1,0 +1,160 @@
+/**
+ * The gate language (DESIGN §4; serving-rollback.md §9–10): a measurement is judged against a pass range, an
+ * optional fail range and an explicit no-data rule; a series of measurements becomes a verdict by M-of-N
+ * (triage) or consecutive passes with a failure limit and a maximum duration (confirmation). Pure functions.
+ */
+
+export type Reduce = 'max' | 'min' | 'avg' | 'sum' | 'first';
+export type NoDataRule = 'pass' | 'fail' | 'inconclusive';
+
+/** A check's thresholds. Bounds are inclusive: exactly at `max` passes. */
+export interface Threshold {
+  min?: number;
+  max?: number;
+  /** Hard-fail range: outside it FAIL; between the pass range and this one INCONCLUSIVE. */
+  fail?: { min?: number; max?: number };
+  noData: NoDataRule;
+}
+
+/** One measurement's outcome. `error`: the query itself failed (source down, bad PromQL). */
+export type Outcome = 'pass' | 'fail' | 'inconclusive' | 'error';
+
+export type Verdict = 'PASS' | 'FAIL' | 'INCONCLUSIVE' | 'ERROR';
+
+/**
+ * Collapses several series into one value. NaN (0/0 of an idle model) is no data, not a number; ±Infinity
+ * is a real (terrible) value. Undefined when nothing is left: the no-data rule applies.
+ */
+export function reduceValues(values: readonly number[], reduce: Reduce): number | undefined {
+  const numbers = values.filter((value) => !Number.isNaN(value));
+  if (numbers.length === 0) return undefined;
+  switch (reduce) {
+    case 'max':
+      return Math.max(...numbers);
+    case 'min':
+      return Math.min(...numbers);
+    case 'sum':
+      return numbers.reduce((sum, value) => sum + value, 0);
+    case 'avg':
+      return numbers.reduce((sum, value) => sum + value, 0) / numbers.length;
+    case 'first':
+      return numbers[0];
+  }
+}
+
+function within(value: number, range: { min?: number; max?: number }): boolean {
+  return (range.min === undefined || value >= range.min) && (range.max === undefined || value <= range.max);
+}
+
+/** Judges one measurement; `undefined` is no data. */
+export function judge(value: number | undefined, threshold: Threshold): Exclude<Outcome, 'error'> {
+  if (value === undefined) return threshold.noData;
+  if (within(value, threshold)) return 'pass';
+  if (threshold.fail && within(value, threshold.fail)) return 'inconclusive';
+  return 'fail';
+}
+
+/**
+ * Triage: does this check show a breach? FAIL when at least `failing` of the measurements fail (M of N, like
+ * CloudWatch's DatapointsToAlarm); ERROR when every measurement errored; PASS when the breach rule is not met
+ * and at least one measurement passed; INCONCLUSIVE when none passed (no data, the grey band): a person decides.
+ */
+export function triageVerdict(outcomes: readonly Outcome[], failing: number): Verdict {
+  if (outcomes.length === 0 || outcomes.every((outcome) => outcome === 'error')) return 'ERROR';
+  if (outcomes.filter((outcome) => outcome === 'fail').length >= failing) return 'FAIL';
+  return outcomes.includes('pass') ? 'PASS' : 'INCONCLUSIVE';
+}
+
+export interface ConfirmRule {
+  /** Passes in a row (of every check together) that confirm. */
+  consecutive: number;
+  /** FAIL when failed measurements exceed this (Argo's failureLimit: 2 fails on the 3rd). */
+  failureLimit: number;
+  /** ERROR when query errors in a row exceed this (Argo's consecutiveErrorLimit). */
+  errorLimit: number;
+  /** INCONCLUSIVE when no verdict by then: a person decides. */
+  maxDurationMs: number;
+}
+
+/**
+ * Confirmation: the verdict of a run of measurements (oldest first), or undefined to keep measuring. Failure
+ * and errors win over passing; passing needs the last `consecutive` outcomes to be passes.
+ */
+export function confirmVerdict(outcomes: readonly Outcome[], rule: ConfirmRule, elapsedMs: number): Verdict | undefined {
+  if (outcomes.filter((outcome) => outcome === 'fail').length > rule.failureLimit) return 'FAIL';
+  if (trailing(outcomes, 'error') > rule.errorLimit) return 'ERROR';
+  if (trailing(outcomes, 'pass') >= rule.consecutive) return 'PASS';
+  if (elapsedMs >= rule.maxDurationMs) return 'INCONCLUSIVE';
+  return undefined;
+}
+
+function trailing(outcomes: readonly Outcome[], kind: Outcome): number {
+  let count = 0;
+  for (let i = outcomes.length - 1; i >= 0 && outcomes[i] === kind; i--) count++;
+  return count;
+}
+
+/** The combined outcome of several checks measured at one moment: any error, fail or doubt wins in that order. */
+export function combineOutcomes(outcomes: readonly Outcome[]): Outcome {
+  for (const kind of ['error', 'fail', 'inconclusive'] as const) if (outcomes.includes(kind)) return kind;
+  return 'pass';
+}
+
+/**
+ * The confirmation threshold of a check: back within `tolerance` of the pre-deployment baseline (lower-is-better
+ * checks may rise to baseline × (1 + tolerance), higher-is-better ones fall to baseline × (1 − tolerance)).
+ * Without a usable baseline (unknown, zero or not finite) the triage thresholds stand.
+ */
+export function confirmThreshold(triage: Threshold, baseline: number | undefined, tolerance: number): Threshold {
+  if (baseline === undefined || !Number.isFinite(baseline) || baseline === 0) return triage;
+  const next: Threshold = { noData: triage.noData };
+  if (triage.max !== undefined) next.max = baseline * (1 + tolerance);
+  if (triage.min !== undefined) next.min = baseline * (1 - tolerance);
+  return next;
+}
+
+/** `≤ 0.02`, `≥ 0.8`, `0.1 … 0.3`: a threshold for people. */
+export function describeRange(range: { min?: number; max?: number }): string {
+  if (range.min !== undefined && range.max !== undefined) return `${formatValue(range.min)} … ${formatValue(range.max)}`;
+  if (range.max !== undefined) return `≤ ${formatValue(range.max)}`;
+  if (range.min !== undefined) return `≥ ${formatValue(range.min)}`;
+  return 'any';
+}
+
+/** A measured value for people: 4 significant digits, NaN as "no data". */
+export function formatValue(value: number | undefined): string {
+  if (value === undefined || Number.isNaN(value)) return 'no data';
+  if (!Number.isFinite(value)) return value > 0 ? '+Inf' : '-Inf';
+  return Number(value.toPrecision(4)).toString();
+}
+
+const BARS = '▁▂▃▄▅▆▇█';
+
+/** A compact trend: one bar per value, scaled between the series' min and max; gaps (NaN) as spaces. */
+export function sparkline(values: readonly number[]): string {
+  const finite = values.filter((value) => Number.isFinite(value));
+  if (finite.length === 0) return '';
+  const low = Math.min(...finite);
+  const high = Math.max(...finite);
+  return values
+    .map((value) => {
+      if (Number.isNaN(value)) return ' ';
+      if (!Number.isFinite(value)) return value > 0 ? BARS.at(-1) : BARS[0];
+      const level = high === low ? 0 : Math.round(((value - low) / (high - low)) * (BARS.length - 1));
+      return BARS[level];
+    })
+    .join('');
+}
+
+/** Rising, falling or flat: the last third of the series against the first third (5 % band is flat). */
+export function direction(values: readonly number[]): 'rising' | 'falling' | 'flat' {
+  const finite = values.filter((value) => Number.isFinite(value));
+  if (finite.length < 2) return 'flat';
+  const third = Math.max(1, Math.floor(finite.length / 3));
+  const mean = (part: number[]) => part.reduce((sum, value) => sum + value, 0) / part.length;
+  const before = mean(finite.slice(0, third));
+  const after = mean(finite.slice(-third));
+  const scale = Math.max(Math.abs(before), Math.abs(after), Number.EPSILON);
+  if (Math.abs(after - before) / scale <= 0.05) return 'flat';
+  return after > before ? 'rising' : 'falling';
+}

@@ -1,0 +1,178 @@
+import { describe, expect, it } from 'vitest';
+import {
+  combineOutcomes,
+  confirmThreshold,
+  confirmVerdict,
+  describeRange,
+  direction,
+  formatValue,
+  judge,
+  reduceValues,
+  sparkline,
+  triageVerdict,
+  type ConfirmRule,
+  type Outcome,
+  type Threshold,
+} from '../../src/core/gates.js';
+
+const max2: Threshold = { max: 0.02, noData: 'inconclusive' };
+
+describe('reduceValues', () => {
+  it.each([
+    ['max', 3],
+    ['min', 1],
+    ['sum', 6],
+    ['avg', 2],
+    ['first', 2],
+  ] as const)('%s of several series', (reduce, expected) => {
+    expect(reduceValues([2, 1, 3], reduce)).toBe(expected);
+  });
+
+  it('treats NaN as no data and keeps ±Infinity', () => {
+    expect(reduceValues([NaN, 0.5], 'max')).toBe(0.5);
+    expect(reduceValues([NaN, NaN], 'max')).toBeUndefined();
+    expect(reduceValues([], 'avg')).toBeUndefined();
+    expect(reduceValues([1, Infinity], 'max')).toBe(Infinity);
+    expect(reduceValues([1, -Infinity], 'min')).toBe(-Infinity);
+  });
+});
+
+describe('judge', () => {
+  it('passes exactly at the threshold and fails just past it', () => {
+    expect(judge(0.02, max2)).toBe('pass');
+    expect(judge(0.020001, max2)).toBe('fail');
+    expect(judge(0.8, { min: 0.8, noData: 'fail' })).toBe('pass');
+    expect(judge(0.7999, { min: 0.8, noData: 'fail' })).toBe('fail');
+  });
+
+  it('checks both bounds of a range', () => {
+    const range: Threshold = { min: 0.1, max: 0.3, noData: 'fail' };
+    expect([0.05, 0.1, 0.2, 0.3, 0.35].map((value) => judge(value, range))).toEqual([
+      'fail',
+      'pass',
+      'pass',
+      'pass',
+      'fail',
+    ]);
+  });
+
+  it('is inconclusive between the pass range and the fail range', () => {
+    const banded: Threshold = { max: 0.02, fail: { max: 0.05 }, noData: 'fail' };
+    expect(judge(0.01, banded)).toBe('pass');
+    expect(judge(0.03, banded)).toBe('inconclusive');
+    expect(judge(0.05, banded)).toBe('inconclusive');
+    expect(judge(0.051, banded)).toBe('fail');
+  });
+
+  it.each(['pass', 'fail', 'inconclusive'] as const)('applies noData: %s to a missing value', (rule) => {
+    expect(judge(undefined, { max: 1, noData: rule })).toBe(rule);
+  });
+
+  it('fails +Inf against a max and -Inf against a min', () => {
+    expect(judge(Infinity, max2)).toBe('fail');
+    expect(judge(-Infinity, { min: 0, noData: 'fail' })).toBe('fail');
+  });
+});
+
+describe('triageVerdict (M of N)', () => {
+  it.each<[Outcome[], number, string]>([
+    [['fail', 'fail', 'fail'], 3, 'FAIL'],
+    [['pass', 'fail', 'fail'], 3, 'PASS'],
+    [['inconclusive', 'fail', 'fail'], 3, 'INCONCLUSIVE'],
+    [['pass', 'fail', 'fail'], 2, 'FAIL'],
+    [['pass', 'pass', 'fail'], 2, 'PASS'],
+    [['pass', 'pass', 'pass'], 3, 'PASS'],
+    [['inconclusive', 'inconclusive', 'inconclusive'], 3, 'INCONCLUSIVE'],
+    [['error', 'error', 'error'], 3, 'ERROR'],
+    [['error', 'fail', 'fail'], 2, 'FAIL'],
+    [['error', 'pass', 'pass'], 3, 'PASS'],
+    [['error', 'inconclusive', 'error'], 3, 'INCONCLUSIVE'],
+    [[], 3, 'ERROR'],
+  ])('%j with %d failing needed → %s', (outcomes, failing, verdict) => {
+    expect(triageVerdict(outcomes, failing)).toBe(verdict);
+  });
+});
+
+describe('confirmVerdict', () => {
+  const rule: ConfirmRule = { consecutive: 3, failureLimit: 2, errorLimit: 2, maxDurationMs: 900_000 };
+
+  it('passes after N passes in a row, not before', () => {
+    expect(confirmVerdict(['pass', 'pass'], rule, 60_000)).toBeUndefined();
+    expect(confirmVerdict(['pass', 'pass', 'pass'], rule, 90_000)).toBe('PASS');
+    expect(confirmVerdict(['pass', 'fail', 'pass', 'pass'], rule, 120_000)).toBeUndefined();
+    expect(confirmVerdict(['fail', 'pass', 'pass', 'pass'], rule, 120_000)).toBe('PASS');
+  });
+
+  it('fails when failures exceed the limit (the 3rd failure with a limit of 2)', () => {
+    expect(confirmVerdict(['fail', 'pass', 'fail'], rule, 60_000)).toBeUndefined();
+    expect(confirmVerdict(['fail', 'pass', 'fail', 'fail'], rule, 60_000)).toBe('FAIL');
+    // Failure wins over a passing streak.
+    expect(confirmVerdict(['fail', 'fail', 'fail', 'pass', 'pass', 'pass'], rule, 60_000)).toBe('FAIL');
+  });
+
+  it('errors after more consecutive query errors than allowed', () => {
+    expect(confirmVerdict(['error', 'error'], rule, 60_000)).toBeUndefined();
+    expect(confirmVerdict(['error', 'error', 'error'], rule, 60_000)).toBe('ERROR');
+    expect(confirmVerdict(['error', 'error', 'pass', 'error'], rule, 60_000)).toBeUndefined();
+  });
+
+  it('is inconclusive at the maximum duration, not a moment before', () => {
+    expect(confirmVerdict(['inconclusive'], rule, 899_999)).toBeUndefined();
+    expect(confirmVerdict(['inconclusive'], rule, 900_000)).toBe('INCONCLUSIVE');
+    expect(confirmVerdict([], rule, 900_000)).toBe('INCONCLUSIVE');
+  });
+});
+
+describe('combineOutcomes', () => {
+  it('lets error, then fail, then doubt win', () => {
+    expect(combineOutcomes(['pass', 'pass'])).toBe('pass');
+    expect(combineOutcomes(['pass', 'inconclusive'])).toBe('inconclusive');
+    expect(combineOutcomes(['inconclusive', 'fail'])).toBe('fail');
+    expect(combineOutcomes(['fail', 'error'])).toBe('error');
+    expect(combineOutcomes([])).toBe('pass');
+  });
+});
+
+describe('confirmThreshold', () => {
+  it('asks to be back within tolerance of the baseline', () => {
+    const lower = confirmThreshold(max2, 0.005, 0.1);
+    expect(lower.max).toBeCloseTo(0.0055, 12);
+    expect(lower).toEqual({ max: lower.max, noData: 'inconclusive' });
+    const higher = confirmThreshold({ min: 0.8, noData: 'fail' }, 0.9, 0.1);
+    expect(higher.min).toBeCloseTo(0.81, 12);
+    expect(higher.max).toBeUndefined();
+  });
+
+  it('keeps the triage threshold without a usable baseline', () => {
+    expect(confirmThreshold(max2, undefined, 0.1)).toBe(max2);
+    expect(confirmThreshold(max2, 0, 0.1)).toBe(max2);
+    expect(confirmThreshold(max2, NaN, 0.1)).toBe(max2);
+  });
+});
+
+describe('formatting', () => {
+  it('describes ranges and values', () => {
+    expect(describeRange({ max: 0.02 })).toBe('≤ 0.02');
+    expect(describeRange({ min: 0.8 })).toBe('≥ 0.8');
+    expect(describeRange({ min: 0.1, max: 0.3 })).toBe('0.1 … 0.3');
+    expect(formatValue(0.078912)).toBe('0.07891');
+    expect(formatValue(NaN)).toBe('no data');
+    expect(formatValue(undefined)).toBe('no data');
+    expect(formatValue(Infinity)).toBe('+Inf');
+  });
+
+  it('draws a sparkline scaled to the series, with gaps', () => {
+    expect(sparkline([0, 1, 2, 3, 4, 5, 6, 7])).toBe('▁▂▃▄▅▆▇█');
+    expect(sparkline([1, NaN, 1])).toBe('▁ ▁');
+    expect(sparkline([])).toBe('');
+    expect(sparkline([NaN])).toBe('');
+    expect(sparkline([0, Infinity])).toBe('▁█');
+  });
+
+  it('tells the direction of a trend', () => {
+    expect(direction([0.01, 0.01, 0.02, 0.05, 0.08, 0.09])).toBe('rising');
+    expect(direction([0.9, 0.8, 0.5, 0.3])).toBe('falling');
+    expect(direction([1, 1.01, 0.99, 1])).toBe('flat');
+    expect(direction([1])).toBe('flat');
+  });
+});
