@@ -20,6 +20,7 @@ const envSchema = z.object({
   SLACK_APP_TOKEN: optionalText,
   SLACK_API_URL: z.url().default('https://slack.com/api/'),
   PROMETHEUS_URL: optionalText.pipe(z.url().optional()),
+  PROMETHEUS_AUTHORIZATION: optionalText,
   ALERT_WEBHOOK_TOKEN: optionalText,
   ALLOW_UNAUTHENTICATED_ALERTS: z.stringbool().default(false),
   API_TOKEN: optionalText,
@@ -37,7 +38,8 @@ export interface Config {
     | { mode: 'http'; botToken: string; signingSecret: string; apiUrl: string }
     | { mode: 'socket'; botToken: string; appToken: string; apiUrl: string }
     | { mode: 'off' };
-  prometheusUrl: string | undefined;
+  /** Triage and confirmation read metrics here; unset: people decide. */
+  prometheus: { url: string; authorization: string | undefined } | undefined;
   alerts: { token: string | undefined; allowUnauthenticated: boolean };
   apiToken: string | undefined;
   logLevel: Env['LOG_LEVEL'];
@@ -72,7 +74,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: e.REDIS_URL,
     runbooksDir: e.RUNBOOKS_DIR,
     slack: slackMode(e),
-    prometheusUrl: e.PROMETHEUS_URL,
+    prometheus: e.PROMETHEUS_URL
+      ? { url: e.PROMETHEUS_URL, authorization: e.PROMETHEUS_AUTHORIZATION }
+      : undefined,
     alerts: { token: e.ALERT_WEBHOOK_TOKEN, allowUnauthenticated: e.ALLOW_UNAUTHENTICATED_ALERTS },
     apiToken: e.API_TOKEN,
     logLevel: e.LOG_LEVEL,

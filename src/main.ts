@@ -19,6 +19,7 @@ import { createLogger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { loadRunbooksOrThrow } from './runbooks/load.js';
 import { createServingFactory } from './serving/index.js';
+import { createPrometheusSource } from './metrics-source/prometheus.js';
 import { createMemoryStore } from './store/memory.js';
 import { createRedisStore } from './store/redis/store.js';
 
@@ -48,6 +49,12 @@ export async function compose(
   const metrics = createMetrics(new Registry(), { defaultMetrics: true });
   const notifier = createConsoleNotifier({ clock, ...(options.out ? { out: options.out } : {}) });
   const serving = createServingFactory({ env: options.env ?? process.env });
+  const metricsSource = config.prometheus
+    ? createPrometheusSource({
+        url: config.prometheus.url,
+        ...(config.prometheus.authorization ? { authorization: config.prometheus.authorization } : {}),
+      })
+    : undefined;
   const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
   return {
     config,
@@ -58,6 +65,7 @@ export async function compose(
     logger,
     runbooks,
     serving,
+    metricsSource,
     sleep,
     timing: DEFAULT_TIMING,
   };

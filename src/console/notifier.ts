@@ -25,6 +25,12 @@ export function render(event: NotifierEvent, now: number): string {
       return [`${where} 🚨 ${head}: ${event.incident.summary}`, ...checklist(event.incident, now)].join('\n');
     case 'incident.updated':
       return `${where} ℹ️  ${head}: ${event.text}`;
+    case 'decision.requested': {
+      const who = event.approvers.length
+        ? event.approvers.map((id) => `@${id}`).join(' ')
+        : 'anyone in the channel';
+      return `${where} ❓ DECISION NEEDED (${event.policy}; ${who}) ${head}: ${event.text}`;
+    }
     case 'escalation': {
       const who = event.mention.length
         ? event.mention.map((id) => `@${id}`).join(' ')

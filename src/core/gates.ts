@@ -80,7 +80,11 @@ export interface ConfirmRule {
  * Confirmation: the verdict of a run of measurements (oldest first), or undefined to keep measuring. Failure
  * and errors win over passing; passing needs the last `consecutive` outcomes to be passes.
  */
-export function confirmVerdict(outcomes: readonly Outcome[], rule: ConfirmRule, elapsedMs: number): Verdict | undefined {
+export function confirmVerdict(
+  outcomes: readonly Outcome[],
+  rule: ConfirmRule,
+  elapsedMs: number,
+): Verdict | undefined {
   if (outcomes.filter((outcome) => outcome === 'fail').length > rule.failureLimit) return 'FAIL';
   if (trailing(outcomes, 'error') > rule.errorLimit) return 'ERROR';
   if (trailing(outcomes, 'pass') >= rule.consecutive) return 'PASS';
@@ -105,7 +109,11 @@ export function combineOutcomes(outcomes: readonly Outcome[]): Outcome {
  * checks may rise to baseline × (1 + tolerance), higher-is-better ones fall to baseline × (1 − tolerance)).
  * Without a usable baseline (unknown, zero or not finite) the triage thresholds stand.
  */
-export function confirmThreshold(triage: Threshold, baseline: number | undefined, tolerance: number): Threshold {
+export function confirmThreshold(
+  triage: Threshold,
+  baseline: number | undefined,
+  tolerance: number,
+): Threshold {
   if (baseline === undefined || !Number.isFinite(baseline) || baseline === 0) return triage;
   const next: Threshold = { noData: triage.noData };
   if (triage.max !== undefined) next.max = baseline * (1 + tolerance);
@@ -115,7 +123,8 @@ export function confirmThreshold(triage: Threshold, baseline: number | undefined
 
 /** `≤ 0.02`, `≥ 0.8`, `0.1 … 0.3`: a threshold for people. */
 export function describeRange(range: { min?: number; max?: number }): string {
-  if (range.min !== undefined && range.max !== undefined) return `${formatValue(range.min)} … ${formatValue(range.max)}`;
+  if (range.min !== undefined && range.max !== undefined)
+    return `${formatValue(range.min)} … ${formatValue(range.max)}`;
   if (range.max !== undefined) return `≤ ${formatValue(range.max)}`;
   if (range.min !== undefined) return `≥ ${formatValue(range.min)}`;
   return 'any';

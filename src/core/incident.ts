@@ -1,4 +1,5 @@
 import { RollbotError } from './errors.js';
+import type { ConfirmationRecord, ImpactEstimate, TriageRecord } from './evaluation.js';
 import type { RollbackRecord } from './rollback-types.js';
 import type { Trigger } from './trigger.js';
 import { worstSeverity, type Severity } from './severity.js';
@@ -68,6 +69,10 @@ export interface Incident {
   decision?: Decision;
   /** The latest rollback attempt (core/rollback-types.ts). */
   rollback?: RollbackRecord;
+  /** The latest triage (core/evaluation.ts). */
+  triage?: TriageRecord;
+  confirmation?: ConfirmationRecord;
+  impact?: ImpactEstimate;
   resolvedAt?: number;
 }
 

@@ -5,6 +5,7 @@ import type {
   Clock,
   EngineMetrics,
   Logger,
+  MetricsSource,
   Notifier,
   ServingAdapterFactory,
   Store,
@@ -32,6 +33,8 @@ export interface EngineDeps {
   logger: Logger;
   runbooks: RunbookSet;
   serving: ServingAdapterFactory;
+  /** Prometheus for triage and confirmation; undefined: gates report "no metrics source" and people decide. */
+  metricsSource: MetricsSource | undefined;
   /** Waits; tests pass one that moves their clock instead. */
   sleep: (ms: number) => Promise<void>;
   timing: EngineTiming;

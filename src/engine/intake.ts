@@ -12,6 +12,7 @@ import type { Runbook } from '../runbooks/schema.js';
 import { record, type EngineDeps } from './context.js';
 import { escalateIfBreached, scheduleStageTarget } from './escalation.js';
 import { mutateIncident } from './mutate.js';
+import { scheduleTriage } from './triage.js';
 
 export type AlertOutcome = 'opened' | 'attached' | 'duplicate' | 'resolved' | 'ignored' | 'unrouted';
 
@@ -112,6 +113,8 @@ async function attach(
     attachAlert(current, ref, severity),
   );
   if (!changed) return { outcome: 'duplicate', incidentId };
+  // A new alert may change the picture: triage again while nobody has decided yet.
+  if (incident.phase === 'triage') await scheduleTriage(deps, incident.id);
   await record(deps, incident, {
     type: 'alert.attached',
     text: `alert ${ref.name} (${ref.source}, ${ref.fingerprint}) joined the incident; severity ${formatSeverity(incident.severity)}`,
@@ -135,6 +138,7 @@ async function announceOpened(deps: EngineDeps, runbook: Runbook, incident: Inci
     'incident opened',
   );
   await deps.notifier.notify({ type: 'incident.opened', incident, channel: runbook.channel });
+  await scheduleTriage(deps, incident.id);
   // Detection is over before rollbot hears of the alert, so a missed detect target is escalated now.
   await escalateIfBreached(deps, incident.id, 'detect');
 }

@@ -1,8 +1,10 @@
 import type { Stage } from '../core/stages.js';
+import { CONFIRM_POLL, pollConfirmation } from './confirm.js';
 import type { EngineDeps } from './context.js';
 import { STAGE_TARGET, escalateIfBreached } from './escalation.js';
 import type { Deadline } from './ports.js';
 import { recoverInterruptedRollback } from './recovery.js';
+import { TRIAGE_RUN, runTriage } from './triage.js';
 
 /** How long a claimed deadline stays hidden from other replicas while this one handles it. */
 export const DEADLINE_LEASE_MS = 60_000;
@@ -10,60 +12,87 @@ const BATCH = 50;
 
 export type DeadlineHandler = (deps: EngineDeps, deadline: Deadline) => Promise<void>;
 
-/** What to do when each kind of deadline comes due; later features add their kinds here. */
+const incidentOf = (deadline: Deadline): string => String(deadline.payload.incidentId);
+
+/** What to do when each kind of deadline comes due. Every handler is safe to run twice. */
 export const DEADLINE_HANDLERS: Record<string, DeadlineHandler> = {
   [STAGE_TARGET]: async (deps, deadline) => {
-    const incidentId = String(deadline.payload.incidentId);
     const stage = deadline.payload.stage as Stage;
     // A rollback still "executing" when its target comes due may belong to a bot that died: settle it first.
-    if (stage === 'rollback') await recoverInterruptedRollback(deps, incidentId);
-    await escalateIfBreached(deps, incidentId, stage);
+    if (stage === 'rollback') await recoverInterruptedRollback(deps, incidentOf(deadline));
+    await escalateIfBreached(deps, incidentOf(deadline), stage);
+  },
+  [TRIAGE_RUN]: async (deps, deadline) => {
+    await runTriage(deps, incidentOf(deadline));
+  },
+  [CONFIRM_POLL]: async (deps, deadline) => {
+    await pollConfirmation(deps, incidentOf(deadline));
   },
 };
 
 /**
- * One pass over the due deadlines: claim (atomically, so each goes to one replica), handle, complete. A
- * handler that fails leaves its deadline claimed; it comes back after the lease and is tried again.
- * Returns how many deadlines were handled.
+ * Runs one claimed deadline and completes it. A handler that fails leaves its deadline claimed; it comes back
+ * after the lease and is tried again. True when it was handled.
  */
-export async function pollDeadlines(deps: EngineDeps, handlers = DEADLINE_HANDLERS): Promise<number> {
-  const due = await deps.store.claimDue(deps.clock.now(), DEADLINE_LEASE_MS, BATCH);
-  let handled = 0;
-  for (const deadline of due) {
-    const handler = handlers[deadline.kind];
-    try {
-      if (handler) await handler(deps, deadline);
-      else deps.logger.error({ deadline }, 'no handler for this kind of deadline; dropping it');
-      await deps.store.complete(deadline.id);
-      handled++;
-    } catch (error) {
-      deps.logger.error({ err: error, deadline: deadline.id }, 'deadline handler failed; it will be retried');
-    }
+async function handle(
+  deps: EngineDeps,
+  deadline: Deadline,
+  handlers: Record<string, DeadlineHandler>,
+): Promise<boolean> {
+  const handler = handlers[deadline.kind];
+  try {
+    if (handler) await handler(deps, deadline);
+    else deps.logger.error({ deadline }, 'no handler for this kind of deadline; dropping it');
+    await deps.store.complete(deadline);
+    return true;
+  } catch (error) {
+    deps.logger.error({ err: error, deadline: deadline.id }, 'deadline handler failed; it will be retried');
+    return false;
   }
-  return handled;
 }
 
 /**
- * Runs `pollDeadlines` every `intervalMs` until stopped, never two passes at once. `stop()` waits for the
- * pass in progress, so shutdown does not cut a handler in half.
+ * One pass over the due deadlines: claim them (atomically, so each goes to one replica) and handle them all,
+ * concurrently. Resolves when every handler has finished, with how many succeeded.
+ */
+export async function pollDeadlines(deps: EngineDeps, handlers = DEADLINE_HANDLERS): Promise<number> {
+  const due = await deps.store.claimDue(deps.clock.now(), DEADLINE_LEASE_MS, BATCH);
+  const results = await Promise.all(due.map((deadline) => handle(deps, deadline, handlers)));
+  return results.filter(Boolean).length;
+}
+
+/**
+ * Claims due deadlines every `intervalMs` and runs their handlers in the background, so that a long one (an
+ * automatic rollback takes minutes) never holds up another model's escalation. A deadline already running
+ * here is not started twice. `stop()` stops claiming and waits for the handlers in flight.
  */
 export function startDeadlinePoller(deps: EngineDeps, intervalMs = 1_000): { stop(): Promise<void> } {
-  let running: Promise<unknown> = Promise.resolve();
-  let busy = false;
+  const running = new Map<string, Promise<boolean>>();
+  let claiming = false;
+  const tick = async () => {
+    const due = await deps.store.claimDue(deps.clock.now(), DEADLINE_LEASE_MS, BATCH);
+    for (const deadline of due) {
+      if (running.has(deadline.id)) continue;
+      running.set(
+        deadline.id,
+        handle(deps, deadline, DEADLINE_HANDLERS).finally(() => running.delete(deadline.id)),
+      );
+    }
+  };
   const timer = setInterval(() => {
-    if (busy) return;
-    busy = true;
-    running = pollDeadlines(deps)
+    if (claiming) return;
+    claiming = true;
+    tick()
       .catch((error: unknown) =>
         deps.logger.error({ err: error }, 'deadline poll failed (store unreachable?)'),
       )
-      .finally(() => (busy = false));
+      .finally(() => (claiming = false));
   }, intervalMs);
   timer.unref();
   return {
     async stop() {
       clearInterval(timer);
-      await running;
+      await Promise.all(running.values());
     },
   };
 }

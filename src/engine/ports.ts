@@ -97,8 +97,11 @@ export interface Deadlines {
    * `leaseMs`; if it is not completed by then (its poller died) it is handed out again.
    */
   claimDue(now: number, leaseMs: number, limit: number): Promise<Deadline[]>;
-  /** Removes a handled deadline for good. */
-  complete(id: string): Promise<void>;
+  /**
+   * Removes a handled deadline for good — unless it was scheduled again (another due time) since it was
+   * claimed: a handler that schedules its own next run (the next confirmation poll) must not lose it.
+   */
+  complete(deadline: Pick<Deadline, 'id' | 'dueAt'>): Promise<void>;
   /** Every pending deadline, soonest first (for status pages and tests). */
   pending(): Promise<Deadline[]>;
 }
@@ -131,6 +134,16 @@ export interface Store extends IncidentStore, Timeline, Lock, Deadlines, OnceKey
 export type NotifierEvent =
   | { type: 'incident.opened'; incident: Incident; channel: string }
   | { type: 'incident.updated'; incident: Incident; channel: string; text: string }
+  | {
+      /** A person must decide: roll back or not (policy approve / two-person, or nothing conclusive). */
+      type: 'decision.requested';
+      incident: Incident;
+      channel: string;
+      text: string;
+      /** Who may decide (empty: anyone in the channel). */
+      approvers: string[];
+      policy: 'auto' | 'approve' | 'two-person';
+    }
   | {
       type: 'escalation';
       incident: Incident;

@@ -1,5 +1,6 @@
 import type { Incident } from '../core/incident.js';
 import { finishRollback } from '../core/rollback.js';
+import { startConfirmation } from './confirm.js';
 import { record, runbookOf, type EngineDeps } from './context.js';
 import { mutateIncident } from './mutate.js';
 import { rollbackLockName } from './rollback.js';
@@ -66,6 +67,7 @@ async function settle(deps: EngineDeps, incident: Incident): Promise<void> {
         channel: runbook.channel,
         text,
       });
+      await startConfirmation(deps, incident.id);
       return;
     }
     verdict = `${rollback.target} does not show traffic on ${rollback.plan.to}`;

@@ -16,6 +16,9 @@ export async function startRollbackOnIncident(
   start: RollbackStart,
 ): Promise<Incident> {
   const open = await deps.store.openIncidentFor(runbook.model);
+  const triageStart = open?.phase === 'triage' ? open.stages.triage.startedAt : undefined;
+  if (open && triageStart !== undefined)
+    deps.metrics.stageCompleted('triage', open.drill, (start.at - triageStart) / 1000);
   const incident = open
     ? (await mutateIncident(deps.store, open.id, (current) => beginRollback(current, start))).incident
     : await openManual(deps, runbook, start);

@@ -5,6 +5,7 @@ import { lastKnownGood } from '../core/ledger.js';
 import { finishRollback, type RollbackPlan } from '../core/rollback.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { record, type EngineDeps } from './context.js';
+import { startConfirmation } from './confirm.js';
 import { observeServing } from './deployments.js';
 import { mutateIncident } from './mutate.js';
 import type { Lease, ServingAdapter, ServingState } from './ports.js';
@@ -243,6 +244,7 @@ async function execute(deps: EngineDeps, run: Execution): Promise<RollbackOutcom
     channel: runbook.channel,
     text: `rolled back to ${plan.to}: ${text}`,
   });
+  await startConfirmation(deps, incident.id);
   return { ...base, outcome: 'succeeded' };
 }
 

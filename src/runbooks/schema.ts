@@ -56,10 +56,19 @@ const runbookInput = z.strictObject({
   triage: z
     .strictObject({
       checks: z.array(check).default([]),
+      /** Time between the measurements triage judges. */
       interval: duration.default(30_000),
+      /** How many recent measurements triage judges (N). */
       samples: z.int().min(1).max(20).default(3),
+      /** How many of them must breach (M of N); default: all of them. */
+      failing: z.int().min(1).max(20).optional(),
+      /** How far back the trend (sparkline) in messages reaches. */
+      trend: duration.default(900_000),
     })
-    .default({ checks: [], interval: 30_000, samples: 3 }),
+    .refine((t) => t.failing === undefined || t.failing <= t.samples, {
+      message: 'failing cannot exceed samples: it is M of the N measurements',
+    })
+    .default({ checks: [], interval: 30_000, samples: 3, trend: 900_000 }),
   rollback: z
     .strictObject({
       policy: z.enum(['auto', 'approve', 'two-person']).optional(),
@@ -71,11 +80,31 @@ const runbookInput = z.strictObject({
     .default({ approvers: [], onNoData: 'ask' }),
   confirm: z
     .strictObject({
+      /** Time between confirmation measurements. */
       interval: duration.default(30_000),
+      /** Let rate() windows fill after the switch before the first measurement. */
+      initialDelay: duration.default(30_000),
+      /** Passes in a row (of every check) that confirm the rollback. */
       consecutive: z.int().min(1).max(100).default(3),
+      /** How far from the pre-deployment baseline counts as restored (0.10 = within 10 %). */
       tolerance: z.number().min(0).max(10).default(0.1),
+      /** Failed measurements tolerated; one more is "the rollback did not restore service". */
+      failureLimit: z.int().min(0).max(100).default(2),
+      /** Query errors in a row tolerated before the verdict is ERROR. */
+      errorLimit: z.int().min(0).max(100).default(4),
+      /** Confirmation checks, if they differ from the triage checks. */
+      checks: z.array(check).optional(),
     })
-    .default({ interval: 30_000, consecutive: 3, tolerance: 0.1 }),
+    .default({
+      interval: 30_000,
+      initialDelay: 30_000,
+      consecutive: 3,
+      tolerance: 0.1,
+      failureLimit: 2,
+      errorLimit: 4,
+    }),
+  /** For the impact estimate: a query for the model's request rate (requests per second). */
+  impact: z.strictObject({ requestRate: z.string().min(1) }).optional(),
   targets: targetsInput.default({}),
   escalation: z.strictObject({ mention: z.array(slackId).default([]) }).default({ mention: [] }),
   drill: z
@@ -105,16 +134,25 @@ export interface Runbook {
   match: Record<string, string>;
   severity: SeverityMapping;
   serving: ServingConfig;
-  triage: { checks: z.output<typeof check>[]; interval: number; samples: number };
+  triage: { checks: Check[]; interval: number; samples: number; failing: number; trend: number };
   rollback: { policy: RollbackPolicy; approvers: string[]; onNoData: 'ask' | 'rollback' };
-  confirm: { interval: number; consecutive: number; tolerance: number };
+  confirm: {
+    interval: number;
+    initialDelay: number;
+    consecutive: number;
+    tolerance: number;
+    failureLimit: number;
+    errorLimit: number;
+    checks: Check[];
+  };
+  impact?: { requestRate: string };
   targets: Targets;
   escalation: { mention: string[] };
   drill?: { schedule: string; timezone: string; remind: number[]; serving?: ServingConfig; dryRun: boolean };
   retro: { due: number };
 }
 
-export type Check = Runbook['triage']['checks'][number];
+export type Check = z.output<typeof check>;
 
 /** The schema of a runbook file; parsing applies the defaults of the runbook's tier. */
 export const runbookSchema = runbookInput.transform((input): Runbook => {
@@ -140,13 +178,14 @@ export const runbookSchema = runbookInput.transform((input): Runbook => {
       default: input.severity?.default ?? DEFAULT_SEVERITY_MAPPING.default,
     },
     serving: input.serving,
-    triage: input.triage,
+    triage: { ...input.triage, failing: input.triage.failing ?? input.triage.samples },
     rollback: { ...input.rollback, policy: input.rollback.policy ?? defaults.policy },
-    confirm: input.confirm,
+    confirm: { ...input.confirm, checks: input.confirm.checks ?? input.triage.checks },
     targets,
     escalation: input.escalation,
     retro: { due: targets.retro },
   };
+  if (input.impact) runbook.impact = input.impact;
   if (input.drill) {
     const { serving, ...rest } = input.drill;
     runbook.drill = serving ? { ...rest, serving } : rest;

@@ -158,8 +158,8 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
       return due.map((entry) => copy(entry.deadline));
     },
 
-    async complete(id) {
-      deadlines.delete(id);
+    async complete({ id, dueAt }) {
+      if (deadlines.get(id)?.deadline.dueAt === dueAt) deadlines.delete(id);
     },
 
     async pending() {

@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import type { EngineDeps } from '../../src/engine/context.js';
-import type { Notifier, NotifierEvent } from '../../src/engine/ports.js';
+import type { MetricsSource, Notifier, NotifierEvent } from '../../src/engine/ports.js';
 import { RunbookSet } from '../../src/engine/runbook-set.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.js';
@@ -64,13 +64,20 @@ export interface TestDeps extends EngineDeps {
  * one fake serving layer.
  */
 export function makeDeps(
-  options: { runbooks?: Runbook[]; clock?: TestClock; store?: EngineDeps['store']; fake?: FakeServing } = {},
+  options: {
+    runbooks?: Runbook[];
+    clock?: TestClock;
+    store?: EngineDeps['store'];
+    fake?: FakeServing;
+    metricsSource?: MetricsSource;
+  } = {},
 ): TestDeps {
   const clock = options.clock ?? new TestClock();
   const fake = options.fake ?? new FakeServing();
   return {
     fake,
     serving: () => fake,
+    metricsSource: options.metricsSource,
     sleep: async (ms) => clock.advance(ms),
     timing: { pollMs: 1_000, retryBaseMs: 1_000, lockTtlMs: 60_000 },
     clock,

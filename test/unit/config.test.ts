@@ -36,7 +36,7 @@ describe('loadConfig', () => {
         signingSecret: 'shh-secret',
         apiUrl: 'https://slack.com/api/',
       },
-      prometheusUrl: 'http://prom:9090',
+      prometheus: { url: 'http://prom:9090', authorization: undefined },
       apiToken: 'api-token',
       logLevel: 'debug',
     });

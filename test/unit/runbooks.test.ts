@@ -37,7 +37,22 @@ describe('runbook defaults', () => {
     });
     expect(result.runbook.rollback.policy).toBe('approve');
     expect(result.runbook.match).toEqual({ model: 'm1' });
-    expect(result.runbook.confirm).toEqual({ interval: 30_000, consecutive: 3, tolerance: 0.1 });
+    expect(result.runbook.confirm).toEqual({
+      interval: 30_000,
+      initialDelay: 30_000,
+      consecutive: 3,
+      tolerance: 0.1,
+      failureLimit: 2,
+      errorLimit: 4,
+      checks: [],
+    });
+    expect(result.runbook.triage).toEqual({
+      checks: [],
+      interval: 30_000,
+      samples: 3,
+      failing: 3,
+      trend: 900_000,
+    });
   });
 
   it('lets targets and retro.due override the tier', () => {
@@ -91,6 +106,12 @@ describe('runbook problems', () => {
 
   it('report YAML syntax errors with their line', () => {
     expect(problemsOf('model: a\nowner: [unclosed\n')[0]).toMatch(/^x\.yml:\d+: not valid YAML/);
+  });
+
+  it('refuse an M-of-N larger than N', () => {
+    expect(problemsOf(runbookYaml('m1', 'triage: { samples: 3, failing: 4 }'))).toEqual([
+      'x.yml:7: triage: failing cannot exceed samples: it is M of the N measurements',
+    ]);
   });
 
   it('require a drill target', () => {

@@ -3,7 +3,7 @@ import type { Deadline, Deadlines } from '../../engine/ports.js';
 import { soonestFirst } from '../ordering.js';
 import type { StoreKeys } from './keys.js';
 import { checkExec, stringsReply } from './replies.js';
-import { CLAIM_DUE_DEADLINES, runScript } from './scripts.js';
+import { CLAIM_DUE_DEADLINES, COMPLETE_DEADLINE, runScript } from './scripts.js';
 
 /**
  * Deadlines as a sorted set of ids scored by when each may next be handed out, beside a hash of the
@@ -40,7 +40,9 @@ export function redisDeadlines(redis: Redis, keys: StoreKeys): Deadlines {
       return stringsReply(reply, 'claimDue').map(parseDeadline);
     },
 
-    complete: remove,
+    async complete({ id, dueAt }) {
+      await runScript(redis, COMPLETE_DEADLINE, [keys.deadlineQueue, keys.deadlineData], [id, dueAt]);
+    },
 
     async pending() {
       const all = Object.values(await redis.hgetall(keys.deadlineData)).map(parseDeadline);

@@ -146,3 +146,15 @@ export async function runScript(
     return await redis.eval(lua, keys.length, ...keys, ...args);
   }
 }
+
+/** Removes a handled deadline unless it was scheduled again (with another due time) while it was handled. */
+export const COMPLETE_DEADLINE = `
+-- KEYS[1] deadline queue (zset)   KEYS[2] deadline data (hash: id -> deadline JSON)
+-- ARGV[1] deadline id   ARGV[2] the dueAt it was claimed with
+-- Returns 1 when removed, 0 when it is gone or was rescheduled.
+local deadline = redis.call('HGET', KEYS[2], ARGV[1])
+if not deadline or cjson.decode(deadline).dueAt ~= tonumber(ARGV[2]) then return 0 end
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+return 1
+`;

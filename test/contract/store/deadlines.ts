@@ -72,8 +72,22 @@ export function deadlinesContract(get: GetHarness): void {
       const { store } = get();
       await store.schedule(deadline('INC-1:triage', T0));
       await store.claimDue(T0, LEASE, 10);
-      await store.complete('INC-1:triage');
+      await store.complete({ id: 'INC-1:triage', dueAt: T0 });
       expect(await store.claimDue(T0 + 10 * LEASE, LEASE, 10)).toEqual([]);
+      expect(await store.pending()).toEqual([]);
+    });
+
+    it('keeps a deadline its handler scheduled again while it was claimed', async () => {
+      const { store, peer } = get();
+      const first = deadline('INC-1:confirm-poll', T0);
+      await store.schedule(first);
+      await store.claimDue(T0, LEASE, 10);
+      const next = deadline('INC-1:confirm-poll', T0 + 30_000);
+      await store.schedule(next);
+      await peer.complete(first);
+      expect(await store.pending()).toEqual([next]);
+      expect(await store.claimDue(T0 + 30_000, LEASE, 10)).toEqual([next]);
+      await store.complete(next);
       expect(await store.pending()).toEqual([]);
     });
 

@@ -8,9 +8,11 @@ import { makeDeps, metricValue } from '../../helpers/engine.js';
 
 const MINUTE = 60_000;
 
+/** An incident in triage whose triage run (no metrics source here: "a person decides") is done. */
 async function openOne() {
   const deps = makeDeps();
   await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+  expect(await pollDeadlines(deps)).toBe(1);
   return deps;
 }
 

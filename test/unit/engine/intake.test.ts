@@ -23,6 +23,7 @@ describe('alert intake', () => {
     expect(incident?.stages.detect).toEqual({ startedAt: now - 60_000, endedAt: now });
     expect(incident?.stages.triage).toEqual({ startedAt: now });
     expect(await deps.store.pending()).toEqual([
+      { id: 'INC-1:triage-run', kind: 'triage-run', dueAt: now, payload: { incidentId: 'INC-1' } },
       {
         id: 'INC-1:triage',
         kind: 'stage-target',
@@ -85,7 +86,10 @@ describe('alert intake', () => {
       .sort();
     expect(outcomes).toEqual(['attached', 'opened']);
     expect(await deps.store.listIncidents({})).toHaveLength(1);
-    expect((await deps.store.pending()).map((deadline) => deadline.id)).toHaveLength(1);
+    expect((await deps.store.pending()).map((deadline) => deadline.id)).toEqual([
+      'INC-1:triage-run',
+      'INC-1:triage',
+    ]);
   });
 
   it('treats a re-sent alert as a duplicate, also after its incident is over', async () => {

@@ -39,7 +39,8 @@ describe('a rollback interrupted by a crash', () => {
     expect(texts).toContain(
       'outcome unknown: rollbot stopped while rolling back to v41; re-reading fake ml-prod/model instead of executing again',
     );
-    expect(texts.at(-1)).toContain('the interrupted rollback took effect');
+    expect(texts.at(-2)).toContain('the interrupted rollback took effect');
+    expect(texts.at(-1)).toContain('no metrics source (PROMETHEUS_URL is not set): confirm by hand');
     expect((await deps.store.deployments('fraud-scorer')).length).toBe(0);
   });
 

@@ -53,6 +53,7 @@ describe('rollback without an open incident', () => {
       'rollback.started',
       'rollback.executed',
       'rollback.succeeded',
+      'confirm.manual',
     ]);
     expect(await deps.store.holder('rollback:fraud-scorer')).toBeUndefined();
     // The layer's version was not in the ledger: it is recorded as observed, then marked rolled back.
@@ -123,6 +124,7 @@ describe('rollback during an incident', () => {
       'rollback.started',
       'rollback.executed',
       'rollback.succeeded',
+      'confirm.manual',
     ]);
     expect(await deps.store.listIncidents({})).toHaveLength(1);
   });

@@ -1,0 +1,55 @@
+import type { Outcome, Verdict } from './gates.js';
+
+/** One check as measured: what people see in the incident message and the retrospective. */
+export interface CheckResult {
+  name: string;
+  kind: 'error' | 'business' | 'latency';
+  /** The latest value (reduced over series); undefined: no data. */
+  value?: number;
+  /** The range it had to stay in, for people: `≤ 0.02`. */
+  threshold: string;
+  /** One outcome per measurement, oldest first. */
+  outcomes: Outcome[];
+  verdict: Verdict;
+  trend?: { sparkline: string; direction: 'rising' | 'falling' | 'flat'; windowMs: number };
+  /** Why the query failed, when it did. */
+  error?: string;
+}
+
+/**
+ * What triage found. `breach`: a check failed; `ok`: none did; `no-data`: the checks could not tell (empty
+ * results, no checks, the grey band); `unavailable`: the metrics source could not be asked.
+ */
+export type TriageFinding = 'breach' | 'ok' | 'no-data' | 'unavailable';
+
+export interface TriageRecord {
+  at: number;
+  finding: TriageFinding;
+  checks: CheckResult[];
+  /** One line: "error rate 0.079 > 0.02 for 3 of 3 measurements". */
+  summary: string;
+}
+
+/** The confirmation loop's progress, kept on the incident so that it survives a restart. */
+export interface ConfirmationRecord {
+  startedAt: number;
+  /** Pre-deployment value per check name (undefined: unknown, the triage threshold applies). */
+  baselines: Record<string, number | null>;
+  /** Combined outcome of every poll, oldest first. */
+  outcomes: Outcome[];
+  last?: { at: number; checks: CheckResult[] };
+  verdict?: Verdict;
+  endedAt?: number;
+}
+
+/** An estimate of what the incident cost, with the formula that produced it. */
+export interface ImpactEstimate {
+  windowMs: number;
+  /** The check the estimate is about (the first `kind: error` check). */
+  check: string;
+  averageDuringIncident?: number;
+  baseline?: number;
+  /** Σ max(0, error rate − baseline) × request rate × step over the window, when a request-rate query is set. */
+  excessFailedRequests?: number;
+  formula: string;
+}

@@ -1,0 +1,187 @@
+import { formatDuration } from '../core/duration.js';
+import type { ConfirmationRecord } from '../core/evaluation.js';
+import {
+  combineOutcomes,
+  confirmThreshold,
+  confirmVerdict,
+  formatValue,
+  type Verdict,
+} from '../core/gates.js';
+import type { Incident } from '../core/incident.js';
+import type { Runbook } from '../runbooks/schema.js';
+import { record, runbookOf, type EngineDeps } from './context.js';
+import { measureOnce, thresholdOf } from './measure.js';
+import { mutateIncident } from './mutate.js';
+import { resolve } from './resolve.js';
+
+export const CONFIRM_POLL = 'confirm-poll';
+
+/**
+ * Starts confirmation once traffic is on the known-good version: takes each check's pre-deployment baseline
+ * (its value when the rolled-back version was deployed, from the ledger) and schedules the first poll after
+ * `confirm.initialDelay`. Polls are durable deadlines, so confirmation continues after a restart.
+ */
+export async function startConfirmation(deps: EngineDeps, incidentId: string): Promise<void> {
+  const incident = await deps.store.getIncident(incidentId);
+  const runbook = incident && runbookOf(deps, incident);
+  if (!incident || !runbook || incident.phase !== 'confirm') return;
+  if (!deps.metricsSource) {
+    await record(deps, incident, {
+      type: 'confirm.manual',
+      text: `no metrics source (PROMETHEUS_URL is not set): confirm by hand, then resolve (rollbot resolve ${incident.id} --reason …)`,
+    });
+    return;
+  }
+  const baselines = await takeBaselines(deps, runbook, incident);
+  const now = deps.clock.now();
+  const confirmation: ConfirmationRecord = { startedAt: now, baselines, outcomes: [] };
+  await mutateIncident(deps.store, incidentId, (current) =>
+    current.phase === 'confirm' ? { ...current, confirmation } : undefined,
+  );
+  const known = Object.entries(baselines).map(
+    ([name, value]) => `${name} ${value === null ? 'unknown' : formatValue(value)}`,
+  );
+  await record(deps, incident, {
+    type: 'confirm.started',
+    text: `confirming: ${runbook.confirm.consecutive} passes in a row every ${formatDuration(runbook.confirm.interval)}, within ${Math.round(runbook.confirm.tolerance * 100)}% of the pre-deployment baseline (${known.join(', ') || 'no checks'})`,
+  });
+  await deps.store.schedule({
+    id: `${incidentId}:confirm-poll`,
+    kind: CONFIRM_POLL,
+    dueAt: now + runbook.confirm.initialDelay,
+    payload: { incidentId },
+  });
+}
+
+/** The value of each check when the version being rolled back from was deployed; null when unknown. */
+async function takeBaselines(
+  deps: EngineDeps,
+  runbook: Runbook,
+  incident: Incident,
+): Promise<Record<string, number | null>> {
+  const from = incident.rollback?.plan.from;
+  const deployed =
+    from === undefined
+      ? undefined
+      : (await deps.store.deployments(runbook.model)).find(
+          (d) => d.version === from && d.strategy !== 'observed',
+        );
+  const baselines: Record<string, number | null> = {};
+  for (const check of runbook.confirm.checks) {
+    if (!deployed || !deps.metricsSource) {
+      baselines[check.name] = null;
+      continue;
+    }
+    const result = await measureOnce(deps.metricsSource, check, thresholdOf(check), deployed.at);
+    baselines[check.name] = result.value ?? null;
+  }
+  return baselines;
+}
+
+/**
+ * One confirmation poll: measure every check against its confirmation threshold, add the combined outcome,
+ * and act on the verdict — PASS resolves the incident; FAIL, ERROR and INCONCLUSIVE escalate ("the rollback
+ * did not restore service") and leave the incident open for a person; no verdict yet schedules the next poll.
+ */
+export async function pollConfirmation(deps: EngineDeps, incidentId: string): Promise<Verdict | undefined> {
+  const incident = await deps.store.getIncident(incidentId);
+  const runbook = incident && runbookOf(deps, incident);
+  const progress = incident?.confirmation;
+  if (
+    !incident ||
+    !runbook ||
+    !progress ||
+    progress.verdict ||
+    incident.phase !== 'confirm' ||
+    !deps.metricsSource
+  )
+    return undefined;
+  const source = deps.metricsSource;
+  const now = deps.clock.now();
+  const { confirm } = runbook;
+  const checks = await Promise.all(
+    confirm.checks.map((check) =>
+      measureOnce(
+        source,
+        check,
+        confirmThreshold(thresholdOf(check), progress.baselines[check.name] ?? undefined, confirm.tolerance),
+        now,
+      ),
+    ),
+  );
+  const outcomes = [...progress.outcomes, combineOutcomes(checks.flatMap((check) => check.outcomes))];
+  const rule = {
+    consecutive: confirm.consecutive,
+    failureLimit: confirm.failureLimit,
+    errorLimit: confirm.errorLimit,
+    maxDurationMs: incident.targets.confirm,
+  };
+  const verdict = confirmVerdict(
+    outcomes,
+    rule,
+    now - (incident.stages.confirm.startedAt ?? progress.startedAt),
+  );
+  const { changed } = await mutateIncident(deps.store, incidentId, (current) =>
+    current.confirmation && !current.confirmation.verdict
+      ? {
+          ...current,
+          confirmation: {
+            ...current.confirmation,
+            outcomes,
+            last: { at: now, checks },
+            ...(verdict ? { verdict, endedAt: now } : {}),
+          },
+        }
+      : undefined,
+  );
+  if (!changed) return undefined;
+  const line = checks
+    .map((check) => `${check.name} ${formatValue(check.value)} (${check.threshold}) ${check.verdict}`)
+    .join(', ');
+  await record(deps, incident, {
+    type: 'confirm.poll',
+    text: `confirmation ${outcomes.length}: ${line}`,
+    data: { verdict: verdict ?? null },
+  });
+  if (verdict === 'PASS') {
+    await resolve(deps, incidentId, {
+      by: 'rollbot',
+      reason: `confirmation passed ${confirm.consecutive} times in a row (${line})`,
+    });
+  } else if (verdict) {
+    await escalateConfirmation(deps, runbook, incident, verdict, line);
+  } else {
+    await deps.store.schedule({
+      id: `${incidentId}:confirm-poll`,
+      kind: CONFIRM_POLL,
+      dueAt: now + confirm.interval,
+      payload: { incidentId },
+    });
+  }
+  return verdict;
+}
+
+const WHY: Record<Exclude<Verdict, 'PASS'>, string> = {
+  FAIL: 'the rollback did not restore service',
+  ERROR: 'confirmation cannot read its metrics',
+  INCONCLUSIVE: 'no confirmation verdict within the confirm target',
+};
+
+async function escalateConfirmation(
+  deps: EngineDeps,
+  runbook: Runbook,
+  incident: Incident,
+  verdict: Exclude<Verdict, 'PASS'>,
+  line: string,
+): Promise<void> {
+  const text = `${WHY[verdict]} for ${incident.model} (${incident.id}): ${line}. The incident stays open: look at it, then roll back further or resolve by hand.`;
+  await record(deps, incident, { type: 'confirm.failed', text, data: { verdict } });
+  await deps.notifier.notify({
+    type: 'escalation',
+    incident,
+    channel: runbook.channel,
+    stage: 'confirm',
+    mention: runbook.escalation.mention,
+    text,
+  });
+}

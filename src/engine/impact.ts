@@ -1,0 +1,62 @@
+import type { ImpactEstimate } from '../core/evaluation.js';
+import { reduceValues } from '../core/gates.js';
+import type { Incident } from '../core/incident.js';
+import type { Runbook } from '../runbooks/schema.js';
+import type { MetricsSource } from './ports.js';
+import { reduceSeries } from './measure.js';
+
+/** At most this many points per range query: enough resolution, far below Prometheus' 11,000 limit. */
+const MAX_POINTS = 300;
+
+export const IMPACT_FORMULA =
+  'excess failed requests = Σ over the incident window of max(0, error rate(t) − baseline) × request rate(t) × step';
+
+/**
+ * Estimates what an incident cost from its first `kind: error` check over the incident window (degradation
+ * onset → resolution): the average error rate against the pre-deployment baseline, and — with
+ * `impact.requestRate` in the runbook — the excess failed requests by the formula above. Best effort: a
+ * failed query leaves the parts it would have filled out.
+ */
+export async function estimateImpact(
+  source: MetricsSource | undefined,
+  runbook: Runbook,
+  incident: Incident,
+  resolvedAt: number,
+): Promise<ImpactEstimate | undefined> {
+  const check = runbook.triage.checks.find((candidate) => candidate.kind === 'error');
+  const start = incident.stages.detect.startedAt ?? incident.openedAt;
+  if (!source || !check || resolvedAt <= start) return undefined;
+  const stepMs = Math.max(runbook.triage.interval, Math.ceil((resolvedAt - start) / MAX_POINTS));
+  const baseline = incident.confirmation?.baselines[check.name] ?? undefined;
+  const estimate: ImpactEstimate = {
+    windowMs: resolvedAt - start,
+    check: check.name,
+    formula: IMPACT_FORMULA,
+  };
+  if (baseline !== undefined) estimate.baseline = baseline;
+  try {
+    const errors = reduceSeries(await source.range(check.query, start, resolvedAt, stepMs), check.reduce);
+    const average = reduceValues(
+      errors.map((point) => point.value),
+      'avg',
+    );
+    if (average !== undefined) estimate.averageDuringIncident = average;
+    if (runbook.impact) {
+      const rates = new Map(
+        reduceSeries(await source.range(runbook.impact.requestRate, start, resolvedAt, stepMs), 'sum').map(
+          (p) => [p.at, p.value],
+        ),
+      );
+      let excess = 0;
+      for (const point of errors) {
+        const rate = rates.get(point.at);
+        if (rate === undefined || !Number.isFinite(rate) || !Number.isFinite(point.value)) continue;
+        excess += Math.max(0, point.value - (baseline ?? 0)) * rate * (stepMs / 1000);
+      }
+      estimate.excessFailedRequests = Math.round(excess);
+    }
+  } catch {
+    // The estimate is a courtesy: an unreachable Prometheus must not hold up the resolution.
+  }
+  return estimate;
+}

@@ -1,0 +1,123 @@
+import type { CheckResult } from '../core/evaluation.js';
+import {
+  describeRange,
+  direction,
+  judge,
+  reduceValues,
+  sparkline,
+  triageVerdict,
+  type Outcome,
+  type Threshold,
+} from '../core/gates.js';
+import type { Check } from '../runbooks/schema.js';
+import type { MetricsSource, Series } from './ports.js';
+
+export function thresholdOf(check: Check): Threshold {
+  const threshold: Threshold = { noData: check.noData };
+  if (check.min !== undefined) threshold.min = check.min;
+  if (check.max !== undefined) threshold.max = check.max;
+  if (check.fail) {
+    const { min, max } = check.fail;
+    threshold.fail = { ...(min === undefined ? {} : { min }), ...(max === undefined ? {} : { max }) };
+  }
+  return threshold;
+}
+
+/** Several series collapsed point by point with the check's reduce rule: one value per timestamp. */
+export function reduceSeries(
+  series: readonly Series[],
+  reduce: Check['reduce'],
+): { at: number; value: number }[] {
+  const byTime = new Map<number, number[]>();
+  for (const one of series) {
+    for (const point of one.points) byTime.set(point.at, [...(byTime.get(point.at) ?? []), point.value]);
+  }
+  return [...byTime.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([at, values]) => ({ at, value: reduceValues(values, reduce) ?? NaN }));
+}
+
+export interface TriageWindow {
+  now: number;
+  intervalMs: number;
+  samples: number;
+  failing: number;
+  trendMs: number;
+}
+
+/**
+ * Measures one triage check: one range query over the trend window at the triage interval. The last `samples`
+ * points are the measurements (M of N decides); the whole window is the sparkline.
+ */
+export async function measureTriageCheck(
+  source: MetricsSource,
+  check: Check,
+  window: TriageWindow,
+): Promise<CheckResult> {
+  const threshold = thresholdOf(check);
+  const base = { name: check.name, kind: check.kind, threshold: describeRange(threshold) };
+  try {
+    const start = window.now - Math.max(window.trendMs, window.intervalMs * (window.samples - 1));
+    const points = reduceSeries(
+      await source.range(check.query, start, window.now, window.intervalMs),
+      check.reduce,
+    );
+    const recent = lastSamples(points, window);
+    const outcomes: Outcome[] = recent.map((value) => judge(value, threshold));
+    const latest = recent.at(-1);
+    const values = points.map((point) => point.value);
+    return {
+      ...base,
+      ...(latest === undefined ? {} : { value: latest }),
+      outcomes,
+      verdict: triageVerdict(outcomes, window.failing),
+      trend: { sparkline: sparkline(values), direction: direction(values), windowMs: window.now - start },
+    };
+  } catch (error) {
+    const outcomes: Outcome[] = Array.from({ length: window.samples }, () => 'error');
+    return { ...base, outcomes, verdict: 'ERROR', error: (error as Error).message };
+  }
+}
+
+/**
+ * The values of the last `samples` steps; a step with no point (the series is absent or too young) is no data,
+ * so a model that stopped reporting is not mistaken for a healthy one.
+ */
+function lastSamples(
+  points: readonly { at: number; value: number }[],
+  window: TriageWindow,
+): (number | undefined)[] {
+  const byTime = new Map(points.map((point) => [point.at, point.value]));
+  const times = points.map((point) => point.at);
+  const newest = times.length ? Math.max(...times) : window.now;
+  return Array.from({ length: window.samples }, (_, i) => {
+    const value = byTime.get(newest - (window.samples - 1 - i) * window.intervalMs);
+    return value === undefined || Number.isNaN(value) ? undefined : value;
+  });
+}
+
+/** Measures one check once, now (confirmation): one instant query, reduced and judged. */
+export async function measureOnce(
+  source: MetricsSource,
+  check: Check,
+  threshold: Threshold,
+  now: number,
+): Promise<CheckResult> {
+  const base = { name: check.name, kind: check.kind, threshold: describeRange(threshold) };
+  try {
+    const samples = await source.query(check.query, now);
+    const value = reduceValues(
+      samples.map((sample) => sample.value),
+      check.reduce,
+    );
+    const outcome = judge(value, threshold);
+    return {
+      ...base,
+      ...(value === undefined ? {} : { value }),
+      outcomes: [outcome],
+      verdict: outcome === 'pass' ? 'PASS' : outcome === 'fail' ? 'FAIL' : 'INCONCLUSIVE',
+    };
+  } catch (error) {
+    return { ...base, outcomes: ['error'], verdict: 'ERROR', error: (error as Error).message };
+  }
+}

@@ -1,0 +1,45 @@
+import { formatDuration } from '../core/duration.js';
+import { resolve as resolveIncident, type Incident } from '../core/incident.js';
+import { record, runbookOf, type EngineDeps } from './context.js';
+import { estimateImpact } from './impact.js';
+import { mutateIncident } from './mutate.js';
+
+/**
+ * Resolves an incident: confirmation passed, or a person says service is restored. Ends the open stages,
+ * starts the retrospective clock, estimates the impact, and cancels the pending stage deadlines.
+ */
+export async function resolve(
+  deps: EngineDeps,
+  incidentId: string,
+  how: { by: string; reason: string },
+): Promise<Incident> {
+  const at = deps.clock.now();
+  const before = await deps.store.getIncident(incidentId);
+  const runbook = before && runbookOf(deps, before);
+  const impact =
+    before && runbook ? await estimateImpact(deps.metricsSource, runbook, before, at) : undefined;
+  const { incident } = await mutateIncident(deps.store, incidentId, (current) => ({
+    ...resolveIncident(current, at),
+    ...(impact ? { impact } : {}),
+  }));
+  for (const stage of ['triage', 'rollback', 'confirm'] as const)
+    await deps.store.cancel(`${incidentId}:${stage}`);
+  await deps.store.cancel(`${incidentId}:confirm-poll`);
+  if (incident.stages.confirm.startedAt !== undefined) {
+    deps.metrics.stageCompleted('confirm', incident.drill, (at - incident.stages.confirm.startedAt) / 1000);
+  }
+  const took = formatDuration(at - incident.openedAt);
+  const cost =
+    impact?.excessFailedRequests !== undefined
+      ? `; about ${impact.excessFailedRequests} excess failed requests`
+      : '';
+  const text = `resolved by ${how.by} after ${took}: ${how.reason}${cost}`;
+  await record(deps, incident, {
+    type: 'incident.resolved',
+    actor: how.by,
+    text,
+    ...(impact ? { data: { impact } } : {}),
+  });
+  await deps.notifier.notify({ type: 'incident.updated', incident, channel: runbook?.channel ?? '', text });
+  return incident;
+}

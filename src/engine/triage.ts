@@ -1,0 +1,165 @@
+import type { CheckResult, TriageFinding, TriageRecord } from '../core/evaluation.js';
+import { formatValue } from '../core/gates.js';
+import { isRollbotError } from '../core/errors.js';
+import type { Incident } from '../core/incident.js';
+import type { Runbook } from '../runbooks/schema.js';
+import { record, runbookOf, type EngineDeps } from './context.js';
+import { measureTriageCheck } from './measure.js';
+import { mutateIncident } from './mutate.js';
+import { rollback } from './rollback.js';
+
+export const TRIAGE_RUN = 'triage-run';
+
+/** Asks the poller to triage an incident now (durably: it happens even if this process dies first). */
+export async function scheduleTriage(
+  deps: Pick<EngineDeps, 'store' | 'clock'>,
+  incidentId: string,
+): Promise<void> {
+  await deps.store.schedule({
+    id: `${incidentId}:triage-run`,
+    kind: TRIAGE_RUN,
+    dueAt: deps.clock.now(),
+    payload: { incidentId },
+  });
+}
+
+/**
+ * Triage (DESIGN §1): measure the model's checks, record what they show, and decide by the runbook's policy —
+ * `auto` rolls back at once on a breach; `approve` and `two-person` ask for a decision; no breach, no data or
+ * an unreachable Prometheus leave the decision to a person (unless `rollback.onNoData: rollback`).
+ * Does nothing once the incident has left triage.
+ */
+export async function runTriage(deps: EngineDeps, incidentId: string): Promise<TriageRecord | undefined> {
+  const before = await deps.store.getIncident(incidentId);
+  const runbook = before && runbookOf(deps, before);
+  if (!before || !runbook || before.phase !== 'triage') return undefined;
+  const triage = await measureTriage(deps, runbook);
+  const { incident, changed } = await mutateIncident(deps.store, incidentId, (current) =>
+    current.phase === 'triage' ? { ...current, triage } : undefined,
+  );
+  if (!changed) return undefined;
+  await record(deps, incident, {
+    type: 'triage.result',
+    text: `triage: ${triage.summary}`,
+    data: { finding: triage.finding },
+  });
+  await deps.notifier.notify({
+    type: 'incident.updated',
+    incident,
+    channel: runbook.channel,
+    text: `triage: ${triage.summary}`,
+  });
+  await decideByPolicy(deps, runbook, incident, triage);
+  return triage;
+}
+
+async function measureTriage(deps: EngineDeps, runbook: Runbook): Promise<TriageRecord> {
+  const at = deps.clock.now();
+  const { checks: specs, interval, samples, failing, trend } = runbook.triage;
+  if (!deps.metricsSource) {
+    return {
+      at,
+      finding: 'unavailable',
+      checks: [],
+      summary: 'no metrics source (PROMETHEUS_URL is not set): a person decides',
+    };
+  }
+  if (specs.length === 0) {
+    return {
+      at,
+      finding: 'no-data',
+      checks: [],
+      summary: 'the runbook has no triage checks: a person decides',
+    };
+  }
+  const source = deps.metricsSource;
+  const window = { now: at, intervalMs: interval, samples, failing, trendMs: trend };
+  const checks = await Promise.all(specs.map((check) => measureTriageCheck(source, check, window)));
+  const finding = findingOf(checks);
+  return { at, finding, checks, summary: summarize(finding, checks, failing) };
+}
+
+function findingOf(checks: readonly CheckResult[]): TriageFinding {
+  if (checks.some((check) => check.verdict === 'FAIL')) return 'breach';
+  if (checks.every((check) => check.verdict === 'ERROR')) return 'unavailable';
+  if (checks.every((check) => check.verdict === 'PASS')) return 'ok';
+  return 'no-data';
+}
+
+/** "error rate 0.079 > 0.02 for 3 of 3 measurements (rising ▁▂▅▇)" for each breach; otherwise why not. */
+function summarize(finding: TriageFinding, checks: readonly CheckResult[], failing: number): string {
+  if (finding === 'unavailable') {
+    return `Prometheus could not be asked (${checks[0]?.error ?? 'unknown error'}): a person decides`;
+  }
+  if (finding === 'ok')
+    return `no threshold breached (${checks.map((c) => `${c.name} ${formatValue(c.value)}`).join(', ')}): a person decides`;
+  if (finding === 'no-data') {
+    const unclear = checks
+      .filter((check) => check.verdict !== 'PASS')
+      .map((check) => `${check.name}: ${check.error ?? formatValue(check.value)}`);
+    return `no clear signal (${unclear.join('; ')}): a person decides`;
+  }
+  return checks
+    .filter((check) => check.verdict === 'FAIL')
+    .map((check) => {
+      const fails = check.outcomes.filter((outcome) => outcome === 'fail').length;
+      const trend = check.trend?.sparkline ? ` (${check.trend.direction} ${check.trend.sparkline})` : '';
+      return `${check.name} ${formatValue(check.value)} outside ${check.threshold} for ${fails} of ${check.outcomes.length} measurements (${failing} needed)${trend}`;
+    })
+    .join('; ');
+}
+
+async function decideByPolicy(
+  deps: EngineDeps,
+  runbook: Runbook,
+  incident: Incident,
+  triage: TriageRecord,
+): Promise<void> {
+  const { policy, onNoData } = runbook.rollback;
+  const noSignal = triage.finding === 'no-data' || triage.finding === 'unavailable';
+  const automatic =
+    policy === 'auto' && (triage.finding === 'breach' || (noSignal && onNoData === 'rollback'));
+  if (automatic) {
+    try {
+      await rollback(deps, {
+        model: runbook.model,
+        reason: `auto: ${triage.summary}`,
+        by: 'rollbot',
+        trigger: 'auto',
+      });
+    } catch (error) {
+      // Refused before anything changed (no known-good version, a rollback already running): a person decides.
+      const why = isRollbotError(error)
+        ? `${error.message}${error.hint ? ` (${error.hint})` : ''}`
+        : String(error);
+      await requestDecision(deps, runbook, incident, `automatic rollback refused: ${why}`);
+    }
+    return;
+  }
+  const text =
+    triage.finding === 'breach'
+      ? `threshold breached — ${triage.summary}. Policy ${policy}: ${policy === 'two-person' ? 'a requester and a different approver' : 'one approver'} must decide`
+      : triage.summary;
+  await requestDecision(deps, runbook, incident, text);
+}
+
+async function requestDecision(
+  deps: EngineDeps,
+  runbook: Runbook,
+  incident: Incident,
+  text: string,
+): Promise<void> {
+  await record(deps, incident, {
+    type: 'decision.requested',
+    text,
+    data: { policy: runbook.rollback.policy, approvers: runbook.rollback.approvers },
+  });
+  await deps.notifier.notify({
+    type: 'decision.requested',
+    incident,
+    channel: runbook.channel,
+    text,
+    approvers: runbook.rollback.approvers,
+    policy: runbook.rollback.policy,
+  });
+}

@@ -1,0 +1,242 @@
+/**
+ * The MetricsSource for Prometheus and anything that speaks its HTTP API (Thanos, Mimir, VictoriaMetrics,
+ * Amazon Managed Prometheus behind a signing proxy). Queries go out as form-encoded POSTs, because triage
+ * queries can outgrow a URL, and every answer is checked against the API's JSON shapes before a check sees it.
+ */
+import { z } from 'zod';
+import { RollbotError } from '../core/errors.js';
+import type { MetricsSource, Sample, Series } from '../engine/ports.js';
+import { answerError, invalidRange, notPrometheus, transportError, unusableResult } from './errors.js';
+
+/** How long one call may take, body included, unless the caller says otherwise. */
+export const DEFAULT_TIMEOUT_MS = 10_000;
+/** Prometheus refuses range queries with more points per series than this. */
+const MAX_POINTS = 11_000;
+
+export interface PrometheusSourceOptions {
+  /** Base URL of the HTTP API, with any path prefix: `http://prometheus:9090`, `http://thanos:9090/prometheus/`. */
+  url: string;
+  /** Per call, reading the body included. Default 10 s. */
+  timeoutMs?: number;
+  /** A full Authorization header value, sent as is: `Bearer …`, `Basic …`. Absent: no header. */
+  authorization?: string;
+  /** Defaults to the global fetch; injectable for tests and custom transports. */
+  fetch?: typeof fetch;
+}
+
+/**
+ * Sample values are strings so that NaN and ±Inf survive JSON. `Number()` reads "NaN" but not Go's "+Inf",
+ * so the infinities are mapped explicitly; anything else unreadable fails validation.
+ */
+const sampleValue = z.string().transform((text, ctx) => {
+  if (text === '+Inf' || text === 'Inf') return Infinity;
+  if (text === '-Inf') return -Infinity;
+  const value = Number(text);
+  if (text.trim() === '' || (Number.isNaN(value) && text !== 'NaN')) {
+    ctx.issues.push({ code: 'custom', message: `not a sample value: ${JSON.stringify(text)}`, input: text });
+    return z.NEVER;
+  }
+  return value;
+});
+/** `[<unix seconds, fractional>, "<value>"]` → epoch ms and number. */
+const point = z
+  .tuple([z.number(), sampleValue])
+  .transform(([seconds, value]) => ({ at: Math.round(seconds * 1000), value }));
+const labels = z.record(z.string(), z.string());
+/** Native histograms are refused, so their inner shape does not matter here. */
+const histogramPoint = z.tuple([z.number(), z.unknown()]);
+
+const resultData = z.discriminatedUnion('resultType', [
+  z.object({
+    resultType: z.literal('vector'),
+    result: z.array(
+      z.object({ metric: labels, value: point.optional(), histogram: histogramPoint.optional() }),
+    ),
+  }),
+  z.object({
+    resultType: z.literal('matrix'),
+    result: z.array(
+      z.object({
+        metric: labels,
+        values: z.array(point).optional(),
+        histograms: z.array(histogramPoint).optional(),
+      }),
+    ),
+  }),
+  z.object({ resultType: z.literal('scalar'), result: point }),
+  z.object({ resultType: z.literal('string'), result: z.tuple([z.number(), z.string()]) }),
+]);
+type ResultData = z.infer<typeof resultData>;
+
+const envelope = z.object({
+  status: z.enum(['success', 'error']),
+  data: z.unknown().optional(),
+  errorType: z.string().optional(),
+  error: z.string().optional(),
+});
+
+/**
+ * A MetricsSource over the Prometheus HTTP API (`/api/v1/query`, `/api/v1/query_range`). Throws
+ * INVALID_CONFIG for a URL it cannot use; the returned source rejects with RollbotErrors (`BAD_REQUEST`,
+ * `UNAVAILABLE`) that name the query.
+ */
+export function createPrometheusSource(options: PrometheusSourceOptions): MetricsSource {
+  const base = baseUrl(options.url);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const send = options.fetch ?? fetch;
+  const headers: Record<string, string> = {
+    accept: 'application/json',
+    'content-type': 'application/x-www-form-urlencoded',
+  };
+  if (options.authorization !== undefined) headers.authorization = options.authorization;
+
+  async function call(endpoint: string, promql: string, params: Record<string, string>): Promise<ResultData> {
+    const signal = AbortSignal.timeout(timeoutMs);
+    let status: number;
+    let text: string;
+    try {
+      const response = await send(new URL(`api/v1/${endpoint}`, base), {
+        method: 'POST',
+        headers,
+        body: new URLSearchParams({ query: promql, ...params }).toString(),
+        signal,
+      });
+      status = response.status;
+      // Under the same signal: a server that sends headers and then stalls times out too.
+      text = await response.text();
+    } catch (error) {
+      throw transportError(promql, error, { host: base.host, timeoutMs, timedOut: signal.aborted });
+    }
+    const answer = envelope.safeParse(parseJson(text));
+    if (answer.success && answer.data.status === 'error') {
+      throw answerError(promql, status, answer.data, text);
+    }
+    if (status < 200 || status > 299) throw answerError(promql, status, undefined, text);
+    if (!answer.success) throw notPrometheus(promql, status, 'the body is not the JSON envelope');
+    const data = resultData.safeParse(answer.data.data);
+    if (!data.success) throw notPrometheus(promql, status, z.prettifyError(data.error).replace(/\s+/g, ' '));
+    return data.data;
+  }
+
+  return {
+    async query(promql, at) {
+      // Without `at`, Prometheus' own clock decides "now", so clock skew cannot put the query in its future.
+      const data = await call('query', promql, at === undefined ? {} : { time: seconds(at) });
+      return instantSamples(promql, data);
+    },
+    async range(promql, start, end, stepMs) {
+      checkRange(promql, start, end, stepMs);
+      const params = { start: seconds(start), end: seconds(end), step: seconds(stepMs) };
+      return rangeSeries(promql, await call('query_range', promql, params));
+    },
+  };
+}
+
+function instantSamples(promql: string, data: ResultData): Sample[] {
+  switch (data.resultType) {
+    case 'scalar':
+      return [{ labels: {}, value: data.result.value }];
+    case 'vector':
+      return data.result.map(({ metric, value }) => {
+        if (value === undefined) throw histogramsRefused(promql);
+        return { labels: metric, value: value.value };
+      });
+    case 'matrix':
+      throw unusableResult(
+        promql,
+        'an instant query must return a vector or scalar, not a range vector',
+        'wrap the range selector in a function, e.g. max_over_time(up[5m]) instead of up[5m]',
+      );
+    case 'string':
+      throw stringRefused(promql);
+  }
+}
+
+function rangeSeries(promql: string, data: ResultData): Series[] {
+  switch (data.resultType) {
+    case 'matrix':
+      return data.result.map(({ metric, values, histograms }) => {
+        // Mixed float and histogram points in one series would leave gaps a check cannot see: refuse both.
+        if (histograms !== undefined && histograms.length > 0) throw histogramsRefused(promql);
+        return { labels: metric, points: values ?? [] };
+      });
+    // Prometheus answers range queries with a matrix only; the others are handled for look-alike servers.
+    case 'vector':
+      return data.result.map(({ metric, value }) => {
+        if (value === undefined) throw histogramsRefused(promql);
+        return { labels: metric, points: [value] };
+      });
+    case 'scalar':
+      return [{ labels: {}, points: [data.result] }];
+    case 'string':
+      throw stringRefused(promql);
+  }
+}
+
+function histogramsRefused(promql: string): RollbotError {
+  return unusableResult(
+    promql,
+    'it returned native histograms, not floats',
+    'the query must return floats: e.g. use histogram_quantile(…) or histogram_count(…)',
+  );
+}
+
+function stringRefused(promql: string): RollbotError {
+  return unusableResult(
+    promql,
+    'it returned a string, not numbers',
+    'the query must return a vector or scalar',
+  );
+}
+
+/** Refuses what Prometheus would refuse with a less specific message, without a round trip. */
+function checkRange(promql: string, start: number, end: number, stepMs: number): void {
+  if (![start, end, stepMs].every(Number.isFinite))
+    throw invalidRange(promql, 'start, end and step must be numbers');
+  if (stepMs <= 0) throw invalidRange(promql, `step ${stepMs}ms is not positive`);
+  if (end < start) throw invalidRange(promql, 'end is before start');
+  const points = Math.floor((end - start) / stepMs) + 1;
+  if (points > MAX_POINTS) {
+    throw invalidRange(promql, `${points} points per series exceed Prometheus' limit of ${MAX_POINTS}`);
+  }
+}
+
+/** Epoch ms → the API's unix seconds, fractional: 1795311891520 → "1795311891.52". */
+function seconds(ms: number): string {
+  return String(ms / 1000);
+}
+
+/** The API root as a directory URL, so that `api/v1/…` resolves below any path prefix. */
+function baseUrl(url: string): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new RollbotError('INVALID_CONFIG', `Prometheus URL ${JSON.stringify(url)} is not a URL`, {
+      hint: 'set PROMETHEUS_URL to e.g. http://prometheus:9090',
+    });
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    throw new RollbotError('INVALID_CONFIG', `Prometheus URL must be http(s), not ${parsed.protocol}`, {
+      hint: 'set PROMETHEUS_URL to e.g. http://prometheus:9090',
+    });
+  }
+  // fetch refuses URLs with credentials; say so here rather than on every query.
+  if (parsed.username !== '' || parsed.password !== '') {
+    throw new RollbotError('INVALID_CONFIG', 'Prometheus URL must not contain credentials', {
+      hint: 'put them in PROMETHEUS_AUTHORIZATION instead, e.g. "Basic <base64 of user:password>"',
+    });
+  }
+  if (!parsed.pathname.endsWith('/')) parsed.pathname += '/';
+  parsed.search = '';
+  parsed.hash = '';
+  return parsed;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,260 @@
+import { describe, expect, it } from 'vitest';
+import { ingestAlerts } from '../../../src/engine/intake.js';
+import { pollDeadlines } from '../../../src/engine/poller.js';
+import { firing } from '../../helpers/alerts.js';
+import { makeDeps, makeRunbook, metricValue, type TestDeps } from '../../helpers/engine.js';
+import { FakeMetrics } from '../../helpers/fake-metrics.js';
+
+const ERRORS = 'error_ratio{model="fraud-scorer"}';
+const APPROVALS = 'approval_ratio{model="fraud-scorer"}';
+const LATENCY = 'p99_seconds{model="fraud-scorer"}';
+const REQUESTS = 'requests_per_second{model="fraud-scorer"}';
+const CHECKS = `triage:
+  checks:
+    - { name: error rate, kind: error, query: '${ERRORS}', max: 0.02 }
+    - { name: approval rate, kind: business, query: '${APPROVALS}', min: 0.8 }
+    - { name: p99 latency, kind: latency, query: '${LATENCY}', max: 0.25 }
+impact: { requestRate: '${REQUESTS}' }`;
+
+function setup(policy: 'auto' | 'approve' | 'two-person' = 'auto', extra = '') {
+  const metrics = new FakeMetrics()
+    .set(ERRORS, 0.079)
+    .set(APPROVALS, 0.9)
+    .set(LATENCY, 0.1)
+    .set(REQUESTS, 100);
+  const runbook = makeRunbook(
+    'fraud-scorer',
+    `${CHECKS}\nrollback: { policy: ${policy}, approvers: [U0APPROVE1] }\n${extra}`,
+  );
+  const deps = makeDeps({ runbooks: [runbook], metricsSource: metrics });
+  return { deps, metrics };
+}
+
+async function open(deps: TestDeps) {
+  await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+  await pollDeadlines(deps); // the triage run
+  return (await deps.store.getIncident('INC-1'))!;
+}
+
+async function timeline(deps: TestDeps) {
+  return (await deps.store.list('INC-1')).map((entry) => `${entry.type}: ${entry.text}`);
+}
+
+describe('triage', () => {
+  it('rolls back at once on a breach with policy auto, saying why on the timeline', async () => {
+    const { deps } = setup('auto');
+    const incident = await open(deps);
+    expect(incident.triage).toMatchObject({ finding: 'breach' });
+    expect(incident.triage?.checks.map((check) => [check.name, check.verdict, check.value])).toEqual([
+      ['error rate', 'FAIL', 0.079],
+      ['approval rate', 'PASS', 0.9],
+      ['p99 latency', 'PASS', 0.1],
+    ]);
+    expect(incident.triage?.checks[0]?.trend).toEqual({
+      sparkline: '▁'.repeat(31),
+      direction: 'flat',
+      windowMs: 900_000,
+    });
+    const lines = await timeline(deps);
+    expect(lines).toContain(
+      'triage.result: triage: error rate 0.079 outside ≤ 0.02 for 3 of 3 measurements (3 needed) (flat ▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁)',
+    );
+    expect(lines.find((line) => line.startsWith('rollback.started'))).toContain(
+      'requested by rollbot via auto: auto: error rate 0.079 outside ≤ 0.02 for 3 of 3 measurements',
+    );
+    expect(incident.phase).toBe('confirm');
+    expect(incident.decision).toMatchObject({ kind: 'rollback', by: 'rollbot', trigger: 'auto' });
+    expect(deps.fake.mutations).toBe(1);
+    expect(
+      await metricValue(deps.metrics, 'rollbot_rollbacks_total', { trigger: 'auto', outcome: 'succeeded' }),
+    ).toBe(1);
+    expect(
+      await metricValue(deps.metrics, 'rollbot_stage_duration_seconds', { stage: 'triage' }),
+    ).toBeGreaterThanOrEqual(0);
+  });
+
+  it('draws the rising trend of a degrading model', async () => {
+    const { deps, metrics } = setup('approve');
+    const start = deps.clock.now() - 900_000;
+    metrics.set(ERRORS, (at) => 0.001 + ((at - start) / 900_000) * 0.08);
+    const incident = await open(deps);
+    expect(incident.triage?.checks[0]?.trend?.direction).toBe('rising');
+    expect(incident.triage?.checks[0]?.trend?.sparkline).toMatch(/^▁.*█$/);
+  });
+
+  it.each(['approve', 'two-person'] as const)(
+    'asks for a decision on a breach with policy %s, and does not roll back',
+    async (policy) => {
+      const { deps } = setup(policy);
+      const incident = await open(deps);
+      expect(incident.phase).toBe('triage');
+      expect(deps.fake.mutations).toBe(0);
+      const [request] = deps.notifier.ofType('decision.requested');
+      expect(request).toMatchObject({ policy, approvers: ['U0APPROVE1'] });
+      expect(request?.text).toContain('threshold breached — error rate 0.079 outside ≤ 0.02');
+    },
+  );
+
+  it('leaves the decision to a person when no threshold is breached', async () => {
+    const { deps, metrics } = setup('auto');
+    metrics.set(ERRORS, 0.004);
+    const incident = await open(deps);
+    expect(incident.triage?.finding).toBe('ok');
+    expect(deps.fake.mutations).toBe(0);
+    expect(deps.notifier.ofType('decision.requested')[0]?.text).toBe(
+      'no threshold breached (error rate 0.004, approval rate 0.9, p99 latency 0.1): a person decides',
+    );
+  });
+
+  it('needs M of N measurements to breach', async () => {
+    const { deps, metrics } = setup('auto');
+    const now = deps.clock.now();
+    metrics.set(ERRORS, (at) => (at >= now - 30_000 ? 0.05 : 0.001)); // only the last 2 of 3 breach
+    expect((await open(deps)).triage?.finding).toBe('ok');
+    expect(deps.fake.mutations).toBe(0);
+  });
+
+  it('says plainly when Prometheus is unreachable and never rolls back on missing data', async () => {
+    const { deps, metrics } = setup('auto');
+    metrics.down = true;
+    const incident = await open(deps);
+    expect(incident.triage?.finding).toBe('unavailable');
+    expect(deps.fake.mutations).toBe(0);
+    expect(deps.notifier.ofType('decision.requested')[0]?.text).toBe(
+      'Prometheus could not be asked (connect ECONNREFUSED 127.0.0.1:9090): a person decides',
+    );
+  });
+
+  it('does not mistake no data for a healthy model', async () => {
+    const { deps, metrics } = setup('auto');
+    metrics.set(ERRORS, () => undefined);
+    const incident = await open(deps);
+    expect(incident.triage?.finding).toBe('no-data');
+    expect(deps.fake.mutations).toBe(0);
+  });
+
+  it('rolls back on missing data when the runbook asks for it', async () => {
+    const metrics = new FakeMetrics();
+    metrics.down = true;
+    const runbook = makeRunbook('fraud-scorer', `${CHECKS}\nrollback: { policy: auto, onNoData: rollback }`);
+    const rolling = makeDeps({ runbooks: [runbook], metricsSource: metrics });
+    await open(rolling);
+    expect(rolling.fake.mutations).toBe(1);
+  });
+
+  it('triages again when another alert joins while nobody has decided', async () => {
+    const { deps, metrics } = setup('approve');
+    metrics.set(ERRORS, 0.004);
+    await open(deps);
+    metrics.set(ERRORS, 0.3);
+    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now(), { fingerprint: 'second' })]);
+    await pollDeadlines(deps);
+    expect((await deps.store.getIncident('INC-1'))?.triage?.finding).toBe('breach');
+    expect((await timeline(deps)).filter((line) => line.startsWith('triage.result'))).toHaveLength(2);
+  });
+});
+
+describe('confirmation', () => {
+  async function rolledBack(errorAfter: number | (() => number | undefined)) {
+    const { deps, metrics } = setup('auto');
+    // v42 was deployed an hour ago, when the error rate was 0.005: that is the baseline.
+    const deployedAt = deps.clock.now() - 3_600_000;
+    await deps.store.recordDeployment({
+      model: 'fraud-scorer',
+      version: 'v41',
+      strategy: 'canary',
+      at: deployedAt - 86_400_000,
+      by: 'ci',
+    });
+    await deps.store.recordDeployment({
+      model: 'fraud-scorer',
+      version: 'v42',
+      strategy: 'canary',
+      at: deployedAt,
+      by: 'ci',
+    });
+    const rollbackAt = deps.clock.now();
+    metrics.set(ERRORS, (at) =>
+      at <= deployedAt
+        ? 0.005
+        : at < rollbackAt + 1
+          ? 0.079
+          : typeof errorAfter === 'number'
+            ? errorAfter
+            : errorAfter(),
+    );
+    await open(deps);
+    return { deps, metrics };
+  }
+
+  async function pollUntilQuiet(deps: TestDeps, maxPolls = 40) {
+    for (
+      let i = 0;
+      i < maxPolls && (await deps.store.pending()).some((d) => d.kind === 'confirm-poll');
+      i++
+    ) {
+      deps.clock.advance(30_000);
+      await pollDeadlines(deps);
+    }
+  }
+
+  it('resolves after N passes in a row against the pre-deployment baseline, with an impact estimate', async () => {
+    const { deps } = await rolledBack(0.0052);
+    let incident = (await deps.store.getIncident('INC-1'))!;
+    expect(incident.confirmation?.baselines).toEqual({
+      'error rate': 0.005,
+      'approval rate': 0.9,
+      'p99 latency': 0.1,
+    });
+    await pollUntilQuiet(deps);
+    incident = (await deps.store.getIncident('INC-1'))!;
+    expect(incident.phase).toBe('resolved');
+    expect(incident.confirmation).toMatchObject({ verdict: 'PASS', outcomes: ['pass', 'pass', 'pass'] });
+    expect(incident.impact).toMatchObject({ check: 'error rate', baseline: 0.005 });
+    expect(incident.impact?.excessFailedRequests).toBeGreaterThan(0);
+    const lines = await timeline(deps);
+    expect(lines.filter((line) => line.startsWith('confirm.poll'))).toHaveLength(3);
+    expect(lines.at(-1)).toMatch(
+      /^incident.resolved: resolved by rollbot after .*: confirmation passed 3 times in a row .*about \d+ excess failed requests$/,
+    );
+    expect(await deps.store.pending()).toEqual([]);
+  });
+
+  it('escalates "the rollback did not restore service" and keeps the incident open', async () => {
+    const { deps } = await rolledBack(0.06);
+    await pollUntilQuiet(deps);
+    const incident = (await deps.store.getIncident('INC-1'))!;
+    expect(incident.phase).toBe('confirm');
+    expect(incident.confirmation).toMatchObject({ verdict: 'FAIL', outcomes: ['fail', 'fail', 'fail'] });
+    const escalation = deps.notifier.ofType('escalation').find((event) => event.stage === 'confirm');
+    expect(escalation?.text).toContain('the rollback did not restore service for fraud-scorer (INC-1)');
+    expect(escalation?.mention).toEqual(['S0PLATFORM']);
+  });
+
+  it('gives up as INCONCLUSIVE at the confirm target when the data never says', async () => {
+    const { deps } = await rolledBack(() => undefined);
+    await pollUntilQuiet(deps);
+    const incident = (await deps.store.getIncident('INC-1'))!;
+    expect(incident.confirmation?.verdict).toBe('INCONCLUSIVE');
+    expect(incident.phase).toBe('confirm');
+    expect(
+      deps.notifier
+        .ofType('escalation')
+        .some((event) => event.text.startsWith('no confirmation verdict within the confirm target')),
+    ).toBe(true);
+  });
+
+  it('continues on another replica after a restart: the polls are durable', async () => {
+    const { deps, metrics } = await rolledBack(0.0051);
+    deps.clock.advance(30_000);
+    await pollDeadlines(deps);
+    const replica = makeDeps({
+      store: deps.store,
+      clock: deps.clock,
+      runbooks: deps.runbooks.all.slice(),
+      metricsSource: metrics,
+    });
+    await pollUntilQuiet(replica);
+    expect((await deps.store.getIncident('INC-1'))?.phase).toBe('resolved');
+  });
+});
