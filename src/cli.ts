@@ -8,6 +8,7 @@ import { localBackend, remoteBackend, type Backend } from './cli/backend.js';
 import { incidentTable } from './cli/format.js';
 import { deployCommand, rollbackCommand, type Io } from './cli/rollback.js';
 import { loadConfig } from './config.js';
+import { formatDuration } from './core/duration.js';
 import { RollbotError, isRollbotError } from './core/errors.js';
 import { incidentMarkdown } from './engine/report.js';
 import { compose } from './main.js';
@@ -21,6 +22,7 @@ const USAGE = `usage: rollbot <command>
   timeline <id> [--format md|json]       an incident's timeline (md: the retrospective skeleton)
   rollback <model> [--to <version>] --reason "…" [--dry-run]
                                          roll back to the last known-good version (or --to), step by step
+  resolve <id> --reason "…"              service is restored (when confirmation cannot say so)
   deploy record <model> <version> [--previous <version>] [--strategy canary|blue-green|rolling|…]
                                          record a deployment in the ledger and show the deployment gate
 
@@ -69,6 +71,23 @@ export async function runCli(
       }
       case 'rollback':
         return await rollbackCommand(rest, cliUser(env), () => openBackend(env, io), io);
+      case 'resolve': {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: { reason: { type: 'string' } },
+        });
+        const id = positionals[0];
+        if (!id || !values.reason?.trim())
+          throw new RollbotError('BAD_REQUEST', 'usage: rollbot resolve <id> --reason "…"');
+        return await withBackend(env, io, async (backend) => {
+          const incident = await backend.resolve(id, cliUser(env), values.reason ?? '');
+          io.out(
+            `${incident.id} resolved (${incident.phase}); the retrospective is due in ${formatDuration(incident.stages.find((s) => s.stage === 'retro')?.targetMs ?? 0)}`,
+          );
+          return 0;
+        });
+      }
       case 'deploy':
         return await deployCommand(rest, cliUser(env), () => openBackend(env, io), io);
       case undefined:

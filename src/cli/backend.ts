@@ -9,9 +9,11 @@ import {
   type RollbackRequest,
   type RollbackStep,
 } from '../engine/rollback.js';
+import { resolve } from '../engine/resolve.js';
 import {
   incidentDetail,
   listIncidentViews,
+  viewIncident,
   type IncidentDetail,
   type IncidentView,
 } from '../engine/views.js';
@@ -22,6 +24,7 @@ export interface Backend {
   incident(id: string): Promise<IncidentDetail>;
   rollback(request: RollbackRequest, onStep: (step: RollbackStep) => void): Promise<RollbackOutcome>;
   recordDeployment(input: DeploymentInput): Promise<{ deployment: Deployment; gate: GateAnswer }>;
+  resolve(id: string, by: string, reason: string): Promise<IncidentView>;
   close(): Promise<void>;
 }
 
@@ -78,6 +81,13 @@ export function remoteBackend(baseUrl: string, apiToken?: string): Backend {
         gate: GateAnswer;
       };
     },
+    async resolve(id, by, reason) {
+      const response = await postJson(`/api/incidents/${encodeURIComponent(id)}/resolve`, {
+        reason,
+        resolvedBy: by,
+      });
+      return (await response.json()) as IncidentView;
+    },
     close: async () => {},
   };
 }
@@ -128,6 +138,8 @@ export function localBackend(deps: EngineDeps): Backend {
       deployment: await recordDeployment(deps, input),
       gate: await deploymentGate(deps, input.model),
     }),
+    resolve: async (id, by, reason) =>
+      viewIncident(await resolve(deps, id, { by, reason }), deps.clock.now()),
     close: () => deps.store.close(),
   };
 }

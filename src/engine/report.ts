@@ -1,11 +1,32 @@
 import { formatDuration } from '../core/duration.js';
+import type { CheckResult } from '../core/evaluation.js';
+import { formatValue } from '../core/gates.js';
 import type { IncidentDetail } from './views.js';
 
+const iso = (ms: number) => new Date(ms).toISOString();
+
 /**
- * An incident as a Markdown document: the header, each stage against its target, and the timeline. This is
- * the skeleton of the retrospective (`rollbot timeline <id> --format md`).
+ * An incident as a Markdown document: the header, each stage against its target, triage, the rollback,
+ * confirmation, impact and the timeline. This is the skeleton of the retrospective
+ * (`rollbot timeline <id> --format md`).
  */
 export function incidentMarkdown(detail: IncidentDetail): string {
+  return [
+    header(detail),
+    stages(detail),
+    triage(detail),
+    rollback(detail),
+    confirmation(detail),
+    impact(detail),
+    timeline(detail),
+  ]
+    .filter((section) => section.length > 0)
+    .map((section) => section.join('\n'))
+    .join('\n\n')
+    .concat('\n');
+}
+
+function header(detail: IncidentDetail): string[] {
   const lines = [
     `# ${detail.id}: ${detail.model}${detail.drill ? ' (drill)' : ''}`,
     '',
@@ -17,17 +38,18 @@ export function incidentMarkdown(detail: IncidentDetail): string {
   if (detail.resolvedAt) lines.push(`- **Resolved:** ${detail.resolvedAt}`);
   if (detail.decision) {
     const d = detail.decision;
-    lines.push(
-      `- **Decision:** ${d.kind} by ${d.by} (${d.trigger}) at ${new Date(d.at).toISOString()}: ${d.reason}`,
-    );
+    lines.push(`- **Decision:** ${d.kind} by ${d.by} (${d.trigger}) at ${iso(d.at)}: ${d.reason}`);
   }
-  lines.push(
-    '',
+  return lines;
+}
+
+function stages(detail: IncidentDetail): string[] {
+  const lines = [
     '## Stages against targets',
     '',
     '| stage | state | time | target | result |',
     '|---|---|---|---|---|',
-  );
+  ];
   for (const stage of detail.stages) {
     const time = stage.state === 'pending' ? '—' : formatDuration(stage.elapsedMs);
     const result =
@@ -36,9 +58,86 @@ export function incidentMarkdown(detail: IncidentDetail): string {
       `| ${stage.stage} | ${stage.state} | ${time} | ${formatDuration(stage.targetMs)} | ${result} |`,
     );
   }
-  lines.push('', '## Timeline', '');
-  for (const entry of detail.timeline) {
-    lines.push(`- \`${new Date(entry.at).toISOString()}\` **${entry.type}** (${entry.actor}): ${entry.text}`);
+  return lines;
+}
+
+function checkTable(checks: readonly CheckResult[]): string[] {
+  const lines = ['| check | value | threshold | verdict | trend |', '|---|---|---|---|---|'];
+  for (const check of checks) {
+    const trend = check.trend
+      ? `${check.trend.sparkline} ${check.trend.direction} (${formatDuration(check.trend.windowMs)})`
+      : '';
+    lines.push(
+      `| ${check.name} (${check.kind}) | ${check.error ?? formatValue(check.value)} | ${check.threshold} | ${check.verdict} | ${trend} |`,
+    );
   }
-  return `${lines.join('\n')}\n`;
+  return lines;
+}
+
+function triage(detail: IncidentDetail): string[] {
+  if (!detail.triage) return [];
+  const t = detail.triage;
+  return [
+    '## Triage',
+    '',
+    `${t.finding} at ${iso(t.at)}: ${t.summary}`,
+    ...(t.checks.length ? ['', ...checkTable(t.checks)] : []),
+  ];
+}
+
+function rollback(detail: IncidentDetail): string[] {
+  const r = detail.rollback;
+  if (!r) return [];
+  const took = r.endedAt === undefined ? 'still running' : formatDuration(r.endedAt - r.startedAt);
+  const lines = [
+    '## Rollback',
+    '',
+    `- **Attempt ${r.attempt}:** ${r.plan.from ?? '(unknown)'} → ${r.plan.to} on ${r.target}, ${r.plan.regime}, ETA ${formatDuration(r.plan.etaMs)}`,
+    `- **Requested by:** ${r.by} (${r.trigger}): ${r.reason}`,
+    `- **Outcome:** ${r.status} (${took})${r.error ? `: ${r.error}` : ''}`,
+  ];
+  return lines;
+}
+
+function confirmation(detail: IncidentDetail): string[] {
+  const c = detail.confirmation;
+  if (!c) return [];
+  const lines = [
+    '## Confirmation',
+    '',
+    `${c.verdict ?? 'running'} after ${c.outcomes.length} measurement(s): ${c.outcomes.join(', ') || 'none yet'}`,
+  ];
+  const baselines = Object.entries(c.baselines).map(
+    ([name, value]) => `${name} ${value === null ? 'unknown' : formatValue(value)}`,
+  );
+  if (baselines.length) lines.push('', `Pre-deployment baselines: ${baselines.join(', ')}`);
+  if (c.last) lines.push('', ...checkTable(c.last.checks));
+  return lines;
+}
+
+function impact(detail: IncidentDetail): string[] {
+  const i = detail.impact;
+  if (!i) return [];
+  const lines = [
+    '## Impact (estimate)',
+    '',
+    `- **Window:** ${formatDuration(i.windowMs)}, check "${i.check}"`,
+  ];
+  lines.push(
+    `- **Average during the incident:** ${formatValue(i.averageDuringIncident)}; baseline ${formatValue(i.baseline)}`,
+  );
+  if (i.excessFailedRequests !== undefined)
+    lines.push(`- **Excess failed requests:** about ${i.excessFailedRequests}`);
+  lines.push(`- **Formula:** ${i.formula}`);
+  return lines;
+}
+
+function timeline(detail: IncidentDetail): string[] {
+  return [
+    '## Timeline',
+    '',
+    ...detail.timeline.map(
+      (entry) => `- \`${iso(entry.at)}\` **${entry.type}** (${entry.actor}): ${entry.text}`,
+    ),
+  ];
 }

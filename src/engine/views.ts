@@ -20,6 +20,10 @@ export interface IncidentView {
   breaches: StageView['stage'][];
   alerts: Incident['alerts'];
   decision?: Incident['decision'];
+  rollback?: Incident['rollback'];
+  triage?: Incident['triage'];
+  confirmation?: Incident['confirmation'];
+  impact?: Incident['impact'];
 }
 
 export interface IncidentDetail extends IncidentView {
@@ -43,6 +47,10 @@ export function viewIncident(incident: Incident, now: number): IncidentView {
   };
   if (incident.resolvedAt !== undefined) view.resolvedAt = new Date(incident.resolvedAt).toISOString();
   if (incident.decision) view.decision = incident.decision;
+  if (incident.rollback) view.rollback = incident.rollback;
+  if (incident.triage) view.triage = incident.triage;
+  if (incident.confirmation) view.confirmation = incident.confirmation;
+  if (incident.impact) view.impact = incident.impact;
   return view;
 }
 

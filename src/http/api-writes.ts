@@ -5,7 +5,9 @@ import { DEPLOYMENT_STRATEGIES } from '../core/ledger.js';
 import type { EngineDeps } from '../engine/context.js';
 import { recordDeployment } from '../engine/deployments.js';
 import { deploymentGate } from '../engine/gate.js';
+import { resolve } from '../engine/resolve.js';
 import { rollback, type RollbackOutcome } from '../engine/rollback.js';
+import { viewIncident } from '../engine/views.js';
 import { sendJson } from './errors.js';
 import { hasBearer, readJson } from './request.js';
 import { parseBody } from './validate.js';
@@ -104,5 +106,20 @@ export function gateRoute(deps: EngineDeps) {
     params: Record<string, string>,
   ): Promise<void> => {
     sendJson(res, 200, await deploymentGate(deps, params.model ?? ''));
+  };
+}
+
+const resolveBody = z.strictObject({
+  reason: z.string().trim().min(1, 'say why service is restored: a reason is required'),
+  resolvedBy: z.string().min(1).max(100).default('api'),
+});
+
+/** `POST /api/incidents/:id/resolve`: a person says service is restored (when confirmation cannot). */
+export function resolveRoute(deps: EngineDeps, apiToken: string | undefined) {
+  return async (req: IncomingMessage, res: ServerResponse, params: Record<string, string>): Promise<void> => {
+    requireApiToken(req, apiToken);
+    const body = parseBody(resolveBody, await readJson(req), 'resolution');
+    const incident = await resolve(deps, params.id ?? '', { by: body.resolvedBy, reason: body.reason });
+    sendJson(res, 200, viewIncident(incident, deps.clock.now()));
   };
 }

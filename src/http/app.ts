@@ -4,7 +4,7 @@ import { isRollbotError } from '../core/errors.js';
 import type { EngineDeps } from '../engine/context.js';
 import { alertRoute, type AlertRouteOptions } from './alerts.js';
 import { incidentRoute, listIncidentsRoute } from './api.js';
-import { deploymentRoute, gateRoute, rollbackRoute } from './api-writes.js';
+import { deploymentRoute, gateRoute, resolveRoute, rollbackRoute } from './api-writes.js';
 import { sendError, sendJson } from './errors.js';
 import { Router } from './router.js';
 
@@ -41,6 +41,7 @@ export function createApp(options: AppOptions): RequestListener {
     .add('POST', '/alerts', alertRoute(deps, options.alerts, 'generic'))
     .add('GET', '/api/incidents', listIncidentsRoute(deps))
     .add('GET', '/api/incidents/:id', incidentRoute(deps))
+    .add('POST', '/api/incidents/:id/resolve', resolveRoute(deps, options.apiToken))
     .add('POST', '/api/rollbacks', rollbackRoute(deps, options.apiToken))
     .add('POST', '/api/deployments', deploymentRoute(deps, options.apiToken))
     .add('GET', '/api/gate/:model', gateRoute(deps))

@@ -81,6 +81,23 @@ describe('rollbot incidents and timeline against a running bot', () => {
     });
   });
 
+  it('resolves an incident by hand', async () => {
+    const env = await bot();
+    const { io, out, err } = capture();
+    expect(
+      await runCli(
+        ['resolve', 'INC-1', '--reason', 'false alarm, fixed upstream'],
+        { ...env, USER: 'ana', API_TOKEN: 'api-t' },
+        io,
+      ),
+    ).toBe(0);
+    expect(err).toEqual([]);
+    expect(out[0]).toBe('INC-1 resolved (resolved); the retrospective is due in 2d');
+    const usage = capture();
+    expect(await runCli(['resolve', 'INC-1'], env, usage.io)).toBe(2);
+    expect(usage.err[0]).toContain('usage: rollbot resolve <id> --reason');
+  });
+
   it('reports an unknown incident, a bad format and an unreachable bot clearly', async () => {
     const env = await bot();
     const missing = capture();

@@ -178,3 +178,30 @@ describe('deployments and the gate', () => {
     expect((await fetch(`${server.url}/api/gate/nope`)).status).toBe(404);
   });
 });
+
+describe('POST /api/incidents/:id/resolve', () => {
+  it('resolves an incident by hand and starts the retrospective clock', async () => {
+    await post('/api/rollbacks', { model: 'fraud-scorer', reason: 'x' });
+    const response = await post('/api/incidents/INC-1/resolve', {
+      reason: 'dashboards back to normal',
+      resolvedBy: 'U0ONCALL',
+    });
+    expect(response.status).toBe(200);
+    const incident = await json(response);
+    expect(incident).toMatchObject({ id: 'INC-1', phase: 'resolved', open: false });
+    expect(incident.stages.find((stage: { stage: string }) => stage.stage === 'retro').state).toBe('running');
+    const timeline = (await json(fetch(`${server.url}/api/incidents/INC-1`))).timeline;
+    expect(timeline.at(-1)).toMatchObject({ type: 'incident.resolved', actor: 'U0ONCALL' });
+    expect(timeline.at(-1).text).toMatch(/^resolved by U0ONCALL after .*: dashboards back to normal$/);
+  });
+
+  it('answers 404 for an unknown incident, 409 for one already resolved, 400 without a reason', async () => {
+    expect((await post('/api/incidents/INC-9/resolve', { reason: 'x' })).status).toBe(404);
+    await post('/api/rollbacks', { model: 'fraud-scorer', reason: 'x' });
+    expect((await post('/api/incidents/INC-1/resolve', {})).status).toBe(400);
+    expect((await post('/api/incidents/INC-1/resolve', { reason: 'ok' })).status).toBe(200);
+    const again = await post('/api/incidents/INC-1/resolve', { reason: 'ok' });
+    expect(again.status).toBe(409);
+    expect((await json(again)).error.message).toBe('incident INC-1 is resolved; it cannot become resolved');
+  });
+});
