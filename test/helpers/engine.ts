@@ -23,6 +23,16 @@ export class TestClock {
   }
 }
 
+/** Real time, for tests against real processes (Prometheus): `advance` is not available. */
+export class RealClock extends TestClock {
+  override now(): number {
+    return Date.now();
+  }
+  override advance(): void {
+    throw new Error('RealClock cannot be moved: it is the system clock');
+  }
+}
+
 /** A notifier that keeps what it was told. */
 export class RecordingNotifier implements Notifier {
   readonly events: NotifierEvent[] = [];
