@@ -1,4 +1,6 @@
 import { formatDuration } from '../core/duration.js';
+import type { CheckResult } from '../core/evaluation.js';
+import { formatValue } from '../core/gates.js';
 import { viewStages, type Incident } from '../core/incident.js';
 import { formatSeverity } from '../core/severity.js';
 import type { Clock, Notifier, NotifierEvent } from '../engine/ports.js';
@@ -25,6 +27,11 @@ export function render(event: NotifierEvent, now: number): string {
       return [`${where} 🚨 ${head}: ${event.incident.summary}`, ...checklist(event.incident, now)].join('\n');
     case 'incident.updated':
       return `${where} ℹ️  ${head}: ${event.text}`;
+    case 'triage.completed':
+      return [
+        `${where} 🔎 ${head} triage: ${event.triage.summary}`,
+        ...event.triage.checks.map(checkLine),
+      ].join('\n');
     case 'decision.requested': {
       const who = event.approvers.length
         ? event.approvers.map((id) => `@${id}`).join(' ')
@@ -38,6 +45,15 @@ export function render(event: NotifierEvent, now: number): string {
       return `${where} ⏰ ESCALATION ${who} ${head}: ${event.text}`;
     }
   }
+}
+
+/** One check: value against threshold, verdict, and the trend over its window. */
+function checkLine(check: CheckResult): string {
+  const trend = check.trend
+    ? `  ${check.trend.sparkline} ${check.trend.direction} over ${formatDuration(check.trend.windowMs)}`
+    : '';
+  const value = check.error ? `error: ${check.error}` : formatValue(check.value);
+  return `    ${check.verdict.padEnd(12)} ${check.name} ${value} (${check.threshold})${trend}`;
 }
 
 /** The runbook checklist: each stage's time against its target. */

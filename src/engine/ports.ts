@@ -3,6 +3,7 @@
  * implement these; the engine never imports an adapter. Every method may reject on I/O failure.
  */
 import type { Deployment } from '../core/ledger.js';
+import type { TriageRecord } from '../core/evaluation.js';
 import type { Incident } from '../core/incident.js';
 import type { RollbackPlan } from '../core/rollback.js';
 import type { ServingConfig } from '../runbooks/serving.js';
@@ -134,6 +135,13 @@ export interface Store extends IncidentStore, Timeline, Lock, Deadlines, OnceKey
 export type NotifierEvent =
   | { type: 'incident.opened'; incident: Incident; channel: string }
   | { type: 'incident.updated'; incident: Incident; channel: string; text: string }
+  | {
+      /** Triage measured the checks: each value against its threshold, with its trend. */
+      type: 'triage.completed';
+      incident: Incident;
+      channel: string;
+      triage: TriageRecord;
+    }
   | {
       /** A person must decide: roll back or not (policy approve / two-person, or nothing conclusive). */
       type: 'decision.requested';

@@ -43,12 +43,7 @@ export async function runTriage(deps: EngineDeps, incidentId: string): Promise<T
     text: `triage: ${triage.summary}`,
     data: { finding: triage.finding },
   });
-  await deps.notifier.notify({
-    type: 'incident.updated',
-    incident,
-    channel: runbook.channel,
-    text: `triage: ${triage.summary}`,
-  });
+  await deps.notifier.notify({ type: 'triage.completed', incident, channel: runbook.channel, triage });
   await decideByPolicy(deps, runbook, incident, triage);
   return triage;
 }
