@@ -69,6 +69,8 @@ export interface Incident {
   decision?: Decision;
   /** The latest rollback attempt (core/rollback-types.ts). */
   rollback?: RollbackRecord;
+  /** Who acknowledged the incident (is on it), and when. */
+  acknowledged?: { by: string; at: number };
   /** The latest triage (core/evaluation.ts). */
   triage?: TriageRecord;
   confirmation?: ConfirmationRecord;
@@ -147,6 +149,11 @@ export function markAlertResolved(incident: Incident, fingerprint: string, at: n
   if (index < 0) return undefined;
   const alerts = incident.alerts.map((alert, i) => (i === index ? { ...alert, resolvedAt: at } : alert));
   return { ...incident, alerts };
+}
+
+/** Records who is on the incident. Returns undefined when it was acknowledged already. */
+export function acknowledge(incident: Incident, by: string, at: number): Incident | undefined {
+  return incident.acknowledged ? undefined : { ...incident, acknowledged: { by, at } };
 }
 
 /** Moves an incident to another phase, or refuses with ILLEGAL_TRANSITION naming the legal moves. */

@@ -112,6 +112,16 @@ export interface OnceKeys {
   claimOnce(key: string, ttlMs: number): Promise<boolean>;
 }
 
+/**
+ * Small values by key, with an optional expiry: where a Slack message lives, a pending two-person request.
+ * `takeValue` reads and deletes in one step, so that only one caller gets a value (one approval executes).
+ */
+export interface Values {
+  setValue(key: string, value: string, ttlMs?: number): Promise<void>;
+  getValue(key: string): Promise<string | undefined>;
+  takeValue(key: string): Promise<string | undefined>;
+}
+
 /** rollbot's own record of deployments per model: most serving layers forget the previous version. */
 export interface Ledger {
   recordDeployment(deployment: Omit<Deployment, 'rolledBackAt' | 'incidentId'>): Promise<Deployment>;
@@ -124,7 +134,7 @@ export interface Ledger {
 }
 
 /** Everything durable, from one backend. */
-export interface Store extends IncidentStore, Timeline, Lock, Deadlines, OnceKeys, Ledger {
+export interface Store extends IncidentStore, Timeline, Lock, Deadlines, OnceKeys, Values, Ledger {
   /** Rejects when the backend is unreachable (for /readyz). */
   ping(): Promise<void>;
   /** Safe to call twice. */

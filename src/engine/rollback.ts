@@ -36,6 +36,8 @@ export interface RollbackStep {
 export interface RollbackOutcome {
   outcome: 'succeeded' | 'failed' | 'dry-run';
   model: string;
+  /** Where: `kserve ml-prod/fraud-scorer`. */
+  target: string;
   incidentId?: string;
   state: ServingState;
   plan: RollbackPlan;
@@ -79,7 +81,7 @@ export async function rollback(
       step,
       deps.clock.now() + runbook.targets.rollback,
     );
-    return { outcome: 'dry-run', model: runbook.model, state, plan, steps };
+    return { outcome: 'dry-run', model: runbook.model, target: adapter.target, state, plan, steps };
   }
   const lease = await acquireLock(deps, request);
   const keepAlive = setInterval(
@@ -186,7 +188,14 @@ async function execute(deps: EngineDeps, run: Execution): Promise<RollbackOutcom
     reason: request.reason,
     at: startedAt,
   });
-  const base = { model: runbook.model, incidentId: incident.id, state: run.state, plan, steps: run.steps };
+  const base = {
+    model: runbook.model,
+    target: adapter.target,
+    incidentId: incident.id,
+    state: run.state,
+    plan,
+    steps: run.steps,
+  };
   const deadline = (incident.stages.rollback.startedAt ?? startedAt) + incident.targets.rollback;
   const retry = {
     deadline,

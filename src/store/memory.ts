@@ -28,6 +28,7 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
   /** Deadline and when it may next be handed out (its due time, or the end of a claim's lease). */
   const deadlines = new Map<string, { deadline: Deadline; visibleAt: number }>();
   const onceKeys = new Map<string, number>();
+  const values = new Map<string, { value: string; expiresAt: number }>();
 
   const copy = <T>(value: T): T => structuredClone(value);
 
@@ -164,6 +165,22 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
 
     async pending() {
       return [...deadlines.values()].map((entry) => copy(entry.deadline)).sort(soonestFirst);
+    },
+
+    async setValue(key, value, ttlMs) {
+      values.set(key, { value, expiresAt: ttlMs === undefined ? Infinity : clock.now() + ttlMs });
+    },
+
+    async getValue(key) {
+      const held = values.get(key);
+      if (held && held.expiresAt <= clock.now()) values.delete(key);
+      return values.get(key)?.value;
+    },
+
+    async takeValue(key) {
+      const held = values.get(key);
+      values.delete(key);
+      return held && held.expiresAt > clock.now() ? held.value : undefined;
     },
 
     async claimOnce(key, ttlMs) {

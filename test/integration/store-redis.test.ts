@@ -74,6 +74,7 @@ describe('redis store', () => {
     await store.acquire('rollback:ranker', 'U1', 60_000, 1);
     await store.schedule({ id: `${incident.id}:triage`, kind: 'stage.target', dueAt: 1, payload: {} });
     await store.claimOnce('alert:abc', 60_000);
+    await store.setValue('slack:INC-1', 'ref');
     await store.recordDeployment({ model: 'ranker', version: 'v2', strategy: 'canary', at: 1, by: 'api' });
     await store.markRolledBack('ranker', 'v2', 2, incident.id);
 
@@ -91,6 +92,7 @@ describe('redis store', () => {
       keys.deadlineQueue,
       keys.deadlineData,
       keys.once('alert:abc'),
+      keys.value('slack:INC-1'),
       keys.ledger('ranker'),
       keys.ledgerRolledBack('ranker'),
     ];

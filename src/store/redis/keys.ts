@@ -18,6 +18,7 @@
  * | `rollbot:deadlines`                  | zset   | deadline ids, score = when it may next be handed out    |
  * | `rollbot:deadlines:data`             | hash   | deadline id → deadline JSON (with the original dueAt)   |
  * | `rollbot:once:<key>`                 | string | idempotency key, expires with its ttl                   |
+ * | `rollbot:value:<key>`                | string | a small value (Slack message ref, pending request)      |
  * | `rollbot:ledger:<model>`             | list   | deployments as JSON, newest first, capped               |
  * | `rollbot:ledger-rolled-back:<model>` | hash   | version → {at, incidentId} of the rollback away from it |
  *
@@ -39,6 +40,7 @@ export interface StoreKeys {
   readonly deadlineQueue: string;
   readonly deadlineData: string;
   once(key: string): string;
+  value(key: string): string;
   ledger(model: string): string;
   ledgerRolledBack(model: string): string;
 }
@@ -59,6 +61,7 @@ export function storeKeys(prefix: string): StoreKeys {
     deadlineQueue: `${prefix}deadlines`,
     deadlineData: `${prefix}deadlines:data`,
     once: (key) => `${prefix}once:${key}`,
+    value: (key) => `${prefix}value:${key}`,
     ledger: (model) => `${prefix}ledger:${model}`,
     ledgerRolledBack: (model) => `${prefix}ledger-rolled-back:${model}`,
   };

@@ -39,6 +39,20 @@ export function createRedisStore(options: RedisStoreOptions): Store {
     ...redisDeadlines(redis, keys),
     ...redisLedger(redis, keys),
 
+    async setValue(key, value, ttlMs) {
+      if (ttlMs === undefined) await redis.set(keys.value(key), value);
+      else await redis.set(keys.value(key), value, 'PX', pxMs(ttlMs));
+    },
+
+    async getValue(key) {
+      return (await redis.get(keys.value(key))) ?? undefined;
+    },
+
+    async takeValue(key) {
+      // GETDEL (Redis ≥ 6.2) reads and deletes atomically: of two concurrent takers, one gets the value.
+      return (await redis.getdel(keys.value(key))) ?? undefined;
+    },
+
     async claimOnce(key, ttlMs) {
       return (await redis.set(keys.once(key), '1', 'PX', pxMs(ttlMs), 'NX')) === 'OK';
     },

@@ -24,6 +24,32 @@ export function onceAndLifecycleContract(get: GetHarness): void {
     });
   });
 
+  describe('values', () => {
+    it('stores, reads and overwrites a value, and expires it after its ttl', async () => {
+      const { store, peer, advance } = get();
+      expect(await store.getValue('slack:INC-1')).toBeUndefined();
+      await store.setValue('slack:INC-1', '{"ts":"1.2"}');
+      expect(await peer.getValue('slack:INC-1')).toBe('{"ts":"1.2"}');
+      await store.setValue('slack:INC-1', '{"ts":"3.4"}');
+      expect(await store.getValue('slack:INC-1')).toBe('{"ts":"3.4"}');
+      await store.setValue('pending:m', 'x', TTL);
+      expect(await store.getValue('pending:m')).toBe('x');
+      await advance(TTL + 100);
+      expect(await store.getValue('pending:m')).toBeUndefined();
+      expect(await store.getValue('slack:INC-1')).toBe('{"ts":"3.4"}');
+    });
+
+    it('hands a value to exactly one of several concurrent takers', async () => {
+      const { store, peer } = get();
+      await store.setValue('pending:fraud', 'request');
+      const taken = await Promise.all(
+        Array.from({ length: 6 }, (_, i) => (i % 2 ? peer : store).takeValue('pending:fraud')),
+      );
+      expect(taken.filter((value) => value === 'request')).toHaveLength(1);
+      expect(await store.getValue('pending:fraud')).toBeUndefined();
+    });
+  });
+
   describe('lifecycle', () => {
     it('answers ping, and can be closed twice', async () => {
       const { store } = get();

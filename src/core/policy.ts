@@ -1,0 +1,17 @@
+/** A person asking to do something: their Slack user ID and the user groups they belong to. */
+export interface Actor {
+  id: string;
+  groups: readonly string[];
+}
+
+/**
+ * May this person act on a model? The runbook lists user IDs and user-group IDs; an empty list means anyone
+ * who can reach the bot (the channel's members).
+ */
+export function mayAct(allowed: readonly string[], actor: Actor): boolean {
+  return (
+    allowed.length === 0 ||
+    allowed.includes(actor.id) ||
+    actor.groups.some((group) => allowed.includes(group))
+  );
+}
