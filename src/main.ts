@@ -19,6 +19,10 @@ import { createLogger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { loadRunbooksOrThrow } from './runbooks/load.js';
 import { createServingFactory } from './serving/index.js';
+import { createSlackApp, type SlackApp, type SlackTransport } from './slack/app.js';
+import { createSlackClients, createSlackNotifier, type SlackNotifier } from './slack/notifier/notifier.js';
+import { createSlackRenderer } from './slack/renderer.js';
+import { createGroupResolver } from './slack/usergroups.js';
 import { createPrometheusSource } from './metrics-source/prometheus.js';
 import { createMemoryStore } from './store/memory.js';
 import { createRedisStore } from './store/redis/store.js';
@@ -28,6 +32,8 @@ export const systemClock: Clock = { now: () => Date.now() };
 export interface Composition extends EngineDeps {
   config: Config;
   metrics: Metrics;
+  /** Present when Slack is configured (SLACK_BOT_TOKEN). */
+  slack?: { app: SlackApp; notifier: SlackNotifier };
 }
 
 /** Chooses and builds every adapter for `config`. Fails fast on invalid runbooks. */
@@ -47,7 +53,22 @@ export async function compose(
     );
   }
   const metrics = createMetrics(new Registry(), { defaultMetrics: true });
-  const notifier = createConsoleNotifier({ clock, ...(options.out ? { out: options.out } : {}) });
+  const clients =
+    config.slack.mode === 'off'
+      ? undefined
+      : createSlackClients({ token: config.slack.botToken, apiUrl: config.slack.apiUrl });
+  const slackNotifier = clients
+    ? createSlackNotifier({
+        client: clients.notifier,
+        store,
+        renderer: createSlackRenderer(runbooks),
+        clock,
+        logger,
+        onDeliveryFailed: (kind, reason) => metrics.slackDeliveryFailed(kind, reason),
+      })
+    : undefined;
+  const notifier =
+    slackNotifier ?? createConsoleNotifier({ clock, ...(options.out ? { out: options.out } : {}) });
   const serving = createServingFactory({ env: options.env ?? process.env });
   const metricsSource = config.prometheus
     ? createPrometheusSource({
@@ -56,7 +77,7 @@ export async function compose(
       })
     : undefined;
   const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-  return {
+  const deps: Composition = {
     config,
     store,
     notifier,
@@ -69,6 +90,21 @@ export async function compose(
     sleep,
     timing: DEFAULT_TIMING,
   };
+  if (clients && slackNotifier && config.slack.mode !== 'off') {
+    const transport: SlackTransport =
+      config.slack.mode === 'http'
+        ? { mode: 'http', signingSecret: config.slack.signingSecret }
+        : { mode: 'socket', appToken: config.slack.appToken };
+    const app = createSlackApp({
+      deps,
+      botToken: config.slack.botToken,
+      apiUrl: config.slack.apiUrl,
+      transport,
+      groupsOf: createGroupResolver(clients.interactive, clock, logger),
+    });
+    deps.slack = { app, notifier: slackNotifier };
+  }
+  return deps;
 }
 
 function createStore(config: Config, clock: Clock): Store {
@@ -100,6 +136,7 @@ export async function startBot(env: NodeJS.ProcessEnv = process.env): Promise<Ru
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
   const url = `http://${config.http.host}:${port}`;
+  await deps.slack?.app.start();
   const poller = startDeadlinePoller(deps);
   // A rollback that was executing when a bot died is settled by reading the serving layer, never re-run.
   const recovered = await recoverInterruptedRollbacks(deps);
@@ -128,6 +165,8 @@ export async function startBot(env: NodeJS.ProcessEnv = process.env): Promise<Ru
       stopped ??= (async () => {
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await poller.stop();
+        await deps.slack?.app.stop();
+        await deps.slack?.notifier.close();
         await deps.store.close();
       })();
       return stopped;

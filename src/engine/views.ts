@@ -20,6 +20,7 @@ export interface IncidentView {
   breaches: StageView['stage'][];
   alerts: Incident['alerts'];
   decision?: Incident['decision'];
+  acknowledged?: NonNullable<Incident['acknowledged']>;
   rollback?: Incident['rollback'];
   triage?: Incident['triage'];
   confirmation?: Incident['confirmation'];
@@ -47,6 +48,7 @@ export function viewIncident(incident: Incident, now: number): IncidentView {
   };
   if (incident.resolvedAt !== undefined) view.resolvedAt = new Date(incident.resolvedAt).toISOString();
   if (incident.decision) view.decision = incident.decision;
+  if (incident.acknowledged) view.acknowledged = incident.acknowledged;
   if (incident.rollback) view.rollback = incident.rollback;
   if (incident.triage) view.triage = incident.triage;
   if (incident.confirmation) view.confirmation = incident.confirmation;

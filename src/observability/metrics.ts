@@ -10,6 +10,8 @@ const STAGE_BUCKETS = [
 
 export interface Metrics extends EngineMetrics {
   registry: Registry;
+  /** A Slack message given up on (after retries): `kind` post/update/reply, `reason` Slack's error code. */
+  slackDeliveryFailed(kind: string, reason: string): void;
 }
 
 /**
@@ -71,8 +73,15 @@ export function createMetrics(
     labelNames: ['model'] as const,
     registers: [registry],
   });
+  const slackFailures = new Counter({
+    name: 'rollbot_slack_delivery_failures_total',
+    help: 'Slack messages given up on after retries, by kind (post, update, reply) and Slack error code.',
+    labelNames: ['kind', 'reason'] as const,
+    registers: [registry],
+  });
   return {
     registry,
+    slackDeliveryFailed: (kind, reason) => slackFailures.inc({ kind, reason }),
     alertReceived: (source, status) => alertsReceived.inc({ source, status }),
     alertRejected: (reason) => alertsRejected.inc({ reason }),
     incidentOpened: (model: string, severity: Severity, drill: boolean) =>

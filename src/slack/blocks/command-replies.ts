@@ -1,0 +1,130 @@
+import type { KnownBlock } from '@slack/types';
+import { isRollbotError } from '../../core/errors.js';
+import { formatValue } from '../../core/gates.js';
+import type { IncidentView } from '../../engine/views.js';
+import { COMMANDS } from '../ids.js';
+import {
+  fallbackText,
+  headline,
+  outcomeText,
+  stageLine,
+  triageText,
+  versionsText,
+} from './incident-message.js';
+import { contextLine, field, section } from './elements.js';
+import { escapeText, fitLines, LIMITS, truncate } from './limits.js';
+import { mention } from './thread.js';
+
+/** Incidents listed in one reply; the rest are counted (the API and CLI list them all). */
+export const MAX_LISTED_INCIDENTS = 20;
+const PER_SECTION = 10;
+
+const USAGE: Record<string, string[]> = {
+  [COMMANDS.rollback]: [
+    `\`${COMMANDS.rollback} <model> [to <version>] [reason]\` — plan a rollback and confirm it`,
+  ],
+  [COMMANDS.incident]: [
+    `\`${COMMANDS.incident} list\` — open incidents`,
+    `\`${COMMANDS.incident} show <id>\` — one incident: checks, runbook clock, decision`,
+    `\`${COMMANDS.incident} ack <id>\` — say you are on it`,
+    `\`${COMMANDS.incident} resolve <id> <reason>\` — service is restored`,
+  ],
+  [COMMANDS.rollbot]: [`\`${COMMANDS.rollbot} help\` — this help`],
+};
+
+function codeList(names: readonly string[]): string {
+  return names.length ? names.map((name) => `\`${escapeText(name, 80)}\``).join(', ') : '_none configured_';
+}
+
+/** The `/rollbot help` text: every command and the models that have a runbook. */
+export function helpText(models: string[]): string {
+  const lines = [
+    '*rollbot* rolls ML models back to their last known-good version and keeps the runbook clock.',
+    ...Object.values(USAGE).flat(),
+  ];
+  const known = `Known models: ${codeList(models.slice(0, 50))}${models.length > 50 ? ` +${models.length - 50} more` : ''}`;
+  return truncate(`${lines.join('\n')}\n${known}`, LIMITS.sectionText);
+}
+
+/** How to use one command (any other string gets a pointer to the help). */
+export function usage(command: string): string {
+  const lines = USAGE[command];
+  if (!lines) return `Unknown command. Try \`${COMMANDS.rollbot} help\`.`;
+  return `Usage:\n${lines.join('\n')}`;
+}
+
+/** The reply to a model without a runbook, with a "did you mean" when there is a close one. */
+export function unknownModel(model: string, known: string[], suggestion?: string): string {
+  const hint = suggestion === undefined ? '' : ` Did you mean \`${escapeText(suggestion, 80)}\`?`;
+  const list = `Known models: ${codeList(known.slice(0, 50))}${known.length > 50 ? ` +${known.length - 50} more` : ''}`;
+  return truncate(`No runbook for model \`${escapeText(model, 200)}\`.${hint}\n${list}`, LIMITS.fallbackText);
+}
+
+/** The clock people care about: the first running stage, or the phase when nothing runs. */
+function clock(view: IncidentView): string {
+  const running = view.stages.find((stage) => stage.state === 'running');
+  return running ? stageLine(running) : view.phase;
+}
+
+/** `/incident list`: one line per incident, at most MAX_LISTED_INCIDENTS, in sections of ten. */
+export function incidentList(views: IncidentView[]): { text: string; blocks: KnownBlock[] } {
+  if (views.length === 0)
+    return { text: 'No incidents.', blocks: [section('incidents_none', 'No incidents.')] };
+  const listed = views.slice(0, MAX_LISTED_INCIDENTS);
+  const lines = listed.map((view) => {
+    const drill = view.drill ? ' 🧪 DRILL' : '';
+    const what = `*${escapeText(view.id, 40)}* ${escapeText(view.model, 80)}`;
+    return `${what} · ${view.severity} · ${view.phase}${drill} · ${clock(view)}`;
+  });
+  const blocks: KnownBlock[] = [section('incidents_head', `*Incidents* (${views.length})`)];
+  for (let i = 0; i < lines.length; i += PER_SECTION) {
+    const chunk = lines.slice(i, i + PER_SECTION);
+    blocks.push(section(`incidents_${i / PER_SECTION}`, fitLines(chunk, { max: LIMITS.sectionText })));
+  }
+  if (views.length > listed.length) {
+    const more = `+${views.length - listed.length} more; \`${COMMANDS.incident} show <id>\` for one`;
+    blocks.push(contextLine('incidents_more', more));
+  }
+  const ids = listed.map((view) => view.id).join(', ');
+  return { text: escapeText(`${views.length} incidents: ${ids}`, LIMITS.fallbackText), blocks };
+}
+
+/** `/incident show <id>`: the incident message's content without buttons, plus alerts, decision and impact. */
+export function incidentSummary(view: IncidentView): { text: string; blocks: KnownBlock[] } {
+  const alerts = view.alerts.map((alert) => {
+    const resolved = alert.resolvedAt === undefined ? '' : ', resolved';
+    return `• ${escapeText(alert.name, 120)} (${alert.source}${resolved})`;
+  });
+  const fields = [
+    field('Versions', versionsText(view)),
+    field('Alerts', fitLines(alerts, { max: 1200, maxLines: 10, noun: 'alerts' }) || '_none_'),
+  ];
+  if (view.decision) {
+    const { kind, by, reason } = view.decision;
+    fields.push(field('Decision', `${kind} by ${mention(by)}: ${escapeText(reason, 800)}`));
+  }
+  if (view.impact) {
+    const excess = view.impact.excessFailedRequests;
+    const body =
+      excess === undefined
+        ? escapeText(view.impact.formula, 500)
+        : `~${formatValue(excess)} excess failed requests`;
+    fields.push(field(`Impact (${escapeText(view.impact.check, 100)})`, body));
+  }
+  const blocks: KnownBlock[] = [
+    { type: 'header', block_id: 'incident_header', text: { type: 'plain_text', text: headline(view) } },
+    section('incident_summary', escapeText(view.summary, 2000) || '_no summary_'),
+    { type: 'section', block_id: 'incident_fields', fields },
+    section('incident_triage', triageText(view.triage)),
+    section('incident_checklist', `*Runbook*\n${view.stages.map(stageLine).join('\n')}`),
+    section('incident_outcome', view.open ? `Open since ${view.openedAt}` : outcomeText(view)),
+  ];
+  return { text: fallbackText(view), blocks };
+}
+
+/** A command's error for people: a RollbotError's message and fix; anything else a generic line (never a stack). */
+export function errorReply(error: unknown): string {
+  if (!isRollbotError(error)) return '⚠️ Something went wrong; the log has details.';
+  const fix = error.hint ? `\nfix: ${escapeText(error.hint, 1000)}` : '';
+  return `⚠️ ${escapeText(error.message, 2500)}${fix}`;
+}

@@ -1,0 +1,46 @@
+import type { KnownBlock } from '@slack/types';
+import type { RollbackPolicy } from '../../runbooks/defaults.js';
+import { ACTIONS } from '../ids.js';
+import { actionValue, button, contextLine, section } from './elements.js';
+import { escapeText, LIMITS } from './limits.js';
+import { mentions } from './thread.js';
+
+export interface DecisionRequestInput {
+  model: string;
+  incidentId: string;
+  /** Why a person must decide, from the engine (plain text). */
+  text: string;
+  policy: RollbackPolicy;
+  /** User (U…) and user-group (S…) IDs who may decide; empty: anyone in the channel. */
+  approvers: string[];
+}
+
+/**
+ * The thread message that asks a person to decide. Two-person policy: the rollback was requested already and
+ * needs a second person's Approve. Otherwise: Roll back or Not a rollback, the same as the incident buttons.
+ */
+export function decisionRequest(input: DecisionRequestInput): { text: string; blocks: KnownBlock[] } {
+  const value = actionValue({ incidentId: input.incidentId, model: input.model });
+  const who = mentions(input.approvers, 'anyone in this channel');
+  const body = escapeText(input.text, LIMITS.sectionText - 40) || 'A decision is needed.';
+  const elements =
+    input.policy === 'two-person'
+      ? [button(ACTIONS.approve, 'Approve rollback', value, 'danger')]
+      : [
+          button(ACTIONS.rollback, 'Roll back', value, 'danger'),
+          button(ACTIONS.notRollback, 'Not a rollback', value),
+        ];
+  const rule =
+    input.policy === 'two-person'
+      ? 'Two-person rule: someone other than the requester approves'
+      : `Policy ${input.policy}`;
+  const head = `Decision needed on ${input.incidentId} ${input.model}: `;
+  return {
+    text: escapeText(`${head}${input.text}`, LIMITS.fallbackText),
+    blocks: [
+      section('decision_text', `❓ ${body}`),
+      contextLine('decision_who', `${rule}. Who may decide: ${who}`),
+      { type: 'actions', block_id: 'decision_actions', elements },
+    ],
+  };
+}

@@ -1,0 +1,86 @@
+/**
+ * Slack's Block Kit limits (shared/reference/slack-platform.md §4) and the few text helpers every builder uses
+ * to stay inside them by construction: Slack rejects the whole message or modal when one field is too long, and
+ * at 2am a rejected incident message is worse than a shortened one.
+ */
+export const LIMITS = {
+  messageBlocks: 50,
+  modalBlocks: 100,
+  sectionText: 3000,
+  fieldText: 2000,
+  fields: 10,
+  /** Header block text (plain_text). */
+  headerText: 150,
+  contextElements: 10,
+  actionsElements: 25,
+  buttonText: 75,
+  buttonValue: 2000,
+  /** action_id, block_id and callback_id. */
+  id: 255,
+  /** Modal title, submit and close. */
+  modalText: 24,
+  privateMetadata: 3000,
+  /**
+   * All text across a message's blocks. Undocumented: Slack answers `msg_blocks_too_long` somewhere between
+   * 11k and 13.3k characters (bolt-js #2509, #2867), so builders budget their parts to stay under this.
+   */
+  messageText: 10_000,
+  /** The top-level `text` of chat.postMessage (notifications, screen readers). */
+  fallbackText: 4000,
+  inputLabel: 2000,
+  placeholder: 150,
+  optionText: 75,
+  optionValue: 150,
+} as const;
+
+const ELLIPSIS = '…';
+
+/**
+ * `text` cut to at most `max` UTF-16 units, ending with `…` when cut. Never splits a surrogate pair (an emoji
+ * cut in half is invalid text that Slack may refuse).
+ */
+export function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  if (max <= 0) return '';
+  let end = max - ELLIPSIS.length;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return `${text.slice(0, Math.max(0, end))}${ELLIPSIS}`;
+}
+
+/**
+ * Text from outside (alert summaries, reasons, check names, versions) made safe for mrkdwn: `&`, `<` and `>`
+ * are escaped so that a summary containing `<!channel>` cannot ping a channel, then cut to `max` without
+ * leaving half an entity (`&am…`) behind.
+ */
+export function escapeText(text: string, max: number = LIMITS.sectionText): string {
+  const escaped = text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  if (escaped.length <= max) return escaped;
+  const cut = truncate(escaped, max);
+  return cut.replace(/&[a-z]*…$/, ELLIPSIS);
+}
+
+/**
+ * Joins lines with newlines within `max` characters; lines that do not fit (or beyond `maxLines`) are counted
+ * in a final `+N more <noun>` line. Each line should already be short (truncated by its builder).
+ */
+export function fitLines(
+  lines: readonly string[],
+  options: { max: number; maxLines?: number; noun?: string },
+): string {
+  const { max, maxLines = lines.length, noun = '' } = options;
+  // Room for the "+N more" line, so that adding it can never break the limit.
+  const reserve = 32 + noun.length;
+  const kept: string[] = [];
+  let length = 0;
+  for (const line of lines) {
+    const fitted = truncate(line, max - reserve);
+    const next = length + (kept.length ? 1 : 0) + fitted.length;
+    if (kept.length >= maxLines || next > max - reserve) break;
+    kept.push(fitted);
+    length = next;
+  }
+  const rest = lines.length - kept.length;
+  if (rest > 0) kept.push(`+${rest} more${noun ? ` ${noun}` : ''}`);
+  return kept.join('\n');
+}

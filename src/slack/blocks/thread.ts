@@ -1,0 +1,54 @@
+import type { NotifierEvent } from '../../engine/ports.js';
+import { escapeText, LIMITS } from './limits.js';
+
+/**
+ * A Slack ID as a mention: users (U…/W…) as `<@U…>`, user groups (S…) as `<!subteam^S…>`, channels as `<#C…>`.
+ * Anything else (an owner written as `@fraud-ml`, a typo) is shown as escaped text, so it can never become a
+ * special mention such as `<!here>`.
+ */
+export function mention(id: string): string {
+  if (/^[UW][A-Z0-9]{2,}$/.test(id)) return `<@${id}>`;
+  if (/^S[A-Z0-9]{2,}$/.test(id)) return `<!subteam^${id}>`;
+  if (/^[CG][A-Z0-9]{2,}$/.test(id)) return `<#${id}>`;
+  return escapeText(id, 80);
+}
+
+/**
+ * Mentions for a list of IDs, within `max` characters (`+N more` for the rest: an escalation list that long is a
+ * runbook bug, and the message must still post); `fallback` when the list is empty.
+ */
+export function mentions(ids: readonly string[], fallback: string, max = 600): string {
+  if (ids.length === 0) return fallback;
+  const shown: string[] = [];
+  let length = 0;
+  for (const id of ids) {
+    const text = mention(id);
+    if (length + text.length + 1 > max - 16) break;
+    shown.push(text);
+    length += text.length + 1;
+  }
+  const rest = ids.length - shown.length;
+  return rest > 0 ? `${shown.join(' ')} +${rest} more`.trim() : shown.join(' ');
+}
+
+/**
+ * The one-line thread reply for an event worth a line in the incident's thread, or undefined for events shown
+ * elsewhere: `incident.opened` is the parent message itself and `decision.requested` gets the richer
+ * `decisionRequest` message. The line is sent as plain message text, so it stays within the fallback limit.
+ */
+export function threadLine(event: NotifierEvent): string | undefined {
+  const budget = LIMITS.fallbackText - 200;
+  switch (event.type) {
+    case 'incident.opened':
+    case 'decision.requested':
+      return undefined;
+    case 'incident.updated':
+      return `ℹ️ ${escapeText(event.text, budget)}`;
+    case 'triage.completed':
+      return `🔎 Triage (${event.triage.finding}): ${escapeText(event.triage.summary, budget)}`;
+    case 'escalation': {
+      const who = mentions(event.mention, '(no one to escalate to: set escalation.mention in the runbook)');
+      return `⏰ ${who} *${event.stage}* is over its target: ${escapeText(event.text, budget - who.length)}`;
+    }
+  }
+}

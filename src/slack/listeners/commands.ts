@@ -1,0 +1,74 @@
+import type { App } from '@slack/bolt';
+import { acknowledge } from '../../engine/decisions.js';
+import { resolve } from '../../engine/resolve.js';
+import { incidentDetail, listIncidentViews } from '../../engine/views.js';
+import { errorReply, helpText, incidentList, incidentSummary } from '../blocks/command-replies.js';
+import type { SlackContext } from '../context.js';
+import { COMMANDS } from '../ids.js';
+import { parseIncidentCommand, parseRollbackCommand } from '../parse.js';
+import { openRollbackModal } from './rollback-flow.js';
+
+/** `/rollback`, `/incident`, `/rollbot`: ack first, then parse, call the engine, answer only to the caller. */
+export function registerCommands(app: App, context: SlackContext): void {
+  const { deps } = context;
+
+  app.command(COMMANDS.rollback, async ({ ack, command, client, respond }) => {
+    await ack();
+    try {
+      const parsed = parseRollbackCommand(command.text);
+      deps.runbooks.require(parsed.model);
+      await openRollbackModal(context, client, command.trigger_id, {
+        ...parsed,
+        channel: command.channel_id,
+      });
+    } catch (error) {
+      await respond({ response_type: 'ephemeral', text: errorReply(error) });
+    }
+  });
+
+  app.command(COMMANDS.incident, async ({ ack, command, respond }) => {
+    await ack();
+    try {
+      const parsed = parseIncidentCommand(command.text);
+      switch (parsed.verb) {
+        case 'list':
+          await respond({
+            response_type: 'ephemeral',
+            ...incidentList(await listIncidentViews(deps, { open: true })),
+          });
+          return;
+        case 'show':
+          await respond({
+            response_type: 'ephemeral',
+            ...incidentSummary(await incidentDetail(deps, parsed.id)),
+          });
+          return;
+        case 'ack': {
+          const { changed, incident } = await acknowledge(deps, parsed.id, command.user_id);
+          const who = incident.acknowledged?.by;
+          await respond({
+            response_type: 'ephemeral',
+            text: changed
+              ? `You are on ${parsed.id}.`
+              : `${parsed.id} was acknowledged already by <@${who}>.`,
+          });
+          return;
+        }
+        case 'resolve':
+          await resolve(deps, parsed.id, { by: command.user_id, reason: parsed.reason });
+          await respond({
+            response_type: 'ephemeral',
+            text: `${parsed.id} resolved; the retrospective clock is running.`,
+          });
+          return;
+      }
+    } catch (error) {
+      await respond({ response_type: 'ephemeral', text: errorReply(error) });
+    }
+  });
+
+  app.command(COMMANDS.rollbot, async ({ ack, respond }) => {
+    await ack();
+    await respond({ response_type: 'ephemeral', text: helpText(deps.runbooks.models()) });
+  });
+}

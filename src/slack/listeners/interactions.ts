@@ -1,0 +1,131 @@
+import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import { acknowledge, approveRollback, dismiss } from '../../engine/decisions.js';
+import { errorReply } from '../blocks/command-replies.js';
+import { notRollbackModal } from '../blocks/not-rollback-modal.js';
+import { runbookSummary } from '../blocks/runbook-summary.js';
+import { actorFor, readJsonObject, tellUser, type SlackContext } from '../context.js';
+import { ACTIONS, INPUTS, VIEWS } from '../ids.js';
+import { openRollbackModal, submitRollback } from './rollback-flow.js';
+
+type ButtonBody = BlockAction<ButtonAction>;
+
+/** The incident message's buttons and the modals behind them. Every handler acks before any other work. */
+export function registerInteractions(app: App, context: SlackContext): void {
+  const { deps } = context;
+  const target = (body: ButtonBody) => {
+    const value = readJsonObject(body.actions[0]?.value);
+    return {
+      model: value.model ?? '',
+      incidentId: value.incidentId ?? '',
+      channel: body.channel?.id ?? body.container?.channel_id,
+    };
+  };
+
+  app.action<ButtonBody>(ACTIONS.acknowledge, async ({ ack, body, client }) => {
+    await ack();
+    const { incidentId, channel } = target(body);
+    try {
+      const { changed, incident } = await acknowledge(deps, incidentId, body.user.id);
+      if (!changed)
+        await tellUser(
+          context,
+          client,
+          { channel, user: body.user.id },
+          `${incidentId} was acknowledged already by <@${incident.acknowledged?.by}>.`,
+        );
+    } catch (error) {
+      await tellUser(context, client, { channel, user: body.user.id }, errorReply(error));
+    }
+  });
+
+  app.action<ButtonBody>(ACTIONS.rollback, async ({ ack, body, client }) => {
+    await ack();
+    const { model, incidentId, channel } = target(body);
+    await openRollbackModal(context, client, body.trigger_id, {
+      model,
+      incidentId,
+      ...(channel ? { channel } : {}),
+    });
+  });
+
+  app.action<ButtonBody>(ACTIONS.notRollback, async ({ ack, body, client }) => {
+    await ack();
+    const { model, incidentId, channel } = target(body);
+    const view = notRollbackModal({ model, incidentId });
+    const metadata = JSON.stringify({ ...readJsonObject(view.private_metadata), channel });
+    await client.views.open({ trigger_id: body.trigger_id, view: { ...view, private_metadata: metadata } });
+  });
+
+  app.action<ButtonBody>(ACTIONS.runbook, async ({ ack, body, client }) => {
+    await ack();
+    const { model, channel } = target(body);
+    const runbook = deps.runbooks.get(model);
+    await tellUser(
+      context,
+      client,
+      { channel, user: body.user.id },
+      runbook ? runbookSummary(runbook) : `no runbook for ${model}`,
+    );
+  });
+
+  app.action<ButtonBody>(ACTIONS.approve, async ({ ack, body, client }) => {
+    await ack();
+    const { model, channel } = target(body);
+    try {
+      const actor = await actorFor(context, body.user.id, model);
+      const outcome = await approveRollback(deps, { model, actor, trigger: 'slack' });
+      const text =
+        outcome.outcome === 'succeeded'
+          ? `Approved: rolled back to ${outcome.plan.to}.`
+          : `Approved, but the rollback FAILED: ${outcome.error?.message ?? ''}`;
+      await tellUser(context, client, { channel, user: body.user.id }, text);
+    } catch (error) {
+      await tellUser(context, client, { channel, user: body.user.id }, errorReply(error));
+    }
+  });
+
+  app.view(VIEWS.rollback, async ({ ack, body, view, client }) => {
+    const reason = view.state.values[INPUTS.reason.block]?.[INPUTS.reason.action]?.value?.trim() ?? '';
+    if (!reason) {
+      await ack({
+        response_action: 'errors',
+        errors: { [INPUTS.reason.block]: 'Say why: the reason goes on the incident record.' },
+      });
+      return;
+    }
+    await ack();
+    // A double submit of the same modal is one request.
+    if (!(await deps.store.claimOnce(`slack:view:${view.id}`, 3_600_000))) return;
+    const meta = readJsonObject(view.private_metadata);
+    const dryRun =
+      (view.state.values[INPUTS.dryRun.block]?.[INPUTS.dryRun.action]?.selected_options ?? []).length > 0;
+    await submitRollback(context, client, {
+      user: body.user.id,
+      model: meta.model ?? '',
+      reason,
+      dryRun,
+      ...(meta.to ? { to: meta.to } : {}),
+      ...(meta.channel ? { channel: meta.channel } : {}),
+    });
+  });
+
+  app.view(VIEWS.notRollback, async ({ ack, body, view, client }) => {
+    const reason = view.state.values[INPUTS.reason.block]?.[INPUTS.reason.action]?.value?.trim() ?? '';
+    if (!reason) {
+      await ack({
+        response_action: 'errors',
+        errors: { [INPUTS.reason.block]: 'Say why this is not a rollback.' },
+      });
+      return;
+    }
+    await ack();
+    if (!(await deps.store.claimOnce(`slack:view:${view.id}`, 3_600_000))) return;
+    const meta = readJsonObject(view.private_metadata);
+    try {
+      const actor = await actorFor(context, body.user.id, meta.model ?? '');
+      await dismiss(deps, meta.incidentId ?? '', { actor, reason, trigger: 'slack' });
+    } catch (error) {
+      await tellUser(context, client, { channel: meta.channel, user: body.user.id }, errorReply(error));
+    }
+  });
+}

@@ -1,0 +1,191 @@
+import type { ChatPostMessageArguments, WebClient } from '@slack/web-api';
+import type { Clock, Logger, Notifier, NotifierEvent, Store } from '../../engine/ports.js';
+import { createChannelDirectory, type ChannelDirectory } from './channels.js';
+import { DeliveryError, platformErrorCode } from './errors.js';
+import type { QueueRates, RetryPolicy, SetTimer } from './pacing.js';
+import { createOutgoingQueue, type DeliveryKind, type QueueStats } from './queue.js';
+import { messageKey, parseRef, remember, type MessageRef } from './refs.js';
+import type { SlackMessageContent, SlackRenderer } from './render.js';
+
+export { createSlackClients } from './clients.js';
+export { messageKey, type MessageRef } from './refs.js';
+
+export interface SlackNotifierOptions {
+  /** The notifier's own client (createSlackClients().notifier): it must reject 429s rather than pause. */
+  client: WebClient;
+  store: Pick<Store, 'getValue' | 'setValue'>;
+  renderer: SlackRenderer;
+  clock: Clock;
+  logger: Logger;
+  /** Called once per message given up on: `kind` is post/update/reply, `reason` a stable code. */
+  onDeliveryFailed?: (kind: DeliveryKind, reason: string) => void;
+  rate?: Partial<QueueRates>;
+  retry?: Partial<RetryPolicy>;
+  setTimer?: SetTimer;
+  maxItemsPerChannel?: number;
+  /** Default: a directory on `client`. */
+  channels?: ChannelDirectory;
+  /** How long message refs are kept in the store (default 90 days: past any retro). */
+  refTtlMs?: number;
+}
+
+/** The Slack notifier: notify() only queues; flush() waits for delivery; close() flushes within a deadline. */
+export interface SlackNotifier extends Notifier {
+  flush(): Promise<void>;
+  close(deadlineMs?: number): Promise<void>;
+  /** Queue depth, e.g. for a gauge. */
+  stats(): QueueStats;
+}
+
+type Blocks = NonNullable<Extract<ChatPostMessageArguments, { blocks: unknown }>['blocks']>;
+
+/**
+ * One message per incident, posted by its first event and then updated in place, with a thread reply per
+ * event that has one. Everything goes through a paced per-channel queue: notify() returns as soon as the work
+ * is queued, because a rollback must never wait for Slack. Delivery failures are logged and counted
+ * (`onDeliveryFailed`), never thrown.
+ */
+export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifier {
+  const { client, store, renderer, clock, logger } = options;
+  const channels = options.channels ?? createChannelDirectory({ client, clock });
+  const refTtlMs = options.refTtlMs ?? 90 * 24 * 60 * 60_000;
+  const queue = createOutgoingQueue({
+    clock,
+    logger,
+    setTimer: options.setTimer,
+    rates: options.rate,
+    retry: options.retry,
+    maxItemsPerChannel: options.maxItemsPerChannel,
+    onDeliveryFailed: options.onDeliveryFailed,
+  });
+  const failed = (kind: DeliveryKind, reason: string): void => {
+    try {
+      options.onDeliveryFailed?.(kind, reason);
+    } catch {
+      // A metrics callback must never reach the engine.
+    }
+  };
+  const refs = new Map<string, MessageRef>();
+  /** The queue each incident uses: the one of its first event, so that its items stay in order. */
+  const homes = new Map<string, string>();
+
+  async function findRef(incidentId: string): Promise<MessageRef | undefined> {
+    const known = refs.get(incidentId);
+    if (known) return known;
+    let raw: string | undefined;
+    try {
+      raw = await store.getValue(messageKey(incidentId));
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      const message = `cannot read where ${incidentId}'s message is: ${detail}`;
+      throw new DeliveryError('store_unavailable', message, { transient: true, cause: error });
+    }
+    const ref = parseRef(raw);
+    if (ref) remember(refs, incidentId, ref);
+    return ref;
+  }
+
+  /** Posts, joining the channel and trying once more when the bot is not in it yet. */
+  async function post(args: ChatPostMessageArguments, runbookChannel: string) {
+    try {
+      return await client.chat.postMessage(args);
+    } catch (error) {
+      const code = platformErrorCode(error);
+      if (code === 'not_in_channel') {
+        await channels.join(args.channel);
+        return await client.chat.postMessage(args);
+      }
+      if (code === 'channel_not_found') {
+        throw new DeliveryError('channel_not_found', `Slack has no channel ${runbookChannel} for rollbot`, {
+          hint: `check the runbook channel ${runbookChannel}: it must exist, and if private, invite @rollbot to it`,
+          cause: error,
+        });
+      }
+      throw error;
+    }
+  }
+
+  /** Updates the incident's message, or posts it when there is none yet (or it was deleted). */
+  async function upsertMessage(event: NotifierEvent): Promise<void> {
+    const id = event.incident.id;
+    const ref = await findRef(id);
+    const { text, blocks } = renderer.incidentMessage(event, clock.now());
+    if (ref) {
+      try {
+        await client.chat.update({ channel: ref.channel, ts: ref.ts, text, blocks: blocks as Blocks });
+        return;
+      } catch (error) {
+        if (platformErrorCode(error) !== 'message_not_found') throw error;
+        logger.warn({ incident: id, ...ref }, 'slack incident message was deleted; posting a new one');
+      }
+    }
+    if (!ref && event.type !== 'incident.opened') {
+      // Only the opening posts: another replica may be posting it right now, and two messages for one incident
+      // would split the thread. Wait (retried) until its ref is in the store.
+      throw new DeliveryError('no_message_yet', `${id}'s message is not posted yet`, { transient: true });
+    }
+    const channel = await channels.resolve(event.channel);
+    const posted = await post(
+      { channel, text, blocks: blocks as Blocks, unfurl_links: false },
+      event.channel,
+    );
+    if (!posted.ts) throw new DeliveryError('bad_response', 'chat.postMessage answered without a ts', {});
+    const created: MessageRef = { channel: posted.channel ?? channel, ts: posted.ts };
+    remember(refs, id, created);
+    try {
+      await store.setValue(messageKey(id), JSON.stringify(created), refTtlMs);
+    } catch (error) {
+      // Posted already: retrying would post twice. This process still updates it; another replica may not.
+      logger.error(
+        { err: error, incident: id, ...created },
+        'slack incident message posted but not stored; another replica may post a second one',
+      );
+    }
+  }
+
+  async function postReply(event: NotifierEvent, content: SlackMessageContent): Promise<void> {
+    const ref = await findRef(event.incident.id);
+    if (!ref) {
+      throw new DeliveryError('no_message', `${event.incident.id} has no message to reply under`, {
+        hint: 'its first post failed: see the error logged before this one',
+      });
+    }
+    const { text, blocks } = content;
+    const args = { channel: ref.channel, thread_ts: ref.ts, text, unfurl_links: false };
+    await post(blocks ? { ...args, blocks: blocks as Blocks } : args, event.channel);
+  }
+
+  return {
+    async notify(event) {
+      const id = event.incident.id;
+      const home = homes.get(id);
+      const lane = home ?? event.channel;
+      if (home === undefined) remember(homes, id, lane);
+      // The first event this process sees of an incident is never coalesced away or dropped to make room, so
+      // the updates and replies queued behind it find the message's ts; later updates replace each other.
+      queue.enqueue(lane, {
+        kind: home === undefined ? 'post' : 'update',
+        label: id,
+        ...(home === undefined ? { keep: true } : { coalesceKey: `message:${id}` }),
+        send: () => upsertMessage(event),
+      });
+      let reply: SlackMessageContent | undefined;
+      try {
+        reply = renderer.threadReply(event);
+      } catch (error) {
+        logger.error(
+          { err: error, incident: id, event: event.type },
+          'slack thread reply could not be rendered',
+        );
+        failed('reply', 'render_failed');
+      }
+      if (reply) {
+        const content = reply;
+        queue.enqueue(lane, { kind: 'reply', label: id, send: () => postReply(event, content) });
+      }
+    },
+    flush: () => queue.flush(),
+    close: (deadlineMs) => queue.close(deadlineMs),
+    stats: () => queue.stats(),
+  };
+}

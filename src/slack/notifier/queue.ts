@@ -1,0 +1,236 @@
+import { classifyFailure, type Failure } from './errors.js';
+import {
+  backoffMs,
+  DEFAULT_RATES,
+  DEFAULT_RETRY,
+  realTimer,
+  TokenBucket,
+  type QueueRates,
+  type RetryPolicy,
+} from './pacing.js';
+import type { OutgoingItem, OutgoingQueue, OutgoingQueueOptions } from './types.js';
+
+export type { DeliveryKind, OutgoingItem, OutgoingQueue, OutgoingQueueOptions, QueueStats } from './types.js';
+
+interface Entry {
+  item: OutgoingItem;
+  enqueuedAt: number;
+  attempts: number;
+  notBefore: number;
+  inFlight: boolean;
+}
+
+/** One channel: FIFO, one call in flight at a time, which is what keeps an incident's events in order. */
+interface Lane {
+  name: string;
+  entries: Entry[];
+  bucket: TokenBucket;
+  pausedUntil: number;
+  inFlight: boolean;
+  cancelTimer: (() => void) | undefined;
+}
+
+/** Creates the queue. See OutgoingQueue. */
+export function createOutgoingQueue(options: OutgoingQueueOptions): OutgoingQueue {
+  const { clock, logger } = options;
+  const setTimer = options.setTimer ?? realTimer;
+  const rates: QueueRates = { ...DEFAULT_RATES, ...options.rates };
+  const retry: RetryPolicy = { ...DEFAULT_RETRY, ...options.retry };
+  const maxItems = options.maxItemsPerChannel ?? 1000;
+  // Lanes are kept when empty: a fresh lane starts with a full bucket, which would defeat the pacing.
+  const lanes = new Map<string, Lane>();
+  const updates = { bucket: new TokenBucket(rates.updates, clock.now()), pausedUntil: 0 };
+  let idleWaiters: (() => void)[] = [];
+  let state: 'open' | 'closing' | 'closed' = 'open';
+  let closing: Promise<void> | undefined;
+
+  function laneFor(name: string): Lane {
+    let lane = lanes.get(name);
+    if (!lane) {
+      lane = {
+        name,
+        entries: [],
+        bucket: new TokenBucket(rates.channel, clock.now()),
+        pausedUntil: 0,
+        inFlight: false,
+        cancelTimer: undefined,
+      };
+      lanes.set(name, lane);
+    }
+    return lane;
+  }
+
+  function record(lane: Lane, entry: Entry, reason: string, message: string, hint?: string): void {
+    const { kind, label } = entry.item;
+    logger.error(
+      { channel: lane.name, kind, label, reason, attempts: entry.attempts, ...(hint ? { hint } : {}) },
+      `slack ${kind} for ${label} in ${lane.name} not delivered: ${message}${hint ? ` (${hint})` : ''}`,
+    );
+    try {
+      options.onDeliveryFailed?.(kind, reason);
+    } catch {
+      // A metrics callback must never break delivery.
+    }
+  }
+
+  function remove(lane: Lane, entry: Entry): void {
+    const index = lane.entries.indexOf(entry);
+    if (index >= 0) lane.entries.splice(index, 1);
+  }
+
+  /** Makes room for one more item: the oldest waiting reply goes first, then any droppable item. */
+  function makeRoom(lane: Lane): boolean {
+    if (lane.entries.length < maxItems) return true;
+    const waiting = lane.entries.filter((entry) => !entry.inFlight);
+    const victim =
+      waiting.find((entry) => entry.item.kind === 'reply') ?? waiting.find((entry) => !entry.item.keep);
+    if (!victim) return false;
+    remove(lane, victim);
+    record(lane, victim, 'queue_full', `queue for ${lane.name} is full (${maxItems}); dropped the oldest`);
+    return true;
+  }
+
+  function checkIdle(): void {
+    for (const lane of lanes.values()) if (lane.inFlight || lane.entries.length > 0) return;
+    const waiters = idleWaiters;
+    idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  function pump(lane: Lane): void {
+    if (state === 'closed' || lane.inFlight || lane.cancelTimer) return;
+    const head = lane.entries[0];
+    if (!head) return checkIdle();
+    const now = clock.now();
+    const isUpdate = head.item.kind === 'update';
+    const bucket = isUpdate ? updates.bucket : lane.bucket;
+    const gate = Math.max(lane.pausedUntil, head.notBefore, isUpdate ? updates.pausedUntil : 0);
+    const wait = Math.max(gate - now, bucket.waitMs(now));
+    if (wait > 0) {
+      lane.cancelTimer = setTimer(() => {
+        lane.cancelTimer = undefined;
+        pump(lane);
+      }, wait);
+      return;
+    }
+    bucket.take(now);
+    head.inFlight = lane.inFlight = true;
+    head.attempts += 1;
+    void Promise.resolve()
+      .then(() => head.item.send())
+      .then(
+        () => undefined,
+        (error: unknown) => classifyFailure(error),
+      )
+      .then((failure) => settle(lane, head, failure))
+      .catch((error: unknown) =>
+        logger.error({ err: error, channel: lane.name }, 'slack queue failed to settle'),
+      );
+  }
+
+  function settle(lane: Lane, entry: Entry, failure: Failure | undefined): void {
+    entry.inFlight = lane.inFlight = false;
+    if (state === 'closed') {
+      // Was in flight when close() abandoned the rest: only a failure is left to record.
+      if (failure) record(lane, entry, failure.reason, `failed during shutdown: ${failure.type}`);
+      return;
+    }
+    const now = clock.now();
+    const tooOld = now - entry.enqueuedAt >= retry.maxAgeMs;
+    if (!failure) {
+      remove(lane, entry);
+    } else if (failure.type === 'permanent') {
+      remove(lane, entry);
+      record(lane, entry, failure.reason, failure.message, failure.hint);
+    } else if (failure.type === 'rate-limited') {
+      // Slack's own answer to "too fast": not the item's fault, so not an attempt. chat.update is limited per
+      // workspace, so its 429 holds back every channel's updates, not just this one.
+      entry.attempts -= 1;
+      lane.pausedUntil = Math.max(lane.pausedUntil, now + failure.retryAfterMs);
+      if (entry.item.kind === 'update') updates.pausedUntil = Math.max(updates.pausedUntil, lane.pausedUntil);
+      logger.warn(
+        { channel: lane.name, kind: entry.item.kind, retryAfterMs: failure.retryAfterMs },
+        'slack rate limit: pausing',
+      );
+      if (tooOld) {
+        remove(lane, entry);
+        record(lane, entry, failure.reason, `still rate limited after ${retry.maxAgeMs} ms`);
+      }
+    } else if (entry.attempts >= retry.attempts || tooOld) {
+      remove(lane, entry);
+      record(lane, entry, failure.reason, `gave up after ${entry.attempts} attempts: ${failure.message}`);
+    } else {
+      entry.notBefore = now + backoffMs(retry, entry.attempts);
+      logger.warn(
+        { channel: lane.name, kind: entry.item.kind, reason: failure.reason, attempts: entry.attempts },
+        `slack ${entry.item.kind} failed, retrying: ${failure.message}`,
+      );
+    }
+    pump(lane);
+  }
+
+  /** Flushes within the deadline, then abandons (and records) whatever is left. */
+  async function shutDown(deadlineMs: number): Promise<void> {
+    state = 'closing';
+    let cancelDeadline = (): void => {};
+    const deadline = new Promise<void>((resolve) => {
+      // Kept alive on purpose: shutdown waits for the deadline rather than exiting with messages unsent.
+      cancelDeadline = setTimer(resolve, deadlineMs, true);
+    });
+    await Promise.race([flush(), deadline]);
+    cancelDeadline();
+    state = 'closed';
+    for (const lane of lanes.values()) {
+      lane.cancelTimer?.();
+      lane.cancelTimer = undefined;
+      for (const entry of lane.entries) {
+        if (!entry.inFlight) record(lane, entry, 'abandoned', `not sent within ${deadlineMs} ms of shutdown`);
+      }
+      lane.entries = [];
+      lane.inFlight = false;
+    }
+    checkIdle();
+  }
+
+  function flush(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      idleWaiters.push(resolve);
+      checkIdle();
+    });
+  }
+
+  return {
+    enqueue(channel, item) {
+      const lane = laneFor(channel);
+      const entry: Entry = { item, enqueuedAt: clock.now(), attempts: 0, notBefore: 0, inFlight: false };
+      if (state === 'closed') return record(lane, entry, 'closed', 'the notifier is closed');
+      if (item.coalesceKey !== undefined) {
+        const pending = lane.entries.find((e) => !e.inFlight && e.item.coalesceKey === item.coalesceKey);
+        if (pending) {
+          pending.item = item; // keeps its place in line: ordering with the post before it holds
+          return;
+        }
+      }
+      if (!makeRoom(lane)) return record(lane, entry, 'queue_full', `queue for ${channel} is full`);
+      lane.entries.push(entry);
+      pump(lane);
+    },
+
+    flush,
+
+    close(deadlineMs = 5_000) {
+      closing ??= shutDown(deadlineMs);
+      return closing;
+    },
+
+    stats() {
+      let queued = 0;
+      let inFlight = 0;
+      for (const lane of lanes.values()) {
+        queued += lane.entries.filter((entry) => !entry.inFlight).length;
+        if (lane.inFlight) inFlight += 1;
+      }
+      return { queued, inFlight };
+    },
+  };
+}

@@ -1,0 +1,19 @@
+import type { NotifierEvent } from '../../engine/ports.js';
+
+/** One Slack message's content. `text` is always sent: it is the notification and screen-reader fallback. */
+export interface SlackMessageContent {
+  text: string;
+  blocks?: unknown[];
+}
+
+/**
+ * What the Slack notifier posts, kept apart from how it delivers: the pure Block Kit builders in
+ * src/slack/blocks/ implement this, and tests pass a trivial fake. Both methods must be pure and fast (they
+ * run on the delivery path, the incident message at send time so that its stage timers are current).
+ */
+export interface SlackRenderer {
+  /** The incident's one message (posted once, then updated in place). */
+  incidentMessage(event: NotifierEvent, now: number): { text: string; blocks: unknown[] };
+  /** A reply in the incident's thread for this event, or undefined for none. */
+  threadReply(event: NotifierEvent): SlackMessageContent | undefined;
+}

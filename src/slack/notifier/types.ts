@@ -1,0 +1,47 @@
+import type { Clock, Logger } from '../../engine/ports.js';
+import type { QueueRates, RetryPolicy, SetTimer } from './pacing.js';
+
+/** What an outgoing item does in Slack: pacing, dropping and failure counters differ by kind. */
+export type DeliveryKind = 'post' | 'update' | 'reply';
+
+/** One Slack call (or a short sequence, e.g. join then post) waiting to be sent. */
+export interface OutgoingItem {
+  kind: DeliveryKind;
+  /** For logs: what it is about, e.g. the incident ID. */
+  label: string;
+  /** Pending items with the same key replace each other (last write wins): updates of one message. */
+  coalesceKey?: string;
+  /** Never dropped to make room in a full queue (the incident's first post). */
+  keep?: boolean;
+  /** Makes the call(s). Throws Slack errors or DeliveryErrors; the queue classifies and retries them. */
+  send(): Promise<void>;
+}
+
+export interface OutgoingQueueOptions {
+  clock: Clock;
+  logger: Logger;
+  /** Default: setTimeout, unref'd. Tests pass a fake that moves their clock instead of waiting. */
+  setTimer?: SetTimer | undefined;
+  rates?: Partial<QueueRates> | undefined;
+  retry?: Partial<RetryPolicy> | undefined;
+  /** Items waiting per channel before the oldest replies are dropped (default 1000). */
+  maxItemsPerChannel?: number | undefined;
+  /** Called once per item given up on, with a stable reason (`channel_not_found`, `http_503`, `queue_full`, …). */
+  onDeliveryFailed?: ((kind: DeliveryKind, reason: string) => void) | undefined;
+}
+
+export interface QueueStats {
+  /** Items waiting, not counting those being sent. */
+  queued: number;
+  inFlight: number;
+}
+
+/** Per-channel outgoing queues: paced, coalescing, bounded, retrying; enqueue never waits and never throws. */
+export interface OutgoingQueue {
+  enqueue(channel: string, item: OutgoingItem): void;
+  /** Resolves once every queue is empty (with real timers, that takes real time). */
+  flush(): Promise<void>;
+  /** Sends what it can within `deadlineMs` (default 5000), then abandons the rest, recording each item. */
+  close(deadlineMs?: number): Promise<void>;
+  stats(): QueueStats;
+}

@@ -1,0 +1,53 @@
+import { RollbotError } from '../core/errors.js';
+
+/** `/rollback <model> [to <version>] [reason…]` */
+export interface RollbackCommand {
+  model: string;
+  to?: string;
+  reason?: string;
+}
+
+export const ROLLBACK_USAGE =
+  'usage: `/rollback <model> [to <version>] [reason]`, e.g. `/rollback fraud-scorer p99 doubled after v42`';
+export const INCIDENT_USAGE =
+  'usage: `/incident list`, `/incident show <id>`, `/incident ack <id>`, `/incident resolve <id> <reason>`';
+
+function words(text: string): string[] {
+  return text.trim().split(/\s+/).filter(Boolean);
+}
+
+/** Parses the text of `/rollback`; BAD_REQUEST with the usage when it cannot. */
+export function parseRollbackCommand(text: string): RollbackCommand {
+  const [model, ...rest] = words(text);
+  if (!model) throw new RollbotError('BAD_REQUEST', ROLLBACK_USAGE);
+  const command: RollbackCommand = { model };
+  if (rest[0] === 'to') {
+    if (!rest[1]) throw new RollbotError('BAD_REQUEST', `"to" needs a version. ${ROLLBACK_USAGE}`);
+    command.to = rest[1];
+    rest.splice(0, 2);
+  }
+  if (rest.length) command.reason = rest.join(' ');
+  return command;
+}
+
+export type IncidentCommand =
+  { verb: 'list' } | { verb: 'show' | 'ack'; id: string } | { verb: 'resolve'; id: string; reason: string };
+
+/** Parses the text of `/incident`; BAD_REQUEST with the usage when it cannot. */
+export function parseIncidentCommand(text: string): IncidentCommand {
+  const [verb = 'list', id, ...rest] = words(text);
+  switch (verb) {
+    case 'list':
+      return { verb: 'list' };
+    case 'show':
+    case 'ack':
+      if (!id) throw new RollbotError('BAD_REQUEST', `${verb} needs an incident id. ${INCIDENT_USAGE}`);
+      return { verb, id: id.toUpperCase() };
+    case 'resolve':
+      if (!id || rest.length === 0)
+        throw new RollbotError('BAD_REQUEST', `resolve needs an incident id and a reason. ${INCIDENT_USAGE}`);
+      return { verb, id: id.toUpperCase(), reason: rest.join(' ') };
+    default:
+      throw new RollbotError('BAD_REQUEST', `unknown subcommand "${verb}". ${INCIDENT_USAGE}`);
+  }
+}

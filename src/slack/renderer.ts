@@ -1,0 +1,33 @@
+import type { NotifierEvent } from '../engine/ports.js';
+import type { RunbookSet } from '../engine/runbook-set.js';
+import { viewIncident } from '../engine/views.js';
+import { decisionRequest } from './blocks/decision-request.js';
+import { incidentMessage } from './blocks/incident-message.js';
+import { threadLine } from './blocks/thread.js';
+import type { SlackRenderer } from './notifier/render.js';
+
+/** What the Slack notifier posts for each event: the incident message from its current state, and a thread line. */
+export function createSlackRenderer(runbooks: RunbookSet): SlackRenderer {
+  return {
+    incidentMessage(event: NotifierEvent, now: number) {
+      const runbook = runbooks.get(event.incident.model);
+      return incidentMessage(
+        viewIncident(event.incident, now),
+        {
+          channel: event.channel,
+          owner: runbook?.owner ?? '',
+          escalation: runbook?.escalation.mention ?? [],
+        },
+        now,
+      );
+    },
+    threadReply(event: NotifierEvent) {
+      if (event.type === 'decision.requested') {
+        const { incident, text, policy, approvers } = event;
+        return decisionRequest({ model: incident.model, incidentId: incident.id, text, policy, approvers });
+      }
+      const text = threadLine(event);
+      return text === undefined ? undefined : { text };
+    },
+  };
+}

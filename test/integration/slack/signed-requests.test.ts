@@ -1,0 +1,314 @@
+import nock from 'nock';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ingestAlerts } from '../../../src/engine/intake.js';
+import { createSlackApp, type SlackApp } from '../../../src/slack/app.js';
+import { ACTIONS, INPUTS, VIEWS } from '../../../src/slack/ids.js';
+import { firing } from '../../helpers/alerts.js';
+import { makeDeps, makeRunbook, RealClock, type TestDeps } from '../../helpers/engine.js';
+import { json, serve } from '../../helpers/http.js';
+import { createApp } from '../../../src/http/app.js';
+import {
+  buttonPress,
+  sendSigned,
+  slashCommand,
+  SIGNING_SECRET,
+  viewSubmission,
+} from '../../helpers/slack.js';
+
+const API = 'https://slack.test';
+let deps: TestDeps;
+let slack: SlackApp;
+let server: Awaited<ReturnType<typeof serve>>;
+
+/** Bolt answers before its listeners finish: wait for what they do. */
+async function settle(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 100 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+  if (!check()) throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Records the form fields of each Slack Web API call. */
+const calls: { method: string; form: Record<string, string> }[] = [];
+function slackApi(): void {
+  nock(API)
+    .persist()
+    .post(/\/api\/.*/)
+    .reply(function (uri, body) {
+      const method = uri.replace('/api/', '');
+      const form = Object.fromEntries(new URLSearchParams(typeof body === 'string' ? body : ''));
+      calls.push({ method, form });
+      if (method === 'views.open') return [200, { ok: true, view: { id: `V${calls.length}` } }];
+      return [200, { ok: true }];
+    });
+  nock('https://hooks.slack.test')
+    .persist()
+    .post(/.*/)
+    .reply(function (_uri, body) {
+      calls.push({ method: 'response_url', form: body as Record<string, string> });
+      return [200, 'ok'];
+    });
+}
+
+beforeEach(async () => {
+  nock.disableNetConnect();
+  nock.enableNetConnect('127.0.0.1');
+  calls.length = 0;
+  slackApi();
+  const clock = new RealClock();
+  deps = {
+    ...makeDeps({
+      clock,
+      runbooks: [makeRunbook('fraud-scorer', 'rollback: { policy: approve, approvers: [U0ANA, U0BO] }')],
+    }),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  };
+  slack = createSlackApp({
+    deps,
+    botToken: 'xoxb-test',
+    apiUrl: `${API}/api/`,
+    transport: { mode: 'http', signingSecret: SIGNING_SECRET },
+    groupsOf: async () => [],
+  });
+  server = await serve(
+    createApp({
+      deps,
+      alerts: { token: 't', allowUnauthenticated: false },
+      apiToken: undefined,
+      registry: deps.metrics.registry,
+      slack: slack.requestListener!,
+    }),
+  );
+});
+
+afterEach(async () => {
+  await server.close();
+  nock.cleanAll();
+  nock.enableNetConnect();
+});
+
+async function nothingStored() {
+  expect(await deps.store.listIncidents({})).toEqual([]);
+  expect(deps.fake.calls).toEqual([]);
+}
+
+describe('request verification', () => {
+  it('answers a valid signed slash command with 200 and the help text', async () => {
+    const response = await sendSigned(server.url, slashCommand('/rollbot', 'help'));
+    expect(response.status).toBe(200);
+    await settle(() => calls.some((call) => call.method === 'response_url'), 'the reply');
+    expect(JSON.stringify(calls.find((call) => call.method === 'response_url')?.form)).toContain('/rollback');
+  });
+
+  it('refuses a bad signature with 401', async () => {
+    const response = await sendSigned(server.url, slashCommand('/rollback', 'fraud-scorer errors'), {
+      secret: 'wrong-secret',
+    });
+    expect(response.status).toBe(401);
+    await nothingStored();
+  });
+
+  it.each([
+    ['stale', -301],
+    ['future', +301],
+  ])('refuses a %s timestamp (%d s) with 401', async (_name, offset) => {
+    const response = await sendSigned(server.url, slashCommand('/rollback', 'fraud-scorer errors'), {
+      timestamp: Math.floor(Date.now() / 1000) + offset,
+    });
+    expect(response.status).toBe(401);
+    expect((await json(response)).error.message).toMatch(
+      /^request timestamp is 30\d s from now; Slack requests must be within 300 s$/,
+    );
+    await nothingStored();
+    expect(calls).toEqual([]);
+  });
+
+  it('accepts a timestamp just inside the window', async () => {
+    const response = await sendSigned(server.url, slashCommand('/rollbot', 'help'), {
+      timestamp: Math.floor(Date.now() / 1000) + 290,
+    });
+    expect(response.status).toBe(200);
+  });
+
+  it('refuses a wrong content type and a malformed payload with 4xx, and stores nothing', async () => {
+    const wrongType = await sendSigned(server.url, slashCommand('/rollback', 'fraud-scorer x'), {
+      contentType: 'text/plain',
+    });
+    expect(wrongType.status).toBeGreaterThanOrEqual(400);
+    expect(wrongType.status).toBeLessThan(500);
+    const malformed = await sendSigned(server.url, {
+      body: 'payload=%7Bnot-json',
+      contentType: 'application/x-www-form-urlencoded',
+    });
+    expect(malformed.status).toBeGreaterThanOrEqual(400);
+    expect(malformed.status).toBeLessThan(500);
+    await nothingStored();
+  });
+
+  it('refuses a request without a timestamp', async () => {
+    const response = await fetch(`${server.url}/slack/events`, {
+      method: 'POST',
+      body: 'x=1',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
+    expect(response.status).toBe(401);
+  });
+});
+
+describe('the Roll back button', () => {
+  async function incident() {
+    await ingestAlerts(deps, [firing('fraud-scorer', Date.now())]);
+    return { incidentId: 'INC-1', model: 'fraud-scorer' };
+  }
+
+  it('opens a modal with the plan, and the submission rolls back once', async () => {
+    const ids = await incident();
+    expect((await sendSigned(server.url, buttonPress(ACTIONS.rollback, ids))).status).toBe(200);
+    await settle(() => calls.some((call) => call.method === 'views.update'), 'the plan');
+    const opened = calls.find((call) => call.method === 'views.open');
+    expect(opened?.form.view).toContain('planning the rollback');
+    const planned = JSON.parse(calls.find((call) => call.method === 'views.update')?.form.view ?? '{}');
+    expect(planned.callback_id).toBe(VIEWS.rollback);
+    expect(JSON.stringify(planned.blocks)).toContain('v42');
+    expect(JSON.parse(planned.private_metadata)).toMatchObject({
+      model: 'fraud-scorer',
+      incidentId: 'INC-1',
+      channel: 'C0TEST0001',
+    });
+
+    const values = {
+      [INPUTS.reason.block]: { [INPUTS.reason.action]: { type: 'plain_text_input', value: 'p99 doubled' } },
+    };
+    const submit = viewSubmission(VIEWS.rollback, values, JSON.parse(planned.private_metadata), {
+      viewId: 'V-SAME',
+    });
+    expect((await sendSigned(server.url, submit)).status).toBe(200);
+    // The same submission again (a double click on Submit): one request.
+    expect((await sendSigned(server.url, submit)).status).toBe(200);
+    await settle(() => calls.some((call) => call.method === 'chat.postEphemeral'), 'the reply');
+    expect(deps.fake.mutations).toBe(1);
+    expect(
+      calls.filter((call) => call.method === 'chat.postEphemeral').map((call) => call.form.text),
+    ).toEqual(['Rolled back to v41 (INC-1); confirmation is running — progress in the incident thread.']);
+    expect((await deps.store.getIncident('INC-1'))?.decision).toMatchObject({
+      by: 'U0ANA',
+      trigger: 'slack',
+      reason: 'p99 doubled',
+    });
+  });
+
+  it('executes once when two people submit at the same moment, and tells the second who is rolling back', async () => {
+    const ids = await incident();
+    let release: () => void = () => {};
+    deps.fake.duringExecute = () => new Promise<void>((resolve) => (release = resolve));
+    const meta = { ...ids, channel: 'C0TEST0001' };
+    const reason = (text: string) => ({
+      [INPUTS.reason.block]: { [INPUTS.reason.action]: { type: 'plain_text_input', value: text } },
+    });
+    await sendSigned(server.url, viewSubmission(VIEWS.rollback, reason('errors'), meta, { user: 'U0ANA' }));
+    await settle(() => deps.fake.calls.includes('execute'), 'the first execution');
+    await sendSigned(
+      server.url,
+      viewSubmission(VIEWS.rollback, reason('errors too'), meta, { user: 'U0BO' }),
+    );
+    await settle(() => calls.some((call) => call.method === 'chat.postEphemeral'), 'the refusal');
+    release();
+    await settle(
+      () => calls.filter((call) => call.method === 'chat.postEphemeral').length === 2,
+      'both replies',
+    );
+    const replies = calls
+      .filter((call) => call.method === 'chat.postEphemeral')
+      .map((call) => [call.form.user, call.form.text]);
+    expect(replies[0]?.[0]).toBe('U0BO');
+    expect(replies[0]?.[1]).toMatch(/^⚠️ rollback of fraud-scorer by U0ANA via slack in progress since /);
+    expect(deps.fake.calls.filter((call) => call === 'execute')).toHaveLength(1);
+  });
+
+  it('refuses a submission without a reason inside the modal', async () => {
+    const ids = await incident();
+    const response = await sendSigned(
+      server.url,
+      viewSubmission(
+        VIEWS.rollback,
+        { [INPUTS.reason.block]: { [INPUTS.reason.action]: { value: ' ' } } },
+        ids,
+      ),
+    );
+    expect(response.status).toBe(200);
+    expect(await json(response)).toEqual({
+      response_action: 'errors',
+      errors: { [INPUTS.reason.block]: 'Say why: the reason goes on the incident record.' },
+    });
+    expect(deps.fake.calls).toEqual([]);
+  });
+
+  it('denies someone the runbook does not allow, with an ephemeral message and a timeline entry', async () => {
+    const ids = await incident();
+    const values = { [INPUTS.reason.block]: { [INPUTS.reason.action]: { value: 'x' } } };
+    await sendSigned(
+      server.url,
+      viewSubmission(VIEWS.rollback, values, { ...ids, channel: 'C0TEST0001' }, { user: 'U0MALLORY' }),
+    );
+    await settle(() => calls.some((call) => call.method === 'chat.postEphemeral'), 'the denial');
+    expect(calls.find((call) => call.method === 'chat.postEphemeral')?.form.text).toContain(
+      'U0MALLORY may not roll back fraud-scorer',
+    );
+    expect((await deps.store.list('INC-1')).map((entry) => entry.type)).toContain('permission.denied');
+    expect(deps.fake.calls).toEqual([]);
+  });
+});
+
+describe('slash commands', () => {
+  it('answers an unknown model with the known ones, and bad syntax with the usage', async () => {
+    await sendSigned(server.url, slashCommand('/rollback', 'fraud-scorr'));
+    await sendSigned(server.url, slashCommand('/incident', 'close INC-1'));
+    await settle(() => calls.filter((call) => call.method === 'response_url').length === 2, 'two replies');
+    const texts = calls
+      .filter((call) => call.method === 'response_url')
+      .map((call) => JSON.stringify(call.form));
+    expect(texts.some((text) => text.includes('did you mean') && text.includes('fraud-scorer'))).toBe(true);
+    expect(texts.some((text) => text.includes('unknown subcommand'))).toBe(true);
+    await nothingStored();
+  });
+
+  it('acknowledges and lists incidents', async () => {
+    await ingestAlerts(deps, [firing('fraud-scorer', Date.now())]);
+    await sendSigned(server.url, slashCommand('/incident', 'ack inc-1', 'U0BO'));
+    await settle(() => calls.some((call) => call.method === 'response_url'), 'the ack reply');
+    expect((await deps.store.getIncident('INC-1'))?.acknowledged?.by).toBe('U0BO');
+    await sendSigned(server.url, slashCommand('/incident', 'list'));
+    await settle(() => calls.filter((call) => call.method === 'response_url').length === 2, 'the list');
+    expect(JSON.stringify(calls.at(-1)?.form)).toContain('INC-1');
+  });
+});
+
+describe('Events API retries', () => {
+  it('handles a retried event once', async () => {
+    let seen = 0;
+    slack.app.event('app_mention', async () => {
+      seen++;
+    });
+    const event = {
+      type: 'event_callback',
+      team_id: 'T0TEAM',
+      api_app_id: 'A0APP',
+      event_id: 'Ev0001',
+      event_time: 1,
+      event: {
+        type: 'app_mention',
+        user: 'U0ANA',
+        text: 'hi',
+        ts: '1.1',
+        channel: 'C0TEST0001',
+        event_ts: '1.1',
+      },
+    };
+    const post = { body: JSON.stringify(event), contentType: 'application/json' };
+    await sendSigned(server.url, post);
+    await sendSigned(server.url, post, {
+      headers: { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' },
+    });
+    await settle(() => seen > 0, 'the event');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(seen).toBe(1);
+  });
+});

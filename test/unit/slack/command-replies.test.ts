@@ -1,0 +1,131 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { RollbotError } from '../../../src/core/errors.js';
+import { parseRunbook } from '../../../src/runbooks/load.js';
+import type { Runbook } from '../../../src/runbooks/schema.js';
+import {
+  errorReply,
+  helpText,
+  incidentList,
+  incidentSummary,
+  unknownModel,
+  usage,
+} from '../../../src/slack/blocks/command-replies.js';
+import { LIMITS } from '../../../src/slack/blocks/limits.js';
+import { runbookSummary } from '../../../src/slack/blocks/runbook-summary.js';
+import { COMMANDS } from '../../../src/slack/ids.js';
+import { expectWithinSlackLimits } from '../../helpers/block-limits.js';
+import { HOSTILE, hostileView, resolvedIncident, triaged, viewAt } from './fixtures.js';
+
+function fraudScorer(): Runbook {
+  const text = readFileSync(new URL('../../../runbooks/fraud-scorer.yml', import.meta.url), 'utf8');
+  const parsed = parseRunbook(text, 'fraud-scorer.yml');
+  if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+  return parsed.runbook;
+}
+
+describe('help and usage', () => {
+  it('lists every command and the known models', () => {
+    const help = helpText(['fraud-scorer', 'churn-predictor']);
+    for (const command of Object.values(COMMANDS)) expect(help).toContain(command);
+    expect(help).toContain('`/rollback <model> [to <version>] [reason]`');
+    expect(help).toContain('`/incident resolve <id> <reason>`');
+    expect(help).toContain('`/rollbot help`');
+    expect(help).toContain('Known models: `fraud-scorer`, `churn-predictor`');
+    expect(helpText(Array.from({ length: 500 }, (_, i) => `${i}${HOSTILE}`)).length).toBeLessThanOrEqual(
+      3000,
+    );
+  });
+
+  it('gives the usage of one command', () => {
+    expect(usage(COMMANDS.incident)).toContain('`/incident ack <id>`');
+    expect(usage(COMMANDS.rollback)).toContain('[to <version>]');
+    expect(usage('/nope')).toContain('/rollbot help');
+  });
+
+  it('suggests a close model name', () => {
+    const reply = unknownModel('fraud-scorr', ['fraud-scorer'], 'fraud-scorer');
+    expect(reply).toBe(
+      'No runbook for model `fraud-scorr`. Did you mean `fraud-scorer`?\nKnown models: `fraud-scorer`',
+    );
+    expect(unknownModel(HOSTILE, Array(500).fill(HOSTILE)).length).toBeLessThanOrEqual(LIMITS.fallbackText);
+  });
+});
+
+describe('incidentList', () => {
+  it('shows one compact line per incident with its running stage clock', () => {
+    const list = incidentList([viewAt(triaged(), 4), viewAt(resolvedIncident(), 20)]);
+    expectWithinSlackLimits(list);
+    const text = JSON.stringify(list.blocks);
+    expect(text).toContain('*INC-7* fraud-scorer · SEV-1 · triage · ⏳ *triage* 4m / 10m (6m left)');
+    expect(text).toContain('· resolved · ⏳ *retro* 8m / 5d');
+  });
+
+  it('says when there are none and caps 500 incidents at 20 with a count', () => {
+    expectWithinSlackLimits(incidentList([]));
+    const many = incidentList(Array.from({ length: 500 }, () => hostileView()));
+    expectWithinSlackLimits(many);
+    expect(JSON.stringify(many.blocks)).toContain('+480 more');
+  });
+});
+
+describe('incidentSummary', () => {
+  it('shows the incident without buttons', () => {
+    const summary = incidentSummary(viewAt(resolvedIncident(), 20));
+    expectWithinSlackLimits(summary);
+    expect(summary.blocks.some((b) => b.type === 'actions')).toBe(false);
+    expect(JSON.stringify(summary.blocks)).toContain('rollback by <@U0ALICE>: error rate tripled');
+  });
+
+  it('stays within every limit with hostile input', () => {
+    const view = hostileView({ impact: { windowMs: 1, check: HOSTILE, formula: HOSTILE } });
+    expectWithinSlackLimits(incidentSummary(view));
+  });
+});
+
+describe('errorReply', () => {
+  it('gives a RollbotError message and its fix, and nothing of other errors', () => {
+    const error = new RollbotError('LOCKED', 'a rollback of fraud-scorer is in progress', {
+      hint: 'wait for it',
+    });
+    expect(errorReply(error)).toBe('⚠️ a rollback of fraud-scorer is in progress\nfix: wait for it');
+    const reply = errorReply(new TypeError('secret at /srv/app/x.js:1'));
+    expect(reply).toBe('⚠️ Something went wrong; the log has details.');
+    expect(
+      errorReply(new RollbotError('BAD_REQUEST', HOSTILE, { hint: HOSTILE })).length,
+    ).toBeLessThanOrEqual(4000);
+  });
+});
+
+describe('runbookSummary', () => {
+  it('shows owner, policy, approvers, targets, checks, serving and escalation', () => {
+    const text = runbookSummary(fraudScorer());
+    expect(text).toContain('*Runbook: fraud-scorer* (tier 1) · owner @fraud-ml · <#C0FRAUD01>');
+    expect(text).toContain('*Rollback*: auto');
+    expect(text).toContain('who may decide: <!subteam^S0ONCALL1>');
+    expect(text).toContain('detect 5m · triage 10m · rollback 5m · confirm 15m · retro 2d');
+    expect(text).toContain('• error rate (error): ≤ 0.02');
+    expect(text).toContain('• approval rate (business): ≥ 0.8');
+    expect(text).toContain('*Serving*: kserve ml-prod/fraud-scorer');
+    expect(text).toContain('*Escalation*: <!subteam^S0PLATFORM>');
+  });
+
+  it('stays within a section with 60 long checks and 300 approvers', () => {
+    const runbook = fraudScorer();
+    const [first] = runbook.triage.checks;
+    if (!first) throw new Error('fixture has checks');
+    const hostile: Runbook = {
+      ...runbook,
+      owner: HOSTILE,
+      rollback: { ...runbook.rollback, approvers: Array.from({ length: 300 }, (_, i) => `U${i}ABC`) },
+      triage: {
+        ...runbook.triage,
+        checks: Array.from({ length: 60 }, (_, i) => ({ ...first, name: `${i}${HOSTILE}` })),
+      },
+    };
+    const text = runbookSummary(hostile);
+    expect(text.length).toBeLessThanOrEqual(LIMITS.sectionText);
+    expect(text).toMatch(/\+\d+ more checks/);
+    expect(text).not.toContain('<!channel>');
+  });
+});

@@ -1,0 +1,126 @@
+import type { ActionsBlock, Button, KnownBlock, SectionBlock } from '@slack/types';
+import { describe, expect, it } from 'vitest';
+import { acknowledge, decide } from '../../../src/core/incident.js';
+import { ACTIONS } from '../../../src/slack/ids.js';
+import { incidentMessage, MAX_CHECK_ROWS } from '../../../src/slack/blocks/incident-message.js';
+import { expectWithinSlackLimits } from '../../helpers/block-limits.js';
+import { T0 } from '../../helpers/incidents.js';
+import { hostileView, MINUTE, resolvedIncident, triaged, viewAt } from './fixtures.js';
+
+const CONTEXT = { channel: 'C0FRAUD01', owner: '@fraud-ml', escalation: ['S0PLATFORM', 'U0BOB'] };
+
+function block<T extends KnownBlock>(blocks: KnownBlock[], blockId: string): T {
+  const found = blocks.find((b) => b.block_id === blockId);
+  if (!found) throw new Error(`no block ${blockId}`);
+  return found as T;
+}
+const sectionText = (blocks: KnownBlock[], id: string) => block<SectionBlock>(blocks, id).text?.text ?? '';
+const buttons = (blocks: KnownBlock[]) =>
+  blocks.filter((b): b is ActionsBlock => b.type === 'actions').flatMap((b) => b.elements as Button[]);
+
+describe('incidentMessage', () => {
+  it('shows a fresh SEV-1 incident with its triage, checklist and four buttons', () => {
+    const message = incidentMessage(viewAt(triaged(), 4), CONTEXT, T0 + 4 * MINUTE);
+    expectWithinSlackLimits(message);
+    expect(message.text).toBe('SEV-1 INC-7 fraud-scorer: fraud-scorer error rate 0.079 &gt; 0.02');
+    const header = block<KnownBlock & { text: { text: string } }>(message.blocks, 'incident_header');
+    expect(header.text.text).toBe('🔴 SEV-1 fraud-scorer · INC-7 · triage');
+
+    const triage = sectionText(message.blocks, 'incident_triage');
+    expect(triage).toContain('*Triage* (breach): error rate 0.079 &gt; 0.02 for 3 of 3 measurements');
+    // Failing checks first, each with its value, threshold, verdict and trend.
+    expect(triage.split('\n')[1]).toBe('❌ *error rate* 0.079 (≤ 0.02) FAIL ▁▁▂▃▅▇█ rising over 15m');
+    expect(triage).toContain('✅ *p99 latency* 0.12 (≤ 0.25) PASS');
+
+    const checklist = sectionText(message.blocks, 'incident_checklist').split('\n');
+    expect(checklist).toEqual([
+      '*Runbook*',
+      '✓ *detect* 1m / 5m',
+      '⏳ *triage* 4m / 10m (6m left)',
+      '· *rollback* — / 15m',
+      '· *confirm* — / 30m',
+      '· *retro* — / 5d',
+    ]);
+
+    const all = buttons(message.blocks);
+    expect(all.map((b) => b.action_id)).toEqual([
+      ACTIONS.acknowledge,
+      ACTIONS.rollback,
+      ACTIONS.notRollback,
+      ACTIONS.runbook,
+    ]);
+    expect(all.map((b) => b.text.text)).toEqual(['Acknowledge', 'Roll back', 'Not a rollback', 'Runbook']);
+    expect(all.find((b) => b.action_id === ACTIONS.rollback)?.style).toBe('danger');
+    for (const b of all)
+      expect(JSON.parse(b.value ?? '')).toEqual({ incidentId: 'INC-7', model: 'fraud-scorer' });
+
+    const fields = block<SectionBlock>(message.blocks, 'incident_fields').fields?.map((f) => f.text) ?? [];
+    expect(fields).toContain('*Escalation*\n<!subteam^S0PLATFORM> <@U0BOB>');
+    expect(fields).toContain('*Owner*\n@fraud-ml');
+    expect(fields).toContain('*Acknowledged by*\n_nobody yet_');
+  });
+
+  it('marks a missed target ✗, drops Acknowledge once acknowledged and Not a rollback once decided', () => {
+    let incident = acknowledge(triaged(), 'U0ALICE', T0 + MINUTE) ?? triaged();
+    incident = decide(incident, {
+      kind: 'rollback',
+      by: 'U0ALICE',
+      at: T0 + 12 * MINUTE,
+      reason: 'bad',
+      trigger: 'slack',
+    });
+    const message = incidentMessage(viewAt(incident, 30), CONTEXT, T0 + 30 * MINUTE);
+    expectWithinSlackLimits(message);
+    const checklist = sectionText(message.blocks, 'incident_checklist');
+    expect(checklist).toContain('✗ *triage* 12m / 10m (missed)');
+    expect(checklist).toContain('✗ *rollback* 18m / 15m (3m over)');
+    expect(checklist).toContain('⏳ *confirm* 18m / 30m (12m left)');
+    expect(buttons(message.blocks).map((b) => b.action_id)).toEqual([ACTIONS.rollback, ACTIONS.runbook]);
+    const fields = block<SectionBlock>(message.blocks, 'incident_fields').fields?.map((f) => f.text) ?? [];
+    expect(fields.find((f) => f.startsWith('*Acknowledged by*'))).toMatch(
+      /^\*Acknowledged by\*\n<@U0ALICE> <!date\^/,
+    );
+  });
+
+  it('shows the outcome instead of buttons once resolved, with the versions rolled between', () => {
+    const message = incidentMessage(
+      viewAt(resolvedIncident(), 20),
+      { ...CONTEXT, watchNote: 'retro due in 5d' },
+      T0,
+    );
+    expectWithinSlackLimits(message);
+    expect(buttons(message.blocks)).toEqual([]);
+    expect(sectionText(message.blocks, 'incident_outcome')).toMatch(
+      /^✅ \*Resolved\* <!date\^\d+\^.*12m after opening; rollback succeeded/,
+    );
+    const fields = block<SectionBlock>(message.blocks, 'incident_fields').fields?.map((f) => f.text) ?? [];
+    expect(fields[0]).toBe(
+      '*Versions*\n`fraud-scorer-00042` → `fraud-scorer-00041` (traffic-flip, succeeded)',
+    );
+    expect(JSON.stringify(message.blocks)).toContain('👀 retro due in 5d');
+  });
+
+  it('labels drills', () => {
+    const message = incidentMessage({ ...viewAt(triaged(), 1), drill: true }, CONTEXT, T0);
+    expect(message.text.startsWith('[DRILL] SEV-1 INC-7')).toBe(true);
+    expect(JSON.stringify(message.blocks[0])).toContain('🧪 DRILL');
+  });
+
+  it('stays within every Slack limit with hostile input', () => {
+    const view = hostileView();
+    const context = {
+      channel: 'C1',
+      owner: 'x'.repeat(5000),
+      escalation: Array.from({ length: 300 }, (_, i) => `U${i}XYZ`),
+      watchNote: 'w'.repeat(10_000),
+    };
+    const message = incidentMessage(view, context, T0);
+    expectWithinSlackLimits(message);
+    const triage = sectionText(message.blocks, 'incident_triage');
+    expect(triage.split('\n').length).toBeLessThanOrEqual(MAX_CHECK_ROWS + 2);
+    expect(triage).toMatch(/\+\d+ more checks$/);
+    // Outside text never becomes a live mention.
+    expect(JSON.stringify(message)).not.toContain('<!channel>');
+    expect(JSON.stringify(block(message.blocks, 'incident_fields'))).toMatch(/\+\d+ more/);
+  });
+});

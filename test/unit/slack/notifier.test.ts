@@ -1,0 +1,410 @@
+import { WebAPIHTTPError, WebAPIRateLimitedError } from '@slack/web-api';
+import nock from 'nock';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Incident } from '../../../src/core/incident.js';
+import type { Logger, NotifierEvent } from '../../../src/engine/ports.js';
+import {
+  createSlackClients,
+  createSlackNotifier,
+  messageKey,
+  type SlackNotifierOptions,
+} from '../../../src/slack/notifier/notifier.js';
+import type { SetTimer } from '../../../src/slack/notifier/pacing.js';
+import type { SlackRenderer } from '../../../src/slack/notifier/render.js';
+import { createMemoryStore } from '../../../src/store/memory.js';
+import { makeIncident, T0 } from '../../helpers/incidents.js';
+
+const API = 'https://slack.test';
+const TS = '1700000000.000100';
+
+/** Virtual time, as in queue.test.ts: pacing and retries are asserted on exact instants, without waiting. */
+function virtualTime() {
+  let now = T0;
+  let seq = 0;
+  let timers: { at: number; seq: number; fn: () => void }[] = [];
+  const setTimer: SetTimer = (fn, ms) => {
+    const timer = { at: now + ms, seq: seq++, fn };
+    timers.push(timer);
+    return () => {
+      timers = timers.filter((t) => t !== timer);
+    };
+  };
+  /** Lets in-flight Slack calls finish, then fires the next timer (moving the clock), until none is left. */
+  async function run(busy: () => boolean): Promise<void> {
+    for (let step = 0; step < 10_000; step++) {
+      do await new Promise((resolve) => setImmediate(resolve));
+      while (busy());
+      timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
+      const next = timers.shift();
+      if (!next) return;
+      now = Math.max(now, next.at);
+      next.fn();
+    }
+    throw new Error('virtual time did not settle');
+  }
+  return { clock: { now: () => now }, setTimer, run, elapsed: () => now - T0 };
+}
+
+/** What the fake renderer puts in a message: the event's text, or its type. */
+const say = (event: NotifierEvent) => ('text' in event ? event.text : event.type);
+
+const renderer: SlackRenderer = {
+  incidentMessage: (event) => ({
+    text: `${event.incident.id}: ${say(event)}`,
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: say(event) } }],
+  }),
+  threadReply: (event) => (event.type === 'incident.updated' ? { text: event.text } : undefined),
+};
+
+const opened = (incident: Incident, channel = 'C0FRAUD01'): NotifierEvent => ({
+  type: 'incident.opened',
+  incident,
+  channel,
+});
+const updated = (incident: Incident, text: string, channel = 'C0FRAUD01'): NotifierEvent => ({
+  type: 'incident.updated',
+  incident,
+  channel,
+  text,
+});
+/** An event without a thread reply (the fake renderer replies only to incident.updated). */
+const escalated = (incident: Incident, text: string): NotifierEvent => ({
+  type: 'escalation',
+  incident,
+  channel: 'C0FRAUD01',
+  stage: 'triage',
+  mention: [],
+  text,
+});
+
+interface Call {
+  method: string;
+  at: number;
+  form: Record<string, string>;
+}
+
+function setup(overrides: Partial<SlackNotifierOptions> = {}) {
+  const time = virtualTime();
+  const calls: Call[] = [];
+  const failures: [string, string][] = [];
+  const logger: Logger = {
+    debug: vi.fn(),
+    info: vi.fn(),
+    warn: vi.fn(),
+    error: vi.fn(),
+    child: () => logger,
+  };
+  const store = createMemoryStore({ clock: time.clock });
+  const { notifier: client } = createSlackClients({ token: 'xoxb-test', apiUrl: `${API}/api/` });
+  const make = (options: Partial<SlackNotifierOptions> = {}) =>
+    createSlackNotifier({
+      client,
+      store,
+      renderer,
+      clock: time.clock,
+      logger,
+      setTimer: time.setTimer,
+      onDeliveryFailed: (kind, reason) => failures.push([kind, reason]),
+      ...overrides,
+      ...options,
+    });
+  const notifier = make();
+  let posted = 0;
+  /**
+   * Answers `times` calls of `method` with `answer` (a Slack body, or [status, body, headers]), recording each
+   * call's form fields (web-api sends form-encoded bodies, blocks as a JSON string) and virtual time.
+   */
+  function slack(
+    method: string,
+    answer?: object | [number, object | string, Record<string, string>?],
+    times = 1,
+  ) {
+    return nock(API)
+      .post(`/api/${method}`)
+      .times(times)
+      .reply((_uri, body) => {
+        const form = Object.fromEntries(new URLSearchParams(typeof body === 'string' ? body : ''));
+        calls.push({ method, at: time.elapsed(), form });
+        if (Array.isArray(answer)) return answer;
+        if (answer) return [200, answer];
+        posted += 1;
+        return [
+          200,
+          { ok: true, channel: form.channel, ts: `1700000000.${String(posted * 100).padStart(6, '0')}` },
+        ];
+      });
+  }
+  const run = () => time.run(() => notifier.stats().inFlight > 0);
+  return { notifier, make, store, calls, failures, logger, slack, run, time };
+}
+
+beforeAll(() => {
+  nock.disableNetConnect();
+});
+
+afterEach(() => {
+  const pending = nock.pendingMocks();
+  nock.cleanAll();
+  expect(pending).toEqual([]);
+});
+
+afterAll(() => {
+  nock.enableNetConnect();
+});
+
+describe('slack notifier', () => {
+  it('posts the incident message once, then updates it in place and replies in its thread', async () => {
+    const { notifier, slack, calls, run, failures } = setup();
+    const incident = makeIncident({ id: 'INC-1' });
+    slack('chat.postMessage');
+    await notifier.notify(opened(incident));
+    await run();
+    slack('chat.update');
+    slack('chat.postMessage');
+    await notifier.notify(updated(incident, 'rolled back to v41'));
+    await run();
+
+    expect(calls.map((call) => call.method)).toEqual(['chat.postMessage', 'chat.update', 'chat.postMessage']);
+    const [post, update, reply] = calls.map((call) => call.form);
+    expect(post).toMatchObject({
+      channel: 'C0FRAUD01',
+      text: 'INC-1: incident.opened',
+      unfurl_links: 'false',
+    });
+    expect(JSON.parse(post?.blocks ?? '')).toEqual([
+      { type: 'section', text: { type: 'mrkdwn', text: 'incident.opened' } },
+    ]);
+    expect(update).toMatchObject({ channel: 'C0FRAUD01', ts: TS, text: 'INC-1: rolled back to v41' });
+    expect(JSON.parse(update?.blocks ?? '')).toEqual([
+      { type: 'section', text: { type: 'mrkdwn', text: 'rolled back to v41' } },
+    ]);
+    expect(reply).toMatchObject({ channel: 'C0FRAUD01', thread_ts: TS, text: 'rolled back to v41' });
+    expect(failures).toEqual([]);
+  });
+
+  it('queues events that arrive before the first post completes behind it', async () => {
+    const { notifier, slack, calls, run } = setup();
+    const incident = makeIncident({ id: 'INC-2' });
+    slack('chat.postMessage');
+    slack('chat.update');
+    slack('chat.postMessage');
+    await notifier.notify(opened(incident));
+    await notifier.notify(updated(incident, 'triage started'));
+    await run();
+    expect(calls.map((call) => [call.method, call.form.ts ?? call.form.thread_ts])).toEqual([
+      ['chat.postMessage', undefined],
+      ['chat.update', TS],
+      ['chat.postMessage', TS],
+    ]);
+  });
+
+  it('stores the message ref, so another instance on the same store updates the same message', async () => {
+    const { notifier, make, store, slack, calls, run, time } = setup();
+    const incident = makeIncident({ id: 'INC-3' });
+    slack('chat.postMessage');
+    await notifier.notify(opened(incident));
+    await run();
+    expect(JSON.parse((await store.getValue(messageKey('INC-3'))) ?? '')).toEqual({
+      channel: 'C0FRAUD01',
+      ts: TS,
+    });
+
+    const restarted = make();
+    slack('chat.update');
+    await restarted.notify(escalated(incident, 'triage is late'));
+    await time.run(() => restarted.stats().inFlight > 0);
+    expect(calls.map((call) => call.method)).toEqual(['chat.postMessage', 'chat.update']);
+    expect(calls[1]?.form).toMatchObject({ channel: 'C0FRAUD01', ts: TS, text: 'INC-3: triage is late' });
+  });
+
+  it('coalesces 5 rapid updates into 1 or 2 chat.update calls, the last with the last content', async () => {
+    const { notifier, slack, calls, run } = setup();
+    const incident = makeIncident({ id: 'INC-4' });
+    slack('chat.postMessage');
+    await notifier.notify(opened(incident));
+    await run();
+    slack('chat.update', undefined, 2);
+    for (let i = 1; i <= 5; i++) await notifier.notify(escalated(incident, `update ${i}`));
+    await run();
+    // The first update goes at once; the four that arrive while it is in flight collapse into one.
+    const sent = calls.filter((call) => call.method === 'chat.update').map((call) => call.form.text);
+    expect(sent).toEqual(['INC-4: update 1', 'INC-4: update 5']);
+  });
+
+  it('waits out a 429 Retry-After, then delivers', async () => {
+    const { notifier, slack, calls, run, failures, store } = setup();
+    slack('chat.postMessage', [429, { ok: false, error: 'ratelimited' }, { 'Retry-After': '1' }]);
+    slack('chat.postMessage');
+    await notifier.notify(opened(makeIncident({ id: 'INC-5' })));
+    await run();
+    expect(calls.map((call) => call.at)).toEqual([0, 1000]);
+    expect(await store.getValue(messageKey('INC-5'))).toBeDefined();
+    expect(failures).toEqual([]);
+  });
+
+  it('joins the channel on not_in_channel, then posts', async () => {
+    const { notifier, slack, calls, run, failures } = setup();
+    slack('chat.postMessage', { ok: false, error: 'not_in_channel' });
+    slack('conversations.join', { ok: true, channel: { id: 'C0FRAUD01' } });
+    slack('chat.postMessage');
+    await notifier.notify(opened(makeIncident({ id: 'INC-6' })));
+    await run();
+    expect(calls.map((call) => call.method)).toEqual([
+      'chat.postMessage',
+      'conversations.join',
+      'chat.postMessage',
+    ]);
+    expect(calls[1]?.form.channel).toBe('C0FRAUD01');
+    expect(failures).toEqual([]);
+  });
+
+  it('asks for an invite when it cannot join a private channel', async () => {
+    const { notifier, slack, run, failures, logger } = setup();
+    slack('conversations.list', { ok: true, channels: [{ id: 'C0PRIV001', name: 'ml-private' }] });
+    slack('chat.postMessage', { ok: false, error: 'not_in_channel' });
+    slack('conversations.join', { ok: false, error: 'method_not_supported_for_channel_type' });
+    await notifier.notify(opened(makeIncident({ id: 'INC-7' }), '#ml-private'));
+    await run();
+    expect(failures).toEqual([['post', 'not_in_channel']]);
+    expect(logger.error).toHaveBeenCalledWith(
+      expect.objectContaining({ hint: expect.stringContaining('invite @rollbot to #ml-private') }),
+      expect.any(String),
+    );
+  });
+
+  it('records channel_not_found with a hint naming the runbook channel, without throwing', async () => {
+    const { notifier, slack, run, failures, logger } = setup();
+    slack('chat.postMessage', { ok: false, error: 'channel_not_found' });
+    await expect(
+      notifier.notify(opened(makeIncident({ id: 'INC-8' }), 'C0GONE001')),
+    ).resolves.toBeUndefined();
+    await run();
+    expect(failures).toEqual([['post', 'channel_not_found']]);
+    expect(logger.error).toHaveBeenCalledWith(
+      expect.objectContaining({ reason: 'channel_not_found', hint: expect.stringContaining('C0GONE001') }),
+      expect.any(String),
+    );
+  });
+
+  it('returns at once while Slack is down, and delivers when it recovers', async () => {
+    const { notifier, slack, calls, run, failures } = setup();
+    slack('chat.postMessage', [503, 'upstream connect error'], 3);
+    slack('chat.postMessage');
+    await notifier.notify(opened(makeIncident({ id: 'INC-9' })));
+    // notify() has returned: the post is still waiting in the queue (nothing can be delivered before the
+    // virtual clock moves).
+    expect(notifier.stats().queued + notifier.stats().inFlight).toBe(1);
+    await run();
+    expect(calls.map((call) => call.at)).toEqual([0, 2000, 6000, 14_000]);
+    expect(failures).toEqual([]);
+  });
+
+  it('posts a new message when the stored one was deleted', async () => {
+    const { notifier, store, slack, calls, run, failures } = setup();
+    await store.setValue(
+      messageKey('INC-12'),
+      JSON.stringify({ channel: 'C0FRAUD01', ts: '1600000000.000001' }),
+    );
+    slack('chat.update', { ok: false, error: 'message_not_found' });
+    slack('chat.postMessage');
+    await notifier.notify(escalated(makeIncident({ id: 'INC-12' }), 'late'));
+    await run();
+    expect(calls.map((call) => call.method)).toEqual(['chat.update', 'chat.postMessage']);
+    expect(JSON.parse((await store.getValue(messageKey('INC-12'))) ?? '')).toEqual({
+      channel: 'C0FRAUD01',
+      ts: TS,
+    });
+    expect(failures).toEqual([]);
+  });
+
+  it('keeps a throwing renderer or an unreachable store away from the caller', async () => {
+    const { slack, calls, failures, logger, time } = setup();
+    const store = createMemoryStore({ clock: time.clock });
+    const getValue = vi.fn(store.getValue).mockRejectedValueOnce(new Error('ECONNREFUSED redis:6379'));
+    const notifier = createSlackNotifier({
+      client: createSlackClients({ token: 'xoxb-test', apiUrl: `${API}/api/` }).notifier,
+      store: { getValue, setValue: store.setValue },
+      renderer: {
+        ...renderer,
+        threadReply: () => {
+          throw new Error('renderer bug');
+        },
+      },
+      clock: time.clock,
+      logger,
+      setTimer: time.setTimer,
+      onDeliveryFailed: (kind, reason) => failures.push([kind, reason]),
+    });
+    slack('chat.postMessage');
+    await expect(notifier.notify(opened(makeIncident({ id: 'INC-13' })))).resolves.toBeUndefined();
+    await time.run(() => notifier.stats().inFlight > 0);
+    expect(calls.map((call) => [call.method, call.at])).toEqual([['chat.postMessage', 2000]]);
+    expect(failures).toEqual([['reply', 'render_failed']]);
+  });
+
+  it('posts only from the opening event: a later event waits for the message another replica is posting', async () => {
+    const { notifier, slack, calls, run, store, failures } = setup();
+    slack('chat.update');
+    slack('chat.postMessage');
+    await notifier.notify(updated(makeIncident({ id: 'INC-20' }), 'triage done'));
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(calls).toEqual([]);
+    // The replica that opened the incident stores where its message is; the waiting update then lands on it.
+    await store.setValue('slack:message:INC-20', JSON.stringify({ channel: 'C0FRAUD01', ts: '1.5' }));
+    await run();
+    expect(calls.map((call) => [call.method, call.form.ts ?? call.form.thread_ts])).toEqual([
+      ['chat.update', '1.5'],
+      ['chat.postMessage', '1.5'],
+    ]);
+    expect(failures).toEqual([]);
+  });
+
+  it('resolves a #name through conversations.list once, following its pages', async () => {
+    const { notifier, slack, calls, run } = setup();
+    slack('conversations.list', {
+      ok: true,
+      channels: [{ id: 'C0OTHER01', name: 'general' }],
+      response_metadata: { next_cursor: 'page2' },
+    });
+    slack('conversations.list', { ok: true, channels: [{ id: 'C0ALERTS1', name: 'ml-alerts' }] });
+    slack('chat.postMessage', undefined, 2);
+    await notifier.notify(opened(makeIncident({ id: 'INC-10' }), '#ml-alerts'));
+    await notifier.notify(opened(makeIncident({ id: 'INC-11' }), '#ml-alerts'));
+    await run();
+    const lists = calls.filter((call) => call.method === 'conversations.list').map((call) => call.form);
+    expect(lists).toEqual([
+      expect.objectContaining({ types: 'public_channel,private_channel', exclude_archived: 'true' }),
+      expect.objectContaining({ cursor: 'page2' }),
+    ]);
+    const posts = calls.filter((call) => call.method === 'chat.postMessage');
+    expect(posts.map((call) => call.form.channel)).toEqual(['C0ALERTS1', 'C0ALERTS1']);
+  });
+
+  it('spaces posts to one channel, while another channel does not wait', async () => {
+    const { notifier, slack, calls, run } = setup();
+    slack('chat.postMessage', undefined, 11);
+    for (let i = 1; i <= 10; i++)
+      await notifier.notify(opened(makeIncident({ id: `INC-A${i}` }), 'C0AAAAAA1'));
+    await notifier.notify(opened(makeIncident({ id: 'INC-B1' }), 'C0BBBBBB1'));
+    await run();
+    const times = (channel: string) => calls.filter((call) => call.form.channel === channel).map((c) => c.at);
+    expect(times('C0AAAAAA1')).toEqual([0, 0, 0, 1000, 2000, 3000, 4000, 5000, 6000, 7000]);
+    expect(times('C0BBBBBB1')).toEqual([0]);
+  });
+});
+
+describe('createSlackClients', () => {
+  it('gives the notifier a client that rejects 429s and does not retry, on the configured API URL', async () => {
+    const { notifier, interactive } = createSlackClients({ token: 'xoxb-test', apiUrl: `${API}/api/` });
+    expect(notifier.slackApiUrl).toBe(`${API}/api/`);
+    expect(interactive.slackApiUrl).toBe(`${API}/api/`);
+    nock(API).post('/api/chat.postMessage').reply(429, { ok: false }, { 'Retry-After': '30' });
+    await expect(notifier.chat.postMessage({ channel: 'C1', text: 'x' })).rejects.toBeInstanceOf(
+      WebAPIRateLimitedError,
+    );
+    nock(API).post('/api/chat.postMessage').reply(503, 'down');
+    await expect(notifier.chat.postMessage({ channel: 'C1', text: 'x' })).rejects.toBeInstanceOf(
+      WebAPIHTTPError,
+    );
+  });
+});

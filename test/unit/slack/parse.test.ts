@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { parseIncidentCommand, parseRollbackCommand } from '../../../src/slack/parse.js';
+
+describe('/rollback text', () => {
+  it.each([
+    ['fraud-scorer', { model: 'fraud-scorer' }],
+    ['fraud-scorer to v39', { model: 'fraud-scorer', to: 'v39' }],
+    ['fraud-scorer p99 doubled after v42', { model: 'fraud-scorer', reason: 'p99 doubled after v42' }],
+    ['  fraud-scorer   to v39   errors up ', { model: 'fraud-scorer', to: 'v39', reason: 'errors up' }],
+  ])('%j', (text, expected) => {
+    expect(parseRollbackCommand(text)).toEqual(expected);
+  });
+
+  it.each([
+    ['', /^usage: `\/rollback <model>/],
+    ['fraud-scorer to', /^"to" needs a version/],
+  ])('refuses %j with the usage', (text, message) => {
+    expect(() => parseRollbackCommand(text)).toThrow(message);
+  });
+});
+
+describe('/incident text', () => {
+  it.each([
+    ['', { verb: 'list' }],
+    ['list', { verb: 'list' }],
+    ['show inc-7', { verb: 'show', id: 'INC-7' }],
+    ['ack INC-7', { verb: 'ack', id: 'INC-7' }],
+    [
+      'resolve INC-7 dashboards back to normal',
+      { verb: 'resolve', id: 'INC-7', reason: 'dashboards back to normal' },
+    ],
+  ])('%j', (text, expected) => {
+    expect(parseIncidentCommand(text)).toEqual(expected);
+  });
+
+  it.each([
+    ['show', /^show needs an incident id/],
+    ['resolve INC-7', /^resolve needs an incident id and a reason/],
+    ['close INC-7', /^unknown subcommand "close"/],
+  ])('refuses %j with the usage', (text, message) => {
+    expect(() => parseIncidentCommand(text)).toThrow(message);
+  });
+});
