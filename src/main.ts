@@ -127,6 +127,7 @@ export async function startBot(env: NodeJS.ProcessEnv = process.env): Promise<Ru
     alerts: config.alerts,
     apiToken: config.apiToken,
     registry: deps.metrics.registry,
+    ...(deps.slack?.app.requestListener ? { slack: deps.slack.app.requestListener } : {}),
   });
   const server = createServer(app);
   await new Promise<void>((resolve, reject) => {
