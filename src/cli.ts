@@ -10,7 +10,11 @@ import { deployCommand, rollbackCommand, type Io } from './cli/rollback.js';
 import { loadConfig } from './config.js';
 import { formatDuration } from './core/duration.js';
 import { RollbotError, isRollbotError } from './core/errors.js';
+import { drillHistory, scorecard } from './engine/drill.js';
+import { drillListText, listDrills } from './engine/drill-list.js';
+import { startDrill } from './engine/drill-start.js';
 import { incidentMarkdown } from './engine/report.js';
+import { nextDrills } from './scheduling/drills.js';
 import { compose } from './main.js';
 import { formatProblem } from './runbooks/problems.js';
 import { loadRunbooks } from './runbooks/load.js';
@@ -23,6 +27,8 @@ const USAGE = `usage: rollbot <command>
   rollback <model> [--to <version>] --reason "…" [--dry-run]
                                          roll back to the last known-good version (or --to), step by step
   resolve <id> --reason "…"              service is restored (when confirmation cannot say so)
+  drill run <model> [--dry-run]          rehearse the rollback now (the drill target, or plan only) and print the scorecard
+  drill list                             drill schedules, next runs and last results
   deploy record <model> <version> [--previous <version>] [--strategy canary|blue-green|rolling|…]
                                          record a deployment in the ledger and show the deployment gate
 
@@ -87,6 +93,49 @@ export async function runCli(
           );
           return 0;
         });
+      }
+      case 'drill': {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: { 'dry-run': { type: 'boolean', default: false } },
+        });
+        const [verb, model] = positionals;
+        if (verb === 'list') {
+          const config = loadConfig({ LOG_LEVEL: 'error', ...env });
+          const deps = await compose(config, { quiet: true, env });
+          try {
+            io.out(
+              drillListText(await listDrills(deps, (name) => nextDrills(deps.runbooks.require(name), 2))),
+            );
+            return 0;
+          } finally {
+            await deps.store.close();
+          }
+        }
+        if (verb !== 'run' || !model)
+          throw new RollbotError(
+            'BAD_REQUEST',
+            'usage: rollbot drill run <model> [--dry-run] | rollbot drill list',
+          );
+        const config = loadConfig({ LOG_LEVEL: 'error', ...env });
+        const deps = await compose(config, { quiet: true, env });
+        try {
+          const incident = await startDrill(deps, model, {
+            by: cliUser(env),
+            auto: true,
+            dryRun: values['dry-run'],
+          });
+          const [result] = await drillHistory(deps, model);
+          io.out(
+            result && result.incidentId === incident.id
+              ? scorecard(result)
+              : `drill ${incident.id}: ${incident.phase}`,
+          );
+          return result?.outcome === 'passed' ? 0 : 1;
+        } finally {
+          await deps.store.close();
+        }
       }
       case 'deploy':
         return await deployCommand(rest, cliUser(env), () => openBackend(env, io), io);

@@ -10,7 +10,9 @@ import { createConsoleNotifier } from './console/notifier.js';
 import { isRollbotError } from './core/errors.js';
 import { loadConfig, type Config } from './config.js';
 import { DEFAULT_TIMING, type EngineDeps } from './engine/context.js';
+import { drillSuccesses } from './engine/drill.js';
 import { startDeadlinePoller } from './engine/poller.js';
+import { startDrillPlanner } from './scheduling/drills.js';
 import { recoverInterruptedRollbacks } from './engine/recovery.js';
 import type { Clock, Store } from './engine/ports.js';
 import { RunbookSet } from './engine/runbook-set.js';
@@ -52,7 +54,10 @@ export async function compose(
         'not shared between replicas. Set REDIS_URL for anything but a local trial.',
     );
   }
-  const metrics = createMetrics(new Registry(), { defaultMetrics: true });
+  const metrics = createMetrics(new Registry(), {
+    defaultMetrics: true,
+    state: { drillLastSuccess: () => drillSuccesses({ store }, runbooks) },
+  });
   const clients =
     config.slack.mode === 'off'
       ? undefined
@@ -139,6 +144,7 @@ export async function startBot(env: NodeJS.ProcessEnv = process.env): Promise<Ru
   const url = `http://${config.http.host}:${port}`;
   await deps.slack?.app.start();
   const poller = startDeadlinePoller(deps);
+  const drills = startDrillPlanner(deps);
   // A rollback that was executing when a bot died is settled by reading the serving layer, never re-run.
   const recovered = await recoverInterruptedRollbacks(deps);
   if (recovered > 0) deps.logger.warn({ recovered }, 'settled rollbacks interrupted by a restart');
@@ -165,6 +171,7 @@ export async function startBot(env: NodeJS.ProcessEnv = process.env): Promise<Ru
     stop() {
       stopped ??= (async () => {
         await new Promise<void>((resolve) => server.close(() => resolve()));
+        await drills.stop();
         await poller.stop();
         await deps.slack?.app.stop();
         await deps.slack?.notifier.close();

@@ -21,6 +21,7 @@ export function createConsoleNotifier(options: { out?: NodeJS.WritableStream; cl
 /** The text of one event; exported for tests and for the CLI. */
 export function render(event: NotifierEvent, now: number): string {
   const where = `[${event.channel || 'no channel'}]`;
+  if (event.type === 'channel.message') return `${where} 📣 ${event.text}`;
   const head = `${formatSeverity(event.incident.severity)} ${event.incident.id} ${event.incident.model}${event.incident.drill ? ' (DRILL)' : ''}`;
   switch (event.type) {
     case 'incident.opened':

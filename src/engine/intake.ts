@@ -11,6 +11,7 @@ import type { NormalizedAlert } from '../alerts/types.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { record, type EngineDeps } from './context.js';
 import { escalateIfBreached, scheduleStageTarget } from './escalation.js';
+import { finishDrill } from './drill.js';
 import { mutateIncident } from './mutate.js';
 import { scheduleTriage } from './triage.js';
 
@@ -73,7 +74,15 @@ async function openOrAttach(
 ): Promise<Pick<AlertResult, 'outcome' | 'incidentId'>> {
   const ref = alertRef(alert, deps.clock.now());
   const severity = severityOf(alert.labels, runbook.severity);
-  const open = await deps.store.openIncidentFor(runbook.model);
+  let open = await deps.store.openIncidentFor(runbook.model);
+  if (open?.drill) {
+    // Reality wins over rehearsal: the drill ends (failed, interrupted) and the alert gets a real incident.
+    await finishDrill(deps, open.id, {
+      succeeded: false,
+      problem: `interrupted by a real alert (${alert.name})`,
+    });
+    open = await deps.store.openIncidentFor(runbook.model);
+  }
   if (open) return attach(deps, open.id, ref, severity);
 
   // A repeat notification of an alert whose incident is already over must not open a new one.

@@ -1,6 +1,7 @@
 import type { Stage } from '../core/stages.js';
 import { CONFIRM_POLL, pollConfirmation } from './confirm.js';
 import type { EngineDeps } from './context.js';
+import { DRILL_REMIND, DRILL_RUN, remindDrill, runScheduledDrill } from './drill-schedule.js';
 import { STAGE_TARGET, escalateIfBreached } from './escalation.js';
 import type { Deadline } from './ports.js';
 import { recoverInterruptedRollback } from './recovery.js';
@@ -28,6 +29,8 @@ export const DEADLINE_HANDLERS: Record<string, DeadlineHandler> = {
   [CONFIRM_POLL]: async (deps, deadline) => {
     await pollConfirmation(deps, incidentOf(deadline));
   },
+  [DRILL_RUN]: runScheduledDrill,
+  [DRILL_REMIND]: remindDrill,
 };
 
 /**

@@ -144,6 +144,12 @@ export interface Store extends IncidentStore, Timeline, Lock, Deadlines, OnceKey
 /** Things the engine tells people about. Adapters decide how (console lines, Slack messages, …). */
 export type NotifierEvent =
   | { type: 'incident.opened'; incident: Incident; channel: string }
+  | {
+      /** A message about no incident in particular: drill reminders and scorecards' announcements. */
+      type: 'channel.message';
+      channel: string;
+      text: string;
+    }
   | { type: 'incident.updated'; incident: Incident; channel: string; text: string }
   | {
       /** Triage measured the checks: each value against its threshold, with its trend. */
@@ -171,6 +177,9 @@ export type NotifierEvent =
       text: string;
     };
 
+/** The events about one incident (all but channel messages). */
+export type IncidentEvent = Exclude<NotifierEvent, { type: 'channel.message' }>;
+
 export interface Notifier {
   /** Must not throw for delivery failures: a notifier records its own failures and never blocks a rollback. */
   notify(event: NotifierEvent): Promise<void>;
@@ -190,6 +199,7 @@ export interface EngineMetrics {
     seconds: number,
   ): void;
   deploymentRecorded(model: string): void;
+  drillFinished(model: string, outcome: 'passed' | 'failed'): void;
 }
 
 /** The subset of pino the engine uses, so the engine needs no logging library. */

@@ -6,6 +6,7 @@ import { finishRollback, type RollbackPlan } from '../core/rollback.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { record, type EngineDeps } from './context.js';
 import { startConfirmation } from './confirm.js';
+import { finishDrill } from './drill.js';
 import { observeServing } from './deployments.js';
 import { mutateIncident } from './mutate.js';
 import type { Lease, ServingAdapter, ServingState } from './ports.js';
@@ -57,9 +58,10 @@ export const rollbackLockName = (model: string): string => `rollback:${model}`;
  */
 export async function rollback(
   deps: EngineDeps,
-  request: RollbackRequest,
+  requested: RollbackRequest,
   onStep: (step: RollbackStep) => void = () => {},
 ): Promise<RollbackOutcome> {
+  let request = requested;
   const runbook = deps.runbooks.require(request.model);
   if (!request.reason.trim()) {
     throw new RollbotError('BAD_REQUEST', 'a rollback needs a reason', {
@@ -72,7 +74,21 @@ export async function rollback(
     steps.push(entry);
     onStep(entry);
   };
-  const adapter = deps.serving(runbook.serving, { model: runbook.model });
+  // A drill rolls back its drill target (staging), or only plans when the runbook says dryRun: same path.
+  const drill =
+    request.trigger === 'drill' || (await deps.store.openIncidentFor(runbook.model))?.drill === true;
+  if (drill && !runbook.drill) {
+    throw new RollbotError('BAD_REQUEST', `${runbook.model} has no drill configured`, {
+      hint: `add a drill block to runbooks/${runbook.model}.yml (drill.serving or dryRun: true)`,
+    });
+  }
+  // `rollbot drill run --dry-run` plans only, against production, whatever the drill target.
+  const planOnly =
+    drill && (await deps.store.openIncidentFor(runbook.model))?.labels.drill_dry_run === 'true';
+  const adapter = deps.serving((drill && !planOnly && runbook.drill?.serving) || runbook.serving, {
+    model: runbook.model,
+  });
+  if (drill) request = { ...request, trigger: 'drill' };
   if (request.dryRun) {
     const { state, plan } = await readAndPlan(
       deps,
@@ -130,7 +146,8 @@ async function readAndPlan(
   const retry = { deadline, now: () => deps.clock.now(), sleep: deps.sleep, baseMs: deps.timing.retryBaseMs };
   const state = await withRetry(() => adapter.state(), retry);
   step('state', `${adapter.target}: ${state.summary}`);
-  if (!request.dryRun) await observeServing(deps, request.model, state);
+  // A drill's versions are its drill target's: they must not enter the production ledger.
+  if (!request.dryRun && request.trigger !== 'drill') await observeServing(deps, request.model, state);
   const knownGood = lastKnownGood(await deps.store.deployments(request.model), state.current);
   const plan = await adapter.plan({
     state,
@@ -219,23 +236,36 @@ async function execute(deps: EngineDeps, run: Execution): Promise<RollbackOutcom
       model: runbook.model,
       reason: request.reason,
     };
-    const result = await withRetry(() => adapter.execute(plan, context), retry);
-    const said = result.mutated
-      ? 'change made'
-      : 'the serving layer already matched the plan; nothing changed';
-    step('executed', `${said}${result.output ? `: ${result.output}` : ''}`);
-    await record(deps, incident, {
-      type: 'rollback.executed',
-      text: said,
-      data: result.output ? { output: result.output } : {},
-    });
-    await waitForTarget(deps, adapter, plan, retry, step);
+    if (
+      incident.drill &&
+      (incident.labels.drill_dry_run === 'true' || (runbook.drill?.dryRun && !runbook.drill.serving))
+    ) {
+      // A dry-run drill rehearses everything up to the write: the plan above is what a real rollback would do.
+      step('executed', 'drill dry run: the plan was made and not executed; nothing changed');
+      await record(deps, incident, {
+        type: 'rollback.executed',
+        text: 'drill dry run: planned, not executed',
+      });
+    } else {
+      const result = await withRetry(() => adapter.execute(plan, context), retry);
+      const said = result.mutated
+        ? 'change made'
+        : 'the serving layer already matched the plan; nothing changed';
+      step('executed', `${said}${result.output ? `: ${result.output}` : ''}`);
+      await record(deps, incident, {
+        type: 'rollback.executed',
+        text: said,
+        data: result.output ? { output: result.output } : {},
+      });
+      await waitForTarget(deps, adapter, plan, retry, step);
+    }
   } catch (error) {
     return { ...base, ...(await fail(deps, run, incident.id, startedAt, error)) };
   }
   const at = deps.clock.now();
   await mutateIncident(deps.store, incident.id, (current) => finishRollback(current, 'succeeded', at));
-  if (plan.from !== undefined) await deps.store.markRolledBack(runbook.model, plan.from, at, incident.id);
+  if (plan.from !== undefined && !incident.drill)
+    await deps.store.markRolledBack(runbook.model, plan.from, at, incident.id);
   await deps.store.cancel(`${incident.id}:rollback`);
   const text = `traffic is on ${plan.to} after ${formatDuration(at - startedAt)} (target ${formatDuration(incident.targets.rollback)}); confirming`;
   step('on-target', text);
@@ -253,7 +283,9 @@ async function execute(deps: EngineDeps, run: Execution): Promise<RollbackOutcom
     channel: runbook.channel,
     text: `rolled back to ${plan.to}: ${text}`,
   });
-  await startConfirmation(deps, incident.id);
+  // A drill's confirmation is the drill target reporting traffic on the target: the drill is scored now.
+  if (incident.drill) await finishDrill(deps, incident.id, { succeeded: true });
+  else await startConfirmation(deps, incident.id);
   return { ...base, outcome: 'succeeded' };
 }
 
@@ -314,6 +346,8 @@ async function fail(
     mention: runbook.escalation.mention,
     text: `rollback of ${runbook.model} to ${run.plan.to} FAILED: ${message}. Traffic may still be on ${run.plan.from ?? 'the bad version'}; decide now.`,
   });
+  if (incident.drill)
+    await finishDrill(deps, incidentId, { succeeded: false, problem: `the rollback failed: ${message}` });
   return {
     outcome: 'failed',
     error: { code: known?.code ?? 'SERVING_FAILED', message, ...(known?.hint ? { hint: known.hint } : {}) },

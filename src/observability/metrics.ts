@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Severity } from '../core/severity.js';
 import type { Stage } from '../core/stages.js';
 import type { EngineMetrics } from '../engine/ports.js';
@@ -18,9 +18,14 @@ export interface Metrics extends EngineMetrics {
  * The `rollbot_` metrics (DESIGN §3) on a registry passed in — never the global one, so that tests and
  * several bots in one process do not share counters.
  */
+/** State the gauges read at scrape time (from the store, so that every replica reports the same). */
+export interface MetricsState {
+  drillLastSuccess(): Promise<Record<string, number>>;
+}
+
 export function createMetrics(
   registry = new Registry(),
-  options: { defaultMetrics?: boolean } = {},
+  options: { defaultMetrics?: boolean; state?: MetricsState } = {},
 ): Metrics {
   if (options.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'rollbot_process_' });
   const alertsReceived = new Counter({
@@ -79,8 +84,28 @@ export function createMetrics(
     labelNames: ['kind', 'reason'] as const,
     registers: [registry],
   });
+  const drills = new Counter({
+    name: 'rollbot_drills_total',
+    help: 'Rollback drills finished, by model and outcome (passed, failed).',
+    labelNames: ['model', 'outcome'] as const,
+    registers: [registry],
+  });
+  const drillSuccess = new Gauge({
+    name: 'rollbot_drill_last_success_timestamp_seconds',
+    help: 'When each model last passed a rollback drill (unix seconds); alert when it is more than 100 days ago.',
+    labelNames: ['model'] as const,
+    registers: [registry],
+    async collect() {
+      // Read from the store at scrape time: every replica reports the same, and a restart loses nothing.
+      for (const [model, at] of Object.entries((await options.state?.drillLastSuccess()) ?? {})) {
+        this.set({ model }, Math.floor(at / 1000));
+      }
+    },
+  });
+  void drillSuccess;
   return {
     registry,
+    drillFinished: (model, outcome) => drills.inc({ model, outcome }),
     slackDeliveryFailed: (kind, reason) => slackFailures.inc({ kind, reason }),
     alertReceived: (source, status) => alertsReceived.inc({ source, status }),
     alertRejected: (reason) => alertsRejected.inc({ reason }),

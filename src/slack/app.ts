@@ -3,6 +3,7 @@ import type { RequestListener } from 'node:http';
 import type { EngineDeps } from '../engine/context.js';
 import type { SlackContext } from './context.js';
 import { registerCommands } from './listeners/commands.js';
+import { registerDrill } from './listeners/drill.js';
 import { registerInteractions } from './listeners/interactions.js';
 import type { GroupResolver } from './usergroups.js';
 import { requireFreshTimestamp } from './verify.js';
@@ -67,6 +68,7 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
   });
   registerCommands(app, context);
   registerInteractions(app, context);
+  registerDrill(app, context);
   app.error(async (error) => {
     deps.logger.error({ err: error }, 'Slack listener failed');
   });

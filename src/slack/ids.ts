@@ -6,6 +6,7 @@ export const COMMANDS = {
   rollback: '/rollback',
   incident: '/incident',
   rollbot: '/rollbot',
+  drill: '/drill',
 } as const;
 
 /** Button action IDs on the incident message and on decision requests. */
@@ -15,16 +16,23 @@ export const ACTIONS = {
   notRollback: 'incident_not_rollback',
   runbook: 'incident_runbook',
   approve: 'rollback_approve',
+  completeRetro: 'retro_complete',
+  closeActionItem: 'retro_close_item',
 } as const;
 
 /** Modal callback IDs. */
 export const VIEWS = {
   rollback: 'rollback_modal',
   notRollback: 'not_rollback_modal',
+  retro: 'retro_modal',
 } as const;
 
 /** Input block and action IDs inside the modals (read back from view.state.values). */
 export const INPUTS = {
   reason: { block: 'reason', action: 'reason_input' },
   dryRun: { block: 'dry_run', action: 'dry_run_input' },
+  rootCause: { block: 'root_cause', action: 'root_cause_input' },
+  wentWell: { block: 'went_well', action: 'went_well_input' },
+  wentBadly: { block: 'went_badly', action: 'went_badly_input' },
+  actionItems: { block: 'action_items', action: 'action_items_input' },
 } as const;

@@ -1,4 +1,4 @@
-import type { NotifierEvent } from '../engine/ports.js';
+import type { IncidentEvent } from '../engine/ports.js';
 import type { RunbookSet } from '../engine/runbook-set.js';
 import { viewIncident } from '../engine/views.js';
 import { decisionRequest } from './blocks/decision-request.js';
@@ -9,7 +9,7 @@ import type { SlackRenderer } from './notifier/render.js';
 /** What the Slack notifier posts for each event: the incident message from its current state, and a thread line. */
 export function createSlackRenderer(runbooks: RunbookSet): SlackRenderer {
   return {
-    incidentMessage(event: NotifierEvent, now: number) {
+    incidentMessage(event: IncidentEvent, now: number) {
       const runbook = runbooks.get(event.incident.model);
       return incidentMessage(
         viewIncident(event.incident, now),
@@ -21,7 +21,7 @@ export function createSlackRenderer(runbooks: RunbookSet): SlackRenderer {
         now,
       );
     },
-    threadReply(event: NotifierEvent) {
+    threadReply(event: IncidentEvent) {
       if (event.type === 'decision.requested') {
         const { incident, text, policy, approvers } = event;
         return decisionRequest({ model: incident.model, incidentId: incident.id, text, policy, approvers });

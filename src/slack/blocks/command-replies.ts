@@ -30,6 +30,10 @@ const USAGE: Record<string, string[]> = {
     `\`${COMMANDS.incident} resolve <id> <reason>\` — service is restored`,
   ],
   [COMMANDS.rollbot]: [`\`${COMMANDS.rollbot} help\` — this help`],
+  [COMMANDS.drill]: [
+    `\`${COMMANDS.drill} list\` — drill schedules, next runs and last results`,
+    `\`${COMMANDS.drill} run <model>\` — rehearse the rollback now (against the drill target)`,
+  ],
 };
 
 function codeList(names: readonly string[]): string {

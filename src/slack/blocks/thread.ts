@@ -1,4 +1,4 @@
-import type { NotifierEvent } from '../../engine/ports.js';
+import type { IncidentEvent } from '../../engine/ports.js';
 import { escapeText, LIMITS } from './limits.js';
 
 /**
@@ -36,7 +36,7 @@ export function mentions(ids: readonly string[], fallback: string, max = 600): s
  * elsewhere: `incident.opened` is the parent message itself and `decision.requested` gets the richer
  * `decisionRequest` message. The line is sent as plain message text, so it stays within the fallback limit.
  */
-export function threadLine(event: NotifierEvent): string | undefined {
+export function threadLine(event: IncidentEvent): string | undefined {
   const budget = LIMITS.fallbackText - 200;
   switch (event.type) {
     case 'incident.opened':

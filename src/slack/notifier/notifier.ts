@@ -1,5 +1,5 @@
 import type { ChatPostMessageArguments, WebClient } from '@slack/web-api';
-import type { Clock, Logger, Notifier, NotifierEvent, Store } from '../../engine/ports.js';
+import type { Clock, IncidentEvent, Logger, Notifier, NotifierEvent, Store } from '../../engine/ports.js';
 import { createChannelDirectory, type ChannelDirectory } from './channels.js';
 import { DeliveryError, platformErrorCode } from './errors.js';
 import type { QueueRates, RetryPolicy, SetTimer } from './pacing.js';
@@ -106,7 +106,7 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
   }
 
   /** Updates the incident's message, or posts it when there is none yet (or it was deleted). */
-  async function upsertMessage(event: NotifierEvent): Promise<void> {
+  async function upsertMessage(event: IncidentEvent): Promise<void> {
     const id = event.incident.id;
     const ref = await findRef(id);
     const { text, blocks } = renderer.incidentMessage(event, clock.now());
@@ -143,7 +143,7 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
     }
   }
 
-  async function postReply(event: NotifierEvent, content: SlackMessageContent): Promise<void> {
+  async function postReply(event: IncidentEvent, content: SlackMessageContent): Promise<void> {
     const ref = await findRef(event.incident.id);
     if (!ref) {
       throw new DeliveryError('no_message', `${event.incident.id} has no message to reply under`, {
@@ -156,7 +156,19 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
   }
 
   return {
-    async notify(event) {
+    async notify(event: NotifierEvent) {
+      if (event.type === 'channel.message') {
+        // Not about one incident (a drill reminder): a plain post in the channel's lane.
+        const { channel, text } = event;
+        queue.enqueue(channel, {
+          kind: 'post',
+          label: channel,
+          send: async () => {
+            await post({ channel: await channels.resolve(channel), text, unfurl_links: false }, channel);
+          },
+        });
+        return;
+      }
       const id = event.incident.id;
       const home = homes.get(id);
       const lane = home ?? event.channel;

@@ -1,4 +1,4 @@
-import type { NotifierEvent } from '../../engine/ports.js';
+import type { IncidentEvent } from '../../engine/ports.js';
 
 /** One Slack message's content. `text` is always sent: it is the notification and screen-reader fallback. */
 export interface SlackMessageContent {
@@ -13,7 +13,7 @@ export interface SlackMessageContent {
  */
 export interface SlackRenderer {
   /** The incident's one message (posted once, then updated in place). */
-  incidentMessage(event: NotifierEvent, now: number): { text: string; blocks: unknown[] };
+  incidentMessage(event: IncidentEvent, now: number): { text: string; blocks: unknown[] };
   /** A reply in the incident's thread for this event, or undefined for none. */
-  threadReply(event: NotifierEvent): SlackMessageContent | undefined;
+  threadReply(event: IncidentEvent): SlackMessageContent | undefined;
 }

@@ -1,6 +1,6 @@
 import type { ActionsBlock, Button } from '@slack/types';
 import { describe, expect, it } from 'vitest';
-import type { NotifierEvent } from '../../../src/engine/ports.js';
+import type { IncidentEvent } from '../../../src/engine/ports.js';
 import { decisionRequest } from '../../../src/slack/blocks/decision-request.js';
 import { LIMITS } from '../../../src/slack/blocks/limits.js';
 import { mention, threadLine } from '../../../src/slack/blocks/thread.js';
@@ -63,7 +63,7 @@ describe('threadLine', () => {
   const channel = 'C0FRAUD01';
 
   it('writes one line for updates, triage and escalations, none for the opening or decision requests', () => {
-    const events: NotifierEvent[] = [
+    const events: IncidentEvent[] = [
       { type: 'incident.opened', incident, channel },
       { type: 'decision.requested', incident, channel, text: 'decide', approvers: [], policy: 'approve' },
     ];
@@ -102,7 +102,7 @@ describe('threadLine', () => {
       { type: 'incident.updated', incident, channel, text: HOSTILE },
       { type: 'triage.completed', incident, channel, triage: { ...TRIAGE, summary: HOSTILE } },
       { type: 'escalation', incident, channel, stage: 'retro', mention, text: HOSTILE },
-    ] satisfies NotifierEvent[]) {
+    ] satisfies IncidentEvent[]) {
       const line = threadLine(event) ?? '';
       expect(line.length).toBeGreaterThan(0);
       expect(line.length).toBeLessThanOrEqual(LIMITS.fallbackText);

@@ -1,0 +1,60 @@
+import { formatDuration } from '../core/duration.js';
+import { isRollbotError } from '../core/errors.js';
+import type { Runbook } from '../runbooks/schema.js';
+import type { EngineDeps } from './context.js';
+import { drillTarget } from './drill.js';
+import { startDrill } from './drill-start.js';
+import type { Deadline } from './ports.js';
+
+export const DRILL_RUN = 'drill-run';
+export const DRILL_REMIND = 'drill-remind';
+
+/** Schedules one drill occurrence and its reminders (`drill.remind` before it) as durable deadlines. */
+export async function scheduleDrillOccurrence(deps: EngineDeps, runbook: Runbook, at: number): Promise<void> {
+  if (!runbook.drill) return;
+  const model = runbook.model;
+  await deps.store.schedule({
+    id: `drill:${model}:${at}`,
+    kind: DRILL_RUN,
+    dueAt: at,
+    payload: { model, at },
+  });
+  for (const before of runbook.drill.remind) {
+    if (at - before <= deps.clock.now()) continue;
+    await deps.store.schedule({
+      id: `drill-remind:${model}:${at}:${before}`,
+      kind: DRILL_REMIND,
+      dueAt: at - before,
+      payload: { model, at, before },
+    });
+  }
+}
+
+/** A drill occurrence came due: start it, once per occurrence across replicas; a person decides as for real. */
+export async function runScheduledDrill(deps: EngineDeps, deadline: Deadline): Promise<void> {
+  const model = String(deadline.payload.model);
+  const at = Number(deadline.payload.at);
+  if (!(await deps.store.claimOnce(`drill-occurrence:${model}:${at}`, 7 * 86_400_000))) return;
+  const runbook = deps.runbooks.get(model);
+  if (!runbook?.drill) return;
+  try {
+    await startDrill(deps, model, { by: 'schedule', auto: false });
+  } catch (error) {
+    if (!isRollbotError(error)) throw error;
+    await deps.notifier.notify({
+      type: 'channel.message',
+      channel: runbook.channel,
+      text: `Scheduled drill of ${model} skipped: ${error.message}`,
+    });
+  }
+}
+
+/** "Drill of fraud-scorer in 7d (…): target …, on point: …". */
+export async function remindDrill(deps: EngineDeps, deadline: Deadline): Promise<void> {
+  const runbook = deps.runbooks.get(String(deadline.payload.model));
+  if (!runbook?.drill) return;
+  const at = Number(deadline.payload.at);
+  const who = runbook.rollback.approvers.length ? runbook.rollback.approvers.join(', ') : runbook.owner;
+  const text = `Rollback drill of ${runbook.model} in ${formatDuration(at - deps.clock.now())} (${new Date(at).toISOString()}, ${runbook.drill.timezone}): target ${drillTarget(runbook)}; on point: ${who}`;
+  await deps.notifier.notify({ type: 'channel.message', channel: runbook.channel, text });
+}

@@ -1,0 +1,90 @@
+import { RollbotError } from '../core/errors.js';
+import { openIncident, type Incident } from '../core/incident.js';
+import { record, type EngineDeps } from './context.js';
+import { drillTarget } from './drill.js';
+import { scheduleStageTarget } from './escalation.js';
+import { rollback } from './rollback.js';
+
+/**
+ * Starts a drill: the real runbook on a synthetic alert, labelled as a drill everywhere. A person decides as
+ * in a real incident (the triage clock measures how long that takes); with `auto` the decision is immediate
+ * and the whole rollback path runs at once (the CLI's `rollbot drill run`). Refused while the model has a real
+ * incident open, or another drill.
+ */
+export async function startDrill(
+  deps: EngineDeps,
+  model: string,
+  options: { by: string; auto: boolean; dryRun?: boolean },
+): Promise<Incident> {
+  const runbook = deps.runbooks.require(model);
+  if (!runbook.drill) {
+    throw new RollbotError('BAD_REQUEST', `${runbook.model} has no drill configured`, {
+      hint: `add a drill block to runbooks/${runbook.model}.yml`,
+    });
+  }
+  const open = await deps.store.openIncidentFor(runbook.model);
+  if (open) {
+    throw new RollbotError(
+      'CONFLICT',
+      open.drill
+        ? `a drill of ${runbook.model} is already running (${open.id})`
+        : `${runbook.model} has a real incident open (${open.id}): no drill now`,
+      {
+        hint: open.drill ? 'finish or resolve it first' : 'drill when the model is healthy',
+      },
+    );
+  }
+  const now = deps.clock.now();
+  const id = await deps.store.nextIncidentId();
+  const candidate = openIncident({
+    id,
+    model: runbook.model,
+    severity: runbook.severity.default,
+    drill: true,
+    summary: `DRILL: rehearsal of the ${runbook.model} rollback runbook against ${drillTarget(runbook)}`,
+    // A drill run with --dry-run plans only, whatever the runbook's drill target.
+    labels: { model: runbook.model, drill: 'true', ...(options.dryRun ? { drill_dry_run: 'true' } : {}) },
+    targets: runbook.targets,
+    alert: {
+      key: `drill:${id}`,
+      source: 'drill',
+      fingerprint: `drill-${id}`,
+      name: 'rollbot drill',
+      startsAt: now,
+      receivedAt: now,
+    },
+  });
+  const { incident, created } = await deps.store.createIfNoneOpen(candidate);
+  if (!created)
+    throw new RollbotError(
+      'CONFLICT',
+      `${runbook.model} got an open incident (${incident.id}) as the drill started`,
+    );
+  await scheduleStageTarget(deps, incident, 'triage');
+  await record(deps, incident, {
+    type: 'drill.started',
+    actor: options.by,
+    text: `drill started by ${options.by} against ${drillTarget(runbook)}`,
+  });
+  deps.metrics.incidentOpened(incident.model, incident.severity, true);
+  await deps.notifier.notify({ type: 'incident.opened', incident, channel: runbook.channel });
+  if (options.auto) {
+    await rollback(deps, {
+      model: runbook.model,
+      reason: 'drill: automatic decision',
+      by: options.by,
+      trigger: 'drill',
+    });
+  } else {
+    const text = `DRILL: decide as you would for real — press Roll back (the rollback goes to ${drillTarget(runbook)}); the triage clock is running`;
+    await deps.notifier.notify({
+      type: 'decision.requested',
+      incident,
+      channel: runbook.channel,
+      text,
+      approvers: runbook.rollback.approvers,
+      policy: runbook.rollback.policy,
+    });
+  }
+  return (await deps.store.getIncident(incident.id)) ?? incident;
+}

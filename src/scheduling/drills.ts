@@ -1,0 +1,65 @@
+import { createTask, validate } from 'node-cron';
+import { RollbotError } from '../core/errors.js';
+import type { EngineDeps } from '../engine/context.js';
+import { scheduleDrillOccurrence } from '../engine/drill-schedule.js';
+import type { Runbook } from '../runbooks/schema.js';
+
+/** 10:00 on the 15th of January, April, July and October: four drills a year, mid-month, mid-morning. */
+export const QUARTERLY = '0 10 15 1,4,7,10 *';
+
+/** The cron expression of a runbook's `drill.schedule` (`quarterly` or a cron expression). */
+export function drillCron(schedule: string): string {
+  const expression = schedule === 'quarterly' ? QUARTERLY : schedule;
+  if (!validate(expression)) {
+    throw new RollbotError('INVALID_RUNBOOK', `drill.schedule "${schedule}" is not a cron expression`, {
+      hint: 'write quarterly, or five cron fields like "0 10 * * 2" (10:00 every Tuesday)',
+    });
+  }
+  return expression;
+}
+
+/**
+ * The next `count` drill times of a runbook (epoch ms), computed by node-cron in the runbook's time zone, from
+ * now. node-cron computes from the system clock, which is why this lives at the edge and the engine takes times.
+ */
+export function nextDrills(runbook: Runbook, count: number): number[] {
+  if (!runbook.drill) return [];
+  const task = createTask(drillCron(runbook.drill.schedule), () => {}, { timezone: runbook.drill.timezone });
+  try {
+    return task.getNextRuns(count).map((date) => date.getTime());
+  } finally {
+    void task.destroy();
+  }
+}
+
+/**
+ * Puts every runbook's next drill (and its reminders) into the store as durable deadlines. Idempotent (the
+ * deadline ids name the occurrence), so every replica can plan and each occurrence still fires once.
+ */
+export async function planDrills(deps: EngineDeps): Promise<number> {
+  let planned = 0;
+  for (const runbook of deps.runbooks.all) {
+    const [next] = nextDrills(runbook, 1);
+    if (next === undefined || !runbook.drill) continue;
+    await scheduleDrillOccurrence(deps, runbook, next);
+    planned++;
+  }
+  return planned;
+}
+
+/**
+ * Plans drills now and then every hour (a node-cron task), so that the next occurrence is always in the store
+ * well before its first reminder. `stop()` ends the task.
+ */
+export function startDrillPlanner(deps: EngineDeps): { stop(): Promise<void> } {
+  const run = () =>
+    planDrills(deps).catch((error: unknown) => deps.logger.error({ err: error }, 'drill planning failed'));
+  void run();
+  const task = createTask('17 * * * *', run, { name: 'rollbot-drill-planner' });
+  void task.start();
+  return {
+    async stop() {
+      await task.destroy();
+    },
+  };
+}

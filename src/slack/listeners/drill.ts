@@ -1,0 +1,37 @@
+import type { App } from '@slack/bolt';
+import { RollbotError } from '../../core/errors.js';
+import { drillListText, listDrills } from '../../engine/drill-list.js';
+import { startDrill } from '../../engine/drill-start.js';
+import { nextDrills } from '../../scheduling/drills.js';
+import { errorReply } from '../blocks/command-replies.js';
+import { actorFor, type SlackContext } from '../context.js';
+import { COMMANDS } from '../ids.js';
+import { authorize } from '../../engine/decisions.js';
+
+const USAGE = 'usage: `/drill list` or `/drill run <model>`';
+
+/** `/drill list` (schedules, next runs, last results) and `/drill run <model>` (a person decides, as for real). */
+export function registerDrill(app: App, context: SlackContext): void {
+  const { deps } = context;
+  app.command(COMMANDS.drill, async ({ ack, command, respond }) => {
+    await ack();
+    try {
+      const [verb = 'list', model] = command.text.trim().split(/\s+/).filter(Boolean);
+      if (verb === 'list') {
+        const listings = await listDrills(deps, (name) => nextDrills(deps.runbooks.require(name), 2));
+        await respond({ response_type: 'ephemeral', text: drillListText(listings) });
+        return;
+      }
+      if (verb !== 'run' || !model) throw new RollbotError('BAD_REQUEST', USAGE);
+      const runbook = deps.runbooks.require(model);
+      await authorize(deps, runbook, await actorFor(context, command.user_id, model), 'roll back');
+      const incident = await startDrill(deps, model, { by: command.user_id, auto: false });
+      await respond({
+        response_type: 'ephemeral',
+        text: `Drill ${incident.id} started: decide in its message as you would for real.`,
+      });
+    } catch (error) {
+      await respond({ response_type: 'ephemeral', text: errorReply(error) });
+    }
+  });
+}

@@ -1,0 +1,165 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ingestAlerts } from '../../../src/engine/intake.js';
+import { drillHistory, lastDrillSuccess } from '../../../src/engine/drill.js';
+import { startDrill } from '../../../src/engine/drill-start.js';
+import { pollDeadlines } from '../../../src/engine/poller.js';
+import type { ServingConfig } from '../../../src/runbooks/serving.js';
+import { nextDrills, planDrills } from '../../../src/scheduling/drills.js';
+import { firing } from '../../helpers/alerts.js';
+import { makeDeps, makeRunbook, metricValue, type TestDeps } from '../../helpers/engine.js';
+import { FakeServing, permanent } from '../../helpers/fake-serving.js';
+
+const STAGING = 'drill: { serving: { adapter: kserve, namespace: ml-staging, name: fraud-scorer } }';
+const DRY = 'drill: { dryRun: true }';
+
+/** Deps whose serving factory records which serving block each adapter was built for. */
+function drillDeps(drill: string) {
+  const deps = makeDeps({ runbooks: [makeRunbook('fraud-scorer', drill)] });
+  const used: ServingConfig[] = [];
+  const production = deps.fake;
+  const staging = new FakeServing();
+  deps.serving = (config) => {
+    used.push(config);
+    return 'namespace' in config && config.namespace === 'ml-staging' ? staging : production;
+  };
+  return { deps, used, production, staging };
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('drill runs', () => {
+  it('a dry-run drill plans against production and makes no mutating call, then scores the stages', async () => {
+    const { deps, production } = drillDeps(DRY);
+    const incident = await startDrill(deps, 'fraud-scorer', { by: 'cli:ana', auto: true });
+    expect(incident).toMatchObject({ drill: true, phase: 'closed' });
+    expect(production.calls).toEqual(['state', 'plan']);
+    expect(production.mutations).toBe(0);
+    const [result] = await drillHistory(deps, 'fraud-scorer');
+    expect(result).toMatchObject({
+      outcome: 'passed',
+      target: 'dry run (plan only, nothing changes)',
+      problems: [],
+    });
+    expect(result?.stages.map((stage) => stage.stage)).toEqual(['detect', 'triage', 'rollback', 'confirm']);
+    expect(await lastDrillSuccess(deps, 'fraud-scorer')).toBe(deps.clock.now());
+    expect(
+      await metricValue(deps.metrics, 'rollbot_drills_total', { model: 'fraud-scorer', outcome: 'passed' }),
+    ).toBe(1);
+    // Kept out of production metrics: the incident counter says drill="true".
+    expect(await metricValue(deps.metrics, 'rollbot_incidents_total', { drill: 'false' })).toBe(0);
+    expect((await deps.store.list(incident.id)).map((entry) => entry.type)).toContain('drill.scorecard');
+  });
+
+  it('a staging drill makes exactly the calls a real rollback would, to the staging config, and never touches the ledger', async () => {
+    const { deps, used, production, staging } = drillDeps(STAGING);
+    await startDrill(deps, 'fraud-scorer', { by: 'cli:ana', auto: true });
+    expect(staging.calls).toEqual(['state', 'plan', 'execute', 'onTarget']);
+    expect(staging.mutations).toBe(1);
+    expect(production.calls).toEqual([]);
+    expect(used.every((config) => 'namespace' in config && config.namespace === 'ml-staging')).toBe(true);
+    expect(await deps.store.deployments('fraud-scorer')).toEqual([]);
+    expect(await deps.store.rolledBack('fraud-scorer')).toEqual({});
+  });
+
+  it('--dry-run plans only even when the runbook has a staging target', async () => {
+    const { deps, staging, production } = drillDeps(STAGING);
+    await startDrill(deps, 'fraud-scorer', { by: 'cli:ana', auto: true, dryRun: true });
+    expect(staging.calls).toEqual([]);
+    expect(production.mutations).toBe(0);
+  });
+
+  it('scores a failed drill with what went wrong', async () => {
+    const { deps, staging } = drillDeps(STAGING);
+    staging.executeErrors.push(permanent('HTTP 403: forbidden in ml-staging'));
+    await startDrill(deps, 'fraud-scorer', { by: 'cli:ana', auto: true });
+    const [result] = await drillHistory(deps, 'fraud-scorer');
+    expect(result).toMatchObject({
+      outcome: 'failed',
+      problems: ['the rollback failed: HTTP 403: forbidden in ml-staging'],
+    });
+    expect(await lastDrillSuccess(deps, 'fraud-scorer')).toBeUndefined();
+  });
+
+  it('is refused during a real incident, and a real alert ends a running drill', async () => {
+    const { deps } = drillDeps(DRY);
+    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    await expect(startDrill(deps, 'fraud-scorer', { by: 'x', auto: false })).rejects.toThrow(
+      'has a real incident open (INC-1): no drill now',
+    );
+
+    const other = drillDeps(DRY).deps;
+    const drill = await startDrill(other, 'fraud-scorer', { by: 'x', auto: false });
+    const [real] = await ingestAlerts(other, [firing('fraud-scorer', other.clock.now())]);
+    expect(real).toMatchObject({ outcome: 'opened', incidentId: 'INC-2' });
+    expect((await other.store.getIncident(drill.id))?.phase).not.toBe('triage');
+    expect((await drillHistory(other, 'fraud-scorer'))[0]?.problems[0]).toBe(
+      'interrupted by a real alert (ModelErrorRateHigh)',
+    );
+  });
+});
+
+describe('drill schedule', () => {
+  it('runs the default quarterly schedule exactly four times a year', () => {
+    vi.useFakeTimers({ now: Date.parse('2027-01-01T00:00:00Z'), toFake: ['Date'] });
+    const runbook = makeRunbook('fraud-scorer', DRY);
+    const runs = nextDrills(runbook, 6).map((at) => new Date(at).toISOString());
+    expect(runs.filter((iso) => iso.startsWith('2027-'))).toEqual([
+      '2027-01-15T10:00:00.000Z',
+      '2027-04-15T10:00:00.000Z',
+      '2027-07-15T10:00:00.000Z',
+      '2027-10-15T10:00:00.000Z',
+    ]);
+  });
+
+  it('honours a cron expression in the runbook time zone', () => {
+    vi.useFakeTimers({ now: Date.parse('2027-03-01T00:00:00Z'), toFake: ['Date'] });
+    const runbook = makeRunbook(
+      'fraud-scorer',
+      'drill: { schedule: "0 10 * * 2", timezone: Europe/Dublin, dryRun: true }',
+    );
+    // 10:00 in Dublin is 10:00 UTC in March (before summer time) and 09:00 UTC in April.
+    expect(nextDrills(runbook, 1).map((at) => new Date(at).toISOString())).toEqual([
+      '2027-03-02T10:00:00.000Z',
+    ]);
+  });
+
+  it('fires each occurrence once with two planners on one store, after reminders at 7 days and 1 day', async () => {
+    vi.useFakeTimers({ now: Date.parse('2027-01-01T00:00:00Z'), toFake: ['Date'] });
+    const first = drillDeps(DRY).deps;
+    first.clock.set(Date.now());
+    const second: TestDeps = {
+      ...makeDeps({ store: first.store, clock: first.clock, runbooks: first.runbooks.all.slice() }),
+      serving: first.serving,
+    };
+    await Promise.all([planDrills(first), planDrills(second)]);
+    const pending = (await first.store.pending()).map((deadline) => deadline.id);
+    const at = Date.parse('2027-01-15T10:00:00Z');
+    expect(pending).toEqual([
+      `drill-remind:fraud-scorer:${at}:${7 * 86_400_000}`,
+      `drill-remind:fraud-scorer:${at}:86400000`,
+      `drill:fraud-scorer:${at}`,
+    ]);
+
+    first.clock.set(at - 7 * 86_400_000 - 1);
+    expect(await pollDeadlines(first)).toBe(0);
+    first.clock.set(at - 7 * 86_400_000);
+    await Promise.all([pollDeadlines(first), pollDeadlines(second)]);
+    const reminders = [...first.notifier.events, ...second.notifier.events].filter(
+      (event) => event.type === 'channel.message',
+    );
+    expect(reminders).toHaveLength(1);
+    expect(reminders[0]).toMatchObject({
+      text: expect.stringMatching(
+        /^Rollback drill of fraud-scorer in 7d \(2027-01-15T10:00:00.000Z, UTC\): target dry run/,
+      ),
+    });
+
+    first.clock.set(at);
+    await Promise.all([pollDeadlines(first), pollDeadlines(second)]);
+    const drills = (await first.store.listIncidents({})).filter((incident) => incident.drill);
+    expect(drills).toHaveLength(1);
+    expect(drills[0]?.phase).toBe('triage');
+  });
+});
