@@ -11,6 +11,7 @@ import { isRollbotError } from './core/errors.js';
 import { loadConfig, type Config } from './config.js';
 import { DEFAULT_TIMING, type EngineDeps } from './engine/context.js';
 import { drillSuccesses } from './engine/drill.js';
+import { retroCounts } from './engine/retro.js';
 import { startDeadlinePoller } from './engine/poller.js';
 import { startDrillPlanner } from './scheduling/drills.js';
 import { recoverInterruptedRollbacks } from './engine/recovery.js';
@@ -56,7 +57,10 @@ export async function compose(
   }
   const metrics = createMetrics(new Registry(), {
     defaultMetrics: true,
-    state: { drillLastSuccess: () => drillSuccesses({ store }, runbooks) },
+    state: {
+      drillLastSuccess: () => drillSuccesses({ store }, runbooks),
+      retroCounts: () => retroCounts({ store, runbooks }, clock.now()),
+    },
   });
   const clients =
     config.slack.mode === 'off'

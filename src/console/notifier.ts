@@ -28,6 +28,8 @@ export function render(event: NotifierEvent, now: number): string {
       return [`${where} 🚨 ${head}: ${event.incident.summary}`, ...checklist(event.incident, now)].join('\n');
     case 'incident.updated':
       return `${where} ℹ️  ${head}: ${event.text}`;
+    case 'retro.opened':
+      return `${where} 📝 ${head} retrospective: ${event.text}`;
     case 'triage.completed':
       return [
         `${where} 🔎 ${head} triage: ${event.triage.summary}`,

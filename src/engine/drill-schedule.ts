@@ -2,7 +2,7 @@ import { formatDuration } from '../core/duration.js';
 import { isRollbotError } from '../core/errors.js';
 import type { Runbook } from '../runbooks/schema.js';
 import type { EngineDeps } from './context.js';
-import { drillTarget } from './drill.js';
+import { drillTarget, notePlanned } from './drill.js';
 import { startDrill } from './drill-start.js';
 import type { Deadline } from './ports.js';
 
@@ -13,6 +13,7 @@ export const DRILL_REMIND = 'drill-remind';
 export async function scheduleDrillOccurrence(deps: EngineDeps, runbook: Runbook, at: number): Promise<void> {
   if (!runbook.drill) return;
   const model = runbook.model;
+  await notePlanned(deps, model);
   await deps.store.schedule({
     id: `drill:${model}:${at}`,
     kind: DRILL_RUN,

@@ -4,7 +4,7 @@ import type { Runbook } from '../runbooks/schema.js';
 import { record, type EngineDeps } from './context.js';
 import type { RunbookSet } from './runbook-set.js';
 import { mutateIncident } from './mutate.js';
-import { resolve } from './resolve.js';
+import { openRetroSafely, resolve } from './resolve.js';
 
 /** A drill's result: each stage against its target, and what went wrong. */
 export interface DrillResult {
@@ -74,10 +74,13 @@ export async function finishDrill(
     problems,
   };
   await saveResult(deps, result);
-  if (result.outcome === 'passed')
+  if (result.outcome === 'passed') {
     await mutateIncident(deps.store, incidentId, (latest) =>
       latest.phase === 'resolved' ? closeRetro(latest, now) : undefined,
     );
+  } else {
+    await openRetroSafely(deps, incidentId);
+  }
   deps.metrics.drillFinished(runbook.model, result.outcome);
   const text = scorecard(result);
   await record(deps, resolved, { type: 'drill.scorecard', text, data: { outcome: result.outcome } });
@@ -133,4 +136,29 @@ export async function drillSuccesses(
   return Object.fromEntries(
     entries.filter((entry): entry is readonly [string, number] => entry[1] !== undefined),
   );
+}
+
+/** No successful drill in this long is overdue: the rehearsal the quarterly schedule exists for did not happen. */
+export const DRILL_OVERDUE_MS = 100 * 86_400_000;
+const sinceKey = (model: string) => `drill:planned-since:${model}`;
+
+/** Remembers when drills were first planned for a model: the clock an overdue drill is measured from. */
+export async function notePlanned(deps: Pick<EngineDeps, 'store' | 'clock'>, model: string): Promise<void> {
+  if ((await deps.store.getValue(sinceKey(model))) === undefined)
+    await deps.store.setValue(sinceKey(model), String(deps.clock.now()));
+}
+
+/** Why the model's drill is overdue (no success in 100 days since drills were planned), or undefined. */
+export async function drillOverdue(
+  deps: Pick<EngineDeps, 'store' | 'clock'>,
+  runbook: Runbook,
+): Promise<string | undefined> {
+  if (!runbook.drill) return undefined;
+  const lastSuccess = await lastDrillSuccess(deps, runbook.model);
+  const since = Number((await deps.store.getValue(sinceKey(runbook.model))) ?? NaN);
+  const reference = lastSuccess ?? (Number.isFinite(since) ? since : undefined);
+  if (reference === undefined || deps.clock.now() - reference < DRILL_OVERDUE_MS) return undefined;
+  return lastSuccess === undefined
+    ? `no successful rollback drill since drills were planned ${formatDuration(deps.clock.now() - reference)} ago`
+    : `last successful rollback drill ${formatDuration(deps.clock.now() - reference)} ago (due every quarter)`;
 }

@@ -1,28 +1,81 @@
 import { formatDuration } from '../core/duration.js';
+import { RollbotError } from '../core/errors.js';
 import type { EngineDeps } from './context.js';
+import { drillOverdue } from './drill.js';
+import { openActionItems } from './retro.js';
 import { rollbackLockName } from './rollback.js';
 
 export interface GateAnswer {
   model: string;
   allowed: boolean;
   reasons: string[];
+  /** An approver let the deployment through despite the reasons. */
+  override?: { by: string; reason: string; at: number };
 }
 
+const overrideKey = (model: string) => `gate-override:${model}`;
+/** An override is for one deployment window, not for good. */
+const OVERRIDE_TTL_MS = 24 * 3_600_000;
+
 /**
- * May this model be deployed now? Closed while it has an open incident or a rollback in flight, each reason
- * said plainly so that a CI log explains itself.
+ * May this model be deployed now? Closed while it has an open incident, a rollback in flight, open
+ * retrospective action items or an overdue drill — each reason said plainly so that a CI log explains itself.
+ * An approver's override (recorded, 24 h) opens it despite the reasons, except for an incident or a rollback
+ * in flight: those are never overridden.
  */
 export async function deploymentGate(deps: EngineDeps, model: string): Promise<GateAnswer> {
   const runbook = deps.runbooks.require(model);
-  const reasons: string[] = [];
+  const hard: string[] = [];
+  const soft: string[] = [];
   const now = deps.clock.now();
   const open = await deps.store.openIncidentFor(runbook.model);
   if (open)
-    reasons.push(
+    hard.push(
       `open incident ${open.id} (${open.phase}) since ${formatDuration(now - open.openedAt)}: ${open.summary}`,
     );
   const holder = await deps.store.holder(rollbackLockName(runbook.model));
   if (holder)
-    reasons.push(`rollback in flight by ${holder.owner} since ${new Date(holder.acquiredAt).toISOString()}`);
-  return { model: runbook.model, allowed: reasons.length === 0, reasons };
+    hard.push(`rollback in flight by ${holder.owner} since ${new Date(holder.acquiredAt).toISOString()}`);
+  for (const { incidentId, item } of await openActionItems(deps, runbook.model)) {
+    soft.push(
+      `open retrospective action item ${item.id} of ${incidentId} (${item.owner}, due ${new Date(item.due).toISOString().slice(0, 10)}): ${item.text}`,
+    );
+  }
+  const overdue = await drillOverdue(deps, runbook);
+  if (overdue) soft.push(`rollback drill overdue: ${overdue}`);
+  const raw = await deps.store.getValue(overrideKey(runbook.model));
+  const override = raw ? (JSON.parse(raw) as GateAnswer['override']) : undefined;
+  const reasons = [...hard, ...soft];
+  const allowed = hard.length === 0 && (soft.length === 0 || override !== undefined);
+  return { model: runbook.model, allowed, reasons, ...(override && soft.length ? { override } : {}) };
+}
+
+/**
+ * An approver opens the gate for 24 h despite open action items or an overdue drill, with a reason that goes
+ * on the model's latest incident timeline.
+ */
+export async function overrideGate(
+  deps: EngineDeps,
+  model: string,
+  how: { by: string; reason: string },
+): Promise<GateAnswer> {
+  const runbook = deps.runbooks.require(model);
+  if (!how.reason.trim())
+    throw new RollbotError('BAD_REQUEST', 'an override needs a reason', {
+      hint: 'say why the deployment cannot wait',
+    });
+  const override = { by: how.by, reason: how.reason, at: deps.clock.now() };
+  await deps.store.setValue(overrideKey(runbook.model), JSON.stringify(override), OVERRIDE_TTL_MS);
+  const [latest] = await deps.store.listIncidents({ model: runbook.model, limit: 1 });
+  const text = `deployment gate overridden by ${how.by} for 24h: ${how.reason}`;
+  if (latest)
+    await deps.store.append({
+      incidentId: latest.id,
+      at: override.at,
+      type: 'gate.overridden',
+      actor: how.by,
+      text,
+    });
+  deps.logger.warn({ model: runbook.model, by: how.by }, text);
+  return deploymentGate(deps, model);
 }

@@ -5,6 +5,7 @@ import { DRILL_REMIND, DRILL_RUN, remindDrill, runScheduledDrill } from './drill
 import { STAGE_TARGET, escalateIfBreached } from './escalation.js';
 import type { Deadline } from './ports.js';
 import { recoverInterruptedRollback } from './recovery.js';
+import { RETRO_REMINDER, handleRetroReminder } from './retro.js';
 import { TRIAGE_RUN, runTriage } from './triage.js';
 
 /** How long a claimed deadline stays hidden from other replicas while this one handles it. */
@@ -30,6 +31,9 @@ export const DEADLINE_HANDLERS: Record<string, DeadlineHandler> = {
     await pollConfirmation(deps, incidentOf(deadline));
   },
   [DRILL_RUN]: runScheduledDrill,
+  [RETRO_REMINDER]: async (deps, deadline) => {
+    await handleRetroReminder(deps, { incidentId: incidentOf(deadline), key: String(deadline.payload.key) });
+  },
   [DRILL_REMIND]: remindDrill,
 };
 

@@ -5,6 +5,7 @@
 import type { Deployment } from '../core/ledger.js';
 import type { TriageRecord } from '../core/evaluation.js';
 import type { Incident } from '../core/incident.js';
+import type { Retrospective } from '../core/retro.js';
 import type { RollbackPlan } from '../core/rollback.js';
 import type { ServingConfig } from '../runbooks/serving.js';
 import type { Severity } from '../core/severity.js';
@@ -151,6 +152,14 @@ export type NotifierEvent =
       text: string;
     }
   | { type: 'incident.updated'; incident: Incident; channel: string; text: string }
+  | {
+      /** A retrospective opened: the thread message with Complete retrospective and the action items. */
+      type: 'retro.opened';
+      incident: Incident;
+      channel: string;
+      retro: Retrospective;
+      text: string;
+    }
   | {
       /** Triage measured the checks: each value against its threshold, with its trend. */
       type: 'triage.completed';

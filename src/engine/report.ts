@@ -18,6 +18,7 @@ export function incidentMarkdown(detail: IncidentDetail): string {
     rollback(detail),
     confirmation(detail),
     impact(detail),
+    retrospective(detail),
     timeline(detail),
   ]
     .filter((section) => section.length > 0)
@@ -129,6 +130,24 @@ function impact(detail: IncidentDetail): string[] {
   if (i.excessFailedRequests !== undefined)
     lines.push(`- **Excess failed requests:** about ${i.excessFailedRequests}`);
   lines.push(`- **Formula:** ${i.formula}`);
+  return lines;
+}
+
+function retrospective(detail: IncidentDetail): string[] {
+  const r = detail.retrospective;
+  if (!r) return [];
+  const status = r.completedAt
+    ? `completed by ${r.completedBy} at ${iso(r.completedAt)}`
+    : `open, due ${iso(r.dueAt)}`;
+  const lines = ['## Retrospective', '', `- **Status:** ${status}`];
+  if (r.rootCause) lines.push(`- **Root cause:** ${r.rootCause}`);
+  if (r.wentWell) lines.push(`- **Went well:** ${r.wentWell}`);
+  if (r.wentBadly) lines.push(`- **Went badly:** ${r.wentBadly}`);
+  if (r.actionItems.length) {
+    lines.push('', '| action item | owner | due | status |', '|---|---|---|---|');
+    for (const item of r.actionItems)
+      lines.push(`| ${item.text} | ${item.owner} | ${iso(item.due).slice(0, 10)} | ${item.status} |`);
+  }
   return lines;
 }
 

@@ -3,6 +3,7 @@ import { resolve as resolveIncident, type Incident } from '../core/incident.js';
 import { record, runbookOf, type EngineDeps } from './context.js';
 import { estimateImpact } from './impact.js';
 import { mutateIncident } from './mutate.js';
+import { openRetrospective } from './retro.js';
 
 /**
  * Resolves an incident: confirmation passed, or a person says service is restored. Ends the open stages,
@@ -41,5 +42,16 @@ export async function resolve(
     ...(impact ? { data: { impact } } : {}),
   });
   await deps.notifier.notify({ type: 'incident.updated', incident, channel: runbook?.channel ?? '', text });
+  // Every real incident gets its retrospective at once; drills get one only when they fail (drill.ts).
+  if (!incident.drill) await openRetroSafely(deps, incidentId);
   return incident;
+}
+
+/** Opens the retrospective; a failure there is logged, never a failed resolution (the incident is resolved). */
+export async function openRetroSafely(deps: EngineDeps, incidentId: string): Promise<void> {
+  try {
+    await openRetrospective(deps, incidentId);
+  } catch (error) {
+    deps.logger.error({ err: error, incident: incidentId }, 'cannot open the retrospective');
+  }
 }

@@ -4,6 +4,8 @@ import { formatSeverity } from '../core/severity.js';
 import type { StageView } from '../core/stages.js';
 import type { EngineDeps } from './context.js';
 import type { TimelineEntry } from './ports.js';
+import type { Retrospective } from '../core/retro.js';
+import { getRetrospective } from './retro.js';
 
 /** An incident as the API, CLI and notifiers show it: stored state plus each stage against its target. */
 export interface IncidentView {
@@ -29,6 +31,7 @@ export interface IncidentView {
 
 export interface IncidentDetail extends IncidentView {
   timeline: TimelineEntry[];
+  retrospective?: Retrospective;
 }
 
 export function viewIncident(incident: Incident, now: number): IncidentView {
@@ -75,5 +78,10 @@ export async function incidentDetail(
       hint: 'list incidents with GET /api/incidents or `rollbot incidents`',
     });
   }
-  return { ...viewIncident(incident, deps.clock.now()), timeline: await deps.store.list(id) };
+  const retrospective = await getRetrospective(deps, id);
+  return {
+    ...viewIncident(incident, deps.clock.now()),
+    timeline: await deps.store.list(id),
+    ...(retrospective ? { retrospective } : {}),
+  };
 }

@@ -4,7 +4,7 @@ import { RollbotError } from '../core/errors.js';
 import { DEPLOYMENT_STRATEGIES } from '../core/ledger.js';
 import type { EngineDeps } from '../engine/context.js';
 import { recordDeployment } from '../engine/deployments.js';
-import { deploymentGate } from '../engine/gate.js';
+import { deploymentGate, overrideGate } from '../engine/gate.js';
 import { resolve } from '../engine/resolve.js';
 import { rollback, type RollbackOutcome } from '../engine/rollback.js';
 import { viewIncident } from '../engine/views.js';
@@ -121,5 +121,23 @@ export function resolveRoute(deps: EngineDeps, apiToken: string | undefined) {
     const body = parseBody(resolveBody, await readJson(req), 'resolution');
     const incident = await resolve(deps, params.id ?? '', { by: body.resolvedBy, reason: body.reason });
     sendJson(res, 200, viewIncident(incident, deps.clock.now()));
+  };
+}
+
+const overrideBody = z.strictObject({
+  reason: z.string().trim().min(1, 'say why the deployment cannot wait: a reason is required'),
+  approvedBy: z.string().min(1).max(100),
+});
+
+/** `POST /api/gate/:model/override`: an approver opens the gate for 24 h despite retro items or a late drill. */
+export function gateOverrideRoute(deps: EngineDeps, apiToken: string | undefined) {
+  return async (req: IncomingMessage, res: ServerResponse, params: Record<string, string>): Promise<void> => {
+    requireApiToken(req, apiToken);
+    const body = parseBody(overrideBody, await readJson(req), 'gate override');
+    sendJson(
+      res,
+      200,
+      await overrideGate(deps, params.model ?? '', { by: body.approvedBy, reason: body.reason }),
+    );
   };
 }

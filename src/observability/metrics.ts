@@ -21,6 +21,7 @@ export interface Metrics extends EngineMetrics {
 /** State the gauges read at scrape time (from the store, so that every replica reports the same). */
 export interface MetricsState {
   drillLastSuccess(): Promise<Record<string, number>>;
+  retroCounts(): Promise<{ model: string; open: number; overdue: number }[]>;
 }
 
 export function createMetrics(
@@ -103,6 +104,25 @@ export function createMetrics(
     },
   });
   void drillSuccess;
+  const retros = async () => (await options.state?.retroCounts()) ?? [];
+  new Gauge({
+    name: 'rollbot_retros_open',
+    help: 'Retrospectives opened and not yet completed, by model.',
+    labelNames: ['model'] as const,
+    registers: [registry],
+    async collect() {
+      for (const { model, open } of await retros()) this.set({ model }, open);
+    },
+  });
+  new Gauge({
+    name: 'rollbot_retros_overdue',
+    help: 'Retrospectives past their due time and not completed, by model.',
+    labelNames: ['model'] as const,
+    registers: [registry],
+    async collect() {
+      for (const { model, overdue } of await retros()) this.set({ model }, overdue);
+    },
+  });
   return {
     registry,
     drillFinished: (model, outcome) => drills.inc({ model, outcome }),

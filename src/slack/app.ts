@@ -5,6 +5,7 @@ import type { SlackContext } from './context.js';
 import { registerCommands } from './listeners/commands.js';
 import { registerDrill } from './listeners/drill.js';
 import { registerInteractions } from './listeners/interactions.js';
+import { registerRetro } from './listeners/retro.js';
 import type { GroupResolver } from './usergroups.js';
 import { requireFreshTimestamp } from './verify.js';
 
@@ -69,6 +70,7 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
   registerCommands(app, context);
   registerInteractions(app, context);
   registerDrill(app, context);
+  registerRetro(app, context);
   app.error(async (error) => {
     deps.logger.error({ err: error }, 'Slack listener failed');
   });

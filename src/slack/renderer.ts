@@ -3,6 +3,7 @@ import type { RunbookSet } from '../engine/runbook-set.js';
 import { viewIncident } from '../engine/views.js';
 import { decisionRequest } from './blocks/decision-request.js';
 import { incidentMessage } from './blocks/incident-message.js';
+import { retroMessage } from './blocks/retro.js';
 import { threadLine } from './blocks/thread.js';
 import type { SlackRenderer } from './notifier/render.js';
 
@@ -22,6 +23,7 @@ export function createSlackRenderer(runbooks: RunbookSet): SlackRenderer {
       );
     },
     threadReply(event: IncidentEvent) {
+      if (event.type === 'retro.opened') return retroMessage(event.retro, event.text);
       if (event.type === 'decision.requested') {
         const { incident, text, policy, approvers } = event;
         return decisionRequest({ model: incident.model, incidentId: incident.id, text, policy, approvers });

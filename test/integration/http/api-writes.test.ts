@@ -191,8 +191,12 @@ describe('POST /api/incidents/:id/resolve', () => {
     expect(incident).toMatchObject({ id: 'INC-1', phase: 'resolved', open: false });
     expect(incident.stages.find((stage: { stage: string }) => stage.stage === 'retro').state).toBe('running');
     const timeline = (await json(fetch(`${server.url}/api/incidents/INC-1`))).timeline;
-    expect(timeline.at(-1)).toMatchObject({ type: 'incident.resolved', actor: 'U0ONCALL' });
-    expect(timeline.at(-1).text).toMatch(/^resolved by U0ONCALL after .*: dashboards back to normal$/);
+    const resolved = timeline.find((entry: { type: string }) => entry.type === 'incident.resolved');
+    expect(resolved).toMatchObject({ actor: 'U0ONCALL' });
+    expect(resolved.text).toMatch(/^resolved by U0ONCALL after .*: dashboards back to normal$/);
+    // The retrospective opens at once, due in 48 hours.
+    expect(timeline.at(-1)).toMatchObject({ type: 'retro.opened' });
+    expect(timeline.at(-1).text).toMatch(/due .* \(in 2d\)$/);
   });
 
   it('answers 404 for an unknown incident, 409 for one already resolved, 400 without a reason', async () => {

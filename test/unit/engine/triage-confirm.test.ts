@@ -214,10 +214,12 @@ describe('confirmation', () => {
     expect(incident.impact?.excessFailedRequests).toBeGreaterThan(0);
     const lines = await timeline(deps);
     expect(lines.filter((line) => line.startsWith('confirm.poll'))).toHaveLength(3);
-    expect(lines.at(-1)).toMatch(
+    expect(lines.at(-1)).toMatch(/^retro.opened: blameless retrospective opened; due /);
+    expect(lines.at(-2)).toMatch(
       /^incident.resolved: resolved by rollbot after .*: confirmation passed 3 times in a row .*about \d+ excess failed requests$/,
     );
-    expect(await deps.store.pending()).toEqual([]);
+    // Only the retrospective's reminders are left.
+    expect((await deps.store.pending()).every((deadline) => deadline.kind === 'retro-reminder')).toBe(true);
   });
 
   it('escalates "the rollback did not restore service" and keeps the incident open', async () => {

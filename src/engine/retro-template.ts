@@ -1,0 +1,82 @@
+import { formatDuration } from '../core/duration.js';
+import { viewStages, type Incident } from '../core/incident.js';
+import type { StageView } from '../core/stages.js';
+
+/** Longest piece of outside text (summaries, reasons, versions) the template quotes. */
+const CLIP = 300;
+
+const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.000Z$/, 'Z');
+const clip = (text: string, max = CLIP): string => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
+
+function stageLine(stage: StageView): string {
+  if (stage.state === 'pending')
+    return `- ${stage.stage}: did not happen (target ${formatDuration(stage.targetMs)})`;
+  const result = stage.breached ? 'MISSED' : stage.state === 'done' ? 'met' : 'running';
+  return `- ${stage.stage}: ${formatDuration(stage.elapsedMs)} against ${formatDuration(stage.targetMs)}, ${result}`;
+}
+
+function trigger(incident: Incident): string {
+  const first = incident.alerts[0];
+  const more = incident.alerts.length - 1 + incident.droppedAlerts;
+  const also = more > 0 ? ` (+${more} more alert${more === 1 ? '' : 's'})` : '';
+  if (!first) return `Trigger: ${clip(incident.summary)}`;
+  return (
+    `Trigger: ${clip(first.name, 120)} from ${first.source}, degrading since ${iso(first.startsAt)}, ` +
+    `received ${iso(first.receivedAt)}${also}: ${clip(incident.summary)}`
+  );
+}
+
+function decisions(incident: Incident): string[] {
+  const lines: string[] = [];
+  const d = incident.decision;
+  if (d) lines.push(`Decision: ${d.kind} by ${d.by} (${d.trigger}) at ${iso(d.at)}: ${clip(d.reason)}`);
+  else lines.push('Decision: none recorded (resolved without a triage decision)');
+  const r = incident.rollback;
+  if (r) {
+    const took = r.endedAt === undefined ? 'not finished' : formatDuration(r.endedAt - r.startedAt);
+    const from = clip(r.plan.from ?? '(unknown)', 120);
+    lines.push(
+      `Rollback: ${from} → ${clip(r.plan.to, 120)} on ${clip(r.target, 120)} (${r.plan.regime}), attempt ${r.attempt}, ` +
+        `${r.status} in ${took}; requested by ${r.by} (${r.trigger})${r.error ? `; error: ${clip(r.error)}` : ''}`,
+    );
+  } else lines.push('Rollback: none');
+  if (incident.acknowledged)
+    lines.push(`Acknowledged by ${incident.acknowledged.by} at ${iso(incident.acknowledged.at)}`);
+  return lines;
+}
+
+function impact(incident: Incident): string {
+  const i = incident.impact;
+  if (!i) return 'Impact (estimate): not measured (no metrics source or no error check)';
+  const excess =
+    i.excessFailedRequests !== undefined
+      ? `about ${i.excessFailedRequests} excess failed requests`
+      : 'request count unknown';
+  return `Impact (estimate): ${excess} over ${formatDuration(i.windowMs)} (check "${clip(i.check, 120)}")`;
+}
+
+/**
+ * The retrospective pre-filled from what rollbot recorded: trigger, each stage against its target, who
+ * decided what, the versions, and the impact estimate. People then only write what rollbot cannot know (root
+ * cause, what went well or badly, action items). Plain text (callers escape it for mrkdwn), under ~3000
+ * characters because every piece of outside text is clipped. Blameless by construction: it lists decisions and
+ * times, never a verdict on a person.
+ */
+export function retroTemplate(incident: Incident, now: number): string {
+  const resolved =
+    incident.resolvedAt !== undefined
+      ? `Resolved ${iso(incident.resolvedAt)}, ${formatDuration(incident.resolvedAt - incident.openedAt)} after opening`
+      : `Not resolved (${incident.phase})`;
+  const stages = viewStages(incident, now).filter((stage) => stage.stage !== 'retro');
+  return [
+    `Retrospective: ${incident.id} ${clip(incident.model, 120)}${incident.drill ? ' (drill)' : ''}, severity ${incident.severity}`,
+    trigger(incident),
+    resolved,
+    '',
+    'Stages against targets:',
+    ...stages.map(stageLine),
+    '',
+    ...decisions(incident),
+    impact(incident),
+  ].join('\n');
+}

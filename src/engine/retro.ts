@@ -1,0 +1,231 @@
+import { formatDuration } from '../core/duration.js';
+import { RollbotError } from '../core/errors.js';
+import { closeRetro, recordBreach, type Incident } from '../core/incident.js';
+import { isOverdueKey, parseActionItems, reminderTimes, type Retrospective } from '../core/retro.js';
+import { record, runbookOf, type EngineDeps } from './context.js';
+import { mutateIncident } from './mutate.js';
+import { retroTemplate } from './retro-template.js';
+import { getRetrospective, updateRetrospective } from './retro-store.js';
+
+export { getRetrospective } from './retro-store.js';
+export { closeActionItem, openActionItems, retroCounts } from './retro-queries.js';
+
+/** Deadline kind of a retrospective reminder; payload `{incidentId, key}`. */
+export const RETRO_REMINDER = 'retro-reminder';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.000Z$/, 'Z');
+const reminderId = (incidentId: string, key: string): string => `${incidentId}:retro:${key}`;
+
+async function requireIncident(deps: Pick<EngineDeps, 'store'>, incidentId: string): Promise<Incident> {
+  const incident = await deps.store.getIncident(incidentId);
+  if (!incident)
+    throw new RollbotError('NOT_FOUND', `no incident ${incidentId}`, {
+      hint: 'list incidents with `rollbot incidents`',
+    });
+  return incident;
+}
+
+/** Resolved incidents get a retrospective; so does a drill whose rollback failed (the drill found a gap). */
+function wantsRetro(incident: Incident): boolean {
+  if (incident.phase === 'resolved') return true;
+  return incident.drill && incident.rollback?.status === 'failed' && incident.phase !== 'closed';
+}
+
+async function tell(deps: EngineDeps, incident: Incident, text: string): Promise<void> {
+  await deps.notifier.notify({
+    type: 'incident.updated',
+    incident,
+    channel: runbookOf(deps, incident)?.channel ?? '',
+    text,
+  });
+}
+
+/** (Re)schedules the reminders not sent yet. Scheduling is by deterministic ID, so doing it twice is harmless. */
+async function scheduleReminders(deps: EngineDeps, retro: Retrospective): Promise<void> {
+  if (retro.completedAt !== undefined) return;
+  for (const { key, at } of reminderTimes(retro.openedAt, retro.dueAt)) {
+    if (retro.remindersSent.includes(key)) continue;
+    const payload = { incidentId: retro.incidentId, key };
+    await deps.store.schedule({
+      id: reminderId(retro.incidentId, key),
+      kind: RETRO_REMINDER,
+      dueAt: at,
+      payload,
+    });
+  }
+}
+
+/**
+ * Opens the retrospective of a resolved incident (or a failed drill): stores it, schedules its reminders,
+ * records it and posts the template pre-filled from the incident. Idempotent: a second call only makes sure the
+ * reminders are scheduled (repairing a crash between storing and scheduling) and reports `opened: false`.
+ */
+export async function openRetrospective(
+  deps: EngineDeps,
+  incidentId: string,
+): Promise<{ retro: Retrospective; opened: boolean }> {
+  const incident = await requireIncident(deps, incidentId);
+  const now = deps.clock.now();
+  const { retro, changed } = await updateRetrospective(deps, incidentId, (current) => {
+    if (current) return undefined;
+    if (!wantsRetro(incident)) {
+      throw new RollbotError(
+        'ILLEGAL_TRANSITION',
+        `${incidentId} is ${incident.phase}: no retrospective yet`,
+        {
+          hint: 'a retrospective opens when the incident is resolved (or a drill fails)',
+        },
+      );
+    }
+    // The retro clock started at resolution (core/incident.resolve); a failed drill starts it now.
+    const openedAt = incident.stages.retro.startedAt ?? now;
+    const dueAt = openedAt + incident.targets.retro;
+    return { incidentId, model: incident.model, openedAt, dueAt, actionItems: [], remindersSent: [] };
+  });
+  if (!retro) throw new RollbotError('NOT_FOUND', `no retrospective for ${incidentId}`);
+  await scheduleReminders(deps, retro);
+  if (!changed) return { retro, opened: false };
+  const due = `due ${iso(retro.dueAt)} (in ${formatDuration(retro.dueAt - now)})`;
+  await record(deps, incident, {
+    type: 'retro.opened',
+    text: `blameless retrospective opened; ${due}`,
+    data: { dueAt: retro.dueAt },
+  });
+  const intro =
+    `Blameless retrospective for ${incidentId} is open, ${due}. Fill in what rollbot cannot know (root cause, ` +
+    `what went well or badly, action items); open action items block the next deployment of ${incident.model}.`;
+  const runbook = deps.runbooks.get(incident.model);
+  await deps.notifier.notify({
+    type: 'retro.opened',
+    incident,
+    channel: runbook?.channel ?? '',
+    retro,
+    text: `${intro}\n\n${retroTemplate(incident, now)}`,
+  });
+  return { retro, opened: true };
+}
+
+function reminderText(retro: Retrospective, owner: string, now: number): string {
+  const late = now - retro.dueAt;
+  if (late < 0) {
+    const left = late > -HOUR ? formatDuration(-late) : `${Math.round(-late / HOUR)}h`;
+    return `${owner}: retrospective for ${retro.incidentId} (${retro.model}) due in ${left}, at ${iso(retro.dueAt)}`;
+  }
+  const by = late < 60_000 ? '' : ` by ${late >= DAY ? `${Math.floor(late / DAY)}d` : formatDuration(late)}`;
+  return `${owner}: retrospective for ${retro.incidentId} (${retro.model}) is OVERDUE${by} (was due ${iso(retro.dueAt)})`;
+}
+
+/**
+ * Handles one reminder deadline: notifies unless the retrospective is completed or this key was sent. The key is
+ * claimed (stored in `remindersSent`) before notifying, so a redelivered deadline reminds at most once. A
+ * reminder delivered when a later one is also due (the bot was down) is dropped: the latest one says it all.
+ * Returns whether a reminder was sent.
+ */
+export async function handleRetroReminder(
+  deps: EngineDeps,
+  payload: { incidentId: string; key: string },
+): Promise<boolean> {
+  const now = deps.clock.now();
+  const { retro, changed } = await updateRetrospective(deps, payload.incidentId, (current) =>
+    current && current.completedAt === undefined && !current.remindersSent.includes(payload.key)
+      ? { ...current, remindersSent: [...current.remindersSent, payload.key] }
+      : undefined,
+  );
+  if (!retro || !changed) return false;
+  // After an outage several reminders come due at once: only the latest is worth a message.
+  const due = reminderTimes(retro.openedAt, retro.dueAt).filter((reminder) => reminder.at <= now);
+  if (due.at(-1)?.key !== payload.key && due.some((reminder) => reminder.key === payload.key)) return false;
+  const overdue = isOverdueKey(payload.key);
+  const incident = await requireIncident(deps, payload.incidentId);
+  if (overdue) {
+    const breach = await mutateIncident(deps.store, incident.id, (current) =>
+      current.phase === 'resolved' ? recordBreach(current, 'retro', now) : undefined,
+    );
+    if (breach.changed) deps.metrics.targetBreached('retro', incident.model);
+  }
+  const owner = runbookOf(deps, incident)?.owner ?? 'the model owner';
+  const text = reminderText(retro, owner, now);
+  await record(deps, incident, { type: 'retro.reminder', text, data: { key: payload.key } });
+  await tell(deps, incident, text);
+  return true;
+}
+
+/** What people wrote in the retrospective form. */
+export interface RetroInput {
+  by: string;
+  rootCause: string;
+  wentWell?: string;
+  wentBadly?: string;
+  actionItemsText?: string;
+}
+
+/**
+ * Completes a retrospective: validates (a root cause is required; malformed action items are refused with their
+ * line number), stores it, closes the incident (retro stage ends) and cancels the reminders. A second completion
+ * repairs what a crash may have left undone (incident still resolved, reminders pending) and is then refused
+ * with CONFLICT naming who completed it.
+ */
+export async function completeRetrospective(
+  deps: EngineDeps,
+  incidentId: string,
+  input: RetroInput,
+): Promise<Retrospective> {
+  const rootCause = input.rootCause.trim();
+  if (!rootCause)
+    throw new RollbotError('BAD_REQUEST', 'a retrospective needs a root cause', {
+      hint: 'say what caused it; "unknown yet: <what we checked>" is an answer',
+    });
+  const now = deps.clock.now();
+  const actionItems = parseActionItems(input.actionItemsText ?? '', now);
+  if (!(await getRetrospective(deps, incidentId))) await openRetrospective(deps, incidentId);
+  const optional = (name: 'wentWell' | 'wentBadly') =>
+    input[name]?.trim() ? { [name]: input[name].trim() } : {};
+  let earlier: Retrospective | undefined;
+  const { retro, changed } = await updateRetrospective(deps, incidentId, (current) => {
+    if (current?.completedAt !== undefined) earlier = current;
+    if (!current || earlier) return undefined;
+    return {
+      ...current,
+      completedAt: now,
+      completedBy: input.by,
+      rootCause,
+      ...optional('wentWell'),
+      ...optional('wentBadly'),
+      actionItems,
+    };
+  });
+  if (!retro || retro.completedAt === undefined)
+    throw new RollbotError('NOT_FOUND', `no retrospective for ${incidentId}`);
+  const completedAt = retro.completedAt;
+  const closed = await mutateIncident(deps.store, incidentId, (current) =>
+    current.phase === 'resolved' ? closeRetro(current, completedAt) : undefined,
+  );
+  for (const { key } of reminderTimes(retro.openedAt, retro.dueAt))
+    await deps.store.cancel(reminderId(incidentId, key));
+  await deps.store.cancel(`${incidentId}:retro`); // the retro stage target, should one have been scheduled
+  if (earlier || !changed) {
+    throw new RollbotError(
+      'CONFLICT',
+      `the retrospective of ${incidentId} was completed already by ${retro.completedBy ?? 'someone'} at ${iso(completedAt)}`,
+      {
+        hint: 'close its action items one by one instead',
+      },
+    );
+  }
+  if (closed.changed)
+    deps.metrics.stageCompleted('retro', closed.incident.drill, (completedAt - retro.openedAt) / 1000);
+  const items = actionItems.length
+    ? `${actionItems.length} action item(s) now block the next deployment of ${retro.model} until closed`
+    : 'no action items';
+  const text = `retrospective completed by ${input.by}: ${rootCause.slice(0, 300)}; ${items}`;
+  await record(deps, closed.incident, {
+    type: 'retro.completed',
+    actor: input.by,
+    text,
+    data: { actionItems: actionItems.length },
+  });
+  await tell(deps, closed.incident, text);
+  return retro;
+}

@@ -1,0 +1,151 @@
+import type { InputBlock, KnownBlock, ModalView } from '@slack/types';
+import { ACTION_ITEM_FORMAT, openItems, type ActionItem, type Retrospective } from '../../core/retro.js';
+import { ACTIONS, INPUTS, VIEWS } from '../ids.js';
+import { actionValue, button, contextLine, section, slackDate } from './elements.js';
+import { escapeText, LIMITS, truncate } from './limits.js';
+
+/** Open items shown with their own Close button; the rest are counted ("+N more"). */
+export const MAX_ITEMS_SHOWN = 15;
+
+// Budgets keep the whole message under LIMITS.messageText (≈ 10k characters across blocks).
+const TEMPLATE_BUDGET = 2_200;
+const ITEM_BUDGET = 280;
+
+/** Slack mentions are kept (they notify the owner); anything else an owner could be is escaped. */
+const MENTION = /^<(@|!subteam\^)[A-Z0-9]+>$/;
+const owner = (text: string): string => (MENTION.test(text) ? text : escapeText(text, 80));
+const isoDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+
+/** The Close button's action_id: unique per item (Slack and our checker want unique action IDs). */
+export const closeItemActionId = (itemId: string): string => `${ACTIONS.closeActionItem}:${itemId}`;
+/** Matches every Close button, for `app.action`. */
+export const CLOSE_ITEM_ACTION = new RegExp(`^${ACTIONS.closeActionItem}:`);
+
+function itemBlock(retro: Retrospective, item: ActionItem, index: number): KnownBlock {
+  const line = `*${escapeText(item.id, 20)}* · ${owner(item.owner)} · due ${isoDay(item.due)}\n${escapeText(item.text, ITEM_BUDGET)}`;
+  return {
+    ...section(`retro_item_${index}`, line),
+    accessory: button(
+      closeItemActionId(item.id),
+      'Close',
+      JSON.stringify({ incidentId: truncate(retro.incidentId, 150), itemId: truncate(item.id, 50) }),
+    ),
+  };
+}
+
+function completedText(retro: Retrospective): string {
+  const parts = [
+    `*Completed* by <@${escapeText(retro.completedBy ?? '?', 40)}> ${slackDate(retro.completedAt ?? 0)}`,
+    `*Root cause*\n${escapeText(retro.rootCause ?? '', 900)}`,
+  ];
+  if (retro.wentWell) parts.push(`*Went well*\n${escapeText(retro.wentWell, 500)}`);
+  if (retro.wentBadly) parts.push(`*Went badly*\n${escapeText(retro.wentBadly, 500)}`);
+  return parts.join('\n');
+}
+
+/**
+ * The retrospective's thread message: status and due time, the template rollbot pre-filled (`incidentText`,
+ * plain text), what people wrote once completed, a **Complete retrospective** button while it is open, and a
+ * **Close** button per open action item (the first MAX_ITEMS_SHOWN; the rest counted). Within Slack's limits
+ * whatever people typed.
+ */
+export function retroMessage(
+  retro: Retrospective,
+  incidentText: string,
+): { text: string; blocks: KnownBlock[] } {
+  const done = retro.completedAt !== undefined;
+  const name = `*${escapeText(retro.incidentId, 100)}* (${escapeText(retro.model, 100)})`;
+  const status = done ? 'completed' : `due ${slackDate(retro.dueAt)}`;
+  const blocks: KnownBlock[] = [section('retro_head', `📝 *Blameless retrospective* for ${name}: ${status}`)];
+  if (incidentText.trim())
+    blocks.push(section('retro_template', `\`\`\`${escapeText(incidentText, TEMPLATE_BUDGET)}\`\`\``));
+  if (done) blocks.push(section('retro_completed', completedText(retro)));
+  else {
+    blocks.push({
+      type: 'actions',
+      block_id: 'retro_actions',
+      elements: [
+        button(
+          ACTIONS.completeRetro,
+          'Complete retrospective',
+          actionValue({ incidentId: retro.incidentId, model: retro.model }),
+          'primary',
+        ),
+      ],
+    });
+  }
+  const open = openItems(retro);
+  const closed = retro.actionItems.length - open.length;
+  if (retro.actionItems.length > 0) {
+    const summary = `*Action items*: ${open.length} open, ${closed} closed${open.length ? ` — open ones block the next deployment of ${escapeText(retro.model, 100)}` : ''}`;
+    blocks.push(section('retro_items_head', summary));
+    open.slice(0, MAX_ITEMS_SHOWN).forEach((item, index) => blocks.push(itemBlock(retro, item, index)));
+    if (open.length > MAX_ITEMS_SHOWN) {
+      blocks.push(
+        contextLine(
+          'retro_items_more',
+          `+${open.length - MAX_ITEMS_SHOWN} more open action items (see \`rollbot timeline ${escapeText(retro.incidentId, 100)}\`)`,
+        ),
+      );
+    }
+  }
+  const text = truncate(
+    `Retrospective for ${retro.incidentId} (${retro.model}): ${done ? 'completed' : `due ${new Date(retro.dueAt).toISOString()}`}`,
+    LIMITS.fallbackText,
+  );
+  return { text, blocks };
+}
+
+function textInput(
+  ids: { block: string; action: string },
+  label: string,
+  options: { optional?: boolean; hint?: string; placeholder?: string; initial?: string },
+): InputBlock {
+  const block: InputBlock = {
+    type: 'input',
+    block_id: ids.block,
+    label: { type: 'plain_text', text: label },
+    optional: options.optional ?? false,
+    element: {
+      type: 'plain_text_input',
+      action_id: ids.action,
+      multiline: true,
+      max_length: 3000,
+      ...(options.placeholder
+        ? { placeholder: { type: 'plain_text', text: truncate(options.placeholder, LIMITS.placeholder) } }
+        : {}),
+    },
+  };
+  if (options.hint) block.hint = { type: 'plain_text', text: truncate(options.hint, LIMITS.inputLabel) };
+  return block;
+}
+
+/**
+ * The "Complete retrospective" modal: rollbot's pre-filled template for reference, then root cause (required),
+ * went well, went badly and action items (`owner | what | YYYY-MM-DD`, one per line).
+ */
+export function retroModal(input: { incidentId: string; model: string; template: string }): ModalView {
+  const intro = `Blameless retrospective of *${escapeText(input.incidentId, 150)}* (${escapeText(input.model, 150)}). Describe systems and decisions, not people.`;
+  return {
+    type: 'modal',
+    callback_id: VIEWS.retro,
+    title: { type: 'plain_text', text: 'Retrospective' },
+    submit: { type: 'plain_text', text: 'Complete' },
+    close: { type: 'plain_text', text: 'Cancel' },
+    private_metadata: actionValue({ incidentId: input.incidentId, model: input.model }),
+    blocks: [
+      section('retro_intro', intro),
+      section('retro_template', `\`\`\`${escapeText(input.template || 'nothing recorded', 2_800)}\`\`\``),
+      textInput(INPUTS.rootCause, 'Root cause', {
+        placeholder: 'What caused it? "Unknown yet: <what we checked>" is an answer.',
+      }),
+      textInput(INPUTS.wentWell, 'What went well', { optional: true }),
+      textInput(INPUTS.wentBadly, 'What went badly', { optional: true }),
+      textInput(INPUTS.actionItems, 'Action items', {
+        optional: true,
+        placeholder: '<@U012ABC> | add a canary gate for accuracy | 2026-12-15',
+        hint: `One per line: ${ACTION_ITEM_FORMAT}. The date is optional (default: 14 days). Open items block the next deployment.`,
+      }),
+    ],
+  };
+}

@@ -1,0 +1,121 @@
+import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import { isRollbotError, RollbotError } from '../../core/errors.js';
+import { parseActionItems } from '../../core/retro.js';
+import { closeActionItem, completeRetrospective, getRetrospective } from '../../engine/retro.js';
+import { retroTemplate } from '../../engine/retro-template.js';
+import { errorReply } from '../blocks/command-replies.js';
+import { escapeText, truncate } from '../blocks/limits.js';
+import { CLOSE_ITEM_ACTION, retroModal } from '../blocks/retro.js';
+import { readJsonObject, tellUser, type SlackContext } from '../context.js';
+import { ACTIONS, INPUTS, VIEWS } from '../ids.js';
+
+type ButtonBody = BlockAction<ButtonAction>;
+
+/** Slack shows a modal field error under its input; a short one reads better there. */
+const FIELD_ERROR_MAX = 300;
+
+/**
+ * The retrospective's buttons and modal: **Complete retrospective** opens the form, submitting it completes the
+ * retrospective (closing the incident), and **Close** closes one action item. Every handler acks first.
+ */
+export function registerRetro(app: App, context: SlackContext): void {
+  const { deps } = context;
+  const from = (body: ButtonBody) => ({
+    value: readJsonObject(body.actions[0]?.value),
+    channel: body.channel?.id ?? body.container?.channel_id,
+    user: body.user.id,
+  });
+
+  app.action<ButtonBody>(ACTIONS.completeRetro, async ({ ack, body, client }) => {
+    await ack();
+    const { value, channel, user } = from(body);
+    const incidentId = value.incidentId ?? '';
+    try {
+      const [incident, retro] = await Promise.all([
+        deps.store.getIncident(incidentId),
+        getRetrospective(deps, incidentId),
+      ]);
+      if (!incident) throw new RollbotError('NOT_FOUND', `no incident ${incidentId}`);
+      if (retro?.completedAt !== undefined) {
+        await tellUser(
+          context,
+          client,
+          { channel, user },
+          `The retrospective of ${incidentId} was completed already by <@${retro.completedBy ?? '?'}>.`,
+        );
+        return;
+      }
+      const view = retroModal({
+        incidentId,
+        model: incident.model,
+        template: retroTemplate(incident, deps.clock.now()),
+      });
+      // The channel rides along so that the submission can answer where the button was pressed.
+      const metadata = JSON.stringify({ ...readJsonObject(view.private_metadata), channel });
+      await client.views.open({ trigger_id: body.trigger_id, view: { ...view, private_metadata: metadata } });
+    } catch (error) {
+      await tellUser(context, client, { channel, user }, errorReply(error));
+    }
+  });
+
+  app.view(VIEWS.retro, async ({ ack, body, view, client }) => {
+    const read = (ids: { block: string; action: string }) =>
+      view.state.values[ids.block]?.[ids.action]?.value?.trim() ?? '';
+    const rootCause = read(INPUTS.rootCause);
+    const actionItemsText = read(INPUTS.actionItems);
+    if (!rootCause) {
+      await ack({
+        response_action: 'errors',
+        errors: { [INPUTS.rootCause.block]: 'Say what caused it ("unknown yet: …" is an answer).' },
+      });
+      return;
+    }
+    try {
+      parseActionItems(actionItemsText, deps.clock.now());
+    } catch (error) {
+      if (!isRollbotError(error)) throw error;
+      const message = truncate(`${error.message}. ${error.hint ?? ''}`, FIELD_ERROR_MAX);
+      await ack({ response_action: 'errors', errors: { [INPUTS.actionItems.block]: message } });
+      return;
+    }
+    await ack();
+    // A double submit of the same modal is one completion.
+    if (!(await deps.store.claimOnce(`slack:view:${view.id}`, 3_600_000))) return;
+    const meta = readJsonObject(view.private_metadata);
+    const where = { channel: meta.channel, user: body.user.id };
+    try {
+      const retro = await completeRetrospective(deps, meta.incidentId ?? '', {
+        by: body.user.id,
+        rootCause,
+        wentWell: read(INPUTS.wentWell),
+        wentBadly: read(INPUTS.wentBadly),
+        actionItemsText,
+      });
+      const items = retro.actionItems.length;
+      await tellUser(
+        context,
+        client,
+        where,
+        `Retrospective of ${escapeText(retro.incidentId, 100)} completed, incident closed; ${items} action item(s) recorded.`,
+      );
+    } catch (error) {
+      await tellUser(context, client, where, errorReply(error));
+    }
+  });
+
+  app.action<ButtonBody>(CLOSE_ITEM_ACTION, async ({ ack, body, client }) => {
+    await ack();
+    const { value, channel, user } = from(body);
+    const incidentId = value.incidentId ?? '';
+    try {
+      const { item, changed } = await closeActionItem(deps, incidentId, value.itemId ?? '', user);
+      const what = `${escapeText(item.id, 20)} of ${escapeText(incidentId, 100)}`;
+      const text = changed
+        ? `Closed action item ${what}: ${escapeText(item.text, 500)}`
+        : `Action item ${what} was closed already by <@${item.closedBy ?? '?'}>.`;
+      await tellUser(context, client, { channel, user }, text);
+    } catch (error) {
+      await tellUser(context, client, { channel, user }, errorReply(error));
+    }
+  });
+}

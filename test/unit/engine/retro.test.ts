@@ -1,0 +1,278 @@
+import { describe, expect, it } from 'vitest';
+import { decide, resolve, trafficRestored, type Incident } from '../../../src/core/incident.js';
+import { mutateIncident } from '../../../src/engine/mutate.js';
+import type { EngineDeps } from '../../../src/engine/context.js';
+import {
+  RETRO_REMINDER,
+  closeActionItem,
+  completeRetrospective,
+  getRetrospective,
+  handleRetroReminder,
+  openActionItems,
+  openRetrospective,
+  retroCounts,
+} from '../../../src/engine/retro.js';
+import { makeDeps, TestClock, type TestDeps } from '../../helpers/engine.js';
+import { makeIncident, TEST_TARGETS } from '../../helpers/incidents.js';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/** A fraud-scorer (unless given) incident rolled back v2 → v1 and resolved now; its retro is due in 48h. */
+async function resolvedIncident(deps: TestDeps, model = 'fraud-scorer'): Promise<Incident> {
+  const now = deps.clock.now();
+  const id = await deps.store.nextIncidentId();
+  const opened = makeIncident({
+    id,
+    model,
+    at: now - 30 * MINUTE,
+    targets: { ...TEST_TARGETS, retro: 48 * HOUR },
+  });
+  await deps.store.createIfNoneOpen(opened);
+  const { incident } = await mutateIncident(deps.store, id, (current) => {
+    const decided = decide(current, {
+      kind: 'rollback',
+      by: 'U0ONCALL',
+      at: now - 25 * MINUTE,
+      reason: 'accuracy fell after v2',
+      trigger: 'slack',
+    });
+    const rolled: Incident = {
+      ...decided,
+      rollback: {
+        attempt: 1,
+        status: 'succeeded',
+        plan: { from: 'v2', to: 'v1', regime: 'traffic-flip', etaMs: 5_000, actions: [], data: {} },
+        target: 'kserve ml-prod/fraud-scorer',
+        by: 'U0ONCALL',
+        trigger: 'slack',
+        reason: 'accuracy fell after v2',
+        startedAt: now - 25 * MINUTE,
+        endedAt: now - 24 * MINUTE,
+      },
+    };
+    return resolve(trafficRestored(rolled, now - 24 * MINUTE), now);
+  });
+  return incident;
+}
+
+/** What the poller does, for reminders only: claim what is due, handle it, complete it. */
+async function poll(deps: EngineDeps): Promise<number> {
+  const due = await deps.store.claimDue(deps.clock.now(), 60_000, 50);
+  for (const deadline of due) {
+    expect(deadline.kind).toBe(RETRO_REMINDER);
+    await handleRetroReminder(deps, {
+      incidentId: String(deadline.payload.incidentId),
+      key: String(deadline.payload.key),
+    });
+    await deps.store.complete(deadline);
+  }
+  return due.length;
+}
+
+/** What the retrospective said, in order: its opening message and the updates after it. */
+const texts = (deps: TestDeps) =>
+  deps.notifier.events.flatMap((event) =>
+    event.type === 'retro.opened' || event.type === 'incident.updated' ? [event.text] : [],
+  );
+
+describe('openRetrospective', () => {
+  it('stores the retro, schedules its reminders and posts a template pre-filled from the incident', async () => {
+    const deps = makeDeps();
+    const incident = await resolvedIncident(deps);
+    const now = deps.clock.now();
+
+    const { retro, opened } = await openRetrospective(deps, incident.id);
+
+    expect(opened).toBe(true);
+    expect(retro).toMatchObject({
+      incidentId: incident.id,
+      model: 'fraud-scorer',
+      openedAt: now,
+      dueAt: now + 48 * HOUR,
+    });
+    expect(await getRetrospective(deps, incident.id)).toEqual(retro);
+    expect((await deps.store.pending()).map((d) => [d.id, d.kind, d.dueAt])).toEqual([
+      [`${incident.id}:retro:due-in-24h`, RETRO_REMINDER, now + 24 * HOUR],
+      [`${incident.id}:retro:due-in-2h`, RETRO_REMINDER, now + 46 * HOUR],
+      [`${incident.id}:retro:overdue-0d`, RETRO_REMINDER, now + 48 * HOUR],
+      [`${incident.id}:retro:overdue-1d`, RETRO_REMINDER, now + 72 * HOUR],
+      [`${incident.id}:retro:overdue-2d`, RETRO_REMINDER, now + 96 * HOUR],
+    ]);
+    const [text] = texts(deps);
+    expect(text).toContain('Blameless retrospective');
+    expect(text).toContain('Trigger: ModelAccuracyDrop from alertmanager');
+    expect(text).toContain('- triage: 5m against 10m, met');
+    expect(text).toContain('Decision: rollback by U0ONCALL (slack)');
+    expect(text).toContain('Rollback: v2 → v1 on kserve ml-prod/fraud-scorer');
+    expect(text).toContain('Impact (estimate): not measured');
+    expect((await deps.store.list(incident.id)).map((e) => e.type)).toEqual(['retro.opened']);
+  });
+
+  it('does nothing the second time', async () => {
+    const deps = makeDeps();
+    const incident = await resolvedIncident(deps);
+    await openRetrospective(deps, incident.id);
+    deps.clock.advance(MINUTE);
+    const again = await openRetrospective(deps, incident.id);
+    expect(again.opened).toBe(false);
+    expect(texts(deps)).toHaveLength(1);
+    expect(await deps.store.pending()).toHaveLength(5);
+    expect(await deps.store.list(incident.id)).toHaveLength(1);
+  });
+
+  it('refuses an incident still in triage', async () => {
+    const deps = makeDeps();
+    const incident = makeIncident({ id: await deps.store.nextIncidentId(), at: deps.clock.now() });
+    await deps.store.createIfNoneOpen(incident);
+    await expect(openRetrospective(deps, incident.id)).rejects.toMatchObject({ code: 'ILLEGAL_TRANSITION' });
+    expect(await getRetrospective(deps, incident.id)).toBeUndefined();
+  });
+});
+
+describe('reminders', () => {
+  it('sends nothing 1 ms before a reminder and one reminder at it', async () => {
+    const deps = makeDeps();
+    const incident = await resolvedIncident(deps);
+    const { retro } = await openRetrospective(deps, incident.id);
+
+    deps.clock.set(retro.dueAt - 24 * HOUR - 1);
+    expect(await poll(deps)).toBe(0);
+    deps.clock.set(retro.dueAt - 24 * HOUR);
+    expect(await poll(deps)).toBe(1);
+    expect(texts(deps).slice(1)).toEqual([
+      expect.stringContaining(`@ml: retrospective for ${incident.id} (fraud-scorer) due in 24h`),
+    ]);
+    expect((await getRetrospective(deps, incident.id))?.remindersSent).toEqual(['due-in-24h']);
+  });
+
+  it('reminds once when a reminder is delivered twice', async () => {
+    const deps = makeDeps();
+    const incident = await resolvedIncident(deps);
+    const { retro } = await openRetrospective(deps, incident.id);
+    deps.clock.set(retro.dueAt);
+    expect(await handleRetroReminder(deps, { incidentId: incident.id, key: 'overdue-0d' })).toBe(true);
+    expect(await handleRetroReminder(deps, { incidentId: incident.id, key: 'overdue-0d' })).toBe(false);
+    expect(texts(deps).filter((t) => t.includes('OVERDUE'))).toHaveLength(1);
+    expect((await deps.store.getIncident(incident.id))?.stages.retro.breachedAt).toBe(retro.dueAt);
+  });
+
+  it('still fires after a restart, and only the latest of several due reminders is sent', async () => {
+    const clock = new TestClock();
+    const before = makeDeps({ clock });
+    const incident = await resolvedIncident(before);
+    const { retro } = await openRetrospective(before, incident.id);
+
+    // A new process on the same store: the reminders are durable deadlines, not timers of the old one.
+    const after = makeDeps({ store: before.store, clock });
+    clock.set(retro.dueAt - 2 * HOUR);
+    expect(await poll(after)).toBe(2);
+    expect(texts(after)).toEqual([expect.stringContaining('due in 2h')]);
+
+    clock.set(retro.dueAt + DAY);
+    expect(await poll(after)).toBe(2);
+    expect(texts(after).slice(1)).toEqual([expect.stringContaining('is OVERDUE by 1d')]);
+    expect(await after.store.pending()).toHaveLength(1);
+  });
+});
+
+describe('retroCounts', () => {
+  it('counts a retro open until completed, overdue from its due time on', async () => {
+    const deps = makeDeps();
+    const incident = await resolvedIncident(deps);
+    const { retro } = await openRetrospective(deps, incident.id);
+    const counts = async (now: number) =>
+      Object.fromEntries((await retroCounts(deps, now)).map(({ model, ...rest }) => [model, rest]));
+
+    expect(await counts(retro.dueAt - 1)).toEqual({
+      'fraud-scorer': { open: 1, overdue: 0 },
+      'churn-predictor': { open: 0, overdue: 0 },
+    });
+    expect((await counts(retro.dueAt))['fraud-scorer']).toEqual({ open: 1, overdue: 1 });
+    await completeRetrospective(deps, incident.id, { by: 'U1', rootCause: 'bad feature join' });
+    expect((await counts(retro.dueAt))['fraud-scorer']).toEqual({ open: 0, overdue: 0 });
+  });
+});
+
+describe('completeRetrospective', () => {
+  it('validates, closes the incident, cancels the reminders and records it', async () => {
+    const deps = makeDeps();
+    const incident = await resolvedIncident(deps);
+    const { retro } = await openRetrospective(deps, incident.id);
+    deps.clock.advance(3 * HOUR);
+    const input = {
+      by: 'U0LEAD',
+      rootCause: 'v2 trained on a broken feature join',
+      actionItemsText: '@ana | add a join test | 2026-12-15',
+    };
+
+    await expect(
+      completeRetrospective(deps, incident.id, { ...input, rootCause: '  ' }),
+    ).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(
+      completeRetrospective(deps, incident.id, { ...input, actionItemsText: '\nnonsense' }),
+    ).rejects.toThrow(/line 2/);
+    expect((await getRetrospective(deps, incident.id))?.completedAt).toBeUndefined();
+
+    const done = await completeRetrospective(deps, incident.id, {
+      ...input,
+      wentWell: 'rollback took 1m',
+      wentBadly: '',
+    });
+    expect(done).toMatchObject({
+      completedBy: 'U0LEAD',
+      rootCause: input.rootCause,
+      wentWell: 'rollback took 1m',
+      actionItems: [{ id: 'A1', owner: '@ana' }],
+    });
+    expect(done).not.toHaveProperty('wentBadly');
+    const closed = await deps.store.getIncident(incident.id);
+    expect(closed?.phase).toBe('closed');
+    expect(closed?.stages.retro).toEqual({ startedAt: retro.openedAt, endedAt: retro.openedAt + 3 * HOUR });
+    expect(await deps.store.pending()).toEqual([]);
+    expect((await deps.store.list(incident.id)).map((e) => e.type)).toEqual([
+      'retro.opened',
+      'retro.completed',
+    ]);
+    expect(texts(deps).at(-1)).toContain('1 action item(s) now block the next deployment of fraud-scorer');
+
+    await expect(completeRetrospective(deps, incident.id, input)).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(await handleRetroReminder(deps, { incidentId: incident.id, key: 'overdue-0d' })).toBe(false);
+  });
+});
+
+describe('action items', () => {
+  it('closes an item once and lists only open items of the model for the gate', async () => {
+    const deps = makeDeps();
+    const first = await resolvedIncident(deps);
+    await completeRetrospective(deps, first.id, {
+      by: 'U1',
+      rootCause: 'drift',
+      actionItemsText: '@ana | one\n@bo | two',
+    });
+    const second = await resolvedIncident(deps);
+    await completeRetrospective(deps, second.id, {
+      by: 'U1',
+      rootCause: 'drift again',
+      actionItemsText: '@cy | three',
+    });
+    const other = await resolvedIncident(deps, 'churn-predictor');
+    await completeRetrospective(deps, other.id, { by: 'U1', rootCause: 'x', actionItemsText: '@dee | four' });
+
+    expect(await closeActionItem(deps, first.id, 'A1', 'U0ANA')).toMatchObject({
+      changed: true,
+      item: { status: 'closed', closedBy: 'U0ANA' },
+    });
+    expect((await closeActionItem(deps, first.id, 'A1', 'U0BO')).changed).toBe(false);
+    await expect(closeActionItem(deps, first.id, 'A9', 'U0ANA')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    const closings = (await deps.store.list(first.id)).filter((e) => e.type === 'retro.action_item_closed');
+    expect(closings).toHaveLength(1);
+
+    const open = await openActionItems(deps, 'fraud-scorer');
+    expect(open.map(({ incidentId, item }) => [incidentId, item.id, item.text])).toEqual([
+      [first.id, 'A2', 'two'],
+      [second.id, 'A1', 'three'],
+    ]);
+  });
+});
