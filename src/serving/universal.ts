@@ -4,12 +4,13 @@
  * same for both.
  */
 import { ServingError } from '../core/errors.js';
-import type { RollbackRegime, ServingState } from '../engine/ports.js';
+import type { ExecuteContext, RollbackPlan, RollbackRegime, ServingState } from '../engine/ports.js';
+import type { TemplateValues } from './template.js';
 
 /** What a universal adapter is built with besides its runbook block. */
 export interface UniversalAdapterContext {
   model: string;
-  /** Where `{{env.NAME}}` values (and, for commands, the child's environment) come from: process.env. */
+  /** Where `{{env.NAME}}` values (and, for commands, the child's environment) come from: the bot's environment. */
   env: Readonly<Record<string, string | undefined>>;
 }
 
@@ -53,5 +54,22 @@ export function singleVersionState(current: string, summary: string, previous?: 
     rolloutInProgress: false,
     settled: true,
     summary,
+  };
+}
+
+/** The placeholders a rollback request or command is filled with when it runs (both universal adapters). */
+export function executionVars(
+  model: string,
+  plan: RollbackPlan,
+  run: ExecuteContext,
+): TemplateValues['vars'] {
+  return {
+    model,
+    to: plan.to,
+    ...(plan.from === undefined ? {} : { from: plan.from }),
+    incident: run.incidentId,
+    reason: run.reason,
+    idempotencyKey: run.idempotencyKey,
+    fence: String(run.fence),
   };
 }

@@ -9,6 +9,7 @@ import { redactEnv, type TemplateValues } from '../template.js';
 import {
   chooseTarget,
   etaFor,
+  executionVars,
   singleVersionState,
   unknownState,
   type UniversalAdapterContext,
@@ -115,15 +116,7 @@ export function createCommandAdapter(
       }
       const values: TemplateValues = {
         ...base,
-        vars: {
-          model: context.model,
-          to: plan.to,
-          ...(plan.from === undefined ? {} : { from: plan.from }),
-          incident: runContext.incidentId,
-          reason: runContext.reason,
-          idempotencyKey: runContext.idempotencyKey,
-          fence: String(runContext.fence),
-        },
+        vars: executionVars(context.model, plan, runContext),
       };
       const result = await run(config.argv, values);
       confirmed.add(plan.to);

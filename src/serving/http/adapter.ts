@@ -10,6 +10,7 @@ import { fillTemplate, redactEnv, type TemplateValues } from '../template.js';
 import {
   chooseTarget,
   etaFor,
+  executionVars,
   singleVersionState,
   unknownState,
   type UniversalAdapterContext,
@@ -107,15 +108,7 @@ export function createHttpAdapter(config: HttpConfig, context: UniversalAdapterC
       }
       const values: TemplateValues = {
         ...base,
-        vars: {
-          model: context.model,
-          to: plan.to,
-          ...(plan.from === undefined ? {} : { from: plan.from }),
-          incident: run.incidentId,
-          reason: run.reason,
-          idempotencyKey: run.idempotencyKey,
-          fence: String(run.fence),
-        },
+        vars: executionVars(context.model, plan, run),
       };
       const real = fillRequest(config.rollback, values);
       const shown = fillRequest(config.rollback, { ...values, maskEnv: true });
