@@ -1,0 +1,38 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, inject, it, vi } from 'vitest';
+import { pollDeadlines } from '../../src/engine/poller.js';
+import { planDrills } from '../../src/scheduling/drills.js';
+import { createRedisStore } from '../../src/store/redis/store.js';
+import type { Store } from '../../src/engine/ports.js';
+import { makeDeps, makeRunbook, TestClock } from '../helpers/engine.js';
+
+const stores: Store[] = [];
+afterEach(async () => {
+  vi.useRealTimers();
+  await Promise.all(stores.splice(0).map((store) => store.close()));
+});
+
+describe('drill occurrences on one Redis', () => {
+  it('fire once with two schedulers (two replicas, two connections)', async () => {
+    vi.useFakeTimers({ now: Date.parse('2027-01-01T00:00:00Z'), toFake: ['Date'] });
+    const prefix = `test:${randomUUID()}:`;
+    const clock = new TestClock(Date.now());
+    const runbooks = [makeRunbook('fraud-scorer', 'drill: { dryRun: true }')];
+    const replicas = [0, 1].map(() => {
+      const store = createRedisStore({ redis: inject('redisUrl'), prefix });
+      stores.push(store);
+      return makeDeps({ store, clock, runbooks });
+    });
+    await Promise.all(replicas.map((deps) => planDrills(deps)));
+    const at = Date.parse('2027-01-15T10:00:00Z');
+    clock.set(at);
+    await Promise.all(replicas.map((deps) => pollDeadlines(deps)));
+    const drills = (await replicas[0]!.store.listIncidents({})).filter((incident) => incident.drill);
+    expect(drills).toHaveLength(1);
+    const reminders = replicas
+      .flatMap((deps) => deps.notifier.events)
+      .filter((event) => event.type === 'channel.message');
+    // Both reminders were due by then: each went out once, from one replica or the other.
+    expect(reminders).toHaveLength(2);
+  });
+});
