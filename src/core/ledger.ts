@@ -22,6 +22,11 @@ export interface Deployment {
   at: number;
   /** Who recorded it: `api`, `cli:<user>`, or `serving` when an adapter reported it. */
   by: string;
+  /**
+   * The serving layer's spec as deployed (KServe: the InferenceService `spec`), snapshotted by CI so that a
+   * rollback after promotion can re-apply it when no traffic flip can reach the version.
+   */
+  spec?: Record<string, unknown>;
   /** When a rollback moved traffic away from this version. */
   rolledBackAt?: number;
   /** The incident of that rollback. */

@@ -8,6 +8,7 @@ export interface DeploymentInput {
   previousVersion?: string;
   strategy: DeploymentStrategy;
   by: string;
+  spec?: Record<string, unknown>;
 }
 
 /** Records a deployment in the ledger (what CI calls after each deploy), so rollbot knows the known-good. */

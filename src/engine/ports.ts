@@ -269,7 +269,12 @@ export interface ServingAdapter {
    * Plans the rollback to `to` (a person's choice), else to `knownGood` (the ledger's), else to the layer's own
    * previous version; refuses with a clear error when there is none or it is not reachable.
    */
-  plan(request: { to?: string; knownGood?: string; state: ServingState }): Promise<RollbackPlan>;
+  plan(request: {
+    to?: string;
+    knownGood?: string;
+    state: ServingState;
+    ledger?: readonly Deployment[];
+  }): Promise<RollbackPlan>;
   /** Makes the change. Re-reads the layer first and makes no call when it already matches the plan. */
   execute(plan: RollbackPlan, context: ExecuteContext): Promise<ExecuteResult>;
   /** True once the layer reports traffic on `plan.to`; the engine polls it until the rollback target. */

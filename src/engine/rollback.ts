@@ -148,9 +148,11 @@ async function readAndPlan(
   step('state', `${adapter.target}: ${state.summary}`);
   // A drill's versions are its drill target's: they must not enter the production ledger.
   if (!request.dryRun && request.trigger !== 'drill') await observeServing(deps, request.model, state);
-  const knownGood = lastKnownGood(await deps.store.deployments(request.model), state.current);
+  const ledger = request.trigger === 'drill' ? [] : await deps.store.deployments(request.model);
+  const knownGood = lastKnownGood(ledger, state.current);
   const plan = await adapter.plan({
     state,
+    ledger,
     ...(request.to ? { to: request.to } : {}),
     ...(knownGood ? { knownGood } : {}),
   });

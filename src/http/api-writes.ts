@@ -27,6 +27,8 @@ const deploymentBody = z.strictObject({
   previousVersion: z.string().min(1).optional(),
   strategy: z.enum(DEPLOYMENT_STRATEGIES).default('canary'),
   recordedBy: z.string().min(1).max(100).default('api'),
+  /** The serving spec as deployed (KServe: the InferenceService spec), re-applied by a rollback after promotion. */
+  spec: z.record(z.string(), z.unknown()).optional(),
 });
 
 /** Writes need API_TOKEN; with none configured the write API is off. */
@@ -88,11 +90,12 @@ export function deploymentRoute(deps: EngineDeps, apiToken: string | undefined) 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     requireApiToken(req, apiToken);
     const body = parseBody(deploymentBody, await readJson(req), 'deployment');
-    const { recordedBy, previousVersion, ...rest } = body;
+    const { recordedBy, previousVersion, spec, ...rest } = body;
     const deployment = await recordDeployment(deps, {
       ...rest,
       by: recordedBy,
       ...(previousVersion ? { previousVersion } : {}),
+      ...(spec ? { spec } : {}),
     });
     sendJson(res, 201, { deployment, gate: await deploymentGate(deps, body.model) });
   };

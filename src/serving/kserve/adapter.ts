@@ -6,6 +6,7 @@ import { refuse, rollbackFrom } from '../k8s/plan.js';
 import type { KubeConnection } from '../k8s/types.js';
 import type { kserveConfig } from './config.js';
 import { knativeMode } from './knative.js';
+import { reapplied, reapplyPatch, reapplyPlan, runsSpec } from './reapply.js';
 import { inferenceService } from './schema.js';
 import { standardMode } from './standard.js';
 
@@ -63,6 +64,13 @@ export function createKserveAdapter(
     }
   }
 
+  const recordedSpec = (plan: RollbackPlan): Record<string, unknown> | undefined => {
+    const spec = plan.data.reapply;
+    return typeof spec === 'object' && spec !== null && !Array.isArray(spec)
+      ? (spec as Record<string, unknown>)
+      : undefined;
+  };
+
   return {
     kind: 'kserve',
     target,
@@ -70,7 +78,16 @@ export function createKserveAdapter(
       return mode.state(await read());
     },
     async plan(request) {
-      const { to, regime, etaMs } = mode.plan(request);
+      let flip: ReturnType<typeof mode.plan>;
+      try {
+        flip = mode.plan(request);
+      } catch (error) {
+        // No flip reaches the version: re-apply the spec recorded for it, if CI recorded one.
+        const reapply = reapplyPlan(request, { where, component: config.component, mode: config.mode });
+        if (reapply) return reapply;
+        throw error;
+      }
+      const { to, regime, etaMs } = flip;
       const from = rollbackFrom(request.state, to);
       return {
         ...(from === undefined ? {} : { from }),
@@ -86,6 +103,20 @@ export function createKserveAdapter(
     },
     async execute(plan) {
       checkPlan(plan);
+      const reapply = recordedSpec(plan);
+      if (reapply) {
+        if (runsSpec(await read(), config.component, reapply)) {
+          return {
+            mutated: false,
+            output: `${ref.what} already runs the spec recorded for ${plan.to}: no change made`,
+          };
+        }
+        await client.patch(path, reapplyPatch(config.component, reapply), 'json', ref);
+        return {
+          mutated: true,
+          output: `re-applied the ${config.component} spec recorded for ${plan.to} to ${ref.what}`,
+        };
+      }
       if (!mode.needsPatch(await read(), plan.to)) {
         return { mutated: false, output: `${ref.what} already rolled back: no change made` };
       }
@@ -93,6 +124,8 @@ export function createKserveAdapter(
       return { mutated: true, output: `patched ${ref.what}: ${patchText}` };
     },
     async onTarget(plan) {
+      const reapply = recordedSpec(plan);
+      if (reapply) return reapplied(await read(), config.component, reapply);
       return mode.onTarget(await read(), plan.to);
     },
   };

@@ -1,0 +1,98 @@
+import nock from 'nock';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Deployment } from '../../../src/core/ledger.js';
+import type { ExecuteContext } from '../../../src/engine/ports.js';
+import type { KubeConnection } from '../../../src/serving/k8s/connection.js';
+import { createKserveAdapter } from '../../../src/serving/kserve/adapter.js';
+
+const SERVER = 'https://k8s.test';
+const PATH = '/apis/serving.kserve.io/v1beta1/namespaces/ml-prod/inferenceservices/fraud-scorer';
+const kube = (): KubeConnection => ({ server: SERVER, token: 't', tls: {} });
+const context: ExecuteContext = {
+  idempotencyKey: 'INC-1:rollback:1',
+  fence: 1,
+  incidentId: 'INC-1',
+  model: 'fraud-scorer',
+  reason: 'x',
+};
+
+const V42 = { name: 'v42', model: { modelFormat: { name: 'sklearn' }, storageUri: 's3://models/fraud/42' } };
+const V41 = { name: 'v41', model: { modelFormat: { name: 'sklearn' }, storageUri: 's3://models/fraud/41' } };
+const ledger: Deployment[] = [
+  { model: 'fraud-scorer', version: 'v42', strategy: 'rolling', at: 2, by: 'ci', spec: { predictor: V42 } },
+  { model: 'fraud-scorer', version: 'v41', strategy: 'rolling', at: 1, by: 'ci', spec: { predictor: V41 } },
+];
+
+/** A Standard-mode InferenceService after a promotion: no canary, one predictor. */
+function isvc(predictor: object, generation = 7, observed = generation) {
+  return {
+    metadata: { name: 'fraud-scorer', namespace: 'ml-prod', generation },
+    spec: { predictor, canary: [] },
+    status: { observedGeneration: observed, conditions: [{ type: 'Ready', status: 'True' }] },
+  };
+}
+
+const adapter = () =>
+  createKserveAdapter(
+    {
+      adapter: 'kserve',
+      namespace: 'ml-prod',
+      name: 'fraud-scorer',
+      mode: 'standard',
+      component: 'predictor',
+    },
+    { model: 'fraud-scorer', kube },
+  );
+
+beforeAll(() => nock.disableNetConnect());
+afterEach(() => {
+  const pending = nock.pendingMocks();
+  nock.cleanAll();
+  expect(pending).toEqual([]);
+});
+
+describe('KServe after a promotion: re-applying the recorded spec', () => {
+  it('plans a redeploy of the spec CI recorded for the known-good version', async () => {
+    nock(SERVER).get(PATH).reply(200, isvc(V42));
+    const kserve = adapter();
+    const state = await kserve.state();
+    const plan = await kserve.plan({ state, knownGood: 'v41', ledger });
+    expect(plan).toMatchObject({ to: 'v41', regime: 'redeploy', data: { reapply: V41 } });
+    expect(plan.actions[0]).toContain('replace /spec/predictor with the spec recorded for v41');
+  });
+
+  it('sends exactly the JSON patch, makes no second call when it already runs, and confirms at the new generation', async () => {
+    const kserve = adapter();
+    nock(SERVER).get(PATH).reply(200, isvc(V42));
+    const plan = await kserve.plan({ state: await kserve.state(), to: 'v41', ledger });
+
+    nock(SERVER).get(PATH).reply(200, isvc(V42));
+    const patch = nock(SERVER)
+      .patch(PATH, [{ op: 'replace', path: '/spec/predictor', value: V41 }])
+      .matchHeader('content-type', 'application/json-patch+json')
+      .reply(200, isvc(V41, 8, 7));
+    expect(await kserve.execute(plan, context)).toMatchObject({ mutated: true });
+    expect(patch.isDone()).toBe(true);
+
+    nock(SERVER)
+      .get(PATH)
+      .reply(200, isvc(V41, 8, 7));
+    expect(await kserve.onTarget(plan)).toBe(false);
+    nock(SERVER)
+      .get(PATH)
+      .reply(200, isvc(V41, 8, 8));
+    expect(await kserve.onTarget(plan)).toBe(true);
+
+    nock(SERVER)
+      .get(PATH)
+      .reply(200, isvc(V41, 8, 8));
+    expect(await kserve.execute(plan, context)).toMatchObject({ mutated: false });
+  });
+
+  it('still refuses, with the fix, when no spec was recorded', async () => {
+    nock(SERVER).get(PATH).reply(200, isvc(V42));
+    const kserve = adapter();
+    const state = await kserve.state();
+    await expect(kserve.plan({ state, to: 'v40', ledger })).rejects.toThrow('has no canary in spec.canary');
+  });
+});
