@@ -1,7 +1,7 @@
-import { RollbotError } from '../core/errors.js';
+import { RollbotError, isRollbotError } from '../core/errors.js';
 import { openIncident, type Incident } from '../core/incident.js';
 import { record, type EngineDeps } from './context.js';
-import { drillTarget } from './drill.js';
+import { drillTarget, finishDrill } from './drill.js';
 import { scheduleStageTarget } from './escalation.js';
 import { rollback } from './rollback.js';
 
@@ -69,12 +69,21 @@ export async function startDrill(
   deps.metrics.incidentOpened(incident.model, incident.severity, true);
   await deps.notifier.notify({ type: 'incident.opened', incident, channel: runbook.channel });
   if (options.auto) {
-    await rollback(deps, {
-      model: runbook.model,
-      reason: 'drill: automatic decision',
-      by: options.by,
-      trigger: 'drill',
-    });
+    try {
+      await rollback(deps, {
+        model: runbook.model,
+        reason: 'drill: automatic decision',
+        by: options.by,
+        trigger: 'drill',
+      });
+    } catch (error) {
+      // Refused before anything changed (no credentials, no version to go to): exactly what a drill is for.
+      if (!isRollbotError(error)) throw error;
+      await finishDrill(deps, incident.id, {
+        succeeded: false,
+        problem: `the rollback was refused: ${error.message}`,
+      });
+    }
   } else {
     const text = `DRILL: decide as you would for real — press Roll back (the rollback goes to ${drillTarget(runbook)}); the triage clock is running`;
     await deps.notifier.notify({

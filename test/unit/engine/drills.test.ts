@@ -82,6 +82,18 @@ describe('drill runs', () => {
     expect(await lastDrillSuccess(deps, 'fraud-scorer')).toBeUndefined();
   });
 
+  it('fails, with the reason, when the rollback is refused before anything changes', async () => {
+    const { deps, production } = drillDeps(DRY);
+    production.stateErrors.push(permanent('GET Rollout: no Kubernetes credentials'));
+    const incident = await startDrill(deps, 'fraud-scorer', { by: 'cli:ana', auto: true });
+    expect(incident.phase).toBe('resolved');
+    const [result] = await drillHistory(deps, 'fraud-scorer');
+    expect(result).toMatchObject({
+      outcome: 'failed',
+      problems: ['the rollback was refused: GET Rollout: no Kubernetes credentials'],
+    });
+  });
+
   it('is refused during a real incident, and a real alert ends a running drill', async () => {
     const { deps } = drillDeps(DRY);
     await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
