@@ -1,50 +1,18 @@
 import { formatDuration } from '../core/duration.js';
 import { RollbotError, isRollbotError } from '../core/errors.js';
-import type { Trigger } from '../core/incident.js';
-import { lastKnownGood } from '../core/ledger.js';
 import { finishRollback, type RollbackPlan } from '../core/rollback.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { record, type EngineDeps } from './context.js';
 import { startConfirmation } from './confirm.js';
 import { finishDrill } from './drill.js';
-import { observeServing } from './deployments.js';
 import { mutateIncident } from './mutate.js';
 import type { Lease, ServingAdapter, ServingState } from './ports.js';
+import { readAndPlan } from './rollback-plan.js';
 import { startRollbackOnIncident } from './rollback-incident.js';
+import type { RollbackOutcome, RollbackRequest, RollbackStep, RollbackStepKind } from './rollback-types.js';
 import { withRetry } from './retry.js';
 
-export interface RollbackRequest {
-  model: string;
-  /** A version chosen by a person; default: the last known-good. */
-  to?: string;
-  reason: string;
-  /** Slack user ID, `cli:<user>`, `api`, `rollbot` (auto). */
-  by: string;
-  trigger: Trigger;
-  /** Show the plan, change nothing (no lock, no incident, no serving-layer write). */
-  dryRun?: boolean;
-}
-
-export type RollbackStepKind =
-  'state' | 'plan' | 'executing' | 'retry' | 'executed' | 'waiting' | 'on-target' | 'failed';
-
-export interface RollbackStep {
-  kind: RollbackStepKind;
-  at: number;
-  text: string;
-}
-
-export interface RollbackOutcome {
-  outcome: 'succeeded' | 'failed' | 'dry-run';
-  model: string;
-  /** Where: `kserve ml-prod/fraud-scorer`. */
-  target: string;
-  incidentId?: string;
-  state: ServingState;
-  plan: RollbackPlan;
-  steps: RollbackStep[];
-  error?: { code: string; message: string; hint?: string };
-}
+export type { RollbackOutcome, RollbackRequest, RollbackStep, RollbackStepKind } from './rollback-types.js';
 
 /** The lock that makes a model's rollbacks one at a time, across replicas. */
 export const rollbackLockName = (model: string): string => `rollback:${model}`;
@@ -132,55 +100,6 @@ async function acquireLock(deps: EngineDeps, request: RollbackRequest): Promise<
     {
       hint: 'wait for it: its progress is on the incident timeline (rollbot incidents --open)',
       details: holder,
-    },
-  );
-}
-
-async function readAndPlan(
-  deps: EngineDeps,
-  adapter: ServingAdapter,
-  request: RollbackRequest,
-  step: (kind: RollbackStepKind, text: string) => void,
-  deadline: number,
-): Promise<{ state: ServingState; plan: RollbackPlan }> {
-  const retry = { deadline, now: () => deps.clock.now(), sleep: deps.sleep, baseMs: deps.timing.retryBaseMs };
-  const state = await withRetry(() => adapter.state(), retry);
-  step('state', `${adapter.target}: ${state.summary}`);
-  // A drill's versions are its drill target's: they must not enter the production ledger.
-  if (!request.dryRun && request.trigger !== 'drill') await observeServing(deps, request.model, state);
-  const ledger = request.trigger === 'drill' ? [] : await deps.store.deployments(request.model);
-  const knownGood = lastKnownGood(ledger, state.current);
-  const plan = await adapter.plan({
-    state,
-    ledger,
-    ...(request.to ? { to: request.to } : {}),
-    ...(knownGood ? { knownGood } : {}),
-  });
-  await refuseRollForward(deps, request, plan);
-  step(
-    'plan',
-    `plan: ${plan.from ?? '(unknown)'} → ${plan.to}, ${plan.regime}, ETA ${formatDuration(plan.etaMs)}: ${plan.actions.join('; ')}`,
-  );
-  return { state, plan };
-}
-
-/**
- * A rollback never lands on a version rollbot rolled back from, unless a person names it: after one rollback
- * the layer's "previous" is the bad version, and a second click must not toggle traffic back onto it.
- */
-async function refuseRollForward(
-  deps: EngineDeps,
-  request: RollbackRequest,
-  plan: RollbackPlan,
-): Promise<void> {
-  if (request.to !== undefined) return;
-  const mark = (await deps.store.rolledBack(request.model))[plan.to];
-  if (!mark) return;
-  throw new RollbotError(
-    'CONFLICT',
-    `${request.model} was rolled back from ${plan.to} in ${mark.incidentId} at ${new Date(mark.at).toISOString()}; rollbot will not roll it forward onto ${plan.to}`,
-    {
-      hint: `traffic is probably already on the known-good version (see ${mark.incidentId}); to go to ${plan.to} anyway, name it: --to ${plan.to}`,
     },
   );
 }

@@ -1,0 +1,58 @@
+import { RollbotError } from '../core/errors.js';
+import { formatDuration } from '../core/duration.js';
+import { lastKnownGood } from '../core/ledger.js';
+import type { RollbackPlan } from '../core/rollback.js';
+import type { EngineDeps } from './context.js';
+import { observeServing } from './deployments.js';
+import type { ServingAdapter, ServingState } from './ports.js';
+import type { RollbackRequest, RollbackStepKind } from './rollback-types.js';
+import { withRetry } from './retry.js';
+
+export async function readAndPlan(
+  deps: EngineDeps,
+  adapter: ServingAdapter,
+  request: RollbackRequest,
+  step: (kind: RollbackStepKind, text: string) => void,
+  deadline: number,
+): Promise<{ state: ServingState; plan: RollbackPlan }> {
+  const retry = { deadline, now: () => deps.clock.now(), sleep: deps.sleep, baseMs: deps.timing.retryBaseMs };
+  const state = await withRetry(() => adapter.state(), retry);
+  step('state', `${adapter.target}: ${state.summary}`);
+  // A drill's versions are its drill target's: they must not enter the production ledger.
+  if (!request.dryRun && request.trigger !== 'drill') await observeServing(deps, request.model, state);
+  const ledger = request.trigger === 'drill' ? [] : await deps.store.deployments(request.model);
+  const knownGood = lastKnownGood(ledger, state.current);
+  const plan = await adapter.plan({
+    state,
+    ledger,
+    ...(request.to ? { to: request.to } : {}),
+    ...(knownGood ? { knownGood } : {}),
+  });
+  await refuseRollForward(deps, request, plan);
+  step(
+    'plan',
+    `plan: ${plan.from ?? '(unknown)'} → ${plan.to}, ${plan.regime}, ETA ${formatDuration(plan.etaMs)}: ${plan.actions.join('; ')}`,
+  );
+  return { state, plan };
+}
+
+/**
+ * A rollback never lands on a version rollbot rolled back from, unless a person names it: after one rollback
+ * the layer's "previous" is the bad version, and a second click must not toggle traffic back onto it.
+ */
+async function refuseRollForward(
+  deps: EngineDeps,
+  request: RollbackRequest,
+  plan: RollbackPlan,
+): Promise<void> {
+  if (request.to !== undefined) return;
+  const mark = (await deps.store.rolledBack(request.model))[plan.to];
+  if (!mark) return;
+  throw new RollbotError(
+    'CONFLICT',
+    `${request.model} was rolled back from ${plan.to} in ${mark.incidentId} at ${new Date(mark.at).toISOString()}; rollbot will not roll it forward onto ${plan.to}`,
+    {
+      hint: `traffic is probably already on the known-good version (see ${mark.incidentId}); to go to ${plan.to} anyway, name it: --to ${plan.to}`,
+    },
+  );
+}

@@ -1,0 +1,36 @@
+import type { Trigger } from '../core/incident.js';
+import type { RollbackPlan } from '../core/rollback.js';
+import type { ServingState } from './ports.js';
+
+export interface RollbackRequest {
+  model: string;
+  /** A version chosen by a person; default: the last known-good. */
+  to?: string;
+  reason: string;
+  /** Slack user ID, `cli:<user>`, `api`, `rollbot` (auto). */
+  by: string;
+  trigger: Trigger;
+  /** Show the plan, change nothing (no lock, no incident, no serving-layer write). */
+  dryRun?: boolean;
+}
+
+export type RollbackStepKind =
+  'state' | 'plan' | 'executing' | 'retry' | 'executed' | 'waiting' | 'on-target' | 'failed';
+
+export interface RollbackStep {
+  kind: RollbackStepKind;
+  at: number;
+  text: string;
+}
+
+export interface RollbackOutcome {
+  outcome: 'succeeded' | 'failed' | 'dry-run';
+  model: string;
+  /** Where: `kserve ml-prod/fraud-scorer`. */
+  target: string;
+  incidentId?: string;
+  state: ServingState;
+  plan: RollbackPlan;
+  steps: RollbackStep[];
+  error?: { code: string; message: string; hint?: string };
+}
