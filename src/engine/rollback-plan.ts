@@ -8,6 +8,11 @@ import type { ServingAdapter, ServingState } from './ports.js';
 import type { RollbackRequest, RollbackStepKind } from './rollback-types.js';
 import { withRetry } from './retry.js';
 
+/**
+ * Reads the serving layer (retrying transient errors until `deadline`), keeps the ledger current from it,
+ * and plans the rollback: to the person's version, else the ledger's last known-good, else the layer's own
+ * previous version — never onto a version rolled back from unless named.
+ */
 export async function readAndPlan(
   deps: EngineDeps,
   adapter: ServingAdapter,
