@@ -1,0 +1,50 @@
+import { readFileSync } from 'node:fs';
+import { parseAllDocuments } from 'yaml';
+import { describe, expect, it } from 'vitest';
+
+const docs = (file: string) =>
+  parseAllDocuments(readFileSync(new URL(`../../deploy/kubernetes/${file}`, import.meta.url), 'utf8')).map(
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    (doc) => doc.toJS() as any,
+  );
+
+describe('Kubernetes manifests', () => {
+  const objects = docs('rollbot.yaml');
+  const byKind = (kind: string) => objects.filter((o) => o.kind === kind);
+
+  it('run two replicas with liveness and readiness probes, non-root, behind a PodDisruptionBudget', () => {
+    const [deployment] = byKind('Deployment');
+    expect(deployment.spec.replicas).toBe(2);
+    const [container] = deployment.spec.template.spec.containers;
+    expect(container.livenessProbe.httpGet.path).toBe('/healthz');
+    expect(container.readinessProbe.httpGet.path).toBe('/readyz');
+    expect(deployment.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
+    expect(byKind('PodDisruptionBudget')[0].spec.minAvailable).toBe(1);
+    expect(byKind('StatefulSet')[0].spec.template.spec.containers[0].args).toEqual(['--appendonly', 'yes']);
+  });
+
+  it('grant exactly what the kserve and argo-rollouts adapters call, nothing wider', () => {
+    const [role] = docs('rbac.yaml').filter((o) => o.kind === 'Role');
+    const rules = role.rules.map(
+      (r: { apiGroups: string[]; resources: string[]; verbs: string[] }) =>
+        `${r.apiGroups[0]}/${r.resources[0]}: ${r.verbs.join(',')}`,
+    );
+    expect(rules).toEqual([
+      'serving.kserve.io/inferenceservices: get,patch',
+      'argoproj.io/rollouts: get,patch',
+      'argoproj.io/rollouts/status: patch',
+      'apps/replicasets: list',
+    ]);
+    expect(JSON.stringify(role)).not.toContain('*');
+  });
+});
+
+describe('Dockerfile', () => {
+  const text = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
+  it('is multi-stage, installs production dependencies only, runs as non-root with a health check', () => {
+    expect(text.match(/^FROM /gm)).toHaveLength(2);
+    expect(text).toContain('npm ci --omit=dev');
+    expect(text).toMatch(/^USER node$/m);
+    expect(text).toMatch(/^HEALTHCHECK .*\n.*\/healthz/m);
+  });
+});
