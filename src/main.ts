@@ -25,6 +25,8 @@ import { createServingFactory } from './serving/index.js';
 import { createSlackApp, type SlackApp, type SlackTransport } from './slack/app.js';
 import { createSlackClients, createSlackNotifier, type SlackNotifier } from './slack/notifier/notifier.js';
 import { createSlackRenderer } from './slack/renderer.js';
+import { createPagingNotifier, type PagingNotifier } from './paging/notifier.js';
+import { pagingRoutes } from './paging/routes.js';
 import { createGroupResolver } from './slack/usergroups.js';
 import { createPrometheusSource } from './metrics-source/prometheus.js';
 import { createMemoryStore } from './store/memory.js';
@@ -37,6 +39,8 @@ export interface Composition extends EngineDeps {
   metrics: Metrics;
   /** Present when Slack is configured (SLACK_BOT_TOKEN). */
   slack?: { app: SlackApp; notifier: SlackNotifier };
+  /** The notifier the engine uses: messages (Slack or console) plus paging. */
+  paging: PagingNotifier;
 }
 
 /** Chooses and builds every adapter for `config`. Fails fast on invalid runbooks. */
@@ -76,8 +80,16 @@ export async function compose(
         onDeliveryFailed: (kind, reason) => metrics.slackDeliveryFailed(kind, reason),
       })
     : undefined;
-  const notifier =
+  const messages =
     slackNotifier ?? createConsoleNotifier({ clock, ...(options.out ? { out: options.out } : {}) });
+  const notifier = createPagingNotifier({
+    inner: messages,
+    pagerFor: pagingRoutes(runbooks, options.env ?? process.env),
+    clock,
+    logger: logger.child({ component: 'paging' }),
+    // SEV-4 goes to a daily digest, not to a pager; until the digest message exists it is logged.
+    digest: (event) => logger.info({ event: event.type }, 'SEV-4: for the daily digest, not paged'),
+  });
   const serving = createServingFactory({ env: options.env ?? process.env });
   const metricsSource = config.prometheus
     ? createPrometheusSource({
@@ -96,6 +108,7 @@ export async function compose(
     runbooks,
     serving,
     metricsSource,
+    paging: notifier,
     sleep,
     timing: DEFAULT_TIMING,
   };
@@ -179,6 +192,7 @@ export async function startBot(env: NodeJS.ProcessEnv = process.env): Promise<Ru
         await poller.stop();
         await deps.slack?.app.stop();
         await deps.slack?.notifier.close();
+        await deps.paging.idle();
         await deps.store.close();
       })();
       return stopped;

@@ -42,12 +42,13 @@ export async function acknowledge(
   const result = await mutateIncident(deps.store, incidentId, (current) =>
     ack(current, by, deps.clock.now()),
   );
-  if (result.changed)
-    await record(deps, result.incident, {
-      type: 'incident.acknowledged',
-      actor: by,
-      text: `acknowledged by ${by}`,
-    });
+  if (result.changed) {
+    const text = `acknowledged by ${by}`;
+    await record(deps, result.incident, { type: 'incident.acknowledged', actor: by, text });
+    // Shows who is on it in the incident message, and acknowledges the page.
+    const channel = deps.runbooks.get(result.incident.model)?.channel ?? '';
+    await deps.notifier.notify({ type: 'incident.updated', incident: result.incident, channel, text });
+  }
   return result;
 }
 

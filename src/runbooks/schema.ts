@@ -3,6 +3,7 @@ import { DEFAULT_SEVERITY_MAPPING, type Severity, type SeverityMapping } from '.
 import type { Targets } from '../core/stages.js';
 import { TIER_DEFAULTS, type RollbackPolicy, type Tier } from './defaults.js';
 import { channel, duration, modelName, slackId } from './fields.js';
+import { pagingConfig, type PagingConfig } from '../paging/config.js';
 import { servingConfig, type ServingConfig } from './serving.js';
 
 const severityLevel = z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4)], {
@@ -103,6 +104,7 @@ const runbookInput = z.strictObject({
       failureLimit: 2,
       errorLimit: 4,
     }),
+  paging: pagingConfig.optional(),
   /** For the impact estimate: a query for the model's request rate (requests per second). */
   impact: z.strictObject({ requestRate: z.string().min(1) }).optional(),
   targets: targetsInput.default({}),
@@ -146,6 +148,7 @@ export interface Runbook {
     checks: Check[];
   };
   impact?: { requestRate: string };
+  paging?: PagingConfig;
   targets: Targets;
   escalation: { mention: string[] };
   drill?: { schedule: string; timezone: string; remind: number[]; serving?: ServingConfig; dryRun: boolean };
@@ -186,6 +189,7 @@ export const runbookSchema = runbookInput.transform((input): Runbook => {
     retro: { due: targets.retro },
   };
   if (input.impact) runbook.impact = input.impact;
+  if (input.paging) runbook.paging = input.paging;
   if (input.drill) {
     const { serving, ...rest } = input.drill;
     runbook.drill = serving ? { ...rest, serving } : rest;

@@ -1,0 +1,81 @@
+import { deliver, type DeliveryOptions, type Page, type PageSeverity, type Pager } from './types.js';
+
+/** Options of the Opsgenie Alert API pager. */
+export interface OpsgenieOptions extends DeliveryOptions {
+  /** An Opsgenie API integration key, sent as `Authorization: GenieKey <apiKey>`. */
+  apiKey: string;
+  /** Default `https://api.opsgenie.com` (EU: `https://api.eu.opsgenie.com`). */
+  url?: string;
+  /** Per attempt (default 10s). */
+  timeoutMs?: number;
+}
+
+const DEFAULT_URL = 'https://api.opsgenie.com';
+const MAX_MESSAGE = 130;
+const MAX_DESCRIPTION = 15_000;
+
+const PRIORITY: Record<PageSeverity, string> = {
+  critical: 'P1',
+  error: 'P2',
+  warning: 'P3',
+  info: 'P5',
+};
+
+/**
+ * A pager on the Opsgenie Alert API: trigger creates an alert whose alias is the page's dedup key, and
+ * acknowledge and close address that alias. Opsgenie answers 202 (it processes requests asynchronously).
+ */
+export function createOpsgenie(options: OpsgenieOptions): Pager {
+  const base = (options.url ?? DEFAULT_URL).replace(/\/+$/, '');
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  return {
+    async send(page: Page): Promise<void> {
+      const { path, body } = opsgenieCall(page);
+      await deliver(
+        {
+          method: 'POST',
+          url: `${base}${path}`,
+          headers: { authorization: `GenieKey ${options.apiKey}` },
+          body,
+          timeoutMs,
+          what: `Opsgenie ${page.action} ${page.dedupKey}`,
+        },
+        202,
+        'check the Opsgenie API key (ROLLBOT_OPSGENIE_API_KEY), its create-and-update rights, and the API region URL',
+        options,
+      );
+    },
+  };
+}
+
+/** The path and JSON body of the Opsgenie call for a page. */
+export function opsgenieCall(page: Page): { path: string; body: Record<string, unknown> } {
+  const alias = encodeURIComponent(page.dedupKey);
+  if (page.action === 'acknowledge') {
+    return { path: `/v2/alerts/${alias}/acknowledge?identifierType=alias`, body: { source: page.source } };
+  }
+  if (page.action === 'resolve') {
+    return { path: `/v2/alerts/${alias}/close?identifierType=alias`, body: { source: page.source } };
+  }
+  return {
+    path: '/v2/alerts',
+    body: {
+      message: page.summary.slice(0, MAX_MESSAGE),
+      alias: page.dedupKey,
+      description: page.summary.slice(0, MAX_DESCRIPTION),
+      priority: PRIORITY[page.severity],
+      source: page.source,
+      details: stringDetails(page.details ?? {}),
+    },
+  };
+}
+
+/** Opsgenie details are string → string. */
+function stringDetails(details: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(details)) {
+    if (value === undefined) continue;
+    out[key] = typeof value === 'string' ? value : JSON.stringify(value);
+  }
+  return out;
+}

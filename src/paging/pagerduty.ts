@@ -1,0 +1,59 @@
+import { deliver, type DeliveryOptions, type Page, type Pager } from './types.js';
+
+/** Options of the PagerDuty Events API v2 pager. */
+export interface PagerDutyOptions extends DeliveryOptions {
+  /** The integration (routing) key of the PagerDuty service. */
+  routingKey: string;
+  /** Default `https://events.pagerduty.com/v2/enqueue` (EU: `https://events.eu.pagerduty.com/v2/enqueue`). */
+  url?: string;
+  /** Per attempt (default 10s). */
+  timeoutMs?: number;
+}
+
+const DEFAULT_URL = 'https://events.pagerduty.com/v2/enqueue';
+const MAX_SUMMARY = 1024;
+
+const EVENT_ACTION = { trigger: 'trigger', acknowledge: 'acknowledge', resolve: 'resolve' } as const;
+
+/**
+ * A pager on the PagerDuty Events API v2: one POST per page, keyed by the page's dedup key so that
+ * acknowledge and resolve reach the alert that trigger opened. PagerDuty answers 202.
+ */
+export function createPagerDuty(options: PagerDutyOptions): Pager {
+  const url = options.url ?? DEFAULT_URL;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  return {
+    async send(page: Page): Promise<void> {
+      await deliver(
+        {
+          method: 'POST',
+          url,
+          body: eventBody(options.routingKey, page),
+          timeoutMs,
+          what: `PagerDuty ${page.action} ${page.dedupKey}`,
+        },
+        202,
+        'check the PagerDuty routing key (ROLLBOT_PAGERDUTY_ROUTING_KEY) and that events.pagerduty.com is reachable',
+        options,
+      );
+    },
+  };
+}
+
+/** The Events API v2 body; `payload` only for trigger. */
+export function eventBody(routingKey: string, page: Page): Record<string, unknown> {
+  const body: Record<string, unknown> = {
+    routing_key: routingKey,
+    event_action: EVENT_ACTION[page.action],
+    dedup_key: page.dedupKey,
+  };
+  if (page.action === 'trigger') {
+    body['payload'] = {
+      summary: page.summary.slice(0, MAX_SUMMARY),
+      source: page.source,
+      severity: page.severity,
+      custom_details: page.details ?? {},
+    };
+  }
+  return body;
+}

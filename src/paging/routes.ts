@@ -1,0 +1,38 @@
+import { RollbotError } from '../core/errors.js';
+import type { RunbookSet } from '../engine/runbook-set.js';
+import { createOpsgenie } from './opsgenie.js';
+import { createPagerDuty } from './pagerduty.js';
+import type { PagingRoute } from './notifier.js';
+
+/**
+ * Each runbook's paging route, built once at start-up from the variables the runbooks name. A runbook that
+ * names a variable that is not set stops start-up: a bot that silently does not page is worse than none.
+ */
+export function pagingRoutes(
+  runbooks: RunbookSet,
+  env: Readonly<Record<string, string | undefined>>,
+): (model: string) => PagingRoute | undefined {
+  const routes = new Map<string, PagingRoute>();
+  for (const runbook of runbooks.all) {
+    const paging = runbook.paging;
+    if (!paging) continue;
+    const name = paging.provider === 'pagerduty' ? paging.routingKeyEnv : paging.apiKeyEnv;
+    const key = env[name];
+    if (!key) {
+      throw new RollbotError(
+        'INVALID_CONFIG',
+        `runbook ${runbook.model} pages through ${paging.provider} with the key in ${name}, which is not set`,
+        {
+          hint: `set ${name} in rollbot's environment, or remove paging from runbooks/${runbook.model}.yml`,
+        },
+      );
+    }
+    const url = paging.url ? { url: paging.url } : {};
+    const pager =
+      paging.provider === 'pagerduty'
+        ? createPagerDuty({ routingKey: key, ...url })
+        : createOpsgenie({ apiKey: key, ...url });
+    routes.set(runbook.model, { pager, hours: paging.businessHours });
+  }
+  return (model) => routes.get(model);
+}

@@ -1,0 +1,111 @@
+import { describe, expect, it, vi } from 'vitest';
+import type { Incident } from '../../../src/core/incident.js';
+import type { NotifierEvent } from '../../../src/engine/ports.js';
+import { createLogger } from '../../../src/observability/logger.js';
+import { createPagingNotifier } from '../../../src/paging/notifier.js';
+import type { Page, Pager } from '../../../src/paging/types.js';
+import { RecordingNotifier, TestClock } from '../../helpers/engine.js';
+import { makeIncident } from '../../helpers/incidents.js';
+
+const opened = (incident: Incident): NotifierEvent => ({ type: 'incident.opened', incident, channel: '#ml' });
+
+class RecordingPager implements Pager {
+  readonly pages: Page[] = [];
+  constructor(private readonly fail = false) {}
+  async send(page: Page): Promise<void> {
+    if (this.fail) throw new Error('PagerDuty is down');
+    this.pages.push(page);
+  }
+}
+
+function setup(pager: Pager, options: { pages?: boolean } = {}) {
+  const inner = new RecordingNotifier();
+  const logger = createLogger({ level: 'silent' });
+  const error = vi.spyOn(logger, 'error');
+  const digest: NotifierEvent[] = [];
+  const notifier = createPagingNotifier({
+    inner,
+    pagerFor: (model) =>
+      options.pages === false || model !== 'fraud-scorer'
+        ? undefined
+        : { pager, hours: { timezone: 'Europe/Dublin' } },
+    clock: new TestClock(Date.parse('2026-06-15T09:00:00Z')),
+    logger,
+    digest: (event) => digest.push(event),
+  });
+  return { inner, notifier, digest, error };
+}
+
+describe('createPagingNotifier', () => {
+  it('tells the inner notifier, then pages', async () => {
+    const pager = new RecordingPager();
+    const { inner, notifier } = setup(pager);
+    const event = opened(makeIncident({ id: 'INC-1', severity: 1 }));
+    await notifier.notify(event);
+    await notifier.idle();
+    expect(inner.events).toEqual([event]);
+    expect(pager.pages).toMatchObject([{ action: 'trigger', dedupKey: 'rollbot-INC-1' }]);
+  });
+
+  it('does not wait for the page', async () => {
+    let release: () => void = () => undefined;
+    const pager: Pager = { send: () => new Promise<void>((resolve) => (release = resolve)) };
+    const { notifier } = setup(pager);
+    await notifier.notify(opened(makeIncident({ severity: 1 })));
+    release();
+    await notifier.idle();
+  });
+
+  it('logs a failed page and still resolves notify', async () => {
+    const { inner, notifier, error } = setup(new RecordingPager(true));
+    await expect(notifier.notify(opened(makeIncident({ severity: 1 })))).resolves.toBeUndefined();
+    await notifier.idle();
+    expect(inner.events).toHaveLength(1);
+    expect(error).toHaveBeenCalledTimes(1);
+  });
+
+  it('a pager that throws synchronously does not break notify', async () => {
+    const pager: Pager = {
+      send: () => {
+        throw new Error('boom');
+      },
+    };
+    const { inner, notifier, error } = setup(pager);
+    await expect(notifier.notify(opened(makeIncident({ severity: 1 })))).resolves.toBeUndefined();
+    expect(inner.events).toHaveLength(1);
+    expect(error).toHaveBeenCalledTimes(1);
+  });
+
+  it('sends SEV-4 openings to the digest', async () => {
+    const pager = new RecordingPager();
+    const { notifier, digest } = setup(pager);
+    const event = opened(makeIncident({ severity: 4 }));
+    await notifier.notify(event);
+    expect(digest).toEqual([event]);
+    expect(pager.pages).toEqual([]);
+  });
+
+  it('does not page models without a route, nor channel messages', async () => {
+    const pager = new RecordingPager();
+    const { inner, notifier } = setup(pager);
+    await notifier.notify(opened(makeIncident({ model: 'ranker', severity: 1 })));
+    await notifier.notify({ type: 'channel.message', channel: '#ml', text: 'drill on Friday' });
+    await notifier.idle();
+    expect(inner.events).toHaveLength(2);
+    expect(pager.pages).toEqual([]);
+  });
+
+  it('passes on a rejection of the inner notifier, after paging', async () => {
+    const pager = new RecordingPager();
+    const logger = createLogger({ level: 'silent' });
+    const notifier = createPagingNotifier({
+      inner: { notify: () => Promise.reject(new Error('slack down')) },
+      pagerFor: () => ({ pager, hours: { timezone: 'UTC' } }),
+      clock: new TestClock(),
+      logger,
+    });
+    await expect(notifier.notify(opened(makeIncident({ severity: 1 })))).rejects.toThrow('slack down');
+    await notifier.idle();
+    expect(pager.pages).toHaveLength(1);
+  });
+});

@@ -1,0 +1,101 @@
+import nock from 'nock';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { RollbotError } from '../../../src/core/errors.js';
+import { createOpsgenie } from '../../../src/paging/opsgenie.js';
+import type { Page } from '../../../src/paging/types.js';
+
+const HOST = 'https://api.opsgenie.com';
+const AUTH = { reqheaders: { authorization: 'GenieKey k3y', 'content-type': 'application/json' } };
+
+const trigger: Page = {
+  action: 'trigger',
+  dedupKey: 'rollbot-INC-7',
+  summary: '[SEV-2] fraud-scorer: accuracy dropped (INC-7)',
+  severity: 'error',
+  source: 'rollbot',
+  details: { incident: 'INC-7', attempt: 2 },
+};
+
+function pager(waits: number[] = [], url?: string) {
+  return createOpsgenie({
+    apiKey: 'k3y',
+    ...(url === undefined ? {} : { url }),
+    sleep: async (ms) => {
+      waits.push(ms);
+    },
+  });
+}
+
+beforeAll(() => nock.disableNetConnect());
+afterEach(() => nock.cleanAll());
+
+describe('Opsgenie Alert API', () => {
+  it('creates an alert with the alias, priority and GenieKey', async () => {
+    const scope = nock(HOST, AUTH)
+      .post('/v2/alerts', {
+        message: '[SEV-2] fraud-scorer: accuracy dropped (INC-7)',
+        alias: 'rollbot-INC-7',
+        description: '[SEV-2] fraud-scorer: accuracy dropped (INC-7)',
+        priority: 'P2',
+        source: 'rollbot',
+        details: { incident: 'INC-7', attempt: '2' },
+      })
+      .reply(202, { result: 'Request will be processed', requestId: 'r1' });
+    await pager().send(trigger);
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it.each([
+    ['critical', 'P1'],
+    ['warning', 'P3'],
+    ['info', 'P5'],
+  ] as const)('maps %s to %s and cuts the message to 130 characters', async (severity, priority) => {
+    let seen: { message?: string; priority?: string } = {};
+    nock(HOST, AUTH)
+      .post('/v2/alerts', (body: typeof seen) => ((seen = body), true))
+      .reply(202, {});
+    await pager().send({ ...trigger, severity, summary: 'y'.repeat(300) });
+    expect(seen.priority).toBe(priority);
+    expect(seen.message).toHaveLength(130);
+  });
+
+  it('acknowledges by alias', async () => {
+    const scope = nock(HOST, AUTH)
+      .post('/v2/alerts/rollbot-INC-7/acknowledge?identifierType=alias', { source: 'rollbot' })
+      .reply(202, {});
+    await pager().send({ ...trigger, action: 'acknowledge' });
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it('closes by alias on resolve, at a regional URL', async () => {
+    const scope = nock('https://api.eu.opsgenie.com', AUTH)
+      .post('/v2/alerts/rollbot-INC-7/close?identifierType=alias', { source: 'rollbot' })
+      .reply(202, {});
+    await pager([], 'https://api.eu.opsgenie.com/').send({ ...trigger, action: 'resolve' });
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it('retries 5xx then succeeds', async () => {
+    const waits: number[] = [];
+    const scope = nock(HOST, AUTH)
+      .post('/v2/alerts')
+      .reply(502, 'bad gateway')
+      .post('/v2/alerts')
+      .reply(202, {});
+    await pager(waits).send(trigger);
+    expect(scope.isDone()).toBe(true);
+    expect(waits).toEqual([1000]);
+  });
+
+  it('does not retry a refused key', async () => {
+    const scope = nock(HOST, AUTH)
+      .post('/v2/alerts')
+      .reply(422, { message: 'Request body is not processable.', took: 0.001 });
+    const error = await pager()
+      .send(trigger)
+      .catch((e: unknown) => e);
+    expect(scope.isDone()).toBe(true);
+    expect((error as RollbotError).code).toBe('BAD_REQUEST');
+    expect((error as RollbotError).message).toContain('HTTP 422: Request body is not processable.');
+  });
+});

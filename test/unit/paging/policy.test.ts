@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import type { Incident } from '../../../src/core/incident.js';
+import type { Severity } from '../../../src/core/severity.js';
+import type { NotifierEvent } from '../../../src/engine/ports.js';
+import { pageFor, withinBusinessHours } from '../../../src/paging/policy.js';
+import { makeIncident } from '../../helpers/incidents.js';
+
+const DUBLIN = { timezone: 'Europe/Dublin' };
+/** Monday 15 June 2026, 10:00 in Dublin (IST, UTC+1). */
+const MONDAY_10 = Date.parse('2026-06-15T09:00:00Z');
+
+const opened = (incident: Incident): NotifierEvent => ({ type: 'incident.opened', incident, channel: '#ml' });
+const updated = (incident: Incident): NotifierEvent => ({
+  type: 'incident.updated',
+  incident,
+  channel: '#ml',
+  text: 'changed',
+});
+const incident = (severity: Severity, extra: Partial<Incident> = {}): Incident => ({
+  ...makeIncident({ id: 'INC-9', severity, summary: 'accuracy dropped' }),
+  ...extra,
+});
+
+describe('pageFor', () => {
+  it.each([
+    [1, 'critical'],
+    [2, 'error'],
+  ] as const)('SEV-%s openings trigger as %s at any hour', (severity, level) => {
+    const night = Date.parse('2026-06-20T01:00:00Z');
+    expect(pageFor(opened(incident(severity)), night, DUBLIN)).toEqual({
+      action: 'trigger',
+      dedupKey: 'rollbot-INC-9',
+      summary: `[SEV-${severity}] fraud-scorer: accuracy dropped (INC-9)`,
+      severity: level,
+      source: 'rollbot',
+      details: { incident: 'INC-9', model: 'fraud-scorer', severity: `SEV-${severity}`, phase: 'triage' },
+    });
+  });
+
+  it('SEV-3 openings trigger only within business hours', () => {
+    const sev3 = opened(incident(3));
+    expect(pageFor(sev3, MONDAY_10, DUBLIN)).toMatchObject({ action: 'trigger', severity: 'warning' });
+    expect(pageFor(sev3, Date.parse('2026-06-15T07:59:00Z'), DUBLIN)).toBeUndefined();
+  });
+
+  it('SEV-4 openings go to the digest', () => {
+    expect(pageFor(opened(incident(4)), MONDAY_10, DUBLIN)).toBe('digest');
+  });
+
+  it('escalations trigger whatever the hour, saying which target was missed', () => {
+    const event: NotifierEvent = {
+      type: 'escalation',
+      incident: incident(3),
+      channel: '#ml',
+      stage: 'rollback',
+      mention: ['@oncall'],
+      text: 'rollback target missed',
+    };
+    expect(pageFor(event, Date.parse('2026-06-20T01:00:00Z'), DUBLIN)).toMatchObject({
+      action: 'trigger',
+      severity: 'warning',
+      summary: '[SEV-3] fraud-scorer: rollback target missed — accuracy dropped (INC-9)',
+      details: { stage: 'rollback' },
+    });
+  });
+
+  it.each(['resolved', 'dismissed', 'closed'] as const)('an update to %s resolves', (phase) => {
+    expect(pageFor(updated(incident(1, { phase })), MONDAY_10, DUBLIN)).toMatchObject({
+      action: 'resolve',
+      dedupKey: 'rollbot-INC-9',
+    });
+  });
+
+  it('an acknowledged open incident acknowledges; resolution wins over acknowledgement', () => {
+    const acknowledged = { by: 'U123', at: MONDAY_10 };
+    expect(pageFor(updated(incident(1, { acknowledged })), MONDAY_10, DUBLIN)).toMatchObject({
+      action: 'acknowledge',
+      dedupKey: 'rollbot-INC-9',
+      details: { acknowledgedBy: 'U123' },
+    });
+    expect(
+      pageFor(updated(incident(1, { acknowledged, phase: 'resolved' })), MONDAY_10, DUBLIN),
+    ).toMatchObject({ action: 'resolve' });
+  });
+
+  it('other updates and channel messages do not page', () => {
+    expect(pageFor(updated(incident(1)), MONDAY_10, DUBLIN)).toBeUndefined();
+    expect(
+      pageFor({ type: 'channel.message', channel: '#ml', text: 'hi' }, MONDAY_10, DUBLIN),
+    ).toBeUndefined();
+  });
+
+  it('drills never page', () => {
+    const drill = (extra: Partial<Incident> = {}) => incident(1, { drill: true, ...extra });
+    expect(pageFor(opened(drill()), MONDAY_10, DUBLIN)).toBeUndefined();
+    expect(pageFor(opened(incident(4, { drill: true })), MONDAY_10, DUBLIN)).toBeUndefined();
+    expect(pageFor(updated(drill({ phase: 'resolved' })), MONDAY_10, DUBLIN)).toBeUndefined();
+    expect(
+      pageFor(
+        { type: 'escalation', incident: drill(), channel: '#ml', stage: 'triage', mention: [], text: '' },
+        MONDAY_10,
+        DUBLIN,
+      ),
+    ).toBeUndefined();
+  });
+});
+
+describe('withinBusinessHours', () => {
+  it.each([
+    ['2026-06-15T07:59:00Z', false, 'Monday 08:59 IST'],
+    ['2026-06-15T08:00:00Z', true, 'Monday 09:00 IST'],
+    ['2026-06-15T16:59:00Z', true, 'Monday 17:59 IST'],
+    ['2026-06-15T17:00:00Z', false, 'Monday 18:00 IST'],
+    ['2026-01-12T08:59:00Z', false, 'Monday 08:59 GMT (winter)'],
+    ['2026-01-12T09:00:00Z', true, 'Monday 09:00 GMT (winter)'],
+    ['2026-06-20T09:00:00Z', false, 'Saturday 10:00 IST'],
+    ['2026-06-19T23:30:00Z', false, 'Saturday 00:30 IST (Friday in UTC)'],
+  ])('%s is %s (%s)', (at, expected) => {
+    expect(withinBusinessHours(Date.parse(at), DUBLIN)).toBe(expected);
+  });
+
+  it('takes custom hours and days', () => {
+    const saturdayNoon = Date.parse('2026-06-20T11:00:00Z');
+    expect(withinBusinessHours(saturdayNoon, { ...DUBLIN, start: 12, end: 13, days: [6] })).toBe(true);
+    expect(withinBusinessHours(saturdayNoon, { timezone: 'America/New_York', days: [6] })).toBe(false);
+  });
+
+  it('refuses an unknown timezone', () => {
+    expect(() => withinBusinessHours(MONDAY_10, { timezone: 'Mars/Olympus' })).toThrow(RangeError);
+  });
+});
