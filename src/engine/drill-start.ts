@@ -1,6 +1,8 @@
 import { RollbotError, isRollbotError } from '../core/errors.js';
 import { openIncident, type Incident } from '../core/incident.js';
+import type { Actor } from '../core/policy.js';
 import { record, type EngineDeps } from './context.js';
+import { authorize } from './decisions.js';
 import { drillTarget, finishDrill } from './drill.js';
 import { scheduleStageTarget } from './escalation.js';
 import { rollback } from './rollback.js';
@@ -14,9 +16,11 @@ import { rollback } from './rollback.js';
 export async function startDrill(
   deps: EngineDeps,
   model: string,
-  options: { by: string; auto: boolean; dryRun?: boolean },
+  options: { by: string; auto: boolean; dryRun?: boolean; actor?: Actor },
 ): Promise<Incident> {
   const runbook = deps.runbooks.require(model);
+  // A person starting a drill needs the runbook's permission to roll back (the CLI's operators are trusted).
+  if (options.actor) await authorize(deps, runbook, options.actor, 'roll back');
   if (!runbook.drill) {
     throw new RollbotError('BAD_REQUEST', `${runbook.model} has no drill configured`, {
       hint: `add a drill block to runbooks/${runbook.model}.yml`,

@@ -6,7 +6,6 @@ import { nextDrills } from '../../scheduling/drills.js';
 import { errorReply } from '../blocks/command-replies.js';
 import { actorFor, type SlackContext } from '../context.js';
 import { COMMANDS } from '../ids.js';
-import { authorize } from '../../engine/decisions.js';
 
 const USAGE = 'usage: `/drill list` or `/drill run <model>`';
 
@@ -23,9 +22,8 @@ export function registerDrill(app: App, context: SlackContext): void {
         return;
       }
       if (verb !== 'run' || !model) throw new RollbotError('BAD_REQUEST', USAGE);
-      const runbook = deps.runbooks.require(model);
-      await authorize(deps, runbook, await actorFor(context, command.user_id, model), 'roll back');
-      const incident = await startDrill(deps, model, { by: command.user_id, auto: false });
+      const actor = await actorFor(context, command.user_id, model);
+      const incident = await startDrill(deps, model, { by: command.user_id, auto: false, actor });
       await respond({
         response_type: 'ephemeral',
         text: `Drill ${incident.id} started: decide in its message as you would for real.`,
