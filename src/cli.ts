@@ -15,7 +15,7 @@ import { drillListText, listDrills } from './engine/drill-list.js';
 import { startDrill } from './engine/drill-start.js';
 import { incidentMarkdown } from './engine/report.js';
 import { nextDrills } from './scheduling/drills.js';
-import { compose } from './main.js';
+import { compose, type Composition } from './main.js';
 import { formatProblem } from './runbooks/problems.js';
 import { loadRunbooks } from './runbooks/load.js';
 
@@ -102,25 +102,19 @@ export async function runCli(
         });
         const [verb, model] = positionals;
         if (verb === 'list') {
-          const config = loadConfig({ LOG_LEVEL: 'error', ...env });
-          const deps = await compose(config, { quiet: true, env });
-          try {
+          return await withEngine(env, async (deps) => {
             io.out(
               drillListText(await listDrills(deps, (name) => nextDrills(deps.runbooks.require(name), 2))),
             );
             return 0;
-          } finally {
-            await deps.store.close();
-          }
+          });
         }
         if (verb !== 'run' || !model)
           throw new RollbotError(
             'BAD_REQUEST',
             'usage: rollbot drill run <model> [--dry-run] | rollbot drill list',
           );
-        const config = loadConfig({ LOG_LEVEL: 'error', ...env });
-        const deps = await compose(config, { quiet: true, env });
-        try {
+        return await withEngine(env, async (deps) => {
           const incident = await startDrill(deps, model, {
             by: cliUser(env),
             auto: true,
@@ -133,9 +127,7 @@ export async function runCli(
               : `drill ${incident.id}: ${incident.phase}`,
           );
           return result?.outcome === 'passed' ? 0 : 1;
-        } finally {
-          await deps.store.close();
-        }
+        });
       }
       case 'deploy':
         return await deployCommand(rest, cliUser(env), () => openBackend(env, io), io);
@@ -173,6 +165,22 @@ async function validate(args: string[], env: NodeJS.ProcessEnv, io: Io): Promise
     `${runbooks.length} runbook${runbooks.length === 1 ? '' : 's'} OK in ${dir}: ${runbooks.map((r) => r.model).join(', ')}`,
   );
   return 0;
+}
+
+/**
+ * Runs `work` on the engine in this process (drills run here even with ROLLBOT_URL: the API has no drill
+ * routes), closing the store afterwards.
+ */
+async function withEngine(
+  env: NodeJS.ProcessEnv,
+  work: (deps: Composition) => Promise<number>,
+): Promise<number> {
+  const deps = await compose(loadConfig({ LOG_LEVEL: 'error', ...env }), { quiet: true, env });
+  try {
+    return await work(deps);
+  } finally {
+    await deps.store.close();
+  }
 }
 
 /** `cli:<login>`: who ran the command, for the incident timeline. */

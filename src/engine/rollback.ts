@@ -43,16 +43,15 @@ export async function rollback(
     onStep(entry);
   };
   // A drill rolls back its drill target (staging), or only plans when the runbook says dryRun: same path.
-  const drill =
-    request.trigger === 'drill' || (await deps.store.openIncidentFor(runbook.model))?.drill === true;
+  const open = await deps.store.openIncidentFor(runbook.model);
+  const drill = request.trigger === 'drill' || open?.drill === true;
   if (drill && !runbook.drill) {
     throw new RollbotError('BAD_REQUEST', `${runbook.model} has no drill configured`, {
       hint: `add a drill block to runbooks/${runbook.model}.yml (drill.serving or dryRun: true)`,
     });
   }
   // `rollbot drill run --dry-run` plans only, against production, whatever the drill target.
-  const planOnly =
-    drill && (await deps.store.openIncidentFor(runbook.model))?.labels.drill_dry_run === 'true';
+  const planOnly = drill && open?.labels.drill_dry_run === 'true';
   const adapter = deps.serving((drill && !planOnly && runbook.drill?.serving) || runbook.serving, {
     model: runbook.model,
   });

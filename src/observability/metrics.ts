@@ -91,7 +91,7 @@ export function createMetrics(
     labelNames: ['model', 'outcome'] as const,
     registers: [registry],
   });
-  const drillSuccess = new Gauge({
+  new Gauge({
     name: 'rollbot_drill_last_success_timestamp_seconds',
     help: 'When each model last passed a rollback drill (unix seconds); alert when it is more than 100 days ago.',
     labelNames: ['model'] as const,
@@ -103,7 +103,6 @@ export function createMetrics(
       }
     },
   });
-  void drillSuccess;
   const retros = async () => (await options.state?.retroCounts()) ?? [];
   new Gauge({
     name: 'rollbot_retros_open',

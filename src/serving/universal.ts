@@ -73,3 +73,20 @@ export function executionVars(
     fence: String(run.fence),
   };
 }
+
+/** The plan of a universal adapter: the chosen target, the runbook's regime and ETA, the described steps. */
+export function universalPlan(
+  config: { regime: RollbackRegime; eta?: number | undefined },
+  from: string | undefined,
+  to: string,
+  actions: string[],
+): RollbackPlan {
+  return {
+    ...(from === undefined ? {} : { from }),
+    to,
+    regime: config.regime,
+    etaMs: etaFor(config.regime, config.eta),
+    actions,
+    data: {},
+  };
+}

@@ -8,7 +8,7 @@ import type { ExecuteContext, RollbackPlan, ServingAdapter, ServingState } from 
 import { redactEnv, type TemplateValues } from '../template.js';
 import {
   chooseTarget,
-  etaFor,
+  universalPlan,
   executionVars,
   singleVersionState,
   unknownState,
@@ -97,14 +97,7 @@ export function createCommandAdapter(
       } else {
         actions.push('no status command: trusting exit code 0');
       }
-      return {
-        ...(from === undefined ? {} : { from }),
-        to,
-        regime: config.regime,
-        etaMs: etaFor(config.regime, config.eta),
-        actions,
-        data: {},
-      };
+      return universalPlan(config, from, to, actions);
     },
 
     async execute(plan: RollbackPlan, runContext: ExecuteContext) {

@@ -9,7 +9,7 @@ import { requestJson } from '../request.js';
 import { fillTemplate, redactEnv, type TemplateValues } from '../template.js';
 import {
   chooseTarget,
-  etaFor,
+  universalPlan,
   executionVars,
   singleVersionState,
   unknownState,
@@ -89,14 +89,7 @@ export function createHttpAdapter(config: HttpConfig, context: UniversalAdapterC
       } else {
         actions.push('no status request: trusting the 2xx');
       }
-      return {
-        ...(from === undefined ? {} : { from }),
-        to,
-        regime: config.regime,
-        etaMs: etaFor(config.regime, config.eta),
-        actions,
-        data: {},
-      };
+      return universalPlan(config, from, to, actions);
     },
 
     async execute(plan: RollbackPlan, run: ExecuteContext) {
