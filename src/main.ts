@@ -10,6 +10,7 @@ import { createConsoleNotifier } from './console/notifier.js';
 import { isRollbotError } from './core/errors.js';
 import { loadConfig, type Config } from './config.js';
 import { DEFAULT_TIMING, type EngineDeps } from './engine/context.js';
+import { scheduleDigest } from './engine/digest.js';
 import { drillSuccesses } from './engine/drill.js';
 import { retroCounts } from './engine/retro.js';
 import { startDeadlinePoller } from './engine/poller.js';
@@ -25,6 +26,7 @@ import { createServingFactory } from './serving/index.js';
 import { createSlackApp, type SlackApp, type SlackTransport } from './slack/app.js';
 import { createSlackClients, createSlackNotifier, type SlackNotifier } from './slack/notifier/notifier.js';
 import { createSlackRenderer } from './slack/renderer.js';
+import { nextDigestAt } from './paging/digest-time.js';
 import { createPagingNotifier, type PagingNotifier } from './paging/notifier.js';
 import { pagingRoutes } from './paging/routes.js';
 import { createGroupResolver } from './slack/usergroups.js';
@@ -87,8 +89,12 @@ export async function compose(
     pagerFor: pagingRoutes(runbooks, options.env ?? process.env),
     clock,
     logger: logger.child({ component: 'paging' }),
-    // SEV-4 goes to a daily digest, not to a pager; until the digest message exists it is logged.
-    digest: (event) => logger.info({ event: event.type }, 'SEV-4: for the daily digest, not paged'),
+    // SEV-4 pages nobody: it waits for the channel's daily digest message (engine/digest.ts).
+    digest: (event, hours) => {
+      scheduleDigest(deps, event.channel, nextDigestAt(hours)).catch((error: unknown) =>
+        logger.error({ err: error, incidentId: event.incident.id }, 'cannot schedule the daily digest'),
+      );
+    },
   });
   const serving = createServingFactory({ env: options.env ?? process.env });
   const metricsSource = config.prometheus

@@ -1,6 +1,7 @@
 import type { Stage } from '../core/stages.js';
 import { CONFIRM_POLL, pollConfirmation } from './confirm.js';
 import type { EngineDeps } from './context.js';
+import { DIGEST_SEND, sendDigest } from './digest.js';
 import { DRILL_REMIND, DRILL_RUN, remindDrill, runScheduledDrill } from './drill-schedule.js';
 import { STAGE_TARGET, escalateIfBreached } from './escalation.js';
 import type { Deadline } from './ports.js';
@@ -35,6 +36,9 @@ export const DEADLINE_HANDLERS: Record<string, DeadlineHandler> = {
     await handleRetroReminder(deps, { incidentId: incidentOf(deadline), key: String(deadline.payload.key) });
   },
   [DRILL_REMIND]: remindDrill,
+  [DIGEST_SEND]: async (deps, deadline) => {
+    await sendDigest(deps, deadline);
+  },
 };
 
 /**

@@ -1,4 +1,4 @@
-import type { Clock, Logger, Notifier, NotifierEvent } from '../engine/ports.js';
+import type { Clock, IncidentEvent, Logger, Notifier, NotifierEvent } from '../engine/ports.js';
 import { pageFor, type BusinessHours } from './policy.js';
 import type { Page, Pager } from './types.js';
 
@@ -16,8 +16,8 @@ export interface PagingNotifierOptions {
   pagerFor: (model: string) => PagingRoute | undefined;
   clock: Clock;
   logger: Logger;
-  /** Told about events for the digest instead of a page (SEV-4 openings). */
-  digest?: (event: NotifierEvent) => void;
+  /** Told about events for the daily digest instead of a page (SEV-4 openings), with the model's hours. */
+  digest?: (event: IncidentEvent, hours: BusinessHours) => void;
 }
 
 /** A notifier that also pages; `idle()` settles once every page in flight is sent or has failed. */
@@ -54,7 +54,7 @@ export function createPagingNotifier(options: PagingNotifierOptions): PagingNoti
       const decision = pageFor(event, options.clock.now(), route.hours);
       if (decision === undefined) return;
       if (decision === 'digest') {
-        options.digest?.(event);
+        options.digest?.(event, route.hours);
         return;
       }
       send(route.pager, decision);

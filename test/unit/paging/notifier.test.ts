@@ -22,7 +22,7 @@ function setup(pager: Pager, options: { pages?: boolean } = {}) {
   const inner = new RecordingNotifier();
   const logger = createLogger({ level: 'silent' });
   const error = vi.spyOn(logger, 'error');
-  const digest: NotifierEvent[] = [];
+  const digest: { event: NotifierEvent; timezone: string }[] = [];
   const notifier = createPagingNotifier({
     inner,
     pagerFor: (model) =>
@@ -31,7 +31,7 @@ function setup(pager: Pager, options: { pages?: boolean } = {}) {
         : { pager, hours: { timezone: 'Europe/Dublin' } },
     clock: new TestClock(Date.parse('2026-06-15T09:00:00Z')),
     logger,
-    digest: (event) => digest.push(event),
+    digest: (event, hours) => digest.push({ event, timezone: hours.timezone }),
   });
   return { inner, notifier, digest, error };
 }
@@ -81,7 +81,7 @@ describe('createPagingNotifier', () => {
     const { notifier, digest } = setup(pager);
     const event = opened(makeIncident({ severity: 4 }));
     await notifier.notify(event);
-    expect(digest).toEqual([event]);
+    expect(digest).toEqual([{ event, timezone: 'Europe/Dublin' }]);
     expect(pager.pages).toEqual([]);
   });
 

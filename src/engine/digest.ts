@@ -1,0 +1,61 @@
+/**
+ * The daily digest: SEV-4 incidents page nobody; once a day each channel gets one message listing the SEV-4
+ * incidents opened since its last digest. A durable deadline per channel and digest time, so that it survives
+ * restarts and goes out once across replicas.
+ */
+import type { Incident } from '../core/incident.js';
+import type { EngineDeps } from './context.js';
+import type { Deadline } from './ports.js';
+
+export const DIGEST_SEND = 'digest-send';
+
+/** How far back a digest looks, and how long an incident is remembered as already listed. */
+const LOOKBACK_MS = 8 * 86_400_000;
+/** Enough for any day's SEV-4s; the store lists newest first. */
+const SCAN_LIMIT = 1_000;
+
+const listedKey = (incidentId: string) => `digest-listed:${incidentId}`;
+
+/** Puts `channel`'s next digest at `dueAt` (idempotent: every SEV-4 opening before then schedules the same). */
+export async function scheduleDigest(deps: EngineDeps, channel: string, dueAt: number): Promise<void> {
+  await deps.store.schedule({
+    id: `digest:${channel}:${dueAt}`,
+    kind: DIGEST_SEND,
+    dueAt,
+    payload: { channel },
+  });
+}
+
+/**
+ * Posts the digest for the deadline's channel: every SEV-4 incident (drills aside) of a model that reports
+ * there, opened before the digest time and not listed in an earlier digest. Incidents are marked listed only
+ * after the message is handed to the notifier, so a crash in between repeats a line rather than losing one.
+ */
+export async function sendDigest(deps: EngineDeps, deadline: Deadline): Promise<number> {
+  const channel = String(deadline.payload.channel);
+  const candidates = (await deps.store.listIncidents({ limit: SCAN_LIMIT })).filter(
+    (incident) =>
+      incident.severity === 4 &&
+      !incident.drill &&
+      incident.openedAt <= deadline.dueAt &&
+      incident.openedAt > deadline.dueAt - LOOKBACK_MS &&
+      deps.runbooks.get(incident.model)?.channel === channel,
+  );
+  const fresh: Incident[] = [];
+  for (const incident of candidates) {
+    if ((await deps.store.getValue(listedKey(incident.id))) === undefined) fresh.push(incident);
+  }
+  if (fresh.length === 0) return 0;
+  await deps.notifier.notify({ type: 'channel.message', channel, text: digestText(fresh) });
+  for (const incident of fresh) await deps.store.setValue(listedKey(incident.id), '1', LOOKBACK_MS);
+  return fresh.length;
+}
+
+/** The digest message: one line per incident, oldest first, with where it stands now. */
+export function digestText(incidents: readonly Incident[]): string {
+  const lines = [...incidents]
+    .sort((a, b) => a.openedAt - b.openedAt)
+    .map((incident) => `• ${incident.id} ${incident.model}: ${incident.summary} — ${incident.phase}`);
+  const count = incidents.length === 1 ? '1 SEV-4 incident' : `${incidents.length} SEV-4 incidents`;
+  return [`Daily digest: ${count} (not paged)`, ...lines].join('\n');
+}

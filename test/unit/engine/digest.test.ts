@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { DIGEST_SEND, digestText, scheduleDigest, sendDigest } from '../../../src/engine/digest.js';
+import { pollDeadlines } from '../../../src/engine/poller.js';
+import type { Incident } from '../../../src/core/incident.js';
+import { makeDeps, makeRunbook, type TestDeps } from '../../helpers/engine.js';
+import { makeIncident } from '../../helpers/incidents.js';
+
+const HOUR = 3_600_000;
+
+function depsWithTwoChannels(): TestDeps {
+  return makeDeps({
+    runbooks: [
+      makeRunbook('fraud-scorer'),
+      makeRunbook('churn-predictor'),
+      { ...makeRunbook('search-ranker'), channel: 'C0OTHER001' },
+    ],
+  });
+}
+
+async function open(deps: TestDeps, incident: Incident): Promise<Incident> {
+  return (await deps.store.createIfNoneOpen(incident)).incident;
+}
+
+const digests = (deps: TestDeps) => deps.notifier.ofType('channel.message');
+
+describe('the daily digest', () => {
+  it("lists the channel's SEV-4 incidents once, leaving out other severities, drills and other channels", async () => {
+    const deps = depsWithTwoChannels();
+    const now = deps.clock.now();
+    const minor = await open(deps, makeIncident({ model: 'fraud-scorer', severity: 4, at: now - 2 * HOUR }));
+    const alsoMinor = await open(
+      deps,
+      makeIncident({ model: 'churn-predictor', severity: 4, at: now - HOUR }),
+    );
+    await open(deps, makeIncident({ model: 'search-ranker', severity: 4, at: now - HOUR }));
+    const serious = makeIncident({ model: 'churn-predictor', severity: 2, at: now - HOUR });
+    await deps.store.createIfNoneOpen({ ...serious, id: 'INC-SERIOUS' });
+    await deps.store.createIfNoneOpen(
+      makeIncident({ model: 'fraud-scorer', severity: 4, drill: true, at: now }),
+    );
+
+    await scheduleDigest(deps, 'C0TEST0001', now + HOUR);
+    await scheduleDigest(deps, 'C0TEST0001', now + HOUR); // a second SEV-4 schedules the same digest
+    expect((await deps.store.pending()).filter((deadline) => deadline.kind === DIGEST_SEND)).toHaveLength(1);
+
+    expect(await pollDeadlines(deps)).toBe(0); // not due yet
+    expect(digests(deps)).toEqual([]);
+    deps.clock.advance(HOUR);
+    expect(await pollDeadlines(deps)).toBe(1);
+
+    const [message, ...more] = digests(deps);
+    expect(more).toEqual([]);
+    expect(message?.channel).toBe('C0TEST0001');
+    expect(message?.text.split('\n')).toEqual([
+      'Daily digest: 2 SEV-4 incidents (not paged)',
+      `• ${minor.id} fraud-scorer: ${minor.summary} — triage`,
+      `• ${alsoMinor.id} churn-predictor: ${alsoMinor.summary} — triage`,
+    ]);
+  });
+
+  it('lists an incident in one digest only, and posts nothing when there is nothing new', async () => {
+    const deps = depsWithTwoChannels();
+    const now = deps.clock.now();
+    await open(deps, makeIncident({ model: 'fraud-scorer', severity: 4, at: now }));
+    const first = { id: 'd1', kind: DIGEST_SEND, dueAt: now + HOUR, payload: { channel: 'C0TEST0001' } };
+    expect(await sendDigest(deps, first)).toBe(1);
+    expect(await sendDigest(deps, { ...first, id: 'd2', dueAt: now + 25 * HOUR })).toBe(0);
+    expect(digests(deps)).toHaveLength(1);
+
+    const later = await open(
+      deps,
+      makeIncident({ model: 'churn-predictor', severity: 4, at: now + 2 * HOUR }),
+    );
+    expect(await sendDigest(deps, { ...first, id: 'd3', dueAt: now + 49 * HOUR })).toBe(1);
+    expect(digests(deps)[1]?.text).toContain(later.id);
+    expect(digests(deps)[1]?.text).toMatch(/^Daily digest: 1 SEV-4 incident \(not paged\)/);
+  });
+
+  it('leaves out incidents opened after the digest time (they wait for the next one)', async () => {
+    const deps = depsWithTwoChannels();
+    const now = deps.clock.now();
+    await open(deps, makeIncident({ model: 'fraud-scorer', severity: 4, at: now + 2 * HOUR }));
+    const deadline = { id: 'd', kind: DIGEST_SEND, dueAt: now + HOUR, payload: { channel: 'C0TEST0001' } };
+    expect(await sendDigest(deps, deadline)).toBe(0);
+    expect(digests(deps)).toEqual([]);
+  });
+
+  it('orders lines oldest first', () => {
+    const old = makeIncident({ severity: 4, at: 1_000 });
+    const young = makeIncident({ severity: 4, at: 2_000 });
+    const lines = digestText([young, old]).split('\n');
+    expect(lines[1]).toContain(old.id);
+    expect(lines[2]).toContain(young.id);
+  });
+});
