@@ -3,6 +3,7 @@ import { formatDuration } from '../core/duration.js';
 import { RollbotError } from '../core/errors.js';
 import { DEPLOYMENT_STRATEGIES, type DeploymentStrategy } from '../core/ledger.js';
 import type { RollbackStep } from '../engine/rollback.js';
+import type { GateAnswer } from '../engine/gate.js';
 import type { Backend } from './backend.js';
 
 export interface Io {
@@ -12,7 +13,7 @@ export interface Io {
 
 const ROLLBACK_USAGE = 'usage: rollbot rollback <model> [--to <version>] --reason "…" [--dry-run]';
 const DEPLOY_USAGE =
-  'usage: rollbot deploy record <model> <version> [--previous <version>] [--strategy canary|blue-green|…]';
+  'usage: rollbot deploy record <model> <version> [--previous <version>] [--strategy canary|blue-green|…] [--traffic <percent>]';
 
 /** `rollbot rollback`: prints each step as it happens; exit 0 on success or dry run, 1 on failure. */
 export async function rollbackCommand(
@@ -87,7 +88,11 @@ export async function deployCommand(
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { previous: { type: 'string' }, strategy: { type: 'string', default: 'canary' } },
+    options: {
+      previous: { type: 'string' },
+      strategy: { type: 'string', default: 'canary' },
+      traffic: { type: 'string' },
+    },
   });
   const [action, model, version] = positionals;
   if (action !== 'record' || !model || !version || positionals.length > 3)
@@ -98,6 +103,12 @@ export async function deployCommand(
       `unknown strategy "${values.strategy}": use one of ${DEPLOYMENT_STRATEGIES.join(', ')}`,
     );
   }
+  const traffic = values.traffic === undefined ? undefined : Number(values.traffic);
+  if (traffic !== undefined && !(Number.isFinite(traffic) && traffic >= 0 && traffic <= 100)) {
+    throw new RollbotError('BAD_REQUEST', `--traffic "${values.traffic}" is not a percentage`, {
+      hint: 'give the share of traffic the version has now, 0 to 100 (omit it once it has all of it)',
+    });
+  }
   const client = await backend();
   try {
     const { deployment, gate } = await client.recordDeployment({
@@ -106,13 +117,25 @@ export async function deployCommand(
       strategy: values.strategy as DeploymentStrategy,
       by: user,
       ...(values.previous ? { previousVersion: values.previous } : {}),
+      ...(traffic !== undefined ? { traffic } : {}),
     });
     io.out(
       `recorded ${deployment.model} ${deployment.version} (${deployment.strategy}) at ${new Date(deployment.at).toISOString()}`,
     );
-    io.out(gate.allowed ? 'gate: open' : `gate: closed — ${gate.reasons.join('; ')}`);
+    io.out(gateLine(gate));
     return 0;
   } finally {
     await client.close();
   }
+}
+
+/** The gate in one line, as CI logs show it. */
+export function gateLine(gate: GateAnswer): string {
+  if (gate.status === 'closed') return `gate: closed — ${gate.reasons.join('; ')}`;
+  const watch = gate.watch
+    ? ` (watching ${gate.watch.version} until ${new Date(gate.watch.until).toISOString()})`
+    : '';
+  if (gate.status === 'open') return `gate: open${watch}`;
+  const who = gate.approval?.approvers.length ? gate.approval.approvers.join(', ') : 'anyone in the channel';
+  return `gate: approval required — ${gate.approval?.reasons.join('; ') ?? ''}; ${who} may approve via ${gate.approval?.how ?? ''}${watch}`;
 }

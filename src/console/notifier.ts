@@ -21,7 +21,12 @@ export function createConsoleNotifier(options: { out?: NodeJS.WritableStream; cl
 /** The text of one event; exported for tests and for the CLI. */
 export function render(event: NotifierEvent, now: number): string {
   const where = `[${event.channel || 'no channel'}]`;
-  if (event.type === 'channel.message') return `${where} 📣 ${event.text}`;
+  if (event.type === 'channel.message') {
+    const approve = event.approveDeployment
+      ? ` [approve: POST /api/gate/${event.approveDeployment.model}/approve]`
+      : '';
+    return `${where} 📣 ${event.text}${approve}`;
+  }
   const head = `${formatSeverity(event.incident.severity)} ${event.incident.id} ${event.incident.model}${event.incident.drill ? ' (DRILL)' : ''}`;
   switch (event.type) {
     case 'incident.opened':

@@ -4,6 +4,7 @@ import type { RollbackRecord } from './rollback-types.js';
 import type { Trigger } from './trigger.js';
 import { worstSeverity, type Severity } from './severity.js';
 import { STAGES, viewStage, type Stage, type StageClock, type StageView, type Targets } from './stages.js';
+import type { WatchPeriod } from './watch.js';
 
 /**
  * Where an incident is in the runbook. `triage`, `rollback` and `confirm` are open; `resolved` waits for its
@@ -76,6 +77,8 @@ export interface Incident {
   confirmation?: ConfirmationRecord;
   impact?: ImpactEstimate;
   resolvedAt?: number;
+  /** The model was in its watch period when the incident opened (core/watch.ts). */
+  watch?: WatchPeriod;
 }
 
 /** An alert storm on one model must not grow its incident without bound. */

@@ -27,6 +27,8 @@ export interface Deployment {
    * rollback after promotion can re-apply it when no traffic flip can reach the version.
    */
   spec?: Record<string, unknown>;
+  /** The share of traffic (percent) the version had when CI recorded this; absent means all of it. */
+  traffic?: number;
   /** When a rollback moved traffic away from this version. */
   rolledBackAt?: number;
   /** The incident of that rollback. */

@@ -1,37 +1,12 @@
 import { RollbotError } from '../core/errors.js';
 import { acknowledge as ack, decide, type Incident } from '../core/incident.js';
-import { mayAct, type Actor } from '../core/policy.js';
+import type { Actor } from '../core/policy.js';
+import { authorize, noteDenial } from './authorize.js';
 import type { Trigger } from '../core/trigger.js';
-import type { Runbook } from '../runbooks/schema.js';
 import { record, type EngineDeps } from './context.js';
 import { mutateIncident } from './mutate.js';
 import { rollback, type RollbackOutcome, type RollbackStep } from './rollback.js';
 
-export type Action = 'roll back' | 'approve' | 'dismiss';
-
-/**
- * Refuses (FORBIDDEN) a person the runbook does not allow, recording the denial on the model's open incident:
- * every denial is part of the record.
- */
-export async function authorize(
-  deps: EngineDeps,
-  runbook: Runbook,
-  actor: Actor,
-  action: Action,
-): Promise<void> {
-  if (mayAct(runbook.rollback.approvers, actor)) return;
-  const text = `${actor.id} may not ${action} ${runbook.model}: the runbook allows ${runbook.rollback.approvers.join(', ')}`;
-  await noteDenial(deps, runbook, actor, text);
-  throw new RollbotError('FORBIDDEN', text, {
-    hint: `ask one of ${runbook.rollback.approvers.join(', ')}, or add yourself to rollback.approvers in runbooks/${runbook.model}.yml`,
-  });
-}
-
-async function noteDenial(deps: EngineDeps, runbook: Runbook, actor: Actor, text: string): Promise<void> {
-  const open = await deps.store.openIncidentFor(runbook.model);
-  if (open) await record(deps, open, { type: 'permission.denied', actor: actor.id, text });
-  deps.logger.warn({ model: runbook.model, actor: actor.id }, text);
-}
 
 /** Someone is on it. Returns false when the incident was acknowledged already (by them or another). */
 export async function acknowledge(

@@ -1,6 +1,8 @@
 import type { Deployment, DeploymentStrategy } from '../core/ledger.js';
 import type { EngineDeps } from './context.js';
 import type { ServingState } from './ports.js';
+import { useApproval } from './deploy-approval.js';
+import { startWatch } from './watch.js';
 
 export interface DeploymentInput {
   model: string;
@@ -9,6 +11,8 @@ export interface DeploymentInput {
   strategy: DeploymentStrategy;
   by: string;
   spec?: Record<string, unknown>;
+  /** Percent of traffic the version has now; absent means all of it (which starts the watch period). */
+  traffic?: number;
 }
 
 /** Records a deployment in the ledger (what CI calls after each deploy), so rollbot knows the known-good. */
@@ -20,6 +24,8 @@ export async function recordDeployment(deps: EngineDeps, input: DeploymentInput)
     at: deps.clock.now(),
   });
   deps.metrics.deploymentRecorded(runbook.model);
+  await startWatch(deps, runbook, deployment);
+  await useApproval(deps, runbook.model);
   deps.logger.info({ model: runbook.model, version: input.version, by: input.by }, 'deployment recorded');
   return deployment;
 }

@@ -2,7 +2,7 @@ import { RollbotError, isRollbotError } from '../core/errors.js';
 import { openIncident, type Incident } from '../core/incident.js';
 import type { Actor } from '../core/policy.js';
 import { record, type EngineDeps } from './context.js';
-import { authorize } from './decisions.js';
+import { authorize } from './authorize.js';
 import { drillTarget, finishDrill } from './drill.js';
 import { scheduleStageTarget } from './escalation.js';
 import { rollback } from './rollback.js';

@@ -4,11 +4,20 @@ import type { EngineDeps } from './context.js';
 import { drillOverdue } from './drill.js';
 import { openActionItems } from './retro.js';
 import { rollbackLockName } from './rollback.js';
+import { approvalFor, requestApproval, type DeploymentApproval } from './deploy-approval.js';
+import { currentWatch } from './watch.js';
+import type { WatchPeriod } from '../core/watch.js';
 
 export interface GateAnswer {
   model: string;
   allowed: boolean;
+  /** `closed` (see reasons), `approval required` (see approval), or `open`. */
+  status: 'open' | 'closed' | 'approval required';
   reasons: string[];
+  /** Present when the next deployment needs a person's approval (tier 1, first after a rollback). */
+  approval?: DeploymentApproval;
+  /** The model's watch period, while it lasts. */
+  watch?: WatchPeriod;
   /** An approver let the deployment through despite the reasons. */
   override?: { by: string; reason: string; at: number };
 }
@@ -21,9 +30,14 @@ const OVERRIDE_TTL_MS = 24 * 3_600_000;
  * May this model be deployed now? Closed while it has an open incident, a rollback in flight, open
  * retrospective action items or an overdue drill — each reason said plainly so that a CI log explains itself.
  * An approver's override (recorded, 24 h) opens it despite the reasons, except for an incident or a rollback
- * in flight: those are never overridden.
+ * in flight: those are never overridden. Otherwise open — or `approval required` for a tier-1 model or the
+ * first deployment after a rollback until someone approves; `requestApproval` asks the channel (once a day).
  */
-export async function deploymentGate(deps: EngineDeps, model: string): Promise<GateAnswer> {
+export async function deploymentGate(
+  deps: EngineDeps,
+  model: string,
+  options: { requestApproval?: boolean } = {},
+): Promise<GateAnswer> {
   const runbook = deps.runbooks.require(model);
   const hard: string[] = [];
   const soft: string[] = [];
@@ -46,8 +60,21 @@ export async function deploymentGate(deps: EngineDeps, model: string): Promise<G
   const raw = await deps.store.getValue(overrideKey(runbook.model));
   const override = raw ? (JSON.parse(raw) as GateAnswer['override']) : undefined;
   const reasons = [...hard, ...soft];
-  const allowed = hard.length === 0 && (soft.length === 0 || override !== undefined);
-  return { model: runbook.model, allowed, reasons, ...(override && soft.length ? { override } : {}) };
+  const closed = hard.length > 0 || (soft.length > 0 && override === undefined);
+  const approval = await approvalFor(deps, runbook);
+  const needsApproval = approval.reasons.length > 0;
+  const status = closed ? 'closed' : needsApproval && !approval.approved ? 'approval required' : 'open';
+  if (status === 'approval required' && options.requestApproval) await requestApproval(deps, runbook, approval);
+  const watch = await currentWatch(deps, runbook);
+  return {
+    model: runbook.model,
+    allowed: status === 'open',
+    status,
+    reasons,
+    ...(needsApproval ? { approval } : {}),
+    ...(watch ? { watch } : {}),
+    ...(override && soft.length ? { override } : {}),
+  };
 }
 
 /**

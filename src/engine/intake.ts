@@ -14,6 +14,7 @@ import { escalateIfBreached, scheduleStageTarget } from './escalation.js';
 import { finishDrill } from './drill.js';
 import { mutateIncident } from './mutate.js';
 import { scheduleTriage } from './triage.js';
+import { currentWatch } from './watch.js';
 
 export type AlertOutcome = 'opened' | 'attached' | 'duplicate' | 'resolved' | 'ignored' | 'unrouted';
 
@@ -100,6 +101,8 @@ async function openOrAttach(
     targets: runbook.targets,
     alert: ref,
   });
+  const watch = await currentWatch(deps, runbook);
+  if (watch) candidate.watch = watch;
   // The deadline goes in before the incident, so that a crash in between cannot leave an incident without
   // its triage clock; a deadline without an incident is a no-op when it fires.
   await scheduleStageTarget(deps, candidate, 'triage');

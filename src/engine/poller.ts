@@ -8,6 +8,7 @@ import type { Deadline } from './ports.js';
 import { recoverInterruptedRollback } from './recovery.js';
 import { RETRO_REMINDER, handleRetroReminder } from './retro.js';
 import { TRIAGE_RUN, runTriage } from './triage.js';
+import { WATCH_CHECK, checkWatch } from './watch.js';
 
 /** How long a claimed deadline stays hidden from other replicas while this one handles it. */
 export const DEADLINE_LEASE_MS = 60_000;
@@ -36,6 +37,7 @@ export const DEADLINE_HANDLERS: Record<string, DeadlineHandler> = {
     await handleRetroReminder(deps, { incidentId: incidentOf(deadline), key: String(deadline.payload.key) });
   },
   [DRILL_REMIND]: remindDrill,
+  [WATCH_CHECK]: checkWatch,
   [DIGEST_SEND]: async (deps, deadline) => {
     await sendDigest(deps, deadline);
   },

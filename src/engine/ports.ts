@@ -150,6 +150,8 @@ export type NotifierEvent =
       type: 'channel.message';
       channel: string;
       text: string;
+      /** Ask for a deployment approval: the message carries the Approve deployment button. */
+      approveDeployment?: { model: string; approvers: string[] };
     }
   | { type: 'incident.updated'; incident: Incident; channel: string; text: string }
   | {

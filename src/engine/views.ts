@@ -5,6 +5,7 @@ import type { StageView } from '../core/stages.js';
 import type { EngineDeps } from './context.js';
 import type { TimelineEntry } from './ports.js';
 import type { Retrospective } from '../core/retro.js';
+import { watchNote, type WatchPeriod } from '../core/watch.js';
 import { getRetrospective } from './retro.js';
 
 /** An incident as the API, CLI and notifiers show it: stored state plus each stage against its target. */
@@ -27,6 +28,8 @@ export interface IncidentView {
   triage?: Incident['triage'];
   confirmation?: Incident['confirmation'];
   impact?: Incident['impact'];
+  /** The model was in its watch period when the incident opened; `note` says so for people. */
+  watch?: WatchPeriod & { note: string };
 }
 
 export interface IncidentDetail extends IncidentView {
@@ -56,6 +59,7 @@ export function viewIncident(incident: Incident, now: number): IncidentView {
   if (incident.triage) view.triage = incident.triage;
   if (incident.confirmation) view.confirmation = incident.confirmation;
   if (incident.impact) view.impact = incident.impact;
+  if (incident.watch) view.watch = { ...incident.watch, note: watchNote(incident.watch, now) };
   return view;
 }
 

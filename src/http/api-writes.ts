@@ -4,6 +4,7 @@ import { RollbotError } from '../core/errors.js';
 import { DEPLOYMENT_STRATEGIES } from '../core/ledger.js';
 import type { EngineDeps } from '../engine/context.js';
 import { recordDeployment } from '../engine/deployments.js';
+import { approveDeployment } from '../engine/deploy-approval.js';
 import { deploymentGate, overrideGate } from '../engine/gate.js';
 import { resolve } from '../engine/resolve.js';
 import { rollback, type RollbackOutcome } from '../engine/rollback.js';
@@ -29,6 +30,8 @@ const deploymentBody = z.strictObject({
   recordedBy: z.string().min(1).max(100).default('api'),
   /** The serving spec as deployed (KServe: the InferenceService spec), re-applied by a rollback after promotion. */
   spec: z.record(z.string(), z.unknown()).optional(),
+  /** Percent of traffic the version has now (a canary step); omit, or 100, once it has all of it. */
+  traffic: z.number().min(0).max(100).optional(),
 });
 
 /** Writes need API_TOKEN; with none configured the write API is off. */
@@ -90,24 +93,47 @@ export function deploymentRoute(deps: EngineDeps, apiToken: string | undefined) 
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     requireApiToken(req, apiToken);
     const body = parseBody(deploymentBody, await readJson(req), 'deployment');
-    const { recordedBy, previousVersion, spec, ...rest } = body;
+    const { recordedBy, previousVersion, spec, traffic, ...rest } = body;
     const deployment = await recordDeployment(deps, {
       ...rest,
       by: recordedBy,
       ...(previousVersion ? { previousVersion } : {}),
       ...(spec ? { spec } : {}),
+      ...(traffic !== undefined ? { traffic } : {}),
     });
     sendJson(res, 201, { deployment, gate: await deploymentGate(deps, body.model) });
   };
 }
 
-/** `GET /api/gate/:model`: may this model be deployed now? `{allowed, reasons[]}`. */
+/**
+ * `GET /api/gate/:model`: may this model be deployed now? `{allowed, status, reasons[], approval?, watch?}`.
+ * When an approval is required, the channel is asked for it (once a day, however often CI polls).
+ */
 export function gateRoute(deps: EngineDeps) {
   return async (
     _req: IncomingMessage,
     res: ServerResponse,
     params: Record<string, string>,
   ): Promise<void> => {
+    sendJson(res, 200, await deploymentGate(deps, params.model ?? '', { requestApproval: true }));
+  };
+}
+
+const approveBody = z.strictObject({
+  /** The approver's Slack user ID: the runbook's rollback.approvers decide who may. */
+  approvedBy: z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'expected a Slack user ID like U012ABCDEF'),
+  reason: z.string().trim().max(1000).optional(),
+});
+
+/** `POST /api/gate/:model/approve`: an approver lets the model's next deployment through (24 h, recorded). */
+export function gateApproveRoute(deps: EngineDeps, apiToken: string | undefined) {
+  return async (req: IncomingMessage, res: ServerResponse, params: Record<string, string>): Promise<void> => {
+    requireApiToken(req, apiToken);
+    const body = parseBody(approveBody, await readJson(req), 'deployment approval');
+    await approveDeployment(deps, params.model ?? '', {
+      actor: { id: body.approvedBy, groups: [] },
+      ...(body.reason ? { reason: body.reason } : {}),
+    });
     sendJson(res, 200, await deploymentGate(deps, params.model ?? ''));
   };
 }

@@ -4,7 +4,14 @@ import { isRollbotError } from '../core/errors.js';
 import type { EngineDeps } from '../engine/context.js';
 import { alertRoute, type AlertRouteOptions } from './alerts.js';
 import { incidentRoute, listIncidentsRoute } from './api.js';
-import { deploymentRoute, gateOverrideRoute, gateRoute, resolveRoute, rollbackRoute } from './api-writes.js';
+import {
+  deploymentRoute,
+  gateApproveRoute,
+  gateOverrideRoute,
+  gateRoute,
+  resolveRoute,
+  rollbackRoute,
+} from './api-writes.js';
 import { sendError, sendJson } from './errors.js';
 import { Router } from './router.js';
 
@@ -46,6 +53,7 @@ export function createApp(options: AppOptions): RequestListener {
     .add('POST', '/api/deployments', deploymentRoute(deps, options.apiToken))
     .add('GET', '/api/gate/:model', gateRoute(deps))
     .add('POST', '/api/gate/:model/override', gateOverrideRoute(deps, options.apiToken))
+    .add('POST', '/api/gate/:model/approve', gateApproveRoute(deps, options.apiToken))
     .add('GET', '/healthz', (_req, res) => sendJson(res, 200, { ok: true }))
     .add('GET', '/readyz', async (_req, res) => {
       const store = await withTimeout(deps.store.ping(), READY_TIMEOUT_MS).then(

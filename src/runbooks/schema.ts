@@ -38,6 +38,9 @@ const targetsInput = z.strictObject({
   retro: duration.optional(),
 });
 
+/** 72 h: long enough for a weekly traffic pattern's worst days to show up after a deployment. */
+export const DEFAULT_WATCH_MS = 72 * 3_600_000;
+
 const runbookInput = z.strictObject({
   model: modelName,
   owner: z.string().min(1),
@@ -122,6 +125,8 @@ const runbookInput = z.strictObject({
     })
     .optional(),
   retro: z.strictObject({ due: duration.optional() }).default({}),
+  /** How long after a deployment reaches 100 % the previous version is kept as the rollback target. */
+  watch: duration.default(DEFAULT_WATCH_MS),
 });
 
 export type RunbookInput = z.input<typeof runbookInput>;
@@ -153,6 +158,8 @@ export interface Runbook {
   escalation: { mention: string[] };
   drill?: { schedule: string; timezone: string; remind: number[]; serving?: ServingConfig; dryRun: boolean };
   retro: { due: number };
+  /** The watch period after a deployment reaches 100 % (ms). */
+  watch: number;
 }
 
 export type Check = z.output<typeof check>;
@@ -187,6 +194,7 @@ export const runbookSchema = runbookInput.transform((input): Runbook => {
     targets,
     escalation: input.escalation,
     retro: { due: targets.retro },
+    watch: input.watch,
   };
   if (input.impact) runbook.impact = input.impact;
   if (input.paging) runbook.paging = input.paging;

@@ -16,6 +16,7 @@ export const ACTIONS = {
   notRollback: 'incident_not_rollback',
   runbook: 'incident_runbook',
   approve: 'rollback_approve',
+  approveDeployment: 'deploy_approve',
   completeRetro: 'retro_complete',
   closeActionItem: 'retro_close_item',
 } as const;

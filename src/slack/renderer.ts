@@ -2,6 +2,7 @@ import type { IncidentEvent } from '../engine/ports.js';
 import type { RunbookSet } from '../engine/runbook-set.js';
 import { viewIncident } from '../engine/views.js';
 import { decisionRequest } from './blocks/decision-request.js';
+import { deployApprovalRequest } from './blocks/deploy-approval.js';
 import { incidentMessage } from './blocks/incident-message.js';
 import { retroMessage } from './blocks/retro.js';
 import { threadLine } from './blocks/thread.js';
@@ -12,15 +13,21 @@ export function createSlackRenderer(runbooks: RunbookSet): SlackRenderer {
   return {
     incidentMessage(event: IncidentEvent, now: number) {
       const runbook = runbooks.get(event.incident.model);
+      const view = viewIncident(event.incident, now);
       return incidentMessage(
-        viewIncident(event.incident, now),
+        view,
         {
           channel: event.channel,
           owner: runbook?.owner ?? '',
           escalation: runbook?.escalation.mention ?? [],
+          ...(view.watch ? { watchNote: view.watch.note } : {}),
         },
         now,
       );
+    },
+    channelMessage(event) {
+      const { text, approveDeployment } = event;
+      return approveDeployment ? deployApprovalRequest({ text, ...approveDeployment }) : { text };
     },
     threadReply(event: IncidentEvent) {
       if (event.type === 'retro.opened') return retroMessage(event.retro, event.text);

@@ -21,6 +21,8 @@ export class FakeServing implements ServingAdapter {
   slowPolls = 0;
   /** Never report traffic on the target. */
   stuck = false;
+  /** How a plan reaches its target: a flip while the old version is warm, a redeploy once it is torn down. */
+  regime: RollbackPlan['regime'] = 'traffic-flip';
   /** Runs inside execute() before the change, e.g. to let a concurrent caller in. */
   duringExecute: (() => Promise<void>) | undefined;
 
@@ -46,8 +48,8 @@ export class FakeServing implements ServingAdapter {
       throw new ServingError('no previous version known', { transient: false, hint: 'record deployments' });
     const plan: RollbackPlan = {
       to,
-      regime: 'traffic-flip',
-      etaMs: 30_000,
+      regime: this.regime,
+      etaMs: this.regime === 'traffic-flip' ? 30_000 : 600_000,
       actions: [`flip traffic to ${to}`],
       data: {},
     };

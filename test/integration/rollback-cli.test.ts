@@ -98,5 +98,10 @@ describe('rollbot rollback through the http adapter, two processes on one Redis'
     expect(deploy.code).toBe(0);
     expect(deploy.out).toMatch(/^recorded ranker v3 \(canary\) at /);
     expect(deploy.out).toContain('gate: closed — open incident INC-1 (confirm)');
+
+    const canary = await cli(['deploy', 'record', 'ranker', 'v4', '--traffic', 'lots'], env);
+    expect(canary.code).not.toBe(0);
+    expect(canary.err).toContain('--traffic "lots" is not a percentage');
+    expect((await cli(['deploy', 'record', 'ranker', 'v4', '--traffic', '10'], env)).code).toBe(0);
   });
 });

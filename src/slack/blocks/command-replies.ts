@@ -123,6 +123,7 @@ export function incidentSummary(view: IncidentView): { text: string; blocks: Kno
     section('incident_checklist', `*Runbook*\n${view.stages.map(stageLine).join('\n')}`),
     section('incident_outcome', view.open ? `Open since ${view.openedAt}` : outcomeText(view)),
   ];
+  if (view.watch) blocks.push(contextLine('incident_watch', `👀 ${escapeText(view.watch.note, 500)}`));
   return { text: fallbackText(view), blocks };
 }
 

@@ -1,5 +1,6 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { acknowledge, approveRollback, dismiss } from '../../engine/decisions.js';
+import { approveDeployment } from '../../engine/deploy-approval.js';
 import { errorReply } from '../blocks/command-replies.js';
 import { notRollbackModal } from '../blocks/not-rollback-modal.js';
 import { runbookSummary } from '../blocks/runbook-summary.js';
@@ -79,6 +80,17 @@ export function registerInteractions(app: App, context: SlackContext): void {
           ? `Approved: rolled back to ${outcome.plan.to}.`
           : `Approved, but the rollback FAILED: ${outcome.error?.message ?? ''}`;
       await tellUser(context, client, { channel, user: body.user.id }, text);
+    } catch (error) {
+      await tellUser(context, client, { channel, user: body.user.id }, errorReply(error));
+    }
+  });
+
+  app.action<ButtonBody>(ACTIONS.approveDeployment, async ({ ack, body, client }) => {
+    await ack();
+    const { model, channel } = target(body);
+    try {
+      const actor = await actorFor(context, body.user.id, model);
+      await approveDeployment(deps, model, { actor, reason: 'approved in Slack' });
     } catch (error) {
       await tellUser(context, client, { channel, user: body.user.id }, errorReply(error));
     }

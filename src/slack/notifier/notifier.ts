@@ -158,13 +158,19 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
   return {
     async notify(event: NotifierEvent) {
       if (event.type === 'channel.message') {
-        // Not about one incident (a drill reminder): a plain post in the channel's lane.
-        const { channel, text } = event;
+        // Not about one incident (a drill reminder, a digest, an approval request): a post in the channel's lane.
+        const { channel } = event;
         queue.enqueue(channel, {
           kind: 'post',
           label: channel,
           send: async () => {
-            await post({ channel: await channels.resolve(channel), text, unfurl_links: false }, channel);
+            const content = renderer.channelMessage?.(event) ?? { text: event.text };
+            const args = {
+              channel: await channels.resolve(channel),
+              text: content.text,
+              unfurl_links: false,
+            };
+            await post(content.blocks ? { ...args, blocks: content.blocks as Blocks } : args, channel);
           },
         });
         return;

@@ -1,4 +1,7 @@
-import type { IncidentEvent } from '../../engine/ports.js';
+import type { IncidentEvent, NotifierEvent } from '../../engine/ports.js';
+
+/** A message about no incident in particular (a drill reminder, the digest, an approval request). */
+export type ChannelMessageEvent = Extract<NotifierEvent, { type: 'channel.message' }>;
 
 /** One Slack message's content. `text` is always sent: it is the notification and screen-reader fallback. */
 export interface SlackMessageContent {
@@ -16,4 +19,6 @@ export interface SlackRenderer {
   incidentMessage(event: IncidentEvent, now: number): { text: string; blocks: unknown[] };
   /** A reply in the incident's thread for this event, or undefined for none. */
   threadReply(event: IncidentEvent): SlackMessageContent | undefined;
+  /** A channel message; without this method, its text alone. */
+  channelMessage?(event: ChannelMessageEvent): SlackMessageContent;
 }

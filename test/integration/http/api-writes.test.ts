@@ -153,7 +153,13 @@ describe('deployments and the gate', () => {
         strategy: 'canary',
         by: 'api',
       },
-      gate: { allowed: true, reasons: [] },
+      // The test runbook is tier 1: every deployment waits for an approval.
+      gate: {
+        allowed: false,
+        status: 'approval required',
+        reasons: [],
+        approval: { reasons: ['tier-1 model: every deployment needs an approval'], approvers: [] },
+      },
     });
     expect((await deps.store.deployments('fraud-scorer'))[0]?.version).toBe('v43');
   });
@@ -207,5 +213,36 @@ describe('POST /api/incidents/:id/resolve', () => {
     const again = await post('/api/incidents/INC-1/resolve', { reason: 'ok' });
     expect(again.status).toBe(409);
     expect((await json(again)).error.message).toBe('incident INC-1 is resolved; it cannot become resolved');
+  });
+});
+
+describe('deployment approvals over HTTP', () => {
+  const approve = (body: unknown, headers: Record<string, string> = {}) =>
+    post('/api/gate/fraud-scorer/approve', body, headers);
+
+  it('GET /api/gate asks the channel once; POST …/approve records the approval and opens the gate', async () => {
+    const first = await json(fetch(`${server.url}/api/gate/fraud-scorer`));
+    expect(first).toMatchObject({ allowed: false, status: 'approval required' });
+    await fetch(`${server.url}/api/gate/fraud-scorer`);
+    const asked = deps.notifier.ofType('channel.message').filter((event) => event.approveDeployment);
+    expect(asked).toHaveLength(1);
+
+    const response = await approve({ approvedBy: 'U0LEAD', reason: 'reviewed' });
+    expect(response.status).toBe(200);
+    expect(await json(response)).toMatchObject({
+      allowed: true,
+      status: 'open',
+      approval: { approved: { by: 'U0LEAD', reason: 'reviewed' } },
+    });
+  });
+
+  it('refuses a missing token, a malformed approver and an unknown model, approving nothing', async () => {
+    expect((await approve({ approvedBy: 'U0LEAD' }, { authorization: 'Bearer wrong' })).status).toBe(401);
+    const bad = await approve({ approvedBy: 'ana' });
+    expect(bad.status).toBe(400);
+    expect((await json(bad)).error.message).toContain('approvedBy');
+    const unknown = await post('/api/gate/nope/approve', { approvedBy: 'U0LEAD' });
+    expect(unknown.status).toBe(404);
+    expect((await json(fetch(`${server.url}/api/gate/fraud-scorer`))).status).toBe('approval required');
   });
 });

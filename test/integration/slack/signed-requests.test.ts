@@ -1,5 +1,6 @@
 import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { deploymentGate } from '../../../src/engine/gate.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { createSlackApp, type SlackApp } from '../../../src/slack/app.js';
 import { ACTIONS, INPUTS, VIEWS } from '../../../src/slack/ids.js';
@@ -254,6 +255,31 @@ describe('the Roll back button', () => {
     );
     expect((await deps.store.list('INC-1')).map((entry) => entry.type)).toContain('permission.denied');
     expect(deps.fake.calls).toEqual([]);
+  });
+});
+
+describe('the Approve deployment button', () => {
+  it('approves the next deployment for an approver, and tells anyone else why not', async () => {
+    const gate = await deploymentGate(deps, 'fraud-scorer', { requestApproval: true });
+    expect(gate.status).toBe('approval required');
+    const press = (user: string) => buttonPress(ACTIONS.approveDeployment, { model: 'fraud-scorer' }, user);
+
+    expect((await sendSigned(server.url, press('U0INTERN'))).status).toBe(200);
+    await settle(() => calls.some((call) => call.method === 'chat.postEphemeral'), 'the refusal');
+    expect(calls.find((call) => call.method === 'chat.postEphemeral')?.form.text).toContain(
+      'U0INTERN may not approve fraud-scorer',
+    );
+    expect((await deploymentGate(deps, 'fraud-scorer')).status).toBe('approval required');
+
+    expect((await sendSigned(server.url, press('U0BO'))).status).toBe(200);
+    await settle(
+      () => deps.notifier.ofType('channel.message').some((m) => m.text.startsWith('✅')),
+      'approval',
+    );
+    expect(await deploymentGate(deps, 'fraud-scorer')).toMatchObject({
+      status: 'open',
+      approval: { approved: { by: 'U0BO', reason: 'approved in Slack' } },
+    });
   });
 });
 

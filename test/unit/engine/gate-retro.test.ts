@@ -5,15 +5,18 @@ import { ingestAlerts } from '../../../src/engine/intake.js';
 import { resolve } from '../../../src/engine/resolve.js';
 import { closeActionItem, completeRetrospective, getRetrospective } from '../../../src/engine/retro.js';
 import { firing } from '../../helpers/alerts.js';
+import type { Runbook } from '../../../src/runbooks/schema.js';
 import { makeDeps, makeRunbook, metricValue } from '../../helpers/engine.js';
 import { createMetrics } from '../../../src/observability/metrics.js';
 import { retroCounts } from '../../../src/engine/retro.js';
 import { Registry } from 'prom-client';
 
 const DAY = 86_400_000;
+/** Tier 2: no approval needed for each deployment, so that only the reasons under test close the gate. */
+const tierTwo = (runbook: Runbook): Runbook => ({ ...runbook, tier: 2 });
 
 async function resolvedWithItem() {
-  const deps = makeDeps({ runbooks: [makeRunbook('fraud-scorer', 'drill: { dryRun: true }')] });
+  const deps = makeDeps({ runbooks: [tierTwo(makeRunbook('fraud-scorer', 'drill: { dryRun: true }'))] });
   await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
   await resolve(deps, 'INC-1', { by: 'U0ANA', reason: 'back to normal' });
   await completeRetrospective(deps, 'INC-1', {
@@ -39,6 +42,7 @@ describe('deployment gate and retrospectives', () => {
     expect(await deploymentGate(deps, 'fraud-scorer')).toEqual({
       model: 'fraud-scorer',
       allowed: true,
+      status: 'open',
       reasons: [],
     });
   });
@@ -74,7 +78,7 @@ describe('deployment gate and retrospectives', () => {
   });
 
   it('is closed by a drill overdue for 100 days', async () => {
-    const deps = makeDeps({ runbooks: [makeRunbook('fraud-scorer', 'drill: { dryRun: true }')] });
+    const deps = makeDeps({ runbooks: [tierTwo(makeRunbook('fraud-scorer', 'drill: { dryRun: true }'))] });
     await notePlanned(deps, 'fraud-scorer');
     deps.clock.advance(100 * DAY - 1);
     expect((await deploymentGate(deps, 'fraud-scorer')).allowed).toBe(true);

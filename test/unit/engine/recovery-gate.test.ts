@@ -8,7 +8,7 @@ import { mutateIncident } from '../../../src/engine/mutate.js';
 import { pollDeadlines } from '../../../src/engine/poller.js';
 import { recoverInterruptedRollbacks } from '../../../src/engine/recovery.js';
 import { firing } from '../../helpers/alerts.js';
-import { makeDeps, metricValue, type TestDeps } from '../../helpers/engine.js';
+import { makeDeps, makeRunbook, metricValue, type TestDeps } from '../../helpers/engine.js';
 
 /** An incident whose rollback was executing when its bot died: the record says so, nobody holds the lock. */
 async function interrupted(deps: TestDeps) {
@@ -77,10 +77,11 @@ describe('a rollback interrupted by a crash', () => {
 
 describe('deployment gate', () => {
   it('is open for a quiet model and closed, with reasons, by an open incident or a rollback in flight', async () => {
-    const deps = makeDeps();
+    const deps = makeDeps({ runbooks: [{ ...makeRunbook('fraud-scorer'), tier: 2 }] });
     expect(await deploymentGate(deps, 'fraud-scorer')).toEqual({
       model: 'fraud-scorer',
       allowed: true,
+      status: 'open',
       reasons: [],
     });
 

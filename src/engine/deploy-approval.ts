@@ -1,0 +1,110 @@
+/**
+ * Deployments that need a person's yes: every deployment of a tier-1 model, and the first deployment of any
+ * model after a rollback (the fix for what was rolled back). The approval is for the next deployment only
+ * (recording a deployment uses it up) and lasts 24 h; it goes on the model's latest incident timeline.
+ */
+import { RollbotError } from '../core/errors.js';
+import type { Actor } from '../core/policy.js';
+import type { Runbook } from '../runbooks/schema.js';
+import { record, type EngineDeps } from './context.js';
+import { authorize } from './authorize.js';
+
+export interface DeploymentApproval {
+  /** Why an approval is needed (empty: it is not). */
+  reasons: string[];
+  /** Who may approve: Slack user or group IDs; empty means anyone in the channel. */
+  approvers: string[];
+  /** How to give it. */
+  how: string;
+  approved?: { by: string; at: number; reason: string };
+}
+
+const approvalKey = (model: string) => `deploy-approval:${model}`;
+const APPROVAL_TTL_MS = 24 * 3_600_000;
+
+/** What approval the model's next deployment needs, and whether it has it. */
+export async function approvalFor(deps: EngineDeps, runbook: Runbook): Promise<DeploymentApproval> {
+  const reasons: string[] = [];
+  if (runbook.tier === 1) reasons.push('tier-1 model: every deployment needs an approval');
+  const rollback = await lastRollbackWithoutDeployment(deps, runbook.model);
+  if (rollback) {
+    reasons.push(
+      `first deployment after the rollback from ${rollback.version} in ${rollback.incidentId} (${new Date(rollback.at).toISOString()})`,
+    );
+  }
+  const raw = reasons.length > 0 ? await deps.store.getValue(approvalKey(runbook.model)) : undefined;
+  return {
+    reasons,
+    approvers: runbook.rollback.approvers,
+    how: `the Approve deployment button in ${runbook.channel}, or POST /api/gate/${runbook.model}/approve`,
+    ...(raw ? { approved: JSON.parse(raw) as NonNullable<DeploymentApproval['approved']> } : {}),
+  };
+}
+
+/** The newest rollback of the model if no deployment has been recorded since (observed ones do not count). */
+async function lastRollbackWithoutDeployment(
+  deps: EngineDeps,
+  model: string,
+): Promise<{ version: string; at: number; incidentId: string } | undefined> {
+  const marks = Object.entries(await deps.store.rolledBack(model)).map(([version, mark]) => ({
+    version,
+    ...mark,
+  }));
+  const newest = marks.sort((a, b) => b.at - a.at)[0];
+  if (!newest) return undefined;
+  const deployments = await deps.store.deployments(model);
+  const since = deployments.some((d) => d.strategy !== 'observed' && d.at > newest.at);
+  return since ? undefined : newest;
+}
+
+/**
+ * A person approves the model's next deployment. Refused (FORBIDDEN, recorded) for someone the runbook does
+ * not list, and (CONFLICT) when no approval is needed, so that a stray click does not pre-approve a future.
+ */
+export async function approveDeployment(
+  deps: EngineDeps,
+  model: string,
+  how: { actor: Actor; reason?: string },
+): Promise<DeploymentApproval> {
+  const runbook = deps.runbooks.require(model);
+  await authorize(deps, runbook, how.actor, 'approve');
+  const needed = await approvalFor(deps, runbook);
+  if (needed.reasons.length === 0) {
+    throw new RollbotError('CONFLICT', `${runbook.model}'s next deployment needs no approval`, {
+      hint: 'the gate asks for one for tier-1 models and for the first deployment after a rollback',
+    });
+  }
+  const approved = { by: how.actor.id, at: deps.clock.now(), reason: how.reason?.trim() || 'approved' };
+  await deps.store.setValue(approvalKey(runbook.model), JSON.stringify(approved), APPROVAL_TTL_MS);
+  const text = `next deployment of ${runbook.model} approved by ${approved.by} (${needed.reasons.join('; ')}): ${approved.reason}`;
+  const [latest] = await deps.store.listIncidents({ model: runbook.model, limit: 1 });
+  if (latest) await record(deps, latest, { type: 'deployment.approved', actor: approved.by, text });
+  deps.logger.info({ model: runbook.model, by: approved.by }, text);
+  await deps.notifier.notify({ type: 'channel.message', channel: runbook.channel, text: `✅ ${text}` });
+  return { ...needed, approved };
+}
+
+/** A recorded deployment uses up the approval it was let through with. */
+export async function useApproval(deps: EngineDeps, model: string): Promise<void> {
+  await deps.store.takeValue(approvalKey(model));
+}
+
+/**
+ * Asks the channel for an approval, once per reason set and day: CI polling the gate must not flood it.
+ * The message carries the Approve deployment button.
+ */
+export async function requestApproval(
+  deps: EngineDeps,
+  runbook: Runbook,
+  approval: DeploymentApproval,
+): Promise<void> {
+  const key = `deploy-approval-asked:${runbook.model}:${approval.reasons.join('|')}`;
+  if (!(await deps.store.claimOnce(key, APPROVAL_TTL_MS))) return;
+  const who = approval.approvers.length > 0 ? approval.approvers.join(', ') : 'anyone in the channel';
+  await deps.notifier.notify({
+    type: 'channel.message',
+    channel: runbook.channel,
+    text: `🚦 A deployment of ${runbook.model} is waiting for approval: ${approval.reasons.join('; ')}. ${who} may approve.`,
+    approveDeployment: { model: runbook.model, approvers: approval.approvers },
+  });
+}

@@ -1,0 +1,98 @@
+/**
+ * The watch period after a deployment reaches 100 %: the version it replaced is the rollback target, and
+ * rollbot checks now and then that the serving layer could still flip back to it. When the layer shows that
+ * version torn down (the plan back to it became a redeploy, or is impossible), the channel is warned once:
+ * a rollback now would be slow.
+ */
+import { isRollbotError, ServingError } from '../core/errors.js';
+import { formatDuration } from '../core/duration.js';
+import type { Deployment } from '../core/ledger.js';
+import { isFullDeployment, watchPeriod, type WatchPeriod } from '../core/watch.js';
+import type { Runbook } from '../runbooks/schema.js';
+import type { EngineDeps } from './context.js';
+import type { Deadline } from './ports.js';
+
+export const WATCH_CHECK = 'watch-check';
+/** How often the serving layer is read during a watch: often enough to warn before the next bad night. */
+export const WATCH_CHECK_INTERVAL_MS = 15 * 60_000;
+
+/** The model's watch period now, if any. */
+export async function currentWatch(deps: EngineDeps, runbook: Runbook): Promise<WatchPeriod | undefined> {
+  return watchPeriod(await deps.store.deployments(runbook.model), deps.clock.now(), runbook.watch);
+}
+
+/** A deployment that took all the traffic starts (or restarts) its model's watch checks. */
+export async function startWatch(deps: EngineDeps, runbook: Runbook, deployment: Deployment): Promise<void> {
+  if (!isFullDeployment(deployment)) return;
+  await scheduleCheck(deps, runbook.model, deployment.version, deps.clock.now() + WATCH_CHECK_INTERVAL_MS);
+}
+
+async function scheduleCheck(deps: EngineDeps, model: string, version: string, dueAt: number): Promise<void> {
+  await deps.store.schedule({ id: `watch:${model}`, kind: WATCH_CHECK, dueAt, payload: { model, version } });
+}
+
+/**
+ * One check of a watch: ends quietly when the watch is over (time up, rolled back, newer deployment); warns
+ * once when the rollback target is torn down; otherwise checks again later. Serving errors are logged and
+ * checked again: a flaky read must not raise a false alarm.
+ */
+export async function checkWatch(deps: EngineDeps, deadline: Deadline): Promise<void> {
+  const model = String(deadline.payload.model);
+  const runbook = deps.runbooks.get(model);
+  if (!runbook) return;
+  const watch = await currentWatch(deps, runbook);
+  if (!watch || watch.version !== String(deadline.payload.version) || !watch.previousVersion) return;
+  const problem = await rollbackTargetProblem(deps, runbook, watch.previousVersion);
+  if (problem === undefined || problem === 'unknown') {
+    await scheduleCheck(deps, model, watch.version, nextCheck(deps, watch));
+    return;
+  }
+  if (!(await deps.store.claimOnce(`watch-warned:${model}:${watch.version}:${watch.since}`, runbook.watch)))
+    return;
+  const text = tornDownWarning(runbook, watch, problem, deps.clock.now());
+  deps.logger.warn({ model, version: watch.version, target: watch.previousVersion }, text);
+  await deps.notifier.notify({ type: 'channel.message', channel: runbook.channel, text });
+}
+
+function nextCheck(deps: EngineDeps, watch: WatchPeriod): number {
+  return Math.min(deps.clock.now() + WATCH_CHECK_INTERVAL_MS, watch.until);
+}
+
+/**
+ * Why a rollback to `target` would no longer be a quick flip: the plan's reason, undefined when it still is,
+ * or 'unknown' when the layer could not be read.
+ */
+async function rollbackTargetProblem(
+  deps: EngineDeps,
+  runbook: Runbook,
+  target: string,
+): Promise<string | undefined | 'unknown'> {
+  const adapter = deps.serving(runbook.serving, { model: runbook.model });
+  try {
+    const state = await adapter.state();
+    const plan = await adapter.plan({
+      to: target,
+      state,
+      ledger: await deps.store.deployments(runbook.model),
+    });
+    if (plan.regime === 'traffic-flip') return undefined;
+    return `${adapter.target} would redeploy ${target} (ETA ${formatDuration(plan.etaMs)}): ${plan.actions.join('; ')}`;
+  } catch (error) {
+    // A refusal (the version is gone) is the finding; a layer that does not answer is not.
+    const transient = error instanceof ServingError && error.transient;
+    if (isRollbotError(error) && error.code !== 'UNAVAILABLE' && !transient) {
+      return `${adapter.target} cannot go back to ${target}: ${error.message}`;
+    }
+    deps.logger.warn({ model: runbook.model, err: error }, 'watch check could not read the serving layer');
+    return 'unknown';
+  }
+}
+
+function tornDownWarning(runbook: Runbook, watch: WatchPeriod, problem: string, now: number): string {
+  return (
+    `⚠️ ${runbook.model} is in its watch period for ${formatDuration(watch.until - now)} more ` +
+    `(${watch.version} took all traffic), but its rollback target ${watch.previousVersion} is torn down: ${problem}. ` +
+    `A rollback now would be a slow redeploy, not a flip. Keep ${watch.previousVersion} ready until ` +
+    `${new Date(watch.until).toISOString()} (runbook watch: ${formatDuration(runbook.watch)}).`
+  );
+}

@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { gateLine } from '../../src/cli/rollback.js';
+
+const T = Date.parse('2026-11-22T02:00:00Z');
+
+describe('gateLine', () => {
+  it('says closed with the reasons, approval required with who may approve and how, or open', () => {
+    expect(gateLine({ model: 'm', allowed: false, status: 'closed', reasons: ['open incident INC-1'] })).toBe(
+      'gate: closed — open incident INC-1',
+    );
+    const approval = {
+      reasons: ['tier-1 model: every deployment needs an approval'],
+      approvers: ['U0LEAD'],
+      how: 'POST /api/gate/m/approve',
+    };
+    expect(gateLine({ model: 'm', allowed: false, status: 'approval required', reasons: [], approval })).toBe(
+      'gate: approval required — tier-1 model: every deployment needs an approval; U0LEAD may approve via POST /api/gate/m/approve',
+    );
+    const watch = { version: 'v2', previousVersion: 'v1', since: T, until: T + 3_600_000 };
+    expect(gateLine({ model: 'm', allowed: true, status: 'open', reasons: [], watch })).toBe(
+      'gate: open (watching v2 until 2026-11-22T03:00:00.000Z)',
+    );
+  });
+});

@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+import { approveDeployment } from '../../../src/engine/deploy-approval.js';
+import { recordDeployment } from '../../../src/engine/deployments.js';
+import { deploymentGate } from '../../../src/engine/gate.js';
+import { ingestAlerts } from '../../../src/engine/intake.js';
+import { resolve } from '../../../src/engine/resolve.js';
+import { rollback } from '../../../src/engine/rollback.js';
+import type { Runbook } from '../../../src/runbooks/schema.js';
+import { firing } from '../../helpers/alerts.js';
+import { makeDeps, makeRunbook, type TestDeps } from '../../helpers/engine.js';
+
+const HOUR = 3_600_000;
+const LEAD = { id: 'U0LEAD', groups: [] };
+const tier = (runbook: Runbook, level: Runbook['tier'], approvers: string[] = []): Runbook => ({
+  ...runbook,
+  tier: level,
+  rollback: { ...runbook.rollback, approvers },
+});
+const deploy = (deps: TestDeps, version: string) =>
+  recordDeployment(deps, { model: 'fraud-scorer', version, strategy: 'canary', by: 'ci' });
+const approvalRequests = (deps: TestDeps) =>
+  deps.notifier.ofType('channel.message').filter((event) => event.approveDeployment !== undefined);
+
+/** A tier-2 model rolled back from v42 to v41 in INC-1, which is then resolved. */
+async function afterRollback(): Promise<TestDeps> {
+  const deps = makeDeps({ runbooks: [tier(makeRunbook('fraud-scorer'), 2, ['U0LEAD', 'S0SRE'])] });
+  await deploy(deps, 'v41');
+  deps.clock.advance(HOUR);
+  await deploy(deps, 'v42');
+  deps.clock.advance(HOUR);
+  await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+  const outcome = await rollback(deps, {
+    model: 'fraud-scorer',
+    reason: 'errors',
+    by: 'cli:ana',
+    trigger: 'cli',
+  });
+  expect(outcome.outcome).toBe('succeeded');
+  await resolve(deps, 'INC-1', { by: 'U0ANA', reason: 'back to normal' });
+  deps.clock.advance(HOUR);
+  return deps;
+}
+
+describe('deployment approvals', () => {
+  it('requires one for the first deployment after a rollback, saying who may approve', async () => {
+    const deps = await afterRollback();
+    const gate = await deploymentGate(deps, 'fraud-scorer');
+    expect(gate).toMatchObject({ allowed: false, status: 'approval required', reasons: [] });
+    expect(gate.approval).toEqual({
+      reasons: [
+        expect.stringMatching(/^first deployment after the rollback from v42 in INC-1 \(2026-11-22T/),
+      ],
+      approvers: ['U0LEAD', 'S0SRE'],
+      how: 'the Approve deployment button in C0TEST0001, or POST /api/gate/fraud-scorer/approve',
+    });
+  });
+
+  it('asks the channel once, with the button, however often CI polls the gate', async () => {
+    const deps = await afterRollback();
+    await deploymentGate(deps, 'fraud-scorer', { requestApproval: true });
+    await deploymentGate(deps, 'fraud-scorer', { requestApproval: true });
+    await deploymentGate(deps, 'fraud-scorer'); // a read without asking
+    const [request, ...more] = approvalRequests(deps);
+    expect(more).toEqual([]);
+    expect(request).toMatchObject({
+      channel: 'C0TEST0001',
+      approveDeployment: { model: 'fraud-scorer', approvers: ['U0LEAD', 'S0SRE'] },
+    });
+    expect(request?.text).toMatch(
+      /^🚦 A deployment of fraud-scorer is waiting for approval: first deployment after/,
+    );
+    expect(request?.text).toMatch(/U0LEAD, S0SRE may approve\.$/);
+  });
+
+  it('refuses someone the runbook does not list, recording the denial and approving nothing', async () => {
+    const deps = await afterRollback();
+    await expect(
+      approveDeployment(deps, 'fraud-scorer', { actor: { id: 'U0INTERN', groups: [] } }),
+    ).rejects.toThrow('U0INTERN may not approve fraud-scorer');
+    expect((await deploymentGate(deps, 'fraud-scorer')).status).toBe('approval required');
+  });
+
+  it('opens the gate on an approval (by a member of an approving group too), recorded on the timeline, for one deployment', async () => {
+    const deps = await afterRollback();
+    const approval = await approveDeployment(deps, 'fraud-scorer', {
+      actor: { id: 'U0SRE1', groups: ['S0SRE'] },
+      reason: 'fix for the v42 regression reviewed',
+    });
+    expect(approval.approved).toEqual({
+      by: 'U0SRE1',
+      at: deps.clock.now(),
+      reason: 'fix for the v42 regression reviewed',
+    });
+    expect(await deploymentGate(deps, 'fraud-scorer')).toMatchObject({ allowed: true, status: 'open' });
+    expect((await deps.store.list('INC-1')).at(-1)).toMatchObject({
+      type: 'deployment.approved',
+      actor: 'U0SRE1',
+      text: expect.stringMatching(
+        /^next deployment of fraud-scorer approved by U0SRE1 \(first deployment after/,
+      ),
+    });
+    expect(deps.notifier.ofType('channel.message').at(-1)?.text).toMatch(
+      /^✅ next deployment of fraud-scorer/,
+    );
+
+    await deploy(deps, 'v43'); // the first deployment after the rollback: approval used, none needed any more
+    expect(await deploymentGate(deps, 'fraud-scorer')).toMatchObject({ allowed: true, status: 'open' });
+    await expect(approveDeployment(deps, 'fraud-scorer', { actor: LEAD })).rejects.toThrow(
+      "fraud-scorer's next deployment needs no approval",
+    );
+  });
+
+  it('requires one for every deployment of a tier-1 model', async () => {
+    const deps = makeDeps({ runbooks: [tier(makeRunbook('fraud-scorer'), 1, ['U0LEAD'])] });
+    expect((await deploymentGate(deps, 'fraud-scorer')).approval?.reasons).toEqual([
+      'tier-1 model: every deployment needs an approval',
+    ]);
+    await approveDeployment(deps, 'fraud-scorer', { actor: LEAD });
+    expect((await deploymentGate(deps, 'fraud-scorer')).status).toBe('open');
+    await deploy(deps, 'v43');
+    expect((await deploymentGate(deps, 'fraud-scorer')).status).toBe('approval required');
+  });
+
+  it('lasts 24 hours and never opens a gate closed for other reasons', async () => {
+    const deps = makeDeps({ runbooks: [tier(makeRunbook('fraud-scorer'), 1, ['U0LEAD'])] });
+    await approveDeployment(deps, 'fraud-scorer', { actor: LEAD });
+    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    expect((await deploymentGate(deps, 'fraud-scorer')).status).toBe('closed');
+    await resolve(deps, 'INC-1', { by: 'U0ANA', reason: 'ok' });
+    expect((await deploymentGate(deps, 'fraud-scorer')).status).toBe('open');
+    deps.clock.advance(24 * 3_600_000);
+    expect((await deploymentGate(deps, 'fraud-scorer')).status).toBe('approval required');
+  });
+});

@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import { recordDeployment } from '../../../src/engine/deployments.js';
+import { ingestAlerts } from '../../../src/engine/intake.js';
+import { pollDeadlines } from '../../../src/engine/poller.js';
+import { rollback } from '../../../src/engine/rollback.js';
+import { incidentDetail } from '../../../src/engine/views.js';
+import { WATCH_CHECK, WATCH_CHECK_INTERVAL_MS } from '../../../src/engine/watch.js';
+import { incidentSummary } from '../../../src/slack/blocks/command-replies.js';
+import { createSlackRenderer } from '../../../src/slack/renderer.js';
+import { firing } from '../../helpers/alerts.js';
+import { makeDeps, type TestDeps } from '../../helpers/engine.js';
+import { transient } from '../../helpers/fake-serving.js';
+
+const HOUR = 3_600_000;
+
+/** v41 was live; v42 went out and reached 100 % an hour ago (the fake layer serves v42, v41 still warm). */
+async function watching(): Promise<TestDeps> {
+  const deps = makeDeps();
+  await recordDeployment(deps, { model: 'fraud-scorer', version: 'v41', strategy: 'canary', by: 'ci' });
+  deps.clock.advance(24 * HOUR);
+  await recordDeployment(deps, {
+    model: 'fraud-scorer',
+    version: 'v42',
+    strategy: 'canary',
+    by: 'ci',
+    traffic: 10,
+  });
+  await recordDeployment(deps, { model: 'fraud-scorer', version: 'v42', strategy: 'canary', by: 'ci' });
+  deps.clock.advance(HOUR);
+  return deps;
+}
+
+const watchChecks = async (deps: TestDeps) =>
+  (await deps.store.pending()).filter((deadline) => deadline.kind === WATCH_CHECK);
+const warnings = (deps: TestDeps) =>
+  deps.notifier.ofType('channel.message').filter((event) => event.text.includes('torn down'));
+
+describe('the watch period after a deployment reaches 100 %', () => {
+  it('is shown on an incident opened during it, in the incident message and in /incident', async () => {
+    const deps = await watching();
+    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    const detail = await incidentDetail(deps, 'INC-1');
+    expect(detail.watch).toMatchObject({ version: 'v42', previousVersion: 'v41' });
+    const note =
+      'In its watch period: v42 took all traffic 1h ago; rollback target v41 kept ready for 2d 23h more.';
+    expect(detail.watch?.note).toBe(note);
+
+    const opened = deps.notifier.ofType('incident.opened')[0]!;
+    const message = JSON.stringify(
+      createSlackRenderer(deps.runbooks).incidentMessage(opened, deps.clock.now()),
+    );
+    expect(message).toContain(note);
+    expect(JSON.stringify(incidentSummary(detail).blocks)).toContain(note);
+  });
+
+  it('keeps the previous version as the rollback target', async () => {
+    const deps = await watching();
+    deps.fake.previous = 'v40'; // the layer's own idea of "previous" is not what the ledger says
+    const outcome = await rollback(deps, {
+      model: 'fraud-scorer',
+      reason: 'errors',
+      by: 'cli:ana',
+      trigger: 'cli',
+    });
+    expect(outcome.plan.to).toBe('v41');
+  });
+
+  it('is not shown for incidents after the watch or for a canary that never reached 100 %', async () => {
+    const deps = await watching();
+    deps.clock.advance(72 * HOUR);
+    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    expect((await incidentDetail(deps, 'INC-1')).watch).toBeUndefined();
+
+    const canary = makeDeps();
+    await recordDeployment(canary, {
+      model: 'fraud-scorer',
+      version: 'v42',
+      strategy: 'canary',
+      by: 'ci',
+      traffic: 25,
+    });
+    expect(await watchChecks(canary)).toEqual([]);
+  });
+
+  it('warns the channel once when the serving layer shows the rollback target torn down', async () => {
+    const deps = await watching();
+    const [check] = await watchChecks(deps);
+    expect(check).toMatchObject({
+      id: 'watch:fraud-scorer',
+      payload: { model: 'fraud-scorer', version: 'v42' },
+    });
+
+    await pollDeadlines(deps); // due an hour ago (15 min after 100 %): v41 still warm
+    expect(warnings(deps)).toEqual([]);
+    expect((await watchChecks(deps))[0]?.dueAt).toBe(deps.clock.now() + WATCH_CHECK_INTERVAL_MS);
+
+    deps.fake.regime = 'redeploy'; // the old revision was scaled away
+    deps.clock.advance(WATCH_CHECK_INTERVAL_MS);
+    await pollDeadlines(deps);
+    const [warning, ...more] = warnings(deps);
+    expect(more).toEqual([]);
+    expect(warning?.channel).toBe('C0TEST0001');
+    expect(warning?.text).toMatch(
+      /^⚠️ fraud-scorer is in its watch period for 2d 22h more \(v42 took all traffic\), but its rollback target v41 is torn down: fake ml-prod\/model would redeploy v41 \(ETA 10m\): flip traffic to v41\. A rollback now would be a slow redeploy/,
+    );
+    expect(await watchChecks(deps)).toEqual([]); // said once; no more checks of this watch
+  });
+
+  it('does not cry wolf when the layer cannot be read, and stops when the watch ends', async () => {
+    const deps = await watching();
+    deps.fake.regime = 'redeploy';
+    deps.fake.stateErrors.push(transient());
+    await pollDeadlines(deps);
+    expect(warnings(deps)).toEqual([]);
+    expect(await watchChecks(deps)).toHaveLength(1);
+
+    deps.fake.regime = 'traffic-flip';
+    deps.clock.advance(80 * HOUR);
+    await pollDeadlines(deps);
+    expect(await watchChecks(deps)).toEqual([]);
+    expect(warnings(deps)).toEqual([]);
+  });
+});

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { deployApprovalRequest } from '../../../src/slack/blocks/deploy-approval.js';
+import { ACTIONS } from '../../../src/slack/ids.js';
+import { createSlackRenderer } from '../../../src/slack/renderer.js';
+import { RunbookSet } from '../../../src/engine/runbook-set.js';
+import { expectWithinSlackLimits } from '../../helpers/block-limits.js';
+import { HOSTILE } from './fixtures.js';
+
+describe('the deployment approval request', () => {
+  it('carries the Approve deployment button for the model, and names who may approve', () => {
+    const message = deployApprovalRequest({
+      model: 'fraud-scorer',
+      text: 'A deployment of fraud-scorer is waiting for approval',
+      approvers: ['U0LEAD', 'S0SRE'],
+    });
+    const actions = message.blocks.find((block) => block.type === 'actions');
+    expect(actions).toMatchObject({
+      elements: [
+        {
+          action_id: ACTIONS.approveDeployment,
+          value: JSON.stringify({ incidentId: '', model: 'fraud-scorer' }),
+        },
+      ],
+    });
+    expect(JSON.stringify(message.blocks)).toContain('May approve: <@U0LEAD> <!subteam^S0SRE>');
+    expectWithinSlackLimits(message);
+  });
+
+  it('stays within Slack limits and escapes hostile text', () => {
+    const message = deployApprovalRequest({ model: HOSTILE, text: HOSTILE, approvers: [HOSTILE, HOSTILE] });
+    expectWithinSlackLimits(message);
+    // Shown text is escaped (the button's value is data, never rendered).
+    const shown = message.blocks.filter((block) => block.type !== 'actions');
+    expect(JSON.stringify([message.text, shown])).not.toContain('<!channel>');
+  });
+
+  it('is what the renderer posts for a channel message asking for approval; plain text otherwise', () => {
+    const renderer = createSlackRenderer(new RunbookSet([]));
+    const base = { type: 'channel.message' as const, channel: 'C0TEST0001', text: 'waiting' };
+    expect(renderer.channelMessage?.(base)).toEqual({ text: 'waiting' });
+    const asking = renderer.channelMessage?.({ ...base, approveDeployment: { model: 'm', approvers: [] } });
+    expect(JSON.stringify(asking?.blocks)).toContain(ACTIONS.approveDeployment);
+    expect(JSON.stringify(asking?.blocks)).toContain('anyone in this channel');
+  });
+});
