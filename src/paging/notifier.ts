@@ -32,6 +32,9 @@ export interface PagingNotifier extends Notifier {
  */
 export function createPagingNotifier(options: PagingNotifierOptions): PagingNotifier {
   const inFlight = new Set<Promise<void>>();
+  // The policy acknowledges on every event of an acknowledged incident (it cannot tell which event was the
+  // acknowledgement); one acknowledge per incident per process is enough: the provider's is idempotent.
+  const acknowledged = new Set<string>();
 
   function send(pager: Pager, page: Page): void {
     const log = options.logger.child({ dedupKey: page.dedupKey, action: page.action });
@@ -57,6 +60,11 @@ export function createPagingNotifier(options: PagingNotifierOptions): PagingNoti
         options.digest?.(event, route.hours);
         return;
       }
+      if (decision.action === 'acknowledge') {
+        if (acknowledged.has(decision.dedupKey)) return;
+        acknowledged.add(decision.dedupKey);
+      }
+      if (decision.action === 'resolve') acknowledged.delete(decision.dedupKey);
       send(route.pager, decision);
     } catch (error) {
       options.logger.error(

@@ -47,6 +47,24 @@ describe('createPagingNotifier', () => {
     expect(pager.pages).toMatchObject([{ action: 'trigger', dedupKey: 'rollbot-INC-1' }]);
   });
 
+  it('acknowledges a page once, however many events follow the acknowledgement', async () => {
+    const pager = new RecordingPager();
+    const { notifier } = setup(pager);
+    const incident = makeIncident({ id: 'INC-1', severity: 1 });
+    const acked = { ...incident, acknowledged: { by: 'U0ANA', at: incident.openedAt } };
+    await notifier.notify(opened(incident));
+    for (const text of ['acknowledged by U0ANA', 'triage: FAIL', 'rolling back'])
+      await notifier.notify({ type: 'incident.updated', incident: acked, channel: '#ml', text });
+    await notifier.notify({
+      type: 'incident.updated',
+      incident: { ...acked, phase: 'resolved' },
+      channel: '#ml',
+      text: 'ok',
+    });
+    await notifier.idle();
+    expect(pager.pages.map((page) => page.action)).toEqual(['trigger', 'acknowledge', 'resolve']);
+  });
+
   it('does not wait for the page', async () => {
     let release: () => void = () => undefined;
     const pager: Pager = { send: () => new Promise<void>((resolve) => (release = resolve)) };
