@@ -16,7 +16,7 @@ import { retroCounts } from './engine/retro.js';
 import { startDeadlinePoller } from './engine/poller.js';
 import { startDrillPlanner } from './scheduling/drills.js';
 import { recoverInterruptedRollbacks } from './engine/recovery.js';
-import type { Clock, Store } from './engine/ports.js';
+import type { Clock, MetricsSource, ServingAdapterFactory, Store } from './engine/ports.js';
 import { RunbookSet } from './engine/runbook-set.js';
 import { createApp } from './http/app.js';
 import { createLogger } from './observability/logger.js';
@@ -45,10 +45,24 @@ export interface Composition extends EngineDeps {
   paging: PagingNotifier;
 }
 
+/**
+ * Adapters to use instead of the ones `config` would choose. Only `npm run demo` (src/demo) passes them, to run
+ * the real bot against a simulated serving layer and metrics source; production leaves them unset.
+ */
+export interface AdapterOverrides {
+  serving?: ServingAdapterFactory;
+  metricsSource?: MetricsSource;
+}
+
 /** Chooses and builds every adapter for `config`. Fails fast on invalid runbooks. */
 export async function compose(
   config: Config,
-  options: { out?: NodeJS.WritableStream; quiet?: boolean; env?: NodeJS.ProcessEnv } = {},
+  options: {
+    out?: NodeJS.WritableStream;
+    quiet?: boolean;
+    env?: NodeJS.ProcessEnv;
+    overrides?: AdapterOverrides;
+  } = {},
 ): Promise<Composition> {
   const logger = createLogger({ level: config.logLevel, secrets: config.secrets });
   const clock = systemClock;
@@ -96,13 +110,15 @@ export async function compose(
       );
     },
   });
-  const serving = createServingFactory({ env: options.env ?? process.env });
-  const metricsSource = config.prometheus
-    ? createPrometheusSource({
-        url: config.prometheus.url,
-        ...(config.prometheus.authorization ? { authorization: config.prometheus.authorization } : {}),
-      })
-    : undefined;
+  const serving = options.overrides?.serving ?? createServingFactory({ env: options.env ?? process.env });
+  const metricsSource =
+    options.overrides?.metricsSource ??
+    (config.prometheus
+      ? createPrometheusSource({
+          url: config.prometheus.url,
+          ...(config.prometheus.authorization ? { authorization: config.prometheus.authorization } : {}),
+        })
+      : undefined);
   const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
   const deps: Composition = {
     config,
@@ -146,10 +162,13 @@ export interface RunningBot {
   stop(): Promise<void>;
 }
 
-/** Starts the bot: HTTP on the configured address and the deadline poller. */
-export async function startBot(env: NodeJS.ProcessEnv = process.env): Promise<RunningBot> {
+/** Starts the bot: HTTP on the configured address and the deadline poller. `overrides`: see AdapterOverrides. */
+export async function startBot(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: AdapterOverrides = {},
+): Promise<RunningBot> {
   const config = loadConfig(env);
-  const deps = await compose(config, { env });
+  const deps = await compose(config, { env, overrides });
   const app = createApp({
     deps,
     alerts: config.alerts,

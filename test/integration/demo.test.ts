@@ -1,0 +1,45 @@
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = new URL('../../', import.meta.url);
+
+/** Runs `npm run demo`'s entry point as its own process, the way a newcomer runs it, without Slack tokens. */
+function runDemo(args: string[] = []): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/demo/main.ts', ...args], {
+    cwd: ROOT,
+    // Only PATH: no SLACK_* (the demo would post to Slack), no REDIS_URL or LOG_LEVEL from the shell.
+    env: { PATH: process.env.PATH ?? '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })));
+}
+
+describe('npm run demo', () => {
+  it('takes one incident from alert to retrospective, rolling back v2 → v1, and exits 0', async () => {
+    const { code, output } = await runDemo();
+
+    expect(output, output).toContain('[demo as Alertmanager] ← 202: opened INC-1');
+    // Triage failed on the simulated metrics and the auto policy rolled back to the ledger's known-good v1.
+    expect(output).toMatch(/triage: .*error rate .* outside ≤ 0\.02/);
+    expect(output).toContain('[simulated serving] execute: shifting traffic v2 → v1');
+    expect(output).toContain('rolled back to v1');
+    // Confirmation from the simulated metrics, then resolution and the retrospective.
+    expect(output).toMatch(/resolved by rollbot after .*confirmation passed 3 times in a row/);
+    expect(output).toContain('retrospective: Blameless retrospective for INC-1 is open');
+    expect(output).toMatch(
+      /rollback: v2 → v1 on simulated kserve \(fraud-scorer\) \(traffic-flip\), succeeded/,
+    );
+    expect(output).toMatch(/retro\.opened/);
+    expect(output).toContain('Done in');
+    expect(code, output).toBe(0);
+  }, 120_000);
+
+  it('refuses an unknown option with the usage and a non-zero exit', async () => {
+    const { code, output } = await runDemo(['--chanel', 'C0123']);
+    expect(output).toContain('usage: npm run demo');
+    expect(code).toBe(2);
+  });
+});
