@@ -37,6 +37,8 @@ export default tseslint.config(
                 '**/console/*',
                 '**/http/*',
                 '**/observability/*',
+                '**/paging/*',
+                '**/demo/*',
               ],
               message: 'core/ and engine/ may not import adapters; depend on the port in engine/ports.ts.',
             },
