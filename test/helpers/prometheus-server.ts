@@ -1,10 +1,11 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.js';
+import { startService } from './service-process.js';
 
 export interface PrometheusProcess {
   url: string;
@@ -22,6 +23,7 @@ export async function startPrometheus(options: {
   extra?: string;
 }): Promise<PrometheusProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'rollbot-prometheus-'));
+  const removeDir = () => rm(dir, { recursive: true, force: true });
   const port = await freePort();
   const config = [
     'global: { scrape_interval: 1s, evaluation_interval: 1s }',
@@ -33,51 +35,27 @@ export async function startPrometheus(options: {
   ].join('\n');
   await writeFile(join(dir, 'prometheus.yml'), config);
   if (options.rules) await writeFile(join(dir, 'rules.yml'), options.rules);
-  const child = spawn(
-    'prometheus',
-    [
+  const url = `http://127.0.0.1:${port}`;
+  const service = await startService({
+    command: 'prometheus',
+    args: [
       `--config.file=${join(dir, 'prometheus.yml')}`,
       `--storage.tsdb.path=${join(dir, 'data')}`,
       `--web.listen-address=127.0.0.1:${port}`,
       '--rules.alert.resend-delay=1s',
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const spawnError = new Promise<never>((_, reject) =>
-    child.once('error', (error) =>
-      reject(new Error(`cannot start prometheus (${error.message}); apt-get install -y prometheus`)),
-    ),
-  );
-  const url = `http://127.0.0.1:${port}`;
-  const ready = (async () => {
-    const giveUpAt = Date.now() + 20_000;
-    while (Date.now() < giveUpAt) {
-      if (child.exitCode !== null) throw new Error(`prometheus exited:\n${output}`);
-      if (
-        await fetch(`${url}/-/ready`).then(
-          (r) => r.ok,
-          () => false,
-        )
-      )
-        return;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    throw new Error(`prometheus not ready within 20s:\n${output}`);
-  })();
-  await Promise.race([ready, spawnError]);
+    debianPackage: 'prometheus',
+    readyWhen: { url: `${url}/-/ready` },
+  }).catch(async (error: unknown) => {
+    await removeDir();
+    throw error;
+  });
   return {
     url,
-    process: child,
+    process: service.process,
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        await exited;
-      }
-      await rm(dir, { recursive: true, force: true });
+      await service.stop();
+      await removeDir();
     },
   };
 }
