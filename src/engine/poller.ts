@@ -5,7 +5,7 @@ import { DIGEST_SEND, sendDigest } from './digest.js';
 import { DRILL_REMIND, DRILL_RUN, remindDrill, runScheduledDrill } from './drill-schedule.js';
 import { STAGE_TARGET, escalateIfBreached } from './escalation.js';
 import type { Deadline } from './ports.js';
-import { recoverInterruptedRollback } from './recovery.js';
+import { ROLLBACK_RECOVER, recoverOrCheckLater } from './recovery.js';
 import { RETRO_REMINDER, handleRetroReminder } from './retro.js';
 import { TRIAGE_RUN, runTriage } from './triage.js';
 import { WATCH_CHECK, checkWatch } from './watch.js';
@@ -23,7 +23,7 @@ export const DEADLINE_HANDLERS: Record<string, DeadlineHandler> = {
   [STAGE_TARGET]: async (deps, deadline) => {
     const stage = deadline.payload.stage as Stage;
     // A rollback still "executing" when its target comes due may belong to a bot that died: settle it first.
-    if (stage === 'rollback') await recoverInterruptedRollback(deps, incidentOf(deadline));
+    if (stage === 'rollback') await recoverOrCheckLater(deps, incidentOf(deadline));
     await escalateIfBreached(deps, incidentOf(deadline), stage);
   },
   [TRIAGE_RUN]: async (deps, deadline) => {
@@ -37,6 +37,9 @@ export const DEADLINE_HANDLERS: Record<string, DeadlineHandler> = {
     await handleRetroReminder(deps, { incidentId: incidentOf(deadline), key: String(deadline.payload.key) });
   },
   [DRILL_REMIND]: remindDrill,
+  [ROLLBACK_RECOVER]: async (deps, deadline) => {
+    await recoverOrCheckLater(deps, incidentOf(deadline));
+  },
   [WATCH_CHECK]: checkWatch,
   [DIGEST_SEND]: async (deps, deadline) => {
     await sendDigest(deps, deadline);

@@ -13,9 +13,30 @@ import { rollbackLockName } from './rollback.js';
 export async function recoverInterruptedRollbacks(deps: EngineDeps): Promise<number> {
   let settled = 0;
   for (const incident of await deps.store.listIncidents({ open: true })) {
-    if (await recoverInterruptedRollback(deps, incident.id)) settled++;
+    if (await recoverOrCheckLater(deps, incident.id)) settled++;
   }
   return settled;
+}
+
+export const ROLLBACK_RECOVER = 'rollback-recover';
+
+/**
+ * Settles an interrupted rollback now, or — while the model's rollback lock is still held (by a live bot, or
+ * by a dead one until its lease lapses) — checks again after a lease, durably: a crashed bot's rollback must
+ * not stay "executing" for good because its lock outlived the rollback target.
+ */
+export async function recoverOrCheckLater(deps: EngineDeps, incidentId: string): Promise<boolean> {
+  if (await recoverInterruptedRollback(deps, incidentId)) return true;
+  const current = await deps.store.getIncident(incidentId);
+  if (current?.rollback?.status !== 'executing') return false;
+  if (!(await deps.store.holder(rollbackLockName(current.model)))) return false;
+  await deps.store.schedule({
+    id: `${incidentId}:rollback-recover`,
+    kind: ROLLBACK_RECOVER,
+    dueAt: deps.clock.now() + deps.timing.lockTtlMs,
+    payload: { incidentId },
+  });
+  return false;
 }
 
 /** Settles one incident's interrupted rollback, if it has one; true when it did. */

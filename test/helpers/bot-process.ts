@@ -36,7 +36,7 @@ export async function startBotProcess(env: Record<string, string>): Promise<BotP
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const url = `http://127.0.0.1:${port}`;
-  const giveUpAt = Date.now() + 20_000;
+  const giveUpAt = Date.now() + 45_000; // generous: a loaded two-core CI machine takes seconds to load tsx
   for (;;) {
     if (child.exitCode !== null) throw new Error(`bot exited with ${child.exitCode}:\n${output}`);
     const ready = await fetch(`${url}/readyz`).then(
@@ -44,7 +44,7 @@ export async function startBotProcess(env: Record<string, string>): Promise<BotP
       () => false,
     );
     if (ready) break;
-    if (Date.now() > giveUpAt) throw new Error(`bot not ready within 20s:\n${output}`);
+    if (Date.now() > giveUpAt) throw new Error(`bot not ready within 45s:\n${output}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return {

@@ -66,6 +66,27 @@ describe('a rollback interrupted by a crash', () => {
     expect((await deps.store.getIncident('INC-1'))?.rollback?.status).toBe('executing');
   });
 
+  it("is settled after the dead bot's lease lapses, when its target came due while the lock still stood", async () => {
+    const deps = makeDeps();
+    await interrupted(deps);
+    // The dead bot's lock outlives the rollback target (a target under a minute, or a crash late in a redeploy).
+    await deps.store.acquire('rollback:fraud-scorer', 'rollbot (auto)', 10 * 60_000, deps.clock.now());
+    deps.clock.advance(5 * 60_000);
+    await pollDeadlines(deps);
+    expect((await deps.store.getIncident('INC-1'))?.rollback?.status).toBe('executing');
+    expect((await deps.store.pending()).map((deadline) => deadline.kind)).toContain('rollback-recover');
+
+    deps.clock.advance(deps.timing.lockTtlMs); // still held: checked again later, nothing executed
+    await pollDeadlines(deps);
+    expect((await deps.store.getIncident('INC-1'))?.rollback?.status).toBe('executing');
+
+    deps.clock.advance(5 * 60_000); // the lease has lapsed
+    await pollDeadlines(deps);
+    expect((await deps.store.getIncident('INC-1'))?.rollback?.status).toBe('unknown');
+    expect(deps.fake.calls).not.toContain('execute');
+    expect((await deps.store.pending()).map((deadline) => deadline.kind)).not.toContain('rollback-recover');
+  });
+
   it('is settled when its rollback target comes due', async () => {
     const deps = makeDeps();
     await interrupted(deps);
