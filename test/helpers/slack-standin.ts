@@ -6,30 +6,66 @@ export interface SlackCall {
   form: Record<string, string>;
   /** What the stand-in answered (e.g. the posted message's ts). */
   answer: Record<string, unknown>;
+  /** When the call arrived (epoch ms). */
+  at: number;
+}
+
+/**
+ * How Slack misbehaves for one call: an HTTP status (5xx: Slack is down), or a 429 with `Retry-After`
+ * in seconds (Slack's rate limit, which clients must honour before calling again).
+ */
+export type SlackFault = { status: number } | { status: 429; retryAfterSeconds: number };
+
+/** Decides, call by call, whether Slack fails it; undefined answers it normally. */
+export type SlackFaultRule = (method: string, form: Record<string, string>) => SlackFault | undefined;
+
+export interface RefusedSlackCall {
+  method: string;
+  form: Record<string, string>;
+  fault: SlackFault;
+  at: number;
 }
 
 export interface SlackStandIn {
   /** Base URL for SLACK_API_URL (ends with /api/). */
   apiUrl: string;
+  /** Calls answered `ok`, in arrival order. */
   calls: SlackCall[];
+  /** Calls failed by the fault rule, in arrival order (they are not in `calls`: nothing was delivered). */
+  refused: RefusedSlackCall[];
+  /** Makes Slack fail calls by `rule` until it is cleared with `setFault(undefined)`. */
+  setFault(rule: SlackFaultRule | undefined): void;
   close(): Promise<void>;
 }
 
 /**
  * A local stand-in for the Slack Web API: answers every method `ok`, gives posted messages increasing `ts`
- * and opened views ids, and records each call's form fields for the test to read.
+ * and opened views ids, and records each call's form fields for the test to read. `setFault` makes it
+ * answer 5xx or 429 for a while, as Slack does during an outage or under rate limiting.
  */
 export async function startSlackStandIn(): Promise<SlackStandIn> {
   const calls: SlackCall[] = [];
+  const refused: RefusedSlackCall[] = [];
+  let faultRule: SlackFaultRule | undefined;
   let seq = 0;
   const server: Server = createServer((req, res) => {
     let text = '';
     req.on('data', (chunk: Buffer) => (text += chunk.toString()));
     req.on('end', () => {
+      const at = Date.now();
       const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0] ?? '';
       const form = (req.headers['content-type'] ?? '').includes('json')
         ? (JSON.parse(text || '{}') as Record<string, string>)
         : Object.fromEntries(new URLSearchParams(text));
+      const fault = faultRule?.(method, form);
+      if (fault) {
+        refused.push({ method, form, fault, at });
+        const headers: Record<string, string> = { 'content-type': 'application/json' };
+        if ('retryAfterSeconds' in fault) headers['retry-after'] = String(fault.retryAfterSeconds);
+        res.writeHead(fault.status, headers);
+        res.end(JSON.stringify({ ok: false, error: fault.status === 429 ? 'ratelimited' : 'fatal_error' }));
+        return;
+      }
       seq += 1;
       const answers: Record<string, Record<string, unknown>> = {
         'chat.postMessage': { channel: form.channel, ts: `1800000000.${String(seq).padStart(6, '0')}` },
@@ -37,7 +73,7 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
         'usergroups.users.list': { users: [] },
       };
       const answer = { ok: true, ...answers[method] };
-      calls.push({ method, form, answer });
+      calls.push({ method, form, answer, at });
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(answer));
     });
@@ -47,6 +83,14 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
   return {
     apiUrl: `http://127.0.0.1:${port}/api/`,
     calls,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    refused,
+    setFault(rule) {
+      faultRule = rule;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
