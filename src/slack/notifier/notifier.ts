@@ -13,7 +13,7 @@ export { messageKey, type MessageRef } from './refs.js';
 export interface SlackNotifierOptions {
   /** The notifier's own client (createSlackClients().notifier): it must reject 429s rather than pause. */
   client: WebClient;
-  store: Pick<Store, 'getValue' | 'setValue'>;
+  store: Pick<Store, 'getValue' | 'setValue' | 'claimOnce'>;
   renderer: SlackRenderer;
   clock: Clock;
   logger: Logger;
@@ -36,6 +36,12 @@ export interface SlackNotifier extends Notifier {
   /** Queue depth, e.g. for a gauge. */
   stats(): QueueStats;
 }
+
+/**
+ * How long a replica's claim to post an incident's message keeps others from posting it: shorter than one
+ * event's retries (about a minute), so that a waiting update on another replica takes over from a dead poster.
+ */
+const POSTER_CLAIM_MS = 45_000;
 
 type Blocks = NonNullable<Extract<ChatPostMessageArguments, { blocks: unknown }>['blocks']>;
 
@@ -68,6 +74,8 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
   const refs = new Map<string, MessageRef>();
   /** The queue each incident uses: the one of its first event, so that its items stay in order. */
   const homes = new Map<string, string>();
+  /** Incidents whose message this process claimed the right to post (see mayPost). */
+  const posters = new Map<string, true>();
 
   async function findRef(incidentId: string): Promise<MessageRef | undefined> {
     const known = refs.get(incidentId);
@@ -105,6 +113,17 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
     }
   }
 
+  /**
+   * One replica posts an incident's message: the first to claim it (normally the one that opened the incident).
+   * The claim lapses, so that if that replica dies before posting, a later event on another replica posts it.
+   */
+  async function mayPost(incidentId: string): Promise<boolean> {
+    if (posters.has(incidentId)) return true;
+    if (!(await store.claimOnce(`slack:poster:${incidentId}`, POSTER_CLAIM_MS))) return false;
+    remember(posters, incidentId, true);
+    return true;
+  }
+
   /** Updates the incident's message, or posts it when there is none yet (or it was deleted). */
   async function upsertMessage(event: IncidentEvent): Promise<void> {
     const id = event.incident.id;
@@ -119,9 +138,8 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
         logger.warn({ incident: id, ...ref }, 'slack incident message was deleted; posting a new one');
       }
     }
-    if (!ref && event.type !== 'incident.opened') {
-      // Only the opening posts: another replica may be posting it right now, and two messages for one incident
-      // would split the thread. Wait (retried) until its ref is in the store.
+    if (!ref && !(await mayPost(id))) {
+      // Another replica is posting it (two messages would split the thread): wait, retried, for its ref.
       throw new DeliveryError('no_message_yet', `${id}'s message is not posted yet`, { transient: true });
     }
     const channel = await channels.resolve(event.channel);

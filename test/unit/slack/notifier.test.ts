@@ -323,7 +323,7 @@ describe('slack notifier', () => {
     const getValue = vi.fn(store.getValue).mockRejectedValueOnce(new Error('ECONNREFUSED redis:6379'));
     const notifier = createSlackNotifier({
       client: createSlackClients({ token: 'xoxb-test', apiUrl: `${API}/api/` }).notifier,
-      store: { getValue, setValue: store.setValue },
+      store: { getValue, setValue: store.setValue, claimOnce: store.claimOnce },
       renderer: {
         ...renderer,
         threadReply: () => {
@@ -342,10 +342,11 @@ describe('slack notifier', () => {
     expect(failures).toEqual([['reply', 'render_failed']]);
   });
 
-  it('posts only from the opening event: a later event waits for the message another replica is posting', async () => {
+  it('posts only once across replicas: a later event waits for the message another replica is posting', async () => {
     const { notifier, slack, calls, run, store, failures } = setup();
     slack('chat.update');
     slack('chat.postMessage');
+    await store.claimOnce('slack:poster:INC-20', 45_000); // the replica that opened INC-20 is posting
     await notifier.notify(updated(makeIncident({ id: 'INC-20' }), 'triage done'));
     for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
     expect(calls).toEqual([]);
@@ -356,6 +357,18 @@ describe('slack notifier', () => {
       ['chat.update', '1.5'],
       ['chat.postMessage', '1.5'],
     ]);
+    expect(failures).toEqual([]);
+  });
+
+  it('posts the message itself when the replica that claimed it died before posting', async () => {
+    const { notifier, slack, calls, time, store, failures } = setup();
+    await store.claimOnce('slack:poster:INC-21', 45_000); // claimed by a replica that then died
+    slack('chat.postMessage', undefined, 2);
+    await notifier.notify(updated(makeIncident({ id: 'INC-21' }), 'triage done'));
+    await time.run(() => notifier.stats().inFlight > 0);
+    expect(calls.map((call) => call.method)).toEqual(['chat.postMessage', 'chat.postMessage']);
+    expect(calls[0]!.at).toBeGreaterThanOrEqual(45_000); // only once the dead replica's claim lapsed
+    expect(calls[1]!.form.thread_ts).toBe('1700000000.000100'); // the update's reply, under the new message
     expect(failures).toEqual([]);
   });
 
