@@ -93,6 +93,11 @@ const EXPECTED: Partial<Record<string, string>> = {
   array: 'an array',
 };
 
+/** A key short enough to quote back: its first 60 characters and a count of the rest. */
+function shorten(key: string): string {
+  return key.length <= 60 ? key : `${key.slice(0, 60)}… (${key.length} characters)`;
+}
+
 /** The received value, short enough to quote back: small scalars verbatim, everything else by kind. */
 function received(input: unknown): string {
   if (input === null) return 'null';
@@ -113,15 +118,18 @@ function received(input: unknown): string {
 function describe(issue: z.core.$ZodIssue, knownKeys: Iterable<string> | undefined): FieldProblem[] {
   if (issue.code === 'unrecognized_keys') {
     // One problem per key, each at its own path, so that every typo is named where it is.
+    // Hostile bodies send thousands of keys, or megabyte-long ones: only the reported ones get a typo hint,
+    // and every key is quoted back shortened.
     const vocabulary = [...(knownKeys ?? [])];
-    return issue.keys.map((key) => {
-      const guess = closest(key, vocabulary);
+    return issue.keys.map((key, index) => {
+      const guess = index < MAX_PROBLEMS_IN_DETAILS ? closest(key, vocabulary) : undefined;
       const fix = guess
         ? `did you mean "${guess}"?`
         : vocabulary.length > 0
           ? `remove it; allowed fields: ${vocabulary.join(', ')}`
           : 'remove it';
-      return { path: formatPath([...issue.path, key]), message: `unknown field "${key}" (${fix})` };
+      const shown = shorten(key);
+      return { path: formatPath([...issue.path, shown]), message: `unknown field "${shown}" (${fix})` };
     });
   }
   return [{ path: formatPath(issue.path), message: issue.message }];

@@ -44,7 +44,8 @@ export const DEFAULT_SEVERITY_MAPPING: SeverityMapping = {
 export function severityOf(labels: Readonly<Record<string, string>>, mapping: SeverityMapping): Severity {
   const value = labels[mapping.label]?.trim().toLowerCase();
   if (value === undefined) return mapping.default;
-  return mapping.map[value] ?? mapping.default;
+  // Own keys only: a label value like "constructor" must not find Object.prototype's members.
+  return Object.hasOwn(mapping.map, value) ? (mapping.map[value] ?? mapping.default) : mapping.default;
 }
 
 /** The worse (lower-numbered) of two severities. */

@@ -19,17 +19,25 @@ export function editDistance(a: string, b: string): number {
   return at(a.length, b.length);
 }
 
-/** The closest candidate to `word`, if it is close enough to be a plausible typo. */
+/** Longer words are not typos of a key or a model name; comparing them would only cost time. */
+const MAX_WORD_LENGTH = 100;
+
+/**
+ * The closest candidate to `word`, if it is close enough to be a plausible typo. Cheap on hostile input: long
+ * words get no suggestion, and candidates whose length alone rules them out are not compared.
+ */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
+  if (word.length > MAX_WORD_LENGTH) return undefined;
+  const allowed = Math.max(1, Math.floor(word.length / 3));
   let best: string | undefined;
   let bestDistance = Infinity;
   for (const candidate of candidates) {
+    if (Math.abs(candidate.length - word.length) > allowed) continue;
     const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
     if (distance < bestDistance) {
       best = candidate;
       bestDistance = distance;
     }
   }
-  const allowed = Math.max(1, Math.floor(word.length / 3));
   return bestDistance <= allowed ? best : undefined;
 }

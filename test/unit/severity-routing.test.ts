@@ -13,6 +13,10 @@ describe('severity', () => {
     ['info', 4],
     ['sev2', 2],
     ['bogus', 3],
+    // Object.prototype's members are not severities (found by fuzzing: "constructor" gave a function).
+    ['constructor', 3],
+    ['__proto__', 3],
+    ['toString', 3],
   ])('%s → SEV-%d', (value, expected) => {
     expect(severityOf({ severity: value }, DEFAULT_SEVERITY_MAPPING)).toBe(expected);
   });
@@ -48,5 +52,7 @@ describe('suggestions', () => {
   it('suggests only plausible typos', () => {
     expect(closest('escalaton', ['escalation', 'serving'])).toBe('escalation');
     expect(closest('zzz', ['escalation', 'serving'])).toBeUndefined();
+    // Hostile words get no suggestion rather than a quadratic comparison (a 1 MB key took 19 s).
+    expect(closest('escalation'.repeat(20), ['escalation'])).toBeUndefined();
   });
 });
