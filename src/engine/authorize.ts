@@ -23,7 +23,12 @@ export async function authorize(
   });
 }
 
-export async function noteDenial(deps: EngineDeps, runbook: Runbook, actor: Actor, text: string): Promise<void> {
+export async function noteDenial(
+  deps: EngineDeps,
+  runbook: Runbook,
+  actor: Actor,
+  text: string,
+): Promise<void> {
   const open = await deps.store.openIncidentFor(runbook.model);
   if (open) await record(deps, open, { type: 'permission.denied', actor: actor.id, text });
   deps.logger.warn({ model: runbook.model, actor: actor.id }, text);

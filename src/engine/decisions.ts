@@ -7,7 +7,6 @@ import { record, type EngineDeps } from './context.js';
 import { mutateIncident } from './mutate.js';
 import { rollback, type RollbackOutcome, type RollbackStep } from './rollback.js';
 
-
 /** Someone is on it. Returns false when the incident was acknowledged already (by them or another). */
 export async function acknowledge(
   deps: EngineDeps,

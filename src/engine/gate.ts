@@ -64,7 +64,8 @@ export async function deploymentGate(
   const approval = await approvalFor(deps, runbook);
   const needsApproval = approval.reasons.length > 0;
   const status = closed ? 'closed' : needsApproval && !approval.approved ? 'approval required' : 'open';
-  if (status === 'approval required' && options.requestApproval) await requestApproval(deps, runbook, approval);
+  if (status === 'approval required' && options.requestApproval)
+    await requestApproval(deps, runbook, approval);
   const watch = await currentWatch(deps, runbook);
   return {
     model: runbook.model,
