@@ -103,5 +103,5 @@ describe('rollbot rollback through the http adapter, two processes on one Redis'
     expect(canary.code).not.toBe(0);
     expect(canary.err).toContain('--traffic "lots" is not a percentage');
     expect((await cli(['deploy', 'record', 'ranker', 'v4', '--traffic', '10'], env)).code).toBe(0);
-  });
+  }, 60_000); // five CLI processes, each loading tsx: seconds apiece on a loaded two-core machine
 });
