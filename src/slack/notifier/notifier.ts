@@ -161,16 +161,21 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
     }
   }
 
-  async function postReply(event: IncidentEvent, content: SlackMessageContent): Promise<void> {
-    const ref = await findRef(event.incident.id);
+  /** Takes ids, not the event: a queued reply must not keep a whole incident alive (storms queue thousands). */
+  async function postReply(
+    incidentId: string,
+    runbookChannel: string,
+    content: SlackMessageContent,
+  ): Promise<void> {
+    const ref = await findRef(incidentId);
     if (!ref) {
-      throw new DeliveryError('no_message', `${event.incident.id} has no message to reply under`, {
+      throw new DeliveryError('no_message', `${incidentId} has no message to reply under`, {
         hint: 'its first post failed: see the error logged before this one',
       });
     }
     const { text, blocks } = content;
     const args = { channel: ref.channel, thread_ts: ref.ts, text, unfurl_links: false };
-    await post(blocks ? { ...args, blocks: blocks as Blocks } : args, event.channel);
+    await post(blocks ? { ...args, blocks: blocks as Blocks } : args, runbookChannel);
   }
 
   return {
@@ -217,7 +222,8 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
       }
       if (reply) {
         const content = reply;
-        queue.enqueue(lane, { kind: 'reply', label: id, send: () => postReply(event, content) });
+        const channel = event.channel;
+        queue.enqueue(lane, { kind: 'reply', label: id, send: () => postReply(id, channel, content) });
       }
     },
     flush: () => queue.flush(),
