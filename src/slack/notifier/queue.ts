@@ -98,10 +98,13 @@ export function createOutgoingQueue(options: OutgoingQueueOptions): OutgoingQueu
   }
 
   function pump(lane: Lane): void {
-    if (state === 'closed' || lane.inFlight || lane.cancelTimer) return;
-    const head = lane.entries[0];
-    if (!head) return checkIdle();
+    if (state === 'closed' || lane.inFlight) return;
+    // A new entry may be able to go before the one the lane is waiting for (see nextEntry): decide again.
+    lane.cancelTimer?.();
+    lane.cancelTimer = undefined;
     const now = clock.now();
+    const head = nextEntry(lane, now);
+    if (!head) return checkIdle();
     const isUpdate = head.item.kind === 'update';
     const bucket = isUpdate ? updates.bucket : lane.bucket;
     const gate = Math.max(lane.pausedUntil, head.notBefore, isUpdate ? updates.pausedUntil : 0);
@@ -126,6 +129,19 @@ export function createOutgoingQueue(options: OutgoingQueueOptions): OutgoingQueu
       .catch((error: unknown) =>
         logger.error({ err: error, channel: lane.name }, 'slack queue failed to settle'),
       );
+  }
+
+  /**
+   * The lane's first entry — unless it is an update held back by the workspace-wide update allowance (50/min)
+   * while a post or reply behind it could go now: those go first, since a coalesced update that waits simply
+   * shows the incident's state as of when it is sent. Posts and replies keep their order among themselves.
+   */
+  function nextEntry(lane: Lane, now: number): Entry | undefined {
+    const first = lane.entries[0];
+    if (first?.item.kind !== 'update') return first;
+    const updateWait = Math.max(updates.pausedUntil - now, updates.bucket.waitMs(now));
+    if (updateWait <= 0) return first;
+    return lane.entries.find((entry) => entry.item.kind !== 'update' && entry.notBefore <= now) ?? first;
   }
 
   function settle(lane: Lane, entry: Entry, failure: Failure | undefined): void {

@@ -122,6 +122,23 @@ describe('outgoing queue', () => {
     expect(sent.slice(3).map((s) => s.label)).toEqual(['update 6', 'update 8']);
   });
 
+  it('lets replies pass an update held back by the workspace-wide update allowance', async () => {
+    const { enqueue, run, sent } = setup();
+    for (const c of ['C1', 'C2', 'C3', 'C4', 'C5'])
+      enqueue(c, `update ${c}`, { kind: 'update', coalesceKey: c });
+    await run(0); // five updates: the workspace's burst is spent
+    enqueue('C6', 'update C6', { kind: 'update', coalesceKey: 'C6' });
+    enqueue('C6', 'reply 1', { kind: 'reply' });
+    enqueue('C6', 'reply 2', { kind: 'reply' });
+    await run();
+    const c6 = sent.filter((s) => s.channel === 'C6');
+    expect(c6.map((s) => [s.label, s.at])).toEqual([
+      ['reply 1', 0],
+      ['reply 2', 0],
+      ['update C6', 1200],
+    ]);
+  });
+
   it('pauses a channel for Retry-After on a 429, without counting an attempt', async () => {
     const { enqueue, run, sent, failures } = setup({ retry: { attempts: 1 } });
     enqueue('C1', 'limited', {}, [new WebAPIRateLimitedError(2)]);
