@@ -33,6 +33,18 @@ export async function runTriage(deps: EngineDeps, incidentId: string): Promise<T
   const before = await deps.store.getIncident(incidentId);
   const runbook = before && runbookOf(deps, before);
   if (!before || !runbook || before.phase !== 'triage') return undefined;
+  // New alerts re-triage, but an alert storm must not re-measure (and re-post) every second: at most once
+  // per triage interval, the rest folded into the next run.
+  const previous = before.triage;
+  if (previous && deps.clock.now() < previous.at + runbook.triage.interval) {
+    await deps.store.schedule({
+      id: `${incidentId}:triage-run`,
+      kind: TRIAGE_RUN,
+      dueAt: previous.at + runbook.triage.interval,
+      payload: { incidentId },
+    });
+    return undefined;
+  }
   const triage = await measureTriage(deps, runbook);
   const { incident, changed } = await mutateIncident(deps.store, incidentId, (current) =>
     current.phase === 'triage' ? { ...current, triage } : undefined,
@@ -44,7 +56,8 @@ export async function runTriage(deps: EngineDeps, incidentId: string): Promise<T
     data: { finding: triage.finding },
   });
   await deps.notifier.notify({ type: 'triage.completed', incident, channel: runbook.channel, triage });
-  await decideByPolicy(deps, runbook, incident, triage);
+  // The same finding again: the decision asked for last time (its buttons) still stands; don't ask twice.
+  if (previous?.finding !== triage.finding) await decideByPolicy(deps, runbook, incident, triage);
   return triage;
 }
 

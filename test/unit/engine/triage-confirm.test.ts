@@ -148,9 +148,28 @@ describe('triage', () => {
     await open(deps);
     metrics.set(ERRORS, 0.3);
     await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now(), { fingerprint: 'second' })]);
+    await pollDeadlines(deps); // within the triage interval (30s) of the last triage: not yet
+    expect((await timeline(deps)).filter((line) => line.startsWith('triage.result'))).toHaveLength(1);
+    deps.clock.advance(30_000);
     await pollDeadlines(deps);
     expect((await deps.store.getIncident('INC-1'))?.triage?.finding).toBe('breach');
     expect((await timeline(deps)).filter((line) => line.startsWith('triage.result'))).toHaveLength(2);
+  });
+
+  it('folds an alert storm into one triage per interval, and asks for a decision once per finding', async () => {
+    const { deps, metrics } = setup('approve');
+    metrics.set(ERRORS, 0.3);
+    await open(deps);
+    for (let i = 0; i < 20; i++) {
+      await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now(), { fingerprint: `storm-${i}` })]);
+      deps.clock.advance(5_000);
+      await pollDeadlines(deps);
+    }
+    const lines = await timeline(deps);
+    // 100 s of alerts: the opening triage and one every 30 s after it.
+    expect(lines.filter((line) => line.startsWith('triage.result'))).toHaveLength(4);
+    expect(lines.filter((line) => line.startsWith('decision.requested'))).toHaveLength(1);
+    expect(deps.notifier.ofType('decision.requested')).toHaveLength(1);
   });
 });
 
