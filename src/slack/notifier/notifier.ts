@@ -119,7 +119,17 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
    */
   async function mayPost(incidentId: string): Promise<boolean> {
     if (posters.has(incidentId)) return true;
-    if (!(await store.claimOnce(`slack:poster:${incidentId}`, POSTER_CLAIM_MS))) return false;
+    let claimed: boolean;
+    try {
+      claimed = await store.claimOnce(`slack:poster:${incidentId}`, POSTER_CLAIM_MS);
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      throw new DeliveryError('store_unavailable', `cannot claim ${incidentId}'s message: ${detail}`, {
+        transient: true,
+        cause: error,
+      });
+    }
+    if (!claimed) return false;
     remember(posters, incidentId, true);
     return true;
   }
@@ -127,7 +137,9 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
   /** Updates the incident's message, or posts it when there is none yet (or it was deleted). */
   async function upsertMessage(event: IncidentEvent): Promise<void> {
     const id = event.incident.id;
-    const ref = await findRef(id);
+    // The opening is the first event of a new incident, emitted by this process only: no replica can have
+    // posted its message, so the store is not asked (one round trip less before the first Slack call).
+    const ref = event.type === 'incident.opened' ? refs.get(id) : await findRef(id);
     const { text, blocks } = renderer.incidentMessage(event, clock.now());
     if (ref) {
       try {

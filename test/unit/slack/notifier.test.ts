@@ -320,10 +320,10 @@ describe('slack notifier', () => {
   it('keeps a throwing renderer or an unreachable store away from the caller', async () => {
     const { slack, calls, failures, logger, time } = setup();
     const store = createMemoryStore({ clock: time.clock });
-    const getValue = vi.fn(store.getValue).mockRejectedValueOnce(new Error('ECONNREFUSED redis:6379'));
+    const claimOnce = vi.fn(store.claimOnce).mockRejectedValueOnce(new Error('ECONNREFUSED redis:6379'));
     const notifier = createSlackNotifier({
       client: createSlackClients({ token: 'xoxb-test', apiUrl: `${API}/api/` }).notifier,
-      store: { getValue, setValue: store.setValue, claimOnce: store.claimOnce },
+      store: { getValue: store.getValue, setValue: store.setValue, claimOnce },
       renderer: {
         ...renderer,
         threadReply: () => {
