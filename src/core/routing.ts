@@ -7,6 +7,15 @@ export interface Routable {
 }
 
 /**
+ * The labels a runbook actually routes on. An empty matcher would match every alert and quietly take the
+ * incidents (and, with policy auto, the rollbacks) of every other model, so it falls back to the runbook
+ * default, `{model: <model>}`. The loader refuses an empty `alerts.match`; this guards runbooks built elsewhere.
+ */
+function effectiveMatch(runbook: Routable): LabelMatch {
+  return Object.keys(runbook.match).length > 0 ? runbook.match : { model: runbook.model };
+}
+
+/**
  * The runbook an alert belongs to: the first whose `alerts.match` labels all equal the alert's labels.
  * Runbooks are checked most specific first (most labels), so `{model: x, env: prod}` beats `{model: x}`.
  */
@@ -14,10 +23,9 @@ export function routeAlert<R extends Routable>(
   labels: Readonly<Record<string, string>>,
   runbooks: readonly R[],
 ): R | undefined {
-  const bySpecificity = [...runbooks].sort(
-    (a, b) => Object.keys(b.match).length - Object.keys(a.match).length,
-  );
-  return bySpecificity.find((runbook) =>
-    Object.entries(runbook.match).every(([label, value]) => labels[label] === value),
-  );
+  const bySpecificity = runbooks
+    .map((runbook) => ({ runbook, match: Object.entries(effectiveMatch(runbook)) }))
+    .sort((a, b) => b.match.length - a.match.length);
+  const found = bySpecificity.find(({ match }) => match.every(([label, value]) => labels[label] === value));
+  return found?.runbook;
 }

@@ -22,13 +22,20 @@ export async function getRetrospective(
  * Read-modify-write of a retrospective under a short per-incident lock. The value store has no
  * compare-and-set, and without the lock a reminder (which appends to `remindersSent`) could write back a copy
  * read before a completion and silently reopen the retrospective. `change` gets the current value (undefined:
- * none yet) and returns the new one, or undefined for "nothing to do".
+ * none yet) and returns the new one, or undefined for "nothing to do"; it may throw to refuse (e.g. NOT_FOUND).
+ *
+ * When nothing is stored, `change(undefined)` is asked first, without the lock: the lock leaves a fence counter
+ * behind for good, and a button naming a made-up incident must not leave state. Only when it would create a
+ * retrospective is the lock taken (and `change` asked again under it). A retrospective is never deleted, so one
+ * seen outside the lock is still there inside it.
  */
 export async function updateRetrospective(
   deps: Pick<EngineDeps, 'store' | 'clock' | 'sleep'>,
   incidentId: string,
   change: (current: Retrospective | undefined) => Retrospective | undefined,
 ): Promise<{ retro: Retrospective | undefined; changed: boolean }> {
+  if ((await getRetrospective(deps, incidentId)) === undefined && change(undefined) === undefined)
+    return { retro: undefined, changed: false };
   const name = `retro:${incidentId}`;
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const lease = await deps.store.acquire(name, 'rollbot:retro', LOCK_TTL_MS, deps.clock.now());

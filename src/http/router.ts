@@ -41,7 +41,7 @@ export class Router {
       pathKnown = true;
       if (route.method !== method) continue;
       const params = Object.fromEntries(
-        route.names.map((name, i) => [name, decodeURIComponent(found[i + 1] ?? '')]),
+        route.names.map((name, i) => [name, decodeSegment(found[i + 1] ?? '')]),
       );
       return { handler: route.handler, params };
     }
@@ -54,5 +54,23 @@ export class Router {
     throw new RollbotError('NOT_FOUND', `no route ${method} ${path}`, {
       hint: 'see README.md "HTTP API" for the routes',
     });
+  }
+}
+
+/**
+ * A path segment, percent-decoded. A stray `%` or half a UTF-8 sequence makes decodeURIComponent throw a
+ * URIError, which is the caller's mistake (BAD_REQUEST), not the server's.
+ */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new RollbotError(
+      'BAD_REQUEST',
+      `the path segment "${segment.slice(0, 100)}" is not valid percent-encoding`,
+      {
+        hint: 'percent-encode the value as UTF-8 (encodeURIComponent), e.g. a literal % is %25',
+      },
+    );
   }
 }

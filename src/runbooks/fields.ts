@@ -1,3 +1,4 @@
+import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
 import { parseDuration } from '../core/duration.js';
 
@@ -39,3 +40,60 @@ export const channel = z
 export const envName = z
   .string()
   .regex(/^[A-Z_][A-Z0-9_]*$/, 'expected the NAME of an environment variable (secrets never go in runbooks)');
+
+/**
+ * Keys that name members of Object.prototype. zod's record drops `__proto__` without a word (it would replace
+ * the copy's prototype), so `match: {__proto__: x}` would load as an empty matcher; the others would shadow
+ * what every object has. None is a sensible label name or value, so they are refused.
+ */
+const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * A map from names (alert label names, label values) to `value`, refusing reserved keys with a problem at the
+ * key itself. The check runs on the input, before zod copies it: the copy no longer has `__proto__`.
+ * `caseInsensitive`: the keys are lower-cased later, so `Constructor` is refused too.
+ */
+export function nameMap<T extends z.ZodType>(value: T, caseInsensitive = false) {
+  return z.preprocess(
+    (input, ctx) => {
+      if (input === null || typeof input !== 'object' || Array.isArray(input)) return input;
+      for (const key of Object.keys(input)) {
+        if (!RESERVED_KEYS.has(caseInsensitive ? key.toLowerCase() : key)) continue;
+        ctx.issues.push({
+          code: 'custom',
+          input: key,
+          path: [key],
+          message: `"${key}" cannot be used as a name here (it is reserved in JavaScript objects); rename or remove it`,
+        });
+      }
+      return input;
+    },
+    z.record(z.string(), value),
+  );
+}
+
+/**
+ * A drill schedule: `quarterly` or a node-cron expression (five fields, or six with seconds). Checked at load so
+ * that a typo stops start-up instead of failing the hourly drill planner later.
+ */
+export const drillSchedule = z.string().superRefine((text, ctx) => {
+  if (text === 'quarterly' || validateCron(text)) return;
+  ctx.addIssue({
+    code: 'custom',
+    input: text,
+    message: `"${text}" is not a cron expression: write quarterly, or five cron fields like "0 10 * * 2" (10:00 every Tuesday)`,
+  });
+});
+
+/** An IANA time zone that this Node (and so node-cron) knows, such as Europe/Dublin or UTC. */
+export const timeZone = z.string().superRefine((zone, ctx) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+  } catch {
+    ctx.addIssue({
+      code: 'custom',
+      input: zone,
+      message: `"${zone}" is not a time zone: write an IANA name such as Europe/Dublin, America/New_York or UTC`,
+    });
+  }
+});

@@ -1,11 +1,17 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import { LineCounter, parseDocument, type Document } from 'yaml';
+import { isAlias, LineCounter, parseDocument, visit, type Alias, type Document } from 'yaml';
 import { RollbotError } from '../core/errors.js';
 import { describeIssue, formatProblem, schemaKeys, type Problem } from './problems.js';
 import { runbookSchema, type Runbook } from './schema.js';
 
 const VOCABULARY = schemaKeys(runbookSchema);
+
+/**
+ * How many nodes aliases may expand to in one runbook (yaml's own default, set here on purpose): reusing an
+ * anchor a few times is normal, while aliases of aliases of lists ("billion laughs") would exhaust memory.
+ */
+const MAX_ALIAS_COUNT = 100;
 
 export type ParseResult = { ok: true; runbook: Runbook } | { ok: false; problems: Problem[] };
 
@@ -24,7 +30,9 @@ export function parseRunbook(text: string, file: string): ParseResult {
       })),
     };
   }
-  const data: unknown = doc.toJS();
+  const converted = toData(doc, lineCounter, file);
+  if (!converted.ok) return { ok: false, problems: [converted.problem] };
+  const { data } = converted;
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     return {
       ok: false,
@@ -44,6 +52,54 @@ export function parseRunbook(text: string, file: string): ParseResult {
       }),
     ),
   };
+}
+
+/**
+ * The document as plain data. yaml resolves aliases only here, so an alias to an anchor that does not exist (or
+ * is defined after it) and an alias bomb throw here rather than showing up in `doc.errors`.
+ */
+function toData(
+  doc: Document,
+  lineCounter: LineCounter,
+  file: string,
+): { ok: true; data: unknown } | { ok: false; problem: Problem } {
+  try {
+    return { ok: true, data: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) };
+  } catch (error) {
+    const { broken, first } = aliases(doc);
+    const message = broken
+      ? `the alias *${broken.source} names no anchor: define &${broken.source} before it, or fix the name`
+      : /alias/i.test((error as Error).message)
+        ? `aliases expand to more than ${MAX_ALIAS_COUNT} nodes: write the values out instead of nesting aliases`
+        : `cannot read the YAML: ${(error as Error).message}`;
+    const offset = (broken ?? first)?.range?.[0];
+    return {
+      ok: false,
+      problem: { file, line: offset === undefined ? 1 : lineCounter.linePos(offset).line, path: '', message },
+    };
+  }
+}
+
+/**
+ * The first alias of the document, and the first with no anchor of its name before it (in document order, as
+ * yaml resolves them), for the line of the problem.
+ */
+function aliases(doc: Document): { broken?: Alias; first?: Alias } {
+  const anchors = new Set<string>();
+  const found: { broken?: Alias; first?: Alias } = {};
+  visit(doc, {
+    Node(_key, node) {
+      if (!isAlias(node)) {
+        if (node.anchor) anchors.add(node.anchor);
+        return undefined;
+      }
+      found.first ??= node;
+      if (anchors.has(node.source)) return undefined;
+      found.broken = node;
+      return visit.BREAK;
+    },
+  });
+  return found;
 }
 
 /** The line of the deepest node along `path` that exists in the document (the parent of a missing key). */

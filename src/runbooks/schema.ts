@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { DEFAULT_SEVERITY_MAPPING, type Severity, type SeverityMapping } from '../core/severity.js';
 import type { Targets } from '../core/stages.js';
 import { TIER_DEFAULTS, type RollbackPolicy, type Tier } from './defaults.js';
-import { channel, duration, modelName, slackId } from './fields.js';
+import { channel, drillSchedule, duration, modelName, nameMap, slackId, timeZone } from './fields.js';
 import { pagingConfig, type PagingConfig } from '../paging/config.js';
 import { servingConfig, type ServingConfig } from './serving.js';
 
@@ -48,11 +48,20 @@ const runbookInput = z.strictObject({
   tier: z
     .union([z.literal(1), z.literal(2), z.literal(3)], { error: 'expected tier 1 (high risk), 2 or 3' })
     .default(2),
-  alerts: z.strictObject({ match: z.record(z.string(), z.string()).optional() }).default({}),
+  alerts: z
+    .strictObject({
+      match: nameMap(z.string())
+        .refine((match) => Object.keys(match).length > 0, {
+          message:
+            'needs at least one label; to route alerts labelled model: <model>, leave alerts.match out',
+        })
+        .optional(),
+    })
+    .default({}),
   severity: z
     .strictObject({
       label: z.string().default(DEFAULT_SEVERITY_MAPPING.label),
-      map: z.record(z.string(), severityLevel).default({}),
+      map: nameMap(severityLevel, true).default({}),
       default: severityLevel.optional(),
     })
     .optional(),
@@ -114,8 +123,8 @@ const runbookInput = z.strictObject({
   escalation: z.strictObject({ mention: z.array(slackId).default([]) }).default({ mention: [] }),
   drill: z
     .strictObject({
-      schedule: z.string().default('quarterly'),
-      timezone: z.string().default('UTC'),
+      schedule: drillSchedule.default('quarterly'),
+      timezone: timeZone.default('UTC'),
       remind: z.array(duration).default([7 * 86_400_000, 86_400_000]),
       serving: servingConfig.optional(),
       dryRun: z.boolean().default(false),

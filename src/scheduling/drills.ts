@@ -34,15 +34,24 @@ export function nextDrills(runbook: Runbook, count: number): number[] {
 
 /**
  * Puts every runbook's next drill (and its reminders) into the store as durable deadlines. Idempotent (the
- * deadline ids name the occurrence), so every replica can plan and each occurrence still fires once.
+ * deadline ids name the occurrence), so every replica can plan and each occurrence still fires once. A runbook
+ * that cannot be planned (the loader checks schedules and time zones, but the store may fail) is logged and
+ * skipped: one bad runbook must not leave every model after it without drills.
  */
 export async function planDrills(deps: EngineDeps): Promise<number> {
   let planned = 0;
   for (const runbook of deps.runbooks.all) {
-    const [next] = nextDrills(runbook, 1);
-    if (next === undefined || !runbook.drill) continue;
-    await scheduleDrillOccurrence(deps, runbook, next);
-    planned++;
+    try {
+      const [next] = nextDrills(runbook, 1);
+      if (next === undefined || !runbook.drill) continue;
+      await scheduleDrillOccurrence(deps, runbook, next);
+      planned++;
+    } catch (error) {
+      deps.logger.error(
+        { err: error, model: runbook.model },
+        'cannot plan the drills of this runbook; skipped',
+      );
+    }
   }
   return planned;
 }

@@ -1,6 +1,16 @@
-import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
-import type { RequestListener } from 'node:http';
+import {
+  App,
+  HTTPModuleFunctions,
+  HTTPReceiver,
+  isValidSlackRequest,
+  LogLevel,
+  type BufferedIncomingMessage,
+  type ReceiverProcessEventErrorHandlerArgs,
+} from '@slack/bolt';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { isRollbotError, RollbotError } from '../core/errors.js';
 import type { EngineDeps } from '../engine/context.js';
+import { sendError } from '../http/errors.js';
 import type { SlackContext } from './context.js';
 import { registerCommands } from './listeners/commands.js';
 import { registerDrill } from './listeners/drill.js';
@@ -55,6 +65,7 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
             processBeforeResponse: false,
             unhandledRequestTimeoutMillis: 2_500,
             logLevel: LogLevel.ERROR,
+            processEventErrorHandler: (args) => refuseBrokenEnvelope(args, deps.logger),
           })),
         })
       : new App({ ...common, socketMode: true, appToken: options.transport.appToken });
@@ -84,6 +95,102 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
       if (options.transport.mode === 'socket') await app.stop();
     },
   };
-  if (receiver) slack.requestListener = requireFreshTimestamp(receiver.requestListener, deps.clock);
+  if (receiver && options.transport.mode === 'http') {
+    const guarded = requireObjectBody(receiver.requestListener, options.transport.signingSecret, deps.logger);
+    slack.requestListener = requireFreshTimestamp(guarded, deps.clock);
+  }
   return slack;
+}
+
+/**
+ * Refuses bodies that are not a JSON object (`null`, `payload=null`, a number, a list) before Bolt sees them.
+ * Bolt's HTTPReceiver reads `body.ssl_check` outside its try/catch: a `null` body never gets an answer and its
+ * rejection is unhandled, which ends the process. The body is buffered here as Bolt does it (Bolt then reuses
+ * `rawBody`) and parsed with Bolt's own parser, so both see the same thing. The signature of a refused body is
+ * still checked first: an unsigned request gets 401, as from Bolt, whatever it holds.
+ */
+function requireObjectBody(
+  listener: RequestListener,
+  signingSecret: string,
+  logger: EngineDeps['logger'],
+): RequestListener {
+  const guard = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    let buffered: BufferedIncomingMessage;
+    try {
+      buffered = await HTTPModuleFunctions.bufferIncomingMessage(req, HTTPModuleFunctions.defaultBodyLimit);
+    } catch (error) {
+      const tooLarge = HTTPModuleFunctions.isRawBodyError(error) && error.statusCode === 413;
+      throw tooLarge
+        ? new RollbotError('PAYLOAD_TOO_LARGE', 'the body is larger than any Slack request', {
+            hint: 'this route takes only Slack requests, which stay far below its 4 MB limit',
+          })
+        : new RollbotError('BAD_REQUEST', 'the body could not be read', { hint: 'send the whole body' });
+    }
+    if (isObjectBody(buffered)) return listener(req, res);
+    if (!isSigned(buffered, signingSecret)) {
+      throw new RollbotError('UNAUTHORIZED', 'the request signature is not valid', {
+        hint: 'sign the request with the Slack app signing secret',
+      });
+    }
+    throw new RollbotError(
+      'BAD_REQUEST',
+      'the body is not a Slack payload: expected a JSON object, or a form whose payload is one',
+      { hint: 'this route takes only Slack commands, interactions and events' },
+    );
+  };
+  return (req, res) => {
+    guard(req, res).catch((error: unknown) => {
+      // Refusals are RollbotErrors; anything else is a 500 whose cause belongs in the log.
+      if (!isRollbotError(error)) logger.error({ err: error }, 'Slack request failed before Bolt');
+      sendError(res, error);
+    });
+  };
+}
+
+/** False only when the body parses to something else than an object; a parse error is Bolt's to answer. */
+function isObjectBody(req: BufferedIncomingMessage): boolean {
+  let body: unknown;
+  try {
+    body = HTTPModuleFunctions.parseHTTPRequestBody(req);
+  } catch {
+    return true;
+  }
+  return typeof body === 'object' && body !== null && !Array.isArray(body);
+}
+
+function isSigned(req: BufferedIncomingMessage, signingSecret: string): boolean {
+  const signature = req.headers['x-slack-signature'];
+  return (
+    typeof signature === 'string' &&
+    isValidSlackRequest({
+      signingSecret,
+      body: req.rawBody.toString(),
+      headers: {
+        'x-slack-signature': signature,
+        'x-slack-request-timestamp': Number(req.headers['x-slack-request-timestamp']),
+      },
+    })
+  );
+}
+
+/**
+ * Bolt reads the envelope (`user.id`, `actions[0]`, `view.callback_id`, `team.id`) before any listener runs, and
+ * its default handler answers a TypeError there with 500. Slack never sends such envelopes, so the sender (who
+ * holds the signing secret) gets a 400 naming the problem; anything else keeps Bolt's default handling.
+ */
+async function refuseBrokenEnvelope(
+  args: ReceiverProcessEventErrorHandlerArgs,
+  logger: EngineDeps['logger'],
+): Promise<boolean> {
+  const { error, response } = args;
+  if (!(error instanceof TypeError) || response.headersSent)
+    return HTTPModuleFunctions.defaultProcessEventErrorHandler(args);
+  logger.warn({ err: error }, 'refused a signed Slack request with a malformed envelope');
+  sendError(
+    response,
+    new RollbotError('BAD_REQUEST', `the Slack payload is malformed: ${error.message}`, {
+      hint: 'send the fields Slack sends (user, team, actions, view) with the types Slack uses',
+    }),
+  );
+  return true;
 }

@@ -31,14 +31,54 @@ export async function tellUser(
   }
 }
 
-/** The JSON a button's `value` or a modal's `private_metadata` carries, read defensively. */
-export function readJsonObject(text: string | undefined): Record<string, string> {
+/**
+ * The JSON a button's `value` or a modal's `private_metadata` carries, read defensively: rollbot writes only
+ * strings there, so anything else (a number, a list, an object) is dropped rather than reaching the engine as
+ * an incident id or a model name.
+ */
+export function readJsonObject(text: unknown): Record<string, string> {
+  if (text !== undefined && typeof text !== 'string') return {};
+  let parsed: unknown;
   try {
-    const parsed = JSON.parse(text ?? '{}') as unknown;
-    return parsed && typeof parsed === 'object' && !Array.isArray(parsed)
-      ? (parsed as Record<string, string>)
-      : {};
+    parsed = JSON.parse(text ?? '{}');
   } catch {
     return {};
   }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return {};
+  return Object.fromEntries(
+    Object.entries(parsed).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+  );
+}
+
+/** Where a modal input lives: its block and action ids (see ids.ts INPUTS). */
+export interface InputId {
+  block: string;
+  action: string;
+}
+
+/**
+ * The text typed into a modal input, trimmed; '' when the input, the view's `state` or the value is missing or
+ * not text. Modal listeners read their inputs before they ack: a TypeError there would leave the person with
+ * Bolt's timeout instead of the modal's own error message.
+ */
+export function inputText(view: unknown, id: InputId): string {
+  const value = child(input(view, id), 'value');
+  return typeof value === 'string' ? value.trim() : '';
+}
+
+/** True when a checkbox input has at least one option selected. */
+export function inputChecked(view: unknown, id: InputId): boolean {
+  const selected = child(input(view, id), 'selected_options');
+  return Array.isArray(selected) && selected.length > 0;
+}
+
+function input(view: unknown, id: InputId): unknown {
+  return child(child(child(child(view, 'state'), 'values'), id.block), id.action);
+}
+
+/** An own field of an object, or undefined: never a member of Object.prototype, never a TypeError. */
+function child(value: unknown, key: string): unknown {
+  return value !== null && typeof value === 'object' && Object.hasOwn(value, key)
+    ? (value as Record<string, unknown>)[key]
+    : undefined;
 }

@@ -119,6 +119,62 @@ describe('runbook problems', () => {
       'x.yml:7: drill: a drill needs a target: give drill.serving (e.g. the staging deployment) or dryRun: true',
     ]);
   });
+
+  it('report an alias to a missing anchor, and an alias bomb, at their line instead of throwing', () => {
+    expect(problemsOf(runbookYaml('m1', 'rollback:\n  approvers: *oncall'))).toEqual([
+      'x.yml:8: the alias *oncall names no anchor: define &oncall before it, or fix the name',
+    ]);
+    const bomb = [
+      'a: &a [x, x, x]',
+      'b: &b [*a, *a, *a]',
+      'c: &c [*b, *b, *b]',
+      'd: &d [*c, *c, *c]',
+      'e: [*d, *d, *d]',
+    ];
+    expect(problemsOf(bomb.join('\n'))).toEqual([
+      'x.yml:2: aliases expand to more than 100 nodes: write the values out instead of nesting aliases',
+    ]);
+    // A few aliases are normal YAML and still load.
+    const reused = runbookYaml(
+      'm1',
+      'escalation: { mention: &oncall [S0PLATFORM] }\nrollback: { approvers: *oncall }',
+    );
+    expect(parseRunbook(reused.replace('escalation: { mention: [S0PLATFORM] }\n', ''), 'x.yml').ok).toBe(
+      true,
+    );
+  });
+
+  it('refuse a drill schedule that is not cron and a time zone that does not exist', () => {
+    expect(problemsOf(runbookYaml('m1', 'drill: { schedule: every other tuesday, dryRun: true }'))).toEqual([
+      'x.yml:7: drill.schedule: "every other tuesday" is not a cron expression: write quarterly, or five cron fields like "0 10 * * 2" (10:00 every Tuesday)',
+    ]);
+    expect(problemsOf(runbookYaml('m1', 'drill: { timezone: Mars/Olympus_Mons, dryRun: true }'))).toEqual([
+      'x.yml:7: drill.timezone: "Mars/Olympus_Mons" is not a time zone: write an IANA name such as Europe/Dublin, America/New_York or UTC',
+    ]);
+    const good = parseRunbook(
+      runbookYaml('m1', 'drill: { schedule: "0 10 * * 2", timezone: Europe/Dublin, dryRun: true }'),
+      'x.yml',
+    );
+    expect(good.ok && good.runbook.drill).toMatchObject({
+      schedule: '0 10 * * 2',
+      timezone: 'Europe/Dublin',
+    });
+  });
+
+  it('refuse label names that JavaScript objects reserve, and an empty alerts.match', () => {
+    expect(problemsOf(runbookYaml('m1', 'alerts:\n  match:\n    __proto__: fraud'))).toEqual([
+      'x.yml:9: alerts.match.__proto__: "__proto__" cannot be used as a name here (it is reserved in JavaScript objects); rename or remove it',
+    ]);
+    expect(problemsOf(runbookYaml('m1', 'alerts: { match: { model: m1, constructor: x } }'))).toEqual([
+      'x.yml:7: alerts.match.constructor: "constructor" cannot be used as a name here (it is reserved in JavaScript objects); rename or remove it',
+    ]);
+    expect(problemsOf(runbookYaml('m1', 'severity: { map: { Prototype: 1 } }'))).toEqual([
+      'x.yml:7: severity.map.Prototype: "Prototype" cannot be used as a name here (it is reserved in JavaScript objects); rename or remove it',
+    ]);
+    expect(problemsOf(runbookYaml('m1', 'alerts: { match: {} }'))).toEqual([
+      'x.yml:7: alerts.match: needs at least one label; to route alerts labelled model: <model>, leave alerts.match out',
+    ]);
+  });
 });
 
 describe('loading a folder', () => {

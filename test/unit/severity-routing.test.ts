@@ -41,6 +41,14 @@ describe('routing', () => {
     expect(routeAlert({ team: 'ml' }, runbooks)?.model).toBe('generic');
     expect(routeAlert({ team: 'web' }, runbooks)).toBeUndefined();
   });
+
+  it('never lets an empty matcher take every alert: it routes like the default, model: <model>', () => {
+    const empty = { model: 'fraud', match: {} };
+    expect(routeAlert({ model: 'churn' }, [empty])).toBeUndefined();
+    expect(routeAlert({}, [empty])).toBeUndefined();
+    expect(routeAlert({ model: 'fraud', env: 'prod' }, [empty])?.model).toBe('fraud');
+    expect(routeAlert({ team: 'ml', model: 'fraud' }, [empty, ...runbooks])?.model).toBe('fraud');
+  });
 });
 
 describe('suggestions', () => {

@@ -4,7 +4,14 @@ import { approveDeployment } from '../../engine/deploy-approval.js';
 import { errorReply } from '../blocks/command-replies.js';
 import { notRollbackModal } from '../blocks/not-rollback-modal.js';
 import { runbookSummary } from '../blocks/runbook-summary.js';
-import { actorFor, readJsonObject, tellUser, type SlackContext } from '../context.js';
+import {
+  actorFor,
+  inputChecked,
+  inputText,
+  readJsonObject,
+  tellUser,
+  type SlackContext,
+} from '../context.js';
 import { ACTIONS, INPUTS, VIEWS } from '../ids.js';
 import { openRollbackModal, submitRollback } from './rollback-flow.js';
 
@@ -97,7 +104,7 @@ export function registerInteractions(app: App, context: SlackContext): void {
   });
 
   app.view(VIEWS.rollback, async ({ ack, body, view, client }) => {
-    const reason = view.state.values[INPUTS.reason.block]?.[INPUTS.reason.action]?.value?.trim() ?? '';
+    const reason = inputText(view, INPUTS.reason);
     if (!reason) {
       await ack({
         response_action: 'errors',
@@ -109,8 +116,7 @@ export function registerInteractions(app: App, context: SlackContext): void {
     // A double submit of the same modal is one request.
     if (!(await deps.store.claimOnce(`slack:view:${view.id}`, 3_600_000))) return;
     const meta = readJsonObject(view.private_metadata);
-    const dryRun =
-      (view.state.values[INPUTS.dryRun.block]?.[INPUTS.dryRun.action]?.selected_options ?? []).length > 0;
+    const dryRun = inputChecked(view, INPUTS.dryRun);
     await submitRollback(context, client, {
       user: body.user.id,
       model: meta.model ?? '',
@@ -122,7 +128,7 @@ export function registerInteractions(app: App, context: SlackContext): void {
   });
 
   app.view(VIEWS.notRollback, async ({ ack, body, view, client }) => {
-    const reason = view.state.values[INPUTS.reason.block]?.[INPUTS.reason.action]?.value?.trim() ?? '';
+    const reason = inputText(view, INPUTS.reason);
     if (!reason) {
       await ack({
         response_action: 'errors',

@@ -6,7 +6,7 @@ import { retroTemplate } from '../../engine/retro-template.js';
 import { errorReply } from '../blocks/command-replies.js';
 import { escapeText, truncate } from '../blocks/limits.js';
 import { CLOSE_ITEM_ACTION, retroModal } from '../blocks/retro.js';
-import { readJsonObject, tellUser, type SlackContext } from '../context.js';
+import { inputText, readJsonObject, tellUser, type InputId, type SlackContext } from '../context.js';
 import { ACTIONS, INPUTS, VIEWS } from '../ids.js';
 
 type ButtonBody = BlockAction<ButtonAction>;
@@ -59,8 +59,7 @@ export function registerRetro(app: App, context: SlackContext): void {
   });
 
   app.view(VIEWS.retro, async ({ ack, body, view, client }) => {
-    const read = (ids: { block: string; action: string }) =>
-      view.state.values[ids.block]?.[ids.action]?.value?.trim() ?? '';
+    const read = (id: InputId) => inputText(view, id);
     const rootCause = read(INPUTS.rootCause);
     const actionItemsText = read(INPUTS.actionItems);
     if (!rootCause) {

@@ -92,4 +92,16 @@ describe('service routes', () => {
     expect(wrong.status).toBe(405);
     expect((await json(wrong)).error.hint).toBe('use GET');
   });
+
+  it('answers 400 naming the segment when a path parameter does not percent-decode', async () => {
+    for (const bad of ['%E0%A4%A', '%', 'INC-1%zz']) {
+      const response = await get(`/api/incidents/${bad}`);
+      expect(response.status, bad).toBe(400);
+      expect((await json(response)).error).toMatchObject({
+        code: 'BAD_REQUEST',
+        message: `the path segment "${bad}" is not valid percent-encoding`,
+      });
+    }
+    expect((await get('/api/incidents/INC%2D404')).status).toBe(404);
+  });
 });

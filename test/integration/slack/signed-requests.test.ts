@@ -10,6 +10,7 @@ import { json, serve } from '../../helpers/http.js';
 import { createApp } from '../../../src/http/app.js';
 import {
   buttonPress,
+  interaction,
   sendSigned,
   slashCommand,
   SIGNING_SECRET,
@@ -86,6 +87,11 @@ afterEach(async () => {
   nock.enableNetConnect();
 });
 
+/** The interaction payload of a form-encoded post, to send it again with a field broken. */
+function payloadOf(post: { body: string }): Record<string, unknown> {
+  return JSON.parse(new URLSearchParams(post.body).get('payload') ?? '{}') as Record<string, unknown>;
+}
+
 async function nothingStored() {
   expect(await deps.store.listIncidents({})).toEqual([]);
   expect(deps.fake.calls).toEqual([]);
@@ -141,6 +147,52 @@ describe('request verification', () => {
     });
     expect(malformed.status).toBeGreaterThanOrEqual(400);
     expect(malformed.status).toBeLessThan(500);
+    await nothingStored();
+  });
+
+  it.each([
+    ['JSON null', { body: 'null', contentType: 'application/json' }],
+    ['payload=null', { body: 'payload=null', contentType: 'application/x-www-form-urlencoded' }],
+    ['a JSON list', { body: '[1]', contentType: 'application/json' }],
+  ])(
+    'refuses a signed body that is not an object (%s) with 400 naming it, and 401 unsigned',
+    async (_name, post) => {
+      const response = await sendSigned(server.url, post);
+      expect(response.status).toBe(400);
+      expect((await json(response)).error).toMatchObject({
+        code: 'BAD_REQUEST',
+        message: 'the body is not a Slack payload: expected a JSON object, or a form whose payload is one',
+      });
+      expect((await sendSigned(server.url, post, { secret: 'wrong-secret' })).status).toBe(401);
+      await nothingStored();
+    },
+  );
+
+  it('refuses a signed interaction whose envelope Bolt cannot read with 400 and the reason, not 500', async () => {
+    const press = payloadOf(buttonPress(ACTIONS.acknowledge, { incidentId: 'INC-404' }));
+    const { user: _user, ...withoutUser } = press;
+    const response = await sendSigned(server.url, interaction(withoutUser));
+    expect(response.status).toBe(400);
+    expect((await json(response)).error).toMatchObject({
+      code: 'BAD_REQUEST',
+      message: expect.stringMatching(/^the Slack payload is malformed: /),
+    });
+    const fromProto = slashCommand('/rollbot', 'help', 'U0ANA', { team_id: '__proto__' });
+    expect((await sendSigned(server.url, fromProto)).status).toBe(400);
+    await nothingStored();
+  });
+
+  it('answers a modal submission without state with the modal error at once, not after a timeout', async () => {
+    const submit = payloadOf(viewSubmission(VIEWS.rollback, {}, { model: 'fraud-scorer' }));
+    delete (submit.view as Record<string, unknown>).state;
+    const started = Date.now();
+    const response = await sendSigned(server.url, interaction(submit));
+    expect(response.status).toBe(200);
+    expect(await json(response)).toEqual({
+      response_action: 'errors',
+      errors: { [INPUTS.reason.block]: 'Say why: the reason goes on the incident record.' },
+    });
+    expect(Date.now() - started).toBeLessThan(2_000);
     await nothingStored();
   });
 

@@ -1,8 +1,10 @@
+import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { drillHistory, lastDrillSuccess } from '../../../src/engine/drill.js';
 import { startDrill } from '../../../src/engine/drill-start.js';
 import { pollDeadlines } from '../../../src/engine/poller.js';
+import { createLogger } from '../../../src/observability/logger.js';
 import type { ServingConfig } from '../../../src/runbooks/serving.js';
 import { nextDrills, planDrills } from '../../../src/scheduling/drills.js';
 import { firing } from '../../helpers/alerts.js';
@@ -134,6 +136,31 @@ describe('drill schedule', () => {
     // 10:00 in Dublin is 10:00 UTC in March (before summer time) and 09:00 UTC in April.
     expect(nextDrills(runbook, 1).map((at) => new Date(at).toISOString())).toEqual([
       '2027-03-02T10:00:00.000Z',
+    ]);
+  });
+
+  it('plans the other runbooks when one cannot be planned, and logs the one it skipped', async () => {
+    vi.useFakeTimers({ now: Date.parse('2027-01-01T00:00:00Z'), toFake: ['Date'] });
+    // The loader refuses such a runbook; this one was built past it, as a store or a future field might fail.
+    const valid = makeRunbook('churn-predictor', DRY);
+    const broken = { ...valid, drill: { ...valid.drill!, timezone: 'Mars/Olympus_Mons' } };
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const deps = makeDeps({ runbooks: [broken, makeRunbook('fraud-scorer', DRY)] });
+    deps.clock.set(Date.now());
+    deps.logger = createLogger({ level: 'error', destination });
+
+    expect(await planDrills(deps)).toBe(1);
+    const pending = (await deps.store.pending()).map((deadline) => deadline.id);
+    expect(pending).toContain(`drill:fraud-scorer:${Date.parse('2027-01-15T10:00:00Z')}`);
+    expect(pending.some((id) => id.includes('churn-predictor'))).toBe(false);
+    expect(lines.map((line) => JSON.parse(line) as { model?: string; msg?: string })).toEqual([
+      expect.objectContaining({ model: 'churn-predictor', msg: expect.stringMatching(/cannot plan/) }),
     ]);
   });
 

@@ -275,4 +275,28 @@ describe('action items', () => {
       [second.id, 'A1', 'three'],
     ]);
   });
+
+  it('refuses an item of an incident with no retrospective without taking the lock (which leaves a fence)', async () => {
+    const deps = makeDeps();
+    const locks: string[] = [];
+    const acquire = deps.store.acquire.bind(deps.store);
+    deps.store.acquire = (name, ...rest) => {
+      locks.push(name);
+      return acquire(name, ...rest);
+    };
+    await expect(closeActionItem(deps, 'INC-404', 'A1', 'U0ANA')).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: 'no retrospective for INC-404',
+    });
+    expect(await handleRetroReminder(deps, { incidentId: 'INC-404', key: 'due' })).toBe(false);
+    await expect(completeRetrospective(deps, 'INC-404', { by: 'U1', rootCause: 'x' })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    expect(locks).toEqual([]);
+
+    // A real one still takes the lock to be created and changed.
+    const incident = await resolvedIncident(deps);
+    await openRetrospective(deps, incident.id);
+    expect(locks).toEqual([`retro:${incident.id}`]);
+  });
 });
