@@ -129,9 +129,18 @@ export function openIncident(input: NewIncident): Incident {
   };
 }
 
-/** Joins an alert to an open incident. Returns undefined when the alert is already part of it. */
-export function attachAlert(incident: Incident, alert: AlertRef, severity: Severity): Incident | undefined {
-  if (incident.alerts.some((known) => known.key === alert.key)) return undefined;
+/**
+ * Joins an alert to an open incident. Returns undefined when the alert is already part of it: among its refs,
+ * or in `known`, the keys the incident recorded beyond the refs it keeps (MAX_ALERT_REFS), without which an
+ * alert re-sent after the hundredth would join twice.
+ */
+export function attachAlert(
+  incident: Incident,
+  alert: AlertRef,
+  severity: Severity,
+  known: ReadonlySet<string> = NONE_KNOWN,
+): Incident | undefined {
+  if (known.has(alert.key) || incident.alerts.some((ref) => ref.key === alert.key)) return undefined;
   const full = incident.alerts.length >= MAX_ALERT_REFS;
   return {
     ...incident,
@@ -139,6 +148,45 @@ export function attachAlert(incident: Incident, alert: AlertRef, severity: Sever
     alerts: full ? incident.alerts : [...incident.alerts, alert],
     droppedAlerts: incident.droppedAlerts + (full ? 1 : 0),
   };
+}
+
+const NONE_KNOWN: ReadonlySet<string> = new Set();
+
+/** One alert of a batch joining an incident, with the severity its labels map to. */
+export interface AlertJoin {
+  ref: AlertRef;
+  severity: Severity;
+}
+
+/** An alert of the batch that joined: its place in the batch and the incident's severity once it had. */
+export interface JoinedAlert {
+  index: number;
+  ref: AlertRef;
+  severity: Severity;
+}
+
+/**
+ * Joins several alerts to an open incident in one change (one write for a whole Alertmanager group).
+ * Duplicates — among the refs, in `known`, or earlier in the same batch — are skipped. Returns undefined when
+ * none joined.
+ */
+export function attachAlerts(
+  incident: Incident,
+  joins: readonly AlertJoin[],
+  known: ReadonlySet<string> = NONE_KNOWN,
+): { incident: Incident; attached: JoinedAlert[] } | undefined {
+  const seen = new Set(known);
+  const attached: JoinedAlert[] = [];
+  let next = incident;
+  joins.forEach(({ ref, severity }, index) => {
+    const joined = attachAlert(next, ref, severity, seen);
+    if (!joined) return;
+    // Past MAX_ALERT_REFS the ref is not kept, so only `seen` catches a second copy in the same batch.
+    seen.add(ref.key);
+    next = joined;
+    attached.push({ index, ref, severity: next.severity });
+  });
+  return attached.length ? { incident: next, attached } : undefined;
 }
 
 /**

@@ -1,9 +1,11 @@
 import {
-  attachAlert,
+  attachAlerts,
   markAlertResolved,
   openIncident,
+  type AlertJoin,
   type AlertRef,
   type Incident,
+  type JoinedAlert,
 } from '../core/incident.js';
 import { formatDuration } from '../core/duration.js';
 import { formatSeverity, severityOf } from '../core/severity.js';
@@ -12,7 +14,8 @@ import type { Runbook } from '../runbooks/schema.js';
 import { record, type EngineDeps } from './context.js';
 import { escalateIfBreached, scheduleStageTarget } from './escalation.js';
 import { finishDrill } from './drill.js';
-import { mutateIncident } from './mutate.js';
+import { mutateIncident, readIncident, retryOnContention } from './mutate.js';
+import type { TimelineEntry } from './ports.js';
 import { scheduleTriage } from './triage.js';
 import { currentWatch } from './watch.js';
 
@@ -25,35 +28,86 @@ export interface AlertResult {
   incidentId?: string;
 }
 
+type Outcome = Pick<AlertResult, 'outcome' | 'incidentId'>;
+
+/** A firing alert on its way into an incident. */
+interface Arrival extends AlertJoin {
+  alert: NormalizedAlert;
+}
+
 /** How many of a model's past incidents are checked so that a re-sent alert does not reopen a closed one. */
 const RECENT_INCIDENTS = 5;
 
 /**
  * Routes each alert to its model's runbook and opens, joins or annotates that model's incident. Safe to call
  * concurrently on several replicas with the same alerts: one incident per model, each alert recorded once.
+ * The alerts of one model join its incident in one write (an Alertmanager group is one model); models are
+ * handled side by side. Results come back in the order of `alerts`. When a write keeps losing to other
+ * writers the call fails with UNAVAILABLE after every model has finished: what was stored stays stored and a
+ * re-sent request finds it (duplicates), so an alert is recorded at most once and never lost.
  */
 export async function ingestAlerts(
   deps: EngineDeps,
   alerts: readonly NormalizedAlert[],
 ): Promise<AlertResult[]> {
-  const results: AlertResult[] = [];
-  for (const alert of alerts) {
-    const result = await ingestOne(deps, alert);
-    deps.metrics.alertReceived(alert.source, result.outcome);
-    results.push(result);
-  }
-  return results;
+  const results: (AlertResult | undefined)[] = alerts.map(() => undefined);
+  const byModel = new Map<string, { runbook: Runbook; indexes: number[] }>();
+  alerts.forEach((alert, index) => {
+    const runbook = deps.runbooks.route(alert.labels);
+    if (runbook) {
+      const group = byModel.get(runbook.model) ?? { runbook, indexes: [] };
+      group.indexes.push(index);
+      byModel.set(runbook.model, group);
+      return;
+    }
+    deps.logger.info({ fingerprint: alert.fingerprint, labels: alert.labels }, 'alert matches no runbook');
+    results[index] = { fingerprint: alert.fingerprint, outcome: 'unrouted' };
+    deps.metrics.alertReceived(alert.source, 'unrouted');
+  });
+  const settled = await Promise.allSettled(
+    [...byModel.values()].map(async ({ runbook, indexes }) => {
+      const group = indexes.map((index) => alerts[index] as NormalizedAlert);
+      const outcomes = await ingestForModel(deps, runbook, group);
+      outcomes.forEach((outcome, i) => {
+        const index = indexes[i] as number;
+        const alert = group[i] as NormalizedAlert;
+        results[index] = { fingerprint: alert.fingerprint, model: runbook.model, ...outcome };
+        deps.metrics.alertReceived(alert.source, outcome.outcome);
+      });
+    }),
+  );
+  const failed = settled.find((result) => result.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.filter((result) => result !== undefined);
 }
 
-async function ingestOne(deps: EngineDeps, alert: NormalizedAlert): Promise<AlertResult> {
-  const runbook = deps.runbooks.route(alert.labels);
-  if (!runbook) {
-    deps.logger.info({ fingerprint: alert.fingerprint, labels: alert.labels }, 'alert matches no runbook');
-    return { fingerprint: alert.fingerprint, outcome: 'unrouted' };
+/** One model's alerts: the firing ones open or join its incident together, then resolutions are noted. */
+async function ingestForModel(
+  deps: EngineDeps,
+  runbook: Runbook,
+  alerts: readonly NormalizedAlert[],
+): Promise<Outcome[]> {
+  const outcomes: Outcome[] = alerts.map(() => ({ outcome: 'ignored' }));
+  const receivedAt = deps.clock.now();
+  const firing: Arrival[] = [];
+  const firingAt: number[] = [];
+  alerts.forEach((alert, index) => {
+    if (alert.status === 'resolved') return;
+    firing.push({
+      alert,
+      ref: alertRef(alert, receivedAt),
+      severity: severityOf(alert.labels, runbook.severity),
+    });
+    firingAt.push(index);
+  });
+  if (firing.length) {
+    const joined = await openOrAttach(deps, runbook, firing);
+    joined.forEach((outcome, i) => (outcomes[firingAt[i] as number] = outcome));
   }
-  const base = { fingerprint: alert.fingerprint, model: runbook.model };
-  if (alert.status === 'resolved') return { ...base, ...(await noteResolved(deps, runbook, alert)) };
-  return { ...base, ...(await openOrAttach(deps, runbook, alert)) };
+  for (const [index, alert] of alerts.entries()) {
+    if (alert.status === 'resolved') outcomes[index] = await noteResolved(deps, runbook, alert);
+  }
+  return outcomes;
 }
 
 function alertRef(alert: NormalizedAlert, receivedAt: number): AlertRef {
@@ -68,38 +122,39 @@ function alertRef(alert: NormalizedAlert, receivedAt: number): AlertRef {
   };
 }
 
-async function openOrAttach(
-  deps: EngineDeps,
-  runbook: Runbook,
-  alert: NormalizedAlert,
-): Promise<Pick<AlertResult, 'outcome' | 'incidentId'>> {
-  const ref = alertRef(alert, deps.clock.now());
-  const severity = severityOf(alert.labels, runbook.severity);
+async function openOrAttach(deps: EngineDeps, runbook: Runbook, arrivals: Arrival[]): Promise<Outcome[]> {
   let open = await deps.store.openIncidentFor(runbook.model);
   if (open?.drill) {
     // Reality wins over rehearsal: the drill ends (failed, interrupted) and the alert gets a real incident.
     await finishDrill(deps, open.id, {
       succeeded: false,
-      problem: `interrupted by a real alert (${alert.name})`,
+      problem: `interrupted by a real alert (${arrivals[0]?.alert.name ?? 'unknown'})`,
     });
     open = await deps.store.openIncidentFor(runbook.model);
   }
-  if (open) return attach(deps, open.id, ref, severity);
+  if (open) return attach(deps, open.id, arrivals, open);
 
   // A repeat notification of an alert whose incident is already over must not open a new one.
-  const recent = await deps.store.listIncidents({ model: runbook.model, limit: RECENT_INCIDENTS });
-  const earlier = recent.find((incident) => incident.alerts.some((known) => known.key === ref.key));
-  if (earlier) return { outcome: 'duplicate', incidentId: earlier.id };
+  const earlier = await earlierIncidents(deps, runbook.model, arrivals);
+  const outcomes: Outcome[] = arrivals.map((arrival) => {
+    const incidentId = earlier.get(arrival.ref.key);
+    return incidentId === undefined ? { outcome: 'opened' } : { outcome: 'duplicate', incidentId };
+  });
+  const fresh = arrivals.flatMap((arrival, index) =>
+    earlier.has(arrival.ref.key) ? [] : [{ arrival, index }],
+  );
+  const first = fresh[0];
+  if (!first) return outcomes;
 
   const candidate = openIncident({
     id: await deps.store.nextIncidentId(),
     model: runbook.model,
-    severity,
+    severity: first.arrival.severity,
     drill: false,
-    summary: alert.summary,
-    labels: alert.labels,
+    summary: first.arrival.alert.summary,
+    labels: first.arrival.alert.labels,
     targets: runbook.targets,
-    alert: ref,
+    alert: first.arrival.ref,
   });
   const watch = await currentWatch(deps, runbook);
   if (watch) candidate.watch = watch;
@@ -107,32 +162,95 @@ async function openOrAttach(
   // its triage clock; a deadline without an incident is a no-op when it fires.
   await scheduleStageTarget(deps, candidate, 'triage');
   const { incident, created } = await deps.store.createIfNoneOpen(candidate);
-  if (!created) {
+  let joining = fresh;
+  if (created) {
+    await announceOpened(deps, runbook, incident);
+    outcomes[first.index] = { outcome: 'opened', incidentId: incident.id };
+    joining = fresh.slice(1);
+  } else {
     await deps.store.cancel(`${candidate.id}:triage`);
-    return attach(deps, incident.id, ref, severity);
   }
-  await announceOpened(deps, runbook, incident);
-  return { outcome: 'opened', incidentId: incident.id };
+  if (joining.length) {
+    const arriving = joining.map(({ arrival }) => arrival);
+    // After announceOpened (which may have escalated) the copy in hand can be stale: read afresh then.
+    const joined = await attach(deps, incident.id, arriving, created ? undefined : incident);
+    joined.forEach((outcome, i) => (outcomes[joining[i]?.index as number] = outcome));
+  }
+  return outcomes;
 }
 
+/** Alert key → the recent, no longer open incident that already has that alert. */
+async function earlierIncidents(
+  deps: EngineDeps,
+  model: string,
+  arrivals: readonly Arrival[],
+): Promise<Map<string, string>> {
+  const recent = await deps.store.listIncidents({ model, limit: RECENT_INCIDENTS });
+  const keys = arrivals.map((arrival) => arrival.ref.key);
+  const found = new Map<string, string>();
+  // Newest first, as listed: an alert known to two of them counts as the newer one's duplicate.
+  const known = await Promise.all(recent.map((incident) => deps.store.knownAlertKeys(incident.id, keys)));
+  recent.forEach((incident, i) => {
+    for (const key of keys) {
+      if (found.has(key)) continue;
+      if (known[i]?.has(key) || incident.alerts.some((ref) => ref.key === key)) found.set(key, incident.id);
+    }
+  });
+  return found;
+}
+
+/**
+ * Joins alerts to an open incident in one compare-and-set (re-read and re-applied if another writer won)
+ * that also records them on its timeline. `current` is the copy just read, if any, which spares the first
+ * attempt a read.
+ */
 async function attach(
   deps: EngineDeps,
   incidentId: string,
-  ref: AlertRef,
-  severity: Incident['severity'],
-): Promise<Pick<AlertResult, 'outcome' | 'incidentId'>> {
-  const { incident, changed } = await mutateIncident(deps.store, incidentId, (current) =>
-    attachAlert(current, ref, severity),
+  arrivals: readonly Arrival[],
+  current?: Incident,
+): Promise<Outcome[]> {
+  const keys = arrivals.map((arrival) => arrival.ref.key);
+  const { incident, attached } = await retryOnContention(
+    incidentId,
+    async (n) => {
+      const latest = n === 0 && current ? current : await readIncident(deps.store, incidentId);
+      const known = await deps.store.knownAlertKeys(incidentId, keys);
+      const change = attachAlerts(latest, arrivals, known);
+      if (!change) return { incident: latest, attached: [] };
+      // The incident, the alerts' keys and their timeline entries are written in one step.
+      const stored = await deps.store.updateIncident(
+        { ...change.incident, version: latest.version },
+        {
+          alertKeys: change.attached.map((joined) => joined.ref.key),
+          timeline: change.attached.map((joined) => attachedEntry(deps, incidentId, joined)),
+        },
+      );
+      return stored && { incident: stored, attached: change.attached };
+    },
+    deps.sleep,
   );
-  if (!changed) return { outcome: 'duplicate', incidentId };
+  const outcomes: Outcome[] = arrivals.map(() => ({ outcome: 'duplicate', incidentId }));
+  for (const { index } of attached) outcomes[index] = { outcome: 'attached', incidentId };
   // A new alert may change the picture: triage again while nobody has decided yet.
-  if (incident.phase === 'triage') await scheduleTriage(deps, incident.id);
-  await record(deps, incident, {
+  if (attached.length && incident.phase === 'triage') await scheduleTriage(deps, incident.id);
+  return outcomes;
+}
+
+/** The timeline entry that records an alert joining an incident. */
+function attachedEntry(
+  deps: Pick<EngineDeps, 'clock'>,
+  incidentId: string,
+  { ref, severity }: JoinedAlert,
+): Omit<TimelineEntry, 'seq'> {
+  return {
+    incidentId,
+    at: deps.clock.now(),
     type: 'alert.attached',
-    text: `alert ${ref.name} (${ref.source}, ${ref.fingerprint}) joined the incident; severity ${formatSeverity(incident.severity)}`,
+    actor: 'rollbot',
+    text: `alert ${ref.name} (${ref.source}, ${ref.fingerprint}) joined the incident; severity ${formatSeverity(severity)}`,
     data: { fingerprint: ref.fingerprint, source: ref.source, name: ref.name },
-  });
-  return { outcome: 'attached', incidentId };
+  };
 }
 
 async function announceOpened(deps: EngineDeps, runbook: Runbook, incident: Incident): Promise<void> {
@@ -155,16 +273,15 @@ async function announceOpened(deps: EngineDeps, runbook: Runbook, incident: Inci
   await escalateIfBreached(deps, incident.id, 'detect');
 }
 
-async function noteResolved(
-  deps: EngineDeps,
-  runbook: Runbook,
-  alert: NormalizedAlert,
-): Promise<Pick<AlertResult, 'outcome' | 'incidentId'>> {
+async function noteResolved(deps: EngineDeps, runbook: Runbook, alert: NormalizedAlert): Promise<Outcome> {
   const open = await deps.store.openIncidentFor(runbook.model);
   if (!open) return { outcome: 'ignored' };
   const at = alert.endsAt ?? deps.clock.now();
-  const { incident, changed } = await mutateIncident(deps.store, open.id, (current) =>
-    markAlertResolved(current, alert.fingerprint, at),
+  const { incident, changed } = await mutateIncident(
+    deps.store,
+    open.id,
+    (current) => markAlertResolved(current, alert.fingerprint, at),
+    { current: open, sleep: deps.sleep },
   );
   if (!changed) return { outcome: 'ignored', incidentId: open.id };
   // Resolution by the alert source is recorded but does not close the incident: only confirmation does.

@@ -8,7 +8,60 @@ export interface Mutation {
   changed: boolean;
 }
 
+export interface MutateOptions {
+  /** A copy the caller has just read: the first attempt starts from it instead of reading again. */
+  current?: Incident;
+  /** Waits between attempts (the engine's `deps.sleep`); by default a real timer. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * Attempts and backoff under contention. Each attempt re-reads and re-applies the change, so attempts that
+ * start together collide again; a random wait (full jitter, doubling up to a cap) spreads the writers out.
+ * All waits together are at most 3.5 s (1.75 s on average), well inside an alert sender's timeout.
+ */
 const ATTEMPTS = 20;
+const BACKOFF_BASE_MS = 2;
+const BACKOFF_CAP_MS = 250;
+
+const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs `attempt` until it returns something other than undefined (undefined: a compare-and-set lost to
+ * another writer), waiting a jittered, growing delay between attempts. When contention still wins, fails with
+ * UNAVAILABLE: nothing was written, and the caller should try again later (HTTP answers 503 + Retry-After, so
+ * Alertmanager re-sends instead of dropping the alerts as it would on a 4xx).
+ */
+export async function retryOnContention<T>(
+  id: string,
+  attempt: (n: number) => Promise<T | undefined>,
+  sleep: (ms: number) => Promise<void> = realSleep,
+): Promise<T> {
+  for (let n = 0; n < ATTEMPTS; n++) {
+    if (n > 0) await sleep(Math.random() * Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** n));
+    const done = await attempt(n);
+    if (done !== undefined) return done;
+  }
+  throw new RollbotError(
+    'UNAVAILABLE',
+    `incident ${id} is busy: it kept changing under ${ATTEMPTS} attempts`,
+    {
+      hint: 'nothing was changed; try again in a moment (if it persists, check for a runaway replica)',
+      details: { id },
+    },
+  );
+}
+
+/** The stored incident, or NOT_FOUND. */
+export async function readIncident(store: IncidentStore, id: string): Promise<Incident> {
+  const incident = await store.getIncident(id);
+  if (!incident) {
+    throw new RollbotError('NOT_FOUND', `no incident ${id}`, {
+      hint: 'list incidents with `rollbot incidents`',
+    });
+  }
+  return incident;
+}
 
 /**
  * Applies a pure change to the latest stored incident with optimistic concurrency: if another replica wrote
@@ -19,20 +72,17 @@ export async function mutateIncident(
   store: IncidentStore,
   id: string,
   change: (incident: Incident) => Incident | undefined,
+  options: MutateOptions = {},
 ): Promise<Mutation> {
-  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
-    const current = await store.getIncident(id);
-    if (!current) {
-      throw new RollbotError('NOT_FOUND', `no incident ${id}`, {
-        hint: 'list incidents with `rollbot incidents`',
-      });
-    }
-    const next = change(current);
-    if (!next) return { incident: current, changed: false };
-    const stored = await store.updateIncident({ ...next, version: current.version });
-    if (stored) return { incident: stored, changed: true };
-  }
-  throw new RollbotError('CONFLICT', `incident ${id} kept changing under ${ATTEMPTS} attempts to update it`, {
-    hint: 'try again; if it persists, check for a runaway replica',
-  });
+  return retryOnContention(
+    id,
+    async (n) => {
+      const current = n === 0 && options.current ? options.current : await readIncident(store, id);
+      const next = change(current);
+      if (!next) return { incident: current, changed: false };
+      const stored = await store.updateIncident({ ...next, version: current.version });
+      return stored && { incident: stored, changed: true };
+    },
+    options.sleep,
+  );
 }

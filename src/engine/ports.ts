@@ -33,9 +33,30 @@ export interface IncidentStore {
    * version + 1 and is returned. Returns undefined when someone else wrote first (re-read and try again).
    * An incident that leaves the open phases stops being its model's open incident.
    */
-  updateIncident(incident: Incident): Promise<Incident | undefined>;
+  updateIncident(incident: Incident, options?: IncidentUpdateOptions): Promise<Incident | undefined>;
+  /**
+   * Which of `keys` were recorded with an update of this incident (`alertKeys`). An incident keeps only
+   * MAX_ALERT_REFS alert refs but remembers every alert key that joined it, so that an alert re-sent after
+   * the hundredth is still known to be a duplicate.
+   */
+  knownAlertKeys(incidentId: string, keys: readonly string[]): Promise<Set<string>>;
   /** Newest first. */
   listIncidents(filter: { open?: boolean; model?: string; limit?: number }): Promise<Incident[]>;
+}
+
+export interface IncidentUpdateOptions {
+  /**
+   * Alert keys recorded together with this write, atomically: either the incident is written and the keys are
+   * known, or neither. The write is refused (undefined, as for a stale version) when one of them is already
+   * known, so a key is recorded at most once however many replicas race.
+   */
+  alertKeys?: readonly string[];
+  /**
+   * Entries of this incident's timeline appended in the same step as the write, in order and numbered as
+   * `append` numbers them: a crash cannot leave an alert joined but missing from the record. Refused (throws)
+   * when an entry is another incident's.
+   */
+  timeline?: readonly Omit<TimelineEntry, 'seq'>[];
 }
 
 export interface TimelineEntry {

@@ -18,11 +18,15 @@ const REJECT_REASON: Partial<Record<ErrorCode, string>> = {
   PAYLOAD_TOO_LARGE: 'too_large',
   UNSUPPORTED_MEDIA_TYPE: 'unsupported_media_type',
   BAD_REQUEST: 'invalid',
+  // Incidents too busy to take the alerts now (503 + Retry-After): the sender re-sends them.
+  UNAVAILABLE: 'unavailable',
 };
 
 /**
  * `POST /alerts/<source>`: authenticate, read (size-limited), validate, then hand the alerts to the engine.
- * Answers 202 with what became of each alert. A refused request stores nothing.
+ * Answers 202 with what became of each alert. A refused request (4xx) stores nothing. A 503 (incidents kept
+ * changing under concurrent writers) may have stored some of the alerts; the sender's retry finds those as
+ * duplicates, so each alert is recorded once.
  */
 export function alertRoute(deps: EngineDeps, options: AlertRouteOptions, source: AlertIntakeSource) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {

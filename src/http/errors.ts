@@ -20,6 +20,14 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   UNAVAILABLE: 503,
 };
 
+/**
+ * Seconds a caller should wait before retrying, for codes that mean "not now" rather than "no". Senders that
+ * retry 5xx (Alertmanager, Grafana) come back instead of dropping what they sent.
+ */
+export const RETRY_AFTER_SECONDS: Partial<Record<ErrorCode, number>> = {
+  UNAVAILABLE: 2,
+};
+
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.statusCode = status;
@@ -45,6 +53,9 @@ export function sendError(res: ServerResponse, error: unknown): void {
   }
   // The unread rest of an oversized body must not be drained: closing the connection stops the sender.
   if (known.code === 'PAYLOAD_TOO_LARGE') res.setHeader('connection', 'close');
+  const retryAfter = RETRY_AFTER_SECONDS[known.code];
+  if (retryAfter !== undefined && status === HTTP_STATUS[known.code])
+    res.setHeader('retry-after', retryAfter);
   sendJson(res, status, {
     error: { code: known.code, message: known.message, hint: known.hint, details: known.details },
   });

@@ -6,7 +6,7 @@ import { createHttpAdapter } from './http/adapter.js';
 import { loadKubeConnection } from './k8s/connection.js';
 import { createKserveAdapter } from './kserve/adapter.js';
 import { createMlflowAdapter } from './mlflow/adapter.js';
-import { createSagemakerAdapter } from './sagemaker/adapter.js';
+import { createLazySagemakerAdapter } from './sagemaker/lazy.js';
 
 export interface ServingFactoryOptions {
   /**
@@ -30,7 +30,8 @@ export function createServingFactory(options: ServingFactoryOptions): ServingAda
       case 'argo-rollouts':
         return createArgoRolloutsAdapter(config, { model, kube });
       case 'sagemaker':
-        return createSagemakerAdapter(config, { model });
+        // Lazy: the AWS SDK is loaded on the adapter's first call, not whenever rollbot starts (F9).
+        return createLazySagemakerAdapter(config, { model });
       case 'mlflow':
         return createMlflowAdapter(config, { model, env });
       case 'http':

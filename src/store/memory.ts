@@ -3,7 +3,7 @@ import { RollbotError } from '../core/errors.js';
 import { isOpen, type Incident } from '../core/incident.js';
 import type { Clock, Deadline, Lease, Store, TimelineEntry } from '../engine/ports.js';
 import { createMemoryLedger } from './memory-ledger.js';
-import { newestFirst, soonestFirst } from './ordering.js';
+import { checkEntriesOf, newestFirst, soonestFirst } from './ordering.js';
 
 export interface MemoryStoreOptions {
   /** Lock and claimOnce ttls expire by this clock, so tests can move time instead of waiting. */
@@ -28,6 +28,8 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
   /** Deadline and when it may next be handed out (its due time, or the end of a claim's lease). */
   const deadlines = new Map<string, { deadline: Deadline; visibleAt: number }>();
   const onceKeys = new Map<string, number>();
+  /** Every alert key that joined each incident (IncidentStore.knownAlertKeys). */
+  const alertKeys = new Map<string, Set<string>>();
   const values = new Map<string, { value: string; expiresAt: number }>();
 
   const copy = <T>(value: T): T => structuredClone(value);
@@ -80,14 +82,30 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
       return incident && copy(incident);
     },
 
-    async updateIncident(incident) {
+    async updateIncident(incident, options = {}) {
+      checkEntriesOf(incident.id, options.timeline ?? []);
       const stored = incidents.get(incident.id);
       if (!stored || stored.version !== incident.version) return undefined;
+      const known = alertKeys.get(incident.id) ?? new Set<string>();
+      const joining = options.alertKeys ?? [];
+      if (joining.some((key) => known.has(key))) return undefined;
       const next = copy({ ...incident, version: stored.version + 1 });
       incidents.set(next.id, next);
+      for (const key of joining) known.add(key);
+      if (joining.length) alertKeys.set(incident.id, known);
+      if (options.timeline?.length) {
+        const timeline = timelines.get(incident.id) ?? [];
+        for (const entry of options.timeline) timeline.push({ seq: timeline.length + 1, ...copy(entry) });
+        timelines.set(incident.id, timeline);
+      }
       // Only clear the pointer if it is still ours: never unseat a newer incident of the same model.
       if (!isOpen(next) && openByModel.get(next.model) === next.id) openByModel.delete(next.model);
       return copy(next);
+    },
+
+    async knownAlertKeys(incidentId, keys) {
+      const known = alertKeys.get(incidentId);
+      return new Set(known ? keys.filter((key) => known.has(key)) : []);
     },
 
     async listIncidents(filter) {

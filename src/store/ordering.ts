@@ -1,9 +1,9 @@
 /**
- * Orders shared by both stores, so that memory and Redis list things identically (ties included: Redis
- * breaks score ties by member, byte-wise).
+ * Orders (and one rule) shared by both stores, so that memory and Redis behave identically (ties included:
+ * Redis breaks score ties by member, byte-wise).
  */
 import type { Incident } from '../core/incident.js';
-import type { Deadline } from '../engine/ports.js';
+import type { Deadline, TimelineEntry } from '../engine/ports.js';
 
 function compareIds(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -17,4 +17,15 @@ export function soonestFirst(a: Deadline, b: Deadline): number {
 /** Incidents by openedAt, newest first; ties by id, descending (as ZREVRANGE returns them). */
 export function newestFirst(a: Incident, b: Incident): number {
   return b.openedAt - a.openedAt || compareIds(b.id, a.id);
+}
+
+/** Timeline entries that travel with an incident's write must be that incident's: anything else is a bug. */
+export function checkEntriesOf(
+  incidentId: string,
+  entries: readonly Pick<TimelineEntry, 'incidentId'>[],
+): void {
+  const stray = entries.find((entry) => entry.incidentId !== incidentId);
+  if (stray) {
+    throw new Error(`an update of ${incidentId} carried a timeline entry of ${stray.incidentId}`);
+  }
 }

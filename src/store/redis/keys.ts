@@ -8,6 +8,7 @@
  * |--------------------------------------|--------|---------------------------------------------------------|
  * | `rollbot:incident-seq`               | string | counter behind `INC-<n>`                                |
  * | `rollbot:incident:<id>`              | hash   | `version` (authoritative), `json` (the incident)        |
+ * | `rollbot:incident-alerts:<id>`       | set    | every alert key that joined the incident (dedup)        |
  * | `rollbot:incidents`                  | zset   | every incident id, score openedAt                       |
  * | `rollbot:incidents:open`             | zset   | ids of incidents in an open phase, score openedAt       |
  * | `rollbot:model-incidents:<model>`    | zset   | one model's incident ids, score openedAt                |
@@ -30,6 +31,7 @@ export interface StoreKeys {
   readonly prefix: string;
   readonly incidentSeq: string;
   incident(id: string): string;
+  incidentAlertKeys(id: string): string;
   readonly allIncidents: string;
   readonly openIncidents: string;
   modelIncidents(model: string): string;
@@ -51,6 +53,7 @@ export function storeKeys(prefix: string): StoreKeys {
     prefix,
     incidentSeq: `${prefix}incident-seq`,
     incident: (id) => `${prefix}incident:${id}`,
+    incidentAlertKeys: (id) => `${prefix}incident-alerts:${id}`,
     allIncidents: `${prefix}incidents`,
     openIncidents: `${prefix}incidents:open`,
     modelIncidents: (model) => `${prefix}model-incidents:${model}`,

@@ -33,19 +33,37 @@ return {1, ARGV[1]}
 
 /**
  * Compare-and-set on an incident's version. Whether the new phase is open is decided in TypeScript (the rule
- * lives in core/incident.ts) and passed in.
+ * lives in core/incident.ts) and passed in. Alert keys joining with the write go into the incident's key set,
+ * and the timeline entries recording them onto its timeline, in the same step: an alert is known, kept and
+ * on the record together or not at all, whatever crashes.
  */
 export const UPDATE_INCIDENT = `
 -- KEYS[1] the incident (hash: version, json)
 -- KEYS[2] open incidents (zset)
 -- KEYS[3] the model's open-incident pointer (string: incident id)
+-- KEYS[4] the incident's alert keys (set)
+-- KEYS[5] the incident's timeline (list of entry JSON)
 -- ARGV[1] incident id   ARGV[2] expected version   ARGV[3] incident JSON (carrying version + 1)
--- ARGV[4] '1' when the new phase is open, '0' when not
--- Returns the new version, or nil when the stored version is not the expected one (or there is no incident).
+-- ARGV[4] '1' when the new phase is open, '0' when not   ARGV[5] n, how many alert keys follow
+-- ARGV[6 .. 5+n] alert keys joining with this write
+-- ARGV[6+n ..] timeline entries' JSON without seq, in order: each a non-empty object, '{' first
+-- Returns the new version, or nil when the stored version is not the expected one (or there is no incident),
+-- or when one of the alert keys is already known (the caller re-reads and finds it a duplicate).
 local current = redis.call('HGET', KEYS[1], 'version')
 if current ~= ARGV[2] then return false end
+local last_key = 5 + tonumber(ARGV[5])
+for i = 6, last_key do
+  if redis.call('SISMEMBER', KEYS[4], ARGV[i]) == 1 then return false end
+end
 local version = redis.call('HINCRBY', KEYS[1], 'version', 1)
 redis.call('HSET', KEYS[1], 'json', ARGV[3])
+-- One call per key and entry: unpack() of a large group's would overflow Lua's stack.
+for i = 6, last_key do redis.call('SADD', KEYS[4], ARGV[i]) end
+local seq = redis.call('LLEN', KEYS[5])
+for i = last_key + 1, #ARGV do
+  seq = seq + 1
+  redis.call('RPUSH', KEYS[5], '{"seq":' .. seq .. ',' .. string.sub(ARGV[i], 2))
+end
 if ARGV[4] == '0' then
   redis.call('ZREM', KEYS[2], ARGV[1])
   -- Only clear the pointer if it is still ours: never unseat a newer incident of the same model.

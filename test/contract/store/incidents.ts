@@ -158,6 +158,108 @@ export function incidentsContract(get: GetHarness): void {
     });
   });
 
+  describe('alert keys and timeline entries written with an update', () => {
+    it('knows the keys written with an update, per incident, and nothing else', async () => {
+      const { store, peer } = get();
+      const incident = makeIncident();
+      await store.createIfNoneOpen(incident);
+      expect(await store.knownAlertKeys(incident.id, ['a', 'b'])).toEqual(new Set());
+      const v1 = await store.updateIncident(
+        { ...incident, summary: 'two joined' },
+        { alertKeys: ['a', 'b'] },
+      );
+      expect(v1?.version).toBe(1);
+      expect(await peer.knownAlertKeys(incident.id, ['a', 'c', 'b'])).toEqual(new Set(['a', 'b']));
+      expect(await store.knownAlertKeys('INC-other', ['a'])).toEqual(new Set());
+      expect(await store.knownAlertKeys(incident.id, [])).toEqual(new Set());
+    });
+
+    it('records no key with a refused write, and refuses a write whose key is already known', async () => {
+      const { store } = get();
+      const incident = makeIncident();
+      await store.createIfNoneOpen(incident);
+      const v1 = await store.updateIncident({ ...incident, summary: 'first' }, { alertKeys: ['a'] });
+      if (!v1) throw new Error('first write refused');
+      // Stale version: refused, and its key is not recorded.
+      expect(
+        await store.updateIncident({ ...incident, summary: 'stale' }, { alertKeys: ['b'] }),
+      ).toBeUndefined();
+      expect(await store.knownAlertKeys(incident.id, ['b'])).toEqual(new Set());
+      // Current version but a known key: refused as a whole, so the caller re-reads and sees the duplicate.
+      expect(
+        await store.updateIncident({ ...v1, summary: 'again' }, { alertKeys: ['c', 'a'] }),
+      ).toBeUndefined();
+      expect(await store.knownAlertKeys(incident.id, ['c'])).toEqual(new Set());
+      expect(await store.getIncident(incident.id)).toEqual(v1);
+    });
+
+    it('appends the timeline entries of a write with it, and none with a refused write', async () => {
+      const { store, peer } = get();
+      const incident = makeIncident();
+      await store.createIfNoneOpen(incident);
+      const note = (n: number) => ({
+        at: T0 + n,
+        incidentId: incident.id,
+        type: 'alert.attached',
+        actor: 'rollbot',
+        text: `alert ${n} joined`,
+        data: { fingerprint: `fp-${n}`, labels: {}, gates: [] },
+      });
+      await store.append(note(0));
+      const v1 = await peer.updateIncident(
+        { ...incident, summary: 'two joined' },
+        { timeline: [note(1), note(2)] },
+      );
+      if (!v1) throw new Error('write refused');
+      expect(
+        await store.updateIncident({ ...incident, summary: 'stale' }, { timeline: [note(3)] }),
+      ).toBeUndefined();
+      expect(await store.list(incident.id)).toEqual([0, 1, 2].map((n) => ({ seq: n + 1, ...note(n) })));
+      expect(await store.append(note(4))).toMatchObject({ seq: 4 });
+    });
+
+    it('refuses timeline entries of another incident, writing nothing', async () => {
+      const { store } = get();
+      const incident = makeIncident();
+      await store.createIfNoneOpen(incident);
+      const stray = { at: T0, incidentId: 'INC-other', type: 'note', actor: 'rollbot', text: 'stray' };
+      await expect(
+        store.updateIncident({ ...incident, summary: 'x' }, { alertKeys: ['a'], timeline: [stray] }),
+      ).rejects.toThrow(/INC-other/);
+      expect(await store.getIncident(incident.id)).toEqual(incident);
+      expect(await store.knownAlertKeys(incident.id, ['a'])).toEqual(new Set());
+      expect(await store.list('INC-other')).toEqual([]);
+    });
+
+    it('lets exactly one of several concurrent writers record a key, across two stores', async () => {
+      const { store, peer } = get();
+      const incident = makeIncident();
+      await store.createIfNoneOpen(incident);
+      let winners = 0;
+      // Each writer re-reads and retries until it wins or finds its key known, as the engine does.
+      await Promise.all(
+        Array.from({ length: 6 }, async (_, i) => {
+          const own = i % 2 ? peer : store;
+          for (;;) {
+            if ((await own.knownAlertKeys(incident.id, ['k'])).has('k')) return;
+            const current = await own.getIncident(incident.id);
+            if (!current) throw new Error('incident vanished');
+            const stored = await own.updateIncident(
+              { ...current, summary: `writer ${i}` },
+              { alertKeys: ['k'] },
+            );
+            if (stored) {
+              winners += 1;
+              return;
+            }
+          }
+        }),
+      );
+      expect(winners).toBe(1);
+      expect((await store.getIncident(incident.id))?.version).toBe(1);
+    });
+  });
+
   describe('stored copies', () => {
     it('round-trips every field, optional ones included', async () => {
       const { store } = get();

@@ -71,6 +71,29 @@ describe('POST /alerts/alertmanager', () => {
     expect((await deps.store.getIncident('INC-1'))?.phase).toBe('triage');
   });
 
+  it('answers 503 with Retry-After when the incident keeps changing, so Alertmanager re-sends', async () => {
+    await post('/alerts/alertmanager', await fixture('firing.json'));
+    const payload = JSON.parse(await fixture('firing.json'));
+    payload.alerts[0].fingerprint = 'another-alert';
+    const { updateIncident } = deps.store;
+    // Another writer wins every compare-and-set (a storm on other replicas).
+    deps.store.updateIncident = async () => undefined;
+    const refused = await post('/alerts/alertmanager', JSON.stringify(payload));
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('2');
+    expect((await json(refused)).error.code).toBe('UNAVAILABLE');
+    expect(await metricValue(deps.metrics, 'rollbot_alerts_rejected_total', { reason: 'unavailable' })).toBe(
+      1,
+    );
+    const types = (await deps.store.list('INC-1')).map((entry) => entry.type);
+    expect(types.filter((type) => type === 'alert.attached')).toEqual([]);
+
+    deps.store.updateIncident = updateIncident;
+    const retried = await post('/alerts/alertmanager', JSON.stringify(payload));
+    expect(retried.status).toBe(202);
+    expect(await json(retried)).toMatchObject({ attached: 1, duplicates: 0 });
+  });
+
   it('answers 202 with the unrouted fingerprints when no runbook matches', async () => {
     const payload = JSON.parse(await fixture('firing.json'));
     payload.alerts[0].labels.model = 'nobody-knows';

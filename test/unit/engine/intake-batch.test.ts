@@ -1,0 +1,208 @@
+import { describe, expect, it } from 'vitest';
+import type { NormalizedAlert } from '../../../src/alerts/types.js';
+import { isRollbotError } from '../../../src/core/errors.js';
+import { MAX_ALERT_REFS } from '../../../src/core/incident.js';
+import { ingestAlerts } from '../../../src/engine/intake.js';
+import type { Store } from '../../../src/engine/ports.js';
+import { createMemoryStore } from '../../../src/store/memory.js';
+import { firing } from '../../helpers/alerts.js';
+import { TestClock, makeDeps } from '../../helpers/engine.js';
+
+/** `count` distinct firing alerts of one model, numbered from `from`. */
+function alerts(model: string, now: number, from: number, count: number): NormalizedAlert[] {
+  return Array.from({ length: count }, (_, i) =>
+    firing(model, now, { fingerprint: `fp-${from + i}`, name: `Alert${from + i}` }),
+  );
+}
+
+/** Fingerprints of the alerts recorded on an incident's timeline (opened or attached). */
+async function recorded(store: Store, incidentId: string): Promise<string[]> {
+  const entries = await store.list(incidentId);
+  return entries.flatMap((entry) =>
+    entry.type === 'incident.opened' || entry.type === 'alert.attached'
+      ? [String(entry.data?.fingerprint)]
+      : [],
+  );
+}
+
+/** A memory store whose incident writes lose to another writer `losses` times (Infinity: always). */
+function contendedStore(clock: TestClock, losses: number): Store & { writes: number } {
+  const store = createMemoryStore({ clock });
+  let lost = 0;
+  const contended = {
+    ...store,
+    writes: 0,
+    async updateIncident(...args: Parameters<Store['updateIncident']>) {
+      contended.writes += 1;
+      if (lost < losses) {
+        lost += 1;
+        return undefined;
+      }
+      return store.updateIncident(...args);
+    },
+  };
+  return contended;
+}
+
+describe('alert intake of whole groups', () => {
+  it('joins a group of alerts to the incident in one write, answering in the order sent', async () => {
+    const deps = makeDeps();
+    const now = deps.clock.now();
+    await ingestAlerts(deps, alerts('fraud-scorer', now, 0, 1));
+    const before = await deps.store.getIncident('INC-1');
+
+    const group = alerts('fraud-scorer', now, 1, 50);
+    const results = await ingestAlerts(deps, group);
+
+    expect(results.map((result) => result.fingerprint)).toEqual(group.map((alert) => alert.fingerprint));
+    expect(results.every((result) => result.outcome === 'attached' && result.incidentId === 'INC-1')).toBe(
+      true,
+    );
+    const after = await deps.store.getIncident('INC-1');
+    expect(after?.version).toBe((before?.version ?? 0) + 1);
+    expect(after?.alerts).toHaveLength(51);
+    expect(await recorded(deps.store, 'INC-1')).toEqual(['fp-0', ...group.map((alert) => alert.fingerprint)]);
+    expect((await deps.store.list('INC-1')).map((entry) => entry.seq)).toEqual(
+      Array.from({ length: 51 }, (_, i) => i + 1),
+    );
+  });
+
+  it('opens with the first alert of a group and attaches the rest, raising the severity', async () => {
+    const deps = makeDeps();
+    const now = deps.clock.now();
+    const [first, second] = [
+      firing('fraud-scorer', now, {
+        fingerprint: 'a',
+        labels: { model: 'fraud-scorer', severity: 'warning' },
+      }),
+      firing('fraud-scorer', now, {
+        fingerprint: 'b',
+        labels: { model: 'fraud-scorer', severity: 'critical' },
+      }),
+    ];
+    const results = await ingestAlerts(deps, [first, second, first]);
+    expect(results.map((result) => result.outcome)).toEqual(['opened', 'attached', 'duplicate']);
+    expect((await deps.store.getIncident('INC-1'))?.severity).toBe(1);
+    const timeline = await deps.store.list('INC-1');
+    expect(timeline.map((entry) => entry.type)).toEqual(['incident.opened', 'alert.attached']);
+    expect(timeline[1]?.text).toContain('severity SEV-1');
+    expect((await deps.store.pending()).map((deadline) => deadline.id)).toEqual([
+      'INC-1:triage-run',
+      'INC-1:triage',
+    ]);
+  });
+
+  it('handles several models and unrouted alerts in one body, each in its place', async () => {
+    const deps = makeDeps();
+    const now = deps.clock.now();
+    const body = [
+      firing('fraud-scorer', now, { fingerprint: 'f1' }),
+      firing('nobody', now, { fingerprint: 'u1' }),
+      firing('churn-predictor', now, { fingerprint: 'c1' }),
+      firing('fraud-scorer', now, { fingerprint: 'f2' }),
+      { ...firing('churn-predictor', now, { fingerprint: 'c1' }), status: 'resolved' as const, endsAt: now },
+    ];
+    const results = await ingestAlerts(deps, body);
+    expect(results.map((result) => [result.fingerprint, result.outcome, result.model])).toEqual([
+      ['f1', 'opened', 'fraud-scorer'],
+      ['u1', 'unrouted', undefined],
+      ['c1', 'opened', 'churn-predictor'],
+      ['f2', 'attached', 'fraud-scorer'],
+      ['c1', 'resolved', 'churn-predictor'],
+    ]);
+    const churn = results[2]?.incidentId ?? '';
+    expect((await deps.store.getIncident(churn))?.alerts[0]?.resolvedAt).toBe(now);
+  });
+});
+
+describe('duplicates beyond the kept alert refs (F2)', () => {
+  it('knows an alert re-sent after the incident holds MAX_ALERT_REFS refs', async () => {
+    const deps = makeDeps();
+    const now = deps.clock.now();
+    const all = alerts('fraud-scorer', now, 1, 150);
+    for (let i = 0; i < 150; i += 50) await ingestAlerts(deps, all.slice(i, i + 50));
+    const incident = await deps.store.getIncident('INC-1');
+    expect(incident?.alerts).toHaveLength(MAX_ALERT_REFS);
+    expect(incident?.droppedAlerts).toBe(50);
+
+    for (const resent of [all.slice(0, 50), all.slice(100, 150)]) {
+      const results = await ingestAlerts(deps, resent);
+      expect(results.every((result) => result.outcome === 'duplicate')).toBe(true);
+    }
+    // One at a time, too (a 1-alert body takes the same path).
+    expect((await ingestAlerts(deps, [all[149] as NormalizedAlert]))[0]?.outcome).toBe('duplicate');
+
+    const fingerprints = await recorded(deps.store, 'INC-1');
+    expect(fingerprints).toHaveLength(150);
+    expect(new Set(fingerprints).size).toBe(150);
+    expect((await deps.store.getIncident('INC-1'))?.droppedAlerts).toBe(50);
+  });
+
+  it('counts a repeat within one body past the kept refs once', async () => {
+    const deps = makeDeps();
+    const now = deps.clock.now();
+    const body = alerts('fraud-scorer', now, 1, 120);
+    const results = await ingestAlerts(deps, [...body, body[110] as NormalizedAlert]);
+    expect(results.filter((result) => result.outcome === 'duplicate')).toHaveLength(1);
+    expect(results.at(-1)?.outcome).toBe('duplicate');
+    expect(await recorded(deps.store, 'INC-1')).toHaveLength(120);
+  });
+
+  it('does not reopen for an alert beyond the kept refs of an incident that is over', async () => {
+    const deps = makeDeps();
+    const now = deps.clock.now();
+    const all = alerts('fraud-scorer', now, 1, 120);
+    await ingestAlerts(deps, all);
+    const open = await deps.store.getIncident('INC-1');
+    if (!open) throw new Error('no incident');
+    await deps.store.updateIncident({ ...open, phase: 'dismissed' });
+
+    const [repeat] = await ingestAlerts(deps, [all[115] as NormalizedAlert]);
+    expect(repeat).toMatchObject({ outcome: 'duplicate', incidentId: 'INC-1' });
+    expect(await deps.store.listIncidents({})).toHaveLength(1);
+  });
+});
+
+describe('contention on an incident (F3)', () => {
+  it('retries a lost write with backoff and records every alert once', async () => {
+    const clock = new TestClock();
+    const store = contendedStore(clock, 5);
+    const deps = makeDeps({ clock, store });
+    await openOne(deps);
+    const started = clock.now();
+    const results = await ingestAlerts(deps, alerts('fraud-scorer', started, 1, 10));
+    expect(results.every((result) => result.outcome === 'attached')).toBe(true);
+    expect(store.writes).toBe(6);
+    // The backoff waited through deps.sleep (the test clock), not a real timer.
+    expect(clock.now()).toBeGreaterThan(started);
+    expect(await recorded(store, 'INC-1')).toHaveLength(11);
+  });
+
+  it('fails with UNAVAILABLE when contention wins, leaving nothing half-stored for the retry', async () => {
+    const clock = new TestClock();
+    const inner = createMemoryStore({ clock });
+    const deps = makeDeps({ clock, store: inner });
+    await openOne(deps);
+    const group = alerts('fraud-scorer', clock.now(), 1, 10);
+
+    const busy = makeDeps({ clock, store: { ...inner, updateIncident: async () => undefined } });
+    const error: unknown = await ingestAlerts(busy, group).catch((caught: unknown) => caught);
+    expect(isRollbotError(error, 'UNAVAILABLE')).toBe(true);
+    expect(await recorded(inner, 'INC-1')).toHaveLength(1);
+    const keys = group.map((alert) => `alertmanager:${alert.fingerprint}:${String(alert.startsAt)}`);
+    expect(await inner.knownAlertKeys('INC-1', keys)).toEqual(new Set());
+
+    // The sender's retry (Alertmanager re-sends on 503) records all of them, once.
+    const results = await ingestAlerts(deps, group);
+    expect(results.every((result) => result.outcome === 'attached')).toBe(true);
+    expect(await recorded(inner, 'INC-1')).toHaveLength(11);
+  });
+});
+
+/** Opens INC-1 for fraud-scorer with one alert (fingerprint fp-0). */
+async function openOne(deps: ReturnType<typeof makeDeps>) {
+  await ingestAlerts(deps, alerts('fraud-scorer', deps.clock.now(), 0, 1));
+  const incident = await deps.store.getIncident('INC-1');
+  if (!incident) throw new Error('INC-1 was not opened');
+  return incident;
+}
