@@ -21,7 +21,10 @@ export interface IncidentView {
   resolvedAt?: string;
   stages: StageView[];
   breaches: StageView['stage'][];
+  /** The alerts kept in full (the first MAX_ALERT_REFS). */
   alerts: Incident['alerts'];
+  /** Every alert that joined, including those counted beyond the ones kept. */
+  alertCount: number;
   decision?: Incident['decision'];
   acknowledged?: NonNullable<Incident['acknowledged']>;
   rollback?: Incident['rollback'];
@@ -51,6 +54,7 @@ export function viewIncident(incident: Incident, now: number): IncidentView {
     stages,
     breaches: stages.filter((stage) => stage.breached).map((stage) => stage.stage),
     alerts: incident.alerts,
+    alertCount: incident.alerts.length + incident.droppedAlerts,
   };
   if (incident.resolvedAt !== undefined) view.resolvedAt = new Date(incident.resolvedAt).toISOString();
   if (incident.decision) view.decision = incident.decision;

@@ -1,20 +1,8 @@
 import { z } from 'zod';
-import { envName } from '../runbooks/fields.js';
-
-const timezone = z.string().refine(
-  (zone) => {
-    try {
-      new Intl.DateTimeFormat('en-US', { timeZone: zone });
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'expected an IANA time zone such as Europe/Dublin' },
-);
+import { envName, timeZone } from '../runbooks/fields.js';
 
 const businessHours = z.strictObject({
-  timezone: timezone.default('UTC'),
+  timezone: timeZone.default('UTC'),
   start: z.int().min(0).max(23).default(9),
   end: z.int().min(1).max(24).default(18),
   days: z.array(z.int().min(0).max(6)).default([1, 2, 3, 4, 5]),

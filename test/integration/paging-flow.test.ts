@@ -69,7 +69,7 @@ describe('paging through the runbook', () => {
       messages.some((m) => m.startsWith('paging.apiKeyEnv: expected the NAME of an environment variable')),
     ).toBe(true);
     expect(messages).toContain(
-      'paging.businessHours.timezone: expected an IANA time zone such as Europe/Dublin',
+      'paging.businessHours.timezone: "Mars/Olympus" is not a time zone: write an IANA name such as Europe/Dublin, America/New_York or UTC',
     );
   });
 });

@@ -101,7 +101,10 @@ export function incidentSummary(view: IncidentView): { text: string; blocks: Kno
   });
   const fields = [
     field('Versions', versionsText(view)),
-    field('Alerts', fitLines(alerts, { max: 1200, maxLines: 10, noun: 'alerts' }) || '_none_'),
+    field(
+      'Alerts',
+      fitLines(alerts, { max: 1200, maxLines: 10, noun: 'alerts', total: view.alertCount }) || '_none_',
+    ),
   ];
   if (view.decision) {
     const { kind, by, reason } = view.decision;

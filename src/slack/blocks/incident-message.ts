@@ -143,7 +143,7 @@ export function incidentMessage(
   now: number,
 ): { text: string; blocks: KnownBlock[] } {
   const opened = Date.parse(view.openedAt);
-  const alerts = `${view.alerts.length} alert${view.alerts.length === 1 ? '' : 's'}`;
+  const alerts = `${view.alertCount} alert${view.alertCount === 1 ? '' : 's'}`;
   const ack = view.acknowledged
     ? `${mention(view.acknowledged.by)} ${slackDate(view.acknowledged.at)}`
     : '_nobody yet_';

@@ -62,13 +62,14 @@ export function escapeText(text: string, max: number = LIMITS.sectionText): stri
 
 /**
  * Joins lines with newlines within `max` characters; lines that do not fit (or beyond `maxLines`) are counted
- * in a final `+N more <noun>` line. Each line should already be short (truncated by its builder).
+ * in a final `+N more <noun>` line. Each line should already be short (truncated by its builder). `total`:
+ * how many there are when `lines` holds only some of them (an incident keeps its first alerts, counts the rest).
  */
 export function fitLines(
   lines: readonly string[],
-  options: { max: number; maxLines?: number; noun?: string },
+  options: { max: number; maxLines?: number; noun?: string; total?: number },
 ): string {
-  const { max, maxLines = lines.length, noun = '' } = options;
+  const { max, maxLines = lines.length, noun = '', total = lines.length } = options;
   // Room for the "+N more" line, so that adding it can never break the limit.
   const reserve = 32 + noun.length;
   const kept: string[] = [];
@@ -80,7 +81,7 @@ export function fitLines(
     kept.push(fitted);
     length = next;
   }
-  const rest = lines.length - kept.length;
+  const rest = Math.max(total, lines.length) - kept.length;
   if (rest > 0) kept.push(`+${rest} more${noun ? ` ${noun}` : ''}`);
   return kept.join('\n');
 }

@@ -15,7 +15,7 @@ import { LIMITS } from '../../../src/slack/blocks/limits.js';
 import { runbookSummary } from '../../../src/slack/blocks/runbook-summary.js';
 import { COMMANDS } from '../../../src/slack/ids.js';
 import { expectWithinSlackLimits } from '../../helpers/block-limits.js';
-import { HOSTILE, hostileView, resolvedIncident, triaged, viewAt } from './fixtures.js';
+import { HOSTILE, hostileView, resolvedIncident, stormed, triaged, viewAt } from './fixtures.js';
 
 function fraudScorer(): Runbook {
   const text = readFileSync(new URL('../../../runbooks/fraud-scorer.yml', import.meta.url), 'utf8');
@@ -75,6 +75,12 @@ describe('incidentSummary', () => {
     expectWithinSlackLimits(summary);
     expect(summary.blocks.some((b) => b.type === 'actions')).toBe(false);
     expect(JSON.stringify(summary.blocks)).toContain('rollback by <@U0ALICE>: error rate tripled');
+  });
+
+  it('counts every alert of a storm, not only the ones the incident keeps', () => {
+    const incident = stormed(triaged(), 141);
+    const summary = JSON.stringify(incidentSummary(viewAt(incident, 4)).blocks);
+    expect(summary).toContain('+131 more alerts');
   });
 
   it('stays within every limit with hostile input', () => {

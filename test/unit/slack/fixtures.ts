@@ -3,7 +3,14 @@
  * builds them) and hostile ones (everything too long, too many, unicode, mention injection).
  */
 import type { CheckResult, TriageRecord } from '../../../src/core/evaluation.js';
-import { acknowledge, decide, resolve, trafficRestored, type Incident } from '../../../src/core/incident.js';
+import {
+  acknowledge,
+  attachAlert,
+  decide,
+  resolve,
+  trafficRestored,
+  type Incident,
+} from '../../../src/core/incident.js';
 import type { RollbackPlan } from '../../../src/core/rollback-types.js';
 import type { ServingState } from '../../../src/engine/ports.js';
 import { viewIncident, type IncidentView } from '../../../src/engine/views.js';
@@ -63,6 +70,18 @@ export const STATE: ServingState = {
 export function triaged(): Incident {
   const incident = makeIncident({ severity: 1, summary: 'fraud-scorer error rate 0.079 > 0.02' });
   return { ...incident, id: 'INC-7', triage: TRIAGE };
+}
+
+/** The incident after `total` alerts joined it: it keeps the first MAX_ALERT_REFS and counts the rest. */
+export function stormed(incident: Incident, total: number): Incident {
+  const [first] = incident.alerts;
+  if (!first) throw new Error('fixture: the incident has an alert');
+  let joined = incident;
+  for (let i = incident.alerts.length; i < total; i++) {
+    const key = `${first.key}:${i}`;
+    joined = attachAlert(joined, { ...first, key, fingerprint: key }, joined.severity) ?? joined;
+  }
+  return joined;
 }
 
 /** The view the message builders get, `minutes` after the incident opened. */
@@ -131,6 +150,7 @@ export function hostileView(overrides: Partial<IncidentView> = {}): IncidentMess
       plan: { ...PLAN, from: HOSTILE, to: HOSTILE },
     },
     alerts: Array.from({ length: 100 }, (_, i) => ({ ...alert, name: `${i} ${HOSTILE}` })),
+    alertCount: 100,
     ...overrides,
   };
 }

@@ -5,7 +5,7 @@ import { ACTIONS } from '../../../src/slack/ids.js';
 import { incidentMessage, MAX_CHECK_ROWS } from '../../../src/slack/blocks/incident-message.js';
 import { expectWithinSlackLimits } from '../../helpers/block-limits.js';
 import { T0 } from '../../helpers/incidents.js';
-import { hostileView, MINUTE, resolvedIncident, triaged, viewAt } from './fixtures.js';
+import { hostileView, MINUTE, resolvedIncident, stormed, triaged, viewAt } from './fixtures.js';
 
 const CONTEXT = { channel: 'C0FRAUD01', owner: '@fraud-ml', escalation: ['S0PLATFORM', 'U0BOB'] };
 
@@ -98,6 +98,13 @@ describe('incidentMessage', () => {
       '*Versions*\n`fraud-scorer-00042` → `fraud-scorer-00041` (traffic-flip, succeeded)',
     );
     expect(JSON.stringify(message.blocks)).toContain('👀 retro due in 5d');
+  });
+
+  it('counts every alert of a storm, not only the ones the incident keeps', () => {
+    const message = incidentMessage(viewAt(stormed(triaged(), 141), 4), CONTEXT, T0 + 4 * MINUTE);
+    expect(JSON.stringify(message.blocks)).toContain('· 141 alerts');
+    const single = incidentMessage(viewAt(triaged(), 4), CONTEXT, T0 + 4 * MINUTE);
+    expect(JSON.stringify(single.blocks)).toContain('· 1 alert');
   });
 
   it('labels drills', () => {
