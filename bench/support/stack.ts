@@ -4,6 +4,7 @@ import { startRedis, type RedisProcess } from '../../test/helpers/redis-server.j
 import { SIGNING_SECRET } from '../../test/helpers/slack.js';
 import { buildForBench } from './build.js';
 import { startChild, type ChildServer } from './processes.js';
+import { productionRuntimeEnv } from './production-env.js';
 import { startSlackStandIn, type SlackStandIn } from './slack-standin.js';
 import { writeRunbooks } from './runbooks.js';
 
@@ -44,6 +45,8 @@ export async function startStack(log: (line: string) => void): Promise<Stack> {
   const profile = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
   const preload = `${buildDir}/bench/support/gc-preload.js`;
   const common = { REDIS_URL: redis.url, LOG_LEVEL: 'info' };
+  // rollbot runs with the image's runtime settings (Dockerfile ENV); the bare baselines with Node's defaults.
+  const productionEnv = productionRuntimeEnv();
   const slackEnv = {
     SLACK_BOT_TOKEN: 'xoxb-bench',
     SLACK_SIGNING_SECRET: SIGNING_SECRET,
@@ -70,6 +73,7 @@ export async function startStack(log: (line: string) => void): Promise<Stack> {
           RUNBOOKS_DIR: options.runbooksDir ?? runbooks.dir,
           ALERT_WEBHOOK_TOKEN: ALERT_TOKEN,
           API_TOKEN,
+          ...productionEnv,
         },
       });
     },

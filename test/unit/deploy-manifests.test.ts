@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { productionRuntimeEnv } from '../../bench/support/production-env.js';
 
 const docs = (file: string) =>
   parseAllDocuments(readFileSync(new URL(`../../deploy/kubernetes/${file}`, import.meta.url), 'utf8')).map(
@@ -46,5 +47,13 @@ describe('Dockerfile', () => {
     expect(text).toContain('npm ci --omit=dev');
     expect(text).toMatch(/^USER node$/m);
     expect(text).toMatch(/^HEALTHCHECK .*\n.*\/healthz/m);
+  });
+
+  it('bounds V8 young generation and malloc arenas, and the bench runs rollbot with the same settings', () => {
+    expect(productionRuntimeEnv()).toEqual({
+      NODE_ENV: 'production',
+      NODE_OPTIONS: '--max-semi-space-size=2',
+      MALLOC_ARENA_MAX: '2',
+    });
   });
 });
