@@ -23,9 +23,19 @@ export function routeAlert<R extends Routable>(
   labels: Readonly<Record<string, string>>,
   runbooks: readonly R[],
 ): R | undefined {
+  return labelRouter(runbooks)(labels);
+}
+
+/**
+ * routeAlert with the matchers ordered once: every alert of a storm is routed, and sorting the runbooks per
+ * alert was 4 % of ingest CPU (bench/README.md).
+ */
+export function labelRouter<R extends Routable>(
+  runbooks: readonly R[],
+): (labels: Readonly<Record<string, string>>) => R | undefined {
   const bySpecificity = runbooks
     .map((runbook) => ({ runbook, match: Object.entries(effectiveMatch(runbook)) }))
     .sort((a, b) => b.match.length - a.match.length);
-  const found = bySpecificity.find(({ match }) => match.every(([label, value]) => labels[label] === value));
-  return found?.runbook;
+  return (labels) =>
+    bySpecificity.find(({ match }) => match.every(([label, value]) => labels[label] === value))?.runbook;
 }

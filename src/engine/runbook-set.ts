@@ -1,14 +1,16 @@
 import { RollbotError } from '../core/errors.js';
-import { routeAlert } from '../core/routing.js';
+import { labelRouter } from '../core/routing.js';
 import { closest } from '../core/suggest.js';
 import type { Runbook } from '../runbooks/schema.js';
 
 /** The loaded runbooks, looked up by model or routed by alert labels. */
 export class RunbookSet {
   private readonly byModel: ReadonlyMap<string, Runbook>;
+  private readonly router: (labels: Readonly<Record<string, string>>) => Runbook | undefined;
 
   constructor(readonly all: readonly Runbook[]) {
     this.byModel = new Map(all.map((runbook) => [runbook.model, runbook]));
+    this.router = labelRouter(all);
   }
 
   get(model: string): Runbook | undefined {
@@ -32,7 +34,7 @@ export class RunbookSet {
 
   /** The runbook whose `alerts.match` labels the alert carries, most specific first. */
   route(labels: Readonly<Record<string, string>>): Runbook | undefined {
-    return routeAlert(labels, this.all);
+    return this.router(labels);
   }
 
   models(): string[] {
