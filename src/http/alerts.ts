@@ -6,6 +6,7 @@ import type { EngineDeps } from '../engine/context.js';
 import { ingestAlerts, type AlertOutcome } from '../engine/intake.js';
 import { sendJson } from './errors.js';
 import { hasBearer, readJson } from './request.js';
+import type { Slots } from './slots.js';
 
 export interface AlertRouteOptions {
   token: string | undefined;
@@ -28,12 +29,18 @@ const REJECT_REASON: Partial<Record<ErrorCode, string>> = {
  * changing under concurrent writers) may have stored some of the alerts; the sender's retry finds those as
  * duplicates, so each alert is recorded once.
  */
-export function alertRoute(deps: EngineDeps, options: AlertRouteOptions, source: AlertIntakeSource) {
+export function alertRoute(
+  deps: EngineDeps,
+  options: AlertRouteOptions,
+  source: AlertIntakeSource,
+  intake: Slots,
+) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     try {
       authenticate(req, options);
-      const alerts = ALERT_PARSERS[source](await readJson(req));
-      const results = await ingestAlerts(deps, alerts);
+      const results = await intake.run(async () =>
+        ingestAlerts(deps, ALERT_PARSERS[source](await readJson(req))),
+      );
       const count = (outcome: AlertOutcome) => results.filter((result) => result.outcome === outcome).length;
       sendJson(res, 202, {
         received: results.length,

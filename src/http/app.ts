@@ -14,6 +14,14 @@ import {
 } from './api-writes.js';
 import { sendError, sendJson } from './errors.js';
 import { Router } from './router.js';
+import { Slots } from './slots.js';
+
+/**
+ * Alert deliveries worked on at once; the rest wait, parked, before their bodies are read. Enough to keep the
+ * CPU busy while some wait on Redis, few enough that a Slack ack is not queued behind the callbacks of dozens
+ * of deliveries in a storm (bench/README.md, F6).
+ */
+const ALERT_INTAKE_SLOTS = 4;
 
 /** A store that does not answer a ping this fast is not ready (a Redis client may queue commands for long). */
 const READY_TIMEOUT_MS = 1_000;
@@ -42,10 +50,11 @@ export interface AppOptions {
  */
 export function createApp(options: AppOptions): RequestListener {
   const { deps } = options;
+  const intake = new Slots(ALERT_INTAKE_SLOTS);
   const router = new Router()
-    .add('POST', '/alerts/alertmanager', alertRoute(deps, options.alerts, 'alertmanager'))
-    .add('POST', '/alerts/grafana', alertRoute(deps, options.alerts, 'grafana'))
-    .add('POST', '/alerts', alertRoute(deps, options.alerts, 'generic'))
+    .add('POST', '/alerts/alertmanager', alertRoute(deps, options.alerts, 'alertmanager', intake))
+    .add('POST', '/alerts/grafana', alertRoute(deps, options.alerts, 'grafana', intake))
+    .add('POST', '/alerts', alertRoute(deps, options.alerts, 'generic', intake))
     .add('GET', '/api/incidents', listIncidentsRoute(deps))
     .add('GET', '/api/incidents/:id', incidentRoute(deps))
     .add('POST', '/api/incidents/:id/resolve', resolveRoute(deps, options.apiToken))
