@@ -10,12 +10,10 @@ import { deployCommand, rollbackCommand, type Io } from './cli/rollback.js';
 import { loadConfig } from './config.js';
 import { formatDuration } from './core/duration.js';
 import { RollbotError, isRollbotError } from './core/errors.js';
-import { drillHistory, scorecard } from './engine/drill.js';
-import { drillListText, listDrills } from './engine/drill-list.js';
-import { startDrill } from './engine/drill-start.js';
+import { scorecard } from './engine/drill.js';
+import { drillListText } from './engine/drill-list.js';
 import { incidentMarkdown } from './engine/report.js';
-import { nextDrills } from './scheduling/drills.js';
-import { compose, type Composition } from './main.js';
+import { compose } from './main.js';
 import { formatProblem } from './runbooks/problems.js';
 import { loadRunbooks } from './runbooks/load.js';
 
@@ -102,10 +100,8 @@ export async function runCli(
         });
         const [verb, model] = positionals;
         if (verb === 'list') {
-          return await withEngine(env, async (deps) => {
-            io.out(
-              drillListText(await listDrills(deps, (name) => nextDrills(deps.runbooks.require(name), 2))),
-            );
+          return await withBackend(env, io, async (backend) => {
+            io.out(drillListText(await backend.drills()));
             return 0;
           });
         }
@@ -114,18 +110,12 @@ export async function runCli(
             'BAD_REQUEST',
             'usage: rollbot drill run <model> [--dry-run] | rollbot drill list',
           );
-        return await withEngine(env, async (deps) => {
-          const incident = await startDrill(deps, model, {
+        return await withBackend(env, io, async (backend) => {
+          const { incident, result } = await backend.runDrill(model, {
             by: cliUser(env),
-            auto: true,
             dryRun: values['dry-run'],
           });
-          const [result] = await drillHistory(deps, model);
-          io.out(
-            result && result.incidentId === incident.id
-              ? scorecard(result)
-              : `drill ${incident.id}: ${incident.phase}`,
-          );
+          io.out(result ? scorecard(result) : `drill ${incident.id}: ${incident.phase}`);
           return result?.outcome === 'passed' ? 0 : 1;
         });
       }
@@ -165,22 +155,6 @@ async function validate(args: string[], env: NodeJS.ProcessEnv, io: Io): Promise
     `${runbooks.length} runbook${runbooks.length === 1 ? '' : 's'} OK in ${dir}: ${runbooks.map((r) => r.model).join(', ')}`,
   );
   return 0;
-}
-
-/**
- * Runs `work` on the engine in this process (drills run here even with ROLLBOT_URL: the API has no drill
- * routes), closing the store afterwards.
- */
-async function withEngine(
-  env: NodeJS.ProcessEnv,
-  work: (deps: Composition) => Promise<number>,
-): Promise<number> {
-  const deps = await compose(loadConfig({ LOG_LEVEL: 'error', ...env }), { quiet: true, env });
-  try {
-    return await work(deps);
-  } finally {
-    await deps.store.close();
-  }
 }
 
 /** `cli:<login>`: who ran the command, for the incident timeline. */

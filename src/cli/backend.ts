@@ -2,6 +2,8 @@ import { ERROR_CODES, RollbotError, type ErrorCode } from '../core/errors.js';
 import type { Deployment } from '../core/ledger.js';
 import type { EngineDeps } from '../engine/context.js';
 import { recordDeployment, type DeploymentInput } from '../engine/deployments.js';
+import type { DrillListing } from '../engine/drill-list.js';
+import { runDrillNow, type DrillRun } from '../engine/drill-start.js';
 import { deploymentGate, type GateAnswer } from '../engine/gate.js';
 import {
   rollback,
@@ -10,6 +12,7 @@ import {
   type RollbackStep,
 } from '../engine/rollback.js';
 import { resolve } from '../engine/resolve.js';
+import { drillListings } from '../scheduling/drills.js';
 import {
   incidentDetail,
   listIncidentViews,
@@ -25,6 +28,8 @@ export interface Backend {
   rollback(request: RollbackRequest, onStep: (step: RollbackStep) => void): Promise<RollbackOutcome>;
   recordDeployment(input: DeploymentInput): Promise<{ deployment: Deployment; gate: GateAnswer }>;
   resolve(id: string, by: string, reason: string): Promise<IncidentView>;
+  drills(): Promise<DrillListing[]>;
+  runDrill(model: string, options: { by: string; dryRun: boolean }): Promise<DrillRun>;
   close(): Promise<void>;
 }
 
@@ -88,6 +93,10 @@ export function remoteBackend(baseUrl: string, apiToken?: string): Backend {
       });
       return (await response.json()) as IncidentView;
     },
+    drills: async () => (await getJson<{ drills: DrillListing[] }>('/api/drills')).drills,
+    async runDrill(model, { by, dryRun }) {
+      return (await (await postJson('/api/drills', { model, dryRun, requestedBy: by })).json()) as DrillRun;
+    },
     close: async () => {},
   };
 }
@@ -140,6 +149,8 @@ export function localBackend(deps: EngineDeps): Backend {
     }),
     resolve: async (id, by, reason) =>
       viewIncident(await resolve(deps, id, { by, reason }), deps.clock.now()),
+    drills: () => drillListings(deps),
+    runDrill: (model, options) => runDrillNow(deps, model, options),
     close: () => deps.store.close(),
   };
 }

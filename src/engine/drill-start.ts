@@ -3,9 +3,10 @@ import { openIncident, type Incident } from '../core/incident.js';
 import type { Actor } from '../core/policy.js';
 import { record, type EngineDeps } from './context.js';
 import { authorize } from './authorize.js';
-import { drillTarget, finishDrill } from './drill.js';
+import { drillHistory, drillTarget, finishDrill, type DrillResult } from './drill.js';
 import { scheduleStageTarget } from './escalation.js';
 import { rollback } from './rollback.js';
+import { viewIncident, type IncidentView } from './views.js';
 
 /**
  * Starts a drill: the real runbook on a synthetic alert, labelled as a drill everywhere. A person decides as
@@ -100,4 +101,24 @@ export async function startDrill(
     });
   }
   return (await deps.store.getIncident(incident.id)) ?? incident;
+}
+
+/** A drill run through at once: its incident, and its scorecard once the rollback path has ended. */
+export interface DrillRun {
+  incident: IncidentView;
+  result?: DrillResult;
+}
+
+/** `rollbot drill run` and `POST /api/drills`: rehearse the rollback now, deciding at once. */
+export async function runDrillNow(
+  deps: EngineDeps,
+  model: string,
+  options: { by: string; dryRun: boolean },
+): Promise<DrillRun> {
+  const incident = await startDrill(deps, model, { ...options, auto: true });
+  const [result] = await drillHistory(deps, incident.model);
+  return {
+    incident: viewIncident(incident, deps.clock.now()),
+    ...(result?.incidentId === incident.id ? { result } : {}),
+  };
 }

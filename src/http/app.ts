@@ -12,6 +12,7 @@ import {
   resolveRoute,
   rollbackRoute,
 } from './api-writes.js';
+import { drillRunRoute, drillsRoute } from './api-drills.js';
 import { sendError, sendJson } from './errors.js';
 import { Router } from './router.js';
 import { Slots } from './slots.js';
@@ -60,6 +61,8 @@ export function createApp(options: AppOptions): RequestListener {
     .add('POST', '/api/incidents/:id/resolve', resolveRoute(deps, options.apiToken))
     .add('POST', '/api/rollbacks', rollbackRoute(deps, options.apiToken))
     .add('POST', '/api/deployments', deploymentRoute(deps, options.apiToken))
+    .add('GET', '/api/drills', drillsRoute(deps))
+    .add('POST', '/api/drills', drillRunRoute(deps, options.apiToken))
     .add('GET', '/api/gate/:model', gateRoute(deps))
     .add('POST', '/api/gate/:model/override', gateOverrideRoute(deps, options.apiToken))
     .add('POST', '/api/gate/:model/approve', gateApproveRoute(deps, options.apiToken))

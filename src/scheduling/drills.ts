@@ -1,6 +1,7 @@
 import { createTask, validate } from 'node-cron';
 import { RollbotError } from '../core/errors.js';
 import type { EngineDeps } from '../engine/context.js';
+import { listDrills, type DrillListing } from '../engine/drill-list.js';
 import { scheduleDrillOccurrence } from '../engine/drill-schedule.js';
 import type { Runbook } from '../runbooks/schema.js';
 
@@ -16,6 +17,11 @@ export function drillCron(schedule: string): string {
     });
   }
   return expression;
+}
+
+/** Every model's drill schedule with its next two runs and last results: `/drill list`, the CLI and the API. */
+export function drillListings(deps: EngineDeps): Promise<DrillListing[]> {
+  return listDrills(deps, (model) => nextDrills(deps.runbooks.require(model), 2));
 }
 
 /**

@@ -3,7 +3,8 @@ import { runCli } from '../../src/cli.js';
 import { ingestAlerts } from '../../src/engine/intake.js';
 import { firing } from '../helpers/alerts.js';
 import { runbookDir } from '../helpers/bot-process.js';
-import { makeDeps, runbookYaml } from '../helpers/engine.js';
+import { makeDeps, makeRunbook, runbookYaml } from '../helpers/engine.js';
+import { permanent } from '../helpers/fake-serving.js';
 import { serveApp } from '../helpers/http.js';
 
 function capture() {
@@ -122,5 +123,52 @@ describe('rollbot incidents and timeline against a running bot', () => {
     const option = capture();
     expect(await runCli(['incidents', '--opne'], {}, option.io)).toBe(2);
     expect(option.err[0]).toContain("Unknown option '--opne'");
+  });
+});
+
+describe('rollbot drill against a running bot', () => {
+  let close: (() => Promise<void>) | undefined;
+  afterEach(async () => close?.());
+
+  /** A bot whose fraud-scorer drills as a dry run; the CLI reaches it with ROLLBOT_URL and API_TOKEN. */
+  async function bot() {
+    const deps = makeDeps({ runbooks: [makeRunbook('fraud-scorer', 'drill: { dryRun: true }')] });
+    const server = await serveApp(deps);
+    close = server.close;
+    return { deps, env: { ROLLBOT_URL: server.url, API_TOKEN: 'api-t', USER: 'ana' } };
+  }
+
+  it('runs the drill in the bot, prints the scorecard and exits 0 when it passed', async () => {
+    const { deps, env } = await bot();
+    const { io, out, err } = capture();
+    expect(await runCli(['drill', 'run', 'fraud-scorer'], env, io)).toBe(0);
+    expect(err).toEqual([]);
+    expect(out[0]).toMatch(
+      /^DRILL PASSED for fraud-scorer \(INC-1, dry run \(plan only, nothing changes\)\): detect 0ms\/5m ✓/,
+    );
+    // The bot's own store holds the drill: it ran there, not in this process.
+    const [drill] = await deps.store.listIncidents({});
+    expect(drill).toMatchObject({ id: 'INC-1', drill: true, phase: 'closed' });
+    expect((await deps.store.list('INC-1')).find((e) => e.type === 'drill.started')?.actor).toBe('cli:ana');
+
+    const listed = capture();
+    expect(await runCli(['drill', 'list'], env, listed.io)).toBe(0);
+    expect(listed.out[0]).toMatch(
+      /^fraud-scorer: quarterly \(UTC\) against dry run \(plan only, nothing changes\); next \S+, \S+; last passed /,
+    );
+  });
+
+  it('exits 1 with the scorecard when the drill failed, and explains a refused one', async () => {
+    const { deps, env } = await bot();
+    deps.fake.stateErrors.push(permanent('HTTP 403: forbidden'));
+    const failed = capture();
+    expect(await runCli(['drill', 'run', 'fraud-scorer'], env, failed.io)).toBe(1);
+    expect(failed.out[0]).toMatch(/^DRILL FAILED for fraud-scorer /);
+    expect(failed.out[0]).toContain('403');
+
+    const unknown = capture();
+    expect(await runCli(['drill', 'run', 'fraud-scorrer'], env, unknown.io)).toBe(1);
+    expect(unknown.err[0]).toContain('fraud-scorer');
+    expect(await deps.store.listIncidents({})).toHaveLength(1);
   });
 });

@@ -1,8 +1,8 @@
 import type { App } from '@slack/bolt';
 import { RollbotError } from '../../core/errors.js';
-import { drillListText, listDrills } from '../../engine/drill-list.js';
+import { drillListText } from '../../engine/drill-list.js';
 import { startDrill } from '../../engine/drill-start.js';
-import { nextDrills } from '../../scheduling/drills.js';
+import { drillListings } from '../../scheduling/drills.js';
 import { errorReply } from '../blocks/command-replies.js';
 import { actorFor, type SlackContext } from '../context.js';
 import { COMMANDS } from '../ids.js';
@@ -17,8 +17,7 @@ export function registerDrill(app: App, context: SlackContext): void {
     try {
       const [verb = 'list', model] = command.text.trim().split(/\s+/).filter(Boolean);
       if (verb === 'list') {
-        const listings = await listDrills(deps, (name) => nextDrills(deps.runbooks.require(name), 2));
-        await respond({ response_type: 'ephemeral', text: drillListText(listings) });
+        await respond({ response_type: 'ephemeral', text: drillListText(await drillListings(deps)) });
         return;
       }
       if (verb !== 'run' || !model) throw new RollbotError('BAD_REQUEST', USAGE);
