@@ -8,10 +8,12 @@ RUN npm ci --no-audit --no-fund
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000 RUNBOOKS_DIR=/app/runbooks
-# Memory (bench/README.md, "memory"): a 2 MB young-generation semi-space and two malloc arenas keep RSS near
-# 110 MB after 100,000 alerts instead of 160–180 MB (V8 and glibc otherwise keep what a burst made them grow).
-# The bench runs rollbot with exactly this line.
-ENV NODE_OPTIONS=--max-semi-space-size=2 MALLOC_ARENA_MAX=2
+# Memory (bench/README.md, "memory"). Without a ceiling V8 sizes its heap from the machine's memory (at best
+# the container's whole limit) and lets a burst's garbage pile up to ~100 MB before a full GC: RSS 160–200 MB
+# after 100,000 alerts, and an OOM kill instead of a GC when the limit is near. 384 MB is 3/4 of the
+# Deployment's 512Mi limit (deploy/kubernetes/rollbot.yaml; a test keeps them in step), 13× the ~28 MB live
+# heap. A 2 MB semi-space and two malloc arenas keep the rest small. The bench runs rollbot with this line.
+ENV NODE_OPTIONS="--max-semi-space-size=2 --max-old-space-size=384" MALLOC_ARENA_MAX=2
 WORKDIR /app
 COPY package.json package-lock.json ./
 # --ignore-scripts: `prepare` needs the TypeScript compiler, which production does not install.

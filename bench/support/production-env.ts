@@ -15,9 +15,9 @@ export function productionRuntimeEnv(
   const found: Record<string, string> = {};
   for (const line of text.split('\n')) {
     if (!line.startsWith('ENV ')) continue;
-    for (const pair of line.slice(4).trim().split(/\s+/)) {
-      const [name, ...value] = pair.split('=');
-      if (name) found[name] = value.join('=');
+    // NAME=value pairs; a value with spaces is double-quoted, as Docker's ENV takes it.
+    for (const [, name, quoted, bare] of line.slice(4).matchAll(/(\w+)=(?:"([^"]*)"|(\S*))/g)) {
+      if (name) found[name] = quoted ?? bare ?? '';
     }
   }
   const env: Record<string, string> = {};

@@ -49,11 +49,21 @@ describe('Dockerfile', () => {
     expect(text).toMatch(/^HEALTHCHECK .*\n.*\/healthz/m);
   });
 
-  it('bounds V8 young generation and malloc arenas, and the bench runs rollbot with the same settings', () => {
+  it('bounds the V8 heap and malloc arenas, and the bench runs rollbot with the same settings', () => {
     expect(productionRuntimeEnv()).toEqual({
       NODE_ENV: 'production',
-      NODE_OPTIONS: '--max-semi-space-size=2',
+      NODE_OPTIONS: '--max-semi-space-size=2 --max-old-space-size=384',
       MALLOC_ARENA_MAX: '2',
     });
+  });
+
+  it("keeps V8's old-generation ceiling at 3/4 of the Deployment's memory limit, room for the rest of the process", () => {
+    const ceilingMb = Number(
+      /--max-old-space-size=(\d+)/.exec(productionRuntimeEnv().NODE_OPTIONS ?? '')?.[1],
+    );
+    const [deployment] = docs('rollbot.yaml').filter((o) => o.kind === 'Deployment');
+    const limit = String(deployment.spec.template.spec.containers[0].resources.limits.memory);
+    expect(limit).toMatch(/^\d+Mi$/);
+    expect(ceilingMb).toBe((parseInt(limit, 10) * 3) / 4);
   });
 });
