@@ -50,7 +50,11 @@ export function fallbackText(view: IncidentView): string {
   return escapeText(`${head}${view.summary}`, LIMITS.fallbackText);
 }
 
-/** One runbook stage: ✓ done in time, ✗ missed, ⏳ running, · pending; elapsed against target. */
+/**
+ * One runbook stage: ✓ done in time, ✗ missed, ⏳ running, · pending; elapsed against target. A running stage
+ * also says when it is due, as a Slack date: the message is re-rendered on events only, and between them the
+ * countdown goes stale while the due time, shown in each reader's time zone, stays true.
+ */
 export function stageLine(stage: StageView): string {
   const target = formatDuration(stage.targetMs);
   if (stage.state === 'pending') return `· *${stage.stage}* — / ${target}`;
@@ -59,8 +63,10 @@ export function stageLine(stage: StageView): string {
     const over = stage.state === 'running' ? `${formatDuration(-stage.remainingMs)} over` : 'missed';
     return `✗ *${stage.stage}* ${elapsed} (${over})`;
   }
-  if (stage.state === 'running')
-    return `⏳ *${stage.stage}* ${elapsed} (${formatDuration(stage.remainingMs)} left)`;
+  if (stage.state === 'running') {
+    const due = stage.startedAt === undefined ? '' : `, due ${slackDate(stage.startedAt + stage.targetMs)}`;
+    return `⏳ *${stage.stage}* ${elapsed} (${formatDuration(stage.remainingMs)} left${due})`;
+  }
   return `✓ *${stage.stage}* ${elapsed}`;
 }
 

@@ -57,7 +57,9 @@ describe('incidentList', () => {
     const list = incidentList([viewAt(triaged(), 4), viewAt(resolvedIncident(), 20)]);
     expectWithinSlackLimits(list);
     const text = JSON.stringify(list.blocks);
-    expect(text).toContain('*INC-7* fraud-scorer · SEV-1 · triage · ⏳ *triage* 4m / 10m (6m left)');
+    expect(text).toContain(
+      '*INC-7* fraud-scorer · SEV-1 · triage · ⏳ *triage* 4m / 10m (6m left, due <!date^1700000600^{date_short_pretty} {time}|2023-11-14T22:23:20.000Z>)',
+    );
     expect(text).toContain('· resolved · ⏳ *retro* 8m / 5d');
   });
 

@@ -36,7 +36,8 @@ describe('incidentMessage', () => {
     expect(checklist).toEqual([
       '*Runbook*',
       '✓ *detect* 1m / 5m',
-      '⏳ *triage* 4m / 10m (6m left)',
+      // The countdown is as of rendering; the due time is a Slack date that stays true.
+      '⏳ *triage* 4m / 10m (6m left, due <!date^1700000600^{date_short_pretty} {time}|2023-11-14T22:23:20.000Z>)',
       '· *rollback* — / 15m',
       '· *confirm* — / 30m',
       '· *retro* — / 5d',
@@ -74,7 +75,9 @@ describe('incidentMessage', () => {
     const checklist = sectionText(message.blocks, 'incident_checklist');
     expect(checklist).toContain('✗ *triage* 12m / 10m (missed)');
     expect(checklist).toContain('✗ *rollback* 18m / 15m (3m over)');
-    expect(checklist).toContain('⏳ *confirm* 18m / 30m (12m left)');
+    expect(checklist).toContain(
+      '⏳ *confirm* 18m / 30m (12m left, due <!date^1700002520^{date_short_pretty} {time}|2023-11-14T22:55:20.000Z>)',
+    );
     expect(buttons(message.blocks).map((b) => b.action_id)).toEqual([ACTIONS.rollback, ACTIONS.runbook]);
     const fields = block<SectionBlock>(message.blocks, 'incident_fields').fields?.map((f) => f.text) ?? [];
     expect(fields.find((f) => f.startsWith('*Acknowledged by*'))).toMatch(
