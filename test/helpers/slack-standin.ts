@@ -1,5 +1,6 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 
 export interface SlackCall {
   method: string;
@@ -8,6 +9,8 @@ export interface SlackCall {
   answer: Record<string, unknown>;
   /** When the call arrived (epoch ms). */
   at: number;
+  /** The token the call carried, as its Authorization header. */
+  authorization: string | undefined;
 }
 
 /**
@@ -29,31 +32,37 @@ export interface RefusedSlackCall {
 export interface SlackStandIn {
   /** Base URL for SLACK_API_URL (ends with /api/). */
   apiUrl: string;
+  /** A response_url for payloads: what is posted there is recorded as method `respond`. */
+  responseUrl: string;
   /** Calls answered `ok`, in arrival order. */
   calls: SlackCall[];
   /** Calls failed by the fault rule, in arrival order (they are not in `calls`: nothing was delivered). */
   refused: RefusedSlackCall[];
   /** Makes Slack fail calls by `rule` until it is cleared with `setFault(undefined)`. */
   setFault(rule: SlackFaultRule | undefined): void;
+  /** Takes WebSocket upgrades: `apps.connections.open` answers with a ws:// URL on this server. */
+  onUpgrade(listener: (req: IncomingMessage, socket: Duplex) => void): void;
   close(): Promise<void>;
 }
 
 /**
  * A local stand-in for the Slack Web API: answers every method `ok`, gives posted messages increasing `ts`
  * and opened views ids, and records each call's form fields for the test to read. `setFault` makes it
- * answer 5xx or 429 for a while, as Slack does during an outage or under rate limiting.
+ * answer 5xx or 429 for a while, as Slack does during an outage or under rate limiting. Paths outside /api/ are
+ * recorded too, named by their path (`/respond` as `respond`).
  */
 export async function startSlackStandIn(): Promise<SlackStandIn> {
   const calls: SlackCall[] = [];
   const refused: RefusedSlackCall[] = [];
   let faultRule: SlackFaultRule | undefined;
   let seq = 0;
+  let port = 0;
   const server: Server = createServer((req, res) => {
     let text = '';
     req.on('data', (chunk: Buffer) => (text += chunk.toString()));
     req.on('end', () => {
       const at = Date.now();
-      const method = (req.url ?? '').replace(/^\/api\//, '').split('?')[0] ?? '';
+      const method = (req.url ?? '').replace(/^\/(api\/)?/, '').split('?')[0] ?? '';
       const form = (req.headers['content-type'] ?? '').includes('json')
         ? (JSON.parse(text || '{}') as Record<string, string>)
         : Object.fromEntries(new URLSearchParams(text));
@@ -71,21 +80,26 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
         'chat.postMessage': { channel: form.channel, ts: `1800000000.${String(seq).padStart(6, '0')}` },
         'views.open': { view: { id: `V${seq}` } },
         'usergroups.users.list': { users: [] },
+        'apps.connections.open': { url: `ws://127.0.0.1:${port}/socket` },
       };
       const answer = { ok: true, ...answers[method] };
-      calls.push({ method, form, answer, at });
+      calls.push({ method, form, answer, at, authorization: req.headers.authorization });
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(answer));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  port = (server.address() as AddressInfo).port;
   return {
     apiUrl: `http://127.0.0.1:${port}/api/`,
+    responseUrl: `http://127.0.0.1:${port}/respond`,
     calls,
     refused,
     setFault(rule) {
       faultRule = rule;
+    },
+    onUpgrade(listener) {
+      server.on('upgrade', listener);
     },
     close: () =>
       new Promise<void>((resolve) => {

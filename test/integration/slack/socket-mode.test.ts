@@ -3,23 +3,28 @@ import { ingestAlerts } from '../../../src/engine/intake.js';
 import { createSlackApp, type SlackApp } from '../../../src/slack/app.js';
 import { ACTIONS } from '../../../src/slack/ids.js';
 import { firing } from '../../helpers/alerts.js';
+import { eventually } from '../../helpers/bot-process.js';
 import { makeDeps, RealClock, type TestDeps } from '../../helpers/engine.js';
 import { buttonPress, slashCommand } from '../../helpers/slack.js';
-import { SocketModeStandIn } from '../../helpers/socket-mode-standin.js';
+import { startSlackStandIn, type SlackStandIn } from '../../helpers/slack-standin.js';
+import { SocketModeLink } from '../../helpers/socket-mode-link.js';
 
 let deps: TestDeps;
 let slack: SlackApp;
-let standIn: SocketModeStandIn;
+let standIn: SlackStandIn;
+let link: SocketModeLink;
 
 /** Socket Mode acks and listeners run asynchronously: wait for what they do. */
-async function settle(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 150 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
-  if (!check()) throw new Error(`timed out waiting for ${what}`);
-}
+const ackOf = (envelopeId: string) =>
+  eventually(
+    async () => link.acks.find((ack) => ack.envelope_id === envelopeId),
+    3_000,
+    `the ack of ${envelopeId}`,
+  );
 
 beforeEach(async () => {
-  standIn = new SocketModeStandIn();
-  await standIn.listen();
+  standIn = await startSlackStandIn();
+  link = new SocketModeLink(standIn);
   deps = makeDeps({ clock: new RealClock() });
   await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
   slack = createSlackApp({
@@ -30,17 +35,18 @@ beforeEach(async () => {
     groupsOf: async () => [],
   });
   await slack.start();
-  await standIn.whenConnected();
+  await link.whenConnected();
 });
 
 afterEach(async () => {
   await slack.stop();
+  await link.close();
   await standIn.close();
 });
 
 describe('Slack over Socket Mode', () => {
   it('opens its connection through SLACK_API_URL with the app-level token', () => {
-    const open = standIn.apiCalls.filter((call) => call.method === 'apps.connections.open');
+    const open = standIn.calls.filter((call) => call.method === 'apps.connections.open');
     expect(open).toHaveLength(1);
     expect(open[0]?.authorization).toBe('Bearer xapp-1-test');
   });
@@ -51,15 +57,14 @@ describe('Slack over Socket Mode', () => {
         slashCommand('/incident', 'list', 'U0ANA', { response_url: standIn.responseUrl }).body,
       ),
     );
-    standIn.deliver({
-      envelope_id: 'env-1',
-      type: 'slash_commands',
-      payload,
-      accepts_response_payload: true,
-    });
-    await settle(() => standIn.acks.some((ack) => ack.envelope_id === 'env-1'), 'the ack of env-1');
-    await settle(() => standIn.responses.length > 0, 'the /incident list reply');
-    expect(JSON.stringify(standIn.responses[0])).toContain('INC-1');
+    link.deliver({ envelope_id: 'env-1', type: 'slash_commands', payload, accepts_response_payload: true });
+    await ackOf('env-1');
+    const reply = await eventually(
+      async () => standIn.calls.find((call) => call.method === 'respond'),
+      3_000,
+      'the /incident list reply',
+    );
+    expect(JSON.stringify(reply.form)).toContain('INC-1');
   });
 
   it('acks a button envelope and acknowledges the incident', async () => {
@@ -68,19 +73,22 @@ describe('Slack over Socket Mode', () => {
       ...(JSON.parse(new URLSearchParams(press.body).get('payload') ?? '{}') as Record<string, unknown>),
       response_url: standIn.responseUrl,
     };
-    standIn.deliver({ envelope_id: 'env-2', type: 'interactive', payload, accepts_response_payload: false });
-    await settle(() => standIn.acks.some((ack) => ack.envelope_id === 'env-2'), 'the ack of env-2');
-    let incident = await deps.store.getIncident('INC-1');
-    for (let i = 0; i < 150 && !incident?.acknowledged; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      incident = await deps.store.getIncident('INC-1');
-    }
-    expect(incident?.acknowledged?.by).toBe('U0BO');
+    link.deliver({ envelope_id: 'env-2', type: 'interactive', payload, accepts_response_payload: false });
+    await ackOf('env-2');
+    const incident = await eventually(
+      async () => {
+        const stored = await deps.store.getIncident('INC-1');
+        return stored?.acknowledged ? stored : undefined;
+      },
+      3_000,
+      'the acknowledgement',
+    );
+    expect(incident.acknowledged?.by).toBe('U0BO');
   });
 
   it('closes the connection when it stops', async () => {
     await slack.stop();
-    await settle(() => standIn.closedByApp, 'the close frame');
-    expect(standIn.closedByApp).toBe(true);
+    await eventually(async () => link.closedByApp || undefined, 3_000, 'the close frame');
+    expect(link.closedByApp).toBe(true);
   });
 });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { SlackStandIn } from './slack-standin.js';
 
 /** RFC 6455 §1.3: the server proves it read the handshake by hashing the client's key with this GUID. */
 const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -59,44 +59,18 @@ function decodeFrames(buffer: Buffer): { frames: Frame[]; rest: Buffer } {
 }
 
 /**
- * Slack's side of Socket Mode on a loopback port (slack-platform.md, Socket Mode): `apps.connections.open`
- * answers with this server's WebSocket URL, the socket says `hello`, and the test sends envelopes and reads
- * the app's acks. Other Web API methods answer `ok`; `/respond` stands for response_url. Everything the app
- * sends is recorded.
+ * Slack's side of Socket Mode (slack-platform.md, Socket Mode) on the Web API stand-in's port: its
+ * `apps.connections.open` answers with a ws:// URL there, this takes the upgrade, says `hello`, and lets the
+ * test send envelopes and read the app's acks.
  */
-export class SocketModeStandIn {
-  readonly apiCalls: { method: string; authorization: string | undefined; body: string }[] = [];
-  readonly responses: Record<string, unknown>[] = [];
+export class SocketModeLink {
   readonly acks: Record<string, unknown>[] = [];
   closedByApp = false;
   private socket: Duplex | undefined;
   private connected: (() => void) | undefined;
-  private readonly server: Server;
-  private port = 0;
 
-  constructor() {
-    this.server = createServer((req, res) => {
-      void this.answer(req).then(
-        (body) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body)),
-        () => res.writeHead(500).end(),
-      );
-    });
-    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex) => this.accept(req, socket));
-  }
-
-  /** Base URL of the Web API, as SLACK_API_URL. */
-  get apiUrl(): string {
-    return `http://127.0.0.1:${this.port}/api/`;
-  }
-
-  /** Where response_url posts land. */
-  get responseUrl(): string {
-    return `http://127.0.0.1:${this.port}/respond`;
-  }
-
-  async listen(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server.address() as AddressInfo).port;
+  constructor(slack: SlackStandIn) {
+    slack.onUpgrade((req, socket) => this.accept(req, socket));
   }
 
   /** Resolves once the app has connected and been greeted. */
@@ -115,6 +89,7 @@ export class SocketModeStandIn {
     this.socket.write(encodeFrame(OPCODE.text, Buffer.from(JSON.stringify(envelope))));
   }
 
+  /** Ends the connection; call before closing the stand-in, which does not track upgraded sockets. */
   async close(): Promise<void> {
     // Give the app's closing handshake time to finish: cutting it short is a network error on its side.
     const socket = this.socket;
@@ -124,22 +99,6 @@ export class SocketModeStandIn {
         setTimeout(resolve, 2_000).unref();
       });
     socket?.destroy();
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  private async answer(req: IncomingMessage): Promise<unknown> {
-    let body = '';
-    for await (const chunk of req) body += String(chunk);
-    const path = req.url ?? '/';
-    if (path === '/respond') {
-      this.responses.push(JSON.parse(body) as Record<string, unknown>);
-      return { ok: true };
-    }
-    const method = path.replace('/api/', '');
-    this.apiCalls.push({ method, authorization: req.headers.authorization, body });
-    if (method === 'apps.connections.open') return { ok: true, url: `ws://127.0.0.1:${this.port}/link` };
-    return { ok: true, ts: '1700000000.000100', channel: 'C0TEST0001' };
   }
 
   private accept(req: IncomingMessage, socket: Duplex): void {
