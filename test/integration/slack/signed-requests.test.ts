@@ -6,6 +6,7 @@ import { createSlackApp, type SlackApp } from '../../../src/slack/app.js';
 import { ACTIONS, INPUTS, VIEWS } from '../../../src/slack/ids.js';
 import { firing } from '../../helpers/alerts.js';
 import { makeDeps, makeRunbook, RealClock, type TestDeps } from '../../helpers/engine.js';
+import { eventually } from '../../helpers/bot-process.js';
 import { json, serve } from '../../helpers/http.js';
 import { createApp } from '../../../src/http/app.js';
 import {
@@ -24,8 +25,7 @@ let server: Awaited<ReturnType<typeof serve>>;
 
 /** Bolt answers before its listeners finish: wait for what they do. */
 async function settle(check: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 100 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
-  if (!check()) throw new Error(`timed out waiting for ${what}`);
+  await eventually(async () => check() || undefined, 2_000, what);
 }
 
 /** Records the form fields of each Slack Web API call. */
