@@ -1,7 +1,7 @@
 /**
  * The composition root: the only place that chooses adapters and wires them to the engine. `compose()`
- * builds the engine's dependencies from a config (the CLI uses it in-process); `startBot()` also serves HTTP
- * and runs the deadline poller.
+ * builds the engine's dependencies from a config (the CLI uses it in-process); `startBot()` also serves HTTP,
+ * runs the deadline poller and the message ticker.
  */
 import { createServer, type Server } from 'node:http';
 import { pathToFileURL } from 'node:url';
@@ -13,6 +13,7 @@ import { DEFAULT_TIMING, type EngineDeps } from './engine/context.js';
 import { scheduleDigest } from './engine/digest.js';
 import { drillSuccesses } from './engine/drill.js';
 import { retroCounts } from './engine/retro.js';
+import { startMessageTicker } from './engine/message-tick.js';
 import { startDeadlinePoller } from './engine/poller.js';
 import { startDrillPlanner } from './scheduling/drills.js';
 import { recoverInterruptedRollbacks } from './engine/recovery.js';
@@ -162,7 +163,10 @@ export interface RunningBot {
   stop(): Promise<void>;
 }
 
-/** Starts the bot: HTTP on the configured address and the deadline poller. `overrides`: see AdapterOverrides. */
+/**
+ * Starts the bot: HTTP on the configured address, the deadline poller and the message ticker. `overrides`: see
+ * AdapterOverrides.
+ */
 export async function startBot(
   env: NodeJS.ProcessEnv = process.env,
   overrides: AdapterOverrides = {},
@@ -186,6 +190,7 @@ export async function startBot(
   const url = `http://${config.http.host}:${port}`;
   await deps.slack?.app.start();
   const poller = startDeadlinePoller(deps);
+  const ticker = startMessageTicker(deps);
   const drills = startDrillPlanner(deps);
   // A rollback that was executing when a bot died is settled by reading the serving layer, never re-run.
   const recovered = await recoverInterruptedRollbacks(deps);
@@ -215,6 +220,7 @@ export async function startBot(
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await drills.stop();
         await poller.stop();
+        await ticker.stop();
         await deps.slack?.app.stop();
         await deps.slack?.notifier.close();
         await deps.paging.idle();

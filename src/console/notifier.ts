@@ -13,6 +13,8 @@ export function createConsoleNotifier(options: { out?: NodeJS.WritableStream; cl
   const out = options.out ?? process.stdout;
   return {
     async notify(event: NotifierEvent) {
+      // The console is a log of what happened; a tick (a Slack message redraw) adds nothing to it.
+      if (event.type === 'incident.tick') return;
       out.write(`${render(event, options.clock.now())}\n`);
     },
   };
@@ -33,6 +35,8 @@ export function render(event: NotifierEvent, now: number): string {
       return [`${where} 🚨 ${head}: ${event.incident.summary}`, ...checklist(event.incident, now)].join('\n');
     case 'incident.updated':
       return `${where} ℹ️  ${head}: ${event.text}`;
+    case 'incident.tick':
+      return [`${where} ⏱ ${head}`, ...checklist(event.incident, now)].join('\n');
     case 'retro.opened':
       return `${where} 📝 ${head} retrospective: ${event.text}`;
     case 'triage.completed':

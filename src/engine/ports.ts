@@ -176,6 +176,15 @@ export type NotifierEvent =
     }
   | { type: 'incident.updated'; incident: Incident; channel: string; text: string }
   | {
+      /**
+       * Nothing happened, time passed: redraw the incident's message so that its running stage's clock is
+       * current. Not news: no thread reply, no page, no console line.
+       */
+      type: 'incident.tick';
+      incident: Incident;
+      channel: string;
+    }
+  | {
       /** A retrospective opened: the thread message with Complete retrospective and the action items. */
       type: 'retro.opened';
       incident: Incident;

@@ -42,7 +42,8 @@ export function pageFor(
   now: number,
   hours: BusinessHours,
 ): Page | 'digest' | undefined {
-  if (event.type === 'channel.message') return undefined;
+  // A tick is the clock moving, not news: it never pages (nor acknowledges again).
+  if (event.type === 'channel.message' || event.type === 'incident.tick') return undefined;
   const incident = event.incident;
   if (incident.drill) return undefined;
   if (event.type === 'escalation') {

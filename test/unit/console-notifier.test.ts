@@ -96,4 +96,14 @@ describe('console notifier', () => {
     });
     expect(written).toMatch(/^\[C1\] ℹ️ {2}SEV-\d INC-7 fraud-scorer: rolled back\n$/);
   });
+
+  it('writes nothing for a tick: the console is a log of what happened', async () => {
+    const out = new PassThrough();
+    let written = '';
+    out.on('data', (chunk: Buffer) => (written += chunk.toString()));
+    const notifier = createConsoleNotifier({ out, clock: { now: () => T0 } });
+    await notifier.notify({ type: 'incident.tick', incident, channel: 'C1' });
+    await notifier.notify({ type: 'incident.updated', incident, channel: 'C1', text: 'rolled back' });
+    expect(written.split('\n').filter(Boolean)).toHaveLength(1);
+  });
 });

@@ -33,14 +33,16 @@ export function mentions(ids: readonly string[], fallback: string, max = 600): s
 
 /**
  * The one-line thread reply for an event worth a line in the incident's thread, or undefined for events shown
- * elsewhere: `incident.opened` is the parent message itself and `decision.requested` gets the richer
- * `decisionRequest` message. The line is sent as plain message text, so it stays within the fallback limit.
+ * elsewhere: `incident.opened` is the parent message itself, `decision.requested` gets the richer
+ * `decisionRequest` message, and `incident.tick` only redraws the parent. The line is sent as plain message
+ * text, so it stays within the fallback limit.
  */
 export function threadLine(event: IncidentEvent): string | undefined {
   const budget = LIMITS.fallbackText - 200;
   switch (event.type) {
     case 'incident.opened':
     case 'decision.requested':
+    case 'incident.tick':
       return undefined;
     case 'incident.updated':
       return `ℹ️ ${escapeText(event.text, budget)}`;

@@ -150,6 +150,8 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
         logger.warn({ incident: id, ...ref }, 'slack incident message was deleted; posting a new one');
       }
     }
+    // A tick only redraws a message that is there; posting one is for the events that have news.
+    if (event.type === 'incident.tick') return;
     if (!ref && !(await mayPost(id))) {
       // Another replica is posting it (two messages would split the thread): wait, retried, for its ref.
       throw new DeliveryError('no_message_yet', `${id}'s message is not posted yet`, { transient: true });
@@ -212,6 +214,16 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
       }
       const id = event.incident.id;
       const home = homes.get(id);
+      if (event.type === 'incident.tick') {
+        queue.enqueue(home ?? event.channel, {
+          kind: 'update',
+          label: id,
+          coalesceKey: `message:${id}`,
+          optional: true,
+          send: () => upsertMessage(event),
+        });
+        return;
+      }
       const lane = home ?? event.channel;
       if (home === undefined) remember(homes, id, lane);
       // The first event this process sees of an incident is never coalesced away or dropped to make room, so

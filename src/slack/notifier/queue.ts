@@ -109,6 +109,10 @@ export function createOutgoingQueue(options: OutgoingQueueOptions): OutgoingQueu
     const bucket = isUpdate ? updates.bucket : lane.bucket;
     const gate = Math.max(lane.pausedUntil, head.notBefore, isUpdate ? updates.pausedUntil : 0);
     const wait = Math.max(gate - now, bucket.waitMs(now));
+    if (wait > 0 && head.item.optional) {
+      remove(lane, head);
+      return pump(lane);
+    }
     if (wait > 0) {
       lane.cancelTimer = setTimer(() => {
         lane.cancelTimer = undefined;
@@ -223,7 +227,8 @@ export function createOutgoingQueue(options: OutgoingQueueOptions): OutgoingQueu
       if (item.coalesceKey !== undefined) {
         const pending = lane.entries.find((e) => !e.inFlight && e.item.coalesceKey === item.coalesceKey);
         if (pending) {
-          pending.item = item; // keeps its place in line: ordering with the post before it holds
+          // Keeps its place in line: ordering with the post before it holds.
+          if (!item.optional) pending.item = item;
           return;
         }
       }

@@ -13,6 +13,12 @@ export interface OutgoingItem {
   coalesceKey?: string;
   /** Never dropped to make room in a full queue (the incident's first post). */
   keep?: boolean;
+  /**
+   * A redraw nobody asked for (the clock moved): it only uses spare capacity. It never replaces a pending item
+   * with its coalesceKey (that one is as new or newer), and at the head of its lane it is dropped, unrecorded,
+   * rather than waiting for a pause, a backoff or the update allowance.
+   */
+  optional?: boolean;
   /** Makes the call(s). Throws Slack errors or DeliveryErrors; the queue classifies and retries them. */
   send(): Promise<void>;
 }

@@ -83,8 +83,12 @@ describe('pageFor', () => {
     ).toMatchObject({ action: 'resolve' });
   });
 
-  it('other updates and channel messages do not page', () => {
+  it('other updates, ticks and channel messages do not page', () => {
     expect(pageFor(updated(incident(1)), MONDAY_10, DUBLIN)).toBeUndefined();
+    const acknowledged = incident(1, { acknowledged: { by: 'U123', at: MONDAY_10 } });
+    expect(
+      pageFor({ type: 'incident.tick', incident: acknowledged, channel: '#ml' }, MONDAY_10, DUBLIN),
+    ).toBeUndefined();
     expect(
       pageFor({ type: 'channel.message', channel: '#ml', text: 'hi' }, MONDAY_10, DUBLIN),
     ).toBeUndefined();

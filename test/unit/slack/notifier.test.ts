@@ -231,6 +231,31 @@ describe('slack notifier', () => {
     expect(sent).toEqual(['INC-4: update 1', 'INC-4: update 5']);
   });
 
+  it('redraws the message on a tick, without a thread reply, and posts nothing for a tick alone', async () => {
+    const { notifier, slack, calls, run, failures } = setup();
+    const tick = (incident: Incident): NotifierEvent => ({
+      type: 'incident.tick',
+      incident,
+      channel: 'C0FRAUD01',
+    });
+    await notifier.notify(tick(makeIncident({ id: 'INC-9' })));
+    await run();
+    expect(calls).toEqual([]);
+
+    const incident = makeIncident({ id: 'INC-10' });
+    slack('chat.postMessage');
+    await notifier.notify(opened(incident));
+    await run();
+    slack('chat.update');
+    await notifier.notify(tick(incident));
+    await run();
+    expect(calls.map((call) => [call.method, call.form.ts, call.form.text])).toEqual([
+      ['chat.postMessage', undefined, 'INC-10: incident.opened'],
+      ['chat.update', TS, 'INC-10: incident.tick'],
+    ]);
+    expect(failures).toEqual([]);
+  });
+
   it('waits out a 429 Retry-After, then delivers', async () => {
     const { notifier, slack, calls, run, failures, store } = setup();
     slack('chat.postMessage', [429, { ok: false, error: 'ratelimited' }, { 'Retry-After': '1' }]);

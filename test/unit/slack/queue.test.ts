@@ -139,6 +139,34 @@ describe('outgoing queue', () => {
     ]);
   });
 
+  it('sends an optional redraw only with spare capacity, and never in place of a pending update', async () => {
+    const { enqueue, run, sent, failures } = setup();
+    const redraw = { kind: 'update', optional: true } as const;
+    enqueue('C1', 'redraw a', { ...redraw, coalesceKey: 'a' });
+    await run(0);
+    expect(sent.map((s) => s.label)).toEqual(['redraw a']);
+
+    // A pending update of the same message stays; a later update replaces a pending redraw.
+    enqueue('C1', 'post', { keep: true });
+    enqueue('C1', 'update b', { kind: 'update', coalesceKey: 'b' });
+    enqueue('C1', 'redraw b', { ...redraw, coalesceKey: 'b' });
+    enqueue('C1', 'redraw c', { ...redraw, coalesceKey: 'c' });
+    enqueue('C1', 'update c', { kind: 'update', coalesceKey: 'c' });
+    await run();
+    expect(sent.slice(1).map((s) => s.label)).toEqual(['post', 'update b', 'update c']);
+
+    // With the workspace's update allowance spent, a redraw is dropped (unrecorded) instead of waiting.
+    for (const c of ['C2', 'C3', 'C4', 'C5', 'C6'])
+      enqueue(c, `update ${c}`, { kind: 'update', coalesceKey: c });
+    await run(0);
+    enqueue('C7', 'redraw d', { ...redraw, coalesceKey: 'd' });
+    enqueue('C7', 'update e', { kind: 'update', coalesceKey: 'e' });
+    await run();
+    const c7 = sent.filter((s) => s.channel === 'C7');
+    expect(c7.map((s) => s.label)).toEqual(['update e']);
+    expect(failures).toEqual([]);
+  });
+
   it('pauses a channel for Retry-After on a 429, without counting an attempt', async () => {
     const { enqueue, run, sent, failures } = setup({ retry: { attempts: 1 } });
     enqueue('C1', 'limited', {}, [new WebAPIRateLimitedError(2)]);
