@@ -6,6 +6,7 @@ import { authorize } from './authorize.js';
 import { drillHistory, drillTarget, finishDrill, type DrillResult } from './drill.js';
 import { scheduleStageTarget } from './escalation.js';
 import { rollback } from './rollback.js';
+import { requestDecision } from './triage.js';
 import { viewIncident, type IncidentView } from './views.js';
 
 /**
@@ -91,14 +92,7 @@ export async function startDrill(
     }
   } else {
     const text = `DRILL: decide as you would for real — press Roll back (the rollback goes to ${drillTarget(runbook)}); the triage clock is running`;
-    await deps.notifier.notify({
-      type: 'decision.requested',
-      incident,
-      channel: runbook.channel,
-      text,
-      approvers: runbook.rollback.approvers,
-      policy: runbook.rollback.policy,
-    });
+    await requestDecision(deps, runbook, incident, text);
   }
   return (await deps.store.getIncident(incident.id)) ?? incident;
 }

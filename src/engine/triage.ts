@@ -151,7 +151,8 @@ async function decideByPolicy(
   await requestDecision(deps, runbook, incident, text);
 }
 
-async function requestDecision(
+/** Asks a person to decide (the runbook's approvers, its policy): on the timeline and in the channel. */
+export async function requestDecision(
   deps: EngineDeps,
   runbook: Runbook,
   incident: Incident,

@@ -96,6 +96,16 @@ describe('drill runs', () => {
     });
   });
 
+  it('without auto, asks a person to decide, on the timeline as for a real incident', async () => {
+    const { deps } = drillDeps(DRY);
+    const drill = await startDrill(deps, 'fraud-scorer', { by: 'cli:ana', auto: false });
+    const [request] = deps.notifier.ofType('decision.requested');
+    expect(request).toMatchObject({ incident: { id: drill.id }, channel: 'C0TEST0001' });
+    expect(request?.text).toContain('DRILL: decide as you would for real');
+    const entries = (await deps.store.list(drill.id)).map((entry) => entry.type);
+    expect(entries).toEqual(['drill.started', 'decision.requested']);
+  });
+
   it('is refused during a real incident, and a real alert ends a running drill', async () => {
     const { deps } = drillDeps(DRY);
     await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
