@@ -64,7 +64,7 @@ function checkLine(check: CheckResult): string {
   const trend = check.trend
     ? `  ${check.trend.sparkline} ${check.trend.direction} over ${formatDuration(check.trend.windowMs)}`
     : '';
-  const value = check.error ? `error: ${check.error}` : formatValue(check.value);
+  const value = check.error ? `error: ${check.error}` : formatValue(check.value, check.unit);
   return `    ${check.verdict.padEnd(12)} ${check.name} ${value} (${check.threshold})${trend}`;
 }
 

@@ -1,4 +1,4 @@
-import type { Outcome, Verdict } from './gates.js';
+import type { Outcome, ValueUnit, Verdict } from './gates.js';
 
 /** One check as measured: what people see in the incident message and the retrospective. */
 export interface CheckResult {
@@ -6,8 +6,10 @@ export interface CheckResult {
   kind: 'error' | 'business' | 'latency';
   /** The latest value (reduced over series); undefined: no data. */
   value?: number;
-  /** The range it had to stay in, for people: `≤ 0.02`. */
+  /** The range it had to stay in, for people: `≤ 2%`. */
   threshold: string;
+  /** The check's unit, for showing `value`. */
+  unit?: ValueUnit;
   /** One outcome per measurement, oldest first. */
   outcomes: Outcome[];
   verdict: Verdict;

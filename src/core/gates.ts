@@ -121,20 +121,30 @@ export function confirmThreshold(
   return next;
 }
 
-/** `≤ 0.02`, `≥ 0.8`, `0.1 … 0.3`: a threshold for people. */
-export function describeRange(range: { min?: number; max?: number }): string {
+/**
+ * How a check's values read to people, named after Prometheus' base units: `ratio` (0–1) as a percentage,
+ * `seconds` as milliseconds below one second. Without one, the bare number.
+ */
+export type ValueUnit = 'ratio' | 'seconds';
+
+/** `≤ 0.02`, `≥ 80%`, `100ms … 300ms`: a threshold for people. */
+export function describeRange(range: { min?: number; max?: number }, unit?: ValueUnit): string {
+  const format = (value: number) => formatValue(value, unit);
   if (range.min !== undefined && range.max !== undefined)
-    return `${formatValue(range.min)} … ${formatValue(range.max)}`;
-  if (range.max !== undefined) return `≤ ${formatValue(range.max)}`;
-  if (range.min !== undefined) return `≥ ${formatValue(range.min)}`;
+    return `${format(range.min)} … ${format(range.max)}`;
+  if (range.max !== undefined) return `≤ ${format(range.max)}`;
+  if (range.min !== undefined) return `≥ ${format(range.min)}`;
   return 'any';
 }
 
-/** A measured value for people: 4 significant digits, NaN as "no data". */
-export function formatValue(value: number | undefined): string {
+/** A measured value for people: 4 significant digits in its unit, NaN as "no data". */
+export function formatValue(value: number | undefined, unit?: ValueUnit): string {
   if (value === undefined || Number.isNaN(value)) return 'no data';
   if (!Number.isFinite(value)) return value > 0 ? '+Inf' : '-Inf';
-  return Number(value.toPrecision(4)).toString();
+  const digits = (n: number) => Number(n.toPrecision(4)).toString();
+  if (unit === 'ratio') return `${digits(value * 100)}%`;
+  if (unit === 'seconds') return Math.abs(value) < 1 ? `${digits(value * 1000)}ms` : `${digits(value)}s`;
+  return digits(value);
 }
 
 const BARS = '▁▂▃▄▅▆▇█';

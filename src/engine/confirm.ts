@@ -38,8 +38,9 @@ export async function startConfirmation(deps: EngineDeps, incidentId: string): P
   await mutateIncident(deps.store, incidentId, (current) =>
     current.phase === 'confirm' ? { ...current, confirmation } : undefined,
   );
+  const unitOf = new Map(runbook.confirm.checks.map((check) => [check.name, check.unit]));
   const known = Object.entries(baselines).map(
-    ([name, value]) => `${name} ${value === null ? 'unknown' : formatValue(value)}`,
+    ([name, value]) => `${name} ${value === null ? 'unknown' : formatValue(value, unitOf.get(name))}`,
   );
   await record(deps, incident, {
     type: 'confirm.started',
@@ -136,7 +137,10 @@ export async function pollConfirmation(deps: EngineDeps, incidentId: string): Pr
   );
   if (!changed) return undefined;
   const line = checks
-    .map((check) => `${check.name} ${formatValue(check.value)} (${check.threshold}) ${check.verdict}`)
+    .map(
+      (check) =>
+        `${check.name} ${formatValue(check.value, check.unit)} (${check.threshold}) ${check.verdict}`,
+    )
     .join(', ');
   await record(deps, incident, {
     type: 'confirm.poll',

@@ -55,7 +55,7 @@ export async function measureTriageCheck(
   window: TriageWindow,
 ): Promise<CheckResult> {
   const threshold = thresholdOf(check);
-  const base = { name: check.name, kind: check.kind, threshold: describeRange(threshold) };
+  const base = checkBase(check, threshold);
   try {
     const start = window.now - Math.max(window.trendMs, window.intervalMs * (window.samples - 1));
     const points = reduceSeries(
@@ -103,7 +103,7 @@ export async function measureOnce(
   threshold: Threshold,
   now: number,
 ): Promise<CheckResult> {
-  const base = { name: check.name, kind: check.kind, threshold: describeRange(threshold) };
+  const base = checkBase(check, threshold);
   try {
     const samples = await source.query(check.query, now);
     const value = reduceValues(
@@ -120,4 +120,13 @@ export async function measureOnce(
   } catch (error) {
     return { ...base, outcomes: ['error'], verdict: 'ERROR', error: (error as Error).message };
   }
+}
+
+/** What every result of `check` carries, measured or not. */
+function checkBase(
+  check: Check,
+  threshold: Threshold,
+): Pick<CheckResult, 'name' | 'kind' | 'threshold' | 'unit'> {
+  const base = { name: check.name, kind: check.kind, threshold: describeRange(threshold, check.unit) };
+  return check.unit ? { ...base, unit: check.unit } : base;
 }

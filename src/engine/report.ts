@@ -1,6 +1,6 @@
 import { formatDuration } from '../core/duration.js';
 import type { CheckResult } from '../core/evaluation.js';
-import { formatValue } from '../core/gates.js';
+import { formatValue, type ValueUnit } from '../core/gates.js';
 import type { IncidentDetail } from './views.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -62,6 +62,12 @@ function stages(detail: IncidentDetail): string[] {
   return lines;
 }
 
+/** The unit of each check, by name, as the measured results carry it (the report has no runbook). */
+function unitsOf(detail: IncidentDetail): Map<string, ValueUnit | undefined> {
+  const measured = [...(detail.triage?.checks ?? []), ...(detail.confirmation?.last?.checks ?? [])];
+  return new Map(measured.map((check) => [check.name, check.unit]));
+}
+
 function checkTable(checks: readonly CheckResult[]): string[] {
   const lines = ['| check | value | threshold | verdict | trend |', '|---|---|---|---|---|'];
   for (const check of checks) {
@@ -69,7 +75,7 @@ function checkTable(checks: readonly CheckResult[]): string[] {
       ? `${check.trend.sparkline} ${check.trend.direction} (${formatDuration(check.trend.windowMs)})`
       : '';
     lines.push(
-      `| ${check.name} (${check.kind}) | ${check.error ?? formatValue(check.value)} | ${check.threshold} | ${check.verdict} | ${trend} |`,
+      `| ${check.name} (${check.kind}) | ${check.error ?? formatValue(check.value, check.unit)} | ${check.threshold} | ${check.verdict} | ${trend} |`,
     );
   }
   return lines;
@@ -108,8 +114,9 @@ function confirmation(detail: IncidentDetail): string[] {
     '',
     `${c.verdict ?? 'running'} after ${c.outcomes.length} measurement(s): ${c.outcomes.join(', ') || 'none yet'}`,
   ];
+  const unitOf = unitsOf(detail);
   const baselines = Object.entries(c.baselines).map(
-    ([name, value]) => `${name} ${value === null ? 'unknown' : formatValue(value)}`,
+    ([name, value]) => `${name} ${value === null ? 'unknown' : formatValue(value, unitOf.get(name))}`,
   );
   if (baselines.length) lines.push('', `Pre-deployment baselines: ${baselines.join(', ')}`);
   if (c.last) lines.push('', ...checkTable(c.last.checks));
@@ -119,13 +126,14 @@ function confirmation(detail: IncidentDetail): string[] {
 function impact(detail: IncidentDetail): string[] {
   const i = detail.impact;
   if (!i) return [];
+  const unit = unitsOf(detail).get(i.check);
   const lines = [
     '## Impact (estimate)',
     '',
     `- **Window:** ${formatDuration(i.windowMs)}, check "${i.check}"`,
   ];
   lines.push(
-    `- **Average during the incident:** ${formatValue(i.averageDuringIncident)}; baseline ${formatValue(i.baseline)}`,
+    `- **Average during the incident:** ${formatValue(i.averageDuringIncident, unit)}; baseline ${formatValue(i.baseline, unit)}`,
   );
   if (i.excessFailedRequests !== undefined)
     lines.push(`- **Excess failed requests:** about ${i.excessFailedRequests}`);

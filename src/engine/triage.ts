@@ -100,11 +100,11 @@ function summarize(finding: TriageFinding, checks: readonly CheckResult[], faili
     return `Prometheus could not be asked (${checks[0]?.error ?? 'unknown error'}): a person decides`;
   }
   if (finding === 'ok')
-    return `no threshold breached (${checks.map((c) => `${c.name} ${formatValue(c.value)}`).join(', ')}): a person decides`;
+    return `no threshold breached (${checks.map((c) => `${c.name} ${formatValue(c.value, c.unit)}`).join(', ')}): a person decides`;
   if (finding === 'no-data') {
     const unclear = checks
       .filter((check) => check.verdict !== 'PASS')
-      .map((check) => `${check.name}: ${check.error ?? formatValue(check.value)}`);
+      .map((check) => `${check.name}: ${check.error ?? formatValue(check.value, check.unit)}`);
     return `no clear signal (${unclear.join('; ')}): a person decides`;
   }
   return checks
@@ -112,7 +112,7 @@ function summarize(finding: TriageFinding, checks: readonly CheckResult[], faili
     .map((check) => {
       const fails = check.outcomes.filter((outcome) => outcome === 'fail').length;
       const trend = check.trend?.sparkline ? ` (${check.trend.direction} ${check.trend.sparkline})` : '';
-      return `${check.name} ${formatValue(check.value)} outside ${check.threshold} for ${fails} of ${check.outcomes.length} measurements (${failing} needed)${trend}`;
+      return `${check.name} ${formatValue(check.value, check.unit)} outside ${check.threshold} for ${fails} of ${check.outcomes.length} measurements (${failing} needed)${trend}`;
     })
     .join('; ');
 }

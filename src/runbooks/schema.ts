@@ -25,6 +25,8 @@ const check = z
     reduce: z.enum(['max', 'min', 'avg', 'sum', 'first']).default('max'),
     /** What an empty result or NaN means. */
     noData: z.enum(['pass', 'fail', 'inconclusive']).default('inconclusive'),
+    /** How values and thresholds read to people (`ratio`: as a percentage; `seconds`: ms below 1 s). */
+    unit: z.enum(['ratio', 'seconds']).optional(),
   })
   .refine((c) => c.min !== undefined || c.max !== undefined, {
     message: 'a check needs a threshold: give min, max or both',

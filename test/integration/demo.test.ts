@@ -23,7 +23,7 @@ describe('npm run demo', () => {
 
     expect(output, output).toContain('[demo as Alertmanager] ← 202: opened INC-1');
     // Triage failed on the simulated metrics and the auto policy rolled back to the ledger's known-good v1.
-    expect(output).toMatch(/triage: .*error rate .* outside ≤ 0\.02/);
+    expect(output).toMatch(/triage: .*error rate [\d.]+% outside ≤ 2%/);
     expect(output).toContain('[simulated serving] execute: shifting traffic v2 → v1');
     expect(output).toContain('rolled back to v1');
     // Confirmation from the simulated metrics, then resolution and the retrospective.

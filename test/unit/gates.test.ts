@@ -161,6 +161,18 @@ describe('formatting', () => {
     expect(formatValue(Infinity)).toBe('+Inf');
   });
 
+  it('shows ratios as percentages and seconds as milliseconds below one second', () => {
+    expect(formatValue(0.065, 'ratio')).toBe('6.5%');
+    expect(formatValue(0.004417, 'ratio')).toBe('0.4417%');
+    expect(formatValue(0.41, 'seconds')).toBe('410ms');
+    expect(formatValue(0.11843, 'seconds')).toBe('118.4ms');
+    expect(formatValue(2.5, 'seconds')).toBe('2.5s');
+    expect(formatValue(NaN, 'ratio')).toBe('no data');
+    expect(formatValue(Infinity, 'seconds')).toBe('+Inf');
+    expect(describeRange({ max: 0.02 }, 'ratio')).toBe('≤ 2%');
+    expect(describeRange({ min: 0.1, max: 0.3 }, 'seconds')).toBe('100ms … 300ms');
+  });
+
   it('draws a sparkline scaled to the series, with gaps', () => {
     expect(sparkline([0, 1, 2, 3, 4, 5, 6, 7])).toBe('▁▂▃▄▅▆▇█');
     expect(sparkline([1, NaN, 1])).toBe('▁ ▁');

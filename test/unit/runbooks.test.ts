@@ -104,6 +104,18 @@ describe('runbook problems', () => {
     ]);
   });
 
+  it('take a check unit, and name the ones there are for a typo', () => {
+    const check = (unit: string) =>
+      runbookYaml(
+        'm1',
+        `triage:\n  checks:\n    - { name: e, kind: error, query: up, max: 0.02, unit: ${unit} }`,
+      );
+    const parsed = parseRunbook(check('ratio'), 'x.yml');
+    expect(parsed.ok && parsed.runbook.triage.checks[0]?.unit).toBe('ratio');
+    const [problem] = problemsOf(check('percent'));
+    expect(problem).toMatch(/^x\.yml:9: triage\.checks\.0\.unit: .*"ratio".*"seconds"/);
+  });
+
   it('report YAML syntax errors with their line', () => {
     expect(problemsOf('model: a\nowner: [unclosed\n')[0]).toMatch(/^x\.yml:\d+: not valid YAML/);
   });

@@ -73,7 +73,9 @@ export function stageLine(stage: StageView): string {
 /** One check: verdict, value against threshold, and the recent trend. */
 export function checkLine(check: CheckResult): string {
   const value =
-    check.error !== undefined ? `error: ${escapeText(check.error, 120)}` : formatValue(check.value);
+    check.error !== undefined
+      ? `error: ${escapeText(check.error, 120)}`
+      : formatValue(check.value, check.unit);
   const trend = check.trend
     ? ` ${check.trend.sparkline.slice(-40)} ${check.trend.direction} over ${formatDuration(check.trend.windowMs)}`
     : '';

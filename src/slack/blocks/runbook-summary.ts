@@ -39,8 +39,8 @@ function hostOf(url: string): string {
 
 function checkLine(check: Check): string {
   const threshold = thresholdOf(check);
-  const fail = threshold.fail ? `, fail outside ${describeRange(threshold.fail)}` : '';
-  return `• ${escapeText(check.name, 80)} (${check.kind}): ${describeRange(threshold)}${fail}; no data → ${check.noData}`;
+  const fail = threshold.fail ? `, fail outside ${describeRange(threshold.fail, check.unit)}` : '';
+  return `• ${escapeText(check.name, 80)} (${check.kind}): ${describeRange(threshold, check.unit)}${fail}; no data → ${check.noData}`;
 }
 
 const POLICY_TEXT: Record<Runbook['rollback']['policy'], string> = {

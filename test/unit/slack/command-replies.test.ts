@@ -112,8 +112,8 @@ describe('runbookSummary', () => {
     expect(text).toContain('*Rollback*: auto');
     expect(text).toContain('who may decide: <!subteam^S0ONCALL1>');
     expect(text).toContain('detect 5m · triage 10m · rollback 5m · confirm 15m · retro 2d');
-    expect(text).toContain('• error rate (error): ≤ 0.02');
-    expect(text).toContain('• approval rate (business): ≥ 0.8');
+    expect(text).toContain('• error rate (error): ≤ 2%');
+    expect(text).toContain('• approval rate (business): ≥ 80%');
     expect(text).toContain('*Serving*: kserve ml-prod/fraud-scorer');
     expect(text).toContain('*Escalation*: <!subteam^S0PLATFORM>');
   });

@@ -2,10 +2,10 @@ import type { ActionsBlock, Button, KnownBlock, SectionBlock } from '@slack/type
 import { describe, expect, it } from 'vitest';
 import { acknowledge, decide } from '../../../src/core/incident.js';
 import { ACTIONS } from '../../../src/slack/ids.js';
-import { incidentMessage, MAX_CHECK_ROWS } from '../../../src/slack/blocks/incident-message.js';
+import { checkLine, incidentMessage, MAX_CHECK_ROWS } from '../../../src/slack/blocks/incident-message.js';
 import { expectWithinSlackLimits } from '../../helpers/block-limits.js';
 import { T0 } from '../../helpers/incidents.js';
-import { hostileView, MINUTE, resolvedIncident, stormed, triaged, viewAt } from './fixtures.js';
+import { check, hostileView, MINUTE, resolvedIncident, stormed, triaged, viewAt } from './fixtures.js';
 
 const CONTEXT = { channel: 'C0FRAUD01', owner: '@fraud-ml', escalation: ['S0PLATFORM', 'U0BOB'] };
 
@@ -108,6 +108,15 @@ describe('incidentMessage', () => {
     expect(JSON.stringify(message.blocks)).toContain('· 141 alerts');
     const single = incidentMessage(viewAt(triaged(), 4), CONTEXT, T0 + 4 * MINUTE);
     expect(JSON.stringify(single.blocks)).toContain('· 1 alert');
+  });
+
+  it('shows a check value in its unit', () => {
+    expect(checkLine(check({ threshold: '≤ 2%', unit: 'ratio' }))).toBe(
+      '❌ *error rate* 7.9% (≤ 2%) FAIL ▁▁▂▃▅▇█ rising over 15m',
+    );
+    expect(checkLine(check({ value: 0.4128, threshold: '≤ 250ms', unit: 'seconds' }))).toContain(
+      '412.8ms (≤ 250ms)',
+    );
   });
 
   it('labels drills', () => {
