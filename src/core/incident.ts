@@ -67,6 +67,8 @@ export interface Incident {
   alerts: AlertRef[];
   /** Alerts that joined beyond MAX_ALERT_REFS are counted, not kept. */
   droppedAlerts: number;
+  /** Where the first alert can be seen at its source (Alertmanager's `generatorURL`: the rule's graph). */
+  sourceUrl?: string;
   decision?: Decision;
   /** The latest rollback attempt (core/rollback-types.ts). */
   rollback?: RollbackRecord;
@@ -93,6 +95,7 @@ export interface NewIncident {
   labels: Record<string, string>;
   targets: Targets;
   alert: AlertRef;
+  sourceUrl?: string;
 }
 
 export function isOpen(incident: Pick<Incident, 'phase'>): boolean {
@@ -126,6 +129,7 @@ export function openIncident(input: NewIncident): Incident {
     targets: input.targets,
     alerts: [input.alert],
     droppedAlerts: 0,
+    ...(input.sourceUrl === undefined ? {} : { sourceUrl: input.sourceUrl }),
   };
 }
 

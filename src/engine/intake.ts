@@ -8,6 +8,7 @@ import {
   type JoinedAlert,
 } from '../core/incident.js';
 import { formatDuration } from '../core/duration.js';
+import { webUrl } from '../core/links.js';
 import { formatSeverity, severityOf } from '../core/severity.js';
 import type { NormalizedAlert } from '../alerts/types.js';
 import type { Runbook } from '../runbooks/schema.js';
@@ -110,6 +111,12 @@ async function ingestForModel(
   return outcomes;
 }
 
+/** The alert's own link (the rule's graph), when it is one people can follow. */
+function withSourceUrl(alert: NormalizedAlert): { sourceUrl?: string } {
+  const url = webUrl(alert.generatorURL);
+  return url === undefined ? {} : { sourceUrl: url };
+}
+
 function alertRef(alert: NormalizedAlert, receivedAt: number): AlertRef {
   const startsAt = alert.startsAt ?? receivedAt;
   return {
@@ -155,6 +162,7 @@ async function openOrAttach(deps: EngineDeps, runbook: Runbook, arrivals: Arriva
     labels: first.arrival.alert.labels,
     targets: runbook.targets,
     alert: first.arrival.ref,
+    ...withSourceUrl(first.arrival.alert),
   });
   const watch = await currentWatch(deps, runbook);
   if (watch) candidate.watch = watch;

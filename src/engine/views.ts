@@ -25,6 +25,8 @@ export interface IncidentView {
   alerts: Incident['alerts'];
   /** Every alert that joined, including those counted beyond the ones kept. */
   alertCount: number;
+  /** Where the first alert can be seen at its source. */
+  sourceUrl?: string;
   decision?: Incident['decision'];
   acknowledged?: NonNullable<Incident['acknowledged']>;
   rollback?: Incident['rollback'];
@@ -56,6 +58,7 @@ export function viewIncident(incident: Incident, now: number): IncidentView {
     alerts: incident.alerts,
     alertCount: incident.alerts.length + incident.droppedAlerts,
   };
+  if (incident.sourceUrl !== undefined) view.sourceUrl = incident.sourceUrl;
   if (incident.resolvedAt !== undefined) view.resolvedAt = new Date(incident.resolvedAt).toISOString();
   if (incident.decision) view.decision = incident.decision;
   if (incident.acknowledged) view.acknowledged = incident.acknowledged;

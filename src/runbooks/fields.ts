@@ -1,5 +1,6 @@
 import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
+import { MAX_URL_LENGTH, webUrl } from '../core/links.js';
 import { parseDuration } from '../core/duration.js';
 
 /** A duration written like `30s`, `5m`, `48h`, `7d`; parsed to milliseconds. */
@@ -35,6 +36,25 @@ export const channel = z
     /^([CG][A-Z0-9]{2,}|#[a-z0-9._-]{1,80})$/,
     'expected a channel ID like C0FRAUD01 or a name like #ml-alerts',
   );
+
+/** The most links a runbook shows on each incident message: more would crowd out the incident itself. */
+export const MAX_RUNBOOK_LINKS = 5;
+
+/** Links people need at 2am (the model's dashboard, its playbook): a short name and an http(s) URL. */
+export const links = z
+  .array(
+    z.strictObject({
+      name: z
+        .string()
+        .trim()
+        .min(1)
+        .max(40, 'a link name is at most 40 characters: it is a button-sized label'),
+      url: z.string().refine((text) => webUrl(text) !== undefined, {
+        message: `expected an http(s) URL of at most ${MAX_URL_LENGTH} characters, like https://grafana.example.com/d/fraud-scorer`,
+      }),
+    }),
+  )
+  .max(MAX_RUNBOOK_LINKS, `at most ${MAX_RUNBOOK_LINKS} links: keep the ones people open first`);
 
 /** The name of an environment variable that holds a secret, so that no secret is written in a runbook. */
 export const envName = z

@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { DEFAULT_SEVERITY_MAPPING, type Severity, type SeverityMapping } from '../core/severity.js';
 import type { Targets } from '../core/stages.js';
 import { TIER_DEFAULTS, type RollbackPolicy, type Tier } from './defaults.js';
-import { channel, drillSchedule, duration, modelName, nameMap, slackId, timeZone } from './fields.js';
+import { channel, drillSchedule, duration, links, modelName, nameMap, slackId, timeZone } from './fields.js';
+import type { Link } from '../core/links.js';
 import { pagingConfig, type PagingConfig } from '../paging/config.js';
 import { servingConfig, type ServingConfig } from './serving.js';
 
@@ -123,6 +124,8 @@ const runbookInput = z.strictObject({
   impact: z.strictObject({ requestRate: z.string().min(1) }).optional(),
   targets: targetsInput.default({}),
   escalation: z.strictObject({ mention: z.array(slackId).default([]) }).default({ mention: [] }),
+  /** Shown on every incident message and in the runbook summary. */
+  links: links.default([]),
   drill: z
     .strictObject({
       schedule: drillSchedule.default('quarterly'),
@@ -167,6 +170,7 @@ export interface Runbook {
   paging?: PagingConfig;
   targets: Targets;
   escalation: { mention: string[] };
+  links: Link[];
   drill?: { schedule: string; timezone: string; remind: number[]; serving?: ServingConfig; dryRun: boolean };
   retro: { due: number };
   /** The watch period after a deployment reaches 100 % (ms). */
@@ -204,6 +208,7 @@ export const runbookSchema = runbookInput.transform((input): Runbook => {
     confirm: { ...input.confirm, checks: input.confirm.checks ?? input.triage.checks },
     targets,
     escalation: input.escalation,
+    links: input.links,
     retro: { due: targets.retro },
     watch: input.watch,
   };

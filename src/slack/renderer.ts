@@ -20,6 +20,7 @@ export function createSlackRenderer(runbooks: RunbookSet): SlackRenderer {
           channel: event.channel,
           owner: runbook?.owner ?? '',
           escalation: runbook?.escalation.mention ?? [],
+          links: runbook?.links ?? [],
           ...(view.watch ? { watchNote: view.watch.note } : {}),
         },
         now,

@@ -116,6 +116,21 @@ describe('runbook problems', () => {
     expect(problem).toMatch(/^x\.yml:9: triage\.checks\.0\.unit: .*"ratio".*"seconds"/);
   });
 
+  it('take links, and refuse one that is not an http(s) URL, naming the fix', () => {
+    const withLinks = (url: string) => runbookYaml('m1', `links:\n  - { name: Grafana, url: "${url}" }`);
+    const parsed = parseRunbook(withLinks('https://grafana.example.com/d/m1'), 'x.yml');
+    expect(parsed.ok && parsed.runbook.links).toEqual([
+      { name: 'Grafana', url: 'https://grafana.example.com/d/m1' },
+    ]);
+    expect(problemsOf(withLinks('grafana/d/m1'))).toEqual([
+      'x.yml:8: links.0.url: expected an http(s) URL of at most 2000 characters, like https://grafana.example.com/d/fraud-scorer',
+    ]);
+    const six = Array.from({ length: 6 }, (_, i) => `  - { name: l${i}, url: "https://x.test/${i}" }`);
+    expect(problemsOf(runbookYaml('m1', `links:\n${six.join('\n')}`))[0]).toContain(
+      'at most 5 links: keep the ones people open first',
+    );
+  });
+
   it('report YAML syntax errors with their line', () => {
     expect(problemsOf('model: a\nowner: [unclosed\n')[0]).toMatch(/^x\.yml:\d+: not valid YAML/);
   });

@@ -1,5 +1,6 @@
 import type { Button, ContextBlock, MrkdwnElement, SectionBlock } from '@slack/types';
-import { LIMITS, truncate } from './limits.js';
+import type { Link } from '../../core/links.js';
+import { escapeText, LIMITS, truncate } from './limits.js';
 
 /** A mrkdwn section, its text cut to the section limit (callers pass already-escaped text). */
 export function section(blockId: string, text: string): SectionBlock {
@@ -47,4 +48,23 @@ export function actionValue(ids: { incidentId: string; model: string }): string 
 /** A Slack date token: shown in each reader's own time zone, with an ISO fallback. */
 export function slackDate(ms: number): string {
   return `<!date^${Math.floor(ms / 1000)}^{date_short_pretty} {time}|${new Date(ms).toISOString()}>`;
+}
+
+/** A mrkdwn link. `|`, `<` and `>` in the URL are percent-encoded, so that none of them can end it early. */
+export function slackLink({ url, name }: Link): string {
+  const safe = url.replace(/[|<>]/g, (c) => encodeURIComponent(c));
+  return `<${safe}|${escapeText(name, 80)}>`;
+}
+
+/** Links joined by ` · `, as many as fit in `max` characters, in order; the rest are left out. */
+export function linksLine(links: readonly Link[], max: number): string {
+  const shown: string[] = [];
+  let used = 0;
+  for (const link of links) {
+    const text = slackLink(link);
+    if (used + text.length + 3 > max) continue;
+    shown.push(text);
+    used += text.length + 3;
+  }
+  return shown.join(' · ');
 }

@@ -2,10 +2,11 @@ import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
 import { formatDuration } from '../../core/duration.js';
 import type { CheckResult, TriageRecord } from '../../core/evaluation.js';
 import { formatValue, type Verdict } from '../../core/gates.js';
+import type { Link } from '../../core/links.js';
 import type { StageView } from '../../core/stages.js';
 import type { IncidentView } from '../../engine/views.js';
 import { ACTIONS } from '../ids.js';
-import { actionValue, button, contextLine, field, section, slackDate } from './elements.js';
+import { actionValue, button, contextLine, field, linksLine, section, slackDate } from './elements.js';
 import { escapeText, fitLines, LIMITS, truncate } from './limits.js';
 import { mention, mentions } from './thread.js';
 
@@ -17,6 +18,8 @@ export interface IncidentMessageContext {
   escalation: string[];
   /** A short plain-text note under the checklist, e.g. what the confirmation loop is waiting for. */
   watchNote?: string;
+  /** The runbook's links (dashboards, playbooks), shown under the summary before the alert's own. */
+  links?: readonly Link[];
 }
 
 /** The view plus who acknowledged the incident (stored on the Incident; IncidentView may not carry it yet). */
@@ -30,9 +33,9 @@ const VERDICT_ORDER: Verdict[] = ['FAIL', 'ERROR', 'INCONCLUSIVE', 'PASS'];
 export const MAX_CHECK_ROWS = 10;
 /**
  * Budgets of the parts that carry outside text, so that the whole message stays under LIMITS.messageText
- * (about 7.5k at most) whatever the alert or the runbook says.
+ * (about 8.5k at most) whatever the alert or the runbook says.
  */
-const BUDGET = { summary: 1500, triage: 2500, reason: 800, watchNote: 500 } as const;
+const BUDGET = { summary: 1500, triage: 2500, reason: 800, watchNote: 500, links: 1000 } as const;
 
 /** `🔴 SEV-1 fraud-scorer · INC-7 · triage`, with a DRILL label first for drills (plain text, header-sized). */
 export function headline(view: IncidentView): string {
@@ -52,8 +55,8 @@ export function fallbackText(view: IncidentView): string {
 
 /**
  * One runbook stage: ✓ done in time, ✗ missed, ⏳ running, · pending; elapsed against target. A running stage
- * also says when it is due, as a Slack date: the message is re-rendered on events only, and between them the
- * countdown goes stale while the due time, shown in each reader's time zone, stays true.
+ * also says when it is due, as a Slack date in each reader's time zone: exact at any moment, while the elapsed
+ * time is as of the last redraw (an event, or the minute tick of src/engine/message-tick.ts).
  */
 export function stageLine(stage: StageView): string {
   const target = formatDuration(stage.targetMs);
@@ -140,6 +143,14 @@ function actions(view: IncidentMessageView): ActionsBlock {
   return { type: 'actions', block_id: 'incident_actions', elements };
 }
 
+/** `🔗 Grafana · alert source`: the runbook's links, then the alert's own; no block when there is none. */
+function linksBlock(view: IncidentView, context: IncidentMessageContext): KnownBlock[] {
+  const links = [...(context.links ?? [])];
+  if (view.sourceUrl) links.push({ name: 'alert source', url: view.sourceUrl });
+  const shown = linksLine(links, BUDGET.links);
+  return shown ? [contextLine('incident_links', `🔗 ${shown}`)] : [];
+}
+
 /**
  * The one message per incident, posted when it opens and updated in place: header, summary, who is on it,
  * versions, triage checks, the runbook checklist, and either the buttons (open) or the outcome (finished).
@@ -173,6 +184,7 @@ export function incidentMessage(
       `Opened ${slackDate(opened)} (${formatDuration(now - opened)} ago) · ${alerts}`,
     ),
     section('incident_summary', escapeText(view.summary, BUDGET.summary) || '_no summary_'),
+    ...linksBlock(view, context),
     { type: 'section', block_id: 'incident_fields', fields },
     section('incident_triage', triageText(view.triage)),
     section('incident_checklist', `*Runbook*\n${view.stages.map(stageLine).join('\n')}`),

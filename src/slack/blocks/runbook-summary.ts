@@ -4,6 +4,7 @@ import { STAGES } from '../../core/stages.js';
 import { thresholdOf } from '../../engine/measure.js';
 import type { ServingConfig } from '../../runbooks/serving.js';
 import type { Check, Runbook } from '../../runbooks/schema.js';
+import { linksLine } from './elements.js';
 import { escapeText, fitLines, LIMITS } from './limits.js';
 import { mention, mentions } from './thread.js';
 
@@ -59,6 +60,7 @@ export function runbookSummary(runbook: Runbook): string {
     `*Targets*: ${STAGES.map((stage) => `${stage} ${formatDuration(runbook.targets[stage])}`).join(' · ')}`,
     `*Serving*: ${escapeText(describeServing(runbook.serving), 300)}`,
     `*Escalation*: ${mentions(runbook.escalation.mention, '_none_')}`,
+    `*Links*: ${linksLine(runbook.links, 1000) || '_none_'}`,
     `*Confirm*: ${confirm.consecutive} passes in a row, every ${formatDuration(confirm.interval)}, within ${Math.round(confirm.tolerance * 100)}% of the baseline`,
     `*Triage*: breach when ${triage.failing} of ${triage.samples} measurements fail, every ${formatDuration(triage.interval)}`,
   ];

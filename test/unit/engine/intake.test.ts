@@ -51,6 +51,20 @@ describe('alert intake', () => {
     ).toBe(1);
   });
 
+  it('keeps the first alert’s source link when it is an http(s) URL', async () => {
+    const deps = makeDeps();
+    const now = deps.clock.now();
+    const graph = 'http://prometheus.test:9090/graph?g0.expr=up%3D%3D0';
+    await ingestAlerts(deps, [
+      firing('fraud-scorer', now, { generatorURL: graph }),
+      firing('churn-predictor', now, { generatorURL: 'javascript:alert(1)' }),
+    ]);
+    expect((await deps.store.openIncidentFor('fraud-scorer'))?.sourceUrl).toBe(graph);
+    const other = await deps.store.openIncidentFor('churn-predictor');
+    expect(other?.model).toBe('churn-predictor');
+    expect(other?.sourceUrl).toBeUndefined();
+  });
+
   it('attaches a second alert of the same model and raises the severity', async () => {
     const deps = makeDeps();
     const now = deps.clock.now();

@@ -116,6 +116,9 @@ describe('runbookSummary', () => {
     expect(text).toContain('• approval rate (business): ≥ 80%');
     expect(text).toContain('*Serving*: kserve ml-prod/fraud-scorer');
     expect(text).toContain('*Escalation*: <!subteam^S0PLATFORM>');
+    expect(text).toContain(
+      '*Links*: <https://grafana.example.com/d/fraud-scorer|Grafana> · <https://wiki.example.com/ml/fraud-scorer/rollback|Playbook>',
+    );
   });
 
   it('stays within a section with 60 long checks and 300 approvers', () => {

@@ -5,7 +5,16 @@ import { ACTIONS } from '../../../src/slack/ids.js';
 import { checkLine, incidentMessage, MAX_CHECK_ROWS } from '../../../src/slack/blocks/incident-message.js';
 import { expectWithinSlackLimits } from '../../helpers/block-limits.js';
 import { T0 } from '../../helpers/incidents.js';
-import { check, hostileView, MINUTE, resolvedIncident, stormed, triaged, viewAt } from './fixtures.js';
+import {
+  check,
+  HOSTILE,
+  hostileView,
+  MINUTE,
+  resolvedIncident,
+  stormed,
+  triaged,
+  viewAt,
+} from './fixtures.js';
 
 const CONTEXT = { channel: 'C0FRAUD01', owner: '@fraud-ml', escalation: ['S0PLATFORM', 'U0BOB'] };
 
@@ -119,6 +128,19 @@ describe('incidentMessage', () => {
     );
   });
 
+  it('links the runbook’s dashboards and the alert’s source under the summary, safely', () => {
+    const view = { ...viewAt(triaged(), 1), sourceUrl: 'http://prometheus.test/graph?g0.expr=a|b>c' };
+    const links = [{ name: 'Grafana <board>', url: 'https://grafana.test/d/fraud' }];
+    const message = incidentMessage(view, { ...CONTEXT, links }, T0);
+    const line = (message.blocks[3] as { elements: { text: string }[] }).elements[0]?.text;
+    expect(message.blocks[3]?.block_id).toBe('incident_links');
+    expect(line).toBe(
+      '🔗 <https://grafana.test/d/fraud|Grafana &lt;board&gt;> · <http://prometheus.test/graph?g0.expr=a%7Cb%3Ec|alert source>',
+    );
+    const without = incidentMessage(viewAt(triaged(), 1), CONTEXT, T0);
+    expect(without.blocks.some((b) => b.block_id === 'incident_links')).toBe(false);
+  });
+
   it('labels drills', () => {
     const message = incidentMessage({ ...viewAt(triaged(), 1), drill: true }, CONTEXT, T0);
     expect(message.text.startsWith('[DRILL] SEV-1 INC-7')).toBe(true);
@@ -132,8 +154,16 @@ describe('incidentMessage', () => {
       owner: 'x'.repeat(5000),
       escalation: Array.from({ length: 300 }, (_, i) => `U${i}XYZ`),
       watchNote: 'w'.repeat(10_000),
+      links: Array.from({ length: 5 }, (_, i) => ({
+        name: HOSTILE.slice(0, 40),
+        url: `https://x.test/${i}${'|>'.repeat(990)}`,
+      })),
     };
-    const message = incidentMessage(view, context, T0);
+    const message = incidentMessage(
+      { ...view, sourceUrl: `https://x.test/${'y'.repeat(1990)}` },
+      context,
+      T0,
+    );
     expectWithinSlackLimits(message);
     const triage = sectionText(message.blocks, 'incident_triage');
     expect(triage.split('\n').length).toBeLessThanOrEqual(MAX_CHECK_ROWS + 2);
