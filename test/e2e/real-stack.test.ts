@@ -187,6 +187,8 @@ async function expectFullRunbook(stack: Stack, incident: IncidentDetail): Promis
   expect(incident.alerts.map((alert) => alert.name)).toEqual(
     expect.arrayContaining([expect.stringMatching(/^Model(ErrorRate|Latency)High$/)]),
   );
+  // ...and links back to the rule's graph in Prometheus (Alertmanager's generatorURL).
+  expect(incident.sourceUrl).toMatch(/^https?:\/\/[^/]+\/graph\?g0\.expr=/);
   // Triage: real PromQL over the model servers' metrics found the breach; the business metric was fine.
   expect(incident.triage?.finding).toBe('breach');
   const verdicts = Object.fromEntries(
@@ -233,6 +235,7 @@ async function expectFullRunbook(stack: Stack, incident: IncidentDetail): Promis
     (call) => call.method === 'chat.postMessage' && call.form.channel === CHANNEL && !call.form.thread_ts,
   );
   expect(message && mentions(message, incident.id), 'incident message naming the incident').toBe(true);
+  expect(message?.form.blocks).toContain('|alert source>');
   const retro = await eventually(
     async () =>
       stack.slack.calls.find(
