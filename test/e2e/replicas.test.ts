@@ -3,6 +3,7 @@
  * plays the load balancer and sends the same work to several of them at once.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { MESSAGE_TICK_MS } from '../../src/engine/message-tick.js';
 import { DEADLINE_LEASE_MS } from '../../src/engine/poller.js';
 import { ACTIONS, INPUTS, VIEWS } from '../../src/slack/ids.js';
 import { eventually, runbookDir, type BotProcess } from '../helpers/bot-process.js';
@@ -23,6 +24,7 @@ import { startHoldingPrometheus, type HoldingPrometheus } from './cluster/holdin
 import { drillAtSchedule, runbookFiles, uniqueModel } from './cluster/runbooks.js';
 import {
   incidentPosts,
+  threadReplies,
   waitForEphemeral,
   waitForIncidentPost,
   waitForThreadReply,
@@ -246,5 +248,30 @@ describe('three replicas on one Redis', () => {
     );
     expect(skipped).toEqual([]);
     expect(await metricSum(urls(), 'rollbot_incidents_total', { model: DRILLED, drill: 'true' })).toBe(1);
+  });
+
+  it('redraws a waiting incident’s message about once a minute, from one replica at a time', async () => {
+    // The first test's incident still waits for a decision (policy approve): its triage clock is running.
+    const [waiting] = await incidentsOf(bot(0).url, ALERTED);
+    if (!waiting) throw new Error(`${ALERTED} has no incident`);
+    const ts = (await waitForIncidentPost(slack, waiting.id)).answer.ts;
+    const detail = await incident(bot(1).url, waiting.id);
+    // Updates for events come right after them; later ones are redraws.
+    const quietSince = Math.max(...detail.timeline.map((entry) => entry.at)) + 5_000;
+    const redraws = () =>
+      slack.calls.filter(
+        (call) => call.method === 'chat.update' && call.form.ts === ts && call.at > quietSince,
+      );
+    await eventually(
+      async () => (redraws().length > 0 ? true : undefined),
+      MESSAGE_TICK_MS + 15_000,
+      'a redraw',
+    );
+    // One more tick period: three replicas without the claim would have redrawn three times by now.
+    await settle(MESSAGE_TICK_MS / 2);
+    const times = redraws().map((call) => call.at);
+    times.slice(1).forEach((at, i) => expect(at - (times[i] ?? 0)).toBeGreaterThan(MESSAGE_TICK_MS - 15_000));
+    expect(incidentPosts(slack, waiting.id)).toHaveLength(1);
+    expect(threadReplies(slack, ts).filter((call) => call.at > quietSince)).toEqual([]);
   });
 });

@@ -19,7 +19,7 @@ export interface IncidentJson {
   rollback?: { status: string; error?: string; plan: { from?: string; to: string } };
   triage?: { finding: string; summary: string };
   stages: { stage: string; state: string; startedAt?: number }[];
-  timeline: { type: string; text: string; actor: string }[];
+  timeline: { type: string; text: string; actor: string; at: number }[];
 }
 
 export interface AlertResponse {
