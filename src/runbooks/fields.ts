@@ -38,7 +38,7 @@ export const channel = z
   );
 
 /** The most links a runbook shows on each incident message: more would crowd out the incident itself. */
-export const MAX_RUNBOOK_LINKS = 5;
+const MAX_RUNBOOK_LINKS = 5;
 
 /** Links people need at 2am (the model's dashboard, its playbook): a short name and an http(s) URL. */
 export const links = z

@@ -10,6 +10,8 @@ import { mention, mentions } from './thread.js';
 
 /** Check rows shown; the runbook file has the rest. */
 const MAX_CHECKS = 10;
+/** Characters of links: the checks below need the rest of the section. */
+const LINKS_TEXT = 1000;
 
 /** Where a serving block points, in the adapters' own `target` terms (without reading any secret). */
 export function describeServing(serving: ServingConfig): string {
@@ -60,7 +62,7 @@ export function runbookSummary(runbook: Runbook): string {
     `*Targets*: ${STAGES.map((stage) => `${stage} ${formatDuration(runbook.targets[stage])}`).join(' · ')}`,
     `*Serving*: ${escapeText(describeServing(runbook.serving), 300)}`,
     `*Escalation*: ${mentions(runbook.escalation.mention, '_none_')}`,
-    `*Links*: ${linksLine(runbook.links, 1000) || '_none_'}`,
+    `*Links*: ${linksLine(runbook.links, LINKS_TEXT) || '_none_'}`,
     `*Confirm*: ${confirm.consecutive} passes in a row, every ${formatDuration(confirm.interval)}, within ${Math.round(confirm.tolerance * 100)}% of the baseline`,
     `*Triage*: breach when ${triage.failing} of ${triage.samples} measurements fail, every ${formatDuration(triage.interval)}`,
   ];

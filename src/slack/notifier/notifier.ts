@@ -147,11 +147,11 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
         return;
       } catch (error) {
         if (platformErrorCode(error) !== 'message_not_found') throw error;
-        logger.warn({ incident: id, ...ref }, 'slack incident message was deleted; posting a new one');
       }
     }
     // A tick only redraws a message that is there; posting one is for the events that have news.
     if (event.type === 'incident.tick') return;
+    if (ref) logger.warn({ incident: id, ...ref }, 'slack incident message was deleted; posting a new one');
     if (!ref && !(await mayPost(id))) {
       // Another replica is posting it (two messages would split the thread): wait, retried, for its ref.
       throw new DeliveryError('no_message_yet', `${id}'s message is not posted yet`, { transient: true });

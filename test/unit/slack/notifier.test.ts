@@ -253,6 +253,12 @@ describe('slack notifier', () => {
       ['chat.postMessage', undefined, 'INC-10: incident.opened'],
       ['chat.update', TS, 'INC-10: incident.tick'],
     ]);
+
+    // Someone deleted the message: a tick does not post it again (the next event will).
+    slack('chat.update', { ok: false, error: 'message_not_found' });
+    await notifier.notify(tick(incident));
+    await run();
+    expect(calls.map((call) => call.method)).toEqual(['chat.postMessage', 'chat.update', 'chat.update']);
     expect(failures).toEqual([]);
   });
 
