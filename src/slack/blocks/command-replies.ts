@@ -11,7 +11,7 @@ import {
   triageText,
   versionsText,
 } from './incident-message.js';
-import { contextLine, field, section } from './elements.js';
+import { contextLine, field, linksLine, section } from './elements.js';
 import { escapeText, fitLines, LIMITS, truncate } from './limits.js';
 import { mention } from './thread.js';
 
@@ -99,12 +99,12 @@ export function incidentSummary(view: IncidentView): { text: string; blocks: Kno
     const resolved = alert.resolvedAt === undefined ? '' : ', resolved';
     return `• ${escapeText(alert.name, 120)} (${alert.source}${resolved})`;
   });
+  // The first alert's graph at its source, when it fits (a link cut short would be a broken one).
+  const source = view.sourceUrl ? linksLine([{ name: 'source graph', url: view.sourceUrl }], 700) : '';
+  const listed = fitLines(alerts, { max: 1200, maxLines: 10, noun: 'alerts', total: view.alertCount });
   const fields = [
     field('Versions', versionsText(view)),
-    field(
-      'Alerts',
-      fitLines(alerts, { max: 1200, maxLines: 10, noun: 'alerts', total: view.alertCount }) || '_none_',
-    ),
+    field('Alerts', [source, listed].filter(Boolean).join('\n') || '_none_'),
   ];
   if (view.decision) {
     const { kind, by, reason } = view.decision;

@@ -79,6 +79,14 @@ describe('incidentSummary', () => {
     expect(JSON.stringify(summary.blocks)).toContain('rollback by <@U0ALICE>: error rate tripled');
   });
 
+  it('links the first alert’s source graph above the alerts, or leaves out one too long to show whole', () => {
+    const url = 'http://prometheus.test/graph?g0.expr=up';
+    const linked = JSON.stringify(incidentSummary({ ...viewAt(triaged(), 4), sourceUrl: url }).blocks);
+    expect(linked).toContain(`*Alerts*\\n<${url}|source graph>\\n• ModelAccuracyDrop`);
+    const long = { ...viewAt(triaged(), 4), sourceUrl: `${url}${'x'.repeat(1900)}` };
+    expect(JSON.stringify(incidentSummary(long).blocks)).not.toContain('source graph');
+  });
+
   it('counts every alert of a storm, not only the ones the incident keeps', () => {
     const incident = stormed(triaged(), 141);
     const summary = JSON.stringify(incidentSummary(viewAt(incident, 4)).blocks);
@@ -86,7 +94,10 @@ describe('incidentSummary', () => {
   });
 
   it('stays within every limit with hostile input', () => {
-    const view = hostileView({ impact: { windowMs: 1, check: HOSTILE, formula: HOSTILE } });
+    const view = hostileView({
+      impact: { windowMs: 1, check: HOSTILE, formula: HOSTILE },
+      sourceUrl: `https://x.test/${'|>'.repeat(100)}`,
+    });
     expectWithinSlackLimits(incidentSummary(view));
   });
 });
