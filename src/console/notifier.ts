@@ -3,7 +3,8 @@ import type { CheckResult } from '../core/evaluation.js';
 import { formatValue } from '../core/gates.js';
 import { viewStages, type Incident } from '../core/incident.js';
 import { formatSeverity } from '../core/severity.js';
-import type { Clock, Notifier, NotifierEvent } from '../engine/ports.js';
+import type { Clock } from '../engine/ports.js';
+import type { Notifier, NotifierEvent } from '../engine/notifier-port.js';
 
 /**
  * The notifier for running without Slack: one readable line (or a short block) per event on a stream, with

@@ -6,11 +6,11 @@ import type {
   EngineMetrics,
   Logger,
   MetricsSource,
-  Notifier,
   ServingAdapterFactory,
   Store,
   TimelineEntry,
 } from './ports.js';
+import type { Notifier } from './notifier-port.js';
 
 /** How the engine paces itself; tests shrink these. */
 export interface EngineTiming {

@@ -1,11 +1,10 @@
 /**
- * The engine's view of the world. Adapters (store/redis, store/memory, console/, slack/, observability/, …)
- * implement these; the engine never imports an adapter. Every method may reject on I/O failure.
+ * The engine's view of the world. Adapters (store/redis, store/memory, serving/, observability/, …) implement
+ * these, and console/ and slack/ the notifier port (notifier-port.ts); the engine never imports an adapter.
+ * Every method may reject on I/O failure.
  */
 import type { Deployment } from '../core/ledger.js';
-import type { TriageRecord } from '../core/evaluation.js';
 import type { Incident } from '../core/incident.js';
-import type { Retrospective } from '../core/retro.js';
 import type { RollbackPlan } from '../core/rollback.js';
 import type { ServingConfig } from '../runbooks/serving.js';
 import type { Severity } from '../core/severity.js';
@@ -161,69 +160,6 @@ export interface Store extends IncidentStore, Timeline, Lock, Deadlines, OnceKey
   ping(): Promise<void>;
   /** Safe to call twice. */
   close(): Promise<void>;
-}
-
-/** Things the engine tells people about. Adapters decide how (console lines, Slack messages, …). */
-export type NotifierEvent =
-  | { type: 'incident.opened'; incident: Incident; channel: string }
-  | {
-      /** A message about no incident in particular: drill reminders and scorecards' announcements. */
-      type: 'channel.message';
-      channel: string;
-      text: string;
-      /** Ask for a deployment approval: the message carries the Approve deployment button. */
-      approveDeployment?: { model: string; approvers: string[] };
-    }
-  | { type: 'incident.updated'; incident: Incident; channel: string; text: string }
-  | {
-      /**
-       * Nothing happened, time passed: redraw the incident's message so that its running stage's clock is
-       * current. Not news: no thread reply, no page, no console line.
-       */
-      type: 'incident.tick';
-      incident: Incident;
-      channel: string;
-    }
-  | {
-      /** A retrospective opened: the thread message with Complete retrospective and the action items. */
-      type: 'retro.opened';
-      incident: Incident;
-      channel: string;
-      retro: Retrospective;
-      text: string;
-    }
-  | {
-      /** Triage measured the checks: each value against its threshold, with its trend. */
-      type: 'triage.completed';
-      incident: Incident;
-      channel: string;
-      triage: TriageRecord;
-    }
-  | {
-      /** A person must decide: roll back or not (policy approve / two-person, or nothing conclusive). */
-      type: 'decision.requested';
-      incident: Incident;
-      channel: string;
-      text: string;
-      /** Who may decide (empty: anyone in the channel). */
-      approvers: string[];
-      policy: 'auto' | 'approve' | 'two-person';
-    }
-  | {
-      type: 'escalation';
-      incident: Incident;
-      channel: string;
-      stage: Stage;
-      mention: string[];
-      text: string;
-    };
-
-/** The events about one incident (all but channel messages). */
-export type IncidentEvent = Exclude<NotifierEvent, { type: 'channel.message' }>;
-
-export interface Notifier {
-  /** Must not throw for delivery failures: a notifier records its own failures and never blocks a rollback. */
-  notify(event: NotifierEvent): Promise<void>;
 }
 
 /** The engine's counters and timings; observability/metrics.ts maps them onto `rollbot_` metrics. */

@@ -1,4 +1,5 @@
-import type { Clock, IncidentEvent, Logger, Notifier, NotifierEvent } from '../engine/ports.js';
+import type { Clock, Logger } from '../engine/ports.js';
+import type { IncidentEvent, Notifier, NotifierEvent } from '../engine/notifier-port.js';
 import { pageFor, type BusinessHours } from './policy.js';
 import type { Page, Pager } from './types.js';
 

@@ -3,7 +3,7 @@
  */
 import type { Incident } from '../core/incident.js';
 import type { Severity } from '../core/severity.js';
-import type { NotifierEvent } from '../engine/ports.js';
+import type { NotifierEvent } from '../engine/notifier-port.js';
 import type { Page, PageSeverity } from './types.js';
 
 /** When a SEV-3 may page: local hours [start, end) on `days` (0 = Sunday … 6 = Saturday) in `timezone`. */

@@ -1,4 +1,4 @@
-import type { IncidentEvent } from '../engine/ports.js';
+import type { IncidentEvent } from '../engine/notifier-port.js';
 import type { RunbookSet } from '../engine/runbook-set.js';
 import { viewIncident } from '../engine/views.js';
 import { decisionRequest } from './blocks/decision-request.js';

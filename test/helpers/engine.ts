@@ -1,6 +1,7 @@
 import { Registry } from 'prom-client';
 import type { EngineDeps } from '../../src/engine/context.js';
-import type { MetricsSource, Notifier, NotifierEvent } from '../../src/engine/ports.js';
+import type { MetricsSource } from '../../src/engine/ports.js';
+import type { Notifier, NotifierEvent } from '../../src/engine/notifier-port.js';
 import { RunbookSet } from '../../src/engine/runbook-set.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.js';

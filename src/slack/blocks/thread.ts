@@ -1,4 +1,4 @@
-import type { IncidentEvent } from '../../engine/ports.js';
+import type { IncidentEvent } from '../../engine/notifier-port.js';
 import { escapeText, LIMITS } from './limits.js';
 
 /**

@@ -1,5 +1,6 @@
 import type { ChatPostMessageArguments, WebClient } from '@slack/web-api';
-import type { Clock, IncidentEvent, Logger, Notifier, NotifierEvent, Store } from '../../engine/ports.js';
+import type { Clock, Logger, Store } from '../../engine/ports.js';
+import type { IncidentEvent, Notifier, NotifierEvent } from '../../engine/notifier-port.js';
 import { createChannelDirectory, type ChannelDirectory } from './channels.js';
 import { DeliveryError, platformErrorCode } from './errors.js';
 import type { QueueRates, RetryPolicy, SetTimer } from './pacing.js';

@@ -1,4 +1,4 @@
-import type { IncidentEvent, NotifierEvent } from '../../engine/ports.js';
+import type { IncidentEvent, NotifierEvent } from '../../engine/notifier-port.js';
 
 /** A message about no incident in particular (a drill reminder, the digest, an approval request). */
 export type ChannelMessageEvent = Extract<NotifierEvent, { type: 'channel.message' }>;

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { Incident } from '../../../src/core/incident.js';
-import type { NotifierEvent } from '../../../src/engine/ports.js';
+import type { NotifierEvent } from '../../../src/engine/notifier-port.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { createPagingNotifier } from '../../../src/paging/notifier.js';
 import type { Page, Pager } from '../../../src/paging/types.js';

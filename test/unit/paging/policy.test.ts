@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Incident } from '../../../src/core/incident.js';
 import type { Severity } from '../../../src/core/severity.js';
-import type { NotifierEvent } from '../../../src/engine/ports.js';
+import type { NotifierEvent } from '../../../src/engine/notifier-port.js';
 import { pageFor, withinBusinessHours } from '../../../src/paging/policy.js';
 import { makeIncident } from '../../helpers/incidents.js';
 

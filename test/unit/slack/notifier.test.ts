@@ -2,7 +2,8 @@ import { WebAPIHTTPError, WebAPIRateLimitedError } from '@slack/web-api';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Incident } from '../../../src/core/incident.js';
-import type { Logger, NotifierEvent } from '../../../src/engine/ports.js';
+import type { Logger } from '../../../src/engine/ports.js';
+import type { NotifierEvent } from '../../../src/engine/notifier-port.js';
 import {
   createSlackClients,
   createSlackNotifier,

@@ -1,6 +1,6 @@
 import type { ActionsBlock, Button } from '@slack/types';
 import { describe, expect, it } from 'vitest';
-import type { IncidentEvent } from '../../../src/engine/ports.js';
+import type { IncidentEvent } from '../../../src/engine/notifier-port.js';
 import { decisionRequest } from '../../../src/slack/blocks/decision-request.js';
 import { LIMITS } from '../../../src/slack/blocks/limits.js';
 import { mention, threadLine } from '../../../src/slack/blocks/thread.js';
