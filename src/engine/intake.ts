@@ -139,7 +139,7 @@ async function openOrAttach(deps: EngineDeps, runbook: Runbook, arrivals: Arriva
     });
     open = await deps.store.openIncidentFor(runbook.model);
   }
-  if (open) return attach(deps, open.id, arrivals, open);
+  if (open) return attach(deps, runbook, open.id, arrivals, open);
 
   // A repeat notification of an alert whose incident is already over must not open a new one.
   const earlier = await earlierIncidents(deps, runbook.model, arrivals);
@@ -181,7 +181,7 @@ async function openOrAttach(deps: EngineDeps, runbook: Runbook, arrivals: Arriva
   if (joining.length) {
     const arriving = joining.map(({ arrival }) => arrival);
     // After announceOpened (which may have escalated) the copy in hand can be stale: read afresh then.
-    const joined = await attach(deps, incident.id, arriving, created ? undefined : incident);
+    const joined = await attach(deps, runbook, incident.id, arriving, created ? undefined : incident);
     joined.forEach((outcome, i) => (outcomes[joining[i]?.index as number] = outcome));
   }
   return outcomes;
@@ -214,6 +214,7 @@ async function earlierIncidents(
  */
 async function attach(
   deps: EngineDeps,
+  runbook: Runbook,
   incidentId: string,
   arrivals: readonly Arrival[],
   current?: Incident,
@@ -241,7 +242,7 @@ async function attach(
   const outcomes: Outcome[] = arrivals.map(() => ({ outcome: 'duplicate', incidentId }));
   for (const { index } of attached) outcomes[index] = { outcome: 'attached', incidentId };
   // A new alert may change the picture: triage again while nobody has decided yet.
-  if (attached.length && incident.phase === 'triage') await scheduleTriage(deps, incident.id);
+  if (attached.length && incident.phase === 'triage') await scheduleTriage(deps, incident, runbook);
   return outcomes;
 }
 
@@ -276,7 +277,7 @@ async function announceOpened(deps: EngineDeps, runbook: Runbook, incident: Inci
     'incident opened',
   );
   await deps.notifier.notify({ type: 'incident.opened', incident, channel: runbook.channel });
-  await scheduleTriage(deps, incident.id);
+  await scheduleTriage(deps, incident, runbook);
   // Detection is over before rollbot hears of the alert, so a missed detect target is escalated now.
   await escalateIfBreached(deps, incident.id, 'detect');
 }

@@ -10,15 +10,34 @@ import { rollback } from './rollback.js';
 
 export const TRIAGE_RUN = 'triage-run';
 
-/** Asks the poller to triage an incident now (durably: it happens even if this process dies first). */
+/**
+ * Asks the poller to triage an incident (durably: it happens even if this process dies first): now, or at the
+ * end of the triage interval when it was triaged less than one ago, so that an alert storm re-measures once
+ * per interval instead of waking the poller for every alert that joins.
+ */
 export async function scheduleTriage(
   deps: Pick<EngineDeps, 'store' | 'clock'>,
-  incidentId: string,
+  incident: Pick<Incident, 'id' | 'triage'>,
+  runbook: Pick<Runbook, 'triage'>,
 ): Promise<void> {
+  await scheduleTriageAt(deps, incident.id, triageDueAt(incident, runbook, deps.clock.now()));
+}
+
+/** New alerts re-triage, but at most once per triage interval; the alerts in between fold into the next run. */
+function triageDueAt(
+  incident: Pick<Incident, 'triage'>,
+  runbook: Pick<Runbook, 'triage'>,
+  now: number,
+): number {
+  const previous = incident.triage;
+  return previous ? Math.max(now, previous.at + runbook.triage.interval) : now;
+}
+
+async function scheduleTriageAt(deps: Pick<EngineDeps, 'store'>, incidentId: string, dueAt: number) {
   await deps.store.schedule({
     id: `${incidentId}:triage-run`,
     kind: TRIAGE_RUN,
-    dueAt: deps.clock.now(),
+    dueAt,
     payload: { incidentId },
   });
 }
@@ -33,16 +52,11 @@ export async function runTriage(deps: EngineDeps, incidentId: string): Promise<T
   const before = await deps.store.getIncident(incidentId);
   const runbook = before && runbookOf(deps, before);
   if (!before || !runbook || before.phase !== 'triage') return undefined;
-  // New alerts re-triage, but an alert storm must not re-measure (and re-post) every second: at most once
-  // per triage interval, the rest folded into the next run.
   const previous = before.triage;
-  if (previous && deps.clock.now() < previous.at + runbook.triage.interval) {
-    await deps.store.schedule({
-      id: `${incidentId}:triage-run`,
-      kind: TRIAGE_RUN,
-      dueAt: previous.at + runbook.triage.interval,
-      payload: { incidentId },
-    });
+  // Scheduled before its time (by an older replica, say): put off to when it may run.
+  const dueAt = triageDueAt(before, runbook, deps.clock.now());
+  if (dueAt > deps.clock.now()) {
+    await scheduleTriageAt(deps, incidentId, dueAt);
     return undefined;
   }
   const triage = await measureTriage(deps, runbook);

@@ -147,10 +147,16 @@ describe('triage', () => {
     metrics.set(ERRORS, 0.004);
     await open(deps);
     metrics.set(ERRORS, 0.3);
+    const triagedAt = deps.clock.now();
+    deps.clock.advance(10_000);
     await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now(), { fingerprint: 'second' })]);
-    await pollDeadlines(deps); // within the triage interval (30s) of the last triage: not yet
+    // Due when the triage interval (30 s) of the last triage ends, not at once: the poller is not woken early.
+    expect((await deps.store.pending()).find((deadline) => deadline.kind === 'triage-run')?.dueAt).toBe(
+      triagedAt + 30_000,
+    );
+    await pollDeadlines(deps); // within the interval: not yet
     expect((await timeline(deps)).filter((line) => line.startsWith('triage.result'))).toHaveLength(1);
-    deps.clock.advance(30_000);
+    deps.clock.advance(20_000);
     await pollDeadlines(deps);
     expect((await deps.store.getIncident('INC-1'))?.triage?.finding).toBe('breach');
     expect((await timeline(deps)).filter((line) => line.startsWith('triage.result'))).toHaveLength(2);
