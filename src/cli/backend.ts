@@ -18,12 +18,13 @@ import {
   listIncidentViews,
   viewIncident,
   type IncidentDetail,
+  type IncidentListItem,
   type IncidentView,
 } from '../engine/views.js';
 
 /** What the CLI asks of rollbot, answered by a running bot over HTTP or by the engine in this process. */
 export interface Backend {
-  listIncidents(filter: { open?: boolean }): Promise<IncidentView[]>;
+  listIncidents(filter: { open?: boolean }): Promise<IncidentListItem[]>;
   incident(id: string): Promise<IncidentDetail>;
   rollback(request: RollbackRequest, onStep: (step: RollbackStep) => void): Promise<RollbackOutcome>;
   recordDeployment(input: DeploymentInput): Promise<{ deployment: Deployment; gate: GateAnswer }>;
@@ -65,7 +66,7 @@ export function remoteBackend(baseUrl: string, apiToken?: string): Backend {
 
   return {
     listIncidents: async (filter) =>
-      (await getJson<{ incidents: IncidentView[] }>(`/api/incidents${filter.open ? '?open=true' : ''}`))
+      (await getJson<{ incidents: IncidentListItem[] }>(`/api/incidents${filter.open ? '?open=true' : ''}`))
         .incidents,
     incident: (id) => getJson<IncidentDetail>(`/api/incidents/${encodeURIComponent(id)}`),
     async rollback(request, onStep) {

@@ -1,8 +1,8 @@
 import { formatDuration } from '../core/duration.js';
-import type { IncidentView } from '../engine/views.js';
+import type { IncidentListItem } from '../engine/views.js';
 
 /** Incidents as an aligned table: the stage each is in, and its time against the target. */
-export function incidentTable(incidents: readonly IncidentView[]): string {
+export function incidentTable(incidents: readonly IncidentListItem[]): string {
   if (incidents.length === 0) return 'no incidents';
   const rows = incidents.map((incident) => {
     const current = incident.stages.find((stage) => stage.state === 'running');

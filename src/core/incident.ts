@@ -86,6 +86,17 @@ export interface Incident {
 /** An alert storm on one model must not grow its incident without bound. */
 export const MAX_ALERT_REFS = 100;
 
+/**
+ * An incident without its alert refs, for lists: the refs are most of a big incident (100 refs, ~20 KB), and a
+ * list shows none of them. `alertRefs` counts them.
+ */
+export type IncidentHead = Omit<Incident, 'alerts'> & { alertRefs: number };
+
+export function headOf(incident: Incident): IncidentHead {
+  const { alerts, ...head } = incident;
+  return { ...head, alertRefs: alerts.length };
+}
+
 export interface NewIncident {
   id: string;
   model: string;
@@ -297,6 +308,6 @@ export function recordBreach(incident: Incident, stage: Stage, at: number): Inci
 }
 
 /** Every stage of an incident as people see it at `now`. */
-export function viewStages(incident: Incident, now: number): StageView[] {
+export function viewStages(incident: Pick<Incident, 'stages' | 'targets'>, now: number): StageView[] {
   return STAGES.map((stage) => viewStage(stage, incident.stages[stage], incident.targets[stage], now));
 }

@@ -4,7 +4,7 @@
  * Every method may reject on I/O failure.
  */
 import type { Deployment } from '../core/ledger.js';
-import type { Incident } from '../core/incident.js';
+import type { Incident, IncidentHead } from '../core/incident.js';
 import type { RollbackPlan } from '../core/rollback.js';
 import type { ServingConfig } from '../runbooks/serving.js';
 import type { Severity } from '../core/severity.js';
@@ -40,7 +40,16 @@ export interface IncidentStore {
    */
   knownAlertKeys(incidentId: string, keys: readonly string[]): Promise<Set<string>>;
   /** Newest first. */
-  listIncidents(filter: { open?: boolean; model?: string; limit?: number }): Promise<Incident[]>;
+  listIncidents(filter: IncidentFilter): Promise<Incident[]>;
+  /** Newest first, without their alert refs (`listIncidents` for lists that show none). */
+  listIncidentHeads(filter: IncidentFilter): Promise<IncidentHead[]>;
+}
+
+export interface IncidentFilter {
+  open?: boolean;
+  model?: string;
+  /** At most this many; 100 when unset. */
+  limit?: number;
 }
 
 export interface IncidentUpdateOptions {

@@ -1,9 +1,9 @@
 import { RollbotError } from '../core/errors.js';
-import { isOpen, viewStages, type Incident } from '../core/incident.js';
+import { isOpen, viewStages, type Incident, type IncidentHead } from '../core/incident.js';
 import { formatSeverity } from '../core/severity.js';
 import type { StageView } from '../core/stages.js';
 import type { EngineDeps } from './context.js';
-import type { TimelineEntry } from './ports.js';
+import type { IncidentFilter, TimelineEntry } from './ports.js';
 import type { Retrospective } from '../core/retro.js';
 import { watchNote, type WatchPeriod } from '../core/watch.js';
 import { getRetrospective } from './retro.js';
@@ -37,14 +37,22 @@ export interface IncidentView {
   watch?: WatchPeriod & { note: string };
 }
 
+/** What lists show of an incident (API, CLI, `/incident list`): its view without the alerts kept in full. */
+export type IncidentListItem = Omit<IncidentView, 'alerts'>;
+
 export interface IncidentDetail extends IncidentView {
   timeline: TimelineEntry[];
   retrospective?: Retrospective;
 }
 
 export function viewIncident(incident: Incident, now: number): IncidentView {
+  return { ...viewHead(incident, incident.alerts.length, now), alerts: incident.alerts };
+}
+
+/** The view of an incident without its refs: `alertRefs` is how many it keeps. */
+function viewHead(incident: Omit<Incident, 'alerts'>, alertRefs: number, now: number): IncidentListItem {
   const stages = viewStages(incident, now);
-  const view: IncidentView = {
+  const view: IncidentListItem = {
     id: incident.id,
     model: incident.model,
     severity: formatSeverity(incident.severity),
@@ -55,8 +63,7 @@ export function viewIncident(incident: Incident, now: number): IncidentView {
     openedAt: new Date(incident.openedAt).toISOString(),
     stages,
     breaches: stages.filter((stage) => stage.breached).map((stage) => stage.stage),
-    alerts: incident.alerts,
-    alertCount: incident.alerts.length + incident.droppedAlerts,
+    alertCount: alertRefs + incident.droppedAlerts,
   };
   if (incident.sourceUrl !== undefined) view.sourceUrl = incident.sourceUrl;
   if (incident.resolvedAt !== undefined) view.resolvedAt = new Date(incident.resolvedAt).toISOString();
@@ -70,13 +77,14 @@ export function viewIncident(incident: Incident, now: number): IncidentView {
   return view;
 }
 
+/** Incidents for a list, newest first, read without their alert refs (most of a big incident). */
 export async function listIncidentViews(
   deps: Pick<EngineDeps, 'store' | 'clock'>,
-  filter: { open?: boolean; model?: string; limit?: number },
-): Promise<IncidentView[]> {
-  const incidents = await deps.store.listIncidents(filter);
+  filter: IncidentFilter,
+): Promise<IncidentListItem[]> {
+  const heads = await deps.store.listIncidentHeads(filter);
   const now = deps.clock.now();
-  return incidents.map((incident) => viewIncident(incident, now));
+  return heads.map((head: IncidentHead) => viewHead(head, head.alertRefs, now));
 }
 
 export async function incidentDetail(

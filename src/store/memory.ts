@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { RollbotError } from '../core/errors.js';
-import { isOpen, type Incident } from '../core/incident.js';
-import type { Clock, Deadline, Lease, Store, TimelineEntry } from '../engine/ports.js';
+import { headOf, isOpen, type Incident } from '../core/incident.js';
+import type { Clock, Deadline, IncidentFilter, Lease, Store, TimelineEntry } from '../engine/ports.js';
 import { createMemoryLedger } from './memory-ledger.js';
 import { checkEntriesOf, newestFirst, soonestFirst } from './ordering.js';
 
@@ -33,6 +33,17 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
   const values = new Map<string, { value: string; expiresAt: number }>();
 
   const copy = <T>(value: T): T => structuredClone(value);
+
+  /** The stored incidents `filter` selects, newest first (not copied). */
+  function listed(filter: IncidentFilter): Incident[] {
+    const limit = Math.floor(filter.limit ?? DEFAULT_LIST_LIMIT);
+    const matching = [...incidents.values()].filter(
+      (incident) =>
+        (filter.open === undefined || isOpen(incident) === filter.open) &&
+        (filter.model === undefined || incident.model === filter.model),
+    );
+    return matching.sort(newestFirst).slice(0, Math.max(0, limit));
+  }
 
   function liveLease(name: string): Lease | undefined {
     const held = locks.get(name);
@@ -109,13 +120,11 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
     },
 
     async listIncidents(filter) {
-      const limit = Math.floor(filter.limit ?? DEFAULT_LIST_LIMIT);
-      const matching = [...incidents.values()].filter(
-        (incident) =>
-          (filter.open === undefined || isOpen(incident) === filter.open) &&
-          (filter.model === undefined || incident.model === filter.model),
-      );
-      return matching.sort(newestFirst).slice(0, Math.max(0, limit)).map(copy);
+      return listed(filter).map(copy);
+    },
+
+    async listIncidentHeads(filter) {
+      return listed(filter).map((incident) => headOf(copy(incident)));
     },
 
     async append(entry) {

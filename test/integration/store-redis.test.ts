@@ -5,7 +5,8 @@ import type { Store } from '../../src/engine/ports.js';
 import { storeKeys } from '../../src/store/redis/keys.js';
 import { createRedisStore } from '../../src/store/redis/store.js';
 import { describeStoreContract } from '../contract/store-contract.js';
-import { dismiss, makeIncident } from '../helpers/incidents.js';
+import { acknowledge, attachAlert, headOf, type Incident } from '../../src/core/incident.js';
+import { dismiss, makeAlertRef, makeIncident, T0 } from '../helpers/incidents.js';
 
 const redisUrl = inject('redisUrl');
 
@@ -110,6 +111,59 @@ describe('redis store', () => {
     const keys = storeKeys(prefix);
     expect(await redis.zcard(keys.openIncidents)).toBe(0);
     expect(await redis.exists(keys.modelOpenIncident('ranker'))).toBe(0);
+    await deleteKeys(redis, prefix);
+  });
+
+  it('keeps alert refs beside the incident and sends them only when they change', async () => {
+    const prefix = testPrefix();
+    const redis = connect();
+    const store = open(redis, prefix);
+    const key = storeKeys(prefix).incident('INC-R1');
+    const opened = makeIncident({ id: 'INC-R1', model: 'ranker' });
+    await store.createIfNoneOpen(opened);
+    const [json, alerts, refs] = await redis.hmget(key, 'json', 'alerts', 'refs');
+    expect(JSON.parse(json ?? '{}')).not.toHaveProperty('alerts');
+    expect(JSON.parse(alerts ?? '[]')).toEqual(opened.alerts);
+    expect(refs).toBe('1');
+
+    // A write derived from a read that keeps the refs leaves the field alone: a marker put there survives it.
+    const read = (await store.getIncident('INC-R1')) as Incident;
+    await redis.hset(key, 'alerts', '"left alone"');
+    expect(await store.updateIncident(acknowledge(read, 'U1', T0) as Incident)).toBeDefined();
+    expect(await redis.hget(key, 'alerts')).toBe('"left alone"');
+
+    // New refs are written in full.
+    await redis.hset(key, 'alerts', JSON.stringify(read.alerts));
+    const current = (await store.getIncident('INC-R1')) as Incident;
+    const joined = attachAlert(current, makeAlertRef(T0 + 1, { fingerprint: 'second' }), 2) as Incident;
+    expect(await store.updateIncident(joined)).toBeDefined();
+    expect((await store.getIncident('INC-R1'))?.alerts).toEqual(joined.alerts);
+    expect(await redis.hget(key, 'refs')).toBe('2');
+    await deleteKeys(redis, prefix);
+  });
+
+  it('reads an incident stored before refs were kept apart, and splits it on its next write', async () => {
+    const prefix = testPrefix();
+    const redis = connect();
+    const store = open(redis, prefix);
+    const keys = storeKeys(prefix);
+    const incident = makeIncident({ id: 'INC-OLD', model: 'ranker' });
+    // As the previous release stored it: the whole incident in `json`, no `alerts` or `refs` field.
+    await redis.hset(keys.incident(incident.id), 'version', '0', 'json', JSON.stringify(incident));
+    await redis.zadd(keys.allIncidents, incident.openedAt, incident.id);
+    await redis.zadd(keys.openIncidents, incident.openedAt, incident.id);
+    await redis.zadd(keys.modelIncidents('ranker'), incident.openedAt, incident.id);
+    await redis.set(keys.modelOpenIncident('ranker'), incident.id);
+
+    expect(await store.getIncident(incident.id)).toEqual(incident);
+    expect(await store.listIncidentHeads({ open: true })).toEqual([headOf(incident)]);
+    const read = (await store.getIncident(incident.id)) as Incident;
+    expect(await store.updateIncident(acknowledge(read, 'U1', T0) as Incident)).toBeDefined();
+    const [json, alerts, refs] = await redis.hmget(keys.incident(incident.id), 'json', 'alerts', 'refs');
+    expect(JSON.parse(json ?? '{}')).not.toHaveProperty('alerts');
+    expect(JSON.parse(alerts ?? '[]')).toEqual(incident.alerts);
+    expect(refs).toBe('1');
+    expect((await store.getIncident(incident.id))?.alerts).toEqual(incident.alerts);
     await deleteKeys(redis, prefix);
   });
 

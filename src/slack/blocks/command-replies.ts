@@ -1,7 +1,7 @@
 import type { KnownBlock } from '@slack/types';
 import { isRollbotError } from '../../core/errors.js';
 import { formatValue } from '../../core/gates.js';
-import type { IncidentView } from '../../engine/views.js';
+import type { IncidentListItem, IncidentView } from '../../engine/views.js';
 import { COMMANDS } from '../ids.js';
 import {
   fallbackText,
@@ -65,13 +65,13 @@ export function unknownModel(model: string, known: string[], suggestion?: string
 }
 
 /** The clock people care about: the first running stage, or the phase when nothing runs. */
-function clock(view: IncidentView): string {
+function clock(view: IncidentListItem): string {
   const running = view.stages.find((stage) => stage.state === 'running');
   return running ? stageLine(running) : view.phase;
 }
 
 /** `/incident list`: one line per incident, at most MAX_LISTED_INCIDENTS, in sections of ten. */
-export function incidentList(views: IncidentView[]): { text: string; blocks: KnownBlock[] } {
+export function incidentList(views: readonly IncidentListItem[]): { text: string; blocks: KnownBlock[] } {
   if (views.length === 0)
     return { text: 'No incidents.', blocks: [section('incidents_none', 'No incidents.')] };
   const listed = views.slice(0, MAX_LISTED_INCIDENTS);

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import { RollbotError } from '../../core/errors.js';
-import { isOpen, type Incident } from '../../core/incident.js';
-import type { IncidentStore } from '../../engine/ports.js';
+import { headOf, isOpen, type AlertRef, type Incident, type IncidentHead } from '../../core/incident.js';
+import type { IncidentFilter, IncidentStore } from '../../engine/ports.js';
 import { checkEntriesOf } from '../ordering.js';
 import type { StoreKeys } from './keys.js';
 import { integerReply, optionalIntegerReply, statusAndIdReply } from './replies.js';
@@ -9,27 +9,88 @@ import { CREATE_INCIDENT_IF_NONE_OPEN, UPDATE_INCIDENT, runScript } from './scri
 
 const DEFAULT_LIST_LIMIT = 100;
 
-/** Incidents in Redis: a hash per incident, sorted-set indexes by openedAt and a pointer per model. */
+/**
+ * Incidents in Redis: a hash per incident, sorted-set indexes by openedAt and a pointer per model. The hash
+ * holds `version`, `json` (the incident without its alert refs), `alerts` (the refs) and `refs` (how many).
+ * The refs live apart because they are most of a big incident (100 refs, ~20 KB) and change least: lists read
+ * without them, and a write that leaves them as they were does not send them again. A record written before
+ * the split has its refs inside `json` and no `alerts` field; it is read as it is and split by its next write.
+ */
 export function redisIncidents(redis: Redis, keys: StoreKeys): IncidentStore {
-  async function getIncident(id: string): Promise<Incident | undefined> {
-    const [version, json] = await redis.hmget(keys.incident(id), 'version', 'json');
-    return decodeIncident(version, json);
+  /**
+   * The JSON each refs array was read or written as. Incidents are immutable (core returns new objects and
+   * keeps `alerts` when it does not change them) and a write lands only on the version it was derived from,
+   * so a refs array found here is what is stored: the write leaves the field alone.
+   */
+  const storedRefs = new WeakMap<readonly AlertRef[], string>();
+
+  function decodeIncident(fields: (string | null)[]): Incident | undefined {
+    const [version, json, alerts] = fields;
+    if (version == null || json == null) return undefined;
+    const incident = { ...(JSON.parse(json) as Incident), version: storedVersion(version) };
+    if (alerts != null) {
+      incident.alerts = JSON.parse(alerts) as AlertRef[];
+      storedRefs.set(incident.alerts, alerts);
+    }
+    return incident;
   }
 
-  /** Loads many incidents in one round trip, skipping ids whose record is missing. */
-  async function loadIncidents(ids: readonly string[]): Promise<Incident[]> {
+  async function getIncident(id: string): Promise<Incident | undefined> {
+    return decodeIncident(await redis.hmget(keys.incident(id), ...INCIDENT_FIELDS));
+  }
+
+  /** Loads many records in one round trip, skipping ids whose record is missing. */
+  async function load<T>(
+    ids: readonly string[],
+    fields: readonly string[],
+    decode: (fields: (string | null)[]) => T | undefined,
+  ): Promise<T[]> {
     if (ids.length === 0) return [];
     const pipeline = redis.pipeline();
-    for (const id of ids) pipeline.hmget(keys.incident(id), 'version', 'json');
-    const results = (await pipeline.exec()) ?? [];
-    const incidents: Incident[] = [];
-    for (const [error, fields] of results) {
+    for (const id of ids) pipeline.hmget(keys.incident(id), ...fields);
+    const found: T[] = [];
+    for (const [error, reply] of (await pipeline.exec()) ?? []) {
       if (error) throw error;
-      const [version, json] = fields as (string | null)[];
-      const incident = decodeIncident(version, json);
-      if (incident) incidents.push(incident);
+      const record = decode(reply as (string | null)[]);
+      if (record !== undefined) found.push(record);
     }
-    return incidents;
+    return found;
+  }
+
+  /** Newest first: walks the narrowest index and filters on the records (the phase rule is core's). */
+  async function listed<T extends Pick<Incident, 'id' | 'model' | 'phase'>>(
+    filter: IncidentFilter,
+    loadPage: (ids: readonly string[]) => Promise<T[]>,
+  ): Promise<T[]> {
+    const limit = Math.floor(filter.limit ?? DEFAULT_LIST_LIMIT);
+    if (limit <= 0) return [];
+    const index =
+      filter.model !== undefined
+        ? keys.modelIncidents(filter.model)
+        : filter.open === true
+          ? keys.openIncidents
+          : keys.allIncidents;
+    const matches = (incident: T): boolean =>
+      (filter.open === undefined || isOpen(incident) === filter.open) &&
+      (filter.model === undefined || incident.model === filter.model);
+    const page = Math.max(limit, 50);
+    const found: T[] = [];
+    // Indexes can shift while we page (new incidents arrive on top); skip ids already seen.
+    const seen = new Set<string>();
+    for (let start = 0; found.length < limit; start += page) {
+      const ids = await redis.zrevrange(index, start, start + page - 1);
+      for (const incident of await loadPage(ids.filter((id) => !seen.has(id)))) {
+        seen.add(incident.id);
+        if (matches(incident) && found.length < limit) found.push(incident);
+      }
+      if (ids.length < page) break;
+    }
+    return found;
+  }
+
+  /** The refs' JSON for a write of `incident`: UNCHANGED when they are the ones stored. */
+  function refsToWrite(incident: Incident): string {
+    return storedRefs.has(incident.alerts) ? UNCHANGED : JSON.stringify(incident.alerts);
   }
 
   return {
@@ -47,7 +108,7 @@ export function redisIncidents(redis: Redis, keys: StoreKeys): IncidentStore {
           },
         );
       }
-      const json = JSON.stringify(incident);
+      const alerts = JSON.stringify(incident.alerts);
       const reply = await runScript(
         redis,
         CREATE_INCIDENT_IF_NONE_OPEN,
@@ -58,7 +119,14 @@ export function redisIncidents(redis: Redis, keys: StoreKeys): IncidentStore {
           keys.openIncidents,
           keys.modelIncidents(incident.model),
         ],
-        [incident.id, incident.version, json, incident.openedAt],
+        [
+          incident.id,
+          incident.version,
+          headJson(incident, incident.version),
+          alerts,
+          incident.alerts.length,
+          incident.openedAt,
+        ],
       );
       const { status, id } = statusAndIdReply(reply, 'createIfNoneOpen');
       if (status === -1) {
@@ -67,7 +135,11 @@ export function redisIncidents(redis: Redis, keys: StoreKeys): IncidentStore {
         });
       }
       // Return what was stored (as getIncident would), not the caller's object.
-      if (status === 1) return { incident: parseIncident(json, incident.version), created: true };
+      if (status === 1) {
+        const stored = structuredClone(incident);
+        storedRefs.set(stored.alerts, alerts);
+        return { incident: stored, created: true };
+      }
       // Read after the script: the existing incident may have moved on meanwhile, which callers see by its phase.
       const existing = await getIncident(id);
       if (!existing) {
@@ -87,7 +159,7 @@ export function redisIncidents(redis: Redis, keys: StoreKeys): IncidentStore {
       const alertKeys = options.alertKeys ?? [];
       const timeline = options.timeline ?? [];
       checkEntriesOf(incident.id, timeline);
-      const json = JSON.stringify({ ...incident, version: incident.version + 1 });
+      const alerts = refsToWrite(incident);
       const reply = await runScript(
         redis,
         UPDATE_INCIDENT,
@@ -101,7 +173,9 @@ export function redisIncidents(redis: Redis, keys: StoreKeys): IncidentStore {
         [
           incident.id,
           incident.version,
-          json,
+          headJson(incident, incident.version + 1),
+          alerts,
+          incident.alerts.length,
           isOpen(incident) ? '1' : '0',
           alertKeys.length,
           ...alertKeys,
@@ -110,10 +184,12 @@ export function redisIncidents(redis: Redis, keys: StoreKeys): IncidentStore {
         ],
       );
       const version = optionalIntegerReply(reply, 'updateIncident');
+      if (version === undefined) return undefined;
+      if (alerts !== UNCHANGED) storedRefs.set(incident.alerts, alerts);
       // What was stored is the caller's incident at the new version: parsing back the JSON just built (20 KB
       // for an incident with its 100 alert refs) cost more CPU than the write itself under an alert storm.
       // The copy shares objects with the argument, which callers treat as immutable (core returns new ones).
-      return version === undefined ? undefined : { ...incident, version };
+      return { ...incident, version };
     },
 
     async knownAlertKeys(incidentId, alertKeys) {
@@ -123,44 +199,34 @@ export function redisIncidents(redis: Redis, keys: StoreKeys): IncidentStore {
     },
 
     async listIncidents(filter) {
-      const limit = Math.floor(filter.limit ?? DEFAULT_LIST_LIMIT);
-      if (limit <= 0) return [];
-      // Walk the narrowest index, newest first, and filter on the records themselves (the phase rule is core's).
-      const index =
-        filter.model !== undefined
-          ? keys.modelIncidents(filter.model)
-          : filter.open === true
-            ? keys.openIncidents
-            : keys.allIncidents;
-      const matches = (incident: Incident): boolean =>
-        (filter.open === undefined || isOpen(incident) === filter.open) &&
-        (filter.model === undefined || incident.model === filter.model);
-      const page = Math.max(limit, 50);
-      const found: Incident[] = [];
-      // Indexes can shift while we page (new incidents arrive on top); skip ids already seen.
-      const seen = new Set<string>();
-      for (let start = 0; found.length < limit; start += page) {
-        const ids = await redis.zrevrange(index, start, start + page - 1);
-        for (const incident of await loadIncidents(ids.filter((id) => !seen.has(id)))) {
-          seen.add(incident.id);
-          if (matches(incident) && found.length < limit) found.push(incident);
-        }
-        if (ids.length < page) break;
-      }
-      return found;
+      return listed(filter, (ids) => load(ids, INCIDENT_FIELDS, decodeIncident));
+    },
+
+    async listIncidentHeads(filter) {
+      return listed(filter, (ids) => load(ids, HEAD_FIELDS, decodeHead));
     },
   };
 }
 
-/** An incident as stored. The hash's version field is authoritative over the copy inside the JSON. */
-function parseIncident(json: string, version: number): Incident {
-  return { ...(JSON.parse(json) as Incident), version };
+const INCIDENT_FIELDS = ['version', 'json', 'alerts'] as const;
+const HEAD_FIELDS = ['version', 'json', 'refs'] as const;
+/** In place of the refs' JSON: the write leaves the stored refs as they are. */
+const UNCHANGED = '';
+
+/** The incident as stored in `json`: without its refs, at `version`. */
+function headJson(incident: Incident, version: number): string {
+  return JSON.stringify({ ...incident, alerts: undefined, version });
 }
 
-function decodeIncident(
-  version: string | null | undefined,
-  json: string | null | undefined,
-): Incident | undefined {
+function storedVersion(version: string): number {
+  return integerReply(Number(version), 'incident version');
+}
+
+/** A record's head; one written before the split carries its refs inside `json`, counted and dropped here. */
+function decodeHead(fields: (string | null)[]): IncidentHead | undefined {
+  const [version, json, refs] = fields;
   if (version == null || json == null) return undefined;
-  return parseIncident(json, integerReply(Number(version), 'incident version'));
+  const stored = { ...(JSON.parse(json) as Incident), version: storedVersion(version) };
+  if (refs == null) return headOf(stored);
+  return { ...stored, alertRefs: integerReply(Number(refs), 'incident refs') };
 }

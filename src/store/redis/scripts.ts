@@ -13,21 +13,22 @@ import type { Redis } from 'ioredis';
 /** Stores a new incident as its model's open incident, unless the model already has one. */
 export const CREATE_INCIDENT_IF_NONE_OPEN = `
 -- KEYS[1] the model's open-incident pointer (string: incident id)
--- KEYS[2] the incident (hash: version, json)
+-- KEYS[2] the incident (hash: version, json, alerts, refs)
 -- KEYS[3] all incidents (zset, score openedAt)
 -- KEYS[4] open incidents (zset, score openedAt)
 -- KEYS[5] the model's incidents (zset, score openedAt)
--- ARGV[1] incident id   ARGV[2] version   ARGV[3] incident JSON   ARGV[4] openedAt
+-- ARGV[1] incident id   ARGV[2] version   ARGV[3] incident JSON without its alert refs
+-- ARGV[4] the alert refs' JSON   ARGV[5] how many refs   ARGV[6] openedAt
 -- Returns {1, id} when created; {0, existing id} when the model already has an open incident;
 -- {-1, id} when an incident with this id already exists (ids are never reused).
 local existing = redis.call('GET', KEYS[1])
 if existing then return {0, existing} end
 if redis.call('EXISTS', KEYS[2]) == 1 then return {-1, ARGV[1]} end
 redis.call('SET', KEYS[1], ARGV[1])
-redis.call('HSET', KEYS[2], 'version', ARGV[2], 'json', ARGV[3])
-redis.call('ZADD', KEYS[3], ARGV[4], ARGV[1])
-redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1])
-redis.call('ZADD', KEYS[5], ARGV[4], ARGV[1])
+redis.call('HSET', KEYS[2], 'version', ARGV[2], 'json', ARGV[3], 'alerts', ARGV[4], 'refs', ARGV[5])
+redis.call('ZADD', KEYS[3], ARGV[6], ARGV[1])
+redis.call('ZADD', KEYS[4], ARGV[6], ARGV[1])
+redis.call('ZADD', KEYS[5], ARGV[6], ARGV[1])
 return {1, ARGV[1]}
 `;
 
@@ -38,33 +39,36 @@ return {1, ARGV[1]}
  * on the record together or not at all, whatever crashes.
  */
 export const UPDATE_INCIDENT = `
--- KEYS[1] the incident (hash: version, json)
+-- KEYS[1] the incident (hash: version, json, alerts, refs)
 -- KEYS[2] open incidents (zset)
 -- KEYS[3] the model's open-incident pointer (string: incident id)
 -- KEYS[4] the incident's alert keys (set)
 -- KEYS[5] the incident's timeline (list of entry JSON)
--- ARGV[1] incident id   ARGV[2] expected version   ARGV[3] incident JSON (carrying version + 1)
--- ARGV[4] '1' when the new phase is open, '0' when not   ARGV[5] n, how many alert keys follow
--- ARGV[6 .. 5+n] alert keys joining with this write
--- ARGV[6+n ..] timeline entries' JSON without seq, in order: each a non-empty object, '{' first
+-- ARGV[1] incident id   ARGV[2] expected version
+-- ARGV[3] incident JSON without its alert refs (carrying version + 1)
+-- ARGV[4] the alert refs' JSON, or '' when they are the stored ones   ARGV[5] how many refs
+-- ARGV[6] '1' when the new phase is open, '0' when not   ARGV[7] n, how many alert keys follow
+-- ARGV[8 .. 7+n] alert keys joining with this write
+-- ARGV[8+n ..] timeline entries' JSON without seq, in order: each a non-empty object, '{' first
 -- Returns the new version, or nil when the stored version is not the expected one (or there is no incident),
 -- or when one of the alert keys is already known (the caller re-reads and finds it a duplicate).
 local current = redis.call('HGET', KEYS[1], 'version')
 if current ~= ARGV[2] then return false end
-local last_key = 5 + tonumber(ARGV[5])
-for i = 6, last_key do
+local last_key = 7 + tonumber(ARGV[7])
+for i = 8, last_key do
   if redis.call('SISMEMBER', KEYS[4], ARGV[i]) == 1 then return false end
 end
 local version = redis.call('HINCRBY', KEYS[1], 'version', 1)
-redis.call('HSET', KEYS[1], 'json', ARGV[3])
+redis.call('HSET', KEYS[1], 'json', ARGV[3], 'refs', ARGV[5])
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'alerts', ARGV[4]) end
 -- One call per key and entry: unpack() of a large group's would overflow Lua's stack.
-for i = 6, last_key do redis.call('SADD', KEYS[4], ARGV[i]) end
+for i = 8, last_key do redis.call('SADD', KEYS[4], ARGV[i]) end
 local seq = redis.call('LLEN', KEYS[5])
 for i = last_key + 1, #ARGV do
   seq = seq + 1
   redis.call('RPUSH', KEYS[5], '{"seq":' .. seq .. ',' .. string.sub(ARGV[i], 2))
 end
-if ARGV[4] == '0' then
+if ARGV[6] == '0' then
   redis.call('ZREM', KEYS[2], ARGV[1])
   -- Only clear the pointer if it is still ours: never unseat a newer incident of the same model.
   if redis.call('GET', KEYS[3]) == ARGV[1] then redis.call('DEL', KEYS[3]) end

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { Incident } from '../../../src/core/incident.js';
-import { dismiss, makeIncident, T0 } from '../../helpers/incidents.js';
+import { attachAlert, headOf, type Incident } from '../../../src/core/incident.js';
+import { dismiss, makeAlertRef, makeIncident, T0 } from '../../helpers/incidents.js';
 import type { GetHarness } from './harness.js';
 
-const ids = (incidents: Incident[]): string[] => incidents.map((incident) => incident.id);
+const ids = (incidents: Pick<Incident, 'id'>[]): string[] => incidents.map((incident) => incident.id);
 
 export function incidentListContract(get: GetHarness): void {
   describe('listIncidents', () => {
@@ -72,6 +72,38 @@ export function incidentListContract(get: GetHarness): void {
       expect(listed).toHaveLength(100);
       expect(listed[0]?.id).toBe('M-100');
       expect(listed[99]?.id).toBe('M-1');
+    });
+  });
+
+  describe('listIncidentHeads', () => {
+    it('lists what listIncidents lists, filtered and limited alike, each without its alert refs', async () => {
+      const { store } = get();
+      const plan = [
+        ['a1', 'a'],
+        ['a2', 'b'],
+        ['a3', 'c'],
+      ] as const;
+      for (const [index, [id, model]] of plan.entries()) {
+        await store.createIfNoneOpen(makeIncident({ id, model, at: T0 + index * 1_000 }));
+      }
+      const first = (await store.getIncident('a1')) as Incident;
+      expect(await store.updateIncident(dismiss(first))).toBeDefined();
+      for (const filter of [{}, { open: true }, { open: false }, { model: 'b' }, { limit: 2 }]) {
+        const heads = await store.listIncidentHeads(filter);
+        expect(heads).toEqual((await store.listIncidents(filter)).map(headOf));
+        for (const head of heads) expect(head).not.toHaveProperty('alerts');
+      }
+    });
+
+    it('counts the refs it leaves out', async () => {
+      const { store } = get();
+      const opened = makeIncident({ id: 'H1', model: 'h' });
+      await store.createIfNoneOpen(opened);
+      const joined = attachAlert(opened, makeAlertRef(T0 + 1, { fingerprint: 'second' }), 1);
+      expect(await store.updateIncident(joined as Incident)).toBeDefined();
+      const [head] = await store.listIncidentHeads({ model: 'h' });
+      expect(head?.alertRefs).toBe(2);
+      expect(head?.severity).toBe(1);
     });
   });
 }

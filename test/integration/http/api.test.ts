@@ -37,6 +37,20 @@ describe('incidents API', () => {
     expect(byModel.map((incident: { id: string }) => incident.id)).toEqual(['INC-2']);
   });
 
+  it('lists incidents with their alert count, and shows the alerts themselves in one incident', async () => {
+    const now = deps.clock.now();
+    await ingestAlerts(deps, [
+      firing('fraud-scorer', now),
+      firing('fraud-scorer', now, { fingerprint: 'b' }),
+    ]);
+    const [listed] = (await json(get('/api/incidents'))).incidents;
+    expect(listed).toMatchObject({ id: 'INC-1', alertCount: 2 });
+    expect(listed).not.toHaveProperty('alerts');
+    const detail = await json(get('/api/incidents/INC-1'));
+    expect(detail.alertCount).toBe(2);
+    expect(detail.alerts.map((alert: { fingerprint: string }) => alert.fingerprint)).toHaveLength(2);
+  });
+
   it('answers 404 for an unknown incident and for an unknown model, with a hint', async () => {
     const missing = await get('/api/incidents/INC-404');
     expect(missing.status).toBe(404);
