@@ -27,6 +27,7 @@ export function redisIncidents(redis: Redis, keys: StoreKeys): IncidentStore {
   function decodeIncident(fields: (string | null)[]): Incident | undefined {
     const [version, json, alerts] = fields;
     if (version == null || json == null) return undefined;
+    // The hash's version is authoritative over the copy inside the JSON.
     const incident = { ...(JSON.parse(json) as Incident), version: storedVersion(version) };
     if (alerts != null) {
       incident.alerts = JSON.parse(alerts) as AlertRef[];
