@@ -7,7 +7,7 @@ import { FLIP_ETA_MS, REDEPLOY_ETA_MS, refuse, rollbackFrom } from '../k8s/plan.
 import type { KubeConnection } from '../k8s/types.js';
 import type { argoRolloutsConfig } from './config.js';
 import { derivativeEqual, findRevision, revisions, withoutHash } from './history.js';
-import { replicaSetList, rollout } from './schema.js';
+import { replicaSetList, rollout, type Rollout } from './schema.js';
 import { describeRollout, type RolloutView } from './view.js';
 
 /** What the Argo Rollouts adapter needs besides its runbook block. */
@@ -50,8 +50,9 @@ export function createArgoRolloutsAdapter(
   };
 
   const readRollout = () => client.get(path, ref, rollout);
-  async function read(): Promise<RolloutView> {
-    const current = await readRollout();
+  /** The rollout (`current`, when just read) and its revision history. */
+  async function read(current?: Rollout): Promise<RolloutView> {
+    current ??= await readRollout();
     const labels = current.spec.selector?.matchLabels ?? {};
     // matchLabels narrows the list; the ownerReference check decides what belongs to this rollout.
     const selector = Object.entries(labels)
@@ -70,7 +71,13 @@ export function createArgoRolloutsAdapter(
     plan: RollbackPlan,
     data: ArgoPlanData,
   ): Promise<{ mutated: boolean; output: string }> {
-    const status = (await readRollout()).status;
+    const current = await readRollout();
+    if (settledOn(current, data.podTemplateHash))
+      return {
+        mutated: false,
+        output: `${ref.what} already runs revision ${plan.to} alone: no abort needed`,
+      };
+    const status = current.status;
     if (status?.abort === true)
       return { mutated: false, output: `${ref.what} already aborted: no change made` };
     if (status?.stableRS !== data.podTemplateHash || status?.currentPodHash === status?.stableRS) {
@@ -91,6 +98,34 @@ export function createArgoRolloutsAdapter(
       mutated: true,
       output: `aborted ${ref.what}: stable revision ${plan.to} takes the traffic back`,
     };
+  }
+
+  /**
+   * Abort, then make it stick (serving-rollback.md: "abort (instant traffic) then undo"): an aborted rollout
+   * still names the bad revision in spec.template and returns to it when it leaves the aborted state, so the
+   * stable revision's template is put back as well. The abort is what moves the traffic: when putting the
+   * template back is refused (no transient error), the rollback stands and the output says what is left.
+   */
+  async function abortAndRestore(
+    plan: RollbackPlan,
+    data: ArgoPlanData,
+  ): Promise<{ mutated: boolean; output: string }> {
+    const aborted = await abort(plan, data);
+    try {
+      const restored = await undo(plan, data);
+      return {
+        mutated: aborted.mutated || restored.mutated,
+        output: `${aborted.output}; ${restored.output}`,
+      };
+    } catch (error) {
+      if (!(error instanceof ServingError) || error.transient) throw error;
+      return {
+        mutated: aborted.mutated,
+        output:
+          `${aborted.output}; spec.template still names the aborted revision (${error.message}): ` +
+          `to make the rollback stick, run kubectl argo rollouts undo ${name} -n ${namespace} --to-revision=${plan.to}`,
+      };
+    }
   }
 
   async function undo(plan: RollbackPlan, data: ArgoPlanData): Promise<{ mutated: boolean; output: string }> {
@@ -159,8 +194,8 @@ export function createArgoRolloutsAdapter(
           action === 'abort'
             ? [
                 `PATCH Rollout ${where}/status (application/merge-patch+json) {"status":{"abort":true}}`,
+                `PATCH Rollout ${where} (application/json-patch+json) replace /spec/template with the pod template of revision ${to}, so that the abort sticks`,
                 `wait until the canary weight is 0 and revision ${to} serves all traffic`,
-                `spec.template stays on revision ${now.current ?? 'unknown'} (phase Degraded) until it is undone`,
               ]
             : [
                 `PATCH Rollout ${where} (application/json-patch+json) replace /spec/template with the pod template of revision ${to}`,
@@ -171,21 +206,15 @@ export function createArgoRolloutsAdapter(
     },
     async execute(plan) {
       const data = planData(plan);
-      return data.action === 'abort' ? abort(plan, data) : undo(plan, data);
+      return data.action === 'abort' ? abortAndRestore(plan, data) : undo(plan, data);
     },
     async onTarget(plan) {
       const data = planData(plan);
-      if (data.action === 'undo') {
-        const current = await readRollout();
-        const status = current.status;
-        return (
-          status?.stableRS === data.podTemplateHash &&
-          status?.currentPodHash === data.podTemplateHash &&
-          status?.phase === 'Healthy' &&
-          generationObserved(current.metadata.generation, status?.observedGeneration)
-        );
-      }
-      const view = await read();
+      const current = await readRollout();
+      // Undone, or aborted with its template put back: the target revision is all the rollout runs.
+      if (settledOn(current, data.podTemplateHash)) return true;
+      if (data.action === 'undo') return false;
+      const view = await read(current);
       const status = view.rollout.status;
       if (status?.abort !== true || status.stableRS !== data.podTemplateHash) return false;
       if (status.canary?.weights) return (status.canary.weights.canary.weight ?? 0) === 0;
@@ -195,6 +224,18 @@ export function createArgoRolloutsAdapter(
       return (canary?.replicaSet.status?.availableReplicas ?? 0) === 0;
     },
   };
+}
+
+/** The rollout runs only the revision with this pod-template hash, Healthy, at its latest generation. */
+function settledOn(current: Rollout, podTemplateHash: string | undefined): boolean {
+  const status = current.status;
+  return (
+    podTemplateHash !== undefined &&
+    status?.stableRS === podTemplateHash &&
+    status?.currentPodHash === podTemplateHash &&
+    status?.phase === 'Healthy' &&
+    generationObserved(current.metadata.generation, status?.observedGeneration)
+  );
 }
 
 function planData(plan: RollbackPlan): ArgoPlanData {

@@ -205,6 +205,9 @@ describe('argo-rollouts: plan (dry run makes no mutating call)', () => {
     expect(plan.actions[0]).toBe(
       'PATCH Rollout ml-prod/churn-predictor/status (application/merge-patch+json) {"status":{"abort":true}}',
     );
+    expect(plan.actions[1]).toBe(
+      'PATCH Rollout ml-prod/churn-predictor (application/json-patch+json) replace /spec/template with the pod template of revision 6, so that the abort sticks',
+    );
     expect(nock.isDone()).toBe(true);
   });
 
@@ -231,39 +234,112 @@ describe('argo-rollouts: plan (dry run makes no mutating call)', () => {
 });
 
 describe('argo-rollouts: execute abort', () => {
-  it('merge-patches status.abort on the status subresource', async () => {
-    const plan = await planFor(rollout());
-    const scope = api()
+  /** Puts stable revision 6's template back: the undo that makes the abort stick. */
+  const restoreStable = [
+    {
+      op: 'replace',
+      path: '/spec/template',
+      value: { ...rsTemplate('v6', 'bbb'), metadata: { labels: { app: 'churn', tier: 'model' } } },
+    },
+  ];
+  const aborted = () => rollout({ abort: true, phase: 'Degraded', weights: { stable: 100, canary: 0 } });
+  /** After `scope`: the re-read, and the JSON patch of the stable template, to be answered by the caller. */
+  const restore = (scope: nock.Scope): nock.Interceptor =>
+    scope
       .get(ROLLOUT)
-      .reply(200, rollout())
-      .patch(`${ROLLOUT}/status`, { status: { abort: true } })
-      .matchHeader('content-type', 'application/merge-patch+json')
-      .reply(200, rollout({ abort: true }));
-    expect(await adapter().execute(plan, context)).toMatchObject({ mutated: true });
+      .reply(200, aborted())
+      .get(REPLICASETS)
+      .query(SELECTOR)
+      .reply(200, history())
+      .patch(ROLLOUT, restoreStable)
+      .matchHeader('content-type', 'application/json-patch+json');
+
+  it('merge-patches status.abort on the status subresource, then puts the stable template back', async () => {
+    const plan = await planFor(rollout());
+    const scope = restore(
+      api()
+        .get(ROLLOUT)
+        .reply(200, rollout())
+        .patch(`${ROLLOUT}/status`, { status: { abort: true } })
+        .matchHeader('content-type', 'application/merge-patch+json')
+        .reply(200, aborted()),
+    ).reply(200, rollout({ tag: 'v6' }));
+    const result = await adapter().execute(plan, context);
+    expect(result).toEqual({
+      mutated: true,
+      output:
+        'aborted Rollout ml-prod/churn-predictor: stable revision 6 takes the traffic back; ' +
+        'restored the pod template of revision 6 on Rollout ml-prod/churn-predictor',
+    });
     expect(scope.isDone()).toBe(true);
   });
 
   it('falls back to the main resource when there is no status subresource (404)', async () => {
     const plan = await planFor(rollout());
-    const scope = api()
-      .get(ROLLOUT)
-      .reply(200, rollout())
-      .patch(`${ROLLOUT}/status`)
-      .reply(404, { message: 'the server could not find the requested resource' })
-      .patch(ROLLOUT, { status: { abort: true } })
-      .matchHeader('content-type', 'application/merge-patch+json')
-      .reply(200, rollout({ abort: true }));
+    const scope = restore(
+      api()
+        .get(ROLLOUT)
+        .reply(200, rollout())
+        .patch(`${ROLLOUT}/status`)
+        .reply(404, { message: 'the server could not find the requested resource' })
+        .patch(ROLLOUT, { status: { abort: true } })
+        .matchHeader('content-type', 'application/merge-patch+json')
+        .reply(200, aborted()),
+    ).reply(200, rollout({ tag: 'v6' }));
     expect((await adapter().execute(plan, context)).mutated).toBe(true);
     expect(scope.isDone()).toBe(true);
   });
 
-  it('makes no call when the rollout is already aborted (idempotent re-execution)', async () => {
+  it('re-executed after the abort, only puts the template back', async () => {
     const plan = await planFor(rollout());
+    const scope = restore(api().get(ROLLOUT).reply(200, aborted())).reply(200, rollout({ tag: 'v6' }));
+    const result = await adapter().execute(plan, context);
+    expect(result.mutated).toBe(true);
+    expect(result.output).toContain(
+      'already aborted: no change made; restored the pod template of revision 6',
+    );
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it('makes no change once the rollout runs the stable revision alone', async () => {
+    const plan = await planFor(rollout());
+    const settled = rollout({ stableRS: 'bbb', currentPodHash: 'bbb', phase: 'Healthy', tag: 'v6' });
     const scope = api()
       .get(ROLLOUT)
-      .reply(200, rollout({ abort: true, phase: 'Degraded' }));
+      .reply(200, settled)
+      .get(ROLLOUT)
+      .reply(200, settled)
+      .get(REPLICASETS)
+      .query(SELECTOR)
+      .reply(200, history());
     expect(await adapter().execute(plan, context)).toMatchObject({ mutated: false });
     expect(scope.isDone()).toBe(true);
+  });
+
+  it('keeps the abort when the template may not be put back, and says what to run', async () => {
+    const plan = await planFor(rollout());
+    restore(api().get(ROLLOUT).reply(200, rollout()).patch(`${ROLLOUT}/status`).reply(200, aborted())).reply(
+      403,
+      { message: 'forbidden' },
+    );
+    const result = await adapter().execute(plan, context);
+    expect(result.mutated).toBe(true);
+    expect(result.output).toContain('stable revision 6 takes the traffic back');
+    expect(result.output).toContain(
+      'to make the rollback stick, run kubectl argo rollouts undo churn-predictor -n ml-prod --to-revision=6',
+    );
+  });
+
+  it('a transient failure putting the template back fails the attempt, to be retried', async () => {
+    const plan = await planFor(rollout());
+    restore(api().get(ROLLOUT).reply(200, rollout()).patch(`${ROLLOUT}/status`).reply(200, aborted())).reply(
+      500,
+      'etcdserver: leader changed',
+    );
+    expect(await servingError(adapter().execute(plan, context))).toMatchObject({
+      transient: true,
+      status: 500,
+    });
   });
 
   it('403: not transient, names the RBAC verb and resource', async () => {
@@ -384,6 +460,13 @@ describe('argo-rollouts: onTarget', () => {
     regime: 'redeploy',
     data: { action: 'undo', podTemplateHash: 'bbb' },
   };
+
+  it('abort: true once its template is back and the stable revision runs alone', async () => {
+    api()
+      .get(ROLLOUT)
+      .reply(200, rollout({ stableRS: 'bbb', currentPodHash: 'bbb', phase: 'Healthy', tag: 'v6' }));
+    expect(await adapter().onTarget(abortPlan)).toBe(true);
+  });
 
   it('abort: true once aborted with the canary weight at 0 (Degraded is expected)', async () => {
     reads(rollout({ abort: true, phase: 'Degraded', weights: { stable: 100, canary: 0 } }));
