@@ -147,6 +147,16 @@ export function formatValue(value: number | undefined, unit?: ValueUnit): string
   return digits(value);
 }
 
+/** `error rate 0.5%`, `approval rate unknown`: pre-deployment baselines for people, each in its check's unit. */
+export function describeBaselines(
+  baselines: Record<string, number | null>,
+  unitOf: ReadonlyMap<string, ValueUnit | undefined>,
+): string[] {
+  return Object.entries(baselines).map(
+    ([name, value]) => `${name} ${value === null ? 'unknown' : formatValue(value, unitOf.get(name))}`,
+  );
+}
+
 const BARS = '▁▂▃▄▅▆▇█';
 
 /** A compact trend: one bar per value, scaled between the series' min and max; gaps (NaN) as spaces. */

@@ -4,6 +4,7 @@ import {
   combineOutcomes,
   confirmThreshold,
   confirmVerdict,
+  describeBaselines,
   formatValue,
   type Verdict,
 } from '../core/gates.js';
@@ -39,9 +40,7 @@ export async function startConfirmation(deps: EngineDeps, incidentId: string): P
     current.phase === 'confirm' ? { ...current, confirmation } : undefined,
   );
   const unitOf = new Map(runbook.confirm.checks.map((check) => [check.name, check.unit]));
-  const known = Object.entries(baselines).map(
-    ([name, value]) => `${name} ${value === null ? 'unknown' : formatValue(value, unitOf.get(name))}`,
-  );
+  const known = describeBaselines(baselines, unitOf);
   await record(deps, incident, {
     type: 'confirm.started',
     text: `confirming: ${runbook.confirm.consecutive} passes in a row every ${formatDuration(runbook.confirm.interval)}, within ${Math.round(runbook.confirm.tolerance * 100)}% of the pre-deployment baseline (${known.join(', ') || 'no checks'})`,

@@ -1,6 +1,6 @@
 import { formatDuration } from '../core/duration.js';
 import type { CheckResult } from '../core/evaluation.js';
-import { formatValue, type ValueUnit } from '../core/gates.js';
+import { describeBaselines, formatValue, type ValueUnit } from '../core/gates.js';
 import type { IncidentDetail } from './views.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -114,10 +114,7 @@ function confirmation(detail: IncidentDetail): string[] {
     '',
     `${c.verdict ?? 'running'} after ${c.outcomes.length} measurement(s): ${c.outcomes.join(', ') || 'none yet'}`,
   ];
-  const unitOf = unitsOf(detail);
-  const baselines = Object.entries(c.baselines).map(
-    ([name, value]) => `${name} ${value === null ? 'unknown' : formatValue(value, unitOf.get(name))}`,
-  );
+  const baselines = describeBaselines(c.baselines, unitsOf(detail));
   if (baselines.length) lines.push('', `Pre-deployment baselines: ${baselines.join(', ')}`);
   if (c.last) lines.push('', ...checkTable(c.last.checks));
   return lines;

@@ -1,5 +1,5 @@
 import { RollbotError } from '../core/errors.js';
-import { isOpen, viewStages, type Incident, type IncidentHead } from '../core/incident.js';
+import { isOpen, viewStages, type Incident } from '../core/incident.js';
 import { formatSeverity } from '../core/severity.js';
 import type { StageView } from '../core/stages.js';
 import type { EngineDeps } from './context.js';
@@ -84,7 +84,7 @@ export async function listIncidentViews(
 ): Promise<IncidentListItem[]> {
   const heads = await deps.store.listIncidentHeads(filter);
   const now = deps.clock.now();
-  return heads.map((head: IncidentHead) => viewHead(head, head.alertRefs, now));
+  return heads.map((head) => viewHead(head, head.alertRefs, now));
 }
 
 export async function incidentDetail(
