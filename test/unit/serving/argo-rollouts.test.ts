@@ -253,6 +253,9 @@ describe('argo-rollouts: execute abort', () => {
       .reply(200, history())
       .patch(ROLLOUT, restoreStable)
       .matchHeader('content-type', 'application/json-patch+json');
+  /** A rollout aborted at once, then the template patch, to be answered by the caller. */
+  const abortThenRestore = () =>
+    restore(api().get(ROLLOUT).reply(200, rollout()).patch(`${ROLLOUT}/status`).reply(200, aborted()));
 
   it('merge-patches status.abort on the status subresource, then puts the stable template back', async () => {
     const plan = await planFor(rollout());
@@ -318,10 +321,7 @@ describe('argo-rollouts: execute abort', () => {
 
   it('keeps the abort when the template may not be put back, and says what to run', async () => {
     const plan = await planFor(rollout());
-    restore(api().get(ROLLOUT).reply(200, rollout()).patch(`${ROLLOUT}/status`).reply(200, aborted())).reply(
-      403,
-      { message: 'forbidden' },
-    );
+    abortThenRestore().reply(403, { message: 'forbidden' });
     const result = await adapter().execute(plan, context);
     expect(result.mutated).toBe(true);
     expect(result.output).toContain('stable revision 6 takes the traffic back');
@@ -332,10 +332,7 @@ describe('argo-rollouts: execute abort', () => {
 
   it('a transient failure putting the template back fails the attempt, to be retried', async () => {
     const plan = await planFor(rollout());
-    restore(api().get(ROLLOUT).reply(200, rollout()).patch(`${ROLLOUT}/status`).reply(200, aborted())).reply(
-      500,
-      'etcdserver: leader changed',
-    );
+    abortThenRestore().reply(500, 'etcdserver: leader changed');
     expect(await servingError(adapter().execute(plan, context))).toMatchObject({
       transient: true,
       status: 500,
