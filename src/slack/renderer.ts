@@ -4,6 +4,7 @@ import { viewIncident } from '../engine/views.js';
 import { decisionRequest } from './blocks/decision-request.js';
 import { deployApprovalRequest } from './blocks/deploy-approval.js';
 import { incidentMessage } from './blocks/incident-message.js';
+import { LIMITS, escapeText } from './blocks/limits.js';
 import { retroMessage } from './blocks/retro.js';
 import { threadLine } from './blocks/thread.js';
 import type { SlackRenderer } from './notifier/render.js';
@@ -28,7 +29,11 @@ export function createSlackRenderer(runbooks: RunbookSet): SlackRenderer {
     },
     channelMessage(event) {
       const { text, approveDeployment } = event;
-      return approveDeployment ? deployApprovalRequest({ text, ...approveDeployment }) : { text };
+      // Channel messages quote alert summaries and people's reasons: escaped, a `<!channel>` or a disguised
+      // `<https://…|slack.com>` in them is shown, not acted on.
+      return approveDeployment
+        ? deployApprovalRequest({ text, ...approveDeployment })
+        : { text: escapeText(text, LIMITS.fallbackText) };
     },
     threadReply(event: IncidentEvent) {
       if (event.type === 'retro.opened') return retroMessage(event.retro, event.text);

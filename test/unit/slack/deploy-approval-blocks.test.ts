@@ -42,4 +42,13 @@ describe('the deployment approval request', () => {
     expect(JSON.stringify(asking?.blocks)).toContain(ACTIONS.approveDeployment);
     expect(JSON.stringify(asking?.blocks)).toContain('anyone in this channel');
   });
+
+  it('escapes a plain channel message, so a summary quoted in it cannot ping the channel or disguise a link', () => {
+    const renderer = createSlackRenderer(new RunbookSet([]));
+    const text =
+      'Daily digest:\n• INC-1 m: <!channel> re-auth at <https://evil.example/login|slack.com/sso> & retry';
+    expect(renderer.channelMessage?.({ type: 'channel.message', channel: 'C0TEST0001', text })).toEqual({
+      text: 'Daily digest:\n• INC-1 m: &lt;!channel&gt; re-auth at &lt;https://evil.example/login|slack.com/sso&gt; &amp; retry',
+    });
+  });
 });
