@@ -1,9 +1,11 @@
 import { RollbotError } from '../core/errors.js';
 import { mayAct, type Actor } from '../core/policy.js';
 import type { Runbook } from '../runbooks/schema.js';
+import type { Incident } from '../core/incident.js';
 import { record, type EngineDeps } from './context.js';
 
-export type Action = 'roll back' | 'approve' | 'dismiss';
+export type Action =
+  'roll back' | 'approve' | 'dismiss' | 'resolve' | 'complete the retrospective of' | 'close action items of';
 
 /**
  * Refuses (FORBIDDEN) a person the runbook does not allow, recording the denial on the model's open incident:
@@ -14,22 +16,25 @@ export async function authorize(
   runbook: Runbook,
   actor: Actor,
   action: Action,
+  incident?: Pick<Incident, 'id'>,
 ): Promise<void> {
   if (mayAct(runbook.rollback.approvers, actor)) return;
   const text = `${actor.id} may not ${action} ${runbook.model}: the runbook allows ${runbook.rollback.approvers.join(', ')}`;
-  await noteDenial(deps, runbook, actor, text);
+  await noteDenial(deps, runbook, actor, text, incident);
   throw new RollbotError('FORBIDDEN', text, {
     hint: `ask one of ${runbook.rollback.approvers.join(', ')}, or add yourself to rollback.approvers in runbooks/${runbook.model}.yml`,
   });
 }
 
+/** Records a denial on `incident`, else on the model's open incident, and logs it. */
 export async function noteDenial(
   deps: EngineDeps,
   runbook: Runbook,
   actor: Actor,
   text: string,
+  incident?: Pick<Incident, 'id'>,
 ): Promise<void> {
-  const open = await deps.store.openIncidentFor(runbook.model);
-  if (open) await record(deps, open, { type: 'permission.denied', actor: actor.id, text });
+  const on = incident ?? (await deps.store.openIncidentFor(runbook.model));
+  if (on) await record(deps, on, { type: 'permission.denied', actor: actor.id, text });
   deps.logger.warn({ model: runbook.model, actor: actor.id }, text);
 }

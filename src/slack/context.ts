@@ -1,6 +1,8 @@
 import type { WebClient } from '@slack/web-api';
 import type { Actor } from '../core/policy.js';
+import { authorize, type Action } from '../engine/authorize.js';
 import type { EngineDeps } from '../engine/context.js';
+import { readIncident } from '../engine/mutate.js';
 import type { GroupResolver } from './usergroups.js';
 
 /** What every listener gets: the engine, and how to learn a user's groups. */
@@ -14,6 +16,22 @@ export async function actorFor(context: SlackContext, userId: string, model: str
   const runbook = context.deps.runbooks.get(model);
   const groups = runbook ? await context.groupsOf(userId, runbook.rollback.approvers) : [];
   return { id: userId, groups };
+}
+
+/**
+ * Refuses (FORBIDDEN) a user whom the incident's runbook does not allow to `action` it, recording the denial
+ * on that incident.
+ */
+export async function authorizeUserOn(
+  context: SlackContext,
+  userId: string,
+  incidentId: string,
+  action: Action,
+): Promise<void> {
+  const { deps } = context;
+  const incident = await readIncident(deps.store, incidentId);
+  const actor = await actorFor(context, userId, incident.model);
+  await authorize(deps, deps.runbooks.require(incident.model), actor, action, incident);
 }
 
 /** A reply only the user sees, in the channel they acted from. Failures are logged, never thrown. */

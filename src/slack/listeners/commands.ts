@@ -3,7 +3,7 @@ import { acknowledge } from '../../engine/decisions.js';
 import { resolve } from '../../engine/resolve.js';
 import { incidentDetail, listIncidentViews } from '../../engine/views.js';
 import { errorReply, helpText, incidentList, incidentSummary } from '../blocks/command-replies.js';
-import type { SlackContext } from '../context.js';
+import { authorizeUserOn, type SlackContext } from '../context.js';
 import { COMMANDS } from '../ids.js';
 import { parseIncidentCommand, parseRollbackCommand } from '../parse.js';
 import { openRollbackModal } from './rollback-flow.js';
@@ -55,6 +55,7 @@ export function registerCommands(app: App, context: SlackContext): void {
           return;
         }
         case 'resolve':
+          await authorizeUserOn(context, command.user_id, parsed.id, 'resolve');
           await resolve(deps, parsed.id, { by: command.user_id, reason: parsed.reason });
           await respond({
             response_type: 'ephemeral',

@@ -6,7 +6,14 @@ import { retroTemplate } from '../../engine/retro-template.js';
 import { errorReply } from '../blocks/command-replies.js';
 import { escapeText, truncate } from '../blocks/limits.js';
 import { CLOSE_ITEM_ACTION, retroModal } from '../blocks/retro.js';
-import { inputText, readJsonObject, tellUser, type InputId, type SlackContext } from '../context.js';
+import {
+  authorizeUserOn,
+  inputText,
+  readJsonObject,
+  tellUser,
+  type InputId,
+  type SlackContext,
+} from '../context.js';
 import { ACTIONS, INPUTS, VIEWS } from '../ids.js';
 
 type ButtonBody = BlockAction<ButtonAction>;
@@ -36,6 +43,8 @@ export function registerRetro(app: App, context: SlackContext): void {
         getRetrospective(deps, incidentId),
       ]);
       if (!incident) throw new RollbotError('NOT_FOUND', `no incident ${incidentId}`);
+      // Told before filling in the form, not after; the submission checks again.
+      await authorizeUserOn(context, user, incidentId, 'complete the retrospective of');
       if (retro?.completedAt !== undefined) {
         await tellUser(
           context,
@@ -83,6 +92,7 @@ export function registerRetro(app: App, context: SlackContext): void {
     const meta = readJsonObject(view.private_metadata);
     const where = { channel: meta.channel, user: body.user.id };
     try {
+      await authorizeUserOn(context, body.user.id, meta.incidentId ?? '', 'complete the retrospective of');
       const retro = await completeRetrospective(deps, meta.incidentId ?? '', {
         by: body.user.id,
         rootCause,
@@ -107,6 +117,7 @@ export function registerRetro(app: App, context: SlackContext): void {
     const { value, channel, user } = from(body);
     const incidentId = value.incidentId ?? '';
     try {
+      await authorizeUserOn(context, user, incidentId, 'close action items of');
       const { item, changed } = await closeActionItem(deps, incidentId, value.itemId ?? '', user);
       const what = `${escapeText(item.id, 20)} of ${escapeText(incidentId, 100)}`;
       const text = changed

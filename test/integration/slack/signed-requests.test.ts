@@ -2,6 +2,9 @@ import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deploymentGate } from '../../../src/engine/gate.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
+import { resolve } from '../../../src/engine/resolve.js';
+import { completeRetrospective, getRetrospective } from '../../../src/engine/retro.js';
+import { closeItemActionId } from '../../../src/slack/blocks/retro.js';
 import { createSlackApp, type SlackApp } from '../../../src/slack/app.js';
 import { ACTIONS, INPUTS, VIEWS } from '../../../src/slack/ids.js';
 import { firing } from '../../helpers/alerts.js';
@@ -358,6 +361,69 @@ describe('slash commands', () => {
     await sendSigned(server.url, slashCommand('/incident', 'list'));
     await settle(() => calls.filter((call) => call.method === 'response_url').length === 2, 'the list');
     expect(JSON.stringify(calls.at(-1)?.form)).toContain('INC-1');
+  });
+});
+
+describe('who may resolve and close retrospectives', () => {
+  /** The reply the user got, from a slash command (response_url) or a button (an ephemeral message). */
+  async function lastReply(): Promise<string> {
+    await settle(
+      () => calls.some((call) => ['response_url', 'chat.postEphemeral'].includes(call.method)),
+      'the reply',
+    );
+    return JSON.stringify(calls.filter((call) => call.method !== 'views.open').at(-1)?.form);
+  }
+  async function denials(incidentId: string) {
+    return (await deps.store.list(incidentId)).filter((entry) => entry.type === 'permission.denied');
+  }
+
+  it('refuses /incident resolve from someone the runbook does not list, and records it', async () => {
+    await ingestAlerts(deps, [firing('fraud-scorer', Date.now())]);
+    await sendSigned(server.url, slashCommand('/incident', 'resolve INC-1 looks fine', 'U0MALLORY'));
+    expect(await lastReply()).toContain('U0MALLORY may not resolve fraud-scorer');
+    expect((await deps.store.getIncident('INC-1'))?.phase).toBe('triage');
+    expect(await denials('INC-1')).toHaveLength(1);
+    calls.length = 0;
+    await sendSigned(server.url, slashCommand('/incident', 'resolve INC-1 upstream fixed', 'U0BO'));
+    expect(await lastReply()).toContain('INC-1 resolved');
+    expect((await deps.store.getIncident('INC-1'))?.phase).toBe('resolved');
+  });
+
+  it('lets only the runbook approvers complete a retrospective or close its action items', async () => {
+    await ingestAlerts(deps, [firing('fraud-scorer', Date.now())]);
+    await resolve(deps, 'INC-1', { by: 'U0ANA', reason: 'back to normal' });
+    const ids = { incidentId: 'INC-1', model: 'fraud-scorer' };
+    await sendSigned(server.url, buttonPress(ACTIONS.completeRetro, ids, 'U0MALLORY'));
+    expect(await lastReply()).toContain('U0MALLORY may not complete the retrospective of fraud-scorer');
+    expect(calls.some((call) => call.method === 'views.open')).toBe(false);
+    calls.length = 0;
+    const submit = viewSubmission(
+      VIEWS.retro,
+      {
+        [INPUTS.rootCause.block]: { [INPUTS.rootCause.action]: { type: 'plain_text_input', value: 'none' } },
+      },
+      { ...ids, channel: 'C0TEST0001' },
+      { user: 'U0MALLORY' },
+    );
+    await sendSigned(server.url, submit);
+    expect(await lastReply()).toContain('may not complete the retrospective');
+    expect((await getRetrospective(deps, 'INC-1'))?.completedAt).toBeUndefined();
+
+    const retro = await completeRetrospective(deps, 'INC-1', {
+      by: 'U0ANA',
+      rootCause: 'a feature pipeline change shifted inputs',
+      actionItemsText: '@ana | add an input-drift check to triage | 2026-12-15',
+    });
+    const item = { ...ids, itemId: retro.actionItems[0]?.id ?? '' };
+    calls.length = 0;
+    await sendSigned(server.url, buttonPress(closeItemActionId(item.itemId), item, 'U0MALLORY'));
+    expect(await lastReply()).toContain('U0MALLORY may not close action items of fraud-scorer');
+    expect((await getRetrospective(deps, 'INC-1'))?.actionItems[0]?.status).toBe('open');
+    expect(await denials('INC-1')).toHaveLength(3);
+    calls.length = 0;
+    await sendSigned(server.url, buttonPress(closeItemActionId(item.itemId), item, 'U0BO'));
+    expect(await lastReply()).toContain('Closed action item');
+    expect((await getRetrospective(deps, 'INC-1'))?.actionItems[0]?.status).toBe('closed');
   });
 });
 
