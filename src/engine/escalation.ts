@@ -14,18 +14,37 @@ export async function scheduleStageTarget(
 ): Promise<void> {
   const dueAt = stageDueAt(incident.stages[stage], incident.targets[stage]);
   if (dueAt === undefined) return;
-  await deps.store.schedule({
-    id: `${incident.id}:${stage}`,
+  await scheduleStageDeadline(deps, incident.id, stage, dueAt);
+}
+
+function scheduleStageDeadline(
+  deps: Pick<EngineDeps, 'store'>,
+  incidentId: string,
+  stage: Stage,
+  dueAt: number,
+): Promise<void> {
+  return deps.store.schedule({
+    id: `${incidentId}:${stage}`,
     kind: STAGE_TARGET,
     dueAt,
-    payload: { incidentId: incident.id, stage },
+    payload: { incidentId, stage },
   });
 }
 
 /**
- * Escalates a missed stage target, once. The breach is recorded with a compare-and-set on the incident (the
- * one decision point across replicas); the escalation itself is then sent unless the timeline shows it was
- * sent already, so a poller that died in between is made good by the next delivery of the deadline.
+ * How long one delivery of a stage-target deadline holds the right to send its escalation: longer than the
+ * poller's 60 s lease, so that a delivery handed out again while the first is still sending waits instead of
+ * sending twice. The lock is released as soon as the send ends, failed or not; only a replica that dies in the
+ * moment between sending and recording leaves it to expire (and then the escalation may go out twice).
+ */
+const SEND_LOCK_TTL_MS = 2 * 60_000;
+
+/**
+ * Escalates a missed stage target: at least once, and once unless a sender dies between sending and recording.
+ * The breach is recorded with a compare-and-set on the incident (the one decision point across replicas, where
+ * it is counted); the escalation is then sent, under a lock, unless the timeline shows it was sent already. The
+ * timeline entry is written only after the send, so a poller that died before sending is made good by the next
+ * delivery of the deadline.
  */
 export async function escalateIfBreached(
   deps: EngineDeps,
@@ -33,30 +52,51 @@ export async function escalateIfBreached(
   stage: Stage,
 ): Promise<boolean> {
   const now = deps.clock.now();
-  const { incident } = await mutateIncident(deps.store, incidentId, (current) => {
+  const { incident, changed } = await mutateIncident(deps.store, incidentId, (current) => {
     const view = viewStage(stage, current.stages[stage], current.targets[stage], now);
     const missed = view.state !== 'pending' && view.elapsedMs >= view.targetMs;
     return missed ? recordBreach(current, stage, now) : undefined;
   });
+  if (changed) deps.metrics.targetBreached(stage, incident.model);
   if (incident.stages[stage].breachedAt === undefined) return false;
-  const timeline = await deps.store.list(incidentId);
-  if (timeline.some((entry) => entry.type === 'stage.breached' && entry.data?.stage === stage)) return false;
-  await sendEscalation(deps, incident, stage);
-  return true;
+  return sendOnce(deps, incident, stage);
 }
 
+/** Sends the escalation of a recorded breach unless it was sent; true when this call sent it. */
+async function sendOnce(deps: EngineDeps, incident: Incident, stage: Stage): Promise<boolean> {
+  const now = deps.clock.now();
+  const lease = await deps.store.acquire(
+    `escalation:${incident.id}:${stage}`,
+    'rollbot:escalation',
+    SEND_LOCK_TTL_MS,
+    now,
+  );
+  if (!lease) {
+    // Another delivery is sending it. Look again once its lock has lapsed, in case that sender dies.
+    await scheduleStageDeadline(deps, incident.id, stage, now + SEND_LOCK_TTL_MS);
+    return false;
+  }
+  try {
+    if (await wasEscalated(deps, incident.id, stage)) return false;
+    await sendEscalation(deps, incident, stage);
+    return true;
+  } finally {
+    await deps.store.release(lease);
+  }
+}
+
+async function wasEscalated(deps: EngineDeps, incidentId: string, stage: Stage): Promise<boolean> {
+  const timeline = await deps.store.list(incidentId);
+  return timeline.some((entry) => entry.type === 'stage.breached' && entry.data?.stage === stage);
+}
+
+/** Notifies, then records: the timeline entry is the mark that the escalation went out. */
 async function sendEscalation(deps: EngineDeps, incident: Incident, stage: Stage): Promise<void> {
   const runbook = runbookOf(deps, incident);
   const mention = runbook?.escalation.mention ?? [];
   const view = viewStage(stage, incident.stages[stage], incident.targets[stage], deps.clock.now());
   const who = mention.length ? mention.join(', ') : 'nobody (the runbook has no escalation.mention)';
   const text = `${stage} target missed for ${incident.model} (${incident.id}): ${formatDuration(view.elapsedMs)} against a target of ${formatDuration(view.targetMs)}${STAGE_ASK[stage]}`;
-  await record(deps, incident, {
-    type: 'stage.breached',
-    text: `${text}; escalated to ${who}`,
-    data: { stage, mention },
-  });
-  deps.metrics.targetBreached(stage, incident.model);
   deps.logger.warn(
     { incident: incident.id, stage, elapsedMs: view.elapsedMs },
     'stage target missed; escalating',
@@ -68,6 +108,11 @@ async function sendEscalation(deps: EngineDeps, incident: Incident, stage: Stage
     stage,
     mention,
     text,
+  });
+  await record(deps, incident, {
+    type: 'stage.breached',
+    text: `${text}; escalated to ${who}`,
+    data: { stage, mention },
   });
 }
 

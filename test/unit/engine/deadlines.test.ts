@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decide, recordBreach } from '../../../src/core/incident.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { mutateIncident } from '../../../src/engine/mutate.js';
-import { pollDeadlines } from '../../../src/engine/poller.js';
+import { DEADLINE_LEASE_MS, pollDeadlines } from '../../../src/engine/poller.js';
 import { firing } from '../../helpers/alerts.js';
 import { makeDeps, metricValue } from '../../helpers/engine.js';
 
@@ -88,6 +88,66 @@ describe('triage deadline', () => {
     expect((await deps.store.list('INC-1')).filter((entry) => entry.type === 'stage.breached')).toHaveLength(
       1,
     );
+  });
+  it('still escalates when the poller died as it handed the escalation over', async () => {
+    const deps = await openOne();
+    deps.clock.advance(10 * MINUTE);
+    const notify = deps.notifier.notify.bind(deps.notifier);
+    deps.notifier.notify = async (event) => {
+      if (event.type === 'escalation') throw new Error('the replica died here');
+      return notify(event);
+    };
+    expect(await pollDeadlines(deps)).toBe(0);
+    deps.notifier.notify = notify;
+
+    // The deadline comes back once the dead poller's lease has run out.
+    deps.clock.advance(DEADLINE_LEASE_MS);
+    expect(await pollDeadlines(deps)).toBe(1);
+    expect(deps.notifier.ofType('escalation')).toMatchObject([{ stage: 'triage' }]);
+    const breaches = (await deps.store.list('INC-1')).filter((entry) => entry.type === 'stage.breached');
+    expect(breaches).toHaveLength(1);
+    expect(await metricValue(deps.metrics, 'rollbot_target_breaches_total', { stage: 'triage' })).toBe(1);
+    expect(await deps.store.pending()).toEqual([]);
+  });
+
+  it('escalates once when the deadline is handed out again while its first delivery is still at it', async () => {
+    const first = await openOne();
+    const second = makeDeps({ store: first.store, clock: first.clock });
+    first.clock.advance(10 * MINUTE);
+    // The first delivery reads the timeline (no escalation yet), then stalls past its lease.
+    let stalled!: () => void;
+    let resume!: () => void;
+    const stalling = new Promise<void>((resolve) => (stalled = resolve));
+    const stall = new Promise<void>((resolve) => (resume = resolve));
+    const list = first.store.list.bind(first.store);
+    let calls = 0;
+    first.store.list = async (incidentId) => {
+      const entries = await list(incidentId);
+      if (calls++ === 0) {
+        stalled();
+        await stall;
+      }
+      return entries;
+    };
+    const firstPoll = pollDeadlines(first);
+    await stalling;
+
+    first.clock.advance(DEADLINE_LEASE_MS);
+    expect(await pollDeadlines(second)).toBe(1);
+    resume();
+    expect(await firstPoll).toBe(1);
+    const escalations = () => [
+      ...first.notifier.ofType('escalation'),
+      ...second.notifier.ofType('escalation'),
+    ];
+    expect(escalations()).toHaveLength(1);
+
+    // The second delivery left a check for after the first one's lock: it finds the escalation sent.
+    first.clock.advance(2 * MINUTE);
+    expect(await pollDeadlines(second)).toBe(1);
+    expect(escalations()).toHaveLength(1);
+    expect((await list('INC-1')).filter((entry) => entry.type === 'stage.breached')).toHaveLength(1);
+    expect(await first.store.pending()).toEqual([]);
   });
 });
 
