@@ -44,19 +44,33 @@ const SEND_LOCK_TTL_MS = 2 * 60_000;
  * The breach is recorded with a compare-and-set on the incident (the one decision point across replicas, where
  * it is counted); the escalation is then sent, under a lock, unless the timeline shows it was sent already. The
  * timeline entry is written only after the send, so a poller that died before sending is made good by the next
- * delivery of the deadline.
+ * delivery of the deadline. A deadline whose incident was never stored is done: there is nothing to escalate.
  */
 export async function escalateIfBreached(
   deps: EngineDeps,
   incidentId: string,
   stage: Stage,
 ): Promise<boolean> {
+  const stored = await deps.store.getIncident(incidentId);
+  if (!stored) {
+    // Intake schedules the triage deadline before it stores the incident: its replica died in between.
+    deps.logger.info(
+      { incident: incidentId, stage },
+      'stage target came due for an incident that was never stored; nothing to escalate',
+    );
+    return false;
+  }
   const now = deps.clock.now();
-  const { incident, changed } = await mutateIncident(deps.store, incidentId, (current) => {
-    const view = viewStage(stage, current.stages[stage], current.targets[stage], now);
-    const missed = view.state !== 'pending' && view.elapsedMs >= view.targetMs;
-    return missed ? recordBreach(current, stage, now) : undefined;
-  });
+  const { incident, changed } = await mutateIncident(
+    deps.store,
+    incidentId,
+    (current) => {
+      const view = viewStage(stage, current.stages[stage], current.targets[stage], now);
+      const missed = view.state !== 'pending' && view.elapsedMs >= view.targetMs;
+      return missed ? recordBreach(current, stage, now) : undefined;
+    },
+    { current: stored },
+  );
   if (changed) deps.metrics.targetBreached(stage, incident.model);
   if (incident.stages[stage].breachedAt === undefined) return false;
   return sendOnce(deps, incident, stage);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decide, recordBreach } from '../../../src/core/incident.js';
+import { STAGE_TARGET } from '../../../src/engine/escalation.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { mutateIncident } from '../../../src/engine/mutate.js';
 import { DEADLINE_LEASE_MS, pollDeadlines } from '../../../src/engine/poller.js';
@@ -148,6 +149,22 @@ describe('triage deadline', () => {
     expect(escalations()).toHaveLength(1);
     expect((await list('INC-1')).filter((entry) => entry.type === 'stage.breached')).toHaveLength(1);
     expect(await first.store.pending()).toEqual([]);
+  });
+});
+
+describe('a stage target whose incident was never stored', () => {
+  it('is handled once and gone (the replica died between scheduling it and storing the incident)', async () => {
+    const deps = makeDeps();
+    const now = deps.clock.now();
+    await deps.store.schedule({
+      id: 'INC-7:triage',
+      kind: STAGE_TARGET,
+      dueAt: now,
+      payload: { incidentId: 'INC-7', stage: 'triage' },
+    });
+    expect(await pollDeadlines(deps)).toBe(1);
+    expect(await deps.store.pending()).toEqual([]);
+    expect(deps.notifier.events).toEqual([]);
   });
 });
 
