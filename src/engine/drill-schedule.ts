@@ -31,15 +31,28 @@ export async function scheduleDrillOccurrence(deps: EngineDeps, runbook: Runbook
   }
 }
 
-/** A drill occurrence came due: start it, once per occurrence across replicas; a person decides as for real. */
+/**
+ * How long an occurrence is remembered as started: the planner on another replica may put a past occurrence
+ * back in the store (it read "next" just before the occurrence came due), and it must not run twice.
+ */
+const OCCURRENCE_TTL_MS = 7 * 86_400_000;
+
+/**
+ * A drill occurrence came due: start it, once per occurrence across replicas; a person decides as for real.
+ * Once is the deadline's claim (one replica at a time) and createIfNoneOpen (one drill per model); the
+ * occurrence is marked started only once its drill exists, so a delivery that failed before (a crash, a store
+ * error) is retried by the next delivery of the deadline instead of skipping the drill.
+ */
 export async function runScheduledDrill(deps: EngineDeps, deadline: Deadline): Promise<void> {
   const model = String(deadline.payload.model);
   const at = Number(deadline.payload.at);
-  if (!(await deps.store.claimOnce(`drill-occurrence:${model}:${at}`, 7 * 86_400_000))) return;
+  const started = `drill-occurrence:${model}:${at}`;
+  if (await deps.store.getValue(started)) return;
   const runbook = deps.runbooks.get(model);
   if (!runbook?.drill) return;
   try {
-    await startDrill(deps, model, { by: 'schedule', auto: false });
+    const incident = await startDrill(deps, model, { by: 'schedule', auto: false });
+    await deps.store.setValue(started, incident.id, OCCURRENCE_TTL_MS);
   } catch (error) {
     if (!isRollbotError(error)) throw error;
     await deps.notifier.notify({

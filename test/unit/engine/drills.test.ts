@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { drillHistory, lastDrillSuccess } from '../../../src/engine/drill.js';
 import { startDrill } from '../../../src/engine/drill-start.js';
-import { pollDeadlines } from '../../../src/engine/poller.js';
+import { scheduleDrillOccurrence } from '../../../src/engine/drill-schedule.js';
+import { DEADLINE_LEASE_MS, pollDeadlines } from '../../../src/engine/poller.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import type { ServingConfig } from '../../../src/runbooks/serving.js';
 import { nextDrills, planDrills } from '../../../src/scheduling/drills.js';
@@ -172,6 +173,38 @@ describe('drill schedule', () => {
     expect(lines.map((line) => JSON.parse(line) as { model?: string; msg?: string })).toEqual([
       expect.objectContaining({ model: 'churn-predictor', msg: expect.stringMatching(/cannot plan/) }),
     ]);
+  });
+
+  it('runs an occurrence on the next delivery of its deadline when the first failed before the drill existed', async () => {
+    const { deps } = drillDeps(DRY);
+    const at = deps.clock.now();
+    await scheduleDrillOccurrence(deps, deps.runbooks.require('fraud-scorer'), at);
+    const create = deps.store.createIfNoneOpen.bind(deps.store);
+    deps.store.createIfNoneOpen = async () => {
+      throw new Error('ECONNRESET');
+    };
+    expect(await pollDeadlines(deps)).toBe(0);
+    deps.store.createIfNoneOpen = create;
+
+    deps.clock.advance(DEADLINE_LEASE_MS);
+    expect(await pollDeadlines(deps)).toBe(1);
+    const drills = (await deps.store.listIncidents({})).filter((incident) => incident.drill);
+    expect(drills).toMatchObject([{ phase: 'triage' }]);
+    expect(deps.notifier.ofType('channel.message')).toEqual([]);
+    // What is left is the drill's own triage clock.
+    expect((await deps.store.pending()).map((deadline) => deadline.id)).toEqual([`${drills[0]?.id}:triage`]);
+  });
+
+  it('does not run an occurrence again when a planner puts it back after it started', async () => {
+    const { deps } = drillDeps(DRY);
+    const runbook = deps.runbooks.require('fraud-scorer');
+    const at = deps.clock.now();
+    await scheduleDrillOccurrence(deps, runbook, at);
+    expect(await pollDeadlines(deps)).toBe(1);
+    await scheduleDrillOccurrence(deps, runbook, at);
+    expect(await pollDeadlines(deps)).toBe(1);
+    expect((await deps.store.listIncidents({})).filter((incident) => incident.drill)).toHaveLength(1);
+    expect(deps.notifier.ofType('channel.message')).toEqual([]);
   });
 
   it('fires each occurrence once with two planners on one store, after reminders at 7 days and 1 day', async () => {
