@@ -116,11 +116,9 @@ export async function pollConfirmation(deps: EngineDeps, incidentId: string): Pr
     errorLimit: confirm.errorLimit,
     maxDurationMs: incident.targets.confirm,
   };
-  const verdict = confirmVerdict(
-    outcomes,
-    rule,
-    now - (incident.stages.confirm.startedAt ?? progress.startedAt),
-  );
+  // Each confirmation attempt gets the whole confirm target, counted from its own start: after a further
+  // rollback the stage clock (kept for metrics and the breach escalation) is long past it.
+  const verdict = confirmVerdict(outcomes, rule, now - progress.startedAt);
   const { changed } = await mutateIncident(deps.store, incidentId, (current) =>
     current.confirmation && !current.confirmation.verdict
       ? {

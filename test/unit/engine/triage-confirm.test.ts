@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { pollDeadlines } from '../../../src/engine/poller.js';
+import { rollback } from '../../../src/engine/rollback.js';
 import { firing } from '../../helpers/alerts.js';
 import { makeDeps, makeRunbook, metricValue, type TestDeps } from '../../helpers/engine.js';
 import { FakeMetrics } from '../../helpers/fake-metrics.js';
@@ -269,6 +270,29 @@ describe('confirmation', () => {
         .ofType('escalation')
         .some((event) => event.text.startsWith('no confirmation verdict within the confirm target')),
     ).toBe(true);
+  });
+
+  it('gives a further rollback its own confirm target instead of giving up at its first poll', async () => {
+    let afterRollback: number | undefined = undefined; // no data at first: the first confirmation is inconclusive
+    const { deps } = await rolledBack(() => afterRollback);
+    await pollUntilQuiet(deps);
+    expect((await deps.store.getIncident('INC-1'))?.confirmation?.verdict).toBe('INCONCLUSIVE');
+
+    // A minute later, past the confirm target, the engineer rolls back further; the metrics recover.
+    deps.clock.advance(60_000);
+    afterRollback = 0.0052;
+    const further = await rollback(deps, {
+      model: 'fraud-scorer',
+      to: 'v40',
+      reason: 'still degraded on v41',
+      by: 'U0APPROVE1',
+      trigger: 'slack',
+    });
+    expect(further.outcome).toBe('succeeded');
+    await pollUntilQuiet(deps);
+    const incident = (await deps.store.getIncident('INC-1'))!;
+    expect(incident.confirmation).toMatchObject({ verdict: 'PASS', outcomes: ['pass', 'pass', 'pass'] });
+    expect(incident.phase).toBe('resolved');
   });
 
   it('continues on another replica after a restart: the polls are durable', async () => {
