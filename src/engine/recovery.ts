@@ -1,9 +1,12 @@
 import type { Incident } from '../core/incident.js';
-import { finishRollback } from '../core/rollback.js';
+import { finishRollback, type RollbackRecord } from '../core/rollback.js';
+import type { Runbook } from '../runbooks/schema.js';
 import { startConfirmation } from './confirm.js';
 import { record, runbookOf, type EngineDeps } from './context.js';
+import { finishDrill } from './drill.js';
 import { mutateIncident } from './mutate.js';
 import { rollbackLockName } from './rollback.js';
+import { rollbackServing, type RollbackServing } from './serving-for.js';
 
 /**
  * Finds rollbacks that were executing when their bot stopped (the incident says "executing" but nobody holds
@@ -50,58 +53,108 @@ export async function recoverInterruptedRollback(deps: EngineDeps, incidentId: s
       ? finishRollback(latest, 'unknown', at, 'rollbot stopped during the rollback')
       : undefined,
   );
-  if (!changed || !incident.rollback) return false;
-  const { plan, target } = incident.rollback;
-  await record(deps, incident, {
-    type: 'rollback.unknown',
-    text: `outcome unknown: rollbot stopped while rolling back to ${plan.to}; re-reading ${target} instead of executing again`,
-  });
+  if (!changed) return false;
   await settle(deps, incident);
   return true;
 }
 
+/** What re-reading the serving layer says about an interrupted rollback: it landed, or why nobody can tell. */
+type Finding = { landed: true; said: string } | { landed: false; why: string };
+
 async function settle(deps: EngineDeps, incident: Incident): Promise<void> {
   const runbook = runbookOf(deps, incident);
   const rollback = incident.rollback;
-  if (!runbook || !rollback) return;
-  let verdict: string;
-  try {
-    const adapter = deps.serving(runbook.serving, { model: incident.model });
-    if (await adapter.onTarget(rollback.plan)) {
-      const at = deps.clock.now();
-      const { incident: done } = await mutateIncident(deps.store, incident.id, (latest) =>
-        finishRollback(latest, 'succeeded', at),
-      );
-      if (rollback.plan.from !== undefined)
-        await deps.store.markRolledBack(incident.model, rollback.plan.from, at, incident.id);
-      const text = `${rollback.target} shows traffic on ${rollback.plan.to}: the interrupted rollback took effect; confirming`;
-      await record(deps, done, { type: 'rollback.succeeded', text });
-      deps.metrics.rollbackFinished(
-        incident.model,
-        'succeeded',
-        rollback.trigger,
-        (at - rollback.startedAt) / 1000,
-      );
-      await deps.notifier.notify({
-        type: 'incident.updated',
-        incident: done,
-        channel: runbook.channel,
-        text,
-      });
-      await startConfirmation(deps, incident.id);
-      return;
-    }
-    verdict = `${rollback.target} does not show traffic on ${rollback.plan.to}`;
-  } catch (error) {
-    verdict = `${rollback.target} could not be read (${(error as Error).message})`;
-  }
+  if (!rollback) return;
+  const where = runbook && rollbackServing(runbook, incident);
+  await record(deps, incident, {
+    type: 'rollback.unknown',
+    text:
+      where?.executes === false
+        ? `rollbot stopped during the dry-run rollback to ${rollback.plan.to}`
+        : `outcome unknown: rollbot stopped while rolling back to ${rollback.plan.to}; re-reading ${rollback.target} instead of executing again`,
+  });
+  if (!runbook) return;
+  const finding = await reread(deps, incident, rollback, where);
   deps.metrics.rollbackFinished(
     incident.model,
-    'unknown',
+    finding.landed ? 'succeeded' : 'unknown',
     rollback.trigger,
     (deps.clock.now() - rollback.startedAt) / 1000,
   );
-  const text = `rollback of ${incident.model} to ${rollback.plan.to}: outcome unknown after a restart; ${verdict}. Check it, then run the rollback again (rollbot rollback ${incident.model} --reason …) or decide otherwise.`;
+  if (finding.landed) {
+    await tookEffect(deps, runbook, incident, finding.said);
+  } else if (incident.drill) {
+    // Nobody is paged for a drill: its scorecard, posted in the channel, says what to check.
+    await finishDrill(deps, incident.id, {
+      succeeded: false,
+      problem: `rollbot stopped during the rollback: ${finding.why}; check ${rollback.target} by hand`,
+    });
+  } else {
+    await escalateUnknown(deps, runbook, incident, finding.why);
+  }
+}
+
+/** Reads the layer the rollback acted on: the drill target for a drill, and nothing for a dry-run drill. */
+async function reread(
+  deps: EngineDeps,
+  incident: Incident,
+  rollback: RollbackRecord,
+  where: RollbackServing | undefined,
+): Promise<Finding> {
+  const { plan, target } = rollback;
+  if (!where) return { landed: false, why: `runbooks/${incident.model}.yml has no drill block any more` };
+  if (!where.executes) return { landed: true, said: 'a dry run executes nothing, so nothing changed' };
+  try {
+    const adapter = deps.serving(where.serving, { model: incident.model });
+    if (await adapter.onTarget(plan))
+      return {
+        landed: true,
+        said: `${target} shows traffic on ${plan.to}, so the interrupted rollback took effect`,
+      };
+    return { landed: false, why: `${target} does not show traffic on ${plan.to}` };
+  } catch (error) {
+    return { landed: false, why: `${target} could not be read (${(error as Error).message})` };
+  }
+}
+
+/** The interrupted rollback took effect: confirm it as after any rollback, or score the drill. */
+async function tookEffect(
+  deps: EngineDeps,
+  runbook: Runbook,
+  incident: Incident,
+  said: string,
+): Promise<void> {
+  const at = deps.clock.now();
+  const { incident: done } = await mutateIncident(deps.store, incident.id, (latest) =>
+    finishRollback(latest, 'succeeded', at),
+  );
+  const from = incident.rollback?.plan.from;
+  // A drill's versions are its drill target's: the production ledger must not learn of them.
+  if (!incident.drill && from !== undefined)
+    await deps.store.markRolledBack(incident.model, from, at, incident.id);
+  const text = `${said}; ${incident.drill ? 'scoring the drill' : 'confirming'}`;
+  await record(deps, done, { type: 'rollback.succeeded', text });
+  await deps.notifier.notify({ type: 'incident.updated', incident: done, channel: runbook.channel, text });
+  if (!incident.drill) {
+    await startConfirmation(deps, incident.id);
+    return;
+  }
+  // The rollback landed, but a bot that stops mid-rollback is what a drill is there to find: it fails the drill.
+  await finishDrill(deps, incident.id, {
+    succeeded: true,
+    problem: `rollbot stopped during the rollback: ${said}`,
+  });
+}
+
+/** Production, outcome unknown: a person must look before anyone runs the rollback again. */
+async function escalateUnknown(
+  deps: EngineDeps,
+  runbook: Runbook,
+  incident: Incident,
+  why: string,
+): Promise<void> {
+  const to = incident.rollback?.plan.to ?? 'the known-good version';
+  const text = `rollback of ${incident.model} to ${to}: outcome unknown after a restart; ${why}. Check it, then run the rollback again (rollbot rollback ${incident.model} --reason …) or decide otherwise.`;
   await record(deps, incident, { type: 'rollback.unknown', text });
   await deps.notifier.notify({
     type: 'escalation',

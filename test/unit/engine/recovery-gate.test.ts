@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { beginRollback } from '../../../src/core/rollback.js';
 import { recordDeployment } from '../../../src/engine/deployments.js';
 import { scheduleStageTarget } from '../../../src/engine/escalation.js';
+import { drillHistory } from '../../../src/engine/drill.js';
+import { startDrill } from '../../../src/engine/drill-start.js';
 import { deploymentGate } from '../../../src/engine/gate.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { mutateIncident } from '../../../src/engine/mutate.js';
@@ -9,6 +11,7 @@ import { pollDeadlines } from '../../../src/engine/poller.js';
 import { recoverInterruptedRollbacks } from '../../../src/engine/recovery.js';
 import { firing } from '../../helpers/alerts.js';
 import { makeDeps, makeRunbook, metricValue, type TestDeps } from '../../helpers/engine.js';
+import { FakeServing } from '../../helpers/fake-serving.js';
 
 /** An incident whose rollback was executing when its bot died: the record says so, nobody holds the lock. */
 async function interrupted(deps: TestDeps) {
@@ -93,6 +96,83 @@ describe('a rollback interrupted by a crash', () => {
     deps.clock.advance(5 * 60_000);
     await pollDeadlines(deps);
     expect((await deps.store.getIncident('INC-1'))?.rollback?.status).toBe('unknown');
+  });
+});
+
+describe('a drill interrupted by a crash', () => {
+  /**
+   * A staging drill whose rollback was executing when its bot died. Production serves a version of the same
+   * name as the drill's target, so reading the wrong layer would look like success.
+   */
+  async function interruptedDrill(options: { dryRun?: boolean } = {}) {
+    const runbook = makeRunbook(
+      'fraud-scorer',
+      'drill: { serving: { adapter: kserve, namespace: ml-staging, name: fraud-scorer } }',
+    );
+    const deps = makeDeps({ runbooks: [runbook] });
+    const production = deps.fake;
+    production.current = 'v41';
+    const staging = new FakeServing();
+    deps.serving = (config) =>
+      'namespace' in config && config.namespace === 'ml-staging' ? staging : production;
+    const drill = await startDrill(deps, 'fraud-scorer', { by: 'cli:ana', auto: false, ...options });
+    await mutateIncident(deps.store, drill.id, (current) =>
+      beginRollback(current, {
+        plan: { from: 'v42', to: 'v41', regime: 'traffic-flip', etaMs: 30_000, actions: [], data: {} },
+        target: options.dryRun ? 'fake ml-prod/model' : 'fake ml-staging/model',
+        by: 'cli:ana',
+        trigger: 'drill',
+        reason: 'drill',
+        at: deps.clock.now(),
+      }),
+    );
+    return { deps, production, staging, id: drill.id };
+  }
+
+  it('re-reads the drill target, leaves production and its ledger alone, and scores the drill', async () => {
+    const { deps, production, staging, id } = await interruptedDrill();
+    staging.current = 'v41'; // the dead bot's call had gone through on staging
+    expect(await recoverInterruptedRollbacks(deps)).toBe(1);
+    expect(production.calls).toEqual([]);
+    expect(staging.calls).toEqual(['onTarget']);
+    expect(await deps.store.rolledBack('fraud-scorer')).toEqual({});
+    expect(await deps.store.getIncident(id)).toMatchObject({
+      phase: 'resolved',
+      rollback: { status: 'succeeded' },
+    });
+    const [result] = await drillHistory(deps, 'fraud-scorer');
+    // The rollback landed, but a bot that stops mid-drill is what drills are for finding.
+    expect(result).toMatchObject({ incidentId: id, outcome: 'failed' });
+    expect(result?.problems[0]).toBe(
+      'rollbot stopped during the rollback: fake ml-staging/model shows traffic on v41, so the interrupted rollback took effect',
+    );
+    expect(deps.notifier.ofType('escalation')).toEqual([]);
+  });
+
+  it('scores the drill failed, without paging production, when the drill target does not show the target', async () => {
+    const { deps, production, id } = await interruptedDrill();
+    expect(await recoverInterruptedRollbacks(deps)).toBe(1);
+    expect(production.calls).toEqual([]);
+    expect((await deps.store.getIncident(id))?.rollback?.status).toBe('unknown');
+    const [result] = await drillHistory(deps, 'fraud-scorer');
+    expect(result).toMatchObject({ incidentId: id, outcome: 'failed' });
+    expect(result?.problems[0]).toBe(
+      'rollbot stopped during the rollback: fake ml-staging/model does not show traffic on v41; check fake ml-staging/model by hand',
+    );
+    expect(deps.notifier.ofType('escalation')).toEqual([]);
+  });
+
+  it('reads nothing for a dry-run drill: nothing was executed', async () => {
+    const { deps, production, staging, id } = await interruptedDrill({ dryRun: true });
+    expect(await recoverInterruptedRollbacks(deps)).toBe(1);
+    expect(production.calls).toEqual([]);
+    expect(staging.calls).toEqual([]);
+    expect(await deps.store.rolledBack('fraud-scorer')).toEqual({});
+    const [result] = await drillHistory(deps, 'fraud-scorer');
+    expect(result).toMatchObject({ incidentId: id, outcome: 'failed' });
+    expect(result?.problems[0]).toBe(
+      'rollbot stopped during the rollback: a dry run executes nothing, so nothing changed',
+    );
   });
 });
 
