@@ -241,6 +241,11 @@ export interface ServingAdapter {
   readonly kind: string;
   /** Where, for people: `kserve ml-prod/fraud-scorer`. */
   readonly target: string;
+  /**
+   * False when the adapter cannot read the layer (an `http` or `command` adapter without a status check): it
+   * knows only what it did itself, which a restarted bot has forgotten. Absent means it can.
+   */
+  readonly readsState?: boolean;
   state(): Promise<ServingState>;
   /**
    * Plans the rollback to `to` (a person's choice), else to `knownGood` (the ledger's), else to the layer's own

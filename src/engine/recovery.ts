@@ -59,7 +59,7 @@ export async function recoverInterruptedRollback(deps: EngineDeps, incidentId: s
 }
 
 /** What re-reading the serving layer says about an interrupted rollback: it landed, or why nobody can tell. */
-type Finding = { landed: true; said: string } | { landed: false; why: string };
+type Finding = { landed: true; said: string } | { landed: false; why: string; blind?: true };
 
 async function settle(deps: EngineDeps, incident: Incident): Promise<void> {
   const runbook = runbookOf(deps, incident);
@@ -90,7 +90,7 @@ async function settle(deps: EngineDeps, incident: Incident): Promise<void> {
       problem: `rollbot stopped during the rollback: ${finding.why}; check ${rollback.target} by hand`,
     });
   } else {
-    await escalateUnknown(deps, runbook, incident, finding.why);
+    await escalateUnknown(deps, runbook, incident, finding);
   }
 }
 
@@ -106,6 +106,13 @@ async function reread(
   if (!where.executes) return { landed: true, said: 'a dry run executes nothing, so nothing changed' };
   try {
     const adapter = deps.serving(where.serving, { model: incident.model });
+    // A fresh adapter without a status check would say "not on target" whatever happened.
+    if (adapter.readsState === false)
+      return {
+        landed: false,
+        why: `${target} has no status check, so rollbot cannot tell whether the rollback landed`,
+        blind: true,
+      };
     if (await adapter.onTarget(plan))
       return {
         landed: true,
@@ -151,10 +158,13 @@ async function escalateUnknown(
   deps: EngineDeps,
   runbook: Runbook,
   incident: Incident,
-  why: string,
+  finding: { why: string; blind?: true },
 ): Promise<void> {
   const to = incident.rollback?.plan.to ?? 'the known-good version';
-  const text = `rollback of ${incident.model} to ${to}: outcome unknown after a restart; ${why}. Check it, then run the rollback again (rollbot rollback ${incident.model} --reason …) or decide otherwise.`;
+  const target = incident.rollback?.target ?? 'the serving layer';
+  const text = finding.blind
+    ? `rollback of ${incident.model} to ${to}: outcome unknown after a restart: ${finding.why}; check ${target} by hand before running it again (a rollback that toggles, like helm rollback, undoes one that landed). If it landed, resolve once the metrics are back (rollbot resolve ${incident.id} --reason …); to let rollbot check next time, add a status check to the serving block of the runbook (statusArgv for command, status for http).`
+    : `rollback of ${incident.model} to ${to}: outcome unknown after a restart; ${finding.why}. Check it, then run the rollback again (rollbot rollback ${incident.model} --reason …) or decide otherwise.`;
   await record(deps, incident, { type: 'rollback.unknown', text });
   await deps.notifier.notify({
     type: 'escalation',

@@ -72,6 +72,7 @@ export function createCommandAdapter(
   return {
     kind: 'command',
     target: `command ${program}`,
+    readsState: config.statusArgv !== undefined,
 
     async state() {
       if (config.statusArgv) return readStatus(config.statusArgv);

@@ -59,6 +59,7 @@ export function createHttpAdapter(config: HttpConfig, context: UniversalAdapterC
   return {
     kind: 'http',
     target,
+    readsState: config.status !== undefined,
 
     async state() {
       if (config.status) return readStatus(config.status);

@@ -217,6 +217,8 @@ describe('command adapter', () => {
       ],
       statusArgv: ['cat', state],
     });
+    expect(cmd.readsState).toBe(true);
+    expect(adapter({ argv: ['helm', 'rollback', '{{model}}'] }).readsState).toBe(false);
     expect(await cmd.state()).toMatchObject({ current: 'v3', traffic: [{ version: 'v3', percent: 100 }] });
     const planned = await cmd.plan({ to: 'v2', state: await cmd.state() });
     expect(planned).toMatchObject({ from: 'v3', to: 'v2', regime: 'redeploy', etaMs: 600_000 });

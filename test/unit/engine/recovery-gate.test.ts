@@ -9,6 +9,8 @@ import { ingestAlerts } from '../../../src/engine/intake.js';
 import { mutateIncident } from '../../../src/engine/mutate.js';
 import { pollDeadlines } from '../../../src/engine/poller.js';
 import { recoverInterruptedRollbacks } from '../../../src/engine/recovery.js';
+import { createCommandAdapter } from '../../../src/serving/command/adapter.js';
+import { commandConfig } from '../../../src/serving/command/config.js';
 import { firing } from '../../helpers/alerts.js';
 import { makeDeps, makeRunbook, metricValue, type TestDeps } from '../../helpers/engine.js';
 import { FakeServing } from '../../helpers/fake-serving.js';
@@ -59,6 +61,21 @@ describe('a rollback interrupted by a crash', () => {
     expect(await metricValue(deps.metrics, 'rollbot_rollbacks_total', { outcome: 'unknown' })).toBe(1);
     // Settled once: a second pass finds nothing to do.
     expect(await recoverInterruptedRollbacks(deps)).toBe(0);
+  });
+
+  it('says it cannot tell, and warns against a blind re-run, when the layer has no status check', async () => {
+    const deps = makeDeps();
+    // A toggling `helm rollback` without statusArgv: a restarted bot cannot know whether it ran.
+    const config = commandConfig.parse({ adapter: 'command', argv: ['helm', 'rollback', 'fraud-scorer'] });
+    deps.serving = () => createCommandAdapter(config, { model: 'fraud-scorer', env: {} });
+    await interrupted(deps);
+    expect(await recoverInterruptedRollbacks(deps)).toBe(1);
+    expect((await deps.store.getIncident('INC-1'))?.rollback?.status).toBe('unknown');
+    const text = deps.notifier.ofType('escalation')[0]?.text;
+    expect(text).toBe(
+      'rollback of fraud-scorer to v41: outcome unknown after a restart: fake ml-prod/model has no status check, so rollbot cannot tell whether the rollback landed; check fake ml-prod/model by hand before running it again (a rollback that toggles, like helm rollback, undoes one that landed). If it landed, resolve once the metrics are back (rollbot resolve INC-1 --reason …); to let rollbot check next time, add a status check to the serving block of the runbook (statusArgv for command, status for http).',
+    );
+    expect(text).not.toContain('does not show traffic');
   });
 
   it('is left alone while another replica holds the lock', async () => {

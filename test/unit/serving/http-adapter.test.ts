@@ -130,7 +130,10 @@ describe('http adapter', () => {
   });
 
   it('says so when there is no status request', async () => {
-    const state = await adapter({ rollback }).state();
+    const blind = adapter({ rollback });
+    expect(blind.readsState).toBe(false);
+    expect(adapter({ rollback, status }).readsState).toBe(true);
+    const state = await blind.state();
     expect(state).toEqual({
       traffic: [],
       rolloutInProgress: false,
