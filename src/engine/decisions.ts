@@ -5,7 +5,20 @@ import { authorize, noteDenial } from './authorize.js';
 import type { Trigger } from '../core/trigger.js';
 import { record, type EngineDeps } from './context.js';
 import { mutateIncident } from './mutate.js';
+import {
+  describePending,
+  dropPendingFor,
+  outdated,
+  PENDING_TTL_MS,
+  readPending,
+  savePending,
+  takePending,
+  type PendingRollback,
+} from './pending-rollback.js';
 import { rollback, type RollbackOutcome, type RollbackStep } from './rollback.js';
+import type { Runbook } from '../runbooks/schema.js';
+
+export type { PendingRollback } from './pending-rollback.js';
 
 /** Someone is on it. Returns false when the incident was acknowledged already (by them or another). */
 export async function acknowledge(
@@ -47,24 +60,13 @@ export async function dismiss(
   for (const suffix of ['triage', 'triage-run']) await deps.store.cancel(`${incidentId}:${suffix}`);
   if (incident.stages.triage.startedAt !== undefined)
     deps.metrics.stageCompleted('triage', incident.drill, (at - incident.stages.triage.startedAt) / 1000);
-  const text = `not a rollback — decided by ${how.actor.id}: ${how.reason}`;
+  // A two-person request for this incident ends with it: a late Approve must not roll back a dismissed alert.
+  const dropped = await dropPendingFor(deps, incident);
+  const text = `not a rollback — decided by ${how.actor.id}: ${how.reason}${dropped ? `; the rollback ${dropped.requestedBy} requested will not run` : ''}`;
   await record(deps, incident, { type: 'decision.not-rollback', actor: how.actor.id, text });
   await deps.notifier.notify({ type: 'incident.updated', incident, channel: runbook.channel, text });
   return incident;
 }
-
-/** A rollback asked for under the two-person rule, waiting for a different approver. */
-export interface PendingRollback {
-  model: string;
-  requestedBy: string;
-  reason: string;
-  to?: string;
-  at: number;
-}
-
-const pendingKey = (model: string) => `pending-rollback:${model}`;
-/** An unapproved request lapses: an approval an hour later is about a different situation. */
-const PENDING_TTL_MS = 3_600_000;
 
 export type RollbackRequestResult =
   { status: 'done'; outcome: RollbackOutcome } | { status: 'awaiting-approval'; pending: PendingRollback };
@@ -92,16 +94,18 @@ export async function requestRollback(
   if (runbook.rollback.policy !== 'two-person')
     return { status: 'done', outcome: await rollback(deps, base, onStep) };
   if (!request.reason.trim()) throw new RollbotError('BAD_REQUEST', 'a rollback needs a reason');
+  await refuseOverwrite(deps, runbook, request.actor.id);
+  const open = await deps.store.openIncidentFor(runbook.model);
   const pending: PendingRollback = {
     model: runbook.model,
     requestedBy: request.actor.id,
     reason: request.reason,
     at: deps.clock.now(),
     ...(request.to ? { to: request.to } : {}),
+    ...(open ? { incidentId: open.id, attempts: open.rollback?.attempt ?? 0 } : {}),
   };
-  await deps.store.setValue(pendingKey(runbook.model), JSON.stringify(pending), PENDING_TTL_MS);
+  await savePending(deps, pending);
   const text = `rollback of ${runbook.model}${request.to ? ` to ${request.to}` : ''} requested by ${request.actor.id}: ${request.reason}. Two-person rule: a different approver must approve`;
-  const open = await deps.store.openIncidentFor(runbook.model);
   if (open) {
     await record(deps, open, { type: 'rollback.requested', actor: request.actor.id, text });
     await deps.notifier.notify({
@@ -117,22 +121,46 @@ export async function requestRollback(
 }
 
 /**
+ * One request waits per model: a second one by someone else is refused rather than silently replacing the one
+ * approvers were shown. The requester may replace their own; a request whose incident ended no longer counts.
+ */
+async function refuseOverwrite(deps: EngineDeps, runbook: Runbook, requester: string): Promise<void> {
+  const waiting = await readPending(deps, runbook.model);
+  if (!waiting || waiting.requestedBy === requester) return;
+  if (waiting.incidentId && (await outdated(deps, runbook.model, waiting.incidentId, waiting))) return;
+  const lapses = new Date(waiting.at + PENDING_TTL_MS).toISOString();
+  throw new RollbotError('CONFLICT', `${describePending(waiting)}; it is waiting for approval`, {
+    hint: `ask ${runbook.rollback.approvers.join(', ') || 'another person'} to approve it in the incident thread; another request can be made once it is approved, its incident ends, or it lapses at ${lapses}`,
+  });
+}
+
+/**
  * The second person of the two-person rule approves the pending request: it must be someone allowed to approve
  * and not the requester. Only one approval executes, however many people press the button.
  */
 export async function approveRollback(
   deps: EngineDeps,
-  request: { model: string; actor: Actor; trigger: Trigger },
+  request: { model: string; actor: Actor; trigger: Trigger; incidentId?: string },
   onStep?: (step: RollbackStep) => void,
 ): Promise<RollbackOutcome> {
   const runbook = deps.runbooks.require(request.model);
   await authorize(deps, runbook, request.actor, 'approve');
-  const waiting = await deps.store.getValue(pendingKey(runbook.model));
-  if (!waiting)
+  // The incident of the message whose Approve was pressed: an ended one explains why nothing is waiting.
+  const shown = request.incidentId && (await outdated(deps, runbook.model, request.incidentId));
+  if (shown) throw shown;
+  const pending = await readPending(deps, runbook.model);
+  if (!pending)
     throw new RollbotError('NOT_FOUND', `no rollback of ${runbook.model} is waiting for approval`, {
-      hint: 'it was approved or withdrawn already, or it lapsed after an hour',
+      hint: 'it was approved already, its incident ended, or it lapsed after an hour; request it again if still needed',
     });
-  const pending = JSON.parse(waiting) as PendingRollback;
+  if (request.incidentId && pending.incidentId && pending.incidentId !== request.incidentId)
+    throw new RollbotError(
+      'CONFLICT',
+      `the waiting request is for ${pending.incidentId}, not ${request.incidentId}: ${describePending(pending)}`,
+      { hint: `approve it from ${pending.incidentId}'s message if that is what you mean` },
+    );
+  const stale = pending.incidentId && (await outdated(deps, runbook.model, pending.incidentId, pending));
+  if (stale) throw stale;
   if (pending.requestedBy === request.actor.id) {
     const text = `${request.actor.id} may not approve their own rollback request: the two-person rule needs a different approver`;
     await noteDenial(deps, runbook, request.actor, text);
@@ -140,8 +168,7 @@ export async function approveRollback(
       hint: `ask another of ${runbook.rollback.approvers.join(', ') || 'the on-call team'}`,
     });
   }
-  const taken = await deps.store.takeValue(pendingKey(runbook.model));
-  if (!taken)
+  if (!(await takePending(deps, runbook.model)))
     throw new RollbotError(
       'CONFLICT',
       `the rollback of ${runbook.model} was approved by someone else a moment ago`,

@@ -78,10 +78,16 @@ export function registerInteractions(app: App, context: SlackContext): void {
 
   app.action<ButtonBody>(ACTIONS.approve, async ({ ack, body, client }) => {
     await ack();
-    const { model, channel } = target(body);
+    const { model, incidentId, channel } = target(body);
     try {
       const actor = await actorFor(context, body.user.id, model);
-      const outcome = await approveRollback(deps, { model, actor, trigger: 'slack' });
+      // The incident of the message pressed: the engine refuses if that incident ended or is not the request's.
+      const outcome = await approveRollback(deps, {
+        model,
+        actor,
+        trigger: 'slack',
+        ...(incidentId ? { incidentId } : {}),
+      });
       const text =
         outcome.outcome === 'succeeded'
           ? `Approved: rolled back to ${outcome.plan.to}.`

@@ -1,9 +1,11 @@
 import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { dismiss, requestRollback } from '../../../src/engine/decisions.js';
 import { deploymentGate } from '../../../src/engine/gate.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { resolve } from '../../../src/engine/resolve.js';
 import { completeRetrospective, getRetrospective } from '../../../src/engine/retro.js';
+import { RunbookSet } from '../../../src/engine/runbook-set.js';
 import { closeItemActionId } from '../../../src/slack/blocks/retro.js';
 import { createSlackApp, type SlackApp } from '../../../src/slack/app.js';
 import { ACTIONS, INPUTS, VIEWS } from '../../../src/slack/ids.js';
@@ -312,6 +314,32 @@ describe('the Roll back button', () => {
     );
     expect((await deps.store.list('INC-1')).map((entry) => entry.type)).toContain('permission.denied');
     expect(deps.fake.calls).toEqual([]);
+  });
+});
+
+describe('the Approve rollback button', () => {
+  it("carries its message's incident: pressed after that incident was dismissed, it says so and rolls nothing back", async () => {
+    deps.runbooks = new RunbookSet([
+      makeRunbook('fraud-scorer', 'rollback: { policy: two-person, approvers: [U0ANA, U0BO, U0CAROL] }'),
+    ]);
+    await ingestAlerts(deps, [firing('fraud-scorer', Date.now())]);
+    const actor = (id: string) => ({ id, groups: [] });
+    await requestRollback(deps, {
+      model: 'fraud-scorer',
+      reason: 'p99',
+      actor: actor('U0ANA'),
+      trigger: 'slack',
+    });
+    await dismiss(deps, 'INC-1', { actor: actor('U0BO'), reason: 'upstream outage', trigger: 'slack' });
+
+    const press = buttonPress(ACTIONS.approve, { incidentId: 'INC-1', model: 'fraud-scorer' }, 'U0CAROL');
+    expect((await sendSigned(server.url, press)).status).toBe(200);
+    await settle(() => calls.some((call) => call.method === 'chat.postEphemeral'), 'the refusal');
+    expect(calls.find((call) => call.method === 'chat.postEphemeral')?.form.text).toContain(
+      'INC-1 was dismissed (not a rollback, by U0BO: upstream outage): nothing was rolled back',
+    );
+    expect(deps.fake.calls).toEqual([]);
+    expect(await deps.store.openIncidentFor('fraud-scorer')).toBeUndefined();
   });
 });
 

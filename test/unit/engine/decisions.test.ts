@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { isRollbotError } from '../../../src/core/errors.js';
+import type { Actor } from '../../../src/core/policy.js';
 import { acknowledge, approveRollback, dismiss, requestRollback } from '../../../src/engine/decisions.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
+import { resolve } from '../../../src/engine/resolve.js';
+import { rollback } from '../../../src/engine/rollback.js';
 import { firing } from '../../helpers/alerts.js';
 import { makeDeps, makeRunbook } from '../../helpers/engine.js';
 
@@ -118,6 +121,89 @@ describe('two-person rule', () => {
     await expect(approveRollback(d, { model: 'fraud-scorer', actor: bo, trigger: 'slack' })).rejects.toThrow(
       'no rollback of fraud-scorer is waiting for approval',
     );
+  });
+});
+
+describe('two-person request and its incident', () => {
+  type Deps = ReturnType<typeof deps>;
+  const ask = (d: Deps, actor: Actor, to?: string) =>
+    requestRollback(d, {
+      model: 'fraud-scorer',
+      reason: 'p99 doubled',
+      actor,
+      trigger: 'slack',
+      ...(to ? { to } : {}),
+    });
+  /** The Approve button of an incident's message: it carries that incident's id. */
+  const approveOn = (d: Deps, incidentId: string, actor: Actor) =>
+    approveRollback(d, { model: 'fraud-scorer', actor, trigger: 'slack', incidentId });
+
+  it('refuses an Approve pressed after the incident was dismissed: nothing rolls back, no incident opens', async () => {
+    const d = await withIncident('two-person');
+    await ask(d, ana);
+    await dismiss(d, 'INC-1', { actor: bo, reason: 'upstream outage, not the model', trigger: 'slack' });
+    expect(d.notifier.events.at(-1)).toMatchObject({
+      text: 'not a rollback — decided by U0BO: upstream outage, not the model; the rollback U0ANA requested will not run',
+    });
+    d.clock.advance(20 * 60_000);
+    await expect(approveOn(d, 'INC-1', carol)).rejects.toThrow(
+      'INC-1 was dismissed (not a rollback, by U0BO: upstream outage, not the model): nothing was rolled back',
+    );
+    expect(d.fake.calls).toEqual([]);
+    expect(await d.store.openIncidentFor('fraud-scorer')).toBeUndefined();
+  });
+
+  it('refuses an Approve after the incident was resolved, saying what to do', async () => {
+    const d = await withIncident('two-person');
+    await ask(d, ana);
+    await resolve(d, 'INC-1', { by: 'U0BO', reason: 'recovered by itself' });
+    const refusal = await approveOn(d, 'INC-1', carol).catch((error: unknown) => error);
+    expect(isRollbotError(refusal) && [refusal.message, refusal.hint]).toEqual([
+      'INC-1 was resolved: nothing was rolled back',
+      'if fraud-scorer still needs a rollback, request it again (/rollback fraud-scorer)',
+    ]);
+    expect(d.fake.calls).toEqual([]);
+  });
+
+  it('refuses an Approve once a rollback ran on the incident after the request', async () => {
+    const d = await withIncident('two-person');
+    await ask(d, ana);
+    await rollback(d, { model: 'fraud-scorer', reason: 'errors', by: 'cli:bo', trigger: 'cli' });
+    await expect(approveOn(d, 'INC-1', carol)).rejects.toThrow(
+      'INC-1 was rolled back to v41 by cli:bo after U0ANA requested this rollback: nothing more was rolled back',
+    );
+    expect(d.fake.mutations).toBe(1);
+  });
+
+  it("refuses a second request while another person's waits, saying whose it is", async () => {
+    const d = await withIncident('two-person');
+    await ask(d, ana, 'v41');
+    d.clock.advance(60_000);
+    await expect(ask(d, bo, 'v40')).rejects.toThrow(
+      'U0ANA requested a rollback of fraud-scorer to v41 at 2026-11-22T02:00:00.000Z (p99 doubled); it is waiting for approval',
+    );
+    expect((await approveOn(d, 'INC-1', carol)).plan.to).toBe('v41');
+  });
+
+  it('lets the requester replace their own request', async () => {
+    const d = await withIncident('two-person');
+    await ask(d, ana, 'v40');
+    await ask(d, ana, 'v41');
+    expect((await approveOn(d, 'INC-1', carol)).plan.to).toBe('v41');
+  });
+
+  it("refuses an Approve pressed on another incident's message", async () => {
+    const d = await withIncident('two-person');
+    await dismiss(d, 'INC-1', { actor: bo, reason: 'noise', trigger: 'slack' });
+    d.clock.advance(10 * 60_000);
+    await ingestAlerts(d, [firing('fraud-scorer', d.clock.now())]);
+    const next = (await d.store.openIncidentFor('fraud-scorer'))!.id;
+    await ask(d, ana);
+    await expect(approveOn(d, 'INC-1', carol)).rejects.toThrow(
+      'INC-1 was dismissed (not a rollback, by U0BO: noise): nothing was rolled back',
+    );
+    expect(d.fake.calls).toEqual([]);
+    expect((await approveOn(d, next, carol)).outcome).toBe('succeeded');
   });
 });
 

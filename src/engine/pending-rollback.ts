@@ -1,0 +1,89 @@
+import { RollbotError } from '../core/errors.js';
+import { isOpen, type Incident } from '../core/incident.js';
+import type { EngineDeps } from './context.js';
+
+/** A rollback asked for under the two-person rule, waiting for a different approver. */
+export interface PendingRollback {
+  model: string;
+  /** The incident it was asked for; absent when the model had none open (the approval opens a manual one). */
+  incidentId?: string;
+  /** Rollback attempts on that incident when it was asked for: one more since means it was decided already. */
+  attempts?: number;
+  requestedBy: string;
+  reason: string;
+  to?: string;
+  at: number;
+}
+
+const pendingKey = (model: string) => `pending-rollback:${model}`;
+/** An unapproved request lapses: an approval an hour later is about a different situation. */
+export const PENDING_TTL_MS = 3_600_000;
+
+export async function savePending(deps: EngineDeps, pending: PendingRollback): Promise<void> {
+  await deps.store.setValue(pendingKey(pending.model), JSON.stringify(pending), PENDING_TTL_MS);
+}
+
+export async function readPending(deps: EngineDeps, model: string): Promise<PendingRollback | undefined> {
+  const raw = await deps.store.getValue(pendingKey(model));
+  return raw === undefined ? undefined : (JSON.parse(raw) as PendingRollback);
+}
+
+/** Takes the request for execution: only one caller gets it, however many approvers press at once. */
+export async function takePending(deps: EngineDeps, model: string): Promise<boolean> {
+  return (await deps.store.takeValue(pendingKey(model))) !== undefined;
+}
+
+/**
+ * Drops the model's waiting request when it was asked for this incident (which has just ended); returns it so
+ * that the ending can say whose request will not run.
+ */
+export async function dropPendingFor(
+  deps: EngineDeps,
+  incident: Pick<Incident, 'id' | 'model'>,
+): Promise<PendingRollback | undefined> {
+  const pending = await readPending(deps, incident.model);
+  if (pending?.incidentId !== incident.id) return undefined;
+  await takePending(deps, incident.model);
+  return pending;
+}
+
+/** "U0ANA's rollback of fraud-scorer to v41 at …": what a request is, for refusals. */
+export function describePending(pending: PendingRollback): string {
+  const to = pending.to ? ` to ${pending.to}` : '';
+  return `${pending.requestedBy} requested a rollback of ${pending.model}${to} at ${new Date(pending.at).toISOString()} (${pending.reason})`;
+}
+
+/**
+ * Why a rollback asked for on `incidentId` may no longer run, or undefined while it may: the incident ended
+ * (dismissed, resolved), or — given the request — a rollback ran on it after the request was made. An approval
+ * must never act on a decision that was taken since, nor open a new incident for one that ended.
+ */
+export async function outdated(
+  deps: EngineDeps,
+  model: string,
+  incidentId: string,
+  pending?: PendingRollback,
+): Promise<RollbotError | undefined> {
+  const incident = await deps.store.getIncident(incidentId);
+  const hint = `if ${model} still needs a rollback, request it again (/rollback ${model})`;
+  if (!incident)
+    return new RollbotError('NOT_FOUND', `no incident ${incidentId}: nothing was rolled back`, { hint });
+  if (!isOpen(incident))
+    return new RollbotError('CONFLICT', `${ended(incident)}: nothing was rolled back`, { hint });
+  const since = incident.rollback;
+  if (pending?.attempts !== undefined && since && since.attempt !== pending.attempts) {
+    return new RollbotError(
+      'CONFLICT',
+      `${incident.id} was rolled back to ${since.plan.to} by ${since.by} after ${pending.requestedBy} requested this rollback: nothing more was rolled back`,
+      { hint: `see ${incident.id}'s timeline; ${hint}` },
+    );
+  }
+  return undefined;
+}
+
+function ended(incident: Incident): string {
+  const decision = incident.decision;
+  if (incident.phase === 'dismissed' && decision)
+    return `${incident.id} was dismissed (not a rollback, by ${decision.by}: ${decision.reason})`;
+  return `${incident.id} was ${incident.phase}`;
+}
