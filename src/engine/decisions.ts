@@ -116,6 +116,14 @@ export async function requestRollback(
       approvers: runbook.rollback.approvers,
       policy: 'two-person',
     });
+  } else {
+    // No incident thread to ask in (noticed before any alert fired): the request goes to the channel.
+    await deps.notifier.notify({
+      type: 'channel.message',
+      channel: runbook.channel,
+      text,
+      approveRollback: { model: runbook.model, approvers: runbook.rollback.approvers },
+    });
   }
   return { status: 'awaiting-approval', pending };
 }
@@ -130,7 +138,7 @@ async function refuseOverwrite(deps: EngineDeps, runbook: Runbook, requester: st
   if (waiting.incidentId && (await outdated(deps, runbook.model, waiting.incidentId, waiting))) return;
   const lapses = new Date(waiting.at + PENDING_TTL_MS).toISOString();
   throw new RollbotError('CONFLICT', `${describePending(waiting)}; it is waiting for approval`, {
-    hint: `ask ${runbook.rollback.approvers.join(', ') || 'another person'} to approve it in the incident thread; another request can be made once it is approved, its incident ends, or it lapses at ${lapses}`,
+    hint: `ask ${runbook.rollback.approvers.join(', ') || 'another person'} to approve it (the Approve rollback button in the incident thread, or on the request in the channel); another request can be made once it is approved, its incident ends, or it lapses at ${lapses}`,
   });
 }
 

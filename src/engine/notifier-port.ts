@@ -17,6 +17,11 @@ export type NotifierEvent =
       text: string;
       /** Ask for a deployment approval: the message carries the Approve deployment button. */
       approveDeployment?: { model: string; approvers: string[] };
+      /**
+       * A two-person rollback request made while the model has no open incident: the message carries the
+       * Approve rollback button that would otherwise be in the incident's thread.
+       */
+      approveRollback?: { model: string; approvers: string[] };
     }
   | { type: 'incident.updated'; incident: Incident; channel: string; text: string }
   | {

@@ -28,7 +28,9 @@ export function createSlackRenderer(runbooks: RunbookSet): SlackRenderer {
       );
     },
     channelMessage(event) {
-      const { text, approveDeployment } = event;
+      const { text, approveDeployment, approveRollback } = event;
+      if (approveRollback)
+        return decisionRequest({ ...approveRollback, incidentId: '', text, policy: 'two-person' });
       // Channel messages quote alert summaries and people's reasons: escaped, a `<!channel>` or a disguised
       // `<https://…|slack.com>` in them is shown, not acted on.
       return approveDeployment

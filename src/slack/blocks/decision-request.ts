@@ -7,6 +7,7 @@ import { mentions } from './thread.js';
 
 export interface DecisionRequestInput {
   model: string;
+  /** Empty for a two-person request made while the model had no open incident. */
   incidentId: string;
   /** Why a person must decide, from the engine (plain text). */
   text: string;
@@ -34,7 +35,7 @@ export function decisionRequest(input: DecisionRequestInput): { text: string; bl
     input.policy === 'two-person'
       ? 'Two-person rule: someone other than the requester approves'
       : `Policy ${input.policy}`;
-  const head = `Decision needed on ${input.incidentId} ${input.model}: `;
+  const head = `Decision needed on ${[input.incidentId, input.model].filter(Boolean).join(' ')}: `;
   return {
     text: escapeText(`${head}${input.text}`, LIMITS.fallbackText),
     blocks: [

@@ -84,7 +84,10 @@ export async function submitRollback(
 
 function describe(result: RollbackRequestResult): string {
   if (result.status === 'awaiting-approval') {
-    return `Requested. Two-person rule: a different approver must press *Approve rollback* in the incident thread.`;
+    const where = result.pending.incidentId
+      ? 'in the incident thread'
+      : 'on the request posted in the channel';
+    return `Requested. Two-person rule: a different approver must press *Approve rollback* ${where}.`;
   }
   const { outcome, plan, incidentId, error } = result.outcome;
   if (outcome === 'dry-run') {

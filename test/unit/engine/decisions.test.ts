@@ -116,6 +116,26 @@ describe('two-person rule', () => {
     expect(d.fake.mutations).toBe(1);
   });
 
+  it('posts a request made while no incident is open to the channel, with its Approve button', async () => {
+    const d = deps('two-person');
+    await requestRollback(d, {
+      model: 'fraud-scorer',
+      reason: 'p99 creeping up',
+      actor: ana,
+      trigger: 'slack',
+    });
+    expect(d.notifier.ofType('channel.message')).toEqual([
+      {
+        type: 'channel.message',
+        channel: expect.any(String),
+        text: expect.stringContaining('requested by U0ANA: p99 creeping up'),
+        approveRollback: { model: 'fraud-scorer', approvers: ['U0ANA', 'U0BO', 'S0ONCALL'] },
+      },
+    ]);
+    const outcome = await approveRollback(d, { model: 'fraud-scorer', actor: bo, trigger: 'slack' });
+    expect(outcome).toMatchObject({ outcome: 'succeeded', incidentId: 'INC-1' });
+  });
+
   it('has nothing to approve without a request', async () => {
     const d = await withIncident('two-person');
     await expect(approveRollback(d, { model: 'fraud-scorer', actor: bo, trigger: 'slack' })).rejects.toThrow(

@@ -43,6 +43,21 @@ describe('the deployment approval request', () => {
     expect(JSON.stringify(asking?.blocks)).toContain('anyone in this channel');
   });
 
+  it('carries Approve rollback on a two-person request posted to the channel', () => {
+    const renderer = createSlackRenderer(new RunbookSet([]));
+    const message = renderer.channelMessage?.({
+      type: 'channel.message',
+      channel: 'C0TEST0001',
+      text: 'rollback of m requested by U0ANA: p99',
+      approveRollback: { model: 'm', approvers: ['U0BO'] },
+    });
+    expect(message?.text).toBe('Decision needed on m: rollback of m requested by U0ANA: p99');
+    expect(JSON.stringify(message?.blocks)).toContain(
+      JSON.stringify(JSON.stringify({ incidentId: '', model: 'm' })).slice(1, -1),
+    );
+    expect(JSON.stringify(message?.blocks)).toContain(ACTIONS.approve);
+  });
+
   it('escapes a plain channel message, so a summary quoted in it cannot ping the channel or disguise a link', () => {
     const renderer = createSlackRenderer(new RunbookSet([]));
     const text =
