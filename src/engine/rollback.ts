@@ -6,16 +6,15 @@ import { record, type EngineDeps } from './context.js';
 import { startConfirmation } from './confirm.js';
 import { finishDrill } from './drill.js';
 import { mutateIncident } from './mutate.js';
-import type { Lease, ServingAdapter, ServingState } from './ports.js';
+import type { ServingAdapter, ServingState } from './ports.js';
+import { acquireLock, keepLeaseAlive, type KeptLease } from './rollback-lease.js';
 import { readAndPlan } from './rollback-plan.js';
 import { startRollbackOnIncident } from './rollback-incident.js';
 import type { RollbackOutcome, RollbackRequest, RollbackStep, RollbackStepKind } from './rollback-types.js';
 import { withRetry } from './retry.js';
 
 export type { RollbackOutcome, RollbackRequest, RollbackStep, RollbackStepKind } from './rollback-types.js';
-
-/** The lock that makes a model's rollbacks one at a time, across replicas. */
-export const rollbackLockName = (model: string): string => `rollback:${model}`;
+export { rollbackLockName } from './rollback-lease.js';
 
 /**
  * The one rollback path — CLI, API, Slack button and automatic policy all come here. Reads the serving layer,
@@ -66,11 +65,7 @@ export async function rollback(
     );
     return { outcome: 'dry-run', model: runbook.model, target: adapter.target, state, plan, steps };
   }
-  const lease = await acquireLock(deps, request);
-  const keepAlive = setInterval(
-    () => void deps.store.extend(lease, deps.timing.lockTtlMs),
-    deps.timing.lockTtlMs / 3,
-  );
+  const lease = keepLeaseAlive(deps, await acquireLock(deps, request));
   try {
     const { state, plan } = await readAndPlan(
       deps,
@@ -81,26 +76,9 @@ export async function rollback(
     );
     return await execute(deps, { runbook, adapter, request, state, plan, lease, step, steps });
   } finally {
-    clearInterval(keepAlive);
-    await deps.store.release(lease);
+    lease.stop();
+    await deps.store.release(lease.lease);
   }
-}
-
-async function acquireLock(deps: EngineDeps, request: RollbackRequest): Promise<Lease> {
-  const name = rollbackLockName(request.model);
-  const owner = `${request.by} via ${request.trigger}`;
-  const lease = await deps.store.acquire(name, owner, deps.timing.lockTtlMs, deps.clock.now());
-  if (lease) return lease;
-  const holder = await deps.store.holder(name);
-  const since = holder ? new Date(holder.acquiredAt).toISOString() : 'a moment ago';
-  throw new RollbotError(
-    'LOCKED',
-    `rollback of ${request.model} by ${holder?.owner ?? 'someone'} in progress since ${since}`,
-    {
-      hint: 'wait for it: its progress is on the incident timeline (rollbot incidents --open)',
-      details: holder,
-    },
-  );
 }
 
 interface Execution {
@@ -109,7 +87,7 @@ interface Execution {
   request: RollbackRequest;
   state: ServingState;
   plan: RollbackPlan;
-  lease: Lease;
+  lease: KeptLease;
   step: (kind: RollbackStepKind, text: string) => void;
   steps: RollbackStep[];
 }
@@ -151,7 +129,7 @@ async function execute(deps: EngineDeps, run: Execution): Promise<RollbackOutcom
     step('executing', `executing on ${adapter.target}`);
     const context = {
       idempotencyKey: `${incident.id}:rollback:${incident.rollback?.attempt ?? 1}`,
-      fence: run.lease.fence,
+      fence: run.lease.lease.fence,
       incidentId: incident.id,
       model: runbook.model,
       reason: request.reason,
@@ -167,6 +145,7 @@ async function execute(deps: EngineDeps, run: Execution): Promise<RollbackOutcom
         text: 'drill dry run: planned, not executed',
       });
     } else {
+      refuseWithoutLock(run, 'before changing anything: this attempt changed nothing');
       const result = await withRetry(() => adapter.execute(plan, context), retry);
       const said = result.mutated
         ? 'change made'
@@ -178,6 +157,10 @@ async function execute(deps: EngineDeps, run: Execution): Promise<RollbackOutcom
         data: result.output ? { output: result.output } : {},
       });
       await waitForTarget(deps, adapter, plan, retry, step);
+      refuseWithoutLock(
+        run,
+        `after the change to ${plan.to} was made: another rollback may have run meanwhile`,
+      );
     }
   } catch (error) {
     return { ...base, ...(await fail(deps, run, incident.id, startedAt, error)) };
@@ -207,6 +190,17 @@ async function execute(deps: EngineDeps, run: Execution): Promise<RollbackOutcom
   if (incident.drill) await finishDrill(deps, incident.id, { succeeded: true });
   else await startConfirmation(deps, incident.id);
   return { ...base, outcome: 'succeeded' };
+}
+
+/**
+ * Past the lock's expiry another replica may be rolling the same model back: writing, or claiming success for
+ * what the layer shows, could undo or misreport its work. Stop and let a person read the layer.
+ */
+function refuseWithoutLock(run: Execution, when: string): void {
+  if (!run.lease.lost()) return;
+  throw new RollbotError('LOCKED', `lost the rollback lock of ${run.runbook.model} ${when}`, {
+    hint: `read what ${run.adapter.target} serves now (rollbot rollback ${run.runbook.model} --dry-run) and the incident timeline before rolling back again`,
+  });
 }
 
 /** Polls until the serving layer reports traffic on the target; gives up at the rollback target. */

@@ -1,7 +1,9 @@
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { isRollbotError } from '../../../src/core/errors.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { rollback, type RollbackRequest } from '../../../src/engine/rollback.js';
+import { createLogger } from '../../../src/observability/logger.js';
 import { firing } from '../../helpers/alerts.js';
 import { makeDeps, metricValue, type TestDeps } from '../../helpers/engine.js';
 import { permanent, transient } from '../../helpers/fake-serving.js';
@@ -257,6 +259,82 @@ describe('a second rollback', () => {
     );
     expect(deps.fake.mutations).toBe(1);
     expect((await rollback(deps, { ...request, to: 'v42' })).outcome).toBe('succeeded');
+  });
+});
+
+describe("the lock's keep-alive", () => {
+  /**
+   * A short lock TTL so that the keep-alive ticks during the test, and a store whose extend() answers as
+   * `answer` says; `extended` resolves at its first call, for the serving layer to wait on.
+   */
+  function extendingDeps(answer: () => Promise<boolean>) {
+    const deps = makeDeps();
+    const lines: { level: number; msg: string }[] = [];
+    deps.logger = createLogger({
+      level: 'warn',
+      destination: new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          lines.push(JSON.parse(chunk.toString()) as { level: number; msg: string });
+          done();
+        },
+      }),
+    });
+    deps.timing = { ...deps.timing, lockTtlMs: 30 };
+    let first: () => void = () => {};
+    const extended = new Promise<void>((resolve) => (first = resolve));
+    deps.store = {
+      ...deps.store,
+      extend: () => {
+        first();
+        return answer();
+      },
+    };
+    return { deps, lines, extended };
+  }
+
+  it('logs a store error while extending and carries on: a Redis blip must not crash the rollback', async () => {
+    const { deps, lines, extended } = extendingDeps(() => Promise.reject(new Error('Connection is closed.')));
+    deps.fake.duringExecute = () => extended;
+    const result = await rollback(deps, request);
+    expect(result.outcome).toBe('succeeded');
+    expect(lines).toContainEqual(
+      expect.objectContaining({ msg: 'could not extend the rollback lock; trying again' }),
+    );
+  });
+
+  it('changes nothing once the lock is lost before the write, and escalates', async () => {
+    const { deps, extended } = extendingDeps(async () => false);
+    const plan = deps.fake.plan.bind(deps.fake);
+    deps.fake.plan = async (planning) => {
+      await extended;
+      return plan(planning);
+    };
+    const result = await rollback(deps, request);
+    expect(result).toMatchObject({
+      outcome: 'failed',
+      error: {
+        code: 'LOCKED',
+        message:
+          'lost the rollback lock of fraud-scorer before changing anything: this attempt changed nothing',
+      },
+    });
+    expect(deps.fake.mutations).toBe(0);
+    expect(deps.notifier.ofType('escalation')).toHaveLength(1);
+  });
+
+  it('does not claim success when the lock was lost while the change was made', async () => {
+    const { deps, extended } = extendingDeps(async () => false);
+    deps.fake.duringExecute = () => extended;
+    const result = await rollback(deps, request);
+    expect(result).toMatchObject({
+      outcome: 'failed',
+      error: {
+        message:
+          'lost the rollback lock of fraud-scorer after the change to v41 was made: another rollback may have run meanwhile',
+      },
+    });
+    expect(await types(deps, 'INC-1')).not.toContain('rollback.succeeded');
+    expect(await deps.store.rolledBack('fraud-scorer')).toEqual({});
   });
 });
 
