@@ -1,7 +1,7 @@
 import { ServingError } from '../core/errors.js';
 
 export interface RetryOptions {
-  /** Give up rather than wait past this moment (epoch ms): the stage target. */
+  /** Give up rather than wait past this moment (epoch ms): see `attemptDeadline`. */
   deadline: number;
   now: () => number;
   sleep: (ms: number) => Promise<void>;
@@ -11,6 +11,17 @@ export interface RetryOptions {
 }
 
 const MAX_WAIT_MS = 30_000;
+
+/**
+ * When a rollback attempt gives up (retries, waiting for traffic on the target): at the stage target, or later
+ * when the plan needs longer — a redeploy whose ETA exceeds the target, or an attempt started after the target
+ * passed (a retry once RBAC is fixed). Missing the target is escalated by the stage deadline; giving up on a
+ * change that is still landing would report a good rollback as FAILED.
+ */
+export function attemptDeadline(stageDeadline: number, attemptStart: number, etaMs: number): number {
+  // The ETA again as margin: ETAs are estimates, and a redeploy that lands a little late still lands.
+  return Math.max(stageDeadline, attemptStart + 2 * etaMs);
+}
 
 /**
  * Runs `work`, retrying transient serving errors with exponential backoff (honouring a Retry-After the layer

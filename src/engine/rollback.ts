@@ -11,7 +11,7 @@ import { acquireLock, keepLeaseAlive, type KeptLease } from './rollback-lease.js
 import { readAndPlan } from './rollback-plan.js';
 import { startRollbackOnIncident } from './rollback-incident.js';
 import type { RollbackOutcome, RollbackRequest, RollbackStep, RollbackStepKind } from './rollback-types.js';
-import { withRetry } from './retry.js';
+import { attemptDeadline, withRetry } from './retry.js';
 
 export type { RollbackOutcome, RollbackRequest, RollbackStep, RollbackStepKind } from './rollback-types.js';
 export { rollbackLockName } from './rollback-lease.js';
@@ -19,8 +19,8 @@ export { rollbackLockName } from './rollback-lease.js';
 /**
  * The one rollback path — CLI, API, Slack button and automatic policy all come here. Reads the serving layer,
  * plans (from → to, regime, ETA), then under the model's lock records the decision on the incident, executes
- * with retries inside the rollback target, and reports success only once the serving layer shows traffic on
- * the target. Refusals before anything changed (unknown model, no known-good version, lock held) throw; a
+ * with retries inside the rollback target (or the plan's ETA, when later), and reports success only once the
+ * serving layer shows traffic on the target. Refusals before anything changed (unknown model, no known-good version, lock held) throw; a
  * failure after the incident was touched is returned as outcome `failed` and escalated.
  */
 export async function rollback(
@@ -111,7 +111,11 @@ async function execute(deps: EngineDeps, run: Execution): Promise<RollbackOutcom
     plan,
     steps: run.steps,
   };
-  const deadline = (incident.stages.rollback.startedAt ?? startedAt) + incident.targets.rollback;
+  const deadline = attemptDeadline(
+    (incident.stages.rollback.startedAt ?? startedAt) + incident.targets.rollback,
+    startedAt,
+    plan.etaMs,
+  );
   const retry = {
     deadline,
     now: () => deps.clock.now(),
@@ -156,7 +160,7 @@ async function execute(deps: EngineDeps, run: Execution): Promise<RollbackOutcom
         text: said,
         data: result.output ? { output: result.output } : {},
       });
-      await waitForTarget(deps, adapter, plan, retry, step);
+      await waitForTarget(deps, { adapter, plan, retry, startedAt }, step);
       refuseWithoutLock(
         run,
         `after the change to ${plan.to} was made: another rollback may have run meanwhile`,
@@ -203,20 +207,24 @@ function refuseWithoutLock(run: Execution, when: string): void {
   });
 }
 
-/** Polls until the serving layer reports traffic on the target; gives up at the rollback target. */
+/** Polls until the serving layer reports traffic on the target; gives up at the attempt's deadline. */
 async function waitForTarget(
   deps: EngineDeps,
-  adapter: ServingAdapter,
-  plan: RollbackPlan,
-  retry: Parameters<typeof withRetry>[1],
+  attempt: {
+    adapter: ServingAdapter;
+    plan: RollbackPlan;
+    retry: Parameters<typeof withRetry>[1];
+    startedAt: number;
+  },
   step: (kind: RollbackStepKind, text: string) => void,
 ): Promise<void> {
+  const { adapter, plan, retry } = attempt;
   for (;;) {
     if (await withRetry(() => adapter.onTarget(plan), retry)) return;
     if (deps.clock.now() + deps.timing.pollMs >= retry.deadline) {
       throw new RollbotError(
         'SERVING_FAILED',
-        `traffic did not reach ${plan.to} within the rollback target`,
+        `traffic did not reach ${plan.to} within ${formatDuration(retry.deadline - attempt.startedAt)} of this attempt (the plan expected ${formatDuration(plan.etaMs)})`,
         {
           hint: `check ${adapter.target}: the change was made but the layer does not report traffic on ${plan.to}`,
         },

@@ -20,6 +20,8 @@ export interface RunbookOptions {
   approvers?: string[];
   /** Per-request timeout of the http adapter, e.g. `2s`. */
   servingTimeout?: string;
+  /** The http adapter's ETA, e.g. `2s`: a rollback attempt retries for up to twice it (or the rollback target). */
+  eta?: string;
   /** Stage targets, e.g. `{ rollback: '10s' }`. */
   targets?: Partial<Record<'detect' | 'triage' | 'rollback' | 'confirm' | 'retro', string>>;
   /** Alert labels this model takes (default: `model: <model>`). */
@@ -46,6 +48,7 @@ export function runbookText(options: RunbookOptions): string {
     `  rollback: { url: "${servingUrl}/models/{{model}}/rollback", body: { to: "{{to}}", incident: "{{incident}}" } }`,
     `  status: { url: "${servingUrl}/models/{{model}}/status", versionPath: active.version, previousPath: previous }`,
     `  timeout: ${options.servingTimeout ?? '5s'}`,
+    ...(options.eta ? [`  eta: ${options.eta}`] : []),
     `rollback: { policy: ${options.policy ?? 'approve'}, approvers: [${(options.approvers ?? []).join(', ')}] }`,
     'escalation: { mention: [S0PLATFORM] }',
   ];

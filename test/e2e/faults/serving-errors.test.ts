@@ -31,10 +31,12 @@ beforeAll(async () => {
   hanging = serving.serve(HANGING, { active: 'v2', previous: 'v1' });
   hanging.behaviour = { kind: 'hang', switchFirst: false };
   const targets = { rollback: `${ROLLBACK_TARGET_MS / 1000}s` };
+  // A short ETA, so that the rollback target (not twice the ETA, when later) is when retries stop.
+  const eta = '2s';
   const dir = await runbookDir(
     runbookFiles(
-      { model: FAILING, servingUrl: serving.url, targets },
-      { model: HANGING, servingUrl: serving.url, targets, servingTimeout: '2s' },
+      { model: FAILING, servingUrl: serving.url, targets, eta },
+      { model: HANGING, servingUrl: serving.url, targets, eta, servingTimeout: '2s' },
     ),
   );
   bot = await fleet.start(

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { isRollbotError } from '../../../src/core/errors.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { rollback, type RollbackRequest } from '../../../src/engine/rollback.js';
+import { attemptDeadline } from '../../../src/engine/retry.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { firing } from '../../helpers/alerts.js';
 import { makeDeps, metricValue, type TestDeps } from '../../helpers/engine.js';
@@ -223,7 +224,7 @@ describe('failures', () => {
     const result = await rollback(deps, request);
     expect(result).toMatchObject({
       outcome: 'failed',
-      error: { message: 'traffic did not reach v41 within the rollback target' },
+      error: { message: 'traffic did not reach v41 within 5m of this attempt (the plan expected 30s)' },
     });
   });
 
@@ -233,6 +234,38 @@ describe('failures', () => {
     const result = await rollback(deps, request);
     expect(result.outcome).toBe('succeeded');
     expect(result.steps.filter((step) => step.kind === 'waiting')).toHaveLength(3);
+  });
+
+  it('waits past the rollback target for a redeploy whose ETA is longer, and reports it landed', async () => {
+    const deps = makeDeps();
+    deps.fake.regime = 'redeploy'; // ETA 10 minutes; the target is 5
+    deps.fake.slowPolls = 400; // the layer reports the target after about 6m40s
+    const result = await rollback(deps, request);
+    expect(result.outcome).toBe('succeeded');
+    expect(result.steps.at(-1)?.text).toBe('traffic is on v41 after 6m 40s (target 5m); confirming');
+  });
+
+  it('gives up on a stuck redeploy at twice its ETA, not at the rollback target', async () => {
+    const deps = makeDeps();
+    deps.fake.regime = 'redeploy';
+    deps.fake.stuck = true;
+    const result = await rollback(deps, request);
+    expect(result).toMatchObject({
+      outcome: 'failed',
+      error: { message: 'traffic did not reach v41 within 20m of this attempt (the plan expected 10m)' },
+    });
+  });
+
+  it('gives a retry after the rollback target its own time: a flip made at minute 6 is a success', async () => {
+    const deps = makeDeps();
+    deps.fake.executeErrors.push(permanent()); // attempt 1: forbidden; someone fixes the RBAC
+    expect((await rollback(deps, request)).outcome).toBe('failed');
+    deps.clock.advance(6 * 60_000);
+    deps.fake.executeErrors.push(transient()); // attempt 2 still gets its retries…
+    deps.fake.slowPolls = 1; // …and its polls
+    const retry = await rollback(deps, request);
+    expect(retry).toMatchObject({ outcome: 'succeeded', incidentId: 'INC-1' });
+    expect((await deps.store.getIncident('INC-1'))?.phase).toBe('confirm');
   });
 
   it('lets a person try again after a failure, as attempt 2', async () => {
@@ -355,5 +388,18 @@ describe('bad requests', () => {
     await expect(rollback(deps, request)).rejects.toThrow('no previous version known');
     expect(await deps.store.listIncidents({})).toEqual([]);
     expect(await deps.store.holder('rollback:fraud-scorer')).toBeUndefined();
+  });
+});
+
+describe('attemptDeadline', () => {
+  const minute = 60_000;
+
+  it('is the stage target while the plan fits inside it', () => {
+    expect(attemptDeadline(5 * minute, 0, 30_000)).toBe(5 * minute);
+  });
+
+  it("is twice the plan's ETA after the attempt started when that is later", () => {
+    expect(attemptDeadline(5 * minute, 6 * minute, 30_000)).toBe(7 * minute);
+    expect(attemptDeadline(5 * minute, 0, 10 * minute)).toBe(20 * minute);
   });
 });
