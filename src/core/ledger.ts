@@ -35,18 +35,35 @@ export interface Deployment {
   incidentId?: string;
 }
 
+/** The versions a rollback moved traffic away from: never a known-good again. */
+function rolledBackVersions(deployments: readonly Deployment[]): Set<string> {
+  return new Set(deployments.filter((d) => d.rolledBackAt !== undefined).map((d) => d.version));
+}
+
+/**
+ * The version presumed to be serving when the layer cannot say (an http or command adapter without a status
+ * request): the newest deployment not rolled back since. After a rollback from it, that is the version rolled
+ * back to. Undefined when the ledger has none.
+ */
+export function presumedCurrent(deployments: readonly Deployment[]): string | undefined {
+  const rolledBack = rolledBackVersions(deployments);
+  return deployments.find((d) => !rolledBack.has(d.version))?.version;
+}
+
 /**
  * The last known-good version: going back through the deployments (newest first), the first version other
- * than `current` that was never rolled back. Falls back to the `previousVersion` CI recorded with the newest
- * deployment of `current`. Undefined when the ledger cannot tell.
+ * than the current one that was never rolled back. Falls back to the `previousVersion` CI recorded with the
+ * newest deployment of the current version. When `current` is unknown, the presumed current version stands for
+ * it: the newest deployment is the suspect, not the known-good. Undefined when the ledger cannot tell.
  */
 export function lastKnownGood(
   deployments: readonly Deployment[],
   current: string | undefined,
 ): string | undefined {
-  const rolledBack = new Set(deployments.filter((d) => d.rolledBackAt !== undefined).map((d) => d.version));
-  const good = deployments.find((d) => d.version !== current && !rolledBack.has(d.version));
+  const rolledBack = rolledBackVersions(deployments);
+  const serving = current ?? presumedCurrent(deployments);
+  const good = deployments.find((d) => d.version !== serving && !rolledBack.has(d.version));
   if (good) return good.version;
-  const previous = deployments.find((d) => d.version === current)?.previousVersion;
+  const previous = deployments.find((d) => d.version === serving)?.previousVersion;
   return previous !== undefined && !rolledBack.has(previous) ? previous : undefined;
 }

@@ -1,6 +1,6 @@
 import { RollbotError } from '../core/errors.js';
 import { formatDuration } from '../core/duration.js';
-import { lastKnownGood } from '../core/ledger.js';
+import { lastKnownGood, presumedCurrent } from '../core/ledger.js';
 import type { RollbackPlan } from '../core/rollback.js';
 import type { EngineDeps } from './context.js';
 import { observeServing } from './deployments.js';
@@ -27,18 +27,31 @@ export async function readAndPlan(
   if (!request.dryRun && request.trigger !== 'drill') await observeServing(deps, request.model, state);
   const ledger = request.trigger === 'drill' ? [] : await deps.store.deployments(request.model);
   const knownGood = lastKnownGood(ledger, state.current);
-  const plan = await adapter.plan({
+  const planned = await adapter.plan({
     state,
     ledger,
     ...(request.to ? { to: request.to } : {}),
     ...(knownGood ? { knownGood } : {}),
   });
+  const plan = planned.from === undefined ? withPresumedFrom(planned, presumedCurrent(ledger)) : planned;
   await refuseRollForward(deps, request, plan);
   step(
     'plan',
     `plan: ${plan.from ?? '(unknown)'} → ${plan.to}, ${plan.regime}, ETA ${formatDuration(plan.etaMs)}: ${plan.actions.join('; ')}`,
   );
   return { state, plan };
+}
+
+/**
+ * A layer that cannot say what it serves is presumed to serve the ledger's newest deployment not rolled back:
+ * the plan rolls back from it (so the rolled-back mark is written, and a second click does not toggle back
+ * onto it), and says the version is presumed.
+ */
+function withPresumedFrom(plan: RollbackPlan, presumed: string | undefined): RollbackPlan {
+  // A person who names the presumed version knows better than the presumption: leave `from` unknown.
+  if (presumed === undefined || presumed === plan.to) return plan;
+  const note = `${presumed} is presumed current: the layer cannot say what it serves, and ${presumed} is the newest deployment in the ledger not rolled back`;
+  return { ...plan, from: presumed, actions: [note, ...plan.actions] };
 }
 
 /**

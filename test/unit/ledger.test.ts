@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lastKnownGood, type Deployment } from '../../src/core/ledger.js';
+import { lastKnownGood, presumedCurrent, type Deployment } from '../../src/core/ledger.js';
 
 const d = (version: string, extra: Partial<Deployment> = {}): Deployment => ({
   model: 'm',
@@ -29,7 +29,19 @@ describe('lastKnownGood', () => {
     expect(lastKnownGood([], 'v42')).toBeUndefined();
   });
 
-  it('works without knowing the current version', () => {
-    expect(lastKnownGood([d('v42'), d('v41')], undefined)).toBe('v42');
+  it('presumes the newest deployment not rolled back is current when the layer cannot say', () => {
+    expect(lastKnownGood([d('v42'), d('v41')], undefined)).toBe('v41');
+    expect(lastKnownGood([d('v42', { previousVersion: 'v41' })], undefined)).toBe('v41');
+    // After the rollback from v42, v41 is presumed current: nothing older is known, and v42 is not good.
+    expect(lastKnownGood([d('v42', { rolledBackAt: 5 }), d('v41')], undefined)).toBeUndefined();
+    expect(lastKnownGood([d('v42')], undefined)).toBeUndefined();
+  });
+});
+
+describe('presumedCurrent', () => {
+  it('is the newest deployment not rolled back since', () => {
+    expect(presumedCurrent([d('v42'), d('v41')])).toBe('v42');
+    expect(presumedCurrent([d('v42', { rolledBackAt: 5 }), d('v41')])).toBe('v41');
+    expect(presumedCurrent([])).toBeUndefined();
   });
 });

@@ -5,6 +5,8 @@ import { ingestAlerts } from '../../../src/engine/intake.js';
 import { rollback, type RollbackRequest } from '../../../src/engine/rollback.js';
 import { attemptDeadline } from '../../../src/engine/retry.js';
 import { createLogger } from '../../../src/observability/logger.js';
+import { createCommandAdapter } from '../../../src/serving/command/adapter.js';
+import { commandConfig } from '../../../src/serving/command/config.js';
 import { firing } from '../../helpers/alerts.js';
 import { makeDeps, metricValue, type TestDeps } from '../../helpers/engine.js';
 import { permanent, transient } from '../../helpers/fake-serving.js';
@@ -278,6 +280,55 @@ describe('failures', () => {
       attempt: 2,
       status: 'succeeded',
     });
+  });
+});
+
+describe('a layer that cannot say what it serves', () => {
+  /** A command adapter without statusArgv: it trusts exit code 0 and reports no current version. */
+  async function statusless() {
+    const deps = makeDeps();
+    const adapter = createCommandAdapter(
+      commandConfig.parse({ adapter: 'command', argv: ['true', '{{to}}'] }),
+      {
+        model: 'fraud-scorer',
+        env: process.env,
+      },
+    );
+    deps.serving = () => adapter;
+    // CI recorded v41, then v42: v42 serves now, and it is the bad one.
+    await deps.store.recordDeployment({
+      model: 'fraud-scorer',
+      version: 'v41',
+      strategy: 'rolling',
+      at: 1,
+      by: 'api',
+    });
+    await deps.store.recordDeployment({
+      model: 'fraud-scorer',
+      version: 'v42',
+      previousVersion: 'v41',
+      strategy: 'rolling',
+      at: 2,
+      by: 'api',
+    });
+    return deps;
+  }
+
+  it("rolls back from the ledger's newest version to the one before, and says the current one was presumed", async () => {
+    const deps = await statusless();
+    const result = await rollback(deps, request);
+    expect(result).toMatchObject({ outcome: 'succeeded', plan: { from: 'v42', to: 'v41' } });
+    expect(result.steps.find((step) => step.kind === 'plan')?.text).toContain(
+      'v42 is presumed current: the layer cannot say what it serves, and v42 is the newest deployment in the ledger not rolled back',
+    );
+    expect((await deps.store.rolledBack('fraud-scorer')).v42?.incidentId).toBe('INC-1');
+  });
+
+  it('refuses a second click instead of toggling back onto the bad version', async () => {
+    const deps = await statusless();
+    await rollback(deps, request);
+    await expect(rollback(deps, request)).rejects.toThrow('command true: no version to roll back to');
+    expect((await deps.store.getIncident('INC-1'))?.rollback?.attempt).toBe(1);
   });
 });
 
