@@ -23,7 +23,8 @@ export interface RollbackStart {
 /**
  * Starts a rollback attempt on an open incident. From triage it is the decision; from a failed or unknown
  * attempt it is a retry on the same rollback clock; from confirm (traffic restored but service not) it is a
- * further rollback with a fresh rollback clock. Refused while an attempt is executing.
+ * further rollback with a fresh rollback clock. Refused while an attempt is executing, for the automatic policy
+ * once a decision was made, and for a plan that changes nothing unless it completes a failed or unknown attempt.
  */
 export function beginRollback(incident: Incident, start: RollbackStart): Incident {
   if (incident.rollback?.status === 'executing') {
@@ -35,6 +36,8 @@ export function beginRollback(incident: Incident, start: RollbackStart): Inciden
       },
     );
   }
+  refuseAutomaticAfterDecision(incident, start);
+  refuseRepeat(incident, start);
   let next: Incident;
   if (incident.phase === 'triage') {
     const decision: Decision = {
@@ -62,6 +65,50 @@ export function beginRollback(incident: Incident, start: RollbackStart): Inciden
     startedAt: start.at,
   };
   return { ...next, rollback: record };
+}
+
+/**
+ * The automatic policy makes the first decision on the incident triage measured, only: once a person (or an
+ * earlier automatic run) decided — a rollback under way or done — triage finishing late must not roll back again.
+ * Nor may it open an incident of its own: when triage's incident closed meanwhile ("not a rollback"), the model
+ * has no open incident and the rollback would otherwise start a manual one.
+ */
+function refuseAutomaticAfterDecision(incident: Incident, start: RollbackStart): void {
+  if (start.trigger !== 'auto') return;
+  if (incident.alerts[0]?.source === 'manual') {
+    throw new RollbotError(
+      'CONFLICT',
+      `${incident.model} has no open incident any more (it was decided "not a rollback" or resolved while triage ran): the automatic policy only decides an incident it triaged`,
+    );
+  }
+  if (incident.phase === 'triage') return;
+  const rollback = incident.rollback;
+  const decided = rollback
+    ? `${rollback.by} rolled back ${rollback.plan.from ?? '(unknown)'} → ${rollback.plan.to}, ${rollback.status}`
+    : `it is ${incident.phase}`;
+  throw new RollbotError(
+    'CONFLICT',
+    `${incident.id} was decided already (${decided}): the automatic policy only makes the first decision`,
+  );
+}
+
+/**
+ * A plan whose target already serves changes nothing. It completes an attempt that failed or whose outcome is
+ * unknown (the change may have landed late); otherwise it repeats a rollback that got there already (a second
+ * person's modal, a retried request), and starting it would restart the rollback clock for nothing.
+ */
+function refuseRepeat(incident: Incident, start: RollbackStart): void {
+  const { from, to } = start.plan;
+  if (from === undefined || from !== to) return;
+  const status = incident.rollback?.status;
+  if (status === 'failed' || status === 'unknown') return;
+  const done =
+    incident.rollback?.status === 'succeeded' && incident.rollback.plan.to === to
+      ? `: ${incident.rollback.by} rolled it back ${incident.rollback.plan.from ?? '(unknown)'} → ${to} in ${incident.id}`
+      : '';
+  throw new RollbotError('CONFLICT', `${incident.model} already serves ${to}${done}; nothing to roll back`, {
+    hint: `to roll back further, start a new rollback and check its plan, or name an older version with --to`,
+  });
 }
 
 /**

@@ -34,6 +34,7 @@ export async function readAndPlan(
     ...(knownGood ? { knownGood } : {}),
   });
   const plan = planned.from === undefined ? withPresumedFrom(planned, presumedCurrent(ledger)) : planned;
+  await refuseMovedOn(deps, request, plan);
   await refuseRollForward(deps, request, plan);
   step(
     'plan',
@@ -52,6 +53,27 @@ function withPresumedFrom(plan: RollbackPlan, presumed: string | undefined): Rol
   if (presumed === undefined || presumed === plan.to) return plan;
   const note = `${presumed} is presumed current: the layer cannot say what it serves, and ${presumed} is the newest deployment in the ledger not rolled back`;
   return { ...plan, from: presumed, actions: [note, ...plan.actions] };
+}
+
+/**
+ * A rollback asked for from one version does not run from another: a second person's modal, a retried request or
+ * a late approval, arriving after someone else's rollback finished, would otherwise re-plan from the new state
+ * and roll back one version further, unasked.
+ */
+async function refuseMovedOn(deps: EngineDeps, request: RollbackRequest, plan: RollbackPlan): Promise<void> {
+  if (request.from === undefined || plan.from === undefined || plan.from === request.from) return;
+  const mark = (await deps.store.rolledBack(request.model))[request.from];
+  const by = mark && (await deps.store.getIncident(mark.incidentId))?.rollback?.by;
+  const already = mark
+    ? ` (rolled back from ${request.from}${by ? ` by ${by}` : ''} in ${mark.incidentId} at ${new Date(mark.at).toISOString()})`
+    : '';
+  throw new RollbotError(
+    'CONFLICT',
+    `${request.model} serves ${plan.from} now, not ${request.from} as when this rollback was asked for${already}; rollbot did not roll back again`,
+    {
+      hint: `to roll back further (${plan.from} → ${plan.to}), start a new rollback and check its plan, or name the version with --to`,
+    },
+  );
 }
 
 /**

@@ -6,6 +6,12 @@ export interface RollbackRequest {
   model: string;
   /** A version chosen by a person; default: the last known-good. */
   to?: string;
+  /**
+   * The version the requester saw serving (the `from` of the plan they were shown). When the layer serves another
+   * version by the time the rollback runs (someone rolled back meanwhile), it is refused rather than re-planned
+   * one version further back.
+   */
+  from?: string;
   reason: string;
   /** Slack user ID, `cli:<user>`, `api`, `rollbot` (auto). */
   by: string;

@@ -150,10 +150,19 @@ async function decideByPolicy(
         trigger: 'auto',
       });
     } catch (error) {
-      // Refused before anything changed (no known-good version, a rollback already running): a person decides.
       const why = isRollbotError(error)
         ? `${error.message}${error.hint ? ` (${error.hint})` : ''}`
         : String(error);
+      // A person decided while triage ran (a rollback under way or done, "not a rollback"): that stands.
+      const latest = await deps.store.getIncident(incident.id);
+      if (latest && latest.phase !== 'triage') {
+        await record(deps, latest, {
+          type: 'rollback.skipped',
+          text: `automatic rollback not started: ${why}`,
+        });
+        return;
+      }
+      // Refused before anything changed (no known-good version, a rollback already running): a person decides.
       await requestDecision(deps, runbook, incident, `automatic rollback refused: ${why}`);
     }
     return;

@@ -16,6 +16,11 @@ import { parseBody } from './validate.js';
 const rollbackBody = z.strictObject({
   model: z.string().min(1),
   toVersion: z.string().min(1).optional(),
+  /**
+   * The version the caller saw serving (the plan's `from`): when another version serves by then (someone rolled
+   * back meanwhile), the rollback is refused with 409 instead of going one version further. Makes retries safe.
+   */
+  fromVersion: z.string().min(1).optional(),
   reason: z.string().trim().min(1, 'say why: a reason is required'),
   dryRun: z.boolean().default(false),
   /** Who asked, for the timeline (e.g. the CI job or the person behind a script). */
@@ -64,6 +69,7 @@ export function rollbackRoute(deps: EngineDeps, apiToken: string | undefined) {
       trigger: 'api' as const,
       dryRun: body.dryRun,
       ...(body.toVersion ? { to: body.toVersion } : {}),
+      ...(body.fromVersion ? { from: body.fromVersion } : {}),
     };
     const streaming = (req.headers.accept ?? '').includes('application/x-ndjson');
     if (!streaming) {

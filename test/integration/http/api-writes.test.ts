@@ -85,6 +85,20 @@ describe('POST /api/rollbacks', () => {
     });
   });
 
+  it('answers 409 to a retried request whose fromVersion no longer serves, instead of rolling back further', async () => {
+    const request = { model: 'fraud-scorer', reason: 'p99 doubled', fromVersion: 'v42' };
+    expect((await post('/api/rollbacks', request)).status).toBe(200);
+    const retried = await post('/api/rollbacks', request);
+    expect(retried.status).toBe(409);
+    expect((await json(retried)).error).toMatchObject({
+      code: 'CONFLICT',
+      message: expect.stringMatching(
+        /^fraud-scorer serves v41 now, not v42 as when this rollback was asked for/,
+      ),
+    });
+    expect(deps.fake.mutations).toBe(1);
+  });
+
   it('answers 409 while another rollback holds the lock', async () => {
     await deps.store.acquire('rollback:fraud-scorer', 'U1 via slack', 600_000, deps.clock.now());
     const response = await post('/api/rollbacks', { model: 'fraud-scorer', reason: 'x' });

@@ -255,6 +255,36 @@ describe('the Roll back button', () => {
     });
   });
 
+  it('does not roll back again when a second modal is submitted after the first rollback finished', async () => {
+    const ids = await incident();
+    await sendSigned(server.url, buttonPress(ACTIONS.rollback, ids));
+    await settle(() => calls.some((call) => call.method === 'views.update'), 'the plan');
+    // Ana and Bob opened the modal at the same alert: both show v42 → v41 and carry the same metadata.
+    const meta = JSON.parse(
+      JSON.parse(calls.find((call) => call.method === 'views.update')?.form.view ?? '{}').private_metadata,
+    );
+    const values = {
+      [INPUTS.reason.block]: { [INPUTS.reason.action]: { type: 'plain_text_input', value: 'p99 doubled' } },
+    };
+    const replies = () => calls.filter((call) => call.method === 'chat.postEphemeral');
+    await sendSigned(
+      server.url,
+      viewSubmission(VIEWS.rollback, values, meta, { user: 'U0ANA', viewId: 'V-ANA' }),
+    );
+    await settle(() => replies().length === 1, "Ana's reply");
+    await sendSigned(
+      server.url,
+      viewSubmission(VIEWS.rollback, values, meta, { user: 'U0BO', viewId: 'V-BO' }),
+    );
+    await settle(() => replies().length === 2, "Bob's reply");
+    expect(replies()[1]?.form).toMatchObject({ user: 'U0BO' });
+    expect(replies()[1]?.form.text).toContain(
+      'fraud-scorer already serves v41: U0ANA rolled it back v42 → v41 in INC-1; nothing to roll back',
+    );
+    expect(deps.fake.mutations).toBe(1);
+    expect((await deps.store.getIncident('INC-1'))?.rollback).toMatchObject({ attempt: 1, by: 'U0ANA' });
+  });
+
   it('executes once when two people submit at the same moment, and tells the second who is rolling back', async () => {
     const ids = await incident();
     let release: () => void = () => {};

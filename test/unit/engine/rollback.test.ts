@@ -344,6 +344,58 @@ describe('a second rollback', () => {
     expect(deps.fake.mutations).toBe(1);
     expect((await rollback(deps, { ...request, to: 'v42' })).outcome).toBe('succeeded');
   });
+
+  /** CI recorded v40, v41, v42: after one rollback, the last known-good is v40. */
+  async function threeDeployments() {
+    const deps = makeDeps();
+    for (const [version, at] of [
+      ['v40', 1],
+      ['v41', 2],
+      ['v42', 3],
+    ] as const)
+      await deps.store.recordDeployment({
+        model: 'fraud-scorer',
+        version,
+        strategy: 'canary',
+        at,
+        by: 'api',
+      });
+    return deps;
+  }
+
+  it('refuses a request made from a version that no longer serves, naming who rolled back already', async () => {
+    const deps = await threeDeployments();
+    // Ana and Bob both saw "v42 → v41". Ana's rollback finishes; Bob submits 20 s later.
+    const first = await rollback(deps, { ...request, by: 'U0ANA', trigger: 'slack', from: 'v42' });
+    expect(first.plan).toMatchObject({ from: 'v42', to: 'v41' });
+    deps.clock.advance(20_000);
+    await expect(rollback(deps, { ...request, by: 'U0BOB', trigger: 'slack', from: 'v42' })).rejects.toThrow(
+      'fraud-scorer serves v41 now, not v42 as when this rollback was asked for (rolled back from v42 by U0ANA in INC-1 at 2026-11-22T02:00:00.000Z); rollbot did not roll back again',
+    );
+    expect(deps.fake.mutations).toBe(1);
+    expect((await deps.store.getIncident('INC-1'))?.rollback).toMatchObject({ attempt: 1, by: 'U0ANA' });
+  });
+
+  it('still rolls back further on a fresh plan: from the version that serves now', async () => {
+    const deps = await threeDeployments();
+    await rollback(deps, { ...request, from: 'v42' });
+    const further = await rollback(deps, { ...request, from: 'v41' });
+    expect(further).toMatchObject({ outcome: 'succeeded', plan: { from: 'v41', to: 'v40' } });
+    expect(deps.fake.current).toBe('v40');
+  });
+
+  it('refuses a repeat of a rollback that got there already (a modal pinned to its target)', async () => {
+    const deps = makeDeps();
+    await rollback(deps, { ...request, by: 'U0ANA', to: 'v41' });
+    await expect(rollback(deps, { ...request, by: 'U0BOB', to: 'v41' })).rejects.toThrow(
+      'fraud-scorer already serves v41: U0ANA rolled it back v42 → v41 in INC-1; nothing to roll back',
+    );
+    expect((await deps.store.getIncident('INC-1'))?.rollback).toMatchObject({
+      attempt: 1,
+      status: 'succeeded',
+    });
+    expect(Object.keys(await deps.store.rolledBack('fraud-scorer'))).toEqual(['v42']);
+  });
 });
 
 describe("the lock's keep-alive", () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { dismiss } from '../../../src/engine/decisions.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { pollDeadlines } from '../../../src/engine/poller.js';
 import { rollback } from '../../../src/engine/rollback.js';
@@ -161,6 +162,58 @@ describe('triage', () => {
     await pollDeadlines(deps);
     expect((await deps.store.getIncident('INC-1'))?.triage?.finding).toBe('breach');
     expect((await timeline(deps)).filter((line) => line.startsWith('triage.result'))).toHaveLength(2);
+  });
+
+  it('does not roll back automatically when a person rolled back while triage was running', async () => {
+    const { deps } = setup('auto');
+    for (const [version, at] of [
+      ['v40', 1],
+      ['v41', 2],
+      ['v42', 3],
+    ] as const)
+      await deps.store.recordDeployment({
+        model: 'fraud-scorer',
+        version,
+        strategy: 'canary',
+        at,
+        by: 'api',
+      });
+    // Ana's rollback runs to the end between triage's measurement and its decision.
+    const notify = deps.notifier.notify.bind(deps.notifier);
+    deps.notifier.notify = async (event) => {
+      await notify(event);
+      if (event.type === 'triage.completed')
+        await rollback(deps, { model: 'fraud-scorer', reason: 'p99', by: 'U0ANA', trigger: 'slack' });
+    };
+    const incident = await open(deps);
+    expect(deps.fake.mutations).toBe(1);
+    expect(deps.fake.current).toBe('v41');
+    expect(incident).toMatchObject({ phase: 'confirm', rollback: { attempt: 1, by: 'U0ANA' } });
+    expect((await timeline(deps)).at(-1)).toBe(
+      'rollback.skipped: automatic rollback not started: INC-1 was decided already (U0ANA rolled back v42 → v41, succeeded): the automatic policy only makes the first decision',
+    );
+    expect(deps.notifier.ofType('decision.requested')).toEqual([]);
+  });
+
+  it('does not roll back automatically when a person decided "not a rollback" while triage was running', async () => {
+    const { deps } = setup('auto');
+    const notify = deps.notifier.notify.bind(deps.notifier);
+    deps.notifier.notify = async (event) => {
+      await notify(event);
+      if (event.type === 'triage.completed')
+        await dismiss(deps, 'INC-1', {
+          actor: { id: 'U0APPROVE1', groups: [] },
+          reason: 'upstream outage, not the model',
+          trigger: 'slack',
+        });
+    };
+    const incident = await open(deps);
+    expect(deps.fake.mutations).toBe(0);
+    expect(incident.phase).toBe('dismissed');
+    expect(await deps.store.listIncidents({})).toHaveLength(1);
+    expect((await timeline(deps)).at(-1)).toMatch(
+      /^rollback\.skipped: automatic rollback not started: fraud-scorer has no open incident any more/,
+    );
   });
 
   it('folds an alert storm into one triage per interval, and asks for a decision once per finding', async () => {
