@@ -1,7 +1,7 @@
 import { RollbotError } from '../core/errors.js';
 import { formatDuration } from '../core/duration.js';
 import { lastKnownGood, presumedCurrent } from '../core/ledger.js';
-import type { RollbackPlan } from '../core/rollback.js';
+import type { RollbackPlan, RollbackRecord } from '../core/rollback.js';
 import type { EngineDeps } from './context.js';
 import { observeServing } from './deployments.js';
 import type { ServingAdapter, ServingState } from './ports.js';
@@ -27,13 +27,16 @@ export async function readAndPlan(
   if (!request.dryRun && request.trigger !== 'drill') await observeServing(deps, request.model, state);
   const ledger = request.trigger === 'drill' ? [] : await deps.store.deployments(request.model);
   const knownGood = lastKnownGood(ledger, state.current);
+  const unfinished = await unfinishedAttempt(deps, request.model);
+  const to = request.to ?? unfinished?.plan.to;
   const planned = await adapter.plan({
     state,
     ledger,
-    ...(request.to ? { to: request.to } : {}),
+    ...(to ? { to } : {}),
     ...(knownGood ? { knownGood } : {}),
   });
-  const plan = planned.from === undefined ? withPresumedFrom(planned, presumedCurrent(ledger)) : planned;
+  const presumed = planned.from === undefined ? withPresumedFrom(planned, presumedCurrent(ledger)) : planned;
+  const plan = completing(presumed, unfinished);
   await refuseMovedOn(deps, request, plan);
   await refuseRollForward(deps, request, plan);
   step(
@@ -41,6 +44,24 @@ export async function readAndPlan(
     `plan: ${plan.from ?? '(unknown)'} → ${plan.to}, ${plan.regime}, ETA ${formatDuration(plan.etaMs)}: ${plan.actions.join('; ')}`,
   );
   return { state, plan };
+}
+
+/**
+ * The last attempt on the model's open incident, when it failed or ended unknown: a rollback now is that rollback
+ * again, to the same version unless a person names one. Planned afresh, an attempt whose change landed after
+ * rollbot gave up would read "v41 serves, v42 before it" and flip traffic back onto the bad version.
+ */
+async function unfinishedAttempt(deps: EngineDeps, model: string): Promise<RollbackRecord | undefined> {
+  const attempt = (await deps.store.openIncidentFor(model))?.rollback;
+  return attempt?.status === 'failed' || attempt?.status === 'unknown' ? attempt : undefined;
+}
+
+/** When the unfinished attempt's change landed after all, completing it is still the rollback from its version. */
+function completing(plan: RollbackPlan, attempt: RollbackRecord | undefined): RollbackPlan {
+  const left = attempt?.plan.from;
+  if (plan.from !== plan.to || attempt?.plan.to !== plan.to || left === undefined) return plan;
+  const note = `${plan.to} serves already: completing the rollback ${left} → ${plan.to} (attempt ${attempt.attempt} ended ${attempt.status})`;
+  return { ...plan, from: left, actions: [note, ...plan.actions] };
 }
 
 /**

@@ -171,7 +171,8 @@ async function execute(deps: EngineDeps, run: Execution): Promise<RollbackOutcom
   }
   const at = deps.clock.now();
   await mutateIncident(deps.store, incident.id, (current) => finishRollback(current, 'succeeded', at));
-  if (plan.from !== undefined && !incident.drill)
+  // Never mark the target itself: a plan from a version to the same one moved nothing away from it.
+  if (plan.from !== undefined && plan.from !== plan.to && !incident.drill)
     await deps.store.markRolledBack(runbook.model, plan.from, at, incident.id);
   await deps.store.cancel(`${incident.id}:rollback`);
   const text = `traffic is on ${plan.to} after ${formatDuration(at - startedAt)} (target ${formatDuration(incident.targets.rollback)}); confirming`;

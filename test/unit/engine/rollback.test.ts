@@ -270,6 +270,23 @@ describe('failures', () => {
     expect((await deps.store.getIncident('INC-1'))?.phase).toBe('confirm');
   });
 
+  it('completes an attempt whose change landed after it gave up, instead of flipping back onto the bad version', async () => {
+    const deps = makeDeps();
+    deps.fake.stuck = true; // the flip is made, but the layer does not say so in time
+    expect((await rollback(deps, request)).outcome).toBe('failed');
+    expect(deps.fake.current).toBe('v41');
+    deps.fake.stuck = false;
+    // The layer now reads "v41 serves, v42 before it": a fresh plan would go to v42.
+    const retry = await rollback(deps, request);
+    expect(retry).toMatchObject({ outcome: 'succeeded', plan: { from: 'v42', to: 'v41' } });
+    expect(retry.steps.find((step) => step.kind === 'plan')?.text).toContain(
+      'v41 serves already: completing the rollback v42 → v41 (attempt 1 ended failed)',
+    );
+    expect(deps.fake.current).toBe('v41');
+    expect(deps.fake.mutations).toBe(1);
+    expect(Object.keys(await deps.store.rolledBack('fraud-scorer'))).toEqual(['v42']);
+  });
+
   it('lets a person try again after a failure, as attempt 2', async () => {
     const deps = makeDeps();
     deps.fake.executeErrors.push(permanent());
