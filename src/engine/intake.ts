@@ -1,5 +1,7 @@
+import { RollbotError } from '../core/errors.js';
 import {
   attachAlerts,
+  isOpen,
   markAlertResolved,
   openIncident,
   type AlertJoin,
@@ -129,7 +131,19 @@ function alertRef(alert: NormalizedAlert, receivedAt: number): AlertRef {
   };
 }
 
-async function openOrAttach(deps: EngineDeps, runbook: Runbook, arrivals: Arrival[]): Promise<Outcome[]> {
+/**
+ * How many times a batch goes back to find or open the model's incident after the incident it was joining
+ * stopped being open under it (resolved or dismissed on another replica). Each round needs another incident to
+ * close within moments of being found, so running out means something is wrong: the caller gets UNAVAILABLE.
+ */
+const REJOIN_ROUNDS = 3;
+
+async function openOrAttach(
+  deps: EngineDeps,
+  runbook: Runbook,
+  arrivals: Arrival[],
+  round = 1,
+): Promise<Outcome[]> {
   let open = await deps.store.openIncidentFor(runbook.model);
   if (open?.drill) {
     // Reality wins over rehearsal: the drill ends (failed, interrupted) and the alert gets a real incident.
@@ -139,7 +153,8 @@ async function openOrAttach(deps: EngineDeps, runbook: Runbook, arrivals: Arriva
     });
     open = await deps.store.openIncidentFor(runbook.model);
   }
-  if (open) return attach(deps, runbook, open.id, arrivals, open);
+  if (open)
+    return (await attach(deps, runbook, open.id, arrivals, open)) ?? rejoin(deps, runbook, arrivals, round);
 
   // A repeat notification of an alert whose incident is already over must not open a new one.
   const earlier = await earlierIncidents(deps, runbook.model, arrivals);
@@ -181,10 +196,30 @@ async function openOrAttach(deps: EngineDeps, runbook: Runbook, arrivals: Arriva
   if (joining.length) {
     const arriving = joining.map(({ arrival }) => arrival);
     // After announceOpened (which may have escalated) the copy in hand can be stale: read afresh then.
-    const joined = await attach(deps, runbook, incident.id, arriving, created ? undefined : incident);
+    const joined =
+      (await attach(deps, runbook, incident.id, arriving, created ? undefined : incident)) ??
+      (await rejoin(deps, runbook, arriving, round));
     joined.forEach((outcome, i) => (outcomes[joining[i]?.index as number] = outcome));
   }
   return outcomes;
+}
+
+/** The incident these alerts were joining closed under them: they go to whatever incident is open now, or a new one. */
+async function rejoin(
+  deps: EngineDeps,
+  runbook: Runbook,
+  arrivals: Arrival[],
+  round: number,
+): Promise<Outcome[]> {
+  if (round < REJOIN_ROUNDS) return openOrAttach(deps, runbook, arrivals, round + 1);
+  throw new RollbotError(
+    'UNAVAILABLE',
+    `alerts for ${runbook.model} were not recorded: ${REJOIN_ROUNDS} times in a row, the incident they were joining was resolved as they arrived`,
+    {
+      hint: 'retry in a moment (Alertmanager re-sends on this 503); if it persists, check what keeps resolving incidents of this model',
+      details: { model: runbook.model },
+    },
+  );
 }
 
 /** Alert key → the recent, no longer open incident that already has that alert. */
@@ -207,10 +242,14 @@ async function earlierIncidents(
   return found;
 }
 
+/** What an attach attempt returns when the incident is over: the alerts must go elsewhere. */
+const NOT_OPEN = 'not-open';
+
 /**
  * Joins alerts to an open incident in one compare-and-set (re-read and re-applied if another writer won)
  * that also records them on its timeline. `current` is the copy just read, if any, which spares the first
- * attempt a read.
+ * attempt a read. Undefined when the incident is no longer open (resolved or dismissed since it was found):
+ * a new alert must not join an incident that is over, where it would get no triage.
  */
 async function attach(
   deps: EngineDeps,
@@ -218,12 +257,13 @@ async function attach(
   incidentId: string,
   arrivals: readonly Arrival[],
   current?: Incident,
-): Promise<Outcome[]> {
+): Promise<Outcome[] | undefined> {
   const keys = arrivals.map((arrival) => arrival.ref.key);
-  const { incident, attached } = await retryOnContention(
+  const result = await retryOnContention(
     incidentId,
     async (n) => {
       const latest = n === 0 && current ? current : await readIncident(deps.store, incidentId);
+      if (!isOpen(latest)) return NOT_OPEN;
       const known = await deps.store.knownAlertKeys(incidentId, keys);
       const change = attachAlerts(latest, arrivals, known);
       if (!change) return { incident: latest, attached: [] };
@@ -239,6 +279,8 @@ async function attach(
     },
     deps.sleep,
   );
+  if (result === NOT_OPEN) return undefined;
+  const { incident, attached } = result;
   const outcomes: Outcome[] = arrivals.map(() => ({ outcome: 'duplicate', incidentId }));
   for (const { index } of attached) outcomes[index] = { outcome: 'attached', incidentId };
   // A new alert may change the picture: triage again while nobody has decided yet.

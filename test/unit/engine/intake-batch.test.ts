@@ -3,6 +3,7 @@ import type { NormalizedAlert } from '../../../src/alerts/types.js';
 import { isRollbotError } from '../../../src/core/errors.js';
 import { MAX_ALERT_REFS } from '../../../src/core/incident.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
+import { resolve } from '../../../src/engine/resolve.js';
 import type { Store } from '../../../src/engine/ports.js';
 import { createMemoryStore } from '../../../src/store/memory.js';
 import { firing } from '../../helpers/alerts.js';
@@ -196,6 +197,45 @@ describe('contention on an incident (F3)', () => {
     const results = await ingestAlerts(deps, group);
     expect(results.every((result) => result.outcome === 'attached')).toBe(true);
     expect(await recorded(inner, 'INC-1')).toHaveLength(11);
+  });
+});
+
+describe('an incident that is resolved as an alert joins it', () => {
+  /** A store on which another replica resolves INC-1 just before this replica's next alert join is written. */
+  function resolvedUnderTheJoin(deps: ReturnType<typeof makeDeps>): Store {
+    const inner = deps.store;
+    let raced = false;
+    return {
+      ...inner,
+      async updateIncident(...args: Parameters<Store['updateIncident']>) {
+        if (!raced && args[1]?.alertKeys) {
+          raced = true;
+          await resolve({ ...deps, store: inner }, 'INC-1', { by: 'rollbot', reason: 'confirmation passed' });
+        }
+        return inner.updateIncident(...args);
+      },
+    };
+  }
+
+  it('opens a new incident for the alert instead of burying it in the resolved one', async () => {
+    const deps = makeDeps();
+    await openOne(deps);
+    deps.clock.advance(30 * 60_000);
+    const replica = makeDeps({ clock: deps.clock, store: resolvedUnderTheJoin(deps) });
+    // The model degrades again (a new episode) just as confirmation resolves INC-1 on another replica.
+    const again = firing('fraud-scorer', deps.clock.now(), { fingerprint: 'fp-0' });
+
+    const [result] = await ingestAlerts(replica, [again]);
+
+    expect(result).toMatchObject({ outcome: 'opened', incidentId: 'INC-2' });
+    expect((await deps.store.getIncident('INC-1'))?.alerts).toHaveLength(1);
+    expect(await deps.store.openIncidentFor('fraud-scorer')).toMatchObject({ id: 'INC-2', phase: 'triage' });
+    expect((await deps.store.pending()).map((deadline) => deadline.id)).toContain('INC-2:triage');
+    // Alertmanager's next repeat of that alert is a duplicate of the incident it opened.
+    expect((await ingestAlerts(deps, [again]))[0]).toMatchObject({
+      outcome: 'duplicate',
+      incidentId: 'INC-2',
+    });
   });
 });
 
