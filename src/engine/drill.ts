@@ -4,7 +4,7 @@ import type { Runbook } from '../runbooks/schema.js';
 import { record, type EngineDeps } from './context.js';
 import type { RunbookSet } from './runbook-set.js';
 import { mutateIncident } from './mutate.js';
-import { openRetroSafely, resolve } from './resolve.js';
+import { openRetroSafely, resolveIfOpen } from './resolve.js';
 
 /** A drill's result: each stage against its target, and what went wrong. */
 export interface DrillResult {
@@ -31,7 +31,8 @@ export function drillTarget(runbook: Runbook): string {
 
 /**
  * Scores a drill when its rollback ended: each stage against its target, pass/fail, what went wrong. A passed
- * drill is closed at once; a failed one stays resolved, waiting for its retrospective.
+ * drill is closed at once; a failed one stays resolved, waiting for its retrospective. Undefined when there is
+ * nothing to finish: not a drill, or ended already — also by another replica in the middle of this call.
  */
 export async function finishDrill(
   deps: EngineDeps,
@@ -45,10 +46,13 @@ export async function finishDrill(
   const resolved =
     current.phase === 'dismissed'
       ? current
-      : await resolve(deps, incidentId, {
+      : await resolveIfOpen(deps, incidentId, {
           by: 'rollbot',
           reason: how.succeeded ? 'drill rollback done' : 'drill ended with a failure',
         });
+  // Another path (a replica handling the same alert, the drill's own rollback) ended the drill since the read
+  // above and scores it: not an error, or the real alert that interrupted the drill would be refused.
+  if (!resolved) return undefined;
   const now = deps.clock.now();
   const stages = viewStages(resolved, now)
     .filter((stage) => stage.stage !== 'retro' && stage.state !== 'pending')

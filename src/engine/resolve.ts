@@ -1,28 +1,54 @@
 import { formatDuration } from '../core/duration.js';
-import { resolve as resolveIncident, type Incident } from '../core/incident.js';
+import { isOpen, resolve as resolveIncident, type Incident } from '../core/incident.js';
 import { record, runbookOf, type EngineDeps } from './context.js';
 import { estimateImpact } from './impact.js';
-import { mutateIncident } from './mutate.js';
+import { mutateIncident, type Mutation } from './mutate.js';
 import { openRetrospective } from './retro.js';
 
 /**
  * Resolves an incident: confirmation passed, or a person says service is restored. Ends the open stages,
- * starts the retrospective clock, estimates the impact, and cancels the pending stage deadlines.
+ * starts the retrospective clock, estimates the impact, and cancels the pending stage deadlines. Refuses with
+ * ILLEGAL_TRANSITION when the incident is no longer open.
  */
 export async function resolve(
   deps: EngineDeps,
   incidentId: string,
   how: { by: string; reason: string },
 ): Promise<Incident> {
+  return (await resolveWith(deps, incidentId, how, 'refuse')).incident;
+}
+
+/**
+ * Resolves the incident as `resolve` does if it is still open; undefined when it is not (resolved, dismissed or
+ * closed since the caller read it): for paths that race another replica to the same end, such as a drill
+ * finished by a real alert on one replica and by its rollback on another.
+ */
+export async function resolveIfOpen(
+  deps: EngineDeps,
+  incidentId: string,
+  how: { by: string; reason: string },
+): Promise<Incident | undefined> {
+  const { incident, changed } = await resolveWith(deps, incidentId, how, 'skip');
+  return changed ? incident : undefined;
+}
+
+async function resolveWith(
+  deps: EngineDeps,
+  incidentId: string,
+  how: { by: string; reason: string },
+  whenOver: 'refuse' | 'skip',
+): Promise<Mutation> {
   const at = deps.clock.now();
   const before = await deps.store.getIncident(incidentId);
   const runbook = before && runbookOf(deps, before);
   const impact =
     before && runbook ? await estimateImpact(deps.metricsSource, runbook, before, at) : undefined;
-  const { incident } = await mutateIncident(deps.store, incidentId, (current) => ({
-    ...resolveIncident(current, at),
-    ...(impact ? { impact } : {}),
-  }));
+  const mutation = await mutateIncident(deps.store, incidentId, (current) => {
+    if (whenOver === 'skip' && !isOpen(current)) return undefined;
+    return { ...resolveIncident(current, at), ...(impact ? { impact } : {}) };
+  });
+  if (!mutation.changed) return mutation;
+  const { incident } = mutation;
   for (const stage of ['triage', 'rollback', 'confirm'] as const)
     await deps.store.cancel(`${incidentId}:${stage}`);
   await deps.store.cancel(`${incidentId}:confirm-poll`);
@@ -44,7 +70,7 @@ export async function resolve(
   await deps.notifier.notify({ type: 'incident.updated', incident, channel: runbook?.channel ?? '', text });
   // Every real incident gets its retrospective at once; drills get one only when they fail (drill.ts).
   if (!incident.drill) await openRetroSafely(deps, incidentId);
-  return incident;
+  return mutation;
 }
 
 /** Opens the retrospective; a failure there is logged, never a failed resolution (the incident is resolved). */

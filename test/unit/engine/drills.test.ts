@@ -1,9 +1,10 @@
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ingestAlerts } from '../../../src/engine/intake.js';
-import { drillHistory, lastDrillSuccess } from '../../../src/engine/drill.js';
+import { drillHistory, finishDrill, lastDrillSuccess } from '../../../src/engine/drill.js';
 import { startDrill } from '../../../src/engine/drill-start.js';
 import { scheduleDrillOccurrence } from '../../../src/engine/drill-schedule.js';
+import type { Store } from '../../../src/engine/ports.js';
 import { DEADLINE_LEASE_MS, pollDeadlines } from '../../../src/engine/poller.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import type { ServingConfig } from '../../../src/runbooks/serving.js';
@@ -122,6 +123,39 @@ describe('drill runs', () => {
     expect((await drillHistory(other, 'fraud-scorer'))[0]?.problems[0]).toBe(
       'interrupted by a real alert (ModelErrorRateHigh)',
     );
+  });
+});
+
+describe('a real alert during a drill that another replica is finishing', () => {
+  /** A store on which another replica finishes the drill just after this replica first reads it. */
+  function finishedElsewhere(deps: TestDeps, drillId: string): Store {
+    const inner = deps.store;
+    let raced = false;
+    return {
+      ...inner,
+      async getIncident(id) {
+        const copy = await inner.getIncident(id);
+        if (!raced && id === drillId) {
+          raced = true;
+          await finishDrill({ ...deps, store: inner }, drillId, { succeeded: true });
+        }
+        return copy;
+      },
+    };
+  }
+
+  it('opens the real incident instead of refusing the alert', async () => {
+    const { deps } = drillDeps(DRY);
+    const drill = await startDrill(deps, 'fraud-scorer', { by: 'schedule', auto: false });
+    const replica = makeDeps({ clock: deps.clock, store: finishedElsewhere(deps, drill.id) });
+    replica.runbooks = deps.runbooks;
+
+    const [real] = await ingestAlerts(replica, [firing('fraud-scorer', deps.clock.now())]);
+
+    expect(real).toMatchObject({ outcome: 'opened', incidentId: 'INC-2' });
+    expect((await deps.store.getIncident(drill.id))?.phase).toBe('closed');
+    // Scored once, by the replica that finished it.
+    expect((await drillHistory(deps, 'fraud-scorer')).map((result) => result.outcome)).toEqual(['passed']);
   });
 });
 
