@@ -6,7 +6,7 @@ import { DRILL_REMIND, DRILL_RUN, remindDrill, runScheduledDrill } from './drill
 import { STAGE_TARGET, escalateIfBreached } from './escalation.js';
 import type { Deadline } from './ports.js';
 import { ROLLBACK_RECOVER, recoverOrCheckLater } from './recovery.js';
-import { RETRO_REMINDER, handleRetroReminder } from './retro.js';
+import { RETRO_OPEN, RETRO_REMINDER, handleRetroOpening, handleRetroReminder } from './retro.js';
 import { TRIAGE_RUN, runTriage } from './triage.js';
 import { WATCH_CHECK, checkWatch } from './watch.js';
 
@@ -33,6 +33,9 @@ export const DEADLINE_HANDLERS: Record<string, DeadlineHandler> = {
     await pollConfirmation(deps, incidentOf(deadline));
   },
   [DRILL_RUN]: runScheduledDrill,
+  [RETRO_OPEN]: async (deps, deadline) => {
+    await handleRetroOpening(deps, incidentOf(deadline));
+  },
   [RETRO_REMINDER]: async (deps, deadline) => {
     await handleRetroReminder(deps, { incidentId: incidentOf(deadline), key: String(deadline.payload.key) });
   },

@@ -3,7 +3,7 @@ import { isOpen, resolve as resolveIncident, type Incident } from '../core/incid
 import { record, runbookOf, type EngineDeps } from './context.js';
 import { estimateImpact } from './impact.js';
 import { mutateIncident, type Mutation } from './mutate.js';
-import { openRetrospective } from './retro.js';
+import { openRetrospective, retroOpened, scheduleRetroOpening } from './retro.js';
 
 /**
  * Resolves an incident: confirmation passed, or a person says service is restored. Ends the open stages,
@@ -43,6 +43,8 @@ async function resolveWith(
   const runbook = before && runbookOf(deps, before);
   const impact =
     before && runbook ? await estimateImpact(deps.metricsSource, runbook, before, at) : undefined;
+  // Real incidents get a retrospective: durably, before the resolution is written (drills decide in drill.ts).
+  if (before && !before.drill && isOpen(before)) await scheduleRetroOpening(deps, incidentId);
   const mutation = await mutateIncident(deps.store, incidentId, (current) => {
     if (whenOver === 'skip' && !isOpen(current)) return undefined;
     return { ...resolveIncident(current, at), ...(impact ? { impact } : {}) };
@@ -73,11 +75,18 @@ async function resolveWith(
   return mutation;
 }
 
-/** Opens the retrospective; a failure there is logged, never a failed resolution (the incident is resolved). */
+/**
+ * Opens the retrospective; a failure there is logged, never a failed resolution (the incident is resolved). For a
+ * real incident the retro-open deadline tries again; once the retrospective is open it is not needed.
+ */
 export async function openRetroSafely(deps: EngineDeps, incidentId: string): Promise<void> {
   try {
     await openRetrospective(deps, incidentId);
+    await retroOpened(deps, incidentId);
   } catch (error) {
-    deps.logger.error({ err: error, incident: incidentId }, 'cannot open the retrospective');
+    deps.logger.error(
+      { err: error, incident: incidentId },
+      'cannot open the retrospective now; for a real incident the retro-open deadline tries again',
+    );
   }
 }

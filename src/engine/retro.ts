@@ -13,6 +13,16 @@ export { closeActionItem, openActionItems, retroCounts } from './retro-queries.j
 /** Deadline kind of a retrospective reminder; payload `{incidentId, key}`. */
 export const RETRO_REMINDER = 'retro-reminder';
 
+/**
+ * Deadline kind that opens a resolved incident's retrospective when its resolver could not (it died, or the store
+ * failed, between the resolution and the retro); payload `{incidentId}`.
+ */
+export const RETRO_OPEN = 'retro-open';
+
+/** How long the resolver has to open the retrospective itself, well beyond the seconds a resolution takes. */
+const RETRO_OPEN_GRACE_MS = 60_000;
+const retroOpenId = (incidentId: string): string => `${incidentId}:retro-open`;
+
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.000Z$/, 'Z');
@@ -105,6 +115,34 @@ export async function openRetrospective(
     text: `${intro}\n\n${retroTemplate(incident, now)}`,
   });
   return { retro, opened: true };
+}
+
+/**
+ * Makes the retrospective of an incident about to be resolved durable: scheduled before the resolution is
+ * written, the deadline opens the retrospective within a minute should the resolver die before doing it.
+ */
+export async function scheduleRetroOpening(deps: EngineDeps, incidentId: string): Promise<void> {
+  await deps.store.schedule({
+    id: retroOpenId(incidentId),
+    kind: RETRO_OPEN,
+    dueAt: deps.clock.now() + RETRO_OPEN_GRACE_MS,
+    payload: { incidentId },
+  });
+}
+
+/** The resolver opened the retrospective itself: its stand-in deadline is not needed. */
+export async function retroOpened(deps: EngineDeps, incidentId: string): Promise<void> {
+  await deps.store.cancel(retroOpenId(incidentId));
+}
+
+/**
+ * Handles the retro-open deadline. A failure propagates, so the deadline is kept and tried again; an incident
+ * that is not resolved needs nothing: its resolution never committed (a later one schedules its own deadline)
+ * or its retrospective is done.
+ */
+export async function handleRetroOpening(deps: EngineDeps, incidentId: string): Promise<void> {
+  const incident = await deps.store.getIncident(incidentId);
+  if (incident?.phase === 'resolved') await openRetrospective(deps, incidentId);
 }
 
 function reminderText(retro: Retrospective, owner: string, now: number): string {

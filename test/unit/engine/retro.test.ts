@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { decide, resolve, trafficRestored, type Incident } from '../../../src/core/incident.js';
 import { mutateIncident } from '../../../src/engine/mutate.js';
 import type { EngineDeps } from '../../../src/engine/context.js';
+import { pollDeadlines } from '../../../src/engine/poller.js';
+import { resolve as resolveIncident } from '../../../src/engine/resolve.js';
 import {
+  RETRO_OPEN,
   RETRO_REMINDER,
   closeActionItem,
   completeRetrospective,
@@ -298,5 +301,70 @@ describe('action items', () => {
     const incident = await resolvedIncident(deps);
     await openRetrospective(deps, incident.id);
     expect(locks).toEqual([`retro:${incident.id}`]);
+  });
+});
+
+describe('the retrospective of a resolution', () => {
+  /** An open incident in triage, as intake leaves it. */
+  async function openedIncident(deps: TestDeps): Promise<Incident> {
+    const incident = makeIncident({ id: await deps.store.nextIncidentId(), at: deps.clock.now() });
+    await deps.store.createIfNoneOpen(incident);
+    return incident;
+  }
+
+  it('opens at once, leaving no stand-in deadline behind', async () => {
+    const deps = makeDeps();
+    const incident = await openedIncident(deps);
+    await resolveIncident(deps, incident.id, { by: 'U0ONCALL', reason: 'fixed upstream' });
+    expect(await getRetrospective(deps, incident.id)).toBeDefined();
+    expect((await deps.store.pending()).map((d) => d.kind)).not.toContain(RETRO_OPEN);
+  });
+
+  it('still opens, from its deadline, when the resolver dies right after the resolution is written', async () => {
+    const deps = makeDeps();
+    const incident = await openedIncident(deps);
+    const inner = deps.store;
+    const dying = makeDeps({ clock: deps.clock, store: { ...inner } });
+    dying.store.updateIncident = async (...args) => {
+      const stored = await inner.updateIncident(...args);
+      if (stored?.phase === 'resolved') throw new Error('SIGKILL: the process is gone');
+      return stored;
+    };
+    await expect(
+      resolveIncident(dying, incident.id, { by: 'U0ONCALL', reason: 'fixed upstream' }),
+    ).rejects.toThrow('SIGKILL');
+    expect((await deps.store.getIncident(incident.id))?.phase).toBe('resolved');
+    expect(await getRetrospective(deps, incident.id)).toBeUndefined();
+
+    deps.clock.advance(MINUTE - 1);
+    await pollDeadlines(deps);
+    expect(await getRetrospective(deps, incident.id)).toBeUndefined();
+    deps.clock.advance(1);
+    await pollDeadlines(deps);
+    expect(await getRetrospective(deps, incident.id)).toMatchObject({ incidentId: incident.id });
+    expect(deps.notifier.ofType('retro.opened')).toHaveLength(1);
+    expect((await deps.store.pending()).map((d) => d.kind)).not.toContain(RETRO_OPEN);
+  });
+
+  it('is not forced on an incident whose resolution never happened', async () => {
+    const deps = makeDeps();
+    const incident = await openedIncident(deps);
+    const down = makeDeps({
+      clock: deps.clock,
+      store: {
+        ...deps.store,
+        updateIncident: async () => {
+          throw new Error('ECONNRESET');
+        },
+      },
+    });
+    await expect(resolveIncident(down, incident.id, { by: 'U0ONCALL', reason: 'x' })).rejects.toThrow(
+      'ECONNRESET',
+    );
+    deps.clock.advance(MINUTE);
+    expect(await pollDeadlines(deps)).toBe(1);
+    expect((await deps.store.getIncident(incident.id))?.phase).toBe('triage');
+    expect(await getRetrospective(deps, incident.id)).toBeUndefined();
+    expect(await deps.store.pending()).toEqual([]);
   });
 });
