@@ -30,7 +30,7 @@ export type AlertSource = 'alertmanager' | 'grafana' | 'generic' | 'manual' | 'd
 
 /** What an incident remembers of each alert that opened or joined it. */
 export interface AlertRef {
-  /** Dedup key: source, fingerprint and start time. */
+  /** Dedup key: source, fingerprint and start time (`alertKey`). */
   key: string;
   source: AlertSource;
   fingerprint: string;
@@ -39,6 +39,11 @@ export interface AlertRef {
   receivedAt: number;
   /** When the source said the alert resolved (recorded, but it does not close the incident). */
   resolvedAt?: number;
+}
+
+/** An alert's dedup key: one per episode of the alert at its source (a re-fired alert has a new start time). */
+export function alertKey(source: AlertSource, fingerprint: string, startsAt: number): string {
+  return `${source}:${fingerprint}:${startsAt}`;
 }
 
 export type { Trigger } from './trigger.js';
@@ -204,14 +209,30 @@ export function attachAlerts(
   return attached.length ? { incident: next, attached } : undefined;
 }
 
+/** What a "resolved" notification says about the alert it ends; `startsAt` when the source says which episode. */
+export interface ResolvedAlert {
+  source: AlertSource;
+  fingerprint: string;
+  startsAt?: number;
+}
+
 /**
  * Notes that the source resolved an alert of this incident. Returns undefined when the incident does not have
- * that alert or already knows it resolved, so repeated "resolved" notifications are recorded once.
+ * that alert or already knows it resolved, so repeated "resolved" notifications are recorded once. With a start
+ * time the resolution is of that episode only: a late or re-sent resolution of an earlier episode (an HA
+ * Alertmanager peer) must not resolve the alert that fired again since. Without one, the fingerprint decides.
  */
-export function markAlertResolved(incident: Incident, fingerprint: string, at: number): Incident | undefined {
-  const index = incident.alerts.findIndex(
-    (alert) => alert.fingerprint === fingerprint && alert.resolvedAt === undefined,
-  );
+export function markAlertResolved(
+  incident: Incident,
+  resolved: ResolvedAlert,
+  at: number,
+): Incident | undefined {
+  const { source, fingerprint, startsAt } = resolved;
+  const isIt = (ref: AlertRef): boolean =>
+    startsAt === undefined
+      ? ref.fingerprint === fingerprint
+      : ref.key === alertKey(source, fingerprint, startsAt);
+  const index = incident.alerts.findIndex((ref) => ref.resolvedAt === undefined && isIt(ref));
   if (index < 0) return undefined;
   const alerts = incident.alerts.map((alert, i) => (i === index ? { ...alert, resolvedAt: at } : alert));
   return { ...incident, alerts };

@@ -1,5 +1,6 @@
 import { RollbotError } from '../core/errors.js';
 import {
+  alertKey,
   attachAlerts,
   isOpen,
   markAlertResolved,
@@ -122,7 +123,7 @@ function withSourceUrl(alert: NormalizedAlert): { sourceUrl?: string } {
 function alertRef(alert: NormalizedAlert, receivedAt: number): AlertRef {
   const startsAt = alert.startsAt ?? receivedAt;
   return {
-    key: `${alert.source}:${alert.fingerprint}:${startsAt}`,
+    key: alertKey(alert.source, alert.fingerprint, startsAt),
     source: alert.source,
     fingerprint: alert.fingerprint,
     name: alert.name,
@@ -331,7 +332,7 @@ async function noteResolved(deps: EngineDeps, runbook: Runbook, alert: Normalize
   const { incident, changed } = await mutateIncident(
     deps.store,
     open.id,
-    (current) => markAlertResolved(current, alert.fingerprint, at),
+    (current) => markAlertResolved(current, alert, at),
     { current: open, sleep: deps.sleep },
   );
   if (!changed) return { outcome: 'ignored', incidentId: open.id };

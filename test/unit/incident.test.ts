@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { isRollbotError } from '../../src/core/errors.js';
 import {
+  alertKey,
   attachAlert,
   closeRetro,
   decide,
   isOpen,
+  markAlertResolved,
   MAX_ALERT_REFS,
   openIncident,
   recordBreach,
@@ -12,6 +14,7 @@ import {
   trafficRestored,
   transition,
   viewStages,
+  type AlertRef,
   type Incident,
 } from '../../src/core/incident.js';
 import { viewStage } from '../../src/core/stages.js';
@@ -136,6 +139,42 @@ describe('alerts on an incident', () => {
     }
     expect(incident.alerts).toHaveLength(MAX_ALERT_REFS);
     expect(incident.droppedAlerts).toBe(6);
+  });
+});
+
+describe('resolved alerts', () => {
+  const T1 = T0 - 120_000;
+  const episode = (startsAt: number): AlertRef => ({
+    key: alertKey('alertmanager', 'f1', startsAt),
+    source: 'alertmanager',
+    fingerprint: 'f1',
+    name: 'High',
+    startsAt,
+    receivedAt: startsAt,
+  });
+  const resolution = (startsAt?: number) => ({
+    source: 'alertmanager' as const,
+    fingerprint: 'f1',
+    ...(startsAt === undefined ? {} : { startsAt }),
+  });
+
+  /** Episode T1 of alert f1 resolved, then the rule fired again at T0: same fingerprint, new start. */
+  function refired(): Incident {
+    const first = markAlertResolved({ ...fresh(), alerts: [episode(T1)] }, resolution(T1), T0 - 60_000);
+    return attachAlert(first!, episode(T0), 2)!;
+  }
+
+  it('resolves only the episode a resolution names by its start time', () => {
+    const incident = refired();
+    // An HA Alertmanager peer re-sends the resolution of T1.
+    expect(markAlertResolved(incident, resolution(T1), T0 + 60_000)).toBeUndefined();
+    const resolved = markAlertResolved(incident, resolution(T0), T0 + 60_000);
+    expect(resolved?.alerts.map((ref) => ref.resolvedAt)).toEqual([T0 - 60_000, T0 + 60_000]);
+  });
+
+  it('falls back to the fingerprint when the resolution has no start time', () => {
+    const resolved = markAlertResolved(refired(), resolution(), T0 + 60_000);
+    expect(resolved?.alerts.map((ref) => ref.resolvedAt)).toEqual([T0 - 60_000, T0 + 60_000]);
   });
 });
 

@@ -147,6 +147,25 @@ describe('alert intake', () => {
     );
   });
 
+  it('does not let a late resolution of an earlier episode resolve the alert that fired again', async () => {
+    const deps = makeDeps();
+    const first = firing('fraud-scorer', deps.clock.now());
+    await ingestAlerts(deps, [first]);
+    const resolvedFirst = { ...first, status: 'resolved' as const, endsAt: deps.clock.now() };
+    await ingestAlerts(deps, [resolvedFirst]);
+    deps.clock.advance(60_000);
+    const again = firing('fraud-scorer', deps.clock.now());
+    expect((await ingestAlerts(deps, [again]))[0]?.outcome).toBe('attached');
+
+    // The other Alertmanager of an HA pair delivers the first episode's resolution again.
+    expect((await ingestAlerts(deps, [resolvedFirst]))[0]?.outcome).toBe('ignored');
+    const refs = (await deps.store.getIncident('INC-1'))?.alerts;
+    expect(refs?.map((ref) => [ref.startsAt, ref.resolvedAt])).toEqual([
+      [first.startsAt, resolvedFirst.endsAt],
+      [again.startsAt, undefined],
+    ]);
+  });
+
   it('answers unrouted for alerts no runbook matches, and stores nothing', async () => {
     const deps = makeDeps();
     const [result] = await ingestAlerts(deps, [firing('unknown-model', deps.clock.now())]);
