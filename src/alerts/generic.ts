@@ -85,8 +85,9 @@ function normalizeGeneric(alert: GenericAlert): NormalizedAlert {
 /**
  * A stable identity for a generic alert that came without a fingerprint: the first 16 hex digits of the
  * SHA-256 of model, labels (sorted by name) and summary. Repeated posts of one alert get the same fingerprint
- * and deduplicate; any label change makes a new one. Status and times are left out on purpose, so that the
- * resolved post matches the firing one.
+ * and deduplicate (with `startsAt`, per episode; without it, while its incident is open); any label or summary
+ * change makes a new one. Status and times are left out on purpose, so that the resolved post matches the
+ * firing one.
  */
 export function genericFingerprint(
   model: string,

@@ -30,7 +30,7 @@ export type AlertSource = 'alertmanager' | 'grafana' | 'generic' | 'manual' | 'd
 
 /** What an incident remembers of each alert that opened or joined it. */
 export interface AlertRef {
-  /** Dedup key: source, fingerprint and start time (`alertKey`). */
+  /** Dedup key: source, fingerprint and start time when the source gave one (`alertKey`). */
   key: string;
   source: AlertSource;
   fingerprint: string;
@@ -41,9 +41,13 @@ export interface AlertRef {
   resolvedAt?: number;
 }
 
-/** An alert's dedup key: one per episode of the alert at its source (a re-fired alert has a new start time). */
-export function alertKey(source: AlertSource, fingerprint: string, startsAt: number): string {
-  return `${source}:${fingerprint}:${startsAt}`;
+/**
+ * An alert's dedup key: one per episode of the alert at its source (a re-fired alert has a new start time). An
+ * alert whose source gave no start time has no episode to tell: its key is the fingerprint alone, so that re-sends
+ * and other replicas' copies of it are duplicates rather than new alerts.
+ */
+export function alertKey(source: AlertSource, fingerprint: string, startsAt?: number): string {
+  return startsAt === undefined ? `${source}:${fingerprint}` : `${source}:${fingerprint}:${startsAt}`;
 }
 
 export type { Trigger } from './trigger.js';
@@ -228,10 +232,11 @@ export function markAlertResolved(
   at: number,
 ): Incident | undefined {
   const { source, fingerprint, startsAt } = resolved;
+  // A ref recorded without a start time (its key has none) is of whichever episode this is.
   const isIt = (ref: AlertRef): boolean =>
     startsAt === undefined
       ? ref.fingerprint === fingerprint
-      : ref.key === alertKey(source, fingerprint, startsAt);
+      : ref.key === alertKey(source, fingerprint, startsAt) || ref.key === alertKey(source, fingerprint);
   const index = incident.alerts.findIndex((ref) => ref.resolvedAt === undefined && isIt(ref));
   if (index < 0) return undefined;
   const alerts = incident.alerts.map((alert, i) => (i === index ? { ...alert, resolvedAt: at } : alert));

@@ -123,7 +123,7 @@ function withSourceUrl(alert: NormalizedAlert): { sourceUrl?: string } {
 function alertRef(alert: NormalizedAlert, receivedAt: number): AlertRef {
   const startsAt = alert.startsAt ?? receivedAt;
   return {
-    key: alertKey(alert.source, alert.fingerprint, startsAt),
+    key: alertKey(alert.source, alert.fingerprint, alert.startsAt),
     source: alert.source,
     fingerprint: alert.fingerprint,
     name: alert.name,
@@ -230,7 +230,8 @@ async function earlierIncidents(
   arrivals: readonly Arrival[],
 ): Promise<Map<string, string>> {
   const recent = await deps.store.listIncidents({ model, limit: RECENT_INCIDENTS });
-  const keys = arrivals.map((arrival) => arrival.ref.key);
+  // Without a start time, a post after the incident is over cannot be told from a new episode: it opens one.
+  const keys = arrivals.flatMap((arrival) => (arrival.alert.startsAt === undefined ? [] : [arrival.ref.key]));
   const found = new Map<string, string>();
   // Newest first, as listed: an alert known to two of them counts as the newer one's duplicate.
   const known = await Promise.all(recent.map((incident) => deps.store.knownAlertKeys(incident.id, keys)));

@@ -172,6 +172,12 @@ describe('resolved alerts', () => {
     expect(resolved?.alerts.map((ref) => ref.resolvedAt)).toEqual([T0 - 60_000, T0 + 60_000]);
   });
 
+  it('resolves an alert recorded without a start time whatever episode the resolution names', () => {
+    const undated = { ...episode(T0), key: alertKey('alertmanager', 'f1') };
+    const resolved = markAlertResolved({ ...fresh(), alerts: [undated] }, resolution(T1), T0 + 60_000);
+    expect(resolved?.alerts[0]?.resolvedAt).toBe(T0 + 60_000);
+  });
+
   it('falls back to the fingerprint when the resolution has no start time', () => {
     const resolved = markAlertResolved(refired(), resolution(), T0 + 60_000);
     expect(resolved?.alerts.map((ref) => ref.resolvedAt)).toEqual([T0 - 60_000, T0 + 60_000]);

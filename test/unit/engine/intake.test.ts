@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseGeneric } from '../../../src/alerts/generic.js';
 import { decide } from '../../../src/core/incident.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { mutateIncident } from '../../../src/engine/mutate.js';
@@ -164,6 +165,39 @@ describe('alert intake', () => {
       [first.startsAt, resolvedFirst.endsAt],
       [again.startsAt, undefined],
     ]);
+  });
+
+  it('counts a generic alert without startsAt posted again while its incident is open as a duplicate', async () => {
+    const deps = makeDeps();
+    const body = { model: 'fraud-scorer', severity: 'critical', summary: 'error rate above 5%' };
+    expect((await ingestAlerts(deps, parseGeneric(body)))[0]?.outcome).toBe('opened');
+    deps.clock.advance(1_500); // the sender's retry after a timeout, or another replica's copy
+    expect((await ingestAlerts(deps, parseGeneric(body)))[0]).toMatchObject({
+      outcome: 'duplicate',
+      incidentId: 'INC-1',
+    });
+    // A different alert (another summary, so another fingerprint) still joins.
+    const other = { ...body, summary: 'p99 latency above 250ms' };
+    expect((await ingestAlerts(deps, parseGeneric(other)))[0]?.outcome).toBe('attached');
+    expect((await deps.store.getIncident('INC-1'))?.alerts).toHaveLength(2);
+    // Its resolution, also without startsAt, is recorded against it.
+    const resolved = { ...body, status: 'resolved' };
+    expect((await ingestAlerts(deps, parseGeneric(resolved)))[0]?.outcome).toBe('resolved');
+
+    // Once the incident is over, a post cannot be told from a new episode: it opens a new incident.
+    await mutateIncident(deps.store, 'INC-1', (incident) =>
+      decide(incident, {
+        kind: 'not-rollback',
+        by: 'U1',
+        at: deps.clock.now(),
+        reason: 'noise',
+        trigger: 'cli',
+      }),
+    );
+    expect((await ingestAlerts(deps, parseGeneric(body)))[0]).toMatchObject({
+      outcome: 'opened',
+      incidentId: 'INC-2',
+    });
   });
 
   it('answers unrouted for alerts no runbook matches, and stores nothing', async () => {
