@@ -9,6 +9,7 @@ import { mutateIncident } from './mutate.js';
 import type { ServingAdapter, ServingState } from './ports.js';
 import { acquireLock, keepLeaseAlive, type KeptLease } from './rollback-lease.js';
 import { readAndPlan } from './rollback-plan.js';
+import { rollbackServing } from './serving-for.js';
 import { startRollbackOnIncident } from './rollback-incident.js';
 import type { RollbackOutcome, RollbackRequest, RollbackStep, RollbackStepKind } from './rollback-types.js';
 import { attemptDeadline, withRetry } from './retry.js';
@@ -41,19 +42,16 @@ export async function rollback(
     steps.push(entry);
     onStep(entry);
   };
-  // A drill rolls back its drill target (staging), or only plans when the runbook says dryRun: same path.
+  // A drill rolls back its drill target (staging), or only plans when it is a dry run: same path.
   const open = await deps.store.openIncidentFor(runbook.model);
   const drill = request.trigger === 'drill' || open?.drill === true;
-  if (drill && !runbook.drill) {
+  const where = rollbackServing(runbook, { drill, labels: open?.labels ?? {} });
+  if (!where) {
     throw new RollbotError('BAD_REQUEST', `${runbook.model} has no drill configured`, {
       hint: `add a drill block to runbooks/${runbook.model}.yml (drill.serving or dryRun: true)`,
     });
   }
-  // `rollbot drill run --dry-run` plans only, against production, whatever the drill target.
-  const planOnly = drill && open?.labels.drill_dry_run === 'true';
-  const adapter = deps.serving((drill && !planOnly && runbook.drill?.serving) || runbook.serving, {
-    model: runbook.model,
-  });
+  const adapter = deps.serving(where.serving, { model: runbook.model });
   if (drill) request = { ...request, trigger: 'drill' };
   if (request.dryRun) {
     const { state, plan } = await readAndPlan(
@@ -138,10 +136,7 @@ async function execute(deps: EngineDeps, run: Execution): Promise<RollbackOutcom
       model: runbook.model,
       reason: request.reason,
     };
-    if (
-      incident.drill &&
-      (incident.labels.drill_dry_run === 'true' || (runbook.drill?.dryRun && !runbook.drill.serving))
-    ) {
+    if (!rollbackServing(runbook, incident)?.executes) {
       // A dry-run drill rehearses everything up to the write: the plan above is what a real rollback would do.
       step('executed', 'drill dry run: the plan was made and not executed; nothing changed');
       await record(deps, incident, {
