@@ -70,18 +70,9 @@ export function beginRollback(incident: Incident, start: RollbackStart): Inciden
 /**
  * The automatic policy makes the first decision on the incident triage measured, only: once a person (or an
  * earlier automatic run) decided — a rollback under way or done — triage finishing late must not roll back again.
- * Nor may it open an incident of its own: when triage's incident closed meanwhile ("not a rollback"), the model
- * has no open incident and the rollback would otherwise start a manual one.
  */
 function refuseAutomaticAfterDecision(incident: Incident, start: RollbackStart): void {
-  if (start.trigger !== 'auto') return;
-  if (incident.alerts[0]?.source === 'manual') {
-    throw new RollbotError(
-      'CONFLICT',
-      `${incident.model} has no open incident any more (it was decided "not a rollback" or resolved while triage ran): the automatic policy only decides an incident it triaged`,
-    );
-  }
-  if (incident.phase === 'triage') return;
+  if (start.trigger !== 'auto' || incident.phase === 'triage') return;
   const rollback = incident.rollback;
   const decided = rollback
     ? `${rollback.by} rolled back ${rollback.plan.from ?? '(unknown)'} → ${rollback.plan.to}, ${rollback.status}`

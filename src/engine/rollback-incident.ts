@@ -16,6 +16,14 @@ export async function startRollbackOnIncident(
   start: RollbackStart,
 ): Promise<Incident> {
   const open = await deps.store.openIncidentFor(runbook.model);
+  // The automatic policy decides the incident it triaged; when that one closed meanwhile ("not a rollback",
+  // resolved), it must not open a manual incident of its own.
+  if (!open && start.trigger === 'auto') {
+    throw new RollbotError(
+      'CONFLICT',
+      `${runbook.model} has no open incident any more (it was decided "not a rollback" or resolved while triage ran): the automatic policy only decides an incident it triaged`,
+    );
+  }
   const triageStart = open?.phase === 'triage' ? open.stages.triage.startedAt : undefined;
   if (open && triageStart !== undefined)
     deps.metrics.stageCompleted('triage', open.drill, (start.at - triageStart) / 1000);
