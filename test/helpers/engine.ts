@@ -115,3 +115,13 @@ export async function metricValue(
     .filter((value) => Object.entries(labels).every(([key, wanted]) => String(value.labels[key]) === wanted))
     .reduce((sum, value) => sum + value.value, 0);
 }
+
+/** CI recorded these versions of `model`, oldest first (at 1, 2, 3, …): the ledger a rollback plans from. */
+export async function recordDeployments(
+  deps: Pick<EngineDeps, 'store'>,
+  model: string,
+  versions: readonly string[],
+): Promise<void> {
+  for (const [index, version] of versions.entries())
+    await deps.store.recordDeployment({ model, version, strategy: 'canary', at: index + 1, by: 'api' });
+}

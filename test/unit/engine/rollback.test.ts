@@ -8,7 +8,7 @@ import { createLogger } from '../../../src/observability/logger.js';
 import { createCommandAdapter } from '../../../src/serving/command/adapter.js';
 import { commandConfig } from '../../../src/serving/command/config.js';
 import { firing } from '../../helpers/alerts.js';
-import { makeDeps, metricValue, type TestDeps } from '../../helpers/engine.js';
+import { makeDeps, metricValue, type TestDeps, recordDeployments } from '../../helpers/engine.js';
 import { permanent, transient } from '../../helpers/fake-serving.js';
 
 const request: RollbackRequest = {
@@ -365,18 +365,7 @@ describe('a second rollback', () => {
   /** CI recorded v40, v41, v42: after one rollback, the last known-good is v40. */
   async function threeDeployments() {
     const deps = makeDeps();
-    for (const [version, at] of [
-      ['v40', 1],
-      ['v41', 2],
-      ['v42', 3],
-    ] as const)
-      await deps.store.recordDeployment({
-        model: 'fraud-scorer',
-        version,
-        strategy: 'canary',
-        at,
-        by: 'api',
-      });
+    await recordDeployments(deps, 'fraud-scorer', ['v40', 'v41', 'v42']);
     return deps;
   }
 

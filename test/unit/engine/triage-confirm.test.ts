@@ -4,7 +4,13 @@ import { ingestAlerts } from '../../../src/engine/intake.js';
 import { pollDeadlines } from '../../../src/engine/poller.js';
 import { rollback } from '../../../src/engine/rollback.js';
 import { firing } from '../../helpers/alerts.js';
-import { makeDeps, makeRunbook, metricValue, type TestDeps } from '../../helpers/engine.js';
+import {
+  makeDeps,
+  makeRunbook,
+  metricValue,
+  type TestDeps,
+  recordDeployments,
+} from '../../helpers/engine.js';
 import { FakeMetrics } from '../../helpers/fake-metrics.js';
 
 const ERRORS = 'error_ratio{model="fraud-scorer"}';
@@ -166,18 +172,7 @@ describe('triage', () => {
 
   it('does not roll back automatically when a person rolled back while triage was running', async () => {
     const { deps } = setup('auto');
-    for (const [version, at] of [
-      ['v40', 1],
-      ['v41', 2],
-      ['v42', 3],
-    ] as const)
-      await deps.store.recordDeployment({
-        model: 'fraud-scorer',
-        version,
-        strategy: 'canary',
-        at,
-        by: 'api',
-      });
+    await recordDeployments(deps, 'fraud-scorer', ['v40', 'v41', 'v42']);
     // Ana's rollback runs to the end between triage's measurement and its decision.
     const notify = deps.notifier.notify.bind(deps.notifier);
     deps.notifier.notify = async (event) => {
