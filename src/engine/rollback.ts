@@ -21,8 +21,9 @@ export { rollbackLockName } from './rollback-lease.js';
  * The one rollback path — CLI, API, Slack button and automatic policy all come here. Reads the serving layer,
  * plans (from → to, regime, ETA), then under the model's lock records the decision on the incident, executes
  * with retries inside the rollback target (or the plan's ETA, when later), and reports success only once the
- * serving layer shows traffic on the target. Refusals before anything changed (unknown model, no known-good version, lock held) throw; a
- * failure after the incident was touched is returned as outcome `failed` and escalated.
+ * serving layer shows traffic on the target. Refusals before anything changed (unknown model, no known-good
+ * version, lock held) throw; a failure after the incident was touched is returned as outcome `failed` and
+ * escalated.
  */
 export async function rollback(
   deps: EngineDeps,
