@@ -44,8 +44,9 @@ async function scheduleTriageAt(deps: Pick<EngineDeps, 'store'>, incidentId: str
 
 /**
  * Triage (DESIGN §1): measure the model's checks, record what they show, and decide by the runbook's policy —
- * `auto` rolls back at once on a breach; `approve` and `two-person` ask for a decision; no breach, no data or
- * an unreachable Prometheus leave the decision to a person (unless `rollback.onNoData: rollback`).
+ * `auto` rolls back at once on a breach; `approve` and `two-person` ask for a decision; no breach or no data
+ * leave the decision to a person (no data: unless `rollback.onNoData: rollback`), and so, always, does a
+ * Prometheus that could not be asked.
  * Does nothing once the incident has left triage.
  */
 export async function runTriage(deps: EngineDeps, incidentId: string): Promise<TriageRecord | undefined> {
@@ -138,9 +139,8 @@ async function decideByPolicy(
   triage: TriageRecord,
 ): Promise<void> {
   const { policy, onNoData } = runbook.rollback;
-  const noSignal = triage.finding === 'no-data' || triage.finding === 'unavailable';
   const automatic =
-    policy === 'auto' && (triage.finding === 'breach' || (noSignal && onNoData === 'rollback'));
+    policy === 'auto' && (triage.finding === 'breach' || (onNoData === 'rollback' && isOnlyNoData(triage)));
   if (automatic) {
     try {
       await rollback(deps, {
@@ -172,6 +172,14 @@ async function decideByPolicy(
       ? `threshold breached — ${triage.summary}. Policy ${policy}: ${policy === 'two-person' ? 'a requester and a different approver' : 'one approver'} must decide`
       : triage.summary;
   await requestDecision(deps, runbook, incident, text);
+}
+
+/**
+ * Empty results that `rollback.onNoData: rollback` may act on. A query that failed, or no metrics source at
+ * all, is not "no data": rollbot is blind then, and a blind automatic rollback is never right — a person decides.
+ */
+function isOnlyNoData(triage: TriageRecord): boolean {
+  return triage.finding === 'no-data' && triage.checks.every((check) => check.verdict !== 'ERROR');
 }
 
 /** Asks a person to decide (the runbook's approvers, its policy): on the timeline and in the channel. */

@@ -142,12 +142,50 @@ describe('triage', () => {
   });
 
   it('rolls back on missing data when the runbook asks for it', async () => {
-    const metrics = new FakeMetrics();
-    metrics.down = true;
+    const metrics = new FakeMetrics(); // answers every query with an empty result
     const runbook = makeRunbook('fraud-scorer', `${CHECKS}\nrollback: { policy: auto, onNoData: rollback }`);
     const rolling = makeDeps({ runbooks: [runbook], metricsSource: metrics });
-    await open(rolling);
+    expect((await open(rolling)).triage?.finding).toBe('no-data');
     expect(rolling.fake.mutations).toBe(1);
+  });
+
+  describe('never rolls back blind, even with onNoData: rollback', () => {
+    const runbook = () =>
+      makeRunbook('fraud-scorer', `${CHECKS}\nrollback: { policy: auto, onNoData: rollback }`);
+
+    it('when Prometheus is down', async () => {
+      const metrics = new FakeMetrics();
+      metrics.down = true;
+      const deps = makeDeps({ runbooks: [runbook()], metricsSource: metrics });
+      const incident = await open(deps);
+      expect(incident.triage?.finding).toBe('unavailable');
+      expect(incident.phase).toBe('triage');
+      expect(deps.fake.mutations).toBe(0);
+      expect(deps.notifier.ofType('decision.requested')[0]?.text).toBe(
+        'Prometheus could not be asked (connect ECONNREFUSED 127.0.0.1:9090): a person decides',
+      );
+    });
+
+    it('when no metrics source is configured', async () => {
+      const deps = makeDeps({ runbooks: [runbook()] });
+      expect((await open(deps)).triage?.finding).toBe('unavailable');
+      expect(deps.fake.mutations).toBe(0);
+      expect(deps.notifier.ofType('decision.requested')).toHaveLength(1);
+    });
+
+    it('when one query failed and the others passed', async () => {
+      const metrics = new FakeMetrics().set(APPROVALS, 0.9).set(LATENCY, 0.1);
+      const range = metrics.range.bind(metrics);
+      metrics.range = async (promql, ...rest) => {
+        if (promql === ERRORS) throw new Error('Prometheus query "error_ratio": no answer within 10000ms');
+        return range(promql, ...rest);
+      };
+      const deps = makeDeps({ runbooks: [runbook()], metricsSource: metrics });
+      const incident = await open(deps);
+      expect(incident.triage?.finding).toBe('no-data');
+      expect(deps.fake.mutations).toBe(0);
+      expect(deps.notifier.ofType('decision.requested')[0]?.text).toContain('no answer within 10000ms');
+    });
   });
 
   it('triages again when another alert joins while nobody has decided', async () => {
