@@ -26,10 +26,11 @@ export async function startConfirmation(deps: EngineDeps, incidentId: string): P
   const incident = await deps.store.getIncident(incidentId);
   const runbook = incident && runbookOf(deps, incident);
   if (!incident || !runbook || incident.phase !== 'confirm') return;
-  if (!deps.metricsSource) {
+  const unmeasurable = whyNotMeasurable(deps, runbook);
+  if (unmeasurable) {
     await record(deps, incident, {
       type: 'confirm.manual',
-      text: `no metrics source (PROMETHEUS_URL is not set): confirm by hand, then resolve (rollbot resolve ${incident.id} --reason …)`,
+      text: `${unmeasurable}: confirm by hand, then resolve (rollbot resolve ${incident.id} --reason …)`,
     });
     return;
   }
@@ -51,6 +52,17 @@ export async function startConfirmation(deps: EngineDeps, incidentId: string): P
     dueAt: now + runbook.confirm.initialDelay,
     payload: { incidentId },
   });
+}
+
+/**
+ * Why rollbot cannot confirm this rollback itself, if it cannot. Without checks every poll would pass with
+ * nothing measured and the incident would resolve as "confirmation passed": a false all-clear.
+ */
+function whyNotMeasurable(deps: EngineDeps, runbook: Runbook): string | undefined {
+  if (!deps.metricsSource) return 'no metrics source (PROMETHEUS_URL is not set)';
+  if (runbook.confirm.checks.length === 0)
+    return `the runbook of ${runbook.model} has no checks to confirm with (triage.checks or confirm.checks)`;
+  return undefined;
 }
 
 /** The value of each check when the version being rolled back from was deployed; null when unknown. */

@@ -381,6 +381,25 @@ describe('confirmation', () => {
     expect(incident.phase).toBe('resolved');
   });
 
+  it('leaves confirmation to a person when the runbook has no checks, instead of resolving on nothing measured', async () => {
+    const runbook = makeRunbook('fraud-scorer', 'rollback: { policy: approve }');
+    const deps = makeDeps({ runbooks: [runbook], metricsSource: new FakeMetrics() });
+    await recordDeployments(deps, 'fraud-scorer', ['v41', 'v42']);
+    await open(deps);
+    await rollback(deps, { model: 'fraud-scorer', reason: 'bad scores', by: 'U0ANA', trigger: 'slack' });
+    await pollUntilQuiet(deps);
+    deps.clock.advance(3_600_000);
+    await pollDeadlines(deps);
+    const incident = (await deps.store.getIncident('INC-1'))!;
+    expect(incident.phase).toBe('confirm');
+    expect(incident.confirmation).toBeUndefined();
+    const lines = await timeline(deps);
+    expect(lines).toContain(
+      'confirm.manual: the runbook of fraud-scorer has no checks to confirm with (triage.checks or confirm.checks): confirm by hand, then resolve (rollbot resolve INC-1 --reason …)',
+    );
+    expect(lines.filter((line) => line.startsWith('incident.resolved'))).toEqual([]);
+  });
+
   it('continues on another replica after a restart: the polls are durable', async () => {
     const { deps, metrics } = await rolledBack(0.0051);
     deps.clock.advance(30_000);
