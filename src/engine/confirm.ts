@@ -9,6 +9,7 @@ import {
   type Verdict,
 } from '../core/gates.js';
 import type { Incident } from '../core/incident.js';
+import type { Deployment } from '../core/ledger.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { record, runbookOf, type EngineDeps } from './context.js';
 import { measureOnce, thresholdOf } from './measure.js';
@@ -19,7 +20,7 @@ export const CONFIRM_POLL = 'confirm-poll';
 
 /**
  * Starts confirmation once traffic is on the known-good version: takes each check's pre-deployment baseline
- * (its value when the rolled-back version was deployed, from the ledger) and schedules the first poll after
+ * (its value when the rolled-back version first took traffic, from the ledger) and schedules the first poll after
  * `confirm.initialDelay`. Polls are durable deadlines, so confirmation continues after a restart.
  */
 export async function startConfirmation(deps: EngineDeps, incidentId: string): Promise<void> {
@@ -65,29 +66,42 @@ function whyNotMeasurable(deps: EngineDeps, runbook: Runbook): string | undefine
   return undefined;
 }
 
-/** The value of each check when the version being rolled back from was deployed; null when unknown. */
+/** The value of each check just before the version being rolled back from took traffic; null when unknown. */
 async function takeBaselines(
   deps: EngineDeps,
   runbook: Runbook,
   incident: Incident,
 ): Promise<Record<string, number | null>> {
   const from = incident.rollback?.plan.from;
-  const deployed =
-    from === undefined
-      ? undefined
-      : (await deps.store.deployments(runbook.model)).find(
-          (d) => d.version === from && d.strategy !== 'observed',
-        );
+  const before =
+    from === undefined ? undefined : firstTookTraffic(await deps.store.deployments(runbook.model), from);
   const baselines: Record<string, number | null> = {};
   for (const check of runbook.confirm.checks) {
-    if (!deployed || !deps.metricsSource) {
+    if (before === undefined || !deps.metricsSource) {
       baselines[check.name] = null;
       continue;
     }
-    const result = await measureOnce(deps.metricsSource, check, thresholdOf(check), deployed.at);
+    const result = await measureOnce(deps.metricsSource, check, thresholdOf(check), before);
     baselines[check.name] = result.value ?? null;
   }
   return baselines;
+}
+
+/**
+ * When `version` first took traffic in its latest rollout: the oldest of its newest run of recorded deployments
+ * (a canary's 10 % step, not its 100 % one). Measured any later, the "baseline" would already include the bad
+ * version's share of the traffic, and confirmation would pass while it is still degraded.
+ */
+function firstTookTraffic(deployments: readonly Deployment[], version: string): number | undefined {
+  const recorded = deployments.filter((d) => d.strategy !== 'observed'); // newest first
+  const newest = recorded.findIndex((d) => d.version === version);
+  if (newest === -1) return undefined;
+  let at: number | undefined;
+  for (const deployment of recorded.slice(newest)) {
+    if (deployment.version !== version) break;
+    at = deployment.at;
+  }
+  return at;
 }
 
 /**

@@ -381,6 +381,35 @@ describe('confirmation', () => {
     expect(incident.phase).toBe('resolved');
   });
 
+  it('takes the baseline from before a canary first sent traffic to the bad version, not from its 100 % step', async () => {
+    const { deps, metrics } = setup('auto');
+    const now = deps.clock.now();
+    const [canaryAt, halfAt, fullAt] = [now - 7_200_000, now - 5_400_000, now - 3_600_000];
+    const deploy = (version: string, at: number, traffic?: number) =>
+      deps.store.recordDeployment({
+        model: 'fraud-scorer',
+        version,
+        strategy: 'canary',
+        at,
+        by: 'ci',
+        ...(traffic === undefined ? {} : { traffic }),
+      });
+    await deploy('v41', now - 86_400_000);
+    await deploy('v42', canaryAt, 10);
+    await deploy('v42', halfAt, 50);
+    await deploy('v42', fullAt);
+    // v41 ran at 0.5 %, v42 at 8 %: the blend rises with v42's share. After the rollback 4 % is left.
+    metrics.set(ERRORS, (at) =>
+      at <= canaryAt ? 0.005 : at <= halfAt ? 0.0125 : at <= fullAt ? 0.0425 : at <= now ? 0.08 : 0.04,
+    );
+    await open(deps);
+    await pollUntilQuiet(deps);
+    const incident = (await deps.store.getIncident('INC-1'))!;
+    expect(incident.confirmation?.baselines['error rate']).toBe(0.005);
+    expect(incident.confirmation?.verdict).toBe('FAIL');
+    expect(incident.phase).toBe('confirm');
+  });
+
   it('leaves confirmation to a person when the runbook has no checks, instead of resolving on nothing measured', async () => {
     const runbook = makeRunbook('fraud-scorer', 'rollback: { policy: approve }');
     const deps = makeDeps({ runbooks: [runbook], metricsSource: new FakeMetrics() });
