@@ -80,20 +80,30 @@ export async function measureTriageCheck(
 }
 
 /**
- * The values of the last `samples` steps; a step with no point (the series is absent or too young) is no data,
- * so a model that stopped reporting is not mistaken for a healthy one.
+ * The values of the last `samples` steps up to `now`; a step with no point (the series is absent, too young or
+ * stopped reporting) is no data, so a model that stopped reporting is not mistaken for a healthy one.
  */
 function lastSamples(
   points: readonly { at: number; value: number }[],
   window: TriageWindow,
 ): (number | undefined)[] {
   const byTime = new Map(points.map((point) => [point.at, point.value]));
-  const times = points.map((point) => point.at);
-  const newest = times.length ? Math.max(...times) : window.now;
+  const last = lastStep(points, window);
   return Array.from({ length: window.samples }, (_, i) => {
-    const value = byTime.get(newest - (window.samples - 1 - i) * window.intervalMs);
+    const value = byTime.get(last - (window.samples - 1 - i) * window.intervalMs);
     return value === undefined || Number.isNaN(value) ? undefined : value;
   });
+}
+
+/**
+ * The newest step of the range query. Steps are read off the points (some servers align them to multiples of
+ * the step rather than to the start) and carried forward to `now`: the newest point of a series that stopped
+ * reporting minutes ago is not the latest measurement.
+ */
+function lastStep(points: readonly { at: number }[], window: TriageWindow): number {
+  if (points.length === 0) return window.now;
+  const newest = Math.max(...points.map((point) => point.at));
+  return newest + Math.floor((window.now - newest) / window.intervalMs) * window.intervalMs;
 }
 
 /** Measures one check once, now (confirmation): one instant query, reduced and judged. */

@@ -141,6 +141,34 @@ describe('triage', () => {
     expect(deps.fake.mutations).toBe(0);
   });
 
+  it('does not read the last values of a series that stopped reporting as the latest measurements', async () => {
+    const { deps, metrics } = setup('approve');
+    const stoppedAt = deps.clock.now() - 420_000; // healthy until 7 minutes ago, then nothing
+    metrics.set(ERRORS, (at) => (at <= stoppedAt ? 0.001 : undefined));
+    const incident = await open(deps);
+    expect(incident.triage?.finding).toBe('no-data');
+    const [errorRate] = incident.triage?.checks ?? [];
+    expect(errorRate).toMatchObject({ verdict: 'INCONCLUSIVE', outcomes: Array(3).fill('inconclusive') });
+    expect(errorRate?.value).toBeUndefined();
+    expect(deps.notifier.ofType('decision.requested')[0]?.text).toBe(
+      'no clear signal (error rate: no data): a person decides',
+    );
+  });
+
+  it('reads the measurements of a server that aligns range steps to multiples of the step (Mimir, Thanos)', async () => {
+    const { deps, metrics } = setup('approve');
+    deps.clock.advance(7_000); // now is not on the 30 s grid, so the server's steps are not the requested ones
+    const range = metrics.range.bind(metrics);
+    metrics.range = (promql, start, end, step) =>
+      range(promql, Math.ceil(start / step) * step, Math.floor(end / step) * step, step);
+    const incident = await open(deps);
+    expect(incident.triage?.checks[0]).toMatchObject({
+      verdict: 'FAIL',
+      value: 0.079,
+      outcomes: ['fail', 'fail', 'fail'],
+    });
+  });
+
   it('rolls back on missing data when the runbook asks for it', async () => {
     const metrics = new FakeMetrics(); // answers every query with an empty result
     const runbook = makeRunbook('fraud-scorer', `${CHECKS}\nrollback: { policy: auto, onNoData: rollback }`);
