@@ -6,6 +6,8 @@ export interface CheckResult {
   kind: 'error' | 'business' | 'latency';
   /** The latest value (reduced over series); undefined: no data. */
   value?: number;
+  /** The newest measured value that failed, when one did: the latest `value` may already be back in range. */
+  failedValue?: number;
   /** The range it had to stay in, for people: `≤ 2%`. */
   threshold: string;
   /** The check's unit, for showing `value`. */

@@ -65,10 +65,12 @@ export async function measureTriageCheck(
     const recent = lastSamples(points, window);
     const outcomes: Outcome[] = recent.map((value) => judge(value, threshold));
     const latest = recent.at(-1);
+    const failed = recent[outcomes.lastIndexOf('fail')];
     const values = points.map((point) => point.value);
     return {
       ...base,
       ...(latest === undefined ? {} : { value: latest }),
+      ...(failed === undefined ? {} : { failedValue: failed }),
       outcomes,
       verdict: triageVerdict(outcomes, window.failing),
       trend: { sparkline: sparkline(values), direction: direction(values), windowMs: window.now - start },

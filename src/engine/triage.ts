@@ -127,7 +127,11 @@ function summarize(finding: TriageFinding, checks: readonly CheckResult[], faili
     .map((check) => {
       const fails = check.outcomes.filter((outcome) => outcome === 'fail').length;
       const trend = check.trend?.sparkline ? ` (${check.trend.direction} ${check.trend.sparkline})` : '';
-      return `${check.name} ${formatValue(check.value, check.unit)} outside ${check.threshold} for ${fails} of ${check.outcomes.length} measurements (${failing} needed)${trend}`;
+      // The value that breached, not merely the latest one: "1% outside ≤ 2%" would contradict itself.
+      const breached = formatValue(check.failedValue ?? check.value, check.unit);
+      const latest = formatValue(check.value, check.unit);
+      const now = latest === breached ? '' : `, latest ${latest}`;
+      return `${check.name} ${breached} outside ${check.threshold} for ${fails} of ${check.outcomes.length} measurements (${failing} needed${now})${trend}`;
     })
     .join('; ');
 }

@@ -122,6 +122,23 @@ describe('triage', () => {
     expect(deps.fake.mutations).toBe(0);
   });
 
+  it('names the value that breached, not a latest value already back in range', async () => {
+    const metrics = new FakeMetrics().set(APPROVALS, 0.9).set(LATENCY, 0.1);
+    const now = Date.parse('2026-11-22T02:00:00Z');
+    metrics.set(ERRORS, (at) => (at < now ? 0.079 : 0.01)); // the last of 3 measurements is back at 1 %
+    const checks = CHECKS.replace('impact:', '  failing: 2\nimpact:').replaceAll(
+      'max: 0.02 }',
+      'max: 0.02, unit: ratio }',
+    );
+    const runbook = makeRunbook('fraud-scorer', `${checks}\nrollback: { policy: approve }`);
+    const deps = makeDeps({ runbooks: [runbook], metricsSource: metrics });
+    const incident = await open(deps);
+    expect(incident.triage?.finding).toBe('breach');
+    expect(incident.triage?.summary).toMatch(
+      /^error rate 7\.9% outside ≤ 2% for 2 of 3 measurements \(2 needed, latest 1%\) \(falling /,
+    );
+  });
+
   it('says plainly when Prometheus is unreachable and never rolls back on missing data', async () => {
     const { deps, metrics } = setup('auto');
     metrics.down = true;
