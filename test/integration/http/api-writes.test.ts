@@ -1,5 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { makeDeps, type TestDeps } from '../../helpers/engine.js';
+import { ingestAlerts } from '../../../src/engine/intake.js';
+import { resolve } from '../../../src/engine/resolve.js';
+import { completeRetrospective } from '../../../src/engine/retro.js';
+import { firing } from '../../helpers/alerts.js';
+import { makeDeps, makeRunbook, type TestDeps } from '../../helpers/engine.js';
 import { json, serveApp } from '../../helpers/http.js';
 import { permanent } from '../../helpers/fake-serving.js';
 
@@ -258,5 +262,40 @@ describe('deployment approvals over HTTP', () => {
     const unknown = await post('/api/gate/nope/approve', { approvedBy: 'U0LEAD' });
     expect(unknown.status).toBe(404);
     expect((await json(fetch(`${server.url}/api/gate/fraud-scorer`))).status).toBe('approval required');
+  });
+
+  it('lets only a listed approver override the gate, recording the denial of anyone else', async () => {
+    await server.close();
+    // Tier 2: no approval is needed for each deployment, so only the action item closes the gate.
+    const runbook = { ...makeRunbook('fraud-scorer', 'rollback: { approvers: [U0LEAD] }'), tier: 2 as const };
+    deps = makeDeps({ runbooks: [runbook] });
+    server = await serveApp(deps);
+    // A resolved incident whose retrospective left an action item open: the gate is closed until it is done.
+    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    await resolve(deps, 'INC-1', { by: 'U0LEAD', reason: 'back to normal' });
+    await completeRetrospective(deps, 'INC-1', {
+      by: 'U0LEAD',
+      rootCause: 'a feature pipeline change',
+      actionItemsText: '@ana | add an input-drift check | 2026-12-15',
+    });
+    const override = (approvedBy: string) =>
+      post('/api/gate/fraud-scorer/override', { approvedBy, reason: 'hotfix cannot wait' });
+
+    const refused = await override('U0INTRUDER');
+    expect(refused.status).toBe(403);
+    expect((await json(refused)).error.message).toBe(
+      'U0INTRUDER may not approve fraud-scorer: the runbook allows U0LEAD',
+    );
+    expect(await json(fetch(`${server.url}/api/gate/fraud-scorer`))).toMatchObject({
+      allowed: false,
+      status: 'closed',
+    });
+    const timeline = await deps.store.list('INC-1');
+    expect(timeline.filter((entry) => entry.type === 'gate.overridden')).toEqual([]);
+    expect(timeline.at(-1)).toMatchObject({ type: 'permission.denied', actor: 'U0INTRUDER' });
+
+    const allowed = await override('U0LEAD');
+    expect(allowed.status).toBe(200);
+    expect(await json(allowed)).toMatchObject({ allowed: true, override: { by: 'U0LEAD' } });
   });
 });
