@@ -19,10 +19,16 @@ export const duration = z
     }
   });
 
-/** A Slack user (U…/W…), user group (S…) or channel (C…/G…) ID. */
+/**
+ * Someone who can approve or be mentioned: a Slack user (U…/W…) or user group (S…) ID. A channel ID would load
+ * but match nobody: with it as the only approver, no one could roll back from Slack.
+ */
 export const slackId = z
   .string()
-  .regex(/^[UWSCG][A-Z0-9]{2,}$/, 'expected a Slack ID such as U024BE7LH (user), S0614TZR7 (user group)');
+  .regex(
+    /^[UWS][A-Z0-9]{2,}$/,
+    'expected a Slack user ID (U…/W…) or user-group ID (S…) such as U024BE7LH or S0614TZR7; a channel (C…/G…) cannot approve or be mentioned',
+  );
 
 /** A model name as used in alerts, URLs and Redis keys. */
 export const modelName = z

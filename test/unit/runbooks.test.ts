@@ -141,6 +141,19 @@ describe('runbook problems', () => {
     ]);
   });
 
+  it('refuse a channel ID among approvers and escalation mentions: a channel can neither approve nor be paged', () => {
+    const fix =
+      'expected a Slack user ID (U…/W…) or user-group ID (S…) such as U024BE7LH or S0614TZR7; a channel (C…/G…) cannot approve or be mentioned';
+    expect(problemsOf(runbookYaml('m1', 'rollback: { approvers: [U0ANA, C0FRAUD01] }'))).toEqual([
+      `x.yml:7: rollback.approvers.1: ${fix}`,
+    ]);
+    expect(problemsOf(runbookYaml('m1').replace('[S0PLATFORM]', '[G0PRIVATE1]'))).toEqual([
+      `x.yml:6: escalation.mention.0: ${fix}`,
+    ]);
+    const people = runbookYaml('m1', 'rollback: { approvers: [U0ANA, W0GRID01, S0ONCALL] }');
+    expect(parseRunbook(people, 'x.yml').ok).toBe(true);
+  });
+
   it('require a drill target', () => {
     expect(problemsOf(runbookYaml('m1', 'drill: { schedule: quarterly }'))).toEqual([
       'x.yml:7: drill: a drill needs a target: give drill.serving (e.g. the staging deployment) or dryRun: true',
