@@ -1,4 +1,4 @@
-import { ERROR_CODES, RollbotError, type ErrorCode } from '../core/errors.js';
+import { ERROR_CODES, RollbotError, isRollbotError, type ErrorCode } from '../core/errors.js';
 import type { Deployment } from '../core/ledger.js';
 import type { EngineDeps } from '../engine/context.js';
 import { recordDeployment, type DeploymentInput } from '../engine/deployments.js';
@@ -53,10 +53,14 @@ export function remoteBackend(baseUrl: string, apiToken?: string): Backend {
         },
       );
     }
-    if (!response.ok && response.status !== 502) throw await apiError(response);
+    // Every route the CLI uses answers an outcome with 2xx (a failed rollback streams as 200 and says so in its
+    // result line); anything else is the bot's refusal, or a proxy's error page.
+    if (!response.ok) throw await apiError(response, baseUrl);
     return response;
   };
-  const getJson = async <T>(path: string): Promise<T> => (await (await call(path)).json()) as T;
+  const readJson = async <T>(response: Response): Promise<T> =>
+    parseJson<T>(await response.text(), response, baseUrl);
+  const getJson = async <T>(path: string): Promise<T> => readJson<T>(await call(path));
   const postJson = (path: string, body: unknown, accept = 'application/json') =>
     call(path, {
       method: 'POST',
@@ -78,64 +82,97 @@ export function remoteBackend(baseUrl: string, apiToken?: string): Backend {
         ...(request.to ? { toVersion: request.to } : {}),
       };
       const response = await postJson('/api/rollbacks', body, 'application/x-ndjson');
-      return readSteps(response, onStep);
+      return readSteps(response, baseUrl, onStep);
     },
     async recordDeployment(input) {
       const { by, ...rest } = input;
-      return (await (await postJson('/api/deployments', { ...rest, recordedBy: by })).json()) as {
-        deployment: Deployment;
-        gate: GateAnswer;
-      };
+      return readJson<{ deployment: Deployment; gate: GateAnswer }>(
+        await postJson('/api/deployments', { ...rest, recordedBy: by }),
+      );
     },
     async resolve(id, by, reason) {
       const response = await postJson(`/api/incidents/${encodeURIComponent(id)}/resolve`, {
         reason,
         resolvedBy: by,
       });
-      return (await response.json()) as IncidentView;
+      return readJson<IncidentView>(response);
     },
     drills: async () => (await getJson<{ drills: DrillListing[] }>('/api/drills')).drills,
     async runDrill(model, { by, dryRun }) {
-      return (await (await postJson('/api/drills', { model, dryRun, requestedBy: by })).json()) as DrillRun;
+      return readJson<DrillRun>(await postJson('/api/drills', { model, dryRun, requestedBy: by }));
     },
     close: async () => {},
   };
 }
 
 /** Reads the NDJSON stream of `POST /api/rollbacks`: one `{step}` per line as it happens, then `{result}`. */
-async function readSteps(response: Response, onStep: (step: RollbackStep) => void): Promise<RollbackOutcome> {
+async function readSteps(
+  response: Response,
+  baseUrl: string,
+  onStep: (step: RollbackStep) => void,
+): Promise<RollbackOutcome> {
   const decoder = new TextDecoder();
   let buffered = '';
   let result: RollbackOutcome | undefined;
   const take = (line: string) => {
     if (!line.trim()) return;
-    const parsed = JSON.parse(line) as { step?: RollbackStep; result?: RollbackOutcome };
+    const parsed = parseJson<{ step?: RollbackStep; result?: RollbackOutcome }>(line, response, baseUrl);
     if (parsed.step) onStep(parsed.step);
     if (parsed.result) result = parsed.result;
   };
-  for await (const chunk of response.body ?? []) {
-    buffered += decoder.decode(chunk as Uint8Array, { stream: true });
-    const lines = buffered.split('\n');
-    buffered = lines.pop() ?? '';
-    lines.forEach(take);
+  const unfinished = (what: string) =>
+    new RollbotError('UNAVAILABLE', `${what} before the rollback's outcome arrived`, {
+      hint: 'the rollback may have run: check `rollbot incidents --open` and the incident timeline before retrying',
+    });
+  try {
+    for await (const chunk of response.body ?? []) {
+      buffered += decoder.decode(chunk as Uint8Array, { stream: true });
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      lines.forEach(take);
+    }
+  } catch (error) {
+    if (isRollbotError(error)) throw error;
+    throw unfinished(`the connection to rollbot broke (${(error as Error).message})`);
   }
   take(buffered);
-  if (!result)
-    throw new RollbotError('UNAVAILABLE', 'the bot ended the rollback stream without a result', {
-      hint: 'check the incident timeline',
-    });
+  if (!result) throw unfinished('the bot ended the stream');
   return result;
 }
 
-async function apiError(response: Response): Promise<RollbotError> {
-  const body = (await response.json().catch(() => ({}))) as {
-    error?: { code?: string; message?: string; hint?: string };
-  };
+/** The bot's `{error: {code, message, hint}}` as the same error here; any other body is not from rollbot. */
+async function apiError(response: Response, baseUrl: string): Promise<RollbotError> {
+  const text = await response.text().catch(() => '');
+  let error: { code?: unknown; message?: unknown; hint?: unknown } | undefined;
+  try {
+    error = (JSON.parse(text) as { error?: typeof error } | null)?.error;
+  } catch {
+    // Not JSON: a proxy's or another server's error page.
+  }
+  if (typeof error?.message !== 'string') return notRollbot(response, baseUrl);
   // Keep the bot's own error code, so that "no such incident" stays NOT_FOUND on this side too.
-  const code = ERROR_CODES.find((known): known is ErrorCode => known === body.error?.code) ?? 'UNAVAILABLE';
-  return new RollbotError(code, body.error?.message ?? `rollbot answered ${response.status}`, {
-    ...(body.error?.hint ? { hint: body.error.hint } : {}),
-  });
+  const code = ERROR_CODES.find((known): known is ErrorCode => known === error.code) ?? 'UNAVAILABLE';
+  return new RollbotError(code, error.message, typeof error.hint === 'string' ? { hint: error.hint } : {});
+}
+
+/** Parses a body the bot sent as JSON; anything else came from something that is not the bot. */
+function parseJson<T>(text: string, response: Response, baseUrl: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw notRollbot(response, baseUrl);
+  }
+}
+
+/** A proxy's error page or another server at ROLLBOT_URL: say so, rather than fail on parsing it. */
+function notRollbot(response: Response, baseUrl: string): RollbotError {
+  return new RollbotError(
+    'UNAVAILABLE',
+    `${baseUrl} answered ${response.status} ${response.statusText}, not with rollbot's JSON`,
+    {
+      hint: `a proxy in front of the bot may be failing, or ROLLBOT_URL points elsewhere: check that GET ${new URL('/healthz', baseUrl).href} answers {"ok":true}`,
+    },
+  );
 }
 
 /** Runs the engine in this process, on the store and serving layers the config names. */

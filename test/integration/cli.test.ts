@@ -5,7 +5,7 @@ import { firing } from '../helpers/alerts.js';
 import { runbookDir } from '../helpers/bot-process.js';
 import { makeDeps, makeRunbook, runbookYaml } from '../helpers/engine.js';
 import { permanent } from '../helpers/fake-serving.js';
-import { serveApp } from '../helpers/http.js';
+import { serve, serveApp } from '../helpers/http.js';
 
 function capture() {
   const out: string[] = [];
@@ -170,5 +170,61 @@ describe('rollbot drill against a running bot', () => {
     expect(await runCli(['drill', 'run', 'fraud-scorrer'], env, unknown.io)).toBe(1);
     expect(unknown.err[0]).toContain('fraud-scorer');
     expect(await deps.store.listIncidents({})).toHaveLength(1);
+  });
+});
+
+describe('rollbot against a bot that answers with an error', () => {
+  let close: (() => Promise<void>) | undefined;
+  afterEach(async () => close?.());
+
+  it('reports a rollback refused before its first step with the bot’s reason, and exits 1', async () => {
+    const deps = makeDeps();
+    deps.fake.stateErrors.push(permanent('HTTP 403: forbidden'));
+    const server = await serveApp(deps);
+    close = server.close;
+    const { io, err } = capture();
+    const env = { ROLLBOT_URL: server.url, API_TOKEN: 'api-t' };
+    expect(await runCli(['rollback', 'fraud-scorer', '--reason', 'errors up'], env, io)).toBe(1);
+    expect(err[0]).toMatch(/^error: HTTP 403: forbidden\nfix: /);
+    expect(deps.fake.mutations).toBe(0);
+  });
+
+  it('explains a proxy’s error page in front of the bot instead of throwing', async () => {
+    const proxy = await serve((_req, res) => {
+      res.writeHead(502, { 'content-type': 'text/html' });
+      res.end('<html><body><h1>502 Bad Gateway</h1></body></html>');
+    });
+    close = proxy.close;
+    const env = { ROLLBOT_URL: proxy.url, API_TOKEN: 'api-t' };
+    for (const args of [
+      ['incidents'],
+      ['rollback', 'fraud-scorer', '--reason', 'errors up'],
+      ['deploy', 'record', 'fraud-scorer', 'v43'],
+      ['resolve', 'INC-1', '--reason', 'fixed'],
+      ['drill', 'run', 'fraud-scorer'],
+    ]) {
+      const { io, err } = capture();
+      expect(await runCli(args, env, io)).toBe(1);
+      expect(err).toEqual([
+        `error: ${proxy.url} answered 502 Bad Gateway, not with rollbot's JSON\nfix: a proxy in front of the bot may be failing, or ROLLBOT_URL points elsewhere: check that GET ${proxy.url}/healthz answers {"ok":true}`,
+      ]);
+    }
+  });
+
+  it('says the outcome is unknown when the connection breaks in the middle of a rollback', async () => {
+    const dying = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/x-ndjson' });
+      res.write(`${JSON.stringify({ step: { kind: 'executing', at: 0, text: 'executing on kserve' } })}\n`);
+      setImmediate(() => res.socket?.destroy());
+    });
+    close = dying.close;
+    const { io, out, err } = capture();
+    const env = { ROLLBOT_URL: dying.url, API_TOKEN: 'api-t' };
+    expect(await runCli(['rollback', 'fraud-scorer', '--reason', 'errors up'], env, io)).toBe(1);
+    expect(out).toEqual(['[00:00:00] executing executing on kserve']);
+    expect(err[0]).toMatch(
+      /^error: the connection to rollbot broke \(.+\) before the rollback's outcome arrived\n/,
+    );
+    expect(err[0]).toContain('fix: the rollback may have run: check `rollbot incidents --open`');
   });
 });
