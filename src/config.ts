@@ -54,7 +54,7 @@ export interface Config {
  * a misspelt ROLLBOT-looking variable (e.g. `REDIS_ULR`) is pointed out rather than silently ignored.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = envSchema.safeParse(env, { reportInput: true });
+  const parsed = envSchema.safeParse(withoutBlanks(env), { reportInput: true });
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
     throw new RollbotError('INVALID_CONFIG', `invalid environment:\n${lines.join('\n')}`, {
@@ -89,6 +89,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       e.API_TOKEN,
     ].filter((value): value is string => value !== undefined),
   };
+}
+
+/**
+ * A variable set to nothing counts as unset, as `HOST=${HOST}` in a manifest gives when HOST is not defined: taken
+ * literally, an empty HOST listens on every interface and an empty PORT on a random port.
+ */
+function withoutBlanks(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''),
+  );
 }
 
 function slackMode(e: Env): Config['slack'] {

@@ -65,4 +65,16 @@ describe('loadConfig', () => {
       apiToken: undefined,
     });
   });
+
+  it('keeps the default address, folder and switches for blank values (an empty PORT is not port 0)', () => {
+    // `HOST=${HOST}` in a manifest with HOST unset: '' would listen on every interface, and PORT '' on a random port.
+    expect(
+      loadConfig({ PORT: '', HOST: ' ', RUNBOOKS_DIR: '', ALLOW_UNAUTHENTICATED_ALERTS: '', LOG_LEVEL: '' }),
+    ).toMatchObject({
+      http: { port: 3000, host: '127.0.0.1' },
+      runbooksDir: './runbooks',
+      alerts: { allowUnauthenticated: false },
+      logLevel: 'info',
+    });
+  });
 });
