@@ -11,6 +11,23 @@ const severityLevel = z.union([z.literal(1), z.literal(2), z.literal(3), z.liter
   error: 'expected a severity from 1 (SEV-1, worst) to 4',
 });
 
+/**
+ * A range with min above max holds no value: every measurement would breach it, and a tier-1 model would roll back
+ * on every alert. Swapped bounds are a typo, so they stop the load.
+ */
+function refuseEmptyRange(
+  range: { min?: number | undefined; max?: number | undefined },
+  ctx: z.RefinementCtx,
+) {
+  if (range.min === undefined || range.max === undefined || range.min <= range.max) return;
+  ctx.addIssue({
+    code: 'custom',
+    input: range.min,
+    path: ['min'],
+    message: `min ${range.min} is above max ${range.max}: the range is empty, so every measurement would breach; swap them or fix the wrong one`,
+  });
+}
+
 /** One triage or confirmation check: a PromQL query and the range it must stay in (DESIGN §4). */
 const check = z
   .strictObject({
@@ -21,7 +38,10 @@ const check = z
     min: z.number().optional(),
     max: z.number().optional(),
     /** Optional hard-fail range; between the pass range and this one the verdict is INCONCLUSIVE. */
-    fail: z.strictObject({ min: z.number().optional(), max: z.number().optional() }).optional(),
+    fail: z
+      .strictObject({ min: z.number().optional(), max: z.number().optional() })
+      .superRefine(refuseEmptyRange)
+      .optional(),
     /** How to collapse several series into one value. */
     reduce: z.enum(['max', 'min', 'avg', 'sum', 'first']).default('max'),
     /** What an empty result or NaN means. */
@@ -31,7 +51,8 @@ const check = z
   })
   .refine((c) => c.min !== undefined || c.max !== undefined, {
     message: 'a check needs a threshold: give min, max or both',
-  });
+  })
+  .superRefine(refuseEmptyRange);
 
 const targetsInput = z.strictObject({
   detect: duration.optional(),

@@ -141,6 +141,21 @@ describe('runbook problems', () => {
     ]);
   });
 
+  it('refuse a check whose pass or fail range is empty, since every measurement would breach', () => {
+    const check = (range: string) =>
+      runbookYaml(
+        'm1',
+        `triage:\n  checks:\n    - { name: approval rate, kind: business, query: q, ${range} }`,
+      );
+    expect(problemsOf(check('min: 0.8, max: 0.25'))).toEqual([
+      'x.yml:9: triage.checks.0.min: min 0.8 is above max 0.25: the range is empty, so every measurement would breach; swap them or fix the wrong one',
+    ]);
+    expect(problemsOf(check('max: 0.02, fail: { min: 0.5, max: 0.1 }'))).toEqual([
+      'x.yml:9: triage.checks.0.fail.min: min 0.5 is above max 0.1: the range is empty, so every measurement would breach; swap them or fix the wrong one',
+    ]);
+    expect(parseRunbook(check('min: 0.25, max: 0.25'), 'x.yml').ok).toBe(true);
+  });
+
   it('refuse a channel ID among approvers and escalation mentions: a channel can neither approve nor be paged', () => {
     const fix =
       'expected a Slack user ID (U…/W…) or user-group ID (S…) such as U024BE7LH or S0614TZR7; a channel (C…/G…) cannot approve or be mentioned';
