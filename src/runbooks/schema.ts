@@ -42,8 +42,8 @@ const check = z
       .strictObject({ min: z.number().optional(), max: z.number().optional() })
       .superRefine(refuseEmptyRange)
       .optional(),
-    /** How to collapse several series into one value. */
-    reduce: z.enum(['max', 'min', 'avg', 'sum', 'first']).default('max'),
+    /** How to collapse several series into one value; default: the worst series (see `worstSeries`). */
+    reduce: z.enum(['max', 'min', 'avg', 'sum', 'first']).optional(),
     /** What an empty result or NaN means. */
     noData: z.enum(['pass', 'fail', 'inconclusive']).default('inconclusive'),
     /** How values and thresholds read to people (`ratio`: as a percentage; `seconds`: ms below 1 s). */
@@ -52,7 +52,17 @@ const check = z
   .refine((c) => c.min !== undefined || c.max !== undefined, {
     message: 'a check needs a threshold: give min, max or both',
   })
-  .superRefine(refuseEmptyRange);
+  .superRefine(refuseEmptyRange)
+  .transform((c) => ({ ...c, reduce: c.reduce ?? worstSeries(c) }));
+
+/**
+ * Several series (one per region, per pod) are judged by the worst of them unless the runbook says otherwise:
+ * the lowest for a check with only a `min` (approval rate at 0.5 in one region and 0.9 in another is a
+ * breach), else the highest. Judging a min-check by its best series would hide the region that is failing.
+ */
+function worstSeries(c: { min?: number | undefined; max?: number | undefined }): 'min' | 'max' {
+  return c.max === undefined ? 'min' : 'max';
+}
 
 const targetsInput = z.strictObject({
   detect: duration.optional(),

@@ -156,6 +156,23 @@ describe('runbook problems', () => {
     expect(parseRunbook(check('min: 0.25, max: 0.25'), 'x.yml').ok).toBe(true);
   });
 
+  it('judge several series by the worst of them unless told otherwise: the lowest for a min-only check', () => {
+    const checks = runbookYaml(
+      'm1',
+      [
+        'triage:',
+        '  checks:',
+        '    - { name: approval rate, kind: business, query: q, min: 0.8 }',
+        '    - { name: error rate, kind: error, query: q, max: 0.02 }',
+        '    - { name: score, kind: business, query: q, min: 0.1, max: 0.9 }',
+        '    - { name: traffic, kind: business, query: q, min: 100, reduce: sum }',
+      ].join('\n'),
+    );
+    const parsed = parseRunbook(checks, 'x.yml');
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    expect(parsed.runbook.triage.checks.map((check) => check.reduce)).toEqual(['min', 'max', 'max', 'sum']);
+  });
+
   it('refuse a channel ID among approvers and escalation mentions: a channel can neither approve nor be paged', () => {
     const fix =
       'expected a Slack user ID (U…/W…) or user-group ID (S…) such as U024BE7LH or S0614TZR7; a channel (C…/G…) cannot approve or be mentioned';
