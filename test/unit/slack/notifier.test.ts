@@ -232,17 +232,13 @@ describe('slack notifier', () => {
     expect(sent).toEqual(['INC-4: update 1', 'INC-4: update 5']);
   });
 
-  it('redraws the message on a tick, without a thread reply, and posts nothing for a tick alone', async () => {
+  it('redraws the message on a tick, without a thread reply, and does not bring back a deleted one', async () => {
     const { notifier, slack, calls, run, failures } = setup();
     const tick = (incident: Incident): NotifierEvent => ({
       type: 'incident.tick',
       incident,
       channel: 'C0FRAUD01',
     });
-    await notifier.notify(tick(makeIncident({ id: 'INC-9' })));
-    await run();
-    expect(calls).toEqual([]);
-
     const incident = makeIncident({ id: 'INC-10' });
     slack('chat.postMessage');
     await notifier.notify(opened(incident));
@@ -261,6 +257,39 @@ describe('slack notifier', () => {
     await run();
     expect(calls.map((call) => call.method)).toEqual(['chat.postMessage', 'chat.update', 'chat.update']);
     expect(failures).toEqual([]);
+  });
+
+  it('posts on a tick the message whose post gave up while Slack was down, and threads under it', async () => {
+    const { notifier, slack, calls, run, store, failures } = setup();
+    const incident = makeIncident({ id: 'INC-14' });
+    slack('chat.postMessage', [503, 'upstream connect error'], 6);
+    await notifier.notify(opened(incident));
+    await run();
+    expect(failures).toEqual([['post', 'http_503']]);
+
+    // Slack is back; nothing happens to the incident but the clock: the minute's redraw posts its message.
+    slack('chat.postMessage');
+    await notifier.notify({ type: 'incident.tick', incident, channel: 'C0FRAUD01' });
+    await run();
+    expect(calls.at(-1)).toMatchObject({
+      method: 'chat.postMessage',
+      form: { channel: 'C0FRAUD01', text: 'INC-14: incident.tick' },
+    });
+    const ts = '1700000000.000100';
+    expect(JSON.parse((await store.getValue(messageKey('INC-14'))) ?? '')).toEqual({
+      channel: 'C0FRAUD01',
+      ts,
+    });
+
+    slack('chat.update');
+    slack('chat.postMessage');
+    await notifier.notify(updated(incident, 'rolled back to v41'));
+    await run();
+    expect(calls.slice(-2).map((call) => [call.method, call.form.ts ?? call.form.thread_ts])).toEqual([
+      ['chat.update', ts],
+      ['chat.postMessage', ts],
+    ]);
+    expect(failures).toEqual([['post', 'http_503']]);
   });
 
   it('waits out a 429 Retry-After, then delivers', async () => {
