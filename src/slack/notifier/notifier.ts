@@ -1,4 +1,5 @@
 import type { ChatPostMessageArguments, WebClient } from '@slack/web-api';
+import type { Incident } from '../../core/incident.js';
 import type { Clock, Logger, Store } from '../../engine/ports.js';
 import type { IncidentEvent, Notifier, NotifierEvent } from '../../engine/notifier-port.js';
 import { createChannelDirectory, type ChannelDirectory } from './channels.js';
@@ -14,7 +15,7 @@ export { messageKey, type MessageRef } from './refs.js';
 export interface SlackNotifierOptions {
   /** The notifier's own client (createSlackClients().notifier): it must reject 429s rather than pause. */
   client: WebClient;
-  store: Pick<Store, 'getValue' | 'setValue' | 'claimOnce'>;
+  store: Pick<Store, 'getValue' | 'setValue' | 'claimOnce' | 'getIncident'>;
   renderer: SlackRenderer;
   clock: Clock;
   logger: Logger;
@@ -135,13 +136,36 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
     return true;
   }
 
+  /**
+   * The event with its incident as stored now, when that is newer than the event's copy. A redraw listed just
+   * before a change, or an event notified after a later one (here or on another replica), carries an older
+   * state; drawn last, it would leave the message showing it (a dismissed incident with live buttons) for good.
+   */
+  async function withNewestIncident(event: IncidentEvent): Promise<IncidentEvent> {
+    let stored: Incident | undefined;
+    try {
+      stored = await store.getIncident(event.incident.id);
+    } catch (error) {
+      // Drawing the event's own state beats leaving the message as it is while the store is away.
+      logger.warn(
+        { err: error, incident: event.incident.id },
+        'cannot read the incident; drawing the event as is',
+      );
+      return event;
+    }
+    return stored && stored.version > event.incident.version ? { ...event, incident: stored } : event;
+  }
+
   /** Updates the incident's message, or posts it when there is none yet (or it was deleted). */
   async function upsertMessage(event: IncidentEvent): Promise<void> {
     const id = event.incident.id;
     // The opening is the first event of a new incident, emitted by this process only: no replica can have
-    // posted its message, so the store is not asked (one round trip less before the first Slack call).
-    const ref = event.type === 'incident.opened' ? refs.get(id) : await findRef(id);
-    const { text, blocks } = renderer.incidentMessage(event, clock.now());
+    // posted its message, and any later state has its own update queued behind this post, so the store is not
+    // asked (two round trips less before the first Slack call).
+    const opening = event.type === 'incident.opened';
+    const ref = opening ? refs.get(id) : await findRef(id);
+    const shown = opening ? event : await withNewestIncident(event);
+    const { text, blocks } = renderer.incidentMessage(shown, clock.now());
     if (ref) {
       try {
         await client.chat.update({ channel: ref.channel, ts: ref.ts, text, blocks: blocks as Blocks });

@@ -13,7 +13,7 @@ import {
 import type { SetTimer } from '../../../src/slack/notifier/pacing.js';
 import type { SlackRenderer } from '../../../src/slack/notifier/render.js';
 import { createMemoryStore } from '../../../src/store/memory.js';
-import { makeIncident, T0 } from '../../helpers/incidents.js';
+import { dismiss, makeIncident, T0 } from '../../helpers/incidents.js';
 
 const API = 'https://slack.test';
 const TS = '1700000000.000100';
@@ -292,6 +292,39 @@ describe('slack notifier', () => {
     expect(failures).toEqual([['post', 'http_503']]);
   });
 
+  it('never draws the message back to an older state than the stored incident (a tick listed before a change)', async () => {
+    const phaseRenderer: SlackRenderer = {
+      ...renderer,
+      incidentMessage: (event) => ({ text: `${event.incident.id} ${event.incident.phase}`, blocks: [] }),
+    };
+    const { notifier, make, store, slack, calls, run, time } = setup({ renderer: phaseRenderer });
+    const { incident: triage } = await store.createIfNoneOpen(makeIncident({ id: 'INC-15' }));
+    slack('chat.postMessage');
+    await notifier.notify(opened(triage));
+    await run();
+    // The ticker listed INC-15 in triage; meanwhile someone dismissed it and the message says so.
+    const dismissed = await store.updateIncident(dismiss(triage));
+    slack('chat.update');
+    slack('chat.postMessage');
+    await notifier.notify(updated(dismissed!, 'not a rollback'));
+    await run();
+    slack('chat.update');
+    await notifier.notify({ type: 'incident.tick', incident: triage, channel: 'C0FRAUD01' });
+    await run();
+    // The same on another replica, which never saw the dismissal.
+    const replica = make();
+    slack('chat.update');
+    await replica.notify({ type: 'incident.tick', incident: triage, channel: 'C0FRAUD01' });
+    await time.run(() => replica.stats().inFlight > 0);
+    const drawn = calls.filter((call) => call.method !== 'chat.postMessage' || !call.form.thread_ts);
+    expect(drawn.map((call) => [call.method, call.form.text])).toEqual([
+      ['chat.postMessage', 'INC-15 triage'],
+      ['chat.update', 'INC-15 dismissed'],
+      ['chat.update', 'INC-15 dismissed'],
+      ['chat.update', 'INC-15 dismissed'],
+    ]);
+  });
+
   it('waits out a 429 Retry-After, then delivers', async () => {
     const { notifier, slack, calls, run, failures, store } = setup();
     slack('chat.postMessage', [429, { ok: false, error: 'ratelimited' }, { 'Retry-After': '1' }]);
@@ -384,7 +417,12 @@ describe('slack notifier', () => {
     const claimOnce = vi.fn(store.claimOnce).mockRejectedValueOnce(new Error('ECONNREFUSED redis:6379'));
     const notifier = createSlackNotifier({
       client: createSlackClients({ token: 'xoxb-test', apiUrl: `${API}/api/` }).notifier,
-      store: { getValue: store.getValue, setValue: store.setValue, claimOnce },
+      store: {
+        getValue: store.getValue,
+        setValue: store.setValue,
+        claimOnce,
+        getIncident: store.getIncident,
+      },
       renderer: {
         ...renderer,
         threadReply: () => {
