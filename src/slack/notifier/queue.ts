@@ -163,11 +163,13 @@ export function createOutgoingQueue(options: OutgoingQueueOptions): OutgoingQueu
       remove(lane, entry);
       record(lane, entry, failure.reason, failure.message, failure.hint);
     } else if (failure.type === 'rate-limited') {
-      // Slack's own answer to "too fast": not the item's fault, so not an attempt. chat.update is limited per
-      // workspace, so its 429 holds back every channel's updates, not just this one.
+      // Slack's own answer to "too fast": not the item's fault, so not an attempt. It pauses what the item is
+      // paced by: chat.update is limited per workspace, so its 429 holds back every channel's updates, but not
+      // this channel's posts and replies (an escalation must not wait for a redraw's limit), and vice versa.
       entry.attempts -= 1;
-      lane.pausedUntil = Math.max(lane.pausedUntil, now + failure.retryAfterMs);
-      if (entry.item.kind === 'update') updates.pausedUntil = Math.max(updates.pausedUntil, lane.pausedUntil);
+      const until = now + failure.retryAfterMs;
+      if (entry.item.kind === 'update') updates.pausedUntil = Math.max(updates.pausedUntil, until);
+      else lane.pausedUntil = Math.max(lane.pausedUntil, until);
       logger.warn(
         { channel: lane.name, kind: entry.item.kind, retryAfterMs: failure.retryAfterMs },
         'slack rate limit: pausing',

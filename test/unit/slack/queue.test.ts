@@ -195,6 +195,20 @@ describe('outgoing queue', () => {
     ]);
   });
 
+  it('lets the channel’s posts and replies go on while a chat.update 429 holds back its updates', async () => {
+    const { enqueue, run, sent } = setup();
+    enqueue('C1', 'update A', { kind: 'update', coalesceKey: 'a' }, [new WebAPIRateLimitedError(30)]);
+    await run(0);
+    enqueue('C1', 'escalation reply', { kind: 'reply' });
+    enqueue('C1', 'post B', { keep: true });
+    await run();
+    expect(sent).toEqual([
+      { channel: 'C1', label: 'escalation reply', at: 0 },
+      { channel: 'C1', label: 'post B', at: 0 },
+      { channel: 'C1', label: 'update A', at: 30_000 },
+    ]);
+  });
+
   it('retries transient failures with backoff and delivers when Slack recovers', async () => {
     const { enqueue, run, sent, failures } = setup();
     const down = () => new WebAPIRequestError(new Error('ECONNREFUSED'));
