@@ -156,15 +156,19 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
     return stored && stored.version > event.incident.version ? { ...event, incident: stored } : event;
   }
 
-  /** Updates the incident's message, or posts it when there is none yet (or it was deleted). */
-  async function upsertMessage(event: IncidentEvent): Promise<void> {
+  /**
+   * Updates the incident's message, or posts it when there is none yet (or it was deleted). `firstTry`: this is
+   * the first time this event is sent.
+   */
+  async function upsertMessage(event: IncidentEvent, firstTry: boolean): Promise<void> {
     const id = event.incident.id;
-    // The opening is the first event of a new incident, emitted by this process only: no replica can have
-    // posted its message, and any later state has its own update queued behind this post, so the store is not
-    // asked (two round trips less before the first Slack call).
-    const opening = event.type === 'incident.opened';
-    const ref = opening ? refs.get(id) : await findRef(id);
-    const shown = opening ? event : await withNewestIncident(event);
+    // The opening's first try does not ask the store (two round trips less before the first Slack call): only
+    // this process has seen the new incident, so no replica can have posted its message, and any later state
+    // has its own update queued behind this post. Its retries must ask: once this process's claim to post has
+    // lapsed, another replica may have posted the message (a second one would split the thread).
+    const local = event.type === 'incident.opened' && firstTry;
+    const ref = local ? refs.get(id) : await findRef(id);
+    const shown = local ? event : await withNewestIncident(event);
     const { text, blocks } = renderer.incidentMessage(shown, clock.now());
     if (ref) {
       try {
@@ -247,7 +251,7 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
           label: id,
           coalesceKey: `message:${id}`,
           optional: true,
-          send: () => upsertMessage(event),
+          send: () => upsertMessage(event, false),
         });
         return;
       }
@@ -255,11 +259,12 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
       if (home === undefined) remember(homes, id, lane);
       // The first event this process sees of an incident is never coalesced away or dropped to make room, so
       // the updates and replies queued behind it find the message's ts; later updates replace each other.
+      let tries = 0;
       queue.enqueue(lane, {
         kind: home === undefined ? 'post' : 'update',
         label: id,
         ...(home === undefined ? { keep: true } : { coalesceKey: `message:${id}` }),
-        send: () => upsertMessage(event),
+        send: () => upsertMessage(event, tries++ === 0),
       });
       let reply: SlackMessageContent | undefined;
       try {

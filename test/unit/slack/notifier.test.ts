@@ -471,6 +471,35 @@ describe('slack notifier', () => {
     expect(failures).toEqual([]);
   });
 
+  it('does not post a second message when its first post outlasted the claim and another replica posted it', async () => {
+    const { notifier, make, slack, calls, store, time, failures } = setup();
+    const replica = make();
+    const incident = makeIncident({ id: 'INC-22' });
+    // Slack fails this replica's first five tries (0, 2, 6, 14, 30 s), past its 45 s claim to post.
+    slack('chat.postMessage', [503, 'upstream connect error'], 5);
+    slack('chat.postMessage');
+    slack('chat.update');
+    await notifier.notify(opened(incident));
+    // At 20 s the other replica has news of INC-22; it waits for the message, then posts it itself at 50 s.
+    time.setTimer(() => void replica.notify(escalated(incident, 'triage is late')), 20_000);
+    await time.run(() => notifier.stats().inFlight + replica.stats().inFlight > 0);
+    expect(calls.map((call) => [call.method, call.at])).toEqual([
+      ['chat.postMessage', 0],
+      ['chat.postMessage', 2000],
+      ['chat.postMessage', 6000],
+      ['chat.postMessage', 14_000],
+      ['chat.postMessage', 30_000],
+      ['chat.postMessage', 50_000],
+      ['chat.update', 62_000],
+    ]);
+    expect(calls.at(-1)?.form.ts).toBe(TS);
+    expect(JSON.parse((await store.getValue(messageKey('INC-22'))) ?? '')).toEqual({
+      channel: 'C0FRAUD01',
+      ts: TS,
+    });
+    expect(failures).toEqual([]);
+  });
+
   it('resolves a #name through conversations.list once, following its pages', async () => {
     const { notifier, slack, calls, run } = setup();
     slack('conversations.list', {
