@@ -179,8 +179,8 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
       }
     }
     // A tick does not bring back a message someone deleted (the next event does). But it posts one that was
-    // never posted: the first post gives up after a minute or so of Slack trouble, and an incident waiting for a
-    // person may have no other event for a long time, so the incident would stay invisible in Slack.
+    // never posted: the first post gives up after ten minutes or so of Slack trouble, and an incident waiting
+    // for a person may have no other event for a long time, so the incident would stay invisible in Slack.
     if (event.type === 'incident.tick' && ref) return;
     if (ref) logger.warn({ incident: id, ...ref }, 'slack incident message was deleted; posting a new one');
     if (!ref && !(await mayPost(id))) {

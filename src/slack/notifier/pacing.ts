@@ -73,7 +73,9 @@ export interface RetryPolicy {
 }
 
 export const DEFAULT_RETRY: RetryPolicy = {
-  attempts: 6,
+  // With this backoff (2 s, 4 s, … then every 60 s), 15 sends span about maxAgeMs: a Slack outage of up to
+  // ten minutes loses nothing (6 gave up after 62 s, and an escalation's ping was gone for good).
+  attempts: 15,
   baseDelayMs: 2_000,
   maxDelayMs: 60_000,
   maxAgeMs: 10 * 60_000,

@@ -262,7 +262,7 @@ describe('slack notifier', () => {
   it('posts on a tick the message whose post gave up while Slack was down, and threads under it', async () => {
     const { notifier, slack, calls, run, store, failures } = setup();
     const incident = makeIncident({ id: 'INC-14' });
-    slack('chat.postMessage', [503, 'upstream connect error'], 6);
+    slack('chat.postMessage', [503, 'upstream connect error'], 15); // ten minutes
     await notifier.notify(opened(incident));
     await run();
     expect(failures).toEqual([['post', 'http_503']]);
@@ -390,6 +390,31 @@ describe('slack notifier', () => {
     expect(notifier.stats().queued + notifier.stats().inFlight).toBe(1);
     await run();
     expect(calls.map((call) => call.at)).toEqual([0, 2000, 6000, 14_000]);
+    expect(failures).toEqual([]);
+  });
+
+  it('delivers an update and a thread reply (an escalation’s ping) held up by a Slack outage of minutes', async () => {
+    const { notifier, slack, calls, run, failures, time } = setup();
+    const incident = makeIncident({ id: 'INC-16' });
+    slack('chat.postMessage');
+    await notifier.notify(opened(incident));
+    await run();
+    // Slack answers 503 to everything for four minutes.
+    nock(API)
+      .persist()
+      .post(/chat\.(update|postMessage)/)
+      .reply((uri) => {
+        const method = uri.slice('/api/'.length);
+        calls.push({ method, at: time.elapsed(), form: {} });
+        return time.elapsed() < 240_000 ? [503, 'upstream connect error'] : [200, { ok: true, ts: TS }];
+      });
+    await notifier.notify(updated(incident, 'triage is 5m over its target: <@U0ONCALL>'));
+    await run();
+    const delivered = calls.filter((call) => call.at >= 240_000);
+    expect(delivered.map((call) => [call.method, call.at])).toEqual([
+      ['chat.update', 242_000],
+      ['chat.postMessage', 242_000],
+    ]);
     expect(failures).toEqual([]);
   });
 

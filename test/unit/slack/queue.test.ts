@@ -219,7 +219,7 @@ describe('outgoing queue', () => {
   });
 
   it('gives up after the attempt bound, records the failure once and goes on with the next item', async () => {
-    const { enqueue, run, sent, failures, logger } = setup();
+    const { enqueue, run, sent, failures, logger } = setup({ retry: { attempts: 6 } });
     const down = () => new WebAPIRequestError(new Error('ECONNREFUSED'));
     enqueue('C1', 'doomed', {}, Array.from({ length: 6 }, down));
     enqueue('C1', 'next');
@@ -231,6 +231,17 @@ describe('outgoing queue', () => {
     );
     // 6 attempts at 0, 2, 6, 14, 30 and 62 s; the next item goes right after.
     expect(sent).toEqual([{ channel: 'C1', label: 'next', at: 62_000 }]);
+  });
+
+  it('by default retries a transient failure for about ten minutes, then gives up', async () => {
+    const { enqueue, run, sent, failures } = setup();
+    const down = () => new WebAPIRequestError(new Error('ECONNREFUSED'));
+    enqueue('C1', 'doomed', {}, Array.from({ length: 20 }, down));
+    enqueue('C1', 'next');
+    await run();
+    expect(failures).toEqual([['post', 'network']]);
+    // 2, 4, 8, 16, 32 s, then a minute apart: the 15th try, at 602 s, is the last.
+    expect(sent).toEqual([{ channel: 'C1', label: 'next', at: 602_000 }]);
   });
 
   it('drops a permanent failure at once', async () => {
