@@ -10,13 +10,13 @@ import {
   type Incident,
   type JoinedAlert,
 } from '../core/incident.js';
-import { formatDuration } from '../core/duration.js';
 import { webUrl } from '../core/links.js';
 import { formatSeverity, severityOf } from '../core/severity.js';
 import type { NormalizedAlert } from '../alerts/types.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { record, type EngineDeps } from './context.js';
-import { escalateIfBreached, scheduleStageTarget } from './escalation.js';
+import { scheduleStageTarget } from './escalation.js';
+import { announceOpened, announceRaised } from './intake-announce.js';
 import { finishDrill } from './drill.js';
 import { mutateIncident, readIncident, retryOnContention } from './mutate.js';
 import type { TimelineEntry } from './ports.js';
@@ -268,7 +268,7 @@ async function attach(
       if (!isOpen(latest)) return NOT_OPEN;
       const known = await deps.store.knownAlertKeys(incidentId, keys);
       const change = attachAlerts(latest, arrivals, known);
-      if (!change) return { incident: latest, attached: [] };
+      if (!change) return { incident: latest, attached: [], before: latest.severity };
       // The incident, the alerts' keys and their timeline entries are written in one step.
       const stored = await deps.store.updateIncident(
         { ...change.incident, version: latest.version },
@@ -277,14 +277,15 @@ async function attach(
           timeline: change.attached.map((joined) => attachedEntry(deps, incidentId, joined)),
         },
       );
-      return stored && { incident: stored, attached: change.attached };
+      return stored && { incident: stored, attached: change.attached, before: latest.severity };
     },
     deps.sleep,
   );
   if (result === NOT_OPEN) return undefined;
-  const { incident, attached } = result;
+  const { incident, attached, before } = result;
   const outcomes: Outcome[] = arrivals.map(() => ({ outcome: 'duplicate', incidentId }));
   for (const { index } of attached) outcomes[index] = { outcome: 'attached', incidentId };
+  if (incident.severity < before) await announceRaised(deps, runbook, incident, before);
   // A new alert may change the picture: triage again while nobody has decided yet.
   if (attached.length && incident.phase === 'triage') await scheduleTriage(deps, incident, runbook);
   return outcomes;
@@ -304,26 +305,6 @@ function attachedEntry(
     text: `alert ${ref.name} (${ref.source}, ${ref.fingerprint}) joined the incident; severity ${formatSeverity(severity)}`,
     data: { fingerprint: ref.fingerprint, source: ref.source, name: ref.name },
   };
-}
-
-async function announceOpened(deps: EngineDeps, runbook: Runbook, incident: Incident): Promise<void> {
-  const detectMs = (incident.stages.detect.endedAt ?? 0) - (incident.stages.detect.startedAt ?? 0);
-  const first = incident.alerts[0];
-  await record(deps, incident, {
-    type: 'incident.opened',
-    text: `${formatSeverity(incident.severity)} incident opened for ${incident.model}: ${incident.summary} (detected in ${formatDuration(detectMs)}, target ${formatDuration(incident.targets.detect)})`,
-    data: { alert: first?.name, fingerprint: first?.fingerprint, source: first?.source, detectMs },
-  });
-  deps.metrics.incidentOpened(incident.model, incident.severity, incident.drill);
-  deps.metrics.stageCompleted('detect', incident.drill, detectMs / 1000);
-  deps.logger.info(
-    { incident: incident.id, model: incident.model, severity: incident.severity },
-    'incident opened',
-  );
-  await deps.notifier.notify({ type: 'incident.opened', incident, channel: runbook.channel });
-  await scheduleTriage(deps, incident, runbook);
-  // Detection is over before rollbot hears of the alert, so a missed detect target is escalated now.
-  await escalateIfBreached(deps, incident.id, 'detect');
 }
 
 async function noteResolved(deps: EngineDeps, runbook: Runbook, alert: NormalizedAlert): Promise<Outcome> {

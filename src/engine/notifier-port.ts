@@ -5,6 +5,7 @@
 import type { TriageRecord } from '../core/evaluation.js';
 import type { Incident } from '../core/incident.js';
 import type { Retrospective } from '../core/retro.js';
+import type { Severity } from '../core/severity.js';
 import type { Stage } from '../core/stages.js';
 
 /** Things the engine tells people about. Adapters decide how (console lines, Slack messages, …). */
@@ -23,7 +24,14 @@ export type NotifierEvent =
        */
       approveRollback?: { model: string; approvers: string[] };
     }
-  | { type: 'incident.updated'; incident: Incident; channel: string; text: string }
+  | {
+      type: 'incident.updated';
+      incident: Incident;
+      channel: string;
+      text: string;
+      /** A joining alert raised the severity from this one: paged like an opening at the new severity. */
+      severityRaisedFrom?: Severity;
+    }
   | {
       /**
        * Nothing happened, time passed: redraw the incident's message so that its running stage's clock is

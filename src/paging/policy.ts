@@ -51,7 +51,8 @@ export function pageFor(
       stage: event.stage,
     });
   }
-  if (event.type === 'incident.opened') {
+  // A joining alert that raised the severity pages as an opening at the new severity would have.
+  if (event.type === 'incident.opened' || (event.type === 'incident.updated' && event.severityRaisedFrom)) {
     if (incident.severity <= 2) return page(incident, 'trigger', incident.summary);
     if (incident.severity === 3) {
       return withinBusinessHours(now, hours) ? page(incident, 'trigger', incident.summary) : undefined;

@@ -86,6 +86,16 @@ describe('alert intake', () => {
       'incident.opened',
       'alert.attached',
     ]);
+    // The channel is told (and paging sees it), so the message does not keep showing SEV-3.
+    expect(deps.notifier.ofType('incident.updated')).toEqual([
+      expect.objectContaining({
+        incident: expect.objectContaining({ id: 'INC-1', severity: 1 }),
+        text: 'severity raised from SEV-3 to SEV-1 by a joining alert',
+        severityRaisedFrom: 3,
+      }),
+    ]);
+    await ingestAlerts(deps, [firing('fraud-scorer', now, { fingerprint: 'third' })]);
+    expect(deps.notifier.ofType('incident.updated')).toHaveLength(1);
   });
 
   it('opens one incident for two concurrent alerts of one model, and drops the spare deadline', async () => {

@@ -43,6 +43,18 @@ describe('pageFor', () => {
     expect(pageFor(sev3, Date.parse('2026-06-15T07:59:00Z'), DUBLIN)).toBeUndefined();
   });
 
+  it('a joining alert that raises the severity pages as an opening at the new severity would', () => {
+    const night = Date.parse('2026-06-20T01:00:00Z');
+    const raised = (severity: Severity): NotifierEvent => ({
+      ...(updated(incident(severity)) as Extract<NotifierEvent, { type: 'incident.updated' }>),
+      severityRaisedFrom: 4,
+    });
+    expect(pageFor(raised(1), night, DUBLIN)).toMatchObject({ action: 'trigger', severity: 'critical' });
+    expect(pageFor(raised(3), night, DUBLIN)).toBeUndefined();
+    expect(pageFor(raised(3), MONDAY_10, DUBLIN)).toMatchObject({ action: 'trigger', severity: 'warning' });
+    expect(pageFor(updated(incident(1)), night, DUBLIN)).toBeUndefined();
+  });
+
   it('SEV-4 openings go to the digest', () => {
     expect(pageFor(opened(incident(4)), MONDAY_10, DUBLIN)).toBe('digest');
   });
