@@ -61,7 +61,10 @@ export interface QueueRates {
 
 export const DEFAULT_RATES: QueueRates = {
   channel: { perSecond: 1, burst: 3 },
-  updates: { perSecond: 50 / 60, burst: 5 },
+  // Slack allows a burst of about 5; one token stays in reserve. The queue paces a send when it starts, and an
+  // update reaches Slack only after its store reads, which a storm can slow: with the whole burst spent, a
+  // burst that arrived late and the next update that did not would reach Slack closer together than allowed.
+  updates: { perSecond: 50 / 60, burst: 4 },
 };
 
 /** Retry bound for transient failures: exponential backoff, at most `attempts` sends or `maxAgeMs` old. */
