@@ -29,25 +29,38 @@ export interface PagingNotifier extends Notifier {
 /**
  * Wraps `inner` with paging. Every event goes to `inner` first, unchanged (its rejection, if any, is passed
  * on); then the page, if any, is sent without being awaited: paging never blocks or breaks a rollback, and
- * its failures are logged.
+ * its failures are logged. An incident's pages reach the provider in order.
  */
 export function createPagingNotifier(options: PagingNotifierOptions): PagingNotifier {
   const inFlight = new Set<Promise<void>>();
+  // The last page of each dedup key: an incident's next page starts once it has settled, so a resolve never
+  // overtakes its trigger while the trigger is being retried (the provider would resolve nothing, then open an
+  // alert that nobody resolves).
+  const lastOfKey = new Map<string, Promise<void>>();
   // The policy acknowledges on every event of an acknowledged incident (it cannot tell which event was the
   // acknowledgement); one acknowledge per incident per process is enough: the provider's is idempotent.
   const acknowledged = new Set<string>();
 
-  function send(pager: Pager, page: Page): void {
-    const log = options.logger.child({ dedupKey: page.dedupKey, action: page.action });
-    const sending = pager
-      .send(page)
-      .then(
-        () => log.info({}, 'page sent'),
-        (error: unknown) =>
-          log.error({ err: error instanceof Error ? error.message : String(error) }, 'paging failed'),
-      )
-      .finally(() => inFlight.delete(sending));
+  /** Sends `page` after the incident's pages before it; never rejects. */
+  function send(pager: Pager, page: Page, incidentId: string): void {
+    const previous = lastOfKey.get(page.dedupKey);
+    const start = () => attempt(pager, page, incidentId);
+    const sending = (previous ? previous.then(start) : start()).finally(() => {
+      inFlight.delete(sending);
+      if (lastOfKey.get(page.dedupKey) === sending) lastOfKey.delete(page.dedupKey);
+    });
     inFlight.add(sending);
+    lastOfKey.set(page.dedupKey, sending);
+  }
+
+  async function attempt(pager: Pager, page: Page, incidentId: string): Promise<void> {
+    const log = options.logger.child({ incidentId, dedupKey: page.dedupKey, action: page.action });
+    try {
+      await pager.send(page);
+      log.info({}, 'page sent');
+    } catch (error) {
+      log.error({ err: error instanceof Error ? error.message : String(error) }, 'paging failed');
+    }
   }
 
   function page(event: NotifierEvent): void {
@@ -66,7 +79,7 @@ export function createPagingNotifier(options: PagingNotifierOptions): PagingNoti
         acknowledged.add(decision.dedupKey);
       }
       if (decision.action === 'resolve') acknowledged.delete(decision.dedupKey);
-      send(route.pager, decision);
+      send(route.pager, decision, event.incident.id);
     } catch (error) {
       options.logger.error(
         { err: error instanceof Error ? error.message : String(error), incidentId: event.incident.id },

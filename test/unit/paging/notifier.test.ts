@@ -65,6 +65,34 @@ describe('createPagingNotifier', () => {
     expect(pager.pages.map((page) => page.action)).toEqual(['trigger', 'acknowledge', 'resolve']);
   });
 
+  it("keeps an incident's pages in order: a resolve waits for its trigger, still being retried", async () => {
+    const delivered: string[] = [];
+    let providerBack: () => void = () => undefined;
+    const pager: Pager = {
+      async send(page) {
+        // INC-1's trigger meets a provider outage: the pager keeps retrying it until the provider is back.
+        if (page.dedupKey === 'rollbot-INC-1' && page.action === 'trigger') {
+          await new Promise<void>((resolve) => (providerBack = resolve));
+        }
+        delivered.push(`${page.action} ${page.dedupKey}`);
+      },
+    };
+    const { notifier } = setup(pager);
+    const incident = makeIncident({ id: 'INC-1', severity: 1 });
+    await notifier.notify(opened(incident));
+    await notifier.notify({
+      type: 'incident.updated',
+      incident: { ...incident, phase: 'resolved' },
+      channel: '#ml',
+      text: 'resolved',
+    });
+    await notifier.notify(opened(makeIncident({ id: 'INC-2', severity: 1 })));
+    expect(delivered).toEqual(['trigger rollbot-INC-2']);
+    providerBack();
+    await notifier.idle();
+    expect(delivered).toEqual(['trigger rollbot-INC-2', 'trigger rollbot-INC-1', 'resolve rollbot-INC-1']);
+  });
+
   it('does not wait for the page', async () => {
     let release: () => void = () => undefined;
     const pager: Pager = { send: () => new Promise<void>((resolve) => (release = resolve)) };
