@@ -1,7 +1,28 @@
+import { RollbotError } from '../core/errors.js';
 import type { Clock, Logger } from '../engine/ports.js';
 import type { IncidentEvent, Notifier, NotifierEvent } from '../engine/notifier-port.js';
 import { pageFor, type BusinessHours } from './policy.js';
-import type { Page, Pager } from './types.js';
+import type { Page, PageAction, Pager } from './types.js';
+
+/** Schedules `fn` after `ms`; returns a function that cancels it. */
+export type SetTimer = (fn: () => void, ms: number) => () => void;
+
+/** How long shutdown waits for pages still being retried: the same 5 s Slack's queue gets to flush. */
+export const SHUTDOWN_DEADLINE_MS = 5_000;
+
+// Kept alive on purpose, like Slack's flush deadline: a stopping process waits for it rather than exiting
+// before the pages it abandons are logged.
+const keepAliveTimer: SetTimer = (fn, ms) => {
+  const timer = setTimeout(fn, ms);
+  return () => clearTimeout(timer);
+};
+
+/** What the on-call must do by hand about a page that was not delivered. */
+const BY_HAND: Record<PageAction, string> = {
+  trigger: 'nobody was paged: page the on-call by hand',
+  acknowledge: "acknowledge the incident's alert in the paging provider by hand",
+  resolve: "resolve the incident's alert in the paging provider by hand",
+};
 
 /** Where a model pages, and when its SEV-3s may. */
 export interface PagingRoute {
@@ -19,11 +40,25 @@ export interface PagingNotifierOptions {
   logger: Logger;
   /** Told about events for the daily digest instead of a page (SEV-4 openings), with the model's hours. */
   digest?: (event: IncidentEvent, hours: BusinessHours) => void;
+  /** The timer of idle()'s deadline; injectable for tests. */
+  setTimer?: SetTimer;
 }
 
-/** A notifier that also pages; `idle()` settles once every page in flight is sent or has failed. */
+/** A notifier that also pages. */
 export interface PagingNotifier extends Notifier {
-  idle(): Promise<void>;
+  /**
+   * For shutdown: settles once every page is sent or has failed, or after `deadlineMs` (default
+   * SHUTDOWN_DEADLINE_MS). Pages still being retried then are abandoned: their retries stop, and each is
+   * logged at error level with its incident and action.
+   */
+  idle(deadlineMs?: number): Promise<void>;
+}
+
+/** A page on its way: retried until it is sent, fails for good, or is abandoned at shutdown. */
+interface Delivery {
+  page: Page;
+  incidentId: string;
+  abandon: AbortController;
 }
 
 /**
@@ -32,7 +67,8 @@ export interface PagingNotifier extends Notifier {
  * its failures are logged. An incident's pages reach the provider in order.
  */
 export function createPagingNotifier(options: PagingNotifierOptions): PagingNotifier {
-  const inFlight = new Set<Promise<void>>();
+  const setTimer = options.setTimer ?? keepAliveTimer;
+  const pending = new Set<Delivery>();
   // The last page of each dedup key: an incident's next page starts once it has settled, so a resolve never
   // overtakes its trigger while the trigger is being retried (the provider would resolve nothing, then open an
   // alert that nobody resolves).
@@ -43,24 +79,51 @@ export function createPagingNotifier(options: PagingNotifierOptions): PagingNoti
 
   /** Sends `page` after the incident's pages before it; never rejects. */
   function send(pager: Pager, page: Page, incidentId: string): void {
+    const delivery: Delivery = { page, incidentId, abandon: new AbortController() };
+    pending.add(delivery);
     const previous = lastOfKey.get(page.dedupKey);
-    const start = () => attempt(pager, page, incidentId);
+    const start = () => attempt(pager, delivery);
     const sending = (previous ? previous.then(start) : start()).finally(() => {
-      inFlight.delete(sending);
+      pending.delete(delivery);
       if (lastOfKey.get(page.dedupKey) === sending) lastOfKey.delete(page.dedupKey);
     });
-    inFlight.add(sending);
     lastOfKey.set(page.dedupKey, sending);
   }
 
-  async function attempt(pager: Pager, page: Page, incidentId: string): Promise<void> {
+  async function attempt(pager: Pager, { page, incidentId, abandon }: Delivery): Promise<void> {
+    // Abandoned at shutdown while it waited for the incident's page before it.
+    if (abandon.signal.aborted) return;
     const log = options.logger.child({ incidentId, dedupKey: page.dedupKey, action: page.action });
     try {
-      await pager.send(page);
+      await pager.send(page, abandon.signal);
       log.info({}, 'page sent');
     } catch (error) {
-      log.error({ err: error instanceof Error ? error.message : String(error) }, 'paging failed');
+      // An abandoned page was logged as such when it was abandoned.
+      if (abandon.signal.aborted) return;
+      const hint = error instanceof RollbotError ? error.hint : undefined;
+      log.error(
+        { err: error instanceof Error ? error.message : String(error), ...(hint ? { hint } : {}) },
+        `paging failed: the ${page.action} page for ${incidentId} was not delivered; ${BY_HAND[page.action]}` +
+          (hint ? ` (${hint})` : ''),
+      );
     }
+  }
+
+  /** Stops every page still on its way and logs each one, with what the on-call must now do by hand. */
+  function abandonPending(deadlineMs: number): void {
+    for (const { page, incidentId, abandon } of pending) {
+      options.logger.error(
+        { incidentId, dedupKey: page.dedupKey, action: page.action, deadlineMs },
+        `paging abandoned at shutdown: the ${page.action} page for ${incidentId} was not delivered within ` +
+          `${deadlineMs} ms (the paging provider kept failing or did not answer); ${BY_HAND[page.action]}`,
+      );
+      abandon.abort();
+    }
+    pending.clear();
+  }
+
+  async function allSettled(): Promise<void> {
+    while (pending.size > 0) await Promise.allSettled([...lastOfKey.values()]);
   }
 
   function page(event: NotifierEvent): void {
@@ -96,8 +159,15 @@ export function createPagingNotifier(options: PagingNotifierOptions): PagingNoti
         page(event);
       }
     },
-    async idle(): Promise<void> {
-      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    async idle(deadlineMs = SHUTDOWN_DEADLINE_MS): Promise<void> {
+      if (pending.size === 0) return;
+      let cancelDeadline = (): void => undefined;
+      const deadline = new Promise<'deadline'>((resolve) => {
+        cancelDeadline = setTimer(() => resolve('deadline'), deadlineMs);
+      });
+      const outcome = await Promise.race([allSettled().then(() => 'settled' as const), deadline]);
+      cancelDeadline();
+      if (outcome === 'deadline') abandonPending(deadlineMs);
     },
   };
 }

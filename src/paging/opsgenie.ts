@@ -29,7 +29,7 @@ export function createOpsgenie(options: OpsgenieOptions): Pager {
   const base = (options.url ?? DEFAULT_URL).replace(/\/+$/, '');
   const timeoutMs = options.timeoutMs ?? 10_000;
   return {
-    async send(page: Page): Promise<void> {
+    async send(page: Page, signal?: AbortSignal): Promise<void> {
       const { path, body } = opsgenieCall(page);
       await deliver(
         {
@@ -43,6 +43,7 @@ export function createOpsgenie(options: OpsgenieOptions): Pager {
         202,
         'check the Opsgenie API key (ROLLBOT_OPSGENIE_API_KEY), its create-and-update rights, and the API region URL',
         options,
+        signal,
       );
     },
   };

@@ -23,7 +23,7 @@ export function createPagerDuty(options: PagerDutyOptions): Pager {
   const url = options.url ?? DEFAULT_URL;
   const timeoutMs = options.timeoutMs ?? 10_000;
   return {
-    async send(page: Page): Promise<void> {
+    async send(page: Page, signal?: AbortSignal): Promise<void> {
       await deliver(
         {
           method: 'POST',
@@ -35,6 +35,7 @@ export function createPagerDuty(options: PagerDutyOptions): Pager {
         202,
         'check the PagerDuty routing key (ROLLBOT_PAGERDUTY_ROUTING_KEY) and that events.pagerduty.com is reachable',
         options,
+        signal,
       );
     },
   };

@@ -3,14 +3,17 @@ import type { RunbookSet } from '../engine/runbook-set.js';
 import { createOpsgenie } from './opsgenie.js';
 import { createPagerDuty } from './pagerduty.js';
 import type { PagingRoute } from './notifier.js';
+import type { DeliveryOptions } from './types.js';
 
 /**
  * Each runbook's paging route, built once at start-up from the variables the runbooks name. A runbook that
  * names a variable that is not set stops start-up: a bot that silently does not page is worse than none.
+ * `delivery` overrides the providers' retry settings (tests inject time through it).
  */
 export function pagingRoutes(
   runbooks: RunbookSet,
   env: Readonly<Record<string, string | undefined>>,
+  delivery: DeliveryOptions = {},
 ): (model: string) => PagingRoute | undefined {
   const routes = new Map<string, PagingRoute>();
   for (const runbook of runbooks.all) {
@@ -30,8 +33,8 @@ export function pagingRoutes(
     const url = paging.url ? { url: paging.url } : {};
     const pager =
       paging.provider === 'pagerduty'
-        ? createPagerDuty({ routingKey: key, ...url })
-        : createOpsgenie({ apiKey: key, ...url });
+        ? createPagerDuty({ routingKey: key, ...url, ...delivery })
+        : createOpsgenie({ apiKey: key, ...url, ...delivery });
     routes.set(runbook.model, { pager, hours: paging.businessHours });
   }
   return (model) => routes.get(model);

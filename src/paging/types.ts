@@ -1,8 +1,10 @@
 /**
  * Paging: who gets woken up, through PagerDuty or Opsgenie. The types, and the one delivery loop both
- * providers share (bounded retries of throttling and provider failures, clear errors for the rest).
+ * providers share (throttling and provider failures retried for a few minutes, clear errors for the rest).
  */
+import { formatDuration } from '../core/duration.js';
 import { RollbotError, ServingError, type ErrorCode } from '../core/errors.js';
+import type { Clock } from '../engine/ports.js';
 import { requestJson, type JsonRequest, type JsonResponse } from '../serving/request.js';
 
 /** What a page does to the provider's alert for an incident. */
@@ -23,40 +25,61 @@ export interface Page {
   details?: Record<string, unknown>;
 }
 
-/** A paging provider. `send` rejects with a RollbotError when the provider did not take the page. */
+/**
+ * A paging provider. `send` rejects with a RollbotError when the provider did not take the page; once `signal`
+ * aborts, it stops retrying and rejects.
+ */
 export interface Pager {
-  send(page: Page): Promise<void>;
+  send(page: Page, signal?: AbortSignal): Promise<void>;
 }
 
 /** Retry settings shared by the providers. */
 export interface DeliveryOptions {
-  /** Retries after the first attempt for 429, 5xx and network errors (default 3). */
-  retries?: number;
-  /** First backoff, doubled each retry (default 1000ms); a Retry-After wins, capped at 10s. */
+  /** First wait after a transient failure, doubled after each one (default 1 s). */
   baseMs?: number;
-  /** Injectable for tests. */
+  /** Longest wait between two attempts, a Retry-After included (default 30 s). */
+  maxWaitMs?: number;
+  /** How long a page keeps being retried before it is given up (default 5 min). */
+  retryForMs?: number;
+  /** Injectable for tests: the wait between attempts, and the clock that window is measured on. */
   sleep?: (ms: number) => Promise<void>;
+  clock?: Clock;
 }
 
-const MAX_WAIT_MS = 10_000;
+/**
+ * A page must survive a provider outage of a few minutes (a 30-second 503, a 429 storm): a lost SEV-1 trigger
+ * is silence at 2am. Waits stay at most 30 s so that a page goes soon after the provider is back.
+ */
+const DEFAULT_RETRY = { baseMs: 1_000, maxWaitMs: 30_000, retryForMs: 5 * 60_000 };
 
-const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+// Unref'd: a retry wait must not hold a stopping process open; shutdown has its own deadline (notifier idle()).
+const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
+
+const systemClock: Clock = { now: () => Date.now() };
 
 /**
- * Sends one provider call, retrying transient failures (429, 5xx, timeouts, network errors) a bounded number
- * of times. Throws a RollbotError: `UNAVAILABLE` once retries are exhausted, or the status's code (400 →
- * `BAD_REQUEST`, …) at once for a refusal, with the provider's reason in the message and `hint`.
+ * Sends one provider call, retrying transient failures (429, 5xx, timeouts, network errors) with exponential
+ * backoff for up to `retryForMs`. Throws a RollbotError: `UNAVAILABLE` once that window is spent (or `signal`
+ * aborted), or the status's code (400 → `BAD_REQUEST`, …) at once for a refusal, with the provider's reason
+ * in the message and `hint`.
  */
 export async function deliver(
   call: JsonRequest,
   expectStatus: number,
   hint: string,
   options: DeliveryOptions = {},
+  signal?: AbortSignal,
 ): Promise<JsonResponse> {
-  const retries = options.retries ?? 3;
-  const baseMs = options.baseMs ?? 1_000;
+  const retry = { ...DEFAULT_RETRY, ...options };
   const sleep = options.sleep ?? defaultSleep;
+  const clock = options.clock ?? systemClock;
+  const startedAt = clock.now();
   for (let attempt = 1; ; attempt++) {
+    if (signal?.aborted) {
+      throw new RollbotError('UNAVAILABLE', `${call.what}: stopped retrying after ${attempt - 1} attempts`, {
+        hint,
+      });
+    }
     let response: JsonResponse;
     try {
       response = await requestJson(call);
@@ -69,14 +92,16 @@ export async function deliver(
           cause: error,
         });
       }
-      if (attempt > retries) {
-        throw new RollbotError('UNAVAILABLE', `${error.message} (gave up after ${attempt} attempts)`, {
-          hint,
-          details: error.details,
-          cause: error,
-        });
+      const waitMs = retryWaitMs(retry, attempt, error);
+      const elapsedMs = clock.now() - startedAt;
+      if (elapsedMs + waitMs > retry.retryForMs) {
+        throw new RollbotError(
+          'UNAVAILABLE',
+          `${error.message} (gave up after ${attempt} attempts over ${formatDuration(elapsedMs)})`,
+          { hint, details: error.details, cause: error },
+        );
       }
-      await sleep(Math.min(MAX_WAIT_MS, Math.max(baseMs * 2 ** (attempt - 1), retryAfterMs(error))));
+      await pause(waitMs, sleep, signal);
       continue;
     }
     if (response.status !== expectStatus) {
@@ -87,6 +112,31 @@ export async function deliver(
       );
     }
     return response;
+  }
+}
+
+/** The wait after the `attempt`-th failure: doubling from baseMs, or the provider's Retry-After, capped. */
+function retryWaitMs(retry: typeof DEFAULT_RETRY, attempt: number, error: ServingError): number {
+  return Math.min(retry.maxWaitMs, Math.max(retry.baseMs * 2 ** (attempt - 1), retryAfterMs(error)));
+}
+
+/** Sleeps `ms`, or less when `signal` aborts meanwhile (a shutdown must not wait out a 30 s backoff). */
+async function pause(
+  ms: number,
+  sleep: (ms: number) => Promise<void>,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  if (!signal) return sleep(ms);
+  if (signal.aborted) return;
+  let onAbort = (): void => undefined;
+  const aborted = new Promise<void>((resolve) => {
+    onAbort = () => resolve();
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    await Promise.race([sleep(ms), aborted]);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
   }
 }
 

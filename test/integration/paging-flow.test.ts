@@ -1,10 +1,11 @@
+import { Writable } from 'node:stream';
 import nock from 'nock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { acknowledge } from '../../src/engine/decisions.js';
 import { ingestAlerts } from '../../src/engine/intake.js';
 import { resolve } from '../../src/engine/resolve.js';
 import { RunbookSet } from '../../src/engine/runbook-set.js';
-import { createPagingNotifier } from '../../src/paging/notifier.js';
+import { createPagingNotifier, type SetTimer } from '../../src/paging/notifier.js';
 import { pagingRoutes } from '../../src/paging/routes.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { parseRunbook } from '../../src/runbooks/load.js';
@@ -12,6 +13,52 @@ import { firing } from '../helpers/alerts.js';
 import { makeDeps, makeRunbook } from '../helpers/engine.js';
 
 const PAGING = 'paging: { provider: pagerduty, routingKeyEnv: FRAUD_PD_KEY }';
+const PD = 'https://events.pagerduty.com';
+
+interface PdEvent {
+  event_action: string;
+  dedup_key: string;
+}
+
+/**
+ * An engine for fraud-scorer paging through PagerDuty on the test clock: each retry wait of the pager is held
+ * until the test calls `wake()`, and the error log lines are kept in `errors`.
+ */
+function pagingOnTestTime(setTimer?: SetTimer) {
+  const runbook = makeRunbook('fraud-scorer', PAGING);
+  const deps = makeDeps({ runbooks: [runbook] });
+  const waiting: (() => void)[] = [];
+  let firstWait: () => void = () => undefined;
+  const waitStarted = new Promise<void>((resolve) => (firstWait = resolve));
+  const sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      waiting.push(() => (deps.clock.advance(ms), resolve()));
+      firstWait();
+    });
+  const errors: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      errors.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+      done();
+    },
+  });
+  const paging = createPagingNotifier({
+    inner: deps.notifier,
+    pagerFor: pagingRoutes(
+      new RunbookSet([runbook]),
+      { FRAUD_PD_KEY: 'pd-routing-key' },
+      {
+        sleep,
+        clock: deps.clock,
+      },
+    ),
+    clock: deps.clock,
+    logger: createLogger({ level: 'error', destination }),
+    ...(setTimer ? { setTimer } : {}),
+  });
+  const wake = () => waiting.splice(0).forEach((resolve) => resolve());
+  return { engine: { ...deps, notifier: paging }, paging, waitStarted, wake, errors };
+}
 
 beforeAll(() => nock.disableNetConnect());
 afterEach(() => {
@@ -49,6 +96,74 @@ describe('paging through the runbook', () => {
       ['acknowledge', 'rollbot-INC-1', 'pd-routing-key'],
     ]);
     expect(actions.at(-1)).toEqual(['resolve', 'rollbot-INC-1', 'pd-routing-key']);
+  });
+
+  it('a trigger and the resolve that follows it during a PagerDuty outage reach PagerDuty in that order', async () => {
+    const { engine, paging, waitStarted, wake } = pagingOnTestTime();
+    let down = true;
+    const accepted: string[] = [];
+    nock(PD)
+      .post('/v2/enqueue')
+      .times(4)
+      .reply((_uri, body) => {
+        if (down) return [503, 'upstream unavailable'];
+        const event = body as PdEvent;
+        accepted.push(`${event.event_action} ${event.dedup_key}`);
+        return [202, { status: 'success' }];
+      });
+
+    await ingestAlerts(engine, [firing('fraud-scorer', engine.clock.now())]);
+    await waitStarted; // the trigger got a 503 and waits to retry
+    down = false; // PagerDuty is back before the trigger's next attempt, when the incident is resolved
+    await acknowledge(engine, 'INC-1', 'U0ANA');
+    await resolve(engine, 'INC-1', { by: 'U0ANA', reason: 'fixed' });
+    wake();
+    await paging.idle();
+
+    expect(accepted).toEqual(['trigger rollbot-INC-1', 'acknowledge rollbot-INC-1', 'resolve rollbot-INC-1']);
+  });
+
+  it('shutdown during a PagerDuty outage returns at its deadline and logs the page it abandons', async () => {
+    let deadlinePasses: () => void = () => undefined;
+    const { engine, paging, waitStarted, errors } = pagingOnTestTime((fn) => {
+      deadlinePasses = fn;
+      return () => undefined;
+    });
+    nock(PD).post('/v2/enqueue').reply(503, 'upstream unavailable');
+
+    await ingestAlerts(engine, [firing('fraud-scorer', engine.clock.now())]);
+    await waitStarted;
+    const stopping = paging.idle();
+    deadlinePasses();
+    await stopping;
+
+    expect(errors).toEqual([
+      expect.objectContaining({
+        incidentId: 'INC-1',
+        action: 'trigger',
+        msg: expect.stringContaining('nobody was paged: page the on-call by hand'),
+      }),
+    ]);
+  });
+
+  it('a routing key PagerDuty refuses fails at once, with what to check in the log', async () => {
+    const { engine, paging, errors } = pagingOnTestTime();
+    nock(PD).post('/v2/enqueue').reply(400, { status: 'invalid event', message: 'Invalid routing key' });
+
+    await ingestAlerts(engine, [firing('fraud-scorer', engine.clock.now())]);
+    await paging.idle();
+
+    expect(errors).toEqual([
+      expect.objectContaining({
+        incidentId: 'INC-1',
+        action: 'trigger',
+        msg:
+          'paging failed: the trigger page for INC-1 was not delivered; nobody was paged: page the on-call by ' +
+          'hand (check the PagerDuty routing key ' +
+          '(ROLLBOT_PAGERDUTY_ROUTING_KEY) and that events.pagerduty.com is reachable)',
+        err: 'PagerDuty trigger rollbot-INC-1: HTTP 400: Invalid routing key (not retried)',
+      }),
+    ]);
   });
 
   it('stops start-up when the runbook names a key variable that is not set', () => {

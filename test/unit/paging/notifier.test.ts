@@ -1,13 +1,61 @@
+import { Writable } from 'node:stream';
 import { describe, expect, it, vi } from 'vitest';
 import type { Incident } from '../../../src/core/incident.js';
 import type { NotifierEvent } from '../../../src/engine/notifier-port.js';
 import { createLogger } from '../../../src/observability/logger.js';
-import { createPagingNotifier } from '../../../src/paging/notifier.js';
+import { createPagingNotifier, type SetTimer } from '../../../src/paging/notifier.js';
 import type { Page, Pager } from '../../../src/paging/types.js';
 import { RecordingNotifier, TestClock } from '../../helpers/engine.js';
 import { makeIncident } from '../../helpers/incidents.js';
 
 const opened = (incident: Incident): NotifierEvent => ({ type: 'incident.opened', incident, channel: '#ml' });
+const resolved = (incident: Incident): NotifierEvent => ({
+  type: 'incident.updated',
+  incident: { ...incident, phase: 'resolved' },
+  channel: '#ml',
+  text: 'resolved',
+});
+
+/** A provider that is down: the pager keeps retrying each page until it is told to stop. */
+const downPager = (stopped: string[]): Pager => ({
+  send: (page, signal) =>
+    new Promise<void>((_, reject) =>
+      signal?.addEventListener('abort', () => {
+        stopped.push(`${page.action} ${page.dedupKey}`);
+        reject(new Error('stopped retrying'));
+      }),
+    ),
+});
+
+/** A shutdown deadline that passes when the test says so. */
+function manualDeadline() {
+  const deadline = { ms: [] as number[], cancelled: 0, pass: (): void => undefined };
+  const setTimer: SetTimer = (fn, ms) => {
+    deadline.ms.push(ms);
+    deadline.pass = fn;
+    return () => (deadline.cancelled += 1);
+  };
+  return { deadline, setTimer };
+}
+
+/** A paging notifier for fraud-scorer that logs JSON lines (error level) into `lines`. */
+function withLogLines(pager: Pager, setTimer: SetTimer) {
+  const lines: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+      done();
+    },
+  });
+  const notifier = createPagingNotifier({
+    inner: new RecordingNotifier(),
+    pagerFor: () => ({ pager, hours: { timezone: 'UTC' } }),
+    clock: new TestClock(),
+    logger: createLogger({ level: 'error', destination }),
+    setTimer,
+  });
+  return { notifier, lines };
+}
 
 class RecordingPager implements Pager {
   readonly pages: Page[] = [];
@@ -80,17 +128,59 @@ describe('createPagingNotifier', () => {
     const { notifier } = setup(pager);
     const incident = makeIncident({ id: 'INC-1', severity: 1 });
     await notifier.notify(opened(incident));
-    await notifier.notify({
-      type: 'incident.updated',
-      incident: { ...incident, phase: 'resolved' },
-      channel: '#ml',
-      text: 'resolved',
-    });
+    await notifier.notify(resolved(incident));
     await notifier.notify(opened(makeIncident({ id: 'INC-2', severity: 1 })));
     expect(delivered).toEqual(['trigger rollbot-INC-2']);
     providerBack();
     await notifier.idle();
     expect(delivered).toEqual(['trigger rollbot-INC-2', 'trigger rollbot-INC-1', 'resolve rollbot-INC-1']);
+  });
+
+  it('at shutdown, waits at most its deadline, then stops and logs each page still being retried', async () => {
+    const stopped: string[] = [];
+    const { deadline, setTimer } = manualDeadline();
+    const { notifier, lines } = withLogLines(downPager(stopped), setTimer);
+    const incident = makeIncident({ id: 'INC-1', severity: 1 });
+    await notifier.notify(opened(incident));
+    await notifier.notify(resolved(incident));
+
+    const stopping = notifier.idle();
+    expect(deadline.ms).toEqual([5_000]);
+    deadline.pass();
+    await stopping;
+
+    expect(stopped).toEqual(['trigger rollbot-INC-1']);
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 50,
+        incidentId: 'INC-1',
+        action: 'trigger',
+        msg:
+          'paging abandoned at shutdown: the trigger page for INC-1 was not delivered within 5000 ms (the paging ' +
+          'provider kept failing or did not answer); nobody was paged: page the on-call by hand',
+      }),
+      expect.objectContaining({
+        level: 50,
+        incidentId: 'INC-1',
+        action: 'resolve',
+        msg: expect.stringMatching(
+          /resolve page for INC-1 .*resolve the incident's alert in the paging provider by hand$/,
+        ),
+      }),
+    ]);
+  });
+
+  it('returns as soon as the pages are sent, without waiting for its deadline', async () => {
+    const { deadline, setTimer } = manualDeadline();
+    let providerAnswers: () => void = () => undefined;
+    const pager: Pager = { send: () => new Promise<void>((resolve) => (providerAnswers = resolve)) };
+    const { notifier, lines } = withLogLines(pager, setTimer);
+    await notifier.notify(opened(makeIncident({ id: 'INC-1', severity: 1 })));
+    const stopping = notifier.idle();
+    providerAnswers();
+    await stopping;
+    expect(deadline).toMatchObject({ ms: [5_000], cancelled: 1 });
+    expect(lines).toEqual([]);
   });
 
   it('does not wait for the page', async () => {

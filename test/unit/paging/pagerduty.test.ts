@@ -3,6 +3,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RollbotError } from '../../../src/core/errors.js';
 import { createPagerDuty } from '../../../src/paging/pagerduty.js';
 import type { Page } from '../../../src/paging/types.js';
+import { TestClock } from '../../helpers/engine.js';
 
 const HOST = 'https://events.pagerduty.com';
 
@@ -15,11 +16,14 @@ const trigger: Page = {
   details: { incident: 'INC-7', model: 'fraud-scorer' },
 };
 
-function pager(waits: number[] = []) {
+/** A pager whose waits take no time: they are recorded, and move `clock`. */
+function pager(waits: number[] = [], clock = new TestClock()) {
   return createPagerDuty({
     routingKey: 'R0UTINGKEY',
+    clock,
     sleep: async (ms) => {
       waits.push(ms);
+      clock.advance(ms);
     },
   });
 }
@@ -87,20 +91,71 @@ describe('PagerDuty Events API v2', () => {
     expect(waits).toEqual([2000]);
   });
 
-  it('gives up after bounded retries of 5xx with a clear error', async () => {
+  it('keeps retrying through a three-minute 503 outage, then delivers the page once', async () => {
+    const clock = new TestClock();
+    const outageEnds = clock.now() + 3 * 60_000;
+    const answers: number[] = [];
+    nock(HOST)
+      .post('/v2/enqueue')
+      .times(100)
+      .reply(() => {
+        const status = clock.now() < outageEnds ? 503 : 202;
+        answers.push(status);
+        return [status, status === 503 ? 'upstream unavailable' : { status: 'success' }];
+      });
     const waits: number[] = [];
-    const scope = nock(HOST).post('/v2/enqueue').times(4).reply(503, 'upstream unavailable');
+    await pager(waits, clock).send(trigger);
+    expect(answers.filter((status) => status === 202)).toHaveLength(1);
+    expect(answers.at(-1)).toBe(202);
+    // Doubling from 1 s, then every 30 s: the page goes at most 30 s after the provider is back.
+    expect(waits.slice(0, 7)).toEqual([1000, 2000, 4000, 8000, 16000, 30000, 30000]);
+    expect(Math.max(...waits)).toBe(30_000);
+  });
+
+  it('gives up after about five minutes of 5xx with a clear error', async () => {
+    const waits: number[] = [];
+    nock(HOST).post('/v2/enqueue').times(100).reply(503, 'upstream unavailable');
     const error = await pager(waits)
       .send(trigger)
       .catch((e: unknown) => e);
-    expect(scope.isDone()).toBe(true);
-    expect(waits).toEqual([1000, 2000, 4000]);
+    expect(waits.reduce((sum, ms) => sum + ms, 0)).toBeLessThanOrEqual(5 * 60_000);
     expect(error).toBeInstanceOf(RollbotError);
     expect((error as RollbotError).code).toBe('UNAVAILABLE');
     expect((error as RollbotError).message).toBe(
-      'PagerDuty trigger rollbot-INC-7: HTTP 503: upstream unavailable (gave up after 4 attempts)',
+      'PagerDuty trigger rollbot-INC-7: HTTP 503: upstream unavailable (gave up after 14 attempts over 4m 31s)',
     );
     expect((error as RollbotError).hint).toContain('routing key');
+  });
+
+  it('honours a Retry-After only up to 30 s', async () => {
+    const waits: number[] = [];
+    const scope = nock(HOST)
+      .post('/v2/enqueue')
+      .reply(429, { status: 'throttled' }, { 'retry-after': '120' })
+      .post('/v2/enqueue')
+      .reply(202, {});
+    await pager(waits).send(trigger);
+    expect(scope.isDone()).toBe(true);
+    expect(waits).toEqual([30_000]);
+  });
+
+  it('stops retrying once the signal aborts (shutdown)', async () => {
+    const stop = new AbortController();
+    let requests = 0;
+    nock(HOST)
+      .post('/v2/enqueue')
+      .times(100)
+      .reply(() => (requests++, [503, 'upstream unavailable']));
+    const shuttingDown = createPagerDuty({
+      routingKey: 'R0UTINGKEY',
+      clock: new TestClock(),
+      // Shutdown comes during the first backoff, which would otherwise last its full second.
+      sleep: () => (stop.abort(), new Promise<void>(() => undefined)),
+    });
+    await expect(shuttingDown.send(trigger, stop.signal)).rejects.toThrow(
+      'PagerDuty trigger rollbot-INC-7: stopped retrying after 1 attempts',
+    );
+    expect(requests).toBe(1);
   });
 
   it('does not retry a 400 and says what PagerDuty said', async () => {
