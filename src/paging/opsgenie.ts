@@ -4,6 +4,8 @@ import { deliver, type DeliveryOptions, type Page, type PageSeverity, type Pager
 export interface OpsgenieOptions extends DeliveryOptions {
   /** An Opsgenie API integration key, sent as `Authorization: GenieKey <apiKey>`. */
   apiKey: string;
+  /** The environment variable the key came from (the runbook's `apiKeyEnv`), named in error hints. */
+  apiKeyEnv?: string;
   /** Default `https://api.opsgenie.com` (EU: `https://api.eu.opsgenie.com`). */
   url?: string;
   /** Per attempt (default 10s). */
@@ -28,6 +30,8 @@ const PRIORITY: Record<PageSeverity, string> = {
 export function createOpsgenie(options: OpsgenieOptions): Pager {
   const base = (options.url ?? DEFAULT_URL).replace(/\/+$/, '');
   const timeoutMs = options.timeoutMs ?? 10_000;
+  const keyEnv = options.apiKeyEnv ?? "the variable the runbook's paging.apiKeyEnv names";
+  const hint = `check the Opsgenie API key in ${keyEnv}, its create-and-update rights, and the API region URL (${base})`;
   return {
     async send(page: Page, signal?: AbortSignal): Promise<void> {
       const { path, body } = opsgenieCall(page);
@@ -41,7 +45,7 @@ export function createOpsgenie(options: OpsgenieOptions): Pager {
           what: `Opsgenie ${page.action} ${page.dedupKey}`,
         },
         202,
-        'check the Opsgenie API key (ROLLBOT_OPSGENIE_API_KEY), its create-and-update rights, and the API region URL',
+        hint,
         options,
         signal,
       );

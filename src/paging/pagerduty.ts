@@ -4,6 +4,8 @@ import { deliver, type DeliveryOptions, type Page, type Pager } from './types.js
 export interface PagerDutyOptions extends DeliveryOptions {
   /** The integration (routing) key of the PagerDuty service. */
   routingKey: string;
+  /** The environment variable the key came from (the runbook's `routingKeyEnv`), named in error hints. */
+  routingKeyEnv?: string;
   /** Default `https://events.pagerduty.com/v2/enqueue` (EU: `https://events.eu.pagerduty.com/v2/enqueue`). */
   url?: string;
   /** Per attempt (default 10s). */
@@ -22,6 +24,8 @@ const EVENT_ACTION = { trigger: 'trigger', acknowledge: 'acknowledge', resolve: 
 export function createPagerDuty(options: PagerDutyOptions): Pager {
   const url = options.url ?? DEFAULT_URL;
   const timeoutMs = options.timeoutMs ?? 10_000;
+  const keyEnv = options.routingKeyEnv ?? "the variable the runbook's paging.routingKeyEnv names";
+  const hint = `check the PagerDuty routing key in ${keyEnv} and that ${new URL(url).host} is reachable`;
   return {
     async send(page: Page, signal?: AbortSignal): Promise<void> {
       await deliver(
@@ -33,7 +37,7 @@ export function createPagerDuty(options: PagerDutyOptions): Pager {
           what: `PagerDuty ${page.action} ${page.dedupKey}`,
         },
         202,
-        'check the PagerDuty routing key (ROLLBOT_PAGERDUTY_ROUTING_KEY) and that events.pagerduty.com is reachable',
+        hint,
         options,
         signal,
       );

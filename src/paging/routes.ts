@@ -33,8 +33,8 @@ export function pagingRoutes(
     const url = paging.url ? { url: paging.url } : {};
     const pager =
       paging.provider === 'pagerduty'
-        ? createPagerDuty({ routingKey: key, ...url, ...delivery })
-        : createOpsgenie({ apiKey: key, ...url, ...delivery });
+        ? createPagerDuty({ routingKey: key, routingKeyEnv: name, ...url, ...delivery })
+        : createOpsgenie({ apiKey: key, apiKeyEnv: name, ...url, ...delivery });
     routes.set(runbook.model, { pager, hours: paging.businessHours });
   }
   return (model) => routes.get(model);

@@ -159,8 +159,7 @@ describe('paging through the runbook', () => {
         action: 'trigger',
         msg:
           'paging failed: the trigger page for INC-1 was not delivered; nobody was paged: page the on-call by ' +
-          'hand (check the PagerDuty routing key ' +
-          '(ROLLBOT_PAGERDUTY_ROUTING_KEY) and that events.pagerduty.com is reachable)',
+          'hand (check the PagerDuty routing key in FRAUD_PD_KEY and that events.pagerduty.com is reachable)',
         err: 'PagerDuty trigger rollbot-INC-1: HTTP 400: Invalid routing key (not retried)',
       }),
     ]);
