@@ -4,7 +4,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { localBackend, remoteBackend, type Backend } from './cli/backend.js';
+import { assertRedisReachable, localBackend, remoteBackend, type Backend } from './cli/backend.js';
 import { incidentTable } from './cli/format.js';
 import { deployCommand, rollbackCommand, type Io } from './cli/rollback.js';
 import { loadConfig } from './config.js';
@@ -14,6 +14,7 @@ import { scorecard } from './engine/drill.js';
 import { drillListText } from './engine/drill-list.js';
 import { incidentMarkdown } from './engine/report.js';
 import { compose } from './main.js';
+import { createLogger } from './observability/logger.js';
 import { formatProblem } from './runbooks/problems.js';
 import { loadRunbooks } from './runbooks/load.js';
 
@@ -166,7 +167,12 @@ function cliUser(env: NodeJS.ProcessEnv): string {
 async function openBackend(env: NodeJS.ProcessEnv, io: Io): Promise<Backend> {
   const config = loadConfig({ LOG_LEVEL: 'error', ...env });
   if (config.rollbotUrl) return remoteBackend(config.rollbotUrl, config.apiToken);
-  if (!config.redisUrl) {
+  if (config.redisUrl) {
+    await assertRedisReachable(
+      config.redisUrl,
+      createLogger({ level: config.logLevel, secrets: config.secrets }),
+    );
+  } else {
     io.err('note: neither ROLLBOT_URL nor REDIS_URL is set: running in-process on an empty in-memory store');
   }
   return localBackend(await compose(config, { quiet: true, env }));

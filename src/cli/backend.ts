@@ -1,6 +1,7 @@
 import { ERROR_CODES, RollbotError, isRollbotError, type ErrorCode } from '../core/errors.js';
 import type { Deployment } from '../core/ledger.js';
 import type { EngineDeps } from '../engine/context.js';
+import type { Logger } from '../engine/ports.js';
 import { recordDeployment, type DeploymentInput } from '../engine/deployments.js';
 import type { DrillListing } from '../engine/drill-list.js';
 import { runDrillNow, type DrillRun } from '../engine/drill-start.js';
@@ -13,6 +14,7 @@ import {
 } from '../engine/rollback.js';
 import { resolve } from '../engine/resolve.js';
 import { drillListings } from '../scheduling/drills.js';
+import { createRedisStore, maskRedisUrl } from '../store/redis/store.js';
 import {
   incidentDetail,
   listIncidentViews,
@@ -173,6 +175,33 @@ function notRollbot(response: Response, baseUrl: string): RollbotError {
       hint: `a proxy in front of the bot may be failing, or ROLLBOT_URL points elsewhere: check that GET ${new URL('/healthz', baseUrl).href} answers {"ok":true}`,
     },
   );
+}
+
+/**
+ * A command is run by someone waiting for it, so it tries Redis once, for a few seconds, where the bot would
+ * keep reconnecting through an outage (ioredis's defaults take over a minute to give up on a command).
+ */
+const ONE_ATTEMPT = {
+  connectTimeout: 3_000,
+  commandTimeout: 3_000,
+  maxRetriesPerRequest: 0,
+  retryStrategy: () => null,
+};
+
+/** Fails within seconds, naming the fix, when Redis at `url` does not answer a PING. */
+export async function assertRedisReachable(url: string, logger: Logger): Promise<void> {
+  const probe = createRedisStore({ redis: url, connection: ONE_ATTEMPT, logger });
+  try {
+    await probe.ping();
+  } catch (error) {
+    const reason = (error as { code?: unknown }).code ?? (error as Error).message;
+    throw new RollbotError('UNAVAILABLE', `cannot reach Redis at ${maskRedisUrl(url)} (${String(reason)})`, {
+      hint: 'check REDIS_URL and that Redis is running, or set ROLLBOT_URL to use a running bot',
+      cause: error,
+    });
+  } finally {
+    await probe.close();
+  }
 }
 
 /** Runs the engine in this process, on the store and serving layers the config names. */

@@ -1,7 +1,10 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { ingestAlerts } from '../../src/engine/intake.js';
 import { firing } from '../helpers/alerts.js';
+import { freePort } from '../helpers/free-port.js';
 import { runbookDir } from '../helpers/bot-process.js';
 import { makeDeps, makeRunbook, runbookYaml } from '../helpers/engine.js';
 import { permanent } from '../helpers/fake-serving.js';
@@ -227,4 +230,30 @@ describe('rollbot against a bot that answers with an error', () => {
     );
     expect(err[0]).toContain('fix: the rollback may have run: check `rollbot incidents --open`');
   });
+});
+
+describe('rollbot in-process on a Redis that does not answer', () => {
+  /** The real CLI as its own process: what ioredis prints goes to that process's stderr, not through `io`. */
+  async function cliProcess(args: string[], env: Record<string, string>) {
+    const run = promisify(execFile);
+    const options = {
+      cwd: new URL('../../', import.meta.url),
+      env: { PATH: process.env.PATH ?? '', ...env },
+    };
+    return run(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], options).then(
+      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+      (error: { code: number; stdout: string; stderr: string }) => error,
+    );
+  }
+
+  it('says so in one message with the fix, password masked, and exits 1 without retrying', async () => {
+    const port = await freePort();
+    const result = await cliProcess(['incidents'], { REDIS_URL: `redis://ops:s3cret@127.0.0.1:${port}` });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toBe(
+      `error: cannot reach Redis at redis://ops:***@127.0.0.1:${port} (ECONNREFUSED)\n` +
+        'fix: check REDIS_URL and that Redis is running, or set ROLLBOT_URL to use a running bot\n',
+    );
+  }, 30_000);
 });

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import type { Store } from '../../src/engine/ports.js';
+import type { Logger, Store } from '../../src/engine/ports.js';
 import { storeKeys } from '../../src/store/redis/keys.js';
-import { createRedisStore } from '../../src/store/redis/store.js';
+import { createRedisStore, maskRedisUrl } from '../../src/store/redis/store.js';
 import { describeStoreContract } from '../contract/store-contract.js';
 import { acknowledge, attachAlert, headOf, type Incident } from '../../src/core/incident.js';
+import { freePort } from '../helpers/free-port.js';
 import { dismiss, makeAlertRef, makeIncident, T0 } from '../helpers/incidents.js';
+import { startRedis } from '../helpers/redis-server.js';
 
 const redisUrl = inject('redisUrl');
 
@@ -190,5 +192,71 @@ describe('redis store', () => {
     await store.close();
     await store.close();
     await expect(store.ping()).rejects.toThrow();
+  });
+});
+
+describe('redis store connection', () => {
+  /** A logger that keeps what it was told, as `level: message`. */
+  function recordingLogger(): Logger & { lines: string[] } {
+    const lines: string[] = [];
+    const record = (level: string) => (_obj: object, msg?: string) => lines.push(`${level}: ${msg ?? ''}`);
+    const logger = {
+      lines,
+      debug: record('debug'),
+      info: record('info'),
+      warn: record('warn'),
+      error: record('error'),
+      child: () => logger,
+    };
+    return logger;
+  }
+
+  it('warns once per outage, not once per reconnect, and says when Redis is back', async () => {
+    const port = await freePort();
+    const url = `redis://127.0.0.1:${port}`;
+    const logger = recordingLogger();
+    let thirdReconnect: () => void = () => {};
+    const reconnectedThrice = new Promise<void>((resolve) => (thirdReconnect = resolve));
+    const retryStrategy = (times: number) => {
+      if (times === 3) thirdReconnect();
+      return 20;
+    };
+    const store = createRedisStore({
+      redis: url,
+      prefix: testPrefix(),
+      logger,
+      connection: { retryStrategy },
+    });
+    await reconnectedThrice;
+    expect(logger.lines).toEqual([
+      `warn: Redis at ${url} is unreachable (connect ECONNREFUSED 127.0.0.1:${port}): check that it is running`,
+    ]);
+
+    const redis = await startRedis({ port });
+    try {
+      await store.ping();
+      expect(logger.lines.slice(1)).toEqual([`info: Redis at ${url} is back`]);
+    } finally {
+      await store.close();
+      await redis.stop();
+    }
+  });
+
+  it('with no retries, fails a command at once with the connection’s own error, and still closes', async () => {
+    const port = await freePort();
+    const store = createRedisStore({
+      redis: `redis://127.0.0.1:${port}`,
+      logger: recordingLogger(),
+      connection: { retryStrategy: () => null, maxRetriesPerRequest: 0 },
+    });
+    await expect(store.ping()).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    await store.close();
+  });
+
+  it('masks the password of a URL it reports', () => {
+    expect(maskRedisUrl('redis://ops:s3cret@redis:6379/0')).toBe('redis://ops:***@redis:6379/0');
+    expect(maskRedisUrl('rediss://:s3cret@redis.example.com')).toBe('rediss://:***@redis.example.com');
+    expect(maskRedisUrl('redis://ops:p@ss@redis:6379')).toBe('redis://ops:***@redis:6379');
+    expect(maskRedisUrl('redis://redis:6379')).toBe('redis://redis:6379');
   });
 });

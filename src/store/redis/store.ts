@@ -1,5 +1,6 @@
-import { Redis } from 'ioredis';
-import type { Store } from '../../engine/ports.js';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger, Store } from '../../engine/ports.js';
+import { createLogger } from '../../observability/logger.js';
 import { redisDeadlines } from './deadlines.js';
 import { redisIncidents } from './incidents.js';
 import { storeKeys } from './keys.js';
@@ -19,6 +20,23 @@ export interface RedisStoreOptions {
    * it a hash tag, e.g. `{rollbot}:`, because scripts touch several keys at once.
    */
   prefix?: string;
+  /**
+   * How a connection opened from a URL copes with Redis being away. Unset: ioredis's defaults, which ride out
+   * an outage (reconnect forever, 20 retries per command), as the bot must. A one-shot command sets e.g.
+   * `retryStrategy: () => null` and `maxRetriesPerRequest: 0` to fail in seconds instead.
+   */
+  connection?: Pick<
+    RedisOptions,
+    'connectTimeout' | 'commandTimeout' | 'maxRetriesPerRequest' | 'retryStrategy'
+  >;
+  /** Where a lost connection is reported: one warning per outage, one line when it is back. */
+  logger?: Logger;
+}
+
+/** The URL with its password hidden (`redis://user:***@host`), fit for logs and error messages. */
+export function maskRedisUrl(url: string): string {
+  // Up to the last `@` before the path, so that a password holding an unescaped `@` is masked whole.
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*):[^/]*@/i, '$1:***@');
 }
 
 /**
@@ -28,8 +46,13 @@ export interface RedisStoreOptions {
  */
 export function createRedisStore(options: RedisStoreOptions): Store {
   const owned = typeof options.redis === 'string';
-  const redis = typeof options.redis === 'string' ? new Redis(options.redis) : options.redis;
+  const redis =
+    typeof options.redis === 'string' ? new Redis(options.redis, options.connection ?? {}) : options.redis;
   const keys = storeKeys(options.prefix ?? 'rollbot:');
+  const currentOutage =
+    typeof options.redis === 'string'
+      ? trackOutages(redis, maskRedisUrl(options.redis), options.logger ?? createLogger({ level: 'warn' }))
+      : undefined;
   let closing: Promise<void> | undefined;
 
   return {
@@ -58,13 +81,50 @@ export function createRedisStore(options: RedisStoreOptions): Store {
     },
 
     async ping() {
-      await redis.ping();
+      try {
+        await redis.ping();
+      } catch (error) {
+        // While the connection is down a command fails with a generic "Connection is closed." or "max retries";
+        // the connection's own error (ECONNREFUSED, ENOTFOUND, …) says what is wrong.
+        throw currentOutage?.() ?? error;
+      }
     },
 
     close() {
-      // Concurrent and repeated calls share one quit.
-      closing ??= owned ? redis.quit().then(() => undefined) : Promise.resolve();
+      // Concurrent and repeated calls share one close.
+      closing ??= owned ? quitOrDrop(redis) : Promise.resolve();
       return closing;
     },
   };
+}
+
+/**
+ * QUIT lets a live connection finish its replies. A connection that is not up has none to finish, and a QUIT
+ * would wait for it to come back (or be refused once it gave up), so it is dropped instead.
+ */
+async function quitOrDrop(redis: Redis): Promise<void> {
+  if (redis.status === 'ready') await redis.quit();
+  else redis.disconnect();
+}
+
+/**
+ * Listens to the connection's errors (without a listener ioredis prints every failed reconnect to stderr):
+ * logs the first of an outage, and that Redis is back when it is. Returns the current outage's error, if any.
+ */
+function trackOutages(redis: Redis, url: string, logger: Logger): () => Error | undefined {
+  let outage: Error | undefined;
+  redis.on('error', (error: Error) => {
+    if (outage) return;
+    outage = error;
+    logger.warn(
+      { err: error, redis: url },
+      `Redis at ${url} is unreachable (${error.message}): check that it is running`,
+    );
+  });
+  redis.on('ready', () => {
+    if (!outage) return;
+    outage = undefined;
+    logger.info({ redis: url }, `Redis at ${url} is back`);
+  });
+  return () => outage;
 }
