@@ -17,7 +17,7 @@ import { startMessageTicker } from './engine/message-tick.js';
 import { startDeadlinePoller } from './engine/poller.js';
 import { startDrillPlanner } from './scheduling/drills.js';
 import { recoverInterruptedRollbacks } from './engine/recovery.js';
-import type { Clock, MetricsSource, ServingAdapterFactory, Store } from './engine/ports.js';
+import type { Clock, Logger, MetricsSource, ServingAdapterFactory, Store } from './engine/ports.js';
 import { RunbookSet } from './engine/runbook-set.js';
 import { createApp } from './http/app.js';
 import { createLogger } from './observability/logger.js';
@@ -68,7 +68,7 @@ export async function compose(
   const logger = createLogger({ level: config.logLevel, secrets: config.secrets });
   const clock = systemClock;
   const runbooks = new RunbookSet(await loadRunbooksOrThrow(config.runbooksDir));
-  const store = createStore(config, clock);
+  const store = createStore(config, clock, logger);
   if (!config.redisUrl && !options.quiet) {
     logger.warn(
       {},
@@ -152,8 +152,10 @@ export async function compose(
   return deps;
 }
 
-function createStore(config: Config, clock: Clock): Store {
-  return config.redisUrl ? createRedisStore({ redis: config.redisUrl }) : createMemoryStore({ clock });
+function createStore(config: Config, clock: Clock, logger: Logger): Store {
+  return config.redisUrl
+    ? createRedisStore({ redis: config.redisUrl, logger: logger.child({ component: 'redis' }) })
+    : createMemoryStore({ clock });
 }
 
 export interface RunningBot {
