@@ -124,8 +124,7 @@ describe('outgoing queue', () => {
 
   it('lets replies pass an update held back by the workspace-wide update allowance', async () => {
     const { enqueue, run, sent } = setup();
-    for (const c of ['C1', 'C2', 'C3', 'C4'])
-      enqueue(c, `update ${c}`, { kind: 'update', coalesceKey: c });
+    for (const c of ['C1', 'C2', 'C3', 'C4']) enqueue(c, `update ${c}`, { kind: 'update', coalesceKey: c });
     await run(0); // four updates: the workspace's burst (Slack's five, one in reserve) is spent
     enqueue('C6', 'update C6', { kind: 'update', coalesceKey: 'C6' });
     enqueue('C6', 'reply 1', { kind: 'reply' });
