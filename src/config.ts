@@ -87,6 +87,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       e.SLACK_APP_TOKEN,
       e.ALERT_WEBHOOK_TOKEN,
       e.API_TOKEN,
+      // `Bearer …` or `Basic …`: the whole value is the credential.
+      e.PROMETHEUS_AUTHORIZATION,
     ].filter((value): value is string => value !== undefined),
   };
 }

@@ -43,6 +43,14 @@ describe('loadConfig', () => {
     expect(config.secrets).toEqual(['xoxb-1', 'shh-secret', 'alerts-token', 'api-token']);
   });
 
+  it('masks the Prometheus authorization in logs with the other secrets', () => {
+    const config = loadConfig({
+      PROMETHEUS_URL: 'http://prom:9090',
+      PROMETHEUS_AUTHORIZATION: 'Bearer p-tok',
+    });
+    expect(config.secrets).toEqual(['Bearer p-tok']);
+  });
+
   it('selects Socket Mode with SLACK_APP_TOKEN', () => {
     expect(loadConfig({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_APP_TOKEN: 'xapp-1' }).slack.mode).toBe('socket');
   });
