@@ -20,6 +20,7 @@ import { recoverInterruptedRollbacks } from './engine/recovery.js';
 import type { Clock, Logger, MetricsSource, ServingAdapterFactory, Store } from './engine/ports.js';
 import { RunbookSet } from './engine/runbook-set.js';
 import { createApp } from './http/app.js';
+import { InFlight } from './engine/in-flight.js';
 import { createLogger } from './observability/logger.js';
 import { createMetrics, type Metrics } from './observability/metrics.js';
 import { loadRunbooksOrThrow } from './runbooks/load.js';
@@ -134,6 +135,7 @@ export async function compose(
     paging: notifier,
     sleep,
     timing: DEFAULT_TIMING,
+    inFlight: new InFlight(),
   };
   if (clients && slackNotifier && config.slack.mode !== 'off') {
     const transport: SlackTransport =
@@ -224,6 +226,7 @@ export async function startBot(
         await poller.stop();
         await ticker.stop();
         await deps.slack?.app.stop();
+        await finishRollbacks(deps);
         await deps.slack?.notifier.close();
         await deps.paging.idle();
         await deps.store.close();
@@ -231,6 +234,22 @@ export async function startBot(
       return stopped;
     },
   };
+}
+
+/**
+ * How long a stopping bot waits for rollbacks under way (started from Slack, which answered before they ran):
+ * most of Kubernetes' 60 s grace period, leaving time to flush Slack and pages and close the store.
+ */
+export const ROLLBACK_DRAIN_MS = 40_000;
+
+async function finishRollbacks(deps: EngineDeps): Promise<void> {
+  const cut = await deps.inFlight.settled(ROLLBACK_DRAIN_MS);
+  if (cut > 0) {
+    deps.logger.warn(
+      { rollbacks: cut },
+      'stopping with rollbacks still running: their incidents will say "outcome unknown", and the next bot to start re-reads the serving layer instead of executing again',
+    );
+  }
 }
 
 function isEntryPoint(): boolean {

@@ -10,6 +10,7 @@ import type {
   Store,
   TimelineEntry,
 } from './ports.js';
+import type { InFlight } from './in-flight.js';
 import type { Notifier } from './notifier-port.js';
 
 /** How the engine paces itself; tests shrink these. */
@@ -38,6 +39,8 @@ export interface EngineDeps {
   /** Waits; tests pass one that moves their clock instead. */
   sleep: (ms: number) => Promise<void>;
   timing: EngineTiming;
+  /** Rollbacks under way, for a shutdown to wait for. */
+  inFlight: InFlight;
 }
 
 /** Appends one line to an incident's timeline, stamped with the engine's clock. */

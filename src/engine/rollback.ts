@@ -25,10 +25,19 @@ export { rollbackLockName } from './rollback-lease.js';
  * version, lock held) throw; a failure after the incident was touched is returned as outcome `failed` and
  * escalated.
  */
-export async function rollback(
+export function rollback(
   deps: EngineDeps,
   requested: RollbackRequest,
   onStep: (step: RollbackStep) => void = () => {},
+): Promise<RollbackOutcome> {
+  // Tracked for shutdown: a rollback started from Slack runs on after the request that started it was answered.
+  return deps.inFlight.track(runRollback(deps, requested, onStep));
+}
+
+async function runRollback(
+  deps: EngineDeps,
+  requested: RollbackRequest,
+  onStep: (step: RollbackStep) => void,
 ): Promise<RollbackOutcome> {
   let request = requested;
   const runbook = deps.runbooks.require(request.model);

@@ -2,6 +2,7 @@ import { Registry } from 'prom-client';
 import type { EngineDeps } from '../../src/engine/context.js';
 import type { MetricsSource } from '../../src/engine/ports.js';
 import type { Notifier, NotifierEvent } from '../../src/engine/notifier-port.js';
+import { InFlight } from '../../src/engine/in-flight.js';
 import { RunbookSet } from '../../src/engine/runbook-set.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.js';
@@ -91,6 +92,7 @@ export function makeDeps(
     metricsSource: options.metricsSource,
     sleep: async (ms) => clock.advance(ms),
     timing: { pollMs: 1_000, retryBaseMs: 1_000, lockTtlMs: 60_000 },
+    inFlight: new InFlight(),
     clock,
     store: options.store ?? createMemoryStore({ clock }),
     notifier: new RecordingNotifier(),
