@@ -33,12 +33,21 @@ export async function approvalFor(deps: EngineDeps, runbook: Runbook): Promise<D
     );
   }
   const raw = reasons.length > 0 ? await deps.store.getValue(approvalKey(runbook.model)) : undefined;
+  const approved = raw ? (JSON.parse(raw) as NonNullable<DeploymentApproval['approved']>) : undefined;
   return {
     reasons,
     approvers: runbook.rollback.approvers,
     how: `the Approve deployment button in ${runbook.channel}, or POST /api/gate/${runbook.model}/approve`,
-    ...(raw ? { approved: JSON.parse(raw) as NonNullable<DeploymentApproval['approved']> } : {}),
+    ...(approved && !predates(approved, rollback) ? { approved } : {}),
   };
+}
+
+/**
+ * An approval given before the rollback did not weigh it (a tier-1 deployment approved, then the serving version
+ * rolled back): the first deployment after the rollback needs an approval of its own.
+ */
+function predates(approved: { at: number }, rollback: { at: number } | undefined): boolean {
+  return rollback !== undefined && approved.at < rollback.at;
 }
 
 /** The newest rollback of the model if no deployment has been recorded since (observed ones do not count). */

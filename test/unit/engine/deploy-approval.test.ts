@@ -121,6 +121,27 @@ describe('deployment approvals', () => {
     expect((await deploymentGate(deps, 'fraud-scorer')).status).toBe('approval required');
   });
 
+  it('does not let an approval given before a rollback through the first deployment after it', async () => {
+    const deps = makeDeps({ runbooks: [tier(makeRunbook('fraud-scorer'), 1, ['U0LEAD'])] });
+    await deploy(deps, 'v41');
+    deps.clock.advance(HOUR);
+    await deploy(deps, 'v42');
+    // v43 is approved as a tier-1 deployment; before it goes out, v42 degrades and is rolled back.
+    await approveDeployment(deps, 'fraud-scorer', { actor: LEAD, reason: 'v43 reviewed' });
+    deps.clock.advance(HOUR);
+    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    await rollback(deps, { model: 'fraud-scorer', reason: 'errors', by: 'cli:ana', trigger: 'cli' });
+    await resolve(deps, 'INC-1', { by: 'U0ANA', reason: 'back to normal' });
+
+    const gate = await deploymentGate(deps, 'fraud-scorer');
+    expect(gate).toMatchObject({ allowed: false, status: 'approval required' });
+    expect(gate.approval?.approved).toBeUndefined();
+    expect(gate.approval?.reasons[1]).toMatch(/^first deployment after the rollback from v42 in INC-1/);
+
+    await approveDeployment(deps, 'fraud-scorer', { actor: LEAD, reason: 'fix for v42 reviewed' });
+    expect(await deploymentGate(deps, 'fraud-scorer')).toMatchObject({ allowed: true, status: 'open' });
+  });
+
   it('lasts 24 hours and never opens a gate closed for other reasons', async () => {
     const deps = makeDeps({ runbooks: [tier(makeRunbook('fraud-scorer'), 1, ['U0LEAD'])] });
     await approveDeployment(deps, 'fraud-scorer', { actor: LEAD });
