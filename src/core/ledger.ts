@@ -35,9 +35,27 @@ export interface Deployment {
   incidentId?: string;
 }
 
-/** The versions a rollback moved traffic away from: never a known-good again. */
+/**
+ * Whether a rollback mark on `version` (set at `markAt`) was lifted: CI recorded the version again after the
+ * rollback from it (through the gate's approval for the first deployment after a rollback), so it is wanted
+ * again and can be the known-good, and be watched, as any other version. What rollbot merely observed serving
+ * lifts nothing.
+ */
+export function markLifted(deployments: readonly Deployment[], version: string, markAt: number): boolean {
+  return deployments.some((d) => d.version === version && d.strategy !== 'observed' && d.at > markAt);
+}
+
+/** Whether this rollout of its version was rolled back: a mark set after it (a later rollout is a new one). */
+export function rolledBackAfter(deployment: Deployment): boolean {
+  return deployment.rolledBackAt !== undefined && deployment.at <= deployment.rolledBackAt;
+}
+
+/** The versions a rollback moved traffic away from and not deployed again since: not a known-good. */
 function rolledBackVersions(deployments: readonly Deployment[]): Set<string> {
-  return new Set(deployments.filter((d) => d.rolledBackAt !== undefined).map((d) => d.version));
+  const marked = deployments.filter(
+    (d) => d.rolledBackAt !== undefined && !markLifted(deployments, d.version, d.rolledBackAt),
+  );
+  return new Set(marked.map((d) => d.version));
 }
 
 /**

@@ -3,7 +3,7 @@
  * the rollback target and should stay ready to take traffic back. Pure: the ledger and the time are inputs.
  */
 import { formatDuration } from './duration.js';
-import { lastKnownGood, type Deployment } from './ledger.js';
+import { lastKnownGood, rolledBackAfter, type Deployment } from './ledger.js';
 
 export interface WatchPeriod {
   /** The version being watched (serving all traffic). */
@@ -22,7 +22,8 @@ export function isFullDeployment(deployment: Deployment): boolean {
 
 /**
  * The model's watch period at `now`, if any: its newest recorded deployment took all the traffic less than
- * `watchMs` ago and has not been rolled back. Repeated 100 % records of one version count from the first.
+ * `watchMs` ago and has not been rolled back. Repeated 100 % records of one version count from the first (since
+ * a rollback from it, if any).
  * `deployments` is newest first, as the ledger lists them.
  */
 export function watchPeriod(
@@ -32,11 +33,12 @@ export function watchPeriod(
 ): WatchPeriod | undefined {
   const recorded = deployments.filter((deployment) => deployment.strategy !== 'observed');
   const newest = recorded[0];
-  if (newest === undefined || !isFullDeployment(newest) || newest.rolledBackAt !== undefined)
-    return undefined;
+  if (newest === undefined || !isFullDeployment(newest) || rolledBackAfter(newest)) return undefined;
   let since = newest.at;
   for (const deployment of recorded.slice(1)) {
-    if (deployment.version !== newest.version || !isFullDeployment(deployment)) break;
+    // A rollout of the version that was rolled back ended its watch: a deployment again starts a new one.
+    if (deployment.version !== newest.version || !isFullDeployment(deployment) || rolledBackAfter(deployment))
+      break;
     since = deployment.at;
   }
   const until = since + watchMs;

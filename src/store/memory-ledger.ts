@@ -1,4 +1,4 @@
-import type { Deployment } from '../core/ledger.js';
+import { markLifted, type Deployment } from '../core/ledger.js';
 import type { Ledger } from '../engine/ports.js';
 
 /** How many deployments per model the ledger keeps; older ones are dropped. */
@@ -26,8 +26,12 @@ export function createMemoryLedger(): Ledger {
       });
     },
     async rolledBack(model) {
+      // The window the ledger's readers see (deployments' default), so that both agree on which marks hold.
+      const deployments = (byModel.get(model) ?? []).slice(0, LEDGER_DEFAULT_LIMIT);
       return Object.fromEntries(
-        [...(rolledBack.get(model) ?? new Map())].map(([version, mark]) => [version, { ...mark }]),
+        [...(rolledBack.get(model) ?? new Map<string, { at: number; incidentId: string }>())]
+          .filter(([version, mark]) => !markLifted(deployments, version, mark.at))
+          .map(([version, mark]) => [version, { ...mark }]),
       );
     },
     async markRolledBack(model, version, at, incidentId) {

@@ -21,6 +21,15 @@ describe('lastKnownGood', () => {
     expect(lastKnownGood([d('v43'), d('v41', { rolledBackAt: 1 }), d('v41'), d('v40')], 'v43')).toBe('v40');
   });
 
+  it('counts a version rolled back from as good again once CI deployed it again, not once merely observed', () => {
+    const marked = { rolledBackAt: 3, incidentId: 'INC-1' };
+    const ledger = [d('v42', { at: 5, ...marked }), d('v42', { at: 2, ...marked }), d('v41', { at: 1 })];
+    expect(lastKnownGood([d('v43', { at: 6 }), ...ledger], 'v43')).toBe('v42');
+    expect(presumedCurrent(ledger)).toBe('v42');
+    const observed = [d('v42', { at: 5, strategy: 'observed', ...marked }), ...ledger.slice(1)];
+    expect(lastKnownGood([d('v43', { at: 6 }), ...observed], 'v43')).toBe('v41');
+  });
+
   it('falls back to the previous version CI recorded, unless that was rolled back', () => {
     expect(lastKnownGood([d('v42', { previousVersion: 'v41' })], 'v42')).toBe('v41');
     expect(

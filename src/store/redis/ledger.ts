@@ -1,12 +1,13 @@
 import type { Redis } from 'ioredis';
-import type { Deployment } from '../../core/ledger.js';
+import { markLifted, type Deployment } from '../../core/ledger.js';
 import type { Ledger } from '../../engine/ports.js';
 import { LEDGER_DEFAULT_LIMIT, LEDGER_KEEP } from '../memory-ledger.js';
 import type { StoreKeys } from './keys.js';
 
 /**
  * The deployment ledger: one list per model, newest first, capped; rolled-back marks in a hash beside it so
- * that marking never rewrites the list (appends and marks can run concurrently without a script).
+ * that marking never rewrites the list (appends and marks can run concurrently without a script). A mark stays
+ * when the version is deployed again; `rolledBack` leaves out the marks such a deployment lifted.
  */
 export function redisLedger(redis: Redis, keys: StoreKeys): Ledger {
   return {
@@ -34,11 +35,16 @@ export function redisLedger(redis: Redis, keys: StoreKeys): Ledger {
     },
     async rolledBack(model) {
       const marks = await redis.hgetall(keys.ledgerRolledBack(model));
+      if (Object.keys(marks).length === 0) return {};
+      // The window the ledger's readers see (deployments' default), so that both agree on which marks hold.
+      const entries = await redis.lrange(keys.ledger(model), 0, LEDGER_DEFAULT_LIMIT - 1);
+      const deployments = entries.map((json) => JSON.parse(json) as Deployment);
       return Object.fromEntries(
-        Object.entries(marks).map(([version, json]) => [
-          version,
-          JSON.parse(json) as { at: number; incidentId: string },
-        ]),
+        Object.entries(marks)
+          .map(
+            ([version, json]) => [version, JSON.parse(json) as { at: number; incidentId: string }] as const,
+          )
+          .filter(([version, mark]) => !markLifted(deployments, version, mark.at)),
       );
     },
     async markRolledBack(model, version, at, incidentId) {

@@ -48,6 +48,29 @@ export function ledgerContract(get: GetHarness): void {
       expect(await peer.rolledBack('fraud-scorer')).toEqual({ 'rev-7': { at: 10, incidentId: 'INC-1' } });
     });
 
+    it('leaves out of rolledBack a mark lifted by CI recording the version again, not by rollbot observing it', async () => {
+      const { store, peer } = get();
+      await store.recordDeployment(deployment('v41', 1));
+      await store.recordDeployment(deployment('v42', 2));
+      await store.markRolledBack('fraud-scorer', 'v42', 3, 'INC-1');
+      await store.markRolledBack('fraud-scorer', 'v40', 3, 'INC-0');
+      await store.recordDeployment({ ...deployment('v42', 4), strategy: 'observed', by: 'serving' });
+      expect(Object.keys(await peer.rolledBack('fraud-scorer')).sort()).toEqual(['v40', 'v42']);
+
+      await peer.recordDeployment(deployment('v42', 5)); // deployed again on purpose
+      expect(await store.rolledBack('fraud-scorer')).toEqual({ v40: { at: 3, incidentId: 'INC-0' } });
+      // The entries keep the mark: which rollouts it covers is for the ledger's readers (core/ledger.ts) to say.
+      expect((await store.deployments('fraud-scorer')).map((d) => [d.version, d.rolledBackAt])).toEqual([
+        ['v42', 3],
+        ['v42', 3],
+        ['v42', 3],
+        ['v41', undefined],
+      ]);
+
+      await store.markRolledBack('fraud-scorer', 'v42', 6, 'INC-2'); // rolled back again
+      expect(Object.keys(await peer.rolledBack('fraud-scorer')).sort()).toEqual(['v40', 'v42']);
+    });
+
     it('keeps concurrent records from two replicas', async () => {
       const { store, peer } = get();
       await Promise.all(

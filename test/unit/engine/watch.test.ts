@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { recordDeployment } from '../../../src/engine/deployments.js';
+import { deploymentGate } from '../../../src/engine/gate.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { pollDeadlines } from '../../../src/engine/poller.js';
+import { resolve } from '../../../src/engine/resolve.js';
 import { rollback } from '../../../src/engine/rollback.js';
 import { incidentDetail } from '../../../src/engine/views.js';
 import { WATCH_CHECK, WATCH_CHECK_INTERVAL_MS } from '../../../src/engine/watch.js';
@@ -63,6 +65,36 @@ describe('the watch period after a deployment reaches 100 %', () => {
       trigger: 'cli',
     });
     expect(outcome.plan.to).toBe('v41');
+  });
+
+  it('watches a version deployed again after a rollback from it, and makes it the next rollback target', async () => {
+    const deps = await watching();
+    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    await rollback(deps, { model: 'fraud-scorer', reason: 'errors', by: 'cli:ana', trigger: 'cli' });
+    await resolve(deps, 'INC-1', { by: 'U0ANA', reason: 'the cause was upstream, not v42' });
+    deps.clock.advance(4 * 24 * HOUR); // longer than the watch of v42's first rollout
+
+    await recordDeployment(deps, { model: 'fraud-scorer', version: 'v42', strategy: 'canary', by: 'ci' });
+    const redeployed = deps.clock.now();
+    deps.fake.current = 'v42';
+    deps.fake.previous = 'v41';
+    deps.clock.advance(HOUR);
+    expect(await deploymentGate(deps, 'fraud-scorer')).toMatchObject({
+      watch: { version: 'v42', previousVersion: 'v41', since: redeployed },
+    });
+
+    await recordDeployment(deps, { model: 'fraud-scorer', version: 'v43', strategy: 'canary', by: 'ci' });
+    deps.fake.current = 'v43';
+    deps.fake.previous = 'v42';
+    expect((await deploymentGate(deps, 'fraud-scorer')).watch?.previousVersion).toBe('v42');
+    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    const outcome = await rollback(deps, {
+      model: 'fraud-scorer',
+      reason: 'errors',
+      by: 'cli:ana',
+      trigger: 'cli',
+    });
+    expect(outcome.plan).toMatchObject({ from: 'v43', to: 'v42' });
   });
 
   it('is not shown for incidents after the watch or for a canary that never reached 100 %', async () => {
