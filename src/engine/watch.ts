@@ -10,7 +10,7 @@ import type { Deployment } from '../core/ledger.js';
 import { isFullDeployment, watchPeriod, type WatchPeriod } from '../core/watch.js';
 import type { Runbook } from '../runbooks/schema.js';
 import type { EngineDeps } from './context.js';
-import type { Deadline } from './ports.js';
+import type { Deadline, ServingState } from './ports.js';
 
 export const WATCH_CHECK = 'watch-check';
 /** How often the serving layer is read during a watch: often enough to warn before the next bad night. */
@@ -68,8 +68,14 @@ async function rollbackTargetProblem(
   target: string,
 ): Promise<string | undefined | 'unknown'> {
   const adapter = deps.serving(runbook.serving, { model: runbook.model });
+  let state: ServingState;
   try {
-    const state = await adapter.state();
+    state = await adapter.state();
+  } catch (error) {
+    // Whatever stops the read (an outage, missing RBAC, a renamed object) says nothing about the target.
+    return couldNotRead(deps, runbook, error);
+  }
+  try {
     const plan = await adapter.plan({
       to: target,
       state,
@@ -78,14 +84,22 @@ async function rollbackTargetProblem(
     if (plan.regime === 'traffic-flip') return undefined;
     return `${adapter.target} would redeploy ${target} (ETA ${formatDuration(plan.etaMs)}): ${plan.actions.join('; ')}`;
   } catch (error) {
-    // A refusal (the version is gone) is the finding; a layer that does not answer is not.
-    const transient = error instanceof ServingError && error.transient;
-    if (isRollbotError(error) && error.code !== 'UNAVAILABLE' && !transient) {
-      return `${adapter.target} cannot go back to ${target}: ${error.message}`;
-    }
-    deps.logger.warn({ model: runbook.model, err: error }, 'watch check could not read the serving layer');
-    return 'unknown';
+    // A refusal (the version is gone) is the finding; a layer that does not answer, or not to rollbot, is not.
+    if (!isRefusal(error)) return couldNotRead(deps, runbook, error);
+    return `${adapter.target} cannot go back to ${target}: ${error.message}`;
   }
+}
+
+/** The layer refused the plan back (the version is gone): not an outage, a retryable error or missing permissions. */
+function isRefusal(error: unknown): error is Error {
+  if (!isRollbotError(error) || error.code === 'UNAVAILABLE') return false;
+  if (!(error instanceof ServingError)) return true;
+  return !error.transient && error.status !== 401 && error.status !== 403;
+}
+
+function couldNotRead(deps: EngineDeps, runbook: Runbook, error: unknown): 'unknown' {
+  deps.logger.warn({ model: runbook.model, err: error }, 'watch check could not read the serving layer');
+  return 'unknown';
 }
 
 function tornDownWarning(runbook: Runbook, watch: WatchPeriod, problem: string, now: number): string {

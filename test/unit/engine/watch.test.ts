@@ -11,7 +11,7 @@ import { incidentSummary } from '../../../src/slack/blocks/command-replies.js';
 import { createSlackRenderer } from '../../../src/slack/renderer.js';
 import { firing } from '../../helpers/alerts.js';
 import { makeDeps, type TestDeps } from '../../helpers/engine.js';
-import { transient } from '../../helpers/fake-serving.js';
+import { permanent, transient } from '../../helpers/fake-serving.js';
 
 const HOUR = 3_600_000;
 
@@ -136,6 +136,19 @@ describe('the watch period after a deployment reaches 100 %', () => {
       /^⚠️ fraud-scorer is in its watch period for 2d 22h more \(v42 took all traffic\), but its rollback target v41 is torn down: fake ml-prod\/model would redeploy v41 \(ETA 10m\): flip traffic to v41\. A rollback now would be a slow redeploy/,
     );
     expect(await watchChecks(deps)).toEqual([]); // said once; no more checks of this watch
+  });
+
+  it('does not call the target torn down when rollbot may not read the layer, and still warns when it is', async () => {
+    const deps = await watching();
+    deps.fake.stateErrors.push(permanent()); // HTTP 403: RBAC, not a missing version
+    await pollDeadlines(deps);
+    expect(warnings(deps)).toEqual([]);
+    expect(await watchChecks(deps)).toHaveLength(1);
+
+    deps.fake.regime = 'redeploy';
+    deps.clock.advance(WATCH_CHECK_INTERVAL_MS);
+    await pollDeadlines(deps);
+    expect(warnings(deps)).toHaveLength(1);
   });
 
   it('does not cry wolf when the layer cannot be read, and stops when the watch ends', async () => {
