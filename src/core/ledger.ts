@@ -83,5 +83,5 @@ export function lastKnownGood(
   const good = deployments.find((d) => d.version !== serving && !rolledBack.has(d.version));
   if (good) return good.version;
   const previous = deployments.find((d) => d.version === serving)?.previousVersion;
-  return previous !== undefined && !rolledBack.has(previous) ? previous : undefined;
+  return previous !== undefined && previous !== serving && !rolledBack.has(previous) ? previous : undefined;
 }

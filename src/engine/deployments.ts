@@ -1,3 +1,4 @@
+import { RollbotError } from '../core/errors.js';
 import type { Deployment, DeploymentStrategy } from '../core/ledger.js';
 import type { EngineDeps } from './context.js';
 import type { ServingState } from './ports.js';
@@ -18,6 +19,7 @@ export interface DeploymentInput {
 /** Records a deployment in the ledger (what CI calls after each deploy), so rollbot knows the known-good. */
 export async function recordDeployment(deps: EngineDeps, input: DeploymentInput): Promise<Deployment> {
   const runbook = deps.runbooks.require(input.model);
+  refuseSelfAsPrevious(input);
   const deployment = await deps.store.recordDeployment({
     ...input,
     model: runbook.model,
@@ -28,6 +30,21 @@ export async function recordDeployment(deps: EngineDeps, input: DeploymentInput)
   await useApproval(deps, runbook.model);
   deps.logger.info({ model: runbook.model, version: input.version, by: input.by }, 'deployment recorded');
   return deployment;
+}
+
+/**
+ * A deployment that names itself as the version it replaced (a pipeline reading "what serves" after deploying)
+ * would make the bad version its own rollback target: refused, so that CI sees the mistake.
+ */
+function refuseSelfAsPrevious(input: DeploymentInput): void {
+  if (input.previousVersion !== input.version) return;
+  throw new RollbotError(
+    'BAD_REQUEST',
+    `previousVersion is ${input.version}, the version being deployed: it must be the version ${input.version} replaced`,
+    {
+      hint: 'send the version that served before this deployment (read it before deploying), or omit previousVersion (--previous on the CLI)',
+    },
+  );
 }
 
 /**

@@ -38,6 +38,11 @@ describe('lastKnownGood', () => {
     expect(lastKnownGood([], 'v42')).toBeUndefined();
   });
 
+  it('never names the serving version itself, whatever previousVersion says', () => {
+    expect(lastKnownGood([d('v42', { previousVersion: 'v42' })], 'v42')).toBeUndefined();
+    expect(lastKnownGood([d('v42', { previousVersion: 'v42' })], undefined)).toBeUndefined();
+  });
+
   it('presumes the newest deployment not rolled back is current when the layer cannot say', () => {
     expect(lastKnownGood([d('v42'), d('v41')], undefined)).toBe('v41');
     expect(lastKnownGood([d('v42', { previousVersion: 'v41' })], undefined)).toBe('v41');

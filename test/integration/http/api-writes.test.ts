@@ -193,6 +193,20 @@ describe('deployments and the gate', () => {
     expect(await deps.store.deployments('fraud-scorer')).toEqual([]);
   });
 
+  it('refuses a deployment that names itself as its previous version, recording nothing', async () => {
+    const response = await post('/api/deployments', {
+      model: 'fraud-scorer',
+      version: 'v42',
+      previousVersion: 'v42',
+    });
+    expect(response.status).toBe(400);
+    expect((await json(response)).error).toMatchObject({
+      message: 'previousVersion is v42, the version being deployed: it must be the version v42 replaced',
+      hint: expect.stringContaining('omit previousVersion'),
+    });
+    expect(await deps.store.deployments('fraud-scorer')).toEqual([]);
+  });
+
   it('closes the gate during an open incident', async () => {
     deps.fake.stuck = true;
     await post('/api/rollbacks', { model: 'fraud-scorer', reason: 'x' });
