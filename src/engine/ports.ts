@@ -159,7 +159,10 @@ export interface Ledger {
   deployments(model: string, limit?: number): Promise<Deployment[]>;
   /** Marks every deployment of `version` as rolled back (traffic moved away from it in `incidentId`). */
   markRolledBack(model: string, version: string, at: number, incidentId: string): Promise<void>;
-  /** Every version of the model rolled back from, recorded deployment or not: version → when and in which incident. */
+  /**
+   * Every version of the model rolled back from, recorded deployment or not, and not deployed again since (a
+   * deployment CI recorded after the mark lifts it): version → when and in which incident.
+   */
   rolledBack(model: string): Promise<Record<string, { at: number; incidentId: string }>>;
 }
 
