@@ -1,5 +1,7 @@
 import { formatDuration } from '../core/duration.js';
 import { RollbotError } from '../core/errors.js';
+import type { Actor } from '../core/policy.js';
+import { authorize } from './authorize.js';
 import type { EngineDeps } from './context.js';
 import { drillOverdue } from './drill.js';
 import { openActionItems } from './retro.js';
@@ -85,25 +87,29 @@ export async function deploymentGate(
 export async function overrideGate(
   deps: EngineDeps,
   model: string,
-  how: { by: string; reason: string },
+  how: { actor: Actor; reason: string },
 ): Promise<GateAnswer> {
   const runbook = deps.runbooks.require(model);
   if (!how.reason.trim())
     throw new RollbotError('BAD_REQUEST', 'an override needs a reason', {
       hint: 'say why the deployment cannot wait',
     });
-  const override = { by: how.by, reason: how.reason, at: deps.clock.now() };
-  await deps.store.setValue(overrideKey(runbook.model), JSON.stringify(override), OVERRIDE_TTL_MS);
   const [latest] = await deps.store.listIncidents({ model: runbook.model, limit: 1 });
-  const text = `deployment gate overridden by ${how.by} for 24h: ${how.reason}`;
+  // Waiving the gate is an approver's call, as approving the next deployment is; a denial is recorded where the
+  // override would have been.
+  await authorize(deps, runbook, how.actor, 'approve', latest);
+  const by = how.actor.id;
+  const override = { by, reason: how.reason, at: deps.clock.now() };
+  await deps.store.setValue(overrideKey(runbook.model), JSON.stringify(override), OVERRIDE_TTL_MS);
+  const text = `deployment gate overridden by ${by} for 24h: ${how.reason}`;
   if (latest)
     await deps.store.append({
       incidentId: latest.id,
       at: override.at,
       type: 'gate.overridden',
-      actor: how.by,
+      actor: by,
       text,
     });
-  deps.logger.warn({ model: runbook.model, by: how.by }, text);
+  deps.logger.warn({ model: runbook.model, by }, text);
   return deploymentGate(deps, model);
 }

@@ -49,11 +49,11 @@ describe('deployment gate and retrospectives', () => {
 
   it('reopens with an approver’s override, recorded on the timeline, for 24 hours', async () => {
     const deps = await resolvedWithItem();
-    await expect(overrideGate(deps, 'fraud-scorer', { by: 'U0LEAD', reason: ' ' })).rejects.toThrow(
-      'an override needs a reason',
-    );
+    await expect(
+      overrideGate(deps, 'fraud-scorer', { actor: { id: 'U0LEAD', groups: [] }, reason: ' ' }),
+    ).rejects.toThrow('an override needs a reason');
     const gate = await overrideGate(deps, 'fraud-scorer', {
-      by: 'U0LEAD',
+      actor: { id: 'U0LEAD', groups: [] },
       reason: 'security fix cannot wait',
     });
     expect(gate).toMatchObject({
@@ -72,9 +72,10 @@ describe('deployment gate and retrospectives', () => {
   it('never overrides an open incident', async () => {
     const deps = makeDeps();
     await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
-    expect((await overrideGate(deps, 'fraud-scorer', { by: 'U0LEAD', reason: 'please' })).allowed).toBe(
-      false,
-    );
+    expect(
+      (await overrideGate(deps, 'fraud-scorer', { actor: { id: 'U0LEAD', groups: [] }, reason: 'please' }))
+        .allowed,
+    ).toBe(false);
   });
 
   it('is closed by a drill overdue for 100 days', async () => {
