@@ -1,21 +1,14 @@
 import { RollbotError } from '../core/errors.js';
 import type { Clock, Logger } from '../engine/ports.js';
 import type { IncidentEvent, Notifier, NotifierEvent } from '../engine/notifier-port.js';
+import { realTimer, type SetTimer } from '../engine/timer.js';
 import { pageFor, type BusinessHours } from './policy.js';
 import type { Page, PageAction, Pager } from './types.js';
 
-/** Schedules `fn` after `ms`; returns a function that cancels it. */
-export type SetTimer = (fn: () => void, ms: number) => () => void;
+export type { SetTimer } from '../engine/timer.js';
 
 /** How long shutdown waits for pages still being retried: the same 5 s Slack's queue gets to flush. */
 export const SHUTDOWN_DEADLINE_MS = 5_000;
-
-// Kept alive on purpose, like Slack's flush deadline: a stopping process waits for it rather than exiting
-// before the pages it abandons are logged.
-const keepAliveTimer: SetTimer = (fn, ms) => {
-  const timer = setTimeout(fn, ms);
-  return () => clearTimeout(timer);
-};
 
 /** What the on-call must do by hand about a page that was not delivered. */
 const BY_HAND: Record<PageAction, string> = {
@@ -67,7 +60,7 @@ interface Delivery {
  * its failures are logged. An incident's pages reach the provider in order.
  */
 export function createPagingNotifier(options: PagingNotifierOptions): PagingNotifier {
-  const setTimer = options.setTimer ?? keepAliveTimer;
+  const setTimer = options.setTimer ?? realTimer;
   const pending = new Set<Delivery>();
   // The last page of each dedup key: an incident's next page starts once it has settled, so a resolve never
   // overtakes its trigger while the trigger is being retried (the provider would resolve nothing, then open an
@@ -163,7 +156,8 @@ export function createPagingNotifier(options: PagingNotifierOptions): PagingNoti
       if (pending.size === 0) return;
       let cancelDeadline = (): void => undefined;
       const deadline = new Promise<'deadline'>((resolve) => {
-        cancelDeadline = setTimer(() => resolve('deadline'), deadlineMs);
+        // Kept alive, like Slack's flush deadline: a stopping process waits for it, so abandoned pages get logged.
+        cancelDeadline = setTimer(() => resolve('deadline'), deadlineMs, true);
       });
       const outcome = await Promise.race([allSettled().then(() => 'settled' as const), deadline]);
       cancelDeadline();

@@ -1,15 +1,4 @@
-/**
- * Schedules `fn` after `ms` and returns a function that cancels it. `keepAlive` timers hold the process open
- * (used only for close()'s deadline); the others must not, so a quiet queue never delays shutdown.
- */
-export type SetTimer = (fn: () => void, ms: number, keepAlive?: boolean) => () => void;
-
-/** The real timer: setTimeout, unref'd unless asked to keep the process alive. */
-export const realTimer: SetTimer = (fn, ms, keepAlive = false) => {
-  const timer = setTimeout(fn, ms);
-  if (!keepAlive) timer.unref();
-  return () => clearTimeout(timer);
-};
+export { realTimer, type SetTimer } from '../../engine/timer.js';
 
 /** Sustained rate and burst of one bucket. */
 export interface Rate {
