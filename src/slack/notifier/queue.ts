@@ -60,7 +60,17 @@ export function createOutgoingQueue(options: OutgoingQueueOptions): OutgoingQueu
     return lane;
   }
 
+  /** Tells the item's owner what became of it; a callback must never break delivery. */
+  function told(entry: Entry, delivered: boolean): void {
+    try {
+      entry.item.onSettled?.(delivered);
+    } catch (error) {
+      logger.error({ err: error, label: entry.item.label }, 'slack queue: onSettled threw');
+    }
+  }
+
   function record(lane: Lane, entry: Entry, reason: string, message: string, hint?: string): void {
+    told(entry, false);
     const { kind, label } = entry.item;
     logger.error(
       { channel: lane.name, kind, label, reason, attempts: entry.attempts, ...(hint ? { hint } : {}) },
@@ -111,6 +121,7 @@ export function createOutgoingQueue(options: OutgoingQueueOptions): OutgoingQueu
     const wait = Math.max(gate - now, bucket.waitMs(now));
     if (wait > 0 && head.item.optional) {
       remove(lane, head);
+      told(head, false);
       return pump(lane);
     }
     if (wait > 0) {
@@ -153,12 +164,14 @@ export function createOutgoingQueue(options: OutgoingQueueOptions): OutgoingQueu
     if (state === 'closed') {
       // Was in flight when close() abandoned the rest: only a failure is left to record.
       if (failure) record(lane, entry, failure.reason, `failed during shutdown: ${failure.type}`);
+      else told(entry, true);
       return;
     }
     const now = clock.now();
     const tooOld = now - entry.enqueuedAt >= retry.maxAgeMs;
     if (!failure) {
       remove(lane, entry);
+      told(entry, true);
     } else if (failure.type === 'permanent') {
       remove(lane, entry);
       record(lane, entry, failure.reason, failure.message, failure.hint);
@@ -230,7 +243,8 @@ export function createOutgoingQueue(options: OutgoingQueueOptions): OutgoingQueu
         const pending = lane.entries.find((e) => !e.inFlight && e.item.coalesceKey === item.coalesceKey);
         if (pending) {
           // Keeps its place in line: ordering with the post before it holds.
-          if (!item.optional) pending.item = item;
+          if (!item.optional)
+            pending.item = { ...item, onSettled: both(pending.item.onSettled, item.onSettled) };
           return;
         }
       }
@@ -255,5 +269,17 @@ export function createOutgoingQueue(options: OutgoingQueueOptions): OutgoingQueu
       }
       return { queued, inFlight };
     },
+  };
+}
+
+/** One callback that tells both: a replaced update's owner learns what became of its replacement. */
+function both(
+  first: OutgoingItem['onSettled'],
+  second: OutgoingItem['onSettled'],
+): OutgoingItem['onSettled'] {
+  if (!first || !second) return first ?? second;
+  return (delivered) => {
+    first(delivered);
+    second(delivered);
   };
 }

@@ -21,6 +21,11 @@ export interface OutgoingItem {
   optional?: boolean;
   /** Makes the call(s). Throws Slack errors or DeliveryErrors; the queue classifies and retries them. */
   send(): Promise<void>;
+  /**
+   * Told once what became of the item: true when it was sent, false when it was given up, dropped, abandoned
+   * at shutdown or refused. An update replaced by a newer one is told what becomes of the newer one.
+   */
+  onSettled?: ((delivered: boolean) => void) | undefined;
 }
 
 export interface OutgoingQueueOptions {

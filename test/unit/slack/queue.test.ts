@@ -301,6 +301,49 @@ describe('outgoing queue', () => {
     expect(queue.stats()).toEqual({ queued: 0, inFlight: 0 });
   });
 
+  it('tells an item once whether it was delivered: sent, given up, dropped, abandoned or refused', async () => {
+    const { queue, enqueue, run } = setup({ maxItemsPerChannel: 3, retry: { attempts: 2 } });
+    const settled: [string, boolean][] = [];
+    const told = (label: string) => ({ onSettled: (delivered: boolean) => settled.push([label, delivered]) });
+    const down = () => new WebAPIRequestError(new Error('ECONNREFUSED'));
+    enqueue('C1', 'sent', told('sent'), [down()]);
+    enqueue('C1', 'doomed', told('doomed'), [down(), down()]);
+    enqueue('C1', 'dropped', { kind: 'reply', ...told('dropped') }); // the oldest reply: makes room for the next
+    enqueue('C1', 'kept', { keep: true, ...told('kept') });
+    await run();
+    expect(settled).toEqual([
+      ['dropped', false],
+      ['sent', true],
+      ['doomed', false],
+      ['kept', true],
+    ]);
+    settled.length = 0;
+    enqueue('C2', 'stuck', told('stuck'), [down(), down()]);
+    await run(0);
+    const closed = queue.close(1000);
+    await run();
+    await closed;
+    enqueue('C2', 'late', told('late'));
+    expect(settled).toEqual([
+      ['stuck', false],
+      ['late', false],
+    ]);
+  });
+
+  it('tells both items when a waiting update is replaced by a newer one', async () => {
+    const { queue, enqueue, run } = setup();
+    const settled: string[] = [];
+    let release = (): void => {};
+    queue.enqueue('C1', { kind: 'post', label: 'blocker', send: () => new Promise((r) => (release = r)) });
+    for (const label of ['old', 'new']) {
+      enqueue('C1', label, { kind: 'update', coalesceKey: 'm', onSettled: () => settled.push(label) });
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    release();
+    await run();
+    expect(settled).toEqual(['old', 'new']);
+  });
+
   it('never keeps the process alive with its timers, except close()’s deadline', () => {
     const spy = vi.spyOn(globalThis, 'setTimeout');
     const cancelQuiet = realTimer(() => {}, 60_000);
