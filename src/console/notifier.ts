@@ -12,11 +12,18 @@ import type { Notifier, NotifierEvent } from '../engine/notifier-port.js';
  */
 export function createConsoleNotifier(options: { out?: NodeJS.WritableStream; clock: Clock }): Notifier {
   const out = options.out ?? process.stdout;
+  const write = (event: NotifierEvent): void => {
+    out.write(`${render(event, options.clock.now())}\n`);
+  };
   return {
     async notify(event: NotifierEvent) {
       // The console is a log of what happened; a tick (a Slack message redraw) adds nothing to it.
-      if (event.type === 'incident.tick') return;
-      out.write(`${render(event, options.clock.now())}\n`);
+      if (event.type !== 'incident.tick') write(event);
+    },
+    async deliver(event) {
+      // Written is delivered: the line is on the stream once write() returns.
+      write(event);
+      return true;
     },
   };
 }

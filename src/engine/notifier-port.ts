@@ -78,7 +78,34 @@ export type NotifierEvent =
 /** The events about one incident (all but channel messages). */
 export type IncidentEvent = Exclude<NotifierEvent, { type: 'channel.message' }>;
 
+export type EscalationEvent = Extract<NotifierEvent, { type: 'escalation' }>;
+
 export interface Notifier {
-  /** Must not throw for delivery failures: a notifier records its own failures and never blocks a rollback. */
+  /**
+   * Hands the event over for delivery and returns (a queueing notifier does not wait for Slack). Must not throw
+   * for delivery failures: a notifier records its own failures and never blocks a rollback.
+   */
   notify(event: NotifierEvent): Promise<void>;
+  /**
+   * As notify, then waits for the event to arrive: true once it reached everyone it goes to, false once it was
+   * given up on (the notifier recorded why). For the one event that must not be lost in a crash, an
+   * escalation: its sender records it as sent only once it is. A call for an escalation (incident and stage)
+   * that is still on its way here joins it rather than sending it twice. Never rejects.
+   */
+  deliver(event: EscalationEvent): Promise<boolean>;
 }
+
+/** Joins calls for the same key while the first is on its way: one delivery, one answer for all of them. */
+export function deliveryJoin(): (key: string, start: () => Promise<boolean>) => Promise<boolean> {
+  const onTheirWay = new Map<string, Promise<boolean>>();
+  return (key, start) => {
+    const existing = onTheirWay.get(key);
+    if (existing) return existing;
+    const delivery = start().finally(() => onTheirWay.delete(key));
+    onTheirWay.set(key, delivery);
+    return delivery;
+  };
+}
+
+/** Which escalation an event is: deliveries of the same one are joined. */
+export const escalationKey = (event: EscalationEvent): string => `${event.incident.id}:${event.stage}`;

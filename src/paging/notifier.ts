@@ -1,6 +1,12 @@
 import { RollbotError } from '../core/errors.js';
 import type { Clock, Logger } from '../engine/ports.js';
-import type { IncidentEvent, Notifier, NotifierEvent } from '../engine/notifier-port.js';
+import {
+  deliveryJoin,
+  escalationKey,
+  type IncidentEvent,
+  type Notifier,
+  type NotifierEvent,
+} from '../engine/notifier-port.js';
 import { realTimer, type SetTimer } from '../engine/timer.js';
 import { pageFor, type BusinessHours } from './policy.js';
 import type { Page, PageAction, Pager } from './types.js';
@@ -65,13 +71,14 @@ export function createPagingNotifier(options: PagingNotifierOptions): PagingNoti
   // The last page of each dedup key: an incident's next page starts once it has settled, so a resolve never
   // overtakes its trigger while the trigger is being retried (the provider would resolve nothing, then open an
   // alert that nobody resolves).
-  const lastOfKey = new Map<string, Promise<void>>();
+  const lastOfKey = new Map<string, Promise<boolean>>();
   // The policy acknowledges on every event of an acknowledged incident (it cannot tell which event was the
   // acknowledgement); one acknowledge per incident per process is enough: the provider's is idempotent.
   const acknowledged = new Set<string>();
+  const join = deliveryJoin();
 
-  /** Sends `page` after the incident's pages before it; never rejects. */
-  function send(pager: Pager, page: Page, incidentId: string): void {
+  /** Sends `page` after the incident's pages before it: true once it is sent, false when it was not. */
+  function send(pager: Pager, page: Page, incidentId: string): Promise<boolean> {
     const delivery: Delivery = { page, incidentId, abandon: new AbortController() };
     pending.add(delivery);
     const previous = lastOfKey.get(page.dedupKey);
@@ -81,24 +88,27 @@ export function createPagingNotifier(options: PagingNotifierOptions): PagingNoti
       if (lastOfKey.get(page.dedupKey) === sending) lastOfKey.delete(page.dedupKey);
     });
     lastOfKey.set(page.dedupKey, sending);
+    return sending;
   }
 
-  async function attempt(pager: Pager, { page, incidentId, abandon }: Delivery): Promise<void> {
+  async function attempt(pager: Pager, { page, incidentId, abandon }: Delivery): Promise<boolean> {
     // Abandoned at shutdown while it waited for the incident's page before it.
-    if (abandon.signal.aborted) return;
+    if (abandon.signal.aborted) return false;
     const log = options.logger.child({ incidentId, dedupKey: page.dedupKey, action: page.action });
     try {
       await pager.send(page, abandon.signal);
       log.info({}, 'page sent');
+      return true;
     } catch (error) {
       // An abandoned page was logged as such when it was abandoned.
-      if (abandon.signal.aborted) return;
+      if (abandon.signal.aborted) return false;
       const hint = error instanceof RollbotError ? error.hint : undefined;
       log.error(
         { err: error instanceof Error ? error.message : String(error), ...(hint ? { hint } : {}) },
         `paging failed: the ${page.action} page for ${incidentId} was not delivered; ${BY_HAND[page.action]}` +
           (hint ? ` (${hint})` : ''),
       );
+      return false;
     }
   }
 
@@ -119,28 +129,33 @@ export function createPagingNotifier(options: PagingNotifierOptions): PagingNoti
     while (pending.size > 0) await Promise.allSettled([...lastOfKey.values()]);
   }
 
-  function page(event: NotifierEvent): void {
-    if (event.type === 'channel.message') return;
+  /**
+   * Pages about the event if the policy says so: true once the page is sent or none was due (a digest entry is
+   * not a page), false when it was not sent. Never rejects.
+   */
+  function page(event: NotifierEvent): Promise<boolean> {
+    if (event.type === 'channel.message') return Promise.resolve(true);
     try {
       const route = options.pagerFor(event.incident.model);
-      if (route === undefined) return;
+      if (route === undefined) return Promise.resolve(true);
       const decision = pageFor(event, options.clock.now(), route.hours);
-      if (decision === undefined) return;
+      if (decision === undefined) return Promise.resolve(true);
       if (decision === 'digest') {
         options.digest?.(event, route.hours);
-        return;
+        return Promise.resolve(true);
       }
       if (decision.action === 'acknowledge') {
-        if (acknowledged.has(decision.dedupKey)) return;
+        if (acknowledged.has(decision.dedupKey)) return Promise.resolve(true);
         acknowledged.add(decision.dedupKey);
       }
       if (decision.action === 'resolve') acknowledged.delete(decision.dedupKey);
-      send(route.pager, decision, event.incident.id);
+      return send(route.pager, decision, event.incident.id);
     } catch (error) {
       options.logger.error(
         { err: error instanceof Error ? error.message : String(error), incidentId: event.incident.id },
         'paging failed',
       );
+      return Promise.resolve(false);
     }
   }
 
@@ -149,8 +164,14 @@ export function createPagingNotifier(options: PagingNotifierOptions): PagingNoti
       try {
         await options.inner.notify(event);
       } finally {
-        page(event);
+        void page(event);
       }
+    },
+    deliver(event) {
+      return join(escalationKey(event), async () => {
+        const [told, paged] = await Promise.all([options.inner.deliver(event), page(event)]);
+        return told && paged;
+      });
     },
     async idle(deadlineMs = SHUTDOWN_DEADLINE_MS): Promise<void> {
       if (pending.size === 0) return;

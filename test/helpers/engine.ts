@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import type { EngineDeps } from '../../src/engine/context.js';
 import type { MetricsSource } from '../../src/engine/ports.js';
-import type { Notifier, NotifierEvent } from '../../src/engine/notifier-port.js';
+import type { EscalationEvent, Notifier, NotifierEvent } from '../../src/engine/notifier-port.js';
 import { InFlight } from '../../src/engine/in-flight.js';
 import { RunbookSet } from '../../src/engine/runbook-set.js';
 import { createLogger } from '../../src/observability/logger.js';
@@ -38,8 +38,14 @@ export class RealClock extends TestClock {
 /** A notifier that keeps what it was told. */
 export class RecordingNotifier implements Notifier {
   readonly events: NotifierEvent[] = [];
+  /** What deliver() answers once it has recorded the event: delivered, unless a test says otherwise. */
+  arrival: (event: EscalationEvent) => Promise<boolean> = async () => true;
   async notify(event: NotifierEvent): Promise<void> {
     this.events.push(event);
+  }
+  async deliver(event: EscalationEvent): Promise<boolean> {
+    this.events.push(event);
+    return this.arrival(event);
   }
   ofType<T extends NotifierEvent['type']>(type: T): Extract<NotifierEvent, { type: T }>[] {
     return this.events.filter((event): event is Extract<NotifierEvent, { type: T }> => event.type === type);
@@ -91,7 +97,7 @@ export function makeDeps(
     serving: () => fake,
     metricsSource: options.metricsSource,
     sleep: async (ms) => clock.advance(ms),
-    timing: { pollMs: 1_000, retryBaseMs: 1_000, lockTtlMs: 60_000 },
+    timing: { pollMs: 1_000, retryBaseMs: 1_000, lockTtlMs: 60_000, arrivalWaitMs: 20_000 },
     inFlight: new InFlight(),
     clock,
     store: options.store ?? createMemoryStore({ clock }),

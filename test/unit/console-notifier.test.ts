@@ -106,4 +106,21 @@ describe('console notifier', () => {
     await notifier.notify({ type: 'incident.updated', incident, channel: 'C1', text: 'rolled back' });
     expect(written.split('\n').filter(Boolean)).toHaveLength(1);
   });
+
+  it('delivers an escalation by writing it: delivered once it is on the stream', async () => {
+    const out = new PassThrough();
+    let written = '';
+    out.on('data', (chunk: Buffer) => (written += chunk.toString()));
+    const notifier = createConsoleNotifier({ out, clock: { now: () => T0 } });
+    const delivered = await notifier.deliver({
+      type: 'escalation',
+      incident,
+      channel: 'C1',
+      stage: 'triage',
+      mention: ['S0ONCALL'],
+      text: 'late',
+    });
+    expect(delivered).toBe(true);
+    expect(written).toMatch(/^\[C1\] ⏰ ESCALATION .*INC-7 fraud-scorer: late\n$/);
+  });
 });

@@ -1,7 +1,13 @@
 import type { ChatPostMessageArguments, WebClient } from '@slack/web-api';
 import type { Incident } from '../../core/incident.js';
 import type { Clock, Logger, Store } from '../../engine/ports.js';
-import type { IncidentEvent, Notifier, NotifierEvent } from '../../engine/notifier-port.js';
+import {
+  deliveryJoin,
+  escalationKey,
+  type IncidentEvent,
+  type Notifier,
+  type NotifierEvent,
+} from '../../engine/notifier-port.js';
 import { createChannelDirectory, type ChannelDirectory } from './channels.js';
 import { DeliveryError, platformErrorCode } from './errors.js';
 import type { QueueRates, RetryPolicy, SetTimer } from './pacing.js';
@@ -31,7 +37,10 @@ export interface SlackNotifierOptions {
   refTtlMs?: number;
 }
 
-/** The Slack notifier: notify() only queues; flush() waits for delivery; close() flushes within a deadline. */
+/**
+ * The Slack notifier: notify() only queues; deliver() queues and waits for that event; flush() waits for
+ * everything; close() flushes within a deadline.
+ */
 export interface SlackNotifier extends Notifier {
   flush(): Promise<void>;
   close(deadlineMs?: number): Promise<void>;
@@ -66,6 +75,7 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
     maxItemsPerChannel: options.maxItemsPerChannel,
     onDeliveryFailed: options.onDeliveryFailed,
   });
+  const join = deliveryJoin();
   const failed = (kind: DeliveryKind, reason: string): void => {
     try {
       options.onDeliveryFailed?.(kind, reason);
@@ -223,6 +233,54 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
     await post(blocks ? { ...args, blocks: blocks as Blocks } : args, runbookChannel);
   }
 
+  /**
+   * Queues an event that is news: the incident's message (posted, or updated), then its thread reply if it has
+   * one. `onSettled` is told what became of the reply, which is what people are notified by (the message, for
+   * an event without one).
+   */
+  function enqueueNews(
+    event: Exclude<IncidentEvent, { type: 'incident.tick' }>,
+    onSettled?: (delivered: boolean) => void,
+  ): void {
+    const id = event.incident.id;
+    const home = homes.get(id);
+    const lane = home ?? event.channel;
+    if (home === undefined) remember(homes, id, lane);
+    let reply: SlackMessageContent | undefined;
+    let unrendered = false;
+    try {
+      reply = renderer.threadReply(event);
+    } catch (error) {
+      logger.error(
+        { err: error, incident: id, event: event.type },
+        'slack thread reply could not be rendered',
+      );
+      failed('reply', 'render_failed');
+      unrendered = true;
+    }
+    // The first event this process sees of an incident is never coalesced away or dropped to make room, so
+    // the updates and replies queued behind it find the message's ts; later updates replace each other.
+    let tries = 0;
+    queue.enqueue(lane, {
+      kind: home === undefined ? 'post' : 'update',
+      label: id,
+      ...(home === undefined ? { keep: true } : { coalesceKey: `message:${id}` }),
+      ...(reply || unrendered ? {} : { onSettled }),
+      send: () => upsertMessage(event, tries++ === 0),
+    });
+    if (unrendered) onSettled?.(false);
+    if (reply) {
+      const content = reply;
+      const channel = event.channel;
+      queue.enqueue(lane, {
+        kind: 'reply',
+        label: id,
+        onSettled,
+        send: () => postReply(id, channel, content),
+      });
+    }
+  }
+
   return {
     async notify(event: NotifierEvent) {
       if (event.type === 'channel.message') {
@@ -243,10 +301,9 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
         });
         return;
       }
-      const id = event.incident.id;
-      const home = homes.get(id);
       if (event.type === 'incident.tick') {
-        queue.enqueue(home ?? event.channel, {
+        const id = event.incident.id;
+        queue.enqueue(homes.get(id) ?? event.channel, {
           kind: 'update',
           label: id,
           coalesceKey: `message:${id}`,
@@ -255,32 +312,10 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
         });
         return;
       }
-      const lane = home ?? event.channel;
-      if (home === undefined) remember(homes, id, lane);
-      // The first event this process sees of an incident is never coalesced away or dropped to make room, so
-      // the updates and replies queued behind it find the message's ts; later updates replace each other.
-      let tries = 0;
-      queue.enqueue(lane, {
-        kind: home === undefined ? 'post' : 'update',
-        label: id,
-        ...(home === undefined ? { keep: true } : { coalesceKey: `message:${id}` }),
-        send: () => upsertMessage(event, tries++ === 0),
-      });
-      let reply: SlackMessageContent | undefined;
-      try {
-        reply = renderer.threadReply(event);
-      } catch (error) {
-        logger.error(
-          { err: error, incident: id, event: event.type },
-          'slack thread reply could not be rendered',
-        );
-        failed('reply', 'render_failed');
-      }
-      if (reply) {
-        const content = reply;
-        const channel = event.channel;
-        queue.enqueue(lane, { kind: 'reply', label: id, send: () => postReply(id, channel, content) });
-      }
+      enqueueNews(event);
+    },
+    deliver(event) {
+      return join(escalationKey(event), () => new Promise((resolve) => enqueueNews(event, resolve)));
     },
     flush: () => queue.flush(),
     close: (deadlineMs) => queue.close(deadlineMs),

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it, vi } from 'vitest';
 import type { Incident } from '../../../src/core/incident.js';
-import type { NotifierEvent } from '../../../src/engine/notifier-port.js';
+import type { EscalationEvent, NotifierEvent } from '../../../src/engine/notifier-port.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { createPagingNotifier, type SetTimer } from '../../../src/paging/notifier.js';
 import type { Page, Pager } from '../../../src/paging/types.js';
@@ -9,6 +9,14 @@ import { RecordingNotifier, TestClock } from '../../helpers/engine.js';
 import { makeIncident } from '../../helpers/incidents.js';
 
 const opened = (incident: Incident): NotifierEvent => ({ type: 'incident.opened', incident, channel: '#ml' });
+const escalation = (incident: Incident): EscalationEvent => ({
+  type: 'escalation',
+  incident,
+  channel: '#ml',
+  stage: 'triage',
+  mention: ['S0ONCALL'],
+  text: 'triage target missed',
+});
 const resolved = (incident: Incident): NotifierEvent => ({
   type: 'incident.updated',
   incident: { ...incident, phase: 'resolved' },
@@ -231,11 +239,60 @@ describe('createPagingNotifier', () => {
     expect(pager.pages).toEqual([]);
   });
 
+  it('delivers an escalation: answers once both the inner notifier and the page have it', async () => {
+    let release: () => void = () => undefined;
+    const pages: Page[] = [];
+    const pager: Pager = {
+      send: (page) => new Promise<void>((resolve) => (release = () => resolve(void pages.push(page)))),
+    };
+    const { inner, notifier } = setup(pager);
+    let answer: boolean | undefined;
+    const delivering = notifier.deliver(escalation(makeIncident({ id: 'INC-7' }))).then((a) => (answer = a));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(answer).toBeUndefined(); // the page is still on its way
+    release();
+    await delivering;
+    expect(answer).toBe(true);
+    expect(inner.ofType('escalation')).toHaveLength(1);
+    expect(pages).toMatchObject([{ action: 'trigger', dedupKey: 'rollbot-INC-7' }]);
+  });
+
+  it('answers false for an escalation whose page failed, or that the inner notifier gave up on', async () => {
+    const failing = setup(new RecordingPager(true));
+    await expect(failing.notifier.deliver(escalation(makeIncident()))).resolves.toBe(false);
+    const { inner, notifier } = setup(new RecordingPager());
+    inner.arrival = async () => false;
+    await expect(notifier.deliver(escalation(makeIncident()))).resolves.toBe(false);
+  });
+
+  it('joins a second delivery of the same escalation while the first is on its way: one page', async () => {
+    let release: () => void = () => undefined;
+    const pages: Page[] = [];
+    const pager: Pager = {
+      send: (page) => new Promise<void>((resolve) => (release = () => resolve(void pages.push(page)))),
+    };
+    const { inner, notifier } = setup(pager);
+    const event = escalation(makeIncident({ id: 'INC-8' }));
+    const first = notifier.deliver(event);
+    const second = notifier.deliver({ ...event, text: 'the deadline came round again' });
+    await new Promise((resolve) => setImmediate(resolve));
+    release();
+    await expect(Promise.all([first, second])).resolves.toEqual([true, true]);
+    expect(pages).toHaveLength(1);
+    expect(inner.ofType('escalation')).toHaveLength(1);
+    // Once it has arrived, a later escalation of the same stage is sent again.
+    const third = notifier.deliver(event);
+    await new Promise((resolve) => setImmediate(resolve));
+    release();
+    await expect(third).resolves.toBe(true);
+    expect(pages).toHaveLength(2);
+  });
+
   it('passes on a rejection of the inner notifier, after paging', async () => {
     const pager = new RecordingPager();
     const logger = createLogger({ level: 'silent' });
     const notifier = createPagingNotifier({
-      inner: { notify: () => Promise.reject(new Error('slack down')) },
+      inner: { notify: () => Promise.reject(new Error('slack down')), deliver: async () => false },
       pagerFor: () => ({ pager, hours: { timezone: 'UTC' } }),
       clock: new TestClock(),
       logger,

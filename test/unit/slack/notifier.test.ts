@@ -3,7 +3,7 @@ import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Incident } from '../../../src/core/incident.js';
 import type { Logger } from '../../../src/engine/ports.js';
-import type { NotifierEvent } from '../../../src/engine/notifier-port.js';
+import type { EscalationEvent, NotifierEvent } from '../../../src/engine/notifier-port.js';
 import {
   createSlackClients,
   createSlackNotifier,
@@ -69,7 +69,7 @@ const updated = (incident: Incident, text: string, channel = 'C0FRAUD01'): Notif
   text,
 });
 /** An event without a thread reply (the fake renderer replies only to incident.updated). */
-const escalated = (incident: Incident, text: string): NotifierEvent => ({
+const escalated = (incident: Incident, text: string): EscalationEvent => ({
   type: 'escalation',
   incident,
   channel: 'C0FRAUD01',
@@ -416,6 +416,37 @@ describe('slack notifier', () => {
       ['chat.postMessage', 242_000],
     ]);
     expect(failures).toEqual([]);
+  });
+
+  it('delivers an escalation: answers once its thread reply is posted, or false when Slack refused it', async () => {
+    const replying: SlackRenderer = {
+      ...renderer,
+      threadReply: (event) => (event.type === 'escalation' ? { text: event.text } : undefined),
+    };
+    const { notifier, slack, calls, run } = setup({ renderer: replying });
+    const incident = makeIncident({ id: 'INC-17' });
+    slack('chat.postMessage');
+    await notifier.notify(opened(incident));
+    await run();
+    slack('chat.update', { ok: true, ts: TS }, 2);
+    slack('chat.postMessage', [503, 'upstream connect error']);
+    slack('chat.postMessage', { ok: true, ts: TS });
+    let answer: boolean | undefined;
+    const first = notifier.deliver(escalated(incident, 'triage missed')).then((a) => (answer = a));
+    // Asked again while the first is on its way (the deadline came round again): joined, not sent twice.
+    const again = notifier.deliver(escalated(incident, 'triage missed'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(answer).toBeUndefined();
+    await run();
+    await first;
+    expect(answer).toBe(true);
+    await expect(again).resolves.toBe(true);
+    const replies = calls.filter((call) => call.form.thread_ts !== undefined);
+    expect(replies.map((call) => call.at)).toEqual([0, 2000]); // the 503, then the reply
+    slack('chat.postMessage', { ok: false, error: 'invalid_blocks' });
+    const refused = notifier.deliver(escalated(incident, 'triage missed again'));
+    await run();
+    await expect(refused).resolves.toBe(false);
   });
 
   it('posts a new message when the stored one was deleted', async () => {
