@@ -21,9 +21,19 @@ export interface EngineTiming {
   retryBaseMs: number;
   /** A rollback lock lives this long unless extended; extended every third of it while a rollback runs. */
   lockTtlMs: number;
+  /**
+   * How long an escalation's sender waits for it to reach Slack and the pager before leaving it on its way and
+   * letting its deadline come round again to record it (escalation.ts). Milliseconds when they are up.
+   */
+  arrivalWaitMs: number;
 }
 
-export const DEFAULT_TIMING: EngineTiming = { pollMs: 2_000, retryBaseMs: 1_000, lockTtlMs: 60_000 };
+export const DEFAULT_TIMING: EngineTiming = {
+  pollMs: 2_000,
+  retryBaseMs: 1_000,
+  lockTtlMs: 60_000,
+  arrivalWaitMs: 20_000,
+};
 
 /** Everything the engine works with, passed in by the composition root (src/main.ts) or a test. */
 export interface EngineDeps {

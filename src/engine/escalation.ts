@@ -1,8 +1,10 @@
 import { formatDuration } from '../core/duration.js';
+import { RollbotError } from '../core/errors.js';
 import { recordBreach, type Incident } from '../core/incident.js';
 import { stageDueAt, viewStage, type Stage } from '../core/stages.js';
 import { record, runbookOf, type EngineDeps } from './context.js';
 import { mutateIncident } from './mutate.js';
+import { realTimer } from './timer.js';
 
 export const STAGE_TARGET = 'stage-target';
 
@@ -15,6 +17,25 @@ export async function scheduleStageTarget(
   const dueAt = stageDueAt(incident.stages[stage], incident.targets[stage]);
   if (dueAt === undefined) return;
   await scheduleStageDeadline(deps, incident.id, stage, dueAt);
+}
+
+/**
+ * Hands a stage that has missed its target already (detect: rollbot hears of an alert only once detection is
+ * over) to the deadline poller, due now, rather than escalating inline: the alert webhook must not wait for
+ * Slack, and a replica that dies before the escalation arrives leaves its deadline to another.
+ */
+export async function escalateSoonIfMissed(
+  deps: Pick<EngineDeps, 'store' | 'clock'>,
+  incident: Incident,
+  stage: Stage,
+): Promise<void> {
+  const now = deps.clock.now();
+  if (missedTarget(incident, stage, now)) await scheduleStageDeadline(deps, incident.id, stage, now);
+}
+
+function missedTarget(incident: Incident, stage: Stage, now: number): boolean {
+  const view = viewStage(stage, incident.stages[stage], incident.targets[stage], now);
+  return view.state !== 'pending' && view.elapsedMs >= view.targetMs;
 }
 
 function scheduleStageDeadline(
@@ -33,9 +54,9 @@ function scheduleStageDeadline(
 
 /**
  * How long one delivery of a stage-target deadline holds the right to send its escalation: longer than the
- * poller's 60 s lease, so that a delivery handed out again while the first is still sending waits instead of
- * sending twice. The lock is released as soon as the send ends, failed or not; only a replica that dies in the
- * moment between sending and recording leaves it to expire (and then the escalation may go out twice).
+ * poller's 60 s lease and the wait for the escalation to arrive, so that a delivery handed out again while the
+ * first is still sending waits instead of sending twice. The lock is released as soon as the send ends; only a
+ * replica that dies while sending leaves it to expire (and then the escalation may go out twice).
  */
 const SEND_LOCK_TTL_MS = 2 * 60_000;
 
@@ -43,8 +64,10 @@ const SEND_LOCK_TTL_MS = 2 * 60_000;
  * Escalates a missed stage target: at least once, and once unless a sender dies between sending and recording.
  * The breach is recorded with a compare-and-set on the incident (the one decision point across replicas, where
  * it is counted); the escalation is then sent, under a lock, unless the timeline shows it was sent already. The
- * timeline entry is written only after the send, so a poller that died before sending is made good by the next
- * delivery of the deadline. A deadline whose incident was never stored is done: there is nothing to escalate.
+ * timeline entry is written only once the escalation has reached Slack and the pager (or they gave up on it),
+ * never while it only waits in a queue in memory: a replica that dies before then, even SIGKILLed with it
+ * queued, leaves the deadline to come round again on another replica, which sends it. A deadline whose incident
+ * was never stored is done: there is nothing to escalate.
  */
 export async function escalateIfBreached(
   deps: EngineDeps,
@@ -64,11 +87,7 @@ export async function escalateIfBreached(
   const { incident, changed } = await mutateIncident(
     deps.store,
     incidentId,
-    (current) => {
-      const view = viewStage(stage, current.stages[stage], current.targets[stage], now);
-      const missed = view.state !== 'pending' && view.elapsedMs >= view.targetMs;
-      return missed ? recordBreach(current, stage, now) : undefined;
-    },
+    (current) => (missedTarget(current, stage, now) ? recordBreach(current, stage, now) : undefined),
     { current: stored },
   );
   if (changed) deps.metrics.targetBreached(stage, incident.model);
@@ -104,7 +123,12 @@ async function wasEscalated(deps: EngineDeps, incidentId: string, stage: Stage):
   return timeline.some((entry) => entry.type === 'stage.breached' && entry.data?.stage === stage);
 }
 
-/** Notifies, then records: the timeline entry is the mark that the escalation went out. */
+/**
+ * Delivers, then records: the timeline entry is the mark that the escalation went out. An escalation still on
+ * its way after `arrivalWaitMs` (Slack or the pager down, retrying for minutes) is left on its way and this
+ * delivery fails, so that the deadline comes round again after its lease: on this replica it joins the one on
+ * its way and records it once it arrives; on another (this one died) it sends it again.
+ */
 async function sendEscalation(deps: EngineDeps, incident: Incident, stage: Stage): Promise<void> {
   const runbook = runbookOf(deps, incident);
   const mention = runbook?.escalation.mention ?? [];
@@ -115,19 +139,42 @@ async function sendEscalation(deps: EngineDeps, incident: Incident, stage: Stage
     { incident: incident.id, stage, elapsedMs: view.elapsedMs },
     'stage target missed; escalating',
   );
-  await deps.notifier.notify({
-    type: 'escalation',
-    incident,
-    channel: runbook?.channel ?? '',
-    stage,
-    mention,
-    text,
-  });
+  const arrived = await within(
+    deps.timing.arrivalWaitMs,
+    deps.notifier.deliver({
+      type: 'escalation',
+      incident,
+      channel: runbook?.channel ?? '',
+      stage,
+      mention,
+      text,
+    }),
+  );
+  if (arrived === undefined) {
+    throw new RollbotError(
+      'UNAVAILABLE',
+      `the ${stage} escalation of ${incident.id} has not reached Slack or the pager after ${formatDuration(deps.timing.arrivalWaitMs)}; it stays on its way and is recorded once it arrives`,
+      { hint: 'check Slack and the paging provider; the deadline comes round again in a minute' },
+    );
+  }
   await record(deps, incident, {
     type: 'stage.breached',
-    text: `${text}; escalated to ${who}`,
-    data: { stage, mention },
+    text: arrived
+      ? `${text}; escalated to ${who}`
+      : `${text}; the escalation to ${who} could not be delivered (see the logs): tell them by hand`,
+    data: { stage, mention, delivered: arrived },
   });
+}
+
+/** What `promise` settled with within `ms`, or undefined when it had not. */
+async function within<T>(ms: number, promise: Promise<T>): Promise<T | undefined> {
+  let cancel = (): void => undefined;
+  const timeout = new Promise<undefined>((resolve) => (cancel = realTimer(() => resolve(undefined), ms)));
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    cancel();
+  }
 }
 
 /** What each missed stage asks of the people it is escalated to. */

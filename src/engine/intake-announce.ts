@@ -3,7 +3,7 @@ import type { Incident } from '../core/incident.js';
 import { formatSeverity, type Severity } from '../core/severity.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { record, type EngineDeps } from './context.js';
-import { escalateIfBreached } from './escalation.js';
+import { escalateSoonIfMissed } from './escalation.js';
 import { scheduleTriage } from './triage.js';
 
 /** An incident opened by an alert: on the timeline, in the metrics and the channel; triage is scheduled. */
@@ -24,7 +24,7 @@ export async function announceOpened(deps: EngineDeps, runbook: Runbook, inciden
   await deps.notifier.notify({ type: 'incident.opened', incident, channel: runbook.channel });
   await scheduleTriage(deps, incident, runbook);
   // Detection is over before rollbot hears of the alert, so a missed detect target is escalated now.
-  await escalateIfBreached(deps, incident.id, 'detect');
+  await escalateSoonIfMissed(deps, incident, 'detect');
 }
 
 /**

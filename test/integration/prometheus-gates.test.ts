@@ -56,7 +56,7 @@ function realDeps(): TestDeps {
   return {
     ...deps,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    timing: { pollMs: 200, retryBaseMs: 100, lockTtlMs: 10_000 },
+    timing: { pollMs: 200, retryBaseMs: 100, lockTtlMs: 10_000, arrivalWaitMs: 20_000 },
   };
 }
 

@@ -93,13 +93,10 @@ describe('triage deadline', () => {
   it('still escalates when the poller died as it handed the escalation over', async () => {
     const deps = await openOne();
     deps.clock.advance(10 * MINUTE);
-    const notify = deps.notifier.notify.bind(deps.notifier);
-    deps.notifier.notify = async (event) => {
-      if (event.type === 'escalation') throw new Error('the replica died here');
-      return notify(event);
-    };
+    const deliver = deps.notifier.deliver.bind(deps.notifier);
+    deps.notifier.deliver = () => Promise.reject(new Error('the replica died here'));
     expect(await pollDeadlines(deps)).toBe(0);
-    deps.notifier.notify = notify;
+    deps.notifier.deliver = deliver;
 
     // The deadline comes back once the dead poller's lease has run out.
     deps.clock.advance(DEADLINE_LEASE_MS);
@@ -108,6 +105,39 @@ describe('triage deadline', () => {
     const breaches = (await deps.store.list('INC-1')).filter((entry) => entry.type === 'stage.breached');
     expect(breaches).toHaveLength(1);
     expect(await metricValue(deps.metrics, 'rollbot_target_breaches_total', { stage: 'triage' })).toBe(1);
+    expect(await deps.store.pending()).toEqual([]);
+  });
+
+  it('records the escalation only once it has arrived: a replica killed with it still queued leaves it to another', async () => {
+    const first = await openOne();
+    const second = makeDeps({ store: first.store, clock: first.clock });
+    first.timing = { ...first.timing, arrivalWaitMs: 5 };
+    first.clock.advance(10 * MINUTE);
+    // Slack is down: the escalation waits in the first replica's queue, which then dies (SIGKILL) with it.
+    first.notifier.arrival = () => new Promise<boolean>(() => undefined);
+    expect(await pollDeadlines(first)).toBe(0);
+    expect(first.notifier.ofType('escalation')).toHaveLength(1);
+    const breaches = async () =>
+      (await first.store.list('INC-1')).filter((entry) => entry.type === 'stage.breached');
+    expect(await breaches()).toEqual([]);
+
+    // The first replica stopped waiting after arrivalWaitMs and left the deadline claimed; now it is dead. Once
+    // its lease runs out the deadline comes back, to the second replica, which sends the escalation.
+    first.clock.advance(DEADLINE_LEASE_MS);
+    expect(await pollDeadlines(second)).toBe(1);
+    expect(second.notifier.ofType('escalation')).toMatchObject([{ stage: 'triage' }]);
+    expect(await breaches()).toMatchObject([{ data: { stage: 'triage', delivered: true } }]);
+    expect(await first.store.pending()).toEqual([]);
+  });
+
+  it('records an escalation Slack or the pager gave up on, saying it did not reach anyone', async () => {
+    const deps = await openOne();
+    deps.clock.advance(10 * MINUTE);
+    deps.notifier.arrival = async () => false;
+    expect(await pollDeadlines(deps)).toBe(1);
+    const breaches = (await deps.store.list('INC-1')).filter((entry) => entry.type === 'stage.breached');
+    expect(breaches).toMatchObject([{ data: { delivered: false } }]);
+    expect(breaches[0]?.text).toContain('could not be delivered');
     expect(await deps.store.pending()).toEqual([]);
   });
 
@@ -173,9 +203,28 @@ describe('detect target', () => {
     const deps = makeDeps();
     const now = deps.clock.now();
     await ingestAlerts(deps, [firing('fraud-scorer', now, { startsAt: now - 5 * MINUTE })]);
+    await pollDeadlines(deps);
     const [escalation] = deps.notifier.ofType('escalation');
     expect(escalation).toMatchObject({ stage: 'detect' });
     expect(escalation?.text).toContain('5m against a target of 5m');
+    expect(await deps.store.pending()).toEqual([expect.objectContaining({ id: 'INC-1:triage' })]);
+  });
+
+  it('answers the alert without waiting for the escalation to reach Slack: the poller sends it', async () => {
+    const deps = makeDeps();
+    const now = deps.clock.now();
+    let arrive = (_delivered: boolean): void => undefined;
+    deps.notifier.arrival = () => new Promise<boolean>((resolve) => (arrive = resolve));
+    const [result] = await ingestAlerts(deps, [firing('fraud-scorer', now, { startsAt: now - 6 * MINUTE })]);
+    expect(result).toMatchObject({ outcome: 'opened', incidentId: 'INC-1' });
+    expect(deps.notifier.ofType('escalation')).toHaveLength(0);
+    const polled = pollDeadlines(deps);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(deps.notifier.ofType('escalation')).toMatchObject([{ stage: 'detect' }]);
+    arrive(true);
+    await polled;
+    const breaches = (await deps.store.list('INC-1')).filter((entry) => entry.type === 'stage.breached');
+    expect(breaches).toMatchObject([{ data: { stage: 'detect', delivered: true } }]);
   });
 
   it('does not escalate a detection one second inside the target', async () => {
