@@ -23,7 +23,8 @@ export interface EngineTiming {
   lockTtlMs: number;
   /**
    * How long an escalation's sender waits for it to reach Slack and the pager before leaving it on its way and
-   * letting its deadline come round again to record it (escalation.ts). Milliseconds when they are up.
+   * letting its deadline come round again to record it (escalation.ts). Milliseconds when they are up. Short,
+   * because a stopping bot waits for its deadline handlers before its rollbacks, within Kubernetes' 60 s grace.
    */
   arrivalWaitMs: number;
 }
@@ -32,7 +33,7 @@ export const DEFAULT_TIMING: EngineTiming = {
   pollMs: 2_000,
   retryBaseMs: 1_000,
   lockTtlMs: 60_000,
-  arrivalWaitMs: 20_000,
+  arrivalWaitMs: 10_000,
 };
 
 /** Everything the engine works with, passed in by the composition root (src/main.ts) or a test. */
