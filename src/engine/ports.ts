@@ -150,6 +150,17 @@ export interface Values {
   setValue(key: string, value: string, ttlMs?: number): Promise<void>;
   getValue(key: string): Promise<string | undefined>;
   takeValue(key: string): Promise<string | undefined>;
+  /**
+   * Sets `value` only if the key still holds `expected`, as the caller read it (undefined: only if it holds
+   * nothing; an expired value is nothing), in one step; true when it did. Of several callers that read the
+   * same thing and decided on it at once, exactly one writes: the others read again and decide again.
+   */
+  compareAndSetValue(
+    key: string,
+    expected: string | undefined,
+    value: string,
+    ttlMs?: number,
+  ): Promise<boolean>;
 }
 
 /** rollbot's own record of deployments per model: most serving layers forget the previous version. */

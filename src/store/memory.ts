@@ -204,6 +204,14 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
       return values.get(key)?.value;
     },
 
+    async compareAndSetValue(key, expected, value, ttlMs) {
+      const held = values.get(key);
+      const current = held && held.expiresAt > clock.now() ? held.value : undefined;
+      if (current !== expected) return false;
+      values.set(key, { value, expiresAt: ttlMs === undefined ? Infinity : clock.now() + ttlMs });
+      return true;
+    },
+
     async takeValue(key) {
       const held = values.get(key);
       values.delete(key);

@@ -121,6 +121,23 @@ return 1
 `;
 
 /**
+ * Replaces a value only if it still holds what the caller read (a value expected to be absent is SET NX,
+ * no script needed).
+ */
+export const SET_VALUE_IF_HELD = `
+-- KEYS[1] the value (string, optionally expiring)
+-- ARGV[1] the value expected   ARGV[2] the new value   ARGV[3] its ttl in ms, or '' for none
+-- Returns 1 when set, 0 when the key holds something else or nothing.
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[3] == '' then
+  redis.call('SET', KEYS[1], ARGV[2])
+else
+  redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+end
+return 1
+`;
+
+/**
  * Hands out due deadlines. A claimed deadline's score moves to the end of its lease, which hides it from other
  * pollers until then; if its poller dies before completing it, it comes due again.
  */

@@ -6,6 +6,8 @@ import { redisIncidents } from './incidents.js';
 import { storeKeys } from './keys.js';
 import { redisLedger } from './ledger.js';
 import { pxMs, redisLock } from './lock.js';
+import { integerReply } from './replies.js';
+import { runScript, SET_VALUE_IF_HELD } from './scripts.js';
 import { redisTimeline } from './timeline.js';
 
 export interface RedisStoreOptions {
@@ -69,6 +71,20 @@ export function createRedisStore(options: RedisStoreOptions): Store {
 
     async getValue(key) {
       return (await redis.get(keys.value(key))) ?? undefined;
+    },
+
+    async compareAndSetValue(key, expected, value, ttlMs) {
+      const at = keys.value(key);
+      if (expected === undefined) {
+        const set =
+          ttlMs === undefined
+            ? await redis.set(at, value, 'NX')
+            : await redis.set(at, value, 'PX', pxMs(ttlMs), 'NX');
+        return set === 'OK';
+      }
+      const ttl = ttlMs === undefined ? '' : pxMs(ttlMs);
+      const reply = await runScript(redis, SET_VALUE_IF_HELD, [at], [expected, value, ttl]);
+      return integerReply(reply, 'value compare-and-set') === 1;
     },
 
     async takeValue(key) {

@@ -48,6 +48,40 @@ export function onceAndLifecycleContract(get: GetHarness): void {
       expect(taken.filter((value) => value === 'request')).toHaveLength(1);
       expect(await store.getValue('pending:fraud')).toBeUndefined();
     });
+
+    it('sets a value only while the key holds what the caller read: nothing, or that value', async () => {
+      const { store, peer, advance } = get();
+      expect(await store.compareAndSetValue('pending:m', undefined, 'ana', TTL)).toBe(true);
+      expect(await peer.compareAndSetValue('pending:m', undefined, 'bo', TTL)).toBe(false);
+      expect(await peer.compareAndSetValue('pending:m', 'carol', 'bo', TTL)).toBe(false);
+      expect(await store.getValue('pending:m')).toBe('ana');
+      expect(await peer.compareAndSetValue('pending:m', 'ana', 'ana again', TTL)).toBe(true);
+      expect(await store.getValue('pending:m')).toBe('ana again');
+      await advance(TTL + 100);
+      // An expired value is nothing: it can no longer be replaced, only set anew.
+      expect(await store.compareAndSetValue('pending:m', 'ana again', 'bo', TTL)).toBe(false);
+      expect(await store.getValue('pending:m')).toBeUndefined();
+      expect(await store.compareAndSetValue('pending:m', undefined, 'bo')).toBe(true);
+      await advance(TTL + 100);
+      expect(await store.getValue('pending:m')).toBe('bo');
+    });
+
+    it('lets exactly one of several concurrent compare-and-sets win, across two stores', async () => {
+      const { store, peer } = get();
+      const racing = (expected: string | undefined, round: string) =>
+        Promise.all(
+          Array.from({ length: 6 }, (_, i) =>
+            (i % 2 ? peer : store).compareAndSetValue('pending:fraud', expected, `${round} ${i}`, 60_000),
+          ),
+        );
+      const first = await racing(undefined, 'first');
+      expect(first.filter(Boolean)).toHaveLength(1);
+      const stored = await store.getValue('pending:fraud');
+      expect(stored).toBe(`first ${first.indexOf(true)}`);
+      const second = await racing(stored, 'second');
+      expect(second.filter(Boolean)).toHaveLength(1);
+      expect(await peer.getValue('pending:fraud')).toBe(`second ${second.indexOf(true)}`);
+    });
   });
 
   describe('lifecycle', () => {
