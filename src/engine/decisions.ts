@@ -94,7 +94,6 @@ export async function requestRollback(
   if (runbook.rollback.policy !== 'two-person')
     return { status: 'done', outcome: await rollback(deps, base, onStep) };
   if (!request.reason.trim()) throw new RollbotError('BAD_REQUEST', 'a rollback needs a reason');
-  await refuseOverwrite(deps, runbook, request.actor.id);
   const open = await deps.store.openIncidentFor(runbook.model);
   const pending: PendingRollback = {
     model: runbook.model,
@@ -104,7 +103,7 @@ export async function requestRollback(
     ...(request.to ? { to: request.to } : {}),
     ...(open ? { incidentId: open.id, attempts: open.rollback?.attempt ?? 0 } : {}),
   };
-  await savePending(deps, pending);
+  await savePending(deps, pending, (waiting) => refuseOverwrite(deps, runbook, request.actor.id, waiting));
   const text = `rollback of ${runbook.model}${request.to ? ` to ${request.to}` : ''} requested by ${request.actor.id}: ${request.reason}. Two-person rule: a different approver must approve`;
   if (open) {
     await record(deps, open, { type: 'rollback.requested', actor: request.actor.id, text });
@@ -130,11 +129,17 @@ export async function requestRollback(
 
 /**
  * One request waits per model: a second one by someone else is refused rather than silently replacing the one
- * approvers were shown. The requester may replace their own; a request whose incident ended no longer counts.
+ * approvers were shown, also when both were made at the same instant (savePending re-reads and asks again).
+ * The requester may replace their own; a request whose incident ended, or was rolled back since, no longer
+ * counts.
  */
-async function refuseOverwrite(deps: EngineDeps, runbook: Runbook, requester: string): Promise<void> {
-  const waiting = await readPending(deps, runbook.model);
-  if (!waiting || waiting.requestedBy === requester) return;
+async function refuseOverwrite(
+  deps: EngineDeps,
+  runbook: Runbook,
+  requester: string,
+  waiting: PendingRollback,
+): Promise<void> {
+  if (waiting.requestedBy === requester) return;
   if (waiting.incidentId && (await outdated(deps, runbook.model, waiting.incidentId, waiting))) return;
   const lapses = new Date(waiting.at + PENDING_TTL_MS).toISOString();
   throw new RollbotError('CONFLICT', `${describePending(waiting)}; it is waiting for approval`, {

@@ -15,12 +15,38 @@ export interface PendingRollback {
   at: number;
 }
 
-const pendingKey = (model: string) => `pending-rollback:${model}`;
+/** Where a model's waiting request is kept: one per model. */
+export const pendingKey = (model: string) => `pending-rollback:${model}`;
 /** An unapproved request lapses: an approval an hour later is about a different situation. */
 export const PENDING_TTL_MS = 3_600_000;
 
-export async function savePending(deps: EngineDeps, pending: PendingRollback): Promise<void> {
-  await deps.store.setValue(pendingKey(pending.model), JSON.stringify(pending), PENDING_TTL_MS);
+/** Tries before giving up when every write finds that another request was saved since the read. */
+const SAVE_TRIES = 3;
+
+/**
+ * Saves `pending` as its model's waiting request, unless `refuse` (given the one waiting, if any) throws.
+ * Read, check and write are one compare-and-set: when another request was saved in between (another
+ * replica, or interleaved awaits), it is read and checked in turn, so that of two requests made at the same
+ * instant the second gets the answer it would have got a moment later, instead of replacing the first.
+ */
+export async function savePending(
+  deps: EngineDeps,
+  pending: PendingRollback,
+  refuse: (waiting: PendingRollback) => Promise<void>,
+): Promise<void> {
+  const key = pendingKey(pending.model);
+  for (let tries = 0; tries < SAVE_TRIES; tries++) {
+    const raw = await deps.store.getValue(key);
+    if (raw !== undefined) await refuse(JSON.parse(raw) as PendingRollback);
+    if (await deps.store.compareAndSetValue(key, raw, JSON.stringify(pending), PENDING_TTL_MS)) return;
+  }
+  throw new RollbotError(
+    'CONFLICT',
+    `the waiting rollback request of ${pending.model} changed each time yours was about to be saved (${SAVE_TRIES} tries): yours was not saved`,
+    {
+      hint: `others are requesting or approving a rollback of ${pending.model} right now: see its incident thread or channel, then request again (/rollback ${pending.model}) if it is still needed`,
+    },
+  );
 }
 
 export async function readPending(deps: EngineDeps, model: string): Promise<PendingRollback | undefined> {

@@ -1,0 +1,40 @@
+import type { RollbackRequestResult } from '../../src/engine/decisions.js';
+import type { Store } from '../../src/engine/ports.js';
+
+/**
+ * Two-person requests arriving at the same instant, reproducibly: the first `readers` reads of a value whose
+ * key starts with `keyPrefix`, through any of the stores wrapped, wait for one another, so that every
+ * request has read before any writes (as on two replicas, or one process with interleaved awaits). Later
+ * reads pass straight through. Wrap each replica's store: `const together = sameInstant(2, 'pending-…:')`,
+ * then `together(store)`.
+ */
+export function sameInstant(readers: number, keyPrefix: string): (store: Store) => Store {
+  let arrived = 0;
+  const waiting: (() => void)[] = [];
+  async function meet(): Promise<void> {
+    arrived += 1;
+    if (arrived < readers) return new Promise((resolve) => waiting.push(resolve));
+    for (const release of waiting.splice(0)) release();
+  }
+  return (store) => ({
+    ...store,
+    async getValue(key) {
+      const value = await store.getValue(key);
+      if (key.startsWith(keyPrefix) && arrived < readers) await meet();
+      return value;
+    },
+  });
+}
+
+/** Of rollback requests settled together: the requests left waiting for approval, and the refusals. */
+export function waitingAndRefused(results: PromiseSettledResult<RollbackRequestResult>[]) {
+  const waiting = results.flatMap((result) =>
+    result.status === 'fulfilled' && result.value.status === 'awaiting-approval'
+      ? [result.value.pending]
+      : [],
+  );
+  const refused = results.flatMap((result) =>
+    result.status === 'rejected' ? [result.reason as unknown] : [],
+  );
+  return { waiting, refused };
+}

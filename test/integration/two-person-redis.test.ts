@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { approveRollback, requestRollback } from '../../src/engine/decisions.js';
+import { ingestAlerts } from '../../src/engine/intake.js';
+import { pendingKey } from '../../src/engine/pending-rollback.js';
+import type { Store } from '../../src/engine/ports.js';
+import { createRedisStore } from '../../src/store/redis/store.js';
+import { firing } from '../helpers/alerts.js';
+import { makeDeps, makeRunbook, TestClock } from '../helpers/engine.js';
+import { FakeServing } from '../helpers/fake-serving.js';
+import { sameInstant, waitingAndRefused } from '../helpers/same-instant.js';
+
+const stores: Store[] = [];
+afterEach(async () => {
+  await Promise.all(stores.splice(0).map((store) => store.close()));
+});
+
+describe('two-person requests on two replicas of one Redis', () => {
+  it('let the first wait and refuse the second, made at the same instant, with whose is waiting', async () => {
+    const prefix = `test:${randomUUID()}:`;
+    const clock = new TestClock();
+    const fake = new FakeServing();
+    const runbooks = [makeRunbook('fraud-scorer', 'rollback: { policy: two-person, approvers: [] }')];
+    const together = sameInstant(2, pendingKey('fraud-scorer'));
+    const [one, two] = [0, 1].map(() => {
+      const store = createRedisStore({ redis: inject('redisUrl'), prefix });
+      stores.push(store);
+      return makeDeps({ store: together(store), clock, fake, runbooks });
+    }) as [ReturnType<typeof makeDeps>, ReturnType<typeof makeDeps>];
+    await ingestAlerts(one, [firing('fraud-scorer', clock.now())]);
+
+    const ask = (deps: typeof one, id: string, to: string) =>
+      requestRollback(deps, {
+        model: 'fraud-scorer',
+        reason: `roll back to ${to}`,
+        actor: { id, groups: [] },
+        trigger: 'slack',
+        to,
+      });
+    const results = await Promise.allSettled([ask(one, 'U0ANA', 'v41'), ask(two, 'U0BO', 'v40')]);
+
+    const { waiting, refused } = waitingAndRefused(results);
+    expect(waiting).toHaveLength(1);
+    const first = waiting[0]!;
+    expect(refused).toEqual([
+      expect.objectContaining({
+        code: 'CONFLICT',
+        message: `${first.requestedBy} requested a rollback of fraud-scorer to ${first.to} at 2026-11-22T02:00:00.000Z (roll back to ${first.to}); it is waiting for approval`,
+      }),
+    ]);
+    const asked = [one, two].flatMap((deps) => deps.notifier.ofType('decision.requested'));
+    expect(asked).toHaveLength(1);
+    const approved = await approveRollback(two, {
+      model: 'fraud-scorer',
+      actor: { id: 'U0CAROL', groups: [] },
+      trigger: 'slack',
+    });
+    expect(approved.plan.to).toBe(first.to);
+    expect(fake.mutations).toBe(1);
+  });
+});
