@@ -3,8 +3,11 @@ import { z } from 'zod';
 import { MAX_URL_LENGTH, webUrl } from '../core/links.js';
 import { parseDuration } from '../core/duration.js';
 
-/** A duration written like `30s`, `5m`, `48h`, `7d`; parsed to milliseconds. */
-export const duration = z
+/**
+ * A duration written like `30s`, `5m`, `48h`, `7d`; parsed to milliseconds, zero included. Only for a wait that
+ * may sensibly be skipped: say why where it is used. Everything else is a `duration`.
+ */
+export const durationOrZero = z
   .string({ error: 'expected a duration like 30s, 5m, 48h or 7d' })
   .transform((text, ctx) => {
     try {
@@ -18,6 +21,16 @@ export const duration = z
       return z.NEVER;
     }
   });
+
+/**
+ * A duration above zero. Targets, intervals, windows and timeouts of zero load without a word otherwise (`0s`
+ * is a well-formed duration) and then misbehave at 2am. `zeroMeans` says what a zero would do, for the error.
+ */
+export function duration(zeroMeans: string) {
+  return durationOrZero.refine((ms) => ms > 0, {
+    message: `${zeroMeans}; write a duration above zero, like 30s, 5m or 48h`,
+  });
+}
 
 /**
  * Someone who can approve or be mentioned: a Slack user (U…/W…) or user group (S…) ID. A channel ID would load

@@ -2,7 +2,17 @@ import { z } from 'zod';
 import { DEFAULT_SEVERITY_MAPPING, type Severity, type SeverityMapping } from '../core/severity.js';
 import type { Targets } from '../core/stages.js';
 import { TIER_DEFAULTS, type RollbackPolicy, type Tier } from './defaults.js';
-import { channel, drillSchedule, duration, links, modelName, nameMap, slackId, timeZone } from './fields.js';
+import {
+  channel,
+  drillSchedule,
+  duration,
+  durationOrZero,
+  links,
+  modelName,
+  nameMap,
+  slackId,
+  timeZone,
+} from './fields.js';
 import type { Link } from '../core/links.js';
 import { pagingConfig, type PagingConfig } from '../paging/config.js';
 import { servingConfig, type ServingConfig } from './serving.js';
@@ -64,12 +74,16 @@ function worstSeries(c: { min?: number | undefined; max?: number | undefined }):
   return c.max === undefined ? 'min' : 'max';
 }
 
+const target = duration(
+  'a target of zero is missed the moment its stage starts, so every incident would escalate at once',
+);
+
 const targetsInput = z.strictObject({
-  detect: duration.optional(),
-  triage: duration.optional(),
-  rollback: duration.optional(),
-  confirm: duration.optional(),
-  retro: duration.optional(),
+  detect: target.optional(),
+  triage: target.optional(),
+  rollback: target.optional(),
+  confirm: target.optional(),
+  retro: target.optional(),
 });
 
 /** 72 h: long enough for a weekly traffic pattern's worst days to show up after a deployment. */
@@ -104,13 +118,17 @@ const runbookInput = z.strictObject({
     .strictObject({
       checks: z.array(check).default([]),
       /** Time between the measurements triage judges. */
-      interval: duration.default(30_000),
+      interval: duration(
+        'measurements zero apart cannot be taken: Prometheus refuses a query step of zero',
+      ).default(30_000),
       /** How many recent measurements triage judges (N). */
       samples: z.int().min(1).max(20).default(3),
       /** How many of them must breach (M of N); default: all of them. */
       failing: z.int().min(1).max(20).optional(),
       /** How far back the trend (sparkline) in messages reaches. */
-      trend: duration.default(900_000),
+      trend: duration(
+        'a trend over the last zero seconds is empty: it shows nothing of how the check got here',
+      ).default(900_000),
     })
     .refine((t) => t.failing === undefined || t.failing <= t.samples, {
       message: 'failing cannot exceed samples: it is M of the N measurements',
@@ -128,9 +146,14 @@ const runbookInput = z.strictObject({
   confirm: z
     .strictObject({
       /** Time between confirmation measurements. */
-      interval: duration.default(30_000),
-      /** Let rate() windows fill after the switch before the first measurement. */
-      initialDelay: duration.default(30_000),
+      interval: duration('confirmation would measure again at once, over and over, without a pause').default(
+        30_000,
+      ),
+      /**
+       * Let rate() windows fill after the switch before the first measurement. Zero is allowed: with checks that
+       * need no window to fill (a gauge, a health probe), measuring right after the switch is a choice.
+       */
+      initialDelay: durationOrZero.default(30_000),
       /** Passes in a row (of every check) that confirm the rollback. */
       consecutive: z.int().min(1).max(100).default(3),
       /** How far from the pre-deployment baseline counts as restored (0.10 = within 10 %). */
@@ -161,7 +184,13 @@ const runbookInput = z.strictObject({
     .strictObject({
       schedule: drillSchedule.default('quarterly'),
       timezone: timeZone.default('UTC'),
-      remind: z.array(duration).default([7 * 86_400_000, 86_400_000]),
+      remind: z
+        .array(
+          duration(
+            'a reminder zero before a drill comes with the drill itself, too late to prepare (to send fewer reminders, remove it)',
+          ),
+        )
+        .default([7 * 86_400_000, 86_400_000]),
       serving: servingConfig.optional(),
       dryRun: z.boolean().default(false),
     })
@@ -169,9 +198,11 @@ const runbookInput = z.strictObject({
       message: 'a drill needs a target: give drill.serving (e.g. the staging deployment) or dryRun: true',
     })
     .optional(),
-  retro: z.strictObject({ due: duration.optional() }).default({}),
+  retro: z.strictObject({ due: target.optional() }).default({}),
   /** How long after a deployment reaches 100 % the previous version is kept as the rollback target. */
-  watch: duration.default(DEFAULT_WATCH_MS),
+  watch: duration(
+    'a watch of zero ends the moment a deployment reaches 100 %, so the version it replaced is never kept as the rollback target',
+  ).default(DEFAULT_WATCH_MS),
 });
 
 export type RunbookInput = z.input<typeof runbookInput>;

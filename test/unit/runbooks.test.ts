@@ -233,6 +233,47 @@ describe('runbook problems', () => {
     });
   });
 
+  it('refuse a zero target, naming the field, what zero would do and the fix', () => {
+    expect(problemsOf(runbookYaml('m1', 'targets: { triage: 0s }'))).toEqual([
+      'x.yml:7: targets.triage: a target of zero is missed the moment its stage starts, so every incident would escalate at once; write a duration above zero, like 30s, 5m or 48h',
+    ]);
+  });
+
+  const http = 'serving: { adapter: http, rollback: { url: "https://router.test/r" }, ZERO }';
+  const command = 'serving: { adapter: command, argv: [rollback], ZERO }';
+  it.each([
+    ['targets.detect', 'targets: { detect: ZERO }'],
+    ['targets.rollback', 'targets: { rollback: ZERO }'],
+    ['targets.confirm', 'targets: { confirm: ZERO }'],
+    ['targets.retro', 'targets: { retro: ZERO }'],
+    ['retro.due', 'retro: { due: ZERO }'],
+    ['triage.interval', 'triage: { interval: ZERO }'],
+    ['triage.trend', 'triage: { trend: ZERO }'],
+    ['confirm.interval', 'confirm: { interval: ZERO }'],
+    ['drill.remind.1', 'drill: { dryRun: true, remind: [1d, ZERO] }'],
+    ['watch', 'watch: ZERO'],
+    ['serving.timeout', http.replace('ZERO', 'timeout: ZERO')],
+    ['serving.eta', http.replace('ZERO', 'eta: ZERO')],
+    ['serving.timeout', command.replace('ZERO', 'timeout: ZERO')],
+    ['serving.eta', command.replace('ZERO', 'eta: ZERO')],
+  ])('refuse a zero %s (%s), however it is written', (field, yaml) => {
+    for (const zero of ['0s', '0m', '0h0m', '0.4ms']) {
+      const extra = yaml.replace('ZERO', zero);
+      // A serving block of the test's own replaces the helper's kserve one.
+      const text = extra.startsWith('serving:')
+        ? runbookYaml('m1').replace(/^serving: .*$/m, extra)
+        : runbookYaml('m1', extra);
+      expect(problemsOf(text)).toEqual([
+        expect.stringMatching(new RegExp(`^x\\.yml:\\d+: ${field}: .*; write a duration above zero`)),
+      ]);
+    }
+  });
+
+  it('take a zero confirm.initialDelay: measuring right after the switch is a choice, not a mistake', () => {
+    const parsed = parseRunbook(runbookYaml('m1', 'confirm: { initialDelay: 0s }'), 'x.yml');
+    expect(parsed.ok && parsed.runbook.confirm.initialDelay).toBe(0);
+  });
+
   it('refuse label names that JavaScript objects reserve, and an empty alerts.match', () => {
     expect(problemsOf(runbookYaml('m1', 'alerts:\n  match:\n    __proto__: fraud'))).toEqual([
       'x.yml:9: alerts.match.__proto__: "__proto__" cannot be used as a name here (it is reserved in JavaScript objects); rename or remove it',

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { duration, envName } from '../../runbooks/fields.js';
+import { eta } from '../universal-config.js';
 import { PLACEHOLDERS, placeholdersIn, templateProblems, type Placeholder } from '../template.js';
 
 const argv = z
@@ -19,13 +20,13 @@ export const commandConfig = z
     /** Prints the current version on stdout (trimmed, one line): makes execute idempotent and confirms it. */
     statusArgv: argv.optional(),
     /** Per run; on expiry the process group gets SIGTERM, then SIGKILL 5s later. */
-    timeout: duration.default(120_000),
+    timeout: duration('a timeout of zero stops the command the moment it starts').default(120_000),
     /** Environment variables passed to the command and usable as `{{env.NAME}}`; nothing else is passed. */
     env: z.array(envName).default([]),
     /** Most commands (helm rollback, redeploy jobs) restart pods: minutes, not seconds. */
     regime: z.enum(['traffic-flip', 'redeploy']).default('redeploy'),
     /** Expected time until traffic is on the target; default 30s for a flip, 10m for a redeploy. */
-    eta: duration.optional(),
+    eta: eta.optional(),
     /** Absolute working directory; default rollbot's own. */
     cwd: z.string().startsWith('/', 'expected an absolute path').optional(),
     /** Exit codes that mean "try again later" (e.g. a lock held by another deploy); others fail at once. */

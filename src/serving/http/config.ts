@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { duration, envName } from '../../runbooks/fields.js';
+import { eta } from '../universal-config.js';
 import { PLACEHOLDERS, templateProblems, type Placeholder } from '../template.js';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -42,10 +43,12 @@ export const httpConfig = z
       })
       .optional(),
     /** Per request. */
-    timeout: duration.default(10_000),
+    timeout: duration(
+      'a timeout of zero switches the timeout off (Node then waits for an answer forever), so a hung router would hang the rollback',
+    ).default(10_000),
     regime: z.enum(['traffic-flip', 'redeploy']).default('traffic-flip'),
     /** Expected time until traffic is on the target; default 30s for a flip, 10m for a redeploy. */
-    eta: duration.optional(),
+    eta: eta.optional(),
     /** Environment variables templates may read as `{{env.NAME}}`; nothing else is readable. */
     env: z.array(envName).default([]),
   })
