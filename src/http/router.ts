@@ -32,14 +32,19 @@ export class Router {
     return this;
   }
 
-  /** The handler for a request, or NOT_FOUND (unknown path) or METHOD_NOT_ALLOWED (known path, other method). */
+  /**
+   * The handler for a request, or NOT_FOUND (unknown path) or METHOD_NOT_ALLOWED (known path, other method).
+   * HEAD is served by the GET route (RFC 9110 §9.3.2): load balancers and uptime checkers probe with it, and
+   * Node's ServerResponse leaves out the body of a HEAD answer itself, keeping its status and headers.
+   */
   match(method: string, path: string): { handler: Handler; params: Record<string, string> } {
+    const routeMethod = method === 'HEAD' ? 'GET' : method;
     let pathKnown = false;
     for (const route of this.routes) {
       const found = route.pattern.exec(path);
       if (!found) continue;
       pathKnown = true;
-      if (route.method !== method) continue;
+      if (route.method !== routeMethod) continue;
       const params = Object.fromEntries(
         route.names.map((name, i) => [name, decodeSegment(found[i + 1] ?? '')]),
       );

@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { firing } from '../../helpers/alerts.js';
@@ -14,6 +15,29 @@ beforeEach(async () => {
 afterEach(() => server.close());
 
 const get = (path: string) => fetch(`${server.url}${path}`);
+
+/**
+ * A HEAD request over a plain socket, read to the end: an HTTP client would not read a body after a HEAD
+ * answer, so only the bytes on the wire show whether the server sent one.
+ */
+async function rawHead(
+  path: string,
+): Promise<{ status: string; headers: Record<string, string>; body: string }> {
+  const { hostname, port } = new URL(server.url);
+  const socket = connect(Number(port), hostname);
+  socket.end(`HEAD ${path} HTTP/1.1\r\nHost: ${hostname}\r\nConnection: close\r\n\r\n`);
+  let text = '';
+  for await (const chunk of socket) text += String(chunk);
+  const [head = '', body = ''] = text.split(/\r\n\r\n(.*)/s);
+  const [status = '', ...lines] = head.split('\r\n');
+  const headers = Object.fromEntries(
+    lines.map((line) => [
+      line.slice(0, line.indexOf(':')).toLowerCase(),
+      line.slice(line.indexOf(':') + 1).trim(),
+    ]),
+  );
+  return { status, headers, body };
+}
 
 describe('incidents API', () => {
   it('lists incidents newest first with stage clocks, and filters open ones and by model', async () => {
@@ -98,6 +122,19 @@ describe('service routes', () => {
       ready: false,
       store: 'unreachable: no answer within 1000ms',
     });
+  });
+
+  it('answers HEAD on health and readiness as GET would, without a body: load balancers probe with HEAD', async () => {
+    for (const path of ['/healthz', '/readyz']) {
+      const got = await get(path);
+      const head = await rawHead(path);
+      expect(head.status, path).toBe('HTTP/1.1 200 OK');
+      expect(head.headers['content-type'], path).toBe(got.headers.get('content-type'));
+      expect(head.headers['content-length'], path).toBe(got.headers.get('content-length'));
+      expect(head.body, path).toBe('');
+    }
+    deps.store.ping = () => Promise.reject(new Error('connection refused'));
+    expect((await rawHead('/readyz')).status).toBe('HTTP/1.1 503 Service Unavailable');
   });
 
   it('answers 404 for unknown paths and 405 for a wrong method', async () => {
