@@ -45,7 +45,7 @@ export function remoteBackend(baseUrl: string, apiToken?: string): Backend {
     };
     let response: Response;
     try {
-      response = await fetch(new URL(path, baseUrl), { ...init, headers });
+      response = await fetch(apiUrl(baseUrl, path), { ...init, headers });
     } catch (error) {
       throw new RollbotError(
         'UNAVAILABLE',
@@ -105,6 +105,17 @@ export function remoteBackend(baseUrl: string, apiToken?: string): Backend {
     },
     close: async () => {},
   };
+}
+
+/**
+ * `path` (`/api/incidents?open=true`) under ROLLBOT_URL, keeping the base's own path: a bot behind a reverse proxy
+ * at `https://ops.example.com/rollbot` (with or without the trailing slash) is reached at `/rollbot/api/…`, where
+ * `new URL('/api/…', base)` would replace the prefix.
+ */
+function apiUrl(baseUrl: string, path: string): URL {
+  const base = new URL(baseUrl);
+  if (!base.pathname.endsWith('/')) base.pathname += '/';
+  return new URL(path.replace(/^\/+/, ''), base);
 }
 
 /** Reads the NDJSON stream of `POST /api/rollbacks`: one `{step}` per line as it happens, then `{result}`. */
@@ -172,7 +183,7 @@ function notRollbot(response: Response, baseUrl: string): RollbotError {
     'UNAVAILABLE',
     `${baseUrl} answered ${response.status} ${response.statusText}, not with rollbot's JSON`,
     {
-      hint: `a proxy in front of the bot may be failing, or ROLLBOT_URL points elsewhere: check that GET ${new URL('/healthz', baseUrl).href} answers {"ok":true}`,
+      hint: `a proxy in front of the bot may be failing, or ROLLBOT_URL points elsewhere: check that GET ${apiUrl(baseUrl, '/healthz').href} answers {"ok":true}`,
     },
   );
 }

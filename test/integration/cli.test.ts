@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { ingestAlerts } from '../../src/engine/intake.js';
+import { createApp } from '../../src/http/app.js';
 import { firing } from '../helpers/alerts.js';
 import { freePort } from '../helpers/free-port.js';
 import { runbookDir } from '../helpers/bot-process.js';
@@ -126,6 +127,56 @@ describe('rollbot incidents and timeline against a running bot', () => {
     const option = capture();
     expect(await runCli(['incidents', '--opne'], {}, option.io)).toBe(2);
     expect(option.err[0]).toContain("Unknown option '--opne'");
+  });
+});
+
+describe('rollbot against a bot behind a reverse proxy at a path prefix', () => {
+  let close: (() => Promise<void>) | undefined;
+  afterEach(async () => close?.());
+
+  /** As nginx's `location /rollbot/ { proxy_pass http://bot/; }`: only paths under the prefix reach the bot. */
+  async function proxiedBot() {
+    const deps = makeDeps();
+    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    const app = createApp({
+      deps,
+      alerts: { token: 't', allowUnauthenticated: false },
+      apiToken: 'api-t',
+      registry: deps.metrics.registry,
+    });
+    const seen: string[] = [];
+    const proxy = await serve((req, res) => {
+      const url = req.url ?? '/';
+      seen.push(url);
+      if (!url.startsWith('/rollbot/')) {
+        res.writeHead(404, { 'content-type': 'text/html' });
+        res.end('<html><body><h1>404 Not Found</h1></body></html>');
+        return;
+      }
+      req.url = url.slice('/rollbot'.length);
+      app(req, res);
+    });
+    close = proxy.close;
+    return { url: proxy.url, seen };
+  }
+
+  it.each(['/rollbot', '/rollbot/'])('keeps the prefix of ROLLBOT_URL=<proxy>%s', async (prefix) => {
+    const { url, seen } = await proxiedBot();
+    const env = { ROLLBOT_URL: `${url}${prefix}`, API_TOKEN: 'api-t', USER: 'ana' };
+    const listed = capture();
+    expect(await runCli(['incidents', '--open'], env, listed.io)).toBe(0);
+    expect(listed.out[0]).toMatch(/\nINC-1\s+fraud-scorer\s+SEV-1\s+triage/);
+    const resolved = capture();
+    expect(await runCli(['resolve', 'INC-1', '--reason', 'false alarm'], env, resolved.io)).toBe(0);
+    expect(resolved.out[0]).toMatch(/^INC-1 resolved/);
+    expect(seen).toEqual(['/rollbot/api/incidents?open=true', '/rollbot/api/incidents/INC-1/resolve']);
+  });
+
+  it('names the health check under the prefix when something else answers', async () => {
+    const { url } = await proxiedBot();
+    const down = capture();
+    expect(await runCli(['incidents'], { ROLLBOT_URL: `${url}/elsewhere` }, down.io)).toBe(1);
+    expect(down.err[0]).toContain(`check that GET ${url}/elsewhere/healthz answers {"ok":true}`);
   });
 });
 
