@@ -118,7 +118,10 @@ function apiUrl(baseUrl: string, path: string): URL {
   return new URL(path.replace(/^\/+/, ''), base);
 }
 
-/** Reads the NDJSON stream of `POST /api/rollbacks`: one `{step}` per line as it happens, then `{result}`. */
+/**
+ * Reads the NDJSON stream of `POST /api/rollbacks`: one `{step}` per line as it happens, then `{result}`, or
+ * `{error}` when the rollback was refused after its first step.
+ */
 async function readSteps(
   response: Response,
   baseUrl: string,
@@ -129,9 +132,16 @@ async function readSteps(
   let result: RollbackOutcome | undefined;
   const take = (line: string) => {
     if (!line.trim()) return;
-    const parsed = parseJson<{ step?: RollbackStep; result?: RollbackOutcome }>(line, response, baseUrl);
+    const parsed = parseJson<{ step?: RollbackStep; result?: RollbackOutcome; error?: BotError }>(
+      line,
+      response,
+      baseUrl,
+    );
     if (parsed.step) onStep(parsed.step);
     if (parsed.result) result = parsed.result;
+    // Refused after the first step (the layer no longer serves fromVersion): the bot's reason, as for a 409.
+    const refused = parsed.error && fromBotError(parsed.error);
+    if (refused) throw refused;
   };
   const unfinished = (what: string) =>
     new RollbotError('UNAVAILABLE', `${what} before the rollback's outcome arrived`, {
@@ -153,17 +163,31 @@ async function readSteps(
   return result;
 }
 
+/** The `error` of the bot's `{error: {code, message, hint}}`, as it arrives: to be checked before use. */
+interface BotError {
+  code?: unknown;
+  message?: unknown;
+  hint?: unknown;
+}
+
 /** The bot's `{error: {code, message, hint}}` as the same error here; any other body is not from rollbot. */
 async function apiError(response: Response, baseUrl: string): Promise<RollbotError> {
   const text = await response.text().catch(() => '');
-  let error: { code?: unknown; message?: unknown; hint?: unknown } | undefined;
+  let error: BotError | undefined;
   try {
-    error = (JSON.parse(text) as { error?: typeof error } | null)?.error;
+    error = (JSON.parse(text) as { error?: BotError } | null)?.error;
   } catch {
     // Not JSON: a proxy's or another server's error page.
   }
-  if (typeof error?.message !== 'string') return notRollbot(response, baseUrl);
-  // Keep the bot's own error code, so that "no such incident" stays NOT_FOUND on this side too.
+  return (error && fromBotError(error)) ?? notRollbot(response, baseUrl);
+}
+
+/**
+ * The bot's error as the same error here, keeping its code so that "no such incident" stays NOT_FOUND on this
+ * side too; undefined when it has no message (then it is not rollbot's).
+ */
+function fromBotError(error: BotError): RollbotError | undefined {
+  if (typeof error.message !== 'string') return undefined;
   const code = ERROR_CODES.find((known): known is ErrorCode => known === error.code) ?? 'UNAVAILABLE';
   return new RollbotError(code, error.message, typeof error.hint === 'string' ? { hint: error.hint } : {});
 }

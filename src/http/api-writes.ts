@@ -9,7 +9,7 @@ import { deploymentGate, overrideGate } from '../engine/gate.js';
 import { resolve } from '../engine/resolve.js';
 import { rollback, type RollbackOutcome } from '../engine/rollback.js';
 import { viewIncident } from '../engine/views.js';
-import { sendJson } from './errors.js';
+import { NDJSON, sendJson } from './errors.js';
 import { hasBearer, readJson } from './request.js';
 import { parseBody } from './validate.js';
 
@@ -77,13 +77,15 @@ export function rollbackRoute(deps: EngineDeps, apiToken: string | undefined) {
       sendJson(res, outcome.outcome === 'failed' ? 502 : 200, outcome);
       return;
     }
-    // Refusals (unknown model, lock held, no known-good) happen before the first step and answer as errors;
-    // once a step is out, the status is committed and the outcome line tells success from failure.
+    // Refusals before the first step (unknown model, lock held) answer as errors; once a step is out, the status
+    // is committed: the outcome line tells success from failure, and a later refusal (the layer no longer serves
+    // fromVersion, no known-good) is the last line, as `{error}` (sendError).
     let started = false;
     const start = () => {
       if (started) return;
       started = true;
-      res.writeHead(200, { 'content-type': 'application/x-ndjson; charset=utf-8' });
+      res.setHeader('content-type', NDJSON);
+      res.writeHead(200);
     };
     const outcome: RollbackOutcome = await rollback(deps, request, (step) => {
       start();

@@ -36,6 +36,9 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
+/** The content type of a streamed answer: one JSON document per line (a rollback's steps as they happen). */
+export const NDJSON = 'application/x-ndjson; charset=utf-8';
+
 /**
  * Answers with `{error: {code, message, hint, details}}`. Errors that are not ours are a 500 with a generic
  * message: the details go to the log, never to the caller.
@@ -48,7 +51,11 @@ export function sendError(res: ServerResponse, error: unknown): void {
       });
   const status = isRollbotError(error) ? HTTP_STATUS[known.code] : 500;
   if (res.headersSent) {
-    res.end();
+    // A stream under way has committed its 200: a refusal of ours (a rollback refused after reading the layer)
+    // becomes its last line, so the caller learns why. Anything else only ends it: the caller cannot tell what
+    // happened, and says so, rather than be told to retry something that may have run.
+    const streaming = res.getHeader('content-type') === NDJSON;
+    res.end(streaming && isRollbotError(error) ? `${JSON.stringify(errorBody(known))}\n` : undefined);
     return;
   }
   // The unread rest of an oversized body must not be drained: closing the connection stops the sender.
@@ -56,7 +63,9 @@ export function sendError(res: ServerResponse, error: unknown): void {
   const retryAfter = RETRY_AFTER_SECONDS[known.code];
   if (retryAfter !== undefined && status === HTTP_STATUS[known.code])
     res.setHeader('retry-after', retryAfter);
-  sendJson(res, status, {
-    error: { code: known.code, message: known.message, hint: known.hint, details: known.details },
-  });
+  sendJson(res, status, errorBody(known));
+}
+
+function errorBody(error: RollbotError) {
+  return { error: { code: error.code, message: error.message, hint: error.hint, details: error.details } };
 }

@@ -243,6 +243,24 @@ describe('rollbot against a bot that answers with an error', () => {
     expect(deps.fake.mutations).toBe(0);
   });
 
+  it('reports a rollback refused after its first step with the bot’s reason, not as an unknown outcome', async () => {
+    const deps = makeDeps();
+    const server = await serveApp(deps);
+    close = server.close;
+    const env = { ROLLBOT_URL: server.url, API_TOKEN: 'api-t' };
+    const args = ['rollback', 'fraud-scorer', '--reason', 'errors up'];
+    expect(await runCli(args, env, capture().io)).toBe(0);
+    const again = capture();
+    expect(await runCli(args, env, again.io)).toBe(1);
+    expect(again.out).toEqual([expect.stringMatching(/^\[\d\d:\d\d:\d\d\] state /)]);
+    expect(again.err).toEqual([
+      expect.stringMatching(
+        /^error: fraud-scorer was rolled back from v42 in INC-1 at \S+; rollbot will not roll it forward onto v42\nfix: traffic is probably already on the known-good version/,
+      ),
+    ]);
+    expect(deps.fake.mutations).toBe(1);
+  });
+
   it('explains a proxy’s error page in front of the bot instead of throwing', async () => {
     const proxy = await serve((_req, res) => {
       res.writeHead(502, { 'content-type': 'text/html' });

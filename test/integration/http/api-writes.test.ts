@@ -72,6 +72,27 @@ describe('POST /api/rollbacks', () => {
     expect(lines.at(-1).result).toMatchObject({ outcome: 'succeeded', plan: { to: 'v40' } });
   });
 
+  it('ends the stream with the error when the rollback is refused after its first step', async () => {
+    const response = await post(
+      '/api/rollbacks',
+      { model: 'fraud-scorer', reason: 'x', fromVersion: 'v40' },
+      { accept: 'application/x-ndjson' },
+    );
+    expect(response.status).toBe(200);
+    const lines = (await response.text())
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(lines.map((line) => Object.keys(line)[0])).toEqual(['step', 'error']);
+    expect(lines.at(-1).error).toEqual({
+      code: 'CONFLICT',
+      message:
+        'fraud-scorer serves v42 now, not v40 as when this rollback was asked for; rollbot did not roll back again',
+      hint: 'to roll back further (v42 → v41), start a new rollback and check its plan, or name the version with --to',
+    });
+    expect(deps.fake.mutations).toBe(0);
+  });
+
   it('plans without changing anything on a dry run', async () => {
     const body = await json(post('/api/rollbacks', { model: 'fraud-scorer', reason: 'x', dryRun: true }));
     expect(body).toMatchObject({ outcome: 'dry-run' });
