@@ -23,8 +23,9 @@ const USAGE = `usage: rollbot <command>
   validate [dir]                         check runbooks (default: RUNBOOKS_DIR or ./runbooks)
   incidents [--open]                     list incidents with their stage clocks
   timeline <id> [--format md|json]       an incident's timeline (md: the retrospective skeleton)
-  rollback <model> [--to <version>] --reason "…" [--dry-run]
-                                         roll back to the last known-good version (or --to), step by step
+  rollback <model> [--to <version>] [--from <version>] --reason "…" [--dry-run]
+                                         roll back to the last known-good version (or --to), step by step;
+                                         --from: only if <version> still serves, so a repeat never goes further
   resolve <id> --reason "…"              service is restored (when confirmation cannot say so)
   drill run <model> [--dry-run]          rehearse the rollback now (the drill target, or plan only) and print the scorecard
   drill list                             drill schedules, next runs and last results

@@ -82,6 +82,7 @@ export function remoteBackend(baseUrl: string, apiToken?: string): Backend {
         dryRun: request.dryRun ?? false,
         requestedBy: request.by,
         ...(request.to ? { toVersion: request.to } : {}),
+        ...(request.from ? { fromVersion: request.from } : {}),
       };
       const response = await postJson('/api/rollbacks', body, 'application/x-ndjson');
       return readSteps(response, baseUrl, onStep);

@@ -11,7 +11,8 @@ export interface Io {
   err: (text: string) => void;
 }
 
-const ROLLBACK_USAGE = 'usage: rollbot rollback <model> [--to <version>] --reason "…" [--dry-run]';
+const ROLLBACK_USAGE =
+  'usage: rollbot rollback <model> [--to <version>] [--from <version>] --reason "…" [--dry-run]';
 const DEPLOY_USAGE =
   'usage: rollbot deploy record <model> <version> [--previous <version>] [--strategy canary|blue-green|…] [--traffic <percent>]';
 
@@ -27,6 +28,7 @@ export async function rollbackCommand(
     allowPositionals: true,
     options: {
       to: { type: 'string' },
+      from: { type: 'string' },
       reason: { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
     },
@@ -36,6 +38,12 @@ export async function rollbackCommand(
   if (!values.reason?.trim()) {
     throw new RollbotError('BAD_REQUEST', `a rollback needs a reason\n${ROLLBACK_USAGE}`, {
       hint: 'say why, e.g. --reason "p99 doubled after v42"',
+    });
+  }
+  // `--from "$SEEN"` with the variable unset must not quietly become a rollback from whatever serves by then.
+  if (values.from !== undefined && !values.from.trim()) {
+    throw new RollbotError('BAD_REQUEST', `--from is empty\n${ROLLBACK_USAGE}`, {
+      hint: "give the version you saw serving (the plan's from, e.g. from --dry-run), or leave --from out",
     });
   }
   const client = await backend();
@@ -48,6 +56,7 @@ export async function rollbackCommand(
         trigger: 'cli',
         dryRun: values['dry-run'],
         ...(values.to ? { to: values.to } : {}),
+        ...(values.from ? { from: values.from } : {}),
       },
       (step) => io.out(formatStep(step)),
     );

@@ -227,6 +227,36 @@ describe('rollbot drill against a running bot', () => {
   });
 });
 
+describe('rollbot rollback --from against a running bot', () => {
+  let close: (() => Promise<void>) | undefined;
+  afterEach(async () => close?.());
+
+  it('sends the version it rolls back from, so that the same command run again is refused', async () => {
+    const deps = makeDeps();
+    const server = await serveApp(deps);
+    close = server.close;
+    const env = { ROLLBOT_URL: server.url, API_TOKEN: 'api-t', USER: 'ana' };
+    const args = ['rollback', 'fraud-scorer', '--from', 'v42', '--reason', 'p99 doubled after v42'];
+    const first = capture();
+    expect(await runCli(args, env, first.io)).toBe(0);
+    expect(first.out.at(-1)).toMatch(/^rolled fraud-scorer back to v41 \(INC-1\)/);
+
+    const again = capture();
+    expect(await runCli(args, env, again.io)).toBe(1);
+    expect(again.err[0]).toMatch(
+      /^error: fraud-scorer serves v41 now, not v42 as when this rollback was asked for \(rolled back from v42 by cli:ana in INC-1 at [^)]+\); rollbot did not roll back again\nfix: /,
+    );
+    expect(deps.fake.mutations).toBe(1);
+
+    const empty = capture();
+    expect(await runCli(['rollback', 'fraud-scorer', '--from', '', '--reason', 'x'], env, empty.io)).toBe(2);
+    expect(empty.err[0]).toMatch(
+      /^error: --from is empty\nusage: rollbot rollback .*\[--from <version>\].*\nfix: give the version/,
+    );
+    expect(deps.fake.mutations).toBe(1);
+  });
+});
+
 describe('rollbot against a bot that answers with an error', () => {
   let close: (() => Promise<void>) | undefined;
   afterEach(async () => close?.());

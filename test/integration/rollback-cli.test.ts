@@ -84,6 +84,17 @@ describe('rollbot rollback through the http adapter, two processes on one Redis'
     expect(listed.out).toMatch(/INC-1\s+ranker\s+SEV-3\s+confirm\s+confirm \d+s? ?\d*m?s? \/ 15m/);
   });
 
+  it('refuses a rollback --from a version that no longer serves, as a retried command would be', async () => {
+    const env = { REDIS_URL: redis.url, RUNBOOKS_DIR: dir };
+    const retried = await cli(
+      ['rollback', 'ranker', '--from', 'v2', '--reason', 'p99 doubled after v2'],
+      env,
+    );
+    expect(retried.code).toBe(1);
+    expect(retried.err).toContain('error: ranker serves v1 now, not v2 as when this rollback was asked for');
+    expect(router.rollbacks).toHaveLength(1);
+  });
+
   it('refuses a second rollback that would put traffic back on v2, and records a deployment', async () => {
     const env = { REDIS_URL: redis.url, RUNBOOKS_DIR: dir };
     const again = await cli(['rollback', 'ranker', '--reason', 'again'], env);
