@@ -1,6 +1,6 @@
 import { formatDuration } from '../core/duration.js';
 import { RollbotError } from '../core/errors.js';
-import type { MetricsSource, Sample, Series } from '../engine/ports.js';
+import type { InstantAnswer, MetricsSource, RangeAnswer } from '../engine/ports.js';
 import type { Check, Runbook } from '../runbooks/schema.js';
 import type { SimulationReport } from './simulation-report.js';
 import type { TrafficSplit } from './simulated-serving.js';
@@ -63,7 +63,7 @@ export class SimulatedMetrics implements MetricsSource {
     return (sum / WINDOW_POINTS) * noise;
   }
 
-  async query(promql: string, at: number = this.options.now()): Promise<Sample[]> {
+  async query(promql: string, at: number = this.options.now()): Promise<InstantAnswer> {
     const { signal, name } = this.signalOf(promql);
     const value = this.valueAt(signal, at);
     const ago = this.options.now() - at;
@@ -72,10 +72,10 @@ export class SimulatedMetrics implements MetricsSource {
       call: 'query',
       text: `instant query ${name}${when} = ${formatSignal(signal, value)}`,
     });
-    return [{ labels: {}, value }];
+    return { samples: [{ labels: {}, value }], warnings: [] };
   }
 
-  async range(promql: string, start: number, end: number, stepMs: number): Promise<Series[]> {
+  async range(promql: string, start: number, end: number, stepMs: number): Promise<RangeAnswer> {
     const { signal, name } = this.signalOf(promql);
     const points: { at: number; value: number }[] = [];
     for (let at = start; at <= end; at += stepMs) points.push({ at, value: this.valueAt(signal, at) });
@@ -87,7 +87,7 @@ export class SimulatedMetrics implements MetricsSource {
       call: 'range',
       text: `range query ${name}, ${points.length} points over ${formatDuration(end - start)}${span}`,
     });
-    return [{ labels: {}, points }];
+    return { series: [{ labels: {}, points }], warnings: [] };
   }
 
   private signalOf(promql: string): { signal: Signal; name: string } {

@@ -35,7 +35,10 @@ export async function estimateImpact(
   };
   if (baseline !== undefined) estimate.baseline = baseline;
   try {
-    const errors = reduceSeries(await source.range(check.query, start, resolvedAt, stepMs), check.reduce);
+    const errors = reduceSeries(
+      (await source.range(check.query, start, resolvedAt, stepMs)).series,
+      check.reduce,
+    );
     const average = reduceValues(
       errors.map((point) => point.value),
       'avg',
@@ -43,9 +46,10 @@ export async function estimateImpact(
     if (average !== undefined) estimate.averageDuringIncident = average;
     if (runbook.impact) {
       const rates = new Map(
-        reduceSeries(await source.range(runbook.impact.requestRate, start, resolvedAt, stepMs), 'sum').map(
-          (p) => [p.at, p.value],
-        ),
+        reduceSeries(
+          (await source.range(runbook.impact.requestRate, start, resolvedAt, stepMs)).series,
+          'sum',
+        ).map((p) => [p.at, p.value]),
       );
       let excess = 0;
       for (const point of errors) {

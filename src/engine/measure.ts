@@ -59,7 +59,7 @@ export async function measureTriageCheck(
   try {
     const start = window.now - Math.max(window.trendMs, window.intervalMs * (window.samples - 1));
     const points = reduceSeries(
-      await source.range(check.query, start, window.now, window.intervalMs),
+      (await source.range(check.query, start, window.now, window.intervalMs)).series,
       check.reduce,
     );
     const recent = lastSamples(points, window);
@@ -117,7 +117,7 @@ export async function measureOnce(
 ): Promise<CheckResult> {
   const base = checkBase(check, threshold);
   try {
-    const samples = await source.query(check.query, now);
+    const { samples } = await source.query(check.query, now);
     const value = reduceValues(
       samples.map((sample) => sample.value),
       check.reduce,

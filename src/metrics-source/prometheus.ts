@@ -73,7 +73,15 @@ const envelope = z.object({
   data: z.unknown().optional(),
   errorType: z.string().optional(),
   error: z.string().optional(),
+  // Read only from a successful answer (`answerWarnings`): a malformed one must not hide an error envelope.
+  warnings: z.unknown().optional(),
+  // `infos` (Prometheus ≥ 2.52) are left out on purpose: "potential query issues that may or may not be false
+  // positives" (e.g. "metric might not be a counter"), raised on every run of such a query. They say nothing
+  // about the data being partial, and holding every verdict on them would stop confirmation for good.
 });
+
+/** `null` is Go's nil slice from a server without `omitempty`: no warnings. */
+const warningList = z.array(z.string()).nullable().optional();
 
 /**
  * A MetricsSource over the Prometheus HTTP API (`/api/v1/query`, `/api/v1/query_range`). Throws
@@ -90,7 +98,11 @@ export function createPrometheusSource(options: PrometheusSourceOptions): Metric
   };
   if (options.authorization !== undefined) headers.authorization = options.authorization;
 
-  async function call(endpoint: string, promql: string, params: Record<string, string>): Promise<ResultData> {
+  async function call(
+    endpoint: string,
+    promql: string,
+    params: Record<string, string>,
+  ): Promise<{ data: ResultData; warnings: string[] }> {
     const signal = AbortSignal.timeout(timeoutMs);
     let status: number;
     let text: string;
@@ -114,20 +126,29 @@ export function createPrometheusSource(options: PrometheusSourceOptions): Metric
     if (status < 200 || status > 299) throw answerError(promql, status, undefined, text);
     if (!answer.success) throw notPrometheus(promql, status, 'the body is not the JSON envelope');
     const data = resultData.safeParse(answer.data.data);
-    if (!data.success) throw notPrometheus(promql, status, z.prettifyError(data.error).replace(/\s+/g, ' '));
-    return data.data;
+    if (!data.success) throw notPrometheus(promql, status, oneLine(data.error));
+    const warnings = warningList.safeParse(answer.data.warnings);
+    if (!warnings.success) {
+      throw notPrometheus(
+        promql,
+        status,
+        `its warnings are not a list of strings (${oneLine(warnings.error)})`,
+      );
+    }
+    return { data: data.data, warnings: warnings.data ?? [] };
   }
 
   return {
     async query(promql, at) {
       // Without `at`, Prometheus' own clock decides "now", so clock skew cannot put the query in its future.
-      const data = await call('query', promql, at === undefined ? {} : { time: seconds(at) });
-      return instantSamples(promql, data);
+      const { data, warnings } = await call('query', promql, at === undefined ? {} : { time: seconds(at) });
+      return { samples: instantSamples(promql, data), warnings };
     },
     async range(promql, start, end, stepMs) {
       checkRange(promql, start, end, stepMs);
       const params = { start: seconds(start), end: seconds(end), step: seconds(stepMs) };
-      return rangeSeries(promql, await call('query_range', promql, params));
+      const { data, warnings } = await call('query_range', promql, params);
+      return { series: rangeSeries(promql, data), warnings };
     },
   };
 }
@@ -231,6 +252,10 @@ function baseUrl(url: string): URL {
   parsed.search = '';
   parsed.hash = '';
   return parsed;
+}
+
+function oneLine(error: z.ZodError): string {
+  return z.prettifyError(error).replace(/\s+/g, ' ');
 }
 
 function parseJson(text: string): unknown {

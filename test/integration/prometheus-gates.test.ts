@@ -34,7 +34,8 @@ beforeAll(async () => {
   // Wait until a few scrapes are in, so that range queries have points.
   const source = createPrometheusSource({ url: prometheus.url });
   await eventually(
-    async () => ((await source.query(`count_over_time(${ERRORS}[1m])`))[0]?.value ?? 0) >= 3 || undefined,
+    async () =>
+      ((await source.query(`count_over_time(${ERRORS}[1m])`)).samples[0]?.value ?? 0) >= 3 || undefined,
     20_000,
     'scrapes',
   );
@@ -84,8 +85,8 @@ describe('triage and confirmation against a real Prometheus', () => {
     // Three scrapes at the raised value, so that 3 of 3 triage measurements see it.
     await eventually(
       async () =>
-        ((await deps.metricsSource!.query(`min_over_time(max(${ERRORS})[3s:1s])`))[0]?.value ?? 0) > 0.02 ||
-        undefined,
+        ((await deps.metricsSource!.query(`min_over_time(max(${ERRORS})[3s:1s])`)).samples[0]?.value ?? 0) >
+          0.02 || undefined,
       15_000,
       'a sustained breach',
     );

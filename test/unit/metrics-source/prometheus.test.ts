@@ -77,14 +77,15 @@ afterEach(() => {
 describe('prometheus source: real payloads', () => {
   it('reads an instant vector with its exact labels and value', async () => {
     prometheus('/api/v1/query', 200, fixture('query-vector.json'));
-    await expect(source().query('up')).resolves.toStrictEqual([
-      { labels: { __name__: 'up', instance: '127.0.0.1:9090', job: 'prom' }, value: 1 },
-    ]);
+    await expect(source().query('up')).resolves.toStrictEqual({
+      samples: [{ labels: { __name__: 'up', instance: '127.0.0.1:9090', job: 'prom' }, value: 1 }],
+      warnings: [],
+    });
   });
 
   it('reads an empty vector as no samples, not an error', async () => {
     prometheus('/api/v1/query', 200, fixture('query-empty.json'));
-    await expect(source().query('up{job="absent"}')).resolves.toStrictEqual([]);
+    await expect(source().query('up{job="absent"}')).resolves.toStrictEqual({ samples: [], warnings: [] });
   });
 
   it('reports bad PromQL as BAD_REQUEST with Prometheus’ reason and the query', async () => {
@@ -98,7 +99,8 @@ describe('prometheus source: real payloads', () => {
 
   it('reads a range matrix with exact epoch-ms points', async () => {
     prometheus('/api/v1/query_range', 200, fixture('query_range-matrix.json'));
-    const series = await source().range('up', 1_795_311_831_000, 1_795_311_891_000, 15_000);
+    const { series, warnings } = await source().range('up', 1_795_311_831_000, 1_795_311_891_000, 15_000);
+    expect(warnings).toStrictEqual([]);
     expect(series).toStrictEqual([
       {
         labels: { __name__: 'up', instance: '127.0.0.1:9090', job: 'prom' },
@@ -202,7 +204,7 @@ describe('prometheus source: values and result types', () => {
         { metric: { q: 'small' }, value: [1795311891.5, '1.5e-7'] },
       ]),
     );
-    const samples = await source().query('histogram_quantile(0.99, x)');
+    const { samples } = await source().query('histogram_quantile(0.99, x)');
     expect(samples.map((sample) => sample.value)).toStrictEqual([NaN, Infinity, -Infinity, 1.5e-7]);
   });
 
@@ -221,7 +223,9 @@ describe('prometheus source: values and result types', () => {
         },
       ]),
     );
-    const [series] = await source().range('x', 1_795_311_831_000, 1_795_311_861_000, 15_000);
+    const {
+      series: [series],
+    } = await source().range('x', 1_795_311_831_000, 1_795_311_861_000, 15_000);
     expect(series?.points.map((p) => p.value)).toStrictEqual([NaN, Infinity, -Infinity]);
   });
 
@@ -230,7 +234,10 @@ describe('prometheus source: values and result types', () => {
       status: 'success',
       data: { resultType: 'scalar', result: [1795311891.52, '0.25'] },
     });
-    await expect(source().query('scalar(sum(up))')).resolves.toStrictEqual([{ labels: {}, value: 0.25 }]);
+    await expect(source().query('scalar(sum(up))')).resolves.toStrictEqual({
+      samples: [{ labels: {}, value: 0.25 }],
+      warnings: [],
+    });
   });
 
   it('refuses a range vector from an instant query, saying how to fix it', async () => {
@@ -265,15 +272,78 @@ describe('prometheus source: values and result types', () => {
 
   it('reads a vector from a range query as one point per series, defensively', async () => {
     prometheus('/api/v1/query_range', 200, vector([{ metric: { a: 'b' }, value: [1795311891.52, '2'] }]));
-    await expect(source().range('up', 0, 60_000, 15_000)).resolves.toStrictEqual([
-      { labels: { a: 'b' }, points: [{ at: 1_795_311_891_520, value: 2 }] },
-    ]);
+    await expect(source().range('up', 0, 60_000, 15_000)).resolves.toStrictEqual({
+      series: [{ labels: { a: 'b' }, points: [{ at: 1_795_311_891_520, value: 2 }] }],
+      warnings: [],
+    });
   });
 
   it('refuses a sample value that is not a number as not Prometheus', async () => {
     prometheus('/api/v1/query', 200, vector([{ metric: {}, value: [1795311891.52, 'lots'] }]));
     const error = await failure(source().query('up'), 'UNAVAILABLE');
     expect(error.message).toContain('not from the Prometheus HTTP API');
+  });
+});
+
+describe('prometheus source: warnings (a possibly partial answer)', () => {
+  // As Prometheus sends them when a remote-read endpoint fails; Thanos and Mimir use the same field.
+  const REMOTE_READ = 'error sending request: Post "http://archive:9201/read": connection refused';
+
+  it('returns the warnings of an instant answer with its samples', async () => {
+    prometheus('/api/v1/query', 200, {
+      ...vector([{ metric: { model: 'fraud-scorer' }, value: [1795311891.52, '0.004'] }]),
+      warnings: [REMOTE_READ, 'results truncated due to limit'],
+    });
+    await expect(source().query('error_ratio')).resolves.toStrictEqual({
+      samples: [{ labels: { model: 'fraud-scorer' }, value: 0.004 }],
+      warnings: [REMOTE_READ, 'results truncated due to limit'],
+    });
+  });
+
+  it('returns the warnings of a range answer with its series', async () => {
+    prometheus('/api/v1/query_range', 200, {
+      ...matrix([{ metric: {}, values: [[1795311831, '0.004']] }]),
+      warnings: [REMOTE_READ],
+    });
+    await expect(
+      source().range('error_ratio', 1_795_311_831_000, 1_795_311_831_000, 15_000),
+    ).resolves.toStrictEqual({
+      series: [{ labels: {}, points: [{ at: 1_795_311_831_000, value: 0.004 }] }],
+      warnings: [REMOTE_READ],
+    });
+  });
+
+  it('returns the warnings of an empty answer: no data may be data that could not be read', async () => {
+    prometheus('/api/v1/query', 200, { ...vector([]), warnings: [REMOTE_READ] });
+    await expect(source().query('error_ratio')).resolves.toStrictEqual({
+      samples: [],
+      warnings: [REMOTE_READ],
+    });
+  });
+
+  it('reads a null warnings field (a Go nil slice) as none', async () => {
+    prometheus('/api/v1/query', 200, { ...vector([]), warnings: null });
+    await expect(source().query('up')).resolves.toStrictEqual({ samples: [], warnings: [] });
+  });
+
+  it('does not pass on infos: hints about the query that may be false positives, not a partial answer', async () => {
+    prometheus('/api/v1/query', 200, {
+      ...vector([{ metric: {}, value: [1795311891.52, '1'] }]),
+      infos: [
+        'PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: "x"',
+      ],
+    });
+    await expect(source().query('rate(x[5m])')).resolves.toStrictEqual({
+      samples: [{ labels: {}, value: 1 }],
+      warnings: [],
+    });
+  });
+
+  it('refuses warnings that are not a list of strings, naming the field', async () => {
+    prometheus('/api/v1/query', 200, { ...vector([]), warnings: [{ code: 7 }] });
+    const error = await failure(source().query('up'), 'UNAVAILABLE');
+    expect(error.message).toContain('not from the Prometheus HTTP API');
+    expect(error.message).toContain('warnings');
   });
 });
 
