@@ -18,6 +18,11 @@ export interface CheckResult {
   trend?: { sparkline: string; direction: 'rising' | 'falling' | 'flat'; windowMs: number };
   /** Why the query failed, when it did. */
   error?: string;
+  /**
+   * What the metrics source warned about its answer (core/partial.ts: it may be partial), as kept by
+   * `keepWarnings`. Absent: none, or a record from before warnings were kept.
+   */
+  warnings?: string[];
 }
 
 /**
