@@ -1,5 +1,5 @@
 import { formatDuration } from '../core/duration.js';
-import type { ConfirmationRecord } from '../core/evaluation.js';
+import type { CheckResult, ConfirmationRecord } from '../core/evaluation.js';
 import {
   combineOutcomes,
   confirmThreshold,
@@ -10,6 +10,7 @@ import {
 } from '../core/gates.js';
 import type { Incident } from '../core/incident.js';
 import type { Deployment } from '../core/ledger.js';
+import { describeWarnings, isPartial } from '../core/partial.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { record, runbookOf, type EngineDeps } from './context.js';
 import { measureOnce, thresholdOf } from './measure.js';
@@ -35,7 +36,7 @@ export async function startConfirmation(deps: EngineDeps, incidentId: string): P
     });
     return;
   }
-  const baselines = await takeBaselines(deps, runbook, incident);
+  const { baselines, unknownWhy } = await takeBaselines(deps, runbook, incident);
   const now = deps.clock.now();
   const confirmation: ConfirmationRecord = { startedAt: now, baselines, outcomes: [] };
   await mutateIncident(deps.store, incidentId, (current) =>
@@ -45,7 +46,7 @@ export async function startConfirmation(deps: EngineDeps, incidentId: string): P
   const known = describeBaselines(baselines, unitOf);
   await record(deps, incident, {
     type: 'confirm.started',
-    text: `confirming: ${runbook.confirm.consecutive} passes in a row every ${formatDuration(runbook.confirm.interval)}, within ${Math.round(runbook.confirm.tolerance * 100)}% of the pre-deployment baseline (${known.join(', ') || 'no checks'})`,
+    text: `confirming: ${runbook.confirm.consecutive} passes in a row every ${formatDuration(runbook.confirm.interval)}, within ${Math.round(runbook.confirm.tolerance * 100)}% of the pre-deployment baseline (${known.join(', ') || 'no checks'})${unknownWhy}`,
   });
   await deps.store.schedule({
     id: `${incidentId}:confirm-poll`,
@@ -66,25 +67,34 @@ function whyNotMeasurable(deps: EngineDeps, runbook: Runbook): string | undefine
   return undefined;
 }
 
-/** The value of each check just before the version being rolled back from took traffic; null when unknown. */
+/**
+ * The value of each check just before the version being rolled back from took traffic; null when unknown.
+ * A value from an answer Prometheus flagged as partial is unknown too: a baseline read too high would let
+ * confirmation pass above the runbook's own thresholds, so those apply instead (`unknownWhy` says so for people).
+ */
 async function takeBaselines(
   deps: EngineDeps,
   runbook: Runbook,
   incident: Incident,
-): Promise<Record<string, number | null>> {
+): Promise<{ baselines: Record<string, number | null>; unknownWhy: string }> {
   const from = incident.rollback?.plan.from;
   const before =
     from === undefined ? undefined : firstTookTraffic(await deps.store.deployments(runbook.model), from);
   const baselines: Record<string, number | null> = {};
+  const partial: string[] = [];
   for (const check of runbook.confirm.checks) {
     if (before === undefined || !deps.metricsSource) {
       baselines[check.name] = null;
       continue;
     }
     const result = await measureOnce(deps.metricsSource, check, thresholdOf(check), before);
-    baselines[check.name] = result.value ?? null;
+    if (isPartial(result)) partial.push(`${check.name} ${describeWarnings(result.warnings ?? [])}`);
+    baselines[check.name] = isPartial(result) ? null : (result.value ?? null);
   }
-  return baselines;
+  const unknownWhy = partial.length
+    ? `; no baseline from a partial answer (Prometheus warnings) for ${partial.join('; ')}: its triage thresholds apply`
+    : '';
+  return { baselines, unknownWhy };
 }
 
 /**
@@ -159,12 +169,7 @@ export async function pollConfirmation(deps: EngineDeps, incidentId: string): Pr
       : undefined,
   );
   if (!changed) return undefined;
-  const line = checks
-    .map(
-      (check) =>
-        `${check.name} ${formatValue(check.value, check.unit)} (${check.threshold}) ${check.verdict}`,
-    )
-    .join(', ');
+  const line = checks.map(pollLine).join(', ');
   await record(deps, incident, {
     type: 'confirm.poll',
     text: `confirmation ${outcomes.length}: ${line}`,
@@ -186,6 +191,12 @@ export async function pollConfirmation(deps: EngineDeps, incidentId: string): Pr
     });
   }
   return verdict;
+}
+
+/** `error rate 0.51% (≤ 0.55%) INCONCLUSIVE (partial answer "…")`: one check of a poll, for the timeline. */
+function pollLine(check: CheckResult): string {
+  const partial = isPartial(check) ? ` (partial answer ${describeWarnings(check.warnings ?? [])})` : '';
+  return `${check.name} ${formatValue(check.value, check.unit)} (${check.threshold}) ${check.verdict}${partial}`;
 }
 
 const WHY: Record<Exclude<Verdict, 'PASS'>, string> = {

@@ -1,4 +1,5 @@
 import type { CheckResult } from '../core/evaluation.js';
+import { confirmOutcome, isPartial, keepWarnings } from '../core/partial.js';
 import {
   describeRange,
   direction,
@@ -58,10 +59,8 @@ export async function measureTriageCheck(
   const base = checkBase(check, threshold);
   try {
     const start = window.now - Math.max(window.trendMs, window.intervalMs * (window.samples - 1));
-    const points = reduceSeries(
-      (await source.range(check.query, start, window.now, window.intervalMs)).series,
-      check.reduce,
-    );
+    const answer = await source.range(check.query, start, window.now, window.intervalMs);
+    const points = reduceSeries(answer.series, check.reduce);
     const recent = lastSamples(points, window);
     const outcomes: Outcome[] = recent.map((value) => judge(value, threshold));
     const latest = recent.at(-1);
@@ -74,6 +73,8 @@ export async function measureTriageCheck(
       outcomes,
       verdict: triageVerdict(outcomes, window.failing),
       trend: { sparkline: sparkline(values), direction: direction(values), windowMs: window.now - start },
+      // Verdicts stay as measured: what a partial answer may decide is triage's (core/partial.ts).
+      ...warningsOf(answer.warnings),
     };
   } catch (error) {
     const outcomes: Outcome[] = Array.from({ length: window.samples }, () => 'error');
@@ -108,7 +109,10 @@ function lastStep(points: readonly { at: number }[], window: TriageWindow): numb
   return newest + Math.floor((window.now - newest) / window.intervalMs) * window.intervalMs;
 }
 
-/** Measures one check once, now (confirmation): one instant query, reduced and judged. */
+/**
+ * Measures one check once, now (confirmation): one instant query, reduced and judged. A pass on an answer
+ * with warnings is INCONCLUSIVE (core/partial.ts): it cannot confirm by itself.
+ */
 export async function measureOnce(
   source: MetricsSource,
   check: Check,
@@ -117,21 +121,29 @@ export async function measureOnce(
 ): Promise<CheckResult> {
   const base = checkBase(check, threshold);
   try {
-    const { samples } = await source.query(check.query, now);
+    const answer = await source.query(check.query, now);
     const value = reduceValues(
-      samples.map((sample) => sample.value),
+      answer.samples.map((sample) => sample.value),
       check.reduce,
     );
-    const outcome = judge(value, threshold);
+    const warnings = warningsOf(answer.warnings);
+    const outcome = confirmOutcome(judge(value, threshold), isPartial(warnings));
     return {
       ...base,
       ...(value === undefined ? {} : { value }),
       outcomes: [outcome],
       verdict: outcome === 'pass' ? 'PASS' : outcome === 'fail' ? 'FAIL' : 'INCONCLUSIVE',
+      ...warnings,
     };
   } catch (error) {
     return { ...base, outcomes: ['error'], verdict: 'ERROR', error: (error as Error).message };
   }
+}
+
+/** The source's warnings as the check keeps them; no field when there are none, as in older records. */
+function warningsOf(warnings: readonly string[]): Pick<CheckResult, 'warnings'> {
+  const kept = keepWarnings(warnings);
+  return kept.length > 0 ? { warnings: kept } : {};
 }
 
 /** What every result of `check` carries, measured or not. */

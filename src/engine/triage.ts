@@ -2,6 +2,7 @@ import type { CheckResult, TriageFinding, TriageRecord } from '../core/evaluatio
 import { formatValue } from '../core/gates.js';
 import { isRollbotError } from '../core/errors.js';
 import type { Incident } from '../core/incident.js';
+import { automaticGround, describeWarnings, isPartial } from '../core/partial.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { record, runbookOf, type EngineDeps } from './context.js';
 import { measureTriageCheck } from './measure.js';
@@ -46,7 +47,8 @@ async function scheduleTriageAt(deps: Pick<EngineDeps, 'store'>, incidentId: str
  * Triage (DESIGN §1): measure the model's checks, record what they show, and decide by the runbook's policy —
  * `auto` rolls back at once on a breach; `approve` and `two-person` ask for a decision; no breach or no data
  * leave the decision to a person (no data: unless `rollback.onNoData: rollback`), and so, always, does a
- * Prometheus that could not be asked.
+ * Prometheus that could not be asked, or a breach (or no data) that only answers Prometheus flagged as partial
+ * show (core/partial.ts).
  * Does nothing once the incident has left triage.
  */
 export async function runTriage(deps: EngineDeps, incidentId: string): Promise<TriageRecord | undefined> {
@@ -99,7 +101,15 @@ async function measureTriage(deps: EngineDeps, runbook: Runbook): Promise<Triage
   const window = { now: at, intervalMs: interval, samples, failing, trendMs: trend };
   const checks = await Promise.all(specs.map((check) => measureTriageCheck(source, check, window)));
   const finding = findingOf(checks);
-  return { at, finding, checks, summary: summarize(finding, checks, failing) };
+  return { at, finding, checks, summary: `${summarize(finding, checks, failing)}${partialNote(checks)}` };
+}
+
+/** `. Partial answers (Prometheus warnings): error rate "…"`, so that no finding hides that it rests on one. */
+function partialNote(checks: readonly CheckResult[]): string {
+  const partial = checks.filter(isPartial);
+  if (partial.length === 0) return '';
+  const each = partial.map((check) => `${check.name} ${describeWarnings(check.warnings ?? [])}`);
+  return `. Partial answers (Prometheus warnings): ${each.join('; ')}`;
 }
 
 function findingOf(checks: readonly CheckResult[]): TriageFinding {
@@ -143,9 +153,8 @@ async function decideByPolicy(
   triage: TriageRecord,
 ): Promise<void> {
   const { policy, onNoData } = runbook.rollback;
-  const automatic =
-    policy === 'auto' && (triage.finding === 'breach' || (onNoData === 'rollback' && isOnlyNoData(triage)));
-  if (automatic) {
+  const ground = policy === 'auto' ? automaticGround(triage, onNoData) : undefined;
+  if (ground === 'breach' || ground === 'no-data') {
     try {
       await rollback(deps, {
         model: runbook.model,
@@ -171,19 +180,14 @@ async function decideByPolicy(
     }
     return;
   }
+  const breached = triage.finding === 'breach' ? `threshold breached — ${triage.summary}` : triage.summary;
   const text =
-    triage.finding === 'breach'
-      ? `threshold breached — ${triage.summary}. Policy ${policy}: ${policy === 'two-person' ? 'a requester and a different approver' : 'one approver'} must decide`
-      : triage.summary;
+    ground === 'partial'
+      ? `${breached}. Policy auto does not roll back on partial answers alone: a person decides`
+      : triage.finding === 'breach'
+        ? `${breached}. Policy ${policy}: ${policy === 'two-person' ? 'a requester and a different approver' : 'one approver'} must decide`
+        : triage.summary;
   await requestDecision(deps, runbook, incident, text);
-}
-
-/**
- * Empty results that `rollback.onNoData: rollback` may act on. A query that failed, or no metrics source at
- * all, is not "no data": rollbot is blind then, and a blind automatic rollback is never right — a person decides.
- */
-function isOnlyNoData(triage: TriageRecord): boolean {
-  return triage.finding === 'no-data' && triage.checks.every((check) => check.verdict !== 'ERROR');
 }
 
 /** Asks a person to decide (the runbook's approvers, its policy): on the timeline and in the channel. */
