@@ -2,6 +2,7 @@ import { formatDuration } from '../core/duration.js';
 import type { CheckResult } from '../core/evaluation.js';
 import { formatValue } from '../core/gates.js';
 import { viewStages, type Incident } from '../core/incident.js';
+import { describeWarnings, isPartial } from '../core/partial.js';
 import { formatSeverity } from '../core/severity.js';
 import type { Clock } from '../engine/ports.js';
 import type { Notifier, NotifierEvent } from '../engine/notifier-port.js';
@@ -67,13 +68,17 @@ export function render(event: NotifierEvent, now: number): string {
   }
 }
 
-/** One check: value against threshold, verdict, and the trend over its window. */
+/**
+ * One check: value against threshold, verdict, the trend over its window, and the first of Prometheus'
+ * warnings when its answer may be partial (`describeWarnings` keeps it to one line without control characters).
+ */
 function checkLine(check: CheckResult): string {
   const trend = check.trend
     ? `  ${check.trend.sparkline} ${check.trend.direction} over ${formatDuration(check.trend.windowMs)}`
     : '';
   const value = check.error ? `error: ${check.error}` : formatValue(check.value, check.unit);
-  return `    ${check.verdict.padEnd(12)} ${check.name} ${value} (${check.threshold})${trend}`;
+  const partial = isPartial(check) ? `  ⚠ partial answer: ${describeWarnings(check.warnings ?? [])}` : '';
+  return `    ${check.verdict.padEnd(12)} ${check.name} ${value} (${check.threshold})${trend}${partial}`;
 }
 
 /** The runbook checklist: each stage's time against its target. */

@@ -62,6 +62,40 @@ describe('console notifier', () => {
     ]);
   });
 
+  it('marks a check whose answer Prometheus flagged as partial, its warning on one line and short', () => {
+    const text = render(
+      {
+        type: 'triage.completed',
+        incident,
+        channel: 'C0FRAUD01',
+        triage: {
+          at: T0,
+          finding: 'ok',
+          summary: 'no threshold breached',
+          checks: [
+            {
+              name: 'error rate',
+              kind: 'error',
+              value: 0.004,
+              threshold: '≤ 0.02',
+              outcomes: ['pass'],
+              verdict: 'PASS',
+              // As a record may hold it, whatever the engine keeps: line breaks and a terminal escape.
+              warnings: [`remote read\nfailed\u001b[2J ${'x'.repeat(500)}`, 'results truncated due to limit'],
+            },
+          ],
+        },
+      },
+      T0,
+    );
+    const lines = text.split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatch(
+      /^ {4}PASS {9}error rate 0\.004 \(≤ 0\.02\) {2}⚠ partial answer: "remote read failed \[2J x+…" \(\+1 more\)$/,
+    );
+    expect(lines[1]?.split('partial answer: ')[1]?.length).toBeLessThanOrEqual(160);
+  });
+
   it('names who must decide, and who is escalated to', () => {
     const decision = render(
       {

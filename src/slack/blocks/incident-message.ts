@@ -3,6 +3,7 @@ import { formatDuration } from '../../core/duration.js';
 import type { CheckResult, TriageRecord } from '../../core/evaluation.js';
 import { formatValue, type Verdict } from '../../core/gates.js';
 import type { Link } from '../../core/links.js';
+import { describeWarnings, isPartial } from '../../core/partial.js';
 import type { StageView } from '../../core/stages.js';
 import type { IncidentView } from '../../engine/views.js';
 import { ACTIONS } from '../ids.js';
@@ -73,7 +74,10 @@ export function stageLine(stage: StageView): string {
   return `✓ *${stage.stage}* ${elapsed}`;
 }
 
-/** One check: verdict, value against threshold, and the recent trend. */
+/**
+ * One check: verdict, value against threshold, the recent trend, and — when Prometheus flagged its answer as
+ * possibly partial — its first warning, escaped (text from outside) and short.
+ */
 export function checkLine(check: CheckResult): string {
   const value =
     check.error !== undefined
@@ -83,7 +87,10 @@ export function checkLine(check: CheckResult): string {
     ? ` ${check.trend.sparkline.slice(-40)} ${check.trend.direction} over ${formatDuration(check.trend.windowMs)}`
     : '';
   const threshold = escapeText(check.threshold, 40);
-  return `${VERDICT_MARK[check.verdict]} *${escapeText(check.name, 80)}* ${value} (${threshold}) ${check.verdict}${trend}`;
+  const partial = isPartial(check)
+    ? ` ⚠️ partial answer: ${escapeText(describeWarnings(check.warnings ?? []), 200)}`
+    : '';
+  return `${VERDICT_MARK[check.verdict]} *${escapeText(check.name, 80)}* ${value} (${threshold}) ${check.verdict}${trend}${partial}`;
 }
 
 /** The triage section's text: finding, summary and the checks, failing first, at most MAX_CHECK_ROWS. */

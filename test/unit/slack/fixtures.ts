@@ -130,7 +130,7 @@ export function hostileView(overrides: Partial<IncidentView> = {}): IncidentMess
       threshold: HOSTILE,
       verdict: i % 3 ? 'FAIL' : 'INCONCLUSIVE',
       trend: { sparkline: '▁▂▃▄▅▆▇█'.repeat(100), direction: 'rising', windowMs: 86_400_000 },
-      ...(i % 2 ? { error: HOSTILE } : {}),
+      ...(i % 2 ? { error: HOSTILE } : { warnings: [HOSTILE, HOSTILE, HOSTILE] }),
     }),
   );
   return {

@@ -128,6 +128,22 @@ describe('incidentMessage', () => {
     );
   });
 
+  it('marks a check whose answer Prometheus flagged as partial, its warning escaped and short', () => {
+    const warnings = ['remote read <!channel> & <https://evil.test|slack.com> failed', 'limit'];
+    expect(checkLine(check({ warnings }))).toBe(
+      '❌ *error rate* 0.079 (≤ 0.02) FAIL ▁▁▂▃▅▇█ rising over 15m ⚠️ partial answer: "remote read &lt;!channel&gt; &amp; &lt;https://evil.test|slack.com&gt; failed" (+1 more)',
+    );
+    const long = checkLine(check({ warnings: [`<!here> ${'&'.repeat(2000)}`] }));
+    expect(long.length).toBeLessThan(300);
+    expect(long).not.toMatch(/&[a-z]*…/); // no entity cut in half
+    expect(long).not.toContain('<!here>');
+  });
+
+  it('shows a check from a record kept before warnings were, as before', () => {
+    const { warnings: _none, ...old } = check({ warnings: ['x'] });
+    expect(checkLine(old)).toBe('❌ *error rate* 0.079 (≤ 0.02) FAIL ▁▁▂▃▅▇█ rising over 15m');
+  });
+
   it('links the runbook’s dashboards and the alert’s source under the summary, safely', () => {
     const view = { ...viewAt(triaged(), 1), sourceUrl: 'http://prometheus.test/graph?g0.expr=a|b>c' };
     const links = [{ name: 'Grafana <board>', url: 'https://grafana.test/d/fraud' }];
