@@ -4,6 +4,7 @@ import { recordBreach, type Incident } from '../core/incident.js';
 import { stageDueAt, viewStage, type Stage } from '../core/stages.js';
 import { record, runbookOf, type EngineDeps } from './context.js';
 import { mutateIncident } from './mutate.js';
+import { sendOnce } from './send-once.js';
 import { realTimer } from './timer.js';
 
 export const STAGE_TARGET = 'stage-target';
@@ -53,14 +54,6 @@ function scheduleStageDeadline(
 }
 
 /**
- * How long one delivery of a stage-target deadline holds the right to send its escalation: longer than the
- * poller's 60 s lease and the wait for the escalation to arrive, so that a delivery handed out again while the
- * first is still sending waits instead of sending twice. The lock is released as soon as the send ends; only a
- * replica that dies while sending leaves it to expire (and then the escalation may go out twice).
- */
-const SEND_LOCK_TTL_MS = 2 * 60_000;
-
-/**
  * Escalates a missed stage target: at least once, and once unless a sender dies between sending and recording.
  * The breach is recorded with a compare-and-set on the incident (the one decision point across replicas, where
  * it is counted); the escalation is then sent, under a lock, unless the timeline shows it was sent already. The
@@ -92,35 +85,18 @@ export async function escalateIfBreached(
   );
   if (changed) deps.metrics.targetBreached(stage, incident.model);
   if (incident.stages[stage].breachedAt === undefined) return false;
-  return sendOnce(deps, incident, stage);
+  return sendOnceEscalated(deps, incident, stage);
 }
 
 /** Sends the escalation of a recorded breach unless it was sent; true when this call sent it. */
-async function sendOnce(deps: EngineDeps, incident: Incident, stage: Stage): Promise<boolean> {
-  const now = deps.clock.now();
-  const lease = await deps.store.acquire(
-    `escalation:${incident.id}:${stage}`,
-    'rollbot:escalation',
-    SEND_LOCK_TTL_MS,
-    now,
-  );
-  if (!lease) {
-    // Another delivery is sending it. Look again once its lock has lapsed, in case that sender dies.
-    await scheduleStageDeadline(deps, incident.id, stage, now + SEND_LOCK_TTL_MS);
-    return false;
-  }
-  try {
-    if (await wasEscalated(deps, incident.id, stage)) return false;
-    await sendEscalation(deps, incident, stage);
-    return true;
-  } finally {
-    await deps.store.release(lease);
-  }
-}
-
-async function wasEscalated(deps: EngineDeps, incidentId: string, stage: Stage): Promise<boolean> {
-  const timeline = await deps.store.list(incidentId);
-  return timeline.some((entry) => entry.type === 'stage.breached' && entry.data?.stage === stage);
+async function sendOnceEscalated(deps: EngineDeps, incident: Incident, stage: Stage): Promise<boolean> {
+  const sent = await sendOnce(deps, incident.id, {
+    lock: `escalation:${incident.id}:${stage}`,
+    isMark: (entry) => entry.type === 'stage.breached' && entry.data?.stage === stage,
+    send: () => sendEscalation(deps, incident, stage),
+    lookAgainAt: (at) => scheduleStageDeadline(deps, incident.id, stage, at),
+  });
+  return sent === 'sent';
 }
 
 /**
