@@ -9,6 +9,9 @@ import { realTimer } from './timer.js';
 
 export const STAGE_TARGET = 'stage-target';
 
+/** The one deadline of a stage's target: scheduling it again moves it. */
+export const stageTargetId = (incidentId: string, stage: Stage): string => `${incidentId}:${stage}`;
+
 /** Schedules the durable deadline at which `stage` misses its target (a no-op if the stage is not running). */
 export async function scheduleStageTarget(
   deps: Pick<EngineDeps, 'store'>,
@@ -46,7 +49,7 @@ function scheduleStageDeadline(
   dueAt: number,
 ): Promise<void> {
   return deps.store.schedule({
-    id: `${incidentId}:${stage}`,
+    id: stageTargetId(incidentId, stage),
     kind: STAGE_TARGET,
     dueAt,
     payload: { incidentId, stage },

@@ -15,8 +15,7 @@ import { formatSeverity, severityOf } from '../core/severity.js';
 import type { NormalizedAlert } from '../alerts/types.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { record, type EngineDeps } from './context.js';
-import { scheduleStageTarget } from './escalation.js';
-import { announceOpened, announceRaised } from './intake-announce.js';
+import { announceOpened, announceRaised, dropOpening, scheduleOpening } from './intake-announce.js';
 import { finishDrill } from './drill.js';
 import { mutateIncident, readIncident, retryOnContention } from './mutate.js';
 import type { TimelineEntry } from './ports.js';
@@ -182,9 +181,9 @@ async function openOrAttach(
   });
   const watch = await currentWatch(deps, runbook);
   if (watch) candidate.watch = watch;
-  // The deadline goes in before the incident, so that a crash in between cannot leave an incident without
-  // its triage clock; a deadline without an incident is a no-op when it fires.
-  await scheduleStageTarget(deps, candidate, 'triage');
+  // Its deadlines go in before the incident, so that a crash at any point after leaves them to finish the
+  // opening; a deadline without an incident is a no-op when it fires.
+  await scheduleOpening(deps, candidate);
   const { incident, created } = await deps.store.createIfNoneOpen(candidate);
   let joining = fresh;
   if (created) {
@@ -192,7 +191,7 @@ async function openOrAttach(
     outcomes[first.index] = { outcome: 'opened', incidentId: incident.id };
     joining = fresh.slice(1);
   } else {
-    await deps.store.cancel(`${candidate.id}:triage`);
+    await dropOpening(deps, candidate.id);
   }
   if (joining.length) {
     const arriving = joining.map(({ arrival }) => arrival);

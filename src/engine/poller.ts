@@ -4,6 +4,7 @@ import type { EngineDeps } from './context.js';
 import { DIGEST_SEND, sendDigest } from './digest.js';
 import { DRILL_REMIND, DRILL_RUN, remindDrill, runScheduledDrill } from './drill-schedule.js';
 import { STAGE_TARGET, escalateIfBreached } from './escalation.js';
+import { INCIDENT_OPENING, finishOpening } from './intake-announce.js';
 import type { Deadline } from './ports.js';
 import { ROLLBACK_RECOVER, recoverOrCheckLater } from './recovery.js';
 import { RETRO_OPEN, RETRO_REMINDER, handleRetroOpening, handleRetroReminder } from './retro.js';
@@ -25,6 +26,9 @@ export const DEADLINE_HANDLERS: Record<string, DeadlineHandler> = {
     // A rollback still "executing" when its target comes due may belong to a bot that died: settle it first.
     if (stage === 'rollback') await recoverOrCheckLater(deps, incidentOf(deadline));
     await escalateIfBreached(deps, incidentOf(deadline), stage);
+  },
+  [INCIDENT_OPENING]: async (deps, deadline) => {
+    await finishOpening(deps, incidentOf(deadline));
   },
   [TRIAGE_RUN]: async (deps, deadline) => {
     await runTriage(deps, incidentOf(deadline));

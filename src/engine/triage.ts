@@ -34,9 +34,17 @@ function triageDueAt(
   return previous ? Math.max(now, previous.at + runbook.triage.interval) : now;
 }
 
-async function scheduleTriageAt(deps: Pick<EngineDeps, 'store'>, incidentId: string, dueAt: number) {
+/** The one deadline of an incident's triage runs: scheduling it again moves it. */
+export const triageRunId = (incidentId: string): string => `${incidentId}:triage-run`;
+
+/** A triage run at `dueAt`: for an incident about to be stored, the stand-in of its first run (intake-announce.ts). */
+export async function scheduleTriageAt(
+  deps: Pick<EngineDeps, 'store'>,
+  incidentId: string,
+  dueAt: number,
+): Promise<void> {
   await deps.store.schedule({
-    id: `${incidentId}:triage-run`,
+    id: triageRunId(incidentId),
     kind: TRIAGE_RUN,
     dueAt,
     payload: { incidentId },
