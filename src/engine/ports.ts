@@ -144,7 +144,7 @@ export interface OnceKeys {
 
 /**
  * Small values by key, with an optional expiry: where a Slack message lives, a pending two-person request.
- * `takeValue` reads and deletes in one step, so that only one caller gets a value (one approval executes).
+ * `takeValue` reads and deletes in one step, so that only one caller gets a value.
  */
 export interface Values {
   setValue(key: string, value: string, ttlMs?: number): Promise<void>;
@@ -161,6 +161,13 @@ export interface Values {
     value: string,
     ttlMs?: number,
   ): Promise<boolean>;
+  /**
+   * Deletes the value only if the key still holds `expected`, as the caller read it (an expired value is
+   * nothing), in one step; true when it did. Of several callers that read the same value and decided on it,
+   * exactly one takes it, and none takes a value written since its read: one approval executes, and only
+   * on the request it checked.
+   */
+  takeValueIfHeld(key: string, expected: string): Promise<boolean>;
 }
 
 /** rollbot's own record of deployments per model: most serving layers forget the previous version. */

@@ -212,6 +212,13 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
       return true;
     },
 
+    async takeValueIfHeld(key, expected) {
+      const held = values.get(key);
+      if (!held || held.expiresAt <= clock.now() || held.value !== expected) return false;
+      values.delete(key);
+      return true;
+    },
+
     async takeValue(key) {
       const held = values.get(key);
       values.delete(key);

@@ -137,6 +137,16 @@ end
 return 1
 `;
 
+/** Deletes a value only if it still holds what the caller read: a value replaced since is left alone. */
+export const TAKE_VALUE_IF_HELD = `
+-- KEYS[1] the value (string, optionally expiring)
+-- ARGV[1] the value expected
+-- Returns 1 when deleted, 0 when the key holds something else or nothing.
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+return 1
+`;
+
 /**
  * Hands out due deadlines. A claimed deadline's score moves to the end of its lease, which hides it from other
  * pollers until then; if its poller dies before completing it, it comes due again.

@@ -7,7 +7,7 @@ import { storeKeys } from './keys.js';
 import { redisLedger } from './ledger.js';
 import { pxMs, redisLock } from './lock.js';
 import { integerReply } from './replies.js';
-import { runScript, SET_VALUE_IF_HELD } from './scripts.js';
+import { runScript, SET_VALUE_IF_HELD, TAKE_VALUE_IF_HELD } from './scripts.js';
 import { redisTimeline } from './timeline.js';
 
 export interface RedisStoreOptions {
@@ -85,6 +85,11 @@ export function createRedisStore(options: RedisStoreOptions): Store {
       const ttl = ttlMs === undefined ? '' : pxMs(ttlMs);
       const reply = await runScript(redis, SET_VALUE_IF_HELD, [at], [expected, value, ttl]);
       return integerReply(reply, 'value compare-and-set') === 1;
+    },
+
+    async takeValueIfHeld(key, expected) {
+      const reply = await runScript(redis, TAKE_VALUE_IF_HELD, [keys.value(key)], [expected]);
+      return integerReply(reply, 'value take-if-held') === 1;
     },
 
     async takeValue(key) {

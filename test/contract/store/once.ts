@@ -49,6 +49,32 @@ export function onceAndLifecycleContract(get: GetHarness): void {
       expect(await store.getValue('pending:fraud')).toBeUndefined();
     });
 
+    it('takes (deletes) a value only while the key holds what the caller read', async () => {
+      const { store, peer, advance } = get();
+      await store.setValue('pending:m', 'ana');
+      expect(await peer.takeValueIfHeld('pending:m', 'ana before')).toBe(false);
+      expect(await store.getValue('pending:m')).toBe('ana');
+      expect(await peer.takeValueIfHeld('pending:m', 'ana')).toBe(true);
+      expect(await store.getValue('pending:m')).toBeUndefined();
+      expect(await store.takeValueIfHeld('pending:m', 'ana')).toBe(false);
+      // An expired value is nothing: there is nothing left to take.
+      await store.setValue('pending:m', 'bo', TTL);
+      await advance(TTL + 100);
+      expect(await store.takeValueIfHeld('pending:m', 'bo')).toBe(false);
+    });
+
+    it('lets exactly one of several concurrent takers of what they read take it, across two stores', async () => {
+      const { store, peer } = get();
+      await store.setValue('pending:fraud', 'request');
+      const taken = await Promise.all(
+        Array.from({ length: 6 }, (_, i) =>
+          (i % 2 ? peer : store).takeValueIfHeld('pending:fraud', 'request'),
+        ),
+      );
+      expect(taken.filter(Boolean)).toHaveLength(1);
+      expect(await peer.getValue('pending:fraud')).toBeUndefined();
+    });
+
     it('sets a value only while the key holds what the caller read: nothing, or that value', async () => {
       const { store, peer, advance } = get();
       expect(await store.compareAndSetValue('pending:m', undefined, 'ana', TTL)).toBe(true);
