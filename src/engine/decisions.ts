@@ -149,7 +149,8 @@ async function refuseOverwrite(
 
 /**
  * The second person of the two-person rule approves the pending request: it must be someone allowed to approve
- * and not the requester. Only one approval executes, however many people press the button.
+ * and not the requester. Only one approval executes, however many people press the button, and only on the
+ * request it checked: one replaced meanwhile is shown to the approver, not run.
  */
 export async function approveRollback(
   deps: EngineDeps,
@@ -181,11 +182,7 @@ export async function approveRollback(
       hint: `ask another of ${runbook.rollback.approvers.join(', ') || 'the on-call team'}`,
     });
   }
-  if (!(await takePending(deps, runbook.model)))
-    throw new RollbotError(
-      'CONFLICT',
-      `the rollback of ${runbook.model} was approved by someone else a moment ago`,
-    );
+  if (!(await takePending(deps, pending))) throw await takenOrChanged(deps, runbook.model);
   return rollback(
     deps,
     {
@@ -196,5 +193,21 @@ export async function approveRollback(
       ...(pending.to ? { to: pending.to } : {}),
     },
     onStep,
+  );
+}
+
+/**
+ * Why an approval did not get the request it checked: another approval took it, or it changed (its requester
+ * replaced it) since it was read. Nothing runs: the approver has agreed to the request they checked, not to
+ * the one waiting now, which they are shown.
+ */
+async function takenOrChanged(deps: EngineDeps, model: string): Promise<RollbotError> {
+  const now = await readPending(deps, model);
+  if (!now)
+    return new RollbotError('CONFLICT', `the rollback of ${model} was approved by someone else a moment ago`);
+  return new RollbotError(
+    'CONFLICT',
+    `the waiting request changed while you approved it: ${describePending(now)}; nothing was rolled back`,
+    { hint: 'approve it again if you agree with it' },
   );
 }

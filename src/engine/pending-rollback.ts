@@ -24,6 +24,12 @@ export const PENDING_TTL_MS = 3_600_000;
 const SAVE_TRIES = 3;
 
 /**
+ * A request as stored. A request read back stringifies to the very text it was read from, so what an approval
+ * read and checked can be compared with what is stored now.
+ */
+const stored = (pending: PendingRollback): string => JSON.stringify(pending);
+
+/**
  * Saves `pending` as its model's waiting request, unless `refuse` (given the one waiting, if any) throws.
  * Read, check and write are one compare-and-set: when another request was saved in between (another
  * replica, or interleaved awaits), it is read and checked in turn, so that of two requests made at the same
@@ -38,7 +44,7 @@ export async function savePending(
   for (let tries = 0; tries < SAVE_TRIES; tries++) {
     const raw = await deps.store.getValue(key);
     if (raw !== undefined) await refuse(JSON.parse(raw) as PendingRollback);
-    if (await deps.store.compareAndSetValue(key, raw, JSON.stringify(pending), PENDING_TTL_MS)) return;
+    if (await deps.store.compareAndSetValue(key, raw, stored(pending), PENDING_TTL_MS)) return;
   }
   throw new RollbotError(
     'CONFLICT',
@@ -54,14 +60,20 @@ export async function readPending(deps: EngineDeps, model: string): Promise<Pend
   return raw === undefined ? undefined : (JSON.parse(raw) as PendingRollback);
 }
 
-/** Takes the request for execution: only one caller gets it, however many approvers press at once. */
-export async function takePending(deps: EngineDeps, model: string): Promise<boolean> {
-  return (await deps.store.takeValue(pendingKey(model))) !== undefined;
+/**
+ * Takes the request, as read and checked, for execution: only one caller gets it, however many approvers
+ * press at once, and none gets it once it was replaced since (false): the requester may have changed their
+ * plan, and what runs must be what was checked.
+ */
+export async function takePending(deps: EngineDeps, pending: PendingRollback): Promise<boolean> {
+  return deps.store.takeValueIfHeld(pendingKey(pending.model), stored(pending));
 }
 
 /**
  * Drops the model's waiting request when it was asked for this incident (which has just ended); returns it so
- * that the ending can say whose request will not run.
+ * that the ending can say whose request will not run. Only the request read is dropped: one saved since stays,
+ * as it must when made for another incident or none. (One for this incident, replaced by its requester as the
+ * incident ended, is harmless: an approval of it is refused and any new request replaces it.)
  */
 export async function dropPendingFor(
   deps: EngineDeps,
@@ -69,8 +81,7 @@ export async function dropPendingFor(
 ): Promise<PendingRollback | undefined> {
   const pending = await readPending(deps, incident.model);
   if (pending?.incidentId !== incident.id) return undefined;
-  await takePending(deps, incident.model);
-  return pending;
+  return (await takePending(deps, pending)) ? pending : undefined;
 }
 
 /** "U0ANA's rollback of fraud-scorer to v41 at …": what a request is, for refusals. */

@@ -26,6 +26,30 @@ export function sameInstant(readers: number, keyPrefix: string): (store: Store) 
   });
 }
 
+/**
+ * Something that happens between a read and the write or delete that follows it, reproducibly: the first
+ * read of a value whose key starts with `keyPrefix`, through the store wrapped, runs `meanwhile` (on another
+ * store or replica, so that it is not caught itself) before it returns what it read. Later reads pass
+ * straight through.
+ */
+export function afterFirstRead(
+  keyPrefix: string,
+  meanwhile: () => Promise<unknown>,
+): (store: Store) => Store {
+  let done = false;
+  return (store) => ({
+    ...store,
+    async getValue(key) {
+      const value = await store.getValue(key);
+      if (key.startsWith(keyPrefix) && !done) {
+        done = true;
+        await meanwhile();
+      }
+      return value;
+    },
+  });
+}
+
 /** Of rollback requests settled together: the requests left waiting for approval, and the refusals. */
 export function waitingAndRefused(results: PromiseSettledResult<RollbackRequestResult>[]) {
   const waiting = results.flatMap((result) =>

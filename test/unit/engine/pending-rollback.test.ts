@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { isRollbotError } from '../../../src/core/errors.js';
 import type { Actor } from '../../../src/core/policy.js';
-import { approveRollback, requestRollback } from '../../../src/engine/decisions.js';
+import { approveRollback, dismiss, requestRollback } from '../../../src/engine/decisions.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { pendingKey, readPending } from '../../../src/engine/pending-rollback.js';
 import type { Store } from '../../../src/engine/ports.js';
 import { rollback } from '../../../src/engine/rollback.js';
 import { firing } from '../../helpers/alerts.js';
 import { makeDeps, makeRunbook, type TestDeps } from '../../helpers/engine.js';
-import { sameInstant, waitingAndRefused } from '../../helpers/same-instant.js';
+import { afterFirstRead, sameInstant, waitingAndRefused } from '../../helpers/same-instant.js';
 
 const ana = { id: 'U0ANA', groups: [] };
 const bo = { id: 'U0BO', groups: [] };
@@ -87,5 +87,50 @@ describe('two-person requests made at the same instant', () => {
     ]);
     expect(await readPending(deps, 'fraud-scorer')).toBeUndefined();
     expect(deps.notifier.events).toEqual([]);
+  });
+});
+
+/** The same store and clock, on which the first read of the waiting request is followed by `meanwhile`. */
+function readThen(deps: TestDeps, meanwhile: () => Promise<unknown>): TestDeps {
+  const store = afterFirstRead(pendingKey('fraud-scorer'), meanwhile)(deps.store);
+  return makeDeps({ runbooks, clock: deps.clock, fake: deps.fake, store });
+}
+
+describe('a waiting request that changes while it is approved or dropped', () => {
+  it('is not approved: the approver is told what waits now, nothing runs, and it still waits', async () => {
+    const setup = await withIncident();
+    await ask(setup, ana, 'v40');
+    // Ana replaces her request (she was told "Requested") after Carol's approval read the first one.
+    const deps = readThen(setup, () => ask(setup, ana, 'v41'));
+    const refusal = await approveRollback(deps, {
+      model: 'fraud-scorer',
+      actor: carol,
+      trigger: 'slack',
+    }).catch((error: unknown) => error);
+    expect(isRollbotError(refusal) && [refusal.code, refusal.message, refusal.hint]).toEqual([
+      'CONFLICT',
+      'the waiting request changed while you approved it: U0ANA requested a rollback of fraud-scorer to v41 at 2026-11-22T02:00:00.000Z (roll back to v41); nothing was rolled back',
+      'approve it again if you agree with it',
+    ]);
+    expect(deps.fake.mutations).toBe(0);
+    expect((await readPending(deps, 'fraud-scorer'))?.to).toBe('v41');
+    const approved = await approveRollback(deps, { model: 'fraud-scorer', actor: carol, trigger: 'slack' });
+    expect(approved.plan.to).toBe('v41');
+  });
+
+  it('is kept by a dismissal when it was made, not for that incident, after the dismissal read it', async () => {
+    const setup = await withIncident();
+    await ask(setup, ana, 'v41');
+    // While INC-1 is being dismissed, it stops counting: Bo's request, made with no incident open, replaces Ana's.
+    const deps = readThen(setup, () => ask(setup, bo, 'v40'));
+    await dismiss(deps, 'INC-1', { actor: carol, reason: 'upstream outage', trigger: 'slack' });
+    const waiting = await readPending(deps, 'fraud-scorer');
+    expect(waiting).toMatchObject({ requestedBy: 'U0BO', to: 'v40' });
+    expect(waiting?.incidentId).toBeUndefined();
+    expect(deps.notifier.events.at(-1)).toMatchObject({
+      text: 'not a rollback — decided by U0CAROL: upstream outage',
+    });
+    const approved = await approveRollback(deps, { model: 'fraud-scorer', actor: carol, trigger: 'slack' });
+    expect(approved.plan.to).toBe('v40');
   });
 });
