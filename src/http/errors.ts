@@ -28,6 +28,19 @@ export const RETRY_AFTER_SECONDS: Partial<Record<ErrorCode, number>> = {
   UNAVAILABLE: 2,
 };
 
+/** A known path asked with a method it does not answer; `allow` is what it does answer, for the Allow header. */
+export class MethodNotAllowedError extends RollbotError {
+  readonly allow: readonly string[];
+
+  constructor(method: string, path: string, allow: readonly string[]) {
+    super('METHOD_NOT_ALLOWED', `${method} is not supported on ${path}`, {
+      hint: `use ${allow.join(' or ')}`,
+    });
+    this.name = 'MethodNotAllowedError';
+    this.allow = allow;
+  }
+}
+
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.statusCode = status;
@@ -60,6 +73,8 @@ export function sendError(res: ServerResponse, error: unknown): void {
   }
   // The unread rest of an oversized body must not be drained: closing the connection stops the sender.
   if (known.code === 'PAYLOAD_TOO_LARGE') res.setHeader('connection', 'close');
+  // RFC 9110 §15.5.6: a 405 must say which methods the path does answer.
+  if (known instanceof MethodNotAllowedError) res.setHeader('allow', known.allow.join(', '));
   const retryAfter = RETRY_AFTER_SECONDS[known.code];
   if (retryAfter !== undefined && status === HTTP_STATUS[known.code])
     res.setHeader('retry-after', retryAfter);

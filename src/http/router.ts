@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RollbotError } from '../core/errors.js';
+import { MethodNotAllowedError } from './errors.js';
 
 export type Handler = (
   req: IncomingMessage,
@@ -50,15 +51,18 @@ export class Router {
       );
       return { handler: route.handler, params };
     }
-    if (pathKnown) {
-      const allowed = this.routes.filter((route) => route.pattern.test(path)).map((route) => route.method);
-      throw new RollbotError('METHOD_NOT_ALLOWED', `${method} is not supported on ${path}`, {
-        hint: `use ${allowed.join(' or ')}`,
-      });
-    }
+    if (pathKnown) throw new MethodNotAllowedError(method, path, this.allowed(path));
     throw new RollbotError('NOT_FOUND', `no route ${method} ${path}`, {
       hint: 'see README.md "HTTP API" for the routes',
     });
+  }
+
+  /** The methods `path` answers, HEAD after GET since the GET route serves it. */
+  private allowed(path: string): string[] {
+    const methods = this.routes
+      .filter((route) => route.pattern.test(path))
+      .flatMap((route) => (route.method === 'GET' ? ['GET', 'HEAD'] : [route.method]));
+    return [...new Set(methods)];
   }
 }
 

@@ -141,7 +141,21 @@ describe('service routes', () => {
     expect((await get('/nope')).status).toBe(404);
     const wrong = await fetch(`${server.url}/api/incidents`, { method: 'DELETE' });
     expect(wrong.status).toBe(405);
-    expect((await json(wrong)).error.hint).toBe('use GET');
+    expect((await json(wrong)).error.hint).toBe('use GET or HEAD');
+  });
+
+  it('names the methods a path answers in the Allow header of a 405 (RFC 9110), HEAD wherever GET is', async () => {
+    const cases = [
+      { path: '/api/incidents', method: 'DELETE', allow: 'GET, HEAD' },
+      { path: '/api/drills', method: 'PUT', allow: 'GET, HEAD, POST' },
+      { path: '/api/rollbacks', method: 'GET', allow: 'POST' },
+      { path: '/api/incidents/INC-1/resolve', method: 'HEAD', allow: 'POST' },
+    ];
+    for (const { path, method, allow } of cases) {
+      const response = await fetch(`${server.url}${path}`, { method });
+      expect(response.status, `${method} ${path}`).toBe(405);
+      expect(response.headers.get('allow'), `${method} ${path}`).toBe(allow);
+    }
   });
 
   it('answers 400 naming the segment when a path parameter does not percent-decode', async () => {
