@@ -40,12 +40,16 @@ export async function rollbackCommand(
       hint: 'say why, e.g. --reason "p99 doubled after v42"',
     });
   }
-  // `--from "$SEEN"` with the variable unset must not quietly become a rollback from whatever serves by then.
-  if (values.from !== undefined && !values.from.trim()) {
-    throw new RollbotError('BAD_REQUEST', `--from is empty\n${ROLLBACK_USAGE}`, {
-      hint: "give the version you saw serving (the plan's from, e.g. from --dry-run), or leave --from out",
-    });
-  }
+  refuseEmptyVersion(
+    'to',
+    values.to,
+    "give the version to roll back to, or leave --to out for the runbook's target (see it with --dry-run)",
+  );
+  refuseEmptyVersion(
+    'from',
+    values.from,
+    "give the version you saw serving (the plan's from, e.g. from --dry-run), or leave --from out",
+  );
   const client = await backend();
   try {
     const result = await client.rollback(
@@ -79,6 +83,16 @@ export async function rollbackCommand(
     return 1;
   } finally {
     await client.close();
+  }
+}
+
+/**
+ * `--to "$TARGET"` or `--from "$SEEN"` with the variable unset gives an empty value, which would otherwise be
+ * dropped: a rollback to the default target instead of the one asked for, or from whatever serves by then.
+ */
+function refuseEmptyVersion(option: 'to' | 'from', value: string | undefined, hint: string): void {
+  if (value !== undefined && !value.trim()) {
+    throw new RollbotError('BAD_REQUEST', `--${option} is empty\n${ROLLBACK_USAGE}`, { hint });
   }
 }
 

@@ -227,7 +227,7 @@ describe('rollbot drill against a running bot', () => {
   });
 });
 
-describe('rollbot rollback --from against a running bot', () => {
+describe('rollbot rollback --from and --to against a running bot', () => {
   let close: (() => Promise<void>) | undefined;
   afterEach(async () => close?.());
 
@@ -254,6 +254,20 @@ describe('rollbot rollback --from against a running bot', () => {
       /^error: --from is empty\nusage: rollbot rollback .*\[--from <version>\].*\nfix: give the version/,
     );
     expect(deps.fake.mutations).toBe(1);
+  });
+
+  it('refuses an empty --to rather than roll back to the default target instead of the one asked for', async () => {
+    const deps = makeDeps();
+    const server = await serveApp(deps);
+    close = server.close;
+    const env = { ROLLBOT_URL: server.url, API_TOKEN: 'api-t', USER: 'ana' };
+    const empty = capture();
+    expect(await runCli(['rollback', 'fraud-scorer', '--to', '', '--reason', 'x'], env, empty.io)).toBe(2);
+    expect(empty.err[0]).toMatch(
+      /^error: --to is empty\nusage: rollbot rollback .*\[--to <version>\].*\nfix: give the version/,
+    );
+    expect(deps.fake.mutations).toBe(0);
+    expect(await deps.store.listIncidents({})).toEqual([]);
   });
 });
 
