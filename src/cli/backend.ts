@@ -51,7 +51,7 @@ export function remoteBackend(baseUrl: string, apiToken?: string): Backend {
         'UNAVAILABLE',
         `cannot reach rollbot at ${baseUrl} (${(error as Error).message})`,
         {
-          hint: 'check ROLLBOT_URL and that the bot is running (GET /healthz)',
+          hint: `check ROLLBOT_URL and that the bot is running: ${healthCheck(baseUrl)}`,
         },
       );
     }
@@ -117,6 +117,11 @@ function apiUrl(baseUrl: string, path: string): URL {
   const base = new URL(baseUrl);
   if (!base.pathname.endsWith('/')) base.pathname += '/';
   return new URL(path.replace(/^\/+/, ''), base);
+}
+
+/** What an operator can try by hand to see whether the bot answers at ROLLBOT_URL, prefix included. */
+function healthCheck(baseUrl: string): string {
+  return `GET ${apiUrl(baseUrl, '/healthz').href} answers {"ok":true}`;
 }
 
 /**
@@ -208,7 +213,7 @@ function notRollbot(response: Response, baseUrl: string): RollbotError {
     'UNAVAILABLE',
     `${baseUrl} answered ${response.status} ${response.statusText}, not with rollbot's JSON`,
     {
-      hint: `a proxy in front of the bot may be failing, or ROLLBOT_URL points elsewhere: check that GET ${apiUrl(baseUrl, '/healthz').href} answers {"ok":true}`,
+      hint: `a proxy in front of the bot may be failing, or ROLLBOT_URL points elsewhere: check that ${healthCheck(baseUrl)}`,
     },
   );
 }

@@ -178,6 +178,15 @@ describe('rollbot against a bot behind a reverse proxy at a path prefix', () => 
     expect(await runCli(['incidents'], { ROLLBOT_URL: `${url}/elsewhere` }, down.io)).toBe(1);
     expect(down.err[0]).toContain(`check that GET ${url}/elsewhere/healthz answers {"ok":true}`);
   });
+
+  it('names the health check under the prefix when nothing answers', async () => {
+    const down = capture();
+    const env = { ROLLBOT_URL: 'http://127.0.0.1:1/rollbot' };
+    expect(await runCli(['incidents'], env, down.io)).toBe(1);
+    expect(down.err[0]).toMatch(
+      /^error: cannot reach rollbot at http:\/\/127\.0\.0\.1:1\/rollbot \(.+\)\nfix: check ROLLBOT_URL and that the bot is running: GET http:\/\/127\.0\.0\.1:1\/rollbot\/healthz answers \{"ok":true\}$/,
+    );
+  });
 });
 
 describe('rollbot drill against a running bot', () => {
