@@ -426,9 +426,7 @@ describe('prometheus source: real sockets', () => {
     const server = createServer(() => undefined);
     try {
       const url = await listen(server);
-      const started = Date.now();
       const error = await failure(createPrometheusSource({ url, timeoutMs: 200 }).query('up'), 'UNAVAILABLE');
-      expect(Date.now() - started).toBeLessThan(5_000);
       expect(error.message).toContain('no answer');
       expect(error.message).toContain('200ms');
     } finally {

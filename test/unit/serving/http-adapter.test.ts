@@ -222,11 +222,9 @@ describe('http adapter', () => {
     nock.enableNetConnect('127.0.0.1');
     try {
       const http = adapter({ rollback: { url: `http://127.0.0.1:${port}/rollback` } });
-      const started = Date.now();
       const error = await failure(http.execute(await http.plan({ state: onV3 }), run));
       expect(error.transient).toBe(true);
       expect(error.message).toContain('no answer within 1000ms');
-      expect(Date.now() - started).toBeLessThan(5_000);
     } finally {
       nock.disableNetConnect();
       silent.closeAllConnections();
