@@ -13,7 +13,7 @@ import { openWorld, type World } from './support/world.js';
 // counted rather than timed (a timed bound fails on a busy shared machine and proves nothing on a fast one).
 const suggested = vi.hoisted(() => ({ words: [] as string[], answers: [] as (string | undefined)[] }));
 vi.mock('../../src/core/suggest.js', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../../src/core/suggest.js')>();
+  const real = await importOriginal<{ closest: typeof closest }>();
   return {
     ...real,
     closest: (word: string, candidates: Iterable<string>) => {
