@@ -11,6 +11,7 @@
  */
 import type { CheckResult, TriageRecord } from './evaluation.js';
 import type { Outcome } from './gates.js';
+import { oneLine } from './text.js';
 
 /** Warnings kept per check; more are counted in the last one. */
 export const MAX_WARNINGS = 5;
@@ -76,13 +77,6 @@ export function describeWarnings(warnings: readonly string[], max = 160): string
   const [first = ''] = warnings;
   const more = warnings.length > 1 ? ` (+${warnings.length - 1} more)` : '';
   return `"${clip(oneLine(first), Math.max(1, max - more.length - 2))}"${more}`;
-}
-
-// C0/C1 controls (escape sequences, bells, line breaks) and bidi overrides that could reorder a line on screen.
-const UNPRINTABLE = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/gu;
-
-function oneLine(text: string): string {
-  return text.replace(UNPRINTABLE, ' ').replace(/\s+/g, ' ').trim();
 }
 
 /** `text` cut to `max` UTF-16 units with `…`, never splitting a surrogate pair. */

@@ -1,9 +1,13 @@
 import { formatDuration } from '../core/duration.js';
 import type { CheckResult } from '../core/evaluation.js';
 import { describeBaselines, formatValue, type ValueUnit } from '../core/gates.js';
+import { describeWarnings, isPartial } from '../core/partial.js';
+import { oneLine } from '../core/text.js';
 import type { IncidentDetail } from './views.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
+/** How much of a check's first Prometheus warning its row quotes: the table is a summary, the JSON has them all. */
+const PARTIAL_CHARS = 120;
 
 /**
  * An incident as a Markdown document: the header, each stage against its target, triage, the rollback,
@@ -44,22 +48,31 @@ function header(detail: IncidentDetail): string[] {
   return lines;
 }
 
+/**
+ * A GFM table, every cell (header included) through `cell`: the only way the report writes one, so that no cell
+ * can carry text that splits it or ends the table.
+ */
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string[] {
+  const line = (cells: readonly string[]) => `| ${cells.map(cell).join(' | ')} |`;
+  return [line(header), `|${header.map(() => '---').join('|')}|`, ...rows.map(line)];
+}
+
+/**
+ * One table cell: on one line (a line break would end the table) with `|` escaped (it would split the cell).
+ * Backslashes are escaped too: GitHub reads `\\|` as an escaped backslash and then a pipe that splits.
+ */
+function cell(text: string): string {
+  return oneLine(text).replace(/[\\|]/g, '\\$&');
+}
+
 function stages(detail: IncidentDetail): string[] {
-  const lines = [
-    '## Stages against targets',
-    '',
-    '| stage | state | time | target | result |',
-    '|---|---|---|---|---|',
-  ];
-  for (const stage of detail.stages) {
+  const rows = detail.stages.map((stage) => {
     const time = stage.state === 'pending' ? '—' : formatDuration(stage.elapsedMs);
     const result =
       stage.state === 'pending' ? '' : stage.breached ? 'missed' : stage.state === 'done' ? 'met' : 'running';
-    lines.push(
-      `| ${stage.stage} | ${stage.state} | ${time} | ${formatDuration(stage.targetMs)} | ${result} |`,
-    );
-  }
-  return lines;
+    return [stage.stage, stage.state, time, formatDuration(stage.targetMs), result];
+  });
+  return ['## Stages against targets', '', ...table(['stage', 'state', 'time', 'target', 'result'], rows)];
 }
 
 /** The unit of each check, by name, as the measured results carry it (the report has no runbook). */
@@ -68,17 +81,24 @@ function unitsOf(detail: IncidentDetail): Map<string, ValueUnit | undefined> {
   return new Map(measured.map((check) => [check.name, check.unit]));
 }
 
+/** The checks, each with its verdict and, when Prometheus flagged its answer as possibly partial, why. */
 function checkTable(checks: readonly CheckResult[]): string[] {
-  const lines = ['| check | value | threshold | verdict | trend |', '|---|---|---|---|---|'];
-  for (const check of checks) {
+  const rows = checks.map((check) => {
     const trend = check.trend
       ? `${check.trend.sparkline} ${check.trend.direction} (${formatDuration(check.trend.windowMs)})`
       : '';
-    lines.push(
-      `| ${check.name} (${check.kind}) | ${check.error ?? formatValue(check.value, check.unit)} | ${check.threshold} | ${check.verdict} | ${trend} |`,
-    );
-  }
-  return lines;
+    const partial = isPartial(check)
+      ? ` ⚠ partial answer: ${describeWarnings(check.warnings ?? [], PARTIAL_CHARS)}`
+      : '';
+    return [
+      `${check.name} (${check.kind})`,
+      check.error ?? formatValue(check.value, check.unit),
+      check.threshold,
+      `${check.verdict}${partial}`,
+      trend,
+    ];
+  });
+  return table(['check', 'value', 'threshold', 'verdict', 'trend'], rows);
 }
 
 function triage(detail: IncidentDetail): string[] {
@@ -149,9 +169,13 @@ function retrospective(detail: IncidentDetail): string[] {
   if (r.wentWell) lines.push(`- **Went well:** ${r.wentWell}`);
   if (r.wentBadly) lines.push(`- **Went badly:** ${r.wentBadly}`);
   if (r.actionItems.length) {
-    lines.push('', '| action item | owner | due | status |', '|---|---|---|---|');
-    for (const item of r.actionItems)
-      lines.push(`| ${item.text} | ${item.owner} | ${iso(item.due).slice(0, 10)} | ${item.status} |`);
+    const rows = r.actionItems.map((item) => [
+      item.text,
+      item.owner,
+      iso(item.due).slice(0, 10),
+      item.status,
+    ]);
+    lines.push('', ...table(['action item', 'owner', 'due', 'status'], rows));
   }
   return lines;
 }

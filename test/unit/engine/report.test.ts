@@ -32,3 +32,115 @@ describe('incident Markdown', () => {
     expect(md).toContain('- **Average during the incident:** 3.3%; baseline 0.4%');
   });
 });
+
+/**
+ * The cells of a GFM table row as GitHub splits them: a backslash before ASCII punctuation escapes it (so `\\|`
+ * is an escaped backslash, then a pipe that splits), and an escaped pipe stays in its cell.
+ */
+function gfmCells(row: string): string[] {
+  const cells: string[] = [];
+  let cell = '';
+  for (let i = 0; i < row.length; i++) {
+    const char = row[i] ?? '';
+    const next = row[i + 1] ?? '';
+    if (char === '\\' && /[!-/:-@[-`{-~]/.test(next)) {
+      cell += char + next;
+      i += 1;
+    } else if (char === '|') {
+      cells.push(cell);
+      cell = '';
+    } else cell += char;
+  }
+  cells.push(cell);
+  // A row's leading and trailing pipes open and close it; they do not make cells.
+  return cells.slice(1, -1).map((text) => text.trim());
+}
+
+/** The rows of the first table whose header row is `header`, up to the first line that is not a row. */
+function tableAfter(md: string, header: string): string[] {
+  const lines = md.split('\n');
+  const start = lines.indexOf(header);
+  expect(start).toBeGreaterThanOrEqual(0);
+  const rows: string[] = [];
+  for (const line of lines.slice(start + 2)) {
+    if (!line.startsWith('|')) break;
+    rows.push(line);
+  }
+  return rows;
+}
+
+describe('incident Markdown tables with outside text', () => {
+  const CHECK_HEADER = '| check | value | threshold | verdict | trend |';
+
+  it('keeps each check on one row of five cells whatever its name, error or threshold say', () => {
+    const hostile = check({
+      name: 'errors | 5xx',
+      error: 'parse error: unexpected "|" in\nrate(x[5m]) \\| more\r\n## not a heading',
+      threshold: '≤ 2% | \\',
+      verdict: 'ERROR',
+    });
+    const incident: Incident = {
+      ...triaged(),
+      triage: { at: T0, finding: 'unavailable', summary: 'a query failed', checks: [hostile, check()] },
+    };
+    const md = incidentMarkdown({ ...viewIncident(incident, T0 + MINUTE), timeline: [] });
+    const rows = tableAfter(md, CHECK_HEADER);
+    expect(rows).toHaveLength(2);
+    expect(rows.map((row) => gfmCells(row).length)).toEqual([5, 5]);
+    expect(gfmCells(rows[0] ?? '').slice(0, 3)).toEqual([
+      'errors \\| 5xx (error)',
+      'parse error: unexpected "\\|" in rate(x[5m]) \\\\\\| more ## not a heading',
+      '≤ 2% \\| \\\\',
+    ]);
+    expect(md).not.toMatch(/^## not a heading/m);
+  });
+
+  it('keeps each action item on one row of four cells', () => {
+    const detail = {
+      ...viewIncident(triaged(), T0 + MINUTE),
+      timeline: [],
+      retrospective: {
+        incidentId: 'INC-7',
+        model: 'fraud-scorer',
+        openedAt: T0,
+        dueAt: T0 + 60 * MINUTE,
+        remindersSent: [],
+        actionItems: [
+          {
+            id: 'A1',
+            text: 'alert on | in labels\nand newlines',
+            // Slack's own mention syntax carries a pipe.
+            owner: '<@U0OWNER|ana>',
+            due: T0,
+            status: 'open' as const,
+          },
+        ],
+      },
+    };
+    const rows = tableAfter(incidentMarkdown(detail), '| action item | owner | due | status |');
+    expect(rows).toHaveLength(1);
+    expect(gfmCells(rows[0] ?? '')).toEqual([
+      'alert on \\| in labels and newlines',
+      '<@U0OWNER\\|ana>',
+      '2023-11-14',
+      'open',
+    ]);
+  });
+
+  it('shows the first Prometheus warning of a check whose answer may be partial, briefly', () => {
+    const partial = check({
+      value: 0.004,
+      verdict: 'PASS',
+      warnings: [`remote read | failed ${'x'.repeat(400)}`, 'results truncated'],
+    });
+    const incident: Incident = {
+      ...triaged(),
+      triage: { at: T0, finding: 'ok', summary: 'no threshold breached', checks: [partial, check()] },
+    };
+    const md = incidentMarkdown({ ...viewIncident(incident, T0 + MINUTE), timeline: [] });
+    const [partialRow, completeRow] = tableAfter(md, CHECK_HEADER).map(gfmCells);
+    expect(partialRow?.[3]).toMatch(/^PASS ⚠ partial answer: "remote read \\\| failed x+…" \(\+1 more\)$/);
+    expect(partialRow?.[3]?.length).toBeLessThanOrEqual(160);
+    expect(completeRow?.[3]).toBe('FAIL');
+  });
+});
