@@ -4,12 +4,16 @@ import { formatValue } from '../core/gates.js';
 import { viewStages, type Incident } from '../core/incident.js';
 import { describeWarnings, isPartial } from '../core/partial.js';
 import { formatSeverity } from '../core/severity.js';
+import { INDENT, oneLine, printableBlock } from '../core/text.js';
 import type { Clock } from '../engine/ports.js';
 import type { Notifier, NotifierEvent } from '../engine/notifier-port.js';
 
 /**
  * The notifier for running without Slack: one readable line (or a short block) per event on a stream, with
- * the same content a Slack message would carry.
+ * the same content a Slack message would carry. Outside text (alert summaries, query errors, reasons) goes
+ * through `oneLine`, and an event's text (the engine's lines with outside text inside them) through
+ * `printableBlock`: it can neither move the cursor of the operator's terminal nor start a line that looks like
+ * another event.
  */
 export function createConsoleNotifier(options: { out?: NodeJS.WritableStream; clock: Clock }): Notifier {
   const out = options.out ?? process.stdout;
@@ -36,34 +40,37 @@ export function render(event: NotifierEvent, now: number): string {
     const approve = event.approveDeployment
       ? ` [approve: POST /api/gate/${event.approveDeployment.model}/approve]`
       : '';
-    return `${where} 📣 ${event.text}${approve}`;
+    return `${where} 📣 ${printableBlock(event.text)}${approve}`;
   }
   const head = `${formatSeverity(event.incident.severity)} ${event.incident.id} ${event.incident.model}${event.incident.drill ? ' (DRILL)' : ''}`;
   switch (event.type) {
     case 'incident.opened':
-      return [`${where} 🚨 ${head}: ${event.incident.summary}`, ...checklist(event.incident, now)].join('\n');
+      return [
+        `${where} 🚨 ${head}: ${oneLine(event.incident.summary)}`,
+        ...checklist(event.incident, now),
+      ].join('\n');
     case 'incident.updated':
-      return `${where} ℹ️  ${head}: ${event.text}`;
+      return `${where} ℹ️  ${head}: ${printableBlock(event.text)}`;
     case 'incident.tick':
       return [`${where} ⏱ ${head}`, ...checklist(event.incident, now)].join('\n');
     case 'retro.opened':
-      return `${where} 📝 ${head} retrospective: ${event.text}`;
+      return `${where} 📝 ${head} retrospective: ${printableBlock(event.text)}`;
     case 'triage.completed':
       return [
-        `${where} 🔎 ${head} triage: ${event.triage.summary}`,
+        `${where} 🔎 ${head} triage: ${oneLine(event.triage.summary)}`,
         ...event.triage.checks.map(checkLine),
       ].join('\n');
     case 'decision.requested': {
       const who = event.approvers.length
         ? event.approvers.map((id) => `@${id}`).join(' ')
         : 'anyone in the channel';
-      return `${where} ❓ DECISION NEEDED (${event.policy}; ${who}) ${head}: ${event.text}`;
+      return `${where} ❓ DECISION NEEDED (${event.policy}; ${who}) ${head}: ${printableBlock(event.text)}`;
     }
     case 'escalation': {
       const who = event.mention.length
         ? event.mention.map((id) => `@${id}`).join(' ')
         : '(no escalation target)';
-      return `${where} ⏰ ESCALATION ${who} ${head}: ${event.text}`;
+      return `${where} ⏰ ESCALATION ${who} ${head}: ${printableBlock(event.text)}`;
     }
   }
 }
@@ -76,9 +83,9 @@ function checkLine(check: CheckResult): string {
   const trend = check.trend
     ? `  ${check.trend.sparkline} ${check.trend.direction} over ${formatDuration(check.trend.windowMs)}`
     : '';
-  const value = check.error ? `error: ${check.error}` : formatValue(check.value, check.unit);
+  const value = check.error ? `error: ${oneLine(check.error)}` : formatValue(check.value, check.unit);
   const partial = isPartial(check) ? `  ⚠ partial answer: ${describeWarnings(check.warnings ?? [])}` : '';
-  return `    ${check.verdict.padEnd(12)} ${check.name} ${value} (${check.threshold})${trend}${partial}`;
+  return `${INDENT}${check.verdict.padEnd(12)} ${oneLine(check.name)} ${value} (${oneLine(check.threshold)})${trend}${partial}`;
 }
 
 /** The runbook checklist: each stage's time against its target. */
@@ -87,6 +94,6 @@ function checklist(incident: Incident, now: number): string[] {
     const mark =
       stage.state === 'done' ? (stage.breached ? '✗' : '✓') : stage.state === 'running' ? '…' : ' ';
     const time = stage.state === 'pending' ? '—' : formatDuration(stage.elapsedMs);
-    return `    ${mark} ${stage.stage.padEnd(8)} ${time.padStart(8)} / ${formatDuration(stage.targetMs)}`;
+    return `${INDENT}${mark} ${stage.stage.padEnd(8)} ${time.padStart(8)} / ${formatDuration(stage.targetMs)}`;
   });
 }

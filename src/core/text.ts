@@ -15,3 +15,20 @@ const UNPRINTABLE = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/gu;
 export function oneLine(text: string): string {
   return text.replace(UNPRINTABLE, ' ').replace(/\s+/g, ' ').trim();
 }
+
+/** How far the lines of a block after its first stand in: only rollbot's own lines start at the margin. */
+export const INDENT = '    ';
+
+/**
+ * A block rollbot wrote (its own line breaks, outside text within its lines: a retrospective template, an
+ * error message with its usage) for a terminal. A line break that came with the outside text cannot be told
+ * from rollbot's, so each line goes through `oneLine` and every line after the first is indented: outside text
+ * can at worst start an indented line, never one that looks like rollbot's next event or its `fix:`.
+ */
+export function printableBlock(text: string): string {
+  return text
+    .split('\n')
+    .map(oneLine)
+    .map((line, index) => (index === 0 || line === '' ? line : `${INDENT}${line}`))
+    .join('\n');
+}

@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createConsoleNotifier, render } from '../../src/console/notifier.js';
+import type { NotifierEvent } from '../../src/engine/notifier-port.js';
 import { makeIncident, T0 } from '../helpers/incidents.js';
 
 const incident = makeIncident({ id: 'INC-7', model: 'fraud-scorer', at: T0 });
@@ -156,5 +157,115 @@ describe('console notifier', () => {
     });
     expect(delivered).toBe(true);
     expect(written).toMatch(/^\[C1\] ⏰ ESCALATION .*INC-7 fraud-scorer: late\n$/);
+  });
+});
+
+describe('console notifier with outside text', () => {
+  // What an alert, a query error or a typed reason may carry: a cursor-up-and-clear-line sequence, a carriage
+  // return, a C1 CSI, a bidi override, and a line break followed by something that looks like an event.
+  const HOSTILE =
+    'disk \u001b[1A\u001b[2K\rfull\u009b2J \u202eevil\u202c\n[C1] ✅ SEV-1 INC-7 fraud-scorer: resolved';
+  // Every character a terminal could act on, except the line feeds rollbot itself writes between lines.
+  const UNPRINTABLE = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/u;
+  const printable = (text: string) => text.split('\n').every((line) => !UNPRINTABLE.test(line));
+
+  it('prints an alert summary on its event line, without controls, keeping the checklist lines', () => {
+    const hostile = makeIncident({ id: 'INC-7', model: 'fraud-scorer', at: T0, summary: HOSTILE });
+    const text = render({ type: 'incident.opened', incident: hostile, channel: 'C1' }, T0);
+    expect(printable(text)).toBe(true);
+    const [head, ...checklist] = text.split('\n');
+    expect(head).toMatch(
+      /^\[C1\] 🚨 SEV-\d INC-7 fraud-scorer: disk \[1A \[2K full 2J evil \[C1\] ✅ SEV-1 INC-7 fraud-scorer: resolved$/,
+    );
+    expect(checklist).toHaveLength(5);
+    expect(checklist.every((line) => line.startsWith('    '))).toBe(true);
+  });
+
+  it('prints a check’s name and query error on the check’s line, without controls', () => {
+    const text = render(
+      {
+        type: 'triage.completed',
+        incident,
+        channel: 'C1',
+        triage: {
+          at: T0,
+          finding: 'unavailable',
+          summary: `p99 latency: ${HOSTILE}`,
+          checks: [
+            {
+              name: 'p99\u001b[31m latency',
+              kind: 'latency',
+              threshold: '≤ 0.25',
+              outcomes: ['error'],
+              verdict: 'ERROR',
+              error: HOSTILE,
+            },
+          ],
+        },
+      },
+      T0,
+    );
+    expect(printable(text)).toBe(true);
+    const lines = text.split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toMatch(/^ {4}ERROR {8}p99 \[31m latency error: disk \[1A .* resolved \(≤ 0\.25\)$/);
+  });
+
+  it.each([
+    ['incident.updated', { type: 'incident.updated', incident, channel: 'C1', text: HOSTILE }],
+    [
+      'decision.requested',
+      {
+        type: 'decision.requested',
+        incident,
+        channel: 'C1',
+        text: HOSTILE,
+        approvers: [],
+        policy: 'approve',
+      },
+    ],
+    [
+      'escalation',
+      { type: 'escalation', incident, channel: 'C1', stage: 'triage', mention: [], text: HOSTILE },
+    ],
+    ['channel.message', { type: 'channel.message', channel: 'C1', text: HOSTILE }],
+  ] satisfies [string, NotifierEvent][])(
+    'prints the text of %s without controls, no line of it posing as an event',
+    (_type, event) => {
+      const text = render(event, T0);
+      expect(printable(text)).toBe(true);
+      const [, ...rest] = text.split('\n');
+      expect(rest.length).toBeGreaterThan(0);
+      expect(rest.every((line) => line.startsWith('    '))).toBe(true);
+    },
+  );
+
+  it('keeps the lines of a block rollbot wrote, each indented under its event', () => {
+    const retro = {
+      incidentId: 'INC-7',
+      model: 'fraud-scorer',
+      openedAt: T0,
+      dueAt: T0,
+      actionItems: [],
+      remindersSent: [],
+    };
+    const text = render(
+      {
+        type: 'retro.opened',
+        incident,
+        channel: 'C1',
+        retro,
+        text: 'Blameless retrospective is open.\n\nTrigger: disk full\n- detect: 1m against 5m, met',
+      },
+      T0,
+    );
+    expect(text.split('\n')).toEqual([
+      expect.stringMatching(
+        /^\[C1\] 📝 SEV-\d INC-7 fraud-scorer retrospective: Blameless retrospective is open\.$/,
+      ),
+      '',
+      '    Trigger: disk full',
+      '    - detect: 1m against 5m, met',
+    ]);
   });
 });
