@@ -5,11 +5,12 @@
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { assertRedisReachable, localBackend, remoteBackend, type Backend } from './cli/backend.js';
-import { incidentTable } from './cli/format.js';
+import { failureText, incidentTable } from './cli/format.js';
 import { deployCommand, rollbackCommand, type Io } from './cli/rollback.js';
 import { loadConfig } from './config.js';
 import { formatDuration } from './core/duration.js';
 import { RollbotError, isRollbotError } from './core/errors.js';
+import { oneLine } from './core/text.js';
 import { scorecard } from './engine/drill.js';
 import { drillListText } from './engine/drill-list.js';
 import { incidentMarkdown } from './engine/report.js';
@@ -117,7 +118,8 @@ export async function runCli(
             by: cliUser(env),
             dryRun: values['dry-run'],
           });
-          io.out(result ? scorecard(result) : `drill ${incident.id}: ${incident.phase}`);
+          // One line, whose problems quote the serving layer's errors.
+          io.out(result ? oneLine(scorecard(result)) : `drill ${incident.id}: ${incident.phase}`);
           return result?.outcome === 'passed' ? 0 : 1;
         });
       }
@@ -134,7 +136,7 @@ export async function runCli(
     }
   } catch (error) {
     if (isRollbotError(error)) {
-      io.err(`error: ${error.message}${error.hint ? `\nfix: ${error.hint}` : ''}`);
+      io.err(failureText(`error: ${error.message}`, error.hint));
       return error.code === 'BAD_REQUEST' ? 2 : 1;
     }
     if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {

@@ -1,4 +1,5 @@
 import { formatDuration } from '../core/duration.js';
+import { printableBlock } from '../core/text.js';
 import type { IncidentListItem } from '../engine/views.js';
 
 /** Incidents as an aligned table: the stage each is in, and its time against the target. */
@@ -29,4 +30,13 @@ export function incidentTable(incidents: readonly IncidentListItem[]): string {
       .join('  ')
       .trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
+}
+
+/**
+ * A failure for the terminal: the message, then `fix: <hint>`. Both may carry outside text (a serving layer's
+ * error, a bot's answer) within rollbot's own lines (a usage), so both go through `printableBlock`: nothing in
+ * them acts on the terminal, and only rollbot's own `fix:` starts at the margin.
+ */
+export function failureText(message: string, hint?: string): string {
+  return `${printableBlock(message)}${hint ? `\nfix: ${printableBlock(hint)}` : ''}`;
 }

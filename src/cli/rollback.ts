@@ -2,9 +2,11 @@ import { parseArgs } from 'node:util';
 import { formatDuration } from '../core/duration.js';
 import { RollbotError } from '../core/errors.js';
 import { DEPLOYMENT_STRATEGIES, type DeploymentStrategy } from '../core/ledger.js';
+import { oneLine } from '../core/text.js';
 import type { RollbackStep } from '../engine/rollback.js';
 import type { GateAnswer } from '../engine/gate.js';
 import type { Backend } from './backend.js';
+import { failureText } from './format.js';
 
 export interface Io {
   out: (text: string) => void;
@@ -65,20 +67,26 @@ export async function rollbackCommand(
       (step) => io.out(formatStep(step)),
     );
     const { plan } = result;
+    // The versions are the serving layer's, as it reported them.
+    const from = oneLine(plan.from ?? '(unknown)');
+    const to = oneLine(plan.to);
     if (result.outcome === 'dry-run') {
       io.out(
-        `dry run: would roll ${model} back ${plan.from ?? '(unknown)'} → ${plan.to} (${plan.regime}, ETA ${formatDuration(plan.etaMs)}); nothing was changed`,
+        `dry run: would roll ${model} back ${from} → ${to} (${plan.regime}, ETA ${formatDuration(plan.etaMs)}); nothing was changed`,
       );
       return 0;
     }
     if (result.outcome === 'succeeded') {
       io.out(
-        `rolled ${model} back to ${plan.to} (${result.incidentId}); confirmation is running — rollbot timeline ${result.incidentId}`,
+        `rolled ${model} back to ${to} (${result.incidentId}); confirmation is running — rollbot timeline ${result.incidentId}`,
       );
       return 0;
     }
     io.err(
-      `rollback of ${model} FAILED (${result.incidentId}): ${result.error?.message ?? 'unknown error'}${result.error?.hint ? `\nfix: ${result.error.hint}` : ''}`,
+      failureText(
+        `rollback of ${model} FAILED (${result.incidentId}): ${result.error?.message ?? 'unknown error'}`,
+        result.error?.hint,
+      ),
     );
     return 1;
   } finally {
@@ -96,9 +104,10 @@ function refuseEmptyVersion(option: 'to' | 'from', value: string | undefined, hi
   }
 }
 
+/** One step on one line; its text carries the serving layer's state, versions and errors. */
 function formatStep(step: RollbackStep): string {
   const time = new Date(step.at).toISOString().slice(11, 19);
-  return `[${time}] ${step.kind.padEnd(9)} ${step.text}`;
+  return `[${time}] ${step.kind.padEnd(9)} ${oneLine(step.text)}`;
 }
 
 /** `rollbot deploy record <model> <version>`: adds to the ledger and prints the deployment gate. */
@@ -152,8 +161,15 @@ export async function deployCommand(
   }
 }
 
-/** The gate in one line, as CI logs show it. */
+/**
+ * The gate in one line, as CI logs show it. Its reasons quote outside text (an open incident's alert summary,
+ * an action item), which `oneLine` keeps on that line and inert.
+ */
 export function gateLine(gate: GateAnswer): string {
+  return oneLine(gateText(gate));
+}
+
+function gateText(gate: GateAnswer): string {
   if (gate.status === 'closed') return `gate: closed — ${gate.reasons.join('; ')}`;
   const watch = gate.watch
     ? ` (watching ${gate.watch.version} until ${new Date(gate.watch.until).toISOString()})`

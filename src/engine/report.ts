@@ -12,7 +12,11 @@ const PARTIAL_CHARS = 120;
 /**
  * An incident as a Markdown document: the header, each stage against its target, triage, the rollback,
  * confirmation, impact and the timeline. This is the skeleton of the retrospective
- * (`rollbot timeline <id> --format md`).
+ * (`rollbot timeline <id> --format md`, printed to a terminal).
+ *
+ * Each section is a list of lines, and outside text (summaries, reasons, errors, timeline entries) sits inside
+ * them: every line goes through `oneLine`, so that no such text can start a line of its own (a heading, a list
+ * item, the end of a table) or act on the terminal it is printed to.
  */
 export function incidentMarkdown(detail: IncidentDetail): string {
   return [
@@ -26,7 +30,7 @@ export function incidentMarkdown(detail: IncidentDetail): string {
     timeline(detail),
   ]
     .filter((section) => section.length > 0)
-    .map((section) => section.join('\n'))
+    .map((section) => section.map(oneLine).join('\n'))
     .join('\n\n')
     .concat('\n');
 }

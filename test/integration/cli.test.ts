@@ -260,7 +260,7 @@ describe('rollbot rollback --from and --to against a running bot', () => {
     const empty = capture();
     expect(await runCli(['rollback', 'fraud-scorer', '--from', '', '--reason', 'x'], env, empty.io)).toBe(2);
     expect(empty.err[0]).toMatch(
-      /^error: --from is empty\nusage: rollbot rollback .*\[--from <version>\].*\nfix: give the version/,
+      /^error: --from is empty\n {4}usage: rollbot rollback .*\[--from <version>\].*\nfix: give the version/,
     );
     expect(deps.fake.mutations).toBe(1);
   });
@@ -273,7 +273,7 @@ describe('rollbot rollback --from and --to against a running bot', () => {
     const empty = capture();
     expect(await runCli(['rollback', 'fraud-scorer', '--to', '', '--reason', 'x'], env, empty.io)).toBe(2);
     expect(empty.err[0]).toMatch(
-      /^error: --to is empty\nusage: rollbot rollback .*\[--to <version>\].*\nfix: give the version/,
+      /^error: --to is empty\n {4}usage: rollbot rollback .*\[--to <version>\].*\nfix: give the version/,
     );
     expect(deps.fake.mutations).toBe(0);
     expect(await deps.store.listIncidents({})).toEqual([]);
