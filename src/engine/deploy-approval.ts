@@ -93,9 +93,24 @@ export async function approveDeployment(
   return { ...needed, approved };
 }
 
-/** A recorded deployment uses up the approval it was let through with. */
-export async function useApproval(deps: EngineDeps, model: string): Promise<void> {
-  await deps.store.takeValue(approvalKey(model));
+/**
+ * The model's approval as stored (its text), read as a deployment starts being recorded: the approval that
+ * deployment was let through with, and the one it uses up.
+ */
+export async function approvalInForce(deps: EngineDeps, model: string): Promise<string | undefined> {
+  return deps.store.getValue(approvalKey(model));
+}
+
+/**
+ * A recorded deployment uses up the approval it was let through with, and only that one: an approval given
+ * while it was being recorded is for the deployment after it, and stays.
+ */
+export async function useApproval(
+  deps: EngineDeps,
+  model: string,
+  inForce: string | undefined,
+): Promise<void> {
+  if (inForce !== undefined) await deps.store.takeValueIfHeld(approvalKey(model), inForce);
 }
 
 /**

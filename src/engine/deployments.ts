@@ -2,7 +2,7 @@ import { RollbotError } from '../core/errors.js';
 import type { Deployment, DeploymentStrategy } from '../core/ledger.js';
 import type { EngineDeps } from './context.js';
 import type { ServingState } from './ports.js';
-import { useApproval } from './deploy-approval.js';
+import { approvalInForce, useApproval } from './deploy-approval.js';
 import { startWatch } from './watch.js';
 
 export interface DeploymentInput {
@@ -20,6 +20,7 @@ export interface DeploymentInput {
 export async function recordDeployment(deps: EngineDeps, input: DeploymentInput): Promise<Deployment> {
   const runbook = deps.runbooks.require(input.model);
   refuseSelfAsPrevious(input);
+  const approval = await approvalInForce(deps, runbook.model);
   const deployment = await deps.store.recordDeployment({
     ...input,
     model: runbook.model,
@@ -27,7 +28,7 @@ export async function recordDeployment(deps: EngineDeps, input: DeploymentInput)
   });
   deps.metrics.deploymentRecorded(runbook.model);
   await startWatch(deps, runbook, deployment);
-  await useApproval(deps, runbook.model);
+  await useApproval(deps, runbook.model, approval);
   deps.logger.info({ model: runbook.model, version: input.version, by: input.by }, 'deployment recorded');
   return deployment;
 }

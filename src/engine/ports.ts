@@ -144,12 +144,10 @@ export interface OnceKeys {
 
 /**
  * Small values by key, with an optional expiry: where a Slack message lives, a pending two-person request.
- * `takeValue` reads and deletes in one step, so that only one caller gets a value.
  */
 export interface Values {
   setValue(key: string, value: string, ttlMs?: number): Promise<void>;
   getValue(key: string): Promise<string | undefined>;
-  takeValue(key: string): Promise<string | undefined>;
   /**
    * Sets `value` only if the key still holds `expected`, as the caller read it (undefined: only if it holds
    * nothing; an expired value is nothing), in one step; true when it did. Of several callers that read the

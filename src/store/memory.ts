@@ -219,12 +219,6 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
       return true;
     },
 
-    async takeValue(key) {
-      const held = values.get(key);
-      values.delete(key);
-      return held && held.expiresAt > clock.now() ? held.value : undefined;
-    },
-
     async claimOnce(key, ttlMs) {
       const expiresAt = onceKeys.get(key);
       if (expiresAt !== undefined && expiresAt > clock.now()) return false;

@@ -92,11 +92,6 @@ export function createRedisStore(options: RedisStoreOptions): Store {
       return integerReply(reply, 'value take-if-held') === 1;
     },
 
-    async takeValue(key) {
-      // GETDEL (Redis ≥ 6.2) reads and deletes atomically: of two concurrent takers, one gets the value.
-      return (await redis.getdel(keys.value(key))) ?? undefined;
-    },
-
     async claimOnce(key, ttlMs) {
       return (await redis.set(keys.once(key), '1', 'PX', pxMs(ttlMs), 'NX')) === 'OK';
     },

@@ -39,16 +39,6 @@ export function onceAndLifecycleContract(get: GetHarness): void {
       expect(await store.getValue('slack:INC-1')).toBe('{"ts":"3.4"}');
     });
 
-    it('hands a value to exactly one of several concurrent takers', async () => {
-      const { store, peer } = get();
-      await store.setValue('pending:fraud', 'request');
-      const taken = await Promise.all(
-        Array.from({ length: 6 }, (_, i) => (i % 2 ? peer : store).takeValue('pending:fraud')),
-      );
-      expect(taken.filter((value) => value === 'request')).toHaveLength(1);
-      expect(await store.getValue('pending:fraud')).toBeUndefined();
-    });
-
     it('takes (deletes) a value only while the key holds what the caller read', async () => {
       const { store, peer, advance } = get();
       await store.setValue('pending:m', 'ana');

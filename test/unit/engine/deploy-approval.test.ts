@@ -5,6 +5,7 @@ import { deploymentGate } from '../../../src/engine/gate.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { resolve } from '../../../src/engine/resolve.js';
 import { rollback } from '../../../src/engine/rollback.js';
+import type { Store } from '../../../src/engine/ports.js';
 import type { Runbook } from '../../../src/runbooks/schema.js';
 import { firing } from '../../helpers/alerts.js';
 import { makeDeps, makeRunbook, type TestDeps } from '../../helpers/engine.js';
@@ -119,6 +120,29 @@ describe('deployment approvals', () => {
     expect((await deploymentGate(deps, 'fraud-scorer')).status).toBe('open');
     await deploy(deps, 'v43');
     expect((await deploymentGate(deps, 'fraud-scorer')).status).toBe('approval required');
+  });
+
+  it('uses up only the approval it was let through with, not one given for the next deployment meanwhile', async () => {
+    const runbooks = [tier(makeRunbook('fraud-scorer'), 1, ['U0LEAD'])];
+    const setup = makeDeps({ runbooks });
+    await approveDeployment(setup, 'fraud-scorer', { actor: LEAD, reason: 'v43 reviewed' });
+    expect((await deploymentGate(setup, 'fraud-scorer')).status).toBe('open');
+    setup.clock.advance(HOUR);
+    // v43 is in the ledger, and while the rest of its recording runs the lead approves v44 already.
+    const store: Store = {
+      ...setup.store,
+      async recordDeployment(deployment) {
+        const recorded = await setup.store.recordDeployment(deployment);
+        await approveDeployment(setup, 'fraud-scorer', { actor: LEAD, reason: 'v44 reviewed' });
+        return recorded;
+      },
+    };
+    await deploy(makeDeps({ runbooks, clock: setup.clock, fake: setup.fake, store }), 'v43');
+    const gate = await deploymentGate(setup, 'fraud-scorer');
+    expect(gate).toMatchObject({ allowed: true, status: 'open' });
+    expect(gate.approval?.approved).toEqual({ by: 'U0LEAD', at: setup.clock.now(), reason: 'v44 reviewed' });
+    await deploy(setup, 'v44');
+    expect((await deploymentGate(setup, 'fraud-scorer')).status).toBe('approval required');
   });
 
   it('does not let an approval given before a rollback through the first deployment after it', async () => {
