@@ -42,14 +42,16 @@ export async function rollbackCommand(
       hint: 'say why, e.g. --reason "p99 doubled after v42"',
     });
   }
-  refuseEmptyVersion(
+  refuseEmpty(
     'to',
     values.to,
+    ROLLBACK_USAGE,
     "give the version to roll back to, or leave --to out for the runbook's target (see it with --dry-run)",
   );
-  refuseEmptyVersion(
+  refuseEmpty(
     'from',
     values.from,
+    ROLLBACK_USAGE,
     "give the version you saw serving (the plan's from, e.g. from --dry-run), or leave --from out",
   );
   const client = await backend();
@@ -95,12 +97,13 @@ export async function rollbackCommand(
 }
 
 /**
- * `--to "$TARGET"` or `--from "$SEEN"` with the variable unset gives an empty value, which would otherwise be
- * dropped: a rollback to the default target instead of the one asked for, or from whatever serves by then.
+ * `--to "$TARGET"` (or any option given a variable) with the variable unset gives an empty value, which would
+ * otherwise be dropped or misread: a rollback to the default target instead of the one asked for, or from
+ * whatever serves by then; a deployment recorded without the version it replaced, or at 0% of the traffic.
  */
-function refuseEmptyVersion(option: 'to' | 'from', value: string | undefined, hint: string): void {
+function refuseEmpty(option: string, value: string | undefined, usage: string, hint: string): void {
   if (value !== undefined && !value.trim()) {
-    throw new RollbotError('BAD_REQUEST', `--${option} is empty\n${ROLLBACK_USAGE}`, { hint });
+    throw new RollbotError('BAD_REQUEST', `--${option} is empty\n${usage}`, { hint });
   }
 }
 
@@ -135,6 +138,18 @@ export async function deployCommand(
       `unknown strategy "${values.strategy}": use one of ${DEPLOYMENT_STRATEGIES.join(', ')}`,
     );
   }
+  refuseEmpty(
+    'previous',
+    values.previous,
+    DEPLOY_USAGE,
+    'give the version that served before this deployment, or leave --previous out',
+  );
+  refuseEmpty(
+    'traffic',
+    values.traffic,
+    DEPLOY_USAGE,
+    'give the share of traffic the version has now, 0 to 100, or leave --traffic out once it has all of it',
+  );
   const traffic = values.traffic === undefined ? undefined : Number(values.traffic);
   if (traffic !== undefined && !(Number.isFinite(traffic) && traffic >= 0 && traffic <= 100)) {
     throw new RollbotError('BAD_REQUEST', `--traffic "${values.traffic}" is not a percentage`, {
@@ -148,7 +163,7 @@ export async function deployCommand(
       version,
       strategy: values.strategy as DeploymentStrategy,
       by: user,
-      ...(values.previous ? { previousVersion: values.previous } : {}),
+      ...(values.previous !== undefined ? { previousVersion: values.previous } : {}),
       ...(traffic !== undefined ? { traffic } : {}),
     });
     io.out(

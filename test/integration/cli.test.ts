@@ -280,6 +280,30 @@ describe('rollbot rollback --from and --to against a running bot', () => {
   });
 });
 
+describe('rollbot deploy record against a running bot', () => {
+  let close: (() => Promise<void>) | undefined;
+  afterEach(async () => close?.());
+
+  it('refuses an empty --previous or --traffic rather than record the deployment without it, or at 0%', async () => {
+    const deps = makeDeps();
+    const server = await serveApp(deps);
+    close = server.close;
+    const env = { ROLLBOT_URL: server.url, API_TOKEN: 'api-t', USER: 'ci' };
+    const previous = capture();
+    const record = ['deploy', 'record', 'fraud-scorer', 'v43'];
+    expect(await runCli([...record, '--previous', ''], env, previous.io)).toBe(2);
+    expect(previous.err[0]).toMatch(
+      /^error: --previous is empty\nusage: rollbot deploy record .*\[--previous <version>\].*\nfix: give the version/,
+    );
+    const traffic = capture();
+    expect(await runCli([...record, '--traffic', ' '], env, traffic.io)).toBe(2);
+    expect(traffic.err[0]).toMatch(
+      /^error: --traffic is empty\nusage: rollbot deploy record .*\[--traffic <percent>\].*\nfix: give the share/,
+    );
+    expect(await deps.store.deployments('fraud-scorer')).toEqual([]);
+  });
+});
+
 describe('rollbot against a bot that answers with an error', () => {
   let close: (() => Promise<void>) | undefined;
   afterEach(async () => close?.());
