@@ -23,6 +23,7 @@ import {
   type IncidentListItem,
   type IncidentView,
 } from '../engine/views.js';
+import { whyUnreachable } from './unreachable.js';
 
 /** What the CLI asks of rollbot, answered by a running bot over HTTP or by the engine in this process. */
 export interface Backend {
@@ -47,13 +48,10 @@ export function remoteBackend(baseUrl: string, apiToken?: string): Backend {
     try {
       response = await fetch(apiUrl(baseUrl, path), { ...init, headers });
     } catch (error) {
-      throw new RollbotError(
-        'UNAVAILABLE',
-        `cannot reach rollbot at ${baseUrl} (${(error as Error).message})`,
-        {
-          hint: `check ROLLBOT_URL and that the bot is running: ${healthCheck(baseUrl)}`,
-        },
-      );
+      throw new RollbotError('UNAVAILABLE', `cannot reach rollbot at ${baseUrl} (${whyUnreachable(error)})`, {
+        hint: `check ROLLBOT_URL and that the bot is running: ${healthCheck(baseUrl)}`,
+        cause: error,
+      });
     }
     // Every route the CLI uses answers an outcome with 2xx (a failed rollback streams as 200 and says so in its
     // result line); anything else is the bot's refusal, or a proxy's error page.

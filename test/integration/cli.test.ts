@@ -189,6 +189,43 @@ describe('rollbot against a bot behind a reverse proxy at a path prefix', () => 
   });
 });
 
+describe('rollbot when the bot cannot be reached', () => {
+  const hint = (url: string) =>
+    `fix: check ROLLBOT_URL and that the bot is running: GET ${url}/healthz answers {"ok":true}`;
+  const unreachable = async (url: string) => {
+    const down = capture();
+    expect(await runCli(['incidents'], { ROLLBOT_URL: url }, down.io)).toBe(1);
+    return down.err[0];
+  };
+
+  it('says the connection was refused on a port nothing listens on', async () => {
+    const url = `http://127.0.0.1:${await freePort()}`;
+    expect(await unreachable(url)).toBe(
+      `error: cannot reach rollbot at ${url} (connect ECONNREFUSED ${url.slice('http://'.length)})\n${hint(url)}`,
+    );
+  });
+
+  it('says the host name does not resolve', async () => {
+    // .invalid never resolves (RFC 6761); a machine without a DNS server at all says EAI_AGAIN instead.
+    const url = 'http://rollbot.invalid';
+    expect(await unreachable(url)).toMatch(
+      /^error: cannot reach rollbot at http:\/\/rollbot\.invalid \(getaddrinfo (ENOTFOUND|EAI_AGAIN) rollbot\.invalid\)\n/,
+    );
+  });
+
+  it('names the TLS failure when https meets a server that does not speak it', async () => {
+    const plain = await serve((_req, res) => res.end('plain http'));
+    try {
+      const url = plain.url.replace('http:', 'https:');
+      expect(await unreachable(url)).toBe(
+        `error: cannot reach rollbot at ${url} (ERR_SSL_WRONG_VERSION_NUMBER: wrong version number)\n${hint(url)}`,
+      );
+    } finally {
+      await plain.close();
+    }
+  });
+});
+
 describe('rollbot drill against a running bot', () => {
   let close: (() => Promise<void>) | undefined;
   afterEach(async () => close?.());
