@@ -1,6 +1,7 @@
 import { RollbotError } from './errors.js';
 import type { ConfirmationRecord, ImpactEstimate, TriageRecord } from './evaluation.js';
 import type { RollbackRecord } from './rollback-types.js';
+import type { DecisionBasis } from './triage-basis.js';
 import type { Trigger } from './trigger.js';
 import { worstSeverity, type Severity } from './severity.js';
 import { STAGES, viewStage, type Stage, type StageClock, type StageView, type Targets } from './stages.js';
@@ -85,6 +86,11 @@ export interface Incident {
   acknowledged?: { by: string; at: number };
   /** The latest triage (core/evaluation.ts). */
   triage?: TriageRecord;
+  /**
+   * What the latest decision by policy (a person asked, or policy auto's rollback) rests on: a later triage on
+   * the same basis leaves it standing (core/triage-basis.ts). Absent on incidents stored before it was kept.
+   */
+  decidedOn?: DecisionBasis;
   confirmation?: ConfirmationRecord;
   impact?: ImpactEstimate;
   resolvedAt?: number;
