@@ -2,7 +2,8 @@ import type { CheckResult, TriageFinding, TriageRecord } from '../core/evaluatio
 import { formatValue } from '../core/gates.js';
 import { isRollbotError } from '../core/errors.js';
 import type { Incident } from '../core/incident.js';
-import { automaticGround, describeWarnings, isPartial } from '../core/partial.js';
+import { describeWarnings, isPartial } from '../core/partial.js';
+import { actsAlone, decidesAgain, decisionBasis, type DecisionBasis } from '../core/triage-basis.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { record, runbookOf, type EngineDeps } from './context.js';
 import { measureTriageCheck } from './measure.js';
@@ -56,14 +57,14 @@ export async function scheduleTriageAt(
  * `auto` rolls back at once on a breach; `approve` and `two-person` ask for a decision; no breach or no data
  * leave the decision to a person (no data: unless `rollback.onNoData: rollback`), and so, always, does a
  * Prometheus that could not be asked, or a breach (or no data) that only answers Prometheus flagged as partial
- * show (core/partial.ts).
+ * show (core/partial.ts). A later run with the same finding leaves the decision asked for standing, unless
+ * `auto` may now act on it alone (core/triage-basis.ts).
  * Does nothing once the incident has left triage.
  */
 export async function runTriage(deps: EngineDeps, incidentId: string): Promise<TriageRecord | undefined> {
   const before = await deps.store.getIncident(incidentId);
   const runbook = before && runbookOf(deps, before);
   if (!before || !runbook || before.phase !== 'triage') return undefined;
-  const previous = before.triage;
   // Scheduled before its time (by an older replica, say): put off to when it may run.
   const dueAt = triageDueAt(before, runbook, deps.clock.now());
   if (dueAt > deps.clock.now()) {
@@ -71,9 +72,16 @@ export async function runTriage(deps: EngineDeps, incidentId: string): Promise<T
     return undefined;
   }
   const triage = await measureTriage(deps, runbook);
-  const { incident, changed } = await mutateIncident(deps.store, incidentId, (current) =>
-    current.phase === 'triage' ? { ...current, triage } : undefined,
-  );
+  const basis = decisionBasis(triage, runbook.rollback);
+  // Set by the write that stored this triage (a write that lost a race re-reads and sets them again).
+  let standing: DecisionBasis | undefined;
+  let again = false;
+  const { incident, changed } = await mutateIncident(deps.store, incidentId, (current) => {
+    if (current.phase !== 'triage') return undefined;
+    standing = standingBasis(current, runbook);
+    again = decidesAgain(standing, basis);
+    return { ...current, triage, ...(again ? { decidedOn: basis } : {}) };
+  });
   if (!changed) return undefined;
   await record(deps, incident, {
     type: 'triage.result',
@@ -81,9 +89,14 @@ export async function runTriage(deps: EngineDeps, incidentId: string): Promise<T
     data: { finding: triage.finding },
   });
   await deps.notifier.notify({ type: 'triage.completed', incident, channel: runbook.channel, triage });
-  // The same finding again: the decision asked for last time (its buttons) still stands; don't ask twice.
-  if (previous?.finding !== triage.finding) await decideByPolicy(deps, runbook, incident, triage);
+  // The same basis again: the decision asked for last time (its buttons) still stands; don't ask twice.
+  if (again) await decideByPolicy(deps, runbook, incident, triage, basis, standing);
   return triage;
+}
+
+/** What the decision standing on the incident rests on; for one stored before it was kept, its last triage's. */
+function standingBasis(incident: Incident, runbook: Runbook): DecisionBasis | undefined {
+  return incident.decidedOn ?? (incident.triage && decisionBasis(incident.triage, runbook.rollback));
 }
 
 async function measureTriage(deps: EngineDeps, runbook: Runbook): Promise<TriageRecord> {
@@ -159,10 +172,14 @@ async function decideByPolicy(
   runbook: Runbook,
   incident: Incident,
   triage: TriageRecord,
+  basis: DecisionBasis,
+  standing: DecisionBasis | undefined,
 ): Promise<void> {
-  const { policy, onNoData } = runbook.rollback;
-  const ground = policy === 'auto' ? automaticGround(triage, onNoData) : undefined;
-  if (ground === 'breach' || ground === 'no-data') {
+  const { policy } = runbook.rollback;
+  const { ground } = basis;
+  if (actsAlone(basis)) {
+    // The same finding as the decision people were asked for: their buttons are not needed any more.
+    if (standing?.finding === basis.finding) await supersedeRequest(deps, runbook, incident, standing);
     try {
       await rollback(deps, {
         model: runbook.model,
@@ -196,6 +213,22 @@ async function decideByPolicy(
         ? `${breached}. Policy ${policy}: ${policy === 'two-person' ? 'a requester and a different approver' : 'one approver'} must decide`
         : triage.summary;
   await requestDecision(deps, runbook, incident, text);
+}
+
+/** Says in the thread that policy auto acts on what a person was asked to decide, and why it may now. */
+async function supersedeRequest(
+  deps: EngineDeps,
+  runbook: Runbook,
+  incident: Incident,
+  standing: DecisionBasis,
+): Promise<void> {
+  const why =
+    standing.ground === 'partial'
+      ? 'Prometheus answers are complete now: policy auto rolls back'
+      : 'policy auto rolls back now';
+  const text = `${why}; the decision asked for earlier is no longer needed`;
+  await record(deps, incident, { type: 'decision.superseded', text });
+  await deps.notifier.notify({ type: 'incident.updated', incident, channel: runbook.channel, text });
 }
 
 /** Asks a person to decide (the runbook's approvers, its policy): on the timeline and in the channel. */
