@@ -61,4 +61,9 @@ export interface ImpactEstimate {
   /** Σ max(0, error rate − baseline) × request rate × step over the window, when a request-rate query is set. */
   excessFailedRequests?: number;
   formula: string;
+  /**
+   * What the metrics source warned about the answers the estimate was made from (core/partial.ts): its numbers
+   * may leave something out. Absent: none.
+   */
+  warnings?: string[];
 }

@@ -3,7 +3,7 @@ import { reduceValues } from '../core/gates.js';
 import type { Incident } from '../core/incident.js';
 import type { Runbook } from '../runbooks/schema.js';
 import type { MetricsSource } from './ports.js';
-import { reduceSeries } from './measure.js';
+import { reduceSeries, warningsOf } from './measure.js';
 
 /** At most this many points per range query: enough resolution, far below Prometheus' 11,000 limit. */
 const MAX_POINTS = 300;
@@ -15,7 +15,8 @@ export const IMPACT_FORMULA =
  * Estimates what an incident cost from its first `kind: error` check over the incident window (degradation
  * onset → resolution): the average error rate against the pre-deployment baseline, and — with
  * `impact.requestRate` in the runbook — the excess failed requests by the formula above. Best effort: a
- * failed query leaves the parts it would have filled out.
+ * failed query leaves the parts it would have filled out; an answer Prometheus flagged as partial is used, and
+ * its warnings kept, so that wherever the numbers are shown they say they may leave something out.
  */
 export async function estimateImpact(
   source: MetricsSource | undefined,
@@ -34,23 +35,20 @@ export async function estimateImpact(
     formula: IMPACT_FORMULA,
   };
   if (baseline !== undefined) estimate.baseline = baseline;
+  const warnings: string[] = [];
   try {
-    const errors = reduceSeries(
-      (await source.range(check.query, start, resolvedAt, stepMs)).series,
-      check.reduce,
-    );
+    const errorAnswer = await source.range(check.query, start, resolvedAt, stepMs);
+    warnings.push(...errorAnswer.warnings);
+    const errors = reduceSeries(errorAnswer.series, check.reduce);
     const average = reduceValues(
       errors.map((point) => point.value),
       'avg',
     );
     if (average !== undefined) estimate.averageDuringIncident = average;
     if (runbook.impact) {
-      const rates = new Map(
-        reduceSeries(
-          (await source.range(runbook.impact.requestRate, start, resolvedAt, stepMs)).series,
-          'sum',
-        ).map((p) => [p.at, p.value]),
-      );
+      const rateAnswer = await source.range(runbook.impact.requestRate, start, resolvedAt, stepMs);
+      warnings.push(...rateAnswer.warnings);
+      const rates = new Map(reduceSeries(rateAnswer.series, 'sum').map((p) => [p.at, p.value]));
       let excess = 0;
       for (const point of errors) {
         const rate = rates.get(point.at);
@@ -62,5 +60,5 @@ export async function estimateImpact(
   } catch {
     // The estimate is a courtesy: an unreachable Prometheus must not hold up the resolution.
   }
-  return estimate;
+  return { ...estimate, ...warningsOf(warnings) };
 }

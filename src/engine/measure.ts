@@ -141,7 +141,7 @@ export async function measureOnce(
 }
 
 /** The source's warnings as the check keeps them; no field when there are none, as in older records. */
-function warningsOf(warnings: readonly string[]): Pick<CheckResult, 'warnings'> {
+export function warningsOf(warnings: readonly string[]): Pick<CheckResult, 'warnings'> {
   const kept = keepWarnings(warnings);
   return kept.length > 0 ? { warnings: kept } : {};
 }

@@ -158,6 +158,8 @@ function impact(detail: IncidentDetail): string[] {
   );
   if (i.excessFailedRequests !== undefined)
     lines.push(`- **Excess failed requests:** about ${i.excessFailedRequests}`);
+  if (isPartial(i))
+    lines.push(`- **Partial answer** (Prometheus warnings): ${describeWarnings(i.warnings ?? [])}`);
   lines.push(`- **Formula:** ${i.formula}`);
   return lines;
 }

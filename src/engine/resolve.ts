@@ -1,5 +1,6 @@
 import { formatDuration } from '../core/duration.js';
 import { isOpen, resolve as resolveIncident, type Incident } from '../core/incident.js';
+import { describeWarnings, isPartial } from '../core/partial.js';
 import { record, runbookOf, type EngineDeps } from './context.js';
 import { estimateImpact } from './impact.js';
 import { mutateIncident, type Mutation } from './mutate.js';
@@ -58,9 +59,11 @@ async function resolveWith(
     deps.metrics.stageCompleted('confirm', incident.drill, (at - incident.stages.confirm.startedAt) / 1000);
   }
   const took = formatDuration(at - incident.openedAt);
+  const partial =
+    impact && isPartial(impact) ? ` (partial answer ${describeWarnings(impact.warnings ?? [])})` : '';
   const cost =
     impact?.excessFailedRequests !== undefined
-      ? `; about ${impact.excessFailedRequests} excess failed requests`
+      ? `; about ${impact.excessFailedRequests} excess failed requests${partial}`
       : '';
   const text = `resolved by ${how.by} after ${took}: ${how.reason}${cost}`;
   await record(deps, incident, {

@@ -1,5 +1,6 @@
 import { formatDuration } from '../core/duration.js';
 import { viewStages, type Incident } from '../core/incident.js';
+import { describeWarnings, isPartial } from '../core/partial.js';
 import type { StageView } from '../core/stages.js';
 
 /** Longest piece of outside text (summaries, reasons, versions) the template quotes. */
@@ -52,7 +53,8 @@ function impact(incident: Incident): string {
     i.excessFailedRequests !== undefined
       ? `about ${i.excessFailedRequests} excess failed requests`
       : 'request count unknown';
-  return `Impact (estimate): ${excess} over ${formatDuration(i.windowMs)} (check "${clip(i.check, 120)}")`;
+  const partial = isPartial(i) ? `; partial answer ${describeWarnings(i.warnings ?? [], 120)}` : '';
+  return `Impact (estimate): ${excess} over ${formatDuration(i.windowMs)} (check "${clip(i.check, 120)}"${partial})`;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { KnownBlock } from '@slack/types';
 import { isRollbotError } from '../../core/errors.js';
 import { formatValue } from '../../core/gates.js';
+import { describeWarnings, isPartial } from '../../core/partial.js';
 import type { IncidentListItem, IncidentView } from '../../engine/views.js';
 import { COMMANDS } from '../ids.js';
 import {
@@ -112,10 +113,13 @@ export function incidentSummary(view: IncidentView): { text: string; blocks: Kno
   }
   if (view.impact) {
     const excess = view.impact.excessFailedRequests;
+    const partial = isPartial(view.impact)
+      ? ` ⚠️ partial answer: ${escapeText(describeWarnings(view.impact.warnings ?? []), 200)}`
+      : '';
     const body =
       excess === undefined
         ? escapeText(view.impact.formula, 500)
-        : `~${formatValue(excess)} excess failed requests`;
+        : `~${formatValue(excess)} excess failed requests${partial}`;
     fields.push(field(`Impact (${escapeText(view.impact.check, 100)})`, body));
   }
   const blocks: KnownBlock[] = [

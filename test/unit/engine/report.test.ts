@@ -31,6 +31,17 @@ describe('incident Markdown', () => {
     expect(md).toContain('| error rate (error) | 0.41% | ≤ 2% | PASS |');
     expect(md).toContain('- **Average during the incident:** 3.3%; baseline 0.4%');
   });
+
+  it('says when the impact estimate rests on an answer Prometheus flagged as partial', () => {
+    const impact = { windowMs: 10 * MINUTE, check: 'error rate', excessFailedRequests: 1200, formula: 'Σ …' };
+    const view = (warnings?: string[]) =>
+      viewIncident({ ...triaged(), impact: { ...impact, ...(warnings ? { warnings } : {}) } }, T0);
+    const md = incidentMarkdown({ ...view(['store down', 'limit hit']), timeline: [] });
+    expect(md).toContain(
+      '- **Excess failed requests:** about 1200\n- **Partial answer** (Prometheus warnings): "store down" (+1 more)',
+    );
+    expect(incidentMarkdown({ ...view(), timeline: [] })).not.toContain('Partial answer');
+  });
 });
 
 /**

@@ -113,6 +113,20 @@ describe('openRetrospective', () => {
     expect((await deps.store.list(incident.id)).map((e) => e.type)).toEqual(['retro.opened']);
   });
 
+  it('says when the impact estimate rests on an answer Prometheus flagged as partial', async () => {
+    const deps = makeDeps();
+    const { id } = await resolvedIncident(deps);
+    const impact = { windowMs: 30 * MINUTE, check: 'error rate', excessFailedRequests: 1200, formula: 'Σ' };
+    await mutateIncident(deps.store, id, (current) => ({
+      ...current,
+      impact: { ...impact, warnings: ['store down'] },
+    }));
+    await openRetrospective(deps, id);
+    expect(texts(deps)[0]).toContain(
+      'Impact (estimate): about 1200 excess failed requests over 30m (check "error rate"; partial answer "store down")',
+    );
+  });
+
   it('does nothing the second time', async () => {
     const deps = makeDeps();
     const incident = await resolvedIncident(deps);

@@ -93,9 +93,19 @@ describe('incidentSummary', () => {
     expect(summary).toContain('+131 more alerts');
   });
 
+  it('says when the impact count rests on an answer Prometheus flagged as partial', () => {
+    const impact = { windowMs: 1, check: 'error rate', formula: 'Σ', excessFailedRequests: 1200 };
+    const partial = { ...viewAt(triaged(), 4), impact: { ...impact, warnings: ['store <down>'] } };
+    expect(JSON.stringify(incidentSummary(partial).blocks)).toContain(
+      '~1200 excess failed requests ⚠️ partial answer: \\"store &lt;down&gt;\\"',
+    );
+    const complete = { ...viewAt(triaged(), 4), impact };
+    expect(JSON.stringify(incidentSummary(complete).blocks)).not.toContain('partial answer');
+  });
+
   it('stays within every limit with hostile input', () => {
     const view = hostileView({
-      impact: { windowMs: 1, check: HOSTILE, formula: HOSTILE },
+      impact: { windowMs: 1, check: HOSTILE, formula: HOSTILE, excessFailedRequests: 1, warnings: [HOSTILE] },
       sourceUrl: `https://x.test/${'|>'.repeat(100)}`,
     });
     expectWithinSlackLimits(incidentSummary(view));
