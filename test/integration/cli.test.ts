@@ -330,12 +330,12 @@ describe('rollbot deploy record against a running bot', () => {
     const record = ['deploy', 'record', 'fraud-scorer', 'v43'];
     expect(await runCli([...record, '--previous', ''], env, previous.io)).toBe(2);
     expect(previous.err[0]).toMatch(
-      /^error: --previous is empty\nusage: rollbot deploy record .*\[--previous <version>\].*\nfix: give the version/,
+      /^error: --previous is empty\n {4}usage: rollbot deploy record .*\[--previous <version>\].*\nfix: give the version/,
     );
     const traffic = capture();
     expect(await runCli([...record, '--traffic', ' '], env, traffic.io)).toBe(2);
     expect(traffic.err[0]).toMatch(
-      /^error: --traffic is empty\nusage: rollbot deploy record .*\[--traffic <percent>\].*\nfix: give the share/,
+      /^error: --traffic is empty\n {4}usage: rollbot deploy record .*\[--traffic <percent>\].*\nfix: give the share/,
     );
     expect(await deps.store.deployments('fraud-scorer')).toEqual([]);
   });
