@@ -147,9 +147,10 @@ async function readSteps(
     const refused = parsed.error && fromBotError(parsed.error);
     if (refused) throw refused;
   };
-  const unfinished = (what: string) =>
+  const unfinished = (what: string, cause?: unknown) =>
     new RollbotError('UNAVAILABLE', `${what} before the rollback's outcome arrived`, {
       hint: 'the rollback may have run: check `rollbot incidents --open` and the incident timeline before retrying',
+      cause,
     });
   try {
     for await (const chunk of response.body ?? []) {
@@ -160,7 +161,8 @@ async function readSteps(
     }
   } catch (error) {
     if (isRollbotError(error)) throw error;
-    throw unfinished(`the connection to rollbot broke (${(error as Error).message})`);
+    // fetch says only "terminated"; the reason (the other side closed, a reset, a timeout) is its cause.
+    throw unfinished(`the connection to rollbot broke (${whyUnreachable(error)})`, error);
   }
   take(buffered);
   if (!result) throw unfinished('the bot ended the stream');

@@ -1,7 +1,8 @@
 /**
- * Why a request could not reach a server, in the words of the layer that failed. Node's fetch says only
- * "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND, ETIMEDOUT, a TLS error, …) is its cause, sometimes
- * nested further, and an AggregateError when each of a host's addresses (IPv6 and IPv4) failed on its own.
+ * Why a request could not reach a server, or lost it while reading the answer, in the words of the layer that
+ * failed. Node's fetch says only "fetch failed" (or "terminated" for a body cut off); the reason (ECONNREFUSED,
+ * ENOTFOUND, ETIMEDOUT, a TLS error, the other side closing, …) is its cause, sometimes nested further, and an
+ * AggregateError when each of a host's addresses (IPv6 and IPv4) failed on its own.
  */
 export function whyUnreachable(error: unknown): string {
   return reasonOf(error, new Set());
