@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { assertRedisReachable, localBackend, remoteBackend, type Backend } from './cli/backend.js';
 import { failureText, incidentTable } from './cli/format.js';
 import { deployCommand, rollbackCommand, type Io } from './cli/rollback.js';
+import { USAGE, usageOf } from './cli/usage.js';
 import { loadConfig } from './config.js';
 import { formatDuration } from './core/duration.js';
 import { RollbotError, isRollbotError } from './core/errors.js';
@@ -18,22 +19,6 @@ import { compose } from './main.js';
 import { createLogger } from './observability/logger.js';
 import { formatProblem } from './runbooks/problems.js';
 import { loadRunbooks } from './runbooks/load.js';
-
-const USAGE = `usage: rollbot <command>
-
-  validate [dir]                         check runbooks (default: RUNBOOKS_DIR or ./runbooks)
-  incidents [--open]                     list incidents with their stage clocks
-  timeline <id> [--format md|json]       an incident's timeline (md: the retrospective skeleton)
-  rollback <model> [--to <version>] [--from <version>] --reason "…" [--dry-run]
-                                         roll back to the last known-good version (or --to), step by step;
-                                         --from: only if <version> still serves, so a repeat never goes further
-  resolve <id> --reason "…"              service is restored (when confirmation cannot say so)
-  drill run <model> [--dry-run]          rehearse the rollback now (the drill target, or plan only) and print the scorecard
-  drill list                             drill schedules, next runs and last results
-  deploy record <model> <version> [--previous <version>] [--strategy canary|blue-green|rolling|…]
-                                         record a deployment in the ledger and show the deployment gate
-
-With ROLLBOT_URL set, commands go to that bot's API; otherwise they run in-process on REDIS_URL.`;
 
 export type { Io } from './cli/rollback.js';
 
@@ -68,7 +53,7 @@ export async function runCli(
         });
         const id = positionals[0];
         if (!id || (values.format !== 'md' && values.format !== 'json')) {
-          throw new RollbotError('BAD_REQUEST', 'usage: rollbot timeline <id> [--format md|json]');
+          throw new RollbotError('BAD_REQUEST', usageOf('timeline'));
         }
         return await withBackend(env, io, async (backend) => {
           const detail = await backend.incident(id);
@@ -85,8 +70,7 @@ export async function runCli(
           options: { reason: { type: 'string' } },
         });
         const id = positionals[0];
-        if (!id || !values.reason?.trim())
-          throw new RollbotError('BAD_REQUEST', 'usage: rollbot resolve <id> --reason "…"');
+        if (!id || !values.reason?.trim()) throw new RollbotError('BAD_REQUEST', usageOf('resolve'));
         return await withBackend(env, io, async (backend) => {
           const incident = await backend.resolve(id, cliUser(env), values.reason ?? '');
           io.out(
@@ -108,11 +92,7 @@ export async function runCli(
             return 0;
           });
         }
-        if (verb !== 'run' || !model)
-          throw new RollbotError(
-            'BAD_REQUEST',
-            'usage: rollbot drill run <model> [--dry-run] | rollbot drill list',
-          );
+        if (verb !== 'run' || !model) throw new RollbotError('BAD_REQUEST', usageOf('drillRun', 'drillList'));
         return await withBackend(env, io, async (backend) => {
           const { incident, result } = await backend.runDrill(model, {
             by: cliUser(env),

@@ -7,16 +7,15 @@ import type { RollbackStep } from '../engine/rollback.js';
 import type { GateAnswer } from '../engine/gate.js';
 import type { Backend } from './backend.js';
 import { failureText } from './format.js';
+import { usageOf } from './usage.js';
 
 export interface Io {
   out: (text: string) => void;
   err: (text: string) => void;
 }
 
-const ROLLBACK_USAGE =
-  'usage: rollbot rollback <model> [--to <version>] [--from <version>] --reason "…" [--dry-run]';
-const DEPLOY_USAGE =
-  'usage: rollbot deploy record <model> <version> [--previous <version>] [--strategy canary|blue-green|…] [--traffic <percent>]';
+const ROLLBACK_USAGE = usageOf('rollback');
+const DEPLOY_USAGE = usageOf('deployRecord');
 
 /** `rollbot rollback`: prints each step as it happens; exit 0 on success or dry run, 1 on failure. */
 export async function rollbackCommand(

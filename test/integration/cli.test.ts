@@ -46,6 +46,25 @@ describe('rollbot validate', () => {
   });
 });
 
+describe('rollbot help', () => {
+  it("lists each command as the command's own usage error gives it", async () => {
+    const help = capture();
+    expect(await runCli(['help'], {}, help.io)).toBe(0);
+    const helpLines = (help.out[0] ?? '').split('\n').map((line) => line.trim());
+    for (const misuse of [['timeline'], ['rollback'], ['resolve'], ['drill'], ['deploy']]) {
+      const { io, err } = capture();
+      expect(await runCli(misuse, {}, io)).toBe(2);
+      // `usage: rollbot drill run <model> [--dry-run] | rollbot drill list`: one synopsis per form.
+      const synopses = (/usage: rollbot (.*)/.exec(err[0] ?? '')?.[1] ?? '').split(' | rollbot ');
+      expect(synopses[0]).not.toBe('');
+      for (const synopsis of synopses) {
+        const listed = helpLines.some((line) => line === synopsis || line.startsWith(`${synopsis}  `));
+        expect(listed, `"${synopsis}" in rollbot help:\n${help.out[0]}`).toBe(true);
+      }
+    }
+  });
+});
+
 describe('rollbot incidents and timeline against a running bot', () => {
   let close: (() => Promise<void>) | undefined;
   afterEach(async () => close?.());

@@ -1,0 +1,65 @@
+/**
+ * Every command's synopsis and what it does: the one source of `rollbot help` and of each command's own usage
+ * error, so that an option added to one is in the other (README.md's CLI table is checked against it by a test).
+ */
+const COMMANDS = {
+  validate: {
+    synopsis: 'validate [dir]',
+    does: ['check runbooks (default: RUNBOOKS_DIR or ./runbooks)'],
+  },
+  incidents: { synopsis: 'incidents [--open]', does: ['list incidents with their stage clocks'] },
+  timeline: {
+    synopsis: 'timeline <id> [--format md|json]',
+    does: ["an incident's timeline (md: the retrospective skeleton)"],
+  },
+  rollback: {
+    synopsis: 'rollback <model> [--to <version>] [--from <version>] --reason "…" [--dry-run]',
+    does: [
+      'roll back to the last known-good version (or --to), step by step;',
+      '--from: only if <version> still serves, so a repeat never goes further',
+    ],
+  },
+  resolve: {
+    synopsis: 'resolve <id> --reason "…"',
+    does: ['service is restored (when confirmation cannot say so)'],
+  },
+  drillRun: {
+    synopsis: 'drill run <model> [--dry-run]',
+    does: ['rehearse the rollback now (the drill target, or plan only) and print the scorecard'],
+  },
+  drillList: { synopsis: 'drill list', does: ['drill schedules, next runs and last results'] },
+  deployRecord: {
+    synopsis:
+      'deploy record <model> <version> [--previous <version>] [--strategy canary|blue-green|…] [--traffic <percent>]',
+    does: ['record a deployment in the ledger and show the deployment gate'],
+  },
+} as const satisfies Record<string, { synopsis: string; does: readonly string[] }>;
+
+export type Command = keyof typeof COMMANDS;
+
+/** Each command's synopsis, as `rollbot help` lists them (for the README check). */
+export const SYNOPSES: readonly string[] = Object.values(COMMANDS).map((command) => command.synopsis);
+
+/** `usage: rollbot <synopsis>` for the forms of a command (`drill run … | rollbot drill list`). */
+export function usageOf(...commands: [Command, ...Command[]]): string {
+  return `usage: ${commands.map((command) => `rollbot ${COMMANDS[command].synopsis}`).join(' | ')}`;
+}
+
+// The descriptions' column: a synopsis that does not leave two spaces before it gets a line of its own.
+const COLUMN = 41;
+
+/** `rollbot help`: every command's synopsis with what it does. */
+export const USAGE = [
+  'usage: rollbot <command>',
+  '',
+  ...Object.values(COMMANDS).flatMap(({ synopsis, does }) => {
+    const head = `  ${synopsis}`;
+    const [first = '', ...more] = does;
+    const rest = more.map((line) => `${' '.repeat(COLUMN)}${line}`);
+    return head.length + 2 <= COLUMN
+      ? [`${head.padEnd(COLUMN)}${first}`, ...rest]
+      : [head, `${' '.repeat(COLUMN)}${first}`, ...rest];
+  }),
+  '',
+  "With ROLLBOT_URL set, commands go to that bot's API; otherwise they run in-process on REDIS_URL.",
+].join('\n');
