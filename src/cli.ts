@@ -7,8 +7,8 @@ import { parseArgs } from 'node:util';
 import { assertRedisReachable, localBackend, remoteBackend, type Backend } from './cli/backend.js';
 import { failureText, incidentTable } from './cli/format.js';
 import { deployCommand, rollbackCommand, type Io } from './cli/rollback.js';
-import { USAGE, usageOf } from './cli/usage.js';
-import { loadConfig } from './config.js';
+import { USAGE, refuseEmpty, usageOf } from './cli/usage.js';
+import { loadConfig, runbooksDirOf } from './config.js';
 import { formatDuration } from './core/duration.js';
 import { RollbotError, isRollbotError } from './core/errors.js';
 import { oneLine } from './core/text.js';
@@ -128,7 +128,14 @@ export async function runCli(
 }
 
 async function validate(args: string[], env: NodeJS.ProcessEnv, io: Io): Promise<number> {
-  const dir = args[0] ?? env.RUNBOOKS_DIR ?? './runbooks';
+  const [given] = args;
+  refuseEmpty(
+    'the folder name',
+    given,
+    'validate',
+    'give the runbooks folder, or leave it out to use RUNBOOKS_DIR (or ./runbooks)',
+  );
+  const dir = given ?? runbooksDirOf(env);
   const { runbooks, problems } = await loadRunbooks(dir);
   for (const problem of problems) io.err(formatProblem(problem));
   if (problems.length > 0) {

@@ -94,6 +94,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 }
 
 /**
+ * The runbooks folder as the bot reads it from RUNBOOKS_DIR (set to nothing, it is unset: `./runbooks`), for
+ * `rollbot validate`, which needs no other variable and so does not fail on one.
+ */
+export function runbooksDirOf(env: NodeJS.ProcessEnv): string {
+  return envSchema.shape.RUNBOOKS_DIR.parse(withoutBlanks(env).RUNBOOKS_DIR);
+}
+
+/**
  * A variable set to nothing counts as unset, as `HOST=${HOST}` in a manifest gives when HOST is not defined: taken
  * literally, an empty HOST listens on every interface and an empty PORT on a random port.
  */

@@ -7,7 +7,7 @@ import type { RollbackStep } from '../engine/rollback.js';
 import type { GateAnswer } from '../engine/gate.js';
 import type { Backend } from './backend.js';
 import { failureText } from './format.js';
-import { usageOf } from './usage.js';
+import { refuseEmpty, usageOf } from './usage.js';
 
 export interface Io {
   out: (text: string) => void;
@@ -42,15 +42,15 @@ export async function rollbackCommand(
     });
   }
   refuseEmpty(
-    'to',
+    '--to',
     values.to,
-    ROLLBACK_USAGE,
+    'rollback',
     "give the version to roll back to, or leave --to out for the runbook's target (see it with --dry-run)",
   );
   refuseEmpty(
-    'from',
+    '--from',
     values.from,
-    ROLLBACK_USAGE,
+    'rollback',
     "give the version you saw serving (the plan's from, e.g. from --dry-run), or leave --from out",
   );
   const client = await backend();
@@ -95,17 +95,6 @@ export async function rollbackCommand(
   }
 }
 
-/**
- * `--to "$TARGET"` (or any option given a variable) with the variable unset gives an empty value, which would
- * otherwise be dropped or misread: a rollback to the default target instead of the one asked for, or from
- * whatever serves by then; a deployment recorded without the version it replaced, or at 0% of the traffic.
- */
-function refuseEmpty(option: string, value: string | undefined, usage: string, hint: string): void {
-  if (value !== undefined && !value.trim()) {
-    throw new RollbotError('BAD_REQUEST', `--${option} is empty\n${usage}`, { hint });
-  }
-}
-
 /** One step on one line; its text carries the serving layer's state, versions and errors. */
 function formatStep(step: RollbackStep): string {
   const time = new Date(step.at).toISOString().slice(11, 19);
@@ -138,15 +127,15 @@ export async function deployCommand(
     );
   }
   refuseEmpty(
-    'previous',
+    '--previous',
     values.previous,
-    DEPLOY_USAGE,
+    'deployRecord',
     'give the version that served before this deployment, or leave --previous out',
   );
   refuseEmpty(
-    'traffic',
+    '--traffic',
     values.traffic,
-    DEPLOY_USAGE,
+    'deployRecord',
     'give the share of traffic the version has now, 0 to 100, or leave --traffic out once it has all of it',
   );
   const traffic = values.traffic === undefined ? undefined : Number(values.traffic);

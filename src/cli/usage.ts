@@ -1,3 +1,5 @@
+import { RollbotError } from '../core/errors.js';
+
 /**
  * Every command's synopsis and what it does: the one source of `rollbot help` and of each command's own usage
  * error, so that an option added to one is in the other (README.md's CLI table is checked against it by a test).
@@ -43,6 +45,18 @@ export const SYNOPSES: readonly string[] = Object.values(COMMANDS).map((command)
 /** `usage: rollbot <synopsis>` for the forms of a command (`drill run … | rollbot drill list`). */
 export function usageOf(...commands: [Command, ...Command[]]): string {
   return `usage: ${commands.map((command) => `rollbot ${COMMANDS[command].synopsis}`).join(' | ')}`;
+}
+
+/**
+ * `--to "$TARGET"` (or any option or argument given a variable) with the variable unset gives an empty value,
+ * which would otherwise be dropped or misread: a rollback to the default target instead of the one asked for, or
+ * from whatever serves by then; a deployment recorded without the version it replaced, or at 0% of the traffic;
+ * runbooks read from a folder named "". `name` is what the error calls it (`--to`, `the folder name`).
+ */
+export function refuseEmpty(name: string, value: string | undefined, command: Command, hint: string): void {
+  if (value !== undefined && !value.trim()) {
+    throw new RollbotError('BAD_REQUEST', `${name} is empty\n${usageOf(command)}`, { hint });
+  }
 }
 
 // The descriptions' column: a synopsis that does not leave two spaces before it gets a line of its own.

@@ -44,6 +44,25 @@ describe('rollbot validate', () => {
     expect(await runCli(['validate'], { RUNBOOKS_DIR: dir }, io)).toBe(0);
     expect(out[0]).toBe(`1 runbook OK in ${dir}: m1`);
   });
+
+  it('refuses an empty folder (an unset shell variable) rather than read a folder named ""', async () => {
+    const dir = await runbookDir({ 'm1.yml': runbookYaml('m1') });
+    for (const empty of ['', ' ']) {
+      const { io, out, err } = capture();
+      expect(await runCli(['validate', empty], { RUNBOOKS_DIR: dir }, io)).toBe(2);
+      expect(out).toEqual([]);
+      expect(err).toEqual([
+        'error: the folder name is empty\n    usage: rollbot validate [dir]\n' +
+          'fix: give the runbooks folder, or leave it out to use RUNBOOKS_DIR (or ./runbooks)',
+      ]);
+    }
+  });
+
+  it('takes an empty RUNBOOKS_DIR as unset, as the bot does', async () => {
+    const { io, out } = capture();
+    expect(await runCli(['validate'], { RUNBOOKS_DIR: '' }, io)).toBe(0);
+    expect(out).toEqual(['3 runbooks OK in ./runbooks: churn-predictor, fraud-scorer, search-ranker']);
+  });
 });
 
 describe('rollbot help', () => {
@@ -51,7 +70,7 @@ describe('rollbot help', () => {
     const help = capture();
     expect(await runCli(['help'], {}, help.io)).toBe(0);
     const helpLines = (help.out[0] ?? '').split('\n').map((line) => line.trim());
-    for (const misuse of [['timeline'], ['rollback'], ['resolve'], ['drill'], ['deploy']]) {
+    for (const misuse of [['validate', ''], ['timeline'], ['rollback'], ['resolve'], ['drill'], ['deploy']]) {
       const { io, err } = capture();
       expect(await runCli(misuse, {}, io)).toBe(2);
       // `usage: rollbot drill run <model> [--dry-run] | rollbot drill list`: one synopsis per form.
