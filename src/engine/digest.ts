@@ -4,6 +4,7 @@
  * restarts and goes out once across replicas.
  */
 import type { Incident } from '../core/incident.js';
+import { oneLine } from '../core/text.js';
 import type { EngineDeps } from './context.js';
 import type { Deadline } from './ports.js';
 
@@ -51,11 +52,16 @@ export async function sendDigest(deps: EngineDeps, deadline: Deadline): Promise<
   return fresh.length;
 }
 
-/** The digest message: one line per incident, oldest first, with where it stands now. */
+/**
+ * The digest message: one line per incident, oldest first, with where it stands now. The summary is the alert's
+ * text: `oneLine` keeps it on its incident's line, where a line break in it could start a bullet of its own.
+ */
 export function digestText(incidents: readonly Incident[]): string {
   const lines = [...incidents]
     .sort((a, b) => a.openedAt - b.openedAt)
-    .map((incident) => `• ${incident.id} ${incident.model}: ${incident.summary} — ${incident.phase}`);
+    .map(
+      (incident) => `• ${incident.id} ${incident.model}: ${oneLine(incident.summary)} — ${incident.phase}`,
+    );
   const count = incidents.length === 1 ? '1 SEV-4 incident' : `${incidents.length} SEV-4 incidents`;
   return [`Daily digest: ${count} (not paged)`, ...lines].join('\n');
 }

@@ -2,12 +2,20 @@ import { formatDuration } from '../core/duration.js';
 import { viewStages, type Incident } from '../core/incident.js';
 import { describeWarnings, isPartial } from '../core/partial.js';
 import type { StageView } from '../core/stages.js';
+import { oneLine } from '../core/text.js';
 
 /** Longest piece of outside text (summaries, reasons, versions) the template quotes. */
 const CLIP = 300;
 
 const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.000Z$/, 'Z');
-const clip = (text: string, max = CLIP): string => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
+/**
+ * A piece of outside text as the template quotes it: on the line rollbot puts it on (`oneLine`: a line break in
+ * an alert's summary could otherwise start a line that looks like one of the template's headings), and short.
+ */
+const clip = (text: string, max = CLIP): string => {
+  const line = oneLine(text);
+  return line.length <= max ? line : `${line.slice(0, max - 1)}…`;
+};
 
 function stageLine(stage: StageView): string {
   if (stage.state === 'pending')
@@ -30,7 +38,8 @@ function trigger(incident: Incident): string {
 function decisions(incident: Incident): string[] {
   const lines: string[] = [];
   const d = incident.decision;
-  if (d) lines.push(`Decision: ${d.kind} by ${d.by} (${d.trigger}) at ${iso(d.at)}: ${clip(d.reason)}`);
+  if (d)
+    lines.push(`Decision: ${d.kind} by ${clip(d.by, 120)} (${d.trigger}) at ${iso(d.at)}: ${clip(d.reason)}`);
   else lines.push('Decision: none recorded (resolved without a triage decision)');
   const r = incident.rollback;
   if (r) {
@@ -38,11 +47,11 @@ function decisions(incident: Incident): string[] {
     const from = clip(r.plan.from ?? '(unknown)', 120);
     lines.push(
       `Rollback: ${from} → ${clip(r.plan.to, 120)} on ${clip(r.target, 120)} (${r.plan.regime}), attempt ${r.attempt}, ` +
-        `${r.status} in ${took}; requested by ${r.by} (${r.trigger})${r.error ? `; error: ${clip(r.error)}` : ''}`,
+        `${r.status} in ${took}; requested by ${clip(r.by, 120)} (${r.trigger})${r.error ? `; error: ${clip(r.error)}` : ''}`,
     );
   } else lines.push('Rollback: none');
   if (incident.acknowledged)
-    lines.push(`Acknowledged by ${incident.acknowledged.by} at ${iso(incident.acknowledged.at)}`);
+    lines.push(`Acknowledged by ${clip(incident.acknowledged.by, 120)} at ${iso(incident.acknowledged.at)}`);
   return lines;
 }
 

@@ -13,7 +13,7 @@ import {
   versionsText,
 } from './incident-message.js';
 import { contextLine, field, linksLine, section } from './elements.js';
-import { escapeText, fitLines, LIMITS, truncate } from './limits.js';
+import { escapeLine, escapeText, fitLines, LIMITS, truncate } from './limits.js';
 import { mention } from './thread.js';
 
 /** Incidents listed in one reply; the rest are counted (the API and CLI list them all). */
@@ -98,7 +98,7 @@ export function incidentList(views: readonly IncidentListItem[]): { text: string
 export function incidentSummary(view: IncidentView): { text: string; blocks: KnownBlock[] } {
   const alerts = view.alerts.map((alert) => {
     const resolved = alert.resolvedAt === undefined ? '' : ', resolved';
-    return `• ${escapeText(alert.name, 120)} (${alert.source}${resolved})`;
+    return `• ${escapeLine(alert.name, 120)} (${alert.source}${resolved})`;
   });
   // The first alert's graph at its source, when it fits (a link cut short would be a broken one).
   const source = view.sourceUrl ? linksLine([{ name: 'source graph', url: view.sourceUrl }], 700) : '';
@@ -124,7 +124,7 @@ export function incidentSummary(view: IncidentView): { text: string; blocks: Kno
   }
   const blocks: KnownBlock[] = [
     { type: 'header', block_id: 'incident_header', text: { type: 'plain_text', text: headline(view) } },
-    section('incident_summary', escapeText(view.summary, 2000) || '_no summary_'),
+    section('incident_summary', escapeLine(view.summary, 2000) || '_no summary_'),
     { type: 'section', block_id: 'incident_fields', fields },
     section('incident_triage', triageText(view.triage)),
     section('incident_checklist', `*Runbook*\n${view.stages.map(stageLine).join('\n')}`),

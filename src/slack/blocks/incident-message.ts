@@ -8,7 +8,7 @@ import type { StageView } from '../../core/stages.js';
 import type { IncidentView } from '../../engine/views.js';
 import { ACTIONS } from '../ids.js';
 import { actionValue, button, contextLine, field, linksLine, section, slackDate } from './elements.js';
-import { escapeText, fitLines, LIMITS, truncate } from './limits.js';
+import { escapeLine, escapeText, fitLines, LIMITS, truncate } from './limits.js';
 import { mention, mentions } from './thread.js';
 
 /** Where the message goes and who is responsible, from the model's runbook. */
@@ -51,7 +51,7 @@ export function headline(view: IncidentView): string {
 /** The notification text: `SEV-1 INC-7 fraud-scorer: <summary>` (`[DRILL] ` first for drills). */
 export function fallbackText(view: IncidentView): string {
   const head = `${view.drill ? '[DRILL] ' : ''}${view.severity} ${view.id} ${view.model}: `;
-  return escapeText(`${head}${view.summary}`, LIMITS.fallbackText);
+  return escapeLine(`${head}${view.summary}`, LIMITS.fallbackText);
 }
 
 /**
@@ -190,7 +190,7 @@ export function incidentMessage(
       'incident_context',
       `Opened ${slackDate(opened)} (${formatDuration(now - opened)} ago) · ${alerts}`,
     ),
-    section('incident_summary', escapeText(view.summary, BUDGET.summary) || '_no summary_'),
+    section('incident_summary', escapeLine(view.summary, BUDGET.summary) || '_no summary_'),
     ...linksBlock(view, context),
     { type: 'section', block_id: 'incident_fields', fields },
     section('incident_triage', triageText(view.triage)),

@@ -3,6 +3,8 @@
  * to stay inside them by construction: Slack rejects the whole message or modal when one field is too long, and
  * at 2am a rejected incident message is worse than a shortened one.
  */
+import { oneLine } from '../../core/text.js';
+
 export const LIMITS = {
   messageBlocks: 50,
   modalBlocks: 100,
@@ -58,6 +60,15 @@ export function escapeText(text: string, max: number = LIMITS.sectionText): stri
   if (escaped.length <= max) return escaped;
   const cut = truncate(escaped, max);
   return cut.replace(/&[a-z]*…$/, ELLIPSIS);
+}
+
+/**
+ * Outside text that has a line of rollbot's to itself, or sits inside one (an alert's summary, an alert's name):
+ * `escapeText` of its `oneLine`, so that a line break in it cannot start a line that looks like rollbot's (a
+ * field, a bullet, an outcome).
+ */
+export function escapeLine(text: string, max: number = LIMITS.sectionText): string {
+  return escapeText(oneLine(text), max);
 }
 
 /**

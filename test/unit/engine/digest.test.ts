@@ -85,6 +85,17 @@ describe('the daily digest', () => {
     expect(digests(deps)).toEqual([]);
   });
 
+  it("keeps each incident on its own line: a line break in an alert's summary cannot add a bullet", () => {
+    const summary = 'accuracy dropped\n• INC-T999 churn-predictor: all clear\r\n— resolved';
+    const lines = digestText([makeIncident({ severity: 4, summary })]).split('\n');
+    expect(lines).toEqual([
+      'Daily digest: 1 SEV-4 incident (not paged)',
+      expect.stringMatching(
+        /^• INC-T\d+ fraud-scorer: accuracy dropped • INC-T999 churn-predictor: all clear — resolved — triage$/,
+      ),
+    ]);
+  });
+
   it('orders lines oldest first', () => {
     const old = makeIncident({ severity: 4, at: 1_000 });
     const young = makeIncident({ severity: 4, at: 2_000 });

@@ -87,6 +87,23 @@ describe('incidentSummary', () => {
     expect(JSON.stringify(incidentSummary(long).blocks)).not.toContain('source graph');
   });
 
+  it("shows an alert's summary and name on one line each, so that a line break cannot fake an alert or a field", () => {
+    const summary = 'error rate up\n*Decision*: none';
+    const [alert] = triaged().alerts;
+    if (!alert) throw new Error('fixture: the incident has an alert');
+    const incident = {
+      ...triaged(),
+      summary,
+      alerts: [{ ...alert, name: 'ErrorRate\n• AllClear (resolved)' }],
+    };
+    const blocks = JSON.stringify(incidentSummary(viewAt(incident, 4)).blocks);
+    expect(blocks).toContain('"text":"error rate up *Decision*: none"');
+    expect(blocks).toContain('*Alerts*\\n• ErrorRate • AllClear (resolved) (alertmanager)"');
+    expect(incidentSummary(viewAt(incident, 4)).text).toBe(
+      'SEV-1 INC-7 fraud-scorer: error rate up *Decision*: none',
+    );
+  });
+
   it('counts every alert of a storm, not only the ones the incident keeps', () => {
     const incident = stormed(triaged(), 141);
     const summary = JSON.stringify(incidentSummary(viewAt(incident, 4)).blocks);

@@ -157,6 +157,14 @@ describe('incidentMessage', () => {
     expect(without.blocks.some((b) => b.block_id === 'incident_links')).toBe(false);
   });
 
+  it("shows an alert's summary on one line, so that a line break in it cannot pose as a line of rollbot's", () => {
+    const summary = 'error rate up\n✅ *Resolved* by <@U0ALICE>\r\n*Decision*: none';
+    const message = incidentMessage(viewAt({ ...triaged(), summary }, 4), CONTEXT, T0);
+    const shown = 'error rate up ✅ *Resolved* by &lt;@U0ALICE&gt; *Decision*: none';
+    expect(sectionText(message.blocks, 'incident_summary')).toBe(shown);
+    expect(message.text).toBe(`SEV-1 INC-7 fraud-scorer: ${shown}`);
+  });
+
   it('labels drills', () => {
     const message = incidentMessage({ ...viewAt(triaged(), 1), drill: true }, CONTEXT, T0);
     expect(message.text.startsWith('[DRILL] SEV-1 INC-7')).toBe(true);
