@@ -1,47 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { decide } from '../../src/core/incident.js';
 import { ingestAlerts } from '../../src/engine/intake.js';
 import { mutateIncident } from '../../src/engine/mutate.js';
 import { pollDeadlines } from '../../src/engine/poller.js';
-import type { Store } from '../../src/engine/ports.js';
 import { createMemoryStore } from '../../src/store/memory.js';
-import { createRedisStore } from '../../src/store/redis/store.js';
 import { firing } from '../helpers/alerts.js';
 import { dyingStore } from '../helpers/dying-store.js';
 import { makeDeps, TestClock, type TestDeps } from '../helpers/engine.js';
+import { pollFor, timelineTypes, useRedisStores } from '../helpers/replicas.js';
 
 const MINUTE = 60_000;
-const stores: Store[] = [];
-afterEach(async () => {
-  await Promise.all(stores.splice(0).map((store) => store.close()));
-});
-
-/** A store on the test Redis under this test's own prefix: call it twice with one prefix for two replicas. */
-function redisStore(prefix: string): Store {
-  const store = createRedisStore({ redis: inject('redisUrl'), prefix });
-  stores.push(store);
-  return store;
-}
+const redisStore = useRedisStores();
 
 /** An alert that reached rollbot ten minutes after it started: the 5-minute detect target is missed. */
 function lateAlert(clock: TestClock) {
   return firing('fraud-scorer', clock.now(), { startsAt: clock.now() - 10 * MINUTE });
-}
-
-/** Runs a replica's deadline poller every 10 s of test time for `ms` (well short of the 10-minute triage target). */
-/** Polls every 10 s of test time; within a step, again while deadlines keep coming due (as every second would). */
-async function pollFor(deps: TestDeps, ms: number): Promise<void> {
-  for (let passed = 0; passed < ms; passed += 10_000) {
-    deps.clock.advance(10_000);
-    while ((await pollDeadlines(deps)) > 0);
-  }
-}
-
-async function timelineTypes(store: Store): Promise<string[]> {
-  return (await store.list('INC-1')).map((entry) =>
-    entry.type === 'stage.breached' ? `stage.breached:${String(entry.data?.stage)}` : entry.type,
-  );
 }
 
 /** How often each kind of thing reached the people, across the replicas given. */

@@ -1,0 +1,36 @@
+import { afterEach, inject } from 'vitest';
+import { pollDeadlines } from '../../src/engine/poller.js';
+import type { Store } from '../../src/engine/ports.js';
+import { createRedisStore } from '../../src/store/redis/store.js';
+import type { TestDeps } from './engine.js';
+
+/**
+ * Stores on the test Redis, closed after each test: call the function it returns twice with one prefix for two
+ * replicas of one bot. Call it once, at the top of a test file.
+ */
+export function useRedisStores(): (prefix: string) => Store {
+  const stores: Store[] = [];
+  afterEach(async () => {
+    await Promise.all(stores.splice(0).map((store) => store.close()));
+  });
+  return (prefix) => {
+    const store = createRedisStore({ redis: inject('redisUrl'), prefix });
+    stores.push(store);
+    return store;
+  };
+}
+
+/** Polls every 10 s of test time; within a step, again while deadlines keep coming due (as every second would). */
+export async function pollFor(deps: TestDeps, ms: number): Promise<void> {
+  for (let passed = 0; passed < ms; passed += 10_000) {
+    deps.clock.advance(10_000);
+    while ((await pollDeadlines(deps)) > 0);
+  }
+}
+
+/** The incident's timeline entry types, a breach named with its stage (`stage.breached:detect`). */
+export async function timelineTypes(store: Store, incidentId = 'INC-1'): Promise<string[]> {
+  return (await store.list(incidentId)).map((entry) =>
+    entry.type === 'stage.breached' ? `stage.breached:${String(entry.data?.stage)}` : entry.type,
+  );
+}
