@@ -15,9 +15,10 @@ import { formatSeverity, severityOf } from '../core/severity.js';
 import type { NormalizedAlert } from '../alerts/types.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { record, type EngineDeps } from './context.js';
-import { announceOpened, announceRaised, dropOpening, scheduleOpening } from './intake-announce.js';
+import { announceOpened, announceRaised } from './intake-announce.js';
 import { finishDrill } from './drill.js';
 import { mutateIncident, readIncident, retryOnContention } from './mutate.js';
+import { dropOpening, scheduleOpening } from './opening.js';
 import type { TimelineEntry } from './ports.js';
 import { scheduleTriage } from './triage.js';
 import { currentWatch } from './watch.js';
@@ -183,7 +184,7 @@ async function openOrAttach(
   if (watch) candidate.watch = watch;
   // Its deadlines go in before the incident, so that a crash at any point after leaves them to finish the
   // opening; a deadline without an incident is a no-op when it fires.
-  await scheduleOpening(deps, candidate);
+  await scheduleOpening(deps, candidate, 'alert');
   const { incident, created } = await deps.store.createIfNoneOpen(candidate);
   let joining = fresh;
   if (created) {
@@ -191,7 +192,7 @@ async function openOrAttach(
     outcomes[first.index] = { outcome: 'opened', incidentId: incident.id };
     joining = fresh.slice(1);
   } else {
-    await dropOpening(deps, candidate.id);
+    await dropOpening(deps, candidate);
   }
   if (joining.length) {
     const arriving = joining.map(({ arrival }) => arrival);

@@ -4,11 +4,14 @@ import type { EngineDeps } from './context.js';
 import { DIGEST_SEND, sendDigest } from './digest.js';
 import { DRILL_REMIND, DRILL_RUN, remindDrill, runScheduledDrill } from './drill-schedule.js';
 import { STAGE_TARGET, escalateIfBreached } from './escalation.js';
-import { INCIDENT_OPENING, finishOpening } from './intake-announce.js';
+import { finishAlertOpening } from './intake-announce.js';
+import { INCIDENT_OPENING, openingOf, type Opening } from './opening.js';
 import type { Deadline } from './ports.js';
 import { ROLLBACK_RECOVER, recoverOrCheckLater } from './recovery.js';
+import { finishManualOpening } from './rollback-incident.js';
 import { RETRO_OPEN, RETRO_REMINDER, handleRetroOpening, handleRetroReminder } from './retro.js';
-import { TRIAGE_RUN, runTriage } from './triage.js';
+import { runTriage } from './triage.js';
+import { TRIAGE_RUN } from './triage-run.js';
 import { WATCH_CHECK, checkWatch } from './watch.js';
 
 /** How long a claimed deadline stays hidden from other replicas while this one handles it. */
@@ -19,6 +22,12 @@ export type DeadlineHandler = (deps: EngineDeps, deadline: Deadline) => Promise<
 
 const incidentOf = (deadline: Deadline): string => String(deadline.payload.incidentId);
 
+/** What the stand-in of each kind of opening does when its opener did not finish it (opening.ts). */
+const OPENING_STAND_INS: Record<Opening, (deps: EngineDeps, incidentId: string) => Promise<void>> = {
+  alert: finishAlertOpening,
+  manual: finishManualOpening,
+};
+
 /** What to do when each kind of deadline comes due. Every handler is safe to run twice. */
 export const DEADLINE_HANDLERS: Record<string, DeadlineHandler> = {
   [STAGE_TARGET]: async (deps, deadline) => {
@@ -28,7 +37,7 @@ export const DEADLINE_HANDLERS: Record<string, DeadlineHandler> = {
     await escalateIfBreached(deps, incidentOf(deadline), stage);
   },
   [INCIDENT_OPENING]: async (deps, deadline) => {
-    await finishOpening(deps, incidentOf(deadline));
+    await OPENING_STAND_INS[openingOf(deadline)](deps, incidentOf(deadline));
   },
   [TRIAGE_RUN]: async (deps, deadline) => {
     await runTriage(deps, incidentOf(deadline));

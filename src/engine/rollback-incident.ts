@@ -1,10 +1,11 @@
 import { RollbotError } from '../core/errors.js';
-import { openIncident, type Incident } from '../core/incident.js';
+import { isOpen, openIncident, type Incident } from '../core/incident.js';
 import { beginRollback, type RollbackStart } from '../core/rollback.js';
 import type { Runbook } from '../runbooks/schema.js';
-import { record, type EngineDeps } from './context.js';
+import { record, runbookOf, type EngineDeps } from './context.js';
 import { scheduleStageTarget } from './escalation.js';
 import { mutateIncident } from './mutate.js';
+import { dropOpening, openingDone, openOnce, scheduleOpening } from './opening.js';
 
 /**
  * Puts a rollback on the model's open incident (recording the decision), or opens a manual incident for it
@@ -45,6 +46,12 @@ export async function startRollbackOnIncident(
   return incident;
 }
 
+/**
+ * Opens a manual incident for the rollback, decided and rolling back from the moment it is stored. Its opening
+ * is durable as an alert's is (opening.ts): should this process die once it is stored, its rollback and confirm
+ * clocks run (the rollback's target settles a rollback left executing, recovery.ts), and the stand-in
+ * announces it.
+ */
 async function openManual(deps: EngineDeps, runbook: Runbook, start: RollbackStart): Promise<Incident> {
   const id = await deps.store.nextIncidentId();
   const opened = openIncident({
@@ -64,8 +71,11 @@ async function openManual(deps: EngineDeps, runbook: Runbook, start: RollbackSta
       receivedAt: start.at,
     },
   });
-  const { incident, created } = await deps.store.createIfNoneOpen(beginRollback(opened, start));
+  const candidate = beginRollback(opened, start);
+  await scheduleOpening(deps, candidate, 'manual');
+  const { incident, created } = await deps.store.createIfNoneOpen(candidate);
   if (!created) {
+    await dropOpening(deps, candidate);
     // Another replica opened an incident for this model a moment ago: the rollback belongs on that one.
     throw new RollbotError(
       'CONFLICT',
@@ -75,12 +85,41 @@ async function openManual(deps: EngineDeps, runbook: Runbook, start: RollbackSta
       },
     );
   }
-  await record(deps, incident, {
-    type: 'incident.opened',
-    actor: start.by,
-    text: `manual incident opened for ${runbook.model} by ${start.by} via ${start.trigger}: ${start.reason}`,
+  if ((await announceOnce(deps, runbook, incident)) !== 'busy') await openingDone(deps, incident.id);
+  return incident;
+}
+
+/**
+ * The stand-in of a manual incident's opening (opening.ts): announces it if its opener had not. An incident
+ * already over needs nothing: people dealt with it.
+ */
+export async function finishManualOpening(deps: EngineDeps, incidentId: string): Promise<void> {
+  const incident = await deps.store.getIncident(incidentId);
+  const runbook = incident && runbookOf(deps, incident);
+  if (!incident || !runbook || !isOpen(incident)) return;
+  await announceOnce(deps, runbook, incident);
+}
+
+/** Announces the manual incident unless it was announced, by this process or another (see sendOnce). */
+function announceOnce(deps: EngineDeps, runbook: Runbook, incident: Incident) {
+  return openOnce(deps, incident.id, 'manual', {
+    isMark: (entry) => entry.type === 'incident.opened',
+    send: () => announce(deps, runbook, incident),
   });
+}
+
+/** Notifies, then records: the timeline entry is the mark that the announcement went out. */
+async function announce(deps: EngineDeps, runbook: Runbook, incident: Incident): Promise<void> {
+  // Stored decided (beginRollback): who asked for the rollback, and why, are its decision's.
+  const decision = incident.decision;
+  const asked = decision
+    ? ` by ${decision.by} via ${decision.trigger}: ${decision.reason}`
+    : `: ${incident.summary}`;
   deps.metrics.incidentOpened(incident.model, incident.severity, incident.drill);
   await deps.notifier.notify({ type: 'incident.opened', incident, channel: runbook.channel });
-  return incident;
+  await record(deps, incident, {
+    type: 'incident.opened',
+    actor: decision?.by ?? 'rollbot',
+    text: `manual incident opened for ${runbook.model}${asked}`,
+  });
 }

@@ -9,8 +9,7 @@ import { record, runbookOf, type EngineDeps } from './context.js';
 import { measureTriageCheck } from './measure.js';
 import { mutateIncident } from './mutate.js';
 import { rollback } from './rollback.js';
-
-export const TRIAGE_RUN = 'triage-run';
+import { scheduleTriageAt } from './triage-run.js';
 
 /**
  * Asks the poller to triage an incident (durably: it happens even if this process dies first): now, or at the
@@ -33,23 +32,6 @@ function triageDueAt(
 ): number {
   const previous = incident.triage;
   return previous ? Math.max(now, previous.at + runbook.triage.interval) : now;
-}
-
-/** The one deadline of an incident's triage runs: scheduling it again moves it. */
-export const triageRunId = (incidentId: string): string => `${incidentId}:triage-run`;
-
-/** A triage run at `dueAt`: for an incident about to be stored, the stand-in of its first run (intake-announce.ts). */
-export async function scheduleTriageAt(
-  deps: Pick<EngineDeps, 'store'>,
-  incidentId: string,
-  dueAt: number,
-): Promise<void> {
-  await deps.store.schedule({
-    id: triageRunId(incidentId),
-    kind: TRIAGE_RUN,
-    dueAt,
-    payload: { incidentId },
-  });
 }
 
 /**
