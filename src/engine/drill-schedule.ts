@@ -39,20 +39,26 @@ const OCCURRENCE_TTL_MS = 7 * 86_400_000;
 
 /**
  * A drill occurrence came due: start it, once per occurrence across replicas; a person decides as for real.
- * Once is the deadline's claim (one replica at a time) and createIfNoneOpen (one drill per model); the
- * occurrence is marked started only once its drill exists, so a delivery that failed before (a crash, a store
- * error) is retried by the next delivery of the deadline instead of skipping the drill.
+ * Once is the deadline's claim (one replica at a time) and createIfNoneOpen (one drill per model). The
+ * occurrence notes its drill's ID just before the drill is stored, and counts as started once that drill
+ * exists: a delivery that failed before (a crash, a store error) is retried by the next delivery of the deadline
+ * instead of skipping the drill, and one that died after leaves the drill to its opening's stand-in
+ * (drill-opening.ts) instead of starting another.
  */
 export async function runScheduledDrill(deps: EngineDeps, deadline: Deadline): Promise<void> {
   const model = String(deadline.payload.model);
   const at = Number(deadline.payload.at);
   const started = `drill-occurrence:${model}:${at}`;
-  if (await deps.store.getValue(started)) return;
+  const drillId = await deps.store.getValue(started);
+  if (drillId !== undefined && (await deps.store.getIncident(drillId))) return;
   const runbook = deps.runbooks.get(model);
   if (!runbook?.drill) return;
   try {
-    const incident = await startDrill(deps, model, { by: 'schedule', auto: false });
-    await deps.store.setValue(started, incident.id, OCCURRENCE_TTL_MS);
+    await startDrill(deps, model, {
+      by: 'schedule',
+      auto: false,
+      beforeStored: (id) => deps.store.setValue(started, id, OCCURRENCE_TTL_MS),
+    });
   } catch (error) {
     if (!isRollbotError(error)) throw error;
     await deps.notifier.notify({

@@ -1,12 +1,12 @@
 import { RollbotError, isRollbotError } from '../core/errors.js';
 import { openIncident, type Incident } from '../core/incident.js';
 import type { Actor } from '../core/policy.js';
-import { record, type EngineDeps } from './context.js';
+import type { EngineDeps } from './context.js';
 import { authorize } from './authorize.js';
 import { drillHistory, drillTarget, finishDrill, type DrillResult } from './drill.js';
-import { scheduleStageTarget } from './escalation.js';
+import { announceDrill } from './drill-opening.js';
+import { dropOpening, openingDone, scheduleOpening } from './opening.js';
 import { rollback } from './rollback.js';
-import { requestDecision } from './triage.js';
 import { viewIncident, type IncidentView } from './views.js';
 
 /**
@@ -18,7 +18,14 @@ import { viewIncident, type IncidentView } from './views.js';
 export async function startDrill(
   deps: EngineDeps,
   model: string,
-  options: { by: string; auto: boolean; dryRun?: boolean; actor?: Actor },
+  options: {
+    by: string;
+    auto: boolean;
+    dryRun?: boolean;
+    actor?: Actor;
+    /** Called with the drill's ID just before it is stored: a scheduled occurrence notes its drill. */
+    beforeStored?: (drillId: string) => Promise<void>;
+  },
 ): Promise<Incident> {
   const runbook = deps.runbooks.require(model);
   // A person starting a drill needs the runbook's permission to roll back (the CLI's operators are trusted).
@@ -60,20 +67,20 @@ export async function startDrill(
       receivedAt: now,
     },
   });
+  // Durable as an alert's opening (opening.ts): should this process die once the drill is stored, before the
+  // drill is under way, the stand-in fails it (drill-opening.ts).
+  await scheduleOpening(deps, candidate, 'drill');
+  await options.beforeStored?.(id);
   const { incident, created } = await deps.store.createIfNoneOpen(candidate);
-  if (!created)
+  if (!created) {
+    await dropOpening(deps, candidate);
     throw new RollbotError(
       'CONFLICT',
       `${runbook.model} got an open incident (${incident.id}) as the drill started`,
     );
-  await scheduleStageTarget(deps, incident, 'triage');
-  await record(deps, incident, {
-    type: 'drill.started',
-    actor: options.by,
-    text: `drill started by ${options.by} against ${drillTarget(runbook)}`,
-  });
-  deps.metrics.incidentOpened(incident.model, incident.severity, true);
-  await deps.notifier.notify({ type: 'incident.opened', incident, channel: runbook.channel });
+  }
+  if (!(await announceDrill(deps, runbook, incident, options)))
+    return (await deps.store.getIncident(incident.id)) ?? incident;
   if (options.auto) {
     try {
       await rollback(deps, {
@@ -90,10 +97,9 @@ export async function startDrill(
         problem: `the rollback was refused: ${error.message}`,
       });
     }
-  } else {
-    const text = `DRILL: decide as you would for real — press Roll back (the rollback goes to ${drillTarget(runbook)}); the triage clock is running`;
-    await requestDecision(deps, runbook, incident, text);
   }
+  // Under way: waiting for a person, or its rollback begun (with deadlines of its own) or refused.
+  await openingDone(deps, incident.id);
   return (await deps.store.getIncident(incident.id)) ?? incident;
 }
 

@@ -13,8 +13,11 @@ import { scheduleTriageAt, triageRunId } from './triage-run.js';
  */
 export const INCIDENT_OPENING = 'incident-opening';
 
-/** Who opens incidents: an alert (intake.ts), or a rollback asked for while none was open (rollback-incident.ts). */
-export type Opening = 'alert' | 'manual';
+/**
+ * Who opens incidents: an alert (intake.ts), a drill's starter (drill-start.ts), or a rollback asked for while
+ * none was open (rollback-incident.ts).
+ */
+export type Opening = 'alert' | 'drill' | 'manual';
 
 /** How long the opener has to finish the opening itself, well beyond the moments it takes. */
 const OPENING_GRACE_MS = 60_000;
@@ -34,7 +37,7 @@ export async function scheduleOpening(
 ): Promise<void> {
   const standInAt = deps.clock.now() + OPENING_GRACE_MS;
   for (const stage of runningStages(candidate)) await scheduleStageTarget(deps, candidate, stage);
-  // Only an alert's incident is triaged by rollbot: a manual incident is decided.
+  // Only an alert's incident is triaged by rollbot: a drill asks a person, a manual incident is decided.
   if (opening === 'alert') await scheduleTriageAt(deps, candidate.id, standInAt);
   await scheduleStandIn(deps, candidate.id, opening, standInAt);
 }
@@ -66,11 +69,12 @@ export function scheduleStandIn(
 }
 
 /**
- * Who opened the incident a stand-in finishes. A stand-in without `opening` was scheduled before manual
- * incidents had stand-ins of their own: it is an alert's.
+ * Who opened the incident a stand-in finishes. A stand-in without `opening` was scheduled before drills and
+ * manual incidents had stand-ins of their own: it is an alert's.
  */
 export function openingOf(deadline: Deadline): Opening {
-  return deadline.payload.opening === 'manual' ? 'manual' : 'alert';
+  const opening = deadline.payload.opening;
+  return opening === 'drill' || opening === 'manual' ? opening : 'alert';
 }
 
 /**

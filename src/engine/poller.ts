@@ -2,6 +2,7 @@ import type { Stage } from '../core/stages.js';
 import { CONFIRM_POLL, pollConfirmation } from './confirm.js';
 import type { EngineDeps } from './context.js';
 import { DIGEST_SEND, sendDigest } from './digest.js';
+import { finishDrillOpening } from './drill-opening.js';
 import { DRILL_REMIND, DRILL_RUN, remindDrill, runScheduledDrill } from './drill-schedule.js';
 import { STAGE_TARGET, escalateIfBreached } from './escalation.js';
 import { finishAlertOpening } from './intake-announce.js';
@@ -25,6 +26,7 @@ const incidentOf = (deadline: Deadline): string => String(deadline.payload.incid
 /** What the stand-in of each kind of opening does when its opener did not finish it (opening.ts). */
 const OPENING_STAND_INS: Record<Opening, (deps: EngineDeps, incidentId: string) => Promise<void>> = {
   alert: finishAlertOpening,
+  drill: finishDrillOpening,
   manual: finishManualOpening,
 };
 

@@ -25,6 +25,15 @@ export async function startRollbackOnIncident(
       `${runbook.model} has no open incident any more (it was decided "not a rollback" or resolved while triage ran): the automatic policy only decides an incident it triaged`,
     );
   }
+  // Nor does a drill's rollback (drill-start.ts) whose drill ended meanwhile: failed by its opening's stand-in
+  // while its starter stalled, say.
+  if (!open && start.trigger === 'drill') {
+    throw new RollbotError(
+      'CONFLICT',
+      `the drill of ${runbook.model} ended while its rollback was being planned: a drill's rollback goes only on its drill`,
+      { hint: 'see the drill scorecard in the channel; start another drill if needed' },
+    );
+  }
   const triageStart = open?.phase === 'triage' ? open.stages.triage.startedAt : undefined;
   if (open && triageStart !== undefined)
     deps.metrics.stageCompleted('triage', open.drill, (start.at - triageStart) / 1000);
@@ -58,7 +67,7 @@ async function openManual(deps: EngineDeps, runbook: Runbook, start: RollbackSta
     id,
     model: runbook.model,
     severity: runbook.severity.default,
-    drill: start.trigger === 'drill',
+    drill: false,
     summary: `manual rollback: ${start.reason}`,
     labels: { model: runbook.model },
     targets: runbook.targets,
