@@ -2,6 +2,7 @@ import { formatDuration } from '../core/duration.js';
 import { isOpen, resolve as resolveIncident, type Incident } from '../core/incident.js';
 import { describeWarnings, isPartial } from '../core/partial.js';
 import { record, runbookOf, type EngineDeps } from './context.js';
+import { stageTargetId } from './escalation.js';
 import { estimateImpact } from './impact.js';
 import { mutateIncident, type Mutation } from './mutate.js';
 import { openRetrospective, retroOpened, scheduleRetroOpening } from './retro.js';
@@ -53,7 +54,7 @@ async function resolveWith(
   if (!mutation.changed) return mutation;
   const { incident } = mutation;
   for (const stage of ['triage', 'rollback', 'confirm'] as const)
-    await deps.store.cancel(`${incidentId}:${stage}`);
+    await deps.store.cancel(stageTargetId(incidentId, stage));
   await deps.store.cancel(`${incidentId}:confirm-poll`);
   if (incident.stages.confirm.startedAt !== undefined) {
     deps.metrics.stageCompleted('confirm', incident.drill, (at - incident.stages.confirm.startedAt) / 1000);

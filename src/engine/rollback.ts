@@ -5,6 +5,7 @@ import type { Runbook } from '../runbooks/schema.js';
 import { record, type EngineDeps } from './context.js';
 import { startConfirmation } from './confirm.js';
 import { finishDrill } from './drill.js';
+import { stageTargetId } from './escalation.js';
 import { mutateIncident } from './mutate.js';
 import type { ServingAdapter, ServingState } from './ports.js';
 import { acquireLock, keepLeaseAlive, type KeptLease } from './rollback-lease.js';
@@ -179,7 +180,7 @@ async function execute(deps: EngineDeps, run: Execution): Promise<RollbackOutcom
   // Never mark the target itself: a plan from a version to the same one moved nothing away from it.
   if (plan.from !== undefined && plan.from !== plan.to && !incident.drill)
     await deps.store.markRolledBack(runbook.model, plan.from, at, incident.id);
-  await deps.store.cancel(`${incident.id}:rollback`);
+  await deps.store.cancel(stageTargetId(incident.id, 'rollback'));
   const text = `traffic is on ${plan.to} after ${formatDuration(at - startedAt)} (target ${formatDuration(incident.targets.rollback)}); confirming`;
   step('on-target', text);
   await record(deps, incident, { type: 'rollback.succeeded', text });
