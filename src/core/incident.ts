@@ -1,7 +1,7 @@
 import { RollbotError } from './errors.js';
 import type { ConfirmationRecord, ImpactEstimate, TriageRecord } from './evaluation.js';
 import type { RollbackRecord } from './rollback-types.js';
-import type { DecisionBasis } from './triage-basis.js';
+import type { StandingDecision } from './triage-basis.js';
 import type { Trigger } from './trigger.js';
 import { worstSeverity, type Severity } from './severity.js';
 import { STAGES, viewStage, type Stage, type StageClock, type StageView, type Targets } from './stages.js';
@@ -88,9 +88,10 @@ export interface Incident {
   triage?: TriageRecord;
   /**
    * What the latest decision by policy (a person asked, or policy auto's rollback) rests on: a later triage on
-   * the same basis leaves it standing (core/triage-basis.ts). Absent on incidents stored before it was kept.
+   * the same basis leaves it standing (core/triage-basis.ts). Stored before the decision is made. Absent on
+   * incidents stored before it was kept.
    */
-  decidedOn?: DecisionBasis;
+  decidedOn?: StandingDecision;
   confirmation?: ConfirmationRecord;
   impact?: ImpactEstimate;
   resolvedAt?: number;

@@ -14,6 +14,37 @@ export interface DecisionBasis {
   ground?: AutomaticGround;
 }
 
+/**
+ * A decision by policy as the incident keeps it (Incident.decidedOn): stored, with the triage that takes it,
+ * before it is made, so that a replica that dies before making it leaves it to another (engine/triage-decision.ts).
+ */
+export interface StandingDecision extends DecisionBasis {
+  /**
+   * When the triage that took it measured: which decision it is, named by the mark that it was made. Absent on
+   * decisions stored before it was kept.
+   */
+  triageAt?: number;
+  /** The decision it replaced: a person asked about the same finding is told that auto acts instead. */
+  replaced?: DecisionBasis;
+}
+
+/** A decision a triage takes now: it names its triage. */
+export type TakenDecision = StandingDecision & { triageAt: number };
+
+/** The decision on `basis` the triage measured at `triageAt` takes, replacing the one `standing`. */
+export function decisionOn(
+  basis: DecisionBasis,
+  triageAt: number,
+  standing: DecisionBasis | undefined,
+): TakenDecision {
+  // Only the basis of the one replaced: a chain of replaced decisions would grow with every new finding.
+  const replaced = standing && {
+    finding: standing.finding,
+    ...(standing.ground ? { ground: standing.ground } : {}),
+  };
+  return { ...basis, triageAt, ...(replaced ? { replaced } : {}) };
+}
+
 /** The runbook's rollback settings a decision by policy depends on. */
 export interface DecisionPolicy {
   policy: 'auto' | 'approve' | 'two-person';

@@ -4,7 +4,7 @@ import { record, type EngineDeps } from './context.js';
 import { drillTarget, finishDrill } from './drill.js';
 import { openOnce, scheduleStandIn } from './opening.js';
 import { rollbackLockName } from './rollback-lease.js';
-import { requestDecision } from './triage.js';
+import { requestDecision } from './triage-decision.js';
 
 /** What went wrong in a drill whose starter stopped before the drill was under way. */
 export const STOPPED_STARTING =

@@ -12,6 +12,7 @@ import { ROLLBACK_RECOVER, recoverOrCheckLater } from './recovery.js';
 import { finishManualOpening } from './rollback-incident.js';
 import { RETRO_OPEN, RETRO_REMINDER, handleRetroOpening, handleRetroReminder } from './retro.js';
 import { runTriage } from './triage.js';
+import { TRIAGE_DECISION, finishDecision } from './triage-decision.js';
 import { TRIAGE_RUN } from './triage-run.js';
 import { WATCH_CHECK, checkWatch } from './watch.js';
 
@@ -43,6 +44,9 @@ export const DEADLINE_HANDLERS: Record<string, DeadlineHandler> = {
   },
   [TRIAGE_RUN]: async (deps, deadline) => {
     await runTriage(deps, incidentOf(deadline));
+  },
+  [TRIAGE_DECISION]: async (deps, deadline) => {
+    await finishDecision(deps, incidentOf(deadline), Number(deadline.payload.triageAt));
   },
   [CONFIRM_POLL]: async (deps, deadline) => {
     await pollConfirmation(deps, incidentOf(deadline));

@@ -1,15 +1,20 @@
 import type { CheckResult, TriageFinding, TriageRecord } from '../core/evaluation.js';
 import { formatValue } from '../core/gates.js';
-import { isRollbotError } from '../core/errors.js';
 import type { Incident } from '../core/incident.js';
 import { describeWarnings, isPartial } from '../core/partial.js';
-import { actsAlone, decidesAgain, decisionBasis, type DecisionBasis } from '../core/triage-basis.js';
+import {
+  decidesAgain,
+  decisionBasis,
+  decisionOn,
+  type DecisionBasis,
+  type TakenDecision,
+} from '../core/triage-basis.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { record, runbookOf, type EngineDeps } from './context.js';
 import { measureTriageCheck } from './measure.js';
 import { mutateIncident } from './mutate.js';
-import { rollback } from './rollback.js';
 import { scheduleTriageAt } from './triage-run.js';
+import { decide, dropDecision, scheduleDecision } from './triage-decision.js';
 
 /**
  * Asks the poller to triage an incident (durably: it happens even if this process dies first): now, or at the
@@ -40,8 +45,9 @@ function triageDueAt(
  * leave the decision to a person (no data: unless `rollback.onNoData: rollback`), and so, always, does a
  * Prometheus that could not be asked, or a breach (or no data) that only answers Prometheus flagged as partial
  * show (core/partial.ts). A later run with the same finding leaves the decision asked for standing, unless
- * `auto` may now act on it alone (core/triage-basis.ts).
- * Does nothing once the incident has left triage.
+ * `auto` may now act on it alone (core/triage-basis.ts). The decision is stored with the triage and made after
+ * it, at least once: a stand-in scheduled before the write makes it if this process dies first
+ * (triage-decision.ts). Does nothing once the incident has left triage.
  */
 export async function runTriage(deps: EngineDeps, incidentId: string): Promise<TriageRecord | undefined> {
   const before = await deps.store.getIncident(incidentId);
@@ -55,15 +61,19 @@ export async function runTriage(deps: EngineDeps, incidentId: string): Promise<T
   }
   const triage = await measureTriage(deps, runbook);
   const basis = decisionBasis(triage, runbook.rollback);
-  // Set by the write that stored this triage (a write that lost a race re-reads and sets them again).
-  let standing: DecisionBasis | undefined;
-  let again = false;
+  // Before the write that may store a decision: a crash after it cannot leave the decision stored and not made.
+  await scheduleDecision(deps, incidentId, triage.at);
+  // Set by the write that stored this triage (a write that lost a race re-reads and sets it again).
+  let decision: TakenDecision | undefined;
   const { incident, changed } = await mutateIncident(deps.store, incidentId, (current) => {
+    decision = undefined;
     if (current.phase !== 'triage') return undefined;
-    standing = standingBasis(current, runbook);
-    again = decidesAgain(standing, basis);
-    return { ...current, triage, ...(again ? { decidedOn: basis } : {}) };
+    const standing = standingBasis(current, runbook);
+    if (decidesAgain(standing, basis)) decision = decisionOn(basis, triage.at, standing);
+    return { ...current, triage, ...(decision ? { decidedOn: decision } : {}) };
   });
+  // The same basis again: the decision asked for last time (its buttons) still stands; don't ask twice.
+  if (!decision) await dropDecision(deps, incidentId, triage.at);
   if (!changed) return undefined;
   await record(deps, incident, {
     type: 'triage.result',
@@ -71,8 +81,7 @@ export async function runTriage(deps: EngineDeps, incidentId: string): Promise<T
     data: { finding: triage.finding },
   });
   await deps.notifier.notify({ type: 'triage.completed', incident, channel: runbook.channel, triage });
-  // The same basis again: the decision asked for last time (its buttons) still stands; don't ask twice.
-  if (again) await decideByPolicy(deps, runbook, incident, triage, basis, standing);
+  if (decision) await decide(deps, runbook, incident, triage, decision);
   return triage;
 }
 
@@ -147,90 +156,4 @@ function summarize(finding: TriageFinding, checks: readonly CheckResult[], faili
       return `${check.name} ${breached} outside ${check.threshold} for ${fails} of ${check.outcomes.length} measurements (${failing} needed${now})${trend}`;
     })
     .join('; ');
-}
-
-async function decideByPolicy(
-  deps: EngineDeps,
-  runbook: Runbook,
-  incident: Incident,
-  triage: TriageRecord,
-  basis: DecisionBasis,
-  standing: DecisionBasis | undefined,
-): Promise<void> {
-  const { policy } = runbook.rollback;
-  const { ground } = basis;
-  if (actsAlone(basis)) {
-    // The same finding as the decision people were asked for: their buttons are not needed any more.
-    if (standing?.finding === basis.finding) await supersedeRequest(deps, runbook, incident, standing);
-    try {
-      await rollback(deps, {
-        model: runbook.model,
-        reason: `auto: ${triage.summary}`,
-        by: 'rollbot',
-        trigger: 'auto',
-      });
-    } catch (error) {
-      const why = isRollbotError(error)
-        ? `${error.message}${error.hint ? ` (${error.hint})` : ''}`
-        : String(error);
-      // A person decided while triage ran (a rollback under way or done, "not a rollback"): that stands.
-      const latest = await deps.store.getIncident(incident.id);
-      if (latest && latest.phase !== 'triage') {
-        await record(deps, latest, {
-          type: 'rollback.skipped',
-          text: `automatic rollback not started: ${why}`,
-        });
-        return;
-      }
-      // Refused before anything changed (no known-good version, a rollback already running): a person decides.
-      await requestDecision(deps, runbook, incident, `automatic rollback refused: ${why}`);
-    }
-    return;
-  }
-  const breached = triage.finding === 'breach' ? `threshold breached — ${triage.summary}` : triage.summary;
-  const text =
-    ground === 'partial'
-      ? `${breached}. Policy auto does not roll back on partial answers alone: a person decides`
-      : triage.finding === 'breach'
-        ? `${breached}. Policy ${policy}: ${policy === 'two-person' ? 'a requester and a different approver' : 'one approver'} must decide`
-        : triage.summary;
-  await requestDecision(deps, runbook, incident, text);
-}
-
-/** Says in the thread that policy auto acts on what a person was asked to decide, and why it may now. */
-async function supersedeRequest(
-  deps: EngineDeps,
-  runbook: Runbook,
-  incident: Incident,
-  standing: DecisionBasis,
-): Promise<void> {
-  const why =
-    standing.ground === 'partial'
-      ? 'Prometheus answers are complete now: policy auto rolls back'
-      : 'policy auto rolls back now';
-  const text = `${why}; the decision asked for earlier is no longer needed`;
-  await record(deps, incident, { type: 'decision.superseded', text });
-  await deps.notifier.notify({ type: 'incident.updated', incident, channel: runbook.channel, text });
-}
-
-/** Asks a person to decide (the runbook's approvers, its policy): on the timeline and in the channel. */
-export async function requestDecision(
-  deps: EngineDeps,
-  runbook: Runbook,
-  incident: Incident,
-  text: string,
-): Promise<void> {
-  await record(deps, incident, {
-    type: 'decision.requested',
-    text,
-    data: { policy: runbook.rollback.policy, approvers: runbook.rollback.approvers },
-  });
-  await deps.notifier.notify({
-    type: 'decision.requested',
-    incident,
-    channel: runbook.channel,
-    text,
-    approvers: runbook.rollback.approvers,
-    policy: runbook.rollback.policy,
-  });
 }

@@ -142,7 +142,7 @@ describe('a replica that dies at any point of starting a drill', () => {
 
   for (const auto of [false, true]) {
     it(`never leaves the drill stuck in triage nor does anything of its start twice (${auto ? 'deciding at once' : 'a person decides'})`, async () => {
-      const calls = (await starting(Infinity, auto)).dying.callsAfterCreate();
+      const calls = (await starting(Infinity, auto)).dying.callsSince();
       expect(calls).toBeGreaterThan(3);
 
       for (let dieAfter = 0; dieAfter <= calls; dieAfter++) {

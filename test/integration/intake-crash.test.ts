@@ -175,7 +175,7 @@ describe('a replica that dies at any point of opening an incident', () => {
 
   it('leaves another replica to finish it: announced, triaged and escalated, each on the timeline once', async () => {
     const whole = await opening(Infinity);
-    const calls = whole.dying.callsAfterCreate();
+    const calls = whole.dying.callsSince();
     expect(calls).toBeGreaterThan(3);
 
     for (let dieAfter = 0; dieAfter <= calls; dieAfter++) {

@@ -103,7 +103,7 @@ describe('a replica that dies at any point of opening a manual incident', () => 
   }
 
   it('leaves another replica to announce it: on the timeline once, and its rollback settled', async () => {
-    const calls = (await opening(Infinity)).dying.callsAfterCreate();
+    const calls = (await opening(Infinity)).dying.callsSince();
     expect(calls).toBeGreaterThan(3);
 
     for (let dieAfter = 0; dieAfter <= calls; dieAfter++) {

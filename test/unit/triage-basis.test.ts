@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CheckResult, TriageRecord } from '../../src/core/evaluation.js';
-import { decidesAgain, decisionBasis, type DecisionBasis } from '../../src/core/triage-basis.js';
+import { decidesAgain, decisionBasis, decisionOn, type DecisionBasis } from '../../src/core/triage-basis.js';
 
 const REMOTE_READ = 'error sending request: Post "http://archive:9201/read": connection refused';
 
@@ -49,5 +49,27 @@ describe('decidesAgain', () => {
     expect(decidesAgain(breach, breach)).toBe(false);
     expect(decidesAgain(breach, partialBreach)).toBe(false);
     expect(decidesAgain(partialBreach, asked)).toBe(false);
+  });
+});
+
+describe('decisionOn', () => {
+  it('names its triage and keeps the basis of the decision it replaced, without what that one replaced', () => {
+    const first = decisionOn({ finding: 'breach', ground: 'partial' }, 1_000, { finding: 'ok' });
+    expect(first).toEqual({
+      finding: 'breach',
+      ground: 'partial',
+      triageAt: 1_000,
+      replaced: { finding: 'ok' },
+    });
+    expect(decisionOn({ finding: 'breach', ground: 'breach' }, 2_000, first)).toEqual({
+      finding: 'breach',
+      ground: 'breach',
+      triageAt: 2_000,
+      replaced: { finding: 'breach', ground: 'partial' },
+    });
+    expect(decisionOn({ finding: 'no-data' }, 3_000, undefined)).toEqual({
+      finding: 'no-data',
+      triageAt: 3_000,
+    });
   });
 });
