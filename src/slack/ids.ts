@@ -15,6 +15,9 @@ export const ACTIONS = {
   rollback: 'incident_rollback',
   notRollback: 'incident_not_rollback',
   runbook: 'incident_runbook',
+  /** A decision request's own: refused, with who decided what, once the decision was made. */
+  decisionRollback: 'decision_rollback',
+  decisionNotRollback: 'decision_not_rollback',
   approve: 'rollback_approve',
   approveDeployment: 'deploy_approve',
   completeRetro: 'retro_complete',

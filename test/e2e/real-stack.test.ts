@@ -95,7 +95,8 @@ describe('real stack, policy approve: signed Slack button → modal → submissi
       expect(asked.rollback).toBeUndefined();
       expect(await servingVersions(s)).toEqual(['v2']);
       const request = await eventually(
-        async () => s.slack.calls.find((call) => isThreadReply(call) && mentions(call, ACTIONS.rollback)),
+        async () =>
+          s.slack.calls.find((call) => isThreadReply(call) && mentions(call, ACTIONS.decisionRollback)),
         30_000,
         'the decision request in the incident thread',
       );
@@ -103,7 +104,7 @@ describe('real stack, policy approve: signed Slack button → modal → submissi
 
       const press = await sendSigned(
         s.bot.url,
-        buttonPress(ACTIONS.rollback, { incidentId: opened.id, model: MODEL }, APPROVER),
+        buttonPress(ACTIONS.decisionRollback, { incidentId: opened.id, model: MODEL }, APPROVER),
       );
       expect(press.status).toBe(200);
       const opening = await eventually(

@@ -18,7 +18,8 @@ export interface DecisionRequestInput {
 
 /**
  * The thread message that asks a person to decide. Two-person policy: the rollback was requested already and
- * needs a second person's Approve. Otherwise: Roll back or Not a rollback, the same as the incident buttons.
+ * needs a second person's Approve. Otherwise: Roll back or Not a rollback, as on the incident message, but
+ * answering this request: the message is never redrawn, so once the decision was made its buttons say so.
  */
 export function decisionRequest(input: DecisionRequestInput): { text: string; blocks: KnownBlock[] } {
   const value = actionValue({ incidentId: input.incidentId, model: input.model });
@@ -28,8 +29,8 @@ export function decisionRequest(input: DecisionRequestInput): { text: string; bl
     input.policy === 'two-person'
       ? [button(ACTIONS.approve, 'Approve rollback', value, 'danger')]
       : [
-          button(ACTIONS.rollback, 'Roll back', value, 'danger'),
-          button(ACTIONS.notRollback, 'Not a rollback', value),
+          button(ACTIONS.decisionRollback, 'Roll back', value, 'danger'),
+          button(ACTIONS.decisionNotRollback, 'Not a rollback', value),
         ];
   const rule =
     input.policy === 'two-person'

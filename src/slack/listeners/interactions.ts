@@ -1,5 +1,6 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
-import { acknowledge, approveRollback, dismiss } from '../../engine/decisions.js';
+import type { WebClient } from '@slack/web-api';
+import { acknowledge, approveRollback, dismiss, refuseDecided } from '../../engine/decisions.js';
 import { approveDeployment } from '../../engine/deploy-approval.js';
 import { errorReply } from '../blocks/command-replies.js';
 import { notRollbackModal } from '../blocks/not-rollback-modal.js';
@@ -56,12 +57,45 @@ export function registerInteractions(app: App, context: SlackContext): void {
     });
   });
 
-  app.action<ButtonBody>(ACTIONS.notRollback, async ({ ack, body, client }) => {
-    await ack();
+  const openNotRollback = async (body: ButtonBody, client: WebClient) => {
     const { model, incidentId, channel } = target(body);
     const view = notRollbackModal({ model, incidentId });
     const metadata = JSON.stringify({ ...readJsonObject(view.private_metadata), channel });
     await client.views.open({ trigger_id: body.trigger_id, view: { ...view, private_metadata: metadata } });
+  };
+
+  app.action<ButtonBody>(ACTIONS.notRollback, async ({ ack, body, client }) => {
+    await ack();
+    await openNotRollback(body, client);
+  });
+
+  /** Whether the decision a request's button answers is still to be made; if not, the person is told who made it. */
+  const undecided = async (body: ButtonBody, client: WebClient): Promise<boolean> => {
+    const { incidentId, channel } = target(body);
+    try {
+      await refuseDecided(deps, incidentId);
+      return true;
+    } catch (error) {
+      await tellUser(context, client, { channel, user: body.user.id }, errorReply(error));
+      return false;
+    }
+  };
+
+  app.action<ButtonBody>(ACTIONS.decisionRollback, async ({ ack, body, client }) => {
+    await ack();
+    if (!(await undecided(body, client))) return;
+    const { model, incidentId, channel } = target(body);
+    await openRollbackModal(context, client, body.trigger_id, {
+      model,
+      incidentId,
+      decisionOf: incidentId,
+      ...(channel ? { channel } : {}),
+    });
+  });
+
+  app.action<ButtonBody>(ACTIONS.decisionNotRollback, async ({ ack, body, client }) => {
+    await ack();
+    if (await undecided(body, client)) await openNotRollback(body, client);
   });
 
   app.action<ButtonBody>(ACTIONS.runbook, async ({ ack, body, client }) => {
@@ -130,6 +164,7 @@ export function registerInteractions(app: App, context: SlackContext): void {
       dryRun,
       ...(meta.to ? { to: meta.to } : {}),
       ...(meta.channel ? { channel: meta.channel } : {}),
+      ...(meta.decisionOf ? { decisionOf: meta.decisionOf } : {}),
     });
   });
 

@@ -17,6 +17,8 @@ export interface RollbackTarget {
   reason?: string;
   /** Where the person acted, for ephemeral replies. */
   channel?: string;
+  /** The incident whose decision request's Roll back was pressed: the submission is refused once it was decided. */
+  decisionOf?: string;
 }
 
 /**
@@ -51,7 +53,10 @@ export async function openRollbackModal(
       target: dry.target,
       policy: runbook.rollback.policy,
     });
-    view = withMetadata(withReason(view, target.reason), { channel: target.channel });
+    view = withMetadata(withReason(view, target.reason), {
+      channel: target.channel,
+      decisionOf: target.decisionOf,
+    });
   } catch (error) {
     view = messageView('Cannot roll back', errorReply(error));
   }
@@ -62,7 +67,15 @@ export async function openRollbackModal(
 export async function submitRollback(
   context: SlackContext,
   client: WebClient,
-  input: { user: string; model: string; to?: string; reason: string; dryRun: boolean; channel?: string },
+  input: {
+    user: string;
+    model: string;
+    to?: string;
+    reason: string;
+    dryRun: boolean;
+    channel?: string;
+    decisionOf?: string;
+  },
 ): Promise<void> {
   const where = { channel: input.channel, user: input.user };
   try {
@@ -74,6 +87,7 @@ export async function submitRollback(
       trigger: 'slack',
       dryRun: input.dryRun,
       ...(input.to ? { to: input.to } : {}),
+      ...(input.decisionOf ? { decisionOf: input.decisionOf } : {}),
     });
     await tellUser(context, client, where, describe(result));
   } catch (error) {

@@ -24,13 +24,13 @@ describe('mention', () => {
 describe('decisionRequest', () => {
   const base = { model: 'fraud-scorer', incidentId: 'INC-7', text: 'No data from Prometheus: decide.' };
 
-  it('offers Roll back and Not a rollback, naming who may decide', () => {
+  it('offers Roll back and Not a rollback of its own (told apart from the incident message’s), naming who may decide', () => {
     const message = decisionRequest({ ...base, policy: 'approve', approvers: ['U0ALICE', 'S0ONCALL1'] });
     expectWithinSlackLimits(message);
     expect(message.text).toContain('INC-7 fraud-scorer: No data from Prometheus');
     expect(JSON.stringify(message.blocks)).toContain('Who may decide: <@U0ALICE> <!subteam^S0ONCALL1>');
     const all = buttons(message.blocks);
-    expect(all.map((b) => b.action_id)).toEqual([ACTIONS.rollback, ACTIONS.notRollback]);
+    expect(all.map((b) => b.action_id)).toEqual([ACTIONS.decisionRollback, ACTIONS.decisionNotRollback]);
     for (const b of all)
       expect(JSON.parse(b.value ?? '')).toEqual({ model: 'fraud-scorer', incidentId: 'INC-7' });
   });
