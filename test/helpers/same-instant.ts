@@ -50,6 +50,33 @@ export function afterFirstRead(
   });
 }
 
+/**
+ * Something that happens while a store call is under way, reproducibly: the first call of `method` through the
+ * store wrapped whose arguments `matches` accepts runs `meanwhile` (on another store or replica, so that it is
+ * not caught itself) once the call is done, before it returns. Later calls pass straight through. For instance
+ * `afterCall('acquire', alert, (name) => name.startsWith('rollback:'))`: a real alert arrives just as a rollback
+ * has taken its lock, before it reads the serving layer and plans.
+ */
+export function afterCall<K extends keyof Store>(
+  method: K,
+  meanwhile: () => Promise<unknown>,
+  matches: (...args: Parameters<Store[K]>) => boolean = () => true,
+): (store: Store) => Store {
+  let done = false;
+  return (store) => {
+    const call = store[method] as (...args: Parameters<Store[K]>) => Promise<unknown>;
+    const wrapped = async (...args: Parameters<Store[K]>): Promise<unknown> => {
+      const result = await call.apply(store, args);
+      if (!done && matches(...args)) {
+        done = true;
+        await meanwhile();
+      }
+      return result;
+    };
+    return { ...store, [method]: wrapped };
+  };
+}
+
 /** Of rollback requests settled together: the requests left waiting for approval, and the refusals. */
 export function waitingAndRefused(results: PromiseSettledResult<RollbackRequestResult>[]) {
   const waiting = results.flatMap((result) =>

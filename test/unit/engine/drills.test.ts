@@ -7,27 +7,11 @@ import { scheduleDrillOccurrence } from '../../../src/engine/drill-schedule.js';
 import type { Store } from '../../../src/engine/ports.js';
 import { DEADLINE_LEASE_MS, pollDeadlines } from '../../../src/engine/poller.js';
 import { createLogger } from '../../../src/observability/logger.js';
-import type { ServingConfig } from '../../../src/runbooks/serving.js';
 import { nextDrills, planDrills } from '../../../src/scheduling/drills.js';
 import { firing } from '../../helpers/alerts.js';
 import { makeDeps, makeRunbook, metricValue, type TestDeps } from '../../helpers/engine.js';
-import { FakeServing, permanent } from '../../helpers/fake-serving.js';
-
-const STAGING = 'drill: { serving: { adapter: kserve, namespace: ml-staging, name: fraud-scorer } }';
-const DRY = 'drill: { dryRun: true }';
-
-/** Deps whose serving factory records which serving block each adapter was built for. */
-function drillDeps(drill: string) {
-  const deps = makeDeps({ runbooks: [makeRunbook('fraud-scorer', drill)] });
-  const used: ServingConfig[] = [];
-  const production = deps.fake;
-  const staging = new FakeServing();
-  deps.serving = (config) => {
-    used.push(config);
-    return 'namespace' in config && config.namespace === 'ml-staging' ? staging : production;
-  };
-  return { deps, used, production, staging };
-}
+import { DRY, STAGING, drillDeps } from '../../helpers/drill-deps.js';
+import { permanent } from '../../helpers/fake-serving.js';
 
 afterEach(() => {
   vi.useRealTimers();

@@ -1,0 +1,24 @@
+import type { ServingConfig } from '../../src/runbooks/serving.js';
+import { makeDeps, makeRunbook } from './engine.js';
+import { FakeServing } from './fake-serving.js';
+
+/** A runbook drill block whose drill target is the staging deployment. */
+export const STAGING = 'drill: { serving: { adapter: kserve, namespace: ml-staging, name: fraud-scorer } }';
+/** A runbook drill block that only plans. */
+export const DRY = 'drill: { dryRun: true }';
+
+/**
+ * Deps for fraud-scorer with the `drill` block given, whose serving factory records which serving block each
+ * adapter was built for: production and staging are separate fakes, so a test sees which one a rollback touched.
+ */
+export function drillDeps(drill: string) {
+  const deps = makeDeps({ runbooks: [makeRunbook('fraud-scorer', drill)] });
+  const used: ServingConfig[] = [];
+  const production = deps.fake;
+  const staging = new FakeServing();
+  deps.serving = (config) => {
+    used.push(config);
+    return 'namespace' in config && config.namespace === 'ml-staging' ? staging : production;
+  };
+  return { deps, used, production, staging };
+}
