@@ -88,6 +88,7 @@ export async function startDrill(
         reason: 'drill: automatic decision',
         by: options.by,
         trigger: 'drill',
+        drillId: incident.id,
       });
     } catch (error) {
       // Refused before anything changed (no credentials, no version to go to): exactly what a drill is for.

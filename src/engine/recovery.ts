@@ -6,7 +6,7 @@ import { record, runbookOf, type EngineDeps } from './context.js';
 import { finishDrill } from './drill.js';
 import { mutateIncident } from './mutate.js';
 import { rollbackLockName } from './rollback.js';
-import { rollbackServing, type RollbackServing } from './serving-for.js';
+import { rollbackServing, type RollbackServing } from './rollback-scope.js';
 
 /**
  * Finds rollbacks that were executing when their bot stopped (the incident says "executing" but nobody holds

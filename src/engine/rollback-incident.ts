@@ -6,17 +6,23 @@ import { record, runbookOf, type EngineDeps } from './context.js';
 import { scheduleStageTarget } from './escalation.js';
 import { mutateIncident } from './mutate.js';
 import { dropOpening, openingDone, openOnce, scheduleOpening } from './opening.js';
+import { refuseOutOfScope, scopedIncident, type RollbackScope } from './rollback-scope.js';
 
 /**
- * Puts a rollback on the model's open incident (recording the decision), or opens a manual incident for it
- * when there is none. Schedules the rollback and confirm targets. Returns the incident as stored.
+ * Puts a rollback on the incident of its scope (recording the decision): its drill, or the model's open real
+ * incident; opens a manual incident for a real rollback when there is none. Schedules the rollback and confirm
+ * targets. Returns the incident as stored.
  */
 export async function startRollbackOnIncident(
   deps: EngineDeps,
   runbook: Runbook,
+  scope: RollbackScope,
   start: RollbackStart,
 ): Promise<Incident> {
-  const open = await deps.store.openIncidentFor(runbook.model);
+  const planning = 'while its rollback was being planned';
+  // A drill's rollback goes on its drill only, refused once that ended (a real alert, or its opening's stand-in
+  // while its starter stalled): rollback-scope.ts.
+  const open = await scopedIncident(deps, scope, planning);
   // The automatic policy decides the incident it triaged; when that one closed meanwhile ("not a rollback",
   // resolved), it must not open a manual incident of its own.
   if (!open && start.trigger === 'auto') {
@@ -25,20 +31,16 @@ export async function startRollbackOnIncident(
       `${runbook.model} has no open incident any more (it was decided "not a rollback" or resolved while triage ran): the automatic policy only decides an incident it triaged`,
     );
   }
-  // Nor does a drill's rollback (drill-start.ts) whose drill ended meanwhile: failed by its opening's stand-in
-  // while its starter stalled, say.
-  if (!open && start.trigger === 'drill') {
-    throw new RollbotError(
-      'CONFLICT',
-      `the drill of ${runbook.model} ended while its rollback was being planned: a drill's rollback goes only on its drill`,
-      { hint: 'see the drill scorecard in the channel; start another drill if needed' },
-    );
-  }
   const triageStart = open?.phase === 'triage' ? open.stages.triage.startedAt : undefined;
   if (open && triageStart !== undefined)
     deps.metrics.stageCompleted('triage', open.drill, (start.at - triageStart) / 1000);
   const incident = open
-    ? (await mutateIncident(deps.store, open.id, (current) => beginRollback(current, start))).incident
+    ? (
+        await mutateIncident(deps.store, open.id, (current) => {
+          refuseOutOfScope(scope, current, planning);
+          return beginRollback(current, start);
+        })
+      ).incident
     : await openManual(deps, runbook, start);
   await scheduleStageTarget(deps, incident, 'rollback');
   await scheduleStageTarget(deps, incident, 'confirm');

@@ -5,6 +5,7 @@ import type { RollbackPlan, RollbackRecord } from '../core/rollback.js';
 import type { EngineDeps } from './context.js';
 import { observeServing } from './deployments.js';
 import type { ServingAdapter, ServingState } from './ports.js';
+import { scopedIncident, type RollbackScope } from './rollback-scope.js';
 import type { RollbackRequest, RollbackStepKind } from './rollback-types.js';
 import { withRetry } from './retry.js';
 
@@ -15,8 +16,7 @@ import { withRetry } from './retry.js';
  */
 export async function readAndPlan(
   deps: EngineDeps,
-  adapter: ServingAdapter,
-  request: RollbackRequest,
+  { adapter, scope, request }: { adapter: ServingAdapter; scope: RollbackScope; request: RollbackRequest },
   step: (kind: RollbackStepKind, text: string) => void,
   deadline: number,
 ): Promise<{ state: ServingState; plan: RollbackPlan }> {
@@ -24,10 +24,11 @@ export async function readAndPlan(
   const state = await withRetry(() => adapter.state(), retry);
   step('state', `${adapter.target}: ${state.summary}`);
   // A drill's versions are its drill target's: they must not enter the production ledger.
-  if (!request.dryRun && request.trigger !== 'drill') await observeServing(deps, request.model, state);
-  const ledger = request.trigger === 'drill' ? [] : await deps.store.deployments(request.model);
+  const drill = scope.drillId !== undefined;
+  if (!request.dryRun && !drill) await observeServing(deps, request.model, state);
+  const ledger = drill ? [] : await deps.store.deployments(request.model);
   const knownGood = lastKnownGood(ledger, state.current);
-  const unfinished = await unfinishedAttempt(deps, request.model);
+  const unfinished = await unfinishedAttempt(deps, scope);
   const to = request.to ?? unfinished?.plan.to;
   const planned = await adapter.plan({
     state,
@@ -47,12 +48,15 @@ export async function readAndPlan(
 }
 
 /**
- * The last attempt on the model's open incident, when it failed or ended unknown: a rollback now is that rollback
- * again, to the same version unless a person names one. Planned afresh, an attempt whose change landed after
- * rollbot gave up would read "v41 serves, v42 before it" and flip traffic back onto the bad version.
+ * The last attempt on the incident this rollback goes on, when it failed or ended unknown: a rollback now is that
+ * rollback again, to the same version unless a person names one. Planned afresh, an attempt whose change landed
+ * after rollbot gave up would read "v41 serves, v42 before it" and flip traffic back onto the bad version.
  */
-async function unfinishedAttempt(deps: EngineDeps, model: string): Promise<RollbackRecord | undefined> {
-  const attempt = (await deps.store.openIncidentFor(model))?.rollback;
+async function unfinishedAttempt(
+  deps: EngineDeps,
+  scope: RollbackScope,
+): Promise<RollbackRecord | undefined> {
+  const attempt = (await scopedIncident(deps, scope, 'while its rollback was being planned'))?.rollback;
   return attempt?.status === 'failed' || attempt?.status === 'unknown' ? attempt : undefined;
 }
 

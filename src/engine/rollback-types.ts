@@ -16,6 +16,11 @@ export interface RollbackRequest {
   /** Slack user ID, `cli:<user>`, `api`, `rollbot` (auto). */
   by: string;
   trigger: Trigger;
+  /**
+   * The drill this rollback rehearses, named by a drill deciding at once (drill-start.ts): the rollback goes on
+   * that drill or nowhere, even when a real alert ended it meanwhile and a real incident is open (rollback-scope.ts).
+   */
+  drillId?: string;
   /** Show the plan, change nothing (no lock, no incident, no serving-layer write). */
   dryRun?: boolean;
 }

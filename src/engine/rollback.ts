@@ -1,5 +1,6 @@
 import { formatDuration } from '../core/duration.js';
 import { RollbotError, isRollbotError } from '../core/errors.js';
+import { isOpen } from '../core/incident.js';
 import { finishRollback, type RollbackPlan } from '../core/rollback.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { record, type EngineDeps } from './context.js';
@@ -10,7 +11,7 @@ import { mutateIncident } from './mutate.js';
 import type { ServingAdapter, ServingState } from './ports.js';
 import { acquireLock, keepLeaseAlive, type KeptLease } from './rollback-lease.js';
 import { readAndPlan } from './rollback-plan.js';
-import { rollbackServing } from './serving-for.js';
+import { refuseOutOfScope, refuseEndedDrill, rollbackScope, type RollbackScope } from './rollback-scope.js';
 import { startRollbackOnIncident } from './rollback-incident.js';
 import type { RollbackOutcome, RollbackRequest, RollbackStep, RollbackStepKind } from './rollback-types.js';
 import { attemptDeadline, withRetry } from './retry.js';
@@ -53,22 +54,15 @@ async function runRollback(
     steps.push(entry);
     onStep(entry);
   };
-  // A drill rolls back its drill target (staging), or only plans when it is a dry run: same path.
-  const open = await deps.store.openIncidentFor(runbook.model);
-  const drill = request.trigger === 'drill' || open?.drill === true;
-  const where = rollbackServing(runbook, { drill, labels: open?.labels ?? {} });
-  if (!where) {
-    throw new RollbotError('BAD_REQUEST', `${runbook.model} has no drill configured`, {
-      hint: `add a drill block to runbooks/${runbook.model}.yml (drill.serving or dryRun: true)`,
-    });
-  }
-  const adapter = deps.serving(where.serving, { model: runbook.model });
-  if (drill) request = { ...request, trigger: 'drill' };
+  // A drill rolls back its drill target (staging), or only plans when it is a dry run: same path. Which
+  // incident and layer this rollback belongs to is decided once, here, and held to until it ends.
+  const scope = await rollbackScope(deps, runbook, request);
+  const adapter = deps.serving(scope.serving, { model: runbook.model });
+  if (scope.drillId) request = { ...request, trigger: 'drill', drillId: scope.drillId };
   if (request.dryRun) {
     const { state, plan } = await readAndPlan(
       deps,
-      adapter,
-      request,
+      { adapter, scope, request },
       step,
       deps.clock.now() + runbook.targets.rollback,
     );
@@ -78,12 +72,11 @@ async function runRollback(
   try {
     const { state, plan } = await readAndPlan(
       deps,
-      adapter,
-      request,
+      { adapter, scope, request },
       step,
       deps.clock.now() + runbook.targets.rollback,
     );
-    return await execute(deps, { runbook, adapter, request, state, plan, lease, step, steps });
+    return await execute(deps, { runbook, adapter, scope, request, state, plan, lease, step, steps });
   } finally {
     lease.stop();
     await deps.store.release(lease.lease);
@@ -93,6 +86,7 @@ async function runRollback(
 interface Execution {
   runbook: Runbook;
   adapter: ServingAdapter;
+  scope: RollbackScope;
   request: RollbackRequest;
   state: ServingState;
   plan: RollbackPlan;
@@ -102,9 +96,9 @@ interface Execution {
 }
 
 async function execute(deps: EngineDeps, run: Execution): Promise<RollbackOutcome> {
-  const { runbook, adapter, request, plan, step } = run;
+  const { runbook, adapter, scope, request, plan, step } = run;
   const startedAt = deps.clock.now();
-  const incident = await startRollbackOnIncident(deps, runbook, {
+  const incident = await startRollbackOnIncident(deps, runbook, scope, {
     plan,
     target: adapter.target,
     by: request.by,
@@ -147,7 +141,7 @@ async function execute(deps: EngineDeps, run: Execution): Promise<RollbackOutcom
       model: runbook.model,
       reason: request.reason,
     };
-    if (!rollbackServing(runbook, incident)?.executes) {
+    if (!scope.executes) {
       // A dry-run drill rehearses everything up to the write: the plan above is what a real rollback would do.
       step('executed', 'drill dry run: the plan was made and not executed; nothing changed');
       await record(deps, incident, {
@@ -156,6 +150,7 @@ async function execute(deps: EngineDeps, run: Execution): Promise<RollbackOutcom
       });
     } else {
       refuseWithoutLock(run, 'before changing anything: this attempt changed nothing');
+      await refuseEndedDrill(deps, scope, 'under its rollback, before anything was changed');
       const result = await withRetry(() => adapter.execute(plan, context), retry);
       const said = result.mutated
         ? 'change made'
@@ -166,17 +161,22 @@ async function execute(deps: EngineDeps, run: Execution): Promise<RollbackOutcom
         text: said,
         data: result.output ? { output: result.output } : {},
       });
-      await waitForTarget(deps, { adapter, plan, retry, startedAt }, step);
+      await waitForTarget(deps, { adapter, scope, plan, retry, startedAt }, step);
       refuseWithoutLock(
         run,
         `after the change to ${plan.to} was made: another rollback may have run meanwhile`,
       );
     }
+    await refuseEndedDrill(deps, scope, `under its rollback, after the change to ${plan.to} was made`);
   } catch (error) {
     return { ...base, ...(await fail(deps, run, incident.id, startedAt, error)) };
   }
   const at = deps.clock.now();
-  await mutateIncident(deps.store, incident.id, (current) => finishRollback(current, 'succeeded', at));
+  await mutateIncident(deps.store, incident.id, (current) => {
+    // Also here, where the success is written: a drill ended since the look above is not scored a success.
+    refuseOutOfScope(scope, current, `under its rollback, as its success was being recorded`);
+    return finishRollback(current, 'succeeded', at);
+  });
   // Never mark the target itself: a plan from a version to the same one moved nothing away from it.
   if (plan.from !== undefined && plan.from !== plan.to && !incident.drill)
     await deps.store.markRolledBack(runbook.model, plan.from, at, incident.id);
@@ -219,6 +219,7 @@ async function waitForTarget(
   deps: EngineDeps,
   attempt: {
     adapter: ServingAdapter;
+    scope: RollbackScope;
     plan: RollbackPlan;
     retry: Parameters<typeof withRetry>[1];
     startedAt: number;
@@ -237,6 +238,12 @@ async function waitForTarget(
         },
       );
     }
+    // A drill a real alert ended meanwhile is waited for no longer: the lock goes to the real incident's rollback.
+    await refuseEndedDrill(
+      deps,
+      attempt.scope,
+      `under its rollback, while it waited for traffic on ${plan.to}`,
+    );
     step('waiting', `waiting for traffic on ${plan.to}`);
     await deps.sleep(deps.timing.pollMs);
   }
@@ -267,6 +274,16 @@ async function fail(
   });
   deps.metrics.rollbackFinished(runbook.model, 'failed', request.trigger, (at - startedAt) / 1000);
   deps.logger.error({ incident: incidentId, err: error }, 'rollback failed');
+  if (incident.drill && !isOpen(incident)) {
+    // A drill ended under its rollback (a real alert): nobody is paged for it, its scorecard went out already.
+    await deps.notifier.notify({
+      type: 'incident.updated',
+      incident,
+      channel: runbook.channel,
+      text: `the drill's rollback stopped: ${message}`,
+    });
+    return failure(known, message);
+  }
   await deps.notifier.notify({
     type: 'escalation',
     incident,
@@ -277,6 +294,13 @@ async function fail(
   });
   if (incident.drill)
     await finishDrill(deps, incidentId, { succeeded: false, problem: `the rollback failed: ${message}` });
+  return failure(known, message);
+}
+
+function failure(
+  known: RollbotError | undefined,
+  message: string,
+): Pick<RollbackOutcome, 'outcome' | 'error'> {
   return {
     outcome: 'failed',
     error: { code: known?.code ?? 'SERVING_FAILED', message, ...(known?.hint ? { hint: known.hint } : {}) },

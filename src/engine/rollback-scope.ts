@@ -1,0 +1,119 @@
+import { RollbotError } from '../core/errors.js';
+import { isOpen, type Incident } from '../core/incident.js';
+import type { Runbook } from '../runbooks/schema.js';
+import type { ServingConfig } from '../runbooks/serving.js';
+import type { EngineDeps } from './context.js';
+import type { RollbackRequest } from './rollback-types.js';
+
+/** The serving layer a rollback on an incident reads and plans against, and whether it may change it. */
+export interface RollbackServing {
+  serving: ServingConfig;
+  /** False for a dry-run drill: it reads and plans against production and changes nothing. */
+  executes: boolean;
+}
+
+/**
+ * Which serving layer a rollback on this incident acts on: production for a real incident, the runbook's drill
+ * target for a drill. A dry-run drill (`rollbot drill run --dry-run`, or a runbook drill with `dryRun: true`
+ * and no drill target) plans against production and executes nothing. Undefined for a drill whose runbook has
+ * no drill block (any more): there is no layer it may touch.
+ */
+export function rollbackServing(
+  runbook: Runbook,
+  incident: Pick<Incident, 'drill' | 'labels'>,
+): RollbackServing | undefined {
+  if (!incident.drill) return { serving: runbook.serving, executes: true };
+  if (!runbook.drill) return undefined;
+  const drillServing = runbook.drill.serving;
+  if (incident.labels.drill_dry_run === 'true' || !drillServing)
+    return { serving: runbook.serving, executes: false };
+  return { serving: drillServing, executes: true };
+}
+
+/**
+ * What one rollback belongs to, fixed as it starts: the serving layer it acts on and, for a drill's rollback,
+ * the drill. A real alert ends a drill at any moment (intake.ts: reality wins over rehearsal) and opens a real
+ * incident, so a drill's rollback never looks its incident up by model: it goes on its drill only, acts on the
+ * drill's layer only, and stops once the drill is over. Any other rollback goes on the model's open incident (or
+ * a manual one it opens).
+ */
+export interface RollbackScope extends RollbackServing {
+  model: string;
+  /** The drill this rollback rehearses; absent for a real rollback. */
+  drillId?: string;
+}
+
+/**
+ * The scope of a rollback about to start: the drill the request names (a drill deciding at once,
+ * drill-start.ts) or the model's open drill (a person deciding in it), else production. Refuses a drill that
+ * is over, or whose runbook has no drill block (any more).
+ */
+export async function rollbackScope(
+  deps: Pick<EngineDeps, 'store'>,
+  runbook: Runbook,
+  request: Pick<RollbackRequest, 'drillId' | 'trigger'>,
+): Promise<RollbackScope> {
+  const model = runbook.model;
+  const open = await deps.store.openIncidentFor(model);
+  const drillId = request.drillId ?? (open?.drill ? open.id : undefined);
+  if (drillId === undefined) {
+    if (request.trigger === 'drill') throw drillEnded(model, undefined, 'before its rollback started');
+    return { model, serving: runbook.serving, executes: true };
+  }
+  const drill = open?.id === drillId ? open : await deps.store.getIncident(drillId);
+  if (!drill?.drill || !isOpen(drill)) throw drillEnded(model, drillId, 'before its rollback started');
+  const where = rollbackServing(runbook, drill);
+  if (!where) {
+    throw new RollbotError('BAD_REQUEST', `${model} has no drill configured`, {
+      hint: `add a drill block to runbooks/${model}.yml (drill.serving or dryRun: true)`,
+    });
+  }
+  return { ...where, model, drillId };
+}
+
+/**
+ * The incident a rollback in `scope` goes on now: its drill, or the model's open real incident (undefined when
+ * there is none: the rollback opens a manual one). Refuses when that is not the rollback's (refuseOutOfScope).
+ */
+export async function scopedIncident(
+  deps: Pick<EngineDeps, 'store'>,
+  scope: RollbackScope,
+  when: string,
+): Promise<Incident | undefined> {
+  const incident = scope.drillId
+    ? await deps.store.getIncident(scope.drillId)
+    : await deps.store.openIncidentFor(scope.model);
+  refuseOutOfScope(scope, incident, when);
+  return incident;
+}
+
+/**
+ * Throws unless `incident`, as just read, is one a rollback in `scope` may write to or claim success on: for a
+ * drill's rollback, its drill while that is open. `when` says how far the rollback got, for the refusal.
+ */
+export function refuseOutOfScope(scope: RollbackScope, incident: Incident | undefined, when: string): void {
+  if (scope.drillId && (incident?.id !== scope.drillId || !isOpen(incident)))
+    throw drillEnded(scope.model, scope.drillId, when);
+}
+
+/**
+ * Re-reads a drill's rollback's drill, which a real alert may have ended under it; a real rollback's incident
+ * needs no such look: it is the rollback's whatever happens to it.
+ */
+export async function refuseEndedDrill(
+  deps: Pick<EngineDeps, 'store'>,
+  scope: RollbackScope,
+  when: string,
+): Promise<void> {
+  if (scope.drillId) refuseOutOfScope(scope, await deps.store.getIncident(scope.drillId), when);
+}
+
+function drillEnded(model: string, drillId: string | undefined, when: string): RollbotError {
+  return new RollbotError(
+    'CONFLICT',
+    `the drill ${drillId ?? ''}${drillId ? ' ' : ''}of ${model} ended ${when}: a drill's rollback goes only on its drill, and claims nothing once the drill is over`,
+    {
+      hint: 'see the drill scorecard in the channel (and any real incident in its own thread); start another drill if needed',
+    },
+  );
+}
