@@ -21,7 +21,7 @@ export async function startRollbackOnIncident(
 ): Promise<Incident> {
   const planning = 'while its rollback was being planned';
   // A drill's rollback goes on its drill only, refused once that ended (a real alert, or its opening's stand-in
-  // while its starter stalled): rollback-scope.ts.
+  // while its starter stalled); a real rollback never goes on a drill (rollback-scope.ts).
   const open = await scopedIncident(deps, scope, planning);
   // The automatic policy decides the incident it triaged; when that one closed meanwhile ("not a rollback",
   // resolved), it must not open a manual incident of its own.

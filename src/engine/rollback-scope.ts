@@ -33,9 +33,10 @@ export function rollbackServing(
 /**
  * What one rollback belongs to, fixed as it starts: the serving layer it acts on and, for a drill's rollback,
  * the drill. A real alert ends a drill at any moment (intake.ts: reality wins over rehearsal) and opens a real
- * incident, so a drill's rollback never looks its incident up by model: it goes on its drill only, acts on the
- * drill's layer only, and stops once the drill is over. Any other rollback goes on the model's open incident (or
- * a manual one it opens).
+ * incident; a drill starts whenever the model has no incident open. So a rollback holds to what it started for:
+ * a drill's rollback goes on its drill only (never looked up by model), acts on the drill's layer only, and stops
+ * once the drill is over; any other rollback goes on the model's open real incident (or a manual one it opens),
+ * never on a drill.
  */
 export interface RollbackScope extends RollbackServing {
   model: string;
@@ -88,12 +89,24 @@ export async function scopedIncident(
 }
 
 /**
- * Throws unless `incident`, as just read, is one a rollback in `scope` may write to or claim success on: for a
- * drill's rollback, its drill while that is open. `when` says how far the rollback got, for the refusal.
+ * Throws unless `incident`, as just read, is one a rollback in `scope` may write to or claim success on: its
+ * drill while that is open; for a real rollback, anything but a drill (or none). `when` says how far the
+ * rollback got, for the refusal.
  */
 export function refuseOutOfScope(scope: RollbackScope, incident: Incident | undefined, when: string): void {
-  if (scope.drillId && (incident?.id !== scope.drillId || !isOpen(incident)))
-    throw drillEnded(scope.model, scope.drillId, when);
+  if (scope.drillId) {
+    if (incident?.id !== scope.drillId || !isOpen(incident))
+      throw drillEnded(scope.model, scope.drillId, when);
+    return;
+  }
+  if (!incident?.drill) return;
+  throw new RollbotError(
+    'CONFLICT',
+    `a drill of ${scope.model} (${incident.id}) started while this rollback was being planned against production: nothing was changed`,
+    {
+      hint: `a rollback now would be the drill's: to roll back production, end the drill first (rollbot resolve ${incident.id} --reason …), then roll back again`,
+    },
+  );
 }
 
 /**

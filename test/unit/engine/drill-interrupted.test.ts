@@ -200,3 +200,48 @@ describe("a real alert that ends a drill while the drill's rollback waits for it
     expect(await deps.store.holder('rollback:fraud-scorer')).toBeUndefined();
   });
 });
+
+describe('a drill that starts while a real rollback plans with no incident open', () => {
+  it.each([
+    ['a dry-run drill', DRY],
+    ['a staging drill', STAGING],
+  ])(
+    '%s: the real rollback is refused, changing nothing, and the drill is left as it was',
+    async (_, block) => {
+      const { deps, production, staging } = drillDeps(block);
+      let drillId = '';
+      const rolling: TestDeps = {
+        ...deps,
+        store: afterCall(
+          'acquire',
+          async () => {
+            drillId = (await startDrill(deps, 'fraud-scorer', { by: 'schedule', auto: false })).id;
+          },
+          (name) => name.startsWith('rollback:'),
+        )(deps.store),
+      };
+
+      const refusal = await rollback(rolling, {
+        model: 'fraud-scorer',
+        reason: 'p99 doubled',
+        by: 'cli:ana',
+        trigger: 'cli',
+      }).then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+
+      expect(refusal).toMatchObject({
+        code: 'CONFLICT',
+        message: `a drill of fraud-scorer (${drillId}) started while this rollback was being planned against production: nothing was changed`,
+      });
+
+      expect(production.calls).not.toContain('execute');
+      expect(staging.calls).toEqual([]);
+      expect(await deps.store.getIncident(drillId)).toMatchObject({ drill: true, phase: 'triage' });
+      expect((await deps.store.getIncident(drillId))?.rollback).toBeUndefined();
+      expect((await types(deps, drillId)).filter((type) => type.startsWith('rollback.'))).toEqual([]);
+      expect(await deps.store.holder('rollback:fraud-scorer')).toBeUndefined();
+    },
+  );
+});
