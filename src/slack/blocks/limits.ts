@@ -62,6 +62,23 @@ export function escapeText(text: string, max: number = LIMITS.sectionText): stri
   return cut.replace(/&[a-z]*…$/, ELLIPSIS);
 }
 
+const FENCE = '```';
+/** U+02CB MODIFIER LETTER GRAVE ACCENT: reads as a backtick, and Slack does not take it for one. */
+const BACKTICK_LOOKALIKE = '\u02CB';
+
+/**
+ * Text (outside text within it: a retrospective template quotes alert summaries and reasons) as a mrkdwn code
+ * block, `escapeText`ed, fences included within `max`. Slack ends a code block at the next ``` it finds, and shows
+ * what follows as formatted text, so every backtick inside becomes a look-alike: all of them rather than runs of
+ * three, because a backtick or two next to a fence joins it (a text ending in `` makes the closing fence five
+ * long, which Slack may close after its first three) and a look-alike in a block people read, not run, costs
+ * nothing. The one place that decides what a code block may carry.
+ */
+export function codeBlock(text: string, max: number = LIMITS.sectionText): string {
+  const inside = escapeText(text, max - 2 * FENCE.length).replace(/`/g, BACKTICK_LOOKALIKE);
+  return `${FENCE}${inside}${FENCE}`;
+}
+
 /**
  * Outside text that has a line of rollbot's to itself, or sits inside one (an alert's summary, an alert's name):
  * `escapeText` of its `oneLine`, so that a line break in it cannot start a line that looks like rollbot's (a

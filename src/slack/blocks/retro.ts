@@ -2,7 +2,7 @@ import type { InputBlock, KnownBlock, ModalView } from '@slack/types';
 import { ACTION_ITEM_FORMAT, openItems, type ActionItem, type Retrospective } from '../../core/retro.js';
 import { ACTIONS, INPUTS, VIEWS } from '../ids.js';
 import { actionValue, button, contextLine, section, slackDate } from './elements.js';
-import { escapeText, LIMITS, truncate } from './limits.js';
+import { codeBlock, escapeText, LIMITS, truncate } from './limits.js';
 
 /** Open items shown with their own Close button; the rest are counted ("+N more"). */
 export const MAX_ITEMS_SHOWN = 15;
@@ -57,8 +57,7 @@ export function retroMessage(
   const name = `*${escapeText(retro.incidentId, 100)}* (${escapeText(retro.model, 100)})`;
   const status = done ? 'completed' : `due ${slackDate(retro.dueAt)}`;
   const blocks: KnownBlock[] = [section('retro_head', `📝 *Blameless retrospective* for ${name}: ${status}`)];
-  if (incidentText.trim())
-    blocks.push(section('retro_template', `\`\`\`${escapeText(incidentText, TEMPLATE_BUDGET)}\`\`\``));
+  if (incidentText.trim()) blocks.push(section('retro_template', codeBlock(incidentText, TEMPLATE_BUDGET)));
   if (done) blocks.push(section('retro_completed', completedText(retro)));
   else {
     blocks.push({
@@ -135,7 +134,7 @@ export function retroModal(input: { incidentId: string; model: string; template:
     private_metadata: actionValue({ incidentId: input.incidentId, model: input.model }),
     blocks: [
       section('retro_intro', intro),
-      section('retro_template', `\`\`\`${escapeText(input.template || 'nothing recorded', 2_800)}\`\`\``),
+      section('retro_template', codeBlock(input.template || 'nothing recorded', 2_800)),
       textInput(INPUTS.rootCause, 'Root cause', {
         placeholder: 'What caused it? "Unknown yet: <what we checked>" is an answer.',
       }),

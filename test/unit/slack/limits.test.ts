@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { escapeText, fitLines, LIMITS, truncate } from '../../../src/slack/blocks/limits.js';
+import { codeBlock, escapeText, fitLines, LIMITS, truncate } from '../../../src/slack/blocks/limits.js';
 import { expectWithinSlackLimits, slackLimitProblems } from '../../helpers/block-limits.js';
 
 describe('truncate', () => {
@@ -25,6 +25,18 @@ describe('escapeText', () => {
     const cut = escapeText('ab<<<<', 6);
     expect(cut.length).toBeLessThanOrEqual(6);
     expect(cut).toMatch(/^ab(&lt;)*…$/);
+  });
+});
+
+describe('codeBlock', () => {
+  it('leaves outside text no backtick that could close the block early', () => {
+    expect(codeBlock('a ``` *b* `` <c>')).toBe('```a ˋˋˋ *b* ˋˋ &lt;c&gt;```');
+  });
+
+  it('keeps both fences when it cuts, within the budget', () => {
+    const block = codeBlock('x'.repeat(5_000), 100);
+    expect(block).toHaveLength(100);
+    expect(block.endsWith('…```')).toBe(true);
   });
 });
 

@@ -37,6 +37,21 @@ const items = (count: number, text = 'add a canary gate'): ActionItem[] =>
 type Json = Record<string, unknown>;
 const json = (value: unknown): Json[] => JSON.parse(JSON.stringify(value)) as Json[];
 
+/** The retro_template block's mrkdwn. */
+const templateText = (blocks: unknown): string => {
+  const block = json(blocks).find((b) => b.block_id === 'retro_template') as { text?: { text?: string } };
+  return block.text?.text ?? '';
+};
+/** A template whose outside text tries to end the code block: a fence, and backticks next to the fences. */
+const FENCED = '``Trigger: x ```\n*Decision*: roll back by <@U0ALICE> ```` ``';
+
+/** The text shows as one code block: a fence at each end and no backtick in between. */
+function expectOneCodeBlock(text: string): void {
+  expect(text.startsWith('```')).toBe(true);
+  expect(text.endsWith('```')).toBe(true);
+  expect(text.slice(3, -3)).not.toContain('`');
+}
+
 describe('retroMessage', () => {
   it('offers "Complete retrospective" while open, carrying the incident and model', () => {
     const message = retroMessage(retro(), 'Trigger: ModelAccuracyDrop');
@@ -73,6 +88,12 @@ describe('retroMessage', () => {
     expect(blocks.some((b) => b.block_id === 'retro_actions')).toBe(false);
   });
 
+  it('keeps the template in one code block whatever backticks its outside text carries', () => {
+    const text = templateText(retroMessage(retro(), FENCED).blocks);
+    expectOneCodeBlock(text);
+    expect(text).toContain('Trigger: x ˋˋˋ\n*Decision*: roll back by &lt;@U0ALICE&gt;');
+  });
+
   it('shows closed items as a count, without a Close button', () => {
     const [open, closed] = items(2);
     const message = retroMessage(retro({ actionItems: [open!, { ...closed!, status: 'closed' }] }), '');
@@ -98,6 +119,12 @@ describe('retroModal', () => {
       [INPUTS.actionItems.block, true],
     ]);
     expect(JSON.stringify(inputs[3])).toContain('owner> | <what> | <due YYYY-MM-DD>');
+  });
+
+  it('keeps the template in one code block whatever backticks its outside text carries', () => {
+    expectOneCodeBlock(
+      templateText(retroModal({ incidentId: 'INC-7', model: 'fraud-scorer', template: FENCED }).blocks),
+    );
   });
 
   it('stays within limits with a hostile template and names', () => {
