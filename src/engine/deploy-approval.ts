@@ -5,6 +5,7 @@
  */
 import { RollbotError } from '../core/errors.js';
 import type { Actor } from '../core/policy.js';
+import { oneLine } from '../core/text.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { record, type EngineDeps } from './context.js';
 import { authorize } from './authorize.js';
@@ -85,7 +86,10 @@ export async function approveDeployment(
   }
   const approved = { by: how.actor.id, at: deps.clock.now(), reason: how.reason?.trim() || 'approved' };
   await deps.store.setValue(approvalKey(runbook.model), JSON.stringify(approved), APPROVAL_TTL_MS);
-  const text = `next deployment of ${runbook.model} approved by ${approved.by} (${needed.reasons.join('; ')}): ${approved.reason}`;
+  // The approver's free-text reason, on rollbot's line: `oneLine` keeps it there, so that a line break in it cannot
+  // start what looks like another approval. Slack cannot do it for us: channel messages keep their line breaks
+  // (the daily digest's lines are rollbot's).
+  const text = `next deployment of ${runbook.model} approved by ${approved.by} (${needed.reasons.join('; ')}): ${oneLine(approved.reason)}`;
   const [latest] = await deps.store.listIncidents({ model: runbook.model, limit: 1 });
   if (latest) await record(deps, latest, { type: 'deployment.approved', actor: approved.by, text });
   deps.logger.info({ model: runbook.model, by: approved.by }, text);

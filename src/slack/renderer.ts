@@ -32,7 +32,9 @@ export function createSlackRenderer(runbooks: RunbookSet): SlackRenderer {
       if (approveRollback)
         return decisionRequest({ ...approveRollback, incidentId: '', text, policy: 'two-person' });
       // Channel messages quote alert summaries and people's reasons: escaped, a `<!channel>` or a disguised
-      // `<https://…|slack.com>` in them is shown, not acted on.
+      // `<https://…|slack.com>` in them is shown, not acted on. `escapeText`, not `escapeLine`: the daily digest
+      // is several lines of rollbot's, which Slack cannot tell from a line break in outside text; the engine keeps
+      // what it quotes on its lines (`oneLine`: the digest's summaries, an approval's reason).
       return approveDeployment
         ? deployApprovalRequest({ text, ...approveDeployment })
         : { text: escapeText(text, LIMITS.fallbackText) };

@@ -13,7 +13,7 @@ import {
   versionsText,
 } from './incident-message.js';
 import { contextLine, field, linksLine, section } from './elements.js';
-import { escapeLine, escapeText, fitLines, LIMITS, truncate } from './limits.js';
+import { escapeLine, fitLines, LIMITS, truncate } from './limits.js';
 import { mention } from './thread.js';
 
 /** Incidents listed in one reply; the rest are counted (the API and CLI list them all). */
@@ -38,7 +38,7 @@ const USAGE: Record<string, string[]> = {
 };
 
 function codeList(names: readonly string[]): string {
-  return names.length ? names.map((name) => `\`${escapeText(name, 80)}\``).join(', ') : '_none configured_';
+  return names.length ? names.map((name) => `\`${escapeLine(name, 80)}\``).join(', ') : '_none configured_';
 }
 
 /** The `/rollbot help` text: every command and the models that have a runbook. */
@@ -60,9 +60,9 @@ export function usage(command: string): string {
 
 /** The reply to a model without a runbook, with a "did you mean" when there is a close one. */
 export function unknownModel(model: string, known: string[], suggestion?: string): string {
-  const hint = suggestion === undefined ? '' : ` Did you mean \`${escapeText(suggestion, 80)}\`?`;
+  const hint = suggestion === undefined ? '' : ` Did you mean \`${escapeLine(suggestion, 80)}\`?`;
   const list = `Known models: ${codeList(known.slice(0, 50))}${known.length > 50 ? ` +${known.length - 50} more` : ''}`;
-  return truncate(`No runbook for model \`${escapeText(model, 200)}\`.${hint}\n${list}`, LIMITS.fallbackText);
+  return truncate(`No runbook for model \`${escapeLine(model, 200)}\`.${hint}\n${list}`, LIMITS.fallbackText);
 }
 
 /** The clock people care about: the first running stage, or the phase when nothing runs. */
@@ -78,7 +78,7 @@ export function incidentList(views: readonly IncidentListItem[]): { text: string
   const listed = views.slice(0, MAX_LISTED_INCIDENTS);
   const lines = listed.map((view) => {
     const drill = view.drill ? ' 🧪 DRILL' : '';
-    const what = `*${escapeText(view.id, 40)}* ${escapeText(view.model, 80)}`;
+    const what = `*${escapeLine(view.id, 40)}* ${escapeLine(view.model, 80)}`;
     return `${what} · ${view.severity} · ${view.phase}${drill} · ${clock(view)}`;
   });
   const blocks: KnownBlock[] = [section('incidents_head', `*Incidents* (${views.length})`)];
@@ -91,7 +91,7 @@ export function incidentList(views: readonly IncidentListItem[]): { text: string
     blocks.push(contextLine('incidents_more', more));
   }
   const ids = listed.map((view) => view.id).join(', ');
-  return { text: escapeText(`${views.length} incidents: ${ids}`, LIMITS.fallbackText), blocks };
+  return { text: escapeLine(`${views.length} incidents: ${ids}`, LIMITS.fallbackText), blocks };
 }
 
 /** `/incident show <id>`: the incident message's content without buttons, plus alerts, decision and impact. */
@@ -109,18 +109,18 @@ export function incidentSummary(view: IncidentView): { text: string; blocks: Kno
   ];
   if (view.decision) {
     const { kind, by, reason } = view.decision;
-    fields.push(field('Decision', `${kind} by ${mention(by)}: ${escapeText(reason, 800)}`));
+    fields.push(field('Decision', `${kind} by ${mention(by)}: ${escapeLine(reason, 800)}`));
   }
   if (view.impact) {
     const excess = view.impact.excessFailedRequests;
     const partial = isPartial(view.impact)
-      ? ` ⚠️ partial answer: ${escapeText(describeWarnings(view.impact.warnings ?? []), 200)}`
+      ? ` ⚠️ partial answer: ${escapeLine(describeWarnings(view.impact.warnings ?? []), 200)}`
       : '';
     const body =
       excess === undefined
-        ? escapeText(view.impact.formula, 500)
+        ? escapeLine(view.impact.formula, 500)
         : `~${formatValue(excess)} excess failed requests${partial}`;
-    fields.push(field(`Impact (${escapeText(view.impact.check, 100)})`, body));
+    fields.push(field(`Impact (${escapeLine(view.impact.check, 100)})`, body));
   }
   const blocks: KnownBlock[] = [
     { type: 'header', block_id: 'incident_header', text: { type: 'plain_text', text: headline(view) } },
@@ -130,13 +130,13 @@ export function incidentSummary(view: IncidentView): { text: string; blocks: Kno
     section('incident_checklist', `*Runbook*\n${view.stages.map(stageLine).join('\n')}`),
     section('incident_outcome', view.open ? `Open since ${view.openedAt}` : outcomeText(view)),
   ];
-  if (view.watch) blocks.push(contextLine('incident_watch', `👀 ${escapeText(view.watch.note, 500)}`));
+  if (view.watch) blocks.push(contextLine('incident_watch', `👀 ${escapeLine(view.watch.note, 500)}`));
   return { text: fallbackText(view), blocks };
 }
 
 /** A command's error for people: a RollbotError's message and fix; anything else a generic line (never a stack). */
 export function errorReply(error: unknown): string {
   if (!isRollbotError(error)) return '⚠️ Something went wrong; the log has details.';
-  const fix = error.hint ? `\nfix: ${escapeText(error.hint, 1000)}` : '';
-  return `⚠️ ${escapeText(error.message, 2500)}${fix}`;
+  const fix = error.hint ? `\nfix: ${escapeLine(error.hint, 1000)}` : '';
+  return `⚠️ ${escapeLine(error.message, 2500)}${fix}`;
 }

@@ -2,7 +2,7 @@ import type { KnownBlock } from '@slack/types';
 import type { RollbackPolicy } from '../../runbooks/defaults.js';
 import { ACTIONS } from '../ids.js';
 import { actionValue, button, contextLine, section } from './elements.js';
-import { escapeText, LIMITS } from './limits.js';
+import { escapeLine, LIMITS } from './limits.js';
 import { mentions } from './thread.js';
 
 export interface DecisionRequestInput {
@@ -24,7 +24,7 @@ export interface DecisionRequestInput {
 export function decisionRequest(input: DecisionRequestInput): { text: string; blocks: KnownBlock[] } {
   const value = actionValue({ incidentId: input.incidentId, model: input.model });
   const who = mentions(input.approvers, 'anyone in this channel');
-  const body = escapeText(input.text, LIMITS.sectionText - 40) || 'A decision is needed.';
+  const body = escapeLine(input.text, LIMITS.sectionText - 40) || 'A decision is needed.';
   const elements =
     input.policy === 'two-person'
       ? [button(ACTIONS.approve, 'Approve rollback', value, 'danger')]
@@ -38,7 +38,7 @@ export function decisionRequest(input: DecisionRequestInput): { text: string; bl
       : `Policy ${input.policy}`;
   const head = `Decision needed on ${[input.incidentId, input.model].filter(Boolean).join(' ')}: `;
   return {
-    text: escapeText(`${head}${input.text}`, LIMITS.fallbackText),
+    text: escapeLine(`${head}${input.text}`, LIMITS.fallbackText),
     blocks: [
       section('decision_text', `❓ ${body}`),
       contextLine('decision_who', `${rule}. Who may decide: ${who}`),

@@ -1,7 +1,7 @@
 import type { KnownBlock } from '@slack/types';
 import { ACTIONS } from '../ids.js';
 import { actionValue, button, contextLine, section } from './elements.js';
-import { escapeText, LIMITS } from './limits.js';
+import { escapeLine, LIMITS } from './limits.js';
 import { mentions } from './thread.js';
 
 /** The channel message asking for a deployment approval, with the Approve deployment button. */
@@ -9,7 +9,7 @@ export function deployApprovalRequest(input: { model: string; text: string; appr
   text: string;
   blocks: KnownBlock[];
 } {
-  const body = escapeText(input.text, LIMITS.sectionText - 40);
+  const body = escapeLine(input.text, LIMITS.sectionText - 40);
   return {
     text: body,
     blocks: [

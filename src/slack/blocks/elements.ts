@@ -1,6 +1,6 @@
 import type { Button, ContextBlock, MrkdwnElement, SectionBlock } from '@slack/types';
 import type { Link } from '../../core/links.js';
-import { escapeText, LIMITS, truncate } from './limits.js';
+import { escapeLine, LIMITS, truncate } from './limits.js';
 
 /** A mrkdwn section, its text cut to the section limit (callers pass already-escaped text). */
 export function section(blockId: string, text: string): SectionBlock {
@@ -53,7 +53,7 @@ export function slackDate(ms: number): string {
 /** A mrkdwn link. `|`, `<` and `>` in the URL are percent-encoded, so that none of them can end it early. */
 export function slackLink({ url, name }: Link): string {
   const safe = url.replace(/[|<>]/g, (c) => encodeURIComponent(c));
-  return `<${safe}|${escapeText(name, 80)}>`;
+  return `<${safe}|${escapeLine(name, 80)}>`;
 }
 
 /** Links joined by ` · `, as many as fit in `max` characters, in order; the rest are left out. */

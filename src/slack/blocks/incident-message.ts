@@ -8,7 +8,7 @@ import type { StageView } from '../../core/stages.js';
 import type { IncidentView } from '../../engine/views.js';
 import { ACTIONS } from '../ids.js';
 import { actionValue, button, contextLine, field, linksLine, section, slackDate } from './elements.js';
-import { escapeLine, escapeText, fitLines, LIMITS, truncate } from './limits.js';
+import { escapeLine, fitLines, LIMITS, truncate } from './limits.js';
 import { mention, mentions } from './thread.js';
 
 /** Where the message goes and who is responsible, from the model's runbook. */
@@ -81,22 +81,22 @@ export function stageLine(stage: StageView): string {
 export function checkLine(check: CheckResult): string {
   const value =
     check.error !== undefined
-      ? `error: ${escapeText(check.error, 120)}`
+      ? `error: ${escapeLine(check.error, 120)}`
       : formatValue(check.value, check.unit);
   const trend = check.trend
     ? ` ${check.trend.sparkline.slice(-40)} ${check.trend.direction} over ${formatDuration(check.trend.windowMs)}`
     : '';
-  const threshold = escapeText(check.threshold, 40);
+  const threshold = escapeLine(check.threshold, 40);
   const partial = isPartial(check)
-    ? ` ⚠️ partial answer: ${escapeText(describeWarnings(check.warnings ?? []), 200)}`
+    ? ` ⚠️ partial answer: ${escapeLine(describeWarnings(check.warnings ?? []), 200)}`
     : '';
-  return `${VERDICT_MARK[check.verdict]} *${escapeText(check.name, 80)}* ${value} (${threshold}) ${check.verdict}${trend}${partial}`;
+  return `${VERDICT_MARK[check.verdict]} *${escapeLine(check.name, 80)}* ${value} (${threshold}) ${check.verdict}${trend}${partial}`;
 }
 
 /** The triage section's text: finding, summary and the checks, failing first, at most MAX_CHECK_ROWS. */
 export function triageText(triage: TriageRecord | undefined, max: number = BUDGET.triage): string {
   if (!triage) return '*Triage*: measuring…';
-  const head = `*Triage* (${triage.finding}): ${escapeText(triage.summary, Math.floor(max / 4))}`;
+  const head = `*Triage* (${triage.finding}): ${escapeLine(triage.summary, Math.floor(max / 4))}`;
   const checks = [...triage.checks].sort(
     (a, b) => VERDICT_ORDER.indexOf(a.verdict) - VERDICT_ORDER.indexOf(b.verdict),
   );
@@ -112,9 +112,9 @@ export function triageText(triage: TriageRecord | undefined, max: number = BUDGE
 export function versionsText(view: IncidentView): string {
   const rollback = view.rollback;
   if (!rollback) return '_no rollback yet_';
-  const from = escapeText(rollback.plan.from ?? 'current', 150);
-  const to = escapeText(rollback.plan.to, 150);
-  const error = rollback.error ? `: ${escapeText(rollback.error, 300)}` : '';
+  const from = escapeLine(rollback.plan.from ?? 'current', 150);
+  const to = escapeLine(rollback.plan.to, 150);
+  const error = rollback.error ? `: ${escapeLine(rollback.error, 300)}` : '';
   return `\`${from}\` → \`${to}\` (${rollback.plan.regime}, ${rollback.status}${error})`;
 }
 
@@ -122,7 +122,7 @@ export function versionsText(view: IncidentView): string {
 export function outcomeText(view: IncidentView): string {
   const decision = view.decision;
   if (view.phase === 'dismissed') {
-    const by = decision ? ` by ${mention(decision.by)}: ${escapeText(decision.reason, BUDGET.reason)}` : '';
+    const by = decision ? ` by ${mention(decision.by)}: ${escapeLine(decision.reason, BUDGET.reason)}` : '';
     return `🚫 *Dismissed: not a rollback*${by}`;
   }
   const resolved = view.resolvedAt === undefined ? undefined : Date.parse(view.resolvedAt);
@@ -182,7 +182,7 @@ export function incidentMessage(
   // A dismissal's reason is in the outcome line; a rollback decision's reason goes here.
   if (view.decision?.kind === 'rollback') {
     const { by, reason } = view.decision;
-    fields.push(field('Decision', `roll back, by ${mention(by)}: ${escapeText(reason, BUDGET.reason)}`));
+    fields.push(field('Decision', `roll back, by ${mention(by)}: ${escapeLine(reason, BUDGET.reason)}`));
   }
   const blocks: KnownBlock[] = [
     { type: 'header', block_id: 'incident_header', text: { type: 'plain_text', text: headline(view) } },
@@ -197,7 +197,7 @@ export function incidentMessage(
     section('incident_checklist', `*Runbook*\n${view.stages.map(stageLine).join('\n')}`),
   ];
   if (context.watchNote) {
-    blocks.push(contextLine('incident_watch', `👀 ${escapeText(context.watchNote, BUDGET.watchNote)}`));
+    blocks.push(contextLine('incident_watch', `👀 ${escapeLine(context.watchNote, BUDGET.watchNote)}`));
   }
   blocks.push(view.open ? actions(view) : section('incident_outcome', outcomeText(view)));
   return { text: fallbackText(view), blocks };

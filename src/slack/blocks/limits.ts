@@ -80,9 +80,11 @@ export function codeBlock(text: string, max: number = LIMITS.sectionText): strin
 }
 
 /**
- * Outside text that has a line of rollbot's to itself, or sits inside one (an alert's summary, an alert's name):
- * `escapeText` of its `oneLine`, so that a line break in it cannot start a line that looks like rollbot's (a
- * field, a bullet, an outcome).
+ * Outside text that has a line of rollbot's to itself, or sits inside one (an alert's summary or name, a check's
+ * error, a version, a reason after `by <@U…>:`, the engine's one-line event texts): `escapeText` of its `oneLine`,
+ * so that a line break in it cannot start a line that looks like rollbot's (a field, a bullet, a check, an
+ * outcome). The builders' default for outside text; `escapeText` alone only for a paragraph people wrote under
+ * its own heading (a retrospective's root cause), and `codeBlock` for a code block.
  */
 export function escapeLine(text: string, max: number = LIMITS.sectionText): string {
   return escapeText(oneLine(text), max);

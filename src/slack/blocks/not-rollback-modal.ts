@@ -1,6 +1,6 @@
 import type { ModalView } from '@slack/types';
 import { VIEWS } from '../ids.js';
-import { escapeText } from './limits.js';
+import { escapeLine } from './limits.js';
 import { modalMetadata, reasonInput } from './rollback-modal.js';
 
 /** What the "not a rollback" modal carries to its view_submission handler. */
@@ -16,7 +16,7 @@ export interface NotRollbackModalMetadata {
 export function notRollbackModal(input: { model: string; incidentId: string }): ModalView {
   const metadata: NotRollbackModalMetadata = { model: input.model, incidentId: input.incidentId };
   const text =
-    `Dismiss *${escapeText(input.incidentId, 200)}* (${escapeText(input.model, 200)}) as *not a rollback*: ` +
+    `Dismiss *${escapeLine(input.incidentId, 200)}* (${escapeLine(input.model, 200)}) as *not a rollback*: ` +
     'nothing is rolled back, the incident is closed and the reason goes on its timeline.';
   return {
     type: 'modal',

@@ -2,7 +2,7 @@ import type { InputBlock, KnownBlock, ModalView } from '@slack/types';
 import { ACTION_ITEM_FORMAT, openItems, type ActionItem, type Retrospective } from '../../core/retro.js';
 import { ACTIONS, INPUTS, VIEWS } from '../ids.js';
 import { actionValue, button, contextLine, section, slackDate } from './elements.js';
-import { codeBlock, escapeText, LIMITS, truncate } from './limits.js';
+import { codeBlock, escapeLine, escapeText, LIMITS, truncate } from './limits.js';
 
 /** Open items shown with their own Close button; the rest are counted ("+N more"). */
 export const MAX_ITEMS_SHOWN = 15;
@@ -13,7 +13,7 @@ const ITEM_BUDGET = 280;
 
 /** Slack mentions are kept (they notify the owner); anything else an owner could be is escaped. */
 const MENTION = /^<(@|!subteam\^)[A-Z0-9]+>$/;
-const owner = (text: string): string => (MENTION.test(text) ? text : escapeText(text, 80));
+const owner = (text: string): string => (MENTION.test(text) ? text : escapeLine(text, 80));
 const isoDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
 
 /** The Close button's action_id: unique per item (Slack and our checker want unique action IDs). */
@@ -22,7 +22,7 @@ export const closeItemActionId = (itemId: string): string => `${ACTIONS.closeAct
 export const CLOSE_ITEM_ACTION = new RegExp(`^${ACTIONS.closeActionItem}:`);
 
 function itemBlock(retro: Retrospective, item: ActionItem, index: number): KnownBlock {
-  const line = `*${escapeText(item.id, 20)}* · ${owner(item.owner)} · due ${isoDay(item.due)}\n${escapeText(item.text, ITEM_BUDGET)}`;
+  const line = `*${escapeLine(item.id, 20)}* · ${owner(item.owner)} · due ${isoDay(item.due)}\n${escapeLine(item.text, ITEM_BUDGET)}`;
   return {
     ...section(`retro_item_${index}`, line),
     accessory: button(
@@ -33,9 +33,14 @@ function itemBlock(retro: Retrospective, item: ActionItem, index: number): Known
   };
 }
 
+/**
+ * What people wrote, each under its heading. Root cause and what went well or badly are paragraphs of their own
+ * (`escapeText`, not `escapeLine`): their line breaks are the writer's, kept on purpose; who completed it sits
+ * inside rollbot's line.
+ */
 function completedText(retro: Retrospective): string {
   const parts = [
-    `*Completed* by <@${escapeText(retro.completedBy ?? '?', 40)}> ${slackDate(retro.completedAt ?? 0)}`,
+    `*Completed* by <@${escapeLine(retro.completedBy ?? '?', 40)}> ${slackDate(retro.completedAt ?? 0)}`,
     `*Root cause*\n${escapeText(retro.rootCause ?? '', 900)}`,
   ];
   if (retro.wentWell) parts.push(`*Went well*\n${escapeText(retro.wentWell, 500)}`);
@@ -54,7 +59,7 @@ export function retroMessage(
   incidentText: string,
 ): { text: string; blocks: KnownBlock[] } {
   const done = retro.completedAt !== undefined;
-  const name = `*${escapeText(retro.incidentId, 100)}* (${escapeText(retro.model, 100)})`;
+  const name = `*${escapeLine(retro.incidentId, 100)}* (${escapeLine(retro.model, 100)})`;
   const status = done ? 'completed' : `due ${slackDate(retro.dueAt)}`;
   const blocks: KnownBlock[] = [section('retro_head', `📝 *Blameless retrospective* for ${name}: ${status}`)];
   if (incidentText.trim()) blocks.push(section('retro_template', codeBlock(incidentText, TEMPLATE_BUDGET)));
@@ -76,14 +81,14 @@ export function retroMessage(
   const open = openItems(retro);
   const closed = retro.actionItems.length - open.length;
   if (retro.actionItems.length > 0) {
-    const summary = `*Action items*: ${open.length} open, ${closed} closed${open.length ? ` — open ones block the next deployment of ${escapeText(retro.model, 100)}` : ''}`;
+    const summary = `*Action items*: ${open.length} open, ${closed} closed${open.length ? ` — open ones block the next deployment of ${escapeLine(retro.model, 100)}` : ''}`;
     blocks.push(section('retro_items_head', summary));
     open.slice(0, MAX_ITEMS_SHOWN).forEach((item, index) => blocks.push(itemBlock(retro, item, index)));
     if (open.length > MAX_ITEMS_SHOWN) {
       blocks.push(
         contextLine(
           'retro_items_more',
-          `+${open.length - MAX_ITEMS_SHOWN} more open action items (see \`rollbot timeline ${escapeText(retro.incidentId, 100)}\`)`,
+          `+${open.length - MAX_ITEMS_SHOWN} more open action items (see \`rollbot timeline ${escapeLine(retro.incidentId, 100)}\`)`,
         ),
       );
     }
@@ -124,7 +129,7 @@ function textInput(
  * went well, went badly and action items (`owner | what | YYYY-MM-DD`, one per line).
  */
 export function retroModal(input: { incidentId: string; model: string; template: string }): ModalView {
-  const intro = `Blameless retrospective of *${escapeText(input.incidentId, 150)}* (${escapeText(input.model, 150)}). Describe systems and decisions, not people.`;
+  const intro = `Blameless retrospective of *${escapeLine(input.incidentId, 150)}* (${escapeLine(input.model, 150)}). Describe systems and decisions, not people.`;
   return {
     type: 'modal',
     callback_id: VIEWS.retro,

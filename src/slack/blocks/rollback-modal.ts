@@ -5,7 +5,7 @@ import type { RollbackPlan, ServingState } from '../../engine/ports.js';
 import type { RollbackPolicy } from '../../runbooks/defaults.js';
 import { INPUTS, VIEWS } from '../ids.js';
 import { field, section } from './elements.js';
-import { escapeText, fitLines, LIMITS, truncate } from './limits.js';
+import { escapeLine, fitLines, LIMITS, truncate } from './limits.js';
 
 export interface RollbackModalInput {
   model: string;
@@ -77,8 +77,8 @@ export function modalMetadata(metadata: object): string {
 
 /** The current serving state: its summary, the traffic split, and a warning when an update is in flight. */
 function stateText(state: ServingState): string {
-  const head = `*Now serving*: ${escapeText(state.summary, 1000) || '_no summary_'}`;
-  const traffic = state.traffic.map((split) => `• \`${escapeText(split.version, 200)}\` ${split.percent}%`);
+  const head = `*Now serving*: ${escapeLine(state.summary, 1000) || '_no summary_'}`;
+  const traffic = state.traffic.map((split) => `• \`${escapeLine(split.version, 200)}\` ${split.percent}%`);
   const unsettled = state.settled ? [] : ['⚠️ an update is still in flight on the serving layer'];
   const lines = fitLines([...unsettled, ...traffic], {
     max: LIMITS.sectionText - head.length - 1,
@@ -97,16 +97,16 @@ export function rollbackModal(input: RollbackModalInput): ModalView {
   const { model, incidentId, plan, state, target, policy } = input;
   const metadata: RollbackModalMetadata =
     incidentId === undefined ? { model, to: plan.to } : { model, incidentId, to: plan.to };
-  const from = escapeText(plan.from ?? state.current ?? 'current', 400);
-  const incident = incidentId === undefined ? '' : ` (incident *${escapeText(incidentId, 100)}*)`;
+  const from = escapeLine(plan.from ?? state.current ?? 'current', 400);
+  const incident = incidentId === undefined ? '' : ` (incident *${escapeLine(incidentId, 100)}*)`;
   const planned = fitLines(
-    plan.actions.map((action) => `• ${escapeText(action, 300)}`),
+    plan.actions.map((action) => `• ${escapeLine(action, 300)}`),
     { max: LIMITS.sectionText - 40, maxLines: 15, noun: 'actions' },
   );
   const blocks: KnownBlock[] = [
     section(
       'rollback_summary',
-      `*${escapeText(model, 200)}*${incident}: \`${from}\` → \`${escapeText(plan.to, 400)}\``,
+      `*${escapeLine(model, 200)}*${incident}: \`${from}\` → \`${escapeLine(plan.to, 400)}\``,
     ),
     {
       type: 'section',
@@ -114,7 +114,7 @@ export function rollbackModal(input: RollbackModalInput): ModalView {
       fields: [
         field('How', REGIME_TEXT[plan.regime]),
         field('Expected time', `~${formatDuration(plan.etaMs)}`),
-        field('Serving target', escapeText(target, 1000)),
+        field('Serving target', escapeLine(target, 1000)),
         field('Policy', POLICY_TEXT[policy]),
       ],
     },

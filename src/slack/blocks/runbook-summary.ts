@@ -5,7 +5,7 @@ import { thresholdOf } from '../../engine/measure.js';
 import type { ServingConfig } from '../../runbooks/serving.js';
 import type { Check, Runbook } from '../../runbooks/schema.js';
 import { linksLine } from './elements.js';
-import { escapeText, fitLines, LIMITS } from './limits.js';
+import { escapeLine, fitLines, LIMITS } from './limits.js';
 import { mention, mentions } from './thread.js';
 
 /** Check rows shown; the runbook file has the rest. */
@@ -43,7 +43,7 @@ function hostOf(url: string): string {
 function checkLine(check: Check): string {
   const threshold = thresholdOf(check);
   const fail = threshold.fail ? `, fail outside ${describeRange(threshold.fail, check.unit)}` : '';
-  return `• ${escapeText(check.name, 80)} (${check.kind}): ${describeRange(threshold, check.unit)}${fail}; no data → ${check.noData}`;
+  return `• ${escapeLine(check.name, 80)} (${check.kind}): ${describeRange(threshold, check.unit)}${fail}; no data → ${check.noData}`;
 }
 
 const POLICY_TEXT: Record<Runbook['rollback']['policy'], string> = {
@@ -57,10 +57,10 @@ export function runbookSummary(runbook: Runbook): string {
   const { rollback, triage, confirm } = runbook;
   const channel = mention(runbook.channel);
   const head = [
-    `*Runbook: ${escapeText(runbook.model, 80)}* (tier ${runbook.tier}) · owner ${mention(runbook.owner)} · ${channel}`,
+    `*Runbook: ${escapeLine(runbook.model, 80)}* (tier ${runbook.tier}) · owner ${mention(runbook.owner)} · ${channel}`,
     `*Rollback*: ${rollback.policy} (${POLICY_TEXT[rollback.policy]}); who may decide: ${mentions(rollback.approvers, 'anyone in the channel')}; no data: ${rollback.onNoData === 'ask' ? 'ask a person' : 'roll back'}`,
     `*Targets*: ${STAGES.map((stage) => `${stage} ${formatDuration(runbook.targets[stage])}`).join(' · ')}`,
-    `*Serving*: ${escapeText(describeServing(runbook.serving), 300)}`,
+    `*Serving*: ${escapeLine(describeServing(runbook.serving), 300)}`,
     `*Escalation*: ${mentions(runbook.escalation.mention, '_none_')}`,
     `*Links*: ${linksLine(runbook.links, LINKS_TEXT) || '_none_'}`,
     `*Confirm*: ${confirm.consecutive} passes in a row, every ${formatDuration(confirm.interval)}, within ${Math.round(confirm.tolerance * 100)}% of the baseline`,
@@ -69,7 +69,7 @@ export function runbookSummary(runbook: Runbook): string {
   if (runbook.drill) {
     const where = runbook.drill.serving ? describeServing(runbook.drill.serving) : 'dry run';
     head.push(
-      `*Drill*: ${escapeText(runbook.drill.schedule, 80)} (${escapeText(runbook.drill.timezone, 60)}) on ${escapeText(where, 300)}`,
+      `*Drill*: ${escapeLine(runbook.drill.schedule, 80)} (${escapeLine(runbook.drill.timezone, 60)}) on ${escapeLine(where, 300)}`,
     );
   }
   const used = head.join('\n').length;

@@ -1,5 +1,5 @@
 import type { IncidentEvent } from '../../engine/notifier-port.js';
-import { escapeText, LIMITS } from './limits.js';
+import { escapeLine, LIMITS } from './limits.js';
 
 /**
  * A Slack ID as a mention: users (U…/W…) as `<@U…>`, user groups (S…) as `<!subteam^S…>`, channels as `<#C…>`.
@@ -10,7 +10,7 @@ export function mention(id: string): string {
   if (/^[UW][A-Z0-9]{2,}$/.test(id)) return `<@${id}>`;
   if (/^S[A-Z0-9]{2,}$/.test(id)) return `<!subteam^${id}>`;
   if (/^[CG][A-Z0-9]{2,}$/.test(id)) return `<#${id}>`;
-  return escapeText(id, 80);
+  return escapeLine(id, 80);
 }
 
 /**
@@ -45,12 +45,12 @@ export function threadLine(event: IncidentEvent): string | undefined {
     case 'incident.tick':
       return undefined;
     case 'incident.updated':
-      return `ℹ️ ${escapeText(event.text, budget)}`;
+      return `ℹ️ ${escapeLine(event.text, budget)}`;
     case 'triage.completed':
-      return `🔎 Triage (${event.triage.finding}): ${escapeText(event.triage.summary, budget)}`;
+      return `🔎 Triage (${event.triage.finding}): ${escapeLine(event.triage.summary, budget)}`;
     case 'escalation': {
       const who = mentions(event.mention, '(no one to escalate to: set escalation.mention in the runbook)');
-      return `⏰ ${who} *${event.stage}* is over its target: ${escapeText(event.text, budget - who.length)}`;
+      return `⏰ ${who} *${event.stage}* is over its target: ${escapeLine(event.text, budget - who.length)}`;
     }
   }
 }

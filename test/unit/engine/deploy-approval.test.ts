@@ -111,6 +111,19 @@ describe('deployment approvals', () => {
     );
   });
 
+  it("keeps the approver's reason on the approval's line, where a line break could pose as another approval", async () => {
+    const deps = await afterRollback();
+    const reason =
+      'fix reviewed\n✅ next deployment of churn-predictor approved by U0LEAD (tier-1 model): ok';
+    await approveDeployment(deps, 'fraud-scorer', { actor: LEAD, reason });
+    const said = deps.notifier.ofType('channel.message').at(-1)?.text ?? '';
+    expect(said).toMatch(
+      /: fix reviewed ✅ next deployment of churn-predictor approved by U0LEAD \(tier-1 model\): ok$/,
+    );
+    expect(said).not.toMatch(/[\r\n]/);
+    expect((await deps.store.list('INC-1')).at(-1)?.text).toBe(said.replace(/^✅ /, ''));
+  });
+
   it('requires one for every deployment of a tier-1 model', async () => {
     const deps = makeDeps({ runbooks: [tier(makeRunbook('fraud-scorer'), 1, ['U0LEAD'])] });
     expect((await deploymentGate(deps, 'fraud-scorer')).approval?.reasons).toEqual([

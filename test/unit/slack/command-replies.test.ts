@@ -15,7 +15,17 @@ import { LIMITS } from '../../../src/slack/blocks/limits.js';
 import { runbookSummary } from '../../../src/slack/blocks/runbook-summary.js';
 import { COMMANDS } from '../../../src/slack/ids.js';
 import { expectWithinSlackLimits } from '../../helpers/block-limits.js';
-import { HOSTILE, hostileView, resolvedIncident, stormed, triaged, viewAt } from './fixtures.js';
+import {
+  BROKEN,
+  brokenView,
+  flattened,
+  HOSTILE,
+  hostileView,
+  resolvedIncident,
+  stormed,
+  triaged,
+  viewAt,
+} from './fixtures.js';
 
 function fraudScorer(): Runbook {
   const text = readFileSync(new URL('../../../runbooks/fraud-scorer.yml', import.meta.url), 'utf8');
@@ -49,6 +59,17 @@ describe('help and usage', () => {
       'No runbook for model `fraud-scorr`. Did you mean `fraud-scorer`?\nKnown models: `fraud-scorer`',
     );
     expect(unknownModel(HOSTILE, Array(500).fill(HOSTILE)).length).toBeLessThanOrEqual(LIMITS.fallbackText);
+  });
+});
+
+describe('model names from outside', () => {
+  it("stay on rollbot's line in the help and in the unknown-model reply", () => {
+    const models = [`fraud ${BROKEN}`, 'churn-predictor'];
+    expect(helpText(models)).toBe(helpText(flattened(models)));
+    const reply = unknownModel(`fraud ${BROKEN}`, models, `fraud-scorer ${BROKEN}`);
+    expect(reply).toBe(
+      unknownModel(...flattened([`fraud ${BROKEN}`, models, `fraud-scorer ${BROKEN}`] as const)),
+    );
   });
 });
 
@@ -104,6 +125,21 @@ describe('incidentSummary', () => {
     );
   });
 
+  it("keeps all outside text on rollbot's lines: the decision's reason, the impact, the watch note", () => {
+    const view = {
+      ...brokenView(),
+      impact: {
+        windowMs: 1,
+        check: `error rate ${BROKEN}`,
+        formula: `Σ ${BROKEN}`,
+        warnings: [`store ${BROKEN}`],
+      },
+      watch: { version: 'v41', since: 0, until: 1, note: `watching ${BROKEN}` },
+    };
+    expect(incidentSummary(view)).toEqual(incidentSummary(flattened(view)));
+    expect(incidentList([view])).toEqual(incidentList(flattened([view])));
+  });
+
   it('counts every alert of a storm, not only the ones the incident keeps', () => {
     const incident = stormed(triaged(), 141);
     const summary = JSON.stringify(incidentSummary(viewAt(incident, 4)).blocks);
@@ -141,6 +177,13 @@ describe('errorReply', () => {
       errorReply(new RollbotError('BAD_REQUEST', HOSTILE, { hint: HOSTILE })).length,
     ).toBeLessThanOrEqual(4000);
   });
+
+  it('keeps the message on its line, where a line break in it could pose as the fix', () => {
+    const error = new RollbotError('NOT_FOUND', 'no incident "INC-9\nfix: page everyone"', {
+      hint: 'see\nlist',
+    });
+    expect(errorReply(error)).toBe('⚠️ no incident "INC-9 fix: page everyone"\nfix: see list');
+  });
 });
 
 describe('runbookSummary', () => {
@@ -157,6 +200,19 @@ describe('runbookSummary', () => {
     expect(text).toContain(
       '*Links*: <https://grafana.example.com/d/fraud-scorer|Grafana> · <https://wiki.example.com/ml/fraud-scorer/rollback|Playbook>',
     );
+  });
+
+  it("keeps the runbook's names on rollbot's lines", () => {
+    const runbook = fraudScorer();
+    const [first] = runbook.triage.checks;
+    if (!first) throw new Error('fixture has checks');
+    const broken: Runbook = {
+      ...runbook,
+      model: `fraud ${BROKEN}`,
+      triage: { ...runbook.triage, checks: [{ ...first, name: `error rate ${BROKEN}` }] },
+      links: [{ name: `Grafana ${BROKEN}`, url: 'https://grafana.test' }],
+    };
+    expect(runbookSummary(broken)).toBe(runbookSummary(flattened(broken)));
   });
 
   it('stays within a section with 60 long checks and 300 approvers', () => {

@@ -4,7 +4,7 @@ import { ACTIONS } from '../../../src/slack/ids.js';
 import { createSlackRenderer } from '../../../src/slack/renderer.js';
 import { RunbookSet } from '../../../src/engine/runbook-set.js';
 import { expectWithinSlackLimits } from '../../helpers/block-limits.js';
-import { HOSTILE } from './fixtures.js';
+import { BROKEN, flattened, HOSTILE } from './fixtures.js';
 
 describe('the deployment approval request', () => {
   it('carries the Approve deployment button for the model, and names who may approve', () => {
@@ -24,6 +24,15 @@ describe('the deployment approval request', () => {
     });
     expect(JSON.stringify(message.blocks)).toContain('May approve: <@U0LEAD> <!subteam^S0SRE>');
     expectWithinSlackLimits(message);
+  });
+
+  it("keeps the engine's text on its line, where a version's line break could pose as another line", () => {
+    const input = {
+      model: 'fraud-scorer',
+      text: `A deployment of fraud-scorer is waiting for approval: first deployment after the rollback from v42 ${BROKEN}`,
+      approvers: [`@lead ${BROKEN}`],
+    };
+    expect(deployApprovalRequest(input)).toEqual(deployApprovalRequest(flattened(input)));
   });
 
   it('stays within Slack limits and escapes hostile text', () => {

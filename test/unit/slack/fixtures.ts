@@ -154,3 +154,62 @@ export function hostileView(overrides: Partial<IncidentView> = {}): IncidentMess
     ...overrides,
   };
 }
+
+/** Outside text with line breaks, each followed by what would pass for one of rollbot's lines were it kept. */
+export const BROKEN = 'x\r\n*Decision*: roll back by <@U0EVIL>\n✅ *Resolved*';
+
+/**
+ * `value` with every line break in its strings made a space, as `oneLine` makes it. A builder that keeps outside
+ * text on rollbot's lines shows `broken(…)` input exactly as it shows `flattened(broken(…))`.
+ */
+export function flattened<T>(value: T): T {
+  return mapStrings(value, (text) => text.replace(/[\r\n]+/g, ' '));
+}
+
+/** What people see of blocks: without the values and action IDs their buttons carry as data, not shown. */
+export function shown(blocks: unknown): unknown {
+  if (Array.isArray(blocks)) return blocks.map(shown);
+  if (typeof blocks !== 'object' || blocks === null) return blocks;
+  const kept = Object.entries(blocks).filter(([key]) => key !== 'value' && key !== 'action_id');
+  return Object.fromEntries(kept.map(([key, item]: [string, unknown]) => [key, shown(item)]));
+}
+
+function mapStrings<T>(value: T, map: (text: string) => string): T {
+  if (typeof value === 'string') return map(value) as T;
+  if (Array.isArray(value)) return value.map((item: unknown) => mapStrings(item, map)) as T;
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]: [string, unknown]) => [key, mapStrings(item, map)]),
+    ) as T;
+  }
+  return value;
+}
+
+/**
+ * A resolved incident's view whose every piece of outside text carries BROKEN: checks (name, threshold, error,
+ * warnings), the triage summary, the rollback's versions and error, the decision's reason and who decided.
+ */
+export function brokenView(): IncidentMessageView {
+  const base = viewAt(resolvedIncident(), 30);
+  if (!base.rollback || !base.decision || !base.triage)
+    throw new Error('fixture: a decided, rolled-back view');
+  return {
+    ...base,
+    triage: {
+      ...base.triage,
+      summary: `triage ${BROKEN}`,
+      checks: [
+        check({ name: `error ${BROKEN}`, threshold: `≤ ${BROKEN}`, warnings: [`partial ${BROKEN}`] }),
+        check({ name: 'p99', verdict: 'ERROR', error: `query failed ${BROKEN}` }),
+      ],
+    },
+    decision: { ...base.decision, by: `@lead ${BROKEN}`, reason: `error rate tripled ${BROKEN}` },
+    rollback: {
+      ...base.rollback,
+      status: 'failed',
+      error: `HTTP 500 ${BROKEN}`,
+      plan: { ...base.rollback.plan, from: `v42 ${BROKEN}`, to: `v41 ${BROKEN}` },
+    },
+    acknowledged: { by: `@ana ${BROKEN}`, at: T0 },
+  };
+}

@@ -1,12 +1,22 @@
 import type { ActionsBlock, Button, KnownBlock, SectionBlock } from '@slack/types';
 import { describe, expect, it } from 'vitest';
 import { acknowledge, decide } from '../../../src/core/incident.js';
+import type { IncidentView } from '../../../src/engine/views.js';
 import { ACTIONS } from '../../../src/slack/ids.js';
-import { checkLine, incidentMessage, MAX_CHECK_ROWS } from '../../../src/slack/blocks/incident-message.js';
+import {
+  checkLine,
+  incidentMessage,
+  MAX_CHECK_ROWS,
+  outcomeText,
+  versionsText,
+} from '../../../src/slack/blocks/incident-message.js';
 import { expectWithinSlackLimits } from '../../helpers/block-limits.js';
 import { T0 } from '../../helpers/incidents.js';
 import {
+  BROKEN,
+  brokenView,
   check,
+  flattened,
   HOSTILE,
   hostileView,
   MINUTE,
@@ -163,6 +173,48 @@ describe('incidentMessage', () => {
     const shown = 'error rate up ✅ *Resolved* by &lt;@U0ALICE&gt; *Decision*: none';
     expect(sectionText(message.blocks, 'incident_summary')).toBe(shown);
     expect(message.text).toBe(`SEV-1 INC-7 fraud-scorer: ${shown}`);
+  });
+
+  it("keeps all outside text on rollbot's lines, where a line break in it could pose as a check, a field or an outcome", () => {
+    const view = brokenView();
+    const context = {
+      ...CONTEXT,
+      owner: `@fraud-ml ${BROKEN}`,
+      watchNote: `watching ${BROKEN}`,
+      links: [{ name: `Grafana ${BROKEN}`, url: 'https://grafana.test/d/fraud' }],
+    };
+    expect(incidentMessage(view, context, T0)).toEqual(
+      incidentMessage(flattened(view), flattened(context), T0),
+    );
+    const dismissed: IncidentView = {
+      ...view,
+      phase: 'dismissed',
+      open: false,
+      decision: {
+        kind: 'not-rollback',
+        by: 'U0ALICE',
+        at: T0,
+        reason: `noise ${BROKEN}`,
+        trigger: 'slack',
+      },
+    };
+    expect(outcomeText(dismissed)).toBe(outcomeText(flattened(dismissed)));
+  });
+
+  it("shows a check's error and a rollback's error on the line they belong to", () => {
+    const error = 'timeout\n✅ *p99 latency* 0.12 (≤ 0.25) PASS';
+    expect(checkLine(check({ verdict: 'ERROR', error }))).toBe(
+      '⚠️ *error rate* error: timeout ✅ *p99 latency* 0.12 (≤ 0.25) PASS (≤ 0.02) ERROR ▁▁▂▃▅▇█ rising over 15m',
+    );
+    const view = viewAt(resolvedIncident(), 20);
+    if (!view.rollback) throw new Error('fixture: the resolved incident has a rollback');
+    const failed: IncidentView = {
+      ...view,
+      rollback: { ...view.rollback, status: 'failed', error: 'HTTP 500\n*Owner*' },
+    };
+    expect(versionsText(failed)).toBe(
+      '`fraud-scorer-00042` → `fraud-scorer-00041` (traffic-flip, failed: HTTP 500 *Owner*)',
+    );
   });
 
   it('labels drills', () => {

@@ -5,7 +5,7 @@ import { notRollbackModal } from '../../../src/slack/blocks/not-rollback-modal.j
 import { rollbackModal, type RollbackModalInput } from '../../../src/slack/blocks/rollback-modal.js';
 import { INPUTS, VIEWS } from '../../../src/slack/ids.js';
 import { expectWithinSlackLimits } from '../../helpers/block-limits.js';
-import { HOSTILE, PLAN, STATE } from './fixtures.js';
+import { BROKEN, flattened, HOSTILE, PLAN, STATE } from './fixtures.js';
 
 const INPUT: RollbackModalInput = {
   model: 'fraud-scorer',
@@ -104,6 +104,27 @@ describe('rollbackModal', () => {
       caught = error;
     }
     expect(isRollbotError(caught, 'BAD_REQUEST')).toBe(true);
+  });
+});
+
+describe("the modals' outside text", () => {
+  it("stays on rollbot's lines: versions, the serving layer's summary and planned actions, the target", () => {
+    const broken: RollbackModalInput = {
+      ...INPUT,
+      model: `fraud ${BROKEN}`,
+      incidentId: `INC-7 ${BROKEN}`,
+      plan: { ...PLAN, from: `v42 ${BROKEN}`, to: `v41 ${BROKEN}`, actions: [`PATCH ${BROKEN}`] },
+      state: {
+        ...STATE,
+        summary: `canary ${BROKEN}`,
+        traffic: [{ version: `v42 ${BROKEN}`, percent: 100 }],
+      },
+      target: `kserve ${BROKEN}`,
+    };
+    // The blocks only: the metadata carries the versions as data, exactly.
+    expect(rollbackModal(broken).blocks).toEqual(rollbackModal(flattened(broken)).blocks);
+    const names = { model: `fraud ${BROKEN}`, incidentId: `INC-7 ${BROKEN}` };
+    expect(notRollbackModal(names).blocks).toEqual(notRollbackModal(flattened(names)).blocks);
   });
 });
 

@@ -9,6 +9,7 @@ import {
 } from '../../../src/slack/blocks/retro.js';
 import { ACTIONS, INPUTS, VIEWS } from '../../../src/slack/ids.js';
 import { expectWithinSlackLimits } from '../../helpers/block-limits.js';
+import { BROKEN, flattened, shown } from './fixtures.js';
 
 const T = Date.parse('2026-11-22T02:00:00Z');
 const HOSTILE = `<!channel> & <@U1> ${'🙂'.repeat(2_000)}`;
@@ -92,6 +93,24 @@ describe('retroMessage', () => {
     const text = templateText(retroMessage(retro(), FENCED).blocks);
     expectOneCodeBlock(text);
     expect(text).toContain('Trigger: x ˋˋˋ\n*Decision*: roll back by &lt;@U0ALICE&gt;');
+  });
+
+  it("keeps names, owners and action items on rollbot's lines, and what people wrote as they wrote it", () => {
+    const broken = retro({
+      incidentId: `INC-7 ${BROKEN}`,
+      model: `fraud ${BROKEN}`,
+      completedAt: T,
+      completedBy: `U0LEAD ${BROKEN}`,
+      actionItems: [
+        { id: `A1 ${BROKEN}`, owner: `@ana ${BROKEN}`, text: `gate ${BROKEN}`, due: T, status: 'open' },
+      ],
+    });
+    expect(shown(retroMessage(broken, '').blocks)).toEqual(shown(retroMessage(flattened(broken), '').blocks));
+    const modal = { incidentId: `INC-7 ${BROKEN}`, model: `fraud ${BROKEN}`, template: 'Trigger: x' };
+    expect(retroModal(modal).blocks).toEqual(retroModal(flattened(modal)).blocks);
+    // A root cause is paragraphs of its own under its heading: its line breaks are the writer's, and kept.
+    const written = retroMessage(retro({ completedAt: T, completedBy: 'U0LEAD', rootCause: 'a\nb' }), '');
+    expect(JSON.stringify(written.blocks)).toContain('*Root cause*\\na\\nb');
   });
 
   it('shows closed items as a count, without a Close button', () => {

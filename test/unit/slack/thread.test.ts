@@ -6,7 +6,7 @@ import { LIMITS } from '../../../src/slack/blocks/limits.js';
 import { mention, threadLine } from '../../../src/slack/blocks/thread.js';
 import { ACTIONS } from '../../../src/slack/ids.js';
 import { expectWithinSlackLimits } from '../../helpers/block-limits.js';
-import { HOSTILE, TRIAGE, triaged } from './fixtures.js';
+import { BROKEN, flattened, HOSTILE, TRIAGE, triaged } from './fixtures.js';
 
 const buttons = (blocks: { type: string }[]) =>
   blocks.filter((b): b is ActionsBlock => b.type === 'actions').flatMap((b) => b.elements as Button[]);
@@ -42,6 +42,19 @@ describe('decisionRequest', () => {
     expect(all.map((b) => b.action_id)).toEqual([ACTIONS.approve]);
     expect(all[0]?.text.text).toBe('Approve rollback');
     expect(JSON.stringify(message.blocks)).toContain('anyone in this channel');
+  });
+
+  it("keeps the engine's text on its line, where a reason's line break could pose as the two-person rule", () => {
+    const text = `rollback of fraud-scorer requested by U0ANA: p99 ${BROKEN}. Two-person rule: a different approver must approve`;
+    const message = decisionRequest({ ...base, text, policy: 'two-person', approvers: [`@lead ${BROKEN}`] });
+    expect(message).toEqual(
+      decisionRequest({
+        ...base,
+        text: flattened(text),
+        policy: 'two-person',
+        approvers: [flattened(`@lead ${BROKEN}`)],
+      }),
+    );
   });
 
   it('stays within every limit with hostile input', () => {
@@ -85,6 +98,18 @@ describe('threadLine', () => {
     expect(escalation).toBe(
       '⏰ <!subteam^S0PLATFORM> <@U0BOB> *triage* is over its target: triage target of 10m missed',
     );
+  });
+
+  it('is one line whatever line breaks the text it quotes carries', () => {
+    const events = [
+      { type: 'incident.updated', incident, channel, text: `rollback failed: HTTP 500 ${BROKEN}` },
+      { type: 'triage.completed', incident, channel, triage: { ...TRIAGE, summary: `breach ${BROKEN}` } },
+      { type: 'escalation', incident, channel, stage: 'rollback', mention: [`@sre ${BROKEN}`], text: BROKEN },
+    ] satisfies IncidentEvent[];
+    for (const event of events) {
+      expect(threadLine(event)).toBe(threadLine(flattened(event)));
+      expect(threadLine(event)).not.toMatch(/[\r\n]/);
+    }
   });
 
   it('says so when there is no one to escalate to, and stays within the text limit', () => {
