@@ -127,8 +127,31 @@ export async function runCli(
   }
 }
 
+/**
+ * `rollbot validate [dir]`. Its arguments are parsed like every command's: `--help` or an option it does not
+ * know would otherwise be read as the folder, and a second folder (an unquoted path with a space) ignored.
+ */
 async function validate(args: string[], env: NodeJS.ProcessEnv, io: Io): Promise<number> {
-  const [given] = args;
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { help: { type: 'boolean', default: false } },
+  });
+  if (values.help) {
+    io.out(usageOf('validate'));
+    return 0;
+  }
+  if (positionals.length > 1) {
+    const folders = positionals.map((folder) => `"${folder}"`).join(' ');
+    throw new RollbotError(
+      'BAD_REQUEST',
+      `validate checks one folder, got ${positionals.length}: ${folders}\n${usageOf('validate')}`,
+      {
+        hint: 'give one runbooks folder (quote a path with spaces in it), or none to use RUNBOOKS_DIR (or ./runbooks)',
+      },
+    );
+  }
+  const [given] = positionals;
   refuseEmpty(
     'the folder name',
     given,

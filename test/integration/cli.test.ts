@@ -58,6 +58,33 @@ describe('rollbot validate', () => {
     }
   });
 
+  it('prints its usage for --help, rather than read a folder named "--help"', async () => {
+    const { io, out, err } = capture();
+    expect(await runCli(['validate', '--help'], {}, io)).toBe(0);
+    expect(out).toEqual(['usage: rollbot validate [dir]']);
+    expect(err).toEqual([]);
+  });
+
+  it('refuses an unknown option with the usage, and reads no folder', async () => {
+    const dir = await runbookDir({ 'm1.yml': runbookYaml('m1') });
+    const { io, out, err } = capture();
+    expect(await runCli(['validate', '--strict', dir], {}, io)).toBe(2);
+    expect(out).toEqual([]);
+    expect(err[0]).toMatch(/^Unknown option '--strict'/);
+    expect(err[0]).toContain('validate [dir]');
+  });
+
+  it('refuses more than one folder rather than check the first and ignore the rest', async () => {
+    const dir = await runbookDir({ 'm1.yml': runbookYaml('m1') });
+    const { io, out, err } = capture();
+    expect(await runCli(['validate', dir, 'other-runbooks'], {}, io)).toBe(2);
+    expect(out).toEqual([]);
+    expect(err).toEqual([
+      `error: validate checks one folder, got 2: "${dir}" "other-runbooks"\n    usage: rollbot validate [dir]\n` +
+        'fix: give one runbooks folder (quote a path with spaces in it), or none to use RUNBOOKS_DIR (or ./runbooks)',
+    ]);
+  });
+
   it('takes an empty RUNBOOKS_DIR as unset, as the bot does', async () => {
     const { io, out } = capture();
     expect(await runCli(['validate'], { RUNBOOKS_DIR: '' }, io)).toBe(0);
