@@ -23,6 +23,13 @@ export const createdIncident: DeathFrom = (method, result) =>
 export const storedTriage: DeathFrom = (method, result) =>
   method === 'updateIncident' && (result as Incident | undefined)?.triage !== undefined;
 
+/** A write of a rollback attempt as executing on an incident: the replica dies while rolling back. */
+export const rollbackBegun: DeathFrom = (method, result) =>
+  method === 'updateIncident' && (result as Incident | undefined)?.rollback?.status === 'executing';
+
+/** The replica's first store call: it dies somewhere in whatever it does from there on. */
+export const firstCall: DeathFrom = () => true;
+
 /**
  * Wraps `store` so that its replica stops `callsAfter` store calls after the write `from` picks (by default,
  * the creation of an incident): that call and every later one do not answer (until `resume`), so nothing the
