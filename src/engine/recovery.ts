@@ -1,4 +1,4 @@
-import type { Incident } from '../core/incident.js';
+import { isOpen, type Incident } from '../core/incident.js';
 import { finishRollback, type RollbackRecord } from '../core/rollback.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { startConfirmation } from './confirm.js';
@@ -6,6 +6,7 @@ import { record, runbookOf, type EngineDeps } from './context.js';
 import { finishDrill } from './drill.js';
 import { mutateIncident } from './mutate.js';
 import { rollbackLockName } from './rollback.js';
+import { recordRollbackStarted, rollbackStartRecorded } from './rollback-incident.js';
 import { rollbackServing, type RollbackServing } from './rollback-scope.js';
 
 /**
@@ -26,12 +27,14 @@ export const ROLLBACK_RECOVER = 'rollback-recover';
 /**
  * Settles an interrupted rollback now, or — while the model's rollback lock is still held (by a live bot, or
  * by a dead one until its lease lapses) — checks again after a lease, durably: a crashed bot's rollback must
- * not stay "executing" for good because its lock outlived the rollback target.
+ * not stay "executing" for good because its lock outlived the rollback target. Also while the rollback is not
+ * executing yet: a rollback target is scheduled before its rollback is stored (rollback-incident.ts), and one
+ * already past (a retry after a missed target) can come due in between.
  */
 export async function recoverOrCheckLater(deps: EngineDeps, incidentId: string): Promise<boolean> {
   if (await recoverInterruptedRollback(deps, incidentId)) return true;
   const current = await deps.store.getIncident(incidentId);
-  if (current?.rollback?.status !== 'executing') return false;
+  if (!current || !isOpen(current)) return false;
   if (!(await deps.store.holder(rollbackLockName(current.model)))) return false;
   await deps.store.schedule({
     id: `${incidentId}:rollback-recover`,
@@ -66,6 +69,9 @@ async function settle(deps: EngineDeps, incident: Incident): Promise<void> {
   const rollback = incident.rollback;
   if (!rollback) return;
   const where = runbook && rollbackServing(runbook, incident);
+  // The replica that began it may have died before it recorded so: the timeline says what was interrupted.
+  if (!(await rollbackStartRecorded(deps, incident.id, rollback.attempt)))
+    await recordRollbackStarted(deps, incident.id, rollback);
   await record(deps, incident, {
     type: 'rollback.unknown',
     text:

@@ -1,17 +1,19 @@
 import { RollbotError } from '../core/errors.js';
 import { isOpen, openIncident, type Incident } from '../core/incident.js';
-import { beginRollback, type RollbackStart } from '../core/rollback.js';
+import { beginRollback, type RollbackRecord, type RollbackStart } from '../core/rollback.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { record, runbookOf, type EngineDeps } from './context.js';
 import { scheduleStageTarget } from './escalation.js';
 import { mutateIncident } from './mutate.js';
 import { dropOpening, openingDone, openOnce, scheduleOpening } from './opening.js';
+import type { TimelineEntry } from './ports.js';
 import { refuseOutOfScope, scopedIncident, type RollbackScope } from './rollback-scope.js';
 
 /**
  * Puts a rollback on the incident of its scope (recording the decision): its drill, or the model's open real
- * incident; opens a manual incident for a real rollback when there is none. Schedules the rollback and confirm
- * targets. Returns the incident as stored.
+ * incident; opens a manual incident for a real rollback when there is none. Its rollback and confirm targets are
+ * scheduled before the rollback is stored, so that should this process die once it is, the rollback target
+ * settles the rollback left executing (recovery.ts) on whichever replica is up. Returns the incident as stored.
  */
 export async function startRollbackOnIncident(
   deps: EngineDeps,
@@ -31,30 +33,71 @@ export async function startRollbackOnIncident(
       `${runbook.model} has no open incident any more (it was decided "not a rollback" or resolved while triage ran): the automatic policy only decides an incident it triaged`,
     );
   }
-  const triageStart = open?.phase === 'triage' ? open.stages.triage.startedAt : undefined;
-  if (open && triageStart !== undefined)
-    deps.metrics.stageCompleted('triage', open.drill, (start.at - triageStart) / 1000);
   const incident = open
-    ? (
-        await mutateIncident(deps.store, open.id, (current) => {
-          refuseOutOfScope(scope, current, planning);
-          return beginRollback(current, start);
-        })
-      ).incident
+    ? await beginOnOpen(deps, open, start, (current) => refuseOutOfScope(scope, current, planning))
     : await openManual(deps, runbook, start);
-  await scheduleStageTarget(deps, incident, 'rollback');
-  await scheduleStageTarget(deps, incident, 'confirm');
-  const plan = start.plan;
-  await record(deps, incident, {
-    type: 'rollback.started',
-    actor: start.by,
-    text: `rollback ${plan.from ?? '(unknown)'} → ${plan.to} on ${start.target} (${plan.regime}) requested by ${start.by} via ${start.trigger}: ${start.reason}`,
-    data: {
-      attempt: incident.rollback?.attempt,
-      plan: { from: plan.from, to: plan.to, regime: plan.regime, etaMs: plan.etaMs },
-    },
-  });
+  if (incident.rollback) await recordRollbackStarted(deps, incident.id, incident.rollback);
   return incident;
+}
+
+/**
+ * Begins the rollback on the open incident: its targets first (see startRollbackOnIncident), scheduled as the
+ * incident will be stored. A refusal (out of the rollback's scope, a rollback already executing, the automatic
+ * policy after a decision) comes before anything is scheduled.
+ */
+async function beginOnOpen(
+  deps: EngineDeps,
+  open: Incident,
+  start: RollbackStart,
+  refuse: (current: Incident) => void,
+): Promise<Incident> {
+  refuse(open);
+  const candidate = beginRollback(open, start);
+  await scheduleStageTarget(deps, candidate, 'rollback');
+  await scheduleStageTarget(deps, candidate, 'confirm');
+  const triageStart = open.phase === 'triage' ? open.stages.triage.startedAt : undefined;
+  if (triageStart !== undefined)
+    deps.metrics.stageCompleted('triage', open.drill, (start.at - triageStart) / 1000);
+  const begun = await mutateIncident(deps.store, open.id, (current) => {
+    refuse(current);
+    return beginRollback(current, start);
+  });
+  return begun.incident;
+}
+
+/**
+ * The timeline entry of a rollback attempt's start: who asked for it, why, and its plan. Written by whoever
+ * began it, or, should that one have died first, by the replica that settles the attempt (recovery.ts).
+ */
+export function recordRollbackStarted(
+  deps: Pick<EngineDeps, 'store' | 'clock'>,
+  incidentId: string,
+  rollback: RollbackRecord,
+): Promise<TimelineEntry> {
+  const { plan } = rollback;
+  return record(
+    deps,
+    { id: incidentId },
+    {
+      type: 'rollback.started',
+      actor: rollback.by,
+      text: `rollback ${plan.from ?? '(unknown)'} → ${plan.to} on ${rollback.target} (${plan.regime}) requested by ${rollback.by} via ${rollback.trigger}: ${rollback.reason}`,
+      data: {
+        attempt: rollback.attempt,
+        plan: { from: plan.from, to: plan.to, regime: plan.regime, etaMs: plan.etaMs },
+      },
+    },
+  );
+}
+
+/** Whether the start of the incident's rollback attempt `attempt` is on its timeline. */
+export async function rollbackStartRecorded(
+  deps: Pick<EngineDeps, 'store'>,
+  incidentId: string,
+  attempt: number,
+): Promise<boolean> {
+  const timeline = await deps.store.list(incidentId);
+  return timeline.some((entry) => entry.type === 'rollback.started' && entry.data?.attempt === attempt);
 }
 
 /**

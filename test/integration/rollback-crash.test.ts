@@ -1,0 +1,197 @@
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { ingestAlerts } from '../../src/engine/intake.js';
+import { pollDeadlines } from '../../src/engine/poller.js';
+import { rollback, rollbackLockName, type RollbackRequest } from '../../src/engine/rollback.js';
+import type { Store } from '../../src/engine/ports.js';
+import { createMemoryStore } from '../../src/store/memory.js';
+import { firing } from '../helpers/alerts.js';
+import { dyingStore, firstCall, rollbackBegun } from '../helpers/dying-store.js';
+import { makeDeps, TestClock, type TestDeps } from '../helpers/engine.js';
+import { FakeServing, permanent } from '../helpers/fake-serving.js';
+import { pollFor, timelineTypes, useRedisStores } from '../helpers/replicas.js';
+
+const MINUTE = 60_000;
+const redisStore = useRedisStores();
+
+/** The on-call decides to roll back fraud-scorer's open incident. */
+const request: RollbackRequest = {
+  model: 'fraud-scorer',
+  reason: 'p99 doubled after v42',
+  by: 'U0ONCALL',
+  trigger: 'slack',
+};
+
+/** Two replicas of one bot on one store and one serving layer; the first one's store may stop it. */
+function replicas(openerStore: Store, survivorStore: Store, clock: TestClock) {
+  const fake = new FakeServing();
+  return {
+    fake,
+    opener: makeDeps({ store: openerStore, clock, fake }),
+    survivor: makeDeps({ store: survivorStore, clock, fake }),
+  };
+}
+
+/** How often each of the rollback's own entries is on the timeline. */
+async function rollbackEntries(store: Store) {
+  const types = await timelineTypes(store);
+  const count = (type: string) => types.filter((seen) => seen === type).length;
+  return {
+    started: count('rollback.started'),
+    unknown: count('rollback.unknown'),
+    succeeded: count('rollback.succeeded'),
+    breached: count('stage.breached:rollback'),
+  };
+}
+
+/** The stages of the escalations the replicas given sent. */
+function escalated(...replicas: TestDeps[]): string[] {
+  return replicas.flatMap((deps) => deps.notifier.ofType('escalation').map((event) => event.stage));
+}
+
+/** The lease of a SIGKILLed replica is not released: it lapses. On Redis that takes the lease's real time. */
+async function lapsed(store: Store, lock: string): Promise<void> {
+  while (await store.holder(lock)) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+describe('a replica that died right after it recorded a rollback on an open incident', () => {
+  it('leaves the rollback to another replica, which settles it without executing it and records how it began', async () => {
+    const prefix = `test:${randomUUID()}:`;
+    const clock = new TestClock();
+    const dying = dyingStore(redisStore(prefix), 0, rollbackBegun);
+    const { fake, opener, survivor } = replicas(dying.store, redisStore(prefix), clock);
+    // A short lease, so that the dead replica's rollback lock lapses within the test.
+    opener.timing = { ...opener.timing, lockTtlMs: 500 };
+    await ingestAlerts(survivor, [firing('fraud-scorer', clock.now())]);
+    await pollDeadlines(survivor);
+    clock.advance(MINUTE);
+
+    // The opener dies (SIGKILL) the moment the incident says its rollback is executing.
+    void rollback(opener, request);
+    await dying.died;
+    expect(await survivor.store.getIncident('INC-1')).toMatchObject({ rollback: { status: 'executing' } });
+    await lapsed(survivor.store, rollbackLockName('fraud-scorer'));
+
+    // Past the 5-minute rollback target.
+    await pollFor(survivor, 8 * MINUTE);
+    expect(await survivor.store.getIncident('INC-1')).toMatchObject({
+      phase: 'rollback',
+      rollback: { status: 'unknown' },
+    });
+    expect(fake.calls).not.toContain('execute');
+    expect(await rollbackEntries(survivor.store)).toEqual({
+      started: 1,
+      unknown: 2,
+      succeeded: 0,
+      breached: 1,
+    });
+    const [started] = (await survivor.store.list('INC-1')).filter(
+      (entry) => entry.type === 'rollback.started',
+    );
+    expect(started).toMatchObject({
+      actor: 'U0ONCALL',
+      text: 'rollback v42 → v41 on fake ml-prod/model (traffic-flip) requested by U0ONCALL via slack: p99 doubled after v42',
+      data: { attempt: 1 },
+    });
+    expect(escalated(opener, survivor)).toEqual(['rollback', 'rollback']);
+  });
+});
+
+describe('a rollback on an open incident without a crash', () => {
+  it('is recorded, executed and settled once, however many replicas poll afterwards', async () => {
+    const prefix = `test:${randomUUID()}:`;
+    const clock = new TestClock();
+    const { fake, opener, survivor } = replicas(redisStore(prefix), redisStore(prefix), clock);
+    await ingestAlerts(opener, [firing('fraud-scorer', clock.now())]);
+    clock.advance(MINUTE);
+    expect(await rollback(opener, request)).toMatchObject({ outcome: 'succeeded', incidentId: 'INC-1' });
+
+    for (let step = 0; step < 60; step++) {
+      clock.advance(10_000);
+      await Promise.all([opener, survivor].map((deps) => pollDeadlines(deps)));
+    }
+    expect(fake.mutations).toBe(1);
+    expect(await rollbackEntries(opener.store)).toEqual({
+      started: 1,
+      unknown: 0,
+      succeeded: 1,
+      breached: 0,
+    });
+    expect(escalated(opener, survivor)).toEqual([]);
+    expect(await opener.store.getIncident('INC-1')).toMatchObject({
+      phase: 'confirm',
+      rollback: { status: 'succeeded' },
+    });
+    // The confirm target (30 minutes) waits for confirmation, by metrics or by a person.
+    expect((await opener.store.pending()).map((deadline) => deadline.id)).toEqual(['INC-1:confirm']);
+  });
+});
+
+// The memory store expires locks by the test clock, so a replica that dies holding the rollback lock is
+// outlived in test time; Redis would make the test wait out the lock in real time.
+describe('a replica that dies at any point of a rollback on an open incident', () => {
+  async function rollingBack(dieAfter: number) {
+    const clock = new TestClock();
+    const shared = createMemoryStore({ clock });
+    const dying = dyingStore(shared, dieAfter, firstCall);
+    const { fake, opener, survivor } = replicas(dying.store, shared, clock);
+    await ingestAlerts(survivor, [firing('fraud-scorer', clock.now())]);
+    await pollDeadlines(survivor);
+    clock.advance(MINUTE);
+    await Promise.race([rollback(opener, request), dying.died]);
+    return { dying, fake, shared, opener, survivor };
+  }
+
+  it('never leaves it executing, never executes it twice, and records its start once', async () => {
+    const calls = (await rollingBack(Infinity)).dying.callsSince();
+    expect(calls).toBeGreaterThan(5);
+
+    for (let dieAfter = 0; dieAfter <= calls; dieAfter++) {
+      const at = `dying after ${dieAfter} calls`;
+      const { fake, shared, opener, survivor } = await rollingBack(dieAfter);
+      await pollFor(survivor, 8 * MINUTE);
+      const incident = await shared.getIncident('INC-1');
+      expect(incident?.rollback?.status, at).not.toBe('executing');
+      const entries = await rollbackEntries(shared);
+      expect(entries.started, at).toBe(incident?.rollback ? 1 : 0);
+      expect(entries.succeeded, at).toBeLessThanOrEqual(1);
+      expect(entries.breached, at).toBeLessThanOrEqual(1);
+      expect(fake.calls.filter((call) => call === 'execute').length, at).toBeLessThanOrEqual(1);
+      expect(escalated(survivor).filter((stage) => stage === 'rollback').length, at).toBeLessThanOrEqual(2);
+      expect(
+        escalated(opener, survivor).filter((stage) => stage !== 'rollback'),
+        at,
+      ).toEqual([]);
+    }
+  });
+});
+
+describe('a retry, after its rollback target was missed, whose replica died right after it recorded it', () => {
+  it('is settled by another replica, although its target came due before the retry was recorded', async () => {
+    const clock = new TestClock();
+    const shared = createMemoryStore({ clock });
+    const dying = dyingStore(shared, 0, rollbackBegun);
+    // Stalled between scheduling the retry's targets (rollback, confirm) and recording it; then it dies.
+    const stalled = dyingStore(dying.store, 1, (method) => method === 'schedule');
+    const { fake, opener, survivor } = replicas(stalled.store, shared, clock);
+    await ingestAlerts(survivor, [firing('fraud-scorer', clock.now())]);
+    fake.executeErrors.push(permanent());
+    expect(await rollback(survivor, request)).toMatchObject({ outcome: 'failed' });
+    await pollFor(survivor, 6 * MINUTE);
+    expect(escalated(survivor)).toEqual(['rollback', 'rollback']);
+
+    void rollback(opener, request);
+    await stalled.died;
+    // The retry's rollback target, long past, comes due at once: nothing is executing yet.
+    await pollFor(survivor, 10_000);
+    stalled.resume();
+    await dying.died;
+    expect(await shared.getIncident('INC-1')).toMatchObject({
+      rollback: { attempt: 2, status: 'executing' },
+    });
+
+    await pollFor(survivor, 5 * MINUTE);
+    expect(await shared.getIncident('INC-1')).toMatchObject({ rollback: { attempt: 2, status: 'unknown' } });
+    expect(fake.calls.filter((call) => call === 'execute')).toHaveLength(1);
+  });
+});
