@@ -95,8 +95,21 @@ export interface Incident {
   confirmation?: ConfirmationRecord;
   impact?: ImpactEstimate;
   resolvedAt?: number;
+  /** How a drill ended, written with its resolution: the one scoring of the drill rests on it (engine/drill.ts). */
+  drillEnding?: DrillEnding;
   /** The model was in its watch period when the incident opened (core/watch.ts). */
   watch?: WatchPeriod;
+}
+
+/**
+ * How a drill ended, as whoever ended it saw it: whether its rollback got there, and what went wrong. Kept on the
+ * drill so that a replica that scores it after its ender died scores what the ender saw.
+ */
+export interface DrillEnding {
+  succeeded: boolean;
+  problem?: string;
+  /** When it ended: its resolution, or for a drill dismissed as "not a rollback", when it was scored. */
+  at: number;
 }
 
 /** An alert storm on one model must not grow its incident without bound. */

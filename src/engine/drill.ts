@@ -1,10 +1,11 @@
 import { formatDuration } from '../core/duration.js';
-import { closeRetro, viewStages } from '../core/incident.js';
+import { closeRetro, viewStages, type DrillEnding, type Incident } from '../core/incident.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { record, type EngineDeps } from './context.js';
 import type { RunbookSet } from './runbook-set.js';
 import { mutateIncident } from './mutate.js';
 import { openRetroSafely, resolveIfOpen } from './resolve.js';
+import { sendOnce } from './send-once.js';
 
 /** A drill's result: each stage against its target, and what went wrong. */
 export interface DrillResult {
@@ -29,10 +30,40 @@ export function drillTarget(runbook: Runbook): string {
     : 'dry run (plan only, nothing changes)';
 }
 
+/** Deadline kind of the stand-in that scores a drill its scorer did not (drill-scoring.ts); payload `{incidentId}`. */
+export const DRILL_SCORE = 'drill-score';
+
+/** How long whoever ends a drill has to score it, well beyond the moments it takes. */
+const SCORING_GRACE_MS = 60_000;
+const scoringId = (drillId: string): string => `${drillId}:drill-score`;
+
+/** Has the stand-in of the drill's scoring come at `dueAt`. Scheduling it again moves it. */
+export function scheduleScoring(
+  deps: Pick<EngineDeps, 'store'>,
+  drillId: string,
+  dueAt: number,
+): Promise<void> {
+  return deps.store.schedule({
+    id: scoringId(drillId),
+    kind: DRILL_SCORE,
+    dueAt,
+    payload: { incidentId: drillId },
+  });
+}
+
 /**
- * Scores a drill when its rollback ended: each stage against its target, pass/fail, what went wrong. A passed
- * drill is closed at once; a failed one stays resolved, waiting for its retrospective. Undefined when there is
- * nothing to finish: not a drill, or ended already — also by another replica in the middle of this call.
+ * Guards a step that a drill's scoring depends on (its rollback being stored, the drill being ended): scheduled
+ * before it, the stand-in scores the drill a minute on should this process die at any point after.
+ */
+export function guardScoring(deps: Pick<EngineDeps, 'store' | 'clock'>, drillId: string): Promise<void> {
+  return scheduleScoring(deps, drillId, deps.clock.now() + SCORING_GRACE_MS);
+}
+
+/**
+ * Ends a drill when its rollback ended (or it cannot go on), and scores it: each stage against its target,
+ * pass/fail, what went wrong. A passed drill is closed at once; a failed one stays resolved, waiting for its
+ * retrospective. Undefined when there is nothing to finish: not a drill, or ended already — also by another
+ * replica in the middle of this call.
  */
 export async function finishDrill(
   deps: EngineDeps,
@@ -41,20 +72,62 @@ export async function finishDrill(
 ): Promise<DrillResult | undefined> {
   const current = await deps.store.getIncident(incidentId);
   const runbook = current && deps.runbooks.get(current.model);
-  if (!current?.drill || !runbook || current.phase === 'resolved' || current.phase === 'closed')
-    return undefined;
-  const resolved =
+  if (!current?.drill || !runbook || current.drillEnding) return undefined;
+  if (current.phase === 'resolved' || current.phase === 'closed') return undefined;
+  await guardScoring(deps, incidentId);
+  const ended =
     current.phase === 'dismissed'
-      ? current
+      ? await endDismissed(deps, incidentId, how)
       : await resolveIfOpen(deps, incidentId, {
           by: 'rollbot',
           reason: how.succeeded ? 'drill rollback done' : 'drill ended with a failure',
+          drill: how,
         });
   // Another path (a replica handling the same alert, the drill's own rollback) ended the drill since the read
   // above and scores it: not an error, or the real alert that interrupted the drill would be refused.
-  if (!resolved) return undefined;
-  const now = deps.clock.now();
-  const stages = viewStages(resolved, now)
+  if (!ended) return undefined;
+  return scoreDrill(deps, ended);
+}
+
+/** A drill dismissed as "not a rollback" has ended already: its ending is only noted, once. */
+async function endDismissed(
+  deps: EngineDeps,
+  drillId: string,
+  how: { succeeded: boolean; problem?: string },
+): Promise<Incident | undefined> {
+  const at = deps.clock.now();
+  const { incident, changed } = await mutateIncident(deps.store, drillId, (latest) =>
+    latest.phase === 'dismissed' && !latest.drillEnding
+      ? { ...latest, drillEnding: { ...how, at } }
+      : undefined,
+  );
+  return changed ? incident : undefined;
+}
+
+/**
+ * Scores a drill that has ended (see `drillEnding`), unless it was scored: by whoever ended it, or by the
+ * scoring's stand-in should that one have died first. Each part is done once: the result kept in the model's
+ * history, the drill closed (passed) or its retrospective opened (failed), and the scorecard posted, its timeline
+ * entry, written last, being the mark that the drill was scored (see sendOnce). Undefined for a drill not ended.
+ */
+export async function scoreDrill(deps: EngineDeps, drill: Incident): Promise<DrillResult | undefined> {
+  const runbook = deps.runbooks.get(drill.model);
+  const ending = drill.drillEnding;
+  if (!runbook || !ending) return undefined;
+  const result = resultOf(runbook, drill, ending);
+  const scored = await sendOnce(deps, drill.id, {
+    lock: `drill-score:${drill.id}`,
+    isMark: (entry) => entry.type === 'drill.scorecard',
+    send: () => publish(deps, runbook, drill, result),
+    lookAgainAt: (at) => scheduleScoring(deps, drill.id, at),
+  });
+  if (scored !== 'busy') await deps.store.cancel(scoringId(drill.id));
+  return result;
+}
+
+/** The drill's result: a function of the ended drill alone, so that a second scorer comes to the same one. */
+function resultOf(runbook: Runbook, drill: Incident, ending: DrillEnding): DrillResult {
+  const stages = viewStages(drill, ending.at)
     .filter((stage) => stage.stage !== 'retro' && stage.state !== 'pending')
     .map((stage) => ({
       stage: stage.stage,
@@ -63,38 +136,42 @@ export async function finishDrill(
       met: !stage.breached,
     }));
   const problems = [
-    ...(how.problem ? [how.problem] : []),
+    ...(ending.problem ? [ending.problem] : []),
     ...stages
       .filter((s) => !s.met)
       .map((s) => `${s.stage} took ${formatDuration(s.elapsedMs)} against ${formatDuration(s.targetMs)}`),
   ];
-  const result: DrillResult = {
+  return {
     model: runbook.model,
-    incidentId,
-    at: now,
-    outcome: how.succeeded && problems.length === 0 ? 'passed' : 'failed',
+    incidentId: drill.id,
+    at: ending.at,
+    outcome: ending.succeeded && problems.length === 0 ? 'passed' : 'failed',
     target: drillTarget(runbook),
     stages,
     problems,
   };
-  await saveResult(deps, result);
+}
+
+/** Keeps, closes or opens the retrospective, and posts; then records the scorecard, the mark that it is done. */
+async function publish(
+  deps: EngineDeps,
+  runbook: Runbook,
+  drill: Incident,
+  result: DrillResult,
+): Promise<void> {
+  const kept = await drillHistory(deps, result.model);
+  if (!kept.some((earlier) => earlier.incidentId === result.incidentId)) await saveResult(deps, result);
   if (result.outcome === 'passed') {
-    await mutateIncident(deps.store, incidentId, (latest) =>
-      latest.phase === 'resolved' ? closeRetro(latest, now) : undefined,
+    await mutateIncident(deps.store, drill.id, (latest) =>
+      latest.phase === 'resolved' ? closeRetro(latest, result.at) : undefined,
     );
   } else {
-    await openRetroSafely(deps, incidentId);
+    await openRetroSafely(deps, drill.id);
   }
   deps.metrics.drillFinished(runbook.model, result.outcome);
   const text = scorecard(result);
-  await record(deps, resolved, { type: 'drill.scorecard', text, data: { outcome: result.outcome } });
-  await deps.notifier.notify({
-    type: 'incident.updated',
-    incident: resolved,
-    channel: runbook.channel,
-    text,
-  });
-  return result;
+  await deps.notifier.notify({ type: 'incident.updated', incident: drill, channel: runbook.channel, text });
+  await record(deps, drill, { type: 'drill.scorecard', text, data: { outcome: result.outcome } });
 }
 
 /** "DRILL PASSED for fraud-scorer: triage 2m/10m ✓, rollback 30s/5m ✓ …" */

@@ -2,8 +2,10 @@ import type { Stage } from '../core/stages.js';
 import { CONFIRM_POLL, pollConfirmation } from './confirm.js';
 import type { EngineDeps } from './context.js';
 import { DIGEST_SEND, sendDigest } from './digest.js';
+import { DRILL_SCORE } from './drill.js';
 import { finishDrillOpening } from './drill-opening.js';
 import { DRILL_REMIND, DRILL_RUN, remindDrill, runScheduledDrill } from './drill-schedule.js';
+import { finishDrillScoring } from './drill-scoring.js';
 import { STAGE_TARGET, escalateIfBreached } from './escalation.js';
 import { finishAlertOpening } from './intake-announce.js';
 import { INCIDENT_OPENING, openingOf, type Opening } from './opening.js';
@@ -52,6 +54,9 @@ export const DEADLINE_HANDLERS: Record<string, DeadlineHandler> = {
     await pollConfirmation(deps, incidentOf(deadline));
   },
   [DRILL_RUN]: runScheduledDrill,
+  [DRILL_SCORE]: async (deps, deadline) => {
+    await finishDrillScoring(deps, incidentOf(deadline));
+  },
   [RETRO_OPEN]: async (deps, deadline) => {
     await handleRetroOpening(deps, incidentOf(deadline));
   },

@@ -1,5 +1,5 @@
 import { formatDuration } from '../core/duration.js';
-import { isOpen, resolve as resolveIncident, type Incident } from '../core/incident.js';
+import { isOpen, resolve as resolveIncident, type DrillEnding, type Incident } from '../core/incident.js';
 import { describeWarnings, isPartial } from '../core/partial.js';
 import { record, runbookOf, type EngineDeps } from './context.js';
 import { stageTargetId } from './escalation.js';
@@ -23,12 +23,13 @@ export async function resolve(
 /**
  * Resolves the incident as `resolve` does if it is still open; undefined when it is not (resolved, dismissed or
  * closed since the caller read it): for paths that race another replica to the same end, such as a drill
- * finished by a real alert on one replica and by its rollback on another.
+ * finished by a real alert on one replica and by its rollback on another. A drill's ending (`drill`) is written
+ * with the resolution, so that whoever scores the drill scores the ending that won (drill.ts).
  */
 export async function resolveIfOpen(
   deps: EngineDeps,
   incidentId: string,
-  how: { by: string; reason: string },
+  how: { by: string; reason: string; drill?: Omit<DrillEnding, 'at'> },
 ): Promise<Incident | undefined> {
   const { incident, changed } = await resolveWith(deps, incidentId, how, 'skip');
   return changed ? incident : undefined;
@@ -37,7 +38,7 @@ export async function resolveIfOpen(
 async function resolveWith(
   deps: EngineDeps,
   incidentId: string,
-  how: { by: string; reason: string },
+  how: { by: string; reason: string; drill?: Omit<DrillEnding, 'at'> },
   whenOver: 'refuse' | 'skip',
 ): Promise<Mutation> {
   const at = deps.clock.now();
@@ -49,7 +50,11 @@ async function resolveWith(
   if (before && !before.drill && isOpen(before)) await scheduleRetroOpening(deps, incidentId);
   const mutation = await mutateIncident(deps.store, incidentId, (current) => {
     if (whenOver === 'skip' && !isOpen(current)) return undefined;
-    return { ...resolveIncident(current, at), ...(impact ? { impact } : {}) };
+    return {
+      ...resolveIncident(current, at),
+      ...(impact ? { impact } : {}),
+      ...(how.drill ? { drillEnding: { ...how.drill, at } } : {}),
+    };
   });
   if (!mutation.changed) return mutation;
   const { incident } = mutation;

@@ -3,6 +3,7 @@ import { isOpen, openIncident, type Incident } from '../core/incident.js';
 import { beginRollback, type RollbackRecord, type RollbackStart } from '../core/rollback.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { record, runbookOf, type EngineDeps } from './context.js';
+import { guardScoring } from './drill.js';
 import { scheduleStageTarget } from './escalation.js';
 import { mutateIncident } from './mutate.js';
 import { dropOpening, openingDone, openOnce, scheduleOpening } from './opening.js';
@@ -55,6 +56,8 @@ async function beginOnOpen(
   const candidate = beginRollback(open, start);
   await scheduleStageTarget(deps, candidate, 'rollback');
   await scheduleStageTarget(deps, candidate, 'confirm');
+  // A drill is over once scored, which its rollback's end leads to: that too must not die with this process.
+  if (open.drill) await guardScoring(deps, open.id);
   const triageStart = open.phase === 'triage' ? open.stages.triage.startedAt : undefined;
   if (triageStart !== undefined)
     deps.metrics.stageCompleted('triage', open.drill, (start.at - triageStart) / 1000);

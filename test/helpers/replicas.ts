@@ -34,3 +34,11 @@ export async function timelineTypes(store: Store, incidentId = 'INC-1'): Promise
     entry.type === 'stage.breached' ? `stage.breached:${String(entry.data?.stage)}` : entry.type,
   );
 }
+
+/**
+ * Waits until `lock` is free. A SIGKILLed replica does not release its leases: they lapse, and on Redis that takes
+ * the lease's real time (give the dying replica a short `lockTtlMs`).
+ */
+export async function lapsed(store: Store, lock: string): Promise<void> {
+  while (await store.holder(lock)) await new Promise((resolve) => setTimeout(resolve, 20));
+}

@@ -9,7 +9,7 @@ import { firing } from '../helpers/alerts.js';
 import { dyingStore, firstCall, rollbackBegun } from '../helpers/dying-store.js';
 import { makeDeps, TestClock, type TestDeps } from '../helpers/engine.js';
 import { FakeServing, permanent } from '../helpers/fake-serving.js';
-import { pollFor, timelineTypes, useRedisStores } from '../helpers/replicas.js';
+import { lapsed, pollFor, timelineTypes, useRedisStores } from '../helpers/replicas.js';
 
 const MINUTE = 60_000;
 const redisStore = useRedisStores();
@@ -47,11 +47,6 @@ async function rollbackEntries(store: Store) {
 /** The stages of the escalations the replicas given sent. */
 function escalated(...replicas: TestDeps[]): string[] {
   return replicas.flatMap((deps) => deps.notifier.ofType('escalation').map((event) => event.stage));
-}
-
-/** The lease of a SIGKILLed replica is not released: it lapses. On Redis that takes the lease's real time. */
-async function lapsed(store: Store, lock: string): Promise<void> {
-  while (await store.holder(lock)) await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
 describe('a replica that died right after it recorded a rollback on an open incident', () => {
