@@ -12,12 +12,11 @@ import type { Incident } from '../core/incident.js';
 import type { Deployment } from '../core/ledger.js';
 import { describeWarnings, isPartial } from '../core/partial.js';
 import type { Runbook } from '../runbooks/schema.js';
+import { scheduleConfirmPoll } from './confirm-poll.js';
 import { record, runbookOf, type EngineDeps } from './context.js';
 import { measureOnce, thresholdOf } from './measure.js';
 import { mutateIncident } from './mutate.js';
 import { resolve } from './resolve.js';
-
-export const CONFIRM_POLL = 'confirm-poll';
 
 /**
  * Starts confirmation once traffic is on the known-good version: takes each check's pre-deployment baseline
@@ -48,12 +47,7 @@ export async function startConfirmation(deps: EngineDeps, incidentId: string): P
     type: 'confirm.started',
     text: `confirming: ${runbook.confirm.consecutive} passes in a row every ${formatDuration(runbook.confirm.interval)}, within ${Math.round(runbook.confirm.tolerance * 100)}% of the pre-deployment baseline (${known.join(', ') || 'no checks'})${unknownWhy}`,
   });
-  await deps.store.schedule({
-    id: `${incidentId}:confirm-poll`,
-    kind: CONFIRM_POLL,
-    dueAt: now + runbook.confirm.initialDelay,
-    payload: { incidentId },
-  });
+  await scheduleConfirmPoll(deps, incidentId, now + runbook.confirm.initialDelay);
 }
 
 /**
@@ -183,12 +177,7 @@ export async function pollConfirmation(deps: EngineDeps, incidentId: string): Pr
   } else if (verdict) {
     await escalateConfirmation(deps, runbook, incident, verdict, line);
   } else {
-    await deps.store.schedule({
-      id: `${incidentId}:confirm-poll`,
-      kind: CONFIRM_POLL,
-      dueAt: now + confirm.interval,
-      payload: { incidentId },
-    });
+    await scheduleConfirmPoll(deps, incidentId, now + confirm.interval);
   }
   return verdict;
 }

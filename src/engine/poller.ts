@@ -1,5 +1,6 @@
 import type { Stage } from '../core/stages.js';
-import { CONFIRM_POLL, pollConfirmation } from './confirm.js';
+import { pollConfirmation } from './confirm.js';
+import { CONFIRM_POLL } from './confirm-poll.js';
 import type { EngineDeps } from './context.js';
 import { DIGEST_SEND, sendDigest } from './digest.js';
 import { DRILL_SCORE } from './drill.js';

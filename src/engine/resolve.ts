@@ -1,6 +1,7 @@
 import { formatDuration } from '../core/duration.js';
 import { isOpen, resolve as resolveIncident, type DrillEnding, type Incident } from '../core/incident.js';
 import { describeWarnings, isPartial } from '../core/partial.js';
+import { confirmPollId } from './confirm-poll.js';
 import { record, runbookOf, type EngineDeps } from './context.js';
 import { stageTargetId } from './escalation.js';
 import { estimateImpact } from './impact.js';
@@ -60,7 +61,7 @@ async function resolveWith(
   const { incident } = mutation;
   for (const stage of ['triage', 'rollback', 'confirm'] as const)
     await deps.store.cancel(stageTargetId(incidentId, stage));
-  await deps.store.cancel(`${incidentId}:confirm-poll`);
+  await deps.store.cancel(confirmPollId(incidentId));
   if (incident.stages.confirm.startedAt !== undefined) {
     deps.metrics.stageCompleted('confirm', incident.drill, (at - incident.stages.confirm.startedAt) / 1000);
   }
