@@ -22,9 +22,10 @@ export interface EngineTiming {
   /** A rollback lock lives this long unless extended; extended every third of it while a rollback runs. */
   lockTtlMs: number;
   /**
-   * How long an escalation's sender waits for it to reach Slack and the pager before leaving it on its way and
-   * letting its deadline come round again to record it (escalation.ts). Milliseconds when they are up. Short,
-   * because a stopping bot waits for its deadline handlers before its rollbacks, within Kubernetes' 60 s grace.
+   * How long the sender of an escalation (or of a triage's decision request) waits for it to reach Slack and the
+   * pager before leaving it on its way and letting its deadline come round again to record it (arrival.ts).
+   * Milliseconds when they are up. Short, because a stopping bot waits for its deadline handlers before its
+   * rollbacks, within Kubernetes' 60 s grace.
    */
   arrivalWaitMs: number;
 }

@@ -1,10 +1,10 @@
 import type { Incident } from '../core/incident.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { record, type EngineDeps } from './context.js';
+import { requestDrillDecision } from './decision-request.js';
 import { drillTarget, finishDrill } from './drill.js';
 import { openOnce, scheduleStandIn } from './opening.js';
 import { rollbackLockName } from './rollback-lease.js';
-import { requestDecision } from './triage-decision.js';
 
 /** What went wrong in a drill whose starter stopped before the drill was under way. */
 export const STOPPED_STARTING =
@@ -36,7 +36,7 @@ export async function announceDrill(
       });
       if (!how.auto) {
         const text = `DRILL: decide as you would for real — press Roll back (the rollback goes to ${drillTarget(runbook)}); the triage clock is running`;
-        await requestDecision(deps, runbook, drill, text);
+        await requestDrillDecision(deps, runbook, drill, text);
       }
       started = true;
     },

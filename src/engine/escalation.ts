@@ -1,11 +1,10 @@
 import { formatDuration } from '../core/duration.js';
-import { RollbotError } from '../core/errors.js';
 import { recordBreach, type Incident } from '../core/incident.js';
 import { stageDueAt, viewStage, type Stage } from '../core/stages.js';
+import { deliverInTime } from './arrival.js';
 import { record, runbookOf, type EngineDeps } from './context.js';
 import { mutateIncident } from './mutate.js';
 import { sendOnce } from './send-once.js';
-import { realTimer } from './timer.js';
 
 export const STAGE_TARGET = 'stage-target';
 
@@ -103,10 +102,9 @@ async function sendOnceEscalated(deps: EngineDeps, incident: Incident, stage: St
 }
 
 /**
- * Delivers, then records: the timeline entry is the mark that the escalation went out. An escalation still on
- * its way after `arrivalWaitMs` (Slack or the pager down, retrying for minutes) is left on its way and this
- * delivery fails, so that the deadline comes round again after its lease: on this replica it joins the one on
- * its way and records it once it arrives; on another (this one died) it sends it again.
+ * Delivers, then records: the timeline entry is the mark that the escalation went out. One still on its way
+ * after `arrivalWaitMs` fails this delivery (StillOnItsWay): the deadline comes round again and records it once
+ * it arrives, or sends it again on another replica if this one died.
  */
 async function sendEscalation(deps: EngineDeps, incident: Incident, stage: Stage): Promise<void> {
   const runbook = runbookOf(deps, incident);
@@ -118,24 +116,11 @@ async function sendEscalation(deps: EngineDeps, incident: Incident, stage: Stage
     { incident: incident.id, stage, elapsedMs: view.elapsedMs },
     'stage target missed; escalating',
   );
-  const arrived = await within(
-    deps.timing.arrivalWaitMs,
-    deps.notifier.deliver({
-      type: 'escalation',
-      incident,
-      channel: runbook?.channel ?? '',
-      stage,
-      mention,
-      text,
-    }),
+  const arrived = await deliverInTime(
+    deps,
+    { type: 'escalation', incident, channel: runbook?.channel ?? '', stage, mention, text },
+    `the ${stage} escalation of ${incident.id}`,
   );
-  if (arrived === undefined) {
-    throw new RollbotError(
-      'UNAVAILABLE',
-      `the ${stage} escalation of ${incident.id} has not reached Slack or the pager after ${formatDuration(deps.timing.arrivalWaitMs)}; it stays on its way and is recorded once it arrives`,
-      { hint: 'check Slack and the paging provider; the deadline comes round again in a minute' },
-    );
-  }
   await record(deps, incident, {
     type: 'stage.breached',
     text: arrived
@@ -143,17 +128,6 @@ async function sendEscalation(deps: EngineDeps, incident: Incident, stage: Stage
       : `${text}; the escalation to ${who} could not be delivered (see the logs): tell them by hand`,
     data: { stage, mention, delivered: arrived },
   });
-}
-
-/** What `promise` settled with within `ms`, or undefined when it had not. */
-async function within<T>(ms: number, promise: Promise<T>): Promise<T | undefined> {
-  let cancel = (): void => undefined;
-  const timeout = new Promise<undefined>((resolve) => (cancel = realTimer(() => resolve(undefined), ms)));
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    cancel();
-  }
 }
 
 /** What each missed stage asks of the people it is escalated to. */

@@ -65,6 +65,11 @@ export type NotifierEvent =
       /** Who may decide (empty: anyone in the channel). */
       approvers: string[];
       policy: 'auto' | 'approve' | 'two-person';
+      /**
+       * The triage whose decision it asks for (absent: a drill's, or a two-person request): with the incident,
+       * what identifies the request, so that deliveries of the same one are joined.
+       */
+      triageAt?: number;
     }
   | {
       type: 'escalation';
@@ -80,6 +85,17 @@ export type IncidentEvent = Exclude<NotifierEvent, { type: 'channel.message' }>;
 
 export type EscalationEvent = Extract<NotifierEvent, { type: 'escalation' }>;
 
+/** A triage's request for a decision: delivered, as it must not be lost in a crash either. */
+export type TriageDecisionRequest = Extract<NotifierEvent, { type: 'decision.requested' }> & {
+  triageAt: number;
+};
+
+/**
+ * The events that must not be lost in a crash: their senders record them as sent only once they have arrived.
+ * An escalation, and a triage's decision request.
+ */
+export type DeliveredEvent = EscalationEvent | TriageDecisionRequest;
+
 export interface Notifier {
   /**
    * Hands the event over for delivery and returns (a queueing notifier does not wait for Slack). Must not throw
@@ -87,12 +103,13 @@ export interface Notifier {
    */
   notify(event: NotifierEvent): Promise<void>;
   /**
-   * As notify, then waits for the event to arrive: true once it reached everyone it goes to, false once it was
-   * given up on (the notifier recorded why). For the one event that must not be lost in a crash, an
-   * escalation: its sender records it as sent only once it is. A call for an escalation (incident and stage)
-   * that is still on its way here joins it rather than sending it twice. Never rejects.
+   * As notify, then waits for the event to arrive: true once it reached everyone it goes to (an escalation:
+   * Slack and the pager; a decision request: Slack), false once it was given up on (the notifier recorded why).
+   * For the events that must not be lost in a crash: their senders record them as sent only once they are. A
+   * call for an event still on its way here (the same `deliveryKey`) joins it rather than sending it twice.
+   * Never rejects.
    */
-  deliver(event: EscalationEvent): Promise<boolean>;
+  deliver(event: DeliveredEvent): Promise<boolean>;
 }
 
 /** Joins calls for the same key while the first is on its way: one delivery, one answer for all of them. */
@@ -107,5 +124,12 @@ export function deliveryJoin(): (key: string, start: () => Promise<boolean>) => 
   };
 }
 
-/** Which escalation an event is: deliveries of the same one are joined. */
-export const escalationKey = (event: EscalationEvent): string => `${event.incident.id}:${event.stage}`;
+/**
+ * Which delivered event an event is: deliveries of the same one are joined. An escalation is its incident's
+ * stage; a decision request, its incident's triage that it answers.
+ */
+export function deliveryKey(event: DeliveredEvent): string {
+  return event.type === 'escalation'
+    ? `${event.incident.id}:${event.stage}`
+    : `${event.incident.id}:decision:${event.triageAt}`;
+}

@@ -3,9 +3,10 @@ import type { TimelineEntry } from './ports.js';
 
 /**
  * How long one sender holds the right to send a message whose proof is a timeline entry: longer than the
- * poller's 60 s lease and an escalation's wait to arrive, so that a delivery handed out again while the first is
- * still sending waits instead of sending twice. The lock is released as soon as the send ends, failed or not;
- * only a replica that dies while sending leaves it to expire (and then the message may go out twice).
+ * poller's 60 s lease and a delivery's wait to arrive (arrival.ts), so that a delivery handed out again while
+ * the first is still sending waits instead of sending twice. The lock is released as soon as the send ends,
+ * failed or not; only a replica that dies while sending leaves it to expire (and then the message may go out
+ * twice).
  */
 export const SEND_LOCK_TTL_MS = 2 * 60_000;
 

@@ -3,7 +3,9 @@ import { isRollbotError } from '../core/errors.js';
 import type { Incident } from '../core/incident.js';
 import { actsAlone, type DecisionBasis, type TakenDecision } from '../core/triage-basis.js';
 import type { Runbook } from '../runbooks/schema.js';
+import { StillOnItsWay } from './arrival.js';
 import { record, runbookOf, type EngineDeps } from './context.js';
+import { requestTriageDecision } from './decision-request.js';
 import type { TimelineEntry } from './ports.js';
 import { rollback } from './rollback.js';
 import { sendOnce } from './send-once.js';
@@ -46,7 +48,9 @@ export function dropDecision(deps: Pick<EngineDeps, 'store'>, incidentId: string
 
 /**
  * Makes the decision this process's triage has just stored; then its stand-in is not needed. Were this triage so
- * slow that the stand-in is making the decision already, the stand-in stays and finishes it.
+ * slow that the stand-in is making the decision already, the stand-in stays and finishes it. So it does when
+ * the request for a person is still on its way to Slack: the triage is done, and the stand-in, due within the
+ * minute, records the request once it arrives (or asks again, should this replica die with it queued).
  */
 export async function decide(
   deps: EngineDeps,
@@ -55,8 +59,14 @@ export async function decide(
   triage: TriageRecord,
   decision: TakenDecision,
 ): Promise<void> {
-  if ((await decideOnce(deps, runbook, incident, triage, decision)) !== 'busy')
-    await dropDecision(deps, incident.id, decision.triageAt);
+  try {
+    if ((await decideOnce(deps, runbook, incident, triage, decision)) === 'busy') return;
+  } catch (error) {
+    if (!(error instanceof StillOnItsWay)) throw error;
+    deps.logger.warn({ incident: incident.id, triageAt: decision.triageAt }, error.message);
+    return;
+  }
+  await dropDecision(deps, incident.id, decision.triageAt);
 }
 
 /**
@@ -90,9 +100,10 @@ function scheduleStandIn(
 /**
  * Makes the decision unless it was made (see sendOnce): at least once, and once unless its maker dies between
  * asking and recording that it asked. A decision that asks a person is marked by the 'decision.requested' entry
- * naming its triage (written after asking); one that rolled back, by the incident having left triage, which a
- * stand-in checks first. Taking the incident out of triage is one compare-and-set, under the model's rollback
- * lock: of two automatic rollbacks, the second is refused before anything changes (core/rollback.ts).
+ * naming its triage (written once the request has reached Slack: decision-request.ts); one that rolled back, by
+ * the incident having left triage, which a stand-in checks first. Taking the incident out of triage is one
+ * compare-and-set, under the model's rollback lock: of two automatic rollbacks, the second is refused before
+ * anything changes (core/rollback.ts).
  */
 function decideOnce(
   deps: EngineDeps,
@@ -146,7 +157,7 @@ async function decideByPolicy(
         return;
       }
       // Refused before anything changed (no known-good version, a rollback already running): a person decides.
-      await requestDecision(deps, runbook, incident, `automatic rollback refused: ${why}`, triageAt);
+      await requestTriageDecision(deps, runbook, incident, `automatic rollback refused: ${why}`, triageAt);
     }
     return;
   }
@@ -157,7 +168,7 @@ async function decideByPolicy(
       : triage.finding === 'breach'
         ? `${breached}. Policy ${policy}: ${policy === 'two-person' ? 'a requester and a different approver' : 'one approver'} must decide`
         : triage.summary;
-  await requestDecision(deps, runbook, incident, text, triageAt);
+  await requestTriageDecision(deps, runbook, incident, text, triageAt);
 }
 
 /** Says in the thread that policy auto acts on what a person was asked to decide, and why it may now. */
@@ -174,31 +185,4 @@ async function supersedeRequest(
   const text = `${why}; the decision asked for earlier is no longer needed`;
   await record(deps, incident, { type: 'decision.superseded', text });
   await deps.notifier.notify({ type: 'incident.updated', incident, channel: runbook.channel, text });
-}
-
-/**
- * Asks a person to decide (the runbook's approvers, its policy): in the channel, then on the timeline, whose
- * entry is the mark that the triage measured at `triageAt` (if a triage asks) asked.
- */
-export async function requestDecision(
-  deps: EngineDeps,
-  runbook: Runbook,
-  incident: Incident,
-  text: string,
-  triageAt?: number,
-): Promise<void> {
-  const { policy, approvers } = runbook.rollback;
-  await deps.notifier.notify({
-    type: 'decision.requested',
-    incident,
-    channel: runbook.channel,
-    text,
-    approvers,
-    policy,
-  });
-  await record(deps, incident, {
-    type: 'decision.requested',
-    text,
-    data: { policy, approvers, ...(triageAt === undefined ? {} : { triageAt }) },
-  });
 }

@@ -2,7 +2,7 @@ import { RollbotError } from '../core/errors.js';
 import type { Clock, Logger } from '../engine/ports.js';
 import {
   deliveryJoin,
-  escalationKey,
+  deliveryKey,
   type IncidentEvent,
   type Notifier,
   type NotifierEvent,
@@ -168,8 +168,12 @@ export function createPagingNotifier(options: PagingNotifierOptions): PagingNoti
       }
     },
     deliver(event) {
-      return join(escalationKey(event), async () => {
-        const [told, paged] = await Promise.all([options.inner.deliver(event), page(event)]);
+      return join(deliveryKey(event), async () => {
+        const telling = options.inner.deliver(event);
+        const paging = page(event);
+        // A decision request asks the channel; a page it causes (an acknowledge) is not the request.
+        if (event.type !== 'escalation') return telling;
+        const [told, paged] = await Promise.all([telling, paging]);
         return told && paged;
       });
     },

@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import type { EngineDeps } from '../../src/engine/context.js';
 import type { MetricsSource } from '../../src/engine/ports.js';
-import type { EscalationEvent, Notifier, NotifierEvent } from '../../src/engine/notifier-port.js';
+import type { DeliveredEvent, Notifier, NotifierEvent } from '../../src/engine/notifier-port.js';
 import { InFlight } from '../../src/engine/in-flight.js';
 import { RunbookSet } from '../../src/engine/runbook-set.js';
 import { createLogger } from '../../src/observability/logger.js';
@@ -38,13 +38,16 @@ export class RealClock extends TestClock {
 /** A notifier that keeps what it was told. */
 export class RecordingNotifier implements Notifier {
   readonly events: NotifierEvent[] = [];
+  /** The events handed to deliver(), which waits for them to arrive (also in `events`). */
+  readonly delivered: NotifierEvent[] = [];
   /** What deliver() answers once it has recorded the event: delivered, unless a test says otherwise. */
-  arrival: (event: EscalationEvent) => Promise<boolean> = async () => true;
+  arrival: (event: DeliveredEvent) => Promise<boolean> = async () => true;
   async notify(event: NotifierEvent): Promise<void> {
     this.events.push(event);
   }
-  async deliver(event: EscalationEvent): Promise<boolean> {
+  async deliver(event: DeliveredEvent): Promise<boolean> {
     this.events.push(event);
+    this.delivered.push(event);
     return this.arrival(event);
   }
   ofType<T extends NotifierEvent['type']>(type: T): Extract<NotifierEvent, { type: T }>[] {

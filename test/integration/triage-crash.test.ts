@@ -138,3 +138,28 @@ describe('a replica that dies at any point of triage deciding', () => {
     }
   });
 });
+
+describe('a replica SIGKILLed with the decision request still in its queue for Slack', () => {
+  it('leaves the request to another replica, which asks once and records it once it has arrived', async () => {
+    const clock = new TestClock();
+    const shared = createMemoryStore({ clock });
+    const metricsSource = new FakeMetrics().set(ERRORS, 0.079);
+    const runbooks = [makeRunbook('fraud-scorer', `${CHECKS}\nrollback: { policy: approve }`)];
+    const decider = makeDeps({ store: shared, clock, metricsSource, runbooks });
+    const survivor = makeDeps({ store: shared, clock, metricsSource, runbooks });
+    // Slack is slow: the request waits in the decider's queue, which dies with the decider.
+    decider.timing = { ...decider.timing, arrivalWaitMs: 5 };
+    decider.notifier.arrival = () => new Promise<boolean>(() => undefined);
+    await ingestAlerts(survivor, [firing('fraud-scorer', clock.now())]);
+    await pollDeadlines(decider);
+    expect(asked(decider)).toBe(1);
+
+    await pollFor(survivor, SHORT_OF_THE_TRIAGE_TARGET);
+    expect(asked(survivor)).toBe(1);
+    const requests = (await survivor.store.list('INC-1')).filter(
+      (entry) => entry.type === 'decision.requested',
+    );
+    expect(requests).toMatchObject([{ data: { delivered: true } }]);
+    expect((await survivor.store.pending()).map((deadline) => deadline.id)).toEqual(['INC-1:triage']);
+  });
+});

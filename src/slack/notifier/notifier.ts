@@ -3,7 +3,7 @@ import type { Incident } from '../../core/incident.js';
 import type { Clock, Logger, Store } from '../../engine/ports.js';
 import {
   deliveryJoin,
-  escalationKey,
+  deliveryKey,
   type IncidentEvent,
   type Notifier,
   type NotifierEvent,
@@ -315,7 +315,7 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
       enqueueNews(event);
     },
     deliver(event) {
-      return join(escalationKey(event), () => new Promise((resolve) => enqueueNews(event, resolve)));
+      return join(deliveryKey(event), () => new Promise((resolve) => enqueueNews(event, resolve)));
     },
     flush: () => queue.flush(),
     close: (deadlineMs) => queue.close(deadlineMs),

@@ -214,7 +214,9 @@ describe('detect target', () => {
     const deps = makeDeps();
     const now = deps.clock.now();
     let arrive = (_delivered: boolean): void => undefined;
-    deps.notifier.arrival = () => new Promise<boolean>((resolve) => (arrive = resolve));
+    // The triage run, due in the same poll, delivers its decision request: that one arrives at once.
+    deps.notifier.arrival = async (event) =>
+      event.type === 'escalation' ? new Promise<boolean>((resolve) => (arrive = resolve)) : true;
     const [result] = await ingestAlerts(deps, [firing('fraud-scorer', now, { startsAt: now - 6 * MINUTE })]);
     expect(result).toMatchObject({ outcome: 'opened', incidentId: 'INC-1' });
     expect(deps.notifier.ofType('escalation')).toHaveLength(0);

@@ -1,7 +1,11 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it, vi } from 'vitest';
 import type { Incident } from '../../../src/core/incident.js';
-import type { EscalationEvent, NotifierEvent } from '../../../src/engine/notifier-port.js';
+import type {
+  EscalationEvent,
+  NotifierEvent,
+  TriageDecisionRequest,
+} from '../../../src/engine/notifier-port.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { createPagingNotifier, type SetTimer } from '../../../src/paging/notifier.js';
 import type { Page, Pager } from '../../../src/paging/types.js';
@@ -16,6 +20,15 @@ const escalation = (incident: Incident): EscalationEvent => ({
   stage: 'triage',
   mention: ['S0ONCALL'],
   text: 'triage target missed',
+});
+const decisionRequest = (incident: Incident, triageAt: number): TriageDecisionRequest => ({
+  type: 'decision.requested',
+  incident,
+  channel: '#ml',
+  text: 'threshold breached: one approver must decide',
+  approvers: [],
+  policy: 'approve',
+  triageAt,
 });
 const resolved = (incident: Incident): NotifierEvent => ({
   type: 'incident.updated',
@@ -286,6 +299,33 @@ describe('createPagingNotifier', () => {
     release();
     await expect(third).resolves.toBe(true);
     expect(pages).toHaveLength(2);
+  });
+
+  it("delivers a triage's decision request: answers with what Slack made of it, not waiting for a page", async () => {
+    const pager: Pager = { send: () => new Promise<void>(() => undefined) };
+    const { inner, notifier } = setup(pager);
+    const incident = makeIncident({ id: 'INC-9', severity: 1 });
+    // Acknowledged: its decision request also acknowledges the page, which the provider never answers.
+    const acked = { ...incident, acknowledged: { by: 'U0ANA', at: incident.openedAt } };
+    const request = decisionRequest(acked, 1);
+    await expect(notifier.deliver(request)).resolves.toBe(true);
+    inner.arrival = async () => false;
+    await expect(notifier.deliver(decisionRequest(acked, 2))).resolves.toBe(false);
+    expect(inner.ofType('decision.requested')).toMatchObject([{ triageAt: 1 }, { triageAt: 2 }]);
+  });
+
+  it("joins deliveries of the same triage's decision request, not those of another triage", async () => {
+    const { inner, notifier } = setup(new RecordingPager());
+    const arrivals: ((delivered: boolean) => void)[] = [];
+    inner.arrival = () => new Promise<boolean>((resolve) => arrivals.push(resolve));
+    const incident = makeIncident({ id: 'INC-10' });
+    const first = notifier.deliver(decisionRequest(incident, 1));
+    const again = notifier.deliver({ ...decisionRequest(incident, 1), text: 'the stand-in came round' });
+    const other = notifier.deliver(decisionRequest(incident, 2));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(inner.ofType('decision.requested')).toMatchObject([{ triageAt: 1 }, { triageAt: 2 }]);
+    arrivals.forEach((arrive, index) => arrive(index === 0));
+    await expect(Promise.all([first, again, other])).resolves.toEqual([true, true, false]);
   });
 
   it('passes on a rejection of the inner notifier, after paging', async () => {

@@ -3,7 +3,11 @@ import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Incident } from '../../../src/core/incident.js';
 import type { Logger } from '../../../src/engine/ports.js';
-import type { EscalationEvent, NotifierEvent } from '../../../src/engine/notifier-port.js';
+import type {
+  EscalationEvent,
+  NotifierEvent,
+  TriageDecisionRequest,
+} from '../../../src/engine/notifier-port.js';
 import {
   createSlackClients,
   createSlackNotifier,
@@ -76,6 +80,16 @@ const escalated = (incident: Incident, text: string): EscalationEvent => ({
   stage: 'triage',
   mention: [],
   text,
+});
+/** The decision request of the triage measured at `triageAt`. */
+const asked = (incident: Incident, triageAt: number, text: string): TriageDecisionRequest => ({
+  type: 'decision.requested',
+  incident,
+  channel: 'C0FRAUD01',
+  text,
+  approvers: [],
+  policy: 'approve',
+  triageAt,
 });
 
 interface Call {
@@ -447,6 +461,28 @@ describe('slack notifier', () => {
     const refused = notifier.deliver(escalated(incident, 'triage missed again'));
     await run();
     await expect(refused).resolves.toBe(false);
+  });
+
+  it("delivers a triage's decision request: joins the same triage's, answers once its reply is posted", async () => {
+    const replying: SlackRenderer = {
+      ...renderer,
+      threadReply: (event) => (event.type === 'decision.requested' ? { text: event.text } : undefined),
+    };
+    const { notifier, slack, calls, run } = setup({ renderer: replying });
+    const incident = makeIncident({ id: 'INC-18' });
+    slack('chat.postMessage');
+    await notifier.notify(opened(incident));
+    await run();
+    slack('chat.update', { ok: true, ts: TS }, 2);
+    slack('chat.postMessage', { ok: true, ts: TS }, 2);
+    const first = notifier.deliver(asked(incident, 1, 'decide'));
+    // The stand-in came round while it is on its way: joined. Another triage's request is its own.
+    const again = notifier.deliver(asked(incident, 1, 'decide (stand-in)'));
+    const other = notifier.deliver(asked(incident, 2, 'decide again'));
+    await run();
+    await expect(Promise.all([first, again, other])).resolves.toEqual([true, true, true]);
+    const replies = calls.filter((call) => call.form.thread_ts !== undefined);
+    expect(replies.map((call) => call.form.text)).toEqual(['decide', 'decide again']);
   });
 
   it('posts a new message when the stored one was deleted', async () => {

@@ -1,0 +1,60 @@
+/**
+ * Waiting for an event that must not be lost in a crash (an escalation, a triage's decision request) to arrive
+ * before its sender records it as sent: never only queued in memory, where it dies with its replica.
+ */
+import { formatDuration } from '../core/duration.js';
+import { RollbotError } from '../core/errors.js';
+import type { EngineDeps } from './context.js';
+import type { DeliveredEvent } from './notifier-port.js';
+import { realTimer } from './timer.js';
+
+/** Where each delivered event goes, and what to check when it does not get there. */
+const REACH: Record<DeliveredEvent['type'], { to: string; check: string }> = {
+  escalation: { to: 'Slack or the pager', check: 'check Slack and the paging provider' },
+  'decision.requested': { to: 'Slack', check: 'check Slack' },
+};
+
+/**
+ * An event still on its way after `arrivalWaitMs` (Slack or the pager down, retrying for minutes): it stays
+ * on its way, and its sender fails so that the deadline that sent it comes round again after its lease. On this
+ * replica that joins the delivery on its way (notifiers join deliveries of the same event) and records it once
+ * it arrives; on another (this one died with it queued) it sends it again.
+ */
+export class StillOnItsWay extends RollbotError {
+  constructor(event: DeliveredEvent, what: string, waitedMs: number) {
+    const { to, check } = REACH[event.type];
+    super(
+      'UNAVAILABLE',
+      `${what} has not reached ${to} after ${formatDuration(waitedMs)}; it stays on its way and is recorded once it arrives`,
+      { hint: `${check}; the deadline comes round again in a minute` },
+    );
+    this.name = 'StillOnItsWay';
+  }
+}
+
+/**
+ * Delivers `event` (`what` names it in the error) and waits up to `arrivalWaitMs` for it to arrive: true once
+ * it reached everyone, false once it was given up on (the notifier logged why). Throws StillOnItsWay when it has
+ * done neither by then. Only for deadline handlers: a request path (an alert webhook, a Slack command) must
+ * never wait for Slack.
+ */
+export async function deliverInTime(
+  deps: Pick<EngineDeps, 'notifier' | 'timing'>,
+  event: DeliveredEvent,
+  what: string,
+): Promise<boolean> {
+  const arrived = await within(deps.timing.arrivalWaitMs, deps.notifier.deliver(event));
+  if (arrived === undefined) throw new StillOnItsWay(event, what, deps.timing.arrivalWaitMs);
+  return arrived;
+}
+
+/** What `promise` settled with within `ms`, or undefined when it had not. */
+async function within<T>(ms: number, promise: Promise<T>): Promise<T | undefined> {
+  let cancel = (): void => undefined;
+  const timeout = new Promise<undefined>((resolve) => (cancel = realTimer(() => resolve(undefined), ms)));
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    cancel();
+  }
+}
