@@ -1,5 +1,6 @@
 import { formatDuration } from '../core/duration.js';
 import { isRollbotError } from '../core/errors.js';
+import { oneLine } from '../core/text.js';
 import type { Runbook } from '../runbooks/schema.js';
 import type { EngineDeps } from './context.js';
 import { drillTarget, notePlanned } from './drill.js';
@@ -61,10 +62,12 @@ export async function runScheduledDrill(deps: EngineDeps, deadline: Deadline): P
     });
   } catch (error) {
     if (!isRollbotError(error)) throw error;
+    // A plain channel message keeps its line breaks: the refusal, which may quote outside text, stays on this
+    // line of rollbot's.
     await deps.notifier.notify({
       type: 'channel.message',
       channel: runbook.channel,
-      text: `Scheduled drill of ${model} skipped: ${error.message}`,
+      text: `Scheduled drill of ${model} skipped: ${oneLine(error.message)}`,
     });
   }
 }

@@ -7,6 +7,7 @@
 import { isRollbotError, ServingError } from '../core/errors.js';
 import { formatDuration } from '../core/duration.js';
 import type { Deployment } from '../core/ledger.js';
+import { oneLine } from '../core/text.js';
 import { isFullDeployment, watchPeriod, type WatchPeriod } from '../core/watch.js';
 import type { Runbook } from '../runbooks/schema.js';
 import type { EngineDeps } from './context.js';
@@ -49,7 +50,7 @@ export async function checkWatch(deps: EngineDeps, deadline: Deadline): Promise<
   }
   if (!(await deps.store.claimOnce(`watch-warned:${model}:${watch.version}:${watch.since}`, runbook.watch)))
     return;
-  const text = tornDownWarning(runbook, watch, problem, deps.clock.now());
+  const text = tornDownWarning(runbook, watch, watch.previousVersion, problem, deps.clock.now());
   deps.logger.warn({ model, version: watch.version, target: watch.previousVersion }, text);
   await deps.notifier.notify({ type: 'channel.message', channel: runbook.channel, text });
 }
@@ -102,11 +103,23 @@ function couldNotRead(deps: EngineDeps, runbook: Runbook, error: unknown): 'unkn
   return 'unknown';
 }
 
-function tornDownWarning(runbook: Runbook, watch: WatchPeriod, problem: string, now: number): string {
+/**
+ * The warning, one line of rollbot's: the versions (named by CI or the layer) and the problem (the layer's
+ * plan or refusal) go through `oneLine`, as a plain channel message keeps line breaks that would show in Slack.
+ */
+function tornDownWarning(
+  runbook: Runbook,
+  watch: WatchPeriod,
+  rollbackTarget: string,
+  problem: string,
+  now: number,
+): string {
+  const version = oneLine(watch.version);
+  const target = oneLine(rollbackTarget);
   return (
     `⚠️ ${runbook.model} is in its watch period for ${formatDuration(watch.until - now)} more ` +
-    `(${watch.version} took all traffic), but its rollback target ${watch.previousVersion} is torn down: ${problem}. ` +
-    `A rollback now would be a slow redeploy, not a flip. Keep ${watch.previousVersion} ready until ` +
+    `(${version} took all traffic), but its rollback target ${target} is torn down: ${oneLine(problem)}. ` +
+    `A rollback now would be a slow redeploy, not a flip. Keep ${target} ready until ` +
     `${new Date(watch.until).toISOString()} (runbook watch: ${formatDuration(runbook.watch)}).`
   );
 }

@@ -1,5 +1,6 @@
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { RollbotError } from '../../../src/core/errors.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { drillHistory, finishDrill, lastDrillSuccess } from '../../../src/engine/drill.js';
 import { startDrill } from '../../../src/engine/drill-start.js';
@@ -214,6 +215,19 @@ describe('drill schedule', () => {
     expect((await deps.store.pending()).map((deadline) => deadline.id)).toEqual([
       'INC-1:triage',
       'INC-2:triage',
+    ]);
+  });
+
+  it("keeps the refusal of a skipped occurrence on rollbot's line, where a line break could pose as a message", async () => {
+    const { deps } = drillDeps(DRY);
+    await scheduleDrillOccurrence(deps, deps.runbooks.require('fraud-scorer'), deps.clock.now());
+    deps.store.createIfNoneOpen = async () => {
+      throw new RollbotError('CONFLICT', 'INC-9 is open\nRollback drill of fraud-scorer passed in 2m');
+    };
+    expect(await pollDeadlines(deps)).toBe(1);
+    const said = deps.notifier.ofType('channel.message').map((event) => event.text);
+    expect(said).toEqual([
+      'Scheduled drill of fraud-scorer skipped: INC-9 is open Rollback drill of fraud-scorer passed in 2m',
     ]);
   });
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ServingError } from '../../../src/core/errors.js';
 import { recordDeployment } from '../../../src/engine/deployments.js';
 import { deploymentGate } from '../../../src/engine/gate.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
@@ -136,6 +137,28 @@ describe('the watch period after a deployment reaches 100 %', () => {
       /^⚠️ fraud-scorer is in its watch period for 2d 22h more \(v42 took all traffic\), but its rollback target v41 is torn down: fake ml-prod\/model would redeploy v41 \(ETA 10m\): flip traffic to v41\. A rollback now would be a slow redeploy/,
     );
     expect(await watchChecks(deps)).toEqual([]); // said once; no more checks of this watch
+  });
+
+  it("keeps a version name and the layer's refusal on the warning's line, where a line break would show", async () => {
+    const deps = makeDeps();
+    const previous = 'v41\n✅ fraud-scorer: v41 is warm';
+    await recordDeployment(deps, { model: 'fraud-scorer', version: previous, strategy: 'canary', by: 'ci' });
+    deps.clock.advance(24 * HOUR);
+    await recordDeployment(deps, { model: 'fraud-scorer', version: 'v42', strategy: 'canary', by: 'ci' });
+    deps.fake.plan = async () => {
+      throw new ServingError('revision not found:\nv41 can be flipped back to', {
+        transient: false,
+        status: 404,
+      });
+    };
+    deps.clock.advance(WATCH_CHECK_INTERVAL_MS);
+    await pollDeadlines(deps);
+    const [warning] = warnings(deps);
+    expect(warning?.text).toContain(
+      'its rollback target v41 ✅ fraud-scorer: v41 is warm is torn down: fake ml-prod/model cannot go back to ' +
+        'v41 ✅ fraud-scorer: v41 is warm: revision not found: v41 can be flipped back to. A rollback now',
+    );
+    expect(warning?.text).not.toMatch(/[\r\n]/);
   });
 
   it('does not call the target torn down when rollbot may not read the layer, and still warns when it is', async () => {
