@@ -4,6 +4,7 @@ import type { Actor } from '../core/policy.js';
 import { authorize, noteDenial } from './authorize.js';
 import type { Trigger } from '../core/trigger.js';
 import { record, type EngineDeps } from './context.js';
+import { stageTargetId } from './escalation.js';
 import { mutateIncident, readIncident } from './mutate.js';
 import {
   describePending,
@@ -16,6 +17,7 @@ import {
   type PendingRollback,
 } from './pending-rollback.js';
 import { rollback, type RollbackOutcome, type RollbackStep } from './rollback.js';
+import { triageRunId } from './triage-run.js';
 import type { Runbook } from '../runbooks/schema.js';
 
 export type { PendingRollback } from './pending-rollback.js';
@@ -57,7 +59,8 @@ export async function dismiss(
   const { incident } = await mutateIncident(deps.store, incidentId, (latest) =>
     decide(latest, { kind: 'not-rollback', by: how.actor.id, at, reason: how.reason, trigger: how.trigger }),
   );
-  for (const suffix of ['triage', 'triage-run']) await deps.store.cancel(`${incidentId}:${suffix}`);
+  await deps.store.cancel(stageTargetId(incidentId, 'triage'));
+  await deps.store.cancel(triageRunId(incidentId));
   if (incident.stages.triage.startedAt !== undefined)
     deps.metrics.stageCompleted('triage', incident.drill, (at - incident.stages.triage.startedAt) / 1000);
   // A two-person request for this incident ends with it: a late Approve must not roll back a dismissed alert.

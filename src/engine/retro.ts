@@ -3,6 +3,7 @@ import { RollbotError } from '../core/errors.js';
 import { closeRetro, recordBreach, type Incident } from '../core/incident.js';
 import { isOverdueKey, parseActionItems, reminderTimes, type Retrospective } from '../core/retro.js';
 import { record, runbookOf, type EngineDeps } from './context.js';
+import { stageTargetId } from './escalation.js';
 import { mutateIncident } from './mutate.js';
 import { retroTemplate } from './retro-template.js';
 import { getRetrospective, updateRetrospective } from './retro-store.js';
@@ -242,7 +243,7 @@ export async function completeRetrospective(
   );
   for (const { key } of reminderTimes(retro.openedAt, retro.dueAt))
     await deps.store.cancel(reminderId(incidentId, key));
-  await deps.store.cancel(`${incidentId}:retro`); // the retro stage target, should one have been scheduled
+  await deps.store.cancel(stageTargetId(incidentId, 'retro')); // should one have been scheduled
   if (earlier || !changed) {
     throw new RollbotError(
       'CONFLICT',
