@@ -21,9 +21,14 @@ import { resolve } from './resolve.js';
 /**
  * Starts confirmation once traffic is on the known-good version: takes each check's pre-deployment baseline
  * (its value when the rolled-back version first took traffic, from the ledger) and schedules the first poll after
- * `confirm.initialDelay`. Polls are durable deadlines, so confirmation continues after a restart.
+ * `confirm.initialDelay`. Polls are durable deadlines, so confirmation continues after a restart. Its timeline
+ * entry, naming the rollback `attempt` it confirms, is written last: the mark that it started (rollback-success.ts).
  */
-export async function startConfirmation(deps: EngineDeps, incidentId: string): Promise<void> {
+export async function startConfirmation(
+  deps: EngineDeps,
+  incidentId: string,
+  attempt: number,
+): Promise<void> {
   const incident = await deps.store.getIncident(incidentId);
   const runbook = incident && runbookOf(deps, incident);
   if (!incident || !runbook || incident.phase !== 'confirm') return;
@@ -32,6 +37,7 @@ export async function startConfirmation(deps: EngineDeps, incidentId: string): P
     await record(deps, incident, {
       type: 'confirm.manual',
       text: `${unmeasurable}: confirm by hand, then resolve (rollbot resolve ${incident.id} --reason …)`,
+      data: { attempt },
     });
     return;
   }
@@ -43,11 +49,12 @@ export async function startConfirmation(deps: EngineDeps, incidentId: string): P
   );
   const unitOf = new Map(runbook.confirm.checks.map((check) => [check.name, check.unit]));
   const known = describeBaselines(baselines, unitOf);
+  await scheduleConfirmPoll(deps, incidentId, now + runbook.confirm.initialDelay);
   await record(deps, incident, {
     type: 'confirm.started',
     text: `confirming: ${runbook.confirm.consecutive} passes in a row every ${formatDuration(runbook.confirm.interval)}, within ${Math.round(runbook.confirm.tolerance * 100)}% of the pre-deployment baseline (${known.join(', ') || 'no checks'})${unknownWhy}`,
+    data: { attempt },
   });
-  await scheduleConfirmPoll(deps, incidentId, now + runbook.confirm.initialDelay);
 }
 
 /**

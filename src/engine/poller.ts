@@ -13,6 +13,7 @@ import { INCIDENT_OPENING, openingOf, type Opening } from './opening.js';
 import type { Deadline } from './ports.js';
 import { ROLLBACK_RECOVER, recoverOrCheckLater } from './recovery.js';
 import { finishManualOpening } from './rollback-incident.js';
+import { ROLLBACK_SUCCESS, followSuccess } from './rollback-success.js';
 import { RETRO_OPEN, RETRO_REMINDER, handleRetroOpening, handleRetroReminder } from './retro.js';
 import { runTriage } from './triage.js';
 import { TRIAGE_DECISION, finishDecision } from './triage-decision.js';
@@ -67,6 +68,9 @@ export const DEADLINE_HANDLERS: Record<string, DeadlineHandler> = {
   [DRILL_REMIND]: remindDrill,
   [ROLLBACK_RECOVER]: async (deps, deadline) => {
     await recoverOrCheckLater(deps, incidentOf(deadline));
+  },
+  [ROLLBACK_SUCCESS]: async (deps, deadline) => {
+    await followSuccess(deps, incidentOf(deadline), Number(deadline.payload.attempt));
   },
   [WATCH_CHECK]: checkWatch,
   [DIGEST_SEND]: async (deps, deadline) => {

@@ -149,7 +149,7 @@ async function tookEffect(
   await record(deps, done, { type: 'rollback.succeeded', text });
   await deps.notifier.notify({ type: 'incident.updated', incident: done, channel: runbook.channel, text });
   if (!incident.drill) {
-    await startConfirmation(deps, incident.id);
+    await startConfirmation(deps, incident.id, done.rollback?.attempt ?? 1);
     return;
   }
   // The rollback landed, but a bot that stops mid-rollback is what a drill is there to find: it fails the drill.

@@ -4,7 +4,6 @@ import { isOpen } from '../core/incident.js';
 import { finishRollback, type RollbackPlan } from '../core/rollback.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { record, type EngineDeps } from './context.js';
-import { startConfirmation } from './confirm.js';
 import { finishDrill } from './drill.js';
 import { stageTargetId } from './escalation.js';
 import { mutateIncident } from './mutate.js';
@@ -13,6 +12,7 @@ import { acquireLock, keepLeaseAlive, type KeptLease } from './rollback-lease.js
 import { readAndPlan } from './rollback-plan.js';
 import { refuseOutOfScope, refuseEndedDrill, rollbackScope, type RollbackScope } from './rollback-scope.js';
 import { startRollbackOnIncident } from './rollback-incident.js';
+import { followSuccess, guardSuccess } from './rollback-success.js';
 import type { RollbackOutcome, RollbackRequest, RollbackStep, RollbackStepKind } from './rollback-types.js';
 import { attemptDeadline, withRetry } from './retry.js';
 
@@ -172,35 +172,49 @@ async function execute(deps: EngineDeps, run: Execution): Promise<RollbackOutcom
     return { ...base, ...(await fail(deps, run, incident.id, startedAt, error)) };
   }
   const at = deps.clock.now();
+  const attempt = incident.rollback?.attempt ?? 1;
+  // What follows a real rollback's success must not die with this process: a stand-in, scheduled first, sees to it.
+  if (!incident.drill) await guardSuccess(deps, incident.id, attempt);
   await mutateIncident(deps.store, incident.id, (current) => {
     // Also here, where the success is written: a drill ended since the look above is not scored a success.
     refuseOutOfScope(scope, current, `under its rollback, as its success was being recorded`);
     return finishRollback(current, 'succeeded', at);
   });
-  // Never mark the target itself: a plan from a version to the same one moved nothing away from it.
-  if (plan.from !== undefined && plan.from !== plan.to && !incident.drill)
-    await deps.store.markRolledBack(runbook.model, plan.from, at, incident.id);
-  await deps.store.cancel(stageTargetId(incident.id, 'rollback'));
-  const text = `traffic is on ${plan.to} after ${formatDuration(at - startedAt)} (target ${formatDuration(incident.targets.rollback)}); confirming`;
-  step('on-target', text);
-  await record(deps, incident, { type: 'rollback.succeeded', text });
+  step(
+    'on-target',
+    `traffic is on ${plan.to} after ${formatDuration(at - startedAt)} (target ${formatDuration(incident.targets.rollback)}); confirming`,
+  );
   deps.metrics.rollbackFinished(runbook.model, 'succeeded', request.trigger, (at - startedAt) / 1000);
   deps.metrics.stageCompleted(
     'rollback',
     incident.drill,
     (at - (incident.stages.rollback.startedAt ?? startedAt)) / 1000,
   );
-  const stored = (await deps.store.getIncident(incident.id)) ?? incident;
+  if (incident.drill) await announceDrillLanded(deps, runbook, incident.id, plan, at - startedAt);
+  else await followSuccess(deps, incident.id, attempt);
+  return { ...base, outcome: 'succeeded' };
+}
+
+/** A drill's rollback got there: said, and the drill scored now (its confirmation is the drill target's word). */
+async function announceDrillLanded(
+  deps: EngineDeps,
+  runbook: Runbook,
+  drillId: string,
+  plan: RollbackPlan,
+  tookMs: number,
+): Promise<void> {
+  const stored = await deps.store.getIncident(drillId);
+  if (!stored) return;
+  await deps.store.cancel(stageTargetId(drillId, 'rollback'));
+  const text = `traffic is on ${plan.to} after ${formatDuration(tookMs)} (target ${formatDuration(stored.targets.rollback)}); confirming`;
+  await record(deps, stored, { type: 'rollback.succeeded', text });
   await deps.notifier.notify({
     type: 'incident.updated',
     incident: stored,
     channel: runbook.channel,
     text: `rolled back to ${plan.to}: ${text}`,
   });
-  // A drill's confirmation is the drill target reporting traffic on the target: the drill is scored now.
-  if (incident.drill) await finishDrill(deps, incident.id, { succeeded: true });
-  else await startConfirmation(deps, incident.id);
-  return { ...base, outcome: 'succeeded' };
+  await finishDrill(deps, drillId, { succeeded: true });
 }
 
 /**

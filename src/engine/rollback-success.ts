@@ -1,0 +1,100 @@
+import { formatDuration } from '../core/duration.js';
+import { startConfirmation } from './confirm.js';
+import { record, runbookOf, type EngineDeps } from './context.js';
+import { stageTargetId } from './escalation.js';
+import { rollbackLockName } from './rollback-lease.js';
+import { sendOnce } from './send-once.js';
+
+/**
+ * Deadline kind of the stand-in that does what follows a real rollback's success when the replica that wrote the
+ * success did not (it died, or stalled); payload `{incidentId, attempt}`.
+ */
+export const ROLLBACK_SUCCESS = 'rollback-success';
+
+/** How long whoever wrote the success has to follow it up, well beyond the moments it takes. */
+const SUCCESS_GRACE_MS = 60_000;
+const standInId = (incidentId: string): string => `${incidentId}:rollback-success`;
+
+function scheduleStandIn(
+  deps: Pick<EngineDeps, 'store'>,
+  incidentId: string,
+  attempt: number,
+  dueAt: number,
+): Promise<void> {
+  return deps.store.schedule({
+    id: standInId(incidentId),
+    kind: ROLLBACK_SUCCESS,
+    dueAt,
+    payload: { incidentId, attempt },
+  });
+}
+
+/**
+ * Guards the write of a real rollback's success: scheduled before it, the stand-in follows the success up a minute
+ * on should this process die at any point after. (A drill's success is followed by its scoring, drill.ts.)
+ */
+export function guardSuccess(
+  deps: Pick<EngineDeps, 'store' | 'clock'>,
+  incidentId: string,
+  attempt: number,
+): Promise<void> {
+  return scheduleStandIn(deps, incidentId, attempt, deps.clock.now() + SUCCESS_GRACE_MS);
+}
+
+/**
+ * What follows a real rollback attempt's success, each part once, by whoever wrote it or by the stand-in: the
+ * ledger marks the version rolled away from as rolled back (so it is never picked as known-good), the rollback
+ * target goes, the success is announced then recorded (`rollback.succeeded`, its mark), and confirmation starts
+ * (its first entry, written last, its mark). `said` is what the success rests on, when the caller knows better
+ * than the stored attempt. Nothing for an attempt that is not the incident's latest or did not succeed.
+ */
+export async function followSuccess(
+  deps: EngineDeps,
+  incidentId: string,
+  attempt: number,
+  said?: string,
+): Promise<void> {
+  const incident = await deps.store.getIncident(incidentId);
+  const rollback = incident?.rollback;
+  const runbook = incident && runbookOf(deps, incident);
+  if (!incident || incident.drill || !runbook || rollback?.attempt !== attempt) return;
+  if (rollback.status === 'executing') {
+    // Stalled between scheduling this and writing the outcome: look again once its lock has lapsed.
+    if (await deps.store.holder(rollbackLockName(incident.model)))
+      await scheduleStandIn(deps, incidentId, attempt, deps.clock.now() + deps.timing.lockTtlMs);
+    return;
+  }
+  if (rollback.status !== 'succeeded' || rollback.endedAt === undefined) return;
+  const { from, to } = rollback.plan;
+  // Never mark the target itself: a plan from a version to the same one moved nothing away from it.
+  if (from !== undefined && from !== to)
+    await deps.store.markRolledBack(incident.model, from, rollback.endedAt, incident.id);
+  await deps.store.cancel(stageTargetId(incident.id, 'rollback'));
+  const text = `${said ?? `traffic is on ${to} after ${formatDuration(rollback.endedAt - rollback.startedAt)} (target ${formatDuration(incident.targets.rollback)})`}; confirming`;
+  const lookAgainAt = (at: number) => scheduleStandIn(deps, incident.id, attempt, at);
+  const announced = await sendOnce(deps, incident.id, {
+    lock: `rollback-success:${incident.id}`,
+    isMark: (entry) => entry.type === 'rollback.succeeded' && entry.data?.attempt === attempt,
+    send: async () => {
+      await deps.notifier.notify({
+        type: 'incident.updated',
+        incident,
+        channel: runbook.channel,
+        text: `rolled back to ${to}: ${text}`,
+      });
+      await record(deps, incident, { type: 'rollback.succeeded', text, data: { attempt } });
+    },
+    lookAgainAt,
+  });
+  if (announced === 'busy') return;
+  const confirming = await sendOnce(deps, incident.id, {
+    lock: `rollback-success:${incident.id}`,
+    isMark: (entry) => isConfirmationStart(entry.type) && entry.data?.attempt === attempt,
+    send: () => startConfirmation(deps, incident.id, attempt),
+    lookAgainAt,
+  });
+  if (confirming !== 'busy') await deps.store.cancel(standInId(incident.id));
+}
+
+const isConfirmationStart = (type: string): boolean =>
+  type === 'confirm.started' || type === 'confirm.manual';
