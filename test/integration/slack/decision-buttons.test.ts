@@ -3,42 +3,21 @@
  * never redrawn). Pressed then, or a modal opened from them submitted then, they must not decide again: they say
  * who decided what, and nothing changes. Real signed HTTP to the Slack route, as Slack sends it.
  */
-import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dismiss, requestRollback } from '../../../src/engine/decisions.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { pollDeadlines } from '../../../src/engine/poller.js';
-import { createApp } from '../../../src/http/app.js';
-import { createSlackApp } from '../../../src/slack/app.js';
-import { INPUTS } from '../../../src/slack/ids.js';
 import { createSlackRenderer } from '../../../src/slack/renderer.js';
 import { firing } from '../../helpers/alerts.js';
-import { eventually } from '../../helpers/bot-process.js';
 import { makeDeps, makeRunbook, RealClock, recordDeployments, type TestDeps } from '../../helpers/engine.js';
-import { serve } from '../../helpers/http.js';
-import { buttonPress, sendSigned, SIGNING_SECRET, viewSubmission } from '../../helpers/slack.js';
+import { sendSigned, viewSubmission } from '../../helpers/slack.js';
+import { pressButton, reasonGiven, serveSlackRoute, type SlackRoute } from '../../helpers/slack-route.js';
 
-const API = 'https://slack.test';
 let deps: TestDeps;
-let server: Awaited<ReturnType<typeof serve>>;
-
-/** The form fields of each Slack Web API call. */
-const calls: { method: string; form: Record<string, string> }[] = [];
-const called = (method: string) => calls.filter((call) => call.method === method);
+let slack: SlackRoute;
+const called = (method: string) => slack.called(method);
 
 beforeEach(async () => {
-  nock.disableNetConnect();
-  nock.enableNetConnect('127.0.0.1');
-  calls.length = 0;
-  nock(API)
-    .persist()
-    .post(/\/api\/.*/)
-    .reply(function (uri, body) {
-      const method = uri.replace('/api/', '');
-      calls.push({ method, form: Object.fromEntries(new URLSearchParams(String(body))) });
-      if (method === 'views.open') return [200, { ok: true, view: { id: `V${calls.length}` } }];
-      return [200, { ok: true }];
-    });
   deps = {
     ...makeDeps({
       clock: new RealClock(),
@@ -46,22 +25,7 @@ beforeEach(async () => {
     }),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   };
-  const slack = createSlackApp({
-    deps,
-    botToken: 'xoxb-test',
-    apiUrl: `${API}/api/`,
-    transport: { mode: 'http', signingSecret: SIGNING_SECRET },
-    groupsOf: async () => [],
-  });
-  server = await serve(
-    createApp({
-      deps,
-      alerts: { token: 't', allowUnauthenticated: false },
-      apiToken: undefined,
-      registry: deps.metrics.registry,
-      slack: slack.requestListener!,
-    }),
-  );
+  slack = await serveSlackRoute(deps);
   // v42 serves; v40 and v41 were deployed before it.
   await recordDeployments(deps, 'fraud-scorer', ['v40', 'v41', 'v42']);
   await ingestAlerts(deps, [firing('fraud-scorer', Date.now())]);
@@ -69,33 +33,15 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  await server.close();
-  nock.cleanAll();
-  nock.enableNetConnect();
+  await slack.close();
 });
-
-/** Bolt answers before its listeners finish: wait for what they do. */
-async function settle(check: () => boolean, what: string): Promise<void> {
-  await eventually(async () => check() || undefined, 2_000, what);
-}
 
 /** A press of the decision request's button labelled `label`, as rollbot posted it in the thread. */
 function pressOnRequest(label: 'Roll back' | 'Not a rollback', user: string) {
   const [event] = deps.notifier.ofType('decision.requested');
   const reply = event && createSlackRenderer(deps.runbooks).threadReply(event);
-  const actions = JSON.stringify(reply?.blocks ?? []);
-  const buttons = (JSON.parse(actions) as { type: string; elements?: Record<string, unknown>[] }[])
-    .filter((block) => block.type === 'actions')
-    .flatMap((block) => block.elements ?? []);
-  const button = buttons.find((element) => (element.text as { text: string }).text === label);
-  if (!button) throw new Error(`the decision request has no ${label} button: ${actions}`);
-  const value = JSON.parse(String(button.value)) as Record<string, string>;
-  return buttonPress(String(button.action_id), value, user);
+  return pressButton(reply?.blocks ?? [], label, user);
 }
-
-const reason = (text: string) => ({
-  [INPUTS.reason.block]: { [INPUTS.reason.action]: { type: 'plain_text_input', value: text } },
-});
 
 const person = (id: string) => ({ id, groups: [] });
 
@@ -111,18 +57,18 @@ async function anaRollsBack(to?: string) {
 
 /** Bob opens the rollback modal from the decision request: its metadata, as the submission carries it back. */
 async function bobOpensTheModal(): Promise<Record<string, string>> {
-  await sendSigned(server.url, pressOnRequest('Roll back', 'U0BO'));
-  await settle(() => called('views.update').length > 0, 'the planned modal');
+  await sendSigned(slack.url, pressOnRequest('Roll back', 'U0BO'));
+  await slack.settle(() => called('views.update').length > 0, 'the planned modal');
   const view = JSON.parse(called('views.update')[0]?.form.view ?? '{}') as { private_metadata: string };
   return JSON.parse(view.private_metadata) as Record<string, string>;
 }
 
 async function bobSubmits(metadata: Record<string, string>): Promise<string | undefined> {
   await sendSigned(
-    server.url,
-    viewSubmission('rollback_modal', reason('errors'), metadata, { user: 'U0BO' }),
+    slack.url,
+    viewSubmission('rollback_modal', reasonGiven('errors'), metadata, { user: 'U0BO' }),
   );
-  await settle(() => called('chat.postEphemeral').length > 0, "Bob's reply");
+  await slack.settle(() => called('chat.postEphemeral').length > 0, "Bob's reply");
   return called('chat.postEphemeral')[0]?.form.text;
 }
 
@@ -131,8 +77,8 @@ describe("a decision request's Roll back, pressed after the decision", () => {
     await anaRollsBack();
     const rolledBackAt = (await deps.store.getIncident('INC-1'))?.rollback?.startedAt ?? 0;
 
-    expect((await sendSigned(server.url, pressOnRequest('Roll back', 'U0BO'))).status).toBe(200);
-    await settle(() => called('chat.postEphemeral').length > 0, 'the reply');
+    expect((await sendSigned(slack.url, pressOnRequest('Roll back', 'U0BO'))).status).toBe(200);
+    await slack.settle(() => called('chat.postEphemeral').length > 0, 'the reply');
     expect(called('chat.postEphemeral')[0]?.form).toMatchObject({
       user: 'U0BO',
       text: expect.stringContaining(
@@ -148,8 +94,8 @@ describe("a decision request's Roll back, pressed after the decision", () => {
     await dismiss(deps, 'INC-1', { actor: person('U0ANA'), reason: 'upstream outage', trigger: 'slack' });
 
     for (const label of ['Roll back', 'Not a rollback'] as const)
-      expect((await sendSigned(server.url, pressOnRequest(label, 'U0BO'))).status).toBe(200);
-    await settle(() => called('chat.postEphemeral').length === 2, 'both replies');
+      expect((await sendSigned(slack.url, pressOnRequest(label, 'U0BO'))).status).toBe(200);
+    await slack.settle(() => called('chat.postEphemeral').length === 2, 'both replies');
     for (const reply of called('chat.postEphemeral'))
       expect(reply.form.text).toContain(
         'INC-1: this decision was made: U0ANA decided "not a rollback" (upstream outage) at ',

@@ -1,0 +1,88 @@
+import nock from 'nock';
+import { createApp } from '../../src/http/app.js';
+import { createSlackApp } from '../../src/slack/app.js';
+import { INPUTS } from '../../src/slack/ids.js';
+import { eventually } from './bot-process.js';
+import type { TestDeps } from './engine.js';
+import { serve } from './http.js';
+import { buttonPress, SIGNING_SECRET, type SlackPost } from './slack.js';
+
+const API = 'https://slack.test';
+
+/** One Slack Web API call the bot made: its method and form fields. */
+export interface SlackCall {
+  method: string;
+  form: Record<string, string>;
+}
+
+export interface SlackRoute {
+  url: string;
+  /** The calls made so far to `method` (`views.open`, `chat.postEphemeral`, …), in order. */
+  called(method: string): SlackCall[];
+  /** Bolt answers before its listeners finish: waits (at most 2 s) until `check` holds. */
+  settle(check: () => boolean, what: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The bot's HTTP app on `deps` with its Slack route (HTTP mode, signed requests), and the Slack Web API answered
+ * by nock, which records every call: what the listeners did is read back from `called`. `views.open` answers
+ * with a view ID, as Slack does.
+ */
+export async function serveSlackRoute(deps: TestDeps): Promise<SlackRoute> {
+  nock.disableNetConnect();
+  nock.enableNetConnect('127.0.0.1');
+  const calls: SlackCall[] = [];
+  nock(API)
+    .persist()
+    .post(/\/api\/.*/)
+    .reply(function (uri, body) {
+      const method = uri.replace('/api/', '');
+      calls.push({ method, form: Object.fromEntries(new URLSearchParams(String(body))) });
+      if (method === 'views.open') return [200, { ok: true, view: { id: `V${calls.length}` } }];
+      return [200, { ok: true }];
+    });
+  const slack = createSlackApp({
+    deps,
+    botToken: 'xoxb-test',
+    apiUrl: `${API}/api/`,
+    transport: { mode: 'http', signingSecret: SIGNING_SECRET },
+    groupsOf: async () => [],
+  });
+  const server = await serve(
+    createApp({
+      deps,
+      alerts: { token: 't', allowUnauthenticated: false },
+      apiToken: undefined,
+      registry: deps.metrics.registry,
+      slack: slack.requestListener!,
+    }),
+  );
+  const called = (method: string) => calls.filter((call) => call.method === method);
+  return {
+    url: server.url,
+    called,
+    settle: (check, what) => eventually(async () => check() || undefined, 2_000, what).then(() => {}),
+    close: async () => {
+      await server.close();
+      nock.cleanAll();
+      nock.enableNetConnect();
+    },
+  };
+}
+
+/** A press of the button labelled `label` among a rendered message's blocks, with the value rollbot gave it. */
+export function pressButton(blocks: readonly unknown[], label: string, user: string): SlackPost {
+  const elements = (blocks as { type?: string; elements?: Record<string, unknown>[] }[])
+    .filter((block) => block.type === 'actions')
+    .flatMap((block) => block.elements ?? []);
+  const button = elements.find((element) => (element.text as { text?: string }).text === label);
+  if (!button) throw new Error(`no ${label} button among ${JSON.stringify(blocks)}`);
+  const value = JSON.parse(String(button.value)) as Record<string, string>;
+  return buttonPress(String(button.action_id), value, user);
+}
+
+/** The rollback modal's reason input, filled in, as a submission's `state.values`. */
+export const reasonGiven = (text: string) => ({
+  [INPUTS.reason.block]: { [INPUTS.reason.action]: { type: 'plain_text_input', value: text } },
+});
