@@ -1,11 +1,12 @@
 import { RollbotError } from '../core/errors.js';
-import { acknowledge as ack, decide, isOpen, type Incident } from '../core/incident.js';
+import { acknowledge as ack, decide, type Incident } from '../core/incident.js';
 import type { Actor } from '../core/policy.js';
+import { refuseStale, type ActedOn } from './acted-on.js';
 import { authorize, noteDenial } from './authorize.js';
 import type { Trigger } from '../core/trigger.js';
 import { record, type EngineDeps } from './context.js';
 import { stageTargetId } from './escalation.js';
-import { mutateIncident, readIncident } from './mutate.js';
+import { mutateIncident } from './mutate.js';
 import {
   describePending,
   dropPendingFor,
@@ -71,35 +72,6 @@ export async function dismiss(
   return incident;
 }
 
-/**
- * Refuses (CONFLICT) to act on the decision a person was asked for on `incidentId` once it was made: the incident
- * has left triage. A decision request's buttons stay in the thread after it; pressed then, a further rollback
- * planned afresh (v41 → v40) or one planned before (back onto v41, after a further one) is not what was asked.
- */
-export async function refuseDecided(deps: EngineDeps, incidentId: string): Promise<void> {
-  const incident = await readIncident(deps.store, incidentId);
-  if (incident.phase === 'triage') return;
-  const open = isOpen(incident);
-  throw new RollbotError('CONFLICT', `${incident.id}: this decision was made: ${decisionMade(incident)}`, {
-    hint: open
-      ? `to roll back further, press Roll back on the incident's message and check its plan; the timeline has what happened`
-      : `if ${incident.model} still needs a rollback, start one: /rollback ${incident.model}`,
-  });
-}
-
-/** "U0ANA rolled back to v41 at …", `U0ANA decided "not a rollback" (…) at …`, or how the incident ended. */
-function decisionMade(incident: Incident): string {
-  const { rollback: latest, decision } = incident;
-  const at = (ms: number) => new Date(ms).toISOString();
-  if (latest) {
-    const how = latest.status === 'succeeded' ? '' : ` (${latest.status})`;
-    return `${latest.by} rolled back to ${latest.plan.to} at ${at(latest.startedAt)}${how}`;
-  }
-  if (decision?.kind === 'not-rollback')
-    return `${decision.by} decided "not a rollback" (${decision.reason}) at ${at(decision.at)}`;
-  return `the incident was ${incident.phase}${incident.resolvedAt === undefined ? '' : ` at ${at(incident.resolvedAt)}`}`;
-}
-
 export type RollbackRequestResult =
   { status: 'done'; outcome: RollbackOutcome } | { status: 'awaiting-approval'; pending: PendingRollback };
 
@@ -116,8 +88,10 @@ export async function requestRollback(
     actor: Actor;
     trigger: Trigger;
     dryRun?: boolean;
-    /** The incident whose decision request it answers (its Roll back button): refused once that was decided. */
-    decisionOf?: string;
+    /** The incident whose message or decision request it was asked on: refused once that no longer stands. */
+    actedOn?: ActedOn;
+    /** The version serving when the person was shown the plan: refused once another serves (rollback-plan.ts). */
+    from?: string;
   },
   onStep?: (step: RollbackStep) => void,
 ): Promise<RollbackRequestResult> {
@@ -128,12 +102,13 @@ export async function requestRollback(
     by: request.actor.id,
     trigger: request.trigger,
     ...(request.to ? { to: request.to } : {}),
+    ...(request.from ? { from: request.from } : {}),
+    ...(request.actedOn ? { actedOn: request.actedOn } : {}),
   };
   if (request.dryRun)
     return { status: 'done', outcome: await rollback(deps, { ...base, dryRun: true }, onStep) };
-  // Checked before the lock, not under it: a decision made in the moment between meets rollback()'s own
-  // refusals (the lock; a plan whose target serves already).
-  if (request.decisionOf) await refuseDecided(deps, request.decisionOf);
+  // Here for the two-person rule's request, which saves no act; rollback() holds to it until it is recorded.
+  if (request.actedOn) await refuseStale(deps, request.actedOn, runbook.model);
   await authorize(deps, runbook, request.actor, 'roll back');
   if (runbook.rollback.policy !== 'two-person')
     return { status: 'done', outcome: await rollback(deps, base, onStep) };
@@ -145,6 +120,7 @@ export async function requestRollback(
     reason: request.reason,
     at: deps.clock.now(),
     ...(request.to ? { to: request.to } : {}),
+    ...(request.from ? { from: request.from } : {}),
     ...(open ? { incidentId: open.id, attempts: open.rollback?.attempt ?? 0 } : {}),
   };
   await savePending(deps, pending, (waiting) => refuseOverwrite(deps, runbook, request.actor.id, waiting));
@@ -235,6 +211,7 @@ export async function approveRollback(
       by: request.actor.id,
       trigger: request.trigger,
       ...(pending.to ? { to: pending.to } : {}),
+      ...(pending.from ? { from: pending.from } : {}),
     },
     onStep,
   );

@@ -12,6 +12,8 @@ export interface PendingRollback {
   requestedBy: string;
   reason: string;
   to?: string;
+  /** The version serving when the requester was shown the plan: the approved rollback runs only from it. */
+  from?: string;
   at: number;
 }
 

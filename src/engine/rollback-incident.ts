@@ -8,7 +8,7 @@ import { scheduleStageTarget } from './escalation.js';
 import { mutateIncident } from './mutate.js';
 import { dropOpening, openingDone, openOnce, scheduleOpening } from './opening.js';
 import type { TimelineEntry } from './ports.js';
-import { refuseOutOfScope, scopedIncident, type RollbackScope } from './rollback-scope.js';
+import { refuseOutOfScope, refuseStaleAct, scopedIncident, type RollbackScope } from './rollback-scope.js';
 
 /**
  * Puts a rollback on the incident of its scope (recording the decision): its drill, or the model's open real
@@ -35,7 +35,10 @@ export async function startRollbackOnIncident(
     );
   }
   const incident = open
-    ? await beginOnOpen(deps, open, start, (current) => refuseOutOfScope(scope, current, planning))
+    ? await beginOnOpen(deps, open, start, (current) => {
+        refuseStaleAct(scope, current);
+        refuseOutOfScope(scope, current, planning);
+      })
     : await openManual(deps, runbook, start);
   if (incident.rollback) await recordRollbackStarted(deps, incident.id, incident.rollback);
   return incident;

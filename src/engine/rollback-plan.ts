@@ -96,7 +96,11 @@ async function refuseMovedOn(deps: EngineDeps, request: RollbackRequest, plan: R
     'CONFLICT',
     `${request.model} serves ${plan.from} now, not ${request.from} as when this rollback was asked for${already}; rollbot did not roll back again`,
     {
-      hint: `to roll back further (${plan.from} → ${plan.to}), start a new rollback and check its plan, or name the version with --to`,
+      // A target the requester named (a Slack modal names its plan's) was chosen for the old version: not offered.
+      hint:
+        request.to === undefined
+          ? `to roll back further (${plan.from} → ${plan.to}), start a new rollback and check its plan, or name the version with --to`
+          : `to roll back from ${plan.from} now, start a new rollback and check its plan (in Slack: press Roll back again, or /rollback ${request.model})`,
     },
   );
 }

@@ -2,6 +2,7 @@ import { RollbotError } from '../core/errors.js';
 import { isOpen, type Incident } from '../core/incident.js';
 import type { Runbook } from '../runbooks/schema.js';
 import type { ServingConfig } from '../runbooks/serving.js';
+import { staleAct, type ActedOn } from './acted-on.js';
 import type { EngineDeps } from './context.js';
 import type { RollbackRequest } from './rollback-types.js';
 
@@ -42,24 +43,34 @@ export interface RollbackScope extends RollbackServing {
   model: string;
   /** The drill this rollback rehearses; absent for a real rollback. */
   drillId?: string;
+  /** The incident a person asked on: held to until the rollback is recorded on it (refuseStaleAct). */
+  actedOn?: ActedOn;
 }
 
 /**
  * The scope of a rollback about to start: the drill the request names (a drill deciding at once,
  * drill-start.ts) or the model's open drill (a person deciding in it), else production. Refuses a drill that
- * is over, or whose runbook has no drill block (any more).
+ * is over, or whose runbook has no drill block (any more), and an act on an incident that no longer stands: a
+ * person's Roll back on a drill that a real alert ended meanwhile is not a production rollback.
  */
 export async function rollbackScope(
   deps: Pick<EngineDeps, 'store'>,
   runbook: Runbook,
-  request: Pick<RollbackRequest, 'drillId' | 'trigger'>,
+  request: Pick<RollbackRequest, 'drillId' | 'trigger' | 'actedOn'>,
 ): Promise<RollbackScope> {
   const model = runbook.model;
   const open = await deps.store.openIncidentFor(model);
+  const act = request.actedOn;
+  if (act) {
+    const acted = open?.id === act.incidentId ? open : await deps.store.getIncident(act.incidentId);
+    const stale = staleAct(act, model, acted, open);
+    if (stale) throw stale;
+  }
+  const held = act ? { actedOn: act } : {};
   const drillId = request.drillId ?? (open?.drill ? open.id : undefined);
   if (drillId === undefined) {
     if (request.trigger === 'drill') throw drillEnded(model, undefined, 'before its rollback started');
-    return { model, serving: runbook.serving, executes: true };
+    return { model, serving: runbook.serving, executes: true, ...held };
   }
   const drill = open?.id === drillId ? open : await deps.store.getIncident(drillId);
   if (!drill?.drill || !isOpen(drill)) throw drillEnded(model, drillId, 'before its rollback started');
@@ -69,23 +80,35 @@ export async function rollbackScope(
       hint: `add a drill block to runbooks/${model}.yml (drill.serving or dryRun: true)`,
     });
   }
-  return { ...where, model, drillId };
+  return { ...where, model, drillId, ...held };
 }
 
 /**
- * The incident a rollback in `scope` goes on now: its drill, or the model's open real incident (undefined when
- * there is none: the rollback opens a manual one). Refuses when that is not the rollback's (refuseOutOfScope).
+ * The incident a rollback in `scope` goes on now, before it is recorded there: its drill, the incident a person
+ * asked on, or the model's open real incident (undefined when there is none: the rollback opens a manual one).
+ * Refuses when that is not the rollback's (refuseStaleAct, refuseOutOfScope).
  */
 export async function scopedIncident(
   deps: Pick<EngineDeps, 'store'>,
   scope: RollbackScope,
   when: string,
 ): Promise<Incident | undefined> {
-  const incident = scope.drillId
-    ? await deps.store.getIncident(scope.drillId)
-    : await deps.store.openIncidentFor(scope.model);
+  const id = scope.drillId ?? scope.actedOn?.incidentId;
+  const incident =
+    id === undefined ? await deps.store.openIncidentFor(scope.model) : await deps.store.getIncident(id);
+  refuseStaleAct(scope, incident);
   refuseOutOfScope(scope, incident, when);
   return incident;
+}
+
+/**
+ * Throws when the incident a person asked on (scope.actedOn), as just read, no longer stands as they saw it.
+ * Checked until the rollback is recorded on it, not after: from then on it is the rollback's, whatever happens to
+ * the incident (the rollback itself takes it out of triage).
+ */
+export function refuseStaleAct(scope: RollbackScope, incident: Incident | undefined): void {
+  const stale = scope.actedOn && staleAct(scope.actedOn, scope.model, incident);
+  if (stale) throw stale;
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { Trigger } from '../core/incident.js';
 import type { RollbackPlan } from '../core/rollback.js';
+import type { ActedOn } from './acted-on.js';
 import type { ServingState } from './ports.js';
 
 export interface RollbackRequest {
@@ -12,6 +13,11 @@ export interface RollbackRequest {
    * one version further back.
    */
   from?: string;
+  /**
+   * The incident a person asked on (its message's or decision request's Roll back): the rollback goes on it only,
+   * and is refused until it is recorded there once that incident no longer stands as they saw it (acted-on.ts).
+   */
+  actedOn?: ActedOn;
   reason: string;
   /** Slack user ID, `cli:<user>`, `api`, `rollbot` (auto). */
   by: string;

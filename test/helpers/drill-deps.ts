@@ -1,5 +1,5 @@
 import type { ServingConfig } from '../../src/runbooks/serving.js';
-import { makeDeps, makeRunbook } from './engine.js';
+import { makeDeps, makeRunbook, type TestClock } from './engine.js';
 import { FakeServing } from './fake-serving.js';
 
 /** A runbook drill block whose drill target is the staging deployment. */
@@ -10,9 +10,13 @@ export const DRY = 'drill: { dryRun: true }';
 /**
  * Deps for fraud-scorer with the `drill` block given, whose serving factory records which serving block each
  * adapter was built for: production and staging are separate fakes, so a test sees which one a rollback touched.
+ * `runbook`: more of the runbook's YAML; `clock`: another clock than the hand-moved one.
  */
-export function drillDeps(drill: string) {
-  const deps = makeDeps({ runbooks: [makeRunbook('fraud-scorer', drill)] });
+export function drillDeps(drill: string, options: { runbook?: string; clock?: TestClock } = {}) {
+  const deps = makeDeps({
+    runbooks: [makeRunbook('fraud-scorer', `${options.runbook ?? ''}\n${drill}`)],
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   const used: ServingConfig[] = [];
   const production = deps.fake;
   const staging = new FakeServing();

@@ -20,8 +20,11 @@ export interface RollbackModalInput {
 /** What the rollback modal carries to its view_submission handler. */
 export interface RollbackModalMetadata {
   model: string;
+  /** The incident it was opened on: the submission is refused once that is over (engine/acted-on.ts). */
   incidentId?: string;
   to: string;
+  /** The version serving as planned: the submission is refused once another serves (engine/rollback-plan.ts). */
+  from?: string;
 }
 
 /**
@@ -95,8 +98,12 @@ function stateText(state: ServingState): string {
  */
 export function rollbackModal(input: RollbackModalInput): ModalView {
   const { model, incidentId, plan, state, target, policy } = input;
-  const metadata: RollbackModalMetadata =
-    incidentId === undefined ? { model, to: plan.to } : { model, incidentId, to: plan.to };
+  const metadata: RollbackModalMetadata = {
+    model,
+    ...(incidentId === undefined ? {} : { incidentId }),
+    to: plan.to,
+    ...(plan.from === undefined ? {} : { from: plan.from }),
+  };
   const from = escapeLine(plan.from ?? state.current ?? 'current', 400);
   const incident = incidentId === undefined ? '' : ` (incident *${escapeLine(incidentId, 100)}*)`;
   const planned = fitLines(

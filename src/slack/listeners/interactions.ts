@@ -1,6 +1,7 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import { acknowledge, approveRollback, dismiss, refuseDecided } from '../../engine/decisions.js';
+import { refuseStale, type ActedOn } from '../../engine/acted-on.js';
+import { acknowledge, approveRollback, dismiss } from '../../engine/decisions.js';
 import { approveDeployment } from '../../engine/deploy-approval.js';
 import { errorReply } from '../blocks/command-replies.js';
 import { notRollbackModal } from '../blocks/not-rollback-modal.js';
@@ -14,7 +15,7 @@ import {
   type SlackContext,
 } from '../context.js';
 import { ACTIONS, INPUTS, VIEWS } from '../ids.js';
-import { openRollbackModal, submitRollback } from './rollback-flow.js';
+import { actedOnOf, openRollbackModal, submitRollback } from './rollback-flow.js';
 
 type ButtonBody = BlockAction<ButtonAction>;
 
@@ -47,16 +48,6 @@ export function registerInteractions(app: App, context: SlackContext): void {
     }
   });
 
-  app.action<ButtonBody>(ACTIONS.rollback, async ({ ack, body, client }) => {
-    await ack();
-    const { model, incidentId, channel } = target(body);
-    await openRollbackModal(context, client, body.trigger_id, {
-      model,
-      incidentId,
-      ...(channel ? { channel } : {}),
-    });
-  });
-
   const openNotRollback = async (body: ButtonBody, client: WebClient) => {
     const { model, incidentId, channel } = target(body);
     const view = notRollbackModal({ model, incidentId });
@@ -69,11 +60,14 @@ export function registerInteractions(app: App, context: SlackContext): void {
     await openNotRollback(body, client);
   });
 
-  /** Whether the decision a request's button answers is still to be made; if not, the person is told who made it. */
-  const undecided = async (body: ButtonBody, client: WebClient): Promise<boolean> => {
-    const { incidentId, channel } = target(body);
+  /**
+   * Whether what the button was pressed on still stands (engine/acted-on.ts): a decision request's decision still
+   * to be made, the incident message's incident still open. If not, the person is told what happened instead.
+   */
+  const stillStands = async (body: ButtonBody, client: WebClient, until: ActedOn['until']) => {
+    const { model, incidentId, channel } = target(body);
     try {
-      await refuseDecided(deps, incidentId);
+      await refuseStale(deps, { incidentId, until }, model);
       return true;
     } catch (error) {
       await tellUser(context, client, { channel, user: body.user.id }, errorReply(error));
@@ -81,21 +75,30 @@ export function registerInteractions(app: App, context: SlackContext): void {
     }
   };
 
-  app.action<ButtonBody>(ACTIONS.decisionRollback, async ({ ack, body, client }) => {
-    await ack();
-    if (!(await undecided(body, client))) return;
+  /** Roll back, on the incident message or a decision request: the modal, planned for the incident pressed on. */
+  const rollBack = async (body: ButtonBody, client: WebClient, until: ActedOn['until']) => {
+    if (!(await stillStands(body, client, until))) return;
     const { model, incidentId, channel } = target(body);
     await openRollbackModal(context, client, body.trigger_id, {
       model,
-      incidentId,
-      decisionOf: incidentId,
+      actedOn: { incidentId, until },
       ...(channel ? { channel } : {}),
     });
+  };
+
+  app.action<ButtonBody>(ACTIONS.rollback, async ({ ack, body, client }) => {
+    await ack();
+    await rollBack(body, client, 'over');
+  });
+
+  app.action<ButtonBody>(ACTIONS.decisionRollback, async ({ ack, body, client }) => {
+    await ack();
+    await rollBack(body, client, 'decided');
   });
 
   app.action<ButtonBody>(ACTIONS.decisionNotRollback, async ({ ack, body, client }) => {
     await ack();
-    if (await undecided(body, client)) await openNotRollback(body, client);
+    if (await stillStands(body, client, 'decided')) await openNotRollback(body, client);
   });
 
   app.action<ButtonBody>(ACTIONS.runbook, async ({ ack, body, client }) => {
@@ -157,14 +160,16 @@ export function registerInteractions(app: App, context: SlackContext): void {
     if (!(await deps.store.claimOnce(`slack:view:${view.id}`, 3_600_000))) return;
     const meta = readJsonObject(view.private_metadata);
     const dryRun = inputChecked(view, INPUTS.dryRun);
+    const actedOn = actedOnOf(meta);
     await submitRollback(context, client, {
       user: body.user.id,
       model: meta.model ?? '',
       reason,
       dryRun,
       ...(meta.to ? { to: meta.to } : {}),
+      ...(meta.from ? { from: meta.from } : {}),
       ...(meta.channel ? { channel: meta.channel } : {}),
-      ...(meta.decisionOf ? { decisionOf: meta.decisionOf } : {}),
+      ...(actedOn ? { actedOn } : {}),
     });
   });
 

@@ -2,23 +2,23 @@ import type { WebClient } from '@slack/web-api';
 import type { InputBlock, View } from '@slack/types';
 import { isRollbotError } from '../../core/errors.js';
 import { formatDuration } from '../../core/duration.js';
+import type { ActedOn } from '../../engine/acted-on.js';
 import { requestRollback, type RollbackRequestResult } from '../../engine/decisions.js';
 import { rollback } from '../../engine/rollback.js';
 import { errorReply } from '../blocks/command-replies.js';
-import { rollbackModal } from '../blocks/rollback-modal.js';
+import { modalMetadata, rollbackModal } from '../blocks/rollback-modal.js';
 import { actorFor, tellUser, type SlackContext } from '../context.js';
 import { INPUTS } from '../ids.js';
 
 export interface RollbackTarget {
   model: string;
-  incidentId?: string;
+  /** The incident whose message or decision request's Roll back was pressed: planned for, and held to. */
+  actedOn?: ActedOn;
   to?: string;
   /** Pre-filled reason (from `/rollback <model> <reason>`). */
   reason?: string;
   /** Where the person acted, for ephemeral replies. */
   channel?: string;
-  /** The incident whose decision request's Roll back was pressed: the submission is refused once it was decided. */
-  decisionOf?: string;
 }
 
 /**
@@ -44,10 +44,12 @@ export async function openRollbackModal(
       trigger: 'slack',
       dryRun: true,
       ...(target.to ? { to: target.to } : {}),
+      ...(target.actedOn ? { actedOn: target.actedOn } : {}),
     });
+    const act = target.actedOn;
     view = rollbackModal({
       model: target.model,
-      ...(target.incidentId ? { incidentId: target.incidentId } : {}),
+      ...(act ? { incidentId: act.incidentId } : {}),
       plan: dry.plan,
       state: dry.state,
       target: dry.target,
@@ -55,7 +57,7 @@ export async function openRollbackModal(
     });
     view = withMetadata(withReason(view, target.reason), {
       channel: target.channel,
-      decisionOf: target.decisionOf,
+      decisionOf: act?.until === 'decided' ? act.incidentId : undefined,
     });
   } catch (error) {
     view = messageView('Cannot roll back', errorReply(error));
@@ -74,7 +76,8 @@ export async function submitRollback(
     reason: string;
     dryRun: boolean;
     channel?: string;
-    decisionOf?: string;
+    actedOn?: ActedOn;
+    from?: string;
   },
 ): Promise<void> {
   const where = { channel: input.channel, user: input.user };
@@ -87,7 +90,8 @@ export async function submitRollback(
       trigger: 'slack',
       dryRun: input.dryRun,
       ...(input.to ? { to: input.to } : {}),
-      ...(input.decisionOf ? { decisionOf: input.decisionOf } : {}),
+      ...(input.from ? { from: input.from } : {}),
+      ...(input.actedOn ? { actedOn: input.actedOn } : {}),
     });
     await tellUser(context, client, where, describe(result));
   } catch (error) {
@@ -138,9 +142,21 @@ function withReason(view: View, reason: string | undefined): View {
   return { ...view, blocks };
 }
 
-/** Adds where the person acted to the modal's metadata, for the replies after submission. */
+/**
+ * Adds where the person acted (for the replies after submission) and the decision request they answered to the
+ * modal's metadata; refused, as the plan's own metadata is, rather than cut when it does not fit.
+ */
 function withMetadata(view: View, extra: Record<string, string | undefined>): View {
   const metadata = { ...(JSON.parse(view.private_metadata ?? '{}') as Record<string, unknown>), ...extra };
-  const text = JSON.stringify(metadata);
-  return text.length <= 3000 ? { ...view, private_metadata: text } : view;
+  return { ...view, private_metadata: modalMetadata(metadata) };
+}
+
+/**
+ * The incident a submitted modal was opened on, from its metadata: a decision request's (`decisionOf`), held to
+ * until the decision is made, or an incident message's (`incidentId` alone), held to until the incident is over.
+ */
+export function actedOnOf(metadata: Record<string, string>): ActedOn | undefined {
+  if (metadata.decisionOf) return { incidentId: metadata.decisionOf, until: 'decided' };
+  if (metadata.incidentId) return { incidentId: metadata.incidentId, until: 'over' };
+  return undefined;
 }

@@ -278,8 +278,12 @@ describe('the Roll back button', () => {
     );
     await settle(() => replies().length === 2, "Bob's reply");
     expect(replies()[1]?.form).toMatchObject({ user: 'U0BO' });
+    // Bob's modal was planned from v42: refused because v41 serves now, before the plan would meet v41 serving.
     expect(replies()[1]?.form.text).toContain(
-      'fraud-scorer already serves v41: U0ANA rolled it back v42 → v41 in INC-1; nothing to roll back',
+      'fraud-scorer serves v41 now, not v42 as when this rollback was asked for (rolled back from v42 by U0ANA in INC-1 at ',
+    );
+    expect(replies()[1]?.form.text).toContain(
+      'fix: to roll back from v41 now, start a new rollback and check its plan (in Slack: press Roll back again, or /rollback fraud-scorer)',
     );
     expect(deps.fake.mutations).toBe(1);
     expect((await deps.store.getIncident('INC-1'))?.rollback).toMatchObject({ attempt: 1, by: 'U0ANA' });

@@ -29,10 +29,12 @@ describe('rollbackModal', () => {
     expect(view.callback_id).toBe(VIEWS.rollback);
     expect(view.title.text).toBe('Roll back');
     expect(view.submit?.text).toBe('Roll back');
+    // The version serving as planned goes with the target: a submission once another serves is refused.
     expect(JSON.parse(view.private_metadata ?? '')).toEqual({
       model: 'fraud-scorer',
       incidentId: 'INC-7',
       to: 'fraud-scorer-00041',
+      from: 'fraud-scorer-00042',
     });
     const text = JSON.stringify(view.blocks);
     expect(text).toContain('`fraud-scorer-00042` → `fraud-scorer-00041`');
@@ -67,17 +69,19 @@ describe('rollbackModal', () => {
     expect(JSON.parse(view.private_metadata ?? '')).toEqual({
       model: 'fraud-scorer',
       to: 'fraud-scorer-00041',
+      from: 'fraud-scorer-00042',
     });
   });
 
-  it('stays within every limit with hostile input and keeps the full version in the metadata', () => {
+  it('stays within every limit with hostile input and keeps the full versions in the metadata', () => {
     const to = `v-${'é'.repeat(1000)}`;
+    const from = `<!channel> ${'ö'.repeat(1000)}`;
     const view = rollbackModal({
       ...INPUT,
       model: 'm'.repeat(500),
       plan: {
         ...PLAN,
-        from: HOSTILE,
+        from,
         to,
         regime: 'redeploy',
         actions: Array.from({ length: 200 }, () => HOSTILE),
@@ -91,15 +95,18 @@ describe('rollbackModal', () => {
       target: HOSTILE,
     });
     expectWithinSlackLimits(view);
-    expect(JSON.parse(view.private_metadata ?? '').to).toBe(to);
+    expect(JSON.parse(view.private_metadata ?? '')).toMatchObject({ to, from });
     expect(JSON.stringify(view.blocks)).toMatch(/\+\d+ more actions/);
     expect(JSON.stringify(view.blocks)).toContain('still in flight');
   });
 
-  it('refuses a version that cannot be carried rather than rolling back to a cut one', () => {
+  it.each([
+    ['to', { to: 'v'.repeat(4000) }],
+    ['from', { from: 'v'.repeat(4000) }],
+  ])('refuses a version that cannot be carried (%s) rather than carrying a cut one', (_, versions) => {
     let caught: unknown;
     try {
-      rollbackModal({ ...INPUT, plan: { ...PLAN, to: 'v'.repeat(4000) } });
+      rollbackModal({ ...INPUT, plan: { ...PLAN, ...versions } });
     } catch (error) {
       caught = error;
     }

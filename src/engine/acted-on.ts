@@ -1,0 +1,87 @@
+import { RollbotError } from '../core/errors.js';
+import { isOpen, type Incident } from '../core/incident.js';
+import type { EngineDeps } from './context.js';
+
+/**
+ * The incident a person acted on: the message or decision request whose button they pressed, or the modal opened
+ * from it. Buttons stay in Slack after what they were drawn for has passed, and a modal stays open as long as its
+ * person likes; so an act holds only while its incident stands as they saw it: a decision request's until the
+ * decision is made (`decided`: the incident leaves triage), the incident message's Roll back, which stays for a
+ * further rollback, until the incident is over (`over`).
+ */
+export interface ActedOn {
+  incidentId: string;
+  until: 'decided' | 'over';
+}
+
+/**
+ * Refuses (CONFLICT) an act on an incident that no longer stands as the person saw it (see ActedOn): a rollback
+ * pressed for a decision already made, or on an incident since dismissed, resolved, or ended as a drill by a real
+ * alert, would otherwise decide again, open a new incident, or roll production back for a drill.
+ */
+export async function refuseStale(
+  deps: Pick<EngineDeps, 'store'>,
+  act: ActedOn,
+  model: string,
+): Promise<void> {
+  const open = await deps.store.openIncidentFor(model);
+  const incident = open?.id === act.incidentId ? open : await deps.store.getIncident(act.incidentId);
+  const stale = staleAct(act, model, incident, open);
+  if (stale) throw stale;
+}
+
+/**
+ * Why `act` no longer holds, given its incident as just read (and the model's open incident, when read), or
+ * undefined while it does. The one rule for every act on an incident; the error says what happened and how to
+ * roll back now if that is still wanted.
+ */
+export function staleAct(
+  act: ActedOn,
+  model: string,
+  incident: Incident | undefined,
+  openNow?: Pick<Incident, 'id'>,
+): RollbotError | undefined {
+  const anew = `if ${model} still needs a rollback, start one: /rollback ${model}`;
+  if (!incident) return new RollbotError('NOT_FOUND', `no incident ${act.incidentId}`, { hint: anew });
+  if (incident.model !== model) {
+    return new RollbotError(
+      'BAD_REQUEST',
+      `${incident.id} is an incident of ${incident.model}, not of ${model}`,
+      {
+        hint: `press the button on ${model}'s own incident message, or start a rollback: /rollback ${model}`,
+      },
+    );
+  }
+  const other = openNow && openNow.id !== incident.id ? openNow.id : undefined;
+  const open = isOpen(incident);
+  if (open && other === undefined && (act.until === 'over' || incident.phase === 'triage')) return undefined;
+  const now = other === undefined ? '' : `; ${model}'s open incident is ${other} now`;
+  const head =
+    open || incident.phase === 'dismissed'
+      ? 'this decision was made'
+      : `this ${incident.drill ? 'drill' : 'incident'} is over`;
+  const hint = open
+    ? `to roll back further, press Roll back on ${incident.id}'s message and check its plan; the timeline has what happened`
+    : other === undefined
+      ? anew
+      : `if ${model} still needs a rollback, press Roll back on ${other}'s message and check its plan`;
+  return new RollbotError('CONFLICT', `${incident.id}: ${head}: ${whatHappened(incident)}${now}`, { hint });
+}
+
+/** `U0ANA rolled back to v41 at …`, `U0ANA decided "not a rollback" (…) at …`, then how it ended, if it did. */
+function whatHappened(incident: Incident): string {
+  const { rollback: latest, decision } = incident;
+  const at = (ms: number) => new Date(ms).toISOString();
+  const parts: string[] = [];
+  if (latest) {
+    const how = latest.status === 'succeeded' ? '' : ` (${latest.status})`;
+    parts.push(`${latest.by} rolled back to ${latest.plan.to} at ${at(latest.startedAt)}${how}`);
+  } else if (decision?.kind === 'not-rollback') {
+    parts.push(`${decision.by} decided "not a rollback" (${decision.reason}) at ${at(decision.at)}`);
+  }
+  if (incident.phase === 'resolved' || incident.phase === 'closed') {
+    const when = incident.resolvedAt === undefined ? '' : ` at ${at(incident.resolvedAt)}`;
+    parts.push(`${incident.drill ? 'the drill ended' : 'it was resolved'}${when}`);
+  }
+  return parts.join('; ') || `it is ${incident.phase}`;
+}
