@@ -13,7 +13,7 @@ import {
   versionsText,
 } from './incident-message.js';
 import { contextLine, field, linksLine, section } from './elements.js';
-import { escapeLine, fitLines, LIMITS, truncate } from './limits.js';
+import { escapeLine, fitLines, inlineCode, LIMITS, truncate } from './limits.js';
 import { mention } from './thread.js';
 
 /** Incidents listed in one reply; the rest are counted (the API and CLI list them all). */
@@ -38,7 +38,7 @@ const USAGE: Record<string, string[]> = {
 };
 
 function codeList(names: readonly string[]): string {
-  return names.length ? names.map((name) => `\`${escapeLine(name, 80)}\``).join(', ') : '_none configured_';
+  return names.length ? names.map((name) => inlineCode(name, 82)).join(', ') : '_none configured_';
 }
 
 /** The `/rollbot help` text: every command and the models that have a runbook. */
@@ -60,9 +60,9 @@ export function usage(command: string): string {
 
 /** The reply to a model without a runbook, with a "did you mean" when there is a close one. */
 export function unknownModel(model: string, known: string[], suggestion?: string): string {
-  const hint = suggestion === undefined ? '' : ` Did you mean \`${escapeLine(suggestion, 80)}\`?`;
+  const hint = suggestion === undefined ? '' : ` Did you mean ${inlineCode(suggestion, 82)}?`;
   const list = `Known models: ${codeList(known.slice(0, 50))}${known.length > 50 ? ` +${known.length - 50} more` : ''}`;
-  return truncate(`No runbook for model \`${escapeLine(model, 200)}\`.${hint}\n${list}`, LIMITS.fallbackText);
+  return truncate(`No runbook for model ${inlineCode(model, 202)}.${hint}\n${list}`, LIMITS.fallbackText);
 }
 
 /** The clock people care about: the first running stage, or the phase when nothing runs. */

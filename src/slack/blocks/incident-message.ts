@@ -8,7 +8,7 @@ import type { StageView } from '../../core/stages.js';
 import type { IncidentView } from '../../engine/views.js';
 import { ACTIONS } from '../ids.js';
 import { actionValue, button, contextLine, field, linksLine, section, slackDate } from './elements.js';
-import { escapeLine, fitLines, LIMITS, truncate } from './limits.js';
+import { escapeLine, fitLines, inlineCode, LIMITS, truncate } from './limits.js';
 import { mention, mentions } from './thread.js';
 
 /** Where the message goes and who is responsible, from the model's runbook. */
@@ -112,10 +112,10 @@ export function triageText(triage: TriageRecord | undefined, max: number = BUDGE
 export function versionsText(view: IncidentView): string {
   const rollback = view.rollback;
   if (!rollback) return '_no rollback yet_';
-  const from = escapeLine(rollback.plan.from ?? 'current', 150);
-  const to = escapeLine(rollback.plan.to, 150);
+  const from = inlineCode(rollback.plan.from ?? 'current', 152);
+  const to = inlineCode(rollback.plan.to, 152);
   const error = rollback.error ? `: ${escapeLine(rollback.error, 300)}` : '';
-  return `\`${from}\` → \`${to}\` (${rollback.plan.regime}, ${rollback.status}${error})`;
+  return `${from} → ${to} (${rollback.plan.regime}, ${rollback.status}${error})`;
 }
 
 /** What happened to a finished incident; shown instead of the buttons. */

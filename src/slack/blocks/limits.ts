@@ -79,12 +79,24 @@ export function codeBlock(text: string, max: number = LIMITS.sectionText): strin
   return `${FENCE}${inside}${FENCE}`;
 }
 
+const TICK = '`';
+
+/**
+ * Outside text (a version, a model name) as mrkdwn inline code, `escapeLine`d, backticks included within `max`.
+ * Slack ends the span at the next backtick, and shows what follows as formatted text, so every backtick inside
+ * becomes the look-alike `codeBlock` uses. The one place that decides what an inline code span may carry.
+ */
+export function inlineCode(text: string, max: number = LIMITS.sectionText): string {
+  const inside = escapeLine(text, max - 2 * TICK.length).replace(/`/g, BACKTICK_LOOKALIKE);
+  return `${TICK}${inside}${TICK}`;
+}
+
 /**
  * Outside text that has a line of rollbot's to itself, or sits inside one (an alert's summary or name, a check's
  * error, a version, a reason after `by <@U…>:`, the engine's one-line event texts): `escapeText` of its `oneLine`,
  * so that a line break in it cannot start a line that looks like rollbot's (a field, a bullet, a check, an
  * outcome). The builders' default for outside text; `escapeText` alone only for a paragraph people wrote under
- * its own heading (a retrospective's root cause), and `codeBlock` for a code block.
+ * its own heading (a retrospective's root cause), `codeBlock` for a code block and `inlineCode` for a code span.
  */
 export function escapeLine(text: string, max: number = LIMITS.sectionText): string {
   return escapeText(oneLine(text), max);

@@ -2,7 +2,7 @@ import type { InputBlock, KnownBlock, ModalView } from '@slack/types';
 import { ACTION_ITEM_FORMAT, openItems, type ActionItem, type Retrospective } from '../../core/retro.js';
 import { ACTIONS, INPUTS, VIEWS } from '../ids.js';
 import { actionValue, button, contextLine, section, slackDate } from './elements.js';
-import { codeBlock, escapeLine, escapeText, LIMITS, truncate } from './limits.js';
+import { codeBlock, escapeLine, escapeText, inlineCode, LIMITS, truncate } from './limits.js';
 
 /** Open items shown with their own Close button; the rest are counted ("+N more"). */
 export const MAX_ITEMS_SHOWN = 15;
@@ -88,7 +88,7 @@ export function retroMessage(
       blocks.push(
         contextLine(
           'retro_items_more',
-          `+${open.length - MAX_ITEMS_SHOWN} more open action items (see \`rollbot timeline ${escapeLine(retro.incidentId, 100)}\`)`,
+          `+${open.length - MAX_ITEMS_SHOWN} more open action items (see ${inlineCode(`rollbot timeline ${retro.incidentId}`, 120)})`,
         ),
       );
     }

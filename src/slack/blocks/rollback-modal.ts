@@ -5,7 +5,7 @@ import type { RollbackPlan, ServingState } from '../../engine/ports.js';
 import type { RollbackPolicy } from '../../runbooks/defaults.js';
 import { INPUTS, VIEWS } from '../ids.js';
 import { field, section } from './elements.js';
-import { escapeLine, fitLines, LIMITS, truncate } from './limits.js';
+import { escapeLine, fitLines, inlineCode, LIMITS, truncate } from './limits.js';
 
 export interface RollbackModalInput {
   model: string;
@@ -81,7 +81,7 @@ export function modalMetadata(metadata: object): string {
 /** The current serving state: its summary, the traffic split, and a warning when an update is in flight. */
 function stateText(state: ServingState): string {
   const head = `*Now serving*: ${escapeLine(state.summary, 1000) || '_no summary_'}`;
-  const traffic = state.traffic.map((split) => `• \`${escapeLine(split.version, 200)}\` ${split.percent}%`);
+  const traffic = state.traffic.map((split) => `• ${inlineCode(split.version, 202)} ${split.percent}%`);
   const unsettled = state.settled ? [] : ['⚠️ an update is still in flight on the serving layer'];
   const lines = fitLines([...unsettled, ...traffic], {
     max: LIMITS.sectionText - head.length - 1,
@@ -104,7 +104,7 @@ export function rollbackModal(input: RollbackModalInput): ModalView {
     to: plan.to,
     ...(plan.from === undefined ? {} : { from: plan.from }),
   };
-  const from = escapeLine(plan.from ?? state.current ?? 'current', 400);
+  const from = inlineCode(plan.from ?? state.current ?? 'current', 402);
   const incident = incidentId === undefined ? '' : ` (incident *${escapeLine(incidentId, 100)}*)`;
   const planned = fitLines(
     plan.actions.map((action) => `• ${escapeLine(action, 300)}`),
@@ -113,7 +113,7 @@ export function rollbackModal(input: RollbackModalInput): ModalView {
   const blocks: KnownBlock[] = [
     section(
       'rollback_summary',
-      `*${escapeLine(model, 200)}*${incident}: \`${from}\` → \`${escapeLine(plan.to, 400)}\``,
+      `*${escapeLine(model, 200)}*${incident}: ${from} → ${inlineCode(plan.to, 402)}`,
     ),
     {
       type: 'section',

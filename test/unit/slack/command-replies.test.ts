@@ -34,6 +34,15 @@ function fraudScorer(): Runbook {
   return parsed.runbook;
 }
 
+describe('model names in code spans', () => {
+  it('keep a backtick in a name inside its span: the known models, the name asked for, the suggestion', () => {
+    expect(helpText(['fraud`scorer'])).toContain('Known models: `fraudˋscorer`');
+    expect(unknownModel('fraud` *x*', ['fraud`scorer'], 'fraud`scorer')).toBe(
+      'No runbook for model `fraudˋ *x*`. Did you mean `fraudˋscorer`?\nKnown models: `fraudˋscorer`',
+    );
+  });
+});
+
 describe('help and usage', () => {
   it('lists every command and the known models', () => {
     const help = helpText(['fraud-scorer', 'churn-predictor']);

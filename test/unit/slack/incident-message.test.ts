@@ -217,6 +217,15 @@ describe('incidentMessage', () => {
     );
   });
 
+  it('keeps a backtick in a version inside its code span', () => {
+    const view = viewAt(resolvedIncident(), 20);
+    if (!view.rollback) throw new Error('fixture: the resolved incident has a rollback');
+    const plan = { ...view.rollback.plan, from: 'v42` *Owner* `x', to: 'v41`' };
+    expect(versionsText({ ...view, rollback: { ...view.rollback, plan } })).toBe(
+      '`v42ˋ *Owner* ˋx` → `v41ˋ` (traffic-flip, succeeded)',
+    );
+  });
+
   it('labels drills', () => {
     const message = incidentMessage({ ...viewAt(triaged(), 1), drill: true }, CONTEXT, T0);
     expect(message.text.startsWith('[DRILL] SEV-1 INC-7')).toBe(true);

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { codeBlock, escapeText, fitLines, LIMITS, truncate } from '../../../src/slack/blocks/limits.js';
+import {
+  codeBlock,
+  escapeText,
+  fitLines,
+  inlineCode,
+  LIMITS,
+  truncate,
+} from '../../../src/slack/blocks/limits.js';
 import { expectWithinSlackLimits, slackLimitProblems } from '../../helpers/block-limits.js';
 
 describe('truncate', () => {
@@ -37,6 +44,18 @@ describe('codeBlock', () => {
     const block = codeBlock('x'.repeat(5_000), 100);
     expect(block).toHaveLength(100);
     expect(block.endsWith('…```')).toBe(true);
+  });
+});
+
+describe('inlineCode', () => {
+  it('leaves outside text no backtick that could end the span early, nor a line break', () => {
+    expect(inlineCode('v4`2 *b*\n<c>')).toBe('`v4ˋ2 *b* &lt;c&gt;`');
+  });
+
+  it('keeps both backticks when it cuts, within the budget', () => {
+    const span = inlineCode('x'.repeat(500), 50);
+    expect(span).toHaveLength(50);
+    expect(span.endsWith('…`')).toBe(true);
   });
 });
 

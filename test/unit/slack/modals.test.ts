@@ -135,6 +135,21 @@ describe("the modals' outside text", () => {
   });
 });
 
+describe("the rollback modal's versions", () => {
+  it('keep a backtick in a version inside its code span', () => {
+    const view = rollbackModal({
+      ...INPUT,
+      plan: { ...PLAN, from: 'v42` *x* `', to: 'v`41' },
+      state: { ...STATE, traffic: [{ version: 'v42` *x* `', percent: 100 }] },
+    });
+    const text = JSON.stringify(view.blocks);
+    expect(text).toContain('`v42ˋ *x* ˋ` → `vˋ41`');
+    expect(text).toContain('• `v42ˋ *x* ˋ` 100%');
+    // The metadata carries the versions as they are: they are data, not text.
+    expect(JSON.parse(view.private_metadata ?? '')).toMatchObject({ from: 'v42` *x* `', to: 'v`41' });
+  });
+});
+
 describe('notRollbackModal', () => {
   it('asks for a reason and carries the incident', () => {
     const view = notRollbackModal({ model: 'fraud-scorer', incidentId: 'INC-7' });

@@ -85,6 +85,8 @@ describe('retroMessage', () => {
     expect(CLOSE_ITEM_ACTION.test(String(buttons[0]?.action_id))).toBe(true);
     expect(JSON.parse(String(buttons[0]?.value))).toEqual({ incidentId: 'INC-7', itemId: 'A1' });
     expect(JSON.stringify(blocks)).toContain(`+${60 - MAX_ITEMS_SHOWN} more open action items`);
+    const odd = retroMessage(retro({ incidentId: 'INC-`7', actionItems: items(60) }), 'template');
+    expect(JSON.stringify(odd.blocks)).toContain('(see `rollbot timeline INC-ˋ7`)');
     expect(JSON.stringify(blocks)).not.toContain('<!channel>');
     expect(blocks.some((b) => b.block_id === 'retro_actions')).toBe(false);
   });
