@@ -95,10 +95,21 @@ export interface Incident {
   confirmation?: ConfirmationRecord;
   impact?: ImpactEstimate;
   resolvedAt?: number;
+  /**
+   * Who resolved the incident and why, written with the resolution so that whichever replica follows it up
+   * (engine/resolution-follow.ts) says the same. Absent on incidents resolved before it was kept.
+   */
+  resolution?: Resolution;
   /** How a drill ended, written with its resolution: the one scoring of the drill rests on it (engine/drill.ts). */
   drillEnding?: DrillEnding;
   /** The model was in its watch period when the incident opened (core/watch.ts). */
   watch?: WatchPeriod;
+}
+
+/** Who resolved an incident (a Slack user, `cli:<name>`, or rollbot itself) and why. */
+export interface Resolution {
+  by: string;
+  reason: string;
 }
 
 /**

@@ -14,7 +14,8 @@ import type { Deadline } from './ports.js';
 import { ROLLBACK_RECOVER, recoverOrCheckLater } from './recovery.js';
 import { finishManualOpening } from './rollback-incident.js';
 import { ROLLBACK_SUCCESS, followSuccess } from './rollback-success.js';
-import { RETRO_OPEN, RETRO_REMINDER, handleRetroOpening, handleRetroReminder } from './retro.js';
+import { RETRO_OPEN, RETRO_REMINDER, handleRetroReminder } from './retro.js';
+import { followResolution } from './resolution-follow.js';
 import { runTriage } from './triage.js';
 import { TRIAGE_DECISION, finishDecision } from './triage-decision.js';
 import { TRIAGE_RUN } from './triage-run.js';
@@ -60,7 +61,7 @@ export const DEADLINE_HANDLERS: Record<string, DeadlineHandler> = {
     await finishDrillScoring(deps, incidentOf(deadline));
   },
   [RETRO_OPEN]: async (deps, deadline) => {
-    await handleRetroOpening(deps, incidentOf(deadline));
+    await followResolution(deps, incidentOf(deadline));
   },
   [RETRO_REMINDER]: async (deps, deadline) => {
     await handleRetroReminder(deps, { incidentId: incidentOf(deadline), key: String(deadline.payload.key) });

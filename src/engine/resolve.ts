@@ -1,17 +1,15 @@
-import { formatDuration } from '../core/duration.js';
 import { isOpen, resolve as resolveIncident, type DrillEnding, type Incident } from '../core/incident.js';
-import { describeWarnings, isPartial } from '../core/partial.js';
-import { confirmPollId } from './confirm-poll.js';
-import { record, runbookOf, type EngineDeps } from './context.js';
-import { stageTargetId } from './escalation.js';
+import { runbookOf, type EngineDeps } from './context.js';
 import { estimateImpact } from './impact.js';
 import { mutateIncident, type Mutation } from './mutate.js';
+import { followResolutionSafely } from './resolution-follow.js';
 import { openRetrospective, retroOpened, scheduleRetroOpening } from './retro.js';
 
 /**
  * Resolves an incident: confirmation passed, or a person says service is restored. Ends the open stages,
- * starts the retrospective clock, estimates the impact, and cancels the pending stage deadlines. Refuses with
- * ILLEGAL_TRANSITION when the incident is no longer open.
+ * starts the retrospective clock, estimates the impact, stores who resolved it and why, and follows the
+ * resolution up (resolution-follow.ts), durably. Refuses with ILLEGAL_TRANSITION when the incident is no longer
+ * open.
  */
 export async function resolve(
   deps: EngineDeps,
@@ -47,41 +45,23 @@ async function resolveWith(
   const runbook = before && runbookOf(deps, before);
   const impact =
     before && runbook ? await estimateImpact(deps.metricsSource, runbook, before, at) : undefined;
-  // Real incidents get a retrospective: durably, before the resolution is written (drills decide in drill.ts).
-  if (before && !before.drill && isOpen(before)) await scheduleRetroOpening(deps, incidentId);
+  // What follows the resolution is made durable before it is written (a drill's retro is decided in drill.ts).
+  if (before && isOpen(before)) await scheduleRetroOpening(deps, incidentId);
   const mutation = await mutateIncident(deps.store, incidentId, (current) => {
     if (whenOver === 'skip' && !isOpen(current)) return undefined;
     return {
       ...resolveIncident(current, at),
+      resolution: { by: how.by, reason: how.reason },
       ...(impact ? { impact } : {}),
       ...(how.drill ? { drillEnding: { ...how.drill, at } } : {}),
     };
   });
   if (!mutation.changed) return mutation;
   const { incident } = mutation;
-  for (const stage of ['triage', 'rollback', 'confirm'] as const)
-    await deps.store.cancel(stageTargetId(incidentId, stage));
-  await deps.store.cancel(confirmPollId(incidentId));
   if (incident.stages.confirm.startedAt !== undefined) {
     deps.metrics.stageCompleted('confirm', incident.drill, (at - incident.stages.confirm.startedAt) / 1000);
   }
-  const took = formatDuration(at - incident.openedAt);
-  const partial =
-    impact && isPartial(impact) ? ` (partial answer ${describeWarnings(impact.warnings ?? [])})` : '';
-  const cost =
-    impact?.excessFailedRequests !== undefined
-      ? `; about ${impact.excessFailedRequests} excess failed requests${partial}`
-      : '';
-  const text = `resolved by ${how.by} after ${took}: ${how.reason}${cost}`;
-  await record(deps, incident, {
-    type: 'incident.resolved',
-    actor: how.by,
-    text,
-    ...(impact ? { data: { impact } } : {}),
-  });
-  await deps.notifier.notify({ type: 'incident.updated', incident, channel: runbook?.channel ?? '', text });
-  // Every real incident gets its retrospective at once; drills get one only when they fail (drill.ts).
-  if (!incident.drill) await openRetroSafely(deps, incidentId);
+  await followResolutionSafely(deps, incidentId);
   return mutation;
 }
 

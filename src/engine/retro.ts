@@ -15,13 +15,14 @@ export { closeActionItem, openActionItems, retroCounts } from './retro-queries.j
 export const RETRO_REMINDER = 'retro-reminder';
 
 /**
- * Deadline kind that opens a resolved incident's retrospective when its resolver could not (it died, or the store
- * failed, between the resolution and the retro); payload `{incidentId}`.
+ * Deadline kind that follows a resolution up (engine/resolution-follow.ts: its record and notice, the cancelled
+ * stage deadlines, the retrospective) when its resolver could not (it died, or the store failed, between the
+ * resolution and what follows); payload `{incidentId}`.
  */
 export const RETRO_OPEN = 'retro-open';
 
-/** How long the resolver has to open the retrospective itself, well beyond the seconds a resolution takes. */
-const RETRO_OPEN_GRACE_MS = 60_000;
+/** How long the resolver has to follow its resolution up itself, well beyond the seconds that takes. */
+export const RETRO_OPEN_GRACE_MS = 60_000;
 const retroOpenId = (incidentId: string): string => `${incidentId}:retro-open`;
 
 const HOUR = 3_600_000;
@@ -119,14 +120,18 @@ export async function openRetrospective(
 }
 
 /**
- * Makes the retrospective of an incident about to be resolved durable: scheduled before the resolution is
- * written, the deadline opens the retrospective within a minute should the resolver die before doing it.
+ * Makes what follows a resolution about to be written durable: scheduled before it, the deadline follows the
+ * resolution up within a minute (or at `dueAt`) should the resolver die before doing it.
  */
-export async function scheduleRetroOpening(deps: EngineDeps, incidentId: string): Promise<void> {
+export async function scheduleRetroOpening(
+  deps: Pick<EngineDeps, 'store' | 'clock'>,
+  incidentId: string,
+  dueAt = deps.clock.now() + RETRO_OPEN_GRACE_MS,
+): Promise<void> {
   await deps.store.schedule({
     id: retroOpenId(incidentId),
     kind: RETRO_OPEN,
-    dueAt: deps.clock.now() + RETRO_OPEN_GRACE_MS,
+    dueAt,
     payload: { incidentId },
   });
 }
@@ -134,16 +139,6 @@ export async function scheduleRetroOpening(deps: EngineDeps, incidentId: string)
 /** The resolver opened the retrospective itself: its stand-in deadline is not needed. */
 export async function retroOpened(deps: EngineDeps, incidentId: string): Promise<void> {
   await deps.store.cancel(retroOpenId(incidentId));
-}
-
-/**
- * Handles the retro-open deadline. A failure propagates, so the deadline is kept and tried again; an incident
- * that is not resolved needs nothing: its resolution never committed (a later one schedules its own deadline)
- * or its retrospective is done.
- */
-export async function handleRetroOpening(deps: EngineDeps, incidentId: string): Promise<void> {
-  const incident = await deps.store.getIncident(incidentId);
-  if (incident?.phase === 'resolved') await openRetrospective(deps, incidentId);
 }
 
 function reminderText(retro: Retrospective, owner: string, now: number): string {
