@@ -1,12 +1,12 @@
 import { isOpen, type Incident } from '../core/incident.js';
 import { finishRollback, type RollbackRecord } from '../core/rollback.js';
 import type { Runbook } from '../runbooks/schema.js';
-import { startConfirmation } from './confirm.js';
 import { record, runbookOf, type EngineDeps } from './context.js';
 import { finishDrill } from './drill.js';
 import { mutateIncident } from './mutate.js';
 import { rollbackLockName } from './rollback.js';
 import { recordRollbackStarted, rollbackStartRecorded } from './rollback-incident.js';
+import { followSuccess, guardSuccess } from './rollback-success.js';
 import { rollbackServing, type RollbackServing } from './rollback-scope.js';
 
 /**
@@ -138,20 +138,20 @@ async function tookEffect(
   said: string,
 ): Promise<void> {
   const at = deps.clock.now();
+  const attempt = incident.rollback?.attempt ?? 1;
+  // As after any real rollback's success: what follows it must not die with this process (rollback-success.ts).
+  if (!incident.drill) await guardSuccess(deps, incident.id, attempt);
   const { incident: done } = await mutateIncident(deps.store, incident.id, (latest) =>
     finishRollback(latest, 'succeeded', at),
   );
-  const from = incident.rollback?.plan.from;
-  // A drill's versions are its drill target's: the production ledger must not learn of them.
-  if (!incident.drill && from !== undefined)
-    await deps.store.markRolledBack(incident.model, from, at, incident.id);
-  const text = `${said}; ${incident.drill ? 'scoring the drill' : 'confirming'}`;
-  await record(deps, done, { type: 'rollback.succeeded', text });
-  await deps.notifier.notify({ type: 'incident.updated', incident: done, channel: runbook.channel, text });
   if (!incident.drill) {
-    await startConfirmation(deps, incident.id, done.rollback?.attempt ?? 1);
+    await followSuccess(deps, incident.id, attempt, said);
     return;
   }
+  // A drill's versions are its drill target's: the production ledger (followSuccess marks it) never learns them.
+  const text = `${said}; scoring the drill`;
+  await record(deps, done, { type: 'rollback.succeeded', text });
+  await deps.notifier.notify({ type: 'incident.updated', incident: done, channel: runbook.channel, text });
   // The rollback landed, but a bot that stops mid-rollback is what a drill is there to find: it fails the drill.
   await finishDrill(deps, incident.id, {
     succeeded: true,
