@@ -4,14 +4,27 @@ import type { EngineDeps } from './context.js';
 
 /**
  * The incident a person acted on: the message or decision request whose button they pressed, or the modal opened
- * from it. Buttons stay in Slack after what they were drawn for has passed, and a modal stays open as long as its
+ * from it; or, for `/rollback`, what was open for the model when its modal was planned (PlannedOn). Buttons stay in Slack after what they were drawn for has passed, and a modal stays open as long as its
  * person likes; so an act holds only while its incident stands as they saw it: a decision request's until the
  * decision is made (`decided`: the incident leaves triage), the incident message's Roll back, which stays for a
  * further rollback, until the incident is over (`over`).
  */
-export interface ActedOn {
+export type ActedOn = OnIncident | PlannedOn;
+
+export interface OnIncident {
   incidentId: string;
   until: 'decided' | 'over';
+}
+
+/**
+ * A `/rollback` modal: planned against what was open for the model then, its open incident (`incidentId`; a
+ * drill's plan is against the drill's target) or none. It holds while that is still what is open (`unchanged`):
+ * submitted after a real alert ended the drill, it would roll production back to the staging plan's version.
+ */
+export interface PlannedOn {
+  incidentId?: string;
+  drill: boolean;
+  until: 'unchanged';
 }
 
 /**
@@ -25,9 +38,21 @@ export async function refuseStale(
   model: string,
 ): Promise<void> {
   const open = await deps.store.openIncidentFor(model);
-  const incident = open?.id === act.incidentId ? open : await deps.store.getIncident(act.incidentId);
-  const stale = staleAct(act, model, incident, open);
+  const stale = staleAct(act, model, await actedIncident(deps, act, open), open ?? null);
   if (stale) throw stale;
+}
+
+/**
+ * The incident `act` was on, as read now (`open`: the model's open incident, just read); for a `/rollback` planned
+ * with none open, `open`: whatever is open now is what changed.
+ */
+export async function actedIncident(
+  deps: Pick<EngineDeps, 'store'>,
+  act: ActedOn,
+  open: Incident | undefined,
+): Promise<Incident | undefined> {
+  if (act.incidentId === undefined || open?.id === act.incidentId) return open;
+  return deps.store.getIncident(act.incidentId);
 }
 
 /**
@@ -39,8 +64,9 @@ export function staleAct(
   act: ActedOn,
   model: string,
   incident: Incident | undefined,
-  openNow?: Pick<Incident, 'id'>,
+  openNow?: Pick<Incident, 'id' | 'drill'> | null,
 ): RollbotError | undefined {
+  if (act.until === 'unchanged') return openChanged(act, model, incident, openNow);
   const anew = `if ${model} still needs a rollback, start one: /rollback ${model}`;
   if (!incident) return new RollbotError('NOT_FOUND', `no incident ${act.incidentId}`, { hint: anew });
   if (incident.model !== model) {
@@ -66,6 +92,46 @@ export function staleAct(
       ? anew
       : `if ${model} still needs a rollback, press Roll back on ${other}'s message and check its plan`;
   return new RollbotError('CONFLICT', `${incident.id}: ${head}: ${whatHappened(incident)}${now}`, { hint });
+}
+
+/**
+ * Why a `/rollback` modal no longer holds: the model's open incident is not the one it was planned against (see
+ * PlannedOn). `incident`: the planned-against incident as just read, or the open one when none was planned against.
+ */
+function openChanged(
+  act: PlannedOn,
+  model: string,
+  incident: Incident | undefined,
+  openNow: Pick<Incident, 'id' | 'drill'> | null | undefined,
+): RollbotError | undefined {
+  const named = (drill: boolean, id: string) => (drill ? `the drill ${id}` : id);
+  if (act.incidentId === undefined) {
+    const now = openNow ?? incident;
+    if (!now) return undefined;
+    return changed(model, 'none was open', `${named(now.drill, now.id)} is open now`);
+  }
+  if (incident && incident.model !== model)
+    return staleAct({ incidentId: act.incidentId, until: 'over' }, model, incident);
+  const other = openNow && openNow.id !== act.incidentId ? openNow : undefined;
+  if (incident && isOpen(incident) && !other) return undefined;
+  const then = `it was ${named(incident?.drill ?? act.drill, act.incidentId)}`;
+  const how = incident ? ` (${whatHappened(incident)})` : ' (it is gone)';
+  // openNow: null when read and none is open, undefined when not read (then only what ended is said).
+  const now = other
+    ? `${named(other.drill, other.id)} is open now`
+    : openNow === null
+      ? 'none is open now'
+      : '';
+  return changed(model, `${then}${how}`, now);
+}
+
+function changed(model: string, then: string, now: string): RollbotError {
+  const what = now ? `${then}; ${now}` : then;
+  return new RollbotError(
+    'CONFLICT',
+    `${model}'s open incident changed since this rollback was planned: ${what}. Nothing was rolled back`,
+    { hint: `run /rollback ${model} again to plan against what is open now` },
+  );
 }
 
 /** `U0ANA rolled back to v41 at …`, `U0ANA decided "not a rollback" (…) at …`, then how it ended, if it did. */

@@ -2,7 +2,7 @@ import { RollbotError } from '../core/errors.js';
 import { isOpen, type Incident } from '../core/incident.js';
 import type { Runbook } from '../runbooks/schema.js';
 import type { ServingConfig } from '../runbooks/serving.js';
-import { staleAct, type ActedOn } from './acted-on.js';
+import { actedIncident, staleAct, type ActedOn } from './acted-on.js';
 import type { EngineDeps } from './context.js';
 import type { RollbackRequest } from './rollback-types.js';
 
@@ -62,8 +62,7 @@ export async function rollbackScope(
   const open = await deps.store.openIncidentFor(model);
   const act = request.actedOn;
   if (act) {
-    const acted = open?.id === act.incidentId ? open : await deps.store.getIncident(act.incidentId);
-    const stale = staleAct(act, model, acted, open);
+    const stale = staleAct(act, model, await actedIncident(deps, act, open), open ?? null);
     if (stale) throw stale;
   }
   const held = act ? { actedOn: act } : {};

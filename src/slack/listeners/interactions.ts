@@ -1,6 +1,6 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
-import { refuseStale, type ActedOn } from '../../engine/acted-on.js';
+import { refuseStale, type OnIncident } from '../../engine/acted-on.js';
 import { acknowledge, approveRollback, dismiss } from '../../engine/decisions.js';
 import { approveDeployment } from '../../engine/deploy-approval.js';
 import { errorReply } from '../blocks/command-replies.js';
@@ -64,7 +64,7 @@ export function registerInteractions(app: App, context: SlackContext): void {
    * Whether what the button was pressed on still stands (engine/acted-on.ts): a decision request's decision still
    * to be made, the incident message's incident still open. If not, the person is told what happened instead.
    */
-  const stillStands = async (body: ButtonBody, client: WebClient, until: ActedOn['until']) => {
+  const stillStands = async (body: ButtonBody, client: WebClient, until: OnIncident['until']) => {
     const { model, incidentId, channel } = target(body);
     try {
       await refuseStale(deps, { incidentId, until }, model);
@@ -76,7 +76,7 @@ export function registerInteractions(app: App, context: SlackContext): void {
   };
 
   /** Roll back, on the incident message or a decision request: the modal, planned for the incident pressed on. */
-  const rollBack = async (body: ButtonBody, client: WebClient, until: ActedOn['until']) => {
+  const rollBack = async (body: ButtonBody, client: WebClient, until: OnIncident['until']) => {
     if (!(await stillStands(body, client, until))) return;
     const { model, incidentId, channel } = target(body);
     await openRollbackModal(context, client, body.trigger_id, {

@@ -2,7 +2,7 @@ import type { WebClient } from '@slack/web-api';
 import type { InputBlock, View } from '@slack/types';
 import { isRollbotError } from '../../core/errors.js';
 import { formatDuration } from '../../core/duration.js';
-import type { ActedOn } from '../../engine/acted-on.js';
+import type { ActedOn, PlannedOn } from '../../engine/acted-on.js';
 import { requestRollback, type RollbackRequestResult } from '../../engine/decisions.js';
 import { rollback } from '../../engine/rollback.js';
 import { errorReply } from '../blocks/command-replies.js';
@@ -37,6 +37,7 @@ export async function openRollbackModal(
   let view: View;
   try {
     const runbook = context.deps.runbooks.require(target.model);
+    const act = target.actedOn ?? (await plannedOn(context, target.model));
     const dry = await rollback(context.deps, {
       model: target.model,
       reason: 'planning',
@@ -44,12 +45,11 @@ export async function openRollbackModal(
       trigger: 'slack',
       dryRun: true,
       ...(target.to ? { to: target.to } : {}),
-      ...(target.actedOn ? { actedOn: target.actedOn } : {}),
+      actedOn: act,
     });
-    const act = target.actedOn;
     view = rollbackModal({
       model: target.model,
-      ...(act ? { incidentId: act.incidentId } : {}),
+      ...(act.incidentId === undefined ? {} : { incidentId: act.incidentId }),
       plan: dry.plan,
       state: dry.state,
       target: dry.target,
@@ -57,7 +57,8 @@ export async function openRollbackModal(
     });
     view = withMetadata(withReason(view, target.reason), {
       channel: target.channel,
-      decisionOf: act?.until === 'decided' ? act.incidentId : undefined,
+      decisionOf: act.until === 'decided' ? act.incidentId : undefined,
+      planned: act.until === 'unchanged' ? plannedMark(act) : undefined,
     });
   } catch (error) {
     view = messageView('Cannot roll back', errorReply(error));
@@ -143,8 +144,8 @@ function withReason(view: View, reason: string | undefined): View {
 }
 
 /**
- * Adds where the person acted (for the replies after submission) and the decision request they answered to the
- * modal's metadata; refused, as the plan's own metadata is, rather than cut when it does not fit.
+ * Adds where the person acted (for the replies after submission), the decision request they answered and what a
+ * `/rollback` was planned against to the modal's metadata; refused, as the plan's own metadata is, rather than cut when it does not fit.
  */
 function withMetadata(view: View, extra: Record<string, string | undefined>): View {
   const metadata = { ...(JSON.parse(view.private_metadata ?? '{}') as Record<string, unknown>), ...extra };
@@ -152,10 +153,32 @@ function withMetadata(view: View, extra: Record<string, string | undefined>): Vi
 }
 
 /**
- * The incident a submitted modal was opened on, from its metadata: a decision request's (`decisionOf`), held to
- * until the decision is made, or an incident message's (`incidentId` alone), held to until the incident is over.
+ * What a `/rollback` modal is planned against: the model's open incident now, or none. Read before the plan, whose
+ * own read refuses it should it change in between.
+ */
+async function plannedOn(context: SlackContext, model: string): Promise<PlannedOn> {
+  const open = await context.deps.store.openIncidentFor(model);
+  return open
+    ? { incidentId: open.id, drill: open.drill, until: 'unchanged' }
+    : { drill: false, until: 'unchanged' };
+}
+
+/** A `/rollback` modal's `planned` metadata: what was open then (its incident, if any, is `incidentId`). */
+function plannedMark(act: PlannedOn): 'none' | 'incident' | 'drill' {
+  if (act.incidentId === undefined) return 'none';
+  return act.drill ? 'drill' : 'incident';
+}
+
+/**
+ * The incident a submitted modal was opened on, from its metadata: a `/rollback`'s (`planned`), held to while it
+ * is still what is open for the model; a decision request's (`decisionOf`), held to until the decision is made, or
+ * an incident message's (`incidentId` alone), held to until the incident is over.
  */
 export function actedOnOf(metadata: Record<string, string>): ActedOn | undefined {
+  const planned = metadata.planned;
+  if (planned === 'none') return { drill: false, until: 'unchanged' };
+  if ((planned === 'incident' || planned === 'drill') && metadata.incidentId)
+    return { incidentId: metadata.incidentId, drill: planned === 'drill', until: 'unchanged' };
   if (metadata.decisionOf) return { incidentId: metadata.decisionOf, until: 'decided' };
   if (metadata.incidentId) return { incidentId: metadata.incidentId, until: 'over' };
   return undefined;

@@ -1,6 +1,7 @@
 /**
  * A rollback asked on an incident (its message's Roll back, or its decision request's) holds to that incident
- * until the rollback is recorded on it, also when the incident ends while the rollback plans; and a two-person
+ * until the rollback is recorded on it, also when the incident ends while the rollback plans; a `/rollback`
+ * holds to what was open for the model when it was planned; and a two-person
  * request runs, once approved, only from the version it was asked from.
  */
 import { describe, expect, it } from 'vitest';
@@ -54,6 +55,39 @@ describe('a rollback asked on an incident that ends while it plans', () => {
       expect(await deps.store.getIncident('INC-1')).toMatchObject({ phase: 'dismissed' });
     },
   );
+});
+
+describe('a /rollback planned with no incident open, when a real alert opens one while it plans', () => {
+  it('is refused before anything changes, and is not put on the real incident', async () => {
+    const deps = fraudScorer('approve');
+    await recordDeployments(deps, 'fraud-scorer', ['v40', 'v41', 'v42']);
+    // The alert arrives just as Bob's rollback has taken the model's lock, after its scope was read.
+    const planning: TestDeps = {
+      ...deps,
+      store: afterCall(
+        'acquire',
+        () => ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]),
+        (name) => name.startsWith('rollback:'),
+      )(deps.store),
+    };
+
+    const asked = requestRollback(planning, {
+      model: 'fraud-scorer',
+      reason: 'p99 doubled',
+      actor: bo,
+      trigger: 'slack',
+      to: 'v41',
+      from: 'v42',
+      actedOn: { drill: false, until: 'unchanged' },
+    });
+
+    await expect(asked).rejects.toThrow(
+      "fraud-scorer's open incident changed since this rollback was planned: none was open; INC-1 is open now",
+    );
+    expect(deps.fake.calls).not.toContain('execute');
+    expect(await deps.store.getIncident('INC-1')).toMatchObject({ phase: 'triage' });
+    expect((await deps.store.getIncident('INC-1'))?.rollback).toBeUndefined();
+  });
 });
 
 describe('a two-person request', () => {
