@@ -4,10 +4,11 @@ import type { EngineDeps } from './context.js';
 
 /**
  * The incident a person acted on: the message or decision request whose button they pressed, or the modal opened
- * from it; or, for `/rollback`, what was open for the model when its modal was planned (PlannedOn). Buttons stay in Slack after what they were drawn for has passed, and a modal stays open as long as its
- * person likes; so an act holds only while its incident stands as they saw it: a decision request's until the
- * decision is made (`decided`: the incident leaves triage), the incident message's Roll back, which stays for a
- * further rollback, until the incident is over (`over`).
+ * from it; or, for `/rollback`, what was open for the model when its modal was planned (PlannedOn). Buttons stay
+ * in Slack after what they were drawn for has passed, and a modal stays open as long as its person likes; so an
+ * act holds only while its incident stands as they saw it: a decision request's until the decision is made
+ * (`decided`: the incident leaves triage), the incident message's Roll back, which stays for a further rollback,
+ * until the incident is over (`over`).
  */
 export type ActedOn = OnIncident | PlannedOn;
 

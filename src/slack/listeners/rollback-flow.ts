@@ -145,7 +145,8 @@ function withReason(view: View, reason: string | undefined): View {
 
 /**
  * Adds where the person acted (for the replies after submission), the decision request they answered and what a
- * `/rollback` was planned against to the modal's metadata; refused, as the plan's own metadata is, rather than cut when it does not fit.
+ * `/rollback` was planned against to the modal's metadata; refused, as the plan's own metadata is, rather than cut
+ * when it does not fit.
  */
 function withMetadata(view: View, extra: Record<string, string | undefined>): View {
   const metadata = { ...(JSON.parse(view.private_metadata ?? '{}') as Record<string, unknown>), ...extra };
