@@ -1,6 +1,6 @@
 import { formatDuration } from '../core/duration.js';
 import { RollbotError } from '../core/errors.js';
-import type { InstantAnswer, MetricsSource, RangeAnswer } from '../engine/ports.js';
+import type { InstantAnswer, MetricsSource, RangeAnswer } from '../engine/metrics-port.js';
 import type { Check, Runbook } from '../runbooks/schema.js';
 import type { SimulationReport } from './simulation-report.js';
 import type { TrafficSplit } from './simulated-serving.js';

@@ -7,7 +7,7 @@ import type {
   ServingAdapter,
   ServingAdapterFactory,
   ServingState,
-} from '../engine/ports.js';
+} from '../engine/serving-port.js';
 import type { SimulationReport } from './simulation-report.js';
 
 /** Each version's share of the traffic, 0–1; a version at 0 is deployed and warm (a flip reaches it). */

@@ -1,15 +1,9 @@
 import type { Incident } from '../core/incident.js';
 import type { Runbook } from '../runbooks/schema.js';
 import type { RunbookSet } from './runbook-set.js';
-import type {
-  Clock,
-  EngineMetrics,
-  Logger,
-  MetricsSource,
-  ServingAdapterFactory,
-  Store,
-  TimelineEntry,
-} from './ports.js';
+import type { Clock, EngineMetrics, Logger, Store, TimelineEntry } from './ports.js';
+import type { ServingAdapterFactory } from './serving-port.js';
+import type { MetricsSource } from './metrics-port.js';
 import type { InFlight } from './in-flight.js';
 import type { Notifier } from './notifier-port.js';
 

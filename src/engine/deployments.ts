@@ -1,7 +1,7 @@
 import { RollbotError } from '../core/errors.js';
 import type { Deployment, DeploymentStrategy } from '../core/ledger.js';
 import type { EngineDeps } from './context.js';
-import type { ServingState } from './ports.js';
+import type { ServingState } from './serving-port.js';
 import { approvalInForce, useApproval } from './deploy-approval.js';
 import { startWatch } from './watch.js';
 

@@ -2,7 +2,7 @@ import type { ImpactEstimate } from '../core/evaluation.js';
 import { reduceValues } from '../core/gates.js';
 import type { Incident } from '../core/incident.js';
 import type { Runbook } from '../runbooks/schema.js';
-import type { MetricsSource } from './ports.js';
+import type { MetricsSource } from './metrics-port.js';
 import { reduceSeries, warningsOf } from './measure.js';
 
 /** At most this many points per range query: enough resolution, far below Prometheus' 11,000 limit. */

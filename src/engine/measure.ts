@@ -11,7 +11,7 @@ import {
   type Threshold,
 } from '../core/gates.js';
 import type { Check } from '../runbooks/schema.js';
-import type { MetricsSource, Series } from './ports.js';
+import type { MetricsSource, Series } from './metrics-port.js';
 
 export function thresholdOf(check: Check): Threshold {
   const threshold: Threshold = { noData: check.noData };

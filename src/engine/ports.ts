@@ -1,12 +1,12 @@
 /**
- * The engine's view of the world. Adapters (store/redis, store/memory, serving/, observability/, …) implement
- * these, and console/ and slack/ the notifier port (notifier-port.ts); the engine never imports an adapter.
+ * The engine's view of the world: the store, metrics and logging. Adapters (store/redis, store/memory,
+ * observability/, …) implement these; serving/ the serving port (serving-port.ts), metrics-source/ the metrics
+ * port (metrics-port.ts), console/ and slack/ the notifier port (notifier-port.ts). The engine never imports an
+ * adapter.
  * Every method may reject on I/O failure.
  */
 import type { Deployment } from '../core/ledger.js';
 import type { Incident, IncidentHead } from '../core/incident.js';
-import type { RollbackPlan } from '../core/rollback.js';
-import type { ServingConfig } from '../runbooks/serving.js';
 import type { Severity } from '../core/severity.js';
 import type { Stage } from '../core/stages.js';
 
@@ -214,117 +214,4 @@ export interface Logger {
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
   child(bindings: Record<string, unknown>): Logger;
-}
-
-export type { RollbackPlan, RollbackRegime } from '../core/rollback.js';
-
-/** What a serving layer reports about a model right now. */
-export interface ServingState {
-  /** The version serving the largest share of traffic, in the adapter's own terms (revision, config, alias…). */
-  current?: string;
-  /** Every version with its share of traffic, 0–100. */
-  traffic: { version: string; percent: number }[];
-  /** The previous known-good version, when the serving layer itself remembers one (KServe, Argo Rollouts). */
-  previous?: string;
-  /** A progressive rollout is under way, so the previous version is still warm: a rollback is a flip. */
-  rolloutInProgress: boolean;
-  /** No update is in flight (SageMaker InService, Kubernetes observedGeneration caught up, …). */
-  settled: boolean;
-  /** One line for people. */
-  summary: string;
-}
-
-export interface ExecuteContext {
-  /** One per decision: the same key never mutates twice. */
-  idempotencyKey: string;
-  /** The rollback lock's fence number, for layers that can refuse stale writers. */
-  fence: number;
-  incidentId: string;
-  model: string;
-  reason: string;
-}
-
-export interface ExecuteResult {
-  /** False when the serving layer already matched the plan and nothing was changed. */
-  mutated: boolean;
-  /** What the layer said (command output, response summary), for the timeline. */
-  output?: string;
-}
-
-/**
- * One model on one serving layer. Errors are `ServingError` (core/errors.ts), marked transient or not, with a
- * message that says what failed and a hint that says what to check.
- */
-export interface ServingAdapter {
-  /** The adapter name from the runbook: `kserve`, `argo-rollouts`, … */
-  readonly kind: string;
-  /** Where, for people: `kserve ml-prod/fraud-scorer`. */
-  readonly target: string;
-  /**
-   * False when the adapter cannot read the layer (an `http` or `command` adapter without a status check): it
-   * knows only what it did itself, which a restarted bot has forgotten. Absent means it can.
-   */
-  readonly readsState?: boolean;
-  state(): Promise<ServingState>;
-  /**
-   * Plans the rollback to `to` (a person's choice), else to `knownGood` (the ledger's), else to the layer's own
-   * previous version; refuses with a clear error when there is none or it is not reachable.
-   */
-  plan(request: {
-    to?: string;
-    knownGood?: string;
-    state: ServingState;
-    ledger?: readonly Deployment[];
-  }): Promise<RollbackPlan>;
-  /** Makes the change. Re-reads the layer first and makes no call when it already matches the plan. */
-  execute(plan: RollbackPlan, context: ExecuteContext): Promise<ExecuteResult>;
-  /** True once the layer reports traffic on `plan.to`; the engine polls it until the rollback target. */
-  onTarget(plan: RollbackPlan): Promise<boolean>;
-}
-
-/** Builds the adapter for a runbook's `serving` (or `drill.serving`) block. */
-export type ServingAdapterFactory = (config: ServingConfig, context: { model: string }) => ServingAdapter;
-
-/** One series of an instant query: its labels and value (NaN and ±Inf arrive as such). */
-export interface Sample {
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** One series of a range query. */
-export interface Series {
-  labels: Record<string, string>;
-  points: { at: number; value: number }[];
-}
-
-/**
- * What the source said about an answer it did give: Prometheus' `warnings`, errors that did not stop the query
- * (a remote-read or federated store failed, a limit truncated the result). The result may be partial: triage
- * and confirmation keep them with the check and do not act on such an answer alone (core/partial.ts). Empty
- * when there were none; the source's own text, untrimmed and unescaped.
- */
-export interface AnswerWarnings {
-  warnings: string[];
-}
-
-/** An instant query's answer. */
-export interface InstantAnswer extends AnswerWarnings {
-  samples: Sample[];
-}
-
-/** A range query's answer. */
-export interface RangeAnswer extends AnswerWarnings {
-  series: Series[];
-}
-
-/**
- * Where triage and confirmation read metrics (metrics-source/prometheus). An empty result is no samples, not an
- * error. Errors are RollbotErrors: `UNAVAILABLE` when the source cannot answer (down, timeout, 5xx) and
- * `BAD_REQUEST` when it refuses the query (bad PromQL), each saying which query and what to check.
- */
-export interface MetricsSource {
-  /** Instant query at `at` (epoch ms; default now). A scalar result is one sample without labels. */
-  query(promql: string, at?: number): Promise<InstantAnswer>;
-  /** Range query over [start, end] (epoch ms) every `stepMs`. */
-  range(promql: string, start: number, end: number, stepMs: number): Promise<RangeAnswer>;
 }

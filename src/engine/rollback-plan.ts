@@ -4,7 +4,7 @@ import { lastKnownGood, presumedCurrent } from '../core/ledger.js';
 import type { RollbackPlan, RollbackRecord } from '../core/rollback.js';
 import type { EngineDeps } from './context.js';
 import { observeServing } from './deployments.js';
-import type { ServingAdapter, ServingState } from './ports.js';
+import type { ServingAdapter, ServingState } from './serving-port.js';
 import { scopedIncident, type RollbackScope } from './rollback-scope.js';
 import type { RollbackRequest, RollbackStepKind } from './rollback-types.js';
 import { withRetry } from './retry.js';

@@ -1,7 +1,7 @@
 import type { Trigger } from '../core/incident.js';
 import type { RollbackPlan } from '../core/rollback.js';
 import type { ActedOn } from './acted-on.js';
-import type { ServingState } from './ports.js';
+import type { ServingState } from './serving-port.js';
 
 export interface RollbackRequest {
   model: string;

@@ -7,7 +7,7 @@ import { record, type EngineDeps } from './context.js';
 import { finishDrill } from './drill.js';
 import { stageTargetId } from './escalation.js';
 import { mutateIncident } from './mutate.js';
-import type { ServingAdapter, ServingState } from './ports.js';
+import type { ServingAdapter, ServingState } from './serving-port.js';
 import { acquireLock, keepLeaseAlive, type KeptLease } from './rollback-lease.js';
 import { readAndPlan } from './rollback-plan.js';
 import { refuseOutOfScope, refuseEndedDrill, rollbackScope, type RollbackScope } from './rollback-scope.js';

@@ -11,7 +11,8 @@ import { oneLine } from '../core/text.js';
 import { isFullDeployment, watchPeriod, type WatchPeriod } from '../core/watch.js';
 import type { Runbook } from '../runbooks/schema.js';
 import type { EngineDeps } from './context.js';
-import type { Deadline, ServingState } from './ports.js';
+import type { Deadline } from './ports.js';
+import type { ServingState } from './serving-port.js';
 
 export const WATCH_CHECK = 'watch-check';
 /** How often the serving layer is read during a watch: often enough to warn before the next bad night. */

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { RollbotError } from '../core/errors.js';
-import type { MetricsSource, Sample, Series } from '../engine/ports.js';
+import type { MetricsSource, Sample, Series } from '../engine/metrics-port.js';
 import { answerError, invalidRange, notPrometheus, transportError, unusableResult } from './errors.js';
 
 /** How long one call may take, body included, unless the caller says otherwise. */

@@ -1,4 +1,4 @@
-import type { ServingAdapter, ServingAdapterFactory } from '../engine/ports.js';
+import type { ServingAdapter, ServingAdapterFactory } from '../engine/serving-port.js';
 import type { ServingConfig } from '../runbooks/serving.js';
 import { createArgoRolloutsAdapter } from './argo-rollouts/adapter.js';
 import { createCommandAdapter } from './command/adapter.js';

@@ -4,7 +4,7 @@
  * same for both.
  */
 import { ServingError } from '../core/errors.js';
-import type { ExecuteContext, RollbackPlan, RollbackRegime, ServingState } from '../engine/ports.js';
+import type { ExecuteContext, RollbackPlan, RollbackRegime, ServingState } from '../engine/serving-port.js';
 import type { TemplateValues } from './template.js';
 
 /** What a universal adapter is built with besides its runbook block. */

@@ -1,6 +1,6 @@
 import { Registry } from 'prom-client';
 import type { EngineDeps } from '../../src/engine/context.js';
-import type { MetricsSource } from '../../src/engine/ports.js';
+import type { MetricsSource } from '../../src/engine/metrics-port.js';
 import type { DeliveredEvent, Notifier, NotifierEvent } from '../../src/engine/notifier-port.js';
 import { InFlight } from '../../src/engine/in-flight.js';
 import { RunbookSet } from '../../src/engine/runbook-set.js';

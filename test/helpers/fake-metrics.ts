@@ -1,5 +1,5 @@
 import { RollbotError } from '../../src/core/errors.js';
-import type { InstantAnswer, MetricsSource, RangeAnswer, Series } from '../../src/engine/ports.js';
+import type { InstantAnswer, MetricsSource, RangeAnswer, Series } from '../../src/engine/metrics-port.js';
 
 /** A value per query as a function of time (epoch ms); an array is several series; undefined is no series. */
 export type Signal = (at: number) => number | number[] | undefined;

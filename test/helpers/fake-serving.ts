@@ -1,5 +1,10 @@
 import { ServingError } from '../../src/core/errors.js';
-import type { ExecuteContext, RollbackPlan, ServingAdapter, ServingState } from '../../src/engine/ports.js';
+import type {
+  ExecuteContext,
+  RollbackPlan,
+  ServingAdapter,
+  ServingState,
+} from '../../src/engine/serving-port.js';
 
 /**
  * A serving layer in memory: it has a current and a previous version, counts every call, and can be told to

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { ServingError } from '../../core/errors.js';
-import type { RollbackPlan, ServingAdapter } from '../../engine/ports.js';
+import type { RollbackPlan, ServingAdapter } from '../../engine/serving-port.js';
 import { createKubeClient, type KubeRef } from '../k8s/client.js';
 import { generationObserved } from '../k8s/objects.js';
 import { FLIP_ETA_MS, REDEPLOY_ETA_MS, refuse, rollbackFrom } from '../k8s/plan.js';

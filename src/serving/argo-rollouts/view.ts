@@ -1,4 +1,4 @@
-import type { ServingState } from '../../engine/ports.js';
+import type { ServingState } from '../../engine/serving-port.js';
 import { generationObserved } from '../k8s/objects.js';
 import { describeTraffic } from '../k8s/plan.js';
 import { revisionOfHash, type Revision } from './history.js';

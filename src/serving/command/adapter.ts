@@ -4,7 +4,12 @@
  * `statusArgv` it reads the current version (idempotent execute, confirmed rollback); without, it trusts
  * exit code 0.
  */
-import type { ExecuteContext, RollbackPlan, ServingAdapter, ServingState } from '../../engine/ports.js';
+import type {
+  ExecuteContext,
+  RollbackPlan,
+  ServingAdapter,
+  ServingState,
+} from '../../engine/serving-port.js';
 import { redactEnv, type TemplateValues } from '../template.js';
 import {
   chooseTarget,

@@ -4,7 +4,12 @@
  * version (idempotent execute, confirmed rollback); without one it trusts the 2xx of the rollback request.
  */
 import { ServingError } from '../../core/errors.js';
-import type { ExecuteContext, RollbackPlan, ServingAdapter, ServingState } from '../../engine/ports.js';
+import type {
+  ExecuteContext,
+  RollbackPlan,
+  ServingAdapter,
+  ServingState,
+} from '../../engine/serving-port.js';
 import { requestJson } from '../request.js';
 import { fillTemplate, redactEnv, type TemplateValues } from '../template.js';
 import {

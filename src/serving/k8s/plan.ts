@@ -1,5 +1,5 @@
 import { ServingError } from '../../core/errors.js';
-import type { ServingState } from '../../engine/ports.js';
+import type { ServingState } from '../../engine/serving-port.js';
 
 /** A traffic flip onto a warm version: route propagation only. */
 export const FLIP_ETA_MS = 30_000;

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { RollbotError } from '../../core/errors.js';
-import type { RollbackPlan, ServingAdapter } from '../../engine/ports.js';
+import type { RollbackPlan, ServingAdapter } from '../../engine/serving-port.js';
 import { createKubeClient, type KubeRef } from '../k8s/client.js';
 import { refuse, rollbackFrom } from '../k8s/plan.js';
 import type { KubeConnection } from '../k8s/types.js';

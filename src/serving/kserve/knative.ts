@@ -1,4 +1,4 @@
-import type { ServingState } from '../../engine/ports.js';
+import type { ServingState } from '../../engine/serving-port.js';
 import { conditionTrue, describeCondition, generationObserved } from '../k8s/objects.js';
 import { describeTraffic, FLIP_ETA_MS, largestShare, REDEPLOY_ETA_MS, refuse } from '../k8s/plan.js';
 import type { Component, InferenceService, KserveMode, TrafficTarget } from './schema.js';

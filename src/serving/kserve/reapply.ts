@@ -1,5 +1,5 @@
 import type { Deployment } from '../../core/ledger.js';
-import type { RollbackPlan, ServingState } from '../../engine/ports.js';
+import type { RollbackPlan, ServingState } from '../../engine/serving-port.js';
 import { conditionTrue, generationObserved } from '../k8s/objects.js';
 import { REDEPLOY_ETA_MS } from '../k8s/plan.js';
 import type { InferenceService } from './schema.js';

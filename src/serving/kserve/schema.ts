@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { condition, objectMeta } from '../k8s/objects.js';
-import type { RollbackRegime, ServingState } from '../../engine/ports.js';
+import type { RollbackRegime, ServingState } from '../../engine/serving-port.js';
 
 /** A Knative traffic target as KServe copies it into `status.components.<component>.traffic`. */
 const trafficTarget = z.looseObject({

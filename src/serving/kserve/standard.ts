@@ -1,4 +1,4 @@
-import type { ServingState } from '../../engine/ports.js';
+import type { ServingState } from '../../engine/serving-port.js';
 import { conditionTrue, describeCondition, generationObserved } from '../k8s/objects.js';
 import { describeTraffic, FLIP_ETA_MS, largestShare, refuse } from '../k8s/plan.js';
 import type { InferenceService, KserveMode } from './schema.js';

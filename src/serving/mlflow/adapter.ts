@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { RollbotError, ServingError } from '../../core/errors.js';
-import type { RollbackPlan, ServingAdapter, ServingState } from '../../engine/ports.js';
+import type { RollbackPlan, ServingAdapter, ServingState } from '../../engine/serving-port.js';
 import { createMlflowRegistry, type MlflowRegistry, type ModelVersion } from './client.js';
 import type { mlflowConfig } from './config.js';
 

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import type { z } from 'zod';
 import { ServingError } from '../../core/errors.js';
-import type { ExecuteResult, RollbackPlan, ServingAdapter, ServingState } from '../../engine/ports.js';
+import type { ExecuteResult, RollbackPlan, ServingAdapter, ServingState } from '../../engine/serving-port.js';
 import type { sagemakerConfig } from './config.js';
 import { sagemakerError, sagemakerTimeout, type SagemakerCall } from './errors.js';
 import {

@@ -1,4 +1,4 @@
-import type { ServingAdapter } from '../../engine/ports.js';
+import type { ServingAdapter } from '../../engine/serving-port.js';
 // Type-only: erased at compile time, so this file loads neither adapter.ts nor the AWS SDK.
 import type { SagemakerAdapterContext, SagemakerConfig } from './adapter.js';
 

@@ -1,5 +1,5 @@
 import type { DescribeEndpointCommandOutput } from '@aws-sdk/client-sagemaker';
-import type { ServingState } from '../../engine/ports.js';
+import type { ServingState } from '../../engine/serving-port.js';
 
 /** What DescribeEndpoint says about an endpoint (the parts rollbot reads). */
 export type Endpoint = Pick<

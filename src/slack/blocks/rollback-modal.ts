@@ -1,7 +1,7 @@
 import type { InputBlock, KnownBlock, ModalView } from '@slack/types';
 import { formatDuration } from '../../core/duration.js';
 import { RollbotError } from '../../core/errors.js';
-import type { RollbackPlan, ServingState } from '../../engine/ports.js';
+import type { RollbackPlan, ServingState } from '../../engine/serving-port.js';
 import type { RollbackPolicy } from '../../runbooks/defaults.js';
 import { INPUTS, VIEWS } from '../ids.js';
 import { field, section } from './elements.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ServingError } from '../../../src/core/errors.js';
-import type { ExecuteContext, RollbackPlan } from '../../../src/engine/ports.js';
+import type { ExecuteContext, RollbackPlan } from '../../../src/engine/serving-port.js';
 import { createCommandAdapter } from '../../../src/serving/command/adapter.js';
 import { commandConfig } from '../../../src/serving/command/config.js';
 import { runCommand } from '../../../src/serving/command/run.js';

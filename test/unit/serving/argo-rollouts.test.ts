@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ServingError } from '../../../src/core/errors.js';
-import type { ExecuteContext, RollbackPlan } from '../../../src/engine/ports.js';
+import type { ExecuteContext, RollbackPlan } from '../../../src/engine/serving-port.js';
 import { createArgoRolloutsAdapter } from '../../../src/serving/argo-rollouts/adapter.js';
 import type { KubeConnection } from '../../../src/serving/k8s/connection.js';
 

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ServingError } from '../../../src/core/errors.js';
-import type { ExecuteContext, ServingState } from '../../../src/engine/ports.js';
+import type { ExecuteContext, ServingState } from '../../../src/engine/serving-port.js';
 import { createHttpAdapter } from '../../../src/serving/http/adapter.js';
 import { httpConfig } from '../../../src/serving/http/config.js';
 

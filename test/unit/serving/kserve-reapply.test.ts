@@ -1,7 +1,7 @@
 import nock from 'nock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Deployment } from '../../../src/core/ledger.js';
-import type { ExecuteContext } from '../../../src/engine/ports.js';
+import type { ExecuteContext } from '../../../src/engine/serving-port.js';
 import type { KubeConnection } from '../../../src/serving/k8s/connection.js';
 import { createKserveAdapter } from '../../../src/serving/kserve/adapter.js';
 

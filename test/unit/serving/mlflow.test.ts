@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import nock from 'nock';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isRollbotError, ServingError } from '../../../src/core/errors.js';
-import type { ExecuteContext, RollbackPlan, ServingState } from '../../../src/engine/ports.js';
+import type { ExecuteContext, RollbackPlan, ServingState } from '../../../src/engine/serving-port.js';
 import { createMlflowAdapter } from '../../../src/serving/mlflow/adapter.js';
 
 const HOST = 'https://mlflow.example.test';

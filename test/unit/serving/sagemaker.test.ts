@@ -2,7 +2,7 @@ import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import nock from 'nock';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ServingError } from '../../../src/core/errors.js';
-import type { ExecuteContext, RollbackPlan, ServingState } from '../../../src/engine/ports.js';
+import type { ExecuteContext, RollbackPlan, ServingState } from '../../../src/engine/serving-port.js';
 import { createSagemakerAdapter } from '../../../src/serving/sagemaker/adapter.js';
 
 const REGION = 'eu-west-1';

@@ -12,7 +12,7 @@ import {
   type Incident,
 } from '../../../src/core/incident.js';
 import type { RollbackPlan } from '../../../src/core/rollback-types.js';
-import type { ServingState } from '../../../src/engine/ports.js';
+import type { ServingState } from '../../../src/engine/serving-port.js';
 import { viewIncident, type IncidentView } from '../../../src/engine/views.js';
 import type { IncidentMessageView } from '../../../src/slack/blocks/incident-message.js';
 import { makeIncident, T0 } from '../../helpers/incidents.js';

@@ -1,0 +1,76 @@
+/**
+ * The serving port: how the engine reads and changes what a model serves. serving/ implements it, one adapter per
+ * serving layer. Every method may reject on I/O failure.
+ */
+import type { Deployment } from '../core/ledger.js';
+import type { RollbackPlan } from '../core/rollback.js';
+import type { ServingConfig } from '../runbooks/serving.js';
+
+export type { RollbackPlan, RollbackRegime } from '../core/rollback.js';
+
+/** What a serving layer reports about a model right now. */
+export interface ServingState {
+  /** The version serving the largest share of traffic, in the adapter's own terms (revision, config, alias…). */
+  current?: string;
+  /** Every version with its share of traffic, 0–100. */
+  traffic: { version: string; percent: number }[];
+  /** The previous known-good version, when the serving layer itself remembers one (KServe, Argo Rollouts). */
+  previous?: string;
+  /** A progressive rollout is under way, so the previous version is still warm: a rollback is a flip. */
+  rolloutInProgress: boolean;
+  /** No update is in flight (SageMaker InService, Kubernetes observedGeneration caught up, …). */
+  settled: boolean;
+  /** One line for people. */
+  summary: string;
+}
+
+export interface ExecuteContext {
+  /** One per decision: the same key never mutates twice. */
+  idempotencyKey: string;
+  /** The rollback lock's fence number, for layers that can refuse stale writers. */
+  fence: number;
+  incidentId: string;
+  model: string;
+  reason: string;
+}
+
+export interface ExecuteResult {
+  /** False when the serving layer already matched the plan and nothing was changed. */
+  mutated: boolean;
+  /** What the layer said (command output, response summary), for the timeline. */
+  output?: string;
+}
+
+/**
+ * One model on one serving layer. Errors are `ServingError` (core/errors.ts), marked transient or not, with a
+ * message that says what failed and a hint that says what to check.
+ */
+export interface ServingAdapter {
+  /** The adapter name from the runbook: `kserve`, `argo-rollouts`, … */
+  readonly kind: string;
+  /** Where, for people: `kserve ml-prod/fraud-scorer`. */
+  readonly target: string;
+  /**
+   * False when the adapter cannot read the layer (an `http` or `command` adapter without a status check): it
+   * knows only what it did itself, which a restarted bot has forgotten. Absent means it can.
+   */
+  readonly readsState?: boolean;
+  state(): Promise<ServingState>;
+  /**
+   * Plans the rollback to `to` (a person's choice), else to `knownGood` (the ledger's), else to the layer's own
+   * previous version; refuses with a clear error when there is none or it is not reachable.
+   */
+  plan(request: {
+    to?: string;
+    knownGood?: string;
+    state: ServingState;
+    ledger?: readonly Deployment[];
+  }): Promise<RollbackPlan>;
+  /** Makes the change. Re-reads the layer first and makes no call when it already matches the plan. */
+  execute(plan: RollbackPlan, context: ExecuteContext): Promise<ExecuteResult>;
+  /** True once the layer reports traffic on `plan.to`; the engine polls it until the rollback target. */
+  onTarget(plan: RollbackPlan): Promise<boolean>;
+}
+
+/** Builds the adapter for a runbook's `serving` (or `drill.serving`) block. */
+export type ServingAdapterFactory = (config: ServingConfig, context: { model: string }) => ServingAdapter;
