@@ -1,15 +1,12 @@
 import { RollbotError } from '../core/errors.js';
+import { isOpen, openIncident, type Incident } from '../core/incident.js';
+import { alertKey, type AlertRef } from '../core/alert-ref.js';
 import {
-  alertKey,
   attachAlerts,
-  isOpen,
   markAlertResolved,
-  openIncident,
   type AlertJoin,
-  type AlertRef,
-  type Incident,
   type JoinedAlert,
-} from '../core/incident.js';
+} from '../core/incident-alerts.js';
 import { webUrl } from '../core/links.js';
 import { formatSeverity, severityOf } from '../core/severity.js';
 import type { NormalizedAlert } from '../alerts/types.js';

@@ -2,13 +2,8 @@
  * Valid incidents for tests, built with core's openIncident so that they are shaped exactly as the engine
  * shapes them. Override only what a test is about.
  */
-import {
-  decide,
-  openIncident,
-  type AlertRef,
-  type Incident,
-  type NewIncident,
-} from '../../src/core/incident.js';
+import { decide, openIncident, type Incident, type NewIncident } from '../../src/core/incident.js';
+import type { AlertRef } from '../../src/core/alert-ref.js';
 import type { Targets } from '../../src/core/stages.js';
 
 /** 2023-11-14T22:13:20Z: a fixed, readable epoch for tests. */

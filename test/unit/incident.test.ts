@@ -1,22 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import { isRollbotError } from '../../src/core/errors.js';
 import {
-  alertKey,
-  attachAlert,
   closeRetro,
   decide,
   isOpen,
-  markAlertResolved,
-  MAX_ALERT_REFS,
   openIncident,
   recordBreach,
   resolve,
   trafficRestored,
   transition,
   viewStages,
-  type AlertRef,
   type Incident,
 } from '../../src/core/incident.js';
+import { alertKey, type AlertRef } from '../../src/core/alert-ref.js';
+import { attachAlert, markAlertResolved, MAX_ALERT_REFS } from '../../src/core/incident-alerts.js';
 import { viewStage } from '../../src/core/stages.js';
 
 const T0 = 1_700_000_000_000;

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { RollbotError } from '../../core/errors.js';
-import { headOf, isOpen, type AlertRef, type Incident, type IncidentHead } from '../../core/incident.js';
+import { headOf, isOpen, type Incident, type IncidentHead } from '../../core/incident.js';
+import type { AlertRef } from '../../core/alert-ref.js';
 import type { IncidentFilter, IncidentStore } from '../../engine/ports.js';
 import { checkEntriesOf } from '../ordering.js';
 import type { StoreKeys } from './keys.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { attachAlert, headOf, type Incident } from '../../../src/core/incident.js';
+import { headOf, type Incident } from '../../../src/core/incident.js';
+import { attachAlert } from '../../../src/core/incident-alerts.js';
 import { dismiss, makeAlertRef, makeIncident, T0 } from '../../helpers/incidents.js';
 import type { GetHarness } from './harness.js';
 

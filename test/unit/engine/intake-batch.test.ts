@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { NormalizedAlert } from '../../../src/alerts/types.js';
 import { isRollbotError } from '../../../src/core/errors.js';
-import { MAX_ALERT_REFS } from '../../../src/core/incident.js';
+import { MAX_ALERT_REFS } from '../../../src/core/incident-alerts.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { resolve } from '../../../src/engine/resolve.js';
 import type { Store } from '../../../src/engine/ports.js';

@@ -3,14 +3,8 @@
  * builds them) and hostile ones (everything too long, too many, unicode, mention injection).
  */
 import type { CheckResult, TriageRecord } from '../../../src/core/evaluation.js';
-import {
-  acknowledge,
-  attachAlert,
-  decide,
-  resolve,
-  trafficRestored,
-  type Incident,
-} from '../../../src/core/incident.js';
+import { acknowledge, decide, resolve, trafficRestored, type Incident } from '../../../src/core/incident.js';
+import { attachAlert } from '../../../src/core/incident-alerts.js';
 import type { RollbackPlan } from '../../../src/core/rollback-types.js';
 import type { ServingState } from '../../../src/engine/serving-port.js';
 import { viewIncident, type IncidentView } from '../../../src/engine/views.js';
