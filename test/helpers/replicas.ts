@@ -2,7 +2,9 @@ import { afterEach, inject } from 'vitest';
 import { pollDeadlines } from '../../src/engine/poller.js';
 import type { Store } from '../../src/engine/ports.js';
 import { createRedisStore } from '../../src/store/redis/store.js';
-import type { TestDeps } from './engine.js';
+import { makeDeps, makeRunbook, type TestClock, type TestDeps } from './engine.js';
+import { FakeMetrics } from './fake-metrics.js';
+import { FakeServing } from './fake-serving.js';
 
 /**
  * Stores on the test Redis, closed after each test: call the function it returns twice with one prefix for two
@@ -41,4 +43,26 @@ export async function timelineTypes(store: Store, incidentId = 'INC-1'): Promise
  */
 export async function lapsed(store: Store, lock: string): Promise<void> {
   while (await store.holder(lock)) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+const ERRORS = 'error_ratio{model="fraud-scorer"}';
+
+/**
+ * Two replicas on `firstStore` and `survivorStore` of a bot whose fraud-scorer runbook confirms on the error
+ * rate, which is back under its threshold: the first is the one that dies, the survivor finishes its work.
+ */
+export function confirmingReplicas(firstStore: Store, survivorStore: Store, clock: TestClock) {
+  const fake = new FakeServing();
+  const metricsSource = new FakeMetrics().set(ERRORS, 0.005);
+  const runbooks = [
+    makeRunbook(
+      'fraud-scorer',
+      `triage: { checks: [{ name: error rate, kind: error, query: '${ERRORS}', max: 0.02 }] }`,
+    ),
+  ];
+  return {
+    fake,
+    first: makeDeps({ store: firstStore, clock, fake, runbooks, metricsSource }),
+    survivor: makeDeps({ store: survivorStore, clock, fake, runbooks, metricsSource }),
+  };
 }

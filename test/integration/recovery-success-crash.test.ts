@@ -3,36 +3,15 @@ import { describe, expect, it } from 'vitest';
 import type { Incident } from '../../src/core/incident.js';
 import { beginRollback } from '../../src/core/rollback.js';
 import { mutateIncident } from '../../src/engine/mutate.js';
-import type { Store } from '../../src/engine/ports.js';
 import { recoverInterruptedRollback } from '../../src/engine/recovery.js';
 import { rollbackLockName } from '../../src/engine/rollback.js';
 import { dyingStore, type DeathFrom } from '../helpers/dying-store.js';
-import { makeDeps, makeRunbook, TestClock, type TestDeps } from '../helpers/engine.js';
-import { FakeMetrics } from '../helpers/fake-metrics.js';
-import { FakeServing } from '../helpers/fake-serving.js';
+import { TestClock, type TestDeps } from '../helpers/engine.js';
 import { makeIncident } from '../helpers/incidents.js';
-import { lapsed, pollFor, timelineTypes, useRedisStores } from '../helpers/replicas.js';
+import { confirmingReplicas, lapsed, pollFor, timelineTypes, useRedisStores } from '../helpers/replicas.js';
 
 const MINUTE = 60_000;
 const redisStore = useRedisStores();
-const ERRORS = 'error_ratio{model="fraud-scorer"}';
-
-/** Two replicas of a bot whose runbook confirms on the error rate, which is back under its threshold. */
-function replicas(recovererStore: Store, survivorStore: Store, clock: TestClock) {
-  const fake = new FakeServing();
-  const metricsSource = new FakeMetrics().set(ERRORS, 0.005);
-  const runbooks = [
-    makeRunbook(
-      'fraud-scorer',
-      `triage: { checks: [{ name: error rate, kind: error, query: '${ERRORS}', max: 0.02 }] }`,
-    ),
-  ];
-  return {
-    fake,
-    recoverer: makeDeps({ store: recovererStore, clock, fake, runbooks, metricsSource }),
-    survivor: makeDeps({ store: survivorStore, clock, fake, runbooks, metricsSource }),
-  };
-}
 
 /** INC-1, whose rollback from v42 to v41 was executing when its bot died; nobody holds its lock. */
 async function interrupted(deps: TestDeps): Promise<void> {
@@ -59,7 +38,7 @@ describe('a replica that died right after it found an interrupted rollback had t
     const prefix = `test:${randomUUID()}:`;
     const clock = new TestClock();
     const dying = dyingStore(redisStore(prefix), 0, rollbackSucceeded);
-    const { fake, recoverer, survivor } = replicas(dying.store, redisStore(prefix), clock);
+    const { fake, first: recoverer, survivor } = confirmingReplicas(dying.store, redisStore(prefix), clock);
     // A short lease, so that the dead replica's rollback lock lapses within the test.
     recoverer.timing = { ...recoverer.timing, lockTtlMs: 500 };
     await interrupted(survivor);

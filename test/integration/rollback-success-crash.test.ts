@@ -6,14 +6,11 @@ import type { Store } from '../../src/engine/ports.js';
 import { rollback, rollbackLockName, type RollbackRequest } from '../../src/engine/rollback.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import { dyingStore, type DeathFrom } from '../helpers/dying-store.js';
-import { makeDeps, makeRunbook, TestClock, type TestDeps } from '../helpers/engine.js';
-import { FakeMetrics } from '../helpers/fake-metrics.js';
-import { FakeServing } from '../helpers/fake-serving.js';
-import { lapsed, pollFor, timelineTypes, useRedisStores } from '../helpers/replicas.js';
+import { TestClock, type TestDeps } from '../helpers/engine.js';
+import { confirmingReplicas, lapsed, pollFor, timelineTypes, useRedisStores } from '../helpers/replicas.js';
 
 const MINUTE = 60_000;
 const redisStore = useRedisStores();
-const ERRORS = 'error_ratio{model="fraud-scorer"}';
 
 /** The on-call rolls fraud-scorer back from the CLI: no incident is open, so a manual one is. */
 const request: RollbackRequest = {
@@ -22,23 +19,6 @@ const request: RollbackRequest = {
   by: 'cli:ana',
   trigger: 'cli',
 };
-
-/** Two replicas of a bot whose runbook confirms on the error rate, which is back under its threshold. */
-function replicas(rollerStore: Store, survivorStore: Store, clock: TestClock) {
-  const fake = new FakeServing();
-  const metricsSource = new FakeMetrics().set(ERRORS, 0.005);
-  const runbooks = [
-    makeRunbook(
-      'fraud-scorer',
-      `triage: { checks: [{ name: error rate, kind: error, query: '${ERRORS}', max: 0.02 }] }`,
-    ),
-  ];
-  return {
-    fake,
-    roller: makeDeps({ store: rollerStore, clock, fake, runbooks, metricsSource }),
-    survivor: makeDeps({ store: survivorStore, clock, fake, runbooks, metricsSource }),
-  };
-}
 
 /** The write of a rollback attempt's success on an incident. */
 const rollbackSucceeded: DeathFrom = (method, result) =>
@@ -69,7 +49,7 @@ describe('a replica that died right after it recorded that its rollback succeede
     const prefix = `test:${randomUUID()}:`;
     const clock = new TestClock();
     const dying = dyingStore(redisStore(prefix), 0, rollbackSucceeded);
-    const { roller, survivor } = replicas(dying.store, redisStore(prefix), clock);
+    const { first: roller, survivor } = confirmingReplicas(dying.store, redisStore(prefix), clock);
     // A short lease, so that the dead replica's rollback lock lapses within the test.
     roller.timing = { ...roller.timing, lockTtlMs: 500 };
 
@@ -97,7 +77,11 @@ describe('a rollback that succeeds without a crash', () => {
   it('is followed once by its record, the ledger mark and confirmation, however many replicas poll', async () => {
     const prefix = `test:${randomUUID()}:`;
     const clock = new TestClock();
-    const { fake, roller, survivor } = replicas(redisStore(prefix), redisStore(prefix), clock);
+    const {
+      fake,
+      first: roller,
+      survivor,
+    } = confirmingReplicas(redisStore(prefix), redisStore(prefix), clock);
     expect(await rollback(roller, request)).toMatchObject({ outcome: 'succeeded', incidentId: 'INC-1' });
 
     for (let step = 0; step < 60; step++) {
@@ -118,7 +102,7 @@ describe('a replica that dies at any point after its rollback got there', () => 
     const clock = new TestClock();
     const shared = createMemoryStore({ clock });
     const dying = dyingStore(shared, dieAfter, rollbackSucceeded);
-    const { roller, survivor } = replicas(dying.store, shared, clock);
+    const { first: roller, survivor } = confirmingReplicas(dying.store, shared, clock);
     await Promise.race([rollback(roller, request), dying.died]);
     return { dying, shared, roller, survivor };
   }
