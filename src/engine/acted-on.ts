@@ -29,6 +29,17 @@ export interface PlannedOn {
 }
 
 /**
+ * What a `/rollback` planned now is planned against: the model's open incident, or none. Read before the plan,
+ * whose own read refuses it should it change in between.
+ */
+export async function plannedOn(deps: Pick<EngineDeps, 'store'>, model: string): Promise<PlannedOn> {
+  const open = await deps.store.openIncidentFor(model);
+  return open
+    ? { incidentId: open.id, drill: open.drill, until: 'unchanged' }
+    : { drill: false, until: 'unchanged' };
+}
+
+/**
  * Refuses (CONFLICT) an act on an incident that no longer stands as the person saw it (see ActedOn): a rollback
  * pressed for a decision already made, or on an incident since dismissed, resolved, or ended as a drill by a real
  * alert, would otherwise decide again, open a new incident, or roll production back for a drill.

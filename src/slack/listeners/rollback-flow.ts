@@ -2,7 +2,7 @@ import type { WebClient } from '@slack/web-api';
 import type { InputBlock, View } from '@slack/types';
 import { isRollbotError } from '../../core/errors.js';
 import { formatDuration } from '../../core/duration.js';
-import type { ActedOn, PlannedOn } from '../../engine/acted-on.js';
+import { plannedOn, type ActedOn, type PlannedOn } from '../../engine/acted-on.js';
 import { requestRollback, type RollbackRequestResult } from '../../engine/decisions.js';
 import { rollback } from '../../engine/rollback.js';
 import { errorReply } from '../blocks/command-replies.js';
@@ -37,7 +37,7 @@ export async function openRollbackModal(
   let view: View;
   try {
     const runbook = context.deps.runbooks.require(target.model);
-    const act = target.actedOn ?? (await plannedOn(context, target.model));
+    const act = target.actedOn ?? (await plannedOn(context.deps, target.model));
     const dry = await rollback(context.deps, {
       model: target.model,
       reason: 'planning',
@@ -151,17 +151,6 @@ function withReason(view: View, reason: string | undefined): View {
 function withMetadata(view: View, extra: Record<string, string | undefined>): View {
   const metadata = { ...(JSON.parse(view.private_metadata ?? '{}') as Record<string, unknown>), ...extra };
   return { ...view, private_metadata: modalMetadata(metadata) };
-}
-
-/**
- * What a `/rollback` modal is planned against: the model's open incident now, or none. Read before the plan, whose
- * own read refuses it should it change in between.
- */
-async function plannedOn(context: SlackContext, model: string): Promise<PlannedOn> {
-  const open = await context.deps.store.openIncidentFor(model);
-  return open
-    ? { incidentId: open.id, drill: open.drill, until: 'unchanged' }
-    : { drill: false, until: 'unchanged' };
 }
 
 /** A `/rollback` modal's `planned` metadata: what was open then (its incident, if any, is `incidentId`). */
