@@ -4,7 +4,7 @@ import type { Runbook } from '../runbooks/schema.js';
 import { record, type EngineDeps } from './context.js';
 import type { RunbookSet } from './runbook-set.js';
 import { mutateIncident } from './mutate.js';
-import { openRetroSafely, resolveIfOpen } from './resolve.js';
+import { openRetroSafely, resolveIfOpen } from './resolution.js';
 import { sendOnce } from './send-once.js';
 
 /** A drill's result: each stage against its target, and what went wrong. */

@@ -1,9 +1,6 @@
-import { isOpen, resolve as resolveIncident, type DrillEnding, type Incident } from '../core/incident.js';
-import { runbookOf, type EngineDeps } from './context.js';
-import { estimateImpact } from './impact.js';
-import { mutateIncident, type Mutation } from './mutate.js';
-import { followResolutionSafely } from './resolution-follow.js';
-import { openRetrospective, retroOpened, scheduleRetroOpening } from './retro.js';
+import type { Incident } from '../core/incident.js';
+import type { EngineDeps } from './context.js';
+import { resolveWith } from './resolution.js';
 
 /**
  * Resolves an incident: confirmation passed, or a person says service is restored. Ends the open stages,
@@ -17,66 +14,4 @@ export async function resolve(
   how: { by: string; reason: string },
 ): Promise<Incident> {
   return (await resolveWith(deps, incidentId, how, 'refuse')).incident;
-}
-
-/**
- * Resolves the incident as `resolve` does if it is still open; undefined when it is not (resolved, dismissed or
- * closed since the caller read it): for paths that race another replica to the same end, such as a drill
- * finished by a real alert on one replica and by its rollback on another. A drill's ending (`drill`) is written
- * with the resolution, so that whoever scores the drill scores the ending that won (drill.ts).
- */
-export async function resolveIfOpen(
-  deps: EngineDeps,
-  incidentId: string,
-  how: { by: string; reason: string; drill?: Omit<DrillEnding, 'at'> },
-): Promise<Incident | undefined> {
-  const { incident, changed } = await resolveWith(deps, incidentId, how, 'skip');
-  return changed ? incident : undefined;
-}
-
-async function resolveWith(
-  deps: EngineDeps,
-  incidentId: string,
-  how: { by: string; reason: string; drill?: Omit<DrillEnding, 'at'> },
-  whenOver: 'refuse' | 'skip',
-): Promise<Mutation> {
-  const at = deps.clock.now();
-  const before = await deps.store.getIncident(incidentId);
-  const runbook = before && runbookOf(deps, before);
-  const impact =
-    before && runbook ? await estimateImpact(deps.metricsSource, runbook, before, at) : undefined;
-  // What follows the resolution is made durable before it is written (a drill's retro is decided in drill.ts).
-  if (before && isOpen(before)) await scheduleRetroOpening(deps, incidentId);
-  const mutation = await mutateIncident(deps.store, incidentId, (current) => {
-    if (whenOver === 'skip' && !isOpen(current)) return undefined;
-    return {
-      ...resolveIncident(current, at),
-      resolution: { by: how.by, reason: how.reason },
-      ...(impact ? { impact } : {}),
-      ...(how.drill ? { drillEnding: { ...how.drill, at } } : {}),
-    };
-  });
-  if (!mutation.changed) return mutation;
-  const { incident } = mutation;
-  if (incident.stages.confirm.startedAt !== undefined) {
-    deps.metrics.stageCompleted('confirm', incident.drill, (at - incident.stages.confirm.startedAt) / 1000);
-  }
-  await followResolutionSafely(deps, incidentId);
-  return mutation;
-}
-
-/**
- * Opens the retrospective; a failure there is logged, never a failed resolution (the incident is resolved). For a
- * real incident the retro-open deadline tries again; once the retrospective is open it is not needed.
- */
-export async function openRetroSafely(deps: EngineDeps, incidentId: string): Promise<void> {
-  try {
-    await openRetrospective(deps, incidentId);
-    await retroOpened(deps, incidentId);
-  } catch (error) {
-    deps.logger.error(
-      { err: error, incident: incidentId },
-      'cannot open the retrospective now; for a real incident the retro-open deadline tries again',
-    );
-  }
 }
