@@ -77,7 +77,10 @@ export interface Incident {
    * (engine/resolution-follow.ts) says the same. Absent on incidents resolved before it was kept.
    */
   resolution?: Resolution;
-  /** How a drill ended, written with its resolution: the one scoring of the drill rests on it (engine/drill.ts). */
+  /**
+   * How a drill ended, written with its resolution or dismissal: the one scoring of the drill rests on it
+   * (engine/drill.ts).
+   */
   drillEnding?: DrillEnding;
   /** The model was in its watch period when the incident opened (core/watch.ts). */
   watch?: WatchPeriod;
@@ -96,7 +99,10 @@ export interface Resolution {
 export interface DrillEnding {
   succeeded: boolean;
   problem?: string;
-  /** When it ended: its resolution, or for a drill dismissed as "not a rollback", when it was scored. */
+  /**
+   * When it ended: its resolution or its dismissal as "not a rollback" (for a drill dismissed before dismissals
+   * ended drills: when it was scored).
+   */
   at: number;
 }
 

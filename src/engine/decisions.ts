@@ -5,6 +5,7 @@ import { refuseStale, type ActedOn } from './acted-on.js';
 import { authorize, noteDenial } from './authorize.js';
 import type { Trigger } from '../core/trigger.js';
 import { record, type EngineDeps } from './context.js';
+import { endedByPerson, guardScoring, scoreDrill } from './drill.js';
 import { stageTargetId } from './escalation.js';
 import { mutateIncident } from './mutate.js';
 import {
@@ -42,7 +43,10 @@ export async function acknowledge(
   return result;
 }
 
-/** "Not a rollback": the decision, with its reason, ends triage and dismisses the incident. */
+/**
+ * "Not a rollback": the decision, with its reason, ends triage and dismisses the incident. A drill dismissed so
+ * ends, failed, and is scored (drill.ts, endedByPerson).
+ */
 export async function dismiss(
   deps: EngineDeps,
   incidentId: string,
@@ -57,9 +61,22 @@ export async function dismiss(
       hint: 'say why, e.g. "upstream outage, not the model"',
     });
   const at = deps.clock.now();
-  const { incident } = await mutateIncident(deps.store, incidentId, (latest) =>
-    decide(latest, { kind: 'not-rollback', by: how.actor.id, at, reason: how.reason, trigger: how.trigger }),
-  );
+  // A drill ends with its dismissal, failed (drill.ts, endedByPerson), and is scored once: its scoring guarded
+  // before the dismissal is written, its ending written with it.
+  const drill = current.drill && current.phase === 'triage';
+  if (drill) await guardScoring(deps, incidentId);
+  const { incident } = await mutateIncident(deps.store, incidentId, (latest) => {
+    const dismissed = decide(latest, {
+      kind: 'not-rollback',
+      by: how.actor.id,
+      at,
+      reason: how.reason,
+      trigger: how.trigger,
+    });
+    if (!drill) return dismissed;
+    const ending = endedByPerson(latest, { as: 'dismissed', by: how.actor.id, reason: how.reason });
+    return { ...dismissed, drillEnding: { ...ending, at } };
+  });
   await deps.store.cancel(stageTargetId(incidentId, 'triage'));
   await deps.store.cancel(triageRunId(incidentId));
   if (incident.stages.triage.startedAt !== undefined)
@@ -69,6 +86,7 @@ export async function dismiss(
   const text = `not a rollback — decided by ${how.actor.id}: ${how.reason}${dropped ? `; the rollback ${dropped.requestedBy} requested will not run` : ''}`;
   await record(deps, incident, { type: 'decision.not-rollback', actor: how.actor.id, text });
   await deps.notifier.notify({ type: 'incident.updated', incident, channel: runbook.channel, text });
+  if (drill) await scoreDrill(deps, incident);
   return incident;
 }
 

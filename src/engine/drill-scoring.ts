@@ -9,11 +9,13 @@ export const STOPPED_SCORING = 'rollbot stopped after the rollback, before it sc
 
 /**
  * The stand-in of a drill's scoring, scheduled before its rollback is stored and again before the drill is ended
- * (drill.ts, guardScoring). A drill ended but not scored is scored. A drill whose rollback ended but whose replica
- * stopped before ending it (it would stay open, in confirm after a rollback that got there, and refuse every
- * later drill) is ended and scored: a rollbot that stops is what a drill is there to find. While its rollback is
- * under way (the model's rollback lock held, or left executing, which recovery settles at the rollback target)
- * the stand-in looks again after a lease. A drill not yet decided, or resolved by a person, is not its business.
+ * (drill.ts, guardScoring), by rollbot or by a person dismissing or resolving it. A drill ended but not scored is
+ * scored. A drill whose rollback ended but whose replica stopped before ending it (it would stay open, in
+ * confirm after a rollback that got there, and refuse every later drill) is ended and scored: a rollbot that
+ * stops is what a drill is there to find. While its rollback is under way (the model's rollback lock held, or
+ * left executing, which recovery settles at the rollback target) the stand-in looks again after a lease. A drill
+ * not yet decided, or over without its ending (ended by a person before such endings were scored), is not its
+ * business.
  */
 export async function finishDrillScoring(deps: EngineDeps, drillId: string): Promise<void> {
   const drill = await deps.store.getIncident(drillId);

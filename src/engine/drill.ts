@@ -89,7 +89,10 @@ export async function finishDrill(
   return scoreDrill(deps, ended);
 }
 
-/** A drill dismissed as "not a rollback" has ended already: its ending is only noted, once. */
+/**
+ * A drill dismissed as "not a rollback" without its ending (dismissed before dismissals ended drills, see
+ * endedByPerson) has ended already: its ending is only noted, once.
+ */
 async function endDismissed(
   deps: EngineDeps,
   drillId: string,
@@ -102,6 +105,25 @@ async function endDismissed(
       : undefined,
   );
   return changed ? incident : undefined;
+}
+
+/**
+ * How a drill a person ends is scored (rollbot ends its own with finishDrill). Dismissed as "not a rollback", or
+ * resolved before its rollback succeeded, it failed: the rollback path was not rehearsed to the end, and what
+ * went wrong says who ended it and why. Resolved once its rollback succeeded, it is scored on what it reached,
+ * as rollbot would have scored it: succeeded, each stage against its target. Such a drill is open only for the
+ * moments between its rollback's success and rollbot ending it (rollback.ts, announceDrillLanded), or, should
+ * rollbot stop there, until the scoring's stand-in ends it: the person who resolves it first takes the
+ * stand-in's place, and that stop goes unscored.
+ */
+export function endedByPerson(
+  drill: Incident,
+  how: { as: 'dismissed' | 'resolved'; by: string; reason: string },
+): Omit<DrillEnding, 'at'> {
+  if (how.as === 'dismissed')
+    return { succeeded: false, problem: `dismissed as not a rollback by ${how.by}: ${how.reason}` };
+  if (drill.rollback?.status === 'succeeded') return { succeeded: true };
+  return { succeeded: false, problem: `resolved by ${how.by} before its rollback was done: ${how.reason}` };
 }
 
 /**

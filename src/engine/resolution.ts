@@ -16,18 +16,25 @@ export async function resolveIfOpen(
   incidentId: string,
   how: { by: string; reason: string; drill?: Omit<DrillEnding, 'at'> },
 ): Promise<Incident | undefined> {
-  const { incident, changed } = await resolveWith(deps, incidentId, how, 'skip');
+  const { drill, ...who } = how;
+  const { incident, changed } = await resolveWith(
+    deps,
+    incidentId,
+    drill ? { ...who, drill: () => drill } : who,
+    'skip',
+  );
   return changed ? incident : undefined;
 }
 
 /**
  * Writes a resolution (see resolve.ts) and follows it up; `whenOver` says what to do when the incident is no
- * longer open: refuse with ILLEGAL_TRANSITION, or skip (unchanged).
+ * longer open: refuse with ILLEGAL_TRANSITION, or skip (unchanged). A drill's ending, if `drill` is given, is
+ * made from the drill as it is when the resolution is written, and written with it.
  */
 export async function resolveWith(
   deps: EngineDeps,
   incidentId: string,
-  how: { by: string; reason: string; drill?: Omit<DrillEnding, 'at'> },
+  how: { by: string; reason: string; drill?: (current: Incident) => Omit<DrillEnding, 'at'> },
   whenOver: 'refuse' | 'skip',
 ): Promise<Mutation> {
   const at = deps.clock.now();
@@ -43,7 +50,7 @@ export async function resolveWith(
       ...resolveIncident(current, at),
       resolution: { by: how.by, reason: how.reason },
       ...(impact ? { impact } : {}),
-      ...(how.drill ? { drillEnding: { ...how.drill, at } } : {}),
+      ...(how.drill ? { drillEnding: { ...how.drill(current), at } } : {}),
     };
   });
   if (!mutation.changed) return mutation;

@@ -79,9 +79,10 @@ export async function retroCounts(
   return Promise.all(
     deps.runbooks.models().map(async (model) => {
       const incidents = await deps.store.listIncidents({ model, limit: RECENT_INCIDENTS });
-      // Dismissed and closed incidents have no open retrospective: skip the read.
+      // Closed incidents and dismissed ones have no open retrospective (but a dismissed drill: retro.ts,
+      // wantsRetro): skip the read.
       const candidates = incidents.filter(
-        (incident) => incident.phase !== 'dismissed' && incident.phase !== 'closed',
+        (incident) => incident.phase !== 'closed' && (incident.phase !== 'dismissed' || incident.drill),
       );
       const retros = await Promise.all(candidates.map((incident) => getRetrospective(deps, incident.id)));
       const open = retros.filter((retro) => retro !== undefined && retro.completedAt === undefined);

@@ -39,10 +39,15 @@ async function requireIncident(deps: Pick<EngineDeps, 'store'>, incidentId: stri
   return incident;
 }
 
-/** Resolved incidents get a retrospective; so does a drill whose rollback failed (the drill found a gap). */
+/**
+ * Resolved incidents get a retrospective; so does a drill whose rollback failed (the drill found a gap), and a
+ * drill a person dismissed, which ended failed (drill.ts, endedByPerson): its scoring opens it.
+ */
 function wantsRetro(incident: Incident): boolean {
   if (incident.phase === 'resolved') return true;
-  return incident.drill && incident.rollback?.status === 'failed' && incident.phase !== 'closed';
+  if (!incident.drill || incident.phase === 'closed') return false;
+  if (incident.phase === 'dismissed') return incident.drillEnding !== undefined;
+  return incident.rollback?.status === 'failed';
 }
 
 async function tell(deps: EngineDeps, incident: Incident, text: string): Promise<void> {

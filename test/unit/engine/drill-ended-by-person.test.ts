@@ -1,0 +1,161 @@
+import { describe, expect, it } from 'vitest';
+import type { Incident } from '../../../src/core/incident.js';
+import { dismiss } from '../../../src/engine/decisions.js';
+import { DRILL_SCORE, drillHistory, finishDrill, lastDrillSuccess } from '../../../src/engine/drill.js';
+import { finishDrillScoring } from '../../../src/engine/drill-scoring.js';
+import { startDrill } from '../../../src/engine/drill-start.js';
+import { ingestAlerts } from '../../../src/engine/intake.js';
+import { resolve } from '../../../src/engine/resolve.js';
+import { retroCounts } from '../../../src/engine/retro.js';
+import { getRetrospective } from '../../../src/engine/retro-store.js';
+import { rollback } from '../../../src/engine/rollback.js';
+import { createMemoryStore } from '../../../src/store/memory.js';
+import { firing } from '../../helpers/alerts.js';
+import { DRY, STAGING, drillDeps } from '../../helpers/drill-deps.js';
+import { dyingStore, type DeathFrom } from '../../helpers/dying-store.js';
+import { makeDeps, makeRunbook, metricValue, TestClock, type TestDeps } from '../../helpers/engine.js';
+import { pollFor } from '../../helpers/replicas.js';
+
+const MINUTE = 60_000;
+const ana = { id: 'U0ANA', groups: [] };
+
+/** The two ways a person ends a drill. */
+const endings = {
+  dismissed: (deps: TestDeps, id: string) =>
+    dismiss(deps, id, { actor: ana, reason: 'upstream outage', trigger: 'slack' }),
+  resolved: (deps: TestDeps, id: string) => resolve(deps, id, { by: 'U0ANA', reason: 'seen enough' }),
+};
+const problems = {
+  dismissed: 'dismissed as not a rollback by U0ANA: upstream outage',
+  resolved: 'resolved by U0ANA before its rollback was done: seen enough',
+};
+
+/** Scorecards that reached the people. */
+function scorecards(...replicas: TestDeps[]): string[] {
+  return replicas.flatMap((deps) =>
+    deps.notifier.events.flatMap((event) =>
+      event.type === 'incident.updated' && event.text.startsWith('DRILL ') ? [event.text] : [],
+    ),
+  );
+}
+
+async function types(deps: TestDeps, id = 'INC-1'): Promise<string[]> {
+  return (await deps.store.list(id)).map((entry) => entry.type);
+}
+
+async function scoringStandIns(deps: TestDeps): Promise<number> {
+  return (await deps.store.pending()).filter((deadline) => deadline.kind === DRILL_SCORE).length;
+}
+
+/** A drill waiting for a person's decision, a minute into its triage. */
+async function waitingDrill() {
+  const { deps } = drillDeps(DRY);
+  const drill = await startDrill(deps, 'fraud-scorer', { by: 'cli:ana', auto: false });
+  deps.clock.advance(MINUTE);
+  return { deps, drill };
+}
+
+describe.each(['dismissed', 'resolved'] as const)('a drill a person %s before its rollback', (way) => {
+  it('is scored failed, once, naming who ended it and why, and its retrospective opens', async () => {
+    const { deps, drill } = await waitingDrill();
+    const ended = await endings[way](deps, drill.id);
+
+    expect(ended).toMatchObject({ phase: way, drillEnding: { succeeded: false, problem: problems[way] } });
+    expect(await drillHistory(deps, 'fraud-scorer')).toMatchObject([
+      { incidentId: drill.id, outcome: 'failed', problems: [problems[way]] },
+    ]);
+    expect(await lastDrillSuccess(deps, 'fraud-scorer')).toBeUndefined();
+    const [card] = scorecards(deps);
+    expect(scorecards(deps)).toHaveLength(1);
+    expect(card).toContain('DRILL FAILED for fraud-scorer');
+    expect(card).toContain(`what went wrong: ${problems[way]}`);
+    expect(
+      await metricValue(deps.metrics, 'rollbot_drills_total', { model: 'fraud-scorer', outcome: 'failed' }),
+    ).toBe(1);
+    const timeline = await types(deps);
+    expect(timeline.filter((type) => type === 'drill.scorecard')).toHaveLength(1);
+    expect(timeline).toContain('retro.opened');
+    expect(await getRetrospective(deps, drill.id)).toMatchObject({ incidentId: drill.id });
+    expect(await retroCounts(deps, deps.clock.now())).toEqual([
+      { model: 'fraud-scorer', open: 1, overdue: 0 },
+    ]);
+    expect(await scoringStandIns(deps)).toBe(0);
+  });
+
+  it('is not scored again by a second scorer: the stand-in, a late finish, the deadlines', async () => {
+    const { deps, drill } = await waitingDrill();
+    await endings[way](deps, drill.id);
+
+    await finishDrillScoring(deps, drill.id);
+    expect(await finishDrill(deps, drill.id, { succeeded: true })).toBeUndefined();
+    await pollFor(deps, 10 * MINUTE);
+    expect(scorecards(deps)).toHaveLength(1);
+    expect((await types(deps)).filter((type) => type === 'drill.scorecard')).toHaveLength(1);
+    expect(await drillHistory(deps, 'fraud-scorer')).toHaveLength(1);
+  });
+});
+
+describe('a drill two replicas end at once, one dismissing it and the other resolving it', () => {
+  it('is ended by one of them, and scored once as that one ended it', async () => {
+    const { deps, drill } = await waitingDrill();
+    const other: TestDeps = { ...deps, notifier: makeDeps().notifier };
+    const settled = await Promise.allSettled([
+      endings.dismissed(deps, drill.id),
+      endings.resolved(other, drill.id),
+    ]);
+
+    expect(settled.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(1);
+    const ended = await deps.store.getIncident(drill.id);
+    const way = ended?.phase === 'dismissed' ? 'dismissed' : 'resolved';
+    expect(await drillHistory(deps, 'fraud-scorer')).toMatchObject([{ problems: [problems[way]] }]);
+    expect(scorecards(deps, other)).toHaveLength(1);
+  });
+});
+
+/** The write that leaves the drill in `phase`. */
+const drillBecame =
+  (phase: Incident['phase']): DeathFrom =>
+  (method, result) =>
+    method === 'updateIncident' && (result as Incident | undefined)?.phase === phase;
+
+describe('a drill a person resolves once its rollback succeeded, before rollbot scored it', () => {
+  it('is scored on what it reached: passed, once, and closed', async () => {
+    const clock = new TestClock();
+    const shared = createMemoryStore({ clock });
+    const { deps: person } = drillDeps(STAGING, { clock });
+    person.store = shared;
+    // The replica that rolls the drill back stops right after storing its success, before it ends the drill.
+    const { deps: decider } = drillDeps(STAGING, { clock });
+    const dying = dyingStore(shared, 0, drillBecame('confirm'));
+    decider.store = dying.store;
+    await startDrill(person, 'fraud-scorer', { by: 'cli:ana', auto: false });
+    clock.advance(MINUTE);
+    void rollback(decider, { model: 'fraud-scorer', reason: 'drill', by: 'U0ANA', trigger: 'slack' });
+    await dying.died;
+    expect(await shared.getIncident('INC-1')).toMatchObject({ phase: 'confirm' });
+
+    await endings.resolved(person, 'INC-1');
+    expect(await drillHistory(person, 'fraud-scorer')).toMatchObject([
+      { incidentId: 'INC-1', outcome: 'passed', problems: [] },
+    ]);
+    expect(await shared.getIncident('INC-1')).toMatchObject({ phase: 'closed' });
+    await pollFor(person, 10 * MINUTE);
+    expect(scorecards(person, decider)).toHaveLength(1);
+    expect((await types(person)).filter((type) => type === 'drill.scorecard')).toHaveLength(1);
+  });
+});
+
+describe.each(['dismissed', 'resolved'] as const)('a real incident a person %s', (way) => {
+  it('is no drill: no scorecard, no drill history, no scoring stand-in', async () => {
+    const deps = makeDeps({ runbooks: [makeRunbook('fraud-scorer', DRY)] });
+    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    const ended = await endings[way](deps, 'INC-1');
+
+    expect(ended).toMatchObject({ phase: way, drill: false });
+    expect(ended.drillEnding).toBeUndefined();
+    expect(await drillHistory(deps, 'fraud-scorer')).toEqual([]);
+    expect(scorecards(deps)).toEqual([]);
+    expect(await types(deps)).not.toContain('drill.scorecard');
+    expect(await scoringStandIns(deps)).toBe(0);
+  });
+});
