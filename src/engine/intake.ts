@@ -17,7 +17,7 @@ import { finishDrill } from './drill.js';
 import { mutateIncident, readIncident, retryOnContention } from './mutate.js';
 import { dropOpening, scheduleOpening } from './opening.js';
 import type { TimelineEntry } from './ports.js';
-import { scheduleTriage } from './triage.js';
+import { nextTriageRun } from './triage.js';
 import { currentWatch } from './watch.js';
 
 export type AlertOutcome = 'opened' | 'attached' | 'duplicate' | 'resolved' | 'ignored' | 'unrouted';
@@ -266,12 +266,14 @@ async function attach(
       const known = await deps.store.knownAlertKeys(incidentId, keys);
       const change = attachAlerts(latest, arrivals, known);
       if (!change) return { incident: latest, attached: [], before: latest.severity };
-      // The incident, the alerts' keys and their timeline entries are written in one step.
+      // The incident, the alerts' keys, their timeline entries and (a new alert may change the picture) a
+      // re-triage while nobody has decided yet are written in one step.
       const stored = await deps.store.updateIncident(
         { ...change.incident, version: latest.version },
         {
           alertKeys: change.attached.map((joined) => joined.ref.key),
           timeline: change.attached.map((joined) => attachedEntry(deps, incidentId, joined)),
+          deadlines: latest.phase === 'triage' ? [nextTriageRun(latest, runbook, deps.clock.now())] : [],
         },
       );
       return stored && { incident: stored, attached: change.attached, before: latest.severity };
@@ -283,8 +285,6 @@ async function attach(
   const outcomes: Outcome[] = arrivals.map(() => ({ outcome: 'duplicate', incidentId }));
   for (const { index } of attached) outcomes[index] = { outcome: 'attached', incidentId };
   if (incident.severity < before) await announceRaised(deps, runbook, incident, before);
-  // A new alert may change the picture: triage again while nobody has decided yet.
-  if (attached.length && incident.phase === 'triage') await scheduleTriage(deps, incident, runbook);
   return outcomes;
 }
 

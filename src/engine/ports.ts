@@ -65,6 +65,11 @@ export interface IncidentUpdateOptions {
    * when an entry is another incident's.
    */
   timeline?: readonly Omit<TimelineEntry, 'seq'>[];
+  /**
+   * Deadlines scheduled in the same step as the write (each as `schedule` would: one of the same id moves),
+   * none with a refused write: work the write calls for (an alert's re-triage) cannot be lost between the two.
+   */
+  deadlines?: readonly Deadline[];
 }
 
 export interface TimelineEntry {

@@ -13,7 +13,8 @@ import type { Runbook } from '../runbooks/schema.js';
 import { record, runbookOf, type EngineDeps } from './context.js';
 import { measureTriageCheck } from './measure.js';
 import { mutateIncident } from './mutate.js';
-import { scheduleTriageAt } from './triage-run.js';
+import type { Deadline } from './ports.js';
+import { scheduleTriageAt, triageRunAt } from './triage-run.js';
 import { decide, dropDecision, scheduleDecision } from './triage-decision.js';
 
 /**
@@ -26,7 +27,16 @@ export async function scheduleTriage(
   incident: Pick<Incident, 'id' | 'triage'>,
   runbook: Pick<Runbook, 'triage'>,
 ): Promise<void> {
-  await scheduleTriageAt(deps, incident.id, triageDueAt(incident, runbook, deps.clock.now()));
+  await deps.store.schedule(nextTriageRun(incident, runbook, deps.clock.now()));
+}
+
+/** The triage run `scheduleTriage` schedules, for a write that schedules it itself (an alert joining). */
+export function nextTriageRun(
+  incident: Pick<Incident, 'id' | 'triage'>,
+  runbook: Pick<Runbook, 'triage'>,
+  now: number,
+): Deadline {
+  return triageRunAt(incident.id, triageDueAt(incident, runbook, now));
 }
 
 /** New alerts re-triage, but at most once per triage interval; the alerts in between fold into the next run. */

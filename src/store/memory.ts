@@ -109,6 +109,8 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
         for (const entry of options.timeline) timeline.push({ seq: timeline.length + 1, ...copy(entry) });
         timelines.set(incident.id, timeline);
       }
+      for (const deadline of options.deadlines ?? [])
+        deadlines.set(deadline.id, { deadline: copy(deadline), visibleAt: deadline.dueAt });
       // Only clear the pointer if it is still ours: never unseat a newer incident of the same model.
       if (!isOpen(next) && openByModel.get(next.model) === next.id) openByModel.delete(next.model);
       return copy(next);

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { decide } from '../../src/core/incident.js';
+import { decide, type Incident } from '../../src/core/incident.js';
 import { ingestAlerts } from '../../src/engine/intake.js';
 import { mutateIncident } from '../../src/engine/mutate.js';
 import { pollDeadlines } from '../../src/engine/poller.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import { firing } from '../helpers/alerts.js';
-import { dyingStore } from '../helpers/dying-store.js';
+import { dyingStore, type DeathFrom } from '../helpers/dying-store.js';
 import { makeDeps, TestClock, type TestDeps } from '../helpers/engine.js';
 import { pollFor, timelineTypes, useRedisStores } from '../helpers/replicas.js';
 
@@ -198,5 +198,31 @@ describe('a replica that dies at any point of opening an incident', () => {
       expect(all.triaged, `dying after ${dieAfter} calls`).toBe(1);
       expect((await survivor.store.pending()).map((deadline) => deadline.id)).toEqual(['INC-1:triage']);
     }
+  });
+});
+
+describe('an alert joining an incident in triage on a replica that died just after', () => {
+  it('is triaged again: the re-triage is written with the alert, not after it', async () => {
+    const clock = new TestClock();
+    const shared = createMemoryStore({ clock });
+    const survivor = makeDeps({ store: shared, clock });
+    await ingestAlerts(survivor, [firing('fraud-scorer', clock.now(), { fingerprint: 'first' })]);
+    await pollFor(survivor, MINUTE);
+    expect(await timelineTypes(shared)).toContain('triage.result');
+
+    // The write that joins the second alert is the dying replica's last: it does nothing after it.
+    const joined: DeathFrom = (method, result) =>
+      method === 'updateIncident' && (result as Incident | undefined)?.alerts.length === 2;
+    const dying = dyingStore(shared, 0, joined);
+    const joiner = makeDeps({ store: dying.store, clock });
+    await Promise.race([
+      ingestAlerts(joiner, [firing('fraud-scorer', clock.now(), { fingerprint: 'second' })]),
+      dying.died,
+    ]);
+    expect((await shared.getIncident('INC-1'))?.alerts).toHaveLength(2);
+
+    await pollFor(survivor, 5 * MINUTE);
+    const types = await timelineTypes(shared);
+    expect(types.filter((type) => type === 'triage.result')).toHaveLength(2);
   });
 });

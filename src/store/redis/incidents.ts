@@ -159,6 +159,7 @@ export function redisIncidents(redis: Redis, keys: StoreKeys): IncidentStore {
 
     async updateIncident(incident, options = {}) {
       const alertKeys = options.alertKeys ?? [];
+      const deadlines = options.deadlines ?? [];
       const timeline = options.timeline ?? [];
       checkEntriesOf(incident.id, timeline);
       const alerts = refsToWrite(incident);
@@ -171,6 +172,8 @@ export function redisIncidents(redis: Redis, keys: StoreKeys): IncidentStore {
           keys.modelOpenIncident(incident.model),
           keys.incidentAlertKeys(incident.id),
           keys.timeline(incident.id),
+          keys.deadlineQueue,
+          keys.deadlineData,
         ],
         [
           incident.id,
@@ -180,7 +183,10 @@ export function redisIncidents(redis: Redis, keys: StoreKeys): IncidentStore {
           incident.alerts.length,
           isOpen(incident) ? '1' : '0',
           alertKeys.length,
+          deadlines.length,
           ...alertKeys,
+          // As `schedule` stores them (deadlines.ts).
+          ...deadlines.flatMap((deadline) => [deadline.id, deadline.dueAt, JSON.stringify(deadline)]),
           // JSON.stringify omits undefined fields, as `append` stores them.
           ...timeline.map((entry) => JSON.stringify(entry)),
         ],

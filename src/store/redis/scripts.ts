@@ -44,27 +44,35 @@ export const UPDATE_INCIDENT = `
 -- KEYS[3] the model's open-incident pointer (string: incident id)
 -- KEYS[4] the incident's alert keys (set)
 -- KEYS[5] the incident's timeline (list of entry JSON)
+-- KEYS[6] deadline queue (zset)   KEYS[7] deadline data (hash: id -> deadline JSON)
 -- ARGV[1] incident id   ARGV[2] expected version
 -- ARGV[3] incident JSON without its alert refs (carrying version + 1)
 -- ARGV[4] the alert refs' JSON, or '' when they are the stored ones   ARGV[5] how many refs
 -- ARGV[6] '1' when the new phase is open, '0' when not   ARGV[7] n, how many alert keys follow
--- ARGV[8 .. 7+n] alert keys joining with this write
--- ARGV[8+n ..] timeline entries' JSON without seq, in order: each a non-empty object, '{' first
+-- ARGV[8] m, how many deadlines follow the keys
+-- ARGV[9 .. 8+n] alert keys joining with this write
+-- ARGV[9+n .. 8+n+3m] deadlines to schedule, three each: id, dueAt, deadline JSON
+-- ARGV[9+n+3m ..] timeline entries' JSON without seq, in order: each a non-empty object, '{' first
 -- Returns the new version, or nil when the stored version is not the expected one (or there is no incident),
 -- or when one of the alert keys is already known (the caller re-reads and finds it a duplicate).
 local current = redis.call('HGET', KEYS[1], 'version')
 if current ~= ARGV[2] then return false end
-local last_key = 7 + tonumber(ARGV[7])
-for i = 8, last_key do
+local last_key = 8 + tonumber(ARGV[7])
+local last_deadline = last_key + 3 * tonumber(ARGV[8])
+for i = 9, last_key do
   if redis.call('SISMEMBER', KEYS[4], ARGV[i]) == 1 then return false end
 end
 local version = redis.call('HINCRBY', KEYS[1], 'version', 1)
 redis.call('HSET', KEYS[1], 'json', ARGV[3], 'refs', ARGV[5])
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'alerts', ARGV[4]) end
 -- One call per key and entry: unpack() of a large group's would overflow Lua's stack.
-for i = 8, last_key do redis.call('SADD', KEYS[4], ARGV[i]) end
+for i = 9, last_key do redis.call('SADD', KEYS[4], ARGV[i]) end
+for i = last_key + 1, last_deadline, 3 do
+  redis.call('HSET', KEYS[7], ARGV[i], ARGV[i + 2])
+  redis.call('ZADD', KEYS[6], ARGV[i + 1], ARGV[i])
+end
 local seq = redis.call('LLEN', KEYS[5])
-for i = last_key + 1, #ARGV do
+for i = last_deadline + 1, #ARGV do
   seq = seq + 1
   redis.call('RPUSH', KEYS[5], '{"seq":' .. seq .. ',' .. string.sub(ARGV[i], 2))
 end

@@ -218,6 +218,30 @@ export function incidentsContract(get: GetHarness): void {
       expect(await store.append(note(4))).toMatchObject({ seq: 4 });
     });
 
+    it('schedules the deadlines of a write with it (moving one of the same id), and none with a refused write', async () => {
+      const { store, peer } = get();
+      const incident = makeIncident();
+      await store.createIfNoneOpen(incident);
+      const run = (dueAt: number, id = `${incident.id}:triage-run`) => ({
+        id,
+        kind: 'triage-run',
+        dueAt,
+        payload: { incidentId: incident.id },
+      });
+      await store.schedule(run(T0 + 60_000));
+      const v1 = await peer.updateIncident(
+        { ...incident, summary: 'joined' },
+        { alertKeys: ['a'], deadlines: [run(T0 + 1_000), run(T0 + 5_000, 'other')] },
+      );
+      if (!v1) throw new Error('write refused');
+      expect(
+        await store.updateIncident({ ...incident, summary: 'stale' }, { deadlines: [run(T0, 'stale')] }),
+      ).toBeUndefined();
+      expect(await store.pending()).toEqual([run(T0 + 1_000), run(T0 + 5_000, 'other')]);
+      // They are deadlines like any other: claimed when due.
+      expect(await store.claimDue(T0 + 2_000, 30_000, 10)).toEqual([run(T0 + 1_000)]);
+    });
+
     it('refuses timeline entries of another incident, writing nothing', async () => {
       const { store } = get();
       const incident = makeIncident();
