@@ -29,6 +29,14 @@ export function attachAlert(
 
 const NONE_KNOWN: ReadonlySet<string> = new Set();
 
+/**
+ * Whether the incident's refs hold every alert that joined it, so that `known` adds nothing: true until its
+ * refs are full (MAX_ALERT_REFS), as only alerts joining after that are kept by key alone.
+ */
+export function keepsEveryKey(incident: Pick<Incident, 'alerts'>): boolean {
+  return incident.alerts.length < MAX_ALERT_REFS;
+}
+
 /** One alert of a batch joining an incident, with the severity its labels map to. */
 export interface AlertJoin {
   ref: AlertRef;

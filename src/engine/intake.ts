@@ -3,6 +3,7 @@ import { isOpen, openIncident, type Incident } from '../core/incident.js';
 import { alertKey, type AlertRef } from '../core/alert-ref.js';
 import {
   attachAlerts,
+  keepsEveryKey,
   markAlertResolved,
   type AlertJoin,
   type JoinedAlert,
@@ -263,7 +264,7 @@ async function attach(
     async (n) => {
       const latest = n === 0 && current ? current : await readIncident(deps.store, incidentId);
       if (!isOpen(latest)) return NOT_OPEN;
-      const known = await deps.store.knownAlertKeys(incidentId, keys);
+      const known = keepsEveryKey(latest) ? undefined : await deps.store.knownAlertKeys(incidentId, keys);
       const change = attachAlerts(latest, arrivals, known);
       if (!change) return { incident: latest, attached: [], before: latest.severity };
       // The incident, the alerts' keys, their timeline entries and (a new alert may change the picture) a

@@ -139,6 +139,26 @@ describe('duplicates beyond the kept alert refs (F2)', () => {
     expect((await deps.store.getIncident('INC-1'))?.droppedAlerts).toBe(50);
   });
 
+  it('asks the store for known keys only once the refs are full: until then they hold every alert', async () => {
+    const deps = makeDeps();
+    const asked: string[][] = [];
+    const knownAlertKeys = deps.store.knownAlertKeys.bind(deps.store);
+    deps.store.knownAlertKeys = async (incidentId, keys) => {
+      asked.push([...keys]);
+      return knownAlertKeys(incidentId, keys);
+    };
+    const all = alerts('fraud-scorer', deps.clock.now(), 1, MAX_ALERT_REFS + 1);
+    for (const alert of all.slice(0, MAX_ALERT_REFS - 1)) await ingestAlerts(deps, [alert]);
+    // The repeat of one kept in the refs is found there.
+    expect((await ingestAlerts(deps, [all[5] as NormalizedAlert]))[0]?.outcome).toBe('duplicate');
+    await ingestAlerts(deps, [all[MAX_ALERT_REFS - 1] as NormalizedAlert]);
+    expect(asked).toEqual([]);
+    const last = all[MAX_ALERT_REFS] as NormalizedAlert;
+    expect((await ingestAlerts(deps, [last]))[0]?.outcome).toBe('attached');
+    expect((await ingestAlerts(deps, [last]))[0]?.outcome).toBe('duplicate');
+    expect(asked).toHaveLength(2);
+  });
+
   it('counts a repeat within one body past the kept refs once', async () => {
     const deps = makeDeps();
     const now = deps.clock.now();
