@@ -1,0 +1,43 @@
+import type { EngineDeps } from './context.js';
+
+/**
+ * What a stand-in's payload carries besides its incident: what its handler needs to finish the step (who opened
+ * the incident, which triage run, which rollback attempt). Never `incidentId`, which the stand-in puts first.
+ */
+export type StandInDetails = Record<string, string | number> & { incidentId?: never };
+
+/**
+ * The deadline that finishes a step should whoever took it die, or stall, before finishing it (README
+ * "Durability"): scheduled before the step's write, a grace period on; cancelled by whoever finishes the step;
+ * scheduled again, later, by a stand-in that finds the step busy and looks again.
+ */
+export interface StandIn<Details extends StandInDetails> {
+  /** `<incidentId>:<suffix>`: one stand-in of its kind per incident, so that scheduling it again moves it. */
+  id(incidentId: string): string;
+  /** Has the stand-in come at `dueAt`, with payload `{incidentId, ...details}`. */
+  schedule(
+    deps: Pick<EngineDeps, 'store'>,
+    incidentId: string,
+    details: Details,
+    dueAt: number,
+  ): Promise<void>;
+  /** The step is done: its stand-in is not needed. */
+  cancel(deps: Pick<EngineDeps, 'store'>, incidentId: string): Promise<void>;
+}
+
+/**
+ * The stand-in of deadline kind `kind` whose ids end in `suffix`. Its ids, kind and payloads are stored and read
+ * by other replicas, and by older builds during a rolling upgrade: what this builds must not change.
+ */
+export function standIn<Details extends StandInDetails = Record<never, never>>(
+  kind: string,
+  suffix: string,
+): StandIn<Details> {
+  const id = (incidentId: string): string => `${incidentId}:${suffix}`;
+  return {
+    id,
+    schedule: (deps, incidentId, details, dueAt) =>
+      deps.store.schedule({ id: id(incidentId), kind, dueAt, payload: { incidentId, ...details } }),
+    cancel: (deps, incidentId) => deps.store.cancel(id(incidentId)),
+  };
+}
