@@ -6,6 +6,7 @@ import type { RunbookSet } from './runbook-set.js';
 import { mutateIncident } from './mutate.js';
 import { openRetroSafely, resolveIfOpen } from './resolution.js';
 import { sendOnce } from './send-once.js';
+import { standIn } from './stand-in.js';
 
 /** A drill's result: each stage against its target, and what went wrong. */
 export interface DrillResult {
@@ -35,7 +36,7 @@ export const DRILL_SCORE = 'drill-score';
 
 /** How long whoever ends a drill has to score it, well beyond the moments it takes. */
 const SCORING_GRACE_MS = 60_000;
-const scoringId = (drillId: string): string => `${drillId}:drill-score`;
+const scoringStandIn = standIn(DRILL_SCORE, 'drill-score');
 
 /** Has the stand-in of the drill's scoring come at `dueAt`. Scheduling it again moves it. */
 export function scheduleScoring(
@@ -43,12 +44,7 @@ export function scheduleScoring(
   drillId: string,
   dueAt: number,
 ): Promise<void> {
-  return deps.store.schedule({
-    id: scoringId(drillId),
-    kind: DRILL_SCORE,
-    dueAt,
-    payload: { incidentId: drillId },
-  });
+  return scoringStandIn.schedule(deps, drillId, {}, dueAt);
 }
 
 /**
@@ -143,7 +139,7 @@ export async function scoreDrill(deps: EngineDeps, drill: Incident): Promise<Dri
     send: () => publish(deps, runbook, drill, result),
     lookAgainAt: (at) => scheduleScoring(deps, drill.id, at),
   });
-  if (scored !== 'busy') await deps.store.cancel(scoringId(drill.id));
+  if (scored !== 'busy') await scoringStandIn.cancel(deps, drill.id);
   return result;
 }
 

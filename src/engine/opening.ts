@@ -4,6 +4,7 @@ import type { EngineDeps } from './context.js';
 import { scheduleStageTarget, stageTargetId } from './escalation.js';
 import type { Deadline } from './ports.js';
 import { sendOnce, type OnceMessage } from './send-once.js';
+import { standIn } from './stand-in.js';
 import { scheduleTriageAt, triageRunId } from './triage-run.js';
 
 /**
@@ -21,7 +22,7 @@ export type Opening = 'alert' | 'drill' | 'manual';
 
 /** How long the opener has to finish the opening itself, well beyond the moments it takes. */
 const OPENING_GRACE_MS = 60_000;
-const standInId = (incidentId: string): string => `${incidentId}:opening`;
+const openingStandIn = standIn<{ opening: Opening }>(INCIDENT_OPENING, 'opening');
 
 /**
  * Makes the opening of an incident about to be stored durable. Scheduled before it is stored, so that a crash
@@ -45,12 +46,13 @@ export async function scheduleOpening(
 /** The candidate was not stored (the model had an open incident by then): its opening's deadlines go. */
 export async function dropOpening(deps: Pick<EngineDeps, 'store'>, candidate: Incident): Promise<void> {
   const ids = runningStages(candidate).map((stage) => stageTargetId(candidate.id, stage));
-  for (const id of [...ids, triageRunId(candidate.id), standInId(candidate.id)]) await deps.store.cancel(id);
+  for (const id of [...ids, triageRunId(candidate.id), openingStandIn.id(candidate.id)])
+    await deps.store.cancel(id);
 }
 
 /** The opener finished the opening: its stand-in is not needed. */
 export async function openingDone(deps: Pick<EngineDeps, 'store'>, incidentId: string): Promise<void> {
-  await deps.store.cancel(standInId(incidentId));
+  await openingStandIn.cancel(deps, incidentId);
 }
 
 /** Has the opening's stand-in come again at `dueAt`: a step of the opening was busy or not yet decidable. */
@@ -60,12 +62,7 @@ export function scheduleStandIn(
   opening: Opening,
   dueAt: number,
 ): Promise<void> {
-  return deps.store.schedule({
-    id: standInId(incidentId),
-    kind: INCIDENT_OPENING,
-    dueAt,
-    payload: { incidentId, opening },
-  });
+  return openingStandIn.schedule(deps, incidentId, { opening }, dueAt);
 }
 
 /**

@@ -7,6 +7,7 @@ import { stageTargetId } from './escalation.js';
 import { mutateIncident } from './mutate.js';
 import { retroTemplate } from './retro-template.js';
 import { getRetrospective, updateRetrospective } from './retro-store.js';
+import { standIn } from './stand-in.js';
 
 export { getRetrospective } from './retro-store.js';
 export { closeActionItem, openActionItems, retroCounts } from './retro-queries.js';
@@ -23,7 +24,7 @@ export const RETRO_OPEN = 'retro-open';
 
 /** How long the resolver has to follow its resolution up itself, well beyond the seconds that takes. */
 export const RETRO_OPEN_GRACE_MS = 60_000;
-const retroOpenId = (incidentId: string): string => `${incidentId}:retro-open`;
+const retroOpenStandIn = standIn(RETRO_OPEN, 'retro-open');
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -133,17 +134,12 @@ export async function scheduleRetroOpening(
   incidentId: string,
   dueAt = deps.clock.now() + RETRO_OPEN_GRACE_MS,
 ): Promise<void> {
-  await deps.store.schedule({
-    id: retroOpenId(incidentId),
-    kind: RETRO_OPEN,
-    dueAt,
-    payload: { incidentId },
-  });
+  await retroOpenStandIn.schedule(deps, incidentId, {}, dueAt);
 }
 
 /** The resolver opened the retrospective itself: its stand-in deadline is not needed. */
 export async function retroOpened(deps: EngineDeps, incidentId: string): Promise<void> {
-  await deps.store.cancel(retroOpenId(incidentId));
+  await retroOpenStandIn.cancel(deps, incidentId);
 }
 
 function reminderText(retro: Retrospective, owner: string, now: number): string {

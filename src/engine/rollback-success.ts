@@ -4,6 +4,7 @@ import { record, runbookOf, type EngineDeps } from './context.js';
 import { stageTargetId } from './escalation.js';
 import { rollbackLockName } from './rollback-lease.js';
 import { sendOnce } from './send-once.js';
+import { standIn } from './stand-in.js';
 
 /**
  * Deadline kind of the stand-in that does what follows a real rollback's success when the replica that wrote the
@@ -13,21 +14,7 @@ export const ROLLBACK_SUCCESS = 'rollback-success';
 
 /** How long whoever wrote the success has to follow it up, well beyond the moments it takes. */
 const SUCCESS_GRACE_MS = 60_000;
-const standInId = (incidentId: string): string => `${incidentId}:rollback-success`;
-
-function scheduleStandIn(
-  deps: Pick<EngineDeps, 'store'>,
-  incidentId: string,
-  attempt: number,
-  dueAt: number,
-): Promise<void> {
-  return deps.store.schedule({
-    id: standInId(incidentId),
-    kind: ROLLBACK_SUCCESS,
-    dueAt,
-    payload: { incidentId, attempt },
-  });
-}
+const successStandIn = standIn<{ attempt: number }>(ROLLBACK_SUCCESS, 'rollback-success');
 
 /**
  * Guards the write of a real rollback's success: scheduled before it, the stand-in follows the success up a minute
@@ -38,7 +25,7 @@ export function guardSuccess(
   incidentId: string,
   attempt: number,
 ): Promise<void> {
-  return scheduleStandIn(deps, incidentId, attempt, deps.clock.now() + SUCCESS_GRACE_MS);
+  return successStandIn.schedule(deps, incidentId, { attempt }, deps.clock.now() + SUCCESS_GRACE_MS);
 }
 
 /**
@@ -61,7 +48,7 @@ export async function followSuccess(
   if (rollback.status === 'executing') {
     // Stalled between scheduling this and writing the outcome: look again once its lock has lapsed.
     if (await deps.store.holder(rollbackLockName(incident.model)))
-      await scheduleStandIn(deps, incidentId, attempt, deps.clock.now() + deps.timing.lockTtlMs);
+      await successStandIn.schedule(deps, incidentId, { attempt }, deps.clock.now() + deps.timing.lockTtlMs);
     return;
   }
   if (rollback.status !== 'succeeded' || rollback.endedAt === undefined) return;
@@ -71,7 +58,7 @@ export async function followSuccess(
     await deps.store.markRolledBack(incident.model, from, rollback.endedAt, incident.id);
   await deps.store.cancel(stageTargetId(incident.id, 'rollback'));
   const text = `${said ?? `traffic is on ${to} after ${formatDuration(rollback.endedAt - rollback.startedAt)} (target ${formatDuration(incident.targets.rollback)})`}; confirming`;
-  const lookAgainAt = (at: number) => scheduleStandIn(deps, incident.id, attempt, at);
+  const lookAgainAt = (at: number) => successStandIn.schedule(deps, incident.id, { attempt }, at);
   const announced = await sendOnce(deps, incident.id, {
     lock: `rollback-success:${incident.id}`,
     isMark: (entry) => entry.type === 'rollback.succeeded' && entry.data?.attempt === attempt,
@@ -93,7 +80,7 @@ export async function followSuccess(
     send: () => startConfirmation(deps, incident.id, attempt),
     lookAgainAt,
   });
-  if (confirming !== 'busy') await deps.store.cancel(standInId(incident.id));
+  if (confirming !== 'busy') await successStandIn.cancel(deps, incident.id);
 }
 
 const isConfirmationStart = (type: string): boolean =>

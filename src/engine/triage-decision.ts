@@ -9,6 +9,7 @@ import { requestTriageDecision } from './decision-request.js';
 import type { TimelineEntry } from './ports.js';
 import { rollback } from './rollback.js';
 import { sendOnce } from './send-once.js';
+import { standIn } from './stand-in.js';
 
 /**
  * Deadline kind that makes a triage's decision by policy when the triage that took it died before making it
@@ -26,7 +27,8 @@ const DECISION_GRACE_MS = 60_000;
  * One stand-in per triage run: a run that takes no decision drops its own, never the one of a run that took
  * one and died.
  */
-const standInId = (incidentId: string, triageAt: number): string => `${incidentId}:decision:${triageAt}`;
+const standInOf = (triageAt: number) =>
+  standIn<{ triageAt: number }>(TRIAGE_DECISION, `decision:${triageAt}`);
 
 /**
  * Makes the decision that the triage measured at `triageAt` may take durable: scheduled before the write that
@@ -43,7 +45,7 @@ export function scheduleDecision(
 
 /** The triage measured at `triageAt` took no decision (the same basis as the one standing; a person decided). */
 export function dropDecision(deps: Pick<EngineDeps, 'store'>, incidentId: string, triageAt: number) {
-  return deps.store.cancel(standInId(incidentId, triageAt));
+  return standInOf(triageAt).cancel(deps, incidentId);
 }
 
 /**
@@ -83,18 +85,14 @@ export async function finishDecision(deps: EngineDeps, incidentId: string, triag
   await decideOnce(deps, runbook, incident, incident.triage, { ...decision, triageAt });
 }
 
+/** Has the stand-in of the triage measured at `triageAt` come at `dueAt`. */
 function scheduleStandIn(
   deps: Pick<EngineDeps, 'store'>,
   incidentId: string,
   triageAt: number,
   dueAt: number,
 ) {
-  return deps.store.schedule({
-    id: standInId(incidentId, triageAt),
-    kind: TRIAGE_DECISION,
-    dueAt,
-    payload: { incidentId, triageAt },
-  });
+  return standInOf(triageAt).schedule(deps, incidentId, { triageAt }, dueAt);
 }
 
 /**
