@@ -84,6 +84,14 @@ function refuseAutomaticAfterDecision(incident: Incident, start: RollbackStart):
 }
 
 /**
+ * How a person names the version to roll back to, on every surface a refusal can reach: Slack's `/rollback`, the
+ * CLI and the API (the modal behind the Roll back buttons offers the plan, not a choice of version).
+ */
+export function nameTheVersion(model: string, version = '<version>'): string {
+  return `/rollback ${model} to ${version} in Slack, rollbot rollback ${model} --to ${version}, or toVersion in the API`;
+}
+
+/**
  * A plan whose target already serves changes nothing. It completes an attempt that failed or whose outcome is
  * unknown (the change may have landed late); otherwise it repeats a rollback that got there already (a second
  * person's modal, a retried request), and starting it would restart the rollback clock for nothing.
@@ -98,7 +106,7 @@ function refuseRepeat(incident: Incident, start: RollbackStart): void {
       ? `: ${incident.rollback.by} rolled it back ${incident.rollback.plan.from ?? '(unknown)'} → ${to} in ${incident.id}`
       : '';
   throw new RollbotError('CONFLICT', `${incident.model} already serves ${to}${done}; nothing to roll back`, {
-    hint: `to roll back further, start a new rollback and check its plan, or name an older version with --to`,
+    hint: `to roll back further, start a new rollback and check its plan, or name an older version: ${nameTheVersion(incident.model)}`,
   });
 }
 

@@ -1,7 +1,7 @@
 import { RollbotError } from '../core/errors.js';
 import { formatDuration } from '../core/duration.js';
 import { lastKnownGood, presumedCurrent } from '../core/ledger.js';
-import type { RollbackPlan, RollbackRecord } from '../core/rollback.js';
+import { nameTheVersion, type RollbackPlan, type RollbackRecord } from '../core/rollback.js';
 import type { EngineDeps } from './context.js';
 import { observeServing } from './deployments.js';
 import type { ServingAdapter, ServingState } from './serving-port.js';
@@ -99,7 +99,7 @@ async function refuseMovedOn(deps: EngineDeps, request: RollbackRequest, plan: R
       // A target the requester named (a Slack modal names its plan's) was chosen for the old version: not offered.
       hint:
         request.to === undefined
-          ? `to roll back further (${plan.from} → ${plan.to}), start a new rollback and check its plan, or name the version with --to`
+          ? `to roll back further (${plan.from} → ${plan.to}), start a new rollback and check its plan, or name the version: ${nameTheVersion(request.model, plan.to)}`
           : `to roll back from ${plan.from} now, start a new rollback and check its plan (in Slack: press Roll back again, or /rollback ${request.model})`,
     },
   );
@@ -121,7 +121,7 @@ async function refuseRollForward(
     'CONFLICT',
     `${request.model} was rolled back from ${plan.to} in ${mark.incidentId} at ${new Date(mark.at).toISOString()}; rollbot will not roll it forward onto ${plan.to}`,
     {
-      hint: `traffic is probably already on the known-good version (see ${mark.incidentId}); to go to ${plan.to} anyway, name it: --to ${plan.to}`,
+      hint: `traffic is probably already on the known-good version (see ${mark.incidentId}); to go to ${plan.to} anyway, name it: ${nameTheVersion(request.model, plan.to)}`,
     },
   );
 }

@@ -88,7 +88,7 @@ describe('POST /api/rollbacks', () => {
       code: 'CONFLICT',
       message:
         'fraud-scorer serves v42 now, not v40 as when this rollback was asked for; rollbot did not roll back again',
-      hint: 'to roll back further (v42 → v41), start a new rollback and check its plan, or name the version with --to',
+      hint: 'to roll back further (v42 → v41), start a new rollback and check its plan, or name the version: /rollback fraud-scorer to v41 in Slack, rollbot rollback fraud-scorer --to v41, or toVersion in the API',
     });
     expect(deps.fake.mutations).toBe(0);
   });

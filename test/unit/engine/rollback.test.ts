@@ -355,9 +355,12 @@ describe('a second rollback', () => {
     await rollback(deps, request);
     expect(deps.fake.current).toBe('v41');
     // The layer now remembers v42 as "previous": a second rollback must not flip back onto it.
-    await expect(rollback(deps, request)).rejects.toThrow(
-      'fraud-scorer was rolled back from v42 in INC-1 at 2026-11-22T02:00:00.000Z; rollbot will not roll it forward onto v42',
-    );
+    await expect(rollback(deps, request)).rejects.toMatchObject({
+      message:
+        'fraud-scorer was rolled back from v42 in INC-1 at 2026-11-22T02:00:00.000Z; rollbot will not roll it forward onto v42',
+      // Named for every surface it can reach, not only the CLI's flag.
+      hint: 'traffic is probably already on the known-good version (see INC-1); to go to v42 anyway, name it: /rollback fraud-scorer to v42 in Slack, rollbot rollback fraud-scorer --to v42, or toVersion in the API',
+    });
     expect(deps.fake.mutations).toBe(1);
     expect((await rollback(deps, { ...request, to: 'v42' })).outcome).toBe('succeeded');
   });
@@ -393,9 +396,11 @@ describe('a second rollback', () => {
   it('refuses a repeat of a rollback that got there already (a modal pinned to its target)', async () => {
     const deps = makeDeps();
     await rollback(deps, { ...request, by: 'U0ANA', to: 'v41' });
-    await expect(rollback(deps, { ...request, by: 'U0BOB', to: 'v41' })).rejects.toThrow(
-      'fraud-scorer already serves v41: U0ANA rolled it back v42 → v41 in INC-1; nothing to roll back',
-    );
+    await expect(rollback(deps, { ...request, by: 'U0BOB', to: 'v41' })).rejects.toMatchObject({
+      message:
+        'fraud-scorer already serves v41: U0ANA rolled it back v42 → v41 in INC-1; nothing to roll back',
+      hint: 'to roll back further, start a new rollback and check its plan, or name an older version: /rollback fraud-scorer to <version> in Slack, rollbot rollback fraud-scorer --to <version>, or toVersion in the API',
+    });
     expect((await deps.store.getIncident('INC-1'))?.rollback).toMatchObject({
       attempt: 1,
       status: 'succeeded',
