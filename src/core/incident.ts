@@ -204,16 +204,17 @@ function endStage(incident: Incident, stage: Stage, at: number): Incident {
  */
 export function decide(incident: Incident, decision: Decision): Incident {
   if (incident.phase !== 'triage') {
-    throw new RollbotError(
-      'ILLEGAL_TRANSITION',
-      `incident ${incident.id} is ${incident.phase}: it was decided already`,
-      {
-        hint: incident.decision
-          ? `decided "${incident.decision.kind}" by ${incident.decision.by}; see the incident timeline`
-          : 'see the incident timeline',
-        details: { id: incident.id, from: incident.phase },
-      },
-    );
+    // One resolved by hand from triage left it without a decision: "decided already" would send people looking
+    // for a decision that was never made.
+    const why = incident.decision
+      ? 'it was decided already'
+      : 'it is no longer in triage, so there is nothing to decide';
+    throw new RollbotError('ILLEGAL_TRANSITION', `incident ${incident.id} is ${incident.phase}: ${why}`, {
+      hint: incident.decision
+        ? `decided "${incident.decision.kind}" by ${incident.decision.by}; see the incident timeline`
+        : 'see the incident timeline',
+      details: { id: incident.id, from: incident.phase },
+    });
   }
   const to: Phase = decision.kind === 'rollback' ? 'rollback' : 'dismissed';
   let next = endStage(transition(incident, to), 'triage', decision.at);

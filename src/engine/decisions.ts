@@ -7,7 +7,7 @@ import type { Trigger } from '../core/trigger.js';
 import { record, type EngineDeps } from './context.js';
 import { endedByPerson, guardScoring, scoreDrill } from './drill.js';
 import { stageTargetId } from './escalation.js';
-import { mutateIncident } from './mutate.js';
+import { mutateIncident, readIncident } from './mutate.js';
 import {
   describePending,
   dropPendingFor,
@@ -52,8 +52,7 @@ export async function dismiss(
   incidentId: string,
   how: { actor: Actor; reason: string; trigger: Trigger },
 ): Promise<Incident> {
-  const current = await deps.store.getIncident(incidentId);
-  if (!current) throw new RollbotError('NOT_FOUND', `no incident ${incidentId}`);
+  const current = await readIncident(deps.store, incidentId);
   const runbook = deps.runbooks.require(current.model);
   await authorize(deps, runbook, how.actor, 'dismiss');
   if (!how.reason.trim())

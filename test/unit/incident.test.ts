@@ -97,6 +97,19 @@ describe('incident state machine', () => {
     );
   });
 
+  it('refuses to decide on an incident that left triage undecided (resolved by hand), without saying it was decided', () => {
+    const resolvedByHand = resolve(fresh(), T0 + 60_000);
+    try {
+      decide(resolvedByHand, rollbackDecision);
+      expect.unreachable();
+    } catch (error) {
+      expect(isRollbotError(error, 'ILLEGAL_TRANSITION')).toBe(true);
+      expect((error as Error).message).toBe(
+        'incident INC-1 is resolved: it is no longer in triage, so there is nothing to decide',
+      );
+    }
+  });
+
   it('refuses every move out of a final phase', () => {
     const dismissed = decide(fresh(), { ...rollbackDecision, kind: 'not-rollback' });
     expect(() => transition(dismissed, 'resolved')).toThrow(/dismissed is final|cannot become/);

@@ -250,6 +250,16 @@ describe('acknowledge and not a rollback', () => {
     );
   });
 
+  it('refuses to dismiss an unknown incident, saying how to find the right one', async () => {
+    const d = await withIncident('auto');
+    const refused = dismiss(d, 'INC-9', { actor: ana, reason: 'upstream outage', trigger: 'api' });
+    await expect(refused).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      message: 'no incident INC-9',
+      hint: 'list incidents with `rollbot incidents`',
+    });
+  });
+
   it('refuses a dismissal without a reason or by someone not allowed', async () => {
     const d = await withIncident('auto');
     await expect(dismiss(d, 'INC-1', { actor: ana, reason: ' ', trigger: 'slack' })).rejects.toThrow(
