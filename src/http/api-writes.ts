@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { RollbotError } from '../core/errors.js';
 import { DEPLOYMENT_STRATEGIES } from '../core/ledger.js';
 import type { EngineDeps } from '../engine/context.js';
+import { dismiss } from '../engine/decisions.js';
 import { recordDeployment } from '../engine/deployments.js';
 import { approveDeployment } from '../engine/deploy-approval.js';
 import { deploymentGate, overrideGate } from '../engine/gate.js';
@@ -157,6 +158,32 @@ export function resolveRoute(deps: EngineDeps, apiToken: string | undefined) {
     requireApiToken(req, apiToken);
     const body = parseBody(resolveBody, await readJson(req), 'resolution');
     const incident = await resolve(deps, params.id ?? '', { by: body.resolvedBy, reason: body.reason });
+    sendJson(res, 200, viewIncident(incident, deps.clock.now()));
+  };
+}
+
+const dismissBody = z.strictObject({
+  reason: z.string().trim().min(1, 'say why this is not a rollback: a reason is required'),
+  /**
+   * Who decides, a Slack user ID: required, unlike resolvedBy, because the runbook's rollback.approvers decide
+   * who may (as in Slack): the API token says the caller is a trusted script, not who may dismiss an incident.
+   */
+  dismissedBy: z
+    .string({ error: 'name who decides: the Slack user ID of someone rollback.approvers allows' })
+    .min(1, 'name who decides: the Slack user ID of someone rollback.approvers allows')
+    .max(100),
+});
+
+/**
+ * `POST /api/incidents/:id/dismiss`: "not a rollback", the decision Slack's button asks for, for when Slack is
+ * down: triage ends (its deadlines cancelled, nobody paged), and the gate no longer counts the incident.
+ */
+export function dismissRoute(deps: EngineDeps, apiToken: string | undefined) {
+  return async (req: IncomingMessage, res: ServerResponse, params: Record<string, string>): Promise<void> => {
+    requireApiToken(req, apiToken);
+    const body = parseBody(dismissBody, await readJson(req), 'dismissal');
+    const actor = { id: body.dismissedBy, groups: [] };
+    const incident = await dismiss(deps, params.id ?? '', { actor, reason: body.reason, trigger: 'api' });
     sendJson(res, 200, viewIncident(incident, deps.clock.now()));
   };
 }

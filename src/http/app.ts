@@ -6,6 +6,7 @@ import { alertRoute, type AlertRouteOptions } from './alerts.js';
 import { incidentRoute, listIncidentsRoute } from './api.js';
 import {
   deploymentRoute,
+  dismissRoute,
   gateApproveRoute,
   gateOverrideRoute,
   gateRoute,
@@ -59,6 +60,7 @@ export function createApp(options: AppOptions): RequestListener {
     .add('GET', '/api/incidents', listIncidentsRoute(deps))
     .add('GET', '/api/incidents/:id', incidentRoute(deps))
     .add('POST', '/api/incidents/:id/resolve', resolveRoute(deps, options.apiToken))
+    .add('POST', '/api/incidents/:id/dismiss', dismissRoute(deps, options.apiToken))
     .add('POST', '/api/rollbacks', rollbackRoute(deps, options.apiToken))
     .add('POST', '/api/deployments', deploymentRoute(deps, options.apiToken))
     .add('GET', '/api/drills', drillsRoute(deps))

@@ -269,6 +269,177 @@ describe('POST /api/incidents/:id/resolve', () => {
   });
 });
 
+describe('POST /api/incidents/:id/dismiss', () => {
+  /** A bot whose fraud-scorer runbook lets only U0ONCALL decide, with an alert's incident INC-1 in triage. */
+  async function triaging() {
+    await server.close();
+    // Tier 2: no approval is needed for each deployment, so only an open incident closes the gate.
+    const runbook = {
+      ...makeRunbook('fraud-scorer', 'rollback: { approvers: [U0ONCALL] }'),
+      tier: 2 as const,
+    };
+    deps = makeDeps({ runbooks: [runbook] });
+    server = await serveApp(deps);
+    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+  }
+  const dismissal = (id: string, body: unknown, headers: Record<string, string> = {}) =>
+    post(`/api/incidents/${id}/dismiss`, body, headers);
+  /** What a refused dismissal must leave as it was: the incident, its timeline and its deadlines. */
+  const stored = async () => ({
+    incident: await deps.store.getIncident('INC-1'),
+    timeline: await deps.store.list('INC-1'),
+    deadlines: await deps.store.pending(),
+  });
+  const gate = () => json(fetch(`${server.url}/api/gate/fraud-scorer`));
+
+  it('decides "not a rollback" as the named approver: triage ends, its deadlines go, the gate opens', async () => {
+    await triaging();
+    expect(await gate()).toMatchObject({
+      allowed: false,
+      reasons: [expect.stringMatching(/^open incident INC-1/)],
+    });
+    // The triage target (escalates, pages) and the triage run wait on the incident.
+    expect((await deps.store.pending()).map((deadline) => deadline.id)).toEqual(
+      expect.arrayContaining([expect.stringContaining('INC-1')]),
+    );
+    deps.clock.advance(3 * 60_000);
+
+    const response = await dismissal('INC-1', {
+      dismissedBy: 'U0ONCALL',
+      reason: 'upstream outage, not the model',
+    });
+    expect(response.status).toBe(200);
+    expect(await json(response)).toMatchObject({
+      id: 'INC-1',
+      phase: 'dismissed',
+      open: false,
+      decision: {
+        kind: 'not-rollback',
+        by: 'U0ONCALL',
+        reason: 'upstream outage, not the model',
+        trigger: 'api',
+      },
+    });
+    // Nothing left to escalate or page for: the triage target and the triage run are cancelled.
+    expect(await deps.store.pending()).toEqual([]);
+    const timeline = await deps.store.list('INC-1');
+    expect(timeline.at(-1)).toMatchObject({
+      type: 'decision.not-rollback',
+      actor: 'U0ONCALL',
+      text: 'not a rollback — decided by U0ONCALL: upstream outage, not the model',
+    });
+    expect(await gate()).toMatchObject({ allowed: true, status: 'open', reasons: [] });
+  });
+
+  it('refuses a missing or empty reason and a missing dismissedBy with 400 naming the field, changing nothing', async () => {
+    await triaging();
+    const before = await stored();
+    for (const [body, field] of [
+      [{ dismissedBy: 'U0ONCALL' }, 'reason'],
+      [{ dismissedBy: 'U0ONCALL', reason: '  ' }, 'reason'],
+      [{ reason: 'upstream outage' }, 'dismissedBy'],
+      [{ dismissedBy: '', reason: 'upstream outage' }, 'dismissedBy'],
+      [{ dismisedBy: 'U0ONCALL', reason: 'upstream outage' }, 'dismisedBy'],
+    ] as const) {
+      const response = await dismissal('INC-1', body);
+      expect(response.status, JSON.stringify(body)).toBe(400);
+      const { error } = await json(response);
+      expect(error.message, JSON.stringify(body)).toMatch(new RegExp(`^invalid dismissal: .*${field}: `));
+      expect(error.hint).toBe('fix the fields named above; nothing was changed');
+    }
+    const empty = await json(dismissal('INC-1', { dismissedBy: 'U0ONCALL', reason: '' }));
+    expect(empty.error.message).toBe(
+      'invalid dismissal: reason: say why this is not a rollback: a reason is required',
+    );
+    const anonymous = await json(dismissal('INC-1', { reason: 'upstream outage' }));
+    expect(anonymous.error.message).toBe(
+      'invalid dismissal: dismissedBy: name who decides: the Slack user ID of someone rollback.approvers allows',
+    );
+    expect(await stored()).toEqual(before);
+  });
+
+  it('answers 404 with how to find it for an unknown incident, and 401 without the token, changing nothing', async () => {
+    await triaging();
+    const before = await stored();
+    const unknown = await dismissal('INC-9', { dismissedBy: 'U0ONCALL', reason: 'upstream outage' });
+    expect(unknown.status).toBe(404);
+    expect((await json(unknown)).error).toMatchObject({
+      code: 'NOT_FOUND',
+      message: 'no incident INC-9',
+      hint: 'list incidents with `rollbot incidents`',
+    });
+    const untokened = await dismissal(
+      'INC-1',
+      { dismissedBy: 'U0ONCALL', reason: 'x' },
+      { authorization: '' },
+    );
+    expect(untokened.status).toBe(401);
+    expect(await stored()).toEqual(before);
+    expect(await deps.store.getIncident('INC-9')).toBeUndefined();
+  });
+
+  it('refuses (403) someone the runbook does not allow, recording only the denial', async () => {
+    await triaging();
+    const before = await stored();
+    const refused = await dismissal('INC-1', { dismissedBy: 'U0INTRUDER', reason: 'looks fine to me' });
+    expect(refused.status).toBe(403);
+    expect((await json(refused)).error).toMatchObject({
+      code: 'FORBIDDEN',
+      message: 'U0INTRUDER may not dismiss fraud-scorer: the runbook allows U0ONCALL',
+      hint: 'ask one of U0ONCALL, or add yourself to rollback.approvers in runbooks/fraud-scorer.yml',
+    });
+    // Every denial is on the timeline (the compliance record); nothing else changed.
+    const after = await stored();
+    expect(after.incident).toEqual(before.incident);
+    expect(after.deadlines).toEqual(before.deadlines);
+    expect(after.timeline.slice(0, -1)).toEqual(before.timeline);
+    expect(after.timeline.at(-1)).toMatchObject({ type: 'permission.denied', actor: 'U0INTRUDER' });
+    expect(await gate()).toMatchObject({ allowed: false });
+  });
+
+  it('answers 409 for an incident no longer in triage (dismissed, rolled back, resolved), changing nothing', async () => {
+    await triaging();
+    await dismissal('INC-1', { dismissedBy: 'U0ONCALL', reason: 'upstream outage' });
+    const dismissed = await stored();
+    const again = await dismissal('INC-1', { dismissedBy: 'U0ONCALL', reason: 'still upstream' });
+    expect(again.status).toBe(409);
+    expect((await json(again)).error).toMatchObject({
+      code: 'ILLEGAL_TRANSITION',
+      message: 'incident INC-1 is dismissed: it was decided already',
+      hint: 'decided "not-rollback" by U0ONCALL; see the incident timeline',
+    });
+    expect(await stored()).toEqual(dismissed);
+
+    // Rolled back (decided "roll back"), then resolved: each refused, neither changed.
+    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now(), { fingerprint: 'fp-second' })]);
+    await post('/api/rollbacks', { model: 'fraud-scorer', reason: 'errors up', requestedBy: 'U0ONCALL' });
+    const rolledBack = await deps.store.getIncident('INC-2');
+    expect(rolledBack?.phase).toBe('confirm');
+    const late = await dismissal('INC-2', { dismissedBy: 'U0ONCALL', reason: 'false alarm' });
+    expect(late.status).toBe(409);
+    expect((await json(late)).error.message).toBe('incident INC-2 is confirm: it was decided already');
+    expect(await deps.store.getIncident('INC-2')).toEqual(rolledBack);
+
+    await resolve(deps, 'INC-2', { by: 'U0ONCALL', reason: 'back to normal' });
+    const resolved = await deps.store.getIncident('INC-2');
+    const over = await dismissal('INC-2', { dismissedBy: 'U0ONCALL', reason: 'false alarm' });
+    expect(over.status).toBe(409);
+    expect((await json(over)).error.message).toBe('incident INC-2 is resolved: it was decided already');
+    expect(await deps.store.getIncident('INC-2')).toEqual(resolved);
+
+    // Resolved by hand while still in triage: never decided, and no longer to be.
+    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now(), { fingerprint: 'fp-third' })]);
+    await post('/api/incidents/INC-3/resolve', { reason: 'recovered by itself', resolvedBy: 'U0ONCALL' });
+    const undecided = await deps.store.getIncident('INC-3');
+    const after = await dismissal('INC-3', { dismissedBy: 'U0ONCALL', reason: 'false alarm' });
+    expect(after.status).toBe(409);
+    expect((await json(after)).error.message).toBe(
+      'incident INC-3 is resolved: it is no longer in triage, so there is nothing to decide',
+    );
+    expect(await deps.store.getIncident('INC-3')).toEqual(undecided);
+  });
+});
+
 describe('deployment approvals over HTTP', () => {
   const approve = (body: unknown, headers: Record<string, string> = {}) =>
     post('/api/gate/fraud-scorer/approve', body, headers);
