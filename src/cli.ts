@@ -5,6 +5,7 @@
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { assertRedisReachable, localBackend, remoteBackend, type Backend } from './cli/backend.js';
+import { dismissCommand } from './cli/dismiss.js';
 import { failureText, incidentTable } from './cli/format.js';
 import { deployCommand, rollbackCommand, type Io } from './cli/rollback.js';
 import { USAGE, refuseEmpty, usageOf } from './cli/usage.js';
@@ -79,6 +80,8 @@ export async function runCli(
           return 0;
         });
       }
+      case 'dismiss':
+        return await dismissCommand(rest, cliUser(env), () => openBackend(env, io), io);
       case 'drill': {
         const { values, positionals } = parseArgs({
           args: rest,

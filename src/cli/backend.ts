@@ -2,6 +2,7 @@ import { ERROR_CODES, RollbotError, isRollbotError, type ErrorCode } from '../co
 import type { Deployment } from '../core/ledger.js';
 import type { EngineDeps } from '../engine/context.js';
 import type { Logger } from '../engine/ports.js';
+import { dismiss } from '../engine/decisions.js';
 import { recordDeployment, type DeploymentInput } from '../engine/deployments.js';
 import type { DrillListing } from '../engine/drill-list.js';
 import { runDrillNow, type DrillRun } from '../engine/drill-start.js';
@@ -32,6 +33,8 @@ export interface Backend {
   rollback(request: RollbackRequest, onStep: (step: RollbackStep) => void): Promise<RollbackOutcome>;
   recordDeployment(input: DeploymentInput): Promise<{ deployment: Deployment; gate: GateAnswer }>;
   resolve(id: string, by: string, reason: string): Promise<IncidentView>;
+  /** "Not a rollback", by `by` (a Slack user ID the runbook's rollback.approvers may list, or `cli:<login>`). */
+  dismiss(id: string, how: { by: string; reason: string }): Promise<IncidentView>;
   drills(): Promise<DrillListing[]>;
   runDrill(model: string, options: { by: string; dryRun: boolean }): Promise<DrillRun>;
   close(): Promise<void>;
@@ -95,6 +98,13 @@ export function remoteBackend(baseUrl: string, apiToken?: string): Backend {
       const response = await postJson(`/api/incidents/${encodeURIComponent(id)}/resolve`, {
         reason,
         resolvedBy: by,
+      });
+      return readJson<IncidentView>(response);
+    },
+    async dismiss(id, { by, reason }) {
+      const response = await postJson(`/api/incidents/${encodeURIComponent(id)}/dismiss`, {
+        reason,
+        dismissedBy: by,
       });
       return readJson<IncidentView>(response);
     },
@@ -257,6 +267,10 @@ export function localBackend(deps: EngineDeps): Backend {
     }),
     resolve: async (id, by, reason) =>
       viewIncident(await resolve(deps, id, { by, reason }), deps.clock.now()),
+    dismiss: async (id, { by, reason }) => {
+      const actor = { id: by, groups: [] };
+      return viewIncident(await dismiss(deps, id, { actor, reason, trigger: 'cli' }), deps.clock.now());
+    },
     drills: () => drillListings(deps),
     runDrill: (model, options) => runDrillNow(deps, model, options),
     close: () => deps.store.close(),

@@ -25,6 +25,13 @@ const COMMANDS = {
     synopsis: 'resolve <id> --reason "…"',
     does: ['service is restored (when confirmation cannot say so)'],
   },
+  dismiss: {
+    synopsis: 'dismiss <id> --reason "…" [--as <user ID>]',
+    does: [
+      'not a rollback: end triage (as the Slack button does);',
+      '--as: your Slack user ID, checked against rollback.approvers',
+    ],
+  },
   drillRun: {
     synopsis: 'drill run <model> [--dry-run]',
     does: ['rehearse the rollback now (the drill target, or plan only) and print the scorecard'],

@@ -97,7 +97,15 @@ describe('rollbot help', () => {
     const help = capture();
     expect(await runCli(['help'], {}, help.io)).toBe(0);
     const helpLines = (help.out[0] ?? '').split('\n').map((line) => line.trim());
-    for (const misuse of [['validate', ''], ['timeline'], ['rollback'], ['resolve'], ['drill'], ['deploy']]) {
+    for (const misuse of [
+      ['validate', ''],
+      ['timeline'],
+      ['rollback'],
+      ['resolve'],
+      ['dismiss'],
+      ['drill'],
+      ['deploy'],
+    ]) {
       const { io, err } = capture();
       expect(await runCli(misuse, {}, io)).toBe(2);
       // `usage: rollbot drill run <model> [--dry-run] | rollbot drill list`: one synopsis per form.
@@ -452,6 +460,7 @@ describe('rollbot against a bot that answers with an error', () => {
       ['rollback', 'fraud-scorer', '--reason', 'errors up'],
       ['deploy', 'record', 'fraud-scorer', 'v43'],
       ['resolve', 'INC-1', '--reason', 'fixed'],
+      ['dismiss', 'INC-1', '--reason', 'false alarm', '--as', 'U0ANA'],
       ['drill', 'run', 'fraud-scorer'],
     ]) {
       const { io, err } = capture();
