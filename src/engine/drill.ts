@@ -4,7 +4,8 @@ import type { Runbook } from '../runbooks/schema.js';
 import { record, type EngineDeps } from './context.js';
 import type { RunbookSet } from './runbook-set.js';
 import { mutateIncident } from './mutate.js';
-import { openRetroSafely, resolveIfOpen } from './resolution.js';
+import { resolveIfOpen } from './resolution.js';
+import { openRetrospective, retroOpened } from './retro.js';
 import { sendOnce } from './send-once.js';
 import { standIn } from './stand-in.js';
 
@@ -127,18 +128,30 @@ export function endedByPerson(
  * scoring's stand-in should that one have died first. Each part is done once: the result kept in the model's
  * history, the drill closed (passed) or its retrospective opened (failed), and the scorecard posted, its timeline
  * entry, written last, being the mark that the drill was scored (see sendOnce). Undefined for a drill not ended.
+ * A scoring that fails part way (the store, say) is logged and left to the stand-in, a minute on, which does
+ * what is left: scoring never fails what ended the drill — a real alert's intake, a person's dismissal.
  */
 export async function scoreDrill(deps: EngineDeps, drill: Incident): Promise<DrillResult | undefined> {
   const runbook = deps.runbooks.get(drill.model);
   const ending = drill.drillEnding;
   if (!runbook || !ending) return undefined;
   const result = resultOf(runbook, drill, ending);
-  const scored = await sendOnce(deps, drill.id, {
-    lock: `drill-score:${drill.id}`,
-    isMark: (entry) => entry.type === 'drill.scorecard',
-    send: () => publish(deps, runbook, drill, result),
-    lookAgainAt: (at) => scheduleScoring(deps, drill.id, at),
-  });
+  let scored: Awaited<ReturnType<typeof sendOnce>>;
+  try {
+    scored = await sendOnce(deps, drill.id, {
+      lock: `drill-score:${drill.id}`,
+      isMark: (entry) => entry.type === 'drill.scorecard',
+      send: () => publish(deps, runbook, drill, result),
+      lookAgainAt: (at) => scheduleScoring(deps, drill.id, at),
+    });
+  } catch (error) {
+    deps.logger.error(
+      { err: error, incident: drill.id },
+      `cannot score the drill now; its stand-in tries again within ${formatDuration(SCORING_GRACE_MS)}`,
+    );
+    await guardScoring(deps, drill.id);
+    return result;
+  }
   if (scored !== 'busy') await scoringStandIn.cancel(deps, drill.id);
   return result;
 }
@@ -184,7 +197,9 @@ async function publish(
       latest.phase === 'resolved' ? closeRetro(latest, result.at) : undefined,
     );
   } else {
-    await openRetroSafely(deps, drill.id);
+    // Not "safely": should it fail, the scorecard (the mark) is not written and the scoring is done again.
+    await openRetrospective(deps, drill.id);
+    await retroOpened(deps, drill.id);
   }
   deps.metrics.drillFinished(runbook.model, result.outcome);
   const text = scorecard(result);

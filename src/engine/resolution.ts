@@ -3,7 +3,7 @@ import { runbookOf, type EngineDeps } from './context.js';
 import { estimateImpact } from './impact.js';
 import { mutateIncident, type Mutation } from './mutate.js';
 import { followResolutionSafely } from './resolution-follow.js';
-import { openRetrospective, retroOpened, scheduleRetroOpening } from './retro.js';
+import { scheduleRetroOpening } from './retro.js';
 
 /**
  * Resolves the incident as `resolve` does if it is still open; undefined when it is not (resolved, dismissed or
@@ -60,20 +60,4 @@ export async function resolveWith(
   }
   await followResolutionSafely(deps, incidentId);
   return mutation;
-}
-
-/**
- * Opens the retrospective; a failure there is logged, never a failed resolution (the incident is resolved). For a
- * real incident the retro-open deadline tries again; once the retrospective is open it is not needed.
- */
-export async function openRetroSafely(deps: EngineDeps, incidentId: string): Promise<void> {
-  try {
-    await openRetrospective(deps, incidentId);
-    await retroOpened(deps, incidentId);
-  } catch (error) {
-    deps.logger.error(
-      { err: error, incident: incidentId },
-      'cannot open the retrospective now; for a real incident the retro-open deadline tries again',
-    );
-  }
 }

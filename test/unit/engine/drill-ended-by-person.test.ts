@@ -159,3 +159,31 @@ describe.each(['dismissed', 'resolved'] as const)('a real incident a person %s',
     expect(await scoringStandIns(deps)).toBe(0);
   });
 });
+
+describe('a failed drill whose retrospective cannot be opened at first', () => {
+  it('has it opened by the scoring stand-in a minute on, and is scored once', async () => {
+    const { deps, drill } = await waitingDrill();
+    const setValue = deps.store.setValue.bind(deps.store);
+    let failures = 1;
+    deps.store.setValue = async (key, ...rest) => {
+      if (key === `retro:${drill.id}` && failures-- > 0) throw new Error('Redis is not answering');
+      return setValue(key, ...rest);
+    };
+    // The dismissal itself stands: the retrospective is the scoring's business.
+    await endings.dismissed(deps, drill.id);
+    expect(await getRetrospective(deps, drill.id)).toBeUndefined();
+    expect(scorecards(deps)).toEqual([]);
+
+    await pollFor(deps, 2 * MINUTE);
+    expect(await getRetrospective(deps, drill.id)).toMatchObject({ incidentId: drill.id });
+    expect(scorecards(deps)).toHaveLength(1);
+    const timeline = await types(deps);
+    expect(timeline.filter((type) => type === 'drill.scorecard')).toHaveLength(1);
+    expect(timeline).toContain('retro.opened');
+    expect(
+      await metricValue(deps.metrics, 'rollbot_drills_total', { model: 'fraud-scorer', outcome: 'failed' }),
+    ).toBe(1);
+    expect(await drillHistory(deps, 'fraud-scorer')).toHaveLength(1);
+    expect(await scoringStandIns(deps)).toBe(0);
+  });
+});
