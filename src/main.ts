@@ -10,6 +10,7 @@ import { createConsoleNotifier } from './console/notifier.js';
 import { isRollbotError } from './core/errors.js';
 import { loadConfig, type Config } from './config.js';
 import { DEFAULT_TIMING, type EngineDeps } from './engine/context.js';
+import { createGroupResolver, type GroupResolver } from './engine/group-membership.js';
 import { scheduleDigest } from './engine/digest.js';
 import { drillSuccesses } from './engine/drill.js';
 import { retroCounts } from './engine/retro.js';
@@ -33,7 +34,7 @@ import { createSlackRenderer } from './slack/renderer.js';
 import { nextDigestAt } from './paging/digest-time.js';
 import { createPagingNotifier, type PagingNotifier } from './paging/notifier.js';
 import { pagingRoutes } from './paging/routes.js';
-import { createGroupResolver } from './slack/usergroups.js';
+import { slackGroupDirectory } from './slack/usergroups.js';
 import { createPrometheusSource } from './metrics-source/prometheus.js';
 import { createMemoryStore } from './store/memory.js';
 import { createRedisStore } from './store/redis/store.js';
@@ -47,6 +48,11 @@ export interface Composition extends EngineDeps {
   slack?: { app: SlackApp; notifier: SlackNotifier };
   /** The notifier the engine uses: messages (Slack or console) plus paging. */
   paging: PagingNotifier;
+  /**
+   * Who is in a runbook's approver user groups, for Slack, the HTTP API and the in-process CLI alike: Slack when
+   * it is configured, else (and when it does not answer) the snapshots a bot stored (engine/group-membership.ts).
+   */
+  groupsOf: GroupResolver;
 }
 
 /**
@@ -123,6 +129,12 @@ export async function compose(
           ...(config.prometheus.authorization ? { authorization: config.prometheus.authorization } : {}),
         })
       : undefined);
+  const groupsOf = createGroupResolver({
+    store,
+    clock,
+    logger: logger.child({ component: 'usergroups' }),
+    ...(clients ? { directory: slackGroupDirectory(clients.interactive) } : {}),
+  });
   const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
   const deps: Composition = {
     config,
@@ -135,6 +147,7 @@ export async function compose(
     serving,
     metricsSource,
     paging: notifier,
+    groupsOf,
     sleep,
     timing: DEFAULT_TIMING,
     inFlight: new InFlight(),
@@ -149,7 +162,7 @@ export async function compose(
       botToken: config.slack.botToken,
       apiUrl: config.slack.apiUrl,
       transport,
-      groupsOf: createGroupResolver(clients.interactive, clock, logger),
+      groupsOf,
     });
     deps.slack = { app, notifier: slackNotifier };
   }

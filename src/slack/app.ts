@@ -16,7 +16,7 @@ import { registerCommands } from './listeners/commands.js';
 import { registerDrill } from './listeners/drill.js';
 import { registerInteractions } from './listeners/interactions.js';
 import { registerRetro } from './listeners/retro.js';
-import type { GroupResolver } from './usergroups.js';
+import type { GroupResolver } from '../engine/group-membership.js';
 import { requireFreshTimestamp } from './verify.js';
 
 export type SlackTransport = { mode: 'http'; signingSecret: string } | { mode: 'socket'; appToken: string };

@@ -2,8 +2,8 @@ import type { WebClient } from '@slack/web-api';
 import type { Actor } from '../core/policy.js';
 import { authorize, type Action } from '../engine/authorize.js';
 import type { EngineDeps } from '../engine/context.js';
+import { actingAs, type GroupResolver } from '../engine/group-membership.js';
 import { readIncident } from '../engine/mutate.js';
-import type { GroupResolver } from './usergroups.js';
 
 /** What every listener gets: the engine, and how to learn a user's groups. */
 export interface SlackContext {
@@ -11,11 +11,17 @@ export interface SlackContext {
   groupsOf: GroupResolver;
 }
 
-/** The person behind a Slack request, with the runbook's user groups they belong to. */
-export async function actorFor(context: SlackContext, userId: string, model: string): Promise<Actor> {
-  const runbook = context.deps.runbooks.get(model);
-  const groups = runbook ? await context.groupsOf(userId, runbook.rollback.approvers) : [];
-  return { id: userId, groups };
+/**
+ * Runs `work` as the person behind a Slack request, with the runbook's user groups they belong to; a refusal
+ * says when a group's members could not be checked (engine/group-membership.ts).
+ */
+export function actAs<T>(
+  context: SlackContext,
+  userId: string,
+  model: string,
+  work: (actor: Actor) => Promise<T>,
+): Promise<T> {
+  return actingAs({ runbooks: context.deps.runbooks, groupsOf: context.groupsOf }, { userId, model }, work);
 }
 
 /**
@@ -30,8 +36,9 @@ export async function authorizeUserOn(
 ): Promise<void> {
   const { deps } = context;
   const incident = await readIncident(deps.store, incidentId);
-  const actor = await actorFor(context, userId, incident.model);
-  await authorize(deps, deps.runbooks.require(incident.model), actor, action, incident);
+  await actAs(context, userId, incident.model, (actor) =>
+    authorize(deps, deps.runbooks.require(incident.model), actor, action, incident),
+  );
 }
 
 /** A reply only the user sees, in the channel they acted from. Failures are logged, never thrown. */

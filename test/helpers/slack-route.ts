@@ -47,7 +47,7 @@ export async function serveSlackRoute(deps: TestDeps): Promise<SlackRoute> {
     botToken: 'xoxb-test',
     apiUrl: `${API}/api/`,
     transport: { mode: 'http', signingSecret: SIGNING_SECRET },
-    groupsOf: async () => [],
+    groupsOf: async () => ({ groups: [], unchecked: [] }),
   });
   const server = await serve(
     createApp({

@@ -4,7 +4,7 @@ import { drillListText } from '../../engine/drill-list.js';
 import { startDrill } from '../../engine/drill-start.js';
 import { drillListings } from '../../scheduling/drills.js';
 import { errorReply } from '../blocks/command-replies.js';
-import { actorFor, type SlackContext } from '../context.js';
+import { actAs, type SlackContext } from '../context.js';
 import { COMMANDS } from '../ids.js';
 
 const USAGE = 'usage: `/drill list` or `/drill run <model>`';
@@ -21,8 +21,9 @@ export function registerDrill(app: App, context: SlackContext): void {
         return;
       }
       if (verb !== 'run' || !model) throw new RollbotError('BAD_REQUEST', USAGE);
-      const actor = await actorFor(context, command.user_id, model);
-      const incident = await startDrill(deps, model, { by: command.user_id, auto: false, actor });
+      const incident = await actAs(context, command.user_id, model, (actor) =>
+        startDrill(deps, model, { by: command.user_id, auto: false, actor }),
+      );
       await respond({
         response_type: 'ephemeral',
         text: `Drill ${incident.id} started: decide in its message as you would for real.`,

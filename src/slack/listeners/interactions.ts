@@ -6,14 +6,7 @@ import { approveDeployment } from '../../engine/deploy-approval.js';
 import { errorReply } from '../blocks/command-replies.js';
 import { notRollbackModal } from '../blocks/not-rollback-modal.js';
 import { runbookSummary } from '../blocks/runbook-summary.js';
-import {
-  actorFor,
-  inputChecked,
-  inputText,
-  readJsonObject,
-  tellUser,
-  type SlackContext,
-} from '../context.js';
+import { actAs, inputChecked, inputText, readJsonObject, tellUser, type SlackContext } from '../context.js';
 import { ACTIONS, INPUTS, VIEWS } from '../ids.js';
 import { actedOnOf, openRollbackModal, submitRollback } from './rollback-flow.js';
 
@@ -117,14 +110,15 @@ export function registerInteractions(app: App, context: SlackContext): void {
     await ack();
     const { model, incidentId, channel } = target(body);
     try {
-      const actor = await actorFor(context, body.user.id, model);
       // The incident of the message pressed: the engine refuses if that incident ended or is not the request's.
-      const outcome = await approveRollback(deps, {
-        model,
-        actor,
-        trigger: 'slack',
-        ...(incidentId ? { incidentId } : {}),
-      });
+      const outcome = await actAs(context, body.user.id, model, (actor) =>
+        approveRollback(deps, {
+          model,
+          actor,
+          trigger: 'slack',
+          ...(incidentId ? { incidentId } : {}),
+        }),
+      );
       const text =
         outcome.outcome === 'succeeded'
           ? `Approved: rolled back to ${outcome.plan.to}.`
@@ -139,8 +133,9 @@ export function registerInteractions(app: App, context: SlackContext): void {
     await ack();
     const { model, channel } = target(body);
     try {
-      const actor = await actorFor(context, body.user.id, model);
-      await approveDeployment(deps, model, { actor, reason: 'approved in Slack' });
+      await actAs(context, body.user.id, model, (actor) =>
+        approveDeployment(deps, model, { actor, reason: 'approved in Slack' }),
+      );
     } catch (error) {
       await tellUser(context, client, { channel, user: body.user.id }, errorReply(error));
     }
@@ -186,8 +181,9 @@ export function registerInteractions(app: App, context: SlackContext): void {
     if (!(await deps.store.claimOnce(`slack:view:${view.id}`, 3_600_000))) return;
     const meta = readJsonObject(view.private_metadata);
     try {
-      const actor = await actorFor(context, body.user.id, meta.model ?? '');
-      await dismiss(deps, meta.incidentId ?? '', { actor, reason, trigger: 'slack' });
+      await actAs(context, body.user.id, meta.model ?? '', (actor) =>
+        dismiss(deps, meta.incidentId ?? '', { actor, reason, trigger: 'slack' }),
+      );
     } catch (error) {
       await tellUser(context, client, { channel: meta.channel, user: body.user.id }, errorReply(error));
     }

@@ -7,7 +7,7 @@ import { requestRollback, type RollbackRequestResult } from '../../engine/decisi
 import { rollback } from '../../engine/rollback.js';
 import { errorReply } from '../blocks/command-replies.js';
 import { modalMetadata, rollbackModal } from '../blocks/rollback-modal.js';
-import { actorFor, tellUser, type SlackContext } from '../context.js';
+import { actAs, tellUser, type SlackContext } from '../context.js';
 import { INPUTS } from '../ids.js';
 
 export interface RollbackTarget {
@@ -83,17 +83,18 @@ export async function submitRollback(
 ): Promise<void> {
   const where = { channel: input.channel, user: input.user };
   try {
-    const actor = await actorFor(context, input.user, input.model);
-    const result = await requestRollback(context.deps, {
-      model: input.model,
-      reason: input.reason,
-      actor,
-      trigger: 'slack',
-      dryRun: input.dryRun,
-      ...(input.to ? { to: input.to } : {}),
-      ...(input.from ? { from: input.from } : {}),
-      ...(input.actedOn ? { actedOn: input.actedOn } : {}),
-    });
+    const result = await actAs(context, input.user, input.model, (actor) =>
+      requestRollback(context.deps, {
+        model: input.model,
+        reason: input.reason,
+        actor,
+        trigger: 'slack',
+        dryRun: input.dryRun,
+        ...(input.to ? { to: input.to } : {}),
+        ...(input.from ? { from: input.from } : {}),
+        ...(input.actedOn ? { actedOn: input.actedOn } : {}),
+      }),
+    );
     await tellUser(context, client, where, describe(result));
   } catch (error) {
     if (!isRollbotError(error)) context.deps.logger.error({ err: error }, 'rollback from Slack failed');

@@ -36,7 +36,7 @@ export async function startSlackFuzzServer(redisUrl: string): Promise<SlackFuzzS
         botToken: 'xoxb-fuzz',
         apiUrl: standin.apiUrl,
         transport: { mode: 'http', signingSecret: SIGNING_SECRET },
-        groupsOf: async () => [],
+        groupsOf: async () => ({ groups: [], unchecked: [] }),
       });
       if (!slack.requestListener) throw new Error('the Slack app has no HTTP listener in HTTP mode');
       return createApp({

@@ -73,7 +73,7 @@ beforeEach(async () => {
     botToken: 'xoxb-test',
     apiUrl: `${API}/api/`,
     transport: { mode: 'http', signingSecret: SIGNING_SECRET },
-    groupsOf: async () => [],
+    groupsOf: async () => ({ groups: [], unchecked: [] }),
   });
   server = await serve(
     createApp({

@@ -32,7 +32,7 @@ beforeEach(async () => {
     botToken: 'xoxb-test',
     apiUrl: standIn.apiUrl,
     transport: { mode: 'socket', appToken: 'xapp-1-test' },
-    groupsOf: async () => [],
+    groupsOf: async () => ({ groups: [], unchecked: [] }),
   });
   await slack.start();
   await link.whenConnected();
