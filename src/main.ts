@@ -197,6 +197,7 @@ export async function startBot(
     alerts: config.alerts,
     apiToken: config.apiToken,
     registry: deps.metrics.registry,
+    groupsOf: deps.groupsOf,
     ...(deps.slack?.app.requestListener ? { slack: deps.slack.app.requestListener } : {}),
   });
   const server = createServer(app);

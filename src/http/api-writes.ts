@@ -6,7 +6,9 @@ import type { EngineDeps } from '../engine/context.js';
 import { dismiss } from '../engine/decisions.js';
 import { recordDeployment } from '../engine/deployments.js';
 import { approveDeployment } from '../engine/deploy-approval.js';
+import { actingAs, type GroupResolver } from '../engine/group-membership.js';
 import { deploymentGate, overrideGate } from '../engine/gate.js';
+import { readIncident } from '../engine/mutate.js';
 import { resolve } from '../engine/resolve.js';
 import { rollback, type RollbackOutcome } from '../engine/rollback.js';
 import { viewIncident } from '../engine/views.js';
@@ -134,16 +136,19 @@ const approveBody = z.strictObject({
   reason: z.string().trim().max(1000).optional(),
 });
 
-/** `POST /api/gate/:model/approve`: an approver lets the model's next deployment through (24 h, recorded). */
-export function gateApproveRoute(deps: EngineDeps, apiToken: string | undefined) {
+/**
+ * `POST /api/gate/:model/approve`: an approver lets the model's next deployment through (24 h, recorded). A user
+ * group in rollback.approvers is checked as in Slack (`groupsOf`: Slack, else its recent snapshot).
+ */
+export function gateApproveRoute(deps: EngineDeps, apiToken: string | undefined, groupsOf: GroupResolver) {
   return async (req: IncomingMessage, res: ServerResponse, params: Record<string, string>): Promise<void> => {
     requireApiToken(req, apiToken);
     const body = parseBody(approveBody, await readJson(req), 'deployment approval');
-    await approveDeployment(deps, params.model ?? '', {
-      actor: { id: body.approvedBy, groups: [] },
-      ...(body.reason ? { reason: body.reason } : {}),
-    });
-    sendJson(res, 200, await deploymentGate(deps, params.model ?? ''));
+    const model = params.model ?? '';
+    await actingAs({ runbooks: deps.runbooks, groupsOf }, { userId: body.approvedBy, model }, (actor) =>
+      approveDeployment(deps, model, { actor, ...(body.reason ? { reason: body.reason } : {}) }),
+    );
+    sendJson(res, 200, await deploymentGate(deps, model));
   };
 }
 
@@ -176,14 +181,21 @@ const dismissBody = z.strictObject({
 
 /**
  * `POST /api/incidents/:id/dismiss`: "not a rollback", the decision Slack's button asks for, for when Slack is
- * down: triage ends (its deadlines cancelled, nobody paged), and the gate no longer counts the incident.
+ * down: triage ends (its deadlines cancelled, nobody paged), and the gate no longer counts the incident. A user
+ * group in rollback.approvers is checked as in Slack (`groupsOf`: Slack, else its recent snapshot).
  */
-export function dismissRoute(deps: EngineDeps, apiToken: string | undefined) {
+export function dismissRoute(deps: EngineDeps, apiToken: string | undefined, groupsOf: GroupResolver) {
   return async (req: IncomingMessage, res: ServerResponse, params: Record<string, string>): Promise<void> => {
     requireApiToken(req, apiToken);
     const body = parseBody(dismissBody, await readJson(req), 'dismissal');
-    const actor = { id: body.dismissedBy, groups: [] };
-    const incident = await dismiss(deps, params.id ?? '', { actor, reason: body.reason, trigger: 'api' });
+    const id = params.id ?? '';
+    // The incident's model names the runbook, and so the groups to check.
+    const { model } = await readIncident(deps.store, id);
+    const incident = await actingAs(
+      { runbooks: deps.runbooks, groupsOf },
+      { userId: body.dismissedBy, model },
+      (actor) => dismiss(deps, id, { actor, reason: body.reason, trigger: 'api' }),
+    );
     sendJson(res, 200, viewIncident(incident, deps.clock.now()));
   };
 }
@@ -196,13 +208,18 @@ const overrideBody = z.strictObject({
 /**
  * `POST /api/gate/:model/override`: an approver opens the gate for 24 h despite retro items or a late drill. Only
  * someone the runbook's rollback.approvers allow may (as for `…/approve`): the API token says the caller is a
- * trusted script, not who may waive the gate.
+ * trusted script, not who may waive the gate. A user group in rollback.approvers is checked as for `…/approve`.
  */
-export function gateOverrideRoute(deps: EngineDeps, apiToken: string | undefined) {
+export function gateOverrideRoute(deps: EngineDeps, apiToken: string | undefined, groupsOf: GroupResolver) {
   return async (req: IncomingMessage, res: ServerResponse, params: Record<string, string>): Promise<void> => {
     requireApiToken(req, apiToken);
     const body = parseBody(overrideBody, await readJson(req), 'gate override');
-    const actor = { id: body.approvedBy, groups: [] };
-    sendJson(res, 200, await overrideGate(deps, params.model ?? '', { actor, reason: body.reason }));
+    const model = params.model ?? '';
+    const answer = await actingAs(
+      { runbooks: deps.runbooks, groupsOf },
+      { userId: body.approvedBy, model },
+      (actor) => overrideGate(deps, model, { actor, reason: body.reason }),
+    );
+    sendJson(res, 200, answer);
   };
 }

@@ -2,6 +2,7 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import type { Registry } from 'prom-client';
 import { isRollbotError } from '../core/errors.js';
 import type { EngineDeps } from '../engine/context.js';
+import type { GroupResolver } from '../engine/group-membership.js';
 import { alertRoute, type AlertRouteOptions } from './alerts.js';
 import { incidentRoute, listIncidentsRoute } from './api.js';
 import {
@@ -42,6 +43,11 @@ export interface AppOptions {
   registry: Registry;
   /** Bearer token for `/api/*` writes; unset disables them. */
   apiToken: string | undefined;
+  /**
+   * Who is in a runbook's approver user groups, for the API's approvers (`dismissedBy`, `approvedBy`): the bot's one
+   * resolver, shared with the Slack layer (src/main.ts).
+   */
+  groupsOf: GroupResolver;
   /** Bolt's request listener for `/slack/events`, when Slack runs over HTTP. */
   slack?: RequestListener;
 }
@@ -60,14 +66,14 @@ export function createApp(options: AppOptions): RequestListener {
     .add('GET', '/api/incidents', listIncidentsRoute(deps))
     .add('GET', '/api/incidents/:id', incidentRoute(deps))
     .add('POST', '/api/incidents/:id/resolve', resolveRoute(deps, options.apiToken))
-    .add('POST', '/api/incidents/:id/dismiss', dismissRoute(deps, options.apiToken))
+    .add('POST', '/api/incidents/:id/dismiss', dismissRoute(deps, options.apiToken, options.groupsOf))
     .add('POST', '/api/rollbacks', rollbackRoute(deps, options.apiToken))
     .add('POST', '/api/deployments', deploymentRoute(deps, options.apiToken))
     .add('GET', '/api/drills', drillsRoute(deps))
     .add('POST', '/api/drills', drillRunRoute(deps, options.apiToken))
     .add('GET', '/api/gate/:model', gateRoute(deps))
-    .add('POST', '/api/gate/:model/override', gateOverrideRoute(deps, options.apiToken))
-    .add('POST', '/api/gate/:model/approve', gateApproveRoute(deps, options.apiToken))
+    .add('POST', '/api/gate/:model/override', gateOverrideRoute(deps, options.apiToken, options.groupsOf))
+    .add('POST', '/api/gate/:model/approve', gateApproveRoute(deps, options.apiToken, options.groupsOf))
     .add('GET', '/healthz', (_req, res) => sendJson(res, 200, { ok: true }))
     .add('GET', '/readyz', async (_req, res) => {
       const store = await withTimeout(deps.store.ping(), READY_TIMEOUT_MS).then(

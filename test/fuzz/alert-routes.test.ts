@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createApp } from '../../src/http/app.js';
+import { snapshotGroups } from '../helpers/engine.js';
 import { MAX_BODY_BYTES } from '../../src/http/request.js';
 import {
   ALERT_ROUTES,
@@ -32,6 +33,7 @@ function alertServer(token: string | undefined): Promise<FuzzServer> {
       alerts: { token, allowUnauthenticated: false },
       apiToken: 'api-t',
       registry: deps.metrics.registry,
+      groupsOf: snapshotGroups(deps),
     }),
   );
 }

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, inject, it } from 'vitest';
 import { createApp } from '../../src/http/app.js';
+import { snapshotGroups } from '../helpers/engine.js';
 import {
   expectNoServerError,
   expectReasonedRefusal,
@@ -22,6 +23,7 @@ beforeAll(async () => {
       alerts: { token: 't', allowUnauthenticated: false },
       apiToken: 'api-t',
       registry: deps.metrics.registry,
+      groupsOf: snapshotGroups(deps),
     }),
   );
 });

@@ -1,5 +1,6 @@
 import { Registry } from 'prom-client';
 import type { EngineDeps } from '../../src/engine/context.js';
+import { createGroupResolver, type GroupResolver } from '../../src/engine/group-membership.js';
 import type { MetricsSource } from '../../src/engine/metrics-port.js';
 import type { DeliveredEvent, Notifier, NotifierEvent } from '../../src/engine/notifier-port.js';
 import { InFlight } from '../../src/engine/in-flight.js';
@@ -135,4 +136,9 @@ export async function recordDeployments(
 ): Promise<void> {
   for (const [index, version] of versions.entries())
     await deps.store.recordDeployment({ model, version, strategy: 'canary', at: index + 1, by: 'api' });
+}
+
+/** The user-group resolver of a bot without Slack: only the snapshots in `deps.store` say who is in a group. */
+export function snapshotGroups(deps: Pick<EngineDeps, 'store' | 'clock' | 'logger'>): GroupResolver {
+  return createGroupResolver({ store: deps.store, clock: deps.clock, logger: deps.logger });
 }

@@ -1,7 +1,7 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../../src/http/app.js';
-import type { TestDeps } from './engine.js';
+import { snapshotGroups, type TestDeps } from './engine.js';
 
 /** Serves `app` on a free loopback port; `close()` stops it. */
 export async function serve(
@@ -37,6 +37,7 @@ export function serveApp(
       alerts: options.alerts ?? { token: 't', allowUnauthenticated: false },
       apiToken: 'apiToken' in options ? options.apiToken : 'api-t',
       registry: deps.metrics.registry,
+      groupsOf: snapshotGroups(deps),
     }),
   );
 }

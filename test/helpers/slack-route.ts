@@ -3,7 +3,7 @@ import { createApp } from '../../src/http/app.js';
 import { createSlackApp } from '../../src/slack/app.js';
 import { INPUTS } from '../../src/slack/ids.js';
 import { eventually } from './bot-process.js';
-import type { TestDeps } from './engine.js';
+import { snapshotGroups, type TestDeps } from './engine.js';
 import { serve } from './http.js';
 import { buttonPress, SIGNING_SECRET, type SlackPost } from './slack.js';
 
@@ -55,6 +55,7 @@ export async function serveSlackRoute(deps: TestDeps): Promise<SlackRoute> {
       alerts: { token: 't', allowUnauthenticated: false },
       apiToken: undefined,
       registry: deps.metrics.registry,
+      groupsOf: snapshotGroups(deps),
       slack: slack.requestListener!,
     }),
   );

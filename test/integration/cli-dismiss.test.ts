@@ -8,7 +8,14 @@ import { resolve } from '../../src/engine/resolve.js';
 import { createRedisStore } from '../../src/store/redis/store.js';
 import { firing } from '../helpers/alerts.js';
 import { runbookDir } from '../helpers/bot-process.js';
-import { TestClock, makeDeps, makeRunbook, runbookYaml, type TestDeps } from '../helpers/engine.js';
+import {
+  TestClock,
+  makeDeps,
+  makeRunbook,
+  runbookYaml,
+  type TestDeps,
+  snapshotGroups,
+} from '../helpers/engine.js';
 import { json, serve } from '../helpers/http.js';
 import { startRedis, type RedisProcess } from '../helpers/redis-server.js';
 
@@ -185,6 +192,7 @@ describe('rollbot dismiss against a running bot (ROLLBOT_URL)', () => {
       alerts: { token: 't', allowUnauthenticated: false },
       apiToken: 'api-t',
       registry: deps.metrics.registry,
+      groupsOf: snapshotGroups(deps),
     });
     // Which routes the CLI called.
     const seen: string[] = [];

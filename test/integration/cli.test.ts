@@ -7,7 +7,7 @@ import { createApp } from '../../src/http/app.js';
 import { firing } from '../helpers/alerts.js';
 import { freePort } from '../helpers/free-port.js';
 import { runbookDir } from '../helpers/bot-process.js';
-import { makeDeps, makeRunbook, runbookYaml } from '../helpers/engine.js';
+import { makeDeps, makeRunbook, runbookYaml, snapshotGroups } from '../helpers/engine.js';
 import { permanent } from '../helpers/fake-serving.js';
 import { serve, serveApp } from '../helpers/http.js';
 
@@ -216,6 +216,7 @@ describe('rollbot against a bot behind a reverse proxy at a path prefix', () => 
       alerts: { token: 't', allowUnauthenticated: false },
       apiToken: 'api-t',
       registry: deps.metrics.registry,
+      groupsOf: snapshotGroups(deps),
     });
     const seen: string[] = [];
     const proxy = await serve((req, res) => {

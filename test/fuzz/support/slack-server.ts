@@ -1,7 +1,7 @@
 import { vi } from 'vitest';
 import { createApp } from '../../../src/http/app.js';
 import { createSlackApp } from '../../../src/slack/app.js';
-import { RealClock } from '../../helpers/engine.js';
+import { RealClock, snapshotGroups } from '../../helpers/engine.js';
 import { slackSignature, SIGNING_SECRET } from '../../helpers/slack.js';
 import { startSlackStandIn, type SlackStandIn } from '../../helpers/slack-standin.js';
 import { request, type Answer } from './checks.js';
@@ -44,6 +44,7 @@ export async function startSlackFuzzServer(redisUrl: string): Promise<SlackFuzzS
         alerts: { token: 't', allowUnauthenticated: false },
         apiToken: undefined,
         registry: deps.metrics.registry,
+        groupsOf: snapshotGroups(deps),
         slack: slack.requestListener,
       });
     },

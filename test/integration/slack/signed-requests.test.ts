@@ -10,7 +10,7 @@ import { closeItemActionId } from '../../../src/slack/blocks/retro.js';
 import { createSlackApp, type SlackApp } from '../../../src/slack/app.js';
 import { ACTIONS, INPUTS, VIEWS } from '../../../src/slack/ids.js';
 import { firing } from '../../helpers/alerts.js';
-import { makeDeps, makeRunbook, RealClock, type TestDeps } from '../../helpers/engine.js';
+import { makeDeps, makeRunbook, RealClock, type TestDeps, snapshotGroups } from '../../helpers/engine.js';
 import { eventually } from '../../helpers/bot-process.js';
 import { json, serve } from '../../helpers/http.js';
 import { createApp } from '../../../src/http/app.js';
@@ -81,6 +81,7 @@ beforeEach(async () => {
       alerts: { token: 't', allowUnauthenticated: false },
       apiToken: undefined,
       registry: deps.metrics.registry,
+      groupsOf: snapshotGroups(deps),
       slack: slack.requestListener!,
     }),
   );
