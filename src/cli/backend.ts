@@ -3,6 +3,8 @@ import type { Deployment } from '../core/ledger.js';
 import type { EngineDeps } from '../engine/context.js';
 import type { Logger } from '../engine/ports.js';
 import { dismiss } from '../engine/decisions.js';
+import { actingAs, type GroupResolver } from '../engine/group-membership.js';
+import { readIncident } from '../engine/mutate.js';
 import { recordDeployment, type DeploymentInput } from '../engine/deployments.js';
 import type { DrillListing } from '../engine/drill-list.js';
 import { runDrillNow, type DrillRun } from '../engine/drill-start.js';
@@ -255,8 +257,11 @@ export async function assertRedisReachable(url: string, logger: Logger): Promise
   }
 }
 
-/** Runs the engine in this process, on the store and serving layers the config names. */
-export function localBackend(deps: EngineDeps): Backend {
+/**
+ * Runs the engine in this process, on the store and serving layers the config names. `groupsOf` says who is in a
+ * runbook's approver groups: without a Slack client, the snapshots the bot keeps in the same store.
+ */
+export function localBackend(deps: EngineDeps & { groupsOf: GroupResolver }): Backend {
   return {
     listIncidents: (filter) => listIncidentViews(deps, filter),
     incident: (id) => incidentDetail(deps, id),
@@ -268,8 +273,11 @@ export function localBackend(deps: EngineDeps): Backend {
     resolve: async (id, by, reason) =>
       viewIncident(await resolve(deps, id, { by, reason }), deps.clock.now()),
     dismiss: async (id, { by, reason }) => {
-      const actor = { id: by, groups: [] };
-      return viewIncident(await dismiss(deps, id, { actor, reason, trigger: 'cli' }), deps.clock.now());
+      const { model } = await readIncident(deps.store, id);
+      const incident = await actingAs(deps, { userId: by, model }, (actor) =>
+        dismiss(deps, id, { actor, reason, trigger: 'cli' }),
+      );
+      return viewIncident(incident, deps.clock.now());
     },
     drills: () => drillListings(deps),
     runDrill: (model, options) => runDrillNow(deps, model, options),

@@ -10,8 +10,8 @@ const DISMISS_USAGE = usageOf('dismiss');
 /**
  * `rollbot dismiss <id> --reason "…" [--as <user ID>]`: "not a rollback", as the incident message's button
  * decides it, for when Slack is down. The runbook's rollback.approvers decide who may, as in Slack: `--as`
- * names the person (a Slack user ID); without it the command acts as `cli:<login>`, whom only a runbook
- * listing nobody allows.
+ * names the person (a Slack user ID, checked against the runbook's user groups too: engine/group-membership.ts);
+ * without it the command acts as `cli:<login>`, whom only a runbook listing nobody allows.
  */
 export async function dismissCommand(
   args: string[],
@@ -50,10 +50,10 @@ export async function dismissCommand(
   }
 }
 
-/** A refusal of `cli:<login>`: the runbook lists people by Slack user ID, which `--as` gives. */
+/** A refusal of `cli:<login>`: the runbook lists people by Slack user ID (or their groups), which `--as` gives. */
 function nameYourself(error: RollbotError): RollbotError {
   const asYourself =
-    "dismiss as yourself with --as <your Slack user ID> if rollback.approvers lists it (a user group's members can be checked only in Slack)";
+    'dismiss as yourself with --as <your Slack user ID> if rollback.approvers lists it or a user group of it that you are in';
   return new RollbotError('FORBIDDEN', error.message, {
     hint: error.hint ? `${asYourself}; or ${error.hint}` : asYourself,
     cause: error,

@@ -47,6 +47,9 @@ export type GroupResolver = (userId: string, candidates: readonly string[]) => P
 
 type Members = { known: ReadonlySet<string> } | { unknown: string };
 
+/** A Slack user ID (`U…`, or `W…` on Enterprise Grid): only those can be in a user group. */
+const SLACK_USER = /^[UW][A-Z0-9]{2,}$/;
+
 interface Snapshot {
   members: string[];
   at: number;
@@ -110,6 +113,8 @@ export function createGroupResolver(options: {
   }
 
   return async (userId, candidates) => {
+    // `cli:<login>` or a script's name is in no group: asking Slack, or saying it could not be checked, would mislead.
+    if (!SLACK_USER.test(userId)) return { groups: [], unchecked: [] };
     const groups = candidates.filter((id) => id.startsWith('S'));
     const answers = await Promise.all(
       groups.map(async (group) => ({ group, members: await membersOf(group) })),

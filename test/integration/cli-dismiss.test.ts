@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { runCli } from '../../src/cli.js';
 import { createApp } from '../../src/http/app.js';
 import type { EngineDeps } from '../../src/engine/context.js';
+import { createGroupResolver } from '../../src/engine/group-membership.js';
 import { ingestAlerts } from '../../src/engine/intake.js';
 import { resolve } from '../../src/engine/resolve.js';
 import { createRedisStore } from '../../src/store/redis/store.js';
@@ -19,10 +20,14 @@ import {
 import { json, serve } from '../helpers/http.js';
 import { startRedis, type RedisProcess } from '../helpers/redis-server.js';
 
-/** fraud-scorer lets only U0ANA decide; churn-predictor lists nobody, so anyone may. */
+/**
+ * fraud-scorer lets only U0ANA decide; churn-predictor lists nobody, so anyone may; search-ranker lists only a user
+ * group, as runbooks/search-ranker.yml does.
+ */
 const RUNBOOKS = {
   'fraud-scorer': 'rollback: { approvers: [U0ANA] }',
   'churn-predictor': '',
+  'search-ranker': 'rollback: { approvers: [S0SEARCHOC] }',
 } as const;
 const runbooks = () => Object.entries(RUNBOOKS).map(([model, extra]) => makeRunbook(model, extra));
 
@@ -131,7 +136,7 @@ describe('rollbot dismiss in-process, on Redis', () => {
     expect(out).toEqual([]);
     expect(err).toEqual([
       'error: cli:ana may not dismiss fraud-scorer: the runbook allows U0ANA\n' +
-        "fix: dismiss as yourself with --as <your Slack user ID> if rollback.approvers lists it (a user group's members can be checked only in Slack); " +
+        'fix: dismiss as yourself with --as <your Slack user ID> if rollback.approvers lists it or a user group of it that you are in; ' +
         'or ask one of U0ANA, or add yourself to rollback.approvers in runbooks/fraud-scorer.yml',
     ]);
     const named = capture();
@@ -149,6 +154,81 @@ describe('rollbot dismiss in-process, on Redis', () => {
     expect(after.timeline.slice(-2)).toMatchObject([
       { type: 'permission.denied', actor: 'cli:ana' },
       { type: 'permission.denied', actor: 'U0BO' },
+    ]);
+  });
+
+  /** The bot (on this Redis) read S0SEARCHOC's members from Slack `ago` ms ago: its snapshot is what the CLI has. */
+  async function botSawGroup(members: string[], ago = 0) {
+    const then = new TestClock(deps.clock.now() - ago);
+    const directory = { members: async () => members };
+    await createGroupResolver({ store: deps.store, clock: then, logger: deps.logger, directory })('U0ANA', [
+      'S0SEARCHOC',
+    ]);
+  }
+
+  it("lets a member of a group-only runbook's approver group through, from the group's snapshot", async () => {
+    await ingestAlerts(deps, [firing('search-ranker', deps.clock.now())]);
+    await botSawGroup(['U0ANA', 'U0CAROL'], 3 * 86_400_000);
+    const before = await stored(deps, 'INC-2');
+    const outsider = capture();
+    const args = ['dismiss', 'INC-2', '--reason', 'upstream outage, not the model', '--as'];
+    expect(await runCli([...args, 'U0BO'], env, outsider.io)).toBe(1);
+    expect(outsider.err).toEqual([
+      'error: U0BO may not dismiss search-ranker: the runbook allows S0SEARCHOC\n' +
+        'fix: ask one of S0SEARCHOC, or add yourself to rollback.approvers in runbooks/search-ranker.yml',
+    ]);
+    const refused = await stored(deps, 'INC-2');
+    expect({ ...refused, timeline: refused.timeline.slice(0, -1) }).toEqual(before);
+    expect(refused.timeline.at(-1)).toMatchObject({ type: 'permission.denied', actor: 'U0BO' });
+
+    const { io, out, err } = capture();
+    expect(await runCli([...args, 'U0ANA'], env, io)).toBe(0);
+    expect(err).toEqual([]);
+    expect(out).toEqual(['INC-2 dismissed: not a rollback, decided by U0ANA']);
+    expect(await deps.store.getIncident('INC-2')).toMatchObject({
+      phase: 'dismissed',
+      decision: { kind: 'not-rollback', by: 'U0ANA', trigger: 'cli' },
+    });
+  });
+
+  it('refuses a group approver when no snapshot of the group is recent, saying it could not be checked', async () => {
+    await ingestAlerts(deps, [firing('search-ranker', deps.clock.now())]);
+    const args = ['dismiss', 'INC-2', '--reason', 'looks fine', '--as', 'U0ANA'];
+    const fix =
+      'fix: act as a user ID that rollback.approvers lists, or try again once Slack answers (group members are read from Slack, or from a snapshot of them under 7d old); ' +
+      'or ask one of S0SEARCHOC, or add yourself to rollback.approvers in runbooks/search-ranker.yml';
+    const before = await stored(deps, 'INC-2');
+
+    const none = capture();
+    expect(await runCli(args, env, none.io)).toBe(1);
+    expect(none.err).toEqual([
+      'error: U0ANA may not dismiss search-ranker: the runbook allows S0SEARCHOC; membership of S0SEARCHOC could not be checked: ' +
+        `Slack is not asked from here (no SLACK_BOT_TOKEN), and no snapshot of its members is stored\n${fix}`,
+    ]);
+    await botSawGroup(['U0ANA'], 8 * 86_400_000);
+    const old = capture();
+    expect(await runCli(args, env, old.io)).toBe(1);
+    expect(old.err).toEqual([
+      expect.stringMatching(
+        /^error: U0ANA may not dismiss search-ranker: the runbook allows S0SEARCHOC; membership of S0SEARCHOC could not be checked: .*the last snapshot of its members is 8d old \(snapshots count for 7d\)\n/,
+      ),
+    ]);
+
+    // cli:<login> is no Slack user, so no group could hold it: told to name themselves, not to wait for Slack.
+    const login = capture();
+    expect(await runCli(['dismiss', 'INC-2', '--reason', 'looks fine'], env, login.io)).toBe(1);
+    expect(login.err).toEqual([
+      'error: cli:ana may not dismiss search-ranker: the runbook allows S0SEARCHOC\n' +
+        'fix: dismiss as yourself with --as <your Slack user ID> if rollback.approvers lists it or a user group of it that you are in; ' +
+        'or ask one of S0SEARCHOC, or add yourself to rollback.approvers in runbooks/search-ranker.yml',
+    ]);
+
+    const after = await stored(deps, 'INC-2');
+    expect({ ...after, timeline: after.timeline.slice(0, -3) }).toEqual(before);
+    expect(after.timeline.slice(-3)).toMatchObject([
+      { type: 'permission.denied', actor: 'U0ANA' },
+      { type: 'permission.denied', actor: 'U0ANA' },
+      { type: 'permission.denied', actor: 'cli:ana' },
     ]);
   });
 
@@ -235,7 +315,7 @@ describe('rollbot dismiss against a running bot (ROLLBOT_URL)', () => {
     expect(await runCli(['dismiss', 'INC-1', '--reason', 'looks fine'], env, refused.io)).toBe(1);
     expect(refused.err).toEqual([
       'error: cli:ana may not dismiss fraud-scorer: the runbook allows U0ANA\n' +
-        "fix: dismiss as yourself with --as <your Slack user ID> if rollback.approvers lists it (a user group's members can be checked only in Slack); " +
+        'fix: dismiss as yourself with --as <your Slack user ID> if rollback.approvers lists it or a user group of it that you are in; ' +
         'or ask one of U0ANA, or add yourself to rollback.approvers in runbooks/fraud-scorer.yml',
     ]);
     const unknown = capture();

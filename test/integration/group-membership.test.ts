@@ -216,6 +216,13 @@ describe('user-group membership: Slack first, then a recent snapshot, else not a
     expect(logger.warnings.at(-1)?.msg).toMatch(/cannot store the snapshot of S0ONCALL1's members/);
   });
 
+  it('asks nothing about someone who is no Slack user (cli:<login>, a script): no group can hold them', async () => {
+    const slack = slackAnswers(() => [503, 'unavailable']);
+    expect(await live()('cli:ana', ['S0ONCALL1'])).toEqual({ groups: [], unchecked: [] });
+    expect(await live()('api', ['S0ONCALL1'])).toEqual({ groups: [], unchecked: [] });
+    expect(slack.calls).toBe(0);
+  });
+
   it('treats a snapshot it cannot read as none', async () => {
     slackAnswers(() => [503, 'unavailable']);
     await store.setValue('usergroup:S0ONCALL1', '{"members": "U0ANA"}');
