@@ -19,7 +19,7 @@
  * | `rollbot:deadlines`                  | zset   | deadline ids, score = when it may next be handed out    |
  * | `rollbot:deadlines:data`             | hash   | deadline id → deadline JSON (with the original dueAt)   |
  * | `rollbot:once:<key>`                 | string | idempotency key, expires with its ttl                   |
- * | `rollbot:value:<key>`                | string | a small value (Slack message ref, pending request)      |
+ * | `rollbot:value:<key>`                | string | a small value (Slack message ref, user-group snapshot)  |
  * | `rollbot:ledger:<model>`             | list   | deployments as JSON, newest first, capped               |
  * | `rollbot:ledger-rolled-back:<model>` | hash   | version → {at, incidentId} of the rollback away from it |
  *
