@@ -1,4 +1,5 @@
 import nock from 'nock';
+import type { GroupResolver } from '../../src/engine/group-membership.js';
 import { createApp } from '../../src/http/app.js';
 import { createSlackApp } from '../../src/slack/app.js';
 import { INPUTS } from '../../src/slack/ids.js';
@@ -27,9 +28,12 @@ export interface SlackRoute {
 /**
  * The bot's HTTP app on `deps` with its Slack route (HTTP mode, signed requests), and the Slack Web API answered
  * by nock, which records every call: what the listeners did is read back from `called`. `views.open` answers
- * with a view ID, as Slack does.
+ * with a view ID, as Slack does. `groupsOf` says who is in a user group (default: nobody, nothing unchecked).
  */
-export async function serveSlackRoute(deps: TestDeps): Promise<SlackRoute> {
+export async function serveSlackRoute(
+  deps: TestDeps,
+  options: { groupsOf?: GroupResolver } = {},
+): Promise<SlackRoute> {
   nock.disableNetConnect();
   nock.enableNetConnect('127.0.0.1');
   const calls: SlackCall[] = [];
@@ -47,7 +51,7 @@ export async function serveSlackRoute(deps: TestDeps): Promise<SlackRoute> {
     botToken: 'xoxb-test',
     apiUrl: `${API}/api/`,
     transport: { mode: 'http', signingSecret: SIGNING_SECRET },
-    groupsOf: async () => ({ groups: [], unchecked: [] }),
+    groupsOf: options.groupsOf ?? (async () => ({ groups: [], unchecked: [] })),
   });
   const server = await serve(
     createApp({
