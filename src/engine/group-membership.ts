@@ -17,7 +17,7 @@ export interface GroupDirectory {
 }
 
 /** Who is in a user group changes rarely; five minutes of staleness is fine and keeps us far under Tier 2. */
-export const LIVE_CACHE_MS = 300_000;
+const LIVE_CACHE_MS = 300_000;
 
 /**
  * How long a snapshot of a group's members may decide when Slack cannot be asked: a week outlasts a Slack outage
@@ -27,7 +27,7 @@ export const LIVE_CACHE_MS = 300_000;
 export const SNAPSHOT_MAX_AGE_MS = 7 * 86_400_000;
 
 /** The store value holding a group's last members read from Slack, as JSON `{members, at}`. */
-export const snapshotKey = (group: string): string => `usergroup:${group}`;
+const snapshotKey = (group: string): string => `usergroup:${group}`;
 
 /** A group whose members neither Slack nor a recent snapshot could tell, and why: said to whoever is refused. */
 export interface UncheckedGroup {
