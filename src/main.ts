@@ -10,13 +10,14 @@ import { createConsoleNotifier } from './console/notifier.js';
 import { isRollbotError } from './core/errors.js';
 import { loadConfig, type Config } from './config.js';
 import { DEFAULT_TIMING, type EngineDeps } from './engine/context.js';
-import { createGroupResolver, type GroupResolver } from './engine/group-membership.js';
+import { createGroupResolver, type GroupDirectory, type GroupResolver } from './engine/group-membership.js';
 import { scheduleDigest } from './engine/digest.js';
 import { drillSuccesses } from './engine/drill.js';
 import { retroCounts } from './engine/retro.js';
 import { startMessageTicker } from './engine/message-tick.js';
 import { startDeadlinePoller } from './engine/poller.js';
 import { startDrillPlanner } from './scheduling/drills.js';
+import { startGroupSnapshots } from './scheduling/group-snapshots.js';
 import { recoverInterruptedRollbacks } from './engine/recovery.js';
 import type { Clock, Logger, Store } from './engine/ports.js';
 import type { ServingAdapterFactory } from './engine/serving-port.js';
@@ -53,6 +54,8 @@ export interface Composition extends EngineDeps {
    * it is configured, else (and when it does not answer) the snapshots a bot stored (engine/group-membership.ts).
    */
   groupsOf: GroupResolver;
+  /** Slack's user groups, read live, when Slack is configured: the bot keeps their snapshots fresh. */
+  groupDirectory?: GroupDirectory;
 }
 
 /**
@@ -129,11 +132,12 @@ export async function compose(
           ...(config.prometheus.authorization ? { authorization: config.prometheus.authorization } : {}),
         })
       : undefined);
+  const groupDirectory = clients ? slackGroupDirectory(clients.interactive) : undefined;
   const groupsOf = createGroupResolver({
     store,
     clock,
     logger: logger.child({ component: 'usergroups' }),
-    ...(clients ? { directory: slackGroupDirectory(clients.interactive) } : {}),
+    ...(groupDirectory ? { directory: groupDirectory } : {}),
   });
   const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
   const deps: Composition = {
@@ -148,6 +152,7 @@ export async function compose(
     metricsSource,
     paging: notifier,
     groupsOf,
+    ...(groupDirectory ? { groupDirectory } : {}),
     sleep,
     timing: DEFAULT_TIMING,
     inFlight: new InFlight(),
@@ -212,6 +217,7 @@ export async function startBot(
   const poller = startDeadlinePoller(deps);
   const ticker = startMessageTicker(deps);
   const drills = startDrillPlanner(deps);
+  const snapshots = deps.groupDirectory ? startGroupSnapshots(deps, deps.groupDirectory) : undefined;
   // A rollback that was executing when a bot died is settled by reading the serving layer, never re-run.
   const recovered = await recoverInterruptedRollbacks(deps);
   if (recovered > 0) deps.logger.warn({ recovered }, 'settled rollbacks interrupted by a restart');
@@ -239,6 +245,7 @@ export async function startBot(
       stopped ??= (async () => {
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await drills.stop();
+        await snapshots?.stop();
         await poller.stop();
         await ticker.stop();
         await deps.slack?.app.stop();

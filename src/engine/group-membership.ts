@@ -20,6 +20,13 @@ export interface GroupDirectory {
 const LIVE_CACHE_MS = 300_000;
 
 /**
+ * After Slack failed to answer for a group, how long checks go straight to its snapshot: each live attempt
+ * waits out the client's timeout and retry (seconds), which every action by a group approver would pay again
+ * while Slack is down.
+ */
+export const UNREACHABLE_MS = 60_000;
+
+/**
  * How long a snapshot of a group's members may decide when Slack cannot be asked: a week outlasts a Slack outage
  * over a long weekend, and someone taken out of the on-call group stops counting within a week even if Slack
  * never answers again. The store expires snapshots after as long.
@@ -50,6 +57,57 @@ type Members = { known: ReadonlySet<string> } | { unknown: string };
 /** A Slack user ID (`U…`, or `W…` on Enterprise Grid): only those can be in a user group. */
 const SLACK_USER = /^[UW][A-Z0-9]{2,}$/;
 
+/** A user-group ID (`S…`) among a runbook's approvers, beside user IDs. */
+const isUserGroup = (approver: string): boolean => approver.startsWith('S');
+
+/** Every user group some runbook's rollback.approvers names: the groups whose snapshots are kept fresh. */
+export function approverGroups(runbooks: RunbookSet): string[] {
+  const groups = runbooks.all.flatMap((runbook) => runbook.rollback.approvers);
+  return [...new Set(groups.filter(isUserGroup))];
+}
+
+interface SnapshotKeeping {
+  store: Pick<Store, 'getValue' | 'setValue'>;
+  clock: Clock;
+  logger: Logger;
+}
+
+/** Keeps Slack's answer as the group's snapshot; a failure to store it leaves Slack's answer standing. */
+async function keepSnapshot(
+  { store, clock, logger }: SnapshotKeeping,
+  group: string,
+  members: ReadonlySet<string>,
+): Promise<void> {
+  const snapshot: Snapshot = { members: [...members], at: clock.now() };
+  try {
+    await store.setValue(snapshotKey(group), JSON.stringify(snapshot), SNAPSHOT_MAX_AGE_MS);
+  } catch (error) {
+    // Only a later outage loses the fallback.
+    logger.warn({ err: error, group }, `cannot store the snapshot of ${group}'s members`);
+  }
+}
+
+/**
+ * Reads every group in `groups` from Slack and keeps its snapshot, so that a snapshot exists (and is recent)
+ * for every approver group when Slack goes down, whether or not anybody acted through it lately. A group Slack
+ * does not answer for keeps its last snapshot. Resolves to how many were refreshed.
+ */
+export async function refreshGroupSnapshots(
+  options: SnapshotKeeping & { directory: GroupDirectory },
+  groups: readonly string[],
+): Promise<number> {
+  let refreshed = 0;
+  for (const group of groups) {
+    try {
+      await keepSnapshot(options, group, new Set(await options.directory.members(group)));
+      refreshed += 1;
+    } catch (error) {
+      options.logger.warn({ err: error, group }, `cannot refresh the snapshot of ${group}'s members`);
+    }
+  }
+  return refreshed;
+}
+
 interface Snapshot {
   members: string[];
   at: number;
@@ -67,30 +125,28 @@ export function createGroupResolver(options: {
 }): GroupResolver {
   const { store, clock, logger, directory } = options;
   const cache = new Map<string, { members: ReadonlySet<string>; until: number }>();
+  /** Groups Slack just failed to answer for: until when checks skip it, and what it said. */
+  const unreachable = new Map<string, { until: number; failure: string }>();
 
   async function membersOf(group: string): Promise<Members> {
+    const now = clock.now();
     const hit = cache.get(group);
-    if (hit && hit.until > clock.now()) return { known: hit.members };
+    if (hit && hit.until > now) return { known: hit.members };
     if (!directory) return fromSnapshot(group, 'Slack is not asked from here (no SLACK_BOT_TOKEN)');
+    const down = unreachable.get(group);
+    if (down && down.until > now) return fromSnapshot(group, down.failure);
     let members: ReadonlySet<string>;
     try {
       members = new Set(await directory.members(group));
     } catch (error) {
-      return fromSnapshot(group, `Slack did not answer (${(error as Error).message})`);
+      const failure = `Slack did not answer (${(error as Error).message})`;
+      unreachable.set(group, { until: clock.now() + UNREACHABLE_MS, failure });
+      return fromSnapshot(group, failure);
     }
+    unreachable.delete(group);
     cache.set(group, { members, until: clock.now() + LIVE_CACHE_MS });
-    await keepSnapshot(group, members);
+    await keepSnapshot(options, group, members);
     return { known: members };
-  }
-
-  async function keepSnapshot(group: string, members: ReadonlySet<string>): Promise<void> {
-    const snapshot: Snapshot = { members: [...members], at: clock.now() };
-    try {
-      await store.setValue(snapshotKey(group), JSON.stringify(snapshot), SNAPSHOT_MAX_AGE_MS);
-    } catch (error) {
-      // Slack's answer stands; only a later outage loses the fallback.
-      logger.warn({ err: error, group }, `cannot store the snapshot of ${group}'s members`);
-    }
   }
 
   async function fromSnapshot(group: string, failure: string): Promise<Members> {
@@ -115,7 +171,7 @@ export function createGroupResolver(options: {
   return async (userId, candidates) => {
     // `cli:<login>` or a script's name is in no group: asking Slack, or saying it could not be checked, would mislead.
     if (!SLACK_USER.test(userId)) return { groups: [], unchecked: [] };
-    const groups = candidates.filter((id) => id.startsWith('S'));
+    const groups = candidates.filter(isUserGroup);
     const answers = await Promise.all(
       groups.map(async (group) => ({ group, members: await membersOf(group) })),
     );

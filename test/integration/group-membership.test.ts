@@ -4,10 +4,15 @@ import { Redis } from 'ioredis';
 import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import {
+  approverGroups,
   createGroupResolver,
+  refreshGroupSnapshots,
   SNAPSHOT_MAX_AGE_MS,
+  UNREACHABLE_MS,
   type GroupDirectory,
 } from '../../src/engine/group-membership.js';
+import { RunbookSet } from '../../src/engine/runbook-set.js';
+import { makeRunbook } from '../helpers/engine.js';
 import type { Logger, Store } from '../../src/engine/ports.js';
 import { slackGroupDirectory } from '../../src/slack/usergroups.js';
 import { createRedisStore } from '../../src/store/redis/store.js';
@@ -111,11 +116,33 @@ describe('user-group membership: Slack first, then a recent snapshot, else not a
 
     expect(await groupsOf('U0ANA', ['S0ONCALL1'])).toEqual({ groups: ['S0ONCALL1'], unchecked: [] });
     expect(await groupsOf('U0CAROL', ['S0ONCALL1'])).toEqual({ groups: [], unchecked: [] });
-    expect(slack.calls).toBe(3);
+    // The second check, within a minute of Slack's failure, went straight to the snapshot.
+    expect(slack.calls).toBe(2);
     expect(logger.warnings.at(-1)).toEqual({
       obj: expect.objectContaining({ group: 'S0ONCALL1', snapshotAgeMs: 3 * DAY }),
       msg: expect.stringMatching(/statusCode = 503.*using the snapshot of S0ONCALL1's members from 3d ago/),
     });
+  });
+
+  it('asks Slack again only a minute after it failed: checks in between go straight to the snapshot', async () => {
+    let up = true;
+    const slack = slackAnswers(() => (up ? [200, { ok: true, users: ['U0ANA'] }] : [503, 'unavailable']));
+    const groupsOf = live();
+    await groupsOf('U0ANA', ['S0ONCALL1']);
+    up = false;
+    clock.advance(300_000);
+    for (let check = 0; check < 5; check++) {
+      expect(await groupsOf('U0ANA', ['S0ONCALL1'])).toEqual({ groups: ['S0ONCALL1'], unchecked: [] });
+      clock.advance(10_000);
+    }
+    // One live attempt failed; the four checks in the minute after it did not wait for Slack again.
+    expect(slack.calls).toBe(2);
+    expect(logger.warnings.at(-1)?.msg).toMatch(/statusCode = 503.*using the snapshot/);
+
+    clock.advance(UNREACHABLE_MS);
+    up = true;
+    await groupsOf('U0ANA', ['S0ONCALL1']);
+    expect(slack.calls).toBe(3);
   });
 
   it('uses the snapshot when Slack does not answer in time', async () => {
@@ -232,5 +259,46 @@ describe('user-group membership: Slack first, then a recent snapshot, else not a
         { group: 'S0ONCALL1', why: expect.stringMatching(/no snapshot of its members is stored$/) },
       ],
     });
+  });
+});
+
+describe('keeping every approver group’s snapshot fresh, whether or not anyone acted through it', () => {
+  it('names each user group the runbooks list as approvers once, and no user', () => {
+    const runbooks = new RunbookSet([
+      makeRunbook('fraud-scorer', 'rollback: { approvers: [S0ONCALL1, U0LEAD] }'),
+      makeRunbook('search-ranker', 'rollback: { approvers: [S0SEARCHOC, S0ONCALL1] }'),
+    ]);
+    expect(approverGroups(runbooks).sort()).toEqual(['S0ONCALL1', 'S0SEARCHOC']);
+  });
+
+  it('stores a snapshot of every group Slack answers for, and leaves the last one of a group it does not', async () => {
+    await store.setValue('usergroup:S0DOWN', JSON.stringify({ members: ['U0OLD'], at: clock.now() }));
+    clock.advance(DAY);
+    const refreshed = await refreshGroupSnapshots(
+      {
+        store,
+        clock,
+        logger,
+        directory: {
+          members: async (group) => {
+            if (group === 'S0DOWN') throw new Error('Slack is down');
+            return group === 'S0ONCALL1' ? ['U0ANA'] : ['U0BO'];
+          },
+        },
+      },
+      ['S0ONCALL1', 'S0DOWN', 'S0SEARCHOC'],
+    );
+    expect(refreshed).toBe(2);
+    const snapshot = async (group: string) =>
+      JSON.parse((await store.getValue(`usergroup:${group}`)) ?? 'null');
+    expect(await snapshot('S0ONCALL1')).toEqual({ members: ['U0ANA'], at: clock.now() });
+    expect(await snapshot('S0SEARCHOC')).toEqual({ members: ['U0BO'], at: clock.now() });
+    expect(await snapshot('S0DOWN')).toEqual({ members: ['U0OLD'], at: clock.now() - DAY });
+    expect(logger.warnings).toEqual([
+      {
+        obj: expect.objectContaining({ group: 'S0DOWN' }),
+        msg: "cannot refresh the snapshot of S0DOWN's members",
+      },
+    ]);
   });
 });

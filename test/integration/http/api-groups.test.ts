@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { LogLevel, WebClient } from '@slack/web-api';
 import nock from 'nock';
-import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { createGroupResolver, type GroupResolver } from '../../../src/engine/group-membership.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { createApp } from '../../../src/http/app.js';
@@ -228,6 +228,37 @@ describe('the bot as src/main.ts composes it', () => {
       });
       expect(JSON.parse((await bot.deps.store.getValue('usergroup:S0ONCALL1')) ?? 'null')).toMatchObject({
         members: ['U0ANA'],
+      });
+    } finally {
+      await bot.stop();
+    }
+  });
+
+  it('keeps a snapshot of every approver group from the start, before anyone acts through it', async () => {
+    const dir = await runbookDir({
+      'fraud-scorer.yml': runbookYaml('fraud-scorer', 'rollback: { approvers: [S0ONCALL1, U0LEAD] }'),
+    });
+    const bot = await startBot({
+      RUNBOOKS_DIR: dir,
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      SLACK_BOT_TOKEN: 'xoxb-test',
+      SLACK_SIGNING_SECRET: 'signing-secret-for-tests',
+      SLACK_API_URL: `${API}/api/`,
+    });
+    try {
+      // Nobody acts: the snapshot is the bot's own doing (a 15 s wait only detects a hang).
+      await vi.waitFor(
+        async () =>
+          expect(JSON.parse((await bot.deps.store.getValue('usergroup:S0ONCALL1')) ?? 'null')).toMatchObject({
+            members: ['U0ANA'],
+          }),
+        { timeout: 15_000, interval: 20 },
+      );
+      slack = 'down';
+      expect(await bot.deps.groupsOf('U0ANA', ['S0ONCALL1'])).toEqual({
+        groups: ['S0ONCALL1'],
+        unchecked: [],
       });
     } finally {
       await bot.stop();
