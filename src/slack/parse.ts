@@ -10,7 +10,7 @@ export interface RollbackCommand {
 export const ROLLBACK_USAGE =
   'usage: `/rollback <model> [to <version>] [reason]`, e.g. `/rollback fraud-scorer p99 doubled after v42`';
 export const INCIDENT_USAGE =
-  'usage: `/incident list`, `/incident show <id>`, `/incident ack <id>`, `/incident resolve <id> <reason>`';
+  'usage: `/incident list`, `/incident show <id>`, `/incident ack <id>`, `/incident resolve <id> <reason>`, `/incident dismiss <id> <reason>`';
 
 function words(text: string): string[] {
   return text.trim().split(/\s+/).filter(Boolean);
@@ -31,7 +31,9 @@ export function parseRollbackCommand(text: string): RollbackCommand {
 }
 
 export type IncidentCommand =
-  { verb: 'list' } | { verb: 'show' | 'ack'; id: string } | { verb: 'resolve'; id: string; reason: string };
+  | { verb: 'list' }
+  | { verb: 'show' | 'ack'; id: string }
+  | { verb: 'resolve' | 'dismiss'; id: string; reason: string };
 
 /** Parses the text of `/incident`; BAD_REQUEST with the usage when it cannot. */
 export function parseIncidentCommand(text: string): IncidentCommand {
@@ -44,8 +46,9 @@ export function parseIncidentCommand(text: string): IncidentCommand {
       if (!id) throw new RollbotError('BAD_REQUEST', `${verb} needs an incident id. ${INCIDENT_USAGE}`);
       return { verb, id: id.toUpperCase() };
     case 'resolve':
+    case 'dismiss':
       if (!id || rest.length === 0)
-        throw new RollbotError('BAD_REQUEST', `resolve needs an incident id and a reason. ${INCIDENT_USAGE}`);
+        throw new RollbotError('BAD_REQUEST', `${verb} needs an incident id and a reason. ${INCIDENT_USAGE}`);
       return { verb, id: id.toUpperCase(), reason: rest.join(' ') };
     default:
       throw new RollbotError('BAD_REQUEST', `unknown subcommand "${verb}". ${INCIDENT_USAGE}`);

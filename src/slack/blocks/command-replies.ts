@@ -29,6 +29,7 @@ const USAGE: Record<string, string[]> = {
     `\`${COMMANDS.incident} show <id>\` — one incident: checks, runbook clock, decision`,
     `\`${COMMANDS.incident} ack <id>\` — say you are on it`,
     `\`${COMMANDS.incident} resolve <id> <reason>\` — service is restored`,
+    `\`${COMMANDS.incident} dismiss <id> <reason>\` — not a rollback (as the message's button)`,
   ],
   [COMMANDS.rollbot]: [`\`${COMMANDS.rollbot} help\` — this help`],
   [COMMANDS.drill]: [

@@ -452,6 +452,23 @@ describe('who may resolve and close retrospectives', () => {
     expect((await deps.store.getIncident('INC-1'))?.phase).toBe('resolved');
   });
 
+  it('dismisses by /incident dismiss only for someone the runbook lists, recording a refusal', async () => {
+    await ingestAlerts(deps, [firing('fraud-scorer', Date.now())]);
+    await sendSigned(server.url, slashCommand('/incident', 'dismiss INC-1 upstream blip', 'U0MALLORY'));
+    expect(await lastReply()).toContain('U0MALLORY may not dismiss fraud-scorer');
+    expect((await deps.store.getIncident('INC-1'))?.phase).toBe('triage');
+    expect(await denials('INC-1')).toHaveLength(1);
+    calls.length = 0;
+    await sendSigned(server.url, slashCommand('/incident', 'dismiss inc-1 upstream blip', 'U0BO'));
+    expect(await lastReply()).toContain('INC-1 dismissed: not a rollback');
+    expect((await deps.store.getIncident('INC-1'))?.decision).toMatchObject({
+      kind: 'not-rollback',
+      by: 'U0BO',
+      reason: 'upstream blip',
+      trigger: 'slack',
+    });
+  });
+
   it('lets only the runbook approvers complete a retrospective or close its action items', async () => {
     await ingestAlerts(deps, [firing('fraud-scorer', Date.now())]);
     await resolve(deps, 'INC-1', { by: 'U0ANA', reason: 'back to normal' });

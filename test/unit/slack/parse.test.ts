@@ -29,6 +29,7 @@ describe('/incident text', () => {
       'resolve INC-7 dashboards back to normal',
       { verb: 'resolve', id: 'INC-7', reason: 'dashboards back to normal' },
     ],
+    ['dismiss inc-7 upstream outage', { verb: 'dismiss', id: 'INC-7', reason: 'upstream outage' }],
   ])('%j', (text, expected) => {
     expect(parseIncidentCommand(text)).toEqual(expected);
   });
@@ -36,6 +37,7 @@ describe('/incident text', () => {
   it.each([
     ['show', /^show needs an incident id/],
     ['resolve INC-7', /^resolve needs an incident id and a reason/],
+    ['dismiss INC-7', /^dismiss needs an incident id and a reason/],
     ['close INC-7', /^unknown subcommand "close"/],
   ])('refuses %j with the usage', (text, message) => {
     expect(() => parseIncidentCommand(text)).toThrow(message);
