@@ -247,6 +247,27 @@ export function closeRetro(incident: Incident, at: number): Incident {
 }
 
 /**
+ * A drill dismissed as "not a rollback" ended failed and gets a retrospective (engine/drill.ts): its retro clock
+ * starts at the dismissal, as a resolution starts a resolved incident's. Dismissed stays its phase (final).
+ */
+export function startDismissedRetro(incident: Incident, at: number): Incident {
+  return setClock(incident, 'retro', { startedAt: at });
+}
+
+/** The retrospective of a dismissed drill is done: its clock ends; the phase stays dismissed. */
+export function endDismissedRetro(incident: Incident, at: number): Incident | undefined {
+  if (incident.phase !== 'dismissed' || incident.stages.retro.startedAt === undefined) return undefined;
+  const ended = endStage(incident, 'retro', at);
+  return ended === incident ? undefined : ended;
+}
+
+/** Whether the incident's retrospective clock runs: started (resolved, or a dismissed drill) and not ended. */
+export function retroRunning(incident: Pick<Incident, 'stages'>): boolean {
+  const { startedAt, endedAt } = incident.stages.retro;
+  return startedAt !== undefined && endedAt === undefined;
+}
+
+/**
  * Marks a stage's target as missed. Returns undefined when it was already marked, so that an escalation
  * happens once however often the deadline is delivered.
  */

@@ -1,5 +1,5 @@
 import { RollbotError } from '../core/errors.js';
-import { acknowledge as ack, decide, type Incident } from '../core/incident.js';
+import { acknowledge as ack, decide, startDismissedRetro, type Incident } from '../core/incident.js';
 import type { Actor } from '../core/policy.js';
 import { refuseStale, type ActedOn } from './acted-on.js';
 import { authorize, noteDenial } from './authorize.js';
@@ -74,7 +74,8 @@ export async function dismiss(
     });
     if (!drill) return dismissed;
     const ending = endedByPerson(latest, { as: 'dismissed', by: how.actor.id, reason: how.reason });
-    return { ...dismissed, drillEnding: { ...ending, at } };
+    // It ended failed: its retrospective (opened as it is scored) runs on the incident's retro clock.
+    return { ...startDismissedRetro(dismissed, at), drillEnding: { ...ending, at } };
   });
   await deps.store.cancel(stageTargetId(incidentId, 'triage'));
   await deps.store.cancel(triageRunId(incidentId));

@@ -1,6 +1,12 @@
 import { formatDuration } from '../core/duration.js';
 import { RollbotError } from '../core/errors.js';
-import { closeRetro, recordBreach, type Incident } from '../core/incident.js';
+import {
+  closeRetro,
+  endDismissedRetro,
+  recordBreach,
+  retroRunning,
+  type Incident,
+} from '../core/incident.js';
 import { isOverdueKey, parseActionItems, reminderTimes, type Retrospective } from '../core/retro.js';
 import { record, runbookOf, type EngineDeps } from './context.js';
 import { stageTargetId } from './escalation.js';
@@ -176,7 +182,7 @@ export async function handleRetroReminder(
   const incident = await requireIncident(deps, payload.incidentId);
   if (overdue) {
     const breach = await mutateIncident(deps.store, incident.id, (current) =>
-      current.phase === 'resolved' ? recordBreach(current, 'retro', now) : undefined,
+      retroRunning(current) ? recordBreach(current, 'retro', now) : undefined,
     );
     if (breach.changed) deps.metrics.targetBreached('retro', incident.model);
   }
@@ -235,7 +241,7 @@ export async function completeRetrospective(
     throw new RollbotError('NOT_FOUND', `no retrospective for ${incidentId}`);
   const completedAt = retro.completedAt;
   const closed = await mutateIncident(deps.store, incidentId, (current) =>
-    current.phase === 'resolved' ? closeRetro(current, completedAt) : undefined,
+    current.phase === 'resolved' ? closeRetro(current, completedAt) : endDismissedRetro(current, completedAt),
   );
   for (const { key } of reminderTimes(retro.openedAt, retro.dueAt))
     await deps.store.cancel(reminderId(incidentId, key));

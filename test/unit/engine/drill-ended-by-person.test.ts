@@ -6,7 +6,7 @@ import { finishDrillScoring } from '../../../src/engine/drill-scoring.js';
 import { startDrill } from '../../../src/engine/drill-start.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { resolve } from '../../../src/engine/resolve.js';
-import { retroCounts } from '../../../src/engine/retro.js';
+import { completeRetrospective, retroCounts } from '../../../src/engine/retro.js';
 import { getRetrospective } from '../../../src/engine/retro-store.js';
 import { rollback } from '../../../src/engine/rollback.js';
 import { createMemoryStore } from '../../../src/store/memory.js';
@@ -185,5 +185,35 @@ describe('a failed drill whose retrospective cannot be opened at first', () => {
     ).toBe(1);
     expect(await drillHistory(deps, 'fraud-scorer')).toHaveLength(1);
     expect(await scoringStandIns(deps)).toBe(0);
+  });
+});
+
+describe('the retrospective of a drill a person dismissed', () => {
+  it('runs on the incident’s retro clock: started at the dismissal, breached when overdue, ended when completed', async () => {
+    const { deps, drill } = await waitingDrill();
+    const dismissedAt = deps.clock.now();
+    await endings.dismissed(deps, drill.id);
+    expect((await deps.store.getIncident(drill.id))?.stages.retro).toEqual({ startedAt: dismissedAt });
+    expect(await getRetrospective(deps, drill.id)).toMatchObject({ openedAt: dismissedAt });
+
+    // Past its 48-hour target with nobody writing it: the reminders say OVERDUE, and the target is missed.
+    await pollFor(deps, 50 * 60 * MINUTE);
+    const overdue = await deps.store.getIncident(drill.id);
+    expect(overdue?.stages.retro.breachedAt).toBeDefined();
+    expect(
+      await metricValue(deps.metrics, 'rollbot_target_breaches_total', {
+        stage: 'retro',
+        model: 'fraud-scorer',
+      }),
+    ).toBe(1);
+
+    await completeRetrospective(deps, drill.id, {
+      by: 'U0ANA',
+      rootCause: 'the on-call took the drill for noise',
+    });
+    const done = await deps.store.getIncident(drill.id);
+    expect(done?.stages.retro.endedAt).toBe(deps.clock.now());
+    // Dismissed stays its phase: the retrospective ends its clock, as closing does a resolved one's.
+    expect(done?.phase).toBe('dismissed');
   });
 });
