@@ -40,21 +40,21 @@ afterEach(async () => {
 });
 
 describe('a group approver in Slack while Slack cannot list the group', () => {
-  it('is refused with why and how to get through when no snapshot is recent, changing nothing but the denial', async () => {
-    const incident = await deps.store.getIncident('INC-1');
-    await sendSigned(
+  /** U0ANA, in S0ONCALL1 as the snapshot may say, submits "not a rollback" for INC-1. */
+  const dismissAsAna = () =>
+    sendSigned(
       slack.url,
       viewSubmission(
         VIEWS.notRollback,
         reasonGiven('upstream outage'),
-        {
-          model: 'fraud-scorer',
-          incidentId: 'INC-1',
-          channel: 'C0TEST0001',
-        },
+        { model: 'fraud-scorer', incidentId: 'INC-1', channel: 'C0TEST0001' },
         { user: 'U0ANA' },
       ),
     );
+
+  it('is refused with why and how to get through when no snapshot is recent, changing nothing but the denial', async () => {
+    const incident = await deps.store.getIncident('INC-1');
+    await dismissAsAna();
     await slack.settle(() => slack.called('chat.postEphemeral').length > 0, 'the refusal');
     expect(slack.called('chat.postEphemeral')[0]?.form.text).toMatch(
       /^⚠️ U0ANA may not dismiss fraud-scorer: the runbook allows S0ONCALL1; membership of S0ONCALL1 could not be checked: Slack did not answer \(.*503\), and no snapshot of its members is stored\nfix: act as a user ID that rollback\.approvers lists, or try again once Slack answers/,
@@ -71,19 +71,7 @@ describe('a group approver in Slack while Slack cannot list the group', () => {
       'usergroup:S0ONCALL1',
       JSON.stringify({ members: ['U0ANA'], at: Date.now() - 60_000 }),
     );
-    await sendSigned(
-      slack.url,
-      viewSubmission(
-        VIEWS.notRollback,
-        reasonGiven('upstream outage'),
-        {
-          model: 'fraud-scorer',
-          incidentId: 'INC-1',
-          channel: 'C0TEST0001',
-        },
-        { user: 'U0ANA' },
-      ),
-    );
+    await dismissAsAna();
     await slack.settle(
       () => deps.notifier.ofType('incident.updated').some((event) => event.incident.phase === 'dismissed'),
       'the dismissal',
