@@ -2,6 +2,17 @@
 export interface Actor {
   id: string;
   groups: readonly string[];
+  /**
+   * Approver groups whose members could not be checked just now (engine/group-membership.ts): the person counts
+   * as not in them, and a refusal says why, on the record too.
+   */
+  unchecked?: readonly UncheckedGroup[];
+}
+
+/** A group whose members neither Slack nor a recent snapshot could tell, and why. */
+export interface UncheckedGroup {
+  group: string;
+  why: string;
 }
 
 /**

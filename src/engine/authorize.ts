@@ -2,6 +2,7 @@ import { RollbotError } from '../core/errors.js';
 import { mayAct, type Actor } from '../core/policy.js';
 import type { Runbook } from '../runbooks/schema.js';
 import type { Incident } from '../core/incident.js';
+import { uncheckedGroupsNote } from './group-membership.js';
 import { record, type EngineDeps } from './context.js';
 
 export type Action =
@@ -19,11 +20,12 @@ export async function authorize(
   incident?: Pick<Incident, 'id'>,
 ): Promise<void> {
   if (mayAct(runbook.rollback.approvers, actor)) return;
-  const text = `${actor.id} may not ${action} ${runbook.model}: the runbook allows ${runbook.rollback.approvers.join(', ')}`;
+  // A group whose members could not be checked (Slack down, no recent snapshot) may well hold them: say so.
+  const unchecked = uncheckedGroupsNote(actor.unchecked);
+  const text = `${actor.id} may not ${action} ${runbook.model}: the runbook allows ${runbook.rollback.approvers.join(', ')}${unchecked.why}`;
   await noteDenial(deps, runbook, actor, text, incident);
-  throw new RollbotError('FORBIDDEN', text, {
-    hint: `ask one of ${runbook.rollback.approvers.join(', ')}, or add yourself to rollback.approvers in runbooks/${runbook.model}.yml`,
-  });
+  const ask = `ask one of ${runbook.rollback.approvers.join(', ')}, or add yourself to rollback.approvers in runbooks/${runbook.model}.yml`;
+  throw new RollbotError('FORBIDDEN', text, { hint: unchecked.fix ? `${unchecked.fix}; or ${ask}` : ask });
 }
 
 /** Records a denial on `incident`, else on the model's open incident, and logs it. */

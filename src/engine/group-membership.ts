@@ -4,8 +4,7 @@
  * that answer in the store, else not a member (fail closed).
  */
 import { formatDuration } from '../core/duration.js';
-import { RollbotError, isRollbotError } from '../core/errors.js';
-import { mayAct, type Actor } from '../core/policy.js';
+import type { Actor, UncheckedGroup } from '../core/policy.js';
 import type { Clock, Logger, Store } from './ports.js';
 import type { RunbookSet } from './runbook-set.js';
 
@@ -35,12 +34,6 @@ export const SNAPSHOT_MAX_AGE_MS = 7 * 86_400_000;
 
 /** The store value holding a group's last members read from Slack, as JSON `{members, at}`. */
 const snapshotKey = (group: string): string => `usergroup:${group}`;
-
-/** A group whose members neither Slack nor a recent snapshot could tell, and why: said to whoever is refused. */
-export interface UncheckedGroup {
-  group: string;
-  why: string;
-}
 
 export interface Membership {
   /** The candidate groups the person is in. */
@@ -205,9 +198,10 @@ function readSnapshot(raw: string | undefined): Snapshot | undefined {
 }
 
 /**
- * Runs `work` as `userId` acting on `model`, an Actor with the runbook's approver groups they are in. When the
- * runbook refuses them and a group's members could not be checked, the refusal says so and how to get through,
- * rather than only "the runbook allows S…" to someone who may well be in S….
+ * Runs `work` as `userId` acting on `model`, an Actor with the runbook's approver groups they are in, and those
+ * whose members could not be checked: should the runbook refuse them, the refusal (and its record) says so and
+ * how to get through (engine/authorize.ts), rather than only "the runbook allows S…" to someone who may well be
+ * in S….
  */
 export async function actingAs<T>(
   context: { runbooks: RunbookSet; groupsOf: GroupResolver },
@@ -216,24 +210,19 @@ export async function actingAs<T>(
 ): Promise<T> {
   const approvers = context.runbooks.get(who.model)?.rollback.approvers ?? [];
   const { groups, unchecked } = await context.groupsOf(who.userId, approvers);
-  const actor: Actor = { id: who.userId, groups };
-  try {
-    return await work(actor);
-  } catch (error) {
-    // Only a refusal for not being listed: the two-person rule's "not your own request" is not about groups.
-    if (unchecked.length === 0 || !isRollbotError(error, 'FORBIDDEN') || mayAct(approvers, actor))
-      throw error;
-    throw membershipUnknown(error, unchecked);
-  }
+  return work({ id: who.userId, groups, ...(unchecked.length ? { unchecked } : {}) });
 }
 
-function membershipUnknown(error: RollbotError, unchecked: readonly UncheckedGroup[]): RollbotError {
+/**
+ * What a refusal adds for groups that could not be checked: why, and how to get through. Empty without any.
+ */
+export function uncheckedGroupsNote(unchecked: readonly UncheckedGroup[] = []): { why: string; fix: string } {
+  if (unchecked.length === 0) return { why: '', fix: '' };
   const why = unchecked.map(({ group, why }) => `membership of ${group} could not be checked: ${why}`);
-  const fix =
-    `act as a user ID that rollback.approvers lists, or try again once Slack answers (group members are read ` +
-    `from Slack, or from a snapshot of them under ${formatDuration(SNAPSHOT_MAX_AGE_MS)} old)`;
-  return new RollbotError('FORBIDDEN', `${error.message}; ${why.join('; ')}`, {
-    hint: error.hint ? `${fix}; or ${error.hint}` : fix,
-    cause: error,
-  });
+  return {
+    why: `; ${why.join('; ')}`,
+    fix:
+      `act as a user ID that rollback.approvers lists, or try again once Slack answers (group members are read ` +
+      `from Slack, or from a snapshot of them under ${formatDuration(SNAPSHOT_MAX_AGE_MS)} old)`,
+  };
 }
