@@ -4,25 +4,14 @@ import { pollDeadlines } from '../../src/engine/poller.js';
 import { CONFIRM_POLL } from '../../src/engine/confirm-poll.js';
 import { resolve } from '../../src/engine/resolve.js';
 import { rollback } from '../../src/engine/rollback.js';
-import { makeDeps, makeRunbook, TestClock, type TestDeps } from '../helpers/engine.js';
-import { FakeMetrics } from '../helpers/fake-metrics.js';
-import { FakeServing } from '../helpers/fake-serving.js';
-import { timelineTypes, useRedisStores } from '../helpers/replicas.js';
+import { TestClock, type TestDeps } from '../helpers/engine.js';
+import { confirmingReplicas, timelineTypes, useRedisStores } from '../helpers/replicas.js';
 
 const redisStore = useRedisStores();
-const ERRORS = 'error_ratio{model="fraud-scorer"}';
-
 /** Two replicas of a bot whose runbook confirms on the error rate, which is back under its threshold. */
 function replicas(prefix: string, clock: TestClock) {
-  const fake = new FakeServing();
-  const metricsSource = new FakeMetrics().set(ERRORS, 0.005);
-  const runbooks = [
-    makeRunbook(
-      'fraud-scorer',
-      `triage: { checks: [{ name: error rate, kind: error, query: '${ERRORS}', max: 0.02 }] }`,
-    ),
-  ];
-  return [1, 2].map(() => makeDeps({ store: redisStore(prefix), clock, fake, runbooks, metricsSource }));
+  const { first, survivor } = confirmingReplicas(redisStore(prefix), redisStore(prefix), clock);
+  return [first, survivor];
 }
 
 const request = {
