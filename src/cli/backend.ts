@@ -2,9 +2,8 @@ import { ERROR_CODES, RollbotError, isRollbotError, type ErrorCode } from '../co
 import type { Deployment } from '../core/ledger.js';
 import type { EngineDeps } from '../engine/context.js';
 import type { Logger } from '../engine/ports.js';
-import { dismiss } from '../engine/decisions.js';
-import { actingAs, type GroupResolver } from '../engine/group-membership.js';
-import { readIncident } from '../engine/mutate.js';
+import { dismissAs } from '../engine/decisions.js';
+import type { GroupResolver } from '../engine/group-membership.js';
 import { recordDeployment, type DeploymentInput } from '../engine/deployments.js';
 import type { DrillListing } from '../engine/drill-list.js';
 import { runDrillNow, type DrillRun } from '../engine/drill-start.js';
@@ -272,13 +271,11 @@ export function localBackend(deps: EngineDeps & { groupsOf: GroupResolver }): Ba
     }),
     resolve: async (id, by, reason) =>
       viewIncident(await resolve(deps, id, { by, reason }), deps.clock.now()),
-    dismiss: async (id, { by, reason }) => {
-      const { model } = await readIncident(deps.store, id);
-      const incident = await actingAs(deps, { userId: by, model }, (actor) =>
-        dismiss(deps, id, { actor, reason, trigger: 'cli' }),
-      );
-      return viewIncident(incident, deps.clock.now());
-    },
+    dismiss: async (id, { by, reason }) =>
+      viewIncident(
+        await dismissAs(deps, deps.groupsOf, id, { userId: by, reason, trigger: 'cli' }),
+        deps.clock.now(),
+      ),
     drills: () => drillListings(deps),
     runDrill: (model, options) => runDrillNow(deps, model, options),
     close: () => deps.store.close(),

@@ -7,6 +7,7 @@ import type { Trigger } from '../core/trigger.js';
 import { record, type EngineDeps } from './context.js';
 import { endedByPerson, guardScoring, scoreDrill } from './drill.js';
 import { stageTargetId } from './escalation.js';
+import { actingAs, type GroupResolver } from './group-membership.js';
 import { mutateIncident, readIncident } from './mutate.js';
 import {
   describePending,
@@ -88,6 +89,22 @@ export async function dismiss(
   await deps.notifier.notify({ type: 'incident.updated', incident, channel: runbook.channel, text });
   if (drill) await scoreDrill(deps, incident);
   return incident;
+}
+
+/**
+ * `dismiss` by the person a request names (a Slack user, `dismissedBy`, `--as`), with the approver groups they are
+ * in (group-membership.ts): the incident's model says which runbook's groups to check.
+ */
+export async function dismissAs(
+  deps: EngineDeps,
+  groupsOf: GroupResolver,
+  incidentId: string,
+  how: { userId: string; reason: string; trigger: Trigger },
+): Promise<Incident> {
+  const { model } = await readIncident(deps.store, incidentId);
+  return actingAs({ runbooks: deps.runbooks, groupsOf }, { userId: how.userId, model }, (actor) =>
+    dismiss(deps, incidentId, { actor, reason: how.reason, trigger: how.trigger }),
+  );
 }
 
 export type RollbackRequestResult =

@@ -3,12 +3,11 @@ import { z } from 'zod';
 import { RollbotError } from '../core/errors.js';
 import { DEPLOYMENT_STRATEGIES } from '../core/ledger.js';
 import type { EngineDeps } from '../engine/context.js';
-import { dismiss } from '../engine/decisions.js';
+import { dismissAs } from '../engine/decisions.js';
 import { recordDeployment } from '../engine/deployments.js';
 import { approveDeployment } from '../engine/deploy-approval.js';
 import { actingAs, type GroupResolver } from '../engine/group-membership.js';
 import { deploymentGate, overrideGate } from '../engine/gate.js';
-import { readIncident } from '../engine/mutate.js';
 import { resolve } from '../engine/resolve.js';
 import { rollback, type RollbackOutcome } from '../engine/rollback.js';
 import { viewIncident } from '../engine/views.js';
@@ -188,14 +187,11 @@ export function dismissRoute(deps: EngineDeps, apiToken: string | undefined, gro
   return async (req: IncomingMessage, res: ServerResponse, params: Record<string, string>): Promise<void> => {
     requireApiToken(req, apiToken);
     const body = parseBody(dismissBody, await readJson(req), 'dismissal');
-    const id = params.id ?? '';
-    // The incident's model names the runbook, and so the groups to check.
-    const { model } = await readIncident(deps.store, id);
-    const incident = await actingAs(
-      { runbooks: deps.runbooks, groupsOf },
-      { userId: body.dismissedBy, model },
-      (actor) => dismiss(deps, id, { actor, reason: body.reason, trigger: 'api' }),
-    );
+    const incident = await dismissAs(deps, groupsOf, params.id ?? '', {
+      userId: body.dismissedBy,
+      reason: body.reason,
+      trigger: 'api',
+    });
     sendJson(res, 200, viewIncident(incident, deps.clock.now()));
   };
 }

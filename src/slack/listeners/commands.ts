@@ -1,10 +1,9 @@
 import type { App } from '@slack/bolt';
-import { acknowledge, dismiss } from '../../engine/decisions.js';
-import { readIncident } from '../../engine/mutate.js';
+import { acknowledge, dismissAs } from '../../engine/decisions.js';
 import { resolve } from '../../engine/resolve.js';
 import { incidentDetail, listIncidentViews } from '../../engine/views.js';
 import { errorReply, helpText, incidentList, incidentSummary } from '../blocks/command-replies.js';
-import { actAs, authorizeUserOn, type SlackContext } from '../context.js';
+import { authorizeUserOn, type SlackContext } from '../context.js';
 import { COMMANDS } from '../ids.js';
 import { parseIncidentCommand, parseRollbackCommand } from '../parse.js';
 import { openRollbackModal } from './rollback-flow.js';
@@ -65,10 +64,11 @@ export function registerCommands(app: App, context: SlackContext): void {
           return;
         case 'dismiss': {
           // "Not a rollback" without the incident message's button (scrolled away, another channel).
-          const { model } = await readIncident(deps.store, parsed.id);
-          await actAs(context, command.user_id, model, (actor) =>
-            dismiss(deps, parsed.id, { actor, reason: parsed.reason, trigger: 'slack' }),
-          );
+          await dismissAs(deps, context.groupsOf, parsed.id, {
+            userId: command.user_id,
+            reason: parsed.reason,
+            trigger: 'slack',
+          });
           await respond({ response_type: 'ephemeral', text: `${parsed.id} dismissed: not a rollback.` });
           return;
         }

@@ -1,7 +1,7 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { refuseStale, type OnIncident } from '../../engine/acted-on.js';
-import { acknowledge, approveRollback, dismiss } from '../../engine/decisions.js';
+import { acknowledge, approveRollback, dismissAs } from '../../engine/decisions.js';
 import { approveDeployment } from '../../engine/deploy-approval.js';
 import { errorReply } from '../blocks/command-replies.js';
 import { notRollbackModal } from '../blocks/not-rollback-modal.js';
@@ -181,9 +181,11 @@ export function registerInteractions(app: App, context: SlackContext): void {
     if (!(await deps.store.claimOnce(`slack:view:${view.id}`, 3_600_000))) return;
     const meta = readJsonObject(view.private_metadata);
     try {
-      await actAs(context, body.user.id, meta.model ?? '', (actor) =>
-        dismiss(deps, meta.incidentId ?? '', { actor, reason, trigger: 'slack' }),
-      );
+      await dismissAs(deps, context.groupsOf, meta.incidentId ?? '', {
+        userId: body.user.id,
+        reason,
+        trigger: 'slack',
+      });
     } catch (error) {
       await tellUser(context, client, { channel: meta.channel, user: body.user.id }, errorReply(error));
     }
