@@ -4,6 +4,7 @@ import type { EngineDeps } from '../engine/context.js';
 import { listDrills, type DrillListing } from '../engine/drill-list.js';
 import { scheduleDrillOccurrence } from '../engine/drill-schedule.js';
 import type { Runbook } from '../runbooks/schema.js';
+import { startHourly } from './hourly.js';
 
 /** 10:00 on the 15th of January, April, July and October: four drills a year, mid-month, mid-morning. */
 export const QUARTERLY = '0 10 15 1,4,7,10 *';
@@ -67,14 +68,8 @@ export async function planDrills(deps: EngineDeps): Promise<number> {
  * well before its first reminder. `stop()` ends the task.
  */
 export function startDrillPlanner(deps: EngineDeps): { stop(): Promise<void> } {
-  const run = () =>
-    planDrills(deps).catch((error: unknown) => deps.logger.error({ err: error }, 'drill planning failed'));
-  void run();
-  const task = createTask('17 * * * *', run, { name: 'rollbot-drill-planner' });
-  void task.start();
-  return {
-    async stop() {
-      await task.destroy();
-    },
-  };
+  return startHourly(
+    { name: 'rollbot-drill-planner', minute: 17, logger: deps.logger, failure: 'drill planning failed' },
+    () => planDrills(deps),
+  );
 }

@@ -1,6 +1,6 @@
-import { createTask } from 'node-cron';
 import type { EngineDeps } from '../engine/context.js';
 import { approverGroups, refreshGroupSnapshots, type GroupDirectory } from '../engine/group-membership.js';
+import { startHourly } from './hourly.js';
 
 /**
  * Keeps a snapshot of every approver group's members (engine/group-membership.ts): at start and every hour, so
@@ -11,16 +11,13 @@ export function startGroupSnapshots(
   deps: Pick<EngineDeps, 'store' | 'clock' | 'logger' | 'runbooks'>,
   directory: GroupDirectory,
 ): { stop(): Promise<void> } {
-  const run = () =>
-    refreshGroupSnapshots({ ...deps, directory }, approverGroups(deps.runbooks)).catch((error: unknown) =>
-      deps.logger.error({ err: error }, 'refreshing the approver groups’ snapshots failed'),
-    );
-  void run();
-  const task = createTask('41 * * * *', run, { name: 'rollbot-group-snapshots' });
-  void task.start();
-  return {
-    async stop() {
-      await task.destroy();
+  return startHourly(
+    {
+      name: 'rollbot-group-snapshots',
+      minute: 41,
+      logger: deps.logger,
+      failure: 'refreshing the approver groups’ snapshots failed',
     },
-  };
+    () => refreshGroupSnapshots({ ...deps, directory }, approverGroups(deps.runbooks)),
+  );
 }
