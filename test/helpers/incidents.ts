@@ -4,6 +4,7 @@
  */
 import { decide, openIncident, type Incident, type NewIncident } from '../../src/core/incident.js';
 import type { AlertRef } from '../../src/core/alert-ref.js';
+import { beginRollback, type RollbackStart } from '../../src/core/rollback.js';
 import type { Targets } from '../../src/core/stages.js';
 
 /** 2023-11-14T22:13:20Z: a fixed, readable epoch for tests. */
@@ -72,5 +73,25 @@ export function dismiss(incident: Incident, at = incident.openedAt + MINUTE): In
     at,
     reason: 'noisy alert',
     trigger: 'slack',
+  });
+}
+
+/**
+ * The incident with a rollback v42 → v41 executing since `at`, by the on-call from Slack unless `start` says
+ * otherwise: as a bot that died mid-rollback leaves it.
+ */
+export function executingRollback(
+  incident: Incident,
+  at: number,
+  start: Partial<Omit<RollbackStart, 'plan' | 'at'>> = {},
+): Incident {
+  return beginRollback(incident, {
+    plan: { from: 'v42', to: 'v41', regime: 'traffic-flip', etaMs: 30_000, actions: [], data: {} },
+    target: 'fake ml-prod/model',
+    by: 'U0ONCALL',
+    trigger: 'slack',
+    reason: 'errors',
+    ...start,
+    at,
   });
 }

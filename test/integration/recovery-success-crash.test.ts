@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Incident } from '../../src/core/incident.js';
-import { beginRollback } from '../../src/core/rollback.js';
 import { mutateIncident } from '../../src/engine/mutate.js';
 import { recoverInterruptedRollback } from '../../src/engine/recovery.js';
 import { rollbackLockName } from '../../src/engine/rollback.js';
 import { dyingStore, type DeathFrom } from '../helpers/dying-store.js';
 import { TestClock, type TestDeps } from '../helpers/engine.js';
-import { makeIncident } from '../helpers/incidents.js';
+import { executingRollback, makeIncident } from '../helpers/incidents.js';
 import { confirmingReplicas, lapsed, pollFor, timelineTypes, useRedisStores } from '../helpers/replicas.js';
 
 const MINUTE = 60_000;
@@ -17,16 +16,7 @@ const redisStore = useRedisStores();
 async function interrupted(deps: TestDeps): Promise<void> {
   const incident = makeIncident({ id: 'INC-1', model: 'fraud-scorer', at: deps.clock.now() });
   await deps.store.createIfNoneOpen(incident);
-  await mutateIncident(deps.store, 'INC-1', (current) =>
-    beginRollback(current, {
-      plan: { from: 'v42', to: 'v41', regime: 'traffic-flip', etaMs: 30_000, actions: [], data: {} },
-      target: 'fake ml-prod/model',
-      by: 'U0ONCALL',
-      trigger: 'slack',
-      reason: 'errors',
-      at: deps.clock.now(),
-    }),
-  );
+  await mutateIncident(deps.store, 'INC-1', (current) => executingRollback(current, deps.clock.now()));
 }
 
 /** The write of a rollback attempt's success on an incident. */

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { beginRollback } from '../../../src/core/rollback.js';
 import { recordDeployment } from '../../../src/engine/deployments.js';
 import { scheduleStageTarget } from '../../../src/engine/escalation.js';
 import { drillHistory } from '../../../src/engine/drill.js';
@@ -12,6 +11,7 @@ import { recoverInterruptedRollbacks } from '../../../src/engine/recovery.js';
 import { createCommandAdapter } from '../../../src/serving/command/adapter.js';
 import { commandConfig } from '../../../src/serving/command/config.js';
 import { firing } from '../../helpers/alerts.js';
+import { executingRollback } from '../../helpers/incidents.js';
 import { makeDeps, makeRunbook, metricValue, type TestDeps } from '../../helpers/engine.js';
 import { FakeServing } from '../../helpers/fake-serving.js';
 
@@ -19,14 +19,7 @@ import { FakeServing } from '../../helpers/fake-serving.js';
 async function interrupted(deps: TestDeps) {
   await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
   const { incident } = await mutateIncident(deps.store, 'INC-1', (current) =>
-    beginRollback(current, {
-      plan: { from: 'v42', to: 'v41', regime: 'traffic-flip', etaMs: 30_000, actions: [], data: {} },
-      target: 'fake ml-prod/model',
-      by: 'U0ONCALL',
-      trigger: 'slack',
-      reason: 'errors',
-      at: deps.clock.now(),
-    }),
+    executingRollback(current, deps.clock.now()),
   );
   await scheduleStageTarget(deps, incident, 'rollback');
 }
@@ -134,13 +127,11 @@ describe('a drill interrupted by a crash', () => {
       'namespace' in config && config.namespace === 'ml-staging' ? staging : production;
     const drill = await startDrill(deps, 'fraud-scorer', { by: 'cli:ana', auto: false, ...options });
     await mutateIncident(deps.store, drill.id, (current) =>
-      beginRollback(current, {
-        plan: { from: 'v42', to: 'v41', regime: 'traffic-flip', etaMs: 30_000, actions: [], data: {} },
+      executingRollback(current, deps.clock.now(), {
         target: options.dryRun ? 'fake ml-prod/model' : 'fake ml-staging/model',
         by: 'cli:ana',
         trigger: 'drill',
         reason: 'drill',
-        at: deps.clock.now(),
       }),
     );
     return { deps, production, staging, id: drill.id };
