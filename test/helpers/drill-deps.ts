@@ -1,6 +1,8 @@
+import type { Store } from '../../src/engine/ports.js';
 import type { ServingConfig } from '../../src/runbooks/serving.js';
-import { makeDeps, makeRunbook, type TestClock } from './engine.js';
+import { makeDeps, makeRunbook, type TestClock, type TestDeps } from './engine.js';
 import { FakeServing } from './fake-serving.js';
+import { timelineTypes } from './replicas.js';
 
 /** A runbook drill block whose drill target is the staging deployment. */
 export const STAGING = 'drill: { serving: { adapter: kserve, namespace: ml-staging, name: fraud-scorer } }';
@@ -25,4 +27,18 @@ export function drillDeps(drill: string, options: { runbook?: string; clock?: Te
     return 'namespace' in config && config.namespace === 'ml-staging' ? staging : production;
   };
   return { deps, used, production, staging };
+}
+
+/** Drill scorecards that reached the people, across the replicas given. */
+export function scorecards(...replicas: TestDeps[]): string[] {
+  return replicas.flatMap((deps) =>
+    deps.notifier.events.flatMap((event) =>
+      event.type === 'incident.updated' && event.text.startsWith('DRILL ') ? [event.text] : [],
+    ),
+  );
+}
+
+/** How many drill scorecards INC-1's timeline records. */
+export async function scorecardEntries(store: Store): Promise<number> {
+  return (await timelineTypes(store)).filter((type) => type === 'drill.scorecard').length;
 }

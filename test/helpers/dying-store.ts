@@ -27,6 +27,12 @@ export const storedTriage: DeathFrom = (method, result) =>
 export const rollbackBegun: DeathFrom = (method, result) =>
   method === 'updateIncident' && (result as Incident | undefined)?.rollback?.status === 'executing';
 
+/** A write that leaves the incident in `phase`: the replica dies right after, say, a drill is dismissed. */
+export const incidentBecame =
+  (phase: Incident['phase']): DeathFrom =>
+  (method, result) =>
+    method === 'updateIncident' && (result as Incident | undefined)?.phase === phase;
+
 /** The replica's first store call: it dies somewhere in whatever it does from there on. */
 export const firstCall: DeathFrom = () => true;
 

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { Incident } from '../../src/core/incident.js';
 import { dismiss } from '../../src/engine/decisions.js';
 import { DRILL_SCORE, drillHistory } from '../../src/engine/drill.js';
 import { startDrill } from '../../src/engine/drill-start.js';
@@ -8,10 +7,10 @@ import type { Store } from '../../src/engine/ports.js';
 import { resolve } from '../../src/engine/resolve.js';
 import { getRetrospective } from '../../src/engine/retro-store.js';
 import { createMemoryStore } from '../../src/store/memory.js';
-import { DRY } from '../helpers/drill-deps.js';
-import { dyingStore, firstCall, type DeathFrom } from '../helpers/dying-store.js';
+import { DRY, scorecardEntries, scorecards } from '../helpers/drill-deps.js';
+import { dyingStore, firstCall, incidentBecame } from '../helpers/dying-store.js';
 import { makeDeps, makeRunbook, TestClock, type TestDeps } from '../helpers/engine.js';
-import { pollFor, timelineTypes, useRedisStores } from '../helpers/replicas.js';
+import { pollFor, useRedisStores } from '../helpers/replicas.js';
 
 const MINUTE = 60_000;
 const redisStore = useRedisStores();
@@ -42,32 +41,13 @@ function replicas(personStore: Store, survivorStore: Store, clock: TestClock) {
   };
 }
 
-/** Scorecards that reached the people, across the replicas given. */
-function scorecards(...replicas: TestDeps[]): string[] {
-  return replicas.flatMap((deps) =>
-    deps.notifier.events.flatMap((event) =>
-      event.type === 'incident.updated' && event.text.startsWith('DRILL ') ? [event.text] : [],
-    ),
-  );
-}
-
-async function scorecardEntries(store: Store): Promise<number> {
-  return (await timelineTypes(store)).filter((type) => type === 'drill.scorecard').length;
-}
-
-/** The write that leaves the drill in `phase`. */
-const drillBecame =
-  (phase: Incident['phase']): DeathFrom =>
-  (method, result) =>
-    method === 'updateIncident' && (result as Incident | undefined)?.phase === phase;
-
 describe.each(['dismissed', 'resolved'] as const)(
   'a replica that dies right after a person %s a drill, before scoring it',
   (way) => {
     it('leaves the scoring to another replica, which scores it failed, once', async () => {
       const prefix = `test:${randomUUID()}:`;
       const clock = new TestClock();
-      const dying = dyingStore(redisStore(prefix), 0, drillBecame(way));
+      const dying = dyingStore(redisStore(prefix), 0, incidentBecame(way));
       const { person, survivor } = replicas(dying.store, redisStore(prefix), clock);
       await startDrill(survivor, 'fraud-scorer', { by: 'cli:ana', auto: false });
       clock.advance(MINUTE);

@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { Incident } from '../../src/core/incident.js';
 import { drillHistory } from '../../src/engine/drill.js';
 import { startDrill } from '../../src/engine/drill-start.js';
 import { pollDeadlines } from '../../src/engine/poller.js';
 import type { Store } from '../../src/engine/ports.js';
 import { rollback, rollbackLockName, type RollbackRequest } from '../../src/engine/rollback.js';
 import { createMemoryStore } from '../../src/store/memory.js';
-import { dyingStore, firstCall, type DeathFrom } from '../helpers/dying-store.js';
+import { dyingStore, firstCall, incidentBecame } from '../helpers/dying-store.js';
+import { scorecardEntries, scorecards } from '../helpers/drill-deps.js';
 import { makeDeps, makeRunbook, TestClock, type TestDeps } from '../helpers/engine.js';
 import { FakeServing, permanent } from '../helpers/fake-serving.js';
-import { lapsed, pollFor, timelineTypes, useRedisStores } from '../helpers/replicas.js';
+import { lapsed, pollFor, useRedisStores } from '../helpers/replicas.js';
 
 const MINUTE = 60_000;
 const redisStore = useRedisStores();
@@ -42,25 +42,6 @@ function replicas(deciderStore: Store, survivorStore: Store, clock: TestClock) {
   };
 }
 
-/** The store call after which the drill's phase is `phase`. */
-const drillBecame =
-  (phase: Incident['phase']): DeathFrom =>
-  (method, result) =>
-    method === 'updateIncident' && (result as Incident | undefined)?.phase === phase;
-
-/** Scorecards that reached the people, across the replicas given. */
-function scorecards(...replicas: TestDeps[]): string[] {
-  return replicas.flatMap((deps) =>
-    deps.notifier.events.flatMap((event) =>
-      event.type === 'incident.updated' && event.text.startsWith('DRILL ') ? [event.text] : [],
-    ),
-  );
-}
-
-async function scorecardEntries(store: Store): Promise<number> {
-  return (await timelineTypes(store)).filter((type) => type === 'drill.scorecard').length;
-}
-
 /** A drill a person is asked to decide, started on the survivor, and decided on the decider after a minute. */
 async function decidedOn(decider: TestDeps, survivor: TestDeps) {
   await startDrill(survivor, 'fraud-scorer', { by: 'cli:ana', auto: false });
@@ -72,7 +53,7 @@ describe('a drill whose replica died right after its rollback succeeded', () => 
   it('is scored once by another replica, and failed: rollbot stopped before scoring it', async () => {
     const prefix = `test:${randomUUID()}:`;
     const clock = new TestClock();
-    const dying = dyingStore(redisStore(prefix), 0, drillBecame('confirm'));
+    const dying = dyingStore(redisStore(prefix), 0, incidentBecame('confirm'));
     const { decider, survivor } = replicas(dying.store, redisStore(prefix), clock);
     // A short lease, so that the dead replica's rollback lock lapses within the test.
     decider.timing = { ...decider.timing, lockTtlMs: 500 };
@@ -96,7 +77,7 @@ describe('a drill whose replica died right after it ended the drill, before scor
   it('is scored once by another replica, as its replica ended it', async () => {
     const prefix = `test:${randomUUID()}:`;
     const clock = new TestClock();
-    const dying = dyingStore(redisStore(prefix), 0, drillBecame('resolved'));
+    const dying = dyingStore(redisStore(prefix), 0, incidentBecame('resolved'));
     const { decider, survivor } = replicas(dying.store, redisStore(prefix), clock);
     decider.timing = { ...decider.timing, lockTtlMs: 500 };
 

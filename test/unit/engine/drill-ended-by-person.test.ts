@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { Incident } from '../../../src/core/incident.js';
 import { dismiss } from '../../../src/engine/decisions.js';
 import { DRILL_SCORE, drillHistory, finishDrill, lastDrillSuccess } from '../../../src/engine/drill.js';
 import { finishDrillScoring } from '../../../src/engine/drill-scoring.js';
@@ -11,8 +10,8 @@ import { getRetrospective } from '../../../src/engine/retro-store.js';
 import { rollback } from '../../../src/engine/rollback.js';
 import { createMemoryStore } from '../../../src/store/memory.js';
 import { firing } from '../../helpers/alerts.js';
-import { DRY, STAGING, drillDeps } from '../../helpers/drill-deps.js';
-import { dyingStore, type DeathFrom } from '../../helpers/dying-store.js';
+import { DRY, STAGING, drillDeps, scorecards } from '../../helpers/drill-deps.js';
+import { dyingStore, incidentBecame } from '../../helpers/dying-store.js';
 import { makeDeps, makeRunbook, metricValue, TestClock, type TestDeps } from '../../helpers/engine.js';
 import { pollFor } from '../../helpers/replicas.js';
 
@@ -29,15 +28,6 @@ const problems = {
   dismissed: 'dismissed as not a rollback by U0ANA: upstream outage',
   resolved: 'resolved by U0ANA before its rollback was done: seen enough',
 };
-
-/** Scorecards that reached the people. */
-function scorecards(...replicas: TestDeps[]): string[] {
-  return replicas.flatMap((deps) =>
-    deps.notifier.events.flatMap((event) =>
-      event.type === 'incident.updated' && event.text.startsWith('DRILL ') ? [event.text] : [],
-    ),
-  );
-}
 
 async function types(deps: TestDeps, id = 'INC-1'): Promise<string[]> {
   return (await deps.store.list(id)).map((entry) => entry.type);
@@ -112,12 +102,6 @@ describe('a drill two replicas end at once, one dismissing it and the other reso
   });
 });
 
-/** The write that leaves the drill in `phase`. */
-const drillBecame =
-  (phase: Incident['phase']): DeathFrom =>
-  (method, result) =>
-    method === 'updateIncident' && (result as Incident | undefined)?.phase === phase;
-
 describe('a drill a person resolves once its rollback succeeded, before rollbot scored it', () => {
   it('is scored on what it reached: passed, once, and closed', async () => {
     const clock = new TestClock();
@@ -126,7 +110,7 @@ describe('a drill a person resolves once its rollback succeeded, before rollbot 
     person.store = shared;
     // The replica that rolls the drill back stops right after storing its success, before it ends the drill.
     const { deps: decider } = drillDeps(STAGING, { clock });
-    const dying = dyingStore(shared, 0, drillBecame('confirm'));
+    const dying = dyingStore(shared, 0, incidentBecame('confirm'));
     decider.store = dying.store;
     await startDrill(person, 'fraud-scorer', { by: 'cli:ana', auto: false });
     clock.advance(MINUTE);
