@@ -190,17 +190,17 @@ describe('request verification', () => {
     await nothingStored();
   });
 
-  it('answers a modal submission without state with the modal error at once, not after a timeout', async () => {
+  it('answers a modal submission without state with the modal error from its listener, not from Bolt after a timeout', async () => {
     const submit = payloadOf(viewSubmission(VIEWS.rollback, {}, { model: 'fraud-scorer' }));
     delete (submit.view as Record<string, unknown>).state;
-    const started = Date.now();
     const response = await sendSigned(server.url, interaction(submit));
+    // Bolt answers a request nobody acknowledged with an empty 404 (after unhandledRequestTimeoutMillis in
+    // src/slack/app.ts): this answer is the listener's own ack.
     expect(response.status).toBe(200);
     expect(await json(response)).toEqual({
       response_action: 'errors',
       errors: { [INPUTS.reason.block]: 'Say why: the reason goes on the incident record.' },
     });
-    expect(Date.now() - started).toBeLessThan(2_000);
     await nothingStored();
   });
 
