@@ -1,3 +1,4 @@
+import { backoffMs } from '../core/backoff.js';
 import { ServingError } from '../core/errors.js';
 
 export interface RetryOptions {
@@ -34,16 +35,10 @@ export async function withRetry<T>(work: () => Promise<T>, options: RetryOptions
       return await work();
     } catch (error) {
       if (!(error instanceof ServingError) || !error.transient) throw error;
-      const wait = Math.min(MAX_WAIT_MS, Math.max(options.baseMs * 2 ** (attempt - 1), retryAfterMs(error)));
+      const wait = backoffMs(attempt, error, { baseMs: options.baseMs, maxWaitMs: MAX_WAIT_MS });
       if (options.now() + wait >= options.deadline) throw error;
       await options.onRetry?.(error, attempt, wait);
       await options.sleep(wait);
     }
   }
-}
-
-function retryAfterMs(error: ServingError): number {
-  const details = error.details as { retryAfter?: unknown } | undefined;
-  const seconds = Number(details?.retryAfter);
-  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1_000 : 0;
 }

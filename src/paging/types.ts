@@ -2,6 +2,7 @@
  * Paging: who gets woken up, through PagerDuty or Opsgenie. The types, and the one delivery loop both
  * providers share (throttling and provider failures retried for a few minutes, clear errors for the rest).
  */
+import { backoffMs } from '../core/backoff.js';
 import { formatDuration } from '../core/duration.js';
 import { RollbotError, ServingError, type ErrorCode } from '../core/errors.js';
 import type { Clock } from '../engine/ports.js';
@@ -92,7 +93,7 @@ export async function deliver(
           cause: error,
         });
       }
-      const waitMs = retryWaitMs(retry, attempt, error);
+      const waitMs = backoffMs(attempt, error, retry);
       const elapsedMs = clock.now() - startedAt;
       if (elapsedMs + waitMs > retry.retryForMs) {
         throw new RollbotError(
@@ -113,11 +114,6 @@ export async function deliver(
     }
     return response;
   }
-}
-
-/** The wait after the `attempt`-th failure: doubling from baseMs, or the provider's Retry-After, capped. */
-function retryWaitMs(retry: typeof DEFAULT_RETRY, attempt: number, error: ServingError): number {
-  return Math.min(retry.maxWaitMs, Math.max(retry.baseMs * 2 ** (attempt - 1), retryAfterMs(error)));
 }
 
 /** Sleeps `ms`, or less when `signal` aborts meanwhile (a shutdown must not wait out a 30 s backoff). */
@@ -151,10 +147,4 @@ function codeFor(status: number | undefined): ErrorCode {
   if (status === 403) return 'FORBIDDEN';
   if (status === 404) return 'NOT_FOUND';
   return 'UNAVAILABLE';
-}
-
-function retryAfterMs(error: ServingError): number {
-  const details = error.details as { retryAfter?: unknown } | undefined;
-  const seconds = Number(details?.retryAfter);
-  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1_000 : 0;
 }
