@@ -148,15 +148,20 @@ export function createOutgoingQueue(options: OutgoingQueueOptions): OutgoingQueu
 
   /**
    * The lane's first entry — unless it is an update held back by the workspace-wide update allowance (50/min)
-   * while a post or reply behind it could go now: those go first, since a coalesced update that waits simply
-   * shows the incident's state as of when it is sent. Posts and replies keep their order among themselves.
+   * while the first post or reply behind it could go sooner: that one goes first, since a coalesced update that
+   * waits simply shows the incident's state as of when it is sent. Posts and replies keep their order among
+   * themselves: only the first of them may pass, and while it backs off after a failure the ones behind it wait
+   * (taking the next ready one instead posted an incident's thread replies out of order).
    */
   function nextEntry(lane: Lane, now: number): Entry | undefined {
     const first = lane.entries[0];
     if (first?.item.kind !== 'update') return first;
     const updateWait = Math.max(updates.pausedUntil - now, updates.bucket.waitMs(now));
     if (updateWait <= 0) return first;
-    return lane.entries.find((entry) => entry.item.kind !== 'update' && entry.notBefore <= now) ?? first;
+    const next = lane.entries.find((entry) => entry.item.kind !== 'update');
+    if (!next) return first;
+    const nextWait = Math.max(next.notBefore - now, lane.bucket.waitMs(now));
+    return nextWait < updateWait ? next : first;
   }
 
   function settle(lane: Lane, entry: Entry, failure: Failure | undefined): void {

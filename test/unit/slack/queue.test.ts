@@ -1,4 +1,9 @@
-import { WebAPIPlatformError, WebAPIRateLimitedError, WebAPIRequestError } from '@slack/web-api';
+import {
+  WebAPIHTTPError,
+  WebAPIPlatformError,
+  WebAPIRateLimitedError,
+  WebAPIRequestError,
+} from '@slack/web-api';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Logger } from '../../../src/engine/ports.js';
 import { realTimer, type SetTimer } from '../../../src/slack/notifier/pacing.js';
@@ -135,6 +140,24 @@ describe('outgoing queue', () => {
       ['reply 1', 0],
       ['reply 2', 0],
       ['update C6', 1200],
+    ]);
+  });
+
+  it('keeps replies in order when the first one to pass a held-back update fails and backs off', async () => {
+    const { enqueue, run, sent } = setup();
+    for (const c of ['C1', 'C2', 'C3', 'C4']) enqueue(c, `update ${c}`, { kind: 'update', coalesceKey: c });
+    await run(0); // the workspace's update allowance is spent
+    const blip = new WebAPIHTTPError(503, 'Service Unavailable', {}, 'upstream connect error');
+    enqueue('C6', 'update C6', { kind: 'update', coalesceKey: 'C6' });
+    enqueue('C6', 'reply 1', { kind: 'reply' }, [blip]);
+    enqueue('C6', 'reply 2', { kind: 'reply' });
+    await run();
+    const c6 = sent.filter((s) => s.channel === 'C6');
+    // reply 1 failed at 0 and is retried at 2 s: reply 2 must not go before it (the thread would read 2, 1).
+    expect(c6.map((s) => [s.label, s.at])).toEqual([
+      ['update C6', 1200],
+      ['reply 1', 2000],
+      ['reply 2', 2000],
     ]);
   });
 
