@@ -276,6 +276,9 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
         kind: 'reply',
         label: id,
         onSettled,
+        // Passing the update in front is only safe once the message exists: when its first post gave up, that
+        // update posts it, and a reply sent before would find no message and be dropped (an escalation's ping).
+        mayOvertake: () => refs.has(id),
         send: () => postReply(id, channel, content),
       });
     }

@@ -151,7 +151,8 @@ export function createOutgoingQueue(options: OutgoingQueueOptions): OutgoingQueu
    * while the first post or reply behind it could go sooner: that one goes first, since a coalesced update that
    * waits simply shows the incident's state as of when it is sent. Posts and replies keep their order among
    * themselves: only the first of them may pass, and while it backs off after a failure the ones behind it wait
-   * (taking the next ready one instead posted an incident's thread replies out of order).
+   * (taking the next ready one instead posted an incident's thread replies out of order). One that may not
+   * overtake (a reply whose parent the update may post) waits for the updates in front of it.
    */
   function nextEntry(lane: Lane, now: number): Entry | undefined {
     const first = lane.entries[0];
@@ -159,7 +160,7 @@ export function createOutgoingQueue(options: OutgoingQueueOptions): OutgoingQueu
     const updateWait = Math.max(updates.pausedUntil - now, updates.bucket.waitMs(now));
     if (updateWait <= 0) return first;
     const next = lane.entries.find((entry) => entry.item.kind !== 'update');
-    if (!next) return first;
+    if (!next || next.item.mayOvertake?.() === false) return first;
     const nextWait = Math.max(next.notBefore - now, lane.bucket.waitMs(now));
     return nextWait < updateWait ? next : first;
   }

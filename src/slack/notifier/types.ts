@@ -19,6 +19,11 @@ export interface OutgoingItem {
    * rather than waiting for a pause, a backoff or the update allowance.
    */
   optional?: boolean;
+  /**
+   * For a post or reply: whether it may go now ahead of updates waiting in front of it (default: yes). A reply
+   * whose parent message is not known to exist says no, since an update in front of it may be what posts it.
+   */
+  mayOvertake?: (() => boolean) | undefined;
   /** Makes the call(s). Throws Slack errors or DeliveryErrors; the queue classifies and retries them. */
   send(): Promise<void>;
   /**

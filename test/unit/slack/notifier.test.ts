@@ -306,6 +306,31 @@ describe('slack notifier', () => {
     expect(failures).toEqual([['post', 'http_503']]);
   });
 
+  it('threads a reply under the message its update re-posts, even while updates wait for the allowance', async () => {
+    const { notifier, slack, calls, run, failures } = setup();
+    const lost = makeIncident({ id: 'INC-30' });
+    slack('chat.postMessage', [503, 'upstream connect error'], 15); // the opening's post gives up
+    await notifier.notify(opened(lost));
+    await run();
+    const others = ['INC-31', 'INC-32', 'INC-33', 'INC-34'].map((id) => makeIncident({ id }));
+    slack('chat.postMessage', undefined, 4);
+    for (const incident of others) await notifier.notify(opened(incident));
+    await run();
+    // Slack is back and busy: four redraws spend the workspace's chat.update burst…
+    slack('chat.update', { ok: true, ts: TS }, 4);
+    for (const incident of others) await notifier.notify(escalated(incident, 'late'));
+    // …when INC-30 has news: its update posts the missing message, and the reply must go under it.
+    slack('chat.postMessage', undefined, 2);
+    await notifier.notify(updated(lost, 'triage is 5m over its target: <@U0ONCALL>'));
+    await run();
+    const tail = calls.slice(-2).map((call) => [call.form.text, call.form.thread_ts]);
+    expect(tail).toEqual([
+      ['INC-30: triage is 5m over its target: <@U0ONCALL>', undefined],
+      ['triage is 5m over its target: <@U0ONCALL>', '1700000000.000500'],
+    ]);
+    expect(failures).toEqual([['post', 'http_503']]);
+  });
+
   it('never draws the message back to an older state than the stored incident (a tick listed before a change)', async () => {
     const phaseRenderer: SlackRenderer = {
       ...renderer,
