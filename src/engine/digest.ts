@@ -17,6 +17,15 @@ const SCAN_LIMIT = 1_000;
 
 const listedKey = (incidentId: string) => `digest-listed:${incidentId}`;
 
+/**
+ * Incident lines in one digest, and the characters of a summary on its line. A digest is one plain message
+ * (Slack shows about 4,000 characters of it): alert descriptions used as summaries run to hundreds, and a
+ * digest cut short by the notifier lost the incidents past the cut, marked listed all the same. The rest are
+ * counted instead, with where to find them.
+ */
+const MAX_LINES = 20;
+const SUMMARY_CHARS = 120;
+
 /** Puts `channel`'s next digest at `dueAt` (idempotent: every SEV-4 opening before then schedules the same). */
 export async function scheduleDigest(deps: EngineDeps, channel: string, dueAt: number): Promise<void> {
   await deps.store.schedule({
@@ -53,15 +62,29 @@ export async function sendDigest(deps: EngineDeps, deadline: Deadline): Promise<
 }
 
 /**
- * The digest message: one line per incident, oldest first, with where it stands now. The summary is the alert's
- * text: `oneLine` keeps it on its incident's line, where a line break in it could start a bullet of its own.
+ * The digest message: one line per incident, oldest first, with where it stands now (the first MAX_LINES;
+ * the rest counted). The summary is the alert's text: `oneLine` keeps it on its incident's line, where a line
+ * break in it could start a bullet of its own.
  */
 export function digestText(incidents: readonly Incident[]): string {
   const lines = [...incidents]
     .sort((a, b) => a.openedAt - b.openedAt)
+    .slice(0, MAX_LINES)
     .map(
-      (incident) => `• ${incident.id} ${incident.model}: ${oneLine(incident.summary)} — ${incident.phase}`,
+      (incident) =>
+        `• ${incident.id} ${incident.model}: ${shorten(oneLine(incident.summary), SUMMARY_CHARS)} — ${incident.phase}`,
     );
+  const rest = incidents.length - lines.length;
+  if (rest > 0) lines.push(`+${rest} more: \`rollbot incidents\` or GET /api/incidents lists them`);
   const count = incidents.length === 1 ? '1 SEV-4 incident' : `${incidents.length} SEV-4 incidents`;
   return [`Daily digest: ${count} (not paged)`, ...lines].join('\n');
+}
+
+/** `text` cut to `max` characters, ending with `…` when cut; never half of a surrogate pair. */
+function shorten(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max - 1;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return `${text.slice(0, end)}…`;
 }

@@ -4,7 +4,7 @@ import { viewIncident } from '../engine/views.js';
 import { decisionRequest } from './blocks/decision-request.js';
 import { deployApprovalRequest } from './blocks/deploy-approval.js';
 import { incidentMessage } from './blocks/incident-message.js';
-import { LIMITS, escapeText } from './blocks/limits.js';
+import { LIMITS, escapeText, fitLines } from './blocks/limits.js';
 import { retroMessage } from './blocks/retro.js';
 import { threadLine } from './blocks/thread.js';
 import type { SlackRenderer } from './notifier/render.js';
@@ -35,9 +35,15 @@ export function createSlackRenderer(runbooks: RunbookSet): SlackRenderer {
       // `<https://…|slack.com>` in them is shown, not acted on. `escapeText`, not `escapeLine`: the daily digest
       // is several lines of rollbot's, which Slack cannot tell from a line break in outside text; the engine keeps
       // what it quotes on its lines (`oneLine`: the digest's summaries, an approval's reason).
+      // Fitted line by line: a message cut in the middle of a list loses its tail without saying so.
       return approveDeployment
         ? deployApprovalRequest({ text, ...approveDeployment })
-        : { text: escapeText(text, LIMITS.fallbackText) };
+        : {
+            text: fitLines(
+              text.split('\n').map((line) => escapeText(line)),
+              { max: LIMITS.fallbackText, noun: 'lines' },
+            ),
+          };
     },
     threadReply(event: IncidentEvent) {
       if (event.type === 'retro.opened') return retroMessage(event.retro, event.text);

@@ -4,6 +4,8 @@ import { pollDeadlines } from '../../../src/engine/poller.js';
 import type { Incident } from '../../../src/core/incident.js';
 import { makeDeps, makeRunbook, type TestDeps } from '../../helpers/engine.js';
 import { makeIncident } from '../../helpers/incidents.js';
+import { LIMITS } from '../../../src/slack/blocks/limits.js';
+import { createSlackRenderer } from '../../../src/slack/renderer.js';
 
 const HOUR = 3_600_000;
 
@@ -94,6 +96,26 @@ describe('the daily digest', () => {
         /^• INC-T\d+ fraud-scorer: accuracy dropped • INC-T999 churn-predictor: all clear — resolved — triage$/,
       ),
     ]);
+  });
+
+  it('shows or counts in Slack every incident it lists, however many and however long their summaries', () => {
+    // A noisy day: 30 SEV-4s whose alerts carry a description rather than a one-line summary.
+    const description =
+      'The share of transactions scored above the review threshold fell outside its expected band for ' +
+      'fifteen minutes; the feature store reported stale merchant aggregates during the same window, and ' +
+      'the upstream ingestion job was restarted twice by its supervisor. See the dashboard for the breakdown.';
+    const incidents = Array.from({ length: 30 }, (_, i) =>
+      makeIncident({ severity: 4, at: i, summary: `${description} (${i})` }),
+    );
+    const renderer = createSlackRenderer(makeDeps().runbooks);
+    const message = { type: 'channel.message', channel: 'C0TEST0001', text: digestText(incidents) } as const;
+    const { text } = renderer.channelMessage?.(message) ?? { text: '' };
+    expect(text.length).toBeLessThanOrEqual(LIMITS.fallbackText);
+    // Every incident is marked listed once this digest is sent: each must be on a line, or in the count.
+    const shown = incidents.filter((incident) => text.includes(`• ${incident.id} `)).length;
+    const counted = Number(/^\+(\d+) more/m.exec(text)?.[1] ?? 0);
+    expect(shown).toBeGreaterThan(0);
+    expect(shown + counted).toBe(incidents.length);
   });
 
   it('orders lines oldest first', () => {

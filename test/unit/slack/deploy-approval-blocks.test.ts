@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deployApprovalRequest } from '../../../src/slack/blocks/deploy-approval.js';
+import { LIMITS } from '../../../src/slack/blocks/limits.js';
 import { ACTIONS } from '../../../src/slack/ids.js';
 import { createSlackRenderer } from '../../../src/slack/renderer.js';
 import { RunbookSet } from '../../../src/engine/runbook-set.js';
@@ -65,6 +66,21 @@ describe('the deployment approval request', () => {
       JSON.stringify(JSON.stringify({ incidentId: '', model: 'm' })).slice(1, -1),
     );
     expect(JSON.stringify(message?.blocks)).toContain(ACTIONS.approve);
+  });
+
+  it('fits a long plain channel message by whole lines, counting the lines left out', () => {
+    const renderer = createSlackRenderer(new RunbookSet([]));
+    const lines = Array.from({ length: 40 }, (_, i) => `• line ${i} ${'& '.repeat(60)}`);
+    const message = renderer.channelMessage?.({
+      type: 'channel.message',
+      channel: 'C0TEST0001',
+      text: ['Heading', ...lines].join('\n'),
+    });
+    const shown = message?.text.split('\n') ?? [];
+    expect(message?.text.length).toBeLessThanOrEqual(LIMITS.fallbackText);
+    expect(shown[0]).toBe('Heading');
+    expect(shown.at(-1)).toBe(`+${41 - (shown.length - 1)} more lines`);
+    expect(shown.slice(1, -1).every((line) => line.endsWith('&amp; '))).toBe(true);
   });
 
   it('escapes a plain channel message, so a summary quoted in it cannot ping the channel or disguise a link', () => {
