@@ -45,6 +45,14 @@ const TRANSIENT_PLATFORM_ERRORS = new Set([
   'ratelimited',
 ]);
 
+/**
+ * How web-api reports a 429 whose Retry-After is missing or not a number of seconds (a proxy or gateway in front
+ * of Slack often sends none): a plain Error, with no class or code to tell it by but this message.
+ */
+const RATE_LIMITED_WITHOUT_RETRY_AFTER = /^Retry header did not contain a valid timeout/;
+/** The wait after such a 429: Slack's own Retry-After for chat methods is seconds to tens of seconds. */
+export const DEFAULT_RETRY_AFTER_MS = 10_000;
+
 /** The Slack error code of an `ok: false` answer (`not_in_channel`, …), if that is what `error` is. */
 export function platformErrorCode(error: unknown): string | undefined {
   return error instanceof WebAPIPlatformError ? error.data.error : undefined;
@@ -59,6 +67,10 @@ export function classifyFailure(error: unknown): Failure {
       retryAfterMs: Math.max(0, error.retryAfter) * 1000,
       reason: 'rate_limited',
     };
+  }
+  if (error instanceof Error && RATE_LIMITED_WITHOUT_RETRY_AFTER.test(error.message)) {
+    // Still "too fast": wait and try again. Taken for a bug, it dropped the message at once.
+    return { type: 'rate-limited', retryAfterMs: DEFAULT_RETRY_AFTER_MS, reason: 'rate_limited' };
   }
   if (error instanceof DeliveryError) {
     if (error.transient) return { type: 'transient', reason: error.reason, message };

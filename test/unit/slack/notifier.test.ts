@@ -375,6 +375,19 @@ describe('slack notifier', () => {
     expect(failures).toEqual([]);
   });
 
+  it('waits out a 429 without a usable Retry-After (a proxy in front of Slack), then delivers', async () => {
+    const { notifier, slack, calls, run, failures, store } = setup();
+    slack('chat.postMessage', [429, 'Too Many Requests', {}]);
+    slack('chat.postMessage', [429, { ok: false, error: 'ratelimited' }, { 'Retry-After': 'soon' }]);
+    slack('chat.postMessage');
+    await notifier.notify(opened(makeIncident({ id: 'INC-6' })));
+    await run();
+    expect(calls).toHaveLength(3);
+    expect(calls.map((call) => call.at)).toEqual([0, 10_000, 20_000]);
+    expect(await store.getValue(messageKey('INC-6'))).toBeDefined();
+    expect(failures).toEqual([]);
+  });
+
   it('joins the channel on not_in_channel, then posts', async () => {
     const { notifier, slack, calls, run, failures } = setup();
     slack('chat.postMessage', { ok: false, error: 'not_in_channel' });
