@@ -1,5 +1,5 @@
 import { RollbotError } from '../core/errors.js';
-import { mayAct, type Actor } from '../core/policy.js';
+import { isUserGroupId, mayAct, type Actor } from '../core/policy.js';
 import type { Runbook } from '../runbooks/schema.js';
 import type { Incident } from '../core/incident.js';
 import { uncheckedGroupsNote } from './group-membership.js';
@@ -21,11 +21,21 @@ export async function authorize(
 ): Promise<void> {
   if (mayAct(runbook.rollback.approvers, actor)) return;
   // A group whose members could not be checked (Slack down, no recent snapshot) may well hold them: say so.
-  const unchecked = uncheckedGroupsNote(actor.unchecked);
+  const unchecked = isUserGroupId(actor.id)
+    ? groupNamedAsPerson(actor.id)
+    : uncheckedGroupsNote(actor.unchecked);
   const text = `${actor.id} may not ${action} ${runbook.model}: the runbook allows ${runbook.rollback.approvers.join(', ')}${unchecked.why}`;
   await noteDenial(deps, runbook, actor, text, incident);
   const ask = `ask one of ${runbook.rollback.approvers.join(', ')}, or add yourself to rollback.approvers in runbooks/${runbook.model}.yml`;
   throw new RollbotError('FORBIDDEN', text, { hint: unchecked.fix ? `${unchecked.fix}; or ${ask}` : ask });
+}
+
+/** Someone gave a user group's ID as who they are: a group acts through its members, named by user ID. */
+function groupNamedAsPerson(group: string): { why: string; fix: string } {
+  return {
+    why: `; ${group} is a user group, not a person`,
+    fix: `name yourself by your Slack user ID (U…/W…): a member of ${group} is let through as one`,
+  };
 }
 
 /** Records a denial on `incident`, else on the model's open incident, and logs it. */

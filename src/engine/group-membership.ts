@@ -4,7 +4,7 @@
  * that answer in the store, else not a member (fail closed).
  */
 import { formatDuration } from '../core/duration.js';
-import type { Actor, UncheckedGroup } from '../core/policy.js';
+import { isUserGroupId, type Actor, type UncheckedGroup } from '../core/policy.js';
 import type { Clock, Logger, Store } from './ports.js';
 import type { RunbookSet } from './runbook-set.js';
 
@@ -50,13 +50,10 @@ type Members = { known: ReadonlySet<string> } | { unknown: string };
 /** A Slack user ID (`U…`, or `W…` on Enterprise Grid): only those can be in a user group. */
 const SLACK_USER = /^[UW][A-Z0-9]{2,}$/;
 
-/** A user-group ID (`S…`) among a runbook's approvers, beside user IDs. */
-const isUserGroup = (approver: string): boolean => approver.startsWith('S');
-
 /** Every user group some runbook's rollback.approvers names: the groups whose snapshots are kept fresh. */
 export function approverGroups(runbooks: RunbookSet): string[] {
   const groups = runbooks.all.flatMap((runbook) => runbook.rollback.approvers);
-  return [...new Set(groups.filter(isUserGroup))];
+  return [...new Set(groups.filter(isUserGroupId))];
 }
 
 interface SnapshotKeeping {
@@ -164,7 +161,7 @@ export function createGroupResolver(options: {
   return async (userId, candidates) => {
     // `cli:<login>` or a script's name is in no group: asking Slack, or saying it could not be checked, would mislead.
     if (!SLACK_USER.test(userId)) return { groups: [], unchecked: [] };
-    const groups = candidates.filter(isUserGroup);
+    const groups = candidates.filter(isUserGroupId);
     const answers = await Promise.all(
       groups.map(async (group) => ({ group, members: await membersOf(group) })),
     );

@@ -146,6 +146,25 @@ describe('the API checks group approvers with the bot’s group resolver', () =>
     await expectOnlyDenials(before, ['U0BO', 'U0BO']);
   });
 
+  it('refuses a user-group ID named as the person acting: a group is not a member of itself', async () => {
+    // Anyone holding API_TOKEN could otherwise copy the group ID from the runbook and pass every check.
+    const before = await stored();
+    const dismissed = await dismissAs('S0ONCALL1');
+    expect(dismissed.status).toBe(403);
+    expect((await json(dismissed)).error).toEqual({
+      code: 'FORBIDDEN',
+      message:
+        'S0ONCALL1 may not dismiss fraud-scorer: the runbook allows S0ONCALL1; S0ONCALL1 is a user group, not a person',
+      hint: 'name yourself by your Slack user ID (U…/W…): a member of S0ONCALL1 is let through as one; or ask one of S0ONCALL1, or add yourself to rollback.approvers in runbooks/fraud-scorer.yml',
+    });
+    const override = await post('/api/gate/fraud-scorer/override', {
+      approvedBy: 'S0ONCALL1',
+      reason: 'hotfix cannot wait',
+    });
+    expect(override.status).toBe(403);
+    await expectOnlyDenials(before, ['S0ONCALL1', 'S0ONCALL1']);
+  });
+
   it('lets the snapshot of the group decide while Slack is down', async () => {
     // The Slack layer read the group two days ago (someone pressed a button); Slack has been down since.
     await groupsOf('U0ANA', ['S0ONCALL1']);
