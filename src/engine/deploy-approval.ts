@@ -77,7 +77,10 @@ export async function approveDeployment(
   how: { actor: Actor; reason?: string },
 ): Promise<DeploymentApproval> {
   const runbook = deps.runbooks.require(model);
-  await authorize(deps, runbook, how.actor, 'approve');
+  // The approval goes on the model's latest incident, open or not (a deployment after a rollback usually follows
+  // a resolved one): so does a denial, which authorize would otherwise record only on an open incident.
+  const [latest] = await deps.store.listIncidents({ model: runbook.model, limit: 1 });
+  await authorize(deps, runbook, how.actor, 'approve', latest);
   const needed = await approvalFor(deps, runbook);
   if (needed.reasons.length === 0) {
     throw new RollbotError('CONFLICT', `${runbook.model}'s next deployment needs no approval`, {
@@ -90,7 +93,6 @@ export async function approveDeployment(
   // start what looks like another approval. Slack cannot do it for us: channel messages keep their line breaks
   // (the daily digest's lines are rollbot's).
   const text = `next deployment of ${runbook.model} approved by ${approved.by} (${needed.reasons.join('; ')}): ${oneLine(approved.reason)}`;
-  const [latest] = await deps.store.listIncidents({ model: runbook.model, limit: 1 });
   if (latest) await record(deps, latest, { type: 'deployment.approved', actor: approved.by, text });
   deps.logger.info({ model: runbook.model, by: approved.by }, text);
   await deps.notifier.notify({ type: 'channel.message', channel: runbook.channel, text: `✅ ${text}` });

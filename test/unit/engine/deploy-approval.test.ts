@@ -79,6 +79,12 @@ describe('deployment approvals', () => {
       approveDeployment(deps, 'fraud-scorer', { actor: { id: 'U0INTERN', groups: [] } }),
     ).rejects.toThrow('U0INTERN may not approve fraud-scorer');
     expect((await deploymentGate(deps, 'fraud-scorer')).status).toBe('approval required');
+    // No incident is open (INC-1 was resolved): the denial goes where an approval would have, INC-1's timeline.
+    expect((await deps.store.list('INC-1')).at(-1)).toMatchObject({
+      type: 'permission.denied',
+      actor: 'U0INTERN',
+      text: 'U0INTERN may not approve fraud-scorer: the runbook allows U0LEAD, S0SRE',
+    });
   });
 
   it('opens the gate on an approval (by a member of an approving group too), recorded on the timeline, for one deployment', async () => {
