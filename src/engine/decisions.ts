@@ -55,7 +55,8 @@ export async function dismiss(
 ): Promise<Incident> {
   const current = await readIncident(deps.store, incidentId);
   const runbook = deps.runbooks.require(current.model);
-  await authorize(deps, runbook, how.actor, 'dismiss');
+  // A refusal goes on the incident they tried to dismiss (a late button), not on whichever of the model's is open.
+  await authorize(deps, runbook, how.actor, 'dismiss', current);
   if (!how.reason.trim())
     throw new RollbotError('BAD_REQUEST', '"not a rollback" needs a reason', {
       hint: 'say why, e.g. "upstream outage, not the model"',
@@ -213,7 +214,9 @@ export async function approveRollback(
   onStep?: (step: RollbackStep) => void,
 ): Promise<RollbackOutcome> {
   const runbook = deps.runbooks.require(request.model);
-  await authorize(deps, runbook, request.actor, 'approve');
+  // A refusal goes on the incident whose message was pressed (it may be over, and another open), when it exists.
+  const pressedOn = request.incidentId ? await deps.store.getIncident(request.incidentId) : undefined;
+  await authorize(deps, runbook, request.actor, 'approve', pressedOn);
   // The incident of the message whose Approve was pressed: an ended one explains why nothing is waiting.
   const shown = request.incidentId && (await outdated(deps, runbook.model, request.incidentId));
   if (shown) throw shown;
@@ -232,7 +235,13 @@ export async function approveRollback(
   if (stale) throw stale;
   if (pending.requestedBy === request.actor.id) {
     const text = `${request.actor.id} may not approve their own rollback request: the two-person rule needs a different approver`;
-    await noteDenial(deps, runbook, request.actor, text);
+    await noteDenial(
+      deps,
+      runbook,
+      request.actor,
+      text,
+      pending.incidentId ? { id: pending.incidentId } : undefined,
+    );
     throw new RollbotError('FORBIDDEN', text, {
       hint: `ask another of ${runbook.rollback.approvers.join(', ') || 'the on-call team'}`,
     });

@@ -271,3 +271,40 @@ describe('acknowledge and not a rollback', () => {
     expect((await d.store.getIncident('INC-1'))?.phase).toBe('triage');
   });
 });
+
+describe('a denial goes on the incident acted on', () => {
+  /** INC-1 dismissed, then INC-2 opened by another alert: a button on INC-1's messages is still in Slack. */
+  async function withNextIncident() {
+    const d = await withIncident('two-person');
+    await dismiss(d, 'INC-1', { actor: bo, reason: 'noise', trigger: 'slack' });
+    d.clock.advance(10 * 60_000);
+    await ingestAlerts(d, [firing('fraud-scorer', d.clock.now())]);
+    expect((await d.store.openIncidentFor('fraud-scorer'))?.id).toBe('INC-2');
+    return d;
+  }
+  const denials = async (d: ReturnType<typeof deps>, incidentId: string) =>
+    (await d.store.list(incidentId)).filter((entry) => entry.type === 'permission.denied');
+
+  it("records a refused dismissal on the incident dismissed, not on the model's next one", async () => {
+    const d = await withNextIncident();
+    await expect(dismiss(d, 'INC-1', { actor: mallory, reason: 'x', trigger: 'slack' })).rejects.toThrow(
+      'U0MALLORY may not dismiss fraud-scorer',
+    );
+    expect(await denials(d, 'INC-2')).toEqual([]);
+    expect(await denials(d, 'INC-1')).toEqual([
+      expect.objectContaining({
+        actor: 'U0MALLORY',
+        text: expect.stringMatching(/^U0MALLORY may not dismiss/),
+      }),
+    ]);
+  });
+
+  it("records a refused Approve on the incident whose message it was pressed on, not on the model's next one", async () => {
+    const d = await withNextIncident();
+    await expect(
+      approveRollback(d, { model: 'fraud-scorer', actor: mallory, trigger: 'slack', incidentId: 'INC-1' }),
+    ).rejects.toThrow('U0MALLORY may not approve fraud-scorer');
+    expect(await denials(d, 'INC-2')).toEqual([]);
+    expect(await denials(d, 'INC-1')).toEqual([expect.objectContaining({ actor: 'U0MALLORY' })]);
+  });
+});
