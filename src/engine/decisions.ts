@@ -233,6 +233,7 @@ export async function approveRollback(
     );
   const stale = pending.incidentId && (await outdated(deps, runbook.model, pending.incidentId, pending));
   if (stale) throw stale;
+  if (!pending.incidentId) await refuseDrillSince(deps, runbook.model, pending);
   if (pending.requestedBy === request.actor.id) {
     const text = `${request.actor.id} may not approve their own rollback request: the two-person rule needs a different approver`;
     await noteDenial(
@@ -258,6 +259,23 @@ export async function approveRollback(
       ...(pending.from ? { from: pending.from } : {}),
     },
     onStep,
+  );
+}
+
+/**
+ * A request made while nothing was open is for production; a rollback without an incident goes on the model's
+ * open drill, should one have started since (rollback-scope.ts), which would roll the drill target back in its
+ * stead and decide the drill for people who never looked at it. Refused (CONFLICT): the request still waits.
+ */
+async function refuseDrillSince(deps: EngineDeps, model: string, pending: PendingRollback): Promise<void> {
+  const open = await deps.store.openIncidentFor(model);
+  if (!open?.drill) return;
+  throw new RollbotError(
+    'CONFLICT',
+    `${describePending(pending)} while no incident was open; the drill ${open.id} is open now: nothing was rolled back`,
+    {
+      hint: `decide the drill in its own message; the request still waits: approve it again once the drill is over (/incident dismiss ${open.id} <reason> ends it) if ${model} still needs a rollback`,
+    },
   );
 }
 

@@ -5,7 +5,9 @@ import { acknowledge, approveRollback, dismiss, requestRollback } from '../../..
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { resolve } from '../../../src/engine/resolve.js';
 import { rollback } from '../../../src/engine/rollback.js';
+import { startDrill } from '../../../src/engine/drill-start.js';
 import { firing } from '../../helpers/alerts.js';
+import { drillDeps, STAGING } from '../../helpers/drill-deps.js';
 import { makeDeps, makeRunbook } from '../../helpers/engine.js';
 
 function deps(policy: 'auto' | 'approve' | 'two-person', approvers = '[U0ANA, U0BO, S0ONCALL]') {
@@ -306,5 +308,44 @@ describe('a denial goes on the incident acted on', () => {
     ).rejects.toThrow('U0MALLORY may not approve fraud-scorer');
     expect(await denials(d, 'INC-2')).toEqual([]);
     expect(await denials(d, 'INC-1')).toEqual([expect.objectContaining({ actor: 'U0MALLORY' })]);
+  });
+});
+
+describe('a two-person request made while nothing was open', () => {
+  it('is not approved onto a drill that started since: it rolls back neither the drill target nor production', async () => {
+    const {
+      deps: d,
+      production,
+      staging,
+    } = drillDeps(STAGING, {
+      runbook: 'rollback: { policy: two-person, approvers: [U0ANA, U0BO] }',
+    });
+    // Noticed before any alert fired: a production rollback, asked for in the channel.
+    const asked = await requestRollback(d, {
+      model: 'fraud-scorer',
+      reason: 'p99 creeping up',
+      actor: ana,
+      trigger: 'slack',
+    });
+    expect(asked).toMatchObject({ status: 'awaiting-approval', pending: { requestedBy: 'U0ANA' } });
+    // The quarterly drill starts before anybody approves.
+    const drill = await startDrill(d, 'fraud-scorer', { by: 'scheduler', auto: false });
+
+    const refusal = await approveRollback(d, { model: 'fraud-scorer', actor: bo, trigger: 'slack' }).catch(
+      (error: unknown) => error,
+    );
+    expect(isRollbotError(refusal) && [refusal.code, refusal.message, refusal.hint]).toEqual([
+      'CONFLICT',
+      `U0ANA requested a rollback of fraud-scorer at 2026-11-22T02:00:00.000Z (p99 creeping up) while no incident was open; the drill ${drill.id} is open now: nothing was rolled back`,
+      `decide the drill in its own message; the request still waits: approve it again once the drill is over (/incident dismiss ${drill.id} <reason> ends it) if fraud-scorer still needs a rollback`,
+    ]);
+    expect([production.mutations, staging.mutations]).toEqual([0, 0]);
+    expect(await d.store.getIncident(drill.id)).toMatchObject({ phase: 'triage' });
+
+    // Once the drill is over, the request is what it was: a production rollback.
+    await dismiss(d, drill.id, { actor: bo, reason: 'ending the drill', trigger: 'slack' });
+    const outcome = await approveRollback(d, { model: 'fraud-scorer', actor: bo, trigger: 'slack' });
+    expect(outcome).toMatchObject({ outcome: 'succeeded', incidentId: 'INC-2' });
+    expect([production.mutations, staging.mutations]).toEqual([1, 0]);
   });
 });
