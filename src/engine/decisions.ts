@@ -170,6 +170,7 @@ export async function requestRollback(
       text,
       approvers: runbook.rollback.approvers,
       policy: 'two-person',
+      requestedAt: pending.at,
     });
   } else {
     // No incident thread to ask in (noticed before any alert fired): the request goes to the channel.
@@ -177,7 +178,11 @@ export async function requestRollback(
       type: 'channel.message',
       channel: runbook.channel,
       text,
-      approveRollback: { model: runbook.model, approvers: runbook.rollback.approvers },
+      approveRollback: {
+        model: runbook.model,
+        approvers: runbook.rollback.approvers,
+        requestedAt: pending.at,
+      },
     });
   }
   return { status: 'awaiting-approval', pending };
@@ -206,11 +211,19 @@ async function refuseOverwrite(
 /**
  * The second person of the two-person rule approves the pending request: it must be someone allowed to approve
  * and not the requester. Only one approval executes, however many people press the button, and only on the
- * request it checked: one replaced meanwhile is shown to the approver, not run.
+ * request it checked, and the one whose message was pressed (`requestedAt`): one replaced meanwhile is shown to
+ * the approver, not run.
  */
 export async function approveRollback(
   deps: EngineDeps,
-  request: { model: string; actor: Actor; trigger: Trigger; incidentId?: string },
+  request: {
+    model: string;
+    actor: Actor;
+    trigger: Trigger;
+    incidentId?: string;
+    /** The `at` of the request whose message was pressed: one that replaced it since is not what was approved. */
+    requestedAt?: number;
+  },
   onStep?: (step: RollbackStep) => void,
 ): Promise<RollbackOutcome> {
   const runbook = deps.runbooks.require(request.model);
@@ -247,6 +260,12 @@ export async function approveRollback(
       hint: `ask another of ${runbook.rollback.approvers.join(', ') || 'the on-call team'}`,
     });
   }
+  if (request.requestedAt !== undefined && request.requestedAt !== pending.at)
+    throw new RollbotError(
+      'CONFLICT',
+      `the request on this message was replaced: ${describePending(pending)} waits now; nothing was rolled back`,
+      { hint: 'read it, and approve it on its own message if you agree with it' },
+    );
   if (!(await takePending(deps, pending))) throw await takenOrChanged(deps, runbook.model);
   return rollback(
     deps,

@@ -22,7 +22,7 @@ export type NotifierEvent =
        * A two-person rollback request made while the model has no open incident: the message carries the
        * Approve rollback button that would otherwise be in the incident's thread.
        */
-      approveRollback?: { model: string; approvers: string[] };
+      approveRollback?: { model: string; approvers: string[]; requestedAt: number };
     }
   | {
       type: 'incident.updated';
@@ -70,6 +70,11 @@ export type NotifierEvent =
        * what identifies the request, so that deliveries of the same one are joined.
        */
       triageAt?: number;
+      /**
+       * A two-person request's `at` (PendingRollback): its Approve rollback button approves that request only, not
+       * one that replaced it since.
+       */
+      requestedAt?: number;
     }
   | {
       type: 'escalation';

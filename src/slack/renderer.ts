@@ -48,8 +48,15 @@ export function createSlackRenderer(runbooks: RunbookSet): SlackRenderer {
     threadReply(event: IncidentEvent) {
       if (event.type === 'retro.opened') return retroMessage(event.retro, event.text);
       if (event.type === 'decision.requested') {
-        const { incident, text, policy, approvers } = event;
-        return decisionRequest({ model: incident.model, incidentId: incident.id, text, policy, approvers });
+        const { incident, text, policy, approvers, requestedAt } = event;
+        return decisionRequest({
+          model: incident.model,
+          incidentId: incident.id,
+          text,
+          policy,
+          approvers,
+          ...(requestedAt === undefined ? {} : { requestedAt }),
+        });
       }
       const text = threadLine(event);
       return text === undefined ? undefined : { text };

@@ -14,6 +14,8 @@ export interface DecisionRequestInput {
   policy: RollbackPolicy;
   /** User (U…) and user-group (S…) IDs who may decide; empty: anyone in the channel. */
   approvers: string[];
+  /** A two-person request's `at`: its Approve rollback approves that request only, not one replacing it. */
+  requestedAt?: number;
 }
 
 /**
@@ -22,7 +24,8 @@ export interface DecisionRequestInput {
  * answering this request: the message is never redrawn, so once the decision was made its buttons say so.
  */
 export function decisionRequest(input: DecisionRequestInput): { text: string; blocks: KnownBlock[] } {
-  const value = actionValue({ incidentId: input.incidentId, model: input.model });
+  const { incidentId, model, requestedAt } = input;
+  const value = actionValue({ incidentId, model, ...(requestedAt === undefined ? {} : { requestedAt }) });
   const who = mentions(input.approvers, 'anyone in this channel');
   const body = escapeLine(input.text, LIMITS.sectionText - 40) || 'A decision is needed.';
   const elements =

@@ -41,8 +41,13 @@ export function button(actionId: string, text: string, value: string, style?: Bu
  * The button payload: which incident of which model, as JSON. Real IDs are short (models ≤ 63 characters);
  * the caps only guarantee the 2000 limit even if every character needed a JSON escape.
  */
-export function actionValue(ids: { incidentId: string; model: string }): string {
-  return JSON.stringify({ incidentId: truncate(ids.incidentId, 150), model: truncate(ids.model, 150) });
+export function actionValue(ids: { incidentId: string; model: string; requestedAt?: number }): string {
+  return JSON.stringify({
+    incidentId: truncate(ids.incidentId, 150),
+    model: truncate(ids.model, 150),
+    // Button values are read back as strings only (readJsonObject).
+    ...(ids.requestedAt === undefined ? {} : { requestedAt: String(ids.requestedAt) }),
+  });
 }
 
 /** A Slack date token: shown in each reader's own time zone, with an ISO fallback. */

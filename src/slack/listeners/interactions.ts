@@ -109,6 +109,8 @@ export function registerInteractions(app: App, context: SlackContext): void {
   app.action<ButtonBody>(ACTIONS.approve, async ({ ack, body, client }) => {
     await ack();
     const { model, incidentId, channel } = target(body);
+    // The request the message shows (absent on buttons drawn before it was carried): one replacing it is refused.
+    const requestedAt = Number(readJsonObject(body.actions[0]?.value).requestedAt);
     try {
       // The incident of the message pressed: the engine refuses if that incident ended or is not the request's.
       const outcome = await actAs(context, body.user.id, model, (actor) =>
@@ -117,6 +119,7 @@ export function registerInteractions(app: App, context: SlackContext): void {
           actor,
           trigger: 'slack',
           ...(incidentId ? { incidentId } : {}),
+          ...(Number.isFinite(requestedAt) ? { requestedAt } : {}),
         }),
       );
       const text =

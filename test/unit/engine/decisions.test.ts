@@ -131,7 +131,11 @@ describe('two-person rule', () => {
         type: 'channel.message',
         channel: expect.any(String),
         text: expect.stringContaining('requested by U0ANA: p99 creeping up'),
-        approveRollback: { model: 'fraud-scorer', approvers: ['U0ANA', 'U0BO', 'S0ONCALL'] },
+        approveRollback: {
+          model: 'fraud-scorer',
+          approvers: ['U0ANA', 'U0BO', 'S0ONCALL'],
+          requestedAt: d.clock.now(),
+        },
       },
     ]);
     const outcome = await approveRollback(d, { model: 'fraud-scorer', actor: bo, trigger: 'slack' });

@@ -59,11 +59,15 @@ describe('the deployment approval request', () => {
       type: 'channel.message',
       channel: 'C0TEST0001',
       text: 'rollback of m requested by U0ANA: p99',
-      approveRollback: { model: 'm', approvers: ['U0BO'] },
+      approveRollback: { model: 'm', approvers: ['U0BO'], requestedAt: 1_700_000_000_000 },
     });
     expect(message?.text).toBe('Decision needed on m: rollback of m requested by U0ANA: p99');
+    // The button names the request it approves: one replacing it since is refused.
     expect(JSON.stringify(message?.blocks)).toContain(
-      JSON.stringify(JSON.stringify({ incidentId: '', model: 'm' })).slice(1, -1),
+      JSON.stringify(JSON.stringify({ incidentId: '', model: 'm', requestedAt: '1700000000000' })).slice(
+        1,
+        -1,
+      ),
     );
     expect(JSON.stringify(message?.blocks)).toContain(ACTIONS.approve);
   });
