@@ -32,7 +32,8 @@ const OVERRIDE_TTL_MS = 24 * 3_600_000;
  * May this model be deployed now? Closed while it has an open incident, a rollback in flight, open
  * retrospective action items or an overdue drill — each reason said plainly so that a CI log explains itself.
  * An approver's override (recorded, 24 h) opens it despite the reasons, except for an incident or a rollback
- * in flight: those are never overridden. Otherwise open — or `approval required` for a tier-1 model or the
+ * in flight, which are never overridden, and action items written after the override (a later failure's lessons,
+ * which the approver could not weigh). Otherwise open — or `approval required` for a tier-1 model or the
  * first deployment after a rollback until someone approves; `requestApproval` asks the channel (once a day).
  */
 export async function deploymentGate(
@@ -52,15 +53,18 @@ export async function deploymentGate(
   const holder = await deps.store.holder(rollbackLockName(runbook.model));
   if (holder)
     hard.push(`rollback in flight by ${holder.owner} since ${new Date(holder.acquiredAt).toISOString()}`);
-  for (const { incidentId, item } of await openActionItems(deps, runbook.model)) {
-    soft.push(
-      `open retrospective action item ${item.id} of ${incidentId} (${item.owner}, due ${new Date(item.due).toISOString().slice(0, 10)}): ${item.text}`,
-    );
+  const raw = await deps.store.getValue(overrideKey(runbook.model));
+  const override = raw ? (JSON.parse(raw) as GateAnswer['override']) : undefined;
+  for (const { incidentId, item, writtenAt } of await openActionItems(deps, runbook.model)) {
+    const reason = `open retrospective action item ${item.id} of ${incidentId} (${item.owner}, due ${new Date(item.due).toISOString().slice(0, 10)}): ${item.text}`;
+    // An override waives what the approver could weigh: items written after it (a later failure's lessons) are
+    // not theirs to waive, so they close the gate as hard as an incident until the items are closed.
+    if (override && writtenAt !== undefined && writtenAt > override.at)
+      hard.push(`${reason} (not covered by the override of ${override.by}, given before it)`);
+    else soft.push(reason);
   }
   const overdue = await drillOverdue(deps, runbook);
   if (overdue) soft.push(`rollback drill overdue: ${overdue}`);
-  const raw = await deps.store.getValue(overrideKey(runbook.model));
-  const override = raw ? (JSON.parse(raw) as GateAnswer['override']) : undefined;
   const reasons = [...hard, ...soft];
   const closed = hard.length > 0 || (soft.length > 0 && override === undefined);
   const approval = await approvalFor(deps, runbook);

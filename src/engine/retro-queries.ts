@@ -52,19 +52,23 @@ export async function closeActionItem(
 
 /**
  * The open action items of a model's recent retrospectives, oldest incident first: what the deployment gate
- * refuses to deploy past.
+ * refuses to deploy past. `writtenAt`: when their retrospective was completed (the items were written then).
  */
 export async function openActionItems(
   deps: Pick<EngineDeps, 'store'>,
   model: string,
-): Promise<{ incidentId: string; item: ActionItem }[]> {
+): Promise<{ incidentId: string; item: ActionItem; writtenAt?: number }[]> {
   const incidents = await deps.store.listIncidents({ model, limit: RECENT_INCIDENTS });
   const retros = await Promise.all(incidents.map((incident) => getRetrospective(deps, incident.id)));
-  return retros
-    .reverse()
-    .flatMap((retro) =>
-      retro ? openItems(retro).map((item) => ({ incidentId: retro.incidentId, item })) : [],
-    );
+  return retros.reverse().flatMap((retro) =>
+    retro
+      ? openItems(retro).map((item) => ({
+          incidentId: retro.incidentId,
+          item,
+          ...(retro.completedAt === undefined ? {} : { writtenAt: retro.completedAt }),
+        }))
+      : [],
+  );
 }
 
 /**

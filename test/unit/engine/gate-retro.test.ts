@@ -117,3 +117,32 @@ describe('retrospective export', () => {
     expect(md).toContain('| add an input-drift check to triage | @ana | 2026-12-15 | open |');
   });
 });
+
+describe('an override and action items written after it', () => {
+  it('waives only what was open when it was given: a retrospective completed since closes the gate again', async () => {
+    const deps = await resolvedWithItem();
+    const lead = { id: 'U0LEAD', groups: [] };
+    expect(
+      (await overrideGate(deps, 'fraud-scorer', { actor: lead, reason: 'security fix cannot wait' })).allowed,
+    ).toBe(true);
+
+    // Two hours later the model fails again; its retrospective asks for a fix before the next deployment.
+    deps.clock.advance(2 * 3_600_000);
+    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    const second = (await deps.store.openIncidentFor('fraud-scorer'))!.id;
+    await resolve(deps, second, { by: 'U0ANA', reason: 'back to normal' });
+    await completeRetrospective(deps, second, {
+      by: 'U0ANA',
+      rootCause: 'the same pipeline change, again',
+      actionItemsText: '@bo | pin the feature pipeline version | 2026-12-20',
+    });
+
+    const gate = await deploymentGate(deps, 'fraud-scorer');
+    expect(gate).toMatchObject({ allowed: false, status: 'closed' });
+    // The new item first, with the incident-like reasons the override cannot waive; the waived one after it.
+    expect(gate.reasons).toEqual([
+      `open retrospective action item A1 of ${second} (@bo, due 2026-12-20): pin the feature pipeline version (not covered by the override of U0LEAD, given before it)`,
+      'open retrospective action item A1 of INC-1 (@ana, due 2026-12-15): add an input-drift check to triage',
+    ]);
+  });
+});
