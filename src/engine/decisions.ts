@@ -1,5 +1,5 @@
 import { RollbotError } from '../core/errors.js';
-import { acknowledge as ack, decide, startDismissedRetro, type Incident } from '../core/incident.js';
+import { acknowledge as ack, decide, isOpen, startDismissedRetro, type Incident } from '../core/incident.js';
 import type { Actor } from '../core/policy.js';
 import { refuseStale, type ActedOn } from './acted-on.js';
 import { authorize, noteDenial } from './authorize.js';
@@ -25,15 +25,27 @@ import type { Runbook } from '../runbooks/schema.js';
 
 export type { PendingRollback } from './pending-rollback.js';
 
-/** Someone is on it. Returns false when the incident was acknowledged already (by them or another). */
+/**
+ * Someone is on it. Returns false when the incident was acknowledged already (by them or another). Refuses
+ * (CONFLICT) an incident that is over: a press on a message drawn before it ended would put someone "on it" after
+ * the end, on the timeline and in the retrospective.
+ */
 export async function acknowledge(
   deps: EngineDeps,
   incidentId: string,
   by: string,
 ): Promise<{ incident: Incident; changed: boolean }> {
-  const result = await mutateIncident(deps.store, incidentId, (current) =>
-    ack(current, by, deps.clock.now()),
-  );
+  const result = await mutateIncident(deps.store, incidentId, (current) => {
+    if (!current.acknowledged && !isOpen(current))
+      throw new RollbotError(
+        'CONFLICT',
+        `${current.id} is ${current.phase}: there is nothing to acknowledge`,
+        {
+          hint: `see what happened with /incident show ${current.id}`,
+        },
+      );
+    return ack(current, by, deps.clock.now());
+  });
   if (result.changed) {
     const text = `acknowledged by ${by}`;
     await record(deps, result.incident, { type: 'incident.acknowledged', actor: by, text });
