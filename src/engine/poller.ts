@@ -80,19 +80,20 @@ export const DEADLINE_HANDLERS: Record<string, DeadlineHandler> = {
 };
 
 /**
- * Runs one claimed deadline and completes it. A handler that fails leaves its deadline claimed; it comes back
- * after the lease and is tried again. True when it was handled.
+ * Runs one deadline claimed until `claimedUntil` and completes it. A handler that fails leaves its deadline
+ * claimed; it comes back after the lease and is tried again. True when it was handled.
  */
 async function handle(
   deps: EngineDeps,
   deadline: Deadline,
   handlers: Record<string, DeadlineHandler>,
+  claimedUntil: number,
 ): Promise<boolean> {
   const handler = handlers[deadline.kind];
   try {
     if (handler) await handler(deps, deadline);
     else deps.logger.error({ deadline }, 'no handler for this kind of deadline; dropping it');
-    await deps.store.complete(deadline);
+    await deps.store.complete(deadline, claimedUntil);
     return true;
   } catch (error) {
     deps.logger.error({ err: error, deadline: deadline.id }, 'deadline handler failed; it will be retried');
@@ -105,8 +106,10 @@ async function handle(
  * concurrently. Resolves when every handler has finished, with how many succeeded.
  */
 export async function pollDeadlines(deps: EngineDeps, handlers = DEADLINE_HANDLERS): Promise<number> {
-  const due = await deps.store.claimDue(deps.clock.now(), DEADLINE_LEASE_MS, BATCH);
-  const results = await Promise.all(due.map((deadline) => handle(deps, deadline, handlers)));
+  const now = deps.clock.now();
+  const due = await deps.store.claimDue(now, DEADLINE_LEASE_MS, BATCH);
+  const claimedUntil = now + DEADLINE_LEASE_MS;
+  const results = await Promise.all(due.map((deadline) => handle(deps, deadline, handlers, claimedUntil)));
   return results.filter(Boolean).length;
 }
 
@@ -119,12 +122,17 @@ export function startDeadlinePoller(deps: EngineDeps, intervalMs = 1_000): { sto
   const running = new Map<string, Promise<boolean>>();
   let claiming = false;
   const tick = async () => {
-    const due = await deps.store.claimDue(deps.clock.now(), DEADLINE_LEASE_MS, BATCH);
+    const now = deps.clock.now();
+    const due = await deps.store.claimDue(now, DEADLINE_LEASE_MS, BATCH);
     for (const deadline of due) {
+      // Claimed again while it runs here (scheduled again, or its lease passed): the run in flight leaves it
+      // for after this claim's lease, when it is handled again, rather than completing it away.
       if (running.has(deadline.id)) continue;
       running.set(
         deadline.id,
-        handle(deps, deadline, DEADLINE_HANDLERS).finally(() => running.delete(deadline.id)),
+        handle(deps, deadline, DEADLINE_HANDLERS, now + DEADLINE_LEASE_MS).finally(() =>
+          running.delete(deadline.id),
+        ),
       );
     }
   };

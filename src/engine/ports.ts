@@ -134,10 +134,14 @@ export interface Deadlines {
    */
   claimDue(now: number, leaseMs: number, limit: number): Promise<Deadline[]>;
   /**
-   * Removes a handled deadline for good — unless it was scheduled again (another due time) since it was
-   * claimed: a handler that schedules its own next run (the next confirmation poll) must not lose it.
+   * Removes a handled deadline for good — unless something happened to it since the claim that ends at
+   * `claimedUntil` (`now + leaseMs` of the claimDue that handed it out): scheduled again, at another due time or
+   * the same one, or claimed again (by a poller that found it still running, or by another once the lease
+   * passed). A handler that schedules its own next run (the next confirmation poll) must not lose it, nor may a
+   * rollback retry, which keeps its stage's clock, lose the rollback target being handled; one claimed again
+   * is its new claimer's to complete.
    */
-  complete(deadline: Pick<Deadline, 'id' | 'dueAt'>): Promise<void>;
+  complete(deadline: Pick<Deadline, 'id' | 'dueAt'>, claimedUntil: number): Promise<void>;
   /** Every pending deadline, soonest first (for status pages and tests). */
   pending(): Promise<Deadline[]>;
 }

@@ -188,8 +188,10 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
       return due.map((entry) => copy(entry.deadline));
     },
 
-    async complete({ id, dueAt }) {
-      if (deadlines.get(id)?.deadline.dueAt === dueAt) deadlines.delete(id);
+    async complete({ id, dueAt }, claimedUntil) {
+      const held = deadlines.get(id);
+      // Visible at another time than the claim's end: scheduled or claimed again since, so it stays.
+      if (held?.deadline.dueAt === dueAt && held.visibleAt === claimedUntil) deadlines.delete(id);
     },
 
     async pending() {

@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ingestAlerts } from '../../src/engine/intake.js';
-import { pollDeadlines } from '../../src/engine/poller.js';
+import { pollDeadlines, startDeadlinePoller } from '../../src/engine/poller.js';
 import { rollback, rollbackLockName, type RollbackRequest } from '../../src/engine/rollback.js';
-import type { Store } from '../../src/engine/ports.js';
+import type { Deadline, Store } from '../../src/engine/ports.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import { firing } from '../helpers/alerts.js';
 import { dyingStore, firstCall, rollbackBegun } from '../helpers/dying-store.js';
 import { makeDeps, TestClock, type TestDeps } from '../helpers/engine.js';
 import { FakeServing, permanent } from '../helpers/fake-serving.js';
 import { lapsed, pollFor, timelineTypes, useRedisStores } from '../helpers/replicas.js';
+import { afterCall } from '../helpers/same-instant.js';
 
 const MINUTE = 60_000;
 const redisStore = useRedisStores();
@@ -184,6 +185,109 @@ describe('a retry, after its rollback target was missed, whose replica died righ
     expect(await shared.getIncident('INC-1')).toMatchObject({
       rollback: { attempt: 2, status: 'executing' },
     });
+
+    await pollFor(survivor, 5 * MINUTE);
+    expect(await shared.getIncident('INC-1')).toMatchObject({ rollback: { attempt: 2, status: 'unknown' } });
+    expect(fake.calls.filter((call) => call === 'execute')).toHaveLength(1);
+  });
+});
+
+describe('a retry asked for while its missed rollback target is being escalated, whose replica died', () => {
+  it('is settled by another replica: the retry’s target, due at the same instant, is not completed away', async () => {
+    const clock = new TestClock();
+    const shared = createMemoryStore({ clock });
+    const dying = dyingStore(shared, 0, rollbackBegun);
+    // The on-call retries on another replica while the escalation of the missed target is being sent (it has
+    // taken its lock and waits for Slack and the pager); that replica dies once the retry is executing.
+    const retrying = afterCall(
+      'acquire',
+      () => Promise.race([rollback(opener, request), dying.died]),
+      (name) => name === 'escalation:INC-1:rollback',
+    );
+    const fake = new FakeServing();
+    const opener = makeDeps({ store: dying.store, clock, fake });
+    const survivor = makeDeps({ store: retrying(shared), clock, fake });
+    await ingestAlerts(survivor, [firing('fraud-scorer', clock.now())]);
+    fake.executeErrors.push(permanent());
+    expect(await rollback(survivor, request)).toMatchObject({ outcome: 'failed' });
+
+    // Past the 5-minute rollback target: its escalation goes out, and the retry is asked for meanwhile.
+    await pollFor(survivor, 6 * MINUTE);
+    await dying.died;
+    expect((await shared.getIncident('INC-1'))?.rollback?.attempt).toBe(2);
+
+    // The retry keeps the rollback clock, so its target is the one just escalated, due at the same instant.
+    await pollFor(survivor, 5 * MINUTE);
+    expect(await shared.getIncident('INC-1')).toMatchObject({ rollback: { attempt: 2, status: 'unknown' } });
+    expect(fake.calls.filter((call) => call === 'execute')).toHaveLength(1);
+  });
+});
+
+/** Settles once `when` is true of what the store's `method` call was given and answered. */
+function watchCalls(store: Store) {
+  const waits: { when: (method: string, args: unknown[], result: unknown) => boolean; done: () => void }[] =
+    [];
+  const watched: Record<string, unknown> = { ...store };
+  for (const method of ['claimDue', 'complete'] as const) {
+    const call = store[method] as (...args: unknown[]) => Promise<unknown>;
+    watched[method] = async (...args: unknown[]) => {
+      const result = await call.apply(store, args);
+      for (const wait of waits.filter((each) => each.when(method, args, result))) wait.done();
+      return result;
+    };
+  }
+  return {
+    store: watched as unknown as Store,
+    until: (when: (method: string, args: unknown[], result: unknown) => boolean) =>
+      new Promise<void>((done) => waits.push({ when, done })),
+  };
+}
+
+describe('a retry whose target the running poller claims again while it still escalates the missed one', () => {
+  it('keeps that target, which settles the retry after its replica died', async () => {
+    const clock = new TestClock();
+    const shared = createMemoryStore({ clock });
+    const dying = dyingStore(shared, 0, rollbackBegun);
+    const watching = watchCalls(shared);
+    const fake = new FakeServing();
+    const opener = makeDeps({ store: dying.store, clock, fake });
+    const survivor = makeDeps({ store: watching.store, clock, fake });
+    await ingestAlerts(survivor, [firing('fraud-scorer', clock.now())]);
+    fake.executeErrors.push(permanent());
+    expect(await rollback(survivor, request)).toMatchObject({ outcome: 'failed' });
+    await pollFor(survivor, 4 * MINUTE);
+
+    // The escalation of the missed rollback target waits for Slack and the pager until the test lets it arrive.
+    let arrive!: () => void;
+    const arrived = new Promise<boolean>((resolve) => (arrive = () => resolve(true)));
+    let waiting!: () => void;
+    const escalating = new Promise<void>((resolve) => (waiting = resolve));
+    survivor.notifier.arrival = async (event) => {
+      if (event.type !== 'escalation' || !event.text.includes('rollback target missed')) return true;
+      waiting();
+      return arrived;
+    };
+    const isTarget = (deadline: Deadline) => deadline.id === 'INC-1:rollback';
+    const claimed = () =>
+      watching.until(
+        (method, _args, result) => method === 'claimDue' && (result as Deadline[]).some(isTarget),
+      );
+    const completed = watching.until(
+      (method, args) => method === 'complete' && isTarget(args[0] as Deadline),
+    );
+    clock.advance(2 * MINUTE);
+    const poller = startDeadlinePoller(survivor, 5);
+    await escalating;
+
+    // Meanwhile the on-call retries on the other replica, which dies once the retry is executing; the poller
+    // here claims the retry's target (due at once: the same clock) and, finding it running, leaves it.
+    await Promise.race([rollback(opener, request), dying.died]);
+    clock.advance(1_000); // the poller's next tick
+    await claimed();
+    arrive();
+    await completed;
+    await poller.stop();
+    expect((await shared.pending()).map((deadline) => deadline.id)).toContain('INC-1:rollback');
 
     await pollFor(survivor, 5 * MINUTE);
     expect(await shared.getIncident('INC-1')).toMatchObject({ rollback: { attempt: 2, status: 'unknown' } });

@@ -40,8 +40,13 @@ export function redisDeadlines(redis: Redis, keys: StoreKeys): Deadlines {
       return stringsReply(reply, 'claimDue').map(parseDeadline);
     },
 
-    async complete({ id, dueAt }) {
-      await runScript(redis, COMPLETE_DEADLINE, [keys.deadlineQueue, keys.deadlineData], [id, dueAt]);
+    async complete({ id, dueAt }, claimedUntil) {
+      await runScript(
+        redis,
+        COMPLETE_DEADLINE,
+        [keys.deadlineQueue, keys.deadlineData],
+        [id, dueAt, claimedUntil],
+      );
     },
 
     async pending() {

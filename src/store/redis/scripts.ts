@@ -204,13 +204,19 @@ export async function runScript(
   }
 }
 
-/** Removes a handled deadline unless it was scheduled again (with another due time) while it was handled. */
+/**
+ * Removes a handled deadline unless something happened to it while it was handled: scheduled again, with
+ * another due time or the same one (a rollback retry keeps its stage's clock, so its target is the very one
+ * being handled), or claimed again (by a poller that found it still running here, or another after the lease).
+ * Either moves its score away from the end of the claim being completed.
+ */
 export const COMPLETE_DEADLINE = `
 -- KEYS[1] deadline queue (zset)   KEYS[2] deadline data (hash: id -> deadline JSON)
--- ARGV[1] deadline id   ARGV[2] the dueAt it was claimed with
--- Returns 1 when removed, 0 when it is gone or was rescheduled.
+-- ARGV[1] deadline id   ARGV[2] the dueAt it was claimed with   ARGV[3] the end of that claim's lease
+-- Returns 1 when removed, 0 when it is gone, was rescheduled or was claimed again.
 local deadline = redis.call('HGET', KEYS[2], ARGV[1])
 if not deadline or cjson.decode(deadline).dueAt ~= tonumber(ARGV[2]) then return 0 end
+if tonumber(redis.call('ZSCORE', KEYS[1], ARGV[1])) ~= tonumber(ARGV[3]) then return 0 end
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
 return 1

@@ -72,7 +72,7 @@ export function deadlinesContract(get: GetHarness): void {
       const { store } = get();
       await store.schedule(deadline('INC-1:triage', T0));
       await store.claimDue(T0, LEASE, 10);
-      await store.complete({ id: 'INC-1:triage', dueAt: T0 });
+      await store.complete({ id: 'INC-1:triage', dueAt: T0 }, T0 + LEASE);
       expect(await store.claimDue(T0 + 10 * LEASE, LEASE, 10)).toEqual([]);
       expect(await store.pending()).toEqual([]);
     });
@@ -84,10 +84,38 @@ export function deadlinesContract(get: GetHarness): void {
       await store.claimDue(T0, LEASE, 10);
       const next = deadline('INC-1:confirm-poll', T0 + 30_000);
       await store.schedule(next);
-      await peer.complete(first);
+      await peer.complete(first, T0 + LEASE);
       expect(await store.pending()).toEqual([next]);
       expect(await store.claimDue(T0 + 30_000, LEASE, 10)).toEqual([next]);
-      await store.complete(next);
+      await store.complete(next, T0 + 30_000 + LEASE);
+      expect(await store.pending()).toEqual([]);
+    });
+
+    it('keeps a deadline scheduled again while it was claimed, even at the same due time', async () => {
+      const { store, peer } = get();
+      // A rollback retry keeps its stage's clock: its target is the very one being handled.
+      const target = deadline('INC-1:rollback', T0);
+      await store.schedule(target);
+      const [claimed] = await store.claimDue(T0 + 5, LEASE, 10);
+      await peer.schedule(target);
+      await store.complete(claimed ?? target, T0 + 5 + LEASE);
+      expect(await store.pending()).toEqual([target]);
+      expect(await store.claimDue(T0 + 10, LEASE, 10)).toEqual([target]);
+    });
+
+    it('keeps a deadline claimed again since: the claim completing it is no longer the one it is under', async () => {
+      const { store, peer } = get();
+      const target = deadline('INC-1:rollback', T0);
+      await store.schedule(target);
+      await store.claimDue(T0, LEASE, 10);
+      // Scheduled again at the same time, and claimed again by a poller that finds it still running here.
+      await peer.schedule(target);
+      expect(await peer.claimDue(T0 + 5, LEASE, 10)).toEqual([target]);
+      await store.complete(target, T0 + LEASE);
+      expect(await store.pending()).toEqual([target]);
+      // Its lease passed without completion: handed out once more, and completed by that claim.
+      expect(await store.claimDue(T0 + 5 + LEASE, LEASE, 10)).toEqual([target]);
+      await store.complete(target, T0 + 5 + 2 * LEASE);
       expect(await store.pending()).toEqual([]);
     });
 

@@ -62,14 +62,15 @@ async function resolvedIncident(deps: TestDeps, model = 'fraud-scorer'): Promise
 
 /** What the poller does, for reminders only: claim what is due, handle it, complete it. */
 async function poll(deps: EngineDeps): Promise<number> {
-  const due = await deps.store.claimDue(deps.clock.now(), 60_000, 50);
+  const now = deps.clock.now();
+  const due = await deps.store.claimDue(now, 60_000, 50);
   for (const deadline of due) {
     expect(deadline.kind).toBe(RETRO_REMINDER);
     await handleRetroReminder(deps, {
       incidentId: String(deadline.payload.incidentId),
       key: String(deadline.payload.key),
     });
-    await deps.store.complete(deadline);
+    await deps.store.complete(deadline, now + 60_000);
   }
   return due.length;
 }
