@@ -11,7 +11,7 @@ import { STAGE_TARGET, escalateIfBreached } from './escalation.js';
 import { finishAlertOpening } from './intake-announce.js';
 import { INCIDENT_OPENING, openingOf, type Opening } from './opening.js';
 import type { Deadline } from './ports.js';
-import { ROLLBACK_RECOVER, recoverOrCheckLater } from './recovery.js';
+import { ROLLBACK_RECOVER, ROLLBACK_SETTLE, finishSettlement, recoverOrCheckLater } from './recovery.js';
 import { finishManualOpening } from './rollback-incident.js';
 import { ROLLBACK_SUCCESS, followSuccess } from './rollback-success.js';
 import { RETRO_OPEN, RETRO_REMINDER, handleRetroReminder } from './retro.js';
@@ -69,6 +69,9 @@ export const DEADLINE_HANDLERS: Record<string, DeadlineHandler> = {
   [DRILL_REMIND]: remindDrill,
   [ROLLBACK_RECOVER]: async (deps, deadline) => {
     await recoverOrCheckLater(deps, incidentOf(deadline));
+  },
+  [ROLLBACK_SETTLE]: async (deps, deadline) => {
+    await finishSettlement(deps, incidentOf(deadline), Number(deadline.payload.attempt));
   },
   [ROLLBACK_SUCCESS]: async (deps, deadline) => {
     await followSuccess(deps, incidentOf(deadline), Number(deadline.payload.attempt));

@@ -5,9 +5,12 @@ import { record, runbookOf, type EngineDeps } from './context.js';
 import { finishDrill } from './drill.js';
 import { mutateIncident } from './mutate.js';
 import { rollbackLockName } from './rollback.js';
+import type { TimelineEntry } from './ports.js';
 import { recordRollbackStarted, rollbackStartRecorded } from './rollback-incident.js';
 import { followSuccess, guardSuccess } from './rollback-success.js';
 import { rollbackServing, type RollbackServing } from './rollback-scope.js';
+import { sendOnce } from './send-once.js';
+import { standIn } from './stand-in.js';
 
 /**
  * Finds rollbacks that were executing when their bot stopped (the incident says "executing" but nobody holds
@@ -45,40 +48,91 @@ export async function recoverOrCheckLater(deps: EngineDeps, incidentId: string):
   return false;
 }
 
-/** Settles one incident's interrupted rollback, if it has one; true when it did. */
+/**
+ * Deadline kind that finishes settling an interrupted rollback when the replica that marked it "outcome unknown"
+ * died (or stalled) before it re-read the serving layer and said what it found; payload `{incidentId, attempt}`.
+ */
+export const ROLLBACK_SETTLE = 'rollback-settle';
+
+/** How long the settler has to re-read the serving layer and say what it found, well beyond the moments it takes. */
+const SETTLE_GRACE_MS = 60_000;
+const settleStandIn = standIn<{ attempt: number }>(ROLLBACK_SETTLE, 'rollback-settle');
+
+/**
+ * Settles one incident's interrupted rollback, if it has one; true when it did. Marking it "outcome unknown" is
+ * the one compare-and-set that makes this replica its settler, so the settlement's stand-in is scheduled before
+ * it: a settler that dies after it would otherwise leave the attempt unknown for good, a rollback that landed
+ * never confirmed and one that did not never escalated.
+ */
 export async function recoverInterruptedRollback(deps: EngineDeps, incidentId: string): Promise<boolean> {
   const current = await deps.store.getIncident(incidentId);
   if (current?.rollback?.status !== 'executing') return false;
   if (await deps.store.holder(rollbackLockName(current.model))) return false;
   const at = deps.clock.now();
-  const { incident, changed } = await mutateIncident(deps.store, incidentId, (latest) =>
-    latest.rollback?.status === 'executing'
+  const { attempt } = current.rollback;
+  await settleStandIn.schedule(deps, incidentId, { attempt }, at + SETTLE_GRACE_MS);
+  const { changed } = await mutateIncident(deps.store, incidentId, (latest) =>
+    latest.rollback?.status === 'executing' && latest.rollback.attempt === attempt
       ? finishRollback(latest, 'unknown', at, 'rollbot stopped during the rollback')
       : undefined,
   );
   if (!changed) return false;
-  await settle(deps, incident);
+  await settleOnce(deps, incidentId, attempt);
   return true;
+}
+
+/**
+ * Handles the settlement's stand-in: settles the attempt unless that was done. A drill is left to its scoring's
+ * stand-in, which ends a drill whose rollback was left unknown (drill-scoring.ts).
+ */
+export async function finishSettlement(deps: EngineDeps, incidentId: string, attempt: number): Promise<void> {
+  const incident = await deps.store.getIncident(incidentId);
+  if (!incident || incident.drill) return;
+  await settleOnce(deps, incidentId, attempt);
+}
+
+/**
+ * Settles attempt `attempt`, marked unknown, unless it was settled (see sendOnce): taken in turns under the
+ * settlement's lock; done once the attempt is no longer unknown (it landed: success and confirmation follow it,
+ * rollback-success.ts) or its escalation is on the timeline. Then its stand-in is not needed.
+ */
+async function settleOnce(deps: EngineDeps, incidentId: string, attempt: number): Promise<void> {
+  const settled = await sendOnce(deps, incidentId, {
+    lock: `settle:${incidentId}`,
+    isMark: (entry) => isEscalationOf(entry, attempt),
+    send: () => settle(deps, incidentId, attempt),
+    lookAgainAt: (at) => settleStandIn.schedule(deps, incidentId, { attempt }, at),
+  });
+  if (settled !== 'busy') await settleStandIn.cancel(deps, incidentId);
 }
 
 /** What re-reading the serving layer says about an interrupted rollback: it landed, or why nobody can tell. */
 type Finding = { landed: true; said: string } | { landed: false; why: string; blind?: true };
 
-async function settle(deps: EngineDeps, incident: Incident): Promise<void> {
+/**
+ * Says the attempt was interrupted, re-reads the serving layer and acts on what it shows. Nothing once the attempt
+ * is no longer unknown, nor the incident open: settled already, retried, or a person ended the incident.
+ */
+async function settle(deps: EngineDeps, incidentId: string, attempt: number): Promise<void> {
+  const incident = await deps.store.getIncident(incidentId);
+  const rollback = incident?.rollback;
+  if (!incident || !isOpen(incident) || rollback?.attempt !== attempt || rollback.status !== 'unknown')
+    return;
   const runbook = runbookOf(deps, incident);
-  const rollback = incident.rollback;
-  if (!rollback) return;
   const where = runbook && rollbackServing(runbook, incident);
   // The replica that began it may have died before it recorded so: the timeline says what was interrupted.
-  if (!(await rollbackStartRecorded(deps, incident.id, rollback.attempt)))
+  if (!(await rollbackStartRecorded(deps, incident.id, attempt)))
     await recordRollbackStarted(deps, incident.id, rollback);
-  await record(deps, incident, {
-    type: 'rollback.unknown',
-    text:
-      where?.executes === false
-        ? `rollbot stopped during the dry-run rollback to ${rollback.plan.to}`
-        : `outcome unknown: rollbot stopped while rolling back to ${rollback.plan.to}; re-reading ${rollback.target} instead of executing again`,
-  });
+  // A settler that died after saying so has said it: the re-read is all that is left to do.
+  if (!(await interruptionRecorded(deps, incident.id, attempt)))
+    await record(deps, incident, {
+      type: 'rollback.unknown',
+      text:
+        where?.executes === false
+          ? `rollbot stopped during the dry-run rollback to ${rollback.plan.to}`
+          : `outcome unknown: rollbot stopped while rolling back to ${rollback.plan.to}; re-reading ${rollback.target} instead of executing again`,
+      data: { attempt },
+    });
   if (!runbook) return;
   const finding = await reread(deps, incident, rollback, where);
   deps.metrics.rollbackFinished(
@@ -141,9 +195,13 @@ async function tookEffect(
   const attempt = incident.rollback?.attempt ?? 1;
   // As after any real rollback's success: what follows it must not die with this process (rollback-success.ts).
   if (!incident.drill) await guardSuccess(deps, incident.id, attempt);
-  const { incident: done } = await mutateIncident(deps.store, incident.id, (latest) =>
-    finishRollback(latest, 'succeeded', at),
+  // Only the attempt re-read: one a person started since (a retry) is not this one's to call a success.
+  const { incident: done, changed } = await mutateIncident(deps.store, incident.id, (latest) =>
+    latest.rollback?.attempt === attempt && latest.rollback.status === 'unknown'
+      ? finishRollback(latest, 'succeeded', at)
+      : undefined,
   );
+  if (!changed) return;
   if (!incident.drill) {
     await followSuccess(deps, incident.id, attempt, said);
     return;
@@ -171,7 +229,7 @@ async function escalateUnknown(
   const text = finding.blind
     ? `rollback of ${incident.model} to ${to}: outcome unknown after a restart: ${finding.why}; check ${target} by hand before running it again (a rollback that toggles, like helm rollback, undoes one that landed). If it landed, resolve once the metrics are back (rollbot resolve ${incident.id} --reason …); to let rollbot check next time, add a status check to the serving block of the runbook (statusArgv for command, status for http).`
     : `rollback of ${incident.model} to ${to}: outcome unknown after a restart; ${finding.why}. Check it, then run the rollback again (rollbot rollback ${incident.model} --reason …) or decide otherwise.`;
-  await record(deps, incident, { type: 'rollback.unknown', text });
+  // Sent, then recorded: the entry is the mark that the settlement is done (settleOnce).
   await deps.notifier.notify({
     type: 'escalation',
     incident,
@@ -180,4 +238,28 @@ async function escalateUnknown(
     mention: runbook.escalation.mention,
     text,
   });
+  await record(deps, incident, {
+    type: 'rollback.unknown',
+    text,
+    data: { attempt: incident.rollback?.attempt, escalated: true },
+  });
+}
+
+/** Whether `entry` is the escalation of attempt `attempt` left unknown: the mark that it was settled. */
+function isEscalationOf(entry: TimelineEntry, attempt: number): boolean {
+  return (
+    entry.type === 'rollback.unknown' && entry.data?.attempt === attempt && entry.data.escalated === true
+  );
+}
+
+/** Whether the interruption of attempt `attempt` is on the timeline (the first of its `rollback.unknown` entries). */
+async function interruptionRecorded(
+  deps: Pick<EngineDeps, 'store'>,
+  incidentId: string,
+  attempt: number,
+): Promise<boolean> {
+  const timeline = await deps.store.list(incidentId);
+  return timeline.some(
+    (entry) => entry.type === 'rollback.unknown' && entry.data?.attempt === attempt && !entry.data.escalated,
+  );
 }
