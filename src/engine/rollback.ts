@@ -151,7 +151,13 @@ async function execute(deps: EngineDeps, run: Execution): Promise<RollbackOutcom
     } else {
       refuseWithoutLock(run, 'before changing anything: this attempt changed nothing');
       await refuseEndedDrill(deps, scope, 'under its rollback, before anything was changed');
-      const result = await withRetry(() => adapter.execute(plan, context), retry);
+      let tries = 0;
+      const result = await withRetry(() => {
+        // A retry comes seconds to minutes later: the lock may have gone to another replica meanwhile, whose
+        // rollback this write could undo or repeat. Each try is made under the lock or not at all.
+        if (tries++ > 0) refuseWithoutLock(run, 'before retrying the change after a transient error');
+        return adapter.execute(plan, context);
+      }, retry);
       const said = result.mutated
         ? 'change made'
         : 'the serving layer already matched the plan; nothing changed';

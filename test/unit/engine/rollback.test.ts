@@ -469,6 +469,23 @@ describe("the lock's keep-alive", () => {
     expect(deps.notifier.ofType('escalation')).toHaveLength(1);
   });
 
+  it('does not retry the write once the lock was lost: another replica may be rolling back by then', async () => {
+    const { deps, extended } = extendingDeps(async () => false);
+    // The first write fails transiently after the store said the lease is gone; the retry must not write.
+    deps.fake.duringExecute = () => extended;
+    deps.fake.executeErrors = [transient()];
+    const result = await rollback(deps, request);
+    expect(result).toMatchObject({
+      outcome: 'failed',
+      error: {
+        code: 'LOCKED',
+        message: 'lost the rollback lock of fraud-scorer before retrying the change after a transient error',
+      },
+    });
+    expect(deps.fake.calls.filter((call) => call === 'execute')).toHaveLength(1);
+    expect(deps.fake.mutations).toBe(0);
+  });
+
   it('does not claim success when the lock was lost while the change was made', async () => {
     const { deps, extended } = extendingDeps(async () => false);
     deps.fake.duringExecute = () => extended;
