@@ -59,6 +59,16 @@ function rolledBackVersions(deployments: readonly Deployment[]): Set<string> {
 }
 
 /**
+ * The versions some record shows with all the traffic (no share recorded, or 100 %). A version seen only at a
+ * canary's share never proved itself on all of it: an aborted canary stays in the ledger unmarked when the layer
+ * aborted it on its own, and must not become a rollback target.
+ */
+function fullyRolledOut(deployments: readonly Deployment[]): Set<string> {
+  const full = deployments.filter((d) => d.traffic === undefined || d.traffic >= 100);
+  return new Set(full.map((d) => d.version));
+}
+
+/**
  * The version presumed to be serving when the layer cannot say (an http or command adapter without a status
  * request): the newest deployment not rolled back since. After a rollback from it, that is the version rolled
  * back to. Undefined when the ledger has none.
@@ -70,8 +80,8 @@ export function presumedCurrent(deployments: readonly Deployment[]): string | un
 
 /**
  * The last known-good version: going back through the deployments (newest first), the first version other
- * than the current one that was never rolled back. Falls back to the `previousVersion` CI recorded with the
- * newest deployment of the current version. When `current` is unknown, the presumed current version stands for
+ * than the current one that took all the traffic and was never rolled back. Falls back to the `previousVersion`
+ * CI recorded with the newest deployment of the current version. When `current` is unknown, the presumed current version stands for
  * it: the newest deployment is the suspect, not the known-good. Undefined when the ledger cannot tell.
  */
 export function lastKnownGood(
@@ -80,7 +90,10 @@ export function lastKnownGood(
 ): string | undefined {
   const rolledBack = rolledBackVersions(deployments);
   const serving = current ?? presumedCurrent(deployments);
-  const good = deployments.find((d) => d.version !== serving && !rolledBack.has(d.version));
+  const full = fullyRolledOut(deployments);
+  const good = deployments.find(
+    (d) => d.version !== serving && !rolledBack.has(d.version) && full.has(d.version),
+  );
   if (good) return good.version;
   const previous = deployments.find((d) => d.version === serving)?.previousVersion;
   return previous !== undefined && previous !== serving && !rolledBack.has(previous) ? previous : undefined;

@@ -30,6 +30,21 @@ describe('lastKnownGood', () => {
     expect(lastKnownGood([d('v43', { at: 6 }), ...observed], 'v43')).toBe('v41');
   });
 
+  it('never names a version that only ever had part of the traffic: a canary that was never promoted', () => {
+    // v43's canary was aborted at 10 % by the layer itself (no rollbot mark): v42 serves, v41 is before it.
+    expect(lastKnownGood([d('v43', { traffic: 10 }), d('v42'), d('v41')], 'v42')).toBe('v41');
+    expect(
+      lastKnownGood(
+        [d('v43', { traffic: 25 }), d('v43', { traffic: 10 }), d('v42', { previousVersion: 'v41' })],
+        'v42',
+      ),
+    ).toBe('v41');
+    // Promoted: its 100 % step (or a record without a share) is a full rollout, so it can be the known-good.
+    expect(lastKnownGood([d('v44'), d('v43', { traffic: 100 }), d('v43', { traffic: 10 })], 'v44')).toBe(
+      'v43',
+    );
+  });
+
   it('falls back to the previous version CI recorded, unless that was rolled back', () => {
     expect(lastKnownGood([d('v42', { previousVersion: 'v41' })], 'v42')).toBe('v41');
     expect(

@@ -409,6 +409,26 @@ describe('a second rollback', () => {
   });
 });
 
+describe('the rollback target from the ledger', () => {
+  it('is never a canary that was aborted before it took all the traffic', async () => {
+    const deps = makeDeps();
+    await recordDeployments(deps, 'fraud-scorer', ['v41', 'v42']);
+    // v43 went out as a 10 % canary and the layer aborted it on its own: v42 still serves.
+    await deps.store.recordDeployment({
+      model: 'fraud-scorer',
+      version: 'v43',
+      strategy: 'canary',
+      traffic: 10,
+      at: 3,
+      by: 'api',
+    });
+    deps.fake.previous = undefined;
+    const result = await rollback(deps, request);
+    expect(result.plan).toMatchObject({ from: 'v42', to: 'v41' });
+    expect(deps.fake.current).toBe('v41');
+  });
+});
+
 describe("the lock's keep-alive", () => {
   /**
    * A short lock TTL so that the keep-alive ticks during the test, and a store whose extend() answers as
