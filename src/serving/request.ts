@@ -17,6 +17,7 @@ export interface JsonRequest {
   /** Sent as is when a string, JSON-encoded otherwise. */
   body?: unknown;
   contentType?: string;
+  /** For the whole call, from sending to the last byte of the answer. */
   timeoutMs: number;
   tls?: TlsOptions;
   /** What the call is, for messages: "PATCH InferenceService ml-prod/fraud-scorer". */
@@ -47,13 +48,23 @@ export function requestJson(call: JsonRequest): Promise<JsonResponse> {
     headers['content-type'] = call.contentType ?? headers['content-type'] ?? 'application/json';
     headers['content-length'] = String(Buffer.byteLength(payload));
   }
-  const options: RequestOptions = { method: call.method, headers, ...call.tls };
+  // A deadline on the whole exchange, not a socket idle timeout: a server that trickles a byte now and then
+  // (a proxy's keep-alive, a stuck stream) would reset an idle timeout forever and hang the rollback.
+  const deadline = AbortSignal.timeout(call.timeoutMs);
+  const options: RequestOptions = { method: call.method, headers, signal: deadline, ...call.tls };
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const failed = (error: Error): ServingError =>
+    deadline.aborted
+      ? new ServingError(`${call.what}: no answer within ${call.timeoutMs}ms`, {
+          transient: true,
+          hint: `check that ${url.host} is reachable from rollbot`,
+        })
+      : networkError(call, error);
   return new Promise<JsonResponse>((resolve, reject) => {
     const req = send(url, options, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('error', (error) => reject(networkError(call, error)));
+      res.on('error', (error) => reject(failed(error)));
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
         const status = res.statusCode ?? 0;
@@ -62,15 +73,7 @@ export function requestJson(call: JsonRequest): Promise<JsonResponse> {
         else reject(statusError(call, status, body, res.headers['retry-after']));
       });
     });
-    req.setTimeout(call.timeoutMs, () => {
-      req.destroy(
-        new ServingError(`${call.what}: no answer within ${call.timeoutMs}ms`, {
-          transient: true,
-          hint: `check that ${url.host} is reachable from rollbot`,
-        }),
-      );
-    });
-    req.on('error', (error) => reject(error instanceof ServingError ? error : networkError(call, error)));
+    req.on('error', (error) => reject(failed(error)));
     if (payload !== undefined) req.write(payload);
     req.end();
   });

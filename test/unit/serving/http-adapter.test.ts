@@ -232,6 +232,40 @@ describe('http adapter', () => {
     }
   });
 
+  it('bounds the whole request by the timeout, not each pause: a server trickling its answer times out', async () => {
+    // A byte every few milliseconds keeps the socket busy, so only a deadline on the whole request ends it; the
+    // trickle stops by itself well after the timeout, so unbounded code succeeds late instead of timing out.
+    const trickling = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/json' });
+      let left = 400;
+      const timer = setInterval(() => {
+        left -= 1;
+        if (left > 0 && !response.destroyed) {
+          response.write(' ');
+          return;
+        }
+        clearInterval(timer);
+        if (!response.destroyed) response.end('{}');
+      }, 10);
+      response.on('close', () => clearInterval(timer));
+    });
+    await new Promise<void>((resolve) => trickling.listen(0, '127.0.0.1', resolve));
+    const { port } = trickling.address() as AddressInfo;
+    nock.enableNetConnect('127.0.0.1');
+    try {
+      const http = adapter({ rollback: { url: `http://127.0.0.1:${port}/rollback` }, timeout: '300ms' });
+      const error = await failure(http.execute(await http.plan({ state: onV3 }), run));
+      expect(error.transient).toBe(true);
+      expect(error.message).toBe(
+        'rollback request POST http://127.0.0.1:' + port + '/rollback: no answer within 300ms',
+      );
+    } finally {
+      nock.disableNetConnect();
+      trickling.closeAllConnections();
+      await new Promise((resolve) => trickling.close(resolve));
+    }
+  });
+
   it('refuses a version that would break the request line or a header', async () => {
     const http = adapter({ rollback: { ...rollback, headers: { 'X-Version': '{{to}}' } } });
     const error = await failure(http.plan({ to: 'v2\r\nX-Admin: 1', state: onV3 }));
