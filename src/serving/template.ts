@@ -5,7 +5,7 @@
  * content, URL component). Secrets reach a template only as `{{env.NAME}}`, and only for names the runbook
  * lists in its `env` allow-list.
  */
-import { RollbotError } from '../core/errors.js';
+import { RollbotError, ServingError } from '../core/errors.js';
 import { closest } from '../core/suggest.js';
 
 /** The placeholders a serving template may use, besides `{{env.NAME}}`. */
@@ -49,11 +49,23 @@ export function fillJsonTemplate(text: string, values: TemplateValues): string {
 
 /**
  * Fills a URL. Incident values (`to`, `reason`, …) are percent-encoded so that a version like `v2?admin=1`
- * or `../x` stays inside its path segment or query value; `{{env.NAME}}` values are inserted as they are,
- * because they come from the operator and may hold a base URL such as `https://router.internal`.
+ * or `../x` stays inside its path segment or query value, and `.` and `..` are refused; `{{env.NAME}}` values
+ * are inserted as they are, because they come from the operator and may hold a base URL such as
+ * `https://router.internal`.
  */
 export function fillUrlTemplate(text: string, values: TemplateValues): string {
-  return fill(text, values, (value, source) => (source === 'env' ? value : encodeURIComponent(value)));
+  return fill(text, values, (value, source) => {
+    if (source === 'env') return value;
+    // Percent-encoding leaves dots alone, and a URL parser resolves a `.` or `..` segment (encoded or not)
+    // away: `/versions/{{to}}/activate` with `..` would reach `/activate` of the level above.
+    if (value === '.' || value === '..') {
+      throw new ServingError(`"${value}" cannot be placed in a URL: it would be read as a path step`, {
+        transient: false,
+        hint: 'versions and other values may not be "." or ".."; check the version asked for',
+      });
+    }
+    return encodeURIComponent(value);
+  });
 }
 
 /** Fills an `application/x-www-form-urlencoded` body: every value is percent-encoded. */

@@ -279,6 +279,21 @@ describe('http adapter', () => {
     await http.execute({ to: '../admin?x=1', regime: 'traffic-flip', etaMs: 1, actions: [], data: {} }, run);
     expect(scope.isDone()).toBe(true);
   });
+
+  it.each(['..', '.'])(
+    'refuses the version %j, which the URL would resolve away and so reach another path',
+    async (to) => {
+      // /models/fraud-scorer/versions/../activate is /models/fraud-scorer/activate once parsed.
+      const scope = nock(ROUTER).post(/.*/).reply(200);
+      const http = adapter({ rollback: { url: `${ROUTER}/models/{{model}}/versions/{{to}}/activate` } });
+      const refused = await failure(http.plan({ to, state: onV3 }));
+      expect(refused).toMatchObject({ transient: false });
+      expect(refused.message).toContain(`"${to}"`);
+      const plan = { to, regime: 'traffic-flip' as const, etaMs: 1, actions: [], data: {} };
+      expect((await failure(http.execute(plan, run))).transient).toBe(false);
+      expect(scope.isDone()).toBe(false);
+    },
+  );
 });
 
 describe('http runbook block', () => {
