@@ -60,14 +60,15 @@ function checkArgv(
       ctx.addIssue({ code: 'custom', path: [field, i + 1], message });
     }
   });
-  const code = codeArgument(args);
-  const injected =
-    code === undefined ? [] : placeholdersIn(args[code] ?? '').filter((n) => !n.startsWith('env.'));
-  if (code !== undefined && injected.length > 0) {
+  for (const { index, remote } of codeArguments(args)) {
+    const injected = placeholdersIn(args[index] ?? '').filter((n) => !n.startsWith('env.'));
+    if (injected.length === 0) continue;
     ctx.addIssue({
       code: 'custom',
-      path: [field, code],
-      message: `{{${injected[0]}}} would become part of a shell command or script: pass it as an argument of its own (sh -c 'helm rollback x "$1"' sh '{{to}}')`,
+      path: [field, index],
+      message: remote
+        ? `{{${injected[0]}}} would become part of the command line ssh hands to the remote shell, which parses it again: run the tool from rollbot's host, or a remote script that takes no values from rollbot`
+        : `{{${injected[0]}}} would become part of a shell command or script: pass it as an argument of its own (sh -c 'helm rollback x "$1"' sh '{{to}}')`,
     });
   }
 }
@@ -88,16 +89,34 @@ const INTERPRETERS: Record<string, RegExp> = {
   ruby: /^-e$/,
   pwsh: /^-(c|command|encodedcommand)$/i,
   powershell: /^-(c|command|encodedcommand)$/i,
+  // They run their -c command with a shell, too.
+  su: /^(-c|--command)$/,
+  runuser: /^(-c|--command)$/,
+  flock: /^(-c|--command)$/,
 };
 
+/** Programs that join their arguments into one command line for a shell on another host. */
+const REMOTE_SHELLS = new Set(['ssh', 'rsh']);
+
 /**
- * The index of the argument an interpreter runs as code (`sh -c <code>`), if any: the one place where a value
- * placed in an argument would be parsed again, which is what the security rule in DESIGN §7 forbids.
+ * The arguments a shell or interpreter runs as code: the one after an interpreter's code flag (`sh -c <code>`),
+ * wherever the interpreter stands (after `env`, `sudo`, `kubectl exec … --`, which run the rest as a command),
+ * and everything after `ssh`. There a value placed in an argument would be parsed again, which the security
+ * rule in DESIGN §7 forbids.
  */
-function codeArgument(args: string[]): number | undefined {
-  const program = (args[0] ?? '').split('/').at(-1) ?? '';
-  const flag = INTERPRETERS[program];
-  if (flag === undefined) return undefined;
-  const at = args.findIndex((arg, i) => i > 0 && flag.test(arg));
-  return at === -1 || at + 1 >= args.length ? undefined : at + 1;
+function codeArguments(args: string[]): { index: number; remote: boolean }[] {
+  const found = new Map<number, boolean>();
+  args.forEach((arg, i) => {
+    if (placeholdersIn(arg).length > 0) return;
+    const program = arg.split('/').at(-1) ?? '';
+    if (REMOTE_SHELLS.has(program)) {
+      for (let next = i + 1; next < args.length; next++) found.set(next, true);
+      return;
+    }
+    const flag = INTERPRETERS[program];
+    if (flag === undefined) return;
+    const at = args.findIndex((candidate, j) => j > i && flag.test(candidate));
+    if (at !== -1 && at + 1 < args.length && !found.has(at + 1)) found.set(at + 1, false);
+  });
+  return [...found].map(([index, remote]) => ({ index, remote }));
 }

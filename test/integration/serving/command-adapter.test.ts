@@ -259,6 +259,31 @@ describe('command runbook block', () => {
     expect(problems({ argv: ['sh', '-c', 'helm rollback x "$1"', 'sh', '{{to}}'] })).toBeUndefined();
   });
 
+  it('refuses placeholders in a shell script behind a wrapper: env, sudo, kubectl exec, su', () => {
+    const script = 'helm rollback x {{to}}';
+    for (const argv of [
+      ['env', 'sh', '-c', script],
+      ['/usr/bin/env', 'FOO=1', 'bash', '-c', script],
+      ['sudo', '-u', 'deploy', 'sh', '-c', script],
+      ['kubectl', 'exec', 'deploy/router', '--', 'sh', '-c', script],
+      ['su', 'deploy', '-c', script],
+    ]) {
+      expect(problems({ argv }), argv.join(' ')).toEqual([
+        `argv.${argv.length - 1}: {{to}} would become part of a shell command or script: pass it as an argument of its own (sh -c 'helm rollback x "$1"' sh '{{to}}')`,
+      ]);
+    }
+    expect(problems({ argv: ['env', 'sh', '-c', 'helm rollback x "$1"', 'sh', '{{to}}'] })).toBeUndefined();
+  });
+
+  it('refuses placeholders in the command ssh sends: the remote shell parses its arguments again', () => {
+    expect(problems({ argv: ['ssh', 'deploy-host', 'helm', 'rollback', 'x', '{{to}}'] })).toEqual([
+      "argv.5: {{to}} would become part of the command line ssh hands to the remote shell, which parses it again: run the tool from rollbot's host, or a remote script that takes no values from rollbot",
+    ]);
+    expect(
+      problems({ argv: ['ssh', '-i', '{{env.KEY}}', 'deploy-host', 'helm', 'rollback', 'x'], env: ['KEY'] }),
+    ).toBeUndefined();
+  });
+
   it('refuses {{from}} without statusArgv and anything but {{model}} and env in statusArgv', () => {
     expect(problems({ argv: ['helm', '{{from}}'], statusArgv: ['helm', '{{to}}'] })).toEqual([
       'statusArgv.1: {{to}} has no value here: use only {{model}}',
