@@ -19,8 +19,11 @@ export function reapplyPlan(
   const deployment = request.ledger?.find(
     (d) => d.version === wanted && isObject(d.spec?.[context.component]),
   );
-  const spec = deployment?.spec?.[context.component];
-  if (!deployment || !isObject(spec)) return undefined;
+  const recorded = deployment?.spec?.[context.component];
+  if (!deployment || !isObject(recorded)) return undefined;
+  // A spec recorded at a canary step carries its share: re-applied as is, the rest of the traffic would stay on
+  // the version rolled back from while Ready said the rollback landed. A rollback gives the version all of it.
+  const { canaryTrafficPercent: _share, ...spec } = recorded;
   const from = request.state.current;
   return {
     ...(from === undefined || from === wanted ? {} : { from }),
@@ -28,7 +31,7 @@ export function reapplyPlan(
     regime: 'redeploy',
     etaMs: REDEPLOY_ETA_MS,
     actions: [
-      `PATCH InferenceService ${context.where} (application/json-patch+json) replace /spec/${context.component} with the spec recorded for ${wanted} on ${new Date(deployment.at).toISOString()}`,
+      `PATCH InferenceService ${context.where} (application/json-patch+json) replace /spec/${context.component} with the spec recorded for ${wanted} on ${new Date(deployment.at).toISOString()}${'canaryTrafficPercent' in recorded ? ' (without its canaryTrafficPercent: all traffic goes to it)' : ''}`,
       'wait until Ready=True at the new generation with that spec',
     ],
     data: { mode: context.mode, component: context.component, reapply: spec },

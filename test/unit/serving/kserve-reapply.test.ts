@@ -18,6 +18,7 @@ const context: ExecuteContext = {
 
 const V42 = { name: 'v42', model: { modelFormat: { name: 'sklearn' }, storageUri: 's3://models/fraud/42' } };
 const V41 = { name: 'v41', model: { modelFormat: { name: 'sklearn' }, storageUri: 's3://models/fraud/41' } };
+const V40 = { name: 'v40', model: { modelFormat: { name: 'sklearn' }, storageUri: 's3://models/fraud/40' } };
 const ledger: Deployment[] = [
   { model: 'fraud-scorer', version: 'v42', strategy: 'rolling', at: 2, by: 'ci', spec: { predictor: V42 } },
   { model: 'fraud-scorer', version: 'v41', strategy: 'rolling', at: 1, by: 'ci', spec: { predictor: V41 } },
@@ -87,6 +88,60 @@ describe('KServe after a promotion: re-applying the recorded spec', () => {
       .get(PATH)
       .reply(200, isvc(V41, 8, 8));
     expect(await kserve.execute(plan, context)).toMatchObject({ mutated: false });
+  });
+
+  it('puts all the traffic on the re-applied spec, even when it was recorded at a canary step', async () => {
+    // Knative mode after a promotion; v40's spec was recorded as its 10 % canary went out.
+    const recorded = { ...V40, canaryTrafficPercent: 10 };
+    const history: Deployment[] = [
+      ...ledger,
+      {
+        model: 'fraud-scorer',
+        version: 'v40',
+        strategy: 'canary',
+        at: 0,
+        by: 'ci',
+        spec: { predictor: recorded },
+      },
+    ];
+    const promoted = (predictor: object, generation: number, observed = generation) => ({
+      ...isvc(predictor, generation, observed),
+      spec: { predictor },
+      status: {
+        ...isvc(predictor, generation, observed).status,
+        components: {
+          predictor: {
+            previousRolledoutRevision: 'fraud-scorer-predictor-00002',
+            traffic: [{ revisionName: 'fraud-scorer-predictor-00003', latestRevision: true, percent: 100 }],
+          },
+        },
+      },
+    });
+    const kserve = createKserveAdapter(
+      {
+        adapter: 'kserve',
+        namespace: 'ml-prod',
+        name: 'fraud-scorer',
+        mode: 'knative',
+        component: 'predictor',
+      },
+      { model: 'fraud-scorer', kube },
+    );
+    nock(SERVER).get(PATH).reply(200, promoted(V42, 7));
+    const plan = await kserve.plan({ state: await kserve.state(), to: 'v40', ledger: history });
+    expect(plan).toMatchObject({ to: 'v40', regime: 'redeploy' });
+
+    // Sent as recorded, the 10 % would leave 90 % of the traffic on v42 while Ready said the rollback landed.
+    nock(SERVER).get(PATH).reply(200, promoted(V42, 7));
+    const patch = nock(SERVER)
+      .patch(PATH, [{ op: 'replace', path: '/spec/predictor', value: V40 }])
+      .reply(200, promoted(V40, 8, 7));
+    expect(await kserve.execute(plan, context)).toMatchObject({ mutated: true });
+    expect(patch.isDone()).toBe(true);
+    nock(SERVER)
+      .get(PATH)
+      .reply(200, promoted(V40, 8, 8));
+    expect(await kserve.onTarget(plan)).toBe(true);
   });
 
   it('still refuses, with the fix, when no spec was recorded', async () => {
