@@ -437,11 +437,15 @@ describe("the lock's keep-alive", () => {
   function extendingDeps(answer: () => Promise<boolean>) {
     const deps = makeDeps();
     const lines: { level: number; msg: string }[] = [];
+    let lostLogged: () => void = () => {};
+    const loggedLost = new Promise<void>((resolve) => (lostLogged = resolve));
     deps.logger = createLogger({
       level: 'warn',
       destination: new Writable({
         write(chunk: Buffer, _encoding, done) {
-          lines.push(JSON.parse(chunk.toString()) as { level: number; msg: string });
+          const line = JSON.parse(chunk.toString()) as { level: number; msg: string };
+          lines.push(line);
+          if (line.msg.startsWith('the rollback lock was lost')) lostLogged();
           done();
         },
       }),
@@ -456,11 +460,14 @@ describe("the lock's keep-alive", () => {
         return answer();
       },
     };
-    return { deps, lines, extended };
+    return { deps, lines, extended, loggedLost };
   }
 
   it('logs a store error while extending and carries on: a Redis blip must not crash the rollback', async () => {
-    const { deps, lines, extended } = extendingDeps(() => Promise.reject(new Error('Connection is closed.')));
+    let calls = 0;
+    const { deps, lines, extended } = extendingDeps(() =>
+      calls++ === 0 ? Promise.reject(new Error('Connection is closed.')) : Promise.resolve(true),
+    );
     deps.fake.duringExecute = () => extended;
     const result = await rollback(deps, request);
     expect(result.outcome).toBe('succeeded');
@@ -505,6 +512,29 @@ describe("the lock's keep-alive", () => {
     expect(deps.fake.calls.filter((call) => call === 'execute')).toHaveLength(1);
     expect(deps.fake.mutations).toBe(0);
   });
+
+  it.each([
+    ['fails', () => Promise.reject(new Error('Connection is closed.'))],
+    ['hangs, as a command queued while ioredis reconnects does', () => new Promise<boolean>(() => {})],
+  ])(
+    'counts the lock lost once no extension went through for a whole TTL (every extension %s)',
+    async (_how, answer: () => Promise<boolean>) => {
+      // Cut off from Redis while the other replicas reach it: there the lease lapses and the lock can be taken.
+      const { deps, loggedLost } = extendingDeps(answer);
+      deps.fake.duringExecute = () => loggedLost;
+      deps.fake.executeErrors = [transient()];
+      const result = await rollback(deps, request);
+      expect(result).toMatchObject({
+        outcome: 'failed',
+        error: {
+          code: 'LOCKED',
+          message:
+            'lost the rollback lock of fraud-scorer before retrying the change after a transient error',
+        },
+      });
+      expect(deps.fake.mutations).toBe(0);
+    },
+  );
 
   it('does not claim success when the lock was lost while the change was made', async () => {
     const { deps, extended } = extendingDeps(async () => false);
