@@ -59,12 +59,15 @@ function rolledBackVersions(deployments: readonly Deployment[]): Set<string> {
 }
 
 /**
- * The versions some record shows with all the traffic (no share recorded, or 100 %). A version seen only at a
- * canary's share never proved itself on all of it: an aborted canary stays in the ledger unmarked when the layer
- * aborted it on its own, and must not become a rollback target.
+ * The versions some record shows with all the traffic (no share recorded, or 100 %) in a rollout that was not
+ * rolled back. A version seen only at a canary's share never proved itself on all of it: an aborted canary stays
+ * in the ledger unmarked when the layer aborted it on its own, and must not become a rollback target; nor does a
+ * version rolled back from that is out again as a canary, until it takes all the traffic again.
  */
 function fullyRolledOut(deployments: readonly Deployment[]): Set<string> {
-  const full = deployments.filter((d) => d.traffic === undefined || d.traffic >= 100);
+  const full = deployments.filter(
+    (d) => (d.traffic === undefined || d.traffic >= 100) && !rolledBackAfter(d),
+  );
   return new Set(full.map((d) => d.version));
 }
 

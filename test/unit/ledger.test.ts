@@ -45,6 +45,19 @@ describe('lastKnownGood', () => {
     );
   });
 
+  it('counts a version rolled back from as good again only once it took all the traffic again', () => {
+    // v42 was rolled back at 3; CI sends it out again as a 10 % canary at 5 (which lifts the mark).
+    const marked = { rolledBackAt: 3, incidentId: 'INC-1' };
+    const ledger = [
+      d('v42', { at: 5, traffic: 10, ...marked }),
+      d('v42', { at: 2, ...marked }),
+      d('v41', { at: 1 }),
+    ];
+    expect(lastKnownGood([d('v43', { at: 6 }), ...ledger], 'v43')).toBe('v41');
+    const promoted = [d('v42', { at: 5.5, traffic: 100, ...marked }), ...ledger];
+    expect(lastKnownGood([d('v43', { at: 6 }), ...promoted], 'v43')).toBe('v42');
+  });
+
   it('falls back to the previous version CI recorded, unless that was rolled back', () => {
     expect(lastKnownGood([d('v42', { previousVersion: 'v41' })], 'v42')).toBe('v41');
     expect(
