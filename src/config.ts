@@ -147,10 +147,22 @@ function slackMode(e: Env): Config['slack'] {
 const KNOWN = Object.keys(envSchema.shape);
 const FAMILIES = ['SLACK_', 'REDIS', 'RUNBOOK', 'PROMETHEUS', 'ALERT', 'API_TOKEN', 'ROLLBOT', 'LOG_LEVEL'];
 
+/**
+ * A Kubernetes service link: with `enableServiceLinks` (on by default) every pod gets `<SERVICE>_PORT=tcp://ip:port`
+ * (and `_SERVICE_HOST`, `_PORT_6379_TCP…`) for every Service in its namespace. The manifests run Services named
+ * `rollbot` and `redis` beside the bot, so ROLLBOT_PORT and REDIS_PORT are in its environment: they are not
+ * typos of ROLLBOT_URL and REDIS_URL, and refusing them would stop every pod from starting. Told apart by their
+ * value, so that `REDIS_PORT=redis://…` (a real slip) is still pointed out.
+ */
+function isServiceLink(name: string, value: string | undefined): boolean {
+  return /^(tcp|udp|sctp):\/\/[^/\s]+:\d+$/.test(value ?? '') && /_PORT(_\d+_(TCP|UDP|SCTP))?$/.test(name);
+}
+
 /** Variables that look like ours but are not: `REDIS_ULR`, `SLACK_BOT_TOKN`. */
 function findTypos(env: NodeJS.ProcessEnv): string[] {
   return Object.keys(env)
     .filter((name) => !KNOWN.includes(name) && FAMILIES.some((family) => name.startsWith(family)))
+    .filter((name) => !isServiceLink(name, env[name]))
     .flatMap((name) => {
       const guess = closest(name, KNOWN);
       return guess ? [`${name} (did you mean ${guess}?)`] : [];

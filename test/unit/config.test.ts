@@ -86,3 +86,32 @@ describe('loadConfig', () => {
     });
   });
 });
+
+describe('loadConfig in a Kubernetes pod', () => {
+  it('starts with the service links Kubernetes puts in every pod (deploy/kubernetes: Services rollbot and redis)', () => {
+    // enableServiceLinks (on by default) gives each pod <SERVICE>_PORT=tcp://… and friends for every Service in
+    // its namespace: ROLLBOT_PORT and REDIS_PORT are not typos of ROLLBOT_URL and REDIS_URL.
+    const config = loadConfig({
+      REDIS_URL: 'redis://redis:6379/0',
+      ROLLBOT_PORT: 'tcp://10.96.12.7:80',
+      ROLLBOT_PORT_80_TCP: 'tcp://10.96.12.7:80',
+      ROLLBOT_PORT_80_TCP_ADDR: '10.96.12.7',
+      ROLLBOT_PORT_80_TCP_PORT: '80',
+      ROLLBOT_PORT_80_TCP_PROTO: 'tcp',
+      ROLLBOT_SERVICE_HOST: '10.96.12.7',
+      ROLLBOT_SERVICE_PORT: '80',
+      ROLLBOT_SERVICE_PORT_HTTP: '80',
+      REDIS_PORT: 'tcp://10.96.40.2:6379',
+      REDIS_PORT_6379_TCP: 'tcp://10.96.40.2:6379',
+      REDIS_SERVICE_HOST: '10.96.40.2',
+      REDIS_SERVICE_PORT: '6379',
+      // A Prometheus Service in the same namespace: not a typo of PROMETHEUS_URL either.
+      PROMETHEUS_PORT: 'tcp://10.96.3.9:9090',
+    });
+    expect(config).toMatchObject({ redisUrl: 'redis://redis:6379/0', rollbotUrl: undefined });
+  });
+
+  it('still points out a misspelt variable whose value is not a service link', () => {
+    expect(() => loadConfig({ REDIS_PORT: 'redis://redis:6379' })).toThrow('did you mean REDIS_URL?');
+  });
+});
