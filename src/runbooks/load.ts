@@ -2,10 +2,10 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { isAlias, LineCounter, parseDocument, visit, type Alias, type Document } from 'yaml';
 import { RollbotError } from '../core/errors.js';
-import { describeIssue, formatProblem, schemaKeys, type Problem } from './problems.js';
+import { describeIssue, formatProblem, schemaFields, type Problem } from './problems.js';
 import { runbookSchema, type Runbook } from './schema.js';
 
-const VOCABULARY = schemaKeys(runbookSchema);
+const FIELDS = schemaFields(runbookSchema);
 
 /**
  * How many nodes aliases may expand to in one runbook (yaml's own default, set here on purpose): reusing an
@@ -44,7 +44,7 @@ export function parseRunbook(text: string, file: string): ParseResult {
   return {
     ok: false,
     problems: parsed.error.issues.flatMap((issue) =>
-      describeIssue(issue, VOCABULARY).map(({ path, message }) => {
+      describeIssue(issue, FIELDS).map(({ path, message }) => {
         const problem: Problem = { file, path: path.join('.'), message };
         const line = lineOf(doc, lineCounter, path);
         if (line !== undefined) problem.line = line;

@@ -24,18 +24,15 @@ export interface IssueProblem {
 
 /**
  * Turns a zod issue into sentences a person can act on. Unknown keys, enum values and serving adapters get a
- * "did you mean …?"; each unknown key is its own problem so that it points at its own line. Parse with
+ * "did you mean …?", and a field written at the wrong level the place it belongs; each unknown key is its own
+ * problem so that it points at its own line. Parse with
  * `reportInput: true` so that the given values can be quoted back.
  */
-export function describeIssue(issue: z.core.$ZodIssue, vocabulary: ReadonlySet<string>): IssueProblem[] {
+export function describeIssue(issue: z.core.$ZodIssue, fields: SchemaFields): IssueProblem[] {
   const path = issue.path.map(String);
   switch (issue.code) {
     case 'unrecognized_keys':
-      return issue.keys.map((key) => {
-        const guess = closest(key, vocabulary);
-        const fix = guess ? `did you mean "${guess}"?` : 'remove it; runbooks/README.md lists every field';
-        return { path: [...path, key], message: `unknown field "${key}" (${fix})` };
-      });
+      return issue.keys.map((key) => ({ path: [...path, key], message: unknownField(key, path, fields) }));
     case 'invalid_value':
       return [{ path, message: notOneOf(issue.input, issue.values.map(String)) }];
     case 'invalid_union': {
@@ -76,28 +73,79 @@ function notOneOf(given: unknown, allowed: string[]): string {
 }
 
 /**
- * Every object key anywhere in a zod schema: the words a runbook may use, for typo suggestions. Walks zod's
- * definitions, which are stable across zod 4 minor versions (`_zod.def`).
+ * Where each field of a schema may be written: field name → the places of the mappings that take it, as dotted
+ * paths (`''` for the top level, `triage.checks[]` for the items of a list, `alerts.match.*` for a map's values).
  */
-export function schemaKeys(
+export type SchemaFields = ReadonlyMap<string, ReadonlySet<string>>;
+
+/** The place of a field's mapping as SchemaFields names it: list indexes become `[]`. */
+function placeOf(path: readonly string[]): string {
+  return path.reduce((place, part) => {
+    if (/^\d+$/.test(part)) return `${place}[]`;
+    return place === '' ? part : `${place}.${part}`;
+  }, '');
+}
+
+/** `rollback.policy`, `policy` at the top level. */
+const fieldAt = (place: string, key: string): string => (place === '' ? key : `${place}.${key}`);
+const placeName = (place: string): string => (place === '' ? 'the top level' : place);
+
+/**
+ * Why a field is unknown where it is written, and the fix. A field of another level (`policy` at the top level)
+ * is told where it belongs, not "did you mean "policy"?"; a typo is matched with the fields of its own level
+ * first, then with those of any level (then saying where that one goes).
+ */
+function unknownField(key: string, path: readonly string[], fields: SchemaFields): string {
+  const here = placeOf(path);
+  const places = [...(fields.get(key) ?? [])];
+  if (places.includes(here)) {
+    // Valid in another form of this block (another serving adapter's field, say), not in this one.
+    return `unknown field "${key}" in this kind of ${placeName(here)} (remove it; runbooks/README.md lists the fields of each kind)`;
+  }
+  if (places.length > 0) {
+    const where = places.map((place) => `${placeName(place)} (${fieldAt(place, key)})`).join(' or ');
+    return `unknown field "${key}" ${here === '' ? 'at the top level' : `in ${here}`}: it belongs under ${where}`;
+  }
+  const local = [...fields].filter(([, at]) => at.has(here)).map(([name]) => name);
+  const guess = closest(key, local);
+  if (guess) return `unknown field "${key}" (did you mean "${guess}"?)`;
+  const elsewhere = closest(key, fields.keys());
+  const place = elsewhere === undefined ? undefined : [...(fields.get(elsewhere) ?? [])][0];
+  if (elsewhere !== undefined && place !== undefined)
+    return `unknown field "${key}" (did you mean "${elsewhere}", under ${placeName(place)}: ${fieldAt(place, elsewhere)}?)`;
+  return `unknown field "${key}" (remove it; runbooks/README.md lists every field)`;
+}
+
+/**
+ * Every field of a zod schema with the places it may be written (SchemaFields): for typo suggestions and for
+ * telling a misplaced field where it goes. Walks zod's definitions, which are stable across zod 4 minor versions
+ * (`_zod.def`).
+ */
+export function schemaFields(
   schema: z.core.$ZodType,
-  into = new Set<string>(),
-  seen = new Set<unknown>(),
-): Set<string> {
-  if (seen.has(schema)) return into;
-  seen.add(schema);
+  place = '',
+  into = new Map<string, Set<string>>(),
+  seen = new Map<unknown, Set<string>>(),
+): Map<string, Set<string>> {
+  // The same block (a serving config) may sit at several places; each is walked once.
+  const walked = seen.get(schema) ?? new Set<string>();
+  if (walked.has(place)) return into;
+  walked.add(place);
+  seen.set(schema, walked);
   const def = schema._zod.def as unknown as Record<string, unknown>;
-  const visit = (child: unknown): void => {
+  const visit = (child: unknown, at: string): void => {
     if (child && typeof child === 'object' && '_zod' in child)
-      schemaKeys(child as z.core.$ZodType, into, seen);
+      schemaFields(child as z.core.$ZodType, at, into, seen);
   };
   if (def.type === 'object') {
     for (const [key, child] of Object.entries(def.shape as Record<string, unknown>)) {
-      into.add(key);
-      visit(child);
+      into.set(key, (into.get(key) ?? new Set<string>()).add(place));
+      visit(child, fieldAt(place, key));
     }
   }
-  for (const field of ['innerType', 'element', 'in', 'out', 'valueType', 'schema']) visit(def[field]);
-  if (Array.isArray(def.options)) def.options.forEach(visit);
+  visit(def.element, `${place}[]`);
+  visit(def.valueType, fieldAt(place, '*'));
+  for (const field of ['innerType', 'in', 'out', 'schema']) visit(def[field], place);
+  if (Array.isArray(def.options)) def.options.forEach((option) => visit(option, place));
   return into;
 }

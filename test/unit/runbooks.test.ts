@@ -104,6 +104,30 @@ describe('runbook problems', () => {
     ]);
   });
 
+  it('say where a field written at the wrong level belongs, rather than suggest the field itself', () => {
+    // `policy` is a field, but of rollback: "did you mean "policy"?" would send the author round in a circle.
+    expect(problemsOf(runbookYaml('m1', 'policy: auto'))).toEqual([
+      'x.yml:7: policy: unknown field "policy" at the top level: it belongs under rollback (rollback.policy)',
+    ]);
+    expect(problemsOf(runbookYaml('m1', 'drill: { dryRun: true, due: 48h }'))).toEqual([
+      'x.yml:7: drill.due: unknown field "due" in drill: it belongs under retro (retro.due)',
+    ]);
+    expect(problemsOf(runbookYaml('m1', 'interval: 30s'))).toEqual([
+      'x.yml:7: interval: unknown field "interval" at the top level: it belongs under triage (triage.interval) or confirm (confirm.interval)',
+    ]);
+  });
+
+  it('suggest for a typo a field of its own level first, then one of another level with its place', () => {
+    // `remind` is a field of drill; `reminds` at the top level is a typo of it, and says where it goes.
+    expect(problemsOf(runbookYaml('m1', 'reminds: [7d]'))).toEqual([
+      'x.yml:7: reminds: unknown field "reminds" (did you mean "remind", under drill: drill.remind?)',
+    ]);
+    // In drill, `serving` (of drill) is closer to home than any other `servings`.
+    expect(problemsOf(runbookYaml('m1', 'drill: { dryRun: true, servng: 1 }'))).toEqual([
+      'x.yml:7: drill.servng: unknown field "servng" (did you mean "serving"?)',
+    ]);
+  });
+
   it('take a check unit, and name the ones there are for a typo', () => {
     const check = (unit: string) =>
       runbookYaml(
