@@ -10,16 +10,20 @@ import type { Deadline } from './ports.js';
 export const DRILL_RUN = 'drill-run';
 export const DRILL_REMIND = 'drill-remind';
 
-/** Schedules one drill occurrence and its reminders (`drill.remind` before it) as durable deadlines. */
+/**
+ * Schedules one drill occurrence and its reminders (`drill.remind` before it) as durable deadlines. Each carries
+ * the schedule it was planned on (see onSchedule).
+ */
 export async function scheduleDrillOccurrence(deps: EngineDeps, runbook: Runbook, at: number): Promise<void> {
   if (!runbook.drill) return;
   const model = runbook.model;
+  const { schedule, timezone } = runbook.drill;
   await notePlanned(deps, model);
   await deps.store.schedule({
     id: `drill:${model}:${at}`,
     kind: DRILL_RUN,
     dueAt: at,
-    payload: { model, at },
+    payload: { model, at, schedule, timezone },
   });
   for (const before of runbook.drill.remind) {
     if (at - before <= deps.clock.now()) continue;
@@ -27,9 +31,29 @@ export async function scheduleDrillOccurrence(deps: EngineDeps, runbook: Runbook
       id: `drill-remind:${model}:${at}:${before}`,
       kind: DRILL_REMIND,
       dueAt: at - before,
-      payload: { model, at, before },
+      payload: { model, at, before, schedule, timezone },
     });
   }
+}
+
+/**
+ * The runbook of a drill occurrence or reminder, if the occurrence is still on its drill schedule. The planner puts
+ * the next occurrence in the store days (a quarter) ahead; should the runbook's `drill.schedule` or
+ * `drill.timezone` change meanwhile, the planner adds the new next occurrence, and the one planned on the old
+ * schedule must not run too — twice that day, or at 05:00 of the new time zone. An occurrence planned before
+ * occurrences carried their schedule is taken as on it.
+ */
+function onSchedule(deps: EngineDeps, deadline: Deadline): Runbook | undefined {
+  const runbook = deps.runbooks.get(String(deadline.payload.model));
+  if (!runbook?.drill) return undefined;
+  const { schedule, timezone } = deadline.payload;
+  if (schedule === undefined) return runbook;
+  if (schedule === runbook.drill.schedule && timezone === runbook.drill.timezone) return runbook;
+  deps.logger.info(
+    { model: runbook.model, at: new Date(Number(deadline.payload.at)).toISOString(), schedule, timezone },
+    'drill occurrence planned on an earlier drill schedule; skipped (the current schedule has its own)',
+  );
+  return undefined;
 }
 
 /**
@@ -52,8 +76,8 @@ export async function runScheduledDrill(deps: EngineDeps, deadline: Deadline): P
   const started = `drill-occurrence:${model}:${at}`;
   const drillId = await deps.store.getValue(started);
   if (drillId !== undefined && (await deps.store.getIncident(drillId))) return;
-  const runbook = deps.runbooks.get(model);
-  if (!runbook?.drill) return;
+  const runbook = onSchedule(deps, deadline);
+  if (!runbook) return;
   try {
     await startDrill(deps, model, {
       by: 'schedule',
@@ -74,7 +98,7 @@ export async function runScheduledDrill(deps: EngineDeps, deadline: Deadline): P
 
 /** "Drill of fraud-scorer in 7d (…): target …, on point: …". */
 export async function remindDrill(deps: EngineDeps, deadline: Deadline): Promise<void> {
-  const runbook = deps.runbooks.get(String(deadline.payload.model));
+  const runbook = onSchedule(deps, deadline);
   if (!runbook?.drill) return;
   const at = Number(deadline.payload.at);
   const who = runbook.rollback.approvers.length ? runbook.rollback.approvers.join(', ') : runbook.owner;
