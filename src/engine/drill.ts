@@ -27,7 +27,7 @@ const historyKey = (model: string) => `drill:history:${model}`;
 /** Where a drill rolls back: the runbook's drill target, or a dry run against production that changes nothing. */
 export function drillTarget(runbook: Runbook): string {
   if (!runbook.drill) return 'none';
-  return runbook.drill.serving
+  return runbook.drill.serving && !runbook.drill.dryRun
     ? `${runbook.drill.serving.adapter} (drill target)`
     : 'dry run (plan only, nothing changes)';
 }

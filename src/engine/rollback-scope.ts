@@ -15,9 +15,10 @@ export interface RollbackServing {
 
 /**
  * Which serving layer a rollback on this incident acts on: production for a real incident, the runbook's drill
- * target for a drill. A dry-run drill (`rollbot drill run --dry-run`, or a runbook drill with `dryRun: true`
- * and no drill target) plans against production and executes nothing. Undefined for a drill whose runbook has
- * no drill block (any more): there is no layer it may touch.
+ * target for a drill. A dry-run drill (`rollbot drill run --dry-run`, or a runbook drill with `dryRun: true`,
+ * whether or not it names a drill target: "plans and changes nothing" is what the runbook asked for) plans
+ * against production and executes nothing. Undefined for a drill whose runbook has no drill block (any more):
+ * there is no layer it may touch.
  */
 export function rollbackServing(
   runbook: Runbook,
@@ -26,7 +27,7 @@ export function rollbackServing(
   if (!incident.drill) return { serving: runbook.serving, executes: true };
   if (!runbook.drill) return undefined;
   const drillServing = runbook.drill.serving;
-  if (incident.labels.drill_dry_run === 'true' || !drillServing)
+  if (incident.labels.drill_dry_run === 'true' || runbook.drill.dryRun || !drillServing)
     return { serving: runbook.serving, executes: false };
   return { serving: drillServing, executes: true };
 }

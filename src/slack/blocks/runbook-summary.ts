@@ -67,7 +67,8 @@ export function runbookSummary(runbook: Runbook): string {
     `*Triage*: breach when ${triage.failing} of ${triage.samples} measurements fail, every ${formatDuration(triage.interval)}`,
   ];
   if (runbook.drill) {
-    const where = runbook.drill.serving ? describeServing(runbook.drill.serving) : 'dry run';
+    const where =
+      runbook.drill.serving && !runbook.drill.dryRun ? describeServing(runbook.drill.serving) : 'dry run';
     head.push(
       `*Drill*: ${escapeLine(runbook.drill.schedule, 80)} (${escapeLine(runbook.drill.timezone, 60)}) on ${escapeLine(where, 300)}`,
     );
