@@ -1,10 +1,51 @@
 import { RollbotError } from '../core/errors.js';
-import { isOverdue, openItems, type ActionItem } from '../core/retro.js';
+import { isOverdue, openItems, type ActionItem, type Retrospective } from '../core/retro.js';
 import { record, type EngineDeps } from './context.js';
 import { getRetrospective, updateRetrospective } from './retro-store.js';
 
-/** How far back the gate and the gauges look: a model's latest incidents (stores list newest first). */
+/** How far back the gauges look: a model's latest incidents (stores list newest first). */
 const RECENT_INCIDENTS = 50;
+
+/**
+ * The incidents of a model whose retrospectives have open action items (JSON array of IDs). The gate cannot look
+ * only at the latest incidents: drills and dismissed alerts are incidents too, and a year of weekly drills would
+ * push an open item of an older rollback out of sight and open the gate.
+ */
+const withOpenItemsKey = (model: string): string => `retro:with-open-items:${model}`;
+const INDEX_ATTEMPTS = 20;
+
+/** Changes the model's list of incidents with open action items, in one step against other writers. */
+async function updateWithOpenItems(
+  deps: Pick<EngineDeps, 'store'>,
+  model: string,
+  change: (ids: string[]) => string[],
+): Promise<void> {
+  const key = withOpenItemsKey(model);
+  for (let attempt = 0; attempt < INDEX_ATTEMPTS; attempt++) {
+    const raw = await deps.store.getValue(key);
+    const ids = raw === undefined ? [] : (JSON.parse(raw) as string[]);
+    const next = change(ids);
+    if (next.length === ids.length && next.every((id, index) => id === ids[index])) return;
+    if (await deps.store.compareAndSetValue(key, raw, JSON.stringify(next))) return;
+  }
+  throw new RollbotError('CONFLICT', `the list of ${model}'s open action items is busy`, {
+    hint: 'try again in a moment',
+  });
+}
+
+/**
+ * Keeps a retrospective's incident on its model's list while it has open action items, and off it once it has
+ * none. Safe to call again (a repeated completion repairs a crash between the retrospective and this).
+ */
+export async function trackOpenItems(deps: Pick<EngineDeps, 'store'>, retro: Retrospective): Promise<void> {
+  const open = openItems(retro).length > 0;
+  await updateWithOpenItems(deps, retro.model, (ids) => {
+    const listed = ids.includes(retro.incidentId);
+    if (open && !listed) return [...ids, retro.incidentId];
+    if (!open && listed) return ids.filter((id) => id !== retro.incidentId);
+    return ids;
+  });
+}
 
 /**
  * Closes one action item. Closing a closed item changes nothing and returns `changed: false`, so a double
@@ -18,7 +59,7 @@ export async function closeActionItem(
 ): Promise<{ item: ActionItem; changed: boolean }> {
   const at = deps.clock.now();
   let found: ActionItem | undefined;
-  const { changed } = await updateRetrospective(deps, incidentId, (current) => {
+  const { retro, changed } = await updateRetrospective(deps, incidentId, (current) => {
     if (!current) throw new RollbotError('NOT_FOUND', `no retrospective for ${incidentId}`);
     found = current.actionItems.find((item) => item.id === itemId);
     if (!found) {
@@ -35,6 +76,7 @@ export async function closeActionItem(
     };
   });
   if (!found) throw new RollbotError('NOT_FOUND', `${incidentId} has no action item ${itemId}`);
+  if (retro) await trackOpenItems(deps, retro);
   if (changed) {
     await record(
       deps,
@@ -51,24 +93,32 @@ export async function closeActionItem(
 }
 
 /**
- * The open action items of a model's recent retrospectives, oldest incident first: what the deployment gate
- * refuses to deploy past. `writtenAt`: when their retrospective was completed (the items were written then).
+ * The open action items of a model's retrospectives, oldest retrospective first: what the deployment gate refuses
+ * to deploy past. Those on the model's list (trackOpenItems), however old, and those of its latest incidents
+ * (retrospectives completed before the list was kept). `writtenAt`: when their retrospective was completed (the
+ * items were written then).
  */
 export async function openActionItems(
   deps: Pick<EngineDeps, 'store'>,
   model: string,
 ): Promise<{ incidentId: string; item: ActionItem; writtenAt?: number }[]> {
-  const incidents = await deps.store.listIncidents({ model, limit: RECENT_INCIDENTS });
-  const retros = await Promise.all(incidents.map((incident) => getRetrospective(deps, incident.id)));
-  return retros.reverse().flatMap((retro) =>
-    retro
-      ? openItems(retro).map((item) => ({
-          incidentId: retro.incidentId,
-          item,
-          ...(retro.completedAt === undefined ? {} : { writtenAt: retro.completedAt }),
-        }))
-      : [],
-  );
+  const recent = await deps.store.listIncidents({ model, limit: RECENT_INCIDENTS });
+  const listed = await deps.store.getValue(withOpenItemsKey(model));
+  const ids = new Set([
+    ...(listed === undefined ? [] : (JSON.parse(listed) as string[])),
+    ...recent.map((incident) => incident.id),
+  ]);
+  const retros = await Promise.all([...ids].map((id) => getRetrospective(deps, id)));
+  return retros
+    .filter((retro): retro is Retrospective => retro !== undefined)
+    .sort((a, b) => a.openedAt - b.openedAt)
+    .flatMap((retro) =>
+      openItems(retro).map((item) => ({
+        incidentId: retro.incidentId,
+        item,
+        ...(retro.completedAt === undefined ? {} : { writtenAt: retro.completedAt }),
+      })),
+    );
 }
 
 /**

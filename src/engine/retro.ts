@@ -11,6 +11,7 @@ import { isOverdueKey, parseActionItems, reminderTimes, type Retrospective } fro
 import { record, runbookOf, type EngineDeps } from './context.js';
 import { stageTargetId } from './escalation.js';
 import { mutateIncident } from './mutate.js';
+import { trackOpenItems } from './retro-queries.js';
 import { retroTemplate } from './retro-template.js';
 import { getRetrospective, updateRetrospective } from './retro-store.js';
 import { standIn } from './stand-in.js';
@@ -239,6 +240,8 @@ export async function completeRetrospective(
   });
   if (!retro || retro.completedAt === undefined)
     throw new RollbotError('NOT_FOUND', `no retrospective for ${incidentId}`);
+  // Before anything else that may fail: its action items must close the gate however many incidents follow.
+  await trackOpenItems(deps, retro);
   const completedAt = retro.completedAt;
   const closed = await mutateIncident(deps.store, incidentId, (current) =>
     current.phase === 'resolved' ? closeRetro(current, completedAt) : endDismissedRetro(current, completedAt),
