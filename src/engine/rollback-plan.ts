@@ -23,10 +23,12 @@ export async function readAndPlan(
   const retry = { deadline, now: () => deps.clock.now(), sleep: deps.sleep, baseMs: deps.timing.retryBaseMs };
   const state = await withRetry(() => adapter.state(), retry);
   step('state', `${adapter.target}: ${state.summary}`);
-  // A drill's versions are its drill target's: they must not enter the production ledger.
+  // A drill's versions are its drill target's: they must not enter the production ledger. A dry-run drill reads
+  // and plans against production, so it plans with production's ledger (reading it only), as the real rollback
+  // would: on a layer that keeps no previous version (KServe after a promotion) the ledger is the only way back.
   const drill = scope.drillId !== undefined;
   if (!request.dryRun && !drill) await observeServing(deps, request.model, state);
-  const ledger = drill ? [] : await deps.store.deployments(request.model);
+  const ledger = drill && scope.executes ? [] : await deps.store.deployments(request.model);
   const knownGood = lastKnownGood(ledger, state.current);
   const unfinished = await unfinishedAttempt(deps, scope);
   const to = request.to ?? unfinished?.plan.to;

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { recordDeployment } from '../../../src/engine/deployments.js';
 import { drillHistory } from '../../../src/engine/drill.js';
-import { startDrill } from '../../../src/engine/drill-start.js';
-import { drillDeps } from '../../helpers/drill-deps.js';
+import { runDrillNow, startDrill } from '../../../src/engine/drill-start.js';
+import { rollback } from '../../../src/engine/rollback.js';
+import { DRY, drillDeps } from '../../helpers/drill-deps.js';
 
 /** A drill block that keeps its staging target but is set to plan only, as while staging is being rebuilt. */
 const STAGING_BUT_DRY =
@@ -15,5 +17,32 @@ describe('a runbook drill with dryRun: true', () => {
     expect(production.mutations).toBe(0);
     const [result] = await drillHistory(deps, 'fraud-scorer');
     expect(result).toMatchObject({ outcome: 'passed', target: 'dry run (plan only, nothing changes)' });
+  });
+});
+
+describe('a dry-run drill against a layer that keeps no previous version', () => {
+  it('plans from the production ledger, as the real rollback would, without writing to it', async () => {
+    const { deps, production } = drillDeps(DRY);
+    // As KServe after a promotion: the layer says what serves, not what served before; the ledger knows.
+    production.current = 'v42';
+    production.previous = undefined;
+    await recordDeployment(deps, { model: 'fraud-scorer', version: 'v41', strategy: 'canary', by: 'ci' });
+    deps.clock.advance(60_000);
+    await recordDeployment(deps, { model: 'fraud-scorer', version: 'v42', strategy: 'canary', by: 'ci' });
+    const ledger = await deps.store.deployments('fraud-scorer');
+
+    const real = await rollback(
+      deps,
+      { model: 'fraud-scorer', reason: 'what would it do?', by: 'cli:ana', trigger: 'cli', dryRun: true },
+      () => {},
+    );
+    expect(real.plan).toMatchObject({ from: 'v42', to: 'v41' });
+
+    const { result } = await runDrillNow(deps, 'fraud-scorer', { by: 'schedule', dryRun: false });
+    expect(result).toMatchObject({ outcome: 'passed', problems: [] });
+    const planned = (await deps.store.list('INC-1')).find((entry) => entry.type === 'rollback.started');
+    expect(planned?.text).toContain('v42 → v41');
+    expect(production.mutations).toBe(0);
+    expect(await deps.store.deployments('fraud-scorer')).toEqual(ledger);
   });
 });
