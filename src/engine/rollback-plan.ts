@@ -27,8 +27,9 @@ export async function readAndPlan(
   // and plans against production, so it plans with production's ledger (reading it only), as the real rollback
   // would: on a layer that keeps no previous version (KServe after a promotion) the ledger is the only way back.
   const drill = scope.drillId !== undefined;
+  const onDrillTarget = drill && scope.executes;
   if (!request.dryRun && !drill) await observeServing(deps, request.model, state);
-  const ledger = drill && scope.executes ? [] : await deps.store.deployments(request.model);
+  const ledger = onDrillTarget ? [] : await deps.store.deployments(request.model);
   const knownGood = lastKnownGood(ledger, state.current);
   const unfinished = await unfinishedAttempt(deps, scope);
   const to = request.to ?? unfinished?.plan.to;
@@ -41,7 +42,8 @@ export async function readAndPlan(
   const presumed = planned.from === undefined ? withPresumedFrom(planned, presumedCurrent(ledger)) : planned;
   const plan = completing(presumed, unfinished);
   await refuseMovedOn(deps, request, plan);
-  await refuseRollForward(deps, request, plan);
+  // The rolled-back marks are production's versions: a drill target's are its own.
+  if (!onDrillTarget) await refuseRollForward(deps, request, plan);
   step(
     'plan',
     `plan: ${plan.from ?? '(unknown)'} → ${plan.to}, ${plan.regime}, ETA ${formatDuration(plan.etaMs)}: ${plan.actions.join('; ')}`,

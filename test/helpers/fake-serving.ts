@@ -30,6 +30,8 @@ export class FakeServing implements ServingAdapter {
   regime: RollbackPlan['regime'] = 'traffic-flip';
   /** Runs inside execute() before the change, e.g. to let a concurrent caller in. */
   duringExecute: (() => Promise<void>) | undefined;
+  /** Runs inside plan() once the plan is made, before it is returned, e.g. to let a real alert in. */
+  afterPlan: (() => Promise<void>) | undefined;
 
   async state(): Promise<ServingState> {
     this.calls.push('state');
@@ -59,6 +61,7 @@ export class FakeServing implements ServingAdapter {
       data: {},
     };
     if (request.state.current) plan.from = request.state.current;
+    await this.afterPlan?.();
     return plan;
   }
 

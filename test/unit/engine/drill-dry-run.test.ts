@@ -3,7 +3,7 @@ import { recordDeployment } from '../../../src/engine/deployments.js';
 import { drillHistory } from '../../../src/engine/drill.js';
 import { runDrillNow, startDrill } from '../../../src/engine/drill-start.js';
 import { rollback } from '../../../src/engine/rollback.js';
-import { DRY, drillDeps } from '../../helpers/drill-deps.js';
+import { DRY, STAGING, drillDeps } from '../../helpers/drill-deps.js';
 
 /** A drill block that keeps its staging target but is set to plan only, as while staging is being rebuilt. */
 const STAGING_BUT_DRY =
@@ -44,5 +44,19 @@ describe('a dry-run drill against a layer that keeps no previous version', () =>
     expect(planned?.text).toContain('v42 → v41');
     expect(production.mutations).toBe(0);
     expect(await deps.store.deployments('fraud-scorer')).toEqual(ledger);
+  });
+});
+
+describe('a staging drill after a production rollback', () => {
+  it("is not refused by production's rolled-back marks: staging's versions are its own", async () => {
+    const { deps, staging } = drillDeps(STAGING);
+    // Production rolled back from v42 (INC-1); staging serves v43 and keeps v42 as its previous version.
+    await deps.store.markRolledBack('fraud-scorer', 'v42', deps.clock.now(), 'INC-1');
+    staging.current = 'v43';
+    staging.previous = 'v42';
+
+    const { result } = await runDrillNow(deps, 'fraud-scorer', { by: 'schedule', dryRun: false });
+    expect(result).toMatchObject({ outcome: 'passed', problems: [] });
+    expect(staging.current).toBe('v42');
   });
 });

@@ -7,6 +7,7 @@ import { firing } from '../../helpers/alerts.js';
 import { DRY, STAGING, drillDeps } from '../../helpers/drill-deps.js';
 import type { TestDeps } from '../../helpers/engine.js';
 import type { Store } from '../../../src/engine/ports.js';
+import type { FakeServing } from '../../helpers/fake-serving.js';
 import { afterCall } from '../../helpers/same-instant.js';
 
 /** A real alert for fraud-scorer reaching `deps` (another replica on the same store); its incident's ID. */
@@ -29,13 +30,27 @@ async function expectUntouched(deps: TestDeps, id: string): Promise<void> {
   expect(await deps.store.rolledBack('fraud-scorer')).toEqual({});
 }
 
-/** Where a drill's rollback is when the real alert arrives, as it plans: its stores stall there for it. */
-const planning: [string, (alert: () => Promise<unknown>) => (store: Store) => Store][] = [
+/**
+ * Where a drill's rollback is when the real alert arrives, as it plans: its store, or the serving layers it plans
+ * on, stall there for it. Returns what the drill's rollback runs on in place of the store.
+ */
+type Stall = (alert: () => Promise<unknown>, layers: FakeServing[]) => (store: Store) => Store;
+const planning: [string, Stall][] = [
   [
     'its lock taken, before it reads the drill target',
     (alert) => afterCall('acquire', alert, (name) => name.startsWith('rollback:')),
   ],
-  ['its plan made, before it records the decision', (alert) => afterCall('rolledBack', alert)],
+  [
+    'its plan made, before it records the decision',
+    (alert, layers) => {
+      const once = async () => {
+        for (const layer of layers) layer.afterPlan = undefined;
+        await alert();
+      };
+      for (const layer of layers) layer.afterPlan = once;
+      return (store) => store;
+    },
+  ],
 ];
 
 describe("a real alert that ends a drill while the drill's rollback plans", () => {
@@ -50,7 +65,7 @@ describe("a real alert that ends a drill while the drill's rollback plans", () =
         let realId = '';
         const drilling: TestDeps = {
           ...deps,
-          store: stall(async () => (realId = await realAlert(deps)))(deps.store),
+          store: stall(async () => (realId = await realAlert(deps)), [production, staging])(deps.store),
         };
 
         const drill = await startDrill(drilling, 'fraud-scorer', { by: 'schedule', auto: true });
@@ -88,7 +103,7 @@ describe("a real alert that ends a drill while the drill's rollback plans", () =
         let realId = '';
         const deciding: TestDeps = {
           ...deps,
-          store: stall(async () => (realId = await realAlert(deps)))(deps.store),
+          store: stall(async () => (realId = await realAlert(deps)), [production, staging])(deps.store),
         };
 
         const refusal = await rollback(deciding, {
