@@ -90,12 +90,25 @@ export async function escalateIfBreached(
   return sendOnceEscalated(deps, incident, stage);
 }
 
+/**
+ * Whether a breach is still news to people: the stage is still running, or it is detection (which is over by the
+ * time rollbot hears of the alert, and whose lateness people must fix in their alert rules). A stage that ended
+ * late, after its target but before its deadline was handled (a decision 300 ms past it), is recorded and
+ * counted like any breach, but paging someone to ask for what has just been done would be noise at 2am.
+ */
+function stillNews(incident: Incident, stage: Stage): boolean {
+  return stage === 'detect' || incident.stages[stage].endedAt === undefined;
+}
+
 /** Sends the escalation of a recorded breach unless it was sent; true when this call sent it. */
 async function sendOnceEscalated(deps: EngineDeps, incident: Incident, stage: Stage): Promise<boolean> {
   const sent = await sendOnce(deps, incident.id, {
     lock: `escalation:${incident.id}:${stage}`,
     isMark: (entry) => entry.type === 'stage.breached' && entry.data?.stage === stage,
-    send: () => sendEscalation(deps, incident, stage),
+    send: () =>
+      stillNews(incident, stage)
+        ? sendEscalation(deps, incident, stage)
+        : recordLateEnd(deps, incident, stage),
     lookAgainAt: (at) => scheduleStageDeadline(deps, incident.id, stage, at),
   });
   return sent === 'sent';
@@ -109,13 +122,9 @@ async function sendOnceEscalated(deps: EngineDeps, incident: Incident, stage: St
 async function sendEscalation(deps: EngineDeps, incident: Incident, stage: Stage): Promise<void> {
   const runbook = runbookOf(deps, incident);
   const mention = runbook?.escalation.mention ?? [];
-  const view = viewStage(stage, incident.stages[stage], incident.targets[stage], deps.clock.now());
   const who = mention.length ? mention.join(', ') : 'nobody (the runbook has no escalation.mention)';
-  const text = `${stage} target missed for ${incident.model} (${incident.id}): ${formatDuration(view.elapsedMs)} against a target of ${formatDuration(view.targetMs)}${STAGE_ASK[stage]}`;
-  deps.logger.warn(
-    { incident: incident.id, stage, elapsedMs: view.elapsedMs },
-    'stage target missed; escalating',
-  );
+  const text = `${missedText(deps, incident, stage)}${STAGE_ASK[stage]}`;
+  deps.logger.warn({ incident: incident.id, stage }, 'stage target missed; escalating');
   const arrived = await deliverInTime(
     deps,
     { type: 'escalation', incident, channel: runbook?.channel ?? '', stage, mention, text },
@@ -128,6 +137,21 @@ async function sendEscalation(deps: EngineDeps, incident: Incident, stage: Stage
       : `${text}; the escalation to ${who} could not be delivered (see the logs): tell them by hand`,
     data: { stage, mention, delivered: arrived },
   });
+}
+
+/** Records a stage that ended past its target, paging nobody (see stillNews). */
+async function recordLateEnd(deps: EngineDeps, incident: Incident, stage: Stage): Promise<void> {
+  await record(deps, incident, {
+    type: 'stage.breached',
+    text: `${missedText(deps, incident, stage)}; it had ended by then: nobody was paged`,
+    data: { stage, mention: [], delivered: false, ended: true },
+  });
+}
+
+/** "triage target missed for fraud-scorer (INC-1): 10m 0.3s against a target of 10m". */
+function missedText(deps: Pick<EngineDeps, 'clock'>, incident: Incident, stage: Stage): string {
+  const view = viewStage(stage, incident.stages[stage], incident.targets[stage], deps.clock.now());
+  return `${stage} target missed for ${incident.model} (${incident.id}): ${formatDuration(view.elapsedMs)} against a target of ${formatDuration(view.targetMs)}`;
 }
 
 /** What each missed stage asks of the people it is escalated to. */

@@ -68,6 +68,43 @@ describe('triage deadline', () => {
     expect(await metricValue(deps.metrics, 'rollbot_target_breaches_total')).toBe(0);
   });
 
+  it('records a decision that came late, but pages nobody once it has come', async () => {
+    const deps = await openOne();
+    const opened = deps.clock.now();
+    // Decided 300 ms past the target, before the poller handled the target's deadline.
+    await mutateIncident(deps.store, 'INC-1', (incident) =>
+      decide(incident, {
+        kind: 'not-rollback',
+        by: 'U1',
+        at: opened + 10 * MINUTE + 300,
+        reason: 'known upstream blip',
+        trigger: 'cli',
+      }),
+    );
+    deps.clock.set(opened + 10 * MINUTE + 500);
+    expect(await pollDeadlines(deps)).toBe(1);
+    // "No decision yet; roll back or record not a rollback" would be wrong, and a page at 2am for nothing.
+    expect(deps.notifier.ofType('escalation')).toHaveLength(0);
+    const breaches = (await deps.store.list('INC-1')).filter((entry) => entry.type === 'stage.breached');
+    expect(breaches.map((entry) => entry.text)).toEqual([
+      'triage target missed for fraud-scorer (INC-1): 10m against a target of 10m; it had ended by then: nobody was paged',
+    ]);
+    expect((await deps.store.getIncident('INC-1'))?.stages.triage.breachedAt).toBe(
+      opened + 10 * MINUTE + 500,
+    );
+    expect(
+      await metricValue(deps.metrics, 'rollbot_target_breaches_total', {
+        stage: 'triage',
+        model: 'fraud-scorer',
+      }),
+    ).toBe(1);
+    deps.clock.advance(MINUTE);
+    expect(await pollDeadlines(deps)).toBe(0);
+    expect((await deps.store.list('INC-1')).filter((entry) => entry.type === 'stage.breached')).toHaveLength(
+      1,
+    );
+  });
+
   it('hands a due deadline to one of two pollers on one store', async () => {
     const first = await openOne();
     const second = makeDeps({ store: first.store, clock: first.clock });
