@@ -7,8 +7,14 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 
 /**
+ * Every rollback gets its blameless retrospective within 48 hours, whatever the tier: the lessons are due before
+ * the next deployment attempt, and a low-risk model deploys as often as any other.
+ */
+const RETRO_DUE = 48 * HOUR;
+
+/**
  * What a runbook gets when it does not say: tier 1 (high risk) gets the DESIGN targets and automatic
- * rollback on a breached threshold; lower tiers get more time and ask a person first.
+ * rollback on a breached threshold; lower tiers get more time for the incident's stages and ask a person first.
  */
 export const TIER_DEFAULTS: Record<Tier, { targets: Record<Stage, number>; policy: RollbackPolicy }> = {
   1: {
@@ -17,7 +23,7 @@ export const TIER_DEFAULTS: Record<Tier, { targets: Record<Stage, number>; polic
       triage: 10 * MINUTE,
       rollback: 5 * MINUTE,
       confirm: 15 * MINUTE,
-      retro: 48 * HOUR,
+      retro: RETRO_DUE,
     },
     policy: 'auto',
   },
@@ -27,7 +33,7 @@ export const TIER_DEFAULTS: Record<Tier, { targets: Record<Stage, number>; polic
       triage: 15 * MINUTE,
       rollback: 10 * MINUTE,
       confirm: 20 * MINUTE,
-      retro: 72 * HOUR,
+      retro: RETRO_DUE,
     },
     policy: 'approve',
   },
@@ -37,7 +43,7 @@ export const TIER_DEFAULTS: Record<Tier, { targets: Record<Stage, number>; polic
       triage: 30 * MINUTE,
       rollback: 15 * MINUTE,
       confirm: 30 * MINUTE,
-      retro: 120 * HOUR,
+      retro: RETRO_DUE,
     },
     policy: 'approve',
   },

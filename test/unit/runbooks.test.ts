@@ -33,7 +33,7 @@ describe('runbook defaults', () => {
       triage: 1_800_000,
       rollback: 900_000,
       confirm: 1_800_000,
-      retro: 432_000_000,
+      retro: 172_800_000, // 48 h on every tier
     });
     expect(result.runbook.rollback.policy).toBe('approve');
     expect(result.runbook.match).toEqual({ model: 'm1' });
