@@ -6,6 +6,7 @@
 import { RollbotError } from '../core/errors.js';
 import type { Actor } from '../core/policy.js';
 import { oneLine } from '../core/text.js';
+import type { Incident } from '../core/incident.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { record, type EngineDeps } from './context.js';
 import { authorize } from './authorize.js';
@@ -20,26 +21,58 @@ export interface DeploymentApproval {
   approved?: { by: string; at: number; reason: string };
 }
 
+/**
+ * A needed approval and which deployment it is for, as a request's Approve deployment button carries it: a press
+ * on the message of another one (an earlier rollback's, a tier-1 deployment that went out since) is refused.
+ */
+export interface AskedApproval extends DeploymentApproval {
+  /** Which deployment: `rollback:<incident>:<at>` (the first after that rollback), or `deployment:<at>|none`. */
+  askedFor: string;
+  /** That deployment in words, for a refused press: what waits now. */
+  waiting: string;
+}
+
 const approvalKey = (model: string) => `deploy-approval:${model}`;
 const APPROVAL_TTL_MS = 24 * 3_600_000;
 
-/** What approval the model's next deployment needs, and whether it has it. */
-export async function approvalFor(deps: EngineDeps, runbook: Runbook): Promise<DeploymentApproval> {
+/** What approval the model's next deployment needs, whether it has it, and which deployment that is. */
+export async function approvalFor(deps: EngineDeps, runbook: Runbook): Promise<AskedApproval> {
   const reasons: string[] = [];
   if (runbook.tier === 1) reasons.push('tier-1 model: every deployment needs an approval');
   const rollback = await lastRollbackWithoutDeployment(deps, runbook.model);
-  if (rollback) {
-    reasons.push(
-      `first deployment after the rollback from ${rollback.version} in ${rollback.incidentId} (${new Date(rollback.at).toISOString()})`,
-    );
-  }
+  const afterRollback = rollback
+    ? `first deployment after the rollback from ${rollback.version} in ${rollback.incidentId} (${new Date(rollback.at).toISOString()})`
+    : undefined;
+  if (afterRollback) reasons.push(afterRollback);
   const raw = reasons.length > 0 ? await deps.store.getValue(approvalKey(runbook.model)) : undefined;
   const approved = raw ? (JSON.parse(raw) as NonNullable<DeploymentApproval['approved']>) : undefined;
+  const asked =
+    rollback && afterRollback
+      ? { askedFor: `rollback:${rollback.incidentId}:${rollback.at}`, waiting: `the ${afterRollback}` }
+      : await nextRecordedDeployment(deps, runbook.model);
   return {
     reasons,
     approvers: runbook.rollback.approvers,
     how: `the Approve deployment button in ${runbook.channel}, or POST /api/gate/${runbook.model}/approve`,
     ...(approved && !predates(approved, rollback) ? { approved } : {}),
+    ...asked,
+  };
+}
+
+/**
+ * A tier-1 request (no rollback since the last deployment) is for the deployment after the newest one recorded:
+ * once that one went out, its message is about a deployment that happened, and a press on it would approve one
+ * nobody was asked about. Recorded, as approvals count them: an `observed` version uses up no approval.
+ */
+async function nextRecordedDeployment(
+  deps: EngineDeps,
+  model: string,
+): Promise<{ askedFor: string; waiting: string }> {
+  const newest = (await deps.store.deployments(model)).find((d) => d.strategy !== 'observed');
+  if (!newest) return { askedFor: 'deployment:none', waiting: 'its first recorded deployment' };
+  return {
+    askedFor: `deployment:${newest.at}`,
+    waiting: `the deployment after ${newest.version} (recorded ${new Date(newest.at).toISOString()})`,
   };
 }
 
@@ -70,11 +103,18 @@ async function lastRollbackWithoutDeployment(
 /**
  * A person approves the model's next deployment. Refused (FORBIDDEN, recorded) for someone the runbook does
  * not list, and (CONFLICT) when no approval is needed, so that a stray click does not pre-approve a future.
+ * A press on a request's message (`askedFor`, from its button) approves only the deployment that request was
+ * about: on the message of an earlier one it is refused (CONFLICT, recorded), naming the one waiting now.
  */
 export async function approveDeployment(
   deps: EngineDeps,
   model: string,
-  how: { actor: Actor; reason?: string },
+  how: {
+    actor: Actor;
+    reason?: string;
+    /** Which deployment the pressed message asked about (AskedApproval); absent: whichever waits (the API). */
+    askedFor?: string;
+  },
 ): Promise<DeploymentApproval> {
   const runbook = deps.runbooks.require(model);
   // The approval goes on the model's latest incident, open or not (a deployment after a rollback usually follows
@@ -87,6 +127,8 @@ export async function approveDeployment(
       hint: 'the gate asks for one for tier-1 models and for the first deployment after a rollback',
     });
   }
+  if (how.askedFor !== undefined && how.askedFor !== needed.askedFor)
+    throw await refuseEarlierRequest(deps, runbook, { actor: how.actor.id, needed, latest });
   const approved = { by: how.actor.id, at: deps.clock.now(), reason: how.reason?.trim() || 'approved' };
   await deps.store.setValue(approvalKey(runbook.model), JSON.stringify(approved), APPROVAL_TTL_MS);
   // The approver's free-text reason, on rollbot's line: `oneLine` keeps it there, so that a line break in it cannot
@@ -96,7 +138,31 @@ export async function approveDeployment(
   if (latest) await record(deps, latest, { type: 'deployment.approved', actor: approved.by, text });
   deps.logger.info({ model: runbook.model, by: approved.by }, text);
   await deps.notifier.notify({ type: 'channel.message', channel: runbook.channel, text: `✅ ${text}` });
-  return { ...needed, approved };
+  const { reasons, approvers, how: howTo } = needed;
+  return { reasons, approvers, how: howTo, approved };
+}
+
+/**
+ * The refusal of a press on an earlier request's message, recorded where the approval would have been (the
+ * model's latest incident), so that a retro sees someone meant to approve something else.
+ */
+async function refuseEarlierRequest(
+  deps: EngineDeps,
+  runbook: Runbook,
+  press: { actor: string; needed: AskedApproval; latest: Incident | undefined },
+): Promise<RollbotError> {
+  const { needed, latest } = press;
+  const waiting = `${needed.waiting}${needed.approved ? `, approved already by ${needed.approved.by}` : ''}`;
+  const text = `${press.actor} pressed Approve deployment on an earlier request of ${runbook.model}, not on the one waiting now (${waiting}): nothing was approved`;
+  if (latest) await record(deps, latest, { type: 'deployment.approval-refused', actor: press.actor, text });
+  deps.logger.info({ model: runbook.model, by: press.actor }, text);
+  return new RollbotError(
+    'CONFLICT',
+    `this message asked about an earlier deployment of ${runbook.model}: the one waiting now is ${waiting}; nothing was approved`,
+    {
+      hint: `read its request in ${runbook.channel} and approve it on that message if you agree, or POST /api/gate/${runbook.model}/approve`,
+    },
+  );
 }
 
 /**
@@ -120,21 +186,26 @@ export async function useApproval(
 }
 
 /**
- * Asks the channel for an approval, once per reason set and day: CI polling the gate must not flood it.
- * The message carries the Approve deployment button.
+ * Asks the channel for an approval, once per deployment asked for, reason set and day: CI polling the gate must
+ * not flood it, and a tier-1 deployment after one that went out needs a message of its own (the earlier one's
+ * button no longer approves). The message carries the Approve deployment button, for that deployment.
  */
 export async function requestApproval(
   deps: EngineDeps,
   runbook: Runbook,
-  approval: DeploymentApproval,
+  approval: AskedApproval,
 ): Promise<void> {
-  const key = `deploy-approval-asked:${runbook.model}:${approval.reasons.join('|')}`;
+  const key = `deploy-approval-asked:${runbook.model}:${approval.askedFor}:${approval.reasons.join('|')}`;
   if (!(await deps.store.claimOnce(key, APPROVAL_TTL_MS))) return;
   const who = approval.approvers.length > 0 ? approval.approvers.join(', ') : 'anyone in the channel';
   await deps.notifier.notify({
     type: 'channel.message',
     channel: runbook.channel,
     text: `🚦 A deployment of ${runbook.model} is waiting for approval: ${approval.reasons.join('; ')}. ${who} may approve.`,
-    approveDeployment: { model: runbook.model, approvers: approval.approvers },
+    approveDeployment: {
+      model: runbook.model,
+      approvers: approval.approvers,
+      askedFor: approval.askedFor,
+    },
   });
 }

@@ -67,11 +67,12 @@ export async function deploymentGate(
   if (overdue) soft.push(`rollback drill overdue: ${overdue}`);
   const reasons = [...hard, ...soft];
   const closed = hard.length > 0 || (soft.length > 0 && override === undefined);
-  const approval = await approvalFor(deps, runbook);
+  // Which deployment it is for is the request message's business (its button), not CI's.
+  const { askedFor, waiting, ...approval } = await approvalFor(deps, runbook);
   const needsApproval = approval.reasons.length > 0;
   const status = closed ? 'closed' : needsApproval && !approval.approved ? 'approval required' : 'open';
   if (status === 'approval required' && options.requestApproval)
-    await requestApproval(deps, runbook, approval);
+    await requestApproval(deps, runbook, { ...approval, askedFor, waiting });
   const watch = await currentWatch(deps, runbook);
   return {
     model: runbook.model,

@@ -16,8 +16,11 @@ export type NotifierEvent =
       type: 'channel.message';
       channel: string;
       text: string;
-      /** Ask for a deployment approval: the message carries the Approve deployment button. */
-      approveDeployment?: { model: string; approvers: string[] };
+      /**
+       * Ask for a deployment approval: the message carries the Approve deployment button, which approves the
+       * deployment the request is for (`askedFor`, AskedApproval) and no later one.
+       */
+      approveDeployment?: { model: string; approvers: string[]; askedFor: string };
       /**
        * A two-person rollback request made while the model has no open incident: the message carries the
        * Approve rollback button that would otherwise be in the incident's thread.

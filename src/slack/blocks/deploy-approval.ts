@@ -4,8 +4,16 @@ import { actionValue, button, contextLine, section } from './elements.js';
 import { escapeLine, LIMITS } from './limits.js';
 import { mentions } from './thread.js';
 
-/** The channel message asking for a deployment approval, with the Approve deployment button. */
-export function deployApprovalRequest(input: { model: string; text: string; approvers: string[] }): {
+/**
+ * The channel message asking for a deployment approval, with the Approve deployment button. The button carries
+ * which deployment the request is for (`askedFor`): a press once another one waits approves nothing.
+ */
+export function deployApprovalRequest(input: {
+  model: string;
+  text: string;
+  approvers: string[];
+  askedFor: string;
+}): {
   text: string;
   blocks: KnownBlock[];
 } {
@@ -21,7 +29,7 @@ export function deployApprovalRequest(input: { model: string; text: string; appr
           button(
             ACTIONS.approveDeployment,
             'Approve deployment',
-            actionValue({ incidentId: '', model: input.model }),
+            actionValue({ incidentId: '', model: input.model, askedFor: input.askedFor }),
           ),
         ],
       },

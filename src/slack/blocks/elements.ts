@@ -41,12 +41,19 @@ export function button(actionId: string, text: string, value: string, style?: Bu
  * The button payload: which incident of which model, as JSON. Real IDs are short (models ≤ 63 characters);
  * the caps only guarantee the 2000 limit even if every character needed a JSON escape.
  */
-export function actionValue(ids: { incidentId: string; model: string; requestedAt?: number }): string {
+export function actionValue(ids: {
+  incidentId: string;
+  model: string;
+  requestedAt?: number;
+  askedFor?: string;
+}): string {
   return JSON.stringify({
     incidentId: truncate(ids.incidentId, 150),
     model: truncate(ids.model, 150),
     // Button values are read back as strings only (readJsonObject).
     ...(ids.requestedAt === undefined ? {} : { requestedAt: String(ids.requestedAt) }),
+    // Short (an incident ID and a time); a cut one would match nothing, and be refused rather than misapplied.
+    ...(ids.askedFor === undefined ? {} : { askedFor: truncate(ids.askedFor, 150) }),
   });
 }
 

@@ -135,9 +135,16 @@ export function registerInteractions(app: App, context: SlackContext): void {
   app.action<ButtonBody>(ACTIONS.approveDeployment, async ({ ack, body, client }) => {
     await ack();
     const { model, channel } = target(body);
+    // The deployment the message asked about (absent on buttons drawn before it was carried): a press once
+    // another one waits (a later rollback's, the next tier-1 deployment) is refused with where that one is.
+    const { askedFor } = readJsonObject(body.actions[0]?.value);
     try {
       await actAs(context, body.user.id, model, (actor) =>
-        approveDeployment(deps, model, { actor, reason: 'approved in Slack' }),
+        approveDeployment(deps, model, {
+          actor,
+          reason: 'approved in Slack',
+          ...(askedFor ? { askedFor } : {}),
+        }),
       );
     } catch (error) {
       await tellUser(context, client, { channel, user: body.user.id }, errorReply(error));

@@ -8,18 +8,23 @@ import { expectWithinSlackLimits } from '../../helpers/block-limits.js';
 import { BROKEN, flattened, HOSTILE } from './fixtures.js';
 
 describe('the deployment approval request', () => {
-  it('carries the Approve deployment button for the model, and names who may approve', () => {
+  it('carries the Approve deployment button for the deployment asked about, and names who may approve', () => {
     const message = deployApprovalRequest({
       model: 'fraud-scorer',
       text: 'A deployment of fraud-scorer is waiting for approval',
       approvers: ['U0LEAD', 'S0SRE'],
+      askedFor: 'rollback:INC-1:1700000000000',
     });
     const actions = message.blocks.find((block) => block.type === 'actions');
     expect(actions).toMatchObject({
       elements: [
         {
           action_id: ACTIONS.approveDeployment,
-          value: JSON.stringify({ incidentId: '', model: 'fraud-scorer' }),
+          value: JSON.stringify({
+            incidentId: '',
+            model: 'fraud-scorer',
+            askedFor: 'rollback:INC-1:1700000000000',
+          }),
         },
       ],
     });
@@ -32,12 +37,18 @@ describe('the deployment approval request', () => {
       model: 'fraud-scorer',
       text: `A deployment of fraud-scorer is waiting for approval: first deployment after the rollback from v42 ${BROKEN}`,
       approvers: [`@lead ${BROKEN}`],
+      askedFor: 'deployment:none',
     };
     expect(deployApprovalRequest(input)).toEqual(deployApprovalRequest(flattened(input)));
   });
 
   it('stays within Slack limits and escapes hostile text', () => {
-    const message = deployApprovalRequest({ model: HOSTILE, text: HOSTILE, approvers: [HOSTILE, HOSTILE] });
+    const message = deployApprovalRequest({
+      model: HOSTILE,
+      text: HOSTILE,
+      approvers: [HOSTILE, HOSTILE],
+      askedFor: HOSTILE,
+    });
     expectWithinSlackLimits(message);
     // Shown text is escaped (the button's value is data, never rendered).
     const shown = message.blocks.filter((block) => block.type !== 'actions');
@@ -48,7 +59,10 @@ describe('the deployment approval request', () => {
     const renderer = createSlackRenderer(new RunbookSet([]));
     const base = { type: 'channel.message' as const, channel: 'C0TEST0001', text: 'waiting' };
     expect(renderer.channelMessage?.(base)).toEqual({ text: 'waiting' });
-    const asking = renderer.channelMessage?.({ ...base, approveDeployment: { model: 'm', approvers: [] } });
+    const asking = renderer.channelMessage?.({
+      ...base,
+      approveDeployment: { model: 'm', approvers: [], askedFor: 'deployment:none' },
+    });
     expect(JSON.stringify(asking?.blocks)).toContain(ACTIONS.approveDeployment);
     expect(JSON.stringify(asking?.blocks)).toContain('anyone in this channel');
   });
