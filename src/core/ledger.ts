@@ -59,6 +59,14 @@ function rolledBackVersions(deployments: readonly Deployment[]): Set<string> {
 }
 
 /**
+ * Whether a rollback moved traffic away from `version` and CI has not deployed it again since: not a known-good,
+ * however warm the layer keeps it.
+ */
+export function rolledBackFrom(deployments: readonly Deployment[], version: string): boolean {
+  return rolledBackVersions(deployments).has(version);
+}
+
+/**
  * The versions some record shows with all the traffic (no share recorded, or 100 %) in a rollout that was not
  * rolled back. A version seen only at a canary's share never proved itself on all of it: an aborted canary stays
  * in the ledger unmarked when the layer aborted it on its own, and must not become a rollback target; nor does a

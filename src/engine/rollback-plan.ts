@@ -1,18 +1,21 @@
 import { RollbotError } from '../core/errors.js';
 import { formatDuration } from '../core/duration.js';
-import { lastKnownGood, presumedCurrent } from '../core/ledger.js';
+import { presumedCurrent } from '../core/ledger.js';
 import { nameTheVersion, type RollbackPlan, type RollbackRecord } from '../core/rollback.js';
 import type { EngineDeps } from './context.js';
 import { observeServing } from './deployments.js';
 import type { ServingAdapter, ServingState } from './serving-port.js';
+import { fromTheRollout, rollbackTarget } from './rollback-target.js';
 import { scopedIncident, type RollbackScope } from './rollback-scope.js';
 import type { RollbackRequest, RollbackStepKind } from './rollback-types.js';
 import { withRetry } from './retry.js';
 
 /**
  * Reads the serving layer (retrying transient errors until `deadline`), keeps the ledger current from it,
- * and plans the rollback: to the person's version, else the ledger's last known-good, else the layer's own
- * previous version — never onto a version rolled back from unless named.
+ * and plans the rollback: to the person's version, else the known-good, else the layer's own previous version —
+ * never onto a version rolled back from unless named. While a rollout is in progress the known-good is the
+ * stable version the layer keeps warm and the suspect the version rolling out (rolling back a canary aborts it);
+ * otherwise the known-good is the ledger's last known-good before what serves (rollback-target.ts).
  */
 export async function readAndPlan(
   deps: EngineDeps,
@@ -30,15 +33,20 @@ export async function readAndPlan(
   const onDrillTarget = drill && scope.executes;
   if (!request.dryRun && !drill) await observeServing(deps, request.model, state);
   const ledger = onDrillTarget ? [] : await deps.store.deployments(request.model);
-  const knownGood = lastKnownGood(ledger, state.current);
+  // The one place the target is chosen: see rollbackTarget for the rule, mid-rollout and after.
+  const target = rollbackTarget(state, ledger);
+  const { knownGood } = target;
   const unfinished = await unfinishedAttempt(deps, scope);
   const to = request.to ?? unfinished?.plan.to;
-  const planned = await adapter.plan({
-    state,
-    ledger,
-    ...(to ? { to } : {}),
-    ...(knownGood ? { knownGood } : {}),
-  });
+  const planned = fromTheRollout(
+    await adapter.plan({
+      state,
+      ledger,
+      ...(to ? { to } : {}),
+      ...(knownGood ? { knownGood } : {}),
+    }),
+    target,
+  );
   const presumed = planned.from === undefined ? withPresumedFrom(planned, presumedCurrent(ledger)) : planned;
   const plan = completing(presumed, unfinished);
   await refuseMovedOn(deps, request, plan);

@@ -57,8 +57,9 @@ export interface ServingAdapter {
   readonly readsState?: boolean;
   state(): Promise<ServingState>;
   /**
-   * Plans the rollback to `to` (a person's choice), else to `knownGood` (the ledger's), else to the layer's own
-   * previous version; refuses with a clear error when there is none or it is not reachable.
+   * Plans the rollback to `to` (a person's choice), else to `knownGood` (the planner's: mid-rollout the stable
+   * version the layer keeps warm, else the ledger's last known-good), else to the layer's own previous version;
+   * refuses with a clear error when there is none or it is not reachable.
    */
   plan(request: {
     to?: string;
