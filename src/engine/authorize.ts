@@ -6,7 +6,14 @@ import { uncheckedGroupsNote } from './group-membership.js';
 import { record, type EngineDeps } from './context.js';
 
 export type Action =
-  'roll back' | 'approve' | 'dismiss' | 'resolve' | 'complete the retrospective of' | 'close action items of';
+  | 'roll back'
+  | 'approve'
+  | 'dismiss'
+  | 'resolve'
+  | 'complete the retrospective of'
+  | 'close action items of'
+  | 'freeze deployments of'
+  | 'lift the deployment freeze of';
 
 /**
  * Refuses (FORBIDDEN) a person the runbook does not allow, recording the denial on the model's open incident:

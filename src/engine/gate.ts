@@ -1,9 +1,11 @@
 import { formatDuration } from '../core/duration.js';
 import { RollbotError } from '../core/errors.js';
+import { freezeReason, type Freeze } from './freeze-rules.js';
 import type { Actor } from '../core/policy.js';
 import { authorize } from './authorize.js';
 import type { EngineDeps } from './context.js';
 import { drillOverdue } from './drill.js';
+import { freezesOn } from './freeze.js';
 import { openActionItems } from './retro.js';
 import { rollbackLockName } from './rollback.js';
 import { approvalFor, requestApproval, type DeploymentApproval } from './deploy-approval.js';
@@ -20,6 +22,8 @@ export interface GateAnswer {
   approval?: DeploymentApproval;
   /** The model's watch period, while it lasts. */
   watch?: WatchPeriod;
+  /** Deploy freezes holding the model (its own, and one of every model): no override waives them. */
+  freezes?: Freeze[];
   /** An approver let the deployment through despite the reasons. */
   override?: { by: string; reason: string; at: number };
 }
@@ -29,10 +33,10 @@ const overrideKey = (model: string) => `gate-override:${model}`;
 const OVERRIDE_TTL_MS = 24 * 3_600_000;
 
 /**
- * May this model be deployed now? Closed while it has an open incident, a rollback in flight, open
+ * May this model be deployed now? Closed while it has an open incident, a rollback in flight, a deploy freeze, open
  * retrospective action items or an overdue drill — each reason said plainly so that a CI log explains itself.
- * An approver's override (recorded, 24 h) opens it despite the reasons, except for an incident or a rollback
- * in flight, which are never overridden, and action items written after the override (a later failure's lessons,
+ * An approver's override (recorded, 24 h) opens it despite the reasons, except for an incident, a rollback in
+ * flight or a freeze (a deliberate decision of its own, lifted by `liftFreeze`), which are never overridden, and action items written after the override (a later failure's lessons,
  * which the approver could not weigh). Otherwise open — or `approval required` for a tier-1 model or the
  * first deployment after a rollback until someone approves; `requestApproval` asks the channel (once a day).
  */
@@ -53,6 +57,8 @@ export async function deploymentGate(
   const holder = await deps.store.holder(rollbackLockName(runbook.model));
   if (holder)
     hard.push(`rollback in flight by ${holder.owner} since ${new Date(holder.acquiredAt).toISOString()}`);
+  const freezes = await freezesOn(deps, runbook.model);
+  hard.push(...freezes.map(freezeReason));
   const raw = await deps.store.getValue(overrideKey(runbook.model));
   const override = raw ? (JSON.parse(raw) as GateAnswer['override']) : undefined;
   for (const { incidentId, item, writtenAt } of await openActionItems(deps, runbook.model)) {
@@ -81,6 +87,7 @@ export async function deploymentGate(
     reasons,
     ...(needsApproval ? { approval } : {}),
     ...(watch ? { watch } : {}),
+    ...(freezes.length ? { freezes } : {}),
     ...(override && soft.length ? { override } : {}),
   };
 }

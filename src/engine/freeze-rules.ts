@@ -1,0 +1,111 @@
+/**
+ * A deploy freeze's rules, in one place: what a valid request is, when a freeze is in force, and how it reads
+ * to people. A freeze closes the deployment gate of one model, or of every model (`*`), until a set time; no
+ * override waives it (a freeze is a deliberate decision of its own: lifting it is the way). No I/O: time is passed in.
+ */
+import { RollbotError } from '../core/errors.js';
+import { oneLine } from '../core/text.js';
+
+/** The target of a freeze of every model, as the API's `:model` and the stored freeze name it. */
+export const EVERY_MODEL = '*';
+
+/** A freeze ends by itself at most this long after it is set: a forgotten one must not block for good. */
+export const MAX_FREEZE_MS = 30 * 86_400_000;
+
+export interface Freeze {
+  /** The model it freezes, or `*` for every model. */
+  model: string;
+  /** Who froze it: a Slack user ID, `cli:<login>`, or a script's name where the runbook lists nobody. */
+  by: string;
+  reason: string;
+  /** When it ends by itself (ms since the epoch): deployments may go again from this instant on. */
+  until: number;
+  /** When it was set. */
+  at: number;
+}
+
+/**
+ * An ISO 8601 date and time with its zone (`Z` or `±hh:mm`): one without a zone would be read in the server's
+ * zone, which the person setting a freeze cannot see.
+ */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/i;
+
+/**
+ * Checks a freeze request against the clock: `until` an ISO time in the future, at most MAX_FREEZE_MS away, and
+ * a reason. BAD_REQUEST names the field and the fix, before anything is stored.
+ */
+export function checkFreezeRequest(
+  request: { until: string; reason: string },
+  now: number,
+): { until: number; reason: string } {
+  const reason = request.reason.trim();
+  if (!reason)
+    throw invalid('reason', 'say why deployments must wait', 'give a reason, e.g. "year-end freeze"');
+  const given = oneLine(request.until);
+  const until = ISO_TIME.test(request.until.trim()) ? Date.parse(request.until.trim()) : NaN;
+  if (!Number.isFinite(until)) {
+    throw invalid(
+      'until',
+      `"${given}" is not an ISO time with a time zone`,
+      'write it like 2026-12-27T09:00:00Z (UTC) or 2026-12-27T10:00:00+01:00',
+    );
+  }
+  const at = new Date(until).toISOString();
+  if (until <= now) {
+    throw invalid(
+      'until',
+      `${at} is not in the future (now ${new Date(now).toISOString()})`,
+      'give the time the freeze ends, later than now',
+    );
+  }
+  if (until - now > MAX_FREEZE_MS) {
+    throw invalid(
+      'until',
+      `${at} is more than 30d from now`,
+      'freeze for at most 30 days; freeze again before it ends to extend it',
+    );
+  }
+  return { until, reason };
+}
+
+function invalid(field: 'until' | 'reason', message: string, hint: string): RollbotError {
+  return new RollbotError('BAD_REQUEST', `invalid deploy freeze: ${field}: ${message}`, {
+    hint: `${hint}; nothing was changed`,
+    details: [{ path: field, message }],
+  });
+}
+
+/** True while the freeze holds: up to, not including, `until`. */
+export function inForce(freeze: Freeze, now: number): boolean {
+  return now < freeze.until;
+}
+
+/** What it freezes, for people: `fraud-scorer`, or `every model`. */
+export function frozenWhat(model: string): string {
+  return model === EVERY_MODEL ? 'every model' : model;
+}
+
+/** The gate's reason: who froze it, until when, and why. */
+export function freezeReason(freeze: Freeze): string {
+  const what = freeze.model === EVERY_MODEL ? ' of every model' : '';
+  return `deploy freeze${what} by ${freeze.by} until ${new Date(freeze.until).toISOString()}: ${oneLine(freeze.reason)}`;
+}
+
+/** A stored freeze, or undefined when there is none or it is not one (then it freezes nothing). */
+export function readFreeze(raw: string | undefined): Freeze | undefined {
+  if (raw === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
+  const { model, by, reason, until, at } = (parsed ?? {}) as Partial<Record<keyof Freeze, unknown>>;
+  const valid =
+    typeof model === 'string' &&
+    typeof by === 'string' &&
+    typeof reason === 'string' &&
+    typeof until === 'number' &&
+    typeof at === 'number';
+  return valid ? { model, by, reason, until, at } : undefined;
+}
