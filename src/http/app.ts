@@ -15,6 +15,7 @@ import {
   rollbackRoute,
 } from './api-writes.js';
 import { drillRunRoute, drillsRoute } from './api-drills.js';
+import { gateFreezeRoute, gateUnfreezeRoute } from './api-freeze.js';
 import { sendError, sendJson } from './errors.js';
 import { Router } from './router.js';
 import { Slots } from './slots.js';
@@ -74,6 +75,8 @@ export function createApp(options: AppOptions): RequestListener {
     .add('GET', '/api/gate/:model', gateRoute(deps))
     .add('POST', '/api/gate/:model/override', gateOverrideRoute(deps, options.apiToken, options.groupsOf))
     .add('POST', '/api/gate/:model/approve', gateApproveRoute(deps, options.apiToken, options.groupsOf))
+    .add('POST', '/api/gate/:model/freeze', gateFreezeRoute(deps, options.apiToken, options.groupsOf))
+    .add('POST', '/api/gate/:model/unfreeze', gateUnfreezeRoute(deps, options.apiToken, options.groupsOf))
     .add('GET', '/healthz', (_req, res) => sendJson(res, 200, { ok: true }))
     .add('GET', '/readyz', async (_req, res) => {
       const store = await withTimeout(deps.store.ping(), READY_TIMEOUT_MS).then(
