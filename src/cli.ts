@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { assertRedisReachable, localBackend, remoteBackend, type Backend } from './cli/backend.js';
 import { dismissCommand } from './cli/dismiss.js';
 import { failureText, incidentTable } from './cli/format.js';
+import { gateCommand } from './cli/gate.js';
 import { deployCommand, rollbackCommand, type Io } from './cli/rollback.js';
 import { USAGE, refuseEmpty, usageOf } from './cli/usage.js';
 import { loadConfig, runbooksDirOf } from './config.js';
@@ -108,6 +109,8 @@ export async function runCli(
       }
       case 'deploy':
         return await deployCommand(rest, cliUser(env), () => openBackend(env, io), io);
+      case 'gate':
+        return await gateCommand(rest, cliUser(env), () => openBackend(env, io), io);
       case undefined:
       case 'help':
       case '--help':

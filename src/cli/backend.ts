@@ -8,6 +8,7 @@ import { recordDeployment, type DeploymentInput } from '../engine/deployments.js
 import type { DrillListing } from '../engine/drill-list.js';
 import { runDrillNow, type DrillRun } from '../engine/drill-start.js';
 import { deploymentGate, type GateAnswer } from '../engine/gate.js';
+import { freezeDeployments, liftFreeze, type FreezeOutcome } from '../engine/freeze.js';
 import {
   rollback,
   type RollbackOutcome,
@@ -36,6 +37,10 @@ export interface Backend {
   resolve(id: string, by: string, reason: string): Promise<IncidentView>;
   /** "Not a rollback", by `by` (a Slack user ID the runbook's rollback.approvers may list, or `cli:<login>`). */
   dismiss(id: string, how: { by: string; reason: string }): Promise<IncidentView>;
+  /** Freezes deployments of a model, or of every model (`*`), as `by` (checked against rollback.approvers). */
+  freeze(target: string, how: { by: string; until: string; reason: string }): Promise<FreezeOutcome>;
+  /** Lifts the freeze of a model, or of every model (`*`), as `by`. */
+  unfreeze(target: string, how: { by: string; reason?: string }): Promise<FreezeOutcome>;
   drills(): Promise<DrillListing[]>;
   runDrill(model: string, options: { by: string; dryRun: boolean }): Promise<DrillRun>;
   close(): Promise<void>;
@@ -108,6 +113,14 @@ export function remoteBackend(baseUrl: string, apiToken?: string): Backend {
         dismissedBy: by,
       });
       return readJson<IncidentView>(response);
+    },
+    async freeze(target, { by, until, reason }) {
+      const path = `/api/gate/${encodeURIComponent(target)}/freeze`;
+      return readJson<FreezeOutcome>(await postJson(path, { until, reason, frozenBy: by }));
+    },
+    async unfreeze(target, { by, reason }) {
+      const path = `/api/gate/${encodeURIComponent(target)}/unfreeze`;
+      return readJson<FreezeOutcome>(await postJson(path, { liftedBy: by, ...(reason ? { reason } : {}) }));
     },
     drills: async () => (await getJson<{ drills: DrillListing[] }>('/api/drills')).drills,
     async runDrill(model, { by, dryRun }) {
@@ -276,6 +289,10 @@ export function localBackend(deps: EngineDeps & { groupsOf: GroupResolver }): Ba
         await dismissAs(deps, deps.groupsOf, id, { userId: by, reason, trigger: 'cli' }),
         deps.clock.now(),
       ),
+    freeze: (target, { by, until, reason }) =>
+      freezeDeployments(deps, deps.groupsOf, target, { userId: by, until, reason }),
+    unfreeze: (target, { by, reason }) =>
+      liftFreeze(deps, deps.groupsOf, target, { userId: by, ...(reason ? { reason } : {}) }),
     drills: () => drillListings(deps),
     runDrill: (model, options) => runDrillNow(deps, model, options),
     close: () => deps.store.close(),

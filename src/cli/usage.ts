@@ -32,6 +32,17 @@ const COMMANDS = {
       '--as: your Slack user ID, checked against rollback.approvers',
     ],
   },
+  gateFreeze: {
+    synopsis: 'gate freeze <model|--all> --until <ISO time> --reason "…" [--as <user ID>]',
+    does: [
+      'close the deployment gate until then (no override waives it);',
+      '--all: every model; --as: your Slack user ID (rollback.approvers)',
+    ],
+  },
+  gateUnfreeze: {
+    synopsis: 'gate unfreeze <model|--all> [--reason "…"] [--as <user ID>]',
+    does: ['lift a deploy freeze before its time'],
+  },
   drillRun: {
     synopsis: 'drill run <model> [--dry-run]',
     does: ['rehearse the rollback now (the drill target, or plan only) and print the scorecard'],
