@@ -1,7 +1,7 @@
 /**
  * Deploy freezes: someone the runbook allows closes a model's deployment gate (or every model's, `*`) until a
  * set time, and may lift it sooner. The rules (what a valid freeze is, when it holds, how it reads) are in
- * core/freeze.ts; this is where freezes are stored, authorized, recorded and announced. A freeze is one store
+ * freeze-rules.ts; this is where freezes are stored, authorized, recorded and announced. A freeze is one store
  * value per target, expiring at its `until`, so every replica sees the same one.
  */
 import { RollbotError } from '../core/errors.js';

@@ -33,11 +33,12 @@ const overrideKey = (model: string) => `gate-override:${model}`;
 const OVERRIDE_TTL_MS = 24 * 3_600_000;
 
 /**
- * May this model be deployed now? Closed while it has an open incident, a rollback in flight, a deploy freeze, open
- * retrospective action items or an overdue drill — each reason said plainly so that a CI log explains itself.
- * An approver's override (recorded, 24 h) opens it despite the reasons, except for an incident, a rollback in
- * flight or a freeze (a deliberate decision of its own, lifted by `liftFreeze`), which are never overridden, and action items written after the override (a later failure's lessons,
- * which the approver could not weigh). Otherwise open — or `approval required` for a tier-1 model or the
+ * May this model be deployed now? Closed while it has an open incident, a rollback in flight, a deploy freeze,
+ * open retrospective action items or an overdue drill — each reason said plainly so that a CI log explains
+ * itself. An approver's override (recorded, 24 h) opens it despite the reasons, except for an incident, a
+ * rollback in flight or a freeze (a deliberate decision of its own, lifted by `liftFreeze`), which are never
+ * overridden, and action items written after the override (a later failure's lessons, which the approver could
+ * not weigh). Otherwise open — or `approval required` for a tier-1 model or the
  * first deployment after a rollback until someone approves; `requestApproval` asks the channel (once a day).
  */
 export async function deploymentGate(
