@@ -25,6 +25,13 @@ const listedKey = (incidentId: string) => `digest-listed:${incidentId}`;
  */
 const MAX_LINES = 20;
 const SUMMARY_CHARS = 120;
+/**
+ * The characters the header and the incident lines may take, as Slack counts them once it has escaped them
+ * (see shownLength), leaving room under the 4,000 for the line counting the rest: a model name may be 63
+ * characters and a summary's `>` and `&` grow fourfold, so twenty lines can outgrow the message, and a
+ * message cut by whole lines lost the count of the rest with its tail.
+ */
+const MESSAGE_CHARS = 3_600;
 
 /** Puts `channel`'s next digest at `dueAt` (idempotent: every SEV-4 opening before then schedules the same). */
 export async function scheduleDigest(deps: EngineDeps, channel: string, dueAt: number): Promise<void> {
@@ -62,22 +69,38 @@ export async function sendDigest(deps: EngineDeps, deadline: Deadline): Promise<
 }
 
 /**
- * The digest message: one line per incident, oldest first, with where it stands now (the first MAX_LINES;
- * the rest counted). The summary is the alert's text: `oneLine` keeps it on its incident's line, where a line
- * break in it could start a bullet of its own.
+ * The digest message: one line per incident, oldest first, with where it stands now (the first MAX_LINES that
+ * fit in MESSAGE_CHARS; the rest counted). The summary is the alert's text: `oneLine` keeps it on its incident's
+ * line, where a line break in it could start a bullet of its own.
  */
 export function digestText(incidents: readonly Incident[]): string {
-  const lines = [...incidents]
-    .sort((a, b) => a.openedAt - b.openedAt)
-    .slice(0, MAX_LINES)
-    .map(
-      (incident) =>
-        `• ${incident.id} ${incident.model}: ${shorten(oneLine(incident.summary), SUMMARY_CHARS)} — ${incident.phase}`,
-    );
+  const count = incidents.length === 1 ? '1 SEV-4 incident' : `${incidents.length} SEV-4 incidents`;
+  const header = `Daily digest: ${count} (not paged)`;
+  const lines: string[] = [];
+  let used = shownLength(header);
+  for (const incident of [...incidents].sort((a, b) => a.openedAt - b.openedAt)) {
+    const line = `• ${incident.id} ${incident.model}: ${shorten(oneLine(incident.summary), SUMMARY_CHARS)} — ${incident.phase}`;
+    const size = 1 + shownLength(line);
+    if (lines.length === MAX_LINES || used + size > MESSAGE_CHARS) break;
+    lines.push(line);
+    used += size;
+  }
   const rest = incidents.length - lines.length;
   if (rest > 0) lines.push(`+${rest} more: \`rollbot incidents\` or GET /api/incidents lists them`);
-  const count = incidents.length === 1 ? '1 SEV-4 incident' : `${incidents.length} SEV-4 incidents`;
-  return [`Daily digest: ${count} (not paged)`, ...lines].join('\n');
+  return [header, ...lines].join('\n');
+}
+
+/**
+ * How long `text` is once a chat client has escaped it for its markup: Slack writes `&` as `&amp;`, `<` and `>`
+ * as `&lt;` and `&gt;`, and fits a message by those characters.
+ */
+function shownLength(text: string): number {
+  let length = text.length;
+  for (const char of text) {
+    if (char === '&') length += 4;
+    else if (char === '<' || char === '>') length += 3;
+  }
+  return length;
 }
 
 /** `text` cut to `max` characters, ending with `…` when cut; never half of a surrogate pair. */

@@ -126,3 +126,24 @@ describe('the daily digest', () => {
     expect(lines[2]).toContain(young.id);
   });
 });
+
+describe('the daily digest in Slack, with long model names and summaries Slack must escape', () => {
+  it('still shows or counts every incident it lists: the count of the rest is never cut off', () => {
+    // A model name may be 63 characters, and alert summaries quote thresholds ("p99 > 250ms", "R&D"): Slack's
+    // escaping makes each `>` four characters and each `&` five, after the digest has fitted its lines.
+    const model = 'payments-fraud-scorer-card-not-present-eu-west-1-canary-shadow';
+    const summary =
+      'p99 > 250ms && error rate > 2% && approvals < 80% for > 15m on <checkout> & <refunds> (R&D > ops) ';
+    const incidents = Array.from({ length: 30 }, (_, i) =>
+      makeIncident({ model, severity: 4, at: i, summary: `${summary}${summary} (${i})` }),
+    );
+    const renderer = createSlackRenderer(makeDeps().runbooks);
+    const message = { type: 'channel.message', channel: 'C0TEST0001', text: digestText(incidents) } as const;
+    const { text } = renderer.channelMessage?.(message) ?? { text: '' };
+    expect(text.length).toBeLessThanOrEqual(LIMITS.fallbackText);
+    const shown = incidents.filter((incident) => text.includes(`• ${incident.id} `)).length;
+    const counted = Number(/^\+(\d+) more/m.exec(text)?.[1] ?? 0);
+    expect(shown).toBeGreaterThan(0);
+    expect(shown + counted).toBe(incidents.length);
+  });
+});
