@@ -42,13 +42,16 @@ export function rollbackTarget(state: ServingState, ledger: readonly Deployment[
 
 /**
  * The version rolling out beside `stable`: the one with the largest share other than it (a layer that shows both
- * sides), else the ledger's newest deployment not rolled back (a layer that shows only the side it is leaving, as
- * a SageMaker endpoint mid-update does). A version at 0 % rolls out no longer unless the ledger says so.
+ * sides), else the ledger's newest deployment CI recorded and not rolled back (a layer that shows only the side it
+ * is leaving, as a SageMaker endpoint mid-update does). A version at 0 % rolls out no longer unless the ledger says
+ * so. Only CI's records say what rolls out: a real rollback notes what the layer serves (the stable side) in the
+ * ledger as `observed` before it plans, and taken for the newest deployment that would hide the version rolling
+ * out and send the rollback onto it.
  */
 function rollingOut(state: ServingState, ledger: readonly Deployment[], stable: string): string | undefined {
   const other = largestShare(state.traffic.filter((entry) => entry.version !== stable && entry.percent > 0));
   if (other !== undefined) return other;
-  const newest = presumedCurrent(ledger);
+  const newest = presumedCurrent(ledger.filter((deployment) => deployment.strategy !== 'observed'));
   return newest === stable ? undefined : newest;
 }
 

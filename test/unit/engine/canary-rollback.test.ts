@@ -332,6 +332,45 @@ describe('sagemaker production variants: challenger canary at 10 % beside champi
 
     expect(result.plan).toMatchObject({ from: 'fraud-prod-cfg-4', to: 'fraud-prod-cfg-3' });
   });
+
+  it('plans the same for real as in a dry run: back to the config it is leaving, never onto the one deploying', async () => {
+    const adapter = createSagemakerAdapter(
+      { adapter: 'sagemaker', endpoint: ENDPOINT, region: REGION },
+      { model: MODEL, client: client() },
+    );
+    const deps = depsOn(adapter);
+    await ledger(deps, [
+      { version: 'fraud-prod-cfg-2' },
+      { version: 'fraud-prod-cfg-3' },
+      { version: 'fraud-prod-cfg-4' },
+    ]);
+    aws('DescribeEndpoint', { EndpointName: ENDPOINT })
+      .times(2)
+      .reply(
+        200,
+        {
+          ...described('Updating', { AllTraffic: 1 }),
+          PendingDeploymentSummary: { EndpointConfigName: 'fraud-prod-cfg-4' },
+        },
+        JSON_11,
+      );
+    aws('DescribeEndpointConfig', { EndpointConfigName: 'fraud-prod-cfg-3' }).reply(
+      200,
+      { EndpointConfigName: 'fraud-prod-cfg-3' },
+      JSON_11,
+    );
+    // Whether SageMaker takes the update mid-deployment is not the point: the plan is (what was asked for).
+    aws('UpdateEndpoint', { EndpointName: ENDPOINT, EndpointConfigName: 'fraud-prod-cfg-3' }).reply(
+      400,
+      { __type: 'ValidationException', message: 'Cannot update in-progress endpoint' },
+      JSON_11,
+    );
+
+    // Unlike a dry run, a real rollback first notes in the ledger what the layer serves (cfg-3, observed).
+    const result = await rollback(deps, request);
+
+    expect(result.plan).toMatchObject({ from: 'fraud-prod-cfg-4', to: 'fraud-prod-cfg-3' });
+  });
 });
 
 describe('argo rollouts: revision 7 canarying at 10 % over stable revision 6', () => {
