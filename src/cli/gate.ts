@@ -59,9 +59,13 @@ export async function gateCommand(
       );
       return 0;
     }
-    const { freeze } = await client.unfreeze(target, { by, ...(reason ? { reason } : {}) });
+    const { freeze, heldStillBy } = await client.unfreeze(target, { by, ...(reason ? { reason } : {}) });
+    // The model's gate stays closed while a freeze of every model holds it: said, not left to a surprised CI.
+    const still = heldStillBy
+      ? `; the deploy freeze of every model by ${oneLine(heldStillBy.by)} until ${new Date(heldStillBy.until).toISOString()} still holds it (lift that one with --all)`
+      : '';
     io.out(
-      `deploy freeze of ${frozenWhat(target)} lifted by ${oneLine(by)} (it was until ${new Date(freeze.until).toISOString()})`,
+      `deploy freeze of ${frozenWhat(target)} lifted by ${oneLine(by)} (it was until ${new Date(freeze.until).toISOString()})${still}`,
     );
     return 0;
   } catch (error) {

@@ -27,6 +27,11 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export interface FreezeOutcome {
   freeze: Freeze;
   models: string[];
+  /**
+   * A model's freeze lifted while a freeze of every model is in force: that one, which still closes the model's
+   * gate. Said, so that whoever lifted it does not take the gate for open.
+   */
+  heldStillBy?: Freeze;
 }
 
 /** The freezes holding `model` now: its own, and a freeze of every model. */
@@ -87,9 +92,17 @@ export async function liftFreeze(
     );
   }
   const why = how.reason?.trim() ? `: ${oneLine(how.reason)}` : '';
-  const text = `deploy freeze of ${frozenWhat(target)} lifted by ${how.userId} (it was until ${iso(freeze.until)})${why}`;
+  const everyModel = target === EVERY_MODEL ? undefined : await current(deps, EVERY_MODEL, deps.clock.now());
+  const still = everyModel
+    ? `; the deploy freeze of every model by ${everyModel.by} until ${iso(everyModel.until)} still holds it`
+    : '';
+  const text = `deploy freeze of ${frozenWhat(target)} lifted by ${how.userId} (it was until ${iso(freeze.until)})${why}${still}`;
   await announce(deps, runbooks, { type: 'gate.unfrozen', actor: how.userId, text, mark: '🌤' });
-  return { freeze, models: runbooks.map((runbook) => runbook.model) };
+  return {
+    freeze,
+    models: runbooks.map((runbook) => runbook.model),
+    ...(everyModel ? { heldStillBy: everyModel } : {}),
+  };
 }
 
 async function current(

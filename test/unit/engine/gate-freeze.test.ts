@@ -200,6 +200,24 @@ describe('deploy freeze', () => {
     });
   });
 
+  it('lifting a model frozen on its own and by `*` says the freeze of every model still holds it', async () => {
+    const deps = freezeDeps();
+    const own = deps.clock.now() + DAY;
+    const all = deps.clock.now() + 3 * DAY;
+    await freeze(deps, 'fraud-scorer', iso(own), 'U0LEAD', 'release train');
+    await freeze(deps, '*', iso(all), 'U0LEAD', 'holidays');
+
+    const outcome = await lift(deps, 'fraud-scorer');
+
+    const still = { model: '*', by: 'U0LEAD', reason: 'holidays', until: all };
+    expect(outcome.heldStillBy).toMatchObject(still);
+    expect(deps.notifier.ofType('channel.message').at(-1)?.text).toBe(
+      `🌤 deploy freeze of fraud-scorer lifted by U0LEAD (it was until ${iso(own)}); ` +
+        `the deploy freeze of every model by U0LEAD until ${iso(all)} still holds it`,
+    );
+    expect((await deploymentGate(deps, 'fraud-scorer')).allowed).toBe(false);
+  });
+
   it('replaces a freeze with a later one, saying what it replaced', async () => {
     const deps = freezeDeps();
     const first = deps.clock.now() + DAY;
