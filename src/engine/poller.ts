@@ -83,8 +83,17 @@ export const DEADLINE_HANDLERS: Record<string, DeadlineHandler> = {
 };
 
 /**
+ * How long past its due time a deadline of a kind this build has no handler for is kept for a replica that has
+ * one. During a rolling upgrade an older replica claims the kinds a newer build added (a stand-in it schedules
+ * when a replica dies): dropped, the work they guard would be lost. A day covers any upgrade; past it, the kind
+ * is one no build handles any more (removed), and it is dropped rather than claimed again every lease for good.
+ */
+const UNKNOWN_KIND_KEPT_MS = 24 * 3_600_000;
+
+/**
  * Runs one deadline claimed until `claimedUntil` and completes it. A handler that fails leaves its deadline
- * claimed; it comes back after the lease and is tried again. True when it was handled.
+ * claimed; it comes back after the lease and is tried again; so does one of a kind this build does not know,
+ * for a while (UNKNOWN_KIND_KEPT_MS). True when it was handled.
  */
 async function handle(
   deps: EngineDeps,
@@ -95,7 +104,10 @@ async function handle(
   const handler = handlers[deadline.kind];
   try {
     if (handler) await handler(deps, deadline);
-    else deps.logger.error({ deadline }, 'no handler for this kind of deadline; dropping it');
+    else if (deps.clock.now() - deadline.dueAt < UNKNOWN_KIND_KEPT_MS) {
+      deps.logger.warn({ deadline }, 'no handler for this kind of deadline; leaving it for a newer replica');
+      return false;
+    } else deps.logger.error({ deadline }, 'no handler for this kind of deadline for a day; dropping it');
     await deps.store.complete(deadline, claimedUntil);
     return true;
   } catch (error) {

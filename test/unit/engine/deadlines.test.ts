@@ -273,3 +273,39 @@ describe('detect target', () => {
     expect(deps.notifier.ofType('escalation')).toHaveLength(0);
   });
 });
+
+describe('a deadline of a kind this build does not know', () => {
+  const HOUR = 60 * MINUTE;
+  // A kind added by a newer build (as rollback-settle was): during a rolling upgrade an older replica claims it.
+  const fromNewerBuild = (deps: ReturnType<typeof makeDeps>) =>
+    deps.store.schedule({
+      id: 'INC-9:from-a-newer-build',
+      kind: 'from-a-newer-build',
+      dueAt: deps.clock.now(),
+      payload: { incidentId: 'INC-9' },
+    });
+
+  it('is left for a replica that knows it, not dropped', async () => {
+    const old = makeDeps();
+    await fromNewerBuild(old);
+    expect(await pollDeadlines(old)).toBe(0);
+    const handled: string[] = [];
+    const newer = makeDeps({ store: old.store, clock: old.clock });
+    old.clock.advance(DEADLINE_LEASE_MS);
+    const handlers = { 'from-a-newer-build': async () => void handled.push('INC-9') };
+    expect(await pollDeadlines(newer, handlers)).toBe(1);
+    expect(handled).toEqual(['INC-9']);
+    expect(await old.store.pending()).toEqual([]);
+  });
+
+  it('is dropped a day past its due time, when no replica has known it since', async () => {
+    const deps = makeDeps();
+    await fromNewerBuild(deps);
+    deps.clock.advance(24 * HOUR - DEADLINE_LEASE_MS);
+    expect(await pollDeadlines(deps)).toBe(0);
+    expect((await deps.store.pending()).map((deadline) => deadline.kind)).toEqual(['from-a-newer-build']);
+    deps.clock.advance(DEADLINE_LEASE_MS);
+    expect(await pollDeadlines(deps)).toBe(1);
+    expect(await deps.store.pending()).toEqual([]);
+  });
+});
