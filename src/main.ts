@@ -187,6 +187,12 @@ export interface RunningBot {
   stop(): Promise<void>;
 }
 
+/** How a bot stops; tests shorten the drain. */
+export interface ShutdownOptions {
+  /** How long stop() waits for the work under way, rollbacks above all (default ROLLBACK_DRAIN_MS). */
+  rollbackDrainMs?: number;
+}
+
 /**
  * Starts the bot: HTTP on the configured address, the deadline poller and the message ticker. `overrides`: see
  * AdapterOverrides.
@@ -194,6 +200,7 @@ export interface RunningBot {
 export async function startBot(
   env: NodeJS.ProcessEnv = process.env,
   overrides: AdapterOverrides = {},
+  shutdown: ShutdownOptions = {},
 ): Promise<RunningBot> {
   const config = loadConfig(env);
   const deps = await compose(config, { env, overrides });
@@ -243,13 +250,21 @@ export async function startBot(
     deps,
     stop() {
       stopped ??= (async () => {
-        await new Promise<void>((resolve) => server.close(() => resolve()));
+        // One drain for all the work under way: an API request and a deadline handler may each be running a
+        // rollback (minutes for a redeploy), and waiting for them without a bound would use up Kubernetes'
+        // grace period before Slack and the pages below are flushed.
+        const drain = drainDeadline(shutdown.rollbackDrainMs ?? ROLLBACK_DRAIN_MS);
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        // Past the drain, the requests still open (a rollback's) are cut: their clients see the connection drop.
+        if (!(await drain.within(closed))) server.closeAllConnections();
         await drills.stop();
         await snapshots?.stop();
-        await poller.stop();
+        // Handlers still running past the drain leave their deadlines claimed: another replica takes them.
+        await drain.within(poller.stop());
         await ticker.stop();
         await deps.slack?.app.stop();
-        await finishRollbacks(deps);
+        await finishRollbacks(deps, drain.remainingMs());
+        drain.cancel();
         await deps.slack?.notifier.close();
         await deps.paging.idle();
         await deps.store.close();
@@ -260,19 +275,32 @@ export async function startBot(
 }
 
 /**
- * How long a stopping bot waits for rollbacks under way (started from Slack, which answered before they ran):
- * most of Kubernetes' 60 s grace period, leaving time to flush Slack and pages and close the store.
+ * How long a stopping bot waits, in all, for the work under way: HTTP requests, deadline handlers and rollbacks
+ * (from Slack, which answered before they ran; from the API or the automatic policy, inside a request or a
+ * handler): most of Kubernetes' 60 s grace period, leaving time to flush Slack and pages and close the store.
  */
 export const ROLLBACK_DRAIN_MS = 40_000;
 
-async function finishRollbacks(deps: EngineDeps): Promise<void> {
-  const cut = await deps.inFlight.settled(ROLLBACK_DRAIN_MS);
+async function finishRollbacks(deps: EngineDeps, drainMs: number): Promise<void> {
+  const cut = await deps.inFlight.settled(drainMs);
   if (cut > 0) {
     deps.logger.warn(
       { rollbacks: cut },
       'stopping with rollbacks still running: their incidents will say "outcome unknown", and the next bot to start re-reads the serving layer instead of executing again',
     );
   }
+}
+
+/** The one deadline of a shutdown's drain: `within(work)` waits for work until then, true when it finished. */
+function drainDeadline(drainMs: number) {
+  const endsAt = Date.now() + drainMs;
+  let timer: NodeJS.Timeout | undefined;
+  const over = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), drainMs)));
+  return {
+    within: (work: Promise<unknown>): Promise<boolean> => Promise.race([work.then(() => true), over]),
+    remainingMs: () => Math.max(0, endsAt - Date.now()),
+    cancel: () => clearTimeout(timer),
+  };
 }
 
 function isEntryPoint(): boolean {
