@@ -94,6 +94,11 @@ export async function compose(
       drillLastSuccess: () => drillSuccesses({ store }, runbooks),
       retroCounts: () => retroCounts({ store, runbooks }, clock.now()),
     },
+    onStateError: (error) =>
+      logger.warn(
+        { err: error },
+        'cannot read the drill and retrospective gauges: /metrics shows their last values',
+      ),
   });
   const clients =
     config.slack.mode === 'off'

@@ -14,21 +14,38 @@ export interface Metrics extends EngineMetrics {
   slackDeliveryFailed(kind: string, reason: string): void;
 }
 
-/**
- * The `rollbot_` metrics (DESIGN §3) on a registry passed in — never the global one, so that tests and
- * several bots in one process do not share counters.
- */
 /** State the gauges read at scrape time (from the store, so that every replica reports the same). */
 export interface MetricsState {
   drillLastSuccess(): Promise<Record<string, number>>;
   retroCounts(): Promise<{ model: string; open: number; overdue: number }[]>;
 }
 
-export function createMetrics(
-  registry = new Registry(),
-  options: { defaultMetrics?: boolean; state?: MetricsState } = {},
-): Metrics {
+/**
+ * How long a scrape waits for the store-backed gauges. A Redis client queues commands while it reconnects, for
+ * longer than Prometheus' 10 s scrape timeout: a scrape must answer well before that.
+ */
+export const STATE_READ_TIMEOUT_MS = 2_000;
+
+/** Options of createMetrics. */
+export interface MetricsOptions {
+  defaultMetrics?: boolean;
+  state?: MetricsState;
+  /** How long a scrape waits for `state` (default STATE_READ_TIMEOUT_MS). */
+  stateTimeoutMs?: number;
+  /**
+   * Told when `state` failed or did not answer in time (the first time of each outage, not on every scrape); the
+   * gauges then keep the values last read.
+   */
+  onStateError?: (error: unknown) => void;
+}
+
+/**
+ * The `rollbot_` metrics (DESIGN §3) on a registry passed in — never the global one, so that tests and
+ * several bots in one process do not share counters.
+ */
+export function createMetrics(registry = new Registry(), options: MetricsOptions = {}): Metrics {
   if (options.defaultMetrics) collectDefaultMetrics({ register: registry, prefix: 'rollbot_process_' });
+  const read = readingState(options);
   const alertsReceived = new Counter({
     name: 'rollbot_alerts_received_total',
     help: 'Alerts received, by source and by what became of them (opened, attached, duplicate, resolved, unrouted).',
@@ -98,12 +115,12 @@ export function createMetrics(
     registers: [registry],
     async collect() {
       // Read from the store at scrape time: every replica reports the same, and a restart loses nothing.
-      for (const [model, at] of Object.entries((await options.state?.drillLastSuccess()) ?? {})) {
+      for (const [model, at] of Object.entries((await read((state) => state.drillLastSuccess())) ?? {})) {
         this.set({ model }, Math.floor(at / 1000));
       }
     },
   });
-  const retros = async () => (await options.state?.retroCounts()) ?? [];
+  const retros = async () => (await read((state) => state.retroCounts())) ?? [];
   new Gauge({
     name: 'rollbot_retros_open',
     help: 'Retrospectives opened and not yet completed, by model.',
@@ -138,5 +155,37 @@ export function createMetrics(
       rollbackDuration.observe({ model }, seconds);
     },
     deploymentRecorded: (model) => deployments.inc({ model }),
+  };
+}
+
+/**
+ * Reads the store-backed state for a scrape: undefined when there is none, or when the store failed or did not
+ * answer within the timeout. A gauge then sets nothing and keeps the values last read: the store being down must
+ * not fail the whole scrape, which would take every counter with it and make rollbot look down (`up == 0`).
+ */
+function readingState(options: MetricsOptions) {
+  const timeoutMs = options.stateTimeoutMs ?? STATE_READ_TIMEOUT_MS;
+  let failing = false;
+  return async <T>(reader: (state: MetricsState) => Promise<T>): Promise<T | undefined> => {
+    const { state } = options;
+    if (!state) return undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`the store did not answer within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    try {
+      const value = await Promise.race([reader(state), timeout]);
+      failing = false;
+      return value;
+    } catch (error) {
+      if (!failing) options.onStateError?.(error);
+      failing = true;
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
   };
 }
