@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../src/observability/metrics.js';
@@ -49,5 +51,107 @@ describe('shipped alert rules and dashboard', () => {
     ]) {
       expect(rules).toContain(`alert: ${alert}`);
     }
+  });
+});
+
+/** The dashboard's query in the panel titled `title`. */
+function panelExpr(title: string): string {
+  const dashboard = JSON.parse(readFileSync(DASHBOARD, 'utf8')) as {
+    panels: { title?: string; targets?: { expr?: string }[] }[];
+  };
+  const expr = dashboard.panels.find((panel) => panel.title === title)?.targets?.[0]?.expr;
+  if (expr === undefined) throw new Error(`no panel "${title}" with a query`);
+  return expr;
+}
+
+/** Runs `promtool test rules` on one test file (YAML written as JSON); its output, and whether it passed. */
+function promtoolTest(test: object, evaluationInterval = '1m'): { ok: boolean; output: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'rollbot-rules-'));
+  const file = join(dir, 'test.yml');
+  writeFileSync(
+    file,
+    JSON.stringify({ rule_files: [RULES.pathname], evaluation_interval: evaluationInterval, tests: [test] }),
+  );
+  const result = spawnSync('promtool', ['test', 'rules', file], { encoding: 'utf8' });
+  return { ok: result.status === 0, output: result.stdout + result.stderr };
+}
+
+/**
+ * The gauges read from the store (drills, retrospectives) say the same on every replica: the shipped Deployment
+ * runs two, so a panel or an alert must count each model once, not once per replica.
+ */
+describe('store-backed gauges scraped from two replicas', () => {
+  const series = (name: string, values: string) =>
+    ['10.0.0.1:3000', '10.0.0.2:3000'].map((instance) => ({
+      series: `${name}{job="rollbot",instance="${instance}",model="fraud-scorer"}`,
+      values,
+    }));
+
+  it('show one retrospective as one on the dashboard, and alert once', () => {
+    const result = promtoolTest({
+      interval: '1m',
+      input_series: [...series('rollbot_retros_open', '1x120'), ...series('rollbot_retros_overdue', '1x120')],
+      promql_expr_test: [
+        {
+          expr: panelExpr('Open and overdue retrospectives'),
+          eval_time: '10m',
+          exp_samples: [{ labels: '{model="fraud-scorer"}', value: 1 }],
+        },
+        {
+          expr: panelExpr('Overdue retrospectives'),
+          eval_time: '10m',
+          exp_samples: [{ labels: '{model="fraud-scorer"}', value: 1 }],
+        },
+      ],
+      alert_rule_test: [
+        {
+          eval_time: '90m',
+          alertname: 'RollbotRetrospectiveOverdue',
+          exp_alerts: [
+            {
+              exp_labels: { severity: 'warning', model: 'fraud-scorer' },
+              exp_annotations: { summary: '1 retrospective(s) of fraud-scorer overdue' },
+            },
+          ],
+        },
+      ],
+    });
+    expect(result.output).toContain('SUCCESS');
+    expect(result.ok).toBe(true);
+  });
+
+  it('show one line per model for the days since its last drill, and alert once when it is overdue', () => {
+    // The last successful drill at time 0; evaluated 101 days later.
+    const result = promtoolTest(
+      {
+        interval: '1h',
+        input_series: series('rollbot_drill_last_success_timestamp_seconds', '0x2500'),
+        promql_expr_test: [
+          {
+            expr: panelExpr('Days since last successful drill'),
+            eval_time: '101d',
+            exp_samples: [{ labels: '{model="fraud-scorer"}', value: 101 }],
+          },
+        ],
+        alert_rule_test: [
+          {
+            eval_time: '101d',
+            alertname: 'RollbotDrillOverdue',
+            exp_alerts: [
+              {
+                exp_labels: { severity: 'warning', model: 'fraud-scorer' },
+                exp_annotations: {
+                  summary:
+                    'No successful rollback drill of fraud-scorer in 100 days: the rollback path is unrehearsed',
+                },
+              },
+            ],
+          },
+        ],
+      },
+      '1h',
+    );
+    expect(result.output).toContain('SUCCESS');
+    expect(result.ok).toBe(true);
   });
 });
