@@ -237,15 +237,22 @@ export async function lastDrillSuccess(
   return raw === undefined ? undefined : Number(raw);
 }
 
-/** Every model's last drill success (epoch ms), for the `rollbot_drill_last_success_timestamp_seconds` gauge. */
+/**
+ * For the `rollbot_drill_last_success_timestamp_seconds` gauge: every model's last drill success (epoch ms) or,
+ * for a model with drills that has never passed one, when its drills were first planned: the time its 100 days
+ * count from (drillOverdue). Without it, the model most in need of RollbotDrillOverdue (every drill failed, or
+ * none ran) would have no series and the alert could never fire.
+ */
 export async function drillSuccesses(
   deps: Pick<EngineDeps, 'store'>,
   runbooks: RunbookSet,
 ): Promise<Record<string, number>> {
   const entries = await Promise.all(
-    runbooks.all.map(
-      async (runbook) => [runbook.model, await lastDrillSuccess(deps, runbook.model)] as const,
-    ),
+    runbooks.all.map(async (runbook) => {
+      const lastSuccess = await lastDrillSuccess(deps, runbook.model);
+      const reference = lastSuccess ?? (runbook.drill ? await plannedSince(deps, runbook.model) : undefined);
+      return [runbook.model, reference] as const;
+    }),
   );
   return Object.fromEntries(
     entries.filter((entry): entry is readonly [string, number] => entry[1] !== undefined),
@@ -262,6 +269,12 @@ export async function notePlanned(deps: Pick<EngineDeps, 'store' | 'clock'>, mod
     await deps.store.setValue(sinceKey(model), String(deps.clock.now()));
 }
 
+/** When drills were first planned for the model (epoch ms), if they were. */
+async function plannedSince(deps: Pick<EngineDeps, 'store'>, model: string): Promise<number | undefined> {
+  const since = Number((await deps.store.getValue(sinceKey(model))) ?? NaN);
+  return Number.isFinite(since) ? since : undefined;
+}
+
 /** Why the model's drill is overdue (no success in 100 days since drills were planned), or undefined. */
 export async function drillOverdue(
   deps: Pick<EngineDeps, 'store' | 'clock'>,
@@ -269,8 +282,7 @@ export async function drillOverdue(
 ): Promise<string | undefined> {
   if (!runbook.drill) return undefined;
   const lastSuccess = await lastDrillSuccess(deps, runbook.model);
-  const since = Number((await deps.store.getValue(sinceKey(runbook.model))) ?? NaN);
-  const reference = lastSuccess ?? (Number.isFinite(since) ? since : undefined);
+  const reference = lastSuccess ?? (await plannedSince(deps, runbook.model));
   if (reference === undefined || deps.clock.now() - reference < DRILL_OVERDUE_MS) return undefined;
   return lastSuccess === undefined
     ? `no successful rollback drill since drills were planned ${formatDuration(deps.clock.now() - reference)} ago`

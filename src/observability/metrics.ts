@@ -110,7 +110,7 @@ export function createMetrics(registry = new Registry(), options: MetricsOptions
   });
   new Gauge({
     name: 'rollbot_drill_last_success_timestamp_seconds',
-    help: 'When each model last passed a rollback drill (unix seconds); alert when it is more than 100 days ago.',
+    help: 'When each model last passed a rollback drill (unix seconds) or, before its first pass, when its drills were first planned; alert when it is more than 100 days ago.',
     labelNames: ['model'] as const,
     registers: [registry],
     async collect() {

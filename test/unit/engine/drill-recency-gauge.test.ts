@@ -1,0 +1,41 @@
+/**
+ * `rollbot_drill_last_success_timestamp_seconds` is what RollbotDrillOverdue (deploy/prometheus) alerts on. A
+ * model whose drills have never passed — every one failed, or none ran — is the one most in need of that alert,
+ * and the gate already calls it overdue 100 days after its drills were first planned. Without a series for it,
+ * `time() - … > 100 * 86400` has nothing to compare and the alert never fires.
+ */
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { drillOverdue, drillSuccesses } from '../../../src/engine/drill.js';
+import { scheduleDrillOccurrence } from '../../../src/engine/drill-schedule.js';
+import { createMetrics } from '../../../src/observability/metrics.js';
+import { makeDeps, makeRunbook, type TestDeps } from '../../helpers/engine.js';
+import { DRY } from '../../helpers/drill-deps.js';
+
+const DAY = 86_400_000;
+const GAUGE = 'rollbot_drill_last_success_timestamp_seconds';
+
+/** The gauge's value per model, as a scrape reads it. */
+async function gauge(deps: TestDeps): Promise<Record<string, number>> {
+  const metrics = createMetrics(new Registry(), {
+    state: { drillLastSuccess: () => drillSuccesses(deps, deps.runbooks), retroCounts: async () => [] },
+  });
+  const { values } = await metrics.registry.getSingleMetric(GAUGE)!.get();
+  return Object.fromEntries(values.map((value) => [String(value.labels['model']), value.value]));
+}
+
+describe('the drill recency gauge', () => {
+  it('counts a model that never passed a drill from when its drills were first planned, as the gate does', async () => {
+    const deps = makeDeps({ runbooks: [makeRunbook('fraud-scorer', DRY), makeRunbook('search-ranker')] });
+    const plannedAt = deps.clock.now();
+    const runbook = deps.runbooks.require('fraud-scorer');
+    await scheduleDrillOccurrence(deps, runbook, plannedAt + 30 * DAY);
+
+    deps.clock.advance(101 * DAY);
+    expect(await drillOverdue(deps, runbook)).toMatch(
+      /no successful rollback drill since drills were planned/,
+    );
+    // search-ranker has no drills: nothing to be overdue on, no series.
+    expect(await gauge(deps)).toEqual({ 'fraud-scorer': Math.floor(plannedAt / 1000) });
+  });
+});
