@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { productionRuntimeEnv } from '../../bench/support/production-env.js';
+import { ROLLBACK_DRAIN_MS } from '../../src/main.js';
 
 const docs = (file: string) =>
   parseAllDocuments(readFileSync(new URL(`../../deploy/kubernetes/${file}`, import.meta.url), 'utf8')).map(
@@ -65,5 +66,17 @@ describe('Dockerfile', () => {
     const limit = String(deployment.spec.template.spec.containers[0].resources.limits.memory);
     expect(limit).toMatch(/^\d+Mi$/);
     expect(ceilingMb).toBe((parseInt(limit, 10) * 3) / 4);
+  });
+
+  it('keeps a stopping pod serving until endpoints forget it, and still leaves the drain its time in the grace period', () => {
+    const [deployment] = docs('rollbot.yaml').filter((o) => o.kind === 'Deployment');
+    const pod = deployment.spec.template.spec;
+    const [sleep, seconds] = pod.containers[0].lifecycle.preStop.exec.command;
+    expect(sleep).toBe('sleep');
+    expect(Number(seconds)).toBeGreaterThanOrEqual(5);
+    // preStop, then SIGTERM: the drain (40 s) and ~10 s to flush Slack and pages and close Redis must still fit.
+    expect(Number(seconds) + ROLLBACK_DRAIN_MS / 1000 + 10).toBeLessThanOrEqual(
+      pod.terminationGracePeriodSeconds,
+    );
   });
 });
