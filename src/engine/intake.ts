@@ -152,8 +152,7 @@ async function openOrAttach(
     });
     open = await deps.store.openIncidentFor(runbook.model);
   }
-  if (open)
-    return (await attach(deps, runbook, open.id, arrivals, open)) ?? rejoin(deps, runbook, arrivals, round);
+  if (open) return attachToOpen(deps, runbook, open, arrivals, round);
 
   // A repeat notification of an alert whose incident is already over must not open a new one.
   const earlier = await earlierIncidents(deps, runbook.model, arrivals);
@@ -203,6 +202,51 @@ async function openOrAttach(
   return outcomes;
 }
 
+/**
+ * Joins alerts to the model's open incident, except those that belong to an incident already over:
+ * Alertmanager re-sends a whole group every group_interval, so an alert of the previous episode that still
+ * fires comes back with each notification about a new one. It is that earlier incident's duplicate, as on
+ * the first delivery (which opened this incident without it); joining here would record it twice, and could
+ * raise and page this one.
+ */
+async function attachToOpen(
+  deps: EngineDeps,
+  runbook: Runbook,
+  open: Incident,
+  arrivals: Arrival[],
+  round: number,
+): Promise<Outcome[]> {
+  const earlier = await earlierIncidents(deps, runbook.model, mayPredate(open, arrivals), open.id);
+  const outcomes: Outcome[] = arrivals.map((arrival) => ({
+    outcome: 'duplicate',
+    incidentId: earlier.get(arrival.ref.key) ?? open.id,
+  }));
+  const joining = arrivals.flatMap((arrival, index) =>
+    earlier.has(arrival.ref.key) ? [] : [{ arrival, index }],
+  );
+  if (!joining.length) return outcomes;
+  const arriving = joining.map(({ arrival }) => arrival);
+  const joined =
+    (await attach(deps, runbook, open.id, arriving, open)) ?? (await rejoin(deps, runbook, arriving, round));
+  joined.forEach((outcome, i) => (outcomes[joining[i]?.index as number] = outcome));
+  return outcomes;
+}
+
+/**
+ * The arrivals that may belong to an incident closed before `open` opened, so that a re-send of alerts already
+ * in it (the usual notification) costs no look at older ones: not those among its refs, and not those that
+ * started after it opened (an earlier incident was over by then, and took no alert that had not started).
+ */
+function mayPredate(open: Incident, arrivals: readonly Arrival[]): Arrival[] {
+  const kept = new Set(open.alerts.map((ref) => ref.key));
+  return arrivals.filter(
+    (arrival) =>
+      !kept.has(arrival.ref.key) &&
+      arrival.alert.startsAt !== undefined &&
+      arrival.alert.startsAt < open.openedAt,
+  );
+}
+
 /** The incident these alerts were joining closed under them: they go to whatever incident is open now, or a new one. */
 async function rejoin(
   deps: EngineDeps,
@@ -221,13 +265,16 @@ async function rejoin(
   );
 }
 
-/** Alert key → the recent, no longer open incident that already has that alert. */
+/** Alert key → the recent, no longer open incident (other than `excluded`) that already has that alert. */
 async function earlierIncidents(
   deps: EngineDeps,
   model: string,
   arrivals: readonly Arrival[],
+  excluded?: string,
 ): Promise<Map<string, string>> {
-  const recent = await deps.store.listIncidents({ model, limit: RECENT_INCIDENTS });
+  if (!arrivals.length) return new Map();
+  const listed = await deps.store.listIncidents({ model, limit: RECENT_INCIDENTS + (excluded ? 1 : 0) });
+  const recent = listed.filter((incident) => incident.id !== excluded).slice(0, RECENT_INCIDENTS);
   // Without a start time, a post after the incident is over cannot be told from a new episode: it opens one.
   const keys = arrivals.flatMap((arrival) => (arrival.alert.startsAt === undefined ? [] : [arrival.ref.key]));
   const found = new Map<string, string>();

@@ -266,3 +266,41 @@ async function openOne(deps: ReturnType<typeof makeDeps>) {
   if (!incident) throw new Error('INC-1 was not opened');
   return incident;
 }
+
+describe('a group re-sent after one of its alerts’ incident is over', () => {
+  it('keeps that alert a duplicate of its own incident, on every re-send, and out of the new one', async () => {
+    const deps = makeDeps();
+    const now = deps.clock.now();
+    const [old, fresh] = [
+      firing('fraud-scorer', now, {
+        fingerprint: 'fp-old',
+        labels: { model: 'fraud-scorer', severity: 'critical' },
+      }),
+      firing('fraud-scorer', now, {
+        fingerprint: 'fp-new',
+        labels: { model: 'fraud-scorer', severity: 'warning' },
+      }),
+    ] as [NormalizedAlert, NormalizedAlert];
+    await ingestAlerts(deps, [old]);
+    await resolve(deps, 'INC-1', { by: 'rollbot', reason: 'confirmation passed' });
+    deps.clock.advance(5 * 60_000);
+
+    // Another alert of the model starts firing: Alertmanager sends the whole group, still-firing `old` included,
+    // and again every group_interval.
+    const first = await ingestAlerts(deps, [old, { ...fresh, startsAt: deps.clock.now() }]);
+    deps.clock.advance(5 * 60_000);
+    const again = await ingestAlerts(deps, [old, { ...fresh, startsAt: now + 5 * 60_000 }]);
+
+    for (const results of [first, again]) {
+      expect(results[0]).toMatchObject({ outcome: 'duplicate', incidentId: 'INC-1' });
+      expect(results[1]).toMatchObject({ incidentId: 'INC-2' });
+    }
+    const incident = await deps.store.getIncident('INC-2');
+    expect(incident?.alerts.map((ref) => ref.fingerprint)).toEqual(['fp-new']);
+    // The old alert's severity is INC-1's business: it neither raises INC-2 nor pages for it.
+    expect(incident?.severity).toBe(3);
+    expect(deps.notifier.ofType('incident.updated').filter((event) => event.incident.id === 'INC-2')).toEqual(
+      [],
+    );
+  });
+});
