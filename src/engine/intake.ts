@@ -1,21 +1,16 @@
 import { RollbotError } from '../core/errors.js';
 import { isOpen, openIncident, type Incident } from '../core/incident.js';
 import { alertKey, type AlertRef } from '../core/alert-ref.js';
-import {
-  attachAlerts,
-  keepsEveryKey,
-  markAlertResolved,
-  type AlertJoin,
-  type JoinedAlert,
-} from '../core/incident-alerts.js';
+import { attachAlerts, keepsEveryKey, type AlertJoin, type JoinedAlert } from '../core/incident-alerts.js';
 import { webUrl } from '../core/links.js';
 import { formatSeverity, severityOf } from '../core/severity.js';
 import type { NormalizedAlert } from '../alerts/types.js';
 import type { Runbook } from '../runbooks/schema.js';
-import { record, type EngineDeps } from './context.js';
+import type { EngineDeps } from './context.js';
 import { announceOpened, announceRaised } from './intake-announce.js';
+import { noteResolved } from './intake-resolved.js';
 import { finishDrill } from './drill.js';
-import { mutateIncident, readIncident, retryOnContention } from './mutate.js';
+import { readIncident, retryOnContention } from './mutate.js';
 import { dropOpening, scheduleOpening } from './opening.js';
 import type { TimelineEntry } from './ports.js';
 import { nextTriageRun } from './triage.js';
@@ -350,30 +345,4 @@ function attachedEntry(
     text: `alert ${ref.name} (${ref.source}, ${ref.fingerprint}) joined the incident; severity ${formatSeverity(severity)}`,
     data: { fingerprint: ref.fingerprint, source: ref.source, name: ref.name },
   };
-}
-
-async function noteResolved(deps: EngineDeps, runbook: Runbook, alert: NormalizedAlert): Promise<Outcome> {
-  const open = await deps.store.openIncidentFor(runbook.model);
-  if (!open) return { outcome: 'ignored' };
-  const at = alert.endsAt ?? deps.clock.now();
-  const { incident, changed } = await mutateIncident(
-    deps.store,
-    open.id,
-    (current) => markAlertResolved(current, alert, at),
-    { current: open, sleep: deps.sleep },
-  );
-  if (!changed) return { outcome: 'ignored', incidentId: open.id };
-  // Resolution by the alert source is recorded but does not close the incident: only confirmation does.
-  await record(deps, incident, {
-    type: 'alert.resolved',
-    text: `${alert.source} reports ${alert.name} resolved; the incident stays open until confirmation passes`,
-    data: { fingerprint: alert.fingerprint, source: alert.source },
-  });
-  await deps.notifier.notify({
-    type: 'incident.updated',
-    incident,
-    channel: runbook.channel,
-    text: `${alert.name} resolved at the source (${alert.source}); waiting for confirmation`,
-  });
-  return { outcome: 'resolved', incidentId: incident.id };
 }

@@ -304,3 +304,28 @@ describe('a group re-sent after one of its alerts’ incident is over', () => {
     );
   });
 });
+
+describe('a resolution whose replica died right after storing it', () => {
+  it('is on the timeline once the sender re-sends it: the mark and its record go in one write', async () => {
+    const deps = makeDeps();
+    const alert = firing('fraud-scorer', deps.clock.now());
+    await ingestAlerts(deps, [alert]);
+    const resolved: NormalizedAlert = { ...alert, status: 'resolved', endsAt: deps.clock.now() };
+    // The replica stops (a crash, Redis gone) after its incident write and before anything else it would do.
+    const dying = makeDeps({
+      clock: deps.clock,
+      store: {
+        ...deps.store,
+        append: async () => {
+          throw new Error('connection lost');
+        },
+      },
+    });
+    await ingestAlerts(dying, [resolved]).catch(() => undefined);
+
+    // Alertmanager got no answer and re-sends to another replica.
+    await ingestAlerts(deps, [resolved]);
+    const entries = await deps.store.list('INC-1');
+    expect(entries.filter((entry) => entry.type === 'alert.resolved')).toHaveLength(1);
+  });
+});
