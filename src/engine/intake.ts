@@ -242,7 +242,10 @@ function mayPredate(open: Incident, arrivals: readonly Arrival[]): Arrival[] {
   );
 }
 
-/** The incident these alerts were joining closed under them: they go to whatever incident is open now, or a new one. */
+/**
+ * The incident these alerts were joining closed under them (or is a drill): they go to whatever incident is
+ * open now, or a new one.
+ */
 async function rejoin(
   deps: EngineDeps,
   runbook: Runbook,
@@ -284,14 +287,16 @@ async function earlierIncidents(
   return found;
 }
 
-/** What an attach attempt returns when the incident is over: the alerts must go elsewhere. */
+/** What an attach attempt returns when the incident is over, or a drill: the alerts must go elsewhere. */
 const NOT_OPEN = 'not-open';
 
 /**
  * Joins alerts to an open incident in one compare-and-set (re-read and re-applied if another writer won)
  * that also records them on its timeline. `current` is the copy just read, if any, which spares the first
  * attempt a read. Undefined when the incident is no longer open (resolved or dismissed since it was found):
- * a new alert must not join an incident that is over, where it would get no triage.
+ * a new alert must not join an incident that is over, where it would get no triage. Undefined too for a drill
+ * (one that started on another replica as this one went to open an incident): a real alert ends the drill and
+ * gets a real incident, which the caller's next round (rejoin) sees to.
  */
 async function attach(
   deps: EngineDeps,
@@ -305,7 +310,7 @@ async function attach(
     incidentId,
     async (n) => {
       const latest = n === 0 && current ? current : await readIncident(deps.store, incidentId);
-      if (!isOpen(latest)) return NOT_OPEN;
+      if (!isOpen(latest) || latest.drill) return NOT_OPEN;
       const known = keepsEveryKey(latest) ? undefined : await deps.store.knownAlertKeys(incidentId, keys);
       const change = attachAlerts(latest, arrivals, known);
       if (!change) return { incident: latest, attached: [], before: latest.severity };
