@@ -17,7 +17,7 @@ import {
 import { drillRunRoute, drillsRoute } from './api-drills.js';
 import { gateFreezeRoute, gateUnfreezeRoute } from './api-freeze.js';
 import { sendError, sendJson } from './errors.js';
-import { Router } from './router.js';
+import { Router, requestPath } from './router.js';
 import { Slots } from './slots.js';
 
 /**
@@ -93,7 +93,14 @@ export function createApp(options: AppOptions): RequestListener {
     });
 
   return (req: IncomingMessage, res: ServerResponse) => {
-    const path = new URL(req.url ?? '/', 'http://rollbot').pathname;
+    let path: string;
+    try {
+      path = requestPath(req.url);
+    } catch (error) {
+      deps.logger.warn({ method: req.method, msg: (error as Error).message }, 'request refused');
+      sendError(res, error);
+      return;
+    }
     if (path === '/slack/events' && options.slack) {
       options.slack(req, res);
       return;

@@ -83,3 +83,22 @@ function decodeSegment(segment: string): string {
     );
   }
 }
+
+/**
+ * The path of a request's target. Node's HTTP parser passes on targets that WHATWG URL refuses (`http://[`, a port
+ * over 65535): those are the caller's mistake (BAD_REQUEST), and must not escape the request listener, where
+ * nothing would catch them and the process would stop.
+ */
+export function requestPath(target: string | undefined): string {
+  try {
+    return new URL(target ?? '/', 'http://rollbot').pathname;
+  } catch {
+    throw new RollbotError(
+      'BAD_REQUEST',
+      `the request target "${(target ?? '').slice(0, 100)}" is not a valid URL`,
+      {
+        hint: 'send a path such as /alerts/alertmanager, percent-encoded',
+      },
+    );
+  }
+}

@@ -1,0 +1,48 @@
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { createApp } from '../../../src/http/app.js';
+import { makeDeps, snapshotGroups } from '../../helpers/engine.js';
+
+/**
+ * Hands the app a request whose target is `target` as Node's HTTP parser passes it on (fetch would normalise
+ * it), and returns the answer's status and body once the app ends it.
+ */
+async function answer(method: string, target: string): Promise<{ status: number; body: string }> {
+  const deps = makeDeps();
+  const app = createApp({
+    deps,
+    alerts: { token: 't', allowUnauthenticated: false },
+    apiToken: 'api-t',
+    registry: deps.metrics.registry,
+    groupsOf: snapshotGroups(deps),
+  });
+  const req = new IncomingMessage(new Socket());
+  req.method = method;
+  req.url = target;
+  req.push(null);
+  const res = new ServerResponse(req);
+  const ended = new Promise<string>((resolve) => {
+    res.end = ((chunk?: unknown) => {
+      resolve(typeof chunk === 'string' ? chunk : '');
+      return res;
+    }) as typeof res.end;
+  });
+  app(req, res);
+  const body = await ended;
+  return { status: res.statusCode, body };
+}
+
+describe('a request target that is not a valid URL', () => {
+  // Node's parser lets these through; WHATWG URL refuses them. Thrown in the request listener, outside any
+  // handler, the error was uncaught and stopped the bot: one unauthenticated request per replica.
+  it.each([
+    ['GET', 'http://['],
+    ['POST', 'http://x:99999/alerts/alertmanager'],
+    ['GET', '//[/healthz'],
+  ])('is refused with 400 (%s %s), not thrown', async (method, target) => {
+    const { status, body } = await answer(method, target);
+    expect(status).toBe(400);
+    expect(JSON.parse(body)).toMatchObject({ error: { code: 'BAD_REQUEST' } });
+  });
+});
