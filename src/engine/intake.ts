@@ -78,7 +78,7 @@ export async function ingestAlerts(
   return results.filter((result) => result !== undefined);
 }
 
-/** One model's alerts: the firing ones open or join its incident together, then resolutions are noted. */
+/** One model's alerts: the firing ones open or join its incident together, then its resolutions together. */
 async function ingestForModel(
   deps: EngineDeps,
   runbook: Runbook,
@@ -101,9 +101,10 @@ async function ingestForModel(
     const joined = await openOrAttach(deps, runbook, firing);
     joined.forEach((outcome, i) => (outcomes[firingAt[i] as number] = outcome));
   }
-  for (const [index, alert] of alerts.entries()) {
-    if (alert.status === 'resolved') outcomes[index] = await noteResolved(deps, runbook, alert);
-  }
+  const resolvedAt = alerts.flatMap((alert, index) => (alert.status === 'resolved' ? [index] : []));
+  const resolved = resolvedAt.map((index) => alerts[index] as NormalizedAlert);
+  const noted = await noteResolved(deps, runbook, resolved);
+  noted.forEach((outcome, i) => (outcomes[resolvedAt[i] as number] = outcome));
   return outcomes;
 }
 

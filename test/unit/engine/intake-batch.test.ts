@@ -329,3 +329,49 @@ describe('a resolution whose replica died right after storing it', () => {
     expect(entries.filter((entry) => entry.type === 'alert.resolved')).toHaveLength(1);
   });
 });
+
+describe('a group whose alerts resolve together', () => {
+  it('records each resolution on the timeline, in one write, and tells the channel once', async () => {
+    const deps = makeDeps();
+    const group = alerts('fraud-scorer', deps.clock.now(), 1, 30);
+    await ingestAlerts(deps, group);
+    const writes = { count: 0 };
+    const counted = makeDeps({
+      clock: deps.clock,
+      store: {
+        ...deps.store,
+        async updateIncident(...args: Parameters<Store['updateIncident']>) {
+          writes.count += 1;
+          return deps.store.updateIncident(...args);
+        },
+      },
+    });
+    const resolved = group.map((alert): NormalizedAlert => ({
+      ...alert,
+      status: 'resolved',
+      endsAt: deps.clock.now(),
+    }));
+
+    const results = await ingestAlerts(counted, resolved);
+
+    expect(results.every((result) => result.outcome === 'resolved')).toBe(true);
+    const entries = await deps.store.list('INC-1');
+    expect(entries.filter((entry) => entry.type === 'alert.resolved')).toHaveLength(30);
+    expect((await deps.store.getIncident('INC-1'))?.alerts.every((ref) => ref.resolvedAt !== undefined)).toBe(
+      true,
+    );
+    // Thirty thread replies at Slack's one message a second would hold up the channel (escalations included)
+    // for half a minute; past the queue's bound they push out older replies.
+    expect(counted.notifier.ofType('incident.updated')).toEqual([
+      expect.objectContaining({
+        text: '30 alerts resolved at the source (alertmanager): Alert1, Alert2, Alert3, Alert4, Alert5 and 25 more; waiting for confirmation',
+      }),
+    ]);
+    expect(writes.count).toBe(1);
+    // Delivered again (the other Alertmanager of an HA pair), nothing is recorded or said twice.
+    expect((await ingestAlerts(counted, resolved)).every((result) => result.outcome === 'ignored')).toBe(
+      true,
+    );
+    expect(counted.notifier.ofType('incident.updated')).toHaveLength(1);
+  });
+});
