@@ -84,6 +84,12 @@ export interface Incident {
   drillEnding?: DrillEnding;
   /** The model was in its watch period when the incident opened (core/watch.ts). */
   watch?: WatchPeriod;
+  /**
+   * The model's recent incidents that were over when this one opened (newest first), read as it opened: an
+   * alert of theirs still firing comes back with every notification of this one's group and stays theirs
+   * (engine/intake.ts). Absent on incidents opened otherwise, or before it was kept: then intake reads them.
+   */
+  earlier?: string[];
 }
 
 /** Who resolved an incident (a Slack user, `cli:<name>`, or rollbot itself) and why. */

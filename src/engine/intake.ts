@@ -151,7 +151,8 @@ async function openOrAttach(
   if (open) return attachToOpen(deps, runbook, open, arrivals, round);
 
   // A repeat notification of an alert whose incident is already over must not open a new one.
-  const earlier = await earlierIncidents(deps, runbook.model, arrivals);
+  const recent = await recentIncidents(deps, runbook.model);
+  const earlier = await alertsOf(deps, recent, arrivals);
   const outcomes: Outcome[] = arrivals.map((arrival) => {
     const incidentId = earlier.get(arrival.ref.key);
     return incidentId === undefined ? { outcome: 'opened' } : { outcome: 'duplicate', incidentId };
@@ -175,6 +176,8 @@ async function openOrAttach(
   });
   const watch = await currentWatch(deps, runbook);
   if (watch) candidate.watch = watch;
+  // So that a re-send with one of their alerts still firing needs no read of them unless they exist.
+  candidate.earlier = recent.map((incident) => incident.id);
   // Its deadlines go in before the incident, so that a crash at any point after leaves them to finish the
   // opening; a deadline without an incident is a no-op when it fires.
   await scheduleOpening(deps, candidate, 'alert');
@@ -212,7 +215,11 @@ async function attachToOpen(
   arrivals: Arrival[],
   round: number,
 ): Promise<Outcome[]> {
-  const earlier = await earlierIncidents(deps, runbook.model, mayPredate(open, arrivals), open.id);
+  // Nothing to look for when the model had no incident over as this one opened (the usual storm).
+  const earlier =
+    open.earlier?.length === 0
+      ? new Map<string, string>()
+      : await earlierOf(deps, open, mayPredate(open, arrivals));
   const outcomes: Outcome[] = arrivals.map((arrival) => ({
     outcome: 'duplicate',
     incidentId: earlier.get(arrival.ref.key) ?? open.id,
@@ -264,22 +271,47 @@ async function rejoin(
   );
 }
 
-/** Alert key → the recent, no longer open incident (other than `excluded`) that already has that alert. */
-async function earlierIncidents(
+/** The model's latest incidents (newest first), no longer open: whose alerts a re-send may still carry. */
+async function recentIncidents(deps: EngineDeps, model: string, excluded?: string): Promise<Incident[]> {
+  const listed = await deps.store.listIncidents({ model, limit: RECENT_INCIDENTS + (excluded ? 1 : 0) });
+  return listed
+    .filter((incident) => incident.id !== excluded && !isOpen(incident))
+    .slice(0, RECENT_INCIDENTS);
+}
+
+/**
+ * Alert key → the incident among those over before `open` opened that already has that alert: the ones it noted
+ * as it opened (`earlier`), or, for an incident opened without that note, the model's latest.
+ */
+async function earlierOf(
   deps: EngineDeps,
-  model: string,
+  open: Incident,
   arrivals: readonly Arrival[],
-  excluded?: string,
 ): Promise<Map<string, string>> {
   if (!arrivals.length) return new Map();
-  const listed = await deps.store.listIncidents({ model, limit: RECENT_INCIDENTS + (excluded ? 1 : 0) });
-  const recent = listed.filter((incident) => incident.id !== excluded).slice(0, RECENT_INCIDENTS);
+  const earlier = open.earlier
+    ? await Promise.all(open.earlier.map((id) => deps.store.getIncident(id)))
+    : await recentIncidents(deps, open.model, open.id);
+  return alertsOf(
+    deps,
+    earlier.filter((incident): incident is Incident => incident !== undefined),
+    arrivals,
+  );
+}
+
+/** Alert key → the incident of `incidents` (newest first) that already has that alert. */
+async function alertsOf(
+  deps: EngineDeps,
+  incidents: readonly Incident[],
+  arrivals: readonly Arrival[],
+): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
   // Without a start time, a post after the incident is over cannot be told from a new episode: it opens one.
   const keys = arrivals.flatMap((arrival) => (arrival.alert.startsAt === undefined ? [] : [arrival.ref.key]));
-  const found = new Map<string, string>();
-  // Newest first, as listed: an alert known to two of them counts as the newer one's duplicate.
-  const known = await Promise.all(recent.map((incident) => deps.store.knownAlertKeys(incident.id, keys)));
-  recent.forEach((incident, i) => {
+  if (!keys.length || !incidents.length) return found;
+  // Newest first: an alert known to two of them counts as the newer one's duplicate.
+  const known = await Promise.all(incidents.map((incident) => deps.store.knownAlertKeys(incident.id, keys)));
+  incidents.forEach((incident, i) => {
     for (const key of keys) {
       if (found.has(key)) continue;
       if (known[i]?.has(key) || incident.alerts.some((ref) => ref.key === key)) found.set(key, incident.id);

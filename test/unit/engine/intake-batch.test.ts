@@ -303,6 +303,25 @@ describe('a group re-sent after one of its alerts’ incident is over', () => {
       [],
     );
   });
+
+  it('reads no earlier incidents when the model had none: a storm that started before its incident opened', async () => {
+    const deps = makeDeps();
+    const start = deps.clock.now();
+    await ingestAlerts(deps, alerts('fraud-scorer', start, 0, 1));
+    deps.clock.advance(60_000);
+    let listed = 0;
+    const listIncidents = deps.store.listIncidents.bind(deps.store);
+    deps.store.listIncidents = async (...args) => {
+      listed += 1;
+      return listIncidents(...args);
+    };
+    // Started with the first alert, before the incident opened: arriving a group_interval later, one by one.
+    for (let i = 1; i <= 5; i++) {
+      const [result] = await ingestAlerts(deps, alerts('fraud-scorer', start, i, 1));
+      expect(result).toMatchObject({ outcome: 'attached', incidentId: 'INC-1' });
+    }
+    expect(listed).toBe(0);
+  });
 });
 
 describe('a resolution whose replica died right after storing it', () => {
