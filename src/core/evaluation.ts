@@ -8,6 +8,11 @@ export interface CheckResult {
   value?: number;
   /** The newest measured value that failed, when one did: the latest `value` may already be back in range. */
   failedValue?: number;
+  /**
+   * The newest measured value between the pass range and the fail range (the grey band), when one was: an
+   * INCONCLUSIVE that was measured, which a person decides, unlike one with no data (core/partial.ts).
+   */
+  inconclusiveValue?: number;
   /** The range it had to stay in, for people: `≤ 2%`. */
   threshold: string;
   /** The check's unit, for showing `value`. */

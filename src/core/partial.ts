@@ -53,7 +53,7 @@ export function confirmOutcome(
  * What a triage gives policy `auto` to roll back on by itself: `breach` when a check failed on a complete
  * answer; `no-data` (only with `rollback.onNoData: rollback`) when no query failed and every unclear check
  * answered empty completely — an empty answer with a warning may be data that could not be read, and
- * rollbot never acts blind; `partial` when one of those would hold but only on partial answers (a person
+ * rollbot never acts blind; a value measured in a check's grey band is not "no data" either, so it asks; `partial` when one of those would hold but only on partial answers (a person
  * decides, told why); undefined otherwise. The triage's finding and verdicts stay as measured.
  */
 export function automaticGround(
@@ -69,6 +69,8 @@ export function automaticGround(
   // A query that failed is not "no data": rollbot is blind then, and a blind automatic rollback is never right.
   if (checks.some((check) => check.verdict === 'ERROR')) return undefined;
   const unclear = checks.filter((check) => check.verdict !== 'PASS');
+  // A value in the grey band was measured, not missing: the runbook's fail range asks a person about it.
+  if (unclear.some((check) => check.inconclusiveValue !== undefined)) return undefined;
   return unclear.some(isPartial) ? 'partial' : 'no-data';
 }
 

@@ -65,11 +65,13 @@ export async function measureTriageCheck(
     const outcomes: Outcome[] = recent.map((value) => judge(value, threshold));
     const latest = recent.at(-1);
     const failed = recent[outcomes.lastIndexOf('fail')];
+    const grey = recent.findLast((value, i) => value !== undefined && outcomes[i] === 'inconclusive');
     const values = points.map((point) => point.value);
     return {
       ...base,
       ...(latest === undefined ? {} : { value: latest }),
       ...(failed === undefined ? {} : { failedValue: failed }),
+      ...(grey === undefined ? {} : { inconclusiveValue: grey }),
       outcomes,
       verdict: triageVerdict(outcomes, window.failing),
       trend: { sparkline: sparkline(values), direction: direction(values), windowMs: window.now - start },

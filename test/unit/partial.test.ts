@@ -109,6 +109,15 @@ describe('automaticGround: a partial answer cannot by itself justify an automati
     expect(automaticGround(triage('no-data', partial), 'ask')).toBeUndefined();
   });
 
+  it('does not take a value measured in the grey band for no data', () => {
+    const grey: CheckResult = {
+      ...check('INCONCLUSIVE'),
+      outcomes: ['inconclusive'],
+      inconclusiveValue: 0.05,
+    };
+    expect(automaticGround(triage('no-data', [grey, check('PASS')]), 'rollback')).toBeUndefined();
+  });
+
   it('never acts when a query failed or nothing breached', () => {
     expect(automaticGround(triage('no-data', [check('INCONCLUSIVE'), check('ERROR')]), 'rollback')).toBe(
       undefined,

@@ -233,6 +233,20 @@ describe('triage', () => {
     });
   });
 
+  it('asks a person about a value in the grey band, even with onNoData: rollback: it was measured', async () => {
+    const metrics = new FakeMetrics().set(ERRORS, 0.05).set(APPROVALS, 0.9).set(LATENCY, 0.1);
+    const banded = CHECKS.replace(`max: 0.02 }`, `max: 0.02, fail: { max: 0.1 } }`);
+    const runbook = makeRunbook('fraud-scorer', `${banded}\nrollback: { policy: auto, onNoData: rollback }`);
+    const deps = makeDeps({ runbooks: [runbook], metricsSource: metrics });
+    const incident = await open(deps);
+    expect(incident.triage?.checks[0]).toMatchObject({ verdict: 'INCONCLUSIVE', value: 0.05 });
+    expect(incident.phase).toBe('triage');
+    expect(deps.fake.mutations).toBe(0);
+    expect(deps.notifier.ofType('decision.requested')[0]?.text).toBe(
+      'no clear signal (error rate: 0.05): a person decides',
+    );
+  });
+
   it('triages again when another alert joins while nobody has decided', async () => {
     const { deps, metrics } = setup('approve');
     metrics.set(ERRORS, 0.004);
