@@ -105,6 +105,22 @@ export function combineOutcomes(outcomes: readonly Outcome[]): Outcome {
 }
 
 /**
+ * One confirmation poll's outcome: its checks' outcomes combined, except that a poll in which no check measured
+ * a value is inconclusive rather than a pass. A no-data rule of `pass` (an idle model's 0/0) may excuse a silent
+ * check next to measured ones, but not a model that serves nothing at all after the rollback: every check would
+ * "pass" and the incident would resolve on nothing measured.
+ */
+export function pollOutcome(checks: readonly { outcomes: readonly Outcome[]; value?: number }[]): Outcome {
+  const outcome = combineOutcomes(checks.flatMap((check) => check.outcomes));
+  return outcome === 'pass' && !measuredAny(checks) ? 'inconclusive' : outcome;
+}
+
+/** Did any check of a poll measure a value? */
+export function measuredAny(checks: readonly { value?: number }[]): boolean {
+  return checks.some((check) => check.value !== undefined);
+}
+
+/**
  * The confirmation threshold of a check: back within `tolerance` of the pre-deployment baseline (lower-is-better
  * checks may rise to baseline × (1 + tolerance), higher-is-better ones fall to baseline × (1 − tolerance)).
  * Without a usable baseline (unknown, zero or not finite) the triage thresholds stand.

@@ -1,11 +1,12 @@
 import { formatDuration } from '../core/duration.js';
 import type { CheckResult, ConfirmationRecord } from '../core/evaluation.js';
 import {
-  combineOutcomes,
   confirmThreshold,
   confirmVerdict,
   describeBaselines,
   formatValue,
+  measuredAny,
+  pollOutcome,
   type Verdict,
 } from '../core/gates.js';
 import type { Incident } from '../core/incident.js';
@@ -116,8 +117,8 @@ function firstTookTraffic(deployments: readonly Deployment[], version: string): 
 }
 
 /**
- * One confirmation poll: measure every check against its confirmation threshold, add the combined outcome,
- * and act on the verdict — PASS resolves the incident; FAIL, ERROR and INCONCLUSIVE escalate ("the rollback
+ * One confirmation poll: measure every check against its confirmation threshold, add the combined outcome
+ * (never a pass when no check measured anything: core/gates.ts `pollOutcome`), and act on the verdict — PASS resolves the incident; FAIL, ERROR and INCONCLUSIVE escalate ("the rollback
  * did not restore service") and leave the incident open for a person; no verdict yet schedules the next poll.
  */
 export async function pollConfirmation(deps: EngineDeps, incidentId: string): Promise<Verdict | undefined> {
@@ -146,7 +147,7 @@ export async function pollConfirmation(deps: EngineDeps, incidentId: string): Pr
       ),
     ),
   );
-  const outcomes = [...progress.outcomes, combineOutcomes(checks.flatMap((check) => check.outcomes))];
+  const outcomes = [...progress.outcomes, pollOutcome(checks)];
   const rule = {
     consecutive: confirm.consecutive,
     failureLimit: confirm.failureLimit,
@@ -171,9 +172,12 @@ export async function pollConfirmation(deps: EngineDeps, incidentId: string): Pr
   );
   if (!changed) return undefined;
   const line = checks.map(pollLine).join(', ');
+  const unmeasured = measuredAny(checks)
+    ? ''
+    : ': nothing measured (every check answered no data): not a pass';
   await record(deps, incident, {
     type: 'confirm.poll',
-    text: `confirmation ${outcomes.length}: ${line}`,
+    text: `confirmation ${outcomes.length}: ${line}${unmeasured}`,
     data: { verdict: verdict ?? null },
   });
   if (verdict === 'PASS') {

@@ -7,6 +7,7 @@ import {
   direction,
   formatValue,
   judge,
+  pollOutcome,
   reduceValues,
   sparkline,
   triageVerdict,
@@ -130,6 +131,15 @@ describe('combineOutcomes', () => {
     expect(combineOutcomes(['inconclusive', 'fail'])).toBe('fail');
     expect(combineOutcomes(['fail', 'error'])).toBe('error');
     expect(combineOutcomes([])).toBe('pass');
+  });
+});
+
+describe('pollOutcome', () => {
+  it('is not a pass when no check measured a value, whatever the no-data rules say', () => {
+    const silent = { outcomes: ['pass'] as Outcome[] };
+    expect(pollOutcome([silent, silent])).toBe('inconclusive');
+    expect(pollOutcome([silent, { outcomes: ['pass'], value: 0.004 }])).toBe('pass');
+    expect(pollOutcome([silent, { outcomes: ['fail'] }])).toBe('fail');
   });
 });
 

@@ -488,6 +488,29 @@ describe('confirmation', () => {
     expect(lines.filter((line) => line.startsWith('incident.resolved'))).toEqual([]);
   });
 
+  it('does not confirm on nothing measured when every check reads no data as a pass', async () => {
+    // noData: pass suits an idle model's 0/0, but after the rollback the model may be serving nothing at all.
+    const idleIsFine = CHECKS.replaceAll(' }\n', ', noData: pass }\n');
+    const runbook = makeRunbook('fraud-scorer', `${idleIsFine}\nrollback: { policy: auto }`);
+    const metrics = new FakeMetrics().set(REQUESTS, 100);
+    const deps = makeDeps({ runbooks: [runbook], metricsSource: metrics });
+    await recordDeployments(deps, 'fraud-scorer', ['v41', 'v42']);
+    const rollbackAt = deps.clock.now();
+    const beforeRollback = (value: number) => (at: number) => (at <= rollbackAt ? value : undefined);
+    metrics
+      .set(ERRORS, beforeRollback(0.079))
+      .set(APPROVALS, beforeRollback(0.9))
+      .set(LATENCY, beforeRollback(0.1));
+    expect((await open(deps)).phase).toBe('confirm');
+    await pollUntilQuiet(deps);
+    const incident = (await deps.store.getIncident('INC-1'))!;
+    expect(incident.phase).toBe('confirm');
+    expect(incident.confirmation?.verdict).toBe('INCONCLUSIVE');
+    expect(incident.confirmation?.outcomes).not.toContain('pass');
+    const polls = (await timeline(deps)).filter((line) => line.startsWith('confirm.poll'));
+    expect(polls[0]).toMatch(/: nothing measured \(every check answered no data\): not a pass$/);
+  });
+
   it('continues on another replica after a restart: the polls are durable', async () => {
     const { deps, metrics } = await rolledBack(0.0051);
     deps.clock.advance(30_000);
