@@ -13,6 +13,11 @@ export interface CheckResult {
    * INCONCLUSIVE that was measured, which a person decides, unlike one with no data (core/partial.ts).
    */
   inconclusiveValue?: number;
+  /**
+   * FAIL only because the check's `noData: fail` counts missing measurements as failures: fewer than M of its
+   * measured values failed. A breach people see, but no data to policy `auto` (core/partial.ts).
+   */
+  failedOnNoData?: true;
   /** The range it had to stay in, for people: `≤ 2%`. */
   threshold: string;
   /** The check's unit, for showing `value`. */

@@ -51,10 +51,12 @@ export function confirmOutcome(
 
 /**
  * What a triage gives policy `auto` to roll back on by itself: `breach` when a check failed on a complete
- * answer; `no-data` (only with `rollback.onNoData: rollback`) when no query failed and every unclear check
- * answered empty completely — an empty answer with a warning may be data that could not be read, and
- * rollbot never acts blind; a value measured in a check's grey band is not "no data" either, so it asks; `partial` when one of those would hold but only on partial answers (a person
- * decides, told why); undefined otherwise. The triage's finding and verdicts stay as measured.
+ * answer, on measured values; `no-data` (only with `rollback.onNoData: rollback`) when no query failed and
+ * every unclear check answered empty completely — an empty answer with a warning may be data that could not be
+ * read, and rollbot never acts blind. A breach that only `noData: fail` makes of missing data is no data here,
+ * and a value measured in a check's grey band is not "no data": a person decides it. `partial` when one of
+ * those would hold but only on partial answers (a person decides, told why); undefined otherwise. The
+ * triage's finding and verdicts stay as measured.
  */
 export function automaticGround(
   triage: Pick<TriageRecord, 'finding' | 'checks'>,
@@ -62,10 +64,21 @@ export function automaticGround(
 ): AutomaticGround | undefined {
   const { finding, checks } = triage;
   if (finding === 'breach') {
-    const failed = checks.filter((check) => check.verdict === 'FAIL');
-    return failed.some((check) => !isPartial(check)) ? 'breach' : 'partial';
+    const measured = checks.filter((check) => check.verdict === 'FAIL' && !check.failedOnNoData);
+    if (measured.some((check) => !isPartial(check))) return 'breach';
+    if (measured.length > 0) return 'partial';
+    // Every breach is missing data that `noData: fail` counts as failing: no data, whatever the verdict says.
+    return noDataGround(checks, onNoData);
   }
-  if (onNoData !== 'rollback' || finding !== 'no-data') return undefined;
+  return finding === 'no-data' ? noDataGround(checks, onNoData) : undefined;
+}
+
+/** The ground a triage that showed only no data gives policy `auto` (see automaticGround). */
+function noDataGround(
+  checks: readonly CheckResult[],
+  onNoData: 'ask' | 'rollback',
+): AutomaticGround | undefined {
+  if (onNoData !== 'rollback') return undefined;
   // A query that failed is not "no data": rollbot is blind then, and a blind automatic rollback is never right.
   if (checks.some((check) => check.verdict === 'ERROR')) return undefined;
   const unclear = checks.filter((check) => check.verdict !== 'PASS');

@@ -66,6 +66,8 @@ export async function measureTriageCheck(
     const latest = recent.at(-1);
     const failed = recent[outcomes.lastIndexOf('fail')];
     const grey = recent.findLast((value, i) => value !== undefined && outcomes[i] === 'inconclusive');
+    const verdict = triageVerdict(outcomes, window.failing);
+    const measuredFails = outcomes.filter((outcome, i) => outcome === 'fail' && recent[i] !== undefined);
     const values = points.map((point) => point.value);
     return {
       ...base,
@@ -73,7 +75,8 @@ export async function measureTriageCheck(
       ...(failed === undefined ? {} : { failedValue: failed }),
       ...(grey === undefined ? {} : { inconclusiveValue: grey }),
       outcomes,
-      verdict: triageVerdict(outcomes, window.failing),
+      verdict,
+      ...(verdict === 'FAIL' && measuredFails.length < window.failing ? { failedOnNoData: true } : {}),
       trend: { sparkline: sparkline(values), direction: direction(values), windowMs: window.now - start },
       // Verdicts stay as measured: what a partial answer may decide is triage's (core/partial.ts).
       ...warningsOf(answer.warnings),

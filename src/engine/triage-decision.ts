@@ -129,7 +129,6 @@ async function decideByPolicy(
   triage: TriageRecord,
   decision: TakenDecision,
 ): Promise<void> {
-  const { policy } = runbook.rollback;
   const { ground, replaced, triageAt } = decision;
   if (actsAlone(decision)) {
     // The same finding as the decision people were asked for: their buttons are not needed any more.
@@ -159,15 +158,32 @@ async function decideByPolicy(
     }
     return;
   }
-  const breached = triage.finding === 'breach' ? `threshold breached — ${triage.summary}` : triage.summary;
-  const text =
-    ground === 'partial'
-      ? `${breached}. Policy auto does not roll back on partial answers alone: a person decides`
-      : triage.finding === 'breach'
-        ? `${breached}. Policy ${policy}: ${policy === 'two-person' ? 'a requester and a different approver' : 'one approver'} must decide`
-        : triage.summary;
-  await requestTriageDecision(deps, runbook, incident, text, triageAt);
+  await requestTriageDecision(deps, runbook, incident, askText(runbook, triage, ground), triageAt);
 }
+
+/** What a person asked to decide is told: the finding, and why the policy leaves it to them. */
+function askText(runbook: Runbook, triage: TriageRecord, ground: DecisionBasis['ground']): string {
+  const { policy, onNoData } = runbook.rollback;
+  const breached = triage.finding === 'breach' ? `threshold breached — ${triage.summary}` : triage.summary;
+  if (ground === 'partial')
+    return `${breached}. Policy auto does not roll back on partial answers alone: a person decides`;
+  if (triage.finding !== 'breach') return triage.summary;
+  // Policy auto asks about a breach only when every failing check failed on missing data (core/partial.ts).
+  if (policy === 'auto') return `${breached}. ${AUTO_ON_NO_DATA[onNoData]}: a person decides`;
+  const who = policy === 'two-person' ? 'a requester and a different approver' : 'one approver';
+  return `${breached}. Policy ${policy}: ${who} must decide`;
+}
+
+/**
+ * Why policy auto asks about a breach it has no ground for: every failing check failed on missing data
+ * (`noData: fail`), and either the runbook does not roll back on no data, or a query failed or a value sat in
+ * a grey band beside it (core/partial.ts).
+ */
+const AUTO_ON_NO_DATA = {
+  ask: 'Policy auto does not roll back on a breach that only missing data shows (noData: fail) without rollback.onNoData: rollback',
+  rollback:
+    'Policy auto does not roll back on a breach that only missing data shows (noData: fail) while a query failed or another check is unclear',
+} as const;
 
 /** Says in the thread that policy auto acts on what a person was asked to decide, and why it may now. */
 async function supersedeRequest(

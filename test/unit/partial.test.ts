@@ -109,6 +109,14 @@ describe('automaticGround: a partial answer cannot by itself justify an automati
     expect(automaticGround(triage('no-data', partial), 'ask')).toBeUndefined();
   });
 
+  it('takes a breach that only noData: fail makes of missing data for no data', () => {
+    const blind: CheckResult = { ...check('FAIL'), failedOnNoData: true };
+    expect(automaticGround(triage('breach', [blind, check('PASS')]), 'ask')).toBeUndefined();
+    expect(automaticGround(triage('breach', [blind, check('PASS')]), 'rollback')).toBe('no-data');
+    expect(automaticGround(triage('breach', [blind, check('ERROR')]), 'rollback')).toBeUndefined();
+    expect(automaticGround(triage('breach', [blind, check('FAIL')]), 'ask')).toBe('breach');
+  });
+
   it('does not take a value measured in the grey band for no data', () => {
     const grey: CheckResult = {
       ...check('INCONCLUSIVE'),

@@ -233,6 +233,48 @@ describe('triage', () => {
     });
   });
 
+  describe('a breach that only missing data shows (noData: fail) is no data to policy auto', () => {
+    const noDataFails = (rollbackLine: string) => {
+      const checks = CHECKS.replace(`max: 0.02 }`, `max: 0.02, noData: fail }`);
+      const metrics = new FakeMetrics().set(APPROVALS, 0.9).set(LATENCY, 0.1); // error rate: no series
+      const runbook = makeRunbook('fraud-scorer', `${checks}\n${rollbackLine}`);
+      return { deps: makeDeps({ runbooks: [runbook], metricsSource: metrics }), metrics };
+    };
+
+    it('asks a person with onNoData: ask (the default), showing the breach', async () => {
+      const { deps } = noDataFails('rollback: { policy: auto }');
+      const incident = await open(deps);
+      expect(incident.triage?.finding).toBe('breach');
+      expect(incident.phase).toBe('triage');
+      expect(deps.fake.mutations).toBe(0);
+      expect(deps.notifier.ofType('decision.requested')[0]?.text).toBe(
+        'threshold breached — error rate no data outside ≤ 0.02 for 3 of 3 measurements (3 needed). Policy auto does not roll back on a breach that only missing data shows (noData: fail) without rollback.onNoData: rollback: a person decides',
+      );
+    });
+
+    it('asks a person when fewer than M of the measured values failed', async () => {
+      const { deps, metrics } = noDataFails('rollback: { policy: auto }');
+      const now = deps.clock.now();
+      metrics.set(ERRORS, (at) => (at === now ? 0.079 : undefined)); // 1 measured fail + 2 missing
+      const incident = await open(deps);
+      expect(incident.triage?.checks[0]).toMatchObject({ verdict: 'FAIL', value: 0.079 });
+      expect(deps.fake.mutations).toBe(0);
+    });
+
+    it('rolls back with onNoData: rollback', async () => {
+      const { deps } = noDataFails('rollback: { policy: auto, onNoData: rollback }');
+      expect((await open(deps)).phase).toBe('confirm');
+      expect(deps.fake.mutations).toBe(1);
+    });
+
+    it('still rolls back at once when the measured values breach', async () => {
+      const { deps, metrics } = noDataFails('rollback: { policy: auto }');
+      metrics.set(ERRORS, 0.079);
+      expect((await open(deps)).phase).toBe('confirm');
+      expect(deps.fake.mutations).toBe(1);
+    });
+  });
+
   it('asks a person about a value in the grey band, even with onNoData: rollback: it was measured', async () => {
     const metrics = new FakeMetrics().set(ERRORS, 0.05).set(APPROVALS, 0.9).set(LATENCY, 0.1);
     const banded = CHECKS.replace(`max: 0.02 }`, `max: 0.02, fail: { max: 0.1 } }`);
