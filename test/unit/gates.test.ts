@@ -153,6 +153,14 @@ describe('confirmThreshold', () => {
     expect(higher.max).toBeUndefined();
   });
 
+  it("never lets the tolerance pass a value the runbook's own threshold calls a breach", () => {
+    // 1.5 % before the deployment, 50 % tolerance: 2.25 % would be "restored" against a 2 % maximum.
+    expect(confirmThreshold(max2, 0.015, 0.5).max).toBe(0.02);
+    expect(confirmThreshold({ min: 0.8, noData: 'inconclusive' }, 0.85, 0.5).min).toBe(0.8);
+    // A baseline already outside the runbook's range: back to that range, not back to the breach.
+    expect(confirmThreshold(max2, 0.03, 0.1).max).toBe(0.02);
+  });
+
   it('keeps the triage threshold without a usable baseline', () => {
     expect(confirmThreshold(max2, undefined, 0.1)).toBe(max2);
     expect(confirmThreshold(max2, 0, 0.1)).toBe(max2);

@@ -530,6 +530,21 @@ describe('confirmation', () => {
     expect(lines.filter((line) => line.startsWith('incident.resolved'))).toEqual([]);
   });
 
+  it("does not confirm at a value the runbook's own threshold calls a breach, whatever the tolerance", async () => {
+    const { deps, metrics } = setup('auto', 'confirm: { tolerance: 0.5 }');
+    await recordDeployments(deps, 'fraud-scorer', ['v41', 'v42']);
+    const deployedAt = (await deps.store.deployments('fraud-scorer'))[0]!.at;
+    const rollbackAt = deps.clock.now();
+    // 1.5 % before v42, 2.1 % after the rollback: within 50 % of the baseline, but above the 2 % maximum.
+    metrics.set(ERRORS, (at) => (at <= deployedAt ? 0.015 : at <= rollbackAt ? 0.079 : 0.021));
+    await open(deps);
+    await pollUntilQuiet(deps);
+    const incident = (await deps.store.getIncident('INC-1'))!;
+    expect(incident.confirmation?.baselines['error rate']).toBe(0.015);
+    expect(incident.confirmation?.verdict).toBe('FAIL');
+    expect(incident.phase).toBe('confirm');
+  });
+
   it('does not confirm on nothing measured when every check reads no data as a pass', async () => {
     // noData: pass suits an idle model's 0/0, but after the rollback the model may be serving nothing at all.
     const idleIsFine = CHECKS.replaceAll(' }\n', ', noData: pass }\n');
