@@ -122,10 +122,10 @@ export function measuredAny(checks: readonly { value?: number }[]): boolean {
 
 /**
  * The confirmation threshold of a check: back within `tolerance` of the pre-deployment baseline (lower-is-better
- * checks may rise to baseline × (1 + tolerance), higher-is-better ones fall to baseline × (1 − tolerance)), and
- * never beyond the triage threshold: a generous tolerance, or a baseline already outside the runbook's range,
- * must not make "restored" of a value triage calls a breach. Without a usable baseline (unknown, zero or not
- * finite) the triage thresholds stand.
+ * checks may rise to baseline + |baseline| × tolerance, higher-is-better ones fall to baseline − |baseline| ×
+ * tolerance), and never beyond the triage threshold: a generous tolerance, or a baseline already outside the
+ * runbook's range, must not make "restored" of a value triage calls a breach. Without a usable baseline
+ * (unknown, zero or not finite) the triage thresholds stand.
  */
 export function confirmThreshold(
   triage: Threshold,
@@ -134,8 +134,11 @@ export function confirmThreshold(
 ): Threshold {
   if (baseline === undefined || !Number.isFinite(baseline) || baseline === 0) return triage;
   const next: Threshold = { noData: triage.noData };
-  if (triage.max !== undefined) next.max = Math.min(triage.max, baseline * (1 + tolerance));
-  if (triage.min !== undefined) next.min = Math.max(triage.min, baseline * (1 - tolerance));
+  // |baseline|: for a signed metric below zero, baseline × (1 ± tolerance) would move the bound the wrong way
+  // and fail the baseline value itself.
+  const slack = Math.abs(baseline) * tolerance;
+  if (triage.max !== undefined) next.max = Math.min(triage.max, baseline + slack);
+  if (triage.min !== undefined) next.min = Math.max(triage.min, baseline - slack);
   return next;
 }
 

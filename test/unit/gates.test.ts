@@ -161,6 +161,16 @@ describe('confirmThreshold', () => {
     expect(confirmThreshold(max2, 0.03, 0.1).max).toBe(0.02);
   });
 
+  it('lets a negative baseline itself pass: the tolerance widens the range around it', () => {
+    // A signed metric (a score drift, a revenue change) at -1 % before the deployment and -1 % again after.
+    const higher = confirmThreshold({ min: -0.05, noData: 'inconclusive' }, -0.01, 0.1);
+    expect(higher.min).toBeCloseTo(-0.011, 12);
+    expect(judge(-0.01, higher)).toBe('pass');
+    const lower = confirmThreshold({ max: 0, noData: 'inconclusive' }, -0.01, 0.1);
+    expect(lower.max).toBeCloseTo(-0.009, 12);
+    expect(judge(-0.01, lower)).toBe('pass');
+  });
+
   it('keeps the triage threshold without a usable baseline', () => {
     expect(confirmThreshold(max2, undefined, 0.1)).toBe(max2);
     expect(confirmThreshold(max2, 0, 0.1)).toBe(max2);
