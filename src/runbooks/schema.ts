@@ -38,6 +38,36 @@ function refuseEmptyRange(
   });
 }
 
+type Bounds = { min?: number | undefined; max?: number | undefined };
+
+/**
+ * Outside the fail range is FAIL and between it and the pass range INCONCLUSIVE, so a fail range that starts
+ * beyond the pass range judges the worst values more mildly than the lesser ones: `max: 0.02, fail: { min: 0.1 }`
+ * (meant as "fail at 10 %") makes 3 % FAIL and 50 % INCONCLUSIVE, and policy auto never rolls back on the worst
+ * breaches. A fail bound on a side the pass range leaves open, or inside it, changes no verdict and stays allowed.
+ */
+function refuseInvertedFail(c: Bounds & { fail?: Bounds | undefined }, ctx: z.RefinementCtx) {
+  const { fail } = c;
+  // An empty fail range is refuseEmptyRange's to report: one problem at a time.
+  if (!fail || (fail.min !== undefined && fail.max !== undefined && fail.min > fail.max)) return;
+  if (fail.min !== undefined && c.max !== undefined && fail.min > c.max) {
+    ctx.addIssue({
+      code: 'custom',
+      input: fail.min,
+      path: ['fail', 'min'],
+      message: `fail.min ${fail.min} is above max ${c.max}: values above ${c.max} would FAIL up to ${fail.min} and the worse ones from ${fail.min} be INCONCLUSIVE; to fail above ${fail.min}, write fail: { max: ${fail.min} }`,
+    });
+  }
+  if (fail.max !== undefined && c.min !== undefined && fail.max < c.min) {
+    ctx.addIssue({
+      code: 'custom',
+      input: fail.max,
+      path: ['fail', 'max'],
+      message: `fail.max ${fail.max} is below min ${c.min}: values below ${c.min} would FAIL down to ${fail.max} and the worse ones from ${fail.max} be INCONCLUSIVE; to fail below ${fail.max}, write fail: { min: ${fail.max} }`,
+    });
+  }
+}
+
 /** One triage or confirmation check: a PromQL query and the range it must stay in (DESIGN §4). */
 const check = z
   .strictObject({
@@ -63,6 +93,7 @@ const check = z
     message: 'a check needs a threshold: give min, max or both',
   })
   .superRefine(refuseEmptyRange)
+  .superRefine(refuseInvertedFail)
   .transform((c) => ({ ...c, reduce: c.reduce ?? worstSeries(c) }));
 
 /**

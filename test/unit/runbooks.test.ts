@@ -180,6 +180,25 @@ describe('runbook problems', () => {
     expect(parseRunbook(check('min: 0.25, max: 0.25'), 'x.yml').ok).toBe(true);
   });
 
+  it('refuse a fail range that starts beyond the pass range, since the worst values would be INCONCLUSIVE', () => {
+    const check = (range: string) =>
+      runbookYaml('m1', `triage:\n  checks:\n    - { name: error rate, kind: error, query: q, ${range} }`);
+    // Meant as "fail at 10 % or more": 3 % would FAIL, 50 % be INCONCLUSIVE and never roll back.
+    expect(problemsOf(check('max: 0.02, fail: { min: 0.1 }'))).toEqual([
+      'x.yml:9: triage.checks.0.fail.min: fail.min 0.1 is above max 0.02: values above 0.02 would FAIL up to 0.1 and the worse ones from 0.1 be INCONCLUSIVE; to fail above 0.1, write fail: { max: 0.1 }',
+    ]);
+    expect(problemsOf(check('min: 0.8, fail: { max: 0.5 }'))).toEqual([
+      'x.yml:9: triage.checks.0.fail.max: fail.max 0.5 is below min 0.8: values below 0.8 would FAIL down to 0.5 and the worse ones from 0.5 be INCONCLUSIVE; to fail below 0.5, write fail: { min: 0.5 }',
+    ]);
+    for (const fine of [
+      'max: 0.02, fail: { max: 0.1 }',
+      'min: 0.8, max: 0.9, fail: { min: 0.5 }',
+      'max: 0.02, fail: { min: 0, max: 0.1 }', // fail.min on a side the pass range leaves open: no effect
+      'max: 0.02, fail: { min: 0.02 }',
+    ])
+      expect(parseRunbook(check(fine), 'x.yml').ok, fine).toBe(true);
+  });
+
   it('judge several series by the worst of them unless told otherwise: the lowest for a min-only check', () => {
     const checks = runbookYaml(
       'm1',
