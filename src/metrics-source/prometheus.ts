@@ -10,8 +10,8 @@ import { answerError, invalidRange, notPrometheus, transportError, unusableResul
 
 /** How long one call may take, body included, unless the caller says otherwise. */
 export const DEFAULT_TIMEOUT_MS = 10_000;
-/** Prometheus refuses range queries with more points per series than this. */
-const MAX_POINTS = 11_000;
+/** Prometheus refuses range queries with more points per series than this (runbooks are checked against it). */
+export const MAX_POINTS = 11_000;
 
 export interface PrometheusSourceOptions {
   /** Base URL of the HTTP API, with any path prefix: `http://prometheus:9090`, `http://thanos:9090/prometheus/`. */

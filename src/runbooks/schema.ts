@@ -16,6 +16,8 @@ import {
 import type { Link } from '../core/links.js';
 import { pagingConfig, type PagingConfig } from '../paging/config.js';
 import { servingConfig, type ServingConfig } from './serving.js';
+import { formatDuration } from '../core/duration.js';
+import { MAX_POINTS } from '../metrics-source/prometheus.js';
 
 const severityLevel = z.union([z.literal(1), z.literal(2), z.literal(3), z.literal(4)], {
   error: 'expected a severity from 1 (SEV-1, worst) to 4',
@@ -105,6 +107,27 @@ function worstSeries(c: { min?: number | undefined; max?: number | undefined }):
   return c.max === undefined ? 'min' : 'max';
 }
 
+/**
+ * Triage measures with one range query over the trend window at the triage interval (engine/measure.ts). Past
+ * Prometheus' points limit every such query is refused, every check is ERROR, and triage never measures
+ * anything: better said at load than at the first incident.
+ */
+function refuseUnanswerableWindow(
+  t: { interval: number; samples: number; trend: number },
+  ctx: z.RefinementCtx,
+) {
+  // A zero interval is the interval field's own problem.
+  if (!(t.interval > 0)) return;
+  const points = Math.floor(Math.max(t.trend, t.interval * (t.samples - 1)) / t.interval) + 1;
+  if (points <= MAX_POINTS) return;
+  ctx.addIssue({
+    code: 'custom',
+    input: t.trend,
+    path: ['trend'],
+    message: `a trend of ${formatDuration(t.trend)} every ${formatDuration(t.interval)} is ${points} points per query, above Prometheus' limit of ${MAX_POINTS.toLocaleString('en-US')}: shorten triage.trend or lengthen triage.interval`,
+  });
+}
+
 const target = duration(
   'a target of zero is missed the moment its stage starts, so every incident would escalate at once',
 );
@@ -164,6 +187,7 @@ const runbookInput = z.strictObject({
     .refine((t) => t.failing === undefined || t.failing <= t.samples, {
       message: 'failing cannot exceed samples: it is M of the N measurements',
     })
+    .superRefine(refuseUnanswerableWindow)
     .default({ checks: [], interval: 30_000, samples: 3, trend: 900_000 }),
   rollback: z
     .strictObject({

@@ -165,6 +165,13 @@ describe('runbook problems', () => {
     ]);
   });
 
+  it('refuse a triage window Prometheus would refuse to answer, since every triage would fail', () => {
+    expect(problemsOf(runbookYaml('m1', 'triage: { interval: 5s, trend: 24h }'))).toEqual([
+      "x.yml:7: triage.trend: a trend of 1d every 5s is 17281 points per query, above Prometheus' limit of 11,000: shorten triage.trend or lengthen triage.interval",
+    ]);
+    expect(parseRunbook(runbookYaml('m1', 'triage: { interval: 5s, trend: 12h }'), 'x.yml').ok).toBe(true);
+  });
+
   it('refuse a check whose pass or fail range is empty, since every measurement would breach', () => {
     const check = (range: string) =>
       runbookYaml(
