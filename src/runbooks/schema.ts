@@ -296,8 +296,15 @@ export interface Runbook {
 
 export type Check = z.output<typeof check>;
 
-/** The schema of a runbook file; parsing applies the defaults of the runbook's tier. */
-export const runbookSchema = runbookInput.transform((input): Runbook => {
+/**
+ * The schema of a runbook file; parsing applies the defaults of the runbook's tier, then checks what only the
+ * whole runbook shows.
+ */
+export const runbookSchema = runbookInput
+  .transform(withTierDefaults)
+  .superRefine(refuseUnreachableConfirmation);
+
+function withTierDefaults(input: z.output<typeof runbookInput>): Runbook {
   const tier = input.tier as Tier;
   const defaults = TIER_DEFAULTS[tier];
   const targets: Targets = { ...defaults.targets };
@@ -336,7 +343,25 @@ export const runbookSchema = runbookInput.transform((input): Runbook => {
     runbook.drill = serving ? { ...rest, serving } : rest;
   }
   return runbook;
-});
+}
+
+/**
+ * Confirmation passes on its `consecutive`-th poll, but ends INCONCLUSIVE at any poll from the confirm target on
+ * (core/gates.ts `confirmVerdict`). When the poll before the last one needed already comes at the target, no
+ * rollback of the model can ever be confirmed: every one escalates, found at the first incident.
+ */
+function refuseUnreachableConfirmation(runbook: Runbook, ctx: z.RefinementCtx) {
+  const { consecutive, interval, initialDelay } = runbook.confirm;
+  if (consecutive < 2) return;
+  const before = initialDelay + (consecutive - 2) * interval;
+  if (before < runbook.targets.confirm) return;
+  ctx.addIssue({
+    code: 'custom',
+    input: consecutive,
+    path: ['confirm', 'consecutive'],
+    message: `${consecutive} passes in a row every ${formatDuration(interval)} after ${formatDuration(initialDelay)} can never confirm: poll ${consecutive - 1} of ${consecutive} comes ${formatDuration(before)} after the start, when the confirm target (${formatDuration(runbook.targets.confirm)}) has ended the confirmation INCONCLUSIVE; lower confirm.consecutive or confirm.interval, or raise targets.confirm`,
+  });
+}
 
 function lowerKeys<T>(record: Record<string, T>): Record<string, T> {
   return Object.fromEntries(Object.entries(record).map(([key, value]) => [key.toLowerCase(), value]));

@@ -172,6 +172,19 @@ describe('runbook problems', () => {
     expect(parseRunbook(runbookYaml('m1', 'triage: { interval: 5s, trend: 12h }'), 'x.yml').ok).toBe(true);
   });
 
+  it('refuse a confirmation that could never pass before its target ends it INCONCLUSIVE', () => {
+    // Tier 1: the confirm target is 15m. Polls at 30s, 5m30s, 10m30s, 15m30s: the 4th pass comes after it,
+    // which still passes (the verdict looks at the passes first); a 5th never gets a poll.
+    expect(problemsOf(runbookYaml('m1', 'confirm: { interval: 5m, consecutive: 5 }'))).toEqual([
+      'x.yml:7: confirm.consecutive: 5 passes in a row every 5m after 30s can never confirm: poll 4 of 5 comes 15m 30s after the start, when the confirm target (15m) has ended the confirmation INCONCLUSIVE; lower confirm.consecutive or confirm.interval, or raise targets.confirm',
+    ]);
+    expect(parseRunbook(runbookYaml('m1', 'confirm: { interval: 5m, consecutive: 4 }'), 'x.yml').ok).toBe(
+      true,
+    );
+    const longer = 'confirm: { interval: 5m, consecutive: 5 }\ntargets: { confirm: 30m }';
+    expect(parseRunbook(runbookYaml('m1', longer), 'x.yml').ok).toBe(true);
+  });
+
   it('refuse a check whose pass or fail range is empty, since every measurement would breach', () => {
     const check = (range: string) =>
       runbookYaml(
