@@ -44,10 +44,18 @@ export async function readJson(req: IncomingMessage, limit = MAX_BODY_BYTES): Pr
   try {
     return JSON.parse(body.toString('utf8')) as unknown;
   } catch (error) {
-    throw new RollbotError('BAD_REQUEST', `body is not valid JSON: ${(error as Error).message}`, {
+    throw new RollbotError('BAD_REQUEST', `body is not valid JSON: ${parseFailure(error as Error)}`, {
       hint: 'check the payload with a JSON linter; nothing was stored',
     });
   }
+}
+
+/**
+ * JSON.parse's reason, without the excerpt of the body it quotes for some errors (`Unexpected token 'x',
+ * "xoxb-…"... is not valid JSON`): the message is logged and answered, and a body may carry a credential.
+ */
+function parseFailure(error: Error): string {
+  return error.message.replace(/, "(?:[^"\\]|\\.)*"(?:\.\.\.)? is not valid JSON$/, '');
 }
 
 /**

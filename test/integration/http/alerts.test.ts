@@ -130,6 +130,15 @@ describe('POST /alerts/alertmanager', () => {
     await expectNothingStored();
   });
 
+  it('refuses a body that is not JSON without quoting it back or into the logs (it may carry a credential)', async () => {
+    const response = await post('/alerts/alertmanager', 'xoxb-1234-not-json-at-all');
+    expect(response.status).toBe(400);
+    const { message } = (await json(response)).error;
+    expect(message).toMatch(/^body is not valid JSON: /);
+    expect(message).not.toContain('xoxb');
+    await expectNothingStored();
+  });
+
   it('refuses a payload missing fields with 400 listing each failing field', async () => {
     const payload = JSON.parse(await fixture('firing.json'));
     delete payload.alerts[0].fingerprint;
