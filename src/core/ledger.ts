@@ -92,8 +92,9 @@ export function presumedCurrent(deployments: readonly Deployment[]): string | un
 /**
  * The last known-good version: going back through the deployments (newest first), the first version other
  * than the current one that took all the traffic and was never rolled back. Falls back to the `previousVersion`
- * CI recorded with the newest deployment of the current version. When `current` is unknown, the presumed current version stands for
- * it: the newest deployment is the suspect, not the known-good. Undefined when the ledger cannot tell.
+ * CI recorded with the newest deployment of the current version. When `current` is unknown, the presumed
+ * current version stands for it: the newest deployment is the suspect, not the known-good. Undefined when the
+ * ledger cannot tell.
  */
 export function lastKnownGood(
   deployments: readonly Deployment[],

@@ -118,8 +118,9 @@ function firstTookTraffic(deployments: readonly Deployment[], version: string): 
 
 /**
  * One confirmation poll: measure every check against its confirmation threshold, add the combined outcome
- * (never a pass when no check measured anything: core/gates.ts `pollOutcome`), and act on the verdict — PASS resolves the incident; FAIL, ERROR and INCONCLUSIVE escalate ("the rollback
- * did not restore service") and leave the incident open for a person; no verdict yet schedules the next poll.
+ * (never a pass when no check measured anything: core/gates.ts `pollOutcome`), and act on the verdict — PASS
+ * resolves the incident; FAIL, ERROR and INCONCLUSIVE escalate ("the rollback did not restore service") and
+ * leave the incident open for a person; no verdict yet schedules the next poll.
  */
 export async function pollConfirmation(deps: EngineDeps, incidentId: string): Promise<Verdict | undefined> {
   const incident = await deps.store.getIncident(incidentId);
