@@ -1,6 +1,7 @@
 import { isOpen, type Incident } from '../core/incident.js';
 import { finishRollback, type RollbackRecord } from '../core/rollback.js';
 import type { Runbook } from '../runbooks/schema.js';
+import { deliverInTime } from './arrival.js';
 import { record, runbookOf, type EngineDeps } from './context.js';
 import { finishDrill } from './drill.js';
 import { mutateIncident } from './mutate.js';
@@ -77,7 +78,15 @@ export async function recoverInterruptedRollback(deps: EngineDeps, incidentId: s
       : undefined,
   );
   if (!changed) return false;
-  await settleOnce(deps, incidentId, attempt);
+  try {
+    await settleOnce(deps, incidentId, attempt);
+  } catch (error) {
+    // Slack down at start-up, the layer unreachable: the settlement's stand-in finishes it, on any replica.
+    deps.logger.warn(
+      { err: error, incident: incidentId },
+      'could not finish settling an interrupted rollback; its stand-in will',
+    );
+  }
   return true;
 }
 
@@ -229,19 +238,27 @@ async function escalateUnknown(
   const text = finding.blind
     ? `rollback of ${incident.model} to ${to}: outcome unknown after a restart: ${finding.why}; check ${target} by hand before running it again (a rollback that toggles, like helm rollback, undoes one that landed). If it landed, resolve once the metrics are back (rollbot resolve ${incident.id} --reason …); to let rollbot check next time, add a status check to the serving block of the runbook (statusArgv for command, status for http).`
     : `rollback of ${incident.model} to ${to}: outcome unknown after a restart; ${finding.why}. Check it, then run the rollback again (rollbot rollback ${incident.model} --reason …) or decide otherwise.`;
-  // Sent, then recorded: the entry is the mark that the settlement is done (settleOnce).
-  await deps.notifier.notify({
-    type: 'escalation',
-    incident,
-    channel: runbook.channel,
-    stage: 'rollback',
-    mention: runbook.escalation.mention,
-    text,
-  });
+  // Delivered, then recorded: the entry is the mark that the settlement is done (settleOnce), so it is written
+  // only once the escalation reached Slack and the pager (or they gave up on it), never while it only waits in
+  // this replica's queue; one still on its way after arrivalWaitMs leaves the settlement to its stand-in.
+  const arrived = await deliverInTime(
+    deps,
+    {
+      type: 'escalation',
+      incident,
+      channel: runbook.channel,
+      stage: 'rollback',
+      mention: runbook.escalation.mention,
+      text,
+    },
+    `the outcome-unknown escalation of ${incident.id}`,
+  );
   await record(deps, incident, {
     type: 'rollback.unknown',
-    text,
-    data: { attempt: incident.rollback?.attempt, escalated: true },
+    text: arrived
+      ? text
+      : `${text} (this escalation could not be delivered, see the logs: tell them by hand)`,
+    data: { attempt: incident.rollback?.attempt, escalated: true, delivered: arrived },
   });
 }
 

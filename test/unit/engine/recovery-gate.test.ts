@@ -56,6 +56,32 @@ describe('a rollback interrupted by a crash', () => {
     expect(await recoverInterruptedRollbacks(deps)).toBe(0);
   });
 
+  it('records its escalation only once it arrived: a replica killed with it still queued leaves it to another', async () => {
+    const first = makeDeps();
+    await interrupted(first);
+    const second = makeDeps({ store: first.store, clock: first.clock, fake: first.fake });
+    // Slack is down: the escalation waits in the settling replica's queue, which then dies (SIGKILL) with it.
+    first.timing = { ...first.timing, arrivalWaitMs: 5 };
+    first.notifier.arrival = () => new Promise<boolean>(() => undefined);
+    expect(await recoverInterruptedRollbacks(first)).toBe(1);
+    expect(first.notifier.ofType('escalation')).toHaveLength(1);
+    const escalated = async () =>
+      (await first.store.list('INC-1')).filter(
+        (entry) => entry.type === 'rollback.unknown' && entry.data?.escalated,
+      );
+    expect(await escalated()).toEqual([]);
+
+    // The settlement's stand-in comes due on another replica, which sends the escalation, then records it.
+    first.clock.advance(2 * 60_000);
+    await pollDeadlines(second);
+    expect(second.notifier.ofType('escalation')[0]?.text).toContain('outcome unknown after a restart');
+    expect(await escalated()).toMatchObject([{ data: { delivered: true } }]);
+    first.clock.advance(10 * 60_000);
+    await pollDeadlines(second);
+    expect(await escalated()).toHaveLength(1);
+    expect(first.fake.calls).not.toContain('execute');
+  });
+
   it('says it cannot tell, and warns against a blind re-run, when the layer has no status check', async () => {
     const deps = makeDeps();
     // A toggling `helm rollback` without statusArgv: a restarted bot cannot know whether it ran.
