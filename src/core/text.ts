@@ -32,3 +32,18 @@ export function printableBlock(text: string): string {
     .map((line, index) => (index === 0 || line === '' ? line : `${INDENT}${line}`))
     .join('\n');
 }
+
+const ELLIPSIS = '…';
+
+/**
+ * `text` cut to at most `max` UTF-16 units, ending with `…` when cut. Never splits a surrogate pair (an emoji
+ * cut in half is invalid text that Slack may refuse).
+ */
+export function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  if (max <= 0) return '';
+  let end = max - ELLIPSIS.length;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return `${text.slice(0, Math.max(0, end))}${ELLIPSIS}`;
+}

@@ -4,7 +4,7 @@
  * restarts and goes out once across replicas.
  */
 import type { Incident } from '../core/incident.js';
-import { oneLine } from '../core/text.js';
+import { oneLine, truncate } from '../core/text.js';
 import type { EngineDeps } from './context.js';
 import type { Deadline } from './ports.js';
 
@@ -79,7 +79,7 @@ export function digestText(incidents: readonly Incident[]): string {
   const lines: string[] = [];
   let used = shownLength(header);
   for (const incident of [...incidents].sort((a, b) => a.openedAt - b.openedAt)) {
-    const line = `• ${incident.id} ${incident.model}: ${shorten(oneLine(incident.summary), SUMMARY_CHARS)} — ${incident.phase}`;
+    const line = `• ${incident.id} ${incident.model}: ${truncate(oneLine(incident.summary), SUMMARY_CHARS)} — ${incident.phase}`;
     const size = 1 + shownLength(line);
     if (lines.length === MAX_LINES || used + size > MESSAGE_CHARS) break;
     lines.push(line);
@@ -101,13 +101,4 @@ function shownLength(text: string): number {
     else if (char === '<' || char === '>') length += 3;
   }
   return length;
-}
-
-/** `text` cut to `max` characters, ending with `…` when cut; never half of a surrogate pair. */
-function shorten(text: string, max: number): string {
-  if (text.length <= max) return text;
-  let end = max - 1;
-  const last = text.charCodeAt(end - 1);
-  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
-  return `${text.slice(0, end)}…`;
 }

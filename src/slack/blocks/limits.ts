@@ -3,7 +3,10 @@
  * to stay inside them by construction: Slack rejects the whole message or modal when one field is too long, and
  * at 2am a rejected incident message is worse than a shortened one.
  */
-import { oneLine } from '../../core/text.js';
+import { oneLine, truncate } from '../../core/text.js';
+
+// Slack's cuts and the engine's (a digest's summaries) are the same cut.
+export { truncate };
 
 export const LIMITS = {
   messageBlocks: 50,
@@ -35,21 +38,6 @@ export const LIMITS = {
   optionValue: 150,
 } as const;
 
-const ELLIPSIS = '…';
-
-/**
- * `text` cut to at most `max` UTF-16 units, ending with `…` when cut. Never splits a surrogate pair (an emoji
- * cut in half is invalid text that Slack may refuse).
- */
-export function truncate(text: string, max: number): string {
-  if (text.length <= max) return text;
-  if (max <= 0) return '';
-  let end = max - ELLIPSIS.length;
-  const last = text.charCodeAt(end - 1);
-  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
-  return `${text.slice(0, Math.max(0, end))}${ELLIPSIS}`;
-}
-
 /**
  * Text from outside (alert summaries, reasons, check names, versions) made safe for mrkdwn: `&`, `<` and `>`
  * are escaped so that a summary containing `<!channel>` cannot ping a channel, then cut to `max` without
@@ -59,7 +47,7 @@ export function escapeText(text: string, max: number = LIMITS.sectionText): stri
   const escaped = text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   if (escaped.length <= max) return escaped;
   const cut = truncate(escaped, max);
-  return cut.replace(/&[a-z]*…$/, ELLIPSIS);
+  return cut.replace(/&[a-z]*…$/, '…');
 }
 
 const FENCE = '```';
