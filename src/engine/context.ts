@@ -72,3 +72,15 @@ export function runbookOf(
 ): Runbook | undefined {
   return deps.runbooks.get(incident.model);
 }
+
+/**
+ * The model's newest incident, open or not: where what concerns its deployments (an approval, an override, a
+ * freeze) and their refusals are recorded, since those usually follow a resolved incident.
+ */
+export async function latestIncident(
+  deps: Pick<EngineDeps, 'store'>,
+  model: string,
+): Promise<Incident | undefined> {
+  const [latest] = await deps.store.listIncidents({ model, limit: 1 });
+  return latest;
+}

@@ -8,7 +8,7 @@ import type { Actor } from '../core/policy.js';
 import { oneLine } from '../core/text.js';
 import type { Incident } from '../core/incident.js';
 import type { Runbook } from '../runbooks/schema.js';
-import { record, type EngineDeps } from './context.js';
+import { latestIncident, record, type EngineDeps } from './context.js';
 import { authorize } from './authorize.js';
 
 export interface DeploymentApproval {
@@ -119,7 +119,7 @@ export async function approveDeployment(
   const runbook = deps.runbooks.require(model);
   // The approval goes on the model's latest incident, open or not (a deployment after a rollback usually follows
   // a resolved one): so does a denial, which authorize would otherwise record only on an open incident.
-  const [latest] = await deps.store.listIncidents({ model: runbook.model, limit: 1 });
+  const latest = await latestIncident(deps, runbook.model);
   await authorize(deps, runbook, how.actor, 'approve', latest);
   const needed = await approvalFor(deps, runbook);
   if (needed.reasons.length === 0) {

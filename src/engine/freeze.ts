@@ -17,7 +17,7 @@ import { mayAct, type Actor } from '../core/policy.js';
 import { oneLine } from '../core/text.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { authorize, noteDenial, type Action } from './authorize.js';
-import { record, type EngineDeps } from './context.js';
+import { latestIncident, record, type EngineDeps } from './context.js';
 import { actingAs, uncheckedGroupsNote, type GroupResolver } from './group-membership.js';
 
 const freezeKey = (target: string) => `gate-freeze:${target}`;
@@ -171,11 +171,6 @@ async function authorizeFreeze(
     await noteDenial(deps, runbook, actor, text, await latestIncident(deps, runbook.model));
   const ask = `a freeze of every model is set or lifted by someone every runbook's rollback.approvers allows: act on the models you may one by one, or ask someone who may`;
   throw new RollbotError('FORBIDDEN', text, { hint: note.fix ? `${note.fix}; or ${ask}` : ask });
-}
-
-async function latestIncident(deps: EngineDeps, model: string) {
-  const [latest] = await deps.store.listIncidents({ model, limit: 1 });
-  return latest;
 }
 
 /**

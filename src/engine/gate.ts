@@ -3,7 +3,7 @@ import { RollbotError } from '../core/errors.js';
 import { freezeReason, type Freeze } from './freeze-rules.js';
 import type { Actor } from '../core/policy.js';
 import { authorize } from './authorize.js';
-import type { EngineDeps } from './context.js';
+import { latestIncident, type EngineDeps } from './context.js';
 import { drillOverdue } from './drill.js';
 import { freezesOn } from './freeze.js';
 import { openActionItems } from './retro.js';
@@ -107,7 +107,7 @@ export async function overrideGate(
     throw new RollbotError('BAD_REQUEST', 'an override needs a reason', {
       hint: 'say why the deployment cannot wait',
     });
-  const [latest] = await deps.store.listIncidents({ model: runbook.model, limit: 1 });
+  const latest = await latestIncident(deps, runbook.model);
   // Waiving the gate is an approver's call, as approving the next deployment is; a denial is recorded where the
   // override would have been.
   await authorize(deps, runbook, how.actor, 'approve', latest);
