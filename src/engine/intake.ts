@@ -11,6 +11,7 @@ import { announceOpened, announceRaised } from './intake-announce.js';
 import { noteResolved } from './intake-resolved.js';
 import { finishDrill } from './drill.js';
 import { readIncident, retryOnContention } from './mutate.js';
+import { alertsOf, earlierOf, recentIncidents } from './intake-earlier.js';
 import { dropOpening, scheduleOpening } from './opening.js';
 import type { TimelineEntry } from './ports.js';
 import { nextTriageRun } from './triage.js';
@@ -31,9 +32,6 @@ type Outcome = Pick<AlertResult, 'outcome' | 'incidentId'>;
 interface Arrival extends AlertJoin {
   alert: NormalizedAlert;
 }
-
-/** How many of a model's past incidents are checked so that a re-sent alert does not reopen a closed one. */
-const RECENT_INCIDENTS = 5;
 
 /**
  * Routes each alert to its model's runbook and opens, joins or annotates that model's incident. Safe to call
@@ -215,11 +213,7 @@ async function attachToOpen(
   arrivals: Arrival[],
   round: number,
 ): Promise<Outcome[]> {
-  // Nothing to look for when the model had no incident over as this one opened (the usual storm).
-  const earlier =
-    open.earlier?.length === 0
-      ? new Map<string, string>()
-      : await earlierOf(deps, open, mayPredate(open, arrivals));
+  const earlier = await earlierOf(deps, open, arrivals);
   const outcomes: Outcome[] = arrivals.map((arrival) => ({
     outcome: 'duplicate',
     incidentId: earlier.get(arrival.ref.key) ?? open.id,
@@ -233,21 +227,6 @@ async function attachToOpen(
     (await attach(deps, runbook, open.id, arriving, open)) ?? (await rejoin(deps, runbook, arriving, round));
   joined.forEach((outcome, i) => (outcomes[joining[i]?.index as number] = outcome));
   return outcomes;
-}
-
-/**
- * The arrivals that may belong to an incident closed before `open` opened, so that a re-send of alerts already
- * in it (the usual notification) costs no look at older ones: not those among its refs, and not those that
- * started after it opened (an earlier incident was over by then, and took no alert that had not started).
- */
-function mayPredate(open: Incident, arrivals: readonly Arrival[]): Arrival[] {
-  const kept = new Set(open.alerts.map((ref) => ref.key));
-  return arrivals.filter(
-    (arrival) =>
-      !kept.has(arrival.ref.key) &&
-      arrival.alert.startsAt !== undefined &&
-      arrival.alert.startsAt < open.openedAt,
-  );
 }
 
 /**
@@ -269,55 +248,6 @@ async function rejoin(
       details: { model: runbook.model },
     },
   );
-}
-
-/** The model's latest incidents (newest first), no longer open: whose alerts a re-send may still carry. */
-async function recentIncidents(deps: EngineDeps, model: string, excluded?: string): Promise<Incident[]> {
-  const listed = await deps.store.listIncidents({ model, limit: RECENT_INCIDENTS + (excluded ? 1 : 0) });
-  return listed
-    .filter((incident) => incident.id !== excluded && !isOpen(incident))
-    .slice(0, RECENT_INCIDENTS);
-}
-
-/**
- * Alert key → the incident among those over before `open` opened that already has that alert: the ones it noted
- * as it opened (`earlier`), or, for an incident opened without that note, the model's latest.
- */
-async function earlierOf(
-  deps: EngineDeps,
-  open: Incident,
-  arrivals: readonly Arrival[],
-): Promise<Map<string, string>> {
-  if (!arrivals.length) return new Map();
-  const earlier = open.earlier
-    ? await Promise.all(open.earlier.map((id) => deps.store.getIncident(id)))
-    : await recentIncidents(deps, open.model, open.id);
-  return alertsOf(
-    deps,
-    earlier.filter((incident): incident is Incident => incident !== undefined),
-    arrivals,
-  );
-}
-
-/** Alert key → the incident of `incidents` (newest first) that already has that alert. */
-async function alertsOf(
-  deps: EngineDeps,
-  incidents: readonly Incident[],
-  arrivals: readonly Arrival[],
-): Promise<Map<string, string>> {
-  const found = new Map<string, string>();
-  // Without a start time, a post after the incident is over cannot be told from a new episode: it opens one.
-  const keys = arrivals.flatMap((arrival) => (arrival.alert.startsAt === undefined ? [] : [arrival.ref.key]));
-  if (!keys.length || !incidents.length) return found;
-  // Newest first: an alert known to two of them counts as the newer one's duplicate.
-  const known = await Promise.all(incidents.map((incident) => deps.store.knownAlertKeys(incident.id, keys)));
-  incidents.forEach((incident, i) => {
-    for (const key of keys) {
-      if (found.has(key)) continue;
-      if (known[i]?.has(key) || incident.alerts.some((ref) => ref.key === key)) found.set(key, incident.id);
-    }
-  });
-  return found;
 }
 
 /** What an attach attempt returns when the incident is over, or a drill: the alerts must go elsewhere. */
