@@ -1,7 +1,7 @@
 /**
  * Asking a person to decide (the runbook's approvers, its policy): in the channel, then on the timeline, whose
  * 'decision.requested' entry is the mark that they were asked. The two-person rule's request for a second
- * person (decisions.ts) is another message: the request it answers is stored before it is sent.
+ * person (rollback-request.ts) is another message: the request it answers is stored before it is sent.
  */
 import type { Incident } from '../core/incident.js';
 import type { Runbook } from '../runbooks/schema.js';

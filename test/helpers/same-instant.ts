@@ -1,4 +1,4 @@
-import type { RollbackRequestResult } from '../../src/engine/decisions.js';
+import type { RollbackRequestResult } from '../../src/engine/rollback-request.js';
 import type { Store } from '../../src/engine/ports.js';
 
 /**

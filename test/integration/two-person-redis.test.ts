@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { approveRollback, dismiss, requestRollback } from '../../src/engine/decisions.js';
+import { dismiss } from '../../src/engine/decisions.js';
+import { approveRollback, requestRollback } from '../../src/engine/rollback-request.js';
 import { ingestAlerts } from '../../src/engine/intake.js';
 import { pendingKey, readPending } from '../../src/engine/pending-rollback.js';
 import type { Store } from '../../src/engine/ports.js';

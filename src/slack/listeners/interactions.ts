@@ -1,7 +1,8 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { refuseStale, type OnIncident } from '../../engine/acted-on.js';
-import { acknowledge, approveRollback, dismissAs } from '../../engine/decisions.js';
+import { acknowledge, dismissAs } from '../../engine/decisions.js';
+import { approveRollback } from '../../engine/rollback-request.js';
 import { approveDeployment } from '../../engine/deploy-approval.js';
 import { errorReply } from '../blocks/command-replies.js';
 import { notRollbackModal } from '../blocks/not-rollback-modal.js';

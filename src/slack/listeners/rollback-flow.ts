@@ -3,7 +3,7 @@ import type { InputBlock, View } from '@slack/types';
 import { isRollbotError } from '../../core/errors.js';
 import { formatDuration } from '../../core/duration.js';
 import { plannedOn, type ActedOn, type PlannedOn } from '../../engine/acted-on.js';
-import { requestRollback, type RollbackRequestResult } from '../../engine/decisions.js';
+import { requestRollback, type RollbackRequestResult } from '../../engine/rollback-request.js';
 import { rollback } from '../../engine/rollback.js';
 import { errorReply } from '../blocks/command-replies.js';
 import { modalMetadata, rollbackModal } from '../blocks/rollback-modal.js';

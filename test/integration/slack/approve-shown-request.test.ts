@@ -4,7 +4,7 @@
  * read, so a press on the old message must run nothing. Real signed HTTP to the Slack route, as Slack sends it.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { requestRollback } from '../../../src/engine/decisions.js';
+import { requestRollback } from '../../../src/engine/rollback-request.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { readPending } from '../../../src/engine/pending-rollback.js';
 import { createSlackRenderer } from '../../../src/slack/renderer.js';

@@ -4,7 +4,8 @@
  * who decided what, and nothing changes. Real signed HTTP to the Slack route, as Slack sends it.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { dismiss, requestRollback } from '../../../src/engine/decisions.js';
+import { dismiss } from '../../../src/engine/decisions.js';
+import { requestRollback } from '../../../src/engine/rollback-request.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { pollDeadlines } from '../../../src/engine/poller.js';
 import { createSlackRenderer } from '../../../src/slack/renderer.js';

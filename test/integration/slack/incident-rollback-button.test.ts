@@ -5,7 +5,8 @@
  * Real signed HTTP to the Slack route, as Slack sends it.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { dismiss, requestRollback } from '../../../src/engine/decisions.js';
+import { dismiss } from '../../../src/engine/decisions.js';
+import { requestRollback } from '../../../src/engine/rollback-request.js';
 import { startDrill } from '../../../src/engine/drill-start.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { createSlackRenderer } from '../../../src/slack/renderer.js';

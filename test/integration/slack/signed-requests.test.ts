@@ -1,6 +1,7 @@
 import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { dismiss, requestRollback } from '../../../src/engine/decisions.js';
+import { dismiss } from '../../../src/engine/decisions.js';
+import { requestRollback } from '../../../src/engine/rollback-request.js';
 import { deploymentGate } from '../../../src/engine/gate.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { resolve } from '../../../src/engine/resolve.js';

@@ -5,7 +5,8 @@
  * request runs, once approved, only from the version it was asked from.
  */
 import { describe, expect, it } from 'vitest';
-import { approveRollback, dismiss, requestRollback } from '../../../src/engine/decisions.js';
+import { dismiss } from '../../../src/engine/decisions.js';
+import { approveRollback, requestRollback } from '../../../src/engine/rollback-request.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { firing } from '../../helpers/alerts.js';
 import { makeDeps, makeRunbook, recordDeployments, type TestDeps } from '../../helpers/engine.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { approveRollback, requestRollback } from '../../../src/engine/decisions.js';
+import { approveRollback, requestRollback } from '../../../src/engine/rollback-request.js';
 import { actingAs } from '../../../src/engine/group-membership.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { firing } from '../../helpers/alerts.js';

@@ -3,7 +3,7 @@
  * Slack gave up on it: never while it merely waits in a replica's queue, which dies with the replica.
  */
 import { describe, expect, it } from 'vitest';
-import { requestRollback } from '../../../src/engine/decisions.js';
+import { requestRollback } from '../../../src/engine/rollback-request.js';
 import { startDrill } from '../../../src/engine/drill-start.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { pollDeadlines } from '../../../src/engine/poller.js';

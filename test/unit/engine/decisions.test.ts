@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { isRollbotError } from '../../../src/core/errors.js';
 import type { Actor } from '../../../src/core/policy.js';
-import { acknowledge, approveRollback, dismiss, requestRollback } from '../../../src/engine/decisions.js';
+import { acknowledge, dismiss } from '../../../src/engine/decisions.js';
+import { approveRollback, requestRollback } from '../../../src/engine/rollback-request.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { resolve } from '../../../src/engine/resolve.js';
 import { rollback } from '../../../src/engine/rollback.js';
