@@ -1,0 +1,99 @@
+/**
+ * What one field's type cannot say: the runbook checks that compare fields, each refusing a runbook that would load
+ * but never work (an empty range, a confirmation that cannot pass), with the fix in its message.
+ */
+import type { z } from 'zod';
+import { formatDuration } from '../core/duration.js';
+import { MAX_POINTS } from '../metrics-source/prometheus.js';
+
+/**
+ * A range with min above max holds no value: every measurement would breach it, and a tier-1 model would roll back
+ * on every alert. Swapped bounds are a typo, so they stop the load.
+ */
+export function refuseEmptyRange(
+  range: { min?: number | undefined; max?: number | undefined },
+  ctx: z.RefinementCtx,
+) {
+  if (range.min === undefined || range.max === undefined || range.min <= range.max) return;
+  ctx.addIssue({
+    code: 'custom',
+    input: range.min,
+    path: ['min'],
+    message: `min ${range.min} is above max ${range.max}: the range is empty, so every measurement would breach; swap them or fix the wrong one`,
+  });
+}
+
+type Bounds = { min?: number | undefined; max?: number | undefined };
+
+/**
+ * Outside the fail range is FAIL and between it and the pass range INCONCLUSIVE, so a fail range that starts
+ * beyond the pass range judges the worst values more mildly than the lesser ones: `max: 0.02, fail: { min: 0.1 }`
+ * (meant as "fail at 10 %") makes 3 % FAIL and 50 % INCONCLUSIVE, and policy auto never rolls back on the worst
+ * breaches. A fail bound on a side the pass range leaves open, or inside it, changes no verdict and stays allowed.
+ */
+export function refuseInvertedFail(c: Bounds & { fail?: Bounds | undefined }, ctx: z.RefinementCtx) {
+  const { fail } = c;
+  // An empty fail range is refuseEmptyRange's to report: one problem at a time.
+  if (!fail || (fail.min !== undefined && fail.max !== undefined && fail.min > fail.max)) return;
+  if (fail.min !== undefined && c.max !== undefined && fail.min > c.max) {
+    ctx.addIssue({
+      code: 'custom',
+      input: fail.min,
+      path: ['fail', 'min'],
+      message: `fail.min ${fail.min} is above max ${c.max}: values above ${c.max} would FAIL up to ${fail.min} and the worse ones from ${fail.min} be INCONCLUSIVE; to fail above ${fail.min}, write fail: { max: ${fail.min} }`,
+    });
+  }
+  if (fail.max !== undefined && c.min !== undefined && fail.max < c.min) {
+    ctx.addIssue({
+      code: 'custom',
+      input: fail.max,
+      path: ['fail', 'max'],
+      message: `fail.max ${fail.max} is below min ${c.min}: values below ${c.min} would FAIL down to ${fail.max} and the worse ones from ${fail.max} be INCONCLUSIVE; to fail below ${fail.max}, write fail: { min: ${fail.max} }`,
+    });
+  }
+}
+
+/**
+ * Triage measures with one range query over the trend window at the triage interval (engine/measure.ts). Past
+ * Prometheus' points limit every such query is refused, every check is ERROR, and triage never measures
+ * anything: better said at load than at the first incident.
+ */
+export function refuseUnanswerableWindow(
+  t: { interval: number; samples: number; trend: number },
+  ctx: z.RefinementCtx,
+) {
+  // A zero interval is the interval field's own problem.
+  if (!(t.interval > 0)) return;
+  const points = Math.floor(Math.max(t.trend, t.interval * (t.samples - 1)) / t.interval) + 1;
+  if (points <= MAX_POINTS) return;
+  ctx.addIssue({
+    code: 'custom',
+    input: t.trend,
+    path: ['trend'],
+    message: `a trend of ${formatDuration(t.trend)} every ${formatDuration(t.interval)} is ${points} points per query, above Prometheus' limit of ${MAX_POINTS.toLocaleString('en-US')}: shorten triage.trend or lengthen triage.interval`,
+  });
+}
+
+/**
+ * Confirmation passes on its `consecutive`-th poll, but ends INCONCLUSIVE at any poll from the confirm target on
+ * (core/gates.ts `confirmVerdict`). When the poll before the last one needed already comes at the target, no
+ * rollback of the model can ever be confirmed: every one escalates, found at the first incident.
+ */
+export function refuseUnreachableConfirmation(
+  runbook: {
+    confirm: { consecutive: number; interval: number; initialDelay: number };
+    targets: { confirm: number };
+  },
+  ctx: z.RefinementCtx,
+) {
+  const { consecutive, interval, initialDelay } = runbook.confirm;
+  if (consecutive < 2) return;
+  const before = initialDelay + (consecutive - 2) * interval;
+  if (before < runbook.targets.confirm) return;
+  ctx.addIssue({
+    code: 'custom',
+    input: consecutive,
+    path: ['confirm', 'consecutive'],
+    message: `${consecutive} passes in a row every ${formatDuration(interval)} after ${formatDuration(initialDelay)} can never confirm: poll ${consecutive - 1} of ${consecutive} comes ${formatDuration(before)} after the start, when the confirm target (${formatDuration(runbook.targets.confirm)}) has ended the confirmation INCONCLUSIVE; lower confirm.consecutive or confirm.interval, or raise targets.confirm`,
+  });
+}
