@@ -94,12 +94,15 @@ export function freezeReason(freeze: Freeze): string {
 /** A stored freeze, or undefined when there is none or it is not one (then it freezes nothing). */
 export function readFreeze(raw: string | undefined): Freeze | undefined {
   if (raw === undefined) return undefined;
-  let parsed: unknown;
   try {
-    parsed = JSON.parse(raw);
+    return asFreeze(JSON.parse(raw));
   } catch {
     return undefined;
   }
+}
+
+/** A freeze read back (from the store, or a deadline's payload), or undefined when it is not one. */
+export function asFreeze(parsed: unknown): Freeze | undefined {
   const { model, by, reason, until, at } = (parsed ?? {}) as Partial<Record<keyof Freeze, unknown>>;
   const valid =
     typeof model === 'string' &&

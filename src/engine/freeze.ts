@@ -2,10 +2,12 @@
  * Deploy freezes: someone the runbook allows closes a model's deployment gate (or every model's, `*`) until a
  * set time, and may lift it sooner. The rules (what a valid freeze is, when it holds, how it reads) are in
  * freeze-rules.ts; this is where freezes are stored, authorized, recorded and announced. A freeze is one store
- * value per target, expiring at its `until`, so every replica sees the same one.
+ * value per target, expiring at its `until`, so every replica sees the same one, and a deadline at `until` that
+ * says it ended (one lifted or replaced before has its deadline cancelled).
  */
 import { RollbotError } from '../core/errors.js';
 import {
+  asFreeze,
   EVERY_MODEL,
   checkFreezeRequest,
   frozenWhat,
@@ -19,9 +21,15 @@ import type { Runbook } from '../runbooks/schema.js';
 import { authorize, noteDenial, type Action } from './authorize.js';
 import { latestIncident, record, type EngineDeps } from './context.js';
 import { actingAs, uncheckedGroupsNote, type GroupResolver } from './group-membership.js';
+import type { Deadline } from './ports.js';
+
+/** The deadline kind that says a freeze ended on its own (poller.ts). */
+export const FREEZE_END = 'freeze-end';
 
 const freezeKey = (target: string) => `gate-freeze:${target}`;
 const iso = (ms: number) => new Date(ms).toISOString();
+/** One per freeze set, so that a replaced freeze's deadline is cancelled without touching a later one's. */
+const endId = (freeze: Pick<Freeze, 'model' | 'at'>) => `${FREEZE_END}:${freeze.model}:${freeze.at}`;
 
 /** A freeze set or lifted, and the models it covers (every runbook's, for `*`). */
 export interface FreezeOutcome {
@@ -60,6 +68,14 @@ export async function freezeDeployments(
   const previous = await current(deps, target, at);
   // Expires with the freeze: the gate also compares `until` to the clock, so it opens on time whatever the store.
   await deps.store.setValue(freezeKey(target), JSON.stringify(freeze), freeze.until - at);
+  // The replaced freeze's end first: both may share an id (set at the same instant), and the new one must stay.
+  if (previous) await deps.store.cancel(endId(previous));
+  await deps.store.schedule({
+    id: endId(freeze),
+    kind: FREEZE_END,
+    dueAt: freeze.until,
+    payload: { ...freeze },
+  });
   const replacing = previous ? ` (replacing the freeze by ${previous.by} until ${iso(previous.until)})` : '';
   const text = `deployments of ${frozenWhat(target)} frozen by ${freeze.by} until ${iso(freeze.until)}: ${oneLine(freeze.reason)}${replacing}`;
   await announce(deps, runbooks, { type: 'gate.frozen', actor: freeze.by, text, mark: '🧊' });
@@ -91,11 +107,10 @@ export async function liftFreeze(
       },
     );
   }
+  await deps.store.cancel(endId(freeze));
   const why = how.reason?.trim() ? `: ${oneLine(how.reason)}` : '';
   const everyModel = target === EVERY_MODEL ? undefined : await current(deps, EVERY_MODEL, deps.clock.now());
-  const still = everyModel
-    ? `; the deploy freeze of every model by ${everyModel.by} until ${iso(everyModel.until)} still holds it`
-    : '';
+  const still = everyModel ? `; ${stillHolds(everyModel)}` : '';
   const text = `deploy freeze of ${frozenWhat(target)} lifted by ${how.userId} (it was until ${iso(freeze.until)})${why}${still}`;
   await announce(deps, runbooks, { type: 'gate.unfrozen', actor: how.userId, text, mark: '🌤' });
   return {
@@ -104,6 +119,44 @@ export async function liftFreeze(
     ...(everyModel ? { heldStillBy: everyModel } : {}),
   };
 }
+
+/**
+ * A freeze's deadline at its `until` (FREEZE_END): the people about to deploy are told it ended, as they were
+ * told it began, with what still holds the gate of a model frozen twice. One replaced since without its deadline
+ * cancelled (a replica died in between) says nothing; neither does one whose model has no runbook any more.
+ */
+export async function announceFreezeEnd(deps: EngineDeps, deadline: Deadline): Promise<void> {
+  const freeze = asFreeze(deadline.payload);
+  if (!freeze)
+    return deps.logger.error({ deadline }, 'a freeze-end deadline without its freeze; nothing said');
+  const now = deps.clock.now();
+  const replacing = await current(deps, freeze.model, now);
+  if (replacing && replacing.at !== freeze.at) return;
+  const runbooks = freeze.model === EVERY_MODEL ? deps.runbooks.all : [deps.runbooks.get(freeze.model)];
+  const covered = runbooks.filter((runbook): runbook is Runbook => runbook !== undefined);
+  const text = `deploy freeze of ${frozenWhat(freeze.model)} by ${freeze.by} ended at ${iso(freeze.until)}: ${oneLine(freeze.reason)}; ${await whatStillHolds(deps, freeze.model, covered, now)}`;
+  await announce(deps, covered, { type: 'gate.unfrozen', actor: 'rollbot', text, mark: '🌤' });
+}
+
+/** After a freeze of `target` ends: the freeze of every model holding a model, or the models frozen on their own. */
+async function whatStillHolds(
+  deps: EngineDeps,
+  target: string,
+  runbooks: readonly Runbook[],
+  now: number,
+): Promise<string> {
+  if (target !== EVERY_MODEL) {
+    const everyModel = await current(deps, EVERY_MODEL, now);
+    return everyModel ? stillHolds(everyModel) : 'it no longer closes the deployment gate';
+  }
+  const own = await Promise.all(runbooks.map((runbook) => current(deps, runbook.model, now)));
+  const frozen = own.filter((freeze): freeze is Freeze => freeze !== undefined).map((freeze) => freeze.model);
+  if (frozen.length === 0) return 'it no longer closes the deployment gate';
+  return `${frozen.join(', ')} ${frozen.length === 1 ? 'stays' : 'stay'} frozen on ${frozen.length === 1 ? 'its' : 'their'} own`;
+}
+
+const stillHolds = (everyModel: Freeze) =>
+  `the deploy freeze of every model by ${everyModel.by} until ${iso(everyModel.until)} still holds it`;
 
 async function current(
   deps: Pick<EngineDeps, 'store'>,

@@ -7,6 +7,7 @@ import { DRILL_SCORE } from './drill.js';
 import { finishDrillOpening } from './drill-opening.js';
 import { DRILL_REMIND, DRILL_RUN, remindDrill, runScheduledDrill } from './drill-schedule.js';
 import { finishDrillScoring } from './drill-scoring.js';
+import { FREEZE_END, announceFreezeEnd } from './freeze.js';
 import { STAGE_TARGET, escalateIfBreached } from './escalation.js';
 import { finishAlertOpening } from './intake-announce.js';
 import { INCIDENT_OPENING, openingOf, type Opening } from './opening.js';
@@ -77,6 +78,7 @@ export const DEADLINE_HANDLERS: Record<string, DeadlineHandler> = {
     await followSuccess(deps, incidentOf(deadline), Number(deadline.payload.attempt));
   },
   [WATCH_CHECK]: checkWatch,
+  [FREEZE_END]: announceFreezeEnd,
   [DIGEST_SEND]: async (deps, deadline) => {
     await sendDigest(deps, deadline);
   },

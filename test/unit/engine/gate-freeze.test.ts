@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { deploymentGate, overrideGate } from '../../../src/engine/gate.js';
 import { freezeDeployments, liftFreeze } from '../../../src/engine/freeze.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
+import { pollDeadlines } from '../../../src/engine/poller.js';
 import { resolve } from '../../../src/engine/resolve.js';
 import type { Runbook } from '../../../src/runbooks/schema.js';
 import { firing } from '../../helpers/alerts.js';
@@ -230,6 +231,97 @@ describe('deploy freeze', () => {
     ]);
     expect(deps.notifier.ofType('channel.message').at(-1)?.text).toBe(
       `🧊 deployments of fraud-scorer frozen by U0LEAD until ${iso(second)}: release train, extended (replacing the freeze by U0LEAD until ${iso(first)})`,
+    );
+  });
+
+  it('says in the channel and on the latest incident when a freeze ends on its own', async () => {
+    const deps = freezeDeps();
+    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    await resolve(deps, 'INC-1', { by: 'U0LEAD', reason: 'back to normal' });
+    const until = deps.clock.now() + DAY;
+    await freeze(deps, 'fraud-scorer', iso(until), 'U0LEAD', 'quarter close');
+
+    deps.clock.set(until - 1);
+    await pollDeadlines(deps);
+    expect(deps.notifier.ofType('channel.message')).toHaveLength(1);
+
+    deps.clock.set(until);
+    await pollDeadlines(deps);
+    const ended = `deploy freeze of fraud-scorer by U0LEAD ended at ${iso(until)}: quarter close; it no longer closes the deployment gate`;
+    expect(deps.notifier.ofType('channel.message').slice(1)).toMatchObject([
+      { channel: 'C0TEST0001', text: `🌤 ${ended}` },
+    ]);
+    const timeline = await deps.store.list('INC-1');
+    expect(timeline.filter((entry) => entry.type === 'gate.unfrozen')).toMatchObject([
+      { actor: 'rollbot', text: ended },
+    ]);
+    // Said once, however often the poller runs.
+    await pollDeadlines(deps);
+    expect(deps.notifier.ofType('channel.message')).toHaveLength(2);
+  });
+
+  it('says nothing more at `until` of a freeze lifted before it, or replaced, but ends the replacing one', async () => {
+    const deps = freezeDeps();
+    const first = deps.clock.now() + DAY;
+    const shorter = deps.clock.now() + HOUR;
+    await freeze(deps, 'churn-predictor', iso(first), 'U0LEAD', 'release train');
+    await lift(deps, 'churn-predictor');
+    await freeze(deps, 'fraud-scorer', iso(first), 'U0LEAD', 'release train');
+    await freeze(deps, 'fraud-scorer', iso(shorter), 'U0LEAD', 'release train, shortened');
+    const before = deps.notifier.ofType('channel.message').length;
+
+    deps.clock.set(shorter);
+    await pollDeadlines(deps);
+    deps.clock.set(first);
+    await pollDeadlines(deps);
+
+    expect(
+      deps.notifier
+        .ofType('channel.message')
+        .slice(before)
+        .map((event) => event.text),
+    ).toEqual([
+      `🌤 deploy freeze of fraud-scorer by U0LEAD ended at ${iso(shorter)}: release train, shortened; it no longer closes the deployment gate`,
+    ]);
+  });
+
+  it("ending a model's own freeze says the freeze of every model still holds it", async () => {
+    const deps = freezeDeps();
+    const own = deps.clock.now() + DAY;
+    const all = deps.clock.now() + 3 * DAY;
+    await freeze(deps, 'fraud-scorer', iso(own), 'U0LEAD', 'release train');
+    await freeze(deps, '*', iso(all), 'U0LEAD', 'holidays');
+
+    deps.clock.set(own);
+    await pollDeadlines(deps);
+    expect(deps.notifier.ofType('channel.message').at(-1)?.text).toBe(
+      `🌤 deploy freeze of fraud-scorer by U0LEAD ended at ${iso(own)}: release train; ` +
+        `the deploy freeze of every model by U0LEAD until ${iso(all)} still holds it`,
+    );
+
+    deps.clock.set(all);
+    await pollDeadlines(deps);
+    expect(
+      deps.notifier
+        .ofType('channel.message')
+        .slice(-2)
+        .map((event) => event.text),
+    ).toEqual([
+      `🌤 deploy freeze of every model by U0LEAD ended at ${iso(all)}: holidays; it no longer closes the deployment gate`,
+      `🌤 deploy freeze of every model by U0LEAD ended at ${iso(all)}: holidays; it no longer closes the deployment gate`,
+    ]);
+  });
+
+  it('ending the freeze of every model names the models still frozen on their own', async () => {
+    const deps = freezeDeps();
+    const all = deps.clock.now() + DAY;
+    await freeze(deps, '*', iso(all), 'U0LEAD', 'holidays');
+    await freeze(deps, 'fraud-scorer', iso(all + DAY), 'U0LEAD', 'release train');
+
+    deps.clock.set(all);
+    await pollDeadlines(deps);
+    expect(deps.notifier.ofType('channel.message').at(-1)?.text).toBe(
+      `🌤 deploy freeze of every model by U0LEAD ended at ${iso(all)}: holidays; fraud-scorer stays frozen on its own`,
     );
   });
 });
