@@ -1,4 +1,5 @@
 import { RollbotError } from '../core/errors.js';
+import { EVERY_MODEL } from '../engine/freeze-rules.js';
 
 /** `/rollback <model> [to <version>] [reason…]` */
 export interface RollbackCommand {
@@ -11,6 +12,8 @@ export const ROLLBACK_USAGE =
   'usage: `/rollback <model> [to <version>] [reason]`, e.g. `/rollback fraud-scorer p99 doubled after v42`';
 export const INCIDENT_USAGE =
   'usage: `/incident list`, `/incident show <id>`, `/incident ack <id>`, `/incident resolve <id> <reason>`, `/incident dismiss <id> <reason>`';
+export const ROLLBOT_USAGE =
+  'usage: `/rollbot help`, `/rollbot freeze <model> until <ISO time> <reason>`, `/rollbot unfreeze <model> [reason]` (`--all` instead of a model: every model)';
 
 function words(text: string): string[] {
   return text.trim().split(/\s+/).filter(Boolean);
@@ -52,5 +55,36 @@ export function parseIncidentCommand(text: string): IncidentCommand {
       return { verb, id: id.toUpperCase(), reason: rest.join(' ') };
     default:
       throw new RollbotError('BAD_REQUEST', `unknown subcommand "${verb}". ${INCIDENT_USAGE}`);
+  }
+}
+
+/** `/rollbot help`, or a deploy freeze set or lifted (`target` a model, or `*` for `--all`). */
+export type RollbotCommand =
+  | { verb: 'help' }
+  | { verb: 'freeze'; target: string; until: string; reason: string }
+  | { verb: 'unfreeze'; target: string; reason?: string };
+
+/** Parses the text of `/rollbot`; BAD_REQUEST with the usage when it cannot. */
+export function parseRollbotCommand(text: string): RollbotCommand {
+  const [verb = 'help', target, ...rest] = words(text);
+  const model = (given: string) => (given === '--all' ? EVERY_MODEL : given);
+  switch (verb) {
+    case 'help':
+      return { verb };
+    case 'freeze': {
+      const [keyword, until, ...reason] = rest;
+      if (!target || keyword !== 'until' || !until || reason.length === 0)
+        throw new RollbotError(
+          'BAD_REQUEST',
+          `freeze needs a model (or --all), "until <ISO time>" and a reason, e.g. \`/rollbot freeze fraud-scorer until 2026-12-27T09:00:00Z year-end freeze\`. ${ROLLBOT_USAGE}`,
+        );
+      return { verb, target: model(target), until, reason: reason.join(' ') };
+    }
+    case 'unfreeze':
+      if (!target)
+        throw new RollbotError('BAD_REQUEST', `unfreeze needs a model (or --all). ${ROLLBOT_USAGE}`);
+      return { verb, target: model(target), ...(rest.length ? { reason: rest.join(' ') } : {}) };
+    default:
+      throw new RollbotError('BAD_REQUEST', `unknown subcommand "${verb}". ${ROLLBOT_USAGE}`);
   }
 }

@@ -18,7 +18,7 @@ export interface SlackCall {
 
 export interface SlackRoute {
   url: string;
-  /** The calls made so far to `method` (`views.open`, `chat.postEphemeral`, …), in order. */
+  /** The calls made so far to `method` (`views.open`, `chat.postEphemeral`, `response_url`, …), in order. */
   called(method: string): SlackCall[];
   /** Bolt answers before its listeners finish: waits (at most 2 s) until `check` holds. */
   settle(check: () => boolean, what: string): Promise<void>;
@@ -45,6 +45,14 @@ export async function serveSlackRoute(
       calls.push({ method, form: Object.fromEntries(new URLSearchParams(String(body))) });
       if (method === 'views.open') return [200, { ok: true, view: { id: `V${calls.length}` } }];
       return [200, { ok: true }];
+    });
+  // A slash command's reply goes to its response_url (helpers/slack.ts slashCommand), JSON.
+  nock('https://hooks.slack.test')
+    .persist()
+    .post(/.*/)
+    .reply(function (_uri, body) {
+      calls.push({ method: 'response_url', form: body as Record<string, string> });
+      return [200, 'ok'];
     });
   const slack = createSlackApp({
     deps,

@@ -2,6 +2,8 @@ import type { KnownBlock } from '@slack/types';
 import { isRollbotError } from '../../core/errors.js';
 import { formatValue } from '../../core/gates.js';
 import { describeWarnings, isPartial } from '../../core/partial.js';
+import type { FreezeOutcome } from '../../engine/freeze.js';
+import { EVERY_MODEL } from '../../engine/freeze-rules.js';
 import type { IncidentListItem, IncidentView } from '../../engine/views.js';
 import { COMMANDS } from '../ids.js';
 import {
@@ -31,7 +33,11 @@ const USAGE: Record<string, string[]> = {
     `\`${COMMANDS.incident} resolve <id> <reason>\` — service is restored`,
     `\`${COMMANDS.incident} dismiss <id> <reason>\` — not a rollback (as the message's button)`,
   ],
-  [COMMANDS.rollbot]: [`\`${COMMANDS.rollbot} help\` — this help`],
+  [COMMANDS.rollbot]: [
+    `\`${COMMANDS.rollbot} help\` — this help`,
+    `\`${COMMANDS.rollbot} freeze <model> until <ISO time> <reason>\` — hold the model's deployments until then (\`--all\`: every model's), e.g. \`until 2026-12-27T09:00:00Z\``,
+    `\`${COMMANDS.rollbot} unfreeze <model> [reason]\` — lift a deploy freeze before its time (\`--all\`: the freeze of every model)`,
+  ],
   [COMMANDS.drill]: [
     `\`${COMMANDS.drill} list\` — drill schedules, next runs and last results`,
     `\`${COMMANDS.drill} run <model>\` — rehearse the rollback now (against the drill target)`,
@@ -140,4 +146,21 @@ export function errorReply(error: unknown): string {
   if (!isRollbotError(error)) return '⚠️ Something went wrong; the log has details.';
   const fix = error.hint ? `\nfix: ${escapeLine(error.hint, 1000)}` : '';
   return `⚠️ ${escapeLine(error.message, 2500)}${fix}`;
+}
+
+/**
+ * The reply to `/rollbot freeze` or `unfreeze` that went through: what it covers, and that the channels were told
+ * (freeze.ts announces it), with what still holds a model whose own freeze was lifted.
+ */
+export function freezeReply(verb: 'freeze' | 'unfreeze', outcome: FreezeOutcome, channels: number): string {
+  const { freeze, models, heldStillBy } = outcome;
+  const shown = models.slice(0, 10).join(', ') + (models.length > 10 ? ` +${models.length - 10} more` : '');
+  const what = freeze.model === EVERY_MODEL ? `every model (${shown})` : freeze.model;
+  const told = channels === 1 ? 'The channel has been told.' : 'The channels have been told.';
+  if (verb === 'freeze')
+    return `Deployments of ${what} are frozen until ${new Date(freeze.until).toISOString()}. ${told}`;
+  const still = heldStillBy
+    ? ` The deploy freeze of every model by ${heldStillBy.by} until ${new Date(heldStillBy.until).toISOString()} still holds it.`
+    : '';
+  return `The deploy freeze of ${what} is lifted. ${told}${still}`;
 }

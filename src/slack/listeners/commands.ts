@@ -1,14 +1,24 @@
 import type { App } from '@slack/bolt';
 import { acknowledge, dismissAs } from '../../engine/decisions.js';
+import { freezeDeployments, liftFreeze } from '../../engine/freeze.js';
 import { resolve } from '../../engine/resolve.js';
 import { incidentDetail, listIncidentViews } from '../../engine/views.js';
-import { errorReply, helpText, incidentList, incidentSummary } from '../blocks/command-replies.js';
+import {
+  errorReply,
+  freezeReply,
+  helpText,
+  incidentList,
+  incidentSummary,
+} from '../blocks/command-replies.js';
 import { authorizeUserOn, type SlackContext } from '../context.js';
 import { COMMANDS } from '../ids.js';
-import { parseIncidentCommand, parseRollbackCommand } from '../parse.js';
+import { parseIncidentCommand, parseRollbackCommand, parseRollbotCommand } from '../parse.js';
 import { openRollbackModal } from './rollback-flow.js';
 
-/** `/rollback`, `/incident`, `/rollbot`: ack first, then parse, call the engine, answer only to the caller. */
+/**
+ * `/rollback`, `/incident`, `/rollbot` (help, deploy freezes): ack first, then parse, call the engine, answer only
+ * to the caller.
+ */
 export function registerCommands(app: App, context: SlackContext): void {
   const { deps } = context;
 
@@ -78,8 +88,30 @@ export function registerCommands(app: App, context: SlackContext): void {
     }
   });
 
-  app.command(COMMANDS.rollbot, async ({ ack, respond }) => {
+  app.command(COMMANDS.rollbot, async ({ ack, command, respond }) => {
     await ack();
-    await respond({ response_type: 'ephemeral', text: helpText(deps.runbooks.models()) });
+    try {
+      const parsed = parseRollbotCommand(command.text);
+      if (parsed.verb === 'help') {
+        await respond({ response_type: 'ephemeral', text: helpText(deps.runbooks.models()) });
+        return;
+      }
+      const userId = command.user_id;
+      const outcome =
+        parsed.verb === 'freeze'
+          ? await freezeDeployments(deps, context.groupsOf, parsed.target, {
+              userId,
+              until: parsed.until,
+              reason: parsed.reason,
+            })
+          : await liftFreeze(deps, context.groupsOf, parsed.target, {
+              userId,
+              ...(parsed.reason === undefined ? {} : { reason: parsed.reason }),
+            });
+      const channels = new Set(outcome.models.map((model) => deps.runbooks.get(model)?.channel)).size;
+      await respond({ response_type: 'ephemeral', text: freezeReply(parsed.verb, outcome, channels) });
+    } catch (error) {
+      await respond({ response_type: 'ephemeral', text: errorReply(error) });
+    }
   });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseIncidentCommand, parseRollbackCommand } from '../../../src/slack/parse.js';
+import { parseIncidentCommand, parseRollbackCommand, parseRollbotCommand } from '../../../src/slack/parse.js';
 
 describe('/rollback text', () => {
   it.each([
@@ -41,5 +41,43 @@ describe('/incident text', () => {
     ['close INC-7', /^unknown subcommand "close"/],
   ])('refuses %j with the usage', (text, message) => {
     expect(() => parseIncidentCommand(text)).toThrow(message);
+  });
+});
+
+describe('/rollbot text', () => {
+  it.each([
+    ['', { verb: 'help' }],
+    ['help', { verb: 'help' }],
+    [
+      'freeze fraud-scorer until 2026-12-27T09:00:00Z year-end freeze',
+      { verb: 'freeze', target: 'fraud-scorer', until: '2026-12-27T09:00:00Z', reason: 'year-end freeze' },
+    ],
+    [
+      '  freeze --all   until 2026-12-27T10:00+01:00 holidays ',
+      { verb: 'freeze', target: '*', until: '2026-12-27T10:00+01:00', reason: 'holidays' },
+    ],
+    ['unfreeze fraud-scorer', { verb: 'unfreeze', target: 'fraud-scorer' }],
+    ['unfreeze --all fix shipped early', { verb: 'unfreeze', target: '*', reason: 'fix shipped early' }],
+  ])('%j', (text, expected) => {
+    expect(parseRollbotCommand(text)).toEqual(expected);
+  });
+
+  it.each([
+    ['freeze', /^freeze needs a model \(or --all\), "until <ISO time>" and a reason/],
+    [
+      'freeze fraud-scorer 2026-12-27T09:00:00Z holidays',
+      /^freeze needs a model \(or --all\), "until <ISO time>"/,
+    ],
+    [
+      'freeze fraud-scorer until 2026-12-27T09:00:00Z',
+      /^freeze needs a model \(or --all\), "until <ISO time>" and a reason/,
+    ],
+    ['unfreeze', /^unfreeze needs a model \(or --all\)/],
+    ['thaw fraud-scorer', /^unknown subcommand "thaw"/],
+  ])('refuses %j with the usage', (text, message) => {
+    expect(() => parseRollbotCommand(text)).toThrow(message);
+    expect(() => parseRollbotCommand(text)).toThrow(
+      /usage: `\/rollbot help`, `\/rollbot freeze <model> until <ISO time> <reason>`/,
+    );
   });
 });

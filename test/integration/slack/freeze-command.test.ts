@@ -1,0 +1,100 @@
+/**
+ * `/rollbot freeze` and `/rollbot unfreeze`: a release manager holds a model's deployments from Slack, through the
+ * same engine as the API and CLI (freeze.ts), answered only to them; the channel is told by the freeze itself.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { deploymentGate } from '../../../src/engine/gate.js';
+import { makeDeps, makeRunbook, RealClock, type TestDeps } from '../../helpers/engine.js';
+import { sendSigned, slashCommand } from '../../helpers/slack.js';
+import { serveSlackRoute, type SlackRoute } from '../../helpers/slack-route.js';
+
+let deps: TestDeps;
+let slack: SlackRoute;
+
+beforeEach(async () => {
+  deps = makeDeps({
+    clock: new RealClock(),
+    runbooks: [
+      { ...makeRunbook('fraud-scorer', 'rollback: { approvers: [U0LEAD] }'), tier: 2 },
+      {
+        ...makeRunbook('churn-predictor', 'rollback: { approvers: [U0LEAD] }'),
+        tier: 2,
+        channel: 'C0CHURN001',
+      },
+    ],
+  });
+  slack = await serveSlackRoute(deps);
+});
+
+afterEach(async () => {
+  await slack.close();
+});
+
+/** Sends `/rollbot <text>` as `user` and returns the reply to them. */
+async function rollbot(text: string, user = 'U0LEAD'): Promise<string> {
+  const before = slack.called('response_url').length;
+  expect((await sendSigned(slack.url, slashCommand('/rollbot', text, user))).status).toBe(200);
+  await slack.settle(() => slack.called('response_url').length > before, 'the reply');
+  const reply = slack.called('response_url')[before]?.form as unknown as {
+    text: string;
+    response_type: string;
+  };
+  expect(reply.response_type).toBe('ephemeral');
+  return reply.text;
+}
+
+const inADay = () => new Date(Date.now() + 86_400_000).toISOString();
+
+describe('/rollbot freeze and unfreeze', () => {
+  it('freezes a model until the time given, tells the channel, and lifts it', async () => {
+    const until = inADay();
+    const reply = await rollbot(`freeze fraud-scorer until ${until} year-end freeze`);
+    expect(reply).toBe(`Deployments of fraud-scorer are frozen until ${until}. The channel has been told.`);
+    expect((await deploymentGate(deps, 'fraud-scorer')).reasons).toEqual([
+      `deploy freeze by U0LEAD until ${until}: year-end freeze`,
+    ]);
+    expect(deps.notifier.ofType('channel.message').map((event) => event.text)).toEqual([
+      `🧊 deployments of fraud-scorer frozen by U0LEAD until ${until}: year-end freeze`,
+    ]);
+    expect((await deploymentGate(deps, 'churn-predictor')).allowed).toBe(true);
+
+    expect(await rollbot('unfreeze fraud-scorer fix shipped')).toBe(
+      'The deploy freeze of fraud-scorer is lifted. The channel has been told.',
+    );
+    expect((await deploymentGate(deps, 'fraud-scorer')).allowed).toBe(true);
+  });
+
+  it('freezes every model with --all, and says when a freeze of every model still holds one lifted', async () => {
+    const until = inADay();
+    expect(await rollbot(`freeze --all until ${until} holidays`)).toBe(
+      `Deployments of every model (fraud-scorer, churn-predictor) are frozen until ${until}. The channels have been told.`,
+    );
+    await rollbot(`freeze fraud-scorer until ${until} release train`);
+    expect(await rollbot('unfreeze fraud-scorer')).toBe(
+      `The deploy freeze of fraud-scorer is lifted. The channel has been told. The deploy freeze of every model by U0LEAD until ${until} still holds it.`,
+    );
+    expect((await deploymentGate(deps, 'fraud-scorer')).allowed).toBe(false);
+  });
+
+  it('refuses someone the runbook does not allow, a bad time or a typo, freezing nothing', async () => {
+    expect(await rollbot(`freeze fraud-scorer until ${inADay()} because`, 'U0MALLORY')).toContain(
+      'U0MALLORY may not freeze deployments of fraud-scorer',
+    );
+    expect(await rollbot('freeze fraud-scorer until tomorrow holidays')).toContain(
+      'invalid deploy freeze: until: "tomorrow" is not an ISO time with a time zone',
+    );
+    expect(await rollbot(`freeze fraud-scorrer until ${inADay()} holidays`)).toContain(
+      'no runbook for model "fraud-scorrer" (did you mean "fraud-scorer"?)',
+    );
+    expect(await rollbot('freeze fraud-scorer holidays')).toContain('freeze needs a model (or --all)');
+    expect(await rollbot('unfreeze fraud-scorer')).toContain('fraud-scorer is not frozen');
+    expect((await deploymentGate(deps, 'fraud-scorer')).allowed).toBe(true);
+    expect(deps.notifier.ofType('channel.message')).toEqual([]);
+  });
+
+  it('still answers help, with the freeze commands in it', async () => {
+    const help = await rollbot('help');
+    expect(help).toContain('`/rollbot freeze <model> until <ISO time> <reason>`');
+    expect(help).toContain('`/rollbot unfreeze <model> [reason]`');
+  });
+});
