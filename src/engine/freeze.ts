@@ -28,7 +28,7 @@ export const FREEZE_END = 'freeze-end';
 
 const freezeKey = (target: string) => `gate-freeze:${target}`;
 const iso = (ms: number) => new Date(ms).toISOString();
-/** One per freeze set, so that a replaced freeze's deadline is cancelled without touching a later one's. */
+/** One per freeze set (two set at the same instant share it: see freezeDeployments), cancelled when it is replaced. */
 const endId = (freeze: Pick<Freeze, 'model' | 'at'>) => `${FREEZE_END}:${freeze.model}:${freeze.at}`;
 
 /** A freeze set or lifted, and the models it covers (every runbook's, for `*`). */
