@@ -5,7 +5,7 @@ import { RollbotError, isRollbotError, type ErrorCode } from '../core/errors.js'
 import type { EngineDeps } from '../engine/context.js';
 import { ingestAlerts, type AlertOutcome } from '../engine/intake.js';
 import { sendJson } from './errors.js';
-import { hasBearer, readJson } from './request.js';
+import { hasBearer, parseJson, readJsonBody } from './request.js';
 import type { Slots } from './slots.js';
 
 export interface AlertRouteOptions {
@@ -25,7 +25,7 @@ const REJECT_REASON: Partial<Record<ErrorCode, string>> = {
 
 /**
  * `POST /alerts/<source>`: authenticate, read (size-limited), validate, then hand the alerts to the engine.
- * Reading onwards runs in one of the `intake` slots shared by the alert routes, so a storm waits its turn
+ * Parsing onwards runs in one of the `intake` slots shared by the alert routes, so a storm waits its turn
  * instead of crowding out Slack acks. Answers 202 with what became of each alert. A refused request (4xx)
  * stores nothing. A 503 (incidents kept changing under concurrent writers) may have stored some of the alerts;
  * the sender's retry finds those as duplicates, so each alert is recorded once.
@@ -39,8 +39,11 @@ export function alertRoute(
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     try {
       authenticate(req, options);
+      // Read before taking a slot: a sender whose body trickles in holds its own connection, not one of the few
+      // slots every alert route shares (the rest would wait behind it until Node's request timeout).
+      const body = await readJsonBody(req);
       const results = await intake.run(async () =>
-        ingestAlerts(deps, ALERT_PARSERS[source](await readJson(req))),
+        ingestAlerts(deps, ALERT_PARSERS[source](parseJson(body))),
       );
       const count = (outcome: AlertOutcome) => results.filter((result) => result.outcome === outcome).length;
       sendJson(res, 202, {

@@ -30,6 +30,11 @@ function tooLarge(limit: number): RollbotError {
 
 /** Parses a JSON request body, insisting on a JSON content type. */
 export async function readJson(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<unknown> {
+  return parseJson(await readJsonBody(req, limit));
+}
+
+/** The bytes of a JSON request body, not yet parsed: UNSUPPORTED_MEDIA_TYPE for another content type. */
+export async function readJsonBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
   const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
   if (type !== 'application/json') {
     throw new RollbotError(
@@ -40,7 +45,11 @@ export async function readJson(req: IncomingMessage, limit = MAX_BODY_BYTES): Pr
       },
     );
   }
-  const body = await readBody(req, limit);
+  return readBody(req, limit);
+}
+
+/** A body read by readJsonBody, parsed: BAD_REQUEST saying why it is not JSON. */
+export function parseJson(body: Buffer): unknown {
   try {
     return JSON.parse(body.toString('utf8')) as unknown;
   } catch (error) {

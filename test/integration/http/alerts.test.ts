@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { connect, type Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeDeps, metricValue, type TestDeps } from '../../helpers/engine.js';
 import { json, serveApp } from '../../helpers/http.js';
@@ -161,6 +162,31 @@ describe('POST /alerts/alertmanager', () => {
     expect(response.status).toBe(413);
     expect((await json(response)).error.code).toBe('PAYLOAD_TOO_LARGE');
     await expectNothingStored();
+  });
+
+  it('takes a whole delivery while other senders are still trickling their bodies in', async () => {
+    // More trickling senders than intake slots (4): each has sent its headers and half its body, then stalls.
+    const body = await fixture('firing.json');
+    const { port } = new URL(server.url);
+    const stalled: Socket[] = [];
+    for (let i = 0; i < 6; i++) {
+      const socket = connect(Number(port), '127.0.0.1');
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.write(
+        `POST /alerts/alertmanager HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
+          `Authorization: Bearer ${TOKEN}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n` +
+          body.slice(0, body.length / 2),
+      );
+      stalled.push(socket);
+    }
+    try {
+      // Answered while they stall: the check fails (the test times out) if a stalled body holds a slot.
+      const response = await post('/alerts/alertmanager', await fixture('firing.json'));
+      expect(response.status).toBe(202);
+      expect(await json(response)).toMatchObject({ received: 1, opened: 1 });
+    } finally {
+      for (const socket of stalled) socket.destroy();
+    }
   });
 
   it('refuses a non-JSON content type with 415', async () => {
