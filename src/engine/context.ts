@@ -13,7 +13,10 @@ export interface EngineTiming {
   pollMs: number;
   /** First retry delay for transient serving errors; doubles each time, capped at 30 s. */
   retryBaseMs: number;
-  /** A rollback lock lives this long unless extended; extended every third of it while a rollback runs. */
+  /**
+   * A rollback lock, or a settlement's (recovery.ts), lives this long unless extended; extended every third of it
+   * while the rollback or settlement runs.
+   */
   lockTtlMs: number;
   /**
    * How long the sender of an escalation (or of a triage's decision request) waits for it to reach Slack and the

@@ -80,7 +80,7 @@ export function openingOf(deadline: Deadline): Opening {
  * stand-in looks again once the lock has lapsed.
  */
 export function openOnce(
-  deps: Pick<EngineDeps, 'store' | 'clock'>,
+  deps: Pick<EngineDeps, 'store' | 'clock' | 'timing' | 'logger'>,
   incidentId: string,
   opening: Opening,
   step: Pick<OnceMessage, 'isMark' | 'send'>,

@@ -55,7 +55,10 @@ export async function recoverOrCheckLater(deps: EngineDeps, incidentId: string):
  */
 export const ROLLBACK_SETTLE = 'rollback-settle';
 
-/** How long the settler has to re-read the serving layer and say what it found, well beyond the moments it takes. */
+/**
+ * When the settlement's stand-in first looks: it usually takes moments. A settler still at it then (a slow serving
+ * layer, an escalation waiting to arrive) keeps its lock alive, so the stand-in finds it busy and looks again later.
+ */
 const SETTLE_GRACE_MS = 60_000;
 const settleStandIn = standIn<{ attempt: number }>(ROLLBACK_SETTLE, 'rollback-settle');
 
@@ -103,7 +106,10 @@ export async function finishSettlement(deps: EngineDeps, incidentId: string, att
 /**
  * Settles attempt `attempt`, marked unknown, unless it was settled (see sendOnce): taken in turns under the
  * settlement's lock; done once the attempt is no longer unknown (it landed: success and confirmation follow it,
- * rollback-success.ts) or its escalation is on the timeline. Then its stand-in is not needed.
+ * rollback-success.ts) or its escalation is on the timeline. Then its stand-in is not needed. The lock is kept
+ * alive for as long as the settlement runs, however long the re-read and the escalation's delivery take: one
+ * that lapsed mid-way would let the stand-in settle too, and escalate a second time. A settler that dies stops
+ * extending it, so the stand-in takes over a lock TTL later.
  */
 async function settleOnce(deps: EngineDeps, incidentId: string, attempt: number): Promise<void> {
   const settled = await sendOnce(deps, incidentId, {
@@ -111,6 +117,7 @@ async function settleOnce(deps: EngineDeps, incidentId: string, attempt: number)
     isMark: (entry) => isEscalationOf(entry, attempt),
     send: () => settle(deps, incidentId, attempt),
     lookAgainAt: (at) => settleStandIn.schedule(deps, incidentId, { attempt }, at),
+    keptAlive: { what: 'the settlement lock' },
   });
   if (settled !== 'busy') await settleStandIn.cancel(deps, incidentId);
 }

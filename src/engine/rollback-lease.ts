@@ -36,7 +36,8 @@ export interface KeptLease {
 const TICKS_PER_TTL = 3;
 
 /**
- * Extends the lease every third of its TTL. A store error (a Redis blip) is logged and tried again on the next
+ * Extends the lease every third of its TTL (`timing.lockTtlMs`); `what` names its lock in the logs (a settlement
+ * keeps its lock alive too, send-once.ts). A store error (a Redis blip) is logged and tried again on the next
  * tick: it must not crash the process mid-rollback. A `false` answer means the lease expired and may be someone
  * else's; so does a whole TTL without an extension that went through (this replica cut off from Redis while the
  * others reach it, its calls failing or hanging: the lease lapses there, and another replica may take the lock).
@@ -45,6 +46,7 @@ const TICKS_PER_TTL = 3;
 export function keepLeaseAlive(
   deps: Pick<EngineDeps, 'store' | 'timing' | 'logger'>,
   lease: Lease,
+  what = 'the rollback lock',
 ): KeptLease {
   let lost = false;
   // Counted in ticks, not read from the clock: the lease lapses in real time, which is what the ticks keep.
@@ -55,17 +57,14 @@ export function keepLeaseAlive(
     if (lost) return;
     lost = true;
     clearInterval(timer);
-    deps.logger.error(
-      { lock: lease.name },
-      `the rollback lock was lost${why}: another replica may hold it now`,
-    );
+    deps.logger.error({ lock: lease.name }, `${what} was lost${why}: another replica may hold it now`);
   };
   const extend = async (at: number) => {
     try {
       if (!(await deps.store.extend(lease, deps.timing.lockTtlMs))) return lose('');
       confirmed = Math.max(confirmed, at);
     } catch (error) {
-      deps.logger.warn({ lock: lease.name, err: error }, 'could not extend the rollback lock; trying again');
+      deps.logger.warn({ lock: lease.name, err: error }, `could not extend ${what}; trying again`);
     }
   };
   const timer = setInterval(() => {

@@ -1,12 +1,13 @@
 import type { EngineDeps } from './context.js';
 import type { TimelineEntry } from './ports.js';
+import { keepLeaseAlive } from './rollback-lease.js';
 
 /**
  * How long one sender holds the right to send a message whose proof is a timeline entry: longer than the
  * poller's 60 s lease and a delivery's wait to arrive (arrival.ts), so that a delivery handed out again while
  * the first is still sending waits instead of sending twice. The lock is released as soon as the send ends,
  * failed or not; only a replica that dies while sending leaves it to expire (and then the message may go out
- * twice).
+ * twice). A send with no such bound is kept alive instead (OnceMessage `keptAlive`).
  */
 export const SEND_LOCK_TTL_MS = 2 * 60_000;
 
@@ -20,6 +21,13 @@ export interface OnceMessage {
   send(): Promise<void>;
   /** Another sender holds the lock: have a deadline look again at `at`, in case that sender dies. */
   lookAgainAt(at: number): Promise<void>;
+  /**
+   * Hold the lock for as long as `send` runs, extended as a rollback's is (rollback-lease.ts), rather than for
+   * SEND_LOCK_TTL_MS: for a send that can take longer than that (a settlement re-reading a slow serving layer,
+   * then waiting for its escalation to arrive), which a second sender must not take over while it runs. The
+   * lease then lives `timing.lockTtlMs` past its last extension, so a sender that dies is replaced that soon.
+   */
+  keptAlive?: { what: string };
 }
 
 /**
@@ -28,22 +36,27 @@ export interface OnceMessage {
  * and a look after its lock has lapsed is scheduled.
  */
 export async function sendOnce(
-  deps: Pick<EngineDeps, 'store' | 'clock'>,
+  deps: Pick<EngineDeps, 'store' | 'clock' | 'timing' | 'logger'>,
   incidentId: string,
   message: OnceMessage,
 ): Promise<'sent' | 'was-sent' | 'busy'> {
   const now = deps.clock.now();
-  const lease = await deps.store.acquire(message.lock, 'rollbot', SEND_LOCK_TTL_MS, now);
+  const ttlMs = message.keptAlive ? deps.timing.lockTtlMs : SEND_LOCK_TTL_MS;
+  const lease = await deps.store.acquire(message.lock, 'rollbot', ttlMs, now);
   if (!lease) {
-    await message.lookAgainAt(now + SEND_LOCK_TTL_MS);
+    await message.lookAgainAt(now + ttlMs);
     return 'busy';
   }
+  // A kept-alive lease lost all the same (this replica cut off from the store for a whole TTL) is only logged:
+  // the send goes on, as one whose lease lapsed always did: twice rather than never, should its successor die too.
+  const kept = message.keptAlive ? keepLeaseAlive(deps, lease, message.keptAlive.what) : undefined;
   try {
     const timeline = await deps.store.list(incidentId);
     if (timeline.some((entry) => message.isMark(entry))) return 'was-sent';
     await message.send();
     return 'sent';
   } finally {
+    kept?.stop();
     await deps.store.release(lease);
   }
 }
