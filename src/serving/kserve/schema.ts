@@ -32,7 +32,8 @@ export const inferenceService = z.looseObject({
       predictor: componentSpec.optional(),
       transformer: componentSpec.optional(),
       explainer: componentSpec.optional(),
-      canary: z.array(z.unknown()).nullish(),
+      /** Standard mode: each canary's share of the HTTPRoute; a missing share is 0 (a dark launch). */
+      canary: z.array(z.looseObject({ trafficPercent: z.number().nullish() })).nullish(),
     })
     .optional(),
   status: z

@@ -75,7 +75,13 @@ export function standardMode(target: string, isvcName: string): KserveMode {
       const canaryTraffic = (isvc.status?.canaryStatuses ?? []).some(
         (canary) => (canary.trafficPercent ?? 0) > 0,
       );
-      return now.settled && !canaryTraffic && stableOf(isvc) === to;
+      // The HTTPRoute weights follow spec.canary; status.canaryStatuses only reports them, and nothing
+      // promises it lists every canary by the time Ready is True. A canary the spec still gives a share (one
+      // re-applied over the rollback, say) takes that traffic whatever the status says, so the spec must
+      // agree too, as Knative mode's needsPatch judges its canary by spec canaryTrafficPercent. A dark
+      // canary (share 0) takes no traffic.
+      const canaryInSpec = (isvc.spec?.canary ?? []).some((canary) => (canary.trafficPercent ?? 0) > 0);
+      return now.settled && !canaryTraffic && !canaryInSpec && stableOf(isvc) === to;
     },
   };
 }

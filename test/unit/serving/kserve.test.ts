@@ -448,4 +448,20 @@ describe('kserve standard: spec.canary', () => {
     api().get(PATH).reply(200, raw(20));
     expect(await standard().onTarget(plan)).toBe(false);
   });
+
+  it('onTarget: false while spec.canary still gives a canary a share, whatever status.canaryStatuses says yet', async () => {
+    const plan = { to: 'fraud-v2', regime: 'traffic-flip' as const, etaMs: 0, actions: [], data: {} };
+    // Ready at the observed generation 8, whose spec (a canary re-applied over the rollback) sends 20 % to
+    // fraud-v3 through the HTTPRoute, while the status KServe wrote lists no canary traffic.
+    const reapplied = raw(20, { generation: 8 });
+    api()
+      .get(PATH)
+      .reply(200, { ...reapplied, status: { ...reapplied.status, canaryStatuses: [] } });
+    expect(await standard().onTarget(plan)).toBe(false);
+    // A dark canary (trafficPercent 0: the reference's rollback that keeps its pods) takes no traffic.
+    api()
+      .get(PATH)
+      .reply(200, raw(0, { generation: 8 }));
+    expect(await standard().onTarget(plan)).toBe(true);
+  });
 });
