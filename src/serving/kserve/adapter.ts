@@ -111,7 +111,7 @@ export function createKserveAdapter(
             output: `${ref.what} already runs the spec recorded for ${plan.to}: no change made`,
           };
         }
-        await client.patch(path, reapplyPatch(config.component, reapply), 'json', ref);
+        await client.patch(path, reapplyPatch(config.mode, config.component, reapply), 'json', ref);
         return {
           mutated: true,
           output: `re-applied the ${config.component} spec recorded for ${plan.to} to ${ref.what}`,

@@ -71,17 +71,25 @@ export function standardMode(target: string, isvcName: string): KserveMode {
       return true;
     },
     onTarget(isvc, to) {
-      const now = state(isvc);
-      const canaryTraffic = (isvc.status?.canaryStatuses ?? []).some(
-        (canary) => (canary.trafficPercent ?? 0) > 0,
-      );
-      // The HTTPRoute weights follow spec.canary; status.canaryStatuses only reports them, and nothing
-      // promises it lists every canary by the time Ready is True. A canary the spec still gives a share (one
-      // re-applied over the rollback, say) takes that traffic whatever the status says, so the spec must
-      // agree too, as Knative mode's needsPatch judges its canary by spec canaryTrafficPercent. A dark
-      // canary (share 0) takes no traffic.
-      const canaryInSpec = (isvc.spec?.canary ?? []).some((canary) => (canary.trafficPercent ?? 0) > 0);
-      return now.settled && !canaryTraffic && !canaryInSpec && stableOf(isvc) === to;
+      return state(isvc).settled && !canaryTakesTraffic(isvc) && stableOf(isvc) === to;
     },
   };
+}
+
+/**
+ * Whether a Standard-mode canary has, or is about to get, a share of the traffic.
+ *
+ * The HTTPRoute weights follow spec.canary; status.canaryStatuses only reports them, and nothing promises it
+ * lists every canary by the time Ready is True. A canary the spec still gives a share (one re-applied over
+ * the rollback, say) takes that traffic whatever the status says, so the spec must agree too, as Knative
+ * mode's needsPatch judges its canary by spec canaryTrafficPercent. A dark canary (share 0) takes none.
+ */
+export function canaryTakesTraffic(isvc: InferenceService): boolean {
+  const reported = (isvc.status?.canaryStatuses ?? []).some((canary) => (canary.trafficPercent ?? 0) > 0);
+  return reported || canaryInSpec(isvc);
+}
+
+/** Whether spec.canary gives any canary a share of the traffic. */
+export function canaryInSpec(isvc: InferenceService): boolean {
+  return (isvc.spec?.canary ?? []).some((canary) => (canary.trafficPercent ?? 0) > 0);
 }

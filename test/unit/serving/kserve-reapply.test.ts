@@ -69,7 +69,10 @@ describe('KServe after a promotion: re-applying the recorded spec', () => {
 
     nock(SERVER).get(PATH).reply(200, isvc(V42));
     const patch = nock(SERVER)
-      .patch(PATH, [{ op: 'replace', path: '/spec/predictor', value: V41 }])
+      .patch(PATH, [
+        { op: 'replace', path: '/spec/predictor', value: V41 },
+        { op: 'add', path: '/spec/canary', value: [] },
+      ])
       .matchHeader('content-type', 'application/json-patch+json')
       .reply(200, isvc(V41, 8, 7));
     expect(await kserve.execute(plan, context)).toMatchObject({ mutated: true });
@@ -141,6 +144,42 @@ describe('KServe after a promotion: re-applying the recorded spec', () => {
     nock(SERVER)
       .get(PATH)
       .reply(200, promoted(V40, 8, 8));
+    expect(await kserve.onTarget(plan)).toBe(true);
+  });
+
+  it('in Standard mode takes the canary out of spec.canary too: re-applied beside it, it kept its share', async () => {
+    // v42 stable with v43 as a 20 % canary; v41 is only reachable by re-applying its recorded spec.
+    const V43 = { trafficPercent: 20, predictor: { ...V42, name: 'v43' } };
+    const withCanary = (predictor: object, generation: number, observed = generation) => ({
+      ...isvc(predictor, generation, observed),
+      spec: { predictor, canary: [V43] },
+    });
+    const kserve = adapter();
+    nock(SERVER).get(PATH).reply(200, withCanary(V42, 7));
+    const plan = await kserve.plan({ state: await kserve.state(), to: 'v41', ledger });
+    expect(plan).toMatchObject({ to: 'v41', regime: 'redeploy', data: { reapply: V41 } });
+    expect(plan.actions[0]).toContain('set /spec/canary to []');
+
+    nock(SERVER).get(PATH).reply(200, withCanary(V42, 7));
+    const patch = nock(SERVER)
+      .patch(PATH, [
+        { op: 'replace', path: '/spec/predictor', value: V41 },
+        { op: 'add', path: '/spec/canary', value: [] },
+      ])
+      .matchHeader('content-type', 'application/json-patch+json')
+      .reply(200, isvc(V41, 8, 7));
+    expect(await kserve.execute(plan, context)).toMatchObject({ mutated: true });
+    expect(patch.isDone()).toBe(true);
+
+    // Ready at a generation that runs v41's spec but still sends 20 % to v43: not rolled back, and not skipped.
+    nock(SERVER).get(PATH).reply(200, withCanary(V41, 9));
+    expect(await kserve.onTarget(plan)).toBe(false);
+    nock(SERVER).get(PATH).reply(200, withCanary(V41, 9));
+    nock(SERVER)
+      .patch(PATH)
+      .reply(200, isvc(V41, 10, 9));
+    expect(await kserve.execute(plan, context)).toMatchObject({ mutated: true });
+    nock(SERVER).get(PATH).reply(200, isvc(V41, 10));
     expect(await kserve.onTarget(plan)).toBe(true);
   });
 
