@@ -74,6 +74,7 @@ function normalizeGeneric(alert: GenericAlert): NormalizedAlert {
     fingerprint: alert.fingerprint ?? genericFingerprint(alert.model, labels, alert.summary),
     name: firstNonEmpty(labels.alertname) ?? alert.summary,
     labels,
+    severity: alert.severity,
     // Mirrors Alertmanager's convention so that readers of annotations see the summary in the usual place.
     annotations: { summary: alert.summary },
     summary: alert.summary,

@@ -13,6 +13,11 @@ export interface NormalizedAlert {
   /** `alertname`, or the summary when there is none. */
   name: string;
   labels: Record<string, string>;
+  /**
+   * A severity the sender stated in a field of its own (the generic format's `severity`): read through the runbook's
+   * severity map instead of its severity label, which a runbook written for Alertmanager may name otherwise.
+   */
+  severity?: string;
   annotations: Record<string, string>;
   /** One line for people: annotation `summary`, else `description`, else the name. */
   summary: string;

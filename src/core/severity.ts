@@ -40,9 +40,13 @@ export const DEFAULT_SEVERITY_MAPPING: SeverityMapping = {
   default: 3,
 };
 
-/** Reads an alert's severity from its labels. */
-export function severityOf(labels: Readonly<Record<string, string>>, mapping: SeverityMapping): Severity {
-  const value = labels[mapping.label]?.trim().toLowerCase();
+/** Reads an alert's severity: the one its sender stated (`stated`, generic alerts), else its mapping's label. */
+export function severityOf(
+  labels: Readonly<Record<string, string>>,
+  mapping: SeverityMapping,
+  stated?: string,
+): Severity {
+  const value = (stated ?? labels[mapping.label])?.trim().toLowerCase();
   if (value === undefined) return mapping.default;
   // Own keys only: a label value like "constructor" must not find Object.prototype's members.
   return Object.hasOwn(mapping.map, value) ? (mapping.map[value] ?? mapping.default) : mapping.default;

@@ -26,7 +26,7 @@ function fingerprintOf(body: Record<string, unknown>): string | undefined {
 }
 
 describe('parseGeneric: normalization', () => {
-  it('normalizes a minimal alert: firing, model and severity as labels, a hashed fingerprint', () => {
+  it('normalizes a minimal alert: firing, model and severity as labels (and the severity as stated), a hashed fingerprint', () => {
     expect(parseGeneric(minimal)).toStrictEqual([
       {
         source: 'generic',
@@ -34,6 +34,7 @@ describe('parseGeneric: normalization', () => {
         fingerprint: '2cdc8ba8e921a798',
         name: 'error rate above 5%',
         labels: { model: 'fraud-scorer', severity: 'critical' },
+        severity: 'critical',
         annotations: { summary: 'error rate above 5%' },
         summary: 'error rate above 5%',
       },
@@ -72,6 +73,7 @@ describe('parseGeneric: normalization', () => {
       fingerprint: 'my-own-id',
       name: 'FraudErrors',
       labels: { alertname: 'FraudErrors', region: 'eu-west-1', model: 'fraud-scorer', severity: 'critical' },
+      severity: 'critical',
       annotations: { summary: 'error rate above 5%' },
       summary: 'error rate above 5%',
       startsAt: 1_795_311_724_443,

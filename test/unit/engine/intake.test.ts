@@ -231,4 +231,13 @@ describe('alert intake', () => {
     expect(result).toMatchObject({ outcome: 'opened', model: 'search-ranker' });
     expect((await deps.store.getIncident('INC-1'))?.severity).toBe(1);
   });
+
+  it('takes a generic alert’s own severity, whatever label the runbook reads severity from', async () => {
+    const ranker = makeRunbook('search-ranker', 'severity: { label: priority, map: { P1: 1 }, default: 4 }');
+    const deps = makeDeps({ runbooks: [ranker] });
+    const body = { model: 'search-ranker', severity: 'critical', summary: 'NDCG dropped' };
+    expect((await ingestAlerts(deps, parseGeneric(body)))[0]?.outcome).toBe('opened');
+    // The sender said critical in the one field the generic format has for it: not the runbook's default.
+    expect((await deps.store.getIncident('INC-1'))?.severity).toBe(1);
+  });
 });
