@@ -1,7 +1,7 @@
 import type { ImpactEstimate } from '../core/evaluation.js';
 import { reduceValues } from '../core/gates.js';
 import type { Incident } from '../core/incident.js';
-import type { Runbook } from '../runbooks/schema.js';
+import type { Check, Runbook } from '../runbooks/schema.js';
 import type { MetricsSource } from './metrics-port.js';
 import { reduceSeries, warningsOf } from './measure.js';
 
@@ -28,7 +28,7 @@ export async function estimateImpact(
   const start = incident.stages.detect.startedAt ?? incident.openedAt;
   if (!source || !check || resolvedAt <= start) return undefined;
   const stepMs = Math.max(runbook.triage.interval, Math.ceil((resolvedAt - start) / MAX_POINTS));
-  const baseline = incident.confirmation?.baselines[check.name] ?? undefined;
+  const baseline = baselineOf(incident, runbook, check);
   const estimate: ImpactEstimate = {
     windowMs: resolvedAt - start,
     check: check.name,
@@ -61,4 +61,17 @@ export async function estimateImpact(
     // The estimate is a courtesy: an unreachable Prometheus must not hold up the resolution.
   }
   return { ...estimate, ...warningsOf(warnings) };
+}
+
+/**
+ * The pre-deployment baseline confirmation measured for `check`. Confirmation measures its own checks, which a
+ * runbook may name apart from triage's: one with the same query measures the same thing. Without it the excess
+ * would be counted against 0, every failed request as excess.
+ */
+function baselineOf(incident: Incident, runbook: Runbook, check: Check): number | undefined {
+  const baselines = incident.confirmation?.baselines ?? {};
+  const name = Object.hasOwn(baselines, check.name)
+    ? check.name
+    : runbook.confirm.checks.find((candidate) => candidate.query === check.query)?.name;
+  return name === undefined ? undefined : (baselines[name] ?? undefined);
 }

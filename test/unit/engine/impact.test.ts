@@ -54,3 +54,32 @@ describe('impact estimate on partial answers', () => {
     );
   });
 });
+
+describe('impact estimate baseline', () => {
+  it('takes the baseline confirmation measured for the same query under another check name', async () => {
+    const runbook = makeRunbook(
+      'fraud-scorer',
+      `triage:
+  checks:
+    - { name: error rate, kind: error, query: '${ERRORS}', max: 0.02 }
+confirm:
+  checks:
+    - { name: errors after rollback, kind: error, query: '${ERRORS}', max: 0.02 }
+impact: { requestRate: '${REQUESTS}' }`,
+    );
+    const opened = makeIncident({ at: Date.parse('2026-11-22T02:00:00Z') });
+    const incident = {
+      ...opened,
+      confirmation: {
+        startedAt: opened.openedAt,
+        baselines: { 'errors after rollback': 0.04 },
+        outcomes: [],
+      },
+    };
+    const estimate = await estimateImpact(metrics(), runbook, incident, incident.openedAt + 30 * MINUTE);
+    // 0.05 against the pre-deployment 0.04, not against 0: a fifth of the failed requests are excess.
+    expect(estimate?.baseline).toBe(0.04);
+    const all = await estimateImpact(metrics(), RUNBOOK, opened, opened.openedAt + 30 * MINUTE);
+    expect(estimate?.excessFailedRequests).toBe(Math.round((all?.excessFailedRequests ?? 0) / 5));
+  });
+});
