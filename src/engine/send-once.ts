@@ -1,6 +1,6 @@
 import type { EngineDeps } from './context.js';
 import type { TimelineEntry } from './ports.js';
-import { keepLeaseAlive } from './rollback-lease.js';
+import { keepLeaseAlive } from './lease-keepalive.js';
 
 /**
  * How long one sender holds the right to send a message whose proof is a timeline entry: longer than the
@@ -22,7 +22,7 @@ export interface OnceMessage {
   /** Another sender holds the lock: have a deadline look again at `at`, in case that sender dies. */
   lookAgainAt(at: number): Promise<void>;
   /**
-   * Hold the lock for as long as `send` runs, extended as a rollback's is (rollback-lease.ts), rather than for
+   * Hold the lock for as long as `send` runs, extended as a rollback's is (lease-keepalive.ts), rather than for
    * SEND_LOCK_TTL_MS: for a send that can take longer than that (a settlement re-reading a slow serving layer,
    * then waiting for its escalation to arrive), which a second sender must not take over while it runs. The
    * lease then lives `timing.lockTtlMs` past its last extension, so a sender that dies is replaced that soon.
