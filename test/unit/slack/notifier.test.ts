@@ -2,156 +2,21 @@ import { WebAPIHTTPError, WebAPIRateLimitedError } from '@slack/web-api';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Incident } from '../../../src/core/incident.js';
-import type { Logger } from '../../../src/engine/ports.js';
-import type {
-  EscalationEvent,
-  NotifierEvent,
-  TriageDecisionRequest,
-} from '../../../src/engine/notifier-port.js';
-import {
-  createSlackClients,
-  createSlackNotifier,
-  messageKey,
-  type SlackNotifierOptions,
-} from '../../../src/slack/notifier/notifier.js';
-import type { SetTimer } from '../../../src/slack/notifier/pacing.js';
+import type { NotifierEvent } from '../../../src/engine/notifier-port.js';
+import { createSlackClients, createSlackNotifier, messageKey } from '../../../src/slack/notifier/notifier.js';
 import type { SlackRenderer } from '../../../src/slack/notifier/render.js';
 import { createMemoryStore } from '../../../src/store/memory.js';
-import { dismiss, makeIncident, T0 } from '../../helpers/incidents.js';
-
-const API = 'https://slack.test';
-const TS = '1700000000.000100';
-
-/** Virtual time, as in queue.test.ts: pacing and retries are asserted on exact instants, without waiting. */
-function virtualTime() {
-  let now = T0;
-  let seq = 0;
-  let timers: { at: number; seq: number; fn: () => void }[] = [];
-  const setTimer: SetTimer = (fn, ms) => {
-    const timer = { at: now + ms, seq: seq++, fn };
-    timers.push(timer);
-    return () => {
-      timers = timers.filter((t) => t !== timer);
-    };
-  };
-  /** Lets in-flight Slack calls finish, then fires the next timer (moving the clock), until none is left. */
-  async function run(busy: () => boolean): Promise<void> {
-    for (let step = 0; step < 10_000; step++) {
-      do await new Promise((resolve) => setImmediate(resolve));
-      while (busy());
-      timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
-      const next = timers.shift();
-      if (!next) return;
-      now = Math.max(now, next.at);
-      next.fn();
-    }
-    throw new Error('virtual time did not settle');
-  }
-  return { clock: { now: () => now }, setTimer, run, elapsed: () => now - T0 };
-}
-
-/** What the fake renderer puts in a message: the event's text, or its type. */
-const say = (event: NotifierEvent) => ('text' in event ? event.text : event.type);
-
-const renderer: SlackRenderer = {
-  incidentMessage: (event) => ({
-    text: `${event.incident.id}: ${say(event)}`,
-    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: say(event) } }],
-  }),
-  threadReply: (event) => (event.type === 'incident.updated' ? { text: event.text } : undefined),
-};
-
-const opened = (incident: Incident, channel = 'C0FRAUD01'): NotifierEvent => ({
-  type: 'incident.opened',
-  incident,
-  channel,
-});
-const updated = (incident: Incident, text: string, channel = 'C0FRAUD01'): NotifierEvent => ({
-  type: 'incident.updated',
-  incident,
-  channel,
-  text,
-});
-/** An event without a thread reply (the fake renderer replies only to incident.updated). */
-const escalated = (incident: Incident, text: string): EscalationEvent => ({
-  type: 'escalation',
-  incident,
-  channel: 'C0FRAUD01',
-  stage: 'triage',
-  mention: [],
-  text,
-});
-/** The decision request of the triage measured at `triageAt`. */
-const asked = (incident: Incident, triageAt: number, text: string): TriageDecisionRequest => ({
-  type: 'decision.requested',
-  incident,
-  channel: 'C0FRAUD01',
-  text,
-  approvers: [],
-  policy: 'approve',
-  triageAt,
-});
-
-interface Call {
-  method: string;
-  at: number;
-  form: Record<string, string>;
-}
-
-function setup(overrides: Partial<SlackNotifierOptions> = {}) {
-  const time = virtualTime();
-  const calls: Call[] = [];
-  const failures: [string, string][] = [];
-  const logger: Logger = {
-    debug: vi.fn(),
-    info: vi.fn(),
-    warn: vi.fn(),
-    error: vi.fn(),
-    child: () => logger,
-  };
-  const store = createMemoryStore({ clock: time.clock });
-  const { notifier: client } = createSlackClients({ token: 'xoxb-test', apiUrl: `${API}/api/` });
-  const make = (options: Partial<SlackNotifierOptions> = {}) =>
-    createSlackNotifier({
-      client,
-      store,
-      renderer,
-      clock: time.clock,
-      logger,
-      setTimer: time.setTimer,
-      onDeliveryFailed: (kind, reason) => failures.push([kind, reason]),
-      ...overrides,
-      ...options,
-    });
-  const notifier = make();
-  let posted = 0;
-  /**
-   * Answers `times` calls of `method` with `answer` (a Slack body, or [status, body, headers]), recording each
-   * call's form fields (web-api sends form-encoded bodies, blocks as a JSON string) and virtual time.
-   */
-  function slack(
-    method: string,
-    answer?: object | [number, object | string, Record<string, string>?],
-    times = 1,
-  ) {
-    return nock(API)
-      .post(`/api/${method}`)
-      .times(times)
-      .reply((_uri, body) => {
-        const form = Object.fromEntries(new URLSearchParams(typeof body === 'string' ? body : ''));
-        calls.push({ method, at: time.elapsed(), form });
-        if (Array.isArray(answer)) return answer;
-        if (answer) return [200, answer];
-        posted += 1;
-        return [
-          200,
-          { ok: true, channel: form.channel, ts: `1700000000.${String(posted * 100).padStart(6, '0')}` },
-        ];
-      });
-  }
-  const run = () => time.run(() => notifier.stats().inFlight > 0);
-  return { notifier, make, store, calls, failures, logger, slack, run, time };
-}
+import { dismiss, makeIncident } from '../../helpers/incidents.js';
+import {
+  API,
+  asked,
+  escalated,
+  opened,
+  renderer,
+  setupNotifier,
+  TS,
+  updated,
+} from '../../helpers/notifier.js';
 
 beforeAll(() => {
   nock.disableNetConnect();
@@ -169,7 +34,7 @@ afterAll(() => {
 
 describe('slack notifier', () => {
   it('posts the incident message once, then updates it in place and replies in its thread', async () => {
-    const { notifier, slack, calls, run, failures } = setup();
+    const { notifier, slack, calls, run, failures } = setupNotifier();
     const incident = makeIncident({ id: 'INC-1' });
     slack('chat.postMessage');
     await notifier.notify(opened(incident));
@@ -198,7 +63,7 @@ describe('slack notifier', () => {
   });
 
   it('queues events that arrive before the first post completes behind it', async () => {
-    const { notifier, slack, calls, run } = setup();
+    const { notifier, slack, calls, run } = setupNotifier();
     const incident = makeIncident({ id: 'INC-2' });
     slack('chat.postMessage');
     slack('chat.update');
@@ -214,7 +79,7 @@ describe('slack notifier', () => {
   });
 
   it('stores the message ref, so another instance on the same store updates the same message', async () => {
-    const { notifier, make, store, slack, calls, run, time } = setup();
+    const { notifier, make, store, slack, calls, run, time } = setupNotifier();
     const incident = makeIncident({ id: 'INC-3' });
     slack('chat.postMessage');
     await notifier.notify(opened(incident));
@@ -233,7 +98,7 @@ describe('slack notifier', () => {
   });
 
   it('coalesces 5 rapid updates into 1 or 2 chat.update calls, the last with the last content', async () => {
-    const { notifier, slack, calls, run } = setup();
+    const { notifier, slack, calls, run } = setupNotifier();
     const incident = makeIncident({ id: 'INC-4' });
     slack('chat.postMessage');
     await notifier.notify(opened(incident));
@@ -247,7 +112,7 @@ describe('slack notifier', () => {
   });
 
   it('redraws the message on a tick, without a thread reply, and does not bring back a deleted one', async () => {
-    const { notifier, slack, calls, run, failures } = setup();
+    const { notifier, slack, calls, run, failures } = setupNotifier();
     const tick = (incident: Incident): NotifierEvent => ({
       type: 'incident.tick',
       incident,
@@ -274,7 +139,7 @@ describe('slack notifier', () => {
   });
 
   it('posts on a tick the message whose post gave up while Slack was down, and threads under it', async () => {
-    const { notifier, slack, calls, run, store, failures } = setup();
+    const { notifier, slack, calls, run, store, failures } = setupNotifier();
     const incident = makeIncident({ id: 'INC-14' });
     slack('chat.postMessage', [503, 'upstream connect error'], 15); // ten minutes
     await notifier.notify(opened(incident));
@@ -307,7 +172,7 @@ describe('slack notifier', () => {
   });
 
   it('threads a reply under the message its update re-posts, even while updates wait for the allowance', async () => {
-    const { notifier, slack, calls, run, failures } = setup();
+    const { notifier, slack, calls, run, failures } = setupNotifier();
     const lost = makeIncident({ id: 'INC-30' });
     slack('chat.postMessage', [503, 'upstream connect error'], 15); // the opening's post gives up
     await notifier.notify(opened(lost));
@@ -336,7 +201,7 @@ describe('slack notifier', () => {
       ...renderer,
       incidentMessage: (event) => ({ text: `${event.incident.id} ${event.incident.phase}`, blocks: [] }),
     };
-    const { notifier, make, store, slack, calls, run, time } = setup({ renderer: phaseRenderer });
+    const { notifier, make, store, slack, calls, run, time } = setupNotifier({ renderer: phaseRenderer });
     const { incident: triage } = await store.createIfNoneOpen(makeIncident({ id: 'INC-15' }));
     slack('chat.postMessage');
     await notifier.notify(opened(triage));
@@ -365,7 +230,7 @@ describe('slack notifier', () => {
   });
 
   it('waits out a 429 Retry-After, then delivers', async () => {
-    const { notifier, slack, calls, run, failures, store } = setup();
+    const { notifier, slack, calls, run, failures, store } = setupNotifier();
     slack('chat.postMessage', [429, { ok: false, error: 'ratelimited' }, { 'Retry-After': '1' }]);
     slack('chat.postMessage');
     await notifier.notify(opened(makeIncident({ id: 'INC-5' })));
@@ -376,7 +241,7 @@ describe('slack notifier', () => {
   });
 
   it('waits out a 429 without a usable Retry-After (a proxy in front of Slack), then delivers', async () => {
-    const { notifier, slack, calls, run, failures, store } = setup();
+    const { notifier, slack, calls, run, failures, store } = setupNotifier();
     slack('chat.postMessage', [429, 'Too Many Requests', {}]);
     slack('chat.postMessage', [429, { ok: false, error: 'ratelimited' }, { 'Retry-After': 'soon' }]);
     slack('chat.postMessage');
@@ -389,7 +254,7 @@ describe('slack notifier', () => {
   });
 
   it('joins the channel on not_in_channel, then posts', async () => {
-    const { notifier, slack, calls, run, failures } = setup();
+    const { notifier, slack, calls, run, failures } = setupNotifier();
     slack('chat.postMessage', { ok: false, error: 'not_in_channel' });
     slack('conversations.join', { ok: true, channel: { id: 'C0FRAUD01' } });
     slack('chat.postMessage');
@@ -405,7 +270,7 @@ describe('slack notifier', () => {
   });
 
   it('asks for an invite when it cannot join a private channel', async () => {
-    const { notifier, slack, run, failures, logger } = setup();
+    const { notifier, slack, run, failures, logger } = setupNotifier();
     slack('conversations.list', { ok: true, channels: [{ id: 'C0PRIV001', name: 'ml-private' }] });
     slack('chat.postMessage', { ok: false, error: 'not_in_channel' });
     slack('conversations.join', { ok: false, error: 'method_not_supported_for_channel_type' });
@@ -419,7 +284,7 @@ describe('slack notifier', () => {
   });
 
   it('records channel_not_found with a hint naming the runbook channel, without throwing', async () => {
-    const { notifier, slack, run, failures, logger } = setup();
+    const { notifier, slack, run, failures, logger } = setupNotifier();
     slack('chat.postMessage', { ok: false, error: 'channel_not_found' });
     await expect(
       notifier.notify(opened(makeIncident({ id: 'INC-8' }), 'C0GONE001')),
@@ -433,7 +298,7 @@ describe('slack notifier', () => {
   });
 
   it('returns at once while Slack is down, and delivers when it recovers', async () => {
-    const { notifier, slack, calls, run, failures } = setup();
+    const { notifier, slack, calls, run, failures } = setupNotifier();
     slack('chat.postMessage', [503, 'upstream connect error'], 3);
     slack('chat.postMessage');
     await notifier.notify(opened(makeIncident({ id: 'INC-9' })));
@@ -446,7 +311,7 @@ describe('slack notifier', () => {
   });
 
   it('delivers an update and a thread reply (an escalation’s ping) held up by a Slack outage of minutes', async () => {
-    const { notifier, slack, calls, run, failures, time } = setup();
+    const { notifier, slack, calls, run, failures, time } = setupNotifier();
     const incident = makeIncident({ id: 'INC-16' });
     slack('chat.postMessage');
     await notifier.notify(opened(incident));
@@ -475,7 +340,7 @@ describe('slack notifier', () => {
       ...renderer,
       threadReply: (event) => (event.type === 'escalation' ? { text: event.text } : undefined),
     };
-    const { notifier, slack, calls, run } = setup({ renderer: replying });
+    const { notifier, slack, calls, run } = setupNotifier({ renderer: replying });
     const incident = makeIncident({ id: 'INC-17' });
     slack('chat.postMessage');
     await notifier.notify(opened(incident));
@@ -506,7 +371,7 @@ describe('slack notifier', () => {
       ...renderer,
       threadReply: (event) => (event.type === 'decision.requested' ? { text: event.text } : undefined),
     };
-    const { notifier, slack, calls, run } = setup({ renderer: replying });
+    const { notifier, slack, calls, run } = setupNotifier({ renderer: replying });
     const incident = makeIncident({ id: 'INC-18' });
     slack('chat.postMessage');
     await notifier.notify(opened(incident));
@@ -524,7 +389,7 @@ describe('slack notifier', () => {
   });
 
   it('posts a new message when the stored one was deleted', async () => {
-    const { notifier, store, slack, calls, run, failures } = setup();
+    const { notifier, store, slack, calls, run, failures } = setupNotifier();
     await store.setValue(
       messageKey('INC-12'),
       JSON.stringify({ channel: 'C0FRAUD01', ts: '1600000000.000001' }),
@@ -542,7 +407,7 @@ describe('slack notifier', () => {
   });
 
   it('keeps a throwing renderer or an unreachable store away from the caller', async () => {
-    const { slack, calls, failures, logger, time } = setup();
+    const { slack, calls, failures, logger, time } = setupNotifier();
     const store = createMemoryStore({ clock: time.clock });
     const claimOnce = vi.fn(store.claimOnce).mockRejectedValueOnce(new Error('ECONNREFUSED redis:6379'));
     const notifier = createSlackNotifier({
@@ -572,7 +437,7 @@ describe('slack notifier', () => {
   });
 
   it('posts only once across replicas: a later event waits for the message another replica is posting', async () => {
-    const { notifier, slack, calls, run, store, failures } = setup();
+    const { notifier, slack, calls, run, store, failures } = setupNotifier();
     slack('chat.update');
     slack('chat.postMessage');
     await store.claimOnce('slack:poster:INC-20', 45_000); // the replica that opened INC-20 is posting
@@ -590,7 +455,7 @@ describe('slack notifier', () => {
   });
 
   it('posts the message itself when the replica that claimed it died before posting', async () => {
-    const { notifier, slack, calls, time, store, failures } = setup();
+    const { notifier, slack, calls, time, store, failures } = setupNotifier();
     await store.claimOnce('slack:poster:INC-21', 45_000); // claimed by a replica that then died
     slack('chat.postMessage', undefined, 2);
     await notifier.notify(updated(makeIncident({ id: 'INC-21' }), 'triage done'));
@@ -602,7 +467,7 @@ describe('slack notifier', () => {
   });
 
   it('does not post a second message when its first post outlasted the claim and another replica posted it', async () => {
-    const { notifier, make, slack, calls, store, time, failures } = setup();
+    const { notifier, make, slack, calls, store, time, failures } = setupNotifier();
     const replica = make();
     const incident = makeIncident({ id: 'INC-22' });
     // Slack fails this replica's first five tries (0, 2, 6, 14, 30 s), past its 45 s claim to post.
@@ -631,7 +496,7 @@ describe('slack notifier', () => {
   });
 
   it('resolves a #name through conversations.list once, following its pages', async () => {
-    const { notifier, slack, calls, run } = setup();
+    const { notifier, slack, calls, run } = setupNotifier();
     slack('conversations.list', {
       ok: true,
       channels: [{ id: 'C0OTHER01', name: 'general' }],
@@ -652,7 +517,7 @@ describe('slack notifier', () => {
   });
 
   it('spaces posts to one channel, while another channel does not wait', async () => {
-    const { notifier, slack, calls, run } = setup();
+    const { notifier, slack, calls, run } = setupNotifier();
     slack('chat.postMessage', undefined, 11);
     for (let i = 1; i <= 10; i++)
       await notifier.notify(opened(makeIncident({ id: `INC-A${i}` }), 'C0AAAAAA1'));

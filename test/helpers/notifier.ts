@@ -1,0 +1,153 @@
+import nock from 'nock';
+import { vi } from 'vitest';
+import type { Incident } from '../../src/core/incident.js';
+import type { Logger } from '../../src/engine/ports.js';
+import type {
+  EscalationEvent,
+  NotifierEvent,
+  TriageDecisionRequest,
+} from '../../src/engine/notifier-port.js';
+import {
+  createSlackClients,
+  createSlackNotifier,
+  type SlackNotifierOptions,
+} from '../../src/slack/notifier/notifier.js';
+import type { SetTimer } from '../../src/slack/notifier/pacing.js';
+import type { SlackRenderer } from '../../src/slack/notifier/render.js';
+import { createMemoryStore } from '../../src/store/memory.js';
+import { T0 } from './incidents.js';
+
+/** A Slack notifier on virtual time and the memory store, its Web API calls answered by nock. */
+export const API = 'https://slack.test';
+export const TS = '1700000000.000100';
+
+/** Virtual time, as in queue.test.ts: pacing and retries are asserted on exact instants, without waiting. */
+export function virtualTime() {
+  let now = T0;
+  let seq = 0;
+  let timers: { at: number; seq: number; fn: () => void }[] = [];
+  const setTimer: SetTimer = (fn, ms) => {
+    const timer = { at: now + ms, seq: seq++, fn };
+    timers.push(timer);
+    return () => {
+      timers = timers.filter((t) => t !== timer);
+    };
+  };
+  /** Lets in-flight Slack calls finish, then fires the next timer (moving the clock), until none is left. */
+  async function run(busy: () => boolean): Promise<void> {
+    for (let step = 0; step < 10_000; step++) {
+      do await new Promise((resolve) => setImmediate(resolve));
+      while (busy());
+      timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
+      const next = timers.shift();
+      if (!next) return;
+      now = Math.max(now, next.at);
+      next.fn();
+    }
+    throw new Error('virtual time did not settle');
+  }
+  return { clock: { now: () => now }, setTimer, run, elapsed: () => now - T0 };
+}
+
+/** What the fake renderer puts in a message: the event's text, or its type. */
+export const say = (event: NotifierEvent) => ('text' in event ? event.text : event.type);
+
+export const renderer: SlackRenderer = {
+  incidentMessage: (event) => ({
+    text: `${event.incident.id}: ${say(event)}`,
+    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: say(event) } }],
+  }),
+  threadReply: (event) => (event.type === 'incident.updated' ? { text: event.text } : undefined),
+};
+
+export const opened = (incident: Incident, channel = 'C0FRAUD01'): NotifierEvent => ({
+  type: 'incident.opened',
+  incident,
+  channel,
+});
+export const updated = (incident: Incident, text: string, channel = 'C0FRAUD01'): NotifierEvent => ({
+  type: 'incident.updated',
+  incident,
+  channel,
+  text,
+});
+/** An event without a thread reply (the fake renderer replies only to incident.updated). */
+export const escalated = (incident: Incident, text: string): EscalationEvent => ({
+  type: 'escalation',
+  incident,
+  channel: 'C0FRAUD01',
+  stage: 'triage',
+  mention: [],
+  text,
+});
+/** The decision request of the triage measured at `triageAt`. */
+export const asked = (incident: Incident, triageAt: number, text: string): TriageDecisionRequest => ({
+  type: 'decision.requested',
+  incident,
+  channel: 'C0FRAUD01',
+  text,
+  approvers: [],
+  policy: 'approve',
+  triageAt,
+});
+
+export interface Call {
+  method: string;
+  at: number;
+  form: Record<string, string>;
+}
+
+export function setupNotifier(overrides: Partial<SlackNotifierOptions> = {}) {
+  const time = virtualTime();
+  const calls: Call[] = [];
+  const failures: [string, string][] = [];
+  const logger: Logger = {
+    debug: vi.fn(),
+    info: vi.fn(),
+    warn: vi.fn(),
+    error: vi.fn(),
+    child: () => logger,
+  };
+  const store = createMemoryStore({ clock: time.clock });
+  const { notifier: client } = createSlackClients({ token: 'xoxb-test', apiUrl: `${API}/api/` });
+  const make = (options: Partial<SlackNotifierOptions> = {}) =>
+    createSlackNotifier({
+      client,
+      store,
+      renderer,
+      clock: time.clock,
+      logger,
+      setTimer: time.setTimer,
+      onDeliveryFailed: (kind, reason) => failures.push([kind, reason]),
+      ...overrides,
+      ...options,
+    });
+  const notifier = make();
+  let posted = 0;
+  /**
+   * Answers `times` calls of `method` with `answer` (a Slack body, or [status, body, headers]), recording each
+   * call's form fields (web-api sends form-encoded bodies, blocks as a JSON string) and virtual time.
+   */
+  function slack(
+    method: string,
+    answer?: object | [number, object | string, Record<string, string>?],
+    times = 1,
+  ) {
+    return nock(API)
+      .post(`/api/${method}`)
+      .times(times)
+      .reply((_uri, body) => {
+        const form = Object.fromEntries(new URLSearchParams(typeof body === 'string' ? body : ''));
+        calls.push({ method, at: time.elapsed(), form });
+        if (Array.isArray(answer)) return answer;
+        if (answer) return [200, answer];
+        posted += 1;
+        return [
+          200,
+          { ok: true, channel: form.channel, ts: `1700000000.${String(posted * 100).padStart(6, '0')}` },
+        ];
+      });
+  }
+  const run = () => time.run(() => notifier.stats().inFlight > 0);
+  return { notifier, make, store, calls, failures, logger, slack, run, time };
+}
