@@ -91,6 +91,9 @@ export const asked = (incident: Incident, triageAt: number, text: string): Triag
   triageAt,
 });
 
+/** A Slack body, or [status, body, headers]. */
+export type SlackAnswer = object | [number, object | string, Record<string, string>?];
+
 export interface Call {
   method: string;
   at: number;
@@ -124,23 +127,30 @@ export function setupNotifier(overrides: Partial<SlackNotifierOptions> = {}) {
     });
   const notifier = make();
   let posted = 0;
+  /** What a call records: its form fields (web-api form-encodes bodies, objects as JSON strings). */
+  const record = (method: string, body: unknown): Record<string, string> => {
+    const form = Object.fromEntries(new URLSearchParams(typeof body === 'string' ? body : ''));
+    calls.push({ method, at: time.elapsed(), form });
+    return form;
+  };
   /**
-   * Answers `times` calls of `method` with `answer` (a Slack body, or [status, body, headers]), recording each
-   * call's form fields (web-api sends form-encoded bodies, blocks as a JSON string) and virtual time.
+   * Answers `times` calls of `method` with `answer` (a Slack body, [status, body, headers], or either made from
+   * the call's form), recording each call's form fields and virtual time. Without one: a post's `ok`, with a
+   * fresh ts.
    */
   function slack(
     method: string,
-    answer?: object | [number, object | string, Record<string, string>?],
+    answer?: SlackAnswer | ((form: Record<string, string>) => SlackAnswer),
     times = 1,
   ) {
     return nock(API)
       .post(`/api/${method}`)
       .times(times)
       .reply((_uri, body) => {
-        const form = Object.fromEntries(new URLSearchParams(typeof body === 'string' ? body : ''));
-        calls.push({ method, at: time.elapsed(), form });
-        if (Array.isArray(answer)) return answer;
-        if (answer) return [200, answer];
+        const form = record(method, body);
+        const given = typeof answer === 'function' ? answer(form) : answer;
+        if (Array.isArray(given)) return given;
+        if (given) return [200, given];
         posted += 1;
         return [
           200,
@@ -148,6 +158,18 @@ export function setupNotifier(overrides: Partial<SlackNotifierOptions> = {}) {
         ];
       });
   }
+  /**
+   * A call of `method` that reaches Slack and is done there, but whose answer never comes back (the connection
+   * drops): recorded like any call, answered with a network error.
+   */
+  function answerLost(method: string) {
+    return nock(API)
+      .post(`/api/${method}`, (body: unknown) => {
+        record(method, new URLSearchParams(body as Record<string, string>).toString());
+        return true;
+      })
+      .replyWithError(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }));
+  }
   const run = () => time.run(() => notifier.stats().inFlight > 0);
-  return { notifier, make, store, calls, failures, logger, slack, run, time };
+  return { notifier, make, store, calls, failures, logger, slack, answerLost, run, time };
 }

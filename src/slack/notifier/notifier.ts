@@ -10,6 +10,7 @@ import {
 } from '../../engine/notifier-port.js';
 import { createChannelDirectory, type ChannelDirectory } from './channels.js';
 import { DeliveryError, platformErrorCode } from './errors.js';
+import { createPostOnce, freshPost, incidentPostMetadata, type PostOnce } from './lost-posts.js';
 import type { QueueRates, RetryPolicy, SetTimer } from './pacing.js';
 import { createOutgoingQueue, type DeliveryKind, type QueueStats } from './queue.js';
 import { messageKey, parseRef, remember, type MessageRef } from './refs.js';
@@ -17,6 +18,7 @@ import type { SlackMessageContent, SlackRenderer } from './render.js';
 
 export { createSlackClients } from './clients.js';
 export { messageKey, type MessageRef } from './refs.js';
+export { incidentPostMetadata } from './lost-posts.js';
 
 export interface SlackNotifierOptions {
   /** The notifier's own client (createSlackClients().notifier): it must reject 429s rather than pause. */
@@ -88,6 +90,12 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
   const homes = new Map<string, string>();
   /** Incidents whose message this process claimed the right to post (see mayPost). */
   const posters = new Map<string, true>();
+  /** Incidents this process opened (saw `incident.opened` of): no other poster came before it. */
+  const openers = new Map<string, true>();
+  /** Incident messages not posted yet, across the events that try (a lost answer is the incident's, not a try's). */
+  const incidentPosts = new Map<string, PostOnce>();
+
+  const postOnce = createPostOnce({ client, channels, clock, logger, post });
 
   async function findRef(incidentId: string): Promise<MessageRef | undefined> {
     const known = refs.get(incidentId);
@@ -193,27 +201,35 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
     // for a person may have no other event for a long time, so the incident would stay invisible in Slack.
     if (event.type === 'incident.tick' && ref) return;
     if (ref) logger.warn({ incident: id, ...ref }, 'slack incident message was deleted; posting a new one');
+    const claimedHere = posters.has(id);
     if (!ref && !(await mayPost(id))) {
       // Another replica is posting it (two messages would split the thread): wait, retried, for its ref.
       throw new DeliveryError('no_message_yet', `${id}'s message is not posted yet`, { transient: true });
     }
+    const once = incidentPosts.get(id) ?? { metadata: incidentPostMetadata(event.incident) };
+    remember(incidentPosts, id, once);
+    // Taking over from another poster (dead, or past its claim): it may have posted without storing where.
+    if (!ref && !claimedHere && !openers.has(id)) once.lookSince ??= event.incident.openedAt;
     const channel = await channels.resolve(event.channel);
-    const posted = await post(
+    const { ref: created, found } = await postOnce(
       { channel, text, blocks: blocks as Blocks, unfurl_links: false },
       event.channel,
+      once,
     );
-    if (!posted.ts) throw new DeliveryError('bad_response', 'chat.postMessage answered without a ts', {});
-    const created: MessageRef = { channel: posted.channel ?? channel, ts: posted.ts };
+    incidentPosts.delete(id);
     remember(refs, id, created);
     try {
       await store.setValue(messageKey(id), JSON.stringify(created), refTtlMs);
     } catch (error) {
-      // Posted already: retrying would post twice. This process still updates it; another replica may not.
+      // Posted already: retrying would post twice. This process still updates it; another replica finds it
+      // by its metadata (given the history scopes) once it takes over.
       logger.error(
         { err: error, incident: id, ...created },
-        'slack incident message posted but not stored; another replica may post a second one',
+        'slack incident message posted but not stored; a replica taking over looks for it before posting another',
       );
     }
+    // A lost post shows the state of its own try: draw this one's (a failure retries it, as an update).
+    if (found) await client.chat.update({ ...created, text, blocks: blocks as Blocks });
   }
 
   /** Takes ids, not the event: a queued reply must not keep a whole incident alive (storms queue thousands). */
@@ -221,6 +237,7 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
     incidentId: string,
     runbookChannel: string,
     content: SlackMessageContent,
+    once: PostOnce,
   ): Promise<void> {
     const ref = await findRef(incidentId);
     if (!ref) {
@@ -230,7 +247,7 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
     }
     const { text, blocks } = content;
     const args = { channel: ref.channel, thread_ts: ref.ts, text, unfurl_links: false };
-    await post(blocks ? { ...args, blocks: blocks as Blocks } : args, runbookChannel);
+    await postOnce(blocks ? { ...args, blocks: blocks as Blocks } : args, runbookChannel, once);
   }
 
   /**
@@ -246,6 +263,7 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
     const home = homes.get(id);
     const lane = home ?? event.channel;
     if (home === undefined) remember(homes, id, lane);
+    if (event.type === 'incident.opened') remember(openers, id, true);
     let reply: SlackMessageContent | undefined;
     let unrendered = false;
     try {
@@ -272,6 +290,7 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
     if (reply) {
       const content = reply;
       const channel = event.channel;
+      const once = freshPost();
       queue.enqueue(lane, {
         kind: 'reply',
         label: id,
@@ -279,7 +298,7 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
         // Passing the update in front is only safe once the message exists: when its first post gave up, that
         // update posts it, and a reply sent before would find no message and be dropped (an escalation's ping).
         mayOvertake: () => refs.has(id),
-        send: () => postReply(id, channel, content),
+        send: () => postReply(id, channel, content, once),
       });
     }
   }
@@ -289,6 +308,7 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
       if (event.type === 'channel.message') {
         // Not about one incident (a drill reminder, a digest, an approval request): a post in the channel's lane.
         const { channel } = event;
+        const once = freshPost();
         queue.enqueue(channel, {
           kind: 'post',
           label: channel,
@@ -299,7 +319,11 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
               text: content.text,
               unfurl_links: false,
             };
-            await post(content.blocks ? { ...args, blocks: content.blocks as Blocks } : args, channel);
+            await postOnce(
+              content.blocks ? { ...args, blocks: content.blocks as Blocks } : args,
+              channel,
+              once,
+            );
           },
         });
         return;

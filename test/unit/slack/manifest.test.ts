@@ -70,6 +70,8 @@ describe('manifest.yml', () => {
       'channels:join',
       'channels:read',
       'usergroups:read',
+      'channels:history',
+      'groups:history',
     ]);
   });
 });

@@ -457,12 +457,18 @@ describe('slack notifier', () => {
   it('posts the message itself when the replica that claimed it died before posting', async () => {
     const { notifier, slack, calls, time, store, failures } = setupNotifier();
     await store.claimOnce('slack:poster:INC-21', 45_000); // claimed by a replica that then died
+    // It may have posted before dying (notifier-lost-posts.test.ts): it did not.
+    slack('conversations.history', { ok: true, messages: [] });
     slack('chat.postMessage', undefined, 2);
     await notifier.notify(updated(makeIncident({ id: 'INC-21' }), 'triage done'));
     await time.run(() => notifier.stats().inFlight > 0);
-    expect(calls.map((call) => call.method)).toEqual(['chat.postMessage', 'chat.postMessage']);
+    expect(calls.map((call) => call.method)).toEqual([
+      'conversations.history',
+      'chat.postMessage',
+      'chat.postMessage',
+    ]);
     expect(calls[0]!.at).toBeGreaterThanOrEqual(45_000); // only once the dead replica's claim lapsed
-    expect(calls[1]!.form.thread_ts).toBe('1700000000.000100'); // the update's reply, under the new message
+    expect(calls[2]!.form.thread_ts).toBe('1700000000.000100'); // the update's reply, under the new message
     expect(failures).toEqual([]);
   });
 
@@ -472,6 +478,7 @@ describe('slack notifier', () => {
     const incident = makeIncident({ id: 'INC-22' });
     // Slack fails this replica's first five tries (0, 2, 6, 14, 30 s), past its 45 s claim to post.
     slack('chat.postMessage', [503, 'upstream connect error'], 5);
+    slack('conversations.history', { ok: true, messages: [] }); // the other replica looks before it posts
     slack('chat.postMessage');
     slack('chat.update');
     await notifier.notify(opened(incident));
@@ -484,6 +491,7 @@ describe('slack notifier', () => {
       ['chat.postMessage', 6000],
       ['chat.postMessage', 14_000],
       ['chat.postMessage', 30_000],
+      ['conversations.history', 50_000],
       ['chat.postMessage', 50_000],
       ['chat.update', 62_000],
     ]);

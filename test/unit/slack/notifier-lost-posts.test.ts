@@ -1,0 +1,215 @@
+import nock from 'nock';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { incidentPostMetadata, messageKey } from '../../../src/slack/notifier/notifier.js';
+import { makeIncident, T0 } from '../../helpers/incidents.js';
+import { opened, setupNotifier, TS, updated } from '../../helpers/notifier.js';
+
+/**
+ * chat.postMessage has no idempotency key: a post whose answer is lost (a dropped connection, a gateway's 502)
+ * may have been posted all the same. Its retry looks for it first, by the metadata every post carries.
+ */
+
+beforeAll(() => {
+  nock.disableNetConnect();
+});
+
+afterEach(() => {
+  const pending = nock.pendingMocks();
+  nock.cleanAll();
+  expect(pending).toEqual([]);
+});
+
+afterAll(() => {
+  nock.enableNetConnect();
+});
+
+/** The metadata a recorded post carried, as Slack gives it back on a message. */
+const metadataOf = (form: Record<string, string> | undefined): unknown => JSON.parse(form?.metadata ?? '');
+
+const LANDED = '1700000000.000900';
+
+describe('a post whose answer was lost', () => {
+  it('is found in its thread, not replied twice', async () => {
+    const { notifier, slack, answerLost, calls, run, failures } = setupNotifier();
+    const incident = makeIncident({ id: 'INC-40' });
+    slack('chat.postMessage');
+    await notifier.notify(opened(incident));
+    await run();
+    slack('chat.update');
+    answerLost('chat.postMessage');
+    slack('conversations.replies', () => ({
+      ok: true,
+      messages: [
+        { ts: TS, text: 'INC-40: incident.opened' },
+        { ts: LANDED, text: 'rolled back to v41', metadata: metadataOf(calls[2]?.form) },
+      ],
+    }));
+    await notifier.notify(updated(incident, 'rolled back to v41'));
+    await run();
+
+    expect(calls.map((call) => call.method)).toEqual([
+      'chat.postMessage',
+      'chat.update',
+      'chat.postMessage',
+      'conversations.replies',
+    ]);
+    expect(metadataOf(calls[2]?.form)).toMatchObject({ event_type: 'rollbot_post' });
+    expect(calls[3]?.form).toMatchObject({ channel: 'C0FRAUD01', ts: TS, include_all_metadata: 'true' });
+    // From a minute before the lost try (clocks differ), so that the post is in the page.
+    expect(Number(calls[3]?.form.oldest)).toBeLessThanOrEqual((T0 + calls[2]!.at - 60_000) / 1000);
+    expect(failures).toEqual([]);
+  });
+
+  it('is posted again, with the same metadata, when Slack did not post it', async () => {
+    const { notifier, slack, answerLost, calls, run, failures } = setupNotifier();
+    const incident = makeIncident({ id: 'INC-41' });
+    slack('chat.postMessage');
+    await notifier.notify(opened(incident));
+    await run();
+    slack('chat.update');
+    answerLost('chat.postMessage');
+    slack('conversations.replies', { ok: true, messages: [{ ts: TS, text: 'INC-41: incident.opened' }] });
+    slack('chat.postMessage');
+    await notifier.notify(updated(incident, 'rolled back to v41'));
+    await run();
+
+    expect(calls.map((call) => call.method)).toEqual([
+      'chat.postMessage',
+      'chat.update',
+      'chat.postMessage',
+      'conversations.replies',
+      'chat.postMessage',
+    ]);
+    expect(calls[4]?.form).toMatchObject({ thread_ts: TS, text: 'rolled back to v41' });
+    expect(metadataOf(calls[4]?.form)).toEqual(metadataOf(calls[2]?.form));
+    expect(failures).toEqual([]);
+  });
+
+  it("adopts the incident message Slack posted behind a gateway's 502, updating it instead of posting another", async () => {
+    const { notifier, slack, calls, run, store, failures } = setupNotifier();
+    const incident = makeIncident({ id: 'INC-42' });
+    slack('chat.postMessage', [502, 'Bad Gateway']);
+    slack('conversations.history', () => ({
+      ok: true,
+      messages: [
+        { ts: '1700000000.000950', text: 'someone else' },
+        { ts: LANDED, text: 'INC-42: incident.opened', metadata: metadataOf(calls[0]?.form) },
+      ],
+    }));
+    slack('chat.update', { ok: true, channel: 'C0FRAUD01', ts: LANDED });
+    await notifier.notify(opened(incident));
+    await run();
+
+    expect(calls.map((call) => call.method)).toEqual([
+      'chat.postMessage',
+      'conversations.history',
+      'chat.update',
+    ]);
+    expect(metadataOf(calls[0]?.form)).toEqual(incidentPostMetadata(incident));
+    expect(calls[1]?.form).toMatchObject({ channel: 'C0FRAUD01', include_all_metadata: 'true' });
+    expect(calls[2]?.form).toMatchObject({ ts: LANDED, text: 'INC-42: incident.opened' });
+    expect(JSON.parse((await store.getValue(messageKey('INC-42'))) ?? '')).toEqual({
+      channel: 'C0FRAUD01',
+      ts: LANDED,
+    });
+    expect(failures).toEqual([]);
+  });
+
+  it('follows the history pages, and posts when the message is on none of them', async () => {
+    const { notifier, slack, answerLost, calls, run, failures } = setupNotifier();
+    answerLost('chat.postMessage');
+    slack('conversations.history', {
+      ok: true,
+      messages: [{ ts: '1700000000.000950', text: 'someone else' }],
+      has_more: true,
+      response_metadata: { next_cursor: 'page2' },
+    });
+    slack('conversations.history', { ok: true, messages: [], has_more: false });
+    slack('chat.postMessage');
+    await notifier.notify(opened(makeIncident({ id: 'INC-43' })));
+    await run();
+
+    expect(calls.map((call) => [call.method, call.form.cursor])).toEqual([
+      ['chat.postMessage', undefined],
+      ['conversations.history', undefined],
+      ['conversations.history', 'page2'],
+      ['chat.postMessage', undefined],
+    ]);
+    expect(failures).toEqual([]);
+  });
+
+  it('is retried without a look when it cannot have reached Slack (connection refused)', async () => {
+    const { notifier, slack, calls, run, failures } = setupNotifier();
+    const refused = nock('https://slack.test')
+      .post('/api/chat.postMessage')
+      .replyWithError(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }));
+    slack('chat.postMessage');
+    await notifier.notify(opened(makeIncident({ id: 'INC-44' })));
+    await run();
+
+    expect(refused.isDone()).toBe(true);
+    expect(calls.map((call) => call.method)).toEqual(['chat.postMessage']);
+    expect(failures).toEqual([]);
+  });
+
+  it('is posted again, as before, when rollbot may not read the channel (no history scope), and says so', async () => {
+    const { notifier, slack, answerLost, calls, run, logger, failures } = setupNotifier();
+    answerLost('chat.postMessage');
+    slack('conversations.history', { ok: false, error: 'missing_scope', needed: 'channels:history' });
+    slack('chat.postMessage');
+    await notifier.notify(opened(makeIncident({ id: 'INC-45' })));
+    await run();
+
+    expect(calls.map((call) => call.method)).toEqual([
+      'chat.postMessage',
+      'conversations.history',
+      'chat.postMessage',
+    ]);
+    expect(logger.warn).toHaveBeenCalledWith(
+      expect.objectContaining({ reason: 'missing_scope' }),
+      expect.stringMatching(/channels:history.*groups:history/),
+    );
+    expect(failures).toEqual([]);
+  });
+
+  it('is found by the replica taking over from a poster that died after posting, before storing where', async () => {
+    const { notifier, slack, calls, store, time, failures } = setupNotifier();
+    const incident = makeIncident({ id: 'INC-46' });
+    await store.claimOnce('slack:poster:INC-46', 45_000); // its poster posted, then died
+    slack('conversations.history', {
+      ok: true,
+      messages: [{ ts: LANDED, text: 'INC-46: incident.opened', metadata: incidentPostMetadata(incident) }],
+    });
+    slack('chat.update', { ok: true, channel: 'C0FRAUD01', ts: LANDED });
+    slack('chat.postMessage');
+    await notifier.notify(updated(incident, 'triage done'));
+    await time.run(() => notifier.stats().inFlight > 0);
+
+    expect(calls.map((call) => [call.method, call.form.ts ?? call.form.thread_ts])).toEqual([
+      ['conversations.history', undefined],
+      ['chat.update', LANDED],
+      ['chat.postMessage', LANDED],
+    ]);
+    // Since the incident opened: the dead poster's message is older than any try of this replica's.
+    expect(Number(calls[0]?.form.oldest)).toBeLessThanOrEqual(incident.openedAt / 1000);
+    expect(JSON.parse((await store.getValue(messageKey('INC-46'))) ?? '')).toEqual({
+      channel: 'C0FRAUD01',
+      ts: LANDED,
+    });
+    expect(failures).toEqual([]);
+  });
+
+  it('is found for a channel message too (a digest), not posted twice', async () => {
+    const { notifier, slack, answerLost, calls, run, failures } = setupNotifier();
+    answerLost('chat.postMessage');
+    slack('conversations.history', () => ({
+      ok: true,
+      messages: [{ ts: LANDED, text: 'digest', metadata: metadataOf(calls[0]?.form) }],
+    }));
+    await notifier.notify({ type: 'channel.message', channel: 'C0FRAUD01', text: 'digest' });
+    await run();
+
+    expect(calls.map((call) => call.method)).toEqual(['chat.postMessage', 'conversations.history']);
+    expect(failures).toEqual([]);
+  });
+});
