@@ -1,5 +1,5 @@
 /**
- * Waiting for an event that must not be lost in a crash (an escalation, a triage's decision request) to arrive
+ * Waiting for an event that must not be lost in a crash (an escalation, a triage's decision request, a digest) to arrive
  * before its sender records it as sent: never only queued in memory, where it dies with its replica.
  */
 import { formatDuration } from '../core/duration.js';
@@ -12,6 +12,7 @@ import { realTimer } from './timer.js';
 const REACH: Record<DeliveredEvent['type'], { to: string; check: string }> = {
   escalation: { to: 'Slack or the pager', check: 'check Slack and the paging provider' },
   'decision.requested': { to: 'Slack', check: 'check Slack' },
+  'channel.message': { to: 'Slack', check: 'check Slack' },
 };
 
 /**

@@ -5,6 +5,7 @@
  */
 import type { Incident } from '../core/incident.js';
 import { oneLine, truncate } from '../core/text.js';
+import { deliverInTime } from './arrival.js';
 import type { EngineDeps } from './context.js';
 import type { Deadline } from './ports.js';
 
@@ -46,7 +47,9 @@ export async function scheduleDigest(deps: EngineDeps, channel: string, dueAt: n
 /**
  * Posts the digest for the deadline's channel: every SEV-4 incident (drills aside) of a model that reports
  * there, opened before the digest time and not listed in an earlier digest. Incidents are marked listed only
- * after the message is handed to the notifier, so a crash in between repeats a line rather than losing one.
+ * once the message has reached Slack (deliverInTime), so a crash in between repeats a line rather than losing
+ * one; a digest Slack gave up on (down for the notifier's ten minutes of retries) marks none, and the next day's
+ * lists them. Returns how many it listed.
  */
 export async function sendDigest(deps: EngineDeps, deadline: Deadline): Promise<number> {
   const channel = String(deadline.payload.channel);
@@ -63,7 +66,19 @@ export async function sendDigest(deps: EngineDeps, deadline: Deadline): Promise<
     if ((await deps.store.getValue(listedKey(incident.id))) === undefined) fresh.push(incident);
   }
   if (fresh.length === 0) return 0;
-  await deps.notifier.notify({ type: 'channel.message', channel, text: digestText(fresh) });
+  const digest = {
+    type: 'channel.message' as const,
+    channel,
+    text: digestText(fresh),
+    delivery: `digest:${channel}:${deadline.dueAt}`,
+  };
+  if (!(await deliverInTime(deps, digest, `the digest for ${channel}`))) {
+    deps.logger.warn(
+      { channel, incidents: fresh.map((incident) => incident.id) },
+      'the daily digest did not reach Slack; its incidents go in the next one',
+    );
+    return 0;
+  }
   for (const incident of fresh) await deps.store.setValue(listedKey(incident.id), '1', LOOKBACK_MS);
   return fresh.length;
 }

@@ -99,10 +99,18 @@ export type TriageDecisionRequest = Extract<NotifierEvent, { type: 'decision.req
 };
 
 /**
- * The events that must not be lost in a crash: their senders record them as sent only once they have arrived.
- * An escalation, and a triage's decision request.
+ * A channel message that must not be lost either (a daily digest, whose incidents are marked listed once it
+ * arrived): `delivery` names it, so that deliveries of the same one are joined.
  */
-export type DeliveredEvent = EscalationEvent | TriageDecisionRequest;
+export type DeliveredChannelMessage = Extract<NotifierEvent, { type: 'channel.message' }> & {
+  delivery: string;
+};
+
+/**
+ * The events that must not be lost in a crash: their senders record them as sent only once they have arrived.
+ * An escalation, a triage's decision request, a daily digest.
+ */
+export type DeliveredEvent = EscalationEvent | TriageDecisionRequest | DeliveredChannelMessage;
 
 export interface Notifier {
   /**
@@ -134,9 +142,10 @@ export function deliveryJoin(): (key: string, start: () => Promise<boolean>) => 
 
 /**
  * Which delivered event an event is: deliveries of the same one are joined. An escalation is its incident's
- * stage; a decision request, its incident's triage that it answers.
+ * stage; a decision request, its incident's triage that it answers; a channel message, what it says it is.
  */
 export function deliveryKey(event: DeliveredEvent): string {
+  if (event.type === 'channel.message') return `message:${event.delivery}`;
   return event.type === 'escalation'
     ? `${event.incident.id}:${event.stage}`
     : `${event.incident.id}:decision:${event.triageAt}`;

@@ -303,29 +303,32 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
     }
   }
 
+  /**
+   * Queues a message that is not about one incident (a drill reminder, a digest, an approval request): a post in
+   * the channel's lane. `onSettled` is told whether it arrived.
+   */
+  function enqueueChannelMessage(
+    event: Extract<NotifierEvent, { type: 'channel.message' }>,
+    onSettled?: (delivered: boolean) => void,
+  ): void {
+    const { channel } = event;
+    const once = freshPost();
+    queue.enqueue(channel, {
+      kind: 'post',
+      label: channel,
+      ...(onSettled ? { onSettled } : {}),
+      send: async () => {
+        const content = renderer.channelMessage?.(event) ?? { text: event.text };
+        const args = { channel: await channels.resolve(channel), text: content.text, unfurl_links: false };
+        await postOnce(content.blocks ? { ...args, blocks: content.blocks as Blocks } : args, channel, once);
+      },
+    });
+  }
+
   return {
     async notify(event: NotifierEvent) {
       if (event.type === 'channel.message') {
-        // Not about one incident (a drill reminder, a digest, an approval request): a post in the channel's lane.
-        const { channel } = event;
-        const once = freshPost();
-        queue.enqueue(channel, {
-          kind: 'post',
-          label: channel,
-          send: async () => {
-            const content = renderer.channelMessage?.(event) ?? { text: event.text };
-            const args = {
-              channel: await channels.resolve(channel),
-              text: content.text,
-              unfurl_links: false,
-            };
-            await postOnce(
-              content.blocks ? { ...args, blocks: content.blocks as Blocks } : args,
-              channel,
-              once,
-            );
-          },
-        });
+        enqueueChannelMessage(event);
         return;
       }
       if (event.type === 'incident.tick') {
@@ -342,7 +345,15 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
       enqueueNews(event);
     },
     deliver(event) {
-      return join(deliveryKey(event), () => new Promise((resolve) => enqueueNews(event, resolve)));
+      return join(
+        deliveryKey(event),
+        () =>
+          new Promise((resolve) =>
+            event.type === 'channel.message'
+              ? enqueueChannelMessage(event, resolve)
+              : enqueueNews(event, resolve),
+          ),
+      );
     },
     flush: () => queue.flush(),
     close: (deadlineMs) => queue.close(deadlineMs),

@@ -78,6 +78,38 @@ describe('the daily digest', () => {
     expect(digests(deps)[1]?.text).toMatch(/^Daily digest: 1 SEV-4 incident \(not paged\)/);
   });
 
+  it('marks incidents listed only once the digest reached Slack: one Slack gave up on lists them again next time', async () => {
+    const deps = depsWithTwoChannels();
+    const now = deps.clock.now();
+    const minor = await open(deps, makeIncident({ model: 'fraud-scorer', severity: 4, at: now }));
+    const first = { id: 'd1', kind: DIGEST_SEND, dueAt: now + HOUR, payload: { channel: 'C0TEST0001' } };
+    deps.notifier.arrival = async () => false; // Slack was down for the notifier's ten minutes of retries
+    expect(await sendDigest(deps, first)).toBe(0);
+    expect(deps.notifier.delivered).toEqual([
+      expect.objectContaining({ type: 'channel.message', channel: 'C0TEST0001' }),
+    ]);
+
+    deps.notifier.arrival = async () => true;
+    expect(await sendDigest(deps, { ...first, id: 'd2', dueAt: now + 25 * HOUR })).toBe(1);
+    expect(deps.notifier.delivered[1]).toMatchObject({ text: expect.stringContaining(minor.id) });
+    expect(await sendDigest(deps, { ...first, id: 'd3', dueAt: now + 49 * HOUR })).toBe(0);
+  });
+
+  it('leaves a digest still on its way unmarked, for its deadline to come round and record once it arrives', async () => {
+    const deps = depsWithTwoChannels();
+    const now = deps.clock.now();
+    await open(deps, makeIncident({ model: 'fraud-scorer', severity: 4, at: now }));
+    const deadline = { id: 'd1', kind: DIGEST_SEND, dueAt: now + HOUR, payload: { channel: 'C0TEST0001' } };
+    deps.timing.arrivalWaitMs = 10;
+    deps.notifier.arrival = () => new Promise<boolean>(() => undefined); // Slack keeps failing
+    await expect(sendDigest(deps, deadline)).rejects.toThrow(/digest for C0TEST0001 has not reached Slack/);
+
+    // On this replica the notifier joins the delivery on its way; here it arrives the second time round.
+    deps.notifier.arrival = async () => true;
+    expect(await sendDigest(deps, deadline)).toBe(1);
+    expect(await sendDigest(deps, { ...deadline, id: 'd2', dueAt: now + 25 * HOUR })).toBe(0);
+  });
+
   it('leaves out incidents opened after the digest time (they wait for the next one)', async () => {
     const deps = depsWithTwoChannels();
     const now = deps.clock.now();

@@ -366,6 +366,31 @@ describe('slack notifier', () => {
     await expect(refused).resolves.toBe(false);
   });
 
+  it('delivers a channel message (a digest): answers once it is posted, joined while on its way, false when refused', async () => {
+    const { notifier, slack, calls, run } = setupNotifier();
+    const digest = {
+      type: 'channel.message' as const,
+      channel: 'C0FRAUD01',
+      text: 'Daily digest: 1 SEV-4 incident (not paged)',
+      delivery: 'digest:C0FRAUD01:1',
+    };
+    slack('chat.postMessage', [503, 'upstream connect error']);
+    slack('chat.postMessage');
+    const first = notifier.deliver(digest);
+    const again = notifier.deliver(digest); // its deadline came round while it was on its way
+    await run();
+    await expect(Promise.all([first, again])).resolves.toEqual([true, true]);
+    expect(calls.map((call) => [call.method, call.at, call.form.text])).toEqual([
+      ['chat.postMessage', 0, digest.text],
+      ['chat.postMessage', 2000, digest.text],
+    ]);
+
+    slack('chat.postMessage', { ok: false, error: 'is_archived' });
+    const refused = notifier.deliver({ ...digest, delivery: 'digest:C0FRAUD01:2' });
+    await run();
+    await expect(refused).resolves.toBe(false);
+  });
+
   it("delivers a triage's decision request: joins the same triage's, answers once its reply is posted", async () => {
     const replying: SlackRenderer = {
       ...renderer,
