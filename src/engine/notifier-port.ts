@@ -98,6 +98,11 @@ export type TriageDecisionRequest = Extract<NotifierEvent, { type: 'decision.req
   triageAt: number;
 };
 
+/** The two-person rule's request for a second person (rollback-request-post.ts): delivered, for the same reason. */
+export type ApprovalRequest = Extract<NotifierEvent, { type: 'decision.requested' }> & {
+  requestedAt: number;
+};
+
 /**
  * A channel message that must not be lost either (a daily digest, whose incidents are marked listed once it
  * arrived): `delivery` names it, so that deliveries of the same one are joined.
@@ -108,9 +113,10 @@ export type DeliveredChannelMessage = Extract<NotifierEvent, { type: 'channel.me
 
 /**
  * The events that must not be lost in a crash: their senders record them as sent only once they have arrived.
- * An escalation, a triage's decision request, a daily digest.
+ * An escalation, a triage's decision request, a two-person request, a daily digest.
  */
-export type DeliveredEvent = EscalationEvent | TriageDecisionRequest | DeliveredChannelMessage;
+export type DeliveredEvent =
+  EscalationEvent | TriageDecisionRequest | ApprovalRequest | DeliveredChannelMessage;
 
 export interface Notifier {
   /**
@@ -142,11 +148,13 @@ export function deliveryJoin(): (key: string, start: () => Promise<boolean>) => 
 
 /**
  * Which delivered event an event is: deliveries of the same one are joined. An escalation is its incident's
- * stage; a decision request, its incident's triage that it answers; a channel message, what it says it is.
+ * stage; a decision request, its incident's triage that it answers (or the two-person request it posts); a
+ * channel message, what it says it is.
  */
 export function deliveryKey(event: DeliveredEvent): string {
   if (event.type === 'channel.message') return `message:${event.delivery}`;
-  return event.type === 'escalation'
-    ? `${event.incident.id}:${event.stage}`
-    : `${event.incident.id}:decision:${event.triageAt}`;
+  if (event.type === 'escalation') return `${event.incident.id}:${event.stage}`;
+  return event.triageAt !== undefined
+    ? `${event.incident.id}:decision:${event.triageAt}`
+    : `${event.incident.id}:request:${event.requestedAt}`;
 }

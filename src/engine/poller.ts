@@ -8,6 +8,7 @@ import { finishDrillOpening } from './drill-opening.js';
 import { DRILL_REMIND, DRILL_RUN, remindDrill, runScheduledDrill } from './drill-schedule.js';
 import { finishDrillScoring } from './drill-scoring.js';
 import { FREEZE_END, announceFreezeEnd } from './freeze.js';
+import { REQUEST_POST, postUnlessPosted } from './rollback-request-post.js';
 import { STAGE_TARGET, escalateIfBreached } from './escalation.js';
 import { finishAlertOpening } from './intake-announce.js';
 import { INCIDENT_OPENING, openingOf, type Opening } from './opening.js';
@@ -79,6 +80,7 @@ export const DEADLINE_HANDLERS: Record<string, DeadlineHandler> = {
   },
   [WATCH_CHECK]: checkWatch,
   [FREEZE_END]: announceFreezeEnd,
+  [REQUEST_POST]: postUnlessPosted,
   [DIGEST_SEND]: async (deps, deadline) => {
     await sendDigest(deps, deadline);
   },

@@ -14,6 +14,7 @@ import {
   type PendingRollback,
 } from './pending-rollback.js';
 import { rollback, type RollbackOutcome, type RollbackStep } from './rollback.js';
+import { postRequest, requestText, schedulePost } from './rollback-request-post.js';
 import type { Runbook } from '../runbooks/schema.js';
 
 export type RollbackRequestResult =
@@ -67,32 +68,15 @@ export async function requestRollback(
     ...(request.from ? { from: request.from } : {}),
     ...(open ? { incidentId: open.id, attempts: open.rollback?.attempt ?? 0 } : {}),
   };
+  await schedulePost(deps, pending);
   await savePending(deps, pending, (waiting) => refuseOverwrite(deps, runbook, request.actor.id, waiting));
-  const text = `rollback of ${runbook.model}${request.to ? ` to ${request.to}` : ''} requested by ${request.actor.id}: ${request.reason}. Two-person rule: a different approver must approve`;
-  if (open) {
-    await record(deps, open, { type: 'rollback.requested', actor: request.actor.id, text });
-    await deps.notifier.notify({
-      type: 'decision.requested',
-      incident: open,
-      channel: runbook.channel,
-      text,
-      approvers: runbook.rollback.approvers,
-      policy: 'two-person',
-      requestedAt: pending.at,
+  if (open)
+    await record(deps, open, {
+      type: 'rollback.requested',
+      actor: request.actor.id,
+      text: requestText(pending),
     });
-  } else {
-    // No incident thread to ask in (noticed before any alert fired): the request goes to the channel.
-    await deps.notifier.notify({
-      type: 'channel.message',
-      channel: runbook.channel,
-      text,
-      approveRollback: {
-        model: runbook.model,
-        approvers: runbook.rollback.approvers,
-        requestedAt: pending.at,
-      },
-    });
-  }
+  postRequest(deps, runbook, pending, open);
   return { status: 'awaiting-approval', pending };
 }
 

@@ -137,6 +137,7 @@ describe('two-person rule', () => {
           approvers: ['U0ANA', 'U0BO', 'S0ONCALL'],
           requestedAt: d.clock.now(),
         },
+        delivery: `rollback-request:fraud-scorer:${d.clock.now()}`,
       },
     ]);
     const outcome = await approveRollback(d, { model: 'fraud-scorer', actor: bo, trigger: 'slack' });

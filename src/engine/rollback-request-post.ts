@@ -1,0 +1,116 @@
+/**
+ * Asking the second person of the two-person rule: the request's post, with its Approve rollback button, in its
+ * incident's thread (or the channel, with no incident). A request nobody sees blocks everyone else's for its
+ * hour — they are refused and told to approve it — so its post must not die queued with the requester's
+ * replica. A deadline scheduled before the request is saved looks a minute on: unless the post is marked as
+ * arrived, it posts it (joining the delivery still on its way on the same replica), as escalations are sent.
+ */
+import type { Incident } from '../core/incident.js';
+import type { Runbook } from '../runbooks/schema.js';
+import { deliverInTime } from './arrival.js';
+import type { EngineDeps } from './context.js';
+import type { DeliveredEvent } from './notifier-port.js';
+import { readPending, type PendingRollback } from './pending-rollback.js';
+import type { Deadline } from './ports.js';
+
+export const REQUEST_POST = 'rollback-request-post';
+
+/** Past a healthy Slack queue's delay: by then a post that will arrive has. */
+const LOOK_AFTER_MS = 60_000;
+/** As long as a request waits (PENDING_TTL_MS), with room to spare. */
+const POSTED_TTL_MS = 2 * 3_600_000;
+
+const postedKey = (pending: Pick<PendingRollback, 'model' | 'at'>) =>
+  `rollback-request-posted:${pending.model}:${pending.at}`;
+
+/** Before the request is saved, so that a crash at any point after leaves its post to the deadline. */
+export async function schedulePost(deps: EngineDeps, pending: PendingRollback): Promise<void> {
+  await deps.store.schedule({
+    id: `${REQUEST_POST}:${pending.model}:${pending.at}`,
+    kind: REQUEST_POST,
+    dueAt: pending.at + LOOK_AFTER_MS,
+    payload: { model: pending.model, at: pending.at },
+  });
+}
+
+/** The request's text: on the timeline, and in the post. */
+export function requestText(pending: PendingRollback): string {
+  const to = pending.to ? ` to ${pending.to}` : '';
+  return `rollback of ${pending.model}${to} requested by ${pending.requestedBy}: ${pending.reason}. Two-person rule: a different approver must approve`;
+}
+
+/**
+ * Posts the request from the request path: handed over, not waited for (a Slack command must not wait for
+ * Slack); marked once it arrives, which spares the deadline's look a second post.
+ */
+export function postRequest(
+  deps: EngineDeps,
+  runbook: Runbook,
+  pending: PendingRollback,
+  incident: Incident | undefined,
+): void {
+  void deps.notifier
+    .deliver(requestEvent(runbook, pending, incident))
+    .then((arrived) => (arrived ? markPosted(deps, pending) : undefined))
+    .catch((error: unknown) =>
+      deps.logger.warn(
+        { err: error, model: pending.model },
+        "a rollback request's post arrived but could not be marked; its deadline may post it again",
+      ),
+    );
+}
+
+/** The REQUEST_POST deadline: posts the request unless it arrived, or no longer waits. */
+export async function postUnlessPosted(deps: EngineDeps, deadline: Deadline): Promise<void> {
+  const model = String(deadline.payload.model);
+  const at = Number(deadline.payload.at);
+  const pending = await readPending(deps, model);
+  // Approved, replaced, dropped with its incident or lapsed: nobody is to be asked about it any more.
+  if (pending?.at !== at) return;
+  if ((await deps.store.getValue(postedKey(pending))) !== undefined) return;
+  const runbook = deps.runbooks.get(model);
+  if (!runbook) return;
+  const incident = pending.incidentId ? await deps.store.getIncident(pending.incidentId) : undefined;
+  const what = `the rollback request of ${model} by ${pending.requestedBy}`;
+  if (await deliverInTime(deps, requestEvent(runbook, pending, incident), what)) {
+    await markPosted(deps, pending);
+    return;
+  }
+  deps.logger.error(
+    { model, requestedBy: pending.requestedBy },
+    `${what} could not be posted: approvers cannot see it; the requester can run /rollback again to post it anew`,
+  );
+}
+
+async function markPosted(deps: EngineDeps, pending: PendingRollback): Promise<void> {
+  await deps.store.setValue(postedKey(pending), '1', POSTED_TTL_MS);
+}
+
+function requestEvent(
+  runbook: Runbook,
+  pending: PendingRollback,
+  incident: Incident | undefined,
+): DeliveredEvent {
+  const { approvers } = runbook.rollback;
+  const text = requestText(pending);
+  if (incident) {
+    const { channel } = runbook;
+    return {
+      type: 'decision.requested',
+      incident,
+      channel,
+      text,
+      approvers,
+      policy: 'two-person',
+      requestedAt: pending.at,
+    };
+  }
+  // No incident thread to ask in (noticed before any alert fired): the request goes to the channel.
+  return {
+    type: 'channel.message',
+    channel: runbook.channel,
+    text,
+    approveRollback: { model: runbook.model, approvers, requestedAt: pending.at },
+    delivery: `rollback-request:${pending.model}:${pending.at}`,
+  };
+}

@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import type { NotifierEvent } from '../../../src/engine/notifier-port.js';
+import { pollDeadlines } from '../../../src/engine/poller.js';
+import { approveRollback, requestRollback } from '../../../src/engine/rollback-request.js';
+import { ingestAlerts } from '../../../src/engine/intake.js';
+import { firing } from '../../helpers/alerts.js';
+import { makeDeps, makeRunbook, type TestDeps } from '../../helpers/engine.js';
+
+/**
+ * A two-person request nobody sees blocks everyone else's requests for its hour (they are told to approve it),
+ * so its post must not die queued with the requester's replica: a deadline a minute on posts it if it did not
+ * arrive.
+ */
+
+const MINUTE = 60_000;
+const ana = { id: 'U0ANA', groups: [] };
+const bo = { id: 'U0BO', groups: [] };
+const runbooks = [makeRunbook('fraud-scorer', 'rollback: { policy: two-person, approvers: [] }')];
+
+const ask = (deps: TestDeps, to = 'v41') =>
+  requestRollback(deps, { model: 'fraud-scorer', reason: 'errors', actor: ana, trigger: 'slack', to });
+
+/** The requests for a second person handed to the notifier to deliver (a triage's own requests aside). */
+const requestsDelivered = (deps: TestDeps): NotifierEvent[] =>
+  deps.notifier.delivered.filter(
+    (event) =>
+      (event.type === 'decision.requested' && event.requestedAt !== undefined) ||
+      (event.type === 'channel.message' && event.approveRollback !== undefined),
+  );
+
+/** The requester's replica dies with the post queued: its delivery never ends. */
+function dyingWithItQueued(deps: TestDeps): void {
+  deps.notifier.arrival = () => new Promise<boolean>(() => undefined);
+}
+
+/** Another replica, a minute on: its deliveries arrive. */
+async function aMinuteOn(deps: TestDeps): Promise<void> {
+  deps.notifier.arrival = async () => true;
+  deps.clock.advance(MINUTE);
+  await pollDeadlines(deps);
+}
+
+describe("a two-person request's post", () => {
+  it('is posted in the incident thread by its deadline when the replica that saved it died with it queued', async () => {
+    const deps = makeDeps({ runbooks });
+    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    dyingWithItQueued(deps);
+    const asked = await ask(deps);
+    expect(asked.status).toBe('awaiting-approval');
+
+    await aMinuteOn(deps);
+    const requests = requestsDelivered(deps);
+    expect(requests).toHaveLength(2);
+    expect(requests[1]).toMatchObject({
+      type: 'decision.requested',
+      incident: { id: 'INC-1' },
+      policy: 'two-person',
+      requestedAt: asked.status === 'awaiting-approval' ? asked.pending.at : -1,
+      text: expect.stringContaining('requested by U0ANA: errors. Two-person rule'),
+    });
+
+    // Posted now: a later look posts nothing more.
+    await aMinuteOn(deps);
+    expect(requestsDelivered(deps)).toHaveLength(2);
+  });
+
+  it('is posted in the channel, with its Approve button, when the model had no incident', async () => {
+    const deps = makeDeps({ runbooks });
+    dyingWithItQueued(deps);
+    await ask(deps);
+
+    await aMinuteOn(deps);
+    const requests = requestsDelivered(deps);
+    expect(requests).toHaveLength(2);
+    expect(requests[1]).toMatchObject({
+      type: 'channel.message',
+      channel: 'C0TEST0001',
+      approveRollback: { model: 'fraud-scorer' },
+    });
+  });
+
+  it('is posted once when it arrived: the deadline finds it posted', async () => {
+    const deps = makeDeps({ runbooks });
+    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    await ask(deps);
+    await aMinuteOn(deps);
+    expect(requestsDelivered(deps)).toHaveLength(1);
+  });
+
+  it('is not posted again once the request was approved, or replaced by a newer one', async () => {
+    const deps = makeDeps({ runbooks });
+    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    dyingWithItQueued(deps);
+    await ask(deps);
+    deps.notifier.arrival = async () => true;
+    await approveRollback(deps, { model: 'fraud-scorer', actor: bo, trigger: 'slack' });
+    await aMinuteOn(deps);
+    expect(requestsDelivered(deps)).toHaveLength(1);
+
+    const other = makeDeps({ runbooks });
+    dyingWithItQueued(other);
+    await ask(other, 'v41');
+    other.clock.advance(10_000);
+    other.notifier.arrival = async () => true;
+    await ask(other, 'v40'); // Ana changed her mind: the first request is gone, the second was posted
+    await aMinuteOn(other);
+    expect(requestsDelivered(other).map((event) => ('text' in event ? event.text : ''))).toEqual([
+      expect.stringContaining('to v41'),
+      expect.stringContaining('to v40'),
+    ]);
+  });
+});
