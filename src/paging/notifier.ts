@@ -139,17 +139,19 @@ export function createPagingNotifier(options: PagingNotifierOptions): PagingNoti
       const route = options.pagerFor(event.incident.model);
       if (route === undefined) return Promise.resolve(true);
       const decision = pageFor(event, options.clock.now(), route.hours);
-      if (decision === undefined) return Promise.resolve(true);
       if (decision === 'digest') {
         options.digest?.(event, route.hours);
         return Promise.resolve(true);
       }
-      if (decision.action === 'acknowledge') {
-        if (acknowledged.has(decision.dedupKey)) return Promise.resolve(true);
-        acknowledged.add(decision.dedupKey);
-      }
-      if (decision.action === 'resolve') acknowledged.delete(decision.dedupKey);
-      return send(route.pager, decision, event.incident.id);
+      const sending = decision.map((one) => {
+        if (one.action === 'acknowledge') {
+          if (acknowledged.has(one.dedupKey)) return Promise.resolve(true);
+          acknowledged.add(one.dedupKey);
+        }
+        if (one.action === 'resolve') acknowledged.delete(one.dedupKey);
+        return send(route.pager, one, event.incident.id);
+      });
+      return Promise.all(sending).then((sent) => sent.every(Boolean));
     } catch (error) {
       options.logger.error(
         { err: error instanceof Error ? error.message : String(error), incidentId: event.incident.id },

@@ -3,6 +3,7 @@
  */
 import type { Incident } from '../core/incident.js';
 import type { Severity } from '../core/severity.js';
+import { STAGES, type Stage } from '../core/stages.js';
 import type { NotifierEvent } from '../engine/notifier-port.js';
 import type { Page, PageSeverity } from './types.js';
 
@@ -32,42 +33,69 @@ export function dedupKeyFor(incidentId: string): string {
 }
 
 /**
- * The page for `event` at `now`, `'digest'` for a SEV-4 opening (collected, not paged), or undefined.
- * Drills never page. SEV-1/2 openings and every escalation trigger; a SEV-3 opening triggers only within
- * business hours; an update that leaves an incident resolved, dismissed or closed resolves; any other
- * event about an acknowledged open incident acknowledges (idempotent at the provider).
+ * The dedup key of an incident's escalations in `stage`, apart from its opening page: a provider appends a
+ * trigger on an alert someone acknowledged to that alert and notifies nobody (PagerDuty, Opsgenie), so "the
+ * rollback FAILED" on the opening's key would wake no one once the opening page was acknowledged.
  */
-export function pageFor(
-  event: NotifierEvent,
-  now: number,
-  hours: BusinessHours,
-): Page | 'digest' | undefined {
+export function escalationKeyFor(incidentId: string, stage: Stage): string {
+  return `rollbot-${incidentId}-${stage}`;
+}
+
+/**
+ * The pages for `event` at `now` (none: an empty list), or `'digest'` for a SEV-4 opening (collected, not
+ * paged). Drills never page. SEV-1/2 openings and every escalation trigger; a SEV-3 opening triggers only within
+ * business hours; an update that leaves an incident resolved, dismissed or closed resolves its page and the
+ * escalation pages it may have left open; any other event about an acknowledged open incident acknowledges
+ * (idempotent at the provider) its opening page, not its escalations: each is acknowledged where it rang.
+ */
+export function pageFor(event: NotifierEvent, now: number, hours: BusinessHours): Page[] | 'digest' {
   // A tick is the clock moving, not news: it never pages (nor acknowledges again).
-  if (event.type === 'channel.message' || event.type === 'incident.tick') return undefined;
+  if (event.type === 'channel.message' || event.type === 'incident.tick') return [];
   const incident = event.incident;
-  if (incident.drill) return undefined;
+  if (incident.drill) return [];
   if (event.type === 'escalation') {
-    return page(incident, 'trigger', `${event.stage} target missed — ${incident.summary}`, {
-      stage: event.stage,
-    });
+    const key = escalationKeyFor(incident.id, event.stage);
+    const details = { stage: event.stage, alert: incident.summary };
+    return [page(incident, 'trigger', `[SEV-${incident.severity}] ${event.text}`, details, key)];
   }
+  const opening = `[SEV-${incident.severity}] ${incident.model}: ${incident.summary} (${incident.id})`;
   // A joining alert that raised the severity pages as an opening at the new severity would have.
   if (event.type === 'incident.opened' || (event.type === 'incident.updated' && event.severityRaisedFrom)) {
-    if (incident.severity <= 2) return page(incident, 'trigger', incident.summary);
+    if (incident.severity <= 2) return [page(incident, 'trigger', opening)];
     if (incident.severity === 3) {
-      return withinBusinessHours(now, hours) ? page(incident, 'trigger', incident.summary) : undefined;
+      return withinBusinessHours(now, hours) ? [page(incident, 'trigger', opening)] : [];
     }
     return 'digest';
   }
   if (event.type === 'incident.updated' && FINAL_PHASES.has(incident.phase)) {
-    return page(incident, 'resolve', `${incident.phase}: ${incident.summary}`);
+    const over = `[SEV-${incident.severity}] ${incident.model}: ${incident.phase}: ${incident.summary} (${incident.id})`;
+    return [
+      page(incident, 'resolve', over),
+      ...escalatedStages(incident).map((stage) =>
+        page(incident, 'resolve', over, { stage }, escalationKeyFor(incident.id, stage)),
+      ),
+    ];
   }
   if (incident.acknowledged !== undefined && OPEN_PHASES.has(incident.phase)) {
-    return page(incident, 'acknowledge', `acknowledged by ${incident.acknowledged.by}: ${incident.summary}`, {
-      acknowledgedBy: incident.acknowledged.by,
-    });
+    const by = incident.acknowledged.by;
+    const text = `[SEV-${incident.severity}] ${incident.model}: acknowledged by ${by}: ${incident.summary} (${incident.id})`;
+    return [page(incident, 'acknowledge', text, { acknowledgedBy: by })];
   }
-  return undefined;
+  return [];
+}
+
+/**
+ * The stages whose escalation may have paged, as the incident shows it on any replica: a missed target marks
+ * its stage, and a rollback's failure, unknown outcome or failed confirmation escalate in its rollback and
+ * confirm stages. Resolving a key that never paged is a no-op at the provider.
+ */
+function escalatedStages(incident: Incident): Stage[] {
+  const rolledBack = incident.rollback !== undefined;
+  return STAGES.filter(
+    (stage) =>
+      incident.stages[stage].breachedAt !== undefined ||
+      (rolledBack && (stage === 'rollback' || stage === 'confirm')),
+  );
 }
 
 /** True when `now` falls within the business hours in their timezone. Throws RangeError for a bad zone. */
@@ -99,13 +127,14 @@ function localTime(now: number, timeZone: string): { hour: number; weekday: numb
 function page(
   incident: Incident,
   action: Page['action'],
-  text: string,
+  summary: string,
   extra: Record<string, unknown> = {},
+  dedupKey = dedupKeyFor(incident.id),
 ): Page {
   return {
     action,
-    dedupKey: dedupKeyFor(incident.id),
-    summary: `[SEV-${incident.severity}] ${incident.model}: ${text} (${incident.id})`,
+    dedupKey,
+    summary,
     severity: SEVERITY[incident.severity],
     source: PAGE_SOURCE,
     details: {

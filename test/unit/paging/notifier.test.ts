@@ -134,6 +134,35 @@ describe('createPagingNotifier', () => {
     expect(pager.pages.map((page) => page.action)).toEqual(['trigger', 'acknowledge', 'resolve']);
   });
 
+  it('pages an escalation after the opening page was acknowledged on a key of its own, and resolves both', async () => {
+    const pager = new RecordingPager();
+    const { notifier } = setup(pager);
+    const incident = makeIncident({ id: 'INC-1', severity: 1 });
+    const acked = { ...incident, acknowledged: { by: 'U0ANA', at: incident.openedAt } };
+    await notifier.notify(opened(incident));
+    await notifier.notify({ type: 'incident.updated', incident: acked, channel: '#ml', text: 'on it' });
+    // The on-call acknowledged, then triage ran out: the provider must ring again, not append to the acked page.
+    const missed = {
+      ...acked,
+      stages: { ...acked.stages, triage: { ...acked.stages.triage, breachedAt: 1 } },
+    };
+    await notifier.notify(escalation(missed));
+    await notifier.notify({
+      type: 'incident.updated',
+      incident: { ...missed, phase: 'dismissed' },
+      channel: '#ml',
+      text: 'not a rollback',
+    });
+    await notifier.idle();
+    expect(pager.pages.map((page) => [page.action, page.dedupKey])).toEqual([
+      ['trigger', 'rollbot-INC-1'],
+      ['acknowledge', 'rollbot-INC-1'],
+      ['trigger', 'rollbot-INC-1-triage'],
+      ['resolve', 'rollbot-INC-1'],
+      ['resolve', 'rollbot-INC-1-triage'],
+    ]);
+  });
+
   it("keeps an incident's pages in order: a resolve waits for its trigger, still being retried", async () => {
     const delivered: string[] = [];
     let providerBack: () => void = () => undefined;
@@ -267,7 +296,7 @@ describe('createPagingNotifier', () => {
     await delivering;
     expect(answer).toBe(true);
     expect(inner.ofType('escalation')).toHaveLength(1);
-    expect(pages).toMatchObject([{ action: 'trigger', dedupKey: 'rollbot-INC-7' }]);
+    expect(pages).toMatchObject([{ action: 'trigger', dedupKey: 'rollbot-INC-7-triage' }]);
   });
 
   it('answers false for an escalation whose page failed, or that the inner notifier gave up on', async () => {

@@ -3,7 +3,7 @@ import type { Incident } from '../../../src/core/incident.js';
 import type { Severity } from '../../../src/core/severity.js';
 import type { NotifierEvent } from '../../../src/engine/notifier-port.js';
 import { pageFor, withinBusinessHours } from '../../../src/paging/policy.js';
-import { makeIncident } from '../../helpers/incidents.js';
+import { executingRollback, makeIncident } from '../../helpers/incidents.js';
 
 const DUBLIN = { timezone: 'Europe/Dublin' };
 /** Monday 15 June 2026, 10:00 in Dublin (IST, UTC+1). */
@@ -27,20 +27,22 @@ describe('pageFor', () => {
     [2, 'error'],
   ] as const)('SEV-%s openings trigger as %s at any hour', (severity, level) => {
     const night = Date.parse('2026-06-20T01:00:00Z');
-    expect(pageFor(opened(incident(severity)), night, DUBLIN)).toEqual({
-      action: 'trigger',
-      dedupKey: 'rollbot-INC-9',
-      summary: `[SEV-${severity}] fraud-scorer: accuracy dropped (INC-9)`,
-      severity: level,
-      source: 'rollbot',
-      details: { incident: 'INC-9', model: 'fraud-scorer', severity: `SEV-${severity}`, phase: 'triage' },
-    });
+    expect(pageFor(opened(incident(severity)), night, DUBLIN)).toEqual([
+      {
+        action: 'trigger',
+        dedupKey: 'rollbot-INC-9',
+        summary: `[SEV-${severity}] fraud-scorer: accuracy dropped (INC-9)`,
+        severity: level,
+        source: 'rollbot',
+        details: { incident: 'INC-9', model: 'fraud-scorer', severity: `SEV-${severity}`, phase: 'triage' },
+      },
+    ]);
   });
 
   it('SEV-3 openings trigger only within business hours', () => {
     const sev3 = opened(incident(3));
-    expect(pageFor(sev3, MONDAY_10, DUBLIN)).toMatchObject({ action: 'trigger', severity: 'warning' });
-    expect(pageFor(sev3, Date.parse('2026-06-15T07:59:00Z'), DUBLIN)).toBeUndefined();
+    expect(pageFor(sev3, MONDAY_10, DUBLIN)).toMatchObject([{ action: 'trigger', severity: 'warning' }]);
+    expect(pageFor(sev3, Date.parse('2026-06-15T07:59:00Z'), DUBLIN)).toEqual([]);
   });
 
   it('a joining alert that raises the severity pages as an opening at the new severity would', () => {
@@ -49,75 +51,103 @@ describe('pageFor', () => {
       ...(updated(incident(severity)) as Extract<NotifierEvent, { type: 'incident.updated' }>),
       severityRaisedFrom: 4,
     });
-    expect(pageFor(raised(1), night, DUBLIN)).toMatchObject({ action: 'trigger', severity: 'critical' });
-    expect(pageFor(raised(3), night, DUBLIN)).toBeUndefined();
-    expect(pageFor(raised(3), MONDAY_10, DUBLIN)).toMatchObject({ action: 'trigger', severity: 'warning' });
-    expect(pageFor(updated(incident(1)), night, DUBLIN)).toBeUndefined();
+    expect(pageFor(raised(1), night, DUBLIN)).toMatchObject([{ action: 'trigger', severity: 'critical' }]);
+    expect(pageFor(raised(3), night, DUBLIN)).toEqual([]);
+    expect(pageFor(raised(3), MONDAY_10, DUBLIN)).toMatchObject([{ action: 'trigger', severity: 'warning' }]);
+    expect(pageFor(updated(incident(1)), night, DUBLIN)).toEqual([]);
   });
 
   it('SEV-4 openings go to the digest', () => {
     expect(pageFor(opened(incident(4)), MONDAY_10, DUBLIN)).toBe('digest');
   });
 
-  it('escalations trigger whatever the hour, saying which target was missed', () => {
+  it('escalations trigger whatever the hour, saying what happened, apart from the opening page', () => {
     const event: NotifierEvent = {
       type: 'escalation',
       incident: incident(3),
       channel: '#ml',
       stage: 'rollback',
       mention: ['@oncall'],
-      text: 'rollback target missed',
+      text: 'rollback of fraud-scorer to v41 FAILED: 503 from the serving layer',
     };
-    expect(pageFor(event, Date.parse('2026-06-20T01:00:00Z'), DUBLIN)).toMatchObject({
-      action: 'trigger',
-      severity: 'warning',
-      summary: '[SEV-3] fraud-scorer: rollback target missed — accuracy dropped (INC-9)',
-      details: { stage: 'rollback' },
-    });
+    // Its own dedup key: a trigger on the opening page's key, once someone acknowledged that page, would be
+    // appended to it and notify nobody (the provider's rule for acknowledged alerts).
+    expect(pageFor(event, Date.parse('2026-06-20T01:00:00Z'), DUBLIN)).toEqual([
+      {
+        action: 'trigger',
+        dedupKey: 'rollbot-INC-9-rollback',
+        summary: '[SEV-3] rollback of fraud-scorer to v41 FAILED: 503 from the serving layer',
+        severity: 'warning',
+        source: 'rollbot',
+        details: {
+          incident: 'INC-9',
+          model: 'fraud-scorer',
+          severity: 'SEV-3',
+          phase: 'triage',
+          stage: 'rollback',
+          alert: 'accuracy dropped',
+        },
+      },
+    ]);
+  });
+
+  it("resolves the escalation pages a resolution leaves open: missed targets', and a rollback's", () => {
+    const missedTriage = makeIncident({ id: 'INC-9', severity: 1 });
+    missedTriage.stages.triage = { ...missedTriage.stages.triage, breachedAt: MONDAY_10 };
+    const keys = (phase: Incident['phase'], from: Incident = missedTriage) => {
+      const pages = pageFor(updated({ ...from, phase }), MONDAY_10, DUBLIN);
+      return pages === 'digest' ? pages : pages.map((page) => [page.action, page.dedupKey]);
+    };
+    expect(keys('dismissed')).toEqual([
+      ['resolve', 'rollbot-INC-9'],
+      ['resolve', 'rollbot-INC-9-triage'],
+    ]);
+    const rolledBack = executingRollback(missedTriage, MONDAY_10);
+    expect(keys('resolved', rolledBack)).toEqual([
+      ['resolve', 'rollbot-INC-9'],
+      ['resolve', 'rollbot-INC-9-triage'],
+      ['resolve', 'rollbot-INC-9-rollback'],
+      ['resolve', 'rollbot-INC-9-confirm'],
+    ]);
   });
 
   it.each(['resolved', 'dismissed', 'closed'] as const)('an update to %s resolves', (phase) => {
-    expect(pageFor(updated(incident(1, { phase })), MONDAY_10, DUBLIN)).toMatchObject({
-      action: 'resolve',
-      dedupKey: 'rollbot-INC-9',
-    });
+    expect(pageFor(updated(incident(1, { phase })), MONDAY_10, DUBLIN)).toMatchObject([
+      { action: 'resolve', dedupKey: 'rollbot-INC-9' },
+    ]);
   });
 
   it('an acknowledged open incident acknowledges; resolution wins over acknowledgement', () => {
     const acknowledged = { by: 'U123', at: MONDAY_10 };
-    expect(pageFor(updated(incident(1, { acknowledged })), MONDAY_10, DUBLIN)).toMatchObject({
-      action: 'acknowledge',
-      dedupKey: 'rollbot-INC-9',
-      details: { acknowledgedBy: 'U123' },
-    });
+    expect(pageFor(updated(incident(1, { acknowledged })), MONDAY_10, DUBLIN)).toMatchObject([
+      { action: 'acknowledge', dedupKey: 'rollbot-INC-9', details: { acknowledgedBy: 'U123' } },
+    ]);
     expect(
       pageFor(updated(incident(1, { acknowledged, phase: 'resolved' })), MONDAY_10, DUBLIN),
-    ).toMatchObject({ action: 'resolve' });
+    ).toMatchObject([{ action: 'resolve' }]);
   });
 
   it('other updates, ticks and channel messages do not page', () => {
-    expect(pageFor(updated(incident(1)), MONDAY_10, DUBLIN)).toBeUndefined();
+    expect(pageFor(updated(incident(1)), MONDAY_10, DUBLIN)).toEqual([]);
     const acknowledged = incident(1, { acknowledged: { by: 'U123', at: MONDAY_10 } });
     expect(
       pageFor({ type: 'incident.tick', incident: acknowledged, channel: '#ml' }, MONDAY_10, DUBLIN),
-    ).toBeUndefined();
-    expect(
-      pageFor({ type: 'channel.message', channel: '#ml', text: 'hi' }, MONDAY_10, DUBLIN),
-    ).toBeUndefined();
+    ).toEqual([]);
+    expect(pageFor({ type: 'channel.message', channel: '#ml', text: 'hi' }, MONDAY_10, DUBLIN)).toEqual([]);
   });
 
   it('drills never page', () => {
     const drill = (extra: Partial<Incident> = {}) => incident(1, { drill: true, ...extra });
-    expect(pageFor(opened(drill()), MONDAY_10, DUBLIN)).toBeUndefined();
-    expect(pageFor(opened(incident(4, { drill: true })), MONDAY_10, DUBLIN)).toBeUndefined();
-    expect(pageFor(updated(drill({ phase: 'resolved' })), MONDAY_10, DUBLIN)).toBeUndefined();
+    expect(pageFor(opened(drill()), MONDAY_10, DUBLIN)).toEqual([]);
+    expect(pageFor(opened(incident(4, { drill: true })), MONDAY_10, DUBLIN)).toEqual([]);
+    expect(pageFor(updated(drill({ phase: 'resolved' })), MONDAY_10, DUBLIN)).toEqual([]);
     expect(
       pageFor(
         { type: 'escalation', incident: drill(), channel: '#ml', stage: 'triage', mention: [], text: '' },
         MONDAY_10,
         DUBLIN,
       ),
-    ).toBeUndefined();
+    ).toEqual([]);
   });
 });
 
