@@ -28,11 +28,16 @@ export interface SlackRoute {
 /**
  * The bot's HTTP app on `deps` with its Slack route (HTTP mode, signed requests), and the Slack Web API answered
  * by nock, which records every call: what the listeners did is read back from `called`. `views.open` answers
- * with a view ID, as Slack does. `groupsOf` says who is in a user group (default: nobody, nothing unchecked).
+ * with a view ID, as Slack does, unless `answers` says otherwise. `groupsOf` says who is in a user group
+ * (default: nobody, nothing unchecked).
  */
 export async function serveSlackRoute(
   deps: TestDeps,
-  options: { groupsOf?: GroupResolver } = {},
+  options: {
+    groupsOf?: GroupResolver;
+    /** What Slack answers a method instead (`{ ok: false, error: 'expired_trigger_id' }` for views.open). */
+    answers?: Record<string, object>;
+  } = {},
 ): Promise<SlackRoute> {
   nock.disableNetConnect();
   nock.enableNetConnect('127.0.0.1');
@@ -43,6 +48,8 @@ export async function serveSlackRoute(
     .reply(function (uri, body) {
       const method = uri.replace('/api/', '');
       calls.push({ method, form: Object.fromEntries(new URLSearchParams(String(body))) });
+      const answer = options.answers?.[method];
+      if (answer) return [200, answer];
       if (method === 'views.open') return [200, { ok: true, view: { id: `V${calls.length}` } }];
       return [200, { ok: true }];
     });

@@ -5,6 +5,7 @@ import { acknowledge, dismissAs } from '../../engine/decisions.js';
 import { approveRollback } from '../../engine/rollback-request.js';
 import { approveDeployment } from '../../engine/deploy-approval.js';
 import { errorReply } from '../blocks/command-replies.js';
+import { platformErrorCode } from '../notifier/errors.js';
 import { notRollbackModal } from '../blocks/not-rollback-modal.js';
 import { runbookSummary } from '../blocks/runbook-summary.js';
 import { actAs, inputChecked, inputText, readJsonObject, tellUser, type SlackContext } from '../context.js';
@@ -42,11 +43,46 @@ export function registerInteractions(app: App, context: SlackContext): void {
     }
   });
 
+  /**
+   * Runs `open` (a modal for a press), or — when Slack does not show it (a trigger expired after a slow moment,
+   * Slack unavailable) — tells the person so, with the command that does the same: a press must never do nothing.
+   */
+  const openOrSay = async (
+    body: ButtonBody,
+    client: WebClient,
+    open: () => Promise<void>,
+    instead: string,
+  ) => {
+    try {
+      await open();
+    } catch (error) {
+      deps.logger.warn({ err: error, user: body.user.id }, 'a modal could not be opened');
+      const why = platformErrorCode(error) ?? (error instanceof Error ? error.message : String(error));
+      const { channel } = target(body);
+      await tellUser(
+        context,
+        client,
+        { channel, user: body.user.id },
+        `Slack did not open the form (${why}): ${instead}`,
+      );
+    }
+  };
+
   const openNotRollback = async (body: ButtonBody, client: WebClient) => {
     const { model, incidentId, channel } = target(body);
     const view = notRollbackModal({ model, incidentId });
     const metadata = JSON.stringify({ ...readJsonObject(view.private_metadata), channel });
-    await client.views.open({ trigger_id: body.trigger_id, view: { ...view, private_metadata: metadata } });
+    await openOrSay(
+      body,
+      client,
+      async () => {
+        await client.views.open({
+          trigger_id: body.trigger_id,
+          view: { ...view, private_metadata: metadata },
+        });
+      },
+      `run \`/incident dismiss ${incidentId} <reason>\` instead.`,
+    );
   };
 
   app.action<ButtonBody>(ACTIONS.notRollback, async ({ ack, body, client }) => {
@@ -73,11 +109,17 @@ export function registerInteractions(app: App, context: SlackContext): void {
   const rollBack = async (body: ButtonBody, client: WebClient, until: OnIncident['until']) => {
     if (!(await stillStands(body, client, until))) return;
     const { model, incidentId, channel } = target(body);
-    await openRollbackModal(context, client, body.trigger_id, {
-      model,
-      actedOn: { incidentId, until },
-      ...(channel ? { channel } : {}),
-    });
+    await openOrSay(
+      body,
+      client,
+      () =>
+        openRollbackModal(context, client, body.trigger_id, {
+          model,
+          actedOn: { incidentId, until },
+          ...(channel ? { channel } : {}),
+        }),
+      `run \`/rollback ${model}\` instead (or, without Slack, \`rollbot rollback ${model} --reason "…"\`).`,
+    );
   };
 
   app.action<ButtonBody>(ACTIONS.rollback, async ({ ack, body, client }) => {

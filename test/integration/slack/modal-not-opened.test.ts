@@ -1,0 +1,56 @@
+/**
+ * A button whose modal Slack will not open (its trigger expired after a slow moment, Slack unavailable) must not
+ * do nothing: the person is told, with the command that does the same. Real signed HTTP to the Slack route.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { ingestAlerts } from '../../../src/engine/intake.js';
+import { createSlackRenderer } from '../../../src/slack/renderer.js';
+import { firing } from '../../helpers/alerts.js';
+import { makeDeps, makeRunbook, RealClock, type TestDeps } from '../../helpers/engine.js';
+import { sendSigned } from '../../helpers/slack.js';
+import { pressButton, serveSlackRoute, type SlackRoute } from '../../helpers/slack-route.js';
+
+let route: SlackRoute | undefined;
+afterEach(async () => {
+  await route?.close();
+  route = undefined;
+});
+
+/** fraud-scorer's incident INC-1 in triage, its message rendered, with Slack refusing to open modals. */
+async function incidentWhileModalsFail(): Promise<{ deps: TestDeps; blocks: readonly unknown[] }> {
+  const deps = makeDeps({ clock: new RealClock(), runbooks: [makeRunbook('fraud-scorer')] });
+  route = await serveSlackRoute(deps, {
+    answers: { 'views.open': { ok: false, error: 'expired_trigger_id' } },
+  });
+  await ingestAlerts(deps, [firing('fraud-scorer', Date.now())]);
+  const opened = deps.notifier.ofType('incident.opened')[0];
+  if (!opened) throw new Error('INC-1 was not announced');
+  return { deps, blocks: createSlackRenderer(deps.runbooks).incidentMessage(opened, Date.now()).blocks };
+}
+
+async function pressed(blocks: readonly unknown[], label: string): Promise<string> {
+  const slack = route!;
+  expect((await sendSigned(slack.url, pressButton(blocks, label, 'U0BO'))).status).toBe(200);
+  await slack.settle(() => slack.called('chat.postEphemeral').length > 0, 'a reply to Bob');
+  const [reply, ...more] = slack.called('chat.postEphemeral');
+  expect(more).toEqual([]);
+  expect(reply?.form).toMatchObject({ user: 'U0BO' });
+  return reply?.form.text ?? '';
+}
+
+describe('a modal Slack does not open', () => {
+  it('Roll back tells the person, with /rollback and the CLI to do it instead', async () => {
+    const { blocks } = await incidentWhileModalsFail();
+    const text = await pressed(blocks, 'Roll back');
+    expect(text).toContain('expired_trigger_id');
+    expect(text).toContain('/rollback fraud-scorer');
+    expect(text).toContain('rollbot rollback fraud-scorer --reason');
+  });
+
+  it('Not a rollback tells the person, with /incident dismiss to do it instead', async () => {
+    const { blocks } = await incidentWhileModalsFail();
+    const text = await pressed(blocks, 'Not a rollback');
+    expect(text).toContain('expired_trigger_id');
+    expect(text).toContain('/incident dismiss INC-1');
+  });
+});
