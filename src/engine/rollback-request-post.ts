@@ -10,7 +10,7 @@ import type { Runbook } from '../runbooks/schema.js';
 import { deliverInTime } from './arrival.js';
 import type { EngineDeps } from './context.js';
 import type { DeliveredEvent } from './notifier-port.js';
-import { readPending, type PendingRollback } from './pending-rollback.js';
+import { outdated, readPending, type PendingRollback } from './pending-rollback.js';
 import type { Deadline } from './ports.js';
 
 export const REQUEST_POST = 'rollback-request-post';
@@ -70,6 +70,10 @@ export async function postUnlessPosted(deps: EngineDeps, deadline: Deadline): Pr
   if ((await deps.store.getValue(postedKey(pending))) !== undefined) return;
   const runbook = deps.runbooks.get(model);
   if (!runbook) return;
+  // Its incident resolved (only a dismissal drops the request), is gone, or was rolled back since: an approval
+  // is refused, so a post would ask approvers for what nobody may approve — and a request whose incident is
+  // gone would otherwise go to the channel as if it had none.
+  if (pending.incidentId && (await outdated(deps, model, pending.incidentId, pending))) return;
   const incident = pending.incidentId ? await deps.store.getIncident(pending.incidentId) : undefined;
   const what = `the rollback request of ${model} by ${pending.requestedBy}`;
   if (await deliverInTime(deps, requestEvent(runbook, pending, incident), what)) {

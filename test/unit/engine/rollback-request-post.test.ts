@@ -3,6 +3,7 @@ import type { NotifierEvent } from '../../../src/engine/notifier-port.js';
 import { pollDeadlines } from '../../../src/engine/poller.js';
 import { approveRollback, requestRollback } from '../../../src/engine/rollback-request.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
+import { resolve } from '../../../src/engine/resolve.js';
 import { firing } from '../../helpers/alerts.js';
 import { makeDeps, makeRunbook, type TestDeps } from '../../helpers/engine.js';
 
@@ -108,5 +109,20 @@ describe("a two-person request's post", () => {
       expect.stringContaining('to v41'),
       expect.stringContaining('to v40'),
     ]);
+  });
+
+  it('is not posted once its incident was resolved: nobody may approve it any more', async () => {
+    const deps = makeDeps({ runbooks });
+    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    dyingWithItQueued(deps);
+    await ask(deps);
+    // Resolving does not drop the waiting request (only a dismissal does): an approval of it is refused.
+    await resolve(deps, 'INC-1', { by: 'U0BO', reason: 'recovered by itself' });
+    await expect(
+      approveRollback(deps, { model: 'fraud-scorer', actor: bo, trigger: 'slack' }),
+    ).rejects.toThrow(/resolved/);
+
+    await aMinuteOn(deps);
+    expect(requestsDelivered(deps)).toHaveLength(1);
   });
 });
