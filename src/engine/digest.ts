@@ -11,8 +11,9 @@ import type { Deadline } from './ports.js';
 
 export const DIGEST_SEND = 'digest-send';
 
+const DAY_MS = 86_400_000;
 /** How far back a digest looks, and how long an incident is remembered as already listed. */
-const LOOKBACK_MS = 8 * 86_400_000;
+const LOOKBACK_MS = 8 * DAY_MS;
 /** Enough for any day's SEV-4s; the store lists newest first. */
 const SCAN_LIMIT = 1_000;
 
@@ -48,8 +49,8 @@ export async function scheduleDigest(deps: EngineDeps, channel: string, dueAt: n
  * Posts the digest for the deadline's channel: every SEV-4 incident (drills aside) of a model that reports
  * there, opened before the digest time and not listed in an earlier digest. Incidents are marked listed only
  * once the message has reached Slack (deliverInTime), so a crash in between repeats a line rather than losing
- * one; a digest Slack gave up on (down for the notifier's ten minutes of retries) marks none, and the next day's
- * lists them. Returns how many it listed.
+ * one; a digest Slack gave up on (down for the notifier's ten minutes of retries) marks none, and the next
+ * one (scheduled a day on, should no SEV-4 opening schedule one sooner) lists them. Returns how many it listed.
  */
 export async function sendDigest(deps: EngineDeps, deadline: Deadline): Promise<number> {
   const channel = String(deadline.payload.channel);
@@ -73,9 +74,12 @@ export async function sendDigest(deps: EngineDeps, deadline: Deadline): Promise<
     delivery: `digest:${channel}:${deadline.dueAt}`,
   };
   if (!(await deliverInTime(deps, digest, `the digest for ${channel}`))) {
+    // Only a SEV-4 opening schedules a digest: without one since, "the next one" would never come and these
+    // incidents would never be listed. The same time a day on (idempotent with one an opening scheduled then).
+    await scheduleDigest(deps, channel, deadline.dueAt + DAY_MS);
     deps.logger.warn(
       { channel, incidents: fresh.map((incident) => incident.id) },
-      'the daily digest did not reach Slack; its incidents go in the next one',
+      'the daily digest did not reach Slack; its incidents go in the next one, a day on at the latest',
     );
     return 0;
   }

@@ -95,6 +95,23 @@ describe('the daily digest', () => {
     expect(await sendDigest(deps, { ...first, id: 'd3', dueAt: now + 49 * HOUR })).toBe(0);
   });
 
+  it('lists the incidents of a digest Slack gave up on in one a day on, though no SEV-4 opened since to schedule it', async () => {
+    const deps = depsWithTwoChannels();
+    const now = deps.clock.now();
+    const minor = await open(deps, makeIncident({ model: 'fraud-scorer', severity: 4, at: now }));
+    await scheduleDigest(deps, 'C0TEST0001', now + HOUR); // the only SEV-4 opening schedules the only digest
+    deps.notifier.arrival = async () => false; // Slack was down for the notifier's ten minutes of retries
+    deps.clock.advance(HOUR);
+    await pollDeadlines(deps);
+    expect(digests(deps)).toHaveLength(1);
+
+    deps.notifier.arrival = async () => true;
+    deps.clock.advance(24 * HOUR);
+    await pollDeadlines(deps);
+    expect(digests(deps)).toHaveLength(2);
+    expect(digests(deps)[1]?.text).toContain(minor.id);
+  });
+
   it('leaves a digest still on its way unmarked, for its deadline to come round and record once it arrives', async () => {
     const deps = depsWithTwoChannels();
     const now = deps.clock.now();
