@@ -90,7 +90,11 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
   const homes = new Map<string, string>();
   /** Incidents whose message this process claimed the right to post (see mayPost). */
   const posters = new Map<string, true>();
-  /** Incidents this process opened (saw `incident.opened` of): no other poster came before it. */
+  /**
+   * Incidents this process opened (saw `incident.opened` of within a poster's claim of the opening): no other
+   * poster came before it. Not one whose opening its stand-in announces again (opening.ts), a minute or more on,
+   * after the opener died before recording it: that opener may have posted the message, and stored where.
+   */
   const openers = new Map<string, true>();
   /** Incident messages not posted yet, across the events that try (a lost answer is the incident's, not a try's). */
   const incidentPosts = new Map<string, PostOnce>();
@@ -181,10 +185,10 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
   async function upsertMessage(event: IncidentEvent, firstTry: boolean): Promise<void> {
     const id = event.incident.id;
     // The opening's first try does not ask the store (two round trips less before the first Slack call): only
-    // this process has seen the new incident, so no replica can have posted its message, and any later state
+    // this process has seen the new incident (see openers), so no replica can have posted its message, and any later state
     // has its own update queued behind this post. Its retries must ask: once this process's claim to post has
     // lapsed, another replica may have posted the message (a second one would split the thread).
-    const local = event.type === 'incident.opened' && firstTry;
+    const local = event.type === 'incident.opened' && firstTry && openers.has(id);
     const ref = local ? refs.get(id) : await findRef(id);
     const shown = local ? event : await withNewestIncident(event);
     const { text, blocks } = renderer.incidentMessage(shown, clock.now());
@@ -263,7 +267,8 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
     const home = homes.get(id);
     const lane = home ?? event.channel;
     if (home === undefined) remember(homes, id, lane);
-    if (event.type === 'incident.opened') remember(openers, id, true);
+    if (event.type === 'incident.opened' && clock.now() - event.incident.openedAt < POSTER_CLAIM_MS)
+      remember(openers, id, true);
     let reply: SlackMessageContent | undefined;
     let unrendered = false;
     try {

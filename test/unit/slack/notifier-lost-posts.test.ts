@@ -2,7 +2,7 @@ import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { incidentPostMetadata, messageKey } from '../../../src/slack/notifier/notifier.js';
 import { makeIncident, T0 } from '../../helpers/incidents.js';
-import { opened, setupNotifier, TS, updated } from '../../helpers/notifier.js';
+import { API, opened, setupNotifier, TS, updated } from '../../helpers/notifier.js';
 
 /**
  * chat.postMessage has no idempotency key: a post whose answer is lost (a dropped connection, a gateway's 502)
@@ -211,5 +211,53 @@ describe('a post whose answer was lost', () => {
 
     expect(calls.map((call) => call.method)).toEqual(['chat.postMessage', 'conversations.history']);
     expect(failures).toEqual([]);
+  });
+
+  describe('an opening announced again by its stand-in on another replica (its opener died before recording it)', () => {
+    /** The stand-in comes round a minute or more after the opening, past the opener's claim to post. */
+    const openedBefore = (id: string) => makeIncident({ id, at: T0 - 2 * 60_000 });
+
+    /** A second incident message, should one be posted: it lands (and shows in `calls`). */
+    function aSecondPostWouldLand(calls: { method: string; at: number; form: Record<string, string> }[]) {
+      nock(API)
+        .post('/api/chat.postMessage')
+        .optionally()
+        .reply(() => {
+          calls.push({ method: 'chat.postMessage', at: 0, form: {} });
+          return [200, { ok: true, channel: 'C0FRAUD01', ts: '1700000000.000999' }];
+        });
+    }
+
+    it('updates the message the opener posted and stored, instead of posting a second one', async () => {
+      const { notifier, slack, calls, run, store, failures } = setupNotifier();
+      const incident = openedBefore('INC-50');
+      await store.setValue(messageKey('INC-50'), JSON.stringify({ channel: 'C0FRAUD01', ts: TS }), 60_000);
+      aSecondPostWouldLand(calls);
+      slack('chat.update', { ok: true, channel: 'C0FRAUD01', ts: TS });
+      await notifier.notify(opened(incident));
+      await run();
+
+      expect(calls.map((call) => [call.method, call.form.ts])).toEqual([['chat.update', TS]]);
+      expect(failures).toEqual([]);
+    });
+
+    it('finds the message the opener posted without storing where, instead of posting a second one', async () => {
+      const { notifier, slack, calls, run, failures } = setupNotifier();
+      const incident = openedBefore('INC-51');
+      slack('conversations.history', {
+        ok: true,
+        messages: [{ ts: LANDED, text: 'INC-51: incident.opened', metadata: incidentPostMetadata(incident) }],
+      });
+      slack('chat.update', { ok: true, channel: 'C0FRAUD01', ts: LANDED });
+      aSecondPostWouldLand(calls);
+      await notifier.notify(opened(incident));
+      await run();
+
+      expect(calls.map((call) => [call.method, call.form.ts])).toEqual([
+        ['conversations.history', undefined],
+        ['chat.update', LANDED],
+      ]);
+      expect(failures).toEqual([]);
+    });
   });
 });

@@ -172,12 +172,15 @@ describe('slack notifier', () => {
   });
 
   it('threads a reply under the message its update re-posts, even while updates wait for the allowance', async () => {
-    const { notifier, slack, calls, run, failures } = setupNotifier();
+    const { notifier, slack, calls, run, failures, time } = setupNotifier();
     const lost = makeIncident({ id: 'INC-30' });
     slack('chat.postMessage', [503, 'upstream connect error'], 15); // the opening's post gives up
     await notifier.notify(opened(lost));
     await run();
-    const others = ['INC-31', 'INC-32', 'INC-33', 'INC-34'].map((id) => makeIncident({ id }));
+    // Opened now, ten minutes on (an opening notified long after its instant is a stand-in's, opening.ts).
+    const others = ['INC-31', 'INC-32', 'INC-33', 'INC-34'].map((id) =>
+      makeIncident({ id, at: time.clock.now() }),
+    );
     slack('chat.postMessage', undefined, 4);
     for (const incident of others) await notifier.notify(opened(incident));
     await run();
