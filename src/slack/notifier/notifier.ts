@@ -185,9 +185,9 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
   async function upsertMessage(event: IncidentEvent, firstTry: boolean): Promise<void> {
     const id = event.incident.id;
     // The opening's first try does not ask the store (two round trips less before the first Slack call): only
-    // this process has seen the new incident (see openers), so no replica can have posted its message, and any later state
-    // has its own update queued behind this post. Its retries must ask: once this process's claim to post has
-    // lapsed, another replica may have posted the message (a second one would split the thread).
+    // this process has seen the new incident (see openers), so no replica can have posted its message, and any
+    // later state has its own update queued behind this post. Its retries must ask: once this process's claim to
+    // post has lapsed, another replica may have posted the message (a second one would split the thread).
     const local = event.type === 'incident.opened' && firstTry && openers.has(id);
     const ref = local ? refs.get(id) : await findRef(id);
     const shown = local ? event : await withNewestIncident(event);
