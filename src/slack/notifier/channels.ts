@@ -81,7 +81,7 @@ export function createChannelDirectory(options: ChannelDirectoryOptions): Channe
       if (id === undefined && clock.now() - loadedAt >= reloadAfterMs) id = (await channels(true)).get(name);
       if (id === undefined) {
         throw new DeliveryError('channel_not_found', `no channel ${channel} visible to rollbot`, {
-          hint: `check the runbook channel ${channel}: create it, or if it is private invite @rollbot to it (or use its ID)`,
+          hint: `check the runbook channel ${channel}: create it, or if it is private invite @rollbot to it and give the app the groups:read scope (manifest.yml), or use its ID`,
         });
       }
       return id;

@@ -69,6 +69,7 @@ describe('manifest.yml', () => {
       'commands',
       'channels:join',
       'channels:read',
+      'groups:read',
       'usergroups:read',
       'channels:history',
       'groups:history',
