@@ -14,7 +14,7 @@ import { authorize } from './authorize.js';
 export interface DeploymentApproval {
   /** Why an approval is needed (empty: it is not). */
   reasons: string[];
-  /** Who may approve: Slack user or group IDs; empty means anyone in the channel. */
+  /** Who may approve: Slack user or group IDs; empty means anyone. */
   approvers: string[];
   /** How to give it. */
   how: string;

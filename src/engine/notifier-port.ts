@@ -65,7 +65,7 @@ export type NotifierEvent =
       incident: Incident;
       channel: string;
       text: string;
-      /** Who may decide (empty: anyone in the channel). */
+      /** Who may decide (empty: anyone). */
       approvers: string[];
       policy: 'auto' | 'approve' | 'two-person';
       /**

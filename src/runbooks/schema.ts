@@ -128,7 +128,7 @@ const runbookInput = z.strictObject({
   rollback: z
     .strictObject({
       policy: z.enum(['auto', 'approve', 'two-person']).optional(),
-      /** Who may roll back, approve or dismiss; empty means anyone in the channel. */
+      /** Who may roll back, approve or dismiss; empty means anyone (any member of the workspace). */
       approvers: z.array(slackId).default([]),
       /** Roll back automatically even when Prometheus has no data (default: ask a person). */
       onNoData: z.enum(['ask', 'rollback']).default('ask'),
