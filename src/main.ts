@@ -32,6 +32,8 @@ import { createServingFactory } from './serving/index.js';
 import { createSlackApp, type SlackApp, type SlackTransport } from './slack/app.js';
 import { createSlackClients, createSlackNotifier, type SlackNotifier } from './slack/notifier/notifier.js';
 import { createSlackRenderer } from './slack/renderer.js';
+import { createChannelDirectory } from './slack/notifier/channels.js';
+import { checkSlackSetup, reportSlackSetup, type SetupProblem } from './slack/setup-check.js';
 import { nextDigestAt } from './paging/digest-time.js';
 import { createPagingNotifier, type PagingNotifier } from './paging/notifier.js';
 import { pagingRoutes } from './paging/routes.js';
@@ -46,7 +48,12 @@ export interface Composition extends EngineDeps {
   config: Config;
   metrics: Metrics;
   /** Present when Slack is configured (SLACK_BOT_TOKEN). */
-  slack?: { app: SlackApp; notifier: SlackNotifier };
+  slack?: {
+    app: SlackApp;
+    notifier: SlackNotifier;
+    /** The Slack setup's problems (slack/setup-check.ts), looked at once the bot has started. */
+    checkSetup(): Promise<SetupProblem[]>;
+  };
   /** The notifier the engine uses: messages (Slack or console) plus paging. */
   paging: PagingNotifier;
   /**
@@ -104,9 +111,12 @@ export async function compose(
     config.slack.mode === 'off'
       ? undefined
       : createSlackClients({ token: config.slack.botToken, apiUrl: config.slack.apiUrl });
+  // One directory of runbook channels for the notifier and the setup check: the name list is read once.
+  const channels = clients ? createChannelDirectory({ client: clients.notifier, clock }) : undefined;
   const slackNotifier = clients
     ? createSlackNotifier({
         client: clients.notifier,
+        ...(channels ? { channels } : {}),
         store,
         renderer: createSlackRenderer(runbooks),
         clock,
@@ -162,7 +172,7 @@ export async function compose(
     timing: DEFAULT_TIMING,
     inFlight: new InFlight(),
   };
-  if (clients && slackNotifier && config.slack.mode !== 'off') {
+  if (clients && channels && slackNotifier && config.slack.mode !== 'off') {
     const transport: SlackTransport =
       config.slack.mode === 'http'
         ? { mode: 'http', signingSecret: config.slack.signingSecret }
@@ -174,7 +184,8 @@ export async function compose(
       transport,
       groupsOf,
     });
-    deps.slack = { app, notifier: slackNotifier };
+    const checkSetup = () => checkSlackSetup({ client: clients.notifier, channels, runbooks: runbooks.all });
+    deps.slack = { app, notifier: slackNotifier, checkSetup };
   }
   return deps;
 }
@@ -226,6 +237,8 @@ export async function startBot(
   const port = typeof address === 'object' && address ? address.port : config.http.port;
   const url = `http://${config.http.host}:${port}`;
   await deps.slack?.app.start();
+  // Not awaited: a look at the setup, which must not hold up the start nor fail it.
+  if (deps.slack) void reportSlackSetup(deps, deps.slack.checkSetup);
   const poller = startDeadlinePoller(deps);
   const ticker = startMessageTicker(deps);
   const drills = startDrillPlanner(deps);

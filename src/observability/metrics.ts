@@ -12,6 +12,8 @@ export interface Metrics extends EngineMetrics {
   registry: Registry;
   /** A Slack message given up on (after retries): `kind` post/update/reply, `reason` Slack's error code. */
   slackDeliveryFailed(kind: string, reason: string): void;
+  /** How many problems the Slack setup check found at start (slack/setup-check.ts). */
+  slackSetupProblems(count: number): void;
 }
 
 /** State the gauges read at scrape time (from the store, so that every replica reports the same). */
@@ -102,6 +104,11 @@ export function createMetrics(registry = new Registry(), options: MetricsOptions
     labelNames: ['kind', 'reason'] as const,
     registers: [registry],
   });
+  const slackSetup = new Gauge({
+    name: 'rollbot_slack_setup_problems',
+    help: 'Problems the Slack setup check found at start (refused token, missing scope, runbook channel mistyped, archived or uninvited); the log says each, with its fix.',
+    registers: [registry],
+  });
   const drills = new Counter({
     name: 'rollbot_drills_total',
     help: 'Rollback drills finished, by model and outcome (passed, failed).',
@@ -143,6 +150,7 @@ export function createMetrics(registry = new Registry(), options: MetricsOptions
     registry,
     drillFinished: (model, outcome) => drills.inc({ model, outcome }),
     slackDeliveryFailed: (kind, reason) => slackFailures.inc({ kind, reason }),
+    slackSetupProblems: (count) => slackSetup.set(count),
     alertReceived: (source, status) => alertsReceived.inc({ source, status }),
     alertRejected: (reason) => alertsRejected.inc({ reason }),
     incidentOpened: (model: string, severity: Severity, drill: boolean) =>

@@ -3,6 +3,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { COMMANDS } from '../../../src/slack/ids.js';
+import { BOT_SCOPES } from '../../../src/slack/setup-check.js';
 
 interface Manifest {
   display_information: { name: string };
@@ -62,17 +63,7 @@ describe('manifest.yml', () => {
     for (const url of urls) expect(url).toMatch(/^https:\/\/[^/]+\/slack\/events$/);
   });
 
-  it('asks only for the scopes rollbot uses', () => {
-    expect(loadManifest().oauth_config.scopes.bot).toEqual([
-      'chat:write',
-      'chat:write.public',
-      'commands',
-      'channels:join',
-      'channels:read',
-      'groups:read',
-      'usergroups:read',
-      'channels:history',
-      'groups:history',
-    ]);
+  it('asks for exactly the scopes rollbot uses, which its setup check looks for', () => {
+    expect(loadManifest().oauth_config.scopes.bot).toEqual(Object.keys(BOT_SCOPES));
   });
 });
