@@ -8,7 +8,12 @@ import { finishDrillOpening } from './drill-opening.js';
 import { DRILL_REMIND, DRILL_RUN, remindDrill, runScheduledDrill } from './drill-schedule.js';
 import { finishDrillScoring } from './drill-scoring.js';
 import { FREEZE_END, announceFreezeEnd } from './freeze.js';
-import { REQUEST_POST, postUnlessPosted } from './rollback-request-post.js';
+import {
+  REQUEST_POST,
+  REQUEST_REMIND,
+  postUnlessPosted,
+  remindUnlessDecided,
+} from './rollback-request-post.js';
 import { STAGE_TARGET, escalateIfBreached } from './escalation.js';
 import { finishAlertOpening } from './intake-announce.js';
 import { INCIDENT_OPENING, openingOf, type Opening } from './opening.js';
@@ -81,6 +86,7 @@ export const DEADLINE_HANDLERS: Record<string, DeadlineHandler> = {
   [WATCH_CHECK]: checkWatch,
   [FREEZE_END]: announceFreezeEnd,
   [REQUEST_POST]: postUnlessPosted,
+  [REQUEST_REMIND]: remindUnlessDecided,
   [DIGEST_SEND]: async (deps, deadline) => {
     await sendDigest(deps, deadline);
   },

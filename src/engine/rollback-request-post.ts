@@ -4,16 +4,18 @@
  * hour — they are refused and told to approve it — so its post must not die queued with the requester's
  * replica. A deadline scheduled before the request is saved looks a minute on: unless the post is marked as
  * arrived, it posts it (joining the delivery still on its way on the same replica), as escalations are sent.
+ * Another, halfway through the request's hour, puts a request still unapproved before approvers again.
  */
 import type { Incident } from '../core/incident.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { deliverInTime } from './arrival.js';
-import type { EngineDeps } from './context.js';
+import { record, type EngineDeps } from './context.js';
 import type { DeliveredEvent } from './notifier-port.js';
-import { outdated, readPending, type PendingRollback } from './pending-rollback.js';
+import { outdated, PENDING_TTL_MS, readPending, type PendingRollback } from './pending-rollback.js';
 import type { Deadline } from './ports.js';
 
 export const REQUEST_POST = 'rollback-request-post';
+export const REQUEST_REMIND = 'rollback-request-remind';
 
 /** Past a healthy Slack queue's delay: by then a post that will arrive has. */
 const LOOK_AFTER_MS = 60_000;
@@ -23,13 +25,23 @@ const POSTED_TTL_MS = 2 * 3_600_000;
 const postedKey = (pending: Pick<PendingRollback, 'model' | 'at'>) =>
   `rollback-request-posted:${pending.model}:${pending.at}`;
 
-/** Before the request is saved, so that a crash at any point after leaves its post to the deadline. */
+/**
+ * Before the request is saved, so that a crash at any point after leaves its post to the deadline; with the
+ * reminder halfway through its hour, for a request still unapproved then (at 2am the second person is asleep).
+ */
 export async function schedulePost(deps: EngineDeps, pending: PendingRollback): Promise<void> {
+  const payload = { model: pending.model, at: pending.at };
   await deps.store.schedule({
     id: `${REQUEST_POST}:${pending.model}:${pending.at}`,
     kind: REQUEST_POST,
     dueAt: pending.at + LOOK_AFTER_MS,
-    payload: { model: pending.model, at: pending.at },
+    payload,
+  });
+  await deps.store.schedule({
+    id: `${REQUEST_REMIND}:${pending.model}:${pending.at}`,
+    kind: REQUEST_REMIND,
+    dueAt: pending.at + PENDING_TTL_MS / 2,
+    payload,
   });
 }
 
@@ -60,21 +72,31 @@ export function postRequest(
     );
 }
 
+/**
+ * The request a deadline is about, with its runbook and incident, while approvers may still be asked about it:
+ * not once it was approved, replaced, dropped with its incident or lapsed, nor once its incident resolved
+ * (only a dismissal drops the request), is gone, or was rolled back since — an approval is refused then, so a
+ * post would ask for what nobody may approve, and one whose incident is gone would go to the channel as if it
+ * had none.
+ */
+async function stillAsking(deps: EngineDeps, deadline: Deadline) {
+  const model = String(deadline.payload.model);
+  const pending = await readPending(deps, model);
+  if (pending?.at !== Number(deadline.payload.at)) return undefined;
+  const runbook = deps.runbooks.get(model);
+  if (!runbook) return undefined;
+  if (pending.incidentId && (await outdated(deps, model, pending.incidentId, pending))) return undefined;
+  const incident = pending.incidentId ? await deps.store.getIncident(pending.incidentId) : undefined;
+  return { pending, runbook, incident };
+}
+
 /** The REQUEST_POST deadline: posts the request unless it arrived, or no longer waits. */
 export async function postUnlessPosted(deps: EngineDeps, deadline: Deadline): Promise<void> {
-  const model = String(deadline.payload.model);
-  const at = Number(deadline.payload.at);
-  const pending = await readPending(deps, model);
-  // Approved, replaced, dropped with its incident or lapsed: nobody is to be asked about it any more.
-  if (pending?.at !== at) return;
+  const asking = await stillAsking(deps, deadline);
+  if (!asking) return;
+  const { pending, runbook, incident } = asking;
   if ((await deps.store.getValue(postedKey(pending))) !== undefined) return;
-  const runbook = deps.runbooks.get(model);
-  if (!runbook) return;
-  // Its incident resolved (only a dismissal drops the request), is gone, or was rolled back since: an approval
-  // is refused, so a post would ask approvers for what nobody may approve — and a request whose incident is
-  // gone would otherwise go to the channel as if it had none.
-  if (pending.incidentId && (await outdated(deps, model, pending.incidentId, pending))) return;
-  const incident = pending.incidentId ? await deps.store.getIncident(pending.incidentId) : undefined;
+  const model = pending.model;
   const what = `the rollback request of ${model} by ${pending.requestedBy}`;
   if (await deliverInTime(deps, requestEvent(runbook, pending, incident), what)) {
     await markPosted(deps, pending);
@@ -86,6 +108,21 @@ export async function postUnlessPosted(deps: EngineDeps, deadline: Deadline): Pr
   );
 }
 
+/**
+ * The REQUEST_REMIND deadline: a request still unapproved halfway through its hour is put before approvers
+ * again, with its Approve button and when it lapses. Notified, not delivered: a reminder lost with its replica
+ * leaves the request as it was, posted.
+ */
+export async function remindUnlessDecided(deps: EngineDeps, deadline: Deadline): Promise<void> {
+  const asking = await stillAsking(deps, deadline);
+  if (!asking) return;
+  const { pending, runbook, incident } = asking;
+  const lapses = new Date(pending.at + PENDING_TTL_MS).toISOString();
+  const text = `still waiting for a second approver: ${requestText(pending)}; it lapses at ${lapses} unless approved`;
+  if (incident) await record(deps, incident, { type: 'rollback.request.reminded', text });
+  await deps.notifier.notify(requestEvent(runbook, pending, incident, text));
+}
+
 async function markPosted(deps: EngineDeps, pending: PendingRollback): Promise<void> {
   await deps.store.setValue(postedKey(pending), '1', POSTED_TTL_MS);
 }
@@ -94,9 +131,9 @@ function requestEvent(
   runbook: Runbook,
   pending: PendingRollback,
   incident: Incident | undefined,
+  text = requestText(pending),
 ): DeliveredEvent {
   const { approvers } = runbook.rollback;
-  const text = requestText(pending);
   if (incident) {
     const { channel } = runbook;
     return {

@@ -126,3 +126,63 @@ describe("a two-person request's post", () => {
     expect(requestsDelivered(deps)).toHaveLength(1);
   });
 });
+
+describe('a two-person request nobody has approved', () => {
+  const HALF_HOUR = 30 * MINUTE;
+
+  /** The request's posts handed to the notifier, whether delivered or only notified. */
+  const requestPosts = (deps: TestDeps) =>
+    deps.notifier.events.filter(
+      (event) => event.type === 'decision.requested' && event.requestedAt !== undefined,
+    );
+
+  it('is put before approvers again halfway through its hour, with its button, saying when it lapses', async () => {
+    const deps = makeDeps({ runbooks });
+    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    const asked = await ask(deps);
+    if (asked.status !== 'awaiting-approval') throw new Error('not waiting');
+    deps.clock.advance(HALF_HOUR);
+    await pollDeadlines(deps);
+
+    const [first, reminder, ...more] = requestPosts(deps);
+    expect(more).toEqual([]);
+    expect(reminder).toMatchObject({
+      requestedAt: first?.type === 'decision.requested' ? first.requestedAt : -1,
+      policy: 'two-person',
+      text: expect.stringMatching(
+        /^still waiting for a second approver: rollback of fraud-scorer to v41 requested by U0ANA: errors\..*lapses at 2026-11-22T03:00:00\.000Z unless approved/,
+      ),
+    });
+    const entries = await deps.store.list('INC-1');
+    expect(entries.filter((entry) => entry.type === 'rollback.request.reminded')).toHaveLength(1);
+  });
+
+  it('is not put before anyone again once approved, replaced, or its incident ended', async () => {
+    const approved = makeDeps({ runbooks });
+    await ingestAlerts(approved, [firing('fraud-scorer', approved.clock.now())]);
+    await ask(approved);
+    await approveRollback(approved, { model: 'fraud-scorer', actor: bo, trigger: 'slack' });
+    approved.clock.advance(HALF_HOUR);
+    await pollDeadlines(approved);
+    expect(requestPosts(approved)).toHaveLength(1);
+
+    const replaced = makeDeps({ runbooks });
+    await ask(replaced, 'v41');
+    replaced.clock.advance(MINUTE);
+    await ask(replaced, 'v40');
+    replaced.clock.advance(HALF_HOUR - MINUTE);
+    await pollDeadlines(replaced); // the first's reminder is due; the second's is a minute off
+    const reminders = replaced.notifier
+      .ofType('channel.message')
+      .filter((event) => event.text.startsWith('still waiting'));
+    expect(reminders).toEqual([]);
+
+    const ended = makeDeps({ runbooks });
+    await ingestAlerts(ended, [firing('fraud-scorer', ended.clock.now())]);
+    await ask(ended);
+    await resolve(ended, 'INC-1', { by: 'U0BO', reason: 'recovered on its own' });
+    ended.clock.advance(HALF_HOUR);
+    await pollDeadlines(ended);
+    expect(requestPosts(ended)).toHaveLength(1);
+  });
+});
