@@ -26,15 +26,25 @@ export async function authorize(
   action: Action,
   incident?: Pick<Incident, 'id'>,
 ): Promise<void> {
-  if (mayAct(runbook.rollback.approvers, actor)) return;
+  const refused = refusalOf(runbook, actor, action);
+  if (!refused) return;
+  await noteDenial(deps, runbook, actor, refused.message, incident);
+  throw refused;
+}
+
+/**
+ * The FORBIDDEN `authorize` would throw, without recording it: for telling someone up front (a modal about to ask
+ * for a reason) what their attempt would get. Undefined when the runbook allows them.
+ */
+export function refusalOf(runbook: Runbook, actor: Actor, action: Action): RollbotError | undefined {
+  if (mayAct(runbook.rollback.approvers, actor)) return undefined;
   // A group whose members could not be checked (Slack down, no recent snapshot) may well hold them: say so.
   const unchecked = isUserGroupId(actor.id)
     ? groupNamedAsPerson(actor.id)
     : uncheckedGroupsNote(actor.unchecked);
   const text = `${actor.id} may not ${action} ${runbook.model}: the runbook allows ${runbook.rollback.approvers.join(', ')}${unchecked.why}`;
-  await noteDenial(deps, runbook, actor, text, incident);
   const ask = `ask one of ${runbook.rollback.approvers.join(', ')}, or add yourself to rollback.approvers in runbooks/${runbook.model}.yml`;
-  throw new RollbotError('FORBIDDEN', text, { hint: unchecked.fix ? `${unchecked.fix}; or ${ask}` : ask });
+  return new RollbotError('FORBIDDEN', text, { hint: unchecked.fix ? `${unchecked.fix}; or ${ask}` : ask });
 }
 
 /** Someone gave a user group's ID as who they are: a group acts through its members, named by user ID. */

@@ -30,6 +30,7 @@ export function registerCommands(app: App, context: SlackContext): void {
       await openRollbackModal(context, client, command.trigger_id, {
         ...parsed,
         channel: command.channel_id,
+        user: command.user_id,
       });
     } catch (error) {
       await respond({ response_type: 'ephemeral', text: errorReply(error) });

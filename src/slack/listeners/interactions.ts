@@ -115,6 +115,7 @@ export function registerInteractions(app: App, context: SlackContext): void {
       () =>
         openRollbackModal(context, client, body.trigger_id, {
           model,
+          user: body.user.id,
           actedOn: { incidentId, until },
           ...(channel ? { channel } : {}),
         }),

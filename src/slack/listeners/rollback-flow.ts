@@ -3,6 +3,7 @@ import type { InputBlock, View } from '@slack/types';
 import { isRollbotError } from '../../core/errors.js';
 import { formatDuration } from '../../core/duration.js';
 import { plannedOn, type ActedOn, type PlannedOn } from '../../engine/acted-on.js';
+import { refusalOf } from '../../engine/authorize.js';
 import { requestRollback, type RollbackRequestResult } from '../../engine/rollback-request.js';
 import { rollback } from '../../engine/rollback.js';
 import { errorReply } from '../blocks/command-replies.js';
@@ -19,6 +20,8 @@ export interface RollbackTarget {
   reason?: string;
   /** Where the person acted, for ephemeral replies. */
   channel?: string;
+  /** Who is opening it: someone the runbook does not let roll back is told so instead of shown a form. */
+  user: string;
 }
 
 /**
@@ -37,6 +40,11 @@ export async function openRollbackModal(
   let view: View;
   try {
     const runbook = context.deps.runbooks.require(target.model);
+    const refused = await actAs(context, target.user, target.model, async (actor) =>
+      refusalOf(runbook, actor, 'roll back'),
+    );
+    // Their submission would be refused: say so now, rather than after they read the plan and typed a reason.
+    if (refused) throw refused;
     const act = target.actedOn ?? (await plannedOn(context.deps, target.model));
     const dry = await rollback(context.deps, {
       model: target.model,
