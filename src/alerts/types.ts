@@ -1,3 +1,5 @@
+import type { Severity } from '../core/severity.js';
+
 /** Where an alert came from. */
 export type AlertIntakeSource = 'alertmanager' | 'grafana' | 'generic';
 
@@ -18,6 +20,8 @@ export interface NormalizedAlert {
    * severity map instead of its severity label, which a runbook written for Alertmanager may name otherwise.
    */
   severity?: string;
+  /** A severity a person declared (`/incident open`): taken as it is, not read through the runbook's map. */
+  declaredSeverity?: Severity;
   annotations: Record<string, string>;
   /** One line for people: annotation `summary`, else `description`, else the name. */
   summary: string;

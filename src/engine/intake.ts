@@ -91,7 +91,7 @@ async function ingestForModel(
     firing.push({
       alert,
       ref: alertRef(alert, receivedAt),
-      severity: severityOf(alert.labels, runbook.severity, alert.severity),
+      severity: alert.declaredSeverity ?? severityOf(alert.labels, runbook.severity, alert.severity),
     });
     firingAt.push(index);
   });
