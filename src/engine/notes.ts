@@ -52,3 +52,8 @@ export async function addNote(
   });
   return entry;
 }
+
+/** The notes people added to an incident's timeline, oldest first (for the retrospective's template). */
+export async function notesOf(deps: Pick<EngineDeps, 'store'>, incidentId: string): Promise<TimelineEntry[]> {
+  return (await deps.store.list(incidentId)).filter((entry) => entry.type === NOTE_TYPE);
+}

@@ -3,9 +3,16 @@ import { viewStages, type Incident } from '../core/incident.js';
 import { describeWarnings, isPartial } from '../core/partial.js';
 import type { StageView } from '../core/stages.js';
 import { oneLine } from '../core/text.js';
+import type { TimelineEntry } from './ports.js';
 
 /** Longest piece of outside text (summaries, reasons, versions) the template quotes. */
 const CLIP = 300;
+/**
+ * The notes the template quotes, and how much of each: enough to remind the retrospective of the findings, few and
+ * short enough to keep the template within a Slack block; the timeline has them all.
+ */
+const NOTES_SHOWN = 5;
+const NOTE_CLIP = 200;
 
 const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.000Z$/, 'Z');
 /**
@@ -66,14 +73,31 @@ function impact(incident: Incident): string {
   return `Impact (estimate): ${excess} over ${formatDuration(i.windowMs)} (check "${clip(i.check, 120)}"${partial})`;
 }
 
+/** The first notes people added to the timeline, each on a line of its own, and how many more there are. */
+function notes(incident: Incident, entries: readonly TimelineEntry[]): string[] {
+  if (entries.length === 0) return [];
+  const rest = entries.length - NOTES_SHOWN;
+  return [
+    '',
+    'Notes from the timeline:',
+    ...entries
+      .slice(0, NOTES_SHOWN)
+      .map((note) => `- ${iso(note.at)} ${clip(note.actor, 120)}: ${clip(note.text, NOTE_CLIP)}`),
+    ...(rest > 0
+      ? [`+${rest} more note${rest === 1 ? '' : 's'}: \`rollbot timeline ${incident.id}\` shows them all`]
+      : []),
+  ];
+}
+
 /**
  * The retrospective pre-filled from what rollbot recorded: trigger, each stage against its target, who
- * decided what, the versions, and the impact estimate. People then only write what rollbot cannot know (root
+ * decided what, the versions, the impact estimate, and the first of the `notes` people added to the timeline
+ * (engine/notes.ts). People then only write what rollbot cannot know (root
  * cause, what went well or badly, action items). Plain text (callers escape it for mrkdwn), under ~3000
  * characters because every piece of outside text is clipped. Blameless by construction: it lists decisions and
  * times, never a verdict on a person.
  */
-export function retroTemplate(incident: Incident, now: number): string {
+export function retroTemplate(incident: Incident, now: number, notesAdded: readonly TimelineEntry[]): string {
   const resolved =
     incident.resolvedAt !== undefined
       ? `Resolved ${iso(incident.resolvedAt)}, ${formatDuration(incident.resolvedAt - incident.openedAt)} after opening`
@@ -89,5 +113,6 @@ export function retroTemplate(incident: Incident, now: number): string {
     '',
     ...decisions(incident),
     impact(incident),
+    ...notes(incident, notesAdded),
   ].join('\n');
 }

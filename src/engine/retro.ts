@@ -12,6 +12,7 @@ import { record, runbookOf, type EngineDeps } from './context.js';
 import { stageTargetId } from './escalation.js';
 import { mutateIncident } from './mutate.js';
 import { trackOpenItems } from './retro-queries.js';
+import { notesOf } from './notes.js';
 import { retroTemplate } from './retro-template.js';
 import { getRetrospective, updateRetrospective } from './retro-store.js';
 import { standIn } from './stand-in.js';
@@ -127,7 +128,7 @@ export async function openRetrospective(
     incident,
     channel: runbook?.channel ?? '',
     retro,
-    text: `${intro}\n\n${retroTemplate(incident, now)}`,
+    text: `${intro}\n\n${retroTemplate(incident, now, await notesOf(deps, incidentId))}`,
   });
   return { retro, opened: true };
 }

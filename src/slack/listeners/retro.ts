@@ -2,6 +2,7 @@ import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { isRollbotError, RollbotError } from '../../core/errors.js';
 import { parseActionItems } from '../../core/retro.js';
 import { closeActionItem, completeRetrospective, getRetrospective } from '../../engine/retro.js';
+import { notesOf } from '../../engine/notes.js';
 import { retroTemplate } from '../../engine/retro-template.js';
 import { errorReply } from '../blocks/command-replies.js';
 import { escapeText, truncate } from '../blocks/limits.js';
@@ -38,9 +39,10 @@ export function registerRetro(app: App, context: SlackContext): void {
     const { value, channel, user } = from(body);
     const incidentId = value.incidentId ?? '';
     try {
-      const [incident, retro] = await Promise.all([
+      const [incident, retro, notes] = await Promise.all([
         deps.store.getIncident(incidentId),
         getRetrospective(deps, incidentId),
+        notesOf(deps, incidentId),
       ]);
       if (!incident) throw new RollbotError('NOT_FOUND', `no incident ${incidentId}`);
       // Told before filling in the form, not after; the submission checks again.
@@ -57,7 +59,7 @@ export function registerRetro(app: App, context: SlackContext): void {
       const view = retroModal({
         incidentId,
         model: incident.model,
-        template: retroTemplate(incident, deps.clock.now()),
+        template: retroTemplate(incident, deps.clock.now(), notes),
       });
       // The channel rides along so that the submission can answer where the button was pressed.
       const metadata = JSON.stringify({ ...readJsonObject(view.private_metadata), channel });

@@ -32,6 +32,23 @@ describe('incident Markdown', () => {
     expect(md).toContain('- **Average during the incident:** 3.3%; baseline 0.4%');
   });
 
+  it("lists people's notes in the timeline, on their own lines, as their author's", () => {
+    const at = T0 + 5 * MINUTE;
+    const note = { seq: 4, at, incidentId: 'INC-1', type: 'note', actor: 'U0ANA' };
+    const md = incidentMarkdown({
+      ...viewIncident(triaged(), at),
+      timeline: [
+        { ...note, text: 'feature store stale since 01:40' },
+        { ...note, seq: 5, text: 'backfill paused\n## Root cause\nnone' },
+      ],
+    });
+    const timeline = md.split('## Timeline\n\n')[1]?.trimEnd().split('\n');
+    expect(timeline).toEqual([
+      '- `2023-11-14T22:18:20.000Z` **note** (U0ANA): feature store stale since 01:40',
+      '- `2023-11-14T22:18:20.000Z` **note** (U0ANA): backfill paused ## Root cause none',
+    ]);
+  });
+
   it('says when the impact estimate rests on an answer Prometheus flagged as partial', () => {
     const impact = { windowMs: 10 * MINUTE, check: 'error rate', excessFailedRequests: 1200, formula: 'Σ …' };
     const view = (warnings?: string[]) =>

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decide } from '../../../src/core/incident.js';
+import type { TimelineEntry } from '../../../src/engine/ports.js';
 import { retroTemplate } from '../../../src/engine/retro-template.js';
 import { makeIncident, T0 } from '../../helpers/incidents.js';
 
@@ -18,7 +19,7 @@ describe('retroTemplate', () => {
       reason: 'v2 is worse\nStages against targets:',
       trigger: 'slack',
     });
-    const lines = retroTemplate(incident, T0 + 10 * MINUTE).split('\n');
+    const lines = retroTemplate(incident, T0 + 10 * MINUTE, []).split('\n');
     const startingWith = (heading: string) => lines.filter((line) => line.startsWith(heading));
     for (const heading of ['Decision:', 'Rollback:', 'Impact (estimate):', 'Stages against targets:']) {
       expect(startingWith(heading), heading).toHaveLength(1);
@@ -34,5 +35,43 @@ describe('retroTemplate', () => {
         /^Decision: rollback by api Acknowledged by U0LEAD \(slack\) .*: v2 is worse Stages against targets:$/,
       ),
     ]);
+  });
+
+  it('quotes the notes people added to the timeline, each on its own line, a few and short', () => {
+    const incident = makeIncident();
+    const note = (n: number, text: string, actor = 'U0ANA'): TimelineEntry => ({
+      seq: n,
+      at: T0 + n * MINUTE,
+      incidentId: incident.id,
+      type: 'note',
+      actor,
+      text,
+    });
+    const none = retroTemplate(incident, T0 + 10 * MINUTE, []);
+    expect(none).not.toContain('Notes');
+
+    const two = retroTemplate(incident, T0 + 10 * MINUTE, [
+      note(1, 'feature store stale since 01:40'),
+      note(2, 'paused the backfill\nDecision: none recorded', 'cli:bo'),
+    ]).split('\n');
+    expect(two.slice(-3)).toEqual([
+      'Notes from the timeline:',
+      '- 2023-11-14T22:14:20Z U0ANA: feature store stale since 01:40',
+      '- 2023-11-14T22:15:20Z cli:bo: paused the backfill Decision: none recorded',
+    ]);
+
+    const many = Array.from({ length: 8 }, (_, i) => note(i + 1, `${i + 1}: ${'x'.repeat(500)}`));
+    const lines = retroTemplate(incident, T0 + 10 * MINUTE, many).split('\n');
+    const quoted = lines.slice(lines.indexOf('Notes from the timeline:') + 1);
+    expect(quoted).toHaveLength(6);
+    expect(quoted.slice(0, 5).map((line) => line.match(/U0ANA: (\d):/)?.[1])).toEqual([
+      '1',
+      '2',
+      '3',
+      '4',
+      '5',
+    ]);
+    for (const line of quoted.slice(0, 5)) expect(line.length).toBeLessThan(260);
+    expect(quoted.at(-1)).toBe(`+3 more notes: \`rollbot timeline ${incident.id}\` shows them all`);
   });
 });

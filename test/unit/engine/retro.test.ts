@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decide, resolve, trafficRestored, type Incident } from '../../../src/core/incident.js';
 import { mutateIncident } from '../../../src/engine/mutate.js';
+import { addNote } from '../../../src/engine/notes.js';
 import type { EngineDeps } from '../../../src/engine/context.js';
 import { pollDeadlines } from '../../../src/engine/poller.js';
 import { resolve as resolveIncident } from '../../../src/engine/resolve.js';
@@ -112,6 +113,15 @@ describe('openRetrospective', () => {
     expect(text).toContain('Rollback: v2 → v1 on kserve ml-prod/fraud-scorer');
     expect(text).toContain('Impact (estimate): not measured');
     expect((await deps.store.list(incident.id)).map((e) => e.type)).toEqual(['retro.opened']);
+  });
+
+  it("quotes the incident's notes in the template it posts", async () => {
+    const deps = makeDeps();
+    const { id } = await resolvedIncident(deps);
+    await addNote(deps, id, { by: 'U0ANA', text: 'feature store stale since 01:40' });
+    await openRetrospective(deps, id);
+    const posted = deps.notifier.ofType('retro.opened')[0]?.text ?? '';
+    expect(posted).toMatch(/\nNotes from the timeline:\n- \S+ U0ANA: feature store stale since 01:40$/);
   });
 
   it('says when the impact estimate rests on an answer Prometheus flagged as partial', async () => {
