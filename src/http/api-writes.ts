@@ -8,6 +8,7 @@ import { recordDeployment } from '../engine/deployments.js';
 import { approveDeployment } from '../engine/deploy-approval.js';
 import { actingAs, type GroupResolver } from '../engine/group-membership.js';
 import { deploymentGate, overrideGate } from '../engine/gate.js';
+import { addNote } from '../engine/notes.js';
 import { resolve } from '../engine/resolve.js';
 import { rollback, type RollbackOutcome } from '../engine/rollback.js';
 import { viewIncident } from '../engine/views.js';
@@ -193,6 +194,31 @@ export function dismissRoute(deps: EngineDeps, apiToken: string | undefined, gro
       trigger: 'api',
     });
     sendJson(res, 200, viewIncident(incident, deps.clock.now()));
+  };
+}
+
+const noteBody = z.strictObject({
+  /**
+   * Who wrote it (a Slack user ID, or the person or job behind a script): required, since a note is someone's
+   * finding, and the timeline says whose. Not checked against rollback.approvers: a note changes nothing.
+   */
+  by: z
+    .string({ error: 'name who wrote the note: a Slack user ID, or who is behind the script' })
+    .min(1, 'name who wrote the note: a Slack user ID, or who is behind the script')
+    .max(100),
+  /** Trimmed, and refused when empty or too long, by the engine (notes.ts), as on every surface. */
+  text: z.string({ error: 'the note itself, a string, is required' }),
+});
+
+/**
+ * `POST /api/incidents/:id/notes`: a person's note on the incident's timeline (any incident, open or over), told to
+ * its channel; 201 with the timeline entry.
+ */
+export function noteRoute(deps: EngineDeps, apiToken: string | undefined) {
+  return async (req: IncomingMessage, res: ServerResponse, params: Record<string, string>): Promise<void> => {
+    requireApiToken(req, apiToken);
+    const body = parseBody(noteBody, await readJson(req), 'note');
+    sendJson(res, 201, await addNote(deps, params.id ?? '', { by: body.by, text: body.text }));
   };
 }
 

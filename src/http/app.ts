@@ -11,6 +11,7 @@ import {
   gateApproveRoute,
   gateOverrideRoute,
   gateRoute,
+  noteRoute,
   resolveRoute,
   rollbackRoute,
 } from './api-writes.js';
@@ -68,6 +69,7 @@ export function createApp(options: AppOptions): RequestListener {
     .add('GET', '/api/incidents/:id', incidentRoute(deps))
     .add('POST', '/api/incidents/:id/resolve', resolveRoute(deps, options.apiToken))
     .add('POST', '/api/incidents/:id/dismiss', dismissRoute(deps, options.apiToken, options.groupsOf))
+    .add('POST', '/api/incidents/:id/notes', noteRoute(deps, options.apiToken))
     .add('POST', '/api/rollbacks', rollbackRoute(deps, options.apiToken))
     .add('POST', '/api/deployments', deploymentRoute(deps, options.apiToken))
     .add('GET', '/api/drills', drillsRoute(deps))
