@@ -11,7 +11,7 @@ export interface RollbackCommand {
 export const ROLLBACK_USAGE =
   'usage: `/rollback <model> [to <version>] [reason]`, e.g. `/rollback fraud-scorer p99 doubled after v42`';
 export const INCIDENT_USAGE =
-  'usage: `/incident list`, `/incident show <id>`, `/incident ack <id>`, `/incident resolve <id> <reason>`, `/incident dismiss <id> <reason>`';
+  'usage: `/incident list`, `/incident show <id>`, `/incident ack <id>`, `/incident resolve <id> <reason>`, `/incident dismiss <id> <reason>`, `/incident note <id> <text>`';
 export const ROLLBOT_USAGE =
   'usage: `/rollbot help`, `/rollbot freeze <model> until <ISO time> <reason>`, `/rollbot unfreeze <model> [reason]` (`--all` instead of a model: every model)';
 
@@ -36,7 +36,8 @@ export function parseRollbackCommand(text: string): RollbackCommand {
 export type IncidentCommand =
   | { verb: 'list' }
   | { verb: 'show' | 'ack'; id: string }
-  | { verb: 'resolve' | 'dismiss'; id: string; reason: string };
+  | { verb: 'resolve' | 'dismiss'; id: string; reason: string }
+  | { verb: 'note'; id: string; text: string };
 
 /** Parses the text of `/incident`; BAD_REQUEST with the usage when it cannot. */
 export function parseIncidentCommand(text: string): IncidentCommand {
@@ -53,6 +54,19 @@ export function parseIncidentCommand(text: string): IncidentCommand {
       if (!id || rest.length === 0)
         throw new RollbotError('BAD_REQUEST', `${verb} needs an incident id and a reason. ${INCIDENT_USAGE}`);
       return { verb, id: id.toUpperCase(), reason: rest.join(' ') };
+    case 'note': {
+      // Kept as typed after the id, not re-joined word by word: a note's spacing and line breaks are the writer's.
+      const note = text
+        .trim()
+        .replace(/^\S+\s+\S+/, '')
+        .trim();
+      if (!id || !note)
+        throw new RollbotError(
+          'BAD_REQUEST',
+          `note needs an incident id and the note's text. ${INCIDENT_USAGE}`,
+        );
+      return { verb, id: id.toUpperCase(), text: note };
+    }
     default:
       throw new RollbotError('BAD_REQUEST', `unknown subcommand "${verb}". ${INCIDENT_USAGE}`);
   }

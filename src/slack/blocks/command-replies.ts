@@ -32,6 +32,7 @@ const USAGE: Record<string, string[]> = {
     `\`${COMMANDS.incident} ack <id>\` — say you are on it`,
     `\`${COMMANDS.incident} resolve <id> <reason>\` — service is restored`,
     `\`${COMMANDS.incident} dismiss <id> <reason>\` — not a rollback (as the message's button)`,
+    `\`${COMMANDS.incident} note <id> <text>\` — add what you found to the incident's timeline (for the retrospective)`,
   ],
   [COMMANDS.rollbot]: [
     `\`${COMMANDS.rollbot} help\` — this help`,

@@ -1,6 +1,7 @@
 import type { App } from '@slack/bolt';
 import { acknowledge, dismissAs } from '../../engine/decisions.js';
 import { freezeDeployments, liftFreeze } from '../../engine/freeze.js';
+import { addNote } from '../../engine/notes.js';
 import { resolve } from '../../engine/resolve.js';
 import { incidentDetail, listIncidentViews } from '../../engine/views.js';
 import {
@@ -16,7 +17,7 @@ import { parseIncidentCommand, parseRollbackCommand, parseRollbotCommand } from 
 import { openRollbackModal } from './rollback-flow.js';
 
 /**
- * `/rollback`, `/incident`, `/rollbot` (help, deploy freezes): ack first, then parse, call the engine, answer only
+ * `/rollback`, `/incident` (list, show, ack, resolve, dismiss, note), `/rollbot` (help, deploy freezes): ack first, then parse, call the engine, answer only
  * to the caller.
  */
 export function registerCommands(app: App, context: SlackContext): void {
@@ -83,6 +84,11 @@ export function registerCommands(app: App, context: SlackContext): void {
           await respond({ response_type: 'ephemeral', text: `${parsed.id} dismissed: not a rollback.` });
           return;
         }
+        case 'note':
+          // Anyone in the channel may: a note changes nothing (engine/notes.ts); the channel is told by the engine.
+          await addNote(deps, parsed.id, { by: command.user_id, text: parsed.text });
+          await respond({ response_type: 'ephemeral', text: `Noted on the timeline of ${parsed.id}.` });
+          return;
       }
     } catch (error) {
       await respond({ response_type: 'ephemeral', text: errorReply(error) });

@@ -50,6 +50,7 @@ describe('help and usage', () => {
     expect(help).toContain('`/rollback <model> [to <version>] [reason]`');
     expect(help).toContain('`/incident resolve <id> <reason>`');
     expect(help).toContain('`/incident dismiss <id> <reason>`');
+    expect(help).toContain('`/incident note <id> <text>`');
     expect(help).toContain('`/rollbot help`');
     expect(help).toContain('Known models: `fraud-scorer`, `churn-predictor`');
     expect(helpText(Array.from({ length: 500 }, (_, i) => `${i}${HOSTILE}`)).length).toBeLessThanOrEqual(

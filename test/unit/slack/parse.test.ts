@@ -30,6 +30,15 @@ describe('/incident text', () => {
       { verb: 'resolve', id: 'INC-7', reason: 'dashboards back to normal' },
     ],
     ['dismiss inc-7 upstream outage', { verb: 'dismiss', id: 'INC-7', reason: 'upstream outage' }],
+    [
+      'note inc-7 feature store stale since 01:40',
+      { verb: 'note', id: 'INC-7', text: 'feature store stale since 01:40' },
+    ],
+    // A note is kept as typed: its spacing and line breaks are the writer's.
+    [
+      ' note INC-7   p99:  310ms\n- backfill paused ',
+      { verb: 'note', id: 'INC-7', text: 'p99:  310ms\n- backfill paused' },
+    ],
   ])('%j', (text, expected) => {
     expect(parseIncidentCommand(text)).toEqual(expected);
   });
@@ -38,6 +47,8 @@ describe('/incident text', () => {
     ['show', /^show needs an incident id/],
     ['resolve INC-7', /^resolve needs an incident id and a reason/],
     ['dismiss INC-7', /^dismiss needs an incident id and a reason/],
+    ['note INC-7', /^note needs an incident id and the note's text\. usage: .*`\/incident note <id> <text>`/],
+    ['note', /^note needs an incident id and the note's text/],
     ['close INC-7', /^unknown subcommand "close"/],
   ])('refuses %j with the usage', (text, message) => {
     expect(() => parseIncidentCommand(text)).toThrow(message);
