@@ -8,6 +8,7 @@ import { assertRedisReachable, localBackend, remoteBackend, type Backend } from 
 import { dismissCommand } from './cli/dismiss.js';
 import { failureText, incidentTable } from './cli/format.js';
 import { gateCommand } from './cli/gate.js';
+import { noteCommand } from './cli/note.js';
 import { deployCommand, rollbackCommand, type Io } from './cli/rollback.js';
 import { USAGE, refuseEmpty, usageOf } from './cli/usage.js';
 import { loadConfig, runbooksDirOf } from './config.js';
@@ -83,6 +84,8 @@ export async function runCli(
       }
       case 'dismiss':
         return await dismissCommand(rest, cliUser(env), () => openBackend(env, io), io);
+      case 'note':
+        return await noteCommand(rest, cliUser(env), () => openBackend(env, io), io);
       case 'drill': {
         const { values, positionals } = parseArgs({
           args: rest,

@@ -1,7 +1,7 @@
 import { ERROR_CODES, RollbotError, isRollbotError, type ErrorCode } from '../core/errors.js';
 import type { Deployment } from '../core/ledger.js';
 import type { EngineDeps } from '../engine/context.js';
-import type { Logger } from '../engine/ports.js';
+import type { Logger, TimelineEntry } from '../engine/ports.js';
 import { dismissAs } from '../engine/decisions.js';
 import type { GroupResolver } from '../engine/group-membership.js';
 import { recordDeployment, type DeploymentInput } from '../engine/deployments.js';
@@ -9,6 +9,7 @@ import type { DrillListing } from '../engine/drill-list.js';
 import { runDrillNow, type DrillRun } from '../engine/drill-start.js';
 import { deploymentGate, type GateAnswer } from '../engine/gate.js';
 import { freezeDeployments, liftFreeze, type FreezeOutcome } from '../engine/freeze.js';
+import { addNote } from '../engine/notes.js';
 import {
   rollback,
   type RollbackOutcome,
@@ -37,6 +38,8 @@ export interface Backend {
   resolve(id: string, by: string, reason: string): Promise<IncidentView>;
   /** "Not a rollback", by `by` (a Slack user ID the runbook's rollback.approvers may list, or `cli:<login>`). */
   dismiss(id: string, how: { by: string; reason: string }): Promise<IncidentView>;
+  /** Adds `by`'s note to an incident's timeline (anyone's: a note changes nothing); answers the timeline entry. */
+  note(id: string, note: { by: string; text: string }): Promise<TimelineEntry>;
   /** Freezes deployments of a model, or of every model (`*`), as `by` (checked against rollback.approvers). */
   freeze(target: string, how: { by: string; until: string; reason: string }): Promise<FreezeOutcome>;
   /** Lifts the freeze of a model, or of every model (`*`), as `by`. */
@@ -113,6 +116,10 @@ export function remoteBackend(baseUrl: string, apiToken?: string): Backend {
         dismissedBy: by,
       });
       return readJson<IncidentView>(response);
+    },
+    async note(id, { by, text }) {
+      const response = await postJson(`/api/incidents/${encodeURIComponent(id)}/notes`, { by, text });
+      return readJson<TimelineEntry>(response);
     },
     async freeze(target, { by, until, reason }) {
       const path = `/api/gate/${encodeURIComponent(target)}/freeze`;
@@ -289,6 +296,7 @@ export function localBackend(deps: EngineDeps & { groupsOf: GroupResolver }): Ba
         await dismissAs(deps, deps.groupsOf, id, { userId: by, reason, trigger: 'cli' }),
         deps.clock.now(),
       ),
+    note: (id, note) => addNote(deps, id, note),
     freeze: (target, { by, until, reason }) =>
       freezeDeployments(deps, deps.groupsOf, target, { userId: by, until, reason }),
     unfreeze: (target, { by, reason }) =>

@@ -32,6 +32,13 @@ const COMMANDS = {
       '--as: your Slack user ID, checked against rollback.approvers',
     ],
   },
+  note: {
+    synopsis: 'note <id> <text…> [--as <user ID>]',
+    does: [
+      "add what you found to the incident's timeline (for the retro);",
+      '--as: your Slack user ID (else cli:<login>)',
+    ],
+  },
   gateFreeze: {
     synopsis: 'gate freeze <model|--all> --until <ISO time> --reason "…" [--as <user ID>]',
     does: [
