@@ -75,6 +75,9 @@ export function createPagingNotifier(options: PagingNotifierOptions): PagingNoti
   // The policy acknowledges on every event of an acknowledged incident (it cannot tell which event was the
   // acknowledgement); one acknowledge per incident per process is enough: the provider's is idempotent.
   const acknowledged = new Set<string>();
+  // Likewise every update of an incident that is over resolves (a note for the retrospective, the retrospective's
+  // completion): one resolve per key per process, until a trigger opens it again. Bounded, oldest forgotten.
+  const resolved = new Set<string>();
   const join = deliveryJoin();
 
   /** Sends `page` after the incident's pages before it: true once it is sent, false when it was not. */
@@ -148,7 +151,12 @@ export function createPagingNotifier(options: PagingNotifierOptions): PagingNoti
           if (acknowledged.has(one.dedupKey)) return Promise.resolve(true);
           acknowledged.add(one.dedupKey);
         }
-        if (one.action === 'resolve') acknowledged.delete(one.dedupKey);
+        if (one.action === 'resolve') {
+          if (resolved.has(one.dedupKey)) return Promise.resolve(true);
+          acknowledged.delete(one.dedupKey);
+          remember(resolved, one.dedupKey);
+        }
+        if (one.action === 'trigger') resolved.delete(one.dedupKey);
         return send(route.pager, one, event.incident.id);
       });
       return Promise.all(sending).then((sent) => sent.every(Boolean));
@@ -191,4 +199,13 @@ export function createPagingNotifier(options: PagingNotifierOptions): PagingNoti
       if (outcome === 'deadline') abandonPending(deadlineMs);
     },
   };
+}
+
+/** How many resolved keys a process remembers: incidents end far less often than this many in a process's life. */
+const REMEMBERED_RESOLVES = 1_000;
+
+function remember(keys: Set<string>, key: string): void {
+  keys.add(key);
+  const oldest = keys.values().next();
+  if (keys.size > REMEMBERED_RESOLVES && !oldest.done) keys.delete(oldest.value);
 }

@@ -17,8 +17,8 @@ import { parseIncidentCommand, parseRollbackCommand, parseRollbotCommand } from 
 import { openRollbackModal } from './rollback-flow.js';
 
 /**
- * `/rollback`, `/incident` (list, show, ack, resolve, dismiss, note), `/rollbot` (help, deploy freezes): ack first, then parse, call the engine, answer only
- * to the caller.
+ * `/rollback`, `/incident` (list, show, ack, resolve, dismiss, note), `/rollbot` (help, deploy freezes): ack
+ * first, then parse, call the engine, answer only to the caller.
  */
 export function registerCommands(app: App, context: SlackContext): void {
   const { deps } = context;
@@ -85,7 +85,7 @@ export function registerCommands(app: App, context: SlackContext): void {
           return;
         }
         case 'note':
-          // Anyone in the channel may: a note changes nothing (engine/notes.ts); the channel is told by the engine.
+          // Anyone may: a note changes nothing (engine/notes.ts); the engine tells the channel.
           await addNote(deps, parsed.id, { by: command.user_id, text: parsed.text });
           await respond({ response_type: 'ephemeral', text: `Noted on the timeline of ${parsed.id}.` });
           return;

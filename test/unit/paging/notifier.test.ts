@@ -163,6 +163,25 @@ describe('createPagingNotifier', () => {
     ]);
   });
 
+  it('resolves an incident once, however many updates follow its end (notes for the retrospective)', async () => {
+    const pager = new RecordingPager();
+    const { notifier } = setup(pager);
+    const incident = makeIncident({ id: 'INC-1', severity: 1 });
+    const over = { ...incident, phase: 'resolved' as const };
+    await notifier.notify(opened(incident));
+    for (const text of [
+      'resolved by U0ANA',
+      'note by U0ANA: cache was cold',
+      'note by U0BO: see the dashboard',
+    ])
+      await notifier.notify({ type: 'incident.updated', incident: over, channel: '#ml', text });
+    await notifier.idle();
+    expect(pager.pages.map((page) => [page.action, page.dedupKey])).toEqual([
+      ['trigger', 'rollbot-INC-1'],
+      ['resolve', 'rollbot-INC-1'],
+    ]);
+  });
+
   it("keeps an incident's pages in order: a resolve waits for its trigger, still being retried", async () => {
     const delivered: string[] = [];
     let providerBack: () => void = () => undefined;
