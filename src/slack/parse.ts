@@ -1,4 +1,5 @@
 import { RollbotError } from '../core/errors.js';
+import type { Severity } from '../core/severity.js';
 import { EVERY_MODEL } from '../engine/freeze-rules.js';
 
 /** `/rollback <model> [to <version>] [reason…]` */
@@ -11,7 +12,7 @@ export interface RollbackCommand {
 export const ROLLBACK_USAGE =
   'usage: `/rollback <model> [to <version>] [reason]`, e.g. `/rollback fraud-scorer p99 doubled after v42`';
 export const INCIDENT_USAGE =
-  'usage: `/incident list`, `/incident show <id>`, `/incident ack <id>`, `/incident resolve <id> <reason>`, `/incident dismiss <id> <reason>`, `/incident note <id> <text>`';
+  'usage: `/incident list`, `/incident open <model> <sev1–sev4> <what is wrong>`, `/incident show <id>`, `/incident ack <id>`, `/incident resolve <id> <reason>`, `/incident dismiss <id> <reason>`, `/incident note <id> <text>`';
 export const ROLLBOT_USAGE =
   'usage: `/rollbot help`, `/rollbot freeze <model> until <ISO time> <reason>`, `/rollbot unfreeze <model> [reason]` (`--all` instead of a model: every model)';
 
@@ -37,7 +38,11 @@ export type IncidentCommand =
   | { verb: 'list' }
   | { verb: 'show' | 'ack'; id: string }
   | { verb: 'resolve' | 'dismiss'; id: string; reason: string }
-  | { verb: 'note'; id: string; text: string };
+  | { verb: 'note'; id: string; text: string }
+  | { verb: 'open'; model: string; severity: Severity; summary: string };
+
+/** `sev2`, `SEV-2`: the severity a person declares, 1 (worst) to 4. */
+const DECLARED_SEVERITY = /^sev-?([1-4])$/i;
 
 /** Parses the text of `/incident`; BAD_REQUEST with the usage when it cannot. */
 export function parseIncidentCommand(text: string): IncidentCommand {
@@ -66,6 +71,16 @@ export function parseIncidentCommand(text: string): IncidentCommand {
           `note needs an incident id and the note's text. ${INCIDENT_USAGE}`,
         );
       return { verb, id: id.toUpperCase(), text: note };
+    }
+    case 'open': {
+      // `id` is the model here: /incident open <model> <severity> <summary…>.
+      const severity = DECLARED_SEVERITY.exec(rest[0] ?? '')?.[1];
+      if (!id || !severity || rest.length < 2)
+        throw new RollbotError(
+          'BAD_REQUEST',
+          `open needs a model, a severity (sev1 to sev4) and what is wrong, e.g. \`/incident open fraud-scorer sev2 customers report wrong scores\`. ${INCIDENT_USAGE}`,
+        );
+      return { verb, model: id, severity: Number(severity) as Severity, summary: rest.slice(1).join(' ') };
     }
     default:
       throw new RollbotError('BAD_REQUEST', `unknown subcommand "${verb}". ${INCIDENT_USAGE}`);

@@ -2,6 +2,8 @@ import type { KnownBlock } from '@slack/types';
 import { isRollbotError } from '../../core/errors.js';
 import { formatValue } from '../../core/gates.js';
 import { describeWarnings, isPartial } from '../../core/partial.js';
+import { formatSeverity } from '../../core/severity.js';
+import type { Declared } from '../../engine/declare.js';
 import type { FreezeOutcome } from '../../engine/freeze.js';
 import { EVERY_MODEL } from '../../engine/freeze-rules.js';
 import type { IncidentListItem, IncidentView } from '../../engine/views.js';
@@ -29,6 +31,7 @@ const USAGE: Record<string, string[]> = {
   [COMMANDS.incident]: [
     `\`${COMMANDS.incident} list\` — open incidents`,
     `\`${COMMANDS.incident} show <id>\` — one incident: checks, runbook clock, decision`,
+    `\`${COMMANDS.incident} open <model> <sev1–sev4> <what is wrong>\` — declare an incident (no alert needed)`,
     `\`${COMMANDS.incident} ack <id>\` — say you are on it`,
     `\`${COMMANDS.incident} resolve <id> <reason>\` — service is restored`,
     `\`${COMMANDS.incident} dismiss <id> <reason>\` — not a rollback (as the message's button)`,
@@ -147,6 +150,18 @@ export function errorReply(error: unknown): string {
   if (!isRollbotError(error)) return '⚠️ Something went wrong; the log has details.';
   const fix = error.hint ? `\nfix: ${escapeLine(error.hint, 1000)}` : '';
   return `⚠️ ${escapeLine(error.message, 2500)}${fix}`;
+}
+
+/** A Slack channel ID, which a reply can link (`<#C…>`); a `#name` from a runbook is shown as it is. */
+const CHANNEL_ID = /^[CG][A-Z0-9]{2,}$/;
+
+/** The reply to `/incident open`: the incident it opened, or the open one the report joined. */
+export function declaredReply(model: string, channel: string, declared: Declared): string {
+  const severity = formatSeverity(declared.severity);
+  if (declared.outcome === 'attached')
+    return `${model} already has ${declared.incidentId} open: your report joined it (${severity}).`;
+  const where = CHANNEL_ID.test(channel) ? `<#${channel}>` : channel;
+  return `Opened ${declared.incidentId} (${severity}) for ${model} in ${where}: triage measures it now.`;
 }
 
 /**

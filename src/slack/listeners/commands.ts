@@ -1,10 +1,12 @@
 import type { App } from '@slack/bolt';
 import { acknowledge, dismissAs } from '../../engine/decisions.js';
 import { freezeDeployments, liftFreeze } from '../../engine/freeze.js';
+import { declareIncident } from '../../engine/declare.js';
 import { addNote } from '../../engine/notes.js';
 import { resolve } from '../../engine/resolve.js';
 import { incidentDetail, listIncidentViews } from '../../engine/views.js';
 import {
+  declaredReply,
   errorReply,
   freezeReply,
   helpText,
@@ -17,7 +19,7 @@ import { parseIncidentCommand, parseRollbackCommand, parseRollbotCommand } from 
 import { openRollbackModal } from './rollback-flow.js';
 
 /**
- * `/rollback`, `/incident` (list, show, ack, resolve, dismiss, note), `/rollbot` (help, deploy freezes): ack
+ * `/rollback`, `/incident` (list, open, show, ack, resolve, dismiss, note), `/rollbot` (help, deploy freezes): ack
  * first, then parse, call the engine, answer only to the caller.
  */
 export function registerCommands(app: App, context: SlackContext): void {
@@ -82,6 +84,12 @@ export function registerCommands(app: App, context: SlackContext): void {
             trigger: 'slack',
           });
           await respond({ response_type: 'ephemeral', text: `${parsed.id} dismissed: not a rollback.` });
+          return;
+        }
+        case 'open': {
+          const declared = await declareIncident(deps, { ...parsed, by: command.user_id });
+          const { channel } = deps.runbooks.require(parsed.model);
+          await respond({ response_type: 'ephemeral', text: declaredReply(parsed.model, channel, declared) });
           return;
         }
         case 'note':

@@ -39,6 +39,14 @@ describe('/incident text', () => {
       ' note INC-7   p99:  310ms\n- backfill paused ',
       { verb: 'note', id: 'INC-7', text: 'p99:  310ms\n- backfill paused' },
     ],
+    [
+      'open fraud-scorer sev2 customers report wrong scores',
+      { verb: 'open', model: 'fraud-scorer', severity: 2, summary: 'customers report wrong scores' },
+    ],
+    [
+      'open fraud-scorer SEV-1 every score is 0',
+      { verb: 'open', model: 'fraud-scorer', severity: 1, summary: 'every score is 0' },
+    ],
   ])('%j', (text, expected) => {
     expect(parseIncidentCommand(text)).toEqual(expected);
   });
@@ -50,6 +58,10 @@ describe('/incident text', () => {
     ['note INC-7', /^note needs an incident id and the note's text\. usage: .*`\/incident note <id> <text>`/],
     ['note', /^note needs an incident id and the note's text/],
     ['close INC-7', /^unknown subcommand "close"/],
+    ['open', /^open needs a model, a severity \(sev1 to sev4\) and what is wrong/],
+    ['open fraud-scorer customers report wrong scores', /^open needs a model, a severity \(sev1 to sev4\)/],
+    ['open fraud-scorer sev5 bad', /^open needs a model, a severity \(sev1 to sev4\)/],
+    ['open fraud-scorer sev2', /^open needs a model, a severity \(sev1 to sev4\) and what is wrong/],
   ])('refuses %j with the usage', (text, message) => {
     expect(() => parseIncidentCommand(text)).toThrow(message);
   });

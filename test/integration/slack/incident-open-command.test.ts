@@ -1,0 +1,61 @@
+/**
+ * `/incident open <model> <sevN> <what is wrong>`: a person declares an incident from Slack — a customer report
+ * before any alert fired — through the engine's declareIncident, answered only to them. Real signed HTTP.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ingestAlerts } from '../../../src/engine/intake.js';
+import { firing } from '../../helpers/alerts.js';
+import { makeDeps, makeRunbook, RealClock, type TestDeps } from '../../helpers/engine.js';
+import { sendSigned, slashCommand } from '../../helpers/slack.js';
+import { serveSlackRoute, type SlackRoute } from '../../helpers/slack-route.js';
+
+let deps: TestDeps;
+let slack: SlackRoute;
+
+beforeEach(async () => {
+  deps = makeDeps({ clock: new RealClock(), runbooks: [makeRunbook('fraud-scorer')] });
+  slack = await serveSlackRoute(deps);
+});
+
+afterEach(async () => {
+  await slack.close();
+});
+
+/** Sends `/incident <text>` as Ana and returns the reply to her. */
+async function incident(text: string): Promise<string> {
+  const before = slack.called('response_url').length;
+  expect((await sendSigned(slack.url, slashCommand('/incident', text, 'U0ANA'))).status).toBe(200);
+  await slack.settle(() => slack.called('response_url').length > before, 'the reply');
+  const reply = slack.called('response_url')[before]?.form as unknown as {
+    text: string;
+    response_type: string;
+  };
+  expect(reply.response_type).toBe('ephemeral');
+  return reply.text;
+}
+
+describe('/incident open', () => {
+  it('opens an incident at the severity given, in triage, and says where it is', async () => {
+    const reply = await incident('open fraud-scorer sev2 customers report wrong scores since 01:30');
+    expect(reply).toBe('Opened INC-1 (SEV-2) for fraud-scorer in <#C0TEST0001>: triage measures it now.');
+    expect(await deps.store.getIncident('INC-1')).toMatchObject({
+      phase: 'triage',
+      severity: 2,
+      summary: 'customers report wrong scores since 01:30',
+    });
+    expect(deps.notifier.ofType('incident.opened')).toHaveLength(1);
+  });
+
+  it("joins the model's open incident instead, raising its severity, and says so", async () => {
+    await ingestAlerts(deps, [firing('fraud-scorer', Date.now())]);
+    const reply = await incident('open fraud-scorer sev1 it is worse than the alert says');
+    expect(reply).toBe('fraud-scorer already has INC-1 open: your report joined it (SEV-1).');
+    expect(await deps.store.listIncidents({})).toHaveLength(1);
+  });
+
+  it('refuses a mistyped model with the known ones, opening nothing', async () => {
+    const reply = await incident('open fraud-scorr sev2 wrong scores');
+    expect(reply).toContain('no runbook for model "fraud-scorr" (did you mean "fraud-scorer"?)');
+    expect(await deps.store.listIncidents({})).toEqual([]);
+  });
+});
