@@ -29,6 +29,10 @@ export interface Declared {
   severity: Severity;
 }
 
+/**
+ * Declares an incident for `declaration.by`: opened, or the model's open one joined. Refuses (UNKNOWN_MODEL,
+ * BAD_REQUEST for an empty or over-long summary) before anything is stored.
+ */
 export async function declareIncident(deps: EngineDeps, declaration: Declaration): Promise<Declared> {
   const runbook = deps.runbooks.require(declaration.model);
   const summary = declaration.summary.trim();
