@@ -1,5 +1,5 @@
 import nock from 'nock';
-import { vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect, vi } from 'vitest';
 import type { Incident } from '../../src/core/incident.js';
 import type { Logger } from '../../src/engine/ports.js';
 import type {
@@ -172,4 +172,18 @@ export function setupNotifier(overrides: Partial<SlackNotifierOptions> = {}) {
   }
   const run = () => time.run(() => notifier.stats().inFlight > 0);
   return { notifier, make, store, calls, failures, logger, slack, answerLost, run, time };
+}
+
+/**
+ * For a suite whose Slack calls nock answers: no real network, and every answer a test set up must have been
+ * asked for by its end (an unused one is a call the code under test did not make).
+ */
+export function slackAnsweredByNock(): void {
+  beforeAll(() => nock.disableNetConnect());
+  afterEach(() => {
+    const pending = nock.pendingMocks();
+    nock.cleanAll();
+    expect(pending).toEqual([]);
+  });
+  afterAll(() => nock.enableNetConnect());
 }

@@ -6,7 +6,7 @@ import { INPUTS } from '../../src/slack/ids.js';
 import { eventually } from './bot-process.js';
 import { snapshotGroups, type TestDeps } from './engine.js';
 import { serve } from './http.js';
-import { buttonPress, SIGNING_SECRET, type SlackPost } from './slack.js';
+import { buttonPress, sendSigned, SIGNING_SECRET, slashCommand, type SlackPost } from './slack.js';
 
 const API = 'https://slack.test';
 
@@ -106,3 +106,26 @@ export function pressButton(blocks: readonly unknown[], label: string, user: str
 export const reasonGiven = (text: string) => ({
   [INPUTS.reason.block]: { [INPUTS.reason.action]: { type: 'plain_text_input', value: text } },
 });
+
+/**
+ * Sends the slash command `command text` as `user` through `slack` and returns the reply to them, checked to be
+ * ephemeral (only they see it): what a slash command answers through its response_url.
+ */
+export async function commandReply(
+  slack: SlackRoute,
+  command: string,
+  text: string,
+  user: string,
+): Promise<string> {
+  const before = slack.called('response_url').length;
+  const answer = await sendSigned(slack.url, slashCommand(command, text, user));
+  if (answer.status !== 200) throw new Error(`${command} ${text} was answered ${answer.status}`);
+  await slack.settle(() => slack.called('response_url').length > before, 'the reply');
+  const reply = slack.called('response_url')[before]?.form as unknown as {
+    text: string;
+    response_type: string;
+  };
+  if (reply.response_type !== 'ephemeral')
+    throw new Error(`the reply is ${reply.response_type}, not ephemeral`);
+  return reply.text;
+}

@@ -5,8 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { deploymentGate } from '../../../src/engine/gate.js';
 import { makeDeps, makeRunbook, RealClock, type TestDeps } from '../../helpers/engine.js';
-import { sendSigned, slashCommand } from '../../helpers/slack.js';
-import { serveSlackRoute, type SlackRoute } from '../../helpers/slack-route.js';
+import { commandReply, serveSlackRoute, type SlackRoute } from '../../helpers/slack-route.js';
 
 let deps: TestDeps;
 let slack: SlackRoute;
@@ -31,17 +30,7 @@ afterEach(async () => {
 });
 
 /** Sends `/rollbot <text>` as `user` and returns the reply to them. */
-async function rollbot(text: string, user = 'U0LEAD'): Promise<string> {
-  const before = slack.called('response_url').length;
-  expect((await sendSigned(slack.url, slashCommand('/rollbot', text, user))).status).toBe(200);
-  await slack.settle(() => slack.called('response_url').length > before, 'the reply');
-  const reply = slack.called('response_url')[before]?.form as unknown as {
-    text: string;
-    response_type: string;
-  };
-  expect(reply.response_type).toBe('ephemeral');
-  return reply.text;
-}
+const rollbot = (text: string, user = 'U0LEAD') => commandReply(slack, '/rollbot', text, user);
 
 const inADay = () => new Date(Date.now() + 86_400_000).toISOString();
 

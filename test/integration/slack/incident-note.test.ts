@@ -9,8 +9,8 @@ import { resolve } from '../../../src/engine/resolve.js';
 import { ACTIONS } from '../../../src/slack/ids.js';
 import { firing } from '../../helpers/alerts.js';
 import { makeDeps, makeRunbook, RealClock, type TestDeps } from '../../helpers/engine.js';
-import { buttonPress, sendSigned, slashCommand } from '../../helpers/slack.js';
-import { serveSlackRoute, type SlackRoute } from '../../helpers/slack-route.js';
+import { buttonPress, sendSigned } from '../../helpers/slack.js';
+import { commandReply, serveSlackRoute, type SlackRoute } from '../../helpers/slack-route.js';
 
 let deps: TestDeps;
 let slack: SlackRoute;
@@ -48,17 +48,7 @@ describe('notes in the retrospective', () => {
 });
 
 /** Sends `/incident <text>` as `user` and returns the reply to them, which only they see. */
-async function incident(text: string, user = 'U0ANA'): Promise<string> {
-  const before = slack.called('response_url').length;
-  expect((await sendSigned(slack.url, slashCommand('/incident', text, user))).status).toBe(200);
-  await slack.settle(() => slack.called('response_url').length > before, 'the reply');
-  const reply = slack.called('response_url')[before]?.form as unknown as {
-    text: string;
-    response_type: string;
-  };
-  expect(reply.response_type).toBe('ephemeral');
-  return reply.text;
-}
+const incident = (text: string, user = 'U0ANA') => commandReply(slack, '/incident', text, user);
 
 /** What a refused note must leave as it was: the incident, its timeline, and what the channel was told. */
 const stored = async () => ({

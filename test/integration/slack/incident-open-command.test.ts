@@ -6,8 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { firing } from '../../helpers/alerts.js';
 import { makeDeps, makeRunbook, RealClock, type TestDeps } from '../../helpers/engine.js';
-import { sendSigned, slashCommand } from '../../helpers/slack.js';
-import { serveSlackRoute, type SlackRoute } from '../../helpers/slack-route.js';
+import { commandReply, serveSlackRoute, type SlackRoute } from '../../helpers/slack-route.js';
 
 let deps: TestDeps;
 let slack: SlackRoute;
@@ -22,17 +21,7 @@ afterEach(async () => {
 });
 
 /** Sends `/incident <text>` as Ana and returns the reply to her. */
-async function incident(text: string): Promise<string> {
-  const before = slack.called('response_url').length;
-  expect((await sendSigned(slack.url, slashCommand('/incident', text, 'U0ANA'))).status).toBe(200);
-  await slack.settle(() => slack.called('response_url').length > before, 'the reply');
-  const reply = slack.called('response_url')[before]?.form as unknown as {
-    text: string;
-    response_type: string;
-  };
-  expect(reply.response_type).toBe('ephemeral');
-  return reply.text;
-}
+const incident = (text: string) => commandReply(slack, '/incident', text, 'U0ANA');
 
 describe('/incident open', () => {
   it('opens an incident at the severity given, in triage, and says where it is', async () => {

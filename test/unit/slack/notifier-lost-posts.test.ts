@@ -1,27 +1,15 @@
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { incidentPostMetadata, messageKey } from '../../../src/slack/notifier/notifier.js';
 import { makeIncident, T0 } from '../../helpers/incidents.js';
-import { API, opened, setupNotifier, TS, updated } from '../../helpers/notifier.js';
+import { API, opened, setupNotifier, slackAnsweredByNock, TS, updated } from '../../helpers/notifier.js';
 
 /**
  * chat.postMessage has no idempotency key: a post whose answer is lost (a dropped connection, a gateway's 502)
  * may have been posted all the same. Its retry looks for it first, by the metadata every post carries.
  */
 
-beforeAll(() => {
-  nock.disableNetConnect();
-});
-
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
-
-afterAll(() => {
-  nock.enableNetConnect();
-});
+slackAnsweredByNock();
 
 /** The metadata a recorded post carried, as Slack gives it back on a message. */
 const metadataOf = (form: Record<string, string> | undefined): unknown => JSON.parse(form?.metadata ?? '');

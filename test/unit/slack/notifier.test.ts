@@ -1,6 +1,6 @@
 import { WebAPIHTTPError, WebAPIRateLimitedError } from '@slack/web-api';
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Incident } from '../../../src/core/incident.js';
 import type { NotifierEvent } from '../../../src/engine/notifier-port.js';
 import { createSlackClients, createSlackNotifier, messageKey } from '../../../src/slack/notifier/notifier.js';
@@ -14,23 +14,12 @@ import {
   opened,
   renderer,
   setupNotifier,
+  slackAnsweredByNock,
   TS,
   updated,
 } from '../../helpers/notifier.js';
 
-beforeAll(() => {
-  nock.disableNetConnect();
-});
-
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
-
-afterAll(() => {
-  nock.enableNetConnect();
-});
+slackAnsweredByNock();
 
 describe('slack notifier', () => {
   it('posts the incident message once, then updates it in place and replies in its thread', async () => {

@@ -1,9 +1,10 @@
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createSlackClients } from '../../../src/slack/notifier/notifier.js';
 import { createChannelDirectory } from '../../../src/slack/notifier/channels.js';
 import { BOT_SCOPES, checkSlackSetup, reportSlackSetup } from '../../../src/slack/setup-check.js';
 import { makeDeps, makeRunbook, metricValue, TestClock } from '../../helpers/engine.js';
+import { slackAnsweredByNock } from '../../helpers/notifier.js';
 
 /**
  * A wrong token, a missing scope, a mistyped, archived or uninvited channel: found when the bot starts, with
@@ -12,13 +13,7 @@ import { makeDeps, makeRunbook, metricValue, TestClock } from '../../helpers/eng
 
 const API = 'https://slack.test';
 
-beforeAll(() => nock.disableNetConnect());
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  expect(pending).toEqual([]);
-});
-afterAll(() => nock.enableNetConnect());
+slackAnsweredByNock();
 
 function check(channels: string[]) {
   const { notifier: client } = createSlackClients({ token: 'xoxb-test', apiUrl: `${API}/api/` });
