@@ -43,7 +43,8 @@ export function escalationKeyFor(incidentId: string, stage: Stage): string {
 
 /**
  * The pages for `event` at `now` (none: an empty list), or `'digest'` for a SEV-4 opening (collected, not
- * paged). Drills never page. SEV-1/2 openings and every escalation trigger; a SEV-3 opening triggers only within
+ * paged). Drills never page. SEV-1/2 openings and every escalation trigger (an escalation after resolving its
+ * stage's earlier page, so that it rings); a SEV-3 opening triggers only within
  * business hours; an update that leaves an incident resolved, dismissed or closed resolves its page and the
  * escalation pages it may have left open; any other event about an acknowledged open incident acknowledges
  * (idempotent at the provider) its opening page, not its escalations: each is acknowledged where it rang.
@@ -56,7 +57,14 @@ export function pageFor(event: NotifierEvent, now: number, hours: BusinessHours)
   if (event.type === 'escalation') {
     const key = escalationKeyFor(incident.id, event.stage);
     const details = { stage: event.stage, alert: incident.summary };
-    return [page(incident, 'trigger', `[SEV-${incident.severity}] ${event.text}`, details, key)];
+    // A stage can escalate twice (its target missed, then the rollback FAILED): the provider would append the
+    // second to the first, rung and perhaps acknowledged by now, and ring nobody. Resolving the stage's page first
+    // makes the trigger open a new alert, which rings (a no-op resolve when the stage never paged).
+    const superseded = `[SEV-${incident.severity}] ${incident.model}: superseded by a new ${event.stage} escalation (${incident.id})`;
+    return [
+      page(incident, 'resolve', superseded, details, key),
+      page(incident, 'trigger', `[SEV-${incident.severity}] ${event.text}`, details, key),
+    ];
   }
   const opening = `[SEV-${incident.severity}] ${incident.model}: ${incident.summary} (${incident.id})`;
   // A joining alert that raised the severity pages as an opening at the new severity would have.

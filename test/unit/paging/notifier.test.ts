@@ -87,6 +87,26 @@ class RecordingPager implements Pager {
   }
 }
 
+/**
+ * A provider by PagerDuty's and Opsgenie's rule: a trigger on a key whose alert is open (triggered or acknowledged)
+ * is appended to that alert and rings nobody; one on a key with no open alert opens one, which rings.
+ */
+class RingingProvider implements Pager {
+  readonly rang: string[] = [];
+  private readonly open = new Map<string, 'triggered' | 'acknowledged'>();
+  async send(page: Page): Promise<void> {
+    if (page.action === 'resolve') this.open.delete(page.dedupKey);
+    if (page.action === 'acknowledge' && this.open.has(page.dedupKey)) this.acknowledge(page.dedupKey);
+    if (page.action !== 'trigger' || this.open.has(page.dedupKey)) return;
+    this.open.set(page.dedupKey, 'triggered');
+    this.rang.push(page.summary);
+  }
+  /** The on-call pressing Acknowledge on their phone. */
+  acknowledge(key: string): void {
+    this.open.set(key, 'acknowledged');
+  }
+}
+
 function setup(pager: Pager, options: { pages?: boolean } = {}) {
   const inner = new RecordingNotifier();
   const logger = createLogger({ level: 'silent' });
@@ -154,12 +174,27 @@ describe('createPagingNotifier', () => {
       text: 'not a rollback',
     });
     await notifier.idle();
-    expect(pager.pages.map((page) => [page.action, page.dedupKey])).toEqual([
-      ['trigger', 'rollbot-INC-1'],
-      ['acknowledge', 'rollbot-INC-1'],
-      ['trigger', 'rollbot-INC-1-triage'],
-      ['resolve', 'rollbot-INC-1'],
-      ['resolve', 'rollbot-INC-1-triage'],
+    const ofKey = (key: string) =>
+      pager.pages.filter((page) => page.dedupKey === key).map((page) => page.action);
+    expect(ofKey('rollbot-INC-1')).toEqual(['trigger', 'acknowledge', 'resolve']);
+    // The stage's earlier page, if any, is resolved first, so that this trigger opens an alert that rings.
+    expect(ofKey('rollbot-INC-1-triage')).toEqual(['resolve', 'trigger', 'resolve']);
+  });
+
+  it("rings for a stage's second escalation though the on-call acknowledged its first (late, then FAILED)", async () => {
+    const provider = new RingingProvider();
+    const { notifier } = setup(provider);
+    const incident = { ...makeIncident({ id: 'INC-1', severity: 1 }), phase: 'rollback' as const };
+    const onStage = (text: string): EscalationEvent => ({ ...escalation(incident), stage: 'rollback', text });
+    await notifier.notify(onStage('rollback target missed: 5m passed'));
+    await notifier.idle();
+    // The on-call acknowledged "target missed" on their phone, and waits for the redeploy to finish.
+    provider.acknowledge('rollbot-INC-1-rollback');
+    await notifier.notify(onStage('rollback of fraud-scorer to v41 FAILED: 503; decide now'));
+    await notifier.idle();
+    expect(provider.rang).toEqual([
+      '[SEV-1] rollback target missed: 5m passed',
+      '[SEV-1] rollback of fraud-scorer to v41 FAILED: 503; decide now',
     ]);
   });
 
@@ -303,8 +338,12 @@ describe('createPagingNotifier', () => {
   it('delivers an escalation: answers once both the inner notifier and the page have it', async () => {
     let release: () => void = () => undefined;
     const pages: Page[] = [];
+    // The resolve that goes before an escalation's trigger is answered at once; the trigger waits to be released.
     const pager: Pager = {
-      send: (page) => new Promise<void>((resolve) => (release = () => resolve(void pages.push(page)))),
+      send: (page) =>
+        page.action === 'resolve'
+          ? Promise.resolve()
+          : new Promise<void>((resolve) => (release = () => resolve(void pages.push(page)))),
     };
     const { inner, notifier } = setup(pager);
     let answer: boolean | undefined;
@@ -329,8 +368,12 @@ describe('createPagingNotifier', () => {
   it('joins a second delivery of the same escalation while the first is on its way: one page', async () => {
     let release: () => void = () => undefined;
     const pages: Page[] = [];
+    // The resolve that goes before an escalation's trigger is answered at once; the trigger waits to be released.
     const pager: Pager = {
-      send: (page) => new Promise<void>((resolve) => (release = () => resolve(void pages.push(page)))),
+      send: (page) =>
+        page.action === 'resolve'
+          ? Promise.resolve()
+          : new Promise<void>((resolve) => (release = () => resolve(void pages.push(page)))),
     };
     const { inner, notifier } = setup(pager);
     const event = escalation(makeIncident({ id: 'INC-8' }));

@@ -72,21 +72,32 @@ describe('pageFor', () => {
     };
     // Its own dedup key: a trigger on the opening page's key, once someone acknowledged that page, would be
     // appended to it and notify nobody (the provider's rule for acknowledged alerts).
+    const details = {
+      incident: 'INC-9',
+      model: 'fraud-scorer',
+      severity: 'SEV-3',
+      phase: 'triage',
+      stage: 'rollback',
+      alert: 'accuracy dropped',
+    };
+    // After resolving the stage's earlier escalation, if any: a second one (target missed, then FAILED) on an
+    // alert still open would be appended to it and ring nobody.
     expect(pageFor(event, Date.parse('2026-06-20T01:00:00Z'), DUBLIN)).toEqual([
+      {
+        action: 'resolve',
+        dedupKey: 'rollbot-INC-9-rollback',
+        summary: '[SEV-3] fraud-scorer: superseded by a new rollback escalation (INC-9)',
+        severity: 'warning',
+        source: 'rollbot',
+        details,
+      },
       {
         action: 'trigger',
         dedupKey: 'rollbot-INC-9-rollback',
         summary: '[SEV-3] rollback of fraud-scorer to v41 FAILED: 503 from the serving layer',
         severity: 'warning',
         source: 'rollbot',
-        details: {
-          incident: 'INC-9',
-          model: 'fraud-scorer',
-          severity: 'SEV-3',
-          phase: 'triage',
-          stage: 'rollback',
-          alert: 'accuracy dropped',
-        },
+        details,
       },
     ]);
   });
