@@ -33,7 +33,7 @@ import { createSlackApp, type SlackApp, type SlackTransport } from './slack/app.
 import { createSlackClients, createSlackNotifier, type SlackNotifier } from './slack/notifier/notifier.js';
 import { createSlackRenderer } from './slack/renderer.js';
 import { createChannelDirectory } from './slack/notifier/channels.js';
-import { checkSlackSetup, reportSlackSetup, type SetupProblem } from './slack/setup-check.js';
+import { checkSlackSetup, reportSlackSetup, type SetupCheck } from './slack/setup-check.js';
 import { nextDigestAt } from './paging/digest-time.js';
 import { createPagingNotifier, type PagingNotifier } from './paging/notifier.js';
 import { pagingRoutes } from './paging/routes.js';
@@ -52,7 +52,7 @@ export interface Composition extends EngineDeps {
     app: SlackApp;
     notifier: SlackNotifier;
     /** The Slack setup's problems (slack/setup-check.ts), looked at once the bot has started. */
-    checkSetup(): Promise<SetupProblem[]>;
+    checkSetup(): Promise<SetupCheck>;
   };
   /** The notifier the engine uses: messages (Slack or console) plus paging. */
   paging: PagingNotifier;

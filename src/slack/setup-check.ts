@@ -32,6 +32,13 @@ export interface SetupProblem {
   fix: string;
 }
 
+/** What the check found, and what it could not look at. */
+export interface SetupCheck {
+  problems: SetupProblem[];
+  /** What was left unchecked because Slack did not answer (unavailable, rate-limited); absent when all was. */
+  unchecked?: string;
+}
+
 export interface SetupCheckOptions {
   client: WebClient;
   channels: Pick<ChannelDirectory, 'resolve'>;
@@ -48,32 +55,46 @@ const TOKEN_REFUSED = new Set([
 ]);
 
 /**
- * What is wrong with the Slack setup, each with its fix; empty when nothing is, or when Slack could not be asked
- * (unavailable, rate-limited): a look at setup, not at Slack's health.
+ * What is wrong with the Slack setup, each with its fix. A Slack that does not answer (unavailable,
+ * rate-limited) is not a setup problem — the check looks at setup, not at Slack's health — but what it left
+ * unchecked is said (`unchecked`), so that nobody is told an unchecked setup is in order.
  */
-export async function checkSlackSetup(options: SetupCheckOptions): Promise<SetupProblem[]> {
+export async function checkSlackSetup(options: SetupCheckOptions): Promise<SetupCheck> {
   const { client } = options;
   let granted: string[] | undefined;
   try {
     granted = (await client.auth.test()).response_metadata?.scopes;
   } catch (error) {
     const code = platformErrorCode(error);
-    if (code === undefined || !TOKEN_REFUSED.has(code)) return [];
-    return [
-      {
-        reason: code,
-        problem: `Slack refuses SLACK_BOT_TOKEN (${code})`,
-        fix: "set SLACK_BOT_TOKEN to the Bot User OAuth Token (xoxb-…) from the app's OAuth & Permissions page, reinstalling the app if it was removed",
-      },
-    ];
+    if (code === undefined || !TOKEN_REFUSED.has(code)) {
+      return { problems: [], unchecked: `Slack did not answer auth.test (${describe(error)})` };
+    }
+    return {
+      problems: [
+        {
+          reason: code,
+          problem: `Slack refuses SLACK_BOT_TOKEN (${code})`,
+          fix: "set SLACK_BOT_TOKEN to the Bot User OAuth Token (xoxb-…) from the app's OAuth & Permissions page, reinstalling the app if it was removed",
+        },
+      ],
+    };
   }
   const problems = missingScopes(granted);
   for (const [channel, models] of channelsOf(options.runbooks)) {
     const found = await channelProblem(options, channel, models.join(', '));
-    if (found === 'unavailable') break;
+    if (found === 'unavailable') {
+      return {
+        problems,
+        unchecked: `Slack did not answer about runbook channel ${channel} and those after it`,
+      };
+    }
     if (found) problems.push(found);
   }
-  return problems;
+  return { problems };
+}
+
+function describe(error: unknown): string {
+  return platformErrorCode(error) ?? (error instanceof Error ? error.message : String(error));
 }
 
 function missingScopes(granted: readonly string[] | undefined): SetupProblem[] {
@@ -143,18 +164,24 @@ async function channelProblem(
 
 /**
  * Runs the check and says what it found: each problem at error level with its fix, and how many in
- * `rollbot_slack_setup_problems` (alert on it being above 0). Never rejects.
+ * `rollbot_slack_setup_problems` (alert on it being above 0); "in order" only when everything was looked at,
+ * else a warning naming what was not. Never rejects.
  */
 export async function reportSlackSetup(
   deps: { logger: Logger; metrics: Pick<Metrics, 'slackSetupProblems'> },
-  check: () => Promise<SetupProblem[]>,
+  check: () => Promise<SetupCheck>,
 ): Promise<void> {
   try {
-    const problems = await check();
+    const { problems, unchecked } = await check();
     deps.metrics.slackSetupProblems(problems.length);
     for (const { reason, problem, fix } of problems)
       deps.logger.error({ reason, fix }, `Slack setup: ${problem}; ${fix}`);
-    if (problems.length === 0)
+    if (unchecked !== undefined) {
+      deps.logger.warn(
+        { unchecked, found: problems.length },
+        `the Slack setup could not be checked: ${unchecked}; restart rollbot once Slack answers to check it all`,
+      );
+    } else if (problems.length === 0)
       deps.logger.info({}, 'Slack setup checked: token, scopes and runbook channels are in order');
   } catch (error) {
     deps.logger.warn({ err: error }, 'the Slack setup could not be checked');

@@ -47,12 +47,12 @@ describe('checkSlackSetup', () => {
       channel: { id: 'G0PRIVAT1', is_private: true, is_archived: false, is_member: true },
     });
     // Two runbooks sharing a channel: looked at once.
-    await expect(check(['C0PUBLIC1', 'G0PRIVAT1', 'C0PUBLIC1'])).resolves.toEqual([]);
+    await expect(check(['C0PUBLIC1', 'G0PRIVAT1', 'C0PUBLIC1'])).resolves.toEqual({ problems: [] });
   });
 
   it('says a refused token is the problem, and checks nothing else with it', async () => {
     nock(API).post('/api/auth.test').reply(200, { ok: false, error: 'invalid_auth' });
-    const problems = await check(['C0PUBLIC1']);
+    const { problems } = await check(['C0PUBLIC1']);
     expect(problems).toEqual([
       {
         reason: 'invalid_auth',
@@ -66,7 +66,7 @@ describe('checkSlackSetup', () => {
     const granted = Object.keys(BOT_SCOPES).filter((scope) => scope !== 'channels:history');
     authOk(granted.join(','));
     info('C0PUBLIC1', { ok: true, channel: { id: 'C0PUBLIC1', is_private: false, is_archived: false } });
-    expect(await check(['C0PUBLIC1'])).toEqual([
+    expect((await check(['C0PUBLIC1'])).problems).toEqual([
       {
         reason: 'missing_scope',
         problem: `the app lacks the channels:history scope: ${BOT_SCOPES['channels:history']}`,
@@ -84,7 +84,7 @@ describe('checkSlackSetup', () => {
       channel: { id: 'G0PRIVAT1', is_private: true, is_archived: false, is_member: false },
     });
     info('C0GONE001', { ok: false, error: 'channel_not_found' });
-    const problems = await check(['C0ARCHIV1', 'G0PRIVAT1', 'C0GONE001', '#ml-typo', 'ml-alerts']);
+    const { problems } = await check(['C0ARCHIV1', 'G0PRIVAT1', 'C0GONE001', '#ml-typo', 'ml-alerts']);
     expect(problems.map((found) => [found.reason, found.problem])).toEqual([
       ['is_archived', 'runbook channel C0ARCHIV1 (model-0) is archived'],
       ['not_in_channel', 'rollbot is not in private runbook channel G0PRIVAT1 (model-1)'],
@@ -110,15 +110,40 @@ describe('checkSlackSetup', () => {
       problem: 'runbook channel C0X (m) is archived',
       fix: 'unarchive C0X',
     };
-    await reportSlackSetup({ logger, metrics: deps.metrics }, async () => [problem]);
+    await reportSlackSetup({ logger, metrics: deps.metrics }, async () => ({ problems: [problem] }));
     expect(errors).toEqual(['Slack setup: runbook channel C0X (m) is archived; unarchive C0X']);
     expect(await metricValue(deps.metrics, 'rollbot_slack_setup_problems')).toBe(1);
-    await reportSlackSetup({ logger, metrics: deps.metrics }, async () => []);
+    await reportSlackSetup({ logger, metrics: deps.metrics }, async () => ({ problems: [] }));
     expect(await metricValue(deps.metrics, 'rollbot_slack_setup_problems')).toBe(0);
   });
 
-  it('reports nothing when Slack cannot be reached: the check is for setup, not for outages', async () => {
+  it('does not say the setup is in order when Slack could not be asked about it', async () => {
     nock(API).post('/api/auth.test').reply(503, 'upstream connect error');
-    await expect(check(['C0PUBLIC1'])).resolves.toEqual([]);
+    const deps = makeDeps();
+    const said: string[] = [];
+    const logger = {
+      ...deps.logger,
+      info: (_fields: object, message: string) => void said.push(`info: ${message}`),
+      warn: (_fields: object, message: string) => void said.push(`warn: ${message}`),
+      error: (_fields: object, message: string) => void said.push(`error: ${message}`),
+    };
+    await reportSlackSetup({ logger, metrics: deps.metrics }, () => check(['C0PUBLIC1']));
+    expect(said).toEqual([
+      expect.stringMatching(/^warn: the Slack setup could not be checked: .*auth\.test/),
+    ]);
+  });
+
+  it('finds no problem when Slack cannot be reached, and says what it could not check', async () => {
+    nock(API).post('/api/auth.test').reply(503, 'upstream connect error');
+    await expect(check(['C0PUBLIC1'])).resolves.toEqual({
+      problems: [],
+      unchecked: expect.stringContaining('Slack did not answer auth.test'),
+    });
+    authOk();
+    nock(API).post('/api/conversations.info').reply(503, 'upstream connect error');
+    await expect(check(['C0PUBLIC1'])).resolves.toEqual({
+      problems: [],
+      unchecked: 'Slack did not answer about runbook channel C0PUBLIC1 and those after it',
+    });
   });
 });
