@@ -43,8 +43,8 @@ export function escalationKeyFor(incidentId: string, stage: Stage): string {
 
 /**
  * The pages for `event` at `now` (none: an empty list), or `'digest'` for a SEV-4 opening (collected, not
- * paged). Drills never page. SEV-1/2 openings and every escalation trigger (an escalation after resolving its
- * stage's earlier page, so that it rings); a SEV-3 opening triggers only within
+ * paged). Drills never page. SEV-1/2 openings and every escalation but detection's trigger (an escalation after
+ * resolving its stage's earlier page, so that it rings); a SEV-3 opening triggers only within
  * business hours; an update that leaves an incident resolved, dismissed or closed resolves its page and the
  * escalation pages it may have left open; any other event about an acknowledged open incident acknowledges
  * (idempotent at the provider) its opening page, not its escalations: each is acknowledged where it rang.
@@ -55,6 +55,9 @@ export function pageFor(event: NotifierEvent, now: number, hours: BusinessHours)
   const incident = event.incident;
   if (incident.drill) return [];
   if (event.type === 'escalation') {
+    // A late alert is news about the alert rule, not a second emergency: its incident pages, or not, by its
+    // severity (a SEV-4 goes to the digest, a SEV-3 at night waits), and a SEV-1's opening rang already.
+    if (event.stage === 'detect') return [];
     const key = escalationKeyFor(incident.id, event.stage);
     const details = { stage: event.stage, alert: incident.summary };
     // A stage can escalate twice (its target missed, then the rollback FAILED): the provider would append the

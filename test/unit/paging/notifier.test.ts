@@ -198,6 +198,33 @@ describe('createPagingNotifier', () => {
     ]);
   });
 
+  it('does not page for an alert that arrived late: its incident pages, or not, by its severity', async () => {
+    const pager = new RecordingPager();
+    const { notifier, digest } = setup(pager);
+    // Detection missed its target (the alert's startsAt 12 minutes before it arrived), escalated at once.
+    const late = (severity: 1 | 4, id: string) => {
+      const incident = makeIncident({ id, severity });
+      return {
+        ...incident,
+        stages: { ...incident.stages, detect: { ...incident.stages.detect, breachedAt: 1 } },
+      };
+    };
+    for (const incident of [late(4, 'INC-4'), late(1, 'INC-1')]) {
+      await notifier.notify(opened(incident));
+      await notifier.notify({
+        ...escalation(incident),
+        stage: 'detect',
+        text: 'detect target missed: the alert arrived late; check alert rule `for:` and Alertmanager group_wait',
+      });
+    }
+    await notifier.idle();
+    // The SEV-4 is in the digest and rings nobody at 2am; the SEV-1 rang once, for the incident, not twice.
+    expect(digest.map(({ event }) => event.type === 'incident.opened' && event.incident.id)).toEqual([
+      'INC-4',
+    ]);
+    expect(pager.pages.map((page) => [page.action, page.dedupKey])).toEqual([['trigger', 'rollbot-INC-1']]);
+  });
+
   it('resolves an incident once, however many updates follow its end (notes for the retrospective)', async () => {
     const pager = new RecordingPager();
     const { notifier } = setup(pager);
