@@ -10,7 +10,7 @@ import { notRollbackModal } from '../blocks/not-rollback-modal.js';
 import { runbookSummary } from '../blocks/runbook-summary.js';
 import { actAs, inputChecked, inputText, readJsonObject, tellUser, type SlackContext } from '../context.js';
 import { ACTIONS, INPUTS, VIEWS } from '../ids.js';
-import { actedOnOf, openRollbackModal, submitRollback } from './rollback-flow.js';
+import { actedOnOf, FormNotFilled, openRollbackModal, submitRollback } from './rollback-flow.js';
 
 type ButtonBody = BlockAction<ButtonAction>;
 
@@ -59,12 +59,12 @@ export function registerInteractions(app: App, context: SlackContext): void {
       deps.logger.warn({ err: error, user: body.user.id }, 'a modal could not be opened');
       const why = platformErrorCode(error) ?? (error instanceof Error ? error.message : String(error));
       const { channel } = target(body);
-      await tellUser(
-        context,
-        client,
-        { channel, user: body.user.id },
-        `Slack did not open the form (${why}): ${instead}`,
-      );
+      // A form that opened but was not filled in is on the person's screen: say what they see.
+      const said =
+        error instanceof FormNotFilled
+          ? `${error.message}: close it, then ${instead}`
+          : `Slack did not open the form (${why}): ${instead}`;
+      await tellUser(context, client, { channel, user: body.user.id }, said);
     }
   };
 

@@ -1,12 +1,13 @@
 import type { WebClient } from '@slack/web-api';
 import type { InputBlock, View } from '@slack/types';
-import { isRollbotError } from '../../core/errors.js';
+import { isRollbotError, RollbotError } from '../../core/errors.js';
 import { formatDuration } from '../../core/duration.js';
 import { plannedOn, type ActedOn, type PlannedOn } from '../../engine/acted-on.js';
 import { refusalOf } from '../../engine/authorize.js';
 import { requestRollback, type RollbackRequestResult } from '../../engine/rollback-request.js';
 import { rollback } from '../../engine/rollback.js';
 import { errorReply } from '../blocks/command-replies.js';
+import { platformErrorCode } from '../notifier/errors.js';
 import { modalMetadata, rollbackModal } from '../blocks/rollback-modal.js';
 import { actAs, tellUser, type SlackContext } from '../context.js';
 import { INPUTS } from '../ids.js';
@@ -71,7 +72,25 @@ export async function openRollbackModal(
   } catch (error) {
     view = messageView('Cannot roll back', errorReply(error));
   }
-  await client.views.update({ view_id: viewId, view });
+  try {
+    await client.views.update({ view_id: viewId, view });
+  } catch (error) {
+    throw new FormNotFilled(target.model, error);
+  }
+}
+
+/**
+ * Slack opened the rollback form but did not take the plan into it: the person is looking at "planning…", so
+ * telling them the form did not open would contradict what they see.
+ */
+export class FormNotFilled extends RollbotError {
+  constructor(model: string, cause: unknown) {
+    const why = platformErrorCode(cause) ?? (cause instanceof Error ? cause.message : String(cause));
+    super('UNAVAILABLE', `Slack did not show the plan in the form (${why})`, {
+      hint: `close the form, then run \`/rollback ${model}\` again`,
+      cause,
+    });
+  }
 }
 
 /** Runs the submitted rollback through the engine and tells the person how it went. */

@@ -17,11 +17,11 @@ afterEach(async () => {
 });
 
 /** fraud-scorer's incident INC-1 in triage, its message rendered, with Slack refusing to open modals. */
-async function incidentWhileModalsFail(): Promise<{ deps: TestDeps; blocks: readonly unknown[] }> {
+async function incidentWhileModalsFail(
+  answers: Record<string, object> = { 'views.open': { ok: false, error: 'expired_trigger_id' } },
+): Promise<{ deps: TestDeps; blocks: readonly unknown[] }> {
   const deps = makeDeps({ clock: new RealClock(), runbooks: [makeRunbook('fraud-scorer')] });
-  route = await serveSlackRoute(deps, {
-    answers: { 'views.open': { ok: false, error: 'expired_trigger_id' } },
-  });
+  route = await serveSlackRoute(deps, { answers });
   await ingestAlerts(deps, [firing('fraud-scorer', Date.now())]);
   const opened = deps.notifier.ofType('incident.opened')[0];
   if (!opened) throw new Error('INC-1 was not announced');
@@ -45,6 +45,16 @@ describe('a modal Slack does not open', () => {
     expect(text).toContain('expired_trigger_id');
     expect(text).toContain('/rollback fraud-scorer');
     expect(text).toContain('rollbot rollback fraud-scorer --reason');
+  });
+
+  it('Roll back whose form opened but was not filled in does not say it did not open', async () => {
+    // views.open showed "planning…"; replacing it with the plan failed: the person is looking at the form.
+    const { blocks } = await incidentWhileModalsFail({ 'views.update': { ok: false, error: 'not_found' } });
+    const text = await pressed(blocks, 'Roll back');
+    expect(route!.called('views.open')).toHaveLength(1);
+    expect(text).not.toContain('did not open');
+    expect(text).toContain('Slack did not show the plan in the form (not_found)');
+    expect(text).toContain('/rollback fraud-scorer');
   });
 
   it('Not a rollback tells the person, with /incident dismiss to do it instead', async () => {
