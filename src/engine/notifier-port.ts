@@ -84,6 +84,11 @@ export type NotifierEvent =
       incident: Incident;
       channel: string;
       stage: Stage;
+      /**
+       * What it is about, when not its stage's missed target (`outcome-unknown`): with the incident and the stage,
+       * what identifies it, so that two different escalations of one stage on their way together are not joined.
+       */
+      about?: string;
       mention: string[];
       text: string;
     };
@@ -148,12 +153,14 @@ export function deliveryJoin(): (key: string, start: () => Promise<boolean>) => 
 
 /**
  * Which delivered event an event is: deliveries of the same one are joined. An escalation is its incident's
- * stage; a decision request, its incident's triage that it answers (or the two-person request it posts); a
+ * stage, and what it is about (a missed target unless it says); a decision request, its incident's triage that it answers (or the two-person request it posts); a
  * channel message, what it says it is.
  */
 export function deliveryKey(event: DeliveredEvent): string {
   if (event.type === 'channel.message') return `message:${event.delivery}`;
-  if (event.type === 'escalation') return `${event.incident.id}:${event.stage}`;
+  if (event.type === 'escalation') {
+    return `${event.incident.id}:${event.stage}${event.about === undefined ? '' : `:${event.about}`}`;
+  }
   return event.triageAt !== undefined
     ? `${event.incident.id}:decision:${event.triageAt}`
     : `${event.incident.id}:request:${event.requestedAt}`;

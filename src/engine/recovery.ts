@@ -255,6 +255,8 @@ async function escalateUnknown(
       incident,
       channel: runbook.channel,
       stage: 'rollback',
+      // Not the rollback stage's missed target, which a restart after its 5 minutes sends at the same moment.
+      about: 'outcome-unknown',
       mention: runbook.escalation.mention,
       text,
     },

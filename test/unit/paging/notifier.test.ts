@@ -419,6 +419,38 @@ describe('createPagingNotifier', () => {
     expect(pages).toHaveLength(2);
   });
 
+  it("does not join a rollback's unknown outcome into its stage's missed target, on their way together", async () => {
+    // A restart mid-rollback, after its 5 minutes: the overdue stage deadline and the recovery both escalate.
+    const pages: Page[] = [];
+    const releases: (() => void)[] = [];
+    const pager: Pager = {
+      send: (page) => new Promise<void>((resolve) => releases.push(() => resolve(void pages.push(page)))),
+    };
+    const { inner, notifier } = setup(pager);
+    const incident = makeIncident({ id: 'INC-8', severity: 1 });
+    const missed = notifier.deliver({
+      ...escalation(incident),
+      stage: 'rollback',
+      text: 'rollback target missed',
+    });
+    const unknown = notifier.deliver({
+      ...escalation(incident),
+      stage: 'rollback',
+      about: 'outcome-unknown',
+      text: 'outcome unknown after a restart; check the serving layer by hand before running it again',
+    });
+    // Each page answered in turn: a resolve, then a trigger, per escalation.
+    for (let turn = 0; turn < 10; turn++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      releases.shift()?.();
+    }
+    await expect(Promise.all([missed, unknown])).resolves.toEqual([true, true]);
+    expect(inner.ofType('escalation').map((event) => event.text)).toEqual([
+      'rollback target missed',
+      'outcome unknown after a restart; check the serving layer by hand before running it again',
+    ]);
+  });
+
   it("delivers a triage's decision request: answers with what Slack made of it, not waiting for a page", async () => {
     const pager: Pager = { send: () => new Promise<void>(() => undefined) };
     const { inner, notifier } = setup(pager);
