@@ -220,6 +220,7 @@ async function escalateConfirmation(
     incident,
     channel: runbook.channel,
     stage: 'confirm',
+    about: 'confirmation-failed',
     mention: runbook.escalation.mention,
     text,
   });

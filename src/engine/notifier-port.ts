@@ -85,8 +85,9 @@ export type NotifierEvent =
       channel: string;
       stage: Stage;
       /**
-       * What it is about, when not its stage's missed target (`outcome-unknown`): with the incident and the stage,
-       * what identifies it, so that two different escalations of one stage on their way together are not joined.
+       * What it is about, when not its stage's missed target (`rollback-failed`, `outcome-unknown`,
+       * `confirmation-failed`): with the incident and the stage, what identifies it, so that two different
+       * escalations of one stage on their way together are not joined; and what Slack says it is.
        */
       about?: string;
       mention: string[];

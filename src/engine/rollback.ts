@@ -310,6 +310,7 @@ async function fail(
     incident,
     channel: runbook.channel,
     stage: 'rollback',
+    about: 'rollback-failed',
     mention: runbook.escalation.mention,
     text: `rollback of ${runbook.model} to ${run.plan.to} FAILED: ${message}. Traffic may still be on ${run.plan.from ?? 'the bad version'}; decide now.`,
   });

@@ -50,7 +50,9 @@ export function threadLine(event: IncidentEvent): string | undefined {
       return `🔎 Triage (${event.triage.finding}): ${escapeLine(event.triage.summary, budget)}`;
     case 'escalation': {
       const who = mentions(event.mention, '(no one to escalate to: set escalation.mention in the runbook)');
-      return `⏰ ${who} *${event.stage}* is over its target: ${escapeLine(event.text, budget - who.length)}`;
+      // A missed target says so; any other escalation (a rollback that failed, …) says what happened, in its text.
+      const what = event.about === undefined ? `*${event.stage}* is over its target` : `*${event.stage}*`;
+      return `⏰ ${who} ${what}: ${escapeLine(event.text, budget - who.length)}`;
     }
   }
 }

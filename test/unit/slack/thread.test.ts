@@ -98,6 +98,19 @@ describe('threadLine', () => {
     expect(escalation).toBe(
       '⏰ <!subteam^S0PLATFORM> <@U0BOB> *triage* is over its target: triage target of 10m missed',
     );
+    // Not every escalation is a missed target: a failed rollback says what happened, and only that.
+    const failed = threadLine({
+      type: 'escalation',
+      incident,
+      channel,
+      stage: 'rollback',
+      about: 'rollback-failed',
+      mention: ['S0PLATFORM'],
+      text: 'rollback of fraud-scorer to v41 FAILED: HTTP 500; decide now.',
+    });
+    expect(failed).toBe(
+      '⏰ <!subteam^S0PLATFORM> *rollback*: rollback of fraud-scorer to v41 FAILED: HTTP 500; decide now.',
+    );
   });
 
   it('is one line whatever line breaks the text it quotes carries', () => {
