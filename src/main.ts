@@ -147,6 +147,15 @@ export async function compose(
           ...(config.prometheus.authorization ? { authorization: config.prometheus.authorization } : {}),
         })
       : undefined);
+  const measured = runbooks.all.some((runbook) => runbook.triage.checks.length > 0);
+  if (!metricsSource && measured && !options.quiet) {
+    logger.warn(
+      {},
+      "PROMETHEUS_URL is not set: the runbooks' triage and confirmation checks cannot be measured, so a person " +
+        'decides every incident and resolves it by hand (no automatic rollback, no confirmation). Set ' +
+        'PROMETHEUS_URL (and PROMETHEUS_AUTHORIZATION if it needs one), the same on every replica.',
+    );
+  }
   const groupDirectory = clients ? slackGroupDirectory(clients.interactive) : undefined;
   const groupsOf = createGroupResolver({
     store,
