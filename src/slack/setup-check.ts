@@ -9,7 +9,7 @@ import type { Logger } from '../engine/ports.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { Runbook } from '../runbooks/schema.js';
 import type { ChannelDirectory } from './notifier/channels.js';
-import { classifyFailure, DeliveryError, platformErrorCode } from './notifier/errors.js';
+import { classifyFailure, DeliveryError, platformErrorCode, slackErrorText } from './notifier/errors.js';
 
 /** The bot scopes rollbot uses, and what for: manifest.yml asks for exactly these (its test says so). */
 export const BOT_SCOPES = {
@@ -67,7 +67,7 @@ export async function checkSlackSetup(options: SetupCheckOptions): Promise<Setup
   } catch (error) {
     const code = platformErrorCode(error);
     if (code === undefined || !TOKEN_REFUSED.has(code)) {
-      return { problems: [], unchecked: `Slack did not answer auth.test (${describe(error)})` };
+      return { problems: [], unchecked: `Slack did not answer auth.test (${slackErrorText(error)})` };
     }
     return {
       problems: [
@@ -91,10 +91,6 @@ export async function checkSlackSetup(options: SetupCheckOptions): Promise<Setup
     if (found) problems.push(found);
   }
   return { problems };
-}
-
-function describe(error: unknown): string {
-  return platformErrorCode(error) ?? (error instanceof Error ? error.message : String(error));
 }
 
 function missingScopes(granted: readonly string[] | undefined): SetupProblem[] {

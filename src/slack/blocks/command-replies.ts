@@ -8,6 +8,7 @@ import type { FreezeOutcome } from '../../engine/freeze.js';
 import { EVERY_MODEL } from '../../engine/freeze-rules.js';
 import type { IncidentListItem, IncidentView } from '../../engine/views.js';
 import { COMMANDS } from '../ids.js';
+import { isChannelId } from '../notifier/channels.js';
 import {
   fallbackText,
   headline,
@@ -152,15 +153,13 @@ export function errorReply(error: unknown): string {
   return `⚠️ ${escapeLine(error.message, 2500)}${fix}`;
 }
 
-/** A Slack channel ID, which a reply can link (`<#C…>`); a `#name` from a runbook is shown as it is. */
-const CHANNEL_ID = /^[CG][A-Z0-9]{2,}$/;
-
 /** The reply to `/incident open`: the incident it opened, or the open one the report joined. */
 export function declaredReply(model: string, channel: string, declared: Declared): string {
   const severity = formatSeverity(declared.severity);
   if (declared.outcome === 'attached')
     return `${model} already has ${declared.incidentId} open: your report joined it (${severity}).`;
-  const where = CHANNEL_ID.test(channel) ? `<#${channel}>` : channel;
+  // An ID is linked (`<#C…>`); a `#name` from a runbook is shown as it is.
+  const where = isChannelId(channel) ? `<#${channel}>` : channel;
   return `Opened ${declared.incidentId} (${severity}) for ${model} in ${where}: triage measures it now.`;
 }
 

@@ -5,7 +5,7 @@ import { acknowledge, dismissAs } from '../../engine/decisions.js';
 import { approveRollback } from '../../engine/rollback-request.js';
 import { approveDeployment } from '../../engine/deploy-approval.js';
 import { errorReply } from '../blocks/command-replies.js';
-import { platformErrorCode } from '../notifier/errors.js';
+import { slackErrorText } from '../notifier/errors.js';
 import { notRollbackModal } from '../blocks/not-rollback-modal.js';
 import { runbookSummary } from '../blocks/runbook-summary.js';
 import { actAs, inputChecked, inputText, readJsonObject, tellUser, type SlackContext } from '../context.js';
@@ -57,7 +57,7 @@ export function registerInteractions(app: App, context: SlackContext): void {
       await open();
     } catch (error) {
       deps.logger.warn({ err: error, user: body.user.id }, 'a modal could not be opened');
-      const why = platformErrorCode(error) ?? (error instanceof Error ? error.message : String(error));
+      const why = slackErrorText(error);
       const { channel } = target(body);
       // A form that opened but was not filled in is on the person's screen: say what they see.
       const said =

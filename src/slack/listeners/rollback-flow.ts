@@ -7,7 +7,7 @@ import { refusalOf } from '../../engine/authorize.js';
 import { requestRollback, type RollbackRequestResult } from '../../engine/rollback-request.js';
 import { rollback } from '../../engine/rollback.js';
 import { errorReply } from '../blocks/command-replies.js';
-import { platformErrorCode } from '../notifier/errors.js';
+import { slackErrorText } from '../notifier/errors.js';
 import { modalMetadata, rollbackModal } from '../blocks/rollback-modal.js';
 import { actAs, tellUser, type SlackContext } from '../context.js';
 import { INPUTS } from '../ids.js';
@@ -85,7 +85,7 @@ export async function openRollbackModal(
  */
 export class FormNotFilled extends RollbotError {
   constructor(model: string, cause: unknown) {
-    const why = platformErrorCode(cause) ?? (cause instanceof Error ? cause.message : String(cause));
+    const why = slackErrorText(cause);
     super('UNAVAILABLE', `Slack did not show the plan in the form (${why})`, {
       hint: `close the form, then run \`/rollback ${model}\` again`,
       cause,

@@ -19,6 +19,11 @@ export interface ChannelDirectoryOptions {
 
 const CHANNEL_ID = /^[CG][A-Z0-9]{2,}$/;
 
+/** Whether a runbook channel is a Slack channel ID (`C…`/`G…`) rather than a `#name`. */
+export function isChannelId(channel: string): boolean {
+  return CHANNEL_ID.test(channel);
+}
+
 /** Errors of conversations.join that mean "private channel: you have to be invited". */
 const NEEDS_INVITE = new Set(['method_not_supported_for_channel_type', 'is_private', 'channel_not_found']);
 
@@ -70,7 +75,7 @@ export function createChannelDirectory(options: ChannelDirectoryOptions): Channe
 
   return {
     async resolve(channel) {
-      if (CHANNEL_ID.test(channel)) return channel;
+      if (isChannelId(channel)) return channel;
       if (!channel.startsWith('#')) {
         throw new DeliveryError('channel_not_found', `"${channel}" is not a Slack channel`, {
           hint: 'set the runbook channel to a channel ID like C0FRAUD01 or a name like #ml-alerts',

@@ -58,6 +58,11 @@ export function platformErrorCode(error: unknown): string | undefined {
   return error instanceof WebAPIPlatformError ? error.data.error : undefined;
 }
 
+/** What went wrong, for a person: Slack's error code when it gave one (`expired_trigger_id`), else the message. */
+export function slackErrorText(error: unknown): string {
+  return platformErrorCode(error) ?? (error instanceof Error ? error.message : String(error));
+}
+
 /** Sorts any error thrown by a send into rate-limited, transient or permanent. */
 export function classifyFailure(error: unknown): Failure {
   const message = error instanceof Error ? error.message : String(error);
