@@ -34,6 +34,7 @@ import { createSlackClients, createSlackNotifier, type SlackNotifier } from './s
 import { createSlackRenderer } from './slack/renderer.js';
 import { createChannelDirectory } from './slack/notifier/channels.js';
 import { checkSlackSetup, reportSlackSetup, type SetupCheck } from './slack/setup-check.js';
+import { alertRoutesWarning, compositionWarnings } from './start-warnings.js';
 import { nextDigestAt } from './paging/digest-time.js';
 import { createPagingNotifier, type PagingNotifier } from './paging/notifier.js';
 import { pagingRoutes } from './paging/routes.js';
@@ -88,13 +89,6 @@ export async function compose(
   const clock = systemClock;
   const runbooks = new RunbookSet(await loadRunbooksOrThrow(config.runbooksDir));
   const store = createStore(config, clock, logger);
-  if (!config.redisUrl && !options.quiet) {
-    logger.warn(
-      {},
-      'REDIS_URL is not set: using the IN-MEMORY store. Incidents, deadlines and locks are lost on restart and ' +
-        'not shared between replicas. Set REDIS_URL for anything but a local trial.',
-    );
-  }
   const metrics = createMetrics(new Registry(), {
     defaultMetrics: true,
     state: {
@@ -147,14 +141,8 @@ export async function compose(
           ...(config.prometheus.authorization ? { authorization: config.prometheus.authorization } : {}),
         })
       : undefined);
-  const measured = runbooks.all.some((runbook) => runbook.triage.checks.length > 0);
-  if (!metricsSource && measured && !options.quiet) {
-    logger.warn(
-      {},
-      "PROMETHEUS_URL is not set: the runbooks' triage and confirmation checks cannot be measured, so a person " +
-        'decides every incident and resolves it by hand (no automatic rollback, no confirmation). Set ' +
-        'PROMETHEUS_URL (and PROMETHEUS_AUTHORIZATION if it needs one), the same on every replica.',
-    );
+  if (!options.quiet) {
+    for (const warning of compositionWarnings(config, runbooks, metricsSource)) logger.warn({}, warning);
   }
   const groupDirectory = clients ? slackGroupDirectory(clients.interactive) : undefined;
   const groupsOf = createGroupResolver({
@@ -264,12 +252,8 @@ export async function startBot(
     },
     `rollbot listening on ${url} with runbooks: ${deps.runbooks.models().join(', ')}`,
   );
-  if (!config.alerts.token && !config.alerts.allowUnauthenticated) {
-    deps.logger.warn(
-      {},
-      'alert routes are closed: set ALERT_WEBHOOK_TOKEN (or ALLOW_UNAUTHENTICATED_ALERTS=true locally)',
-    );
-  }
+  const closed = alertRoutesWarning(config);
+  if (closed) deps.logger.warn({}, closed);
   let stopped: Promise<void> | undefined;
   return {
     url,
