@@ -147,7 +147,11 @@ export function mutate<T>(
 ): { document: unknown; applied: AppliedMutation[] } {
   const copy = structuredClone(document) as unknown;
   const applied: AppliedMutation[] = [];
-  for (const change of mutations) {
+  for (const planned of mutations) {
+    // Each inserted value a copy of its own: fc.constantFrom hands out the same `[]` and `{}` to every run, and an
+    // `add` into one that an earlier `set` placed would change the constant for later runs, or (adding it to
+    // itself) make the document a cycle that YAML cannot write.
+    const change = 'value' in planned ? { ...planned, value: structuredClone(planned.value) } : planned;
     const all = slots(copy);
     const slot = all[change.at % Math.max(all.length, 1)];
     if (!slot) continue;
