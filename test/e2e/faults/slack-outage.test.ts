@@ -4,7 +4,7 @@
  * each once, with the Retry-After honoured.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { runbookDir, type BotProcess } from '../../helpers/bot-process.js';
+import { eventually, runbookDir, type BotProcess } from '../../helpers/bot-process.js';
 import { startSlackStandIn, type SlackFault, type SlackStandIn } from '../../helpers/slack-standin.js';
 import { entries, incident, metricSum, postAlert, requestRollback } from '../cluster/api.js';
 import { BotFleet, botEnv } from '../cluster/bots.js';
@@ -33,6 +33,14 @@ beforeAll(async () => {
   bot = await fleet.start(
     botEnv({ redisUrl: inject('redisUrl'), runbooksDir: dir, slackApiUrl: slack.apiUrl }),
   );
+  // The start-up setup check looks at the runbook channel (conversations.info) without holding up the start;
+  // the outage begins once it has, so that only the incident's calls meet the outage.
+  await eventually(
+    async () =>
+      slack.calls.find((call) => call.method === 'conversations.info' && call.form.channel === CHANNEL),
+    15_000,
+    'the setup check to look at the runbook channel',
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -41,7 +49,7 @@ afterAll(async () => {
 });
 
 /** Slack down from now: 503 at first, then rate limited, then back after OUTAGE_MS. */
-function startOutage(): { endsAt: number } {
+function startOutage(): { startedAt: number; endsAt: number } {
   const startedAt = Date.now();
   const endsAt = startedAt + OUTAGE_MS;
   slack.setFault((): SlackFault | undefined => {
@@ -50,7 +58,7 @@ function startOutage(): { endsAt: number } {
     if (now < endsAt) return { status: 429, retryAfterSeconds: RETRY_AFTER_S };
     return undefined;
   });
-  return { endsAt };
+  return { startedAt, endsAt };
 }
 
 describe('Slack Web API failing for a while', () => {
@@ -71,7 +79,9 @@ describe('Slack Web API failing for a while', () => {
     expect(served.active).toBe('v1');
     // The rollback finished while Slack was still refusing everything: it did not wait for Slack.
     expect(Date.now()).toBeLessThan(outage.endsAt);
-    expect(slack.calls.filter((call) => call.form.channel === CHANNEL)).toEqual([]);
+    const sinceOutage = (call: { form: Record<string, string>; at: number }) =>
+      call.form.channel === CHANNEL && call.at >= outage.startedAt;
+    expect(slack.calls.filter(sinceOutage)).toEqual([]);
 
     const rolledBackLine = await waitForThreadReply(
       slack,
@@ -84,12 +94,9 @@ describe('Slack Web API failing for a while', () => {
     expect(rolledBackLine.form.thread_ts).toBe(posts[0]?.answer.ts);
 
     // Both kinds of failure happened, and each 429 held back the channel's next call for Retry-After.
-    const refusedHere = slack.refused.filter((call) => call.form.channel === CHANNEL);
+    const refusedHere = slack.refused.filter(sinceOutage);
     expect(new Set(refusedHere.map((call) => call.fault.status))).toEqual(new Set([503, 429]));
-    const channelCalls = [
-      ...refusedHere,
-      ...slack.calls.filter((call) => call.form.channel === CHANNEL),
-    ].sort((a, b) => a.at - b.at);
+    const channelCalls = [...refusedHere, ...slack.calls.filter(sinceOutage)].sort((a, b) => a.at - b.at);
     channelCalls.forEach((call, i) => {
       const next = channelCalls[i + 1];
       if ('fault' in call && call.fault.status === 429 && next) {
