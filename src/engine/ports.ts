@@ -89,6 +89,12 @@ export interface TimelineEntry {
 /** The append-only record of an incident: the compliance record, never edited or reordered. */
 export interface Timeline {
   append(entry: Omit<TimelineEntry, 'seq'>): Promise<TimelineEntry>;
+  /**
+   * Appends `entry` unless an entry was appended to the same incident's timeline under `key` before, in one step
+   * across replicas; undefined when it was (nothing appended). Keys live as long as the timeline: what something
+   * outside (a Slack message) put on the record is on it once, however often it is delivered.
+   */
+  appendOnce(entry: Omit<TimelineEntry, 'seq'>, key: string): Promise<TimelineEntry | undefined>;
   list(incidentId: string): Promise<TimelineEntry[]>;
 }
 

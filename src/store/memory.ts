@@ -23,6 +23,8 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
   const incidents = new Map<string, Incident>();
   const openByModel = new Map<string, string>();
   const timelines = new Map<string, TimelineEntry[]>();
+  /** The keys each incident's timeline took entries under (Timeline.appendOnce). */
+  const timelineKeys = new Map<string, Set<string>>();
   const locks = new Map<string, { lease: Lease; expiresAt: number }>();
   const fences = new Map<string, number>();
   /** Deadline and when it may next be handed out (its due time, or the end of a claim's lease). */
@@ -43,6 +45,14 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
         (filter.model === undefined || incident.model === filter.model),
     );
     return matching.sort(newestFirst).slice(0, Math.max(0, limit));
+  }
+
+  function appendEntry(entry: Omit<TimelineEntry, 'seq'>): TimelineEntry {
+    const entries = timelines.get(entry.incidentId) ?? [];
+    const stored: TimelineEntry = { seq: entries.length + 1, ...copy(entry) };
+    entries.push(stored);
+    timelines.set(entry.incidentId, entries);
+    return copy(stored);
   }
 
   function liveLease(name: string): Lease | undefined {
@@ -130,11 +140,15 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
     },
 
     async append(entry) {
-      const entries = timelines.get(entry.incidentId) ?? [];
-      const stored: TimelineEntry = { seq: entries.length + 1, ...copy(entry) };
-      entries.push(stored);
-      timelines.set(entry.incidentId, entries);
-      return copy(stored);
+      return appendEntry(entry);
+    },
+
+    async appendOnce(entry, key) {
+      const taken = timelineKeys.get(entry.incidentId) ?? new Set<string>();
+      if (taken.has(key)) return undefined;
+      taken.add(key);
+      timelineKeys.set(entry.incidentId, taken);
+      return appendEntry(entry);
     },
 
     async list(incidentId) {

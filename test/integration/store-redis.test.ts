@@ -75,6 +75,10 @@ describe('redis store', () => {
       actor: 'rollbot',
       text: 'opened',
     });
+    await store.appendOnce(
+      { at: 2, incidentId: incident.id, type: 'note', actor: 'U1', text: 'pinned' },
+      'slack:C0A:1.2',
+    );
     await store.acquire('rollback:ranker', 'U1', 60_000, 1);
     await store.schedule({ id: `${incident.id}:triage`, kind: 'stage.target', dueAt: 1, payload: {} });
     await store.claimOnce('alert:abc', 60_000);
@@ -91,6 +95,7 @@ describe('redis store', () => {
       keys.modelIncidents('ranker'),
       keys.modelOpenIncident('ranker'),
       keys.timeline(incident.id),
+      keys.timelineKeys(incident.id),
       keys.lock('rollback:ranker'),
       keys.lockFence('rollback:ranker'),
       keys.deadlineQueue,

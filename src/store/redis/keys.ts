@@ -14,6 +14,7 @@
  * | `rollbot:model-incidents:<model>`    | zset   | one model's incident ids, score openedAt                |
  * | `rollbot:model-open:<model>`         | string | id of the model's open incident (the one-per-model rule)|
  * | `rollbot:timeline:<id>`              | list   | timeline entries as JSON, seq = position + 1            |
+ * | `rollbot:timeline-keys:<id>`         | set    | keys the timeline took entries under (appendOnce)       |
  * | `rollbot:lock:<name>`                | string | lease JSON, expires with the lease (PX)                 |
  * | `rollbot:lock-fence:<name>`          | string | fence counter; outlives the lease on purpose            |
  * | `rollbot:deadlines`                  | zset   | deadline ids, score = when it may next be handed out    |
@@ -37,6 +38,7 @@ export interface StoreKeys {
   modelIncidents(model: string): string;
   modelOpenIncident(model: string): string;
   timeline(incidentId: string): string;
+  timelineKeys(incidentId: string): string;
   lock(name: string): string;
   lockFence(name: string): string;
   readonly deadlineQueue: string;
@@ -59,6 +61,7 @@ export function storeKeys(prefix: string): StoreKeys {
     modelIncidents: (model) => `${prefix}model-incidents:${model}`,
     modelOpenIncident: (model) => `${prefix}model-open:${model}`,
     timeline: (incidentId) => `${prefix}timeline:${incidentId}`,
+    timelineKeys: (incidentId) => `${prefix}timeline-keys:${incidentId}`,
     lock: (name) => `${prefix}lock:${name}`,
     lockFence: (name) => `${prefix}lock-fence:${name}`,
     deadlineQueue: `${prefix}deadlines`,

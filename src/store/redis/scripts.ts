@@ -94,6 +94,17 @@ redis.call('RPUSH', KEYS[1], '{"seq":' .. seq .. ',' .. string.sub(ARGV[1], 2))
 return seq
 `;
 
+/** Appends a timeline entry unless the timeline took one under the same key before (Timeline.appendOnce). */
+export const APPEND_TIMELINE_ONCE = `
+-- KEYS[1] the incident's timeline (list of entry JSON)   KEYS[2] the keys it took entries under (set)
+-- ARGV[1] entry JSON without seq: a non-empty object, '{' first   ARGV[2] the key
+-- Returns the entry's seq, or nil when the key was taken (nothing appended).
+if redis.call('SADD', KEYS[2], ARGV[2]) == 0 then return false end
+local seq = redis.call('LLEN', KEYS[1]) + 1
+redis.call('RPUSH', KEYS[1], '{"seq":' .. seq .. ',' .. string.sub(ARGV[1], 2))
+return seq
+`;
+
 /** Takes a free lock and draws the next fence number for it. */
 export const ACQUIRE_LOCK = `
 -- KEYS[1] the lock (string: lease JSON, expiring with PX)

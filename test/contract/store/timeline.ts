@@ -61,4 +61,32 @@ export function timelineContract(get: GetHarness): void {
       expect(await store.list('INC-1')).toEqual([{ seq: 1, ...entry('INC-1', 1), data: { step: 1 } }]);
     });
   });
+
+  describe('appendOnce', () => {
+    it('appends the first entry under a key, numbered with the others, and refuses the key again', async () => {
+      const { store, peer } = get();
+      await store.append(entry('INC-1', 1));
+      const first = await store.appendOnce(entry('INC-1', 2), 'slack:C0A:1.2');
+      expect(first).toEqual({ seq: 2, ...entry('INC-1', 2) });
+      expect(await store.appendOnce(entry('INC-1', 3), 'slack:C0A:1.2')).toBeUndefined();
+      expect(await peer.appendOnce(entry('INC-1', 4), 'slack:C0A:1.2')).toBeUndefined();
+      expect((await store.list('INC-1')).map((e) => e.text)).toEqual(['note 1', 'note 2']);
+    });
+
+    it("keeps each incident's keys its own", async () => {
+      const { store } = get();
+      expect(await store.appendOnce(entry('INC-1', 1), 'k')).toBeDefined();
+      expect(await store.appendOnce(entry('INC-2', 1), 'k')).toMatchObject({ seq: 1, incidentId: 'INC-2' });
+      expect(await store.appendOnce(entry('INC-1', 2), 'other key')).toMatchObject({ seq: 2 });
+    });
+
+    it('appends exactly one of several concurrent entries under one key, across two stores', async () => {
+      const { store, peer } = get();
+      const appended = await Promise.all(
+        Array.from({ length: 6 }, (_, n) => (n % 2 ? peer : store).appendOnce(entry('INC-1', n), 'pin')),
+      );
+      expect(appended.filter(Boolean)).toHaveLength(1);
+      expect(await store.list('INC-1')).toHaveLength(1);
+    });
+  });
 }
