@@ -220,6 +220,8 @@ export interface EngineMetrics {
   ): void;
   deploymentRecorded(model: string): void;
   drillFinished(model: string, outcome: 'passed' | 'failed'): void;
+  /** A message pinned in a chat thread, by what became of it (engine/pinned.ts PinOutcome). */
+  messagePinned(outcome: string): void;
 }
 
 /** The subset of pino the engine uses, so the engine needs no logging library. */

@@ -104,6 +104,12 @@ export function createMetrics(registry = new Registry(), options: MetricsOptions
     labelNames: ['kind', 'reason'] as const,
     registers: [registry],
   });
+  const pins = new Counter({
+    name: 'rollbot_pinned_messages_total',
+    help: 'Messages pinned (📌) in Slack, by what became of them (captured, duplicate, closed, outside_incident, unreadable).',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
   const slackSetup = new Gauge({
     name: 'rollbot_slack_setup_problems',
     help: 'Problems the Slack setup check found at start (refused token, missing scope, runbook channel mistyped, archived or uninvited); the log says each, with its fix.',
@@ -163,6 +169,7 @@ export function createMetrics(registry = new Registry(), options: MetricsOptions
       rollbackDuration.observe({ model }, seconds);
     },
     deploymentRecorded: (model) => deployments.inc({ model }),
+    messagePinned: (outcome) => pins.inc({ outcome }),
   };
 }
 

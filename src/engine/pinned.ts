@@ -1,0 +1,79 @@
+import { isOpen, retroRunning, type Incident } from '../core/incident.js';
+import { truncate } from '../core/text.js';
+import type { EngineDeps } from './context.js';
+import { MAX_NOTE_CHARS, NOTE_TYPE } from './notes.js';
+import type { TimelineEntry } from './ports.js';
+
+/** A chat message someone pinned in an incident's thread (📌 in Slack), as the chat adapter read it. */
+export interface PinnedMessage {
+  /** Where the message is: its channel and ts, which also make its key on the timeline. */
+  channel: string;
+  ts: string;
+  /** Who wrote it: a Slack user ID, or a bot's name. */
+  author: string;
+  /** Who pinned it: a Slack user ID. */
+  pinnedBy: string;
+  /** The message's text as the chat sent it. */
+  text: string;
+}
+
+/**
+ * What became of a pin: `captured` on the timeline; `duplicate`, it was already (a retried event, a second
+ * person's pin); `closed`, the incident is over (retrospective done, or dismissed without one);
+ * `outside_incident`, the message is in no incident's thread; `unreadable`, the chat did not give the message.
+ * The label of `rollbot_pinned_messages_total`.
+ */
+export type PinOutcome = 'captured' | 'duplicate' | 'closed' | 'outside_incident' | 'unreadable';
+
+/** What a message without text (a file, an image) is recorded as. */
+export const NO_TEXT = '(a message without text)';
+
+/** The note a pinned message becomes: its text, trimmed and cut to a note's length (nobody is there to shorten it). */
+export function pinnedNoteText(text: string): string {
+  const trimmed = text.trim();
+  return trimmed ? truncate(trimmed, MAX_NOTE_CHARS) : NO_TEXT;
+}
+
+/**
+ * Whether an incident still takes pinned messages: while it is open and while its retrospective is being written
+ * (pins are how a thread's findings reach the retrospective). Once the retrospective is done, or the incident was
+ * dismissed without one, its timeline is the finished record: a 📌 added in its old thread months later is more
+ * likely a bookmark than a finding. `/incident note` still takes a deliberate late note.
+ */
+export function takesPins(incident: Pick<Incident, 'phase' | 'stages'>): boolean {
+  return isOpen(incident) || retroRunning(incident);
+}
+
+/**
+ * Puts a message pinned in an incident's thread on its timeline as a note: the author's (actor), with who
+ * pinned it and where the message is in `data`. Once per message (channel and ts), whatever replica, retry or
+ * second pin asks again. Nobody is told in the thread (the message is there already; the adapter marks it);
+ * counted in `rollbot_pinned_messages_total`.
+ */
+export async function capturePinnedMessage(
+  deps: Pick<EngineDeps, 'store' | 'clock' | 'metrics' | 'logger'>,
+  incidentId: string,
+  message: PinnedMessage,
+): Promise<{ outcome: PinOutcome; entry?: TimelineEntry }> {
+  const outcome = (result: PinOutcome, entry?: TimelineEntry) => {
+    deps.metrics.messagePinned(result);
+    deps.logger.debug({ incident: incidentId, channel: message.channel, ts: message.ts }, `pin ${result}`);
+    return entry ? { outcome: result, entry } : { outcome: result };
+  };
+  const incident = await deps.store.getIncident(incidentId);
+  if (!incident) return outcome('outside_incident');
+  if (!takesPins(incident)) return outcome('closed');
+  const { channel, ts, author, pinnedBy } = message;
+  const entry = await deps.store.appendOnce(
+    {
+      incidentId,
+      at: deps.clock.now(),
+      type: NOTE_TYPE,
+      actor: author,
+      text: pinnedNoteText(message.text),
+      data: { pinnedBy, channel, ts },
+    },
+    `pin:${channel}:${ts}`,
+  );
+  return entry ? outcome('captured', entry) : outcome('duplicate');
+}

@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { ingestAlerts } from '../../../src/engine/intake.js';
+import { dismiss } from '../../../src/engine/decisions.js';
+import { MAX_NOTE_CHARS, notesOf } from '../../../src/engine/notes.js';
+import {
+  capturePinnedMessage,
+  NO_TEXT,
+  pinnedNoteText,
+  type PinnedMessage,
+} from '../../../src/engine/pinned.js';
+import { resolve } from '../../../src/engine/resolve.js';
+import { completeRetrospective } from '../../../src/engine/retro.js';
+import { firing } from '../../helpers/alerts.js';
+import { makeDeps, makeRunbook, metricValue, type TestDeps } from '../../helpers/engine.js';
+
+async function withIncident(): Promise<TestDeps> {
+  const deps = makeDeps({ runbooks: [makeRunbook('fraud-scorer', 'rollback: { approvers: [U0LEAD] }')] });
+  await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+  return deps;
+}
+
+const message: PinnedMessage = {
+  channel: 'C0TEST0001',
+  ts: '1700000050.000200',
+  author: 'U0ANA',
+  pinnedBy: 'U0BO',
+  text: '  feature store stale since 01:40 <@U0CY>\n',
+};
+
+const pins = (deps: TestDeps, outcome: string) =>
+  metricValue(deps.metrics, 'rollbot_pinned_messages_total', { outcome });
+
+describe('pinnedNoteText', () => {
+  it('keeps the text as sent, trimmed', () => {
+    expect(pinnedNoteText(' see <https://grafana/d/1|the board> *now* ')).toBe(
+      'see <https://grafana/d/1|the board> *now*',
+    );
+  });
+
+  it('cuts a long message to a note’s length, marking the cut, and names a message without text', () => {
+    const cut = pinnedNoteText('x'.repeat(MAX_NOTE_CHARS + 500));
+    expect(cut).toHaveLength(MAX_NOTE_CHARS);
+    expect(cut.endsWith('…')).toBe(true);
+    expect(pinnedNoteText('y'.repeat(MAX_NOTE_CHARS))).toHaveLength(MAX_NOTE_CHARS);
+    expect(pinnedNoteText(' \n ')).toBe(NO_TEXT);
+  });
+});
+
+describe('capturePinnedMessage', () => {
+  it("puts the message on the timeline as its author's note, with who pinned it and where it is", async () => {
+    const deps = await withIncident();
+    const incident = await deps.store.getIncident('INC-1');
+    deps.clock.advance(60_000);
+
+    const { outcome, entry } = await capturePinnedMessage(deps, 'INC-1', message);
+
+    expect(outcome).toBe('captured');
+    expect(entry).toMatchObject({
+      incidentId: 'INC-1',
+      at: deps.clock.now(),
+      type: 'note',
+      actor: 'U0ANA',
+      text: 'feature store stale since 01:40 <@U0CY>',
+      data: { pinnedBy: 'U0BO', channel: 'C0TEST0001', ts: '1700000050.000200' },
+    });
+    // A note like any other: the retrospective's template quotes it.
+    expect(await notesOf(deps, 'INC-1')).toEqual([entry]);
+    // Nothing said in the thread (the message is there), nothing else changed.
+    expect(deps.notifier.events.filter((event) => event.type === 'incident.updated')).toEqual([]);
+    expect(await deps.store.getIncident('INC-1')).toEqual(incident);
+    expect(await pins(deps, 'captured')).toBe(1);
+  });
+
+  it('captures a message once, whoever pins it again', async () => {
+    const deps = await withIncident();
+    await capturePinnedMessage(deps, 'INC-1', message);
+    const timeline = await deps.store.list('INC-1');
+
+    const again = await capturePinnedMessage(deps, 'INC-1', { ...message, pinnedBy: 'U0CY' });
+
+    expect(again).toEqual({ outcome: 'duplicate' });
+    expect(await deps.store.list('INC-1')).toEqual(timeline);
+    expect(await pins(deps, 'duplicate')).toBe(1);
+    // Another message of the thread is its own.
+    expect((await capturePinnedMessage(deps, 'INC-1', { ...message, ts: '1700000060.000300' })).outcome).toBe(
+      'captured',
+    );
+  });
+
+  it('captures while the retrospective is written, and not once it is done', async () => {
+    const deps = await withIncident();
+    await resolve(deps, 'INC-1', { by: 'U0LEAD', reason: 'back to normal' });
+    expect((await capturePinnedMessage(deps, 'INC-1', message)).outcome).toBe('captured');
+
+    await completeRetrospective(deps, 'INC-1', { by: 'U0LEAD', rootCause: 'a paused feature job' });
+    const timeline = await deps.store.list('INC-1');
+    const late = { ...message, ts: '1700009999.000100' };
+
+    expect(await capturePinnedMessage(deps, 'INC-1', late)).toEqual({ outcome: 'closed' });
+    expect(await deps.store.list('INC-1')).toEqual(timeline);
+    expect(await pins(deps, 'closed')).toBe(1);
+  });
+
+  it('does not capture on an incident dismissed without a retrospective, nor on an unknown one', async () => {
+    const deps = await withIncident();
+    const lead = { id: 'U0LEAD', groups: [] };
+    await dismiss(deps, 'INC-1', { actor: lead, reason: 'a dashboard glitch', trigger: 'slack' });
+    const timeline = await deps.store.list('INC-1');
+
+    expect((await capturePinnedMessage(deps, 'INC-1', message)).outcome).toBe('closed');
+    expect(await capturePinnedMessage(deps, 'INC-9', message)).toEqual({ outcome: 'outside_incident' });
+    expect(await deps.store.list('INC-1')).toEqual(timeline);
+    expect(await deps.store.list('INC-9')).toEqual([]);
+  });
+});
