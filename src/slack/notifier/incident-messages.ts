@@ -5,7 +5,7 @@ import type { IncidentEvent } from '../../engine/notifier-port.js';
 import type { ChannelDirectory } from './channels.js';
 import { DeliveryError, platformErrorCode } from './errors.js';
 import { incidentPostMetadata, type createPostOnce, type PostOnce } from './lost-posts.js';
-import { messageKey, parseRef, remember, type MessageRef } from './refs.js';
+import { messageKey, parseRef, remember, threadKey, type MessageRef } from './refs.js';
 import type { SlackMessageContent, SlackRenderer } from './render.js';
 
 /**
@@ -169,6 +169,7 @@ export function createIncidentMessages(options: IncidentMessagesOptions): Incide
     remember(refs, id, created);
     try {
       await store.setValue(messageKey(id), JSON.stringify(created), refTtlMs);
+      await store.setValue(threadKey(created.channel, created.ts), id, refTtlMs);
     } catch (error) {
       // Posted already: retrying would post twice. This process still updates it; another replica finds it
       // by its metadata (given the history scopes) once it takes over.

@@ -1,3 +1,5 @@
+import type { Values } from '../../engine/ports.js';
+
 /** Where an incident's message lives; stored as JSON under `messageKey(incidentId)`. */
 export interface MessageRef {
   channel: string;
@@ -7,6 +9,23 @@ export interface MessageRef {
 /** The store value key of an incident's message ref: durable, so another replica or a restart finds it. */
 export function messageKey(incidentId: string): string {
   return `slack:message:${incidentId}`;
+}
+
+/**
+ * The store value key of the incident whose message starts the thread at `ts` in `channel` (a channel ID): how a
+ * 📌 on any message of the thread finds its incident (listeners/pins.ts). Stored with the message ref, as long.
+ */
+export function threadKey(channel: string, ts: string): string {
+  return `slack:thread:${channel}:${ts}`;
+}
+
+/** The incident whose message starts the thread at `ts` in `channel`, if rollbot posted one there. */
+export async function incidentOfThread(
+  store: Pick<Values, 'getValue'>,
+  channel: string,
+  ts: string,
+): Promise<string | undefined> {
+  return store.getValue(threadKey(channel, ts));
 }
 
 /** Remembered per incident in this process; bounded so that a long-running bot does not grow. */

@@ -4,6 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { Incident } from '../../../src/core/incident.js';
 import type { NotifierEvent } from '../../../src/engine/notifier-port.js';
 import { createSlackClients, createSlackNotifier, messageKey } from '../../../src/slack/notifier/notifier.js';
+import { incidentOfThread } from '../../../src/slack/notifier/refs.js';
 import type { SlackRenderer } from '../../../src/slack/notifier/render.js';
 import { createMemoryStore } from '../../../src/store/memory.js';
 import { dismiss, makeIncident } from '../../helpers/incidents.js';
@@ -77,6 +78,9 @@ describe('slack notifier', () => {
       channel: 'C0FRAUD01',
       ts: TS,
     });
+    // And whose thread it starts, for a 📌 in it (listeners/pins.ts).
+    expect(await incidentOfThread(store, 'C0FRAUD01', TS)).toBe('INC-3');
+    expect(await incidentOfThread(store, 'C0OTHER01', TS)).toBeUndefined();
 
     const restarted = make();
     slack('chat.update');
