@@ -15,6 +15,7 @@ import type { SlackContext } from './context.js';
 import { registerCommands } from './listeners/commands.js';
 import { registerDrill } from './listeners/drill.js';
 import { registerInteractions } from './listeners/interactions.js';
+import { registerPins } from './listeners/pins.js';
 import { registerRetro } from './listeners/retro.js';
 import type { GroupResolver } from '../engine/group-membership.js';
 import { requireFreshTimestamp } from './verify.js';
@@ -48,7 +49,8 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
   const common = {
     token: options.botToken,
     clientOptions,
-    // No auth.test at start-up: the bot reads no message events, so it needs no bot id to ignore itself.
+    // No auth.test at start-up: the bot reads no message events, so it needs no bot id to ignore itself (its one
+    // event, reaction_added, brings back its own ✅, which is no 📌: listeners/pins.ts leaves it).
     tokenVerificationEnabled: false,
     ignoreSelf: false,
     convoStore: false as const,
@@ -82,6 +84,7 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
   registerInteractions(app, context);
   registerDrill(app, context);
   registerRetro(app, context);
+  registerPins(app, context);
   app.error(async (error) => {
     deps.logger.error({ err: error }, 'Slack listener failed');
   });

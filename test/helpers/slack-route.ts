@@ -35,8 +35,11 @@ export async function serveSlackRoute(
   deps: TestDeps,
   options: {
     groupsOf?: GroupResolver;
-    /** What Slack answers a method instead (`{ ok: false, error: 'expired_trigger_id' }` for views.open). */
-    answers?: Record<string, object>;
+    /**
+     * What Slack answers a method instead (`{ ok: false, error: 'expired_trigger_id' }` for views.open), or a
+     * function of the call's form fields that says it.
+     */
+    answers?: Record<string, object | ((form: Record<string, string>) => object)>;
   } = {},
 ): Promise<SlackRoute> {
   nock.disableNetConnect();
@@ -47,9 +50,10 @@ export async function serveSlackRoute(
     .post(/\/api\/.*/)
     .reply(function (uri, body) {
       const method = uri.replace('/api/', '');
-      calls.push({ method, form: Object.fromEntries(new URLSearchParams(String(body))) });
+      const form = Object.fromEntries(new URLSearchParams(String(body)));
+      calls.push({ method, form });
       const answer = options.answers?.[method];
-      if (answer) return [200, answer];
+      if (answer) return [200, typeof answer === 'function' ? answer(form) : answer];
       if (method === 'views.open') return [200, { ok: true, view: { id: `V${calls.length}` } }];
       return [200, { ok: true }];
     });

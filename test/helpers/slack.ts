@@ -95,6 +95,20 @@ export function viewSubmission(
   });
 }
 
+/** An Events API delivery (`event_callback`) of `event`, JSON as Slack sends it. */
+export function slackEvent(eventId: string, event: Record<string, unknown>): SlackPost {
+  const envelope = {
+    token: 'legacy-verification-token',
+    team_id: 'T0TEAM',
+    api_app_id: 'A0APP',
+    type: 'event_callback',
+    event_id: eventId,
+    event_time: 1_700_000_100,
+    event: { event_ts: '1700000100.000100', ...event },
+  };
+  return { body: JSON.stringify(envelope), contentType: 'application/json' };
+}
+
 /** Sends a signed request; `timestamp` and `secret` can be set to test refusals. */
 export function sendSigned(
   url: string,

@@ -5,7 +5,7 @@ import { ACTIONS } from '../../../src/slack/ids.js';
 import { firing } from '../../helpers/alerts.js';
 import { eventually } from '../../helpers/bot-process.js';
 import { makeDeps, RealClock, type TestDeps } from '../../helpers/engine.js';
-import { buttonPress, slashCommand } from '../../helpers/slack.js';
+import { buttonPress, slackEvent, slashCommand } from '../../helpers/slack.js';
 import { startSlackStandIn, type SlackStandIn } from '../../helpers/slack-standin.js';
 import { SocketModeLink } from '../../helpers/socket-mode-link.js';
 
@@ -84,6 +84,28 @@ describe('Slack over Socket Mode', () => {
       'the acknowledgement',
     );
     expect(incident.acknowledged?.by).toBe('U0BO');
+  });
+
+  it('acks an Events API envelope and hands a 📌 to its listener, which reads the message', async () => {
+    const { body } = slackEvent('Ev0SOCKET1', {
+      type: 'reaction_added',
+      user: 'U0BO',
+      reaction: 'pushpin',
+      item: { type: 'message', channel: 'C0TEST0001', ts: '1700000050.000200' },
+    });
+    link.deliver({
+      envelope_id: 'env-3',
+      type: 'events_api',
+      payload: JSON.parse(body) as unknown,
+      accepts_response_payload: false,
+    });
+    await ackOf('env-3');
+    const read = await eventually(
+      async () => standIn.calls.find((call) => call.method === 'conversations.replies'),
+      3_000,
+      'the read of the pinned message',
+    );
+    expect(read.form).toMatchObject({ channel: 'C0TEST0001', ts: '1700000050.000200' });
   });
 
   it('closes the connection when it stops', async () => {

@@ -1,0 +1,70 @@
+import type { App } from '@slack/bolt';
+import { capturePinnedMessage } from '../../engine/pinned.js';
+import type { SlackContext } from '../context.js';
+import { platformErrorCode, slackErrorText } from '../notifier/errors.js';
+import { incidentOfThread } from '../notifier/refs.js';
+import { CAPTURED_REACTION, messageAt, pinOf } from '../pins.js';
+
+/**
+ * 📌 on a message in an incident's thread (or on the incident's message) puts the message on the incident's
+ * timeline (engine/pinned.ts). The event carries only where the message is: it is read with conversations.replies
+ * (the history scopes), its thread's incident found from what the notifier stored (notifier/refs.ts). A captured
+ * message gets a ✅ reaction: quieter than a thread reply, which would notify everyone following the thread and
+ * wait in the channel's 1 message/s queue behind the incident's own updates. A pin in no incident's thread is
+ * ignored without a word. Bolt acks events before listeners run; retries of one event are dropped by event_id in
+ * app.ts, and a second pin of the message by the engine.
+ */
+export function registerPins(app: App, context: SlackContext): void {
+  const { deps } = context;
+  app.event('reaction_added', async ({ event, client }) => {
+    const pin = pinOf(event);
+    if (!pin) return;
+    const logger = deps.logger.child({ channel: pin.channel, ts: pin.ts, pinnedBy: pin.by });
+    let message;
+    try {
+      // From the message on (oldest, inclusive): the message itself, also when it is a reply. Two, because the
+      // answer may start with the thread's parent whatever the range (messageAt finds it by its ts).
+      const answer = await client.conversations.replies({
+        channel: pin.channel,
+        ts: pin.ts,
+        oldest: pin.ts,
+        inclusive: true,
+        limit: 2,
+      });
+      message = messageAt(answer.messages, pin.ts);
+    } catch (error) {
+      logger.warn({ err: error }, `cannot read the pinned message (${slackErrorText(error)}); not captured`);
+      deps.metrics.messagePinned('unreadable');
+      return;
+    }
+    if (!message) {
+      logger.warn({}, 'Slack did not return the pinned message; not captured');
+      deps.metrics.messagePinned('unreadable');
+      return;
+    }
+    const incidentId = await incidentOfThread(deps.store, pin.channel, message.threadTs);
+    if (!incidentId) {
+      logger.debug({ threadTs: message.threadTs }, 'pinned message is in no incident thread; ignored');
+      deps.metrics.messagePinned('outside_incident');
+      return;
+    }
+    const { outcome } = await capturePinnedMessage(deps, incidentId, {
+      channel: pin.channel,
+      ts: pin.ts,
+      author: message.author,
+      pinnedBy: pin.by,
+      text: message.text,
+    });
+    if (outcome !== 'captured') return;
+    try {
+      await client.reactions.add({ channel: pin.channel, timestamp: pin.ts, name: CAPTURED_REACTION });
+    } catch (error) {
+      // Captured all the same; only the mark is missing (or was there already).
+      if (platformErrorCode(error) !== 'already_reacted')
+        logger.warn(
+          { err: error, incident: incidentId },
+          `cannot mark the captured message: ${slackErrorText(error)}`,
+        );
+    }
+  });
+}

@@ -1,0 +1,178 @@
+/**
+ * 📌 in an incident's thread: the message goes on the incident's timeline once, as its author's note, marked ✅;
+ * anything else is left alone. Real signed Events API requests to /slack/events; the Web API answered by nock.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ingestAlerts } from '../../../src/engine/intake.js';
+import { notesOf } from '../../../src/engine/notes.js';
+import { threadKey } from '../../../src/slack/notifier/refs.js';
+import { firing } from '../../helpers/alerts.js';
+import { eventually } from '../../helpers/bot-process.js';
+import { makeDeps, makeRunbook, metricValue, RealClock, type TestDeps } from '../../helpers/engine.js';
+import { sendSigned, slackEvent } from '../../helpers/slack.js';
+import { serveSlackRoute, type SlackRoute } from '../../helpers/slack-route.js';
+
+const CHANNEL = 'C0TEST0001';
+/** INC-1's message, which starts its thread; a reply in it; a message in another thread. */
+const INCIDENT_TS = '1700000000.000100';
+const REPLY_TS = '1700000050.000200';
+const ELSEWHERE_TS = '1700000070.000300';
+/** A message Slack refuses to return. */
+const GONE_TS = '1700000090.000400';
+
+/** What Slack's conversations.replies answers for each message: the thread's parent first, as it may. */
+const parent = {
+  ts: INCIDENT_TS,
+  thread_ts: INCIDENT_TS,
+  text: 'INC-1 fraud-scorer',
+  bot_id: 'B0ROLL',
+  bot_profile: { name: 'rollbot' },
+};
+const reply = {
+  ts: REPLY_TS,
+  thread_ts: INCIDENT_TS,
+  text: 'feature store stale since 01:40',
+  user: 'U0ANA',
+};
+const threads: Record<string, object> = {
+  [INCIDENT_TS]: { ok: true, messages: [parent, reply] },
+  [REPLY_TS]: { ok: true, messages: [parent, reply] },
+  [ELSEWHERE_TS]: { ok: true, messages: [{ ts: ELSEWHERE_TS, text: 'lunch?', user: 'U0ANA' }] },
+  [GONE_TS]: { ok: false, error: 'thread_not_found' },
+};
+
+let deps: TestDeps;
+let slack: SlackRoute;
+let events = 0;
+
+beforeEach(async () => {
+  deps = makeDeps({ clock: new RealClock(), runbooks: [makeRunbook('fraud-scorer')] });
+  await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+  // As the Slack notifier stores it when it posts INC-1's message.
+  await deps.store.setValue(threadKey(CHANNEL, INCIDENT_TS), 'INC-1');
+  slack = await serveSlackRoute(deps, {
+    answers: { 'conversations.replies': (form) => threads[form.ts ?? ''] ?? { ok: true, messages: [] } },
+  });
+});
+
+afterEach(async () => {
+  await slack.close();
+});
+
+/** A reaction added by `user`, delivered as its own event (a new event id each time). */
+function reaction(name: string, item: Record<string, unknown>, user = 'U0BO') {
+  events += 1;
+  return slackEvent(`Ev0PIN${events}`, {
+    type: 'reaction_added',
+    user,
+    reaction: name,
+    item_user: 'U0ANA',
+    item,
+  });
+}
+const onMessage = (ts: string) => ({ type: 'message', channel: CHANNEL, ts });
+
+async function send(post: ReturnType<typeof reaction>, headers: Record<string, string> = {}): Promise<void> {
+  const answer = await sendSigned(slack.url, post, { headers });
+  expect(answer.status).toBe(200);
+}
+
+const pins = (outcome: string) => metricValue(deps.metrics, 'rollbot_pinned_messages_total', { outcome });
+/** Waits until `outcome` was counted `count` times: the listener is done with that many pins. */
+const counted = (outcome: string, count = 1) =>
+  eventually(async () => ((await pins(outcome)) >= count ? true : undefined), 2_000, `${count} ${outcome}`);
+
+describe('📌 on a message in an incident thread', () => {
+  it('puts it on the timeline once, as its author’s note with who pinned it, and marks it ✅', async () => {
+    const first = reaction('pushpin', onMessage(REPLY_TS));
+    await send(first);
+    await counted('captured');
+
+    expect(await notesOf(deps, 'INC-1')).toEqual([
+      expect.objectContaining({
+        type: 'note',
+        actor: 'U0ANA',
+        text: 'feature store stale since 01:40',
+        data: { pinnedBy: 'U0BO', channel: CHANNEL, ts: REPLY_TS },
+      }),
+    ]);
+    expect(slack.called('conversations.replies')[0]?.form).toMatchObject({
+      channel: CHANNEL,
+      ts: REPLY_TS,
+      oldest: REPLY_TS,
+      inclusive: 'true',
+    });
+    await slack.settle(() => slack.called('reactions.add').length > 0, 'the ✅');
+    expect(slack.called('reactions.add')[0]?.form).toMatchObject({
+      channel: CHANNEL,
+      timestamp: REPLY_TS,
+      name: 'white_check_mark',
+    });
+    // No thread reply: the ✅ says it.
+    expect(slack.called('chat.postMessage')).toEqual([]);
+    const timeline = await deps.store.list('INC-1');
+
+    // Slack re-sends the event it did not see acknowledged, then a second person pins the message too.
+    await send(first, { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' });
+    await send(reaction('pushpin', onMessage(REPLY_TS), 'U0CY'));
+    await counted('duplicate');
+
+    expect(await deps.store.list('INC-1')).toEqual(timeline);
+    // The retry was not even read again; the second pin was, and left as it was.
+    expect(slack.called('conversations.replies')).toHaveLength(2);
+    expect(slack.called('reactions.add')).toHaveLength(1);
+    expect(await pins('captured')).toBe(1);
+  });
+
+  it("captures the incident's own message too, as rollbot's", async () => {
+    await send(reaction('pushpin', onMessage(INCIDENT_TS)));
+    await counted('captured');
+    expect((await notesOf(deps, 'INC-1')).map((note) => [note.actor, note.text])).toEqual([
+      ['rollbot', 'INC-1 fraud-scorer'],
+    ]);
+  });
+});
+
+describe('what is left alone', () => {
+  it('ignores another reaction, a 📌 on a file and one outside any incident thread, storing nothing', async () => {
+    const timeline = await deps.store.list('INC-1');
+
+    await send(reaction('eyes', onMessage(REPLY_TS)));
+    await send(reaction('pushpin', { type: 'file', file: 'F0LOGS' }));
+    await send(reaction('pushpin', onMessage(ELSEWHERE_TS)));
+    await counted('outside_incident');
+
+    // Only the message outside was read (to find its thread); nobody was answered.
+    expect(slack.called('conversations.replies').map((call) => call.form.ts)).toEqual([ELSEWHERE_TS]);
+    expect(slack.called('reactions.add')).toEqual([]);
+    expect(slack.called('chat.postMessage')).toEqual([]);
+    expect(await deps.store.list('INC-1')).toEqual(timeline);
+    expect(await pins('captured')).toBe(0);
+  });
+
+  it('stores nothing when Slack does not return the message, and takes the next pin as usual', async () => {
+    const timeline = await deps.store.list('INC-1');
+
+    await send(reaction('pushpin', onMessage(GONE_TS)));
+    await counted('unreadable');
+
+    expect(await deps.store.list('INC-1')).toEqual(timeline);
+    expect(slack.called('reactions.add')).toEqual([]);
+
+    await send(reaction('pushpin', onMessage(REPLY_TS)));
+    await counted('captured');
+    expect(await notesOf(deps, 'INC-1')).toHaveLength(1);
+  });
+});
+
+describe('Events API set-up', () => {
+  it("answers Slack's url_verification challenge when the request URL is saved", async () => {
+    const challenge = { token: 'legacy', challenge: 'c0ffee', type: 'url_verification' };
+    const answer = await sendSigned(slack.url, {
+      body: JSON.stringify(challenge),
+      contentType: 'application/json',
+    });
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toEqual({ challenge: 'c0ffee' });
+  });
+});
