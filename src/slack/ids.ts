@@ -1,6 +1,6 @@
 /**
- * Every slash command, action and view rollbot registers with Slack, in one place: the listeners register
- * exactly these, and a test checks that manifest.yml declares exactly these commands.
+ * Every slash command, event, action and view rollbot registers with Slack, in one place: the listeners register
+ * exactly these, and a test checks that manifest.yml declares exactly these commands and events.
  */
 export const COMMANDS = {
   rollback: '/rollback',
@@ -8,6 +8,9 @@ export const COMMANDS = {
   rollbot: '/rollbot',
   drill: '/drill',
 } as const;
+
+/** The Events API events rollbot subscribes to (manifest.yml's bot_events; a test checks they match). */
+export const BOT_EVENTS = ['reaction_added'] as const;
 
 /** Button action IDs on the incident message and on decision requests. */
 export const ACTIONS = {

@@ -23,6 +23,9 @@ export const BOT_SCOPES = {
   'channels:history':
     'it finds a post whose answer was lost in a public channel, instead of posting it twice',
   'groups:history': 'it finds a post whose answer was lost in a private channel, instead of posting it twice',
+  'reactions:read':
+    "it hears a 📌 added in an incident's thread, to put the message on the timeline (with the reaction_added event subscription)",
+  'reactions:write': 'it marks a message it put on the timeline with ✅',
 } as const;
 
 export interface SetupProblem {

@@ -16,6 +16,7 @@ import { CAPTURED_REACTION, messageAt, pinOf } from '../pins.js';
  */
 export function registerPins(app: App, context: SlackContext): void {
   const { deps } = context;
+  // BOT_EVENTS (ids.ts) lists this event for manifest.yml.
   app.event('reaction_added', async ({ event, client }) => {
     const pin = pinOf(event);
     if (!pin) return;

@@ -2,13 +2,17 @@ import { readFileSync } from 'node:fs';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { COMMANDS } from '../../../src/slack/ids.js';
+import { BOT_EVENTS, COMMANDS } from '../../../src/slack/ids.js';
 import { BOT_SCOPES } from '../../../src/slack/setup-check.js';
 
 interface Manifest {
   display_information: { name: string };
   features: { slash_commands: { command: string; url?: string }[] };
-  settings: { interactivity: { is_enabled: boolean; request_url?: string }; socket_mode_enabled: boolean };
+  settings: {
+    interactivity: { is_enabled: boolean; request_url?: string };
+    event_subscriptions: { request_url?: string; bot_events: string[] };
+    socket_mode_enabled: boolean;
+  };
   oauth_config: { scopes: { bot: string[] } };
 }
 
@@ -52,12 +56,17 @@ describe('manifest.yml', () => {
     expect([...declared].sort()).toEqual(Object.values(COMMANDS).sort());
   });
 
-  it('sends commands and interactivity to /slack/events over HTTP', () => {
+  it('subscribes to exactly the events rollbot listens to', () => {
+    expect(loadManifest().settings.event_subscriptions.bot_events).toEqual([...BOT_EVENTS]);
+  });
+
+  it('sends commands, interactivity and events to /slack/events over HTTP', () => {
     const manifest = loadManifest();
     expect(manifest.settings.socket_mode_enabled).toBe(false);
     expect(manifest.settings.interactivity.is_enabled).toBe(true);
     const urls = [
       manifest.settings.interactivity.request_url,
+      manifest.settings.event_subscriptions.request_url,
       ...manifest.features.slash_commands.map((command) => command.url),
     ];
     for (const url of urls) expect(url).toMatch(/^https:\/\/[^/]+\/slack\/events$/);
