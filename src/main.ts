@@ -105,7 +105,8 @@ export async function compose(
     config.slack.mode === 'off'
       ? undefined
       : createSlackClients({ token: config.slack.botToken, apiUrl: config.slack.apiUrl });
-  // One directory of runbook channels for the notifier and the setup check: the name list is read once.
+  // One directory of runbook channels for the notifier, the setup check and the replies that link a channel:
+  // the name list is read once.
   const channels = clients ? createChannelDirectory({ client: clients.notifier, clock }) : undefined;
   const slackNotifier = clients
     ? createSlackNotifier({
@@ -180,6 +181,7 @@ export async function compose(
       apiUrl: config.slack.apiUrl,
       transport,
       groupsOf,
+      channels,
     });
     const checkSetup = () => checkSlackSetup({ client: clients.notifier, channels, runbooks: runbooks.all });
     deps.slack = { app, notifier: slackNotifier, checkSetup };

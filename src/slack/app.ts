@@ -18,6 +18,7 @@ import { registerInteractions } from './listeners/interactions.js';
 import { registerPins } from './listeners/pins.js';
 import { registerRetro } from './listeners/retro.js';
 import type { GroupResolver } from '../engine/group-membership.js';
+import type { ChannelDirectory } from './notifier/channels.js';
 import { requireFreshTimestamp } from './verify.js';
 
 export type SlackTransport = { mode: 'http'; signingSecret: string } | { mode: 'socket'; appToken: string };
@@ -28,6 +29,8 @@ export interface SlackAppOptions {
   apiUrl: string;
   transport: SlackTransport;
   groupsOf: GroupResolver;
+  /** The bot's channel directory (main.ts), so replies can link a runbook channel given as `#name`. */
+  channels?: ChannelDirectory;
 }
 
 export interface SlackApp {
@@ -72,7 +75,11 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
         })
       : new App({ ...common, socketMode: true, appToken: options.transport.appToken });
 
-  const context: SlackContext = { deps, groupsOf: options.groupsOf };
+  const context: SlackContext = {
+    deps,
+    groupsOf: options.groupsOf,
+    ...(options.channels ? { channels: options.channels } : {}),
+  };
   app.use(async ({ body, next }) => {
     // Events API retries (X-Slack-Retry-Num) carry the same event_id: do the work once.
     const eventId = (body as { event_id?: unknown }).event_id;

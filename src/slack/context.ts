@@ -4,11 +4,14 @@ import { authorize, type Action } from '../engine/authorize.js';
 import type { EngineDeps } from '../engine/context.js';
 import { actingAs, type GroupResolver } from '../engine/group-membership.js';
 import { readIncident } from '../engine/mutate.js';
+import type { ChannelDirectory } from './notifier/channels.js';
 
-/** What every listener gets: the engine, and how to learn a user's groups. */
+/** What every listener gets: the engine, how to learn a user's groups, and the bot's channel directory. */
 export interface SlackContext {
   deps: EngineDeps;
   groupsOf: GroupResolver;
+  /** The directory the notifier and the setup check share (main.ts): a runbook's `#name` as a channel ID. */
+  channels?: ChannelDirectory;
 }
 
 /**
@@ -39,6 +42,21 @@ export async function authorizeUserOn(
   await actAs(context, userId, incident.model, (actor) =>
     authorize(deps, deps.runbooks.require(incident.model), actor, action, incident),
   );
+}
+
+/**
+ * A runbook channel as a reply can link it: its ID (`C…`), found through the channel directory for a `#name`;
+ * the runbook's text as it is when there is no directory or the name cannot be resolved (Slack down, a scope
+ * missing, no such channel) — a reply never fails for a link. The setup check reports a channel that is wrong.
+ */
+export async function linkableChannel(context: SlackContext, channel: string): Promise<string> {
+  if (!context.channels) return channel;
+  try {
+    return await context.channels.resolve(channel);
+  } catch (error) {
+    context.deps.logger.debug({ err: error, channel }, 'cannot resolve a runbook channel for a reply');
+    return channel;
+  }
 }
 
 /** A reply only the user sees, in the channel they acted from. Failures are logged, never thrown. */

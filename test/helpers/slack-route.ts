@@ -3,6 +3,8 @@ import type { GroupResolver } from '../../src/engine/group-membership.js';
 import { createApp } from '../../src/http/app.js';
 import { createSlackApp } from '../../src/slack/app.js';
 import { INPUTS } from '../../src/slack/ids.js';
+import { createChannelDirectory } from '../../src/slack/notifier/channels.js';
+import { createSlackClients } from '../../src/slack/notifier/clients.js';
 import { eventually } from './bot-process.js';
 import { snapshotGroups, type TestDeps } from './engine.js';
 import { serve } from './http.js';
@@ -28,8 +30,9 @@ export interface SlackRoute {
 /**
  * The bot's HTTP app on `deps` with its Slack route (HTTP mode, signed requests), and the Slack Web API answered
  * by nock, which records every call: what the listeners did is read back from `called`. `views.open` answers
- * with a view ID, as Slack does, unless `answers` says otherwise. `groupsOf` says who is in a user group
- * (default: nobody, nothing unchecked).
+ * with a view ID, as Slack does, unless `answers` says otherwise; any other method `{ok: true}` (conversations.list,
+ * which the bot's channel directory reads for a runbook channel given as `#name`: no channels). `groupsOf` says
+ * who is in a user group (default: nobody, nothing unchecked).
  */
 export async function serveSlackRoute(
   deps: TestDeps,
@@ -71,6 +74,11 @@ export async function serveSlackRoute(
     apiUrl: `${API}/api/`,
     transport: { mode: 'http', signingSecret: SIGNING_SECRET },
     groupsOf: options.groupsOf ?? (async () => ({ groups: [], unchecked: [] })),
+    // As main.ts builds it: a `#name` runbook channel is looked up with conversations.list (see `answers`).
+    channels: createChannelDirectory({
+      client: createSlackClients({ token: 'xoxb-test', apiUrl: `${API}/api/` }).notifier,
+      clock: deps.clock,
+    }),
   });
   const server = await serve(
     createApp({

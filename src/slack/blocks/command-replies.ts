@@ -158,7 +158,7 @@ export function declaredReply(model: string, channel: string, declared: Declared
   const severity = formatSeverity(declared.severity);
   if (declared.outcome === 'attached')
     return `${model} already has ${declared.incidentId} open: your report joined it (${severity}).`;
-  // An ID is linked (`<#C…>`); a `#name` from a runbook is shown as it is.
+  // An ID is linked (`<#C…>`); a `#name` the listener could not resolve (context.ts linkableChannel) is shown as it is.
   const where = isChannelId(channel) ? `<#${channel}>` : channel;
   return `Opened ${declared.incidentId} (${severity}) for ${model} in ${where}: triage measures it now.`;
 }

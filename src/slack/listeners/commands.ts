@@ -13,7 +13,7 @@ import {
   incidentList,
   incidentSummary,
 } from '../blocks/command-replies.js';
-import { authorizeUserOn, type SlackContext } from '../context.js';
+import { authorizeUserOn, linkableChannel, type SlackContext } from '../context.js';
 import { COMMANDS } from '../ids.js';
 import { parseIncidentCommand, parseRollbackCommand, parseRollbotCommand } from '../parse.js';
 import { openRollbackModal } from './rollback-flow.js';
@@ -88,7 +88,7 @@ export function registerCommands(app: App, context: SlackContext): void {
         }
         case 'open': {
           const declared = await declareIncident(deps, { ...parsed, by: command.user_id });
-          const { channel } = deps.runbooks.require(parsed.model);
+          const channel = await linkableChannel(context, deps.runbooks.require(parsed.model).channel);
           await respond({ response_type: 'ephemeral', text: declaredReply(parsed.model, channel, declared) });
           return;
         }

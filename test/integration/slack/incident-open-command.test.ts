@@ -8,6 +8,13 @@ import { firing } from '../../helpers/alerts.js';
 import { makeDeps, makeRunbook, RealClock, type TestDeps } from '../../helpers/engine.js';
 import { commandReply, serveSlackRoute, type SlackRoute } from '../../helpers/slack-route.js';
 
+/** conversations.list's answer: the workspace's channels the bot can see, one page. */
+const channelList = (channels: { id: string; name: string }[]) => ({
+  ok: true,
+  channels,
+  response_metadata: { next_cursor: '' },
+});
+
 let deps: TestDeps;
 let slack: SlackRoute;
 
@@ -46,5 +53,40 @@ describe('/incident open', () => {
     const reply = await incident('open fraud-scorr sev2 wrong scores');
     expect(reply).toContain('no runbook for model "fraud-scorr" (did you mean "fraud-scorer"?)');
     expect(await deps.store.listIncidents({})).toEqual([]);
+  });
+
+  describe('for a runbook that names its channel as #name', () => {
+    /** Serves the Slack route again, on a runbook channel `#ml-alerts`, with Slack answering conversations.list. */
+    async function withNamedChannel(answer: object): Promise<void> {
+      await slack.close();
+      deps = makeDeps({
+        clock: new RealClock(),
+        runbooks: [{ ...makeRunbook('fraud-scorer'), channel: '#ml-alerts' }],
+      });
+      slack = await serveSlackRoute(deps, { answers: { 'conversations.list': answer } });
+    }
+
+    it("links the channel by the ID the bot's channel directory finds for the name", async () => {
+      await withNamedChannel(channelList([{ id: 'C0MLALERTS', name: 'ml-alerts' }]));
+      const reply = await incident('open fraud-scorer sev2 customers report wrong scores');
+      expect(reply).toBe('Opened INC-1 (SEV-2) for fraud-scorer in <#C0MLALERTS>: triage measures it now.');
+      expect(slack.called('conversations.list')).toHaveLength(1);
+    });
+
+    it('shows the name as text when Slack knows no such channel, and the incident is open all the same', async () => {
+      await withNamedChannel(channelList([{ id: 'C0OTHER01', name: 'ml-other' }]));
+      const reply = await incident('open fraud-scorer sev2 customers report wrong scores');
+      expect(reply).toBe('Opened INC-1 (SEV-2) for fraud-scorer in #ml-alerts: triage measures it now.');
+      expect(slack.called('conversations.list')).toHaveLength(1);
+      expect(await deps.store.getIncident('INC-1')).toMatchObject({ phase: 'triage', severity: 2 });
+    });
+
+    it('shows the name as text when the channel list cannot be read (a scope the app lacks)', async () => {
+      await withNamedChannel({ ok: false, error: 'missing_scope' });
+      const reply = await incident('open fraud-scorer sev3 customers report wrong scores');
+      expect(reply).toBe('Opened INC-1 (SEV-3) for fraud-scorer in #ml-alerts: triage measures it now.');
+      expect(slack.called('conversations.list')).toHaveLength(1);
+      expect(await deps.store.getIncident('INC-1')).toMatchObject({ phase: 'triage', severity: 3 });
+    });
   });
 });
