@@ -32,6 +32,12 @@ export interface AskedApproval extends DeploymentApproval {
   waiting: string;
 }
 
+/**
+ * What `askedFor` looks like (AskedApproval): the API refuses anything else as a mistyped value rather than as a
+ * request that moved on.
+ */
+export const ASKED_FOR_FORMAT = /^(rollback:[^\s:]+:\d+|deployment:(\d+|none))$/;
+
 const approvalKey = (model: string) => `deploy-approval:${model}`;
 const APPROVAL_TTL_MS = 24 * 3_600_000;
 
@@ -103,8 +109,9 @@ async function lastRollbackWithoutDeployment(
 /**
  * A person approves the model's next deployment. Refused (FORBIDDEN, recorded) for someone the runbook does
  * not list, and (CONFLICT) when no approval is needed, so that a stray click does not pre-approve a future.
- * A press on a request's message (`askedFor`, from its button) approves only the deployment that request was
- * about: on the message of an earlier one it is refused (CONFLICT, recorded), naming the one waiting now.
+ * With `askedFor` — from a request message's button, or given to the API as `GET /api/gate` named it — it
+ * approves only the deployment the approver was shown: once another one waits it is refused (CONFLICT,
+ * recorded), naming the one waiting now, and nothing is stored.
  */
 export async function approveDeployment(
   deps: EngineDeps,
@@ -112,8 +119,10 @@ export async function approveDeployment(
   how: {
     actor: Actor;
     reason?: string;
-    /** Which deployment the pressed message asked about (AskedApproval); absent: whichever waits (the API). */
+    /** Which deployment the approver was shown (AskedApproval's askedFor); absent: whichever waits. */
     askedFor?: string;
+    /** Where `askedFor` comes from, for the refusal's words: a request message's button (default), or the API. */
+    from?: 'message' | 'api';
   },
 ): Promise<DeploymentApproval> {
   const runbook = deps.runbooks.require(model);
@@ -128,7 +137,13 @@ export async function approveDeployment(
     });
   }
   if (how.askedFor !== undefined && how.askedFor !== needed.askedFor)
-    throw await refuseEarlierRequest(deps, runbook, { actor: how.actor.id, needed, latest });
+    throw await refuseEarlierRequest(deps, runbook, {
+      actor: how.actor.id,
+      asked: how.askedFor,
+      from: how.from ?? 'message',
+      needed,
+      latest,
+    });
   const approved = { by: how.actor.id, at: deps.clock.now(), reason: how.reason?.trim() || 'approved' };
   await deps.store.setValue(approvalKey(runbook.model), JSON.stringify(approved), APPROVAL_TTL_MS);
   // The approver's free-text reason, on rollbot's line: `oneLine` keeps it there, so that a line break in it cannot
@@ -143,24 +158,44 @@ export async function approveDeployment(
 }
 
 /**
- * The refusal of a press on an earlier request's message, recorded where the approval would have been (the
- * model's latest incident), so that a retro sees someone meant to approve something else.
+ * The refusal of an approval of an earlier request (a press on its message, or the API given its `askedFor`),
+ * recorded where the approval would have been (the model's latest incident), so that a retro sees someone meant
+ * to approve something else.
  */
 async function refuseEarlierRequest(
   deps: EngineDeps,
   runbook: Runbook,
-  press: { actor: string; needed: AskedApproval; latest: Incident | undefined },
+  press: {
+    actor: string;
+    asked: string;
+    from: 'message' | 'api';
+    needed: AskedApproval;
+    latest: Incident | undefined;
+  },
 ): Promise<RollbotError> {
-  const { needed, latest } = press;
+  const { needed, latest, asked } = press;
+  const { model } = runbook;
   const waiting = `${needed.waiting}${needed.approved ? `, approved already by ${needed.approved.by}` : ''}`;
-  const text = `${press.actor} pressed Approve deployment on an earlier request of ${runbook.model}, not on the one waiting now (${waiting}): nothing was approved`;
+  const text =
+    press.from === 'api'
+      ? `${press.actor} approved through the API ${asked}, not the deployment of ${model} waiting now (${waiting}, ${needed.askedFor}): nothing was approved`
+      : `${press.actor} pressed Approve deployment on an earlier request of ${model}, not on the one waiting now (${waiting}): nothing was approved`;
   if (latest) await record(deps, latest, { type: 'deployment.approval-refused', actor: press.actor, text });
-  deps.logger.info({ model: runbook.model, by: press.actor }, text);
+  deps.logger.info({ model, by: press.actor }, text);
+  if (press.from === 'api') {
+    return new RollbotError(
+      'CONFLICT',
+      `askedFor ${asked} is not the deployment of ${model} waiting for approval now: that is ${waiting}, askedFor ${needed.askedFor}; nothing was approved`,
+      {
+        hint: `read GET /api/gate/${model} and approve with its approval.askedFor if you agree to that deployment`,
+      },
+    );
+  }
   return new RollbotError(
     'CONFLICT',
-    `this message asked about an earlier deployment of ${runbook.model}: the one waiting now is ${waiting}; nothing was approved`,
+    `this message asked about an earlier deployment of ${model}: the one waiting now is ${waiting}; nothing was approved`,
     {
-      hint: `read its request in ${runbook.channel} and approve it on that message if you agree, or POST /api/gate/${runbook.model}/approve`,
+      hint: `read its request in ${runbook.channel} and approve it on that message if you agree, or POST /api/gate/${model}/approve`,
     },
   );
 }

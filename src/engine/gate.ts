@@ -18,8 +18,11 @@ export interface GateAnswer {
   /** `closed` (see reasons), `approval required` (see approval), or `open`. */
   status: 'open' | 'closed' | 'approval required';
   reasons: string[];
-  /** Present when the next deployment needs a person's approval (tier 1, first after a rollback). */
-  approval?: DeploymentApproval;
+  /**
+   * Present when the next deployment needs a person's approval (tier 1, first after a rollback), with which
+   * deployment that is (`askedFor`): `POST /api/gate/:model/approve` given it approves that one and no later one.
+   */
+  approval?: DeploymentApproval & { askedFor: string };
   /** The model's watch period, while it lasts. */
   watch?: WatchPeriod;
   /** Deploy freezes holding the model (its own, and one of every model): no override waives them. */
@@ -74,12 +77,13 @@ export async function deploymentGate(
   if (overdue) soft.push(`rollback drill overdue: ${overdue}`);
   const reasons = [...hard, ...soft];
   const closed = hard.length > 0 || (soft.length > 0 && override === undefined);
-  // Which deployment it is for is the request message's business (its button), not CI's.
-  const { askedFor, waiting, ...approval } = await approvalFor(deps, runbook);
+  // Which deployment it is for (`askedFor`) is shown, so that a script can approve that one and no later one; its
+  // words (`waiting`) are for a refused approval.
+  const asked = await approvalFor(deps, runbook);
+  const { waiting: _inWords, ...approval } = asked;
   const needsApproval = approval.reasons.length > 0;
   const status = closed ? 'closed' : needsApproval && !approval.approved ? 'approval required' : 'open';
-  if (status === 'approval required' && options.requestApproval)
-    await requestApproval(deps, runbook, { ...approval, askedFor, waiting });
+  if (status === 'approval required' && options.requestApproval) await requestApproval(deps, runbook, asked);
   const watch = await currentWatch(deps, runbook);
   return {
     model: runbook.model,

@@ -5,7 +5,7 @@ import { DEPLOYMENT_STRATEGIES } from '../core/ledger.js';
 import type { EngineDeps } from '../engine/context.js';
 import { dismissAs } from '../engine/decisions.js';
 import { recordDeployment } from '../engine/deployments.js';
-import { approveDeployment } from '../engine/deploy-approval.js';
+import { approveDeployment, ASKED_FOR_FORMAT } from '../engine/deploy-approval.js';
 import { actingAs, type GroupResolver } from '../engine/group-membership.js';
 import { deploymentGate, overrideGate } from '../engine/gate.js';
 import { addNote } from '../engine/notes.js';
@@ -134,11 +134,23 @@ const approveBody = z.strictObject({
   /** The approver's Slack user ID: the runbook's rollback.approvers decide who may. */
   approvedBy: z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'expected a Slack user ID like U012ABCDEF'),
   reason: z.string().trim().max(1000).optional(),
+  /**
+   * The deployment the caller means (`approval.askedFor` of GET /api/gate/:model): refused with 409 once another
+   * waits. Absent: whichever waits when the approval arrives.
+   */
+  askedFor: z
+    .string()
+    .regex(
+      ASKED_FOR_FORMAT,
+      'expected the approval.askedFor that GET /api/gate/:model answers, like deployment:1764000000000 or rollback:INC-7:1764000000000',
+    )
+    .optional(),
 });
 
 /**
- * `POST /api/gate/:model/approve`: an approver lets the model's next deployment through (24 h, recorded). A user
- * group in rollback.approvers is checked as in Slack (`groupsOf`: Slack, else its recent snapshot).
+ * `POST /api/gate/:model/approve`: an approver lets the model's next deployment through (24 h, recorded); with
+ * `askedFor`, only the deployment the caller was shown, as an Approve deployment button does. A user group in
+ * rollback.approvers is checked as in Slack (`groupsOf`: Slack, else its recent snapshot).
  */
 export function gateApproveRoute(deps: EngineDeps, apiToken: string | undefined, groupsOf: GroupResolver) {
   return async (req: IncomingMessage, res: ServerResponse, params: Record<string, string>): Promise<void> => {
@@ -146,7 +158,11 @@ export function gateApproveRoute(deps: EngineDeps, apiToken: string | undefined,
     const body = parseBody(approveBody, await readJson(req), 'deployment approval');
     const model = params.model ?? '';
     await actingAs({ runbooks: deps.runbooks, groupsOf }, { userId: body.approvedBy, model }, (actor) =>
-      approveDeployment(deps, model, { actor, ...(body.reason ? { reason: body.reason } : {}) }),
+      approveDeployment(deps, model, {
+        actor,
+        ...(body.reason ? { reason: body.reason } : {}),
+        ...(body.askedFor ? { askedFor: body.askedFor, from: 'api' as const } : {}),
+      }),
     );
     sendJson(res, 200, await deploymentGate(deps, model));
   };

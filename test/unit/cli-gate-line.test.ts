@@ -12,6 +12,7 @@ describe('gateLine', () => {
       reasons: ['tier-1 model: every deployment needs an approval'],
       approvers: ['U0LEAD'],
       how: 'POST /api/gate/m/approve',
+      askedFor: 'deployment:none',
     };
     expect(gateLine({ model: 'm', allowed: false, status: 'approval required', reasons: [], approval })).toBe(
       'gate: approval required — tier-1 model: every deployment needs an approval; U0LEAD may approve via POST /api/gate/m/approve',

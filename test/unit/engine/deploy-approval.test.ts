@@ -53,6 +53,8 @@ describe('deployment approvals', () => {
       ],
       approvers: ['U0LEAD', 'S0SRE'],
       how: 'the Approve deployment button in C0TEST0001, or POST /api/gate/fraud-scorer/approve',
+      // Which deployment: the first after INC-1's rollback, as the request's button and …/approve carry it.
+      askedFor: expect.stringMatching(/^rollback:INC-1:\d+$/),
     });
   });
 
