@@ -3,7 +3,10 @@ import { isOverdue, openItems, type ActionItem, type Retrospective } from '../co
 import { record, type EngineDeps } from './context.js';
 import { getRetrospective, updateRetrospective } from './retro-store.js';
 
-/** How far back the gauges look: a model's latest incidents (stores list newest first). */
+/**
+ * How far back the gate and the gauges look besides their lists: a model's latest incidents (stores list newest
+ * first), which hold the retrospectives written before the lists were kept.
+ */
 const RECENT_INCIDENTS = 50;
 
 /**
@@ -12,25 +15,45 @@ const RECENT_INCIDENTS = 50;
  * push an open item of an older rollback out of sight and open the gate.
  */
 const withOpenItemsKey = (model: string): string => `retro:with-open-items:${model}`;
+
+/**
+ * The incidents of a model whose retrospective is open, opened and not completed (JSON array of IDs), for the
+ * gauges: as for action items, a retrospective left undone behind many later incidents must still count, and
+ * the gauges must not read every incident on each scrape.
+ */
+const openRetrosKey = (model: string): string => `retro:open:${model}`;
 const INDEX_ATTEMPTS = 20;
 
-/** Changes the model's list of incidents with open action items, in one step against other writers. */
-async function updateWithOpenItems(
+/** Changes one of a model's lists of incidents (`key`), in one step against other writers. */
+async function updateList(
   deps: Pick<EngineDeps, 'store'>,
-  model: string,
+  list: { key: string; what: string },
   change: (ids: string[]) => string[],
 ): Promise<void> {
-  const key = withOpenItemsKey(model);
   for (let attempt = 0; attempt < INDEX_ATTEMPTS; attempt++) {
-    const raw = await deps.store.getValue(key);
+    const raw = await deps.store.getValue(list.key);
     const ids = raw === undefined ? [] : (JSON.parse(raw) as string[]);
     const next = change(ids);
     if (next.length === ids.length && next.every((id, index) => id === ids[index])) return;
-    if (await deps.store.compareAndSetValue(key, raw, JSON.stringify(next))) return;
+    if (await deps.store.compareAndSetValue(list.key, raw, JSON.stringify(next))) return;
   }
-  throw new RollbotError('CONFLICT', `the list of ${model}'s open action items is busy`, {
-    hint: 'try again in a moment',
-  });
+  throw new RollbotError('CONFLICT', `the list of ${list.what} is busy`, { hint: 'try again in a moment' });
+}
+
+/** Puts `incidentId` on a model's list when `listed`, takes it off otherwise. */
+const keepListed =
+  (incidentId: string, listed: boolean) =>
+  (ids: string[]): string[] => {
+    const there = ids.includes(incidentId);
+    if (listed && !there) return [...ids, incidentId];
+    if (!listed && there) return ids.filter((id) => id !== incidentId);
+    return ids;
+  };
+
+/** The IDs on a model's list (`key`), none when it was never written (a store of an earlier build). */
+async function listed(deps: Pick<EngineDeps, 'store'>, key: string): Promise<string[]> {
+  const raw = await deps.store.getValue(key);
+  return raw === undefined ? [] : (JSON.parse(raw) as string[]);
 }
 
 /**
@@ -38,13 +61,18 @@ async function updateWithOpenItems(
  * none. Safe to call again (a repeated completion repairs a crash between the retrospective and this).
  */
 export async function trackOpenItems(deps: Pick<EngineDeps, 'store'>, retro: Retrospective): Promise<void> {
-  const open = openItems(retro).length > 0;
-  await updateWithOpenItems(deps, retro.model, (ids) => {
-    const listed = ids.includes(retro.incidentId);
-    if (open && !listed) return [...ids, retro.incidentId];
-    if (!open && listed) return ids.filter((id) => id !== retro.incidentId);
-    return ids;
-  });
+  const list = { key: withOpenItemsKey(retro.model), what: `${retro.model}'s open action items` };
+  await updateList(deps, list, keepListed(retro.incidentId, openItems(retro).length > 0));
+}
+
+/**
+ * Keeps a retrospective's incident on its model's list of open retrospectives until it is completed, and off it
+ * from then on. Safe to call again: opening or completing it again repairs a crash between the retrospective and
+ * this.
+ */
+export async function trackOpenRetro(deps: Pick<EngineDeps, 'store'>, retro: Retrospective): Promise<void> {
+  const list = { key: openRetrosKey(retro.model), what: `${retro.model}'s open retrospectives` };
+  await updateList(deps, list, keepListed(retro.incidentId, retro.completedAt === undefined));
 }
 
 /**
@@ -103,9 +131,8 @@ export async function openActionItems(
   model: string,
 ): Promise<{ incidentId: string; item: ActionItem; writtenAt?: number }[]> {
   const recent = await deps.store.listIncidents({ model, limit: RECENT_INCIDENTS });
-  const listed = await deps.store.getValue(withOpenItemsKey(model));
   const ids = new Set([
-    ...(listed === undefined ? [] : (JSON.parse(listed) as string[])),
+    ...(await listed(deps, withOpenItemsKey(model))),
     ...recent.map((incident) => incident.id),
   ]);
   const retros = await Promise.all([...ids].map((id) => getRetrospective(deps, id)));
@@ -124,7 +151,8 @@ export async function openActionItems(
 /**
  * Per model: retrospectives open (opened, not completed) and, of those, overdue at `now` (at exactly the due
  * time it is overdue), for the `rollbot_retros_open` / `rollbot_retros_overdue` gauges. Every runbook model is
- * listed, with zeros, so that a gauge goes back to 0 once its retrospectives are done.
+ * listed, with zeros, so that a gauge goes back to 0 once its retrospectives are done. Those on the model's list
+ * (trackOpenRetro), however old, and those among its latest incidents (opened before the list was kept).
  */
 export async function retroCounts(
   deps: Pick<EngineDeps, 'store' | 'runbooks'>,
@@ -138,13 +166,15 @@ export async function retroCounts(
       const candidates = incidents.filter(
         (incident) => incident.phase !== 'closed' && (incident.phase !== 'dismissed' || incident.drill),
       );
-      const retros = await Promise.all(candidates.map((incident) => getRetrospective(deps, incident.id)));
-      const open = retros.filter((retro) => retro !== undefined && retro.completedAt === undefined);
-      return {
-        model,
-        open: open.length,
-        overdue: open.filter((retro) => retro && isOverdue(retro, now)).length,
-      };
+      const ids = new Set([
+        ...(await listed(deps, openRetrosKey(model))),
+        ...candidates.map((incident) => incident.id),
+      ]);
+      const retros = await Promise.all([...ids].map((id) => getRetrospective(deps, id)));
+      const open = retros.filter(
+        (retro): retro is Retrospective => retro !== undefined && retro.completedAt === undefined,
+      );
+      return { model, open: open.length, overdue: open.filter((retro) => isOverdue(retro, now)).length };
     }),
   );
 }

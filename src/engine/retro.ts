@@ -11,7 +11,7 @@ import { isOverdueKey, parseActionItems, reminderTimes, type Retrospective } fro
 import { record, runbookOf, type EngineDeps } from './context.js';
 import { stageTargetId } from './escalation.js';
 import { mutateIncident } from './mutate.js';
-import { trackOpenItems } from './retro-queries.js';
+import { trackOpenItems, trackOpenRetro } from './retro-queries.js';
 import { notesOf } from './notes.js';
 import { retroTemplate } from './retro-template.js';
 import { getRetrospective, updateRetrospective } from './retro-store.js';
@@ -85,8 +85,9 @@ async function scheduleReminders(deps: EngineDeps, retro: Retrospective): Promis
 
 /**
  * Opens the retrospective of a resolved incident (or a failed drill): stores it, schedules its reminders,
- * records it and posts the template pre-filled from the incident. Idempotent: a second call only makes sure the
- * reminders are scheduled (repairing a crash between storing and scheduling) and reports `opened: false`.
+ * records it and posts the template pre-filled from the incident. Idempotent: a second call only makes sure it
+ * is on its model's list of open retrospectives and its reminders are scheduled (repairing a crash between
+ * storing and those) and reports `opened: false`.
  */
 export async function openRetrospective(
   deps: EngineDeps,
@@ -111,6 +112,9 @@ export async function openRetrospective(
     return { incidentId, model: incident.model, openedAt, dueAt, actionItems: [], remindersSent: [] };
   });
   if (!retro) throw new RollbotError('NOT_FOUND', `no retrospective for ${incidentId}`);
+  // On the model's list before anything else that may fail (and again on a second call, which repairs a crash
+  // here): the gauges count it however many incidents follow.
+  await trackOpenRetro(deps, retro);
   await scheduleReminders(deps, retro);
   if (!changed) return { retro, opened: false };
   const due = `due ${iso(retro.dueAt)} (in ${formatDuration(retro.dueAt - now)})`;
@@ -241,8 +245,10 @@ export async function completeRetrospective(
   });
   if (!retro || retro.completedAt === undefined)
     throw new RollbotError('NOT_FOUND', `no retrospective for ${incidentId}`);
-  // Before anything else that may fail: its action items must close the gate however many incidents follow.
+  // Before anything else that may fail: its action items must close the gate however many incidents follow, and
+  // it no longer counts as open.
   await trackOpenItems(deps, retro);
+  await trackOpenRetro(deps, retro);
   const completedAt = retro.completedAt;
   const closed = await mutateIncident(deps.store, incidentId, (current) =>
     current.phase === 'resolved' ? closeRetro(current, completedAt) : endDismissedRetro(current, completedAt),

@@ -1,0 +1,109 @@
+/**
+ * `rollbot_retros_open` / `rollbot_retros_overdue` (retroCounts) count every open retrospective of a model, not
+ * only those among its latest incidents: a model that had many incidents since a retrospective was left undone
+ * must still report it overdue, since that is what people alert on. On both stores alike.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { dismiss } from '../../src/engine/decisions.js';
+import { ingestAlerts } from '../../src/engine/intake.js';
+import type { Store } from '../../src/engine/ports.js';
+import { resolve } from '../../src/engine/resolve.js';
+import {
+  completeRetrospective,
+  getRetrospective,
+  openRetrospective,
+  retroCounts,
+} from '../../src/engine/retro.js';
+import { createMemoryStore } from '../../src/store/memory.js';
+import { createRedisStore } from '../../src/store/redis/store.js';
+import { firing } from '../helpers/alerts.js';
+import { makeDeps, makeRunbook, TestClock, type TestDeps } from '../helpers/engine.js';
+
+const DAY = 86_400_000;
+/** The durable per-model set of incidents with an open retrospective (retro-queries.ts). */
+const OPEN_RETROS_KEY = 'retro:open:fraud-scorer';
+
+const stores: Store[] = [];
+afterEach(async () => {
+  await Promise.all(stores.splice(0).map((store) => store.close()));
+});
+
+const backends: [string, (clock: TestClock) => Store][] = [
+  ['memory', (clock) => createMemoryStore({ clock })],
+  ['redis', () => createRedisStore({ redis: inject('redisUrl'), prefix: `test:${randomUUID()}:` })],
+];
+
+describe.each(backends)('the retrospective gauges on the %s store', (_name, createStore) => {
+  function makeBot(): TestDeps {
+    const clock = new TestClock();
+    const store = createStore(clock);
+    stores.push(store);
+    return makeDeps({ clock, store, runbooks: [{ ...makeRunbook('fraud-scorer'), tier: 2 as const }] });
+  }
+
+  /** An alert opens an incident, which a person resolves: its retrospective opens, due in 48 h. */
+  async function resolvedIncident(deps: TestDeps): Promise<string> {
+    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    const incident = await deps.store.openIncidentFor('fraud-scorer');
+    if (!incident) throw new Error('the alert opened no incident');
+    await resolve(deps, incident.id, { by: 'U0ANA', reason: 'back to normal' });
+    return incident.id;
+  }
+
+  /** `count` alerts, each an incident of its own that a person decides is not a rollback (no retrospective). */
+  async function dismissedIncidents(deps: TestDeps, count: number): Promise<void> {
+    for (let n = 0; n < count; n++) {
+      deps.clock.advance(DAY);
+      await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now(), { fingerprint: `fp-${n}` })]);
+      const incident = await deps.store.openIncidentFor('fraud-scorer');
+      if (!incident) throw new Error(`alert ${n} opened no incident`);
+      await dismiss(deps, incident.id, {
+        actor: { id: 'U0ANA', groups: [] },
+        reason: 'upstream outage, not the model',
+        trigger: 'slack',
+      });
+    }
+  }
+
+  const countsOf = async (deps: TestDeps) =>
+    (await retroCounts(deps, deps.clock.now())).find((count) => count.model === 'fraud-scorer');
+
+  it('counts a retrospective left undone behind 60 later incidents, overdue, until it is completed', async () => {
+    const deps = makeBot();
+    const undone = await resolvedIncident(deps);
+    await dismissedIncidents(deps, 60);
+    expect(await deps.store.listIncidents({ model: 'fraud-scorer' })).toHaveLength(61);
+    expect(await countsOf(deps)).toEqual({ model: 'fraud-scorer', open: 1, overdue: 1 });
+
+    await completeRetrospective(deps, undone, { by: 'U0ANA', rootCause: 'a stale feature' });
+    expect(await countsOf(deps)).toEqual({ model: 'fraud-scorer', open: 0, overdue: 0 });
+    expect(await deps.store.getValue(OPEN_RETROS_KEY)).toBe('[]');
+  });
+
+  it('still counts a retrospective opened before the set was kept, while it is among the latest 50', async () => {
+    const deps = makeBot();
+    const older = await resolvedIncident(deps);
+    // As a store written by an earlier build holds it: the retrospective, and no set naming it.
+    const listed = await deps.store.getValue(OPEN_RETROS_KEY);
+    expect(listed).toBe(JSON.stringify([older]));
+    expect(await deps.store.takeValueIfHeld(OPEN_RETROS_KEY, listed ?? '')).toBe(true);
+    await dismissedIncidents(deps, 5);
+    const retro = await getRetrospective(deps, older);
+    expect(retro?.openedAt).toBeDefined();
+    expect(retro?.completedAt).toBeUndefined();
+    expect(await countsOf(deps)).toEqual({ model: 'fraud-scorer', open: 1, overdue: 1 });
+
+    await completeRetrospective(deps, older, { by: 'U0ANA', rootCause: 'a stale feature' });
+    expect(await countsOf(deps)).toEqual({ model: 'fraud-scorer', open: 0, overdue: 0 });
+  });
+
+  it('puts a retrospective back on the list when it is opened again (the stand-in after a crash before the list)', async () => {
+    const deps = makeBot();
+    const incident = await resolvedIncident(deps);
+    // The opener died between storing the retrospective and listing it.
+    expect(await deps.store.takeValueIfHeld(OPEN_RETROS_KEY, JSON.stringify([incident]))).toBe(true);
+    expect(await openRetrospective(deps, incident)).toMatchObject({ opened: false });
+    expect(await deps.store.getValue(OPEN_RETROS_KEY)).toBe(JSON.stringify([incident]));
+  });
+});
