@@ -16,13 +16,32 @@ const REACH: Record<DeliveredEvent['type'], { to: string; check: string }> = {
 };
 
 /**
+ * What to do about a delivery that arrives after its sender stopped waiting: `record` it, once `arrival` says it
+ * arrived. By the time its deadline comes round again the delivery has ended, and a notifier joins only
+ * deliveries still on their way: unrecorded, it would be sent (posted, paged) a second time.
+ */
+export interface LateArrival {
+  /** The delivery: true once it arrived, false once it was given up on. */
+  arrival: Promise<boolean>;
+  /** Records it as arrived, as its sender would have (the mark that it was sent). */
+  record: () => Promise<void>;
+}
+
+/**
  * An event still on its way after `arrivalWaitMs` (Slack or the pager down, retrying for minutes): it stays
  * on its way, and its sender fails so that the deadline that sent it comes round again after its lease. On this
- * replica that joins the delivery on its way (notifiers join deliveries of the same event) and records it once
- * it arrives; on another (this one died with it queued) it sends it again.
+ * replica that joins the delivery if it is still on its way (notifiers join deliveries of the same event), or
+ * finds it recorded if it arrived in between (`late`, recorded by sendOnce); on another (this one died with it
+ * queued), or if it was given up on after all, it sends it again.
  */
 export class StillOnItsWay extends RollbotError {
-  constructor(event: DeliveredEvent, what: string, waitedMs: number) {
+  constructor(
+    event: DeliveredEvent,
+    what: string,
+    waitedMs: number,
+    /** How to record it should it arrive later, when its sender said (deliverInTime's `recordLate`). */
+    readonly late?: LateArrival,
+  ) {
     const { to, check } = REACH[event.type];
     super(
       'UNAVAILABLE',
@@ -36,16 +55,21 @@ export class StillOnItsWay extends RollbotError {
 /**
  * Delivers `event` (`what` names it in the error) and waits up to `arrivalWaitMs` for it to arrive: true once
  * it reached everyone, false once it was given up on (the notifier logged why). Throws StillOnItsWay when it has
- * done neither by then. Only for deadline handlers: a request path (an alert webhook, a Slack command) must
- * never wait for Slack.
+ * done neither by then, carrying `recordLate` (how to record it as arrived) for sendOnce to run should it arrive
+ * later. Only for deadline handlers: a request path (an alert webhook, a Slack command) must never wait for Slack.
  */
 export async function deliverInTime(
   deps: Pick<EngineDeps, 'notifier' | 'timing'>,
   event: DeliveredEvent,
   what: string,
+  recordLate?: () => Promise<void>,
 ): Promise<boolean> {
-  const arrived = await within(deps.timing.arrivalWaitMs, deps.notifier.deliver(event));
-  if (arrived === undefined) throw new StillOnItsWay(event, what, deps.timing.arrivalWaitMs);
+  const delivery = deps.notifier.deliver(event);
+  const arrived = await within(deps.timing.arrivalWaitMs, delivery);
+  if (arrived === undefined) {
+    const late = recordLate ? { arrival: delivery, record: recordLate } : undefined;
+    throw new StillOnItsWay(event, what, deps.timing.arrivalWaitMs, late);
+  }
   return arrived;
 }
 

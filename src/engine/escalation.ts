@@ -116,8 +116,9 @@ async function sendOnceEscalated(deps: EngineDeps, incident: Incident, stage: St
 
 /**
  * Delivers, then records: the timeline entry is the mark that the escalation went out. One still on its way
- * after `arrivalWaitMs` fails this delivery (StillOnItsWay): the deadline comes round again and records it once
- * it arrives, or sends it again on another replica if this one died.
+ * after `arrivalWaitMs` fails this delivery (StillOnItsWay): it is recorded once it arrives (sendOnce), or the
+ * deadline that comes round again joins it still on its way, or sends it again if it was given up on, or on
+ * another replica if this one died.
  */
 async function sendEscalation(deps: EngineDeps, incident: Incident, stage: Stage): Promise<void> {
   const runbook = runbookOf(deps, incident);
@@ -125,18 +126,21 @@ async function sendEscalation(deps: EngineDeps, incident: Incident, stage: Stage
   const who = mention.length ? mention.join(', ') : 'nobody (the runbook has no escalation.mention)';
   const text = `${missedText(deps, incident, stage)}${STAGE_ASK[stage]}`;
   deps.logger.warn({ incident: incident.id, stage }, 'stage target missed; escalating');
+  const recordAs = (arrived: boolean) =>
+    record(deps, incident, {
+      type: 'stage.breached',
+      text: arrived
+        ? `${text}; escalated to ${who}`
+        : `${text}; the escalation to ${who} could not be delivered (see the logs): tell them by hand`,
+      data: { stage, mention, delivered: arrived },
+    }).then(() => undefined);
   const arrived = await deliverInTime(
     deps,
     { type: 'escalation', incident, channel: runbook?.channel ?? '', stage, mention, text },
     `the ${stage} escalation of ${incident.id}`,
+    () => recordAs(true),
   );
-  await record(deps, incident, {
-    type: 'stage.breached',
-    text: arrived
-      ? `${text}; escalated to ${who}`
-      : `${text}; the escalation to ${who} could not be delivered (see the logs): tell them by hand`,
-    data: { stage, mention, delivered: arrived },
-  });
+  await recordAs(arrived);
 }
 
 /** Records a stage that ended past its target, paging nobody (see stillNews). */

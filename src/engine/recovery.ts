@@ -247,7 +247,16 @@ async function escalateUnknown(
     : `rollback of ${incident.model} to ${to}: outcome unknown after a restart; ${finding.why}. Check it, then run the rollback again (rollbot rollback ${incident.model} --reason …) or decide otherwise.`;
   // Delivered, then recorded: the entry is the mark that the settlement is done (settleOnce), so it is written
   // only once the escalation reached Slack and the pager (or they gave up on it), never while it only waits in
-  // this replica's queue; one still on its way after arrivalWaitMs leaves the settlement to its stand-in.
+  // this replica's queue; one still on its way after arrivalWaitMs is recorded once it arrives (sendOnce), or
+  // left to the settlement's stand-in, which sends it again if it was given up on or this replica died.
+  const recordAs = (arrived: boolean) =>
+    record(deps, incident, {
+      type: 'rollback.unknown',
+      text: arrived
+        ? text
+        : `${text} (this escalation could not be delivered, see the logs: tell them by hand)`,
+      data: { attempt: incident.rollback?.attempt, escalated: true, delivered: arrived },
+    }).then(() => undefined);
   const arrived = await deliverInTime(
     deps,
     {
@@ -261,14 +270,9 @@ async function escalateUnknown(
       text,
     },
     `the outcome-unknown escalation of ${incident.id}`,
+    () => recordAs(true),
   );
-  await record(deps, incident, {
-    type: 'rollback.unknown',
-    text: arrived
-      ? text
-      : `${text} (this escalation could not be delivered, see the logs: tell them by hand)`,
-    data: { attempt: incident.rollback?.attempt, escalated: true, delivered: arrived },
-  });
+  await recordAs(arrived);
 }
 
 /** Whether `entry` is the escalation of attempt `attempt` left unknown: the mark that it was settled. */

@@ -1,3 +1,4 @@
+import { StillOnItsWay, type LateArrival } from './arrival.js';
 import type { EngineDeps } from './context.js';
 import type { TimelineEntry } from './ports.js';
 import { keepLeaseAlive } from './lease-keepalive.js';
@@ -33,7 +34,8 @@ export interface OnceMessage {
 /**
  * Sends `message` unless its mark is on the incident's timeline: at least once, and once unless a sender dies
  * between sending and recording. 'sent' by this call, 'was-sent' before it, or 'busy': another sender is at it,
- * and a look after its lock has lapsed is scheduled.
+ * and a look after its lock has lapsed is scheduled. A send that fails because its delivery is still on its way
+ * (StillOnItsWay with `late`) records the mark should the delivery arrive later (recordOnArrival).
  */
 export async function sendOnce(
   deps: Pick<EngineDeps, 'store' | 'clock' | 'timing' | 'logger'>,
@@ -50,13 +52,51 @@ export async function sendOnce(
   // A kept-alive lease lost all the same (this replica cut off from the store for a whole TTL) is only logged:
   // the send goes on, as one whose lease lapsed always did: twice rather than never, should its successor die too.
   const kept = message.keptAlive ? keepLeaseAlive(deps, lease, message.keptAlive.what) : undefined;
+  let late: LateArrival | undefined;
   try {
     const timeline = await deps.store.list(incidentId);
     if (timeline.some((entry) => message.isMark(entry))) return 'was-sent';
     await message.send();
     return 'sent';
+  } catch (error) {
+    if (error instanceof StillOnItsWay) late = error.late;
+    throw error;
   } finally {
     kept?.stop();
     await deps.store.release(lease);
+    // Only once the lock is released: an arrival in between would find it held, and be recorded by nobody.
+    if (late) recordOnArrival(deps, incidentId, message, late);
   }
+}
+
+/**
+ * Records a delivery that arrived after its sender stopped waiting, under the message's lock and unless its mark
+ * is there: the deadline that comes round again then finds it sent instead of sending it twice. A lock held by
+ * another sender is one of the same message, which records it (it joined this delivery) or sends it again. One
+ * given up on after all is left unrecorded, for the deadline to send again; so is one that arrives on a replica
+ * cut off from the store, whose failure is logged.
+ */
+function recordOnArrival(
+  deps: Pick<EngineDeps, 'store' | 'clock' | 'timing' | 'logger'>,
+  incidentId: string,
+  message: OnceMessage,
+  late: LateArrival,
+): void {
+  void late.arrival
+    .then((arrived) =>
+      arrived
+        ? sendOnce(deps, incidentId, {
+            lock: message.lock,
+            isMark: message.isMark,
+            send: late.record,
+            lookAgainAt: async () => undefined,
+          })
+        : undefined,
+    )
+    .catch((error: unknown) =>
+      deps.logger.warn(
+        { err: error, incident: incidentId, lock: message.lock },
+        'a delivery arrived late but could not be recorded; its deadline may send it again',
+      ),
+    );
 }
