@@ -28,7 +28,7 @@ export function createConsoleNotifier(options: { out?: NodeJS.WritableStream; cl
     async deliver(event) {
       // Written is delivered: the line is on the stream once write() returns.
       write(event);
-      return true;
+      return { arrived: true };
     },
   };
 }

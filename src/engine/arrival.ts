@@ -5,7 +5,7 @@
 import { formatDuration } from '../core/duration.js';
 import { RollbotError } from '../core/errors.js';
 import type { EngineDeps } from './context.js';
-import type { DeliveredEvent } from './notifier-port.js';
+import type { Arrival, DeliveredEvent } from './notifier-port.js';
 import { realTimer } from './timer.js';
 
 /** Where each delivered event goes, and what to check when it does not get there. */
@@ -21,10 +21,10 @@ const REACH: Record<DeliveredEvent['type'], { to: string; check: string }> = {
  * deliveries still on their way: unrecorded, it would be sent (posted, paged) a second time.
  */
 export interface LateArrival {
-  /** The delivery: true once it arrived, false once it was given up on. */
-  arrival: Promise<boolean>;
+  /** The delivery, until it arrived or was given up on. */
+  arrival: Promise<Arrival>;
   /** Records it as arrived, as its sender would have (the mark that it was sent). */
-  record: () => Promise<void>;
+  record: (arrival: Arrival) => Promise<void>;
 }
 
 /**
@@ -53,8 +53,8 @@ export class StillOnItsWay extends RollbotError {
 }
 
 /**
- * Delivers `event` (`what` names it in the error) and waits up to `arrivalWaitMs` for it to arrive: true once
- * it reached everyone, false once it was given up on (the notifier logged why). Throws StillOnItsWay when it has
+ * Delivers `event` (`what` names it in the error) and waits up to `arrivalWaitMs` for it to arrive: arrived once
+ * it reached everyone, not once it was given up on (the notifier logged why). Throws StillOnItsWay when it has
  * done neither by then, carrying `recordLate` (how to record it as arrived) for sendOnce to run should it arrive
  * later. Only for deadline handlers: a request path (an alert webhook, a Slack command) must never wait for Slack.
  */
@@ -62,8 +62,8 @@ export async function deliverInTime(
   deps: Pick<EngineDeps, 'notifier' | 'timing'>,
   event: DeliveredEvent,
   what: string,
-  recordLate?: () => Promise<void>,
-): Promise<boolean> {
+  recordLate?: (arrival: Arrival) => Promise<void>,
+): Promise<Arrival> {
   const delivery = deps.notifier.deliver(event);
   const arrived = await within(deps.timing.arrivalWaitMs, delivery);
   if (arrived === undefined) {

@@ -33,7 +33,7 @@ export async function requestTriageDecision(
 ): Promise<void> {
   const request = { ...requestOf(runbook, incident, text), triageAt };
   const { policy, approvers } = request;
-  const arrived = await deliverInTime(
+  const { arrived } = await deliverInTime(
     deps,
     request,
     `the decision request of ${incident.id} (triage at ${new Date(triageAt).toISOString()})`,

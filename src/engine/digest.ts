@@ -73,7 +73,7 @@ export async function sendDigest(deps: EngineDeps, deadline: Deadline): Promise<
     text: digestText(fresh),
     delivery: `digest:${channel}:${deadline.dueAt}`,
   };
-  if (!(await deliverInTime(deps, digest, `the digest for ${channel}`))) {
+  if (!(await deliverInTime(deps, digest, `the digest for ${channel}`)).arrived) {
     // Only a SEV-4 opening schedules a digest: without one since, "the next one" would never come and these
     // incidents would never be listed. The same time a day on (idempotent with one an opening scheduled then).
     await scheduleDigest(deps, channel, deadline.dueAt + DAY_MS);

@@ -4,6 +4,7 @@ import { stageDueAt, viewStage, type Stage } from '../core/stages.js';
 import { deliverInTime } from './arrival.js';
 import { record, runbookOf, type EngineDeps } from './context.js';
 import { mutateIncident } from './mutate.js';
+import type { Arrival } from './notifier-port.js';
 import { sendOnce } from './send-once.js';
 
 export const STAGE_TARGET = 'stage-target';
@@ -126,21 +127,21 @@ async function sendEscalation(deps: EngineDeps, incident: Incident, stage: Stage
   const who = mention.length ? mention.join(', ') : 'nobody (the runbook has no escalation.mention)';
   const text = `${missedText(deps, incident, stage)}${STAGE_ASK[stage]}`;
   deps.logger.warn({ incident: incident.id, stage }, 'stage target missed; escalating');
-  const recordAs = (arrived: boolean) =>
+  const recordAs = ({ arrived, byHand }: Arrival) =>
     record(deps, incident, {
       type: 'stage.breached',
       text: arrived
-        ? `${text}; escalated to ${who}`
+        ? `${text}; escalated to ${who}${byHand ? `; but ${byHand}` : ''}`
         : `${text}; the escalation to ${who} could not be delivered (see the logs): tell them by hand`,
-      data: { stage, mention, delivered: arrived },
+      data: { stage, mention, delivered: arrived, ...(arrived && byHand ? { byHand } : {}) },
     }).then(() => undefined);
-  const arrived = await deliverInTime(
+  const arrival = await deliverInTime(
     deps,
     { type: 'escalation', incident, channel: runbook?.channel ?? '', stage, mention, text },
     `the ${stage} escalation of ${incident.id}`,
-    () => recordAs(true),
+    recordAs,
   );
-  await recordAs(arrived);
+  await recordAs(arrival);
 }
 
 /** Records a stage that ended past its target, paging nobody (see stillNews). */

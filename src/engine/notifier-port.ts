@@ -124,6 +124,17 @@ export type DeliveredChannelMessage = Extract<NotifierEvent, { type: 'channel.me
 export type DeliveredEvent =
   EscalationEvent | TriageDecisionRequest | ApprovalRequest | DeliveredChannelMessage;
 
+/** What became of a delivered event. */
+export interface Arrival {
+  /** It reached everyone it goes to (an escalation: Slack and the pager); false once it was given up on. */
+  arrived: boolean;
+  /**
+   * What it left for a person to do by hand though it arrived, in words for the timeline: an escalation whose
+   * stage's earlier page could not be resolved before its new one was triggered.
+   */
+  byHand?: string;
+}
+
 export interface Notifier {
   /**
    * Hands the event over for delivery and returns (a queueing notifier does not wait for Slack). Must not throw
@@ -131,18 +142,18 @@ export interface Notifier {
    */
   notify(event: NotifierEvent): Promise<void>;
   /**
-   * As notify, then waits for the event to arrive: true once it reached everyone it goes to (an escalation:
-   * Slack and the pager; a decision request: Slack), false once it was given up on (the notifier recorded why).
+   * As notify, then waits for the event to arrive: arrived once it reached everyone it goes to (an escalation:
+   * Slack and the pager; a decision request: Slack), not once it was given up on (the notifier recorded why).
    * For the events that must not be lost in a crash: their senders record them as sent only once they are. A
    * call for an event still on its way here (the same `deliveryKey`) joins it rather than sending it twice.
    * Never rejects.
    */
-  deliver(event: DeliveredEvent): Promise<boolean>;
+  deliver(event: DeliveredEvent): Promise<Arrival>;
 }
 
 /** Joins calls for the same key while the first is on its way: one delivery, one answer for all of them. */
-export function deliveryJoin(): (key: string, start: () => Promise<boolean>) => Promise<boolean> {
-  const onTheirWay = new Map<string, Promise<boolean>>();
+export function deliveryJoin(): (key: string, start: () => Promise<Arrival>) => Promise<Arrival> {
+  const onTheirWay = new Map<string, Promise<Arrival>>();
   return (key, start) => {
     const existing = onTheirWay.get(key);
     if (existing) return existing;

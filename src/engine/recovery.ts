@@ -5,6 +5,7 @@ import { deliverInTime } from './arrival.js';
 import { record, runbookOf, type EngineDeps } from './context.js';
 import { finishDrill } from './drill.js';
 import { mutateIncident } from './mutate.js';
+import type { Arrival } from './notifier-port.js';
 import { rollbackLockName } from './rollback.js';
 import type { TimelineEntry } from './ports.js';
 import { recordRollbackStarted, rollbackStartRecorded } from './rollback-incident.js';
@@ -249,15 +250,20 @@ async function escalateUnknown(
   // only once the escalation reached Slack and the pager (or they gave up on it), never while it only waits in
   // this replica's queue; one still on its way after arrivalWaitMs is recorded once it arrives (sendOnce), or
   // left to the settlement's stand-in, which sends it again if it was given up on or this replica died.
-  const recordAs = (arrived: boolean) =>
+  const recordAs = ({ arrived, byHand }: Arrival) =>
     record(deps, incident, {
       type: 'rollback.unknown',
       text: arrived
-        ? text
+        ? `${text}${byHand ? ` (but ${byHand})` : ''}`
         : `${text} (this escalation could not be delivered, see the logs: tell them by hand)`,
-      data: { attempt: incident.rollback?.attempt, escalated: true, delivered: arrived },
+      data: {
+        attempt: incident.rollback?.attempt,
+        escalated: true,
+        delivered: arrived,
+        ...(arrived && byHand ? { byHand } : {}),
+      },
     }).then(() => undefined);
-  const arrived = await deliverInTime(
+  const arrival = await deliverInTime(
     deps,
     {
       type: 'escalation',
@@ -270,9 +276,9 @@ async function escalateUnknown(
       text,
     },
     `the outcome-unknown escalation of ${incident.id}`,
-    () => recordAs(true),
+    recordAs,
   );
-  await recordAs(arrived);
+  await recordAs(arrival);
 }
 
 /** Whether `entry` is the escalation of attempt `attempt` left unknown: the mark that it was settled. */

@@ -63,7 +63,7 @@ export function postRequest(
 ): void {
   void deps.notifier
     .deliver(requestEvent(runbook, pending, incident))
-    .then((arrived) => (arrived ? markPosted(deps, pending) : undefined))
+    .then(({ arrived }) => (arrived ? markPosted(deps, pending) : undefined))
     .catch((error: unknown) =>
       deps.logger.warn(
         { err: error, model: pending.model },
@@ -98,7 +98,7 @@ export async function postUnlessPosted(deps: EngineDeps, deadline: Deadline): Pr
   if ((await deps.store.getValue(postedKey(pending))) !== undefined) return;
   const model = pending.model;
   const what = `the rollback request of ${model} by ${pending.requestedBy}`;
-  if (await deliverInTime(deps, requestEvent(runbook, pending, incident), what)) {
+  if ((await deliverInTime(deps, requestEvent(runbook, pending, incident), what)).arrived) {
     await markPosted(deps, pending);
     return;
   }

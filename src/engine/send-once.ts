@@ -83,12 +83,12 @@ function recordOnArrival(
   late: LateArrival,
 ): void {
   void late.arrival
-    .then((arrived) =>
-      arrived
+    .then((arrival) =>
+      arrival.arrived
         ? sendOnce(deps, incidentId, {
             lock: message.lock,
             isMark: message.isMark,
-            send: late.record,
+            send: () => late.record(arrival),
             lookAgainAt: async () => undefined,
           })
         : undefined,

@@ -3,6 +3,7 @@ import type { Clock, Logger } from '../engine/ports.js';
 import {
   deliveryJoin,
   deliveryKey,
+  type Arrival,
   type IncidentEvent,
   type Notifier,
   type NotifierEvent,
@@ -133,18 +134,20 @@ export function createPagingNotifier(options: PagingNotifierOptions): PagingNoti
   }
 
   /**
-   * Pages about the event if the policy says so: true once the page is sent or none was due (a digest entry is
-   * not a page), false when it was not sent. Never rejects.
+   * Pages about the event if the policy says so: sent once its pages are sent or none was due (a digest entry is
+   * not a page), not when one was not sent. An escalation's resolve of its stage's earlier page ("superseded") is
+   * not what rings anyone: one not sent is `unresolved` rather than unsent, as its trigger went out without it.
+   * Never rejects.
    */
-  function page(event: NotifierEvent): Promise<boolean> {
-    if (event.type === 'channel.message') return Promise.resolve(true);
+  function page(event: NotifierEvent): Promise<Paged> {
+    if (event.type === 'channel.message') return Promise.resolve({ sent: true });
     try {
       const route = options.pagerFor(event.incident.model);
-      if (route === undefined) return Promise.resolve(true);
+      if (route === undefined) return Promise.resolve({ sent: true });
       const decision = pageFor(event, options.clock.now(), route.hours);
       if (decision === 'digest') {
         options.digest?.(event, route.hours);
-        return Promise.resolve(true);
+        return Promise.resolve({ sent: true });
       }
       const sending = decision.map((one) => {
         if (one.action === 'acknowledge') {
@@ -159,13 +162,20 @@ export function createPagingNotifier(options: PagingNotifierOptions): PagingNoti
         if (one.action === 'trigger') resolved.delete(one.dedupKey);
         return send(route.pager, one, event.incident.id);
       });
-      return Promise.all(sending).then((sent) => sent.every(Boolean));
+      const superseding = (one: Page) => event.type === 'escalation' && one.action === 'resolve';
+      return Promise.all(sending).then((sent) => {
+        const unsent = decision.filter((_, index) => !sent[index]);
+        const unresolved = unsent.find(superseding);
+        // An escalation whose trigger failed too is simply not sent: it is sent again, resolve and all.
+        if (!unsent.every(superseding)) return { sent: false };
+        return { sent: true, ...(unresolved ? { unresolved: unresolved.dedupKey } : {}) };
+      });
     } catch (error) {
       options.logger.error(
         { err: error instanceof Error ? error.message : String(error), incidentId: event.incident.id },
         'paging failed',
       );
-      return Promise.resolve(false);
+      return Promise.resolve({ sent: false });
     }
   }
 
@@ -178,13 +188,20 @@ export function createPagingNotifier(options: PagingNotifierOptions): PagingNoti
       }
     },
     deliver(event) {
-      return join(deliveryKey(event), async () => {
+      return join(deliveryKey(event), async (): Promise<Arrival> => {
         const telling = options.inner.deliver(event);
         const paging = page(event);
         // A decision request asks the channel; a page it causes (an acknowledge) is not the request.
         if (event.type !== 'escalation') return telling;
         const [told, paged] = await Promise.all([telling, paging]);
-        return told && paged;
+        const byHand = [
+          told.byHand,
+          paged.unresolved === undefined ? undefined : unresolvedText(event.stage, paged.unresolved),
+        ].filter((said) => said !== undefined);
+        return {
+          arrived: told.arrived && paged.sent,
+          ...(byHand.length ? { byHand: byHand.join('; ') } : {}),
+        };
       });
     },
     async idle(deadlineMs = SHUTDOWN_DEADLINE_MS): Promise<void> {
@@ -199,6 +216,25 @@ export function createPagingNotifier(options: PagingNotifierOptions): PagingNoti
       if (outcome === 'deadline') abandonPending(deadlineMs);
     },
   };
+}
+
+/** What became of an event's pages: all sent (or none due), and an escalation's earlier page left open. */
+interface Paged {
+  sent: boolean;
+  /** The dedup key of the earlier page that a sent escalation's "superseded" resolve could not close. */
+  unresolved?: string;
+}
+
+/**
+ * What the on-call must do about an escalation whose stage's earlier page could not be resolved first: close it
+ * by hand. Its new trigger was sent; if that earlier alert is still open (acknowledged), the provider may have
+ * added the new one to it instead of ringing anyone, so the people escalated to must be told.
+ */
+function unresolvedText(stage: string, dedupKey: string): string {
+  return (
+    `the ${stage} stage's earlier page ${dedupKey} could not be resolved first (see the logs): resolve it in the ` +
+    'paging provider by hand; if it was still open, the provider may have added this page to it without ringing anyone'
+  );
 }
 
 /** How many resolved keys a process remembers: incidents end far less often than this many in a process's life. */

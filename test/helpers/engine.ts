@@ -2,7 +2,7 @@ import { Registry } from 'prom-client';
 import type { EngineDeps } from '../../src/engine/context.js';
 import { createGroupResolver, type GroupResolver } from '../../src/engine/group-membership.js';
 import type { MetricsSource } from '../../src/engine/metrics-port.js';
-import type { DeliveredEvent, Notifier, NotifierEvent } from '../../src/engine/notifier-port.js';
+import type { Arrival, DeliveredEvent, Notifier, NotifierEvent } from '../../src/engine/notifier-port.js';
 import { InFlight } from '../../src/engine/in-flight.js';
 import { RunbookSet } from '../../src/engine/runbook-set.js';
 import { createLogger } from '../../src/observability/logger.js';
@@ -46,10 +46,10 @@ export class RecordingNotifier implements Notifier {
   async notify(event: NotifierEvent): Promise<void> {
     this.events.push(event);
   }
-  async deliver(event: DeliveredEvent): Promise<boolean> {
+  async deliver(event: DeliveredEvent): Promise<Arrival> {
     this.events.push(event);
     this.delivered.push(event);
-    return this.arrival(event);
+    return { arrived: await this.arrival(event) };
   }
   ofType<T extends NotifierEvent['type']>(type: T): Extract<NotifierEvent, { type: T }>[] {
     return this.events.filter((event): event is Extract<NotifierEvent, { type: T }> => event.type === type);

@@ -155,7 +155,7 @@ describe('console notifier', () => {
       mention: ['S0ONCALL'],
       text: 'late',
     });
-    expect(delivered).toBe(true);
+    expect(delivered).toEqual({ arrived: true });
     expect(written).toMatch(/^\[C1\] ⏰ ESCALATION .*INC-7 fraud-scorer: late\n$/);
   });
 });

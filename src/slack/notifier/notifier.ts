@@ -211,11 +211,11 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
       return join(
         deliveryKey(event),
         () =>
-          new Promise((resolve) =>
-            event.type === 'channel.message'
-              ? enqueueChannelMessage(event, resolve)
-              : enqueueNews(event, resolve),
-          ),
+          new Promise((resolve) => {
+            const settled = (arrived: boolean) => resolve({ arrived });
+            if (event.type === 'channel.message') enqueueChannelMessage(event, settled);
+            else enqueueNews(event, settled);
+          }),
       );
     },
     flush: () => queue.flush(),

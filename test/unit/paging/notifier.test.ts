@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { describe, expect, it, vi } from 'vitest';
 import type { Incident } from '../../../src/core/incident.js';
 import type {
+  Arrival,
   EscalationEvent,
   NotifierEvent,
   TriageDecisionRequest,
@@ -373,23 +374,23 @@ describe('createPagingNotifier', () => {
           : new Promise<void>((resolve) => (release = () => resolve(void pages.push(page)))),
     };
     const { inner, notifier } = setup(pager);
-    let answer: boolean | undefined;
+    let answer: Arrival | undefined;
     const delivering = notifier.deliver(escalation(makeIncident({ id: 'INC-7' }))).then((a) => (answer = a));
     await new Promise((resolve) => setImmediate(resolve));
     expect(answer).toBeUndefined(); // the page is still on its way
     release();
     await delivering;
-    expect(answer).toBe(true);
+    expect(answer).toEqual({ arrived: true });
     expect(inner.ofType('escalation')).toHaveLength(1);
     expect(pages).toMatchObject([{ action: 'trigger', dedupKey: 'rollbot-INC-7-triage' }]);
   });
 
   it('answers false for an escalation whose page failed, or that the inner notifier gave up on', async () => {
     const failing = setup(new RecordingPager(true));
-    await expect(failing.notifier.deliver(escalation(makeIncident()))).resolves.toBe(false);
+    await expect(failing.notifier.deliver(escalation(makeIncident()))).resolves.toEqual({ arrived: false });
     const { inner, notifier } = setup(new RecordingPager());
     inner.arrival = async () => false;
-    await expect(notifier.deliver(escalation(makeIncident()))).resolves.toBe(false);
+    await expect(notifier.deliver(escalation(makeIncident()))).resolves.toEqual({ arrived: false });
   });
 
   it('joins a second delivery of the same escalation while the first is on its way: one page', async () => {
@@ -408,14 +409,14 @@ describe('createPagingNotifier', () => {
     const second = notifier.deliver({ ...event, text: 'the deadline came round again' });
     await new Promise((resolve) => setImmediate(resolve));
     release();
-    await expect(Promise.all([first, second])).resolves.toEqual([true, true]);
+    await expect(Promise.all([first, second])).resolves.toEqual([{ arrived: true }, { arrived: true }]);
     expect(pages).toHaveLength(1);
     expect(inner.ofType('escalation')).toHaveLength(1);
     // Once it has arrived, a later escalation of the same stage is sent again.
     const third = notifier.deliver(event);
     await new Promise((resolve) => setImmediate(resolve));
     release();
-    await expect(third).resolves.toBe(true);
+    await expect(third).resolves.toEqual({ arrived: true });
     expect(pages).toHaveLength(2);
   });
 
@@ -444,7 +445,7 @@ describe('createPagingNotifier', () => {
       await new Promise((resolve) => setImmediate(resolve));
       releases.shift()?.();
     }
-    await expect(Promise.all([missed, unknown])).resolves.toEqual([true, true]);
+    await expect(Promise.all([missed, unknown])).resolves.toEqual([{ arrived: true }, { arrived: true }]);
     expect(inner.ofType('escalation').map((event) => event.text)).toEqual([
       'rollback target missed',
       'outcome unknown after a restart; check the serving layer by hand before running it again',
@@ -458,9 +459,9 @@ describe('createPagingNotifier', () => {
     // Acknowledged: its decision request also acknowledges the page, which the provider never answers.
     const acked = { ...incident, acknowledged: { by: 'U0ANA', at: incident.openedAt } };
     const request = decisionRequest(acked, 1);
-    await expect(notifier.deliver(request)).resolves.toBe(true);
+    await expect(notifier.deliver(request)).resolves.toEqual({ arrived: true });
     inner.arrival = async () => false;
-    await expect(notifier.deliver(decisionRequest(acked, 2))).resolves.toBe(false);
+    await expect(notifier.deliver(decisionRequest(acked, 2))).resolves.toEqual({ arrived: false });
     expect(inner.ofType('decision.requested')).toMatchObject([{ triageAt: 1 }, { triageAt: 2 }]);
   });
 
@@ -475,14 +476,21 @@ describe('createPagingNotifier', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(inner.ofType('decision.requested')).toMatchObject([{ triageAt: 1 }, { triageAt: 2 }]);
     arrivals.forEach((arrive, index) => arrive(index === 0));
-    await expect(Promise.all([first, again, other])).resolves.toEqual([true, true, false]);
+    await expect(Promise.all([first, again, other])).resolves.toEqual([
+      { arrived: true },
+      { arrived: true },
+      { arrived: false },
+    ]);
   });
 
   it('passes on a rejection of the inner notifier, after paging', async () => {
     const pager = new RecordingPager();
     const logger = createLogger({ level: 'silent' });
     const notifier = createPagingNotifier({
-      inner: { notify: () => Promise.reject(new Error('slack down')), deliver: async () => false },
+      inner: {
+        notify: () => Promise.reject(new Error('slack down')),
+        deliver: async () => ({ arrived: false }),
+      },
       pagerFor: () => ({ pager, hours: { timezone: 'UTC' } }),
       clock: new TestClock(),
       logger,

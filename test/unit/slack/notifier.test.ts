@@ -2,7 +2,7 @@ import { WebAPIHTTPError, WebAPIRateLimitedError } from '@slack/web-api';
 import nock from 'nock';
 import { describe, expect, it, vi } from 'vitest';
 import type { Incident } from '../../../src/core/incident.js';
-import type { NotifierEvent } from '../../../src/engine/notifier-port.js';
+import type { Arrival, NotifierEvent } from '../../../src/engine/notifier-port.js';
 import { createSlackClients, createSlackNotifier, messageKey } from '../../../src/slack/notifier/notifier.js';
 import { incidentOfThread } from '../../../src/slack/notifier/refs.js';
 import type { SlackRenderer } from '../../../src/slack/notifier/render.js';
@@ -344,7 +344,7 @@ describe('slack notifier', () => {
     slack('chat.update', { ok: true, ts: TS }, 2);
     slack('chat.postMessage', [503, 'upstream connect error']);
     slack('chat.postMessage', { ok: true, ts: TS });
-    let answer: boolean | undefined;
+    let answer: Arrival | undefined;
     const first = notifier.deliver(escalated(incident, 'triage missed')).then((a) => (answer = a));
     // Asked again while the first is on its way (the deadline came round again): joined, not sent twice.
     const again = notifier.deliver(escalated(incident, 'triage missed'));
@@ -352,14 +352,14 @@ describe('slack notifier', () => {
     expect(answer).toBeUndefined();
     await run();
     await first;
-    expect(answer).toBe(true);
-    await expect(again).resolves.toBe(true);
+    expect(answer).toEqual({ arrived: true });
+    await expect(again).resolves.toEqual({ arrived: true });
     const replies = calls.filter((call) => call.form.thread_ts !== undefined);
     expect(replies.map((call) => call.at)).toEqual([0, 2000]); // the 503, then the reply
     slack('chat.postMessage', { ok: false, error: 'invalid_blocks' });
     const refused = notifier.deliver(escalated(incident, 'triage missed again'));
     await run();
-    await expect(refused).resolves.toBe(false);
+    await expect(refused).resolves.toEqual({ arrived: false });
   });
 
   it('delivers a channel message (a digest): answers once it is posted, joined while on its way, false when refused', async () => {
@@ -375,7 +375,7 @@ describe('slack notifier', () => {
     const first = notifier.deliver(digest);
     const again = notifier.deliver(digest); // its deadline came round while it was on its way
     await run();
-    await expect(Promise.all([first, again])).resolves.toEqual([true, true]);
+    await expect(Promise.all([first, again])).resolves.toEqual([{ arrived: true }, { arrived: true }]);
     expect(calls.map((call) => [call.method, call.at, call.form.text])).toEqual([
       ['chat.postMessage', 0, digest.text],
       ['chat.postMessage', 2000, digest.text],
@@ -384,7 +384,7 @@ describe('slack notifier', () => {
     slack('chat.postMessage', { ok: false, error: 'is_archived' });
     const refused = notifier.deliver({ ...digest, delivery: 'digest:C0FRAUD01:2' });
     await run();
-    await expect(refused).resolves.toBe(false);
+    await expect(refused).resolves.toEqual({ arrived: false });
   });
 
   it("delivers a triage's decision request: joins the same triage's, answers once its reply is posted", async () => {
@@ -404,7 +404,11 @@ describe('slack notifier', () => {
     const again = notifier.deliver(asked(incident, 1, 'decide (stand-in)'));
     const other = notifier.deliver(asked(incident, 2, 'decide again'));
     await run();
-    await expect(Promise.all([first, again, other])).resolves.toEqual([true, true, true]);
+    await expect(Promise.all([first, again, other])).resolves.toEqual([
+      { arrived: true },
+      { arrived: true },
+      { arrived: true },
+    ]);
     const replies = calls.filter((call) => call.form.thread_ts !== undefined);
     expect(replies.map((call) => call.form.text)).toEqual(['decide', 'decide again']);
   });
