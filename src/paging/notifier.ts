@@ -74,12 +74,19 @@ export function createPagingNotifier(options: PagingNotifierOptions): PagingNoti
   // alert that nobody resolves).
   const lastOfKey = new Map<string, Promise<boolean>>();
   // The policy acknowledges on every event of an acknowledged incident (it cannot tell which event was the
-  // acknowledgement); one acknowledge per incident per process is enough: the provider's is idempotent.
+  // acknowledgement); one acknowledge per incident per process is enough: the provider's is idempotent. One that
+  // failed is forgotten (forgetFailed), and so is a resolve below.
   const acknowledged = new Set<string>();
   // Likewise every update of an incident that is over resolves (a note for the retrospective, the retrospective's
   // completion): one resolve per key per process, until a trigger opens it again. Bounded, oldest forgotten.
   const resolved = new Set<string>();
   const join = deliveryJoin();
+
+  /** Forgets an acknowledge or resolve that was not sent, so that the next event that calls for it sends it. */
+  function forgetFailed(one: Page): void {
+    if (one.action === 'acknowledge') acknowledged.delete(one.dedupKey);
+    if (one.action === 'resolve') resolved.delete(one.dedupKey);
+  }
 
   /** Sends `page` after the incident's pages before it: true once it is sent, false when it was not. */
   function send(pager: Pager, page: Page, incidentId: string): Promise<boolean> {
@@ -160,7 +167,12 @@ export function createPagingNotifier(options: PagingNotifierOptions): PagingNoti
           remember(resolved, one.dedupKey);
         }
         if (one.action === 'trigger') resolved.delete(one.dedupKey);
-        return send(route.pager, one, event.incident.id);
+        return send(route.pager, one, event.incident.id).then((sent) => {
+          // Remembered so as not to be sent again, not so as never to be: one that failed is tried again by the
+          // incident's next event (a page left open keeps ringing up the provider's escalation policy).
+          if (!sent) forgetFailed(one);
+          return sent;
+        });
       });
       const superseding = (one: Page) => event.type === 'escalation' && one.action === 'resolve';
       return Promise.all(sending).then((sent) => {

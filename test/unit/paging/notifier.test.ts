@@ -245,6 +245,36 @@ describe('createPagingNotifier', () => {
     ]);
   });
 
+  it('tries a resolve or an acknowledge that failed again on the next event, rather than never', async () => {
+    // The provider fails the first acknowledge and the first resolve for good (its retry window spent).
+    const failedOnce = new Set<string>();
+    const pages: string[] = [];
+    const pager: Pager = {
+      send: async (page) => {
+        if (page.action !== 'trigger' && !failedOnce.has(page.action)) {
+          failedOnce.add(page.action);
+          throw new Error('PagerDuty kept answering 503');
+        }
+        pages.push(`${page.action} ${page.dedupKey}`);
+      },
+    };
+    const { notifier } = setup(pager);
+    const incident = makeIncident({ id: 'INC-1', severity: 1 });
+    const acked = { ...incident, acknowledged: { by: 'U0ANA', at: incident.openedAt } };
+    await notifier.notify(opened(incident));
+    for (const text of ['acknowledged by U0ANA', 'triage: FAIL']) {
+      await notifier.notify({ type: 'incident.updated', incident: acked, channel: '#ml', text });
+      await notifier.idle();
+    }
+    // Resolved in Slack; the next update (a note for the retrospective) resolves the page after all.
+    const over = { ...acked, phase: 'resolved' as const };
+    for (const text of ['resolved by U0ANA', 'note by U0ANA: cache was cold', 'note by U0BO: dashboards']) {
+      await notifier.notify({ type: 'incident.updated', incident: over, channel: '#ml', text });
+      await notifier.idle();
+    }
+    expect(pages).toEqual(['trigger rollbot-INC-1', 'acknowledge rollbot-INC-1', 'resolve rollbot-INC-1']);
+  });
+
   it("keeps an incident's pages in order: a resolve waits for its trigger, still being retried", async () => {
     const delivered: string[] = [];
     let providerBack: () => void = () => undefined;
