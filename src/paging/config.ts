@@ -1,12 +1,26 @@
 import { z } from 'zod';
 import { envName, timeZone } from '../runbooks/fields.js';
 
-const businessHours = z.strictObject({
-  timezone: timeZone.default('UTC'),
-  start: z.int().min(0).max(23).default(9),
-  end: z.int().min(1).max(24).default(18),
-  days: z.array(z.int().min(0).max(6)).default([1, 2, 3, 4, 5]),
-});
+/**
+ * When a SEV-3 may page. The hours are [start, end) of one local day: a window that ends before it starts (an
+ * overnight `start: 22, end: 6`) or at its start holds no hour, and would silently never page a SEV-3.
+ */
+const businessHours = z
+  .strictObject({
+    timezone: timeZone.default('UTC'),
+    start: z.int().min(0).max(23).default(9),
+    end: z.int().min(1).max(24).default(18),
+    days: z.array(z.int().min(0).max(6)).default([1, 2, 3, 4, 5]),
+  })
+  .superRefine((hours, ctx) => {
+    if (hours.start < hours.end) return;
+    ctx.addIssue({
+      code: 'custom',
+      input: hours.end,
+      path: ['end'],
+      message: `business hours from ${hours.start}:00 to ${hours.end}:00 hold no hour, so SEV-3 incidents would never page: hours are local to businessHours.timezone and cannot cross midnight; make end later than start (at most 24)`,
+    });
+  });
 
 /**
  * `paging:` in a runbook: who gets paged for SEV-1/2 incidents and missed targets (SEV-3 only in business

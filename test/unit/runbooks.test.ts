@@ -172,6 +172,16 @@ describe('runbook problems', () => {
     expect(parseRunbook(runbookYaml('m1', 'triage: { interval: 5s, trend: 12h }'), 'x.yml').ok).toBe(true);
   });
 
+  it('refuse business hours that end before they start, in which a SEV-3 would never page', () => {
+    const paging = (hours: string) =>
+      `paging: { provider: pagerduty, routingKeyEnv: FRAUD_PD_KEY, businessHours: { ${hours} } }`;
+    expect(problemsOf(runbookYaml('m1', paging('timezone: Asia/Tokyo, start: 22, end: 6')))).toEqual([
+      'x.yml:7: paging.businessHours.end: business hours from 22:00 to 6:00 hold no hour, so SEV-3 incidents would never page: hours are local to businessHours.timezone and cannot cross midnight; make end later than start (at most 24)',
+    ]);
+    expect(problemsOf(runbookYaml('m1', paging('start: 9, end: 9')))).toHaveLength(1);
+    expect(parseRunbook(runbookYaml('m1', paging('start: 0, end: 24')), 'x.yml').ok).toBe(true);
+  });
+
   it('refuse a confirmation that could never pass before its target ends it INCONCLUSIVE', () => {
     // Tier 1: the confirm target is 15m. Polls at 30s, 5m30s, 10m30s, 15m30s: the 4th pass comes after it,
     // which still passes (the verdict looks at the passes first); a 5th never gets a poll.
