@@ -4,6 +4,7 @@ import {
   deliveryJoin,
   deliveryKey,
   type Arrival,
+  type EscalationEvent,
   type IncidentEvent,
   type Notifier,
   type NotifierEvent,
@@ -80,6 +81,11 @@ export function createPagingNotifier(options: PagingNotifierOptions): PagingNoti
   // Likewise every update of an incident that is over resolves (a note for the retrospective, the retrospective's
   // completion): one resolve per key per process, until a trigger opens it again. Bounded, oldest forgotten.
   const resolved = new Set<string>();
+  // The escalations of which one half arrived while the other was given up on: their sender sends them again,
+  // and only the half that did not arrive goes again. A page sent again would resolve the one that rang as
+  // "superseded" (acknowledged by now, perhaps) and ring the on-call anew, each time Slack gives up on it; a Slack
+  // half sent again would post its ping twice. Bounded, oldest forgotten.
+  const halfArrived = new Map<string, 'told' | 'paged'>();
   const join = deliveryJoin();
 
   /** Forgets an acknowledge or resolve that was not sent, so that the next event that calls for it sends it. */
@@ -191,6 +197,19 @@ export function createPagingNotifier(options: PagingNotifierOptions): PagingNoti
     }
   }
 
+  /** Tells and pages an escalation, but for the half that arrived when it was sent before (halfArrived). */
+  async function escalate(event: EscalationEvent): Promise<[Arrival, Paged]> {
+    const key = halfKey(event);
+    const before = halfArrived.get(key);
+    const [told, paged] = await Promise.all([
+      before === 'told' ? { arrived: true } : options.inner.deliver(event),
+      before === 'paged' ? { sent: true } : page(event),
+    ]);
+    halfArrived.delete(key);
+    if (told.arrived !== paged.sent) rememberLast(halfArrived, key, told.arrived ? 'told' : 'paged');
+    return [told, paged];
+  }
+
   return {
     async notify(event: NotifierEvent): Promise<void> {
       try {
@@ -201,11 +220,13 @@ export function createPagingNotifier(options: PagingNotifierOptions): PagingNoti
     },
     deliver(event) {
       return join(deliveryKey(event), async (): Promise<Arrival> => {
-        const telling = options.inner.deliver(event);
-        const paging = page(event);
         // A decision request asks the channel; a page it causes (an acknowledge) is not the request.
-        if (event.type !== 'escalation') return telling;
-        const [told, paged] = await Promise.all([telling, paging]);
+        if (event.type !== 'escalation') {
+          const telling = options.inner.deliver(event);
+          void page(event);
+          return telling;
+        }
+        const [told, paged] = await escalate(event);
         const byHand = [
           told.byHand,
           paged.unresolved === undefined ? undefined : unresolvedText(event.stage, paged.unresolved),
@@ -249,6 +270,14 @@ function unresolvedText(stage: string, dedupKey: string): string {
   );
 }
 
+/**
+ * Which escalation an escalation is, for halfArrived: its delivery key, and the rollback attempt it is about (a
+ * later attempt's unknown outcome is another escalation, which must page whatever became of the earlier one's).
+ */
+function halfKey(event: EscalationEvent): string {
+  return `${deliveryKey(event)}#${event.incident.rollback?.attempt ?? 0}`;
+}
+
 /** How many resolved keys a process remembers: incidents end far less often than this many in a process's life. */
 const REMEMBERED_RESOLVES = 1_000;
 
@@ -256,4 +285,10 @@ function remember(keys: Set<string>, key: string): void {
   keys.add(key);
   const oldest = keys.values().next();
   if (keys.size > REMEMBERED_RESOLVES && !oldest.done) keys.delete(oldest.value);
+}
+
+function rememberLast<T>(values: Map<string, T>, key: string, value: T): void {
+  values.set(key, value);
+  const oldest = values.keys().next();
+  if (values.size > REMEMBERED_RESOLVES && !oldest.done) values.delete(oldest.value);
 }

@@ -11,7 +11,7 @@ import { createLogger } from '../../../src/observability/logger.js';
 import { createPagingNotifier, type SetTimer } from '../../../src/paging/notifier.js';
 import type { Page, Pager } from '../../../src/paging/types.js';
 import { RecordingNotifier, TestClock } from '../../helpers/engine.js';
-import { makeIncident } from '../../helpers/incidents.js';
+import { executingRollback, makeIncident } from '../../helpers/incidents.js';
 
 const opened = (incident: Incident): NotifierEvent => ({ type: 'incident.opened', incident, channel: '#ml' });
 const escalation = (incident: Incident): EscalationEvent => ({
@@ -480,6 +480,31 @@ describe('createPagingNotifier', () => {
       'rollback target missed',
       'outcome unknown after a restart; check the serving layer by hand before running it again',
     ]);
+  });
+
+  it("sends again only the half of an escalation given up on, and pages a later attempt's escalation anew", async () => {
+    const pager = new RecordingPager();
+    const { inner, notifier } = setup(pager);
+    const incident = executingRollback(makeIncident({ id: 'INC-11', severity: 1 }), 1);
+    const { rollback } = incident;
+    if (!rollback) throw new Error('expected a rollback');
+    const unknown = (attempt: number): EscalationEvent => ({
+      ...escalation({ ...incident, rollback: { ...rollback, attempt } }),
+      stage: 'rollback',
+      about: 'outcome-unknown',
+      text: `outcome unknown (attempt ${attempt})`,
+    });
+    const triggers = () => pager.pages.filter((page) => page.action === 'trigger').length;
+    // Slack gives up on it; the page rings. Its sender sends it again: to Slack only.
+    inner.arrival = async () => false;
+    await expect(notifier.deliver(unknown(1))).resolves.toEqual({ arrived: false });
+    inner.arrival = async () => true;
+    await expect(notifier.deliver(unknown(1))).resolves.toEqual({ arrived: true });
+    expect(inner.ofType('escalation')).toHaveLength(2);
+    expect(triggers()).toBe(1);
+    // The next attempt's unknown outcome is another escalation: it pages.
+    await expect(notifier.deliver(unknown(2))).resolves.toEqual({ arrived: true });
+    expect(triggers()).toBe(2);
   });
 
   it("delivers a triage's decision request: answers with what Slack made of it, not waiting for a page", async () => {
