@@ -7,7 +7,7 @@ import type { Incident } from '../core/incident.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { deliverInTime } from './arrival.js';
 import { record, type EngineDeps } from './context.js';
-import type { NotifierEvent } from './notifier-port.js';
+import type { Arrival, NotifierEvent } from './notifier-port.js';
 
 type DecisionRequest = Extract<NotifierEvent, { type: 'decision.requested' }>;
 
@@ -21,8 +21,8 @@ function requestOf(runbook: Runbook, incident: Incident, text: string): Decision
  * request has reached Slack: never while it merely waits in a queue in memory, where it dies with its replica
  * while its mark would say it was made. One Slack gave up on is recorded as such (the triage target's escalation
  * then still asks, if nobody decides). One still on its way after `arrivalWaitMs` is not recorded: this throws
- * StillOnItsWay, and the decision's stand-in comes round to record it once it arrives (on another replica, if
- * this one died with it queued, to ask again). For deadline handlers only (a triage run, a decision's stand-in).
+ * StillOnItsWay; it is recorded once it arrives (sendOnce, under the decision's lock), or the decision's stand-in
+ * comes round to join it still on its way, or to ask again if it was given up on or this replica died with it. For deadline handlers only (a triage run, a decision's stand-in).
  */
 export async function requestTriageDecision(
   deps: EngineDeps,
@@ -33,19 +33,22 @@ export async function requestTriageDecision(
 ): Promise<void> {
   const request = { ...requestOf(runbook, incident, text), triageAt };
   const { policy, approvers } = request;
-  const { arrived } = await deliverInTime(
+  const who = approvers.length ? approvers.join(', ') : 'the channel';
+  const recordAs = ({ arrived }: Arrival) =>
+    record(deps, incident, {
+      type: 'decision.requested',
+      text: arrived
+        ? text
+        : `${text}; this request could not be delivered (see the logs): ask ${who} by hand; the triage target escalation still asks if nobody decides`,
+      data: { policy, approvers, triageAt, delivered: arrived },
+    }).then(() => undefined);
+  const arrival = await deliverInTime(
     deps,
     request,
     `the decision request of ${incident.id} (triage at ${new Date(triageAt).toISOString()})`,
+    recordAs,
   );
-  const who = approvers.length ? approvers.join(', ') : 'the channel';
-  await record(deps, incident, {
-    type: 'decision.requested',
-    text: arrived
-      ? text
-      : `${text}; this request could not be delivered (see the logs): ask ${who} by hand; the triage target escalation still asks if nobody decides`,
-    data: { policy, approvers, triageAt, delivered: arrived },
-  });
+  await recordAs(arrival);
 }
 
 /**

@@ -68,10 +68,33 @@ describe("a triage's decision request", () => {
     expect(await pollDeadlines(deps)).toBe(0);
     expect(await requests(deps)).toEqual([]);
 
+    // It arrives, and is recorded then (see below); the stand-in that comes round next finds it recorded.
     arrive(true);
+    await new Promise((resolve) => setImmediate(resolve));
     deps.clock.advance(MINUTE);
     expect(await pollDeadlines(deps)).toBe(1);
     expect(await requests(deps)).toMatchObject([{ data: { delivered: true } }]);
+    expect(await pendingIds(deps)).toEqual(['INC-1:triage']);
+  });
+
+  it('that arrives after its sender stopped waiting is recorded then, and not posted again by its stand-in', async () => {
+    const deps = makeDeps();
+    deps.timing = { ...deps.timing, arrivalWaitMs: 5 };
+    let arrive = (_delivered: boolean): void => undefined;
+    deps.notifier.arrival = () => new Promise<boolean>((resolve) => (arrive = resolve));
+    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    expect(await pollDeadlines(deps)).toBe(1);
+    expect(await requests(deps)).toEqual([]);
+
+    // Slack is back within the minute: the request arrives, with nothing left on its way for the stand-in to join.
+    arrive(true);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await requests(deps)).toMatchObject([{ data: { delivered: true } }]);
+
+    deps.clock.advance(STAND_IN_GRACE);
+    expect(await pollDeadlines(deps)).toBe(1);
+    expect(deps.notifier.delivered).toHaveLength(1);
+    expect(await requests(deps)).toHaveLength(1);
     expect(await pendingIds(deps)).toEqual(['INC-1:triage']);
   });
 
