@@ -152,12 +152,7 @@ async function settle(deps: EngineDeps, incidentId: string, attempt: number): Pr
     });
   if (!runbook) return;
   const finding = await reread(deps, incident, rollback, where);
-  deps.metrics.rollbackFinished(
-    incident.model,
-    finding.landed ? 'succeeded' : 'unknown',
-    rollback.trigger,
-    (deps.clock.now() - rollback.startedAt) / 1000,
-  );
+  await countOnce(deps, incident, rollback, finding.landed ? 'succeeded' : 'unknown');
   if (finding.landed) {
     await tookEffect(deps, runbook, incident, finding.said);
   } else if (incident.drill) {
@@ -169,6 +164,31 @@ async function settle(deps: EngineDeps, incidentId: string, attempt: number): Pr
   } else {
     await escalateUnknown(deps, runbook, incident, finding);
   }
+}
+
+/** How long the claim that an attempt's outcome was counted is kept: past any settlement's rounds. */
+const COUNTED_CLAIM_MS = 7 * 24 * 3_600_000;
+
+/**
+ * Counts the attempt's outcome in rollbot_rollbacks_total once across rounds and replicas: a settlement comes
+ * round again while its escalation is on its way (Slack down for minutes), re-reading the layer each time, and
+ * counting each round would report one interrupted rollback as several. A later round that finds it landed
+ * after all still counts that, once.
+ */
+async function countOnce(
+  deps: EngineDeps,
+  incident: Incident,
+  rollback: RollbackRecord,
+  outcome: 'succeeded' | 'unknown',
+): Promise<void> {
+  const key = `rollback-counted:${incident.id}:${rollback.attempt}:${outcome}`;
+  if (!(await deps.store.claimOnce(key, COUNTED_CLAIM_MS))) return;
+  deps.metrics.rollbackFinished(
+    incident.model,
+    outcome,
+    rollback.trigger,
+    (deps.clock.now() - rollback.startedAt) / 1000,
+  );
 }
 
 /** Reads the layer the rollback acted on: the drill target for a drill, and nothing for a dry-run drill. */

@@ -82,6 +82,21 @@ describe('a rollback interrupted by a crash', () => {
     expect(first.fake.calls).not.toContain('execute');
   });
 
+  it('counts its unknown outcome once, however often its settlement comes round while its escalation is on its way', async () => {
+    const deps = makeDeps();
+    await interrupted(deps);
+    deps.timing = { ...deps.timing, arrivalWaitMs: 5 };
+    // Slack is down for minutes: every round of the settlement re-reads the layer and waits in vain.
+    deps.notifier.arrival = () => new Promise<boolean>(() => undefined);
+    expect(await recoverInterruptedRollbacks(deps)).toBe(1);
+    for (let round = 0; round < 2; round++) {
+      deps.clock.advance(2 * 60_000);
+      await pollDeadlines(deps);
+    }
+    expect(deps.notifier.ofType('escalation').length).toBeGreaterThan(1);
+    expect(await metricValue(deps.metrics, 'rollbot_rollbacks_total', { outcome: 'unknown' })).toBe(1);
+  });
+
   it('says it cannot tell, and warns against a blind re-run, when the layer has no status check', async () => {
     const deps = makeDeps();
     // A toggling `helm rollback` without statusArgv: a restarted bot cannot know whether it ran.
