@@ -13,7 +13,7 @@ export interface PinnedMessage {
   author: string;
   /** Who pinned it: a Slack user ID. */
   pinnedBy: string;
-  /** The message's text as the chat sent it. */
+  /** The message's text as people read it in the chat (the adapter turns the chat's markup into plain text). */
   text: string;
 }
 

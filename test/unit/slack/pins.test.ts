@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { messageAt, pinOf } from '../../../src/slack/pins.js';
+import { messageAt, pinOf, plainText } from '../../../src/slack/pins.js';
 
 const item = { type: 'message', channel: 'C0TEST0001', ts: '1700000050.000200' };
 
@@ -53,5 +53,25 @@ describe('messageAt', () => {
     expect(messageAt([parent], reply.ts)).toBeUndefined();
     expect(messageAt([], reply.ts)).toBeUndefined();
     expect(messageAt(undefined, reply.ts)).toBeUndefined();
+  });
+});
+
+describe('plainText', () => {
+  it("records what people read, not Slack's markup: entities decoded, mentions and links as they are shown", () => {
+    // conversations.replies answers a message's text in Slack's markup: & < > escaped, mentions and links in <…>.
+    const raw =
+      'p99 &gt; 2s &amp; rising since <!date^1700000000^{time}|01:40>, see <https://grafana.example/d/x|the dashboard> ' +
+      'and <https://runbooks.example/fraud>; cc <@U0ANA> <@U0CY|cy> <!subteam^S0ONCALL|@ml-oncall> <!subteam^S0OPS> ' +
+      'in <#C0TEST0001|ml-alerts> <#C0OTHER01> <!here> <!channel> <mailto:ana@example.com|ana@example.com>';
+    expect(messageAt([{ ts: '1.2', user: 'U0ANA', text: raw }], '1.2')?.text).toBe(
+      'p99 > 2s & rising since 01:40, see the dashboard (https://grafana.example/d/x) ' +
+        'and https://runbooks.example/fraud; cc @U0ANA @cy @ml-oncall @S0OPS ' +
+        'in #ml-alerts #C0OTHER01 @here @channel ana@example.com',
+    );
+  });
+
+  it('decodes an escaped entity once: "&amp;lt;" was typed as "&lt;"', () => {
+    expect(plainText('a &amp;lt; b, x &lt;= y')).toBe('a &lt; b, x <= y');
+    expect(plainText('no markup')).toBe('no markup');
   });
 });
