@@ -9,8 +9,9 @@ import { CAPTURED_REACTION, messageAt, pinOf } from '../pins.js';
  * 📌 on a message in an incident's thread (or on the incident's message) puts the message on the incident's
  * timeline (engine/pinned.ts). The event carries only where the message is: it is read with conversations.replies
  * (the history scopes), its thread's incident found from what the notifier stored (notifier/refs.ts). A captured
- * message gets a ✅ reaction: quieter than a thread reply, which would notify everyone following the thread and
- * wait in the channel's 1 message/s queue behind the incident's own updates. A pin in no incident's thread is
+ * message gets a ✅ reaction (again when pinned again, should the first have failed): quieter than a thread
+ * reply, which would notify everyone following the thread and wait in the channel's 1 message/s queue behind the
+ * incident's own updates. A pin in no incident's thread is
  * ignored without a word. Bolt acks events before listeners run; retries of one event are dropped by event_id in
  * app.ts, and a second pin of the message by the engine.
  */
@@ -56,7 +57,9 @@ export function registerPins(app: App, context: SlackContext): void {
       pinnedBy: pin.by,
       text: message.text,
     });
-    if (outcome !== 'captured') return;
+    // A message on the timeline already is marked again: its first ✅ may have failed (Slack busy), and a missing
+    // ✅ is what makes people pin it once more. Slack answers already_reacted when the mark is there.
+    if (outcome !== 'captured' && outcome !== 'duplicate') return;
     try {
       await client.reactions.add({ channel: pin.channel, timestamp: pin.ts, name: CAPTURED_REACTION });
     } catch (error) {

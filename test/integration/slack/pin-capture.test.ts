@@ -44,14 +44,20 @@ const threads: Record<string, object> = {
 let deps: TestDeps;
 let slack: SlackRoute;
 let events = 0;
+/** How many of the next reactions.add calls Slack fails (a passing fault: the mark is missing, not the note). */
+let markFailures = 0;
 
 beforeEach(async () => {
+  markFailures = 0;
   deps = makeDeps({ clock: new RealClock(), runbooks: [makeRunbook('fraud-scorer')] });
   await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
   // As the Slack notifier stores it when it posts INC-1's message.
   await deps.store.setValue(threadKey(CHANNEL, INCIDENT_TS), 'INC-1');
   slack = await serveSlackRoute(deps, {
-    answers: { 'conversations.replies': (form) => threads[form.ts ?? ''] ?? { ok: true, messages: [] } },
+    answers: {
+      'conversations.replies': (form) => threads[form.ts ?? ''] ?? { ok: true, messages: [] },
+      'reactions.add': () => (markFailures-- > 0 ? { ok: false, error: 'internal_error' } : { ok: true }),
+    },
   });
 });
 
@@ -118,10 +124,30 @@ describe('📌 on a message in an incident thread', () => {
     await counted('duplicate');
 
     expect(await deps.store.list('INC-1')).toEqual(timeline);
-    // The retry was not even read again; the second pin was, and left as it was.
+    // The retry was not even read again; the second pin was, and left as it was but for its ✅ (asked again, in
+    // case the first did not take: Slack answers already_reacted).
     expect(slack.called('conversations.replies')).toHaveLength(2);
-    expect(slack.called('reactions.add')).toHaveLength(1);
+    await slack.settle(() => slack.called('reactions.add').length === 2, 'the second ✅');
     expect(await pins('captured')).toBe(1);
+  });
+
+  it('marks a message captured already when it is pinned again, so a ✅ that Slack failed to add is not lost', async () => {
+    markFailures = 1;
+    await send(reaction('pushpin', onMessage(REPLY_TS)));
+    await counted('captured');
+    await slack.settle(() => slack.called('reactions.add').length === 1, 'the failed ✅');
+
+    // No ✅ shows, so someone pins it again: it is on the timeline already, and now it shows.
+    await send(reaction('pushpin', onMessage(REPLY_TS), 'U0CY'));
+    await counted('duplicate');
+    await slack.settle(() => slack.called('reactions.add').length === 2, 'the ✅ again');
+
+    expect(slack.called('reactions.add')[1]?.form).toMatchObject({
+      channel: CHANNEL,
+      timestamp: REPLY_TS,
+      name: 'white_check_mark',
+    });
+    expect(await notesOf(deps, 'INC-1')).toHaveLength(1);
   });
 
   it("captures the incident's own message too, as rollbot's", async () => {
