@@ -168,8 +168,12 @@ export function createIncidentMessages(options: IncidentMessagesOptions): Incide
     incidentPosts.delete(id);
     remember(refs, id, created);
     try {
-      await store.setValue(messageKey(id), JSON.stringify(created), refTtlMs);
+      // The ref last: it tells a replica (or this process restarted) that the message is posted and stored. Should
+      // storing the thread's incident fail, the ref is missing too, and the next poster finds the post by its
+      // metadata and stores both; were the ref stored first, nobody would store the thread's incident again and a
+      // 📌 in the thread would do nothing.
       await store.setValue(threadKey(created.channel, created.ts), id, refTtlMs);
+      await store.setValue(messageKey(id), JSON.stringify(created), refTtlMs);
     } catch (error) {
       // Posted already: retrying would post twice. This process still updates it; another replica finds it
       // by its metadata (given the history scopes) once it takes over.

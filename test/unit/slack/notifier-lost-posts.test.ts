@@ -1,6 +1,7 @@
 import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 import { incidentPostMetadata, messageKey } from '../../../src/slack/notifier/notifier.js';
+import { incidentOfThread } from '../../../src/slack/notifier/refs.js';
 import { makeIncident, T0 } from '../../helpers/incidents.js';
 import { API, opened, setupNotifier, slackAnsweredByNock, TS, updated } from '../../helpers/notifier.js';
 
@@ -183,6 +184,47 @@ describe('a post whose answer was lost', () => {
     expect(JSON.parse((await store.getValue(messageKey('INC-46'))) ?? '')).toEqual({
       channel: 'C0FRAUD01',
       ts: LANDED,
+    });
+    expect(failures).toEqual([]);
+  });
+
+  it('keeps which incident its thread is of (for a 📌) when storing that failed: it is found again and stored', async () => {
+    const { notifier, make, slack, calls, store, time, failures } = setupNotifier();
+    const incident = makeIncident({ id: 'INC-47' });
+    // The store fails once, on the second of the two values the poster stores after posting.
+    const setValue = store.setValue.bind(store);
+    let failed = false;
+    store.setValue = async (key, value, ttlMs) => {
+      if (key.startsWith('slack:thread:') && !failed) {
+        failed = true;
+        throw new Error('READONLY You cannot write against a read only replica.');
+      }
+      return setValue(key, value, ttlMs);
+    };
+    slack('chat.postMessage');
+    await notifier.notify(opened(incident));
+    await time.run(() => notifier.stats().inFlight > 0);
+    expect(calls[0]?.method).toBe('chat.postMessage');
+
+    // The poster restarts (what it knew in memory is gone); the next event is sent by the new process.
+    const restarted = make();
+    slack('conversations.history', {
+      ok: true,
+      messages: [{ ts: TS, text: 'INC-47: incident.opened', metadata: incidentPostMetadata(incident) }],
+    });
+    slack('chat.update', { ok: true, channel: 'C0FRAUD01', ts: TS });
+    slack('chat.postMessage');
+    await restarted.notify(updated(incident, 'triage done'));
+    await time.run(() => restarted.stats().inFlight > 0);
+
+    // One incident message, updated; and a 📌 in its thread finds the incident.
+    expect(calls.filter((call) => call.method === 'chat.postMessage' && !call.form.thread_ts)).toHaveLength(
+      1,
+    );
+    expect(await incidentOfThread(store, 'C0FRAUD01', TS)).toBe('INC-47');
+    expect(JSON.parse((await store.getValue(messageKey('INC-47'))) ?? '')).toEqual({
+      channel: 'C0FRAUD01',
+      ts: TS,
     });
     expect(failures).toEqual([]);
   });
