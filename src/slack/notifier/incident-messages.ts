@@ -26,6 +26,8 @@ export interface IncidentMessagesOptions {
   postOnce: ReturnType<typeof createPostOnce>;
   /** How long message refs are kept in the store. */
   refTtlMs: number;
+  /** Makes sure rollbot is in a channel it posted an incident message in (membership.ts); default: nothing. */
+  hearPinsIn?: (channel: string) => Promise<void>;
 }
 
 /** Each incident's one message, and the replies in its thread: what the notifier's queued items send. */
@@ -54,6 +56,7 @@ export interface IncidentMessages {
  */
 export function createIncidentMessages(options: IncidentMessagesOptions): IncidentMessages {
   const { client, store, renderer, clock, logger, channels, postOnce, refTtlMs } = options;
+  const hearPinsIn = options.hearPinsIn ?? (async () => undefined);
   const refs = new Map<string, MessageRef>();
   /** Incidents whose message this process claimed the right to post (see mayPost). */
   const posters = new Map<string, true>();
@@ -182,6 +185,9 @@ export function createIncidentMessages(options: IncidentMessagesOptions): Incide
         'slack incident message posted but not stored; a replica taking over looks for it before posting another',
       );
     }
+    // Posted in a public channel rollbot may not be in (chat:write.public): a 📌 in the thread is heard only once
+    // it is. Never throws: the message is posted.
+    await hearPinsIn(created.channel);
     // A lost post shows the state of its own try: draw this one's (a failure retries it, as an update).
     if (found) await client.chat.update({ ...created, text, blocks: blocks as Blocks });
   }

@@ -9,6 +9,7 @@ import {
 } from '../../engine/notifier-port.js';
 import { createChannelDirectory, type ChannelDirectory } from './channels.js';
 import { createIncidentMessages } from './incident-messages.js';
+import { createChannelMembership } from './membership.js';
 import { DeliveryError, platformErrorCode } from './errors.js';
 import { createPostOnce, freshPost } from './lost-posts.js';
 import type { QueueRates, RetryPolicy, SetTimer } from './pacing.js';
@@ -82,6 +83,7 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
   /** The queue each incident uses: the one of its first event, so that its items stay in order. */
   const homes = new Map<string, string>();
   const postOnce = createPostOnce({ client, channels, clock, logger, post });
+  const membership = createChannelMembership({ client, logger });
   const messages = createIncidentMessages({
     client,
     store,
@@ -91,6 +93,7 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
     channels,
     postOnce,
     refTtlMs,
+    hearPinsIn: membership.hearPinsIn,
   });
 
   /** Posts, joining the channel and trying once more when the bot is not in it yet. */
@@ -101,6 +104,7 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
       const code = platformErrorCode(error);
       if (code === 'not_in_channel') {
         await channels.join(args.channel);
+        membership.joined(args.channel);
         return await client.chat.postMessage(args);
       }
       if (code === 'channel_not_found') {

@@ -265,6 +265,60 @@ describe('slack notifier', () => {
     expect(failures).toEqual([]);
   });
 
+  it('joins a public channel it posted an incident message in without being in it, once, to hear a 📌 there', async () => {
+    // chat:write.public posts without joining; Slack sends reaction_added only from channels rollbot is in.
+    const { notifier, slack, calls, run, failures } = setupNotifier();
+    slack('chat.postMessage');
+    slack('conversations.join', { ok: true, channel: { id: 'C0FRAUD01' } });
+    slack('chat.postMessage');
+    await notifier.notify(opened(makeIncident({ id: 'INC-60' })));
+    await run();
+    await notifier.notify(opened(makeIncident({ id: 'INC-61', model: 'fraud-scorer-eu' })));
+    await run();
+
+    expect(calls.map((call) => [call.method, call.form.channel])).toEqual([
+      ['chat.postMessage', 'C0FRAUD01'],
+      ['conversations.join', 'C0FRAUD01'],
+      ['chat.postMessage', 'C0FRAUD01'],
+    ]);
+    expect(failures).toEqual([]);
+  });
+
+  it('delivers all the same when it cannot join, saying a 📌 there goes unheard and what to do', async () => {
+    const { notifier, slack, calls, run, failures, logger } = setupNotifier();
+    slack('chat.postMessage');
+    slack('conversations.join', { ok: false, error: 'missing_scope', needed: 'channels:join' });
+    await notifier.notify(opened(makeIncident({ id: 'INC-62' })));
+    await run();
+
+    expect(calls.map((call) => call.method)).toEqual(['chat.postMessage', 'conversations.join']);
+    expect(failures).toEqual([]);
+    expect(logger.warn).toHaveBeenCalledWith(
+      expect.objectContaining({ channel: 'C0FRAUD01' }),
+      expect.stringMatching(/📌.*\/invite @rollbot/),
+    );
+  });
+
+  it('joins at the next incident message when Slack was down for the first one', async () => {
+    const { notifier, slack, calls, run, failures } = setupNotifier();
+    slack('chat.postMessage');
+    slack('conversations.join', [503, 'Service Unavailable']);
+    slack('chat.postMessage');
+    slack('conversations.join', { ok: true, channel: { id: 'C0FRAUD01' } });
+    await notifier.notify(opened(makeIncident({ id: 'INC-63' })));
+    await run();
+    await notifier.notify(opened(makeIncident({ id: 'INC-64', model: 'fraud-scorer-eu' })));
+    await run();
+
+    expect(calls.map((call) => call.method)).toEqual([
+      'chat.postMessage',
+      'conversations.join',
+      'chat.postMessage',
+      'conversations.join',
+    ]);
+    expect(failures).toEqual([]);
+  });
+
   it('asks for an invite when it cannot join a private channel', async () => {
     const { notifier, slack, run, failures, logger } = setupNotifier();
     slack('conversations.list', { ok: true, channels: [{ id: 'C0PRIV001', name: 'ml-private' }] });
