@@ -14,16 +14,19 @@ export interface PinnedMessage {
   /** Who pinned it: a Slack user ID. */
   pinnedBy: string;
   /** The message's text as people read it in the chat (the adapter turns the chat's markup into plain text). */
-  text: string;
+  text: string;  /** rollbot posted it: the incident message or a thread reply, each saying what the timeline records. */
+  byRollbot?: boolean;
 }
 
 /**
  * What became of a pin: `captured` on the timeline; `duplicate`, it was already (a retried event, a second
  * person's pin); `closed`, the incident is over (retrospective done, or dismissed without one);
- * `outside_incident`, the message is in no incident's thread; `unreadable`, the chat did not give the message.
+ * `outside_incident`, the message is in no incident's thread; `unreadable`, the chat did not give the message;
+ * `rollbot_post`, rollbot posted it, so what it says is on the timeline already (a copy would say it twice).
  * The label of `rollbot_pinned_messages_total`.
  */
-export type PinOutcome = 'captured' | 'duplicate' | 'closed' | 'outside_incident' | 'unreadable';
+export type PinOutcome =
+  'captured' | 'duplicate' | 'closed' | 'outside_incident' | 'unreadable' | 'rollbot_post';
 
 /** What a message without text (a file, an image) is recorded as. */
 export const NO_TEXT = '(a message without text)';
@@ -63,6 +66,7 @@ export async function capturePinnedMessage(
   const incident = await deps.store.getIncident(incidentId);
   if (!incident) return outcome('outside_incident');
   if (!takesPins(incident)) return outcome('closed');
+  if (message.byRollbot) return outcome('rollbot_post');
   const { channel, ts, author, pinnedBy } = message;
   const entry = await deps.store.appendOnce(
     {

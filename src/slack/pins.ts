@@ -2,6 +2,7 @@
  * Slack's side of 📌 capture (engine/pinned.ts has the rules): which `reaction_added` events are pins, and what
  * of the message `conversations.replies` answers a pin records. Pure, so that odd events are tested as data.
  */
+import { POST_EVENT_TYPE } from './notifier/lost-posts.js';
 
 /** The reaction that puts a message on its incident's timeline (`:pushpin:`, 📌). */
 export const PIN_REACTION = 'pushpin';
@@ -24,6 +25,8 @@ export interface RepliedMessage {
   username?: string;
   bot_id?: string;
   bot_profile?: { name?: string };
+  /** Present when asked for (`include_all_metadata`): rollbot's own posts carry POST_EVENT_TYPE. */
+  metadata?: { event_type?: string };
 }
 
 /** A pinned message as the pin records it. */
@@ -33,6 +36,8 @@ export interface ReadMessage {
   /** Its author: a user ID, else a bot's name (or ID), else `unknown`. */
   author: string;
   text: string;
+  /** rollbot posted it (its post metadata): what it says is on the timeline already. */
+  byRollbot?: true;
 }
 
 const text = (value: unknown): string | undefined =>
@@ -67,7 +72,13 @@ export function messageAt(
     text(message.username) ??
     text(message.bot_id) ??
     'unknown';
-  return { threadTs: text(message.thread_ts) ?? ts, author, text: plainText(message.text ?? '') };
+  const read: ReadMessage = {
+    threadTs: text(message.thread_ts) ?? ts,
+    author,
+    text: plainText(message.text ?? ''),
+  };
+  if (message.metadata?.event_type === POST_EVENT_TYPE) read.byRollbot = true;
+  return read;
 }
 
 /** `<…>`: Slack's markup for a mention, a channel, a link or a special command (`<!here>`, `<!date…>`). */

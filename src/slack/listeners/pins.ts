@@ -32,6 +32,8 @@ export function registerPins(app: App, context: SlackContext): void {
         oldest: pin.ts,
         inclusive: true,
         limit: 2,
+        // Tells rollbot's own posts (their metadata), whose words are on the timeline already.
+        include_all_metadata: true,
       });
       message = messageAt(answer.messages, pin.ts);
     } catch (error) {
@@ -56,10 +58,12 @@ export function registerPins(app: App, context: SlackContext): void {
       author: message.author,
       pinnedBy: pin.by,
       text: message.text,
+      byRollbot: message.byRollbot ?? false,
     });
-    // A message on the timeline already is marked again: its first ✅ may have failed (Slack busy), and a missing
-    // ✅ is what makes people pin it once more. Slack answers already_reacted when the mark is there.
-    if (outcome !== 'captured' && outcome !== 'duplicate') return;
+    // A message on the timeline already (captured before, or rollbot's own post) is marked too: a first ✅ may have
+    // failed (Slack busy), and a missing ✅ is what makes people pin it once more. Slack answers already_reacted
+    // when the mark is there.
+    if (outcome !== 'captured' && outcome !== 'duplicate' && outcome !== 'rollbot_post') return;
     try {
       await client.reactions.add({ channel: pin.channel, timestamp: pin.ts, name: CAPTURED_REACTION });
     } catch (error) {

@@ -27,6 +27,18 @@ const parent = {
   text: 'INC-1 fraud-scorer',
   bot_id: 'B0ROLL',
   bot_profile: { name: 'rollbot' },
+  // Every rollbot post carries its post metadata (slack/notifier/lost-posts.ts).
+  metadata: { event_type: 'rollbot_post', event_payload: { key: 'incident:INC-1' } },
+};
+/** A message of another bot in the thread (a deploy bot's), which a 📌 captures like anyone's. */
+const OTHER_BOT_TS = '1700000060.000250';
+const otherBot = {
+  ts: OTHER_BOT_TS,
+  thread_ts: INCIDENT_TS,
+  text: 'deployed v43',
+  bot_id: 'B0SHIP',
+  bot_profile: { name: 'shipit' },
+  metadata: { event_type: 'deploy_finished', event_payload: {} },
 };
 const reply = {
   ts: REPLY_TS,
@@ -37,6 +49,7 @@ const reply = {
 const threads: Record<string, object> = {
   [INCIDENT_TS]: { ok: true, messages: [parent, reply] },
   [REPLY_TS]: { ok: true, messages: [parent, reply] },
+  [OTHER_BOT_TS]: { ok: true, messages: [parent, otherBot] },
   [ELSEWHERE_TS]: { ok: true, messages: [{ ts: ELSEWHERE_TS, text: 'lunch?', user: 'U0ANA' }] },
   [GONE_TS]: { ok: false, error: 'thread_not_found' },
 };
@@ -150,11 +163,22 @@ describe('📌 on a message in an incident thread', () => {
     expect(await notesOf(deps, 'INC-1')).toHaveLength(1);
   });
 
-  it("captures the incident's own message too, as rollbot's", async () => {
+  it("marks rollbot's own posts ✅ without copying them, whose words are on the timeline already", async () => {
+    const timeline = await deps.store.list('INC-1');
     await send(reaction('pushpin', onMessage(INCIDENT_TS)));
+    await counted('rollbot_post');
+
+    expect(slack.called('conversations.replies')[0]?.form).toMatchObject({ include_all_metadata: 'true' });
+    expect(await deps.store.list('INC-1')).toEqual(timeline);
+    await slack.settle(() => slack.called('reactions.add').length === 1, 'the ✅');
+    expect(slack.called('reactions.add')[0]?.form).toMatchObject({ timestamp: INCIDENT_TS });
+  });
+
+  it("captures another bot's message, as that bot's", async () => {
+    await send(reaction('pushpin', onMessage(OTHER_BOT_TS)));
     await counted('captured');
     expect((await notesOf(deps, 'INC-1')).map((note) => [note.actor, note.text])).toEqual([
-      ['rollbot', 'INC-1 fraud-scorer'],
+      ['shipit', 'deployed v43'],
     ]);
   });
 });

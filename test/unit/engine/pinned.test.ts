@@ -87,6 +87,22 @@ describe('capturePinnedMessage', () => {
     );
   });
 
+  it("leaves rollbot's own post off the timeline, whose words are on it already", async () => {
+    const deps = await withIncident();
+    const before = await deps.store.list('INC-1');
+
+    const { outcome, entry } = await capturePinnedMessage(deps, 'INC-1', {
+      ...message,
+      author: 'rollbot',
+      byRollbot: true,
+    });
+
+    expect(outcome).toBe('rollbot_post');
+    expect(entry).toBeUndefined();
+    expect(await deps.store.list('INC-1')).toEqual(before);
+    expect(await pins(deps, 'rollbot_post')).toBe(1);
+  });
+
   it('captures while the retrospective is written, and not once it is done', async () => {
     const deps = await withIncident();
     await resolve(deps, 'INC-1', { by: 'U0LEAD', reason: 'back to normal' });

@@ -49,6 +49,14 @@ describe('messageAt', () => {
     expect(messageAt([{ ts: '1.2' }], '1.2')?.author).toBe('unknown');
   });
 
+  it("tells rollbot's own posts by their metadata, whatever bot name they show", () => {
+    const own = { ...parent, metadata: { event_type: 'rollbot_post', event_payload: { key: 'INC-1' } } };
+    expect(messageAt([own], own.ts)?.byRollbot).toBe(true);
+    expect(messageAt([parent], parent.ts)?.byRollbot).toBeUndefined();
+    const other = { ...reply, metadata: { event_type: 'deploy_finished' } };
+    expect(messageAt([other], other.ts)?.byRollbot).toBeUndefined();
+  });
+
   it('is undefined when the answer does not hold the message', () => {
     expect(messageAt([parent], reply.ts)).toBeUndefined();
     expect(messageAt([], reply.ts)).toBeUndefined();
