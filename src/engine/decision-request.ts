@@ -22,7 +22,8 @@ function requestOf(runbook: Runbook, incident: Incident, text: string): Decision
  * while its mark would say it was made. One Slack gave up on is recorded as such (the triage target's escalation
  * then still asks, if nobody decides). One still on its way after `arrivalWaitMs` is not recorded: this throws
  * StillOnItsWay; it is recorded once it arrives (sendOnce, under the decision's lock), or the decision's stand-in
- * comes round to join it still on its way, or to ask again if it was given up on or this replica died with it. For deadline handlers only (a triage run, a decision's stand-in).
+ * comes round to join it still on its way, or to ask again if it was given up on or this replica died with it.
+ * For deadline handlers only (a triage run, a decision's stand-in).
  */
 export async function requestTriageDecision(
   deps: EngineDeps,
