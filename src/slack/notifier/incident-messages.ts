@@ -81,8 +81,26 @@ export function createIncidentMessages(options: IncidentMessagesOptions): Incide
       throw new DeliveryError('store_unavailable', message, { transient: true, cause: error });
     }
     const ref = parseRef(raw);
-    if (ref) remember(refs, incidentId, ref);
+    if (!ref) return undefined;
+    remember(refs, incidentId, ref);
+    await keepThreadOf(incidentId, ref);
     return ref;
+  }
+
+  /**
+   * Stores whose thread `ref` starts, once per process for a ref read from the store: a build from before 📌
+   * capture stored the ref without it, and an incident still going when it is upgraded would otherwise ignore
+   * every 📌 in its thread. Only logged when it fails: the message is found all the same.
+   */
+  async function keepThreadOf(incidentId: string, ref: MessageRef): Promise<void> {
+    try {
+      await store.setValue(threadKey(ref.channel, ref.ts), incidentId, refTtlMs);
+    } catch (error) {
+      logger.warn(
+        { err: error, incident: incidentId, ...ref },
+        'cannot store whose thread the message starts',
+      );
+    }
   }
 
   /**

@@ -131,6 +131,21 @@ describe('slack notifier', () => {
     expect(failures).toEqual([]);
   });
 
+  it('stores whose thread a message starts when it reads a ref an earlier build stored without it', async () => {
+    const { notifier, slack, store, run, failures } = setupNotifier();
+    const incident = makeIncident({ id: 'INC-12' });
+    // Posted by a build from before 📌 capture: the ref is there, the thread's incident is not.
+    await store.setValue(messageKey('INC-12'), JSON.stringify({ channel: 'C0FRAUD01', ts: TS }));
+    expect(await incidentOfThread(store, 'C0FRAUD01', TS)).toBeUndefined();
+
+    slack('chat.update');
+    await notifier.notify({ type: 'incident.tick', incident, channel: 'C0FRAUD01' });
+    await run();
+
+    expect(await incidentOfThread(store, 'C0FRAUD01', TS)).toBe('INC-12');
+    expect(failures).toEqual([]);
+  });
+
   it('posts on a tick the message whose post gave up while Slack was down, and threads under it', async () => {
     const { notifier, slack, calls, run, store, failures } = setupNotifier();
     const incident = makeIncident({ id: 'INC-14' });
