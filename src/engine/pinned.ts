@@ -14,7 +14,8 @@ export interface PinnedMessage {
   /** Who pinned it: a Slack user ID. */
   pinnedBy: string;
   /** The message's text as people read it in the chat (the adapter turns the chat's markup into plain text). */
-  text: string;  /** rollbot posted it: the incident message or a thread reply, each saying what the timeline records. */
+  text: string;
+  /** rollbot posted it: the incident message or a thread reply, each saying what the timeline records. */
   byRollbot?: boolean;
 }
 
