@@ -18,7 +18,14 @@ import { STAGE_TARGET, escalateIfBreached } from './escalation.js';
 import { finishAlertOpening } from './intake-announce.js';
 import { INCIDENT_OPENING, openingOf, type Opening } from './opening.js';
 import type { Deadline } from './ports.js';
-import { ROLLBACK_RECOVER, ROLLBACK_SETTLE, finishSettlement, recoverOrCheckLater } from './recovery.js';
+import {
+  ROLLBACK_RECOVER,
+  ROLLBACK_SETTLE,
+  finishSettlement,
+  recoverInterruptedRollback,
+  recoverOrCheckLater,
+} from './recovery.js';
+import { ROLLBACK_FAILED, escalateFailedRollback } from './rollback-failure.js';
 import { finishManualOpening } from './rollback-incident.js';
 import { ROLLBACK_SUCCESS, followSuccess } from './rollback-success.js';
 import { RETRO_OPEN, RETRO_REMINDER, handleRetroReminder } from './retro.js';
@@ -79,6 +86,11 @@ export const DEADLINE_HANDLERS: Record<string, DeadlineHandler> = {
   },
   [ROLLBACK_SETTLE]: async (deps, deadline) => {
     await finishSettlement(deps, incidentOf(deadline), Number(deadline.payload.attempt));
+  },
+  [ROLLBACK_FAILED]: async (deps, deadline) => {
+    // Still "executing" with nobody at it: its replica died before writing the failure; settled as unknown instead.
+    await recoverInterruptedRollback(deps, incidentOf(deadline));
+    await escalateFailedRollback(deps, incidentOf(deadline), Number(deadline.payload.attempt));
   },
   [ROLLBACK_SUCCESS]: async (deps, deadline) => {
     await followSuccess(deps, incidentOf(deadline), Number(deadline.payload.attempt));

@@ -1,6 +1,6 @@
 import { formatDuration } from '../core/duration.js';
 import { RollbotError, isRollbotError } from '../core/errors.js';
-import { isOpen } from '../core/incident.js';
+import { isOpen, type Incident } from '../core/incident.js';
 import { finishRollback, type RollbackPlan } from '../core/rollback.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { record, type EngineDeps } from './context.js';
@@ -14,6 +14,7 @@ import { readAndPlan } from './rollback-plan.js';
 import { refuseOutOfScope, refuseEndedDrill, rollbackScope, type RollbackScope } from './rollback-scope.js';
 import { startRollbackOnIncident } from './rollback-incident.js';
 import { followSuccess, guardSuccess } from './rollback-success.js';
+import { escalateFailedRollback, guardFailureEscalation } from './rollback-failure.js';
 import type { RollbackOutcome, RollbackRequest, RollbackStep, RollbackStepKind } from './rollback-types.js';
 import { attemptDeadline, withRetry } from './retry.js';
 
@@ -70,6 +71,8 @@ async function runRollback(
     return { outcome: 'dry-run', model: runbook.model, target: adapter.target, state, plan, steps };
   }
   const lease = keepLeaseAlive(deps, await acquireLock(deps, request));
+  let run: Execution;
+  let outcome: RollbackOutcome;
   try {
     const { state, plan } = await readAndPlan(
       deps,
@@ -77,10 +80,30 @@ async function runRollback(
       step,
       deps.clock.now() + runbook.targets.rollback,
     );
-    return await execute(deps, { runbook, adapter, scope, request, state, plan, lease, step, steps });
+    run = { runbook, adapter, scope, request, state, plan, lease, step, steps };
+    outcome = await execute(deps, run);
   } finally {
     lease.stop();
     await deps.store.release(lease.lease);
+  }
+  // Escalated once the lock is released: a person retrying at once is not refused while the pager is slow.
+  if (run.failedAttempt !== undefined && outcome.incidentId)
+    await escalateFailure(deps, outcome.incidentId, run.failedAttempt);
+  return outcome;
+}
+
+/**
+ * Escalates a failed attempt from the rollback's own path, waiting at most `arrivalWaitMs`: one still on its way
+ * then, or not sent for any other reason, is left to the stand-in scheduled before the failure was written.
+ */
+async function escalateFailure(deps: EngineDeps, incidentId: string, attempt: number): Promise<void> {
+  try {
+    await escalateFailedRollback(deps, incidentId, attempt);
+  } catch (error) {
+    deps.logger.warn(
+      { err: error, incident: incidentId, attempt },
+      "a failed rollback's escalation has not arrived yet; its stand-in sees to it in a minute",
+    );
   }
 }
 
@@ -94,6 +117,8 @@ interface Execution {
   lease: KeptLease;
   step: (kind: RollbackStepKind, text: string) => void;
   steps: RollbackStep[];
+  /** The attempt whose failure is to be escalated once the lock is released (a real rollback that failed). */
+  failedAttempt?: number;
 }
 
 async function execute(deps: EngineDeps, run: Execution): Promise<RollbackOutcome> {
@@ -176,7 +201,7 @@ async function execute(deps: EngineDeps, run: Execution): Promise<RollbackOutcom
     }
     await refuseEndedDrill(deps, scope, `under its rollback, after the change to ${plan.to} was made`);
   } catch (error) {
-    return { ...base, ...(await fail(deps, run, incident.id, startedAt, error)) };
+    return { ...base, ...(await fail(deps, run, incident, startedAt, error)) };
   }
   const at = deps.clock.now();
   const attempt = incident.rollback?.attempt ?? 1;
@@ -270,10 +295,15 @@ async function waitForTarget(
   }
 }
 
+/**
+ * Writes the attempt's failure. A real rollback's is escalated by the caller once the lock is released, and by
+ * a stand-in scheduled here first should that escalation not arrive (rollback-failure.ts); a drill's pages
+ * nobody: it is said in its thread and scored.
+ */
 async function fail(
   deps: EngineDeps,
   run: Execution,
-  incidentId: string,
+  started: Incident,
   startedAt: number,
   error: unknown,
 ): Promise<Pick<RollbackOutcome, 'outcome' | 'error'>> {
@@ -281,22 +311,30 @@ async function fail(
   const known = isRollbotError(error) ? error : undefined;
   const message = known?.message ?? (error instanceof Error ? error.message : String(error));
   const at = deps.clock.now();
-  const { incident } = await mutateIncident(deps.store, incidentId, (current) =>
+  const attempt = started.rollback?.attempt ?? 1;
+  if (!started.drill) await guardFailureEscalation(deps, started.id, attempt);
+  const { incident } = await mutateIncident(deps.store, started.id, (current) =>
     finishRollback(current, 'failed', at, message),
   );
   run.step('failed', `rollback failed: ${message}`);
+  // What the layer said (a command's stderr, an HTTP body) belongs on the record of the failure.
+  const details =
+    known?.details && typeof known.details === 'object'
+      ? { details: known.details as Record<string, unknown> }
+      : {};
   await record(deps, incident, {
     type: 'rollback.failed',
     text: `rollback failed: ${message}${known?.hint ? ` (${known.hint})` : ''}`,
-    // What the layer said (a command's stderr, an HTTP body) belongs on the record of the failure.
-    ...(known?.details && typeof known.details === 'object'
-      ? { data: { details: known.details as Record<string, unknown> } }
-      : {}),
+    data: { attempt, ...details },
   });
   deps.metrics.rollbackFinished(runbook.model, 'failed', request.trigger, (at - startedAt) / 1000);
-  deps.logger.error({ incident: incidentId, err: error }, 'rollback failed');
-  if (incident.drill && !isOpen(incident)) {
-    // A drill ended under its rollback (a real alert): nobody is paged for it, its scorecard went out already.
+  deps.logger.error({ incident: incident.id, err: error }, 'rollback failed');
+  if (!incident.drill) {
+    run.failedAttempt = attempt;
+    return failure(known, message);
+  }
+  if (!isOpen(incident)) {
+    // A drill ended under its rollback (a real alert): its scorecard went out already.
     await deps.notifier.notify({
       type: 'incident.updated',
       incident,
@@ -305,6 +343,7 @@ async function fail(
     });
     return failure(known, message);
   }
+  // Drills never page: said in the drill's thread, and scored (its scoring's stand-in sees to a dead replica's).
   await deps.notifier.notify({
     type: 'escalation',
     incident,
@@ -314,8 +353,7 @@ async function fail(
     mention: runbook.escalation.mention,
     text: `rollback of ${runbook.model} to ${run.plan.to} FAILED: ${message}. Traffic may still be on ${run.plan.from ?? 'the bad version'}; decide now.`,
   });
-  if (incident.drill)
-    await finishDrill(deps, incidentId, { succeeded: false, problem: `the rollback failed: ${message}` });
+  await finishDrill(deps, incident.id, { succeeded: false, problem: `the rollback failed: ${message}` });
   return failure(known, message);
 }
 

@@ -10,11 +10,13 @@ import { ingestAlerts } from '../../../src/engine/intake.js';
 import { mutateIncident } from '../../../src/engine/mutate.js';
 import { DEADLINE_LEASE_MS, pollDeadlines } from '../../../src/engine/poller.js';
 import { recoverInterruptedRollbacks } from '../../../src/engine/recovery.js';
+import { rollback } from '../../../src/engine/rollback.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { createPagingNotifier } from '../../../src/paging/notifier.js';
 import type { Page, Pager } from '../../../src/paging/types.js';
 import { firing } from '../../helpers/alerts.js';
 import { makeDeps } from '../../helpers/engine.js';
+import { permanent } from '../../helpers/fake-serving.js';
 import { executingRollback } from '../../helpers/incidents.js';
 
 const MINUTE = 60_000;
@@ -157,6 +159,60 @@ describe.each<SlowHalf>(['Slack', 'the pager'])(
       expect(setup.pagesOf('rollback')).toEqual(['resolve', 'trigger']);
       expect(await escalated()).toHaveLength(1);
       expect(setup.fake.calls).not.toContain('execute');
+    });
+  },
+);
+
+describe.each<SlowHalf>(['Slack', 'the pager'])(
+  "a failed rollback's escalation that %s holds past arrivalWaitMs",
+  (slow) => {
+    /** INC-1's rollback, run by a person, failed: its escalation is slow to arrive. */
+    async function failed() {
+      const setup = escalatingWithSlowHalf(slow);
+      setup.fake.executeErrors.push(permanent());
+      const request = {
+        model: 'fraud-scorer',
+        reason: 'errors after v42',
+        by: 'U0ONCALL',
+        trigger: 'slack' as const,
+      };
+      expect((await rollback(setup.engine, request)).outcome).toBe('failed');
+      expect(setup.slackEscalations()).toMatchObject([{ about: 'rollback-failed' }]);
+      const escalated = async () =>
+        (await setup.entries('rollback.failed')).filter((entry) => entry.data?.escalated);
+      expect(await escalated()).toEqual([]);
+      return { ...setup, escalated };
+    }
+
+    it('is recorded once it arrives, and not sent again by its stand-in', async () => {
+      const setup = await failed();
+      setup.arrive(true);
+      await settle();
+      expect(await setup.escalated()).toMatchObject([{ data: { attempt: 1, delivered: true } }]);
+
+      setup.clock.advance(2 * MINUTE);
+      await pollDeadlines(setup.engine);
+      expect(setup.slackEscalations()).toHaveLength(1);
+      expect(setup.pagesOf('rollback')).toEqual(['resolve', 'trigger']);
+      expect(await setup.escalated()).toHaveLength(1);
+    });
+
+    it('is sent again by its stand-in if it was given up on after all: the half that did not arrive', async () => {
+      const setup = await failed();
+      setup.arrive(false);
+      await settle();
+      expect(await setup.escalated()).toEqual([]);
+
+      setup.clock.advance(MINUTE);
+      await pollDeadlines(setup.engine);
+      expect(setup.slackEscalations()).toHaveLength(slow === 'Slack' ? 2 : 1);
+      expect(setup.pagesOf('rollback')).toEqual(
+        slow === 'Slack' ? ['resolve', 'trigger'] : ['resolve', 'resolve', 'trigger'],
+      );
+      expect(await setup.escalated()).toMatchObject([{ data: { attempt: 1, delivered: true } }]);
+      expect((await setup.engine.store.pending()).map((deadline) => deadline.kind)).not.toContain(
+        'rollback-failed',
+      );
     });
   },
 );

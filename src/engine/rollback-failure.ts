@@ -1,0 +1,111 @@
+/**
+ * The escalation of a real rollback that FAILED: the moment a 2am on-call most needs to be woken, so it is a
+ * delivered event as a missed target's is (escalation.ts), not handed to a queue that dies with its replica.
+ * A stand-in scheduled before the failure is written sends it a minute on unless its mark (the escalated
+ * `rollback.failed` entry, written once it arrived or was given up on) is on the timeline. A drill's failure
+ * pages nobody: its scorecard, scored by its own stand-in (drill-scoring.ts), says it.
+ */
+import { isOpen, type Incident } from '../core/incident.js';
+import type { RollbackRecord } from '../core/rollback.js';
+import type { Runbook } from '../runbooks/schema.js';
+import { deliverInTime } from './arrival.js';
+import { record, runbookOf, type EngineDeps } from './context.js';
+import type { Arrival } from './notifier-port.js';
+import type { TimelineEntry } from './ports.js';
+import { rollbackLockName } from './rollback-lease.js';
+import { sendOnce } from './send-once.js';
+import { standIn } from './stand-in.js';
+
+/** Deadline kind of the stand-in that sends a failed rollback's escalation; payload `{incidentId, attempt}`. */
+export const ROLLBACK_FAILED = 'rollback-failed';
+
+/** How long the replica whose rollback failed has to deliver its escalation: past arrivalWaitMs. */
+const FAILED_GRACE_MS = 60_000;
+const failedStandIn = standIn<{ attempt: number }>(ROLLBACK_FAILED, 'rollback-failed');
+
+/**
+ * Guards the write of attempt `attempt`'s failure: scheduled before it, the stand-in escalates the failure a
+ * minute on should this process die, or its escalation not arrive, at any point after.
+ */
+export function guardFailureEscalation(
+  deps: Pick<EngineDeps, 'store' | 'clock'>,
+  incidentId: string,
+  attempt: number,
+): Promise<void> {
+  return failedStandIn.schedule(deps, incidentId, { attempt }, deps.clock.now() + FAILED_GRACE_MS);
+}
+
+/**
+ * Escalates the failure of attempt `attempt` unless its escalation is on the timeline (sendOnce): by the
+ * replica whose rollback failed, once it released the rollback lock, and by the stand-in. Nothing for a drill,
+ * an incident over, or an attempt that is not the incident's latest (a person ran the rollback again since) or
+ * did not fail. One still on its way after `arrivalWaitMs` throws StillOnItsWay: it is recorded once it arrives,
+ * or the stand-in sends it again (only the half that did not arrive) should it be given up on or this replica die.
+ */
+export async function escalateFailedRollback(
+  deps: EngineDeps,
+  incidentId: string,
+  attempt: number,
+): Promise<void> {
+  const incident = await deps.store.getIncident(incidentId);
+  const rollback = incident?.rollback;
+  const runbook = incident && runbookOf(deps, incident);
+  if (!incident || incident.drill || !isOpen(incident) || !runbook || rollback?.attempt !== attempt) return;
+  if (rollback.status === 'executing') {
+    // Stalled between scheduling this and writing the failure: look again once its lock has lapsed. A rollback
+    // whose replica died there is settled as "outcome unknown" (recovery.ts), which escalates on its own.
+    if (await deps.store.holder(rollbackLockName(incident.model)))
+      await failedStandIn.schedule(deps, incidentId, { attempt }, deps.clock.now() + deps.timing.lockTtlMs);
+    return;
+  }
+  if (rollback.status !== 'failed') return;
+  const sent = await sendOnce(deps, incidentId, {
+    lock: `escalation:${incidentId}:rollback-failed`,
+    isMark: (entry) => isEscalationOf(entry, attempt),
+    send: () => sendFailure(deps, runbook, incident, rollback),
+    lookAgainAt: (at) => failedStandIn.schedule(deps, incidentId, { attempt }, at),
+  });
+  if (sent !== 'busy') await failedStandIn.cancel(deps, incidentId);
+}
+
+/** Delivers, then records: the escalated `rollback.failed` entry is the mark that the failure was escalated. */
+async function sendFailure(
+  deps: EngineDeps,
+  runbook: Runbook,
+  incident: Incident,
+  rollback: RollbackRecord,
+): Promise<void> {
+  const { plan, attempt } = rollback;
+  const mention = runbook.escalation.mention;
+  const who = mention.length ? mention.join(', ') : 'nobody (the runbook has no escalation.mention)';
+  const text = `rollback of ${incident.model} to ${plan.to} FAILED: ${rollback.error ?? 'see the timeline'}. Traffic may still be on ${plan.from ?? 'the bad version'}; decide now.`;
+  deps.logger.warn({ incident: incident.id, attempt }, 'rollback failed; escalating');
+  const recordAs = ({ arrived, byHand }: Arrival) =>
+    record(deps, incident, {
+      type: 'rollback.failed',
+      text: arrived
+        ? `${text} Escalated to ${who}${byHand ? `; but ${byHand}` : ''}.`
+        : `${text} This escalation to ${who} could not be delivered (see the logs): tell them by hand.`,
+      data: { attempt, escalated: true, delivered: arrived, ...(arrived && byHand ? { byHand } : {}) },
+    }).then(() => undefined);
+  const arrival = await deliverInTime(
+    deps,
+    {
+      type: 'escalation',
+      incident,
+      channel: runbook.channel,
+      stage: 'rollback',
+      about: 'rollback-failed',
+      mention,
+      text,
+    },
+    `the rollback-failed escalation of ${incident.id}`,
+    recordAs,
+  );
+  await recordAs(arrival);
+}
+
+/** Whether `entry` is the escalation of attempt `attempt`'s failure: the mark that it was sent. */
+function isEscalationOf(entry: TimelineEntry, attempt: number): boolean {
+  return entry.type === 'rollback.failed' && entry.data?.attempt === attempt && entry.data.escalated === true;
+}
