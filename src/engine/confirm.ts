@@ -1,10 +1,9 @@
 import { formatDuration } from '../core/duration.js';
-import type { CheckResult, ConfirmationRecord } from '../core/evaluation.js';
+import type { ConfirmationRecord } from '../core/evaluation.js';
 import {
   confirmThreshold,
   confirmVerdict,
   describeBaselines,
-  formatValue,
   measuredAny,
   pollOutcome,
   type Verdict,
@@ -13,6 +12,7 @@ import type { Incident } from '../core/incident.js';
 import type { Deployment } from '../core/ledger.js';
 import { describeWarnings, isPartial } from '../core/partial.js';
 import type { Runbook } from '../runbooks/schema.js';
+import { escalateConfirmationOnce, pollLine } from './confirm-failure.js';
 import { scheduleConfirmPoll } from './confirm-poll.js';
 import { record, runbookOf, type EngineDeps } from './context.js';
 import { measureOnce, thresholdOf } from './measure.js';
@@ -120,22 +120,22 @@ function firstTookTraffic(deployments: readonly Deployment[], version: string): 
  * One confirmation poll: measure every check against its confirmation threshold, add the combined outcome
  * (never a pass when no check measured anything: core/gates.ts `pollOutcome`), and act on the verdict — PASS
  * resolves the incident; FAIL, ERROR and INCONCLUSIVE escalate ("the rollback did not restore service") and
- * leave the incident open for a person; no verdict yet schedules the next poll.
+ * leave the incident open for a person (confirm-failure.ts: sent once it arrives, by this poll's deadline coming
+ * round again should it not); no verdict yet schedules the next poll. A poll that finds the verdict given only
+ * sees to its escalation.
  */
 export async function pollConfirmation(deps: EngineDeps, incidentId: string): Promise<Verdict | undefined> {
   const incident = await deps.store.getIncident(incidentId);
   const runbook = incident && runbookOf(deps, incident);
   const progress = incident?.confirmation;
-  if (
-    !incident ||
-    !runbook ||
-    !progress ||
-    progress.verdict ||
-    incident.phase !== 'confirm' ||
-    !deps.metricsSource
-  )
+  if (!incident || !runbook || !progress || incident.phase !== 'confirm') return undefined;
+  if (progress.verdict) {
+    // This poll came round again: the escalation of its verdict had not arrived, or its replica died sending it.
+    await escalateConfirmationOnce(deps, runbook, incident);
     return undefined;
+  }
   const source = deps.metricsSource;
+  if (!source) return undefined;
   const now = deps.clock.now();
   const { confirm } = runbook;
   const checks = await Promise.all(
@@ -158,7 +158,7 @@ export async function pollConfirmation(deps: EngineDeps, incidentId: string): Pr
   // Each confirmation attempt gets the whole confirm target, counted from its own start: after a further
   // rollback the stage clock (kept for metrics and the breach escalation) is long past it.
   const verdict = confirmVerdict(outcomes, rule, now - progress.startedAt);
-  const { changed } = await mutateIncident(deps.store, incidentId, (current) =>
+  const { incident: polled, changed } = await mutateIncident(deps.store, incidentId, (current) =>
     current.confirmation && !current.confirmation.verdict
       ? {
           ...current,
@@ -187,41 +187,9 @@ export async function pollConfirmation(deps: EngineDeps, incidentId: string): Pr
       reason: `confirmation passed ${confirm.consecutive} times in a row (${line})`,
     });
   } else if (verdict) {
-    await escalateConfirmation(deps, runbook, incident, verdict, line);
+    await escalateConfirmationOnce(deps, runbook, polled);
   } else {
     await scheduleConfirmPoll(deps, incidentId, now + confirm.interval);
   }
   return verdict;
-}
-
-/** `error rate 0.51% (≤ 0.55%) INCONCLUSIVE (partial answer "…")`: one check of a poll, for the timeline. */
-function pollLine(check: CheckResult): string {
-  const partial = isPartial(check) ? ` (partial answer ${describeWarnings(check.warnings ?? [])})` : '';
-  return `${check.name} ${formatValue(check.value, check.unit)} (${check.threshold}) ${check.verdict}${partial}`;
-}
-
-const WHY: Record<Exclude<Verdict, 'PASS'>, string> = {
-  FAIL: 'the rollback did not restore service',
-  ERROR: 'confirmation cannot read its metrics',
-  INCONCLUSIVE: 'no confirmation verdict within the confirm target',
-};
-
-async function escalateConfirmation(
-  deps: EngineDeps,
-  runbook: Runbook,
-  incident: Incident,
-  verdict: Exclude<Verdict, 'PASS'>,
-  line: string,
-): Promise<void> {
-  const text = `${WHY[verdict]} for ${incident.model} (${incident.id}): ${line}. The incident stays open: look at it, then roll back further or resolve by hand.`;
-  await record(deps, incident, { type: 'confirm.failed', text, data: { verdict } });
-  await deps.notifier.notify({
-    type: 'escalation',
-    incident,
-    channel: runbook.channel,
-    stage: 'confirm',
-    about: 'confirmation-failed',
-    mention: runbook.escalation.mention,
-    text,
-  });
 }

@@ -6,11 +6,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { EscalationEvent } from '../../../src/engine/notifier-port.js';
-import { pollDeadlines } from '../../../src/engine/poller.js';
+import { ingestAlerts } from '../../../src/engine/intake.js';
+import { DEADLINE_LEASE_MS, pollDeadlines } from '../../../src/engine/poller.js';
+import { resolve } from '../../../src/engine/resolve.js';
 import { rollback, type RollbackRequest } from '../../../src/engine/rollback.js';
 import { startDrill } from '../../../src/engine/drill-start.js';
-import { makeDeps, type TestDeps } from '../../helpers/engine.js';
+import { firing } from '../../helpers/alerts.js';
+import { makeDeps, makeRunbook, type TestDeps } from '../../helpers/engine.js';
 import { drillDeps, STAGING } from '../../helpers/drill-deps.js';
+import { FakeMetrics } from '../../helpers/fake-metrics.js';
 import { permanent } from '../../helpers/fake-serving.js';
 
 const MINUTE = 60_000;
@@ -137,5 +141,103 @@ describe("a failed rollback's escalation", () => {
     await startDrill(deps, 'fraud-scorer', { by: 'cli:ana', auto: true });
     expect(deps.notifier.delivered.filter((event) => event.type === 'escalation')).toEqual([]);
     expect((await deps.store.pending()).map((deadline) => deadline.kind)).not.toContain('rollback-failed');
+  });
+});
+
+const ERRORS = 'error_ratio{model="fraud-scorer"}';
+
+/** An incident rolled back automatically at 02:00, its error rate not back afterwards (confirmation FAILs). */
+async function rolledBackNotRestored(deps: TestDeps, metrics: FakeMetrics) {
+  const deployedAt = deps.clock.now() - 3_600_000;
+  await deps.store.recordDeployment({
+    model: 'fraud-scorer',
+    version: 'v41',
+    strategy: 'canary',
+    at: deployedAt - 86_400_000,
+    by: 'ci',
+  });
+  await deps.store.recordDeployment({
+    model: 'fraud-scorer',
+    version: 'v42',
+    strategy: 'canary',
+    at: deployedAt,
+    by: 'ci',
+  });
+  metrics.set(ERRORS, (at) => (at <= deployedAt ? 0.005 : 0.079));
+  await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+  await pollDeadlines(deps); // the triage run, which rolls back
+  expect((await deps.store.getIncident('INC-1'))?.phase).toBe('confirm');
+}
+
+/** Polls confirmation until it has a verdict. */
+async function untilVerdict(deps: TestDeps) {
+  for (let poll = 0; poll < 40; poll++) {
+    if ((await deps.store.getIncident('INC-1'))?.confirmation?.verdict) return;
+    deps.clock.advance(30_000);
+    await pollDeadlines(deps);
+  }
+  throw new Error('confirmation reached no verdict');
+}
+
+function confirmingDeps() {
+  const metrics = new FakeMetrics().set(ERRORS, 0.079);
+  const runbook = makeRunbook(
+    'fraud-scorer',
+    `triage:\n  checks:\n    - { name: error rate, kind: error, query: '${ERRORS}', max: 0.02 }\nrollback: { policy: auto }`,
+  );
+  return { metrics, runbooks: [runbook], metricsSource: metrics };
+}
+
+describe("a failed confirmation's escalation", () => {
+  it('is sent by another replica when the one that reached the verdict is stopped with it undelivered', async () => {
+    const { metrics, ...options } = confirmingDeps();
+    const first = replicaWithPagerDown(options);
+    await rolledBackNotRestored(first, metrics);
+    await untilVerdict(first);
+    expect((await first.store.getIncident('INC-1'))?.confirmation?.verdict).toBe('FAIL');
+    expect(escalations(first, 'confirmation-failed')).toHaveLength(1);
+    expect(await entries(first, 'confirm.failed')).toEqual([]);
+
+    const second = survivor(first, options);
+    first.clock.advance(DEADLINE_LEASE_MS);
+    await pollDeadlines(second);
+    const [sent] = escalations(second, 'confirmation-failed');
+    expect(sent).toMatchObject({ stage: 'confirm', mention: ['S0PLATFORM'] });
+    expect(sent?.text).toMatch(/^the rollback did not restore service for fraud-scorer \(INC-1\): /);
+    expect(await entries(second, 'confirm.failed')).toMatchObject([
+      { data: { verdict: 'FAIL', attempt: 1, delivered: true } },
+    ]);
+    expect((await entries(second, 'confirm.failed'))[0]?.text).toMatch(/\. Escalated to S0PLATFORM\.$/);
+
+    first.clock.advance(10 * MINUTE);
+    await pollDeadlines(second);
+    expect(escalations(second, 'confirmation-failed')).toHaveLength(1);
+    expect(await entries(second, 'confirm.failed')).toHaveLength(1);
+  });
+
+  it('is recorded once it arrives, and sent once', async () => {
+    const { metrics, ...options } = confirmingDeps();
+    const deps = makeDeps(options);
+    await rolledBackNotRestored(deps, metrics);
+    await untilVerdict(deps);
+    deps.clock.advance(10 * MINUTE);
+    await pollDeadlines(deps);
+    expect(escalations(deps, 'confirmation-failed')).toHaveLength(1);
+    expect(await entries(deps, 'confirm.failed')).toMatchObject([
+      { data: { verdict: 'FAIL', attempt: 1, delivered: true } },
+    ]);
+  });
+
+  it('is not sent once a person has resolved the incident', async () => {
+    const { metrics, ...options } = confirmingDeps();
+    const first = replicaWithPagerDown(options);
+    await rolledBackNotRestored(first, metrics);
+    await untilVerdict(first);
+    await resolve(first, 'INC-1', { by: 'U0ONCALL', reason: 'looked: a partner outage, not us' });
+
+    const second = survivor(first, options);
+    first.clock.advance(DEADLINE_LEASE_MS);
+    await pollDeadlines(second);
+    expect(escalations(second, 'confirmation-failed')).toEqual([]);
   });
 });

@@ -1,0 +1,92 @@
+/**
+ * The escalation of a confirmation that did not pass (FAIL, ERROR, INCONCLUSIVE): "the rollback did not restore
+ * service" must wake the on-call, so it is a delivered event as a missed target's is (escalation.ts). The
+ * confirmation poll whose verdict it is is the deadline that stands in for it: claimed until its handler ends,
+ * it comes round again (after its lease) should the escalation not arrive in time or its replica die, and a poll
+ * that finds the verdict already given sends the escalation unless its mark, the `confirm.failed` entry written
+ * once it arrived or was given up on, is on the timeline.
+ */
+import type { CheckResult } from '../core/evaluation.js';
+import { formatValue, type Verdict } from '../core/gates.js';
+import { isOpen, type Incident } from '../core/incident.js';
+import { describeWarnings, isPartial } from '../core/partial.js';
+import type { Runbook } from '../runbooks/schema.js';
+import { deliverInTime } from './arrival.js';
+import { scheduleConfirmPoll } from './confirm-poll.js';
+import { record, type EngineDeps } from './context.js';
+import type { Arrival } from './notifier-port.js';
+import { sendOnce } from './send-once.js';
+
+const WHY: Record<Exclude<Verdict, 'PASS'>, string> = {
+  FAIL: 'the rollback did not restore service',
+  ERROR: 'confirmation cannot read its metrics',
+  INCONCLUSIVE: 'no confirmation verdict within the confirm target',
+};
+
+/** `error rate 0.51% (≤ 0.55%) INCONCLUSIVE (partial answer "…")`: one check of a poll, for the timeline. */
+export function pollLine(check: CheckResult): string {
+  const partial = isPartial(check) ? ` (partial answer ${describeWarnings(check.warnings ?? [])})` : '';
+  return `${check.name} ${formatValue(check.value, check.unit)} (${check.threshold}) ${check.verdict}${partial}`;
+}
+
+/**
+ * Escalates the incident's confirmation verdict, if it did not pass, unless that was done (sendOnce, under the
+ * escalation's lock): for the rollback attempt it confirms, with the last poll's checks, so that whichever
+ * replica sends it sends the same. Nothing once the incident is over (a person resolved it). One still on its
+ * way after `arrivalWaitMs` throws StillOnItsWay, failing the poll's handler: its deadline comes round again,
+ * which records it had it arrived meanwhile, joins it, or sends again what did not arrive. A sender holding the
+ * lock has the poll look again once it lapses.
+ */
+export async function escalateConfirmationOnce(
+  deps: EngineDeps,
+  runbook: Runbook,
+  incident: Incident,
+): Promise<void> {
+  const verdict = incident.confirmation?.verdict;
+  if (!verdict || verdict === 'PASS' || !isOpen(incident)) return;
+  const attempt = incident.rollback?.attempt ?? 1;
+  await sendOnce(deps, incident.id, {
+    lock: `escalation:${incident.id}:confirmation-failed`,
+    isMark: (entry) => entry.type === 'confirm.failed' && entry.data?.attempt === attempt,
+    send: () => sendConfirmationFailure(deps, runbook, incident, verdict, attempt),
+    lookAgainAt: (at) => scheduleConfirmPoll(deps, incident.id, at),
+  });
+}
+
+/** Delivers, then records: the `confirm.failed` entry is the mark that the verdict was escalated. */
+async function sendConfirmationFailure(
+  deps: EngineDeps,
+  runbook: Runbook,
+  incident: Incident,
+  verdict: Exclude<Verdict, 'PASS'>,
+  attempt: number,
+): Promise<void> {
+  const line = (incident.confirmation?.last?.checks ?? []).map(pollLine).join(', ');
+  const text = `${WHY[verdict]} for ${incident.model} (${incident.id}): ${line}. The incident stays open: look at it, then roll back further or resolve by hand.`;
+  const mention = runbook.escalation.mention;
+  const who = mention.length ? mention.join(', ') : 'nobody (the runbook has no escalation.mention)';
+  deps.logger.warn({ incident: incident.id, verdict }, 'confirmation did not pass; escalating');
+  const recordAs = ({ arrived, byHand }: Arrival) =>
+    record(deps, incident, {
+      type: 'confirm.failed',
+      text: arrived
+        ? `${text} Escalated to ${who}${byHand ? `; but ${byHand}` : ''}.`
+        : `${text} This escalation to ${who} could not be delivered (see the logs): tell them by hand.`,
+      data: { verdict, attempt, delivered: arrived, ...(arrived && byHand ? { byHand } : {}) },
+    }).then(() => undefined);
+  const arrival = await deliverInTime(
+    deps,
+    {
+      type: 'escalation',
+      incident,
+      channel: runbook.channel,
+      stage: 'confirm',
+      about: 'confirmation-failed',
+      mention,
+      text,
+    },
+    `the confirmation-failed escalation of ${incident.id}`,
+    recordAs,
+  );
+  await recordAs(arrival);
+}
