@@ -3,6 +3,7 @@ import { guardScoring, scheduleScoring } from '../../../src/engine/drill.js';
 import { openingDone, scheduleStandIn } from '../../../src/engine/opening.js';
 import type { Deadline, Store } from '../../../src/engine/ports.js';
 import { retroOpened, scheduleRetroOpening } from '../../../src/engine/retro.js';
+import { guardFailureEscalation } from '../../../src/engine/rollback-failure.js';
 import { guardSuccess } from '../../../src/engine/rollback-success.js';
 import { dropDecision, scheduleDecision } from '../../../src/engine/triage-decision.js';
 import { makeDeps } from '../../helpers/engine.js';
@@ -57,6 +58,14 @@ describe('every stand-in is stored as other replicas and older builds read it', 
     await guardSuccess(deps, 'INC-7', 2);
     expect(written).toEqual([
       `{"id":"INC-7:rollback-success","kind":"rollback-success","dueAt":${now + GRACE},"payload":{"incidentId":"INC-7","attempt":2}}`,
+    ]);
+  });
+
+  it("a rollback's failure: its attempt named, a minute on", async () => {
+    const { deps, now, written } = writtenStore();
+    await guardFailureEscalation(deps, 'INC-7', 2);
+    expect(written).toEqual([
+      `{"id":"INC-7:rollback-failed","kind":"rollback-failed","dueAt":${now + GRACE},"payload":{"incidentId":"INC-7","attempt":2}}`,
     ]);
   });
 
