@@ -56,7 +56,8 @@ export class StillOnItsWay extends RollbotError {
  * Delivers `event` (`what` names it in the error) and waits up to `arrivalWaitMs` for it to arrive: arrived once
  * it reached everyone, not once it was given up on (the notifier logged why). Throws StillOnItsWay when it has
  * done neither by then, carrying `recordLate` (how to record it as arrived) for sendOnce to run should it arrive
- * later. Only for deadline handlers: a request path (an alert webhook, a Slack command) must never wait for Slack.
+ * later. For deadline handlers, and a failed rollback's own path once its lock is released (its answer waits at
+ * most `arrivalWaitMs` then, where a person asked for it): an alert webhook or a Slack ack must never wait for Slack.
  */
 export async function deliverInTime(
   deps: Pick<EngineDeps, 'notifier' | 'timing'>,
