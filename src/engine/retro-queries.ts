@@ -72,7 +72,13 @@ export async function trackOpenItems(deps: Pick<EngineDeps, 'store'>, retro: Ret
  */
 export async function trackOpenRetro(deps: Pick<EngineDeps, 'store'>, retro: Retrospective): Promise<void> {
   const list = { key: openRetrosKey(retro.model), what: `${retro.model}'s open retrospectives` };
-  await updateList(deps, list, keepListed(retro.incidentId, retro.completedAt === undefined));
+  const open = retro.completedAt === undefined;
+  await updateList(deps, list, keepListed(retro.incidentId, open));
+  if (!open) return;
+  // Completed meanwhile (its completer found it not listed yet, and took nothing off): off again, or it would be
+  // read on every scrape for good.
+  const latest = await getRetrospective(deps, retro.incidentId);
+  if (latest?.completedAt !== undefined) await updateList(deps, list, keepListed(retro.incidentId, false));
 }
 
 /**

@@ -98,6 +98,27 @@ describe.each(backends)('the retrospective gauges on the %s store', (_name, crea
     expect(await countsOf(deps)).toEqual({ model: 'fraud-scorer', open: 0, overdue: 0 });
   });
 
+  it('leaves off the list a retrospective completed while its opener was listing it', async () => {
+    const deps = makeBot();
+    // The retrospective is completed (on another replica, say) between its opener storing it and listing it.
+    const compareAndSet = deps.store.compareAndSetValue.bind(deps.store);
+    let raced = false;
+    deps.store.compareAndSetValue = async (key, expected, next) => {
+      if (key === OPEN_RETROS_KEY && !raced) {
+        raced = true;
+        const [resolved] = await deps.store.listIncidents({ model: 'fraud-scorer' });
+        await completeRetrospective(deps, resolved?.id ?? '', { by: 'U0ANA', rootCause: 'a stale feature' });
+      }
+      return compareAndSet(key, expected, next);
+    };
+    const incident = await resolvedIncident(deps);
+    expect(raced).toBe(true);
+    expect((await getRetrospective(deps, incident))?.completedAt).toBeDefined();
+
+    expect(await countsOf(deps)).toEqual({ model: 'fraud-scorer', open: 0, overdue: 0 });
+    expect(JSON.parse((await deps.store.getValue(OPEN_RETROS_KEY)) ?? '[]')).toEqual([]);
+  });
+
   it('puts a retrospective back on the list when it is opened again (the stand-in after a crash before the list)', async () => {
     const deps = makeBot();
     const incident = await resolvedIncident(deps);
