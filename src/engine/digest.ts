@@ -5,9 +5,11 @@
  */
 import type { Incident } from '../core/incident.js';
 import { oneLine, truncate } from '../core/text.js';
+import { RollbotError } from '../core/errors.js';
 import { deliverInTime } from './arrival.js';
 import type { EngineDeps } from './context.js';
 import type { Deadline } from './ports.js';
+import { sendUnlessMarked } from './send-once.js';
 
 export const DIGEST_SEND = 'digest-send';
 
@@ -50,10 +52,32 @@ export async function scheduleDigest(deps: EngineDeps, channel: string, dueAt: n
  * there, opened before the digest time and not listed in an earlier digest. Incidents are marked listed only
  * once the message has reached Slack (deliverInTime), so a crash in between repeats a line rather than losing
  * one; a digest Slack gave up on (down for the notifier's ten minutes of retries) marks none, and the next
- * one (scheduled a day on, should no SEV-4 opening schedule one sooner) lists them. Returns how many it listed.
+ * one (scheduled a day on, should no SEV-4 opening schedule one sooner) lists them. One still on its way after
+ * `arrivalWaitMs` fails the deadline, which comes round again: its incidents are marked listed should it arrive
+ * in between (sendUnlessMarked, under the digest's lock), or it would be posted twice. Returns how many it listed.
  */
 export async function sendDigest(deps: EngineDeps, deadline: Deadline): Promise<number> {
   const channel = String(deadline.payload.channel);
+  let listed = 0;
+  await sendUnlessMarked(deps, {
+    lock: `digest:${channel}:${deadline.dueAt}`,
+    // Its mark is its incidents' listed keys: a digest whose incidents were all listed has none left to post.
+    wasSent: async () => false,
+    send: async () => {
+      listed = await postDigest(deps, channel, deadline);
+    },
+    // Only a late arrival being recorded, for a moment, or a replica still at this deadline after its lease.
+    lookAgainAt: async () => {
+      throw new RollbotError('UNAVAILABLE', `the digest for ${channel} is being sent or recorded elsewhere`, {
+        hint: 'the deadline comes round again in a minute',
+      });
+    },
+  });
+  return listed;
+}
+
+/** Posts the digest for `channel` of the incidents not listed yet, and marks them listed once it arrived. */
+async function postDigest(deps: EngineDeps, channel: string, deadline: Deadline): Promise<number> {
   const candidates = (await deps.store.listIncidents({ limit: SCAN_LIMIT })).filter(
     (incident) =>
       incident.severity === 4 &&
@@ -73,7 +97,10 @@ export async function sendDigest(deps: EngineDeps, deadline: Deadline): Promise<
     text: digestText(fresh),
     delivery: `digest:${channel}:${deadline.dueAt}`,
   };
-  if (!(await deliverInTime(deps, digest, `the digest for ${channel}`)).arrived) {
+  const markListed = async () => {
+    for (const incident of fresh) await deps.store.setValue(listedKey(incident.id), '1', LOOKBACK_MS);
+  };
+  if (!(await deliverInTime(deps, digest, `the digest for ${channel}`, markListed)).arrived) {
     // Only a SEV-4 opening schedules a digest: without one since, "the next one" would never come and these
     // incidents would never be listed. The same time a day on (idempotent with one an opening scheduled then).
     await scheduleDigest(deps, channel, deadline.dueAt + DAY_MS);
@@ -83,7 +110,7 @@ export async function sendDigest(deps: EngineDeps, deadline: Deadline): Promise<
     );
     return 0;
   }
-  for (const incident of fresh) await deps.store.setValue(listedKey(incident.id), '1', LOOKBACK_MS);
+  await markListed();
   return fresh.length;
 }
 

@@ -13,6 +13,7 @@ import { record, type EngineDeps } from './context.js';
 import type { DeliveredEvent } from './notifier-port.js';
 import { outdated, PENDING_TTL_MS, readPending, type PendingRollback } from './pending-rollback.js';
 import type { Deadline } from './ports.js';
+import { sendUnlessMarked } from './send-once.js';
 
 export const REQUEST_POST = 'rollback-request-post';
 export const REQUEST_REMIND = 'rollback-request-remind';
@@ -31,17 +32,22 @@ const postedKey = (pending: Pick<PendingRollback, 'model' | 'at'>) =>
  */
 export async function schedulePost(deps: EngineDeps, pending: PendingRollback): Promise<void> {
   const payload = { model: pending.model, at: pending.at };
-  await deps.store.schedule({
-    id: `${REQUEST_POST}:${pending.model}:${pending.at}`,
-    kind: REQUEST_POST,
-    dueAt: pending.at + LOOK_AFTER_MS,
-    payload,
-  });
+  await schedulePostLook(deps, pending, pending.at + LOOK_AFTER_MS);
   await deps.store.schedule({
     id: `${REQUEST_REMIND}:${pending.model}:${pending.at}`,
     kind: REQUEST_REMIND,
     dueAt: pending.at + PENDING_TTL_MS / 2,
     payload,
+  });
+}
+
+/** Puts the REQUEST_POST deadline of `pending` at `dueAt` (scheduling it again moves it). */
+function schedulePostLook(deps: EngineDeps, pending: PendingRollback, dueAt: number): Promise<void> {
+  return deps.store.schedule({
+    id: `${REQUEST_POST}:${pending.model}:${pending.at}`,
+    kind: REQUEST_POST,
+    dueAt,
+    payload: { model: pending.model, at: pending.at },
   });
 }
 
@@ -90,16 +96,36 @@ async function stillAsking(deps: EngineDeps, deadline: Deadline) {
   return { pending, runbook, incident };
 }
 
-/** The REQUEST_POST deadline: posts the request unless it arrived, or no longer waits. */
+/**
+ * The REQUEST_POST deadline: posts the request unless it arrived, or no longer waits. A post still on its way
+ * after `arrivalWaitMs` fails the deadline, which comes round again: it is marked posted should it arrive in
+ * between (sendUnlessMarked, under the post's lock), or it would be posted twice.
+ */
 export async function postUnlessPosted(deps: EngineDeps, deadline: Deadline): Promise<void> {
   const asking = await stillAsking(deps, deadline);
   if (!asking) return;
-  const { pending, runbook, incident } = asking;
-  if ((await deps.store.getValue(postedKey(pending))) !== undefined) return;
+  const { pending } = asking;
+  await sendUnlessMarked(deps, {
+    lock: `${REQUEST_POST}:${pending.model}:${pending.at}`,
+    wasSent: async () => (await deps.store.getValue(postedKey(pending))) !== undefined,
+    send: () => post(deps, asking),
+    lookAgainAt: (at) => schedulePostLook(deps, pending, at),
+  });
+}
+
+async function post(
+  deps: EngineDeps,
+  {
+    pending,
+    runbook,
+    incident,
+  }: { pending: PendingRollback; runbook: Runbook; incident: Incident | undefined },
+): Promise<void> {
   const model = pending.model;
   const what = `the rollback request of ${model} by ${pending.requestedBy}`;
-  if ((await deliverInTime(deps, requestEvent(runbook, pending, incident), what)).arrived) {
-    await markPosted(deps, pending);
+  const mark = () => markPosted(deps, pending);
+  if ((await deliverInTime(deps, requestEvent(runbook, pending, incident), what, mark)).arrived) {
+    await mark();
     return;
   }
   deps.logger.error(

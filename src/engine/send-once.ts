@@ -12,12 +12,15 @@ import { keepLeaseAlive } from './lease-keepalive.js';
  */
 export const SEND_LOCK_TTL_MS = 2 * 60_000;
 
-/** A message that goes out once per incident, the timeline entry written after it being the mark that it did. */
-export interface OnceMessage {
+/**
+ * A message that goes out once, a mark written after it being the proof that it did: a timeline entry
+ * (OnceMessage), or a value of its own (a digest's listed incidents, a two-person request's posted key).
+ */
+export interface MarkedMessage {
   /** The lock its senders take turns under, e.g. `escalation:INC-7:triage`. */
   lock: string;
-  /** Whether `entry` is the mark that the message went out. */
-  isMark(entry: TimelineEntry): boolean;
+  /** Whether its mark is there: it went out. */
+  wasSent(): Promise<boolean>;
   /** Notifies, then records the mark: a sender that dies before recording is replaced, never silent. */
   send(): Promise<void>;
   /** Another sender holds the lock: have a deadline look again at `at`, in case that sender dies. */
@@ -31,16 +34,34 @@ export interface OnceMessage {
   keptAlive?: { what: string };
 }
 
+/** A message that goes out once per incident, the timeline entry written after it being the mark that it did. */
+export interface OnceMessage extends Omit<MarkedMessage, 'wasSent'> {
+  /** Whether `entry` is the mark that the message went out. */
+  isMark(entry: TimelineEntry): boolean;
+}
+
 /**
  * Sends `message` unless its mark is on the incident's timeline: at least once, and once unless a sender dies
  * between sending and recording. 'sent' by this call, 'was-sent' before it, or 'busy': another sender is at it,
  * and a look after its lock has lapsed is scheduled. A send that fails because its delivery is still on its way
  * (StillOnItsWay with `late`) records the mark should the delivery arrive later (recordOnArrival).
  */
-export async function sendOnce(
+export function sendOnce(
   deps: Pick<EngineDeps, 'store' | 'clock' | 'timing' | 'logger'>,
   incidentId: string,
   message: OnceMessage,
+): Promise<'sent' | 'was-sent' | 'busy'> {
+  const wasSent = async () => (await deps.store.list(incidentId)).some((entry) => message.isMark(entry));
+  return sendUnlessMarked(deps, { ...message, wasSent });
+}
+
+/**
+ * Sends `message` unless its mark is there, as sendOnce does with a mark of its own: for a message of no incident
+ * (a digest, a two-person request made before any alert), whose mark cannot be on a timeline.
+ */
+export async function sendUnlessMarked(
+  deps: Pick<EngineDeps, 'store' | 'clock' | 'timing' | 'logger'>,
+  message: MarkedMessage,
 ): Promise<'sent' | 'was-sent' | 'busy'> {
   const now = deps.clock.now();
   const ttlMs = message.keptAlive ? deps.timing.lockTtlMs : SEND_LOCK_TTL_MS;
@@ -54,8 +75,7 @@ export async function sendOnce(
   const kept = message.keptAlive ? keepLeaseAlive(deps, lease, message.keptAlive.what) : undefined;
   let late: LateArrival | undefined;
   try {
-    const timeline = await deps.store.list(incidentId);
-    if (timeline.some((entry) => message.isMark(entry))) return 'was-sent';
+    if (await message.wasSent()) return 'was-sent';
     await message.send();
     return 'sent';
   } catch (error) {
@@ -65,7 +85,7 @@ export async function sendOnce(
     kept?.stop();
     await deps.store.release(lease);
     // Only once the lock is released: an arrival in between would find it held, and be recorded by nobody.
-    if (late) recordOnArrival(deps, incidentId, message, late);
+    if (late) recordOnArrival(deps, message, late);
   }
 }
 
@@ -78,16 +98,15 @@ export async function sendOnce(
  */
 function recordOnArrival(
   deps: Pick<EngineDeps, 'store' | 'clock' | 'timing' | 'logger'>,
-  incidentId: string,
-  message: OnceMessage,
+  message: MarkedMessage,
   late: LateArrival,
 ): void {
   void late.arrival
     .then((arrival) =>
       arrival.arrived
-        ? sendOnce(deps, incidentId, {
+        ? sendUnlessMarked(deps, {
             lock: message.lock,
-            isMark: message.isMark,
+            wasSent: message.wasSent,
             send: () => late.record(arrival),
             lookAgainAt: async () => undefined,
           })
@@ -95,7 +114,7 @@ function recordOnArrival(
     )
     .catch((error: unknown) =>
       deps.logger.warn(
-        { err: error, incident: incidentId, lock: message.lock },
+        { err: error, lock: message.lock },
         'a delivery arrived late but could not be recorded; its deadline may send it again',
       ),
     );
