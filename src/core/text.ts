@@ -47,3 +47,8 @@ export function truncate(text: string, max: number): string {
   if (last >= 0xd800 && last <= 0xdbff) end -= 1;
   return `${text.slice(0, Math.max(0, end))}${ELLIPSIS}`;
 }
+
+/** `text` with its first letter upper case: a clause made the start of a sentence. */
+export function sentence(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

@@ -74,6 +74,19 @@ export async function deliverInTime(
   return arrived;
 }
 
+/**
+ * What became of an escalation that did not arrive, for its timeline entry (the compliance record, the
+ * retrospective's source): who it reached after all (Arrival's `reached`) and what is left to do by hand. A
+ * clause, starting lower case: "the on-call was paged, but the escalation to S0PLATFORM could not be posted…".
+ */
+export function undeliveredEscalation(arrival: Arrival, who: string): string {
+  if (arrival.reached === 'pager')
+    return `the on-call was paged, but the escalation to ${who} could not be posted in Slack (see the logs): tell them by hand`;
+  if (arrival.reached === 'slack')
+    return `the escalation to ${who} was posted in Slack, but the page could not be sent (see the logs): page the on-call by hand`;
+  return `the escalation to ${who} could not be delivered (see the logs): tell them by hand`;
+}
+
 /** What `promise` settled with within `ms`, or undefined when it had not. */
 async function within<T>(ms: number, promise: Promise<T>): Promise<T | undefined> {
   let cancel = (): void => undefined;

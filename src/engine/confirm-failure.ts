@@ -11,7 +11,8 @@ import { formatValue, type Verdict } from '../core/gates.js';
 import { isOpen, type Incident } from '../core/incident.js';
 import { describeWarnings, isPartial } from '../core/partial.js';
 import type { Runbook } from '../runbooks/schema.js';
-import { deliverInTime } from './arrival.js';
+import { sentence } from '../core/text.js';
+import { deliverInTime, undeliveredEscalation } from './arrival.js';
 import { scheduleConfirmPoll } from './confirm-poll.js';
 import { record, type EngineDeps } from './context.js';
 import type { Arrival } from './notifier-port.js';
@@ -66,14 +67,22 @@ async function sendConfirmationFailure(
   const mention = runbook.escalation.mention;
   const who = mention.length ? mention.join(', ') : 'nobody (the runbook has no escalation.mention)';
   deps.logger.warn({ incident: incident.id, verdict }, 'confirmation did not pass; escalating');
-  const recordAs = ({ arrived, byHand }: Arrival) =>
-    record(deps, incident, {
+  const recordAs = (arrival: Arrival) => {
+    const { arrived, byHand, reached } = arrival;
+    return record(deps, incident, {
       type: 'confirm.failed',
       text: arrived
         ? `${text} Escalated to ${who}${byHand ? `; but ${byHand}` : ''}.`
-        : `${text} This escalation to ${who} could not be delivered (see the logs): tell them by hand.`,
-      data: { verdict, attempt, delivered: arrived, ...(arrived && byHand ? { byHand } : {}) },
+        : `${text} ${sentence(undeliveredEscalation(arrival, who))}.`,
+      data: {
+        verdict,
+        attempt,
+        delivered: arrived,
+        ...(arrived && byHand ? { byHand } : {}),
+        ...(reached ? { reached } : {}),
+      },
     }).then(() => undefined);
+  };
   const arrival = await deliverInTime(
     deps,
     {

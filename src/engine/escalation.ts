@@ -1,7 +1,7 @@
 import { formatDuration } from '../core/duration.js';
 import { recordBreach, type Incident } from '../core/incident.js';
 import { stageDueAt, viewStage, type Stage } from '../core/stages.js';
-import { deliverInTime } from './arrival.js';
+import { deliverInTime, undeliveredEscalation } from './arrival.js';
 import { record, runbookOf, type EngineDeps } from './context.js';
 import { mutateIncident } from './mutate.js';
 import type { Arrival } from './notifier-port.js';
@@ -127,14 +127,22 @@ async function sendEscalation(deps: EngineDeps, incident: Incident, stage: Stage
   const who = mention.length ? mention.join(', ') : 'nobody (the runbook has no escalation.mention)';
   const text = `${missedText(deps, incident, stage)}${STAGE_ASK[stage]}`;
   deps.logger.warn({ incident: incident.id, stage }, 'stage target missed; escalating');
-  const recordAs = ({ arrived, byHand }: Arrival) =>
-    record(deps, incident, {
+  const recordAs = (arrival: Arrival) => {
+    const { arrived, byHand, reached } = arrival;
+    return record(deps, incident, {
       type: 'stage.breached',
       text: arrived
         ? `${text}; escalated to ${who}${byHand ? `; but ${byHand}` : ''}`
-        : `${text}; the escalation to ${who} could not be delivered (see the logs): tell them by hand`,
-      data: { stage, mention, delivered: arrived, ...(arrived && byHand ? { byHand } : {}) },
+        : `${text}; ${undeliveredEscalation(arrival, who)}`,
+      data: {
+        stage,
+        mention,
+        delivered: arrived,
+        ...(arrived && byHand ? { byHand } : {}),
+        ...(reached ? { reached } : {}),
+      },
     }).then(() => undefined);
+  };
   const arrival = await deliverInTime(
     deps,
     { type: 'escalation', incident, channel: runbook?.channel ?? '', stage, mention, text },

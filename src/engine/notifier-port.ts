@@ -129,6 +129,11 @@ export interface Arrival {
   /** It reached everyone it goes to (an escalation: Slack and the pager); false once it was given up on. */
   arrived: boolean;
   /**
+   * Of an escalation that did not arrive: the one half that did (Slack told, or the pager triggered), so that its
+   * record says who was reached. Absent when neither did, or when the model pages nobody and Slack gave up.
+   */
+  reached?: 'slack' | 'pager';
+  /**
    * What it left for a person to do by hand though it arrived, in words for the timeline: an escalation whose
    * stage's earlier page could not be resolved before its new one was triggered.
    */

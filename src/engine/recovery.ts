@@ -1,7 +1,7 @@
 import { isOpen, type Incident } from '../core/incident.js';
 import { finishRollback, type RollbackRecord } from '../core/rollback.js';
 import type { Runbook } from '../runbooks/schema.js';
-import { deliverInTime } from './arrival.js';
+import { deliverInTime, undeliveredEscalation } from './arrival.js';
 import { record, runbookOf, type EngineDeps } from './context.js';
 import { finishDrill } from './drill.js';
 import { mutateIncident } from './mutate.js';
@@ -270,19 +270,24 @@ async function escalateUnknown(
   // only once the escalation reached Slack and the pager (or they gave up on it), never while it only waits in
   // this replica's queue; one still on its way after arrivalWaitMs is recorded once it arrives (sendOnce), or
   // left to the settlement's stand-in, which sends it again if it was given up on or this replica died.
-  const recordAs = ({ arrived, byHand }: Arrival) =>
-    record(deps, incident, {
+  const mention = runbook.escalation.mention;
+  const who = mention.length ? mention.join(', ') : 'nobody (the runbook has no escalation.mention)';
+  const recordAs = (arrival: Arrival) => {
+    const { arrived, byHand, reached } = arrival;
+    return record(deps, incident, {
       type: 'rollback.unknown',
       text: arrived
         ? `${text}${byHand ? ` (but ${byHand})` : ''}`
-        : `${text} (this escalation could not be delivered, see the logs: tell them by hand)`,
+        : `${text} (${undeliveredEscalation(arrival, who)})`,
       data: {
         attempt: incident.rollback?.attempt,
         escalated: true,
         delivered: arrived,
         ...(arrived && byHand ? { byHand } : {}),
+        ...(reached ? { reached } : {}),
       },
     }).then(() => undefined);
+  };
   const arrival = await deliverInTime(
     deps,
     {
@@ -292,7 +297,7 @@ async function escalateUnknown(
       stage: 'rollback',
       // Not the rollback stage's missed target, which a restart after its 5 minutes sends at the same moment.
       about: 'outcome-unknown',
-      mention: runbook.escalation.mention,
+      mention,
       text,
     },
     `the outcome-unknown escalation of ${incident.id}`,

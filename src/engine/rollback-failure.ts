@@ -8,7 +8,8 @@
 import { isOpen, type Incident } from '../core/incident.js';
 import type { RollbackRecord } from '../core/rollback.js';
 import type { Runbook } from '../runbooks/schema.js';
-import { deliverInTime } from './arrival.js';
+import { sentence } from '../core/text.js';
+import { deliverInTime, undeliveredEscalation } from './arrival.js';
 import { record, runbookOf, type EngineDeps } from './context.js';
 import type { Arrival } from './notifier-port.js';
 import type { TimelineEntry } from './ports.js';
@@ -80,14 +81,22 @@ async function sendFailure(
   const who = mention.length ? mention.join(', ') : 'nobody (the runbook has no escalation.mention)';
   const text = `rollback of ${incident.model} to ${plan.to} FAILED: ${rollback.error ?? 'see the timeline'}. Traffic may still be on ${plan.from ?? 'the bad version'}; decide now.`;
   deps.logger.warn({ incident: incident.id, attempt }, 'rollback failed; escalating');
-  const recordAs = ({ arrived, byHand }: Arrival) =>
-    record(deps, incident, {
+  const recordAs = (arrival: Arrival) => {
+    const { arrived, byHand, reached } = arrival;
+    return record(deps, incident, {
       type: 'rollback.failed',
       text: arrived
         ? `${text} Escalated to ${who}${byHand ? `; but ${byHand}` : ''}.`
-        : `${text} This escalation to ${who} could not be delivered (see the logs): tell them by hand.`,
-      data: { attempt, escalated: true, delivered: arrived, ...(arrived && byHand ? { byHand } : {}) },
+        : `${text} ${sentence(undeliveredEscalation(arrival, who))}.`,
+      data: {
+        attempt,
+        escalated: true,
+        delivered: arrived,
+        ...(arrived && byHand ? { byHand } : {}),
+        ...(reached ? { reached } : {}),
+      },
     }).then(() => undefined);
+  };
   const arrival = await deliverInTime(
     deps,
     {

@@ -153,15 +153,16 @@ export function createPagingNotifier(options: PagingNotifierOptions): PagingNoti
    * Never rejects.
    */
   function page(event: NotifierEvent): Promise<Paged> {
-    if (event.type === 'channel.message') return Promise.resolve({ sent: true });
+    if (event.type === 'channel.message') return Promise.resolve({ sent: true, none: true });
     try {
       const route = options.pagerFor(event.incident.model);
-      if (route === undefined) return Promise.resolve({ sent: true });
+      if (route === undefined) return Promise.resolve({ sent: true, none: true });
       const decision = pageFor(event, options.clock.now(), route.hours);
       if (decision === 'digest') {
         options.digest?.(event, route.hours);
-        return Promise.resolve({ sent: true });
+        return Promise.resolve({ sent: true, none: true });
       }
+      if (decision.length === 0) return Promise.resolve({ sent: true, none: true });
       const sending = decision.map((one) => {
         if (one.action === 'acknowledge') {
           if (acknowledged.has(one.dedupKey)) return Promise.resolve(true);
@@ -234,6 +235,7 @@ export function createPagingNotifier(options: PagingNotifierOptions): PagingNoti
         return {
           arrived: told.arrived && paged.sent,
           ...(byHand.length ? { byHand: byHand.join('; ') } : {}),
+          ...halfReached(told.arrived, paged),
         };
       });
     },
@@ -254,8 +256,17 @@ export function createPagingNotifier(options: PagingNotifierOptions): PagingNoti
 /** What became of an event's pages: all sent (or none due), and an escalation's earlier page left open. */
 interface Paged {
   sent: boolean;
+  /** No page was due (the model pages nobody, or not for this event): sent, with nobody paged. */
+  none?: true;
   /** The dedup key of the earlier page that a sent escalation's "superseded" resolve could not close. */
   unresolved?: string;
+}
+
+/** The one half of an escalation that arrived when the other did not (Arrival's `reached`); none when no page was due. */
+function halfReached(told: boolean, paged: Paged): Pick<Arrival, 'reached'> {
+  if (told && !paged.sent) return { reached: 'slack' };
+  if (!told && paged.sent && !paged.none) return { reached: 'pager' };
+  return {};
 }
 
 /**

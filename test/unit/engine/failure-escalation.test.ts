@@ -117,7 +117,7 @@ describe("a failed rollback's escalation", () => {
     await rollback(deps, request);
     expect((await entries(deps, 'rollback.failed')).filter((entry) => entry.data?.escalated)).toMatchObject([
       {
-        text: 'rollback of fraud-scorer to v41 FAILED: HTTP 403: forbidden. Traffic may still be on v42; decide now. This escalation to S0PLATFORM could not be delivered (see the logs): tell them by hand.',
+        text: 'rollback of fraud-scorer to v41 FAILED: HTTP 403: forbidden. Traffic may still be on v42; decide now. The escalation to S0PLATFORM could not be delivered (see the logs): tell them by hand.',
         data: { attempt: 1, delivered: false },
       },
     ]);

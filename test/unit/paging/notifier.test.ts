@@ -417,10 +417,17 @@ describe('createPagingNotifier', () => {
 
   it('answers false for an escalation whose page failed, or that the inner notifier gave up on', async () => {
     const failing = setup(new RecordingPager(true));
-    await expect(failing.notifier.deliver(escalation(makeIncident()))).resolves.toEqual({ arrived: false });
+    // Each says which half arrived, so that its record says who was reached.
+    await expect(failing.notifier.deliver(escalation(makeIncident()))).resolves.toEqual({
+      arrived: false,
+      reached: 'slack',
+    });
     const { inner, notifier } = setup(new RecordingPager());
     inner.arrival = async () => false;
-    await expect(notifier.deliver(escalation(makeIncident()))).resolves.toEqual({ arrived: false });
+    await expect(notifier.deliver(escalation(makeIncident()))).resolves.toEqual({
+      arrived: false,
+      reached: 'pager',
+    });
   });
 
   it('joins a second delivery of the same escalation while the first is on its way: one page', async () => {
@@ -497,7 +504,7 @@ describe('createPagingNotifier', () => {
     const triggers = () => pager.pages.filter((page) => page.action === 'trigger').length;
     // Slack gives up on it; the page rings. Its sender sends it again: to Slack only.
     inner.arrival = async () => false;
-    await expect(notifier.deliver(unknown(1))).resolves.toEqual({ arrived: false });
+    await expect(notifier.deliver(unknown(1))).resolves.toEqual({ arrived: false, reached: 'pager' });
     inner.arrival = async () => true;
     await expect(notifier.deliver(unknown(1))).resolves.toEqual({ arrived: true });
     expect(inner.ofType('escalation')).toHaveLength(2);
