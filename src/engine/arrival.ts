@@ -25,6 +25,11 @@ export interface LateArrival {
   arrival: Promise<Arrival>;
   /** Records it as arrived, as its sender would have (the mark that it was sent). */
   record: (arrival: Arrival) => Promise<void>;
+  /**
+   * Notes an escalation given up on after only one half of it arrived (Arrival's `reached`): not the mark, as it
+   * is sent again for the other half, but what a record written later must not deny (the on-call was paged).
+   */
+  noteHalf?: (arrival: Arrival) => Promise<void>;
 }
 
 /**
@@ -56,19 +61,23 @@ export class StillOnItsWay extends RollbotError {
  * Delivers `event` (`what` names it in the error) and waits up to `arrivalWaitMs` for it to arrive: arrived once
  * it reached everyone, not once it was given up on (the notifier logged why). Throws StillOnItsWay when it has
  * done neither by then, carrying `recordLate` (how to record it as arrived) for sendOnce to run should it arrive
- * later. For deadline handlers, and a failed rollback's own path once its lock is released (its answer waits at
- * most `arrivalWaitMs` then, where a person asked for it): an alert webhook or a Slack ack must never wait for Slack.
+ * later, and `noteHalf` for an escalation given up on later with one half arrived (LateArrival). For deadline
+ * handlers, and a failed rollback's own path once its lock is released (its answer waits at most `arrivalWaitMs`
+ * then, where a person asked for it): an alert webhook or a Slack ack must never wait for Slack.
  */
 export async function deliverInTime(
   deps: Pick<EngineDeps, 'notifier' | 'timing'>,
   event: DeliveredEvent,
   what: string,
   recordLate?: (arrival: Arrival) => Promise<void>,
+  noteHalf?: (arrival: Arrival) => Promise<void>,
 ): Promise<Arrival> {
   const delivery = deps.notifier.deliver(event);
   const arrived = await within(deps.timing.arrivalWaitMs, delivery);
   if (arrived === undefined) {
-    const late = recordLate ? { arrival: delivery, record: recordLate } : undefined;
+    const late = recordLate
+      ? { arrival: delivery, record: recordLate, ...(noteHalf ? { noteHalf } : {}) }
+      : undefined;
     throw new StillOnItsWay(event, what, deps.timing.arrivalWaitMs, late);
   }
   return arrived;

@@ -143,21 +143,59 @@ async function sendEscalation(deps: EngineDeps, incident: Incident, stage: Stage
       },
     }).then(() => undefined);
   };
+  // Not the mark: the deadline sends the other half while the stage runs; recordLateEnd reads it once it ended.
+  const noteHalf = ({ reached }: Arrival) =>
+    deps.store
+      .appendOnce(
+        {
+          incidentId: incident.id,
+          at: deps.clock.now(),
+          type: HALF_ESCALATED,
+          actor: 'rollbot',
+          text: `the ${stage} escalation reached ${reached === 'pager' ? 'the pager (the on-call was paged)' : `${who} in Slack`} only; the rest is sent again while the stage runs`,
+          data: { stage, reached },
+        },
+        `${HALF_ESCALATED}:${incident.id}:${stage}`,
+      )
+      .then(() => undefined);
   const arrival = await deliverInTime(
     deps,
     { type: 'escalation', incident, channel: runbook?.channel ?? '', stage, mention, text },
     `the ${stage} escalation of ${incident.id}`,
     recordAs,
+    noteHalf,
   );
   await recordAs(arrival);
 }
 
-/** Records a stage that ended past its target, paging nobody (see stillNews). */
+/** An escalation one half of which arrived before it was given up on: noted, so that its record can say so. */
+const HALF_ESCALATED = 'stage.escalation.half';
+
+/**
+ * Records a stage that ended past its target, paging nobody (see stillNews); one an earlier round of whose
+ * escalation reached the pager or Slack (HALF_ESCALATED) says so, as the record people answer to.
+ */
 async function recordLateEnd(deps: EngineDeps, incident: Incident, stage: Stage): Promise<void> {
+  const half = (await deps.store.list(incident.id)).find(
+    (entry) => entry.type === HALF_ESCALATED && entry.data?.stage === stage,
+  );
+  const reached = half?.data?.reached;
+  const before =
+    reached === 'pager'
+      ? 'the on-call had been paged, but Slack was never told; nobody is paged again'
+      : reached === 'slack'
+        ? 'the escalation had been posted in Slack, but nobody was paged'
+        : 'nobody was paged';
   await record(deps, incident, {
     type: 'stage.breached',
-    text: `${missedText(deps, incident, stage)}; it had ended by then: nobody was paged`,
-    data: { stage, mention: [], delivered: false, ended: true },
+    text: `${missedText(deps, incident, stage)}; it had ended by then: ${before}`,
+    data: {
+      stage,
+      mention: [],
+      delivered: false,
+      ended: true,
+      ...(reached === 'pager' || reached === 'slack' ? { reached } : {}),
+    },
   });
 }
 

@@ -93,8 +93,9 @@ export async function sendUnlessMarked(
  * Records a delivery that arrived after its sender stopped waiting, under the message's lock and unless its mark
  * is there: the deadline that comes round again then finds it sent instead of sending it twice. A lock held by
  * another sender is one of the same message, which records it (it joined this delivery) or sends it again. One
- * given up on after all is left unrecorded, for the deadline to send again; so is one that arrives on a replica
- * cut off from the store, whose failure is logged.
+ * given up on after all is left unrecorded, for the deadline to send again (an escalation one half of which
+ * arrived is noted, LateArrival's `noteHalf`); so is one that arrives on a replica cut off from the store, whose
+ * failure is logged.
  */
 function recordOnArrival(
   deps: Pick<EngineDeps, 'store' | 'clock' | 'timing' | 'logger'>,
@@ -102,16 +103,15 @@ function recordOnArrival(
   late: LateArrival,
 ): void {
   void late.arrival
-    .then((arrival) =>
-      arrival.arrived
-        ? sendUnlessMarked(deps, {
-            lock: message.lock,
-            wasSent: message.wasSent,
-            send: () => late.record(arrival),
-            lookAgainAt: async () => undefined,
-          })
-        : undefined,
-    )
+    .then(async (arrival): Promise<unknown> => {
+      if (!arrival.arrived) return arrival.reached ? late.noteHalf?.(arrival) : undefined;
+      return sendUnlessMarked(deps, {
+        lock: message.lock,
+        wasSent: message.wasSent,
+        send: () => late.record(arrival),
+        lookAgainAt: async () => undefined,
+      });
+    })
     .catch((error: unknown) =>
       deps.logger.warn(
         { err: error, lock: message.lock },

@@ -6,9 +6,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RollbotError } from '../../../src/core/errors.js';
+import { decide } from '../../../src/core/incident.js';
 import type { EngineDeps } from '../../../src/engine/context.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
-import { pollDeadlines } from '../../../src/engine/poller.js';
+import { mutateIncident } from '../../../src/engine/mutate.js';
+import { DEADLINE_LEASE_MS, pollDeadlines } from '../../../src/engine/poller.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { createPagingNotifier } from '../../../src/paging/notifier.js';
 import type { Page, Pager } from '../../../src/paging/types.js';
@@ -74,5 +76,51 @@ describe('an escalation only one half of which arrived', () => {
     const { breach } = await triageBreach({ slackArrives: false, pageSent: true, pages: false });
     expect(breach?.data?.reached).toBeUndefined();
     expect(breach?.text).toContain('the escalation to S0PLATFORM could not be delivered');
+  });
+});
+
+describe('a stage that ended after an earlier round of its escalation paged the on-call', () => {
+  it('says on its record that the on-call was paged, not that nobody was', async () => {
+    const deps = makeDeps();
+    deps.timing = { ...deps.timing, arrivalWaitMs: 5 };
+    const triggers: Page[] = [];
+    const pager: Pager = { send: async (page) => void (page.action === 'trigger' && triggers.push(page)) };
+    const engine: EngineDeps = {
+      ...deps,
+      notifier: createPagingNotifier({
+        inner: deps.notifier,
+        pagerFor: () => ({ pager, hours: { timezone: 'UTC' } }),
+        clock: deps.clock,
+        logger: createLogger({ level: 'silent' }),
+      }),
+    };
+    await ingestAlerts(engine, [firing('fraud-scorer', deps.clock.now())]);
+    expect(await pollDeadlines(engine)).toBe(1);
+    // Slack retries the escalation past arrivalWaitMs, then gives up on it; the page rang at once.
+    let giveUp = (): void => undefined;
+    deps.notifier.arrival = async (event) =>
+      event.type !== 'escalation' || new Promise<boolean>((resolve) => (giveUp = () => resolve(false)));
+    deps.clock.advance(10 * MINUTE);
+    expect(await pollDeadlines(engine)).toBe(0);
+    giveUp();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(triggers.filter((page) => page.dedupKey === 'rollbot-INC-1-triage')).toHaveLength(1);
+
+    // Someone decides before the deadline comes round again: the stage has ended by then.
+    await mutateIncident(deps.store, 'INC-1', (current) =>
+      decide(current, {
+        kind: 'not-rollback',
+        by: 'U0ANA',
+        at: deps.clock.now(),
+        reason: 'noise',
+        trigger: 'slack',
+      }),
+    );
+    deps.clock.advance(DEADLINE_LEASE_MS);
+    expect(await pollDeadlines(engine)).toBe(1);
+    const breaches = (await deps.store.list('INC-1')).filter((entry) => entry.type === 'stage.breached');
+    expect(breaches).toMatchObject([{ data: { stage: 'triage', ended: true, reached: 'pager' } }]);
+    expect(breaches[0]?.text).not.toContain('nobody was paged');
+    expect(breaches[0]?.text).toContain('the on-call had been paged');
   });
 });
