@@ -12,10 +12,9 @@ import { isOpen, type Incident } from '../core/incident.js';
 import { describeWarnings, isPartial } from '../core/partial.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { sentence } from '../core/text.js';
-import { deliverInTime, undeliveredEscalation } from './arrival.js';
+import { escalateAndRecord } from './escalation-record.js';
 import { scheduleConfirmPoll } from './confirm-poll.js';
-import { record, type EngineDeps } from './context.js';
-import type { Arrival } from './notifier-port.js';
+import type { EngineDeps } from './context.js';
 import { sendOnce } from './send-once.js';
 
 const WHY: Record<Exclude<Verdict, 'PASS'>, string> = {
@@ -64,38 +63,20 @@ async function sendConfirmationFailure(
 ): Promise<void> {
   const line = (incident.confirmation?.last?.checks ?? []).map(pollLine).join(', ');
   const text = `${WHY[verdict]} for ${incident.model} (${incident.id}): ${line}. The incident stays open: look at it, then roll back further or resolve by hand.`;
-  const mention = runbook.escalation.mention;
-  const who = mention.length ? mention.join(', ') : 'nobody (the runbook has no escalation.mention)';
   deps.logger.warn({ incident: incident.id, verdict }, 'confirmation did not pass; escalating');
-  const recordAs = (arrival: Arrival) => {
-    const { arrived, byHand, reached } = arrival;
-    return record(deps, incident, {
-      type: 'confirm.failed',
-      text: arrived
-        ? `${text} Escalated to ${who}${byHand ? `; but ${byHand}` : ''}.`
-        : `${text} ${sentence(undeliveredEscalation(arrival, who))}.`,
-      data: {
-        verdict,
-        attempt,
-        delivered: arrived,
-        ...(arrived && byHand ? { byHand } : {}),
-        ...(reached ? { reached } : {}),
-      },
-    }).then(() => undefined);
-  };
-  const arrival = await deliverInTime(
+  await escalateAndRecord(
     deps,
+    incident,
     {
       type: 'escalation',
       incident,
       channel: runbook.channel,
       stage: 'confirm',
       about: 'confirmation-failed',
-      mention,
+      mention: runbook.escalation.mention,
       text,
     },
     `the confirmation-failed escalation of ${incident.id}`,
-    recordAs,
+    { type: 'confirm.failed', data: { verdict, attempt }, text: (reach) => `${text} ${sentence(reach)}.` },
   );
-  await recordAs(arrival);
 }

@@ -1,8 +1,8 @@
 import { formatDuration } from '../core/duration.js';
 import { recordBreach, type Incident } from '../core/incident.js';
 import { stageDueAt, viewStage, type Stage } from '../core/stages.js';
-import { deliverInTime, undeliveredEscalation } from './arrival.js';
 import { record, runbookOf, type EngineDeps } from './context.js';
+import { escalateAndRecord, escalationTargets } from './escalation-record.js';
 import { mutateIncident } from './mutate.js';
 import type { Arrival } from './notifier-port.js';
 import { sendOnce } from './send-once.js';
@@ -124,25 +124,9 @@ async function sendOnceEscalated(deps: EngineDeps, incident: Incident, stage: St
 async function sendEscalation(deps: EngineDeps, incident: Incident, stage: Stage): Promise<void> {
   const runbook = runbookOf(deps, incident);
   const mention = runbook?.escalation.mention ?? [];
-  const who = mention.length ? mention.join(', ') : 'nobody (the runbook has no escalation.mention)';
+  const who = escalationTargets(mention);
   const text = `${missedText(deps, incident, stage)}${STAGE_ASK[stage]}`;
   deps.logger.warn({ incident: incident.id, stage }, 'stage target missed; escalating');
-  const recordAs = (arrival: Arrival) => {
-    const { arrived, byHand, reached } = arrival;
-    return record(deps, incident, {
-      type: 'stage.breached',
-      text: arrived
-        ? `${text}; escalated to ${who}${byHand ? `; but ${byHand}` : ''}`
-        : `${text}; ${undeliveredEscalation(arrival, who)}`,
-      data: {
-        stage,
-        mention,
-        delivered: arrived,
-        ...(arrived && byHand ? { byHand } : {}),
-        ...(reached ? { reached } : {}),
-      },
-    }).then(() => undefined);
-  };
   // Not the mark: the deadline sends the other half while the stage runs; recordLateEnd reads it once it ended.
   const noteHalf = ({ reached }: Arrival) =>
     deps.store
@@ -158,14 +142,14 @@ async function sendEscalation(deps: EngineDeps, incident: Incident, stage: Stage
         `${HALF_ESCALATED}:${incident.id}:${stage}`,
       )
       .then(() => undefined);
-  const arrival = await deliverInTime(
+  await escalateAndRecord(
     deps,
+    incident,
     { type: 'escalation', incident, channel: runbook?.channel ?? '', stage, mention, text },
     `the ${stage} escalation of ${incident.id}`,
-    recordAs,
+    { type: 'stage.breached', data: { stage, mention }, text: (reach) => `${text}; ${reach}` },
     noteHalf,
   );
-  await recordAs(arrival);
 }
 
 /** An escalation one half of which arrived before it was given up on: noted, so that its record can say so. */

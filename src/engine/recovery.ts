@@ -1,11 +1,10 @@
 import { isOpen, type Incident } from '../core/incident.js';
 import { finishRollback, type RollbackRecord } from '../core/rollback.js';
 import type { Runbook } from '../runbooks/schema.js';
-import { deliverInTime, undeliveredEscalation } from './arrival.js';
+import { escalateAndRecord } from './escalation-record.js';
 import { record, runbookOf, type EngineDeps } from './context.js';
 import { finishDrill } from './drill.js';
 import { mutateIncident } from './mutate.js';
-import type { Arrival } from './notifier-port.js';
 import { rollbackLockName } from './rollback.js';
 import type { TimelineEntry } from './ports.js';
 import { recordRollbackStarted, rollbackStartRecorded } from './rollback-incident.js';
@@ -270,26 +269,9 @@ async function escalateUnknown(
   // only once the escalation reached Slack and the pager (or they gave up on it), never while it only waits in
   // this replica's queue; one still on its way after arrivalWaitMs is recorded once it arrives (sendOnce), or
   // left to the settlement's stand-in, which sends it again if it was given up on or this replica died.
-  const mention = runbook.escalation.mention;
-  const who = mention.length ? mention.join(', ') : 'nobody (the runbook has no escalation.mention)';
-  const recordAs = (arrival: Arrival) => {
-    const { arrived, byHand, reached } = arrival;
-    return record(deps, incident, {
-      type: 'rollback.unknown',
-      text: arrived
-        ? `${text}${byHand ? ` (but ${byHand})` : ''}`
-        : `${text} (${undeliveredEscalation(arrival, who)})`,
-      data: {
-        attempt: incident.rollback?.attempt,
-        escalated: true,
-        delivered: arrived,
-        ...(arrived && byHand ? { byHand } : {}),
-        ...(reached ? { reached } : {}),
-      },
-    }).then(() => undefined);
-  };
-  const arrival = await deliverInTime(
+  await escalateAndRecord(
     deps,
+    incident,
     {
       type: 'escalation',
       incident,
@@ -297,13 +279,18 @@ async function escalateUnknown(
       stage: 'rollback',
       // Not the rollback stage's missed target, which a restart after its 5 minutes sends at the same moment.
       about: 'outcome-unknown',
-      mention,
+      mention: runbook.escalation.mention,
       text,
     },
     `the outcome-unknown escalation of ${incident.id}`,
-    recordAs,
+    {
+      type: 'rollback.unknown',
+      data: { attempt: incident.rollback?.attempt, escalated: true },
+      // The text asks people to check by hand already: only what is left to do besides is added.
+      text: (reach, { arrived, byHand }) =>
+        arrived ? `${text}${byHand ? ` (but ${byHand})` : ''}` : `${text} (${reach})`,
+    },
   );
-  await recordAs(arrival);
 }
 
 /** Whether `entry` is the escalation of attempt `attempt` left unknown: the mark that it was settled. */

@@ -9,9 +9,8 @@ import { isOpen, type Incident } from '../core/incident.js';
 import type { RollbackRecord } from '../core/rollback.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { sentence } from '../core/text.js';
-import { deliverInTime, undeliveredEscalation } from './arrival.js';
-import { record, runbookOf, type EngineDeps } from './context.js';
-import type { Arrival } from './notifier-port.js';
+import { escalateAndRecord } from './escalation-record.js';
+import { runbookOf, type EngineDeps } from './context.js';
 import type { TimelineEntry } from './ports.js';
 import { rollbackLockName } from './rollback-lease.js';
 import { sendOnce } from './send-once.js';
@@ -77,41 +76,27 @@ async function sendFailure(
   rollback: RollbackRecord,
 ): Promise<void> {
   const { plan, attempt } = rollback;
-  const mention = runbook.escalation.mention;
-  const who = mention.length ? mention.join(', ') : 'nobody (the runbook has no escalation.mention)';
   const text = `rollback of ${incident.model} to ${plan.to} FAILED: ${rollback.error ?? 'see the timeline'}. Traffic may still be on ${plan.from ?? 'the bad version'}; decide now.`;
   deps.logger.warn({ incident: incident.id, attempt }, 'rollback failed; escalating');
-  const recordAs = (arrival: Arrival) => {
-    const { arrived, byHand, reached } = arrival;
-    return record(deps, incident, {
-      type: 'rollback.failed',
-      text: arrived
-        ? `${text} Escalated to ${who}${byHand ? `; but ${byHand}` : ''}.`
-        : `${text} ${sentence(undeliveredEscalation(arrival, who))}.`,
-      data: {
-        attempt,
-        escalated: true,
-        delivered: arrived,
-        ...(arrived && byHand ? { byHand } : {}),
-        ...(reached ? { reached } : {}),
-      },
-    }).then(() => undefined);
-  };
-  const arrival = await deliverInTime(
+  await escalateAndRecord(
     deps,
+    incident,
     {
       type: 'escalation',
       incident,
       channel: runbook.channel,
       stage: 'rollback',
       about: 'rollback-failed',
-      mention,
+      mention: runbook.escalation.mention,
       text,
     },
     `the rollback-failed escalation of ${incident.id}`,
-    recordAs,
+    {
+      type: 'rollback.failed',
+      data: { attempt, escalated: true },
+      text: (reach) => `${text} ${sentence(reach)}.`,
+    },
   );
-  await recordAs(arrival);
 }
 
 /** Whether `entry` is the escalation of attempt `attempt`'s failure: the mark that it was sent. */

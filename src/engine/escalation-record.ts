@@ -1,0 +1,59 @@
+/**
+ * An escalation and its timeline entry, the one way every kind is sent (a missed target, a rollback that FAILED, a
+ * failed confirmation, an unknown outcome): delivered first, recorded once it arrived or was given up on, the
+ * entry being the mark that it went out (sendOnce's). What the entry says of whom it reached is decided here.
+ */
+import type { Incident } from '../core/incident.js';
+import { deliverInTime, undeliveredEscalation } from './arrival.js';
+import { record, type EngineDeps } from './context.js';
+import type { Arrival, EscalationEvent } from './notifier-port.js';
+
+/** Whom an escalation mentions, in words. */
+export function escalationTargets(mention: readonly string[]): string {
+  return mention.length ? mention.join(', ') : 'nobody (the runbook has no escalation.mention)';
+}
+
+/** The timeline entry an escalation becomes: its type, its own data, and its text around what became of it. */
+export interface EscalationEntry {
+  type: string;
+  data: Record<string, unknown>;
+  /**
+   * The entry's text, given `reach`: "escalated to S0PLATFORM" (with what is left to do by hand, if anything), or
+   * whom it reached and what to tell by hand when it did not arrive (undeliveredEscalation).
+   */
+  text(reach: string, arrival: Arrival): string;
+}
+
+/**
+ * Delivers `event` and writes its entry once it arrived or was given up on, with `delivered`, `byHand` and
+ * `reached` in its data. One still on its way after `arrivalWaitMs` throws StillOnItsWay (deliverInTime), carrying
+ * the same record for sendOnce to write should it arrive later, and `noteHalf` for one given up on with one half
+ * arrived. For senders under sendOnce.
+ */
+export async function escalateAndRecord(
+  deps: EngineDeps,
+  incident: Pick<Incident, 'id'>,
+  event: EscalationEvent,
+  what: string,
+  entry: EscalationEntry,
+  noteHalf?: (arrival: Arrival) => Promise<void>,
+): Promise<void> {
+  const who = escalationTargets(event.mention);
+  const recordAs = async (arrival: Arrival): Promise<void> => {
+    const { arrived, byHand, reached } = arrival;
+    const reach = arrived
+      ? `escalated to ${who}${byHand ? `; but ${byHand}` : ''}`
+      : undeliveredEscalation(arrival, who);
+    await record(deps, incident, {
+      type: entry.type,
+      text: entry.text(reach, arrival),
+      data: {
+        ...entry.data,
+        delivered: arrived,
+        ...(arrived && byHand ? { byHand } : {}),
+        ...(reached ? { reached } : {}),
+      },
+    });
+  };
+  await recordAs(await deliverInTime(deps, event, what, recordAs, noteHalf));
+}
