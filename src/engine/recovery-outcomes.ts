@@ -1,0 +1,144 @@
+/**
+ * What settling an interrupted rollback does with what the serving layer shows (recovery.ts decides when):
+ * count the outcome once, re-read the layer, follow a rollback that took effect, or escalate an unknown outcome.
+ */
+import type { Incident } from '../core/incident.js';
+import { finishRollback, type RollbackRecord } from '../core/rollback.js';
+import type { Runbook } from '../runbooks/schema.js';
+import { record, type EngineDeps } from './context.js';
+import { finishDrill } from './drill.js';
+import { escalateAndRecord } from './escalation-record.js';
+import { mutateIncident } from './mutate.js';
+import { followSuccess, guardSuccess } from './rollback-success.js';
+import type { RollbackServing } from './rollback-scope.js';
+
+/** What re-reading the serving layer says about an interrupted rollback: it landed, or why nobody can tell. */
+export type Finding = { landed: true; said: string } | { landed: false; why: string; blind?: true };
+
+/** How long the claim that an attempt's outcome was counted is kept: past any settlement's rounds. */
+const COUNTED_CLAIM_MS = 7 * 24 * 3_600_000;
+
+/**
+ * Counts the attempt's outcome in rollbot_rollbacks_total once across rounds and replicas: a settlement comes
+ * round again while its escalation is on its way (Slack down for minutes), re-reading the layer each time, and
+ * counting each round would report one interrupted rollback as several. A later round that finds it landed
+ * after all still counts that, once.
+ */
+export async function countOnce(
+  deps: EngineDeps,
+  incident: Incident,
+  rollback: RollbackRecord,
+  outcome: 'succeeded' | 'unknown',
+): Promise<void> {
+  const key = `rollback-counted:${incident.id}:${rollback.attempt}:${outcome}`;
+  if (!(await deps.store.claimOnce(key, COUNTED_CLAIM_MS))) return;
+  deps.metrics.rollbackFinished(
+    incident.model,
+    outcome,
+    rollback.trigger,
+    (deps.clock.now() - rollback.startedAt) / 1000,
+  );
+}
+
+/** Reads the layer the rollback acted on: the drill target for a drill, and nothing for a dry-run drill. */
+export async function reread(
+  deps: EngineDeps,
+  incident: Incident,
+  rollback: RollbackRecord,
+  where: RollbackServing | undefined,
+): Promise<Finding> {
+  const { plan, target } = rollback;
+  if (!where) return { landed: false, why: `runbooks/${incident.model}.yml has no drill block any more` };
+  if (!where.executes) return { landed: true, said: 'a dry run executes nothing, so nothing changed' };
+  try {
+    const adapter = deps.serving(where.serving, { model: incident.model });
+    // A fresh adapter without a status check would say "not on target" whatever happened.
+    if (adapter.readsState === false)
+      return {
+        landed: false,
+        why: `${target} has no status check, so rollbot cannot tell whether the rollback landed`,
+        blind: true,
+      };
+    if (await adapter.onTarget(plan))
+      return {
+        landed: true,
+        said: `${target} shows traffic on ${plan.to}, so the interrupted rollback took effect`,
+      };
+    return { landed: false, why: `${target} does not show traffic on ${plan.to}` };
+  } catch (error) {
+    return { landed: false, why: `${target} could not be read (${(error as Error).message})` };
+  }
+}
+
+/** The interrupted rollback took effect: confirm it as after any rollback, or score the drill. */
+export async function tookEffect(
+  deps: EngineDeps,
+  runbook: Runbook,
+  incident: Incident,
+  said: string,
+): Promise<void> {
+  const at = deps.clock.now();
+  const attempt = incident.rollback?.attempt ?? 1;
+  // As after any real rollback's success: what follows it must not die with this process (rollback-success.ts).
+  if (!incident.drill) await guardSuccess(deps, incident.id, attempt);
+  // Only the attempt re-read: one a person started since (a retry) is not this one's to call a success.
+  const { incident: done, changed } = await mutateIncident(deps.store, incident.id, (latest) =>
+    latest.rollback?.attempt === attempt && latest.rollback.status === 'unknown'
+      ? finishRollback(latest, 'succeeded', at)
+      : undefined,
+  );
+  if (!changed) return;
+  if (!incident.drill) {
+    await followSuccess(deps, incident.id, attempt, said);
+    return;
+  }
+  // A drill's versions are its drill target's: the production ledger (followSuccess marks it) never learns them.
+  const text = `${said}; scoring the drill`;
+  await record(deps, done, { type: 'rollback.succeeded', text });
+  await deps.notifier.notify({ type: 'incident.updated', incident: done, channel: runbook.channel, text });
+  // The rollback landed, but a bot that stops mid-rollback is what a drill is there to find: it fails the drill.
+  await finishDrill(deps, incident.id, {
+    succeeded: true,
+    problem: `rollbot stopped during the rollback: ${said}`,
+  });
+}
+
+/** Production, outcome unknown: a person must look before anyone runs the rollback again. */
+export async function escalateUnknown(
+  deps: EngineDeps,
+  runbook: Runbook,
+  incident: Incident,
+  finding: { why: string; blind?: true },
+): Promise<void> {
+  const to = incident.rollback?.plan.to ?? 'the known-good version';
+  const target = incident.rollback?.target ?? 'the serving layer';
+  const text = finding.blind
+    ? `rollback of ${incident.model} to ${to}: outcome unknown after a restart: ${finding.why}; check ${target} by hand before running it again (a rollback that toggles, like helm rollback, undoes one that landed). If it landed, resolve once the metrics are back (rollbot resolve ${incident.id} --reason …); to let rollbot check next time, add a status check to the serving block of the runbook (statusArgv for command, status for http).`
+    : `rollback of ${incident.model} to ${to}: outcome unknown after a restart; ${finding.why}. Check it, then run the rollback again (rollbot rollback ${incident.model} --reason …) or decide otherwise.`;
+  // Delivered, then recorded: the entry is the mark that the settlement is done (settleOnce), so it is written
+  // only once the escalation reached Slack and the pager (or they gave up on it), never while it only waits in
+  // this replica's queue; one still on its way after arrivalWaitMs is recorded once it arrives (sendOnce), or
+  // left to the settlement's stand-in, which sends it again if it was given up on or this replica died.
+  await escalateAndRecord(
+    deps,
+    incident,
+    {
+      type: 'escalation',
+      incident,
+      channel: runbook.channel,
+      stage: 'rollback',
+      // Not the rollback stage's missed target, which a restart after its 5 minutes sends at the same moment.
+      about: 'outcome-unknown',
+      mention: runbook.escalation.mention,
+      text,
+    },
+    `the outcome-unknown escalation of ${incident.id}`,
+    {
+      type: 'rollback.unknown',
+      data: { attempt: incident.rollback?.attempt, escalated: true },
+      // The text asks people to check by hand already: only what is left to do besides is added.
+      text: (reach, { arrived, byHand }) =>
+        arrived ? `${text}${byHand ? ` (but ${byHand})` : ''}` : `${text} (${reach})`,
+    },
+  );
+}
