@@ -6,7 +6,7 @@
  * pages nobody: its scorecard, scored by its own stand-in (drill-scoring.ts), says it.
  */
 import { isOpen, type Incident } from '../core/incident.js';
-import type { RollbackRecord } from '../core/rollback.js';
+import type { RollbackPlan, RollbackRecord } from '../core/rollback.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { sentence } from '../core/text.js';
 import { escalateAndRecord } from './escalation-record.js';
@@ -22,6 +22,11 @@ export const ROLLBACK_FAILED = 'rollback-failed';
 /** How long the replica whose rollback failed has to deliver its escalation: past arrivalWaitMs. */
 const FAILED_GRACE_MS = 60_000;
 const failedStandIn = standIn<{ attempt: number }>(ROLLBACK_FAILED, 'rollback-failed');
+
+/** What a failed rollback's escalation says, a drill's (told in its thread) and a real one's alike. */
+export function failedText(model: string, plan: Pick<RollbackPlan, 'from' | 'to'>, error: string): string {
+  return `rollback of ${model} to ${plan.to} FAILED: ${error}. Traffic may still be on ${plan.from ?? 'the bad version'}; decide now.`;
+}
 
 /**
  * Guards the write of attempt `attempt`'s failure: scheduled before it, the stand-in escalates the failure a
@@ -76,7 +81,7 @@ async function sendFailure(
   rollback: RollbackRecord,
 ): Promise<void> {
   const { plan, attempt } = rollback;
-  const text = `rollback of ${incident.model} to ${plan.to} FAILED: ${rollback.error ?? 'see the timeline'}. Traffic may still be on ${plan.from ?? 'the bad version'}; decide now.`;
+  const text = failedText(incident.model, plan, rollback.error ?? 'see the timeline');
   deps.logger.warn({ incident: incident.id, attempt }, 'rollback failed; escalating');
   await escalateAndRecord(
     deps,

@@ -5,7 +5,6 @@ import { finishRollback, type RollbackPlan } from '../core/rollback.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { record, type EngineDeps } from './context.js';
 import { finishDrill } from './drill.js';
-import { stageTargetId } from './escalation.js';
 import { mutateIncident } from './mutate.js';
 import type { ServingAdapter, ServingState } from './serving-port.js';
 import { keepLeaseAlive, type KeptLease } from './lease-keepalive.js';
@@ -13,8 +12,9 @@ import { acquireLock } from './rollback-lease.js';
 import { readAndPlan } from './rollback-plan.js';
 import { refuseOutOfScope, refuseEndedDrill, rollbackScope, type RollbackScope } from './rollback-scope.js';
 import { startRollbackOnIncident } from './rollback-incident.js';
+import { announceDrillLanded, waitForTarget } from './rollback-landing.js';
 import { followSuccess, guardSuccess } from './rollback-success.js';
-import { escalateFailedRollback, guardFailureEscalation } from './rollback-failure.js';
+import { escalateFailedRollback, failedText, guardFailureEscalation } from './rollback-failure.js';
 import type { RollbackOutcome, RollbackRequest, RollbackStep, RollbackStepKind } from './rollback-types.js';
 import { attemptDeadline, withRetry } from './retry.js';
 
@@ -227,28 +227,6 @@ async function execute(deps: EngineDeps, run: Execution): Promise<RollbackOutcom
   return { ...base, outcome: 'succeeded' };
 }
 
-/** A drill's rollback got there: said, and the drill scored now (its confirmation is the drill target's word). */
-async function announceDrillLanded(
-  deps: EngineDeps,
-  runbook: Runbook,
-  drillId: string,
-  plan: RollbackPlan,
-  tookMs: number,
-): Promise<void> {
-  const stored = await deps.store.getIncident(drillId);
-  if (!stored) return;
-  await deps.store.cancel(stageTargetId(drillId, 'rollback'));
-  const text = `traffic is on ${plan.to} after ${formatDuration(tookMs)} (target ${formatDuration(stored.targets.rollback)}); confirming`;
-  await record(deps, stored, { type: 'rollback.succeeded', text });
-  await deps.notifier.notify({
-    type: 'incident.updated',
-    incident: stored,
-    channel: runbook.channel,
-    text: `rolled back to ${plan.to}: ${text}`,
-  });
-  await finishDrill(deps, drillId, { succeeded: true });
-}
-
 /**
  * Past the lock's expiry another replica may be rolling the same model back: writing, or claiming success for
  * what the layer shows, could undo or misreport its work. Stop and let a person read the layer.
@@ -258,41 +236,6 @@ function refuseWithoutLock(run: Execution, when: string): void {
   throw new RollbotError('LOCKED', `lost the rollback lock of ${run.runbook.model} ${when}`, {
     hint: `read what ${run.adapter.target} serves now (rollbot rollback ${run.runbook.model} --dry-run) and the incident timeline before rolling back again`,
   });
-}
-
-/** Polls until the serving layer reports traffic on the target; gives up at the attempt's deadline. */
-async function waitForTarget(
-  deps: EngineDeps,
-  attempt: {
-    adapter: ServingAdapter;
-    scope: RollbackScope;
-    plan: RollbackPlan;
-    retry: Parameters<typeof withRetry>[1];
-    startedAt: number;
-  },
-  step: (kind: RollbackStepKind, text: string) => void,
-): Promise<void> {
-  const { adapter, plan, retry } = attempt;
-  for (;;) {
-    if (await withRetry(() => adapter.onTarget(plan), retry)) return;
-    if (deps.clock.now() + deps.timing.pollMs >= retry.deadline) {
-      throw new RollbotError(
-        'SERVING_FAILED',
-        `traffic did not reach ${plan.to} within ${formatDuration(retry.deadline - attempt.startedAt)} of this attempt (the plan expected ${formatDuration(plan.etaMs)})`,
-        {
-          hint: `check ${adapter.target}: the change was made but the layer does not report traffic on ${plan.to}`,
-        },
-      );
-    }
-    // A drill a real alert ended meanwhile is waited for no longer: the lock goes to the real incident's rollback.
-    await refuseEndedDrill(
-      deps,
-      attempt.scope,
-      `under its rollback, while it waited for traffic on ${plan.to}`,
-    );
-    step('waiting', `waiting for traffic on ${plan.to}`);
-    await deps.sleep(deps.timing.pollMs);
-  }
 }
 
 /**
@@ -351,7 +294,7 @@ async function fail(
     stage: 'rollback',
     about: 'rollback-failed',
     mention: runbook.escalation.mention,
-    text: `rollback of ${runbook.model} to ${run.plan.to} FAILED: ${message}. Traffic may still be on ${run.plan.from ?? 'the bad version'}; decide now.`,
+    text: failedText(runbook.model, run.plan, message),
   });
   await finishDrill(deps, incident.id, { succeeded: false, problem: `the rollback failed: ${message}` });
   return failure(known, message);
