@@ -43,6 +43,14 @@ export const slackId = z
     'expected a Slack user ID (U…/W…) or user-group ID (S…) such as U024BE7LH or S0614TZR7; a channel (C…/G…) cannot approve or be mentioned',
   );
 
+/**
+ * A list of people (`slackId`): approvers, escalation and retrospective mentions. A single ID written without the
+ * brackets is the likely slip, so the error shows the list form.
+ */
+export const slackIds = z.array(slackId, {
+  error: 'expected a list of Slack user (U…/W…) or user-group (S…) IDs, like [U024BE7LH, S0614TZR7]',
+});
+
 /** A model name as used in alerts, URLs and Redis keys. */
 export const modelName = z
   .string()

@@ -10,7 +10,7 @@ import {
   links,
   modelName,
   nameMap,
-  slackId,
+  slackIds,
   timeZone,
 } from './fields.js';
 import type { Link } from '../core/links.js';
@@ -129,7 +129,7 @@ const runbookInput = z.strictObject({
     .strictObject({
       policy: z.enum(['auto', 'approve', 'two-person']).optional(),
       /** Who may roll back, approve or dismiss; empty means anyone (any member of the workspace). */
-      approvers: z.array(slackId).default([]),
+      approvers: slackIds.default([]),
       /** Roll back automatically even when Prometheus has no data (default: ask a person). */
       onNoData: z.enum(['ask', 'rollback']).default('ask'),
     })
@@ -168,7 +168,7 @@ const runbookInput = z.strictObject({
   /** For the impact estimate: a query for the model's request rate (requests per second). */
   impact: z.strictObject({ requestRate: z.string().min(1) }).optional(),
   targets: targetsInput.default({}),
-  escalation: z.strictObject({ mention: z.array(slackId).default([]) }).default({ mention: [] }),
+  escalation: z.strictObject({ mention: slackIds.default([]) }).default({ mention: [] }),
   /** Shown on every incident message and in the runbook summary. */
   links: links.default([]),
   drill: z
@@ -189,7 +189,13 @@ const runbookInput = z.strictObject({
       message: 'a drill needs a target: give drill.serving (e.g. the staging deployment) or dryRun: true',
     })
     .optional(),
-  retro: z.strictObject({ due: target.optional() }).default({}),
+  retro: z
+    .strictObject({
+      due: target.optional(),
+      /** Who a reminder mentions; unset: the escalation.mention people (withTierDefaults). */
+      mention: slackIds.optional(),
+    })
+    .default({}),
   /** How long after a deployment reaches 100 % the previous version is kept as the rollback target. */
   watch: duration(
     'a watch of zero ends the moment a deployment reaches 100 %, so the version it replaced is never kept as the rollback target',
@@ -225,7 +231,11 @@ export interface Runbook {
   escalation: { mention: string[] };
   links: Link[];
   drill?: { schedule: string; timezone: string; remind: number[]; serving?: ServingConfig; dryRun: boolean };
-  retro: { due: number };
+  /**
+   * `mention`: who a retrospective's reminders mention (user / user-group IDs); the runbook's `retro.mention`, or
+   * its `escalation.mention` when unset, so that the people paged are asked for the lessons too.
+   */
+  retro: { due: number; mention: string[] };
   /** The watch period after a deployment reaches 100 % (ms). */
   watch: number;
 }
@@ -269,7 +279,7 @@ function withTierDefaults(input: z.output<typeof runbookInput>): Runbook {
     targets,
     escalation: input.escalation,
     links: input.links,
-    retro: { due: targets.retro },
+    retro: { due: targets.retro, mention: input.retro.mention ?? input.escalation.mention },
     watch: input.watch,
   };
   if (input.impact) runbook.impact = input.impact;

@@ -259,6 +259,40 @@ describe('runbook problems', () => {
     expect(parseRunbook(people, 'x.yml').ok).toBe(true);
   });
 
+  it('refuse a channel ID among retro.mention, naming the field and the fix', () => {
+    const fix =
+      'expected a Slack user ID (U…/W…) or user-group ID (S…) such as U024BE7LH or S0614TZR7; a channel (C…/G…) cannot approve or be mentioned';
+    expect(problemsOf(runbookYaml('m1', 'retro: { mention: [U0ANA, C0FRAUD01] }'))).toEqual([
+      `x.yml:7: retro.mention.1: ${fix}`,
+    ]);
+    // One ID without the brackets is told the list form.
+    expect(problemsOf(runbookYaml('m1', 'retro: { mention: S0FRAUDML }'))).toEqual([
+      'x.yml:7: retro.mention: expected a list of Slack user (U…/W…) or user-group (S…) IDs, like [U024BE7LH, S0614TZR7] (got "S0FRAUDML")',
+    ]);
+  });
+
+  it('mention the escalation.mention people in retrospective reminders unless retro.mention says who', () => {
+    const runbookOf = (text: string) => {
+      const result = parseRunbook(text, 'x.yml');
+      if (!result.ok) throw new Error(JSON.stringify(result.problems));
+      return result.runbook;
+    };
+    expect(runbookOf(runbookYaml('m1')).retro.mention).toEqual(['S0PLATFORM']);
+    expect(runbookOf(runbookYaml('m1', 'retro: { mention: [U0ANA, S0FRAUDML] }')).retro.mention).toEqual([
+      'U0ANA',
+      'S0FRAUDML',
+    ]);
+    // An empty list is a choice: nobody is mentioned, whoever is paged.
+    expect(runbookOf(runbookYaml('m1', 'retro: { mention: [] }')).retro.mention).toEqual([]);
+    const noEscalation = runbookYaml('m1').replace('[S0PLATFORM]', '[]');
+    expect(runbookOf(noEscalation).retro.mention).toEqual([]);
+    // retro.due is read as before beside it.
+    expect(runbookOf(runbookYaml('m1', 'retro: { due: 24h, mention: [U0ANA] }')).retro).toEqual({
+      due: 86_400_000,
+      mention: ['U0ANA'],
+    });
+  });
+
   it('require a drill target', () => {
     expect(problemsOf(runbookYaml('m1', 'drill: { schedule: quarterly }'))).toEqual([
       'x.yml:7: drill: a drill needs a target: give drill.serving (e.g. the staging deployment) or dryRun: true',
