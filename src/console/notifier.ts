@@ -49,8 +49,10 @@ export function render(event: NotifierEvent, now: number): string {
         `${where} 🚨 ${head}: ${oneLine(event.incident.summary)}`,
         ...checklist(event.incident, now),
       ].join('\n');
-    case 'incident.updated':
-      return `${where} ℹ️  ${head}: ${printableBlock(event.text)}`;
+    case 'incident.updated': {
+      const who = event.mention?.length ? `${atIds(event.mention)} ` : '';
+      return `${where} ℹ️  ${head}: ${who}${printableBlock(event.text)}`;
+    }
     case 'incident.tick':
       return [`${where} ⏱ ${head}`, ...checklist(event.incident, now)].join('\n');
     case 'retro.opened':
@@ -61,18 +63,19 @@ export function render(event: NotifierEvent, now: number): string {
         ...event.triage.checks.map(checkLine),
       ].join('\n');
     case 'decision.requested': {
-      const who = event.approvers.length
-        ? event.approvers.map((id) => `@${id}`).join(' ')
-        : 'anyone in the channel';
+      const who = event.approvers.length ? atIds(event.approvers) : 'anyone in the channel';
       return `${where} ❓ DECISION NEEDED (${event.policy}; ${who}) ${head}: ${printableBlock(event.text)}`;
     }
     case 'escalation': {
-      const who = event.mention.length
-        ? event.mention.map((id) => `@${id}`).join(' ')
-        : '(no escalation target)';
+      const who = event.mention.length ? atIds(event.mention) : '(no escalation target)';
       return `${where} ⏰ ESCALATION ${who} ${head}: ${printableBlock(event.text)}`;
     }
   }
+}
+
+/** People named by their Slack IDs, as a terminal shows them: `@U0ANA @S0ONCALL`. */
+function atIds(ids: readonly string[]): string {
+  return ids.map((id) => `@${oneLine(id)}`).join(' ');
 }
 
 /**

@@ -32,6 +32,11 @@ export type NotifierEvent =
       incident: Incident;
       channel: string;
       text: string;
+      /**
+       * Whom the update asks to act (user / user-group IDs), mentioned by the adapters as an escalation's `mention`
+       * is: a retrospective's reminder. Absent or empty: nobody.
+       */
+      mention?: string[];
       /** A joining alert raised the severity from this one: paged like an opening at the new severity. */
       severityRaisedFrom?: Severity;
     }

@@ -59,12 +59,14 @@ function wantsRetro(incident: Incident): boolean {
   return incident.rollback?.status === 'failed';
 }
 
-async function tell(deps: EngineDeps, incident: Incident, text: string): Promise<void> {
+/** Tells the incident's thread; `mention`: whom it asks to act (the adapters mention them). */
+async function tell(deps: EngineDeps, incident: Incident, text: string, mention?: string[]): Promise<void> {
   await deps.notifier.notify({
     type: 'incident.updated',
     incident,
     channel: runbookOf(deps, incident)?.channel ?? '',
     text,
+    ...(mention ? { mention } : {}),
   });
 }
 
@@ -168,7 +170,8 @@ function reminderText(retro: Retrospective, owner: string, now: number): string 
  * Handles one reminder deadline: notifies unless the retrospective is completed or this key was sent. The key is
  * claimed (stored in `remindersSent`) before notifying, so a redelivered deadline reminds at most once. A
  * reminder delivered when a later one is also due (the bot was down) is dropped: the latest one says it all.
- * Returns whether a reminder was sent.
+ * It mentions the runbook's `retro.mention` people (its `escalation.mention` unless set): the owner's name alone
+ * notifies nobody. Returns whether a reminder was sent.
  */
 export async function handleRetroReminder(
   deps: EngineDeps,
@@ -192,10 +195,16 @@ export async function handleRetroReminder(
     );
     if (breach.changed) deps.metrics.targetBreached('retro', incident.model);
   }
-  const owner = runbookOf(deps, incident)?.owner ?? 'the model owner';
-  const text = reminderText(retro, owner, now);
-  await record(deps, incident, { type: 'retro.reminder', text, data: { key: payload.key } });
-  await tell(deps, incident, text);
+  const runbook = runbookOf(deps, incident);
+  const text = reminderText(retro, runbook?.owner ?? 'the model owner', now);
+  const mention = runbook?.retro.mention ?? [];
+  // The timeline is read as text (and exported as the retrospective's document): the IDs, not Slack markup.
+  await record(deps, incident, {
+    type: 'retro.reminder',
+    text: mention.length ? `${text}; mentioning ${mention.join(', ')}` : text,
+    data: { key: payload.key, mention },
+  });
+  await tell(deps, incident, text, mention);
   return true;
 }
 

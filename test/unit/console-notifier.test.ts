@@ -21,6 +21,18 @@ describe('console notifier', () => {
     expect(checklist[1]).toMatch(/… triage +1m 5s \/ /);
   });
 
+  it('prints the people an update names (a retrospective reminder) before its text, as escalations', () => {
+    const text = '@fraud-ml: retrospective for INC-7 (fraud-scorer) is OVERDUE by 1d';
+    const line = (mention: string[]) =>
+      render({ type: 'incident.updated', incident, channel: 'C0FRAUD01', text, mention }, T0);
+    expect(line(['S0FRAUDML', 'U0ANA'])).toMatch(
+      /^\[C0FRAUD01\] ℹ️ {2}SEV-\d INC-7 fraud-scorer: @S0FRAUDML @U0ANA @fraud-ml: retrospective for INC-7/,
+    );
+    expect(line([])).toMatch(
+      /^\[C0FRAUD01\] ℹ️ {2}SEV-\d INC-7 fraud-scorer: @fraud-ml: retrospective for INC-7/,
+    );
+  });
+
   it('prints triage with each value against its threshold and the trend', () => {
     const text = render(
       {

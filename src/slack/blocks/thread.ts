@@ -44,8 +44,12 @@ export function threadLine(event: IncidentEvent): string | undefined {
     case 'decision.requested':
     case 'incident.tick':
       return undefined;
-    case 'incident.updated':
-      return `ℹ️ ${escapeLine(event.text, budget)}`;
+    case 'incident.updated': {
+      const who = mentions(event.mention ?? [], '');
+      return who
+        ? `ℹ️ ${who} ${escapeLine(event.text, budget - who.length)}`
+        : `ℹ️ ${escapeLine(event.text, budget)}`;
+    }
     case 'triage.completed':
       return `🔎 Triage (${event.triage.finding}): ${escapeLine(event.triage.summary, budget)}`;
     case 'escalation': {

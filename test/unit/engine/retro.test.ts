@@ -16,7 +16,8 @@ import {
   openRetrospective,
   retroCounts,
 } from '../../../src/engine/retro.js';
-import { makeDeps, TestClock, type TestDeps } from '../../helpers/engine.js';
+import { parseRunbook } from '../../../src/runbooks/load.js';
+import { makeDeps, runbookYaml, TestClock, type TestDeps } from '../../helpers/engine.js';
 import { makeIncident, TEST_TARGETS } from '../../helpers/incidents.js';
 
 const MINUTE = 60_000;
@@ -202,6 +203,61 @@ describe('reminders', () => {
     expect(await poll(after)).toBe(2);
     expect(texts(after).slice(1)).toEqual([expect.stringContaining('is OVERDUE by 1d')]);
     expect(await after.store.pending()).toHaveLength(1);
+    // The one sent still mentions the people the runbook names.
+    expect(after.notifier.ofType('incident.updated').map((event) => event.mention)).toEqual([
+      ['S0PLATFORM'],
+      ['S0PLATFORM'],
+    ]);
+  });
+});
+
+describe('whom a reminder mentions', () => {
+  /** The reminder 24 h before the due time of a fresh retrospective, fraud-scorer's runbook being `runbookText`. */
+  async function remind(runbookText: string) {
+    const parsed = parseRunbook(runbookText, 'fraud-scorer.yml');
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    const deps = makeDeps({ runbooks: [parsed.runbook] });
+    const incident = await resolvedIncident(deps);
+    const { retro } = await openRetrospective(deps, incident.id);
+    deps.clock.set(retro.dueAt - 24 * HOUR);
+    expect(await poll(deps)).toBe(1);
+    const [event] = deps.notifier.ofType('incident.updated');
+    const entry = (await deps.store.list(incident.id)).find((e) => e.type === 'retro.reminder');
+    return { event, entry, incident };
+  }
+
+  it('mentions retro.mention, with the owner still named in the text and the IDs as words on the timeline', async () => {
+    const { event, entry, incident } = await remind(
+      runbookYaml('fraud-scorer', 'retro: { mention: [U0ANA, S0FRAUDML] }'),
+    );
+    expect(event?.mention).toEqual(['U0ANA', 'S0FRAUDML']);
+    const said = `@ml: retrospective for ${incident.id} (fraud-scorer) due in 24h`;
+    expect(event?.text.slice(0, said.length)).toBe(said);
+    // The timeline is read as text, not rendered: plain IDs, no Slack markup.
+    expect(entry?.text).toMatch(/due in 24h, at .*; mentioning U0ANA, S0FRAUDML$/);
+    expect(entry?.text).not.toContain('<');
+    expect(entry?.data).toEqual({ key: 'due-in-24h', mention: ['U0ANA', 'S0FRAUDML'] });
+  });
+
+  it('mentions escalation.mention when the runbook has no retro.mention', async () => {
+    const { event, entry } = await remind(runbookYaml('fraud-scorer'));
+    expect(event?.mention).toEqual(['S0PLATFORM']);
+    expect(entry?.text).toMatch(/; mentioning S0PLATFORM$/);
+  });
+
+  it('mentions nobody when both are empty, and says the owner as before', async () => {
+    const { event, entry, incident } = await remind(
+      runbookYaml('fraud-scorer').replace('[S0PLATFORM]', '[]'),
+    );
+    expect(event?.mention).toEqual([]);
+    expect(event?.text).toContain(`@ml: retrospective for ${incident.id} (fraud-scorer) due in 24h`);
+    expect(entry?.text).toBe(event?.text);
+    expect(entry?.data).toEqual({ key: 'due-in-24h', mention: [] });
+  });
+
+  it('mentions nobody when retro.mention is empty, whoever escalations mention', async () => {
+    const { event } = await remind(runbookYaml('fraud-scorer', 'retro: { mention: [] }'));
+    expect(event?.mention).toEqual([]);
   });
 });
 

@@ -113,6 +113,15 @@ describe('threadLine', () => {
     );
   });
 
+  it('mentions the people an update names (a retrospective reminder), as escalations do', () => {
+    const text = '@fraud-ml: retrospective for INC-7 (fraud-scorer) is OVERDUE by 1d';
+    expect(
+      threadLine({ type: 'incident.updated', incident, channel, text, mention: ['S0FRAUDML', 'U0ANA'] }),
+    ).toBe(`ℹ️ <!subteam^S0FRAUDML> <@U0ANA> ${text}`);
+    // Nobody named: the line it always was.
+    expect(threadLine({ type: 'incident.updated', incident, channel, text, mention: [] })).toBe(`ℹ️ ${text}`);
+  });
+
   it('is one line whatever line breaks the text it quotes carries', () => {
     const events = [
       { type: 'incident.updated', incident, channel, text: `rollback failed: HTTP 500 ${BROKEN}` },
@@ -138,6 +147,7 @@ describe('threadLine', () => {
     const mention = Array.from({ length: 400 }, () => HOSTILE.slice(0, 200));
     for (const event of [
       { type: 'incident.updated', incident, channel, text: HOSTILE },
+      { type: 'incident.updated', incident, channel, text: HOSTILE, mention },
       { type: 'triage.completed', incident, channel, triage: { ...TRIAGE, summary: HOSTILE } },
       { type: 'escalation', incident, channel, stage: 'retro', mention, text: HOSTILE },
     ] satisfies IncidentEvent[]) {
