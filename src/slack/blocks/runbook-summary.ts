@@ -62,6 +62,7 @@ export function runbookSummary(runbook: Runbook): string {
     `*Targets*: ${STAGES.map((stage) => `${stage} ${formatDuration(runbook.targets[stage])}`).join(' · ')}`,
     `*Serving*: ${escapeLine(describeServing(runbook.serving), 300)}`,
     `*Escalation*: ${mentions(runbook.escalation.mention, '_none_')}`,
+    `*Retrospective*: due ${formatDuration(runbook.retro.due)} after the incident ends; reminders mention ${mentions(runbook.retro.mention, '_nobody_')}`,
     `*Links*: ${linksLine(runbook.links, LINKS_TEXT) || '_none_'}`,
     `*Confirm*: ${confirm.consecutive} passes in a row, every ${formatDuration(confirm.interval)}, within ${Math.round(confirm.tolerance * 100)}% of the baseline`,
     `*Triage*: breach when ${triage.failing} of ${triage.samples} measurements fail, every ${formatDuration(triage.interval)}`,

@@ -209,8 +209,17 @@ describe('runbookSummary', () => {
     expect(text).toContain('*Serving*: kserve ml-prod/fraud-scorer');
     expect(text).toContain('*Escalation*: <!subteam^S0PLATFORM>');
     expect(text).toContain(
+      '*Retrospective*: due 2d after the incident ends; reminders mention <!subteam^S0PLATFORM>',
+    );
+    expect(text).toContain(
       '*Links*: <https://grafana.example.com/d/fraud-scorer|Grafana> · <https://wiki.example.com/ml/fraud-scorer/rollback|Playbook>',
     );
+  });
+
+  it('says when retrospective reminders mention nobody', () => {
+    const runbook = fraudScorer();
+    const text = runbookSummary({ ...runbook, retro: { ...runbook.retro, mention: [] } });
+    expect(text).toContain('reminders mention _nobody_');
   });
 
   it("keeps the runbook's names on rollbot's lines", () => {
