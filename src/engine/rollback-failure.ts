@@ -21,7 +21,17 @@ export const ROLLBACK_FAILED = 'rollback-failed';
 
 /** How long the replica whose rollback failed has to deliver its escalation: past arrivalWaitMs. */
 const FAILED_GRACE_MS = 60_000;
-const failedStandIn = standIn<{ attempt: number }>(ROLLBACK_FAILED, 'rollback-failed');
+
+/**
+ * One stand-in per attempt (`<incidentId>:rollback-failed:<attempt>`): an attempt that fails while an earlier
+ * one's escalation is still on its way has its own, which the earlier one's sender, finishing, never cancels nor
+ * moves. Older builds kept one per incident, `<incidentId>:rollback-failed`; during a rolling upgrade each build
+ * handles the other's by its kind and payload, which are unchanged, and cancels only ids of its own making. An
+ * older one's is never cancelled here, as it may be another attempt's: come due, it sends nothing once its attempt
+ * was escalated or superseded.
+ */
+const failedStandIn = (attempt: number) =>
+  standIn<{ attempt: number }>(ROLLBACK_FAILED, `rollback-failed:${attempt}`);
 
 /** What a failed rollback's escalation says, a drill's (told in its thread) and a real one's alike. */
 export function failedText(model: string, plan: Pick<RollbackPlan, 'from' | 'to'>, error: string): string {
@@ -37,7 +47,7 @@ export function guardFailureEscalation(
   incidentId: string,
   attempt: number,
 ): Promise<void> {
-  return failedStandIn.schedule(deps, incidentId, { attempt }, deps.clock.now() + FAILED_GRACE_MS);
+  return failedStandIn(attempt).schedule(deps, incidentId, { attempt }, deps.clock.now() + FAILED_GRACE_MS);
 }
 
 /**
@@ -52,6 +62,7 @@ export async function escalateFailedRollback(
   incidentId: string,
   attempt: number,
 ): Promise<void> {
+  const standIn = failedStandIn(attempt);
   const incident = await deps.store.getIncident(incidentId);
   const rollback = incident?.rollback;
   const runbook = incident && runbookOf(deps, incident);
@@ -60,7 +71,7 @@ export async function escalateFailedRollback(
     // Stalled between scheduling this and writing the failure: look again once its lock has lapsed. A rollback
     // whose replica died there is settled as "outcome unknown" (recovery.ts), which escalates on its own.
     if (await deps.store.holder(rollbackLockName(incident.model)))
-      await failedStandIn.schedule(deps, incidentId, { attempt }, deps.clock.now() + deps.timing.lockTtlMs);
+      await standIn.schedule(deps, incidentId, { attempt }, deps.clock.now() + deps.timing.lockTtlMs);
     return;
   }
   if (rollback.status !== 'failed') return;
@@ -68,9 +79,10 @@ export async function escalateFailedRollback(
     lock: `escalation:${incidentId}:rollback-failed`,
     isMark: (entry) => isEscalationOf(entry, attempt),
     send: () => sendFailure(deps, runbook, incident, rollback),
-    lookAgainAt: (at) => failedStandIn.schedule(deps, incidentId, { attempt }, at),
+    lookAgainAt: (at) => standIn.schedule(deps, incidentId, { attempt }, at),
   });
-  if (sent !== 'busy') await failedStandIn.cancel(deps, incidentId);
+  // This attempt's own stand-in only: a later attempt's, scheduled meanwhile, still guards that one's escalation.
+  if (sent !== 'busy') await standIn.cancel(deps, incidentId);
 }
 
 /** Delivers, then records: the escalated `rollback.failed` entry is the mark that the failure was escalated. */

@@ -12,7 +12,11 @@ export type StandInDetails = Record<string, string | number> & { incidentId?: ne
  * scheduled again, later, by a stand-in that finds the step busy and looks again.
  */
 export interface StandIn<Details extends StandInDetails> {
-  /** `<incidentId>:<suffix>`: one stand-in of its kind per incident, so that scheduling it again moves it. */
+  /**
+   * `<incidentId>:<suffix>`: one stand-in per incident and suffix, so that scheduling it again moves it. A step
+   * taken more than once per incident (a triage run, a rollback attempt) has a stand-in per take, its suffix
+   * naming it (`decision:<triageAt>`, `rollback-failed:<attempt>`): finishing one take never cancels another's.
+   */
   id(incidentId: string): string;
   /** Has the stand-in come at `dueAt`, with payload `{incidentId, ...details}`. */
   schedule(

@@ -61,11 +61,18 @@ describe('every stand-in is stored as other replicas and older builds read it', 
     ]);
   });
 
-  it("a rollback's failure: its attempt named, a minute on", async () => {
+  it("a rollback's failure: one stand-in per attempt, its attempt named, a minute on", async () => {
     const { deps, now, written } = writtenStore();
     await guardFailureEscalation(deps, 'INC-7', 2);
+    await guardFailureEscalation(deps, 'INC-7', 3);
+    // An older build reads it by its kind and payload, as it did its own `INC-7:rollback-failed`.
     expect(written).toEqual([
-      `{"id":"INC-7:rollback-failed","kind":"rollback-failed","dueAt":${now + GRACE},"payload":{"incidentId":"INC-7","attempt":2}}`,
+      `{"id":"INC-7:rollback-failed:2","kind":"rollback-failed","dueAt":${now + GRACE},"payload":{"incidentId":"INC-7","attempt":2}}`,
+      `{"id":"INC-7:rollback-failed:3","kind":"rollback-failed","dueAt":${now + GRACE},"payload":{"incidentId":"INC-7","attempt":3}}`,
+    ]);
+    expect((await deps.store.pending()).map((deadline) => deadline.id)).toEqual([
+      'INC-7:rollback-failed:2',
+      'INC-7:rollback-failed:3',
     ]);
   });
 

@@ -1,0 +1,221 @@
+/**
+ * A person retries a failed rollback at once (the escalation of the first failure still on its way to a slow
+ * pager) and the retry fails too: each attempt's escalation has a stand-in of its own, so the first attempt's
+ * finishing, or being abandoned as no longer the latest, never takes away the second's. The second's failure is
+ * escalated once, even when the replica it failed on never sends it. On both stores alike, and with a stand-in
+ * left by an older build (one id per incident, `INC-1:rollback-failed`) during a rolling upgrade.
+ */
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import type { Incident } from '../../src/core/incident.js';
+import type { EscalationEvent } from '../../src/engine/notifier-port.js';
+import type { Store } from '../../src/engine/ports.js';
+import { rollback, type RollbackRequest } from '../../src/engine/rollback.js';
+import { createMemoryStore } from '../../src/store/memory.js';
+import { dyingStore, type DeathFrom } from '../helpers/dying-store.js';
+import { makeDeps, TestClock, type TestDeps } from '../helpers/engine.js';
+import { FakeServing, permanent } from '../helpers/fake-serving.js';
+import { pollFor, useRedisStores } from '../helpers/replicas.js';
+
+const MINUTE = 60_000;
+const redisStore = useRedisStores();
+
+const request: RollbackRequest = {
+  model: 'fraud-scorer',
+  reason: 'errors after v42',
+  by: 'U0ONCALL',
+  trigger: 'slack',
+};
+const retry: RollbackRequest = { ...request, by: 'U0SECOND', reason: 'trying again' };
+
+const FIRST_TEXT =
+  'rollback of fraud-scorer to v41 FAILED: HTTP 403: forbidden. Traffic may still be on v42; decide now.';
+const SECOND_TEXT =
+  'rollback of fraud-scorer to v41 FAILED: HTTP 409: conflict. Traffic may still be on v42; decide now.';
+
+/** Each replica's store on one bot's state: the same memory store, or a client of its own on one Redis prefix. */
+const backends: [string, (clock: TestClock) => () => Store][] = [
+  [
+    'the memory store',
+    (clock) => {
+      const store = createMemoryStore({ clock });
+      return () => store;
+    },
+  ],
+  [
+    'Redis',
+    () => {
+      const prefix = `test:${randomUUID()}:`;
+      return () => redisStore(prefix);
+    },
+  ],
+];
+
+/** The write of attempt `attempt`'s failure. */
+const attemptFailed =
+  (attempt: number): DeathFrom =>
+  (method, result) => {
+    const rollbackRecord = (result as Incident | undefined)?.rollback;
+    return (
+      method === 'updateIncident' && rollbackRecord?.status === 'failed' && rollbackRecord.attempt === attempt
+    );
+  };
+
+const failureEscalations = (deps: TestDeps): string[] =>
+  deps.notifier
+    .ofType('escalation')
+    .filter((event: EscalationEvent) => event.about === 'rollback-failed')
+    .map((event) => event.text);
+
+/** The attempts whose failure the timeline says was escalated, in order. */
+async function escalatedAttempts(store: Store): Promise<unknown[]> {
+  return (await store.list('INC-1'))
+    .filter((entry) => entry.type === 'rollback.failed' && entry.data?.escalated === true)
+    .map((entry) => entry.data?.attempt);
+}
+
+/** The attempts of the failed-rollback stand-ins still to come. */
+async function standInAttempts(store: Store): Promise<unknown[]> {
+  return (await store.pending())
+    .filter((deadline) => deadline.kind === 'rollback-failed')
+    .map((deadline) => deadline.payload.attempt);
+}
+
+describe.each(backends)("each failed attempt's own stand-in, on %s", (_name, storesOn) => {
+  /**
+   * Attempt 1 fails on the first replica, whose escalation is handed to the pager and stays on its way (under the
+   * escalation's send lock) until `arrive()`; attempt 2 fails with HTTP 409.
+   */
+  async function firstEscalationOnItsWay() {
+    const clock = new TestClock();
+    const storeOf = storesOn(clock);
+    const fake = new FakeServing();
+    fake.executeErrors.push(permanent(), permanent('HTTP 409: conflict'));
+    const first = makeDeps({ store: storeOf(), clock, fake });
+    let arrive = (): void => undefined;
+    const handedOver = new Promise<void>((handed) => {
+      first.notifier.arrival = (event) => {
+        if (event.type !== 'escalation') return Promise.resolve(true);
+        handed();
+        return new Promise<boolean>((arrived) => (arrive = () => arrived(true)));
+      };
+    });
+    const firstRun = rollback(first, request);
+    await handedOver;
+    const replica = (store = storeOf()) => makeDeps({ store, clock, fake });
+    return { clock, storeOf, first, firstRun, arrive: () => arrive(), replica };
+  }
+
+  it("survives the first attempt's escalation arriving after it, when the second's replica died before sending", async () => {
+    const { storeOf, first, firstRun, arrive, replica } = await firstEscalationOnItsWay();
+    const dying = dyingStore(storeOf(), 0, attemptFailed(2));
+    const second = replica(dying.store);
+    void rollback(second, retry);
+    await dying.died;
+
+    arrive();
+    expect((await firstRun).outcome).toBe('failed');
+    expect(await escalatedAttempts(first.store)).toEqual([1]);
+    expect(await standInAttempts(first.store)).toEqual([2]);
+
+    const survivor = replica();
+    await pollFor(survivor, 3 * MINUTE);
+    expect(failureEscalations(second)).toEqual([]);
+    expect(failureEscalations(survivor)).toEqual([SECOND_TEXT]);
+    expect(await escalatedAttempts(survivor.store)).toEqual([1, 2]);
+    expect(await standInAttempts(survivor.store)).toEqual([]);
+  });
+
+  it("survives the first attempt's escalation arriving after the second's sender found it busy", async () => {
+    const { first, firstRun, arrive, replica } = await firstEscalationOnItsWay();
+    const second = replica();
+    expect((await rollback(second, retry)).outcome).toBe('failed');
+    // The first's escalation holds the send lock: the second's sender left it to its stand-in, for later.
+    expect(failureEscalations(second)).toEqual([]);
+
+    arrive();
+    await firstRun;
+    expect(failureEscalations(first)).toEqual([FIRST_TEXT]);
+    expect(await standInAttempts(second.store)).toEqual([2]);
+
+    await pollFor(second, 3 * MINUTE);
+    expect(failureEscalations(second)).toEqual([SECOND_TEXT]);
+    expect(await escalatedAttempts(second.store)).toEqual([1, 2]);
+    expect(await standInAttempts(second.store)).toEqual([]);
+  });
+
+  it("survives the first attempt's stand-in coming due after it and finding that attempt no longer the latest", async () => {
+    const clock = new TestClock();
+    const storeOf = storesOn(clock);
+    const fake = new FakeServing();
+    fake.executeErrors.push(permanent(), permanent('HTTP 409: conflict'));
+    const first = makeDeps({ store: storeOf(), clock, fake });
+    // The pager down: attempt 1's escalation never arrives, and is left to its stand-in a minute on.
+    first.timing = { ...first.timing, arrivalWaitMs: 5 };
+    first.notifier.arrival = (event) =>
+      event.type === 'escalation' ? new Promise<boolean>(() => undefined) : Promise.resolve(true);
+    expect((await rollback(first, request)).outcome).toBe('failed');
+
+    clock.advance(30_000);
+    const dying = dyingStore(storeOf(), 0, attemptFailed(2));
+    const second = makeDeps({ store: dying.store, clock, fake });
+    void rollback(second, retry);
+    await dying.died;
+    expect(await standInAttempts(first.store)).toEqual([1, 2]);
+
+    const survivor = makeDeps({ store: storeOf(), clock, fake });
+    await pollFor(survivor, 3 * MINUTE);
+    // Attempt 1 was superseded by attempt 2, whose failure is the one to decide on: escalated once.
+    expect(failureEscalations(survivor)).toEqual([SECOND_TEXT]);
+    expect(await escalatedAttempts(survivor.store)).toEqual([2]);
+    expect(await standInAttempts(survivor.store)).toEqual([]);
+  });
+
+  describe('with a stand-in an older build left under its one id per incident', () => {
+    /** Moves the stand-in of `attempt` to the id an older build gave it, as that build would have stored it. */
+    async function asOlderBuildStoredIt(store: Store, attempt: number): Promise<void> {
+      const pending = await store.pending();
+      const standIn = pending.find(
+        (deadline) => deadline.kind === 'rollback-failed' && deadline.payload.attempt === attempt,
+      );
+      if (!standIn) throw new Error(`no stand-in of attempt ${attempt}`);
+      await store.cancel(standIn.id);
+      await store.schedule({ ...standIn, id: 'INC-1:rollback-failed' });
+    }
+
+    it('escalates its attempt once, and is done', async () => {
+      const clock = new TestClock();
+      const storeOf = storesOn(clock);
+      const fake = new FakeServing();
+      fake.executeErrors.push(permanent());
+      const dying = dyingStore(storeOf(), 0, attemptFailed(1));
+      const older = makeDeps({ store: dying.store, clock, fake });
+      void rollback(older, request);
+      await dying.died;
+      const survivor = makeDeps({ store: storeOf(), clock, fake });
+      await asOlderBuildStoredIt(survivor.store, 1);
+
+      await pollFor(survivor, 3 * MINUTE);
+      expect(failureEscalations(survivor)).toEqual([FIRST_TEXT]);
+      expect(await escalatedAttempts(survivor.store)).toEqual([1]);
+      expect(await standInAttempts(survivor.store)).toEqual([]);
+    });
+
+    it("is not cancelled by an earlier attempt's escalation arriving: it escalates its own", async () => {
+      const { storeOf, firstRun, arrive, replica } = await firstEscalationOnItsWay();
+      const dying = dyingStore(storeOf(), 0, attemptFailed(2));
+      void rollback(replica(dying.store), retry);
+      await dying.died;
+      const survivor = replica();
+      await asOlderBuildStoredIt(survivor.store, 2);
+
+      arrive();
+      await firstRun;
+      expect(await standInAttempts(survivor.store)).toEqual([2]);
+      await pollFor(survivor, 3 * MINUTE);
+      expect(failureEscalations(survivor)).toEqual([SECOND_TEXT]);
+      expect(await escalatedAttempts(survivor.store)).toEqual([1, 2]);
+      expect(await standInAttempts(survivor.store)).toEqual([]);
+    });
+  });
+});
