@@ -1,15 +1,17 @@
 /**
  * Deployments that need a person's yes: every deployment of a tier-1 model, and the first deployment of any
  * model after a rollback (the fix for what was rolled back). The approval is for the next deployment only
- * (recording a deployment uses it up) and lasts 24 h; it goes on the model's latest incident timeline.
+ * (recording a deployment uses it up) and lasts 24 h; it goes on the model's latest incident timeline. It is
+ * stored with the deployment it was given for, and counts for that one only (core/approval-coverage.ts).
  */
+import { covers, ROLLBACK_ASKED_FOR, type StoredApproval } from '../core/approval-coverage.js';
 import { RollbotError } from '../core/errors.js';
 import type { Actor } from '../core/policy.js';
 import { oneLine } from '../core/text.js';
-import type { Incident } from '../core/incident.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { latestIncident, record, type EngineDeps } from './context.js';
 import { authorize } from './authorize.js';
+import { refuseEarlierRequest, refuseMovedOn, type ApprovalSource } from './deploy-approval-refusals.js';
 
 export interface DeploymentApproval {
   /** Why an approval is needed (empty: it is not). */
@@ -18,7 +20,13 @@ export interface DeploymentApproval {
   approvers: string[];
   /** How to give it. */
   how: string;
+  /** The approval that lets the deployment waiting now through. */
   approved?: { by: string; at: number; reason: string };
+  /**
+   * An approval stored for another deployment than the one waiting now (one recorded while it was being given,
+   * or a rollback since), which does not let it through, and why.
+   */
+  outdated?: StoredApproval & { why: string };
 }
 
 /**
@@ -41,7 +49,10 @@ export const ASKED_FOR_FORMAT = /^(rollback:[^\s:]+:\d+|deployment:(\d+|none))$/
 const approvalKey = (model: string) => `deploy-approval:${model}`;
 const APPROVAL_TTL_MS = 24 * 3_600_000;
 
-/** What approval the model's next deployment needs, whether it has it, and which deployment that is. */
+/**
+ * What approval the model's next deployment needs, whether it has it (an approval given for that deployment,
+ * `approved`; one given for another, `outdated`), and which deployment that is.
+ */
 export async function approvalFor(deps: EngineDeps, runbook: Runbook): Promise<AskedApproval> {
   const reasons: string[] = [];
   if (runbook.tier === 1) reasons.push('tier-1 model: every deployment needs an approval');
@@ -50,19 +61,49 @@ export async function approvalFor(deps: EngineDeps, runbook: Runbook): Promise<A
     ? `first deployment after the rollback from ${rollback.version} in ${rollback.incidentId} (${new Date(rollback.at).toISOString()})`
     : undefined;
   if (afterRollback) reasons.push(afterRollback);
-  const raw = reasons.length > 0 ? await deps.store.getValue(approvalKey(runbook.model)) : undefined;
-  const approved = raw ? (JSON.parse(raw) as NonNullable<DeploymentApproval['approved']>) : undefined;
   const asked =
     rollback && afterRollback
       ? { askedFor: `rollback:${rollback.incidentId}:${rollback.at}`, waiting: `the ${afterRollback}` }
       : await nextRecordedDeployment(deps, runbook.model);
+  const raw = reasons.length > 0 ? await deps.store.getValue(approvalKey(runbook.model)) : undefined;
+  const stored = raw ? (JSON.parse(raw) as StoredApproval) : undefined;
   return {
     reasons,
     approvers: runbook.rollback.approvers,
     how: `the Approve deployment button in ${runbook.channel}, or POST /api/gate/${runbook.model}/approve`,
-    ...(approved && !predates(approved, rollback) ? { approved } : {}),
+    ...(stored ? coverage(stored, asked.askedFor) : {}),
     ...asked,
   };
+}
+
+/** A stored approval as the gate shows it: `approved` if it covers the deployment waiting, else `outdated`. */
+function coverage(
+  stored: StoredApproval,
+  waiting: string,
+): Pick<DeploymentApproval, 'approved' | 'outdated'> {
+  if (!covers(stored, waiting)) return { outdated: { ...stored, why: notCoveringWhy(stored) } };
+  const { by, at, reason } = stored;
+  return { approved: { by, at, reason } };
+}
+
+/** Why `approval` does not cover the deployment waiting now, for the gate's answer and CI logs. */
+function notCoveringWhy(approval: StoredApproval): string {
+  const given = `the approval by ${approval.by} (${new Date(approval.at).toISOString()})`;
+  if (approval.askedFor === undefined)
+    return `${given} was given before the rollback this deployment follows: approve this one`;
+  return `${given} was for an earlier deployment, ${deploymentInWords(approval.askedFor)}, not the one waiting now: approve this one`;
+}
+
+/** An askedFor in words: which deployment it names. */
+function deploymentInWords(askedFor: string): string {
+  const rollback = ROLLBACK_ASKED_FOR.exec(askedFor);
+  if (rollback)
+    return `the first deployment after the rollback in ${rollback[1]} (${new Date(Number(rollback[2])).toISOString()})`;
+  if (askedFor === 'deployment:none') return 'the first recorded deployment';
+  const after = /^deployment:(\d+)$/.exec(askedFor)?.[1];
+  if (after !== undefined)
+    return `the deployment after the one recorded ${new Date(Number(after)).toISOString()}`;
+  return askedFor;
 }
 
 /**
@@ -80,14 +121,6 @@ async function nextRecordedDeployment(
     askedFor: `deployment:${newest.at}`,
     waiting: `the deployment after ${newest.version} (recorded ${new Date(newest.at).toISOString()})`,
   };
-}
-
-/**
- * An approval given before the rollback did not weigh it (a tier-1 deployment approved, then the serving version
- * rolled back): the first deployment after the rollback needs an approval of its own.
- */
-function predates(approved: { at: number }, rollback: { at: number } | undefined): boolean {
-  return rollback !== undefined && approved.at < rollback.at;
 }
 
 /** The newest rollback of the model if no deployment has been recorded since (observed ones do not count). */
@@ -111,7 +144,9 @@ async function lastRollbackWithoutDeployment(
  * not list, and (CONFLICT) when no approval is needed, so that a stray click does not pre-approve a future.
  * With `askedFor` — from a request message's button, or given to the API as `GET /api/gate` named it — it
  * approves only the deployment the approver was shown: once another one waits it is refused (CONFLICT,
- * recorded), naming the one waiting now, and nothing is stored.
+ * recorded), naming the one waiting now, and nothing is stored. The approval is stored with the deployment it is
+ * for; if another one comes to wait before it lands (CI records the deployment on another replica meanwhile), it
+ * covers nothing waiting and is refused (CONFLICT, recorded) instead of announced.
  */
 export async function approveDeployment(
   deps: EngineDeps,
@@ -121,8 +156,8 @@ export async function approveDeployment(
     reason?: string;
     /** Which deployment the approver was shown (AskedApproval's askedFor); absent: whichever waits. */
     askedFor?: string;
-    /** Where `askedFor` comes from, for the refusal's words: a request message's button (default), or the API. */
-    from?: 'message' | 'api';
+    /** Where the approval comes from, for a refusal's words: a request message's button (default), or the API. */
+    from?: ApprovalSource;
   },
 ): Promise<DeploymentApproval> {
   const runbook = deps.runbooks.require(model);
@@ -145,7 +180,20 @@ export async function approveDeployment(
       latest,
     });
   const approved = { by: how.actor.id, at: deps.clock.now(), reason: how.reason?.trim() || 'approved' };
-  await deps.store.setValue(approvalKey(runbook.model), JSON.stringify(approved), APPROVAL_TTL_MS);
+  // Stored with the deployment it is for, as read above: one recorded before the write lands (CI on another
+  // replica) is not covered by it. Read again to tell the approver, rather than announce an approval that lets
+  // nothing through.
+  const stored: StoredApproval = { ...approved, askedFor: needed.askedFor };
+  await deps.store.setValue(approvalKey(runbook.model), JSON.stringify(stored), APPROVAL_TTL_MS);
+  const now = await approvalFor(deps, runbook);
+  if (!covers(stored, now.askedFor))
+    throw await refuseMovedOn(deps, runbook, {
+      actor: how.actor.id,
+      from: how.from ?? 'message',
+      given: needed,
+      now,
+      latest: await latestIncident(deps, runbook.model),
+    });
   // The approver's free-text reason, on rollbot's line: `oneLine` keeps it there, so that a line break in it cannot
   // start what looks like another approval. Slack cannot do it for us: channel messages keep their line breaks
   // (the daily digest's lines are rollbot's).
@@ -155,49 +203,6 @@ export async function approveDeployment(
   await deps.notifier.notify({ type: 'channel.message', channel: runbook.channel, text: `✅ ${text}` });
   const { reasons, approvers, how: howTo } = needed;
   return { reasons, approvers, how: howTo, approved };
-}
-
-/**
- * The refusal of an approval of an earlier request (a press on its message, or the API given its `askedFor`),
- * recorded where the approval would have been (the model's latest incident), so that a retro sees someone meant
- * to approve something else.
- */
-async function refuseEarlierRequest(
-  deps: EngineDeps,
-  runbook: Runbook,
-  press: {
-    actor: string;
-    asked: string;
-    from: 'message' | 'api';
-    needed: AskedApproval;
-    latest: Incident | undefined;
-  },
-): Promise<RollbotError> {
-  const { needed, latest, asked } = press;
-  const { model } = runbook;
-  const waiting = `${needed.waiting}${needed.approved ? `, approved already by ${needed.approved.by}` : ''}`;
-  const text =
-    press.from === 'api'
-      ? `${press.actor} approved through the API ${asked}, not the deployment of ${model} waiting now (${waiting}, ${needed.askedFor}): nothing was approved`
-      : `${press.actor} pressed Approve deployment on an earlier request of ${model}, not on the one waiting now (${waiting}): nothing was approved`;
-  if (latest) await record(deps, latest, { type: 'deployment.approval-refused', actor: press.actor, text });
-  deps.logger.info({ model, by: press.actor }, text);
-  if (press.from === 'api') {
-    return new RollbotError(
-      'CONFLICT',
-      `askedFor ${asked} is not the deployment of ${model} waiting for approval now: that is ${waiting}, askedFor ${needed.askedFor}; nothing was approved`,
-      {
-        hint: `read GET /api/gate/${model} and approve with its approval.askedFor if you agree to that deployment`,
-      },
-    );
-  }
-  return new RollbotError(
-    'CONFLICT',
-    `this message asked about an earlier deployment of ${model}: the one waiting now is ${waiting}; nothing was approved`,
-    {
-      hint: `read its request in ${runbook.channel} and approve it on that message if you agree, or POST /api/gate/${model}/approve`,
-    },
-  );
 }
 
 /**
