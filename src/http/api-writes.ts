@@ -160,8 +160,9 @@ export function gateApproveRoute(deps: EngineDeps, apiToken: string | undefined,
     await actingAs({ runbooks: deps.runbooks, groupsOf }, { userId: body.approvedBy, model }, (actor) =>
       approveDeployment(deps, model, {
         actor,
+        from: 'api',
         ...(body.reason ? { reason: body.reason } : {}),
-        ...(body.askedFor ? { askedFor: body.askedFor, from: 'api' as const } : {}),
+        ...(body.askedFor ? { askedFor: body.askedFor } : {}),
       }),
     );
     sendJson(res, 200, await deploymentGate(deps, model));
