@@ -179,5 +179,7 @@ function gateText(gate: GateAnswer): string {
     : '';
   if (gate.status === 'open') return `gate: open${watch}`;
   const who = gate.approval?.approvers.length ? gate.approval.approvers.join(', ') : 'anyone in the channel';
-  return `gate: approval required — ${gate.approval?.reasons.join('; ') ?? ''}; ${who} may approve via ${gate.approval?.how ?? ''}${watch}`;
+  // An approval given for an earlier deployment (one recorded while it was being given) is why CI still waits.
+  const outdated = gate.approval?.outdated ? `; ${gate.approval.outdated.why}` : '';
+  return `gate: approval required — ${gate.approval?.reasons.join('; ') ?? ''}; ${who} may approve via ${gate.approval?.how ?? ''}${outdated}${watch}`;
 }

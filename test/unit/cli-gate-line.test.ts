@@ -17,6 +17,24 @@ describe('gateLine', () => {
     expect(gateLine({ model: 'm', allowed: false, status: 'approval required', reasons: [], approval })).toBe(
       'gate: approval required — tier-1 model: every deployment needs an approval; U0LEAD may approve via POST /api/gate/m/approve',
     );
+    const outdated = {
+      by: 'U0LEAD',
+      at: T,
+      reason: 'ok',
+      askedFor: 'deployment:1',
+      why: 'the approval by U0LEAD (2026-11-22T02:00:00.000Z) was for an earlier deployment, the deployment after the one recorded 1970-01-01T00:00:00.001Z, not the one waiting now: approve this one',
+    };
+    expect(
+      gateLine({
+        model: 'm',
+        allowed: false,
+        status: 'approval required',
+        reasons: [],
+        approval: { ...approval, outdated },
+      }),
+    ).toBe(
+      'gate: approval required — tier-1 model: every deployment needs an approval; U0LEAD may approve via POST /api/gate/m/approve; the approval by U0LEAD (2026-11-22T02:00:00.000Z) was for an earlier deployment, the deployment after the one recorded 1970-01-01T00:00:00.001Z, not the one waiting now: approve this one',
+    );
     const watch = { version: 'v2', previousVersion: 'v1', since: T, until: T + 3_600_000 };
     expect(gateLine({ model: 'm', allowed: true, status: 'open', reasons: [], watch })).toBe(
       'gate: open (watching v2 until 2026-11-22T03:00:00.000Z)',
