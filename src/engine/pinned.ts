@@ -3,6 +3,7 @@ import { truncate } from '../core/text.js';
 import type { EngineDeps } from './context.js';
 import { MAX_NOTE_CHARS, NOTE_TYPE } from './notes.js';
 import type { TimelineEntry } from './ports.js';
+import { retryAfterWaits } from './retry.js';
 
 /** A chat message someone pinned in an incident's thread (📌 in Slack), as the chat adapter read it. */
 export interface PinnedMessage {
@@ -23,11 +24,25 @@ export interface PinnedMessage {
  * What became of a pin: `captured` on the timeline; `duplicate`, it was already (a retried event, a second
  * person's pin); `closed`, the incident is over (retrospective done, or dismissed without one);
  * `outside_incident`, the message is in no incident's thread; `unreadable`, the chat did not give the message;
- * `rollbot_post`, rollbot posted it, so what it says is on the timeline already (a copy would say it twice).
- * The label of `rollbot_pinned_messages_total`.
+ * `rollbot_post`, rollbot posted it, so what it says is on the timeline already (a copy would say it twice);
+ * `store_unavailable`, the store kept failing until rollbot gave up (nothing written). The label of
+ * `rollbot_pinned_messages_total`.
  */
 export type PinOutcome =
-  'captured' | 'duplicate' | 'closed' | 'outside_incident' | 'unreadable' | 'rollbot_post';
+  | 'captured'
+  | 'duplicate'
+  | 'closed'
+  | 'outside_incident'
+  | 'unreadable'
+  | 'rollbot_post'
+  | 'store_unavailable';
+
+/**
+ * The waits between attempts at a pin whose store calls failed: about 30 s in all, past a Redis restart or a
+ * failover, and bounded, because nothing else will bring the pin back (the chat acknowledged the event before
+ * the capture began, so it is never delivered again).
+ */
+export const PIN_RETRY_WAITS_MS: readonly number[] = [500, 1_000, 2_000, 4_000, 8_000, 15_000];
 
 /** What a message without text (a file, an image) is recorded as. */
 export const NO_TEXT = '(a message without text)';
@@ -81,4 +96,53 @@ export async function capturePinnedMessage(
     `pin:${channel}:${ts}`,
   );
   return entry ? outcome('captured', entry) : outcome('duplicate');
+}
+
+/**
+ * Captures a pin as capturePinnedMessage does, finding its incident first with `incidentOf` (the chat adapter's
+ * lookup of the message's thread; undefined: in no incident's thread), and trying both again, after each of
+ * PIN_RETRY_WAITS_MS, while the store fails: a pin is heard once, so a store blip would otherwise lose it.
+ * Repeating is safe, since a message goes on the timeline once (a write that went through but whose answer was
+ * lost comes back `duplicate`). When the store still fails, nothing was written: the pin is counted
+ * `store_unavailable` and logged as an error that says what to do. Never throws.
+ */
+export async function capturePin(
+  deps: Pick<EngineDeps, 'store' | 'clock' | 'metrics' | 'logger' | 'sleep'>,
+  incidentOf: () => Promise<string | undefined>,
+  message: PinnedMessage,
+): Promise<{ outcome: PinOutcome; incidentId?: string; entry?: TimelineEntry }> {
+  const where = { channel: message.channel, ts: message.ts };
+  try {
+    return await retryAfterWaits(
+      async () => {
+        const incidentId = await incidentOf();
+        if (!incidentId) {
+          deps.metrics.messagePinned('outside_incident');
+          deps.logger.debug(where, 'pinned message is in no incident thread; ignored');
+          return { outcome: 'outside_incident' as const };
+        }
+        return { ...(await capturePinnedMessage(deps, incidentId, message)), incidentId };
+      },
+      PIN_RETRY_WAITS_MS,
+      {
+        sleep: deps.sleep,
+        onRetry: (error, attempt, waitMs) =>
+          deps.logger.warn(
+            { ...where, err: error, attempt },
+            `the store failed while capturing a pinned message; trying again in ${waitMs}ms`,
+          ),
+      },
+    );
+  } catch (error) {
+    deps.metrics.messagePinned('store_unavailable');
+    deps.logger.error(
+      {
+        ...where,
+        err: error,
+        hint: 'once the store is back, remove the 📌 and add it again, or add the note with /incident note <id> <text>',
+      },
+      `cannot capture the pinned message: the store failed ${PIN_RETRY_WAITS_MS.length + 1} times; nothing was written`,
+    );
+    return { outcome: 'store_unavailable' };
+  }
 }

@@ -42,3 +42,29 @@ export async function withRetry<T>(work: () => Promise<T>, options: RetryOptions
     }
   }
 }
+
+/**
+ * Runs `work`, and again after each of `waitsMs` while it throws: for work that is safe to repeat whatever the
+ * failure (an idempotent store write), where the error says nothing about whether trying again helps (a Redis
+ * blip and a Redis gone look alike). `onRetry` is told each failure before the wait; the last error is thrown
+ * as it is, once the waits are spent.
+ */
+export async function retryAfterWaits<T>(
+  work: () => Promise<T>,
+  waitsMs: readonly number[],
+  options: {
+    sleep: (ms: number) => Promise<void>;
+    onRetry?: (error: unknown, attempt: number, waitMs: number) => void;
+  },
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      const wait = waitsMs[attempt - 1];
+      if (wait === undefined) throw error;
+      options.onRetry?.(error, attempt, wait);
+      await options.sleep(wait);
+    }
+  }
+}

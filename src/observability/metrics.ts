@@ -106,7 +106,7 @@ export function createMetrics(registry = new Registry(), options: MetricsOptions
   });
   const pins = new Counter({
     name: 'rollbot_pinned_messages_total',
-    help: 'Messages pinned (📌) in Slack, by what became of them (captured, duplicate, closed, outside_incident, unreadable, rollbot_post).',
+    help: 'Messages pinned (📌) in Slack, by what became of them (captured, duplicate, closed, outside_incident, unreadable, rollbot_post, store_unavailable).',
     labelNames: ['outcome'] as const,
     registers: [registry],
   });

@@ -1,5 +1,5 @@
 import type { App } from '@slack/bolt';
-import { capturePinnedMessage } from '../../engine/pinned.js';
+import { capturePin } from '../../engine/pinned.js';
 import type { SlackContext } from '../context.js';
 import { platformErrorCode, slackErrorText } from '../notifier/errors.js';
 import { incidentOfThread } from '../notifier/refs.js';
@@ -12,8 +12,10 @@ import { CAPTURED_REACTION, messageAt, pinOf } from '../pins.js';
  * message gets a ✅ reaction (again when pinned again, should the first have failed): quieter than a thread
  * reply, which would notify everyone following the thread and wait in the channel's 1 message/s queue behind the
  * incident's own updates. A pin in no incident's thread is
- * ignored without a word. Bolt acks events before listeners run; retries of one event are dropped by event_id in
- * app.ts, and a second pin of the message by the engine.
+ * ignored without a word. Bolt acks events before listeners run, so Slack never sends a pin again once it is
+ * heard: the engine tries the store part again while the store fails (capturePin), not the Slack read, which the
+ * client retries itself. Retries of one event are dropped by event_id in app.ts, and a second pin of the message
+ * by the engine.
  */
 export function registerPins(app: App, context: SlackContext): void {
   const { deps } = context;
@@ -46,20 +48,18 @@ export function registerPins(app: App, context: SlackContext): void {
       deps.metrics.messagePinned('unreadable');
       return;
     }
-    const incidentId = await incidentOfThread(deps.store, pin.channel, message.threadTs);
-    if (!incidentId) {
-      logger.debug({ threadTs: message.threadTs }, 'pinned message is in no incident thread; ignored');
-      deps.metrics.messagePinned('outside_incident');
-      return;
-    }
-    const { outcome } = await capturePinnedMessage(deps, incidentId, {
-      channel: pin.channel,
-      ts: pin.ts,
-      author: message.author,
-      pinnedBy: pin.by,
-      text: message.text,
-      byRollbot: message.byRollbot ?? false,
-    });
+    const { outcome, incidentId } = await capturePin(
+      deps,
+      () => incidentOfThread(deps.store, pin.channel, message.threadTs),
+      {
+        channel: pin.channel,
+        ts: pin.ts,
+        author: message.author,
+        pinnedBy: pin.by,
+        text: message.text,
+        byRollbot: message.byRollbot ?? false,
+      },
+    );
     // A message on the timeline already (captured before, or rollbot's own post) is marked too: a first ✅ may have
     // failed (Slack busy), and a missing ✅ is what makes people pin it once more. Slack answers already_reacted
     // when the mark is there.

@@ -2,9 +2,12 @@
  * 📌 in an incident's thread: the message goes on the incident's timeline once, as its author's note, marked ✅;
  * anything else is left alone. Real signed Events API requests to /slack/events; the Web API answered by nock.
  */
+import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { notesOf } from '../../../src/engine/notes.js';
+import type { Store } from '../../../src/engine/ports.js';
+import { createLogger } from '../../../src/observability/logger.js';
 import { threadKey } from '../../../src/slack/notifier/refs.js';
 import { firing } from '../../helpers/alerts.js';
 import { eventually } from '../../helpers/bot-process.js';
@@ -180,6 +183,109 @@ describe('📌 on a message in an incident thread', () => {
     expect((await notesOf(deps, 'INC-1')).map((note) => [note.actor, note.text])).toEqual([
       ['shipit', 'deployed v43'],
     ]);
+  });
+});
+
+/** How a store call fails: `before` writing anything (Redis unreachable), or `after` (the write done, its answer lost). */
+type Blip = 'before' | 'after' | undefined;
+
+/**
+ * `deps.store` with its timeline write failing as `blip` says for each call (1 = the first), a Redis blip after the
+ * event was claimed; the Slack route's listeners read `deps.store` as it is when the event arrives.
+ */
+function failAppends(blip: (call: number) => Blip): Store {
+  const store = deps.store;
+  let calls = 0;
+  deps.store = {
+    ...store,
+    appendOnce: async (entry, key) => {
+      const how = blip(++calls);
+      if (how === 'before') throw new Error('Connection is closed.');
+      const written = await store.appendOnce(entry, key);
+      if (how === 'after') throw new Error('read ECONNRESET');
+      return written;
+    },
+  };
+  return store;
+}
+
+/** The waits the listener asked for (instantly over: the test's clock is the real one), and its log lines. */
+function watchRetries() {
+  const waits: number[] = [];
+  const lines: { level: number; msg: string; hint?: string }[] = [];
+  deps.sleep = async (ms) => {
+    waits.push(ms);
+  };
+  deps.logger = createLogger({
+    level: 'warn',
+    destination: new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(JSON.parse(chunk.toString()) as { level: number; msg: string });
+        done();
+      },
+    }),
+  });
+  return { waits, lines };
+}
+
+describe('a store failing while a pin is captured', () => {
+  it('tries again, so a Redis blip loses no pin: on the timeline once, marked ✅', async () => {
+    failAppends((call) => (call === 1 ? 'before' : undefined));
+    const { waits, lines } = watchRetries();
+
+    await send(reaction('pushpin', onMessage(REPLY_TS)));
+    await counted('captured');
+
+    expect((await notesOf(deps, 'INC-1')).map((note) => note.text)).toEqual([
+      'feature store stale since 01:40',
+    ]);
+    expect(waits).toHaveLength(1);
+    expect(lines).toEqual([
+      expect.objectContaining({ level: 40, msg: expect.stringMatching(/^the store failed.*trying again/) }),
+    ]);
+    await slack.settle(() => slack.called('reactions.add').length === 1, 'the ✅');
+    // Slack was asked for the message once: only the store part is tried again.
+    expect(slack.called('conversations.replies')).toHaveLength(1);
+    expect(await pins('store_unavailable')).toBe(0);
+  });
+
+  it('writes it once when a write went through but its answer was lost', async () => {
+    failAppends((call) => (call === 1 ? 'after' : undefined));
+    watchRetries();
+
+    await send(reaction('pushpin', onMessage(REPLY_TS)));
+    await counted('duplicate');
+
+    expect(await notesOf(deps, 'INC-1')).toHaveLength(1);
+    await slack.settle(() => slack.called('reactions.add').length === 1, 'the ✅');
+  });
+
+  it('gives up when the store keeps failing: nothing written, no ✅, counted and said with what to do', async () => {
+    const store = failAppends(() => 'before');
+    const { waits, lines } = watchRetries();
+    const timeline = await store.list('INC-1');
+
+    await send(reaction('pushpin', onMessage(REPLY_TS)));
+    await counted('store_unavailable');
+
+    expect(await store.list('INC-1')).toEqual(timeline);
+    expect(slack.called('reactions.add')).toEqual([]);
+    // Bounded: a few growing waits, then it stops.
+    expect(waits.length).toBeGreaterThan(1);
+    expect(waits.length).toBeLessThan(10);
+    expect(waits).toEqual([...waits].sort((a, b) => a - b));
+    expect(lines.at(-1)).toMatchObject({
+      level: 50,
+      msg: expect.stringMatching(/^cannot capture the pinned message: the store failed \d+ times/),
+      hint: expect.stringMatching(/📌.*again.*\/incident note/),
+    });
+    expect(await pins('captured')).toBe(0);
+
+    // Once the store is back, pinning it again captures it.
+    deps.store = store;
+    await send(reaction('pushpin', onMessage(REPLY_TS), 'U0CY'));
+    await counted('captured');
+    expect(await notesOf(deps, 'INC-1')).toHaveLength(1);
   });
 });
 

@@ -3,8 +3,10 @@ import { ingestAlerts } from '../../../src/engine/intake.js';
 import { dismiss } from '../../../src/engine/decisions.js';
 import { MAX_NOTE_CHARS, notesOf } from '../../../src/engine/notes.js';
 import {
+  capturePin,
   capturePinnedMessage,
   NO_TEXT,
+  PIN_RETRY_WAITS_MS,
   pinnedNoteText,
   type PinnedMessage,
 } from '../../../src/engine/pinned.js';
@@ -127,5 +129,48 @@ describe('capturePinnedMessage', () => {
     expect(await capturePinnedMessage(deps, 'INC-9', message)).toEqual({ outcome: 'outside_incident' });
     expect(await deps.store.list('INC-1')).toEqual(timeline);
     expect(await deps.store.list('INC-9')).toEqual([]);
+  });
+});
+
+describe('capturePin', () => {
+  it('finds the incident, then captures; a message in no incident thread is counted and left alone', async () => {
+    const deps = await withIncident();
+    expect(await capturePin(deps, async () => 'INC-1', message)).toMatchObject({
+      outcome: 'captured',
+      incidentId: 'INC-1',
+    });
+    expect(await capturePin(deps, async () => undefined, message)).toEqual({ outcome: 'outside_incident' });
+    expect(await pins(deps, 'outside_incident')).toBe(1);
+  });
+
+  it('tries the lookup and the capture again while the store fails, waiting longer each time', async () => {
+    const deps = await withIncident();
+    const start = deps.clock.now();
+    let lookups = 0;
+    const flaky = async () => {
+      lookups += 1;
+      if (lookups <= 2) throw new Error('Connection is closed.');
+      return 'INC-1';
+    };
+
+    expect((await capturePin(deps, flaky, message)).outcome).toBe('captured');
+    expect(deps.clock.now() - start).toBe(PIN_RETRY_WAITS_MS[0]! + PIN_RETRY_WAITS_MS[1]!);
+    expect(await notesOf(deps, 'INC-1')).toHaveLength(1);
+    expect(await pins(deps, 'captured')).toBe(1);
+  });
+
+  it('gives up after the last wait, counting store_unavailable once and writing nothing', async () => {
+    const deps = await withIncident();
+    const timeline = await deps.store.list('INC-1');
+    let lookups = 0;
+    const down = async (): Promise<string> => {
+      lookups += 1;
+      throw new Error('Connection is closed.');
+    };
+
+    expect(await capturePin(deps, down, message)).toEqual({ outcome: 'store_unavailable' });
+    expect(lookups).toBe(PIN_RETRY_WAITS_MS.length + 1);
+    expect(await deps.store.list('INC-1')).toEqual(timeline);
+    expect(await pins(deps, 'store_unavailable')).toBe(1);
   });
 });
