@@ -1,5 +1,5 @@
 import type { WebClient } from '@slack/web-api';
-import type { Logger } from '../../engine/ports.js';
+import type { Clock, Logger } from '../../engine/ports.js';
 import { classifyFailure, platformErrorCode, slackErrorText } from './errors.js';
 
 /**
@@ -10,36 +10,50 @@ import { classifyFailure, platformErrorCode, slackErrorText } from './errors.js'
  */
 export interface ChannelMembership {
   /**
-   * Joins `channel` after rollbot posted an incident message in it: once per process, or again at the next one
-   * when Slack did not answer. Never throws.
+   * Joins `channel` after rollbot posted an incident message in it: at every such message, since someone may have
+   * removed rollbot from the channel since, except within a minute of the last answer (ASK_AGAIN_AFTER_MS). Never
+   * throws.
    */
   hearPinsIn(channel: string): Promise<void>;
-  /** rollbot is in `channel` (it joined it to post there): nothing left to join. */
+  /** rollbot is in `channel` (it joined it to post there): nothing to join for a minute. */
   joined(channel: string): void;
 }
+
+/**
+ * How long an answer to conversations.join holds before the next incident message asks again. Joining a channel
+ * rollbot is in costs one call, answered ok: asking at every incident message is what brings rollbot back to a
+ * channel it was removed from, in every replica (Slack's `channel_left` goes to one replica, and is "sometimes
+ * withheld"). A minute keeps an alert storm's incident messages (up to one a second per channel) well inside
+ * conversations.join's Tier 3 limit, and a refusal's warning to one a minute per channel.
+ */
+export const ASK_AGAIN_AFTER_MS = 60_000;
 
 /** Slack's answers to conversations.join for a private channel: rollbot is in it, since it posted there. */
 const PRIVATE = new Set(['method_not_supported_for_channel_type', 'is_private']);
 
-/** The channels this process made sure rollbot is in, and joining the others. */
-export function createChannelMembership(options: { client: WebClient; logger: Logger }): ChannelMembership {
-  const { client, logger } = options;
-  const settled = new Set<string>();
+/** Joining the channels rollbot posts incident messages in, and when this process last did for each. */
+export function createChannelMembership(options: {
+  client: WebClient;
+  clock: Clock;
+  logger: Logger;
+}): ChannelMembership {
+  const { client, clock, logger } = options;
+  /** When each channel is asked about again (epoch ms). One entry per runbook channel: bounded. */
+  const askAgainAt = new Map<string, number>();
+  const settle = (channel: string) => askAgainAt.set(channel, clock.now() + ASK_AGAIN_AFTER_MS);
   return {
-    joined(channel) {
-      settled.add(channel);
-    },
+    joined: settle,
     async hearPinsIn(channel) {
       // G… channels are private: posting there took an invite, so rollbot is in them.
-      if (settled.has(channel) || channel.startsWith('G')) return;
-      // Once per process, unless Slack was having a bad minute: a refusal is said once, not on every incident.
-      settled.add(channel);
+      if (channel.startsWith('G') || clock.now() < (askAgainAt.get(channel) ?? 0)) return;
+      // Before the call, so that the incident messages posted meanwhile do not ask too.
+      settle(channel);
       try {
         await client.conversations.join({ channel });
       } catch (error) {
         if (PRIVATE.has(platformErrorCode(error) ?? '')) return;
         if (classifyFailure(error).type !== 'permanent') {
-          settled.delete(channel);
+          askAgainAt.delete(channel);
           logger.warn(
             { err: error, channel },
             `cannot join ${channel} now (${slackErrorText(error)}); trying again at its next incident message`,

@@ -83,7 +83,7 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
   /** The queue each incident uses: the one of its first event, so that its items stay in order. */
   const homes = new Map<string, string>();
   const postOnce = createPostOnce({ client, channels, clock, logger, post });
-  const membership = createChannelMembership({ client, logger });
+  const membership = createChannelMembership({ client, clock, logger });
   const messages = createIncidentMessages({
     client,
     store,

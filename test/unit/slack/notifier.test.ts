@@ -280,7 +280,7 @@ describe('slack notifier', () => {
     expect(failures).toEqual([]);
   });
 
-  it('joins a public channel it posted an incident message in without being in it, once, to hear a 📌 there', async () => {
+  it('joins a public channel it posted an incident message in without being in it, to hear a 📌 there; once a minute at most', async () => {
     // chat:write.public posts without joining; Slack sends reaction_added only from channels rollbot is in.
     const { notifier, slack, calls, run, failures } = setupNotifier();
     slack('chat.postMessage');
@@ -295,6 +295,31 @@ describe('slack notifier', () => {
       ['chat.postMessage', 'C0FRAUD01'],
       ['conversations.join', 'C0FRAUD01'],
       ['chat.postMessage', 'C0FRAUD01'],
+    ]);
+    expect(failures).toEqual([]);
+  });
+
+  it('joins again at an incident message a minute after its last join: removed from the channel, it comes back', async () => {
+    // Someone removed rollbot from the channel after INC-65; joining is Slack's "already in it" answer otherwise.
+    const { notifier, slack, calls, run, failures, time } = setupNotifier();
+    slack('chat.postMessage');
+    slack('conversations.join', { ok: true, channel: { id: 'C0FRAUD01' } });
+    slack('chat.postMessage');
+    slack('conversations.join', { ok: true, channel: { id: 'C0FRAUD01' } });
+    await notifier.notify(opened(makeIncident({ id: 'INC-65' })));
+    await run();
+    time.setTimer(() => undefined, 60_000);
+    await run();
+    await notifier.notify(
+      opened(makeIncident({ id: 'INC-66', model: 'fraud-scorer-eu', at: time.clock.now() })),
+    );
+    await run();
+
+    expect(calls.map((call) => [call.method, call.at])).toEqual([
+      ['chat.postMessage', 0],
+      ['conversations.join', 0],
+      ['chat.postMessage', 60_000],
+      ['conversations.join', 60_000],
     ]);
     expect(failures).toEqual([]);
   });
