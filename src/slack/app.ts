@@ -83,8 +83,7 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
   app.use(async ({ body, next }) => {
     // Events API retries (X-Slack-Retry-Num) carry the same event_id: do the work once.
     const eventId = (body as { event_id?: unknown }).event_id;
-    if (typeof eventId === 'string' && !(await deps.store.claimOnce(`slack:event:${eventId}`, 3_600_000)))
-      return;
+    if (typeof eventId === 'string' && !(await claimEvent(deps, eventId))) return;
     await next();
   });
   registerCommands(app, context);
@@ -203,4 +202,22 @@ async function refuseBrokenEnvelope(
     }),
   );
   return true;
+}
+
+/**
+ * Whether this process is the first to see Events API event `eventId` (false: a retry another replica, or this
+ * one, has handled). When the store cannot tell, the event is handled all the same: Bolt acked it before the
+ * listeners run, so Slack will not send it again, and dropping it would lose it (a 📌). Every listener of
+ * BOT_EVENTS (ids.ts) is safe to run twice for one event, which a retry arriving then may make it.
+ */
+async function claimEvent(deps: EngineDeps, eventId: string): Promise<boolean> {
+  try {
+    return await deps.store.claimOnce(`slack:event:${eventId}`, 3_600_000);
+  } catch (error) {
+    deps.logger.warn(
+      { err: error, eventId },
+      'cannot tell whether this Slack event was handled already (the store failed); handling it',
+    );
+    return true;
+  }
 }

@@ -9,7 +9,11 @@ export const COMMANDS = {
   drill: '/drill',
 } as const;
 
-/** The Events API events rollbot subscribes to (manifest.yml's bot_events; a test checks they match). */
+/**
+ * The Events API events rollbot subscribes to (manifest.yml's bot_events; a test checks they match). Their
+ * listeners must be safe to run twice for one event: when the store cannot say whether an event was handled, it is
+ * handled (app.ts claimEvent) rather than lost.
+ */
 export const BOT_EVENTS = ['reaction_added'] as const;
 
 /** Button action IDs on the incident message and on decision requests. */

@@ -287,6 +287,27 @@ describe('a store failing while a pin is captured', () => {
     await counted('captured');
     expect(await notesOf(deps, 'INC-1')).toHaveLength(1);
   });
+  it("captures a pin whose event could not be claimed (the store failing then), once across Slack's retry", async () => {
+    const store = deps.store;
+    const { lines } = watchRetries();
+    deps.store = {
+      ...store,
+      claimOnce: () => Promise.reject(new Error('Connection is closed.')),
+    };
+    const post = reaction('pushpin', onMessage(REPLY_TS));
+
+    await send(post);
+    await counted('captured');
+    expect(lines).toContainEqual(
+      expect.objectContaining({ level: 40, msg: expect.stringMatching(/cannot tell.*event.*handling it/) }),
+    );
+
+    // Slack's retry of the same event, the store back: the message is on the timeline once.
+    deps.store = store;
+    await send(post, { 'x-slack-retry-num': '1', 'x-slack-retry-reason': 'http_timeout' });
+    await counted('duplicate');
+    expect(await notesOf(deps, 'INC-1')).toHaveLength(1);
+  });
 });
 
 describe('what is left alone', () => {
