@@ -11,8 +11,8 @@ import { classifyFailure, platformErrorCode, slackErrorText } from './errors.js'
 export interface ChannelMembership {
   /**
    * Joins `channel` after rollbot posted an incident message in it: at every such message, since someone may have
-   * removed rollbot from the channel since, except within a minute of the last answer (ASK_AGAIN_AFTER_MS). Never
-   * throws.
+   * removed rollbot from the channel since, except within a minute of the last answer (ASK_AGAIN_AFTER_MS), or
+   * of a 429 for longer when its Retry-After says so. Never throws.
    */
   hearPinsIn(channel: string): Promise<void>;
   /** rollbot is in `channel` (it joined it to post there): nothing to join for a minute. */
@@ -52,7 +52,19 @@ export function createChannelMembership(options: {
         await client.conversations.join({ channel });
       } catch (error) {
         if (PRIVATE.has(platformErrorCode(error) ?? '')) return;
-        if (classifyFailure(error).type !== 'permanent') {
+        const failure = classifyFailure(error);
+        if (failure.type === 'rate-limited') {
+          // Asking again at the next incident message would keep conversations.join over its limit in an alert
+          // storm (the notifier's client rejects 429s at once): not before Slack's Retry-After, nor the minute.
+          const wait = Math.max(ASK_AGAIN_AFTER_MS, failure.retryAfterMs);
+          askAgainAt.set(channel, clock.now() + wait);
+          logger.warn(
+            { err: error, channel },
+            `cannot join ${channel} now (Slack is rate-limiting conversations.join); trying again at its first incident message after ${Math.ceil(wait / 1000)}s`,
+          );
+          return;
+        }
+        if (failure.type !== 'permanent') {
           askAgainAt.delete(channel);
           logger.warn(
             { err: error, channel },

@@ -359,6 +359,47 @@ describe('slack notifier', () => {
     expect(failures).toEqual([]);
   });
 
+  it('waits out a 429 from conversations.join before joining again, however many incident messages come meanwhile', async () => {
+    // An alert storm across many channels can take conversations.join past its rate limit: asking again at every
+    // incident message would keep it there (and warn each time). The next ask comes after Retry-After.
+    const { notifier, slack, calls, run, failures, time, logger } = setupNotifier();
+    slack('chat.postMessage');
+    // Rate-limited until Retry-After has passed; answered by the second join, whenever it comes.
+    slack(
+      'conversations.join',
+      () =>
+        time.elapsed() < 90_000
+          ? [429, { ok: false, error: 'ratelimited' }, { 'Retry-After': '90' }]
+          : { ok: true, channel: { id: 'C0FRAUD01' } },
+      2,
+    );
+    await notifier.notify(opened(makeIncident({ id: 'INC-67' })));
+    await run();
+    slack('chat.postMessage');
+    await notifier.notify(
+      opened(makeIncident({ id: 'INC-68', model: 'fraud-scorer-eu', at: time.clock.now() })),
+    );
+    await run();
+    time.setTimer(() => undefined, 90_000);
+    await run();
+    slack('chat.postMessage');
+    await notifier.notify(opened(makeIncident({ id: 'INC-69', model: 'churn', at: time.clock.now() })));
+    await run();
+
+    expect(calls.map((call) => call.method)).toEqual([
+      'chat.postMessage',
+      'conversations.join',
+      'chat.postMessage',
+      'chat.postMessage',
+      'conversations.join',
+    ]);
+    expect(
+      calls.filter((call) => call.method === 'conversations.join').map((call) => call.at)[1],
+    ).toBeGreaterThanOrEqual(90_000);
+    expect(logger.warn).toHaveBeenCalledTimes(1);
+    expect(failures).toEqual([]);
+  });
+
   it('asks for an invite when it cannot join a private channel', async () => {
     const { notifier, slack, run, failures, logger } = setupNotifier();
     slack('conversations.list', { ok: true, channels: [{ id: 'C0PRIV001', name: 'ml-private' }] });
