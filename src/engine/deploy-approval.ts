@@ -215,7 +215,8 @@ export async function approvalInForce(deps: EngineDeps, model: string): Promise<
 
 /**
  * A recorded deployment uses up the approval it was let through with, and only that one: an approval given
- * while it was being recorded is for the deployment after it, and stays.
+ * while it was being recorded stays stored, for the deployment it was given for (this one), so that it covers no
+ * later one (core/approval-coverage.ts) and the gate shows it as outdated.
  */
 export async function useApproval(
   deps: EngineDeps,
