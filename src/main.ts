@@ -276,7 +276,7 @@ export async function startBot(
         await drain.within(poller.stop());
         await ticker.stop();
         await deps.slack?.app.stop();
-        await finishRollbacks(deps, drain.remainingMs());
+        await finishWorkUnderWay(deps, drain.remainingMs());
         drain.cancel();
         await deps.slack?.notifier.close();
         await deps.paging.idle();
@@ -290,16 +290,23 @@ export async function startBot(
 /**
  * How long a stopping bot waits, in all, for the work under way: HTTP requests, deadline handlers and rollbacks
  * (from Slack, which answered before they ran; from the API or the automatic policy, inside a request or a
- * handler): most of Kubernetes' 60 s grace period, leaving time to flush Slack and pages and close the store.
+ * handler), and 📌 captures waiting out a store failure (their ~30 s of retries fit): most of Kubernetes' 60 s
+ * grace period, leaving time to flush Slack and pages and close the store.
  */
 export const ROLLBACK_DRAIN_MS = 40_000;
 
-async function finishRollbacks(deps: EngineDeps, drainMs: number): Promise<void> {
+async function finishWorkUnderWay(deps: EngineDeps, drainMs: number): Promise<void> {
   const cut = await deps.inFlight.settled(drainMs);
-  if (cut > 0) {
+  if (cut.rollback) {
     deps.logger.warn(
-      { rollbacks: cut },
+      { rollbacks: cut.rollback },
       'stopping with rollbacks still running: their incidents will say "outcome unknown", and the next bot to start re-reads the serving layer instead of executing again',
+    );
+  }
+  if (cut.pin) {
+    deps.logger.warn(
+      { pins: cut.pin },
+      'stopping with 📌 captures still waiting for the store: those messages are not on their timelines; pin them again once rollbot is back',
     );
   }
 }

@@ -48,17 +48,17 @@ export function registerPins(app: App, context: SlackContext): void {
       deps.metrics.messagePinned('unreadable');
       return;
     }
-    const { outcome, incidentId } = await capturePin(
-      deps,
-      () => incidentOfThread(deps.store, pin.channel, message.threadTs),
-      {
+    // Tracked, so that a shutdown waits for a capture waiting out a store failure rather than lose it.
+    const { outcome, incidentId } = await deps.inFlight.track(
+      capturePin(deps, () => incidentOfThread(deps.store, pin.channel, message.threadTs), {
         channel: pin.channel,
         ts: pin.ts,
         author: message.author,
         pinnedBy: pin.by,
         text: message.text,
         byRollbot: message.byRollbot ?? false,
-      },
+      }),
+      'pin',
     );
     // A message on the timeline already (captured before, or rollbot's own post) is marked too: a first ✅ may have
     // failed (Slack busy), and a missing ✅ is what makes people pin it once more. Slack answers already_reacted

@@ -287,6 +287,24 @@ describe('a store failing while a pin is captured', () => {
     await counted('captured');
     expect(await notesOf(deps, 'INC-1')).toHaveLength(1);
   });
+  it('is work a shutdown waits for while it waits out the store, and done once it is captured', async () => {
+    failAppends((call) => (call === 1 ? 'before' : undefined));
+    let wake = () => {};
+    let waiting = false;
+    deps.sleep = () => {
+      waiting = true;
+      return new Promise<void>((resolve) => (wake = resolve));
+    };
+
+    await send(reaction('pushpin', onMessage(REPLY_TS)));
+    await eventually(async () => waiting || undefined, 2_000, 'the capture waiting to try again');
+    expect(await deps.inFlight.settled(10)).toEqual({ pin: 1 });
+
+    wake();
+    await counted('captured');
+    expect(await deps.inFlight.settled(1_000)).toEqual({});
+  });
+
   it("captures a pin whose event could not be claimed (the store failing then), once across Slack's retry", async () => {
     const store = deps.store;
     const { lines } = watchRetries();

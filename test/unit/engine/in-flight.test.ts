@@ -8,13 +8,15 @@ describe('InFlight', () => {
     const failed = inFlight.track(Promise.reject(new Error('403')));
     await expect(done).resolves.toBe('rolled back');
     await expect(failed).rejects.toThrow('403');
-    expect(await inFlight.settled(60_000)).toBe(0);
+    expect(await inFlight.settled(60_000)).toEqual({});
   });
 
-  it('gives up at its deadline and says how much was still running', async () => {
+  it('gives up at its deadline and says how much of each kind was still running', async () => {
     const inFlight = new InFlight();
     void inFlight.track(new Promise(() => {}));
-    void inFlight.track(Promise.resolve());
-    expect(await inFlight.settled(10)).toBe(1);
+    void inFlight.track(new Promise(() => {}), 'pin');
+    void inFlight.track(new Promise(() => {}), 'pin');
+    void inFlight.track(Promise.resolve(), 'pin');
+    expect(await inFlight.settled(10)).toEqual({ rollback: 1, pin: 2 });
   });
 });
