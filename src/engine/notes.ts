@@ -1,4 +1,5 @@
 import { RollbotError } from '../core/errors.js';
+import { webUrl } from '../core/links.js';
 import { record, type EngineDeps } from './context.js';
 import type { TimelineEntry } from './ports.js';
 
@@ -56,4 +57,27 @@ export async function addNote(
 /** The notes people added to an incident's timeline, oldest first (for the retrospective's template). */
 export async function notesOf(deps: Pick<EngineDeps, 'store'>, incidentId: string): Promise<TimelineEntry[]> {
   return (await deps.store.list(incidentId)).filter((entry) => entry.type === NOTE_TYPE);
+}
+
+/** The field of a note's `data` that holds the address of the chat message it was captured from (a 📌). */
+export const NOTE_LINK_FIELD = 'permalink';
+
+/** Characters that would end or split a link where it is shown (Markdown's `(…)`, `<…>`, a space). */
+const LINK_BREAKERS = /[\s()<>]/g;
+
+/** One character as a URL carries it escaped (`encodeURIComponent` leaves brackets as they are). */
+const percentEncoded = (character: string): string =>
+  character === '(' ? '%28' : character === ')' ? '%29' : encodeURIComponent(character);
+
+/**
+ * The address of the chat message a note was captured from (engine/pinned.ts), ready to be shown beside the note
+ * (the exported timeline, the retrospective's template); undefined when the note has none (written by hand, or
+ * captured by a build from before links, or without one). Entries are read from a store other builds write too, so
+ * only an absolute http(s) address is taken (core/links.ts `webUrl`), with what would break it in Markdown or
+ * chat text percent-encoded: it stays one link wherever it is shown.
+ */
+export function noteLink(entry: TimelineEntry): string | undefined {
+  const value = entry.data?.[NOTE_LINK_FIELD];
+  const url = webUrl(typeof value === 'string' ? value : undefined);
+  return url?.replace(LINK_BREAKERS, percentEncoded);
 }

@@ -3,6 +3,8 @@ import type { CheckResult } from '../core/evaluation.js';
 import { describeBaselines, formatValue, type ValueUnit } from '../core/gates.js';
 import { describeWarnings, isPartial } from '../core/partial.js';
 import { oneLine } from '../core/text.js';
+import { noteLink } from './notes.js';
+import type { TimelineEntry } from './ports.js';
 import type { IncidentDetail } from './views.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -186,12 +188,16 @@ function retrospective(detail: IncidentDetail): string[] {
   return lines;
 }
 
+/**
+ * One timeline entry: when, what, who and its text as recorded; a note captured from Slack (📌) links to its
+ * message after the text (the link is escaped so that it stays one: engine/notes.ts `noteLink`).
+ */
+function timelineLine(entry: TimelineEntry): string {
+  const link = noteLink(entry);
+  const source = link ? ` ([in Slack](${link}))` : '';
+  return `- \`${iso(entry.at)}\` **${entry.type}** (${entry.actor}): ${entry.text}${source}`;
+}
+
 function timeline(detail: IncidentDetail): string[] {
-  return [
-    '## Timeline',
-    '',
-    ...detail.timeline.map(
-      (entry) => `- \`${iso(entry.at)}\` **${entry.type}** (${entry.actor}): ${entry.text}`,
-    ),
-  ];
+  return ['## Timeline', '', ...detail.timeline.map(timelineLine)];
 }

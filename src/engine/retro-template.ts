@@ -3,6 +3,7 @@ import { viewStages, type Incident } from '../core/incident.js';
 import { describeWarnings, isPartial } from '../core/partial.js';
 import type { StageView } from '../core/stages.js';
 import { oneLine } from '../core/text.js';
+import { noteLink } from './notes.js';
 import type { TimelineEntry } from './ports.js';
 
 /** Longest piece of outside text (summaries, reasons, versions) the template quotes. */
@@ -73,6 +74,12 @@ function impact(incident: Incident): string {
   return `Impact (estimate): ${excess} over ${formatDuration(i.windowMs)} (check "${clip(i.check, 120)}"${partial})`;
 }
 
+/** A note's line: when, who, what (clipped), and the message it was captured from (whole, or it leads nowhere). */
+function noteLine(note: TimelineEntry): string {
+  const link = noteLink(note);
+  return `- ${iso(note.at)} ${clip(note.actor, 120)}: ${clip(note.text, NOTE_CLIP)}${link ? ` (${link})` : ''}`;
+}
+
 /** The first notes people added to the timeline, each on a line of its own, and how many more there are. */
 function notes(incident: Incident, entries: readonly TimelineEntry[]): string[] {
   if (entries.length === 0) return [];
@@ -80,9 +87,7 @@ function notes(incident: Incident, entries: readonly TimelineEntry[]): string[] 
   return [
     '',
     'Notes from the timeline:',
-    ...entries
-      .slice(0, NOTES_SHOWN)
-      .map((note) => `- ${iso(note.at)} ${clip(note.actor, 120)}: ${clip(note.text, NOTE_CLIP)}`),
+    ...entries.slice(0, NOTES_SHOWN).map(noteLine),
     ...(rest > 0
       ? [`+${rest} more note${rest === 1 ? '' : 's'}: \`rollbot timeline ${incident.id}\` shows them all`]
       : []),
@@ -92,7 +97,7 @@ function notes(incident: Incident, entries: readonly TimelineEntry[]): string[] 
 /**
  * The retrospective pre-filled from what rollbot recorded: trigger, each stage against its target, who
  * decided what, the versions, the impact estimate, and the first of the `notes` people added to the timeline
- * (engine/notes.ts). People then only write what rollbot cannot know (root
+ * (engine/notes.ts), each captured from Slack (📌) with the link to its message. People then only write what rollbot cannot know (root
  * cause, what went well or badly, action items). Plain text (callers escape it for mrkdwn), under ~3000
  * characters because every piece of outside text is clipped. Blameless by construction: it lists decisions and
  * times, never a verdict on a person.

@@ -1,9 +1,10 @@
 import type { App } from '@slack/bolt';
+import type { WebClient } from '@slack/web-api';
 import { capturePin } from '../../engine/pinned.js';
 import type { SlackContext } from '../context.js';
 import { platformErrorCode, slackErrorText } from '../notifier/errors.js';
 import { incidentOfThread } from '../notifier/refs.js';
-import { CAPTURED_REACTION, messageAt, pinOf } from '../pins.js';
+import { CAPTURED_REACTION, messageAt, pinOf, type Pin } from '../pins.js';
 
 /**
  * 📌 on a message in an incident's thread (or on the incident's message) puts the message on the incident's
@@ -11,8 +12,9 @@ import { CAPTURED_REACTION, messageAt, pinOf } from '../pins.js';
  * (the history scopes), its thread's incident found from what the notifier stored (notifier/refs.ts). A captured
  * message gets a ✅ reaction (again when pinned again, should the first have failed): quieter than a thread
  * reply, which would notify everyone following the thread and wait in the channel's 1 message/s queue behind the
- * incident's own updates. A pin in no incident's thread is
- * ignored without a word. Bolt acks events before listeners run, so Slack never sends a pin again once it is
+ * incident's own updates. A captured message's link is asked of `chat.getPermalink` (no scope needed; hundreds of
+ * calls a minute allowed; it knows the workspace's address and how Slack links a thread reply), only once the
+ * engine is about to capture it. A pin in no incident's thread is ignored without a word. Bolt acks events before listeners run, so Slack never sends a pin again once it is
  * heard: the engine tries the store part again while the store fails (capturePin), not the Slack read, which the
  * client retries itself. Retries of one event are dropped by event_id in app.ts, and a second pin of the message
  * by the engine.
@@ -50,14 +52,19 @@ export function registerPins(app: App, context: SlackContext): void {
     }
     // Tracked, so that a shutdown waits for a capture waiting out a store failure rather than lose it.
     const { outcome, incidentId } = await deps.inFlight.track(
-      capturePin(deps, () => incidentOfThread(deps.store, pin.channel, message.threadTs), {
-        channel: pin.channel,
-        ts: pin.ts,
-        author: message.author,
-        pinnedBy: pin.by,
-        text: message.text,
-        byRollbot: message.byRollbot ?? false,
-      }),
+      capturePin(
+        deps,
+        () => incidentOfThread(deps.store, pin.channel, message.threadTs),
+        {
+          channel: pin.channel,
+          ts: pin.ts,
+          author: message.author,
+          pinnedBy: pin.by,
+          text: message.text,
+          byRollbot: message.byRollbot ?? false,
+        },
+        () => permalinkOf(client, pin),
+      ),
       'pin',
     );
     // A message on the timeline already (captured before, or rollbot's own post) is marked too: a first ✅ may have
@@ -75,4 +82,13 @@ export function registerPins(app: App, context: SlackContext): void {
         );
     }
   });
+}
+
+/** The pinned message's link, from Slack; rejects with Slack's error code (`message_not_found`) as its message. */
+async function permalinkOf(client: WebClient, pin: Pin): Promise<string | undefined> {
+  try {
+    return (await client.chat.getPermalink({ channel: pin.channel, message_ts: pin.ts })).permalink;
+  } catch (error) {
+    throw new Error(slackErrorText(error), { cause: error });
+  }
 }

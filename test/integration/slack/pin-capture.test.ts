@@ -57,14 +57,23 @@ const threads: Record<string, object> = {
   [GONE_TS]: { ok: false, error: 'thread_not_found' },
 };
 
+/** A message's link as chat.getPermalink answers it: the thread's in the query for a reply, as Slack does. */
+function permalinkOf(ts: string): string {
+  const at = `https://acme.slack.com/archives/${CHANNEL}/p${ts.replace('.', '')}`;
+  return ts === INCIDENT_TS ? at : `${at}?thread_ts=${INCIDENT_TS}&cid=${CHANNEL}`;
+}
+
 let deps: TestDeps;
 let slack: SlackRoute;
 let events = 0;
 /** How many of the next reactions.add calls Slack fails (a passing fault: the mark is missing, not the note). */
 let markFailures = 0;
+/** What chat.getPermalink answers instead of the message's link (Slack failing it). */
+let permalinkFault: object | undefined;
 
 beforeEach(async () => {
   markFailures = 0;
+  permalinkFault = undefined;
   deps = makeDeps({ clock: new RealClock(), runbooks: [makeRunbook('fraud-scorer')] });
   await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
   // As the Slack notifier stores it when it posts INC-1's message.
@@ -73,6 +82,8 @@ beforeEach(async () => {
     answers: {
       'conversations.replies': (form) => threads[form.ts ?? ''] ?? { ok: true, messages: [] },
       'reactions.add': () => (markFailures-- > 0 ? { ok: false, error: 'internal_error' } : { ok: true }),
+      'chat.getPermalink': (form) =>
+        permalinkFault ?? { ok: true, channel: form.channel, permalink: permalinkOf(form.message_ts ?? '') },
     },
   });
 });
@@ -105,7 +116,7 @@ const counted = (outcome: string, count = 1) =>
   eventually(async () => ((await pins(outcome)) >= count ? true : undefined), 2_000, `${count} ${outcome}`);
 
 describe('📌 on a message in an incident thread', () => {
-  it('puts it on the timeline once, as its author’s note with who pinned it, and marks it ✅', async () => {
+  it('puts it on the timeline once, as its author’s note with who pinned it and its link, and marks it ✅', async () => {
     const first = reaction('pushpin', onMessage(REPLY_TS));
     await send(first);
     await counted('captured');
@@ -115,8 +126,12 @@ describe('📌 on a message in an incident thread', () => {
         type: 'note',
         actor: 'U0ANA',
         text: 'feature store stale since 01:40',
-        data: { pinnedBy: 'U0BO', channel: CHANNEL, ts: REPLY_TS },
+        data: { pinnedBy: 'U0BO', channel: CHANNEL, ts: REPLY_TS, permalink: permalinkOf(REPLY_TS) },
       }),
+    ]);
+    // Slack's own link to the message, asked for once (a method that needs no scope).
+    expect(slack.called('chat.getPermalink').map((call) => call.form)).toEqual([
+      expect.objectContaining({ channel: CHANNEL, message_ts: REPLY_TS }),
     ]);
     expect(slack.called('conversations.replies')[0]?.form).toMatchObject({
       channel: CHANNEL,
@@ -175,6 +190,27 @@ describe('📌 on a message in an incident thread', () => {
     expect(await deps.store.list('INC-1')).toEqual(timeline);
     await slack.settle(() => slack.called('reactions.add').length === 1, 'the ✅');
     expect(slack.called('reactions.add')[0]?.form).toMatchObject({ timestamp: INCIDENT_TS });
+  });
+
+  it('captures it without its link when Slack does not give one, marked ✅ all the same', async () => {
+    permalinkFault = { ok: false, error: 'internal_error' };
+    const { lines } = watchRetries();
+
+    await send(reaction('pushpin', onMessage(REPLY_TS)));
+    await counted('captured');
+
+    const [note] = await notesOf(deps, 'INC-1');
+    expect(note?.text).toBe('feature store stale since 01:40');
+    expect(note?.data).toEqual({ pinnedBy: 'U0BO', channel: CHANNEL, ts: REPLY_TS });
+    expect(lines).toContainEqual(
+      expect.objectContaining({
+        level: 40,
+        msg: expect.stringMatching(
+          /^cannot get a link to the pinned message \(internal_error\); captured without it/,
+        ),
+      }),
+    );
+    await slack.settle(() => slack.called('reactions.add').length === 1, 'the ✅');
   });
 
   it("captures another bot's message, as that bot's", async () => {
@@ -337,8 +373,9 @@ describe('what is left alone', () => {
     await send(reaction('pushpin', onMessage(ELSEWHERE_TS)));
     await counted('outside_incident');
 
-    // Only the message outside was read (to find its thread); nobody was answered.
+    // Only the message outside was read (to find its thread), and not linked to; nobody was answered.
     expect(slack.called('conversations.replies').map((call) => call.form.ts)).toEqual([ELSEWHERE_TS]);
+    expect(slack.called('chat.getPermalink')).toEqual([]);
     expect(slack.called('reactions.add')).toEqual([]);
     expect(slack.called('chat.postMessage')).toEqual([]);
     expect(await deps.store.list('INC-1')).toEqual(timeline);

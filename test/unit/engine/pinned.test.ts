@@ -1,7 +1,8 @@
+import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { dismiss } from '../../../src/engine/decisions.js';
-import { MAX_NOTE_CHARS, notesOf } from '../../../src/engine/notes.js';
+import { MAX_NOTE_CHARS, noteLink, notesOf } from '../../../src/engine/notes.js';
 import {
   capturePin,
   capturePinnedMessage,
@@ -10,8 +11,10 @@ import {
   pinnedNoteText,
   type PinnedMessage,
 } from '../../../src/engine/pinned.js';
+import type { TimelineEntry } from '../../../src/engine/ports.js';
 import { resolve } from '../../../src/engine/resolve.js';
 import { completeRetrospective } from '../../../src/engine/retro.js';
+import { createLogger } from '../../../src/observability/logger.js';
 import { firing } from '../../helpers/alerts.js';
 import { makeDeps, makeRunbook, metricValue, type TestDeps } from '../../helpers/engine.js';
 
@@ -31,6 +34,25 @@ const message: PinnedMessage = {
 
 const pins = (deps: TestDeps, outcome: string) =>
   metricValue(deps.metrics, 'rollbot_pinned_messages_total', { outcome });
+
+/** A reply's link, as Slack's chat.getPermalink answers it. */
+const PERMALINK =
+  'https://acme.slack.com/archives/C0TEST0001/p1700000050000200?thread_ts=1700000000.000100&cid=C0TEST0001';
+
+/** `deps.logger` replaced by one that keeps its lines (warn and above), to read what was said. */
+function keepLogs(deps: TestDeps): { level: number; msg: string; [field: string]: unknown }[] {
+  const lines: { level: number; msg: string }[] = [];
+  deps.logger = createLogger({
+    level: 'warn',
+    destination: new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(JSON.parse(chunk.toString()) as { level: number; msg: string });
+        done();
+      },
+    }),
+  });
+  return lines;
+}
 
 describe('pinnedNoteText', () => {
   it('keeps the text as sent, trimmed', () => {
@@ -129,6 +151,138 @@ describe('capturePinnedMessage', () => {
     expect(await capturePinnedMessage(deps, 'INC-9', message)).toEqual({ outcome: 'outside_incident' });
     expect(await deps.store.list('INC-1')).toEqual(timeline);
     expect(await deps.store.list('INC-9')).toEqual([]);
+  });
+});
+
+describe('the link to a captured message', () => {
+  it('is kept in the note’s data beside where the message is, its text unchanged', async () => {
+    const deps = await withIncident();
+
+    const { outcome, entry } = await capturePinnedMessage(deps, 'INC-1', message, async () => PERMALINK);
+
+    expect(outcome).toBe('captured');
+    expect(entry).toMatchObject({
+      actor: 'U0ANA',
+      text: 'feature store stale since 01:40 <@U0CY>',
+      data: { pinnedBy: 'U0BO', channel: 'C0TEST0001', ts: '1700000050.000200', permalink: PERMALINK },
+    });
+    expect(noteLink(entry!)).toBe(PERMALINK);
+  });
+
+  it('is not asked for when the message is not captured (rollbot’s post, an incident over)', async () => {
+    const deps = await withIncident();
+    let asked = 0;
+    const permalinkOf = async () => {
+      asked += 1;
+      return PERMALINK;
+    };
+
+    await capturePinnedMessage(deps, 'INC-1', { ...message, byRollbot: true }, permalinkOf);
+    await capturePinnedMessage(deps, 'INC-9', message, permalinkOf);
+    await capturePin(deps, async () => undefined, message, permalinkOf);
+
+    expect(asked).toBe(0);
+  });
+
+  it('that cannot be had does not stop the capture: captured without it, and said at warn', async () => {
+    const deps = await withIncident();
+    const lines = keepLogs(deps);
+
+    const failed = await capturePinnedMessage(deps, 'INC-1', message, () =>
+      Promise.reject(new Error('An API error occurred: internal_error')),
+    );
+    const odd = await capturePinnedMessage(
+      deps,
+      'INC-1',
+      { ...message, ts: '1700000060.000300' },
+      async () => 'javascript:alert(1)',
+    );
+    const none = await capturePinnedMessage(
+      deps,
+      'INC-1',
+      { ...message, ts: '1700000070.000400' },
+      async () => undefined,
+    );
+
+    for (const { outcome, entry } of [failed, odd, none]) {
+      expect(outcome).toBe('captured');
+      expect(entry?.data).not.toHaveProperty('permalink');
+      expect(noteLink(entry!)).toBeUndefined();
+    }
+    expect(await notesOf(deps, 'INC-1')).toHaveLength(3);
+    expect(lines).toEqual([
+      expect.objectContaining({
+        level: 40,
+        ts: '1700000050.000200',
+        msg: expect.stringMatching(
+          /^cannot get a link to the pinned message.*internal_error.*captured without it/,
+        ),
+      }),
+      expect.objectContaining({
+        level: 40,
+        ts: '1700000060.000300',
+        msg: expect.stringMatching(/^the link Slack gave .* is not a web address; captured without it/),
+      }),
+      expect.objectContaining({
+        level: 40,
+        ts: '1700000070.000400',
+        msg: expect.stringMatching(/^Slack gave no link to the pinned message; captured without it/),
+      }),
+    ]);
+    expect(await pins(deps, 'captured')).toBe(3);
+  });
+
+  it('is asked for once however often the store part is tried again', async () => {
+    const deps = await withIncident();
+    let lookups = 0;
+    let asked = 0;
+    const flaky = async () => {
+      lookups += 1;
+      if (lookups === 2) throw new Error('Connection is closed.');
+      return 'INC-1';
+    };
+    const store = deps.store;
+    let appends = 0;
+    deps.store = {
+      ...store,
+      appendOnce: async (entry, key) => {
+        appends += 1;
+        if (appends === 1) throw new Error('Connection is closed.');
+        return store.appendOnce(entry, key);
+      },
+    };
+
+    const { outcome, entry } = await capturePin(deps, flaky, message, async () => {
+      asked += 1;
+      return PERMALINK;
+    });
+
+    expect(outcome).toBe('captured');
+    expect(entry?.data).toMatchObject({ permalink: PERMALINK });
+    expect(lookups).toBe(3);
+    expect(asked).toBe(1);
+  });
+
+  it('is read only from a note’s data holding a web address', () => {
+    const note: Omit<TimelineEntry, 'data'> = {
+      seq: 1,
+      at: 0,
+      incidentId: 'INC-1',
+      type: 'note',
+      actor: 'U0ANA',
+      text: 'x',
+    };
+    expect(noteLink({ ...note, data: { permalink: PERMALINK } })).toBe(PERMALINK);
+    // Written by hand (no data), or captured by a build from before links.
+    expect(noteLink(note)).toBeUndefined();
+    expect(
+      noteLink({ ...note, data: { pinnedBy: 'U0BO', channel: 'C0TEST0001', ts: '1700000050.000200' } }),
+    ).toBeUndefined();
+    expect(noteLink({ ...note, data: { permalink: 42 } })).toBeUndefined();
+    expect(noteLink({ ...note, data: { permalink: 'javascript:alert(1)' } })).toBeUndefined();
+    expect(
+      noteLink({ ...note, data: { permalink: `https://acme.slack.com/${'p'.repeat(3_000)}` } }),
+    ).toBeUndefined();
   });
 });
 

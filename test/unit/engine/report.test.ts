@@ -49,6 +49,31 @@ describe('incident Markdown', () => {
     ]);
   });
 
+  it('links a note captured from Slack (📌) to its message, the note’s text as it is', () => {
+    const at = T0 + 5 * MINUTE;
+    const link =
+      'https://acme.slack.com/archives/C0TEST0001/p1700000050000200?thread_ts=1700000000.000100&cid=C0TEST0001';
+    const note = { seq: 4, at, incidentId: 'INC-1', type: 'note', actor: 'U0ANA' };
+    const where = { pinnedBy: 'U0BO', channel: 'C0TEST0001', ts: '1700000050.000200' };
+    const md = incidentMarkdown({
+      ...viewIncident(triaged(), at),
+      timeline: [
+        { ...note, text: 'feature store stale since 01:40', data: { ...where, permalink: link } },
+        { ...note, seq: 5, text: 'paused the backfill', data: where },
+        // A link Markdown would misread: its brackets and spaces are escaped, so it stays one link.
+        { ...note, seq: 6, text: 'odd', data: { ...where, permalink: 'https://acme.slack.com/a b)(c<d>' } },
+        { ...note, seq: 7, text: 'not a link', data: { ...where, permalink: 'javascript:alert(1)' } },
+      ],
+    });
+    const timeline = md.split('## Timeline\n\n')[1]?.trimEnd().split('\n');
+    expect(timeline).toEqual([
+      `- \`2023-11-14T22:18:20.000Z\` **note** (U0ANA): feature store stale since 01:40 ([in Slack](${link}))`,
+      '- `2023-11-14T22:18:20.000Z` **note** (U0ANA): paused the backfill',
+      '- `2023-11-14T22:18:20.000Z` **note** (U0ANA): odd ([in Slack](https://acme.slack.com/a%20b%29%28c%3Cd%3E))',
+      '- `2023-11-14T22:18:20.000Z` **note** (U0ANA): not a link',
+    ]);
+  });
+
   it('says when the impact estimate rests on an answer Prometheus flagged as partial', () => {
     const impact = { windowMs: 10 * MINUTE, check: 'error rate', excessFailedRequests: 1200, formula: 'Σ …' };
     const view = (warnings?: string[]) =>

@@ -74,4 +74,37 @@ describe('retroTemplate', () => {
     for (const line of quoted.slice(0, 5)) expect(line.length).toBeLessThan(260);
     expect(quoted.at(-1)).toBe(`+3 more notes: \`rollbot timeline ${incident.id}\` shows them all`);
   });
+
+  it('links a note captured from Slack (📌) to its message, whole however long the note', () => {
+    const incident = makeIncident();
+    const link =
+      'https://acme.slack.com/archives/C0TEST0001/p1700000050000200?thread_ts=1700000000.000100&cid=C0TEST0001';
+    const note = (text: string, data?: Record<string, unknown>): TimelineEntry => ({
+      seq: 1,
+      at: T0 + MINUTE,
+      incidentId: incident.id,
+      type: 'note',
+      actor: 'U0ANA',
+      text,
+      ...(data ? { data } : {}),
+    });
+    const where = { pinnedBy: 'U0BO', channel: 'C0TEST0001', ts: '1700000050.000200' };
+
+    const lines = retroTemplate(incident, T0 + 10 * MINUTE, [
+      note('feature store stale since 01:40', { ...where, permalink: link }),
+      note('x'.repeat(500), { ...where, permalink: link }),
+      note('paused the backfill', where),
+      note('odd link', { ...where, permalink: 'javascript:alert(1)' }),
+    ]).split('\n');
+
+    const [linked, long, ...unlinked] = lines.slice(-4);
+    expect(linked).toBe(`- 2023-11-14T22:14:20Z U0ANA: feature store stale since 01:40 (${link})`);
+    // The note is clipped as before; its link is not, or it would lead nowhere.
+    expect(long?.endsWith(`x… (${link})`)).toBe(true);
+    // Captured by a build from before links, or Slack gave none or an odd one: shown as before.
+    expect(unlinked).toEqual([
+      '- 2023-11-14T22:14:20Z U0ANA: paused the backfill',
+      '- 2023-11-14T22:14:20Z U0ANA: odd link',
+    ]);
+  });
 });
