@@ -45,13 +45,17 @@ export interface SlackStandIn {
   close(): Promise<void>;
 }
 
+/** What the stand-in answers a method with, from the call's form fields (added to `ok: true`). */
+export type SlackAnswers = Record<string, (form: Record<string, string>) => Record<string, unknown>>;
+
 /**
  * A local stand-in for the Slack Web API: answers every method `ok`, gives posted messages increasing `ts`
- * and opened views ids, and records each call's form fields for the test to read. `setFault` makes it
+ * and opened views ids, and records each call's form fields for the test to read. `answers` says what other
+ * methods answer (the messages of conversations.replies, a permalink). `setFault` makes it
  * answer 5xx or 429 for a while, as Slack does during an outage or under rate limiting. Paths outside /api/ are
  * recorded too, named by their path (`/respond` as `respond`).
  */
-export async function startSlackStandIn(): Promise<SlackStandIn> {
+export async function startSlackStandIn(options: { answers?: SlackAnswers } = {}): Promise<SlackStandIn> {
   const calls: SlackCall[] = [];
   const refused: RefusedSlackCall[] = [];
   let faultRule: SlackFaultRule | undefined;
@@ -82,7 +86,7 @@ export async function startSlackStandIn(): Promise<SlackStandIn> {
         'usergroups.users.list': { users: [] },
         'apps.connections.open': { url: `ws://127.0.0.1:${port}/socket` },
       };
-      const answer = { ok: true, ...answers[method] };
+      const answer = { ok: true, ...(answers[method] ?? options.answers?.[method]?.(form)) };
       calls.push({ method, form, answer, at, authorization: req.headers.authorization });
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify(answer));

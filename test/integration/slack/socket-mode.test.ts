@@ -1,13 +1,35 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ingestAlerts } from '../../../src/engine/intake.js';
+import { notesOf } from '../../../src/engine/notes.js';
 import { createSlackApp, type SlackApp } from '../../../src/slack/app.js';
 import { ACTIONS } from '../../../src/slack/ids.js';
+import { threadKey } from '../../../src/slack/notifier/refs.js';
 import { firing } from '../../helpers/alerts.js';
 import { eventually } from '../../helpers/bot-process.js';
-import { makeDeps, RealClock, type TestDeps } from '../../helpers/engine.js';
+import { makeDeps, metricValue, RealClock, type TestDeps } from '../../helpers/engine.js';
 import { buttonPress, slackEvent, slashCommand } from '../../helpers/slack.js';
 import { startSlackStandIn, type SlackStandIn } from '../../helpers/slack-standin.js';
 import { SocketModeLink } from '../../helpers/socket-mode-link.js';
+
+const CHANNEL = 'C0TEST0001';
+/** INC-1's message, which starts its thread, and a person's reply in it. */
+const INCIDENT_TS = '1700000000.000100';
+const REPLY_TS = '1700000050.000200';
+const PERMALINK = `https://acme.slack.com/archives/${CHANNEL}/p1700000050000200?thread_ts=${INCIDENT_TS}&cid=${CHANNEL}`;
+
+/** What Slack answers about the reply: conversations.replies (its thread's parent first, as it may) and its link. */
+const answers = {
+  'conversations.replies': () => ({
+    messages: [
+      { ts: INCIDENT_TS, thread_ts: INCIDENT_TS, text: 'INC-1 fraud-scorer', bot_id: 'B0ROLL' },
+      { ts: REPLY_TS, thread_ts: INCIDENT_TS, text: 'feature store stale since 01:40', user: 'U0ANA' },
+    ],
+  }),
+  'chat.getPermalink': (form: Record<string, string>) =>
+    form.message_ts === REPLY_TS
+      ? { channel: CHANNEL, permalink: PERMALINK }
+      : { ok: false, error: 'message_not_found' },
+};
 
 let deps: TestDeps;
 let slack: SlackApp;
@@ -23,7 +45,7 @@ const ackOf = (envelopeId: string) =>
   );
 
 beforeEach(async () => {
-  standIn = await startSlackStandIn();
+  standIn = await startSlackStandIn({ answers });
   link = new SocketModeLink(standIn);
   deps = makeDeps({ clock: new RealClock() });
   await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
@@ -106,6 +128,58 @@ describe('Slack over Socket Mode', () => {
       'the read of the pinned message',
     );
     expect(read.form).toMatchObject({ channel: 'C0TEST0001', ts: '1700000050.000200' });
+  });
+
+  it('captures a 📌 delivered over the socket: on the timeline once, with its link, marked ✅', async () => {
+    // As the Slack notifier stores it when it posts INC-1's message.
+    await deps.store.setValue(threadKey(CHANNEL, INCIDENT_TS), 'INC-1');
+    const pinned = (eventId: string, user: string) =>
+      JSON.parse(
+        slackEvent(eventId, {
+          type: 'reaction_added',
+          user,
+          reaction: 'pushpin',
+          item_user: 'U0ANA',
+          item: { type: 'message', channel: CHANNEL, ts: REPLY_TS },
+        }).body,
+      ) as unknown;
+    const deliver = (envelopeId: string, payload: unknown) =>
+      link.deliver({ envelope_id: envelopeId, type: 'events_api', payload, accepts_response_payload: false });
+    const pins = (outcome: string) => metricValue(deps.metrics, 'rollbot_pinned_messages_total', { outcome });
+    const counted = (outcome: string) =>
+      eventually(async () => ((await pins(outcome)) >= 1 ? true : undefined), 3_000, `a pin ${outcome}`);
+
+    const first = pinned('Ev0SOCKET2', 'U0BO');
+    deliver('env-4', first);
+    await ackOf('env-4');
+    await counted('captured');
+
+    expect(await notesOf(deps, 'INC-1')).toEqual([
+      expect.objectContaining({
+        actor: 'U0ANA',
+        text: 'feature store stale since 01:40',
+        data: { pinnedBy: 'U0BO', channel: CHANNEL, ts: REPLY_TS, permalink: PERMALINK },
+      }),
+    ]);
+    const marked = await eventually(
+      async () => standIn.calls.find((call) => call.method === 'reactions.add'),
+      3_000,
+      'the ✅',
+    );
+    expect(marked.form).toMatchObject({ channel: CHANNEL, timestamp: REPLY_TS, name: 'white_check_mark' });
+    const timeline = await deps.store.list('INC-1');
+
+    // Slack delivers the event again on a new envelope (its ack taken for lost), then a second person pins it.
+    deliver('env-5', first);
+    deliver('env-6', pinned('Ev0SOCKET3', 'U0CY'));
+    await ackOf('env-5');
+    await ackOf('env-6');
+    await counted('duplicate');
+
+    expect(await deps.store.list('INC-1')).toEqual(timeline);
+    expect(await pins('captured')).toBe(1);
+    // The redelivery was dropped by its event_id; only the second pin was read.
+    expect(standIn.calls.filter((call) => call.method === 'conversations.replies')).toHaveLength(2);
   });
 
   it('closes the connection when it stops', async () => {
