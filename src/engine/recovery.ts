@@ -58,7 +58,19 @@ export const ROLLBACK_SETTLE = 'rollback-settle';
  * layer, an escalation waiting to arrive) keeps its lock alive, so the stand-in finds it busy and looks again later.
  */
 const SETTLE_GRACE_MS = 60_000;
-const settleStandIn = standIn<{ attempt: number }>(ROLLBACK_SETTLE, 'rollback-settle');
+
+/**
+ * One stand-in per attempt (`<incidentId>:rollback-settle:<attempt>`): a settlement holds no rollback lock, so a
+ * person, told the outcome is unknown, can retry while it is still at it (re-reading a slow layer, its escalation on
+ * its way), and should the retry be interrupted too its settler finds the settlement's lock busy and leaves it to
+ * its stand-in. That one is the retry's own, which the earlier settlement, finishing or looking again, never cancels
+ * nor moves. Older builds kept one per incident, `<incidentId>:rollback-settle`; during a rolling upgrade each build
+ * handles the other's by its kind and payload, which are unchanged, and cancels only ids of its own making. An
+ * older one's is never cancelled here, as it may be another attempt's: come due, it does nothing once its attempt
+ * was settled or superseded.
+ */
+const settleStandIn = (attempt: number) =>
+  standIn<{ attempt: number }>(ROLLBACK_SETTLE, `rollback-settle:${attempt}`);
 
 /**
  * Settles one incident's interrupted rollback, if it has one; true when it did. Marking it "outcome unknown" is
@@ -72,7 +84,7 @@ export async function recoverInterruptedRollback(deps: EngineDeps, incidentId: s
   if (await deps.store.holder(rollbackLockName(current.model))) return false;
   const at = deps.clock.now();
   const { attempt } = current.rollback;
-  await settleStandIn.schedule(deps, incidentId, { attempt }, at + SETTLE_GRACE_MS);
+  await settleStandIn(attempt).schedule(deps, incidentId, { attempt }, at + SETTLE_GRACE_MS);
   const { changed } = await mutateIncident(deps.store, incidentId, (latest) =>
     latest.rollback?.status === 'executing' && latest.rollback.attempt === attempt
       ? finishRollback(latest, 'unknown', at, 'rollbot stopped during the rollback')
@@ -110,14 +122,16 @@ export async function finishSettlement(deps: EngineDeps, incidentId: string, att
  * extending it, so the stand-in takes over a lock TTL later.
  */
 async function settleOnce(deps: EngineDeps, incidentId: string, attempt: number): Promise<void> {
+  const standIn = settleStandIn(attempt);
   const settled = await sendOnce(deps, incidentId, {
     lock: `settle:${incidentId}`,
     isMark: (entry) => isEscalationOf(entry, attempt),
     send: () => settle(deps, incidentId, attempt),
-    lookAgainAt: (at) => settleStandIn.schedule(deps, incidentId, { attempt }, at),
+    lookAgainAt: (at) => standIn.schedule(deps, incidentId, { attempt }, at),
     keptAlive: { what: 'the settlement lock' },
   });
-  if (settled !== 'busy') await settleStandIn.cancel(deps, incidentId);
+  // This attempt's own stand-in only: a later attempt's, scheduled meanwhile, still guards that one's settlement.
+  if (settled !== 'busy') await standIn.cancel(deps, incidentId);
 }
 
 /**

@@ -1,12 +1,15 @@
 import { describe, expect, it } from 'vitest';
+import { finishRollback } from '../../../src/core/rollback.js';
 import { guardScoring, scheduleScoring } from '../../../src/engine/drill.js';
 import { openingDone, scheduleStandIn } from '../../../src/engine/opening.js';
 import type { Deadline, Store } from '../../../src/engine/ports.js';
+import { recoverInterruptedRollback } from '../../../src/engine/recovery.js';
 import { retroOpened, scheduleRetroOpening } from '../../../src/engine/retro.js';
 import { guardFailureEscalation } from '../../../src/engine/rollback-failure.js';
 import { guardSuccess } from '../../../src/engine/rollback-success.js';
 import { dropDecision, scheduleDecision } from '../../../src/engine/triage-decision.js';
 import { makeDeps } from '../../helpers/engine.js';
+import { executingRollback, makeIncident } from '../../helpers/incidents.js';
 
 const GRACE = 60_000;
 
@@ -59,6 +62,24 @@ describe('every stand-in is stored as other replicas and older builds read it', 
     expect(written).toEqual([
       `{"id":"INC-7:rollback-success","kind":"rollback-success","dueAt":${now + GRACE},"payload":{"incidentId":"INC-7","attempt":2}}`,
     ]);
+  });
+
+  it("an interrupted rollback's settlement: one stand-in per attempt, its attempt named, cancelled by its id", async () => {
+    const { deps, now, written, cancelled } = writtenStore();
+    // Its second attempt, a retry of a failed one, was executing when its replica died.
+    const failed = finishRollback(
+      executingRollback(makeIncident({ id: 'INC-7', at: now }), now),
+      'failed',
+      now,
+    );
+    await deps.store.createIfNoneOpen(executingRollback(failed, now));
+    expect(await recoverInterruptedRollback(deps, 'INC-7')).toBe(true);
+    // An older build reads it by its kind and payload, as it did its own `INC-7:rollback-settle`.
+    expect(written.filter((stored) => stored.includes('"kind":"rollback-settle"'))).toEqual([
+      `{"id":"INC-7:rollback-settle:2","kind":"rollback-settle","dueAt":${now + GRACE},"payload":{"incidentId":"INC-7","attempt":2}}`,
+    ]);
+    expect(cancelled).toContain('INC-7:rollback-settle:2');
+    expect(cancelled).not.toContain('INC-7:rollback-settle');
   });
 
   it("a rollback's failure: one stand-in per attempt, its attempt named, a minute on", async () => {
