@@ -14,7 +14,18 @@ export const ROLLBACK_SUCCESS = 'rollback-success';
 
 /** How long whoever wrote the success has to follow it up, well beyond the moments it takes. */
 const SUCCESS_GRACE_MS = 60_000;
-const successStandIn = standIn<{ attempt: number }>(ROLLBACK_SUCCESS, 'rollback-success');
+
+/**
+ * One stand-in per attempt (`<incidentId>:rollback-success:<attempt>`): a follow-up run by this stand-in (the
+ * replica that wrote the success died, or stalled) or by a settlement (recovery-outcomes.ts) holds no rollback lock,
+ * so a person can roll back again, further, while it is under way, and that attempt has its own, which the earlier
+ * one's follow-up, finishing or looking again, never cancels nor moves. Older builds kept one per incident,
+ * `<incidentId>:rollback-success`; during a rolling upgrade each build handles the other's by its kind and payload,
+ * which are unchanged, and cancels only ids of its own making. An older one's is never cancelled here, as it may be
+ * another attempt's: come due, it does nothing once its attempt was followed up or superseded.
+ */
+const successStandIn = (attempt: number) =>
+  standIn<{ attempt: number }>(ROLLBACK_SUCCESS, `rollback-success:${attempt}`);
 
 /**
  * Guards the write of a real rollback's success: scheduled before it, the stand-in follows the success up a minute
@@ -25,7 +36,7 @@ export function guardSuccess(
   incidentId: string,
   attempt: number,
 ): Promise<void> {
-  return successStandIn.schedule(deps, incidentId, { attempt }, deps.clock.now() + SUCCESS_GRACE_MS);
+  return successStandIn(attempt).schedule(deps, incidentId, { attempt }, deps.clock.now() + SUCCESS_GRACE_MS);
 }
 
 /**
@@ -41,6 +52,7 @@ export async function followSuccess(
   attempt: number,
   said?: string,
 ): Promise<void> {
+  const standIn = successStandIn(attempt);
   const incident = await deps.store.getIncident(incidentId);
   const rollback = incident?.rollback;
   const runbook = incident && runbookOf(deps, incident);
@@ -48,7 +60,7 @@ export async function followSuccess(
   if (rollback.status === 'executing') {
     // Stalled between scheduling this and writing the outcome: look again once its lock has lapsed.
     if (await deps.store.holder(rollbackLockName(incident.model)))
-      await successStandIn.schedule(deps, incidentId, { attempt }, deps.clock.now() + deps.timing.lockTtlMs);
+      await standIn.schedule(deps, incidentId, { attempt }, deps.clock.now() + deps.timing.lockTtlMs);
     return;
   }
   if (rollback.status !== 'succeeded' || rollback.endedAt === undefined) return;
@@ -58,7 +70,7 @@ export async function followSuccess(
     await deps.store.markRolledBack(incident.model, from, rollback.endedAt, incident.id);
   await deps.store.cancel(stageTargetId(incident.id, 'rollback'));
   const text = `${said ?? `traffic is on ${to} after ${formatDuration(rollback.endedAt - rollback.startedAt)} (target ${formatDuration(incident.targets.rollback)})`}; confirming`;
-  const lookAgainAt = (at: number) => successStandIn.schedule(deps, incident.id, { attempt }, at);
+  const lookAgainAt = (at: number) => standIn.schedule(deps, incident.id, { attempt }, at);
   const announced = await sendOnce(deps, incident.id, {
     lock: `rollback-success:${incident.id}`,
     isMark: (entry) => entry.type === 'rollback.succeeded' && entry.data?.attempt === attempt,
@@ -80,7 +92,8 @@ export async function followSuccess(
     send: () => startConfirmation(deps, incident.id, attempt),
     lookAgainAt,
   });
-  if (confirming !== 'busy') await successStandIn.cancel(deps, incident.id);
+  // This attempt's own stand-in only: a later attempt's, scheduled meanwhile, still guards that one's follow-up.
+  if (confirming !== 'busy') await standIn.cancel(deps, incident.id);
 }
 
 const isConfirmationStart = (type: string): boolean =>

@@ -56,11 +56,18 @@ describe('every stand-in is stored as other replicas and older builds read it', 
     expect(cancelled).toEqual(['INC-7:decision:1234']);
   });
 
-  it("a rollback's success: its attempt named, a minute on", async () => {
+  it("a rollback's success: one stand-in per attempt, its attempt named, a minute on", async () => {
     const { deps, now, written } = writtenStore();
     await guardSuccess(deps, 'INC-7', 2);
+    await guardSuccess(deps, 'INC-7', 3);
+    // An older build reads it by its kind and payload, as it did its own `INC-7:rollback-success`.
     expect(written).toEqual([
-      `{"id":"INC-7:rollback-success","kind":"rollback-success","dueAt":${now + GRACE},"payload":{"incidentId":"INC-7","attempt":2}}`,
+      `{"id":"INC-7:rollback-success:2","kind":"rollback-success","dueAt":${now + GRACE},"payload":{"incidentId":"INC-7","attempt":2}}`,
+      `{"id":"INC-7:rollback-success:3","kind":"rollback-success","dueAt":${now + GRACE},"payload":{"incidentId":"INC-7","attempt":3}}`,
+    ]);
+    expect((await deps.store.pending()).map((deadline) => deadline.id)).toEqual([
+      'INC-7:rollback-success:2',
+      'INC-7:rollback-success:3',
     ]);
   });
 

@@ -1,0 +1,221 @@
+/**
+ * A rollback succeeds on a replica that dies before following it up; another replica's stand-in follows it up,
+ * and stalls at it (its "rolled back to" notice slow to go out) while a person rolls back further and that
+ * attempt succeeds too: each attempt's follow-up has a stand-in of its own, so the first attempt's finishing never
+ * takes away the second's. The second's success is announced, marked in the ledger and confirmed once, even when
+ * the replica it succeeded on never follows it up. On both stores alike, and with a stand-in left by an older build
+ * (one id per incident, `INC-1:rollback-success`) during a rolling upgrade.
+ */
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import type { Incident } from '../../src/core/incident.js';
+import { pollDeadlines } from '../../src/engine/poller.js';
+import type { Store } from '../../src/engine/ports.js';
+import { rollback, rollbackLockName, type RollbackRequest } from '../../src/engine/rollback.js';
+import { createMemoryStore } from '../../src/store/memory.js';
+import { dyingStore, type DeathFrom } from '../helpers/dying-store.js';
+import { makeDeps, TestClock, type TestDeps } from '../helpers/engine.js';
+import { FakeServing } from '../helpers/fake-serving.js';
+import { lapsed, pollFor, useRedisStores } from '../helpers/replicas.js';
+
+const MINUTE = 60_000;
+const redisStore = useRedisStores();
+
+const request: RollbackRequest = {
+  model: 'fraud-scorer',
+  reason: 'errors after v42',
+  by: 'U0ONCALL',
+  trigger: 'slack',
+};
+/** v41 does not help either: a person rolls back one version further. */
+const further: RollbackRequest = { ...request, to: 'v40', by: 'U0SECOND', reason: 'v41 is bad too' };
+
+/** Each replica's store on one bot's state: the same memory store, or a client of its own on one Redis prefix. */
+const backends: [string, (clock: TestClock) => () => Store][] = [
+  [
+    'the memory store',
+    (clock) => {
+      const store = createMemoryStore({ clock });
+      return () => store;
+    },
+  ],
+  [
+    'Redis',
+    () => {
+      const prefix = `test:${randomUUID()}:`;
+      return () => redisStore(prefix);
+    },
+  ],
+];
+
+/**
+ * The write of attempt `attempt`'s success (the first on the manual incident it opened, a later one on that
+ * incident): its replica dies before following it up.
+ */
+const attemptSucceeded =
+  (attempt: number): DeathFrom =>
+  (method, result) => {
+    const rollbackRecord = (result as Incident | undefined)?.rollback;
+    return (
+      method === 'updateIncident' &&
+      rollbackRecord?.status === 'succeeded' &&
+      rollbackRecord.attempt === attempt
+    );
+  };
+
+/** The attempts whose success the timeline says was announced, in order. */
+async function announcedAttempts(store: Store): Promise<unknown[]> {
+  return (await store.list('INC-1'))
+    .filter((entry) => entry.type === 'rollback.succeeded')
+    .map((entry) => entry.data?.attempt);
+}
+
+/** The attempts whose confirmation the timeline says started (by hand: these replicas have no metrics source). */
+async function confirmedAttempts(store: Store): Promise<unknown[]> {
+  return (await store.list('INC-1'))
+    .filter((entry) => entry.type === 'confirm.manual')
+    .map((entry) => entry.data?.attempt);
+}
+
+/** The attempts of the success stand-ins still to come. */
+async function standInAttempts(store: Store): Promise<unknown[]> {
+  return (await store.pending())
+    .filter((deadline) => deadline.kind === 'rollback-success')
+    .map((deadline) => deadline.payload.attempt);
+}
+
+/** The "rolled back to" notices `deps` sent. */
+const rolledBackNotices = (deps: TestDeps): string[] =>
+  deps.notifier.events.flatMap((event) =>
+    event.type === 'incident.updated' && event.text.startsWith('rolled back to')
+      ? [event.text.slice(0, 20)]
+      : [],
+  );
+
+describe.each(backends)("each successful attempt's own follow-up stand-in, on %s", (_name, storesOn) => {
+  /**
+   * Attempt 1 (v42 → v41) succeeds on a replica that dies right after writing so; a minute on, its stand-in follows
+   * it up on another replica, whose "rolled back to v41" notice stays on its way (under the follow-up's lock) until
+   * `arrive()`. The first replica's rollback lock, a short lease, has lapsed.
+   */
+  async function firstFollowUpStalled() {
+    const clock = new TestClock();
+    const storeOf = storesOn(clock);
+    const fake = new FakeServing();
+    const replica = (store = storeOf()) => makeDeps({ store, clock, fake });
+    const dying = dyingStore(storeOf(), 0, attemptSucceeded(1));
+    const first = replica(dying.store);
+    first.timing = { ...first.timing, lockTtlMs: 500 };
+    void rollback(first, request);
+    await dying.died;
+    clock.advance(1_000);
+    await lapsed(storeOf(), rollbackLockName('fraud-scorer'));
+
+    const follower = replica();
+    let arrive = (): void => undefined;
+    const handedOver = new Promise<void>((handed) => {
+      const { notifier } = follower;
+      notifier.notify = async (event) => {
+        notifier.events.push(event);
+        if (event.type !== 'incident.updated' || !event.text.startsWith('rolled back to')) return;
+        handed();
+        await new Promise<void>((arrived) => (arrive = arrived));
+      };
+    });
+    clock.advance(MINUTE);
+    const following = pollDeadlines(follower);
+    await handedOver;
+    return { storeOf, follower, following, arrive: () => arrive(), replica };
+  }
+
+  it("survives the first attempt's follow-up finishing after it, when the second's replica died before following up", async () => {
+    const { storeOf, follower, following, arrive, replica } = await firstFollowUpStalled();
+    const dying = dyingStore(storeOf(), 0, attemptSucceeded(2));
+    const second = replica(dying.store);
+    void rollback(second, further);
+    await dying.died;
+    expect(await standInAttempts(follower.store)).toContain(2);
+
+    arrive();
+    await following;
+    expect(await announcedAttempts(follower.store)).toEqual([1]);
+    expect(await standInAttempts(follower.store)).toEqual([2]);
+
+    const survivor = replica();
+    await pollFor(survivor, 3 * MINUTE);
+    expect(rolledBackNotices(survivor)).toEqual(['rolled back to v40: ']);
+    expect(await announcedAttempts(survivor.store)).toEqual([1, 2]);
+    expect(await confirmedAttempts(survivor.store)).toEqual([1, 2]);
+    expect(Object.keys(await survivor.store.rolledBack('fraud-scorer')).sort()).toEqual(['v41', 'v42']);
+    expect(await standInAttempts(survivor.store)).toEqual([]);
+  });
+
+  it("survives the first attempt's follow-up finishing after the second's found it busy", async () => {
+    const { follower, following, arrive, replica } = await firstFollowUpStalled();
+    const second = replica();
+    expect((await rollback(second, further)).outcome).toBe('succeeded');
+    // The first's follow-up holds the lock: the second's left its own to its stand-in, for later.
+    expect(rolledBackNotices(second)).toEqual([]);
+
+    arrive();
+    await following;
+    expect(await standInAttempts(second.store)).toEqual([2]);
+
+    await pollFor(second, 3 * MINUTE);
+    expect(rolledBackNotices(second)).toEqual(['rolled back to v40: ']);
+    expect(await announcedAttempts(second.store)).toEqual([1, 2]);
+    expect(await confirmedAttempts(second.store)).toEqual([1, 2]);
+    expect(await standInAttempts(second.store)).toEqual([]);
+    expect(follower.fake.mutations).toBe(2);
+  });
+
+  describe('with a stand-in an older build left under its one id per incident', () => {
+    /** Moves the stand-in of `attempt` to the id an older build gave it, as that build would have stored it. */
+    async function asOlderBuildStoredIt(store: Store, attempt: number): Promise<void> {
+      const pending = await store.pending();
+      const standIn = pending.find(
+        (deadline) => deadline.kind === 'rollback-success' && deadline.payload.attempt === attempt,
+      );
+      if (!standIn) throw new Error(`no success stand-in of attempt ${attempt}`);
+      await store.cancel(standIn.id);
+      await store.schedule({ ...standIn, id: 'INC-1:rollback-success' });
+    }
+
+    it('follows its attempt up once, and is done', async () => {
+      const clock = new TestClock();
+      const storeOf = storesOn(clock);
+      const fake = new FakeServing();
+      const dying = dyingStore(storeOf(), 0, attemptSucceeded(1));
+      const older = makeDeps({ store: dying.store, clock, fake });
+      older.timing = { ...older.timing, lockTtlMs: 500 };
+      void rollback(older, request);
+      await dying.died;
+      const survivor = makeDeps({ store: storeOf(), clock, fake });
+      await asOlderBuildStoredIt(survivor.store, 1);
+
+      await pollFor(survivor, 3 * MINUTE);
+      expect(rolledBackNotices(survivor)).toEqual(['rolled back to v41: ']);
+      expect(await announcedAttempts(survivor.store)).toEqual([1]);
+      expect(await confirmedAttempts(survivor.store)).toEqual([1]);
+      expect(await standInAttempts(survivor.store)).toEqual([]);
+    });
+
+    it("is not cancelled by an earlier attempt's follow-up finishing: it follows up its own", async () => {
+      const { storeOf, following, arrive, replica } = await firstFollowUpStalled();
+      const dying = dyingStore(storeOf(), 0, attemptSucceeded(2));
+      void rollback(replica(dying.store), further);
+      await dying.died;
+      const survivor = replica();
+      await asOlderBuildStoredIt(survivor.store, 2);
+
+      arrive();
+      await following;
+      expect(await standInAttempts(survivor.store)).toEqual([2]);
+      await pollFor(survivor, 3 * MINUTE);
+      expect(rolledBackNotices(survivor)).toEqual(['rolled back to v40: ']);
+      expect(await announcedAttempts(survivor.store)).toEqual([1, 2]);
+      expect(await confirmedAttempts(survivor.store)).toEqual([1, 2]);
+      expect(await standInAttempts(survivor.store)).toEqual([]);
+    });
+  });
+});
