@@ -15,7 +15,8 @@ export interface StandIn<Details extends StandInDetails> {
   /**
    * `<incidentId>:<suffix>`: one stand-in per incident and suffix, so that scheduling it again moves it. A step
    * taken more than once per incident (a triage run, a rollback attempt) has a stand-in per take, its suffix
-   * naming it (`decision:<triageAt>`, `rollback-failed:<attempt>`): finishing one take never cancels another's.
+   * naming it (`decision:<triageAt>`, `rollback-failed:<attempt>`, `rollback-settle:<attempt>`,
+   * `rollback-success:<attempt>`): finishing one take never cancels another's.
    */
   id(incidentId: string): string;
   /** Has the stand-in come at `dueAt`, with payload `{incidentId, ...details}`. */
