@@ -9,7 +9,7 @@ import type { TimelineEntry } from './ports.js';
 import { recordRollbackStarted, rollbackStartRecorded } from './rollback-incident.js';
 import { rollbackServing } from './rollback-scope.js';
 import { sendOnce } from './send-once.js';
-import { standIn } from './stand-in.js';
+import { attemptStandIn } from './stand-in.js';
 
 /**
  * Finds rollbacks that were executing when their bot stopped (the incident says "executing" but nobody holds
@@ -60,17 +60,11 @@ export const ROLLBACK_SETTLE = 'rollback-settle';
 const SETTLE_GRACE_MS = 60_000;
 
 /**
- * One stand-in per attempt (`<incidentId>:rollback-settle:<attempt>`): a settlement holds no rollback lock, so a
- * person, told the outcome is unknown, can retry while it is still at it (re-reading a slow layer, its escalation on
- * its way), and should the retry be interrupted too its settler finds the settlement's lock busy and leaves it to
- * its stand-in. That one is the retry's own, which the earlier settlement, finishing or looking again, never cancels
- * nor moves. Older builds kept one per incident, `<incidentId>:rollback-settle`; during a rolling upgrade each build
- * handles the other's by its kind and payload, which are unchanged, and cancels only ids of its own making. An
- * older one's is never cancelled here, as it may be another attempt's: come due, it does nothing once its attempt
- * was settled or superseded.
+ * One per attempt (attemptStandIn): a settlement holds no rollback lock, so a person, told the outcome is unknown,
+ * can retry while it is still at it (re-reading a slow layer, its escalation on its way); should the retry be
+ * interrupted too, its settler finds the settlement's lock busy and leaves it to its own stand-in.
  */
-const settleStandIn = (attempt: number) =>
-  standIn<{ attempt: number }>(ROLLBACK_SETTLE, `rollback-settle:${attempt}`);
+const settleStandIn = attemptStandIn(ROLLBACK_SETTLE, 'rollback-settle');
 
 /**
  * Settles one incident's interrupted rollback, if it has one; true when it did. Marking it "outcome unknown" is

@@ -14,7 +14,7 @@ import { runbookOf, type EngineDeps } from './context.js';
 import type { TimelineEntry } from './ports.js';
 import { rollbackLockName } from './rollback-lease.js';
 import { sendOnce } from './send-once.js';
-import { standIn } from './stand-in.js';
+import { attemptStandIn } from './stand-in.js';
 
 /** Deadline kind of the stand-in that sends a failed rollback's escalation; payload `{incidentId, attempt}`. */
 export const ROLLBACK_FAILED = 'rollback-failed';
@@ -22,16 +22,8 @@ export const ROLLBACK_FAILED = 'rollback-failed';
 /** How long the replica whose rollback failed has to deliver its escalation: past arrivalWaitMs. */
 const FAILED_GRACE_MS = 60_000;
 
-/**
- * One stand-in per attempt (`<incidentId>:rollback-failed:<attempt>`): an attempt that fails while an earlier
- * one's escalation is still on its way has its own, which the earlier one's sender, finishing, never cancels nor
- * moves. Older builds kept one per incident, `<incidentId>:rollback-failed`; during a rolling upgrade each build
- * handles the other's by its kind and payload, which are unchanged, and cancels only ids of its own making. An
- * older one's is never cancelled here, as it may be another attempt's: come due, it sends nothing once its attempt
- * was escalated or superseded.
- */
-const failedStandIn = (attempt: number) =>
-  standIn<{ attempt: number }>(ROLLBACK_FAILED, `rollback-failed:${attempt}`);
+/** One per attempt (attemptStandIn): an attempt can fail while an earlier one's escalation is still on its way. */
+const failedStandIn = attemptStandIn(ROLLBACK_FAILED, 'rollback-failed');
 
 /** What a failed rollback's escalation says, a drill's (told in its thread) and a real one's alike. */
 export function failedText(model: string, plan: Pick<RollbackPlan, 'from' | 'to'>, error: string): string {

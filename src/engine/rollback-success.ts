@@ -4,7 +4,7 @@ import { record, runbookOf, type EngineDeps } from './context.js';
 import { stageTargetId } from './escalation.js';
 import { rollbackLockName } from './rollback-lease.js';
 import { sendOnce } from './send-once.js';
-import { standIn } from './stand-in.js';
+import { attemptStandIn } from './stand-in.js';
 
 /**
  * Deadline kind of the stand-in that does what follows a real rollback's success when the replica that wrote the
@@ -16,16 +16,11 @@ export const ROLLBACK_SUCCESS = 'rollback-success';
 const SUCCESS_GRACE_MS = 60_000;
 
 /**
- * One stand-in per attempt (`<incidentId>:rollback-success:<attempt>`): a follow-up run by this stand-in (the
- * replica that wrote the success died, or stalled) or by a settlement (recovery-outcomes.ts) holds no rollback lock,
- * so a person can roll back again, further, while it is under way, and that attempt has its own, which the earlier
- * one's follow-up, finishing or looking again, never cancels nor moves. Older builds kept one per incident,
- * `<incidentId>:rollback-success`; during a rolling upgrade each build handles the other's by its kind and payload,
- * which are unchanged, and cancels only ids of its own making. An older one's is never cancelled here, as it may be
- * another attempt's: come due, it does nothing once its attempt was followed up or superseded.
+ * One per attempt (attemptStandIn): a follow-up run by this stand-in (the replica that wrote the success died, or
+ * stalled) or by a settlement (recovery-outcomes.ts) holds no rollback lock, so a person can roll back again,
+ * further, while it is under way.
  */
-const successStandIn = (attempt: number) =>
-  standIn<{ attempt: number }>(ROLLBACK_SUCCESS, `rollback-success:${attempt}`);
+const successStandIn = attemptStandIn(ROLLBACK_SUCCESS, 'rollback-success');
 
 /**
  * Guards the write of a real rollback's success: scheduled before it, the stand-in follows the success up a minute

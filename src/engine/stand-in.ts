@@ -46,3 +46,20 @@ export function standIn<Details extends StandInDetails = Record<never, never>>(
     cancel: (deps, incidentId) => deps.store.cancel(id(incidentId)),
   };
 }
+
+/**
+ * The stand-ins of a step taken once per rollback attempt (a failure's escalation, a success's follow-up, an
+ * interrupted attempt's settlement): one per attempt, `<incidentId>:<suffix>:<attempt>`, payload
+ * `{incidentId, attempt}`. A later attempt can be guarded while an earlier one's step is still under way; with
+ * its own stand-in, the earlier one finishing (cancel) or looking again (schedule) never cancels nor moves it.
+ * Builds before 2026-12-03 kept one per incident, `<incidentId>:<suffix>`: during a rolling upgrade each build
+ * handles the other's by its kind and payload, which are unchanged, and cancels only ids of its own making. An
+ * older one's is never cancelled, as it may be another attempt's: come due, it does nothing once its attempt's
+ * step was done or a later attempt superseded it.
+ */
+export function attemptStandIn(
+  kind: string,
+  suffix: string,
+): (attempt: number) => StandIn<{ attempt: number }> {
+  return (attempt) => standIn<{ attempt: number }>(kind, `${suffix}:${attempt}`);
+}
