@@ -2,6 +2,7 @@
  * Which notifier events page someone, and how. Pure: the time and the business hours are parameters.
  */
 import type { Incident } from '../core/incident.js';
+import { escalationStaysQuiet } from '../core/settled-at-source.js';
 import type { Severity } from '../core/severity.js';
 import { STAGES, type Stage } from '../core/stages.js';
 import type { NotifierEvent } from '../engine/notifier-port.js';
@@ -43,8 +44,9 @@ export function escalationKeyFor(incidentId: string, stage: Stage): string {
 
 /**
  * The pages for `event` at `now` (none: an empty list), or `'digest'` for a SEV-4 opening (collected, not
- * paged). Drills never page. SEV-1/2 openings and every escalation but detection's trigger (an escalation after
- * resolving its stage's earlier page, so that it rings); a SEV-3 opening triggers only within
+ * paged). Drills never page. SEV-1/2 openings and every escalation but detection's and a quiet one's
+ * (escalationStaysQuiet: the missed triage target of an incident settled at the source) trigger (an escalation
+ * after resolving its stage's earlier page, so that it rings); a SEV-3 opening triggers only within
  * business hours; an update that leaves an incident resolved, dismissed or closed resolves its page and the
  * escalation pages it may have left open; any other event about an acknowledged open incident acknowledges
  * (idempotent at the provider) its opening page, not its escalations: each is acknowledged where it rang.
@@ -58,6 +60,9 @@ export function pageFor(event: NotifierEvent, now: number, hours: BusinessHours)
     // A late alert is news about the alert rule, not a second emergency: its incident pages, or not, by its
     // severity (a SEV-4 goes to the digest, a SEV-3 at night waits), and a SEV-1's opening rang already.
     if (event.stage === 'detect') return [];
+    // A blip that healed itself (its alerts resolved at the source, every check passing): Slack is told, in words
+    // that say why nobody is paged (engine/escalation.ts, by the same rule), and a person decides when they can.
+    if (escalationStaysQuiet(incident, event.stage, event.about)) return [];
     const key = escalationKeyFor(incident.id, event.stage);
     const details = { stage: event.stage, alert: incident.summary };
     // A stage can escalate twice (its target missed, then the rollback FAILED): the provider would append the

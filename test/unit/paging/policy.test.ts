@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import type { CheckResult, TriageRecord } from '../../../src/core/evaluation.js';
 import type { Incident } from '../../../src/core/incident.js';
 import type { Severity } from '../../../src/core/severity.js';
+import type { Stage } from '../../../src/core/stages.js';
 import type { NotifierEvent } from '../../../src/engine/notifier-port.js';
 import { pageFor, withinBusinessHours } from '../../../src/paging/policy.js';
-import { executingRollback, makeIncident } from '../../helpers/incidents.js';
+import { executingRollback, makeAlertRef, makeIncident, T0 } from '../../helpers/incidents.js';
 
 const DUBLIN = { timezone: 'Europe/Dublin' };
 /** Monday 15 June 2026, 10:00 in Dublin (IST, UTC+1). */
@@ -159,6 +161,67 @@ describe('pageFor', () => {
         DUBLIN,
       ),
     ).toEqual([]);
+  });
+});
+
+describe('pageFor, an incident settled at the source', () => {
+  const NIGHT = Date.parse('2026-06-20T01:00:00Z');
+  const passing: CheckResult = {
+    name: 'error rate',
+    kind: 'error',
+    value: 0.01,
+    threshold: '≤ 2%',
+    outcomes: ['pass'],
+    verdict: 'PASS',
+  };
+  const ok: TriageRecord = { at: T0, finding: 'ok', checks: [passing], summary: 'no threshold breached' };
+  /** A SEV-1 whose two alerts resolved at the source and whose every check passed. */
+  const settled = (extra: Partial<Incident> = {}, severity: Severity = 1): Incident => {
+    const base = incident(severity, { triage: ok });
+    const first = { ...base.alerts[0]!, resolvedAt: T0 + 60_000 };
+    const second = makeAlertRef(T0, { fingerprint: 'fp-latency', resolvedAt: T0 + 120_000 });
+    return { ...base, alerts: [first, second], ...extra };
+  };
+  const escalation = (of: Incident, stage: Stage = 'triage', about?: string): NotifierEvent => ({
+    type: 'escalation',
+    incident: of,
+    channel: '#ml',
+    stage,
+    ...(about ? { about } : {}),
+    mention: ['@oncall'],
+    text: 'triage target missed',
+  });
+  const actions = (event: NotifierEvent) => {
+    const pages = pageFor(event, NIGHT, DUBLIN);
+    return pages === 'digest' ? pages : pages.map((one) => `${one.action} ${one.dedupKey}`);
+  };
+  const pages = ['resolve rollbot-INC-9-triage', 'trigger rollbot-INC-9-triage'];
+
+  it.each([1, 2, 3, 4] as const)('does not page its triage escalation at SEV-%s', (severity) => {
+    expect(actions(escalation(settled({}, severity)))).toEqual([]);
+  });
+
+  it('pages as before while one of its alerts still fires', () => {
+    const firing = settled();
+    firing.alerts = [firing.alerts[0]!, makeAlertRef(T0, { fingerprint: 'fp-latency' })];
+    expect(actions(escalation(firing))).toEqual(pages);
+  });
+
+  it.each(['breach', 'no-data', 'unavailable'] as const)('pages as before on a %s finding', (finding) => {
+    expect(actions(escalation(settled({ triage: { ...ok, finding } })))).toEqual(pages);
+  });
+
+  it('pages as before when alerts were dropped past the ref cap', () => {
+    expect(actions(escalation(settled({ droppedAlerts: 1 })))).toEqual(pages);
+  });
+
+  it("pages other stages' escalations and a failed rollback's or confirmation's as before", () => {
+    expect(actions(escalation(settled(), 'rollback'))).toEqual([
+      'resolve rollbot-INC-9-rollback',
+      'trigger rollbot-INC-9-rollback',
+    ]);
+    expect(actions(escalation(settled(), 'rollback', 'rollback-failed'))).toHaveLength(2);
+    expect(actions(escalation(settled(), 'confirm', 'confirmation-failed'))).toHaveLength(2);
   });
 });
 
