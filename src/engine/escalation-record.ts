@@ -22,6 +22,11 @@ export interface EscalationEntry {
    * whom it reached and what to tell by hand when it did not arrive (undeliveredEscalation).
    */
   text(reach: string, arrival: Arrival): string;
+  /**
+   * It goes to Slack only, paging nobody (core/settled-at-source.ts): the entry says so (`data.paged: false`, "in
+   * Slack (nobody paged)"), rather than implying the on-call's phone rang.
+   */
+  slackOnly?: boolean;
 }
 
 /**
@@ -41,14 +46,16 @@ export async function escalateAndRecord(
   const who = escalationTargets(event.mention);
   const recordAs = async (arrival: Arrival): Promise<void> => {
     const { arrived, byHand, reached } = arrival;
+    const where = entry.slackOnly ? ' in Slack (nobody paged)' : '';
     const reach = arrived
-      ? `escalated to ${who}${byHand ? `; but ${byHand}` : ''}`
+      ? `escalated to ${who}${where}${byHand ? `; but ${byHand}` : ''}`
       : undeliveredEscalation(arrival, who);
     await record(deps, incident, {
       type: entry.type,
       text: entry.text(reach, arrival),
       data: {
         ...entry.data,
+        ...(entry.slackOnly ? { paged: false } : {}),
         delivered: arrived,
         ...(arrived && byHand ? { byHand } : {}),
         ...(reached ? { reached } : {}),

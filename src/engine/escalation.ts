@@ -1,5 +1,6 @@
 import { formatDuration } from '../core/duration.js';
 import { recordBreach, type Incident } from '../core/incident.js';
+import { escalationStaysQuiet } from '../core/settled-at-source.js';
 import { stageDueAt, viewStage, type Stage } from '../core/stages.js';
 import { record, runbookOf, type EngineDeps } from './context.js';
 import { escalateAndRecord, escalationTargets } from './escalation-record.js';
@@ -125,7 +126,8 @@ async function sendEscalation(deps: EngineDeps, incident: Incident, stage: Stage
   const runbook = runbookOf(deps, incident);
   const mention = runbook?.escalation.mention ?? [];
   const who = escalationTargets(mention);
-  const text = `${missedText(deps, incident, stage)}${STAGE_ASK[stage]}`;
+  const quiet = await staysQuiet(deps, incident, stage);
+  const text = `${missedText(deps, incident, stage)}${quiet ? QUIET_ASK : STAGE_ASK[stage]}`;
   deps.logger.warn({ incident: incident.id, stage }, 'stage target missed; escalating');
   // Not the mark: the deadline sends the other half while the stage runs; recordLateEnd reads it once it ended.
   const noteHalf = ({ reached }: Arrival) =>
@@ -147,9 +149,27 @@ async function sendEscalation(deps: EngineDeps, incident: Incident, stage: Stage
     incident,
     { type: 'escalation', incident, channel: runbook?.channel ?? '', stage, mention, text },
     `the ${stage} escalation of ${incident.id}`,
-    { type: 'stage.breached', data: { stage, mention }, text: (reach) => `${text}; ${reach}` },
+    {
+      type: 'stage.breached',
+      data: { stage, mention },
+      text: (reach) => `${text}; ${reach}`,
+      ...(quiet ? { slackOnly: true } : {}),
+    },
     noteHalf,
   );
+}
+
+/**
+ * Whether this escalation says it pages nobody: the pager's rule (escalationStaysQuiet, which paging/policy.ts
+ * follows on the same incident), unless an earlier round of it rang the pager before its alerts resolved
+ * (HALF_ESCALATED): the page is not sent again, but "not paged" would be untrue.
+ */
+async function staysQuiet(deps: EngineDeps, incident: Incident, stage: Stage): Promise<boolean> {
+  if (!escalationStaysQuiet(incident, stage)) return false;
+  const paged = (await deps.store.list(incident.id)).some(
+    (entry) => entry.type === HALF_ESCALATED && entry.data?.stage === stage && entry.data.reached === 'pager',
+  );
+  return !paged;
 }
 
 /** An escalation one half of which arrived before it was given up on: noted, so that its record can say so. */
@@ -188,6 +208,10 @@ function missedText(deps: Pick<EngineDeps, 'clock'>, incident: Incident, stage: 
   const view = viewStage(stage, incident.stages[stage], incident.targets[stage], deps.clock.now());
   return `${stage} target missed for ${incident.model} (${incident.id}): ${formatDuration(view.elapsedMs)} against a target of ${formatDuration(view.targetMs)}`;
 }
+
+/** What a missed triage target of an incident settled at the source (escalationStaysQuiet) asks, and why it pages nobody. */
+const QUIET_ASK =
+  ': every alert resolved at the source and every check passes: not paged; decide when you can: record "not a rollback", resolve it, or roll back';
 
 /** What each missed stage asks of the people it is escalated to. */
 const STAGE_ASK: Record<Stage, string> = {
