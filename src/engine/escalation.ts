@@ -209,7 +209,10 @@ function missedText(deps: Pick<EngineDeps, 'clock'>, incident: Incident, stage: 
   return `${stage} target missed for ${incident.model} (${incident.id}): ${formatDuration(view.elapsedMs)} against a target of ${formatDuration(view.targetMs)}`;
 }
 
-/** What a missed triage target of an incident settled at the source (escalationStaysQuiet) asks, and why it pages nobody. */
+/**
+ * What a missed triage target of an incident settled at the source (escalationStaysQuiet) asks, and why it pages
+ * nobody.
+ */
 const QUIET_ASK =
   ': every alert resolved at the source and every check passes: not paged; decide when you can: record "not a rollback", resolve it, or roll back';
 

@@ -97,10 +97,10 @@ function notes(incident: Incident, entries: readonly TimelineEntry[]): string[] 
 /**
  * The retrospective pre-filled from what rollbot recorded: trigger, each stage against its target, who
  * decided what, the versions, the impact estimate, and the first of the `notes` people added to the timeline
- * (engine/notes.ts), each captured from Slack (📌) with the link to its message. People then only write what rollbot cannot know (root
- * cause, what went well or badly, action items). Plain text (callers escape it for mrkdwn), under ~3000
- * characters because every piece of outside text is clipped. Blameless by construction: it lists decisions and
- * times, never a verdict on a person.
+ * (engine/notes.ts), each captured from Slack (📌) with the link to its message. People then only write what
+ * rollbot cannot know (root cause, what went well or badly, action items). Plain text (callers escape it for
+ * mrkdwn), under ~3000 characters because every piece of outside text is clipped. Blameless by construction: it
+ * lists decisions and times, never a verdict on a person.
  */
 export function retroTemplate(incident: Incident, now: number, notesAdded: readonly TimelineEntry[]): string {
   const resolved =

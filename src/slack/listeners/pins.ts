@@ -14,10 +14,10 @@ import { CAPTURED_REACTION, messageAt, pinOf, type Pin } from '../pins.js';
  * reply, which would notify everyone following the thread and wait in the channel's 1 message/s queue behind the
  * incident's own updates. A captured message's link is asked of `chat.getPermalink` (no scope needed; hundreds of
  * calls a minute allowed; it knows the workspace's address and how Slack links a thread reply), only once the
- * engine is about to capture it. A pin in no incident's thread is ignored without a word. Bolt acks events before listeners run, so Slack never sends a pin again once it is
- * heard: the engine tries the store part again while the store fails (capturePin), not the Slack read, which the
- * client retries itself. Retries of one event are dropped by event_id in app.ts, and a second pin of the message
- * by the engine.
+ * engine is about to capture it. A pin in no incident's thread is ignored without a word. Bolt acks events before
+ * listeners run, so Slack never sends a pin again once it is heard: the engine tries the store part again while
+ * the store fails (capturePin), not the Slack read, which the client retries itself. Retries of one event are
+ * dropped by event_id in app.ts, and a second pin of the message by the engine.
  */
 export function registerPins(app: App, context: SlackContext): void {
   const { deps } = context;
