@@ -132,3 +132,16 @@ export function finishRollback(
   const next = { ...incident, rollback: record };
   return outcome === 'succeeded' ? trafficRestored(next, at) : next;
 }
+
+/**
+ * Whether `attempt` is still the incident's latest rollback attempt: the one question every step that follows an
+ * attempt up (its success's notice and confirmation, its settlement, its failure's escalation) asks before acting,
+ * and again after each wait. Once a person ran the rollback again, the earlier attempt's steps do nothing: the
+ * later attempt says, on its own, where traffic is now.
+ */
+export function isLatestAttempt(
+  incident: Incident | undefined,
+  attempt: number,
+): incident is Incident & { rollback: RollbackRecord } {
+  return incident?.rollback?.attempt === attempt;
+}

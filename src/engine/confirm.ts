@@ -11,6 +11,7 @@ import {
 import type { Incident } from '../core/incident.js';
 import type { Deployment } from '../core/ledger.js';
 import { describeWarnings, isPartial } from '../core/partial.js';
+import { isLatestAttempt } from '../core/rollback.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { escalateConfirmationOnce, pollLine } from './confirm-failure.js';
 import { scheduleConfirmPoll } from './confirm-poll.js';
@@ -24,6 +25,8 @@ import { resolve } from './resolve.js';
  * (its value when the rolled-back version first took traffic, from the ledger) and schedules the first poll after
  * `confirm.initialDelay`. Polls are durable deadlines, so confirmation continues after a restart. Its timeline
  * entry, naming the rollback `attempt` it confirms, is written last: the mark that it started (rollback-success.ts).
+ * Nothing (no entry, no poll) for an attempt that is not the incident's latest (isLatestAttempt), checked again
+ * once the baselines are taken: a later attempt's own start confirms that one, from its own baselines.
  */
 export async function startConfirmation(
   deps: EngineDeps,
@@ -32,7 +35,7 @@ export async function startConfirmation(
 ): Promise<void> {
   const incident = await deps.store.getIncident(incidentId);
   const runbook = incident && runbookOf(deps, incident);
-  if (!incident || !runbook || incident.phase !== 'confirm') return;
+  if (!incident || !runbook || incident.phase !== 'confirm' || !isLatestAttempt(incident, attempt)) return;
   const unmeasurable = whyNotMeasurable(deps, runbook);
   if (unmeasurable) {
     await record(deps, incident, {
@@ -45,9 +48,13 @@ export async function startConfirmation(
   const { baselines, unknownWhy } = await takeBaselines(deps, runbook, incident);
   const now = deps.clock.now();
   const confirmation: ConfirmationRecord = { startedAt: now, baselines, outcomes: [] };
-  await mutateIncident(deps.store, incidentId, (current) =>
-    current.phase === 'confirm' ? { ...current, confirmation } : undefined,
+  const { changed } = await mutateIncident(deps.store, incidentId, (current) =>
+    current.phase === 'confirm' && isLatestAttempt(current, attempt)
+      ? { ...current, confirmation }
+      : undefined,
   );
+  // Superseded, or no longer confirming, while Prometheus answered: nothing of this start is left to do.
+  if (!changed) return;
   const unitOf = new Map(runbook.confirm.checks.map((check) => [check.name, check.unit]));
   const known = describeBaselines(baselines, unitOf);
   await scheduleConfirmPoll(deps, incidentId, now + runbook.confirm.initialDelay);

@@ -6,7 +6,7 @@
  * pages nobody: its scorecard, scored by its own stand-in (drill-scoring.ts), says it.
  */
 import { isOpen, type Incident } from '../core/incident.js';
-import type { RollbackPlan, RollbackRecord } from '../core/rollback.js';
+import { isLatestAttempt, type RollbackPlan, type RollbackRecord } from '../core/rollback.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { sentence } from '../core/text.js';
 import { escalateAndRecord } from './escalation-record.js';
@@ -56,9 +56,10 @@ export async function escalateFailedRollback(
 ): Promise<void> {
   const standIn = failedStandIn(attempt);
   const incident = await deps.store.getIncident(incidentId);
-  const rollback = incident?.rollback;
   const runbook = incident && runbookOf(deps, incident);
-  if (!incident || incident.drill || !isOpen(incident) || !runbook || rollback?.attempt !== attempt) return;
+  if (!incident || incident.drill || !isOpen(incident) || !runbook || !isLatestAttempt(incident, attempt))
+    return;
+  const { rollback } = incident;
   if (rollback.status === 'executing') {
     // Stalled between scheduling this and writing the failure: look again once its lock has lapsed. A rollback
     // whose replica died there is settled as "outcome unknown" (recovery.ts), which escalates on its own.

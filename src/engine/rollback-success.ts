@@ -1,4 +1,5 @@
 import { formatDuration } from '../core/duration.js';
+import { isLatestAttempt } from '../core/rollback.js';
 import { startConfirmation } from './confirm.js';
 import { record, runbookOf, type EngineDeps } from './context.js';
 import { stageTargetId } from './escalation.js';
@@ -39,7 +40,10 @@ export function guardSuccess(
  * ledger marks the version rolled away from as rolled back (so it is never picked as known-good), the rollback
  * target goes, the success is announced then recorded (`rollback.succeeded`, its mark), and confirmation starts
  * (its first entry, written last, its mark). `said` is what the success rests on, when the caller knows better
- * than the stored attempt. Nothing for an attempt that is not the incident's latest or did not succeed.
+ * than the stored attempt. Nothing for an attempt that did not succeed, nor for one that is not the incident's
+ * latest (isLatestAttempt): asked again after each wait, since a follow-up run by a stand-in or a settlement holds
+ * no rollback lock, and a person may have rolled back again, further, meanwhile. Then the later attempt's own
+ * follow-up announces and confirms it; this one's stand-in is cancelled, or, come due, does nothing.
  */
 export async function followSuccess(
   deps: EngineDeps,
@@ -49,9 +53,10 @@ export async function followSuccess(
 ): Promise<void> {
   const standIn = successStandIn(attempt);
   const incident = await deps.store.getIncident(incidentId);
-  const rollback = incident?.rollback;
   const runbook = incident && runbookOf(deps, incident);
-  if (!incident || incident.drill || !runbook || rollback?.attempt !== attempt) return;
+  if (!incident || incident.drill || !runbook) return;
+  if (!isLatestAttempt(incident, attempt)) return standIn.cancel(deps, incidentId);
+  const { rollback } = incident;
   if (rollback.status === 'executing') {
     // Stalled between scheduling this and writing the outcome: look again once its lock has lapsed.
     if (await deps.store.holder(rollbackLockName(incident.model)))
@@ -60,9 +65,13 @@ export async function followSuccess(
   }
   if (rollback.status !== 'succeeded' || rollback.endedAt === undefined) return;
   const { from, to } = rollback.plan;
-  // Never mark the target itself: a plan from a version to the same one moved nothing away from it.
+  // Never mark the target itself: a plan from a version to the same one moved nothing away from it. Marked even
+  // once superseded: this attempt did move traffic away from it.
   if (from !== undefined && from !== to)
     await deps.store.markRolledBack(incident.model, from, rollback.endedAt, incident.id);
+  const stillLatest = async () => isLatestAttempt(await deps.store.getIncident(incidentId), attempt);
+  // The rollback target is a later attempt's own once there is one (a rollback further back starts a new clock).
+  if (!(await stillLatest())) return standIn.cancel(deps, incidentId);
   await deps.store.cancel(stageTargetId(incident.id, 'rollback'));
   const text = `${said ?? `traffic is on ${to} after ${formatDuration(rollback.endedAt - rollback.startedAt)} (target ${formatDuration(incident.targets.rollback)})`}; confirming`;
   const lookAgainAt = (at: number) => standIn.schedule(deps, incident.id, { attempt }, at);
@@ -70,6 +79,9 @@ export async function followSuccess(
     lock: `rollback-success:${incident.id}`,
     isMark: (entry) => entry.type === 'rollback.succeeded' && entry.data?.attempt === attempt,
     send: async () => {
+      // After waiting for the lock (another attempt's follow-up holds it, or this replica paused): never a
+      // "rolled back to" a later attempt went past. A notice that did go out is recorded all the same.
+      if (!(await stillLatest())) return;
       await deps.notifier.notify({
         type: 'incident.updated',
         incident,
@@ -81,6 +93,7 @@ export async function followSuccess(
     lookAgainAt,
   });
   if (announced === 'busy') return;
+  // startConfirmation skips an attempt that is no longer the latest: no entry, no confirmation poll.
   const confirming = await sendOnce(deps, incident.id, {
     lock: `rollback-success:${incident.id}`,
     isMark: (entry) => isConfirmationStart(entry.type) && entry.data?.attempt === attempt,

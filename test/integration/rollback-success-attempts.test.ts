@@ -1,24 +1,28 @@
 /**
  * A rollback succeeds on a replica that dies before following it up; another replica's stand-in follows it up,
- * and stalls at it (its "rolled back to" notice slow to go out) while a person rolls back further and that
- * attempt succeeds too: each attempt's follow-up has a stand-in of its own, so the first attempt's finishing never
- * takes away the second's. The second's success is announced, marked in the ledger and confirmed once, even when
- * the replica it succeeded on never follows it up. On both stores alike, and with a stand-in left by an older build
- * (one id per incident, `INC-1:rollback-success`) during a rolling upgrade.
+ * and stalls at it (its "rolled back to" notice slow to go out, or the replica itself paused before sending it)
+ * while a person rolls back further and that attempt succeeds too: each attempt's follow-up has a stand-in of its
+ * own, so the first attempt's finishing never takes away the second's, and the first, superseded, does nothing
+ * more: no notice it had not sent yet, no confirmation. The second's success is announced, marked in the ledger and
+ * confirmed once, even when the replica it succeeded on never follows it up. On both stores alike, and with a
+ * stand-in left by an older build (one id per incident, `INC-1:rollback-success`) during a rolling upgrade.
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Incident } from '../../src/core/incident.js';
+import { stageTargetId } from '../../src/engine/escalation.js';
 import { pollDeadlines } from '../../src/engine/poller.js';
-import type { Store } from '../../src/engine/ports.js';
+import type { Lease, Store } from '../../src/engine/ports.js';
 import { rollback, rollbackLockName, type RollbackRequest } from '../../src/engine/rollback.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import { dyingStore, type DeathFrom } from '../helpers/dying-store.js';
-import { makeDeps, TestClock, type TestDeps } from '../helpers/engine.js';
+import { makeDeps, makeRunbook, recordDeployments, TestClock, type TestDeps } from '../helpers/engine.js';
+import { FakeMetrics } from '../helpers/fake-metrics.js';
 import { FakeServing } from '../helpers/fake-serving.js';
 import { lapsed, pollFor, useRedisStores } from '../helpers/replicas.js';
 
 const MINUTE = 60_000;
+const ERRORS = 'error_ratio{model="fraud-scorer"}';
 const redisStore = useRedisStores();
 
 const request: RollbackRequest = {
@@ -145,7 +149,8 @@ describe.each(backends)("each successful attempt's own follow-up stand-in, on %s
     await pollFor(survivor, 3 * MINUTE);
     expect(rolledBackNotices(survivor)).toEqual(['rolled back to v40: ']);
     expect(await announcedAttempts(survivor.store)).toEqual([1, 2]);
-    expect(await confirmedAttempts(survivor.store)).toEqual([1, 2]);
+    // Its notice had gone out, so it is recorded; its confirmation, the second's to start, is not.
+    expect(await confirmedAttempts(survivor.store)).toEqual([2]);
     expect(Object.keys(await survivor.store.rolledBack('fraud-scorer')).sort()).toEqual(['v41', 'v42']);
     expect(await standInAttempts(survivor.store)).toEqual([]);
   });
@@ -164,9 +169,140 @@ describe.each(backends)("each successful attempt's own follow-up stand-in, on %s
     await pollFor(second, 3 * MINUTE);
     expect(rolledBackNotices(second)).toEqual(['rolled back to v40: ']);
     expect(await announcedAttempts(second.store)).toEqual([1, 2]);
-    expect(await confirmedAttempts(second.store)).toEqual([1, 2]);
+    expect(await confirmedAttempts(second.store)).toEqual([2]);
     expect(await standInAttempts(second.store)).toEqual([]);
     expect(follower.fake.mutations).toBe(2);
+  });
+
+  it('announces nothing and starts no confirmation for the first attempt once the second exists', async () => {
+    const clock = new TestClock();
+    const storeOf = storesOn(clock);
+    const fake = new FakeServing();
+    const replica = (store = storeOf()) => makeDeps({ store, clock, fake });
+    const dying = dyingStore(storeOf(), 0, attemptSucceeded(1));
+    const first = replica(dying.store);
+    first.timing = { ...first.timing, lockTtlMs: 500 };
+    void rollback(first, request);
+    await dying.died;
+    clock.advance(1_000);
+    await lapsed(storeOf(), rollbackLockName('fraud-scorer'));
+    // The stand-in's replica pauses once it holds the follow-up's lock, before it looks for the notice's mark.
+    const paused = dyingStore(storeOf(), 0, (method, result) => {
+      return method === 'acquire' && (result as Lease | undefined)?.name === 'rollback-success:INC-1';
+    });
+    const follower = replica(paused.store);
+    clock.advance(MINUTE);
+    const following = pollDeadlines(follower);
+    await paused.died;
+
+    const second = replica();
+    expect((await rollback(second, further)).outcome).toBe('succeeded');
+    paused.resume();
+    await following;
+    expect(rolledBackNotices(follower)).toEqual([]);
+    expect(await announcedAttempts(second.store)).toEqual([]);
+    expect(await confirmedAttempts(second.store)).toEqual([]);
+    expect(await standInAttempts(second.store)).toEqual([2]);
+
+    await pollFor(second, 3 * MINUTE);
+    expect(rolledBackNotices(follower)).toEqual([]);
+    expect(rolledBackNotices(second)).toEqual(['rolled back to v40: ']);
+    expect(await announcedAttempts(second.store)).toEqual([2]);
+    expect(await confirmedAttempts(second.store)).toEqual([2]);
+    // The ledger still knows v42 was rolled away from: attempt 1 did succeed.
+    expect(Object.keys(await second.store.rolledBack('fraud-scorer')).sort()).toEqual(['v41', 'v42']);
+    expect(await standInAttempts(second.store)).toEqual([]);
+  });
+
+  it("leaves the rollback target of a second attempt begun while the first's follow-up was paused", async () => {
+    const clock = new TestClock();
+    const storeOf = storesOn(clock);
+    const fake = new FakeServing();
+    const replica = (store = storeOf()) => makeDeps({ store, clock, fake });
+    const dying = dyingStore(storeOf(), 0, attemptSucceeded(1));
+    const first = replica(dying.store);
+    first.timing = { ...first.timing, lockTtlMs: 500 };
+    void rollback(first, request);
+    await dying.died;
+    clock.advance(1_000);
+    await lapsed(storeOf(), rollbackLockName('fraud-scorer'));
+    // The stand-in's replica pauses right after marking v42 rolled back, before the rollback target goes.
+    const paused = dyingStore(storeOf(), 0, (method) => method === 'markRolledBack');
+    const follower = replica(paused.store);
+    clock.advance(MINUTE);
+    const following = pollDeadlines(follower);
+    await paused.died;
+
+    // A person rolls back further; that replica dies while executing, its new rollback target still to come.
+    const secondDying = dyingStore(storeOf(), 0, (method, result) => {
+      const rollbackRecord = (result as Incident | undefined)?.rollback;
+      return method === 'updateIncident' && rollbackRecord?.status === 'executing';
+    });
+    void rollback(replica(secondDying.store), further);
+    await secondDying.died;
+    paused.resume();
+    await following;
+    const pending = (await follower.store.pending()).map((deadline) => deadline.id);
+    expect(pending).toContain(stageTargetId('INC-1', 'rollback'));
+    expect(rolledBackNotices(follower)).toEqual([]);
+    expect(await announcedAttempts(follower.store)).toEqual([]);
+    expect(await confirmedAttempts(follower.store)).toEqual([]);
+    // The first's stand-in is done; the second, interrupted, is its settlement's and rollback target's to finish.
+    expect(await standInAttempts(follower.store)).toEqual([]);
+  });
+
+  it('starts no confirmation for the first attempt when the second succeeded while it took its baselines', async () => {
+    const clock = new TestClock();
+    const storeOf = storesOn(clock);
+    const fake = new FakeServing();
+    const metrics = new FakeMetrics().set(ERRORS, 0.005);
+    const runbooks = [
+      makeRunbook(
+        'fraud-scorer',
+        `triage: { checks: [{ name: error rate, kind: error, query: '${ERRORS}', max: 0.02 }] }`,
+      ),
+    ];
+    const replica = (store = storeOf()) => makeDeps({ store, clock, fake, runbooks, metricsSource: metrics });
+    await recordDeployments({ store: storeOf() }, 'fraud-scorer', ['v40', 'v41', 'v42']);
+    const dying = dyingStore(storeOf(), 0, attemptSucceeded(1));
+    const first = replica(dying.store);
+    first.timing = { ...first.timing, lockTtlMs: 500 };
+    void rollback(first, request);
+    await dying.died;
+    clock.advance(1_000);
+    await lapsed(storeOf(), rollbackLockName('fraud-scorer'));
+    // Prometheus is slow to answer the stand-in's first baseline query, until `answer()`.
+    let answer = (): void => undefined;
+    const asked = new Promise<void>((askedFor) => {
+      const query = metrics.query.bind(metrics);
+      metrics.query = async (promql, at) => {
+        metrics.query = query;
+        askedFor();
+        await new Promise<void>((answered) => (answer = answered));
+        return query(promql, at);
+      };
+    });
+    const follower = replica();
+    clock.advance(MINUTE);
+    const following = pollDeadlines(follower);
+    await asked;
+
+    const second = replica();
+    expect((await rollback(second, further)).outcome).toBe('succeeded');
+    answer();
+    await following;
+    const started = async () =>
+      (await second.store.list('INC-1'))
+        .filter((entry) => entry.type === 'confirm.started')
+        .map((entry) => entry.data?.attempt);
+    expect(await started()).toEqual([]);
+    expect((await second.store.getIncident('INC-1'))?.confirmation).toBeUndefined();
+    expect((await second.store.pending()).map((deadline) => deadline.kind)).not.toContain('confirm-poll');
+
+    await pollFor(second, 3 * MINUTE);
+    expect(await announcedAttempts(second.store)).toEqual([1, 2]);
+    expect(await started()).toEqual([2]);
+    expect(await standInAttempts(second.store)).toEqual([]);
   });
 
   describe('with a stand-in an older build left under its one id per incident', () => {
@@ -214,7 +350,7 @@ describe.each(backends)("each successful attempt's own follow-up stand-in, on %s
       await pollFor(survivor, 3 * MINUTE);
       expect(rolledBackNotices(survivor)).toEqual(['rolled back to v40: ']);
       expect(await announcedAttempts(survivor.store)).toEqual([1, 2]);
-      expect(await confirmedAttempts(survivor.store)).toEqual([1, 2]);
+      expect(await confirmedAttempts(survivor.store)).toEqual([2]);
       expect(await standInAttempts(survivor.store)).toEqual([]);
     });
   });
