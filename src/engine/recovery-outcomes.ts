@@ -3,7 +3,7 @@
  * count the outcome once, re-read the layer, follow a rollback that took effect, or escalate an unknown outcome.
  */
 import type { Incident } from '../core/incident.js';
-import { finishRollback, type RollbackRecord } from '../core/rollback.js';
+import { finishRollback, isLatestAttempt, type RollbackRecord } from '../core/rollback.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { record, type EngineDeps } from './context.js';
 import { finishDrill } from './drill.js';
@@ -83,7 +83,7 @@ export async function tookEffect(
   if (!incident.drill) await guardSuccess(deps, incident.id, attempt);
   // Only the attempt re-read: one a person started since (a retry) is not this one's to call a success.
   const { incident: done, changed } = await mutateIncident(deps.store, incident.id, (latest) =>
-    latest.rollback?.attempt === attempt && latest.rollback.status === 'unknown'
+    isLatestAttempt(latest, attempt) && latest.rollback.status === 'unknown'
       ? finishRollback(latest, 'succeeded', at)
       : undefined,
   );

@@ -1,5 +1,5 @@
 import { isOpen } from '../core/incident.js';
-import { finishRollback } from '../core/rollback.js';
+import { finishRollback, isLatestAttempt } from '../core/rollback.js';
 import { record, runbookOf, type EngineDeps } from './context.js';
 import { finishDrill } from './drill.js';
 import { mutateIncident } from './mutate.js';
@@ -80,7 +80,7 @@ export async function recoverInterruptedRollback(deps: EngineDeps, incidentId: s
   const { attempt } = current.rollback;
   await settleStandIn(attempt).schedule(deps, incidentId, { attempt }, at + SETTLE_GRACE_MS);
   const { changed } = await mutateIncident(deps.store, incidentId, (latest) =>
-    latest.rollback?.status === 'executing' && latest.rollback.attempt === attempt
+    isLatestAttempt(latest, attempt) && latest.rollback.status === 'executing'
       ? finishRollback(latest, 'unknown', at, 'rollbot stopped during the rollback')
       : undefined,
   );
@@ -130,13 +130,17 @@ async function settleOnce(deps: EngineDeps, incidentId: string, attempt: number)
 
 /**
  * Says the attempt was interrupted, re-reads the serving layer and acts on what it shows. Nothing once the attempt
- * is no longer unknown, nor the incident open: settled already, retried, or a person ended the incident.
+ * is no longer unknown, nor the incident open: settled already, retried, or a person ended the incident. A retry
+ * begun during the re-read (a slow layer; the settlement holds no rollback lock) supersedes it too: counted as
+ * unknown, it is neither followed up nor escalated. Its escalation would ask a person to check and run the
+ * rollback again, which one just did; the retry's own outcome (success, failure, or its own settlement) says where
+ * traffic is now, and is escalated if that is in doubt.
  */
 async function settle(deps: EngineDeps, incidentId: string, attempt: number): Promise<void> {
   const incident = await deps.store.getIncident(incidentId);
-  const rollback = incident?.rollback;
-  if (!incident || !isOpen(incident) || rollback?.attempt !== attempt || rollback.status !== 'unknown')
-    return;
+  if (!incident || !isOpen(incident) || !isLatestAttempt(incident, attempt)) return;
+  const { rollback } = incident;
+  if (rollback.status !== 'unknown') return;
   const runbook = runbookOf(deps, incident);
   const where = runbook && rollbackServing(runbook, incident);
   // The replica that began it may have died before it recorded so: the timeline says what was interrupted.
@@ -154,6 +158,11 @@ async function settle(deps: EngineDeps, incidentId: string, attempt: number): Pr
     });
   if (!runbook) return;
   const finding = await reread(deps, incident, rollback, where);
+  if (!isLatestAttempt(await deps.store.getIncident(incidentId), attempt)) {
+    // What the layer showed may be the retry's doing, not this attempt's.
+    await countOnce(deps, incident, rollback, 'unknown');
+    return;
+  }
   await countOnce(deps, incident, rollback, finding.landed ? 'succeeded' : 'unknown');
   if (finding.landed) {
     await tookEffect(deps, runbook, incident, finding.said);

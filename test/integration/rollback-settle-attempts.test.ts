@@ -1,10 +1,11 @@
 /**
  * A rollback interrupted by its replica's death is settled as "outcome unknown" while a person, told so, retries
  * it at once, and the retry's replica dies too: each attempt's settlement has a stand-in of its own. The retry's
- * settler finds the first attempt's settlement still at it (its escalation on its way, under the settlement's
- * lock) and leaves the retry to its stand-in, which the first settlement finishing never takes away: the retry is
- * settled, and escalated, once. On both stores alike, and with a stand-in left by an older build (one id per
- * incident, `INC-1:rollback-settle`) during a rolling upgrade.
+ * settler finds the first attempt's settlement still at it (its escalation on its way, or its re-read of a slow
+ * serving layer, under the settlement's lock) and leaves the retry to its stand-in, which the first settlement
+ * finishing never takes away: the retry is settled, and escalated, once. A first settlement whose re-read ends only
+ * after the retry began escalates nothing: the retry is what tells where traffic is now. On both stores alike, and
+ * with a stand-in left by an older build (one id per incident, `INC-1:rollback-settle`) during a rolling upgrade.
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
@@ -14,7 +15,7 @@ import { recoverInterruptedRollback } from '../../src/engine/recovery.js';
 import { rollback, rollbackLockName, type RollbackRequest } from '../../src/engine/rollback.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import { dyingStore, type DeathFrom } from '../helpers/dying-store.js';
-import { makeDeps, TestClock, type TestDeps } from '../helpers/engine.js';
+import { makeDeps, metricValue, TestClock, type TestDeps } from '../helpers/engine.js';
 import { FakeServing } from '../helpers/fake-serving.js';
 import { lapsed, pollFor, useRedisStores } from '../helpers/replicas.js';
 
@@ -149,6 +150,46 @@ describe.each(backends)("each interrupted attempt's own settlement stand-in, on 
       attempt: 2,
       status: 'unknown',
     });
+    expect(await standInAttempts(second.store)).toEqual([]);
+    expect(second.fake.calls).not.toContain('execute');
+  });
+
+  it('escalates nothing for the first attempt when its re-read ends after the retry began', async () => {
+    const clock = new TestClock();
+    const storeOf = storesOn(clock);
+    const fake = new FakeServing();
+    const replica = (store = storeOf()) => makeDeps({ store, clock, fake });
+    await diesWhileRollingBack(replica, storeOf(), request, 1);
+    // The serving layer is slow to answer the first settlement's re-read, until `answer()`.
+    let answer = (): void => undefined;
+    const rereading = new Promise<void>((asked) => {
+      const onTarget = fake.onTarget.bind(fake);
+      fake.onTarget = async (plan) => {
+        fake.onTarget = onTarget;
+        asked();
+        await new Promise<void>((answered) => (answer = answered));
+        return onTarget(plan);
+      };
+    });
+    const settler = replica();
+    const settling = recoverInterruptedRollback(settler, 'INC-1');
+    await rereading;
+
+    await diesWhileRollingBack(replica, storeOf(), retry, 2);
+    const second = replica();
+    expect(await recoverInterruptedRollback(second, 'INC-1')).toBe(true);
+    answer();
+    expect(await settling).toBe(true);
+    expect(unknownEscalations(settler)).toBe(0);
+    expect(await escalatedAttempts(second.store)).toEqual([]);
+    // Still counted, once, as what it is: an attempt whose outcome nobody can tell apart from the retry's.
+    expect(await metricValue(settler.metrics, 'rollbot_rollbacks_total', { outcome: 'unknown' })).toBe(1);
+    expect(await standInAttempts(second.store)).toEqual([2]);
+
+    await pollFor(second, 3 * MINUTE);
+    expect(unknownEscalations(settler)).toBe(0);
+    expect(unknownEscalations(second)).toBe(1);
+    expect(await escalatedAttempts(second.store)).toEqual([2]);
     expect(await standInAttempts(second.store)).toEqual([]);
     expect(second.fake.calls).not.toContain('execute');
   });
