@@ -45,9 +45,10 @@ export function guardFailureEscalation(
 /**
  * Escalates the failure of attempt `attempt` unless its escalation is on the timeline (sendOnce): by the
  * replica whose rollback failed, once it released the rollback lock, and by the stand-in. Nothing for a drill,
- * an incident over, or an attempt that is not the incident's latest (a person ran the rollback again since) or
- * did not fail. One still on its way after `arrivalWaitMs` throws StillOnItsWay: it is recorded once it arrives,
- * or the stand-in sends it again (only the half that did not arrive) should it be given up on or this replica die.
+ * an incident over, or an attempt that is not the incident's latest (a person ran the rollback again since;
+ * asked again under the send lock, just before sending, and then this attempt's stand-in is cancelled) or did not
+ * fail. One still on its way after `arrivalWaitMs` throws StillOnItsWay: it is recorded once it arrives, or the
+ * stand-in sends it again (only the half that did not arrive) should it be given up on or this replica die.
  */
 export async function escalateFailedRollback(
   deps: EngineDeps,
@@ -71,7 +72,12 @@ export async function escalateFailedRollback(
   const sent = await sendOnce(deps, incidentId, {
     lock: `escalation:${incidentId}:rollback-failed`,
     isMark: (entry) => isEscalationOf(entry, attempt),
-    send: () => sendFailure(deps, runbook, incident, rollback),
+    send: async () => {
+      // Asked again once the lock is held (this replica may have paused before taking it, or after): never a
+      // "FAILED … decide now" page for an attempt a person already ran again. The later one escalates its own.
+      if (!isLatestAttempt(await deps.store.getIncident(incidentId), attempt)) return;
+      await sendFailure(deps, runbook, incident, rollback);
+    },
     lookAgainAt: (at) => standIn.schedule(deps, incidentId, { attempt }, at),
   });
   // This attempt's own stand-in only: a later attempt's, scheduled meanwhile, still guards that one's escalation.

@@ -2,17 +2,19 @@
  * A person retries a failed rollback at once (the escalation of the first failure still on its way to a slow
  * pager) and the retry fails too: each attempt's escalation has a stand-in of its own, so the first attempt's
  * finishing, or being abandoned as no longer the latest, never takes away the second's. The second's failure is
- * escalated once, even when the replica it failed on never sends it. On both stores alike, and with a stand-in
- * left by an older build (one id per incident, `INC-1:rollback-failed`) during a rolling upgrade.
+ * escalated once, even when the replica it failed on never sends it. A first attempt's sender that paused, holding
+ * the escalation's lock, while the person retried sends nothing once it goes on: the second attempt is the one to
+ * decide on. On both stores alike, and with a stand-in left by an older build (one id per incident,
+ * `INC-1:rollback-failed`) during a rolling upgrade.
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Incident } from '../../src/core/incident.js';
 import type { EscalationEvent } from '../../src/engine/notifier-port.js';
-import type { Store } from '../../src/engine/ports.js';
+import type { Lease, Store } from '../../src/engine/ports.js';
 import { rollback, type RollbackRequest } from '../../src/engine/rollback.js';
 import { createMemoryStore } from '../../src/store/memory.js';
-import { dyingStore, type DeathFrom } from '../helpers/dying-store.js';
+import { dyingStore, rollbackBegun, type DeathFrom } from '../helpers/dying-store.js';
 import { makeDeps, TestClock, type TestDeps } from '../helpers/engine.js';
 import { FakeServing, permanent } from '../helpers/fake-serving.js';
 import { pollFor, useRedisStores } from '../helpers/replicas.js';
@@ -166,6 +168,75 @@ describe.each(backends)("each failed attempt's own stand-in, on %s", (_name, sto
     const survivor = makeDeps({ store: storeOf(), clock, fake });
     await pollFor(survivor, 3 * MINUTE);
     // Attempt 1 was superseded by attempt 2, whose failure is the one to decide on: escalated once.
+    expect(failureEscalations(survivor)).toEqual([SECOND_TEXT]);
+    expect(await escalatedAttempts(survivor.store)).toEqual([2]);
+    expect(await standInAttempts(survivor.store)).toEqual([]);
+  });
+
+  /**
+   * Attempt 1 fails on the first replica, which pauses once it holds the escalation's send lock, before it looks
+   * for the escalation's mark (a long GC pause, a partition) until `resume()`: it checked that attempt 1 was the
+   * latest before taking the lock.
+   */
+  async function firstSenderPaused() {
+    const clock = new TestClock();
+    const storeOf = storesOn(clock);
+    const fake = new FakeServing();
+    fake.executeErrors.push(permanent(), permanent('HTTP 409: conflict'));
+    const paused = dyingStore(storeOf(), 0, (method, result) => {
+      return (
+        method === 'acquire' && (result as Lease | undefined)?.name === 'escalation:INC-1:rollback-failed'
+      );
+    });
+    const first = makeDeps({ store: paused.store, clock, fake });
+    const firstRun = rollback(first, request);
+    await paused.died;
+    const replica = (store = storeOf()) => makeDeps({ store, clock, fake });
+    return { first, firstRun, resume: paused.resume, storeOf, replica };
+  }
+
+  it("sends nothing for the first attempt when the second began while the first's sender was paused", async () => {
+    const { first, firstRun, resume, storeOf, replica } = await firstSenderPaused();
+    // The retry's replica stalls while executing: attempt 2 is written, its outcome still to come.
+    const stalled = dyingStore(storeOf(), 0, rollbackBegun);
+    const second = replica(stalled.store);
+    const secondRun = rollback(second, retry);
+    await stalled.died;
+
+    resume();
+    expect((await firstRun).outcome).toBe('failed');
+    expect(failureEscalations(first)).toEqual([]);
+    expect(await escalatedAttempts(first.store)).toEqual([]);
+    // The first's own stand-in is done; the second's comes with its failure, still to be written.
+    expect(await standInAttempts(first.store)).toEqual([]);
+
+    stalled.resume();
+    expect((await secondRun).outcome).toBe('failed');
+    expect(failureEscalations(second)).toEqual([SECOND_TEXT]);
+    expect(await escalatedAttempts(second.store)).toEqual([2]);
+    expect(await standInAttempts(second.store)).toEqual([]);
+    await pollFor(replica(), 3 * MINUTE);
+    expect([...failureEscalations(first), ...failureEscalations(second)]).toEqual([SECOND_TEXT]);
+    expect(await escalatedAttempts(second.store)).toEqual([2]);
+  });
+
+  it("sends nothing for the first attempt when the second failed while the first's sender held the lock", async () => {
+    const { first, firstRun, resume, replica } = await firstSenderPaused();
+    const second = replica();
+    expect((await rollback(second, retry)).outcome).toBe('failed');
+    // The paused sender holds the send lock: the second's escalation is left to its stand-in, for later.
+    expect(failureEscalations(second)).toEqual([]);
+
+    resume();
+    await firstRun;
+    expect(failureEscalations(first)).toEqual([]);
+    expect(await escalatedAttempts(first.store)).toEqual([]);
+    expect(await standInAttempts(first.store)).toEqual([2]);
+
+    const survivor = replica();
+    await pollFor(survivor, 3 * MINUTE);
+    expect(failureEscalations(first)).toEqual([]);
+    expect(failureEscalations(second)).toEqual([]);
     expect(failureEscalations(survivor)).toEqual([SECOND_TEXT]);
     expect(await escalatedAttempts(survivor.store)).toEqual([2]);
     expect(await standInAttempts(survivor.store)).toEqual([]);
