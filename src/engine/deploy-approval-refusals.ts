@@ -87,6 +87,27 @@ export async function refuseMovedOn(
   return new RollbotError('CONFLICT', text, { hint });
 }
 
+/**
+ * The answer to an approval that lost a race to another approver's: that one, stored (and announced) first, lets
+ * the deployment waiting now through already. Nothing is stored over it nor announced again, and nothing recorded:
+ * both meant the same deployment, and the timeline has the approval that counts.
+ */
+export function refuseApprovedMeanwhile(
+  deps: EngineDeps,
+  runbook: Runbook,
+  race: { actor: string; from: ApprovalSource; now: Waiting; approved: { by: string; at: number } },
+): RollbotError {
+  const { model } = runbook;
+  const { now, approved } = race;
+  const text = `the deployment of ${model} waiting for approval (${now.waiting}) was approved by ${approved.by} (${new Date(approved.at).toISOString()}) while ${race.actor} approved it: approved already, that approval stands; nothing more was approved`;
+  deps.logger.info({ model, by: race.actor, approvedBy: approved.by }, text);
+  const hint =
+    race.from === 'api'
+      ? `nothing more to do: GET /api/gate/${model} shows the approval in force (approval.approved)`
+      : `nothing more to do: ${approved.by}'s approval, announced in ${runbook.channel}, covers it`;
+  return new RollbotError('CONFLICT', text, { hint });
+}
+
 const apiHint = (model: string) =>
   `read GET /api/gate/${model} and approve with its approval.askedFor if you agree to that deployment`;
 

@@ -6,12 +6,18 @@
  */
 import { covers, ROLLBACK_ASKED_FOR, type StoredApproval } from '../core/approval-coverage.js';
 import { RollbotError } from '../core/errors.js';
+import type { Incident } from '../core/incident.js';
 import type { Actor } from '../core/policy.js';
 import { oneLine } from '../core/text.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { latestIncident, record, type EngineDeps } from './context.js';
 import { authorize } from './authorize.js';
-import { refuseEarlierRequest, refuseMovedOn, type ApprovalSource } from './deploy-approval-refusals.js';
+import {
+  refuseApprovedMeanwhile,
+  refuseEarlierRequest,
+  refuseMovedOn,
+  type ApprovalSource,
+} from './deploy-approval-refusals.js';
 
 export interface DeploymentApproval {
   /** Why an approval is needed (empty: it is not). */
@@ -54,6 +60,17 @@ const APPROVAL_TTL_MS = 24 * 3_600_000;
  * `approved`; one given for another, `outdated`), and which deployment that is.
  */
 export async function approvalFor(deps: EngineDeps, runbook: Runbook): Promise<AskedApproval> {
+  return (await readApproval(deps, runbook)).approval;
+}
+
+/**
+ * approvalFor, with the stored approval's text as read (`raw`: undefined when none is stored, or none is needed):
+ * what an approval is stored against (compareAndSetValue), so that it replaces only what it was decided on.
+ */
+async function readApproval(
+  deps: EngineDeps,
+  runbook: Runbook,
+): Promise<{ approval: AskedApproval; raw: string | undefined }> {
   const reasons: string[] = [];
   if (runbook.tier === 1) reasons.push('tier-1 model: every deployment needs an approval');
   const rollback = await lastRollbackWithoutDeployment(deps, runbook.model);
@@ -67,13 +84,14 @@ export async function approvalFor(deps: EngineDeps, runbook: Runbook): Promise<A
       : await nextRecordedDeployment(deps, runbook.model);
   const raw = reasons.length > 0 ? await deps.store.getValue(approvalKey(runbook.model)) : undefined;
   const stored = raw ? (JSON.parse(raw) as StoredApproval) : undefined;
-  return {
+  const approval = {
     reasons,
     approvers: runbook.rollback.approvers,
     how: `the Approve deployment button in ${runbook.channel}, or POST /api/gate/${runbook.model}/approve`,
     ...(stored ? coverage(stored, asked.askedFor) : {}),
     ...asked,
   };
+  return { approval, raw };
 }
 
 /** A stored approval as the gate shows it: `approved` if it covers the deployment waiting, else `outdated`. */
@@ -146,7 +164,9 @@ async function lastRollbackWithoutDeployment(
  * approves only the deployment the approver was shown: once another one waits it is refused (CONFLICT,
  * recorded), naming the one waiting now, and nothing is stored. The approval is stored with the deployment it is
  * for; if another one comes to wait before it lands (CI records the deployment on another replica meanwhile), it
- * covers nothing waiting and is refused (CONFLICT, recorded) instead of announced.
+ * covers nothing waiting and is refused (CONFLICT, recorded) instead of announced. It replaces only the stored
+ * approval it was decided on: should another approver's land first, that one stands, and this approver is told
+ * the deployment is approved already (CONFLICT, nothing announced twice; storeApproval).
  */
 export async function approveDeployment(
   deps: EngineDeps,
@@ -165,7 +185,8 @@ export async function approveDeployment(
   // a resolved one): so does a denial, which authorize would otherwise record only on an open incident.
   const latest = await latestIncident(deps, runbook.model);
   await authorize(deps, runbook, how.actor, 'approve', latest);
-  const needed = await approvalFor(deps, runbook);
+  const read = await readApproval(deps, runbook);
+  const needed = read.approval;
   if (needed.reasons.length === 0) {
     throw new RollbotError('CONFLICT', `${runbook.model}'s next deployment needs no approval`, {
       hint: 'the gate asks for one for tier-1 models and for the first deployment after a rollback',
@@ -184,7 +205,7 @@ export async function approveDeployment(
   // replica) is not covered by it. Read again to tell the approver, rather than announce an approval that lets
   // nothing through.
   const stored: StoredApproval = { ...approved, askedFor: needed.askedFor };
-  await deps.store.setValue(approvalKey(runbook.model), JSON.stringify(stored), APPROVAL_TTL_MS);
+  await storeApproval(deps, runbook, { stored, read: read.raw, needed, from: how.from ?? 'message', latest });
   const now = await approvalFor(deps, runbook);
   if (!covers(stored, now.askedFor))
     throw await refuseMovedOn(deps, runbook, {
@@ -203,6 +224,43 @@ export async function approveDeployment(
   await deps.notifier.notify({ type: 'channel.message', channel: runbook.channel, text: `✅ ${text}` });
   const { reasons, approvers, how: howTo } = needed;
   return { reasons, approvers, how: howTo, approved };
+}
+
+/**
+ * Stores `stored` in place of the approval `read` (its text as the decision to approve read it), never over one
+ * written since: another approver's, announced already, would be overwritten by one nobody announced. When another
+ * landed first it reads again and decides again, once: the deployment approved already by whoever landed first
+ * (CONFLICT, nothing stored), another one waiting now or none (refused as moved on, recorded), or the deployment
+ * still not approved (the one that landed is for another, or lapsed): stored on a second try against what it read
+ * then. Should that lose a race too, CONFLICT, nothing stored: the approver tries again.
+ */
+async function storeApproval(
+  deps: EngineDeps,
+  runbook: Runbook,
+  write: {
+    stored: StoredApproval;
+    read: string | undefined;
+    needed: AskedApproval;
+    from: ApprovalSource;
+    latest: Incident | undefined;
+  },
+): Promise<void> {
+  const { stored, needed } = write;
+  const key = approvalKey(runbook.model);
+  const value = JSON.stringify(stored);
+  if (await deps.store.compareAndSetValue(key, write.read, value, APPROVAL_TTL_MS)) return;
+  const again = await readApproval(deps, runbook);
+  const now = again.approval;
+  const race = { actor: stored.by, from: write.from, given: needed, now, latest: write.latest };
+  if (now.reasons.length === 0 || now.askedFor !== needed.askedFor)
+    throw await refuseMovedOn(deps, runbook, race);
+  if (now.approved) throw refuseApprovedMeanwhile(deps, runbook, { ...race, approved: now.approved });
+  if (await deps.store.compareAndSetValue(key, again.raw, value, APPROVAL_TTL_MS)) return;
+  throw new RollbotError(
+    'CONFLICT',
+    `the stored approval of ${runbook.model}'s next deployment changed twice while ${stored.by} approved; nothing was approved`,
+    { hint: `approve again: GET /api/gate/${runbook.model} shows the approval in force, if any` },
+  );
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * An approval is for the deployment that waited when it was given. Which one waits is read, then the approval is
  * stored: a deployment recorded in between (CI on another replica) must not inherit an approval meant for the
- * deployment before it, which nobody gave for it.
+ * deployment before it, which nobody gave for it. Nor does an approval stored in between (another approver's, on
+ * another replica) get overwritten by one decided on before it landed.
  */
 import { describe, expect, it } from 'vitest';
 import { approveDeployment } from '../../../src/engine/deploy-approval.js';
@@ -12,11 +13,12 @@ import { resolve } from '../../../src/engine/resolve.js';
 import { rollback } from '../../../src/engine/rollback.js';
 import type { Runbook } from '../../../src/runbooks/schema.js';
 import { firing } from '../../helpers/alerts.js';
-import { recordingWhileApproving } from '../../helpers/approval-race.js';
+import { recordingWhileApproving, whileApproving } from '../../helpers/approval-race.js';
 import { makeDeps, makeRunbook, type TestDeps } from '../../helpers/engine.js';
 
 const HOUR = 3_600_000;
 const LEAD = { id: 'U0LEAD', groups: [] };
+const OTHER = { id: 'U0OTHER', groups: [] };
 const APPROVAL_KEY = 'deploy-approval:fraud-scorer';
 const tiered = (level: Runbook['tier']): Runbook => ({
   ...makeRunbook('fraud-scorer'),
@@ -168,6 +170,177 @@ describe('a deployment recorded while an approval is being given', () => {
     await deploy(deps, 'v43');
     expect(await deps.store.getValue(APPROVAL_KEY)).toBeUndefined();
     expect((await deploymentGate(deps, 'fraud-scorer')).approval?.outdated).toBeUndefined();
+  });
+});
+
+describe('an approval stored by another approver while one is being given', () => {
+  /** Tier 1, two approvers, `versions` recorded, INC-1 resolved: the approval goes on its timeline. */
+  async function twoApprovers(versions = ['v41', 'v42']) {
+    const runbook: Runbook = {
+      ...tiered(1),
+      rollback: { ...makeRunbook('fraud-scorer').rollback, approvers: ['U0LEAD', 'U0OTHER'] },
+    };
+    const ci = makeDeps({ runbooks: [runbook] });
+    for (const version of versions) await deploy(ci, version);
+    await ingestAlerts(ci, [firing('fraud-scorer', ci.clock.now())]);
+    await resolve(ci, 'INC-1', { by: 'U0ANA', reason: 'noise' });
+    /** A replica of its own on the store as it is, or as `store` wraps it. */
+    const replica = (store = ci.store) =>
+      makeDeps({ runbooks: [runbook], clock: ci.clock, fake: ci.fake, store });
+    const deployments = await ci.store.deployments('fraud-scorer');
+    const at = (version: string) => deployments.find((d) => d.version === version)?.at ?? 0;
+    return { ci, replica, v41: at('v41'), v42: at('v42') };
+  }
+
+  const announced = (...replicas: TestDeps[]) =>
+    replicas.flatMap((deps) => deps.notifier.ofType('channel.message').map((event) => event.text));
+  const approvalsOn = async (deps: TestDeps) =>
+    (await deps.store.list('INC-1'))
+      .filter((entry) => entry.type.startsWith('deployment.approv'))
+      .map((entry) => `${entry.type} ${entry.actor}`);
+
+  it('two at once: the one that lands first stands, the other is told it is approved already', async () => {
+    const { ci, replica, v42 } = await twoApprovers();
+    const other = replica();
+    const otherApproval = () =>
+      approveDeployment(other, 'fraud-scorer', { actor: OTHER, reason: 'looks fine' }).then(() => undefined);
+    const lead = replica(whileApproving(ci.store, 'fraud-scorer', otherApproval));
+    const otherAt = ci.clock.now();
+
+    await expect(
+      approveDeployment(lead, 'fraud-scorer', {
+        actor: LEAD,
+        reason: 'ship it',
+        askedFor: `deployment:${v42}`,
+      }),
+    ).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message: `the deployment of fraud-scorer waiting for approval (the deployment after v42 (recorded ${iso(v42)})) was approved by U0OTHER (${iso(otherAt)}) while U0LEAD approved it: approved already, that approval stands; nothing more was approved`,
+      hint: "nothing more to do: U0OTHER's approval, announced in C0TEST0001, covers it",
+    });
+    // Announced once, by the approver whose approval is stored; nothing of the lead's stored or recorded.
+    expect(announced(lead, other)).toEqual([
+      expect.stringMatching(/^✅ next deployment of fraud-scorer approved by U0OTHER .*: looks fine$/),
+    ]);
+    expect(JSON.parse((await ci.store.getValue(APPROVAL_KEY)) ?? '{}')).toEqual({
+      by: 'U0OTHER',
+      at: otherAt,
+      reason: 'looks fine',
+      askedFor: `deployment:${v42}`,
+    });
+    expect(await approvalsOn(ci)).toEqual(['deployment.approved U0OTHER']);
+    const gate = await deploymentGate(ci, 'fraud-scorer');
+    expect(gate).toMatchObject({ allowed: true, status: 'open' });
+    expect(gate.approval?.approved?.by).toBe('U0OTHER');
+  });
+
+  it('through the API: the answer says where the approval in force is', async () => {
+    const { ci, replica } = await twoApprovers();
+    const other = replica();
+    const lead = replica(
+      whileApproving(ci.store, 'fraud-scorer', async () => {
+        await approveDeployment(other, 'fraud-scorer', { actor: OTHER });
+      }),
+    );
+    await expect(approveDeployment(lead, 'fraud-scorer', { actor: LEAD, from: 'api' })).rejects.toMatchObject(
+      {
+        code: 'CONFLICT',
+        message: expect.stringMatching(
+          / was approved by U0OTHER \(.*\) while U0LEAD approved it: approved already/,
+        ),
+        hint: 'nothing more to do: GET /api/gate/fraud-scorer shows the approval in force (approval.approved)',
+      },
+    );
+    expect(announced(lead, other)).toHaveLength(1);
+    expect(await approvalsOn(ci)).toEqual(['deployment.approved U0OTHER']);
+  });
+
+  it("a stale approver's approval, for the deployment before, does not overwrite one announced meanwhile", async () => {
+    const { ci, replica } = await twoApprovers(['v41']);
+    const lead = replica();
+    // The other approver read which deployment waits (the one after v41); then CI records v42, the lead approves it.
+    const meanwhile = async () => {
+      await deploy(ci, 'v42');
+      const v42 = (await ci.store.deployments('fraud-scorer'))[0]?.at;
+      await approveDeployment(lead, 'fraud-scorer', { actor: LEAD, askedFor: `deployment:${v42}` });
+    };
+    const other = replica(whileApproving(ci.store, 'fraud-scorer', meanwhile));
+
+    await expect(approveDeployment(other, 'fraud-scorer', { actor: OTHER })).rejects.toThrow(
+      /^the deployment of fraud-scorer waiting for approval changed while U0OTHER approved: the approval was for the deployment after v41 .*; the one waiting now is the deployment after v42 .*; nothing was approved$/,
+    );
+    expect(announced(lead, other)).toEqual([
+      expect.stringMatching(/^✅ next deployment of fraud-scorer approved by U0LEAD /),
+    ]);
+    expect(JSON.parse((await ci.store.getValue(APPROVAL_KEY)) ?? '{}')).toMatchObject({ by: 'U0LEAD' });
+    expect(await approvalsOn(ci)).toEqual([
+      'deployment.approved U0LEAD',
+      'deployment.approval-refused U0OTHER',
+    ]);
+    const gate = await deploymentGate(ci, 'fraud-scorer');
+    expect(gate).toMatchObject({ allowed: true, status: 'open' });
+    expect(gate.approval?.approved?.by).toBe('U0LEAD');
+  });
+
+  it('stores the approval on a second try when what landed meanwhile does not cover the deployment waiting', async () => {
+    const { ci, replica, v41, v42 } = await twoApprovers();
+    // An approver's replica that read before v42 was recorded stores its approval for the deployment after v41.
+    const stale = JSON.stringify({
+      by: 'U0OTHER',
+      at: ci.clock.now(),
+      reason: 'late',
+      askedFor: `deployment:${v41}`,
+    });
+    const lead = replica(
+      whileApproving(ci.store, 'fraud-scorer', () => ci.store.setValue(APPROVAL_KEY, stale, 24 * HOUR)),
+    );
+    const approval = await approveDeployment(lead, 'fraud-scorer', {
+      actor: LEAD,
+      askedFor: `deployment:${v42}`,
+    });
+    expect(approval.approved?.by).toBe('U0LEAD');
+    expect(announced(lead)).toEqual([
+      expect.stringMatching(/^✅ next deployment of fraud-scorer approved by U0LEAD /),
+    ]);
+    expect(await approvalsOn(ci)).toEqual(['deployment.approved U0LEAD']);
+    expect(await deploymentGate(ci, 'fraud-scorer')).toMatchObject({ allowed: true, status: 'open' });
+  });
+
+  it('refuses, storing nothing, when the stored approval changes again before the second try', async () => {
+    const { ci, replica, v41, v42 } = await twoApprovers();
+    let late = 0;
+    const stale = () =>
+      JSON.stringify({
+        by: 'U0OTHER',
+        at: ci.clock.now(),
+        reason: `late ${++late}`,
+        askedFor: `deployment:${v41}`,
+      });
+    let written = '';
+    const lead = replica(
+      whileApproving(
+        ci.store,
+        'fraud-scorer',
+        () => ci.store.setValue(APPROVAL_KEY, (written = stale()), 24 * HOUR),
+        2,
+      ),
+    );
+    await expect(
+      approveDeployment(lead, 'fraud-scorer', { actor: LEAD, askedFor: `deployment:${v42}` }),
+    ).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message:
+        "the stored approval of fraud-scorer's next deployment changed twice while U0LEAD approved; nothing was approved",
+      hint: 'approve again: GET /api/gate/fraud-scorer shows the approval in force, if any',
+    });
+    expect(late).toBe(2);
+    expect(await ci.store.getValue(APPROVAL_KEY)).toBe(written);
+    expect(announced(lead)).toEqual([]);
+    expect(await approvalsOn(ci)).toEqual([]);
+    expect(await deploymentGate(ci, 'fraud-scorer')).toMatchObject({
+      allowed: false,
+      status: 'approval required',
+    });
   });
 });
 
