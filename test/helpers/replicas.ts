@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { afterEach, inject } from 'vitest';
 import { pollDeadlines } from '../../src/engine/poller.js';
 import type { Store } from '../../src/engine/ports.js';
+import { createMemoryStore } from '../../src/store/memory.js';
 import { createRedisStore } from '../../src/store/redis/store.js';
 import { makeDeps, makeRunbook, type TestClock, type TestDeps } from './engine.js';
 import { FakeMetrics } from './fake-metrics.js';
@@ -20,6 +22,32 @@ export function useRedisStores(): (prefix: string) => Store {
     stores.push(store);
     return store;
   };
+}
+
+/**
+ * The two stores a multi-replica test runs on, by name: a fresh bot's state per call, each replica's store on it
+ * from the function returned (the same memory store, or a client of its own on one Redis prefix). `redisStore`:
+ * the test file's useRedisStores().
+ */
+export function replicaBackends(
+  redisStore: (prefix: string) => Store,
+): [string, (clock: TestClock) => () => Store][] {
+  return [
+    [
+      'the memory store',
+      (clock) => {
+        const store = createMemoryStore({ clock });
+        return () => store;
+      },
+    ],
+    [
+      'Redis',
+      () => {
+        const prefix = `test:${randomUUID()}:`;
+        return () => redisStore(prefix);
+      },
+    ],
+  ];
 }
 
 /** Polls every 10 s of test time; within a step, again while deadlines keep coming due (as every second would). */

@@ -7,17 +7,15 @@
  * decide on. On both stores alike, and with a stand-in left by an older build (one id per incident,
  * `INC-1:rollback-failed`) during a rolling upgrade.
  */
-import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Incident } from '../../src/core/incident.js';
 import type { EscalationEvent } from '../../src/engine/notifier-port.js';
 import type { Lease, Store } from '../../src/engine/ports.js';
 import { rollback, type RollbackRequest } from '../../src/engine/rollback.js';
-import { createMemoryStore } from '../../src/store/memory.js';
 import { dyingStore, rollbackBegun, type DeathFrom } from '../helpers/dying-store.js';
 import { makeDeps, TestClock, type TestDeps } from '../helpers/engine.js';
 import { FakeServing, permanent } from '../helpers/fake-serving.js';
-import { pollFor, useRedisStores } from '../helpers/replicas.js';
+import { pollFor, replicaBackends, useRedisStores } from '../helpers/replicas.js';
 
 const MINUTE = 60_000;
 const redisStore = useRedisStores();
@@ -35,23 +33,7 @@ const FIRST_TEXT =
 const SECOND_TEXT =
   'rollback of fraud-scorer to v41 FAILED: HTTP 409: conflict. Traffic may still be on v42; decide now.';
 
-/** Each replica's store on one bot's state: the same memory store, or a client of its own on one Redis prefix. */
-const backends: [string, (clock: TestClock) => () => Store][] = [
-  [
-    'the memory store',
-    (clock) => {
-      const store = createMemoryStore({ clock });
-      return () => store;
-    },
-  ],
-  [
-    'Redis',
-    () => {
-      const prefix = `test:${randomUUID()}:`;
-      return () => redisStore(prefix);
-    },
-  ],
-];
+const backends = replicaBackends(redisStore);
 
 /** The write of attempt `attempt`'s failure. */
 const attemptFailed =

@@ -7,17 +7,15 @@
  * after the retry began escalates nothing: the retry is what tells where traffic is now. On both stores alike, and
  * with a stand-in left by an older build (one id per incident, `INC-1:rollback-settle`) during a rolling upgrade.
  */
-import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Incident } from '../../src/core/incident.js';
 import type { Store } from '../../src/engine/ports.js';
 import { recoverInterruptedRollback } from '../../src/engine/recovery.js';
 import { rollback, rollbackLockName, type RollbackRequest } from '../../src/engine/rollback.js';
-import { createMemoryStore } from '../../src/store/memory.js';
 import { dyingStore, type DeathFrom } from '../helpers/dying-store.js';
 import { makeDeps, metricValue, TestClock, type TestDeps } from '../helpers/engine.js';
 import { FakeServing } from '../helpers/fake-serving.js';
-import { lapsed, pollFor, useRedisStores } from '../helpers/replicas.js';
+import { lapsed, pollFor, replicaBackends, useRedisStores } from '../helpers/replicas.js';
 
 const MINUTE = 60_000;
 const redisStore = useRedisStores();
@@ -30,23 +28,7 @@ const request: RollbackRequest = {
 };
 const retry: RollbackRequest = { ...request, by: 'U0SECOND', reason: 'trying again' };
 
-/** Each replica's store on one bot's state: the same memory store, or a client of its own on one Redis prefix. */
-const backends: [string, (clock: TestClock) => () => Store][] = [
-  [
-    'the memory store',
-    (clock) => {
-      const store = createMemoryStore({ clock });
-      return () => store;
-    },
-  ],
-  [
-    'Redis',
-    () => {
-      const prefix = `test:${randomUUID()}:`;
-      return () => redisStore(prefix);
-    },
-  ],
-];
+const backends = replicaBackends(redisStore);
 
 /**
  * The write of attempt `attempt` as executing (the first on the manual incident it opens, a retry on that

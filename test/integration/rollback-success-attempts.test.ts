@@ -7,19 +7,17 @@
  * confirmed once, even when the replica it succeeded on never follows it up. On both stores alike, and with a
  * stand-in left by an older build (one id per incident, `INC-1:rollback-success`) during a rolling upgrade.
  */
-import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Incident } from '../../src/core/incident.js';
 import { stageTargetId } from '../../src/engine/escalation.js';
 import { pollDeadlines } from '../../src/engine/poller.js';
 import type { Lease, Store } from '../../src/engine/ports.js';
 import { rollback, rollbackLockName, type RollbackRequest } from '../../src/engine/rollback.js';
-import { createMemoryStore } from '../../src/store/memory.js';
 import { dyingStore, type DeathFrom } from '../helpers/dying-store.js';
 import { makeDeps, makeRunbook, recordDeployments, TestClock, type TestDeps } from '../helpers/engine.js';
 import { FakeMetrics } from '../helpers/fake-metrics.js';
 import { FakeServing } from '../helpers/fake-serving.js';
-import { lapsed, pollFor, useRedisStores } from '../helpers/replicas.js';
+import { lapsed, pollFor, replicaBackends, useRedisStores } from '../helpers/replicas.js';
 
 const MINUTE = 60_000;
 const ERRORS = 'error_ratio{model="fraud-scorer"}';
@@ -34,23 +32,7 @@ const request: RollbackRequest = {
 /** v41 does not help either: a person rolls back one version further. */
 const further: RollbackRequest = { ...request, to: 'v40', by: 'U0SECOND', reason: 'v41 is bad too' };
 
-/** Each replica's store on one bot's state: the same memory store, or a client of its own on one Redis prefix. */
-const backends: [string, (clock: TestClock) => () => Store][] = [
-  [
-    'the memory store',
-    (clock) => {
-      const store = createMemoryStore({ clock });
-      return () => store;
-    },
-  ],
-  [
-    'Redis',
-    () => {
-      const prefix = `test:${randomUUID()}:`;
-      return () => redisStore(prefix);
-    },
-  ],
-];
+const backends = replicaBackends(redisStore);
 
 /**
  * The write of attempt `attempt`'s success (the first on the manual incident it opened, a later one on that
