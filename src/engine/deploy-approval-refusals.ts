@@ -1,5 +1,6 @@
 /**
- * Refused deployment approvals: one meant for a deployment that no longer waits. Each is recorded where the
+ * Refused deployment approvals: one meant for a deployment that no longer waits (each recorded), and one of a
+ * deployment approved already (not recorded). Those of the first kind are recorded where the
  * approval would have been (the model's latest incident), so that a retro sees someone meant to approve something
  * else, and answered with what waits now and how to approve it.
  */
@@ -88,21 +89,31 @@ export async function refuseMovedOn(
 }
 
 /**
- * The answer to an approval that lost a race to another approver's: that one, stored (and announced) first, lets
- * the deployment waiting now through already. Nothing is stored over it nor announced again, and nothing recorded:
- * both meant the same deployment, and the timeline has the approval that counts.
+ * The answer to an approval of a deployment that is approved already: a second press of its button, a second API
+ * call, or an approval that lost a race to another approver's (`meanwhile`: stored after this one read). The
+ * approval stored (and announced) first lets the deployment waiting now through already. Nothing is stored over
+ * it nor announced again, and nothing recorded: both meant the same deployment, and the timeline has the approval
+ * that counts.
  */
-export function refuseApprovedMeanwhile(
+export function refuseApprovedAlready(
   deps: EngineDeps,
   runbook: Runbook,
-  race: { actor: string; from: ApprovalSource; now: Waiting; approved: { by: string; at: number } },
+  attempt: {
+    actor: string;
+    from: ApprovalSource;
+    now: Waiting;
+    approved: { by: string; at: number };
+    /** It was stored while this approver approved (after they read none). */
+    meanwhile?: boolean;
+  },
 ): RollbotError {
   const { model } = runbook;
-  const { now, approved } = race;
-  const text = `the deployment of ${model} waiting for approval (${now.waiting}) was approved by ${approved.by} (${new Date(approved.at).toISOString()}) while ${race.actor} approved it: approved already, that approval stands; nothing more was approved`;
-  deps.logger.info({ model, by: race.actor, approvedBy: approved.by }, text);
+  const { now, approved } = attempt;
+  const race = attempt.meanwhile ? `, stored while ${attempt.actor} approved it` : '';
+  const text = `the deployment of ${model} waiting for approval (${now.waiting}) is approved already by ${approved.by} (${new Date(approved.at).toISOString()})${race}: that approval stands; nothing more was approved`;
+  deps.logger.info({ model, by: attempt.actor, approvedBy: approved.by }, text);
   const hint =
-    race.from === 'api'
+    attempt.from === 'api'
       ? `nothing more to do: GET /api/gate/${model} shows the approval in force (approval.approved)`
       : `nothing more to do: ${approved.by}'s approval, announced in ${runbook.channel}, covers it`;
   return new RollbotError('CONFLICT', text, { hint });

@@ -13,7 +13,7 @@ import type { Runbook } from '../runbooks/schema.js';
 import { latestIncident, record, type EngineDeps } from './context.js';
 import { authorize } from './authorize.js';
 import {
-  refuseApprovedMeanwhile,
+  refuseApprovedAlready,
   refuseEarlierRequest,
   refuseMovedOn,
   type ApprovalSource,
@@ -162,11 +162,13 @@ async function lastRollbackWithoutDeployment(
  * not list, and (CONFLICT) when no approval is needed, so that a stray click does not pre-approve a future.
  * With `askedFor` — from a request message's button, or given to the API as `GET /api/gate` named it — it
  * approves only the deployment the approver was shown: once another one waits it is refused (CONFLICT,
- * recorded), naming the one waiting now, and nothing is stored. The approval is stored with the deployment it is
- * for; if another one comes to wait before it lands (CI records the deployment on another replica meanwhile), it
- * covers nothing waiting and is refused (CONFLICT, recorded) instead of announced. It replaces only the stored
- * approval it was decided on: should another approver's land first, that one stands, and this approver is told
- * the deployment is approved already (CONFLICT, nothing announced twice; storeApproval).
+ * recorded), naming the one waiting now, and nothing is stored. A deployment approved already is not approved
+ * again (CONFLICT naming who approved it; nothing stored, announced or recorded). The approval is stored with
+ * the deployment it is for; if another one comes to wait before it lands (CI records the deployment on another
+ * replica meanwhile), it covers nothing waiting and is refused (CONFLICT, recorded) instead of announced. It
+ * replaces only the stored approval it was decided on: should another approver's land first, that one stands,
+ * and this approver is told the deployment is approved already (CONFLICT, nothing announced twice;
+ * storeApproval).
  */
 export async function approveDeployment(
   deps: EngineDeps,
@@ -199,6 +201,15 @@ export async function approveDeployment(
       from: how.from ?? 'message',
       needed,
       latest,
+    });
+  // Approved already (a second press of the button, a second API call): that approval stands, announced once;
+  // replacing it would announce the same deployment twice and change who approved it.
+  if (needed.approved)
+    throw refuseApprovedAlready(deps, runbook, {
+      actor: how.actor.id,
+      from: how.from ?? 'message',
+      now: needed,
+      approved: needed.approved,
     });
   const approved = { by: how.actor.id, at: deps.clock.now(), reason: how.reason?.trim() || 'approved' };
   // Stored with the deployment it is for, as read above: one recorded before the write lands (CI on another
@@ -254,7 +265,8 @@ async function storeApproval(
   const race = { actor: stored.by, from: write.from, given: needed, now, latest: write.latest };
   if (now.reasons.length === 0 || now.askedFor !== needed.askedFor)
     throw await refuseMovedOn(deps, runbook, race);
-  if (now.approved) throw refuseApprovedMeanwhile(deps, runbook, { ...race, approved: now.approved });
+  if (now.approved)
+    throw refuseApprovedAlready(deps, runbook, { ...race, approved: now.approved, meanwhile: true });
   if (await deps.store.compareAndSetValue(key, again.raw, value, APPROVAL_TTL_MS)) return;
   throw new RollbotError(
     'CONFLICT',

@@ -460,6 +460,21 @@ describe('deployment approvals over HTTP', () => {
     });
   });
 
+  it('answers 409 to approving a deployment approved already, saying where the approval in force is', async () => {
+    expect((await approve({ approvedBy: 'U0LEAD', reason: 'reviewed' })).status).toBe(200);
+    const again = await approve({ approvedBy: 'U0LEAD', reason: 'reviewed twice' });
+    expect(again.status).toBe(409);
+    expect((await json(again)).error).toMatchObject({
+      message: expect.stringMatching(/ is approved already by U0LEAD \(.*\): that approval stands/),
+      hint: 'nothing more to do: GET /api/gate/fraud-scorer shows the approval in force (approval.approved)',
+    });
+    const approvals = deps.notifier.ofType('channel.message').filter((m) => m.text.startsWith('✅'));
+    expect(approvals).toHaveLength(1);
+    expect((await json(fetch(`${server.url}/api/gate/fraud-scorer`))).approval.approved.reason).toBe(
+      'reviewed',
+    );
+  });
+
   it('refuses a missing token, a malformed approver and an unknown model, approving nothing', async () => {
     expect((await approve({ approvedBy: 'U0LEAD' }, { authorization: 'Bearer wrong' })).status).toBe(401);
     const bad = await approve({ approvedBy: 'ana' });

@@ -402,6 +402,25 @@ describe('the Approve deployment button', () => {
       approval: { approved: { by: 'U0BO', reason: 'approved in Slack' } },
     });
   });
+
+  it('answers a press on a deployment approved already only to the presser, announcing nothing again', async () => {
+    await deploymentGate(deps, 'fraud-scorer', { requestApproval: true });
+    const press = (user: string) => buttonPress(ACTIONS.approveDeployment, { model: 'fraud-scorer' }, user);
+    const approvals = () => deps.notifier.ofType('channel.message').filter((m) => m.text.startsWith('✅'));
+    expect((await sendSigned(server.url, press('U0BO'))).status).toBe(200);
+    await settle(() => approvals().length === 1, 'the approval');
+
+    expect((await sendSigned(server.url, press('U0ANA'))).status).toBe(200);
+    await settle(() => calls.some((call) => call.method === 'chat.postEphemeral'), 'the refusal');
+    const reply = calls.find((call) => call.method === 'chat.postEphemeral')?.form;
+    expect(reply).toMatchObject({ channel: 'C0TEST0001', user: 'U0ANA' });
+    expect(reply?.text).toMatch(
+      /is approved already by U0BO \(.*\): that approval stands; nothing more was approved/,
+    );
+    expect(reply?.text).toContain("U0BO's approval, announced in C0TEST0001, covers it");
+    expect(approvals()).toHaveLength(1);
+    expect((await deploymentGate(deps, 'fraud-scorer')).approval?.approved?.by).toBe('U0BO');
+  });
 });
 
 describe('slash commands', () => {

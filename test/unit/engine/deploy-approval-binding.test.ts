@@ -215,7 +215,7 @@ describe('an approval stored by another approver while one is being given', () =
       }),
     ).rejects.toMatchObject({
       code: 'CONFLICT',
-      message: `the deployment of fraud-scorer waiting for approval (the deployment after v42 (recorded ${iso(v42)})) was approved by U0OTHER (${iso(otherAt)}) while U0LEAD approved it: approved already, that approval stands; nothing more was approved`,
+      message: `the deployment of fraud-scorer waiting for approval (the deployment after v42 (recorded ${iso(v42)})) is approved already by U0OTHER (${iso(otherAt)}), stored while U0LEAD approved it: that approval stands; nothing more was approved`,
       hint: "nothing more to do: U0OTHER's approval, announced in C0TEST0001, covers it",
     });
     // Announced once, by the approver whose approval is stored; nothing of the lead's stored or recorded.
@@ -246,7 +246,7 @@ describe('an approval stored by another approver while one is being given', () =
       {
         code: 'CONFLICT',
         message: expect.stringMatching(
-          / was approved by U0OTHER \(.*\) while U0LEAD approved it: approved already/,
+          / is approved already by U0OTHER \(.*\), stored while U0LEAD approved it: that approval stands/,
         ),
         hint: 'nothing more to do: GET /api/gate/fraud-scorer shows the approval in force (approval.approved)',
       },

@@ -119,6 +119,47 @@ describe('deployment approvals', () => {
     );
   });
 
+  it('refuses approving again a deployment approved already: nothing replaced, announced again or recorded', async () => {
+    const deps = await afterRollback();
+    await approveDeployment(deps, 'fraud-scorer', { actor: LEAD, reason: 'fix reviewed' });
+    const approvedAt = deps.clock.now();
+    const before = {
+      stored: await deps.store.getValue('deploy-approval:fraud-scorer'),
+      timeline: await deps.store.list('INC-1'),
+      messages: deps.notifier.ofType('channel.message').length,
+    };
+    deps.clock.advance(60_000);
+    const waiting = `the first deployment after the rollback from v42 in INC-1 (${new Date(approvedAt - HOUR).toISOString()})`;
+    const already = `the deployment of fraud-scorer waiting for approval (${waiting}) is approved already by U0LEAD (${new Date(approvedAt).toISOString()}): that approval stands; nothing more was approved`;
+
+    // A second press of the button (by anyone allowed), then a script through the API.
+    await expect(
+      approveDeployment(deps, 'fraud-scorer', {
+        actor: { id: 'U0SRE1', groups: ['S0SRE'] },
+        reason: 'me too',
+      }),
+    ).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message: already,
+      hint: "nothing more to do: U0LEAD's approval, announced in C0TEST0001, covers it",
+    });
+    await expect(
+      approveDeployment(deps, 'fraud-scorer', { actor: LEAD, reason: 'again', from: 'api' }),
+    ).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message: already,
+      hint: 'nothing more to do: GET /api/gate/fraud-scorer shows the approval in force (approval.approved)',
+    });
+    expect(await deps.store.getValue('deploy-approval:fraud-scorer')).toBe(before.stored);
+    expect(await deps.store.list('INC-1')).toEqual(before.timeline);
+    expect(deps.notifier.ofType('channel.message')).toHaveLength(before.messages);
+    expect((await deploymentGate(deps, 'fraud-scorer')).approval?.approved).toEqual({
+      by: 'U0LEAD',
+      at: approvedAt,
+      reason: 'fix reviewed',
+    });
+  });
+
   it("keeps the approver's reason on the approval's line, where a line break could pose as another approval", async () => {
     const deps = await afterRollback();
     const reason =
