@@ -45,9 +45,9 @@ export function guardFailureEscalation(
 /**
  * Escalates the failure of attempt `attempt` unless its escalation is on the timeline (sendOnce): by the
  * replica whose rollback failed, once it released the rollback lock, and by the stand-in. Nothing for a drill,
- * an incident over, or an attempt that is not the incident's latest (a person ran the rollback again since;
- * asked again under the send lock, just before sending, and then this attempt's stand-in is cancelled) or did not
- * fail. One still on its way after `arrivalWaitMs` throws StillOnItsWay: it is recorded once it arrives, or the
+ * an incident over (resolved by a person), or an attempt that is not the incident's latest (a person ran the
+ * rollback again since) — both asked again under the send lock, just before sending, and then this attempt's
+ * stand-in is cancelled — or did not fail. One still on its way after `arrivalWaitMs` throws StillOnItsWay: it is recorded once it arrives, or the
  * stand-in sends it again (only the half that did not arrive) should it be given up on or this replica die.
  */
 export async function escalateFailedRollback(
@@ -57,9 +57,9 @@ export async function escalateFailedRollback(
 ): Promise<void> {
   const standIn = failedStandIn(attempt);
   const incident = await deps.store.getIncident(incidentId);
-  const runbook = incident && runbookOf(deps, incident);
-  if (!incident || incident.drill || !isOpen(incident) || !runbook || !isLatestAttempt(incident, attempt))
-    return;
+  if (!stillWorthEscalating(incident, attempt)) return;
+  const runbook = runbookOf(deps, incident);
+  if (!runbook) return;
   const { rollback } = incident;
   if (rollback.status === 'executing') {
     // Stalled between scheduling this and writing the failure: look again once its lock has lapsed. A rollback
@@ -74,14 +74,26 @@ export async function escalateFailedRollback(
     isMark: (entry) => isEscalationOf(entry, attempt),
     send: async () => {
       // Asked again once the lock is held (this replica may have paused before taking it, or after): never a
-      // "FAILED … decide now" page for an attempt a person already ran again. The later one escalates its own.
-      if (!isLatestAttempt(await deps.store.getIncident(incidentId), attempt)) return;
+      // "FAILED … decide now" page for an attempt a person already ran again (the later one escalates its own),
+      // nor for an incident a person resolved meanwhile: there is nothing left to decide.
+      if (!stillWorthEscalating(await deps.store.getIncident(incidentId), attempt)) return;
       await sendFailure(deps, runbook, incident, rollback);
     },
     lookAgainAt: (at) => standIn.schedule(deps, incidentId, { attempt }, at),
   });
   // This attempt's own stand-in only: a later attempt's, scheduled meanwhile, still guards that one's escalation.
   if (sent !== 'busy') await standIn.cancel(deps, incidentId);
+}
+
+/**
+ * Whether attempt `attempt`'s failure is still worth a "decide now" page: a real incident, still open, whose latest
+ * attempt it is. Asked before the send lock is taken and again once it is held.
+ */
+function stillWorthEscalating(
+  incident: Incident | undefined,
+  attempt: number,
+): incident is Incident & { rollback: RollbackRecord } {
+  return incident !== undefined && !incident.drill && isOpen(incident) && isLatestAttempt(incident, attempt);
 }
 
 /** Delivers, then records: the escalated `rollback.failed` entry is the mark that the failure was escalated. */

@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import type { Incident } from '../../src/core/incident.js';
 import type { EscalationEvent } from '../../src/engine/notifier-port.js';
 import type { Lease, Store } from '../../src/engine/ports.js';
+import { resolve } from '../../src/engine/resolve.js';
 import { rollback, type RollbackRequest } from '../../src/engine/rollback.js';
 import { dyingStore, rollbackBegun, type DeathFrom } from '../helpers/dying-store.js';
 import { makeDeps, TestClock, type TestDeps } from '../helpers/engine.js';
@@ -222,6 +223,21 @@ describe.each(backends)("each failed attempt's own stand-in, on %s", (_name, sto
     expect(failureEscalations(survivor)).toEqual([SECOND_TEXT]);
     expect(await escalatedAttempts(survivor.store)).toEqual([2]);
     expect(await standInAttempts(survivor.store)).toEqual([]);
+  });
+
+  // Resolved, not dismissed: "not a rollback" is refused once a rollback was decided (core/incident.ts).
+  it('sends nothing when a person resolved the incident while the sender was paused, and its stand-in goes', async () => {
+    const { first, firstRun, resume, replica } = await firstSenderPaused();
+    const person = replica();
+    await resolve(person, 'INC-1', { by: 'U0ONCALL', reason: 'traffic moved by hand; service restored' });
+
+    resume();
+    expect((await firstRun).outcome).toBe('failed');
+    expect(failureEscalations(first)).toEqual([]);
+    expect(await escalatedAttempts(first.store)).toEqual([]);
+    expect(await standInAttempts(first.store)).toEqual([]);
+    await pollFor(person, 3 * MINUTE);
+    expect([...failureEscalations(first), ...failureEscalations(person)]).toEqual([]);
   });
 
   describe('with a stand-in an older build left under its one id per incident', () => {
