@@ -5,7 +5,6 @@
  */
 import type { Incident } from '../core/incident.js';
 import { oneLine, truncate } from '../core/text.js';
-import { RollbotError } from '../core/errors.js';
 import { deliverInTime } from './arrival.js';
 import type { EngineDeps } from './context.js';
 import type { Deadline } from './ports.js';
@@ -37,6 +36,9 @@ const SUMMARY_CHARS = 120;
  */
 const MESSAGE_CHARS = 3_600;
 
+/** How long a digest whose lock is busy waits before it looks again. */
+const BUSY_LOOK_AGAIN_MS = 60_000;
+
 /** Puts `channel`'s next digest at `dueAt` (idempotent: every SEV-4 opening before then schedules the same). */
 export async function scheduleDigest(deps: EngineDeps, channel: string, dueAt: number): Promise<void> {
   await deps.store.schedule({
@@ -48,42 +50,79 @@ export async function scheduleDigest(deps: EngineDeps, channel: string, dueAt: n
 }
 
 /**
+ * The digest time of a digest's deadline: its due time, unless it is a look again (lookAgainLater), which
+ * carries it as `digestAt`. The time names the digest's lock and bounds its incidents, so a later look is the
+ * same digest, never a second one.
+ */
+function digestTimeOf(deadline: Deadline): number {
+  const { digestAt } = deadline.payload;
+  return typeof digestAt === 'number' ? digestAt : deadline.dueAt;
+}
+
+/**
+ * Has the digest's deadline come again at `at`, still the digest at `digestAt`: the same deadline (its id) due
+ * later, which the poller then keeps rather than completing it (Deadlines.complete), as a handler that schedules
+ * its own next run does. No failure: the digest's lock is busy for a moment.
+ */
+async function lookAgainLater(
+  deps: EngineDeps,
+  deadline: Deadline,
+  digestAt: number,
+  at: number,
+): Promise<void> {
+  await deps.store.schedule({
+    id: deadline.id,
+    kind: DIGEST_SEND,
+    dueAt: at,
+    payload: { channel: String(deadline.payload.channel), digestAt },
+  });
+}
+
+/**
  * Posts the digest for the deadline's channel: every SEV-4 incident (drills aside) of a model that reports
  * there, opened before the digest time and not listed in an earlier digest. Incidents are marked listed only
  * once the message has reached Slack (deliverInTime), so a crash in between repeats a line rather than losing
  * one; a digest Slack gave up on (down for the notifier's ten minutes of retries) marks none, and the next
  * one (scheduled a day on, should no SEV-4 opening schedule one sooner) lists them. One still on its way after
  * `arrivalWaitMs` fails the deadline, which comes round again: its incidents are marked listed should it arrive
- * in between (sendUnlessMarked, under the digest's lock), or it would be posted twice. Returns how many it listed.
+ * in between (sendUnlessMarked, under the digest's lock), or it would be posted twice. Its lock busy (that late
+ * arrival being recorded, or another replica still at it after its lease) is no failure: the digest looks again
+ * a minute on, logged at info, as the same digest (its time kept), posted then unless the other's arrived.
+ * Returns how many it listed.
  */
 export async function sendDigest(deps: EngineDeps, deadline: Deadline): Promise<number> {
   const channel = String(deadline.payload.channel);
+  const digestAt = digestTimeOf(deadline);
   let listed = 0;
   await sendUnlessMarked(deps, {
-    lock: `digest:${channel}:${deadline.dueAt}`,
+    lock: `digest:${channel}:${digestAt}`,
     // Its mark is its incidents' listed keys: a digest whose incidents were all listed has none left to post.
     wasSent: async () => false,
     send: async () => {
-      listed = await postDigest(deps, channel, deadline);
+      listed = await postDigest(deps, channel, digestAt);
     },
-    // Only a late arrival being recorded, for a moment, or a replica still at this deadline after its lease.
-    lookAgainAt: async () => {
-      throw new RollbotError('UNAVAILABLE', `the digest for ${channel} is being sent or recorded elsewhere`, {
-        hint: 'the deadline comes round again in a minute',
-      });
+    // Sooner than the lock's lapse (`at`): a late arrival holds it for a moment only. Should the holder have
+    // died, the look after finds it busy again, and moves on again until the lock lapses.
+    lookAgainAt: async (at) => {
+      const next = Math.min(at, deps.clock.now() + BUSY_LOOK_AGAIN_MS);
+      await lookAgainLater(deps, deadline, digestAt, next);
+      deps.logger.info(
+        { channel, digestAt, lookAgainAt: next },
+        `the digest for ${channel} is being sent or recorded elsewhere; looking again in a minute`,
+      );
     },
   });
   return listed;
 }
 
 /** Posts the digest for `channel` of the incidents not listed yet, and marks them listed once it arrived. */
-async function postDigest(deps: EngineDeps, channel: string, deadline: Deadline): Promise<number> {
+async function postDigest(deps: EngineDeps, channel: string, digestAt: number): Promise<number> {
   const candidates = (await deps.store.listIncidents({ limit: SCAN_LIMIT })).filter(
     (incident) =>
       incident.severity === 4 &&
       !incident.drill &&
-      incident.openedAt <= deadline.dueAt &&
-      incident.openedAt > deadline.dueAt - LOOKBACK_MS &&
+      incident.openedAt <= digestAt &&
+      incident.openedAt > digestAt - LOOKBACK_MS &&
       deps.runbooks.get(incident.model)?.channel === channel,
   );
   const fresh: Incident[] = [];
@@ -95,7 +134,7 @@ async function postDigest(deps: EngineDeps, channel: string, deadline: Deadline)
     type: 'channel.message' as const,
     channel,
     text: digestText(fresh),
-    delivery: `digest:${channel}:${deadline.dueAt}`,
+    delivery: `digest:${channel}:${digestAt}`,
   };
   const markListed = async () => {
     for (const incident of fresh) await deps.store.setValue(listedKey(incident.id), '1', LOOKBACK_MS);
@@ -103,7 +142,7 @@ async function postDigest(deps: EngineDeps, channel: string, deadline: Deadline)
   if (!(await deliverInTime(deps, digest, `the digest for ${channel}`, markListed)).arrived) {
     // Only a SEV-4 opening schedules a digest: without one since, "the next one" would never come and these
     // incidents would never be listed. The same time a day on (idempotent with one an opening scheduled then).
-    await scheduleDigest(deps, channel, deadline.dueAt + DAY_MS);
+    await scheduleDigest(deps, channel, digestAt + DAY_MS);
     deps.logger.warn(
       { channel, incidents: fresh.map((incident) => incident.id) },
       'the daily digest did not reach Slack; its incidents go in the next one, a day on at the latest',
