@@ -47,8 +47,9 @@ export function guardFailureEscalation(
  * replica whose rollback failed, once it released the rollback lock, and by the stand-in. Nothing for a drill,
  * an incident over (resolved by a person), or an attempt that is not the incident's latest (a person ran the
  * rollback again since) — both asked again under the send lock, just before sending, and then this attempt's
- * stand-in is cancelled — or did not fail. One still on its way after `arrivalWaitMs` throws StillOnItsWay: it is recorded once it arrives, or the
- * stand-in sends it again (only the half that did not arrive) should it be given up on or this replica die.
+ * stand-in is cancelled — or did not fail. One still on its way after `arrivalWaitMs` throws StillOnItsWay: it
+ * is recorded once it arrives, or the stand-in sends it again (only the half that did not arrive) should it be
+ * given up on or this replica die.
  */
 export async function escalateFailedRollback(
   deps: EngineDeps,
