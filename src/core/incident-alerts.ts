@@ -9,7 +9,8 @@ export const MAX_ALERT_REFS = 100;
 /**
  * Joins an alert to an open incident. Returns undefined when the alert is already part of it: among its refs,
  * or in `known`, the keys the incident recorded beyond the refs it keeps (MAX_ALERT_REFS), without which an
- * alert re-sent after the hundredth would join twice.
+ * alert re-sent after the hundredth would join twice. One of its refs that has no episode to tell (no start
+ * time in its key) and that the source resolved is firing again instead (firesAgain).
  */
 export function attachAlert(
   incident: Incident,
@@ -17,7 +18,9 @@ export function attachAlert(
   severity: Severity,
   known: ReadonlySet<string> = NONE_KNOWN,
 ): Incident | undefined {
-  if (known.has(alert.key) || incident.alerts.some((ref) => ref.key === alert.key)) return undefined;
+  const index = incident.alerts.findIndex((ref) => ref.key === alert.key);
+  if (index >= 0) return firesAgain(incident, index, severity);
+  if (known.has(alert.key)) return undefined;
   const full = incident.alerts.length >= MAX_ALERT_REFS;
   return {
     ...incident,
@@ -28,6 +31,30 @@ export function attachAlert(
 }
 
 const NONE_KNOWN: ReadonlySet<string> = new Set();
+
+/**
+ * The incident's ref at `index`, firing again: no longer resolved. Only for a ref whose key has no start time (a
+ * generic alert posted without `startsAt`): a firing post after its resolution is the alert firing again, not a
+ * repeat, and left resolved it would keep the incident settled at the source (core/settled-at-source.ts), whose
+ * missed triage target pages nobody, while the alert fires. A ref with a start time is one episode: its source
+ * gives a new start time when it fires again (a new ref), so a firing copy of it after its resolution is a late
+ * re-send (an HA Alertmanager peer) and stays a duplicate, as does a ref that is not resolved. Undefined then.
+ */
+function firesAgain(incident: Incident, index: number, severity: Severity): Incident | undefined {
+  const ref = incident.alerts[index];
+  if (ref?.resolvedAt === undefined || ref.key !== alertKey(ref.source, ref.fingerprint)) return undefined;
+  const { resolvedAt: _resolved, ...firing } = ref;
+  return {
+    ...incident,
+    severity: worstSeverity(incident.severity, severity),
+    alerts: incident.alerts.map((alert, i) => (i === index ? firing : alert)),
+  };
+}
+
+/** Whether `ref` is among the incident's refs already: joining again, it fires again (firesAgain). */
+export function isFiringAgain(incident: Pick<Incident, 'alerts'>, ref: Pick<AlertRef, 'key'>): boolean {
+  return incident.alerts.some((held) => held.key === ref.key);
+}
 
 /**
  * Whether the incident's refs hold every alert that joined it, so that `known` adds nothing: true until its
@@ -48,6 +75,8 @@ export interface JoinedAlert {
   index: number;
   ref: AlertRef;
   severity: Severity;
+  /** It was part of the incident, resolved at the source, and fires again (firesAgain). */
+  again: boolean;
 }
 
 /**
@@ -64,12 +93,13 @@ export function attachAlerts(
   const attached: JoinedAlert[] = [];
   let next = incident;
   joins.forEach(({ ref, severity }, index) => {
+    const again = isFiringAgain(next, ref);
     const joined = attachAlert(next, ref, severity, seen);
     if (!joined) return;
     // Past MAX_ALERT_REFS the ref is not kept, so only `seen` catches a second copy in the same batch.
     seen.add(ref.key);
     next = joined;
-    attached.push({ index, ref, severity: next.severity });
+    attached.push({ index, ref, severity: next.severity, again });
   });
   return attached.length ? { incident: next, attached } : undefined;
 }

@@ -282,7 +282,8 @@ async function attach(
       const stored = await deps.store.updateIncident(
         { ...change.incident, version: latest.version },
         {
-          alertKeys: change.attached.map((joined) => joined.ref.key),
+          // One firing again is known already (its key is stored): only new ones are added.
+          alertKeys: change.attached.filter((joined) => !joined.again).map((joined) => joined.ref.key),
           timeline: change.attached.map((joined) => attachedEntry(deps, incidentId, joined)),
           deadlines: latest.phase === 'triage' ? [nextTriageRun(latest, runbook, deps.clock.now())] : [],
         },
@@ -299,18 +300,19 @@ async function attach(
   return outcomes;
 }
 
-/** The timeline entry that records an alert joining an incident. */
+/** The timeline entry that records an alert joining an incident, or one of its alerts firing again. */
 function attachedEntry(
   deps: Pick<EngineDeps, 'clock'>,
   incidentId: string,
-  { ref, severity }: JoinedAlert,
+  { ref, severity, again }: JoinedAlert,
 ): Omit<TimelineEntry, 'seq'> {
+  const what = again ? 'fired again after it resolved at the source' : 'joined the incident';
   return {
     incidentId,
     at: deps.clock.now(),
     type: 'alert.attached',
     actor: 'rollbot',
-    text: `alert ${ref.name} (${ref.source}, ${ref.fingerprint}) joined the incident; severity ${formatSeverity(severity)}`,
+    text: `alert ${ref.name} (${ref.source}, ${ref.fingerprint}) ${what}; severity ${formatSeverity(severity)}`,
     data: { fingerprint: ref.fingerprint, source: ref.source, name: ref.name },
   };
 }
