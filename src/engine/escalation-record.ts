@@ -24,7 +24,8 @@ export interface EscalationEntry {
   text(reach: string, arrival: Arrival): string;
   /**
    * It goes to Slack only, paging nobody (core/settled-at-source.ts): the entry says so (`data.paged: false`, "in
-   * Slack (nobody paged)"), rather than implying the on-call's phone rang.
+   * Slack (nobody paged)"), rather than implying the on-call's phone rang. Unless the arrival says a page rang
+   * for it after all (Arrival's `paged`: an earlier round, still on its way when this one joined it, paged).
    */
   slackOnly?: boolean;
 }
@@ -46,7 +47,8 @@ export async function escalateAndRecord(
   const who = escalationTargets(event.mention);
   const recordAs = async (arrival: Arrival): Promise<void> => {
     const { arrived, byHand, reached } = arrival;
-    const where = entry.slackOnly ? ' in Slack (nobody paged)' : '';
+    const slackOnly = entry.slackOnly === true && arrival.paged !== true;
+    const where = slackOnly ? ' in Slack (nobody paged)' : '';
     const reach = arrived
       ? `escalated to ${who}${where}${byHand ? `; but ${byHand}` : ''}`
       : undeliveredEscalation(arrival, who);
@@ -55,7 +57,7 @@ export async function escalateAndRecord(
       text: entry.text(reach, arrival),
       data: {
         ...entry.data,
-        ...(entry.slackOnly ? { paged: false } : {}),
+        ...(slackOnly ? { paged: false } : {}),
         delivered: arrived,
         ...(arrived && byHand ? { byHand } : {}),
         ...(reached ? { reached } : {}),

@@ -127,7 +127,9 @@ async function sendEscalation(deps: EngineDeps, incident: Incident, stage: Stage
   const mention = runbook?.escalation.mention ?? [];
   const who = escalationTargets(mention);
   const quiet = await staysQuiet(deps, incident, stage);
-  const text = `${missedText(deps, incident, stage)}${quiet ? QUIET_ASK : STAGE_ASK[stage]}`;
+  const missed = missedText(deps, incident, stage);
+  const loud = `${missed}${STAGE_ASK[stage]}`;
+  const text = quiet ? `${missed}${QUIET_ASK}` : loud;
   deps.logger.warn({ incident: incident.id, stage }, 'stage target missed; escalating');
   // Not the mark: the deadline sends the other half while the stage runs; recordLateEnd reads it once it ended.
   const noteHalf = ({ reached }: Arrival) =>
@@ -152,7 +154,8 @@ async function sendEscalation(deps: EngineDeps, incident: Incident, stage: Stage
     {
       type: 'stage.breached',
       data: { stage, mention },
-      text: (reach) => `${text}; ${reach}`,
+      // A page rang for it after all (an earlier round, still on its way, joined): its words, not "not paged".
+      text: (reach, arrival) => `${arrival.paged ? loud : text}; ${reach}`,
       ...(quiet ? { slackOnly: true } : {}),
     },
     noteHalf,

@@ -139,6 +139,11 @@ export interface Arrival {
    */
   reached?: 'slack' | 'pager';
   /**
+   * Of an escalation: the pager was triggered for it (by this delivery, or by an earlier one of it that this one
+   * joined or completed), so that its record never says nobody was paged. Absent when no page was due.
+   */
+  paged?: true;
+  /**
    * What it left for a person to do by hand though it arrived, in words for the timeline: an escalation whose
    * stage's earlier page could not be resolved before its new one was triggered.
    */

@@ -236,6 +236,7 @@ export function createPagingNotifier(options: PagingNotifierOptions): PagingNoti
           arrived: told.arrived && paged.sent,
           ...(byHand.length ? { byHand: byHand.join('; ') } : {}),
           ...halfReached(told.arrived, paged),
+          ...(paged.sent && !paged.none ? { paged: true } : {}),
         };
       });
     },

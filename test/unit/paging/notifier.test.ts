@@ -410,7 +410,7 @@ describe('createPagingNotifier', () => {
     expect(answer).toBeUndefined(); // the page is still on its way
     release();
     await delivering;
-    expect(answer).toEqual({ arrived: true });
+    expect(answer).toEqual({ arrived: true, paged: true });
     expect(inner.ofType('escalation')).toHaveLength(1);
     expect(pages).toMatchObject([{ action: 'trigger', dedupKey: 'rollbot-INC-7-triage' }]);
   });
@@ -427,6 +427,7 @@ describe('createPagingNotifier', () => {
     await expect(notifier.deliver(escalation(makeIncident()))).resolves.toEqual({
       arrived: false,
       reached: 'pager',
+      paged: true,
     });
   });
 
@@ -446,14 +447,17 @@ describe('createPagingNotifier', () => {
     const second = notifier.deliver({ ...event, text: 'the deadline came round again' });
     await new Promise((resolve) => setImmediate(resolve));
     release();
-    await expect(Promise.all([first, second])).resolves.toEqual([{ arrived: true }, { arrived: true }]);
+    await expect(Promise.all([first, second])).resolves.toEqual([
+      { arrived: true, paged: true },
+      { arrived: true, paged: true },
+    ]);
     expect(pages).toHaveLength(1);
     expect(inner.ofType('escalation')).toHaveLength(1);
     // Once it has arrived, a later escalation of the same stage is sent again.
     const third = notifier.deliver(event);
     await new Promise((resolve) => setImmediate(resolve));
     release();
-    await expect(third).resolves.toEqual({ arrived: true });
+    await expect(third).resolves.toEqual({ arrived: true, paged: true });
     expect(pages).toHaveLength(2);
   });
 
@@ -482,7 +486,10 @@ describe('createPagingNotifier', () => {
       await new Promise((resolve) => setImmediate(resolve));
       releases.shift()?.();
     }
-    await expect(Promise.all([missed, unknown])).resolves.toEqual([{ arrived: true }, { arrived: true }]);
+    await expect(Promise.all([missed, unknown])).resolves.toEqual([
+      { arrived: true, paged: true },
+      { arrived: true, paged: true },
+    ]);
     expect(inner.ofType('escalation').map((event) => event.text)).toEqual([
       'rollback target missed',
       'outcome unknown after a restart; check the serving layer by hand before running it again',
@@ -504,13 +511,17 @@ describe('createPagingNotifier', () => {
     const triggers = () => pager.pages.filter((page) => page.action === 'trigger').length;
     // Slack gives up on it; the page rings. Its sender sends it again: to Slack only.
     inner.arrival = async () => false;
-    await expect(notifier.deliver(unknown(1))).resolves.toEqual({ arrived: false, reached: 'pager' });
+    await expect(notifier.deliver(unknown(1))).resolves.toEqual({
+      arrived: false,
+      reached: 'pager',
+      paged: true,
+    });
     inner.arrival = async () => true;
-    await expect(notifier.deliver(unknown(1))).resolves.toEqual({ arrived: true });
+    await expect(notifier.deliver(unknown(1))).resolves.toEqual({ arrived: true, paged: true });
     expect(inner.ofType('escalation')).toHaveLength(2);
     expect(triggers()).toBe(1);
     // The next attempt's unknown outcome is another escalation: it pages.
-    await expect(notifier.deliver(unknown(2))).resolves.toEqual({ arrived: true });
+    await expect(notifier.deliver(unknown(2))).resolves.toEqual({ arrived: true, paged: true });
     expect(triggers()).toBe(2);
   });
 

@@ -1,0 +1,72 @@
+/**
+ * A triage escalation that paged, its Slack half still on its way when its deadline came round again after the
+ * alert resolved at the source: the second round joins the delivery on its way (the page that rang included) and
+ * must not record that nobody was paged.
+ */
+import { describe, expect, it } from 'vitest';
+import type { EngineDeps } from '../../../src/engine/context.js';
+import { ingestAlerts } from '../../../src/engine/intake.js';
+import { DEADLINE_LEASE_MS, pollDeadlines } from '../../../src/engine/poller.js';
+import { createLogger } from '../../../src/observability/logger.js';
+import { createPagingNotifier } from '../../../src/paging/notifier.js';
+import type { Page, Pager } from '../../../src/paging/types.js';
+import { firing } from '../../helpers/alerts.js';
+import { makeDeps, makeRunbook } from '../../helpers/engine.js';
+import { FakeMetrics } from '../../helpers/fake-metrics.js';
+
+const MINUTE = 60_000;
+const ERRORS = 'error_ratio{model="fraud-scorer"}';
+const CHECKS = `triage:
+  checks:
+    - { name: error rate, kind: error, query: '${ERRORS}', max: 0.02 }`;
+
+describe('a triage escalation that paged and is joined, still on its way, after its alert resolved', () => {
+  it('records that the on-call was paged, not "nobody paged"', async () => {
+    const metrics = new FakeMetrics().set(ERRORS, 0.004);
+    const deps = makeDeps({ runbooks: [makeRunbook('fraud-scorer', CHECKS)], metricsSource: metrics });
+    deps.timing = { ...deps.timing, arrivalWaitMs: 5 };
+    const pages: Page[] = [];
+    const pager: Pager = { send: async (page) => void pages.push(page) };
+    const engine: EngineDeps = {
+      ...deps,
+      notifier: createPagingNotifier({
+        inner: deps.notifier,
+        pagerFor: () => ({ pager, hours: { timezone: 'UTC' } }),
+        clock: deps.clock,
+        logger: createLogger({ level: 'silent' }),
+      }),
+    };
+    const alert = firing('fraud-scorer', deps.clock.now());
+    await ingestAlerts(engine, [alert]);
+    expect(await pollDeadlines(engine)).toBe(1); // the triage run: every check passes
+
+    // Slack holds the escalation (retrying, say) past arrivalWaitMs; the page rings meanwhile.
+    let arrive = (): void => undefined;
+    deps.notifier.arrival = async (event) =>
+      event.type !== 'escalation' || new Promise<boolean>((resolve) => (arrive = () => resolve(true)));
+    deps.clock.advance(10 * MINUTE);
+    expect(await pollDeadlines(engine)).toBe(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(pages.filter((page) => page.dedupKey === 'rollbot-INC-1-triage').map((p) => p.action)).toEqual([
+      'resolve',
+      'trigger',
+    ]);
+
+    // The alert resolves at the source; the deadline comes round again and joins the delivery on its way.
+    await ingestAlerts(engine, [{ ...alert, status: 'resolved', endsAt: deps.clock.now() }]);
+    deps.timing = { ...deps.timing, arrivalWaitMs: 60_000 };
+    deps.clock.advance(DEADLINE_LEASE_MS);
+    const round = pollDeadlines(engine);
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    arrive();
+    expect(await round).toBe(1);
+
+    expect(deps.notifier.delivered.filter((event) => event.type === 'escalation')).toHaveLength(1);
+    const breaches = (await deps.store.list('INC-1')).filter((entry) => entry.type === 'stage.breached');
+    expect(breaches).toHaveLength(1);
+    expect(breaches[0]?.data).toMatchObject({ stage: 'triage', delivered: true });
+    expect(breaches[0]?.data?.paged).toBeUndefined();
+    expect(breaches[0]?.text).not.toContain('nobody paged');
+    expect(breaches[0]?.text).not.toContain('not paged');
+  });
+});
