@@ -1,8 +1,8 @@
 /**
- * Refused deployment approvals: one meant for a deployment that no longer waits (each recorded), and one of a
- * deployment approved already (not recorded). Those of the first kind are recorded where the
- * approval would have been (the model's latest incident), so that a retro sees someone meant to approve something
- * else, and answered with what waits now and how to approve it.
+ * Refused deployment approvals: one meant for a deployment that no longer waits, and one of a deployment approved
+ * already. The first kind is recorded where the approval would have been (the model's latest incident), so that a
+ * retro sees someone meant to approve something else, and answered with what waits now and how to approve it; the
+ * second is not (the approval that counts is on the timeline).
  */
 import { RollbotError } from '../core/errors.js';
 import type { Incident } from '../core/incident.js';
