@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { productionRuntimeEnv } from '../../bench/support/production-env.js';
-import { ROLLBACK_DRAIN_MS } from '../../src/main.js';
+import { ROLLBACK_DRAIN_MS } from '../../src/shutdown-drain.js';
 
 const docs = (file: string) =>
   parseAllDocuments(readFileSync(new URL(`../../deploy/kubernetes/${file}`, import.meta.url), 'utf8')).map(
