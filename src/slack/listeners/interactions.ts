@@ -3,7 +3,7 @@ import type { WebClient } from '@slack/web-api';
 import { refuseStale, type OnIncident } from '../../engine/acted-on.js';
 import { acknowledge, dismissAs } from '../../engine/decisions.js';
 import { approveRollback } from '../../engine/rollback-request.js';
-import { approveDeployment } from '../../engine/deploy-approval.js';
+import { approveDeployment } from '../../engine/approve-deployment.js';
 import { errorReply } from '../blocks/command-replies.js';
 import { slackErrorText } from '../notifier/errors.js';
 import { notRollbackModal } from '../blocks/not-rollback-modal.js';

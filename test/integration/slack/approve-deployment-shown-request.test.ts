@@ -5,7 +5,7 @@
  * sends it; the Slack Web API answered by nock.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { approveDeployment } from '../../../src/engine/deploy-approval.js';
+import { approveDeployment } from '../../../src/engine/approve-deployment.js';
 import { recordDeployment } from '../../../src/engine/deployments.js';
 import { deploymentGate } from '../../../src/engine/gate.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';

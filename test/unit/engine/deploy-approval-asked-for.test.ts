@@ -4,7 +4,7 @@
  * about something else than the deployment waiting now.
  */
 import { describe, expect, it } from 'vitest';
-import { approveDeployment } from '../../../src/engine/deploy-approval.js';
+import { approveDeployment } from '../../../src/engine/approve-deployment.js';
 import { recordDeployment } from '../../../src/engine/deployments.js';
 import { deploymentGate } from '../../../src/engine/gate.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { approveDeployment } from '../../../src/engine/deploy-approval.js';
+import { approveDeployment } from '../../../src/engine/approve-deployment.js';
 import { recordDeployment } from '../../../src/engine/deployments.js';
 import { deploymentGate } from '../../../src/engine/gate.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
