@@ -50,6 +50,19 @@ export function replicaBackends(
   ];
 }
 
+/**
+ * Moves attempt `attempt`'s stand-in of deadline kind `kind` to the id a build from before per-attempt stand-ins
+ * gave it (`INC-1:<kind>`, one per incident), as that build would have stored it.
+ */
+export async function asOlderBuildStoredIt(store: Store, kind: string, attempt: number): Promise<void> {
+  const standIn = (await store.pending()).find(
+    (deadline) => deadline.kind === kind && deadline.payload.attempt === attempt,
+  );
+  if (!standIn) throw new Error(`no ${kind} stand-in of attempt ${attempt}`);
+  await store.cancel(standIn.id);
+  await store.schedule({ ...standIn, id: `INC-1:${kind}` });
+}
+
 /** Polls every 10 s of test time; within a step, again while deadlines keep coming due (as every second would). */
 export async function pollFor(deps: TestDeps, ms: number): Promise<void> {
   for (let passed = 0; passed < ms; passed += 10_000) {

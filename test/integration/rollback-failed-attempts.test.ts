@@ -16,7 +16,7 @@ import { rollback, type RollbackRequest } from '../../src/engine/rollback.js';
 import { dyingStore, rollbackBegun, type DeathFrom } from '../helpers/dying-store.js';
 import { makeDeps, TestClock, type TestDeps } from '../helpers/engine.js';
 import { FakeServing, permanent } from '../helpers/fake-serving.js';
-import { pollFor, replicaBackends, useRedisStores } from '../helpers/replicas.js';
+import { asOlderBuildStoredIt, pollFor, replicaBackends, useRedisStores } from '../helpers/replicas.js';
 
 const MINUTE = 60_000;
 const redisStore = useRedisStores();
@@ -241,17 +241,6 @@ describe.each(backends)("each failed attempt's own stand-in, on %s", (_name, sto
   });
 
   describe('with a stand-in an older build left under its one id per incident', () => {
-    /** Moves the stand-in of `attempt` to the id an older build gave it, as that build would have stored it. */
-    async function asOlderBuildStoredIt(store: Store, attempt: number): Promise<void> {
-      const pending = await store.pending();
-      const standIn = pending.find(
-        (deadline) => deadline.kind === 'rollback-failed' && deadline.payload.attempt === attempt,
-      );
-      if (!standIn) throw new Error(`no stand-in of attempt ${attempt}`);
-      await store.cancel(standIn.id);
-      await store.schedule({ ...standIn, id: 'INC-1:rollback-failed' });
-    }
-
     it('escalates its attempt once, and is done', async () => {
       const clock = new TestClock();
       const storeOf = storesOn(clock);
@@ -262,7 +251,7 @@ describe.each(backends)("each failed attempt's own stand-in, on %s", (_name, sto
       void rollback(older, request);
       await dying.died;
       const survivor = makeDeps({ store: storeOf(), clock, fake });
-      await asOlderBuildStoredIt(survivor.store, 1);
+      await asOlderBuildStoredIt(survivor.store, 'rollback-failed', 1);
 
       await pollFor(survivor, 3 * MINUTE);
       expect(failureEscalations(survivor)).toEqual([FIRST_TEXT]);
@@ -276,7 +265,7 @@ describe.each(backends)("each failed attempt's own stand-in, on %s", (_name, sto
       void rollback(replica(dying.store), retry);
       await dying.died;
       const survivor = replica();
-      await asOlderBuildStoredIt(survivor.store, 2);
+      await asOlderBuildStoredIt(survivor.store, 'rollback-failed', 2);
 
       arrive();
       await firstRun;

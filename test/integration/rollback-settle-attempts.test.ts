@@ -15,7 +15,13 @@ import { rollback, rollbackLockName, type RollbackRequest } from '../../src/engi
 import { dyingStore, type DeathFrom } from '../helpers/dying-store.js';
 import { makeDeps, metricValue, TestClock, type TestDeps } from '../helpers/engine.js';
 import { FakeServing } from '../helpers/fake-serving.js';
-import { lapsed, pollFor, replicaBackends, useRedisStores } from '../helpers/replicas.js';
+import {
+  asOlderBuildStoredIt,
+  lapsed,
+  pollFor,
+  replicaBackends,
+  useRedisStores,
+} from '../helpers/replicas.js';
 
 const MINUTE = 60_000;
 const redisStore = useRedisStores();
@@ -177,17 +183,6 @@ describe.each(backends)("each interrupted attempt's own settlement stand-in, on 
   });
 
   describe('with a stand-in an older build left under its one id per incident', () => {
-    /** Moves the stand-in of `attempt` to the id an older build gave it, as that build would have stored it. */
-    async function asOlderBuildStoredIt(store: Store, attempt: number): Promise<void> {
-      const pending = await store.pending();
-      const standIn = pending.find(
-        (deadline) => deadline.kind === 'rollback-settle' && deadline.payload.attempt === attempt,
-      );
-      if (!standIn) throw new Error(`no settlement stand-in of attempt ${attempt}`);
-      await store.cancel(standIn.id);
-      await store.schedule({ ...standIn, id: 'INC-1:rollback-settle' });
-    }
-
     it('settles its attempt once, and is done', async () => {
       const clock = new TestClock();
       const storeOf = storesOn(clock);
@@ -202,7 +197,7 @@ describe.each(backends)("each interrupted attempt's own settlement stand-in, on 
       void recoverInterruptedRollback(replica(dying.store), 'INC-1');
       await dying.died;
       const survivor = replica();
-      await asOlderBuildStoredIt(survivor.store, 1);
+      await asOlderBuildStoredIt(survivor.store, 'rollback-settle', 1);
 
       await pollFor(survivor, 3 * MINUTE);
       expect(unknownEscalations(survivor)).toBe(1);
@@ -214,7 +209,7 @@ describe.each(backends)("each interrupted attempt's own settlement stand-in, on 
       const { settling, arrive, replica } = await retryInterruptedWhileFirstIsSettled();
       const second = replica();
       expect(await recoverInterruptedRollback(second, 'INC-1')).toBe(true);
-      await asOlderBuildStoredIt(second.store, 2);
+      await asOlderBuildStoredIt(second.store, 'rollback-settle', 2);
 
       arrive();
       await settling;

@@ -17,7 +17,13 @@ import { dyingStore, type DeathFrom } from '../helpers/dying-store.js';
 import { makeDeps, makeRunbook, recordDeployments, TestClock, type TestDeps } from '../helpers/engine.js';
 import { FakeMetrics } from '../helpers/fake-metrics.js';
 import { FakeServing } from '../helpers/fake-serving.js';
-import { lapsed, pollFor, replicaBackends, useRedisStores } from '../helpers/replicas.js';
+import {
+  asOlderBuildStoredIt,
+  lapsed,
+  pollFor,
+  replicaBackends,
+  useRedisStores,
+} from '../helpers/replicas.js';
 
 const MINUTE = 60_000;
 const ERRORS = 'error_ratio{model="fraud-scorer"}';
@@ -288,17 +294,6 @@ describe.each(backends)("each successful attempt's own follow-up stand-in, on %s
   });
 
   describe('with a stand-in an older build left under its one id per incident', () => {
-    /** Moves the stand-in of `attempt` to the id an older build gave it, as that build would have stored it. */
-    async function asOlderBuildStoredIt(store: Store, attempt: number): Promise<void> {
-      const pending = await store.pending();
-      const standIn = pending.find(
-        (deadline) => deadline.kind === 'rollback-success' && deadline.payload.attempt === attempt,
-      );
-      if (!standIn) throw new Error(`no success stand-in of attempt ${attempt}`);
-      await store.cancel(standIn.id);
-      await store.schedule({ ...standIn, id: 'INC-1:rollback-success' });
-    }
-
     it('follows its attempt up once, and is done', async () => {
       const clock = new TestClock();
       const storeOf = storesOn(clock);
@@ -309,7 +304,7 @@ describe.each(backends)("each successful attempt's own follow-up stand-in, on %s
       void rollback(older, request);
       await dying.died;
       const survivor = makeDeps({ store: storeOf(), clock, fake });
-      await asOlderBuildStoredIt(survivor.store, 1);
+      await asOlderBuildStoredIt(survivor.store, 'rollback-success', 1);
 
       await pollFor(survivor, 3 * MINUTE);
       expect(rolledBackNotices(survivor)).toEqual(['rolled back to v41: ']);
@@ -324,7 +319,7 @@ describe.each(backends)("each successful attempt's own follow-up stand-in, on %s
       void rollback(replica(dying.store), further);
       await dying.died;
       const survivor = replica();
-      await asOlderBuildStoredIt(survivor.store, 2);
+      await asOlderBuildStoredIt(survivor.store, 'rollback-success', 2);
 
       arrive();
       await following;
