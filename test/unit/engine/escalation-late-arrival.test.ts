@@ -5,16 +5,14 @@
  * twice and ring the on-call twice (the second trigger resolving the first page as "superseded").
  */
 import { describe, expect, it } from 'vitest';
-import type { EngineDeps } from '../../../src/engine/context.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { mutateIncident } from '../../../src/engine/mutate.js';
 import { DEADLINE_LEASE_MS, pollDeadlines } from '../../../src/engine/poller.js';
 import { recoverInterruptedRollbacks } from '../../../src/engine/recovery.js';
 import { rollback } from '../../../src/engine/rollback.js';
-import { createLogger } from '../../../src/observability/logger.js';
-import { createPagingNotifier } from '../../../src/paging/notifier.js';
 import type { Page, Pager } from '../../../src/paging/types.js';
 import { firing } from '../../helpers/alerts.js';
+import { pagingThrough } from '../../helpers/paging.js';
 import { makeDeps } from '../../helpers/engine.js';
 import { permanent } from '../../helpers/fake-serving.js';
 import { executingRollback } from '../../helpers/incidents.js';
@@ -53,15 +51,7 @@ function escalatingWithSlowHalf(slow: SlowHalf) {
       pages.push(page);
     },
   };
-  const engine: EngineDeps = {
-    ...deps,
-    notifier: createPagingNotifier({
-      inner: slack,
-      pagerFor: () => ({ pager, hours: { timezone: 'UTC' } }),
-      clock: deps.clock,
-      logger: createLogger({ level: 'silent' }),
-    }),
-  };
+  const engine = pagingThrough(deps, pager, slack);
   if (slow === 'Slack')
     slack.arrival = (event) => (event.type === 'escalation' ? held() : Promise.resolve(true));
   return {

@@ -4,13 +4,11 @@
  * must not record that nobody was paged.
  */
 import { describe, expect, it } from 'vitest';
-import type { EngineDeps } from '../../../src/engine/context.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { DEADLINE_LEASE_MS, pollDeadlines } from '../../../src/engine/poller.js';
-import { createLogger } from '../../../src/observability/logger.js';
-import { createPagingNotifier } from '../../../src/paging/notifier.js';
 import type { Page, Pager } from '../../../src/paging/types.js';
 import { firing } from '../../helpers/alerts.js';
+import { pagingThrough } from '../../helpers/paging.js';
 import { makeDeps, makeRunbook } from '../../helpers/engine.js';
 import { FakeMetrics } from '../../helpers/fake-metrics.js';
 
@@ -27,15 +25,7 @@ describe('a triage escalation that paged and is joined, still on its way, after 
     deps.timing = { ...deps.timing, arrivalWaitMs: 5 };
     const pages: Page[] = [];
     const pager: Pager = { send: async (page) => void pages.push(page) };
-    const engine: EngineDeps = {
-      ...deps,
-      notifier: createPagingNotifier({
-        inner: deps.notifier,
-        pagerFor: () => ({ pager, hours: { timezone: 'UTC' } }),
-        clock: deps.clock,
-        logger: createLogger({ level: 'silent' }),
-      }),
-    };
+    const engine = pagingThrough(deps, pager);
     const alert = firing('fraud-scorer', deps.clock.now());
     await ingestAlerts(engine, [alert]);
     expect(await pollDeadlines(engine)).toBe(1); // the triage run: every check passes

@@ -6,13 +6,11 @@
 import { describe, expect, it } from 'vitest';
 import type { NormalizedAlert } from '../../../src/alerts/types.js';
 import { settledAtSource } from '../../../src/core/settled-at-source.js';
-import type { EngineDeps } from '../../../src/engine/context.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { pollDeadlines } from '../../../src/engine/poller.js';
-import { createLogger } from '../../../src/observability/logger.js';
-import { createPagingNotifier } from '../../../src/paging/notifier.js';
 import type { Page, Pager } from '../../../src/paging/types.js';
 import { firing } from '../../helpers/alerts.js';
+import { pagingThrough } from '../../helpers/paging.js';
 import { makeDeps, makeRunbook } from '../../helpers/engine.js';
 import { FakeMetrics } from '../../helpers/fake-metrics.js';
 
@@ -40,15 +38,7 @@ describe('a generic alert without startsAt that fires again after it resolved', 
     const deps = makeDeps({ runbooks: [makeRunbook('fraud-scorer', CHECKS)], metricsSource: metrics });
     const pages: Page[] = [];
     const pager: Pager = { send: async (page) => void pages.push(page) };
-    const engine: EngineDeps = {
-      ...deps,
-      notifier: createPagingNotifier({
-        inner: deps.notifier,
-        pagerFor: () => ({ pager, hours: { timezone: 'UTC' } }),
-        clock: deps.clock,
-        logger: createLogger({ level: 'silent' }),
-      }),
-    };
+    const engine = pagingThrough(deps, pager);
     await ingestAlerts(engine, [generic('firing')]);
     expect(await pollDeadlines(engine)).toBe(1); // the triage run: every check passes
     deps.clock.advance(2 * MINUTE);

@@ -5,15 +5,13 @@
  * alert still firing it pages as before.
  */
 import { describe, expect, it } from 'vitest';
-import type { EngineDeps } from '../../../src/engine/context.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import type { EscalationEvent } from '../../../src/engine/notifier-port.js';
 import { DEADLINE_LEASE_MS, pollDeadlines } from '../../../src/engine/poller.js';
-import { createLogger } from '../../../src/observability/logger.js';
-import { createPagingNotifier } from '../../../src/paging/notifier.js';
 import type { Page, Pager } from '../../../src/paging/types.js';
 import { threadLine } from '../../../src/slack/blocks/thread.js';
 import { firing } from '../../helpers/alerts.js';
+import { pagingThrough } from '../../helpers/paging.js';
 import { makeDeps, makeRunbook } from '../../helpers/engine.js';
 import { FakeMetrics } from '../../helpers/fake-metrics.js';
 
@@ -35,15 +33,7 @@ async function missedTriage(resolve: readonly string[]) {
   const deps = makeDeps({ runbooks: [makeRunbook('fraud-scorer', CHECKS)], metricsSource: metrics });
   const pages: Page[] = [];
   const pager: Pager = { send: async (page) => void pages.push(page) };
-  const engine: EngineDeps = {
-    ...deps,
-    notifier: createPagingNotifier({
-      inner: deps.notifier,
-      pagerFor: () => ({ pager, hours: { timezone: 'UTC' } }),
-      clock: deps.clock,
-      logger: createLogger({ level: 'silent' }),
-    }),
-  };
+  const engine = pagingThrough(deps, pager);
   const alerts = ['fp-errors', 'fp-latency'].map((fingerprint) =>
     firing('fraud-scorer', deps.clock.now(), { fingerprint }),
   );
@@ -105,15 +95,7 @@ describe('a triage escalation that paged before its alerts resolved at the sourc
     deps.timing = { ...deps.timing, arrivalWaitMs: 5 };
     const pages: Page[] = [];
     const pager: Pager = { send: async (page) => void pages.push(page) };
-    const engine: EngineDeps = {
-      ...deps,
-      notifier: createPagingNotifier({
-        inner: deps.notifier,
-        pagerFor: () => ({ pager, hours: { timezone: 'UTC' } }),
-        clock: deps.clock,
-        logger: createLogger({ level: 'silent' }),
-      }),
-    };
+    const engine = pagingThrough(deps, pager);
     const alert = firing('fraud-scorer', deps.clock.now());
     await ingestAlerts(engine, [alert]);
     expect(await pollDeadlines(engine)).toBe(1);

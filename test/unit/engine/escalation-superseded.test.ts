@@ -5,13 +5,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { RollbotError } from '../../../src/core/errors.js';
-import type { EngineDeps } from '../../../src/engine/context.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { pollDeadlines } from '../../../src/engine/poller.js';
-import { createLogger } from '../../../src/observability/logger.js';
-import { createPagingNotifier } from '../../../src/paging/notifier.js';
 import type { Page, Pager } from '../../../src/paging/types.js';
 import { firing } from '../../helpers/alerts.js';
+import { pagingThrough } from '../../helpers/paging.js';
 import { makeDeps } from '../../helpers/engine.js';
 
 const MINUTE = 60_000;
@@ -27,15 +25,7 @@ describe('an escalation whose "superseded" resolve fails for good', () => {
         sent.push(page);
       },
     };
-    const engine: EngineDeps = {
-      ...deps,
-      notifier: createPagingNotifier({
-        inner: deps.notifier,
-        pagerFor: () => ({ pager, hours: { timezone: 'UTC' } }),
-        clock: deps.clock,
-        logger: createLogger({ level: 'silent' }),
-      }),
-    };
+    const engine = pagingThrough(deps, pager);
     await ingestAlerts(engine, [firing('fraud-scorer', deps.clock.now())]);
     expect(await pollDeadlines(engine)).toBe(1);
 
