@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { HTTPModuleFunctions } from '@slack/bolt';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SLACK_WINDOW_SECONDS } from '../../src/slack/verify.js';
 import { slackSignature, SIGNING_SECRET } from '../helpers/slack.js';
@@ -147,7 +148,11 @@ describe('/slack/events with forged signatures or stale timestamps', { timeout: 
         const answers = await checkBatch(
           attempts.map(({ body, how }) => ({ body, headers: forge(body, how) })),
         );
-        for (const answer of answers) expect(answer.status, answer.text).toBe(401);
+        // A body past the route's 4 MB limit (form-encoding makes a few huge fields that large) is refused unread.
+        const expected = attempts.map(({ body }) =>
+          Buffer.byteLength(encode(body).body) > HTTPModuleFunctions.defaultBodyLimit ? 413 : 401,
+        );
+        expect(answers.map((answer) => answer.status)).toEqual(expected);
       }),
       fuzzOptions(40, 4_000),
     );

@@ -51,7 +51,10 @@ export const TRICKY_STRINGS = [
 
 export const trickyString = fc.constantFrom(...TRICKY_STRINGS);
 
-/** Long enough to matter (messages, Redis values, Slack limits), short enough that a body stays under 1 MiB. */
+/**
+ * Long enough to matter (messages, Redis values, Slack limits): up to 480 KB as UTF-8, 1.4 MB form-encoded, so a
+ * body of several can pass a route's size limit (the Slack route's 4 MB) and be refused as too large.
+ */
 export const hugeString = fc
   .tuple(fc.integer({ min: 1_000, max: 120_000 }), fc.constantFrom('x', 'é', '\ud83d\udd25', '\u0301'))
   .map(([length, unit]) => unit.repeat(length));
