@@ -2,7 +2,6 @@ import { formatDuration } from '../core/duration.js';
 import { isLatestAttempt } from '../core/rollback.js';
 import { startConfirmation } from './confirm.js';
 import { record, runbookOf, type EngineDeps } from './context.js';
-import { stageTargetId } from './escalation.js';
 import { rollbackLockName } from './rollback-lease.js';
 import { sendOnce } from './send-once.js';
 import { attemptStandIn } from './stand-in.js';
@@ -37,8 +36,8 @@ export function guardSuccess(
 
 /**
  * What follows a real rollback attempt's success, each part once, by whoever wrote it or by the stand-in: the
- * ledger marks the version rolled away from as rolled back (so it is never picked as known-good), the rollback
- * target goes, the success is announced then recorded (`rollback.succeeded`, its mark), and confirmation starts
+ * ledger marks the version rolled away from as rolled back (so it is never picked as known-good), the success
+ * is announced then recorded (`rollback.succeeded`, its mark), and confirmation starts
  * (its first entry, written last, its mark). `said` is what the success rests on, when the caller knows better
  * than the stored attempt. Nothing for an attempt that did not succeed, nor for one that is not the incident's
  * latest (isLatestAttempt): asked again after each wait, since a follow-up run by a stand-in or a settlement holds
@@ -70,9 +69,10 @@ export async function followSuccess(
   if (from !== undefined && from !== to)
     await deps.store.markRolledBack(incident.model, from, rollback.endedAt, incident.id);
   const stillLatest = async () => isLatestAttempt(await deps.store.getIncident(incidentId), attempt);
-  // The rollback target is a later attempt's own once there is one (a rollback further back starts a new clock).
   if (!(await stillLatest())) return standIn.cancel(deps, incidentId);
-  await deps.store.cancel(stageTargetId(incident.id, 'rollback'));
+  // The rollback target is left to come due (the stage has ended: nothing to escalate, unless it ended past its
+  // target). Cancelling it here could take away a later attempt's, scheduled under the same id before that one is
+  // stored, which is what settles that attempt should its replica die while executing.
   const text = `${said ?? `traffic is on ${to} after ${formatDuration(rollback.endedAt - rollback.startedAt)} (target ${formatDuration(incident.targets.rollback)})`}; confirming`;
   const lookAgainAt = (at: number) => standIn.schedule(deps, incident.id, { attempt }, at);
   const announced = await sendOnce(deps, incident.id, {

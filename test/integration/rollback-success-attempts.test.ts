@@ -13,7 +13,7 @@ import { stageTargetId } from '../../src/engine/escalation.js';
 import { pollDeadlines } from '../../src/engine/poller.js';
 import type { Lease, Store } from '../../src/engine/ports.js';
 import { rollback, rollbackLockName, type RollbackRequest } from '../../src/engine/rollback.js';
-import { dyingStore, type DeathFrom } from '../helpers/dying-store.js';
+import { dyingStore, rollbackBegun, type DeathFrom } from '../helpers/dying-store.js';
 import { makeDeps, makeRunbook, recordDeployments, TestClock, type TestDeps } from '../helpers/engine.js';
 import { FakeMetrics } from '../helpers/fake-metrics.js';
 import { FakeServing } from '../helpers/fake-serving.js';
@@ -237,6 +237,50 @@ describe.each(backends)("each successful attempt's own follow-up stand-in, on %s
     expect(await confirmedAttempts(follower.store)).toEqual([]);
     // The first's stand-in is done; the second, interrupted, is its settlement's and rollback target's to finish.
     expect(await standInAttempts(follower.store)).toEqual([]);
+  });
+
+  it("keeps the rollback target of a second attempt begun after the first's follow-up found it still the latest", async () => {
+    const clock = new TestClock();
+    const storeOf = storesOn(clock);
+    const fake = new FakeServing();
+    const replica = (store = storeOf()) => makeDeps({ store, clock, fake });
+    const dying = dyingStore(storeOf(), 0, attemptSucceeded(1));
+    const first = replica(dying.store);
+    first.timing = { ...first.timing, lockTtlMs: 500 };
+    void rollback(first, request);
+    await dying.died;
+    clock.advance(1_000);
+    await lapsed(storeOf(), rollbackLockName('fraud-scorer'));
+    // The stand-in's replica marks v42 rolled back, reads the incident (attempt 1 is still the latest), and pauses
+    // before its next store call.
+    const paused = dyingStore(storeOf(), 1, (method) => method === 'markRolledBack');
+    const follower = replica(paused.store);
+    clock.advance(MINUTE);
+    const following = pollDeadlines(follower);
+    await paused.died;
+
+    // A person rolls back further; that replica dies while executing: its rollback target is what settles it.
+    const secondDying = dyingStore(storeOf(), 0, rollbackBegun);
+    const second = replica(secondDying.store);
+    second.timing = { ...second.timing, lockTtlMs: 500 };
+    void rollback(second, further);
+    await secondDying.died;
+    paused.resume();
+    await following;
+    const pending = (await follower.store.pending()).map((deadline) => deadline.id);
+    expect(pending).toContain(stageTargetId('INC-1', 'rollback'));
+    expect(rolledBackNotices(follower)).toEqual([]);
+
+    clock.advance(1_000);
+    await lapsed(storeOf(), rollbackLockName('fraud-scorer'));
+    const survivor = replica();
+    await pollFor(survivor, 10 * MINUTE);
+    // Settled when its target came due: said to be interrupted, the layer re-read, and a person asked to check.
+    const unknown = (await survivor.store.list('INC-1')).filter((entry) => entry.type === 'rollback.unknown');
+    expect(unknown.map((entry) => [entry.data?.attempt, entry.data?.escalated ?? false])).toEqual([
+      [2, false],
+      [2, true],
+    ]);
   });
 
   it('starts no confirmation for the first attempt when the second succeeded while it took its baselines', async () => {

@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { isRollbotError } from '../../../src/core/errors.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
+import { pollDeadlines } from '../../../src/engine/poller.js';
 import { rollback, type RollbackRequest } from '../../../src/engine/rollback.js';
 import { attemptDeadline } from '../../../src/engine/retry.js';
 import { createLogger } from '../../../src/observability/logger.js';
@@ -78,7 +79,15 @@ describe('rollback without an open incident', () => {
         trigger: 'cli',
       }),
     ).toBe(1);
-    expect((await deps.store.pending()).map((deadline) => deadline.id).sort()).toEqual(['INC-1:confirm']);
+    // The rollback target stays (cancelling it could take a later attempt's): come due, it escalates nothing.
+    expect((await deps.store.pending()).map((deadline) => deadline.id).sort()).toEqual([
+      'INC-1:confirm',
+      'INC-1:rollback',
+    ]);
+    deps.clock.advance(incident?.targets.rollback ?? 0);
+    expect(await pollDeadlines(deps)).toBe(1);
+    expect(await types(deps, 'INC-1')).not.toContain('stage.breached');
+    expect((await deps.store.pending()).map((deadline) => deadline.id)).toEqual(['INC-1:confirm']);
   });
 
   it('marks the version rolled back from in the ledger, so it is never the known-good again', async () => {
@@ -245,6 +254,18 @@ describe('failures', () => {
     const result = await rollback(deps, request);
     expect(result.outcome).toBe('succeeded');
     expect(result.steps.at(-1)?.text).toBe('traffic is on v41 after 6m 40s (target 5m); confirming');
+  });
+
+  it('records a rollback that landed past its target as a breach once the target comes due, paging nobody', async () => {
+    const deps = makeDeps();
+    deps.fake.regime = 'redeploy';
+    deps.fake.slowPolls = 400; // 6m40s against a target of 5m, with no poller running meanwhile
+    expect((await rollback(deps, request)).outcome).toBe('succeeded');
+    await pollDeadlines(deps);
+    const breach = (await deps.store.list('INC-1')).find((entry) => entry.type === 'stage.breached');
+    expect(breach?.data).toMatchObject({ stage: 'rollback', delivered: false, ended: true });
+    expect(breach?.text).toContain('it had ended by then: nobody was paged');
+    expect(deps.notifier.events.filter((event) => event.type === 'escalation')).toEqual([]);
   });
 
   it('gives up on a stuck redeploy at twice its ETA, not at the rollback target', async () => {
