@@ -58,6 +58,15 @@ export function sagemakerError(error: unknown, call: SagemakerCall): ServingErro
       details: { operation: call.operation, error: name },
     });
 
+  // Thrown by the SDK before anything is sent (no HTTP status), like a network error: without this it would be
+  // retried for the whole rollback target and blamed on the network.
+  if (status === undefined && /^Region is missing/i.test(text)) {
+    return fail(
+      false,
+      "set serving.region in the runbook (for example region: eu-west-1), or AWS_REGION in rollbot's environment",
+      `${what}: no AWS region is configured`,
+    );
+  }
   if (name === 'ValidationException' && /could not find endpoint config/i.test(text)) {
     return fail(
       false,

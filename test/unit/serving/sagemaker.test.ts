@@ -1,6 +1,6 @@
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import nock from 'nock';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ServingError } from '../../../src/core/errors.js';
 import type { ExecuteContext, RollbackPlan, ServingState } from '../../../src/engine/serving-port.js';
 import { createSagemakerAdapter } from '../../../src/serving/sagemaker/adapter.js';
@@ -409,6 +409,34 @@ describe('sagemaker adapter: errors', () => {
     const failure = await servingError(multiVariant().state());
     expect(failure.transient).toBe(true);
     expect(failure.hint).toContain('api.sagemaker.eu-west-1.amazonaws.com');
+  });
+
+  it('no region anywhere is a configuration error, not a network one: not transient, says where to set it', async () => {
+    // The runbook gives no region and neither does the environment: the SDK fails before sending anything.
+    vi.stubEnv('AWS_REGION', undefined);
+    vi.stubEnv('AWS_DEFAULT_REGION', undefined);
+    vi.stubEnv('AWS_PROFILE', undefined);
+    vi.stubEnv('AWS_CONFIG_FILE', '/nonexistent/aws-config');
+    vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', '/nonexistent/aws-credentials');
+    vi.stubEnv('AWS_EC2_METADATA_DISABLED', 'true');
+    try {
+      const noRegion = new SageMakerClient({
+        credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
+        maxAttempts: 1,
+      });
+      const adapter = createSagemakerAdapter(
+        { adapter: 'sagemaker', endpoint: ENDPOINT },
+        { model: 'fraud-scorer', client: noRegion },
+      );
+      const error = await servingError(adapter.state());
+      expect(error.transient).toBe(false);
+      expect(error.message).toBe('SageMaker DescribeEndpoint fraud-prod: no AWS region is configured');
+      expect(error.hint).toBe(
+        "set serving.region in the runbook (for example region: eu-west-1), or AWS_REGION in rollbot's environment",
+      );
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 
   it('a call with no answer in time is transient', async () => {
