@@ -32,20 +32,48 @@ export function createHttpAdapter(config: HttpConfig, context: UniversalAdapterC
   const confirmed = new Set<string>();
   let lastConfirmed: string | undefined;
 
-  /** Sends a filled request; `what` names it with environment values masked. */
-  async function send(real: FilledRequest, shown: FilledRequest, label: string) {
-    return requestJson({
-      method: real.method,
-      url: real.url,
-      headers: real.headers,
-      ...(real.body === undefined ? {} : { body: real.body }),
-      ...(real.contentType === undefined ? {} : { contentType: real.contentType }),
-      timeoutMs: config.timeout,
-      what: `${label} ${shown.method} ${shown.url}`,
+  /**
+   * The same error with the environment values masked: a router that refuses a token often quotes it back, and
+   * the message goes to the timeline, Slack and the logs as the 2xx output does (masked there too).
+   */
+  function masked(error: unknown): unknown {
+    if (!(error instanceof ServingError)) return error;
+    return new ServingError(redact(error.message), {
+      transient: error.transient,
+      ...(error.hint === undefined ? {} : { hint: redact(error.hint) }),
+      ...(error.status === undefined ? {} : { status: error.status }),
+      details: error.details,
+      // Not the error itself as the cause: its message is the unmasked one.
+      ...(error.cause === undefined ? {} : { cause: error.cause }),
     });
   }
 
+  /** Sends a filled request; `what` names it with environment values masked, and so is any answer quoted. */
+  async function send(real: FilledRequest, shown: FilledRequest, label: string) {
+    try {
+      return await requestJson({
+        method: real.method,
+        url: real.url,
+        headers: real.headers,
+        ...(real.body === undefined ? {} : { body: real.body }),
+        ...(real.contentType === undefined ? {} : { contentType: real.contentType }),
+        timeoutMs: config.timeout,
+        what: `${label} ${shown.method} ${shown.url}`,
+      });
+    } catch (error) {
+      throw masked(error);
+    }
+  }
+
   async function readStatus(status: NonNullable<HttpConfig['status']>): Promise<ServingState> {
+    try {
+      return await readVersions(status);
+    } catch (error) {
+      throw masked(error);
+    }
+  }
+
+  async function readVersions(status: NonNullable<HttpConfig['status']>): Promise<ServingState> {
     const values: TemplateValues = { ...base, vars: { model: context.model } };
     const response = await send(
       fillRequest(status, values),

@@ -207,6 +207,24 @@ describe('http adapter', () => {
     expect(await http.onTarget(await http.plan({ state: onV3 }))).toBe(false);
   });
 
+  it('keeps a secret the router echoes in an error answer out of the error (timeline, Slack, logs)', async () => {
+    nock(ROUTER)
+      .post('/models/fraud-scorer/rollback')
+      .reply(401, { message: 'bad credentials: Bearer tok-123456 expired' });
+    nock(ROUTER)
+      .get('/models/fraud-scorer')
+      .reply(200, { active: { version: { id: 'v3' } }, echo: 'tok-123456' });
+    const http = adapter({ rollback });
+    const refused = await failure(http.execute(await http.plan({ state: onV3 }), run));
+    expect(refused).toMatchObject({ transient: false, status: 401 });
+    expect(refused.message).toBe(
+      'rollback request POST https://router.internal/models/fraud-scorer/rollback: HTTP 401: bad credentials: Bearer *** expired',
+    );
+    const unreadable = await failure(adapter({ rollback, status }).state());
+    expect(unreadable.hint).toContain('"echo":"***"');
+    expect(JSON.stringify([refused, unreadable, refused.hint, unreadable.hint])).not.toContain('tok-123456');
+  });
+
   it.each([409, 500, 503])('marks HTTP %i as transient', async (code) => {
     nock(ROUTER).post('/models/fraud-scorer/rollback').reply(code, { message: 'busy' });
     const http = adapter({ rollback });
