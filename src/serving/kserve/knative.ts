@@ -10,6 +10,14 @@ import type { Component, InferenceService, KserveMode, TrafficTarget } from './s
  */
 export function knativeMode(target: string, component: Component): KserveMode {
   function state(isvc: InferenceService): ServingState {
+    // spec.canary exists only in Standard mode. Read as Knative there, the object has no revisions: the only way
+    // back offered would be re-applying the predictor spec, which leaves the canary its share of the traffic.
+    if ((isvc.spec?.canary?.length ?? 0) > 0) {
+      throw refuse(
+        `${target}: spec.canary is set, which only KServe Standard mode has, but the runbook serving block says mode: knative (the default)`,
+        'set mode: standard in the serving block: a rollback then empties spec.canary',
+      );
+    }
     const status = isvc.status?.components?.[component];
     const targets = status?.traffic ?? [];
     const version = (entry: TrafficTarget) =>

@@ -449,6 +449,26 @@ describe('kserve standard: spec.canary', () => {
     expect(await standard().onTarget(plan)).toBe(false);
   });
 
+  it('a Standard-mode canary read with mode knative (the default) is refused, naming the fix, and not patched', async () => {
+    // Knative mode would find no revisions and offer only to re-apply the predictor spec, which leaves the
+    // canary its HTTPRoute share: the rollback would move no traffic and fail after twice its ETA.
+    api().get(PATH).reply(200, raw(20));
+    const refusal = await servingError(knative().state());
+    expect(refusal).toMatchObject({ transient: false });
+    expect(refusal.message).toBe(
+      'kserve ml-prod/fraud-scorer: spec.canary is set, which only KServe Standard mode has, but the runbook serving block says mode: knative (the default)',
+    );
+    expect(refusal.hint).toBe('set mode: standard in the serving block: a rollback then empties spec.canary');
+    const plan = { to: 'fraud-v2', regime: 'redeploy' as const, etaMs: 0, actions: [], data: {} };
+    const patch = api().patch(PATH).reply(200, {});
+    api().get(PATH).reply(200, raw(20));
+    const refused = await servingError(
+      knative().execute({ ...plan, data: { mode: 'knative', component: 'predictor' } }, context),
+    );
+    expect(refused.message).toContain('spec.canary is set');
+    expect(patch.isDone()).toBe(false);
+  });
+
   it('onTarget: false while spec.canary still gives a canary a share, whatever status.canaryStatuses says yet', async () => {
     const plan = { to: 'fraud-v2', regime: 'traffic-flip' as const, etaMs: 0, actions: [], data: {} };
     // Ready at the observed generation 8, whose spec (a canary re-applied over the rollback) sends 20 % to
