@@ -56,7 +56,7 @@ export function unusableResult(promql: string, what: string, hint: string): Roll
 /** A range query rollbot refuses before sending, because Prometheus would refuse it too. */
 export function invalidRange(promql: string, what: string): RollbotError {
   return failure('BAD_REQUEST', promql, what, {
-    hint: 'use a positive step and end ≥ start, with at most 11,000 points',
+    hint: 'use a positive step in whole milliseconds and end ≥ start, with at most 11,000 points',
   });
 }
 

@@ -146,7 +146,7 @@ export function createPrometheusSource(options: PrometheusSourceOptions): Metric
     },
     async range(promql, start, end, stepMs) {
       checkRange(promql, start, end, stepMs);
-      const params = { start: seconds(start), end: seconds(end), step: seconds(stepMs) };
+      const params = { start: seconds(start), end: seconds(end), step: step(stepMs) };
       const { data, warnings } = await call('query_range', promql, params);
       return { series: rangeSeries(promql, data), warnings };
     },
@@ -215,6 +215,7 @@ function checkRange(promql: string, start: number, end: number, stepMs: number):
   if (![start, end, stepMs].every(Number.isFinite))
     throw invalidRange(promql, 'start, end and step must be numbers');
   if (stepMs <= 0) throw invalidRange(promql, `step ${stepMs}ms is not positive`);
+  if (!Number.isInteger(stepMs)) throw invalidRange(promql, `step ${stepMs}ms is not whole milliseconds`);
   if (end < start) throw invalidRange(promql, 'end is before start');
   const points = Math.floor((end - start) / stepMs) + 1;
   if (points > MAX_POINTS) {
@@ -225,6 +226,15 @@ function checkRange(promql: string, start: number, end: number, stepMs: number):
 /** Epoch ms → the API's unix seconds, fractional: 1795311891520 → "1795311891.52". */
 function seconds(ms: number): string {
   return String(ms / 1000);
+}
+
+/**
+ * A step in Prometheus' duration format: 4100 → "4100ms". Not as float seconds: Prometheus turns "4.1" into
+ * 4.1 × 1e9 ns truncated (4.099999999 s), then whole ms (4099), so the points would fall off rollbot's 4.1 s grid
+ * and triage would read all but the newest step as no data.
+ */
+function step(ms: number): string {
+  return `${ms}ms`;
 }
 
 /** The API root as a directory URL, so that `api/v1/…` resolves below any path prefix. */

@@ -73,8 +73,13 @@ function resultFor(endpoint: string | undefined, form: URLSearchParams, value: n
   }
   const start = Number(form.get('start'));
   const end = Number(form.get('end'));
-  const step = Number(form.get('step'));
+  const step = stepSeconds(form.get('step') ?? '');
   const values: [number, string][] = [];
   for (let at = start; at <= end && step > 0; at += step) values.push([at, sample]);
   return { resultType: 'matrix', result: [{ metric: {}, values }] };
+}
+
+/** The step in seconds, as rollbot sends it ("15000ms") or as float seconds ("15"), like Prometheus reads it. */
+function stepSeconds(text: string): number {
+  return text.endsWith('ms') ? Number(text.slice(0, -2)) / 1000 : Number(text);
 }

@@ -136,7 +136,7 @@ describe('prometheus source: request shape', () => {
     expect(seen[0]?.form).toStrictEqual({ query: 'up' });
   });
 
-  it('POSTs a range query with start, end and step in seconds', async () => {
+  it('POSTs a range query with start and end in seconds and step in whole milliseconds', async () => {
     const seen = prometheus('/api/v1/query_range', 200, fixture('query_range-matrix.json'));
     await source().range('up', 1_795_311_831_000, 1_795_311_891_500, 15_000);
     expect(seen[0]?.method).toBe('POST');
@@ -145,7 +145,7 @@ describe('prometheus source: request shape', () => {
       query: 'up',
       start: '1795311831',
       end: '1795311891.5',
-      step: '15',
+      step: '15000ms',
     });
   });
 
@@ -187,6 +187,8 @@ describe('prometheus source: request shape', () => {
     const query = source();
     await failure(query.range('up', 0, 60_000, 0), 'BAD_REQUEST');
     await failure(query.range('up', 60_000, 0, 1_000), 'BAD_REQUEST');
+    const fractional = await failure(query.range('up', 0, 60_000, 1_000.5), 'BAD_REQUEST');
+    expect(fractional.message).toContain('not whole milliseconds');
     const tooMany = await failure(query.range('up', 0, 11_000_000, 1_000), 'BAD_REQUEST');
     expect(tooMany.message).toContain('11001 points');
   });

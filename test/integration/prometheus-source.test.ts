@@ -1,0 +1,49 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { measureTriageCheck } from '../../src/engine/measure.js';
+import { createPrometheusSource } from '../../src/metrics-source/prometheus.js';
+import { makeRunbook } from '../helpers/engine.js';
+import { startPrometheus, type PrometheusProcess } from '../helpers/prometheus-server.js';
+
+let prometheus: PrometheusProcess;
+
+beforeAll(async () => {
+  // No scrapes needed: the queries here are constant expressions (`vector(…)`).
+  prometheus = await startPrometheus({ targets: [] });
+}, 40_000);
+afterAll(async () => {
+  await prometheus?.stop();
+});
+
+describe('the Prometheus source against a real Prometheus', () => {
+  it('gets a point every step for a step that is not whole seconds (4.1s)', async () => {
+    const source = createPrometheusSource({ url: prometheus.url });
+    const end = Date.now();
+    const start = end - 5 * 4_100;
+    const { series } = await source.range('vector(1)', start, end, 4_100);
+    expect(series[0]?.points.map((point) => point.at)).toEqual(
+      Array.from({ length: 6 }, (_, i) => start + i * 4_100),
+    );
+  });
+
+  it('measures every triage step of a 4.1s interval, so that a sustained breach FAILs', async () => {
+    const runbook = makeRunbook(
+      'ranker',
+      `triage:
+  checks:
+    - { name: error rate, kind: error, query: 'vector(0.08)', max: 0.02 }
+  interval: 4.1s
+  samples: 3
+  trend: 1m`,
+    );
+    const source = createPrometheusSource({ url: prometheus.url });
+    const [check] = runbook.triage.checks;
+    const result = await measureTriageCheck(source, check!, {
+      now: Date.now(),
+      intervalMs: runbook.triage.interval,
+      samples: 3,
+      failing: 3,
+      trendMs: runbook.triage.trend,
+    });
+    expect(result).toMatchObject({ verdict: 'FAIL', outcomes: ['fail', 'fail', 'fail'], value: 0.08 });
+  });
+});
