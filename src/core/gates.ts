@@ -125,7 +125,8 @@ export function measuredAny(checks: readonly { value?: number }[]): boolean {
  * checks may rise to baseline + |baseline| × tolerance, higher-is-better ones fall to baseline − |baseline| ×
  * tolerance), and never beyond the triage threshold: a generous tolerance, or a baseline already outside the
  * runbook's range, must not make "restored" of a value triage calls a breach. Without a usable baseline
- * (unknown, zero or not finite) the triage thresholds stand.
+ * (unknown, zero, not finite, or so far outside a two-sided range that no value is both within tolerance and
+ * within the range) the triage thresholds stand.
  */
 export function confirmThreshold(
   triage: Threshold,
@@ -139,6 +140,9 @@ export function confirmThreshold(
   const slack = Math.abs(baseline) * tolerance;
   if (triage.max !== undefined) next.max = Math.min(triage.max, baseline + slack);
   if (triage.min !== undefined) next.min = Math.max(triage.min, baseline - slack);
+  // A two-sided range whose baseline lies so far outside it that the tolerance band misses it altogether: the
+  // result would be empty and every poll would fail. The baseline is unusable then, as an unknown one is.
+  if (next.min !== undefined && next.max !== undefined && next.min > next.max) return triage;
   return next;
 }
 

@@ -171,6 +171,17 @@ describe('confirmThreshold', () => {
     expect(judge(-0.01, lower)).toBe('pass');
   });
 
+  it('keeps a two-sided range passable when the baseline lies far outside it', () => {
+    // A prediction mean that must stay in 0.4 … 0.6 had drifted to 0.7 before the deployment: the tolerance band
+    // (0.63 … 0.77) and the runbook's range do not meet, and no value could ever confirm the rollback.
+    const range = { min: 0.4, max: 0.6, noData: 'inconclusive' } as const;
+    for (const baseline of [0.7, 0.3]) {
+      const threshold = confirmThreshold(range, baseline, 0.1);
+      expect(judge(0.5, threshold), `baseline ${baseline}`).toBe('pass');
+      expect(judge(baseline, threshold), `baseline ${baseline}`).toBe('fail');
+    }
+  });
+
   it('keeps the triage threshold without a usable baseline', () => {
     expect(confirmThreshold(max2, undefined, 0.1)).toBe(max2);
     expect(confirmThreshold(max2, 0, 0.1)).toBe(max2);
