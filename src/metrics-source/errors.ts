@@ -102,10 +102,7 @@ export function answerError(
   envelope: ErrorEnvelope | undefined,
   body: string,
 ): RollbotError {
-  const errorType = envelope?.errorType;
-  const reason = envelope?.error ?? snippet(body);
-  const details = errorType === undefined ? { status } : { status, errorType };
-  const said = `HTTP ${status}${errorType === undefined ? '' : ` ${errorType}`}: ${reason}`;
+  const { errorType, said, details } = whatItSaid(status, envelope, body);
   if (status === 401 || status === 403) {
     return failure('UNAVAILABLE', promql, `credentials refused (${said})`, { hint: HINT_AUTH, details });
   }
@@ -116,6 +113,41 @@ export function answerError(
   const hint =
     kind === 'slow' ? HINT_SLOW : status === 404 && envelope === undefined ? HINT_URL : HINT_HEALTH;
   return failure('UNAVAILABLE', promql, `Prometheus could not answer (${said})`, { hint, details });
+}
+
+/**
+ * An error answer that came after fetch followed a redirect of PROMETHEUS_URL. A 301, 302 or 303 turns the POST
+ * into a GET without its body, so Prometheus sees no query at all ("no expression found in input") and a
+ * cross-origin redirect drops the Authorization header: the error would blame the runbook's PromQL or the
+ * credentials when the URL is at fault. fetch does not say which redirect it was, so both fixes are named.
+ */
+export function redirectedAnswer(
+  promql: string,
+  status: number,
+  envelope: ErrorEnvelope | undefined,
+  body: string,
+  location: string,
+): RollbotError {
+  const { said, details } = whatItSaid(status, envelope, body);
+  return failure('UNAVAILABLE', promql, `PROMETHEUS_URL redirected to ${location}, which answered ${said}`, {
+    hint:
+      'set PROMETHEUS_URL to the address it redirects to: a 301, 302 or 303 redirect turns the query into a ' +
+      'request without it, and one to another host drops the Authorization header; if it already does, ' +
+      HINT_PROMQL,
+    details: { ...details, redirectedTo: location },
+  });
+}
+
+/** `HTTP 400 bad_data: <reason>`: what an error answer said, and its status and errorType for the details. */
+function whatItSaid(status: number, envelope: ErrorEnvelope | undefined, body: string) {
+  const errorType = envelope?.errorType;
+  const reason = envelope?.error ?? snippet(body);
+  const details = errorType === undefined ? { status } : { status, errorType };
+  return {
+    errorType,
+    said: `HTTP ${status}${errorType === undefined ? '' : ` ${errorType}`}: ${reason}`,
+    details,
+  };
 }
 
 /** Prometheus' own errorType decides when it is known; the HTTP status only when it is absent or new. */

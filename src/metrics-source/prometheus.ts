@@ -6,7 +6,14 @@
 import { z } from 'zod';
 import { RollbotError } from '../core/errors.js';
 import type { MetricsSource, Sample, Series } from '../engine/metrics-port.js';
-import { answerError, invalidRange, notPrometheus, transportError, unusableResult } from './errors.js';
+import {
+  answerError,
+  invalidRange,
+  notPrometheus,
+  redirectedAnswer,
+  transportError,
+  unusableResult,
+} from './errors.js';
 
 /** How long one call may take, body included, unless the caller says otherwise. */
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -106,6 +113,7 @@ export function createPrometheusSource(options: PrometheusSourceOptions): Metric
     const signal = AbortSignal.timeout(timeoutMs);
     let status: number;
     let text: string;
+    let redirectedTo: string | undefined;
     try {
       const response = await send(new URL(`api/v1/${endpoint}`, base), {
         method: 'POST',
@@ -114,16 +122,19 @@ export function createPrometheusSource(options: PrometheusSourceOptions): Metric
         signal,
       });
       status = response.status;
+      if (response.redirected) redirectedTo = response.url;
       // Under the same signal: a server that sends headers and then stalls times out too.
       text = await response.text();
     } catch (error) {
       throw transportError(promql, error, { host: base.host, timeoutMs, timedOut: signal.aborted });
     }
     const answer = envelope.safeParse(parseJson(text));
-    if (answer.success && answer.data.status === 'error') {
-      throw answerError(promql, status, answer.data, text);
+    const failed = answer.success && answer.data.status === 'error' ? answer.data : undefined;
+    if (failed || status < 200 || status > 299) {
+      throw redirectedTo === undefined
+        ? answerError(promql, status, failed, text)
+        : redirectedAnswer(promql, status, failed, text, redirectedTo);
     }
-    if (status < 200 || status > 299) throw answerError(promql, status, undefined, text);
     if (!answer.success) throw notPrometheus(promql, status, 'the body is not the JSON envelope');
     const data = resultData.safeParse(answer.data.data);
     if (!data.success) throw notPrometheus(promql, status, oneLine(data.error));

@@ -437,6 +437,62 @@ describe('prometheus source: real sockets', () => {
     }
   });
 
+  /**
+   * A front (an ingress forcing https, say) that redirects `/old/…` to `/new/…` with `status`, and behind it a
+   * Prometheus that answers as 2.42 does: a POST with a query, or a 400 for a request without one.
+   */
+  function redirecting(status: number): Server {
+    return createServer((req, res) => {
+      if (req.url?.startsWith('/old/')) {
+        res.writeHead(status, { location: req.url.replace('/old/', '/new/') });
+        res.end();
+        return;
+      }
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        const asked = new URLSearchParams(body).get('query');
+        res.writeHead(asked ? 200 : 400, JSON_HEADERS);
+        res.end(
+          asked
+            ? fixture('query-empty.json')
+            : JSON.stringify({
+                status: 'error',
+                errorType: 'bad_data',
+                error: 'invalid parameter "query": 1:1: parse error: no expression found in input',
+              }),
+        );
+      });
+    });
+  }
+
+  it('blames PROMETHEUS_URL, not the runbook, when a 301 redirect turned the query into a GET without it', async () => {
+    const server = redirecting(301);
+    try {
+      const url = await listen(server);
+      const error = await failure(
+        createPrometheusSource({ url: `${url}/old/`, timeoutMs: 2_000 }).query('up'),
+        'UNAVAILABLE',
+      );
+      expect(error.message).toContain(`redirected to ${url}/new/api/v1/query`);
+      expect(error.message).toContain('no expression found in input');
+      expect(error.hint).toMatch(/^set PROMETHEUS_URL to the address it redirects to/);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('still follows a redirect that keeps the POST (308)', async () => {
+    const server = redirecting(308);
+    try {
+      const url = await listen(server);
+      const answer = await createPrometheusSource({ url: `${url}/old/`, timeoutMs: 2_000 }).query('up');
+      expect(answer).toStrictEqual({ samples: [], warnings: [] });
+    } finally {
+      server.close();
+    }
+  });
+
   it('reports a closed port (undici hides ECONNREFUSED in the cause) as UNAVAILABLE', async () => {
     const server = createServer();
     const url = await listen(server);
