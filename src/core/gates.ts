@@ -11,7 +11,10 @@ export type NoDataRule = 'pass' | 'fail' | 'inconclusive';
 export interface Threshold {
   min?: number;
   max?: number;
-  /** Hard-fail range: outside it FAIL; between the pass range and this one INCONCLUSIVE. */
+  /**
+   * Hard-fail range: outside it FAIL; between the pass range and this one INCONCLUSIVE. A side it leaves open
+   * where the pass range has a bound has no grey band (`greyBand`).
+   */
   fail?: { min?: number; max?: number };
   noData: NoDataRule;
 }
@@ -50,8 +53,19 @@ function within(value: number, range: { min?: number; max?: number }): boolean {
 export function judge(value: number | undefined, threshold: Threshold): Exclude<Outcome, 'error'> {
   if (value === undefined) return threshold.noData;
   if (within(value, threshold)) return 'pass';
-  if (threshold.fail && within(value, threshold.fail)) return 'inconclusive';
+  if (threshold.fail && within(value, greyBand(threshold, threshold.fail))) return 'inconclusive';
   return 'fail';
+}
+
+/**
+ * The fail range as judged: where it leaves a side open, the pass range's bound on that side. Open there, every
+ * breach on that side would be INCONCLUSIVE for good (`max: 0.02, fail: { min: 0.02 }`, or `fail: { max: 0.8 }`
+ * on a two-sided range with a model answering 0), and policy auto would never roll back on them.
+ */
+function greyBand(pass: { min?: number; max?: number }, fail: { min?: number; max?: number }) {
+  const min = fail.min ?? pass.min;
+  const max = fail.max ?? pass.max;
+  return { ...(min === undefined ? {} : { min }), ...(max === undefined ? {} : { max }) };
 }
 
 /**

@@ -65,6 +65,21 @@ describe('judge', () => {
     expect(judge(0.051, banded)).toBe('fail');
   });
 
+  it('has no grey band on a side the fail range leaves open but the pass range bounds', () => {
+    // Meant as "fail from 2 %": the fail range says nothing above, so breaches above 2 % fail, not doubt.
+    const from2: Threshold = { max: 0.02, fail: { min: 0.02 }, noData: 'fail' };
+    expect(judge(0.5, from2)).toBe('fail');
+    // A prediction mean kept in 0.4 … 0.6 with a grey band up to 0.8: a model answering 0 fails.
+    const above: Threshold = { min: 0.4, max: 0.6, fail: { max: 0.8 }, noData: 'fail' };
+    expect([0, 0.39, 0.5, 0.7, 0.81].map((value) => judge(value, above))).toEqual([
+      'fail',
+      'fail',
+      'pass',
+      'inconclusive',
+      'fail',
+    ]);
+  });
+
   it.each(['pass', 'fail', 'inconclusive'] as const)('applies noData: %s to a missing value', (rule) => {
     expect(judge(undefined, { max: 1, noData: rule })).toBe(rule);
   });
