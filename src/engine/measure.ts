@@ -64,7 +64,8 @@ export async function measureTriageCheck(
     const recent = lastSamples(points, window);
     const outcomes: Outcome[] = recent.map((value) => judge(value, threshold));
     const latest = recent.at(-1);
-    const failed = recent[outcomes.lastIndexOf('fail')];
+    // Measured: with `noData: fail` the newest failing step may be a missing one, and an earlier value failed.
+    const failed = recent.findLast((value, i) => value !== undefined && outcomes[i] === 'fail');
     const grey = recent.findLast((value, i) => value !== undefined && outcomes[i] === 'inconclusive');
     const verdict = triageVerdict(outcomes, window.failing);
     const measuredFails = outcomes.filter((outcome, i) => outcome === 'fail' && recent[i] !== undefined);

@@ -261,6 +261,17 @@ describe('triage', () => {
       expect(deps.fake.mutations).toBe(0);
     });
 
+    it('names the measured value that failed when the newest measurement is missing', async () => {
+      const { deps, metrics } = noDataFails('rollback: { policy: auto }');
+      const now = deps.clock.now();
+      metrics.set(ERRORS, (at) => (at === now - 60_000 ? 0.079 : undefined)); // the oldest measured, then gone
+      const incident = await open(deps);
+      expect(incident.triage?.checks[0]).toMatchObject({ verdict: 'FAIL', failedValue: 0.079 });
+      expect(incident.triage?.summary).toMatch(
+        /^error rate 0\.079 outside ≤ 0\.02 for 3 of 3 measurements \(3 needed, latest no data\)/,
+      );
+    });
+
     it('rolls back with onNoData: rollback', async () => {
       const { deps } = noDataFails('rollback: { policy: auto, onNoData: rollback }');
       expect((await open(deps)).phase).toBe('confirm');
