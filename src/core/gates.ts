@@ -152,12 +152,21 @@ export function confirmThreshold(
   // |baseline|: for a signed metric below zero, baseline × (1 ± tolerance) would move the bound the wrong way
   // and fail the baseline value itself.
   const slack = Math.abs(baseline) * tolerance;
-  if (triage.max !== undefined) next.max = Math.min(triage.max, baseline + slack);
-  if (triage.min !== undefined) next.min = Math.max(triage.min, baseline - slack);
+  if (triage.max !== undefined) next.max = Math.min(triage.max, decimal(baseline + slack));
+  if (triage.min !== undefined) next.min = Math.max(triage.min, decimal(baseline - slack));
   // A two-sided range whose baseline lies so far outside it that the tolerance band misses it altogether: the
   // result would be empty and every poll would fail. The baseline is unusable then, as an unknown one is.
   if (next.min !== undefined && next.max !== undefined && next.min > next.max) return triage;
   return next;
+}
+
+/**
+ * A bound computed from decimals, without the floating-point noise of the arithmetic: 0.7 + 0.7 × 0.1 is
+ * 0.7699999999999999, which would fail a measured 0.77 that the inclusive bound lets pass. 12 significant digits
+ * keep every real difference between measured values.
+ */
+function decimal(value: number): number {
+  return Number(value.toPrecision(12));
 }
 
 /**

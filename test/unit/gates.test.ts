@@ -186,6 +186,14 @@ describe('confirmThreshold', () => {
     expect(judge(-0.01, lower)).toBe('pass');
   });
 
+  it('passes a value exactly at baseline ± tolerance, as the bounds are inclusive', () => {
+    // 0.7 + 0.7 × 0.1 is 0.7699999999999999 in floating point, and 0.01 − 0.01 × 0.1 is 0.009000000000000001.
+    expect(judge(0.77, confirmThreshold({ max: 1, noData: 'inconclusive' }, 0.7, 0.1))).toBe('pass');
+    expect(judge(0.33, confirmThreshold({ max: 1, noData: 'inconclusive' }, 0.3, 0.1))).toBe('pass');
+    expect(judge(0.009, confirmThreshold({ min: 0, noData: 'inconclusive' }, 0.01, 0.1))).toBe('pass');
+    expect(judge(0.7701, confirmThreshold({ max: 1, noData: 'inconclusive' }, 0.7, 0.1))).toBe('fail');
+  });
+
   it('keeps a two-sided range passable when the baseline lies far outside it', () => {
     // A prediction mean that must stay in 0.4 … 0.6 had drifted to 0.7 before the deployment: the tolerance band
     // (0.63 … 0.77) and the runbook's range do not meet, and no value could ever confirm the rollback.
