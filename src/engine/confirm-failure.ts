@@ -11,7 +11,7 @@ import { formatValue, type Verdict } from '../core/gates.js';
 import { isOpen, type Incident } from '../core/incident.js';
 import { describeWarnings, isPartial } from '../core/partial.js';
 import type { Runbook } from '../runbooks/schema.js';
-import { sentence } from '../core/text.js';
+import { oneLine, sentence, truncate } from '../core/text.js';
 import { escalateAndRecord } from './escalation-record.js';
 import { scheduleConfirmPoll } from './confirm-poll.js';
 import type { EngineDeps } from './context.js';
@@ -23,10 +23,18 @@ const WHY: Record<Exclude<Verdict, 'PASS'>, string> = {
   INCONCLUSIVE: 'no confirmation verdict within the confirm target',
 };
 
-/** `error rate 0.51% (≤ 0.55%) INCONCLUSIVE (partial answer "…")`: one check of a poll, for the timeline. */
+/** Characters of a failed query's reason kept on a poll's line: it names the query, which may be long. */
+const ERROR_CHARS = 200;
+
+/**
+ * `error rate 0.51% (≤ 0.55%) INCONCLUSIVE (partial answer "…")`, `error rate no data (≤ 2%) ERROR (Prometheus
+ * query "…": cannot reach …)`: one check of a poll, for the timeline and the escalation, which must say why a
+ * confirmation "cannot read its metrics" (unreachable, credentials, bad PromQL) for people to fix it.
+ */
 export function pollLine(check: CheckResult): string {
   const partial = isPartial(check) ? ` (partial answer ${describeWarnings(check.warnings ?? [])})` : '';
-  return `${check.name} ${formatValue(check.value, check.unit)} (${check.threshold}) ${check.verdict}${partial}`;
+  const failed = check.error === undefined ? '' : ` (${truncate(oneLine(check.error), ERROR_CHARS)})`;
+  return `${check.name} ${formatValue(check.value, check.unit)} (${check.threshold}) ${check.verdict}${failed}${partial}`;
 }
 
 /**

@@ -457,6 +457,19 @@ describe('confirmation', () => {
     expect(escalation?.mention).toEqual(['S0PLATFORM']);
   });
 
+  it('says why it cannot read its metrics when Prometheus stops answering', async () => {
+    const { deps, metrics } = await rolledBack(0.004);
+    metrics.down = true;
+    await pollUntilQuiet(deps);
+    expect((await deps.store.getIncident('INC-1'))?.confirmation?.verdict).toBe('ERROR');
+    const escalation = deps.notifier.ofType('escalation').find((event) => event.stage === 'confirm');
+    expect(escalation?.text).toMatch(
+      /^confirmation cannot read its metrics for fraud-scorer \(INC-1\): error rate no data \(≤ 0\.0055\) ERROR \(connect ECONNREFUSED 127\.0\.0\.1:9090/,
+    );
+    const polls = (await timeline(deps)).filter((line) => line.startsWith('confirm.poll'));
+    expect(polls.at(-1)).toContain('ERROR (connect ECONNREFUSED 127.0.0.1:9090');
+  });
+
   it('gives up as INCONCLUSIVE at the confirm target when the data never says', async () => {
     const { deps } = await rolledBack(() => undefined);
     await pollUntilQuiet(deps);
