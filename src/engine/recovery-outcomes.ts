@@ -66,7 +66,7 @@ export async function reread(
       };
     return { landed: false, why: `${target} does not show traffic on ${plan.to}` };
   } catch (error) {
-    return { landed: false, why: `${target} could not be read (${(error as Error).message})` };
+    return { landed: false, why: `${target} could not be checked (${(error as Error).message})` };
   }
 }
 

@@ -28,8 +28,18 @@ export interface KubeClient {
   get<T>(path: string, ref: KubeRef, schema: z.ZodType<T>): Promise<T>;
   /** Lists `path` (a collection) filtered by a label selector such as `app=churn,tier=model`. */
   list<T>(path: string, labelSelector: string, ref: KubeRef, schema: z.ZodType<T>): Promise<T>;
-  /** PATCHes `path`; resolves with the API's answer (the patched object). */
-  patch(path: string, body: unknown, type: PatchType, ref: KubeRef): Promise<unknown>;
+  /**
+   * PATCHes `path`; resolves with the API's answer (the patched object). With `dryRun` the API server admits the
+   * patch (mutating webhooks included) and answers with the object as it would store it, storing nothing; it
+   * needs the same RBAC as the patch.
+   */
+  patch(
+    path: string,
+    body: unknown,
+    type: PatchType,
+    ref: KubeRef,
+    options?: { dryRun?: boolean },
+  ): Promise<unknown>;
 }
 
 /**
@@ -42,21 +52,22 @@ export function createKubeClient(options: { kube: () => KubeConnection; timeoutM
     verb: string,
     path: string,
     ref: KubeRef,
-    extra: { body?: unknown; contentType?: string } = {},
+    extra: { body?: unknown; contentType?: string; dryRun?: boolean } = {},
   ): Promise<unknown> {
-    const what = `${method} ${ref.what}`;
+    const { dryRun = false, ...payload } = extra;
+    const what = `${method}${dryRun ? ' (dry run)' : ''} ${ref.what}`;
     const connection = connect(options.kube, what);
     const headers: Record<string, string> =
       connection.token === undefined ? {} : { authorization: `Bearer ${connection.token}` };
     try {
       const response = await requestJson({
         method: method === 'LIST' ? 'GET' : method,
-        url: connection.server.replace(/\/+$/, '') + path,
+        url: connection.server.replace(/\/+$/, '') + path + (dryRun ? '?dryRun=All' : ''),
         headers,
         timeoutMs: options.timeoutMs,
         tls: connection.tls,
         what,
-        ...extra,
+        ...payload,
       });
       return response.body;
     } catch (error) {
@@ -72,8 +83,8 @@ export function createKubeClient(options: { kube: () => KubeConnection; timeoutM
       const query = labelSelector === '' ? '' : `?labelSelector=${encodeURIComponent(labelSelector)}`;
       return checked(await call('LIST', 'list', path + query, ref), schema, `LIST ${ref.what}`);
     },
-    patch(path, body, type, ref) {
-      return call('PATCH', 'patch', path, ref, { body, contentType: PATCH_CONTENT_TYPES[type] });
+    patch(path, body, type, ref, { dryRun = false } = {}) {
+      return call('PATCH', 'patch', path, ref, { body, contentType: PATCH_CONTENT_TYPES[type], dryRun });
     },
   };
 }

@@ -1,12 +1,12 @@
 import type { z } from 'zod';
-import { RollbotError } from '../../core/errors.js';
+import { RollbotError, ServingError } from '../../core/errors.js';
 import type { RollbackPlan, ServingAdapter } from '../../engine/serving-port.js';
 import { createKubeClient, type KubeRef } from '../k8s/client.js';
 import { refuse, rollbackFrom } from '../k8s/plan.js';
 import type { KubeConnection } from '../k8s/types.js';
 import type { kserveConfig } from './config.js';
 import { knativeMode } from './knative.js';
-import { reapplied, reapplyPatch, reapplyPlan, runsSpec } from './reapply.js';
+import { admittedSpec, reapplied, reapplyPatch, reapplyPlan, runsSpec } from './reapply.js';
 import { inferenceService } from './schema.js';
 import { standardMode } from './standard.js';
 
@@ -71,6 +71,51 @@ export function createKserveAdapter(
       : undefined;
   };
 
+  /** The recorded spec as the API server would store it: the re-apply itself, as a dry run (reapply.ts). */
+  const admitted = (plan: RollbackPlan, spec: Record<string, unknown>) => () =>
+    admittedSpec(
+      () =>
+        client.patch(path, reapplyPatch(config.mode, config.component, spec), 'json', ref, { dryRun: true }),
+      {
+        what: ref.what,
+        component: config.component,
+        version: plan.to,
+        kubectlGet: `kubectl get inferenceservice ${config.name} -n ${config.namespace} -o yaml`,
+      },
+    );
+
+  /**
+   * Re-applies unless it already runs the spec. When rollbot cannot tell (the dry run failed) it re-applies all
+   * the same: a bad version keeps serving meanwhile, and a patch to what is already stored changes nothing.
+   */
+  async function reapply(plan: RollbackPlan, spec: Record<string, unknown>) {
+    let dryRunFailure: unknown;
+    const check = admitted(plan, spec);
+    const remembered = () =>
+      check().catch((error: unknown) => {
+        dryRunFailure = error;
+        throw error;
+      });
+    let unknown = '';
+    try {
+      if (await runsSpec(await read(), config.component, spec, remembered)) {
+        return {
+          mutated: false,
+          output: `${ref.what} already runs the spec recorded for ${plan.to}: no change made`,
+        };
+      }
+    } catch (error) {
+      // A failed read is this execute's failure (retried when transient); only a failed dry run is re-applied over.
+      if (error !== dryRunFailure || !(error instanceof ServingError)) throw error;
+      unknown = ` (rollbot could not tell first whether it already ran it: ${error.message})`;
+    }
+    await client.patch(path, reapplyPatch(config.mode, config.component, spec), 'json', ref);
+    return {
+      mutated: true,
+      output: `re-applied the ${config.component} spec recorded for ${plan.to} to ${ref.what}${unknown}`,
+    };
+  }
+
   return {
     kind: 'kserve',
     target,
@@ -103,20 +148,8 @@ export function createKserveAdapter(
     },
     async execute(plan) {
       checkPlan(plan);
-      const reapply = recordedSpec(plan);
-      if (reapply) {
-        if (runsSpec(await read(), config.component, reapply)) {
-          return {
-            mutated: false,
-            output: `${ref.what} already runs the spec recorded for ${plan.to}: no change made`,
-          };
-        }
-        await client.patch(path, reapplyPatch(config.mode, config.component, reapply), 'json', ref);
-        return {
-          mutated: true,
-          output: `re-applied the ${config.component} spec recorded for ${plan.to} to ${ref.what}`,
-        };
-      }
+      const spec = recordedSpec(plan);
+      if (spec) return reapply(plan, spec);
       if (!mode.needsPatch(await read(), plan.to)) {
         return { mutated: false, output: `${ref.what} already rolled back: no change made` };
       }
@@ -124,8 +157,8 @@ export function createKserveAdapter(
       return { mutated: true, output: `patched ${ref.what}: ${patchText}` };
     },
     async onTarget(plan) {
-      const reapply = recordedSpec(plan);
-      if (reapply) return reapplied(await read(), config.component, reapply);
+      const spec = recordedSpec(plan);
+      if (spec) return reapplied(await read(), config.component, spec, admitted(plan, spec));
       return mode.onTarget(await read(), plan.to);
     },
   };

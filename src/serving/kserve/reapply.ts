@@ -1,3 +1,4 @@
+import { ServingError } from '../../core/errors.js';
 import type { Deployment } from '../../core/ledger.js';
 import type { RollbackPlan, ServingState } from '../../engine/serving-port.js';
 import { conditionTrue, generationObserved } from '../k8s/objects.js';
@@ -37,7 +38,7 @@ export function reapplyPlan(
     etaMs: REDEPLOY_ETA_MS,
     actions: [
       `PATCH InferenceService ${context.where} (application/json-patch+json) replace /spec/${context.component} with the spec recorded for ${wanted} on ${new Date(deployment.at).toISOString()}${'canaryTrafficPercent' in recorded ? ' (without its canaryTrafficPercent: all traffic goes to it)' : ''}${canary}`,
-      'wait until Ready=True at the new generation with that spec',
+      'wait until Ready=True at the new generation with that spec as the API server stores it (the same patch as a dry run, ?dryRun=All, says what that is)',
     ],
     data: { mode: context.mode, component: context.component, reapply: spec },
   };
@@ -53,25 +54,88 @@ export function reapplyPatch(mode: string, component: string, spec: Record<strin
 }
 
 /**
- * Whether the InferenceService already runs the recorded spec with no canary given a share beside it (then
- * execute makes no call).
+ * Whether the InferenceService runs the recorded spec, with no canary given a share beside it (then execute makes
+ * no write).
+ *
+ * The live spec is not the recorded one to the letter: KServe's mutating webhook rewrites a spec as it stores it
+ * (default resources, `automountServiceAccountToken: false`, `sklearn: {…}` into `model.modelFormat`), and CI
+ * records it from its manifest. So the live spec is compared with what the API server makes of the record
+ * (`admitted`, the re-apply as a dry run). Equal, never a subset: a bad version that only adds fields to the good
+ * one must not pass for it. A live spec equal to the record itself (CI recorded it from the cluster) needs no
+ * dry run. Only the component spec is compared: the server stamps metadata anew on every write.
  */
-export function runsSpec(isvc: InferenceService, component: string, spec: Record<string, unknown>): boolean {
+export async function runsSpec(
+  isvc: InferenceService,
+  component: string,
+  spec: Record<string, unknown>,
+  admitted: () => Promise<unknown>,
+): Promise<boolean> {
+  if (canaryInSpec(isvc)) return false;
   const current = (isvc.spec as Record<string, unknown> | undefined)?.[component];
-  return sameJson(current, spec) && !canaryInSpec(isvc);
+  return sameJson(current, spec) || sameJson(current, await admitted());
 }
 
 /**
- * Traffic is on the re-applied spec once KServe has reconciled the new generation, is Ready, and no canary
- * has a share (spec.canary exists in Standard mode only).
+ * Traffic is on the re-applied spec once KServe has reconciled the new generation, is Ready, runs that spec, and
+ * no canary has a share (spec.canary exists in Standard mode only). The spec is compared last: until KServe is
+ * Ready at the generation the answer is no, without asking the API server for a dry run at every poll.
  */
-export function reapplied(isvc: InferenceService, component: string, spec: Record<string, unknown>): boolean {
+export async function reapplied(
+  isvc: InferenceService,
+  component: string,
+  spec: Record<string, unknown>,
+  admitted: () => Promise<unknown>,
+): Promise<boolean> {
   return (
-    runsSpec(isvc, component, spec) &&
     !canaryTakesTraffic(isvc) &&
     generationObserved(isvc.metadata.generation, isvc.status?.observedGeneration) &&
-    conditionTrue(isvc.status?.conditions, 'Ready')
+    conditionTrue(isvc.status?.conditions, 'Ready') &&
+    (await runsSpec(isvc, component, spec, admitted))
   );
+}
+
+/**
+ * The component spec as the API server would store the recorded one: `dryRun` sends the re-apply patch with
+ * `?dryRun=All`, which runs admission (KServe's webhook declares `sideEffects: None`) and answers with the object
+ * as it would be stored, storing nothing. Sent again at each check rather than kept from the re-apply's own
+ * answer: a bot restarted mid-rollback has only the plan, and a replica other than the one that patched may poll.
+ *
+ * @throws ServingError saying what is unknown, never a guess: transient as the failure was (the wait retries a
+ *   503 and reports a refusal at once), with what to fix and how to check by hand.
+ */
+export async function admittedSpec(
+  dryRun: () => Promise<unknown>,
+  about: { what: string; component: string; version: string; kubectlGet: string },
+): Promise<unknown> {
+  const unknown = `cannot tell whether ${about.what} runs the ${about.component} spec recorded for ${about.version}`;
+  const byHand = `meanwhile compare by hand what \`${about.kubectlGet}\` shows with the spec recorded for ${about.version}`;
+  let answer: unknown;
+  try {
+    answer = await dryRun();
+  } catch (error) {
+    if (!(error instanceof ServingError)) throw error;
+    const fix =
+      error.status === 400
+        ? 'a webhook on inferenceservices that does not declare sideEffects: None (or NoneOnDryRun) refuses dry ' +
+          'runs: fix its configuration, or have CI record the spec as stored (`.spec` of kubectl get -o json ' +
+          'after the deploy), which compares without a dry run'
+        : error.hint;
+    throw new ServingError(
+      `${unknown}: asking the API server what that spec becomes once admitted (the same patch with ?dryRun=All) failed: ${error.message}`,
+      {
+        transient: error.transient,
+        hint: fix === undefined ? byHand : `${fix}; ${byHand}`,
+        cause: error,
+        ...(error.status === undefined ? {} : { status: error.status }),
+      },
+    );
+  }
+  const spec = isObject(answer) && isObject(answer.spec) ? answer.spec[about.component] : undefined;
+  if (spec !== undefined) return spec;
+  throw new ServingError(`${unknown}: the API server's dry run answered without spec.${about.component}`, {
+    transient: false,
+    hint: `check that the server is a Kubernetes API server and the CRD version matches; ${byHand}`,
+  });
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
