@@ -202,86 +202,61 @@ describe.each(backends)("each successful attempt's own follow-up stand-in, on %s
     expect(await standInAttempts(second.store)).toEqual([]);
   });
 
-  it("leaves the rollback target of a second attempt begun while the first's follow-up was paused", async () => {
-    const clock = new TestClock();
-    const storeOf = storesOn(clock);
-    const fake = new FakeServing();
-    const replica = (store = storeOf()) => makeDeps({ store, clock, fake });
-    const dying = dyingStore(storeOf(), 0, attemptSucceeded(1));
-    const first = replica(dying.store);
-    first.timing = { ...first.timing, lockTtlMs: 500 };
-    void rollback(first, request);
-    await dying.died;
-    clock.advance(1_000);
-    await lapsed(storeOf(), rollbackLockName('fraud-scorer'));
-    // The stand-in's replica pauses right after marking v42 rolled back, before the rollback target goes.
-    const paused = dyingStore(storeOf(), 0, (method) => method === 'markRolledBack');
-    const follower = replica(paused.store);
-    clock.advance(MINUTE);
-    const following = pollDeadlines(follower);
-    await paused.died;
+  // The stand-in's replica pauses after marking v42 rolled back: before reading the incident again, or after it
+  // found attempt 1 still the latest (the rollback target used to be cancelled next).
+  it.each([
+    ['before it looked again', 0],
+    ['after it found itself still the latest', 1],
+  ])(
+    "keeps the rollback target of a second attempt begun while the first's follow-up was paused %s",
+    async (_when, callsAfterMark) => {
+      const clock = new TestClock();
+      const storeOf = storesOn(clock);
+      const fake = new FakeServing();
+      const replica = (store = storeOf()) => makeDeps({ store, clock, fake });
+      const dying = dyingStore(storeOf(), 0, attemptSucceeded(1));
+      const first = replica(dying.store);
+      first.timing = { ...first.timing, lockTtlMs: 500 };
+      void rollback(first, request);
+      await dying.died;
+      clock.advance(1_000);
+      await lapsed(storeOf(), rollbackLockName('fraud-scorer'));
+      const paused = dyingStore(storeOf(), callsAfterMark, (method) => method === 'markRolledBack');
+      const follower = replica(paused.store);
+      clock.advance(MINUTE);
+      const following = pollDeadlines(follower);
+      await paused.died;
 
-    // A person rolls back further; that replica dies while executing, its new rollback target still to come.
-    const secondDying = dyingStore(storeOf(), 0, (method, result) => {
-      const rollbackRecord = (result as Incident | undefined)?.rollback;
-      return method === 'updateIncident' && rollbackRecord?.status === 'executing';
-    });
-    void rollback(replica(secondDying.store), further);
-    await secondDying.died;
-    paused.resume();
-    await following;
-    const pending = (await follower.store.pending()).map((deadline) => deadline.id);
-    expect(pending).toContain(stageTargetId('INC-1', 'rollback'));
-    expect(rolledBackNotices(follower)).toEqual([]);
-    expect(await announcedAttempts(follower.store)).toEqual([]);
-    expect(await confirmedAttempts(follower.store)).toEqual([]);
-    // The first's stand-in is done; the second, interrupted, is its settlement's and rollback target's to finish.
-    expect(await standInAttempts(follower.store)).toEqual([]);
-  });
+      // A person rolls back further; that replica dies while executing: its rollback target is what settles it.
+      const secondDying = dyingStore(storeOf(), 0, rollbackBegun);
+      const second = replica(secondDying.store);
+      second.timing = { ...second.timing, lockTtlMs: 500 };
+      void rollback(second, further);
+      await secondDying.died;
+      paused.resume();
+      await following;
+      const pending = (await follower.store.pending()).map((deadline) => deadline.id);
+      expect(pending).toContain(stageTargetId('INC-1', 'rollback'));
+      expect(rolledBackNotices(follower)).toEqual([]);
+      expect(await announcedAttempts(follower.store)).toEqual([]);
+      expect(await confirmedAttempts(follower.store)).toEqual([]);
+      // The first's stand-in is done; the second, interrupted, is its settlement's and rollback target's to finish.
+      expect(await standInAttempts(follower.store)).toEqual([]);
 
-  it("keeps the rollback target of a second attempt begun after the first's follow-up found it still the latest", async () => {
-    const clock = new TestClock();
-    const storeOf = storesOn(clock);
-    const fake = new FakeServing();
-    const replica = (store = storeOf()) => makeDeps({ store, clock, fake });
-    const dying = dyingStore(storeOf(), 0, attemptSucceeded(1));
-    const first = replica(dying.store);
-    first.timing = { ...first.timing, lockTtlMs: 500 };
-    void rollback(first, request);
-    await dying.died;
-    clock.advance(1_000);
-    await lapsed(storeOf(), rollbackLockName('fraud-scorer'));
-    // The stand-in's replica marks v42 rolled back, reads the incident (attempt 1 is still the latest), and pauses
-    // before its next store call.
-    const paused = dyingStore(storeOf(), 1, (method) => method === 'markRolledBack');
-    const follower = replica(paused.store);
-    clock.advance(MINUTE);
-    const following = pollDeadlines(follower);
-    await paused.died;
-
-    // A person rolls back further; that replica dies while executing: its rollback target is what settles it.
-    const secondDying = dyingStore(storeOf(), 0, rollbackBegun);
-    const second = replica(secondDying.store);
-    second.timing = { ...second.timing, lockTtlMs: 500 };
-    void rollback(second, further);
-    await secondDying.died;
-    paused.resume();
-    await following;
-    const pending = (await follower.store.pending()).map((deadline) => deadline.id);
-    expect(pending).toContain(stageTargetId('INC-1', 'rollback'));
-    expect(rolledBackNotices(follower)).toEqual([]);
-
-    clock.advance(1_000);
-    await lapsed(storeOf(), rollbackLockName('fraud-scorer'));
-    const survivor = replica();
-    await pollFor(survivor, 10 * MINUTE);
-    // Settled when its target came due: said to be interrupted, the layer re-read, and a person asked to check.
-    const unknown = (await survivor.store.list('INC-1')).filter((entry) => entry.type === 'rollback.unknown');
-    expect(unknown.map((entry) => [entry.data?.attempt, entry.data?.escalated ?? false])).toEqual([
-      [2, false],
-      [2, true],
-    ]);
-  });
+      clock.advance(1_000);
+      await lapsed(storeOf(), rollbackLockName('fraud-scorer'));
+      const survivor = replica();
+      await pollFor(survivor, 10 * MINUTE);
+      // Settled when its target came due: said to be interrupted, the layer re-read, and a person asked to check.
+      const unknown = (await survivor.store.list('INC-1')).filter(
+        (entry) => entry.type === 'rollback.unknown',
+      );
+      expect(unknown.map((entry) => [entry.data?.attempt, entry.data?.escalated ?? false])).toEqual([
+        [2, false],
+        [2, true],
+      ]);
+    },
+  );
 
   it('starts no confirmation for the first attempt when the second succeeded while it took its baselines', async () => {
     const clock = new TestClock();
