@@ -10,32 +10,19 @@ import { ingestAlerts } from '../../../src/engine/intake.js';
 import { mutateIncident } from '../../../src/engine/mutate.js';
 import { recoverInterruptedRollbacks } from '../../../src/engine/recovery.js';
 import { rollback } from '../../../src/engine/rollback.js';
-import type { KubeConnection } from '../../../src/serving/k8s/connection.js';
-import { createKserveAdapter } from '../../../src/serving/kserve/adapter.js';
 import { firing } from '../../helpers/alerts.js';
 import { makeDeps, type TestDeps } from '../../helpers/engine.js';
+import {
+  admittedPredictor,
+  ISVC_PATH,
+  K8S_SERVER,
+  manifestPredictor,
+  REAPPLY_V41,
+  standardKserve,
+} from '../../helpers/kserve.js';
 
 const MODEL = 'fraud-scorer';
-const K8S = 'https://k8s.test';
-const ISVC = `/apis/serving.kserve.io/v1beta1/namespaces/ml-prod/inferenceservices/${MODEL}`;
-const kube = (): KubeConnection => ({ server: K8S, token: 't', tls: {} });
-const k8s = () => nock(K8S, { reqheaders: { authorization: 'Bearer t' } });
-
-/** The predictor as CI's manifest has it, and as KServe's webhook stores it. */
-const manifest = (n: number) => ({ name: `v${n}`, sklearn: { storageUri: `s3://models/fraud/${n}` } });
-const admitted = (n: number) => ({
-  name: `v${n}`,
-  automountServiceAccountToken: false,
-  model: {
-    modelFormat: { name: 'sklearn' },
-    storageUri: `s3://models/fraud/${n}`,
-    resources: { limits: { cpu: '1', memory: '2Gi' }, requests: { cpu: '1', memory: '2Gi' } },
-  },
-});
-const REAPPLY = [
-  { op: 'replace', path: '/spec/predictor', value: manifest(41) },
-  { op: 'add', path: '/spec/canary', value: [] },
-];
+const k8s = () => nock(K8S_SERVER, { reqheaders: { authorization: 'Bearer t' } });
 
 /** Standard mode after a promotion, Ready at `observed`. */
 const isvc = (predictor: object, generation: number, observed = generation) => ({
@@ -45,10 +32,7 @@ const isvc = (predictor: object, generation: number, observed = generation) => (
 });
 
 function depsOnKserve(): TestDeps {
-  const adapter = createKserveAdapter(
-    { adapter: 'kserve', namespace: 'ml-prod', name: MODEL, mode: 'standard', component: 'predictor' },
-    { model: MODEL, kube, timeoutMs: 2_000 },
-  );
+  const adapter = standardKserve(2_000);
   return { ...makeDeps(), serving: () => adapter };
 }
 
@@ -60,7 +44,7 @@ async function recordedByCi(deps: TestDeps): Promise<void> {
       strategy: 'rolling',
       at: n,
       by: 'ci',
-      spec: { predictor: manifest(n) },
+      spec: { predictor: manifestPredictor(n) },
     });
   }
 }
@@ -77,19 +61,19 @@ describe('a KServe re-apply of a spec the webhook rewrote', () => {
     const deps = depsOnKserve();
     await recordedByCi(deps);
     const calls = k8s()
-      .get(ISVC)
+      .get(ISVC_PATH)
       .times(2)
-      .reply(200, isvc(admitted(42), 7))
-      .patch(ISVC, REAPPLY)
+      .reply(200, isvc(admittedPredictor(42), 7))
+      .patch(ISVC_PATH, REAPPLY_V41)
       .query({ dryRun: 'All' })
-      .reply(200, isvc(admitted(41), 8, 7))
-      .patch(ISVC, REAPPLY)
-      .reply(200, isvc(admitted(41), 8, 7))
-      .get(ISVC)
-      .reply(200, isvc(admitted(41), 8))
-      .patch(ISVC, REAPPLY)
+      .reply(200, isvc(admittedPredictor(41), 8, 7))
+      .patch(ISVC_PATH, REAPPLY_V41)
+      .reply(200, isvc(admittedPredictor(41), 8, 7))
+      .get(ISVC_PATH)
+      .reply(200, isvc(admittedPredictor(41), 8))
+      .patch(ISVC_PATH, REAPPLY_V41)
       .query({ dryRun: 'All' })
-      .reply(200, isvc(admitted(41), 9, 8));
+      .reply(200, isvc(admittedPredictor(41), 9, 8));
 
     const result = await rollback(deps, {
       model: MODEL,
@@ -113,7 +97,7 @@ describe('a KServe re-apply of a spec the webhook rewrote', () => {
         regime: 'redeploy' as const,
         etaMs: 300_000,
         actions: [],
-        data: { mode: 'standard', component: 'predictor', reapply: manifest(41) },
+        data: { mode: 'standard', component: 'predictor', reapply: manifestPredictor(41) },
       };
       const { incident } = await mutateIncident(deps.store, 'INC-1', (current) =>
         beginRollback(current, {
@@ -132,11 +116,11 @@ describe('a KServe re-apply of a spec the webhook rewrote', () => {
       const deps = depsOnKserve();
       await interrupted(deps);
       k8s()
-        .get(ISVC)
-        .reply(200, isvc(admitted(41), 8))
-        .patch(ISVC, REAPPLY)
+        .get(ISVC_PATH)
+        .reply(200, isvc(admittedPredictor(41), 8))
+        .patch(ISVC_PATH, REAPPLY_V41)
         .query({ dryRun: 'All' })
-        .reply(200, isvc(admitted(41), 9, 8));
+        .reply(200, isvc(admittedPredictor(41), 9, 8));
 
       expect(await recoverInterruptedRollbacks(deps)).toBe(1);
 
@@ -152,9 +136,9 @@ describe('a KServe re-apply of a spec the webhook rewrote', () => {
       const deps = depsOnKserve();
       await interrupted(deps);
       k8s()
-        .get(ISVC)
-        .reply(200, isvc(admitted(41), 8))
-        .patch(ISVC, REAPPLY)
+        .get(ISVC_PATH)
+        .reply(200, isvc(admittedPredictor(41), 8))
+        .patch(ISVC_PATH, REAPPLY_V41)
         .query({ dryRun: 'All' })
         .reply(400, { kind: 'Status', message: 'webhook does not support dry run', code: 400 });
 

@@ -8,12 +8,15 @@ import nock from 'nock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Deployment } from '../../../src/core/ledger.js';
 import type { ExecuteContext, RollbackPlan } from '../../../src/engine/serving-port.js';
-import type { KubeConnection } from '../../../src/serving/k8s/connection.js';
-import { createKserveAdapter } from '../../../src/serving/kserve/adapter.js';
+import {
+  admittedPredictor,
+  ISVC_PATH,
+  K8S_SERVER,
+  manifestPredictor,
+  REAPPLY_V41,
+  standardKserve,
+} from '../../helpers/kserve.js';
 
-const SERVER = 'https://k8s.test';
-const PATH = '/apis/serving.kserve.io/v1beta1/namespaces/ml-prod/inferenceservices/fraud-scorer';
-const kube = (): KubeConnection => ({ server: SERVER, token: 't', tls: {} });
 const context: ExecuteContext = {
   idempotencyKey: 'INC-1:rollback:1',
   fence: 1,
@@ -22,18 +25,6 @@ const context: ExecuteContext = {
   reason: 'x',
 };
 
-/** What CI's manifest says for a version: the shorthand predictor, nothing defaulted. */
-const manifest = (n: number) => ({ name: `v${n}`, sklearn: { storageUri: `s3://models/fraud/${n}` } });
-/** The same spec as KServe's webhook stores it. */
-const admitted = (n: number) => ({
-  name: `v${n}`,
-  automountServiceAccountToken: false,
-  model: {
-    modelFormat: { name: 'sklearn' },
-    storageUri: `s3://models/fraud/${n}`,
-    resources: { limits: { cpu: '1', memory: '2Gi' }, requests: { cpu: '1', memory: '2Gi' } },
-  },
-});
 const ledger: Deployment[] = [
   {
     model: 'fraud-scorer',
@@ -41,7 +32,7 @@ const ledger: Deployment[] = [
     strategy: 'rolling',
     at: 2,
     by: 'ci',
-    spec: { predictor: manifest(42) },
+    spec: { predictor: manifestPredictor(42) },
   },
   {
     model: 'fraud-scorer',
@@ -49,12 +40,8 @@ const ledger: Deployment[] = [
     strategy: 'rolling',
     at: 1,
     by: 'ci',
-    spec: { predictor: manifest(41) },
+    spec: { predictor: manifestPredictor(41) },
   },
-];
-const REAPPLY = [
-  { op: 'replace', path: '/spec/predictor', value: manifest(41) },
-  { op: 'add', path: '/spec/canary', value: [] },
 ];
 
 /** A Standard-mode InferenceService after a promotion; `version` tells apart writes the server stamped. */
@@ -72,30 +59,20 @@ function isvc(predictor: object, generation = 7, observed = generation, resource
   };
 }
 
-const adapter = () =>
-  createKserveAdapter(
-    {
-      adapter: 'kserve',
-      namespace: 'ml-prod',
-      name: 'fraud-scorer',
-      mode: 'standard',
-      component: 'predictor',
-    },
-    { model: 'fraud-scorer', kube },
-  );
-
 /** The dry run of the re-apply: the object as it would be stored, with metadata the server stamps anew. */
 const dryRun = () =>
-  nock(SERVER)
-    .patch(PATH, REAPPLY)
+  nock(K8S_SERVER)
+    .patch(ISVC_PATH, REAPPLY_V41)
     .query({ dryRun: 'All' })
     .matchHeader('content-type', 'application/json-patch+json');
 
-async function planToV41(live: object): Promise<{ kserve: ReturnType<typeof adapter>; plan: RollbackPlan }> {
-  const kserve = adapter();
-  nock(SERVER).get(PATH).reply(200, live);
+async function planToV41(
+  live: object,
+): Promise<{ kserve: ReturnType<typeof standardKserve>; plan: RollbackPlan }> {
+  const kserve = standardKserve();
+  nock(K8S_SERVER).get(ISVC_PATH).reply(200, live);
   const plan = await kserve.plan({ state: await kserve.state(), to: 'v41', ledger });
-  expect(plan).toMatchObject({ to: 'v41', regime: 'redeploy', data: { reapply: manifest(41) } });
+  expect(plan).toMatchObject({ to: 'v41', regime: 'redeploy', data: { reapply: manifestPredictor(41) } });
   return { kserve, plan };
 }
 
@@ -108,38 +85,38 @@ afterEach(() => {
 
 describe('KServe re-apply compared with the spec as the API server admits it', () => {
   it('confirms a re-apply the webhook rewrote, and does not re-apply it twice', async () => {
-    const { kserve, plan } = await planToV41(isvc(admitted(42)));
+    const { kserve, plan } = await planToV41(isvc(admittedPredictor(42)));
 
-    nock(SERVER)
-      .get(PATH)
-      .reply(200, isvc(admitted(42)));
-    dryRun().reply(200, isvc(admitted(41), 8, 7, '1001'));
-    const patch = nock(SERVER)
-      .patch(PATH, REAPPLY)
+    nock(K8S_SERVER)
+      .get(ISVC_PATH)
+      .reply(200, isvc(admittedPredictor(42)));
+    dryRun().reply(200, isvc(admittedPredictor(41), 8, 7, '1001'));
+    const patch = nock(K8S_SERVER)
+      .patch(ISVC_PATH, REAPPLY_V41)
       .matchHeader('content-type', 'application/json-patch+json')
-      .reply(200, isvc(admitted(41), 8, 7, '1001'));
+      .reply(200, isvc(admittedPredictor(41), 8, 7, '1001'));
     expect(await kserve.execute(plan, context)).toMatchObject({ mutated: true });
     expect(patch.isDone()).toBe(true);
 
     // Not reconciled yet: not landed, and no dry run is needed to say so.
-    nock(SERVER)
-      .get(PATH)
-      .reply(200, isvc(admitted(41), 8, 7, '1001'));
+    nock(K8S_SERVER)
+      .get(ISVC_PATH)
+      .reply(200, isvc(admittedPredictor(41), 8, 7, '1001'));
     expect(await kserve.onTarget(plan)).toBe(false);
 
-    // Reconciled and Ready: the live spec is what the record becomes once admitted. The dry run's answer carries
+    // Reconciled and Ready: the live spec is what the record becomes once admittedPredictor. The dry run's answer carries
     // another generation, resourceVersion and managedFields (the server stamps them on every write): not compared.
-    nock(SERVER)
-      .get(PATH)
-      .reply(200, isvc(admitted(41), 8, 8, '1002'));
-    dryRun().reply(200, isvc(admitted(41), 9, 8, '1003'));
+    nock(K8S_SERVER)
+      .get(ISVC_PATH)
+      .reply(200, isvc(admittedPredictor(41), 8, 8, '1002'));
+    dryRun().reply(200, isvc(admittedPredictor(41), 9, 8, '1003'));
     expect(await kserve.onTarget(plan)).toBe(true);
 
     // Executed again (a retry, a second replica): it already runs the spec, so no write is made.
-    nock(SERVER)
-      .get(PATH)
-      .reply(200, isvc(admitted(41), 8, 8, '1002'));
-    dryRun().reply(200, isvc(admitted(41), 8, 8, '1002'));
+    nock(K8S_SERVER)
+      .get(ISVC_PATH)
+      .reply(200, isvc(admittedPredictor(41), 8, 8, '1002'));
+    dryRun().reply(200, isvc(admittedPredictor(41), 8, 8, '1002'));
     expect(await kserve.execute(plan, context)).toEqual({
       mutated: false,
       output: 'InferenceService ml-prod/fraud-scorer already runs the spec recorded for v41: no change made',
@@ -147,32 +124,35 @@ describe('KServe re-apply compared with the spec as the API server admits it', (
   });
 
   it('never calls it landed while a spec that only adds fields to the recorded one is live', async () => {
-    const { kserve, plan } = await planToV41(isvc(admitted(42)));
+    const { kserve, plan } = await planToV41(isvc(admittedPredictor(42)));
     // The bad build differs from v41 only by an extra flag: a subset comparison would call this a success.
-    const extra = { ...admitted(41), model: { ...admitted(41).model, args: ['--unsafe-fast-path'] } };
-    nock(SERVER).get(PATH).reply(200, isvc(extra, 9));
-    dryRun().reply(200, isvc(admitted(41), 10, 9, '1001'));
+    const extra = {
+      ...admittedPredictor(41),
+      model: { ...admittedPredictor(41).model, args: ['--unsafe-fast-path'] },
+    };
+    nock(K8S_SERVER).get(ISVC_PATH).reply(200, isvc(extra, 9));
+    dryRun().reply(200, isvc(admittedPredictor(41), 10, 9, '1001'));
     expect(await kserve.onTarget(plan)).toBe(false);
 
-    nock(SERVER).get(PATH).reply(200, isvc(extra, 9));
-    dryRun().reply(200, isvc(admitted(41), 10, 9, '1001'));
-    const patch = nock(SERVER)
-      .patch(PATH, REAPPLY)
-      .reply(200, isvc(admitted(41), 10, 9, '1001'));
+    nock(K8S_SERVER).get(ISVC_PATH).reply(200, isvc(extra, 9));
+    dryRun().reply(200, isvc(admittedPredictor(41), 10, 9, '1001'));
+    const patch = nock(K8S_SERVER)
+      .patch(ISVC_PATH, REAPPLY_V41)
+      .reply(200, isvc(admittedPredictor(41), 10, 9, '1001'));
     expect(await kserve.execute(plan, context)).toMatchObject({ mutated: true });
     expect(patch.isDone()).toBe(true);
   });
 
   it('needs no dry run when the live spec is the recorded one to the letter (CI recorded it from the cluster)', async () => {
-    const { kserve, plan } = await planToV41(isvc(admitted(42)));
-    nock(SERVER)
-      .get(PATH)
-      .reply(200, isvc(manifest(41), 9));
+    const { kserve, plan } = await planToV41(isvc(admittedPredictor(42)));
+    nock(K8S_SERVER)
+      .get(ISVC_PATH)
+      .reply(200, isvc(manifestPredictor(41), 9));
     expect(await kserve.onTarget(plan)).toBe(true);
   });
 
   it('says what is unknown, never a success, when the API server refuses the dry run', async () => {
-    const { kserve, plan } = await planToV41(isvc(admitted(42)));
+    const { kserve, plan } = await planToV41(isvc(admittedPredictor(42)));
     const refusal = {
       kind: 'Status',
       status: 'Failure',
@@ -181,9 +161,9 @@ describe('KServe re-apply compared with the spec as the API server admits it', (
       reason: 'BadRequest',
       code: 400,
     };
-    nock(SERVER)
-      .get(PATH)
-      .reply(200, isvc(admitted(41), 9));
+    nock(K8S_SERVER)
+      .get(ISVC_PATH)
+      .reply(200, isvc(admittedPredictor(41), 9));
     dryRun().reply(400, refusal);
     const refused = kserve.onTarget(plan);
     await expect(refused).rejects.toMatchObject({
@@ -200,10 +180,10 @@ describe('KServe re-apply compared with the spec as the API server admits it', (
   });
 
   it('names the RBAC rule when the dry run is forbidden: it needs patch, as the re-apply does', async () => {
-    const { kserve, plan } = await planToV41(isvc(admitted(42)));
-    nock(SERVER)
-      .get(PATH)
-      .reply(200, isvc(admitted(41), 9));
+    const { kserve, plan } = await planToV41(isvc(admittedPredictor(42)));
+    nock(K8S_SERVER)
+      .get(ISVC_PATH)
+      .reply(200, isvc(admittedPredictor(41), 9));
     dryRun().reply(403, { kind: 'Status', message: 'forbidden', code: 403 });
     await expect(kserve.onTarget(plan)).rejects.toMatchObject({
       transient: false,
@@ -214,14 +194,14 @@ describe('KServe re-apply compared with the spec as the API server admits it', (
   });
 
   it('re-applies anyway when the dry run before it fails, and says it could not check first', async () => {
-    const { kserve, plan } = await planToV41(isvc(admitted(42)));
-    nock(SERVER)
-      .get(PATH)
-      .reply(200, isvc(admitted(42)));
+    const { kserve, plan } = await planToV41(isvc(admittedPredictor(42)));
+    nock(K8S_SERVER)
+      .get(ISVC_PATH)
+      .reply(200, isvc(admittedPredictor(42)));
     dryRun().reply(400, { kind: 'Status', message: 'webhook does not support dry run', code: 400 });
-    const patch = nock(SERVER)
-      .patch(PATH, REAPPLY)
-      .reply(200, isvc(admitted(41), 8, 7));
+    const patch = nock(K8S_SERVER)
+      .patch(ISVC_PATH, REAPPLY_V41)
+      .reply(200, isvc(admittedPredictor(41), 8, 7));
     const result = await kserve.execute(plan, context);
     expect(patch.isDone()).toBe(true);
     expect(result.mutated).toBe(true);

@@ -2,12 +2,9 @@ import nock from 'nock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Deployment } from '../../../src/core/ledger.js';
 import type { ExecuteContext } from '../../../src/engine/serving-port.js';
-import type { KubeConnection } from '../../../src/serving/k8s/connection.js';
 import { createKserveAdapter } from '../../../src/serving/kserve/adapter.js';
+import { ISVC_PATH, K8S_SERVER, kube, standardKserve } from '../../helpers/kserve.js';
 
-const SERVER = 'https://k8s.test';
-const PATH = '/apis/serving.kserve.io/v1beta1/namespaces/ml-prod/inferenceservices/fraud-scorer';
-const kube = (): KubeConnection => ({ server: SERVER, token: 't', tls: {} });
 const context: ExecuteContext = {
   idempotencyKey: 'INC-1:rollback:1',
   fence: 1,
@@ -33,18 +30,6 @@ function isvc(predictor: object, generation = 7, observed = generation) {
   };
 }
 
-const adapter = () =>
-  createKserveAdapter(
-    {
-      adapter: 'kserve',
-      namespace: 'ml-prod',
-      name: 'fraud-scorer',
-      mode: 'standard',
-      component: 'predictor',
-    },
-    { model: 'fraud-scorer', kube },
-  );
-
 beforeAll(() => nock.disableNetConnect());
 afterEach(() => {
   const pending = nock.pendingMocks();
@@ -54,8 +39,8 @@ afterEach(() => {
 
 describe('KServe after a promotion: re-applying the recorded spec', () => {
   it('plans a redeploy of the spec CI recorded for the known-good version', async () => {
-    nock(SERVER).get(PATH).reply(200, isvc(V42));
-    const kserve = adapter();
+    nock(K8S_SERVER).get(ISVC_PATH).reply(200, isvc(V42));
+    const kserve = standardKserve();
     const state = await kserve.state();
     const plan = await kserve.plan({ state, knownGood: 'v41', ledger });
     expect(plan).toMatchObject({ to: 'v41', regime: 'redeploy', data: { reapply: V41 } });
@@ -63,13 +48,13 @@ describe('KServe after a promotion: re-applying the recorded spec', () => {
   });
 
   it('sends exactly the JSON patch, makes no second call when it already runs, and confirms at the new generation', async () => {
-    const kserve = adapter();
-    nock(SERVER).get(PATH).reply(200, isvc(V42));
+    const kserve = standardKserve();
+    nock(K8S_SERVER).get(ISVC_PATH).reply(200, isvc(V42));
     const plan = await kserve.plan({ state: await kserve.state(), to: 'v41', ledger });
 
-    nock(SERVER).get(PATH).reply(200, isvc(V42));
-    const patch = nock(SERVER)
-      .patch(PATH, [
+    nock(K8S_SERVER).get(ISVC_PATH).reply(200, isvc(V42));
+    const patch = nock(K8S_SERVER)
+      .patch(ISVC_PATH, [
         { op: 'replace', path: '/spec/predictor', value: V41 },
         { op: 'add', path: '/spec/canary', value: [] },
       ])
@@ -78,17 +63,17 @@ describe('KServe after a promotion: re-applying the recorded spec', () => {
     expect(await kserve.execute(plan, context)).toMatchObject({ mutated: true });
     expect(patch.isDone()).toBe(true);
 
-    nock(SERVER)
-      .get(PATH)
+    nock(K8S_SERVER)
+      .get(ISVC_PATH)
       .reply(200, isvc(V41, 8, 7));
     expect(await kserve.onTarget(plan)).toBe(false);
-    nock(SERVER)
-      .get(PATH)
+    nock(K8S_SERVER)
+      .get(ISVC_PATH)
       .reply(200, isvc(V41, 8, 8));
     expect(await kserve.onTarget(plan)).toBe(true);
 
-    nock(SERVER)
-      .get(PATH)
+    nock(K8S_SERVER)
+      .get(ISVC_PATH)
       .reply(200, isvc(V41, 8, 8));
     expect(await kserve.execute(plan, context)).toMatchObject({ mutated: false });
   });
@@ -130,19 +115,19 @@ describe('KServe after a promotion: re-applying the recorded spec', () => {
       },
       { model: 'fraud-scorer', kube },
     );
-    nock(SERVER).get(PATH).reply(200, promoted(V42, 7));
+    nock(K8S_SERVER).get(ISVC_PATH).reply(200, promoted(V42, 7));
     const plan = await kserve.plan({ state: await kserve.state(), to: 'v40', ledger: history });
     expect(plan).toMatchObject({ to: 'v40', regime: 'redeploy' });
 
     // Sent as recorded, the 10 % would leave 90 % of the traffic on v42 while Ready said the rollback landed.
-    nock(SERVER).get(PATH).reply(200, promoted(V42, 7));
-    const patch = nock(SERVER)
-      .patch(PATH, [{ op: 'replace', path: '/spec/predictor', value: V40 }])
+    nock(K8S_SERVER).get(ISVC_PATH).reply(200, promoted(V42, 7));
+    const patch = nock(K8S_SERVER)
+      .patch(ISVC_PATH, [{ op: 'replace', path: '/spec/predictor', value: V40 }])
       .reply(200, promoted(V40, 8, 7));
     expect(await kserve.execute(plan, context)).toMatchObject({ mutated: true });
     expect(patch.isDone()).toBe(true);
-    nock(SERVER)
-      .get(PATH)
+    nock(K8S_SERVER)
+      .get(ISVC_PATH)
       .reply(200, promoted(V40, 8, 8));
     expect(await kserve.onTarget(plan)).toBe(true);
   });
@@ -154,15 +139,15 @@ describe('KServe after a promotion: re-applying the recorded spec', () => {
       ...isvc(predictor, generation, observed),
       spec: { predictor, canary: [V43] },
     });
-    const kserve = adapter();
-    nock(SERVER).get(PATH).reply(200, withCanary(V42, 7));
+    const kserve = standardKserve();
+    nock(K8S_SERVER).get(ISVC_PATH).reply(200, withCanary(V42, 7));
     const plan = await kserve.plan({ state: await kserve.state(), to: 'v41', ledger });
     expect(plan).toMatchObject({ to: 'v41', regime: 'redeploy', data: { reapply: V41 } });
     expect(plan.actions[0]).toContain('set /spec/canary to []');
 
-    nock(SERVER).get(PATH).reply(200, withCanary(V42, 7));
-    const patch = nock(SERVER)
-      .patch(PATH, [
+    nock(K8S_SERVER).get(ISVC_PATH).reply(200, withCanary(V42, 7));
+    const patch = nock(K8S_SERVER)
+      .patch(ISVC_PATH, [
         { op: 'replace', path: '/spec/predictor', value: V41 },
         { op: 'add', path: '/spec/canary', value: [] },
       ])
@@ -172,20 +157,20 @@ describe('KServe after a promotion: re-applying the recorded spec', () => {
     expect(patch.isDone()).toBe(true);
 
     // Ready at a generation that runs v41's spec but still sends 20 % to v43: not rolled back, and not skipped.
-    nock(SERVER).get(PATH).reply(200, withCanary(V41, 9));
+    nock(K8S_SERVER).get(ISVC_PATH).reply(200, withCanary(V41, 9));
     expect(await kserve.onTarget(plan)).toBe(false);
-    nock(SERVER).get(PATH).reply(200, withCanary(V41, 9));
-    nock(SERVER)
-      .patch(PATH)
+    nock(K8S_SERVER).get(ISVC_PATH).reply(200, withCanary(V41, 9));
+    nock(K8S_SERVER)
+      .patch(ISVC_PATH)
       .reply(200, isvc(V41, 10, 9));
     expect(await kserve.execute(plan, context)).toMatchObject({ mutated: true });
-    nock(SERVER).get(PATH).reply(200, isvc(V41, 10));
+    nock(K8S_SERVER).get(ISVC_PATH).reply(200, isvc(V41, 10));
     expect(await kserve.onTarget(plan)).toBe(true);
   });
 
   it('still refuses, with the fix, when no spec was recorded', async () => {
-    nock(SERVER).get(PATH).reply(200, isvc(V42));
-    const kserve = adapter();
+    nock(K8S_SERVER).get(ISVC_PATH).reply(200, isvc(V42));
+    const kserve = standardKserve();
     const state = await kserve.state();
     await expect(kserve.plan({ state, to: 'v40', ledger })).rejects.toThrow('has no canary in spec.canary');
   });
