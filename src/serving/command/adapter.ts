@@ -37,8 +37,15 @@ export function createCommandAdapter(
   const confirmed = new Set<string>();
   let lastConfirmed: string | undefined;
 
-  /** Runs a filled argv; throws the ServingError for anything but exit 0. */
-  async function run(template: readonly string[], values: TemplateValues): Promise<RunResult> {
+  /**
+   * Runs a filled argv; throws the ServingError for anything but exit 0. `timeoutRetried`: whether a timeout
+   * may be retried (runFailure), i.e. whether running `template` twice is safe.
+   */
+  async function run(
+    template: readonly string[],
+    values: TemplateValues,
+    timeoutRetried: boolean,
+  ): Promise<RunResult> {
     const argv = fillArgv(template, values);
     const shown = formatArgv(fillArgv(template, { ...values, maskEnv: true }));
     let result: RunResult;
@@ -56,13 +63,18 @@ export function createCommandAdapter(
       });
     }
     const clean = { ...result, stdout: redact(result.stdout), stderr: redact(result.stderr) };
-    const failure = runFailure(shown, clean, { timeoutMs: config.timeout, retryOnExit: config.retryOnExit });
+    const failure = runFailure(shown, clean, {
+      timeoutMs: config.timeout,
+      retryOnExit: config.retryOnExit,
+      timeoutRetried,
+    });
     if (failure) throw failure;
     return clean;
   }
 
   async function readStatus(statusArgv: readonly string[]): Promise<ServingState> {
-    const { stdout } = await run(statusArgv, { ...base, vars: { model: context.model } });
+    // A read changes nothing: running it again is always safe.
+    const { stdout } = await run(statusArgv, { ...base, vars: { model: context.model } }, true);
     const current = stdout.trim();
     if (current === '' || current.includes('\n')) {
       throw new ServingError(`status command printed ${current === '' ? 'nothing' : 'several lines'}`, {
@@ -117,7 +129,8 @@ export function createCommandAdapter(
         ...base,
         vars: executionVars(context.model, plan, runContext),
       };
-      const result = await run(config.argv, values);
+      // With a status command, a retry re-reads the layer first (above) and runs nothing if the last run landed.
+      const result = await run(config.argv, values, config.statusArgv !== undefined);
       confirmed.add(plan.to);
       lastConfirmed = plan.to;
       const shown = formatArgv(fillArgv(config.argv, { ...values, maskEnv: true }));

@@ -63,13 +63,17 @@ export function lastLines(text: string, count: number): string {
 }
 
 /**
- * The ServingError for a run that did not succeed, or undefined when it exited 0. A timeout is transient
- * (the layer may just be slow); an exit code is not, unless the runbook lists it in `retryOnExit`.
+ * The ServingError for a run that did not succeed, or undefined when it exited 0. An exit code is not transient
+ * unless the runbook lists it in `retryOnExit`. A timeout is transient only where running again is safe
+ * (`timeoutRetried`): a status read, or a rollback command whose retry re-reads the layer first and skips it if
+ * the first run landed. A rollback command nobody can check is not: killed mid-way, it may have changed the
+ * layer, and running it again could repeat a change that is not idempotent (a second `helm rollback` undoes
+ * the first).
  */
 export function runFailure(
   shown: string,
   result: RunResult,
-  options: { timeoutMs: number; retryOnExit: readonly number[] },
+  options: { timeoutMs: number; retryOnExit: readonly number[]; timeoutRetried: boolean },
 ): ServingError | undefined {
   const details = {
     exitCode: result.exitCode,
@@ -77,12 +81,23 @@ export function runFailure(
     stdout: result.stdout,
     stderr: result.stderr,
   };
-  if (result.timedOut) {
-    return new ServingError(`${shown}: timed out after ${formatDuration(options.timeoutMs)} and was killed`, {
+  const after = formatDuration(options.timeoutMs);
+  if (result.timedOut && options.timeoutRetried) {
+    return new ServingError(`${shown}: timed out after ${after} and was killed`, {
       transient: true,
       hint: 'raise timeout in the serving block, or check why the command hangs (waiting for input? a lock?)',
       details,
     });
+  }
+  if (result.timedOut) {
+    return new ServingError(
+      `${shown}: timed out after ${after} and was killed; its effect is unknown (it may have changed the serving layer), so rollbot does not run it again`,
+      {
+        transient: false,
+        hint: 'check what the serving layer serves before rolling back again; add statusArgv to the serving block so that rollbot can read it (it then re-reads the layer before retrying a timed-out command); raise timeout if the command needs longer',
+        details,
+      },
+    );
   }
   if (result.exitCode === 0) return undefined;
   const said = lastLines(result.stderr, 5) || lastLines(result.stdout, 5) || 'no output';

@@ -93,21 +93,40 @@ describe('command adapter', () => {
     });
   });
 
-  it('kills the command and what it started on timeout, as a transient error', async () => {
+  it('kills the command and what it started on timeout; without statusArgv, not to be run again', async () => {
     const pids = join(dir, 'pids');
     // sh starts a grandchild (sleep) and waits: only a process-group kill reaches both. The sleep outlasts the
     // test's own timeout, so an adapter that waited for it (or for the pipe it holds) fails the test by hanging.
     const script = `sleep 600 & echo "$$ $!" > "$1"; wait`;
     const cmd = adapter({ argv: ['/bin/sh', '-c', script, 'sh', pids], timeout: '500ms' });
     const error = await failure(cmd.execute(plan('v2'), run));
-    expect(error.transient).toBe(true);
-    expect(error.message).toContain('timed out after 500ms');
+    expect(error.transient).toBe(false);
+    expect(error.message).toContain('timed out after 500ms and was killed; its effect is unknown');
     const [shell, sleeper] = readFileSync(pids, 'utf8').trim().split(' ').map(Number);
     expect(isGone(shell ?? 0)).toBe(true);
     // The group's SIGTERM reaches the grandchild with the shell, but the adapter answers when the shell has
     // exited: on a loaded machine `sleep` may still be on its way out. It must be gone soon after.
     await eventually(async () => (isGone(sleeper ?? 0) ? true : undefined), 3_000, 'sleep to be killed');
     expect(isGone(sleeper ?? 0)).toBe(true);
+  });
+
+  it('with statusArgv, retries a timeout only after re-reading the layer, and skips a run that landed', async () => {
+    const state = join(dir, 'current');
+    const runs = join(dir, 'runs');
+    writeFileSync(state, 'v3');
+    // Makes the change, then hangs past the timeout.
+    const script = 'printf "%s" "$2" > "$1"; echo ran >> "$3"; exec sleep 30';
+    const cmd = adapter({
+      argv: ['/bin/sh', '-c', script, 'sh', state, '{{to}}', runs],
+      statusArgv: ['cat', state],
+      timeout: '500ms',
+    });
+    const error = await failure(cmd.execute(plan('v2', 'v3'), run));
+    expect(error.transient).toBe(true);
+    expect(error.message).toContain('timed out after 500ms');
+    // The engine's retry: the status command shows the change landed, so nothing runs again.
+    expect(await cmd.execute(plan('v2', 'v3'), run)).toMatchObject({ mutated: false });
+    expect(readFileSync(runs, 'utf8')).toBe('ran\n');
   });
 
   it('sends SIGKILL when the command ignores SIGTERM', async () => {

@@ -1,3 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { isRollbotError } from '../../../src/core/errors.js';
@@ -323,15 +327,12 @@ describe('failures', () => {
 
 describe('a layer that cannot say what it serves', () => {
   /** A command adapter without statusArgv: it trusts exit code 0 and reports no current version. */
-  async function statusless() {
+  async function statusless(block: Record<string, unknown> = { argv: ['true', '{{to}}'] }) {
     const deps = makeDeps();
-    const adapter = createCommandAdapter(
-      commandConfig.parse({ adapter: 'command', argv: ['true', '{{to}}'] }),
-      {
-        model: 'fraud-scorer',
-        env: process.env,
-      },
-    );
+    const adapter = createCommandAdapter(commandConfig.parse({ adapter: 'command', ...block }), {
+      model: 'fraud-scorer',
+      env: process.env,
+    });
     deps.serving = () => adapter;
     // CI recorded v41, then v42: v42 serves now, and it is the bad one.
     await deps.store.recordDeployment({
@@ -360,6 +361,29 @@ describe('a layer that cannot say what it serves', () => {
       'v42 is presumed current: the layer cannot say what it serves, and v42 is the newest deployment in the ledger not rolled back',
     );
     expect((await deps.store.rolledBack('fraud-scorer')).v42?.incidentId).toBe('INC-1');
+  });
+
+  it('fails a timed-out command at once instead of running it again: its effect is unknown', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rollbot-timeout-'));
+    try {
+      const runs = join(dir, 'runs');
+      // Says it ran, then hangs past the timeout: like a helm rollback stuck after its change went through.
+      const argv = ['/bin/sh', '-c', 'echo "$2" >> "$1"; exec sleep 30', 'sh', runs, '{{to}}'];
+      const deps = await statusless({ argv, timeout: '300ms' });
+      const result = await rollback(deps, request);
+
+      // Run once: a second helm rollback could undo the first.
+      expect(readFileSync(runs, 'utf8')).toBe('v41\n');
+      expect(result.outcome).toBe('failed');
+      expect(result.error?.message).toContain('timed out after 300ms');
+      expect(result.error?.message).toContain('its effect is unknown');
+      expect(result.error?.hint).toContain('check what the serving layer serves');
+      expect(result.error?.hint).toContain('add statusArgv');
+      expect(result.error?.hint).toContain('raise timeout');
+      expect(await types(deps, 'INC-1')).not.toContain('rollback.retry');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a second click instead of toggling back onto the bad version', async () => {
