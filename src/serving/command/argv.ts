@@ -20,7 +20,9 @@ export function fillArgv(template: readonly string[], values: TemplateValues): s
     const filled = fillTemplate(arg, values);
     const startsWithValue = /^\{\{\s*(?!env\.)/.test(arg);
     if (i > 0 && startsWithValue && filled.startsWith('-')) {
-      throw new ServingError(`argument ${i} would start with "-" and be read as an option: ${filled}`, {
+      // Shown as plans and output show it, with {{env.NAME}} values masked: the message reaches the timeline.
+      const shown = fillTemplate(arg, { ...values, maskEnv: true });
+      throw new ServingError(`argument ${i} would start with "-" and be read as an option: ${shown}`, {
         transient: false,
         hint: 'versions and other values may not start with "-"; check the version asked for',
       });

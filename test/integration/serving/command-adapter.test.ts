@@ -184,6 +184,17 @@ describe('command adapter', () => {
     expect(existsSync(marker)).toBe(false);
   });
 
+  it('masks environment values in the argument it refuses for starting with "-"', async () => {
+    const marker = join(dir, 'ran');
+    const cmd = adapter(
+      { argv: [NODE, '-e', ARGV_TO_FILE, '--', marker, '{{to}}@{{env.HELM_TOKEN}}'], env: ['HELM_TOKEN'] },
+      { HELM_TOKEN: 'helm-secret-value' },
+    );
+    const error = await failure(cmd.execute(plan('--force'), run));
+    expect(error.message).toBe('argument 5 would start with "-" and be read as an option: --force@***');
+    expect(existsSync(marker)).toBe(false);
+  });
+
   it('gives the command PATH and the allow-listed variables only', async () => {
     const cmd = adapter(
       { argv: [NODE, '-e', 'console.log(JSON.stringify(process.env))'], env: ['HELM_TOKEN', 'UNSET_ONE'] },
