@@ -2,6 +2,7 @@
  * What settling an interrupted rollback does with what the serving layer shows (recovery.ts decides when):
  * count the outcome once, re-read the layer, follow a rollback that took effect, or escalate an unknown outcome.
  */
+import { ServingError } from '../core/errors.js';
 import type { Incident } from '../core/incident.js';
 import { finishRollback, isLatestAttempt, type RollbackRecord } from '../core/rollback.js';
 import type { Runbook } from '../runbooks/schema.js';
@@ -12,8 +13,13 @@ import { mutateIncident } from './mutate.js';
 import { followSuccess, guardSuccess } from './rollback-success.js';
 import type { RollbackServing } from './rollback-scope.js';
 
-/** What re-reading the serving layer says about an interrupted rollback: it landed, or why nobody can tell. */
-export type Finding = { landed: true; said: string } | { landed: false; why: string; blind?: true };
+/**
+ * What re-reading the serving layer says about an interrupted rollback: it landed, or why nobody can tell.
+ * `mayStillLand`: the layer was read (or failed to answer with an error worth retrying) and does not show the
+ * target yet, which a change still landing explains: worth reading again while the attempt's bound lasts.
+ */
+export type Finding =
+  { landed: true; said: string } | { landed: false; why: string; blind?: true; mayStillLand?: true };
 
 /** How long the claim that an attempt's outcome was counted is kept: past any settlement's rounds. */
 const COUNTED_CLAIM_MS = 7 * 24 * 3_600_000;
@@ -64,9 +70,13 @@ export async function reread(
         landed: true,
         said: `${target} shows traffic on ${plan.to}, so the interrupted rollback took effect`,
       };
-    return { landed: false, why: `${target} does not show traffic on ${plan.to}` };
+    return { landed: false, why: `${target} does not show traffic on ${plan.to}`, mayStillLand: true };
   } catch (error) {
-    return { landed: false, why: `${target} could not be checked (${(error as Error).message})` };
+    const why = `${target} could not be checked (${(error as Error).message})`;
+    // As the rollback's own wait does (withRetry): a transient error is read again, any other one is final.
+    return error instanceof ServingError && error.transient
+      ? { landed: false, why, mayStillLand: true }
+      : { landed: false, why };
   }
 }
 

@@ -4,6 +4,7 @@ import { record, runbookOf, type EngineDeps } from './context.js';
 import { finishDrill } from './drill.js';
 import { mutateIncident } from './mutate.js';
 import { countOnce, escalateUnknown, reread, tookEffect } from './recovery-outcomes.js';
+import { nextLook, sayStillLanding } from './recovery-wait.js';
 import { rollbackLockName } from './rollback.js';
 import type { TimelineEntry } from './ports.js';
 import { recordRollbackStarted, rollbackStartRecorded } from './rollback-incident.js';
@@ -117,30 +118,36 @@ export async function finishSettlement(deps: EngineDeps, incidentId: string, att
  */
 async function settleOnce(deps: EngineDeps, incidentId: string, attempt: number): Promise<void> {
   const standIn = settleStandIn(attempt);
+  let later = false;
   const settled = await sendOnce(deps, incidentId, {
     lock: `settle:${incidentId}`,
     isMark: (entry) => isEscalationOf(entry, attempt),
-    send: () => settle(deps, incidentId, attempt),
+    send: async () => {
+      later = (await settle(deps, incidentId, attempt)) === 'later';
+    },
     lookAgainAt: (at) => standIn.schedule(deps, incidentId, { attempt }, at),
     keptAlive: { what: 'the settlement lock' },
   });
   // This attempt's own stand-in only: a later attempt's, scheduled meanwhile, still guards that one's settlement.
-  if (settled !== 'busy') await standIn.cancel(deps, incidentId);
+  // Kept when it was moved to the next look at a change still landing: it is that look.
+  if (settled !== 'busy' && !later) await standIn.cancel(deps, incidentId);
 }
 
 /**
- * Says the attempt was interrupted, re-reads the serving layer and acts on what it shows. Nothing once the attempt
- * is no longer unknown, nor the incident open: settled already, retried, or a person ended the incident. A retry
+ * Says the attempt was interrupted, re-reads the serving layer and acts on what it shows: 'later' when the change
+ * may still be landing inside the attempt's bound, its stand-in then moved to the next look (recovery-wait.ts),
+ * which settles it again; escalated only once that bound has passed. Nothing once the attempt is no longer
+ * unknown, nor the incident open: settled already, retried, or a person ended the incident. A retry
  * begun during the re-read (a slow layer; the settlement holds no rollback lock) supersedes it too: counted as
  * unknown, it is neither followed up nor escalated. Its escalation would ask a person to check and run the
  * rollback again, which one just did; the retry's own outcome (success, failure, or its own settlement) says where
  * traffic is now, and is escalated if that is in doubt.
  */
-async function settle(deps: EngineDeps, incidentId: string, attempt: number): Promise<void> {
+async function settle(deps: EngineDeps, incidentId: string, attempt: number): Promise<'done' | 'later'> {
   const incident = await deps.store.getIncident(incidentId);
-  if (!incident || !isOpen(incident) || !isLatestAttempt(incident, attempt)) return;
+  if (!incident || !isOpen(incident) || !isLatestAttempt(incident, attempt)) return 'done';
   const { rollback } = incident;
-  if (rollback.status !== 'unknown') return;
+  if (rollback.status !== 'unknown') return 'done';
   const runbook = runbookOf(deps, incident);
   const where = runbook && rollbackServing(runbook, incident);
   // The replica that began it may have died before it recorded so: the timeline says what was interrupted.
@@ -156,12 +163,19 @@ async function settle(deps: EngineDeps, incidentId: string, attempt: number): Pr
           : `outcome unknown: rollbot stopped while rolling back to ${rollback.plan.to}; re-reading ${rollback.target} instead of executing again`,
       data: { attempt },
     });
-  if (!runbook) return;
+  if (!runbook) return 'done';
   const finding = await reread(deps, incident, rollback, where);
   if (!isLatestAttempt(await deps.store.getIncident(incidentId), attempt)) {
     // What the layer showed may be the retry's doing, not this attempt's.
     await countOnce(deps, incident, rollback, 'unknown');
-    return;
+    return 'done';
+  }
+  const look = nextLook(incident, rollback, finding, deps.clock.now());
+  if (look && !finding.landed) {
+    // Not counted yet: the outcome is not known. The stand-in, moved under this lock, is the next look.
+    await settleStandIn(attempt).schedule(deps, incidentId, { attempt }, look.at);
+    await sayStillLanding(deps, runbook, incident, rollback, { until: look.until, why: finding.why });
+    return 'later';
   }
   await countOnce(deps, incident, rollback, finding.landed ? 'succeeded' : 'unknown');
   if (finding.landed) {
@@ -175,6 +189,7 @@ async function settle(deps: EngineDeps, incidentId: string, attempt: number): Pr
   } else {
     await escalateUnknown(deps, runbook, incident, finding);
   }
+  return 'done';
 }
 
 /** Whether `entry` is the escalation of attempt `attempt` left unknown: the mark that it was settled. */

@@ -1,5 +1,7 @@
 import { backoffMs } from '../core/backoff.js';
 import { ServingError } from '../core/errors.js';
+import type { Incident } from '../core/incident.js';
+import type { RollbackRecord } from '../core/rollback.js';
 
 export interface RetryOptions {
   /** Give up rather than wait past this moment (epoch ms): see `attemptDeadline`. */
@@ -22,6 +24,18 @@ const MAX_WAIT_MS = 30_000;
 export function attemptDeadline(stageDeadline: number, attemptStart: number, etaMs: number): number {
   // The ETA again as margin: ETAs are estimates, and a redeploy that lands a little late still lands.
   return Math.max(stageDeadline, attemptStart + 2 * etaMs);
+}
+
+/**
+ * attemptDeadline of an incident's rollback attempt, from what is stored on it: the bound its own wait for traffic
+ * keeps to, and the one a settlement after a restart keeps to (recovery-wait.ts), so that both give up alike.
+ */
+export function rollbackAttemptDeadline(
+  incident: Pick<Incident, 'stages' | 'targets'>,
+  attempt: Pick<RollbackRecord, 'startedAt' | 'plan'>,
+): number {
+  const stageStart = incident.stages.rollback.startedAt ?? attempt.startedAt;
+  return attemptDeadline(stageStart + incident.targets.rollback, attempt.startedAt, attempt.plan.etaMs);
 }
 
 /**

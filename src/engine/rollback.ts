@@ -16,7 +16,7 @@ import { announceDrillLanded, waitForTarget } from './rollback-landing.js';
 import { followSuccess, guardSuccess } from './rollback-success.js';
 import { escalateFailedRollback, failedText, guardFailureEscalation } from './rollback-failure.js';
 import type { RollbackOutcome, RollbackRequest, RollbackStep, RollbackStepKind } from './rollback-types.js';
-import { attemptDeadline, withRetry } from './retry.js';
+import { rollbackAttemptDeadline, withRetry } from './retry.js';
 
 export type { RollbackOutcome, RollbackRequest, RollbackStep, RollbackStepKind } from './rollback-types.js';
 export { rollbackLockName } from './rollback-lease.js';
@@ -140,11 +140,7 @@ async function execute(deps: EngineDeps, run: Execution): Promise<RollbackOutcom
     plan,
     steps: run.steps,
   };
-  const deadline = attemptDeadline(
-    (incident.stages.rollback.startedAt ?? startedAt) + incident.targets.rollback,
-    startedAt,
-    plan.etaMs,
-  );
+  const deadline = rollbackAttemptDeadline(incident, { startedAt, plan });
   const retry = {
     deadline,
     now: () => deps.clock.now(),

@@ -103,7 +103,8 @@ describe('a replica that dies at any point of settling an interrupted rollback',
     for (let dieAfter = 0; dieAfter <= calls; dieAfter++) {
       const at = `dying after ${dieAfter} calls`;
       const { fake, shared, recoverer, survivor } = await settling(dieAfter, false);
-      await pollFor(survivor, 10 * MINUTE);
+      // The layer is read again until the attempt's bound, its 15m rollback target, and escalated then.
+      await pollFor(survivor, 20 * MINUTE);
       expect((await shared.getIncident('INC-1'))?.rollback?.status, at).toBe('unknown');
       const told = [recoverer, survivor]
         .flatMap((deps) => deps.notifier.ofType('escalation'))

@@ -133,7 +133,9 @@ describe.each<SlowHalf>(['Slack', 'the pager'])(
       const escalated = async () =>
         (await setup.entries('rollback.unknown')).filter((entry) => entry.data?.escalated);
 
-      // A restart settles it: the layer does not show the target, so it escalates, which is slow to arrive.
+      // A restart past the attempt's bound (its 5m target) settles it: the layer does not show the target, so it
+      // escalates, which is slow to arrive.
+      setup.clock.advance(5 * MINUTE);
       expect(await recoverInterruptedRollbacks(engine)).toBe(1);
       expect(setup.slackEscalations()).toMatchObject([{ about: 'outcome-unknown' }]);
       expect(await escalated()).toEqual([]);

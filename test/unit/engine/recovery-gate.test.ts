@@ -13,7 +13,7 @@ import { commandConfig } from '../../../src/serving/command/config.js';
 import { firing } from '../../helpers/alerts.js';
 import { executingRollback } from '../../helpers/incidents.js';
 import { makeDeps, makeRunbook, metricValue, type TestDeps } from '../../helpers/engine.js';
-import { FakeServing } from '../../helpers/fake-serving.js';
+import { FakeServing, permanent, transient } from '../../helpers/fake-serving.js';
 
 /** An incident whose rollback was executing when its bot died: the record says so, nobody holds the lock. */
 async function interrupted(deps: TestDeps) {
@@ -22,6 +22,22 @@ async function interrupted(deps: TestDeps) {
     executingRollback(current, deps.clock.now()),
   );
   await scheduleStageTarget(deps, incident, 'rollback');
+}
+
+/**
+ * The bot comes back after the attempt's bound (its 5m rollback target; the flip's ETA is 30s): a change that
+ * does not show by then is not landing any more, so the settlement does not look again.
+ */
+function restartPastBound(deps: TestDeps): void {
+  deps.clock.advance(5 * 60_000);
+}
+
+/** The outcome-unknown escalations `deps` sent (a missed rollback target is escalated on its own). */
+function unknownEscalations(deps: TestDeps): string[] {
+  return deps.notifier
+    .ofType('escalation')
+    .map((event) => event.text)
+    .filter((text) => text.includes('outcome unknown'));
 }
 
 describe('a rollback interrupted by a crash', () => {
@@ -42,9 +58,10 @@ describe('a rollback interrupted by a crash', () => {
     expect((await deps.store.deployments('fraud-scorer')).length).toBe(0);
   });
 
-  it('is left "unknown" and escalated when the layer does not show the target', async () => {
+  it('is left "unknown" and escalated when the layer does not show the target by the attempt\'s bound', async () => {
     const deps = makeDeps();
     await interrupted(deps);
+    restartPastBound(deps);
     expect(await recoverInterruptedRollbacks(deps)).toBe(1);
     expect(deps.fake.calls).not.toContain('execute');
     expect((await deps.store.getIncident('INC-1'))?.rollback?.status).toBe('unknown');
@@ -56,6 +73,86 @@ describe('a rollback interrupted by a crash', () => {
     expect(await recoverInterruptedRollbacks(deps)).toBe(0);
   });
 
+  it('looks again while the change may still be landing, on any replica, and follows it once it lands', async () => {
+    const first = makeDeps();
+    await interrupted(first);
+    first.clock.advance(60_000); // the bot restarts a minute into a 30s flip, inside the 5m rollback target
+    expect(await recoverInterruptedRollbacks(first)).toBe(1);
+    expect(first.notifier.ofType('escalation')).toEqual([]);
+    expect((await first.store.getIncident('INC-1'))?.rollback?.status).toBe('unknown');
+    const said = first.notifier.ofType('incident.updated').map((event) => event.text);
+    expect(said).toEqual([
+      'rollbot restarted during the rollback to v41: fake ml-prod/model does not show traffic on v41, but the change may still be landing (the plan expected 30s): rollbot does not run it again; it reads fake ml-prod/model again until 2026-11-22T02:05:00.000Z and escalates only if traffic is not on v41 by then',
+    ]);
+
+    // The layer gets there; the next look, due in the store, is taken by another replica (the first died).
+    const second = makeDeps({ store: first.store, clock: first.clock, fake: first.fake });
+    first.fake.current = 'v41';
+    first.clock.advance(15_000);
+    await pollDeadlines(second);
+    const incident = await first.store.getIncident('INC-1');
+    expect(incident).toMatchObject({ phase: 'confirm', rollback: { status: 'succeeded' } });
+    expect(first.notifier.ofType('escalation')).toEqual([]);
+    expect(second.notifier.ofType('escalation')).toEqual([]);
+    expect(await metricValue(second.metrics, 'rollbot_rollbacks_total', { outcome: 'unknown' })).toBe(0);
+    expect(await metricValue(first.metrics, 'rollbot_rollbacks_total', { outcome: 'unknown' })).toBe(0);
+    expect(first.fake.calls).not.toContain('execute');
+    expect((await first.store.pending()).map((deadline) => deadline.kind)).not.toContain('rollback-settle');
+  });
+
+  it("escalates a change still not landed only once the attempt's bound (twice a long ETA) has passed", async () => {
+    const deps = makeDeps();
+    await interrupted(deps);
+    const started = deps.clock.now();
+    // A redeploy (a SageMaker UpdateEndpoint) expected to take 10m: the rollback itself would wait 20m for it.
+    await mutateIncident(deps.store, 'INC-1', (current) =>
+      current.rollback
+        ? {
+            ...current,
+            rollback: { ...current.rollback, plan: { ...current.rollback.plan, etaMs: 600_000 } },
+          }
+        : undefined,
+    );
+    expect(await recoverInterruptedRollbacks(deps)).toBe(1);
+
+    deps.clock.set(started + 20 * 60_000 - 1); // past the 5m target, inside the 20m bound
+    await pollDeadlines(deps);
+    expect(unknownEscalations(deps)).toEqual([]);
+    expect(await deps.store.pending()).toContainEqual(
+      expect.objectContaining({ kind: 'rollback-settle', dueAt: started + 20 * 60_000 }),
+    );
+
+    deps.clock.set(started + 20 * 60_000);
+    await pollDeadlines(deps);
+    expect(unknownEscalations(deps)).toEqual([
+      'rollback of fraud-scorer to v41: outcome unknown after a restart; fake ml-prod/model does not show traffic on v41. Check it, then run the rollback again (rollbot rollback fraud-scorer --reason …) or decide otherwise.',
+    ]);
+    expect(await metricValue(deps.metrics, 'rollbot_rollbacks_total', { outcome: 'unknown' })).toBe(1);
+    expect((await deps.store.pending()).map((deadline) => deadline.kind)).not.toContain('rollback-settle');
+    expect(deps.fake.calls).not.toContain('execute');
+  });
+
+  it.each([
+    ['a 503, worth reading again: looks again', transient(), []],
+    [
+      'a 403, which no later read mends: escalates at once',
+      permanent(),
+      [
+        'rollback of fraud-scorer to v41: outcome unknown after a restart; fake ml-prod/model could not be read (HTTP 403: forbidden). Check it, then run the rollback again (rollbot rollback fraud-scorer --reason …) or decide otherwise.',
+      ],
+    ],
+  ])('inside its bound, on a layer that answers %s', async (_case, error, escalated) => {
+    const deps = makeDeps();
+    await interrupted(deps);
+    deps.fake.onTarget = () => Promise.reject(error);
+    expect(await recoverInterruptedRollbacks(deps)).toBe(1);
+    expect(unknownEscalations(deps)).toEqual(escalated);
+    const looks = (await deps.store.pending()).filter((deadline) => deadline.kind === 'rollback-settle');
+    expect(looks.map((deadline) => deadline.dueAt)).toEqual(
+      escalated.length === 0 ? [deps.clock.now() + 15_000] : [],
+    );
+  });
+
   it('records its escalation only once it arrived: a replica killed with it still queued leaves it to another', async () => {
     const first = makeDeps();
     await interrupted(first);
@@ -63,8 +160,9 @@ describe('a rollback interrupted by a crash', () => {
     // Slack is down: the escalation waits in the settling replica's queue, which then dies (SIGKILL) with it.
     first.timing = { ...first.timing, arrivalWaitMs: 5 };
     first.notifier.arrival = () => new Promise<boolean>(() => undefined);
+    restartPastBound(first);
     expect(await recoverInterruptedRollbacks(first)).toBe(1);
-    expect(first.notifier.ofType('escalation')).toHaveLength(1);
+    expect(unknownEscalations(first)).toHaveLength(1);
     const escalated = async () =>
       (await first.store.list('INC-1')).filter(
         (entry) => entry.type === 'rollback.unknown' && entry.data?.escalated,
@@ -74,7 +172,7 @@ describe('a rollback interrupted by a crash', () => {
     // The settlement's stand-in comes due on another replica, which sends the escalation, then records it.
     first.clock.advance(2 * 60_000);
     await pollDeadlines(second);
-    expect(second.notifier.ofType('escalation')[0]?.text).toContain('outcome unknown after a restart');
+    expect(unknownEscalations(second)[0]).toContain('outcome unknown after a restart');
     expect(await escalated()).toMatchObject([{ data: { delivered: true } }]);
     first.clock.advance(10 * 60_000);
     await pollDeadlines(second);
@@ -88,12 +186,13 @@ describe('a rollback interrupted by a crash', () => {
     deps.timing = { ...deps.timing, arrivalWaitMs: 5 };
     // Slack is down for minutes: every round of the settlement re-reads the layer and waits in vain.
     deps.notifier.arrival = () => new Promise<boolean>(() => undefined);
+    restartPastBound(deps);
     expect(await recoverInterruptedRollbacks(deps)).toBe(1);
     for (let round = 0; round < 2; round++) {
       deps.clock.advance(2 * 60_000);
       await pollDeadlines(deps);
     }
-    expect(deps.notifier.ofType('escalation').length).toBeGreaterThan(1);
+    expect(unknownEscalations(deps).length).toBeGreaterThan(1);
     expect(await metricValue(deps.metrics, 'rollbot_rollbacks_total', { outcome: 'unknown' })).toBe(1);
   });
 

@@ -37,13 +37,17 @@ class SlowServing extends FakeServing {
   }
 }
 
-/** An incident whose rollback was executing when its bot died: the record says so, nobody holds the lock. */
+/**
+ * An incident whose rollback was executing when its bot died: the record says so, nobody holds the lock. The
+ * bot comes back past the attempt's bound (its 5m rollback target), so a settlement does not look again later.
+ */
 async function interrupted(deps: TestDeps): Promise<void> {
   await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
   const { incident } = await mutateIncident(deps.store, 'INC-1', (current) =>
     executingRollback(current, deps.clock.now()),
   );
   await scheduleStageTarget(deps, incident, 'rollback');
+  deps.clock.advance(5 * 60_000);
 }
 
 /**

@@ -9,7 +9,7 @@ import { guardFailureEscalation } from '../../../src/engine/rollback-failure.js'
 import { guardSuccess } from '../../../src/engine/rollback-success.js';
 import { dropDecision, scheduleDecision } from '../../../src/engine/triage-decision.js';
 import { makeDeps } from '../../helpers/engine.js';
-import { executingRollback, makeIncident } from '../../helpers/incidents.js';
+import { TEST_TARGETS, executingRollback, makeIncident } from '../../helpers/incidents.js';
 
 const GRACE = 60_000;
 
@@ -73,13 +73,15 @@ describe('every stand-in is stored as other replicas and older builds read it', 
 
   it("an interrupted rollback's settlement: one stand-in per attempt, its attempt named, cancelled by its id", async () => {
     const { deps, now, written, cancelled } = writtenStore();
-    // Its second attempt, a retry of a failed one, was executing when its replica died.
+    // Its second attempt, a retry of a failed one, was executing when its replica died, past its bound (the 15m
+    // rollback target) before a replica settled it: no second look, it is settled at once.
+    const then = now - TEST_TARGETS.rollback;
     const failed = finishRollback(
-      executingRollback(makeIncident({ id: 'INC-7', at: now }), now),
+      executingRollback(makeIncident({ id: 'INC-7', at: then }), then),
       'failed',
-      now,
+      then,
     );
-    await deps.store.createIfNoneOpen(executingRollback(failed, now));
+    await deps.store.createIfNoneOpen(executingRollback(failed, then));
     expect(await recoverInterruptedRollback(deps, 'INC-7')).toBe(true);
     // An older build reads it by its kind and payload, as it did its own `INC-7:rollback-settle`.
     expect(written.filter((stored) => stored.includes('"kind":"rollback-settle"'))).toEqual([
