@@ -5,6 +5,7 @@
  * names the query, so that a failed check in Slack says which one.
  */
 import { RollbotError, type RollbotErrorOptions } from '../core/errors.js';
+import { MAX_RANGE_STEPS } from './range-limit.js';
 
 /** The longest query text quoted in a message; runbook queries can run to many lines. */
 const QUERY_CHARS = 120;
@@ -56,7 +57,9 @@ export function unusableResult(promql: string, what: string, hint: string): Roll
 /** A range query rollbot refuses before sending, because Prometheus would refuse it too. */
 export function invalidRange(promql: string, what: string): RollbotError {
   return failure('BAD_REQUEST', promql, what, {
-    hint: 'use a positive step in whole milliseconds and end ≥ start, with at most 11,000 points',
+    hint:
+      'use a positive step in whole milliseconds and end ≥ start, with at most ' +
+      `${MAX_RANGE_STEPS.toLocaleString('en-US')} steps between them`,
   });
 }
 

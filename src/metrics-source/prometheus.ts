@@ -14,11 +14,10 @@ import {
   transportError,
   unusableResult,
 } from './errors.js';
+import { MAX_RANGE_STEPS, stepsOverLimit } from './range-limit.js';
 
 /** How long one call may take, body included, unless the caller says otherwise. */
 export const DEFAULT_TIMEOUT_MS = 10_000;
-/** Prometheus refuses range queries with more points per series than this (runbooks are checked against it). */
-export const MAX_POINTS = 11_000;
 
 export interface PrometheusSourceOptions {
   /** Base URL of the HTTP API, with any path prefix: `http://prometheus:9090`, `http://thanos:9090/prometheus/`. */
@@ -228,9 +227,13 @@ function checkRange(promql: string, start: number, end: number, stepMs: number):
   if (stepMs <= 0) throw invalidRange(promql, `step ${stepMs}ms is not positive`);
   if (!Number.isInteger(stepMs)) throw invalidRange(promql, `step ${stepMs}ms is not whole milliseconds`);
   if (end < start) throw invalidRange(promql, 'end is before start');
-  const points = Math.floor((end - start) / stepMs) + 1;
-  if (points > MAX_POINTS) {
-    throw invalidRange(promql, `${points} points per series exceed Prometheus' limit of ${MAX_POINTS}`);
+  const steps = stepsOverLimit(end - start, stepMs);
+  if (steps !== undefined) {
+    const limit = MAX_RANGE_STEPS.toLocaleString('en-US');
+    throw invalidRange(
+      promql,
+      `${steps} steps of ${stepMs}ms (${steps + 1} points per series) exceed Prometheus' limit of ${limit} steps`,
+    );
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import type { z } from 'zod';
 import { formatDuration } from '../core/duration.js';
-import { MAX_POINTS } from '../metrics-source/prometheus.js';
+import { MAX_RANGE_STEPS, stepsOverLimit } from '../metrics-source/range-limit.js';
 
 /**
  * A range with min above max holds no value: every measurement would breach it, and a tier-1 model would roll back
@@ -64,13 +64,13 @@ export function refuseUnanswerableWindow(
 ) {
   // A zero interval is the interval field's own problem.
   if (!(t.interval > 0)) return;
-  const points = Math.floor(Math.max(t.trend, t.interval * (t.samples - 1)) / t.interval) + 1;
-  if (points <= MAX_POINTS) return;
+  const intervals = stepsOverLimit(Math.max(t.trend, t.interval * (t.samples - 1)), t.interval);
+  if (intervals === undefined) return;
   ctx.addIssue({
     code: 'custom',
     input: t.trend,
     path: ['trend'],
-    message: `a trend of ${formatDuration(t.trend)} every ${formatDuration(t.interval)} is ${points} points per query, above Prometheus' limit of ${MAX_POINTS.toLocaleString('en-US')}: shorten triage.trend or lengthen triage.interval`,
+    message: `a trend of ${formatDuration(t.trend)} every ${formatDuration(t.interval)} is ${intervals} intervals per query, above Prometheus' limit of ${MAX_RANGE_STEPS.toLocaleString('en-US')}: shorten triage.trend or lengthen triage.interval`,
   });
 }
 

@@ -25,6 +25,17 @@ describe('the Prometheus source against a real Prometheus', () => {
     );
   });
 
+  it('asks for as many steps as Prometheus answers: 11,000 (11,001 points), its limit', async () => {
+    const source = createPrometheusSource({ url: prometheus.url });
+    const end = Math.floor(Date.now() / 1000) * 1000;
+    const { series } = await source.range('vector(1)', end - 11_000_000, end, 1_000);
+    expect(series[0]?.points).toHaveLength(11_001);
+    // One step more and Prometheus refuses it; rollbot says so without asking.
+    await expect(source.range('vector(1)', end - 11_001_000, end, 1_000)).rejects.toThrow(
+      /11001 steps of 1000ms \(11002 points per series\) exceed Prometheus' limit of 11,000 steps/,
+    );
+  });
+
   it('measures every triage step of a 4.1s interval, so that a sustained breach FAILs', async () => {
     const runbook = makeRunbook(
       'ranker',

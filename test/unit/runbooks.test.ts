@@ -167,9 +167,14 @@ describe('runbook problems', () => {
 
   it('refuse a triage window Prometheus would refuse to answer, since every triage would fail', () => {
     expect(problemsOf(runbookYaml('m1', 'triage: { interval: 5s, trend: 24h }'))).toEqual([
-      "x.yml:7: triage.trend: a trend of 1d every 5s is 17281 points per query, above Prometheus' limit of 11,000: shorten triage.trend or lengthen triage.interval",
+      "x.yml:7: triage.trend: a trend of 1d every 5s is 17280 intervals per query, above Prometheus' limit of 11,000: shorten triage.trend or lengthen triage.interval",
     ]);
     expect(parseRunbook(runbookYaml('m1', 'triage: { interval: 5s, trend: 12h }'), 'x.yml').ok).toBe(true);
+    // The limit itself, as Prometheus draws it: 11,000 intervals (11,001 points) are answered, 11,001 are not.
+    expect(parseRunbook(runbookYaml('m1', 'triage: { interval: 1s, trend: 11000s }'), 'x.yml').ok).toBe(true);
+    expect(problemsOf(runbookYaml('m1', 'triage: { interval: 1s, trend: 11001s }'))).toEqual([
+      "x.yml:7: triage.trend: a trend of 3h 3m every 1s is 11001 intervals per query, above Prometheus' limit of 11,000: shorten triage.trend or lengthen triage.interval",
+    ]);
   });
 
   it('refuse business hours that end before they start, in which a SEV-3 would never page', () => {

@@ -189,8 +189,17 @@ describe('prometheus source: request shape', () => {
     await failure(query.range('up', 60_000, 0, 1_000), 'BAD_REQUEST');
     const fractional = await failure(query.range('up', 0, 60_000, 1_000.5), 'BAD_REQUEST');
     expect(fractional.message).toContain('not whole milliseconds');
-    const tooMany = await failure(query.range('up', 0, 11_000_000, 1_000), 'BAD_REQUEST');
-    expect(tooMany.message).toContain('11001 points');
+    // (end − start) / step above 11,000 is what Prometheus refuses: 11,001 steps, 11,002 points.
+    const tooMany = await failure(query.range('up', 0, 11_001_000, 1_000), 'BAD_REQUEST');
+    expect(tooMany.message).toBe(
+      'Prometheus query "up": 11001 steps of 1000ms (11002 points per series) exceed Prometheus\' limit of 11,000 steps',
+    );
+  });
+
+  it('sends a range of exactly 11,000 steps (11,001 points), which Prometheus answers', async () => {
+    const seen = prometheus('/api/v1/query_range', 200, matrix([]));
+    await source().range('up', 0, 11_000_000, 1_000);
+    expect(seen[0]?.form).toMatchObject({ start: '0', end: '11000', step: '1000ms' });
   });
 });
 
