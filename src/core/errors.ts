@@ -42,6 +42,20 @@ export class RollbotError extends Error {
   }
 }
 
+/**
+ * `message (hint)`: what went wrong and what to do about it, on one line of a record or a message; the message
+ * alone without a hint. The one way rollbot puts the two together where they share a line.
+ */
+export function withHint(message: string, hint: string | undefined): string {
+  return hint ? `${message} (${hint})` : message;
+}
+
+/** A caught error for people: a RollbotError's message with its hint (`withHint`), any other error's message. */
+export function errorText(error: unknown): string {
+  if (error instanceof RollbotError) return withHint(error.message, error.hint);
+  return error instanceof Error ? error.message : String(error);
+}
+
 /** True when `error` is a RollbotError, optionally with the given code. */
 export function isRollbotError(error: unknown, code?: ErrorCode): error is RollbotError {
   return error instanceof RollbotError && (code === undefined || error.code === code);

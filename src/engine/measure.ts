@@ -1,3 +1,4 @@
+import { errorText } from '../core/errors.js';
 import type { CheckResult } from '../core/evaluation.js';
 import { confirmOutcome, isPartial, keepWarnings } from '../core/partial.js';
 import {
@@ -84,7 +85,7 @@ export async function measureTriageCheck(
     };
   } catch (error) {
     const outcomes: Outcome[] = Array.from({ length: window.samples }, () => 'error');
-    return { ...base, outcomes, verdict: 'ERROR', error: (error as Error).message };
+    return { ...base, outcomes, verdict: 'ERROR', error: errorText(error) };
   }
 }
 
@@ -142,7 +143,7 @@ export async function measureOnce(
       ...warnings,
     };
   } catch (error) {
-    return { ...base, outcomes: ['error'], verdict: 'ERROR', error: (error as Error).message };
+    return { ...base, outcomes: ['error'], verdict: 'ERROR', error: errorText(error) };
   }
 }
 

@@ -1,5 +1,5 @@
 import { formatDuration } from '../core/duration.js';
-import { RollbotError, isRollbotError } from '../core/errors.js';
+import { RollbotError, isRollbotError, withHint } from '../core/errors.js';
 import { isOpen, type Incident } from '../core/incident.js';
 import { finishRollback, type RollbackPlan } from '../core/rollback.js';
 import type { Runbook } from '../runbooks/schema.js';
@@ -263,7 +263,7 @@ async function fail(
       : {};
   await record(deps, incident, {
     type: 'rollback.failed',
-    text: `rollback failed: ${message}${known?.hint ? ` (${known.hint})` : ''}`,
+    text: `rollback failed: ${withHint(message, known?.hint)}`,
     data: { attempt, ...details },
   });
   deps.metrics.rollbackFinished(runbook.model, 'failed', request.trigger, (at - startedAt) / 1000);

@@ -1,5 +1,5 @@
 import type { TriageRecord } from '../core/evaluation.js';
-import { isRollbotError } from '../core/errors.js';
+import { errorText, isRollbotError } from '../core/errors.js';
 import type { Incident } from '../core/incident.js';
 import { actsAlone, type DecisionBasis, type TakenDecision } from '../core/triage-basis.js';
 import type { Runbook } from '../runbooks/schema.js';
@@ -141,9 +141,7 @@ async function decideByPolicy(
         trigger: 'auto',
       });
     } catch (error) {
-      const why = isRollbotError(error)
-        ? `${error.message}${error.hint ? ` (${error.hint})` : ''}`
-        : String(error);
+      const why = isRollbotError(error) ? errorText(error) : String(error);
       // A person decided while triage ran (a rollback under way or done, "not a rollback"): that stands.
       const latest = await deps.store.getIncident(incident.id);
       if (latest && latest.phase !== 'triage') {

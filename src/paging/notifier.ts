@@ -1,4 +1,4 @@
-import { RollbotError } from '../core/errors.js';
+import { RollbotError, withHint } from '../core/errors.js';
 import type { Clock, Logger } from '../engine/ports.js';
 import {
   deliveryJoin,
@@ -122,8 +122,10 @@ export function createPagingNotifier(options: PagingNotifierOptions): PagingNoti
       const hint = error instanceof RollbotError ? error.hint : undefined;
       log.error(
         { err: error instanceof Error ? error.message : String(error), ...(hint ? { hint } : {}) },
-        `paging failed: the ${page.action} page for ${incidentId} was not delivered; ${BY_HAND[page.action]}` +
-          (hint ? ` (${hint})` : ''),
+        withHint(
+          `paging failed: the ${page.action} page for ${incidentId} was not delivered; ${BY_HAND[page.action]}`,
+          hint,
+        ),
       );
       return false;
     }

@@ -134,6 +134,9 @@ describe('triage and confirmation against a real Prometheus', () => {
     expect(triaged.phase).toBe('triage');
     expect(deps.fake.calls).toEqual([]);
     const [request] = deps.notifier.ofType('decision.requested');
-    expect(request?.text).toMatch(/^Prometheus could not be asked \(.*ECONNREFUSED.*\): a person decides$/);
+    // What went wrong and what to do about it, as Prometheus errors say everywhere else.
+    expect(request?.text).toMatch(
+      /^Prometheus could not be asked \(Prometheus query ".*": cannot reach .*ECONNREFUSED.* \(check PROMETHEUS_URL and that Prometheus is reachable from rollbot\)\): a person decides$/,
+    );
   }, 30_000);
 });

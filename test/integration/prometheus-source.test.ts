@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { measureTriageCheck } from '../../src/engine/measure.js';
+import { measureOnce, measureTriageCheck, thresholdOf } from '../../src/engine/measure.js';
 import { createPrometheusSource } from '../../src/metrics-source/prometheus.js';
 import { makeRunbook } from '../helpers/engine.js';
 import { startPrometheus, type PrometheusProcess } from '../helpers/prometheus-server.js';
@@ -56,5 +56,26 @@ describe('the Prometheus source against a real Prometheus', () => {
       trendMs: runbook.triage.trend,
     });
     expect(result).toMatchObject({ verdict: 'FAIL', outcomes: ['fail', 'fail', 'fail'], value: 0.08 });
+  });
+
+  it("says what to fix when Prometheus refuses a check's query, in triage and in confirmation", async () => {
+    const runbook = makeRunbook(
+      'ranker',
+      `triage:
+  checks:
+    - { name: error rate, kind: error, query: 'sum(rate(errors[1m])', max: 0.02 }`,
+    );
+    const source = createPrometheusSource({ url: prometheus.url });
+    const check = runbook.triage.checks[0]!;
+    const now = Date.now();
+    const window = { now, intervalMs: 30_000, samples: 3, failing: 3, trendMs: 900_000 };
+    const triage = await measureTriageCheck(source, check, window);
+    const confirmation = await measureOnce(source, check, thresholdOf(check), now);
+    for (const result of [triage, confirmation]) {
+      expect(result.verdict).toBe('ERROR');
+      expect(result.error).toMatch(
+        /^Prometheus query "sum\(rate\(errors\[1m\]\)": Prometheus refused it \(HTTP 400 bad_data: .+\) \(fix the PromQL of this check in the runbook\)$/,
+      );
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { withHint } from '../../core/errors.js';
 import { classifyFailure, type Failure } from './errors.js';
 import {
   backoffMs,
@@ -74,7 +75,7 @@ export function createOutgoingQueue(options: OutgoingQueueOptions): OutgoingQueu
     const { kind, label } = entry.item;
     logger.error(
       { channel: lane.name, kind, label, reason, attempts: entry.attempts, ...(hint ? { hint } : {}) },
-      `slack ${kind} for ${label} in ${lane.name} not delivered: ${message}${hint ? ` (${hint})` : ''}`,
+      `slack ${kind} for ${label} in ${lane.name} not delivered: ${withHint(message, hint)}`,
     );
     try {
       options.onDeliveryFailed?.(kind, reason);

@@ -146,7 +146,7 @@ describe('triage', () => {
     expect(incident.triage?.finding).toBe('unavailable');
     expect(deps.fake.mutations).toBe(0);
     expect(deps.notifier.ofType('decision.requested')[0]?.text).toBe(
-      'Prometheus could not be asked (connect ECONNREFUSED 127.0.0.1:9090): a person decides',
+      'Prometheus could not be asked (connect ECONNREFUSED 127.0.0.1:9090 (check PROMETHEUS_URL)): a person decides',
     );
   });
 
@@ -207,7 +207,7 @@ describe('triage', () => {
       expect(incident.phase).toBe('triage');
       expect(deps.fake.mutations).toBe(0);
       expect(deps.notifier.ofType('decision.requested')[0]?.text).toBe(
-        'Prometheus could not be asked (connect ECONNREFUSED 127.0.0.1:9090): a person decides',
+        'Prometheus could not be asked (connect ECONNREFUSED 127.0.0.1:9090 (check PROMETHEUS_URL)): a person decides',
       );
     });
 
@@ -464,10 +464,10 @@ describe('confirmation', () => {
     expect((await deps.store.getIncident('INC-1'))?.confirmation?.verdict).toBe('ERROR');
     const escalation = deps.notifier.ofType('escalation').find((event) => event.stage === 'confirm');
     expect(escalation?.text).toMatch(
-      /^confirmation cannot read its metrics for fraud-scorer \(INC-1\): error rate no data \(≤ 0\.0055\) ERROR \(connect ECONNREFUSED 127\.0\.0\.1:9090/,
+      /^confirmation cannot read its metrics for fraud-scorer \(INC-1\): error rate no data \(≤ 0\.0055\) ERROR \(connect ECONNREFUSED 127\.0\.0\.1:9090 \(check PROMETHEUS_URL\)\), approval rate /,
     );
     const polls = (await timeline(deps)).filter((line) => line.startsWith('confirm.poll'));
-    expect(polls.at(-1)).toContain('ERROR (connect ECONNREFUSED 127.0.0.1:9090');
+    expect(polls.at(-1)).toContain('ERROR (connect ECONNREFUSED 127.0.0.1:9090 (check PROMETHEUS_URL)), ');
   });
 
   it('gives up as INCONCLUSIVE at the confirm target when the data never says', async () => {
