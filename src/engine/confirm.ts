@@ -80,6 +80,8 @@ function whyNotMeasurable(deps: EngineDeps, runbook: Runbook): string | undefine
  * The value of each check just before the version being rolled back from took traffic; null when unknown.
  * A value from an answer Prometheus flagged as partial is unknown too: a baseline read too high would let
  * confirmation pass above the runbook's own thresholds, so those apply instead (`unknownWhy` says so for people).
+ * The checks are asked for together: one after another, a Prometheus that never answers would hold the start up
+ * one query timeout per check, past the lease of the deadline that runs it (the poller's 60 s) with a few checks.
  */
 async function takeBaselines(
   deps: EngineDeps,
@@ -89,17 +91,21 @@ async function takeBaselines(
   const from = incident.rollback?.plan.from;
   const before =
     from === undefined ? undefined : firstTookTraffic(await deps.store.deployments(runbook.model), from);
+  const source = deps.metricsSource;
+  const { checks } = runbook.confirm;
+  // measureOnce never rejects: a check whose query failed is its own unknown baseline, not the others'.
+  const results = await Promise.all(
+    checks.map((check) =>
+      before === undefined || !source ? undefined : measureOnce(source, check, thresholdOf(check), before),
+    ),
+  );
   const baselines: Record<string, number | null> = {};
   const partial: string[] = [];
-  for (const check of runbook.confirm.checks) {
-    if (before === undefined || !deps.metricsSource) {
-      baselines[check.name] = null;
-      continue;
-    }
-    const result = await measureOnce(deps.metricsSource, check, thresholdOf(check), before);
-    if (isPartial(result)) partial.push(`${check.name} ${describeWarnings(result.warnings ?? [])}`);
-    baselines[check.name] = isPartial(result) ? null : (result.value ?? null);
-  }
+  checks.forEach((check, i) => {
+    const result = results[i];
+    if (result && isPartial(result)) partial.push(`${check.name} ${describeWarnings(result.warnings ?? [])}`);
+    baselines[check.name] = !result || isPartial(result) ? null : (result.value ?? null);
+  });
   const unknownWhy = partial.length
     ? `; no baseline from a partial answer (Prometheus warnings) for ${partial.join('; ')}: its triage thresholds apply`
     : '';

@@ -1,5 +1,6 @@
 import { RollbotError } from '../../src/core/errors.js';
 import type { InstantAnswer, MetricsSource, RangeAnswer, Series } from '../../src/engine/metrics-port.js';
+import { transportError } from '../../src/metrics-source/errors.js';
 
 /** A value per query as a function of time (epoch ms); an array is several series; undefined is no series. */
 export type Signal = (at: number) => number | number[] | undefined;
@@ -15,6 +16,14 @@ export class FakeMetrics implements MetricsSource {
   private readonly warnings = new Map<string, Warnings>();
   down = false;
   queries: string[] = [];
+  /**
+   * Set: instant queries hang, as on a Prometheus that takes connections and never answers, each until the test's
+   * clock (`now`) has moved `timeoutMs` past its start and `expire` fails it as the Prometheus source's own
+   * timeout does. Range queries (triage) still answer.
+   */
+  hang: { now: () => number; timeoutMs: number } | undefined;
+  /** The instant queries hanging now, oldest first. */
+  readonly hanging: { promql: string; since: number; fail: (error: RollbotError) => void }[] = [];
 
   set(query: string, signal: Signal | number): this {
     this.signals.set(query, typeof signal === 'number' ? () => signal : signal);
@@ -40,7 +49,28 @@ export class FakeMetrics implements MetricsSource {
     return [...(this.warnings.get(promql)?.(at) ?? [])];
   }
 
+  /** Fails, with the source's timeout error, every hanging query whose timeout the clock has reached. */
+  expire(): void {
+    if (!this.hang) return;
+    const { now, timeoutMs } = this.hang;
+    for (const query of this.hanging.filter((q) => now() - q.since >= timeoutMs)) {
+      this.hanging.splice(this.hanging.indexOf(query), 1);
+      query.fail(
+        transportError(query.promql, new Error('This operation was aborted'), {
+          host: 'prometheus:9090',
+          timeoutMs,
+          timedOut: true,
+        }),
+      );
+    }
+  }
+
   async query(promql: string, at = 0): Promise<InstantAnswer> {
+    if (this.hang) {
+      const since = this.hang.now();
+      this.queries.push(promql);
+      return new Promise((_, reject) => this.hanging.push({ promql, since, fail: reject }));
+    }
     const samples = this.values(promql, at).map((value, i) => ({ labels: { series: String(i) }, value }));
     return { samples, warnings: this.warningsOf(promql, at) };
   }

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { ingestAlerts } from '../../../src/engine/intake.js';
+import { pollDeadlines } from '../../../src/engine/poller.js';
+import { DEFAULT_TIMEOUT_MS } from '../../../src/metrics-source/prometheus.js';
+import { firing } from '../../helpers/alerts.js';
+import { makeDeps, makeRunbook, recordDeployments } from '../../helpers/engine.js';
+import { FakeMetrics } from '../../helpers/fake-metrics.js';
+
+/** The Prometheus source's own per-call timeout. */
+const TIMEOUT_MS = DEFAULT_TIMEOUT_MS;
+const QUERIES = ['errors', 'approvals', 'p99', 'queue_depth', 'drift', 'nulls'];
+const CHECKS = `triage:
+  checks:
+${QUERIES.map((query) => `    - { name: ${query}, kind: error, query: '${query}', max: 0.5 }`).join('\n')}
+rollback: { policy: auto }`;
+
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('confirmation baselines', () => {
+  it('are asked for together: a Prometheus that never answers holds the start up one timeout, not one per check', async () => {
+    const metrics = new FakeMetrics();
+    for (const query of QUERIES) metrics.set(query, 0.1);
+    metrics.set('errors', 0.9); // a breach: policy auto rolls back, and confirmation starts
+    const deps = makeDeps({ runbooks: [makeRunbook('fraud-scorer', CHECKS)], metricsSource: metrics });
+    await recordDeployments(deps, 'fraud-scorer', ['v41', 'v42']);
+    // Triage answers (range queries); then Prometheus hangs, as the baselines (instant queries) are asked for.
+    metrics.hang = { now: () => deps.clock.now(), timeoutMs: TIMEOUT_MS };
+    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    const alertAt = deps.clock.now(); // triage and the rollback take no time on this clock
+    let started = false;
+    const triage = pollDeadlines(deps).then(() => (started = true));
+    // Time passes only while queries hang: each round lets every query sent together reach Prometheus, then
+    // moves the clock one timeout on. Asked one after another, the checks would take one round each.
+    for (let round = 0; round < QUERIES.length + 2 && !started; round++) {
+      for (let turn = 0; turn < 50 && !started; turn++) await settle();
+      if (metrics.hanging.length === 0) continue;
+      deps.clock.advance(TIMEOUT_MS);
+      metrics.expire();
+    }
+    await triage;
+
+    const incident = await deps.store.getIncident('INC-1');
+    expect(incident?.phase).toBe('confirm');
+    // Every check's baseline is unknown (its own timeout), in the runbook's order; the triage thresholds apply.
+    expect(Object.entries(incident?.confirmation?.baselines ?? {})).toEqual(
+      QUERIES.map((query) => [query, null]),
+    );
+    expect(incident?.confirmation?.startedAt).toBe(alertAt + TIMEOUT_MS);
+    const entries = await deps.store.list('INC-1');
+    expect(entries.find((entry) => entry.type === 'confirm.started')?.text).toContain(
+      `(${QUERIES.map((query) => `${query} unknown`).join(', ')})`,
+    );
+  });
+});
