@@ -569,6 +569,35 @@ describe('confirmation', () => {
     expect(incident.phase).toBe('confirm');
   });
 
+  it.each([
+    ['with a baseline, outside its tolerance: a failed poll', 0.005, 'fail', 'FAIL'],
+    [
+      "without a baseline, in the runbook's grey band: an inconclusive poll",
+      undefined,
+      'inconclusive',
+      'INCONCLUSIVE',
+    ],
+  ] as const)('judges a value between the pass and fail ranges %s', async (_, baseline, outcome, verdict) => {
+    const check = `triage:\n  checks:\n    - { name: error rate, kind: error, query: '${ERRORS}', max: 0.02, fail: { max: 0.1 } }`;
+    const metrics = new FakeMetrics();
+    const deps = makeDeps({
+      runbooks: [makeRunbook('fraud-scorer', `${check}\nrollback: { policy: auto }`)],
+      metricsSource: metrics,
+    });
+    await recordDeployments(deps, 'fraud-scorer', ['v41', 'v42']);
+    const rollbackAt = deps.clock.now();
+    // Before v42 (deployed at 2): the baseline, or no data. Then 20 %, beyond the fail range: triage rolls back.
+    // After the rollback 5 %: above max 0.02, within fail.max 0.1.
+    metrics.set(ERRORS, (at) => (at <= 2 ? baseline : at <= rollbackAt ? 0.2 : 0.05));
+    expect((await open(deps)).phase).toBe('confirm');
+    await pollUntilQuiet(deps);
+    const incident = (await deps.store.getIncident('INC-1'))!;
+    expect(incident.confirmation?.baselines).toEqual({ 'error rate': baseline ?? null });
+    expect(new Set(incident.confirmation?.outcomes)).toEqual(new Set([outcome]));
+    expect(incident.confirmation?.verdict).toBe(verdict);
+    expect(incident.phase).toBe('confirm');
+  });
+
   it('does not confirm on nothing measured when every check reads no data as a pass', async () => {
     // noData: pass suits an idle model's 0/0, but after the rollback the model may be serving nothing at all.
     const idleIsFine = CHECKS.replaceAll(' }\n', ', noData: pass }\n');
