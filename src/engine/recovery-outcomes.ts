@@ -2,7 +2,7 @@
  * What settling an interrupted rollback does with what the serving layer shows (recovery.ts decides when):
  * count the outcome once, re-read the layer, follow a rollback that took effect, or escalate an unknown outcome.
  */
-import { ServingError } from '../core/errors.js';
+import { errorText, ServingError } from '../core/errors.js';
 import type { Incident } from '../core/incident.js';
 import { finishRollback, isLatestAttempt, type RollbackRecord } from '../core/rollback.js';
 import type { Runbook } from '../runbooks/schema.js';
@@ -72,7 +72,7 @@ export async function reread(
       };
     return { landed: false, why: `${target} does not show traffic on ${plan.to}`, mayStillLand: true };
   } catch (error) {
-    const why = `${target} could not be checked (${(error as Error).message})`;
+    const why = `${target} could not be checked (${errorText(error)})`;
     // As the rollback's own wait does (withRetry): a transient error is read again, any other one is final.
     return error instanceof ServingError && error.transient
       ? { landed: false, why, mayStillLand: true }

@@ -150,6 +150,10 @@ describe('a KServe re-apply of a spec the webhook rewrote', () => {
           `InferenceService ml-prod/${MODEL} runs the predictor spec recorded for v41: asking the API server ` +
           'what that spec becomes once admitted (the same patch with ?dryRun=All) failed',
       );
+      // With what to do about it, as the live rollback's failure says it.
+      expect(deps.notifier.ofType('escalation')[0]?.text).toContain(
+        `kubectl get inferenceservice ${MODEL} -n ml-prod -o yaml`,
+      );
     });
   });
 });

@@ -138,7 +138,7 @@ describe('a rollback interrupted by a crash', () => {
       'a 403, which no later read mends: escalates at once',
       permanent(),
       [
-        'rollback of fraud-scorer to v41: outcome unknown after a restart; fake ml-prod/model could not be checked (HTTP 403: forbidden). Check it, then run the rollback again (rollbot rollback fraud-scorer --reason …) or decide otherwise.',
+        'rollback of fraud-scorer to v41: outcome unknown after a restart; fake ml-prod/model could not be checked (HTTP 403: forbidden (check RBAC)). Check it, then run the rollback again (rollbot rollback fraud-scorer --reason …) or decide otherwise.',
       ],
     ],
   ])('inside its bound, on a layer that answers %s', async (_case, error, escalated) => {
