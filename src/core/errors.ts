@@ -69,11 +69,21 @@ export function isRollbotError(error: unknown, code?: ErrorCode): error is Rollb
 export class ServingError extends RollbotError {
   readonly transient: boolean;
   readonly status: number | undefined;
+  /**
+   * The call failed in a way that leaves unknown whether the layer acted on it (a timeout or a reset after it was
+   * sent, a 5xx that can come after the work was done). Sending it again is safe only if it is idempotent or
+   * the layer can be read first: see `unlessRepeatable` (serving/universal.ts).
+   */
+  readonly effectUnknown: boolean;
 
-  constructor(message: string, options: RollbotErrorOptions & { transient: boolean; status?: number }) {
+  constructor(
+    message: string,
+    options: RollbotErrorOptions & { transient: boolean; status?: number; effectUnknown?: boolean },
+  ) {
     super('SERVING_FAILED', message, options);
     this.name = 'ServingError';
     this.transient = options.transient;
     this.status = options.status;
+    this.effectUnknown = options.effectUnknown ?? false;
   }
 }

@@ -33,7 +33,8 @@ export interface JsonResponse {
 /**
  * One HTTP call to a serving layer, over node:http(s) so that TLS material (Kubernetes CAs and client
  * certificates) can be given per call. A 2xx answers; anything else becomes a ServingError that says whether
- * retrying can help (5xx, 429, 409, timeouts and network errors can) and what to check.
+ * retrying can help (5xx, 429, 409, timeouts and network errors can), whether the layer may have acted on the
+ * call all the same (`effectUnknown`: see `mayHaveActed`) and what to check.
  */
 export function requestJson(call: JsonRequest): Promise<JsonResponse> {
   const url = new URL(call.url);
@@ -52,14 +53,22 @@ export function requestJson(call: JsonRequest): Promise<JsonResponse> {
   // (a proxy's keep-alive, a stuck stream) would reset an idle timeout forever and hang the rollback.
   const deadline = AbortSignal.timeout(call.timeoutMs);
   const options: RequestOptions = { method: call.method, headers, signal: deadline, ...call.tls };
-  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const https = url.protocol === 'https:';
+  const send = https ? httpsRequest : httpRequest;
+  // Whether the request can have reached the server: only once connected (for https, once the handshake is
+  // done) do its bytes leave. A failure before that (refused, DNS, TLS, a connect that hangs) changed nothing.
+  let sent = false;
   const failed = (error: Error): ServingError =>
     deadline.aborted
-      ? new ServingError(`${call.what}: no answer within ${call.timeoutMs}ms`, {
-          transient: true,
-          hint: `check that ${url.host} is reachable from rollbot`,
-        })
-      : networkError(call, error);
+      ? new ServingError(
+          `${call.what}: ${sent ? 'no answer' : 'could not connect'} within ${call.timeoutMs}ms`,
+          {
+            transient: true,
+            effectUnknown: sent,
+            hint: `check that ${url.host} is reachable from rollbot`,
+          },
+        )
+      : networkError(call, error, sent);
   return new Promise<JsonResponse>((resolve, reject) => {
     const req = send(url, options, (res) => {
       const chunks: Buffer[] = [];
@@ -72,6 +81,11 @@ export function requestJson(call: JsonRequest): Promise<JsonResponse> {
         if (status >= 200 && status < 300) resolve({ status, body });
         else reject(statusError(call, status, body, res.headers['retry-after']));
       });
+    });
+    req.on('socket', (socket) => {
+      // A kept-alive socket is connected already.
+      if (!socket.connecting) sent = true;
+      else socket.once(https ? 'secureConnect' : 'connect', () => (sent = true));
     });
     req.on('error', (error) => reject(failed(error)));
     if (payload !== undefined) req.write(payload);
@@ -88,9 +102,11 @@ function parseBody(text: string): unknown {
   }
 }
 
-function networkError(call: JsonRequest, error: Error): ServingError {
+function networkError(call: JsonRequest, error: Error, sent: boolean): ServingError {
   return new ServingError(`${call.what}: ${error.message}`, {
     transient: true,
+    // Reset or closed once the request was on its way: the server may have read it and acted.
+    effectUnknown: sent,
     hint: `check that ${new URL(call.url).host} is reachable from rollbot (DNS, network policy, TLS)`,
     cause: error,
   });
@@ -133,6 +149,7 @@ function statusError(
   retryAfter: string | undefined,
 ): ServingError {
   const transient = status >= 500 || status === 429 || status === 409 || status === 408;
+  const effectUnknown = mayHaveActed(status, retryAfter !== undefined);
   const hint =
     HINTS[status] ??
     (status >= 500
@@ -141,7 +158,19 @@ function statusError(
   return new ServingError(`${call.what}: HTTP ${status}: ${reasonOf(body)}`, {
     transient,
     status,
+    effectUnknown,
     hint,
     details: retryAfter === undefined ? { status } : { status, retryAfter },
   });
+}
+
+/**
+ * Whether a server that answered `status` may have done the work all the same. A 5xx can come after it: a
+ * handler that failed half-way, a gateway whose upstream acted and then timed out (504) or reset (502, and a
+ * proxy's 503 "reset before headers"). Two 5xx say the request was not processed, as every 4xx does (429,
+ * 408, 409 included): 501 (not supported) and a 503 with Retry-After (a deliberate "come back later").
+ */
+export function mayHaveActed(status: number, retryAfter: boolean): boolean {
+  if (status < 500 || status === 501) return false;
+  return !(status === 503 && retryAfter);
 }

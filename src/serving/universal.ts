@@ -90,3 +90,29 @@ export function universalPlan(
     data: {},
   };
 }
+
+/**
+ * The one rule both universal adapters keep for a rollback action whose failure leaves its effect unknown
+ * (`ServingError.effectUnknown`: a command killed at its timeout; a request that timed out or was reset once
+ * sent, or got a 5xx that can follow the work). A retry is safe only when the adapter reads the layer first and
+ * does nothing if the first try landed (`readsState`: a status request, statusArgv). Otherwise a second try
+ * could repeat a change that is not idempotent (a second `helm rollback` undoes the first), so the error becomes
+ * final and says what to do; `fixes` are the adapter's own ways out, after "check the layer".
+ */
+export function unlessRepeatable(
+  error: ServingError,
+  rule: { readsState: boolean; verb: 'run' | 'send'; fixes: readonly string[] },
+): ServingError {
+  if (rule.readsState || !error.effectUnknown || !error.transient) return error;
+  return new ServingError(
+    `${error.message}; its effect is unknown (it may have changed the serving layer), so rollbot does not ${rule.verb} it again`,
+    {
+      transient: false,
+      effectUnknown: true,
+      hint: ['check what the serving layer serves before rolling back again', ...rule.fixes].join('; '),
+      ...(error.status === undefined ? {} : { status: error.status }),
+      details: error.details,
+      cause: error,
+    },
+  );
+}

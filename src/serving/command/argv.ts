@@ -6,6 +6,7 @@ import { stat } from 'node:fs/promises';
 import { ServingError } from '../../core/errors.js';
 import { formatDuration } from '../../core/duration.js';
 import { fillTemplate, type TemplateValues } from '../template.js';
+import { unlessRepeatable } from '../universal.js';
 import type { RunResult } from './run.js';
 
 // Where programs are looked up when rollbot's own environment has no PATH.
@@ -70,7 +71,7 @@ export function lastLines(text: string, count: number): string {
  * (`timeoutRetried`): a status read, or a rollback command whose retry re-reads the layer first and skips it if
  * the first run landed. A rollback command nobody can check is not: killed mid-way, it may have changed the
  * layer, and running it again could repeat a change that is not idempotent (a second `helm rollback` undoes
- * the first).
+ * the first). The rule is `unlessRepeatable`, which the http adapter keeps too.
  */
 export function runFailure(
   shown: string,
@@ -83,23 +84,23 @@ export function runFailure(
     stdout: result.stdout,
     stderr: result.stderr,
   };
-  const after = formatDuration(options.timeoutMs);
-  if (result.timedOut && options.timeoutRetried) {
-    return new ServingError(`${shown}: timed out after ${after} and was killed`, {
+  if (result.timedOut) {
+    const after = formatDuration(options.timeoutMs);
+    const timedOut = new ServingError(`${shown}: timed out after ${after} and was killed`, {
       transient: true,
+      // Killed mid-way: it may have changed the layer before it hung.
+      effectUnknown: true,
       hint: 'raise timeout in the serving block, or check why the command hangs (waiting for input? a lock?)',
       details,
     });
-  }
-  if (result.timedOut) {
-    return new ServingError(
-      `${shown}: timed out after ${after} and was killed; its effect is unknown (it may have changed the serving layer), so rollbot does not run it again`,
-      {
-        transient: false,
-        hint: 'check what the serving layer serves before rolling back again; add statusArgv to the serving block so that rollbot can read it (it then re-reads the layer before retrying a timed-out command); raise timeout if the command needs longer',
-        details,
-      },
-    );
+    return unlessRepeatable(timedOut, {
+      readsState: options.timeoutRetried,
+      verb: 'run',
+      fixes: [
+        'add statusArgv to the serving block so that rollbot can read it (it then re-reads the layer before retrying a timed-out command)',
+        'raise timeout if the command needs longer',
+      ],
+    });
   }
   if (result.exitCode === 0) return undefined;
   const said = lastLines(result.stderr, 5) || lastLines(result.stdout, 5) || 'no output';

@@ -1,7 +1,8 @@
 /**
  * The `http` serving adapter: a templated request to a router or deploy job, for layers rollbot has no
  * adapter for. It knows only what the runbook tells it: with a `status` request it can read the current
- * version (idempotent execute, confirmed rollback); without one it trusts the 2xx of the rollback request.
+ * version (idempotent execute, confirmed rollback); without one it trusts the 2xx of the rollback request, and
+ * never resends one that may have landed (unlessRepeatable).
  */
 import { ServingError } from '../../core/errors.js';
 import type {
@@ -18,6 +19,7 @@ import {
   executionVars,
   singleVersionState,
   unknownState,
+  unlessRepeatable,
   type UniversalAdapterContext,
 } from '../universal.js';
 import type { HttpConfig } from './config.js';
@@ -40,6 +42,7 @@ export function createHttpAdapter(config: HttpConfig, context: UniversalAdapterC
     if (!(error instanceof ServingError)) return error;
     return new ServingError(redact(error.message), {
       transient: error.transient,
+      effectUnknown: error.effectUnknown,
       ...(error.hint === undefined ? {} : { hint: redact(error.hint) }),
       ...(error.status === undefined ? {} : { status: error.status }),
       details: error.details,
@@ -63,6 +66,23 @@ export function createHttpAdapter(config: HttpConfig, context: UniversalAdapterC
     } catch (error) {
       throw masked(error);
     }
+  }
+
+  /**
+   * A failed rollback request that the router may have acted on (timeout or reset once sent, most 5xx) is
+   * retried only with a status request, whose read before each retry sends nothing if the first one landed.
+   */
+  function repeatable(error: ServingError): ServingError {
+    return unlessRepeatable(error, {
+      readsState: config.status !== undefined,
+      verb: 'send',
+      fixes: [
+        'add a status request to the serving block so that rollbot can read the layer before retrying',
+        'make the router honour the Idempotency-Key header (a retry sends the same key), in case its status lags',
+        // No HTTP answer at all: a timeout (or a reset), where more time may be what the router needs.
+        ...(error.status === undefined ? ['raise timeout if the router needs longer to answer'] : []),
+      ],
+    });
   }
 
   async function readStatus(status: NonNullable<HttpConfig['status']>): Promise<ServingState> {
@@ -139,9 +159,11 @@ export function createHttpAdapter(config: HttpConfig, context: UniversalAdapterC
       };
       const real = fillRequest(config.rollback, values);
       const shown = fillRequest(config.rollback, { ...values, maskEnv: true });
-      // One key per decision: a receiver that honours it turns our retries into no-ops.
+      // One key per attempt: a receiver that honours it turns the retries of this attempt into no-ops.
       real.headers['idempotency-key'] = run.idempotencyKey;
-      const response = await send(real, shown, 'rollback request');
+      const response = await send(real, shown, 'rollback request').catch((error: unknown) => {
+        throw error instanceof ServingError ? repeatable(error) : error;
+      });
       confirmed.add(plan.to);
       lastConfirmed = plan.to;
       const said = response.body === undefined ? 'no body' : shorten(stringify(response.body), 1_000);
