@@ -140,6 +140,7 @@ const HINTS: Record<number, string> = {
   409: 'another change is in flight: rollbot retries within the rollback target',
   422: 'the change was refused as invalid: check the runbook serving block',
   429: 'throttled: rollbot retries within the rollback target',
+  501: 'the server does not support this request: check the method and URL in the runbook serving block',
 };
 
 function statusError(
@@ -148,7 +149,8 @@ function statusError(
   body: unknown,
   retryAfter: string | undefined,
 ): ServingError {
-  const transient = status >= 500 || status === 429 || status === 409 || status === 408;
+  // 501: the server does not support the request at all, which no retry changes.
+  const transient = (status >= 500 && status !== 501) || status === 429 || status === 409 || status === 408;
   const effectUnknown = mayHaveActed(status, retryAfter !== undefined);
   const hint =
     HINTS[status] ??

@@ -102,6 +102,13 @@ describe('http adapter: an ambiguous failure of the rollback request without a s
     },
   );
 
+  it('is final after HTTP 501, which no retry mends: the router does not support the request', async () => {
+    rollbackRequest().reply(501, { message: 'POST not implemented' });
+    const error = await failure(adapter({ rollback }).execute(plan, run));
+    expect(error).toMatchObject({ transient: false, status: 501 });
+    expect(error.message).not.toContain('effect is unknown');
+  });
+
   it('keeps a secret the router echoes in a 5xx out of the final error', async () => {
     rollbackRequest().reply(500, { message: 'crashed handling Bearer tok-123456' });
     const error = await failure(adapter({ rollback }).execute(plan, run));
