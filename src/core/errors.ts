@@ -26,19 +26,31 @@ export interface RollbotErrorOptions {
   hint?: string;
   details?: unknown;
   cause?: unknown;
+  /**
+   * What the error is about, put before the message: `Prometheus query "…": <message>`. A line that names it its
+   * own way (a check's row names the check) shows `problem`, the message without it.
+   */
+  subject?: string;
 }
 
 export class RollbotError extends Error {
   readonly code: ErrorCode;
   readonly hint: string | undefined;
   readonly details: unknown;
+  /** What went wrong: the message without its `subject`, the message itself when it has none. */
+  readonly problem: string;
 
   constructor(code: ErrorCode, message: string, options: RollbotErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    const { subject } = options;
+    super(
+      subject === undefined ? message : `${subject}: ${message}`,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.name = 'RollbotError';
     this.code = code;
     this.hint = options.hint;
     this.details = options.details;
+    this.problem = message;
   }
 }
 

@@ -26,8 +26,13 @@ export interface CheckResult {
   outcomes: Outcome[];
   verdict: Verdict;
   trend?: { sparkline: string; direction: 'rising' | 'falling' | 'flat'; windowMs: number };
-  /** Why the query failed, when it did. */
+  /** Why the query failed, when it did, whole: `Prometheus query "…": what went wrong (what to do)`. */
   error?: string;
+  /**
+   * `error` in parts, for lines that are capped and name the check (core/check-error.ts): what went wrong without
+   * the query it names, and what to do. Absent when the error had no parts, or in a record from before they were kept.
+   */
+  errorParts?: { problem: string; hint?: string };
   /**
    * What the metrics source warned about its answer (core/partial.ts: it may be partial), as kept by
    * `keepWarnings`. Absent: none, or a record from before warnings were kept.

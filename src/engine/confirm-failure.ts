@@ -11,7 +11,8 @@ import { formatValue, type Verdict } from '../core/gates.js';
 import { isOpen, type Incident } from '../core/incident.js';
 import { describeWarnings, isPartial } from '../core/partial.js';
 import type { Runbook } from '../runbooks/schema.js';
-import { oneLine, sentence, truncate } from '../core/text.js';
+import { sentence } from '../core/text.js';
+import { briefCheckError } from '../core/check-error.js';
 import { escalateAndRecord } from './escalation-record.js';
 import { scheduleConfirmPoll } from './confirm-poll.js';
 import type { EngineDeps } from './context.js';
@@ -23,17 +24,18 @@ const WHY: Record<Exclude<Verdict, 'PASS'>, string> = {
   INCONCLUSIVE: 'no confirmation verdict within the confirm target',
 };
 
-/** Characters of a failed query's reason kept on a poll's line: it names the query, which may be long. */
+/** Characters of a failed query's reason kept on a poll's line, which names the check (core/check-error.ts). */
 const ERROR_CHARS = 200;
 
 /**
- * `error rate 0.51% (≤ 0.55%) INCONCLUSIVE (partial answer "…")`, `error rate no data (≤ 2%) ERROR (Prometheus
- * query "…": cannot reach …)`: one check of a poll, for the timeline and the escalation, which must say why a
+ * `error rate 0.51% (≤ 0.55%) INCONCLUSIVE (partial answer "…")`, `error rate no data (≤ 2%) ERROR (cannot reach
+ * … (check PROMETHEUS_URL …))`: one check of a poll, for the timeline and the escalation, which must say why a
  * confirmation "cannot read its metrics" (unreachable, credentials, bad PromQL) for people to fix it.
  */
 export function pollLine(check: CheckResult): string {
   const partial = isPartial(check) ? ` (partial answer ${describeWarnings(check.warnings ?? [])})` : '';
-  const failed = check.error === undefined ? '' : ` (${truncate(oneLine(check.error), ERROR_CHARS)})`;
+  const error = briefCheckError(check, ERROR_CHARS);
+  const failed = error === undefined ? '' : ` (${error})`;
   return `${check.name} ${formatValue(check.value, check.unit)} (${check.threshold}) ${check.verdict}${failed}${partial}`;
 }
 

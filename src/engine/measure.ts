@@ -1,4 +1,4 @@
-import { errorText } from '../core/errors.js';
+import { checkError } from '../core/check-error.js';
 import type { CheckResult } from '../core/evaluation.js';
 import { confirmOutcome, isPartial, keepWarnings } from '../core/partial.js';
 import {
@@ -85,7 +85,7 @@ export async function measureTriageCheck(
     };
   } catch (error) {
     const outcomes: Outcome[] = Array.from({ length: window.samples }, () => 'error');
-    return { ...base, outcomes, verdict: 'ERROR', error: errorText(error) };
+    return { ...base, outcomes, verdict: 'ERROR', ...checkError(error) };
   }
 }
 
@@ -143,7 +143,7 @@ export async function measureOnce(
       ...warnings,
     };
   } catch (error) {
-    return { ...base, outcomes: ['error'], verdict: 'ERROR', error: errorText(error) };
+    return { ...base, outcomes: ['error'], verdict: 'ERROR', ...checkError(error) };
   }
 }
 

@@ -2,7 +2,8 @@
  * How a failed Prometheus call becomes a RollbotError. Two outcomes only, because they ask for different
  * actions: `BAD_REQUEST` when the query itself is wrong (someone fixes the runbook) and `UNAVAILABLE` when
  * Prometheus could not answer (someone fixes the connection, the credentials or Prometheus). Every message
- * names the query, so that a failed check in Slack says which one.
+ * names the query (its `subject`), so that a failed check on the timeline and in the report says which one; a
+ * check's capped row leaves it out (core/check-error.ts).
  */
 import { RollbotError, type RollbotErrorOptions } from '../core/errors.js';
 import { MAX_RANGE_STEPS } from './range-limit.js';
@@ -12,12 +13,13 @@ const QUERY_CHARS = 120;
 
 export const HINT_REACH = 'check PROMETHEUS_URL and that Prometheus is reachable from rollbot';
 export const HINT_PROMQL = 'fix the PromQL of this check in the runbook';
+// Each hint starts with what to do: where a line is capped (a check's row in Slack) its start may be all that shows.
 export const HINT_AUTH =
-  'Prometheus (or the proxy in front of it) refused the credentials: check PROMETHEUS_AUTHORIZATION, the full ' +
-  'Authorization header value rollbot sends (e.g. "Bearer …")';
-const HINT_HEALTH = 'Prometheus failed to answer: check its health and logs (/-/ready), then retry';
+  'check PROMETHEUS_AUTHORIZATION, the full Authorization header value rollbot sends (e.g. "Bearer …"): ' +
+  'Prometheus, or the proxy in front of it, refused the credentials';
+const HINT_HEALTH = "check Prometheus' health and logs (/-/ready), then retry";
 const HINT_SLOW =
-  'Prometheus gave up on the query: it is overloaded or the query is too expensive (shorter ranges, fewer series)';
+  'make the query cheaper (shorter ranges, fewer series) or Prometheus less loaded: it gave up on the query';
 const HINT_URL = 'check PROMETHEUS_URL: it must point at the Prometheus HTTP API, including any path prefix';
 
 /** `errorType` values (web/api/v1/api.go) that mean the query is at fault rather than Prometheus. */
@@ -43,8 +45,9 @@ function failure(
   what: string,
   options: RollbotErrorOptions & { details?: Record<string, unknown> },
 ): RollbotError {
-  return new RollbotError(code, `Prometheus query ${quoteQuery(promql)}: ${what}`, {
+  return new RollbotError(code, what, {
     ...options,
+    subject: `Prometheus query ${quoteQuery(promql)}`,
     details: { query: promql, ...options.details },
   });
 }

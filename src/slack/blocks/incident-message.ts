@@ -1,4 +1,5 @@
 import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
+import { briefCheckError } from '../../core/check-error.js';
 import { formatDuration } from '../../core/duration.js';
 import type { CheckResult, TriageRecord } from '../../core/evaluation.js';
 import { formatValue, type Verdict } from '../../core/gates.js';
@@ -8,7 +9,7 @@ import type { StageView } from '../../core/stages.js';
 import type { IncidentView } from '../../engine/views.js';
 import { ACTIONS } from '../ids.js';
 import { actionValue, button, contextLine, field, linksLine, section, slackDate } from './elements.js';
-import { escapeLine, fitLines, inlineCode, LIMITS, truncate } from './limits.js';
+import { escapeLine, escapeText, fitLines, inlineCode, LIMITS, truncate } from './limits.js';
 import { mention, mentions } from './thread.js';
 
 /** Where the message goes and who is responsible, from the model's runbook. */
@@ -75,14 +76,13 @@ export function stageLine(stage: StageView): string {
 }
 
 /**
- * One check: verdict, value against threshold, the recent trend, and — when Prometheus flagged its answer as
- * possibly partial — its first warning, escaped (text from outside) and short.
+ * One check: verdict, value against threshold (or, when its query failed, what went wrong and what to do), the
+ * recent trend, and — when Prometheus flagged its answer as possibly partial — its first warning, escaped (text
+ * from outside) and short.
  */
 export function checkLine(check: CheckResult): string {
-  const value =
-    check.error !== undefined
-      ? `error: ${escapeLine(check.error, 120)}`
-      : formatValue(check.value, check.unit);
+  const error = briefCheckError(check, 120, escapeText);
+  const value = error !== undefined ? `error: ${error}` : formatValue(check.value, check.unit);
   const trend = check.trend
     ? ` ${check.trend.sparkline.slice(-40)} ${check.trend.direction} over ${formatDuration(check.trend.windowMs)}`
     : '';

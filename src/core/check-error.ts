@@ -1,0 +1,39 @@
+/**
+ * A check whose query failed, as people read it. Whole (`error`), on the timeline and in the report: the query it
+ * names, what went wrong and what to do. Brief, where a line is capped (Slack's check row, a confirmation poll's
+ * line): those already name the check, so the query is left out, and what went wrong and what to do share the
+ * room. The quoted query alone (~120 characters) would fill a capped line and push both out. The one place for
+ * that rule.
+ */
+import { errorText, RollbotError } from './errors.js';
+import type { CheckResult } from './evaluation.js';
+import { oneLine, truncate } from './text.js';
+
+/** What a check keeps of the error its query failed with: the whole text and its parts. */
+export function checkError(error: unknown): Pick<CheckResult, 'error' | 'errorParts'> {
+  if (!(error instanceof RollbotError)) return { error: errorText(error) };
+  const { problem, hint } = error;
+  return { error: errorText(error), errorParts: hint ? { problem, hint } : { problem } };
+}
+
+/**
+ * `what went wrong (what to do)` within `max` characters, without the query: when both do not fit, what went wrong
+ * keeps at least half the room and the hint what is left (a hint leads with what to do, so its start says it).
+ * `cut` shortens one part to a length, as the surface shows it: Slack's escapes what mrkdwn would act on. Records
+ * from before the parts were kept: their whole text, cut. Undefined when the query did not fail.
+ */
+export function briefCheckError(
+  check: Pick<CheckResult, 'error' | 'errorParts'>,
+  max: number,
+  cut: (text: string, max: number) => string = truncate,
+): string | undefined {
+  if (check.error === undefined) return undefined;
+  if (!check.errorParts) return cut(oneLine(check.error), max);
+  const problem = oneLine(check.errorParts.problem);
+  const hint = oneLine(check.errorParts.hint ?? '');
+  if (hint === '') return cut(problem, max);
+  const room = max - ' ()'.length;
+  const hintLength = cut(hint, room).length;
+  const problemRoom = Math.min(cut(problem, room).length, Math.max(Math.ceil(room / 2), room - hintLength));
+  return `${cut(problem, problemRoom)} (${cut(hint, room - problemRoom)})`;
+}
