@@ -79,6 +79,15 @@ export function triageVerdict(outcomes: readonly Outcome[], failing: number): Ve
   return outcomes.includes('pass') ? 'PASS' : 'INCONCLUSIVE';
 }
 
+/**
+ * How far back one triage query reaches (ms): the trend the sparkline shows, or the span of the last `samples`
+ * steps when that is longer. The query triage sends (engine/measure.ts) and the runbook loader's check of it
+ * against Prometheus' points limit (runbooks/refinements.ts) both use this, so that they cannot disagree.
+ */
+export function triageWindowMs(triage: { interval: number; samples: number; trend: number }): number {
+  return Math.max(triage.trend, triage.interval * (triage.samples - 1));
+}
+
 export interface ConfirmRule {
   /** Passes in a row (of every check together) that confirm. */
   consecutive: number;

@@ -8,6 +8,7 @@ import {
   reduceValues,
   sparkline,
   triageVerdict,
+  triageWindowMs,
   type Outcome,
   type Threshold,
 } from '../core/gates.js';
@@ -59,7 +60,8 @@ export async function measureTriageCheck(
   const threshold = thresholdOf(check);
   const base = checkBase(check, threshold);
   try {
-    const start = window.now - Math.max(window.trendMs, window.intervalMs * (window.samples - 1));
+    const reach = { interval: window.intervalMs, samples: window.samples, trend: window.trendMs };
+    const start = window.now - triageWindowMs(reach);
     const answer = await source.range(check.query, start, window.now, window.intervalMs);
     const points = reduceSeries(answer.series, check.reduce);
     const recent = lastSamples(points, window);

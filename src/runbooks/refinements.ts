@@ -4,6 +4,7 @@
  */
 import type { z } from 'zod';
 import { formatDuration } from '../core/duration.js';
+import { triageWindowMs } from '../core/gates.js';
 import { MAX_RANGE_STEPS, stepsOverLimit } from '../metrics-source/range-limit.js';
 
 /**
@@ -54,7 +55,7 @@ export function refuseInvertedFail(c: Bounds & { fail?: Bounds | undefined }, ct
 }
 
 /**
- * Triage measures with one range query over the trend window at the triage interval (engine/measure.ts). Past
+ * Triage measures with one range query over its window (`triageWindowMs`) at the triage interval. Past
  * Prometheus' points limit every such query is refused, every check is ERROR, and triage never measures
  * anything: better said at load than at the first incident.
  */
@@ -64,7 +65,7 @@ export function refuseUnanswerableWindow(
 ) {
   // A zero interval is the interval field's own problem.
   if (!(t.interval > 0)) return;
-  const intervals = stepsOverLimit(Math.max(t.trend, t.interval * (t.samples - 1)), t.interval);
+  const intervals = stepsOverLimit(triageWindowMs(t), t.interval);
   if (intervals === undefined) return;
   ctx.addIssue({
     code: 'custom',
