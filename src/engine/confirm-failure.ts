@@ -24,8 +24,13 @@ const WHY: Record<Exclude<Verdict, 'PASS'>, string> = {
   INCONCLUSIVE: 'no confirmation verdict within the confirm target',
 };
 
-/** Characters of a failed query's reason kept on a poll's line, which names the check (core/check-error.ts). */
+/** Characters of a failed query's reason kept on a line that names the check (core/check-error.ts). */
 const ERROR_CHARS = 200;
+
+/** Why a confirmation query failed, as a line that names its check shows it: brief and capped. */
+export function pollError(check: CheckResult): string | undefined {
+  return briefCheckError(check, ERROR_CHARS);
+}
 
 /**
  * `error rate 0.51% (≤ 0.55%) INCONCLUSIVE (partial answer "…")`, `error rate no data (≤ 2%) ERROR (cannot reach
@@ -34,7 +39,7 @@ const ERROR_CHARS = 200;
  */
 export function pollLine(check: CheckResult): string {
   const partial = isPartial(check) ? ` (partial answer ${describeWarnings(check.warnings ?? [])})` : '';
-  const error = briefCheckError(check, ERROR_CHARS);
+  const error = pollError(check);
   const failed = error === undefined ? '' : ` (${error})`;
   return `${check.name} ${formatValue(check.value, check.unit)} (${check.threshold}) ${check.verdict}${failed}${partial}`;
 }

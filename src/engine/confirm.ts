@@ -1,5 +1,5 @@
 import { formatDuration } from '../core/duration.js';
-import type { ConfirmationRecord } from '../core/evaluation.js';
+import type { CheckResult, ConfirmationRecord } from '../core/evaluation.js';
 import {
   confirmThreshold,
   confirmVerdict,
@@ -12,8 +12,8 @@ import type { Incident } from '../core/incident.js';
 import type { Deployment } from '../core/ledger.js';
 import { describeWarnings, isPartial } from '../core/partial.js';
 import { isLatestAttempt } from '../core/rollback.js';
-import type { Runbook } from '../runbooks/schema.js';
-import { escalateConfirmationOnce, pollLine } from './confirm-failure.js';
+import type { Check, Runbook } from '../runbooks/schema.js';
+import { escalateConfirmationOnce, pollError, pollLine } from './confirm-failure.js';
 import { scheduleConfirmPoll } from './confirm-poll.js';
 import { record, runbookOf, type EngineDeps } from './context.js';
 import { measureOnce, thresholdOf } from './measure.js';
@@ -79,7 +79,8 @@ function whyNotMeasurable(deps: EngineDeps, runbook: Runbook): string | undefine
 /**
  * The value of each check just before the version being rolled back from took traffic; null when unknown.
  * A value from an answer Prometheus flagged as partial is unknown too: a baseline read too high would let
- * confirmation pass above the runbook's own thresholds, so those apply instead (`unknownWhy` says so for people).
+ * confirmation pass above the runbook's own thresholds, so those apply instead. `unknownWhy` says so for people,
+ * and why for a check whose query failed (briefly, as a poll's line does), so that they know it was Prometheus.
  * The checks are asked for together: one after another, a Prometheus that never answers would hold the start up
  * one query timeout per check, past the lease of the deadline that runs it (the poller's 60 s) with a few checks.
  */
@@ -100,16 +101,38 @@ async function takeBaselines(
     ),
   );
   const baselines: Record<string, number | null> = {};
+  checks.forEach((check, i) => {
+    const result = results[i];
+    baselines[check.name] = !result || isPartial(result) ? null : (result.value ?? null);
+  });
+  return { baselines, unknownWhy: whyUnknown(checks, results) };
+}
+
+/**
+ * `; no baseline from a partial answer … ; no baseline where the query failed, for errors, approvals (cannot
+ * reach … (check PROMETHEUS_URL …)): their triage thresholds apply`, or nothing when neither left one unknown.
+ */
+function whyUnknown(checks: readonly Check[], results: readonly (CheckResult | undefined)[]): string {
   const partial: string[] = [];
+  // The checks each failure left without a baseline, by failure: a Prometheus that is down fails them all alike.
+  const failed = new Map<string, string[]>();
   checks.forEach((check, i) => {
     const result = results[i];
     if (result && isPartial(result)) partial.push(`${check.name} ${describeWarnings(result.warnings ?? [])}`);
-    baselines[check.name] = !result || isPartial(result) ? null : (result.value ?? null);
+    const error = result && pollError(result);
+    if (error !== undefined) failed.set(error, [...(failed.get(error) ?? []), check.name]);
   });
-  const unknownWhy = partial.length
-    ? `; no baseline from a partial answer (Prometheus warnings) for ${partial.join('; ')}: its triage thresholds apply`
-    : '';
-  return { baselines, unknownWhy };
+  const why: string[] = [];
+  if (partial.length) {
+    why.push(
+      `no baseline from a partial answer (Prometheus warnings) for ${partial.join('; ')}: its triage thresholds apply`,
+    );
+  }
+  if (failed.size) {
+    const each = [...failed].map(([error, names]) => `${names.join(', ')} (${error})`);
+    why.push(`no baseline where the query failed, for ${each.join('; ')}: their triage thresholds apply`);
+  }
+  return why.map((clause) => `; ${clause}`).join('');
 }
 
 /**

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { pollDeadlines } from '../../../src/engine/poller.js';
+import { answerError, HINT_PROMQL, HINT_REACH, transportError } from '../../../src/metrics-source/errors.js';
 import { DEFAULT_TIMEOUT_MS } from '../../../src/metrics-source/prometheus.js';
 import { firing } from '../../helpers/alerts.js';
 import { makeDeps, makeRunbook, recordDeployments } from '../../helpers/engine.js';
@@ -49,6 +50,53 @@ describe('confirmation baselines', () => {
     const entries = await deps.store.list('INC-1');
     expect(entries.find((entry) => entry.type === 'confirm.started')?.text).toContain(
       `(${QUERIES.map((query) => `${query} unknown`).join(', ')})`,
+    );
+  });
+
+  it('say why one is unknown when its query failed, briefly: the triage thresholds apply because Prometheus failed', async () => {
+    const metrics = new FakeMetrics();
+    for (const query of QUERIES) metrics.set(query, 0.1);
+    metrics.set('errors', 0.9); // a breach: policy auto rolls back, and confirmation starts
+    const deps = makeDeps({ runbooks: [makeRunbook('fraud-scorer', CHECKS)], metricsSource: metrics });
+    await recordDeployments(deps, 'fraud-scorer', ['v41', 'v42']);
+    // Triage answers (range queries); three baselines (instant queries) fail: two unreachable, one refused.
+    const long = `connect ECONNREFUSED 10.0.0.9:9090 ${'x'.repeat(150)}`;
+    const failures: Record<string, () => Error> = {
+      errors: () =>
+        transportError('errors', new Error(long), { host: 'prometheus:9090', timeoutMs: 1, timedOut: false }),
+      approvals: () =>
+        transportError('approvals', new Error(long), {
+          host: 'prometheus:9090',
+          timeoutMs: 1,
+          timedOut: false,
+        }),
+      p99: () => answerError('p99', 400, { errorType: 'bad_data', error: 'unknown function "p99"' }, ''),
+    };
+    const query = metrics.query.bind(metrics);
+    metrics.query = (promql, at) => {
+      const failure = failures[promql];
+      return failure ? Promise.reject(failure()) : query(promql, at);
+    };
+    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    await pollDeadlines(deps);
+
+    const incident = await deps.store.getIncident('INC-1');
+    expect(incident?.confirmation?.baselines).toEqual({
+      errors: null,
+      approvals: null,
+      p99: null,
+      queue_depth: 0.1,
+      drift: 0.1,
+      nulls: 0.1,
+    });
+    const started = (await deps.store.list('INC-1')).find((entry) => entry.type === 'confirm.started');
+    // Each failure once, for the checks it left without a baseline, in the capped form a poll's line uses.
+    const unreachable = `cannot reach prometheus:9090: connect ECONNREFUSED 10.0.0.9:9090 ${'x'.repeat(65)}… (${HINT_REACH})`;
+    expect(started?.text).toBe(
+      'confirming: 3 passes in a row every 30s, within 10% of the pre-deployment baseline (errors unknown, ' +
+        'approvals unknown, p99 unknown, queue_depth 0.1, drift 0.1, nulls 0.1); no baseline where the query ' +
+        `failed, for errors, approvals (${unreachable}); p99 (Prometheus refused it (HTTP 400 bad_data: ` +
+        `unknown function "p99") (${HINT_PROMQL})): their triage thresholds apply`,
     );
   });
 });
