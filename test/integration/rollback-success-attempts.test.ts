@@ -86,15 +86,19 @@ const rolledBackNotices = (deps: TestDeps): string[] =>
 
 describe.each(backends)("each successful attempt's own follow-up stand-in, on %s", (_name, storesOn) => {
   /**
-   * Attempt 1 (v42 → v41) succeeds on a replica that dies right after writing so; a minute on, its stand-in follows
-   * it up on another replica, whose "rolled back to v41" notice stays on its way (under the follow-up's lock) until
-   * `arrive()`. The first replica's rollback lock, a short lease, has lapsed.
+   * Attempt 1 (v42 → v41) succeeds on a replica that dies right after writing so; its rollback lock, a short lease,
+   * has lapsed. `replica` is another replica on the same store, serving layer and clock; `extra` goes into its
+   * deps, and `prepare` runs on the store before the rollback.
    */
-  async function firstFollowUpStalled() {
+  async function firstSucceededOnADeadReplica(
+    extra: Pick<NonNullable<Parameters<typeof makeDeps>[0]>, 'runbooks' | 'metricsSource'> = {},
+    prepare: (store: Store) => Promise<void> = async () => undefined,
+  ) {
     const clock = new TestClock();
     const storeOf = storesOn(clock);
     const fake = new FakeServing();
-    const replica = (store = storeOf()) => makeDeps({ store, clock, fake });
+    const replica = (store = storeOf()) => makeDeps({ ...extra, store, clock, fake });
+    await prepare(storeOf());
     const dying = dyingStore(storeOf(), 0, attemptSucceeded(1));
     const first = replica(dying.store);
     first.timing = { ...first.timing, lockTtlMs: 500 };
@@ -102,7 +106,16 @@ describe.each(backends)("each successful attempt's own follow-up stand-in, on %s
     await dying.died;
     clock.advance(1_000);
     await lapsed(storeOf(), rollbackLockName('fraud-scorer'));
+    return { clock, storeOf, replica };
+  }
 
+  /**
+   * Attempt 1 succeeded on a replica that died (firstSucceededOnADeadReplica); a minute on, its stand-in follows it
+   * up on another replica, whose "rolled back to v41" notice stays on its way (under the follow-up's lock) until
+   * `arrive()`.
+   */
+  async function firstFollowUpStalled() {
+    const { clock, storeOf, replica } = await firstSucceededOnADeadReplica();
     const follower = replica();
     let arrive = (): void => undefined;
     const handedOver = new Promise<void>((handed) => {
@@ -163,17 +176,7 @@ describe.each(backends)("each successful attempt's own follow-up stand-in, on %s
   });
 
   it('announces nothing and starts no confirmation for the first attempt once the second exists', async () => {
-    const clock = new TestClock();
-    const storeOf = storesOn(clock);
-    const fake = new FakeServing();
-    const replica = (store = storeOf()) => makeDeps({ store, clock, fake });
-    const dying = dyingStore(storeOf(), 0, attemptSucceeded(1));
-    const first = replica(dying.store);
-    first.timing = { ...first.timing, lockTtlMs: 500 };
-    void rollback(first, request);
-    await dying.died;
-    clock.advance(1_000);
-    await lapsed(storeOf(), rollbackLockName('fraud-scorer'));
+    const { clock, storeOf, replica } = await firstSucceededOnADeadReplica();
     // The stand-in's replica pauses once it holds the follow-up's lock, before it looks for the notice's mark.
     const paused = dyingStore(storeOf(), 0, (method, result) => {
       return method === 'acquire' && (result as Lease | undefined)?.name === 'rollback-success:INC-1';
@@ -210,17 +213,7 @@ describe.each(backends)("each successful attempt's own follow-up stand-in, on %s
   ])(
     "keeps the rollback target of a second attempt begun while the first's follow-up was paused %s",
     async (_when, callsAfterMark) => {
-      const clock = new TestClock();
-      const storeOf = storesOn(clock);
-      const fake = new FakeServing();
-      const replica = (store = storeOf()) => makeDeps({ store, clock, fake });
-      const dying = dyingStore(storeOf(), 0, attemptSucceeded(1));
-      const first = replica(dying.store);
-      first.timing = { ...first.timing, lockTtlMs: 500 };
-      void rollback(first, request);
-      await dying.died;
-      clock.advance(1_000);
-      await lapsed(storeOf(), rollbackLockName('fraud-scorer'));
+      const { clock, storeOf, replica } = await firstSucceededOnADeadReplica();
       const paused = dyingStore(storeOf(), callsAfterMark, (method) => method === 'markRolledBack');
       const follower = replica(paused.store);
       clock.advance(MINUTE);
@@ -259,9 +252,6 @@ describe.each(backends)("each successful attempt's own follow-up stand-in, on %s
   );
 
   it('starts no confirmation for the first attempt when the second succeeded while it took its baselines', async () => {
-    const clock = new TestClock();
-    const storeOf = storesOn(clock);
-    const fake = new FakeServing();
     const metrics = new FakeMetrics().set(ERRORS, 0.005);
     const runbooks = [
       makeRunbook(
@@ -269,15 +259,10 @@ describe.each(backends)("each successful attempt's own follow-up stand-in, on %s
         `triage: { checks: [{ name: error rate, kind: error, query: '${ERRORS}', max: 0.02 }] }`,
       ),
     ];
-    const replica = (store = storeOf()) => makeDeps({ store, clock, fake, runbooks, metricsSource: metrics });
-    await recordDeployments({ store: storeOf() }, 'fraud-scorer', ['v40', 'v41', 'v42']);
-    const dying = dyingStore(storeOf(), 0, attemptSucceeded(1));
-    const first = replica(dying.store);
-    first.timing = { ...first.timing, lockTtlMs: 500 };
-    void rollback(first, request);
-    await dying.died;
-    clock.advance(1_000);
-    await lapsed(storeOf(), rollbackLockName('fraud-scorer'));
+    const { clock, replica } = await firstSucceededOnADeadReplica(
+      { runbooks, metricsSource: metrics },
+      (store) => recordDeployments({ store }, 'fraud-scorer', ['v40', 'v41', 'v42']),
+    );
     // Prometheus is slow to answer the stand-in's first baseline query, until `answer()`.
     let answer = (): void => undefined;
     const asked = new Promise<void>((askedFor) => {
