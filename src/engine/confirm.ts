@@ -105,15 +105,22 @@ async function takeBaselines(
     const result = results[i];
     baselines[check.name] = !result || isPartial(result) ? null : (result.value ?? null);
   });
-  return { baselines, unknownWhy: whyUnknown(checks, results) };
+  return { baselines, unknownWhy: whyUnknown(checks, results, from) };
 }
 
 /**
  * `; no baseline from a partial answer … ; no baseline where the query failed, for errors, approvals (cannot
- * reach … (check PROMETHEUS_URL …)): their triage thresholds apply`, or nothing when neither left one unknown.
+ * reach … (check PROMETHEUS_URL …)): their triage thresholds apply`, and the checks Prometheus had no data for,
+ * or nothing when none of these left one unknown.
  */
-function whyUnknown(checks: readonly Check[], results: readonly (CheckResult | undefined)[]): string {
+function whyUnknown(
+  checks: readonly Check[],
+  results: readonly (CheckResult | undefined)[],
+  from: string | undefined,
+): string {
   const partial: string[] = [];
+  // Measured, and nothing there: a series that began after the bad version took traffic (a new metric, say).
+  const empty: string[] = [];
   // The checks each failure left without a baseline, by failure: a Prometheus that is down fails them all alike.
   const failed = new Map<string, string[]>();
   checks.forEach((check, i) => {
@@ -121,6 +128,7 @@ function whyUnknown(checks: readonly Check[], results: readonly (CheckResult | u
     if (result && isPartial(result)) partial.push(`${check.name} ${describeWarnings(result.warnings ?? [])}`);
     const error = result && pollError(result);
     if (error !== undefined) failed.set(error, [...(failed.get(error) ?? []), check.name]);
+    else if (result && !isPartial(result) && result.value === undefined) empty.push(check.name);
   });
   const why: string[] = [];
   if (partial.length) {
@@ -131,6 +139,11 @@ function whyUnknown(checks: readonly Check[], results: readonly (CheckResult | u
   if (failed.size) {
     const each = [...failed].map(([error, names]) => `${names.join(', ')} (${error})`);
     why.push(`no baseline where the query failed, for ${each.join('; ')}: their triage thresholds apply`);
+  }
+  if (empty.length) {
+    why.push(
+      `no baseline where Prometheus had no data before ${from ?? 'the bad version'} took traffic, for ${empty.join(', ')}: their triage thresholds apply`,
+    );
   }
   return why.map((clause) => `; ${clause}`).join('');
 }

@@ -99,4 +99,22 @@ describe('confirmation baselines', () => {
         `unknown function "p99") (${HINT_PROMQL})): their triage thresholds apply`,
     );
   });
+
+  it('say why one is unknown when Prometheus had no data from before the bad version took traffic', async () => {
+    const metrics = new FakeMetrics();
+    for (const query of QUERIES) metrics.set(query, 0.1);
+    metrics.set('errors', 0.9); // a breach: policy auto rolls back, and confirmation starts
+    // Two series that began after v42 took traffic (a new metric, a relabelled job): nothing to compare with.
+    const since = (at: number) => (at < 1_000 ? undefined : 0.1);
+    metrics.set('drift', since).set('nulls', since);
+    const deps = makeDeps({ runbooks: [makeRunbook('fraud-scorer', CHECKS)], metricsSource: metrics });
+    await recordDeployments(deps, 'fraud-scorer', ['v41', 'v42']);
+    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    await pollDeadlines(deps);
+
+    const started = (await deps.store.list('INC-1')).find((entry) => entry.type === 'confirm.started');
+    expect(started?.text).toMatch(
+      /\(errors 0\.9, approvals 0\.1, p99 0\.1, queue_depth 0\.1, drift unknown, nulls unknown\); no baseline where Prometheus had no data before v42 took traffic, for drift, nulls: their triage thresholds apply$/,
+    );
+  });
 });
