@@ -89,25 +89,19 @@ export function createKserveAdapter(
    * the same: a bad version keeps serving meanwhile, and a patch to what is already stored changes nothing.
    */
   async function reapply(plan: RollbackPlan, spec: Record<string, unknown>) {
-    let dryRunFailure: unknown;
-    const check = admitted(plan, spec);
-    const remembered = () =>
-      check().catch((error: unknown) => {
-        dryRunFailure = error;
-        throw error;
-      });
     let unknown = '';
-    try {
-      if (await runsSpec(await read(), config.component, spec, remembered)) {
-        return {
-          mutated: false,
-          output: `${ref.what} already runs the spec recorded for ${plan.to}: no change made`,
-        };
-      }
-    } catch (error) {
-      // A failed read is this execute's failure (retried when transient); only a failed dry run is re-applied over.
-      if (error !== dryRunFailure || !(error instanceof ServingError)) throw error;
-      unknown = ` (rollbot could not tell first whether it already ran it: ${error.message})`;
+    // A failed dry run only means "not known to run it" here (a failed read stays this execute's failure).
+    const admittedOrUnknown = () =>
+      admitted(plan, spec)().catch((error: unknown) => {
+        if (!(error instanceof ServingError)) throw error;
+        unknown = ` (rollbot could not tell first whether it already ran it: ${error.message})`;
+        return undefined;
+      });
+    if (await runsSpec(await read(), config.component, spec, admittedOrUnknown)) {
+      return {
+        mutated: false,
+        output: `${ref.what} already runs the spec recorded for ${plan.to}: no change made`,
+      };
     }
     await client.patch(path, reapplyPatch(config.mode, config.component, spec), 'json', ref);
     return {

@@ -72,6 +72,8 @@ export async function runsSpec(
 ): Promise<boolean> {
   if (canaryInSpec(isvc)) return false;
   const current = (isvc.spec as Record<string, unknown> | undefined)?.[component];
+  // No component runs no spec (and never equals an admitted spec that could not be had).
+  if (current === undefined) return false;
   return sameJson(current, spec) || sameJson(current, await admitted());
 }
 
