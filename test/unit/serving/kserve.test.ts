@@ -6,6 +6,7 @@ import { RollbotError, ServingError } from '../../../src/core/errors.js';
 import type { ExecuteContext, RollbackPlan } from '../../../src/engine/serving-port.js';
 import type { KubeConnection } from '../../../src/serving/k8s/connection.js';
 import { createKserveAdapter } from '../../../src/serving/kserve/adapter.js';
+import { standardKserve } from '../../helpers/kserve.js';
 
 const SERVER = 'https://k8s.test';
 const PATH = '/apis/serving.kserve.io/v1beta1/namespaces/ml-prod/inferenceservices/fraud-scorer';
@@ -352,17 +353,7 @@ describe('kserve: config', () => {
 });
 
 describe('kserve standard: spec.canary', () => {
-  const standard = () =>
-    createKserveAdapter(
-      {
-        adapter: 'kserve',
-        namespace: 'ml-prod',
-        name: 'fraud-scorer',
-        mode: 'standard',
-        component: 'predictor',
-      },
-      { model: 'fraud-scorer', kube, timeoutMs: 2_000 },
-    );
+  const standard = () => standardKserve(2_000);
   /** Stable predictor `fraud-v2`, optionally with canary `fraud-v3` at `percent`. */
   const raw = (canaryPercent: number | undefined, over: { generation?: number; observed?: number } = {}) => ({
     metadata: { name: 'fraud-scorer', namespace: 'ml-prod', generation: over.generation ?? 7 },
