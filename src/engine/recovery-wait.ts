@@ -8,7 +8,7 @@ import { formatDuration } from '../core/duration.js';
 import type { Incident } from '../core/incident.js';
 import type { RollbackRecord } from '../core/rollback.js';
 import type { Runbook } from '../runbooks/schema.js';
-import { record, type EngineDeps } from './context.js';
+import type { EngineDeps } from './context.js';
 import type { Finding } from './recovery-outcomes.js';
 import { rollbackAttemptDeadline } from './retry.js';
 
@@ -41,8 +41,8 @@ export function nextLook(
 
 /**
  * Says in the incident's channel, once per attempt, that the outcome is not escalated yet and why: a person who
- * saw rollbot restart must not take the silence for a rollback that landed, nor run it again meanwhile. Called
- * under the settlement's lock, so two replicas never both say it.
+ * saw rollbot restart must not take the silence for a rollback that landed, nor run it again meanwhile. The entry
+ * is taken once per attempt (appendOnce), so two replicas, or two looks, never both say it.
  */
 export async function sayStillLanding(
   deps: EngineDeps,
@@ -51,13 +51,22 @@ export async function sayStillLanding(
   rollback: RollbackRecord,
   look: { until: number; why: string },
 ): Promise<void> {
-  const timeline = await deps.store.list(incident.id);
-  if (timeline.some((entry) => entry.type === WAITING && entry.data?.attempt === rollback.attempt)) return;
   const { to, etaMs } = rollback.plan;
   const text = `rollbot restarted during the rollback to ${to}: ${look.why}, but the change may still be landing (the plan expected ${formatDuration(etaMs)}): rollbot does not run it again; it reads ${rollback.target} again until ${new Date(look.until).toISOString()} and escalates only if traffic is not on ${to} by then`;
   // Recorded first: said at most once, should this replica die in between (the escalation, if any, is the
   // message that must arrive, and has its own stand-in).
-  const entry = await record(deps, incident, { type: WAITING, text, data: { attempt: rollback.attempt } });
+  const entry = await deps.store.appendOnce(
+    {
+      incidentId: incident.id,
+      at: deps.clock.now(),
+      type: WAITING,
+      actor: 'rollbot',
+      text,
+      data: { attempt: rollback.attempt },
+    },
+    `${WAITING}:${rollback.attempt}`,
+  );
+  if (!entry) return;
   await deps.notifier.notify({
     type: 'incident.updated',
     incident,
