@@ -216,6 +216,33 @@ describe('parseAlertmanager: bad input', () => {
   });
 
   it.each([
+    ['Z', '2026-11-22T01:42:04Z', Date.UTC(2026, 10, 22, 1, 42, 4)],
+    ['a fraction', '2026-11-22T01:42:04.443Z', Date.UTC(2026, 10, 22, 1, 42, 4, 443)],
+    [
+      'nanoseconds, as Go sends them',
+      '2026-11-22T01:42:04.443123456Z',
+      Date.UTC(2026, 10, 22, 1, 42, 4, 443),
+    ],
+    ['an offset', '2026-11-22T03:42:04+02:00', Date.UTC(2026, 10, 22, 1, 42, 4)],
+    ['lower-case t and z', '2026-11-22t01:42:04z', Date.UTC(2026, 10, 22, 1, 42, 4)],
+    ['29 February of a leap year', '2024-02-29T00:00:00Z', Date.UTC(2024, 1, 29)],
+    ["Go's zero time", '0001-01-01T00:00:00Z', -62_135_596_800_000],
+  ])('reads a timestamp with %s', (_, text, ms) => {
+    expect(parseRfc3339(text)).toBe(ms);
+  });
+
+  it.each([
+    ['29 February of a year that is not leap', '2100-02-29T00:00:00Z'],
+    ['31 April', '2026-04-31T00:00:00Z'],
+    ['month 13', '2026-13-01T00:00:00Z'],
+    ['day 0', '2026-11-00T00:00:00Z'],
+    ['minute 60', '2026-11-22T01:60:00Z'],
+    ['an offset of 24 hours', '2026-11-22T01:42:04+24:00'],
+  ])('refuses a timestamp with %s, as a date', (_, text) => {
+    expect(parseRfc3339(text)).toBeUndefined();
+  });
+
+  it.each([
     ['a numeric startsAt', { startsAt: 1795311724 }, 'alerts[0].startsAt', 'got 1795311724'],
     [
       'an unknown status',
