@@ -13,6 +13,7 @@ import { checkPacing, CHANNEL_LIMIT, UPDATE_LIMIT } from './support/pacing-check
 import type { ChildServer } from './support/processes.js';
 import { ratio, type Figure } from './support/results.js';
 import { channelFor } from './support/runbooks.js';
+import type { SlackArrival } from './support/slack-standin.js';
 import { ALERT_HEADERS, type Stack } from './support/stack.js';
 import { latencyOf, ms } from './support/stats.js';
 import { stormPlan, type Delivery } from './support/storm-plan.js';
@@ -142,6 +143,8 @@ function report(
       `(${updates.violations} over Tier 3); queue ${drained ? 'drained' : `still sending after ${DRAIN_MS / 1000} s`}`,
   );
   for (const [why, count] of ours.failures) stack.log(`storm: ${count} deliveries failed: ${why}`);
+  // Over Tier 3 has been seen once and not reproduced (bench/README.md): the arrivals show how they bunched.
+  if (updates.violations > 0) stack.log(`storm: chat.update arrivals: ${updateArrivals(arrivals)}`);
   const accounted = account.onTimeline + account.deduplicated;
   const clean = account.lost === 0 && account.recordedTwice === 0 && account.unexplained === 0;
   return [
@@ -209,4 +212,11 @@ function report(
       met: undefined,
     },
   ];
+}
+
+/** Each chat.update's arrival, in seconds after the first, with its channel: `0.00 C0BENCH004, 1.20 …`. */
+function updateArrivals(arrivals: readonly SlackArrival[]): string {
+  const updates = arrivals.filter((call) => call.method === 'chat.update');
+  const first = updates[0]?.at ?? 0;
+  return updates.map((call) => `${((call.at - first) / 1000).toFixed(2)} ${call.channel ?? '?'}`).join(', ');
 }
