@@ -6,13 +6,17 @@ export interface PagerDutyOptions extends DeliveryOptions {
   routingKey: string;
   /** The environment variable the key came from (the runbook's `routingKeyEnv`), named in error hints. */
   routingKeyEnv?: string;
-  /** Default `https://events.pagerduty.com/v2/enqueue` (EU: `https://events.eu.pagerduty.com/v2/enqueue`). */
+  /**
+   * The API base (EU: `https://events.eu.pagerduty.com`), as the runbook's `paging.url` documents it, or the
+   * full enqueue endpoint. Default `https://events.pagerduty.com/v2/enqueue`.
+   */
   url?: string;
   /** Per attempt (default 10s). */
   timeoutMs?: number;
 }
 
 const DEFAULT_URL = 'https://events.pagerduty.com/v2/enqueue';
+const ENQUEUE_PATH = '/v2/enqueue';
 const MAX_SUMMARY = 1024;
 
 const EVENT_ACTION = { trigger: 'trigger', acknowledge: 'acknowledge', resolve: 'resolve' } as const;
@@ -22,7 +26,7 @@ const EVENT_ACTION = { trigger: 'trigger', acknowledge: 'acknowledge', resolve: 
  * acknowledge and resolve reach the alert that trigger opened. PagerDuty answers 202.
  */
 export function createPagerDuty(options: PagerDutyOptions): Pager {
-  const url = options.url ?? DEFAULT_URL;
+  const url = enqueueUrl(options.url ?? DEFAULT_URL);
   const timeoutMs = options.timeoutMs ?? 10_000;
   const keyEnv = options.routingKeyEnv ?? "the variable the runbook's paging.routingKeyEnv names";
   const hint = `check the PagerDuty routing key in ${keyEnv} and that ${new URL(url).host} is reachable`;
@@ -43,6 +47,18 @@ export function createPagerDuty(options: PagerDutyOptions): Pager {
       );
     },
   };
+}
+
+/**
+ * Where events go for `url`: a bare host (the API base the runbook documents, `https://events.eu.pagerduty.com`)
+ * gets the enqueue path, which PagerDuty's root does not answer to; a URL with a path (the full endpoint, a
+ * proxy's) is taken as it is.
+ */
+function enqueueUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.pathname !== '/') return url;
+  parsed.pathname = ENQUEUE_PATH;
+  return parsed.toString();
 }
 
 /** The Events API v2 body; `payload` only for trigger. */

@@ -178,4 +178,23 @@ describe('PagerDuty Events API v2', () => {
     nock(HOST).post('/v2/enqueue').reply(200, {});
     await expect(pager().send(trigger)).rejects.toThrow('HTTP 200, expected 202');
   });
+
+  it.each(['https://events.eu.pagerduty.com', 'https://events.eu.pagerduty.com/'])(
+    'takes a url of the API base (%s), as the runbook documents it, and posts to its /v2/enqueue',
+    async (url) => {
+      const scope = nock('https://events.eu.pagerduty.com').post('/v2/enqueue').reply(202, {});
+      // No retries: a post nock does not expect fails at once.
+      await createPagerDuty({ routingKey: 'R0UTINGKEY', url, retryForMs: 0 }).send(trigger);
+      expect(scope.isDone()).toBe(true);
+    },
+  );
+
+  it('takes a url of the full enqueue endpoint as it is', async () => {
+    const scope = nock('https://events.eu.pagerduty.com').post('/v2/enqueue').reply(202, {});
+    await createPagerDuty({
+      routingKey: 'R0UTINGKEY',
+      url: 'https://events.eu.pagerduty.com/v2/enqueue',
+    }).send(trigger);
+    expect(scope.isDone()).toBe(true);
+  });
 });
