@@ -15,6 +15,8 @@ export interface OpsgenieOptions extends DeliveryOptions {
 const DEFAULT_URL = 'https://api.opsgenie.com';
 const MAX_MESSAGE = 130;
 const MAX_DESCRIPTION = 15_000;
+/** Keys and values together, as Opsgenie counts them; over it the alert is refused and nobody is paged. */
+const MAX_DETAILS = 8_000;
 
 const PRIORITY: Record<PageSeverity, string> = {
   critical: 'P1',
@@ -75,12 +77,26 @@ export function opsgenieCall(page: Page): { path: string; body: Record<string, u
   };
 }
 
-/** Opsgenie details are string → string. */
+/**
+ * Opsgenie details are string → string, at most 8,000 characters in all. An escalation's carry the alert's summary,
+ * which can be any length (an Alertmanager annotation): the longest values are cut, shortest kept whole first,
+ * rather than the create being refused and the page lost.
+ */
 function stringDetails(details: Record<string, unknown>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(details)) {
-    if (value === undefined) continue;
-    out[key] = typeof value === 'string' ? value : JSON.stringify(value);
+  const entries = Object.entries(details)
+    .filter(([, value]) => value !== undefined)
+    .map(([key, value]): [string, string] => [
+      key,
+      typeof value === 'string' ? value : JSON.stringify(value),
+    ]);
+  let budget = MAX_DETAILS;
+  const kept = new Map<string, string>();
+  for (const [key, value] of [...entries].sort(([, a], [, b]) => a.length - b.length)) {
+    const room = Math.max(0, budget - key.length);
+    const cut = value.slice(0, room);
+    kept.set(key, cut);
+    budget -= key.length + cut.length;
   }
-  return out;
+  // In the order given, which is the order Opsgenie shows them in.
+  return Object.fromEntries(entries.map(([key]) => [key, kept.get(key) ?? '']));
 }

@@ -98,4 +98,24 @@ describe('Opsgenie Alert API', () => {
     expect((error as RollbotError).code).toBe('BAD_REQUEST');
     expect((error as RollbotError).message).toContain('HTTP 422: Request body is not processable.');
   });
+
+  it("keeps the details within Opsgenie's 8,000 characters, cutting a long alert summary rather than the page", async () => {
+    let seen: { details?: Record<string, string> } = {};
+    nock(HOST, AUTH)
+      .post('/v2/alerts', (body: typeof seen) => ((seen = body), true))
+      .reply(202, {});
+    // An escalation's details carry the alert's summary, which Alertmanager takes from an annotation of any length.
+    const details = {
+      incident: 'INC-7',
+      model: 'fraud-scorer',
+      stage: 'rollback',
+      alert: 'z'.repeat(20_000),
+    };
+    await pager().send({ ...trigger, details });
+    const sent = seen.details ?? {};
+    const total = Object.entries(sent).reduce((sum, [key, value]) => sum + key.length + value.length, 0);
+    expect(total).toBeLessThanOrEqual(8_000);
+    expect(sent).toMatchObject({ incident: 'INC-7', model: 'fraud-scorer', stage: 'rollback' });
+    expect(sent['alert']?.startsWith('zzz')).toBe(true);
+  });
 });
