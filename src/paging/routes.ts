@@ -20,11 +20,14 @@ export function pagingRoutes(
     const paging = runbook.paging;
     if (!paging) continue;
     const name = paging.provider === 'pagerduty' ? paging.routingKeyEnv : paging.apiKeyEnv;
-    const key = env[name];
+    // Trimmed: a Kubernetes Secret made from a file keeps the file's trailing newline, which PagerDuty refuses as
+    // a routing key and Node as an Opsgenie header, so that every page would fail.
+    const key = env[name]?.trim();
     if (!key) {
+      const state = env[name] === undefined ? 'not set' : 'empty';
       throw new RollbotError(
         'INVALID_CONFIG',
-        `runbook ${runbook.model} pages through ${paging.provider} with the key in ${name}, which is not set`,
+        `runbook ${runbook.model} pages through ${paging.provider} with the key in ${name}, which is ${state}`,
         {
           hint: `set ${name} in rollbot's environment, or remove paging from runbooks/${runbook.model}.yml`,
         },

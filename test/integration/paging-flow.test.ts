@@ -172,6 +172,44 @@ describe('paging through the runbook', () => {
     );
   });
 
+  it('sends a key read with the trailing newline a Secret made from a file has, without it', async () => {
+    const pd = makeRunbook('fraud-scorer', PAGING);
+    const genie = makeRunbook(
+      'churn-predictor',
+      'paging: { provider: opsgenie, apiKeyEnv: CHURN_GENIE_KEY }',
+    );
+    const routes = pagingRoutes(
+      new RunbookSet([pd, genie]),
+      { FRAUD_PD_KEY: 'pd-routing-key\n', CHURN_GENIE_KEY: ' genie-key\r\n' },
+      { retryForMs: 0 },
+    );
+    const page = {
+      action: 'trigger',
+      dedupKey: 'rollbot-INC-1',
+      summary: 'down',
+      severity: 'critical',
+      source: 'rollbot',
+    } as const;
+    const pdScope = nock(PD)
+      .post('/v2/enqueue', (body: { routing_key: string }) => body.routing_key === 'pd-routing-key')
+      .reply(202, {});
+    const genieScope = nock('https://api.opsgenie.com', {
+      reqheaders: { authorization: 'GenieKey genie-key' },
+    })
+      .post('/v2/alerts')
+      .reply(202, {});
+    await routes('fraud-scorer')?.pager.send(page);
+    await routes('churn-predictor')?.pager.send(page);
+    expect(pdScope.isDone() && genieScope.isDone()).toBe(true);
+  });
+
+  it('stops start-up when the key variable holds only whitespace', () => {
+    const runbooks = new RunbookSet([makeRunbook('fraud-scorer', PAGING)]);
+    expect(() => pagingRoutes(runbooks, { FRAUD_PD_KEY: ' \n' })).toThrow(
+      'runbook fraud-scorer pages through pagerduty with the key in FRAUD_PD_KEY, which is empty',
+    );
+  });
+
   it('refuses a paging block with a bad time zone or a key written in', () => {
     const bad = parseRunbook(
       `model: m\nowner: x\nchannel: C0M\nserving: { adapter: kserve, namespace: a, name: b }\npaging: { provider: opsgenie, apiKeyEnv: genie-key-123, businessHours: { timezone: Mars/Olympus } }\n`,
