@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { webUrl } from '../core/links.js';
 import { envName, timeZone } from '../runbooks/fields.js';
 
 /**
@@ -23,6 +24,19 @@ const businessHours = z
   });
 
 /**
+ * The provider's API base: http(s) only, as the pagers send nothing else (an `ftp:` one would load, then fail every
+ * page at 2am), with a message that says what to write rather than zod's bare "Invalid URL".
+ */
+function apiBase(example: string) {
+  return z
+    .string()
+    .refine((text) => webUrl(text) !== undefined, {
+      message: `expected an http(s) URL of the provider's API base, like ${example} for an EU account`,
+    })
+    .optional();
+}
+
+/**
  * `paging:` in a runbook: who gets paged for SEV-1/2 incidents and missed targets (SEV-3 only in business
  * hours). The key itself never goes in the runbook: `routingKeyEnv` / `apiKeyEnv` name the variable.
  */
@@ -30,13 +44,13 @@ export const pagingConfig = z.discriminatedUnion('provider', [
   z.strictObject({
     provider: z.literal('pagerduty'),
     routingKeyEnv: envName,
-    url: z.url().optional(),
+    url: apiBase('https://events.eu.pagerduty.com'),
     businessHours: businessHours.default({ timezone: 'UTC', start: 9, end: 18, days: [1, 2, 3, 4, 5] }),
   }),
   z.strictObject({
     provider: z.literal('opsgenie'),
     apiKeyEnv: envName,
-    url: z.url().optional(),
+    url: apiBase('https://api.eu.opsgenie.com'),
     businessHours: businessHours.default({ timezone: 'UTC', start: 9, end: 18, days: [1, 2, 3, 4, 5] }),
   }),
 ]);

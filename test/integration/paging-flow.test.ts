@@ -210,6 +210,22 @@ describe('paging through the runbook', () => {
     );
   });
 
+  it.each([
+    ['pagerduty', 'routingKeyEnv', 'events.eu.pagerduty.com', 'https://events.eu.pagerduty.com'],
+    ['opsgenie', 'apiKeyEnv', 'ftp://api.eu.opsgenie.com', 'https://api.eu.opsgenie.com'],
+  ])(
+    'refuses a %s paging.url that is not an http(s) URL, saying what to write',
+    (provider, keyField, url, example) => {
+      const bad = parseRunbook(
+        `model: m\nowner: x\nchannel: C0M\nserving: { adapter: kserve, namespace: a, name: b }\npaging: { provider: ${provider}, ${keyField}: K, url: "${url}" }\n`,
+        'm.yml',
+      );
+      const messages = bad.ok ? [] : bad.problems.map((problem) => `${problem.path}: ${problem.message}`);
+      expect(messages).toEqual([expect.stringMatching(/^paging\.url: expected an http\(s\) URL/)]);
+      expect(messages[0]).toContain(example);
+    },
+  );
+
   it('refuses a paging block with a bad time zone or a key written in', () => {
     const bad = parseRunbook(
       `model: m\nowner: x\nchannel: C0M\nserving: { adapter: kserve, namespace: a, name: b }\npaging: { provider: opsgenie, apiKeyEnv: genie-key-123, businessHours: { timezone: Mars/Olympus } }\n`,
