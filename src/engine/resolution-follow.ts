@@ -31,7 +31,11 @@ export async function followResolution(deps: EngineDeps, incidentId: string): Pr
     if (announced === 'busy') return false;
   }
   // Every real incident gets its retrospective at once; drills get one only when they fail (drill.ts).
-  if (!incident.drill && incident.phase === 'resolved') await openRetrospective(deps, incidentId);
+  if (!incident.drill && incident.phase === 'resolved') {
+    // Posted by another replica right now: this deadline stays, moved to when that one's lock lapses.
+    const { posting } = await openRetrospective(deps, incidentId);
+    if (posting) return false;
+  }
   return true;
 }
 

@@ -14,6 +14,7 @@ import { mutateIncident } from './mutate.js';
 import { trackOpenItems, trackOpenRetro } from './retro-queries.js';
 import { notesOf } from './notes.js';
 import { retroTemplate } from './retro-template.js';
+import { sendOnce } from './send-once.js';
 import { getRetrospective, updateRetrospective } from './retro-store.js';
 import { standIn } from './stand-in.js';
 
@@ -86,15 +87,17 @@ async function scheduleReminders(deps: EngineDeps, retro: Retrospective): Promis
 }
 
 /**
- * Opens the retrospective of a resolved incident (or a failed drill): stores it, schedules its reminders,
- * records it and posts the template pre-filled from the incident. Idempotent: a second call only makes sure it
- * is on its model's list of open retrospectives and its reminders are scheduled (repairing a crash between
- * storing and those) and reports `opened: false`.
+ * Opens the retrospective of a resolved incident (or a failed drill): stores it, schedules its reminders, and
+ * posts the template pre-filled from the incident, once (sendOnce: the `retro.opened` timeline entry, written
+ * after the post, is its mark). Idempotent: a second call makes sure it is on its model's list of open
+ * retrospectives, its reminders are scheduled and it was posted (repairing a crash or a store failure anywhere
+ * after storing it, which would otherwise leave a retrospective nobody was told of) and reports `opened: false`.
+ * `posting`: another caller holds the post's lock, and the retro-open deadline looks again once it lapses.
  */
 export async function openRetrospective(
   deps: EngineDeps,
   incidentId: string,
-): Promise<{ retro: Retrospective; opened: boolean }> {
+): Promise<{ retro: Retrospective; opened: boolean; posting: boolean }> {
   const incident = await requireIncident(deps, incidentId);
   const now = deps.clock.now();
   const { retro, changed } = await updateRetrospective(deps, incidentId, (current) => {
@@ -118,25 +121,38 @@ export async function openRetrospective(
   // here): the gauges count it however many incidents follow.
   await trackOpenRetro(deps, retro);
   await scheduleReminders(deps, retro);
-  if (!changed) return { retro, opened: false };
+  const posted = await sendOnce(deps, incidentId, {
+    lock: `retro-open:${incidentId}`,
+    isMark: (entry) => entry.type === 'retro.opened',
+    send: () => announceRetro(deps, incident, retro, now),
+    lookAgainAt: (at) => scheduleRetroOpening(deps, incidentId, at),
+  });
+  return { retro, opened: changed && posted === 'sent', posting: posted === 'busy' };
+}
+
+/** Posts the opened retrospective, then records it: the record is the mark that it was posted. */
+async function announceRetro(
+  deps: EngineDeps,
+  incident: Incident,
+  retro: Retrospective,
+  now: number,
+): Promise<void> {
   const due = `due ${iso(retro.dueAt)} (in ${formatDuration(retro.dueAt - now)})`;
+  const intro =
+    `Blameless retrospective for ${incident.id} is open, ${due}. Fill in what rollbot cannot know (root cause, ` +
+    `what went well or badly, action items); open action items block the next deployment of ${incident.model}.`;
+  await deps.notifier.notify({
+    type: 'retro.opened',
+    incident,
+    channel: runbookOf(deps, incident)?.channel ?? '',
+    retro,
+    text: `${intro}\n\n${retroTemplate(incident, now, await notesOf(deps, incident.id))}`,
+  });
   await record(deps, incident, {
     type: 'retro.opened',
     text: `blameless retrospective opened; ${due}`,
     data: { dueAt: retro.dueAt },
   });
-  const intro =
-    `Blameless retrospective for ${incidentId} is open, ${due}. Fill in what rollbot cannot know (root cause, ` +
-    `what went well or badly, action items); open action items block the next deployment of ${incident.model}.`;
-  const runbook = deps.runbooks.get(incident.model);
-  await deps.notifier.notify({
-    type: 'retro.opened',
-    incident,
-    channel: runbook?.channel ?? '',
-    retro,
-    text: `${intro}\n\n${retroTemplate(incident, now, await notesOf(deps, incidentId))}`,
-  });
-  return { retro, opened: true };
 }
 
 /**

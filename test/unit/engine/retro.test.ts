@@ -378,10 +378,10 @@ describe('action items', () => {
     });
     expect(locks).toEqual([]);
 
-    // A real one still takes the lock to be created and changed.
+    // A real one still takes the lock to be created and changed, and the one it is posted under.
     const incident = await resolvedIncident(deps);
     await openRetrospective(deps, incident.id);
-    expect(locks).toEqual([`retro:${incident.id}`]);
+    expect(locks).toEqual([`retro:${incident.id}`, `retro-open:${incident.id}`]);
   });
 });
 
@@ -423,6 +423,47 @@ describe('the retrospective of a resolution', () => {
     deps.clock.advance(1);
     await pollDeadlines(deps);
     expect(await getRetrospective(deps, incident.id)).toMatchObject({ incidentId: incident.id });
+    expect(deps.notifier.ofType('retro.opened')).toHaveLength(1);
+    expect((await deps.store.pending()).map((d) => d.kind)).not.toContain(RETRO_OPEN);
+  });
+
+  it('is still posted, from its deadline, when the store failed between storing it and posting it', async () => {
+    const deps = makeDeps();
+    const incident = await openedIncident(deps);
+    const inner = deps.store;
+    const blip = makeDeps({ clock: deps.clock, store: { ...inner } });
+    blip.store.schedule = async (deadline) => {
+      if (deadline.kind === RETRO_REMINDER) throw new Error('ECONNRESET');
+      return inner.schedule(deadline);
+    };
+    await resolveIncident(blip, incident.id, { by: 'U0ONCALL', reason: 'fixed upstream' });
+    expect(await getRetrospective(deps, incident.id)).toBeDefined();
+    expect(deps.notifier.ofType('retro.opened')).toHaveLength(0);
+
+    deps.clock.advance(MINUTE);
+    await pollDeadlines(deps);
+    expect(deps.notifier.ofType('retro.opened')).toHaveLength(1);
+    expect((await deps.store.list(incident.id)).filter((e) => e.type === 'retro.opened')).toHaveLength(1);
+    expect((await deps.store.pending()).map((d) => d.kind)).not.toContain(RETRO_OPEN);
+
+    deps.clock.advance(MINUTE);
+    await openRetrospective(deps, incident.id);
+    expect(deps.notifier.ofType('retro.opened')).toHaveLength(1);
+  });
+
+  it('keeps its deadline while another replica is posting it, and posts it should that one die', async () => {
+    const deps = makeDeps();
+    const incident = await openedIncident(deps);
+    // Another replica took the post's lock and died with it.
+    expect(
+      await deps.store.acquire(`retro-open:${incident.id}`, 'rollbot', 2 * MINUTE, deps.clock.now()),
+    ).toBeDefined();
+    await resolveIncident(deps, incident.id, { by: 'U0ONCALL', reason: 'fixed upstream' });
+    expect(deps.notifier.ofType('retro.opened')).toHaveLength(0);
+    expect((await deps.store.pending()).map((d) => d.kind)).toContain(RETRO_OPEN);
+
+    deps.clock.advance(2 * MINUTE);
+    await pollDeadlines(deps);
     expect(deps.notifier.ofType('retro.opened')).toHaveLength(1);
     expect((await deps.store.pending()).map((d) => d.kind)).not.toContain(RETRO_OPEN);
   });
