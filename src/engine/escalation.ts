@@ -6,6 +6,7 @@ import { record, runbookOf, type EngineDeps } from './context.js';
 import { escalateAndRecord, escalationTargets } from './escalation-record.js';
 import { mutateIncident } from './mutate.js';
 import type { Arrival } from './notifier-port.js';
+import type { TimelineEntry } from './ports.js';
 import { sendOnce } from './send-once.js';
 
 export const STAGE_TARGET = 'stage-target';
@@ -102,11 +103,21 @@ function stillNews(incident: Incident, stage: Stage): boolean {
   return stage === 'detect' || incident.stages[stage].endedAt === undefined;
 }
 
+/**
+ * Whether a timeline entry about `stage` belongs to its current run: a further rollback (from confirm) starts the
+ * rollback clock afresh, and the earlier run's escalation must not pass for this one's, which would then never go
+ * out. An entry is recorded after its run started; one of an earlier run, before this one started.
+ */
+function ofThisRun(entry: TimelineEntry, incident: Incident, stage: Stage): boolean {
+  return entry.at >= (incident.stages[stage].startedAt ?? 0);
+}
+
 /** Sends the escalation of a recorded breach unless it was sent; true when this call sent it. */
 async function sendOnceEscalated(deps: EngineDeps, incident: Incident, stage: Stage): Promise<boolean> {
   const sent = await sendOnce(deps, incident.id, {
     lock: `escalation:${incident.id}:${stage}`,
-    isMark: (entry) => entry.type === 'stage.breached' && entry.data?.stage === stage,
+    isMark: (entry) =>
+      entry.type === 'stage.breached' && entry.data?.stage === stage && ofThisRun(entry, incident, stage),
     send: () =>
       stillNews(incident, stage)
         ? sendEscalation(deps, incident, stage)
@@ -170,7 +181,11 @@ async function sendEscalation(deps: EngineDeps, incident: Incident, stage: Stage
 async function staysQuiet(deps: EngineDeps, incident: Incident, stage: Stage): Promise<boolean> {
   if (!escalationStaysQuiet(incident, stage)) return false;
   const paged = (await deps.store.list(incident.id)).some(
-    (entry) => entry.type === HALF_ESCALATED && entry.data?.stage === stage && entry.data.reached === 'pager',
+    (entry) =>
+      entry.type === HALF_ESCALATED &&
+      entry.data?.stage === stage &&
+      entry.data.reached === 'pager' &&
+      ofThisRun(entry, incident, stage),
   );
   return !paged;
 }
@@ -184,7 +199,8 @@ const HALF_ESCALATED = 'stage.escalation.half';
  */
 async function recordLateEnd(deps: EngineDeps, incident: Incident, stage: Stage): Promise<void> {
   const half = (await deps.store.list(incident.id)).find(
-    (entry) => entry.type === HALF_ESCALATED && entry.data?.stage === stage,
+    (entry) =>
+      entry.type === HALF_ESCALATED && entry.data?.stage === stage && ofThisRun(entry, incident, stage),
   );
   const reached = half?.data?.reached;
   const before =
