@@ -61,13 +61,15 @@ async function beginOnOpen(
   await scheduleStageTarget(deps, candidate, 'confirm');
   // A drill is over once scored, which its rollback's end leads to: that too must not die with this process.
   if (open.drill) await guardScoring(deps, open.id);
-  const triageStart = open.phase === 'triage' ? open.stages.triage.startedAt : undefined;
-  if (triageStart !== undefined)
-    deps.metrics.stageCompleted('triage', open.drill, (start.at - triageStart) / 1000);
+  // Observed for the decision stored, once: not for a rollback refused because another began since `open` was read.
+  let triageStart: number | undefined;
   const begun = await mutateIncident(deps.store, open.id, (current) => {
     refuse(current);
+    triageStart = current.phase === 'triage' ? current.stages.triage.startedAt : undefined;
     return beginRollback(current, start);
   });
+  if (triageStart !== undefined)
+    deps.metrics.stageCompleted('triage', open.drill, (start.at - triageStart) / 1000);
   return begun.incident;
 }
 
