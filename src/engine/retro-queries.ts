@@ -1,4 +1,5 @@
 import { RollbotError } from '../core/errors.js';
+import { truncate } from '../core/text.js';
 import { isOverdue, openItems, type ActionItem, type Retrospective } from '../core/retro.js';
 import { record, type EngineDeps } from './context.js';
 import { getRetrospective, updateRetrospective } from './retro-store.js';
@@ -118,7 +119,7 @@ export async function closeActionItem(
       {
         type: 'retro.action_item_closed',
         actor: by,
-        text: `action item ${itemId} closed by ${by}: ${found.text.slice(0, 300)}`,
+        text: `action item ${itemId} closed by ${by}: ${truncate(found.text, 300)}`,
         data: { itemId },
       },
     );

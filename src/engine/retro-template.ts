@@ -2,7 +2,7 @@ import { formatDuration } from '../core/duration.js';
 import { viewStages, type Incident } from '../core/incident.js';
 import { describeWarnings, isPartial } from '../core/partial.js';
 import type { StageView } from '../core/stages.js';
-import { oneLine } from '../core/text.js';
+import { oneLine, truncate } from '../core/text.js';
 import { noteLink } from './notes.js';
 import type { TimelineEntry } from './ports.js';
 
@@ -18,12 +18,10 @@ const NOTE_CLIP = 200;
 const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.000Z$/, 'Z');
 /**
  * A piece of outside text as the template quotes it: on the line rollbot puts it on (`oneLine`: a line break in
- * an alert's summary could otherwise start a line that looks like one of the template's headings), and short.
+ * an alert's summary could otherwise start a line that looks like one of the template's headings), and short,
+ * cut with `…` and never through a character (half an emoji is text Slack may refuse, and the post with it).
  */
-const clip = (text: string, max = CLIP): string => {
-  const line = oneLine(text);
-  return line.length <= max ? line : `${line.slice(0, max - 1)}…`;
-};
+const clip = (text: string, max = CLIP): string => truncate(oneLine(text), max);
 
 function stageLine(stage: StageView): string {
   if (stage.state === 'pending')

@@ -1,5 +1,6 @@
 import { formatDuration } from '../core/duration.js';
 import { RollbotError } from '../core/errors.js';
+import { truncate } from '../core/text.js';
 import {
   closeRetro,
   endDismissedRetro,
@@ -295,7 +296,7 @@ export async function completeRetrospective(
   const items = actionItems.length
     ? `${actionItems.length} action item(s) now block the next deployment of ${retro.model} until closed`
     : 'no action items';
-  const text = `retrospective completed by ${input.by}: ${rootCause.slice(0, 300)}; ${items}`;
+  const text = `retrospective completed by ${input.by}: ${truncate(rootCause, 300)}; ${items}`;
   await record(deps, closed.incident, {
     type: 'retro.completed',
     actor: input.by,

@@ -37,6 +37,14 @@ describe('retroTemplate', () => {
     ]);
   });
 
+  it('cuts a long summary before a character it would split, saying where it cut', () => {
+    const incident = makeIncident({ summary: `${'s'.repeat(298)}😀 and then some` });
+    const trigger = retroTemplate(incident, T0 + 10 * MINUTE, [])
+      .split('\n')
+      .find((line) => line.startsWith('Trigger:'));
+    expect(trigger).toMatch(/: s{298}…$/);
+  });
+
   it('quotes the notes people added to the timeline, each on its own line, a few and short', () => {
     const incident = makeIncident();
     const note = (n: number, text: string, actor = 'U0ANA'): TimelineEntry => ({

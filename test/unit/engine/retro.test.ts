@@ -326,6 +326,21 @@ describe('completeRetrospective', () => {
   });
 });
 
+describe('the completion message', () => {
+  it('says where a long root cause was cut, and never cuts a character in half', async () => {
+    const deps = makeDeps();
+    const incident = await resolvedIncident(deps);
+    await openRetrospective(deps, incident.id);
+    const rootCause = `${'x'.repeat(298)}😀 and the feature join dropped rows`;
+    await completeRetrospective(deps, incident.id, { by: 'U0LEAD', rootCause });
+
+    const completed = (await deps.store.list(incident.id)).find((e) => e.type === 'retro.completed');
+    for (const text of [completed?.text ?? '', texts(deps).at(-1) ?? '']) {
+      expect(text).toMatch(/^retrospective completed by U0LEAD: x{298}…; no action items$/);
+    }
+  });
+});
+
 describe('action items', () => {
   it('closes an item once and lists only open items of the model for the gate', async () => {
     const deps = makeDeps();
