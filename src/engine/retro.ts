@@ -236,9 +236,9 @@ export interface RetroInput {
 
 /**
  * Completes a retrospective: validates (a root cause is required; malformed action items are refused with their
- * line number), stores it, closes the incident (retro stage ends) and cancels the reminders. A second completion
- * repairs what a crash may have left undone (incident still resolved, reminders pending) and is then refused
- * with CONFLICT naming who completed it.
+ * line number), stores it, closes the incident (retro stage ends), cancels the reminders, and tells and records it.
+ * A second completion repairs what a crash or a store failure may have left undone (incident still resolved,
+ * reminders pending, the completion not recorded) and is then refused with CONFLICT naming who completed it.
  */
 export async function completeRetrospective(
   deps: EngineDeps,
@@ -282,6 +282,16 @@ export async function completeRetrospective(
   for (const { key } of reminderTimes(retro.openedAt, retro.dueAt))
     await deps.store.cancel(reminderId(incidentId, key));
   await deps.store.cancel(stageTargetId(incidentId, 'retro')); // should one have been scheduled
+  if (closed.changed)
+    deps.metrics.stageCompleted('retro', closed.incident.drill, (completedAt - retro.openedAt) / 1000);
+  // Recorded and told once, also by a completion that finds it done but not recorded (its completer failed or
+  // died after storing it): the timeline is the record, and it must not lack the retrospective's end.
+  await sendOnce(deps, incidentId, {
+    lock: `retro-completed:${incidentId}`,
+    isMark: (entry) => entry.type === 'retro.completed',
+    send: () => announceCompletion(deps, closed.incident, retro),
+    lookAgainAt: async () => undefined, // the completer holding the lock is at it; a crash there, see above
+  });
   if (earlier || !changed) {
     throw new RollbotError(
       'CONFLICT',
@@ -291,18 +301,24 @@ export async function completeRetrospective(
       },
     );
   }
-  if (closed.changed)
-    deps.metrics.stageCompleted('retro', closed.incident.drill, (completedAt - retro.openedAt) / 1000);
-  const items = actionItems.length
-    ? `${actionItems.length} action item(s) now block the next deployment of ${retro.model} until closed`
-    : 'no action items';
-  const text = `retrospective completed by ${input.by}: ${truncate(rootCause, 300)}; ${items}`;
-  await record(deps, closed.incident, {
-    type: 'retro.completed',
-    actor: input.by,
-    text,
-    data: { actionItems: actionItems.length },
-  });
-  await tell(deps, closed.incident, text);
   return retro;
+}
+
+/**
+ * Tells the thread the retrospective is done, then records it (the mark that it was told): from the stored
+ * retrospective, so that a completion repairing another's says what that one wrote.
+ */
+async function announceCompletion(deps: EngineDeps, incident: Incident, retro: Retrospective): Promise<void> {
+  const by = retro.completedBy ?? 'someone';
+  const items = retro.actionItems.length
+    ? `${retro.actionItems.length} action item(s) now block the next deployment of ${retro.model} until closed`
+    : 'no action items';
+  const text = `retrospective completed by ${by}: ${truncate(retro.rootCause ?? '', 300)}; ${items}`;
+  await tell(deps, incident, text);
+  await record(deps, incident, {
+    type: 'retro.completed',
+    actor: by,
+    text,
+    data: { actionItems: retro.actionItems.length },
+  });
 }

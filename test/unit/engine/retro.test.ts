@@ -17,7 +17,7 @@ import {
   retroCounts,
 } from '../../../src/engine/retro.js';
 import { parseRunbook } from '../../../src/runbooks/load.js';
-import { makeDeps, runbookYaml, TestClock, type TestDeps } from '../../helpers/engine.js';
+import { makeDeps, metricValue, runbookYaml, TestClock, type TestDeps } from '../../helpers/engine.js';
 import { makeIncident, TEST_TARGETS } from '../../helpers/incidents.js';
 
 const MINUTE = 60_000;
@@ -323,6 +323,50 @@ describe('completeRetrospective', () => {
 
     await expect(completeRetrospective(deps, incident.id, input)).rejects.toMatchObject({ code: 'CONFLICT' });
     expect(await handleRetroReminder(deps, { incidentId: incident.id, key: 'overdue-0d' })).toBe(false);
+  });
+});
+
+describe('a completion the store failed part way through', () => {
+  it('is recorded and told by the retry that finds it completed, once', async () => {
+    const deps = makeDeps();
+    const incident = await resolvedIncident(deps);
+    await openRetrospective(deps, incident.id);
+    deps.clock.advance(3 * HOUR);
+    const input = {
+      by: 'U0LEAD',
+      rootCause: 'v2 trained on a broken feature join',
+      actionItemsText: '@ana | add a join test | 2026-12-15',
+    };
+    // Redis drops the connection as the incident is being closed: the retrospective itself was stored.
+    const blip = makeDeps({
+      clock: deps.clock,
+      store: {
+        ...deps.store,
+        updateIncident: async () => {
+          throw new Error('ECONNRESET');
+        },
+      },
+    });
+    await expect(completeRetrospective(blip, incident.id, input)).rejects.toThrow('ECONNRESET');
+
+    // The person submits again: told it is done, and the incident's record now says so, once.
+    deps.clock.advance(MINUTE);
+    await expect(completeRetrospective(deps, incident.id, { ...input, by: 'U0OTHER' })).rejects.toMatchObject(
+      { code: 'CONFLICT' },
+    );
+    expect((await deps.store.getIncident(incident.id))?.phase).toBe('closed');
+    const completed = (await deps.store.list(incident.id)).filter((e) => e.type === 'retro.completed');
+    expect(completed).toMatchObject([{ actor: 'U0LEAD' }]);
+    expect(completed[0]?.text).toContain(
+      'retrospective completed by U0LEAD: v2 trained on a broken feature join',
+    );
+    expect(texts(deps).filter((text) => text.startsWith('retrospective completed'))).toHaveLength(1);
+    expect(
+      await metricValue(deps.metrics, 'rollbot_stage_duration_seconds', { stage: 'retro', le: '+Inf' }),
+    ).toBe(1);
+
+    await expect(completeRetrospective(deps, incident.id, input)).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect((await deps.store.list(incident.id)).filter((e) => e.type === 'retro.completed')).toHaveLength(1);
   });
 });
 
