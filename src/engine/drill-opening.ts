@@ -32,10 +32,10 @@ export async function announceDrill(
       await record(deps, drill, {
         type: 'drill.started',
         actor: how.by,
-        text: `drill started by ${how.by} against ${drillTarget(runbook)}`,
+        text: `drill started by ${how.by} against ${drillTarget(runbook, drill)}`,
       });
       if (!how.auto) {
-        const text = `DRILL: decide as you would for real — press Roll back (the rollback goes to ${drillTarget(runbook)}); the triage clock is running`;
+        const text = `DRILL: decide as you would for real — press Roll back (the rollback goes to ${drillTarget(runbook, drill)}); the triage clock is running`;
         await requestDrillDecision(deps, runbook, drill, text);
       }
       started = true;

@@ -49,14 +49,19 @@ export async function startDrill(
   }
   const now = deps.clock.now();
   const id = await deps.store.nextIncidentId();
+  // A drill run with --dry-run plans only, whatever the runbook's drill target.
+  const labels = {
+    model: runbook.model,
+    drill: 'true',
+    ...(options.dryRun ? { drill_dry_run: 'true' } : {}),
+  };
   const candidate = openIncident({
     id,
     model: runbook.model,
     severity: runbook.severity.default,
     drill: true,
-    summary: `DRILL: rehearsal of the ${runbook.model} rollback runbook against ${drillTarget(runbook)}`,
-    // A drill run with --dry-run plans only, whatever the runbook's drill target.
-    labels: { model: runbook.model, drill: 'true', ...(options.dryRun ? { drill_dry_run: 'true' } : {}) },
+    summary: `DRILL: rehearsal of the ${runbook.model} rollback runbook against ${drillTarget(runbook, { labels })}`,
+    labels,
     targets: runbook.targets,
     alert: {
       key: `drill:${id}`,

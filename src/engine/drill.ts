@@ -24,10 +24,14 @@ const HISTORY = 10;
 const lastKey = (model: string) => `drill:last-success:${model}`;
 const historyKey = (model: string) => `drill:history:${model}`;
 
-/** Where a drill rolls back: the runbook's drill target, or a dry run against production that changes nothing. */
-export function drillTarget(runbook: Runbook): string {
+/**
+ * Where a drill rolls back: the runbook's drill target, or a dry run against production that changes nothing.
+ * Given the drill, also a drill run with `--dry-run` (labelled `drill_dry_run`, as rollback-scope.ts reads it):
+ * its scorecard must not pass it off as a rehearsal of the drill target it never touched.
+ */
+export function drillTarget(runbook: Runbook, drill?: Pick<Incident, 'labels'>): string {
   if (!runbook.drill) return 'none';
-  return runbook.drill.serving && !runbook.drill.dryRun
+  return runbook.drill.serving && !runbook.drill.dryRun && drill?.labels.drill_dry_run !== 'true'
     ? `${runbook.drill.serving.adapter} (drill target)`
     : 'dry run (plan only, nothing changes)';
 }
@@ -177,7 +181,7 @@ function resultOf(runbook: Runbook, drill: Incident, ending: DrillEnding): Drill
     incidentId: drill.id,
     at: ending.at,
     outcome: ending.succeeded && problems.length === 0 ? 'passed' : 'failed',
-    target: drillTarget(runbook),
+    target: drillTarget(runbook, drill),
     stages,
     problems,
   };

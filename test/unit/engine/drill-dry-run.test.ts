@@ -60,3 +60,18 @@ describe('a staging drill after a production rollback', () => {
     expect(staging.current).toBe('v42');
   });
 });
+
+describe('a drill run with --dry-run on a runbook with a staging target', () => {
+  it('says everywhere that it only planned, not that it rehearsed the staging target', async () => {
+    const { deps, staging } = drillDeps(STAGING);
+    const { incident, result } = await runDrillNow(deps, 'fraud-scorer', { by: 'cli:ana', dryRun: true });
+    expect(staging.mutations).toBe(0);
+    const dry = 'dry run (plan only, nothing changes)';
+    // The scorecard, its history and the drill's own words: a pass here must not read as staging rehearsed.
+    expect(result).toMatchObject({ outcome: 'passed', target: dry });
+    expect((await drillHistory(deps, 'fraud-scorer'))[0]?.target).toBe(dry);
+    expect(incident.summary).toContain(dry);
+    const started = (await deps.store.list(incident.id)).find((entry) => entry.type === 'drill.started');
+    expect(started?.text).toBe(`drill started by cli:ana against ${dry}`);
+  });
+});
