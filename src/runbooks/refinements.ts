@@ -2,6 +2,7 @@
  * What one field's type cannot say: the runbook checks that compare fields, each refusing a runbook that would load
  * but never work (an empty range, a confirmation that cannot pass), with the fix in its message.
  */
+import { isDeepStrictEqual } from 'node:util';
 import type { z } from 'zod';
 import { formatDuration } from '../core/duration.js';
 import { triageWindowMs } from '../core/gates.js';
@@ -96,5 +97,25 @@ export function refuseUnreachableConfirmation(
     input: consecutive,
     path: ['confirm', 'consecutive'],
     message: `${consecutive} passes in a row every ${formatDuration(interval)} after ${formatDuration(initialDelay)} can never confirm: poll ${consecutive - 1} of ${consecutive} comes ${formatDuration(before)} after the start, when the confirm target (${formatDuration(runbook.targets.confirm)}) has ended the confirmation INCONCLUSIVE; lower confirm.consecutive or confirm.interval, or raise targets.confirm`,
+  });
+}
+
+/**
+ * A drill rehearses the rollback on its drill target so that production is never touched: a `drill.serving` that
+ * is the `serving` block itself (copied over and never changed) would roll production back every quarter, labelled
+ * DRILL. A drill that only plans (`dryRun: true`) changes nothing and may keep it.
+ */
+export function refuseDrillOnProduction(
+  runbook: { serving: unknown; drill?: { serving?: unknown; dryRun: boolean } | undefined },
+  ctx: z.RefinementCtx,
+) {
+  const drill = runbook.drill;
+  if (!drill?.serving || drill.dryRun || !isDeepStrictEqual(drill.serving, runbook.serving)) return;
+  ctx.addIssue({
+    code: 'custom',
+    input: drill.serving,
+    path: ['drill', 'serving'],
+    message:
+      'the drill target is the production deployment (serving): every drill would roll back production; point drill.serving at a staging deployment, or write dryRun: true to plan only',
   });
 }

@@ -17,6 +17,7 @@ import type { Link } from '../core/links.js';
 import { pagingConfig, type PagingConfig } from '../paging/config.js';
 import { servingConfig, type ServingConfig } from './serving.js';
 import {
+  refuseDrillOnProduction,
   refuseEmptyRange,
   refuseInvertedFail,
   refuseUnanswerableWindow,
@@ -248,7 +249,8 @@ export type Check = z.output<typeof check>;
  */
 export const runbookSchema = runbookInput
   .transform(withTierDefaults)
-  .superRefine(refuseUnreachableConfirmation);
+  .superRefine(refuseUnreachableConfirmation)
+  .superRefine(refuseDrillOnProduction);
 
 function withTierDefaults(input: z.output<typeof runbookInput>): Runbook {
   const tier = input.tier as Tier;

@@ -304,6 +304,22 @@ describe('runbook problems', () => {
     ]);
   });
 
+  it('refuse a drill target that is the production deployment, which a drill would roll back', () => {
+    const production = 'serving: { adapter: kserve, namespace: ml-prod, name: m1 }';
+    expect(problemsOf(runbookYaml('m1', `drill: { ${production} }`))).toEqual([
+      'x.yml:7: drill.serving: the drill target is the production deployment (serving): every drill would roll back production; point drill.serving at a staging deployment, or write dryRun: true to plan only',
+    ]);
+    // Planning only changes nothing, so a production target kept under dryRun: true still loads.
+    expect(parseRunbook(runbookYaml('m1', `drill: { dryRun: true, ${production} }`), 'x.yml').ok).toBe(true);
+    // Another namespace is another deployment.
+    expect(
+      parseRunbook(
+        runbookYaml('m1', 'drill: { serving: { adapter: kserve, namespace: ml-staging, name: m1 } }'),
+        'x.yml',
+      ).ok,
+    ).toBe(true);
+  });
+
   it('report an alias to a missing anchor, and an alias bomb, at their line instead of throwing', () => {
     expect(problemsOf(runbookYaml('m1', 'rollback:\n  approvers: *oncall'))).toEqual([
       'x.yml:8: the alias *oncall names no anchor: define &oncall before it, or fix the name',
