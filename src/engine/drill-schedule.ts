@@ -96,11 +96,22 @@ export async function runScheduledDrill(deps: EngineDeps, deadline: Deadline): P
   }
 }
 
-/** "Drill of fraud-scorer in 7d (…): target …, on point: …". */
+/**
+ * "Drill of fraud-scorer in 7d (…): target …, on point: …". A reminder delivered once its drill is due (every
+ * replica down over both) announces nothing to prepare for — "in -2h" — and is dropped: the drill's own message
+ * says it started.
+ */
 export async function remindDrill(deps: EngineDeps, deadline: Deadline): Promise<void> {
   const runbook = onSchedule(deps, deadline);
   if (!runbook?.drill) return;
   const at = Number(deadline.payload.at);
+  if (at <= deps.clock.now()) {
+    deps.logger.info(
+      { model: runbook.model, at: new Date(at).toISOString() },
+      'drill reminder delivered after its drill was due; not sent',
+    );
+    return;
+  }
   const who = runbook.rollback.approvers.length ? runbook.rollback.approvers.join(', ') : runbook.owner;
   const text = `Rollback drill of ${runbook.model} in ${formatDuration(at - deps.clock.now())} (${new Date(at).toISOString()}, ${runbook.drill.timezone}): target ${drillTarget(runbook)}; on point: ${who}`;
   await deps.notifier.notify({ type: 'channel.message', channel: runbook.channel, text });

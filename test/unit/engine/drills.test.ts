@@ -281,3 +281,22 @@ describe('drill schedule', () => {
     expect(drills[0]?.phase).toBe('triage');
   });
 });
+
+describe('drill reminders delivered late', () => {
+  it('are not sent once their drill is due: no "in -2h" after an outage over the drill', async () => {
+    vi.useFakeTimers({ now: Date.parse('2027-01-01T00:00:00Z'), toFake: ['Date'] });
+    const { deps } = drillDeps(DRY);
+    deps.clock.set(Date.now());
+    await planDrills(deps);
+    const at = Date.parse('2027-01-15T10:00:00Z');
+    deps.clock.set(at - 7 * 86_400_000);
+    await pollDeadlines(deps);
+    // Every replica down from before the 1-day reminder until two hours after the drill's time.
+    deps.clock.set(at + 2 * 3_600_000);
+    await pollDeadlines(deps);
+    const said = deps.notifier.ofType('channel.message').map((event) => event.text);
+    expect(said).toEqual([expect.stringMatching(/^Rollback drill of fraud-scorer in 7d /)]);
+    // The drill itself still starts, late: rehearsing late beats not rehearsing.
+    expect((await deps.store.listIncidents({})).filter((incident) => incident.drill)).toHaveLength(1);
+  });
+});
