@@ -1,3 +1,4 @@
+import { DRILL_OVERDUE_MS } from '../core/drill-cadence.js';
 import { formatDuration } from '../core/duration.js';
 import { closeRetro, viewStages, type DrillEnding, type Incident } from '../core/incident.js';
 import type { Runbook } from '../runbooks/schema.js';
@@ -263,8 +264,6 @@ export async function drillSuccesses(
   );
 }
 
-/** No successful drill in this long is overdue: the rehearsal the quarterly schedule exists for did not happen. */
-export const DRILL_OVERDUE_MS = 100 * 86_400_000;
 const sinceKey = (model: string) => `drill:planned-since:${model}`;
 
 /** Remembers when drills were first planned for a model: the clock an overdue drill is measured from. */

@@ -1,7 +1,9 @@
-import { validate as validateCron } from 'node-cron';
+import { parse as parseCron, validate as validateCron } from 'node-cron';
 import { z } from 'zod';
+import { DRILL_OVERDUE_MS } from '../core/drill-cadence.js';
 import { MAX_URL_LENGTH, webUrl } from '../core/links.js';
-import { parseDuration } from '../core/duration.js';
+import { formatDuration, parseDuration } from '../core/duration.js';
+import { longestDrillGap } from './drill-cadence.js';
 
 /**
  * A duration written like `30s`, `5m`, `48h`, `7d`; parsed to milliseconds, zero included. Only for a wait that
@@ -121,14 +123,25 @@ export function nameMap<T extends z.ZodType>(value: T, caseInsensitive = false) 
 
 /**
  * A drill schedule: `quarterly` or a node-cron expression (five fields, or six with seconds). Checked at load so
- * that a typo stops start-up instead of failing the hourly drill planner later.
+ * that a typo stops start-up instead of failing the hourly drill planner later, and so that a schedule too sparse
+ * for the gate's 100 days (twice a year) stops it instead of closing every deployment between drills.
  */
 export const drillSchedule = z.string().superRefine((text, ctx) => {
-  if (text === 'quarterly' || validateCron(text)) return;
+  if (text === 'quarterly') return;
+  if (!validateCron(text)) {
+    ctx.addIssue({
+      code: 'custom',
+      input: text,
+      message: `"${text}" is not a cron expression: write quarterly, or five cron fields like "0 10 * * 2" (10:00 every Tuesday)`,
+    });
+    return;
+  }
+  const gap = longestDrillGap(parseCron(text), Date.now());
+  if (gap === undefined || gap <= DRILL_OVERDUE_MS) return;
   ctx.addIssue({
     code: 'custom',
     input: text,
-    message: `"${text}" is not a cron expression: write quarterly, or five cron fields like "0 10 * * 2" (10:00 every Tuesday)`,
+    message: `"${text}" leaves up to ${formatDuration(gap)} between drills, but a model with no successful drill in ${formatDuration(DRILL_OVERDUE_MS)} has its deployment gate closed: schedule a drill at least every 100 days (quarterly, or a cron expression like "0 10 15 1,4,7,10 *")`,
   });
 });
 

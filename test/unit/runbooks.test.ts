@@ -320,6 +320,25 @@ describe('runbook problems', () => {
     ).toBe(true);
   });
 
+  it('refuse a drill schedule with more than 100 days between drills, which keeps the deploy gate closed', () => {
+    // Twice a year: the gate closes 100 days after each passed drill and stays closed until the next one.
+    expect(problemsOf(runbookYaml('m1', 'drill: { schedule: "0 10 15 1,7 *", dryRun: true }'))).toEqual([
+      'x.yml:7: drill.schedule: "0 10 15 1,7 *" leaves up to 184d between drills, but a model with no successful drill in 100d has its deployment gate closed: schedule a drill at least every 100 days (quarterly, or a cron expression like "0 10 15 1,4,7,10 *")',
+    ]);
+    // A 29 February that is a Monday: once in decades.
+    expect(problemsOf(runbookYaml('m1', 'drill: { schedule: "0 10 29 2 1", dryRun: true }'))[0]).toMatch(
+      /^x\.yml:7: drill\.schedule: "0 10 29 2 1" leaves up to \d+d between drills/,
+    );
+    // Five drills a day apart each January still leave a year after them (362 days when it holds a 29 February).
+    expect(problemsOf(runbookYaml('m1', 'drill: { schedule: "0 10 1-5 1 *", dryRun: true }'))[0]).toMatch(
+      /leaves up to 36[12]d between drills/,
+    );
+    for (const often of ['quarterly', '0 10 15 */3 *', '0 10 * * 2', '0 10 1 * *', '0 10 L 1,4,7,10 *'])
+      expect(
+        parseRunbook(runbookYaml('m1', `drill: { schedule: "${often}", dryRun: true }`), 'x.yml').ok,
+      ).toBe(true);
+  });
+
   it('report an alias to a missing anchor, and an alias bomb, at their line instead of throwing', () => {
     expect(problemsOf(runbookYaml('m1', 'rollback:\n  approvers: *oncall'))).toEqual([
       'x.yml:8: the alias *oncall names no anchor: define &oncall before it, or fix the name',

@@ -69,9 +69,12 @@ function flowMapping(record: Record<string, string | undefined>): string {
   return `{ ${entries.map(([key, value]) => `${key}: ${JSON.stringify(value)}`).join(', ')} }`;
 }
 
-/** A drill schedule (cron with seconds, in UTC) whose one occurrence a year is at `at`: a drill "due now". */
+/**
+ * A drill schedule (cron with seconds, in UTC) whose next occurrence is at `at`: a drill "due now". Daily, the
+ * next one a day on, past any test: a schedule sparser than every 100 days is refused at load.
+ */
 export function drillAtSchedule(at: number): string {
   const d = new Date(at);
-  const cron = `${d.getUTCSeconds()} ${d.getUTCMinutes()} ${d.getUTCHours()} ${d.getUTCDate()} ${d.getUTCMonth() + 1} *`;
+  const cron = `${d.getUTCSeconds()} ${d.getUTCMinutes()} ${d.getUTCHours()} * * *`;
   return `{ schedule: "${cron}", timezone: UTC, remind: [], dryRun: true }`;
 }
