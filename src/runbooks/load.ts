@@ -139,7 +139,12 @@ export async function loadRunbooks(dir: string): Promise<LoadResult> {
   const byMatch = new Map<string, string>();
   for (const name of names) {
     const file = join(dir, name);
-    const result = parseRunbook(await readFile(file, 'utf8'), file);
+    const text = await readRunbookFile(file);
+    if (typeof text !== 'string') {
+      problems.push(text);
+      continue;
+    }
+    const result = parseRunbook(text, file);
     if (!result.ok) {
       problems.push(...result.problems);
       continue;
@@ -185,6 +190,26 @@ export async function loadRunbooks(dir: string): Promise<LoadResult> {
     });
   }
   return { runbooks, problems };
+}
+
+/**
+ * A file's text, or the problem of reading it: a dangling link (a key removed from a mounted ConfigMap), a folder
+ * named like a runbook or a file without read permission is one problem among the others, not a stack trace
+ * that hides them.
+ */
+async function readRunbookFile(file: string): Promise<string | Problem> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    // Node's message repeats the path ("ENOENT: no such file or directory, open '/…/a.yml'"), which the problem names.
+    const reason = code === 'EISDIR' ? 'EISDIR: it is a folder' : (message.split(', ')[0] ?? message);
+    return {
+      file,
+      path: '',
+      message: `cannot read the file (${reason}): fix it or remove it from the runbooks folder`,
+    };
+  }
 }
 
 /** Loads runbooks for start-up: any problem stops the bot with every problem listed. */

@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -456,6 +456,19 @@ describe('loading a folder', () => {
         join(dir, 'a.yml') +
         ': alerts could not tell the two apart; add a label',
       'the file is named c.yml but describes "d": rename it to d.yml',
+    ]);
+  });
+
+  it('names a file it cannot read and goes on with the others, rather than stop with a stack trace', async () => {
+    const dir = await folder({ 'a.yml': runbookYaml('a').replace('tier: 1', 'tier: 7') });
+    // A dangling link (a ConfigMap key removed under a mounted folder) and a folder that looks like a runbook.
+    await symlink(join(dir, 'gone.yml'), join(dir, 'b.yml'));
+    await mkdir(join(dir, 'c.yml'));
+    const { problems } = await loadRunbooks(dir);
+    expect(problems.map(formatProblem)).toEqual([
+      expect.stringMatching(/a\.yml:\d+: tier: /),
+      `${join(dir, 'b.yml')}: cannot read the file (ENOENT: no such file or directory): fix it or remove it from the runbooks folder`,
+      `${join(dir, 'c.yml')}: cannot read the file (EISDIR: it is a folder): fix it or remove it from the runbooks folder`,
     ]);
   });
 
