@@ -119,3 +119,27 @@ export function refuseDrillOnProduction(
       'the drill target is the production deployment (serving): every drill would roll back production; point drill.serving at a staging deployment, or write dryRun: true to plan only',
   });
 }
+
+/**
+ * Confirmation keeps each check's baseline under the check's name (engine/confirm.ts), and messages, the timeline and
+ * the report tell checks apart by it: two checks of one list with the same name (one per region, say) would share one
+ * baseline, and a region could be judged restored against the other's. `list` is the list's path, for the message.
+ */
+export function refuseDuplicateNames(list: string) {
+  return (checks: readonly { name: string }[], ctx: z.RefinementCtx) => {
+    const first = new Map<string, number>();
+    checks.forEach(({ name }, index) => {
+      const earlier = first.get(name);
+      if (earlier === undefined) {
+        first.set(name, index);
+        return;
+      }
+      ctx.addIssue({
+        code: 'custom',
+        input: name,
+        path: [index, 'name'],
+        message: `"${name}" is also the name of ${list}.${earlier}: confirmation keeps each check's baseline by its name, and messages tell checks apart by it; give each check its own name`,
+      });
+    });
+  };
+}

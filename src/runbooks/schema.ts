@@ -18,6 +18,7 @@ import { pagingConfig, type PagingConfig } from '../paging/config.js';
 import { servingConfig, type ServingConfig } from './serving.js';
 import {
   refuseDrillOnProduction,
+  refuseDuplicateNames,
   refuseEmptyRange,
   refuseInvertedFail,
   refuseUnanswerableWindow,
@@ -107,7 +108,7 @@ const runbookInput = z.strictObject({
   serving: servingConfig,
   triage: z
     .strictObject({
-      checks: z.array(check).default([]),
+      checks: z.array(check).superRefine(refuseDuplicateNames('triage.checks')).default([]),
       /** Time between the measurements triage judges. */
       interval: duration(
         'measurements zero apart cannot be taken: Prometheus refuses a query step of zero',
@@ -155,7 +156,7 @@ const runbookInput = z.strictObject({
       /** Query errors in a row tolerated before the verdict is ERROR. */
       errorLimit: z.int().min(0).max(100).default(4),
       /** Confirmation checks, if they differ from the triage checks. */
-      checks: z.array(check).optional(),
+      checks: z.array(check).superRefine(refuseDuplicateNames('confirm.checks')).optional(),
     })
     .default({
       interval: 30_000,

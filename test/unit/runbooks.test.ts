@@ -97,6 +97,22 @@ describe('runbook problems', () => {
     ).toBe(true);
   });
 
+  it('refuse two checks of one list with the same name, which confirmation would judge against one baseline', () => {
+    const checks = (list: string) =>
+      [
+        `${list}:`,
+        '  checks:',
+        '    - { name: error rate, kind: error, query: "eu_errors", max: 0.02 }',
+        '    - { name: error rate, kind: error, query: "us_errors", max: 0.02 }',
+      ].join('\n');
+    const message =
+      'triage.checks.1.name: "error rate" is also the name of triage.checks.0: confirmation keeps each check\'s baseline by its name, and messages tell checks apart by it; give each check its own name';
+    expect(problemsOf(runbookYaml('m1', checks('triage')))).toEqual([`x.yml:10: ${message}`]);
+    expect(problemsOf(runbookYaml('m1', checks('confirm')))).toEqual([
+      `x.yml:10: ${message.replaceAll('triage.', 'confirm.')}`,
+    ]);
+  });
+
   it('report a nested unknown key on its own line', () => {
     const problems = problemsOf(runbookYaml('m1', 'confirm:\n  interval: 30s\n  consecutve: 3'));
     expect(problems).toEqual([
