@@ -1,6 +1,18 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import { isAlias, LineCounter, parseDocument, visit, type Alias, type Document } from 'yaml';
+import {
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  visit,
+  type Alias,
+  type Document,
+  type Scalar,
+  type YAMLError,
+} from 'yaml';
 import { RollbotError } from '../core/errors.js';
 import { describeIssue, formatProblem, schemaFields, type Problem } from './problems.js';
 import { runbookSchema, type Runbook } from './schema.js';
@@ -20,15 +32,7 @@ export function parseRunbook(text: string, file: string): ParseResult {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    return {
-      ok: false,
-      problems: doc.errors.map((error) => ({
-        file,
-        line: lineCounter.linePos(error.pos[0]).line,
-        path: '',
-        message: `not valid YAML: ${error.message.split('\n')[0]}`,
-      })),
-    };
+    return { ok: false, problems: doc.errors.map((error) => yamlProblem(doc, lineCounter, error, file)) };
   }
   const converted = toData(doc, lineCounter, file);
   if (!converted.ok) return { ok: false, problems: [converted.problem] };
@@ -52,6 +56,57 @@ export function parseRunbook(text: string, file: string): ParseResult {
       }),
     ),
   };
+}
+
+/**
+ * A YAML error in the runbook's words. yaml's own messages name neither the key written twice nor a fix a person
+ * can make ("Map keys must be unique"; "… please use YAML.parseAllDocuments()"): those two are said here.
+ */
+function yamlProblem(doc: Document, lineCounter: LineCounter, error: YAMLError, file: string): Problem {
+  const line = lineCounter.linePos(error.pos[0]).line;
+  if (error.code === 'DUPLICATE_KEY') {
+    const twice = keyAt(doc.contents, error.pos[0], []);
+    if (twice) {
+      const first = lineCounter.linePos(twice.first).line;
+      return {
+        file,
+        line,
+        path: twice.path.join('.'),
+        message: `written twice (first on line ${first}): keep one and remove the other`,
+      };
+    }
+  }
+  if (error.code === 'MULTIPLE_DOCS') {
+    return {
+      file,
+      line,
+      path: '',
+      message:
+        'a runbook file holds one YAML document (one model): remove this "---" and what follows it, or move it to a file of its own, named <model>.yml',
+    };
+  }
+  return { file, line, path: '', message: `not valid YAML: ${error.message.split('\n')[0]}` };
+}
+
+/** The path of the mapping key that starts at `offset`, and where the first key of its name starts. */
+function keyAt(node: unknown, offset: number, path: string[]): { path: string[]; first: number } | undefined {
+  if (isSeq(node)) {
+    for (const [index, item] of node.items.entries()) {
+      const found = keyAt(item, offset, [...path, String(index)]);
+      if (found) return found;
+    }
+  }
+  if (!isMap(node)) return undefined;
+  for (const pair of node.items) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
+    if (key !== undefined && isScalar(pair.key) && pair.key.range?.[0] === offset) {
+      const first = node.items.find((other) => isScalar(other.key) && String(other.key.value) === key);
+      return { path: [...path, key], first: (first?.key as Scalar | undefined)?.range?.[0] ?? offset };
+    }
+    const found = keyAt(pair.value, offset, key === undefined ? path : [...path, key]);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 /**

@@ -175,6 +175,34 @@ describe('runbook problems', () => {
     expect(problemsOf('model: a\nowner: [unclosed\n')[0]).toMatch(/^x\.yml:\d+: not valid YAML/);
   });
 
+  it('name a field written twice, and where, rather than only "Map keys must be unique"', () => {
+    // Two `max:` in one check: which one was meant is the author's call, so both places are named.
+    const twice = runbookYaml(
+      'm1',
+      [
+        'triage:',
+        '  checks:',
+        '    - name: errors',
+        '      kind: error',
+        '      query: up',
+        '      max: 0.02',
+        '      max: 0.05',
+      ].join('\n'),
+    );
+    expect(problemsOf(twice)).toEqual([
+      'x.yml:13: triage.checks.0.max: written twice (first on line 12): keep one and remove the other',
+    ]);
+    expect(problemsOf(`${runbookYaml('m1')}\nowner: "@other"`)).toEqual([
+      'x.yml:8: owner: written twice (first on line 2): keep one and remove the other',
+    ]);
+  });
+
+  it('explain a second YAML document in the file without pointing at the YAML library', () => {
+    expect(problemsOf(`${runbookYaml('a')}\n---\n${runbookYaml('b')}`)).toEqual([
+      'x.yml:8: a runbook file holds one YAML document (one model): remove this "---" and what follows it, or move it to a file of its own, named <model>.yml',
+    ]);
+  });
+
   it('refuse an M-of-N larger than N', () => {
     expect(problemsOf(runbookYaml('m1', 'triage: { samples: 3, failing: 4 }'))).toEqual([
       'x.yml:7: triage: failing cannot exceed samples: it is M of the N measurements',
