@@ -50,26 +50,36 @@ export function describeIssue(issue: z.core.$ZodIssue, fields: SchemaFields): Is
       }
       return [{ path, message: issue.message }];
     }
-    case 'invalid_type':
-      return [
-        {
-          path,
-          message:
-            issue.input === undefined
-              ? `missing required field: ${issue.message.replace(/^Invalid input: /i, '')}`
-              : `${issue.message.replace(/^Invalid input: /i, '')} (got ${JSON.stringify(issue.input)})`,
-        },
-      ];
+    case 'invalid_type': {
+      const expected = issue.message.replace(/^Invalid input: /i, '');
+      if (issue.input === undefined) return [{ path, message: `missing required field: ${expected}` }];
+      // zod's "expected number, received Infinity" for YAML's .inf: a number, but not one a field can use.
+      if (issue.expected === 'number' && typeof issue.input === 'number') {
+        return [{ path, message: `expected a finite number (got ${quote(issue.input)})` }];
+      }
+      return [{ path, message: `${expected} (got ${quote(issue.input)})` }];
+    }
     default:
       return [{ path, message: issue.message }];
   }
+}
+
+/**
+ * A value as the runbook wrote it. JSON has no infinities or NaN (they would read as `null`), so those are spelt
+ * as YAML spells them.
+ */
+function quote(value: unknown): string {
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    return Number.isNaN(value) ? '.nan' : value > 0 ? '.inf' : '-.inf';
+  }
+  return JSON.stringify(value);
 }
 
 function notOneOf(given: unknown, allowed: string[]): string {
   const list = allowed.map((value) => `"${value}"`).join(', ');
   if (given === undefined) return `missing: expected one of ${list}`;
   const guess = typeof given === 'string' ? closest(given, allowed) : undefined;
-  return `${JSON.stringify(given)} is not allowed: expected one of ${list}${guess ? ` (did you mean "${guess}"?)` : ''}`;
+  return `${quote(given)} is not allowed: expected one of ${list}${guess ? ` (did you mean "${guess}"?)` : ''}`;
 }
 
 /**

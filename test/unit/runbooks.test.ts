@@ -203,6 +203,20 @@ describe('runbook problems', () => {
     ]);
   });
 
+  it('quote an infinite or NaN value as it was written, not as null', () => {
+    const check = (field: string) =>
+      runbookYaml('m1', `triage: { checks: [{ name: errors, kind: error, query: up, ${field} }] }`);
+    expect(problemsOf(check('max: .inf'))).toEqual([
+      'x.yml:7: triage.checks.0.max: expected a finite number (got .inf)',
+    ]);
+    expect(problemsOf(check('min: -.inf'))).toEqual([
+      'x.yml:7: triage.checks.0.min: expected a finite number (got -.inf)',
+    ]);
+    expect(problemsOf(check('max: 1, unit: .nan'))).toEqual([
+      'x.yml:7: triage.checks.0.unit: .nan is not allowed: expected one of "ratio", "seconds"',
+    ]);
+  });
+
   it('refuse an M-of-N larger than N', () => {
     expect(problemsOf(runbookYaml('m1', 'triage: { samples: 3, failing: 4 }'))).toEqual([
       'x.yml:7: triage: failing cannot exceed samples: it is M of the N measurements',
