@@ -56,6 +56,23 @@ export function refuseInvertedFail(c: Bounds & { fail?: Bounds | undefined }, ct
 }
 
 /**
+ * M of N: a check FAILs when `failing` of the last `samples` measurements breach, so more than N can never happen
+ * and the check could never fail. Reported at `failing`, the field written last and the likelier slip.
+ */
+export function refuseFailingAboveSamples(
+  t: { samples: number; failing?: number | undefined },
+  ctx: z.RefinementCtx,
+) {
+  if (t.failing === undefined || t.failing <= t.samples) return;
+  ctx.addIssue({
+    code: 'custom',
+    input: t.failing,
+    path: ['failing'],
+    message: `${t.failing} of ${t.samples} measurements can never breach: failing (M) is at most samples (N); lower failing or raise samples`,
+  });
+}
+
+/**
  * Triage measures with one range query over its window (`triageWindowMs`) at the triage interval. Past
  * Prometheus' points limit every such query is refused, every check is ERROR, and triage never measures
  * anything: better said at load than at the first incident.

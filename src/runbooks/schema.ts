@@ -20,6 +20,7 @@ import {
   refuseDrillOnProduction,
   refuseDuplicateNames,
   refuseEmptyRange,
+  refuseFailingAboveSamples,
   refuseInvertedFail,
   refuseUnanswerableWindow,
   refuseUnreachableConfirmation,
@@ -122,9 +123,7 @@ const runbookInput = z.strictObject({
         'a trend over the last zero seconds is empty: it shows nothing of how the check got here',
       ).default(900_000),
     })
-    .refine((t) => t.failing === undefined || t.failing <= t.samples, {
-      message: 'failing cannot exceed samples: it is M of the N measurements',
-    })
+    .superRefine(refuseFailingAboveSamples)
     .superRefine(refuseUnanswerableWindow)
     .default({ checks: [], interval: 30_000, samples: 3, trend: 900_000 }),
   rollback: z

@@ -218,8 +218,9 @@ describe('runbook problems', () => {
   });
 
   it('refuse an M-of-N larger than N', () => {
-    expect(problemsOf(runbookYaml('m1', 'triage: { samples: 3, failing: 4 }'))).toEqual([
-      'x.yml:7: triage: failing cannot exceed samples: it is M of the N measurements',
+    // At the field to change (its own line), not at the whole triage block.
+    expect(problemsOf(runbookYaml('m1', 'triage:\n  samples: 3\n  failing: 4'))).toEqual([
+      'x.yml:9: triage.failing: 4 of 3 measurements can never breach: failing (M) is at most samples (N); lower failing or raise samples',
     ]);
   });
 
