@@ -101,7 +101,14 @@ const runbookInput = z.strictObject({
     .default({}),
   severity: z
     .strictObject({
-      label: z.string().default(DEFAULT_SEVERITY_MAPPING.label),
+      label: z
+        .string()
+        .trim()
+        .min(
+          1,
+          'an empty label name matches no alert label, so every alert would get severity.default; name the label that carries severity (e.g. priority), or leave severity.label out for "severity"',
+        )
+        .default(DEFAULT_SEVERITY_MAPPING.label),
       map: nameMap(severityLevel, true).default({}),
       default: severityLevel.optional(),
     })

@@ -217,6 +217,12 @@ describe('runbook problems', () => {
     ]);
   });
 
+  it('refuse an empty severity label, which no alert carries, so every alert would get the default severity', () => {
+    expect(problemsOf(runbookYaml('m1', 'severity: { label: "" }'))).toEqual([
+      'x.yml:7: severity.label: an empty label name matches no alert label, so every alert would get severity.default; name the label that carries severity (e.g. priority), or leave severity.label out for "severity"',
+    ]);
+  });
+
   it('refuse an M-of-N larger than N', () => {
     // At the field to change (its own line), not at the whole triage block.
     expect(problemsOf(runbookYaml('m1', 'triage:\n  samples: 3\n  failing: 4'))).toEqual([
