@@ -55,7 +55,7 @@ export async function runCli(
           options: { format: { type: 'string', default: 'md' } },
         });
         const id = positionals[0];
-        if (!id || (values.format !== 'md' && values.format !== 'json')) {
+        if (!id || positionals.length > 1 || (values.format !== 'md' && values.format !== 'json')) {
           throw new RollbotError('BAD_REQUEST', usageOf('timeline'));
         }
         return await withBackend(env, io, async (backend) => {
@@ -73,6 +73,14 @@ export async function runCli(
           options: { reason: { type: 'string' } },
         });
         const id = positionals[0];
+        if (positionals.length > 1) {
+          // An unquoted reason: the shell gave --reason its first word and left the rest as arguments.
+          throw new RollbotError(
+            'BAD_REQUEST',
+            `resolve takes one incident, got ${positionals.map((word) => `"${word}"`).join(' ')}\n${usageOf('resolve')}`,
+            { hint: 'quote the reason (--reason "false alarm, fixed upstream")' },
+          );
+        }
         if (!id || !values.reason?.trim()) throw new RollbotError('BAD_REQUEST', usageOf('resolve'));
         return await withBackend(env, io, async (backend) => {
           const incident = await backend.resolve(id, cliUser(env), values.reason ?? '');
@@ -93,13 +101,16 @@ export async function runCli(
           options: { 'dry-run': { type: 'boolean', default: false } },
         });
         const [verb, model] = positionals;
-        if (verb === 'list') {
+        if (verb === 'list' && positionals.length === 1 && !values['dry-run']) {
           return await withBackend(env, io, async (backend) => {
             io.out(drillListText(await backend.drills()));
             return 0;
           });
         }
-        if (verb !== 'run' || !model) throw new RollbotError('BAD_REQUEST', usageOf('drillRun', 'drillList'));
+        // A second model is refused rather than left out: one drill per command.
+        if (verb !== 'run' || !model || positionals.length > 2) {
+          throw new RollbotError('BAD_REQUEST', usageOf('drillRun', 'drillList'));
+        }
         return await withBackend(env, io, async (backend) => {
           const { incident, result } = await backend.runDrill(model, {
             by: cliUser(env),

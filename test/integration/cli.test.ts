@@ -176,6 +176,26 @@ describe('rollbot incidents and timeline against a running bot', () => {
     expect(usage.err[0]).toContain('usage: rollbot resolve <id> --reason');
   });
 
+  it('refuses words left over from an unquoted --reason rather than resolve with the first word only', async () => {
+    const env = { ...(await bot()), USER: 'ana', API_TOKEN: 'api-t' };
+    const resolve = capture();
+    // The shell splits an unquoted reason: --reason takes "false", and "alarm" is left over.
+    expect(await runCli(['resolve', 'INC-1', '--reason', 'false', 'alarm'], env, resolve.io)).toBe(2);
+    expect(resolve.err[0]).toBe(
+      'error: resolve takes one incident, got "INC-1" "alarm"\n    usage: rollbot resolve <id> --reason "…"\nfix: quote the reason (--reason "false alarm, fixed upstream")',
+    );
+    const open = capture();
+    expect(await runCli(['incidents', '--open'], env, open.io)).toBe(0);
+    expect(open.out[0]).toContain('INC-1');
+
+    const timeline = capture();
+    expect(await runCli(['timeline', 'INC-1', 'INC-2'], env, timeline.io)).toBe(2);
+    expect(timeline.err[0]).toContain('usage: rollbot timeline <id> [--format md|json]');
+    const drill = capture();
+    expect(await runCli(['drill', 'run', 'fraud-scorer', 'search-ranker'], env, drill.io)).toBe(2);
+    expect(drill.err[0]).toContain('usage: rollbot drill run <model> [--dry-run] | rollbot drill list');
+  });
+
   it('reports an unknown incident, a bad format and an unreachable bot clearly', async () => {
     const env = await bot();
     const missing = capture();
