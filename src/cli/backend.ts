@@ -27,6 +27,7 @@ import {
   type IncidentListItem,
   type IncidentView,
 } from '../engine/views.js';
+import { WRITE_API_DISABLED } from '../http/api-writes.js';
 import { whyUnreachable } from './unreachable.js';
 
 /** What the CLI asks of rollbot, answered by a running bot over HTTP or by the engine in this process. */
@@ -67,7 +68,7 @@ export function remoteBackend(baseUrl: string, apiToken?: string): Backend {
     }
     // Every route the CLI uses answers an outcome with 2xx (a failed rollback streams as 200 and says so in its
     // result line); anything else is the bot's refusal, or a proxy's error page.
-    if (!response.ok) throw await apiError(response, baseUrl);
+    if (!response.ok) throw forTheCli(await apiError(response, baseUrl), baseUrl, apiToken);
     return response;
   };
   const readJson = async <T>(response: Response): Promise<T> =>
@@ -198,6 +199,28 @@ async function readSteps(
   take(buffered);
   if (!result) throw unfinished('the bot ended the stream');
   return result;
+}
+
+/**
+ * The bot's token refusals in the CLI's terms. The bot's hints are for a client that builds its own request ("send
+ * Authorization: Bearer <API_TOKEN>"); the CLI sends API_TOKEN from its environment, so the fix is there. A bot
+ * without API_TOKEN takes no writes from anyone: its refusal is not the person's, so it is not FORBIDDEN here
+ * (dismiss and gate would advise acting as someone else with --as).
+ */
+function forTheCli(error: RollbotError, baseUrl: string, apiToken: string | undefined): RollbotError {
+  if (error.code === 'UNAUTHORIZED') {
+    const hint = apiToken
+      ? `API_TOKEN here is not the one the bot at ${baseUrl} runs with: set it to the bot's API_TOKEN`
+      : `API_TOKEN is not set here: set it to the API_TOKEN the bot at ${baseUrl} runs with (the CLI sends it as its bearer token)`;
+    return new RollbotError('UNAUTHORIZED', error.message, { hint, cause: error });
+  }
+  if (error.code === 'FORBIDDEN' && error.message === WRITE_API_DISABLED) {
+    return new RollbotError('UNAVAILABLE', error.message, {
+      hint: `the bot at ${baseUrl} runs without API_TOKEN, so it takes no writes: start it with API_TOKEN set, and set the same API_TOKEN here`,
+      cause: error,
+    });
+  }
+  return error;
 }
 
 /** The `error` of the bot's `{error: {code, message, hint}}`, as it arrives: to be checked before use. */

@@ -43,10 +43,13 @@ const deploymentBody = z.strictObject({
   traffic: z.number().min(0).max(100).optional(),
 });
 
+/** The refusal of a bot without API_TOKEN, which the CLI tells apart from an approver's refusal (cli/backend.ts). */
+export const WRITE_API_DISABLED = 'the write API is disabled because API_TOKEN is not set';
+
 /** Writes need API_TOKEN; with none configured the write API is off. */
 export function requireApiToken(req: IncomingMessage, token: string | undefined): void {
   if (!token) {
-    throw new RollbotError('FORBIDDEN', 'the write API is disabled because API_TOKEN is not set', {
+    throw new RollbotError('FORBIDDEN', WRITE_API_DISABLED, {
       hint: 'set API_TOKEN on the bot and send it as Authorization: Bearer <API_TOKEN>',
     });
   }

@@ -435,6 +435,44 @@ describe('rollbot deploy record against a running bot', () => {
   });
 });
 
+describe('rollbot against a bot with another API token, or none', () => {
+  let close: (() => Promise<void>) | undefined;
+  afterEach(async () => close?.());
+
+  async function bot(apiToken: string | undefined) {
+    const deps = makeDeps();
+    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    const server = await serveApp(deps, { apiToken });
+    close = server.close;
+    return { deps, url: server.url };
+  }
+
+  it('says to set API_TOKEN in the shell, not to send a header the CLI sends itself', async () => {
+    const { deps, url } = await bot('api-t');
+    const unset = capture();
+    expect(await runCli(['resolve', 'INC-1', '--reason', 'fixed'], { ROLLBOT_URL: url }, unset.io)).toBe(1);
+    expect(unset.err[0]).toBe(
+      `error: missing or wrong bearer token for the API\nfix: API_TOKEN is not set here: set it to the API_TOKEN the bot at ${url} runs with (the CLI sends it as its bearer token)`,
+    );
+    const wrong = capture();
+    const env = { ROLLBOT_URL: url, API_TOKEN: 'old-token' };
+    expect(await runCli(['resolve', 'INC-1', '--reason', 'fixed'], env, wrong.io)).toBe(1);
+    expect(wrong.err[0]).toBe(
+      `error: missing or wrong bearer token for the API\nfix: API_TOKEN here is not the one the bot at ${url} runs with: set it to the bot's API_TOKEN`,
+    );
+    expect((await deps.store.getIncident('INC-1'))?.phase).toBe('triage');
+  });
+
+  it('says the bot takes no writes without its own API_TOKEN, not to dismiss as someone else', async () => {
+    const { url } = await bot(undefined);
+    const { io, err } = capture();
+    expect(await runCli(['dismiss', 'INC-1', '--reason', 'upstream'], { ROLLBOT_URL: url }, io)).toBe(1);
+    expect(err[0]).toBe(
+      `error: the write API is disabled because API_TOKEN is not set\nfix: the bot at ${url} runs without API_TOKEN, so it takes no writes: start it with API_TOKEN set, and set the same API_TOKEN here`,
+    );
+  });
+});
+
 describe('rollbot against a bot that answers with an error', () => {
   let close: (() => Promise<void>) | undefined;
   afterEach(async () => close?.());
