@@ -48,7 +48,7 @@ export function describeIssue(issue: z.core.$ZodIssue, fields: SchemaFields): Is
         const where = path.at(-1) === issue.discriminator ? path : [...path, issue.discriminator];
         return [{ path: where, message: notOneOf(value, options) }];
       }
-      return [{ path, message: issue.message }];
+      return [{ path, message: `${issue.message}${given(issue.input)}` }];
     }
     case 'invalid_type': {
       const expected = issue.message.replace(/^Invalid input: /i, '');
@@ -73,6 +73,17 @@ function quote(value: unknown): string {
     return Number.isNaN(value) ? '.nan' : value > 0 ? '.inf' : '-.inf';
   }
   return JSON.stringify(value);
+}
+
+/**
+ * ` (got …)` for a literal that is not one of a union's (tier, severity): `tier: "1"` reads like the 1 the message
+ * asks for, so a quoted number is told to lose its quotes. Maps and lists are not quoted back.
+ */
+function given(input: unknown): string {
+  if (typeof input === 'string' && input.trim() !== '' && Number.isFinite(Number(input))) {
+    return ` (got ${quote(input)}, a string: write it without quotes)`;
+  }
+  return ['string', 'number', 'boolean'].includes(typeof input) ? ` (got ${quote(input)})` : '';
 }
 
 function notOneOf(given: unknown, allowed: string[]): string {

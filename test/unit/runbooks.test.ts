@@ -223,6 +223,16 @@ describe('runbook problems', () => {
     ]);
   });
 
+  it('quote a tier or severity written as a string, which reads like the number the error asks for', () => {
+    expect(problemsOf(runbookYaml('m1').replace('tier: 1', 'tier: "1"'))).toEqual([
+      'x.yml:4: tier: expected tier 1 (high risk), 2 or 3 (got "1", a string: write it without quotes)',
+    ]);
+    expect(problemsOf(runbookYaml('m1', "severity: { map: { p1: '1' }, default: 5 }"))).toEqual([
+      'x.yml:7: severity.map.p1: expected a severity from 1 (SEV-1, worst) to 4 (got "1", a string: write it without quotes)',
+      'x.yml:7: severity.default: expected a severity from 1 (SEV-1, worst) to 4 (got 5)',
+    ]);
+  });
+
   it('refuse an M-of-N larger than N', () => {
     // At the field to change (its own line), not at the whole triage block.
     expect(problemsOf(runbookYaml('m1', 'triage:\n  samples: 3\n  failing: 4'))).toEqual([
