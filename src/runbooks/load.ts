@@ -25,7 +25,14 @@ const FIELDS = schemaFields(runbookSchema);
  */
 const MAX_ALIAS_COUNT = 100;
 
-export type ParseResult = { ok: true; runbook: Runbook } | { ok: false; problems: Problem[] };
+export type ParseResult =
+  | {
+      ok: true;
+      runbook: Runbook;
+      /** The line of a field (or of its nearest written parent), for problems found across files. */
+      lineOf: (path: string[]) => number | undefined;
+    }
+  | { ok: false; problems: Problem[] };
 
 /** Parses and validates one runbook file's text. Every problem is reported, not just the first. */
 export function parseRunbook(text: string, file: string): ParseResult {
@@ -44,7 +51,9 @@ export function parseRunbook(text: string, file: string): ParseResult {
     };
   }
   const parsed = runbookSchema.safeParse(data, { reportInput: true });
-  if (parsed.success) return { ok: true, runbook: parsed.data };
+  if (parsed.success) {
+    return { ok: true, runbook: parsed.data, lineOf: (path) => lineOf(doc, lineCounter, path) };
+  }
   return {
     ok: false,
     problems: parsed.error.issues.flatMap((issue) =>
@@ -205,11 +214,13 @@ export async function loadRunbooks(dir: string): Promise<LoadResult> {
       continue;
     }
     const { runbook } = result;
+    // A runbook often starts with a comment: the problem goes on the field's own line.
+    const modelLine = result.lineOf(['model']) ?? 1;
     const stem = basename(name, extname(name));
     if (stem !== runbook.model) {
       problems.push({
         file,
-        line: 1,
+        line: modelLine,
         path: 'model',
         message: `the file is named ${name} but describes "${runbook.model}": rename it to ${runbook.model}${extname(name)}`,
       });
@@ -218,7 +229,7 @@ export async function loadRunbooks(dir: string): Promise<LoadResult> {
     if (earlier) {
       problems.push({
         file,
-        line: 1,
+        line: modelLine,
         path: 'model',
         message: `"${runbook.model}" is already described by ${earlier}: one runbook per model`,
       });
@@ -227,8 +238,10 @@ export async function loadRunbooks(dir: string): Promise<LoadResult> {
     const matchKey = JSON.stringify(Object.entries(runbook.match).sort());
     const sameMatch = byMatch.get(matchKey);
     if (sameMatch) {
+      const matchLine = result.lineOf(['alerts', 'match']);
       problems.push({
         file,
+        ...(matchLine === undefined ? {} : { line: matchLine }),
         path: 'alerts.match',
         message: `the same labels already route to ${sameMatch}: alerts could not tell the two apart; add a label`,
       });

@@ -534,6 +534,19 @@ describe('loading a folder', () => {
     ]);
   });
 
+  it('puts a problem found across files on the line of its field, not on a leading comment', async () => {
+    const dir = await folder({
+      'a.yml': runbookYaml('a', 'alerts: { match: { team: ml } }'),
+      'b.yml': `# the ranking model\n${runbookYaml('b', 'alerts: { match: { team: ml } }')}`,
+      'c.yml': `# renamed last week\n${runbookYaml('d')}`,
+    });
+    const { problems } = await loadRunbooks(dir);
+    expect(problems.map(formatProblem)).toEqual([
+      `${join(dir, 'b.yml')}:8: alerts.match: the same labels already route to ${join(dir, 'a.yml')}: alerts could not tell the two apart; add a label`,
+      `${join(dir, 'c.yml')}:2: model: the file is named c.yml but describes "d": rename it to d.yml`,
+    ]);
+  });
+
   it('names a file it cannot read and goes on with the others, rather than stop with a stack trace', async () => {
     const dir = await folder({ 'a.yml': runbookYaml('a').replace('tier: 1', 'tier: 7') });
     // A dangling link (a ConfigMap key removed under a mounted folder) and a folder that looks like a runbook.
