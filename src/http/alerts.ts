@@ -26,9 +26,9 @@ const REJECT_REASON: Partial<Record<ErrorCode, string>> = {
 /**
  * `POST /alerts/<source>`: authenticate, read (size-limited), validate, then hand the alerts to the engine.
  * Parsing onwards runs in one of the `intake` slots shared by the alert routes, so a storm waits its turn
- * instead of crowding out Slack acks. Answers 202 with what became of each alert. A refused request (4xx)
- * stores nothing. A 503 (incidents kept changing under concurrent writers) may have stored some of the alerts;
- * the sender's retry finds those as duplicates, so each alert is recorded once.
+ * instead of crowding out Slack acks. Answers 202 with what became of each alert, the counts adding up to
+ * `received`. A refused request (4xx) stores nothing. A 503 (incidents kept changing under concurrent writers) may
+ * have stored some of the alerts; the sender's retry finds those as duplicates, so each alert is recorded once.
  */
 export function alertRoute(
   deps: EngineDeps,
@@ -52,6 +52,9 @@ export function alertRoute(
         attached: count('attached'),
         duplicates: count('duplicate'),
         resolved: count('resolved'),
+        // Resolutions that changed nothing: no open incident of the model had the alert, or it was noted already
+        // (a sender's repeat). Counted, so that the totals add up to `received`.
+        ignored: count('ignored'),
         unrouted: results
           .filter((result) => result.outcome === 'unrouted')
           .map((result) => result.fingerprint),

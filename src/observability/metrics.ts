@@ -50,7 +50,7 @@ export function createMetrics(registry = new Registry(), options: MetricsOptions
   const read = readingState(options);
   const alertsReceived = new Counter({
     name: 'rollbot_alerts_received_total',
-    help: 'Alerts received, by source and by what became of them (opened, attached, duplicate, resolved, unrouted).',
+    help: 'Alerts received, by source and by what became of them (opened, attached, duplicate, resolved, ignored, unrouted).',
     labelNames: ['source', 'status'] as const,
     registers: [registry],
   });

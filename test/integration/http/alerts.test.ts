@@ -72,6 +72,26 @@ describe('POST /alerts/alertmanager', () => {
     expect((await deps.store.getIncident('INC-1'))?.phase).toBe('triage');
   });
 
+  it('counts a resolution that concerns no open incident, or was noted already, as ignored', async () => {
+    const alone = await json(post('/alerts/alertmanager', await fixture('resolved.json')));
+    expect(alone).toMatchObject({ received: 1, resolved: 0, ignored: 1 });
+    expect(alone.results).toEqual([
+      { fingerprint: 'd4525c3cd55ff927', model: 'fraud-scorer', outcome: 'ignored' },
+    ]);
+
+    await post('/alerts/alertmanager', await fixture('firing.json'));
+    expect(await json(post('/alerts/alertmanager', await fixture('resolved.json')))).toMatchObject({
+      resolved: 1,
+      ignored: 0,
+    });
+    // Alertmanager re-sends a resolved group at each repeat_interval: the second is not resolved again.
+    expect(await json(post('/alerts/alertmanager', await fixture('resolved.json')))).toMatchObject({
+      received: 1,
+      resolved: 0,
+      ignored: 1,
+    });
+  });
+
   it('answers 503 with Retry-After when the incident keeps changing, so Alertmanager re-sends', async () => {
     await post('/alerts/alertmanager', await fixture('firing.json'));
     const payload = JSON.parse(await fixture('firing.json'));
