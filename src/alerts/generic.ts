@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { RollbotError } from '../core/errors.js';
 import { alertList, firstNonEmpty, nonEmptyString, stringMap, timestamp } from './alertmanager.js';
 import { expected, parseAlertBody } from './errors.js';
 import type { NormalizedAlert } from './types.js';
@@ -59,11 +60,39 @@ export function parseGeneric(body: unknown): NormalizedAlert[] {
     hint: 'send {"model": "…", "severity": "…", "summary": "…"} with optional startsAt, labels, status, fingerprint',
     knownKeys: GENERIC_ALERT_KEYS,
   };
+  refuseWebhookBody(body);
   // Branch on the shape rather than use a union, so that errors describe the one shape that was sent.
   const alerts = Array.isArray(body)
     ? parseAlertBody(genericList, body, options)
     : [parseAlertBody(genericAlert, body, options)];
   return alerts.map(normalizeGeneric);
+}
+
+/** The route of each webhook format, by the `version` its body carries. */
+const WEBHOOK_ROUTES = new Map([
+  ['4', { sender: 'an Alertmanager', route: '/alerts/alertmanager' }],
+  ['1', { sender: 'a Grafana', route: '/alerts/grafana' }],
+]);
+
+/**
+ * An Alertmanager or Grafana webhook body (an object with an `alerts` list) pointed at `/alerts` by mistake: one
+ * problem naming the route it belongs on, instead of a dozen unknown fields that do not say what to change.
+ */
+function refuseWebhookBody(body: unknown): void {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return;
+  const { alerts, version } = body as { alerts?: unknown; version?: unknown };
+  if (!Array.isArray(alerts)) return;
+  const known = typeof version === 'string' ? WEBHOOK_ROUTES.get(version) : undefined;
+  const message = known
+    ? `this looks like ${known.sender} webhook body (version "${version as string}"); send it to ${known.route}`
+    : 'a body with an `alerts` list is a webhook body, not a generic alert; send Alertmanager webhooks to ' +
+      '/alerts/alertmanager and Grafana webhooks to /alerts/grafana';
+  throw new RollbotError('BAD_REQUEST', `invalid alert: (body): ${message}`, {
+    hint: known
+      ? `change the webhook's URL to ${known.route}; /alerts takes {"model": "…", "severity": "…", "summary": "…"}`
+      : '/alerts takes {"model": "…", "severity": "…", "summary": "…"} or an array of them',
+    details: [{ path: '(body)', message }],
+  });
 }
 
 function normalizeGeneric(alert: GenericAlert): NormalizedAlert {

@@ -228,3 +228,33 @@ describe('parseGeneric: bad input', () => {
     expect(error.hint).toContain('"model"');
   });
 });
+
+describe('parseGeneric: a webhook body sent to /alerts', () => {
+  const webhook = (version: string) => ({
+    receiver: 'rollbot',
+    status: 'firing',
+    alerts: [{ status: 'firing', labels: { model: 'fraud-scorer' }, fingerprint: 'f', startsAt: 'x' }],
+    groupLabels: {},
+    version,
+  });
+
+  it.each([
+    ['an Alertmanager', '4', '/alerts/alertmanager'],
+    ['a Grafana', '1', '/alerts/grafana'],
+  ])('says that %s webhook body belongs on its own route, as one problem', (_, version, route) => {
+    const error = badRequest(() => parseGeneric(webhook(version)));
+    expect(paths(error)).toEqual(['(body)']);
+    expect(error.message).toContain(`send it to ${route}`);
+    expect(error.hint).toContain(route);
+  });
+
+  it.each(['2', 'constructor'])(
+    'names both webhook routes for a body with an alerts list of version "%s"',
+    (version) => {
+      const error = badRequest(() => parseGeneric(webhook(version)));
+      expect(paths(error)).toEqual(['(body)']);
+      expect(error.message).toContain('/alerts/alertmanager');
+      expect(error.message).toContain('/alerts/grafana');
+    },
+  );
+});
