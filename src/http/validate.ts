@@ -10,17 +10,22 @@ export function parseBody<S extends z.ZodType>(schema: S, body: unknown, what: s
   const result = schema.safeParse(body, { reportInput: true });
   if (result.success) return result.data;
   const known = knownKeys(schema);
+  let unguessed = false;
   const problems = result.error.issues.flatMap((issue) =>
     issue.code === 'unrecognized_keys'
       ? issue.keys.map((key) => {
           const guess = closest(key, known);
+          if (!guess) unguessed = true;
           return { path: key, message: `unknown field${guess ? ` (did you mean "${guess}"?)` : ''}` };
         })
       : [{ path: issue.path.join('.') || '(body)', message: issue.message }],
   );
+  // No near miss (`prevVersion`): the caller needs the names to choose from, not only which one is wrong. Said
+  // once, however many keys are unknown.
+  const allowed = unguessed ? ` (allowed fields: ${known.join(', ')})` : '';
   throw new RollbotError(
     'BAD_REQUEST',
-    `invalid ${what}: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`,
+    `invalid ${what}: ${problems.map((p) => `${p.path}: ${p.message}`).join('; ')}${allowed}`,
     {
       hint: 'fix the fields named above; nothing was changed',
       details: problems,

@@ -176,6 +176,21 @@ describe('POST /api/rollbacks', () => {
 });
 
 describe('deployments and the gate', () => {
+  it('names the allowed fields for an unknown one that is no near miss, and records nothing', async () => {
+    const response = await post('/api/deployments', {
+      model: 'fraud-scorer',
+      version: 'v43',
+      prevVersion: 'v42',
+    });
+    expect(response.status).toBe(400);
+    const { error } = await json(response);
+    expect(error.message).toBe(
+      'invalid deployment: prevVersion: unknown field (allowed fields: model, version, previousVersion, strategy, ' +
+        'recordedBy, spec, traffic)',
+    );
+    expect(await deps.store.deployments('fraud-scorer')).toEqual([]);
+  });
+
   it('records a deployment and answers the gate with it', async () => {
     const response = await post('/api/deployments', {
       model: 'fraud-scorer',
