@@ -37,14 +37,23 @@ export function alertRoute(
   intake: Slots,
 ) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    // A body that is not JSON at all is counted apart (`bad_json`) from JSON that is not an alert (`invalid`).
+    let bodyIsJson = true;
     try {
       authenticate(req, options);
       // Read before taking a slot: a sender whose body trickles in holds its own connection, not one of the few
       // slots every alert route shares (the rest would wait behind it until Node's request timeout).
       const body = await readJsonBody(req);
-      const results = await intake.run(async () =>
-        ingestAlerts(deps, ALERT_PARSERS[source](parseJson(body))),
-      );
+      const results = await intake.run(async () => {
+        let json: unknown;
+        try {
+          json = parseJson(body);
+        } catch (error) {
+          bodyIsJson = false;
+          throw error;
+        }
+        return ingestAlerts(deps, ALERT_PARSERS[source](json));
+      });
       const count = (outcome: AlertOutcome) => results.filter((result) => result.outcome === outcome).length;
       sendJson(res, 202, {
         received: results.length,
@@ -61,7 +70,8 @@ export function alertRoute(
         results,
       });
     } catch (error) {
-      if (isRollbotError(error)) deps.metrics.alertRejected(REJECT_REASON[error.code] ?? 'error');
+      if (isRollbotError(error))
+        deps.metrics.alertRejected(bodyIsJson ? (REJECT_REASON[error.code] ?? 'error') : 'bad_json');
       throw error;
     }
   };

@@ -56,7 +56,7 @@ export function createMetrics(registry = new Registry(), options: MetricsOptions
   });
   const alertsRejected = new Counter({
     name: 'rollbot_alerts_rejected_total',
-    help: 'Alert requests refused, by reason (unauthorized, too_large, bad_json, invalid, unsupported_media_type).',
+    help: 'Alert requests refused, by reason (unauthorized, too_large, unsupported_media_type, bad_json, invalid, unavailable).',
     labelNames: ['reason'] as const,
     registers: [registry],
   });

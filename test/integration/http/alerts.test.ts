@@ -148,6 +148,11 @@ describe('POST /alerts/alertmanager', () => {
     const response = await post('/alerts/alertmanager', '{"version": "4", "alerts": [');
     expect(response.status).toBe(400);
     expect((await json(response)).error.message).toMatch(/^body is not valid JSON/);
+    // Counted apart from a body that is JSON but not an alert, as the metric's help says: a sender that
+    // truncates or mangles its bodies is a different fix from one with a wrong field.
+    expect(await metricValue(deps.metrics, 'rollbot_alerts_rejected_total', { reason: 'bad_json' })).toBe(1);
+    await post('/alerts/alertmanager', '{"version": "4"}');
+    expect(await metricValue(deps.metrics, 'rollbot_alerts_rejected_total', { reason: 'invalid' })).toBe(1);
     await expectNothingStored();
   });
 
