@@ -88,10 +88,17 @@ function decodeSegment(segment: string): string {
  * The path of a request's target. Node's HTTP parser passes on targets that WHATWG URL refuses (`http://[`, a port
  * over 65535): those are the caller's mistake (BAD_REQUEST), and must not escape the request listener, where
  * nothing would catch them and the process would stop.
+ *
+ * A target that starts with `/` is a path (RFC 9112 §3.2.1), also when it starts with `//`: resolved against a base
+ * URL, `//alerts/alertmanager` would be a URL of the host "alerts", path /alertmanager. Doubled slashes, which a
+ * base URL ending in `/` joined with a route gives (`https://rollbot.example/` + `/alerts/…`), are merged, as nginx
+ * does by default.
  */
 export function requestPath(target: string | undefined): string {
+  const text = target ?? '/';
   try {
-    return new URL(target ?? '/', 'http://rollbot').pathname;
+    const url = text.startsWith('/') ? new URL(`http://rollbot${text}`) : new URL(text, 'http://rollbot');
+    return url.pathname.replace(/\/{2,}/g, '/');
   } catch {
     throw new RollbotError(
       'BAD_REQUEST',

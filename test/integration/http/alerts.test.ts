@@ -72,6 +72,14 @@ describe('POST /alerts/alertmanager', () => {
     expect((await deps.store.getIncident('INC-1'))?.phase).toBe('triage');
   });
 
+  it('takes a delivery to a URL with doubled slashes, as a base URL ending in / joined with the route makes', async () => {
+    // Read as a URL, `//alerts/alertmanager` has the host "alerts" and the path /alertmanager: a 404 for a path
+    // nobody sent.
+    const response = await post('//alerts//alertmanager', await fixture('firing.json'));
+    expect(response.status).toBe(202);
+    expect(await json(response)).toMatchObject({ received: 1, opened: 1 });
+  });
+
   it('counts a resolution that concerns no open incident, or was noted already, as ignored', async () => {
     const alone = await json(post('/alerts/alertmanager', await fixture('resolved.json')));
     expect(alone).toMatchObject({ received: 1, resolved: 0, ignored: 1 });
