@@ -48,10 +48,15 @@ export async function readJsonBody(req: IncomingMessage, limit = MAX_BODY_BYTES)
   return readBody(req, limit);
 }
 
-/** A body read by readJsonBody, parsed: BAD_REQUEST saying why it is not JSON. */
+/**
+ * A body read by readJsonBody, parsed: BAD_REQUEST saying why it is not JSON. A leading UTF-8 byte order mark (a
+ * file saved by a Windows editor, sent with `curl --data-binary @file`) is skipped, as RFC 8259 §8.1 allows:
+ * refused, the answer named an invisible token.
+ */
 export function parseJson(body: Buffer): unknown {
+  const text = body.toString('utf8');
   try {
-    return JSON.parse(body.toString('utf8')) as unknown;
+    return JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text) as unknown;
   } catch (error) {
     throw new RollbotError('BAD_REQUEST', `body is not valid JSON: ${parseFailure(error as Error)}`, {
       hint: 'check the payload with a JSON linter; nothing was stored',

@@ -164,6 +164,13 @@ describe('POST /alerts/alertmanager', () => {
     await expectNothingStored();
   });
 
+  it('takes a body that starts with a UTF-8 byte order mark, as a file saved by a Windows editor does', async () => {
+    // RFC 8259 §8.1 lets a parser ignore the mark; refused, it read "Unexpected token ''", the token invisible.
+    const response = await post('/alerts/alertmanager', `\uFEFF${await fixture('firing.json')}`);
+    expect(response.status).toBe(202);
+    expect(await json(response)).toMatchObject({ received: 1, opened: 1 });
+  });
+
   it('refuses a body that is not JSON without quoting it back or into the logs (it may carry a credential)', async () => {
     const response = await post('/alerts/alertmanager', 'xoxb-1234-not-json-at-all');
     expect(response.status).toBe(400);
