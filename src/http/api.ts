@@ -1,13 +1,27 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RollbotError } from '../core/errors.js';
+import { closest } from '../core/suggest.js';
 import type { EngineDeps } from '../engine/context.js';
 import { incidentDetail, listIncidentViews } from '../engine/views.js';
 import { sendJson } from './errors.js';
 
-/** `GET /api/incidents?open=true&model=x&limit=50`, newest first. */
+const LIST_FILTERS = ['open', 'model', 'limit'];
+
+/**
+ * `GET /api/incidents?open=true&model=x&limit=50`, newest first. A parameter it does not know is refused, as an
+ * unknown body field is: ignored, a misspelt filter (`modle=x`) would answer every incident, unfiltered.
+ */
 export function listIncidentsRoute(deps: EngineDeps) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const query = new URL(req.url ?? '/', 'http://rollbot').searchParams;
+    for (const name of query.keys()) {
+      if (LIST_FILTERS.includes(name)) continue;
+      const guess = closest(name, LIST_FILTERS);
+      const fix = guess ? `did you mean "${guess}"?` : `allowed: ${LIST_FILTERS.join(', ')}`;
+      throw new RollbotError('BAD_REQUEST', `unknown query parameter "${name.slice(0, 100)}" (${fix})`, {
+        hint: 'filter with open=true|false, model=<model> and limit=1..1000',
+      });
+    }
     const filter: { open?: boolean; model?: string; limit?: number } = {};
     const open = query.get('open');
     if (open !== null) {

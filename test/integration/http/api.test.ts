@@ -89,6 +89,20 @@ describe('incidents API', () => {
     expect((await get('/api/incidents?open=yes')).status).toBe(400);
     expect((await get('/api/incidents?limit=0')).status).toBe(400);
   });
+
+  it('refuses a filter it does not know instead of answering every incident unfiltered', async () => {
+    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    // A script asking "is churn-predictor in an incident?" with a misspelt filter got fraud-scorer's: yes.
+    const typo = await get('/api/incidents?open=true&modle=churn-predictor');
+    expect(typo.status).toBe(400);
+    expect((await json(typo)).error).toMatchObject({
+      code: 'BAD_REQUEST',
+      message: 'unknown query parameter "modle" (did you mean "model"?)',
+      hint: 'filter with open=true|false, model=<model> and limit=1..1000',
+    });
+    const other = await json(get('/api/incidents?state=open'));
+    expect(other.error.message).toBe('unknown query parameter "state" (allowed: open, model, limit)');
+  });
 });
 
 describe('service routes', () => {
