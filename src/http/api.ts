@@ -6,6 +6,7 @@ import { incidentDetail, listIncidentViews } from '../engine/views.js';
 import { sendJson } from './errors.js';
 
 const LIST_FILTERS = ['open', 'model', 'limit'];
+const LIST_FILTERS_HINT = { hint: 'filter with open=true|false, model=<model> and limit=1..1000' };
 
 /**
  * `GET /api/incidents?open=true&model=x&limit=50`, newest first. A parameter it does not know is refused, as an
@@ -18,15 +19,17 @@ export function listIncidentsRoute(deps: EngineDeps) {
       if (LIST_FILTERS.includes(name)) continue;
       const guess = closest(name, LIST_FILTERS);
       const fix = guess ? `did you mean "${guess}"?` : `allowed: ${LIST_FILTERS.join(', ')}`;
-      throw new RollbotError('BAD_REQUEST', `unknown query parameter "${name.slice(0, 100)}" (${fix})`, {
-        hint: 'filter with open=true|false, model=<model> and limit=1..1000',
-      });
+      throw new RollbotError(
+        'BAD_REQUEST',
+        `unknown query parameter "${name.slice(0, 100)}" (${fix})`,
+        LIST_FILTERS_HINT,
+      );
     }
     const filter: { open?: boolean; model?: string; limit?: number } = {};
     const open = query.get('open');
     if (open !== null) {
       if (open !== 'true' && open !== 'false') {
-        throw new RollbotError('BAD_REQUEST', `open must be true or false, got "${open}"`);
+        throw new RollbotError('BAD_REQUEST', `open must be true or false, got "${open}"`, LIST_FILTERS_HINT);
       }
       filter.open = open === 'true';
     }
@@ -36,7 +39,11 @@ export function listIncidentsRoute(deps: EngineDeps) {
     if (limit !== null) {
       const n = Number(limit);
       if (!Number.isInteger(n) || n < 1 || n > 1000) {
-        throw new RollbotError('BAD_REQUEST', `limit must be a whole number from 1 to 1000, got "${limit}"`);
+        throw new RollbotError(
+          'BAD_REQUEST',
+          `limit must be a whole number from 1 to 1000, got "${limit}"`,
+          LIST_FILTERS_HINT,
+        );
       }
       filter.limit = n;
     }

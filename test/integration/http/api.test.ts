@@ -85,9 +85,14 @@ describe('incidents API', () => {
     expect((await json(model)).error.message).toContain('did you mean "fraud-scorer"?');
   });
 
-  it('answers 400 for bad filters', async () => {
-    expect((await get('/api/incidents?open=yes')).status).toBe(400);
-    expect((await get('/api/incidents?limit=0')).status).toBe(400);
+  it('answers 400 for bad filters, saying what to send instead', async () => {
+    for (const query of ['open=yes', 'limit=0', 'limit=many']) {
+      const response = await get(`/api/incidents?${query}`);
+      expect(response.status).toBe(400);
+      expect((await json(response)).error.hint).toBe(
+        'filter with open=true|false, model=<model> and limit=1..1000',
+      );
+    }
   });
 
   it('refuses a filter it does not know instead of answering every incident unfiltered', async () => {
