@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RollbotError } from '../core/errors.js';
+import { closest } from '../core/suggest.js';
 import { MethodNotAllowedError } from './errors.js';
 
 export type Handler = (
@@ -10,6 +11,8 @@ export type Handler = (
 
 interface Route {
   method: string;
+  /** As added, e.g. `/api/incidents/:id`. */
+  path: string;
   pattern: RegExp;
   names: string[];
   handler: Handler;
@@ -29,7 +32,7 @@ export class Router {
         return '([^/]+)';
       })
       .join('/');
-    this.routes.push({ method, pattern: new RegExp(`^${source}/?$`), names, handler });
+    this.routes.push({ method, path, pattern: new RegExp(`^${source}/?$`), names, handler });
     return this;
   }
 
@@ -52,9 +55,19 @@ export class Router {
       return { handler: route.handler, params };
     }
     if (pathKnown) throw new MethodNotAllowedError(method, path, this.allowed(path));
-    throw new RollbotError('NOT_FOUND', `no route ${method} ${path}`, {
-      hint: 'see README.md "HTTP API" for the routes',
-    });
+    // A webhook URL with a typo (`/alerts/grafna`) is set up once and read back from the sender's log: name the
+    // route it was meant to be.
+    const meant = closest(
+      path,
+      this.routes.filter((route) => route.names.length === 0).map((route) => route.path),
+    );
+    throw new RollbotError(
+      'NOT_FOUND',
+      `no route ${method} ${path}${meant ? ` (did you mean ${meant}?)` : ''}`,
+      {
+        hint: 'see README.md "Alerts in" and "HTTP API" for the routes',
+      },
+    );
   }
 
   /** The methods `path` answers, HEAD after GET since the GET route serves it. */

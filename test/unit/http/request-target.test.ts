@@ -53,7 +53,28 @@ describe('a request target that starts with //', () => {
     const { status, body } = await answer('GET', '//[/healthz');
     expect(status).toBe(404);
     expect(JSON.parse(body)).toMatchObject({
-      error: { code: 'NOT_FOUND', message: 'no route GET /[/healthz' },
+      error: { code: 'NOT_FOUND', message: 'no route GET /[/healthz (did you mean /healthz?)' },
     });
+  });
+});
+
+describe('a path no route serves', () => {
+  it.each([
+    ['POST', '/alerts/grafna', '/alerts/grafana'],
+    ['POST', '/alert/alertmanager', '/alerts/alertmanager'],
+    ['GET', '/api/incident', '/api/incidents'],
+  ])('is answered 404 naming the route meant (%s %s)', async (method, target, meant) => {
+    const { status, body } = await answer(method, target);
+    expect(status).toBe(404);
+    expect(JSON.parse(body).error).toEqual({
+      code: 'NOT_FOUND',
+      message: `no route ${method} ${target} (did you mean ${meant}?)`,
+      hint: 'see README.md "Alerts in" and "HTTP API" for the routes',
+    });
+  });
+
+  it('names no route when none is close', async () => {
+    const { body } = await answer('GET', '/wp-admin/login.php');
+    expect(JSON.parse(body).error.message).toBe('no route GET /wp-admin/login.php');
   });
 });
