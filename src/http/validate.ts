@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { alertErrorMap } from '../alerts/errors.js';
 import { RollbotError } from '../core/errors.js';
 import { closest } from '../core/suggest.js';
 
@@ -7,7 +8,9 @@ import { closest } from '../core/suggest.js';
  * misspelt key), with the list in `details`.
  */
 export function parseBody<S extends z.ZodType>(schema: S, body: unknown, what: string): z.output<S> {
-  const result = schema.safeParse(body, { reportInput: true });
+  // Worded as the alert routes word it (`reason: missing: expected a string`), not zod's
+  // `Invalid input: expected string, received undefined`; a schema's own messages still come first.
+  const result = schema.safeParse(body, { reportInput: true, error: alertErrorMap });
   if (result.success) return result.data;
   const known = knownKeys(schema);
   let unguessed = false;

@@ -148,6 +148,13 @@ describe('POST /api/rollbacks', () => {
     expect(await deps.store.listIncidents({})).toEqual([]);
   });
 
+  it('says which field is missing and what it takes, in words, not a parser dump', async () => {
+    const response = await post('/api/rollbacks', { model: 'fraud-scorer', dryRun: 'yes' });
+    expect((await json(response)).error.message).toBe(
+      'invalid rollback request: reason: missing: expected a string; dryRun: expected true or false, got "yes"',
+    );
+  });
+
   it('answers 404 for an unknown model', async () => {
     const response = await post('/api/rollbacks', { model: 'nope', reason: 'x' });
     expect(response.status).toBe(404);
