@@ -5,36 +5,53 @@ import { RollbotError } from '../core/errors.js';
 /** Requests larger than this are refused with 413: no alert or API body needs more. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
-/** Reads the whole body, refusing (413) as soon as it exceeds `limit`, before buffering the rest. */
-export async function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+/** What to do about a 413 on an alert route: the sender batches alerts. */
+const ALERT_BODY_FIX = 'send fewer alerts per request (Alertmanager: set max_alerts on the webhook receiver)';
+
+/** What to do about a 413 on an API write: only a deployment's spec is ever meant to be big. */
+const API_BODY_FIX =
+  "send a smaller body: a deployment's spec as deployed, without its status or managed fields; " +
+  'a note of at most 3,000 characters';
+
+/**
+ * Reads the whole body, refusing (413) as soon as it exceeds `limit`, before buffering the rest; `fix` is the
+ * refusal's hint, in the terms of the route's callers.
+ */
+export async function readBody(
+  req: IncomingMessage,
+  limit = MAX_BODY_BYTES,
+  fix = ALERT_BODY_FIX,
+): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit);
+  if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit, fix);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
     if (size > limit) {
       req.resume();
-      throw tooLarge(limit);
+      throw tooLarge(limit, fix);
     }
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
 }
 
-function tooLarge(limit: number): RollbotError {
-  return new RollbotError('PAYLOAD_TOO_LARGE', `request body is larger than ${limit} bytes`, {
-    hint: 'send fewer alerts per request (Alertmanager: set max_alerts on the webhook receiver)',
-  });
+function tooLarge(limit: number, fix: string): RollbotError {
+  return new RollbotError('PAYLOAD_TOO_LARGE', `request body is larger than ${limit} bytes`, { hint: fix });
 }
 
-/** Parses a JSON request body, insisting on a JSON content type. */
+/** Parses an API write's JSON body, insisting on a JSON content type. */
 export async function readJson(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<unknown> {
-  return parseJson(await readJsonBody(req, limit));
+  return parseJson(await readJsonBody(req, limit, API_BODY_FIX));
 }
 
 /** The bytes of a JSON request body, not yet parsed: UNSUPPORTED_MEDIA_TYPE for another content type. */
-export async function readJsonBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<Buffer> {
+export async function readJsonBody(
+  req: IncomingMessage,
+  limit = MAX_BODY_BYTES,
+  fix = ALERT_BODY_FIX,
+): Promise<Buffer> {
   const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
   if (type !== 'application/json') {
     throw new RollbotError(
@@ -45,7 +62,7 @@ export async function readJsonBody(req: IncomingMessage, limit = MAX_BODY_BYTES)
       },
     );
   }
-  return readBody(req, limit);
+  return readBody(req, limit, fix);
 }
 
 /**

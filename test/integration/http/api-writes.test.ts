@@ -148,6 +148,20 @@ describe('POST /api/rollbacks', () => {
     expect(await deps.store.listIncidents({})).toEqual([]);
   });
 
+  it('refuses a body over 1 MiB with 413 and a fix for an API body, not for an alert webhook', async () => {
+    const response = await post('/api/deployments', {
+      model: 'fraud-scorer',
+      version: 'v43',
+      spec: { padding: 'x'.repeat(1024 * 1024) },
+    });
+    expect(response.status).toBe(413);
+    const { error } = await json(response);
+    expect(error.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(error.hint).not.toMatch(/alert/i);
+    expect(error.hint).toContain('spec');
+    expect(await deps.store.deployments('fraud-scorer')).toEqual([]);
+  });
+
   it('says which field is missing and what it takes, in words, not a parser dump', async () => {
     const response = await post('/api/rollbacks', { model: 'fraud-scorer', dryRun: 'yes' });
     expect((await json(response)).error.message).toBe(
