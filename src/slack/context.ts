@@ -59,18 +59,50 @@ export async function linkableChannel(context: SlackContext, channel: string): P
   }
 }
 
-/** A reply only the user sees, in the channel they acted from. Failures are logged, never thrown. */
+/** Where a reply only the user sees goes: the conversation they acted from, and their command's response_url. */
+export interface ReplyTo {
+  channel: string | undefined;
+  user: string;
+  /**
+   * A slash command's response_url (`/rollback`'s modal carries it): Slack answers the person there in any
+   * conversation, also one rollbot is not in (a DM with a colleague, a private channel), where an ephemeral
+   * message cannot go. Valid 30 minutes, 5 uses: the fallback, not the first way.
+   */
+  responseUrl?: string | undefined;
+}
+
+/**
+ * A reply only the user sees, in the conversation they acted from; through their command's response_url when
+ * Slack will not put it there. Failures are logged, never thrown.
+ */
 export async function tellUser(
   context: SlackContext,
   client: WebClient,
-  where: { channel: string | undefined; user: string },
+  where: ReplyTo,
   text: string,
 ): Promise<void> {
-  if (!where.channel) return;
+  if (where.channel) {
+    try {
+      await client.chat.postEphemeral({ channel: where.channel, user: where.user, text });
+      return;
+    } catch (error) {
+      context.deps.logger.warn({ err: error, channel: where.channel }, 'cannot send an ephemeral reply');
+    }
+  }
+  if (where.responseUrl) await replyThrough(context, where.responseUrl, text);
+}
+
+async function replyThrough(context: SlackContext, responseUrl: string, text: string): Promise<void> {
   try {
-    await client.chat.postEphemeral({ channel: where.channel, user: where.user, text });
+    const answer = await fetch(responseUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ response_type: 'ephemeral', text }),
+      signal: AbortSignal.timeout(5_000),
+    });
+    if (!answer.ok) throw new Error(`the response_url answered ${answer.status}`);
   } catch (error) {
-    context.deps.logger.warn({ err: error, channel: where.channel }, 'cannot send an ephemeral reply');
+    context.deps.logger.warn({ err: error }, 'cannot reply through the command’s response_url either');
   }
 }
 

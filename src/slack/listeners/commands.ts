@@ -33,6 +33,7 @@ export function registerCommands(app: App, context: SlackContext): void {
       await openRollbackModal(context, client, command.trigger_id, {
         ...parsed,
         channel: command.channel_id,
+        responseUrl: command.response_url,
         user: command.user_id,
       });
     } catch (error) {

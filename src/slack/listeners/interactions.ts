@@ -218,6 +218,7 @@ export function registerInteractions(app: App, context: SlackContext): void {
       ...(meta.to ? { to: meta.to } : {}),
       ...(meta.from ? { from: meta.from } : {}),
       ...(meta.channel ? { channel: meta.channel } : {}),
+      ...(meta.responseUrl ? { responseUrl: meta.responseUrl } : {}),
       ...(actedOn ? { actedOn } : {}),
     });
   });

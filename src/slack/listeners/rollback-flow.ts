@@ -21,6 +21,8 @@ export interface RollbackTarget {
   reason?: string;
   /** Where the person acted, for ephemeral replies. */
   channel?: string;
+  /** A `/rollback`'s response_url: the reply after submission reaches them where rollbot cannot post. */
+  responseUrl?: string;
   /** Who is opening it: someone the runbook does not let roll back is told so instead of shown a form. */
   user: string;
 }
@@ -66,6 +68,7 @@ export async function openRollbackModal(
     });
     view = withMetadata(withReason(view, target.reason), {
       channel: target.channel,
+      responseUrl: target.responseUrl,
       decisionOf: act.until === 'decided' ? act.incidentId : undefined,
       planned: act.until === 'unchanged' ? plannedMark(act) : undefined,
     });
@@ -104,11 +107,12 @@ export async function submitRollback(
     reason: string;
     dryRun: boolean;
     channel?: string;
+    responseUrl?: string;
     actedOn?: ActedOn;
     from?: string;
   },
 ): Promise<void> {
-  const where = { channel: input.channel, user: input.user };
+  const where = { channel: input.channel, user: input.user, responseUrl: input.responseUrl };
   try {
     const result = await actAs(context, input.user, input.model, (actor) =>
       requestRollback(context.deps, {
