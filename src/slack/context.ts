@@ -107,6 +107,29 @@ async function replyThrough(context: SlackContext, responseUrl: string, text: st
 }
 
 /**
+ * Whether this is the first time modal `viewId` was submitted (a double submit is one request), told so in the
+ * store. A submission is acknowledged, and its modal closed, before this: when the store cannot say (a Redis
+ * failover), nothing is done, and the person is told so and how to do it again (`again`), rather than left with a
+ * closed modal and nothing happening.
+ */
+export async function firstSubmission(
+  context: SlackContext,
+  client: WebClient,
+  viewId: string,
+  where: ReplyTo,
+  again: string,
+): Promise<boolean> {
+  try {
+    return await context.deps.store.claimOnce(`slack:view:${viewId}`, 3_600_000);
+  } catch (error) {
+    context.deps.logger.error({ err: error, viewId }, 'cannot note a modal submission: the store failed');
+    const text = `⚠️ rollbot's store did not answer, so nothing was done with what you submitted. Try again in a moment: ${again}`;
+    await tellUser(context, client, where, text);
+    return false;
+  }
+}
+
+/**
  * The JSON a button's `value` or a modal's `private_metadata` carries, read defensively: rollbot writes only
  * strings there, so anything else (a number, a list, an object) is dropped rather than reaching the engine as
  * an incident id or a model name.

@@ -8,7 +8,15 @@ import { errorReply } from '../blocks/command-replies.js';
 import { slackErrorText } from '../notifier/errors.js';
 import { notRollbackModal } from '../blocks/not-rollback-modal.js';
 import { runbookSummary } from '../blocks/runbook-summary.js';
-import { actAs, inputChecked, inputText, readJsonObject, tellUser, type SlackContext } from '../context.js';
+import {
+  actAs,
+  firstSubmission,
+  inputChecked,
+  inputText,
+  readJsonObject,
+  tellUser,
+  type SlackContext,
+} from '../context.js';
 import { ACTIONS, INPUTS, VIEWS } from '../ids.js';
 import { actedOnOf, FormNotFilled, openRollbackModal, submitRollback } from './rollback-flow.js';
 
@@ -205,9 +213,11 @@ export function registerInteractions(app: App, context: SlackContext): void {
       return;
     }
     await ack();
-    // A double submit of the same modal is one request.
-    if (!(await deps.store.claimOnce(`slack:view:${view.id}`, 3_600_000))) return;
     const meta = readJsonObject(view.private_metadata);
+    const where = { channel: meta.channel, user: body.user.id, responseUrl: meta.responseUrl };
+    // A double submit of the same modal is one request.
+    if (!(await firstSubmission(context, client, view.id, where, `\`/rollback ${meta.model ?? '<model>'}\``)))
+      return;
     const dryRun = inputChecked(view, INPUTS.dryRun);
     const actedOn = actedOnOf(meta);
     await submitRollback(context, client, {
@@ -233,8 +243,10 @@ export function registerInteractions(app: App, context: SlackContext): void {
       return;
     }
     await ack();
-    if (!(await deps.store.claimOnce(`slack:view:${view.id}`, 3_600_000))) return;
     const meta = readJsonObject(view.private_metadata);
+    const where = { channel: meta.channel, user: body.user.id };
+    const again = `\`/incident dismiss ${meta.incidentId ?? '<id>'} <reason>\``;
+    if (!(await firstSubmission(context, client, view.id, where, again))) return;
     try {
       await dismissAs(deps, context.groupsOf, meta.incidentId ?? '', {
         userId: body.user.id,
@@ -242,7 +254,7 @@ export function registerInteractions(app: App, context: SlackContext): void {
         trigger: 'slack',
       });
     } catch (error) {
-      await tellUser(context, client, { channel: meta.channel, user: body.user.id }, errorReply(error));
+      await tellUser(context, client, where, errorReply(error));
     }
   });
 }

@@ -9,6 +9,7 @@ import { escapeText, truncate } from '../blocks/limits.js';
 import { CLOSE_ITEM_ACTION, retroModal } from '../blocks/retro.js';
 import {
   authorizeUserOn,
+  firstSubmission,
   inputText,
   readJsonObject,
   tellUser,
@@ -89,10 +90,11 @@ export function registerRetro(app: App, context: SlackContext): void {
       return;
     }
     await ack();
-    // A double submit of the same modal is one completion.
-    if (!(await deps.store.claimOnce(`slack:view:${view.id}`, 3_600_000))) return;
     const meta = readJsonObject(view.private_metadata);
     const where = { channel: meta.channel, user: body.user.id };
+    // A double submit of the same modal is one completion.
+    const again = 'press Complete retrospective on its message again';
+    if (!(await firstSubmission(context, client, view.id, where, again))) return;
     try {
       await authorizeUserOn(context, body.user.id, meta.incidentId ?? '', 'complete the retrospective of');
       const retro = await completeRetrospective(deps, meta.incidentId ?? '', {
