@@ -5,6 +5,7 @@ import { acknowledge, dismissAs } from '../../engine/decisions.js';
 import { approveRollback } from '../../engine/rollback-request.js';
 import { approveDeployment } from '../../engine/approve-deployment.js';
 import { errorReply } from '../blocks/command-replies.js';
+import { escapeLine } from '../blocks/limits.js';
 import { slackErrorText } from '../notifier/errors.js';
 import { notRollbackModal } from '../blocks/not-rollback-modal.js';
 import { runbookSummary } from '../blocks/runbook-summary.js';
@@ -18,7 +19,7 @@ import {
   type SlackContext,
 } from '../context.js';
 import { ACTIONS, INPUTS, VIEWS } from '../ids.js';
-import { actedOnOf, FormNotFilled, openRollbackModal, submitRollback } from './rollback-flow.js';
+import { actedOnOf, failure, FormNotFilled, openRollbackModal, submitRollback } from './rollback-flow.js';
 
 type ButtonBody = BlockAction<ButtonAction>;
 
@@ -176,8 +177,8 @@ export function registerInteractions(app: App, context: SlackContext): void {
       );
       const text =
         outcome.outcome === 'succeeded'
-          ? `Approved: rolled back to ${outcome.plan.to}.`
-          : `Approved, but the rollback FAILED: ${outcome.error?.message ?? ''}`;
+          ? `Approved: rolled back to ${escapeLine(outcome.plan.to, 200)}.`
+          : `Approved, but the rollback FAILED: ${failure(outcome.error)}`;
       await tellUser(context, client, { channel, user: body.user.id }, text);
     } catch (error) {
       await tellUser(context, client, { channel, user: body.user.id }, errorReply(error));

@@ -7,6 +7,7 @@ import { refusalOf } from '../../engine/authorize.js';
 import { requestRollback, type RollbackRequestResult } from '../../engine/rollback-request.js';
 import { rollback } from '../../engine/rollback.js';
 import { errorReply } from '../blocks/command-replies.js';
+import { escapeLine } from '../blocks/limits.js';
 import { slackErrorText } from '../notifier/errors.js';
 import { modalMetadata, rollbackModal } from '../blocks/rollback-modal.js';
 import { actAs, tellUser, type SlackContext } from '../context.js';
@@ -133,6 +134,11 @@ export async function submitRollback(
   }
 }
 
+/**
+ * How a submitted rollback went, for the person who submitted it. Versions, the model and what the serving layer
+ * said are outside text: escaped (Slack would read `<nil>` as a link and drop it) and cut so that the reply stays
+ * within what Slack posts (a command adapter's stderr can be long): a reply Slack refuses tells nobody anything.
+ */
 function describe(result: RollbackRequestResult): string {
   if (result.status === 'awaiting-approval') {
     const where = result.pending.incidentId
@@ -140,13 +146,24 @@ function describe(result: RollbackRequestResult): string {
       : 'on the request posted in the channel';
     return `Requested. Two-person rule: a different approver must press *Approve rollback* ${where}.`;
   }
-  const { outcome, plan, incidentId, error } = result.outcome;
+  const { outcome, plan, error } = result.outcome;
+  const [model, from, to] = [result.outcome.model, plan.from ?? '(unknown)', plan.to].map((text) =>
+    escapeLine(text, 200),
+  );
+  const incidentId = escapeLine(result.outcome.incidentId ?? '', 100);
   if (outcome === 'dry-run') {
-    return `Dry run: would roll ${result.outcome.model} back ${plan.from ?? '(unknown)'} → ${plan.to} (${plan.regime}, ETA ${formatDuration(plan.etaMs)}). Nothing was changed.`;
+    return `Dry run: would roll ${model} back ${from} → ${to} (${plan.regime}, ETA ${formatDuration(plan.etaMs)}). Nothing was changed.`;
   }
   if (outcome === 'succeeded')
-    return `Rolled back to ${plan.to} (${incidentId}); confirmation is running — progress in the incident thread.`;
-  return `Rollback FAILED (${incidentId}): ${error?.message ?? 'unknown error'}${error?.hint ? `\nfix: ${error.hint}` : ''}`;
+    return `Rolled back to ${to} (${incidentId}); confirmation is running — progress in the incident thread.`;
+  return `Rollback FAILED (${incidentId}): ${failure(error)}`;
+}
+
+/** What a failed rollback's error says, and its fix, escaped and cut (see describe). */
+export function failure(error: { message: string; hint?: string } | undefined): string {
+  if (!error) return 'unknown error';
+  const fix = error.hint ? `\nfix: ${escapeLine(error.hint, 1000)}` : '';
+  return `${escapeLine(error.message, 2500)}${fix}`;
 }
 
 function planningView(model: string): View {

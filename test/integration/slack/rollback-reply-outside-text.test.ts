@@ -1,0 +1,61 @@
+/**
+ * The reply to a submitted rollback quotes what the serving layer said when it failed: outside text, which may
+ * hold `<`, `>` or `&` (`Invalid value: "<nil>"`) and may be long (a command adapter's last lines of stderr). Slack
+ * reads `<…>` as a link or mention and drops it, and refuses a message text that is too long (msg_too_long), which
+ * would leave the person who pressed Roll back at 2am told nothing of a FAILED rollback. Real signed HTTP.
+ */
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { ServingError } from '../../../src/core/errors.js';
+import { ingestAlerts } from '../../../src/engine/intake.js';
+import { LIMITS } from '../../../src/slack/blocks/limits.js';
+import { firing } from '../../helpers/alerts.js';
+import { makeDeps, makeRunbook, RealClock, recordDeployments, type TestDeps } from '../../helpers/engine.js';
+import { sendSigned, viewSubmission } from '../../helpers/slack.js';
+import { reasonGiven, serveSlackRoute, type SlackRoute } from '../../helpers/slack-route.js';
+
+let deps: TestDeps;
+let slack: SlackRoute;
+
+beforeEach(async () => {
+  deps = {
+    ...makeDeps({
+      clock: new RealClock(),
+      runbooks: [makeRunbook('fraud-scorer', 'rollback: { policy: approve, approvers: [U0ANA] }')],
+    }),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  };
+  slack = await serveSlackRoute(deps);
+  await recordDeployments(deps, 'fraud-scorer', ['v40', 'v41', 'v42']);
+  await ingestAlerts(deps, [firing('fraud-scorer', Date.now())]);
+});
+
+afterEach(async () => {
+  await slack.close();
+});
+
+it('a FAILED rollback is told with the layer’s words escaped and within Slack’s message limit', async () => {
+  const said = `admission webhook denied: spec.predictor.model: Invalid value: "<nil>" & ${'x'.repeat(6000)}`;
+  deps.fake.executeErrors.push(
+    new ServingError(said, { transient: false, hint: `check the InferenceService <fraud-scorer>` }),
+  );
+
+  const metadata = {
+    model: 'fraud-scorer',
+    incidentId: 'INC-1',
+    to: 'v41',
+    from: 'v42',
+    channel: 'C0TEST0001',
+  };
+  const sent = await sendSigned(
+    slack.url,
+    viewSubmission('rollback_modal', reasonGiven('p99 doubled'), metadata),
+  );
+  expect(sent.status).toBe(200);
+  await slack.settle(() => slack.called('chat.postEphemeral').length > 0, 'the reply');
+
+  const text = slack.called('chat.postEphemeral')[0]?.form.text ?? '';
+  expect(text).toContain('Rollback FAILED (INC-1): admission webhook denied');
+  expect(text).toContain('Invalid value: "&lt;nil&gt;" &amp; xxx');
+  expect(text).toContain('fix: check the InferenceService &lt;fraud-scorer&gt;');
+  expect(text.length).toBeLessThanOrEqual(LIMITS.fallbackText);
+});
