@@ -1,4 +1,5 @@
 import type { App } from '@slack/bolt';
+import { isRollbotError, RollbotError } from '../../core/errors.js';
 import { acknowledge, dismissAs } from '../../engine/decisions.js';
 import { freezeDeployments, liftFreeze } from '../../engine/freeze.js';
 import { declareIncident } from '../../engine/declare.js';
@@ -15,6 +16,7 @@ import {
 } from '../blocks/command-replies.js';
 import { authorizeUserOn, linkableChannel, type SlackContext } from '../context.js';
 import { COMMANDS } from '../ids.js';
+import { slackErrorText } from '../notifier/errors.js';
 import { parseIncidentCommand, parseRollbackCommand, parseRollbotCommand } from '../parse.js';
 import { openRollbackModal } from './rollback-flow.js';
 
@@ -30,12 +32,23 @@ export function registerCommands(app: App, context: SlackContext): void {
     try {
       const parsed = parseRollbackCommand(command.text);
       deps.runbooks.require(parsed.model);
-      await openRollbackModal(context, client, command.trigger_id, {
-        ...parsed,
-        channel: command.channel_id,
-        responseUrl: command.response_url,
-        user: command.user_id,
-      });
+      try {
+        await openRollbackModal(context, client, command.trigger_id, {
+          ...parsed,
+          channel: command.channel_id,
+          responseUrl: command.response_url,
+          user: command.user_id,
+        });
+      } catch (error) {
+        // Its own failures are RollbotErrors; anything else is Slack not opening the form (a trigger that expired
+        // after a slow moment, Slack unavailable): say so, and what to type, rather than "something went wrong".
+        if (isRollbotError(error)) throw error;
+        deps.logger.warn({ err: error, user: command.user_id }, 'a modal could not be opened');
+        const again = `${COMMANDS.rollback} ${command.text.trim()}`;
+        throw new RollbotError('UNAVAILABLE', `Slack did not open the form (${slackErrorText(error)})`, {
+          hint: `run \`${again}\` again (or, without Slack, \`rollbot rollback ${parsed.model} --reason "…"\`)`,
+        });
+      }
     } catch (error) {
       await respond({ response_type: 'ephemeral', text: errorReply(error) });
     }

@@ -8,7 +8,7 @@ import { createSlackRenderer } from '../../../src/slack/renderer.js';
 import { firing } from '../../helpers/alerts.js';
 import { makeDeps, makeRunbook, RealClock, type TestDeps } from '../../helpers/engine.js';
 import { sendSigned } from '../../helpers/slack.js';
-import { pressButton, serveSlackRoute, type SlackRoute } from '../../helpers/slack-route.js';
+import { commandReply, pressButton, serveSlackRoute, type SlackRoute } from '../../helpers/slack-route.js';
 
 let route: SlackRoute | undefined;
 afterEach(async () => {
@@ -62,5 +62,13 @@ describe('a modal Slack does not open', () => {
     const text = await pressed(blocks, 'Not a rollback');
     expect(text).toContain('expired_trigger_id');
     expect(text).toContain('/incident dismiss INC-1');
+  });
+
+  it('/rollback tells the person why, with what to type to try again and the CLI', async () => {
+    await incidentWhileModalsFail();
+    const text = await commandReply(route!, '/rollback', 'fraud-scorer p99 doubled', 'U0BO');
+    expect(text).toContain('Slack did not open the form (expired_trigger_id)');
+    expect(text).toContain('/rollback fraud-scorer p99 doubled');
+    expect(text).toContain('rollbot rollback fraud-scorer --reason');
   });
 });
