@@ -1,6 +1,7 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { refuseStale, type OnIncident } from '../../engine/acted-on.js';
+import { refusalOf } from '../../engine/authorize.js';
 import { acknowledge, dismissAs } from '../../engine/decisions.js';
 import { approveRollback } from '../../engine/rollback-request.js';
 import { approveDeployment } from '../../engine/approve-deployment.js';
@@ -94,9 +95,30 @@ export function registerInteractions(app: App, context: SlackContext): void {
     );
   };
 
+  /**
+   * "Not a rollback", on the incident message or a decision request: the form asking why opens only while the
+   * decision is still to be made and the person may make it. Otherwise they would be refused after typing their
+   * reason; they are told now instead (a message not redrawn yet still shows the button after the decision).
+   */
+  const notRollback = async (body: ButtonBody, client: WebClient) => {
+    if (!(await stillStands(body, client, 'decided'))) return;
+    const { model, channel } = target(body);
+    try {
+      const runbook = deps.runbooks.require(model);
+      const refused = await actAs(context, body.user.id, model, async (actor) =>
+        refusalOf(runbook, actor, 'dismiss'),
+      );
+      if (refused) throw refused;
+    } catch (error) {
+      await tellUser(context, client, { channel, user: body.user.id }, errorReply(error));
+      return;
+    }
+    await openNotRollback(body, client);
+  };
+
   app.action<ButtonBody>(ACTIONS.notRollback, async ({ ack, body, client }) => {
     await ack();
-    await openNotRollback(body, client);
+    await notRollback(body, client);
   });
 
   /**
@@ -144,7 +166,7 @@ export function registerInteractions(app: App, context: SlackContext): void {
 
   app.action<ButtonBody>(ACTIONS.decisionNotRollback, async ({ ack, body, client }) => {
     await ack();
-    if (await stillStands(body, client, 'decided')) await openNotRollback(body, client);
+    await notRollback(body, client);
   });
 
   app.action<ButtonBody>(ACTIONS.runbook, async ({ ack, body, client }) => {
