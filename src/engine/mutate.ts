@@ -57,7 +57,7 @@ export async function readIncident(store: IncidentStore, id: string): Promise<In
   const incident = await store.getIncident(id);
   if (!incident) {
     throw new RollbotError('NOT_FOUND', `no incident ${id}`, {
-      hint: 'list incidents with `rollbot incidents`',
+      hint: 'list incidents with `/incident list` or `rollbot incidents`',
     });
   }
   return incident;

@@ -45,7 +45,7 @@ async function requireIncident(deps: Pick<EngineDeps, 'store'>, incidentId: stri
   const incident = await deps.store.getIncident(incidentId);
   if (!incident)
     throw new RollbotError('NOT_FOUND', `no incident ${incidentId}`, {
-      hint: 'list incidents with `rollbot incidents`',
+      hint: 'list incidents with `/incident list` or `rollbot incidents`',
     });
   return incident;
 }

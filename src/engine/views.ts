@@ -94,7 +94,7 @@ export async function incidentDetail(
   const incident = await deps.store.getIncident(id);
   if (!incident) {
     throw new RollbotError('NOT_FOUND', `no incident ${id}`, {
-      hint: 'list incidents with GET /api/incidents or `rollbot incidents`',
+      hint: 'list incidents with `/incident list`, `rollbot incidents` or GET /api/incidents',
     });
   }
   const retrospective = await getRetrospective(deps, id);

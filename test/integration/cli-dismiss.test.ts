@@ -236,7 +236,9 @@ describe('rollbot dismiss in-process, on Redis', () => {
     const before = await stored(deps);
     const unknown = capture();
     expect(await runCli(['dismiss', 'INC-9', '--reason', 'x', '--as', 'U0ANA'], env, unknown.io)).toBe(1);
-    expect(unknown.err).toEqual(['error: no incident INC-9\nfix: list incidents with `rollbot incidents`']);
+    expect(unknown.err).toEqual([
+      'error: no incident INC-9\nfix: list incidents with `/incident list` or `rollbot incidents`',
+    ]);
     expect(await stored(deps)).toEqual(before);
 
     await resolve(deps, 'INC-1', { by: 'U0ANA', reason: 'recovered by itself' });
@@ -320,7 +322,9 @@ describe('rollbot dismiss against a running bot (ROLLBOT_URL)', () => {
     ]);
     const unknown = capture();
     expect(await runCli(['dismiss', 'INC-9', '--reason', 'x', '--as', 'U0ANA'], env, unknown.io)).toBe(1);
-    expect(unknown.err).toEqual(['error: no incident INC-9\nfix: list incidents with `rollbot incidents`']);
+    expect(unknown.err).toEqual([
+      'error: no incident INC-9\nfix: list incidents with `/incident list` or `rollbot incidents`',
+    ]);
     const after = await stored(deps);
     expect(after.incident).toEqual(before.incident);
     expect(after.deadlines).toEqual(before.deadlines);

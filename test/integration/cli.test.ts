@@ -201,7 +201,7 @@ describe('rollbot incidents and timeline against a running bot', () => {
     const missing = capture();
     expect(await runCli(['timeline', 'INC-9'], env, missing.io)).toBe(1);
     expect(missing.err[0]).toBe(
-      'error: no incident INC-9\nfix: list incidents with GET /api/incidents or `rollbot incidents`',
+      'error: no incident INC-9\nfix: list incidents with `/incident list`, `rollbot incidents` or GET /api/incidents',
     );
 
     const format = capture();

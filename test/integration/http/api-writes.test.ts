@@ -402,7 +402,7 @@ describe('POST /api/incidents/:id/dismiss', () => {
     expect((await json(unknown)).error).toMatchObject({
       code: 'NOT_FOUND',
       message: 'no incident INC-9',
-      hint: 'list incidents with `rollbot incidents`',
+      hint: 'list incidents with `/incident list` or `rollbot incidents`',
     });
     const untokened = await dismissal(
       'INC-1',

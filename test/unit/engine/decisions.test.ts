@@ -264,7 +264,7 @@ describe('acknowledge and not a rollback', () => {
     await expect(refused).rejects.toMatchObject({
       code: 'NOT_FOUND',
       message: 'no incident INC-9',
-      hint: 'list incidents with `rollbot incidents`',
+      hint: 'list incidents with `/incident list` or `rollbot incidents`',
     });
   });
 
