@@ -82,6 +82,17 @@ export interface TestDeps extends EngineDeps {
 }
 
 /**
+ * Engine dependencies on the real clock, sleeping for real, with one runbook for `model`: for flows driven over
+ * real HTTP (signed Slack requests), where a hand-moved clock would never move.
+ */
+export function realTimeDeps(model: string, runbookYaml: string): TestDeps {
+  return {
+    ...makeDeps({ clock: new RealClock(), runbooks: [makeRunbook(model, runbookYaml)] }),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  };
+}
+
+/**
  * Engine dependencies on the memory store, a hand-moved clock (sleeping moves it), a recording notifier and
  * one fake serving layer.
  */

@@ -9,7 +9,7 @@ import { ingestAlerts } from '../../../src/engine/intake.js';
 import { requestRollback } from '../../../src/engine/rollback-request.js';
 import { createSlackRenderer } from '../../../src/slack/renderer.js';
 import { firing } from '../../helpers/alerts.js';
-import { makeDeps, makeRunbook, RealClock, recordDeployments, type TestDeps } from '../../helpers/engine.js';
+import { realTimeDeps, recordDeployments, type TestDeps } from '../../helpers/engine.js';
 import { sendSigned } from '../../helpers/slack.js';
 import { pressButton, serveSlackRoute, type SlackRoute } from '../../helpers/slack-route.js';
 
@@ -19,13 +19,7 @@ let slack: SlackRoute;
 let blocks: readonly unknown[];
 
 beforeEach(async () => {
-  deps = {
-    ...makeDeps({
-      clock: new RealClock(),
-      runbooks: [makeRunbook('fraud-scorer', 'rollback: { policy: approve, approvers: [U0ANA, U0BO] }')],
-    }),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  };
+  deps = realTimeDeps('fraud-scorer', 'rollback: { policy: approve, approvers: [U0ANA, U0BO] }');
   slack = await serveSlackRoute(deps);
   await recordDeployments(deps, 'fraud-scorer', ['v40', 'v41', 'v42']);
   await ingestAlerts(deps, [firing('fraud-scorer', Date.now())]);

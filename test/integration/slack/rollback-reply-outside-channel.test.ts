@@ -5,7 +5,7 @@
  * response_url, which Slack made for answering them where they typed it. Real signed HTTP to the Slack route.
  */
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { makeDeps, makeRunbook, RealClock, recordDeployments, type TestDeps } from '../../helpers/engine.js';
+import { realTimeDeps, recordDeployments, type TestDeps } from '../../helpers/engine.js';
 import { sendSigned, slashCommand, viewSubmission } from '../../helpers/slack.js';
 import { reasonGiven, serveSlackRoute, type SlackRoute } from '../../helpers/slack-route.js';
 
@@ -16,13 +16,7 @@ let deps: TestDeps;
 let slack: SlackRoute;
 
 beforeEach(async () => {
-  deps = {
-    ...makeDeps({
-      clock: new RealClock(),
-      runbooks: [makeRunbook('fraud-scorer', 'rollback: { policy: approve, approvers: [U0BO] }')],
-    }),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  };
+  deps = realTimeDeps('fraud-scorer', 'rollback: { policy: approve, approvers: [U0BO] }');
   slack = await serveSlackRoute(deps, {
     answers: {
       'chat.postEphemeral': (form) =>

@@ -9,7 +9,7 @@ import { ServingError } from '../../../src/core/errors.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { LIMITS } from '../../../src/slack/blocks/limits.js';
 import { firing } from '../../helpers/alerts.js';
-import { makeDeps, makeRunbook, RealClock, recordDeployments, type TestDeps } from '../../helpers/engine.js';
+import { realTimeDeps, recordDeployments, type TestDeps } from '../../helpers/engine.js';
 import { sendSigned, viewSubmission } from '../../helpers/slack.js';
 import { reasonGiven, serveSlackRoute, type SlackRoute } from '../../helpers/slack-route.js';
 
@@ -17,13 +17,7 @@ let deps: TestDeps;
 let slack: SlackRoute;
 
 beforeEach(async () => {
-  deps = {
-    ...makeDeps({
-      clock: new RealClock(),
-      runbooks: [makeRunbook('fraud-scorer', 'rollback: { policy: approve, approvers: [U0ANA] }')],
-    }),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  };
+  deps = realTimeDeps('fraud-scorer', 'rollback: { policy: approve, approvers: [U0ANA] }');
   slack = await serveSlackRoute(deps);
   await recordDeployments(deps, 'fraud-scorer', ['v40', 'v41', 'v42']);
   await ingestAlerts(deps, [firing('fraud-scorer', Date.now())]);

@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { firing } from '../../helpers/alerts.js';
-import { makeDeps, makeRunbook, RealClock, recordDeployments, type TestDeps } from '../../helpers/engine.js';
+import { realTimeDeps, recordDeployments, type TestDeps } from '../../helpers/engine.js';
 import { sendSigned, viewSubmission } from '../../helpers/slack.js';
 import { reasonGiven, serveSlackRoute, type SlackRoute } from '../../helpers/slack-route.js';
 
@@ -15,13 +15,7 @@ let deps: TestDeps;
 let slack: SlackRoute;
 
 beforeEach(async () => {
-  deps = {
-    ...makeDeps({
-      clock: new RealClock(),
-      runbooks: [makeRunbook('fraud-scorer', 'rollback: { policy: approve, approvers: [U0ANA] }')],
-    }),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  };
+  deps = realTimeDeps('fraud-scorer', 'rollback: { policy: approve, approvers: [U0ANA] }');
   slack = await serveSlackRoute(deps);
   await recordDeployments(deps, 'fraud-scorer', ['v40', 'v41', 'v42']);
   await ingestAlerts(deps, [firing('fraud-scorer', Date.now())]);
