@@ -25,6 +25,14 @@ export function redisIncidents(redis: Redis, keys: StoreKeys): IncidentStore {
    */
   const storedRefs = new WeakMap<readonly AlertRef[], string>();
 
+  /**
+   * Model → the id its open-incident pointer named when last read, which spares each alert joining an open
+   * incident the pointer's round trip. Only ever a hint: an incident found open under it is the model's open
+   * incident (a model has at most one, and an incident never opens again once over); any other finding reads
+   * the pointer afresh.
+   */
+  const openIds = new Map<string, string>();
+
   function decodeIncident(fields: (string | null)[]): Incident | undefined {
     const [version, json, alerts] = fields;
     if (version == null || json == null) return undefined;
@@ -140,6 +148,7 @@ export function redisIncidents(redis: Redis, keys: StoreKeys): IncidentStore {
       if (status === 1) {
         const stored = structuredClone(incident);
         storedRefs.set(stored.alerts, alerts);
+        openIds.set(incident.model, incident.id);
         return { incident: stored, created: true };
       }
       // Read after the script: the existing incident may have moved on meanwhile, which callers see by its phase.
@@ -153,8 +162,17 @@ export function redisIncidents(redis: Redis, keys: StoreKeys): IncidentStore {
     getIncident,
 
     async openIncidentFor(model) {
+      const hinted = openIds.get(model);
+      if (hinted !== undefined) {
+        const incident = await getIncident(hinted);
+        if (incident && isOpen(incident)) return incident;
+        openIds.delete(model);
+      }
       const id = await redis.get(keys.modelOpenIncident(model));
-      return id === null ? undefined : getIncident(id);
+      if (id === null) return undefined;
+      const incident = await getIncident(id);
+      if (incident && isOpen(incident)) openIds.set(model, id);
+      return incident;
     },
 
     async updateIncident(incident, options = {}) {

@@ -156,6 +156,23 @@ export function incidentsContract(get: GetHarness): void {
       expect(await store.updateIncident({ ...dismissed, summary: 'late edit' })).toBeDefined();
       expect(await store.openIncidentFor('ranker')).toEqual(second);
     });
+
+    it("follows the model's open incident when another replica closes it and opens the next", async () => {
+      const { store, peer } = get();
+      const first = makeIncident({ model: 'ranker' });
+      await store.createIfNoneOpen(first);
+      expect(await store.openIncidentFor('ranker')).toEqual(first);
+
+      const dismissed = await peer.updateIncident(dismiss(first));
+      expect(dismissed).toBeDefined();
+      expect(await store.openIncidentFor('ranker')).toBeUndefined();
+
+      const second = makeIncident({ model: 'ranker', at: T0 + 60_000 });
+      await peer.createIfNoneOpen(second);
+      expect(await store.openIncidentFor('ranker')).toEqual(second);
+      const edited = await peer.updateIncident({ ...second, summary: 'edited on the peer' });
+      expect(await store.openIncidentFor('ranker')).toEqual(edited);
+    });
   });
 
   describe('alert keys and timeline entries written with an update', () => {
