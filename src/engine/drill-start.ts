@@ -4,6 +4,7 @@ import type { Actor } from '../core/policy.js';
 import type { EngineDeps } from './context.js';
 import { authorize } from './authorize.js';
 import { drillHistory, drillTarget, finishDrill, type DrillResult } from './drill.js';
+import { cancelUndecidedEnd, scheduleUndecidedEnd } from './drill-decision-wait.js';
 import { announceDrill } from './drill-opening.js';
 import { dropOpening, openingDone, scheduleOpening } from './opening.js';
 import { rollback } from './rollback.js';
@@ -11,7 +12,8 @@ import { viewIncident, type IncidentView } from './views.js';
 
 /**
  * Starts a drill: the real runbook on a synthetic alert, labelled as a drill everywhere. A person decides as
- * in a real incident (the triage clock measures how long that takes); with `auto` the decision is immediate
+ * in a real incident (the triage clock measures how long that takes), within DRILL_DECISION_WAIT_MS (24 h), after
+ * which the drill ends, failed (drill-undecided.ts); with `auto` the decision is immediate
  * and the whole rollback path runs at once (the CLI's `rollbot drill run`). Refused while the model has a real
  * incident open, or another drill.
  */
@@ -75,10 +77,13 @@ export async function startDrill(
   // Durable as an alert's opening (opening.ts): should this process die once the drill is stored, before the
   // drill is under way, the stand-in fails it (drill-opening.ts).
   await scheduleOpening(deps, candidate, 'drill');
+  // One that waits for a person ends, failed, should nobody decide: open, it would close the gate for good.
+  if (!options.auto) await scheduleUndecidedEnd(deps, id, now);
   await options.beforeStored?.(id);
   const { incident, created } = await deps.store.createIfNoneOpen(candidate);
   if (!created) {
     await dropOpening(deps, candidate);
+    await cancelUndecidedEnd(deps, id);
     throw new RollbotError(
       'CONFLICT',
       `${runbook.model} got an open incident (${incident.id}) as the drill started`,

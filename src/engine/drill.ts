@@ -3,6 +3,7 @@ import { formatDuration } from '../core/duration.js';
 import { closeRetro, viewStages, type DrillEnding, type Incident } from '../core/incident.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { record, type EngineDeps } from './context.js';
+import { cancelUndecidedEnd } from './drill-decision-wait.js';
 import type { RunbookSet } from './runbook-set.js';
 import { mutateIncident } from './mutate.js';
 import { resolveIfOpen } from './resolution.js';
@@ -65,17 +66,20 @@ export function guardScoring(deps: Pick<EngineDeps, 'store' | 'clock'>, drillId:
  * Ends a drill when its rollback ended (or it cannot go on), and scores it: each stage against its target,
  * pass/fail, what went wrong. A passed drill is closed at once; a failed one stays resolved, waiting for its
  * retrospective. Undefined when there is nothing to finish: not a drill, or ended already — also by another
- * replica in the middle of this call.
+ * replica in the middle of this call. `onlyWhile`: ends it only while the drill is so (read again where the ending
+ * is written), for an ending that a person's decision landing meanwhile must win over.
  */
 export async function finishDrill(
   deps: EngineDeps,
   incidentId: string,
   how: { succeeded: boolean; problem?: string },
+  options: { onlyWhile?: (current: Incident) => boolean } = {},
 ): Promise<DrillResult | undefined> {
   const current = await deps.store.getIncident(incidentId);
   const runbook = current && deps.runbooks.get(current.model);
   if (!current?.drill || !runbook || current.drillEnding) return undefined;
   if (current.phase === 'resolved' || current.phase === 'closed') return undefined;
+  if (options.onlyWhile && !options.onlyWhile(current)) return undefined;
   await guardScoring(deps, incidentId);
   const ended =
     current.phase === 'dismissed'
@@ -84,6 +88,7 @@ export async function finishDrill(
           by: 'rollbot',
           reason: how.succeeded ? 'drill rollback done' : 'drill ended with a failure',
           drill: how,
+          ...(options.onlyWhile ? { onlyWhile: options.onlyWhile } : {}),
         });
   // Another path (a replica handling the same alert, the drill's own rollback) ended the drill since the read
   // above and scores it: not an error, or the real alert that interrupted the drill would be refused.
@@ -157,7 +162,10 @@ export async function scoreDrill(deps: EngineDeps, drill: Incident): Promise<Dri
     await guardScoring(deps, drill.id);
     return result;
   }
-  if (scored !== 'busy') await scoringStandIn.cancel(deps, drill.id);
+  if (scored !== 'busy') {
+    await scoringStandIn.cancel(deps, drill.id);
+    await cancelUndecidedEnd(deps, drill.id);
+  }
   return result;
 }
 

@@ -7,6 +7,8 @@ import { DRILL_SCORE } from './drill.js';
 import { finishDrillOpening } from './drill-opening.js';
 import { DRILL_REMIND, DRILL_RUN, remindDrill, runScheduledDrill } from './drill-schedule.js';
 import { finishDrillScoring } from './drill-scoring.js';
+import { DRILL_UNDECIDED } from './drill-decision-wait.js';
+import { endUndecidedDrill } from './drill-undecided.js';
 import { FREEZE_END, announceFreezeEnd } from './freeze.js';
 import {
   REQUEST_POST,
@@ -73,6 +75,9 @@ export const DEADLINE_HANDLERS: Record<string, DeadlineHandler> = {
   [DRILL_RUN]: runScheduledDrill,
   [DRILL_SCORE]: async (deps, deadline) => {
     await finishDrillScoring(deps, incidentOf(deadline));
+  },
+  [DRILL_UNDECIDED]: async (deps, deadline) => {
+    await endUndecidedDrill(deps, incidentOf(deadline));
   },
   [RETRO_OPEN]: async (deps, deadline) => {
     await followResolution(deps, incidentOf(deadline));

@@ -14,28 +14,35 @@ import { scheduleRetroOpening } from './retro.js';
 export async function resolveIfOpen(
   deps: EngineDeps,
   incidentId: string,
-  how: { by: string; reason: string; drill?: Omit<DrillEnding, 'at'> },
+  how: {
+    by: string;
+    reason: string;
+    drill?: Omit<DrillEnding, 'at'>;
+    /** Resolves it only while it is so, as read where the resolution is written (a drill still undecided). */
+    onlyWhile?: (current: Incident) => boolean;
+  },
 ): Promise<Incident | undefined> {
-  const { drill, ...who } = how;
+  const { drill, onlyWhile, ...who } = how;
   const { incident, changed } = await resolveWith(
     deps,
     incidentId,
     drill ? { ...who, drill: () => drill } : who,
-    'skip',
+    onlyWhile ? (current) => isOpen(current) && onlyWhile(current) : 'skip',
   );
   return changed ? incident : undefined;
 }
 
 /**
  * Writes a resolution (see resolve.ts) and follows it up; `whenOver` says what to do when the incident is no
- * longer open: refuse with ILLEGAL_TRANSITION, or skip (unchanged). A drill's ending, if `drill` is given, is
+ * longer open: refuse with ILLEGAL_TRANSITION, or skip (unchanged); or, a function, when to write it (skipped
+ * unless it holds of the incident as stored where the resolution is written). A drill's ending, if `drill` is given, is
  * made from the drill as it is when the resolution is written, and written with it.
  */
 export async function resolveWith(
   deps: EngineDeps,
   incidentId: string,
   how: { by: string; reason: string; drill?: (current: Incident) => Omit<DrillEnding, 'at'> },
-  whenOver: 'refuse' | 'skip',
+  whenOver: 'refuse' | 'skip' | ((current: Incident) => boolean),
 ): Promise<Mutation> {
   const at = deps.clock.now();
   const before = await deps.store.getIncident(incidentId);
@@ -46,6 +53,7 @@ export async function resolveWith(
   if (before && isOpen(before)) await scheduleRetroOpening(deps, incidentId);
   const mutation = await mutateIncident(deps.store, incidentId, (current) => {
     if (whenOver === 'skip' && !isOpen(current)) return undefined;
+    if (typeof whenOver === 'function' && !whenOver(current)) return undefined;
     return {
       ...resolveIncident(current, at),
       resolution: { by: how.by, reason: how.reason },

@@ -3,6 +3,7 @@ import { RollbotError } from '../core/errors.js';
 import type { EngineDeps } from '../engine/context.js';
 import { listDrills, type DrillListing } from '../engine/drill-list.js';
 import { scheduleDrillOccurrence } from '../engine/drill-schedule.js';
+import { boundDrillWait } from '../engine/drill-undecided.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { startHourly } from './hourly.js';
 
@@ -40,7 +41,8 @@ export function nextDrills(runbook: Runbook, count: number): number[] {
 }
 
 /**
- * Puts every runbook's next drill (and its reminders) into the store as durable deadlines. Idempotent (the
+ * Puts every runbook's next drill (and its reminders) into the store as durable deadlines, and bounds the wait of
+ * a drill waiting for its decision that has no such deadline (drill-undecided.ts). Idempotent (the
  * deadline ids name the occurrence), so every replica can plan and each occurrence still fires once. A runbook
  * that cannot be planned (the loader checks schedules and time zones, but the store may fail) is logged and
  * skipped: one bad runbook must not leave every model after it without drills.
@@ -52,6 +54,7 @@ export async function planDrills(deps: EngineDeps): Promise<number> {
       const [next] = nextDrills(runbook, 1);
       if (next === undefined || !runbook.drill) continue;
       await scheduleDrillOccurrence(deps, runbook, next);
+      await boundDrillWait(deps, runbook.model);
       planned++;
     } catch (error) {
       deps.logger.error(

@@ -106,7 +106,11 @@ describe('a drill started without a crash', () => {
     expect(await drillHistory(replicas[0]!, 'fraud-scorer')).toEqual([]);
     expect(told(...replicas)).toEqual({ opened: 1, decisions: 1, scorecards: 0, messages: [] });
     expect(await timelineTypes(replicas[0]!.store)).toEqual(['drill.started', 'decision.requested']);
-    expect((await replicas[0]!.store.pending()).map((deadline) => deadline.id)).toEqual(['INC-1:triage']);
+    // Its triage target, and the end of its wait for a decision (drill-undecided.ts), 24 h after it started.
+    expect((await replicas[0]!.store.pending()).map((deadline) => deadline.id)).toEqual([
+      'INC-1:triage',
+      'INC-1:drill-undecided',
+    ]);
   });
 
   it('run at once, passes and is scored once, and nothing comes of it afterwards', async () => {

@@ -211,10 +211,13 @@ describe('drill schedule', () => {
     const drills = (await deps.store.listIncidents({})).filter((incident) => incident.drill);
     expect(drills).toMatchObject([{ id: 'INC-2', phase: 'triage' }]);
     expect(deps.notifier.ofType('channel.message')).toEqual([]);
-    // What is left is the drill's own triage clock, and that of the drill not stored, a no-op when it comes due.
+    // What is left is the drill's own triage clock and its wait for a decision (24 h), and those of the drill not
+    // stored, no-ops when they come due.
     expect((await deps.store.pending()).map((deadline) => deadline.id)).toEqual([
       'INC-1:triage',
       'INC-2:triage',
+      'INC-1:drill-undecided',
+      'INC-2:drill-undecided',
     ]);
   });
 
