@@ -88,7 +88,9 @@ export async function escalateIfBreached(
     (current) => (missedTarget(current, stage, now) ? recordBreach(current, stage, now) : undefined),
     { current: stored },
   );
-  if (changed) deps.metrics.targetBreached(stage, incident.model);
+  // Drills are kept out of production metrics and this counter has no drill label: a drill's miss is on its
+  // timeline and scorecard only.
+  if (changed && !incident.drill) deps.metrics.targetBreached(stage, incident.model);
   if (incident.stages[stage].breachedAt === undefined) return false;
   return sendOnceEscalated(deps, incident, stage);
 }

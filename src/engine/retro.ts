@@ -210,7 +210,8 @@ export async function handleRetroReminder(
     const breach = await mutateIncident(deps.store, incident.id, (current) =>
       retroRunning(current) ? recordBreach(current, 'retro', now) : undefined,
     );
-    if (breach.changed) deps.metrics.targetBreached('retro', incident.model);
+    // As every stage's (escalation.ts): a drill's overdue retrospective is not production's, so not counted.
+    if (breach.changed && !incident.drill) deps.metrics.targetBreached('retro', incident.model);
   }
   const runbook = runbookOf(deps, incident);
   const text = reminderText(retro, runbook?.owner ?? 'the model owner', now);

@@ -180,16 +180,13 @@ describe('the retrospective of a drill a person dismissed', () => {
     expect((await deps.store.getIncident(drill.id))?.stages.retro).toEqual({ startedAt: dismissedAt });
     expect(await getRetrospective(deps, drill.id)).toMatchObject({ openedAt: dismissedAt });
 
-    // Past its 48-hour target with nobody writing it: the reminders say OVERDUE, and the target is missed.
+    // Past its 48-hour target with nobody writing it: the reminders say OVERDUE, and the target is missed, on
+    // the drill's record; but not in rollbot_target_breaches_total, which has no drill label and counts
+    // production's misses only (drills are kept out of production metrics).
     await pollFor(deps, 50 * 60 * MINUTE);
     const overdue = await deps.store.getIncident(drill.id);
     expect(overdue?.stages.retro.breachedAt).toBeDefined();
-    expect(
-      await metricValue(deps.metrics, 'rollbot_target_breaches_total', {
-        stage: 'retro',
-        model: 'fraud-scorer',
-      }),
-    ).toBe(1);
+    expect(await metricValue(deps.metrics, 'rollbot_target_breaches_total')).toBe(0);
 
     await completeRetrospective(deps, drill.id, {
       by: 'U0ANA',
@@ -199,5 +196,21 @@ describe('the retrospective of a drill a person dismissed', () => {
     expect(done?.stages.retro.endedAt).toBe(deps.clock.now());
     // Dismissed stays its phase: the retrospective ends its clock, as closing does a resolved one's.
     expect(done?.phase).toBe('dismissed');
+  });
+});
+
+describe('a drill that misses its triage target', () => {
+  it('is escalated and scored with the miss, but not counted in the production breach counter', async () => {
+    const { deps, drill } = await waitingDrill();
+    await pollFor(deps, 11 * MINUTE);
+    const late = await deps.store.getIncident(drill.id);
+    expect(late?.stages.triage.breachedAt).toBeDefined();
+    expect(await types(deps)).toContain('stage.breached');
+    expect(await metricValue(deps.metrics, 'rollbot_target_breaches_total')).toBe(0);
+
+    await endings.resolved(deps, drill.id);
+    const [result] = await drillHistory(deps, 'fraud-scorer');
+    expect(result?.problems).toContainEqual(expect.stringMatching(/^triage took 1[12]m.* against 10m$/));
+    expect(await metricValue(deps.metrics, 'rollbot_target_breaches_total')).toBe(0);
   });
 });
