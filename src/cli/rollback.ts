@@ -67,28 +67,35 @@ export async function rollbackCommand(
       },
       (step) => io.out(formatStep(step)),
     );
-    const { plan } = result;
+    const { plan, drill } = result;
     // The versions are the serving layer's, as it reported them.
     const from = oneLine(plan.from ?? '(unknown)');
     const to = oneLine(plan.to);
+    // A rollback asked for by model while its drill was open was the drill's: said last, where the eye lands.
+    const drillLine = drill ? `${drill.note.charAt(0).toUpperCase()}${oneLine(drill.note.slice(1))}` : '';
     if (result.outcome === 'dry-run') {
       io.out(
         `dry run: would roll ${model} back ${from} → ${to} (${plan.regime}, ETA ${formatDuration(plan.etaMs)}); nothing was changed`,
       );
+      if (drill) io.out(drillLine);
       return 0;
     }
     if (result.outcome === 'succeeded') {
       io.out(
-        `rolled ${model} back to ${to} (${result.incidentId}); confirmation is running — rollbot timeline ${result.incidentId}`,
+        drill
+          ? `rolled ${model} back to ${to} (DRILL ${result.incidentId}); the drill is scored in the channel — rollbot timeline ${result.incidentId}`
+          : `rolled ${model} back to ${to} (${result.incidentId}); confirmation is running — rollbot timeline ${result.incidentId}`,
       );
+      if (drill) io.out(drillLine);
       return 0;
     }
     io.err(
       failureText(
-        `rollback of ${model} FAILED (${result.incidentId}): ${result.error?.message ?? 'unknown error'}`,
+        `rollback of ${model} FAILED (${drill ? 'DRILL ' : ''}${result.incidentId}): ${result.error?.message ?? 'unknown error'}`,
         result.error?.hint,
       ),
     );
+    if (drill) io.err(drillLine);
     return 1;
   } finally {
     await client.close();

@@ -153,3 +153,25 @@ function drillEnded(model: string, drillId: string | undefined, when: string): R
     },
   );
 }
+
+/**
+ * What a drill's rollback says it was, in the answer to whoever asked (CLI, API): one asked for by model while the
+ * model's drill is open goes to the drill (the open incident is the drill, on every surface), and the person at
+ * the terminal may have meant production. Undefined for a real rollback.
+ */
+export function drillNote(
+  scope: RollbackScope,
+  target: string,
+  dryRun: boolean,
+): { incidentId: string; note: string } | undefined {
+  const id = scope.drillId;
+  if (id === undefined) return undefined;
+  const what = `${dryRun ? 'this plans' : 'this was'} the rollback of the DRILL ${id} of ${scope.model}`;
+  const where = scope.executes
+    ? `on its drill target ${target}, not production`
+    : `a dry run: planned against ${target} and not executed, nothing changed`;
+  return {
+    incidentId: id,
+    note: `${what}, ${where}; to roll back production, end the drill first (rollbot resolve ${id} --reason …), then roll back again`,
+  };
+}

@@ -50,4 +50,9 @@ export interface RollbackOutcome {
   plan: RollbackPlan;
   steps: RollbackStep[];
   error?: { code: string; message: string; hint?: string };
+  /**
+   * Present when the rollback was a drill's (asked for by model while the model's drill was open): which drill,
+   * and a note saying in words that it went to the drill target, not production (drillNote).
+   */
+  drill?: { incidentId: string; note: string };
 }

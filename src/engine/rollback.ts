@@ -10,7 +10,13 @@ import type { ServingAdapter, ServingState } from './serving-port.js';
 import { keepLeaseAlive, type KeptLease } from './lease-keepalive.js';
 import { acquireLock } from './rollback-lease.js';
 import { readAndPlan } from './rollback-plan.js';
-import { refuseOutOfScope, refuseEndedDrill, rollbackScope, type RollbackScope } from './rollback-scope.js';
+import {
+  drillNote,
+  refuseOutOfScope,
+  refuseEndedDrill,
+  rollbackScope,
+  type RollbackScope,
+} from './rollback-scope.js';
 import { startRollbackOnIncident } from './rollback-incident.js';
 import { announceDrillLanded, waitForTarget } from './rollback-landing.js';
 import { followSuccess, guardSuccess } from './rollback-success.js';
@@ -68,7 +74,16 @@ async function runRollback(
       step,
       deps.clock.now() + runbook.targets.rollback,
     );
-    return { outcome: 'dry-run', model: runbook.model, target: adapter.target, state, plan, steps };
+    const drill = drillNote(scope, adapter.target, true);
+    return {
+      outcome: 'dry-run',
+      model: runbook.model,
+      target: adapter.target,
+      state,
+      plan,
+      steps,
+      ...(drill ? { drill } : {}),
+    };
   }
   const lease = keepLeaseAlive(deps, await acquireLock(deps, request));
   let run: Execution;
@@ -132,6 +147,7 @@ async function execute(deps: EngineDeps, run: Execution): Promise<RollbackOutcom
     reason: request.reason,
     at: startedAt,
   });
+  const drill = drillNote(scope, adapter.target, false);
   const base = {
     model: runbook.model,
     target: adapter.target,
@@ -139,6 +155,7 @@ async function execute(deps: EngineDeps, run: Execution): Promise<RollbackOutcom
     state: run.state,
     plan,
     steps: run.steps,
+    ...(drill ? { drill } : {}),
   };
   const deadline = rollbackAttemptDeadline(incident, { startedAt, plan });
   const retry = {

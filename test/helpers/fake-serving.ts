@@ -12,7 +12,8 @@ import type {
  */
 export class FakeServing implements ServingAdapter {
   readonly kind = 'fake';
-  readonly target = 'fake ml-prod/model';
+  /** Where it says it is (`fake ml-prod/model`), as a real adapter names its deployment. */
+  constructor(readonly target = 'fake ml-prod/model') {}
   current = 'v42';
   previous: string | undefined = 'v41';
   calls: string[] = [];
