@@ -1,3 +1,4 @@
+import { DRILL_LATE_TOLERANCE_MS } from '../core/drill-cadence.js';
 import { formatDuration } from '../core/duration.js';
 import { isRollbotError } from '../core/errors.js';
 import { oneLine } from '../core/text.js';
@@ -63,7 +64,8 @@ function onSchedule(deps: EngineDeps, deadline: Deadline): Runbook | undefined {
 const OCCURRENCE_TTL_MS = 7 * 86_400_000;
 
 /**
- * A drill occurrence came due: start it, once per occurrence across replicas; a person decides as for real.
+ * A drill occurrence came due: start it, once per occurrence across replicas; a person decides as for real. One
+ * delivered past DRILL_LATE_TOLERANCE_MS after its time (every replica was down) is skipped instead (skipMissed).
  * Once is the deadline's claim (one replica at a time) and createIfNoneOpen (one drill per model). The
  * occurrence notes its drill's ID just before the drill is stored, and counts as started once that drill
  * exists: a delivery that failed before (a crash, a store error) is retried by the next delivery of the deadline
@@ -75,9 +77,14 @@ export async function runScheduledDrill(deps: EngineDeps, deadline: Deadline): P
   const at = Number(deadline.payload.at);
   const started = `drill-occurrence:${model}:${at}`;
   const drillId = await deps.store.getValue(started);
+  if (drillId === SKIPPED) return;
   if (drillId !== undefined && (await deps.store.getIncident(drillId))) return;
   const runbook = onSchedule(deps, deadline);
   if (!runbook) return;
+  if (deps.clock.now() - at > DRILL_LATE_TOLERANCE_MS) {
+    await skipMissed(deps, runbook, at, started);
+    return;
+  }
   try {
     await startDrill(deps, model, {
       by: 'schedule',
@@ -94,6 +101,29 @@ export async function runScheduledDrill(deps: EngineDeps, deadline: Deadline): P
       text: `Scheduled drill of ${model} skipped: ${oneLine(error.message)}`,
     });
   }
+}
+
+/** What an occurrence skipped as missed is remembered as, in place of its drill's ID. */
+const SKIPPED = 'skipped';
+
+/**
+ * An occurrence delivered more than DRILL_LATE_TOLERANCE_MS after its time (every replica down over it): not
+ * started, logged, and said in the channel with how to rehearse now; remembered as skipped so that it is said
+ * once. The next occurrence is planned as ever.
+ */
+async function skipMissed(deps: EngineDeps, runbook: Runbook, at: number, started: string): Promise<void> {
+  const model = runbook.model;
+  const late = deps.clock.now() - at;
+  deps.logger.warn(
+    { model, at: new Date(at).toISOString(), lateMs: late },
+    'drill occurrence missed while rollbot was down; skipped (too late to start)',
+  );
+  await deps.notifier.notify({
+    type: 'channel.message',
+    channel: runbook.channel,
+    text: `Scheduled drill of ${model} skipped: it was due at ${new Date(at).toISOString()} while rollbot was down, and is not started ${formatDuration(late)} late (more than ${formatDuration(DRILL_LATE_TOLERANCE_MS)}): nobody would be there to decide. Rehearse when ready with /drill run ${model} (or rollbot drill run ${model}); the next scheduled drill is unchanged`,
+  });
+  await deps.store.setValue(started, SKIPPED, OCCURRENCE_TTL_MS);
 }
 
 /**

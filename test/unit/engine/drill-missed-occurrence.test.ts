@@ -1,0 +1,82 @@
+/**
+ * A drill occurrence that came due while every replica was down: started late within DRILL_LATE_TOLERANCE_MS of
+ * its time (the people reminded are still around), skipped past it with a log line and a note in the channel
+ * (a drill started at 3 a.m. or days later asks a decision of nobody, and fails), and never started twice.
+ */
+import { Writable } from 'node:stream';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { DRILL_LATE_TOLERANCE_MS } from '../../../src/core/drill-cadence.js';
+import { scheduleDrillOccurrence } from '../../../src/engine/drill-schedule.js';
+import { pollDeadlines } from '../../../src/engine/poller.js';
+import { createLogger } from '../../../src/observability/logger.js';
+import { planDrills } from '../../../src/scheduling/drills.js';
+import { DRY, drillDeps } from '../../helpers/drill-deps.js';
+import type { TestDeps } from '../../helpers/engine.js';
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+const AT = Date.parse('2027-01-15T10:00:00Z');
+
+/** The bot with fraud-scorer's quarterly drill planned, its log lines kept; down from a week before the drill. */
+async function plannedThenDown(): Promise<{ deps: TestDeps; logs: { msg?: string; model?: string }[] }> {
+  vi.useFakeTimers({ now: Date.parse('2027-01-01T00:00:00Z'), toFake: ['Date'] });
+  const { deps } = drillDeps(DRY);
+  const logs: { msg?: string; model?: string }[] = [];
+  deps.logger = createLogger({
+    level: 'info',
+    destination: new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        logs.push(JSON.parse(chunk.toString()) as { msg?: string });
+        done();
+      },
+    }),
+  });
+  deps.clock.set(Date.now());
+  await planDrills(deps);
+  deps.clock.set(AT - 7 * 86_400_000);
+  await pollDeadlines(deps);
+  return { deps, logs };
+}
+
+const drills = async (deps: TestDeps) =>
+  (await deps.store.listIncidents({})).filter((incident) => incident.drill);
+const said = (deps: TestDeps) => deps.notifier.ofType('channel.message').map((event) => event.text);
+
+describe('a drill occurrence missed while every replica was down', () => {
+  it('starts late when rollbot is back within the tolerance', async () => {
+    const { deps } = await plannedThenDown();
+    deps.clock.set(AT + DRILL_LATE_TOLERANCE_MS);
+    while ((await pollDeadlines(deps)) > 0);
+    expect(await drills(deps)).toMatchObject([{ phase: 'triage' }]);
+  });
+
+  it('is not started a moment past it', async () => {
+    const { deps } = await plannedThenDown();
+    deps.clock.set(AT + DRILL_LATE_TOLERANCE_MS + 1);
+    while ((await pollDeadlines(deps)) > 0);
+    expect(await drills(deps)).toEqual([]);
+  });
+
+  it('is skipped the next morning, with a log line and a note in the channel saying how to rehearse now', async () => {
+    const { deps, logs } = await plannedThenDown();
+    deps.clock.set(AT + 23 * 3_600_000);
+    while ((await pollDeadlines(deps)) > 0);
+    expect(await drills(deps)).toEqual([]);
+    expect(said(deps).slice(1)).toEqual([
+      'Scheduled drill of fraud-scorer skipped: it was due at 2027-01-15T10:00:00.000Z while rollbot was down, and is not started 23h late (more than 4h): nobody would be there to decide. Rehearse when ready with /drill run fraud-scorer (or rollbot drill run fraud-scorer); the next scheduled drill is unchanged',
+    ]);
+    expect(logs).toContainEqual(
+      expect.objectContaining({
+        model: 'fraud-scorer',
+        msg: expect.stringMatching(/^drill occurrence missed while rollbot was down; skipped/),
+      }),
+    );
+    // Skipped once: the occurrence put back by a planner that read "next" just before it came due changes nothing.
+    await scheduleDrillOccurrence(deps, deps.runbooks.require('fraud-scorer'), AT);
+    while ((await pollDeadlines(deps)) > 0);
+    expect(await drills(deps)).toEqual([]);
+    expect(said(deps)).toHaveLength(2);
+  });
+});
