@@ -8,8 +8,13 @@ import { standIn } from './stand-in.js';
  */
 export const DRILL_DECISION_WAIT_MS = 24 * 3_600_000;
 
+const WAIT = `${DRILL_DECISION_WAIT_MS / 3_600_000} h`;
+
 /** What went wrong in a drill nobody decided on in time. */
-export const NOBODY_DECIDED = `nobody decided within ${DRILL_DECISION_WAIT_MS / 3_600_000} h`;
+export const NOBODY_DECIDED = `nobody decided within ${WAIT}`;
+
+/** What the drill's request for a decision warns of. */
+export const FAILS_UNDECIDED = `the drill fails if nobody decides within ${WAIT}`;
 
 /** Deadline kind of a drill's end for want of a decision; payload `{incidentId}`. */
 export const DRILL_UNDECIDED = 'drill-undecided';

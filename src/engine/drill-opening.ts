@@ -3,6 +3,7 @@ import type { Runbook } from '../runbooks/schema.js';
 import { record, type EngineDeps } from './context.js';
 import { requestDrillDecision } from './decision-request.js';
 import { drillTarget, finishDrill } from './drill.js';
+import { FAILS_UNDECIDED } from './drill-decision-wait.js';
 import { openOnce, scheduleStandIn } from './opening.js';
 import { rollbackLockName } from './rollback-lease.js';
 
@@ -35,7 +36,7 @@ export async function announceDrill(
         text: `drill started by ${how.by} against ${drillTarget(runbook, drill)}`,
       });
       if (!how.auto) {
-        const text = `DRILL: decide as you would for real — press Roll back (the rollback goes to ${drillTarget(runbook, drill)}); the triage clock is running`;
+        const text = `DRILL: decide as you would for real — press Roll back (the rollback goes to ${drillTarget(runbook, drill)}); the triage clock is running, and ${FAILS_UNDECIDED}`;
         await requestDrillDecision(deps, runbook, drill, text);
       }
       started = true;

@@ -158,3 +158,14 @@ describe('a drill that waits for its decision since before waits were bounded', 
     expect(scorecards(deps)).toHaveLength(1);
   });
 });
+
+describe('the request for a drill’s decision', () => {
+  it('says the drill fails if nobody decides within 24 h', async () => {
+    const { deps } = drillDeps(STAGING, { runbook: APPROVE });
+    await startDrill(deps, 'fraud-scorer', { by: 'schedule', auto: false });
+    const [request] = deps.notifier.ofType('decision.requested');
+    expect(request?.text).toMatch(
+      /the triage clock is running, and the drill fails if nobody decides within 24 h$/,
+    );
+  });
+});
