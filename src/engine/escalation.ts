@@ -156,7 +156,7 @@ async function sendEscalation(deps: EngineDeps, incident: Incident, stage: Stage
           text: `the ${stage} escalation reached ${reached === 'pager' ? 'the pager (the on-call was paged)' : `${who} in Slack`} only; the rest is sent again while the stage runs`,
           data: { stage, reached },
         },
-        `${HALF_ESCALATED}:${incident.id}:${stage}`,
+        halfNoteKey(incident, stage),
       )
       .then(() => undefined);
   await escalateAndRecord(
@@ -194,6 +194,13 @@ async function staysQuiet(deps: EngineDeps, incident: Incident, stage: Stage): P
 
 /** An escalation one half of which arrived before it was given up on: noted, so that its record can say so. */
 const HALF_ESCALATED = 'stage.escalation.half';
+
+/**
+ * The half-escalation note's one key per run of the stage (ofThisRun's runs): a further rollback's escalation that
+ * reaches only one half is noted too, not taken for the first rollback's note, which its record does not read.
+ */
+const halfNoteKey = (incident: Incident, stage: Stage): string =>
+  `${HALF_ESCALATED}:${incident.id}:${stage}:${incident.stages[stage].startedAt ?? 0}`;
 
 /**
  * Records a stage that ended past its target, paging nobody (see stillNews); one an earlier round of whose
