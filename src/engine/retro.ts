@@ -277,9 +277,19 @@ export async function completeRetrospective(
   await trackOpenItems(deps, retro);
   await trackOpenRetro(deps, retro);
   const completedAt = retro.completedAt;
-  const closed = await mutateIncident(deps.store, incidentId, (current) =>
-    current.phase === 'resolved' ? closeRetro(current, completedAt) : endDismissedRetro(current, completedAt),
-  );
+  // Completed past its due time, it missed its target whether or not an overdue reminder came round first (the
+  // poller behind, the bot down at the due time): the breach is written with the end, so it is counted once.
+  let breached = false;
+  const closed = await mutateIncident(deps.store, incidentId, (current) => {
+    const ended =
+      current.phase === 'resolved'
+        ? closeRetro(current, completedAt)
+        : endDismissedRetro(current, completedAt);
+    const marked = ended && isLate(retro) ? recordBreach(ended, 'retro', completedAt) : undefined;
+    breached = marked !== undefined;
+    return marked ?? ended;
+  });
+  if (closed.changed && breached) deps.metrics.targetBreached('retro', closed.incident.model);
   for (const { key } of reminderTimes(retro.openedAt, retro.dueAt))
     await deps.store.cancel(reminderId(incidentId, key));
   await deps.store.cancel(stageTargetId(incidentId, 'retro')); // should one have been scheduled
@@ -305,6 +315,11 @@ export async function completeRetrospective(
   return retro;
 }
 
+/** Completed at or after its due time: its target was missed (at exactly the due time it is overdue). */
+function isLate(retro: Retrospective): boolean {
+  return retro.completedAt !== undefined && retro.completedAt >= retro.dueAt;
+}
+
 /**
  * Tells the thread the retrospective is done, then records it (the mark that it was told): from the stored
  * retrospective, so that a completion repairing another's says what that one wrote.
@@ -314,7 +329,10 @@ async function announceCompletion(deps: EngineDeps, incident: Incident, retro: R
   const items = retro.actionItems.length
     ? `${retro.actionItems.length} action item(s) now block the next deployment of ${retro.model} until closed`
     : 'no action items';
-  const text = `retrospective completed by ${by}: ${truncate(retro.rootCause ?? '', 300)}; ${items}`;
+  const late = isLate(retro)
+    ? `, ${formatDuration((retro.completedAt ?? 0) - retro.dueAt)} after its due time`
+    : '';
+  const text = `retrospective completed by ${by}${late}: ${truncate(retro.rootCause ?? '', 300)}; ${items}`;
   await tell(deps, incident, text);
   await record(deps, incident, {
     type: 'retro.completed',
