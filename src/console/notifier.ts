@@ -4,6 +4,7 @@ import { formatValue } from '../core/gates.js';
 import { viewStages, type Incident } from '../core/incident.js';
 import { describeWarnings, isPartial } from '../core/partial.js';
 import { formatSeverity } from '../core/severity.js';
+import { stageResult, type StageResult } from '../core/stages.js';
 import { INDENT, oneLine, printableBlock } from '../core/text.js';
 import type { Clock } from '../engine/ports.js';
 import type { Notifier, NotifierEvent } from '../engine/notifier-port.js';
@@ -91,12 +92,21 @@ function checkLine(check: CheckResult): string {
   return `${INDENT}${check.verdict.padEnd(12)} ${oneLine(check.name)} ${value} (${oneLine(check.threshold)})${trend}${partial}`;
 }
 
+/** Each stage's mark in the checklist (core/stages.ts decides the result). */
+const CONSOLE_MARK: Record<StageResult, string> = {
+  pending: ' ',
+  running: '…',
+  met: '✓',
+  missed: '✗',
+  'ended-by-resolution': '·',
+};
+
 /** The runbook checklist: each stage's time against its target. */
 function checklist(incident: Incident, now: number): string[] {
   return viewStages(incident, now).map((stage) => {
-    const mark =
-      stage.state === 'done' ? (stage.breached ? '✗' : '✓') : stage.state === 'running' ? '…' : ' ';
+    const result = stageResult(stage);
     const time = stage.state === 'pending' ? '—' : formatDuration(stage.elapsedMs);
-    return `${INDENT}${mark} ${stage.stage.padEnd(8)} ${time.padStart(8)} / ${formatDuration(stage.targetMs)}`;
+    const cut = result === 'ended-by-resolution' ? ' (ended by the resolution)' : '';
+    return `${INDENT}${CONSOLE_MARK[result]} ${stage.stage.padEnd(8)} ${time.padStart(8)} / ${formatDuration(stage.targetMs)}${cut}`;
   });
 }

@@ -197,11 +197,14 @@ function setClock(incident: Incident, stage: Stage, clock: StageClock): Incident
   return { ...incident, stages: { ...incident.stages, [stage]: { ...incident.stages[stage], ...clock } } };
 }
 
-/** Ends a running stage; a stage that already ended keeps its first end time. */
-function endStage(incident: Incident, stage: Stage, at: number): Incident {
+/**
+ * Ends a running stage; a stage that already ended keeps its first end time. `endedBy`: a resolution ended it
+ * before the runbook's own end of it (StageClock's `endedBy`).
+ */
+function endStage(incident: Incident, stage: Stage, at: number, endedBy?: 'resolution'): Incident {
   const clock = incident.stages[stage];
   if (clock.startedAt === undefined || clock.endedAt !== undefined) return incident;
-  return setClock(incident, stage, { endedAt: at });
+  return setClock(incident, stage, { endedAt: at, ...(endedBy ? { endedBy } : {}) });
 }
 
 /**
@@ -239,10 +242,17 @@ export function trafficRestored(incident: Incident, at: number): Incident {
   return endStage(transition(incident, 'confirm'), 'rollback', at);
 }
 
-/** Service is restored (gates passed, or a person says so): the retrospective clock starts. */
+/**
+ * Service is restored (gates passed, or a person says so): the retrospective clock starts. The stages still running
+ * end here; only confirm, once its gates passed, completed: the others (triage without a decision, a rollback not
+ * yet landed, a confirmation not passed) were cut short by the resolution, and say so (StageClock's `endedBy`).
+ */
 export function resolve(incident: Incident, at: number): Incident {
   let next = transition(incident, 'resolved');
-  for (const stage of ['triage', 'rollback', 'confirm'] as const) next = endStage(next, stage, at);
+  for (const stage of ['triage', 'rollback', 'confirm'] as const) {
+    const completed = stage === 'confirm' && incident.confirmation?.verdict === 'PASS';
+    next = endStage(next, stage, at, completed ? undefined : 'resolution');
+  }
   next = setClock(next, 'retro', { startedAt: at });
   return { ...next, resolvedAt: at };
 }

@@ -10,6 +10,12 @@ export interface StageClock {
   startedAt?: number;
   endedAt?: number;
   breachedAt?: number;
+  /**
+   * The stage did not complete: the incident's resolution ended it while it ran (a person resolving by hand, or a
+   * drill's end), before the runbook's own end of it (a decision, traffic on the known-good version, confirmation
+   * passing). Its time says nothing about its target: not met, and not missed unless it had missed it already.
+   */
+  endedBy?: 'resolution';
 }
 
 export type StageState = 'pending' | 'running' | 'done';
@@ -24,6 +30,22 @@ export interface StageView {
   targetMs: number;
   remainingMs: number;
   breached: boolean;
+  /** See StageClock's `endedBy`. */
+  endedBy?: 'resolution';
+}
+
+/** How a stage went against its target, the one place that decides it for every view (stageResult). */
+export type StageResult = 'pending' | 'running' | 'met' | 'missed' | 'ended-by-resolution';
+
+/**
+ * A stage's result: missed once it breached (also one a resolution ended after it had missed its target), met when
+ * it completed in time, and neither when a resolution ended it in time (StageClock's `endedBy`).
+ */
+export function stageResult(view: Pick<StageView, 'state' | 'breached' | 'endedBy'>): StageResult {
+  if (view.state === 'pending') return 'pending';
+  if (view.breached) return 'missed';
+  if (view.state === 'running') return 'running';
+  return view.endedBy === 'resolution' ? 'ended-by-resolution' : 'met';
 }
 
 /**
@@ -44,6 +66,7 @@ export function viewStage(stage: Stage, clock: StageClock, targetMs: number, now
   };
   if (clock.startedAt !== undefined) view.startedAt = clock.startedAt;
   if (clock.endedAt !== undefined) view.endedAt = clock.endedAt;
+  if (clock.endedBy !== undefined && view.state === 'done') view.endedBy = clock.endedBy;
   return view;
 }
 

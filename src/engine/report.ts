@@ -2,6 +2,7 @@ import { formatDuration } from '../core/duration.js';
 import type { CheckResult } from '../core/evaluation.js';
 import { describeBaselines, formatValue, type ValueUnit } from '../core/gates.js';
 import { describeWarnings, isPartial } from '../core/partial.js';
+import { stageResult, type StageResult } from '../core/stages.js';
 import { oneLine } from '../core/text.js';
 import { noteLink } from './notes.js';
 import type { TimelineEntry } from './ports.js';
@@ -71,11 +72,19 @@ function cell(text: string): string {
   return oneLine(text).replace(/[\\|]/g, '\\$&');
 }
 
+/** How each stage's result reads in the report's table (core/stages.ts decides it). */
+const REPORT_RESULT: Record<StageResult, string> = {
+  pending: '',
+  running: 'running',
+  met: 'met',
+  missed: 'missed',
+  'ended-by-resolution': 'ended by the resolution',
+};
+
 function stages(detail: IncidentDetail): string[] {
   const rows = detail.stages.map((stage) => {
     const time = stage.state === 'pending' ? '—' : formatDuration(stage.elapsedMs);
-    const result =
-      stage.state === 'pending' ? '' : stage.breached ? 'missed' : stage.state === 'done' ? 'met' : 'running';
+    const result = REPORT_RESULT[stageResult(stage)];
     return [stage.stage, stage.state, time, formatDuration(stage.targetMs), result];
   });
   return ['## Stages against targets', '', ...table(['stage', 'state', 'time', 'target', 'result'], rows)];

@@ -63,7 +63,9 @@ export async function resolveWith(
   });
   if (!mutation.changed) return mutation;
   const { incident } = mutation;
-  if (incident.stages.confirm.startedAt !== undefined) {
+  // Only a confirmation that completed (its gates passed) is a confirm stage's duration; one a person resolved
+  // before that was cut short, and its time would pass for a confirmation's (core/stages.ts, StageClock's endedBy).
+  if (incident.stages.confirm.startedAt !== undefined && incident.stages.confirm.endedBy === undefined) {
     deps.metrics.stageCompleted('confirm', incident.drill, (at - incident.stages.confirm.startedAt) / 1000);
   }
   await followResolutionSafely(deps, incidentId);

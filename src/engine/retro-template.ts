@@ -1,7 +1,7 @@
 import { formatDuration } from '../core/duration.js';
 import { viewStages, type Incident } from '../core/incident.js';
 import { describeWarnings, isPartial } from '../core/partial.js';
-import type { StageView } from '../core/stages.js';
+import { stageResult, type StageResult, type StageView } from '../core/stages.js';
 import { oneLine, truncate } from '../core/text.js';
 import { noteLink } from './notes.js';
 import type { TimelineEntry } from './ports.js';
@@ -23,11 +23,19 @@ const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.000Z$/
  */
 const clip = (text: string, max = CLIP): string => truncate(oneLine(text), max);
 
+/** How each stage's result reads in the template (core/stages.ts decides it). */
+const RESULT_WORDS: Record<Exclude<StageResult, 'pending'>, string> = {
+  met: 'met',
+  missed: 'MISSED',
+  running: 'running',
+  'ended-by-resolution': 'ended by the resolution before it completed (not measured against its target)',
+};
+
 function stageLine(stage: StageView): string {
-  if (stage.state === 'pending')
+  const result = stageResult(stage);
+  if (result === 'pending')
     return `- ${stage.stage}: did not happen (target ${formatDuration(stage.targetMs)})`;
-  const result = stage.breached ? 'MISSED' : stage.state === 'done' ? 'met' : 'running';
-  return `- ${stage.stage}: ${formatDuration(stage.elapsedMs)} against ${formatDuration(stage.targetMs)}, ${result}`;
+  return `- ${stage.stage}: ${formatDuration(stage.elapsedMs)} against ${formatDuration(stage.targetMs)}, ${RESULT_WORDS[result]}`;
 }
 
 function trigger(incident: Incident): string {

@@ -5,7 +5,7 @@ import type { CheckResult, TriageRecord } from '../../core/evaluation.js';
 import { formatValue, type Verdict } from '../../core/gates.js';
 import type { Link } from '../../core/links.js';
 import { describeWarnings, isPartial } from '../../core/partial.js';
-import type { StageView } from '../../core/stages.js';
+import { stageResult, type StageView } from '../../core/stages.js';
 import type { IncidentView } from '../../engine/views.js';
 import { ACTIONS } from '../ids.js';
 import { actionValue, button, contextLine, field, linksLine, section, slackDate } from './elements.js';
@@ -72,6 +72,9 @@ export function stageLine(stage: StageView): string {
     const due = stage.startedAt === undefined ? '' : `, due ${slackDate(stage.startedAt + stage.targetMs)}`;
     return `⏳ *${stage.stage}* ${elapsed} (${formatDuration(stage.remainingMs)} left${due})`;
   }
+  // Cut short by the resolution (core/stages.ts): not met, and not missed either.
+  if (stageResult(stage) === 'ended-by-resolution')
+    return `· *${stage.stage}* ${elapsed} (ended by the resolution)`;
   return `✓ *${stage.stage}* ${elapsed}`;
 }
 
