@@ -7,9 +7,10 @@ import { codeBlock, escapeLine, escapeText, inlineCode, LIMITS, truncate } from 
 /** Open items shown with their own Close button; the rest are counted ("+N more"). */
 export const MAX_ITEMS_SHOWN = 15;
 
-// Budgets keep the whole message under LIMITS.messageText (≈ 10k characters across blocks).
-const TEMPLATE_BUDGET = 2_200;
 const ITEM_BUDGET = 280;
+const FENCES = 6;
+/** Room kept for the line that says where a template too long for one message was cut. */
+const CUT_NOTE_BUDGET = 200;
 
 /** Slack mentions are kept (they notify the owner); anything else an owner could be is escaped. */
 const MENTION = /^<(@|!subteam\^)[A-Z0-9]+>$/;
@@ -48,6 +49,63 @@ function completedText(retro: Retrospective): string {
   return parts.join('\n');
 }
 
+/** The characters of text a message's blocks carry, as Slack counts them against its limit (LIMITS.messageText). */
+function textLength(value: unknown): number {
+  if (Array.isArray(value)) return value.reduce((sum: number, item) => sum + textLength(item), 0);
+  if (typeof value !== 'object' || value === null) return 0;
+  const { type, text } = value as { type?: unknown; text?: unknown };
+  if ((type === 'mrkdwn' || type === 'plain_text') && typeof text === 'string') return text.length;
+  return Object.values(value).reduce((sum: number, item) => sum + textLength(item), 0);
+}
+
+/**
+ * The template rollbot pre-filled, whole, as code blocks of whole lines in order, each within a section's 3,000
+ * characters and all within `room` characters and `blocks` blocks: it was once cut at 2,200 characters, losing its
+ * end (the timings, the notes) without a word. One longer than a message can carry (only outside text escaped many
+ * times over gets there) is cut at a line, saying so and where the whole record is.
+ */
+function templateBlocks(incidentId: string, text: string, room: number, blocks: number): KnownBlock[] {
+  const perBlock = LIMITS.sectionText - FENCES;
+  const chunks: string[][] = [[]];
+  let size = 0;
+  let used = 0;
+  let cut = false;
+  for (const line of text.split('\n')) {
+    // Escaped as codeBlock escapes it; a line longer than a block (never one of the template's) is cut with `…`.
+    const length = Math.min(escapeText(line, Infinity).length, perBlock);
+    const current = chunks.at(-1) ?? [];
+    const joined = current.length === 0 ? length : size + 1 + length;
+    const fresh = joined > perBlock;
+    const cost = (fresh || current.length === 0 ? FENCES : 1) + length;
+    if (used + cost > room - CUT_NOTE_BUDGET || (fresh && chunks.length >= blocks - 1)) {
+      cut = true;
+      break;
+    }
+    if (fresh) {
+      chunks.push([line]);
+      size = length;
+    } else {
+      current.push(line);
+      size = joined;
+    }
+    used += cost;
+  }
+  const out: KnownBlock[] = chunks
+    .filter((chunk) => chunk.length > 0)
+    .map((chunk, index) =>
+      section(index === 0 ? 'retro_template' : `retro_template_${index + 1}`, codeBlock(chunk.join('\n'))),
+    );
+  if (cut) {
+    out.push(
+      contextLine(
+        'retro_template_cut',
+        `The template is cut here: longer than a Slack message can carry. The whole record: ${inlineCode(`rollbot timeline ${incidentId} --format md`, 150)}`,
+      ),
+    );
+  }
+  return out;
+}
+
 /**
  * The retrospective's thread message: status and due time, the template rollbot pre-filled (`incidentText`,
  * plain text), what people wrote once completed, a **Complete retrospective** button while it is open, and a
@@ -61,8 +119,8 @@ export function retroMessage(
   const done = retro.completedAt !== undefined;
   const name = `*${escapeLine(retro.incidentId, 100)}* (${escapeLine(retro.model, 100)})`;
   const status = done ? 'completed' : `due ${slackDate(retro.dueAt)}`;
-  const blocks: KnownBlock[] = [section('retro_head', `📝 *Blameless retrospective* for ${name}: ${status}`)];
-  if (incidentText.trim()) blocks.push(section('retro_template', codeBlock(incidentText, TEMPLATE_BUDGET)));
+  const head = section('retro_head', `📝 *Blameless retrospective* for ${name}: ${status}`);
+  const blocks: KnownBlock[] = [];
   if (done) blocks.push(section('retro_completed', completedText(retro)));
   else {
     blocks.push({
@@ -97,7 +155,16 @@ export function retroMessage(
     `Retrospective for ${retro.incidentId} (${retro.model}): ${done ? 'completed' : `due ${new Date(retro.dueAt).toISOString()}`}`,
     LIMITS.fallbackText,
   );
-  return { text, blocks };
+  // The template takes what the rest leaves of the message: what people wrote and the items are bounded above.
+  const template = incidentText.trim()
+    ? templateBlocks(
+        retro.incidentId,
+        incidentText,
+        LIMITS.messageText - textLength([head, ...blocks]),
+        LIMITS.messageBlocks - blocks.length - 1,
+      )
+    : [];
+  return { text, blocks: [head, ...template, ...blocks] };
 }
 
 function textInput(
