@@ -168,7 +168,7 @@ export async function retroCounts(
   return Promise.all(
     deps.runbooks.models().map(async (model) => {
       const incidents = await deps.store.listIncidents({ model, limit: RECENT_INCIDENTS });
-      // Closed incidents and dismissed ones have no open retrospective (but a dismissed drill: retro.ts,
+      // Closed incidents and dismissed ones have no open retrospective (but a dismissed drill: retro-open.ts,
       // wantsRetro): skip the read.
       const candidates = incidents.filter(
         (incident) => incident.phase !== 'closed' && (incident.phase !== 'dismissed' || incident.drill),
