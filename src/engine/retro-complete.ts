@@ -80,7 +80,10 @@ export async function completeRetrospective(
     breached = marked !== undefined;
     return marked ?? ended;
   });
-  if (closed.changed && breached) deps.metrics.targetBreached('retro', closed.incident.model);
+  // Not a drill's: drills stay out of this counter, which has no drill label (escalation.ts).
+  if (closed.changed && breached && !closed.incident.drill) {
+    deps.metrics.targetBreached('retro', closed.incident.model);
+  }
   await cancelReminders(deps, retro);
   await deps.store.cancel(stageTargetId(incidentId, 'retro')); // should one have been scheduled
   if (closed.changed)

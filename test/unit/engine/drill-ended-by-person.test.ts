@@ -199,6 +199,21 @@ describe('the retrospective of a drill a person dismissed', () => {
   });
 });
 
+describe('the retrospective of a drill completed late, before any overdue reminder', () => {
+  it('records the missed target on the drill but does not count it in the production breach counter', async () => {
+    const { deps, drill } = await waitingDrill();
+    await endings.dismissed(deps, drill.id);
+    const retro = await getRetrospective(deps, drill.id);
+    if (!retro) throw new Error('the dismissed drill opened no retrospective');
+    // No poll: the completion, not a reminder, is what finds the target missed.
+    deps.clock.set(retro.dueAt + 5 * MINUTE);
+
+    await completeRetrospective(deps, drill.id, { by: 'U0ANA', rootCause: 'nobody watched the drill' });
+    expect((await deps.store.getIncident(drill.id))?.stages.retro.breachedAt).toBe(retro.dueAt + 5 * MINUTE);
+    expect(await metricValue(deps.metrics, 'rollbot_target_breaches_total')).toBe(0);
+  });
+});
+
 describe('a drill that misses its triage target', () => {
   it('is escalated and scored with the miss, but not counted in the production breach counter', async () => {
     const { deps, drill } = await waitingDrill();
