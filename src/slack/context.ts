@@ -1,3 +1,4 @@
+import type { BlockAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import type { Actor } from '../core/policy.js';
 import { authorize, type Action } from '../engine/authorize.js';
@@ -64,16 +65,44 @@ export interface ReplyTo {
   channel: string | undefined;
   user: string;
   /**
-   * A slash command's response_url (`/rollback`'s modal carries it): Slack answers the person there in any
-   * conversation, also one rollbot is not in (a DM with a colleague, a private channel), where an ephemeral
-   * message cannot go. Valid 30 minutes, 5 uses: the fallback, not the first way.
+   * A slash command's or a button press's response_url (a modal they open carries it): Slack answers the person
+   * there in any conversation, also one rollbot is not in (a DM with a colleague, a private channel, a channel it
+   * was removed from), where an ephemeral message cannot go. Valid 30 minutes, 5 uses: the fallback, not the
+   * first way.
    */
   responseUrl?: string | undefined;
 }
 
 /**
- * A reply only the user sees, in the conversation they acted from; through their command's response_url when
- * Slack will not put it there. Failures are logged, never thrown.
+ * Where to answer the person who pressed a button: the conversation of the message pressed, and the press's
+ * response_url for when rollbot cannot post there (`not_in_channel`, `channel_not_found`).
+ */
+export function replyToPress(
+  body: Pick<BlockAction, 'user' | 'channel' | 'container' | 'response_url'>,
+): ReplyTo {
+  const channel = body.channel?.id ?? (body.container as { channel_id?: string } | undefined)?.channel_id;
+  return { channel, user: body.user.id, responseUrl: body.response_url };
+}
+
+/**
+ * What a modal's private_metadata carries of where it was opened (replyToPress, a `/rollback`), so that the person
+ * who submits it is answered there, the same way.
+ */
+export function replyMetadata(where: ReplyTo): { channel?: string; responseUrl?: string } {
+  return {
+    ...(where.channel ? { channel: where.channel } : {}),
+    ...(where.responseUrl ? { responseUrl: where.responseUrl } : {}),
+  };
+}
+
+/** Where to answer `user` who submitted a modal whose metadata `replyMetadata` wrote. */
+export function replyToSubmission(metadata: Record<string, string>, user: string): ReplyTo {
+  return { channel: metadata.channel, user, responseUrl: metadata.responseUrl };
+}
+
+/**
+ * A reply only the user sees, in the conversation they acted from; through their command's or press's
+ * response_url when Slack will not put it there. Failures are logged, never thrown.
  */
 export async function tellUser(
   context: SlackContext,
@@ -97,12 +126,14 @@ async function replyThrough(context: SlackContext, responseUrl: string, text: st
     const answer = await fetch(responseUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ response_type: 'ephemeral', text }),
+      // Said outright: through a press's response_url, Slack may otherwise replace the message pressed (the
+      // incident message) with this reply instead of posting it to the person alone.
+      body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text }),
       signal: AbortSignal.timeout(5_000),
     });
     if (!answer.ok) throw new Error(`the response_url answered ${answer.status}`);
   } catch (error) {
-    context.deps.logger.warn({ err: error }, 'cannot reply through the command’s response_url either');
+    context.deps.logger.warn({ err: error }, 'cannot reply through the response_url either');
   }
 }
 

@@ -16,6 +16,9 @@ import {
   inputChecked,
   inputText,
   readJsonObject,
+  replyMetadata,
+  replyToPress,
+  replyToSubmission,
   tellUser,
   type SlackContext,
 } from '../context.js';
@@ -27,29 +30,26 @@ type ButtonBody = BlockAction<ButtonAction>;
 /** The incident message's buttons and the modals behind them. Every handler acks before any other work. */
 export function registerInteractions(app: App, context: SlackContext): void {
   const { deps } = context;
+  /** What a button was pressed on, and where its person is answered (replyToPress). */
   const target = (body: ButtonBody) => {
     const value = readJsonObject(body.actions[0]?.value);
-    return {
-      model: value.model ?? '',
-      incidentId: value.incidentId ?? '',
-      channel: body.channel?.id ?? body.container?.channel_id,
-    };
+    return { model: value.model ?? '', incidentId: value.incidentId ?? '', where: replyToPress(body) };
   };
 
   app.action<ButtonBody>(ACTIONS.acknowledge, async ({ ack, body, client }) => {
     await ack();
-    const { incidentId, channel } = target(body);
+    const { incidentId, where } = target(body);
     try {
       const { changed, incident } = await acknowledge(deps, incidentId, body.user.id);
       if (!changed)
         await tellUser(
           context,
           client,
-          { channel, user: body.user.id },
+          where,
           `${incidentId} was acknowledged already by <@${incident.acknowledged?.by}>.`,
         );
     } catch (error) {
-      await tellUser(context, client, { channel, user: body.user.id }, errorReply(error));
+      await tellUser(context, client, where, errorReply(error));
     }
   });
 
@@ -68,20 +68,19 @@ export function registerInteractions(app: App, context: SlackContext): void {
     } catch (error) {
       deps.logger.warn({ err: error, user: body.user.id }, 'a modal could not be opened');
       const why = slackErrorText(error);
-      const { channel } = target(body);
       // A form that opened but was not filled in is on the person's screen: say what they see.
       const said =
         error instanceof FormNotFilled
           ? `${error.message}: close it, then ${instead}`
           : `Slack did not open the form (${why}): ${instead}`;
-      await tellUser(context, client, { channel, user: body.user.id }, said);
+      await tellUser(context, client, target(body).where, said);
     }
   };
 
   const openNotRollback = async (body: ButtonBody, client: WebClient) => {
-    const { model, incidentId, channel } = target(body);
+    const { model, incidentId, where } = target(body);
     const view = notRollbackModal({ model, incidentId });
-    const metadata = JSON.stringify({ ...readJsonObject(view.private_metadata), channel });
+    const metadata = JSON.stringify({ ...readJsonObject(view.private_metadata), ...replyMetadata(where) });
     await openOrSay(
       body,
       client,
@@ -102,7 +101,7 @@ export function registerInteractions(app: App, context: SlackContext): void {
    */
   const notRollback = async (body: ButtonBody, client: WebClient) => {
     if (!(await stillStands(body, client, 'decided'))) return;
-    const { model, channel } = target(body);
+    const { model, where } = target(body);
     try {
       const runbook = deps.runbooks.require(model);
       const refused = await actAs(context, body.user.id, model, async (actor) =>
@@ -110,7 +109,7 @@ export function registerInteractions(app: App, context: SlackContext): void {
       );
       if (refused) throw refused;
     } catch (error) {
-      await tellUser(context, client, { channel, user: body.user.id }, errorReply(error));
+      await tellUser(context, client, where, errorReply(error));
       return;
     }
     await openNotRollback(body, client);
@@ -126,12 +125,12 @@ export function registerInteractions(app: App, context: SlackContext): void {
    * to be made, the incident message's incident still open. If not, the person is told what happened instead.
    */
   const stillStands = async (body: ButtonBody, client: WebClient, until: OnIncident['until']) => {
-    const { model, incidentId, channel } = target(body);
+    const { model, incidentId, where } = target(body);
     try {
       await refuseStale(deps, { incidentId, until }, model);
       return true;
     } catch (error) {
-      await tellUser(context, client, { channel, user: body.user.id }, errorReply(error));
+      await tellUser(context, client, where, errorReply(error));
       return false;
     }
   };
@@ -139,7 +138,7 @@ export function registerInteractions(app: App, context: SlackContext): void {
   /** Roll back, on the incident message or a decision request: the modal, planned for the incident pressed on. */
   const rollBack = async (body: ButtonBody, client: WebClient, until: OnIncident['until']) => {
     if (!(await stillStands(body, client, until))) return;
-    const { model, incidentId, channel } = target(body);
+    const { model, incidentId, where } = target(body);
     await openOrSay(
       body,
       client,
@@ -148,7 +147,7 @@ export function registerInteractions(app: App, context: SlackContext): void {
           model,
           user: body.user.id,
           actedOn: { incidentId, until },
-          ...(channel ? { channel } : {}),
+          ...replyMetadata(where),
         }),
       `run \`/rollback ${model}\` instead (or, without Slack, \`rollbot rollback ${model} --reason "…"\`).`,
     );
@@ -171,19 +170,14 @@ export function registerInteractions(app: App, context: SlackContext): void {
 
   app.action<ButtonBody>(ACTIONS.runbook, async ({ ack, body, client }) => {
     await ack();
-    const { model, channel } = target(body);
+    const { model, where } = target(body);
     const runbook = deps.runbooks.get(model);
-    await tellUser(
-      context,
-      client,
-      { channel, user: body.user.id },
-      runbook ? runbookSummary(runbook) : `no runbook for ${model}`,
-    );
+    await tellUser(context, client, where, runbook ? runbookSummary(runbook) : `no runbook for ${model}`);
   });
 
   app.action<ButtonBody>(ACTIONS.approve, async ({ ack, body, client }) => {
     await ack();
-    const { model, incidentId, channel } = target(body);
+    const { model, incidentId, where } = target(body);
     // The request the message shows (absent on buttons drawn before it was carried): one replacing it is refused.
     const requestedAt = Number(readJsonObject(body.actions[0]?.value).requestedAt);
     try {
@@ -201,15 +195,15 @@ export function registerInteractions(app: App, context: SlackContext): void {
         outcome.outcome === 'succeeded'
           ? `Approved: rolled back to ${escapeLine(outcome.plan.to, 200)}.`
           : `Approved, but the rollback FAILED: ${failure(outcome.error)}`;
-      await tellUser(context, client, { channel, user: body.user.id }, text);
+      await tellUser(context, client, where, text);
     } catch (error) {
-      await tellUser(context, client, { channel, user: body.user.id }, errorReply(error));
+      await tellUser(context, client, where, errorReply(error));
     }
   });
 
   app.action<ButtonBody>(ACTIONS.approveDeployment, async ({ ack, body, client }) => {
     await ack();
-    const { model, channel } = target(body);
+    const { model, where } = target(body);
     // The deployment the message asked about (absent on buttons drawn before it was carried): a press once
     // another one waits (a later rollback's, the next tier-1 deployment) is refused with where that one is.
     const { askedFor } = readJsonObject(body.actions[0]?.value);
@@ -222,7 +216,7 @@ export function registerInteractions(app: App, context: SlackContext): void {
         }),
       );
     } catch (error) {
-      await tellUser(context, client, { channel, user: body.user.id }, errorReply(error));
+      await tellUser(context, client, where, errorReply(error));
     }
   });
 
@@ -237,7 +231,7 @@ export function registerInteractions(app: App, context: SlackContext): void {
     }
     await ack();
     const meta = readJsonObject(view.private_metadata);
-    const where = { channel: meta.channel, user: body.user.id, responseUrl: meta.responseUrl };
+    const where = replyToSubmission(meta, body.user.id);
     // A double submit of the same modal is one request.
     if (!(await firstSubmission(context, client, view.id, where, `\`/rollback ${meta.model ?? '<model>'}\``)))
       return;
@@ -267,7 +261,7 @@ export function registerInteractions(app: App, context: SlackContext): void {
     }
     await ack();
     const meta = readJsonObject(view.private_metadata);
-    const where = { channel: meta.channel, user: body.user.id };
+    const where = replyToSubmission(meta, body.user.id);
     const again = `\`/incident dismiss ${meta.incidentId ?? '<id>'} <reason>\``;
     if (!(await firstSubmission(context, client, view.id, where, again))) return;
     try {

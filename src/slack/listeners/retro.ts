@@ -12,6 +12,9 @@ import {
   firstSubmission,
   inputText,
   readJsonObject,
+  replyMetadata,
+  replyToPress,
+  replyToSubmission,
   tellUser,
   type InputId,
   type SlackContext,
@@ -31,13 +34,13 @@ export function registerRetro(app: App, context: SlackContext): void {
   const { deps } = context;
   const from = (body: ButtonBody) => ({
     value: readJsonObject(body.actions[0]?.value),
-    channel: body.channel?.id ?? body.container?.channel_id,
     user: body.user.id,
+    where: replyToPress(body),
   });
 
   app.action<ButtonBody>(ACTIONS.completeRetro, async ({ ack, body, client }) => {
     await ack();
-    const { value, channel, user } = from(body);
+    const { value, user, where } = from(body);
     const incidentId = value.incidentId ?? '';
     try {
       const [incident, retro, notes] = await Promise.all([
@@ -52,7 +55,7 @@ export function registerRetro(app: App, context: SlackContext): void {
         await tellUser(
           context,
           client,
-          { channel, user },
+          where,
           `The retrospective of ${incidentId} was completed already by <@${retro.completedBy ?? '?'}>.`,
         );
         return;
@@ -62,11 +65,11 @@ export function registerRetro(app: App, context: SlackContext): void {
         model: incident.model,
         template: retroTemplate(incident, deps.clock.now(), notes),
       });
-      // The channel rides along so that the submission can answer where the button was pressed.
-      const metadata = JSON.stringify({ ...readJsonObject(view.private_metadata), channel });
+      // Where the button was pressed rides along, so that the submission is answered there.
+      const metadata = JSON.stringify({ ...readJsonObject(view.private_metadata), ...replyMetadata(where) });
       await client.views.open({ trigger_id: body.trigger_id, view: { ...view, private_metadata: metadata } });
     } catch (error) {
-      await tellUser(context, client, { channel, user }, errorReply(error));
+      await tellUser(context, client, where, errorReply(error));
     }
   });
 
@@ -91,7 +94,7 @@ export function registerRetro(app: App, context: SlackContext): void {
     }
     await ack();
     const meta = readJsonObject(view.private_metadata);
-    const where = { channel: meta.channel, user: body.user.id };
+    const where = replyToSubmission(meta, body.user.id);
     // A double submit of the same modal is one completion.
     const again = 'press Complete retrospective on its message again';
     if (!(await firstSubmission(context, client, view.id, where, again))) return;
@@ -118,7 +121,7 @@ export function registerRetro(app: App, context: SlackContext): void {
 
   app.action<ButtonBody>(CLOSE_ITEM_ACTION, async ({ ack, body, client }) => {
     await ack();
-    const { value, channel, user } = from(body);
+    const { value, user, where } = from(body);
     const incidentId = value.incidentId ?? '';
     try {
       await authorizeUserOn(context, user, incidentId, 'close action items of');
@@ -127,9 +130,9 @@ export function registerRetro(app: App, context: SlackContext): void {
       const text = changed
         ? `Closed action item ${what}: ${escapeText(item.text, 500)}`
         : `Action item ${what} was closed already by <@${item.closedBy ?? '?'}>.`;
-      await tellUser(context, client, { channel, user }, text);
+      await tellUser(context, client, where, text);
     } catch (error) {
-      await tellUser(context, client, { channel, user }, errorReply(error));
+      await tellUser(context, client, where, errorReply(error));
     }
   });
 }
