@@ -53,14 +53,18 @@ function codeList(names: readonly string[]): string {
   return names.length ? names.map((name) => inlineCode(name, 82)).join(', ') : '_none configured_';
 }
 
+/** `label: `a`, `b`` for at most 50 names, the rest counted. */
+export function namesLine(label: string, names: readonly string[]): string {
+  return `${label}: ${codeList(names.slice(0, 50))}${names.length > 50 ? ` +${names.length - 50} more` : ''}`;
+}
+
 /** The `/rollbot help` text: every command and the models that have a runbook. */
 export function helpText(models: string[]): string {
   const lines = [
     '*rollbot* rolls ML models back to their last known-good version and keeps the runbook clock.',
     ...Object.values(USAGE).flat(),
   ];
-  const known = `Known models: ${codeList(models.slice(0, 50))}${models.length > 50 ? ` +${models.length - 50} more` : ''}`;
-  return truncate(`${lines.join('\n')}\n${known}`, LIMITS.sectionText);
+  return truncate(`${lines.join('\n')}\n${namesLine('Known models', models)}`, LIMITS.sectionText);
 }
 
 /** How to use one command (any other string gets a pointer to the help). */
@@ -68,6 +72,17 @@ export function usage(command: string): string {
   const lines = USAGE[command];
   if (!lines) return `Unknown command. Try \`${COMMANDS.rollbot} help\`.`;
   return `Usage:\n${lines.join('\n')}`;
+}
+
+/**
+ * The reply to a command's text it did not understand: what it was (`problem`, rollbot's words with any outside
+ * text already made safe, as `inlineCode` does), the likeliest command meant, if any, then the command's usage
+ * and `valid` (what else may be written there, e.g. a `namesLine` of models).
+ */
+export function notUnderstood(command: string, problem: string, meant?: string, valid?: string): string {
+  const hint = meant === undefined ? '' : ` Did you mean ${inlineCode(meant, 300)}?`;
+  const lines = [`⚠️ ${problem}.${hint}`, usage(command), ...(valid ? [valid] : [])];
+  return truncate(lines.join('\n'), LIMITS.fallbackText);
 }
 
 /** The reply to a model without a runbook, with a "did you mean" when there is a close one. */

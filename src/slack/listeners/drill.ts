@@ -1,13 +1,15 @@
 import type { App } from '@slack/bolt';
-import { RollbotError } from '../../core/errors.js';
+import { closest } from '../../core/suggest.js';
 import { drillListText } from '../../engine/drill-list.js';
 import { startDrill } from '../../engine/drill-start.js';
+import type { RunbookSet } from '../../engine/runbook-set.js';
 import { drillListings } from '../../scheduling/drills.js';
-import { errorReply } from '../blocks/command-replies.js';
+import { errorReply, namesLine, notUnderstood } from '../blocks/command-replies.js';
+import { inlineCode } from '../blocks/limits.js';
 import { actAs, type SlackContext } from '../context.js';
 import { COMMANDS } from '../ids.js';
 
-const USAGE = 'usage: `/drill list` or `/drill run <model>`';
+const SUBCOMMANDS = ['list', 'run'];
 
 /** `/drill list` (schedules, next runs, last results) and `/drill run <model>` (a person decides, as for real). */
 export function registerDrill(app: App, context: SlackContext): void {
@@ -20,7 +22,10 @@ export function registerDrill(app: App, context: SlackContext): void {
         await respond({ response_type: 'ephemeral', text: drillListText(await drillListings(deps)) });
         return;
       }
-      if (verb !== 'run' || !model) throw new RollbotError('BAD_REQUEST', USAGE);
+      if (verb !== 'run' || !model) {
+        await respond({ response_type: 'ephemeral', text: notUnderstoodDrill(deps.runbooks, command.text) });
+        return;
+      }
       const incident = await actAs(context, command.user_id, model, (actor) =>
         startDrill(deps, model, { by: command.user_id, auto: false, actor }),
       );
@@ -32,4 +37,29 @@ export function registerDrill(app: App, context: SlackContext): void {
       await respond({ response_type: 'ephemeral', text: errorReply(error) });
     }
   });
+}
+
+/**
+ * The reply to `/drill` `text` that is neither `list` nor `run <model>`: what was not understood, the likeliest
+ * `/drill` meant (a typo of a subcommand; a model without `run`, or after a word that is not a subcommand), and
+ * what is valid, the models that have a drill included.
+ */
+function notUnderstoodDrill(runbooks: RunbookSet, text: string): string {
+  const [verb = '', model] = text.trim().split(/\s+/);
+  const drilled = runbooks.all.filter((runbook) => runbook.drill).map((runbook) => runbook.model);
+  const reply = (problem: string, meant?: string) =>
+    notUnderstood(COMMANDS.drill, problem, meant, namesLine('Models with a drill', drilled.sort()));
+  if (verb === 'run') return reply(`\`${COMMANDS.drill} run\` needs a model`);
+  const problem = `${inlineCode(`${COMMANDS.drill} ${text.trim()}`, 300)}: ${inlineCode(verb, 102)} is not a subcommand`;
+  const modelLike = (word: string | undefined) =>
+    word === undefined || runbooks.get(word) ? word : closest(word, runbooks.models());
+  // `/drill fraud-scorer`: the model, without `run`.
+  const named = modelLike(verb);
+  if (named) return reply(problem, `${COMMANDS.drill} run ${named}`);
+  const subcommand = closest(verb, SUBCOMMANDS);
+  if (subcommand === 'list') return reply(problem, `${COMMANDS.drill} list`);
+  // `/drill rnu fraud-scorer`, `/drill start fraud-scorer`: a model after a word that is not a subcommand.
+  const after = modelLike(model);
+  if (after || subcommand === 'run') return reply(problem, `${COMMANDS.drill} run ${after ?? '<model>'}`);
+  return reply(problem);
 }
