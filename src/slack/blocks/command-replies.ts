@@ -85,13 +85,6 @@ export function notUnderstood(command: string, problem: string, meant?: string, 
   return truncate(lines.join('\n'), LIMITS.fallbackText);
 }
 
-/** The reply to a model without a runbook, with a "did you mean" when there is a close one. */
-export function unknownModel(model: string, known: string[], suggestion?: string): string {
-  const hint = suggestion === undefined ? '' : ` Did you mean ${inlineCode(suggestion, 82)}?`;
-  const list = `Known models: ${codeList(known.slice(0, 50))}${known.length > 50 ? ` +${known.length - 50} more` : ''}`;
-  return truncate(`No runbook for model ${inlineCode(model, 202)}.${hint}\n${list}`, LIMITS.fallbackText);
-}
-
 /** The clock people care about: the first running stage, or the phase when nothing runs. */
 function clock(view: IncidentListItem): string {
   const running = view.stages.find((stage) => stage.state === 'running');

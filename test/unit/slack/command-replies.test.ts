@@ -8,7 +8,7 @@ import {
   helpText,
   incidentList,
   incidentSummary,
-  unknownModel,
+  notUnderstood,
   usage,
 } from '../../../src/slack/blocks/command-replies.js';
 import { LIMITS } from '../../../src/slack/blocks/limits.js';
@@ -35,10 +35,10 @@ function fraudScorer(): Runbook {
 }
 
 describe('model names in code spans', () => {
-  it('keep a backtick in a name inside its span: the known models, the name asked for, the suggestion', () => {
+  it('keep a backtick in a name inside its span: the known models, the command meant', () => {
     expect(helpText(['fraud`scorer'])).toContain('Known models: `fraudˋscorer`');
-    expect(unknownModel('fraud` *x*', ['fraud`scorer'], 'fraud`scorer')).toBe(
-      'No runbook for model `fraudˋ *x*`. Did you mean `fraudˋscorer`?\nKnown models: `fraudˋscorer`',
+    expect(notUnderstood(COMMANDS.drill, 'not a subcommand', '/drill run fraud`scorer')).toContain(
+      'Did you mean `/drill run fraudˋscorer`?',
     );
   });
 });
@@ -64,22 +64,24 @@ describe('help and usage', () => {
     expect(usage('/nope')).toContain('/rollbot help');
   });
 
-  it('suggests a close model name', () => {
-    const reply = unknownModel('fraud-scorr', ['fraud-scorer'], 'fraud-scorer');
-    expect(reply).toBe(
-      'No runbook for model `fraud-scorr`. Did you mean `fraud-scorer`?\nKnown models: `fraud-scorer`',
+  it('answers text a command did not understand with the likeliest fix, its usage and what is valid', () => {
+    expect(notUnderstood(COMMANDS.drill, '`lsit` is not a subcommand', '/drill list', 'Models: `a`')).toBe(
+      '⚠️ `lsit` is not a subcommand. Did you mean `/drill list`?\n' +
+        `${usage(COMMANDS.drill)}\nModels: \`a\``,
     );
-    expect(unknownModel(HOSTILE, Array(500).fill(HOSTILE)).length).toBeLessThanOrEqual(LIMITS.fallbackText);
+    expect(
+      notUnderstood(COMMANDS.drill, 'x', HOSTILE.repeat(100), HOSTILE.repeat(100)).length,
+    ).toBeLessThanOrEqual(LIMITS.fallbackText);
   });
 });
 
 describe('model names from outside', () => {
-  it("stay on rollbot's line in the help and in the unknown-model reply", () => {
+  it("stay on rollbot's line in the help and in a did-you-mean", () => {
     const models = [`fraud ${BROKEN}`, 'churn-predictor'];
     expect(helpText(models)).toBe(helpText(flattened(models)));
-    const reply = unknownModel(`fraud ${BROKEN}`, models, `fraud-scorer ${BROKEN}`);
-    expect(reply).toBe(
-      unknownModel(...flattened([`fraud ${BROKEN}`, models, `fraud-scorer ${BROKEN}`] as const)),
+    const meant = `/drill run fraud ${BROKEN}`;
+    expect(notUnderstood(COMMANDS.drill, 'x', meant)).toBe(
+      notUnderstood(COMMANDS.drill, 'x', ...flattened([meant] as const)),
     );
   });
 });
