@@ -86,10 +86,12 @@ export interface TestDeps extends EngineDeps {
  * real HTTP (signed Slack requests), where a hand-moved clock would never move.
  */
 export function realTimeDeps(model: string, runbookYaml: string): TestDeps {
-  return {
-    ...makeDeps({ clock: new RealClock(), runbooks: [makeRunbook(model, runbookYaml)] }),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  };
+  return sleepingForReal(makeDeps({ clock: new RealClock(), runbooks: [makeRunbook(model, runbookYaml)] }));
+}
+
+/** `deps` (on a RealClock, which a sleep cannot move) sleeping for real: see realTimeDeps. */
+export function sleepingForReal<T extends TestDeps>(deps: T): T {
+  return { ...deps, sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
 }
 
 /**

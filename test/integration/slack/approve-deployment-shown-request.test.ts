@@ -13,7 +13,7 @@ import { resolve } from '../../../src/engine/resolve.js';
 import { rollback } from '../../../src/engine/rollback.js';
 import { createSlackRenderer } from '../../../src/slack/renderer.js';
 import { firing } from '../../helpers/alerts.js';
-import { makeDeps, makeRunbook, RealClock, type TestDeps } from '../../helpers/engine.js';
+import { makeDeps, makeRunbook, RealClock, sleepingForReal, type TestDeps } from '../../helpers/engine.js';
 import { sendSigned } from '../../helpers/slack.js';
 import { pressButton, serveSlackRoute, type SlackRoute } from '../../helpers/slack-route.js';
 
@@ -21,13 +21,12 @@ let deps: TestDeps;
 let slack: SlackRoute;
 
 beforeEach(async () => {
-  deps = {
-    ...makeDeps({
+  deps = sleepingForReal(
+    makeDeps({
       clock: new RealClock(),
       runbooks: [{ ...makeRunbook('fraud-scorer', 'rollback: { approvers: [U0LEAD, U0BO] }'), tier: 2 }],
     }),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  };
+  );
   slack = await serveSlackRoute(deps);
   await deploy('v41');
   await deploy('v42');

@@ -9,7 +9,7 @@ import { ingestAlerts } from '../../../src/engine/intake.js';
 import { readPending } from '../../../src/engine/pending-rollback.js';
 import { createSlackRenderer } from '../../../src/slack/renderer.js';
 import { firing } from '../../helpers/alerts.js';
-import { makeDeps, makeRunbook, RealClock, recordDeployments, type TestDeps } from '../../helpers/engine.js';
+import { realTimeDeps, recordDeployments, type TestDeps } from '../../helpers/engine.js';
 import { sendSigned } from '../../helpers/slack.js';
 import { pressButton, serveSlackRoute, type SlackRoute } from '../../helpers/slack-route.js';
 
@@ -17,13 +17,7 @@ let deps: TestDeps;
 let slack: SlackRoute;
 
 beforeEach(async () => {
-  deps = {
-    ...makeDeps({
-      clock: new RealClock(),
-      runbooks: [makeRunbook('fraud-scorer', 'rollback: { policy: two-person, approvers: [U0ANA, U0BO] }')],
-    }),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  };
+  deps = realTimeDeps('fraud-scorer', 'rollback: { policy: two-person, approvers: [U0ANA, U0BO] }');
   slack = await serveSlackRoute(deps);
   await recordDeployments(deps, 'fraud-scorer', ['v39', 'v40', 'v41', 'v42']);
   await ingestAlerts(deps, [firing('fraud-scorer', Date.now())]);

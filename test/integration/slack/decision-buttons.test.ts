@@ -10,7 +10,7 @@ import { ingestAlerts } from '../../../src/engine/intake.js';
 import { pollDeadlines } from '../../../src/engine/poller.js';
 import { createSlackRenderer } from '../../../src/slack/renderer.js';
 import { firing } from '../../helpers/alerts.js';
-import { makeDeps, makeRunbook, RealClock, recordDeployments, type TestDeps } from '../../helpers/engine.js';
+import { realTimeDeps, recordDeployments, type TestDeps } from '../../helpers/engine.js';
 import { sendSigned, viewSubmission } from '../../helpers/slack.js';
 import { pressButton, reasonGiven, serveSlackRoute, type SlackRoute } from '../../helpers/slack-route.js';
 
@@ -19,13 +19,7 @@ let slack: SlackRoute;
 const called = (method: string) => slack.called(method);
 
 beforeEach(async () => {
-  deps = {
-    ...makeDeps({
-      clock: new RealClock(),
-      runbooks: [makeRunbook('fraud-scorer', 'rollback: { policy: approve, approvers: [U0ANA, U0BO] }')],
-    }),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  };
+  deps = realTimeDeps('fraud-scorer', 'rollback: { policy: approve, approvers: [U0ANA, U0BO] }');
   slack = await serveSlackRoute(deps);
   // v42 serves; v40 and v41 were deployed before it.
   await recordDeployments(deps, 'fraud-scorer', ['v40', 'v41', 'v42']);

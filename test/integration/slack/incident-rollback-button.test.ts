@@ -12,15 +12,17 @@ import { ingestAlerts } from '../../../src/engine/intake.js';
 import { createSlackRenderer } from '../../../src/slack/renderer.js';
 import { firing } from '../../helpers/alerts.js';
 import { drillDeps, STAGING } from '../../helpers/drill-deps.js';
-import { makeDeps, makeRunbook, RealClock, recordDeployments, type TestDeps } from '../../helpers/engine.js';
+import {
+  RealClock,
+  realTimeDeps,
+  recordDeployments,
+  sleepingForReal,
+  type TestDeps,
+} from '../../helpers/engine.js';
 import { sendSigned, viewSubmission } from '../../helpers/slack.js';
 import { pressButton, reasonGiven, serveSlackRoute, type SlackRoute } from '../../helpers/slack-route.js';
 
 const POLICY = 'rollback: { policy: approve, approvers: [U0ANA, U0BO] }';
-const realTime = (deps: TestDeps): TestDeps => ({
-  ...deps,
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-});
 
 let route: SlackRoute | undefined;
 afterEach(async () => {
@@ -30,9 +32,7 @@ afterEach(async () => {
 
 /** fraud-scorer serving v42 (v40 and v41 deployed before it), its alert's incident INC-1 in triage. */
 async function incidentInTriage(): Promise<TestDeps> {
-  const deps = realTime(
-    makeDeps({ clock: new RealClock(), runbooks: [makeRunbook('fraud-scorer', POLICY)] }),
-  );
+  const deps = realTimeDeps('fraud-scorer', POLICY);
   route = await serveSlackRoute(deps);
   await recordDeployments(deps, 'fraud-scorer', ['v40', 'v41', 'v42']);
   await ingestAlerts(deps, [firing('fraud-scorer', Date.now())]);
@@ -139,7 +139,7 @@ describe("a drill's Roll back, after a real alert ended the drill", () => {
   /** A drill of fraud-scorer against staging, waiting for a person's decision; the real alert is sent later. */
   async function drillInTriage() {
     const drill = drillDeps(STAGING, { runbook: POLICY, clock: new RealClock() });
-    const deps = realTime(drill.deps);
+    const deps = sleepingForReal(drill.deps);
     route = await serveSlackRoute(deps);
     await recordDeployments(deps, 'fraud-scorer', ['v40', 'v41', 'v42']);
     const started = await startDrill(deps, 'fraud-scorer', { by: 'U0ANA', auto: false });

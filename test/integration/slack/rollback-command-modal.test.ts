@@ -10,7 +10,7 @@ import { startDrill } from '../../../src/engine/drill-start.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { firing } from '../../helpers/alerts.js';
 import { drillDeps, STAGING } from '../../helpers/drill-deps.js';
-import { RealClock, recordDeployments, type TestDeps } from '../../helpers/engine.js';
+import { RealClock, recordDeployments, sleepingForReal } from '../../helpers/engine.js';
 import { sendSigned, slashCommand, viewSubmission } from '../../helpers/slack.js';
 import { reasonGiven, serveSlackRoute, type SlackRoute } from '../../helpers/slack-route.js';
 
@@ -30,10 +30,7 @@ function slack(): SlackRoute {
 /** fraud-scorer with a staging drill target; production and staging both serve v42 (v41 before it). */
 async function fraudScorer() {
   const drill = drillDeps(STAGING, { runbook: POLICY, clock: new RealClock() });
-  const deps: TestDeps = {
-    ...drill.deps,
-    sleep: (ms) => new Promise((done) => setTimeout(done, ms)),
-  };
+  const deps = sleepingForReal(drill.deps);
   route = await serveSlackRoute(deps);
   await recordDeployments(deps, 'fraud-scorer', ['v40', 'v41', 'v42']);
   const realAlert = async () => {

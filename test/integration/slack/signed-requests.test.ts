@@ -11,7 +11,7 @@ import { closeItemActionId } from '../../../src/slack/blocks/retro.js';
 import { createSlackApp, type SlackApp } from '../../../src/slack/app.js';
 import { ACTIONS, INPUTS, VIEWS } from '../../../src/slack/ids.js';
 import { firing } from '../../helpers/alerts.js';
-import { makeDeps, makeRunbook, RealClock, type TestDeps, snapshotGroups } from '../../helpers/engine.js';
+import { makeRunbook, realTimeDeps, type TestDeps, snapshotGroups } from '../../helpers/engine.js';
 import { eventually } from '../../helpers/bot-process.js';
 import { json, serve } from '../../helpers/http.js';
 import { createApp } from '../../../src/http/app.js';
@@ -61,14 +61,7 @@ beforeEach(async () => {
   nock.enableNetConnect('127.0.0.1');
   calls.length = 0;
   slackApi();
-  const clock = new RealClock();
-  deps = {
-    ...makeDeps({
-      clock,
-      runbooks: [makeRunbook('fraud-scorer', 'rollback: { policy: approve, approvers: [U0ANA, U0BO] }')],
-    }),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  };
+  deps = realTimeDeps('fraud-scorer', 'rollback: { policy: approve, approvers: [U0ANA, U0BO] }');
   slack = createSlackApp({
     deps,
     botToken: 'xoxb-test',
