@@ -1,12 +1,14 @@
 import nock from 'nock';
 import type { GroupResolver } from '../../src/engine/group-membership.js';
+import { ingestAlerts } from '../../src/engine/intake.js';
 import { createApp } from '../../src/http/app.js';
 import { createSlackApp } from '../../src/slack/app.js';
 import { INPUTS } from '../../src/slack/ids.js';
 import { createChannelDirectory } from '../../src/slack/notifier/channels.js';
 import { createSlackClients } from '../../src/slack/notifier/clients.js';
+import { firing } from './alerts.js';
 import { eventually } from './bot-process.js';
-import { snapshotGroups, type TestDeps } from './engine.js';
+import { realTimeDeps, recordDeployments, snapshotGroups, type TestDeps } from './engine.js';
 import { serve } from './http.js';
 import { buttonPress, sendSigned, SIGNING_SECRET, slashCommand, type SlackPost } from './slack.js';
 
@@ -27,6 +29,34 @@ export interface SlackRoute {
   close(): Promise<void>;
 }
 
+export interface RouteOptions {
+  groupsOf?: GroupResolver;
+  /**
+   * What Slack answers a method instead (`{ ok: false, error: 'expired_trigger_id' }` for views.open), or a
+   * function of the call's form fields that says it.
+   */
+  answers?: Record<string, object | ((form: Record<string, string>) => object)>;
+}
+
+/**
+ * fraud-scorer under an approve-policy runbook (`approvers` may roll it back), on the real clock, serving v42 (v40
+ * and v41 deployed before it), served on the signed Slack route (`answers` as serveSlackRoute's); unless
+ * `alert: false`, its alert's incident INC-1 is in triage. Close `slack` after the test.
+ */
+export async function approvePolicyIncident(
+  approvers: readonly string[],
+  options: { answers?: RouteOptions['answers']; alert?: boolean } = {},
+): Promise<{ deps: TestDeps; slack: SlackRoute }> {
+  const deps = realTimeDeps(
+    'fraud-scorer',
+    `rollback: { policy: approve, approvers: [${approvers.join(', ')}] }`,
+  );
+  const slack = await serveSlackRoute(deps, options.answers ? { answers: options.answers } : {});
+  await recordDeployments(deps, 'fraud-scorer', ['v40', 'v41', 'v42']);
+  if (options.alert !== false) await ingestAlerts(deps, [firing('fraud-scorer', Date.now())]);
+  return { deps, slack };
+}
+
 /**
  * The bot's HTTP app on `deps` with its Slack route (HTTP mode, signed requests), and the Slack Web API answered
  * by nock, which records every call: what the listeners did is read back from `called`. `views.open` answers
@@ -34,17 +64,7 @@ export interface SlackRoute {
  * which the bot's channel directory reads for a runbook channel given as `#name`: no channels). `groupsOf` says
  * who is in a user group (default: nobody, nothing unchecked).
  */
-export async function serveSlackRoute(
-  deps: TestDeps,
-  options: {
-    groupsOf?: GroupResolver;
-    /**
-     * What Slack answers a method instead (`{ ok: false, error: 'expired_trigger_id' }` for views.open), or a
-     * function of the call's form fields that says it.
-     */
-    answers?: Record<string, object | ((form: Record<string, string>) => object)>;
-  } = {},
-): Promise<SlackRoute> {
+export async function serveSlackRoute(deps: TestDeps, options: RouteOptions = {}): Promise<SlackRoute> {
   nock.disableNetConnect();
   nock.enableNetConnect('127.0.0.1');
   const calls: SlackCall[] = [];

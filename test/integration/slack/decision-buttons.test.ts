@@ -6,24 +6,24 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dismiss } from '../../../src/engine/decisions.js';
 import { requestRollback } from '../../../src/engine/rollback-request.js';
-import { ingestAlerts } from '../../../src/engine/intake.js';
 import { pollDeadlines } from '../../../src/engine/poller.js';
 import { createSlackRenderer } from '../../../src/slack/renderer.js';
-import { firing } from '../../helpers/alerts.js';
-import { realTimeDeps, recordDeployments, type TestDeps } from '../../helpers/engine.js';
+import type { TestDeps } from '../../helpers/engine.js';
 import { sendSigned, viewSubmission } from '../../helpers/slack.js';
-import { pressButton, reasonGiven, serveSlackRoute, type SlackRoute } from '../../helpers/slack-route.js';
+import {
+  approvePolicyIncident,
+  pressButton,
+  reasonGiven,
+  type SlackRoute,
+} from '../../helpers/slack-route.js';
 
 let deps: TestDeps;
 let slack: SlackRoute;
 const called = (method: string) => slack.called(method);
 
 beforeEach(async () => {
-  deps = realTimeDeps('fraud-scorer', 'rollback: { policy: approve, approvers: [U0ANA, U0BO] }');
-  slack = await serveSlackRoute(deps);
   // v42 serves; v40 and v41 were deployed before it.
-  await recordDeployments(deps, 'fraud-scorer', ['v40', 'v41', 'v42']);
-  await ingestAlerts(deps, [firing('fraud-scorer', Date.now())]);
+  ({ deps, slack } = await approvePolicyIncident(['U0ANA', 'U0BO']));
   await pollDeadlines(deps); // triage: no metrics source, so a person is asked
 });
 

@@ -12,15 +12,15 @@ import { ingestAlerts } from '../../../src/engine/intake.js';
 import { createSlackRenderer } from '../../../src/slack/renderer.js';
 import { firing } from '../../helpers/alerts.js';
 import { drillDeps, STAGING } from '../../helpers/drill-deps.js';
-import {
-  RealClock,
-  realTimeDeps,
-  recordDeployments,
-  sleepingForReal,
-  type TestDeps,
-} from '../../helpers/engine.js';
+import { RealClock, recordDeployments, sleepingForReal, type TestDeps } from '../../helpers/engine.js';
 import { sendSigned, viewSubmission } from '../../helpers/slack.js';
-import { pressButton, reasonGiven, serveSlackRoute, type SlackRoute } from '../../helpers/slack-route.js';
+import {
+  approvePolicyIncident,
+  pressButton,
+  reasonGiven,
+  serveSlackRoute,
+  type SlackRoute,
+} from '../../helpers/slack-route.js';
 
 const POLICY = 'rollback: { policy: approve, approvers: [U0ANA, U0BO] }';
 
@@ -32,11 +32,9 @@ afterEach(async () => {
 
 /** fraud-scorer serving v42 (v40 and v41 deployed before it), its alert's incident INC-1 in triage. */
 async function incidentInTriage(): Promise<TestDeps> {
-  const deps = realTimeDeps('fraud-scorer', POLICY);
-  route = await serveSlackRoute(deps);
-  await recordDeployments(deps, 'fraud-scorer', ['v40', 'v41', 'v42']);
-  await ingestAlerts(deps, [firing('fraud-scorer', Date.now())]);
-  return deps;
+  const served = await approvePolicyIncident(['U0ANA', 'U0BO']);
+  route = served.slack;
+  return served.deps;
 }
 
 const person = (id: string) => ({ id, groups: [] });

@@ -5,13 +5,11 @@
  * Roll back button does. Real signed HTTP to the Slack route, as Slack sends it.
  */
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { ingestAlerts } from '../../../src/engine/intake.js';
 import { requestRollback } from '../../../src/engine/rollback-request.js';
 import { createSlackRenderer } from '../../../src/slack/renderer.js';
-import { firing } from '../../helpers/alerts.js';
-import { realTimeDeps, recordDeployments, type TestDeps } from '../../helpers/engine.js';
+import type { TestDeps } from '../../helpers/engine.js';
 import { sendSigned } from '../../helpers/slack.js';
-import { pressButton, serveSlackRoute, type SlackRoute } from '../../helpers/slack-route.js';
+import { approvePolicyIncident, pressButton, type SlackRoute } from '../../helpers/slack-route.js';
 
 let deps: TestDeps;
 let slack: SlackRoute;
@@ -19,10 +17,7 @@ let slack: SlackRoute;
 let blocks: readonly unknown[];
 
 beforeEach(async () => {
-  deps = realTimeDeps('fraud-scorer', 'rollback: { policy: approve, approvers: [U0ANA, U0BO] }');
-  slack = await serveSlackRoute(deps);
-  await recordDeployments(deps, 'fraud-scorer', ['v40', 'v41', 'v42']);
-  await ingestAlerts(deps, [firing('fraud-scorer', Date.now())]);
+  ({ deps, slack } = await approvePolicyIncident(['U0ANA', 'U0BO']));
   const opened = deps.notifier.ofType('incident.opened')[0];
   if (!opened) throw new Error('INC-1 was not announced');
   blocks = createSlackRenderer(deps.runbooks).incidentMessage(opened, Date.now()).blocks;

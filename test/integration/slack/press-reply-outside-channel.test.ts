@@ -12,20 +12,19 @@ import { resolve } from '../../../src/engine/resolve.js';
 import { closeItemActionId } from '../../../src/slack/blocks/retro.js';
 import { ACTIONS, INPUTS } from '../../../src/slack/ids.js';
 import { firing } from '../../helpers/alerts.js';
-import { realTimeDeps, recordDeployments, type TestDeps } from '../../helpers/engine.js';
+import type { TestDeps } from '../../helpers/engine.js';
 import { buttonPress, sendSigned, viewSubmission } from '../../helpers/slack.js';
-import { reasonGiven, serveSlackRoute, type SlackRoute } from '../../helpers/slack-route.js';
+import { approvePolicyIncident, reasonGiven, type SlackRoute } from '../../helpers/slack-route.js';
 
 let deps: TestDeps;
 let slack: SlackRoute;
 
 beforeEach(async () => {
-  deps = realTimeDeps('fraud-scorer', 'rollback: { policy: approve, approvers: [U0ANA, U0BO] }');
   // rollbot was taken out of the channel its messages are in (buttonPress: C0TEST0001).
-  slack = await serveSlackRoute(deps, {
+  ({ deps, slack } = await approvePolicyIncident(['U0ANA', 'U0BO'], {
+    alert: false,
     answers: { 'chat.postEphemeral': { ok: false, error: 'not_in_channel' } },
-  });
-  await recordDeployments(deps, 'fraud-scorer', ['v40', 'v41', 'v42']);
+  }));
 });
 
 afterEach(async () => {

@@ -5,9 +5,9 @@
  * response_url, which Slack made for answering them where they typed it. Real signed HTTP to the Slack route.
  */
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { realTimeDeps, recordDeployments, type TestDeps } from '../../helpers/engine.js';
+import type { TestDeps } from '../../helpers/engine.js';
 import { sendSigned, slashCommand, viewSubmission } from '../../helpers/slack.js';
-import { reasonGiven, serveSlackRoute, type SlackRoute } from '../../helpers/slack-route.js';
+import { approvePolicyIncident, reasonGiven, type SlackRoute } from '../../helpers/slack-route.js';
 
 /** A DM between two people: rollbot is not in it. */
 const DM = 'D0DM000001';
@@ -16,14 +16,13 @@ let deps: TestDeps;
 let slack: SlackRoute;
 
 beforeEach(async () => {
-  deps = realTimeDeps('fraud-scorer', 'rollback: { policy: approve, approvers: [U0BO] }');
-  slack = await serveSlackRoute(deps, {
+  ({ deps, slack } = await approvePolicyIncident(['U0BO'], {
+    alert: false,
     answers: {
       'chat.postEphemeral': (form) =>
         form.channel === DM ? { ok: false, error: 'channel_not_found' } : { ok: true },
     },
-  });
-  await recordDeployments(deps, 'fraud-scorer', ['v40', 'v41', 'v42']);
+  }));
 });
 
 afterEach(async () => {

@@ -5,20 +5,15 @@
  * route, as Slack sends it.
  */
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { ingestAlerts } from '../../../src/engine/intake.js';
-import { firing } from '../../helpers/alerts.js';
-import { realTimeDeps, recordDeployments, type TestDeps } from '../../helpers/engine.js';
+import type { TestDeps } from '../../helpers/engine.js';
 import { sendSigned, viewSubmission } from '../../helpers/slack.js';
-import { reasonGiven, serveSlackRoute, type SlackRoute } from '../../helpers/slack-route.js';
+import { approvePolicyIncident, reasonGiven, type SlackRoute } from '../../helpers/slack-route.js';
 
 let deps: TestDeps;
 let slack: SlackRoute;
 
 beforeEach(async () => {
-  deps = realTimeDeps('fraud-scorer', 'rollback: { policy: approve, approvers: [U0ANA] }');
-  slack = await serveSlackRoute(deps);
-  await recordDeployments(deps, 'fraud-scorer', ['v40', 'v41', 'v42']);
-  await ingestAlerts(deps, [firing('fraud-scorer', Date.now())]);
+  ({ deps, slack } = await approvePolicyIncident(['U0ANA']));
   const claimOnce = deps.store.claimOnce.bind(deps.store);
   // The store fails as the submission is noted (and only then: everything else works).
   deps.store.claimOnce = async (key, ttlMs) => {
