@@ -1,4 +1,5 @@
 import type { HttpClient } from './http-client.js';
+import { API_HEADERS } from './stack.js';
 import type { Delivery } from './storm-plan.js';
 
 /** What the 202 answers said became of each alert (src/http/alerts.ts). */
@@ -43,11 +44,11 @@ export async function accountForAlerts(
   plan: readonly Delivery[],
   outcomes: readonly (AlertOutcome[] | undefined)[],
 ): Promise<Accounting> {
-  const listed = await client.get('/api/incidents?limit=1000');
+  const listed = await client.get('/api/incidents?limit=1000', API_HEADERS);
   const { incidents } = JSON.parse(listed.body) as { incidents: IncidentSummary[] };
   const recorded = new Map<string, number>();
   for (const incident of incidents) {
-    const detail = await client.get(`/api/incidents/${incident.id}`);
+    const detail = await client.get(`/api/incidents/${incident.id}`, API_HEADERS);
     const { timeline } = JSON.parse(detail.body) as { timeline: TimelineEntry[] };
     for (const entry of timeline) {
       const fingerprint = entry.data?.fingerprint;

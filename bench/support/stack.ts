@@ -105,3 +105,6 @@ export const ALERT_HEADERS = {
   'content-type': 'application/json',
   authorization: `Bearer ${ALERT_TOKEN}`,
 } as const;
+
+/** Headers of an API call: with API_TOKEN set, reads need the bearer token as writes do. */
+export const API_HEADERS = { authorization: `Bearer ${API_TOKEN}` } as const;

@@ -45,7 +45,9 @@ export function botClient(url: string, tokens: { alerts: string; api: string }) 
     /** `POST /alerts/alertmanager` with Alertmanager's webhook v4 body. */
     postAlertmanager: (payload: unknown) =>
       call<AlertAnswer>('/alerts/alertmanager', { method: 'POST', token: tokens.alerts, body: payload }),
-    incident: async (id: string) => (await call<IncidentDetail>(`/api/incidents/${id}`)).body,
+    /** `GET /api/incidents/:id`: reads need the API token too, once the bot has one. */
+    incident: async (id: string) =>
+      (await call<IncidentDetail>(`/api/incidents/${id}`, { token: tokens.api })).body,
   };
 }
 

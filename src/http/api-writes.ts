@@ -46,6 +46,19 @@ const deploymentBody = z.strictObject({
 /** The refusal of a bot without API_TOKEN, which the CLI tells apart from an approver's refusal (cli/backend.ts). */
 export const WRITE_API_DISABLED = 'the write API is disabled because API_TOKEN is not set';
 
+/**
+ * Every `/api/*` route, reads included, needs API_TOKEN as its bearer token once the bot has one: incidents'
+ * labels, summaries and timelines are not for whoever reaches the port, and a read of the gate may ask the channel
+ * for an approval. Without API_TOKEN reads stay open (writes are off: requireApiToken).
+ */
+export function requireApiBearer(req: IncomingMessage, token: string | undefined): void {
+  if (token && !hasBearer(req, token)) {
+    throw new RollbotError('UNAUTHORIZED', 'missing or wrong bearer token for the API', {
+      hint: 'send Authorization: Bearer <API_TOKEN>',
+    });
+  }
+}
+
 /** Writes need API_TOKEN; with none configured the write API is off. */
 export function requireApiToken(req: IncomingMessage, token: string | undefined): void {
   if (!token) {
@@ -53,11 +66,7 @@ export function requireApiToken(req: IncomingMessage, token: string | undefined)
       hint: 'set API_TOKEN on the bot and send it as Authorization: Bearer <API_TOKEN>',
     });
   }
-  if (!hasBearer(req, token)) {
-    throw new RollbotError('UNAUTHORIZED', 'missing or wrong bearer token for the API', {
-      hint: 'send Authorization: Bearer <API_TOKEN>',
-    });
-  }
+  requireApiBearer(req, token);
 }
 
 /**

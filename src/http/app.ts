@@ -13,6 +13,7 @@ import {
   gateRoute,
   noteRoute,
   resolveRoute,
+  requireApiBearer,
   rollbackRoute,
 } from './api-writes.js';
 import { drillRunRoute, drillsRoute } from './api-drills.js';
@@ -43,7 +44,7 @@ export interface AppOptions {
   deps: EngineDeps;
   alerts: AlertRouteOptions;
   registry: Registry;
-  /** Bearer token for `/api/*` writes; unset disables them. */
+  /** Bearer token for every `/api/*` route, reads included; unset leaves reads open and disables writes. */
   apiToken: string | undefined;
   /**
    * Who is in a runbook's approver user groups, for the API's approvers (`dismissedBy`, `approvedBy`): the bot's one
@@ -111,6 +112,8 @@ export function createApp(options: AppOptions): RequestListener {
     void (async () => {
       try {
         const { handler, params } = router.match(req.method ?? 'GET', path);
+        // Here rather than in each route, so that no read added later goes unguarded.
+        if (path.startsWith('/api/')) requireApiBearer(req, options.apiToken);
         await handler(req, res, params);
       } catch (error) {
         if (isRollbotError(error)) log.warn({ code: error.code, msg: error.message }, 'request refused');

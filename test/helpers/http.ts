@@ -23,6 +23,17 @@ export async function json(response: Response | Promise<Response>): Promise<any>
   return (await response).json();
 }
 
+/** The API token serveApp gives the bot unless told otherwise, as the header every API caller sends it in. */
+export const API_AUTH = { authorization: 'Bearer api-t' } as const;
+
+/**
+ * An API request with the bearer token: with API_TOKEN set, every `/api/*` route needs it, reads included.
+ * GET unless `init` says otherwise.
+ */
+export function apiFetch(url: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(url, { ...init, headers: { ...API_AUTH, ...(init.headers as Record<string, string>) } });
+}
+
 /** Serves the bot's HTTP app on `deps`, with the given tokens (alert token `t`, API token `api-t` by default). */
 export function serveApp(
   deps: TestDeps,

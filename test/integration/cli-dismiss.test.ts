@@ -17,7 +17,7 @@ import {
   type TestDeps,
   snapshotGroups,
 } from '../helpers/engine.js';
-import { json, serve } from '../helpers/http.js';
+import { apiFetch, json, serve } from '../helpers/http.js';
 import { startRedis, type RedisProcess } from '../helpers/redis-server.js';
 
 /**
@@ -283,7 +283,7 @@ describe('rollbot dismiss against a running bot (ROLLBOT_URL)', () => {
       app(req, res);
     });
     close = server.close;
-    const gate = async () => (await json(fetch(`${server.url}/api/gate/fraud-scorer`))).reasons;
+    const gate = async () => (await json(apiFetch(`${server.url}/api/gate/fraud-scorer`))).reasons;
     return { deps, seen, gate, env: { ROLLBOT_URL: server.url, API_TOKEN: 'api-t', USER: 'ana' } };
   }
 

@@ -129,7 +129,8 @@ describe('rollbot incidents and timeline against a running bot', () => {
     deps.clock.advance(2 * 60_000);
     const server = await serveApp(deps);
     close = server.close;
-    return { ROLLBOT_URL: server.url };
+    // A bot with API_TOKEN takes reads with it too.
+    return { ROLLBOT_URL: server.url, API_TOKEN: 'api-t' };
   }
 
   it('lists incidents with their stage clock', async () => {
@@ -461,6 +462,25 @@ describe('rollbot against a bot with another API token, or none', () => {
       `error: missing or wrong bearer token for the API\nfix: API_TOKEN here is not the one the bot at ${url} runs with: set it to the bot's API_TOKEN`,
     );
     expect((await deps.store.getIncident('INC-1'))?.phase).toBe('triage');
+  });
+
+  it('sends API_TOKEN on reads too, and says to set it when a bot with one refuses a read', async () => {
+    const { url } = await bot('api-t');
+    const unset = capture();
+    expect(await runCli(['incidents'], { ROLLBOT_URL: url }, unset.io)).toBe(1);
+    expect(unset.err[0]).toBe(
+      `error: missing or wrong bearer token for the API\nfix: API_TOKEN is not set here: set it to the API_TOKEN the bot at ${url} runs with (the CLI sends it as its bearer token)`,
+    );
+    const listed = capture();
+    expect(await runCli(['incidents'], { ROLLBOT_URL: url, API_TOKEN: 'api-t' }, listed.io)).toBe(0);
+    expect(listed.out[0]).toMatch(/\nINC-1\s+fraud-scorer/);
+  });
+
+  it('reads from a bot without API_TOKEN, which keeps reads open', async () => {
+    const { url } = await bot(undefined);
+    const listed = capture();
+    expect(await runCli(['incidents'], { ROLLBOT_URL: url }, listed.io)).toBe(0);
+    expect(listed.out[0]).toMatch(/\nINC-1\s+fraud-scorer/);
   });
 
   it('says the bot takes no writes without its own API_TOKEN, not to dismiss as someone else', async () => {

@@ -6,6 +6,8 @@ import { readFile } from 'node:fs/promises';
 
 export const ALERT_TOKEN = 'e2e-alert-token';
 export const API_TOKEN = 'e2e-api-token';
+/** The bot runs with API_TOKEN, so reads of the API need it as writes do. */
+const API_AUTH = { authorization: `Bearer ${API_TOKEN}` };
 
 /** The fields of `GET /api/incidents/:id` these tests read. */
 export interface IncidentJson {
@@ -62,14 +64,16 @@ export async function requestRollback(
 
 /** The model's incidents, newest first (every replica answers from the same Redis). */
 export async function incidentsOf(botUrl: string, model: string): Promise<IncidentJson[]> {
-  const response = await fetch(`${botUrl}/api/incidents?model=${encodeURIComponent(model)}`);
+  const response = await fetch(`${botUrl}/api/incidents?model=${encodeURIComponent(model)}`, {
+    headers: API_AUTH,
+  });
   if (!response.ok) throw new Error(`GET /api/incidents: HTTP ${response.status} ${await response.text()}`);
   return ((await response.json()) as { incidents: IncidentJson[] }).incidents;
 }
 
 /** One incident with its timeline. */
 export async function incident(botUrl: string, id: string): Promise<IncidentJson> {
-  const response = await fetch(`${botUrl}/api/incidents/${encodeURIComponent(id)}`);
+  const response = await fetch(`${botUrl}/api/incidents/${encodeURIComponent(id)}`, { headers: API_AUTH });
   if (!response.ok) throw new Error(`GET /api/incidents/${id}: HTTP ${response.status}`);
   return (await response.json()) as IncidentJson;
 }

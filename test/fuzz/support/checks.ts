@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { expect } from 'vitest';
 import { ERROR_CODES } from '../../../src/core/errors.js';
+import { API_AUTH } from '../../helpers/http.js';
 
 /** A response read whole: the status and the body as text. */
 export interface Answer {
@@ -50,7 +51,7 @@ export function expectReasonedRefusal(answer: Answer): void {
  * of the four severities (an alert must not be able to write a severity the rest of the bot cannot handle).
  */
 export async function expectReadableIncidents(url: string): Promise<void> {
-  const answer = await request(`${url}/api/incidents`, { method: 'GET' });
+  const answer = await request(`${url}/api/incidents`, { method: 'GET', headers: API_AUTH });
   expect(answer.status, answer.text.slice(0, 300)).toBe(200);
   const { incidents } = JSON.parse(answer.text) as { incidents: { id: string; severity: unknown }[] };
   for (const incident of incidents) {

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeDeps, metricValue, type TestDeps } from '../../helpers/engine.js';
-import { json, serveApp } from '../../helpers/http.js';
+import { apiFetch, json, serveApp } from '../../helpers/http.js';
 
 const TOKEN = 'alert-token-1234';
 const fixture = (name: string) =>
@@ -43,7 +43,7 @@ describe('POST /alerts/alertmanager', () => {
       { fingerprint: 'd4525c3cd55ff927', outcome: 'opened', model: 'fraud-scorer', incidentId: 'INC-1' },
     ]);
 
-    const incident = await json(fetch(`${server.url}/api/incidents/INC-1`));
+    const incident = await json(apiFetch(`${server.url}/api/incidents/INC-1`));
     expect(incident).toMatchObject({
       id: 'INC-1',
       model: 'fraud-scorer',

@@ -3,7 +3,7 @@ import { ingestAlerts } from '../../../src/engine/intake.js';
 import { firing } from '../../helpers/alerts.js';
 import { makeDeps, makeRunbook, type TestDeps } from '../../helpers/engine.js';
 import { permanent } from '../../helpers/fake-serving.js';
-import { json, serveApp } from '../../helpers/http.js';
+import { apiFetch, json, serveApp } from '../../helpers/http.js';
 
 const DRY_DRILL = 'drill: { dryRun: true }';
 
@@ -31,7 +31,7 @@ describe('GET /api/drills', () => {
   it('lists every drilled model with its schedule, next two runs and last result', async () => {
     const deps = await bot();
     await postDrill({ model: 'fraud-scorer' });
-    const body = await json(fetch(`${server?.url}/api/drills`));
+    const body = await json(apiFetch(`${server?.url}/api/drills`));
     expect(body.drills).toHaveLength(1);
     expect(body.drills[0]).toMatchObject({
       model: 'fraud-scorer',

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { firing } from '../../helpers/alerts.js';
 import { makeDeps, makeRunbook, type TestDeps } from '../../helpers/engine.js';
-import { json, serveApp } from '../../helpers/http.js';
+import { apiFetch, json, serveApp } from '../../helpers/http.js';
 
 const DAY = 86_400_000;
 
@@ -29,7 +29,7 @@ function post(path: string, body: unknown, headers: Record<string, string> = {})
   });
 }
 
-const gate = (model: string) => json(fetch(`${server.url}/api/gate/${model}`));
+const gate = (model: string) => json(apiFetch(`${server.url}/api/gate/${model}`));
 const inADay = () => new Date(deps.clock.now() + DAY).toISOString();
 
 /** Nothing a refused request may leave: a freeze, a channel message. */

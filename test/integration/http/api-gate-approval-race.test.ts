@@ -9,7 +9,7 @@ import { recordDeployment } from '../../../src/engine/deployments.js';
 import type { Runbook } from '../../../src/runbooks/schema.js';
 import { recordingWhileApproving } from '../../helpers/approval-race.js';
 import { makeDeps, makeRunbook, type TestDeps } from '../../helpers/engine.js';
-import { json, serveApp } from '../../helpers/http.js';
+import { apiFetch, json, serveApp } from '../../helpers/http.js';
 import { useRedisStores } from '../../helpers/replicas.js';
 
 const HOUR = 3_600_000;
@@ -36,7 +36,7 @@ async function deploy(deps: TestDeps, version: string): Promise<void> {
   deps.clock.advance(HOUR);
 }
 
-const gate = () => json(fetch(`${server?.url}/api/gate/fraud-scorer`));
+const gate = () => json(apiFetch(`${server?.url}/api/gate/fraud-scorer`));
 const approve = (body: unknown) =>
   fetch(`${server?.url}/api/gate/fraud-scorer/approve`, {
     method: 'POST',

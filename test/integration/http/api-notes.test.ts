@@ -3,7 +3,7 @@ import { ingestAlerts } from '../../../src/engine/intake.js';
 import { resolve } from '../../../src/engine/resolve.js';
 import { firing } from '../../helpers/alerts.js';
 import { makeDeps, makeRunbook, type TestDeps } from '../../helpers/engine.js';
-import { json, serveApp } from '../../helpers/http.js';
+import { apiFetch, json, serveApp } from '../../helpers/http.js';
 
 let deps: TestDeps;
 let server: Awaited<ReturnType<typeof serveApp>>;
@@ -48,7 +48,7 @@ describe('POST /api/incidents/:id/notes', () => {
       'note by U0ANA: feature store stale since 01:40',
     );
     expect(await deps.store.getIncident('INC-1')).toEqual(incident);
-    const timeline = (await json(fetch(`${server.url}/api/incidents/INC-1`))).timeline;
+    const timeline = (await json(apiFetch(`${server.url}/api/incidents/INC-1`))).timeline;
     expect(timeline.at(-1)).toEqual(entry);
   });
 

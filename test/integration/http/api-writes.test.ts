@@ -4,7 +4,7 @@ import { resolve } from '../../../src/engine/resolve.js';
 import { completeRetrospective } from '../../../src/engine/retro.js';
 import { firing } from '../../helpers/alerts.js';
 import { makeDeps, makeRunbook, type TestDeps } from '../../helpers/engine.js';
-import { json, serveApp } from '../../helpers/http.js';
+import { apiFetch, json, serveApp } from '../../helpers/http.js';
 import { permanent } from '../../helpers/fake-serving.js';
 
 let deps: TestDeps;
@@ -267,10 +267,10 @@ describe('deployments and the gate', () => {
   it('closes the gate during an open incident', async () => {
     deps.fake.stuck = true;
     await post('/api/rollbacks', { model: 'fraud-scorer', reason: 'x' });
-    const gate = await json(fetch(`${server.url}/api/gate/fraud-scorer`));
+    const gate = await json(apiFetch(`${server.url}/api/gate/fraud-scorer`));
     expect(gate).toMatchObject({ model: 'fraud-scorer', allowed: false });
     expect(gate.reasons[0]).toMatch(/^open incident INC-1 \(rollback\)/);
-    expect((await fetch(`${server.url}/api/gate/nope`)).status).toBe(404);
+    expect((await apiFetch(`${server.url}/api/gate/nope`)).status).toBe(404);
   });
 });
 
@@ -285,7 +285,7 @@ describe('POST /api/incidents/:id/resolve', () => {
     const incident = await json(response);
     expect(incident).toMatchObject({ id: 'INC-1', phase: 'resolved', open: false });
     expect(incident.stages.find((stage: { stage: string }) => stage.stage === 'retro').state).toBe('running');
-    const timeline = (await json(fetch(`${server.url}/api/incidents/INC-1`))).timeline;
+    const timeline = (await json(apiFetch(`${server.url}/api/incidents/INC-1`))).timeline;
     const resolved = timeline.find((entry: { type: string }) => entry.type === 'incident.resolved');
     expect(resolved).toMatchObject({ actor: 'U0ONCALL' });
     expect(resolved.text).toMatch(/^resolved by U0ONCALL after .*: dashboards back to normal$/);
@@ -326,7 +326,7 @@ describe('POST /api/incidents/:id/dismiss', () => {
     timeline: await deps.store.list('INC-1'),
     deadlines: await deps.store.pending(),
   });
-  const gate = () => json(fetch(`${server.url}/api/gate/fraud-scorer`));
+  const gate = () => json(apiFetch(`${server.url}/api/gate/fraud-scorer`));
 
   it('decides "not a rollback" as the named approver: triage ends, its deadlines go, the gate opens', async () => {
     await triaging();
@@ -481,9 +481,9 @@ describe('deployment approvals over HTTP', () => {
     post('/api/gate/fraud-scorer/approve', body, headers);
 
   it('GET /api/gate asks the channel once; POST …/approve records the approval and opens the gate', async () => {
-    const first = await json(fetch(`${server.url}/api/gate/fraud-scorer`));
+    const first = await json(apiFetch(`${server.url}/api/gate/fraud-scorer`));
     expect(first).toMatchObject({ allowed: false, status: 'approval required' });
-    await fetch(`${server.url}/api/gate/fraud-scorer`);
+    await apiFetch(`${server.url}/api/gate/fraud-scorer`);
     const asked = deps.notifier.ofType('channel.message').filter((event) => event.approveDeployment);
     expect(asked).toHaveLength(1);
 
@@ -506,7 +506,7 @@ describe('deployment approvals over HTTP', () => {
     });
     const approvals = deps.notifier.ofType('channel.message').filter((m) => m.text.startsWith('✅'));
     expect(approvals).toHaveLength(1);
-    expect((await json(fetch(`${server.url}/api/gate/fraud-scorer`))).approval.approved.reason).toBe(
+    expect((await json(apiFetch(`${server.url}/api/gate/fraud-scorer`))).approval.approved.reason).toBe(
       'reviewed',
     );
   });
@@ -518,7 +518,7 @@ describe('deployment approvals over HTTP', () => {
     expect((await json(bad)).error.message).toContain('approvedBy');
     const unknown = await post('/api/gate/nope/approve', { approvedBy: 'U0LEAD' });
     expect(unknown.status).toBe(404);
-    expect((await json(fetch(`${server.url}/api/gate/fraud-scorer`))).status).toBe('approval required');
+    expect((await json(apiFetch(`${server.url}/api/gate/fraud-scorer`))).status).toBe('approval required');
   });
 
   it('lets only a listed approver override the gate, recording the denial of anyone else', async () => {
@@ -543,7 +543,7 @@ describe('deployment approvals over HTTP', () => {
     expect((await json(refused)).error.message).toBe(
       'U0INTRUDER may not approve fraud-scorer: the runbook allows U0LEAD',
     );
-    expect(await json(fetch(`${server.url}/api/gate/fraud-scorer`))).toMatchObject({
+    expect(await json(apiFetch(`${server.url}/api/gate/fraud-scorer`))).toMatchObject({
       allowed: false,
       status: 'closed',
     });

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { firing } from '../../helpers/alerts.js';
 import { makeDeps, type TestDeps } from '../../helpers/engine.js';
-import { json, serveApp } from '../../helpers/http.js';
+import { apiFetch, json, serveApp } from '../../helpers/http.js';
 
 let deps: TestDeps;
 let server: Awaited<ReturnType<typeof serveApp>>;
@@ -14,7 +14,7 @@ beforeEach(async () => {
 });
 afterEach(() => server.close());
 
-const get = (path: string) => fetch(`${server.url}${path}`);
+const get = (path: string) => apiFetch(`${server.url}${path}`);
 
 /**
  * A HEAD request over a plain socket, read to the end: an HTTP client would not read a body after a HEAD
