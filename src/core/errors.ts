@@ -19,6 +19,8 @@ export const ERROR_CODES = [
   'INVALID_RUNBOOK',
   'SERVING_FAILED',
   'UNAVAILABLE',
+  /** A fault of the bot (an unexpected exception), not of the request nor of what it depends on. */
+  'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -1,6 +1,6 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
-import { isRollbotError } from '../core/errors.js';
+import { RollbotError, isRollbotError } from '../core/errors.js';
 import type { EngineDeps } from '../engine/context.js';
 import type { GroupResolver } from '../engine/group-membership.js';
 import { alertRoute, type AlertRouteOptions } from './alerts.js';
@@ -53,6 +53,27 @@ export interface AppOptions {
   groupsOf: GroupResolver;
   /** Bolt's request listener for `/slack/events`, when Slack runs over HTTP. */
   slack?: RequestListener;
+}
+
+/**
+ * An error that is not rollbot's, told apart from a fault of the bot: when the store does not answer a ping
+ * either (Redis down or unreachable), the request failed for that, and is UNAVAILABLE (503 + Retry-After) for
+ * the caller to try again; otherwise it stays as it is, answered 500 INTERNAL (sendError).
+ */
+async function unlessStoreDown(store: EngineDeps['store'], error: unknown): Promise<unknown> {
+  const down = await withTimeout(store.ping(), READY_TIMEOUT_MS).then(
+    () => undefined,
+    (reason: unknown) => (reason as Error).message,
+  );
+  if (down === undefined) return error;
+  return new RollbotError(
+    'UNAVAILABLE',
+    `the store did not answer (${down}); the request was not completed`,
+    {
+      hint: 'retry in a moment; GET /readyz says when the store answers again',
+      cause: error,
+    },
+  );
 }
 
 /**
@@ -118,7 +139,9 @@ export function createApp(options: AppOptions): RequestListener {
       } catch (error) {
         if (isRollbotError(error)) log.warn({ code: error.code, msg: error.message }, 'request refused');
         else log.error({ err: error }, 'request failed');
-        sendError(res, error);
+        // Once a stream is under way, its end says only that it broke: it may have run (sendError).
+        const unexpected = !isRollbotError(error) && !res.headersSent;
+        sendError(res, unexpected ? await unlessStoreDown(deps.store, error) : error);
       }
     })();
   };

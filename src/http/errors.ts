@@ -18,6 +18,7 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   INVALID_RUNBOOK: 500,
   SERVING_FAILED: 502,
   UNAVAILABLE: 503,
+  INTERNAL: 500,
 };
 
 /**
@@ -53,16 +54,17 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
 export const NDJSON = 'application/x-ndjson; charset=utf-8';
 
 /**
- * Answers with `{error: {code, message, hint, details}}`. Errors that are not ours are a 500 with a generic
- * message: the details go to the log, never to the caller.
+ * Answers with `{error: {code, message, hint, details}}`. Errors that are not ours are a 500 INTERNAL with a
+ * generic message: the details go to the log, never to the caller. (A store that does not answer is told apart
+ * before, as UNAVAILABLE: app.ts.)
  */
 export function sendError(res: ServerResponse, error: unknown): void {
   const known: RollbotError = isRollbotError(error)
     ? error
-    : new RollbotError('UNAVAILABLE', 'internal error; the request was not completed', {
+    : new RollbotError('INTERNAL', 'internal error; the request was not completed', {
         hint: 'retry; if it persists, the bot log has the cause',
       });
-  const status = isRollbotError(error) ? HTTP_STATUS[known.code] : 500;
+  const status = HTTP_STATUS[known.code];
   if (res.headersSent) {
     // A stream under way has committed its 200: a refusal of ours (a rollback refused after reading the layer)
     // becomes its last line, so the caller learns why. Anything else only ends it: the caller cannot tell what
@@ -76,8 +78,7 @@ export function sendError(res: ServerResponse, error: unknown): void {
   // RFC 9110 §15.5.6: a 405 must say which methods the path does answer.
   if (known instanceof MethodNotAllowedError) res.setHeader('allow', known.allow.join(', '));
   const retryAfter = RETRY_AFTER_SECONDS[known.code];
-  if (retryAfter !== undefined && status === HTTP_STATUS[known.code])
-    res.setHeader('retry-after', retryAfter);
+  if (retryAfter !== undefined) res.setHeader('retry-after', retryAfter);
   sendJson(res, status, errorBody(known));
 }
 
