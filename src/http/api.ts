@@ -34,7 +34,12 @@ export function listIncidentsRoute(deps: EngineDeps) {
       filter.open = open === 'true';
     }
     const model = query.get('model');
-    if (model) filter.model = deps.runbooks.require(model).model;
+    if (model) {
+      filter.model = model;
+      // A model whose runbook was removed keeps its incidents, listed as any other's; one that is neither
+      // configured nor in any incident is likely a typo, refused with the model it was meant to be.
+      if (!deps.runbooks.get(model) && !(await hasIncidents(deps, model))) deps.runbooks.require(model);
+    }
     const limit = query.get('limit');
     if (limit !== null) {
       const n = Number(limit);
@@ -49,6 +54,10 @@ export function listIncidentsRoute(deps: EngineDeps) {
     }
     sendJson(res, 200, { incidents: await listIncidentViews(deps, filter) });
   };
+}
+
+async function hasIncidents(deps: EngineDeps, model: string): Promise<boolean> {
+  return (await deps.store.listIncidentHeads({ model, limit: 1 })).length > 0;
 }
 
 /** `GET /api/incidents/:id`: stages against targets, breaches and the timeline. */
