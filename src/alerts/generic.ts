@@ -16,11 +16,26 @@ export const GENERIC_ALERT_KEYS = [
   'fingerprint',
 ] as const;
 
+/**
+ * `model` names a runbook's model exactly, as routing compares labels (runbooks: "exact values"), and a runbook's
+ * model never has whitespace around it: "fraud-scorer " would be answered `unrouted` with no reason given, so it is
+ * refused, with the name it was likely meant to be. Not trimmed: the contract is the exact name, and a sender that
+ * pads it has a template to fix.
+ */
+const modelName = nonEmptyString.superRefine((model, ctx) => {
+  const trimmed = model.trim();
+  if (trimmed === model || trimmed === '') return;
+  ctx.addIssue({
+    code: 'custom',
+    message: `${JSON.stringify(model)} has whitespace around it, so it would name no runbook's model: send ${JSON.stringify(trimmed)}`,
+  });
+});
+
 // Strict: this is rollbot's own format, so an unknown key is a mistake to report, not a field to skip.
 const genericAlert = z
   .strictObject(
     {
-      model: nonEmptyString,
+      model: modelName,
       severity: nonEmptyString,
       summary: nonEmptyString,
       startsAt: timestamp.optional(),

@@ -262,6 +262,31 @@ describe('POST /alerts and /alerts/grafana', () => {
     await expectNothingStored();
   });
 
+  it.each(['churn-predictor ', ' churn-predictor', 'churn-predictor\n'])(
+    'refuses a generic alert whose model %j has whitespace around it, naming the field and the fix',
+    async (model) => {
+      const response = await post(
+        '/alerts',
+        JSON.stringify([
+          { model: 'fraud-scorer', severity: 'critical', summary: 'errors' },
+          { model, severity: 'warning', summary: 'drift' },
+        ]),
+      );
+      expect(response.status).toBe(400);
+      const { error } = await json(response);
+      expect(error.message).toBe(
+        `invalid alert: [1].model: ${JSON.stringify(model)} has whitespace around it, so it would name no runbook's model: send "churn-predictor"`,
+      );
+      expect(error.details).toEqual([
+        {
+          path: '[1].model',
+          message: `${JSON.stringify(model)} has whitespace around it, so it would name no runbook's model: send "churn-predictor"`,
+        },
+      ]);
+      await expectNothingStored();
+    },
+  );
+
   it('opens an incident from a Grafana payload', async () => {
     const payload = await readFile(new URL('../../fixtures/grafana/firing.json', import.meta.url), 'utf8');
     const response = await post('/alerts/grafana', payload);
