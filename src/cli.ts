@@ -10,7 +10,7 @@ import { failureText, incidentTable } from './cli/format.js';
 import { gateCommand } from './cli/gate.js';
 import { noteCommand } from './cli/note.js';
 import { deployCommand, rollbackCommand, type Io } from './cli/rollback.js';
-import { USAGE, refuseEmpty, usageOf } from './cli/usage.js';
+import { USAGE, asksForHelp, commandUsage, refuseEmpty, usageOf } from './cli/usage.js';
 import { loadConfig, runbooksDirOf } from './config.js';
 import { formatDuration } from './core/duration.js';
 import { RollbotError, isRollbotError } from './core/errors.js';
@@ -37,6 +37,11 @@ export async function runCli(
   io: Io = defaultIo,
 ): Promise<number> {
   const [command, ...rest] = argv;
+  const usage = commandUsage(command);
+  if (usage !== undefined && asksForHelp(rest)) {
+    io.out(usage);
+    return 0;
+  }
   try {
     switch (command) {
       case 'validate':
@@ -128,6 +133,7 @@ export async function runCli(
       case undefined:
       case 'help':
       case '--help':
+      case '-h':
         io.out(USAGE);
         return command === undefined ? 2 : 0;
       default:
@@ -148,19 +154,12 @@ export async function runCli(
 }
 
 /**
- * `rollbot validate [dir]`. Its arguments are parsed like every command's: `--help` or an option it does not
- * know would otherwise be read as the folder, and a second folder (an unquoted path with a space) ignored.
+ * `rollbot validate [dir]`. Its arguments are parsed like every command's (`--help` is answered before): an
+ * option it does not know would otherwise be read as the folder, and a second folder (an unquoted path with a
+ * space) ignored.
  */
 async function validate(args: string[], env: NodeJS.ProcessEnv, io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { help: { type: 'boolean', default: false } },
-  });
-  if (values.help) {
-    io.out(usageOf('validate'));
-    return 0;
-  }
+  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
   if (positionals.length > 1) {
     const folders = positionals.map((folder) => `"${folder}"`).join(' ');
     throw new RollbotError(

@@ -72,6 +72,35 @@ export function usageOf(...commands: [Command, ...Command[]]): string {
   return `usage: ${commands.map((command) => `rollbot ${COMMANDS[command].synopsis}`).join(' | ')}`;
 }
 
+/** The command words as typed, each with its forms (`drill` is `drill run` and `drill list`). */
+const FORMS: Readonly<Record<string, [Command, ...Command[]]>> = {
+  validate: ['validate'],
+  incidents: ['incidents'],
+  timeline: ['timeline'],
+  rollback: ['rollback'],
+  resolve: ['resolve'],
+  dismiss: ['dismiss'],
+  note: ['note'],
+  gate: ['gateFreeze', 'gateUnfreeze'],
+  drill: ['drillRun', 'drillList'],
+  deploy: ['deployRecord'],
+};
+
+/** The usage of the command typed as `word` (`rollback`, `gate`), or undefined when there is no such command. */
+export function commandUsage(word: string | undefined): string | undefined {
+  const forms = word === undefined ? undefined : FORMS[word];
+  return forms && usageOf(...forms);
+}
+
+/**
+ * Whether a command's arguments ask for its usage: `--help` or `-h` anywhere among its options, whatever else is
+ * given (a half-typed command is when one asks). After `--` they are words (a note's text), as for parseArgs.
+ */
+export function asksForHelp(args: readonly string[]): boolean {
+  const end = args.indexOf('--');
+  return (end === -1 ? args : args.slice(0, end)).some((arg) => arg === '--help' || arg === '-h');
+}
+
 /**
  * `--to "$TARGET"` (or any option or argument given a variable) with the variable unset gives an empty value,
  * which would otherwise be dropped or misread: a rollback to the default target instead of the one asked for, or
@@ -101,4 +130,5 @@ export const USAGE = [
   }),
   '',
   "With ROLLBOT_URL set, commands go to that bot's API; otherwise they run in-process on REDIS_URL.",
+  "rollbot <command> --help (or -h): that command's usage.",
 ].join('\n');

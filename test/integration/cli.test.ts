@@ -119,6 +119,47 @@ describe('rollbot help', () => {
   });
 });
 
+describe('rollbot <command> --help', () => {
+  // Asked for anywhere among the options, alongside arguments or none, with or without a bot to ask.
+  it.each([
+    [['rollback', '--help'], 'rollbot rollback <model> [--to <version>]'],
+    [['rollback', 'fraud-scorer', '--reason', 'errors up', '-h'], 'rollbot rollback <model>'],
+    [['resolve', '-h'], 'rollbot resolve <id> --reason'],
+    [['dismiss', 'INC-1', '--help'], 'rollbot dismiss <id> --reason'],
+    [['note', 'INC-1', '--help', 'some', 'words'], 'rollbot note <id> <text…>'],
+    [['incidents', '-h'], 'rollbot incidents [--open]'],
+    [['timeline', '--help'], 'rollbot timeline <id>'],
+    [['gate', '--help'], 'rollbot gate freeze <model|--all>'],
+    [['gate', 'freeze', 'fraud-scorer', '-h'], 'rollbot gate unfreeze <model|--all>'],
+    [['drill', 'run', '--help'], 'rollbot drill list'],
+    [['deploy', 'record', 'fraud-scorer', 'v43', '-h'], 'rollbot deploy record <model> <version>'],
+    [['validate', '-h'], 'rollbot validate [dir]'],
+  ])('%j prints the usage to stdout and exits 0', async (args, synopsis) => {
+    const { io, out, err } = capture();
+    expect(await runCli(args, {}, io)).toBe(0);
+    expect(err).toEqual([]);
+    expect(out).toHaveLength(1);
+    expect(out[0]).toMatch(/^usage: rollbot /);
+    expect(out[0]).toContain(synopsis);
+  });
+
+  it('prints every command for rollbot -h, as for --help', async () => {
+    for (const flag of ['-h', '--help']) {
+      const { io, out, err } = capture();
+      expect(await runCli([flag], {}, io)).toBe(0);
+      expect(err).toEqual([]);
+      expect(out[0]).toMatch(/^usage: rollbot <command>\n/);
+    }
+  });
+
+  it('reads -h after -- as a word, not as a request for help', async () => {
+    const { io, out, err } = capture();
+    expect(await runCli(['resolve', '--reason', 'x', '--', '-h', 'INC-1'], {}, io)).toBe(2);
+    expect(out).toEqual([]);
+    expect(err[0]).toContain('resolve takes one incident, got "-h" "INC-1"');
+  });
+});
+
 describe('rollbot incidents and timeline against a running bot', () => {
   let close: (() => Promise<void>) | undefined;
   afterEach(async () => close?.());
