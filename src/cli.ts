@@ -1,6 +1,7 @@
 /**
  * `rollbot` — the command line (DESIGN §3). With ROLLBOT_URL set it talks to a running bot over its HTTP API;
- * otherwise it runs the engine in this process with the same configuration (REDIS_URL, RUNBOOKS_DIR, …).
+ * otherwise it runs the engine in this process with the same configuration (REDIS_URL, RUNBOOKS_DIR, …). With
+ * neither ROLLBOT_URL nor REDIS_URL, only reads, dry runs and --in-memory run (cli/in-memory.ts).
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -8,6 +9,7 @@ import { assertRedisReachable, localBackend, remoteBackend, type Backend } from 
 import { dismissCommand } from './cli/dismiss.js';
 import { failureText, incidentTable } from './cli/format.js';
 import { gateCommand } from './cli/gate.js';
+import { IN_MEMORY_OPTION, inMemoryNote, type Access } from './cli/in-memory.js';
 import { noteCommand } from './cli/note.js';
 import { deployCommand, rollbackCommand, type Io } from './cli/rollback.js';
 import { USAGE, asksForHelp, commandUsage, refuseEmpty, usageOf } from './cli/usage.js';
@@ -47,8 +49,11 @@ export async function runCli(
       case 'validate':
         return await validate(rest, env, io);
       case 'incidents': {
-        const { values } = parseArgs({ args: rest, options: { open: { type: 'boolean', default: false } } });
-        return await withBackend(env, io, async (backend) => {
+        const { values } = parseArgs({
+          args: rest,
+          options: { open: { type: 'boolean', default: false }, ...IN_MEMORY_OPTION },
+        });
+        return await withBackend(env, io, reads(values), async (backend) => {
           io.out(incidentTable(await backend.listIncidents({ open: values.open })));
           return 0;
         });
@@ -57,25 +62,25 @@ export async function runCli(
         const { values, positionals } = parseArgs({
           args: rest,
           allowPositionals: true,
-          options: { format: { type: 'string', default: 'md' } },
+          options: { format: { type: 'string', default: 'md' }, ...IN_MEMORY_OPTION },
         });
         const id = positionals[0];
         if (!id || positionals.length > 1 || (values.format !== 'md' && values.format !== 'json')) {
           throw new RollbotError('BAD_REQUEST', usageOf('timeline'));
         }
-        return await withBackend(env, io, async (backend) => {
+        return await withBackend(env, io, reads(values), async (backend) => {
           const detail = await backend.incident(id);
           io.out(values.format === 'json' ? JSON.stringify(detail, null, 2) : incidentMarkdown(detail));
           return 0;
         });
       }
       case 'rollback':
-        return await rollbackCommand(rest, cliUser(env), () => openBackend(env, io), io);
+        return await rollbackCommand(rest, cliUser(env), (access) => openBackend(env, io, access), io);
       case 'resolve': {
         const { values, positionals } = parseArgs({
           args: rest,
           allowPositionals: true,
-          options: { reason: { type: 'string' } },
+          options: { reason: { type: 'string' }, ...IN_MEMORY_OPTION },
         });
         const id = positionals[0];
         if (positionals.length > 1) {
@@ -87,7 +92,7 @@ export async function runCli(
           );
         }
         if (!id || !values.reason?.trim()) throw new RollbotError('BAD_REQUEST', usageOf('resolve'));
-        return await withBackend(env, io, async (backend) => {
+        return await withBackend(env, io, writes(values), async (backend) => {
           const incident = await backend.resolve(id, cliUser(env), values.reason ?? '');
           io.out(
             `${incident.id} resolved (${incident.phase}); the retrospective is due in ${formatDuration(incident.stages.find((s) => s.stage === 'retro')?.targetMs ?? 0)}`,
@@ -96,18 +101,18 @@ export async function runCli(
         });
       }
       case 'dismiss':
-        return await dismissCommand(rest, cliUser(env), () => openBackend(env, io), io);
+        return await dismissCommand(rest, cliUser(env), (access) => openBackend(env, io, access), io);
       case 'note':
-        return await noteCommand(rest, cliUser(env), () => openBackend(env, io), io);
+        return await noteCommand(rest, cliUser(env), (access) => openBackend(env, io, access), io);
       case 'drill': {
         const { values, positionals } = parseArgs({
           args: rest,
           allowPositionals: true,
-          options: { 'dry-run': { type: 'boolean', default: false } },
+          options: { 'dry-run': { type: 'boolean', default: false }, ...IN_MEMORY_OPTION },
         });
         const [verb, model] = positionals;
         if (verb === 'list' && positionals.length === 1 && !values['dry-run']) {
-          return await withBackend(env, io, async (backend) => {
+          return await withBackend(env, io, reads(values), async (backend) => {
             io.out(drillListText(await backend.drills()));
             return 0;
           });
@@ -116,7 +121,8 @@ export async function runCli(
         if (verb !== 'run' || !model || positionals.length > 2) {
           throw new RollbotError('BAD_REQUEST', usageOf('drillRun', 'drillList'));
         }
-        return await withBackend(env, io, async (backend) => {
+        const access = { writes: !values['dry-run'], inMemory: values['in-memory'], dryRun: true };
+        return await withBackend(env, io, access, async (backend) => {
           const { incident, result } = await backend.runDrill(model, {
             by: cliUser(env),
             dryRun: values['dry-run'],
@@ -127,9 +133,9 @@ export async function runCli(
         });
       }
       case 'deploy':
-        return await deployCommand(rest, cliUser(env), () => openBackend(env, io), io);
+        return await deployCommand(rest, cliUser(env), (access) => openBackend(env, io, access), io);
       case 'gate':
-        return await gateCommand(rest, cliUser(env), () => openBackend(env, io), io);
+        return await gateCommand(rest, cliUser(env), (access) => openBackend(env, io, access), io);
       case undefined:
       case 'help':
       case '--help':
@@ -195,27 +201,41 @@ function cliUser(env: NodeJS.ProcessEnv): string {
   return `cli:${env.USER ?? env.LOGNAME ?? 'unknown'}`;
 }
 
-/** The bot at ROLLBOT_URL, or the engine in this process on the configured store and serving layers. */
-async function openBackend(env: NodeJS.ProcessEnv, io: Io): Promise<Backend> {
+/**
+ * The bot at ROLLBOT_URL, or the engine in this process on the configured store and serving layers; without
+ * either, an in-memory store for reads, dry runs and --in-memory only (cli/in-memory.ts).
+ */
+async function openBackend(env: NodeJS.ProcessEnv, io: Io, access: Access): Promise<Backend> {
   const config = loadConfig({ LOG_LEVEL: 'error', ...env });
+  const note = inMemoryNote(config, access);
   if (config.rollbotUrl) return remoteBackend(config.rollbotUrl, config.apiToken);
   if (config.redisUrl) {
     await assertRedisReachable(
       config.redisUrl,
       createLogger({ level: config.logLevel, secrets: config.secrets }),
     );
-  } else {
-    io.err('note: neither ROLLBOT_URL nor REDIS_URL is set: running in-process on an empty in-memory store');
   }
+  if (note) io.err(note);
   return localBackend(await compose(config, { quiet: true, env }));
 }
+
+/** A command that only reads, or one that changes things, by its options. */
+const reads = (values: { 'in-memory': boolean }): Access => ({
+  writes: false,
+  inMemory: values['in-memory'],
+});
+const writes = (values: { 'in-memory': boolean }): Access => ({
+  writes: true,
+  inMemory: values['in-memory'],
+});
 
 async function withBackend(
   env: NodeJS.ProcessEnv,
   io: Io,
+  access: Access,
   work: (backend: Backend) => Promise<number>,
 ): Promise<number> {
-  const backend = await openBackend(env, io);
+  const backend = await openBackend(env, io, access);
   try {
     return await work(backend);
   } finally {

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { RollbotError, isRollbotError } from '../core/errors.js';
 import { oneLine } from '../core/text.js';
 import type { Backend } from './backend.js';
+import { IN_MEMORY_OPTION, type Access } from './in-memory.js';
 import type { Io } from './rollback.js';
 import { refuseEmpty, usageOf } from './usage.js';
 
@@ -16,13 +17,13 @@ const DISMISS_USAGE = usageOf('dismiss');
 export async function dismissCommand(
   args: string[],
   user: string,
-  backend: () => Promise<Backend>,
+  backend: (access: Access) => Promise<Backend>,
   io: Io,
 ): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { reason: { type: 'string' }, as: { type: 'string' } },
+    options: { reason: { type: 'string' }, as: { type: 'string' }, ...IN_MEMORY_OPTION },
   });
   const [id] = positionals;
   if (!id || positionals.length > 1) throw new RollbotError('BAD_REQUEST', DISMISS_USAGE);
@@ -37,7 +38,7 @@ export async function dismissCommand(
     'dismiss',
     'give your Slack user ID (as rollback.approvers lists it), or leave --as out to act as cli:<login>',
   );
-  const client = await backend();
+  const client = await backend({ writes: true, inMemory: values['in-memory'] });
   try {
     const incident = await client.dismiss(id, { by: values.as ?? user, reason: values.reason });
     io.out(`${incident.id} dismissed: not a rollback, decided by ${oneLine(incident.decision?.by ?? '')}`);

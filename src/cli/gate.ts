@@ -3,6 +3,7 @@ import { RollbotError, isRollbotError } from '../core/errors.js';
 import { oneLine } from '../core/text.js';
 import { EVERY_MODEL, frozenWhat } from '../engine/freeze-rules.js';
 import type { Backend } from './backend.js';
+import { IN_MEMORY_OPTION, type Access } from './in-memory.js';
 import type { Io } from './rollback.js';
 import { refuseEmpty, usageOf, type Command } from './usage.js';
 
@@ -16,7 +17,7 @@ const GATE_USAGE = usageOf('gateFreeze', 'gateUnfreeze');
 export async function gateCommand(
   args: string[],
   user: string,
-  backend: () => Promise<Backend>,
+  backend: (access: Access) => Promise<Backend>,
   io: Io,
 ): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -27,6 +28,7 @@ export async function gateCommand(
       until: { type: 'string' },
       reason: { type: 'string' },
       as: { type: 'string' },
+      ...IN_MEMORY_OPTION,
     },
   });
   const [verb, model, ...extra] = positionals;
@@ -46,7 +48,7 @@ export async function gateCommand(
     });
   }
   const by = values.as ?? user;
-  const client = await backend();
+  const client = await backend({ writes: true, inMemory: values['in-memory'] });
   try {
     if (verb === 'freeze') {
       const { freeze, models } = await client.freeze(target, {

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { RollbotError } from '../core/errors.js';
 import { oneLine } from '../core/text.js';
 import type { Backend } from './backend.js';
+import { IN_MEMORY_OPTION, type Access } from './in-memory.js';
 import type { Io } from './rollback.js';
 import { refuseEmpty, usageOf } from './usage.js';
 
@@ -16,13 +17,13 @@ const NOTE_USAGE = usageOf('note');
 export async function noteCommand(
   args: string[],
   user: string,
-  backend: () => Promise<Backend>,
+  backend: (access: Access) => Promise<Backend>,
   io: Io,
 ): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { as: { type: 'string' } },
+    options: { as: { type: 'string' }, ...IN_MEMORY_OPTION },
   });
   const [id, ...words] = positionals;
   if (!id || words.length === 0) throw new RollbotError('BAD_REQUEST', NOTE_USAGE);
@@ -39,7 +40,7 @@ export async function noteCommand(
     'note',
     'give your Slack user ID, or leave --as out to write the note as cli:<login>',
   );
-  const client = await backend();
+  const client = await backend({ writes: true, inMemory: values['in-memory'] });
   try {
     const entry = await client.note(id, { by: values.as ?? user, text });
     io.out(`note added to the timeline of ${oneLine(entry.incidentId)} by ${oneLine(entry.actor)}`);

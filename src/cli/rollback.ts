@@ -6,6 +6,7 @@ import { oneLine } from '../core/text.js';
 import type { RollbackStep } from '../engine/rollback.js';
 import type { GateAnswer } from '../engine/gate.js';
 import type { Backend } from './backend.js';
+import { IN_MEMORY_OPTION, type Access } from './in-memory.js';
 import { failureText } from './format.js';
 import { refuseEmpty, usageOf } from './usage.js';
 
@@ -21,7 +22,7 @@ const DEPLOY_USAGE = usageOf('deployRecord');
 export async function rollbackCommand(
   args: string[],
   user: string,
-  backend: () => Promise<Backend>,
+  backend: (access: Access) => Promise<Backend>,
   io: Io,
 ): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -32,6 +33,7 @@ export async function rollbackCommand(
       from: { type: 'string' },
       reason: { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
+      ...IN_MEMORY_OPTION,
     },
   });
   const model = positionals[0];
@@ -53,7 +55,7 @@ export async function rollbackCommand(
     'rollback',
     "give the version you saw serving (the plan's from, e.g. from --dry-run), or leave --from out",
   );
-  const client = await backend();
+  const client = await backend({ writes: !values['dry-run'], inMemory: values['in-memory'], dryRun: true });
   try {
     const result = await client.rollback(
       {
@@ -112,7 +114,7 @@ function formatStep(step: RollbackStep): string {
 export async function deployCommand(
   args: string[],
   user: string,
-  backend: () => Promise<Backend>,
+  backend: (access: Access) => Promise<Backend>,
   io: Io,
 ): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -122,6 +124,7 @@ export async function deployCommand(
       previous: { type: 'string' },
       strategy: { type: 'string', default: 'canary' },
       traffic: { type: 'string' },
+      ...IN_MEMORY_OPTION,
     },
   });
   const [action, model, version] = positionals;
@@ -151,7 +154,7 @@ export async function deployCommand(
       hint: 'give the share of traffic the version has now, 0 to 100 (omit it once it has all of it)',
     });
   }
-  const client = await backend();
+  const client = await backend({ writes: true, inMemory: values['in-memory'] });
   try {
     const { deployment, gate } = await client.recordDeployment({
       model,

@@ -129,6 +129,8 @@ export const USAGE = [
       : [head, `${' '.repeat(COLUMN)}${first}`, ...rest];
   }),
   '',
-  "With ROLLBOT_URL set, commands go to that bot's API; otherwise they run in-process on REDIS_URL.",
+  "With ROLLBOT_URL set (and API_TOKEN), commands go to that bot's API; otherwise they run in-process on REDIS_URL.",
+  'With neither, reads and --dry-run run on an empty in-memory store, and commands that change anything are',
+  'refused: --in-memory runs them on a store that lasts for this command only (to try rollbot out).',
   "rollbot <command> --help (or -h): that command's usage.",
 ].join('\n');
