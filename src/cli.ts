@@ -24,6 +24,7 @@ import { compose } from './main.js';
 import { createLogger } from './observability/logger.js';
 import { formatProblem } from './runbooks/problems.js';
 import { loadRunbooks } from './runbooks/load.js';
+import { unsetVariables } from './start-warnings.js';
 
 export type { Io } from './cli/rollback.js';
 
@@ -184,8 +185,12 @@ async function validate(args: string[], env: NodeJS.ProcessEnv, io: Io): Promise
     'give the runbooks folder, or leave it out to use RUNBOOKS_DIR (or ./runbooks)',
   );
   const dir = given ?? runbooksDirOf(env);
-  const { runbooks, problems } = await loadRunbooks(dir);
+  const { runbooks, problems, files } = await loadRunbooks(dir);
   for (const problem of problems) io.err(formatProblem(problem));
+  // Warnings, not problems: validate often runs where the bot's secrets are not (CI).
+  for (const { model, field, name, effect } of unsetVariables(runbooks, env)) {
+    io.err(`warning: ${files.get(model) ?? model}: ${field}: ${name} is not set here: ${effect}`);
+  }
   if (problems.length > 0) {
     io.err(`${problems.length} problem${problems.length === 1 ? '' : 's'} in ${dir}`);
     return 1;

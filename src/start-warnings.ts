@@ -2,9 +2,12 @@
  * What a bot says when it starts on settings that leave it without something its runbooks rely on: fine for a
  * local trial, and what an operator must hear at start rather than at 2am. Words only; the caller logs them.
  */
-import type { Config } from './config.js';
+import { isUnset, type Config } from './config.js';
+import type { Runbook } from './runbooks/schema.js';
 import type { MetricsSource } from './engine/metrics-port.js';
 import type { RunbookSet } from './engine/runbook-set.js';
+import { pagingKey, pagingKeyEnv } from './paging/routes.js';
+import { servingVariables } from './serving/index.js';
 
 /** The warnings of a composition: the store it falls back to, and checks nothing can measure. */
 export function compositionWarnings(
@@ -19,7 +22,7 @@ export function compositionWarnings(
         'not shared between replicas. Set REDIS_URL for anything but a local trial.',
     );
   }
-  if (!metricsSource && runbooks.all.some((runbook) => runbook.triage.checks.length > 0)) {
+  if (!metricsSource && runbooks.all.some(needsPrometheus)) {
     warnings.push(
       "PROMETHEUS_URL is not set: the runbooks' triage and confirmation checks cannot be measured, so a person " +
         'decides every incident and resolves it by hand (no automatic rollback, no confirmation). Set ' +
@@ -27,6 +30,58 @@ export function compositionWarnings(
     );
   }
   return warnings;
+}
+
+/** A runbook whose triage checks only a metrics source (PROMETHEUS_URL) can measure. */
+function needsPrometheus(runbook: Runbook): boolean {
+  return runbook.triage.checks.length > 0;
+}
+
+/** A variable a runbook needs that the environment does not set: the field that needs it, and what follows. */
+export interface UnsetVariable {
+  model: string;
+  /** The runbook field that needs it (`paging.routingKeyEnv`, `drill.serving.env`, `triage.checks`). */
+  field: string;
+  name: string;
+  effect: string;
+}
+
+/**
+ * What `rollbot validate` warns of: each variable the runbooks need that `env` leaves unset, by the same checks
+ * as the bot's (start-up refuses a paging key, warns of PROMETHEUS_URL; a serving layer fails when it acts).
+ */
+export function unsetVariables(
+  runbooks: readonly Runbook[],
+  env: Readonly<Record<string, string | undefined>>,
+): UnsetVariable[] {
+  return runbooks.flatMap((runbook) => {
+    const unset: UnsetVariable[] = [];
+    const add = (field: string, name: string, effect: string) =>
+      unset.push({ model: runbook.model, field, name, effect });
+    if (runbook.paging) {
+      const { name, field } = pagingKeyEnv(runbook.paging);
+      if (!pagingKey(env, name)) add(field, name, 'the bot refuses to start without it');
+    }
+    if (needsPrometheus(runbook) && isUnset(env, 'PROMETHEUS_URL')) {
+      add(
+        'triage.checks',
+        'PROMETHEUS_URL',
+        'the bot starts, but nothing measures these checks (a person decides every incident)',
+      );
+    }
+    const layers = [
+      { at: 'serving', serving: runbook.serving },
+      ...(runbook.drill?.serving ? [{ at: 'drill.serving', serving: runbook.drill.serving }] : []),
+    ];
+    for (const { at, serving } of layers) {
+      for (const { name, field } of servingVariables(serving)) {
+        if (env[name] === undefined) {
+          add(`${at}.${field}`, name, 'rollbacks through this serving layer fail without it');
+        }
+      }
+    }
+    return unset;
+  });
 }
 
 /** The warning of a serving bot whose alert routes refuse everything. */

@@ -2,6 +2,7 @@ import { RollbotError } from '../core/errors.js';
 import type { RunbookSet } from '../engine/runbook-set.js';
 import { createOpsgenie } from './opsgenie.js';
 import { createPagerDuty } from './pagerduty.js';
+import type { PagingConfig } from './config.js';
 import type { PagingRoute } from './notifier.js';
 import type { DeliveryOptions } from './types.js';
 
@@ -19,10 +20,8 @@ export function pagingRoutes(
   for (const runbook of runbooks.all) {
     const paging = runbook.paging;
     if (!paging) continue;
-    const name = paging.provider === 'pagerduty' ? paging.routingKeyEnv : paging.apiKeyEnv;
-    // Trimmed: a Kubernetes Secret made from a file keeps the file's trailing newline, which PagerDuty refuses as
-    // a routing key and Node as an Opsgenie header, so that every page would fail.
-    const key = env[name]?.trim();
+    const { name } = pagingKeyEnv(paging);
+    const key = pagingKey(env, name);
     if (!key) {
       const state = env[name] === undefined ? 'not set' : 'empty';
       throw new RollbotError(
@@ -41,4 +40,23 @@ export function pagingRoutes(
     routes.set(runbook.model, { pager, hours: paging.businessHours });
   }
   return (model) => routes.get(model);
+}
+
+/** The variable a runbook's paging block takes its key from, and the field that names it. */
+export function pagingKeyEnv(paging: PagingConfig): { name: string; field: string } {
+  return paging.provider === 'pagerduty'
+    ? { name: paging.routingKeyEnv, field: 'paging.routingKeyEnv' }
+    : { name: paging.apiKeyEnv, field: 'paging.apiKeyEnv' };
+}
+
+/**
+ * The key in `name`, or undefined when it is unset or blank (start-up refuses that, `rollbot validate` warns).
+ * Trimmed: a Kubernetes Secret made from a file keeps the file's trailing newline, which PagerDuty refuses as a
+ * routing key and Node as an Opsgenie header, so that every page would fail.
+ */
+export function pagingKey(
+  env: Readonly<Record<string, string | undefined>>,
+  name: string,
+): string | undefined {
+  return env[name]?.trim() || undefined;
 }

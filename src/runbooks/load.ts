@@ -178,6 +178,8 @@ function lineOf(doc: Document, lineCounter: LineCounter, path: string[]): number
 export interface LoadResult {
   runbooks: Runbook[];
   problems: Problem[];
+  /** Each loaded runbook's file, by model. */
+  files: ReadonlyMap<string, string>;
 }
 
 /** Reads every `*.yml`/`*.yaml` in `dir` (README and dotfiles aside) and checks them one by one and together. */
@@ -195,6 +197,7 @@ export async function loadRunbooks(dir: string): Promise<LoadResult> {
           message: `cannot read the runbooks folder (${(error as Error).message}); set RUNBOOKS_DIR`,
         },
       ],
+      files: new Map(),
     };
   }
   const runbooks: Runbook[] = [];
@@ -257,7 +260,7 @@ export async function loadRunbooks(dir: string): Promise<LoadResult> {
       message: 'no runbooks (*.yml) found; see runbooks/README.md for the format',
     });
   }
-  return { runbooks, problems };
+  return { runbooks, problems, files: byModel };
 }
 
 /**

@@ -17,6 +17,25 @@ export interface ServingFactoryOptions {
 }
 
 /**
+ * The variables a `serving` block names, each with its field (`env`, `tokenEnv`): the adapter reads them when it
+ * acts, so a rollback through it fails (or its command runs without them) while they are unset.
+ */
+export function servingVariables(config: ServingConfig): { name: string; field: string }[] {
+  switch (config.adapter) {
+    case 'http':
+    case 'command':
+      return config.env.map((name) => ({ name, field: 'env' }));
+    case 'mlflow':
+      return config.tokenEnv === undefined ? [] : [{ name: config.tokenEnv, field: 'tokenEnv' }];
+    case 'kserve':
+    case 'argo-rollouts':
+    case 'sagemaker':
+      // Their credentials are the platform's (the pod's service account, the AWS SDK's chain), not the runbook's.
+      return [];
+  }
+}
+
+/**
  * Builds the adapter for a runbook's `serving` block — the one place that maps adapter names to code.
  * Kubernetes credentials are read on each call, so rotated service-account tokens are picked up.
  */

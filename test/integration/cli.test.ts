@@ -85,6 +85,67 @@ describe('rollbot validate', () => {
     ]);
   });
 
+  it('warns of each variable the runbooks need that is unset here, naming file and field, and exits 0', async () => {
+    const checks = 'triage: { checks: [{ name: errors, kind: error, query: "sum(x)", max: 0.1 }] }';
+    const http = [
+      'serving:',
+      '  adapter: http',
+      '  env: [ROUTER_TOKEN, ROUTER_URL]',
+      '  rollback: { method: POST, url: "{{env.ROUTER_URL}}/switch", headers: { authorization: "Bearer {{env.ROUTER_TOKEN}}" }, body: { to: "{{to}}" } }',
+    ].join('\n');
+    const mlflow =
+      'serving: { adapter: mlflow, trackingUri: "https://mlflow.example.com", registeredModel: m3, tokenEnv: MLFLOW_TOKEN }';
+    const dir = await runbookDir({
+      'm1.yml': runbookYaml('m1', 'paging: { provider: pagerduty, routingKeyEnv: M1_PD_KEY }'),
+      'm2.yml': runbookYaml('m2', `${checks}\nalerts: { match: { model: m2 } }`).replace(
+        /serving: .*\n/,
+        `${http}\n`,
+      ),
+      'm3.yml': runbookYaml(
+        'm3',
+        `drill: { schedule: quarterly, serving: { adapter: mlflow, trackingUri: "https://mlflow.example.com", registeredModel: m3-staging, tokenEnv: MLFLOW_STAGING_TOKEN } }`,
+      ).replace(/serving: .*\n/, `${mlflow}\n`),
+    });
+    // ROUTER_URL is set; a blank M1_PD_KEY is as good as unset (the bot refuses it too).
+    const env = { RUNBOOKS_DIR: dir, ROUTER_URL: 'https://router.internal', M1_PD_KEY: ' ' };
+    const { io, out, err } = capture();
+    expect(await runCli(['validate'], env, io)).toBe(0);
+    expect(out).toEqual([`3 runbooks OK in ${dir}: m1, m2, m3`]);
+    expect(err).toEqual([
+      `warning: ${dir}/m1.yml: paging.routingKeyEnv: M1_PD_KEY is not set here: the bot refuses to start without it`,
+      `warning: ${dir}/m2.yml: triage.checks: PROMETHEUS_URL is not set here: the bot starts, but nothing measures these checks (a person decides every incident)`,
+      `warning: ${dir}/m2.yml: serving.env: ROUTER_TOKEN is not set here: rollbacks through this serving layer fail without it`,
+      `warning: ${dir}/m3.yml: serving.tokenEnv: MLFLOW_TOKEN is not set here: rollbacks through this serving layer fail without it`,
+      `warning: ${dir}/m3.yml: drill.serving.tokenEnv: MLFLOW_STAGING_TOKEN is not set here: rollbacks through this serving layer fail without it`,
+    ]);
+
+    const set = capture();
+    const all = {
+      ...env,
+      M1_PD_KEY: 'k',
+      PROMETHEUS_URL: 'http://prom:9090',
+      ROUTER_TOKEN: 't',
+      MLFLOW_TOKEN: 't',
+      MLFLOW_STAGING_TOKEN: 't',
+    };
+    expect(await runCli(['validate'], all, set.io)).toBe(0);
+    expect(set.err).toEqual([]);
+  });
+
+  it('keeps problems as errors (exit 1) beside the warnings', async () => {
+    const dir = await runbookDir({
+      'm1.yml': runbookYaml('m1', 'paging: { provider: opsgenie, apiKeyEnv: M1_OG_KEY }'),
+      'm2.yml': runbookYaml('m2', 'rollback: { polcy: auto }'),
+    });
+    const { io, err } = capture();
+    expect(await runCli(['validate', dir], {}, io)).toBe(1);
+    expect(err).toEqual([
+      `${dir}/m2.yml:7: rollback.polcy: unknown field "polcy" (did you mean "policy"?)`,
+      `warning: ${dir}/m1.yml: paging.apiKeyEnv: M1_OG_KEY is not set here: the bot refuses to start without it`,
+      `1 problem in ${dir}`,
+    ]);
+  });
+
   it('takes an empty RUNBOOKS_DIR as unset, as the bot does', async () => {
     const { io, out } = capture();
     expect(await runCli(['validate'], { RUNBOOKS_DIR: '' }, io)).toBe(0);
