@@ -38,7 +38,7 @@ import { alertRoutesWarning, compositionWarnings } from './start-warnings.js';
 import { drainDeadline, finishWorkUnderWay, ROLLBACK_DRAIN_MS } from './shutdown-drain.js';
 import { nextDigestAt } from './paging/digest-time.js';
 import { createPagingNotifier, type PagingNotifier } from './paging/notifier.js';
-import { pagingRoutes } from './paging/routes.js';
+import { pagingKeys, pagingRoutes } from './paging/routes.js';
 import { slackGroupDirectory } from './slack/usergroups.js';
 import { createPrometheusSource } from './metrics-source/prometheus.js';
 import { createMemoryStore } from './store/memory.js';
@@ -86,9 +86,11 @@ export async function compose(
     overrides?: AdapterOverrides;
   } = {},
 ): Promise<Composition> {
-  const logger = createLogger({ level: config.logLevel, secrets: config.secrets });
-  const clock = systemClock;
   const runbooks = new RunbookSet(await loadRunbooksOrThrow(config.runbooksDir));
+  // The paging keys the runbooks name are masked in log messages like the tokens in the environment.
+  const secrets = [...config.secrets, ...pagingKeys(runbooks, options.env ?? process.env)];
+  const logger = createLogger({ level: config.logLevel, secrets });
+  const clock = systemClock;
   const store = createStore(config, clock, logger);
   const metrics = createMetrics(new Registry(), {
     defaultMetrics: true,

@@ -1,16 +1,27 @@
 import { pino, type Logger as PinoLogger } from 'pino';
 
-/** Header and field paths that carry credentials; pino replaces them with "[redacted]". */
+/**
+ * Header and field paths that carry credentials; pino replaces them with "[redacted]". Paging keys under the names
+ * src/paging gives them: a pager's options (`routingKey`, `apiKey`), the PagerDuty Events API body
+ * (`routing_key`), and the Opsgenie request's `GenieKey` authorization header.
+ */
 const REDACT = [
   'req.headers.authorization',
   'req.headers["x-slack-signature"]',
   'headers.authorization',
+  '*.headers.authorization',
   'authorization',
   'token',
   'botToken',
   'appToken',
   'signingSecret',
   '*.token',
+  'routingKey',
+  '*.routingKey',
+  'routing_key',
+  '*.routing_key',
+  'apiKey',
+  '*.apiKey',
 ];
 
 /**

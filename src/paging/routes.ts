@@ -60,3 +60,17 @@ export function pagingKey(
 ): string | undefined {
   return env[name]?.trim() || undefined;
 }
+
+/**
+ * The paging keys the runbooks read, as they are sent: for the logger to mask wherever one appears in a message,
+ * as it masks the Slack tokens. Unset ones are left out (start-up stops on them: pagingRoutes).
+ */
+export function pagingKeys(
+  runbooks: RunbookSet,
+  env: Readonly<Record<string, string | undefined>>,
+): string[] {
+  return runbooks.all.flatMap((runbook) => {
+    const key = runbook.paging && pagingKey(env, pagingKeyEnv(runbook.paging).name);
+    return key ? [key] : [];
+  });
+}

@@ -6,7 +6,7 @@ import { ingestAlerts } from '../../src/engine/intake.js';
 import { resolve } from '../../src/engine/resolve.js';
 import { RunbookSet } from '../../src/engine/runbook-set.js';
 import { createPagingNotifier, type SetTimer } from '../../src/paging/notifier.js';
-import { pagingRoutes } from '../../src/paging/routes.js';
+import { pagingKeys, pagingRoutes } from '../../src/paging/routes.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { parseRunbook } from '../../src/runbooks/load.js';
 import { firing } from '../helpers/alerts.js';
@@ -170,6 +170,27 @@ describe('paging through the runbook', () => {
     expect(() => pagingRoutes(runbooks, {})).toThrow(
       'runbook fraud-scorer pages through pagerduty with the key in FRAUD_PD_KEY, which is not set',
     );
+  });
+
+  it('gives the logger the keys it sends, so that a message quoting one shows it masked', () => {
+    const runbooks = new RunbookSet([
+      makeRunbook('fraud-scorer', PAGING),
+      makeRunbook('churn-predictor', 'paging: { provider: opsgenie, apiKeyEnv: CHURN_GENIE_KEY }'),
+      makeRunbook('silent-model'),
+    ]);
+    const keys = pagingKeys(runbooks, { FRAUD_PD_KEY: 'pd-routing-key\n', CHURN_GENIE_KEY: 'genie-key-1' });
+    expect(keys).toEqual(['pd-routing-key', 'genie-key-1']);
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    createLogger({ level: 'error', destination, secrets: keys }).error(
+      'PagerDuty refused routing key pd-routing-key; Opsgenie refused genie-key-1',
+    );
+    expect(lines.join('')).toContain('PagerDuty refused routing key [redacted]; Opsgenie refused [redacted]');
   });
 
   it('sends a key read with the trailing newline a Secret made from a file has, without it', async () => {
