@@ -30,7 +30,7 @@ const PRIORITY: Record<PageSeverity, string> = {
  * acknowledge and close address that alias. Opsgenie answers 202 (it processes requests asynchronously).
  */
 export function createOpsgenie(options: OpsgenieOptions): Pager {
-  const base = (options.url ?? DEFAULT_URL).replace(/\/+$/, '');
+  const base = apiBase(options.url ?? DEFAULT_URL);
   const timeoutMs = options.timeoutMs ?? 10_000;
   const keyEnv = options.apiKeyEnv ?? "the variable the runbook's paging.apiKeyEnv names";
   const hint = `check the Opsgenie API key in ${keyEnv}, its create-and-update rights, and the API region URL (${base})`;
@@ -53,6 +53,16 @@ export function createOpsgenie(options: OpsgenieOptions): Pager {
       );
     },
   };
+}
+
+/**
+ * The API base the calls' `/v2/…` paths go under. Opsgenie's documentation writes the base with its version
+ * (`https://api.eu.opsgenie.com/v2`) and its examples the alerts endpoint: either, given as `paging.url`, is read as
+ * the base rather than doubled (`/v2/v2/alerts`, a 404 refused at once: nobody paged). Another path (a proxy's)
+ * is kept.
+ */
+function apiBase(url: string): string {
+  return url.replace(/\/+$/, '').replace(/\/v2(\/alerts)?$/i, '');
 }
 
 /** The path and JSON body of the Opsgenie call for a page. */

@@ -16,14 +16,23 @@ const trigger: Page = {
   details: { incident: 'INC-7', attempt: 2 },
 };
 
-function pager(waits: number[] = [], url?: string) {
+function pager(waits: number[] = [], url?: string, retryForMs?: number) {
   return createOpsgenie({
     apiKey: 'k3y',
     ...(url === undefined ? {} : { url }),
+    ...(retryForMs === undefined ? {} : { retryForMs }),
     sleep: async (ms) => {
       waits.push(ms);
     },
   });
+}
+
+/** 'sent', or the error's message: a rejection's cause (nock's request) is more than the reporter prints. */
+function outcome(sending: Promise<void>): Promise<string> {
+  return sending.then(
+    () => 'sent',
+    (error: unknown) => (error instanceof Error ? error.message : String(error)),
+  );
 }
 
 beforeAll(() => nock.disableNetConnect());
@@ -72,6 +81,34 @@ describe('Opsgenie Alert API', () => {
       .post('/v2/alerts/rollbot-INC-7/close?identifierType=alias', { source: 'rollbot' })
       .reply(202, {});
     await pager([], 'https://api.eu.opsgenie.com/').send({ ...trigger, action: 'resolve' });
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it.each([
+    'https://api.eu.opsgenie.com/v2',
+    'https://api.eu.opsgenie.com/v2/',
+    'https://api.eu.opsgenie.com/v2/alerts',
+  ])('takes %s, the API base with its version or the alerts endpoint, as the API base', async (url) => {
+    const scope = nock('https://api.eu.opsgenie.com', AUTH)
+      .post('/v2/alerts', (body: { alias?: string }) => body.alias === 'rollbot-INC-7')
+      .reply(202, {})
+      .post('/v2/alerts/rollbot-INC-7/close?identifierType=alias', { source: 'rollbot' })
+      .reply(202, {});
+    // No retries: a request to a doubled path fails at once rather than for 5 minutes.
+    expect(await outcome(pager([], url, 0).send(trigger))).toBe('sent');
+    expect(await outcome(pager([], url, 0).send({ ...trigger, action: 'resolve' }))).toBe('sent');
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it('keeps the path of a proxy in front of the API', async () => {
+    const scope = nock('https://proxy.example.com', AUTH)
+      .post('/opsgenie/v2/alerts/rollbot-INC-7/acknowledge?identifierType=alias', { source: 'rollbot' })
+      .reply(202, {});
+    expect(
+      await outcome(
+        pager([], 'https://proxy.example.com/opsgenie', 0).send({ ...trigger, action: 'acknowledge' }),
+      ),
+    ).toBe('sent');
     expect(scope.isDone()).toBe(true);
   });
 
