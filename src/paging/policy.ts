@@ -43,11 +43,11 @@ export function escalationKeyFor(incidentId: string, stage: Stage): string {
 }
 
 /**
- * The pages for `event` at `now` (none: an empty list), or `'digest'` for a SEV-4 opening (collected, not
- * paged). Drills never page. SEV-1/2 openings and every escalation but detection's and a quiet one's
- * (escalationStaysQuiet: the missed triage target of an incident settled at the source) trigger (an escalation
- * after resolving its stage's earlier page, so that it rings); a SEV-3 opening triggers only within
- * business hours; an update that leaves an incident resolved, dismissed or closed resolves its page and the
+ * The pages for `event` at `now` (none: an empty list), or `'digest'` for a SEV-4 opening or missed target
+ * (collected, not paged). Drills never page. SEV-1/2 openings and every escalation but detection's and a quiet
+ * one's (escalationStaysQuiet: the missed triage target of an incident settled at the source) trigger (an
+ * escalation after resolving its stage's earlier page, so that it rings); a SEV-3 opening or missed target
+ * triggers only within business hours; an update that leaves an incident resolved, dismissed or closed resolves its page and the
  * escalation pages it may have left open; any other event about an acknowledged open incident acknowledges
  * (idempotent at the provider) its opening page, not its escalations: each is acknowledged where it rang.
  */
@@ -63,6 +63,12 @@ export function pageFor(event: NotifierEvent, now: number, hours: BusinessHours)
     // A blip that healed itself (its alerts resolved at the source, every check passing): Slack is told, in words
     // that say why nobody is paged (engine/escalation.ts, by the same rule), and a person decides when they can.
     if (escalationStaysQuiet(incident, event.stage, event.about)) return [];
+    // A missed target is late news of the incident at its severity: it pages as the incident's opening would (a
+    // SEV-4's goes to the digest, a SEV-3's only within business hours), or a SEV-4 would wake someone at 2am for
+    // being slow. A rollback that failed, an unknown outcome or a failed confirmation (`about`) is rollbot's own
+    // change to production gone wrong, whatever the incident's severity: it pages at any hour.
+    if (event.about === undefined && incident.severity === 4) return 'digest';
+    if (event.about === undefined && incident.severity === 3 && !withinBusinessHours(now, hours)) return [];
     const key = escalationKeyFor(incident.id, event.stage);
     const details = { stage: event.stage, alert: incident.summary };
     // A stage can escalate twice (its target missed, then the rollback FAILED): the provider would append the

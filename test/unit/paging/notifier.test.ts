@@ -226,6 +226,20 @@ describe('createPagingNotifier', () => {
     expect(pager.pages.map((page) => [page.action, page.dedupKey])).toEqual([['trigger', 'rollbot-INC-1']]);
   });
 
+  it("sends a SEV-4's missed target to the digest and delivers it to Slack, paging nobody", async () => {
+    const pager = new RecordingPager();
+    const { inner, notifier, digest } = setup(pager);
+    const incident = makeIncident({ id: 'INC-4', severity: 4 });
+    const event = escalation(incident);
+    const arrival = await notifier.deliver(event);
+    await notifier.idle();
+    // Delivered (Slack has it) without a page: the record must not say the on-call was paged.
+    expect(arrival).toEqual({ arrived: true });
+    expect(inner.events).toContainEqual(event);
+    expect(digest).toEqual([{ event, timezone: 'Europe/Dublin' }]);
+    expect(pager.pages).toEqual([]);
+  });
+
   it('resolves an incident once, however many updates follow its end (notes for the retrospective)', async () => {
     const pager = new RecordingPager();
     const { notifier } = setup(pager);

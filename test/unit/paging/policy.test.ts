@@ -69,6 +69,7 @@ describe('pageFor', () => {
       incident: incident(3),
       channel: '#ml',
       stage: 'rollback',
+      about: 'rollback-failed',
       mention: ['@oncall'],
       text: 'rollback of fraud-scorer to v41 FAILED: 503 from the serving layer',
     };
@@ -102,6 +103,48 @@ describe('pageFor', () => {
         details,
       },
     ]);
+  });
+
+  describe('a missed target pages as its incident opening would', () => {
+    const SATURDAY_2AM = Date.parse('2026-06-20T01:00:00Z');
+    const missed = (severity: Severity, about?: string): NotifierEvent => ({
+      type: 'escalation',
+      incident: incident(severity),
+      channel: '#ml',
+      stage: 'triage',
+      ...(about ? { about } : {}),
+      mention: ['@oncall'],
+      text: 'triage target missed',
+    });
+    const actions = (event: NotifierEvent, now: number) => {
+      const pages = pageFor(event, now, DUBLIN);
+      return pages === 'digest' ? pages : pages.map((one) => `${one.action} ${one.dedupKey}`);
+    };
+    const rings = ['resolve rollbot-INC-9-triage', 'trigger rollbot-INC-9-triage'];
+
+    it("a SEV-4's goes to the digest, by day or at night: SEV-4 never pages", () => {
+      expect(actions(missed(4), SATURDAY_2AM)).toBe('digest');
+      expect(actions(missed(4), MONDAY_10)).toBe('digest');
+    });
+
+    it("a SEV-3's pages within business hours only", () => {
+      expect(actions(missed(3), MONDAY_10)).toEqual(rings);
+      expect(actions(missed(3), SATURDAY_2AM)).toEqual([]);
+      expect(actions(missed(3), Date.parse('2026-06-15T17:00:00Z'))).toEqual([]);
+    });
+
+    it("a SEV-1's and a SEV-2's page at any hour", () => {
+      expect(actions(missed(1), SATURDAY_2AM)).toEqual(rings);
+      expect(actions(missed(2), SATURDAY_2AM)).toEqual(rings);
+    });
+
+    it.each(['rollback-failed', 'outcome-unknown', 'confirmation-failed'])(
+      'a %s escalation, rollbot changing production and failing, pages at any hour and severity',
+      (about) => {
+        expect(actions(missed(4, about), SATURDAY_2AM)).toEqual(rings);
+        expect(actions(missed(3, about), SATURDAY_2AM)).toEqual(rings);
+      },
+    );
   });
 
   it("resolves the escalation pages a resolution leaves open: missed targets', and a rollback's", () => {
