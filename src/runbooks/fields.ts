@@ -5,15 +5,47 @@ import { MAX_URL_LENGTH, webUrl } from '../core/links.js';
 import { formatDuration, parseDuration } from '../core/duration.js';
 import { longestDrillGap } from './drill-cadence.js';
 
+const DAY_MS = 86_400_000;
+
 /**
- * A duration written like `30s`, `5m`, `48h`, `7d`; parsed to milliseconds, zero included. Only for a wait that
- * may sensibly be skipped: say why where it is used. Everything else is a `duration`.
+ * The longest each kind of runbook duration may be, and what the error calls it: the one place for the bounds
+ * (runbooks/README.md "Durations" lists them). Unbounded, `watch: 1000000000d` loaded and every deadline computed
+ * from it fell past the last date JavaScript can hold, and a `timeout` over 2^31-1 ms (24.8 days) given to
+ * setTimeout fires at once: the command was killed the moment it started. Each bound is far above any sensible
+ * value of its field, and a wait that a timer takes (a timeout) stays well below 24.8 days.
  */
-export const durationOrZero = z
-  .string({ error: 'expected a duration like 30s, 5m, 48h or 7d' })
-  .transform((text, ctx) => {
+export const DURATION_LIMITS = {
+  /** detect, triage, rollback, confirm: a stage nobody is called about within a week is not being watched. */
+  stageTarget: { maxMs: 7 * DAY_MS, name: 'stage target' },
+  /** targets.retro and retro.due: a retrospective a month on has lost what people remember. */
+  retro: { maxMs: 30 * DAY_MS, name: 'retrospective due time' },
+  /** triage.interval, confirm.interval, confirm.initialDelay: waits within one incident's stage. */
+  interval: { maxMs: DAY_MS, name: 'interval or delay' },
+  /** triage.trend: the sparkline's reach back. */
+  trend: { maxMs: 7 * DAY_MS, name: 'trend' },
+  /** drill.remind: drills are at most 100 days apart, and quarterly by default. */
+  drillReminder: { maxMs: 30 * DAY_MS, name: 'drill reminder' },
+  /** watch: a month covers any weekly pattern; longer pins an old version as the rollback target for good. */
+  watch: { maxMs: 30 * DAY_MS, name: 'watch' },
+  /** serving timeouts (per request, per command run), waited for with a timer. */
+  timeout: { maxMs: DAY_MS, name: 'timeout' },
+  /** serving eta: a rollback waits up to twice it for traffic to move. */
+  eta: { maxMs: DAY_MS, name: 'ETA' },
+} as const;
+
+/** Which bound of DURATION_LIMITS a duration field has. */
+export type DurationKind = keyof typeof DURATION_LIMITS;
+
+/**
+ * A duration written like `30s`, `5m`, `48h`, `7d`; parsed to milliseconds, zero included, at most the `kind`'s
+ * maximum. Only for a wait that may sensibly be skipped: say why where it is used. Everything else is a `duration`.
+ */
+export function durationOrZero(kind: DurationKind) {
+  const { maxMs, name } = DURATION_LIMITS[kind];
+  return z.string({ error: 'expected a duration like 30s, 5m, 48h or 7d' }).transform((text, ctx) => {
+    let ms: number;
     try {
-      return parseDuration(text);
+      ms = parseDuration(text);
     } catch {
       ctx.issues.push({
         code: 'custom',
@@ -22,14 +54,27 @@ export const durationOrZero = z
       });
       return z.NEVER;
     }
+    // Not `>`: a value too long to be a finite number (hundreds of digits) is no more a duration than one too big.
+    if (!(ms <= maxMs)) {
+      const max = formatDuration(maxMs);
+      ctx.issues.push({
+        code: 'custom',
+        input: text,
+        message: `"${text}" is above the maximum ${name} of ${max}; write ${max} or less`,
+      });
+      return z.NEVER;
+    }
+    return ms;
   });
+}
 
 /**
- * A duration above zero. Targets, intervals, windows and timeouts of zero load without a word otherwise (`0s`
- * is a well-formed duration) and then misbehave at 2am. `zeroMeans` says what a zero would do, for the error.
+ * A duration above zero, and at most the `kind`'s maximum. Targets, intervals, windows and timeouts of zero load
+ * without a word otherwise (`0s` is a well-formed duration) and then misbehave at 2am. `zeroMeans` says what a zero
+ * would do, for the error.
  */
-export function duration(zeroMeans: string) {
-  return durationOrZero.refine((ms) => ms > 0, {
+export function duration(zeroMeans: string, kind: DurationKind) {
+  return durationOrZero(kind).refine((ms) => ms > 0, {
     message: `${zeroMeans}; write a duration above zero, like 30s, 5m or 48h`,
   });
 }

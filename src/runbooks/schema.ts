@@ -69,6 +69,13 @@ function worstSeries(c: { min?: number | undefined; max?: number | undefined }):
 
 const target = duration(
   'a target of zero is missed the moment its stage starts, so every incident would escalate at once',
+  'stageTarget',
+);
+
+/** targets.retro and retro.due: a retrospective's due time is a target with a longer bound. */
+const retroTarget = duration(
+  'a target of zero is missed the moment its stage starts, so every incident would escalate at once',
+  'retro',
 );
 
 const targetsInput = z.strictObject({
@@ -76,7 +83,7 @@ const targetsInput = z.strictObject({
   triage: target.optional(),
   rollback: target.optional(),
   confirm: target.optional(),
-  retro: target.optional(),
+  retro: retroTarget.optional(),
 });
 
 /** 72 h: long enough for a weekly traffic pattern's worst days to show up after a deployment. */
@@ -120,6 +127,7 @@ const runbookInput = z.strictObject({
       /** Time between the measurements triage judges. */
       interval: duration(
         'measurements zero apart cannot be taken: Prometheus refuses a query step of zero',
+        'interval',
       ).default(30_000),
       /** How many recent measurements triage judges (N). */
       samples: z.int().min(1).max(20).default(3),
@@ -128,6 +136,7 @@ const runbookInput = z.strictObject({
       /** How far back the trend (sparkline) in messages reaches. */
       trend: duration(
         'a trend over the last zero seconds is empty: it shows nothing of how the check got here',
+        'trend',
       ).default(900_000),
     })
     .superRefine(refuseFailingAboveSamples)
@@ -145,14 +154,15 @@ const runbookInput = z.strictObject({
   confirm: z
     .strictObject({
       /** Time between confirmation measurements. */
-      interval: duration('confirmation would measure again at once, over and over, without a pause').default(
-        30_000,
-      ),
+      interval: duration(
+        'confirmation would measure again at once, over and over, without a pause',
+        'interval',
+      ).default(30_000),
       /**
        * Let rate() windows fill after the switch before the first measurement. Zero is allowed: with checks that
        * need no window to fill (a gauge, a health probe), measuring right after the switch is a choice.
        */
-      initialDelay: durationOrZero.default(30_000),
+      initialDelay: durationOrZero('interval').default(30_000),
       /** Passes in a row (of every check) that confirm the rollback. */
       consecutive: z.int().min(1).max(100).default(3),
       /** How far from the pre-deployment baseline counts as restored (0.10 = within 10 %). */
@@ -187,6 +197,7 @@ const runbookInput = z.strictObject({
         .array(
           duration(
             'a reminder zero before a drill comes with the drill itself, too late to prepare (to send fewer reminders, remove it)',
+            'drillReminder',
           ),
         )
         .default([7 * 86_400_000, 86_400_000]),
@@ -199,7 +210,7 @@ const runbookInput = z.strictObject({
     .optional(),
   retro: z
     .strictObject({
-      due: target.optional(),
+      due: retroTarget.optional(),
       /** Who a reminder mentions; unset: the escalation.mention people (withTierDefaults). */
       mention: slackIds.optional(),
     })
@@ -207,6 +218,7 @@ const runbookInput = z.strictObject({
   /** How long after a deployment reaches 100 % the previous version is kept as the rollback target. */
   watch: duration(
     'a watch of zero ends the moment a deployment reaches 100 %, so the version it replaced is never kept as the rollback target',
+    'watch',
   ).default(DEFAULT_WATCH_MS),
 });
 

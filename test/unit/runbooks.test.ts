@@ -491,6 +491,59 @@ describe('runbook problems', () => {
     }
   });
 
+  /** The runbook with `yaml` in it (a serving block replacing the helper's), and the problem refusing `field`. */
+  const tooLong = (field: string, yaml: string, max: string) => ({
+    text: yaml.startsWith('serving:')
+      ? runbookYaml('m1').replace(/^serving: .*$/m, yaml)
+      : runbookYaml('m1', yaml),
+    pattern: new RegExp(
+      `^x\\.yml:\\d+: ${field}: ".+" is above the maximum .* of ${max}; write ${max} or less$`,
+    ),
+  });
+  it.each([
+    ['targets.detect', 'targets: { detect: TOO }', '7d'],
+    ['targets.triage', 'targets: { triage: TOO }', '7d'],
+    ['targets.rollback', 'targets: { rollback: TOO }', '7d'],
+    ['targets.confirm', 'targets: { confirm: TOO }', '7d'],
+    ['targets.retro', 'targets: { retro: TOO }', '30d'],
+    ['retro.due', 'retro: { due: TOO }', '30d'],
+    ['triage.interval', 'triage: { interval: TOO }', '1d'],
+    ['triage.trend', 'triage: { trend: TOO }', '7d'],
+    ['confirm.interval', 'confirm: { interval: TOO }', '1d'],
+    ['confirm.initialDelay', 'confirm: { initialDelay: TOO }', '1d'],
+    ['drill.remind.1', 'drill: { dryRun: true, remind: [1d, TOO] }', '30d'],
+    ['watch', 'watch: TOO', '30d'],
+    ['serving.timeout', http.replace('ZERO', 'timeout: TOO'), '1d'],
+    ['serving.eta', http.replace('ZERO', 'eta: TOO'), '1d'],
+    ['serving.timeout', command.replace('ZERO', 'timeout: TOO'), '1d'],
+    ['serving.eta', command.replace('ZERO', 'eta: TOO'), '1d'],
+  ])('refuse a %s (%s) above its maximum of %s, naming the value and the maximum', (field, yaml, max) => {
+    // Just over the maximum, and the 1000000000d that loaded before and overflowed every deadline computed from it.
+    for (const over of [`${max}1s`, '1000000000d', '99999999999999999999999999999999999999d']) {
+      const { text, pattern } = tooLong(field, yaml.replace('TOO', over), max);
+      const problems = problemsOf(text);
+      expect(problems).toContainEqual(expect.stringMatching(pattern));
+      expect(problems.find((problem) => pattern.test(problem))).toContain(`"${over}"`);
+    }
+  });
+
+  it.each([
+    ['watch: 30d', 'watch', 30 * 86_400_000],
+    ['targets: { triage: 7d }', 'triage', 7 * 86_400_000],
+    ['retro: { due: 30d }', 'retro', 30 * 86_400_000],
+  ])('take %s, a duration at its maximum', (yaml, field, ms) => {
+    const parsed = parseRunbook(runbookYaml('m1', yaml), 'x.yml');
+    expect(parsed.ok).toBe(true);
+    if (!parsed.ok) return;
+    const got =
+      field === 'watch'
+        ? parsed.runbook.watch
+        : field === 'triage'
+          ? parsed.runbook.targets.triage
+          : parsed.runbook.retro.due;
+    expect(got).toBe(ms);
+  });
+
   it('take a zero confirm.initialDelay: measuring right after the switch is a choice, not a mistake', () => {
     const parsed = parseRunbook(runbookYaml('m1', 'confirm: { initialDelay: 0s }'), 'x.yml');
     expect(parsed.ok && parsed.runbook.confirm.initialDelay).toBe(0);

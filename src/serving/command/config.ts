@@ -20,7 +20,7 @@ export const commandConfig = z
     /** Prints the current version on stdout (trimmed, one line): makes execute idempotent and confirms it. */
     statusArgv: argv.optional(),
     /** Per run; on expiry the process group gets SIGTERM, then SIGKILL 5s later. */
-    timeout: duration('a timeout of zero stops the command the moment it starts').default(120_000),
+    timeout: duration('a timeout of zero stops the command the moment it starts', 'timeout').default(120_000),
     /** Environment variables passed to the command and usable as `{{env.NAME}}`; nothing else is passed. */
     env: z.array(envName).default([]),
     /** Most commands (helm rollback, redeploy jobs) restart pods: minutes, not seconds. */

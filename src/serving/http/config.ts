@@ -45,6 +45,7 @@ export const httpConfig = z
     /** Per request. */
     timeout: duration(
       'a timeout of zero switches the timeout off (Node then waits for an answer forever), so a hung router would hang the rollback',
+      'timeout',
     ).default(10_000),
     regime: z.enum(['traffic-flip', 'redeploy']).default('traffic-flip'),
     /** Expected time until traffic is on the target; default 30s for a flip, 10m for a redeploy. */
