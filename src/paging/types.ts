@@ -6,6 +6,7 @@ import { backoffMs } from '../core/backoff.js';
 import { formatDuration } from '../core/duration.js';
 import { RollbotError, ServingError, type ErrorCode } from '../core/errors.js';
 import type { Clock } from '../engine/ports.js';
+import { MAX_TIMER_MS } from '../engine/timer.js';
 import { requestJson, type JsonRequest, type JsonResponse } from '../serving/request.js';
 
 /** What a page does to the provider's alert for an incident. */
@@ -54,7 +55,9 @@ export interface DeliveryOptions {
 const DEFAULT_RETRY = { baseMs: 1_000, maxWaitMs: 30_000, retryForMs: 5 * 60_000 };
 
 // Unref'd: a retry wait must not hold a stopping process open; shutdown has its own deadline (notifier idle()).
-const defaultSleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
+// At most MAX_TIMER_MS, which setTimeout would fire at once past (waits are maxWaitMs at most: 30 s by default).
+const defaultSleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, Math.min(ms, MAX_TIMER_MS)).unref());
 
 const systemClock: Clock = { now: () => Date.now() };
 
