@@ -1,4 +1,13 @@
-import { deliver, type DeliveryOptions, type Page, type PageSeverity, type Pager } from './types.js';
+import { ServingError } from '../core/errors.js';
+import { requestJson } from '../serving/request.js';
+import {
+  defaultSleep,
+  deliver,
+  type DeliveryOptions,
+  type Page,
+  type PageSeverity,
+  type Pager,
+} from './types.js';
 
 /** Options of the Opsgenie Alert API pager. */
 export interface OpsgenieOptions extends DeliveryOptions {
@@ -18,6 +27,13 @@ const MAX_DESCRIPTION = 15_000;
 /** Keys and values together, as Opsgenie counts them; over it the alert is refused and nobody is paged. */
 const MAX_DETAILS = 8_000;
 
+/**
+ * How often, and how many times, a request's status is asked for before the next request on its alias is sent
+ * anyway: Opsgenie processes most within a second, and a page waiting longer is worse than the rare reordering.
+ */
+const PROCESSED_POLL_MS = 500;
+const PROCESSED_POLLS = 20;
+
 const PRIORITY: Record<PageSeverity, string> = {
   critical: 'P1',
   error: 'P2',
@@ -27,7 +43,11 @@ const PRIORITY: Record<PageSeverity, string> = {
 
 /**
  * A pager on the Opsgenie Alert API: trigger creates an alert whose alias is the page's dedup key, and
- * acknowledge and close address that alias. Opsgenie answers 202 (it processes requests asynchronously).
+ * acknowledge and close address that alias. Opsgenie answers 202 and processes requests asynchronously, in no
+ * promised order, so send() returns once the request's status says it was processed (or after
+ * PROCESSED_POLLS polls): the notifier sends an incident's next page when this one returns, and a create sent
+ * while the close before it (an escalation superseding its stage's page) waits to be processed could be added to
+ * the alert still open, then closed with it, ringing nobody; a close could likewise overtake its create.
  */
 export function createOpsgenie(options: OpsgenieOptions): Pager {
   const base = apiBase(options.url ?? DEFAULT_URL);
@@ -37,7 +57,7 @@ export function createOpsgenie(options: OpsgenieOptions): Pager {
   return {
     async send(page: Page, signal?: AbortSignal): Promise<void> {
       const { path, body } = opsgenieCall(page);
-      await deliver(
+      const response = await deliver(
         {
           method: 'POST',
           url: `${base}${path}`,
@@ -51,8 +71,37 @@ export function createOpsgenie(options: OpsgenieOptions): Pager {
         options,
         signal,
       );
+      const requestId = (response.body as { requestId?: unknown } | undefined)?.requestId;
+      if (typeof requestId === 'string') await processed(requestId, page, signal);
     },
   };
+
+  /**
+   * Waits until Opsgenie has processed `requestId`: its status answers 200 (a close of an alias with no open
+   * alert included: processed, unsuccessfully, which is what was meant), 404 until then. Gives up, quietly, once
+   * the polls are spent, on abort, or on another refusal (a key without read rights): the page was accepted.
+   */
+  async function processed(requestId: string, page: Page, signal?: AbortSignal): Promise<void> {
+    const sleep = options.sleep ?? defaultSleep;
+    for (let poll = 0; poll < PROCESSED_POLLS && !signal?.aborted; poll++) {
+      await sleep(PROCESSED_POLL_MS);
+      try {
+        await requestJson({
+          method: 'GET',
+          url: `${base}/v2/alerts/requests/${encodeURIComponent(requestId)}`,
+          headers: { authorization: `GenieKey ${options.apiKey}` },
+          timeoutMs,
+          what: `Opsgenie request status of ${page.action} ${page.dedupKey}`,
+        });
+        return;
+      } catch (error) {
+        const notYet =
+          error instanceof ServingError &&
+          (error.status === undefined || error.status === 404 || error.status === 429 || error.status >= 500);
+        if (!notYet) return;
+      }
+    }
+  }
 }
 
 /**

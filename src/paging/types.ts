@@ -56,7 +56,7 @@ const DEFAULT_RETRY = { baseMs: 1_000, maxWaitMs: 30_000, retryForMs: 5 * 60_000
 
 // Unref'd: a retry wait must not hold a stopping process open; shutdown has its own deadline (notifier idle()).
 // At most MAX_TIMER_MS, which setTimeout would fire at once past (waits are maxWaitMs at most: 30 s by default).
-const defaultSleep = (ms: number): Promise<void> =>
+export const defaultSleep = (ms: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, Math.min(ms, MAX_TIMER_MS)).unref());
 
 const systemClock: Clock = { now: () => Date.now() };

@@ -112,6 +112,39 @@ describe('Opsgenie Alert API', () => {
     expect(scope.isDone()).toBe(true);
   });
 
+  it('sends the next request on an alias once Opsgenie has processed this one, not merely accepted it', async () => {
+    // Opsgenie answers 202 and processes later, in no promised order: a create sent straight after a close of the
+    // same alias (an escalation superseding its stage's page) could be processed first, be added to the alert still
+    // open, and then be closed with it, ringing nobody. send() returns once the request status says processed.
+    const waits: number[] = [];
+    const scope = nock(HOST, AUTH)
+      .post('/v2/alerts/rollbot-INC-7/close?identifierType=alias', { source: 'rollbot' })
+      .reply(202, { result: 'Request will be processed', requestId: 'close-1' });
+    const status = nock(HOST, { reqheaders: { authorization: 'GenieKey k3y' } })
+      .get('/v2/alerts/requests/close-1')
+      .reply(404, { message: 'Request not found. It might not be processed, yet.' })
+      .get('/v2/alerts/requests/close-1')
+      .reply(200, { data: { success: true, action: 'Close', isSuccess: true, status: 'Closed alert' } });
+    await pager(waits).send({ ...trigger, action: 'resolve' });
+    expect(scope.isDone() && status.isDone()).toBe(true);
+    expect(waits).toEqual([500, 500]);
+  });
+
+  it('carries on after 10 s of polls when Opsgenie does not say the request was processed', async () => {
+    const waits: number[] = [];
+    const scope = nock(HOST, AUTH)
+      .post('/v2/alerts/rollbot-INC-7/close?identifierType=alias')
+      .reply(202, { requestId: 'close-2' });
+    const status = nock(HOST, { reqheaders: { authorization: 'GenieKey k3y' } })
+      .get('/v2/alerts/requests/close-2')
+      .times(20)
+      .reply(404, { message: 'Request not found. It might not be processed, yet.' });
+    await pager(waits).send({ ...trigger, action: 'resolve' });
+    expect(scope.isDone() && status.isDone()).toBe(true);
+    expect(waits).toHaveLength(20);
+    expect(waits.reduce((sum, ms) => sum + ms, 0)).toBe(10_000);
+  });
+
   it('retries 5xx then succeeds', async () => {
     const waits: number[] = [];
     const scope = nock(HOST, AUTH)
