@@ -244,13 +244,16 @@ export function trafficRestored(incident: Incident, at: number): Incident {
 
 /**
  * Service is restored (gates passed, or a person says so): the retrospective clock starts. The stages still running
- * end here; only confirm, once its gates passed, completed: the others (triage without a decision, a rollback not
- * yet landed, a confirmation not passed) were cut short by the resolution, and say so (StageClock's `endedBy`).
+ * end here; only confirm completes by it — once its gates passed, or, where rollbot could not measure and no
+ * confirmation of its own ran, by the person who confirmed by hand and resolved. The others (triage without a
+ * decision, a rollback not yet landed, a confirmation of rollbot's not passed) were cut short by the resolution,
+ * and say so (StageClock's `endedBy`).
  */
 export function resolve(incident: Incident, at: number): Incident {
   let next = transition(incident, 'resolved');
+  const confirmed = incident.confirmation === undefined || incident.confirmation.verdict === 'PASS';
   for (const stage of ['triage', 'rollback', 'confirm'] as const) {
-    const completed = stage === 'confirm' && incident.confirmation?.verdict === 'PASS';
+    const completed = stage === 'confirm' && confirmed;
     next = endStage(next, stage, at, completed ? undefined : 'resolution');
   }
   next = setClock(next, 'retro', { startedAt: at });

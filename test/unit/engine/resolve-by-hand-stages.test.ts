@@ -48,6 +48,16 @@ async function confirming(deps: TestDeps): Promise<Incident> {
   return incident;
 }
 
+/** `confirming`, with rollbot's own confirmation polling (no verdict yet), as when its checks can be measured. */
+async function confirmingByPolls(deps: TestDeps): Promise<Incident> {
+  const incident = await confirming(deps);
+  const { incident: polling } = await mutateIncident(deps.store, incident.id, (current) => ({
+    ...current,
+    confirmation: { startedAt: current.stages.confirm.startedAt!, baselines: {}, outcomes: [] },
+  }));
+  return polling;
+}
+
 async function confirmObservations(deps: TestDeps): Promise<number> {
   const metric = deps.metrics.registry.getSingleMetric('rollbot_stage_duration_seconds');
   const { values } = await metric!.get();
@@ -63,7 +73,7 @@ async function confirmObservations(deps: TestDeps): Promise<number> {
 describe('a confirmation a person resolved by hand before it passed', () => {
   it('is shown as ended by the resolution, not met, and not observed as a completed stage', async () => {
     const deps = makeDeps();
-    const incident = await confirming(deps);
+    const incident = await confirmingByPolls(deps);
     const resolved = await resolve(deps, incident.id, { by: 'U0LEAD', reason: 'dashboards look fine' });
 
     expect(resolved.stages.confirm).toMatchObject({ endedBy: 'resolution' });
@@ -99,6 +109,19 @@ describe('a confirmation a person resolved by hand before it passed', () => {
       },
     }));
     const resolved = await resolve(deps, incident.id, { by: 'rollbot', reason: 'confirmation passed' });
+
+    expect(resolved.stages.confirm.endedBy).toBeUndefined();
+    const detail = await incidentDetail(deps, incident.id);
+    expect(stageResult(detail.stages.find((stage) => stage.stage === 'confirm')!)).toBe('met');
+    expect(await confirmObservations(deps)).toBe(1);
+  });
+
+  it('is met, and observed, when rollbot could not measure and the person confirmed by hand', async () => {
+    // No confirmation of rollbot's ran (confirm.manual: no metrics source or no checks): the resolution is the
+    // confirmation the runbook asked a person for, not a cut-short one.
+    const deps = makeDeps();
+    const incident = await confirming(deps);
+    const resolved = await resolve(deps, incident.id, { by: 'U0LEAD', reason: 'checked the dashboards' });
 
     expect(resolved.stages.confirm.endedBy).toBeUndefined();
     const detail = await incidentDetail(deps, incident.id);
