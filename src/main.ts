@@ -146,7 +146,8 @@ export async function compose(
         })
       : undefined);
   if (!options.quiet) {
-    for (const warning of compositionWarnings(config, runbooks, metricsSource)) logger.warn({}, warning);
+    for (const warning of compositionWarnings(config, runbooks, metricsSource, options.env ?? process.env))
+      logger.warn({}, warning);
   }
   const groupDirectory = clients ? slackGroupDirectory(clients.interactive) : undefined;
   const groupsOf = createGroupResolver({

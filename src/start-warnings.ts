@@ -9,11 +9,15 @@ import type { RunbookSet } from './engine/runbook-set.js';
 import { pagingKey, pagingKeyEnv } from './paging/routes.js';
 import { servingVariables } from './serving/index.js';
 
-/** The warnings of a composition: the store it falls back to, and checks nothing can measure. */
+/**
+ * The warnings of a composition: the store it falls back to, checks nothing can measure, and serving layers that
+ * read a variable `env` does not set (their first rollback would fail, at 2am).
+ */
 export function compositionWarnings(
   config: Pick<Config, 'redisUrl'>,
   runbooks: RunbookSet,
   metricsSource: MetricsSource | undefined,
+  env: Readonly<Record<string, string | undefined>>,
 ): string[] {
   const warnings: string[] = [];
   if (!config.redisUrl) {
@@ -29,8 +33,18 @@ export function compositionWarnings(
         'PROMETHEUS_URL (and PROMETHEUS_AUTHORIZATION if it needs one), the same on every replica.',
     );
   }
+  // The paging keys stop start-up (pagingRoutes) and PROMETHEUS_URL is warned of above: the serving ones are left.
+  for (const unset of unsetVariables(runbooks.all, env).filter((variable) =>
+    isServingField(variable.field),
+  )) {
+    warnings.push(
+      `${unset.model}: ${unset.field} needs ${unset.name}, which is not set: ${unset.effect}. Set ${unset.name} on every replica.`,
+    );
+  }
   return warnings;
 }
+
+const isServingField = (field: string): boolean => /^(drill\.)?serving\./.test(field);
 
 /** A runbook whose triage checks only a metrics source (PROMETHEUS_URL) can measure. */
 function needsPrometheus(runbook: Runbook): boolean {
