@@ -43,7 +43,7 @@ const deploymentBody = z.strictObject({
   traffic: z.number().min(0).max(100).optional(),
 });
 
-/** The refusal of a bot without API_TOKEN, which the CLI tells apart from an approver's refusal (cli/backend.ts). */
+/** The refusal of a bot without API_TOKEN, which the CLI tells apart from an approver's refusal (cli/bot-errors.ts). */
 export const WRITE_API_DISABLED = 'the write API is disabled because API_TOKEN is not set';
 
 /**

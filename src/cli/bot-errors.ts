@@ -1,0 +1,78 @@
+/**
+ * What the bot at ROLLBOT_URL answers when it refuses, or what answers there instead of it, as the CLI's errors:
+ * the bot's own code, message and hint where it sent them, the fix in the CLI's terms where it differs.
+ */
+import { ERROR_CODES, RollbotError, type ErrorCode } from '../core/errors.js';
+import { WRITE_API_DISABLED } from '../http/api-writes.js';
+import { healthCheck } from './bot-url.js';
+
+/**
+ * The bot's token refusals in the CLI's terms. The bot's hints are for a client that builds its own request ("send
+ * Authorization: Bearer <API_TOKEN>"); the CLI sends API_TOKEN from its environment, so the fix is there. A bot
+ * without API_TOKEN takes no writes from anyone: its refusal is not the person's, so it is not FORBIDDEN here
+ * (dismiss and gate would advise acting as someone else with --as).
+ */
+export function forTheCli(error: RollbotError, baseUrl: string, apiToken: string | undefined): RollbotError {
+  if (error.code === 'UNAUTHORIZED') {
+    const hint = apiToken
+      ? `API_TOKEN here is not the one the bot at ${baseUrl} runs with: set it to the bot's API_TOKEN`
+      : `API_TOKEN is not set here: set it to the API_TOKEN the bot at ${baseUrl} runs with (the CLI sends it as its bearer token)`;
+    return new RollbotError('UNAUTHORIZED', error.message, { hint, cause: error });
+  }
+  if (error.code === 'FORBIDDEN' && error.message === WRITE_API_DISABLED) {
+    return new RollbotError('UNAVAILABLE', error.message, {
+      hint: `the bot at ${baseUrl} runs without API_TOKEN, so it takes no writes: start it with API_TOKEN set, and set the same API_TOKEN here`,
+      cause: error,
+    });
+  }
+  return error;
+}
+
+/** The `error` of the bot's `{error: {code, message, hint}}`, as it arrives: to be checked before use. */
+export interface BotError {
+  code?: unknown;
+  message?: unknown;
+  hint?: unknown;
+}
+
+/** The bot's `{error: {code, message, hint}}` as the same error here; any other body is not from rollbot. */
+export async function apiError(response: Response, baseUrl: string): Promise<RollbotError> {
+  const text = await response.text().catch(() => '');
+  let error: BotError | undefined;
+  try {
+    error = (JSON.parse(text) as { error?: BotError } | null)?.error;
+  } catch {
+    // Not JSON: a proxy's or another server's error page.
+  }
+  return (error && fromBotError(error)) ?? notRollbot(response, baseUrl);
+}
+
+/**
+ * The bot's error as the same error here, keeping its code so that "no such incident" stays NOT_FOUND on this
+ * side too; undefined when it has no message (then it is not rollbot's).
+ */
+export function fromBotError(error: BotError): RollbotError | undefined {
+  if (typeof error.message !== 'string') return undefined;
+  const code = ERROR_CODES.find((known): known is ErrorCode => known === error.code) ?? 'UNAVAILABLE';
+  return new RollbotError(code, error.message, typeof error.hint === 'string' ? { hint: error.hint } : {});
+}
+
+/** Parses a body the bot sent as JSON; anything else came from something that is not the bot. */
+export function parseJson<T>(text: string, response: Response, baseUrl: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch {
+    throw notRollbot(response, baseUrl);
+  }
+}
+
+/** A proxy's error page or another server at ROLLBOT_URL: say so, rather than fail on parsing it. */
+function notRollbot(response: Response, baseUrl: string): RollbotError {
+  return new RollbotError(
+    'UNAVAILABLE',
+    `${baseUrl} answered ${response.status} ${response.statusText}, not with rollbot's JSON`,
+    {
+      hint: `a proxy in front of the bot may be failing, or ROLLBOT_URL points elsewhere: check that ${healthCheck(baseUrl)}`,
+    },
+  );
+}
