@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli.js';
 import { runbookDir } from '../helpers/bot-process.js';
 import { runbookYaml } from '../helpers/engine.js';
 import { startRedis, type RedisProcess } from '../helpers/redis-server.js';
@@ -9,11 +10,18 @@ let redis: RedisProcess;
 let router: FakeRouter;
 let dir: string;
 
-/** Runs the real CLI (`src/cli.ts`) as its own process and collects what it printed. */
-function cli(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; out: string; err: string }> {
+interface Ran {
+  code: number | null;
+  out: string;
+  err: string;
+}
+
+/**
+ * Runs the real CLI (`src/cli.ts`) as its own process and collects what it printed: for what is about processes
+ * (two operators' commands, each with its own connection to Redis). Each start loads tsx, seconds on a loaded
+ * machine, so the other commands run `runCli` in this process, on the same Redis, as cli.test.ts does.
+ */
+function cliProcess(args: string[], env: Record<string, string>): Promise<Ran> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
       cwd: new URL('../../', import.meta.url),
@@ -25,6 +33,15 @@ function cli(
     child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
     child.on('close', (code) => resolve({ code, out, err }));
   });
+}
+
+/** One CLI command in this process, its output as the process would have printed it (a line per call). */
+async function cli(args: string[], env: Record<string, string>): Promise<Ran> {
+  let out = '';
+  let err = '';
+  const io = { out: (text: string) => (out += `${text}\n`), err: (text: string) => (err += `${text}\n`) };
+  const code = await runCli(args, env, io);
+  return { code, out, err };
 }
 
 beforeAll(async () => {
@@ -60,8 +77,8 @@ describe('rollbot rollback through the http adapter, two processes on one Redis'
   it('executes exactly once when two operators run it at the same moment', async () => {
     const env = { REDIS_URL: redis.url, RUNBOOKS_DIR: dir };
     const [first, second] = await Promise.all([
-      cli(['rollback', 'ranker', '--reason', 'p99 doubled after v2'], { ...env, USER: 'ana' }),
-      cli(['rollback', 'ranker', '--reason', 'errors up'], { ...env, USER: 'bo' }),
+      cliProcess(['rollback', 'ranker', '--reason', 'p99 doubled after v2'], { ...env, USER: 'ana' }),
+      cliProcess(['rollback', 'ranker', '--reason', 'errors up'], { ...env, USER: 'bo' }),
     ]);
     const results = [first, second];
     const winner = results.find((result) => result.code === 0);
@@ -114,5 +131,5 @@ describe('rollbot rollback through the http adapter, two processes on one Redis'
     expect(canary.code).not.toBe(0);
     expect(canary.err).toContain('--traffic "lots" is not a percentage');
     expect((await cli(['deploy', 'record', 'ranker', 'v4', '--traffic', '10'], env)).code).toBe(0);
-  }, 60_000); // five CLI processes, each loading tsx: seconds apiece on a loaded two-core machine
+  });
 });
