@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { DEADLINE_LEASE_MS, pollDeadlines } from '../../../src/engine/poller.js';
+import type { DeliveredEvent } from '../../../src/engine/notifier-port.js';
 import type { Page, Pager } from '../../../src/paging/types.js';
 import { firing } from '../../helpers/alerts.js';
 import { pagingThrough } from '../../helpers/paging.js';
@@ -25,7 +26,19 @@ describe('a triage escalation that paged and is joined, still on its way, after 
     deps.timing = { ...deps.timing, arrivalWaitMs: 5 };
     const pages: Page[] = [];
     const pager: Pager = { send: async (page) => void pages.push(page) };
-    const engine = pagingThrough(deps, pager);
+    const paging = pagingThrough(deps, pager);
+    // Each escalation handed to the notifier: the second round's joins the first's there, on the same call.
+    let escalations = 0;
+    const engine = {
+      ...paging,
+      notifier: {
+        ...paging.notifier,
+        deliver: (event: DeliveredEvent) => {
+          if (event.type === 'escalation') escalations += 1;
+          return paging.notifier.deliver(event);
+        },
+      },
+    };
     const alert = firing('fraud-scorer', deps.clock.now());
     await ingestAlerts(engine, [alert]);
     expect(await pollDeadlines(engine)).toBe(1); // the triage run: every check passes
@@ -46,10 +59,15 @@ describe('a triage escalation that paged and is joined, still on its way, after 
 
     // The alert resolves at the source; the deadline comes round again and joins the delivery on its way.
     await ingestAlerts(engine, [{ ...alert, status: 'resolved', endsAt: deps.clock.now() }]);
-    deps.timing = { ...deps.timing, arrivalWaitMs: 60_000 };
+    // On `engine`, which holds its own copy of deps' fields: set on deps, the round waited only the first's 5 ms.
+    engine.timing = { ...engine.timing, arrivalWaitMs: 60_000 };
     deps.clock.advance(DEADLINE_LEASE_MS);
     const round = pollDeadlines(engine);
-    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    // Slack's half arrives only once the round has joined it: before, the round would find nothing on its way.
+    const joined = () => escalations === 2;
+    for (let turn = 0; turn < 1_000 && !joined(); turn++)
+      await new Promise((resolve) => setImmediate(resolve));
+    expect(escalations).toBe(2);
     arrive();
     expect(await round).toBe(1);
 
