@@ -64,23 +64,27 @@ function outcomes(answer: Answer): string[] {
   return (body.results ?? []).map((result) => String(result.outcome));
 }
 
-/** Sends `alert` to a fresh bot and checks the property; answers with the response for further checks. */
-async function checkAlertRequest(alert: AlertRequest, server = open): Promise<Answer> {
-  const world = await server.fresh();
-  const before = await world.snapshot();
-  const answer = await send(server.url, alert);
-  expectNoServerError(answer);
-  if (answer.status >= 400) {
-    expectReasonedRefusal(answer);
-    await expectUnchanged(world, before, `a ${answer.status} changed stored state`);
+/**
+ * Sends `alert` to a fresh bot and checks the property; answers with the response for further checks. One run
+ * at a time (server.run): the world it compares changes only by what this run sent.
+ */
+function checkAlertRequest(alert: AlertRequest, server = open): Promise<Answer> {
+  return server.run(async (world) => {
+    const before = await world.snapshot();
+    const answer = await send(server.url, alert);
+    expectNoServerError(answer);
+    if (answer.status >= 400) {
+      expectReasonedRefusal(answer);
+      await expectUnchanged(world, before, `a ${answer.status} changed stored state`);
+      return answer;
+    }
+    if (outcomes(answer).every((outcome) => outcome === 'unrouted')) {
+      // Alerts for models without a runbook are accepted (Alertmanager must not retry them) but change nothing.
+      await expectUnchanged(world, before, 'unrouted alerts changed stored state');
+    }
+    await expectReadableIncidents(server.url);
     return answer;
-  }
-  if (outcomes(answer).every((outcome) => outcome === 'unrouted')) {
-    // Alerts for models without a runbook are accepted (Alertmanager must not retry them) but change nothing.
-    await expectUnchanged(world, before, 'unrouted alerts changed stored state');
-  }
-  await expectReadableIncidents(server.url);
-  return answer;
+  });
 }
 
 describe('alert routes under hostile requests', { timeout: fuzzTimeout(12_000) }, () => {
@@ -129,28 +133,29 @@ describe('alert routes under hostile requests', { timeout: fuzzTimeout(12_000) }
     });
     await fc.assert(
       fc.asyncProperty(oversized, async ({ path, extra, streamed }) => {
-        const world = await open.fresh();
-        const before = await world.snapshot();
-        const bytes = Buffer.alloc(MAX_BODY_BYTES + extra, ' ');
-        const chunk = 64 * 1024;
-        const body = streamed
-          ? new ReadableStream<Uint8Array>({
-              start(controller) {
-                for (let at = 0; at < bytes.length; at += chunk)
-                  controller.enqueue(bytes.subarray(at, at + chunk));
-                controller.close();
-              },
-            })
-          : bytes;
-        const answer = await request(`${open.url}${path}`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
-          body,
-          ...(streamed ? { duplex: 'half' } : {}),
-        } as RequestInit);
-        expect(answer.status).toBe(413);
-        expectReasonedRefusal(answer);
-        await expectUnchanged(world, before, 'a 413 changed stored state');
+        await open.run(async (world) => {
+          const before = await world.snapshot();
+          const bytes = Buffer.alloc(MAX_BODY_BYTES + extra, ' ');
+          const chunk = 64 * 1024;
+          const body = streamed
+            ? new ReadableStream<Uint8Array>({
+                start(controller) {
+                  for (let at = 0; at < bytes.length; at += chunk)
+                    controller.enqueue(bytes.subarray(at, at + chunk));
+                  controller.close();
+                },
+              })
+            : bytes;
+          const answer = await request(`${open.url}${path}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+            body,
+            ...(streamed ? { duplex: 'half' } : {}),
+          } as RequestInit);
+          expect(answer.status).toBe(413);
+          expectReasonedRefusal(answer);
+          await expectUnchanged(world, before, 'a 413 changed stored state');
+        });
       }),
       fuzzOptions(8, 4_000),
     );
