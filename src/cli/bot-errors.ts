@@ -57,13 +57,36 @@ export function fromBotError(error: BotError): RollbotError | undefined {
   return new RollbotError(code, error.message, typeof error.hint === 'string' ? { hint: error.hint } : {});
 }
 
-/** Parses a body the bot sent as JSON; anything else came from something that is not the bot. */
-export function parseJson<T>(text: string, response: Response, baseUrl: string): T {
+/** The fields of an answer the CLI reads, each with its kind: `{ incidents: 'array' }`. */
+export type Shape = Readonly<Record<string, 'array' | 'object' | 'string'>>;
+
+/**
+ * Parses a body the bot sent as a JSON object with the fields `shape` names; anything else came from something
+ * that is not the bot. Another service at ROLLBOT_URL may answer JSON too (`{"status":"ok"}`, `null`): without the
+ * fields the CLI reads it would fail on reading them, with a TypeError and its stack instead of the fix.
+ */
+export function parseJson<T>(text: string, response: Response, baseUrl: string, shape: Shape = {}): T {
+  let value: unknown;
   try {
-    return JSON.parse(text) as T;
+    value = JSON.parse(text);
   } catch {
     throw notRollbot(response, baseUrl);
   }
+  if (!hasShape(value, shape)) throw notRollbot(response, baseUrl);
+  return value as T;
+}
+
+function hasShape(value: unknown, shape: Shape): boolean {
+  if (!isObject(value)) return false;
+  return Object.entries(shape).every(([field, kind]) => {
+    const got = value[field];
+    if (kind === 'array') return Array.isArray(got);
+    return kind === 'object' ? isObject(got) : typeof got === kind;
+  });
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** A proxy's error page or another server at ROLLBOT_URL: say so, rather than fail on parsing it. */

@@ -8,9 +8,14 @@ import type { FreezeOutcome } from '../engine/freeze.js';
 import type { RollbackOutcome, RollbackStep } from '../engine/rollback.js';
 import type { IncidentDetail, IncidentListItem, IncidentView } from '../engine/views.js';
 import type { Backend } from './backend-port.js';
-import { apiError, forTheCli, fromBotError, parseJson, type BotError } from './bot-errors.js';
+import { apiError, forTheCli, fromBotError, parseJson, type BotError, type Shape } from './bot-errors.js';
 import { apiUrl, healthCheck } from './bot-url.js';
 import { whyUnreachable } from './unreachable.js';
+
+// What the commands read of the bot's answers (parseJson): an answer without it is not the bot's.
+const INCIDENT_VIEW: Shape = { id: 'string', phase: 'string', stages: 'array' };
+const INCIDENT_DETAIL: Shape = { ...INCIDENT_VIEW, timeline: 'array' };
+const FREEZE_OUTCOME: Shape = { freeze: 'object', models: 'array' };
 
 /** Talks to the bot at `baseUrl` (ROLLBOT_URL) through its HTTP API. */
 export function remoteBackend(baseUrl: string, apiToken?: string): Backend {
@@ -33,9 +38,9 @@ export function remoteBackend(baseUrl: string, apiToken?: string): Backend {
     if (!response.ok) throw forTheCli(await apiError(response, baseUrl), baseUrl, apiToken);
     return response;
   };
-  const readJson = async <T>(response: Response): Promise<T> =>
-    parseJson<T>(await response.text(), response, baseUrl);
-  const getJson = async <T>(path: string): Promise<T> => readJson<T>(await call(path));
+  const readJson = async <T>(response: Response, shape: Shape): Promise<T> =>
+    parseJson<T>(await response.text(), response, baseUrl, shape);
+  const getJson = async <T>(path: string, shape: Shape): Promise<T> => readJson<T>(await call(path), shape);
   const postJson = (path: string, body: unknown, accept = 'application/json') =>
     call(path, {
       method: 'POST',
@@ -45,9 +50,12 @@ export function remoteBackend(baseUrl: string, apiToken?: string): Backend {
 
   return {
     listIncidents: async (filter) =>
-      (await getJson<{ incidents: IncidentListItem[] }>(`/api/incidents${filter.open ? '?open=true' : ''}`))
-        .incidents,
-    incident: (id) => getJson<IncidentDetail>(`/api/incidents/${encodeURIComponent(id)}`),
+      (
+        await getJson<{ incidents: IncidentListItem[] }>(`/api/incidents${filter.open ? '?open=true' : ''}`, {
+          incidents: 'array',
+        })
+      ).incidents,
+    incident: (id) => getJson<IncidentDetail>(`/api/incidents/${encodeURIComponent(id)}`, INCIDENT_DETAIL),
     async rollback(request, onStep) {
       const body = {
         model: request.model,
@@ -64,6 +72,7 @@ export function remoteBackend(baseUrl: string, apiToken?: string): Backend {
       const { by, ...rest } = input;
       return readJson<{ deployment: Deployment; gate: GateAnswer }>(
         await postJson('/api/deployments', { ...rest, recordedBy: by }),
+        { deployment: 'object', gate: 'object' },
       );
     },
     async resolve(id, by, reason) {
@@ -71,30 +80,33 @@ export function remoteBackend(baseUrl: string, apiToken?: string): Backend {
         reason,
         resolvedBy: by,
       });
-      return readJson<IncidentView>(response);
+      return readJson<IncidentView>(response, INCIDENT_VIEW);
     },
     async dismiss(id, { by, reason }) {
       const response = await postJson(`/api/incidents/${encodeURIComponent(id)}/dismiss`, {
         reason,
         dismissedBy: by,
       });
-      return readJson<IncidentView>(response);
+      return readJson<IncidentView>(response, INCIDENT_VIEW);
     },
     async note(id, { by, text }) {
       const response = await postJson(`/api/incidents/${encodeURIComponent(id)}/notes`, { by, text });
-      return readJson<TimelineEntry>(response);
+      return readJson<TimelineEntry>(response, { incidentId: 'string', actor: 'string' });
     },
     async freeze(target, { by, until, reason }) {
       const path = `/api/gate/${encodeURIComponent(target)}/freeze`;
-      return readJson<FreezeOutcome>(await postJson(path, { until, reason, frozenBy: by }));
+      return readJson<FreezeOutcome>(await postJson(path, { until, reason, frozenBy: by }), FREEZE_OUTCOME);
     },
     async unfreeze(target, { by, reason }) {
       const path = `/api/gate/${encodeURIComponent(target)}/unfreeze`;
-      return readJson<FreezeOutcome>(await postJson(path, { liftedBy: by, ...(reason ? { reason } : {}) }));
+      const body = { liftedBy: by, ...(reason ? { reason } : {}) };
+      return readJson<FreezeOutcome>(await postJson(path, body), FREEZE_OUTCOME);
     },
-    drills: async () => (await getJson<{ drills: DrillListing[] }>('/api/drills')).drills,
+    drills: async () =>
+      (await getJson<{ drills: DrillListing[] }>('/api/drills', { drills: 'array' })).drills,
     async runDrill(model, { by, dryRun }) {
-      return readJson<DrillRun>(await postJson('/api/drills', { model, dryRun, requestedBy: by }));
+      const response = await postJson('/api/drills', { model, dryRun, requestedBy: by });
+      return readJson<DrillRun>(response, { incident: 'object' });
     },
     close: async () => {},
   };

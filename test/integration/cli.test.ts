@@ -652,6 +652,47 @@ describe('rollbot against a bot that answers with an error', () => {
     }
   });
 
+  it('explains JSON that is not rollbot’s (another service at ROLLBOT_URL) instead of failing on reading it', async () => {
+    // Another service answers every request 200 with JSON of its own, or a JSON null.
+    for (const body of ['{"status":"ok"}', 'null']) {
+      const other = await serve((_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(body);
+      });
+      close = other.close;
+      const env = { ROLLBOT_URL: other.url, API_TOKEN: 'api-t' };
+      for (const args of [
+        ['incidents'],
+        ['timeline', 'INC-1'],
+        ['resolve', 'INC-1', '--reason', 'fixed'],
+        ['dismiss', 'INC-1', '--reason', 'false alarm', '--as', 'U0ANA'],
+        ['note', 'INC-1', 'canary was on v43'],
+        [
+          'gate',
+          'freeze',
+          'fraud-scorer',
+          '--until',
+          new Date(Date.now() + 86_400_000).toISOString(),
+          '--reason',
+          'holidays',
+        ],
+        ['gate', 'unfreeze', 'fraud-scorer'],
+        ['deploy', 'record', 'fraud-scorer', 'v43'],
+        ['drill', 'list'],
+        ['drill', 'run', 'fraud-scorer'],
+      ]) {
+        const { io, out, err } = capture();
+        expect(await runCli(args, env, io), `${args.join(' ')} answered ${body}`).toBe(1);
+        expect(out).toEqual([]);
+        expect(err).toEqual([
+          `error: ${other.url} answered 200 OK, not with rollbot's JSON\nfix: a proxy in front of the bot may be failing, or ROLLBOT_URL points elsewhere: check that GET ${other.url}/healthz answers {"ok":true}`,
+        ]);
+      }
+      await other.close();
+      close = undefined;
+    }
+  });
+
   it('says the outcome is unknown, and why the connection broke, when it breaks in the middle of a rollback', async () => {
     const dying = await serve((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/x-ndjson' });
