@@ -4,7 +4,7 @@
  */
 import { ERROR_CODES, RollbotError, type ErrorCode } from '../core/errors.js';
 import { WRITE_API_DISABLED } from '../http/api-writes.js';
-import { healthCheck } from './bot-url.js';
+import { apiUrl, healthCheck } from './bot-url.js';
 
 /**
  * The bot's token refusals in the CLI's terms. The bot's hints are for a client that builds its own request ("send
@@ -55,6 +55,34 @@ export function fromBotError(error: BotError): RollbotError | undefined {
   if (typeof error.message !== 'string') return undefined;
   const code = ERROR_CODES.find((known): known is ErrorCode => known === error.code) ?? 'UNAVAILABLE';
   return new RollbotError(code, error.message, typeof error.hint === 'string' ? { hint: error.hint } : {});
+}
+
+/**
+ * A redirect at ROLLBOT_URL (http to https, a moved host, a login page), which the CLI does not follow: fetch drops
+ * the bearer token on the way to another origin, and the bot there would say that API_TOKEN is wrong; a 301 or 302
+ * would also turn a rollback's POST into a GET. `path` is what was asked for under ROLLBOT_URL: where the redirect
+ * keeps it, the rest of its address is the bot's.
+ */
+export function redirected(response: Response, baseUrl: string, path: string): RollbotError {
+  const requested = apiUrl(baseUrl, path);
+  const location = response.headers.get('location');
+  let target: string | undefined;
+  try {
+    target = location === null ? undefined : new URL(location, requested).href;
+  } catch {
+    target = location ?? undefined;
+  }
+  const rest = path.replace(/^\/+/, '');
+  const bot = target?.endsWith(rest) ? target.slice(0, -rest.length).replace(/\/$/, '') : undefined;
+  return new RollbotError(
+    'UNAVAILABLE',
+    `${baseUrl} answered ${response.status} ${response.statusText} ${target === undefined ? 'without a location' : `to ${target}`}, which the CLI does not follow (API_TOKEN would not go with it)`,
+    {
+      hint: bot
+        ? `set ROLLBOT_URL to the address the bot answers at itself: ${bot}`
+        : `set ROLLBOT_URL to the address the bot answers at itself, not a login page or a redirect: one where GET …/healthz answers {"ok":true}`,
+    },
+  );
 }
 
 /** The fields of an answer the CLI reads, each with its kind: `{ incidents: 'array' }`. */

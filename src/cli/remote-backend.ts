@@ -8,7 +8,15 @@ import type { FreezeOutcome } from '../engine/freeze.js';
 import type { RollbackOutcome, RollbackStep } from '../engine/rollback.js';
 import type { IncidentDetail, IncidentListItem, IncidentView } from '../engine/views.js';
 import type { Backend } from './backend-port.js';
-import { apiError, forTheCli, fromBotError, parseJson, type BotError, type Shape } from './bot-errors.js';
+import {
+  apiError,
+  forTheCli,
+  fromBotError,
+  parseJson,
+  redirected,
+  type BotError,
+  type Shape,
+} from './bot-errors.js';
 import { apiUrl, healthCheck } from './bot-url.js';
 import { whyUnreachable } from './unreachable.js';
 
@@ -26,13 +34,14 @@ export function remoteBackend(baseUrl: string, apiToken?: string): Backend {
     };
     let response: Response;
     try {
-      response = await fetch(apiUrl(baseUrl, path), { ...init, headers });
+      response = await fetch(apiUrl(baseUrl, path), { ...init, headers, redirect: 'manual' });
     } catch (error) {
       throw new RollbotError('UNAVAILABLE', `cannot reach rollbot at ${baseUrl} (${whyUnreachable(error)})`, {
         hint: `check ROLLBOT_URL and that the bot is running: ${healthCheck(baseUrl)}`,
         cause: error,
       });
     }
+    if (response.status >= 300 && response.status < 400) throw redirected(response, baseUrl, path);
     // Every route the CLI uses answers an outcome with 2xx (a failed rollback streams as 200 and says so in its
     // result line); anything else is the bot's refusal, or a proxy's error page.
     if (!response.ok) throw forTheCli(await apiError(response, baseUrl), baseUrl, apiToken);

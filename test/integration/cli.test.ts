@@ -595,6 +595,53 @@ describe('rollbot against a bot with another API token, or none', () => {
   });
 });
 
+describe('rollbot at a ROLLBOT_URL that redirects', () => {
+  const closing: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const close of closing.splice(0)) await close();
+  });
+
+  it('says where it redirects to and to set ROLLBOT_URL there, rather than follow it without API_TOKEN', async () => {
+    const deps = makeDeps();
+    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    const bot = await serveApp(deps);
+    // Another origin (an http → https redirect, a moved host): fetch drops the bearer token on the way.
+    const redirecting = await serve((req, res) => {
+      res.writeHead(308, { location: `${bot.url}${req.url ?? '/'}` }).end();
+    });
+    closing.push(bot.close, redirecting.close);
+    const env = { ROLLBOT_URL: redirecting.url, API_TOKEN: 'api-t' };
+    for (const [args, path] of [
+      [['incidents'], '/api/incidents'],
+      [['resolve', 'INC-1', '--reason', 'fixed'], '/api/incidents/INC-1/resolve'],
+      [['rollback', 'fraud-scorer', '--reason', 'errors up'], '/api/rollbacks'],
+    ] as const) {
+      const { io, out, err } = capture();
+      expect(await runCli([...args], env, io), args.join(' ')).toBe(1);
+      expect(out).toEqual([]);
+      expect(err).toEqual([
+        `error: ${redirecting.url} answered 308 Permanent Redirect to ${bot.url}${path}, which the CLI does not follow (API_TOKEN would not go with it)\n` +
+          `fix: set ROLLBOT_URL to the address the bot answers at itself: ${bot.url}`,
+      ]);
+    }
+    expect((await deps.store.getIncident('INC-1'))?.phase).toBe('triage');
+    expect(deps.fake.mutations).toBe(0);
+  });
+
+  it('says so too when it redirects to a login page, which is no address of the bot', async () => {
+    const sso = await serve((_req, res) => {
+      res.writeHead(302, { location: 'https://sso.example.com/login?next=%2F' }).end();
+    });
+    closing.push(sso.close);
+    const { io, err } = capture();
+    expect(await runCli(['incidents'], { ROLLBOT_URL: sso.url, API_TOKEN: 'api-t' }, io)).toBe(1);
+    expect(err).toEqual([
+      `error: ${sso.url} answered 302 Found to https://sso.example.com/login?next=%2F, which the CLI does not follow (API_TOKEN would not go with it)\n` +
+        'fix: set ROLLBOT_URL to the address the bot answers at itself, not a login page or a redirect: one where GET …/healthz answers {"ok":true}',
+    ]);
+  });
+});
+
 describe('rollbot against a bot that answers with an error', () => {
   let close: (() => Promise<void>) | undefined;
   afterEach(async () => close?.());
