@@ -17,7 +17,7 @@ import {
   type BotError,
   type Shape,
 } from './bot-errors.js';
-import { apiUrl, healthCheck } from './bot-url.js';
+import { apiUrl, healthCheck, refuseCredentials } from './bot-url.js';
 import { whyUnreachable } from './unreachable.js';
 
 // What the commands read of the bot's answers (parseJson): an answer without it is not the bot's.
@@ -27,6 +27,7 @@ const FREEZE_OUTCOME: Shape = { freeze: 'object', models: 'array' };
 
 /** Talks to the bot at `baseUrl` (ROLLBOT_URL) through its HTTP API. */
 export function remoteBackend(baseUrl: string, apiToken?: string): Backend {
+  refuseCredentials(baseUrl);
   const call = async (path: string, init: RequestInit = {}): Promise<Response> => {
     const headers = {
       ...(apiToken ? { authorization: `Bearer ${apiToken}` } : {}),

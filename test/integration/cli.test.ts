@@ -595,6 +595,31 @@ describe('rollbot against a bot with another API token, or none', () => {
   });
 });
 
+describe('rollbot at a ROLLBOT_URL with a user and password in it', () => {
+  it('refuses it without printing the password, and says to use API_TOKEN, before asking anything', async () => {
+    const asked: string[] = [];
+    const bot = await serve((req, res) => {
+      asked.push(req.url ?? '');
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"incidents":[]}');
+    });
+    try {
+      const withUser = bot.url.replace('http://', 'http://ops:s3cret@');
+      for (const args of [['incidents'], ['resolve', 'INC-1', '--reason', 'fixed']]) {
+        const { io, out, err } = capture();
+        expect(await runCli(args, { ROLLBOT_URL: `${withUser}/rollbot`, API_TOKEN: 'api-t' }, io)).toBe(1);
+        expect(out).toEqual([]);
+        expect(err).toEqual([
+          `error: ROLLBOT_URL has a user and password in it (${bot.url.replace('http://', 'http://ops:***@')}/rollbot), which the CLI does not send\n` +
+            `fix: set ROLLBOT_URL to ${bot.url}/rollbot, and API_TOKEN to the bot's API_TOKEN: the CLI sends that as its bearer token`,
+        ]);
+      }
+      expect(asked).toEqual([]);
+    } finally {
+      await bot.close();
+    }
+  });
+});
+
 describe('rollbot at a ROLLBOT_URL that redirects', () => {
   const closing: (() => Promise<void>)[] = [];
   afterEach(async () => {
