@@ -40,7 +40,12 @@ export async function gateCommand(
   }
   const target = values.all ? EVERY_MODEL : (model ?? '');
   refuseEmpty('--as', values.as, command, 'give your Slack user ID, or leave --as out to act as cli:<login>');
-  refuseEmpty('--reason', values.reason, command, 'say why, or leave --reason out');
+  // A freeze's reason may not be left out (refused next), an unfreeze's may.
+  const sayWhy =
+    verb === 'freeze'
+      ? 'say why the freeze, e.g. --reason "year-end freeze"'
+      : 'say why, or leave --reason out';
+  refuseEmpty('--reason', values.reason, command, sayWhy);
   const { until, reason } = values;
   if (verb === 'freeze' && (until === undefined || reason === undefined)) {
     throw new RollbotError('BAD_REQUEST', `a freeze needs --until and --reason\n${usageOf(command)}`, {

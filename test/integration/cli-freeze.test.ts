@@ -51,6 +51,17 @@ const MISUSE = [
       /^error: a freeze needs --until and --reason\n {4}usage: rollbot gate freeze .*\nfix: e\.g\. --until /,
   },
   { args: ['gate', 'unfreeze', 'fraud-scorer', '--as', ''], error: /^error: --as is empty\n/ },
+  // A freeze needs its reason: the fix says to give one, not to leave it out (which is refused next).
+  {
+    args: ['gate', 'freeze', 'fraud-scorer', '--until', '2099-01-01T00:00:00Z', '--reason', ' '],
+    error:
+      /^error: --reason is empty\n {4}usage: rollbot gate freeze .*\nfix: say why the freeze, e\.g\. --reason "year-end freeze"$/,
+  },
+  {
+    args: ['gate', 'unfreeze', 'fraud-scorer', '--reason', ''],
+    error:
+      /^error: --reason is empty\n {4}usage: rollbot gate unfreeze .*\nfix: say why, or leave --reason out$/,
+  },
 ];
 
 describe('rollbot gate freeze/unfreeze in-process, on Redis', () => {
