@@ -9,6 +9,7 @@ import { EVERY_MODEL } from '../../engine/freeze-rules.js';
 import type { IncidentListItem, IncidentView } from '../../engine/views.js';
 import { COMMANDS } from '../ids.js';
 import { isChannelId } from '../notifier/channels.js';
+import { NotUnderstood } from '../parse.js';
 import {
   fallbackText,
   headline,
@@ -25,6 +26,7 @@ import { mention } from './thread.js';
 export const MAX_LISTED_INCIDENTS = 20;
 const PER_SECTION = 10;
 
+/** Each command's usage, the one text of it: the help lists them all, a reply to text not understood its own. */
 const USAGE: Record<string, string[]> = {
   [COMMANDS.rollback]: [
     `\`${COMMANDS.rollback} <model> [to <version>] [reason]\` — plan a rollback and confirm it`,
@@ -154,8 +156,12 @@ export function incidentSummary(view: IncidentView): { text: string; blocks: Kno
   return { text: fallbackText(view), blocks };
 }
 
-/** A command's error for people: a RollbotError's message and fix; anything else a generic line (never a stack). */
+/**
+ * A command's error for people: text it did not understand with the command's usage; a RollbotError's message and
+ * fix; anything else a generic line (never a stack).
+ */
 export function errorReply(error: unknown): string {
+  if (error instanceof NotUnderstood) return notUnderstood(error.command, error.problem);
   if (!isRollbotError(error)) return '⚠️ Something went wrong; the log has details.';
   const fix = error.hint ? `\nfix: ${escapeLine(error.hint, 1000)}` : '';
   return `⚠️ ${escapeLine(error.message, 2500)}${fix}`;

@@ -1,5 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { parseIncidentCommand, parseRollbackCommand, parseRollbotCommand } from '../../../src/slack/parse.js';
+import { COMMANDS } from '../../../src/slack/ids.js';
+import {
+  NotUnderstood,
+  parseIncidentCommand,
+  parseRollbackCommand,
+  parseRollbotCommand,
+} from '../../../src/slack/parse.js';
+
+/** What `parse` throws for `text`: not understood, by `command` (whose reply adds its usage). */
+function refusal(parse: (text: string) => unknown, text: string, command: string): NotUnderstood {
+  try {
+    parse(text);
+  } catch (error) {
+    expect(error).toBeInstanceOf(NotUnderstood);
+    expect((error as NotUnderstood).command).toBe(command);
+    return error as NotUnderstood;
+  }
+  throw new Error(`${JSON.stringify(text)} was parsed`);
+}
 
 describe('/rollback text', () => {
   it.each([
@@ -12,10 +30,10 @@ describe('/rollback text', () => {
   });
 
   it.each([
-    ['', /^usage: `\/rollback <model>/],
-    ['fraud-scorer to', /^"to" needs a version/],
-  ])('refuses %j with the usage', (text, message) => {
-    expect(() => parseRollbackCommand(text)).toThrow(message);
+    ['', /^`\/rollback` needs a model$/],
+    ['fraud-scorer to', /^"to" needs a version$/],
+  ])('refuses %j, saying what is wrong', (text, message) => {
+    expect(refusal(parseRollbackCommand, text, COMMANDS.rollback).message).toMatch(message);
   });
 });
 
@@ -55,15 +73,15 @@ describe('/incident text', () => {
     ['show', /^show needs an incident id/],
     ['resolve INC-7', /^resolve needs an incident id and a reason/],
     ['dismiss INC-7', /^dismiss needs an incident id and a reason/],
-    ['note INC-7', /^note needs an incident id and the note's text\. usage: .*`\/incident note <id> <text>`/],
+    ['note INC-7', /^note needs an incident id and the note's text$/],
     ['note', /^note needs an incident id and the note's text/],
-    ['close INC-7', /^unknown subcommand "close"/],
+    ['close INC-7', /^unknown subcommand `close`$/],
     ['open', /^open needs a model, a severity \(sev1 to sev4\) and what is wrong/],
     ['open fraud-scorer customers report wrong scores', /^open needs a model, a severity \(sev1 to sev4\)/],
     ['open fraud-scorer sev5 bad', /^open needs a model, a severity \(sev1 to sev4\)/],
     ['open fraud-scorer sev2', /^open needs a model, a severity \(sev1 to sev4\) and what is wrong/],
-  ])('refuses %j with the usage', (text, message) => {
-    expect(() => parseIncidentCommand(text)).toThrow(message);
+  ])('refuses %j, saying what is wrong', (text, message) => {
+    expect(refusal(parseIncidentCommand, text, COMMANDS.incident).message).toMatch(message);
   });
 });
 
@@ -86,21 +104,15 @@ describe('/rollbot text', () => {
   });
 
   it.each([
-    ['freeze', /^freeze needs a model \(or --all\), "until <ISO time>" and a reason/],
-    [
-      'freeze fraud-scorer 2026-12-27T09:00:00Z holidays',
-      /^freeze needs a model \(or --all\), "until <ISO time>"/,
-    ],
+    ['freeze', /^freeze needs a model \(or --all\), "until" and an ISO time, and a reason/],
+    ['freeze fraud-scorer 2026-12-27T09:00:00Z holidays', /^freeze needs a model \(or --all\), "until"/],
     [
       'freeze fraud-scorer until 2026-12-27T09:00:00Z',
-      /^freeze needs a model \(or --all\), "until <ISO time>" and a reason/,
+      /^freeze needs a model \(or --all\), "until" and an ISO time, and a reason/,
     ],
-    ['unfreeze', /^unfreeze needs a model \(or --all\)/],
-    ['thaw fraud-scorer', /^unknown subcommand "thaw"/],
-  ])('refuses %j with the usage', (text, message) => {
-    expect(() => parseRollbotCommand(text)).toThrow(message);
-    expect(() => parseRollbotCommand(text)).toThrow(
-      /usage: `\/rollbot help`, `\/rollbot freeze <model> until <ISO time> <reason>`/,
-    );
+    ['unfreeze', /^unfreeze needs a model \(or --all\)$/],
+    ['thaw fraud-scorer', /^unknown subcommand `thaw`$/],
+  ])('refuses %j, saying what is wrong', (text, message) => {
+    expect(refusal(parseRollbotCommand, text, COMMANDS.rollbot).message).toMatch(message);
   });
 });
