@@ -1,5 +1,6 @@
 import { RollbotError } from '../core/errors.js';
 import type { Severity } from '../core/severity.js';
+import { closest } from '../core/suggest.js';
 import { EVERY_MODEL } from '../engine/freeze-rules.js';
 import { inlineCode } from './blocks/limits.js';
 import { COMMANDS } from './ids.js';
@@ -13,17 +14,34 @@ export interface RollbackCommand {
 
 /**
  * A command's text that could not be parsed: `problem` says what is wrong (rollbot's words, any outside text in it
- * made safe as `inlineCode` does). The reply adds the command's usage (command-replies.ts `notUnderstood`), which
- * is written there only, so that it reads the same as in `/rollbot help`.
+ * made safe as `inlineCode` does) and `meant` the likeliest command meant, if any. The reply adds the command's
+ * usage (command-replies.ts `notUnderstood`), which is written there only, so that it reads the same as in
+ * `/rollbot help`.
  */
 export class NotUnderstood extends RollbotError {
   constructor(
     readonly command: string,
     problem: string,
+    readonly meant?: string,
   ) {
     super('BAD_REQUEST', problem);
     this.name = 'NotUnderstood';
   }
+}
+
+/**
+ * `command`'s `text` whose first word, `verb`, is none of `subcommands`: a typo of one (`/incident shwo INC-7`) is
+ * answered with the command meant, the rest as typed (`/incident show INC-7`), as `/drill` answers its typos.
+ */
+function unknownSubcommand(
+  command: string,
+  subcommands: readonly string[],
+  text: string,
+  verb: string,
+): NotUnderstood {
+  const guess = closest(verb, subcommands);
+  const meant = guess === undefined ? undefined : `${command} ${guess}${text.trim().slice(verb.length)}`;
+  return new NotUnderstood(command, `unknown subcommand ${inlineCode(verb, 102)}`, meant);
 }
 
 function words(text: string): string[] {
@@ -51,6 +69,16 @@ export type IncidentCommand =
   | { verb: 'resolve' | 'dismiss'; id: string; reason: string }
   | { verb: 'note'; id: string; text: string }
   | { verb: 'open'; model: string; severity: Severity; summary: string };
+
+const INCIDENT_VERBS = [
+  'list',
+  'open',
+  'show',
+  'ack',
+  'resolve',
+  'dismiss',
+  'note',
+] as const satisfies readonly IncidentCommand['verb'][];
 
 /** `sev2`, `SEV-2`: the severity a person declares, 1 (worst) to 4. */
 const DECLARED_SEVERITY = /^sev-?([1-4])$/i;
@@ -89,7 +117,7 @@ export function parseIncidentCommand(text: string): IncidentCommand {
       return { verb, model: id, severity: Number(severity) as Severity, summary: rest.slice(1).join(' ') };
     }
     default:
-      throw refuse(`unknown subcommand ${inlineCode(verb, 102)}`);
+      throw unknownSubcommand(COMMANDS.incident, INCIDENT_VERBS, text, verb);
   }
 }
 
@@ -98,6 +126,8 @@ export type RollbotCommand =
   | { verb: 'help' }
   | { verb: 'freeze'; target: string; until: string; reason: string }
   | { verb: 'unfreeze'; target: string; reason?: string };
+
+const ROLLBOT_VERBS = ['help', 'freeze', 'unfreeze'] as const satisfies readonly RollbotCommand['verb'][];
 
 /** Parses the text of `/rollbot`; NotUnderstood when it cannot. */
 export function parseRollbotCommand(text: string): RollbotCommand {
@@ -119,6 +149,6 @@ export function parseRollbotCommand(text: string): RollbotCommand {
       if (!target) throw refuse('unfreeze needs a model (or --all)');
       return { verb, target: model(target), ...(rest.length ? { reason: rest.join(' ') } : {}) };
     default:
-      throw refuse(`unknown subcommand ${inlineCode(verb, 102)}`);
+      throw unknownSubcommand(COMMANDS.rollbot, ROLLBOT_VERBS, text, verb);
   }
 }

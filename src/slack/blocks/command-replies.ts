@@ -161,7 +161,7 @@ export function incidentSummary(view: IncidentView): { text: string; blocks: Kno
  * fix; anything else a generic line (never a stack).
  */
 export function errorReply(error: unknown): string {
-  if (error instanceof NotUnderstood) return notUnderstood(error.command, error.problem);
+  if (error instanceof NotUnderstood) return notUnderstood(error.command, error.problem, error.meant);
   if (!isRollbotError(error)) return '⚠️ Something went wrong; the log has details.';
   const fix = error.hint ? `\nfix: ${escapeLine(error.hint, 1000)}` : '';
   return `⚠️ ${escapeLine(error.message, 2500)}${fix}`;
