@@ -99,7 +99,7 @@ function templateBlocks(incidentId: string, text: string, room: number, blocks: 
     out.push(
       contextLine(
         'retro_template_cut',
-        `The template is cut here: longer than a Slack message can carry. The whole record: ${inlineCode(`rollbot timeline ${incidentId} --format md`, 150)}`,
+        `The template is cut here: longer than Slack can show here. The whole record: ${inlineCode(`rollbot timeline ${incidentId} --format md`, 150)}`,
       ),
     );
   }
@@ -191,9 +191,14 @@ function textInput(
   return block;
 }
 
+/** The modal's blocks other than the template's: the intro and the four inputs. */
+const MODAL_OTHER_BLOCKS = 5;
+
 /**
  * The "Complete retrospective" modal: rollbot's pre-filled template for reference, then root cause (required),
- * went well, went badly and action items (`owner | what | YYYY-MM-DD`, one per line).
+ * went well, went badly and action items (`owner | what | YYYY-MM-DD`, one per line). The template is shown whole,
+ * as the thread's message shows it (`templateBlocks`, as much of it as a message may carry): it was once cut at
+ * 2,800 characters, losing its end (the timings, the notes people added) without a word.
  */
 export function retroModal(input: { incidentId: string; model: string; template: string }): ModalView {
   const intro = `Blameless retrospective of *${escapeLine(input.incidentId, 150)}* (${escapeLine(input.model, 150)}). Describe systems and decisions, not people.`;
@@ -206,7 +211,12 @@ export function retroModal(input: { incidentId: string; model: string; template:
     private_metadata: actionValue({ incidentId: input.incidentId, model: input.model }),
     blocks: [
       section('retro_intro', intro),
-      section('retro_template', codeBlock(input.template || 'nothing recorded', 2_800)),
+      ...templateBlocks(
+        input.incidentId,
+        input.template || 'nothing recorded',
+        LIMITS.messageText,
+        LIMITS.modalBlocks - MODAL_OTHER_BLOCKS,
+      ),
       textInput(INPUTS.rootCause, 'Root cause', {
         placeholder: 'What caused it? "Unknown yet: <what we checked>" is an answer.',
       }),

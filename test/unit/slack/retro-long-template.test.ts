@@ -1,13 +1,14 @@
 /**
  * The retrospective's opening post carries the whole template rollbot pre-filled (stages against targets, decisions,
  * impact, the notes people added): a long one is spread over several code blocks of the same message, within
- * Slack's limits, every line of it reaching Slack in order; one too long even for that says where it was cut.
+ * Slack's limits, every line of it reaching Slack in order; one too long even for that says where it was cut. The
+ * "Complete retrospective" modal shows it the same way: people fill in the form looking at all of it.
  */
 import { describe, expect, it } from 'vitest';
 import type { Retrospective } from '../../../src/core/retro.js';
 import type { NotifierEvent } from '../../../src/engine/notifier-port.js';
 import { RunbookSet } from '../../../src/engine/runbook-set.js';
-import { retroMessage } from '../../../src/slack/blocks/retro.js';
+import { retroMessage, retroModal } from '../../../src/slack/blocks/retro.js';
 import { createSlackRenderer } from '../../../src/slack/renderer.js';
 import { expectWithinSlackLimits } from '../../helpers/block-limits.js';
 import { makeIncident } from '../../helpers/incidents.js';
@@ -95,5 +96,24 @@ describe('the retrospective post of a long template', () => {
     const shown = templateShown(message.blocks);
     expect(huge.startsWith(shown)).toBe(true);
     expect(JSON.stringify(message.blocks)).toMatch(/cut here.*rollbot timeline INC-7 --format md/);
+  });
+});
+
+describe('the Complete retrospective modal of a long template', () => {
+  it('shows every line of it, in order, above the inputs, within Slack limits', () => {
+    const view = retroModal({ incidentId: 'INC-7', model: 'fraud-scorer', template: LONG });
+    expectWithinSlackLimits(view);
+    expect(templateShown(view.blocks)).toBe(LONG);
+    // Read before the form is filled in: no part of it after the first input.
+    const firstInput = view.blocks.findIndex((block) => block.type === 'input');
+    expect(templateShown(view.blocks.slice(0, firstInput))).toBe(LONG);
+  });
+
+  it('says where it was cut, and how to see the rest, when even several blocks cannot hold it', () => {
+    const huge = Array.from({ length: 2_000 }, (_, i) => `line ${i} ${'<&>'.repeat(10)}`).join('\n');
+    const view = retroModal({ incidentId: 'INC-7', model: 'fraud-scorer', template: huge });
+    expectWithinSlackLimits(view);
+    expect(huge.startsWith(templateShown(view.blocks))).toBe(true);
+    expect(JSON.stringify(view.blocks)).toMatch(/cut here.*rollbot timeline INC-7 --format md/);
   });
 });
