@@ -39,6 +39,11 @@ export type NotifierEvent =
       mention?: string[];
       /** A joining alert raised the severity from this one: paged like an opening at the new severity. */
       severityRaisedFrom?: Severity;
+      /**
+       * The retrospective as it now stands, when the update is about it (its completion): the adapters redraw the
+       * retrospective's own message (`retro.opened`'s, with Complete retrospective) from it.
+       */
+      retro?: Retrospective;
     }
   | {
       /**

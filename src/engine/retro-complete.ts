@@ -126,7 +126,8 @@ async function announceCompletion(deps: EngineDeps, incident: Incident, retro: R
     ? `, ${formatDuration((retro.completedAt ?? 0) - retro.dueAt)} after its due time`
     : '';
   const text = `retrospective completed by ${by}${late}: ${truncate(retro.rootCause ?? '', 300)}; ${items}`;
-  await tell(deps, incident, text);
+  // With the retrospective: its message in the thread, which still offers Complete retrospective, is redrawn.
+  await tell(deps, incident, text, { retro });
   await record(deps, incident, {
     type: 'retro.completed',
     actor: by,

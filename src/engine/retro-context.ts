@@ -4,6 +4,7 @@
  */
 import { RollbotError } from '../core/errors.js';
 import type { Incident } from '../core/incident.js';
+import type { Retrospective } from '../core/retro.js';
 import { runbookOf, type EngineDeps } from './context.js';
 
 export const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.000Z$/, 'Z');
@@ -20,18 +21,22 @@ export async function requireIncident(
   return incident;
 }
 
-/** Tells the incident's thread; `mention`: whom it asks to act (the adapters mention them). */
+/**
+ * Tells the incident's thread; `mention`: whom it asks to act (the adapters mention them); `retro`: the
+ * retrospective as it now stands, when the news changed it (its message is redrawn from it).
+ */
 export async function tell(
   deps: EngineDeps,
   incident: Incident,
   text: string,
-  mention?: string[],
+  about: { mention?: string[]; retro?: Retrospective } = {},
 ): Promise<void> {
   await deps.notifier.notify({
     type: 'incident.updated',
     incident,
     channel: runbookOf(deps, incident)?.channel ?? '',
     text,
-    ...(mention ? { mention } : {}),
+    ...(about.mention ? { mention: about.mention } : {}),
+    ...(about.retro ? { retro: about.retro } : {}),
   });
 }

@@ -87,6 +87,6 @@ export async function handleRetroReminder(
     text: mention.length ? `${text}; mentioning ${mention.join(', ')}` : text,
     data: { key: payload.key, mention },
   });
-  await tell(deps, incident, text, mention);
+  await tell(deps, incident, text, { mention });
   return true;
 }

@@ -45,6 +45,7 @@ export function createSlackRenderer(runbooks: RunbookSet): SlackRenderer {
             ),
           };
     },
+    retroMessage,
     threadReply(event: IncidentEvent) {
       if (event.type === 'retro.opened') return retroMessage(event.retro, event.text);
       if (event.type === 'decision.requested') {

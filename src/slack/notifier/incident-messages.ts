@@ -37,13 +37,16 @@ export interface IncidentMessages {
    * the first time this event is sent.
    */
   upsert(event: IncidentEvent, firstTry: boolean): Promise<void>;
-  /** Replies in the incident's thread. Takes ids, not the event: a queued reply must not keep a whole incident alive. */
+  /**
+   * Replies in the incident's thread, answering where the reply is. Takes ids, not the event: a queued reply must
+   * not keep a whole incident alive.
+   */
   reply(
     incidentId: string,
     runbookChannel: string,
     content: SlackMessageContent,
     once: PostOnce,
-  ): Promise<void>;
+  ): Promise<MessageRef>;
   /** Whether this process knows where the incident's message is. */
   known(incidentId: string): boolean;
   /** This process saw the incident's opening event (the opener, within a poster's claim of the opening). */
@@ -215,7 +218,7 @@ export function createIncidentMessages(options: IncidentMessagesOptions): Incide
     runbookChannel: string,
     content: SlackMessageContent,
     once: PostOnce,
-  ): Promise<void> {
+  ): Promise<MessageRef> {
     const ref = await findRef(incidentId);
     if (!ref) {
       throw new DeliveryError('no_message', `${incidentId} has no message to reply under`, {
@@ -224,7 +227,12 @@ export function createIncidentMessages(options: IncidentMessagesOptions): Incide
     }
     const { text, blocks } = content;
     const args = { channel: ref.channel, thread_ts: ref.ts, text, unfurl_links: false };
-    await postOnce(blocks ? { ...args, blocks: blocks as Blocks } : args, runbookChannel, once);
+    const { ref: posted } = await postOnce(
+      blocks ? { ...args, blocks: blocks as Blocks } : args,
+      runbookChannel,
+      once,
+    );
+    return posted;
   }
 
   return {

@@ -15,6 +15,7 @@ import { createPostOnce, freshPost } from './lost-posts.js';
 import type { QueueRates, RetryPolicy, SetTimer } from './pacing.js';
 import { createOutgoingQueue, type DeliveryKind, type QueueStats } from './queue.js';
 import { remember } from './refs.js';
+import { createRetroMessages } from './retro-messages.js';
 import type { SlackMessageContent, SlackRenderer } from './render.js';
 
 export { createSlackClients } from './clients.js';
@@ -84,6 +85,7 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
   const homes = new Map<string, string>();
   const postOnce = createPostOnce({ client, channels, clock, logger, post });
   const membership = createChannelMembership({ client, clock, logger });
+  const retros = createRetroMessages({ client, store, logger, refTtlMs });
   const messages = createIncidentMessages({
     client,
     store,
@@ -158,6 +160,8 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
       const content = reply;
       const channel = event.channel;
       const once = freshPost();
+      // The retrospective's message is redrawn once it is completed: where it is, and what it was drawn from, kept.
+      const retroText = event.type === 'retro.opened' ? event.text : undefined;
       queue.enqueue(lane, {
         kind: 'reply',
         label: id,
@@ -165,7 +169,21 @@ export function createSlackNotifier(options: SlackNotifierOptions): SlackNotifie
         // Passing the update in front is only safe once the message exists: when its first post gave up, that
         // update posts it, and a reply sent before would find no message and be dropped (an escalation's ping).
         mayOvertake: () => messages.known(id),
-        send: () => messages.reply(id, channel, content, once),
+        send: async () => {
+          const posted = await messages.reply(id, channel, content, once);
+          if (retroText !== undefined) await retros.posted(id, posted, retroText);
+        },
+      });
+    }
+    const retro = event.type === 'incident.updated' ? event.retro : undefined;
+    const drawRetro = renderer.retroMessage;
+    if (retro && drawRetro) {
+      // Paced and coalesced as the incident message's updates are; the newest state of the retrospective wins.
+      queue.enqueue(lane, {
+        kind: 'update',
+        label: id,
+        coalesceKey: `retro:${id}`,
+        send: () => retros.redraw(id, (text) => drawRetro(retro, text)),
       });
     }
   }

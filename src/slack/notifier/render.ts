@@ -1,3 +1,4 @@
+import type { Retrospective } from '../../core/retro.js';
 import type { IncidentEvent, NotifierEvent } from '../../engine/notifier-port.js';
 
 /** A message about no incident in particular (a drill reminder, the digest, an approval request). */
@@ -19,6 +20,11 @@ export interface SlackRenderer {
   incidentMessage(event: IncidentEvent, now: number): { text: string; blocks: unknown[] };
   /** A reply in the incident's thread for this event, or undefined for none. */
   threadReply(event: IncidentEvent): SlackMessageContent | undefined;
+  /**
+   * The retrospective's message, redrawn as `retro` now stands from `text`, the intro and template it was posted
+   * with (`retro.opened`'s); without this method, it is not redrawn.
+   */
+  retroMessage?(retro: Retrospective, text: string): SlackMessageContent;
   /** A channel message; without this method, its text alone. */
   channelMessage?(event: ChannelMessageEvent): SlackMessageContent;
 }

@@ -280,6 +280,30 @@ describe('retroCounts', () => {
 });
 
 describe('completeRetrospective', () => {
+  it("tells the thread with the completed retrospective, so that the retrospective's message is redrawn", async () => {
+    const deps = makeDeps();
+    const incident = await resolvedIncident(deps);
+    await openRetrospective(deps, incident.id);
+    deps.clock.advance(HOUR);
+    await completeRetrospective(deps, incident.id, {
+      by: 'U0LEAD',
+      rootCause: 'v2 trained on a broken feature join',
+      actionItemsText: '@ana | add a join test | 2026-12-15',
+    });
+
+    const told = deps.notifier
+      .ofType('incident.updated')
+      .filter((event) => event.text.startsWith('retrospective completed'));
+    expect(told).toHaveLength(1);
+    expect(told[0]?.retro).toMatchObject({
+      incidentId: incident.id,
+      completedBy: 'U0LEAD',
+      completedAt: deps.clock.now(),
+      rootCause: 'v2 trained on a broken feature join',
+      actionItems: [{ id: 'A1', owner: '@ana' }],
+    });
+  });
+
   it('validates, closes the incident, cancels the reminders and records it', async () => {
     const deps = makeDeps();
     const incident = await resolvedIncident(deps);
