@@ -26,28 +26,48 @@ import { mention } from './thread.js';
 export const MAX_LISTED_INCIDENTS = 20;
 const PER_SECTION = 10;
 
+/**
+ * A usage line: the command in a code span, escaped (Slack reads `<model>` as a link even there: only `&lt;` shows
+ * a `<`), then what it does.
+ */
+function usageLine(command: string, what: string): string {
+  return `${inlineCode(command, 300)} — ${what}`;
+}
+
 /** Each command's usage, the one text of it: the help lists them all, a reply to text not understood its own. */
 const USAGE: Record<string, string[]> = {
   [COMMANDS.rollback]: [
-    `\`${COMMANDS.rollback} <model> [to <version>] [reason]\` — plan a rollback and confirm it`,
+    usageLine(`${COMMANDS.rollback} <model> [to <version>] [reason]`, `plan a rollback and confirm it`),
   ],
   [COMMANDS.incident]: [
-    `\`${COMMANDS.incident} list\` — open incidents`,
-    `\`${COMMANDS.incident} show <id>\` — one incident: checks, runbook clock, decision`,
-    `\`${COMMANDS.incident} open <model> <sev1–sev4> <what is wrong>\` — declare an incident (no alert needed)`,
-    `\`${COMMANDS.incident} ack <id>\` — say you are on it`,
-    `\`${COMMANDS.incident} resolve <id> <reason>\` — service is restored`,
-    `\`${COMMANDS.incident} dismiss <id> <reason>\` — not a rollback (as the message's button)`,
-    `\`${COMMANDS.incident} note <id> <text>\` — add what you found to the incident's timeline (for the retrospective)`,
+    usageLine(`${COMMANDS.incident} list`, `open incidents`),
+    usageLine(`${COMMANDS.incident} show <id>`, `one incident: checks, runbook clock, decision`),
+    usageLine(
+      `${COMMANDS.incident} open <model> <sev1–sev4> <what is wrong>`,
+      `declare an incident (no alert needed)`,
+    ),
+    usageLine(`${COMMANDS.incident} ack <id>`, `say you are on it`),
+    usageLine(`${COMMANDS.incident} resolve <id> <reason>`, `service is restored`),
+    usageLine(`${COMMANDS.incident} dismiss <id> <reason>`, `not a rollback (as the message's button)`),
+    usageLine(
+      `${COMMANDS.incident} note <id> <text>`,
+      `add what you found to the incident's timeline (for the retrospective)`,
+    ),
   ],
   [COMMANDS.rollbot]: [
-    `\`${COMMANDS.rollbot} help\` — this help`,
-    `\`${COMMANDS.rollbot} freeze <model> until <ISO time> <reason>\` — hold the model's deployments until then (\`--all\`: every model's), e.g. \`until 2026-12-27T09:00:00Z\``,
-    `\`${COMMANDS.rollbot} unfreeze <model> [reason]\` — lift a deploy freeze before its time (\`--all\`: the freeze of every model)`,
+    usageLine(`${COMMANDS.rollbot} help`, `this help`),
+    usageLine(
+      `${COMMANDS.rollbot} freeze <model> until <ISO time> <reason>`,
+      `hold the model's deployments until then (\`--all\`: every model's), e.g. \`until 2026-12-27T09:00:00Z\``,
+    ),
+    usageLine(
+      `${COMMANDS.rollbot} unfreeze <model> [reason]`,
+      `lift a deploy freeze before its time (\`--all\`: the freeze of every model)`,
+    ),
   ],
   [COMMANDS.drill]: [
-    `\`${COMMANDS.drill} list\` — drill schedules, next runs and last results`,
-    `\`${COMMANDS.drill} run <model>\` — rehearse the rollback now (against the drill target)`,
+    usageLine(`${COMMANDS.drill} list`, `drill schedules, next runs and last results`),
+    usageLine(`${COMMANDS.drill} run <model>`, `rehearse the rollback now (against the drill target)`),
   ],
 };
 

@@ -28,7 +28,7 @@ const drill = (text: string) => commandReply(slack, '/drill', text, 'U0ANA');
 /** What every reply to `/drill` text it does not understand lists: the valid forms. */
 function listsTheValidForms(reply: string): void {
   expect(reply).toContain('`/drill list`');
-  expect(reply).toContain('`/drill run <model>`');
+  expect(reply).toContain('`/drill run &lt;model&gt;`');
 }
 
 it.each([

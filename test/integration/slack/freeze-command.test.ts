@@ -83,7 +83,7 @@ describe('/rollbot freeze and unfreeze', () => {
 
   it('still answers help, with the freeze commands in it', async () => {
     const help = await rollbot('help');
-    expect(help).toContain('`/rollbot freeze <model> until <ISO time> <reason>`');
-    expect(help).toContain('`/rollbot unfreeze <model> [reason]`');
+    expect(help).toContain('`/rollbot freeze &lt;model&gt; until &lt;ISO time&gt; &lt;reason&gt;`');
+    expect(help).toContain('`/rollbot unfreeze &lt;model&gt; [reason]`');
   });
 });

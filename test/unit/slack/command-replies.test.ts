@@ -47,10 +47,10 @@ describe('help and usage', () => {
   it('lists every command and the known models', () => {
     const help = helpText(['fraud-scorer', 'churn-predictor']);
     for (const command of Object.values(COMMANDS)) expect(help).toContain(command);
-    expect(help).toContain('`/rollback <model> [to <version>] [reason]`');
-    expect(help).toContain('`/incident resolve <id> <reason>`');
-    expect(help).toContain('`/incident dismiss <id> <reason>`');
-    expect(help).toContain('`/incident note <id> <text>`');
+    expect(help).toContain('`/rollback &lt;model&gt; [to &lt;version&gt;] [reason]`');
+    expect(help).toContain('`/incident resolve &lt;id&gt; &lt;reason&gt;`');
+    expect(help).toContain('`/incident dismiss &lt;id&gt; &lt;reason&gt;`');
+    expect(help).toContain('`/incident note &lt;id&gt; &lt;text&gt;`');
     expect(help).toContain('`/rollbot help`');
     expect(help).toContain('Known models: `fraud-scorer`, `churn-predictor`');
     expect(helpText(Array.from({ length: 500 }, (_, i) => `${i}${HOSTILE}`)).length).toBeLessThanOrEqual(
@@ -59,8 +59,8 @@ describe('help and usage', () => {
   });
 
   it('gives the usage of one command', () => {
-    expect(usage(COMMANDS.incident)).toContain('`/incident ack <id>`');
-    expect(usage(COMMANDS.rollback)).toContain('[to <version>]');
+    expect(usage(COMMANDS.incident)).toContain('`/incident ack &lt;id&gt;`');
+    expect(usage(COMMANDS.rollback)).toContain('[to &lt;version&gt;]');
     expect(usage('/nope')).toContain('/rollbot help');
   });
 
