@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../src/observability/metrics.js';
+import { dashboardJson } from '../../scripts/make-dashboard.js';
 
 const RULES = new URL('../../deploy/prometheus/rollbot-rules.yml', import.meta.url);
 const DASHBOARD = new URL('../../deploy/grafana/rollbot.json', import.meta.url);
@@ -38,6 +39,10 @@ describe('shipped alert rules and dashboard', () => {
     expect(rules.size).toBeGreaterThan(4);
     expect(dashboard.size).toBeGreaterThan(8);
     expect([...rules, ...dashboard].filter((name) => !names.has(name))).toEqual([]);
+  });
+
+  it('is the dashboard scripts/make-dashboard.ts writes, so that regenerating it (README) changes nothing', () => {
+    expect(readFileSync(DASHBOARD, 'utf8')).toBe(dashboardJson());
   });
 
   it('cover what the issue asks for: drills, retrospectives, failed rollbacks, bot down, Slack delivery', () => {
