@@ -1,6 +1,6 @@
 /**
  * `npm run demo` — one incident through the whole runbook on embedded defaults (no services needed):
- * see src/demo/README-section.md. `--channel <ID|#name>` picks the Slack channel when SLACK_BOT_TOKEN is set.
+ * see README.md "See it work". `--channel <ID|#name>` picks the Slack channel when SLACK_BOT_TOKEN is set.
  */
 import { parseArgs } from 'node:util';
 import { isRollbotError } from '../core/errors.js';
