@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +22,22 @@ describe('the example runbooks', () => {
       ['fraud-scorer', 1, 'kserve', 'auto'],
       ['search-ranker', 3, 'sagemaker', 'two-person'],
     ]);
+  });
+});
+
+describe("runbooks/README.md's YAML examples", () => {
+  const readme = readFileSync(new URL('../../runbooks/README.md', import.meta.url), 'utf8');
+  const examples = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((match) => match[1] ?? '');
+
+  it('load as written, with only the fields every runbook needs added', () => {
+    expect(examples.map((example) => example.split(':')[0])).toEqual(['triage', 'serving', 'serving']);
+    const required = "owner: '@x'\nchannel: C0FRAUD01\n";
+    const serving = 'serving: { adapter: kserve, namespace: ml-prod, name: m }\n';
+    for (const [i, example] of examples.entries()) {
+      const text = `model: m${i}\n${required}${example.startsWith('serving:') ? '' : serving}${example}`;
+      const result = parseRunbook(text, `m${i}.yml`);
+      expect(result.ok ? [] : result.problems.map(formatProblem), example.slice(0, 40)).toEqual([]);
+    }
   });
 });
 
