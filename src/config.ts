@@ -7,6 +7,32 @@ const optionalText = z
   .optional()
   .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()));
 
+/**
+ * A URL rollbot asks over HTTP. `z.url()` alone takes `prometheus:9090` (a URL of the scheme "prometheus:"), the
+ * likeliest slip of all: the bot then started and every query failed at 2am, and the CLI crashed on
+ * `ROLLBOT_URL=localhost:3000`. `example` is how to write it when the value has some other scheme; a value without
+ * one is shown with `http://` in front.
+ */
+function httpUrl(example: string) {
+  return z.string().superRefine((text, ctx) => {
+    if (isHttpUrl(text)) return;
+    const likely = /^[a-z][a-z0-9+.-]*:\/\//i.test(text) ? example : `http://${text}`;
+    ctx.addIssue({
+      code: 'custom',
+      input: text,
+      message: `"${text}" is not an http:// or https:// URL; write it like ${likely}`,
+    });
+  });
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    return /^https?:$/.test(new URL(text).protocol);
+  } catch {
+    return false;
+  }
+}
+
 /** The environment rollbot reads (DESIGN §3). Everything is optional: the defaults run a local bot. */
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
@@ -18,14 +44,14 @@ const envSchema = z.object({
   SLACK_BOT_TOKEN: optionalText,
   SLACK_SIGNING_SECRET: optionalText,
   SLACK_APP_TOKEN: optionalText,
-  SLACK_API_URL: z.url().default('https://slack.com/api/'),
-  PROMETHEUS_URL: optionalText.pipe(z.url().optional()),
+  SLACK_API_URL: httpUrl('https://slack.com/api/').default('https://slack.com/api/'),
+  PROMETHEUS_URL: optionalText.pipe(httpUrl('http://prometheus:9090').optional()),
   PROMETHEUS_AUTHORIZATION: optionalText,
   ALERT_WEBHOOK_TOKEN: optionalText,
   ALLOW_UNAUTHENTICATED_ALERTS: z.stringbool().default(false),
   API_TOKEN: optionalText,
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  ROLLBOT_URL: optionalText.pipe(z.url().optional()),
+  ROLLBOT_URL: optionalText.pipe(httpUrl('https://ops.example.com/rollbot').optional()),
 });
 
 export type Env = z.output<typeof envSchema>;

@@ -67,6 +67,17 @@ describe('loadConfig', () => {
     expect(() => loadConfig(env)).toThrow(named);
   });
 
+  it.each([
+    ['PROMETHEUS_URL', 'prometheus:9090', 'http://prometheus:9090'],
+    ['ROLLBOT_URL', 'localhost:3000', 'http://localhost:3000'],
+    ['SLACK_API_URL', 'ftp://slack.example/api/', 'https://slack.com/api/'],
+  ])('refuses %s=%s, a URL rollbot cannot ask over HTTP, saying how to write it', (name, value, example) => {
+    // `prometheus:9090` parses as a URL of the scheme "prometheus:": taken, every query failed later instead.
+    expect(() => loadConfig({ [name]: value })).toThrow(
+      `${name}: "${value}" is not an http:// or https:// URL; write it like ${example}`,
+    );
+  });
+
   it('treats blank values as unset', () => {
     expect(loadConfig({ REDIS_URL: '', API_TOKEN: '  ' })).toMatchObject({
       redisUrl: undefined,
