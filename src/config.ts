@@ -33,9 +33,22 @@ function isHttpUrl(text: string): boolean {
   }
 }
 
+/** A TCP port, said plainly when it is not one (zod's own words for `eighty` were "expected number, received NaN"). */
+const port = z.string().transform((text, ctx) => {
+  const digits = text.trim();
+  const number = Number(digits);
+  if (/^\d{1,5}$/.test(digits) && number <= 65_535) return number;
+  ctx.addIssue({
+    code: 'custom',
+    input: text,
+    message: `"${text}" is not a port: write a whole number from 0 to 65535 (0: any free port)`,
+  });
+  return z.NEVER;
+});
+
 /** The environment rollbot reads (DESIGN §3). Everything is optional: the defaults run a local bot. */
 const envSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  PORT: port.default(3000),
   HOST: z.string().default('127.0.0.1'),
   REDIS_URL: optionalText.pipe(
     z.url({ protocol: /^rediss?$/, error: 'expected redis://host:port or rediss://…' }).optional(),

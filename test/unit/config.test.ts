@@ -78,6 +78,12 @@ describe('loadConfig', () => {
     );
   });
 
+  it.each(['eighty', '70000', '80.5', '-1'])('refuses PORT=%s saying what a port is', (port) => {
+    expect(() => loadConfig({ PORT: port })).toThrow(
+      `PORT: "${port}" is not a port: write a whole number from 0 to 65535 (0: any free port)`,
+    );
+  });
+
   it('treats blank values as unset', () => {
     expect(loadConfig({ REDIS_URL: '', API_TOKEN: '  ' })).toMatchObject({
       redisUrl: undefined,
