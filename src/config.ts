@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { RollbotError } from './core/errors.js';
 import { closest } from './core/suggest.js';
+import { isUnset } from './env.js';
 
 const optionalText = z
   .string()
@@ -140,19 +141,12 @@ export function runbooksDirOf(env: NodeJS.ProcessEnv): string {
   return envSchema.shape.RUNBOOKS_DIR.parse(withoutBlanks(env).RUNBOOKS_DIR);
 }
 
-/** Whether `name` is unset in `env` as rollbot reads it: set to nothing (or blanks) counts as unset. */
-export function isUnset(env: Readonly<Record<string, string | undefined>>, name: string): boolean {
-  return withoutBlanks(env)[name] === undefined;
-}
-
 /**
  * A variable set to nothing counts as unset, as `HOST=${HOST}` in a manifest gives when HOST is not defined: taken
  * literally, an empty HOST listens on every interface and an empty PORT on a random port.
  */
 function withoutBlanks(env: Readonly<Record<string, string | undefined>>): NodeJS.ProcessEnv {
-  return Object.fromEntries(
-    Object.entries(env).filter(([, value]) => value !== undefined && value.trim() !== ''),
-  );
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !isUnset(env, name)));
 }
 
 function slackMode(e: Env): Config['slack'] {

@@ -2,7 +2,8 @@
  * What a bot says when it starts on settings that leave it without something its runbooks rely on: fine for a
  * local trial, and what an operator must hear at start rather than at 2am. Words only; the caller logs them.
  */
-import { isUnset, type Config } from './config.js';
+import type { Config } from './config.js';
+import { isUnset, type Environment } from './env.js';
 import type { Runbook } from './runbooks/schema.js';
 import type { MetricsSource } from './engine/metrics-port.js';
 import type { RunbookSet } from './engine/runbook-set.js';
@@ -17,7 +18,7 @@ export function compositionWarnings(
   config: Pick<Config, 'redisUrl'>,
   runbooks: RunbookSet,
   metricsSource: MetricsSource | undefined,
-  env: Readonly<Record<string, string | undefined>>,
+  env: Environment,
 ): string[] {
   const warnings: string[] = [];
   if (!config.redisUrl) {
@@ -64,10 +65,7 @@ export interface UnsetVariable {
  * What `rollbot validate` warns of: each variable the runbooks need that `env` leaves unset, by the same checks
  * as the bot's (start-up refuses a paging key, warns of PROMETHEUS_URL; a serving layer fails when it acts).
  */
-export function unsetVariables(
-  runbooks: readonly Runbook[],
-  env: Readonly<Record<string, string | undefined>>,
-): UnsetVariable[] {
+export function unsetVariables(runbooks: readonly Runbook[], env: Environment): UnsetVariable[] {
   return runbooks.flatMap((runbook) => {
     const unset: UnsetVariable[] = [];
     const add = (field: string, name: string, effect: string) =>
@@ -89,7 +87,7 @@ export function unsetVariables(
     ];
     for (const { at, serving } of layers) {
       for (const { name, field } of servingVariables(serving)) {
-        if (env[name] === undefined) {
+        if (isUnset(env, name)) {
           add(`${at}.${field}`, name, 'rollbacks through this serving layer fail without it');
         }
       }

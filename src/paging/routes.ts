@@ -1,5 +1,6 @@
 import { RollbotError } from '../core/errors.js';
 import type { RunbookSet } from '../engine/runbook-set.js';
+import { envValue, unsetState } from '../env.js';
 import { createOpsgenie } from './opsgenie.js';
 import { createPagerDuty } from './pagerduty.js';
 import type { PagingConfig } from './config.js';
@@ -23,10 +24,9 @@ export function pagingRoutes(
     const { name } = pagingKeyEnv(paging);
     const key = pagingKey(env, name);
     if (!key) {
-      const state = env[name] === undefined ? 'not set' : 'empty';
       throw new RollbotError(
         'INVALID_CONFIG',
-        `runbook ${runbook.model} pages through ${paging.provider} with the key in ${name}, which is ${state}`,
+        `runbook ${runbook.model} pages through ${paging.provider} with the key in ${name}, which is ${unsetState(env, name)}`,
         {
           hint: `set ${name} in rollbot's environment, or remove paging from runbooks/${runbook.model}.yml`,
         },
@@ -51,14 +51,14 @@ export function pagingKeyEnv(paging: PagingConfig): { name: string; field: strin
 
 /**
  * The key in `name`, or undefined when it is unset or blank (start-up refuses that, `rollbot validate` warns).
- * Trimmed: a Kubernetes Secret made from a file keeps the file's trailing newline, which PagerDuty refuses as a
- * routing key and Node as an Opsgenie header, so that every page would fail.
+ * Trimmed (src/env.ts): a Kubernetes Secret made from a file keeps the file's trailing newline, which PagerDuty
+ * refuses as a routing key and Node as an Opsgenie header, so that every page would fail.
  */
 export function pagingKey(
   env: Readonly<Record<string, string | undefined>>,
   name: string,
 ): string | undefined {
-  return env[name]?.trim() || undefined;
+  return envValue(env, name);
 }
 
 /**

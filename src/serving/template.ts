@@ -7,6 +7,7 @@
  */
 import { RollbotError, ServingError } from '../core/errors.js';
 import { closest } from '../core/suggest.js';
+import { envValue as setValue, unsetState, type Environment } from '../env.js';
 
 /** The placeholders a serving template may use, besides `{{env.NAME}}`. */
 export const PLACEHOLDERS = ['model', 'from', 'to', 'incident', 'reason', 'idempotencyKey', 'fence'] as const;
@@ -15,8 +16,8 @@ export type Placeholder = (typeof PLACEHOLDERS)[number];
 export interface TemplateValues {
   /** A value per placeholder; using a placeholder that has none is an error (unless `keepMissing`). */
   vars: Partial<Record<Placeholder, string>>;
-  /** The process environment (or a test's), read only for names in `allowEnv`. */
-  env: Readonly<Record<string, string | undefined>>;
+  /** The process environment (or a test's), read only for names in `allowEnv`, by the rule of src/env.ts. */
+  env: Environment;
   /** The runbook's `env` list: the only names `{{env.NAME}}` may use. */
   allowEnv: readonly string[];
   /** Show `{{env.NAME}}` values as `***` (plans, messages); they are still checked to be set. */
@@ -101,11 +102,13 @@ function envValue(name: string, values: TemplateValues): string {
       },
     );
   }
-  const value = values.env[name];
+  const value = setValue(values.env, name);
   if (value === undefined) {
-    throw new RollbotError('INVALID_CONFIG', `{{env.${name}}}: the environment variable ${name} is not set`, {
-      hint: `set ${name} in rollbot's environment`,
-    });
+    throw new RollbotError(
+      'INVALID_CONFIG',
+      `{{env.${name}}}: the environment variable ${name} is ${unsetState(values.env, name)}`,
+      { hint: `set ${name} in rollbot's environment` },
+    );
   }
   return value;
 }
@@ -157,13 +160,10 @@ export function templateProblems(
  * server echoing a token does not put it on the timeline (the compliance record, shown in Slack). Values
  * shorter than 4 characters are left alone: masking every `1` or `ok` would garble the text for nothing.
  */
-export function redactEnv(
-  text: string,
-  env: Readonly<Record<string, string | undefined>>,
-  allowEnv: readonly string[],
-): string {
+export function redactEnv(text: string, env: Environment, allowEnv: readonly string[]): string {
   const secrets = allowEnv
-    .map((name) => env[name])
+    // As the templates read them: a blank one is unset, not a secret whose blanks are masked everywhere.
+    .map((name) => setValue(env, name))
     .filter((value): value is string => value !== undefined && value.length >= 4)
     // Longest first, so that a secret containing another is masked whole.
     .sort((a, b) => b.length - a.length);

@@ -38,4 +38,15 @@ describe('the warnings of a starting bot', () => {
     const runbooks = new RunbookSet([httpRunbook('fraud-scorer')]);
     expect(compositionWarnings(STORE, runbooks, undefined, { ROUTER_TOKEN: 's3cret' })).toEqual([]);
   });
+
+  it.each([[''], ['  ']])(
+    'take a serving variable set to %j as unset, as the serving layer does',
+    (blank) => {
+      const runbooks = new RunbookSet([httpRunbook('fraud-scorer')]);
+      expect(compositionWarnings(STORE, runbooks, undefined, { ROUTER_TOKEN: blank })).toEqual([
+        'fraud-scorer: serving.env needs ROUTER_TOKEN, which is not set: rollbacks through this serving layer fail ' +
+          'without it. Set ROUTER_TOKEN on every replica.',
+      ]);
+    },
+  );
 });

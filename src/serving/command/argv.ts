@@ -5,6 +5,7 @@
 import { stat } from 'node:fs/promises';
 import { ServingError } from '../../core/errors.js';
 import { formatDuration } from '../../core/duration.js';
+import { envValue } from '../../env.js';
 import { fillTemplate, type TemplateValues } from '../template.js';
 import { unlessRepeatable } from '../universal.js';
 import type { RunResult } from './run.js';
@@ -38,14 +39,18 @@ export function fillArgv(template: readonly string[], values: TemplateValues): s
   });
 }
 
-/** The child's whole environment: PATH and the allow-listed variables that are set, nothing inherited. */
+/**
+ * The child's whole environment: PATH and the allow-listed variables that are set, nothing inherited. Read as
+ * `{{env.NAME}}` reads them (src/env.ts): a blank one is left out, so that `${NAME:?}` or `os.environ["NAME"]`
+ * stops the command rather than run it with an empty token.
+ */
 export function childEnv(
   env: Readonly<Record<string, string | undefined>>,
   allowEnv: readonly string[],
 ): Record<string, string> {
   const out: Record<string, string> = { PATH: env.PATH ?? DEFAULT_PATH };
   for (const name of allowEnv) {
-    const value = env[name];
+    const value = envValue(env, name);
     if (value !== undefined) out[name] = value;
   }
   return out;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { RollbotError } from '../../core/errors.js';
+import { envValue, type Environment } from '../../env.js';
 import { kubeconfigPath, readKubeconfig, text, tryRead } from './kubeconfig.js';
 import type { KubeConnection, ReadFile } from './types.js';
 
@@ -16,12 +17,9 @@ export const SERVICE_ACCOUNT_DIR = '/var/run/secrets/kubernetes.io/serviceaccoun
  *
  * @throws RollbotError `INVALID_CONFIG` naming the file and field that are missing and how to fix it.
  */
-export function loadKubeConnection(
-  env: Readonly<Record<string, string | undefined>>,
-  readFile: ReadFile = readFileSync,
-): KubeConnection {
-  const host = env.KUBERNETES_SERVICE_HOST;
-  const port = env.KUBERNETES_SERVICE_PORT;
+export function loadKubeConnection(env: Environment, readFile: ReadFile = readFileSync): KubeConnection {
+  const host = envValue(env, 'KUBERNETES_SERVICE_HOST');
+  const port = envValue(env, 'KUBERNETES_SERVICE_PORT');
   let inClusterProblem: string | undefined;
   if (host && port) {
     const token = tryRead(readFile, `${SERVICE_ACCOUNT_DIR}/token`);

@@ -2,6 +2,7 @@ import { delimiter, dirname, isAbsolute, join } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { RollbotError } from '../../core/errors.js';
+import { envValue, type Environment } from '../../env.js';
 import type { TlsOptions } from '../request.js';
 import type { KubeConnection, ReadFile } from './types.js';
 
@@ -36,10 +37,13 @@ const kubeconfig = z.looseObject({
 });
 
 /** The kubeconfig to read: the first path of `KUBECONFIG` (as kubectl), else `$HOME/.kube/config`. */
-export function kubeconfigPath(env: Readonly<Record<string, string | undefined>>): string | undefined {
-  const first = env.KUBECONFIG?.split(delimiter).find((path) => path !== '');
+export function kubeconfigPath(env: Environment): string | undefined {
+  const first = envValue(env, 'KUBECONFIG')
+    ?.split(delimiter)
+    .find((path) => path.trim() !== '');
   if (first !== undefined) return first;
-  return env.HOME ? join(env.HOME, '.kube', 'config') : undefined;
+  const home = envValue(env, 'HOME');
+  return home === undefined ? undefined : join(home, '.kube', 'config');
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { RollbotError, ServingError } from '../../core/errors.js';
+import { envValue, unsetState, type Environment } from '../../env.js';
 import type { RollbackPlan, ServingAdapter, ServingState } from '../../engine/serving-port.js';
 import { createMlflowRegistry, type MlflowRegistry, type ModelVersion } from './client.js';
 import type { mlflowConfig } from './config.js';
@@ -10,7 +11,7 @@ export type MlflowConfig = z.output<typeof mlflowConfig>;
 export interface MlflowAdapterContext {
   model: string;
   /** Where `config.tokenEnv` is looked up (the process environment, passed in so tests control it). */
-  env: Readonly<Record<string, string | undefined>>;
+  env: Environment;
   /** Per HTTP call; default 10 s. */
   timeoutMs?: number;
 }
@@ -28,7 +29,7 @@ export const ROLLED_BACK_TAG = 'rollbot.rolled_back';
  * The previous version is, in order: the requested one, the ledger's known-good, the `<alias>_prev` alias,
  * else the highest READY version below the current one.
  *
- * Throws RollbotError INVALID_CONFIG when `config.tokenEnv` names a variable that is not set.
+ * Throws RollbotError INVALID_CONFIG when `config.tokenEnv` names a variable that is unset (missing or blank).
  */
 export function createMlflowAdapter(config: MlflowConfig, context: MlflowAdapterContext): ServingAdapter {
   const ref = `${config.registeredModel}@${config.alias}`;
@@ -112,11 +113,15 @@ export function createMlflowAdapter(config: MlflowConfig, context: MlflowAdapter
 
 function tokenFrom(tokenEnv: string | undefined, env: MlflowAdapterContext['env']): string | undefined {
   if (tokenEnv === undefined) return undefined;
-  const token = env[tokenEnv];
-  if (token === undefined || token === '') {
-    throw new RollbotError('INVALID_CONFIG', `serving.tokenEnv names ${tokenEnv}, which is not set`, {
-      hint: `set ${tokenEnv} in rollbot's environment to the MLflow token (sent as Authorization: Bearer)`,
-    });
+  const token = envValue(env, tokenEnv);
+  if (token === undefined) {
+    throw new RollbotError(
+      'INVALID_CONFIG',
+      `serving.tokenEnv names ${tokenEnv}, which is ${unsetState(env, tokenEnv)}`,
+      {
+        hint: `set ${tokenEnv} in rollbot's environment to the MLflow token (sent as Authorization: Bearer)`,
+      },
+    );
   }
   return token;
 }

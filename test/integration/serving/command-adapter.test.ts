@@ -209,6 +209,16 @@ describe('command adapter', () => {
     expect(result.output).not.toContain('not-for-you');
   });
 
+  it('leaves out an allow-listed variable set to blanks, as {{env.NAME}} takes it as unset', async () => {
+    const cmd = adapter(
+      { argv: [NODE, '-e', 'console.log(JSON.stringify(Object.keys(process.env)))'], env: ['HELM_TOKEN'] },
+      { HELM_TOKEN: '  ' },
+    );
+    const result = await cmd.execute(plan('v2'), run);
+    const json = (result.output ?? '').split('\n').find((line) => line.startsWith('[')) ?? '[]';
+    expect((JSON.parse(json) as string[]).sort()).toEqual(['PATH']);
+  });
+
   it('fills {{env.NAME}} arguments, masked in plans', async () => {
     const out = join(dir, 'argv');
     const cmd = adapter(

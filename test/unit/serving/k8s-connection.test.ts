@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -127,6 +127,26 @@ ${user}
       [`${SERVICE_ACCOUNT_DIR}/ca.crt`]: CA_PEM,
     });
     expect(loadKubeConnection({ ...IN_CLUSTER, KUBECONFIG: file }, readFile).token).toBe('sa');
+  });
+
+  it('takes a blank KUBECONFIG as unset, as every variable is, and falls back to $HOME/.kube/config', () => {
+    mkdirSync(join(dir, '.kube'));
+    writeFileSync(
+      join(dir, '.kube', 'config'),
+      'current-context: c\ncontexts: [{name: c, context: {cluster: k}}]\nclusters: [{name: k, cluster: {server: "https://home:6443"}}]\n',
+    );
+    expect(loadKubeConnection({ KUBECONFIG: '  ', HOME: dir }).server).toBe('https://home:6443');
+  });
+
+  it('takes a blank KUBERNETES_SERVICE_HOST as unset: not in a cluster, whatever files are there', () => {
+    const file = kubeconfig('    token: kc-token');
+    const readFile = fakeFiles({
+      [`${SERVICE_ACCOUNT_DIR}/token`]: 'sa',
+      [`${SERVICE_ACCOUNT_DIR}/ca.crt`]: CA_PEM,
+      [file]: readFileSync(file, 'utf8'),
+    });
+    const env = { KUBERNETES_SERVICE_HOST: ' ', KUBERNETES_SERVICE_PORT: '443', KUBECONFIG: file };
+    expect(loadKubeConnection(env, readFile).token).toBe('kc-token');
   });
 
   it('falls back to $HOME/.kube/config', () => {

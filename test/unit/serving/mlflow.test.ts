@@ -111,6 +111,27 @@ describe('mlflow adapter: construction', () => {
     expect((error as Error).message).toContain('MLFLOW_TOKEN');
   });
 
+  it.each([[''], ['  '], ['\n']])('refuses a tokenEnv whose variable is set to %j, as unset', (blank) => {
+    let error: unknown;
+    try {
+      createMlflowAdapter(config, { model: 'fraud-scorer', env: { MLFLOW_TOKEN: blank } });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(isRollbotError(error, 'INVALID_CONFIG')).toBe(true);
+    expect((error as Error).message).toBe('serving.tokenEnv names MLFLOW_TOKEN, which is empty');
+  });
+
+  it('sends a token read with the trailing newline a Secret made from a file gives it, without it', async () => {
+    const scope = mlflow()
+      .get(`${API}/registered-models/alias`)
+      .query({ name: 'fraud', alias: 'champion' })
+      .reply(200, { model_version: { version: '42' } });
+    const built = createMlflowAdapter(config, { model: 'fraud-scorer', env: { MLFLOW_TOKEN: `${TOKEN}\n` } });
+    expect(await built.onTarget({ ...plan, to: '42' })).toBe(true);
+    expect(scope.isDone()).toBe(true);
+  });
+
   it('sends no Authorization header without tokenEnv', async () => {
     const { tokenEnv: _tokenEnv, ...open } = config;
     const scope = nock(HOST, { badheaders: ['authorization'] })

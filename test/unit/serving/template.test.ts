@@ -80,6 +80,23 @@ describe('fillTemplate', () => {
     expect(error.hint).toContain('set ROUTER_TOKEN');
   });
 
+  it.each([[''], ['  '], ['\n']])(
+    'takes an allow-listed variable set to %j as unset, as paging and validate do',
+    (blank) => {
+      const error = errorOf(() =>
+        fillTemplate('Bearer {{env.ROUTER_TOKEN}}', values({}, { env: { ROUTER_TOKEN: blank } })),
+      );
+      expect(error.code).toBe('INVALID_CONFIG');
+      expect(error.message).toBe('{{env.ROUTER_TOKEN}}: the environment variable ROUTER_TOKEN is empty');
+      expect(error.hint).toContain('set ROUTER_TOKEN');
+    },
+  );
+
+  it('reads a variable without the trailing newline a Secret made from a file gives it', () => {
+    const fromFile = values({}, { env: { ROUTER_TOKEN: 's3cr3t-token\n' } });
+    expect(fillTemplate('Bearer {{env.ROUTER_TOKEN}}', fromFile)).toBe('Bearer s3cr3t-token');
+  });
+
   it('refuses an unknown placeholder, naming it and suggesting the closest', () => {
     const error = errorOf(() => fillTemplate('{{too}}', values({ to: 'v2' })));
     expect(error.code).toBe('INVALID_CONFIG');
@@ -150,5 +167,15 @@ describe('templateProblems', () => {
 describe('redactEnv', () => {
   it('masks allow-listed values in output, and only those', () => {
     expect(redactEnv('token=s3cr3t-token sh=/bin/sh', env, ['ROUTER_TOKEN'])).toBe('token=*** sh=/bin/sh');
+  });
+
+  it('takes a blank variable as unset, not as a secret: its blanks stay in the output', () => {
+    const blank = { ROUTER_TOKEN: '    ' };
+    expect(redactEnv('a    b', blank, ['ROUTER_TOKEN'])).toBe('a    b');
+  });
+
+  it('masks a value read with a trailing newline wherever the value appears', () => {
+    const fromFile = { ROUTER_TOKEN: 's3cr3t-token\n' };
+    expect(redactEnv('refused token s3cr3t-token.', fromFile, ['ROUTER_TOKEN'])).toBe('refused token ***.');
   });
 });
