@@ -35,17 +35,13 @@ export function compositionWarnings(
     );
   }
   // The paging keys stop start-up (pagingRoutes) and PROMETHEUS_URL is warned of above: the serving ones are left.
-  for (const unset of unsetVariables(runbooks.all, env).filter((variable) =>
-    isServingField(variable.field),
-  )) {
+  for (const unset of unsetVariables(runbooks.all, env).filter(({ kind }) => kind === 'serving')) {
     warnings.push(
       `${unset.model}: ${unset.field} needs ${unset.name}, which is not set: ${unset.effect}. Set ${unset.name} on every replica.`,
     );
   }
   return warnings;
 }
-
-const isServingField = (field: string): boolean => /^(drill\.)?serving\./.test(field);
 
 /** A runbook whose triage checks only a metrics source (PROMETHEUS_URL) can measure. */
 function needsPrometheus(runbook: Runbook): boolean {
@@ -54,6 +50,12 @@ function needsPrometheus(runbook: Runbook): boolean {
 
 /** A variable a runbook needs that the environment does not set: the field that needs it, and what follows. */
 export interface UnsetVariable {
+  /**
+   * What reads it: the paging key (start-up refuses it unset), PROMETHEUS_URL for the checks, or a variable of a
+   * serving layer (`serving` or `drill.serving`). Set where the entry is made, so that no caller has to tell
+   * them apart by the shape of `field`.
+   */
+  kind: 'paging' | 'metrics' | 'serving';
   model: string;
   /** The runbook field that needs it (`paging.routingKeyEnv`, `drill.serving.env`, `triage.checks`). */
   field: string;
@@ -68,14 +70,15 @@ export interface UnsetVariable {
 export function unsetVariables(runbooks: readonly Runbook[], env: Environment): UnsetVariable[] {
   return runbooks.flatMap((runbook) => {
     const unset: UnsetVariable[] = [];
-    const add = (field: string, name: string, effect: string) =>
-      unset.push({ model: runbook.model, field, name, effect });
+    const add = (kind: UnsetVariable['kind'], field: string, name: string, effect: string) =>
+      unset.push({ kind, model: runbook.model, field, name, effect });
     if (runbook.paging) {
       const { name, field } = pagingKeyEnv(runbook.paging);
-      if (!pagingKey(env, name)) add(field, name, 'the bot refuses to start without it');
+      if (!pagingKey(env, name)) add('paging', field, name, 'the bot refuses to start without it');
     }
     if (needsPrometheus(runbook) && isUnset(env, 'PROMETHEUS_URL')) {
       add(
+        'metrics',
         'triage.checks',
         'PROMETHEUS_URL',
         'the bot starts, but nothing measures these checks (a person decides every incident)',
@@ -88,7 +91,7 @@ export function unsetVariables(runbooks: readonly Runbook[], env: Environment): 
     for (const { at, serving } of layers) {
       for (const { name, field } of servingVariables(serving)) {
         if (isUnset(env, name)) {
-          add(`${at}.${field}`, name, 'rollbacks through this serving layer fail without it');
+          add('serving', `${at}.${field}`, name, 'rollbacks through this serving layer fail without it');
         }
       }
     }

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { RunbookSet } from '../../src/engine/runbook-set.js';
 import { parseRunbook } from '../../src/runbooks/load.js';
 import type { Runbook } from '../../src/runbooks/schema.js';
-import { compositionWarnings } from '../../src/start-warnings.js';
+import { compositionWarnings, unsetVariables } from '../../src/start-warnings.js';
 import { runbookYaml } from '../helpers/engine.js';
 
 const HTTP_SERVING = [
@@ -49,4 +49,30 @@ describe('the warnings of a starting bot', () => {
       ]);
     },
   );
+});
+
+describe('the unset variables of runbooks', () => {
+  it('say what each is for where the entry is made, so that start-up picks the serving ones by kind', () => {
+    const yaml = runbookYaml(
+      'fraud-scorer',
+      [
+        'paging: { provider: pagerduty, routingKeyEnv: FRAUD_PD_KEY }',
+        'triage: { checks: [{ name: errors, kind: error, query: "sum(x)", max: 0.1 }] }',
+        'drill: { schedule: quarterly, serving: { adapter: mlflow, trackingUri: "https://mlflow.example.com", registeredModel: m, tokenEnv: MLFLOW_TOKEN } }',
+      ].join('\n'),
+    ).replace(/^serving:.*$/m, HTTP_SERVING);
+    const parsed = parseRunbook(yaml, 'fraud-scorer.yml');
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    const entries = unsetVariables([parsed.runbook], {}).map(({ kind, field, name }) => ({
+      kind,
+      field,
+      name,
+    }));
+    expect(entries).toEqual([
+      { kind: 'paging', field: 'paging.routingKeyEnv', name: 'FRAUD_PD_KEY' },
+      { kind: 'metrics', field: 'triage.checks', name: 'PROMETHEUS_URL' },
+      { kind: 'serving', field: 'serving.env', name: 'ROUTER_TOKEN' },
+      { kind: 'serving', field: 'drill.serving.tokenEnv', name: 'MLFLOW_TOKEN' },
+    ]);
+  });
 });
