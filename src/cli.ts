@@ -24,7 +24,7 @@ import { compose } from './main.js';
 import { createLogger } from './observability/logger.js';
 import { formatProblem } from './runbooks/problems.js';
 import { loadRunbooks } from './runbooks/load.js';
-import { unsetVariables } from './start-warnings.js';
+import { missingCredentials, unsetVariables } from './start-warnings.js';
 
 export type { Io } from './cli/rollback.js';
 
@@ -190,6 +190,12 @@ async function validate(args: string[], env: NodeJS.ProcessEnv, io: Io): Promise
   // Warnings, not problems: validate often runs where the bot's secrets are not (CI).
   for (const { model, field, name, effect } of unsetVariables(runbooks, env)) {
     io.err(`warning: ${files.get(model) ?? model}: ${field}: ${name} is not set here: ${effect}`);
+  }
+  for (const { model, fields, adapter, missing, fix } of missingCredentials(runbooks, env)) {
+    io.err(
+      `warning: ${files.get(model) ?? model}: ${fields.join(', ')} (${adapter}): ${missing}: rollbacks through ` +
+        `this serving layer would fail here (fix: ${fix})`,
+    );
   }
   if (problems.length > 0) {
     io.err(`${problems.length} problem${problems.length === 1 ? '' : 's'} in ${dir}`);

@@ -146,7 +146,15 @@ export async function compose(
         })
       : undefined);
   if (!options.quiet) {
-    for (const warning of compositionWarnings(config, runbooks, metricsSource, options.env ?? process.env))
+    // Injected serving layers (tests, the demo) need no platform credentials.
+    const platform = { credentials: options.overrides?.serving === undefined };
+    for (const warning of compositionWarnings(
+      config,
+      runbooks,
+      metricsSource,
+      options.env ?? process.env,
+      platform,
+    ))
       logger.warn({}, warning);
   }
   const groupDirectory = clients ? slackGroupDirectory(clients.interactive) : undefined;

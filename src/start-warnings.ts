@@ -1,24 +1,38 @@
 /**
  * What a bot says when it starts on settings that leave it without something its runbooks rely on: fine for a
- * local trial, and what an operator must hear at start rather than at 2am. Words only; the caller logs them.
+ * local trial, and what an operator must hear at start rather than at 2am. Words only; the caller logs them. The
+ * platform checks read the files the serving layers would (a service-account token, a kubeconfig, the AWS shared
+ * files), never the network.
  */
+import { readFileSync } from 'node:fs';
 import type { Config } from './config.js';
 import { isUnset, type Environment } from './env.js';
 import type { Runbook } from './runbooks/schema.js';
 import type { MetricsSource } from './engine/metrics-port.js';
 import type { RunbookSet } from './engine/runbook-set.js';
 import { pagingKey, pagingKeyEnv } from './paging/routes.js';
-import { servingVariables } from './serving/index.js';
+import type { ServingConfig } from './runbooks/serving.js';
+import { servingCredentialProblems, servingVariables } from './serving/index.js';
+import type { ReadFile } from './serving/k8s/types.js';
+
+/** How the platform the serving layers run on is checked (missingCredentials). */
+export interface PlatformCheck {
+  /** False when the serving layers are not the real adapters (tests, the demo): nothing to check. Default true. */
+  credentials?: boolean;
+  /** Reads the service-account token, the kubeconfig, the AWS shared files; `fs.readFileSync` by default. */
+  readFile?: ReadFile;
+}
 
 /**
  * The warnings of a composition: the store it falls back to, checks nothing can measure, and serving layers that
- * read a variable `env` does not set (their first rollback would fail, at 2am).
+ * read a variable `env` does not set or lack the platform's credentials (their first rollback would fail, at 2am).
  */
 export function compositionWarnings(
   config: Pick<Config, 'redisUrl'>,
   runbooks: RunbookSet,
   metricsSource: MetricsSource | undefined,
   env: Environment,
+  platform: PlatformCheck = {},
 ): string[] {
   const warnings: string[] = [];
   if (!config.redisUrl) {
@@ -39,6 +53,14 @@ export function compositionWarnings(
     warnings.push(
       `${unset.model}: ${unset.field} needs ${unset.name}, which is not set: ${unset.effect}. Set ${unset.name} on every replica.`,
     );
+  }
+  if (platform.credentials !== false) {
+    for (const lack of missingCredentials(runbooks.all, env, platform.readFile)) {
+      warnings.push(
+        `${lack.model}: ${lack.fields.join(', ')} (${lack.adapter}): ${lack.missing}. Rollbacks through this ` +
+          `serving layer fail on this replica: ${lack.fix}.`,
+      );
+    }
   }
   return warnings;
 }
@@ -84,11 +106,7 @@ export function unsetVariables(runbooks: readonly Runbook[], env: Environment): 
         'the bot starts, but nothing measures these checks (a person decides every incident)',
       );
     }
-    const layers = [
-      { at: 'serving', serving: runbook.serving },
-      ...(runbook.drill?.serving ? [{ at: 'drill.serving', serving: runbook.drill.serving }] : []),
-    ];
-    for (const { at, serving } of layers) {
+    for (const { at, serving } of servingLayers(runbook)) {
       for (const { name, field } of servingVariables(serving)) {
         if (isUnset(env, name)) {
           add('serving', `${at}.${field}`, name, 'rollbacks through this serving layer fail without it');
@@ -97,6 +115,48 @@ export function unsetVariables(runbooks: readonly Runbook[], env: Environment): 
     }
     return unset;
   });
+}
+
+/** What a runbook's serving layer needs from the platform rollbot runs on and does not find there. */
+export interface MissingCredential {
+  model: string;
+  /** The blocks that need it: `serving`, `drill.serving`, or both when they lack the same. */
+  fields: string[];
+  adapter: ServingConfig['adapter'];
+  /** What is missing, as the adapter would refuse it (`no Kubernetes credentials: …`). */
+  missing: string;
+  fix: string;
+}
+
+/**
+ * What `rollbot validate` and the start-up warnings say of the platform: for each runbook whose serving layer
+ * (or drill.serving) is kserve, argo-rollouts or sagemaker, the credentials, region or kubeconfig it would not
+ * find (servingCredentialProblems: files only, no network call).
+ */
+export function missingCredentials(
+  runbooks: readonly Runbook[],
+  env: Environment,
+  readFile: ReadFile = readFileSync,
+): MissingCredential[] {
+  return runbooks.flatMap((runbook) => {
+    const found: MissingCredential[] = [];
+    for (const { at, serving } of servingLayers(runbook)) {
+      for (const { missing, fix } of servingCredentialProblems(serving, env, readFile)) {
+        const same = found.find((entry) => entry.adapter === serving.adapter && entry.missing === missing);
+        if (same) same.fields.push(at);
+        else found.push({ model: runbook.model, fields: [at], adapter: serving.adapter, missing, fix });
+      }
+    }
+    return found;
+  });
+}
+
+/** A runbook's serving layers, each with the field it is in. */
+function servingLayers(runbook: Runbook): { at: string; serving: ServingConfig }[] {
+  return [
+    { at: 'serving', serving: runbook.serving },
+    ...(runbook.drill?.serving ? [{ at: 'drill.serving', serving: runbook.drill.serving }] : []),
+  ];
 }
 
 /** The warning of a serving bot whose alert routes refuse everything. */

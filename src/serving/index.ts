@@ -2,10 +2,13 @@ import type { ServingAdapter, ServingAdapterFactory } from '../engine/serving-po
 import type { ServingConfig } from '../runbooks/serving.js';
 import { createArgoRolloutsAdapter } from './argo-rollouts/adapter.js';
 import { createCommandAdapter } from './command/adapter.js';
+import type { CredentialProblem } from './credential-problem.js';
 import { createHttpAdapter } from './http/adapter.js';
-import { loadKubeConnection } from './k8s/connection.js';
+import { kubeCredentialProblem, loadKubeConnection } from './k8s/connection.js';
+import type { ReadFile } from './k8s/types.js';
 import { createKserveAdapter } from './kserve/adapter.js';
 import { createMlflowAdapter } from './mlflow/adapter.js';
+import { sagemakerCredentialProblems } from './sagemaker/credentials.js';
 import { createLazySagemakerAdapter } from './sagemaker/lazy.js';
 
 export interface ServingFactoryOptions {
@@ -30,7 +33,34 @@ export function servingVariables(config: ServingConfig): { name: string; field: 
     case 'kserve':
     case 'argo-rollouts':
     case 'sagemaker':
-      // Their credentials are the platform's (the pod's service account, the AWS SDK's chain), not the runbook's.
+      // Their credentials are the platform's (the pod's service account, the AWS SDK's chain), not the runbook's:
+      // servingCredentialProblems checks those.
+      return [];
+  }
+}
+
+/**
+ * What a `serving` block needs from the platform rollbot runs on that is not there: Kubernetes credentials (the
+ * pod's service account, or a kubeconfig) for kserve and argo-rollouts, an AWS region and credentials for
+ * sagemaker. Files only, no network call. The variables a block names are servingVariables'.
+ */
+export function servingCredentialProblems(
+  config: ServingConfig,
+  env: Readonly<Record<string, string | undefined>>,
+  readFile: ReadFile,
+): CredentialProblem[] {
+  switch (config.adapter) {
+    case 'kserve':
+    case 'argo-rollouts': {
+      const problem = kubeCredentialProblem(env, readFile);
+      return problem === undefined ? [] : [problem];
+    }
+    case 'sagemaker':
+      return sagemakerCredentialProblems(config, env, readFile);
+    case 'mlflow':
+    case 'http':
+    case 'command':
+      // Their secrets are the variables the runbook names (servingVariables).
       return [];
   }
 }

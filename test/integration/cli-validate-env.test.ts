@@ -2,6 +2,8 @@
  * `rollbot validate` warns of what the runbooks need from the environment by the bot's own rule: a variable set
  * to nothing or blanks (a Kubernetes Secret key left empty) is unset, as the serving layers and paging read it.
  */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { runbookDir } from '../helpers/bot-process.js';
@@ -36,6 +38,81 @@ describe('rollbot validate: variables set to nothing', () => {
     expect(err).toEqual([
       `warning: ${dir}/m1.yml: serving.env: ROUTER_TOKEN is not set here: rollbacks through this serving layer fail without it`,
       `warning: ${dir}/m2.yml: serving.tokenEnv: MLFLOW_TOKEN is not set here: rollbacks through this serving layer fail without it`,
+    ]);
+  });
+});
+
+const KUBECONFIG_TEXT = [
+  'current-context: c',
+  'contexts: [{name: c, context: {cluster: k, user: u}}]',
+  'clusters: [{name: k, cluster: {server: "https://k8s.example:6443"}}]',
+  'users: [{name: u, user: {token: t0k}}]',
+  '',
+].join('\n');
+
+describe('rollbot validate: what the serving layers need from the platform', () => {
+  async function platformRunbooks() {
+    return runbookDir({
+      'm1.yml': runbookYaml('m1'),
+      'm2.yml': runbookYaml('m2').replace(
+        /serving: .*\n/,
+        'serving: { adapter: argo-rollouts, namespace: ml-prod, name: m2 }\n',
+      ),
+      'm3.yml': runbookYaml('m3').replace(
+        /serving: .*\n/,
+        'serving: { adapter: sagemaker, endpoint: m3-prod }\n',
+      ),
+    });
+  }
+
+  it('warns, per model, of missing Kubernetes credentials and AWS region and credentials, and exits 0', async () => {
+    const dir = await platformRunbooks();
+    const { io, out, err } = capture();
+    expect(await runCli(['validate', dir], {}, io)).toBe(0);
+    expect(out).toEqual([`3 runbooks OK in ${dir}: m1, m2, m3`]);
+    const kube =
+      'serving (kserve): no Kubernetes credentials: neither KUBECONFIG nor HOME is set: rollbacks through this serving ' +
+      'layer would fail here (fix: set KUBECONFIG or run rollbot in a pod with a service account)';
+    expect(err).toEqual([
+      `warning: ${dir}/m1.yml: ${kube}`,
+      `warning: ${dir}/m2.yml: ${kube.replace('(kserve)', '(argo-rollouts)')}`,
+      expect.stringMatching(
+        new RegExp(
+          `^warning: ${dir}/m3.yml: serving \\(sagemaker\\): no AWS region: serving.region is not set, nor AWS_REGION, .*\\(fix: set serving.region in the runbook`,
+        ),
+      ),
+      expect.stringMatching(
+        new RegExp(
+          `^warning: ${dir}/m3.yml: serving \\(sagemaker\\): no AWS credentials: none in the environment .*\\(fix: give rollbot's pod an IAM role`,
+        ),
+      ),
+    ]);
+  });
+
+  it('says nothing once a kubeconfig, an AWS region and AWS credentials are there', async () => {
+    const dir = await platformRunbooks();
+    const kubeconfig = join(dir, 'kubeconfig');
+    await writeFile(kubeconfig, KUBECONFIG_TEXT);
+    const env = {
+      KUBECONFIG: kubeconfig,
+      AWS_REGION: 'eu-west-1',
+      AWS_ROLE_ARN: 'arn:aws:iam::123456789012:role/rollbot',
+      AWS_WEB_IDENTITY_TOKEN_FILE: '/var/run/secrets/eks.amazonaws.com/serviceaccount/token',
+    };
+    const { io, err } = capture();
+    expect(await runCli(['validate', dir], env, io)).toBe(0);
+    expect(err).toEqual([]);
+  });
+
+  it('names what a kubeconfig lacks, as the adapter would refuse it', async () => {
+    const dir = await runbookDir({ 'm1.yml': runbookYaml('m1') });
+    const kubeconfig = join(dir, 'kubeconfig');
+    await writeFile(kubeconfig, KUBECONFIG_TEXT.replace('current-context: c', 'current-context: prod'));
+    const { io, err } = capture();
+    expect(await runCli(['validate', dir], { KUBECONFIG: kubeconfig }, io)).toBe(0);
+    expect(err).toEqual([
+      `warning: ${dir}/m1.yml: serving (kserve): kubeconfig ${kubeconfig}: current-context "prod" is not in contexts: ` +
+        'rollbacks through this serving layer would fail here (fix: run `kubectl config use-context <name>` with one of the listed contexts)',
     ]);
   });
 });

@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
@@ -15,6 +17,16 @@ function capture() {
   const out: string[] = [];
   const err: string[] = [];
   return { io: { out: (text: string) => out.push(text), err: (text: string) => err.push(text) }, out, err };
+}
+
+/** A kubeconfig in `dir` for the kserve runbooks: validate warns of missing Kubernetes credentials too. */
+async function kubeconfigIn(dir: string): Promise<string> {
+  const file = join(dir, 'kubeconfig');
+  await writeFile(
+    file,
+    'current-context: c\ncontexts: [{name: c, context: {cluster: k}}]\nclusters: [{name: k, cluster: {server: "https://k8s.example:6443"}}]\n',
+  );
+  return file;
 }
 
 describe('rollbot validate', () => {
@@ -106,8 +118,14 @@ describe('rollbot validate', () => {
         `drill: { schedule: quarterly, serving: { adapter: mlflow, trackingUri: "https://mlflow.example.com", registeredModel: m3-staging, tokenEnv: MLFLOW_STAGING_TOKEN } }`,
       ).replace(/serving: .*\n/, `${mlflow}\n`),
     });
-    // ROUTER_URL is set; a blank M1_PD_KEY is as good as unset (the bot refuses it too).
-    const env = { RUNBOOKS_DIR: dir, ROUTER_URL: 'https://router.internal', M1_PD_KEY: ' ' };
+    // ROUTER_URL is set; a blank M1_PD_KEY is as good as unset (the bot refuses it too). m1's kserve finds its
+    // Kubernetes credentials (cli-validate-env.test.ts warns of them).
+    const env = {
+      RUNBOOKS_DIR: dir,
+      ROUTER_URL: 'https://router.internal',
+      M1_PD_KEY: ' ',
+      KUBECONFIG: await kubeconfigIn(dir),
+    };
     const { io, out, err } = capture();
     expect(await runCli(['validate'], env, io)).toBe(0);
     expect(out).toEqual([`3 runbooks OK in ${dir}: m1, m2, m3`]);
@@ -138,7 +156,7 @@ describe('rollbot validate', () => {
       'm2.yml': runbookYaml('m2', 'rollback: { polcy: auto }'),
     });
     const { io, err } = capture();
-    expect(await runCli(['validate', dir], {}, io)).toBe(1);
+    expect(await runCli(['validate', dir], { KUBECONFIG: await kubeconfigIn(dir) }, io)).toBe(1);
     expect(err).toEqual([
       `${dir}/m2.yml:7: rollback.polcy: unknown field "polcy" (did you mean "policy"?)`,
       `warning: ${dir}/m1.yml: paging.apiKeyEnv: M1_OG_KEY is not set here: the bot refuses to start without it`,

@@ -7,6 +7,7 @@ import { RunbookSet } from '../../src/engine/runbook-set.js';
 import { parseRunbook } from '../../src/runbooks/load.js';
 import type { Runbook } from '../../src/runbooks/schema.js';
 import { compositionWarnings, unsetVariables } from '../../src/start-warnings.js';
+import { SERVICE_ACCOUNT_DIR } from '../../src/serving/k8s/connection.js';
 import { runbookYaml } from '../helpers/engine.js';
 
 const HTTP_SERVING = [
@@ -74,5 +75,120 @@ describe('the unset variables of runbooks', () => {
       { kind: 'serving', field: 'serving.env', name: 'ROUTER_TOKEN' },
       { kind: 'serving', field: 'drill.serving.tokenEnv', name: 'MLFLOW_TOKEN' },
     ]);
+  });
+});
+
+/** A readFile over an in-memory file map; missing files fail like fs does. */
+function fakeFiles(files: Record<string, string>) {
+  return (path: string): string => {
+    const content = files[path];
+    if (content === undefined) throw new Error(`ENOENT: no such file or directory, open '${path}'`);
+    return content;
+  };
+}
+
+function runbookServedBy(model: string, serving: string, extra = ''): Runbook {
+  const result = parseRunbook(runbookYaml(model, extra).replace(/^serving:.*$/m, serving), `${model}.yml`);
+  if (!result.ok) throw new Error(JSON.stringify(result.problems));
+  return result.runbook;
+}
+
+const IN_CLUSTER = { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' };
+const MOUNTED = fakeFiles({
+  [`${SERVICE_ACCOUNT_DIR}/token`]: 'sa',
+  [`${SERVICE_ACCOUNT_DIR}/ca.crt`]: 'ca',
+});
+const KSERVE = 'serving: { adapter: kserve, namespace: ml-prod, name: fraud-scorer }';
+const SAGEMAKER = 'serving: { adapter: sagemaker, endpoint: search-ranker-prod }';
+
+describe('the warnings of a starting bot: what the serving layers need from the platform', () => {
+  it('name a model on Kubernetes when the pod has no service account token and there is no kubeconfig', () => {
+    const runbooks = new RunbookSet([
+      runbookServedBy(
+        'fraud-scorer',
+        KSERVE,
+        'drill: { schedule: quarterly, serving: { adapter: kserve, namespace: ml-staging, name: fraud-scorer } }',
+      ),
+      runbookServedBy(
+        'churn-predictor',
+        'serving: { adapter: argo-rollouts, namespace: ml-prod, name: churn-predictor }',
+      ),
+    ]);
+    const warnings = compositionWarnings(STORE, runbooks, undefined, IN_CLUSTER, { readFile: fakeFiles({}) });
+    const missing =
+      `no Kubernetes credentials: KUBERNETES_SERVICE_HOST is set but ${SERVICE_ACCOUNT_DIR}/token cannot be read ` +
+      `(ENOENT: no such file or directory, open '${SERVICE_ACCOUNT_DIR}/token'), and neither KUBECONFIG nor HOME is set`;
+    expect(warnings).toEqual([
+      `fraud-scorer: serving, drill.serving (kserve): ${missing}. Rollbacks through this serving layer fail on ` +
+        'this replica: set KUBECONFIG or run rollbot in a pod with a service account.',
+      `churn-predictor: serving (argo-rollouts): ${missing}. Rollbacks through this serving layer fail on ` +
+        'this replica: set KUBECONFIG or run rollbot in a pod with a service account.',
+    ]);
+  });
+
+  it('say nothing of Kubernetes in a pod with its service account mounted', () => {
+    const runbooks = new RunbookSet([runbookServedBy('fraud-scorer', KSERVE)]);
+    expect(compositionWarnings(STORE, runbooks, undefined, IN_CLUSTER, { readFile: MOUNTED })).toEqual([]);
+  });
+
+  it('name a SageMaker model without an AWS region or credentials, and how to give them', () => {
+    const runbooks = new RunbookSet([runbookServedBy('search-ranker', SAGEMAKER)]);
+    const warnings = compositionWarnings(STORE, runbooks, undefined, {}, { readFile: fakeFiles({}) });
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatch(
+      /^search-ranker: serving \(sagemaker\): no AWS region: serving.region is not set, nor AWS_REGION, nor a region in the AWS config file; only an EC2 instance role could still give it, .*: set serving.region in the runbook/,
+    );
+    expect(warnings[1]).toMatch(
+      /^search-ranker: serving \(sagemaker\): no AWS credentials: none in the environment \(AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, .*: give rollbot's pod an IAM role/,
+    );
+  });
+
+  it.each([
+    [
+      'IRSA',
+      { AWS_REGION: 'eu-west-1', AWS_ROLE_ARN: 'arn:aws:iam::1:role/r', AWS_WEB_IDENTITY_TOKEN_FILE: '/t' },
+      {},
+    ],
+    [
+      'Pod Identity',
+      { AWS_REGION: 'eu-west-1', AWS_CONTAINER_CREDENTIALS_FULL_URI: 'http://169.254.170.23/v1/credentials' },
+      {},
+    ],
+    ['keys', { AWS_REGION: 'eu-west-1', AWS_ACCESS_KEY_ID: 'AKIA', AWS_SECRET_ACCESS_KEY: 's' }, {}],
+    [
+      'the shared files',
+      { HOME: '/home/rollbot' },
+      {
+        '/home/rollbot/.aws/config': '[default]\nregion = eu-west-1\n',
+        '/home/rollbot/.aws/credentials': '[default]\naws_access_key_id = AKIA\naws_secret_access_key = s\n',
+      },
+    ],
+  ])('say nothing of SageMaker with a region and credentials from %s', (_source, env, files) => {
+    const runbooks = new RunbookSet([runbookServedBy('search-ranker', SAGEMAKER)]);
+    expect(compositionWarnings(STORE, runbooks, undefined, env, { readFile: fakeFiles(files) })).toEqual([]);
+  });
+
+  it("take the runbook's region, and blank AWS variables as unset", () => {
+    const runbooks = new RunbookSet([
+      runbookServedBy(
+        'search-ranker',
+        'serving: { adapter: sagemaker, endpoint: search-ranker-prod, region: eu-west-1 }',
+      ),
+    ]);
+    const env = { AWS_ACCESS_KEY_ID: 'AKIA', AWS_SECRET_ACCESS_KEY: ' ' };
+    const warnings = compositionWarnings(STORE, runbooks, undefined, env, { readFile: fakeFiles({}) });
+    expect(warnings).toEqual([
+      expect.stringMatching(/^search-ranker: serving \(sagemaker\): no AWS credentials: /),
+    ]);
+  });
+
+  it('check nothing of the platform when the serving layers are not the real ones (tests, the demo)', () => {
+    const runbooks = new RunbookSet([
+      runbookServedBy('fraud-scorer', KSERVE),
+      runbookServedBy('search-ranker', SAGEMAKER),
+    ]);
+    expect(
+      compositionWarnings(STORE, runbooks, undefined, {}, { credentials: false, readFile: fakeFiles({}) }),
+    ).toEqual([]);
   });
 });

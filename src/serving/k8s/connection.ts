@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
-import { RollbotError } from '../../core/errors.js';
+import { isRollbotError, RollbotError } from '../../core/errors.js';
 import { envValue, type Environment } from '../../env.js';
+import type { CredentialProblem } from '../credential-problem.js';
 import { kubeconfigPath, readKubeconfig, text, tryRead } from './kubeconfig.js';
 import type { KubeConnection, ReadFile } from './types.js';
 
@@ -48,6 +49,26 @@ export function loadKubeConnection(env: Environment, readFile: ReadFile = readFi
     );
   }
   return readKubeconfig(file, text(content.data), readFile);
+}
+
+/**
+ * What a Kubernetes-based serving layer (kserve, argo-rollouts) would refuse for want of credentials, by the same
+ * reading as its calls (loadKubeConnection: files only, no network), or undefined when it would connect.
+ */
+export function kubeCredentialProblem(
+  env: Environment,
+  readFile: ReadFile = readFileSync,
+): CredentialProblem | undefined {
+  try {
+    loadKubeConnection(env, readFile);
+    return undefined;
+  } catch (error) {
+    if (!isRollbotError(error, 'INVALID_CONFIG')) throw error;
+    return {
+      missing: error.message,
+      fix: error.hint ?? 'set KUBECONFIG or run rollbot in a pod with a service account',
+    };
+  }
 }
 
 function inCluster(host: string, port: string, token: string, readFile: ReadFile): KubeConnection {
