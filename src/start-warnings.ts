@@ -65,9 +65,15 @@ export function compositionWarnings(
   return warnings;
 }
 
-/** A runbook whose triage checks only a metrics source (PROMETHEUS_URL) can measure. */
+/** A runbook whose triage or confirmation checks only a metrics source (PROMETHEUS_URL) can measure. */
 function needsPrometheus(runbook: Runbook): boolean {
-  return runbook.triage.checks.length > 0;
+  return checksField(runbook) !== undefined;
+}
+
+/** The field of the runbook's checks (confirm.checks defaults to triage's: a runbook may have only its own). */
+function checksField(runbook: Runbook): 'triage.checks' | 'confirm.checks' | undefined {
+  if (runbook.triage.checks.length > 0) return 'triage.checks';
+  return runbook.confirm.checks.length > 0 ? 'confirm.checks' : undefined;
 }
 
 /** A variable a runbook needs that the environment does not set: the field that needs it, and what follows. */
@@ -98,10 +104,11 @@ export function unsetVariables(runbooks: readonly Runbook[], env: Environment): 
       const { name, field } = pagingKeyEnv(runbook.paging);
       if (!pagingKey(env, name)) add('paging', field, name, 'the bot refuses to start without it');
     }
-    if (needsPrometheus(runbook) && isUnset(env, 'PROMETHEUS_URL')) {
+    const checks = checksField(runbook);
+    if (checks !== undefined && isUnset(env, 'PROMETHEUS_URL')) {
       add(
         'metrics',
-        'triage.checks',
+        checks,
         'PROMETHEUS_URL',
         'the bot starts, but nothing measures these checks (a person decides every incident)',
       );

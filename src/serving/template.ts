@@ -7,7 +7,7 @@
  */
 import { RollbotError, ServingError } from '../core/errors.js';
 import { closest } from '../core/suggest.js';
-import { envValue as setValue, unsetState, type Environment } from '../env.js';
+import { envValue as readVariable, unsetState, type Environment } from '../env.js';
 
 /** The placeholders a serving template may use, besides `{{env.NAME}}`. */
 export const PLACEHOLDERS = ['model', 'from', 'to', 'incident', 'reason', 'idempotencyKey', 'fence'] as const;
@@ -102,7 +102,7 @@ function envValue(name: string, values: TemplateValues): string {
       },
     );
   }
-  const value = setValue(values.env, name);
+  const value = readVariable(values.env, name);
   if (value === undefined) {
     throw new RollbotError(
       'INVALID_CONFIG',
@@ -163,7 +163,7 @@ export function templateProblems(
 export function redactEnv(text: string, env: Environment, allowEnv: readonly string[]): string {
   const secrets = allowEnv
     // As the templates read them: a blank one is unset, not a secret whose blanks are masked everywhere.
-    .map((name) => setValue(env, name))
+    .map((name) => readVariable(env, name))
     .filter((value): value is string => value !== undefined && value.length >= 4)
     // Longest first, so that a secret containing another is masked whole.
     .sort((a, b) => b.length - a.length);

@@ -192,3 +192,24 @@ describe('the warnings of a starting bot: what the serving layers need from the 
     ).toEqual([]);
   });
 });
+
+describe('PROMETHEUS_URL among the unset variables', () => {
+  it('is named for a runbook that has only confirmation checks, which nothing else could measure', () => {
+    const yaml = runbookYaml(
+      'fraud-scorer',
+      [
+        'triage: { checks: [] }',
+        'confirm: { checks: [{ name: errors, kind: error, query: "sum(x)", max: 0.1 }] }',
+      ].join('\n'),
+    );
+    const parsed = parseRunbook(yaml, 'fraud-scorer.yml');
+    if (!parsed.ok) throw new Error(JSON.stringify(parsed.problems));
+    expect(parsed.runbook.triage.checks).toEqual([]);
+    const entries = unsetVariables([parsed.runbook], {}).filter(({ kind }) => kind === 'metrics');
+    expect(entries.map(({ field, name }) => ({ field, name }))).toEqual([
+      { field: 'confirm.checks', name: 'PROMETHEUS_URL' },
+    ]);
+    const warnings = compositionWarnings(STORE, new RunbookSet([parsed.runbook]), undefined, {});
+    expect(warnings.some((warning) => warning.startsWith('PROMETHEUS_URL is not set'))).toBe(true);
+  });
+});
