@@ -50,7 +50,9 @@ export interface PagingNotifier extends Notifier {
   /**
    * For shutdown: settles once every page is sent or has failed, or after `deadlineMs` (default
    * SHUTDOWN_DEADLINE_MS). Pages still being retried then are abandoned: their retries stop, and each is
-   * logged at error level with its incident and action.
+   * logged at error level with its incident and action. One the provider had accepted, whose processing it had not
+   * yet confirmed (Opsgenie), was delivered as far as rollbot can tell: it is logged at warn level with the
+   * provider's request id to check, not as abandoned.
    */
   idle(deadlineMs?: number): Promise<void>;
 }
@@ -60,6 +62,8 @@ interface Delivery {
   page: Page;
   incidentId: string;
   abandon: AbortController;
+  /** The provider's request id once it accepted the page, while its processing is not yet confirmed. */
+  acceptedAs?: string;
 }
 
 /**
@@ -108,13 +112,15 @@ export function createPagingNotifier(options: PagingNotifierOptions): PagingNoti
     return sending;
   }
 
-  async function attempt(pager: Pager, { page, incidentId, abandon }: Delivery): Promise<boolean> {
+  async function attempt(pager: Pager, delivery: Delivery): Promise<boolean> {
+    const { page, incidentId, abandon } = delivery;
     // Abandoned at shutdown while it waited for the incident's page before it.
     if (abandon.signal.aborted) return false;
     const log = options.logger.child({ incidentId, dedupKey: page.dedupKey, action: page.action });
     try {
-      await pager.send(page, abandon.signal);
-      log.info({}, 'page sent');
+      await pager.send(page, abandon.signal, (requestId) => (delivery.acceptedAs = requestId));
+      // One whose wait for the provider's confirmation was cut short at shutdown was logged as unconfirmed then.
+      if (!abandon.signal.aborted) log.info({}, 'page sent');
       return true;
     } catch (error) {
       // An abandoned page was logged as such when it was abandoned.
@@ -131,9 +137,24 @@ export function createPagingNotifier(options: PagingNotifierOptions): PagingNoti
     }
   }
 
-  /** Stops every page still on its way and logs each one, with what the on-call must now do by hand. */
+  /**
+   * Stops every page still on its way and logs each one, with what the on-call must now do by hand: one the provider
+   * accepted but had not confirmed processing is no alarm, only a request to check (a false "nobody was paged" at
+   * 2am sends someone paging by hand, twice).
+   */
   function abandonPending(deadlineMs: number): void {
-    for (const { page, incidentId, abandon } of pending) {
+    for (const { page, incidentId, abandon, acceptedAs } of pending) {
+      if (acceptedAs !== undefined) {
+        options.logger.warn(
+          { incidentId, dedupKey: page.dedupKey, action: page.action, requestId: acceptedAs, deadlineMs },
+          `paging unconfirmed at shutdown: the ${page.action} page for ${incidentId} was accepted by the paging ` +
+            `provider (request ${acceptedAs}) but not confirmed processed within ${deadlineMs} ms; check that ` +
+            `request in the provider (Opsgenie: GET /v2/alerts/requests/${acceptedAs}, or the alert's log), and only ` +
+            `if it failed: ${BY_HAND[page.action]}`,
+        );
+        abandon.abort();
+        continue;
+      }
       options.logger.error(
         { incidentId, dedupKey: page.dedupKey, action: page.action, deadlineMs },
         `paging abandoned at shutdown: the ${page.action} page for ${incidentId} was not delivered within ` +

@@ -55,7 +55,7 @@ export function createOpsgenie(options: OpsgenieOptions): Pager {
   const keyEnv = options.apiKeyEnv ?? "the variable the runbook's paging.apiKeyEnv names";
   const hint = `check the Opsgenie API key in ${keyEnv}, its create-and-update rights, and the API region URL (${base})`;
   return {
-    async send(page: Page, signal?: AbortSignal): Promise<void> {
+    async send(page: Page, signal?: AbortSignal, onAccepted?: (requestId: string) => void): Promise<void> {
       const { path, body } = opsgenieCall(page);
       const response = await deliver(
         {
@@ -72,7 +72,10 @@ export function createOpsgenie(options: OpsgenieOptions): Pager {
         signal,
       );
       const requestId = (response.body as { requestId?: unknown } | undefined)?.requestId;
-      if (typeof requestId === 'string') await processed(requestId, page, signal);
+      if (typeof requestId !== 'string') return;
+      // Accepted: from here on the page is Opsgenie's, whatever becomes of the wait below (a shutdown).
+      onAccepted?.(requestId);
+      await processed(requestId, page, signal);
     },
   };
 

@@ -29,10 +29,11 @@ export interface Page {
 
 /**
  * A paging provider. `send` rejects with a RollbotError when the provider did not take the page; once `signal`
- * aborts, it stops retrying and rejects.
+ * aborts, it stops retrying and rejects. A provider that accepts a page before processing it (Opsgenie: 202, then a
+ * request to poll) calls `onAccepted` with the provider's request id once it has the page, before send() returns.
  */
 export interface Pager {
-  send(page: Page, signal?: AbortSignal): Promise<void>;
+  send(page: Page, signal?: AbortSignal, onAccepted?: (requestId: string) => void): Promise<void>;
 }
 
 /** Retry settings shared by the providers. */
