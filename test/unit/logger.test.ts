@@ -49,6 +49,62 @@ describe('logger redaction', () => {
     });
   });
 
+  it('masks secrets in fields, not only in the message: a key in an error text, a bearer token, a URL, a request config', () => {
+    const refused = Object.assign(new Error('PagerDuty refused routing key pd-routing-key-7'), {
+      // As an HTTP client's error carries the request it sent.
+      config: {
+        url: 'https://prometheus.example/api/v1/query',
+        headers: { Authorization: 'Bearer prom-token-123456', Accept: 'application/json' },
+      },
+      request: { _header: 'GET /api/v1/query HTTP/1.1\r\nAuthorization: Bearer prom-token-123456\r\n' },
+    });
+    const line = logged(
+      (log) =>
+        log.child({ pager: 'pd-routing-key-7' }).error(
+          {
+            err: refused,
+            reason: 'Opsgenie said: invalid key og-api-key-77',
+            call: { headers: { Authorization: 'GenieKey og-api-key-77' } },
+            prometheus: 'https://prometheus.example/api/v1/query?query=up&access_token=tok-in-query-1&x=1',
+            webhook: 'https://hooks.example/notify?token=tok-in-query-2',
+            nested: { deeper: { text: 'sent Authorization: Bearer eyJhbGciOi.J9.abc' } },
+          },
+          'paging failed',
+        ),
+      ['pd-routing-key-7', 'og-api-key-77'],
+    );
+    for (const secret of [
+      'pd-routing-key-7',
+      'og-api-key-77',
+      'prom-token-123456',
+      'tok-in-query-1',
+      'tok-in-query-2',
+      'eyJhbGciOi',
+    ]) {
+      expect(line).not.toContain(secret);
+    }
+    const fields = JSON.parse(line) as Record<string, unknown>;
+    expect(fields).toMatchObject({
+      pager: '[redacted]',
+      reason: 'Opsgenie said: invalid key [redacted]',
+      prometheus: 'https://prometheus.example/api/v1/query?query=up&access_token=[redacted]&x=1',
+      webhook: 'https://hooks.example/notify?token=[redacted]',
+      err: {
+        message: 'PagerDuty refused routing key [redacted]',
+        config: { url: 'https://prometheus.example/api/v1/query', headers: { Accept: 'application/json' } },
+      },
+    });
+  });
+
+  it('leaves words that merely follow "Bearer" or "Basic" in a hint alone', () => {
+    const line = logged((log) =>
+      log.warn({ hint: 'send Authorization: Bearer <API_TOKEN>; see Basic Information' }, 'refused'),
+    );
+    expect(JSON.parse(line)).toMatchObject({
+      hint: 'send Authorization: Bearer <API_TOKEN>; see Basic Information',
+    });
+  });
+
   it('masks a configured secret inside a message', () => {
     const line = logged(
       (log) => log.error('refused key pd-routing-key-9 by PagerDuty'),
