@@ -15,6 +15,7 @@ import { scheduleDigest } from './engine/digest.js';
 import { drillSuccesses } from './engine/drill.js';
 import { retroCounts } from './engine/retro.js';
 import { startMessageTicker } from './engine/message-tick.js';
+import { schedulePageAtBusinessHours } from './engine/business-hours-page.js';
 import { startDeadlinePoller } from './engine/poller.js';
 import { startDrillPlanner } from './scheduling/drills.js';
 import { startGroupSnapshots } from './scheduling/group-snapshots.js';
@@ -135,6 +136,8 @@ export async function compose(
         logger.error({ err: error, incidentId: event.incident.id }, 'cannot schedule the daily digest'),
       );
     },
+    // A SEV-3's missed target at night pages when business hours begin, if still unresolved (engine/business-hours-page.ts).
+    pageLater: (event, dueAt) => schedulePageAtBusinessHours(deps, event, dueAt),
   });
   const serving = options.overrides?.serving ?? createServingFactory({ env: options.env ?? process.env });
   const metricsSource =

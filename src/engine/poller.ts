@@ -1,4 +1,5 @@
 import type { Stage } from '../core/stages.js';
+import { BUSINESS_HOURS_PAGE, pageAtBusinessHours } from './business-hours-page.js';
 import { pollConfirmation } from './confirm.js';
 import { CONFIRM_POLL } from './confirm-poll.js';
 import type { EngineDeps } from './context.js';
@@ -107,6 +108,7 @@ export const DEADLINE_HANDLERS: Record<string, DeadlineHandler> = {
   [DIGEST_SEND]: async (deps, deadline) => {
     await sendDigest(deps, deadline);
   },
+  [BUSINESS_HOURS_PAGE]: pageAtBusinessHours,
 };
 
 /**

@@ -10,7 +10,7 @@ import {
   type NotifierEvent,
 } from '../engine/notifier-port.js';
 import { realTimer, type SetTimer } from '../engine/timer.js';
-import { pageFor, type BusinessHours } from './policy.js';
+import { nextBusinessStart, pageFor, type BusinessHours } from './policy.js';
 import type { Page, PageAction, Pager } from './types.js';
 
 export type { SetTimer } from '../engine/timer.js';
@@ -41,6 +41,12 @@ export interface PagingNotifierOptions {
   logger: Logger;
   /** Told about events for the daily digest instead of a page (SEV-4 openings), with the model's hours. */
   digest?: (event: IncidentEvent, hours: BusinessHours) => void;
+  /**
+   * Told of an escalation that pages only within business hours (a SEV-3's missed target at night), with when they
+   * next begin: durably schedules its page for then (engine/business-hours-page.ts). A rejection counts as the page
+   * not sent, so that its sender sends it again; without this option such an escalation pages nobody.
+   */
+  pageLater?: (event: EscalationEvent, dueAt: number) => Promise<void>;
   /** The timer of idle()'s deadline; injectable for tests. */
   setTimer?: SetTimer;
 }
@@ -185,6 +191,7 @@ export function createPagingNotifier(options: PagingNotifierOptions): PagingNoti
         options.digest?.(event, route.hours);
         return Promise.resolve({ sent: true, none: true });
       }
+      if (decision === 'business-hours') return pageLater(event, route.hours);
       if (decision.length === 0) return Promise.resolve({ sent: true, none: true });
       const sending = decision.map((one) => {
         if (one.action === 'acknowledge') {
@@ -218,6 +225,21 @@ export function createPagingNotifier(options: PagingNotifierOptions): PagingNoti
         'paging failed',
       );
       return Promise.resolve({ sent: false });
+    }
+  }
+
+  /** Has an escalation paged when business hours next begin: sent (none now) once that is scheduled. */
+  async function pageLater(event: NotifierEvent, hours: BusinessHours): Promise<Paged> {
+    if (event.type !== 'escalation' || !options.pageLater) return { sent: true, none: true };
+    try {
+      await options.pageLater(event, nextBusinessStart(options.clock.now(), hours));
+      return { sent: true, none: true };
+    } catch (error) {
+      options.logger.error(
+        { err: error instanceof Error ? error.message : String(error), incidentId: event.incident.id },
+        `paging failed: cannot schedule the ${event.stage} escalation's page for when business hours begin; it is tried again`,
+      );
+      return { sent: false };
     }
   }
 

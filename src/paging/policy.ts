@@ -44,14 +44,19 @@ export function escalationKeyFor(incidentId: string, stage: Stage): string {
 
 /**
  * The pages for `event` at `now` (none: an empty list), or `'digest'` for a SEV-4 opening or missed target
- * (collected, not paged). Drills never page. SEV-1/2 openings and every escalation but detection's and a quiet
+ * (collected, not paged), or `'business-hours'` for a SEV-3's missed target outside business hours (paged when they
+ * begin, if the incident is still unresolved then: nextBusinessStart, engine/business-hours-page.ts). Drills never page. SEV-1/2 openings and every escalation but detection's and a quiet
  * one's (escalationStaysQuiet: the missed triage target of an incident settled at the source) trigger (an
  * escalation after resolving its stage's earlier page, so that it rings); a SEV-3 opening or missed target
  * triggers only within business hours; an update that leaves an incident resolved, dismissed or closed resolves its page and the
  * escalation pages it may have left open; any other event about an acknowledged open incident acknowledges
  * (idempotent at the provider) its opening page, not its escalations: each is acknowledged where it rang.
  */
-export function pageFor(event: NotifierEvent, now: number, hours: BusinessHours): Page[] | 'digest' {
+export function pageFor(
+  event: NotifierEvent,
+  now: number,
+  hours: BusinessHours,
+): Page[] | 'digest' | 'business-hours' {
   // A tick is the clock moving, not news: it never pages (nor acknowledges again).
   if (event.type === 'channel.message' || event.type === 'incident.tick') return [];
   const incident = event.incident;
@@ -66,9 +71,12 @@ export function pageFor(event: NotifierEvent, now: number, hours: BusinessHours)
     // A missed target is late news of the incident at its severity: it pages as the incident's opening would (a
     // SEV-4's goes to the digest, a SEV-3's only within business hours), or a SEV-4 would wake someone at 2am for
     // being slow. A rollback that failed, an unknown outcome or a failed confirmation (`about`) is rollbot's own
-    // change to production gone wrong, whatever the incident's severity: it pages at any hour.
+    // change to production gone wrong, whatever the incident's severity: it pages at any hour. A SEV-3's missed at
+    // night is not forgotten: it pages when business hours begin, should the incident still be unresolved then.
     if (event.about === undefined && incident.severity === 4) return 'digest';
-    if (event.about === undefined && incident.severity === 3 && !withinBusinessHours(now, hours)) return [];
+    if (event.about === undefined && incident.severity === 3 && !withinBusinessHours(now, hours)) {
+      return 'business-hours';
+    }
     const key = escalationKeyFor(incident.id, event.stage);
     const details = { stage: event.stage, alert: incident.summary };
     // A stage can escalate twice (its target missed, then the rollback FAILED): the provider would append the
@@ -129,21 +137,56 @@ export function withinBusinessHours(now: number, hours: BusinessHours): boolean 
   return days.includes(weekday) && hour >= start && hour < end;
 }
 
+/** Steps nextBusinessStart looks in: a quarter of an hour, the finest offset a time zone has (Nepal's +5:45). */
+const STEP_MS = 15 * 60_000;
+/** A week and a day of steps: every weekday comes round once in that, whatever DST does. */
+const STEPS = (8 * 86_400_000) / STEP_MS;
+
+/**
+ * When business hours next begin after `now`: the first `start`:00 local on one of `days`. Pure, from `now` (not the
+ * system clock), to the quarter hour. Throws RangeError for a bad zone.
+ */
+export function nextBusinessStart(now: number, hours: BusinessHours): number {
+  const start = hours.start ?? 9;
+  const days = hours.days ?? [1, 2, 3, 4, 5];
+  const first = Math.floor(now / STEP_MS) * STEP_MS + STEP_MS;
+  for (let step = 0; step < STEPS; step++) {
+    const at = first + step * STEP_MS;
+    const local = localTime(at, hours.timezone);
+    if (local.hour === start && local.minute === 0 && days.includes(local.weekday)) return at;
+  }
+  throw new RangeError(`business hours ${JSON.stringify(hours)} never begin`);
+}
+
 const WEEKDAYS: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
 
-function localTime(now: number, timeZone: string): { hour: number; weekday: number } {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hour: 'numeric',
-    hourCycle: 'h23',
-    weekday: 'short',
-  }).formatToParts(new Date(now));
+/** One formatter per zone: making one is far slower than using it, and nextBusinessStart uses it hundreds of times. */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  let formatter = formatters.get(timeZone);
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hour: 'numeric',
+      minute: 'numeric',
+      hourCycle: 'h23',
+      weekday: 'short',
+    });
+    formatters.set(timeZone, formatter);
+  }
+  return formatter;
+}
+
+function localTime(now: number, timeZone: string): { hour: number; minute: number; weekday: number } {
+  const parts = formatterFor(timeZone).formatToParts(new Date(now));
   const hour = Number(parts.find((part) => part.type === 'hour')?.value);
+  const minute = Number(parts.find((part) => part.type === 'minute')?.value);
   const weekday = WEEKDAYS[parts.find((part) => part.type === 'weekday')?.value ?? ''];
-  if (!Number.isInteger(hour) || weekday === undefined) {
+  if (!Number.isInteger(hour) || !Number.isInteger(minute) || weekday === undefined) {
     throw new RangeError(`cannot read the local time in ${timeZone}`);
   }
-  return { hour, weekday };
+  return { hour, minute, weekday };
 }
 
 function page(

@@ -4,7 +4,7 @@ import type { Incident } from '../../../src/core/incident.js';
 import type { Severity } from '../../../src/core/severity.js';
 import type { Stage } from '../../../src/core/stages.js';
 import type { NotifierEvent } from '../../../src/engine/notifier-port.js';
-import { pageFor, withinBusinessHours } from '../../../src/paging/policy.js';
+import { nextBusinessStart, pageFor, withinBusinessHours } from '../../../src/paging/policy.js';
 import { executingRollback, makeAlertRef, makeIncident, T0 } from '../../helpers/incidents.js';
 
 const DUBLIN = { timezone: 'Europe/Dublin' };
@@ -118,7 +118,7 @@ describe('pageFor', () => {
     });
     const actions = (event: NotifierEvent, now: number) => {
       const pages = pageFor(event, now, DUBLIN);
-      return pages === 'digest' ? pages : pages.map((one) => `${one.action} ${one.dedupKey}`);
+      return typeof pages === 'string' ? pages : pages.map((one) => `${one.action} ${one.dedupKey}`);
     };
     const rings = ['resolve rollbot-INC-9-triage', 'trigger rollbot-INC-9-triage'];
 
@@ -127,10 +127,24 @@ describe('pageFor', () => {
       expect(actions(missed(4), MONDAY_10)).toBe('digest');
     });
 
-    it("a SEV-3's pages within business hours only", () => {
+    it("a SEV-3's pages within business hours, and waits for them at night rather than paging nobody", () => {
       expect(actions(missed(3), MONDAY_10)).toEqual(rings);
-      expect(actions(missed(3), SATURDAY_2AM)).toEqual([]);
-      expect(actions(missed(3), Date.parse('2026-06-15T17:00:00Z'))).toEqual([]);
+      expect(actions(missed(3), SATURDAY_2AM)).toBe('business-hours');
+      expect(actions(missed(3), Date.parse('2026-06-15T17:00:00Z'))).toBe('business-hours');
+    });
+
+    it('knows when business hours next begin, in their time zone', () => {
+      // Saturday 02:00 in Dublin (UTC+1 in June): Monday 09:00 local.
+      expect(new Date(nextBusinessStart(SATURDAY_2AM, DUBLIN)).toISOString()).toBe(
+        '2026-06-22T08:00:00.000Z',
+      );
+      // Monday 10:00 local, within them: Tuesday's start.
+      expect(new Date(nextBusinessStart(MONDAY_10, DUBLIN)).toISOString()).toBe('2026-06-16T08:00:00.000Z');
+      // Half-hour zones, and other hours and days.
+      const kolkata = { timezone: 'Asia/Kolkata', start: 8, days: [6] };
+      expect(new Date(nextBusinessStart(SATURDAY_2AM, kolkata)).toISOString()).toBe(
+        '2026-06-20T02:30:00.000Z',
+      );
     });
 
     it("a SEV-1's and a SEV-2's page at any hour", () => {
@@ -152,7 +166,7 @@ describe('pageFor', () => {
     missedTriage.stages.triage = { ...missedTriage.stages.triage, breachedAt: MONDAY_10 };
     const keys = (phase: Incident['phase'], from: Incident = missedTriage) => {
       const pages = pageFor(updated({ ...from, phase }), MONDAY_10, DUBLIN);
-      return pages === 'digest' ? pages : pages.map((page) => [page.action, page.dedupKey]);
+      return typeof pages === 'string' ? pages : pages.map((page) => [page.action, page.dedupKey]);
     };
     expect(keys('dismissed')).toEqual([
       ['resolve', 'rollbot-INC-9'],
@@ -236,7 +250,7 @@ describe('pageFor, an incident settled at the source', () => {
   });
   const actions = (event: NotifierEvent) => {
     const pages = pageFor(event, NIGHT, DUBLIN);
-    return pages === 'digest' ? pages : pages.map((one) => `${one.action} ${one.dedupKey}`);
+    return typeof pages === 'string' ? pages : pages.map((one) => `${one.action} ${one.dedupKey}`);
   };
   const pages = ['resolve rollbot-INC-9-triage', 'trigger rollbot-INC-9-triage'];
 

@@ -1,0 +1,112 @@
+/**
+ * A SEV-3 pages only within business hours: its target missed at night is escalated in Slack, and pages the on-call
+ * when business hours begin if the incident is still unresolved then — once, whichever replicas poll — and not at
+ * all if it was resolved meanwhile.
+ */
+import { describe, expect, it } from 'vitest';
+import { BUSINESS_HOURS_PAGE, schedulePageAtBusinessHours } from '../../src/engine/business-hours-page.js';
+import { escalateIfBreached } from '../../src/engine/escalation.js';
+import { pollDeadlines } from '../../src/engine/poller.js';
+import { resolve } from '../../src/engine/resolve.js';
+import { createLogger } from '../../src/observability/logger.js';
+import { createPagingNotifier } from '../../src/paging/notifier.js';
+import type { Page, Pager } from '../../src/paging/types.js';
+import { makeDeps, makeRunbook, TestClock } from '../helpers/engine.js';
+import { makeIncident } from '../helpers/incidents.js';
+import { replicaBackends, useRedisStores } from '../helpers/replicas.js';
+
+const MINUTE = 60_000;
+/** Saturday 02:00 UTC; the runbook's business hours are the default, 09:00 to 18:00 UTC on weekdays. */
+const SATURDAY_2AM = Date.parse('2026-11-21T02:00:00Z');
+const MONDAY_9AM = Date.parse('2026-11-23T09:00:00Z');
+
+class RecordingPager implements Pager {
+  readonly pages: string[] = [];
+  async send(page: Page): Promise<void> {
+    this.pages.push(`${page.action} ${page.dedupKey}`);
+  }
+}
+
+const redisStore = useRedisStores();
+
+describe.each(replicaBackends(redisStore))('a SEV-3 target missed at night, on %s', (_name, backend) => {
+  /** Two replicas of one bot: their own paging notifier and pager (the same provider), one store, one clock. */
+  function twoReplicas() {
+    const clock = new TestClock(SATURDAY_2AM);
+    const storeOf = backend(clock);
+    const runbook = makeRunbook(
+      'fraud-scorer',
+      'paging: { provider: pagerduty, routingKeyEnv: FRAUD_PD_KEY }',
+    );
+    const pager = new RecordingPager();
+    const replicas = [0, 1].map(() => {
+      const deps = makeDeps({ clock, store: storeOf(), runbooks: [runbook] });
+      const paging = createPagingNotifier({
+        inner: deps.notifier,
+        pagerFor: () => ({ pager, hours: { timezone: 'UTC' } }),
+        clock,
+        logger: createLogger({ level: 'silent' }),
+        pageLater: (event, dueAt) => schedulePageAtBusinessHours(deps, event, dueAt),
+      });
+      return { deps, engine: { ...deps, notifier: paging }, paging };
+    });
+    return { clock, pager, replicas };
+  }
+
+  async function missedAtNight() {
+    const bot = twoReplicas();
+    const [first] = bot.replicas;
+    const incident = makeIncident({ id: 'INC-1', severity: 3, at: bot.clock.now() });
+    await first!.deps.store.createIfNoneOpen(incident);
+    bot.clock.advance(11 * MINUTE);
+    await escalateIfBreached(first!.engine, 'INC-1', 'triage');
+    await first!.paging.idle();
+    return bot;
+  }
+
+  async function pollAllAt(bot: Awaited<ReturnType<typeof missedAtNight>>, at: number) {
+    bot.clock.set(at);
+    await Promise.all(bot.replicas.map(({ engine }) => pollDeadlines(engine)));
+    await Promise.all(bot.replicas.map(({ paging }) => paging.idle()));
+  }
+
+  it('pages nobody at night, then pages once when business hours begin, the incident still unresolved', async () => {
+    const bot = await missedAtNight();
+    const store = bot.replicas[0]!.deps.store;
+    expect(bot.pager.pages).toEqual([]);
+    expect(bot.replicas[0]!.deps.notifier.ofType('escalation')).toHaveLength(1);
+    expect((await store.pending()).filter((one) => one.kind === BUSINESS_HOURS_PAGE)).toEqual([
+      expect.objectContaining({ dueAt: MONDAY_9AM, payload: { incidentId: 'INC-1', stage: 'triage' } }),
+    ]);
+
+    await pollAllAt(bot, MONDAY_9AM - MINUTE);
+    expect(bot.pager.pages).toEqual([]);
+
+    await pollAllAt(bot, MONDAY_9AM);
+    await pollAllAt(bot, MONDAY_9AM + 2 * MINUTE);
+    expect(bot.pager.pages).toEqual(['resolve rollbot-INC-1-triage', 'trigger rollbot-INC-1-triage']);
+    const morning = bot.replicas.flatMap(({ deps }) => deps.notifier.ofType('escalation')).slice(1);
+    expect(morning).toEqual([
+      expect.objectContaining({
+        stage: 'triage',
+        mention: ['S0PLATFORM'],
+        text: expect.stringContaining('the incident is still unresolved now that business hours have begun'),
+      }),
+    ]);
+    expect((await store.list('INC-1')).map((entry) => entry.type)).toContain('stage.paged-in-business-hours');
+    expect((await store.pending()).filter((one) => one.kind === BUSINESS_HOURS_PAGE)).toEqual([]);
+  });
+
+  it('does not page when business hours begin if the incident was resolved meanwhile', async () => {
+    const bot = await missedAtNight();
+    const [first] = bot.replicas;
+    bot.clock.advance(30 * MINUTE);
+    await resolve(first!.engine, 'INC-1', { by: 'U0ANA', reason: 'feature store caught up' });
+    await first!.paging.idle();
+
+    await pollAllAt(bot, MONDAY_9AM);
+    expect(bot.pager.pages.filter((page) => page.startsWith('trigger'))).toEqual([]);
+    const escalations = bot.replicas.flatMap(({ deps }) => deps.notifier.ofType('escalation'));
+    expect(escalations).toHaveLength(1);
+  });
+});
