@@ -1,10 +1,10 @@
-import { DRILL_LATE_TOLERANCE_MS } from '../core/drill-cadence.js';
+import { DRILL_LATE_TOLERANCE_MS, DRILL_OVERDUE_MS } from '../core/drill-cadence.js';
 import { formatDuration } from '../core/duration.js';
 import { isRollbotError } from '../core/errors.js';
 import { oneLine } from '../core/text.js';
 import type { Runbook } from '../runbooks/schema.js';
 import type { EngineDeps } from './context.js';
-import { drillTarget, notePlanned } from './drill.js';
+import { drillGateClosing, drillOverdue, drillTarget, notePlanned } from './drill.js';
 import { startDrill } from './drill-start.js';
 import type { Deadline } from './ports.js';
 
@@ -109,21 +109,50 @@ const SKIPPED = 'skipped';
 /**
  * An occurrence delivered more than DRILL_LATE_TOLERANCE_MS after its time (every replica down over it): not
  * started, logged, and said in the channel with how to rehearse now; remembered as skipped so that it is said
- * once. The next occurrence is planned as ever.
+ * once. The next occurrence is planned as ever. The rehearsal it skipped may have been the one that kept the
+ * deployment gate open: the note and the log say whether the gate is closed for an overdue drill now, or on
+ * which day it closes, and that a drill passed by hand opens it (gate.ts).
  */
 async function skipMissed(deps: EngineDeps, runbook: Runbook, at: number, started: string): Promise<void> {
   const model = runbook.model;
   const late = deps.clock.now() - at;
+  const gate = await gateAfterSkip(deps, runbook);
   deps.logger.warn(
-    { model, at: new Date(at).toISOString(), lateMs: late },
-    'drill occurrence missed while rollbot was down; skipped (too late to start)',
+    { model, at: new Date(at).toISOString(), lateMs: late, ...gate.log },
+    `drill occurrence missed while rollbot was down; skipped (too late to start)${gate.logText}`,
   );
   await deps.notifier.notify({
     type: 'channel.message',
     channel: runbook.channel,
-    text: `Scheduled drill of ${model} skipped: it was due at ${new Date(at).toISOString()} while rollbot was down, and is not started ${formatDuration(late)} late (more than ${formatDuration(DRILL_LATE_TOLERANCE_MS)}): nobody would be there to decide. Rehearse when ready with /drill run ${model} (or rollbot drill run ${model}); the next scheduled drill is unchanged`,
+    text: `Scheduled drill of ${model} skipped: it was due at ${new Date(at).toISOString()} while rollbot was down, and is not started ${formatDuration(late)} late (more than ${formatDuration(DRILL_LATE_TOLERANCE_MS)}): nobody would be there to decide. ${gate.text}. The next scheduled drill is unchanged`,
   });
   await deps.store.setValue(started, SKIPPED, OCCURRENCE_TTL_MS);
+}
+
+/** What a skipped occurrence means for the model's deployment gate, in the channel's words and the log's. */
+async function gateAfterSkip(
+  deps: EngineDeps,
+  runbook: Runbook,
+): Promise<{ text: string; logText: string; log: Record<string, string> }> {
+  const model = runbook.model;
+  const how = `/drill run ${model} (or rollbot drill run ${model})`;
+  const overdue = await drillOverdue(deps, runbook);
+  if (overdue) {
+    return {
+      text: `The deployment gate of ${model} is closed: ${overdue}. A passed drill opens it: run one now with ${how}`,
+      logText: '; the deployment gate is closed (overdue drill) until a drill passes',
+      log: { gate: 'closed' },
+    };
+  }
+  const closing = await drillGateClosing(deps, runbook);
+  if (!closing) return { text: `Rehearse when ready with ${how}`, logText: '', log: {} };
+  const on = new Date(closing.at).toISOString();
+  const after = closing.from === 'planned' ? 'its drills were planned' : 'its last successful drill';
+  return {
+    text: `The deployment gate of ${model} closes on ${on}, ${formatDuration(DRILL_OVERDUE_MS)} after ${after}, unless a drill passes before then: rehearse with ${how}`,
+    logText: `; the deployment gate closes at ${on} unless a drill passes before then`,
+    log: { gateClosesAt: on },
+  };
 }
 
 /**

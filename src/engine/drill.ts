@@ -286,16 +286,32 @@ async function plannedSince(deps: Pick<EngineDeps, 'store'>, model: string): Pro
   return Number.isFinite(since) ? since : undefined;
 }
 
+/**
+ * When the model's deployment gate closes for want of a passed drill (DRILL_OVERDUE_MS after its last successful
+ * drill, or after its drills were first planned when none passed), and which of the two it counts from; undefined
+ * for a model without drills, or whose drills were never planned.
+ */
+export async function drillGateClosing(
+  deps: Pick<EngineDeps, 'store'>,
+  runbook: Runbook,
+): Promise<{ at: number; from: 'last success' | 'planned' } | undefined> {
+  if (!runbook.drill) return undefined;
+  const lastSuccess = await lastDrillSuccess(deps, runbook.model);
+  if (lastSuccess !== undefined) return { at: lastSuccess + DRILL_OVERDUE_MS, from: 'last success' };
+  const since = await plannedSince(deps, runbook.model);
+  return since === undefined ? undefined : { at: since + DRILL_OVERDUE_MS, from: 'planned' };
+}
+
 /** Why the model's drill is overdue (no success in 100 days since drills were planned), or undefined. */
 export async function drillOverdue(
   deps: Pick<EngineDeps, 'store' | 'clock'>,
   runbook: Runbook,
 ): Promise<string | undefined> {
-  if (!runbook.drill) return undefined;
-  const lastSuccess = await lastDrillSuccess(deps, runbook.model);
-  const reference = lastSuccess ?? (await plannedSince(deps, runbook.model));
-  if (reference === undefined || deps.clock.now() - reference < DRILL_OVERDUE_MS) return undefined;
-  return lastSuccess === undefined
-    ? `no successful rollback drill since drills were planned ${formatDuration(deps.clock.now() - reference)} ago`
-    : `last successful rollback drill ${formatDuration(deps.clock.now() - reference)} ago (due every quarter)`;
+  const closing = await drillGateClosing(deps, runbook);
+  const now = deps.clock.now();
+  if (closing === undefined || now < closing.at) return undefined;
+  const ago = formatDuration(now - (closing.at - DRILL_OVERDUE_MS));
+  return closing.from === 'planned'
+    ? `no successful rollback drill since drills were planned ${ago} ago`
+    : `last successful rollback drill ${ago} ago (due every quarter)`;
 }

@@ -7,6 +7,8 @@ import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DRILL_LATE_TOLERANCE_MS } from '../../../src/core/drill-cadence.js';
 import { scheduleDrillOccurrence } from '../../../src/engine/drill-schedule.js';
+import { startDrill } from '../../../src/engine/drill-start.js';
+import { deploymentGate } from '../../../src/engine/gate.js';
 import { pollDeadlines } from '../../../src/engine/poller.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { planDrills } from '../../../src/scheduling/drills.js';
@@ -20,9 +22,16 @@ afterEach(() => {
 const AT = Date.parse('2027-01-15T10:00:00Z');
 
 /** The bot with fraud-scorer's quarterly drill planned, its log lines kept; down from a week before the drill. */
-async function plannedThenDown(): Promise<{ deps: TestDeps; logs: { msg?: string; model?: string }[] }> {
+async function plannedThenDown(
+  options: { passedAt?: number } = {},
+): Promise<{ deps: TestDeps; logs: { msg?: string; model?: string }[] }> {
   vi.useFakeTimers({ now: Date.parse('2027-01-01T00:00:00Z'), toFake: ['Date'] });
   const { deps } = drillDeps(DRY);
+  if (options.passedAt !== undefined) {
+    // The model's last drill, run by hand and passed then.
+    deps.clock.set(options.passedAt);
+    await startDrill(deps, 'fraud-scorer', { by: 'cli:ana', auto: true });
+  }
   const logs: { msg?: string; model?: string }[] = [];
   deps.logger = createLogger({
     level: 'info',
@@ -65,7 +74,7 @@ describe('a drill occurrence missed while every replica was down', () => {
     while ((await pollDeadlines(deps)) > 0);
     expect(await drills(deps)).toEqual([]);
     expect(said(deps).slice(1)).toEqual([
-      'Scheduled drill of fraud-scorer skipped: it was due at 2027-01-15T10:00:00.000Z while rollbot was down, and is not started 23h late (more than 4h): nobody would be there to decide. Rehearse when ready with /drill run fraud-scorer (or rollbot drill run fraud-scorer); the next scheduled drill is unchanged',
+      'Scheduled drill of fraud-scorer skipped: it was due at 2027-01-15T10:00:00.000Z while rollbot was down, and is not started 23h late (more than 4h): nobody would be there to decide. The deployment gate of fraud-scorer closes on 2027-04-11T00:00:00.000Z, 100d after its drills were planned, unless a drill passes before then: rehearse with /drill run fraud-scorer (or rollbot drill run fraud-scorer). The next scheduled drill is unchanged',
     ]);
     expect(logs).toContainEqual(
       expect.objectContaining({
@@ -78,5 +87,41 @@ describe('a drill occurrence missed while every replica was down', () => {
     while ((await pollDeadlines(deps)) > 0);
     expect(await drills(deps)).toEqual([]);
     expect(said(deps)).toHaveLength(2);
+  });
+
+  it('says that the deployment gate is closed now that the last passed drill is over 100 days old, and how to open it', async () => {
+    const passedAt = AT - 100 * 86_400_000 + 3_600_000;
+    const { deps, logs } = await plannedThenDown({ passedAt });
+    deps.clock.set(AT + 23 * 3_600_000);
+    while ((await pollDeadlines(deps)) > 0);
+
+    expect((await deploymentGate(deps, 'fraud-scorer')).status).toBe('closed');
+    expect(said(deps).at(-1)).toBe(
+      'Scheduled drill of fraud-scorer skipped: it was due at 2027-01-15T10:00:00.000Z while rollbot was down, and is not started 23h late (more than 4h): nobody would be there to decide. The deployment gate of fraud-scorer is closed: last successful rollback drill 100d 22h ago (due every quarter). A passed drill opens it: run one now with /drill run fraud-scorer (or rollbot drill run fraud-scorer). The next scheduled drill is unchanged',
+    );
+    expect(logs).toContainEqual(
+      expect.objectContaining({
+        model: 'fraud-scorer',
+        gate: 'closed',
+        msg: expect.stringMatching(
+          /skipped .*; the deployment gate is closed \(overdue drill\) until a drill passes$/,
+        ),
+      }),
+    );
+  });
+
+  it('says on which day the deployment gate closes when the last passed drill reaches 100 days before long', async () => {
+    const passedAt = AT - 95 * 86_400_000;
+    const { deps, logs } = await plannedThenDown({ passedAt });
+    deps.clock.set(AT + 23 * 3_600_000);
+    while ((await pollDeadlines(deps)) > 0);
+
+    expect((await deploymentGate(deps, 'fraud-scorer')).status).not.toBe('closed');
+    expect(said(deps).at(-1)).toContain(
+      'The deployment gate of fraud-scorer closes on 2027-01-20T10:00:00.000Z, 100d after its last successful drill, unless a drill passes before then: rehearse with /drill run fraud-scorer (or rollbot drill run fraud-scorer).',
+    );
+    expect(logs).toContainEqual(
+      expect.objectContaining({ model: 'fraud-scorer', gateClosesAt: '2027-01-20T10:00:00.000Z' }),
+    );
   });
 });
