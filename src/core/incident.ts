@@ -251,13 +251,51 @@ export function trafficRestored(incident: Incident, at: number): Incident {
  */
 export function resolve(incident: Incident, at: number): Incident {
   let next = transition(incident, 'resolved');
-  const confirmed = incident.confirmation === undefined || incident.confirmation.verdict === 'PASS';
-  for (const stage of ['triage', 'rollback', 'confirm'] as const) {
-    const completed = stage === 'confirm' && confirmed;
+  for (const stage of RESOLVED_STAGES) {
+    const completed = stage === 'confirm' && confirmCompletes(incident);
     next = endStage(next, stage, at, completed ? undefined : 'resolution');
   }
   next = setClock(next, 'retro', { startedAt: at });
   return { ...next, resolvedAt: at };
+}
+
+/** The stages a resolution ends if they still run. */
+const RESOLVED_STAGES = ['triage', 'rollback', 'confirm'] as const;
+
+/**
+ * Whether a resolution completes a running confirm stage: once rollbot's confirmation passed, or, where rollbot
+ * could not measure and no confirmation of its own ran, as the confirmation by hand the runbook asked for.
+ */
+function confirmCompletes(incident: Pick<Incident, 'confirmation'>): boolean {
+  return incident.confirmation === undefined || incident.confirmation.verdict === 'PASS';
+}
+
+/**
+ * Whether the resolution cut `stage` short, for an incident resolved before stages recorded `endedBy`: such a
+ * stage ended at the resolution's time, and what the incident recorded besides says whether it had completed on
+ * its own — triage by a decision, the rollback by its latest attempt's success (traffic on the known-good
+ * version ends it then), confirm as confirmCompletes says. The reading resolve applies to every stage it ends,
+ * so an incident resolved since reads the same either way.
+ */
+function cutShortBefore(incident: StagesRecord, stage: (typeof RESOLVED_STAGES)[number]): boolean {
+  const clock = incident.stages[stage];
+  if (clock.endedBy !== undefined || incident.resolvedAt === undefined) return false;
+  if (clock.startedAt === undefined || clock.endedAt !== incident.resolvedAt) return false;
+  if (stage === 'triage') return incident.decision === undefined;
+  if (stage === 'rollback') return incident.rollback?.status !== 'succeeded';
+  return !confirmCompletes(incident);
+}
+
+/** What an incident records of how its stages went: their clocks, and what tells how the resolved ones ended. */
+type StagesRecord = Pick<Incident, 'stages' | 'targets'> &
+  Partial<Pick<Incident, 'resolvedAt' | 'decision' | 'rollback' | 'confirmation'>>;
+
+/** The incident's stage clocks, a stage its resolution cut short saying so also where it was stored without. */
+function stageClocks(incident: StagesRecord): Record<Stage, StageClock> {
+  const clocks = { ...incident.stages };
+  for (const stage of RESOLVED_STAGES)
+    if (cutShortBefore(incident, stage)) clocks[stage] = { ...clocks[stage], endedBy: 'resolution' };
+  return clocks;
 }
 
 /** The retrospective is done. */
@@ -295,7 +333,11 @@ export function recordBreach(incident: Incident, stage: Stage, at: number): Inci
   return setClock(incident, stage, { breachedAt: at });
 }
 
-/** Every stage of an incident as people see it at `now`. */
-export function viewStages(incident: Pick<Incident, 'stages' | 'targets'>, now: number): StageView[] {
-  return STAGES.map((stage) => viewStage(stage, incident.stages[stage], incident.targets[stage], now));
+/**
+ * Every stage of an incident as people see it at `now`. Given what the incident recorded besides its stage
+ * clocks (a whole incident), a stage its resolution cut short reads so also on one stored before stages said it.
+ */
+export function viewStages(incident: StagesRecord, now: number): StageView[] {
+  const clocks = stageClocks(incident);
+  return STAGES.map((stage) => viewStage(stage, clocks[stage], incident.targets[stage], now));
 }

@@ -14,6 +14,7 @@ export interface StageClock {
    * The stage did not complete: the incident's resolution ended it while it ran (a person resolving by hand, or a
    * drill's end), before the runbook's own end of it (a decision, traffic on the known-good version, confirmation
    * passing). Its time says nothing about its target: not met, and not missed unless it had missed it already.
+   * Absent on incidents resolved before it was kept: viewStages (core/incident.ts) reads it from the incident.
    */
   endedBy?: 'resolution';
 }
