@@ -264,10 +264,13 @@ const RESOLVED_STAGES = ['triage', 'rollback', 'confirm'] as const;
 
 /**
  * Whether a resolution completes a running confirm stage: once rollbot's confirmation passed, or, where rollbot
- * could not measure and no confirmation of its own ran, as the confirmation by hand the runbook asked for.
+ * could not measure and no confirmation of its own ran, as the confirmation by hand the runbook asked for — which
+ * it asks for once the rollback got there. A rollback that failed (a drill's on its drill target, say) or never
+ * ended left nothing to confirm: its resolution cuts confirm short too.
  */
-function confirmCompletes(incident: Pick<Incident, 'confirmation'>): boolean {
-  return incident.confirmation === undefined || incident.confirmation.verdict === 'PASS';
+function confirmCompletes(incident: Pick<Incident, 'confirmation' | 'rollback'>): boolean {
+  if (incident.confirmation !== undefined) return incident.confirmation.verdict === 'PASS';
+  return incident.rollback?.status === 'succeeded';
 }
 
 /**

@@ -1,6 +1,7 @@
 import { DRILL_OVERDUE_MS } from '../core/drill-cadence.js';
 import { formatDuration } from '../core/duration.js';
 import { closeRetro, viewStages, type DrillEnding, type Incident } from '../core/incident.js';
+import { stageResult } from '../core/stages.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { record, type EngineDeps } from './context.js';
 import { cancelUndecidedEnd } from './drill-decision-wait.js';
@@ -18,7 +19,11 @@ export interface DrillResult {
   at: number;
   outcome: 'passed' | 'failed';
   target: string;
-  stages: { stage: string; elapsedMs: number; targetMs: number; met: boolean }[];
+  /**
+   * `met`: completed within its target. `cutShort`: the drill's end stopped it before it completed (its rollback
+   * failed, nobody decided before a real alert): neither met nor a missed target (core/stages.ts).
+   */
+  stages: { stage: string; elapsedMs: number; targetMs: number; met: boolean; cutShort?: true }[];
   problems: string[];
 }
 
@@ -173,16 +178,21 @@ export async function scoreDrill(deps: EngineDeps, drill: Incident): Promise<Dri
 function resultOf(runbook: Runbook, drill: Incident, ending: DrillEnding): DrillResult {
   const stages = viewStages(drill, ending.at)
     .filter((stage) => stage.stage !== 'retro' && stage.state !== 'pending')
-    .map((stage) => ({
-      stage: stage.stage,
-      elapsedMs: stage.elapsedMs,
-      targetMs: stage.targetMs,
-      met: !stage.breached,
-    }));
+    .map((stage) => {
+      const result = stageResult(stage);
+      return {
+        stage: stage.stage,
+        elapsedMs: stage.elapsedMs,
+        targetMs: stage.targetMs,
+        met: result === 'met',
+        ...(result === 'ended-by-resolution' ? { cutShort: true as const } : {}),
+      };
+    });
+  // A stage cut short missed no target: why the drill ended (its problem) says what stopped it.
   const problems = [
     ...(ending.problem ? [ending.problem] : []),
     ...stages
-      .filter((s) => !s.met)
+      .filter((s) => !s.met && !s.cutShort)
       .map((s) => `${s.stage} took ${formatDuration(s.elapsedMs)} against ${formatDuration(s.targetMs)}`),
   ];
   return {
@@ -223,7 +233,8 @@ async function publish(
 /** "DRILL PASSED for fraud-scorer: triage 2m/10m ✓, rollback 30s/5m ✓ …" */
 export function scorecard(result: DrillResult): string {
   const lines = result.stages.map(
-    (s) => `${s.stage} ${formatDuration(s.elapsedMs)}/${formatDuration(s.targetMs)} ${s.met ? '✓' : '✗'}`,
+    (s) =>
+      `${s.stage} ${formatDuration(s.elapsedMs)}/${formatDuration(s.targetMs)} ${s.cutShort ? 'not completed' : s.met ? '✓' : '✗'}`,
   );
   const what = result.problems.length ? `; what went wrong: ${result.problems.join('; ')}` : '';
   return `DRILL ${result.outcome.toUpperCase()} for ${result.model} (${result.incidentId}, ${result.target}): ${lines.join(', ')}${what}`;
