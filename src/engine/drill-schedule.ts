@@ -93,14 +93,26 @@ export async function runScheduledDrill(deps: EngineDeps, deadline: Deadline): P
     });
   } catch (error) {
     if (!isRollbotError(error)) throw error;
-    // A plain channel message keeps its line breaks: the refusal, which may quote outside text, stays on this
-    // line of rollbot's.
-    await deps.notifier.notify({
-      type: 'channel.message',
-      channel: runbook.channel,
-      text: `Scheduled drill of ${model} skipped: ${oneLine(error.message)}`,
-    });
+    await skipRefused(deps, runbook, oneLine(error.message));
   }
+}
+
+/**
+ * An occurrence refused (the model has a real incident open, or a drill): not started, and not tried again, so
+ * the rehearsal is lost until the next occurrence. Said in the channel, with what that means for the deployment
+ * gate and when to rehearse by hand, and logged. A plain channel message keeps its line breaks: the refusal, which
+ * may quote outside text, comes on one line.
+ */
+async function skipRefused(deps: EngineDeps, runbook: Runbook, refusal: string): Promise<void> {
+  const model = runbook.model;
+  const open = await deps.store.openIncidentFor(model);
+  const gate = await gateAfterSkip(deps, runbook, open ? `once ${open.id} is over` : 'now');
+  deps.logger.warn({ model, ...gate.log }, `scheduled drill refused; skipped: ${refusal}${gate.logText}`);
+  await deps.notifier.notify({
+    type: 'channel.message',
+    channel: runbook.channel,
+    text: `Scheduled drill of ${model} skipped: ${refusal}. ${gate.text}. The next scheduled drill is unchanged`,
+  });
 }
 
 /** What an occurrence skipped as missed is remembered as, in place of its drill's ID. */
@@ -116,7 +128,7 @@ const SKIPPED = 'skipped';
 async function skipMissed(deps: EngineDeps, runbook: Runbook, at: number, started: string): Promise<void> {
   const model = runbook.model;
   const late = deps.clock.now() - at;
-  const gate = await gateAfterSkip(deps, runbook);
+  const gate = await gateAfterSkip(deps, runbook, 'now');
   deps.logger.warn(
     { model, at: new Date(at).toISOString(), lateMs: late, ...gate.log },
     `drill occurrence missed while rollbot was down; skipped (too late to start)${gate.logText}`,
@@ -129,27 +141,31 @@ async function skipMissed(deps: EngineDeps, runbook: Runbook, at: number, starte
   await deps.store.setValue(started, SKIPPED, OCCURRENCE_TTL_MS);
 }
 
-/** What a skipped occurrence means for the model's deployment gate, in the channel's words and the log's. */
+/**
+ * What a skipped occurrence means for the model's deployment gate, in the channel's words and the log's, and how
+ * to rehearse by hand (`when`: now, or once the open incident is over).
+ */
 async function gateAfterSkip(
   deps: EngineDeps,
   runbook: Runbook,
+  when: string,
 ): Promise<{ text: string; logText: string; log: Record<string, string> }> {
   const model = runbook.model;
   const how = `/drill run ${model} (or rollbot drill run ${model})`;
   const overdue = await drillOverdue(deps, runbook);
   if (overdue) {
     return {
-      text: `The deployment gate of ${model} is closed: ${overdue}. A passed drill opens it: run one now with ${how}`,
+      text: `The deployment gate of ${model} is closed: ${overdue}. A passed drill opens it: run one ${when} with ${how}`,
       logText: '; the deployment gate is closed (overdue drill) until a drill passes',
       log: { gate: 'closed' },
     };
   }
   const closing = await drillGateClosing(deps, runbook);
-  if (!closing) return { text: `Rehearse when ready with ${how}`, logText: '', log: {} };
+  if (!closing) return { text: `Rehearse ${when} with ${how}`, logText: '', log: {} };
   const on = new Date(closing.at).toISOString();
   const after = closing.from === 'planned' ? 'its drills were planned' : 'its last successful drill';
   return {
-    text: `The deployment gate of ${model} closes on ${on}, ${formatDuration(DRILL_OVERDUE_MS)} after ${after}, unless a drill passes before then: rehearse with ${how}`,
+    text: `The deployment gate of ${model} closes on ${on}, ${formatDuration(DRILL_OVERDUE_MS)} after ${after}, unless a drill passes before then: rehearse ${when} with ${how}`,
     logText: `; the deployment gate closes at ${on} unless a drill passes before then`,
     log: { gateClosesAt: on },
   };

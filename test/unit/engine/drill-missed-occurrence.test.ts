@@ -9,9 +9,11 @@ import { DRILL_LATE_TOLERANCE_MS } from '../../../src/core/drill-cadence.js';
 import { scheduleDrillOccurrence } from '../../../src/engine/drill-schedule.js';
 import { startDrill } from '../../../src/engine/drill-start.js';
 import { deploymentGate } from '../../../src/engine/gate.js';
+import { ingestAlerts } from '../../../src/engine/intake.js';
 import { pollDeadlines } from '../../../src/engine/poller.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { planDrills } from '../../../src/scheduling/drills.js';
+import { firing } from '../../helpers/alerts.js';
 import { DRY, drillDeps } from '../../helpers/drill-deps.js';
 import type { TestDeps } from '../../helpers/engine.js';
 
@@ -74,7 +76,7 @@ describe('a drill occurrence missed while every replica was down', () => {
     while ((await pollDeadlines(deps)) > 0);
     expect(await drills(deps)).toEqual([]);
     expect(said(deps).slice(1)).toEqual([
-      'Scheduled drill of fraud-scorer skipped: it was due at 2027-01-15T10:00:00.000Z while rollbot was down, and is not started 23h late (more than 4h): nobody would be there to decide. The deployment gate of fraud-scorer closes on 2027-04-11T00:00:00.000Z, 100d after its drills were planned, unless a drill passes before then: rehearse with /drill run fraud-scorer (or rollbot drill run fraud-scorer). The next scheduled drill is unchanged',
+      'Scheduled drill of fraud-scorer skipped: it was due at 2027-01-15T10:00:00.000Z while rollbot was down, and is not started 23h late (more than 4h): nobody would be there to decide. The deployment gate of fraud-scorer closes on 2027-04-11T00:00:00.000Z, 100d after its drills were planned, unless a drill passes before then: rehearse now with /drill run fraud-scorer (or rollbot drill run fraud-scorer). The next scheduled drill is unchanged',
     ]);
     expect(logs).toContainEqual(
       expect.objectContaining({
@@ -118,10 +120,36 @@ describe('a drill occurrence missed while every replica was down', () => {
 
     expect((await deploymentGate(deps, 'fraud-scorer')).status).not.toBe('closed');
     expect(said(deps).at(-1)).toContain(
-      'The deployment gate of fraud-scorer closes on 2027-01-20T10:00:00.000Z, 100d after its last successful drill, unless a drill passes before then: rehearse with /drill run fraud-scorer (or rollbot drill run fraud-scorer).',
+      'The deployment gate of fraud-scorer closes on 2027-01-20T10:00:00.000Z, 100d after its last successful drill, unless a drill passes before then: rehearse now with /drill run fraud-scorer (or rollbot drill run fraud-scorer).',
     );
     expect(logs).toContainEqual(
       expect.objectContaining({ model: 'fraud-scorer', gateClosesAt: '2027-01-20T10:00:00.000Z' }),
+    );
+  });
+});
+
+describe('a drill occurrence refused because the model has a real incident open', () => {
+  it('says what that means for the deployment gate, and to rehearse once the incident is over', async () => {
+    const passedAt = AT - 100 * 86_400_000 + 3_600_000;
+    const { deps, logs } = await plannedThenDown({ passedAt });
+    deps.clock.set(AT - 3_600_000);
+    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    const real = await deps.store.openIncidentFor('fraud-scorer');
+    deps.clock.set(AT + 2 * 3_600_000);
+    while ((await pollDeadlines(deps)) > 0);
+
+    expect(await deps.store.openIncidentFor('fraud-scorer')).toMatchObject({ id: real?.id, drill: false });
+    expect(said(deps).at(-1)).toBe(
+      `Scheduled drill of fraud-scorer skipped: fraud-scorer has a real incident open (${real?.id}): no drill now. The deployment gate of fraud-scorer is closed: last successful rollback drill 100d 1h ago (due every quarter). A passed drill opens it: run one once ${real?.id} is over with /drill run fraud-scorer (or rollbot drill run fraud-scorer). The next scheduled drill is unchanged`,
+    );
+    expect(logs).toContainEqual(
+      expect.objectContaining({
+        model: 'fraud-scorer',
+        gate: 'closed',
+        msg: expect.stringMatching(
+          /^scheduled drill refused; skipped: .*no drill now; the deployment gate is closed/,
+        ),
+      }),
     );
   });
 });
