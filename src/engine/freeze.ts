@@ -109,8 +109,12 @@ export async function liftFreeze(
   }
   await deps.store.cancel(endId(freeze));
   const why = how.reason?.trim() ? `: ${oneLine(how.reason)}` : '';
-  const everyModel = target === EVERY_MODEL ? undefined : await current(deps, EVERY_MODEL, deps.clock.now());
-  const still = everyModel ? `; ${stillHolds(everyModel)}` : '';
+  const now = deps.clock.now();
+  const everyModel = target === EVERY_MODEL ? undefined : await current(deps, EVERY_MODEL, now);
+  // What still holds a gate this freeze held, as a freeze that ends on its own says: the freeze of every model, or
+  // (lifting that one) the models frozen on their own, whose gates stay closed.
+  const held = target === EVERY_MODEL ? await frozenOnTheirOwn(deps, runbooks, now) : [];
+  const still = everyModel ? `; ${stillHolds(everyModel)}` : held.length ? `; ${staysFrozen(held)}` : '';
   const text = `deploy freeze of ${frozenWhat(target)} lifted by ${how.userId} (it was until ${iso(freeze.until)})${why}${still}`;
   await announce(deps, runbooks, { type: 'gate.unfrozen', actor: how.userId, text, mark: '🌤' });
   return {
@@ -149,11 +153,22 @@ async function whatStillHolds(
     const everyModel = await current(deps, EVERY_MODEL, now);
     return everyModel ? stillHolds(everyModel) : 'it no longer closes the deployment gate';
   }
-  const own = await Promise.all(runbooks.map((runbook) => current(deps, runbook.model, now)));
-  const frozen = own.filter((freeze): freeze is Freeze => freeze !== undefined).map((freeze) => freeze.model);
-  if (frozen.length === 0) return 'it no longer closes the deployment gate';
-  return `${frozen.join(', ')} ${frozen.length === 1 ? 'stays' : 'stay'} frozen on ${frozen.length === 1 ? 'its' : 'their'} own`;
+  const frozen = await frozenOnTheirOwn(deps, runbooks, now);
+  return frozen.length === 0 ? 'it no longer closes the deployment gate' : staysFrozen(frozen);
 }
+
+/** The models among `runbooks` that have a freeze of their own in force. */
+async function frozenOnTheirOwn(
+  deps: Pick<EngineDeps, 'store'>,
+  runbooks: readonly Runbook[],
+  now: number,
+): Promise<string[]> {
+  const own = await Promise.all(runbooks.map((runbook) => current(deps, runbook.model, now)));
+  return own.filter((freeze): freeze is Freeze => freeze !== undefined).map((freeze) => freeze.model);
+}
+
+const staysFrozen = (models: readonly string[]) =>
+  `${models.join(', ')} ${models.length === 1 ? 'stays' : 'stay'} frozen on ${models.length === 1 ? 'its' : 'their'} own`;
 
 const stillHolds = (everyModel: Freeze) =>
   `the deploy freeze of every model by ${everyModel.by} until ${iso(everyModel.until)} still holds it`;

@@ -219,6 +219,24 @@ describe('deploy freeze', () => {
     expect((await deploymentGate(deps, 'fraud-scorer')).allowed).toBe(false);
   });
 
+  it('lifting the freeze of every model says which models stay frozen on their own', async () => {
+    const deps = freezeDeps();
+    const own = deps.clock.now() + 3 * DAY;
+    const all = deps.clock.now() + DAY;
+    await freeze(deps, 'fraud-scorer', iso(own), 'U0LEAD', 'release train');
+    await freeze(deps, '*', iso(all), 'U0LEAD', 'holidays');
+
+    await lift(deps, '*');
+
+    const lifted = deps.notifier.ofType('channel.message').slice(-2);
+    expect(lifted.map((message) => message.text)).toEqual([
+      `🌤 deploy freeze of every model lifted by U0LEAD (it was until ${iso(all)}); fraud-scorer stays frozen on its own`,
+      `🌤 deploy freeze of every model lifted by U0LEAD (it was until ${iso(all)}); fraud-scorer stays frozen on its own`,
+    ]);
+    expect((await deploymentGate(deps, 'fraud-scorer')).allowed).toBe(false);
+    expect((await deploymentGate(deps, 'churn-predictor')).allowed).toBe(true);
+  });
+
   it('replaces a freeze with a later one, saying what it replaced', async () => {
     const deps = freezeDeps();
     const first = deps.clock.now() + DAY;
