@@ -3,6 +3,7 @@ import { truncate } from '../core/text.js';
 import { isOverdue, openItems, type ActionItem, type Retrospective } from '../core/retro.js';
 import { record, type EngineDeps } from './context.js';
 import { getRetrospective, updateRetrospective } from './retro-store.js';
+import { tell } from './retro-context.js';
 
 /**
  * How far back the gate and the gauges look besides their lists: a model's latest incidents (stores list newest
@@ -113,16 +114,15 @@ export async function closeActionItem(
   if (!found) throw new RollbotError('NOT_FOUND', `${incidentId} has no action item ${itemId}`);
   if (retro) await trackOpenItems(deps, retro);
   if (changed) {
+    const text = `action item ${itemId} closed by ${by}: ${truncate(found.text, 300)}`;
     await record(
       deps,
       { id: incidentId },
-      {
-        type: 'retro.action_item_closed',
-        actor: by,
-        text: `action item ${itemId} closed by ${by}: ${truncate(found.text, 300)}`,
-        data: { itemId },
-      },
+      { type: 'retro.action_item_closed', actor: by, text, data: { itemId } },
     );
+    // With the retrospective: its message in the thread, which shows the item open with its Close button, is redrawn.
+    const incident = await deps.store.getIncident(incidentId);
+    if (incident && retro) await tell(deps, incident, text, { retro });
   }
   return { item: found, changed };
 }

@@ -410,6 +410,28 @@ describe('the completion message', () => {
 });
 
 describe('action items', () => {
+  it('tells the thread of a closed action item with the retrospective, so that its Close button goes', async () => {
+    const deps = makeDeps();
+    const incident = await resolvedIncident(deps);
+    await completeRetrospective(deps, incident.id, {
+      by: 'U0LEAD',
+      rootCause: 'drift',
+      actionItemsText: '@ana | one\n@bo | two',
+    });
+    await closeActionItem(deps, incident.id, 'A1', 'U0ANA');
+    await closeActionItem(deps, incident.id, 'A1', 'U0BO');
+
+    const told = deps.notifier
+      .ofType('incident.updated')
+      .filter((event) => event.text.startsWith('action item'));
+    expect(told).toHaveLength(1);
+    expect(told[0]?.text).toBe('action item A1 closed by U0ANA: one');
+    expect(told[0]?.retro?.actionItems.map(({ id, status }) => [id, status])).toEqual([
+      ['A1', 'closed'],
+      ['A2', 'open'],
+    ]);
+  });
+
   it('closes an item once and lists only open items of the model for the gate', async () => {
     const deps = makeDeps();
     const first = await resolvedIncident(deps);
