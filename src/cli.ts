@@ -25,6 +25,7 @@ import { createLogger } from './observability/logger.js';
 import { formatProblem } from './runbooks/problems.js';
 import { loadRunbooks } from './runbooks/load.js';
 import { missingCredentials, unsetVariables } from './start-warnings.js';
+import { unsetState } from './env.js';
 
 export type { Io } from './cli/rollback.js';
 
@@ -189,7 +190,9 @@ async function validate(args: string[], env: NodeJS.ProcessEnv, io: Io): Promise
   for (const problem of problems) io.err(formatProblem(problem));
   // Warnings, not problems: validate often runs where the bot's secrets are not (CI).
   for (const { model, field, name, effect } of unsetVariables(runbooks, env)) {
-    io.err(`warning: ${files.get(model) ?? model}: ${field}: ${name} is not set here: ${effect}`);
+    io.err(
+      `warning: ${files.get(model) ?? model}: ${field}: ${name} is ${unsetState(env, name)} here: ${effect}`,
+    );
   }
   for (const { model, fields, adapter, missing, fix } of missingCredentials(runbooks, env)) {
     io.err(

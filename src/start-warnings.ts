@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Config } from './config.js';
-import { isUnset, type Environment } from './env.js';
+import { isUnset, unsetState, type Environment } from './env.js';
 import type { Runbook } from './runbooks/schema.js';
 import type { MetricsSource } from './engine/metrics-port.js';
 import type { RunbookSet } from './engine/runbook-set.js';
@@ -51,7 +51,7 @@ export function compositionWarnings(
   // The paging keys stop start-up (pagingRoutes) and PROMETHEUS_URL is warned of above: the serving ones are left.
   for (const unset of unsetVariables(runbooks.all, env).filter(({ kind }) => kind === 'serving')) {
     warnings.push(
-      `${unset.model}: ${unset.field} needs ${unset.name}, which is not set: ${unset.effect}. Set ${unset.name} on every replica.`,
+      `${unset.model}: ${unset.field} needs ${unset.name}, which is ${unsetState(env, unset.name)}: ${unset.effect}. Set ${unset.name} on every replica.`,
     );
   }
   if (platform.credentials !== false) {

@@ -149,7 +149,8 @@ export function templateProblems(
       return [`unknown placeholder {{${name}}}${guess ? ` (did you mean {{${guess}}}?)` : ''}`];
     }
     if (!allowed.vars.includes(name)) {
-      return [`{{${name}}} has no value here: use only ${allowed.vars.map((v) => `{{${v}}}`).join(', ')}`];
+      const known = [...allowed.vars.map((v) => `{{${v}}}`), '{{env.NAME}} (NAME listed in env)'];
+      return [`{{${name}}} has no value here: use only ${known.join(', ')}`];
     }
     return [];
   });

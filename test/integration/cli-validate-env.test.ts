@@ -36,8 +36,8 @@ describe('rollbot validate: variables set to nothing', () => {
     expect(await runCli(['validate', dir], env, io)).toBe(0);
     expect(out).toEqual([`2 runbooks OK in ${dir}: m1, m2`]);
     expect(err).toEqual([
-      `warning: ${dir}/m1.yml: serving.env: ROUTER_TOKEN is not set here: rollbacks through this serving layer fail without it`,
-      `warning: ${dir}/m2.yml: serving.tokenEnv: MLFLOW_TOKEN is not set here: rollbacks through this serving layer fail without it`,
+      `warning: ${dir}/m1.yml: serving.env: ROUTER_TOKEN is empty here: rollbacks through this serving layer fail without it`,
+      `warning: ${dir}/m2.yml: serving.tokenEnv: MLFLOW_TOKEN is empty here: rollbacks through this serving layer fail without it`,
     ]);
   });
 });

@@ -130,7 +130,7 @@ describe('rollbot validate', () => {
     expect(await runCli(['validate'], env, io)).toBe(0);
     expect(out).toEqual([`3 runbooks OK in ${dir}: m1, m2, m3`]);
     expect(err).toEqual([
-      `warning: ${dir}/m1.yml: paging.routingKeyEnv: M1_PD_KEY is not set here: the bot refuses to start without it`,
+      `warning: ${dir}/m1.yml: paging.routingKeyEnv: M1_PD_KEY is empty here: the bot refuses to start without it`,
       `warning: ${dir}/m2.yml: triage.checks: PROMETHEUS_URL is not set here: the bot starts, but nothing measures these checks (a person decides every incident)`,
       `warning: ${dir}/m2.yml: serving.env: ROUTER_TOKEN is not set here: rollbacks through this serving layer fail without it`,
       `warning: ${dir}/m3.yml: serving.tokenEnv: MLFLOW_TOKEN is not set here: rollbacks through this serving layer fail without it`,

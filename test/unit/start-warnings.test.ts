@@ -45,7 +45,7 @@ describe('the warnings of a starting bot', () => {
     (blank) => {
       const runbooks = new RunbookSet([httpRunbook('fraud-scorer')]);
       expect(compositionWarnings(STORE, runbooks, undefined, { ROUTER_TOKEN: blank })).toEqual([
-        'fraud-scorer: serving.env needs ROUTER_TOKEN, which is not set: rollbacks through this serving layer fail ' +
+        'fraud-scorer: serving.env needs ROUTER_TOKEN, which is empty: rollbacks through this serving layer fail ' +
           'without it. Set ROUTER_TOKEN on every replica.',
       ]);
     },

@@ -326,7 +326,7 @@ describe('command runbook block', () => {
 
   it('refuses {{from}} without statusArgv and anything but {{model}} and env in statusArgv', () => {
     expect(problems({ argv: ['helm', '{{from}}'], statusArgv: ['helm', '{{to}}'] })).toEqual([
-      'statusArgv.1: {{to}} has no value here: use only {{model}}',
+      'statusArgv.1: {{to}} has no value here: use only {{model}}, {{env.NAME}} (NAME listed in env)',
     ]);
     expect(problems({ argv: ['helm', '{{from}}'] })?.[0]).toContain('argv.1: {{from}} has no value here');
   });

@@ -324,13 +324,15 @@ describe('http runbook block', () => {
       'rollback.headers.Authorization: looks like a secret written in the runbook: write {{env.NAME}} instead and list NAME in env',
       'rollback.headers.Idempotency-Key: rollbot sets Idempotency-Key itself (one key per decision): remove it',
       'rollback.headers.X-T: {{env.TOKEN}} uses TOKEN, which is not in env: add it to env (secrets come only from there)',
-      'rollback.body.from: {{from}} has no value here: use only {{model}}, {{to}}, {{incident}}, {{reason}}, {{idempotencyKey}}, {{fence}}',
+      'rollback.body.from: {{from}} has no value here: use only {{model}}, {{to}}, {{incident}}, {{reason}}, {{idempotencyKey}}, {{fence}}, {{env.NAME}} (NAME listed in env)',
     ]);
   });
 
   it('lets the status request use only {{model}} and env', () => {
     expect(
       parse({ rollback: { url: ROUTER }, status: { url: `${ROUTER}/{{to}}`, versionPath: 'v' } }),
-    ).toEqual(['status.url: {{to}} has no value here: use only {{model}}']);
+    ).toEqual([
+      'status.url: {{to}} has no value here: use only {{model}}, {{env.NAME}} (NAME listed in env)',
+    ]);
   });
 });

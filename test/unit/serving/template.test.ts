@@ -158,7 +158,7 @@ describe('templateProblems', () => {
       templateProblems('{{model}} {{too}} {{to}} {{env.A}} {{env.B}}', { vars: ['model'], env: ['A'] }),
     ).toEqual([
       'unknown placeholder {{too}} (did you mean {{to}}?)',
-      '{{to}} has no value here: use only {{model}}',
+      '{{to}} has no value here: use only {{model}}, {{env.NAME}} (NAME listed in env)',
       '{{env.B}} uses B, which is not in env: add it to env (secrets come only from there)',
     ]);
   });
