@@ -25,18 +25,34 @@ const INCIDENT_VIEW: Shape = { id: 'string', phase: 'string', stages: 'array' };
 const INCIDENT_DETAIL: Shape = { ...INCIDENT_VIEW, timeline: 'array' };
 const FREEZE_OUTCOME: Shape = { freeze: 'object', models: 'array' };
 
+/**
+ * How long the CLI waits for an answer it reads whole (a list, an incident, a resolve…): the bot answers those in
+ * moments, and a bot or proxy that hangs would otherwise hold the command for fetch's five minutes. A rollback's
+ * and a drill's answers come as the change runs, for as long as it takes: not bounded.
+ */
+export const ANSWER_TIMEOUT_MS = 30_000;
+
+export interface RemoteOptions {
+  /** ANSWER_TIMEOUT_MS by default; shorter in tests. */
+  answerTimeoutMs?: number;
+}
+
 /** Talks to the bot at `baseUrl` (ROLLBOT_URL) through its HTTP API. */
-export function remoteBackend(baseUrl: string, apiToken?: string): Backend {
+export function remoteBackend(baseUrl: string, apiToken?: string, options: RemoteOptions = {}): Backend {
   refuseCredentials(baseUrl);
-  const call = async (path: string, init: RequestInit = {}): Promise<Response> => {
+  const answerTimeoutMs = options.answerTimeoutMs ?? ANSWER_TIMEOUT_MS;
+  /** `bounded`: the answer is read whole and must come within answerTimeoutMs (see timedOut for a write's). */
+  const call = async (path: string, init: RequestInit = {}, bounded = true): Promise<Response> => {
     const headers = {
       ...(apiToken ? { authorization: `Bearer ${apiToken}` } : {}),
       ...(init.headers as Record<string, string>),
     };
+    const signal = bounded ? AbortSignal.timeout(answerTimeoutMs) : null;
     let response: Response;
     try {
-      response = await fetch(apiUrl(baseUrl, path), { ...init, headers, redirect: 'manual' });
+      response = await fetch(apiUrl(baseUrl, path), { ...init, headers, redirect: 'manual', signal });
     } catch (error) {
+      if (isTimeout(error)) throw timedOut(init.method ?? 'GET');
       throw new RollbotError('UNAVAILABLE', `cannot reach rollbot at ${baseUrl} (${whyUnreachable(error)})`, {
         hint: `check ROLLBOT_URL and that the bot is running: ${healthCheck(baseUrl)}`,
         cause: error,
@@ -48,15 +64,46 @@ export function remoteBackend(baseUrl: string, apiToken?: string): Backend {
     if (!response.ok) throw forTheCli(await apiError(response, baseUrl), baseUrl, apiToken);
     return response;
   };
-  const readJson = async <T>(response: Response, shape: Shape): Promise<T> =>
-    parseJson<T>(await response.text(), response, baseUrl, shape);
-  const getJson = async <T>(path: string, shape: Shape): Promise<T> => readJson<T>(await call(path), shape);
-  const postJson = (path: string, body: unknown, accept = 'application/json') =>
-    call(path, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept },
-      body: JSON.stringify(body),
-    });
+  /**
+   * No answer in time. A write may have been done all the same (the bot did it, the answer was lost on the way):
+   * it says to look before trying again, as a broken rollback stream does.
+   */
+  const timedOut = (method: string) =>
+    new RollbotError(
+      'UNAVAILABLE',
+      `rollbot at ${baseUrl} did not answer within ${answerTimeoutMs / 1000} s`,
+      {
+        hint:
+          method === 'GET'
+            ? `check that the bot is healthy: ${healthCheck(baseUrl)}`
+            : 'it may have been done all the same: look at the incident (`rollbot incident <id>`) or the gate before trying again',
+      },
+    );
+  const readJson = async <T>(response: Response, shape: Shape, method = 'POST'): Promise<T> => {
+    let text: string;
+    try {
+      text = await response.text();
+    } catch (error) {
+      if (isTimeout(error)) throw timedOut(method);
+      throw new RollbotError('UNAVAILABLE', `the connection to rollbot broke (${whyUnreachable(error)})`, {
+        hint: `check that the bot is healthy: ${healthCheck(baseUrl)}`,
+        cause: error,
+      });
+    }
+    return parseJson<T>(text, response, baseUrl, shape);
+  };
+  const getJson = async <T>(path: string, shape: Shape): Promise<T> =>
+    readJson<T>(await call(path), shape, 'GET');
+  const postJson = (path: string, body: unknown, accept = 'application/json', bounded = true) =>
+    call(
+      path,
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept },
+        body: JSON.stringify(body),
+      },
+      bounded,
+    );
 
   return {
     listIncidents: async (filter) =>
@@ -75,7 +122,7 @@ export function remoteBackend(baseUrl: string, apiToken?: string): Backend {
         ...(request.to ? { toVersion: request.to } : {}),
         ...(request.from ? { fromVersion: request.from } : {}),
       };
-      const response = await postJson('/api/rollbacks', body, 'application/x-ndjson');
+      const response = await postJson('/api/rollbacks', body, 'application/x-ndjson', false);
       return readSteps(response, baseUrl, onStep);
     },
     async recordDeployment(input) {
@@ -115,11 +162,18 @@ export function remoteBackend(baseUrl: string, apiToken?: string): Backend {
     drills: async () =>
       (await getJson<{ drills: DrillListing[] }>('/api/drills', { drills: 'array' })).drills,
     async runDrill(model, { by, dryRun }) {
-      const response = await postJson('/api/drills', { model, dryRun, requestedBy: by });
+      // Answered once the drill's rollback has run: as long as that takes.
+      const body = { model, dryRun, requestedBy: by };
+      const response = await postJson('/api/drills', body, 'application/json', false);
       return readJson<DrillRun>(response, { incident: 'object' });
     },
     close: async () => {},
   };
+}
+
+/** AbortSignal.timeout's abort: fetch rejects with its reason, a DOMException named TimeoutError. */
+function isTimeout(error: unknown): boolean {
+  return error instanceof Error && error.name === 'TimeoutError';
 }
 
 /**
