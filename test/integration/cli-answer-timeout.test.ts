@@ -67,7 +67,7 @@ describe('the CLI against a bot that does not answer', () => {
     const backend = remoteBackend(url, 'api-t', { answerTimeoutMs: 200 });
     const steps: unknown[] = [];
     const outcome = await backend.rollback(
-      { model: 'fraud-scorer', reason: 'p99 doubled', by: 'cli:ana' },
+      { model: 'fraud-scorer', reason: 'p99 doubled', by: 'cli:ana', trigger: 'cli' },
       (step) => steps.push(step),
     );
     expect(outcome).toEqual({ status: 'succeeded' });
