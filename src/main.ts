@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { Registry } from 'prom-client';
 import { createConsoleNotifier } from './console/notifier.js';
 import { RollbotError, isRollbotError } from './core/errors.js';
+import { isOpen } from './core/incident.js';
 import { loadConfig, type Config } from './config.js';
 import { DEFAULT_TIMING, type EngineDeps } from './engine/context.js';
 import { createGroupResolver, type GroupDirectory, type GroupResolver } from './engine/group-membership.js';
@@ -138,6 +139,11 @@ export async function compose(
     },
     // A SEV-3's missed target at night pages when business hours begin, if still unresolved (engine/business-hours-page.ts).
     pageLater: (event, dueAt) => schedulePageAtBusinessHours(deps, event, dueAt),
+    // A trigger that lands once its incident is over (resolved on another replica meanwhile) is resolved at once.
+    isOver: async (incidentId) => {
+      const incident = await store.getIncident(incidentId);
+      return incident !== undefined && !isOpen(incident);
+    },
   });
   const serving = options.overrides?.serving ?? createServingFactory({ env: options.env ?? process.env });
   const metricsSource =

@@ -47,6 +47,11 @@ export interface PagingNotifierOptions {
    * not sent, so that its sender sends it again; without this option such an escalation pages nobody.
    */
   pageLater?: (event: EscalationEvent, dueAt: number) => Promise<void>;
+  /**
+   * Whether the incident is over (resolved, dismissed or closed) as the store has it: asked once a trigger has
+   * landed, which another replica may have overtaken with its resolve (resolveIfOver). Without it, not asked.
+   */
+  isOver?: (incidentId: string) => Promise<boolean>;
   /** The timer of idle()'s deadline; injectable for tests. */
   setTimer?: SetTimer;
 }
@@ -115,7 +120,44 @@ export function createPagingNotifier(options: PagingNotifierOptions): PagingNoti
       if (lastOfKey.get(page.dedupKey) === sending) lastOfKey.delete(page.dedupKey);
     });
     lastOfKey.set(page.dedupKey, sending);
+    if (page.action === 'trigger') {
+      void sending.then((sent) => (sent ? resolveIfOver(pager, page, incidentId) : undefined));
+    }
     return sending;
+  }
+
+  /**
+   * A trigger that landed on an incident over by now is resolved at once. This process sends an incident's pages in
+   * order, but another replica may have handled its resolution (a button behind a load balancer) while this one
+   * retried the trigger: that resolve reached the provider first and found nothing to resolve, and the trigger
+   * would ring on for an incident nobody has left to resolve. The store is asked after the trigger landed, and a
+   * resolution is stored before it is told, so one of the two resolves comes after the trigger.
+   */
+  async function resolveIfOver(pager: Pager, trigger: Page, incidentId: string): Promise<void> {
+    if (!options.isOver) return;
+    let over: boolean;
+    try {
+      over = await options.isOver(incidentId);
+    } catch (error) {
+      options.logger.warn(
+        {
+          err: error instanceof Error ? error.message : String(error),
+          incidentId,
+          dedupKey: trigger.dedupKey,
+        },
+        'cannot tell whether the incident of a page just sent is over; its next event resolves the page if it is',
+      );
+      return;
+    }
+    if (!over || resolved.has(trigger.dedupKey)) return;
+    options.logger.warn(
+      { incidentId, dedupKey: trigger.dedupKey },
+      'a page landed after its incident was over (resolved on another replica meanwhile): resolving it',
+    );
+    remember(resolved, trigger.dedupKey);
+    acknowledged.delete(trigger.dedupKey);
+    const sent = await send(pager, { ...trigger, action: 'resolve' }, incidentId);
+    if (!sent) resolved.delete(trigger.dedupKey);
   }
 
   async function attempt(pager: Pager, delivery: Delivery): Promise<boolean> {
