@@ -1,4 +1,3 @@
-import { RollbotError, withHint } from '../core/errors.js';
 import type { Clock, Logger } from '../engine/ports.js';
 import {
   deliveryJoin,
@@ -10,20 +9,14 @@ import {
   type NotifierEvent,
 } from '../engine/notifier-port.js';
 import { realTimer, type SetTimer } from '../engine/timer.js';
+import { createPageDeliveries } from './deliveries.js';
 import { nextBusinessStart, pageFor, type BusinessHours } from './policy.js';
-import type { Page, PageAction, Pager } from './types.js';
+import type { Page, Pager } from './types.js';
 
 export type { SetTimer } from '../engine/timer.js';
 
 /** How long shutdown waits for pages still being retried: the same 5 s Slack's queue gets to flush. */
 export const SHUTDOWN_DEADLINE_MS = 5_000;
-
-/** What the on-call must do by hand about a page that was not delivered. */
-const BY_HAND: Record<PageAction, string> = {
-  trigger: 'nobody was paged: page the on-call by hand',
-  acknowledge: "acknowledge the incident's alert in the paging provider by hand",
-  resolve: "resolve the incident's alert in the paging provider by hand",
-};
 
 /** Where a model pages, and when its SEV-3s may. */
 export interface PagingRoute {
@@ -68,27 +61,13 @@ export interface PagingNotifier extends Notifier {
   idle(deadlineMs?: number): Promise<void>;
 }
 
-/** A page on its way: retried until it is sent, fails for good, or is abandoned at shutdown. */
-interface Delivery {
-  page: Page;
-  incidentId: string;
-  abandon: AbortController;
-  /** The provider's request id once it accepted the page, while its processing is not yet confirmed. */
-  acceptedAs?: string;
-}
-
 /**
  * Wraps `inner` with paging. Every event goes to `inner` first, unchanged (its rejection, if any, is passed
  * on); then the page, if any, is sent without being awaited: paging never blocks or breaks a rollback, and
  * its failures are logged. An incident's pages reach the provider in order.
  */
 export function createPagingNotifier(options: PagingNotifierOptions): PagingNotifier {
-  const setTimer = options.setTimer ?? realTimer;
-  const pending = new Set<Delivery>();
-  // The last page of each dedup key: an incident's next page starts once it has settled, so a resolve never
-  // overtakes its trigger while the trigger is being retried (the provider would resolve nothing, then open an
-  // alert that nobody resolves).
-  const lastOfKey = new Map<string, Promise<boolean>>();
+  const deliveries = createPageDeliveries(options.logger, options.setTimer ?? realTimer);
   // The policy acknowledges on every event of an acknowledged incident (it cannot tell which event was the
   // acknowledgement); one acknowledge per incident per process is enough: the provider's is idempotent. One that
   // failed is forgotten (forgetFailed), and so is a resolve below.
@@ -109,17 +88,9 @@ export function createPagingNotifier(options: PagingNotifierOptions): PagingNoti
     if (one.action === 'resolve') resolved.delete(one.dedupKey);
   }
 
-  /** Sends `page` after the incident's pages before it: true once it is sent, false when it was not. */
+  /** Sends `page` after the incident's pages before it (deliveries.ts): true once it is sent, false when it was not. */
   function send(pager: Pager, page: Page, incidentId: string): Promise<boolean> {
-    const delivery: Delivery = { page, incidentId, abandon: new AbortController() };
-    pending.add(delivery);
-    const previous = lastOfKey.get(page.dedupKey);
-    const start = () => attempt(pager, delivery);
-    const sending = (previous ? previous.then(start) : start()).finally(() => {
-      pending.delete(delivery);
-      if (lastOfKey.get(page.dedupKey) === sending) lastOfKey.delete(page.dedupKey);
-    });
-    lastOfKey.set(page.dedupKey, sending);
+    const sending = deliveries.send(pager, page, incidentId);
     if (page.action === 'trigger') {
       void sending.then((sent) => (sent ? resolveIfOver(pager, page, incidentId) : undefined));
     }
@@ -158,63 +129,6 @@ export function createPagingNotifier(options: PagingNotifierOptions): PagingNoti
     acknowledged.delete(trigger.dedupKey);
     const sent = await send(pager, { ...trigger, action: 'resolve' }, incidentId);
     if (!sent) resolved.delete(trigger.dedupKey);
-  }
-
-  async function attempt(pager: Pager, delivery: Delivery): Promise<boolean> {
-    const { page, incidentId, abandon } = delivery;
-    // Abandoned at shutdown while it waited for the incident's page before it.
-    if (abandon.signal.aborted) return false;
-    const log = options.logger.child({ incidentId, dedupKey: page.dedupKey, action: page.action });
-    try {
-      await pager.send(page, abandon.signal, (requestId) => (delivery.acceptedAs = requestId));
-      // One whose wait for the provider's confirmation was cut short at shutdown was logged as unconfirmed then.
-      if (!abandon.signal.aborted) log.info({}, 'page sent');
-      return true;
-    } catch (error) {
-      // An abandoned page was logged as such when it was abandoned.
-      if (abandon.signal.aborted) return false;
-      const hint = error instanceof RollbotError ? error.hint : undefined;
-      log.error(
-        { err: error instanceof Error ? error.message : String(error), ...(hint ? { hint } : {}) },
-        withHint(
-          `paging failed: the ${page.action} page for ${incidentId} was not delivered; ${BY_HAND[page.action]}`,
-          hint,
-        ),
-      );
-      return false;
-    }
-  }
-
-  /**
-   * Stops every page still on its way and logs each one, with what the on-call must now do by hand: one the provider
-   * accepted but had not confirmed processing is no alarm, only a request to check (a false "nobody was paged" at
-   * 2am sends someone paging by hand, twice).
-   */
-  function abandonPending(deadlineMs: number): void {
-    for (const { page, incidentId, abandon, acceptedAs } of pending) {
-      if (acceptedAs !== undefined) {
-        options.logger.warn(
-          { incidentId, dedupKey: page.dedupKey, action: page.action, requestId: acceptedAs, deadlineMs },
-          `paging unconfirmed at shutdown: the ${page.action} page for ${incidentId} was accepted by the paging ` +
-            `provider (request ${acceptedAs}) but not confirmed processed within ${deadlineMs} ms; check that ` +
-            `request in the provider (Opsgenie: GET /v2/alerts/requests/${acceptedAs}, or the alert's log), and only ` +
-            `if it failed: ${BY_HAND[page.action]}`,
-        );
-        abandon.abort();
-        continue;
-      }
-      options.logger.error(
-        { incidentId, dedupKey: page.dedupKey, action: page.action, deadlineMs },
-        `paging abandoned at shutdown: the ${page.action} page for ${incidentId} was not delivered within ` +
-          `${deadlineMs} ms (the paging provider kept failing or did not answer); ${BY_HAND[page.action]}`,
-      );
-      abandon.abort();
-    }
-    pending.clear();
-  }
-
-  async function allSettled(): Promise<void> {
-    while (pending.size > 0) await Promise.allSettled([...lastOfKey.values()]);
   }
 
   /**
@@ -327,17 +241,7 @@ export function createPagingNotifier(options: PagingNotifierOptions): PagingNoti
         };
       });
     },
-    async idle(deadlineMs = SHUTDOWN_DEADLINE_MS): Promise<void> {
-      if (pending.size === 0) return;
-      let cancelDeadline = (): void => undefined;
-      const deadline = new Promise<'deadline'>((resolve) => {
-        // Kept alive, like Slack's flush deadline: a stopping process waits for it, so abandoned pages get logged.
-        cancelDeadline = setTimer(() => resolve('deadline'), deadlineMs, true);
-      });
-      const outcome = await Promise.race([allSettled().then(() => 'settled' as const), deadline]);
-      cancelDeadline();
-      if (outcome === 'deadline') abandonPending(deadlineMs);
-    },
+    idle: (deadlineMs = SHUTDOWN_DEADLINE_MS) => deliveries.idle(deadlineMs),
   };
 }
 
