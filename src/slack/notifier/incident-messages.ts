@@ -5,7 +5,7 @@ import type { IncidentEvent } from '../../engine/notifier-port.js';
 import type { ChannelDirectory } from './channels.js';
 import { DeliveryError, platformErrorCode } from './errors.js';
 import { incidentPostMetadata, type createPostOnce, type PostOnce } from './lost-posts.js';
-import { messageKey, parseRef, remember, threadKey, type MessageRef } from './refs.js';
+import { messageKey, parseRef, readStoredRef, remember, threadKey, type MessageRef } from './refs.js';
 import type { SlackMessageContent, SlackRenderer } from './render.js';
 
 /**
@@ -75,15 +75,7 @@ export function createIncidentMessages(options: IncidentMessagesOptions): Incide
   async function findRef(incidentId: string): Promise<MessageRef | undefined> {
     const known = refs.get(incidentId);
     if (known) return known;
-    let raw: string | undefined;
-    try {
-      raw = await store.getValue(messageKey(incidentId));
-    } catch (error) {
-      const detail = error instanceof Error ? error.message : String(error);
-      const message = `cannot read where ${incidentId}'s message is: ${detail}`;
-      throw new DeliveryError('store_unavailable', message, { transient: true, cause: error });
-    }
-    const ref = parseRef(raw);
+    const ref = parseRef(await readStoredRef(store, messageKey(incidentId), `${incidentId}'s message`));
     if (!ref) return undefined;
     remember(refs, incidentId, ref);
     await keepThreadOf(incidentId, ref);

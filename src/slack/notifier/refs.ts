@@ -1,4 +1,5 @@
 import type { Values } from '../../engine/ports.js';
+import { DeliveryError } from './errors.js';
 
 /** Where an incident's message lives; stored as JSON under `messageKey(incidentId)`. */
 export interface MessageRef {
@@ -37,6 +38,26 @@ export function remember<V>(map: Map<string, V>, key: string, value: V): void {
   map.set(key, value);
   const oldest = map.keys().next();
   if (map.size > REMEMBERED_INCIDENTS && !oldest.done) map.delete(oldest.value);
+}
+
+/**
+ * The value stored at `key` (where `what` is: "INC-7's message"): a store that does not answer is a transient
+ * delivery failure, so that the queue tries the send again rather than take the message for never posted.
+ */
+export async function readStoredRef(
+  store: Pick<Values, 'getValue'>,
+  key: string,
+  what: string,
+): Promise<string | undefined> {
+  try {
+    return await store.getValue(key);
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new DeliveryError('store_unavailable', `cannot read where ${what} is: ${detail}`, {
+      transient: true,
+      cause: error,
+    });
+  }
 }
 
 /** The ref stored under messageKey(), or undefined when absent or not a ref. */

@@ -1,7 +1,7 @@
 import type { ChatPostMessageArguments, WebClient } from '@slack/web-api';
 import type { Logger, Store } from '../../engine/ports.js';
-import { DeliveryError, platformErrorCode } from './errors.js';
-import { parseRef, remember, type MessageRef } from './refs.js';
+import { platformErrorCode } from './errors.js';
+import { parseRef, readStoredRef, remember, type MessageRef } from './refs.js';
 import type { SlackMessageContent } from './render.js';
 
 type Blocks = NonNullable<Extract<ChatPostMessageArguments, { blocks: unknown }>['blocks']>;
@@ -49,15 +49,8 @@ export function createRetroMessages(options: RetroMessagesOptions): RetroMessage
   async function findRef(incidentId: string): Promise<RetroMessageRef | undefined> {
     const known = refs.get(incidentId);
     if (known) return known;
-    let raw: string | undefined;
-    try {
-      raw = await store.getValue(retroMessageKey(incidentId));
-    } catch (error) {
-      const detail = error instanceof Error ? error.message : String(error);
-      const message = `cannot read where ${incidentId}'s retrospective message is: ${detail}`;
-      throw new DeliveryError('store_unavailable', message, { transient: true, cause: error });
-    }
-    const ref = parseRetroRef(raw);
+    const where = `${incidentId}'s retrospective message`;
+    const ref = parseRetroRef(await readStoredRef(store, retroMessageKey(incidentId), where));
     if (ref) remember(refs, incidentId, ref);
     return ref;
   }
