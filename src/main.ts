@@ -14,7 +14,7 @@ import { loadConfig, type Config } from './config.js';
 import { DEFAULT_TIMING, type EngineDeps } from './engine/context.js';
 import { createGroupResolver, type GroupDirectory, type GroupResolver } from './engine/group-membership.js';
 import { scheduleDigest } from './engine/digest.js';
-import { drillSuccesses } from './engine/drill.js';
+import { drillSuccesses } from './engine/drill-overdue.js';
 import { retroCounts } from './engine/retro.js';
 import { startMessageTicker } from './engine/message-tick.js';
 import { schedulePageAtBusinessHours } from './engine/business-hours-page.js';

@@ -4,7 +4,8 @@ import { isRollbotError } from '../core/errors.js';
 import { oneLine } from '../core/text.js';
 import type { Runbook } from '../runbooks/schema.js';
 import type { EngineDeps } from './context.js';
-import { drillGateClosing, drillOverdue, drillTarget, notePlanned } from './drill.js';
+import { drillTarget } from './drill.js';
+import { drillGateClosing, drillOverdue, notePlanned } from './drill-overdue.js';
 import { startDrill } from './drill-start.js';
 import type { Deadline } from './ports.js';
 

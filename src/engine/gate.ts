@@ -4,7 +4,7 @@ import { freezeReason, type Freeze } from './freeze-rules.js';
 import type { Actor } from '../core/policy.js';
 import { authorize } from './authorize.js';
 import { latestIncident, type EngineDeps } from './context.js';
-import { drillOverdue } from './drill.js';
+import { drillOverdue } from './drill-overdue.js';
 import { freezesOn } from './freeze.js';
 import { openActionItems } from './retro.js';
 import { rollbackLockName } from './rollback.js';

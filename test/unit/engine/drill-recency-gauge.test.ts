@@ -6,7 +6,7 @@
  */
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { drillOverdue, drillSuccesses } from '../../../src/engine/drill.js';
+import { drillOverdue, drillSuccesses } from '../../../src/engine/drill-overdue.js';
 import { scheduleDrillOccurrence } from '../../../src/engine/drill-schedule.js';
 import { createMetrics } from '../../../src/observability/metrics.js';
 import { makeDeps, makeRunbook, type TestDeps } from '../../helpers/engine.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deploymentGate, overrideGate } from '../../../src/engine/gate.js';
-import { notePlanned } from '../../../src/engine/drill.js';
+import { notePlanned } from '../../../src/engine/drill-overdue.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { resolve } from '../../../src/engine/resolve.js';
 import { closeActionItem, completeRetrospective, getRetrospective } from '../../../src/engine/retro.js';
