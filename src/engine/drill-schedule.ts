@@ -94,7 +94,7 @@ export async function runScheduledDrill(deps: EngineDeps, deadline: Deadline): P
     });
   } catch (error) {
     if (!isRollbotError(error)) throw error;
-    await skipRefused(deps, runbook, oneLine(error.message));
+    await skipRefused(deps, runbook, oneLine(error.message), started);
   }
 }
 
@@ -102,9 +102,16 @@ export async function runScheduledDrill(deps: EngineDeps, deadline: Deadline): P
  * An occurrence refused (the model has a real incident open, or a drill): not started, and not tried again, so
  * the rehearsal is lost until the next occurrence. Said in the channel, with what that means for the deployment
  * gate and when to rehearse by hand, and logged. A plain channel message keeps its line breaks: the refusal, which
- * may quote outside text, comes on one line.
+ * may quote outside text, comes on one line. Remembered as skipped, as a missed one is: the planner of another
+ * replica may put the occurrence back once it was handled, and its second delivery must neither say the skip again
+ * nor start, the incident over, the drill the channel was told was skipped.
  */
-async function skipRefused(deps: EngineDeps, runbook: Runbook, refusal: string): Promise<void> {
+async function skipRefused(
+  deps: EngineDeps,
+  runbook: Runbook,
+  refusal: string,
+  started: string,
+): Promise<void> {
   const model = runbook.model;
   const open = await deps.store.openIncidentFor(model);
   const gate = await gateAfterSkip(deps, runbook, open ? `once ${open.id} is over` : 'now');
@@ -114,9 +121,10 @@ async function skipRefused(deps: EngineDeps, runbook: Runbook, refusal: string):
     channel: runbook.channel,
     text: `Scheduled drill of ${model} skipped: ${refusal}. ${gate.text}. The next scheduled drill is unchanged`,
   });
+  await deps.store.setValue(started, SKIPPED, OCCURRENCE_TTL_MS);
 }
 
-/** What an occurrence skipped as missed is remembered as, in place of its drill's ID. */
+/** What a skipped occurrence (missed, or refused) is remembered as, in place of its drill's ID. */
 const SKIPPED = 'skipped';
 
 /**
