@@ -6,6 +6,7 @@ import type { Runbook } from '../runbooks/schema.js';
 import type { EngineDeps } from './context.js';
 import { drillTarget } from './drill.js';
 import { drillGateClosing, drillOverdue, notePlanned } from './drill-overdue.js';
+import { gateOverride } from './gate.js';
 import { startDrill } from './drill-start.js';
 import type { Deadline } from './ports.js';
 
@@ -114,7 +115,7 @@ async function skipRefused(
 ): Promise<void> {
   const model = runbook.model;
   const open = await deps.store.openIncidentFor(model);
-  const gate = await gateAfterSkip(deps, runbook, open ? `once ${open.id} is over` : 'now');
+  const gate = await gateAfterSkip(deps, runbook, open?.id);
   deps.logger.warn({ model, ...gate.log }, `scheduled drill refused; skipped: ${refusal}${gate.logText}`);
   await deps.notifier.notify({
     type: 'channel.message',
@@ -137,7 +138,7 @@ const SKIPPED = 'skipped';
 async function skipMissed(deps: EngineDeps, runbook: Runbook, at: number, started: string): Promise<void> {
   const model = runbook.model;
   const late = deps.clock.now() - at;
-  const gate = await gateAfterSkip(deps, runbook, 'now');
+  const gate = await gateAfterSkip(deps, runbook);
   deps.logger.warn(
     { model, at: new Date(at).toISOString(), lateMs: late, ...gate.log },
     `drill occurrence missed while rollbot was down; skipped (too late to start)${gate.logText}`,
@@ -152,16 +153,35 @@ async function skipMissed(deps: EngineDeps, runbook: Runbook, at: number, starte
 
 /**
  * What a skipped occurrence means for the model's deployment gate, in the channel's words and the log's, and how
- * to rehearse by hand (`when`: now, or once the open incident is over).
+ * to rehearse by hand: now, or once the model's open incident (`open`) is over. Closed for an overdue drill, held
+ * open by an approver's override until it ends (the open incident closes it meanwhile: never overridden), or
+ * closing on the day the drill comes due.
  */
 async function gateAfterSkip(
   deps: EngineDeps,
   runbook: Runbook,
-  when: string,
+  open?: string,
 ): Promise<{ text: string; logText: string; log: Record<string, string> }> {
   const model = runbook.model;
   const how = `/drill run ${model} (or rollbot drill run ${model})`;
+  const when = open ? `once ${open} is over` : 'now';
   const overdue = await drillOverdue(deps, runbook);
+  const closing = await drillGateClosing(deps, runbook);
+  const override = await gateOverride(deps, model);
+  // An approver's override waives an overdue drill until it ends (gate.ts): the gate closes then, not before.
+  if (closing && override && override.until > closing.at) {
+    const until = new Date(override.until).toISOString();
+    const by = `the override of ${override.by} until ${until}`;
+    const after = closing.from === 'planned' ? 'its drills were planned' : 'its last successful drill';
+    const why = overdue
+      ? `despite an overdue drill: ${overdue}`
+      : `past the day its drill comes due (${new Date(closing.at).toISOString()}, ${formatDuration(DRILL_OVERDUE_MS)} after ${after})`;
+    return {
+      text: `The deployment gate of ${model} ${open ? `is closed while ${open} is open, then held open` : 'is held open'} by ${by}, ${why}. It closes then unless a drill passes: ${overdue ? 'run one' : 'rehearse'} ${when} with ${how}`,
+      logText: `; the deployment gate is held open by ${by}, and closes then unless a drill passes`,
+      log: { gate: 'held open', gateOverriddenBy: override.by, gateClosesAt: until },
+    };
+  }
   if (overdue) {
     return {
       text: `The deployment gate of ${model} is closed: ${overdue}. A passed drill opens it: run one ${when} with ${how}`,
@@ -169,7 +189,6 @@ async function gateAfterSkip(
       log: { gate: 'closed' },
     };
   }
-  const closing = await drillGateClosing(deps, runbook);
   if (!closing) return { text: `Rehearse ${when} with ${how}`, logText: '', log: {} };
   const on = new Date(closing.at).toISOString();
   const after = closing.from === 'planned' ? 'its drills were planned' : 'its last successful drill';

@@ -36,6 +36,20 @@ const overrideKey = (model: string) => `gate-override:${model}`;
 const OVERRIDE_TTL_MS = 24 * 3_600_000;
 
 /**
+ * The approver's override of the model's gate while it holds, and when it ends (`until`): what deploymentGate
+ * waives the soft reasons for, and what a skipped drill's note says holds the gate open (drill-schedule.ts).
+ */
+export async function gateOverride(
+  deps: Pick<EngineDeps, 'store'>,
+  model: string,
+): Promise<(NonNullable<GateAnswer['override']> & { until: number }) | undefined> {
+  const raw = await deps.store.getValue(overrideKey(model));
+  if (!raw) return undefined;
+  const override = JSON.parse(raw) as NonNullable<GateAnswer['override']>;
+  return { ...override, until: override.at + OVERRIDE_TTL_MS };
+}
+
+/**
  * May this model be deployed now? Closed while it has an open incident, a rollback in flight, a deploy freeze,
  * open retrospective action items or an overdue drill — each reason said plainly so that a CI log explains
  * itself. An approver's override (recorded, 24 h) opens it despite the reasons, except for an incident, a
@@ -63,8 +77,7 @@ export async function deploymentGate(
     hard.push(`rollback in flight by ${holder.owner} since ${new Date(holder.acquiredAt).toISOString()}`);
   const freezes = await freezesOn(deps, runbook.model);
   hard.push(...freezes.map(freezeReason));
-  const raw = await deps.store.getValue(overrideKey(runbook.model));
-  const override = raw ? (JSON.parse(raw) as GateAnswer['override']) : undefined;
+  const override = await gateOverride(deps, runbook.model);
   for (const { incidentId, item, writtenAt } of await openActionItems(deps, runbook.model)) {
     const reason = `open retrospective action item ${item.id} of ${incidentId} (${item.owner}, due ${new Date(item.due).toISOString().slice(0, 10)}): ${item.text}`;
     // An override waives what the approver could weigh: items written after it (a later failure's lessons) are
@@ -93,7 +106,9 @@ export async function deploymentGate(
     ...(needsApproval ? { approval } : {}),
     ...(watch ? { watch } : {}),
     ...(freezes.length ? { freezes } : {}),
-    ...(override && soft.length ? { override } : {}),
+    ...(override && soft.length
+      ? { override: { by: override.by, reason: override.reason, at: override.at } }
+      : {}),
   };
 }
 

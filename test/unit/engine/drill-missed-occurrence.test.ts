@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DRILL_LATE_TOLERANCE_MS } from '../../../src/core/drill-cadence.js';
 import { scheduleDrillOccurrence } from '../../../src/engine/drill-schedule.js';
 import { startDrill } from '../../../src/engine/drill-start.js';
-import { deploymentGate } from '../../../src/engine/gate.js';
+import { deploymentGate, overrideGate } from '../../../src/engine/gate.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { pollDeadlines } from '../../../src/engine/poller.js';
 import { createLogger } from '../../../src/observability/logger.js';
@@ -112,6 +112,45 @@ describe('a drill occurrence missed while every replica was down', () => {
     );
   });
 
+  it('says that an approver’s override holds the deployment gate open, until when, and that it closes then', async () => {
+    const passedAt = AT - 100 * 86_400_000 + 3_600_000;
+    const { deps, logs } = await plannedThenDown({ passedAt });
+    // The drill is overdue from AT + 1h; an approver lets the next deployment through at AT + 2h.
+    deps.clock.set(AT + 2 * 3_600_000);
+    await overrideGate(deps, 'fraud-scorer', { actor: { id: 'U0LEAD', groups: [] }, reason: 'hotfix' });
+    deps.clock.set(AT + 23 * 3_600_000);
+    while ((await pollDeadlines(deps)) > 0);
+
+    expect((await deploymentGate(deps, 'fraud-scorer')).status).not.toBe('closed');
+    expect(said(deps).at(-1)).toBe(
+      'Scheduled drill of fraud-scorer skipped: it was due at 2027-01-15T10:00:00.000Z while rollbot was down, and is not started 23h late (more than 4h): nobody would be there to decide. The deployment gate of fraud-scorer is held open by the override of U0LEAD until 2027-01-16T12:00:00.000Z, despite an overdue drill: last successful rollback drill 100d 22h ago (due every quarter). It closes then unless a drill passes: run one now with /drill run fraud-scorer (or rollbot drill run fraud-scorer). The next scheduled drill is unchanged',
+    );
+    expect(logs).toContainEqual(
+      expect.objectContaining({
+        model: 'fraud-scorer',
+        gate: 'held open',
+        gateOverriddenBy: 'U0LEAD',
+        gateClosesAt: '2027-01-16T12:00:00.000Z',
+        msg: expect.stringMatching(
+          /skipped .*; the deployment gate is held open by the override of U0LEAD until 2027-01-16T12:00:00.000Z, and closes then unless a drill passes$/,
+        ),
+      }),
+    );
+  });
+
+  it('says the override’s end as the day the deployment gate closes when the override outlasts the drill’s 100 days', async () => {
+    const passedAt = AT - 100 * 86_400_000 + 24 * 3_600_000;
+    const { deps } = await plannedThenDown({ passedAt });
+    deps.clock.set(AT + 2 * 3_600_000);
+    await overrideGate(deps, 'fraud-scorer', { actor: { id: 'U0LEAD', groups: [] }, reason: 'hotfix' });
+    deps.clock.set(AT + 23 * 3_600_000);
+    while ((await pollDeadlines(deps)) > 0);
+
+    expect(said(deps).at(-1)).toContain(
+      'The deployment gate of fraud-scorer is held open by the override of U0LEAD until 2027-01-16T12:00:00.000Z, past the day its drill comes due (2027-01-16T10:00:00.000Z, 100d after its last successful drill). It closes then unless a drill passes: rehearse now with /drill run fraud-scorer (or rollbot drill run fraud-scorer).',
+    );
+  });
+
   it('says on which day the deployment gate closes when the last passed drill reaches 100 days before long', async () => {
     const passedAt = AT - 95 * 86_400_000;
     const { deps, logs } = await plannedThenDown({ passedAt });
@@ -150,6 +189,21 @@ describe('a drill occurrence refused because the model has a real incident open'
           /^scheduled drill refused; skipped: .*no drill now; the deployment gate is closed/,
         ),
       }),
+    );
+  });
+  it('says that an approver’s override holds the deployment gate open once the incident is over, and until when', async () => {
+    const passedAt = AT - 100 * 86_400_000 + 3_600_000;
+    const { deps } = await plannedThenDown({ passedAt });
+    deps.clock.set(AT - 3_600_000);
+    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    const real = await deps.store.openIncidentFor('fraud-scorer');
+    deps.clock.set(AT);
+    await overrideGate(deps, 'fraud-scorer', { actor: { id: 'U0LEAD', groups: [] }, reason: 'hotfix' });
+    deps.clock.set(AT + 2 * 3_600_000);
+    while ((await pollDeadlines(deps)) > 0);
+
+    expect(said(deps).at(-1)).toContain(
+      `The deployment gate of fraud-scorer is closed while ${real?.id} is open, then held open by the override of U0LEAD until 2027-01-16T10:00:00.000Z, despite an overdue drill: last successful rollback drill 100d 1h ago (due every quarter). It closes then unless a drill passes: run one once ${real?.id} is over with /drill run fraud-scorer`,
     );
   });
 });
