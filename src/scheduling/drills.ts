@@ -5,6 +5,7 @@ import { listDrills, type DrillListing } from '../engine/drill-list.js';
 import { scheduleDrillOccurrence } from '../engine/drill-schedule.js';
 import { boundDrillWait } from '../engine/drill-undecided.js';
 import type { Runbook } from '../runbooks/schema.js';
+import { gapRuns } from './clock-gaps.js';
 import { startHourly } from './hourly.js';
 
 /** 10:00 on the 15th of January, April, July and October: four drills a year, mid-month, mid-morning. */
@@ -29,15 +30,24 @@ export function drillListings(deps: EngineDeps): Promise<DrillListing[]> {
 /**
  * The next `count` drill times of a runbook (epoch ms), computed by node-cron in the runbook's time zone, from
  * now. node-cron computes from the system clock, which is why this lives at the edge and the engine takes times.
+ * A time a daylight-saving gap skips runs at the jump (clock-gaps.ts); one a fold repeats, once.
  */
 export function nextDrills(runbook: Runbook, count: number): number[] {
   if (!runbook.drill) return [];
-  const task = createTask(drillCron(runbook.drill.schedule), () => {}, { timezone: runbook.drill.timezone });
+  const expression = drillCron(runbook.drill.schedule);
+  const { timezone } = runbook.drill;
+  const from = Date.now();
+  const task = createTask(expression, () => {}, { timezone });
+  let runs: number[];
   try {
-    return task.getNextRuns(count).map((date) => date.getTime());
+    runs = task.getNextRuns(count).map((date) => date.getTime());
   } finally {
     void task.destroy();
   }
+  const last = runs.at(-1);
+  if (last === undefined) return runs;
+  const gaps = gapRuns(expression, timezone, from, last);
+  return [...new Set([...runs, ...gaps])].sort((a, b) => a - b).slice(0, count);
 }
 
 /**
