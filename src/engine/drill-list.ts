@@ -1,5 +1,6 @@
 import type { EngineDeps } from './context.js';
 import { drillHistory, drillTarget, lastDrillSuccess, type DrillResult } from './drill.js';
+import { lastSkipped, type SkippedDrill } from './drill-skips.js';
 
 export interface DrillListing {
   model: string;
@@ -9,9 +10,11 @@ export interface DrillListing {
   next: number[];
   lastSuccess?: number;
   last?: DrillResult;
+  /** The last scheduled occurrence that did not run, and why (an incident open, rollbot down). */
+  lastSkipped?: SkippedDrill;
 }
 
-/** Every model's drill schedule, next runs (computed by the caller's calendar) and last results. */
+/** Every model's drill schedule, next runs (computed by the caller's calendar), last results and last skip. */
 export async function listDrills(
   deps: EngineDeps,
   nextRuns: (model: string) => number[],
@@ -21,6 +24,7 @@ export async function listDrills(
     if (!runbook.drill) continue;
     const [last] = await drillHistory(deps, runbook.model);
     const lastSuccess = await lastDrillSuccess(deps, runbook.model);
+    const skipped = await lastSkipped(deps, runbook.model);
     listings.push({
       model: runbook.model,
       schedule: runbook.drill.schedule,
@@ -29,6 +33,7 @@ export async function listDrills(
       next: nextRuns(runbook.model),
       ...(lastSuccess === undefined ? {} : { lastSuccess }),
       ...(last ? { last } : {}),
+      ...(skipped ? { lastSkipped: skipped } : {}),
     });
   }
   return listings;
@@ -42,7 +47,10 @@ export function drillListText(listings: readonly DrillListing[]): string {
       const next = l.next.map((at) => new Date(at).toISOString()).join(', ') || 'none';
       const last = l.last ? `last ${l.last.outcome} ${new Date(l.last.at).toISOString()}` : 'never drilled';
       const success = l.lastSuccess ? `; last success ${new Date(l.lastSuccess).toISOString()}` : '';
-      return `${l.model}: ${l.schedule} (${l.timezone}) against ${l.target}; next ${next}; ${last}${success}`;
+      const skipped = l.lastSkipped
+        ? `; last skipped ${new Date(l.lastSkipped.at).toISOString()}: ${l.lastSkipped.reason}`
+        : '';
+      return `${l.model}: ${l.schedule} (${l.timezone}) against ${l.target}; next ${next}; ${last}${success}${skipped}`;
     })
     .join('\n');
 }

@@ -7,6 +7,7 @@ import type { EngineDeps } from './context.js';
 import { drillTarget } from './drill.js';
 import { drillGateClosing, drillOverdue, notePlanned } from './drill-overdue.js';
 import { gateOverride } from './gate.js';
+import { noteSkipped } from './drill-skips.js';
 import { startDrill } from './drill-start.js';
 import type { Deadline } from './ports.js';
 
@@ -95,22 +96,24 @@ export async function runScheduledDrill(deps: EngineDeps, deadline: Deadline): P
     });
   } catch (error) {
     if (!isRollbotError(error)) throw error;
-    await skipRefused(deps, runbook, oneLine(error.message), started);
+    await skipRefused(deps, runbook, oneLine(error.message), at, started);
   }
 }
 
 /**
  * An occurrence refused (the model has a real incident open, or a drill): not started, and not tried again, so
  * the rehearsal is lost until the next occurrence. Said in the channel, with what that means for the deployment
- * gate and when to rehearse by hand, and logged. A plain channel message keeps its line breaks: the refusal, which
- * may quote outside text, comes on one line. Remembered as skipped, as a missed one is: the planner of another
- * replica may put the occurrence back once it was handled, and its second delivery must neither say the skip again
- * nor start, the incident over, the drill the channel was told was skipped.
+ * gate and when to rehearse by hand, logged, and shown in the drill list (drill-skips.ts). A plain channel message
+ * keeps its line breaks: the refusal, which may quote outside text, comes on one line. Remembered as skipped, as a
+ * missed one is: the planner of another replica may put the occurrence back once it was handled, and its second
+ * delivery must neither say the skip again nor start, the incident over, the drill the channel was told was
+ * skipped.
  */
 async function skipRefused(
   deps: EngineDeps,
   runbook: Runbook,
   refusal: string,
+  at: number,
   started: string,
 ): Promise<void> {
   const model = runbook.model;
@@ -122,6 +125,7 @@ async function skipRefused(
     channel: runbook.channel,
     text: `Scheduled drill of ${model} skipped: ${refusal}. ${gate.text}. The next scheduled drill is unchanged`,
   });
+  await noteSkipped(deps, model, { at, reason: refusal });
   await deps.store.setValue(started, SKIPPED, OCCURRENCE_TTL_MS);
 }
 
@@ -130,10 +134,11 @@ const SKIPPED = 'skipped';
 
 /**
  * An occurrence delivered more than DRILL_LATE_TOLERANCE_MS after its time (every replica down over it): not
- * started, logged, and said in the channel with how to rehearse now; remembered as skipped so that it is said
- * once. The next occurrence is planned as ever. The rehearsal it skipped may have been the one that kept the
- * deployment gate open: the note and the log say whether the gate is closed for an overdue drill now, or on
- * which day it closes, and that a drill passed by hand opens it (gate.ts).
+ * started, logged, said in the channel with how to rehearse now and shown in the drill list; remembered as
+ * skipped so that it is said once. The next occurrence is planned as ever. The rehearsal it skipped may have been
+ * the one that kept the deployment gate open: the note and the log say whether the gate is closed for an overdue
+ * drill now, held open by an approver's override until it ends, or on which day it closes, and that a drill
+ * passed by hand opens it (gate.ts).
  */
 async function skipMissed(deps: EngineDeps, runbook: Runbook, at: number, started: string): Promise<void> {
   const model = runbook.model;
@@ -148,6 +153,8 @@ async function skipMissed(deps: EngineDeps, runbook: Runbook, at: number, starte
     channel: runbook.channel,
     text: `Scheduled drill of ${model} skipped: it was due at ${new Date(at).toISOString()} while rollbot was down, and is not started ${formatDuration(late)} late (more than ${formatDuration(DRILL_LATE_TOLERANCE_MS)}): nobody would be there to decide. ${gate.text}. The next scheduled drill is unchanged`,
   });
+  const reason = `due while rollbot was down; not started ${formatDuration(late)} late (more than ${formatDuration(DRILL_LATE_TOLERANCE_MS)})`;
+  await noteSkipped(deps, model, { at, reason });
   await deps.store.setValue(started, SKIPPED, OCCURRENCE_TTL_MS);
 }
 

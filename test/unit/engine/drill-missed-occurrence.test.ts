@@ -12,7 +12,8 @@ import { deploymentGate, overrideGate } from '../../../src/engine/gate.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { pollDeadlines } from '../../../src/engine/poller.js';
 import { createLogger } from '../../../src/observability/logger.js';
-import { planDrills } from '../../../src/scheduling/drills.js';
+import { drillListText } from '../../../src/engine/drill-list.js';
+import { drillListings, planDrills } from '../../../src/scheduling/drills.js';
 import { firing } from '../../helpers/alerts.js';
 import { DRY, drillDeps } from '../../helpers/drill-deps.js';
 import type { TestDeps } from '../../helpers/engine.js';
@@ -89,6 +90,16 @@ describe('a drill occurrence missed while every replica was down', () => {
     while ((await pollDeadlines(deps)) > 0);
     expect(await drills(deps)).toEqual([]);
     expect(said(deps)).toHaveLength(2);
+  });
+
+  it('is shown with why in the drill list (rollbot drill list, /drill list, GET /api/drills)', async () => {
+    const { deps } = await plannedThenDown();
+    deps.clock.set(AT + 23 * 3_600_000);
+    while ((await pollDeadlines(deps)) > 0);
+    const listings = await drillListings(deps);
+    const reason = 'due while rollbot was down; not started 23h late (more than 4h)';
+    expect(listings).toMatchObject([{ model: 'fraud-scorer', lastSkipped: { at: AT, reason } }]);
+    expect(drillListText(listings)).toContain(`; last skipped 2027-01-15T10:00:00.000Z: ${reason}`);
   });
 
   it('says that the deployment gate is closed now that the last passed drill is over 100 days old, and how to open it', async () => {
@@ -189,6 +200,9 @@ describe('a drill occurrence refused because the model has a real incident open'
           /^scheduled drill refused; skipped: .*no drill now; the deployment gate is closed/,
         ),
       }),
+    );
+    expect(drillListText(await drillListings(deps))).toContain(
+      `; last skipped 2027-01-15T10:00:00.000Z: fraud-scorer has a real incident open (${real?.id}): no drill now`,
     );
   });
   it('says that an approver’s override holds the deployment gate open once the incident is over, and until when', async () => {
