@@ -1,7 +1,7 @@
 /**
  * A SEV-3 pages only within its runbook's business hours: its missed target at night is escalated in Slack and
- * pages nobody then. Still unresolved when business hours begin, it pages then: a durable deadline per incident and
- * stage (the paging notifier schedules it, at the time its policy names), handled on one replica, once per breach.
+ * pages nobody then. Still unresolved when business hours begin, and acknowledged by nobody since the miss, it pages
+ * then: a durable deadline per incident and stage (the paging notifier schedules it, at the time its policy names), handled on one replica, once per breach.
  */
 import { RollbotError } from '../core/errors.js';
 import { isOpen } from '../core/incident.js';
@@ -34,7 +34,7 @@ export async function schedulePageAtBusinessHours(
 
 /**
  * Pages the missed target of the deadline's incident and stage, unless the incident is over (resolved, dismissed,
- * closed) or this breach's page went out already: delivered as its escalation (to Slack, saying why now, and to the
+ * closed), settled at the source, acknowledged since the miss, or this breach's page went out already: delivered as its escalation (to Slack, saying why now, and to the
  * pager, which business hours now let ring), then marked on the timeline. One not delivered throws, for the
  * deadline to come round again (only the half that did not arrive goes again).
  */
@@ -56,6 +56,17 @@ export async function pageAtBusinessHours(deps: EngineDeps, deadline: Deadline):
     deps.logger.info(
       { incident: incidentId, stage },
       'a missed target deferred to business hours needs no page: its incident settled at the source',
+    );
+    return;
+  }
+  // Acknowledged since the miss: a person answered the night's escalation (Slack told the mentioned people of the
+  // miss) and owns the incident; ringing the pager in the morning about what they already took on is noise. One
+  // acknowledged before the miss still pages, as its escalation would have within business hours: the miss is news
+  // the person on it may not have, which is why an escalation rings whoever acknowledged the opening (policy.ts).
+  if (incident.acknowledged !== undefined && incident.acknowledged.at >= breachedAt) {
+    deps.logger.info(
+      { incident: incidentId, stage, acknowledgedBy: incident.acknowledged.by },
+      'a missed target deferred to business hours needs no page: someone acknowledged the incident since',
     );
     return;
   }

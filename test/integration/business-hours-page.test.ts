@@ -3,13 +3,16 @@
  * when business hours begin if the incident is still unresolved then — once, whichever replicas poll — and not at
  * all if it was resolved meanwhile.
  */
-import { describe, expect, it } from 'vitest';
+import nock from 'nock';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BUSINESS_HOURS_PAGE, schedulePageAtBusinessHours } from '../../src/engine/business-hours-page.js';
+import { acknowledge } from '../../src/engine/decisions.js';
 import { escalateIfBreached } from '../../src/engine/escalation.js';
 import { pollDeadlines } from '../../src/engine/poller.js';
 import { resolve } from '../../src/engine/resolve.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createPagingNotifier } from '../../src/paging/notifier.js';
+import { createPagerDuty } from '../../src/paging/pagerduty.js';
 import type { Page, Pager } from '../../src/paging/types.js';
 import { makeDeps, makeRunbook, TestClock } from '../helpers/engine.js';
 import { makeIncident } from '../helpers/incidents.js';
@@ -29,16 +32,20 @@ class RecordingPager implements Pager {
 
 const redisStore = useRedisStores();
 
+const PD = 'https://events.pagerduty.com';
+
+beforeAll(() => nock.disableNetConnect());
+afterEach(() => nock.cleanAll());
+
 describe.each(replicaBackends(redisStore))('a SEV-3 target missed at night, on %s', (_name, backend) => {
   /** Two replicas of one bot: their own paging notifier and pager (the same provider), one store, one clock. */
-  function twoReplicas() {
+  function twoReplicas(pager: Pager = new RecordingPager()) {
     const clock = new TestClock(SATURDAY_2AM);
     const storeOf = backend(clock);
     const runbook = makeRunbook(
       'fraud-scorer',
       'paging: { provider: pagerduty, routingKeyEnv: FRAUD_PD_KEY }',
     );
-    const pager = new RecordingPager();
     const replicas = [0, 1].map(() => {
       const deps = makeDeps({ clock, store: storeOf(), runbooks: [runbook] });
       const paging = createPagingNotifier({
@@ -53,8 +60,8 @@ describe.each(replicaBackends(redisStore))('a SEV-3 target missed at night, on %
     return { clock, pager, replicas };
   }
 
-  async function missedAtNight() {
-    const bot = twoReplicas();
+  async function missedAtNight(pager?: Pager) {
+    const bot = twoReplicas(pager);
     const [first] = bot.replicas;
     const incident = makeIncident({ id: 'INC-1', severity: 3, at: bot.clock.now() });
     await first!.deps.store.createIfNoneOpen(incident);
@@ -62,6 +69,10 @@ describe.each(replicaBackends(redisStore))('a SEV-3 target missed at night, on %
     await escalateIfBreached(first!.engine, 'INC-1', 'triage');
     await first!.paging.idle();
     return bot;
+  }
+
+  function pagesOf(bot: { pager: Pager }): string[] {
+    return (bot.pager as RecordingPager).pages;
   }
 
   async function pollAllAt(bot: Awaited<ReturnType<typeof missedAtNight>>, at: number) {
@@ -73,18 +84,18 @@ describe.each(replicaBackends(redisStore))('a SEV-3 target missed at night, on %
   it('pages nobody at night, then pages once when business hours begin, the incident still unresolved', async () => {
     const bot = await missedAtNight();
     const store = bot.replicas[0]!.deps.store;
-    expect(bot.pager.pages).toEqual([]);
+    expect(pagesOf(bot)).toEqual([]);
     expect(bot.replicas[0]!.deps.notifier.ofType('escalation')).toHaveLength(1);
     expect((await store.pending()).filter((one) => one.kind === BUSINESS_HOURS_PAGE)).toEqual([
       expect.objectContaining({ dueAt: MONDAY_9AM, payload: { incidentId: 'INC-1', stage: 'triage' } }),
     ]);
 
     await pollAllAt(bot, MONDAY_9AM - MINUTE);
-    expect(bot.pager.pages).toEqual([]);
+    expect(pagesOf(bot)).toEqual([]);
 
     await pollAllAt(bot, MONDAY_9AM);
     await pollAllAt(bot, MONDAY_9AM + 2 * MINUTE);
-    expect(bot.pager.pages).toEqual(['resolve rollbot-INC-1-triage', 'trigger rollbot-INC-1-triage']);
+    expect(pagesOf(bot)).toEqual(['resolve rollbot-INC-1-triage', 'trigger rollbot-INC-1-triage']);
     const morning = bot.replicas.flatMap(({ deps }) => deps.notifier.ofType('escalation')).slice(1);
     expect(morning).toEqual([
       expect.objectContaining({
@@ -105,8 +116,49 @@ describe.each(replicaBackends(redisStore))('a SEV-3 target missed at night, on %
     await first!.paging.idle();
 
     await pollAllAt(bot, MONDAY_9AM);
-    expect(bot.pager.pages.filter((page) => page.startsWith('trigger'))).toEqual([]);
+    expect(pagesOf(bot).filter((page) => page.startsWith('trigger'))).toEqual([]);
     const escalations = bot.replicas.flatMap(({ deps }) => deps.notifier.ofType('escalation'));
     expect(escalations).toHaveLength(1);
+  });
+
+  it('does not page when business hours begin if someone acknowledged the incident after its target was missed', async () => {
+    // The real PagerDuty adapter: every event it is sent is kept, and none may be a trigger.
+    const sent: { event_action: string; dedup_key: string }[] = [];
+    nock(PD)
+      .post('/v2/enqueue', (body: { event_action: string; dedup_key: string }) => (sent.push(body), true))
+      .times(10)
+      .reply(202, { status: 'success' });
+    const bot = await missedAtNight(createPagerDuty({ routingKey: 'pd-routing-key' }));
+    const [first] = bot.replicas;
+    bot.clock.advance(20 * MINUTE);
+    await acknowledge(first!.engine, 'INC-1', 'U0ANA');
+    await first!.paging.idle();
+
+    await pollAllAt(bot, MONDAY_9AM);
+    await pollAllAt(bot, MONDAY_9AM + 2 * MINUTE);
+    expect(sent.filter((event) => event.event_action === 'trigger')).toEqual([]);
+    // Slack heard of the miss at night, and of who is on it: nothing more in the morning, nor a page on the record.
+    const escalations = bot.replicas.flatMap(({ deps }) => deps.notifier.ofType('escalation'));
+    expect(escalations).toHaveLength(1);
+    const store = first!.deps.store;
+    expect((await store.list('INC-1')).map((entry) => entry.type)).not.toContain(
+      'stage.paged-in-business-hours',
+    );
+    expect((await store.pending()).filter((one) => one.kind === BUSINESS_HOURS_PAGE)).toEqual([]);
+  });
+
+  it('still pages when business hours begin if the incident was acknowledged before its target was missed', async () => {
+    const bot = twoReplicas();
+    const [first] = bot.replicas;
+    await first!.deps.store.createIfNoneOpen(makeIncident({ id: 'INC-1', severity: 3, at: bot.clock.now() }));
+    await acknowledge(first!.engine, 'INC-1', 'U0ANA');
+    bot.clock.advance(11 * MINUTE);
+    await escalateIfBreached(first!.engine, 'INC-1', 'triage');
+    await first!.paging.idle();
+
+    await pollAllAt(bot, MONDAY_9AM);
+    expect(pagesOf(bot).filter((page) => page.startsWith('trigger'))).toEqual([
+      'trigger rollbot-INC-1-triage',
+    ]);
   });
 });
