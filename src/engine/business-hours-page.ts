@@ -81,6 +81,7 @@ export async function pageAtBusinessHours(deps: EngineDeps, deadline: Deadline):
     incident,
     channel: runbook?.channel ?? '',
     stage,
+    deferred: true,
     mention,
     text,
   };

@@ -100,6 +100,12 @@ export type NotifierEvent =
        * escalations of one stage on their way together are not joined; and what Slack says it is.
        */
       about?: string;
+      /**
+       * The page of a missed target deferred to business hours (engine/business-hours-page.ts), delivered now: its
+       * stage's page only ever goes out for it once it rang, so that sent again (its replica died before marking
+       * it) it lands on the alert its first send opened, instead of resolving that and ringing anew.
+       */
+      deferred?: true;
       mention: string[];
       text: string;
     };

@@ -47,7 +47,8 @@ export function escalationKeyFor(incidentId: string, stage: Stage): string {
  * (collected, not paged), or `'business-hours'` for a SEV-3's missed target outside business hours (paged when they
  * begin, if the incident is still unresolved then: nextBusinessStart, engine/business-hours-page.ts). Drills never page. SEV-1/2 openings and every escalation but detection's and a quiet
  * one's (escalationStaysQuiet: the missed triage target of an incident settled at the source) trigger (an
- * escalation after resolving its stage's earlier page, so that it rings); a SEV-3 opening or missed target
+ * escalation after resolving its stage's earlier page, so that it rings; but a `deferred` one, the night's miss
+ * paged when business hours begin, only triggers, so that sent again it joins the alert it opened); a SEV-3 opening or missed target
  * triggers only within business hours; an update that leaves an incident resolved, dismissed or closed resolves its page and the
  * escalation pages it may have left open; any other event about an acknowledged open incident acknowledges
  * (idempotent at the provider) its opening page, not its escalations: each is acknowledged where it rang.
@@ -79,14 +80,17 @@ export function pageFor(
     }
     const key = escalationKeyFor(incident.id, event.stage);
     const details = { stage: event.stage, alert: incident.summary };
+    const trigger = page(incident, 'trigger', `[SEV-${incident.severity}] ${event.text}`, details, key);
+    // The night's miss paged at last (engine/business-hours-page.ts): a trigger only. Sent again by another replica
+    // (the first died before its timeline mark), it is added to the alert the first send opened, which rang already,
+    // rather than resolving that alert (acknowledged by now, perhaps) and ringing the on-call anew. An earlier page
+    // of the stage still open (its rollback FAILED at night) is one this miss joins: it rang then.
+    if (event.deferred) return [trigger];
     // A stage can escalate twice (its target missed, then the rollback FAILED): the provider would append the
     // second to the first, rung and perhaps acknowledged by now, and ring nobody. Resolving the stage's page first
     // makes the trigger open a new alert, which rings (a no-op resolve when the stage never paged).
     const superseded = `[SEV-${incident.severity}] ${incident.model}: superseded by a new ${event.stage} escalation (${incident.id})`;
-    return [
-      page(incident, 'resolve', superseded, details, key),
-      page(incident, 'trigger', `[SEV-${incident.severity}] ${event.text}`, details, key),
-    ];
+    return [page(incident, 'resolve', superseded, details, key), trigger];
   }
   const opening = `[SEV-${incident.severity}] ${incident.model}: ${incident.summary} (${incident.id})`;
   // A joining alert that raised the severity pages as an opening at the new severity would have.

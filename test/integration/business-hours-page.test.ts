@@ -14,6 +14,7 @@ import { createLogger } from '../../src/observability/logger.js';
 import { createPagingNotifier } from '../../src/paging/notifier.js';
 import { createPagerDuty } from '../../src/paging/pagerduty.js';
 import type { Page, Pager } from '../../src/paging/types.js';
+import type { Store } from '../../src/engine/ports.js';
 import { makeDeps, makeRunbook, TestClock } from '../helpers/engine.js';
 import { makeIncident } from '../helpers/incidents.js';
 import { replicaBackends, useRedisStores } from '../helpers/replicas.js';
@@ -28,6 +29,39 @@ class RecordingPager implements Pager {
   async send(page: Page): Promise<void> {
     this.pages.push(`${page.action} ${page.dedupKey}`);
   }
+}
+
+/**
+ * A paging provider as it deduplicates: a trigger on a key whose alert is open is added to that alert and rings
+ * nobody; one on a key with no open alert (never triggered, or resolved) opens an alert, which rings.
+ */
+class DeduplicatingPager implements Pager {
+  readonly open = new Set<string>();
+  readonly rang: string[] = [];
+  readonly pages: string[] = [];
+  async send(page: Page): Promise<void> {
+    this.pages.push(`${page.action} ${page.dedupKey}`);
+    if (page.action === 'resolve') this.open.delete(page.dedupKey);
+    if (page.action !== 'trigger' || this.open.has(page.dedupKey)) return;
+    this.open.add(page.dedupKey);
+    this.rang.push(page.dedupKey);
+  }
+}
+
+/** `store`, but for a replica killed after its business-hours page was sent and before its mark was written. */
+function killedBeforeTheMark(store: Store): Store {
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      if (property === 'append') {
+        return (entry: Parameters<Store['append']>[0]) =>
+          entry.type === 'stage.paged-in-business-hours'
+            ? Promise.reject(new Error('SIGKILL'))
+            : target.append(entry);
+      }
+      const value: unknown = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 const redisStore = useRedisStores();
@@ -95,7 +129,7 @@ describe.each(replicaBackends(redisStore))('a SEV-3 target missed at night, on %
 
     await pollAllAt(bot, MONDAY_9AM);
     await pollAllAt(bot, MONDAY_9AM + 2 * MINUTE);
-    expect(pagesOf(bot)).toEqual(['resolve rollbot-INC-1-triage', 'trigger rollbot-INC-1-triage']);
+    expect(pagesOf(bot)).toEqual(['trigger rollbot-INC-1-triage']);
     const morning = bot.replicas.flatMap(({ deps }) => deps.notifier.ofType('escalation')).slice(1);
     expect(morning).toEqual([
       expect.objectContaining({
@@ -160,5 +194,28 @@ describe.each(replicaBackends(redisStore))('a SEV-3 target missed at night, on %
     expect(pagesOf(bot).filter((page) => page.startsWith('trigger'))).toEqual([
       'trigger rollbot-INC-1-triage',
     ]);
+  });
+
+  it('a page sent again by another replica, the first killed before its mark, lands on the alert the first opened', async () => {
+    const pager = new DeduplicatingPager();
+    const bot = await missedAtNight(pager);
+    const [first, second] = bot.replicas;
+    bot.clock.set(MONDAY_9AM);
+    await pollDeadlines({ ...first!.engine, store: killedBeforeTheMark(first!.deps.store) });
+    await first!.paging.idle();
+    expect(pager.rang).toEqual(['rollbot-INC-1-triage']);
+
+    // The dead replica's claim on the deadline lapses; the other replica finds no mark and sends the page again.
+    bot.clock.set(MONDAY_9AM + 5 * MINUTE);
+    await pollDeadlines(second!.engine);
+    await second!.paging.idle();
+    expect(pager.pages.filter((page) => page.startsWith('trigger'))).toEqual([
+      'trigger rollbot-INC-1-triage',
+      'trigger rollbot-INC-1-triage',
+    ]);
+    expect(pager.rang).toEqual(['rollbot-INC-1-triage']);
+    expect([...pager.open]).toEqual(['rollbot-INC-1-triage']);
+    const store = second!.deps.store;
+    expect((await store.list('INC-1')).map((entry) => entry.type)).toContain('stage.paged-in-business-hours');
   });
 });

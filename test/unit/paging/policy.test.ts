@@ -133,6 +133,16 @@ describe('pageFor', () => {
       expect(actions(missed(3), Date.parse('2026-06-15T17:00:00Z'))).toBe('business-hours');
     });
 
+    it("a SEV-3's deferred page, when business hours begin, only triggers: sent again, it joins the alert it opened", () => {
+      const deferred: NotifierEvent = {
+        ...(missed(3) as Extract<NotifierEvent, { type: 'escalation' }>),
+        deferred: true,
+      };
+      expect(actions(deferred, MONDAY_10)).toEqual(['trigger rollbot-INC-9-triage']);
+      // Handled past its hours (the bot down all day): deferred again, to the next day's start.
+      expect(actions(deferred, SATURDAY_2AM)).toBe('business-hours');
+    });
+
     it('knows when business hours next begin, in their time zone', () => {
       // Saturday 02:00 in Dublin (UTC+1 in June): Monday 09:00 local.
       expect(new Date(nextBusinessStart(SATURDAY_2AM, DUBLIN)).toISOString()).toBe(
