@@ -34,7 +34,8 @@ export async function schedulePageAtBusinessHours(
 
 /**
  * Pages the missed target of the deadline's incident and stage, unless the incident is over (resolved, dismissed,
- * closed), settled at the source, acknowledged since the miss, or this breach's page went out already: delivered as its escalation (to Slack, saying why now, and to the
+ * closed), its stage ended, it settled at the source or was acknowledged since the miss, or this breach's page went
+ * out already: delivered as its escalation (to Slack, saying why now, and to the
  * pager, which business hours now let ring), then marked on the timeline. One not delivered throws, for the
  * deadline to come round again (only the half that did not arrive goes again).
  */
@@ -47,6 +48,16 @@ export async function pageAtBusinessHours(deps: EngineDeps, deadline: Deadline):
     deps.logger.info(
       { incident: incidentId, stage, phase: incident?.phase },
       'a missed target deferred to business hours needs no page: its incident is over',
+    );
+    return;
+  }
+  // The stage the miss was about ended since (a person decided triage, the rollback landed): paging in the morning to
+  // ask for what was done at night is noise, as it is for a stage that ended before its escalation went out
+  // (escalation.ts, stillNews). A stage still late by then (the rollback itself) has a miss of its own.
+  if (incident.stages[stage].endedAt !== undefined) {
+    deps.logger.info(
+      { incident: incidentId, stage },
+      `a missed target deferred to business hours needs no page: its ${stage} stage has ended since`,
     );
     return;
   }

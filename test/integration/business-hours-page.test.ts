@@ -7,7 +7,9 @@ import nock from 'nock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BUSINESS_HOURS_PAGE, schedulePageAtBusinessHours } from '../../src/engine/business-hours-page.js';
 import { acknowledge } from '../../src/engine/decisions.js';
+import { decide } from '../../src/core/incident.js';
 import { escalateIfBreached } from '../../src/engine/escalation.js';
+import { mutateIncident } from '../../src/engine/mutate.js';
 import { pollDeadlines } from '../../src/engine/poller.js';
 import { resolve } from '../../src/engine/resolve.js';
 import { createLogger } from '../../src/observability/logger.js';
@@ -217,5 +219,22 @@ describe.each(replicaBackends(redisStore))('a SEV-3 target missed at night, on %
     expect([...pager.open]).toEqual(['rollbot-INC-1-triage']);
     const store = second!.deps.store;
     expect((await store.list('INC-1')).map((entry) => entry.type)).toContain('stage.paged-in-business-hours');
+  });
+
+  it('does not page about a missed triage target when business hours begin if triage was decided meanwhile', async () => {
+    const bot = await missedAtNight();
+    const [first] = bot.replicas;
+    bot.clock.advance(40 * MINUTE);
+    // Someone approved the rollback at night, without pressing Acknowledge: the rollback is under way.
+    const at = bot.clock.now();
+    await mutateIncident(first!.deps.store, 'INC-1', (current) =>
+      decide(current, { kind: 'rollback', by: 'U0ANA', at, reason: 'bad model', trigger: 'slack' }),
+    );
+
+    await pollAllAt(bot, MONDAY_9AM);
+    expect(pagesOf(bot).filter((page) => page.startsWith('trigger'))).toEqual([]);
+    const escalations = bot.replicas.flatMap(({ deps }) => deps.notifier.ofType('escalation'));
+    expect(escalations).toHaveLength(1);
+    expect((await first!.deps.store.pending()).filter((one) => one.kind === BUSINESS_HOURS_PAGE)).toEqual([]);
   });
 });
