@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { RollbotError, isRollbotError } from '../core/errors.js';
 import { oneLine } from '../core/text.js';
-import { EVERY_MODEL, frozenWhat } from '../engine/freeze-rules.js';
+import { EVERY_MODEL, frozenWhat, stillFrozenText } from '../engine/freeze-rules.js';
 import type { Backend } from './backend.js';
 import { IN_MEMORY_OPTION, type Access } from './in-memory.js';
 import type { Io } from './rollback.js';
@@ -66,11 +66,17 @@ export async function gateCommand(
       );
       return 0;
     }
-    const { freeze, heldStillBy } = await client.unfreeze(target, { by, ...(reason ? { reason } : {}) });
-    // The model's gate stays closed while a freeze of every model holds it: said, not left to a surprised CI.
+    const { freeze, heldStillBy, stillFrozen } = await client.unfreeze(target, {
+      by,
+      ...(reason ? { reason } : {}),
+    });
+    // A gate that stays closed (a freeze of every model holds the model; a model lifted with --all is frozen on its
+    // own) is said, with how to open it, not left to a surprised CI.
     const still = heldStillBy
       ? `; the deploy freeze of every model by ${oneLine(heldStillBy.by)} until ${new Date(heldStillBy.until).toISOString()} still holds it (lift that one with --all)`
-      : '';
+      : stillFrozen?.length
+        ? `; ${oneLine(stillFrozenText(stillFrozen, (model) => `rollbot gate unfreeze ${model}`))}`
+        : '';
     io.out(
       `deploy freeze of ${frozenWhat(target)} lifted by ${oneLine(by)} (it was until ${new Date(freeze.until).toISOString()})${still}`,
     );

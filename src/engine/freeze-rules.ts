@@ -91,6 +91,21 @@ export function freezeReason(freeze: Freeze): string {
   return `deploy freeze${what} by ${freeze.by} until ${new Date(freeze.until).toISOString()}: ${oneLine(freeze.reason)}`;
 }
 
+/**
+ * After the freeze of every model is lifted, the models whose own freeze still closes their gate, each with its
+ * freeze (who, until when, why), and how to lift it: `lift(model)` is the command that does, in the words of the
+ * surface that asked (CLI, Slack). Said to whoever lifted it, so that "lifted" is not read as "open".
+ */
+export function stillFrozenText(freezes: readonly Freeze[], lift: (model: string) => string): string {
+  const [only] = freezes;
+  if (freezes.length === 1 && only)
+    return `${only.model} stays frozen on its own (${freezeReason(only)}): lift it with ${lift(only.model)}`;
+  const models = freezes.map((freeze) => freeze.model);
+  const names = `${models.slice(0, -1).join(', ')} and ${models.at(-1)}`;
+  const each = freezes.map((freeze) => `${freeze.model}: ${freezeReason(freeze)}`).join('; ');
+  return `${names} stay frozen on their own (${each}): lift each with ${lift('<model>')}`;
+}
+
 /** A stored freeze, or undefined when there is none or it is not one (then it freezes nothing). */
 export function readFreeze(raw: string | undefined): Freeze | undefined {
   if (raw === undefined) return undefined;

@@ -40,6 +40,11 @@ export interface FreezeOutcome {
    * gate. Said, so that whoever lifted it does not take the gate for open.
    */
   heldStillBy?: Freeze;
+  /**
+   * The freeze of every model lifted: the models' own freezes still in force, which keep their gates closed. Said,
+   * with who froze each and until when, so that whoever lifted it does not take every gate for open.
+   */
+  stillFrozen?: Freeze[];
 }
 
 /** The freezes holding `model` now: its own, and a freeze of every model. */
@@ -114,13 +119,18 @@ export async function liftFreeze(
   // What still holds a gate this freeze held, as a freeze that ends on its own says: the freeze of every model, or
   // (lifting that one) the models frozen on their own, whose gates stay closed.
   const held = target === EVERY_MODEL ? await frozenOnTheirOwn(deps, runbooks, now) : [];
-  const still = everyModel ? `; ${stillHolds(everyModel)}` : held.length ? `; ${staysFrozen(held)}` : '';
+  const still = everyModel
+    ? `; ${stillHolds(everyModel)}`
+    : held.length
+      ? `; ${staysFrozen(held.map((own) => own.model))}`
+      : '';
   const text = `deploy freeze of ${frozenWhat(target)} lifted by ${how.userId} (it was until ${iso(freeze.until)})${why}${still}`;
   await announce(deps, runbooks, { type: 'gate.unfrozen', actor: how.userId, text, mark: '🌤' });
   return {
     freeze,
     models: runbooks.map((runbook) => runbook.model),
     ...(everyModel ? { heldStillBy: everyModel } : {}),
+    ...(held.length ? { stillFrozen: held } : {}),
   };
 }
 
@@ -154,17 +164,19 @@ async function whatStillHolds(
     return everyModel ? stillHolds(everyModel) : 'it no longer closes the deployment gate';
   }
   const frozen = await frozenOnTheirOwn(deps, runbooks, now);
-  return frozen.length === 0 ? 'it no longer closes the deployment gate' : staysFrozen(frozen);
+  return frozen.length === 0
+    ? 'it no longer closes the deployment gate'
+    : staysFrozen(frozen.map((own) => own.model));
 }
 
-/** The models among `runbooks` that have a freeze of their own in force. */
+/** The freezes of their own in force of the models among `runbooks`. */
 async function frozenOnTheirOwn(
   deps: Pick<EngineDeps, 'store'>,
   runbooks: readonly Runbook[],
   now: number,
-): Promise<string[]> {
+): Promise<Freeze[]> {
   const own = await Promise.all(runbooks.map((runbook) => current(deps, runbook.model, now)));
-  return own.filter((freeze): freeze is Freeze => freeze !== undefined).map((freeze) => freeze.model);
+  return own.filter((freeze): freeze is Freeze => freeze !== undefined);
 }
 
 const staysFrozen = (models: readonly string[]) =>

@@ -149,6 +149,35 @@ describe('rollbot gate freeze/unfreeze in-process, on Redis', () => {
     expect(await reasons(deps, 'churn-predictor')).toEqual([]);
   });
 
+  it('unfreezing --all names each model still frozen on its own: who, until when, and how to lift it', async () => {
+    const own = new Date(Date.now() + DAY).toISOString();
+    const all = new Date(Date.now() + 2 * DAY).toISOString();
+    const as = ['--as', 'U0LEAD'];
+    expect(
+      await runCli(
+        ['gate', 'freeze', 'fraud-scorer', '--until', own, '--reason', 'release train', ...as],
+        env,
+        capture().io,
+      ),
+    ).toBe(0);
+    expect(
+      await runCli(
+        ['gate', 'freeze', '--all', '--until', all, '--reason', 'holidays', ...as],
+        env,
+        capture().io,
+      ),
+    ).toBe(0);
+
+    const lifted = capture();
+    expect(await runCli(['gate', 'unfreeze', '--all', ...as], env, lifted.io)).toBe(0);
+    expect(lifted.out).toEqual([
+      `deploy freeze of every model lifted by U0LEAD (it was until ${all}); fraud-scorer stays frozen on its own ` +
+        `(deploy freeze by U0LEAD until ${own}: release train): lift it with rollbot gate unfreeze fraud-scorer`,
+    ]);
+    expect(await reasons(deps)).toEqual([`deploy freeze by U0LEAD until ${own}: release train`]);
+    expect(await reasons(deps, 'churn-predictor')).toEqual([]);
+  });
+
   it('refuses a bad --until with the fix, exit 2, freezing nothing', async () => {
     const { io, out, err } = capture();
     const args = ['gate', 'freeze', 'fraud-scorer', '--until', 'friday', '--reason', 'x', '--as', 'U0LEAD'];
@@ -225,6 +254,33 @@ describe('rollbot gate freeze/unfreeze against a running bot (ROLLBOT_URL)', () 
       'POST /api/gate/fraud-scorer/freeze',
       'POST /api/gate/fraud-scorer/unfreeze',
       'POST /api/gate/fraud-scorer/unfreeze',
+    ]);
+  });
+
+  it('unfreezing --all through the API names each model still frozen on its own', async () => {
+    const { deps, env } = await bot();
+    const own = new Date(deps.clock.now() + DAY).toISOString();
+    const all = new Date(deps.clock.now() + 2 * DAY).toISOString();
+    for (const [target, until] of [
+      ['fraud-scorer', own],
+      ['churn-predictor', own],
+      ['--all', all],
+    ] as const)
+      expect(
+        await runCli(
+          ['gate', 'freeze', target, '--until', until, '--reason', 'release train', '--as', 'U0LEAD'],
+          env,
+          capture().io,
+        ),
+      ).toBe(0);
+
+    const lifted = capture();
+    expect(await runCli(['gate', 'unfreeze', '--all', '--as', 'U0LEAD'], env, lifted.io)).toBe(0);
+    expect(lifted.out).toEqual([
+      `deploy freeze of every model lifted by U0LEAD (it was until ${all}); fraud-scorer and churn-predictor ` +
+        `stay frozen on their own (fraud-scorer: deploy freeze by U0LEAD until ${own}: release train; ` +
+        `churn-predictor: deploy freeze by U0LEAD until ${own}: release train): ` +
+        `lift each with rollbot gate unfreeze <model>`,
     ]);
   });
 

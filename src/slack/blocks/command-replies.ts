@@ -5,7 +5,7 @@ import { describeWarnings, isPartial } from '../../core/partial.js';
 import { formatSeverity } from '../../core/severity.js';
 import type { Declared } from '../../engine/declare.js';
 import type { FreezeOutcome } from '../../engine/freeze.js';
-import { EVERY_MODEL } from '../../engine/freeze-rules.js';
+import { EVERY_MODEL, freezeReason, type Freeze } from '../../engine/freeze-rules.js';
 import type { IncidentListItem, IncidentView } from '../../engine/views.js';
 import { COMMANDS } from '../ids.js';
 import { isChannelId } from '../notifier/channels.js';
@@ -202,7 +202,7 @@ export function declaredReply(model: string, channel: string, declared: Declared
  * (freeze.ts announces it), with what still holds a model whose own freeze was lifted.
  */
 export function freezeReply(verb: 'freeze' | 'unfreeze', outcome: FreezeOutcome, channels: number): string {
-  const { freeze, models, heldStillBy } = outcome;
+  const { freeze, models, heldStillBy, stillFrozen = [] } = outcome;
   const shown = models.slice(0, 10).join(', ') + (models.length > 10 ? ` +${models.length - 10} more` : '');
   const what = freeze.model === EVERY_MODEL ? `every model (${shown})` : freeze.model;
   const told = channels === 1 ? 'The channel has been told.' : 'The channels have been told.';
@@ -211,5 +211,19 @@ export function freezeReply(verb: 'freeze' | 'unfreeze', outcome: FreezeOutcome,
   const still = heldStillBy
     ? ` The deploy freeze of every model by ${heldStillBy.by} until ${new Date(heldStillBy.until).toISOString()} still holds it.`
     : '';
-  return `The deploy freeze of ${what} is lifted. ${told}${still}`;
+  return `The deploy freeze of ${what} is lifted. ${told}${still}${frozenOnTheirOwn(stillFrozen)}`;
+}
+
+/** After the freeze of every model is lifted: each model still frozen on its own, and how to lift its freeze. */
+function frozenOnTheirOwn(freezes: readonly Freeze[]): string {
+  if (freezes.length === 0) return '';
+  const lines = freezes.map((own) => {
+    const lift = inlineCode(`${COMMANDS.rollbot} unfreeze ${own.model}`, 120);
+    return `• ${escapeLine(own.model, 80)}: ${escapeLine(freezeReason(own), 600)} — lift it with ${lift}`;
+  });
+  const head =
+    freezes.length === 1
+      ? 'Still frozen on its own, its gate closed:'
+      : 'Still frozen on their own, their gates closed:';
+  return ` ${head}\n${fitLines(lines, { max: 2500, maxLines: 10, noun: 'models frozen on their own' })}`;
 }

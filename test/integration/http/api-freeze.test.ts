@@ -90,6 +90,22 @@ describe('POST /api/gate/:model/freeze and …/unfreeze', () => {
     expect((await gate('churn-predictor')).allowed).toBe(true);
   });
 
+  it('lifting the freeze of every model answers the models still frozen on their own', async () => {
+    const own = inADay();
+    const all = new Date(deps.clock.now() + 2 * DAY).toISOString();
+    await post('/api/gate/fraud-scorer/freeze', { until: own, reason: 'release train', frozenBy: 'U0LEAD' });
+    await post('/api/gate/*/freeze', { until: all, reason: 'holidays', frozenBy: 'U0LEAD' });
+
+    const lifted = await post('/api/gate/*/unfreeze', { liftedBy: 'U0LEAD' });
+    expect(lifted.status).toBe(200);
+    expect(await json(lifted)).toMatchObject({
+      freeze: { model: '*', until: Date.parse(all) },
+      models: ['fraud-scorer', 'churn-predictor'],
+      stillFrozen: [{ model: 'fraud-scorer', by: 'U0LEAD', reason: 'release train', until: Date.parse(own) }],
+    });
+    expect(await gate('fraud-scorer')).toMatchObject({ allowed: false });
+  });
+
   it.each([
     [{ reason: 'x', frozenBy: 'U0LEAD' }, 'until'],
     [{ until: 'tomorrow', reason: 'x', frozenBy: 'U0LEAD' }, 'until: "tomorrow" is not an ISO time'],

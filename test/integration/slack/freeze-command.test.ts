@@ -65,6 +65,21 @@ describe('/rollbot freeze and unfreeze', () => {
     expect((await deploymentGate(deps, 'fraud-scorer')).allowed).toBe(false);
   });
 
+  it('unfreezing --all names each model still frozen on its own: who, until when, and how to lift it', async () => {
+    const own = inADay();
+    const all = new Date(Date.now() + 2 * 86_400_000).toISOString();
+    await rollbot(`freeze fraud-scorer until ${own} release train`);
+    await rollbot(`freeze --all until ${all} holidays`);
+
+    expect(await rollbot('unfreeze --all')).toBe(
+      'The deploy freeze of every model (fraud-scorer, churn-predictor) is lifted. The channels have been told. ' +
+        'Still frozen on its own, its gate closed:\n' +
+        `• fraud-scorer: deploy freeze by U0LEAD until ${own}: release train — lift it with \`/rollbot unfreeze fraud-scorer\``,
+    );
+    expect((await deploymentGate(deps, 'fraud-scorer')).allowed).toBe(false);
+    expect((await deploymentGate(deps, 'churn-predictor')).allowed).toBe(true);
+  });
+
   it('refuses someone the runbook does not allow, a bad time or a typo, freezing nothing', async () => {
     expect(await rollbot(`freeze fraud-scorer until ${inADay()} because`, 'U0MALLORY')).toContain(
       'U0MALLORY may not freeze deployments of fraud-scorer',

@@ -226,8 +226,13 @@ describe('deploy freeze', () => {
     await freeze(deps, 'fraud-scorer', iso(own), 'U0LEAD', 'release train');
     await freeze(deps, '*', iso(all), 'U0LEAD', 'holidays');
 
-    await lift(deps, '*');
+    const outcome = await lift(deps, '*');
 
+    // Said to whoever lifted it too (CLI, Slack, API), with who froze each and until when.
+    expect(outcome.stillFrozen).toEqual([
+      { model: 'fraud-scorer', by: 'U0LEAD', reason: 'release train', until: own, at: deps.clock.now() },
+    ]);
+    expect(outcome.heldStillBy).toBeUndefined();
     const lifted = deps.notifier.ofType('channel.message').slice(-2);
     expect(lifted.map((message) => message.text)).toEqual([
       `🌤 deploy freeze of every model lifted by U0LEAD (it was until ${iso(all)}); fraud-scorer stays frozen on its own`,
