@@ -50,7 +50,8 @@ function notUnderstoodDrill(runbooks: RunbookSet, text: string): string {
   const reply = (problem: string, meant?: string) =>
     notUnderstood(COMMANDS.drill, problem, meant, namesLine('Models with a drill', drilled.sort()));
   if (verb === 'run') return reply(`\`${COMMANDS.drill} run\` needs a model`);
-  const problem = `${inlineCode(`${COMMANDS.drill} ${text.trim()}`, 300)}: ${inlineCode(verb, 102)} is not a subcommand`;
+  // Worded as `/incident` and `/rollbot` word an unknown subcommand (parse.ts unknownSubcommand).
+  const problem = `unknown subcommand ${inlineCode(verb, 102)}`;
   const modelLike = (word: string | undefined) =>
     word === undefined || runbooks.get(word) ? word : closest(word, runbooks.models());
   // `/drill fraud-scorer`: the model, without `run`.

@@ -1,7 +1,7 @@
 /**
- * A typo in a `/incident` or `/rollbot` subcommand (or a `/rollback` model) is answered as `/drill`'s are: what was
- * not understood, the likeliest command meant, and the usage — and changes nothing. Real signed HTTP to the Slack
- * route.
+ * A typo in a `/incident`, `/rollbot` or `/drill` subcommand (or a `/rollback` model) is answered the same way by
+ * each: the word not understood, the likeliest command meant, and the usage — and changes nothing. Real signed HTTP
+ * to the Slack route.
  */
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { usage } from '../../../src/slack/blocks/command-replies.js';
@@ -42,6 +42,10 @@ it.each([
   ],
   [COMMANDS.rollbot, 'unfrezee fraud-scorer', '`unfrezee`', '`/rollbot unfreeze fraud-scorer`'],
   [COMMANDS.rollbot, 'frob', '`frob`', undefined],
+  [COMMANDS.drill, 'lsit', '`lsit`', '`/drill list`'],
+  [COMMANDS.drill, 'rnu fraud-scorer', '`rnu`', '`/drill run fraud-scorer`'],
+  [COMMANDS.drill, 'fraud-scorer', '`fraud-scorer`', '`/drill run fraud-scorer`'],
+  [COMMANDS.drill, 'frob', '`frob`', undefined],
   // Outside text: shown, never read by Slack as a mention of everyone here.
   [COMMANDS.incident, '<!here>', '`&lt;!here&gt;`', undefined],
 ])(
