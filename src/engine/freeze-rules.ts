@@ -28,10 +28,26 @@ export interface Freeze {
  * An ISO 8601 date and time with its zone (`Z` or `±hh:mm`): one without a zone would be read in the server's
  * zone, which the person setting a freeze cannot see.
  */
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/i;
+const ISO_TIME = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/i;
+
+/** For a date that names a day its month does not have. */
+const MONTHS = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+] as const;
 
 /**
- * Checks a freeze request against the clock: `until` an ISO time in the future, at most MAX_FREEZE_MS away, and
+ * Checks a freeze request against the clock: `until` an ISO time of a real date in the future, at most MAX_FREEZE_MS away, and
  * a reason. BAD_REQUEST names the field and the fix, before anything is stored.
  */
 export function checkFreezeRequest(
@@ -42,12 +58,25 @@ export function checkFreezeRequest(
   if (!reason)
     throw invalid('reason', 'say why deployments must wait', 'give a reason, e.g. "year-end freeze"');
   const given = oneLine(request.until);
-  const until = ISO_TIME.test(request.until.trim()) ? Date.parse(request.until.trim()) : NaN;
-  if (!Number.isFinite(until)) {
+  const match = ISO_TIME.exec(request.until.trim());
+  const until = match ? Date.parse(request.until.trim()) : NaN;
+  if (!match || !Number.isFinite(until)) {
     throw invalid(
       'until',
       `"${given}" is not an ISO time with a time zone`,
       'write it like 2026-12-27T09:00:00Z (UTC) or 2026-12-27T10:00:00+01:00',
+    );
+  }
+  // Date.parse rolls a day the month does not have (30 February) over into the next month: a freeze would end on a
+  // day nobody wrote.
+  const [year, month, day] = match.slice(1, 4).map(Number) as [number, number, number];
+  const days = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (day > days) {
+    const named = MONTHS[month - 1] ?? String(month);
+    throw invalid(
+      'until',
+      `"${given}" is not a date: ${named} ${year} has ${days} days`,
+      'check the day of the month',
     );
   }
   const at = new Date(until).toISOString();

@@ -117,6 +117,10 @@ describe('POST /api/gate/:model/freeze and …/unfreeze', () => {
       { until: '2027-01-30T00:00:00Z', reason: 'x', frozenBy: 'U0LEAD' },
       'until: 2027-01-30T00:00:00.000Z is more than 30d from now',
     ],
+    [
+      { until: '2026-11-31T00:00:00Z', reason: 'x', frozenBy: 'U0LEAD' },
+      'until: "2026-11-31T00:00:00Z" is not a date: November 2026 has 30 days',
+    ],
     [{ until: '2026-11-23T00:00:00Z', reason: ' ', frozenBy: 'U0LEAD' }, 'reason'],
     [{ until: '2026-11-23T00:00:00Z', reason: 'x' }, 'frozenBy'],
     [

@@ -133,6 +133,13 @@ describe('deploy freeze', () => {
     const cases = [
       { until: 'next friday', message: /^invalid deploy freeze: until: "next friday" is not an ISO time/ },
       { until: '2026-12-27T09:00', message: /^invalid deploy freeze: until: .* is not an ISO time/ },
+      // A day the month does not have: Date.parse would roll it over into the next month, a day the person never wrote.
+      {
+        until: '2026-11-31T09:00:00Z',
+        message:
+          /^invalid deploy freeze: until: "2026-11-31T09:00:00Z" is not a date: November 2026 has 30 days$/,
+      },
+      { until: '2027-02-29T09:00:00+01:00', message: /is not a date: February 2027 has 28 days$/ },
       { until: iso(now - 1), message: /^invalid deploy freeze: until: .* is not in the future/ },
       { until: iso(now), message: /^invalid deploy freeze: until: .* is not in the future/ },
       {
