@@ -129,6 +129,18 @@ export type RollbotCommand =
 
 const ROLLBOT_VERBS = ['help', 'freeze', 'unfreeze'] as const satisfies readonly RollbotCommand['verb'][];
 
+/**
+ * The first part missing from `/rollbot freeze` text, named: "needs all of these" leaves the person to find which
+ * one they left out.
+ */
+function missingFromFreeze(target?: string, keyword?: string, until?: string): string {
+  if (!target) return 'a model (or --all), "until", the time it ends and a reason';
+  if (target === 'until') return 'a model (or --all) before "until"';
+  if (keyword !== 'until') return '"until" after the model, then the time it ends and a reason';
+  if (!until) return 'the time it ends after "until", then a reason';
+  return 'a reason after the time it ends';
+}
+
 /** Parses the text of `/rollbot`; NotUnderstood when it cannot. */
 export function parseRollbotCommand(text: string): RollbotCommand {
   const refuse = (problem: string) => new NotUnderstood(COMMANDS.rollbot, problem);
@@ -141,7 +153,7 @@ export function parseRollbotCommand(text: string): RollbotCommand {
       const [keyword, until, ...reason] = rest;
       if (!target || keyword !== 'until' || !until || reason.length === 0)
         throw refuse(
-          'freeze needs a model (or --all), "until" and an ISO time, and a reason, e.g. `/rollbot freeze fraud-scorer until 2026-12-27T09:00:00Z year-end freeze`',
+          `freeze needs ${missingFromFreeze(target, keyword, until)}, e.g. \`/rollbot freeze fraud-scorer until 2026-12-27T09:00:00Z year-end freeze\``,
         );
       return { verb, target: model(target), until, reason: reason.join(' ') };
     }

@@ -90,7 +90,10 @@ describe('/rollbot freeze and unfreeze', () => {
     expect(await rollbot(`freeze fraud-scorrer until ${inADay()} holidays`)).toContain(
       'no runbook for model "fraud-scorrer" (did you mean "fraud-scorer"?)',
     );
-    expect(await rollbot('freeze fraud-scorer holidays')).toContain('freeze needs a model (or --all)');
+    expect(await rollbot('freeze fraud-scorer holidays')).toContain('freeze needs "until" after the model');
+    expect(await rollbot(`freeze fraud-scorer until ${inADay()}`)).toContain(
+      'freeze needs a reason after the time it ends',
+    );
     expect(await rollbot('unfreeze fraud-scorer')).toContain('fraud-scorer is not frozen');
     expect((await deploymentGate(deps, 'fraud-scorer')).allowed).toBe(true);
     expect(deps.notifier.ofType('channel.message')).toEqual([]);

@@ -104,11 +104,20 @@ describe('/rollbot text', () => {
   });
 
   it.each([
-    ['freeze', /^freeze needs a model \(or --all\), "until" and an ISO time, and a reason/],
-    ['freeze fraud-scorer 2026-12-27T09:00:00Z holidays', /^freeze needs a model \(or --all\), "until"/],
+    // Each names the part that is missing, then shows a whole one.
+    ['freeze', /^freeze needs a model \(or --all\), "until", the time it ends and a reason, e\.g\. `/],
+    [
+      'freeze fraud-scorer 2026-12-27T09:00:00Z holidays',
+      /^freeze needs "until" after the model, then the time it ends and a reason, e\.g\. `/,
+    ],
+    [
+      'freeze until 2026-12-27T09:00:00Z holidays',
+      /^freeze needs a model \(or --all\) before "until", e\.g\. `/,
+    ],
+    ['freeze fraud-scorer until', /^freeze needs the time it ends after "until", then a reason, e\.g\. `/],
     [
       'freeze fraud-scorer until 2026-12-27T09:00:00Z',
-      /^freeze needs a model \(or --all\), "until" and an ISO time, and a reason/,
+      /^freeze needs a reason after the time it ends, e\.g\. `/,
     ],
     ['unfreeze', /^unfreeze needs a model \(or --all\)$/],
     ['thaw fraud-scorer', /^unknown subcommand `thaw`$/],
