@@ -141,11 +141,34 @@ function missingFromFreeze(target?: string, keyword?: string, until?: string): s
   return 'a reason after the time it ends';
 }
 
+/** A word's leading dashes (Slack's smart punctuation writes `--` as `—` or `–`): never in a model's name. */
+const DASHES = /^[-—–]+/;
+
+/**
+ * `/rollbot freeze`/`unfreeze` of a dashed word that is not `--all` (`--al`, `—all`): refused as what it is rather
+ * than looked up as a model (whose fix would be to add a runbook named `--al`), with `--all` meant when it is close.
+ */
+function notAModel(text: string, verb: string, given: string): NotUnderstood {
+  const typed = text.trim();
+  const after = typed.slice(typed.indexOf(given, verb.length) + given.length);
+  const likeAll = closest(given.replace(DASHES, '--'), ['--all']);
+  const meant = likeAll === undefined ? undefined : `${COMMANDS.rollbot} ${verb} --all${after}`;
+  return new NotUnderstood(
+    COMMANDS.rollbot,
+    `${inlineCode(given, 102)} is neither a model nor \`--all\``,
+    meant,
+  );
+}
+
 /** Parses the text of `/rollbot`; NotUnderstood when it cannot. */
 export function parseRollbotCommand(text: string): RollbotCommand {
   const refuse = (problem: string) => new NotUnderstood(COMMANDS.rollbot, problem);
   const [verb = 'help', target, ...rest] = words(text);
-  const model = (given: string) => (given === '--all' ? EVERY_MODEL : given);
+  const model = (given: string) => {
+    if (given === '--all') return EVERY_MODEL;
+    if (DASHES.test(given)) throw notAModel(text, verb, given);
+    return given;
+  };
   switch (verb) {
     case 'help':
       return { verb };

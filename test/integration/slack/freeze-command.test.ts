@@ -95,6 +95,13 @@ describe('/rollbot freeze and unfreeze', () => {
       'freeze needs a reason after the time it ends',
     );
     expect(await rollbot('unfreeze fraud-scorer')).toContain('fraud-scorer is not frozen');
+    // A typo of --all (or Slack turning -- into —) is not sent off as a model to add a runbook for.
+    const dash = await rollbot(`freeze —all until ${inADay()} holidays`);
+    expect(dash).toContain(
+      `\`—all\` is neither a model nor \`--all\`. Did you mean \`/rollbot freeze --all until ${inADay().slice(0, 10)}`,
+    );
+    expect(dash).not.toContain('runbooks/');
+    expect(await rollbot('unfreeze --al')).toContain('Did you mean `/rollbot unfreeze --all`?');
     expect((await deploymentGate(deps, 'fraud-scorer')).allowed).toBe(true);
     expect(deps.notifier.ofType('channel.message')).toEqual([]);
   });

@@ -120,6 +120,10 @@ describe('/rollbot text', () => {
       /^freeze needs a reason after the time it ends, e\.g\. `/,
     ],
     ['unfreeze', /^unfreeze needs a model \(or --all\)$/],
+    // Not a model (no model name starts with a dash): a typo of --all, or Slack's smart punctuation (— for --).
+    ['unfreeze --al', /^`--al` is neither a model nor `--all`$/],
+    ['unfreeze —all shipped', /^`—all` is neither a model nor `--all`$/],
+    [`freeze -all until 2026-12-27T09:00:00Z holidays`, /^`-all` is neither a model nor `--all`$/],
     ['thaw fraud-scorer', /^unknown subcommand `thaw`$/],
   ])('refuses %j, saying what is wrong', (text, message) => {
     expect(refusal(parseRollbotCommand, text, COMMANDS.rollbot).message).toMatch(message);
