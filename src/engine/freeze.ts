@@ -202,13 +202,13 @@ function coveredBy(deps: EngineDeps, target: string): readonly Runbook[] {
 async function notFrozen(deps: EngineDeps, target: string): Promise<RollbotError> {
   if (target === EVERY_MODEL) {
     return new RollbotError('CONFLICT', 'no freeze of every model is in force', {
-      hint: 'a freeze of one model is lifted on its own: rollbot gate unfreeze <model>',
+      hint: 'a freeze of one model is lifted on its own: /rollbot unfreeze <model> in Slack, rollbot gate unfreeze <model>, or POST /api/gate/<model>/unfreeze',
     });
   }
   const everyModel = await current(deps, EVERY_MODEL, deps.clock.now());
   if (everyModel) {
     return new RollbotError('CONFLICT', `${target} is not frozen on its own`, {
-      hint: `the freeze of every model by ${everyModel.by} until ${iso(everyModel.until)} holds it: lift that one (rollbot gate unfreeze --all, or POST /api/gate/*/unfreeze)`,
+      hint: `the freeze of every model by ${everyModel.by} until ${iso(everyModel.until)} holds it: lift that one (/rollbot unfreeze --all in Slack, rollbot gate unfreeze --all, or POST /api/gate/*/unfreeze)`,
     });
   }
   return new RollbotError('CONFLICT', `${target} is not frozen`, {

@@ -141,7 +141,7 @@ describe('rollbot gate freeze/unfreeze in-process, on Redis', () => {
     expect(await runCli(['gate', 'unfreeze', 'churn-predictor'], env, own.io)).toBe(1);
     expect(own.err).toEqual([
       'error: churn-predictor is not frozen on its own\n' +
-        `fix: the freeze of every model by U0LEAD until ${until} holds it: lift that one (rollbot gate unfreeze --all, or POST /api/gate/*/unfreeze)`,
+        `fix: the freeze of every model by U0LEAD until ${until} holds it: lift that one (/rollbot unfreeze --all in Slack, rollbot gate unfreeze --all, or POST /api/gate/*/unfreeze)`,
     ]);
     const lifted = capture();
     expect(await runCli(['gate', 'unfreeze', '--all', '--as', 'U0LEAD'], env, lifted.io)).toBe(0);

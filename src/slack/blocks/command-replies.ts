@@ -209,7 +209,7 @@ export function freezeReply(verb: 'freeze' | 'unfreeze', outcome: FreezeOutcome,
   if (verb === 'freeze')
     return `Deployments of ${what} are frozen until ${new Date(freeze.until).toISOString()}. ${told}`;
   const still = heldStillBy
-    ? ` The deploy freeze of every model by ${heldStillBy.by} until ${new Date(heldStillBy.until).toISOString()} still holds it.`
+    ? ` The deploy freeze of every model by ${heldStillBy.by} until ${new Date(heldStillBy.until).toISOString()} still holds it: lift that one with \`${COMMANDS.rollbot} unfreeze --all\`.`
     : '';
   return `The deploy freeze of ${what} is lifted. ${told}${still}${frozenOnTheirOwn(stillFrozen)}`;
 }

@@ -60,9 +60,13 @@ describe('/rollbot freeze and unfreeze', () => {
     );
     await rollbot(`freeze fraud-scorer until ${until} release train`);
     expect(await rollbot('unfreeze fraud-scorer')).toBe(
-      `The deploy freeze of fraud-scorer is lifted. The channel has been told. The deploy freeze of every model by U0LEAD until ${until} still holds it.`,
+      `The deploy freeze of fraud-scorer is lifted. The channel has been told. The deploy freeze of every model by U0LEAD until ${until} still holds it: lift that one with \`/rollbot unfreeze --all\`.`,
     );
     expect((await deploymentGate(deps, 'fraud-scorer')).allowed).toBe(false);
+    // Refusals point at the command in Slack, not only at the CLI's and the API's.
+    expect(await rollbot('unfreeze churn-predictor')).toContain('/rollbot unfreeze --all in Slack');
+    await rollbot('unfreeze --all');
+    expect(await rollbot('unfreeze --all')).toContain('/rollbot unfreeze &lt;model&gt; in Slack');
   });
 
   it('unfreezing --all names each model still frozen on its own: who, until when, and how to lift it', async () => {

@@ -199,7 +199,7 @@ describe('deploy freeze', () => {
     await expect(lift(deps, 'fraud-scorer')).rejects.toMatchObject({
       code: 'CONFLICT',
       message: 'fraud-scorer is not frozen on its own',
-      hint: `the freeze of every model by U0LEAD until ${iso(until)} holds it: lift that one (rollbot gate unfreeze --all, or POST /api/gate/*/unfreeze)`,
+      hint: `the freeze of every model by U0LEAD until ${iso(until)} holds it: lift that one (/rollbot unfreeze --all in Slack, rollbot gate unfreeze --all, or POST /api/gate/*/unfreeze)`,
     });
     deps.clock.set(until);
     await expect(lift(deps, '*')).rejects.toMatchObject({
