@@ -1,7 +1,13 @@
 import { parseArgs } from 'node:util';
 import { RollbotError, isRollbotError } from '../core/errors.js';
 import { oneLine } from '../core/text.js';
-import { EVERY_MODEL, frozenWhat, stillFrozenText } from '../engine/freeze-rules.js';
+import {
+  EVERY_MODEL,
+  freezeReason,
+  frozenWhat,
+  stillFrozenText,
+  type Freeze,
+} from '../engine/freeze-rules.js';
 import type { Backend } from './backend.js';
 import { IN_MEMORY_OPTION, type Access } from './in-memory.js';
 import type { Io } from './rollback.js';
@@ -56,13 +62,13 @@ export async function gateCommand(
   const client = await backend({ writes: true, inMemory: values['in-memory'] });
   try {
     if (verb === 'freeze') {
-      const { freeze, models } = await client.freeze(target, {
+      const { freeze, models, replaced } = await client.freeze(target, {
         by,
         until: until ?? '',
         reason: reason ?? '',
       });
       io.out(
-        `deployments of ${frozenWhat(target)} frozen until ${new Date(freeze.until).toISOString()} by ${oneLine(freeze.by)}: ${oneLine(freeze.reason)}${covering(target, models)}`,
+        `deployments of ${frozenWhat(target)} frozen until ${new Date(freeze.until).toISOString()} by ${oneLine(freeze.by)}: ${oneLine(freeze.reason)}${covering(target, models)}${replacing(replaced)}`,
       );
       return 0;
     }
@@ -92,6 +98,11 @@ export async function gateCommand(
 /** For `--all`: which models that is, so that a model missing from this bot's runbooks shows. */
 function covering(target: string, models: readonly string[]): string {
   return target === EVERY_MODEL ? ` (${models.join(', ')})` : '';
+}
+
+/** The freeze a new one replaced, if any: a shorter freeze over a colleague's longer one is said, not done unawares. */
+function replacing(replaced: Freeze | undefined): string {
+  return replaced ? ` (replacing the ${oneLine(freezeReason(replaced))})` : '';
 }
 
 /** A refusal of `cli:<login>`: the runbook lists people by Slack user ID (or their groups), which `--as` gives. */

@@ -45,6 +45,8 @@ export interface FreezeOutcome {
    * with who froze each and until when, so that whoever lifted it does not take every gate for open.
    */
   stillFrozen?: Freeze[];
+  /** A freeze set: the freeze of the same target it replaced, said so that shortening one is not done unawares. */
+  replaced?: Freeze;
 }
 
 /** The freezes holding `model` now: its own, and a freeze of every model. */
@@ -84,7 +86,11 @@ export async function freezeDeployments(
   const replacing = previous ? ` (replacing the freeze by ${previous.by} until ${iso(previous.until)})` : '';
   const text = `deployments of ${frozenWhat(target)} frozen by ${freeze.by} until ${iso(freeze.until)}: ${oneLine(freeze.reason)}${replacing}`;
   await announce(deps, runbooks, { type: 'gate.frozen', actor: freeze.by, text, mark: '🧊' });
-  return { freeze, models: runbooks.map((runbook) => runbook.model) };
+  return {
+    freeze,
+    models: runbooks.map((runbook) => runbook.model),
+    ...(previous ? { replaced: previous } : {}),
+  };
 }
 
 /**

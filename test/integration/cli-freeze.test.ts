@@ -178,6 +178,30 @@ describe('rollbot gate freeze/unfreeze in-process, on Redis', () => {
     expect(await reasons(deps, 'churn-predictor')).toEqual([]);
   });
 
+  it('says which freeze a new one replaces', async () => {
+    const longer = new Date(Date.now() + 2 * DAY).toISOString();
+    const shorter = new Date(Date.now() + DAY).toISOString();
+    const freeze = (until: string, reason: string) => [
+      'gate',
+      'freeze',
+      'fraud-scorer',
+      '--until',
+      until,
+      '--reason',
+      reason,
+      '--as',
+      'U0LEAD',
+    ];
+    expect(await runCli(freeze(longer, 'quarter close'), env, capture().io)).toBe(0);
+
+    const replaced = capture();
+    expect(await runCli(freeze(shorter, 'release train'), env, replaced.io)).toBe(0);
+    expect(replaced.out).toEqual([
+      `deployments of fraud-scorer frozen until ${shorter} by U0LEAD: release train ` +
+        `(replacing the deploy freeze by U0LEAD until ${longer}: quarter close)`,
+    ]);
+  });
+
   it('refuses a bad --until with the fix, exit 2, freezing nothing', async () => {
     const { io, out, err } = capture();
     const args = ['gate', 'freeze', 'fraud-scorer', '--until', 'friday', '--reason', 'x', '--as', 'U0LEAD'];

@@ -202,12 +202,15 @@ export function declaredReply(model: string, channel: string, declared: Declared
  * (freeze.ts announces it), with what still holds a model whose own freeze was lifted.
  */
 export function freezeReply(verb: 'freeze' | 'unfreeze', outcome: FreezeOutcome, channels: number): string {
-  const { freeze, models, heldStillBy, stillFrozen = [] } = outcome;
+  const { freeze, models, heldStillBy, stillFrozen = [], replaced } = outcome;
   const shown = models.slice(0, 10).join(', ') + (models.length > 10 ? ` +${models.length - 10} more` : '');
   const what = freeze.model === EVERY_MODEL ? `every model (${shown})` : freeze.model;
   const told = channels === 1 ? 'The channel has been told.' : 'The channels have been told.';
-  if (verb === 'freeze')
-    return `Deployments of ${what} are frozen until ${new Date(freeze.until).toISOString()}. ${told}`;
+  if (verb === 'freeze') {
+    // A shorter freeze over a colleague's longer one is said, not done unawares.
+    const replacing = replaced ? ` It replaces the ${escapeLine(freezeReason(replaced), 600)}.` : '';
+    return `Deployments of ${what} are frozen until ${new Date(freeze.until).toISOString()}. ${told}${replacing}`;
+  }
   const still = heldStillBy
     ? ` The deploy freeze of every model by ${heldStillBy.by} until ${new Date(heldStillBy.until).toISOString()} still holds it: lift that one with \`${COMMANDS.rollbot} unfreeze --all\`.`
     : '';

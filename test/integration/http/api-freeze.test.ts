@@ -90,6 +90,26 @@ describe('POST /api/gate/:model/freeze and …/unfreeze', () => {
     expect((await gate('churn-predictor')).allowed).toBe(true);
   });
 
+  it('answers which freeze a new one replaced', async () => {
+    const longer = new Date(deps.clock.now() + 2 * DAY).toISOString();
+    await post('/api/gate/fraud-scorer/freeze', {
+      until: longer,
+      reason: 'quarter close',
+      frozenBy: 'U0LEAD',
+    });
+
+    const replacing = await post('/api/gate/fraud-scorer/freeze', {
+      until: inADay(),
+      reason: 'release train',
+      frozenBy: 'U0LEAD',
+    });
+    expect(replacing.status).toBe(200);
+    expect(await json(replacing)).toMatchObject({
+      freeze: { reason: 'release train' },
+      replaced: { model: 'fraud-scorer', by: 'U0LEAD', reason: 'quarter close', until: Date.parse(longer) },
+    });
+  });
+
   it('lifting the freeze of every model answers the models still frozen on their own', async () => {
     const own = inADay();
     const all = new Date(deps.clock.now() + 2 * DAY).toISOString();

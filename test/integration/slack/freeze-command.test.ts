@@ -84,6 +84,17 @@ describe('/rollbot freeze and unfreeze', () => {
     expect((await deploymentGate(deps, 'churn-predictor')).allowed).toBe(true);
   });
 
+  it("says which freeze a new one replaces, so that shortening a colleague's is not done unawares", async () => {
+    const longer = new Date(Date.now() + 2 * 86_400_000).toISOString();
+    const shorter = inADay();
+    await rollbot(`freeze fraud-scorer until ${longer} quarter close`);
+
+    expect(await rollbot(`freeze fraud-scorer until ${shorter} release train`)).toBe(
+      `Deployments of fraud-scorer are frozen until ${shorter}. The channel has been told. ` +
+        `It replaces the deploy freeze by U0LEAD until ${longer}: quarter close.`,
+    );
+  });
+
   it('refuses someone the runbook does not allow, a bad time or a typo, freezing nothing', async () => {
     expect(await rollbot(`freeze fraud-scorer until ${inADay()} because`, 'U0MALLORY')).toContain(
       'U0MALLORY may not freeze deployments of fraud-scorer',
