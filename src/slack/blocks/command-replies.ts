@@ -212,7 +212,7 @@ export function freezeReply(verb: 'freeze' | 'unfreeze', outcome: FreezeOutcome,
     return `Deployments of ${what} are frozen until ${new Date(freeze.until).toISOString()}. ${told}${replacing}`;
   }
   const still = heldStillBy
-    ? ` The deploy freeze of every model by ${heldStillBy.by} until ${new Date(heldStillBy.until).toISOString()} still holds it: lift that one with \`${COMMANDS.rollbot} unfreeze --all\`.`
+    ? ` The deploy freeze of every model by ${escapeLine(heldStillBy.by, 200)} until ${new Date(heldStillBy.until).toISOString()} still holds it: lift that one with \`${COMMANDS.rollbot} unfreeze --all\`.`
     : '';
   return `The deploy freeze of ${what} is lifted. ${told}${still}${frozenOnTheirOwn(stillFrozen)}`;
 }

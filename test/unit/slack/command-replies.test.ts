@@ -5,6 +5,7 @@ import { parseRunbook } from '../../../src/runbooks/load.js';
 import type { Runbook } from '../../../src/runbooks/schema.js';
 import {
   errorReply,
+  freezeReply,
   helpText,
   incidentList,
   incidentSummary,
@@ -254,5 +255,22 @@ describe('runbookSummary', () => {
     expect(text.length).toBeLessThanOrEqual(LIMITS.sectionText);
     expect(text).toMatch(/\+\d+ more checks/);
     expect(text).not.toContain('<!channel>');
+  });
+});
+
+describe('freezeReply', () => {
+  // `by` comes from whoever set the freeze: through the API it is any text, and Slack would act on `<!here>` in it.
+  it('shows who set the freeze of every model still holding the model as text, not as Slack markup', () => {
+    const freeze = {
+      model: 'fraud-scorer',
+      by: 'U0LEAD',
+      until: Date.UTC(2026, 11, 20),
+      reason: 'audit',
+      at: 0,
+    };
+    const everyModel = { ...freeze, model: '*', by: '<!here> ops' };
+    const reply = freezeReply('unfreeze', { freeze, models: ['fraud-scorer'], heldStillBy: everyModel }, 1);
+    expect(reply).toContain('every model by &lt;!here&gt; ops until 2026-12-20T00:00:00.000Z');
+    expect(reply).not.toContain('<!here>');
   });
 });
