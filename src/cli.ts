@@ -194,10 +194,13 @@ async function validate(args: string[], env: NodeJS.ProcessEnv, io: Io): Promise
       `warning: ${files.get(model) ?? model}: ${field}: ${name} is ${unsetState(env, name)} here: ${effect}`,
     );
   }
-  for (const { model, fields, adapter, missing, fix } of missingCredentials(runbooks, env)) {
+  for (const { model, fields, adapter, missing, fix, level } of missingCredentials(runbooks, env)) {
+    const where = `${files.get(model) ?? model}: ${fields.join(', ')} (${adapter})`;
+    // A note's fix says itself when rollbacks fail (off EC2): the instance role it leaves to be tried may be there.
     io.err(
-      `warning: ${files.get(model) ?? model}: ${fields.join(', ')} (${adapter}): ${missing}: rollbacks through ` +
-        `this serving layer would fail here (fix: ${fix})`,
+      level === 'note'
+        ? `note: ${where}: ${missing}; ${fix}`
+        : `warning: ${where}: ${missing}: rollbacks through this serving layer would fail here (fix: ${fix})`,
     );
   }
   if (problems.length > 0) {

@@ -37,7 +37,7 @@ import { createSlackClients, createSlackNotifier, type SlackNotifier } from './s
 import { createSlackRenderer } from './slack/renderer.js';
 import { createChannelDirectory } from './slack/notifier/channels.js';
 import { checkSlackSetup, reportSlackSetup, type SetupCheck } from './slack/setup-check.js';
-import { alertRoutesWarning, compositionWarnings } from './start-warnings.js';
+import { alertRoutesWarning, compositionNotes, compositionWarnings } from './start-warnings.js';
 import { drainDeadline, finishWorkUnderWay, ROLLBACK_DRAIN_MS } from './shutdown-drain.js';
 import { nextDigestAt } from './paging/digest-time.js';
 import { createPagingNotifier, type PagingNotifier } from './paging/notifier.js';
@@ -166,6 +166,8 @@ export async function compose(
       platform,
     ))
       logger.warn({}, warning);
+    for (const note of compositionNotes(runbooks, options.env ?? process.env, platform))
+      logger.info({}, note);
   }
   const groupDirectory = clients ? slackGroupDirectory(clients.interactive) : undefined;
   const groupsOf = createGroupResolver({

@@ -56,6 +56,7 @@ export function compositionWarnings(
   }
   if (platform.credentials !== false) {
     for (const lack of missingCredentials(runbooks.all, env, platform.readFile)) {
+      if (lack.level === 'note') continue;
       warnings.push(
         `${lack.model}: ${lack.fields.join(', ')} (${lack.adapter}): ${lack.missing}. Rollbacks through this ` +
           `serving layer fail on this replica: ${lack.fix}.`,
@@ -63,6 +64,24 @@ export function compositionWarnings(
     }
   }
   return warnings;
+}
+
+/**
+ * What a starting bot says at info level: what the serving layers' platform checks did not find but a source
+ * they cannot see without a network call may still give (an EC2 instance role, its region). Not a warning: on
+ * EC2 nothing is missing, and a warning there would teach operators to ignore the real ones.
+ */
+export function compositionNotes(
+  runbooks: RunbookSet,
+  env: Environment,
+  platform: PlatformCheck = {},
+): string[] {
+  if (platform.credentials === false) return [];
+  return missingCredentials(runbooks.all, env, platform.readFile)
+    .filter((lack) => lack.level === 'note')
+    .map(
+      (lack) => `${lack.model}: ${lack.fields.join(', ')} (${lack.adapter}): ${lack.missing}; ${lack.fix}.`,
+    );
 }
 
 /** A runbook whose triage or confirmation checks only a metrics source (PROMETHEUS_URL) can measure. */
@@ -133,6 +152,8 @@ export interface MissingCredential {
   /** What is missing, as the adapter would refuse it (`no Kubernetes credentials: …`). */
   missing: string;
   fix: string;
+  /** `note`: not found here, but a source the check cannot see may give it (CredentialProblem.level). */
+  level: 'warning' | 'note';
 }
 
 /**
@@ -148,10 +169,11 @@ export function missingCredentials(
   return runbooks.flatMap((runbook) => {
     const found: MissingCredential[] = [];
     for (const { at, serving } of servingLayers(runbook)) {
-      for (const { missing, fix } of servingCredentialProblems(serving, env, readFile)) {
+      for (const { missing, fix, level = 'warning' } of servingCredentialProblems(serving, env, readFile)) {
         const same = found.find((entry) => entry.adapter === serving.adapter && entry.missing === missing);
         if (same) same.fields.push(at);
-        else found.push({ model: runbook.model, fields: [at], adapter: serving.adapter, missing, fix });
+        else
+          found.push({ model: runbook.model, fields: [at], adapter: serving.adapter, missing, fix, level });
       }
     }
     return found;

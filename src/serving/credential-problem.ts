@@ -8,4 +8,9 @@ export interface CredentialProblem {
   missing: string;
   /** How to fix it. */
   fix: string;
+  /**
+   * `note` when a source the check cannot see without a network call (the EC2 instance metadata service) may
+   * still give it: said, so that an operator off EC2 hears it, but not warned of as missing. Default: a warning.
+   */
+  level?: 'note';
 }

@@ -68,7 +68,7 @@ describe('rollbot validate: what the serving layers need from the platform', () 
   it('warns, per model, of missing Kubernetes credentials and AWS region and credentials, and exits 0', async () => {
     const dir = await platformRunbooks();
     const { io, out, err } = capture();
-    expect(await runCli(['validate', dir], {}, io)).toBe(0);
+    expect(await runCli(['validate', dir], { AWS_EC2_METADATA_DISABLED: 'true' }, io)).toBe(0);
     expect(out).toEqual([`3 runbooks OK in ${dir}: m1, m2, m3`]);
     const kube =
       'serving (kserve): no Kubernetes credentials: neither KUBECONFIG nor HOME is set: rollbacks through this serving ' +
@@ -78,12 +78,35 @@ describe('rollbot validate: what the serving layers need from the platform', () 
       `warning: ${dir}/m2.yml: ${kube.replace('(kserve)', '(argo-rollouts)')}`,
       expect.stringMatching(
         new RegExp(
-          `^warning: ${dir}/m3.yml: serving \\(sagemaker\\): no AWS region: serving.region is not set, nor AWS_REGION, .*\\(fix: set serving.region in the runbook`,
+          `^warning: ${dir}/m3.yml: serving \\(sagemaker\\): no AWS region: serving.region is not set, nor AWS_REGION, .*AWS_EC2_METADATA_DISABLED turns off the instance metadata: rollbacks through this serving layer would fail here \\(fix: set serving.region in the runbook`,
         ),
       ),
       expect.stringMatching(
         new RegExp(
           `^warning: ${dir}/m3.yml: serving \\(sagemaker\\): no AWS credentials: none in the environment .*\\(fix: give rollbot's pod an IAM role`,
+        ),
+      ),
+    ]);
+  });
+
+  it('notes, without a warning, an AWS region and credentials left to the EC2 instance metadata', async () => {
+    const dir = await runbookDir({
+      'm3.yml': runbookYaml('m3').replace(
+        /serving: .*\n/,
+        'serving: { adapter: sagemaker, endpoint: m3-prod }\n',
+      ),
+    });
+    const { io, err } = capture();
+    expect(await runCli(['validate', dir], {}, io)).toBe(0);
+    expect(err).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^note: ${dir}/m3.yml: serving \\(sagemaker\\): no AWS region in serving.region, AWS_REGION or profile "default" .*: the AWS SDK will ask the EC2 instance metadata service .*; unless this replica runs on EC2 in the endpoint's region, rollbacks through this serving layer fail: set serving.region`,
+        ),
+      ),
+      expect.stringMatching(
+        new RegExp(
+          `^note: ${dir}/m3.yml: serving \\(sagemaker\\): no AWS credentials in the environment .*: the AWS SDK will ask the EC2 instance metadata service for an instance role, .*; unless this replica runs on EC2 with an instance role`,
         ),
       ),
     ]);

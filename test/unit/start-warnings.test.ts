@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { RunbookSet } from '../../src/engine/runbook-set.js';
 import { parseRunbook } from '../../src/runbooks/load.js';
 import type { Runbook } from '../../src/runbooks/schema.js';
-import { compositionWarnings, unsetVariables } from '../../src/start-warnings.js';
+import { compositionNotes, compositionWarnings, unsetVariables } from '../../src/start-warnings.js';
 import { SERVICE_ACCOUNT_DIR } from '../../src/serving/k8s/connection.js';
 import { runbookYaml } from '../helpers/engine.js';
 
@@ -133,14 +133,55 @@ describe('the warnings of a starting bot: what the serving layers need from the 
 
   it('name a SageMaker model without an AWS region or credentials, and how to give them', () => {
     const runbooks = new RunbookSet([runbookServedBy('search-ranker', SAGEMAKER)]);
-    const warnings = compositionWarnings(STORE, runbooks, undefined, {}, { readFile: fakeFiles({}) });
+    const env = { AWS_EC2_METADATA_DISABLED: 'true' };
+    const warnings = compositionWarnings(STORE, runbooks, undefined, env, { readFile: fakeFiles({}) });
     expect(warnings).toHaveLength(2);
     expect(warnings[0]).toMatch(
-      /^search-ranker: serving \(sagemaker\): no AWS region: serving.region is not set, nor AWS_REGION, nor a region in the AWS config file; only an EC2 instance role could still give it, .*: set serving.region in the runbook/,
+      /^search-ranker: serving \(sagemaker\): no AWS region: serving.region is not set, nor AWS_REGION, nor a region for profile "default" .*, and AWS_EC2_METADATA_DISABLED turns off the instance metadata\. Rollbacks through this serving layer fail on this replica: set serving.region in the runbook/,
     );
     expect(warnings[1]).toMatch(
       /^search-ranker: serving \(sagemaker\): no AWS credentials: none in the environment \(AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, .*: give rollbot's pod an IAM role/,
     );
+    expect(compositionNotes(runbooks, env, { readFile: fakeFiles({}) })).toEqual([]);
+  });
+
+  it('leave an EC2 instance role to be tried: a note of what was looked for, not a warning that it is missing', () => {
+    const runbooks = new RunbookSet([runbookServedBy('search-ranker', SAGEMAKER)]);
+    const env = { AWS_REGION: 'eu-west-1', HOME: '/home/rollbot' };
+    const platform = { readFile: fakeFiles({}) };
+    expect(compositionWarnings(STORE, runbooks, undefined, env, platform)).toEqual([]);
+    expect(compositionNotes(runbooks, env, platform)).toEqual([
+      'search-ranker: serving (sagemaker): no AWS credentials in the environment (AWS_ACCESS_KEY_ID and ' +
+        'AWS_SECRET_ACCESS_KEY, AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN, AWS_CONTAINER_CREDENTIALS_FULL_URI ' +
+        'or _RELATIVE_URI) nor for profile "default" in /home/rollbot/.aws/credentials or /home/rollbot/.aws/config: ' +
+        'the AWS SDK will ask the EC2 instance metadata service for an instance role, which is not checked ' +
+        'without a network call; unless this replica runs on EC2 with an instance role allowed the sagemaker ' +
+        "actions of runbooks/README.md, rollbacks through this serving layer fail: give rollbot's pod an IAM " +
+        'role (EKS: IRSA or Pod Identity, which set these variables), or set AWS_ACCESS_KEY_ID and ' +
+        'AWS_SECRET_ACCESS_KEY, allowed the sagemaker actions of runbooks/README.md.',
+    ]);
+  });
+
+  it('count the shared files only when they hold the profile in use', () => {
+    const runbooks = new RunbookSet([runbookServedBy('search-ranker', SAGEMAKER)]);
+    const env = { AWS_REGION: 'eu-west-1', HOME: '/home/rollbot', AWS_EC2_METADATA_DISABLED: 'true' };
+    const files = fakeFiles({
+      '/home/rollbot/.aws/credentials': '[staging]\naws_access_key_id = A\naws_secret_access_key = s\n',
+    });
+    expect(compositionWarnings(STORE, runbooks, undefined, env, { readFile: files })).toEqual([
+      expect.stringMatching(
+        /^search-ranker: serving \(sagemaker\): no AWS credentials: .* nor for profile "default" in /,
+      ),
+    ]);
+    expect(
+      compositionWarnings(
+        STORE,
+        runbooks,
+        undefined,
+        { ...env, AWS_PROFILE: 'staging' },
+        { readFile: files },
+      ),
+    ).toEqual([]);
   });
 
   it.each([
@@ -175,7 +216,7 @@ describe('the warnings of a starting bot: what the serving layers need from the 
         'serving: { adapter: sagemaker, endpoint: search-ranker-prod, region: eu-west-1 }',
       ),
     ]);
-    const env = { AWS_ACCESS_KEY_ID: 'AKIA', AWS_SECRET_ACCESS_KEY: ' ' };
+    const env = { AWS_ACCESS_KEY_ID: 'AKIA', AWS_SECRET_ACCESS_KEY: ' ', AWS_EC2_METADATA_DISABLED: 'true' };
     const warnings = compositionWarnings(STORE, runbooks, undefined, env, { readFile: fakeFiles({}) });
     expect(warnings).toEqual([
       expect.stringMatching(/^search-ranker: serving \(sagemaker\): no AWS credentials: /),

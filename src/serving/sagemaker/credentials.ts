@@ -1,14 +1,27 @@
 /**
  * What the SageMaker adapter needs from its platform before its first call, checked without a network call and
- * without loading the AWS SDK (lazy.ts): a region and some source of credentials for the SDK's default chain.
- * The SDK's last resort for both is the EC2 instance metadata service, which only a network call could ask: so
- * "missing" here means "nothing but an instance role could give it", said as such.
+ * without loading the AWS SDK (lazy.ts): a region and some source of credentials for the default chain of the AWS
+ * SDK for JavaScript v3 (@aws-sdk/credential-provider-node), source by source as it reads them. The SDK's last
+ * resort for both is the EC2 instance metadata service, which only a network call could ask: while it is on,
+ * what the check does not find is a note that says what was looked for and that the instance will be asked, not
+ * a warning that it is missing (on EC2 with an instance role, nothing is).
  */
 import { join } from 'node:path';
 import { envValue, type Environment } from '../../env.js';
 import type { CredentialProblem } from '../credential-problem.js';
 import type { ReadFile } from '../k8s/types.js';
 import type { SagemakerConfig } from './adapter.js';
+import { profileIn, type IniProfile } from './shared-files.js';
+
+const ENV_SOURCES =
+  '(AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN, ' +
+  'AWS_CONTAINER_CREDENTIALS_FULL_URI or _RELATIVE_URI)';
+const IAM = 'allowed the sagemaker actions of runbooks/README.md';
+const GIVE_CREDENTIALS =
+  "give rollbot's pod an IAM role (EKS: IRSA or Pod Identity, which set these variables), or set " +
+  `AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, ${IAM}`;
+const GIVE_REGION =
+  "set serving.region in the runbook (for example region: eu-west-1), or AWS_REGION in rollbot's environment";
 
 /** The region and credentials the default chain of the AWS SDK for JavaScript (v3) would not find. */
 export function sagemakerCredentialProblems(
@@ -18,69 +31,120 @@ export function sagemakerCredentialProblems(
 ): CredentialProblem[] {
   const files = sharedFiles(env, readFile);
   const problems: CredentialProblem[] = [];
-  const imds = instanceMetadataNote(env);
-  if (config.region === undefined && envValue(env, 'AWS_REGION') === undefined && !files.region) {
-    problems.push({
-      missing: `no AWS region: serving.region is not set, nor AWS_REGION, nor a region in the AWS config file${imds}`,
-      fix: "set serving.region in the runbook (for example region: eu-west-1), or AWS_REGION in rollbot's environment",
-    });
+  if (config.region === undefined && envValue(env, 'AWS_REGION') === undefined && !files.profile.region) {
+    problems.push(
+      // The SDK asks the instance for its region unless AWS_EC2_METADATA_DISABLED is set at all (even to false).
+      envValue(env, 'AWS_EC2_METADATA_DISABLED') === undefined
+        ? {
+            level: 'note',
+            missing:
+              `no AWS region in serving.region, AWS_REGION or ${files.where}: the AWS SDK will ask the EC2 ` +
+              "instance metadata service for the instance's region, which is not checked without a network call",
+            fix: `unless this replica runs on EC2 in the endpoint's region, rollbacks through this serving layer fail: ${GIVE_REGION}`,
+          }
+        : {
+            missing:
+              `no AWS region: serving.region is not set, nor AWS_REGION, nor a region for ${files.where}, and ` +
+              'AWS_EC2_METADATA_DISABLED turns off the instance metadata',
+            fix: GIVE_REGION,
+          },
+    );
   }
-  if (!hasCredentialSource(env) && !files.credentials) {
-    problems.push({
-      missing:
-        'no AWS credentials: none in the environment (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, ' +
-        'AWS_WEB_IDENTITY_TOKEN_FILE and AWS_ROLE_ARN, AWS_CONTAINER_CREDENTIALS_FULL_URI or _RELATIVE_URI, ' +
-        `AWS_PROFILE) nor in the AWS credentials or config file${imds}`,
-      fix:
-        "give rollbot's pod an IAM role (EKS: IRSA or Pod Identity, which set these variables), or set " +
-        'AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, allowed the sagemaker actions of runbooks/README.md',
-    });
+  if (!hasCredentialSource(env) && !givesCredentials(files.profile)) {
+    const skipped =
+      keysInEnv(env) && envValue(env, 'AWS_PROFILE') !== undefined
+        ? ' (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are set, but skipped by the SDK while AWS_PROFILE is set)'
+        : '';
+    problems.push(
+      instanceRoleTried(env)
+        ? {
+            level: 'note',
+            missing:
+              `no AWS credentials in the environment ${ENV_SOURCES} nor for ${files.where}${skipped}: the AWS SDK ` +
+              'will ask the EC2 instance metadata service for an instance role, which is not checked without a ' +
+              'network call',
+            fix: `unless this replica runs on EC2 with an instance role ${IAM}, rollbacks through this serving layer fail: ${GIVE_CREDENTIALS}`,
+          }
+        : {
+            missing:
+              `no AWS credentials: none in the environment ${ENV_SOURCES} nor for ${files.where}${skipped}, and ` +
+              'AWS_EC2_METADATA_DISABLED turns off the instance role',
+            fix: GIVE_CREDENTIALS,
+          },
+    );
   }
   return problems;
 }
 
-/** The SDK's own variables, each a whole source of credentials as its default chain reads them. */
-function hasCredentialSource(env: Environment): boolean {
-  const set = (name: string) => envValue(env, name) !== undefined;
+function keysInEnv(env: Environment): boolean {
   return (
-    (set('AWS_ACCESS_KEY_ID') && set('AWS_SECRET_ACCESS_KEY')) ||
-    (set('AWS_WEB_IDENTITY_TOKEN_FILE') && set('AWS_ROLE_ARN')) ||
-    set('AWS_CONTAINER_CREDENTIALS_FULL_URI') ||
-    set('AWS_CONTAINER_CREDENTIALS_RELATIVE_URI') ||
-    set('AWS_PROFILE')
+    envValue(env, 'AWS_ACCESS_KEY_ID') !== undefined && envValue(env, 'AWS_SECRET_ACCESS_KEY') !== undefined
   );
 }
 
 /**
- * What the shared files (`~/.aws/credentials`, `~/.aws/config`, or where AWS_SHARED_CREDENTIALS_FILE and
- * AWS_CONFIG_FILE point) may give: any profile may hold credentials (keys, SSO, a role, a process), so a
- * readable file counts; a region only where a `region =` line is.
+ * The SDK's own variables, each a whole source of credentials as its default chain reads them. The keys are
+ * skipped while AWS_PROFILE is set (the chain then reads that profile instead); AWS_PROFILE itself is no source,
+ * only the name of the profile the shared files must hold.
  */
-function sharedFiles(env: Environment, readFile: ReadFile): { credentials: boolean; region: boolean } {
+function hasCredentialSource(env: Environment): boolean {
+  const set = (name: string) => envValue(env, name) !== undefined;
+  return (
+    (keysInEnv(env) && !set('AWS_PROFILE')) ||
+    (set('AWS_WEB_IDENTITY_TOKEN_FILE') && set('AWS_ROLE_ARN')) ||
+    set('AWS_CONTAINER_CREDENTIALS_FULL_URI') ||
+    set('AWS_CONTAINER_CREDENTIALS_RELATIVE_URI')
+  );
+}
+
+/** Whether the profile holds what the SDK's shared-file providers resolve: keys, a role, SSO, a process, a login. */
+function givesCredentials(profile: IniProfile): boolean {
+  if (profile.aws_access_key_id !== undefined && profile.aws_secret_access_key !== undefined) return true;
+  return ['role_arn', 'credential_process', 'sso_session', 'sso_start_url', 'login_session'].some(
+    (key) => profile[key] !== undefined,
+  );
+}
+
+/**
+ * The profile in use (AWS_PROFILE, else `default`) as the SDK merges it from the credentials file (`[name]`) and
+ * the config file (`[profile name]`, or `[default]`), each where AWS_SHARED_CREDENTIALS_FILE and AWS_CONFIG_FILE
+ * point or else in ~/.aws; and where it was looked for, for messages.
+ */
+function sharedFiles(env: Environment, readFile: ReadFile): { profile: IniProfile; where: string } {
+  const name = envValue(env, 'AWS_PROFILE') ?? 'default';
   const home = envValue(env, 'HOME');
   const inHome = (file: string) => (home === undefined ? undefined : join(home, '.aws', file));
-  const texts = [
-    envValue(env, 'AWS_SHARED_CREDENTIALS_FILE') ?? inHome('credentials'),
-    envValue(env, 'AWS_CONFIG_FILE') ?? inHome('config'),
-  ].flatMap((path) => {
-    if (path === undefined) return [];
+  const credentialsPath = envValue(env, 'AWS_SHARED_CREDENTIALS_FILE') ?? inHome('credentials');
+  const configPath = envValue(env, 'AWS_CONFIG_FILE') ?? inHome('config');
+  const read = (path: string | undefined): string => {
+    if (path === undefined) return '';
     try {
       const data = readFile(path);
-      return [typeof data === 'string' ? data : data.toString('utf8')];
+      return typeof data === 'string' ? data : data.toString('utf8');
     } catch {
-      return [];
+      return '';
     }
-  });
+  };
+  const paths = [credentialsPath, configPath].filter((path) => path !== undefined);
   return {
-    credentials: texts.some((text) => text.trim() !== ''),
-    region: texts.some((text) => /^\s*region\s*=\s*\S/m.test(text)),
+    // The credentials file wins where both set a key, as in the SDK's region lookup.
+    profile: {
+      ...profileIn(read(configPath), name, 'config'),
+      ...profileIn(read(credentialsPath), name, 'credentials'),
+    },
+    where:
+      paths.length === 0
+        ? `profile "${name}" in the shared files (HOME, AWS_SHARED_CREDENTIALS_FILE and AWS_CONFIG_FILE are not set)`
+        : `profile "${name}" in ${paths.join(' or ')}`,
   };
 }
 
-/** Whether the SDK would still ask the EC2 instance metadata service, which this check does not. */
-function instanceMetadataNote(env: Environment): string {
+/**
+ * Whether the SDK would still ask the EC2 instance metadata service for credentials: it does unless
+ * AWS_EC2_METADATA_DISABLED is set to anything but `false`, or container credentials are set (which are a source
+ * of their own, found above).
+ */
+function instanceRoleTried(env: Environment): boolean {
   const disabled = envValue(env, 'AWS_EC2_METADATA_DISABLED');
-  return disabled !== undefined && disabled !== 'false'
-    ? ' (and AWS_EC2_METADATA_DISABLED turns off the instance role)'
-    : '; only an EC2 instance role could still give it, which is not checked without a network call';
+  return disabled === undefined || disabled === 'false';
 }
