@@ -40,20 +40,31 @@ export function fillArgv(template: readonly string[], values: TemplateValues): s
 }
 
 /**
- * The child's whole environment: PATH and the allow-listed variables that are set, nothing inherited. Read as
- * `{{env.NAME}}` reads them (src/env.ts): a blank one is left out, so that `${NAME:?}` or `os.environ["NAME"]`
- * stops the command rather than run it with an empty token.
+ * The child's whole environment: PATH (commandPath) and the allow-listed variables that are set, nothing
+ * inherited. Read as `{{env.NAME}}` reads them (src/env.ts): a blank one is left out, so that `${NAME:?}` or
+ * `os.environ["NAME"]` stops the command rather than run it with an empty token.
  */
 export function childEnv(
   env: Readonly<Record<string, string | undefined>>,
   allowEnv: readonly string[],
 ): Record<string, string> {
-  const out: Record<string, string> = { PATH: env.PATH ?? DEFAULT_PATH };
+  const out: Record<string, string> = { PATH: commandPath(env) };
   for (const name of allowEnv) {
     const value = envValue(env, name);
     if (value !== undefined) out[name] = value;
   }
   return out;
+}
+
+/**
+ * The PATH a command gets, and where its program is looked up (the child's PATH decides, not rollbot's): rollbot's
+ * own, by the one rule of src/env.ts (unset, empty or blank gives DEFAULT_PATH), without its blank entries. A
+ * blank entry (`/opt/bin:`, `::`, and an empty PATH as a whole) means the working directory to the lookup, so
+ * that a program of that name in `cwd` would run instead of the one meant, and nobody would see why.
+ */
+export function commandPath(env: Readonly<Record<string, string | undefined>>): string {
+  const entries = (envValue(env, 'PATH') ?? '').split(':').filter((entry) => entry.trim() !== '');
+  return entries.length === 0 ? DEFAULT_PATH : entries.join(':');
 }
 
 /** An argv for people: plain words as they are, anything else JSON-quoted so that spaces show. */

@@ -242,6 +242,39 @@ describe('command adapter', () => {
     expect(error.hint).toContain('install rollbot-no-such-tool or fix argv[0]');
   });
 
+  describe('PATH, read by the one rule of src/env.ts', () => {
+    /** A program named `mytool` in `dir`, the command's working directory, that says it ran. */
+    function toolInWorkingDirectory(): void {
+      writeFileSync(join(dir, 'mytool'), '#!/bin/sh\necho ran-from-the-working-directory\n', { mode: 0o755 });
+    }
+
+    it.each([['/nonexistent:'], [':/nonexistent'], ['/nonexistent::/also-not']])(
+      'does not run a program from the working directory because PATH=%j has a blank entry',
+      async (path) => {
+        toolInWorkingDirectory();
+        const cmd = adapter({ argv: ['mytool', '{{to}}'], cwd: dir }, { PATH: path });
+        const error = await failure(cmd.execute(plan('v2'), run));
+        expect(error.hint).toMatch(
+          /^install mytool or fix argv\[0\] \(looked in PATH=\/nonexistent(:\/also-not)?\)$/,
+        );
+      },
+    );
+
+    it.each([[''], ['  ']])(
+      'takes PATH=%j as unset: the default PATH, not the working directory',
+      async (path) => {
+        toolInWorkingDirectory();
+        const cmd = adapter({ argv: ['sh', '-c', 'echo "PATH=$PATH"'], cwd: dir }, { PATH: path });
+        const result = await cmd.execute(plan('v2'), run);
+        expect(result.output).toContain('PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
+        const error = await failure(
+          adapter({ argv: ['mytool'], cwd: dir }, { PATH: path }).execute(plan('v2'), run),
+        );
+        expect(error.hint).toContain('install mytool or fix argv[0] (looked in PATH=/usr/local/sbin:');
+      },
+    );
+  });
+
   it('uses statusArgv for state, idempotency and onTarget', async () => {
     const state = join(dir, 'current');
     writeFileSync(state, 'v3\n');
