@@ -158,8 +158,8 @@ export interface MissingCredential {
 
 /**
  * What `rollbot validate` and the start-up warnings say of the platform: for each runbook whose serving layer
- * (or drill.serving) is kserve, argo-rollouts or sagemaker, the credentials, region or kubeconfig it would not
- * find (servingCredentialProblems: files only, no network call).
+ * (or drill.serving) is kserve, argo-rollouts, sagemaker or command, the credentials, region, kubeconfig or
+ * program it would not find (servingCredentialProblems: files only, no network call).
  */
 export function missingCredentials(
   runbooks: readonly Runbook[],

@@ -2,6 +2,7 @@ import type { ServingAdapter, ServingAdapterFactory } from '../engine/serving-po
 import type { ServingConfig } from '../runbooks/serving.js';
 import { createArgoRolloutsAdapter } from './argo-rollouts/adapter.js';
 import { createCommandAdapter } from './command/adapter.js';
+import { commandProgramProblems } from './command/program.js';
 import type { CredentialProblem } from './credential-problem.js';
 import { createHttpAdapter } from './http/adapter.js';
 import { kubeCredentialProblem, loadKubeConnection } from './k8s/connection.js';
@@ -42,7 +43,8 @@ export function servingVariables(config: ServingConfig): { name: string; field: 
 /**
  * What a `serving` block needs from the platform rollbot runs on that is not there: Kubernetes credentials (the
  * pod's service account, or a kubeconfig) for kserve and argo-rollouts, an AWS region and credentials for
- * sagemaker. Files only, no network call. The variables a block names are servingVariables'.
+ * sagemaker, the programs a command runs. Files only, no network call. The variables a block names are
+ * servingVariables'.
  */
 export function servingCredentialProblems(
   config: ServingConfig,
@@ -57,9 +59,11 @@ export function servingCredentialProblems(
     }
     case 'sagemaker':
       return sagemakerCredentialProblems(config, env, readFile);
+    case 'command':
+      // Its secrets are the variables the runbook names (servingVariables); its programs are the platform's.
+      return commandProgramProblems(config, env);
     case 'mlflow':
     case 'http':
-    case 'command':
       // Their secrets are the variables the runbook names (servingVariables).
       return [];
   }

@@ -127,6 +127,23 @@ describe('rollbot validate: what the serving layers need from the platform', () 
     expect(err).toEqual([]);
   });
 
+  it('names a command program missing from the PATH the command would get, per runbook file and field', async () => {
+    const dir = await runbookDir({
+      'm4.yml': runbookYaml('m4').replace(
+        /serving: .*\n/,
+        'serving: { adapter: command, argv: [rollbot-no-such-tool, rollback, "{{to}}"], statusArgv: [sh, -c, "echo v1"] }\n',
+      ),
+    });
+    const { io, err } = capture();
+    expect(await runCli(['validate', dir], { PATH: '/usr/bin::/bin' }, io)).toBe(0);
+    expect(err).toEqual([
+      `warning: ${dir}/m4.yml: serving (command): argv[0] "rollbot-no-such-tool" is not an executable file in any ` +
+        'directory of PATH=/usr/bin:/bin: rollbacks through this serving layer would fail here (fix: install ' +
+        "rollbot-no-such-tool where rollbot runs (its image), add its directory to rollbot's PATH, or give its " +
+        'absolute path in the runbook)',
+    ]);
+  });
+
   it('names what a kubeconfig lacks, as the adapter would refuse it', async () => {
     const dir = await runbookDir({ 'm1.yml': runbookYaml('m1') });
     const kubeconfig = join(dir, 'kubeconfig');

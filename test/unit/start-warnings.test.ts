@@ -2,7 +2,10 @@
  * A serving layer that reads a variable the bot's environment does not set fails at its first rollback: the
  * operator must hear it when the bot starts, not at 2am. `rollbot validate` warns of the same variables.
  */
-import { describe, expect, it } from 'vitest';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RunbookSet } from '../../src/engine/runbook-set.js';
 import { parseRunbook } from '../../src/runbooks/load.js';
 import type { Runbook } from '../../src/runbooks/schema.js';
@@ -252,5 +255,55 @@ describe('PROMETHEUS_URL among the unset variables', () => {
     ]);
     const warnings = compositionWarnings(STORE, new RunbookSet([parsed.runbook]), undefined, {});
     expect(warnings.some((warning) => warning.startsWith('PROMETHEUS_URL is not set'))).toBe(true);
+  });
+});
+
+describe('the warnings of a starting bot: the programs of a command serving layer', () => {
+  let bin: string;
+  beforeEach(async () => {
+    bin = await mkdtemp(join(tmpdir(), 'rollbot-bin-'));
+  });
+  afterEach(async () => {
+    await rm(bin, { recursive: true, force: true });
+  });
+
+  const commandRunbook = (argv: string, extra = '') =>
+    runbookServedBy('fraud-scorer', `serving: { adapter: command, argv: ${argv}${extra} }`);
+
+  it('name a program that is not on the PATH the command would get, with the PATH searched and the fix', () => {
+    const runbooks = new RunbookSet([
+      commandRunbook(
+        '[rollbot-no-such-tool, rollback, "{{to}}"]',
+        ', statusArgv: [rollbot-no-such-tool, status]',
+      ),
+    ]);
+    expect(compositionWarnings(STORE, runbooks, undefined, { PATH: `${bin}:` })).toEqual([
+      `fraud-scorer: serving (command): argv[0] and statusArgv[0] "rollbot-no-such-tool" is not an executable ` +
+        `file in any directory of PATH=${bin}. Rollbacks through this serving layer fail on this replica: install ` +
+        "rollbot-no-such-tool where rollbot runs (its image), add its directory to rollbot's PATH, or give its " +
+        'absolute path in the runbook.',
+    ]);
+  });
+
+  it('say nothing of a program found there, and do not count a file that cannot be run', async () => {
+    await writeFile(join(bin, 'helm'), '#!/bin/sh\n', { mode: 0o755 });
+    await writeFile(join(bin, 'kubectl'), 'not a program\n', { mode: 0o644 });
+    const found = new RunbookSet([commandRunbook('[helm, rollback, "{{to}}"]')]);
+    expect(compositionWarnings(STORE, found, undefined, { PATH: bin })).toEqual([]);
+    const notRunnable = new RunbookSet([commandRunbook('[kubectl, rollout, undo]')]);
+    expect(compositionWarnings(STORE, notRunnable, undefined, { PATH: bin })).toEqual([
+      expect.stringContaining(`argv[0] "kubectl" is not an executable file in any directory of PATH=${bin}.`),
+    ]);
+  });
+
+  it('look at a program named by its path where it is, relative to cwd', async () => {
+    await writeFile(join(bin, 'deploy.sh'), '#!/bin/sh\n', { mode: 0o755 });
+    const relative = new RunbookSet([commandRunbook('[./deploy.sh, "{{to}}"]', `, cwd: ${bin}`)]);
+    expect(compositionWarnings(STORE, relative, undefined, { PATH: '/nonexistent' })).toEqual([]);
+    const absent = new RunbookSet([commandRunbook(`[${bin}/rollback.sh, "{{to}}"]`)]);
+    expect(compositionWarnings(STORE, absent, undefined, {})).toEqual([
+      `fraud-scorer: serving (command): argv[0] "${bin}/rollback.sh" is not an executable file. Rollbacks through ` +
+        'this serving layer fail on this replica: fix argv[0] in the runbook, or install the program there.',
+    ]);
   });
 });
