@@ -113,9 +113,14 @@ function givesCredentials(profile: IniProfile): boolean {
 function sharedFiles(env: Environment, readFile: ReadFile): { profile: IniProfile; where: string } {
   const name = envValue(env, 'AWS_PROFILE') ?? 'default';
   const home = envValue(env, 'HOME');
-  const inHome = (file: string) => (home === undefined ? undefined : join(home, '.aws', file));
-  const credentialsPath = envValue(env, 'AWS_SHARED_CREDENTIALS_FILE') ?? inHome('credentials');
-  const configPath = envValue(env, 'AWS_CONFIG_FILE') ?? inHome('config');
+  const inHome = (...parts: string[]) => (home === undefined ? undefined : join(home, ...parts));
+  // The SDK expands a leading `~/` of these two variables itself (no shell does it in a pod's manifest).
+  const given = (name: string) => {
+    const path = envValue(env, name);
+    return path?.startsWith('~/') ? inHome(path.slice(2)) : path;
+  };
+  const credentialsPath = given('AWS_SHARED_CREDENTIALS_FILE') ?? inHome('.aws', 'credentials');
+  const configPath = given('AWS_CONFIG_FILE') ?? inHome('.aws', 'config');
   const read = (path: string | undefined): string => {
     if (path === undefined) return '';
     try {

@@ -159,6 +159,11 @@ describe('the SageMaker check: the shared files hold the profile in use', () => 
       { '/etc/aws/creds': `# rotated nightly\n[default]\n${KEYS}` },
     ],
     [
+      'files where AWS_SHARED_CREDENTIALS_FILE points from the home directory, as the SDK expands ~/',
+      { AWS_SHARED_CREDENTIALS_FILE: '~/secrets/aws' },
+      { '/home/rollbot/secrets/aws': `[default]\n${KEYS}` },
+    ],
+    [
       'files where AWS_CONFIG_FILE points',
       { AWS_CONFIG_FILE: '/etc/aws/config', AWS_PROFILE: 'prod' },
       { '/etc/aws/config': `[profile prod]\n${KEYS}` },
