@@ -58,6 +58,7 @@ export function createCommandAdapter(
     } catch (error) {
       throw await startFailure(shown, error, {
         program: template[0] ?? '',
+        field: template === config.statusArgv ? 'statusArgv[0]' : 'argv[0]',
         path: env.PATH ?? '',
         ...(config.cwd === undefined ? {} : { cwd: config.cwd }),
       });

@@ -141,7 +141,7 @@ export function runFailure(
 export async function startFailure(
   shown: string,
   error: unknown,
-  context: { program: string; cwd?: string; path: string },
+  context: { program: string; field: 'argv[0]' | 'statusArgv[0]'; cwd?: string; path: string },
 ): Promise<ServingError> {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   const message = error instanceof Error ? error.message : String(error);
@@ -151,9 +151,14 @@ export async function startFailure(
     const cwdMissing = context.cwd !== undefined && !(await exists(context.cwd));
     hint = cwdMissing
       ? `the working directory ${context.cwd} does not exist: fix cwd in the serving block`
-      : `install ${context.program} or fix argv[0] (looked in PATH=${context.path})`;
+      : `install ${context.program} or fix ${context.field} (${
+          // A name with a slash is run from where it points, never looked up in PATH.
+          context.program.includes('/')
+            ? 'a name with a / is not looked up in PATH'
+            : `looked in PATH=${context.path}`
+        })`;
   } else if (code === 'EACCES') {
-    hint = `${context.program} is not executable by rollbot: fix its permissions or argv[0]`;
+    hint = `${context.program} is not executable by rollbot: fix its permissions or ${context.field}`;
   }
   return new ServingError(`${shown}: could not start: ${message}`, { transient: false, hint, cause: error });
 }

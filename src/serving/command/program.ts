@@ -32,7 +32,7 @@ export function commandProgramProblems(
       if (isExecutableFile(resolve(cwd, program))) continue;
       problems.push({
         missing: `${which} is not an executable file`,
-        fix: 'fix argv[0] in the runbook, or install the program there',
+        fix: `fix ${named.join(' and ')} in the runbook, or install the program there`,
       });
     } else if (!path.split(':').some((dir) => isExecutableFile(join(resolve(cwd, dir), program)))) {
       problems.push({

@@ -275,6 +275,18 @@ describe('command adapter', () => {
     );
   });
 
+  it('names the field of a program that does not exist: statusArgv[0] for the status command', async () => {
+    const cmd = adapter({ argv: [NODE, '-e', '0'], statusArgv: ['rollbot-no-such-status'] });
+    const error = await failure(cmd.state());
+    expect(error.hint).toMatch(/^install rollbot-no-such-status or fix statusArgv\[0\] \(looked in PATH=/);
+  });
+
+  it('does not claim a PATH search for a program named by its path', async () => {
+    const missing = join(dir, 'rollback.sh');
+    const error = await failure(adapter({ argv: [missing, '{{to}}'] }).execute(plan('v2'), run));
+    expect(error.hint).toBe(`install ${missing} or fix argv[0] (a name with a / is not looked up in PATH)`);
+  });
+
   it('uses statusArgv for state, idempotency and onTarget', async () => {
     const state = join(dir, 'current');
     writeFileSync(state, 'v3\n');
