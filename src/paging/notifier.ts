@@ -1,3 +1,4 @@
+import { rememberNewest } from '../core/bounded-memory.js';
 import type { Clock, Logger } from '../engine/ports.js';
 import {
   deliveryJoin,
@@ -74,7 +75,7 @@ export function createPagingNotifier(options: PagingNotifierOptions): PagingNoti
   const acknowledged = new Set<string>();
   // Likewise every update of an incident that is over resolves (a note for the retrospective, the retrospective's
   // completion): one resolve per key per process, until a trigger opens it again. Bounded, oldest forgotten.
-  const resolved = new Set<string>();
+  const resolved = new Map<string, true>();
   // The escalations of which one half arrived while the other was given up on: their sender sends them again,
   // and only the half that did not arrive goes again. A page sent again would resolve the one that rang as
   // "superseded" (acknowledged by now, perhaps) and ring the on-call anew, each time Slack gives up on it; a Slack
@@ -125,7 +126,7 @@ export function createPagingNotifier(options: PagingNotifierOptions): PagingNoti
       { incidentId, dedupKey: trigger.dedupKey },
       'a page landed after its incident was over (resolved on another replica meanwhile): resolving it',
     );
-    remember(resolved, trigger.dedupKey);
+    rememberNewest(resolved, trigger.dedupKey, true, REMEMBERED_PAGES);
     acknowledged.delete(trigger.dedupKey);
     const sent = await send(pager, { ...trigger, action: 'resolve' }, incidentId);
     if (!sent) resolved.delete(trigger.dedupKey);
@@ -157,7 +158,7 @@ export function createPagingNotifier(options: PagingNotifierOptions): PagingNoti
         if (one.action === 'resolve') {
           if (resolved.has(one.dedupKey)) return Promise.resolve(true);
           acknowledged.delete(one.dedupKey);
-          remember(resolved, one.dedupKey);
+          rememberNewest(resolved, one.dedupKey, true, REMEMBERED_PAGES);
         }
         if (one.action === 'trigger') resolved.delete(one.dedupKey);
         return send(route.pager, one, event.incident.id).then((sent) => {
@@ -208,7 +209,8 @@ export function createPagingNotifier(options: PagingNotifierOptions): PagingNoti
       before === 'paged' ? { sent: true } : page(event),
     ]);
     halfArrived.delete(key);
-    if (told.arrived !== paged.sent) rememberLast(halfArrived, key, told.arrived ? 'told' : 'paged');
+    if (told.arrived !== paged.sent)
+      rememberNewest(halfArrived, key, told.arrived ? 'told' : 'paged', REMEMBERED_PAGES);
     return [told, paged];
   }
 
@@ -281,17 +283,8 @@ function halfKey(event: EscalationEvent): string {
   return `${deliveryKey(event)}#${event.incident.rollback?.attempt ?? 0}`;
 }
 
-/** How many resolved keys a process remembers: incidents end far less often than this many in a process's life. */
-const REMEMBERED_RESOLVES = 1_000;
-
-function remember(keys: Set<string>, key: string): void {
-  keys.add(key);
-  const oldest = keys.values().next();
-  if (keys.size > REMEMBERED_RESOLVES && !oldest.done) keys.delete(oldest.value);
-}
-
-function rememberLast<T>(values: Map<string, T>, key: string, value: T): void {
-  values.set(key, value);
-  const oldest = values.keys().next();
-  if (values.size > REMEMBERED_RESOLVES && !oldest.done) values.delete(oldest.value);
-}
+/**
+ * How many resolved keys, and escalations only half of which arrived, a process remembers: incidents end far less
+ * often than this many in a process's life.
+ */
+const REMEMBERED_PAGES = 1_000;

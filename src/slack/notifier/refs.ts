@@ -1,3 +1,4 @@
+import { rememberNewest } from '../../core/bounded-memory.js';
 import type { Values } from '../../engine/ports.js';
 import { DeliveryError } from './errors.js';
 
@@ -32,12 +33,9 @@ export async function incidentOfThread(
 /** Remembered per incident in this process; bounded so that a long-running bot does not grow. */
 const REMEMBERED_INCIDENTS = 1000;
 
-/** Sets `key` as the newest entry, forgetting the oldest beyond the bound. */
+/** Sets `key` as the newest entry, forgetting the oldest beyond REMEMBERED_INCIDENTS. */
 export function remember<V>(map: Map<string, V>, key: string, value: V): void {
-  map.delete(key);
-  map.set(key, value);
-  const oldest = map.keys().next();
-  if (map.size > REMEMBERED_INCIDENTS && !oldest.done) map.delete(oldest.value);
+  rememberNewest(map, key, value, REMEMBERED_INCIDENTS);
 }
 
 /**
