@@ -24,7 +24,7 @@ import { compose } from './main.js';
 import { createLogger } from './observability/logger.js';
 import { formatProblem } from './runbooks/problems.js';
 import { loadRunbooks } from './runbooks/load.js';
-import { missingCredentials, unsetVariables } from './start-warnings.js';
+import { missingCredentials, unsetVariables, whatFails } from './start-warnings.js';
 import { unsetState } from './env.js';
 
 export type { Io } from './cli/rollback.js';
@@ -200,7 +200,7 @@ async function validate(args: string[], env: NodeJS.ProcessEnv, io: Io): Promise
     io.err(
       level === 'note'
         ? `note: ${where}: ${missing}; ${fix}`
-        : `warning: ${where}: ${missing}: rollbacks through this serving layer would fail here (fix: ${fix})`,
+        : `warning: ${where}: ${missing}: ${whatFails(fields)} through this serving layer would fail here (fix: ${fix})`,
     );
   }
   if (problems.length > 0) {

@@ -58,8 +58,8 @@ export function compositionWarnings(
     for (const lack of missingCredentials(runbooks.all, env, platform.readFile)) {
       if (lack.level === 'note') continue;
       warnings.push(
-        `${lack.model}: ${lack.fields.join(', ')} (${lack.adapter}): ${lack.missing}. Rollbacks through this ` +
-          `serving layer fail on this replica: ${lack.fix}.`,
+        `${lack.model}: ${lack.fields.join(', ')} (${lack.adapter}): ${lack.missing}. ` +
+          `${capitalize(whatFails(lack.fields))} through this serving layer fail on this replica: ${lack.fix}.`,
       );
     }
   }
@@ -135,7 +135,12 @@ export function unsetVariables(runbooks: readonly Runbook[], env: Environment): 
     for (const { at, serving } of servingLayers(runbook)) {
       for (const { name, field } of servingVariables(serving)) {
         if (isUnset(env, name)) {
-          add('serving', `${at}.${field}`, name, 'rollbacks through this serving layer fail without it');
+          add(
+            'serving',
+            `${at}.${field}`,
+            name,
+            `${whatFails([at])} through this serving layer fail without it`,
+          );
         }
       }
     }
@@ -181,6 +186,18 @@ export function missingCredentials(
 }
 
 /** A runbook's serving layers, each with the field it is in. */
+/**
+ * What fails without what the serving layers at `fields` need: rollbacks through `serving`, drills through
+ * `drill.serving` (a staging target: production is not at stake, the rehearsal is).
+ */
+export function whatFails(fields: readonly string[]): string {
+  const drills = fields.some((field) => field.startsWith('drill.'));
+  const rollbacks = fields.some((field) => !field.startsWith('drill.'));
+  return rollbacks && drills ? 'rollbacks and drills' : drills ? 'drills' : 'rollbacks';
+}
+
+const capitalize = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+
 function servingLayers(runbook: Runbook): { at: string; serving: ServingConfig }[] {
   return [
     { at: 'serving', serving: runbook.serving },

@@ -134,7 +134,7 @@ describe('rollbot validate', () => {
       `warning: ${dir}/m2.yml: triage.checks: PROMETHEUS_URL is not set here: the bot starts, but nothing measures these checks (a person decides every incident)`,
       `warning: ${dir}/m2.yml: serving.env: ROUTER_TOKEN is not set here: rollbacks through this serving layer fail without it`,
       `warning: ${dir}/m3.yml: serving.tokenEnv: MLFLOW_TOKEN is not set here: rollbacks through this serving layer fail without it`,
-      `warning: ${dir}/m3.yml: drill.serving.tokenEnv: MLFLOW_STAGING_TOKEN is not set here: rollbacks through this serving layer fail without it`,
+      `warning: ${dir}/m3.yml: drill.serving.tokenEnv: MLFLOW_STAGING_TOKEN is not set here: drills through this serving layer fail without it`,
     ]);
 
     const set = capture();

@@ -122,10 +122,26 @@ describe('the warnings of a starting bot: what the serving layers need from the 
       `no Kubernetes credentials: KUBERNETES_SERVICE_HOST is set but ${SERVICE_ACCOUNT_DIR}/token cannot be read ` +
       `(ENOENT: no such file or directory, open '${SERVICE_ACCOUNT_DIR}/token'), and neither KUBECONFIG nor HOME is set`;
     expect(warnings).toEqual([
-      `fraud-scorer: serving, drill.serving (kserve): ${missing}. Rollbacks through this serving layer fail on ` +
+      `fraud-scorer: serving, drill.serving (kserve): ${missing}. Rollbacks and drills through this serving layer fail on ` +
         'this replica: set KUBECONFIG or run rollbot in a pod with a service account.',
       `churn-predictor: serving (argo-rollouts): ${missing}. Rollbacks through this serving layer fail on ` +
         'this replica: set KUBECONFIG or run rollbot in a pod with a service account.',
+    ]);
+  });
+
+  it('say that drills fail, not rollbacks, when only the drill target lacks what it needs', () => {
+    const runbooks = new RunbookSet([
+      runbookServedBy(
+        'fraud-scorer',
+        'serving: { adapter: http, rollback: { method: POST, url: "http://router.internal/rollback" } }',
+        'drill: { schedule: quarterly, serving: { adapter: kserve, namespace: ml-staging, name: fraud-scorer } }',
+      ),
+    ]);
+    const warnings = compositionWarnings(STORE, runbooks, undefined, IN_CLUSTER, { readFile: fakeFiles({}) });
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^fraud-scorer: drill\.serving \(kserve\): no Kubernetes credentials: .*\. Drills through this serving layer fail on this replica: /,
+      ),
     ]);
   });
 
