@@ -70,7 +70,10 @@ export async function freezeDeployments(
   const runbooks = coveredBy(deps, target);
   const checked = checkFreezeRequest(how, deps.clock.now());
   await authorizeFreeze(deps, groupsOf, target, runbooks, how.userId, 'freeze deployments of');
+  // Checked again after the authorisation's Slack lookups, which can outlast an `until` a moment ahead: a freeze
+  // stored past its end would expire at once (a store error, for a TTL that is not positive).
   const at = deps.clock.now();
+  checkFreezeRequest(how, at);
   const freeze: Freeze = { model: target, by: how.userId, reason: checked.reason, until: checked.until, at };
   const previous = await current(deps, target, at);
   // Expires with the freeze: the gate also compares `until` to the clock, so it opens on time whatever the store.

@@ -34,6 +34,28 @@ function lift(deps: TestDeps, target: string, userId = 'U0LEAD') {
 }
 
 describe('deploy freeze', () => {
+  it('is refused, storing nothing, when `until` passed while it was being authorised', async () => {
+    const deps = freezeDeps();
+    const until = deps.clock.now() + 1_000;
+    const groups = snapshotGroups(deps);
+    let asked = 0;
+    // Slack's user-group lookups can take seconds: long enough for an `until` a moment ahead to pass.
+    const slowGroups: typeof groups = async (userId, candidates) => {
+      asked += 1;
+      deps.clock.advance(2_000);
+      return groups(userId, candidates);
+    };
+    await expect(
+      freezeDeployments(deps, slowGroups, 'fraud-scorer', {
+        userId: 'U0LEAD',
+        until: iso(until),
+        reason: 'x',
+      }),
+    ).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/is not in the future/) });
+    expect(asked).toBeGreaterThan(0);
+    expect((await deploymentGate(deps, 'fraud-scorer')).allowed).toBe(true);
+  });
+
   it('closes the gate until `until`, naming who froze it, until when and why: open again at `until`', async () => {
     const deps = freezeDeps();
     const until = deps.clock.now() + 2 * DAY;
