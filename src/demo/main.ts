@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { isRollbotError } from '../core/errors.js';
+import { channel } from '../runbooks/fields.js';
 
 const USAGE = 'usage: npm run demo [-- --channel <C0123ABCD | #name>]';
 
@@ -29,6 +30,11 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  const badChannel = values.channel === undefined ? undefined : channelProblem(values.channel);
+  if (badChannel) {
+    console.error(`${badChannel}\n${USAGE}`);
+    return 2;
+  }
   console.log(INTRO.join('\n'));
   // Loaded only now, so that --help and a mistyped option answer at once, before the whole bot is imported.
   const { runDemo } = await import('./walkthrough.js');
@@ -38,6 +44,20 @@ async function main(): Promise<number> {
     ...(values.channel ? { channel: values.channel } : {}),
   });
   return completed ? 0 : 1;
+}
+
+/**
+ * Why `--channel` cannot be used, if it cannot: checked here, by the runbook's own rule, because the demo writes
+ * it into a temporary copy of its runbook, and the loader's error would name that file and say to fix it.
+ * An empty one (an unset shell variable) is refused rather than dropped for the default channel.
+ */
+function channelProblem(value: string): string | undefined {
+  if (value.trim() === '')
+    return '--channel is empty: give a channel ID (C0123ABCD) or #name, or leave it out';
+  const parsed = channel.safeParse(value);
+  return parsed.success
+    ? undefined
+    : `--channel "${value}": ${parsed.error.issues[0]?.message ?? 'not a channel'}`;
 }
 
 main().then(

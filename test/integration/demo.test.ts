@@ -42,4 +42,22 @@ describe('npm run demo', () => {
     expect(output).toContain('usage: npm run demo');
     expect(code).toBe(2);
   });
+
+  it('refuses a --channel that is no channel, naming the option and what to write, before starting the bot', async () => {
+    const { code, output } = await runDemo(['--channel', 'rollbot demo']);
+    expect(output).toContain('--channel "rollbot demo"');
+    expect(output).toContain('expected a channel ID like C0FRAUD01 or a name like #ml-alerts');
+    expect(output).toContain('usage: npm run demo');
+    // Not the loader's advice about a runbook file the user never wrote (a temporary copy, gone by now).
+    expect(output).not.toContain('rollbot validate');
+    expect(output).not.toContain('Start rollbot');
+    expect(code).toBe(2);
+  });
+
+  it('refuses an empty --channel (an unset shell variable) rather than posting to the default channel', async () => {
+    const { code, output } = await runDemo(['--channel', '']);
+    expect(output).toContain('--channel is empty');
+    expect(output).toContain('usage: npm run demo');
+    expect(code).toBe(2);
+  });
 });
