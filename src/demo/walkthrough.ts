@@ -149,7 +149,7 @@ function describeBot(narrator: Narrator, bot: RunningBot, runbook: Runbook, dir:
     `  policy ${runbook.rollback.policy}; triage every ${runbook.triage.interval / 1000}s, ${runbook.triage.failing} of ${runbook.triage.samples} must breach; confirm ${runbook.confirm.consecutive} passes ${runbook.confirm.interval / 1000}s apart`,
   );
   narrator.line(
-    `  store: in memory; messages: ${slack === 'off' ? 'this console (set SLACK_BOT_TOKEN for Slack)' : `Slack (${slack} mode), channel ${runbook.channel}`}`,
+    `  store: in memory; messages: ${slack === 'off' ? 'this console (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, or SLACK_APP_TOKEN, for Slack)' : `Slack (${slack} mode), channel ${runbook.channel}`}`,
   );
 }
 

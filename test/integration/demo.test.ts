@@ -22,6 +22,10 @@ describe('npm run demo', () => {
     const { code, output } = await runDemo();
 
     expect(output, output).toContain('[demo as Alertmanager] ← 202: opened INC-1');
+    // How to see it in Slack: both variables the bot needs (the token alone stops it at start).
+    expect(output).toContain(
+      'messages: this console (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, or SLACK_APP_TOKEN, for Slack)',
+    );
     // Triage failed on the simulated metrics and the auto policy rolled back to the ledger's known-good v1.
     expect(output).toMatch(/triage: .*error rate [\d.]+% outside ≤ 2%/);
     expect(output).toContain('[simulated serving] execute: shifting traffic v2 → v1');
