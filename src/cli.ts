@@ -3,6 +3,7 @@
  * otherwise it runs the engine in this process with the same configuration (REDIS_URL, RUNBOOKS_DIR, …). With
  * neither ROLLBOT_URL nor REDIS_URL, only reads, dry runs and --in-memory run (cli/in-memory.ts).
  */
+import { userInfo } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { assertRedisReachable, localBackend, remoteBackend, type Backend } from './cli/backend.js';
@@ -25,7 +26,7 @@ import { createLogger } from './observability/logger.js';
 import { formatProblem } from './runbooks/problems.js';
 import { loadRunbooks } from './runbooks/load.js';
 import { missingCredentials, unsetVariables, whatFails } from './start-warnings.js';
-import { unsetState } from './env.js';
+import { envValue, unsetState } from './env.js';
 
 export type { Io } from './cli/rollback.js';
 
@@ -213,9 +214,21 @@ async function validate(args: string[], env: NodeJS.ProcessEnv, io: Io): Promise
   return 0;
 }
 
-/** `cli:<login>`: who ran the command, for the incident timeline. */
+/**
+ * `cli:<login>`: who ran the command, for the incident timeline. USER and LOGNAME are set by a login shell only:
+ * `kubectl exec`, `docker exec` and cron leave them out, so the login is then asked of the system, and
+ * `cli:unknown` is left for a user the system cannot name (an arbitrary uid with no passwd entry).
+ */
 function cliUser(env: NodeJS.ProcessEnv): string {
-  return `cli:${env.USER ?? env.LOGNAME ?? 'unknown'}`;
+  return `cli:${envValue(env, 'USER') ?? envValue(env, 'LOGNAME') ?? systemLogin() ?? 'unknown'}`;
+}
+
+function systemLogin(): string | undefined {
+  try {
+    return userInfo().username.trim() || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
@@ -89,6 +90,17 @@ describe('rollbot note in-process, on Redis', () => {
       actor: 'cli:ana',
       text: 'feature store stale since 01:40',
     });
+  });
+
+  it('names the login from the system where USER and LOGNAME are unset or empty (kubectl exec, cron)', async () => {
+    const login = userInfo().username;
+    for (const names of [{}, { USER: '', LOGNAME: ' ' }]) {
+      const { io, out } = capture();
+      const { USER: _user, ...rest } = env;
+      expect(await runCli(['note', 'INC-1', 'checked the dashboards'], { ...rest, ...names }, io)).toBe(0);
+      expect(out).toEqual([`note added to the timeline of INC-1 by cli:${login}`]);
+      expect((await deps.store.list('INC-1')).at(-1)).toMatchObject({ actor: `cli:${login}` });
+    }
   });
 
   it('notes as --as, on a resolved incident too', async () => {
