@@ -183,7 +183,18 @@ function slackMode(e: Env): Config['slack'] {
 }
 
 const KNOWN = Object.keys(envSchema.shape);
-const FAMILIES = ['SLACK_', 'REDIS', 'RUNBOOK', 'PROMETHEUS', 'ALERT', 'API_TOKEN', 'ROLLBOT', 'LOG_LEVEL'];
+/** Prefixes of the names a slip of ours would keep (`ALLOW_UNAUTHENTICATED_ALERT`, `API_TOKN`): others are not looked at. */
+const FAMILIES = [
+  'SLACK_',
+  'REDIS',
+  'RUNBOOK',
+  'PROMETHEUS',
+  'ALERT',
+  'ALLOW_',
+  'API_TOK',
+  'ROLLBOT',
+  'LOG_LEVEL',
+];
 
 /**
  * A Kubernetes service link: with `enableServiceLinks` (on by default) every pod gets `<SERVICE>_PORT=tcp://ip:port`

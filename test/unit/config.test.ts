@@ -63,6 +63,10 @@ describe('loadConfig', () => {
     [{ SLACK_BOT_TOKEN: 'xoxb-1' }, 'SLACK_SIGNING_SECRET'],
     [{ SLACK_SIGNING_SECRET: 'x' }, 'SLACK_BOT_TOKEN'],
     [{ REDIS_ULR: 'redis://x' }, 'did you mean REDIS_URL?'],
+    // README's quick start: a slip in either leaves the write API off, or the alert routes closed, without a word.
+    [{ API_TOKN: 'x' }, 'API_TOKN (did you mean API_TOKEN?)'],
+    [{ ALLOW_UNAUTHENTICATED_ALERT: 'true' }, 'did you mean ALLOW_UNAUTHENTICATED_ALERTS?'],
+    [{ ALLOW_UNAUTHENTICATED_ALRETS: 'true' }, 'did you mean ALLOW_UNAUTHENTICATED_ALERTS?'],
   ])('refuses %j naming %s', (env, named) => {
     expect(() => loadConfig(env)).toThrow(named);
   });
