@@ -187,7 +187,10 @@ async function validate(args: string[], env: NodeJS.ProcessEnv, io: Io): Promise
     'give the runbooks folder, or leave it out to use RUNBOOKS_DIR (or ./runbooks)',
   );
   const dir = given ?? runbooksDirOf(env);
-  const { runbooks, problems, files } = await loadRunbooks(dir);
+  const { runbooks, problems, files } = await loadRunbooks(
+    dir,
+    given === undefined ? 'RUNBOOKS_DIR' : 'validate',
+  );
   for (const problem of problems) io.err(formatProblem(problem));
   // Warnings, not problems: validate often runs where the bot's secrets are not (CI).
   for (const { model, field, name, effect } of unsetVariables(runbooks, env)) {

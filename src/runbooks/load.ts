@@ -1,5 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import {
   isAlias,
   isMap,
@@ -182,8 +182,17 @@ export interface LoadResult {
   files: ReadonlyMap<string, string>;
 }
 
+/**
+ * Who named the runbooks folder, so that a folder that cannot be read is fixed where it was named: RUNBOOKS_DIR
+ * (the bot, `rollbot validate` without a folder), or `rollbot validate <dir>`.
+ */
+export type FolderNamedBy = 'RUNBOOKS_DIR' | 'validate';
+
 /** Reads every `*.yml`/`*.yaml` in `dir` (README and dotfiles aside) and checks them one by one and together. */
-export async function loadRunbooks(dir: string): Promise<LoadResult> {
+export async function loadRunbooks(
+  dir: string,
+  namedBy: FolderNamedBy = 'RUNBOOKS_DIR',
+): Promise<LoadResult> {
   let names: string[];
   try {
     names = (await readdir(dir)).filter((name) => /\.ya?ml$/.test(name) && !name.startsWith('.')).sort();
@@ -191,11 +200,7 @@ export async function loadRunbooks(dir: string): Promise<LoadResult> {
     return {
       runbooks: [],
       problems: [
-        {
-          file: dir,
-          path: '',
-          message: `cannot read the runbooks folder (${(error as Error).message}); set RUNBOOKS_DIR`,
-        },
+        { file: dir, path: '', message: unreadableFolder(dir, error as NodeJS.ErrnoException, namedBy) },
       ],
       files: new Map(),
     };
@@ -284,6 +289,23 @@ async function readRunbookFile(file: string): Promise<string | Problem> {
 }
 
 /** Loads runbooks for start-up: any problem stops the bot with every problem listed. */
+/** Why the runbooks folder cannot be read, and how to point at one that can, where it was named. */
+function unreadableFolder(dir: string, error: NodeJS.ErrnoException, namedBy: FolderNamedBy): string {
+  // One runbook file named instead of its folder: the likeliest slip, and the folder to name is plain.
+  if (error.code === 'ENOTDIR') {
+    const fix =
+      namedBy === 'validate'
+        ? `give the folder that holds it (rollbot validate ${dirname(dir)})`
+        : `set RUNBOOKS_DIR to the folder that holds it (${dirname(dir)})`;
+    return `a file, not a folder: runbooks are read from a folder of <model>.yml files; ${fix}`;
+  }
+  const fix =
+    namedBy === 'validate'
+      ? 'check the folder given to rollbot validate, or leave it out to use RUNBOOKS_DIR (or ./runbooks)'
+      : 'set RUNBOOKS_DIR';
+  return `cannot read the runbooks folder (${error.message}); ${fix}`;
+}
+
 export async function loadRunbooksOrThrow(dir: string): Promise<Runbook[]> {
   const { runbooks, problems } = await loadRunbooks(dir);
   if (problems.length > 0) {

@@ -97,6 +97,30 @@ describe('rollbot validate', () => {
     ]);
   });
 
+  it('tells a folder given on the command line that cannot be read to fix that path, not RUNBOOKS_DIR', async () => {
+    const dir = await runbookDir({ 'm1.yml': runbookYaml('m1') });
+    const missing = capture();
+    expect(await runCli(['validate', join(dir, 'nope')], {}, missing.io)).toBe(1);
+    expect(missing.err[0]).toMatch(
+      new RegExp(`^${join(dir, 'nope')}: cannot read the runbooks folder \\(ENOENT`),
+    );
+    expect(missing.err[0]).toContain('check the folder given to rollbot validate');
+    expect(missing.err[0]).not.toContain('set RUNBOOKS_DIR');
+
+    // One runbook file given, as a newcomer might: validate reads a folder, the one holding the file.
+    const file = capture();
+    expect(await runCli(['validate', join(dir, 'm1.yml')], {}, file.io)).toBe(1);
+    expect(file.err[0]).toBe(
+      `${join(dir, 'm1.yml')}: a file, not a folder: runbooks are read from a folder of <model>.yml files; ` +
+        `give the folder that holds it (rollbot validate ${dir})`,
+    );
+
+    // Named by RUNBOOKS_DIR, as the bot reads it: that is what to change.
+    const fromEnv = capture();
+    expect(await runCli(['validate'], { RUNBOOKS_DIR: join(dir, 'm1.yml') }, fromEnv.io)).toBe(1);
+    expect(fromEnv.err[0]).toContain(`set RUNBOOKS_DIR to the folder that holds it (${dir})`);
+  });
+
   it('warns of each variable the runbooks need that is unset here, naming file and field, and exits 0', async () => {
     const checks = 'triage: { checks: [{ name: errors, kind: error, query: "sum(x)", max: 0.1 }] }';
     const http = [
