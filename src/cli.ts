@@ -13,7 +13,7 @@ import { gateCommand } from './cli/gate.js';
 import { IN_MEMORY_OPTION, inMemoryNote, type Access } from './cli/in-memory.js';
 import { noteCommand } from './cli/note.js';
 import { deployCommand, rollbackCommand, type Io } from './cli/rollback.js';
-import { USAGE, asksForHelp, commandUsage, refuseEmpty, usageOf } from './cli/usage.js';
+import { USAGE, argumentProblem, asksForHelp, commandUsage, refuseEmpty, usageOf } from './cli/usage.js';
 import { loadConfig, runbooksDirOf } from './config.js';
 import { formatDuration } from './core/duration.js';
 import { RollbotError, isRollbotError } from './core/errors.js';
@@ -154,8 +154,9 @@ export async function runCli(
       io.err(failureText(`error: ${error.message}`, error.hint));
       return error.code === 'BAD_REQUEST' ? 2 : 1;
     }
-    if (error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS')) {
-      io.err(`${error.message}\n\n${USAGE}`);
+    const problem = argumentProblem(error, command);
+    if (problem !== undefined) {
+      io.err(problem);
       return 2;
     }
     throw error;

@@ -1,4 +1,5 @@
 import { RollbotError } from '../core/errors.js';
+import { closest } from '../core/suggest.js';
 
 /**
  * Every command's synopsis and what it does: the one source of `rollbot help` and of each command's own usage
@@ -134,3 +135,31 @@ export const USAGE = [
   'refused: --in-memory runs them on a store that lasts for this command only (to try rollbot out).',
   "rollbot <command> --help (or -h): that command's usage.",
 ].join('\n');
+
+/**
+ * What to print for an argument node:util's parseArgs refused (`ERR_PARSE_ARGS_*`), or undefined for any other
+ * error: what is wrong — for an unknown option the likeliest one meant, from the command's own options — and that
+ * command's usage, not every command's, so the slip is not lost above thirty lines of help.
+ */
+export function argumentProblem(error: unknown, word: string | undefined): string | undefined {
+  if (
+    !(error instanceof TypeError) ||
+    !('code' in error) ||
+    !String(error.code).startsWith('ERR_PARSE_ARGS')
+  ) {
+    return undefined;
+  }
+  const usage = commandUsage(word) ?? USAGE;
+  const unknown = /^Unknown option '([^']+)'/.exec(error.message)?.[1];
+  if (error.code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || unknown === undefined) {
+    return `error: ${error.message}\n    ${usage}`;
+  }
+  const guess = closest(unknown, optionsOf(word, usage));
+  return `error: unknown option ${unknown}${guess ? ` (did you mean ${guess}?)` : ''}\n    ${usage}`;
+}
+
+/** The options a command takes: those of its synopses, --help, and --in-memory wherever a store is opened. */
+function optionsOf(word: string | undefined, usage: string): string[] {
+  const named = [...usage.matchAll(/--[a-z][a-z-]*/g)].map((match) => match[0]);
+  return [...named, '--help', ...(word === 'validate' ? [] : ['--in-memory'])];
+}

@@ -82,8 +82,7 @@ describe('rollbot validate', () => {
     const { io, out, err } = capture();
     expect(await runCli(['validate', '--strict', dir], {}, io)).toBe(2);
     expect(out).toEqual([]);
-    expect(err[0]).toMatch(/^Unknown option '--strict'/);
-    expect(err[0]).toContain('validate [dir]');
+    expect(err).toEqual(['error: unknown option --strict\n    usage: rollbot validate [dir]']);
   });
 
   it('refuses more than one folder rather than check the first and ignore the rest', async () => {
@@ -364,7 +363,32 @@ describe('rollbot incidents and timeline against a running bot', () => {
     expect(unknown.err[0]).toContain('unknown command "rolback"');
     const option = capture();
     expect(await runCli(['incidents', '--opne'], {}, option.io)).toBe(2);
-    expect(option.err[0]).toContain("Unknown option '--opne'");
+    expect(option.err[0]).toContain('unknown option --opne (did you mean --open?)');
+  });
+
+  it("answers a mistyped option with the likely one and that command's usage, not every command's", async () => {
+    const typo = capture();
+    expect(await runCli(['rollback', 'fraud-scorer', '--reasn', 'p99 doubled'], {}, typo.io)).toBe(2);
+    expect(typo.err).toEqual([
+      'error: unknown option --reasn (did you mean --reason?)\n' +
+        '    usage: rollbot rollback <model> [--to <version>] [--from <version>] --reason "…" [--dry-run]',
+    ]);
+    // --in-memory is an option of every command that opens a store, though no synopsis lists it.
+    const memory = capture();
+    expect(await runCli(['deploy', 'record', 'm', 'v2', '--in-memroy'], {}, memory.io)).toBe(2);
+    expect(memory.err[0]).toContain('unknown option --in-memroy (did you mean --in-memory?)');
+
+    // A value left out, or a word too many: what is wrong, then the command's own usage.
+    const missing = capture();
+    expect(await runCli(['timeline', 'INC-1', '--format'], {}, missing.io)).toBe(2);
+    expect(missing.err).toEqual([
+      "error: Option '--format <value>' argument missing\n    usage: rollbot timeline <id> [--format md|json]",
+    ]);
+    const extra = capture();
+    expect(await runCli(['incidents', 'open'], {}, extra.io)).toBe(2);
+    expect(extra.err[0]).toMatch(
+      /^error: Unexpected argument 'open'.*\n {4}usage: rollbot incidents \[--open\]$/,
+    );
   });
 });
 
