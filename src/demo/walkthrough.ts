@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import type { IncidentDetail } from '../engine/views.js';
+import { envValue } from '../env.js';
 import { startBot, type RunningBot } from '../main.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { loadRunbooksOrThrow } from '../runbooks/load.js';
@@ -124,8 +125,9 @@ function demoEnv(env: NodeJS.ProcessEnv, runbooksDir: string, tokens: { alerts: 
     PORT: '0',
     ALERT_WEBHOOK_TOKEN: tokens.alerts,
     API_TOKEN: tokens.api,
-    // The bot's JSON logs would drown the walkthrough; errors (a Slack delivery failing) still show.
-    LOG_LEVEL: env.LOG_LEVEL ?? 'error',
+    // The bot's JSON logs would drown the walkthrough; errors (a Slack delivery failing) still show. A LOG_LEVEL
+    // set to nothing is unset (src/env.ts), not the bot's default of info.
+    LOG_LEVEL: envValue(env, 'LOG_LEVEL') ?? 'error',
   };
 }
 
