@@ -15,6 +15,7 @@ import {
 } from 'yaml';
 import { RollbotError } from '../core/errors.js';
 import { describeIssue, formatProblem, schemaFields, type Problem } from './problems.js';
+import { modelName } from './fields.js';
 import { runbookSchema, type Runbook } from './schema.js';
 
 const FIELDS = schemaFields(runbookSchema);
@@ -230,7 +231,7 @@ export async function loadRunbooks(
         file,
         line: modelLine,
         path: 'model',
-        message: `the file is named ${name} but describes "${runbook.model}": rename it to ${runbook.model}${extname(name)}`,
+        message: misnamed(name, runbook.model),
       });
     }
     const earlier = byModel.get(runbook.model);
@@ -289,6 +290,18 @@ async function readRunbookFile(file: string): Promise<string | Problem> {
 }
 
 /** Loads runbooks for start-up: any problem stops the bot with every problem listed. */
+/**
+ * A file whose name is not its model's: either may be the slip (a file copied from another runbook and not
+ * renamed, or a typo in `model:`), so both fixes are named, the second only when the name could be a model's.
+ */
+function misnamed(name: string, model: string): string {
+  const stem = basename(name, extname(name));
+  const rename = `the file is named ${name} but describes "${model}": rename it to ${model}${extname(name)}`;
+  return modelName.safeParse(stem).success
+    ? `${rename}, or, if "${model}" is the typo, write model: ${stem}`
+    : rename;
+}
+
 /** Why the runbooks folder cannot be read, and how to point at one that can, where it was named. */
 function unreadableFolder(dir: string, error: NodeJS.ErrnoException, namedBy: FolderNamedBy): string {
   // One runbook file named instead of its folder: the likeliest slip, and the folder to name is plain.

@@ -600,7 +600,15 @@ describe('loading a folder', () => {
       'the same labels already route to ' +
         join(dir, 'a.yml') +
         ': alerts could not tell the two apart; add a label',
-      'the file is named c.yml but describes "d": rename it to d.yml',
+      'the file is named c.yml but describes "d": rename it to d.yml, or, if "d" is the typo, write model: c',
+    ]);
+  });
+
+  it('names only the rename for a file whose name is no model name', async () => {
+    const dir = await folder({ 'Fraud Scorer.yml': runbookYaml('fraud-scorer') });
+    const { problems } = await loadRunbooks(dir);
+    expect(problems.map((p) => p.message)).toEqual([
+      'the file is named Fraud Scorer.yml but describes "fraud-scorer": rename it to fraud-scorer.yml',
     ]);
   });
 
@@ -613,7 +621,7 @@ describe('loading a folder', () => {
     const { problems } = await loadRunbooks(dir);
     expect(problems.map(formatProblem)).toEqual([
       `${join(dir, 'b.yml')}:8: alerts.match: the same labels already route to ${join(dir, 'a.yml')}: alerts could not tell the two apart; add a label`,
-      `${join(dir, 'c.yml')}:2: model: the file is named c.yml but describes "d": rename it to d.yml`,
+      `${join(dir, 'c.yml')}:2: model: the file is named c.yml but describes "d": rename it to d.yml, or, if "d" is the typo, write model: c`,
     ]);
   });
 
