@@ -25,6 +25,14 @@ export function forTheCli(error: RollbotError, baseUrl: string, apiToken: string
       cause: error,
     });
   }
+  // The bot's own 404 for a path it has no route for (http/router.ts): its hint (README's routes) is for one who builds the request;
+  // the CLI built it from ROLLBOT_URL, whose path is then the likely slip.
+  if (error.code === 'NOT_FOUND' && error.message.startsWith('no route ')) {
+    return new RollbotError('NOT_FOUND', error.message, {
+      hint: `the bot at ${baseUrl} has no such route: the path of ROLLBOT_URL is likely wrong (check that ${healthCheck(baseUrl)}), or that bot is older than this CLI`,
+      cause: error,
+    });
+  }
   return error;
 }
 

@@ -442,6 +442,21 @@ describe('rollbot against a bot behind a reverse proxy at a path prefix', () => 
     expect(down.err[0]).toContain(`check that GET ${url}/elsewhere/healthz answers {"ok":true}`);
   });
 
+  it("says ROLLBOT_URL's path is wrong when the bot itself answers it has no such route", async () => {
+    // The bot at the root of its port, ROLLBOT_URL with a prefix it has not: the bot's own 404, whose hint (the
+    // README's routes) is for one who builds requests, not for one who set ROLLBOT_URL.
+    const bot = await serveApp(makeDeps());
+    close = bot.close;
+    const wrong = capture();
+    const env = { ROLLBOT_URL: `${bot.url}/rollbot`, API_TOKEN: 'api-t' };
+    expect(await runCli(['incidents'], env, wrong.io)).toBe(1);
+    expect(wrong.err).toEqual([
+      'error: no route GET /rollbot/api/incidents\n' +
+        `fix: the bot at ${bot.url}/rollbot has no such route: the path of ROLLBOT_URL is likely wrong ` +
+        `(check that GET ${bot.url}/rollbot/healthz answers {"ok":true}), or that bot is older than this CLI`,
+    ]);
+  });
+
   it('names the health check under the prefix when nothing answers', async () => {
     const down = capture();
     const env = { ROLLBOT_URL: 'http://127.0.0.1:1/rollbot' };
