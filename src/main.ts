@@ -278,8 +278,8 @@ export async function startBot(
     },
     `rollbot listening on ${url} with runbooks: ${deps.runbooks.models().join(', ')}`,
   );
-  const closed = alertRoutesWarning(config);
-  if (closed) deps.logger.warn({}, closed);
+  const alertRoutes = alertRoutesWarning(config, url);
+  if (alertRoutes) deps.logger.warn({}, alertRoutes);
   let stopped: Promise<void> | undefined;
   return {
     url,

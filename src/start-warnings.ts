@@ -205,8 +205,19 @@ function servingLayers(runbook: Runbook): { at: string; serving: ServingConfig }
   ];
 }
 
-/** The warning of a serving bot whose alert routes refuse everything. */
-export function alertRoutesWarning(config: Pick<Config, 'alerts'>): string | undefined {
-  if (config.alerts.token || config.alerts.allowUnauthenticated) return undefined;
+/**
+ * The warning of a serving bot whose alert routes refuse everything, or take anyone's alerts: the switch meant for
+ * a local trial, left on where the port is reachable, lets whoever reaches it open incidents and page the on-call.
+ * With a token set the token is required whatever the switch says: nothing to warn of.
+ */
+export function alertRoutesWarning(config: Pick<Config, 'alerts'>, url: string): string | undefined {
+  if (config.alerts.token) return undefined;
+  if (config.alerts.allowUnauthenticated) {
+    return (
+      `alert routes take alerts without a token (ALLOW_UNAUTHENTICATED_ALERTS=true): whoever reaches ${url} ` +
+      'can open incidents and page the on-call; for local use only: ' +
+      'elsewhere set ALERT_WEBHOOK_TOKEN and unset ALLOW_UNAUTHENTICATED_ALERTS'
+    );
+  }
   return 'alert routes are closed: set ALERT_WEBHOOK_TOKEN (or ALLOW_UNAUTHENTICATED_ALERTS=true locally)';
 }

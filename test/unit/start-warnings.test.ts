@@ -9,7 +9,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RunbookSet } from '../../src/engine/runbook-set.js';
 import { parseRunbook } from '../../src/runbooks/load.js';
 import type { Runbook } from '../../src/runbooks/schema.js';
-import { compositionNotes, compositionWarnings, unsetVariables } from '../../src/start-warnings.js';
+import {
+  alertRoutesWarning,
+  compositionNotes,
+  compositionWarnings,
+  unsetVariables,
+} from '../../src/start-warnings.js';
 import { SERVICE_ACCOUNT_DIR } from '../../src/serving/k8s/connection.js';
 import { runbookYaml } from '../helpers/engine.js';
 
@@ -321,5 +326,32 @@ describe('the warnings of a starting bot: the programs of a command serving laye
       `fraud-scorer: serving (command): argv[0] "${bin}/rollback.sh" is not an executable file. Rollbacks through ` +
         'this serving layer fail on this replica: fix argv[0] in the runbook, or install the program there.',
     ]);
+  });
+});
+
+describe('the warning about the alert routes', () => {
+  const url = 'http://127.0.0.1:3000';
+
+  it('says the routes refuse everything without a token or ALLOW_UNAUTHENTICATED_ALERTS', () => {
+    expect(alertRoutesWarning({ alerts: { token: undefined, allowUnauthenticated: false } }, url)).toBe(
+      'alert routes are closed: set ALERT_WEBHOOK_TOKEN (or ALLOW_UNAUTHENTICATED_ALERTS=true locally)',
+    );
+  });
+
+  it("says the routes take anyone's alerts with ALLOW_UNAUTHENTICATED_ALERTS=true and no token", () => {
+    // Left on from a local trial, with HOST=0.0.0.0 in a pod: whoever reaches the port opens incidents and pages.
+    expect(
+      alertRoutesWarning({ alerts: { token: undefined, allowUnauthenticated: true } }, 'http://0.0.0.0:8080'),
+    ).toBe(
+      'alert routes take alerts without a token (ALLOW_UNAUTHENTICATED_ALERTS=true): whoever reaches http://0.0.0.0:8080 ' +
+        'can open incidents and page the on-call; for local use only: elsewhere set ALERT_WEBHOOK_TOKEN and unset ' +
+        'ALLOW_UNAUTHENTICATED_ALERTS',
+    );
+  });
+
+  it('says nothing with a token, which is required whatever ALLOW_UNAUTHENTICATED_ALERTS says', () => {
+    for (const allowUnauthenticated of [false, true]) {
+      expect(alertRoutesWarning({ alerts: { token: 'tok', allowUnauthenticated } }, url)).toBeUndefined();
+    }
   });
 });
