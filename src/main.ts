@@ -37,7 +37,7 @@ import { createSlackClients, createSlackNotifier, type SlackNotifier } from './s
 import { createSlackRenderer } from './slack/renderer.js';
 import { createChannelDirectory } from './slack/notifier/channels.js';
 import { checkSlackSetup, reportSlackSetup, type SetupCheck } from './slack/setup-check.js';
-import { alertRoutesWarning, compositionNotes, compositionWarnings } from './start-warnings.js';
+import { alertRoutesWarning, apiWarning, compositionNotes, compositionWarnings } from './start-warnings.js';
 import { drainDeadline, finishWorkUnderWay, ROLLBACK_DRAIN_MS } from './shutdown-drain.js';
 import { nextDigestAt } from './paging/digest-time.js';
 import { createPagingNotifier, type PagingNotifier } from './paging/notifier.js';
@@ -278,8 +278,9 @@ export async function startBot(
     },
     `rollbot listening on ${url} with runbooks: ${deps.runbooks.models().join(', ')}`,
   );
-  const alertRoutes = alertRoutesWarning(config, url);
-  if (alertRoutes) deps.logger.warn({}, alertRoutes);
+  for (const warning of [alertRoutesWarning(config, url), apiWarning(config, url)]) {
+    if (warning) deps.logger.warn({}, warning);
+  }
   let stopped: Promise<void> | undefined;
   return {
     url,

@@ -221,3 +221,17 @@ export function alertRoutesWarning(config: Pick<Config, 'alerts'>, url: string):
   }
   return 'alert routes are closed: set ALERT_WEBHOOK_TOKEN (or ALLOW_UNAUTHENTICATED_ALERTS=true locally)';
 }
+
+/**
+ * The warning of a bot without API_TOKEN: its API refuses every write, the CLI's through ROLLBOT_URL included,
+ * and answers reads (incidents' labels, summaries, timelines) to whoever reaches the port. Both are right for a
+ * local trial and wrong anywhere else, and neither shows until someone needs the API.
+ */
+export function apiWarning(config: Pick<Config, 'apiToken'>, url: string): string | undefined {
+  if (config.apiToken) return undefined;
+  return (
+    `API_TOKEN is not set: the API at ${url}/api takes no writes (rollbacks, resolutions, deployments, the CLI's ` +
+    'changes through ROLLBOT_URL are refused) and answers reads of incidents to whoever reaches it; set API_TOKEN, ' +
+    'and the same API_TOKEN where the CLI runs'
+  );
+}

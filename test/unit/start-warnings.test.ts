@@ -11,6 +11,7 @@ import { parseRunbook } from '../../src/runbooks/load.js';
 import type { Runbook } from '../../src/runbooks/schema.js';
 import {
   alertRoutesWarning,
+  apiWarning,
   compositionNotes,
   compositionWarnings,
   unsetVariables,
@@ -353,5 +354,19 @@ describe('the warning about the alert routes', () => {
     for (const allowUnauthenticated of [false, true]) {
       expect(alertRoutesWarning({ alerts: { token: 'tok', allowUnauthenticated } }, url)).toBeUndefined();
     }
+  });
+});
+
+describe('the warning about the API', () => {
+  it('says that without API_TOKEN the API takes no writes and anyone who reaches it reads incidents', () => {
+    expect(apiWarning({ apiToken: undefined }, 'http://127.0.0.1:3000')).toBe(
+      'API_TOKEN is not set: the API at http://127.0.0.1:3000/api takes no writes (rollbacks, resolutions, ' +
+        "deployments, the CLI's changes through ROLLBOT_URL are refused) and answers reads of incidents to " +
+        'whoever reaches it; set API_TOKEN, and the same API_TOKEN where the CLI runs',
+    );
+  });
+
+  it('says nothing with API_TOKEN set', () => {
+    expect(apiWarning({ apiToken: 'api-t' }, 'http://127.0.0.1:3000')).toBeUndefined();
   });
 });
