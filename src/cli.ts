@@ -68,8 +68,20 @@ export async function runCli(
           options: { format: { type: 'string', default: 'md' }, ...IN_MEMORY_OPTION },
         });
         const id = positionals[0];
-        if (!id || positionals.length > 1 || (values.format !== 'md' && values.format !== 'json')) {
-          throw new RollbotError('BAD_REQUEST', usageOf('timeline'));
+        if (!id) throw new RollbotError('BAD_REQUEST', usageOf('timeline'));
+        if (positionals.length > 1) {
+          throw new RollbotError(
+            'BAD_REQUEST',
+            `timeline takes one incident, got ${quoted(positionals)}\n${usageOf('timeline')}`,
+            { hint: 'run it once for each incident' },
+          );
+        }
+        if (values.format !== 'md' && values.format !== 'json') {
+          throw new RollbotError(
+            'BAD_REQUEST',
+            `--format "${values.format}" is not a format of the timeline\n${usageOf('timeline')}`,
+            { hint: 'write md (the retrospective skeleton, the default) or json' },
+          );
         }
         return await withBackend(env, io, reads(values), async (backend) => {
           const detail = await backend.incident(id);
@@ -90,7 +102,7 @@ export async function runCli(
           // An unquoted reason: the shell gave --reason its first word and left the rest as arguments.
           throw new RollbotError(
             'BAD_REQUEST',
-            `resolve takes one incident, got ${positionals.map((word) => `"${word}"`).join(' ')}\n${usageOf('resolve')}`,
+            `resolve takes one incident, got ${quoted(positionals)}\n${usageOf('resolve')}`,
             { hint: 'quote the reason (--reason "false alarm, fixed upstream")' },
           );
         }
@@ -120,9 +132,14 @@ export async function runCli(
             return 0;
           });
         }
+        if (verb !== 'run' || !model) throw new RollbotError('BAD_REQUEST', usageOf('drillRun', 'drillList'));
         // A second model is refused rather than left out: one drill per command.
-        if (verb !== 'run' || !model || positionals.length > 2) {
-          throw new RollbotError('BAD_REQUEST', usageOf('drillRun', 'drillList'));
+        if (positionals.length > 2) {
+          throw new RollbotError(
+            'BAD_REQUEST',
+            `drill run takes one model, got ${quoted(positionals.slice(1))}\n${usageOf('drillRun', 'drillList')}`,
+            { hint: 'run one drill at a time' },
+          );
         }
         const access = { writes: !values['dry-run'], inMemory: values['in-memory'], dryRun: true };
         return await withBackend(env, io, access, async (backend) => {
@@ -216,6 +233,11 @@ async function validate(args: string[], env: NodeJS.ProcessEnv, io: Io): Promise
     `${runbooks.length} runbook${runbooks.length === 1 ? '' : 's'} OK in ${dir}: ${runbooks.map((r) => r.model).join(', ')}`,
   );
   return 0;
+}
+
+/** The words given, each in quotes, as an error about too many of them names them. */
+function quoted(words: readonly string[]): string {
+  return words.map((word) => `"${word}"`).join(' ');
 }
 
 /**

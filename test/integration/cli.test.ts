@@ -334,10 +334,16 @@ describe('rollbot incidents and timeline against a running bot', () => {
 
     const timeline = capture();
     expect(await runCli(['timeline', 'INC-1', 'INC-2'], env, timeline.io)).toBe(2);
-    expect(timeline.err[0]).toContain('usage: rollbot timeline <id> [--format md|json]');
+    expect(timeline.err[0]).toBe(
+      'error: timeline takes one incident, got "INC-1" "INC-2"\n    usage: rollbot timeline <id> [--format md|json]\n' +
+        'fix: run it once for each incident',
+    );
     const drill = capture();
     expect(await runCli(['drill', 'run', 'fraud-scorer', 'search-ranker'], env, drill.io)).toBe(2);
-    expect(drill.err[0]).toContain('usage: rollbot drill run <model> [--dry-run] | rollbot drill list');
+    expect(drill.err[0]).toBe(
+      'error: drill run takes one model, got "fraud-scorer" "search-ranker"\n' +
+        '    usage: rollbot drill run <model> [--dry-run] | rollbot drill list\nfix: run one drill at a time',
+    );
   });
 
   it('reports an unknown incident, a bad format and an unreachable bot clearly', async () => {
@@ -350,7 +356,10 @@ describe('rollbot incidents and timeline against a running bot', () => {
 
     const format = capture();
     expect(await runCli(['timeline', 'INC-1', '--format', 'pdf'], env, format.io)).toBe(2);
-    expect(format.err[0]).toContain('usage: rollbot timeline <id> [--format md|json]');
+    expect(format.err[0]).toBe(
+      'error: --format "pdf" is not a format of the timeline\n    usage: rollbot timeline <id> [--format md|json]\n' +
+        'fix: write md (the retrospective skeleton, the default) or json',
+    );
 
     const down = capture();
     expect(await runCli(['incidents'], { ROLLBOT_URL: 'http://127.0.0.1:1' }, down.io)).toBe(1);
