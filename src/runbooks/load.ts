@@ -289,7 +289,6 @@ async function readRunbookFile(file: string): Promise<string | Problem> {
   }
 }
 
-/** Loads runbooks for start-up: any problem stops the bot with every problem listed. */
 /**
  * A file whose name is not its model's: either may be the slip (a file copied from another runbook and not
  * renamed, or a typo in `model:`), so both fixes are named, the second only when the name could be a model's.
@@ -319,6 +318,7 @@ function unreadableFolder(dir: string, error: NodeJS.ErrnoException, namedBy: Fo
   return `cannot read the runbooks folder (${error.message}); ${fix}`;
 }
 
+/** Loads runbooks for start-up: any problem stops the bot with every problem listed. */
 export async function loadRunbooksOrThrow(dir: string): Promise<Runbook[]> {
   const { runbooks, problems } = await loadRunbooks(dir);
   if (problems.length > 0) {
