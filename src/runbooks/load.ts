@@ -263,7 +263,7 @@ export async function loadRunbooks(
     problems.push({
       file: dir,
       path: '',
-      message: 'no runbooks (*.yml) found; see runbooks/README.md for the format',
+      message: 'no runbooks (*.yml or *.yaml) found; see runbooks/README.md for the format',
     });
   }
   return { runbooks, problems, files: byModel };
