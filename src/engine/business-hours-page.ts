@@ -1,7 +1,8 @@
 /**
  * A SEV-3 pages only within its runbook's business hours: its missed target at night is escalated in Slack and
- * pages nobody then. Still unresolved when business hours begin, and acknowledged by nobody since the miss, it pages
- * then: a durable deadline per incident and stage (the paging notifier schedules it, at the time its policy names), handled on one replica, once per breach.
+ * pages nobody then. Still unresolved when business hours begin, and acknowledged by nobody since the miss, it
+ * pages then: a durable deadline per incident and stage (the paging notifier schedules it, at the time its policy
+ * names), handled on one replica, once per breach.
  */
 import { RollbotError } from '../core/errors.js';
 import { isOpen } from '../core/incident.js';
@@ -35,9 +36,9 @@ export async function schedulePageAtBusinessHours(
 /**
  * Pages the missed target of the deadline's incident and stage, unless the incident is over (resolved, dismissed,
  * closed), its stage ended, it settled at the source or was acknowledged since the miss, or this breach's page went
- * out already: delivered as its escalation (to Slack, saying why now, and to the
- * pager, which business hours now let ring), then marked on the timeline. One not delivered throws, for the
- * deadline to come round again (only the half that did not arrive goes again).
+ * out already: delivered as its escalation (to Slack, saying why now, and to the pager, which business hours now
+ * let ring), then marked on the timeline. One not delivered throws, for the deadline to come round again (only the
+ * half that did not arrive goes again).
  */
 export async function pageAtBusinessHours(deps: EngineDeps, deadline: Deadline): Promise<void> {
   const incidentId = String(deadline.payload.incidentId);

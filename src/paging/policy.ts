@@ -45,13 +45,14 @@ export function escalationKeyFor(incidentId: string, stage: Stage): string {
 /**
  * The pages for `event` at `now` (none: an empty list), or `'digest'` for a SEV-4 opening or missed target
  * (collected, not paged), or `'business-hours'` for a SEV-3's missed target outside business hours (paged when they
- * begin, if the incident is still unresolved then: nextBusinessStart, engine/business-hours-page.ts). Drills never page. SEV-1/2 openings and every escalation but detection's and a quiet
- * one's (escalationStaysQuiet: the missed triage target of an incident settled at the source) trigger (an
- * escalation after resolving its stage's earlier page, so that it rings; but a `deferred` one, the night's miss
- * paged when business hours begin, only triggers, so that sent again it joins the alert it opened); a SEV-3 opening or missed target
- * triggers only within business hours; an update that leaves an incident resolved, dismissed or closed resolves its page and the
- * escalation pages it may have left open; any other event about an acknowledged open incident acknowledges
- * (idempotent at the provider) its opening page, not its escalations: each is acknowledged where it rang.
+ * begin, if the incident is still unresolved then: nextBusinessStart, engine/business-hours-page.ts). Drills never
+ * page. SEV-1/2 openings and every escalation but detection's and a quiet one's (escalationStaysQuiet: the missed
+ * triage target of an incident settled at the source) trigger (an escalation after resolving its stage's earlier
+ * page, so that it rings; but a `deferred` one, the night's miss paged when business hours begin, only triggers, so
+ * that sent again it joins the alert it opened); a SEV-3 opening or missed target triggers only within business
+ * hours; an update that leaves an incident resolved, dismissed or closed resolves its page and the escalation pages
+ * it may have left open; any other event about an acknowledged open incident acknowledges (idempotent at the
+ * provider) its opening page, not its escalations: each is acknowledged where it rang.
  */
 export function pageFor(
   event: NotifierEvent,
