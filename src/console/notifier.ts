@@ -65,13 +65,28 @@ export function render(event: NotifierEvent, now: number): string {
       ].join('\n');
     case 'decision.requested': {
       const who = event.approvers.length ? atIds(event.approvers) : 'anyone in the channel';
-      return `${where} ❓ DECISION NEEDED (${event.policy}; ${who}) ${head}: ${printableBlock(event.text)}`;
+      return `${where} ❓ DECISION NEEDED (${event.policy}; ${who}) ${head}: ${printableBlock(event.text)}${decideHint(event.incident, event.approvers)}`;
     }
     case 'escalation': {
       const who = event.mention.length ? atIds(event.mention) : '(no escalation target)';
       return `${where} ⏰ ESCALATION ${who} ${head}: ${printableBlock(event.text)}`;
     }
   }
+}
+
+/**
+ * How a person at this terminal decides, there being no buttons here: the CLI's rollback (its operators are
+ * trusted), or its "not a rollback", which acts as one of the runbook's approvers (`--as`) when it lists any, as
+ * the Slack button would. A drill's decision is its own (`/drill`).
+ */
+function decideHint(
+  incident: { id: string; model: string; drill: boolean },
+  approvers: readonly string[],
+): string {
+  if (incident.drill) return '';
+  const reason = '--reason "…"';
+  const as = approvers.length ? ' --as <your Slack user ID>' : '';
+  return ` [decide: rollbot rollback ${oneLine(incident.model)} ${reason} | rollbot dismiss ${oneLine(incident.id)} ${reason}${as}]`;
 }
 
 /** People named by their Slack IDs, as a terminal shows them: `@U0ANA @S0ONCALL`. */

@@ -122,8 +122,20 @@ describe('console notifier', () => {
       T0,
     );
     expect(decision).toMatch(
-      /^\[C1\] ❓ DECISION NEEDED \(two-person; @U0A @S0B\) SEV-\d INC-7 fraud-scorer: breach$/,
+      /^\[C1\] ❓ DECISION NEEDED \(two-person; @U0A @S0B\) SEV-\d INC-7 fraud-scorer: breach \[decide: rollbot rollback fraud-scorer --reason "…" \| rollbot dismiss INC-7 --reason "…" --as <your Slack user ID>\]$/,
     );
+    const anyone = render(
+      {
+        type: 'decision.requested',
+        incident,
+        channel: 'C1',
+        text: 'breach',
+        approvers: [],
+        policy: 'approve',
+      },
+      T0,
+    );
+    expect(anyone).toMatch(/rollbot dismiss INC-7 --reason "…"\]$/);
     const escalation = render(
       { type: 'escalation', incident, channel: 'C1', stage: 'triage', mention: [], text: 'late' },
       T0,
