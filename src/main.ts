@@ -89,7 +89,8 @@ export async function compose(
     overrides?: AdapterOverrides;
   } = {},
 ): Promise<Composition> {
-  const runbooks = new RunbookSet(await loadRunbooksOrThrow(config.runbooksDir));
+  const loaded = await loadRunbooksOrThrow(config.runbooksDir);
+  const runbooks = new RunbookSet(loaded.runbooks, { dir: config.runbooksDir, files: loaded.files });
   // The paging keys the runbooks name are masked in log messages like the tokens in the environment.
   const secrets = [...config.secrets, ...pagingKeys(runbooks, options.env ?? process.env)];
   const logger = createLogger({ level: config.logLevel, secrets });

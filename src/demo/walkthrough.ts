@@ -54,7 +54,9 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
   const narrator = new Narrator(options.out, startedAt, now);
   narrator.enter('start');
   const runbooksDir = options.channel ? await withChannel(options.channel) : DEMO_RUNBOOKS;
-  const [runbook] = await loadRunbooksOrThrow(runbooksDir);
+  const {
+    runbooks: [runbook],
+  } = await loadRunbooksOrThrow(runbooksDir);
   if (!runbook) throw new Error(`no runbook in ${runbooksDir}`);
   const { serving, metrics } = simulations(runbook, narrator, now);
   const tokens = { alerts: randomBytes(16).toString('hex'), api: randomBytes(16).toString('hex') };

@@ -26,7 +26,7 @@ export async function authorize(
   action: Action,
   incident?: Pick<Incident, 'id'>,
 ): Promise<void> {
-  const refused = refusalOf(runbook, actor, action);
+  const refused = refusalOf(runbook, actor, action, deps.runbooks.fileOf(runbook.model));
   if (!refused) return;
   await noteDenial(deps, runbook, actor, refused.message, incident);
   throw refused;
@@ -34,16 +34,22 @@ export async function authorize(
 
 /**
  * The FORBIDDEN `authorize` would throw, without recording it: for telling someone up front (a modal about to ask
- * for a reason) what their attempt would get. Undefined when the runbook allows them.
+ * for a reason) what their attempt would get. Undefined when the runbook allows them. `file` is the runbook's
+ * (RunbookSet.fileOf), where the refusal says approvers are listed.
  */
-export function refusalOf(runbook: Runbook, actor: Actor, action: Action): RollbotError | undefined {
+export function refusalOf(
+  runbook: Runbook,
+  actor: Actor,
+  action: Action,
+  file: string,
+): RollbotError | undefined {
   if (mayAct(runbook.rollback.approvers, actor)) return undefined;
   // A group whose members could not be checked (Slack down, no recent snapshot) may well hold them: say so.
   const unchecked = isUserGroupId(actor.id)
     ? groupNamedAsPerson(actor.id)
     : uncheckedGroupsNote(actor.unchecked);
   const text = `${actor.id} may not ${action} ${runbook.model}: the runbook allows ${runbook.rollback.approvers.join(', ')}${unchecked.why}`;
-  const ask = `ask one of ${runbook.rollback.approvers.join(', ')}, or add yourself to rollback.approvers in runbooks/${runbook.model}.yml`;
+  const ask = `ask one of ${runbook.rollback.approvers.join(', ')}, or add yourself to rollback.approvers in ${file}`;
   return new RollbotError('FORBIDDEN', text, { hint: unchecked.fix ? `${unchecked.fix}; or ${ask}` : ask });
 }
 

@@ -34,7 +34,7 @@ export async function startDrill(
   if (options.actor) await authorize(deps, runbook, options.actor, 'roll back');
   if (!runbook.drill) {
     throw new RollbotError('BAD_REQUEST', `${runbook.model} has no drill configured`, {
-      hint: `add a drill block to runbooks/${runbook.model}.yml`,
+      hint: `add a drill block to ${deps.runbooks.fileOf(runbook.model)}`,
     });
   }
   const open = await deps.store.openIncidentFor(runbook.model);

@@ -54,7 +54,8 @@ export async function reread(
   where: RollbackServing | undefined,
 ): Promise<Finding> {
   const { plan, target } = rollback;
-  if (!where) return { landed: false, why: `runbooks/${incident.model}.yml has no drill block any more` };
+  if (!where)
+    return { landed: false, why: `${deps.runbooks.fileOf(incident.model)} has no drill block any more` };
   if (!where.executes) return { landed: true, said: 'a dry run executes nothing, so nothing changed' };
   try {
     const adapter = deps.serving(where.serving, { model: incident.model });

@@ -55,7 +55,7 @@ export interface RollbackScope extends RollbackServing {
  * person's Roll back on a drill that a real alert ended meanwhile is not a production rollback.
  */
 export async function rollbackScope(
-  deps: Pick<EngineDeps, 'store'>,
+  deps: Pick<EngineDeps, 'store' | 'runbooks'>,
   runbook: Runbook,
   request: Pick<RollbackRequest, 'drillId' | 'trigger' | 'actedOn'>,
 ): Promise<RollbackScope> {
@@ -77,7 +77,7 @@ export async function rollbackScope(
   const where = rollbackServing(runbook, drill);
   if (!where) {
     throw new RollbotError('BAD_REQUEST', `${model} has no drill configured`, {
-      hint: `add a drill block to runbooks/${model}.yml (drill.serving or dryRun: true)`,
+      hint: `add a drill block to ${deps.runbooks.fileOf(model)} (drill.serving or dryRun: true)`,
     });
   }
   return { ...where, model, drillId, ...held };

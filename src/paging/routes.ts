@@ -28,7 +28,7 @@ export function pagingRoutes(
         'INVALID_CONFIG',
         `runbook ${runbook.model} pages through ${paging.provider} with the key in ${name}, which is ${unsetState(env, name)}`,
         {
-          hint: `set ${name} in rollbot's environment, or remove paging from runbooks/${runbook.model}.yml`,
+          hint: `set ${name} in rollbot's environment, or remove paging from ${runbooks.fileOf(runbook.model)}`,
         },
       );
     }

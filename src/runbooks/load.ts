@@ -318,9 +318,14 @@ function unreadableFolder(dir: string, error: NodeJS.ErrnoException, namedBy: Fo
   return `cannot read the runbooks folder (${error.message}); ${fix}`;
 }
 
-/** Loads runbooks for start-up: any problem stops the bot with every problem listed. */
-export async function loadRunbooksOrThrow(dir: string): Promise<Runbook[]> {
-  const { runbooks, problems } = await loadRunbooks(dir);
+/**
+ * Loads runbooks for start-up: any problem stops the bot with every problem listed. With each model's file, which
+ * hints name (RunbookSet.fileOf).
+ */
+export async function loadRunbooksOrThrow(
+  dir: string,
+): Promise<{ runbooks: Runbook[]; files: ReadonlyMap<string, string> }> {
+  const { runbooks, problems, files } = await loadRunbooks(dir);
   if (problems.length > 0) {
     throw new RollbotError(
       'INVALID_RUNBOOK',
@@ -331,5 +336,5 @@ export async function loadRunbooksOrThrow(dir: string): Promise<Runbook[]> {
       },
     );
   }
-  return runbooks;
+  return { runbooks, files };
 }

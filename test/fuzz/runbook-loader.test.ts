@@ -109,7 +109,7 @@ describe('the runbook loader under hostile files', { timeout: fuzzTimeout(5_000)
             const runDir = await mkdtemp(join(dir, 'run-'));
             await writeFile(join(runDir, file), text);
             const loaded = await loadRunbooksOrThrow(runDir).then(
-              (runbooks) => ({ runbooks }),
+              ({ runbooks }) => ({ runbooks }),
               (error: unknown) => ({ error }),
             );
             if ('runbooks' in loaded) return void expect(loaded.runbooks).toHaveLength(1);

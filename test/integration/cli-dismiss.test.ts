@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
@@ -137,7 +138,7 @@ describe('rollbot dismiss in-process, on Redis', () => {
     expect(err).toEqual([
       'error: cli:ana may not dismiss fraud-scorer: the runbook allows U0ANA\n' +
         'fix: dismiss as yourself with --as <your Slack user ID> if rollback.approvers lists it or a user group of it that you are in; ' +
-        'or ask one of U0ANA, or add yourself to rollback.approvers in runbooks/fraud-scorer.yml',
+        `or ask one of U0ANA, or add yourself to rollback.approvers in ${join(dir, 'fraud-scorer.yml')}`,
     ]);
     const named = capture();
     expect(await runCli(['dismiss', 'INC-1', '--reason', 'looks fine', '--as', 'U0BO'], env, named.io)).toBe(
@@ -145,7 +146,7 @@ describe('rollbot dismiss in-process, on Redis', () => {
     );
     expect(named.err).toEqual([
       'error: U0BO may not dismiss fraud-scorer: the runbook allows U0ANA\n' +
-        'fix: ask one of U0ANA, or add yourself to rollback.approvers in runbooks/fraud-scorer.yml',
+        `fix: ask one of U0ANA, or add yourself to rollback.approvers in ${join(dir, 'fraud-scorer.yml')}`,
     ]);
     const after = await stored(deps);
     expect(after.incident).toEqual(before.incident);
@@ -175,7 +176,7 @@ describe('rollbot dismiss in-process, on Redis', () => {
     expect(await runCli([...args, 'U0BO'], env, outsider.io)).toBe(1);
     expect(outsider.err).toEqual([
       'error: U0BO may not dismiss search-ranker: the runbook allows S0SEARCHOC\n' +
-        'fix: ask one of S0SEARCHOC, or add yourself to rollback.approvers in runbooks/search-ranker.yml',
+        `fix: ask one of S0SEARCHOC, or add yourself to rollback.approvers in ${join(dir, 'search-ranker.yml')}`,
     ]);
     const refused = await stored(deps, 'INC-2');
     expect({ ...refused, timeline: refused.timeline.slice(0, -1) }).toEqual(before);
@@ -196,7 +197,7 @@ describe('rollbot dismiss in-process, on Redis', () => {
     const args = ['dismiss', 'INC-2', '--reason', 'looks fine', '--as', 'U0ANA'];
     const fix =
       'fix: act as a user ID that rollback.approvers lists, or try again once Slack answers (group members are read from Slack, or from a snapshot of them under 7d old); ' +
-      'or ask one of S0SEARCHOC, or add yourself to rollback.approvers in runbooks/search-ranker.yml';
+      `or ask one of S0SEARCHOC, or add yourself to rollback.approvers in ${join(dir, 'search-ranker.yml')}`;
     const before = await stored(deps, 'INC-2');
 
     const none = capture();
@@ -220,7 +221,7 @@ describe('rollbot dismiss in-process, on Redis', () => {
     expect(login.err).toEqual([
       'error: cli:ana may not dismiss search-ranker: the runbook allows S0SEARCHOC\n' +
         'fix: dismiss as yourself with --as <your Slack user ID> if rollback.approvers lists it or a user group of it that you are in; ' +
-        'or ask one of S0SEARCHOC, or add yourself to rollback.approvers in runbooks/search-ranker.yml',
+        `or ask one of S0SEARCHOC, or add yourself to rollback.approvers in ${join(dir, 'search-ranker.yml')}`,
     ]);
 
     const after = await stored(deps, 'INC-2');

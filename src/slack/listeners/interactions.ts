@@ -105,7 +105,7 @@ export function registerInteractions(app: App, context: SlackContext): void {
     try {
       const runbook = deps.runbooks.require(model);
       const refused = await actAs(context, body.user.id, model, async (actor) =>
-        refusalOf(runbook, actor, 'dismiss'),
+        refusalOf(runbook, actor, 'dismiss', deps.runbooks.fileOf(runbook.model)),
       );
       if (refused) throw refused;
     } catch (error) {

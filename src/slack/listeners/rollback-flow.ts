@@ -45,7 +45,7 @@ export async function openRollbackModal(
   try {
     const runbook = context.deps.runbooks.require(target.model);
     const refused = await actAs(context, target.user, target.model, async (actor) =>
-      refusalOf(runbook, actor, 'roll back'),
+      refusalOf(runbook, actor, 'roll back', context.deps.runbooks.fileOf(runbook.model)),
     );
     // Their submission would be refused: say so now, rather than after they read the plan and typed a reason.
     if (refused) throw refused;
