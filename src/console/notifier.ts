@@ -1,7 +1,8 @@
 import { formatDuration } from '../core/duration.js';
 import type { CheckResult } from '../core/evaluation.js';
 import { formatValue } from '../core/gates.js';
-import { viewStages, type Incident } from '../core/incident.js';
+import type { Incident } from '../core/incident.js';
+import { viewStages } from '../core/incident-stages.js';
 import { describeWarnings, isPartial } from '../core/partial.js';
 import { formatSeverity } from '../core/severity.js';
 import { stageResult, type StageResult } from '../core/stages.js';

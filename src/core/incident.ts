@@ -5,7 +5,7 @@ import type { StandingDecision } from './triage-basis.js';
 import type { Trigger } from './trigger.js';
 import type { Severity } from './severity.js';
 import type { AlertRef } from './alert-ref.js';
-import { STAGES, viewStage, type Stage, type StageClock, type StageView, type Targets } from './stages.js';
+import type { Stage, StageClock, Targets } from './stages.js';
 import type { WatchPeriod } from './watch.js';
 
 /**
@@ -260,7 +260,7 @@ export function resolve(incident: Incident, at: number): Incident {
 }
 
 /** The stages a resolution ends if they still run. */
-const RESOLVED_STAGES = ['triage', 'rollback', 'confirm'] as const;
+export const RESOLVED_STAGES = ['triage', 'rollback', 'confirm'] as const;
 
 /**
  * Whether a resolution completes a running confirm stage: once rollbot's confirmation passed, or, where rollbot
@@ -268,37 +268,9 @@ const RESOLVED_STAGES = ['triage', 'rollback', 'confirm'] as const;
  * it asks for once the rollback got there. A rollback that failed (a drill's on its drill target, say) or never
  * ended left nothing to confirm: its resolution cuts confirm short too.
  */
-function confirmCompletes(incident: Pick<Incident, 'confirmation' | 'rollback'>): boolean {
+export function confirmCompletes(incident: Pick<Incident, 'confirmation' | 'rollback'>): boolean {
   if (incident.confirmation !== undefined) return incident.confirmation.verdict === 'PASS';
   return incident.rollback?.status === 'succeeded';
-}
-
-/**
- * Whether the resolution cut `stage` short, for an incident resolved before stages recorded `endedBy`: such a
- * stage ended at the resolution's time, and what the incident recorded besides says whether it had completed on
- * its own — triage by a decision, the rollback by its latest attempt's success (traffic on the known-good
- * version ends it then), confirm as confirmCompletes says. The reading resolve applies to every stage it ends,
- * so an incident resolved since reads the same either way.
- */
-function cutShortBefore(incident: StagesRecord, stage: (typeof RESOLVED_STAGES)[number]): boolean {
-  const clock = incident.stages[stage];
-  if (clock.endedBy !== undefined || incident.resolvedAt === undefined) return false;
-  if (clock.startedAt === undefined || clock.endedAt !== incident.resolvedAt) return false;
-  if (stage === 'triage') return incident.decision === undefined;
-  if (stage === 'rollback') return incident.rollback?.status !== 'succeeded';
-  return !confirmCompletes(incident);
-}
-
-/** What an incident records of how its stages went: their clocks, and what tells how the resolved ones ended. */
-type StagesRecord = Pick<Incident, 'stages' | 'targets'> &
-  Partial<Pick<Incident, 'resolvedAt' | 'decision' | 'rollback' | 'confirmation'>>;
-
-/** The incident's stage clocks, a stage its resolution cut short saying so also where it was stored without. */
-function stageClocks(incident: StagesRecord): Record<Stage, StageClock> {
-  const clocks = { ...incident.stages };
-  for (const stage of RESOLVED_STAGES)
-    if (cutShortBefore(incident, stage)) clocks[stage] = { ...clocks[stage], endedBy: 'resolution' };
-  return clocks;
 }
 
 /** The retrospective is done. */
@@ -334,13 +306,4 @@ export function retroRunning(incident: Pick<Incident, 'stages'>): boolean {
 export function recordBreach(incident: Incident, stage: Stage, at: number): Incident | undefined {
   if (incident.stages[stage].breachedAt !== undefined) return undefined;
   return setClock(incident, stage, { breachedAt: at });
-}
-
-/**
- * Every stage of an incident as people see it at `now`. Given what the incident recorded besides its stage
- * clocks (a whole incident), a stage its resolution cut short reads so also on one stored before stages said it.
- */
-export function viewStages(incident: StagesRecord, now: number): StageView[] {
-  const clocks = stageClocks(incident);
-  return STAGES.map((stage) => viewStage(stage, clocks[stage], incident.targets[stage], now));
 }

@@ -1,5 +1,6 @@
 import { formatDuration } from '../core/duration.js';
-import { closeRetro, viewStages, type DrillEnding, type Incident } from '../core/incident.js';
+import { closeRetro, type DrillEnding, type Incident } from '../core/incident.js';
+import { viewStages } from '../core/incident-stages.js';
 import { stageResult } from '../core/stages.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { record, type EngineDeps } from './context.js';

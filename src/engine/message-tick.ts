@@ -1,4 +1,5 @@
-import { viewStages, type Incident } from '../core/incident.js';
+import type { Incident } from '../core/incident.js';
+import { viewStages } from '../core/incident-stages.js';
 import { runbookOf, type EngineDeps } from './context.js';
 
 /**

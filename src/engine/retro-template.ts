@@ -1,5 +1,6 @@
 import { formatDuration } from '../core/duration.js';
-import { viewStages, type Incident } from '../core/incident.js';
+import type { Incident } from '../core/incident.js';
+import { viewStages } from '../core/incident-stages.js';
 import { describeWarnings, isPartial } from '../core/partial.js';
 import { stageResult, type StageResult, type StageView } from '../core/stages.js';
 import { oneLine, truncate } from '../core/text.js';

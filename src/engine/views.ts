@@ -1,5 +1,6 @@
 import { RollbotError } from '../core/errors.js';
-import { isOpen, viewStages, type Incident } from '../core/incident.js';
+import { isOpen, type Incident } from '../core/incident.js';
+import { viewStages } from '../core/incident-stages.js';
 import { formatSeverity } from '../core/severity.js';
 import type { StageView } from '../core/stages.js';
 import type { EngineDeps } from './context.js';

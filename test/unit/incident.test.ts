@@ -9,11 +9,11 @@ import {
   resolve,
   trafficRestored,
   transition,
-  viewStages,
   type Incident,
 } from '../../src/core/incident.js';
 import { alertKey, type AlertRef } from '../../src/core/alert-ref.js';
 import { attachAlert, markAlertResolved, MAX_ALERT_REFS } from '../../src/core/incident-alerts.js';
+import { viewStages } from '../../src/core/incident-stages.js';
 import { viewStage } from '../../src/core/stages.js';
 
 const T0 = 1_700_000_000_000;
