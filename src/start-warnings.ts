@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Config } from './config.js';
+import { sentence } from './core/text.js';
 import { isUnset, unsetState, type Environment } from './env.js';
 import type { Runbook } from './runbooks/schema.js';
 import type { MetricsSource } from './engine/metrics-port.js';
@@ -59,7 +60,7 @@ export function compositionWarnings(
       if (lack.level === 'note') continue;
       warnings.push(
         `${lack.model}: ${lack.fields.join(', ')} (${lack.adapter}): ${lack.missing}. ` +
-          `${capitalize(whatFails(lack.fields))} through this serving layer fail on this replica: ${lack.fix}.`,
+          `${sentence(whatFails(lack.fields))} through this serving layer fail on this replica: ${lack.fix}.`,
       );
     }
   }
@@ -195,8 +196,6 @@ export function whatFails(fields: readonly string[]): string {
   const rollbacks = fields.some((field) => !field.startsWith('drill.'));
   return rollbacks && drills ? 'rollbacks and drills' : drills ? 'drills' : 'rollbacks';
 }
-
-const capitalize = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
 function servingLayers(runbook: Runbook): { at: string; serving: ServingConfig }[] {
   return [
