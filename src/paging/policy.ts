@@ -4,6 +4,7 @@
 import type { Incident } from '../core/incident.js';
 import { escalationStaysQuiet } from '../core/settled-at-source.js';
 import type { Severity } from '../core/severity.js';
+import { wallClockAt } from '../scheduling/wall-clock.js';
 import { STAGES, type Stage } from '../core/stages.js';
 import type { NotifierEvent } from '../engine/notifier-port.js';
 import type { Page, PageSeverity } from './types.js';
@@ -135,7 +136,7 @@ function escalatedStages(incident: Incident): Stage[] {
 
 /** True when `now` falls within the business hours in their timezone. Throws RangeError for a bad zone. */
 export function withinBusinessHours(now: number, hours: BusinessHours): boolean {
-  const { hour, weekday } = localTime(now, hours.timezone);
+  const { hour, weekday } = wallClockAt(now, hours.timezone);
   const start = hours.start ?? 9;
   const end = hours.end ?? 18;
   const days = hours.days ?? [1, 2, 3, 4, 5];
@@ -157,41 +158,10 @@ export function nextBusinessStart(now: number, hours: BusinessHours): number {
   const first = Math.floor(now / STEP_MS) * STEP_MS + STEP_MS;
   for (let step = 0; step < STEPS; step++) {
     const at = first + step * STEP_MS;
-    const local = localTime(at, hours.timezone);
+    const local = wallClockAt(at, hours.timezone);
     if (local.hour === start && local.minute === 0 && days.includes(local.weekday)) return at;
   }
   throw new RangeError(`business hours ${JSON.stringify(hours)} never begin`);
-}
-
-const WEEKDAYS: Record<string, number> = { Sun: 0, Mon: 1, Tue: 2, Wed: 3, Thu: 4, Fri: 5, Sat: 6 };
-
-/** One formatter per zone: making one is far slower than using it, and nextBusinessStart uses it hundreds of times. */
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatterFor(timeZone: string): Intl.DateTimeFormat {
-  let formatter = formatters.get(timeZone);
-  if (!formatter) {
-    formatter = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hour: 'numeric',
-      minute: 'numeric',
-      hourCycle: 'h23',
-      weekday: 'short',
-    });
-    formatters.set(timeZone, formatter);
-  }
-  return formatter;
-}
-
-function localTime(now: number, timeZone: string): { hour: number; minute: number; weekday: number } {
-  const parts = formatterFor(timeZone).formatToParts(new Date(now));
-  const hour = Number(parts.find((part) => part.type === 'hour')?.value);
-  const minute = Number(parts.find((part) => part.type === 'minute')?.value);
-  const weekday = WEEKDAYS[parts.find((part) => part.type === 'weekday')?.value ?? ''];
-  if (!Number.isInteger(hour) || !Number.isInteger(minute) || weekday === undefined) {
-    throw new RangeError(`cannot read the local time in ${timeZone}`);
-  }
-  return { hour, minute, weekday };
 }
 
 function page(

@@ -5,33 +5,16 @@
  * systemd have it. A time the clock repeats (a fold) node-cron already gives once.
  */
 import { createTask, parse } from 'node-cron';
+import { wallClockAt } from './wall-clock.js';
 
 const SECOND_MS = 1_000;
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
 /** The time zone's offset from UTC at `at` (ms), read from its wall clock. */
 function offsetAt(at: number, timezone: string): number {
-  let formatter = formatters.get(timezone);
-  if (!formatter) {
-    formatter = new Intl.DateTimeFormat('en-US', {
-      timeZone: timezone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    formatters.set(timezone, formatter);
-  }
-  const part = Object.fromEntries(
-    formatter.formatToParts(new Date(at)).map(({ type, value }) => [type, Number(value)]),
-  ) as Record<string, number>;
-  const wall = Date.UTC(part.year!, part.month! - 1, part.day!, part.hour!, part.minute!, part.second!);
+  const { year, month, day, hour, minute, second } = wallClockAt(at, timezone);
+  const wall = Date.UTC(year, month - 1, day, hour, minute, second);
   return wall - Math.floor(at / SECOND_MS) * SECOND_MS;
 }
 
