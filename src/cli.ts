@@ -21,7 +21,7 @@ import { oneLine } from './core/text.js';
 import { scorecard } from './engine/drill.js';
 import { drillListText } from './engine/drill-list.js';
 import { incidentMarkdown } from './engine/report.js';
-import { compose } from './main.js';
+import { compose } from './compose.js';
 import { createLogger } from './observability/logger.js';
 import { formatProblem } from './runbooks/problems.js';
 import { loadRunbooks } from './runbooks/load.js';

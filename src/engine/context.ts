@@ -34,7 +34,7 @@ export const DEFAULT_TIMING: EngineTiming = {
   arrivalWaitMs: 10_000,
 };
 
-/** Everything the engine works with, passed in by the composition root (src/main.ts) or a test. */
+/** Everything the engine works with, passed in by the composition root (src/compose.ts) or a test. */
 export interface EngineDeps {
   store: Store;
   notifier: Notifier;

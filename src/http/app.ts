@@ -48,7 +48,7 @@ export interface AppOptions {
   apiToken: string | undefined;
   /**
    * Who is in a runbook's approver user groups, for the API's approvers (`dismissedBy`, `approvedBy`): the bot's one
-   * resolver, shared with the Slack layer (src/main.ts).
+   * resolver, shared with the Slack layer (src/compose.ts).
    */
   groupsOf: GroupResolver;
   /** Bolt's request listener for `/slack/events`, when Slack runs over HTTP. */

@@ -29,7 +29,7 @@ export interface SlackAppOptions {
   apiUrl: string;
   transport: SlackTransport;
   groupsOf: GroupResolver;
-  /** The bot's channel directory (main.ts), so replies can link a runbook channel given as `#name`. */
+  /** The bot's channel directory (compose.ts), so replies can link a runbook channel given as `#name`. */
   channels?: ChannelDirectory;
 }
 

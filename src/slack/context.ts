@@ -11,7 +11,7 @@ import type { ChannelDirectory } from './notifier/channels.js';
 export interface SlackContext {
   deps: EngineDeps;
   groupsOf: GroupResolver;
-  /** The directory the notifier and the setup check share (main.ts): a runbook's `#name` as a channel ID. */
+  /** The directory the notifier and the setup check share (compose.ts): a runbook's `#name` as a channel ID. */
   channels?: ChannelDirectory;
 }
 

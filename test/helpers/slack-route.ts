@@ -94,7 +94,7 @@ export async function serveSlackRoute(deps: TestDeps, options: RouteOptions = {}
     apiUrl: `${API}/api/`,
     transport: { mode: 'http', signingSecret: SIGNING_SECRET },
     groupsOf: options.groupsOf ?? (async () => ({ groups: [], unchecked: [] })),
-    // As main.ts builds it: a `#name` runbook channel is looked up with conversations.list (see `answers`).
+    // As compose.ts builds it: a `#name` runbook channel is looked up with conversations.list (see `answers`).
     channels: createChannelDirectory({
       client: createSlackClients({ token: 'xoxb-test', apiUrl: `${API}/api/` }).notifier,
       clock: deps.clock,

@@ -36,7 +36,7 @@ beforeEach(async () => {
   const clock = new TestClock();
   const store = createRedisStore({ redis: inject('redisUrl'), prefix: `test:${randomUUID()}:` });
   deps = makeDeps({ runbooks: [RUNBOOK], clock, store });
-  // The one resolver of the bot, as src/main.ts builds it: the Slack layer and the API share it.
+  // The one resolver of the bot, as src/compose.ts builds it: the Slack layer and the API share it.
   groupsOf = createGroupResolver({
     store,
     clock,
