@@ -230,7 +230,7 @@ export function apiWarning(config: Pick<Config, 'apiToken'>, url: string): strin
   if (config.apiToken) return undefined;
   return (
     `API_TOKEN is not set: the API at ${url}/api takes no writes (rollbacks, resolutions, deployments, the CLI's ` +
-    'changes through ROLLBOT_URL are refused) and answers reads of incidents to whoever reaches it; set API_TOKEN, ' +
-    'and the same API_TOKEN where the CLI runs'
+    'changes through ROLLBOT_URL are refused) and answers reads of incidents and rollback dry runs to whoever ' +
+    'reaches it; set API_TOKEN, and the same API_TOKEN where the CLI runs'
   );
 }

@@ -76,8 +76,11 @@ export function requireApiToken(req: IncomingMessage, token: string | undefined)
  */
 export function rollbackRoute(deps: EngineDeps, apiToken: string | undefined) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    requireApiToken(req, apiToken);
-    const body = parseBody(rollbackBody, await readJson(req), 'rollback request');
+    const raw = await readJson(req);
+    // A dry run reads the serving layer and plans, changing nothing: a read, so a bot without API_TOKEN answers it
+    // as it answers reads (with API_TOKEN, app.ts has checked the bearer as for every /api route).
+    if (!isDryRun(raw)) requireApiToken(req, apiToken);
+    const body = parseBody(rollbackBody, raw, 'rollback request');
     const request = {
       model: body.model,
       reason: body.reason,
@@ -110,6 +113,10 @@ export function rollbackRoute(deps: EngineDeps, apiToken: string | undefined) {
     start();
     res.end(`${JSON.stringify({ result: outcome })}\n`);
   };
+}
+
+function isDryRun(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && (body as { dryRun?: unknown }).dryRun === true;
 }
 
 /** `POST /api/deployments`: CI records each deployment so that rollbot knows the last known-good version. */

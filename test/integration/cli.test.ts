@@ -675,6 +675,16 @@ describe('rollbot against a bot with another API token, or none', () => {
     expect(listed.out[0]).toMatch(/\nINC-1\s+fraud-scorer/);
   });
 
+  it('plans a dry run with a bot without API_TOKEN, a dry run being a read', async () => {
+    const { deps, url } = await bot(undefined);
+    const { io, out, err } = capture();
+    const args = ['rollback', 'fraud-scorer', '--reason', 'what would it do', '--dry-run'];
+    expect(await runCli(args, { ROLLBOT_URL: url }, io)).toBe(0);
+    expect(err).toEqual([]);
+    expect(out.join('\n')).toContain('v41');
+    expect((await deps.store.getIncident('INC-1'))?.phase).toBe('triage');
+  });
+
   it('says the bot takes no writes without its own API_TOKEN, not to dismiss as someone else', async () => {
     const { url } = await bot(undefined);
     const { io, err } = capture();

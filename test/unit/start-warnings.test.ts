@@ -361,8 +361,8 @@ describe('the warning about the API', () => {
   it('says that without API_TOKEN the API takes no writes and anyone who reaches it reads incidents', () => {
     expect(apiWarning({ apiToken: undefined }, 'http://127.0.0.1:3000')).toBe(
       'API_TOKEN is not set: the API at http://127.0.0.1:3000/api takes no writes (rollbacks, resolutions, ' +
-        "deployments, the CLI's changes through ROLLBOT_URL are refused) and answers reads of incidents to " +
-        'whoever reaches it; set API_TOKEN, and the same API_TOKEN where the CLI runs',
+        "deployments, the CLI's changes through ROLLBOT_URL are refused) and answers reads of incidents and " +
+        'rollback dry runs to whoever reaches it; set API_TOKEN, and the same API_TOKEN where the CLI runs',
     );
   });
 

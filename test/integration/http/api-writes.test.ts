@@ -194,6 +194,30 @@ describe('POST /api/rollbacks', () => {
     );
     expect(deps.fake.calls).toEqual([]);
   });
+
+  it('plans a dry run for anyone when the bot has no API_TOKEN, as it answers reads, and changes nothing', async () => {
+    await server.close();
+    server = await serveApp(deps, { apiToken: undefined });
+    const response = await fetch(`${server.url}/api/rollbacks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'fraud-scorer', reason: 'what would it do', dryRun: true }),
+    });
+    expect(response.status).toBe(200);
+    expect(await json(response)).toMatchObject({ outcome: 'dry-run', plan: { from: 'v42', to: 'v41' } });
+    expect(deps.fake.calls).toEqual(['state', 'plan']);
+    expect(await deps.store.listIncidentHeads({})).toEqual([]);
+  });
+
+  it('still refuses a dry run without the bearer token once the bot has an API_TOKEN', async () => {
+    const response = await fetch(`${server.url}/api/rollbacks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'fraud-scorer', reason: 'x', dryRun: true }),
+    });
+    expect(response.status).toBe(401);
+    expect(deps.fake.calls).toEqual([]);
+  });
 });
 
 describe('deployments and the gate', () => {
