@@ -11,6 +11,17 @@ import { sendOnce } from './send-once.js';
 
 export const STAGE_TARGET = 'stage-target';
 
+/**
+ * The stages whose target a deadline guards. The retrospective's is not one: its reminders chase it (retro-reminders.ts)
+ * and its completion records a late one. A stage-target deadline of another stage was left by an older build.
+ */
+const TARGETED_STAGES: readonly Stage[] = ['detect', 'triage', 'rollback', 'confirm'];
+
+/** Whether this build escalates a missed target of `stage` (TARGETED_STAGES). */
+export function isTargetedStage(stage: unknown): stage is Stage {
+  return TARGETED_STAGES.includes(stage as Stage);
+}
+
 /** The one deadline of a stage's target: scheduling it again moves it. */
 export const stageTargetId = (incidentId: string, stage: Stage): string => `${incidentId}:${stage}`;
 

@@ -1,4 +1,3 @@
-import type { Stage } from '../core/stages.js';
 import { BUSINESS_HOURS_PAGE, pageAtBusinessHours } from './business-hours-page.js';
 import { pollConfirmation } from './confirm.js';
 import { CONFIRM_POLL } from './confirm-poll.js';
@@ -17,7 +16,7 @@ import {
   postUnlessPosted,
   remindUnlessDecided,
 } from './rollback-request-post.js';
-import { STAGE_TARGET, escalateIfBreached } from './escalation.js';
+import { STAGE_TARGET, escalateIfBreached, isTargetedStage } from './escalation.js';
 import { finishAlertOpening } from './intake-announce.js';
 import { INCIDENT_OPENING, openingOf, type Opening } from './opening.js';
 import type { Deadline } from './ports.js';
@@ -56,7 +55,15 @@ const OPENING_STAND_INS: Record<Opening, (deps: EngineDeps, incidentId: string) 
 /** What to do when each kind of deadline comes due. Every handler is safe to run twice. */
 export const DEADLINE_HANDLERS: Record<string, DeadlineHandler> = {
   [STAGE_TARGET]: async (deps, deadline) => {
-    const stage = deadline.payload.stage as Stage;
+    const stage = deadline.payload.stage;
+    // Left by an older build (a retrospective's target): acted on, it would page for what reminders chase.
+    if (!isTargetedStage(stage)) {
+      deps.logger.warn(
+        { deadline },
+        'no build schedules a target deadline for this stage any more; dropping it',
+      );
+      return;
+    }
     // A rollback still "executing" when its target comes due may belong to a bot that died: settle it first.
     if (stage === 'rollback') await recoverOrCheckLater(deps, incidentOf(deadline));
     await escalateIfBreached(deps, incidentOf(deadline), stage);

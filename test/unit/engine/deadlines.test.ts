@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decide, recordBreach } from '../../../src/core/incident.js';
+import { decide, recordBreach, resolve } from '../../../src/core/incident.js';
 import { STAGE_TARGET } from '../../../src/engine/escalation.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { mutateIncident } from '../../../src/engine/mutate.js';
@@ -309,3 +309,51 @@ describe('a deadline of a kind this build does not know', () => {
     expect(await deps.store.pending()).toEqual([]);
   });
 });
+
+describe('a stage target this build no longer schedules', () => {
+  const HOUR = 60 * MINUTE;
+
+  /** An incident resolved now, whose retrospective (due in 48 h) nobody has written. */
+  async function resolvedOne() {
+    const deps = await openOne();
+    await mutateIncident(deps.store, 'INC-1', (incident) => resolve(incident, deps.clock.now()));
+    for (const deadline of await deps.store.pending()) await deps.store.cancel(deadline.id);
+    return deps;
+  }
+
+  it('is dropped, not escalated: a retrospective target left by an older build pages nobody', async () => {
+    const deps = await resolvedOne();
+    const incident = await deps.store.getIncident('INC-1');
+    const dueAt = (incident?.stages.retro.startedAt ?? 0) + (incident?.targets.retro ?? 0);
+    // An older build scheduled the retrospective's target; this one chases a retrospective with reminders.
+    await deps.store.schedule({
+      id: 'INC-1:retro',
+      kind: STAGE_TARGET,
+      dueAt,
+      payload: { incidentId: 'INC-1', stage: 'retro' },
+    });
+    deps.clock.set(dueAt + HOUR);
+    expect(await pollDeadlines(deps)).toBe(1);
+    expect(deps.notifier.ofType('escalation')).toEqual([]);
+    expect(await timelineTypesOf(deps)).not.toContain('stage.breached');
+    expect((await deps.store.getIncident('INC-1'))?.stages.retro.breachedAt).toBeUndefined();
+    expect(await deps.store.pending()).toEqual([]);
+  });
+
+  it('is dropped when its stage is none this build knows', async () => {
+    const deps = await resolvedOne();
+    await deps.store.schedule({
+      id: 'INC-1:review',
+      kind: STAGE_TARGET,
+      dueAt: deps.clock.now(),
+      payload: { incidentId: 'INC-1', stage: 'review' },
+    });
+    expect(await pollDeadlines(deps)).toBe(1);
+    expect(deps.notifier.ofType('escalation')).toEqual([]);
+    expect(await deps.store.pending()).toEqual([]);
+  });
+});
+
+async function timelineTypesOf(deps: ReturnType<typeof makeDeps>): Promise<string[]> {
+  return (await deps.store.list('INC-1')).map((entry) => entry.type);
+}
