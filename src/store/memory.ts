@@ -26,7 +26,8 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
   /** The keys each incident's timeline took entries under (Timeline.appendOnce). */
   const timelineKeys = new Map<string, Set<string>>();
   const locks = new Map<string, { lease: Lease; expiresAt: number }>();
-  const fences = new Map<string, number>();
+  /** The last fence given, by any lock: one counter rather than one per lock name, which would only grow. */
+  let lastFence = 0;
   /** Deadline and when it may next be handed out (its due time, or the end of a claim's lease). */
   const deadlines = new Map<string, { deadline: Deadline; visibleAt: number }>();
   const onceKeys = new Map<string, number>();
@@ -157,8 +158,7 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
 
     async acquire(name, owner, ttlMs, now) {
       if (liveLease(name)) return undefined;
-      const fence = (fences.get(name) ?? 0) + 1;
-      fences.set(name, fence);
+      const fence = ++lastFence;
       const lease: Lease = { name, token: randomUUID(), owner, acquiredAt: now, fence };
       locks.set(name, { lease, expiresAt: clock.now() + ttlMs });
       return { ...lease };

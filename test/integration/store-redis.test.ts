@@ -97,6 +97,7 @@ describe('redis store', () => {
       keys.timeline(incident.id),
       keys.timelineKeys(incident.id),
       keys.lock('rollback:ranker'),
+      keys.lockFenceSeq,
       keys.lockFence('rollback:ranker'),
       keys.deadlineQueue,
       keys.deadlineData,
@@ -183,6 +184,48 @@ describe('redis store', () => {
     await redis.script('FLUSH');
     const second = await store.append({ at: 2, incidentId: 'INC-1', type: 'note', actor: 'U1', text: 'two' });
     expect(second.seq).toBe(2);
+    await deleteKeys(redis, prefix);
+  });
+
+  it('keeps no key per lock name for good: one fence counter serves every lock', async () => {
+    const prefix = testPrefix();
+    const redis = connect();
+    const store = open(redis, prefix);
+    // Send locks are per incident, stage and digest: a key per name kept for good would grow without end.
+    const names = ['escalation:INC-1:triage', 'escalation:INC-2:triage', 'opening:INC-3', 'digest:C0A:1'];
+    const fences: number[] = [];
+    for (const name of [...names, names[0] as string]) {
+      const lease = await store.acquire(name, 'rollbot', 60_000, 1);
+      if (!lease) throw new Error(`expected to acquire ${name}`);
+      fences.push(lease.fence);
+      await store.release(lease);
+    }
+    const kept = [];
+    for (const key of await redis.keys(`${prefix}*`)) if ((await redis.pttl(key)) < 0) kept.push(key);
+    expect(kept).toEqual([storeKeys(prefix).lockFenceSeq]);
+    for (let i = 1; i < fences.length; i += 1) expect(fences[i]).toBeGreaterThan(fences[i - 1] ?? Infinity);
+    await deleteKeys(redis, prefix);
+  });
+
+  it('goes on from the fence an older build counted for a lock, and keeps its counter above every fence given', async () => {
+    const prefix = testPrefix();
+    const redis = connect();
+    const store = open(redis, prefix);
+    // Builds before 2026-12-04 counted fences per lock name; during a rolling upgrade both builds take the lock.
+    const perName = `${prefix}lock-fence:rollback:ranker`;
+    await redis.set(perName, '41');
+    const lease = await store.acquire('rollback:ranker', 'U1', 60_000, 1);
+    expect(lease?.fence).toBe(42);
+    // An older replica's next fence (INCR of its counter) is still above every fence given for the lock.
+    expect(await redis.incr(perName)).toBe(43);
+    if (lease) await store.release(lease);
+    await redis.set(perName, '43');
+    expect((await store.acquire('rollback:ranker', 'U2', 60_000, 1))?.fence).toBe(44);
+    // The counter an older build draws from is kept for a day past the last acquisition, not for good.
+    expect(await redis.pttl(perName)).toBeGreaterThan(23 * 3_600_000);
+    // Nor does a lock first taken by this build leave an older build counting from nothing.
+    const first = await store.acquire('escalation:INC-1:triage', 'rollbot', 60_000, 1);
+    expect(await redis.incr(`${prefix}lock-fence:escalation:INC-1:triage`)).toBe((first?.fence ?? NaN) + 1);
     await deleteKeys(redis, prefix);
   });
 

@@ -16,7 +16,9 @@
  * | `rollbot:timeline:<id>`              | list   | timeline entries as JSON, seq = position + 1            |
  * | `rollbot:timeline-keys:<id>`         | set    | keys the timeline took entries under (appendOnce)       |
  * | `rollbot:lock:<name>`                | string | lease JSON, expires with the lease (PX)                 |
- * | `rollbot:lock-fence:<name>`          | string | fence counter; outlives the lease on purpose            |
+ * | `rollbot:lock-fence-seq`             | string | fence counter of every lock; never expires              |
+ * | `rollbot:lock-fence:<name>`          | string | the lock's last fence, for builds before 2026-12-04     |
+ * |                                      |        | (which count on from it); expires a day on              |
  * | `rollbot:deadlines`                  | zset   | deadline ids, score = when it may next be handed out    |
  * | `rollbot:deadlines:data`             | hash   | deadline id → deadline JSON (with the original dueAt)   |
  * | `rollbot:once:<key>`                 | string | idempotency key, expires with its ttl                   |
@@ -40,6 +42,7 @@ export interface StoreKeys {
   timeline(incidentId: string): string;
   timelineKeys(incidentId: string): string;
   lock(name: string): string;
+  readonly lockFenceSeq: string;
   lockFence(name: string): string;
   readonly deadlineQueue: string;
   readonly deadlineData: string;
@@ -63,6 +66,7 @@ export function storeKeys(prefix: string): StoreKeys {
     timeline: (incidentId) => `${prefix}timeline:${incidentId}`,
     timelineKeys: (incidentId) => `${prefix}timeline-keys:${incidentId}`,
     lock: (name) => `${prefix}lock:${name}`,
+    lockFenceSeq: `${prefix}lock-fence-seq`,
     lockFence: (name) => `${prefix}lock-fence:${name}`,
     deadlineQueue: `${prefix}deadlines`,
     deadlineData: `${prefix}deadlines:data`,

@@ -5,7 +5,7 @@ import type { StoreKeys } from './keys.js';
 import { integerReply, optionalIntegerReply } from './replies.js';
 import { ACQUIRE_LOCK, EXTEND_LOCK, RELEASE_LOCK, runScript } from './scripts.js';
 
-/** A lock as one expiring Redis string holding the lease, plus a fence counter that outlives it. */
+/** A lock as one expiring Redis string holding the lease; its fence from the one counter every lock shares. */
 export function redisLock(redis: Redis, keys: StoreKeys): Lock {
   return {
     async acquire(name, owner, ttlMs, now) {
@@ -14,8 +14,8 @@ export function redisLock(redis: Redis, keys: StoreKeys): Lock {
       const reply = await runScript(
         redis,
         ACQUIRE_LOCK,
-        [keys.lock(name), keys.lockFence(name)],
-        [lease, pxMs(ttlMs)],
+        [keys.lock(name), keys.lockFenceSeq, keys.lockFence(name)],
+        [lease, pxMs(ttlMs), OLDER_BUILDS_FENCE_KEPT_MS],
       );
       const fence = optionalIntegerReply(reply, 'lock acquire');
       return fence === undefined ? undefined : { name, token, owner, acquiredAt: now, fence };
@@ -39,6 +39,9 @@ export function redisLock(redis: Redis, keys: StoreKeys): Lock {
     },
   };
 }
+
+/** How long a lock's own fence counter, which builds before 2026-12-04 draw from, is kept past an acquisition. */
+const OLDER_BUILDS_FENCE_KEPT_MS = 24 * 3_600_000;
 
 /** Redis takes whole, positive milliseconds for PX/PEXPIRE; a fractional ttl is rounded up, never to zero. */
 export function pxMs(ttlMs: number): number {

@@ -105,14 +105,29 @@ redis.call('RPUSH', KEYS[1], '{"seq":' .. seq .. ',' .. string.sub(ARGV[1], 2))
 return seq
 `;
 
-/** Takes a free lock and draws the next fence number for it. */
+/**
+ * Takes a free lock and draws the next fence number for it. Fences come from one counter for every lock, so they
+ * increase per lock name without a key per name kept for good: send locks are named per incident, stage and
+ * digest, and a counter each would grow without end. Builds before 2026-12-04 drew fences from a counter per name
+ * (INCR, never expiring), and do so during a rolling upgrade: that counter is read, and set to each fence given
+ * for a day (ARGV[3]), so that an older replica's next fence for the lock is above every fence given for it
+ * whichever build gave it. A day after the last acquisition, by when no older build runs, it is gone.
+ */
 export const ACQUIRE_LOCK = `
 -- KEYS[1] the lock (string: lease JSON, expiring with PX)
--- KEYS[2] the lock's fence counter (string; never expires, so fences keep increasing after release)
+-- KEYS[2] every lock's fence counter (string; never expires, so fences keep increasing after release)
+-- KEYS[3] the lock's own fence counter, as older builds draw from it (string, expiring)
 -- ARGV[1] lease JSON without fence: a non-empty object, '{' first   ARGV[2] ttl in ms
+-- ARGV[3] how long the lock's own counter is kept, in ms
 -- Returns the fence, or nil when the lock is held.
 if redis.call('EXISTS', KEYS[1]) == 1 then return false end
 local fence = redis.call('INCR', KEYS[2])
+local counted = tonumber(redis.call('GET', KEYS[3]))
+if counted and counted >= fence then
+  fence = counted + 1
+  redis.call('SET', KEYS[2], fence)
+end
+redis.call('SET', KEYS[3], fence, 'PX', ARGV[3])
 redis.call('SET', KEYS[1], '{"fence":' .. fence .. ',' .. string.sub(ARGV[1], 2), 'PX', ARGV[2])
 return fence
 `;
