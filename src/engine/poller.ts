@@ -167,11 +167,13 @@ export async function pollDeadlines(deps: EngineDeps, handlers = DEADLINE_HANDLE
 /**
  * Claims due deadlines every `intervalMs` and runs their handlers in the background, so that a long one (an
  * automatic rollback takes minutes) never holds up another model's escalation. A deadline already running
- * here is not started twice. `stop()` stops claiming and waits for the handlers in flight.
+ * here is not started twice. `stop()` stops claiming and waits for the handlers in flight, those of a claim still
+ * on its way to the store included.
  */
 export function startDeadlinePoller(deps: EngineDeps, intervalMs = 1_000): { stop(): Promise<void> } {
   const running = new Map<string, Promise<boolean>>();
-  let claiming = false;
+  /** The tick under way: its claim hands out deadlines that stop() must wait for, not leave to start after it. */
+  let ticking: Promise<void> | undefined;
   const tick = async () => {
     const now = deps.clock.now();
     const due = await deps.store.claimDue(now, DEADLINE_LEASE_MS, BATCH);
@@ -188,18 +190,18 @@ export function startDeadlinePoller(deps: EngineDeps, intervalMs = 1_000): { sto
     }
   };
   const timer = setInterval(() => {
-    if (claiming) return;
-    claiming = true;
-    tick()
+    if (ticking) return;
+    ticking = tick()
       .catch((error: unknown) =>
         deps.logger.error({ err: error }, 'deadline poll failed (store unreachable?)'),
       )
-      .finally(() => (claiming = false));
+      .finally(() => (ticking = undefined));
   }, intervalMs);
   timer.unref();
   return {
     async stop() {
       clearInterval(timer);
+      await ticking;
       await Promise.all(running.values());
     },
   };
