@@ -10,8 +10,10 @@ import type { Deployment } from '../core/ledger.js';
 import { oneLine } from '../core/text.js';
 import { isFullDeployment, watchPeriod, type WatchPeriod } from '../core/watch.js';
 import type { Runbook } from '../runbooks/schema.js';
+import { deliverInTime } from './arrival.js';
 import type { EngineDeps } from './context.js';
 import type { Deadline } from './ports.js';
+import { sendUnlessMarked } from './send-once.js';
 import type { ServingState } from './serving-port.js';
 
 export const WATCH_CHECK = 'watch-check';
@@ -49,11 +51,33 @@ export async function checkWatch(deps: EngineDeps, deadline: Deadline): Promise<
     await scheduleCheck(deps, model, watch.version, nextCheck(deps, watch));
     return;
   }
-  if (!(await deps.store.claimOnce(`watch-warned:${model}:${watch.version}:${watch.since}`, runbook.watch)))
-    return;
   const text = tornDownWarning(runbook, watch, watch.previousVersion, problem, deps.clock.now());
-  deps.logger.warn({ model, version: watch.version, target: watch.previousVersion }, text);
-  await deps.notifier.notify({ type: 'channel.message', channel: runbook.channel, text });
+  await warnOnce(deps, runbook, watch, text);
+}
+
+/**
+ * Warns the channel once per watch, its mark written once the warning has reached Slack (deliverInTime), not
+ * before it is sent: a replica that dies with it still queued leaves the check to come round on another, which
+ * sends it. One Slack gave up on is sent again at the next check; one still on its way fails the check, which
+ * comes round after its lease and finds it marked should it have arrived meanwhile (sendUnlessMarked).
+ */
+async function warnOnce(deps: EngineDeps, runbook: Runbook, watch: WatchPeriod, text: string): Promise<void> {
+  const { model } = runbook;
+  const warned = `watch-warned:${model}:${watch.version}:${watch.since}`;
+  const markWarned = () => deps.store.setValue(warned, '1', runbook.watch);
+  const checkAgainAt = (at: number) => scheduleCheck(deps, model, watch.version, at);
+  await sendUnlessMarked(deps, {
+    lock: warned,
+    wasSent: async () => (await deps.store.getValue(warned)) !== undefined,
+    send: async () => {
+      deps.logger.warn({ model, version: watch.version, target: watch.previousVersion }, text);
+      const event = { type: 'channel.message' as const, channel: runbook.channel, text, delivery: warned };
+      const what = `the warning that ${model}'s rollback target is torn down`;
+      if ((await deliverInTime(deps, event, what, markWarned)).arrived) await markWarned();
+      else await checkAgainAt(nextCheck(deps, watch));
+    },
+    lookAgainAt: checkAgainAt,
+  });
 }
 
 function nextCheck(deps: EngineDeps, watch: WatchPeriod): number {

@@ -3,7 +3,7 @@ import { ServingError } from '../../../src/core/errors.js';
 import { recordDeployment } from '../../../src/engine/deployments.js';
 import { deploymentGate } from '../../../src/engine/gate.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
-import { pollDeadlines } from '../../../src/engine/poller.js';
+import { DEADLINE_LEASE_MS, pollDeadlines } from '../../../src/engine/poller.js';
 import { resolve } from '../../../src/engine/resolve.js';
 import { rollback } from '../../../src/engine/rollback.js';
 import { incidentDetail } from '../../../src/engine/views.js';
@@ -137,6 +137,45 @@ describe('the watch period after a deployment reaches 100 %', () => {
       /^⚠️ fraud-scorer is in its watch period for 2d 22h more \(v42 took all traffic\), but its rollback target v41 is torn down: fake ml-prod\/model would redeploy v41 \(ETA 10m\): flip traffic to v41\. A rollback now would be a slow redeploy/,
     );
     expect(await watchChecks(deps)).toEqual([]); // said once; no more checks of this watch
+  });
+
+  it('is warned by another replica when the one that had it queued died before Slack took it', async () => {
+    const first = await watching();
+    const second = makeDeps({ store: first.store, clock: first.clock, fake: first.fake });
+    first.timing = { ...first.timing, arrivalWaitMs: 5 };
+    await pollDeadlines(first); // v41 still warm
+    first.fake.regime = 'redeploy';
+    first.clock.advance(WATCH_CHECK_INTERVAL_MS);
+    // Slack is down: the warning waits in the first replica's queue, which then dies (SIGKILL) with it.
+    first.notifier.arrival = () => new Promise<boolean>(() => undefined);
+    await pollDeadlines(first);
+    expect(warnings(first)).toHaveLength(1);
+
+    first.clock.advance(DEADLINE_LEASE_MS);
+    await pollDeadlines(second);
+    expect(warnings(second)).toHaveLength(1);
+    first.clock.advance(WATCH_CHECK_INTERVAL_MS);
+    await pollDeadlines(second);
+    expect(warnings(second)).toHaveLength(1);
+    expect(await watchChecks(second)).toEqual([]);
+  });
+
+  it('is warned again at the next check when Slack gave up on it, and then once', async () => {
+    const deps = await watching();
+    await pollDeadlines(deps);
+    deps.fake.regime = 'redeploy';
+    deps.clock.advance(WATCH_CHECK_INTERVAL_MS);
+    deps.notifier.arrival = async () => false;
+    await pollDeadlines(deps);
+    expect(warnings(deps)).toHaveLength(1);
+
+    deps.notifier.arrival = async () => true;
+    deps.clock.advance(WATCH_CHECK_INTERVAL_MS);
+    await pollDeadlines(deps);
+    deps.clock.advance(WATCH_CHECK_INTERVAL_MS);
+    await pollDeadlines(deps);
+    expect(warnings(deps)).toHaveLength(2);
+    expect(await watchChecks(deps)).toEqual([]);
   });
 
   it("keeps a version name and the layer's refusal on the warning's line, where a line break would show", async () => {
