@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, inject, it, vi } from 'vitest';
 import type { Logger, Store } from '../../src/engine/ports.js';
 import { storeKeys } from '../../src/store/redis/keys.js';
 import { createRedisStore, maskRedisUrl } from '../../src/store/redis/store.js';
@@ -300,6 +300,36 @@ describe('redis store connection', () => {
     });
     await expect(store.ping()).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     await store.close();
+  });
+
+  it('warns when Redis may evict its keys under memory pressure, which would drop locks and run work twice', async () => {
+    const server = await startRedis();
+    const admin = new Redis(server.url);
+    const logger = recordingLogger();
+    try {
+      // A managed Redis's usual setting: keys with a ttl (locks, once keys) go first when memory runs short.
+      await admin.config('SET', 'maxmemory', '104857600');
+      await admin.config('SET', 'maxmemory-policy', 'volatile-lru');
+      const store = createRedisStore({ redis: server.url, prefix: testPrefix(), logger });
+      await store.ping();
+      await vi.waitFor(() =>
+        expect(logger.lines).toEqual([
+          `warn: Redis at ${server.url} evicts keys when it reaches maxmemory (maxmemory-policy volatile-lru): ` +
+            'a lock or idempotency key it evicts lets a rollback, page or post run twice; set maxmemory-policy noeviction',
+        ]),
+      );
+      await store.close();
+
+      await admin.config('SET', 'maxmemory-policy', 'noeviction');
+      const quiet = recordingLogger();
+      const safe = createRedisStore({ redis: server.url, prefix: testPrefix(), logger: quiet });
+      await safe.ping();
+      await safe.close();
+      expect(quiet.lines).toEqual([]);
+    } finally {
+      await admin.quit();
+      await server.stop();
+    }
   });
 
   it('masks the password of a URL it reports', () => {

@@ -51,10 +51,13 @@ export function createRedisStore(options: RedisStoreOptions): Store {
   const redis =
     typeof options.redis === 'string' ? new Redis(options.redis, options.connection ?? {}) : options.redis;
   const keys = storeKeys(options.prefix ?? 'rollbot:');
-  const currentOutage =
-    typeof options.redis === 'string'
-      ? trackOutages(redis, maskRedisUrl(options.redis), options.logger ?? createLogger({ level: 'warn' }))
-      : undefined;
+  let currentOutage: (() => Error | undefined) | undefined;
+  if (typeof options.redis === 'string') {
+    const url = maskRedisUrl(options.redis);
+    const logger = options.logger ?? createLogger({ level: 'warn' });
+    currentOutage = trackOutages(redis, url, logger);
+    warnOfEviction(redis, url, logger);
+  }
   let closing: Promise<void> | undefined;
 
   return {
@@ -121,6 +124,32 @@ export function createRedisStore(options: RedisStoreOptions): Store {
 async function quitOrDrop(redis: Redis): Promise<void> {
   if (redis.status === 'ready') await redis.quit();
   else redis.disconnect();
+}
+
+/**
+ * Warns, each time the connection is ready, when Redis evicts keys once it reaches its maxmemory (a managed
+ * Redis's default is often volatile-lru): the keys with a ttl go first, and those are the locks and idempotency
+ * keys that make a rollback, a page or a Slack post happen once across replicas (allkeys-* takes incidents and
+ * deadlines too). Redis says nothing when it evicts, so this is the one place to say it. A Redis that refuses INFO
+ * is not one rollbot can check: logged at debug.
+ */
+function warnOfEviction(redis: Redis, url: string, logger: Logger): void {
+  redis.on('ready', () => {
+    redis.info('memory').then(
+      (info) => {
+        const field = (name: string) => new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim();
+        const policy = field('maxmemory_policy');
+        // Without a maxmemory (0) Redis never evicts, whatever the policy.
+        if (Number(field('maxmemory') ?? 0) === 0 || policy === undefined || policy === 'noeviction') return;
+        logger.warn(
+          { redis: url, maxmemoryPolicy: policy },
+          `Redis at ${url} evicts keys when it reaches maxmemory (maxmemory-policy ${policy}): a lock or ` +
+            'idempotency key it evicts lets a rollback, page or post run twice; set maxmemory-policy noeviction',
+        );
+      },
+      (error: unknown) => logger.debug({ err: error, redis: url }, 'could not read Redis maxmemory-policy'),
+    );
+  });
 }
 
 /**
