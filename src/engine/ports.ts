@@ -199,7 +199,7 @@ export interface Ledger {
 
 /** Everything durable, from one backend. */
 export interface Store extends IncidentStore, Timeline, Lock, Deadlines, OnceKeys, Values, Ledger {
-  /** Rejects when the backend is unreachable (for /readyz). */
+  /** Rejects when the backend is unreachable or takes no writes (for /readyz). */
   ping(): Promise<void>;
   /** Safe to call twice. */
   close(): Promise<void>;

@@ -332,6 +332,24 @@ describe('redis store connection', () => {
     }
   });
 
+  it('is not ready on a Redis that answers but takes no writes (a read-only replica after a failover)', async () => {
+    const server = await startRedis();
+    const admin = new Redis(server.url);
+    const store = createRedisStore({ redis: server.url, prefix: testPrefix(), logger: recordingLogger() });
+    try {
+      await store.ping();
+      // Its master is nowhere: what a client still connected to a failed-over primary talks to.
+      await admin.replicaof('127.0.0.1', await freePort());
+      await expect(store.ping()).rejects.toThrow(/READONLY/);
+      await admin.replicaof('NO', 'ONE');
+      await store.ping();
+    } finally {
+      await store.close();
+      await admin.quit();
+      await server.stop();
+    }
+  });
+
   it('masks the password of a URL it reports', () => {
     expect(maskRedisUrl('redis://ops:s3cret@redis:6379/0')).toBe('redis://ops:***@redis:6379/0');
     expect(maskRedisUrl('rediss://:s3cret@redis.example.com')).toBe('rediss://:***@redis.example.com');

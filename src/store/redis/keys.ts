@@ -25,6 +25,7 @@
  * | `rollbot:value:<key>`                | string | a small value (Slack message ref, user-group snapshot)  |
  * | `rollbot:ledger:<model>`             | list   | deployments as JSON, newest first, capped               |
  * | `rollbot:ledger-rolled-back:<model>` | hash   | version → {at, incidentId} of the rollback away from it |
+ * | `rollbot:ready-probe`                | —      | never written: ping() deletes it, to check writes work  |
  *
  * Each family has its own literal before the variable part, so no model, id or lock name can make two
  * families collide. Lua scripts touch several keys at once: on Redis Cluster use a prefix with a hash tag,
@@ -50,6 +51,7 @@ export interface StoreKeys {
   value(key: string): string;
   ledger(model: string): string;
   ledgerRolledBack(model: string): string;
+  readonly readyProbe: string;
 }
 
 /** The key names for one prefix. */
@@ -74,5 +76,6 @@ export function storeKeys(prefix: string): StoreKeys {
     value: (key) => `${prefix}value:${key}`,
     ledger: (model) => `${prefix}ledger:${model}`,
     ledgerRolledBack: (model) => `${prefix}ledger-rolled-back:${model}`,
+    readyProbe: `${prefix}ready-probe`,
   };
 }

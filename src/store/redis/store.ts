@@ -101,7 +101,9 @@ export function createRedisStore(options: RedisStoreOptions): Store {
 
     async ping() {
       try {
-        await redis.ping();
+        // A write, not PING, which a read-only replica answers too (a failover's old primary, still connected to):
+        // there every write fails, and /readyz must say so. The key is never written, so nothing is left behind.
+        await redis.del(keys.readyProbe);
       } catch (error) {
         // While the connection is down a command fails with a generic "Connection is closed." or "max retries";
         // the connection's own error (ECONNREFUSED, ENOTFOUND, …) says what is wrong.
