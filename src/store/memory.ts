@@ -11,13 +11,21 @@ export interface MemoryStoreOptions {
 }
 
 const DEFAULT_LIST_LIMIT = 100;
+/** How often, at most, expired keys nobody asked about are looked for (forgetExpired). */
+const SWEEP_EVERY_MS = 60_000;
+
+/** The memory store, which also says how many expiring keys it holds (for tests of its memory). */
+export interface MemoryStore extends Store {
+  /** Once keys, values with a ttl and leases held, expired ones it has not forgotten yet included. */
+  expiringKeys(): number;
+}
 
 /**
  * The in-process store, for tests and for running a single replica without Redis. Every method body runs to
  * completion without awaiting, which is what makes each one atomic. Records are copied on the way in and out
  * (structuredClone) so that callers never share objects with the store, as with a real backend.
  */
-export function createMemoryStore(options: MemoryStoreOptions): Store {
+export function createMemoryStore(options: MemoryStoreOptions): MemoryStore {
   const { clock } = options;
   let incidentSeq = 0;
   const incidents = new Map<string, Incident>();
@@ -36,6 +44,21 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
   const values = new Map<string, { value: string; expiresAt: number }>();
 
   const copy = <T>(value: T): T => structuredClone(value);
+
+  /**
+   * When expired once keys, values and leases are next forgotten. Each is dropped when its own key is asked about,
+   * but most never are again (a Slack event's key, a digest's listed mark, a dead sender's lease): Redis expires
+   * them by itself, and a bot run for months on this store must not keep them all.
+   */
+  let nextSweepAt = 0;
+  function forgetExpired(): void {
+    const now = clock.now();
+    if (now < nextSweepAt) return;
+    nextSweepAt = now + SWEEP_EVERY_MS;
+    for (const [key, expiresAt] of onceKeys) if (expiresAt <= now) onceKeys.delete(key);
+    for (const [key, held] of values) if (held.expiresAt <= now) values.delete(key);
+    for (const [name, held] of locks) if (held.expiresAt <= now) locks.delete(name);
+  }
 
   /** The stored incidents `filter` selects, newest first (not copied). */
   function listed(filter: IncidentFilter): Incident[] {
@@ -157,6 +180,7 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
     },
 
     async acquire(name, owner, ttlMs, now) {
+      forgetExpired();
       if (liveLease(name)) return undefined;
       const fence = ++lastFence;
       const lease: Lease = { name, token: randomUUID(), owner, acquiredAt: now, fence };
@@ -213,6 +237,7 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
     },
 
     async setValue(key, value, ttlMs) {
+      forgetExpired();
       values.set(key, { value, expiresAt: ttlMs === undefined ? Infinity : clock.now() + ttlMs });
     },
 
@@ -223,6 +248,7 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
     },
 
     async compareAndSetValue(key, expected, value, ttlMs) {
+      forgetExpired();
       const held = values.get(key);
       const current = held && held.expiresAt > clock.now() ? held.value : undefined;
       if (current !== expected) return false;
@@ -238,10 +264,16 @@ export function createMemoryStore(options: MemoryStoreOptions): Store {
     },
 
     async claimOnce(key, ttlMs) {
+      forgetExpired();
       const expiresAt = onceKeys.get(key);
       if (expiresAt !== undefined && expiresAt > clock.now()) return false;
       onceKeys.set(key, clock.now() + ttlMs);
       return true;
+    },
+
+    expiringKeys() {
+      const expiring = [...values.values()].filter((held) => held.expiresAt !== Infinity).length;
+      return onceKeys.size + expiring + locks.size;
     },
 
     async ping() {},
