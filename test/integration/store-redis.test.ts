@@ -350,6 +350,33 @@ describe('redis store connection', () => {
     }
   });
 
+  it('reconnects when Redis refuses a write as a read-only replica, so that it finds the primary a failover made', async () => {
+    const server = await startRedis();
+    const admin = new Redis(server.url);
+    const logger = recordingLogger();
+    const store = createRedisStore({ redis: server.url, prefix: testPrefix(), logger });
+    const connectionsReceived = async () =>
+      Number(/^total_connections_received:(\d+)/m.exec(await admin.info('stats'))?.[1]);
+    try {
+      await store.ping();
+      const before = await connectionsReceived();
+      // A failover demoted the node this connection is on: behind the same address (DNS, a Service) the new
+      // primary is reached only by connecting again.
+      await admin.replicaof('127.0.0.1', await freePort());
+      await expect(store.ping()).rejects.toThrow(/READONLY/);
+      await vi.waitFor(async () => expect(await connectionsReceived()).toBeGreaterThan(before));
+      expect(logger.lines).toContain(
+        `warn: Redis at ${server.url} refused a write as a read-only replica (a failover?): connecting again to reach the primary`,
+      );
+      await admin.replicaof('NO', 'ONE');
+      await store.ping();
+    } finally {
+      await store.close();
+      await admin.quit();
+      await server.stop();
+    }
+  });
+
   it('masks the password of a URL it reports', () => {
     expect(maskRedisUrl('redis://ops:s3cret@redis:6379/0')).toBe('redis://ops:***@redis:6379/0');
     expect(maskRedisUrl('rediss://:s3cret@redis.example.com')).toBe('rediss://:***@redis.example.com');

@@ -48,13 +48,18 @@ export function maskRedisUrl(url: string): string {
  */
 export function createRedisStore(options: RedisStoreOptions): Store {
   const owned = typeof options.redis === 'string';
+  const url = typeof options.redis === 'string' ? maskRedisUrl(options.redis) : undefined;
+  const logger = options.logger ?? createLogger({ level: 'warn' });
   const redis =
-    typeof options.redis === 'string' ? new Redis(options.redis, options.connection ?? {}) : options.redis;
+    typeof options.redis === 'string'
+      ? new Redis(options.redis, {
+          reconnectOnError: reconnectOnReadOnly(url ?? '', logger),
+          ...options.connection,
+        })
+      : options.redis;
   const keys = storeKeys(options.prefix ?? 'rollbot:');
   let currentOutage: (() => Error | undefined) | undefined;
-  if (typeof options.redis === 'string') {
-    const url = maskRedisUrl(options.redis);
-    const logger = options.logger ?? createLogger({ level: 'warn' });
+  if (url !== undefined) {
     currentOutage = trackOutages(redis, url, logger);
     warnOfEviction(redis, url, logger);
   }
@@ -126,6 +131,31 @@ export function createRedisStore(options: RedisStoreOptions): Store {
 async function quitOrDrop(redis: Redis): Promise<void> {
   if (redis.status === 'ready') await redis.quit();
   else redis.disconnect();
+}
+
+/** How often, at most, a write refused by a read-only replica is logged (it is refused again until a reconnect). */
+const READ_ONLY_WARN_EVERY_MS = 60_000;
+
+/**
+ * Has the connection connect again when Redis refuses a write as a read-only replica: a failover demoted the node
+ * it is connected to, and the new primary behind the same address (DNS, a Service) is reached only by connecting
+ * anew. Without it every write fails with READONLY for as long as the connection lasts, for good. The refused
+ * command fails (its caller tries again: a deadline after its lease, an alert sender on the 503); it is not sent
+ * again by itself, which against a Redis left read-only would loop.
+ */
+function reconnectOnReadOnly(url: string, logger: Logger): (error: Error) => boolean {
+  let warnedAt = -Infinity;
+  return (error) => {
+    if (!error.message.startsWith('READONLY')) return false;
+    if (Date.now() - warnedAt >= READ_ONLY_WARN_EVERY_MS) {
+      warnedAt = Date.now();
+      logger.warn(
+        { err: error, redis: url },
+        `Redis at ${url} refused a write as a read-only replica (a failover?): connecting again to reach the primary`,
+      );
+    }
+    return true;
+  };
 }
 
 /**
