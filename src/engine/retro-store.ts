@@ -24,8 +24,8 @@ export async function getRetrospective(
  * read before a completion and silently reopen the retrospective. `change` gets the current value (undefined:
  * none yet) and returns the new one, or undefined for "nothing to do"; it may throw to refuse (e.g. NOT_FOUND).
  *
- * When nothing is stored, `change(undefined)` is asked first, without the lock: the lock leaves a fence counter
- * behind for good, and a button naming a made-up incident must not leave state. Only when it would create a
+ * When nothing is stored, `change(undefined)` is asked first, without the lock: taking the lock leaves state behind
+ * (the fence counter moves on, and the lock's own fence is kept a day), and a button naming a made-up incident must not leave state. Only when it would create a
  * retrospective is the lock taken (and `change` asked again under it). A retrospective is never deleted, so one
  * seen outside the lock is still there inside it.
  */

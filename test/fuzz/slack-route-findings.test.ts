@@ -79,8 +79,9 @@ describe('a signed interaction or command with a broken envelope', () => {
 });
 
 // src/engine/retro-store.ts updateRetrospective() takes the lock `retro:<incidentId>` before it knows whether
-// the retrospective exists, and the Redis lock keeps a fence counter (`lock-fence:retro:<id>`) that outlives
-// the lease on purpose: every Close press naming a made-up incident adds a permanent key.
+// the retrospective exists, and taking a Redis lock leaves state that outlives the lease on purpose (the shared
+// fence counter moves on; `lock-fence:retro:<id>` is kept a day): every Close press naming a made-up incident
+// would leave a key.
 describe('a Close button for an action item of an incident that does not exist', () => {
   it('is refused without storing anything', async () => {
     const world = await slack.server.fresh();
