@@ -72,7 +72,7 @@ export async function measureTriageCheck(
     const grey = recent.findLast((value, i) => value !== undefined && outcomes[i] === 'inconclusive');
     const verdict = triageVerdict(outcomes, window.failing);
     const measuredFails = outcomes.filter((outcome, i) => outcome === 'fail' && recent[i] !== undefined);
-    const values = points.map((point) => point.value);
+    const values = trendValues(points, window, start);
     return {
       ...base,
       ...(latest === undefined ? {} : { value: latest }),
@@ -105,6 +105,25 @@ function lastSamples(
     const value = byTime.get(last - (window.samples - 1 - i) * window.intervalMs);
     return value === undefined || Number.isNaN(value) ? undefined : value;
   });
+}
+
+/**
+ * One value per step of the whole window, oldest first, NaN where the step has no point: the sparkline draws
+ * those as gaps. From the points alone, a series that stopped reporting ten minutes ago would draw as a whole
+ * line ending on its last value, over a window it does not cover.
+ */
+function trendValues(
+  points: readonly { at: number; value: number }[],
+  window: TriageWindow,
+  start: number,
+): number[] {
+  const byTime = new Map(points.map((point) => [point.at, point.value]));
+  const last = lastStep(points, window);
+  const steps = Math.floor((last - start) / window.intervalMs) + 1;
+  return Array.from(
+    { length: Math.max(0, steps) },
+    (_, i) => byTime.get(last - (steps - 1 - i) * window.intervalMs) ?? NaN,
+  );
 }
 
 /**
