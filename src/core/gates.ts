@@ -216,8 +216,20 @@ export function describeBaselines(
 
 const BARS = '▁▂▃▄▅▆▇█';
 
-/** A compact trend: one bar per value, scaled between the series' min and max; gaps (NaN) as spaces. */
-export function sparkline(values: readonly number[]): string {
+/**
+ * The most bars a sparkline draws. A trend may reach back 11,000 steps (a week at a minute): one bar per step
+ * would be kilobytes in every triage summary, and the Slack row, which shows its last 40 bars, would label
+ * the last 40 minutes "over 7d".
+ */
+export const SPARKLINE_BARS = 40;
+
+/**
+ * A compact trend: one bar per value, scaled between the series' min and max; gaps (NaN) as spaces. More than
+ * SPARKLINE_BARS values are drawn as that many bars over the whole series, each the mean of its share of the
+ * values (a gap only where that share has none).
+ */
+export function sparkline(input: readonly number[]): string {
+  const values = input.length > SPARKLINE_BARS ? bucketMeans(input, SPARKLINE_BARS) : input;
   const finite = values.filter((value) => Number.isFinite(value));
   if (finite.length === 0) return '';
   const low = Math.min(...finite);
@@ -230,6 +242,16 @@ export function sparkline(values: readonly number[]): string {
       return BARS[level];
     })
     .join('');
+}
+
+/** `values` in `count` consecutive shares of (nearly) equal size, each the mean of its values other than NaN. */
+function bucketMeans(values: readonly number[], count: number): number[] {
+  return Array.from({ length: count }, (_, i) => {
+    const share = values
+      .slice(Math.floor((i * values.length) / count), Math.floor(((i + 1) * values.length) / count))
+      .filter((value) => !Number.isNaN(value));
+    return share.length === 0 ? NaN : share.reduce((sum, value) => sum + value, 0) / share.length;
+  });
 }
 
 /** Rising, falling or flat: the last third of the series against the first third (5 % band is flat). */

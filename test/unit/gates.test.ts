@@ -10,6 +10,7 @@ import {
   pollOutcome,
   reduceValues,
   sparkline,
+  SPARKLINE_BARS,
   triageVerdict,
   type ConfirmRule,
   type Outcome,
@@ -241,6 +242,18 @@ describe('formatting', () => {
     expect(sparkline([])).toBe('');
     expect(sparkline([NaN])).toBe('');
     expect(sparkline([0, Infinity])).toBe('▁█');
+  });
+
+  it('draws a long series in at most SPARKLINE_BARS bars, each the mean of its share, with gaps', () => {
+    const rising = Array.from({ length: 400 }, (_, i) => i);
+    expect(sparkline(rising)).toHaveLength(SPARKLINE_BARS);
+    expect(sparkline(rising)).toMatch(/^▁▁.*██$/);
+    const stopped = [
+      ...Array.from({ length: 200 }, (_, i) => i % 2),
+      ...Array.from({ length: 200 }, () => NaN),
+    ];
+    expect(sparkline(stopped)).toBe(`${'▁'.repeat(SPARKLINE_BARS / 2)}${' '.repeat(SPARKLINE_BARS / 2)}`);
+    expect(sparkline(Array.from({ length: SPARKLINE_BARS }, (_, i) => i))).toHaveLength(SPARKLINE_BARS);
   });
 
   it('tells the direction of a trend', () => {

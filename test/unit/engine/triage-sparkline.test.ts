@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { SPARKLINE_BARS } from '../../../src/core/gates.js';
 import { measureTriageCheck, type TriageWindow } from '../../../src/engine/measure.js';
 import type { MetricsSource, Series } from '../../../src/engine/metrics-port.js';
+import { checkLine } from '../../../src/slack/blocks/incident-message.js';
 import { makeRunbook } from '../../helpers/engine.js';
 
 const NOW = 1_800_000_000_000;
@@ -42,5 +44,29 @@ describe("a triage check's sparkline", () => {
     const source = sourceOf((at, start) => (at - start === 300_000 ? undefined : 0.01));
     const check = await measureTriageCheck(source, CHECK, window);
     expect(check.trend?.sparkline).toBe('▁▁▁▁▁ ▁▁▁▁▁');
+  });
+});
+
+describe('the sparkline of a long trend', () => {
+  // A day at one minute: 1,441 steps. The error rate rose over the first half of the day, then held.
+  const window: TriageWindow = { now: NOW, intervalMs: 60_000, samples: 3, failing: 3, trendMs: 86_400_000 };
+  const source = sourceOf((at, start) => Math.min(at - start, 43_200_000) / 43_200_000);
+
+  it('draws the whole window in a few bars, so that the row that says "over 1d" shows all of it', async () => {
+    const check = await measureTriageCheck(source, CHECK, window);
+    const bars = check.trend?.sparkline ?? '';
+    expect(bars.length).toBeLessThanOrEqual(SPARKLINE_BARS);
+    expect(bars.length).toBeGreaterThanOrEqual(SPARKLINE_BARS - 1);
+    // The rise is in the first half of the bars, the plateau in the second.
+    expect(bars[0]).toBe('▁');
+    expect(bars.slice(0, bars.length / 2)).toMatch(/▁.*▄.*▇/);
+    expect(bars.slice(Math.ceil(bars.length / 2))).toMatch(/^█+$/);
+    expect(checkLine(check)).toContain(`${bars} rising over 1d`);
+  });
+
+  it('keeps what a triage stores, and its breach summary quotes, of the trend short', async () => {
+    const check = await measureTriageCheck(source, CHECK, window);
+    expect(check.verdict).toBe('FAIL');
+    expect(JSON.stringify(check).length).toBeLessThan(1_000);
   });
 });
