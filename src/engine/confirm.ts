@@ -105,7 +105,22 @@ async function takeBaselines(
     const result = results[i];
     baselines[check.name] = !result || isPartial(result) ? null : (result.value ?? null);
   });
-  return { baselines, unknownWhy: whyUnknown(checks, results, from) };
+  const unknownWhy =
+    before === undefined && checks.length > 0 ? noMoment(from) : whyUnknown(checks, results, from);
+  return { baselines, unknownWhy };
+}
+
+/**
+ * Why no check has a baseline when there is no moment to measure it at: the version rolled back from is not known,
+ * or the ledger has no record of when it took traffic (a deployment CI did not record). Said, so that people
+ * know the runbook's thresholds, not the model's usual values, decide "restored", and how to have baselines.
+ */
+function noMoment(from: string | undefined): string {
+  const why =
+    from === undefined
+      ? 'the version rolled back from is not known'
+      : `the deployment ledger has no record of when ${from} took traffic (CI records deployments with POST /api/deployments or rollbot deploy record)`;
+  return `; no baseline for any check: ${why}: the triage thresholds apply`;
 }
 
 /**

@@ -117,4 +117,19 @@ describe('confirmation baselines', () => {
       /\(errors 0\.9, approvals 0\.1, p99 0\.1, queue_depth 0\.1, drift unknown, nulls unknown\); no baseline where Prometheus had no data before v42 took traffic, for drift, nulls: their triage thresholds apply$/,
     );
   });
+  it('say why they are unknown when the ledger has no record of when the bad version took traffic', async () => {
+    const metrics = new FakeMetrics();
+    for (const query of QUERIES) metrics.set(query, 0.1);
+    metrics.set('errors', 0.9); // a breach: policy auto rolls back, and confirmation starts
+    const deps = makeDeps({ runbooks: [makeRunbook('fraud-scorer', CHECKS)], metricsSource: metrics });
+    // No deployment recorded: the serving layer alone says v42 serves and v41 is warm beside it.
+    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    await pollDeadlines(deps);
+
+    expect((await deps.store.getIncident('INC-1'))?.phase).toBe('confirm');
+    const started = (await deps.store.list('INC-1')).find((entry) => entry.type === 'confirm.started');
+    expect(started?.text).toMatch(
+      /\(errors unknown, approvals unknown, p99 unknown, queue_depth unknown, drift unknown, nulls unknown\); no baseline for any check: the deployment ledger has no record of when v42 took traffic \(CI records deployments with POST \/api\/deployments or rollbot deploy record\): the triage thresholds apply$/,
+    );
+  });
 });
