@@ -1,3 +1,4 @@
+import { briefCheckError } from '../core/check-error.js';
 import type { CheckResult, TriageFinding, TriageRecord } from '../core/evaluation.js';
 import { formatValue } from '../core/gates.js';
 import type { Incident } from '../core/incident.js';
@@ -131,7 +132,7 @@ function partialNote(checks: readonly CheckResult[]): string {
   const partial = checks.filter(isPartial);
   if (partial.length === 0) return '';
   const each = partial.map((check) => `${check.name} ${describeWarnings(check.warnings ?? [])}`);
-  return `. Partial answers (Prometheus warnings): ${each.join('; ')}`;
+  return `. Partial answers (Prometheus warnings): ${listed(each, 'partial answers')}`;
 }
 
 function findingOf(checks: readonly CheckResult[]): TriageFinding {
@@ -141,20 +142,53 @@ function findingOf(checks: readonly CheckResult[]): TriageFinding {
   return 'no-data';
 }
 
+/**
+ * Checks a summary names: the rest are counted. The summary is one line on the timeline, the decision request
+ * and, on a breach under policy `auto`, the rollback's reason handed to the serving layer; a runbook may have 60
+ * checks. Every check is on the incident message's rows, `rollbot timeline` and the report.
+ */
+const SUMMARY_CHECKS = 5;
+/** Characters of a failed query's reason on a line that names its check (core/check-error.ts), as on a poll's. */
+const SUMMARY_ERROR_CHARS = 200;
+
+/** `a; b; and 3 more checks breached`: the first SUMMARY_CHECKS parts, the rest counted. */
+function listed(parts: readonly string[], rest: string): string {
+  const named = parts.slice(0, SUMMARY_CHECKS);
+  const more = parts.length - named.length;
+  return more > 0 ? `${named.join('; ')}; and ${more} more ${rest}` : named.join('; ');
+}
+
+/** A failed check's error, brief: the summary names the check, so the query is left out. */
+function briefError(check: CheckResult): string | undefined {
+  return briefCheckError(check, SUMMARY_ERROR_CHARS);
+}
+
 /** "error rate 0.079 > 0.02 for 3 of 3 measurements (rising ▁▂▅▇)" for each breach; otherwise why not. */
 function summarize(finding: TriageFinding, checks: readonly CheckResult[], failing: number): string {
   if (finding === 'unavailable') {
-    return `Prometheus could not be asked (${checks[0]?.error ?? 'unknown error'}): a person decides`;
+    // Each failure once, with the checks it left unmeasured: a Prometheus that is down fails them all alike,
+    // while one refused query beside it must not be hidden behind the first check's error.
+    const byError = new Map<string, string[]>();
+    for (const check of checks) {
+      const error = briefError(check) ?? 'unknown error';
+      byError.set(error, [...(byError.get(error) ?? []), check.name]);
+    }
+    const each = [...byError].map(([error, names]) => `${names.join(', ')}: ${error}`);
+    return `Prometheus could not be asked (${listed(each, 'failures')}): a person decides`;
   }
-  if (finding === 'ok')
-    return `no threshold breached (${checks.map((c) => `${c.name} ${formatValue(c.value, c.unit)}`).join(', ')}): a person decides`;
+  if (finding === 'ok') {
+    const values = checks.map((c) => `${c.name} ${formatValue(c.value, c.unit)}`);
+    const shown = values.slice(0, SUMMARY_CHECKS).join(', ');
+    const more = values.length > SUMMARY_CHECKS ? `, and ${values.length - SUMMARY_CHECKS} more checks` : '';
+    return `no threshold breached (${shown}${more}): a person decides`;
+  }
   if (finding === 'no-data') {
     const unclear = checks
       .filter((check) => check.verdict !== 'PASS')
-      .map((check) => `${check.name}: ${check.error ?? formatValue(check.value, check.unit)}`);
-    return `no clear signal (${unclear.join('; ')}): a person decides`;
+      .map((check) => `${check.name}: ${briefError(check) ?? formatValue(check.value, check.unit)}`);
+    return `no clear signal (${listed(unclear, 'checks unclear')}): a person decides`;
   }
-  return checks
+  const breaches = checks
     .filter((check) => check.verdict === 'FAIL')
     .map((check) => {
       const fails = check.outcomes.filter((outcome) => outcome === 'fail').length;
@@ -164,6 +198,6 @@ function summarize(finding: TriageFinding, checks: readonly CheckResult[], faili
       const latest = formatValue(check.value, check.unit);
       const now = latest === breached ? '' : `, latest ${latest}`;
       return `${check.name} ${breached} outside ${check.threshold} for ${fails} of ${check.outcomes.length} measurements (${failing} needed${now})${trend}`;
-    })
-    .join('; ');
+    });
+  return listed(breaches, 'checks breached');
 }

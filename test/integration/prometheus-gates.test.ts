@@ -136,7 +136,7 @@ describe('triage and confirmation against a real Prometheus', () => {
     const [request] = deps.notifier.ofType('decision.requested');
     // What went wrong and what to do about it, as Prometheus errors say everywhere else.
     expect(request?.text).toMatch(
-      /^Prometheus could not be asked \(Prometheus query ".*": cannot reach .*ECONNREFUSED.* \(check PROMETHEUS_URL and that Prometheus is reachable from rollbot\)\): a person decides$/,
+      /^Prometheus could not be asked \(error rate: cannot reach .*ECONNREFUSED.* \(check PROMETHEUS_URL and that Prometheus is reachable from rollbot\)\): a person decides$/,
     );
   }, 30_000);
 });

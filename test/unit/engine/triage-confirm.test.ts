@@ -146,7 +146,7 @@ describe('triage', () => {
     expect(incident.triage?.finding).toBe('unavailable');
     expect(deps.fake.mutations).toBe(0);
     expect(deps.notifier.ofType('decision.requested')[0]?.text).toBe(
-      'Prometheus could not be asked (connect ECONNREFUSED 127.0.0.1:9090 (check PROMETHEUS_URL)): a person decides',
+      'Prometheus could not be asked (error rate, approval rate, p99 latency: connect ECONNREFUSED 127.0.0.1:9090 (check PROMETHEUS_URL)): a person decides',
     );
   });
 
@@ -207,7 +207,7 @@ describe('triage', () => {
       expect(incident.phase).toBe('triage');
       expect(deps.fake.mutations).toBe(0);
       expect(deps.notifier.ofType('decision.requested')[0]?.text).toBe(
-        'Prometheus could not be asked (connect ECONNREFUSED 127.0.0.1:9090 (check PROMETHEUS_URL)): a person decides',
+        'Prometheus could not be asked (error rate, approval rate, p99 latency: connect ECONNREFUSED 127.0.0.1:9090 (check PROMETHEUS_URL)): a person decides',
       );
     });
 
