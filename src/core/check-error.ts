@@ -1,13 +1,20 @@
 /**
  * A check whose query failed, as people read it. Whole (`error`), on the timeline and in the report: the query it
  * names, what went wrong and what to do. Brief, where a line is capped (Slack's check row, a confirmation poll's
- * line): those already name the check, so the query is left out, and what went wrong and what to do share the
+ * line, a triage summary): those already name the check, so the query is left out, and what went wrong and what to do share the
  * room. The quoted query alone (~120 characters) would fill a capped line and push both out. The one place for
  * that rule.
  */
 import { errorText, RollbotError } from './errors.js';
 import type { CheckResult } from './evaluation.js';
 import { oneLine, truncate } from './text.js';
+
+/**
+ * Characters of a failed query's reason on a line that names its check: Slack's check row, a confirmation poll's
+ * line, a triage summary, a baseline's. Room for Prometheus' own reason (where a parse error is) and the whole of
+ * every hint rollbot gives; at half this, both were cut to ~58 characters and the parse error's position was lost.
+ */
+export const BRIEF_ERROR_CHARS = 200;
 
 /** What a check keeps of the error its query failed with: the whole text and its parts. */
 export function checkError(error: unknown): Pick<CheckResult, 'error' | 'errorParts'> {

@@ -12,7 +12,7 @@ import { isOpen, type Incident } from '../core/incident.js';
 import { describeWarnings, isPartial } from '../core/partial.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { sentence } from '../core/text.js';
-import { briefCheckError } from '../core/check-error.js';
+import { BRIEF_ERROR_CHARS, briefCheckError } from '../core/check-error.js';
 import { escalateAndRecord } from './escalation-record.js';
 import { scheduleConfirmPoll } from './confirm-poll.js';
 import type { EngineDeps } from './context.js';
@@ -24,12 +24,9 @@ const WHY: Record<Exclude<Verdict, 'PASS'>, string> = {
   INCONCLUSIVE: 'no confirmation verdict within the confirm target',
 };
 
-/** Characters of a failed query's reason kept on a line that names the check (core/check-error.ts). */
-const ERROR_CHARS = 200;
-
 /** Why a confirmation query failed, as a line that names its check shows it: brief and capped. */
 export function pollError(check: CheckResult): string | undefined {
-  return briefCheckError(check, ERROR_CHARS);
+  return briefCheckError(check, BRIEF_ERROR_CHARS);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { briefCheckError } from '../core/check-error.js';
+import { BRIEF_ERROR_CHARS, briefCheckError } from '../core/check-error.js';
 import type { CheckResult, TriageFinding, TriageRecord } from '../core/evaluation.js';
 import { formatValue } from '../core/gates.js';
 import type { Incident } from '../core/incident.js';
@@ -148,8 +148,6 @@ function findingOf(checks: readonly CheckResult[]): TriageFinding {
  * checks. Every check is on the incident message's rows, `rollbot timeline` and the report.
  */
 const SUMMARY_CHECKS = 5;
-/** Characters of a failed query's reason on a line that names its check (core/check-error.ts), as on a poll's. */
-const SUMMARY_ERROR_CHARS = 200;
 
 /** `a; b; and 3 more checks breached`: the first SUMMARY_CHECKS parts, the rest counted. */
 function listed(parts: readonly string[], rest: string): string {
@@ -160,7 +158,7 @@ function listed(parts: readonly string[], rest: string): string {
 
 /** A failed check's error, brief: the summary names the check, so the query is left out. */
 function briefError(check: CheckResult): string | undefined {
-  return briefCheckError(check, SUMMARY_ERROR_CHARS);
+  return briefCheckError(check, BRIEF_ERROR_CHARS);
 }
 
 /** "error rate 0.079 > 0.02 for 3 of 3 measurements (rising ▁▂▅▇)" for each breach; otherwise why not. */

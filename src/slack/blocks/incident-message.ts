@@ -1,5 +1,5 @@
 import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
-import { briefCheckError } from '../../core/check-error.js';
+import { BRIEF_ERROR_CHARS, briefCheckError } from '../../core/check-error.js';
 import { formatDuration } from '../../core/duration.js';
 import type { CheckResult, TriageRecord } from '../../core/evaluation.js';
 import { formatValue, type Verdict } from '../../core/gates.js';
@@ -84,7 +84,7 @@ export function stageLine(stage: StageView): string {
  * from outside) and short.
  */
 export function checkLine(check: CheckResult): string {
-  const error = briefCheckError(check, 120, escapeText);
+  const error = briefCheckError(check, BRIEF_ERROR_CHARS, escapeText);
   const value = error !== undefined ? `error: ${error}` : formatValue(check.value, check.unit);
   const trend = check.trend
     ? ` ${check.trend.sparkline.slice(-40)} ${check.trend.direction} over ${formatDuration(check.trend.windowMs)}`

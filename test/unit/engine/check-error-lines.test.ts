@@ -57,10 +57,10 @@ const WINDOW = { now: 1_800_000_000_000, intervalMs: 30_000, samples: 3, failing
 describe("a failed check's error where its line is capped", () => {
   it('shows in the Slack check row what went wrong and what to do, not the start of the query', async () => {
     const result = await measureTriageCheck(failing(unreachable()), CHECK, WINDOW);
-    // 120 characters, about half each when both are long: the check's name already says which query.
+    // The check's name already says which query: the socket error and the whole hint fit, as on a poll's line.
     expect(checkLine(result)).toBe(
-      '⚠️ *error rate* error: cannot reach prometheus.monitoring:9090: fetch failed: con… ' +
-        '(check PROMETHEUS_URL and that Prometheus is reachable fro…) (≤ 0.02) ERROR',
+      '⚠️ *error rate* error: cannot reach prometheus.monitoring:9090: fetch failed: connect ECONNREFUSED ' +
+        `10.0.0.9:9090 (${HINT_REACH}) (≤ 0.02) ERROR`,
     );
   });
 
@@ -75,10 +75,19 @@ describe("a failed check's error where its line is capped", () => {
   it("gives the whole of a short hint and the rest to Prometheus' own long reason", async () => {
     const result = await measureTriageCheck(failing(badPromql()), CHECK, WINDOW);
     const row = checkLine(result);
-    expect(row).toMatch(
-      /^⚠️ \*error rate\* error: Prometheus refused it \(HTTP 400 bad_data: invalid parameter "query": .*… \(fix the PromQL of this check in the runbook\) \(≤ 0.02\) ERROR$/,
+    // Where the parse error is: the part people need to fix the PromQL.
+    expect(row).toBe(
+      '⚠️ *error rate* error: Prometheus refused it (HTTP 400 bad_data: invalid parameter "query": 1:94: parse ' +
+        'error: unexpected "/" in aggregation) (fix the PromQL of this check in the runbook) (≤ 0.02) ERROR',
     );
-    expect(row.slice('⚠️ *error rate* error: '.length, -' (≤ 0.02) ERROR'.length)).toHaveLength(120);
+    const long = await measureTriageCheck(
+      failing(answerError(QUERY, 400, { errorType: 'bad_data', error: `1:94: ${'z'.repeat(300)}` }, '')),
+      CHECK,
+      WINDOW,
+    );
+    const cut = checkLine(long);
+    expect(cut).toMatch(/z… \(fix the PromQL of this check in the runbook\) \(≤ 0.02\) ERROR$/);
+    expect(cut.slice('⚠️ *error rate* error: '.length, -' (≤ 0.02) ERROR'.length)).toHaveLength(200);
   });
 
   it("shows the whole hint and what went wrong on a confirmation poll's line", async () => {
@@ -109,7 +118,7 @@ describe("a failed check's error where its line is capped", () => {
       verdict: 'ERROR',
       error: `x${'y'.repeat(300)}`,
     };
-    expect(checkLine(old)).toBe(`⚠️ *error rate* error: x${'y'.repeat(118)}… (≤ 0.02) ERROR`);
+    expect(checkLine(old)).toBe(`⚠️ *error rate* error: x${'y'.repeat(198)}… (≤ 0.02) ERROR`);
     expect(pollLine(old)).toBe(`error rate no data (≤ 0.02) ERROR (x${'y'.repeat(198)}…)`);
   });
 });
