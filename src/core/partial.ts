@@ -51,7 +51,7 @@ export function confirmOutcome(
 
 /**
  * What a triage gives policy `auto` to roll back on by itself: `breach` when a check failed on a complete
- * answer, on measured values; `no-data` (only with `rollback.onNoData: rollback`) when no query failed and
+ * answer, on measured values; `no-data` (only with `rollback.onNoData: rollback`, and never without checks) when no query failed and
  * every unclear check answered empty completely — an empty answer with a warning may be data that could not be
  * read, and rollbot never acts blind. A breach that only `noData: fail` makes of missing data is no data here,
  * and a value measured in a check's grey band is not "no data": a person decides it. `partial` when one of
@@ -78,7 +78,9 @@ function noDataGround(
   checks: readonly CheckResult[],
   onNoData: 'ask' | 'rollback',
 ): AutomaticGround | undefined {
-  if (onNoData !== 'rollback') return undefined;
+  // No checks: nothing was asked of Prometheus, so nothing answered empty. `onNoData` is about empty answers;
+  // a runbook without checks is decided by a person, as its triage summary says.
+  if (onNoData !== 'rollback' || checks.length === 0) return undefined;
   // A query that failed is not "no data": rollbot is blind then, and a blind automatic rollback is never right.
   if (checks.some((check) => check.verdict === 'ERROR')) return undefined;
   const unclear = checks.filter((check) => check.verdict !== 'PASS');

@@ -218,6 +218,19 @@ describe('triage', () => {
       expect(deps.notifier.ofType('decision.requested')).toHaveLength(1);
     });
 
+    it('when the runbook has no triage checks: nothing was measured, and the summary says a person decides', async () => {
+      const metrics = new FakeMetrics();
+      const noChecks = makeRunbook('fraud-scorer', 'rollback: { policy: auto, onNoData: rollback }');
+      const deps = makeDeps({ runbooks: [noChecks], metricsSource: metrics });
+      const incident = await open(deps);
+      expect(incident.triage?.finding).toBe('no-data');
+      expect(incident.phase).toBe('triage');
+      expect(deps.fake.mutations).toBe(0);
+      expect(deps.notifier.ofType('decision.requested')[0]?.text).toBe(
+        'the runbook has no triage checks: a person decides',
+      );
+    });
+
     it('when one query failed and the others passed', async () => {
       const metrics = new FakeMetrics().set(APPROVALS, 0.9).set(LATENCY, 0.1);
       const range = metrics.range.bind(metrics);
