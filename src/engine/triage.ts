@@ -175,10 +175,24 @@ function summarize(finding: TriageFinding, checks: readonly CheckResult[], faili
     return `Prometheus could not be asked (${listed(each, 'failures')}): a person decides`;
   }
   if (finding === 'ok') {
-    const values = checks.map((c) => `${c.name} ${formatValue(c.value, c.unit)}`);
+    // A check may pass with some measurements outside its range (fewer than M of N): say so, failing first, or
+    // "no threshold breached (error rate 5%)" would contradict itself.
+    const failed = (c: CheckResult) => c.outcomes.filter((outcome) => outcome === 'fail').length;
+    const ordered = [...checks].sort((a, b) => Number(failed(b) > 0) - Number(failed(a) > 0));
+    const values = ordered.map((c) => {
+      const fails = failed(c);
+      const latest = formatValue(c.value, c.unit);
+      if (fails === 0) return `${c.name} ${latest}`;
+      const breached = formatValue(c.failedValue ?? c.value, c.unit);
+      const now = latest === breached ? '' : `, latest ${latest}`;
+      return `${c.name} ${breached} outside ${c.threshold} for ${fails} of ${c.outcomes.length}${now}`;
+    });
     const shown = values.slice(0, SUMMARY_CHECKS).join(', ');
     const more = values.length > SUMMARY_CHECKS ? `, and ${values.length - SUMMARY_CHECKS} more checks` : '';
-    return `no threshold breached (${shown}${more}): a person decides`;
+    const head = ordered.some((c) => failed(c) > 0)
+      ? `no check breached for ${failing} of ${checks[0]?.outcomes.length ?? failing} measurements`
+      : 'no threshold breached';
+    return `${head} (${shown}${more}): a person decides`;
   }
   if (finding === 'no-data') {
     const unclear = checks

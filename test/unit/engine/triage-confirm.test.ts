@@ -120,6 +120,10 @@ describe('triage', () => {
     metrics.set(ERRORS, (at) => (at >= now - 30_000 ? 0.05 : 0.001)); // only the last 2 of 3 breach
     expect((await open(deps)).triage?.finding).toBe('ok');
     expect(deps.fake.mutations).toBe(0);
+    // Not "no threshold breached (error rate 0.05)": the person deciding must see that it is breaching.
+    expect(deps.notifier.ofType('decision.requested')[0]?.text).toBe(
+      'no check breached for 3 of 3 measurements (error rate 0.05 outside ≤ 0.02 for 2 of 3, approval rate 0.9, p99 latency 0.1): a person decides',
+    );
   });
 
   it('names the value that breached, not a latest value already back in range', async () => {
