@@ -156,6 +156,12 @@ function listed(parts: readonly string[], rest: string): string {
   return more > 0 ? `${named.join('; ')}; and ${more} more ${rest}` : named.join('; ');
 }
 
+/** `a, b, c, d, e and 25 more checks`: the first SUMMARY_CHECKS names, the rest counted. */
+function someOf(names: readonly string[]): string {
+  const named = names.slice(0, SUMMARY_CHECKS).join(', ');
+  return names.length > SUMMARY_CHECKS ? `${named} and ${names.length - SUMMARY_CHECKS} more checks` : named;
+}
+
 /** A failed check's error, brief: the summary names the check, so the query is left out. */
 function briefError(check: CheckResult): string | undefined {
   return briefCheckError(check, BRIEF_ERROR_CHARS);
@@ -171,7 +177,7 @@ function summarize(finding: TriageFinding, checks: readonly CheckResult[], faili
       const error = briefError(check) ?? 'unknown error';
       byError.set(error, [...(byError.get(error) ?? []), check.name]);
     }
-    const each = [...byError].map(([error, names]) => `${names.join(', ')}: ${error}`);
+    const each = [...byError].map(([error, names]) => `${someOf(names)}: ${error}`);
     return `Prometheus could not be asked (${listed(each, 'failures')}): a person decides`;
   }
   if (finding === 'ok') {

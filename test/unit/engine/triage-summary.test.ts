@@ -52,6 +52,17 @@ describe('the triage summary', () => {
     expect(summary.length).toBeLessThan(600);
   });
 
+  it('names a few of the many checks one failure left unmeasured, and counts the rest', async () => {
+    const names = Array.from({ length: 30 }, (_, i) => `check ${i + 1}`);
+    const metrics = new FakeMetrics();
+    metrics.down = true;
+    const runbook = runbookOf(names.map((name) => ({ name, query: name.replace(' ', '_') })));
+    const deps = makeDeps({ runbooks: [runbook], metricsSource: metrics });
+    expect(await summaryOf(deps)).toBe(
+      'Prometheus could not be asked (check 1, check 2, check 3, check 4, check 5 and 25 more checks: connect ECONNREFUSED 127.0.0.1:9090 (check PROMETHEUS_URL)): a person decides',
+    );
+  });
+
   it('names a few of many breached checks and counts the rest, so that the rollback reason stays short', async () => {
     const names = Array.from({ length: 40 }, (_, i) => `check ${i + 1}`);
     const metrics = new FakeMetrics();
