@@ -1,6 +1,5 @@
 import { formatDuration } from '../core/duration.js';
-import type { CheckResult } from '../core/evaluation.js';
-import { formatValue } from '../core/gates.js';
+import { shownValue, type CheckResult } from '../core/evaluation.js';
 import type { Incident } from '../core/incident.js';
 import { viewStages } from '../core/incident-stages.js';
 import { describeWarnings, isPartial } from '../core/partial.js';
@@ -103,7 +102,7 @@ function checkLine(check: CheckResult): string {
   const trend = check.trend
     ? `  ${check.trend.sparkline} ${check.trend.direction} over ${formatDuration(check.trend.windowMs)}`
     : '';
-  const value = check.error ? `error: ${oneLine(check.error)}` : formatValue(check.value, check.unit);
+  const value = check.error ? `error: ${oneLine(check.error)}` : shownValue(check);
   const partial = isPartial(check) ? `  ⚠ partial answer: ${describeWarnings(check.warnings ?? [])}` : '';
   return `${INDENT}${check.verdict.padEnd(12)} ${oneLine(check.name)} ${value} (${oneLine(check.threshold)})${trend}${partial}`;
 }

@@ -1,4 +1,4 @@
-import type { Outcome, ValueUnit, Verdict } from './gates.js';
+import { formatValue, type Outcome, type ValueUnit, type Verdict } from './gates.js';
 
 /** One check as measured: what people see in the incident message and the retrospective. */
 export interface CheckResult {
@@ -38,6 +38,17 @@ export interface CheckResult {
    * `keepWarnings`. Absent: none, or a record from before warnings were kept.
    */
   warnings?: string[];
+}
+
+/**
+ * A measured check's value for people: its latest, and on a FAIL whose newest value is back in range the value that
+ * failed first (`7.9%, latest 1%`): "1% (≤ 2%) FAIL" would contradict itself. The one rule for every check row.
+ */
+export function shownValue(check: Pick<CheckResult, 'value' | 'failedValue' | 'verdict' | 'unit'>): string {
+  const latest = formatValue(check.value, check.unit);
+  if (check.verdict !== 'FAIL' || check.failedValue === undefined) return latest;
+  const failed = formatValue(check.failedValue, check.unit);
+  return failed === latest ? latest : `${failed}, latest ${latest}`;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { formatDuration } from '../core/duration.js';
-import type { CheckResult } from '../core/evaluation.js';
+import { shownValue, type CheckResult } from '../core/evaluation.js';
 import { describeBaselines, formatValue, type ValueUnit } from '../core/gates.js';
 import { describeWarnings, isPartial } from '../core/partial.js';
 import { stageResult, type StageResult } from '../core/stages.js';
@@ -107,7 +107,7 @@ function checkTable(checks: readonly CheckResult[]): string[] {
       : '';
     return [
       `${check.name} (${check.kind})`,
-      check.error ?? formatValue(check.value, check.unit),
+      check.error ?? shownValue(check),
       check.threshold,
       `${check.verdict}${partial}`,
       trend,

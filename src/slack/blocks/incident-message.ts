@@ -1,8 +1,8 @@
 import type { ActionsBlock, Button, KnownBlock } from '@slack/types';
 import { BRIEF_ERROR_CHARS, briefCheckError } from '../../core/check-error.js';
 import { formatDuration } from '../../core/duration.js';
-import type { CheckResult, TriageRecord } from '../../core/evaluation.js';
-import { formatValue, type Verdict } from '../../core/gates.js';
+import { shownValue, type CheckResult, type TriageRecord } from '../../core/evaluation.js';
+import type { Verdict } from '../../core/gates.js';
 import type { Link } from '../../core/links.js';
 import { describeWarnings, isPartial } from '../../core/partial.js';
 import { stageResult, type StageView } from '../../core/stages.js';
@@ -85,7 +85,7 @@ export function stageLine(stage: StageView): string {
  */
 export function checkLine(check: CheckResult): string {
   const error = briefCheckError(check, BRIEF_ERROR_CHARS, escapeText);
-  const value = error !== undefined ? `error: ${error}` : formatValue(check.value, check.unit);
+  const value = error !== undefined ? `error: ${error}` : shownValue(check);
   const trend = check.trend
     ? ` ${check.trend.sparkline.slice(-40)} ${check.trend.direction} over ${formatDuration(check.trend.windowMs)}`
     : '';
