@@ -44,3 +44,23 @@ export function briefCheckError(
   const problemRoom = Math.min(cut(problem, room).length, Math.max(Math.ceil(room / 2), room - hintLength));
   return `${cut(problem, problemRoom)} (${cut(hint, room - problemRoom)})`;
 }
+
+/**
+ * Checks a line that names several of them (a triage summary, the baselines' note) names: the rest are counted.
+ * Such a line is one entry on the timeline, a decision request, an automatic rollback's reason; a runbook may
+ * have 60 checks, each of which is on the incident message's rows, `rollbot timeline` and the report.
+ */
+export const NAMED_CHECKS = 5;
+
+/** `a; b; c; d; e; and 3 more checks breached`: the first NAMED_CHECKS parts, the rest counted as `rest`. */
+export function someParts(parts: readonly string[], rest: string): string {
+  const named = parts.slice(0, NAMED_CHECKS);
+  const more = parts.length - named.length;
+  return more > 0 ? `${named.join('; ')}; and ${more} more ${rest}` : named.join('; ');
+}
+
+/** `a, b, c, d, e and 25 more checks`: the first NAMED_CHECKS names, the rest counted. */
+export function someChecks(names: readonly string[]): string {
+  const named = names.slice(0, NAMED_CHECKS).join(', ');
+  return names.length > NAMED_CHECKS ? `${named} and ${names.length - NAMED_CHECKS} more checks` : named;
+}

@@ -1,3 +1,4 @@
+import { someChecks, someParts } from '../core/check-error.js';
 import { formatDuration } from '../core/duration.js';
 import type { CheckResult, ConfirmationRecord } from '../core/evaluation.js';
 import {
@@ -148,16 +149,18 @@ function whyUnknown(
   const why: string[] = [];
   if (partial.length) {
     why.push(
-      `no baseline from a partial answer (Prometheus warnings) for ${partial.join('; ')}: its triage thresholds apply`,
+      `no baseline from a partial answer (Prometheus warnings) for ${someParts(partial, 'partial answers')}: its triage thresholds apply`,
     );
   }
   if (failed.size) {
-    const each = [...failed].map(([error, names]) => `${names.join(', ')} (${error})`);
-    why.push(`no baseline where the query failed, for ${each.join('; ')}: their triage thresholds apply`);
+    const each = [...failed].map(([error, names]) => `${someChecks(names)} (${error})`);
+    why.push(
+      `no baseline where the query failed, for ${someParts(each, 'failures')}: their triage thresholds apply`,
+    );
   }
   if (empty.length) {
     why.push(
-      `no baseline where Prometheus had no data before ${from ?? 'the bad version'} took traffic, for ${empty.join(', ')}: their triage thresholds apply`,
+      `no baseline where Prometheus had no data before ${from ?? 'the bad version'} took traffic, for ${someChecks(empty)}: their triage thresholds apply`,
     );
   }
   return why.map((clause) => `; ${clause}`).join('');

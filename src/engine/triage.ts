@@ -1,4 +1,10 @@
-import { BRIEF_ERROR_CHARS, briefCheckError } from '../core/check-error.js';
+import {
+  BRIEF_ERROR_CHARS,
+  briefCheckError,
+  NAMED_CHECKS,
+  someChecks,
+  someParts,
+} from '../core/check-error.js';
 import type { CheckResult, TriageFinding, TriageRecord } from '../core/evaluation.js';
 import { formatValue } from '../core/gates.js';
 import type { Incident } from '../core/incident.js';
@@ -132,7 +138,7 @@ function partialNote(checks: readonly CheckResult[]): string {
   const partial = checks.filter(isPartial);
   if (partial.length === 0) return '';
   const each = partial.map((check) => `${check.name} ${describeWarnings(check.warnings ?? [])}`);
-  return `. Partial answers (Prometheus warnings): ${listed(each, 'partial answers')}`;
+  return `. Partial answers (Prometheus warnings): ${someParts(each, 'partial answers')}`;
 }
 
 function findingOf(checks: readonly CheckResult[]): TriageFinding {
@@ -140,26 +146,6 @@ function findingOf(checks: readonly CheckResult[]): TriageFinding {
   if (checks.every((check) => check.verdict === 'ERROR')) return 'unavailable';
   if (checks.every((check) => check.verdict === 'PASS')) return 'ok';
   return 'no-data';
-}
-
-/**
- * Checks a summary names: the rest are counted. The summary is one line on the timeline, the decision request
- * and, on a breach under policy `auto`, the rollback's reason handed to the serving layer; a runbook may have 60
- * checks. Every check is on the incident message's rows, `rollbot timeline` and the report.
- */
-const SUMMARY_CHECKS = 5;
-
-/** `a; b; and 3 more checks breached`: the first SUMMARY_CHECKS parts, the rest counted. */
-function listed(parts: readonly string[], rest: string): string {
-  const named = parts.slice(0, SUMMARY_CHECKS);
-  const more = parts.length - named.length;
-  return more > 0 ? `${named.join('; ')}; and ${more} more ${rest}` : named.join('; ');
-}
-
-/** `a, b, c, d, e and 25 more checks`: the first SUMMARY_CHECKS names, the rest counted. */
-function someOf(names: readonly string[]): string {
-  const named = names.slice(0, SUMMARY_CHECKS).join(', ');
-  return names.length > SUMMARY_CHECKS ? `${named} and ${names.length - SUMMARY_CHECKS} more checks` : named;
 }
 
 /** A failed check's error, brief: the summary names the check, so the query is left out. */
@@ -177,8 +163,8 @@ function summarize(finding: TriageFinding, checks: readonly CheckResult[], faili
       const error = briefError(check) ?? 'unknown error';
       byError.set(error, [...(byError.get(error) ?? []), check.name]);
     }
-    const each = [...byError].map(([error, names]) => `${someOf(names)}: ${error}`);
-    return `Prometheus could not be asked (${listed(each, 'failures')}): a person decides`;
+    const each = [...byError].map(([error, names]) => `${someChecks(names)}: ${error}`);
+    return `Prometheus could not be asked (${someParts(each, 'failures')}): a person decides`;
   }
   if (finding === 'ok') {
     // A check may pass with some measurements outside its range (fewer than M of N): say so, failing first, or
@@ -193,8 +179,8 @@ function summarize(finding: TriageFinding, checks: readonly CheckResult[], faili
       const now = latest === breached ? '' : `, latest ${latest}`;
       return `${c.name} ${breached} outside ${c.threshold} for ${fails} of ${c.outcomes.length}${now}`;
     });
-    const shown = values.slice(0, SUMMARY_CHECKS).join(', ');
-    const more = values.length > SUMMARY_CHECKS ? `, and ${values.length - SUMMARY_CHECKS} more checks` : '';
+    const shown = values.slice(0, NAMED_CHECKS).join(', ');
+    const more = values.length > NAMED_CHECKS ? `, and ${values.length - NAMED_CHECKS} more checks` : '';
     const head = ordered.some((c) => failed(c) > 0)
       ? `no check breached for ${failing} of ${checks[0]?.outcomes.length ?? failing} measurements`
       : 'no threshold breached';
@@ -204,7 +190,7 @@ function summarize(finding: TriageFinding, checks: readonly CheckResult[], faili
     const unclear = checks
       .filter((check) => check.verdict !== 'PASS')
       .map((check) => `${check.name}: ${briefError(check) ?? formatValue(check.value, check.unit)}`);
-    return `no clear signal (${listed(unclear, 'checks unclear')}): a person decides`;
+    return `no clear signal (${someParts(unclear, 'checks unclear')}): a person decides`;
   }
   const breaches = checks
     .filter((check) => check.verdict === 'FAIL')
@@ -217,5 +203,5 @@ function summarize(finding: TriageFinding, checks: readonly CheckResult[], faili
       const now = latest === breached ? '' : `, latest ${latest}`;
       return `${check.name} ${breached} outside ${check.threshold} for ${fails} of ${check.outcomes.length} measurements (${failing} needed${now})${trend}`;
     });
-  return listed(breaches, 'checks breached');
+  return someParts(breaches, 'checks breached');
 }

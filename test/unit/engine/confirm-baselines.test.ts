@@ -132,4 +132,39 @@ describe('confirmation baselines', () => {
       /\(errors unknown, approvals unknown, p99 unknown, queue_depth unknown, drift unknown, nulls unknown\); no baseline for any check: the deployment ledger has no record of when v42 took traffic \(CI records deployments with POST \/api\/deployments or rollbot deploy record\): the triage thresholds apply$/,
     );
   });
+  it('name a few of many failures and checks, and count the rest', async () => {
+    const many = Array.from({ length: 30 }, (_, i) => `q${i + 1}`);
+    const checks = `triage:
+  checks:
+${many.map((query) => `    - { name: ${query}, kind: error, query: '${query}', max: 0.5 }`).join('\n')}
+rollback: { policy: auto }`;
+    const metrics = new FakeMetrics();
+    for (const query of many) metrics.set(query, 0.9); // a breach: policy auto rolls back
+    const deps = makeDeps({ runbooks: [makeRunbook('fraud-scorer', checks)], metricsSource: metrics });
+    await recordDeployments(deps, 'fraud-scorer', ['v41', 'v42']);
+    // Every baseline query refused, each for its own reason; ten more answer with a warning; ten with nothing.
+    metrics.query = (promql) => {
+      const n = Number(promql.slice(1));
+      if (n <= 10)
+        return Promise.reject(
+          answerError(promql, 400, { errorType: 'bad_data', error: `bad ${promql}` }, ''),
+        );
+      if (n <= 20)
+        return Promise.resolve({ samples: [{ labels: {}, value: 0.1 }], warnings: [`store ${n} down`] });
+      return Promise.resolve({ samples: [], warnings: [] });
+    };
+    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    await pollDeadlines(deps);
+
+    const started = (await deps.store.list('INC-1')).find((entry) => entry.type === 'confirm.started');
+    const why = started?.text.slice(started.text.indexOf('); ') + 3) ?? '';
+    expect(why).toMatch(
+      /^no baseline from a partial answer \(Prometheus warnings\) for q11 "store 11 down"; .*; q15 "store 15 down"; and 5 more partial answers: its triage thresholds apply; /,
+    );
+    expect(why).toMatch(
+      /; no baseline where the query failed, for q1 \(Prometheus refused it .*bad q1\) .*; q5 \(.*bad q5\) .*; and 5 more failures: their triage thresholds apply; /,
+    );
+    expect(why).toMatch(/, for q21, q22, q23, q24, q25 and 5 more checks: their triage thresholds apply$/);
+    expect(why.length).toBeLessThan(2_000);
+  });
 });
