@@ -197,11 +197,16 @@ function summarize(finding: TriageFinding, checks: readonly CheckResult[], faili
     .map((check) => {
       const fails = check.outcomes.filter((outcome) => outcome === 'fail').length;
       const trend = check.trend?.sparkline ? ` (${check.trend.direction} ${check.trend.sparkline})` : '';
+      const measurements = `for ${fails} of ${check.outcomes.length} measurements (${failing} needed`;
+      // Only missing data failed (noData: fail): "no data outside ≤ 2%" would name a breach nobody measured.
+      if (check.failedValue === undefined && check.failedOnNoData) {
+        return `${check.name} no data, which noData: fail counts as failing, ${measurements})${trend}`;
+      }
       // The value that breached, not merely the latest one: "1% outside ≤ 2%" would contradict itself.
       const breached = formatValue(check.failedValue ?? check.value, check.unit);
       const latest = formatValue(check.value, check.unit);
       const now = latest === breached ? '' : `, latest ${latest}`;
-      return `${check.name} ${breached} outside ${check.threshold} for ${fails} of ${check.outcomes.length} measurements (${failing} needed${now})${trend}`;
+      return `${check.name} ${breached} outside ${check.threshold} ${measurements}${now})${trend}`;
     });
   return someParts(breaches, 'checks breached');
 }

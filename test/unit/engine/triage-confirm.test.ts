@@ -265,7 +265,8 @@ describe('triage', () => {
       expect(incident.phase).toBe('triage');
       expect(deps.fake.mutations).toBe(0);
       expect(deps.notifier.ofType('decision.requested')[0]?.text).toBe(
-        'threshold breached — error rate no data outside ≤ 0.02 for 3 of 3 measurements (3 needed). Policy auto does not roll back on a breach that only missing data shows (noData: fail) without rollback.onNoData: rollback: a person decides',
+        // Not "no data outside ≤ 0.02": nothing measured was outside the range.
+        'threshold breached — error rate no data, which noData: fail counts as failing, for 3 of 3 measurements (3 needed). Policy auto does not roll back on a breach that only missing data shows (noData: fail) without rollback.onNoData: rollback: a person decides',
       );
     });
 
