@@ -52,16 +52,27 @@ const labels = z.record(z.string(), z.string());
 /** Native histograms are refused, so their inner shape does not matter here. */
 const histogramPoint = z.tuple([z.number(), z.unknown()]);
 
+/**
+ * A list of results where `null` is Go's nil slice: an empty result as Prometheus 2.0 (`a or b` of two empty
+ * vectors), 2.52 (`bottomk` of nothing over a range) and some query frontends send it. Refused, an empty
+ * answer would read as "not from the Prometheus HTTP API" and blame PROMETHEUS_URL instead of being no data.
+ */
+const resultList = <T extends z.ZodType>(item: T) =>
+  z
+    .array(item)
+    .nullable()
+    .transform((list) => list ?? []);
+
 const resultData = z.discriminatedUnion('resultType', [
   z.object({
     resultType: z.literal('vector'),
-    result: z.array(
+    result: resultList(
       z.object({ metric: labels, value: point.optional(), histogram: histogramPoint.optional() }),
     ),
   }),
   z.object({
     resultType: z.literal('matrix'),
-    result: z.array(
+    result: resultList(
       z.object({
         metric: labels,
         values: z.array(point).optional(),

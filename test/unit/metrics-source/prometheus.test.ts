@@ -88,6 +88,21 @@ describe('prometheus source: real payloads', () => {
     await expect(source().query('up{job="absent"}')).resolves.toStrictEqual({ samples: [], warnings: [] });
   });
 
+  it('reads a null result (a Go nil slice) as no data, not as an answer from something else', async () => {
+    // Prometheus 2.0 (`a or b` of two empty vectors, prometheus#3603), 2.52 (`bottomk` of nothing in a range,
+    // prometheus#13993) and some query frontends answer an empty result with `"result": null`.
+    prometheus('/api/v1/query', 200, vector(null));
+    await expect(source().query('up{a="1"} or up{a="2"}')).resolves.toStrictEqual({
+      samples: [],
+      warnings: [],
+    });
+    prometheus('/api/v1/query_range', 200, matrix(null));
+    await expect(source().range('bottomk(2, absent)', 0, 60_000, 15_000)).resolves.toStrictEqual({
+      series: [],
+      warnings: [],
+    });
+  });
+
   it('reports bad PromQL as BAD_REQUEST with Prometheus’ reason and the query', async () => {
     prometheus('/api/v1/query', 400, fixture('query-bad.json'));
     const error = await failure(source().query('sum(up'), 'BAD_REQUEST');
