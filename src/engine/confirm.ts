@@ -107,7 +107,9 @@ async function takeBaselines(
     baselines[check.name] = !result || isPartial(result) ? null : (result.value ?? null);
   });
   const unknownWhy =
-    before === undefined && checks.length > 0 ? noMoment(from) : whyUnknown(checks, results, from);
+    before === undefined && checks.length > 0
+      ? noMoment(from)
+      : `${whyUnknown(checks, results, from)}${whyUnusable(checks, baselines, runbook.confirm.tolerance)}`;
   return { baselines, unknownWhy };
 }
 
@@ -161,6 +163,39 @@ function whyUnknown(
   if (empty.length) {
     why.push(
       `no baseline where Prometheus had no data before ${from ?? 'the bad version'} took traffic, for ${someChecks(empty)}: their triage thresholds apply`,
+    );
+  }
+  return why.map((clause) => `; ${clause}`).join('');
+}
+
+/**
+ * `; a baseline of 0 leaves no room for a tolerance, for errors: its triage thresholds apply`: the measured
+ * baselines confirmation cannot use (core/gates.ts `confirmThreshold`), said, because the entry shows them: "within
+ * 10% of … (errors 0)" would read as "errors must be back at 0" while the runbook's own range decides.
+ */
+function whyUnusable(
+  checks: readonly Check[],
+  baselines: Record<string, number | null>,
+  tolerance: number,
+): string {
+  const zero: string[] = [];
+  const outside: string[] = [];
+  for (const check of checks) {
+    const baseline = baselines[check.name];
+    if (baseline === null || baseline === undefined) continue;
+    const triage = thresholdOf(check);
+    if (confirmThreshold(triage, baseline, tolerance) !== triage) continue;
+    (baseline === 0 || !Number.isFinite(baseline) ? zero : outside).push(check.name);
+  }
+  const why: string[] = [];
+  if (zero.length) {
+    why.push(
+      `a baseline of 0 or ±Inf leaves no room for a tolerance, for ${someChecks(zero)}: ${zero.length > 1 ? 'their' : 'its'} triage thresholds apply`,
+    );
+  }
+  if (outside.length) {
+    why.push(
+      `a baseline so far outside the check's range that no value is both within tolerance and within it, for ${someChecks(outside)}: ${outside.length > 1 ? 'their' : 'its'} triage thresholds apply`,
     );
   }
   return why.map((clause) => `; ${clause}`).join('');

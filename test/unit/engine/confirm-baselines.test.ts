@@ -167,4 +167,35 @@ rollback: { policy: auto }`;
     expect(why).toMatch(/, for q21, q22, q23, q24, q25 and 5 more checks: their triage thresholds apply$/);
     expect(why.length).toBeLessThan(2_000);
   });
+  it('say when a measured baseline cannot be used, so that "within 10% of 0" is not read as "must be 0"', async () => {
+    const metrics = new FakeMetrics();
+    for (const query of QUERIES) metrics.set(query, 0.1);
+    metrics.set('errors', (at) => (at < 1_000 ? 0 : 0.9)); // no errors at all before v42, then a breach
+    const deps = makeDeps({ runbooks: [makeRunbook('fraud-scorer', CHECKS)], metricsSource: metrics });
+    await recordDeployments(deps, 'fraud-scorer', ['v41', 'v42']);
+    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    await pollDeadlines(deps);
+
+    const started = (await deps.store.list('INC-1')).find((entry) => entry.type === 'confirm.started');
+    expect(started?.text).toMatch(
+      /\(errors 0, approvals 0\.1, p99 0\.1, queue_depth 0\.1, drift 0\.1, nulls 0\.1\); a baseline of 0 or ±Inf leaves no room for a tolerance, for errors: its triage thresholds apply$/,
+    );
+  });
+  it('say when a baseline lies so far outside a two-sided range that no value could be restored to it', async () => {
+    const checks = `triage:
+  checks:
+    - { name: errors, kind: error, query: 'errors', max: 0.5 }
+    - { name: share, kind: business, query: 'share', min: 0.4, max: 0.6 }
+rollback: { policy: auto }`;
+    const metrics = new FakeMetrics().set('errors', 0.9).set('share', (at) => (at < 1_000 ? 5 : 0.5));
+    const deps = makeDeps({ runbooks: [makeRunbook('fraud-scorer', checks)], metricsSource: metrics });
+    await recordDeployments(deps, 'fraud-scorer', ['v41', 'v42']);
+    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    await pollDeadlines(deps);
+
+    const started = (await deps.store.list('INC-1')).find((entry) => entry.type === 'confirm.started');
+    expect(started?.text).toMatch(
+      /\(errors 0\.9, share 5\); a baseline so far outside the check's range that no value is both within tolerance and within it, for share: its triage thresholds apply$/,
+    );
+  });
 });
