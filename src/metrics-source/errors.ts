@@ -20,6 +20,9 @@ export const HINT_AUTH =
 const HINT_HEALTH = "check Prometheus' health and logs (/-/ready), then retry";
 const HINT_SLOW =
   'make the query cheaper (shorter ranges, fewer series) or Prometheus less loaded: it gave up on the query';
+const HINT_LIMITED =
+  "raise the query limit for rollbot's tenant or user in Prometheus' query frontend (Mimir, Thanos, Cortex), or " +
+  'give the runbooks fewer or cheaper checks: it refused the query as one too many';
 const HINT_URL = 'check PROMETHEUS_URL: it must point at the Prometheus HTTP API, including any path prefix';
 
 /** `errorType` values (web/api/v1/api.go) that mean the query is at fault rather than Prometheus. */
@@ -111,6 +114,10 @@ export function answerError(
   const { errorType, said, details } = whatItSaid(status, envelope, body);
   if (status === 401 || status === 403) {
     return failure('UNAVAILABLE', promql, `credentials refused (${said})`, { hint: HINT_AUTH, details });
+  }
+  // A rate limit (a query frontend's, whatever errorType it gives) says nothing about the query nor Prometheus' health.
+  if (status === 429) {
+    return failure('UNAVAILABLE', promql, `too many queries (${said})`, { hint: HINT_LIMITED, details });
   }
   const kind = classify(status, errorType);
   if (kind === 'query') {

@@ -385,6 +385,20 @@ describe('prometheus source: failures', () => {
     expect(error.message).toContain('"up"');
   });
 
+  it('says a 429 is a query limit to raise, not a query to fix nor a Prometheus to look at', async () => {
+    prometheus('/api/v1/query', 429, {
+      status: 'error',
+      errorType: 'execution',
+      error: 'the query hit the max number of chunks limit',
+    });
+    const error = await failure(source().query('up'), 'UNAVAILABLE');
+    expect(error.message).toBe(
+      'Prometheus query "up": too many queries (HTTP 429 execution: the query hit the max number of chunks limit)',
+    );
+    expect(error.hint).toMatch(/^raise the query limit for rollbot's tenant or user/);
+    expect(error.hint).not.toContain('PromQL');
+  });
+
   it('maps a 5xx without an envelope to UNAVAILABLE', async () => {
     prometheus('/api/v1/query', 502, '<html><body><h1>502 Bad Gateway</h1></body></html>');
     const error = await failure(source().query('up'), 'UNAVAILABLE');
