@@ -11,7 +11,7 @@ export interface StoredApproval {
   at: number;
   reason: string;
   /**
-   * Which deployment it was given for (`rollback:<incident>:<at>` or `deployment:<at>|none`, as the gate names
+   * Which deployment it was given for (`rollback:<incident>:<at>` or `deployment:<at>[.<n>]|none`, as the gate names
    * it). Absent on approvals stored by builds from before 2026-12-03, which approved whichever deployment waits.
    */
   askedFor?: string;

@@ -31,7 +31,10 @@ export interface DeploymentApproval {
  * on the message of another one (an earlier rollback's, a tier-1 deployment that went out since) is refused.
  */
 export interface AskedApproval extends DeploymentApproval {
-  /** Which deployment: `rollback:<incident>:<at>` (the first after that rollback), or `deployment:<at>|none`. */
+  /**
+   * Which deployment: `rollback:<incident>:<at>` (the first after that rollback), or `deployment:<at>[.<n>]|none`
+   * (the one after the newest recorded, at `at`; `.<n>` when it is the n-th recorded in that same millisecond).
+   */
   askedFor: string;
   /** That deployment in words, for a refused press: what waits now. */
   waiting: string;
@@ -41,7 +44,7 @@ export interface AskedApproval extends DeploymentApproval {
  * What `askedFor` looks like (AskedApproval): the API refuses anything else as a mistyped value rather than as a
  * request that moved on.
  */
-export const ASKED_FOR_FORMAT = /^(rollback:[^\s:]+:\d+|deployment:(\d+|none))$/;
+export const ASKED_FOR_FORMAT = /^(rollback:[^\s:]+:\d+|deployment:(\d+(\.\d+)?|none))$/;
 
 const approvalKey = (model: string) => `deploy-approval:${model}`;
 const APPROVAL_TTL_MS = 24 * 3_600_000;
@@ -109,25 +112,34 @@ function deploymentInWords(askedFor: string): string {
   if (rollback)
     return `the first deployment after the rollback in ${rollback[1]} (${new Date(Number(rollback[2])).toISOString()})`;
   if (askedFor === 'deployment:none') return 'the first recorded deployment';
-  const after = /^deployment:(\d+)$/.exec(askedFor)?.[1];
-  if (after !== undefined)
-    return `the deployment after the one recorded ${new Date(Number(after)).toISOString()}`;
+  const after = /^deployment:(\d+)(?:\.(\d+))?$/.exec(askedFor);
+  if (after?.[1] !== undefined) {
+    const nth = after[2] === undefined ? '' : ` (number ${after[2]} of those recorded in that millisecond)`;
+    return `the deployment after the one recorded ${new Date(Number(after[1])).toISOString()}${nth}`;
+  }
   return askedFor;
 }
 
 /**
  * A tier-1 request (no rollback since the last deployment) is for the deployment after the newest one recorded:
  * once that one went out, its message is about a deployment that happened, and a press on it would approve one
- * nobody was asked about. Recorded, as approvals count them: an `observed` version uses up no approval.
+ * nobody was asked about. Recorded, as approvals count them: an `observed` version uses up no approval. Named by
+ * when the newest was recorded and, when others were recorded in that same millisecond (two pipelines, two
+ * replicas), how many: by its time alone, the deployment after the second would be the one after the first, and
+ * an approval given for the first's successor would let the second's through.
  */
 async function nextRecordedDeployment(
   deps: EngineDeps,
   model: string,
 ): Promise<{ askedFor: string; waiting: string }> {
-  const newest = (await deps.store.deployments(model)).find((d) => d.strategy !== 'observed');
+  const recorded = (await deps.store.deployments(model)).filter((d) => d.strategy !== 'observed');
+  const newest = recorded[0];
   if (!newest) return { askedFor: 'deployment:none', waiting: 'its first recorded deployment' };
+  const sameInstant = recorded.findIndex((d) => d.at !== newest.at);
+  const nth = sameInstant === -1 ? recorded.length : sameInstant;
   return {
-    askedFor: `deployment:${newest.at}`,
+    // The first of a millisecond keeps the name it always had: requests and approvals from before still match.
+    askedFor: `deployment:${newest.at}${nth > 1 ? `.${nth}` : ''}`,
     waiting: `the deployment after ${newest.version} (recorded ${new Date(newest.at).toISOString()})`,
   };
 }

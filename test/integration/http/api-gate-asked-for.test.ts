@@ -88,6 +88,17 @@ describe('POST /api/gate/:model/approve with askedFor', () => {
     });
   });
 
+  it('approves the deployment after two recorded in one millisecond, by the askedFor the gate named', async () => {
+    await serveTier(1);
+    await recordDeployment(deps, { model: 'fraud-scorer', version: 'v42', strategy: 'canary', by: 'ci' });
+    await recordDeployment(deps, { model: 'fraud-scorer', version: 'v43', strategy: 'canary', by: 'ci' });
+    const { approval } = await gate();
+    expect(approval.askedFor).toMatch(/^deployment:\d+\.2$/);
+    const response = await approve({ approvedBy: 'U0LEAD', askedFor: approval.askedFor });
+    expect(response.status).toBe(200);
+    expect(await json(response)).toMatchObject({ status: 'open' });
+  });
+
   it('refuses, storing no approval, once another deployment waits (tier 1: the one asked about went out)', async () => {
     await serveTier(1);
     await deploy('v42');

@@ -111,6 +111,28 @@ describe('Approve deployment on the message of a request that is no longer the o
     expect(await deploymentGate(deps, 'fraud-scorer')).toMatchObject({ status: 'open' });
   });
 
+  it('on a tier-1 model: a deployment recorded in the same millisecond as the last is another deployment to ask about', async () => {
+    const deps = makeDeps({ runbooks: [tiered(1)] });
+    // Two pipelines record v42 and v43 within one millisecond; the request asked about the deployment after v42.
+    await recordDeployment(deps, { model: 'fraud-scorer', version: 'v42', strategy: 'canary', by: 'ci' });
+    const afterV42 = await askedNow(deps);
+    await recordDeployment(deps, { model: 'fraud-scorer', version: 'v43', strategy: 'canary', by: 'ci' });
+    const afterV43 = await askedNow(deps);
+    expect(afterV43.asked).toBe(2);
+    expect(afterV43.button?.askedFor).not.toBe(afterV42.button?.askedFor);
+    expect((await deploymentGate(deps, 'fraud-scorer')).approval?.askedFor).toMatch(/^deployment:\d+\.2$/);
+
+    // A press on the request about the deployment after v42 approves nothing: v43 went out since.
+    await expect(
+      approveDeployment(deps, 'fraud-scorer', { actor: LEAD, ...afterV42.button }),
+    ).rejects.toThrow(
+      'this message asked about an earlier deployment of fraud-scorer: the one waiting now is the deployment after v43 (recorded 2026-',
+    );
+    expect(await deploymentGate(deps, 'fraud-scorer')).toMatchObject({ status: 'approval required' });
+    await approveDeployment(deps, 'fraud-scorer', { actor: LEAD, ...afterV43.button });
+    expect(await deploymentGate(deps, 'fraud-scorer')).toMatchObject({ status: 'open' });
+  });
+
   it('approves as before on a button that carries no request (drawn before requests were carried)', async () => {
     const deps = makeDeps({ runbooks: [tiered(1)] });
     await deploy(deps, 'v42');
