@@ -15,6 +15,16 @@ export interface StoredApproval {
    * it). Absent on approvals stored by builds from before 2026-12-03, which approved whichever deployment waits.
    */
   askedFor?: string;
+  /** The latest renewal: an approver approved the same deployment again, and its 24 h count from then. */
+  renewed?: { by: string; at: number };
+}
+
+/** How long an approval lets its deployment through: from when it was given, or last renewed. */
+export const APPROVAL_LASTS_MS = 24 * 3_600_000;
+
+/** When `approval` lapses: 24 h after it was given, or after its latest renewal. */
+export function approvalUntil(approval: Pick<StoredApproval, 'at' | 'renewed'>): number {
+  return (approval.renewed?.at ?? approval.at) + APPROVAL_LASTS_MS;
 }
 
 /** `rollback:<incident>:<at>`: the first deployment after that rollback. */

@@ -3,7 +3,7 @@
  * the runbook, for the deployment the approver was shown, stored without replacing another approver's, then
  * recorded and announced once.
  */
-import { covers, type StoredApproval } from '../core/approval-coverage.js';
+import { approvalUntil, covers, type StoredApproval } from '../core/approval-coverage.js';
 import { RollbotError } from '../core/errors.js';
 import type { Incident } from '../core/incident.js';
 import type { Actor } from '../core/policy.js';
@@ -30,8 +30,8 @@ import {
  * not list, and (CONFLICT) when no approval is needed, so that a stray click does not pre-approve a future.
  * With `askedFor` — from a request message's button, or given to the API as `GET /api/gate` named it — it
  * approves only the deployment the approver was shown: once another one waits it is refused (CONFLICT,
- * recorded), naming the one waiting now, and nothing is stored. A deployment approved already is not approved
- * again (CONFLICT naming who approved it; nothing stored, announced or recorded). The approval is stored with
+ * recorded), naming the one waiting now, and nothing is stored. A deployment approved already is renewed instead:
+ * its approval stands, and lets it through for 24 h from now (renewApproval). The approval is stored with
  * the deployment it is for; if another one comes to wait before it lands (CI records the deployment on another
  * replica meanwhile), it covers nothing waiting and is refused (CONFLICT, recorded) instead of announced. It
  * replaces only the stored approval it was decided on: should another approver's land first, that one stands,
@@ -70,15 +70,10 @@ export async function approveDeployment(
       needed,
       latest,
     });
-  // Approved already (a second press of the button, a second API call): that approval stands, announced once;
-  // replacing it would announce the same deployment twice and change who approved it.
+  // Approved already (a second press of the button, a second API call, an approver near the end of its 24 h):
+  // renewed, not refused. Refused, the approval would lapse under CI waiting for it, however often people approved.
   if (needed.approved)
-    throw refuseApprovedAlready(deps, runbook, {
-      actor: how.actor.id,
-      from: how.from ?? 'message',
-      now: needed,
-      approved: needed.approved,
-    });
+    return renewApproval(deps, runbook, { actor: how.actor.id, reason: how.reason, read, latest });
   const approved = { by: how.actor.id, at: deps.clock.now(), reason: how.reason?.trim() || 'approved' };
   // Stored with the deployment it is for, as read above: one recorded before the write lands (CI on another
   // replica) is not covered by it. Read again to tell the approver, rather than announce an approval that lets
@@ -102,7 +97,7 @@ export async function approveDeployment(
   deps.logger.info({ model: runbook.model, by: approved.by }, text);
   await deps.notifier.notify({ type: 'channel.message', channel: runbook.channel, text: `✅ ${text}` });
   const { reasons, approvers, how: howTo } = needed;
-  return { reasons, approvers, how: howTo, approved };
+  return { reasons, approvers, how: howTo, approved: { ...approved, until: approvalUntil(approved) } };
 }
 
 /**
@@ -140,4 +135,48 @@ async function storeApproval(
     `the stored approval of ${runbook.model}'s next deployment changed twice while ${stored.by} approved; nothing was approved`,
     { hint: `approve again: GET /api/gate/${runbook.model} shows the approval in force, if any` },
   );
+}
+
+/**
+ * An approval of a deployment approved already: the approval in force stands (who gave it, why) and lets the
+ * deployment through for 24 h from now, said on the timeline and in the answer (`approved.renewed`,
+ * `approved.until`). Not announced in the channel again: it was told the deployment is approved, and a double
+ * press would say it twice. Stored only over the approval it was decided on; should that have changed (another
+ * approval, or the deployment recorded, meanwhile), CONFLICT and nothing renewed: the approver looks again.
+ */
+async function renewApproval(
+  deps: EngineDeps,
+  runbook: Runbook,
+  how: {
+    actor: string;
+    reason: string | undefined;
+    read: { approval: AskedApproval; raw: string | undefined };
+    latest: Incident | undefined;
+  },
+): Promise<DeploymentApproval> {
+  const { read, actor } = how;
+  const { reasons, approvers, how: howTo } = read.approval;
+  const stored = read.raw === undefined ? undefined : (JSON.parse(read.raw) as StoredApproval);
+  const renewed = { by: actor, at: deps.clock.now() };
+  const next: StoredApproval | undefined = stored && { ...stored, renewed };
+  if (!next || !(await replaceApproval(deps, runbook.model, read.raw, JSON.stringify(next)))) {
+    throw new RollbotError(
+      'CONFLICT',
+      `the approval of ${runbook.model}'s next deployment changed while ${actor} renewed it; nothing was renewed`,
+      {
+        hint: `GET /api/gate/${runbook.model} shows the approval in force, if any; approve again if still needed`,
+      },
+    );
+  }
+  const until = approvalUntil(next);
+  const reason = how.reason?.trim() ? `: ${oneLine(how.reason.trim())}` : '';
+  const text = `approval of the next deployment of ${runbook.model} by ${next.by} (${new Date(next.at).toISOString()}) renewed by ${actor} until ${new Date(until).toISOString()}${reason}`;
+  if (how.latest) await record(deps, how.latest, { type: 'deployment.approval-renewed', actor, text });
+  deps.logger.info({ model: runbook.model, by: actor }, text);
+  return {
+    reasons,
+    approvers,
+    how: howTo,
+    approved: { by: next.by, at: next.at, reason: next.reason, until, renewed },
+  };
 }

@@ -89,8 +89,8 @@ export async function refuseMovedOn(
 }
 
 /**
- * The answer to an approval of a deployment that is approved already: a second press of its button, a second API
- * call, or an approval that lost a race to another approver's (`meanwhile`: stored after this one read). The
+ * The answer to an approval that lost a race to another approver's (`meanwhile`: stored after this one read; an
+ * approval of a deployment approved already when it was read renews it instead, approve-deployment.ts). The
  * approval stored (and announced) first lets the deployment waiting now through already. Nothing is stored over
  * it nor announced again, and nothing recorded: both meant the same deployment, and the timeline has the approval
  * that counts.

@@ -6,7 +6,13 @@
  * which deployment waits and whether it is approved, the stored approval, the request; a person's approval is
  * approve-deployment.ts.
  */
-import { covers, ROLLBACK_ASKED_FOR, type StoredApproval } from '../core/approval-coverage.js';
+import {
+  APPROVAL_LASTS_MS,
+  approvalUntil,
+  covers,
+  ROLLBACK_ASKED_FOR,
+  type StoredApproval,
+} from '../core/approval-coverage.js';
 import type { Runbook } from '../runbooks/schema.js';
 import type { EngineDeps } from './context.js';
 
@@ -17,8 +23,11 @@ export interface DeploymentApproval {
   approvers: string[];
   /** How to give it. */
   how: string;
-  /** The approval that lets the deployment waiting now through. */
-  approved?: { by: string; at: number; reason: string };
+  /**
+   * The approval that lets the deployment waiting now through: who gave it, and until when it does (24 h after
+   * it was given, or after its latest renewal, `renewed`).
+   */
+  approved?: { by: string; at: number; reason: string; until: number; renewed?: { by: string; at: number } };
   /**
    * An approval stored for another deployment than the one waiting now (one recorded while it was being given,
    * or a rollback since), which does not let it through, and why.
@@ -47,7 +56,8 @@ export interface AskedApproval extends DeploymentApproval {
 export const ASKED_FOR_FORMAT = /^(rollback:[^\s:]+:\d+|deployment:(\d+(\.\d+)?|none))$/;
 
 const approvalKey = (model: string) => `deploy-approval:${model}`;
-const APPROVAL_TTL_MS = 24 * 3_600_000;
+/** A request is posted again after a day, should the deployment still wait for an approval. */
+const ASK_AGAIN_AFTER_MS = 24 * 3_600_000;
 
 /**
  * What approval the model's next deployment needs, whether it has it (an approval given for that deployment,
@@ -94,8 +104,8 @@ function coverage(
   waiting: string,
 ): Pick<DeploymentApproval, 'approved' | 'outdated'> {
   if (!covers(stored, waiting)) return { outdated: { ...stored, why: notCoveringWhy(stored) } };
-  const { by, at, reason } = stored;
-  return { approved: { by, at, reason } };
+  const { by, at, reason, renewed } = stored;
+  return { approved: { by, at, reason, until: approvalUntil(stored), ...(renewed ? { renewed } : {}) } };
 }
 
 /** Why `approval` does not cover the deployment waiting now, for the gate's answer and CI logs. */
@@ -162,7 +172,8 @@ async function lastRollbackWithoutDeployment(
 
 /**
  * Stores `value` as the model's approval only if the stored one is still `read` (its text as the decision to
- * approve read it; undefined: none), in one step: true when it did. An approval never replaces one written since.
+ * approve read it; undefined: none), in one step, for 24 h from now (a new approval, or a renewal): true when it
+ * did. An approval never replaces one written since.
  */
 export function replaceApproval(
   deps: EngineDeps,
@@ -170,7 +181,7 @@ export function replaceApproval(
   read: string | undefined,
   value: string,
 ): Promise<boolean> {
-  return deps.store.compareAndSetValue(approvalKey(model), read, value, APPROVAL_TTL_MS);
+  return deps.store.compareAndSetValue(approvalKey(model), read, value, APPROVAL_LASTS_MS);
 }
 
 /**
@@ -205,7 +216,7 @@ export async function requestApproval(
   approval: AskedApproval,
 ): Promise<void> {
   const key = `deploy-approval-asked:${runbook.model}:${approval.askedFor}:${approval.reasons.join('|')}`;
-  if (!(await deps.store.claimOnce(key, APPROVAL_TTL_MS))) return;
+  if (!(await deps.store.claimOnce(key, ASK_AGAIN_AFTER_MS))) return;
   const who = approval.approvers.length > 0 ? approval.approvers.join(', ') : 'anyone in the channel';
   await deps.notifier.notify({
     type: 'channel.message',

@@ -6,6 +6,7 @@ import { acknowledge, dismissAs } from '../../engine/decisions.js';
 import { approveRollback } from '../../engine/rollback-request.js';
 import { approveDeployment } from '../../engine/approve-deployment.js';
 import { errorReply } from '../blocks/command-replies.js';
+import { slackDate } from '../blocks/elements.js';
 import { escapeLine } from '../blocks/limits.js';
 import { slackErrorText } from '../notifier/errors.js';
 import { notRollbackModal } from '../blocks/not-rollback-modal.js';
@@ -208,13 +209,23 @@ export function registerInteractions(app: App, context: SlackContext): void {
     // another one waits (a later rollback's, the next tier-1 deployment) is refused with where that one is.
     const { askedFor } = readJsonObject(body.actions[0]?.value);
     try {
-      await actAs(context, body.user.id, model, (actor) =>
+      const { approved } = await actAs(context, body.user.id, model, (actor) =>
         approveDeployment(deps, model, {
           actor,
           reason: 'approved in Slack',
           ...(askedFor ? { askedFor } : {}),
         }),
       );
+      // A new approval is announced in the channel; a renewal is said to whoever renewed it.
+      if (approved?.renewed) {
+        const given = `<@${escapeLine(approved.by, 40)}>'s approval (${slackDate(approved.at)})`;
+        await tellUser(
+          context,
+          client,
+          where,
+          `The next deployment of ${escapeLine(model, 100)} was approved already: ${given} is renewed, and lets it through until ${slackDate(approved.until)}.`,
+        );
+      }
     } catch (error) {
       await tellUser(context, client, where, errorReply(error));
     }

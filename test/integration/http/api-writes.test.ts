@@ -520,19 +520,26 @@ describe('deployment approvals over HTTP', () => {
     });
   });
 
-  it('answers 409 to approving a deployment approved already, saying where the approval in force is', async () => {
+  it('renews a deployment approved already, answering until when it is approved, announcing nothing again', async () => {
     expect((await approve({ approvedBy: 'U0LEAD', reason: 'reviewed' })).status).toBe(200);
-    const again = await approve({ approvedBy: 'U0LEAD', reason: 'reviewed twice' });
-    expect(again.status).toBe(409);
-    expect((await json(again)).error).toMatchObject({
-      message: expect.stringMatching(/ is approved already by U0LEAD \(.*\): that approval stands/),
-      hint: 'nothing more to do: GET /api/gate/fraud-scorer shows the approval in force (approval.approved)',
+    deps.clock.advance(23 * 3_600_000);
+    const again = await approve({ approvedBy: 'U0LEAD', reason: 'still reviewed' });
+    expect(again.status).toBe(200);
+    expect(await json(again)).toMatchObject({
+      status: 'open',
+      approval: {
+        approved: {
+          by: 'U0LEAD',
+          reason: 'reviewed',
+          until: deps.clock.now() + 24 * 3_600_000,
+          renewed: { by: 'U0LEAD', at: deps.clock.now() },
+        },
+      },
     });
     const approvals = deps.notifier.ofType('channel.message').filter((m) => m.text.startsWith('✅'));
     expect(approvals).toHaveLength(1);
-    expect((await json(apiFetch(`${server.url}/api/gate/fraud-scorer`))).approval.approved.reason).toBe(
-      'reviewed',
-    );
+    deps.clock.advance(2 * 3_600_000); // past the first approval's 24 h
+    expect(await json(apiFetch(`${server.url}/api/gate/fraud-scorer`))).toMatchObject({ status: 'open' });
   });
 
   it('refuses a missing token, a malformed approver and an unknown model, approving nothing', async () => {

@@ -396,7 +396,7 @@ describe('the Approve deployment button', () => {
     });
   });
 
-  it('answers a press on a deployment approved already only to the presser, announcing nothing again', async () => {
+  it('renews on a press on a deployment approved already, saying so only to the presser, announcing nothing again', async () => {
     await deploymentGate(deps, 'fraud-scorer', { requestApproval: true });
     const press = (user: string) => buttonPress(ACTIONS.approveDeployment, { model: 'fraud-scorer' }, user);
     const approvals = () => deps.notifier.ofType('channel.message').filter((m) => m.text.startsWith('✅'));
@@ -404,15 +404,19 @@ describe('the Approve deployment button', () => {
     await settle(() => approvals().length === 1, 'the approval');
 
     expect((await sendSigned(server.url, press('U0ANA'))).status).toBe(200);
-    await settle(() => calls.some((call) => call.method === 'chat.postEphemeral'), 'the refusal');
+    await settle(() => calls.some((call) => call.method === 'chat.postEphemeral'), 'the reply');
     const reply = calls.find((call) => call.method === 'chat.postEphemeral')?.form;
     expect(reply).toMatchObject({ channel: 'C0TEST0001', user: 'U0ANA' });
     expect(reply?.text).toMatch(
-      /is approved already by U0BO \(.*\): that approval stands; nothing more was approved/,
+      new RegExp(
+        `^The next deployment of fraud-scorer was approved already: <@U0BO>'s approval \\(.*\\) is renewed, and lets it through until <!date\\^\\d+\\^\\{date_short_pretty\\} \\{time\\}\\|\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z>\\.$`,
+      ),
     );
-    expect(reply?.text).toContain("U0BO's approval, announced in C0TEST0001, covers it");
     expect(approvals()).toHaveLength(1);
-    expect((await deploymentGate(deps, 'fraud-scorer')).approval?.approved?.by).toBe('U0BO');
+    expect((await deploymentGate(deps, 'fraud-scorer')).approval?.approved).toMatchObject({
+      by: 'U0BO',
+      renewed: { by: 'U0ANA' },
+    });
   });
 });
 

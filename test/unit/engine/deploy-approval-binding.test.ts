@@ -360,6 +360,7 @@ describe('an approval stored by a build from before approvals named their deploy
       by: 'U0LEAD',
       at: deps.clock.now(),
       reason: 'approved before the upgrade',
+      until: deps.clock.now() + 24 * HOUR,
     });
   });
 

@@ -99,6 +99,7 @@ describe('deployment approvals', () => {
       by: 'U0SRE1',
       at: deps.clock.now(),
       reason: 'fix for the v42 regression reviewed',
+      until: deps.clock.now() + 24 * HOUR,
     });
     expect(await deploymentGate(deps, 'fraud-scorer')).toMatchObject({ allowed: true, status: 'open' });
     expect((await deps.store.list('INC-1')).at(-1)).toMatchObject({
@@ -119,44 +120,54 @@ describe('deployment approvals', () => {
     );
   });
 
-  it('refuses approving again a deployment approved already: nothing replaced, announced again or recorded', async () => {
+  it('renews a deployment approved already for 24 h from now, saying so, rather than letting it lapse', async () => {
     const deps = await afterRollback();
     await approveDeployment(deps, 'fraud-scorer', { actor: LEAD, reason: 'fix reviewed' });
     const approvedAt = deps.clock.now();
-    const before = {
-      stored: await deps.store.getValue('deploy-approval:fraud-scorer'),
-      timeline: await deps.store.list('INC-1'),
-      messages: deps.notifier.ofType('channel.message').length,
-    };
-    deps.clock.advance(60_000);
-    const waiting = `the first deployment after the rollback from v42 in INC-1 (${new Date(approvedAt - HOUR).toISOString()})`;
-    const already = `the deployment of fraud-scorer waiting for approval (${waiting}) is approved already by U0LEAD (${new Date(approvedAt).toISOString()}): that approval stands; nothing more was approved`;
-
-    // A second press of the button (by anyone allowed), then a script through the API.
-    await expect(
-      approveDeployment(deps, 'fraud-scorer', {
-        actor: { id: 'U0SRE1', groups: ['S0SRE'] },
-        reason: 'me too',
-      }),
-    ).rejects.toMatchObject({
-      code: 'CONFLICT',
-      message: already,
-      hint: "nothing more to do: U0LEAD's approval, announced in C0TEST0001, covers it",
+    const messages = deps.notifier.ofType('channel.message').length;
+    // Near the end of its 24 h, CI has not deployed yet; another approver approves again.
+    deps.clock.advance(23 * HOUR);
+    const renewedAt = deps.clock.now();
+    const answer = await approveDeployment(deps, 'fraud-scorer', {
+      actor: { id: 'U0SRE1', groups: ['S0SRE'] },
+      reason: 'still good to go',
+      from: 'api',
     });
-    await expect(
-      approveDeployment(deps, 'fraud-scorer', { actor: LEAD, reason: 'again', from: 'api' }),
-    ).rejects.toMatchObject({
-      code: 'CONFLICT',
-      message: already,
-      hint: 'nothing more to do: GET /api/gate/fraud-scorer shows the approval in force (approval.approved)',
-    });
-    expect(await deps.store.getValue('deploy-approval:fraud-scorer')).toBe(before.stored);
-    expect(await deps.store.list('INC-1')).toEqual(before.timeline);
-    expect(deps.notifier.ofType('channel.message')).toHaveLength(before.messages);
-    expect((await deploymentGate(deps, 'fraud-scorer')).approval?.approved).toEqual({
+    const approved = {
       by: 'U0LEAD',
       at: approvedAt,
       reason: 'fix reviewed',
+      until: renewedAt + 24 * HOUR,
+      renewed: { by: 'U0SRE1', at: renewedAt },
+    };
+    expect(answer.approved).toEqual(approved);
+    expect((await deps.store.list('INC-1')).at(-1)).toMatchObject({
+      type: 'deployment.approval-renewed',
+      actor: 'U0SRE1',
+      text: `approval of the next deployment of fraud-scorer by U0LEAD (${new Date(approvedAt).toISOString()}) renewed by U0SRE1 until ${new Date(renewedAt + 24 * HOUR).toISOString()}: still good to go`,
+    });
+    // The channel was told of the approval; a renewal is told to whoever renewed it (and is on the timeline).
+    expect(deps.notifier.ofType('channel.message')).toHaveLength(messages);
+
+    // Past the first approval's 24 h the deployment is still approved, until the renewal's 24 h end.
+    deps.clock.advance(2 * HOUR);
+    expect(await deploymentGate(deps, 'fraud-scorer')).toMatchObject({
+      allowed: true,
+      status: 'open',
+      approval: { approved },
+    });
+    deps.clock.advance(22 * HOUR);
+    expect((await deploymentGate(deps, 'fraud-scorer')).status).toBe('approval required');
+  });
+
+  it("says in the gate's answer until when an approval lets the deployment through", async () => {
+    const deps = await afterRollback();
+    await approveDeployment(deps, 'fraud-scorer', { actor: LEAD, reason: 'fix reviewed' });
+    expect((await deploymentGate(deps, 'fraud-scorer')).approval?.approved).toEqual({
+      by: 'U0LEAD',
+      at: deps.clock.now(),
+      reason: 'fix reviewed',
+      until: deps.clock.now() + 24 * HOUR,
     });
   });
 
@@ -202,7 +213,12 @@ describe('deployment approvals', () => {
     await deploy(makeDeps({ runbooks, clock: setup.clock, fake: setup.fake, store }), 'v43');
     const gate = await deploymentGate(setup, 'fraud-scorer');
     expect(gate).toMatchObject({ allowed: true, status: 'open' });
-    expect(gate.approval?.approved).toEqual({ by: 'U0LEAD', at: setup.clock.now(), reason: 'v44 reviewed' });
+    expect(gate.approval?.approved).toEqual({
+      by: 'U0LEAD',
+      at: setup.clock.now(),
+      reason: 'v44 reviewed',
+      until: setup.clock.now() + 24 * HOUR,
+    });
     await deploy(setup, 'v44');
     expect((await deploymentGate(setup, 'fraud-scorer')).status).toBe('approval required');
   });
