@@ -5,7 +5,7 @@ import { closeActionItem, completeRetrospective, getRetrospective } from '../../
 import { notesOf } from '../../engine/notes.js';
 import { retroTemplate } from '../../engine/retro-template.js';
 import { errorReply } from '../blocks/command-replies.js';
-import { escapeText, truncate } from '../blocks/limits.js';
+import { codeBlock, escapeText, truncate } from '../blocks/limits.js';
 import { CLOSE_ITEM_ACTION, retroModal } from '../blocks/retro.js';
 import {
   authorizeUserOn,
@@ -25,6 +25,22 @@ type ButtonBody = BlockAction<ButtonAction>;
 
 /** Slack shows a modal field error under its input; a short one reads better there. */
 const FIELD_ERROR_MAX = 300;
+/** Room for each box handed back (3,000 characters typed, some escaped): four fit well within a message's text. */
+const WRITTEN_MAX = 3_500;
+
+/**
+ * What someone wrote in the modal, for a reply when the completion did not go through: the modal closed as it was
+ * submitted and keeps nothing, and a root cause and action items written over twenty minutes are not to be
+ * written again from memory. Each box in a code block, as typed (escaped), to copy back.
+ */
+function whatYouWrote(
+  written: Record<'Root cause' | 'What went well' | 'What went badly' | 'Action items', string>,
+): string {
+  const boxes = Object.entries(written)
+    .filter(([, text]) => text !== '')
+    .map(([label, text]) => `${label}:\n${codeBlock(text, WRITTEN_MAX)}`);
+  return `\n\nWhat you wrote, to add it or submit it again:\n${boxes.join('\n')}`;
+}
 
 /**
  * The retrospective's buttons and modal: **Complete retrospective** opens the form, submitting it completes the
@@ -95,16 +111,23 @@ export function registerRetro(app: App, context: SlackContext): void {
     await ack();
     const meta = readJsonObject(view.private_metadata);
     const where = replyToSubmission(meta, body.user.id);
+    const [wentWell, wentBadly] = [read(INPUTS.wentWell), read(INPUTS.wentBadly)];
+    const written = whatYouWrote({
+      'Root cause': rootCause,
+      'What went well': wentWell,
+      'What went badly': wentBadly,
+      'Action items': actionItemsText,
+    });
     // A double submit of the same modal is one completion.
-    const again = 'press Complete retrospective on its message again';
+    const again = `press Complete retrospective on its message again${written}`;
     if (!(await firstSubmission(context, client, view.id, where, again))) return;
     try {
       await authorizeUserOn(context, body.user.id, meta.incidentId ?? '', 'complete the retrospective of');
       const retro = await completeRetrospective(deps, meta.incidentId ?? '', {
         by: body.user.id,
         rootCause,
-        wentWell: read(INPUTS.wentWell),
-        wentBadly: read(INPUTS.wentBadly),
+        wentWell,
+        wentBadly,
         actionItemsText,
       });
       const items = retro.actionItems.length;
@@ -115,7 +138,7 @@ export function registerRetro(app: App, context: SlackContext): void {
         `Retrospective of ${escapeText(retro.incidentId, 100)} completed, incident closed; ${items} action item(s) recorded.`,
       );
     } catch (error) {
-      await tellUser(context, client, where, errorReply(error));
+      await tellUser(context, client, where, `${errorReply(error)}${written}`);
     }
   });
 
