@@ -182,12 +182,27 @@ export function gateLine(gate: GateAnswer): string {
   return oneLine(gateText(gate));
 }
 
+/**
+ * What lets an open gate's deployment through when something had to, as the API's answer has it: an approver's
+ * override despite the reasons it still lists (a CI log saying just "open" would hide open action items), or
+ * an approval; who, and until when.
+ */
+function heldOpenBy(gate: GateAnswer): string {
+  const iso = (ms: number) => new Date(ms).toISOString();
+  const { override, approval } = gate;
+  if (override)
+    return ` — overridden by ${override.by} until ${iso(override.until)} (${override.reason}) despite: ${gate.reasons.join('; ')}`;
+  if (approval?.approved)
+    return ` — approved by ${approval.approved.by} until ${iso(approval.approved.until)} (${approval.reasons.join('; ')})`;
+  return '';
+}
+
 function gateText(gate: GateAnswer): string {
   if (gate.status === 'closed') return `gate: closed — ${gate.reasons.join('; ')}`;
   const watch = gate.watch
     ? ` (watching ${gate.watch.version} until ${new Date(gate.watch.until).toISOString()})`
     : '';
-  if (gate.status === 'open') return `gate: open${watch}`;
+  if (gate.status === 'open') return `gate: open${heldOpenBy(gate)}${watch}`;
   const who = gate.approval?.approvers.length ? gate.approval.approvers.join(', ') : 'anyone in the channel';
   // An approval given for an earlier deployment (one recorded while it was being given) is why CI still waits.
   const outdated = gate.approval?.outdated ? `; ${gate.approval.outdated.why}` : '';

@@ -27,8 +27,8 @@ export interface GateAnswer {
   watch?: WatchPeriod;
   /** Deploy freezes holding the model (its own, and one of every model): no override waives them. */
   freezes?: Freeze[];
-  /** An approver let the deployment through despite the reasons. */
-  override?: { by: string; reason: string; at: number };
+  /** An approver let the deployment through despite the reasons, until `until` (24 h after `at`). */
+  override?: { by: string; reason: string; at: number; until: number };
 }
 
 const overrideKey = (model: string) => `gate-override:${model}`;
@@ -42,11 +42,11 @@ const OVERRIDE_TTL_MS = 24 * 3_600_000;
 export async function gateOverride(
   deps: Pick<EngineDeps, 'store'>,
   model: string,
-): Promise<(NonNullable<GateAnswer['override']> & { until: number }) | undefined> {
+): Promise<NonNullable<GateAnswer['override']> | undefined> {
   const raw = await deps.store.getValue(overrideKey(model));
   if (!raw) return undefined;
-  const override = JSON.parse(raw) as NonNullable<GateAnswer['override']>;
-  return { ...override, until: override.at + OVERRIDE_TTL_MS };
+  const { by, reason, at } = JSON.parse(raw) as { by: string; reason: string; at: number };
+  return { by, reason, at, until: at + OVERRIDE_TTL_MS };
 }
 
 /**
@@ -106,9 +106,7 @@ export async function deploymentGate(
     ...(needsApproval ? { approval } : {}),
     ...(watch ? { watch } : {}),
     ...(freezes.length ? { freezes } : {}),
-    ...(override && soft.length
-      ? { override: { by: override.by, reason: override.reason, at: override.at } }
-      : {}),
+    ...(override && soft.length ? { override } : {}),
   };
 }
 

@@ -40,4 +40,22 @@ describe('gateLine', () => {
       'gate: open (watching v2 until 2026-11-22T03:00:00.000Z)',
     );
   });
+
+  it('says what holds an open gate open: an override despite the reasons it lists, an approval, until when', () => {
+    const override = { by: 'U0LEAD', reason: 'hotfix for a fraud wave', at: T, until: T + 24 * 3_600_000 };
+    const reasons = ['open retrospective action item A1 of INC-1 (@ana, due 2026-12-01): add a canary check'];
+    expect(gateLine({ model: 'm', allowed: true, status: 'open', reasons, override })).toBe(
+      'gate: open — overridden by U0LEAD until 2026-11-23T02:00:00.000Z (hotfix for a fraud wave) despite: open retrospective action item A1 of INC-1 (@ana, due 2026-12-01): add a canary check',
+    );
+    const approval = {
+      reasons: ['tier-1 model: every deployment needs an approval'],
+      approvers: ['U0LEAD'],
+      how: 'POST /api/gate/m/approve',
+      askedFor: 'deployment:none',
+      approved: { by: 'U0LEAD', at: T, reason: 'ok', until: T + 3_600_000 },
+    };
+    expect(gateLine({ model: 'm', allowed: true, status: 'open', reasons: [], approval })).toBe(
+      'gate: open — approved by U0LEAD until 2026-11-22T03:00:00.000Z (tier-1 model: every deployment needs an approval)',
+    );
+  });
 });
