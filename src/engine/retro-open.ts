@@ -89,7 +89,12 @@ async function announceRetro(
   retro: Retrospective,
   now: number,
 ): Promise<void> {
-  const due = `due ${iso(retro.dueAt)} (in ${formatDuration(retro.dueAt - now)})`;
+  // Opened only after its due time (every replica down from the resolution on, the stand-in opening it days on):
+  // overdue, and said so, rather than due "in -2h".
+  const due =
+    now < retro.dueAt
+      ? `due ${iso(retro.dueAt)} (in ${formatDuration(retro.dueAt - now)})`
+      : `OVERDUE by ${formatDuration(now - retro.dueAt)} (was due ${iso(retro.dueAt)})`;
   const intro =
     `Blameless retrospective for ${incident.id} is open, ${due}. Fill in what rollbot cannot know (root cause, ` +
     `what went well or badly, action items); open action items block the next deployment of ${incident.model}.`;
