@@ -202,3 +202,29 @@ export const timeZone = z.string().superRefine((zone, ctx) => {
     });
   }
 });
+
+/**
+ * The one rule for a runbook's own text values, as src/env.ts has for variables: empty or only blanks is unset,
+ * and a value is trimmed. An empty value is what a templated runbook gives as easily as none (`endpoint: "${X}"`
+ * with X undefined), and it means "not set": taken literally, "" would reach the serving layer at the first
+ * rollback (MLflow refuses an empty alias; the AWS SDK refuses an empty region on every call, even with
+ * AWS_REGION set).
+ */
+const blankAsUnset = (input: unknown): unknown => {
+  if (typeof input !== 'string') return input;
+  const trimmed = input.trim();
+  return trimmed === '' ? undefined : trimmed;
+};
+
+/**
+ * Text a runbook must give: a blank value is refused as a missing one is, with the field's path and `what` to
+ * write (`the endpoint name, like fraud-prod`).
+ */
+export function requiredText(what: string) {
+  return z.string().trim().min(1, `is empty: write ${what}`);
+}
+
+/** Optional text (`schema` with its `.optional()` or `.default(…)`): a blank value is as if not written. */
+export function optionalText<T extends z.ZodType>(schema: T) {
+  return z.preprocess(blankAsUnset, schema);
+}

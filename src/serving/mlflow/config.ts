@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { envName } from '../../runbooks/fields.js';
+import { envName, optionalText, requiredText } from '../../runbooks/fields.js';
 
 /** `serving: {adapter: mlflow, …}`: a registered model's serving alias. */
 export const mlflowConfig = z.strictObject({
   adapter: z.literal('mlflow'),
   trackingUri: z.url(),
-  registeredModel: z.string().min(1),
-  alias: z.string().default('champion'),
+  registeredModel: requiredText('the registered model name, like fraud-scorer'),
+  alias: optionalText(z.string().default('champion')),
   tokenEnv: envName.optional(),
 });

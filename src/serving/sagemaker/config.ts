@@ -1,10 +1,11 @@
 import { z } from 'zod';
+import { optionalText, requiredText } from '../../runbooks/fields.js';
 
 /** `serving: {adapter: sagemaker, …}`: a real-time endpoint. */
 export const sagemakerConfig = z.strictObject({
   adapter: z.literal('sagemaker'),
-  endpoint: z.string().min(1),
-  region: z.string().optional(),
+  endpoint: requiredText('the endpoint name, like fraud-prod'),
+  region: optionalText(z.string().optional()),
   /** For multi-variant endpoints: the variant that keeps the known-good model. */
-  stableVariant: z.string().optional(),
+  stableVariant: optionalText(z.string().optional()),
 });
