@@ -67,6 +67,18 @@ export function sagemakerError(error: unknown, call: SagemakerCall): ServingErro
       `${what}: no AWS region is configured`,
     );
   }
+  // Also thrown before anything is sent: a region that is not a hostname label (`eu west 1`, from AWS_REGION or a
+  // profile; the runbook's own is checked when it loads). No retry makes it one.
+  const refusedRegion = status === undefined ? /^Region not accepted: region="(.*)"/i.exec(text) : null;
+  if (refusedRegion) {
+    return fail(
+      false,
+      call.region === undefined
+        ? "fix AWS_REGION in rollbot's environment (or the region of the AWS profile in use), or set serving.region in the runbook: a region looks like eu-west-1"
+        : 'fix serving.region in the runbook: a region looks like eu-west-1',
+      `${what}: the AWS region "${refusedRegion[1] ?? ''}" is not accepted by the AWS SDK`,
+    );
+  }
   if (name === 'ValidationException' && /could not find endpoint config/i.test(text)) {
     return fail(
       false,
