@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { duration, envName } from '../../runbooks/fields.js';
 import { eta } from '../universal-config.js';
 import { PLACEHOLDERS, templateProblems, type Placeholder } from '../template.js';
+import { urlCredentials } from '../url-credentials.js';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
@@ -80,6 +81,13 @@ function checkRequest(
     }
   };
   check(request.url, ['url']);
+  for (const where of urlCredentials(request.url)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [...path, 'url'],
+      message: `${where} looks like a secret written in the runbook: write {{env.NAME}} instead and list NAME in env`,
+    });
+  }
   for (const [name, value] of Object.entries(request.headers)) {
     check(value, ['headers', name]);
     if (name.toLowerCase() === 'idempotency-key') {
