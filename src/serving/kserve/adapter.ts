@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { RollbotError, ServingError } from '../../core/errors.js';
+import { ServingError } from '../../core/errors.js';
 import type { RollbackPlan, ServingAdapter } from '../../engine/serving-port.js';
 import { createKubeClient, type KubeRef } from '../k8s/client.js';
 import { refuse, rollbackFrom } from '../k8s/plan.js';
@@ -23,8 +23,7 @@ export interface KserveContext {
  * A KServe InferenceService. Knative mode rolls back with `canaryTrafficPercent: 0` (a flip during a canary,
  * a cold start after a promotion); Standard mode by emptying `spec.canary` (always a flip). Both are merge
  * patches of one field, so repeating them changes nothing; execute still re-reads first and skips the call.
- *
- * @throws RollbotError `INVALID_CONFIG` for a Standard-mode block with a component other than the predictor.
+ * (A Standard-mode block names only the predictor: kserveConfig refuses any other when the runbook loads.)
  */
 export function createKserveAdapter(
   config: z.output<typeof kserveConfig>,
@@ -32,15 +31,6 @@ export function createKserveAdapter(
 ): ServingAdapter {
   const where = `${config.namespace}/${config.name}`;
   const target = `kserve ${where}`;
-  if (config.mode === 'standard' && config.component !== 'predictor') {
-    throw new RollbotError(
-      'INVALID_CONFIG',
-      `${target}: spec.canary (mode standard) only splits the predictor`,
-      {
-        hint: 'remove component from the serving block, or use mode: knative',
-      },
-    );
-  }
   const mode =
     config.mode === 'knative' ? knativeMode(target, config.component) : standardMode(target, config.name);
   const client = createKubeClient({ kube: context.kube, timeoutMs: context.timeoutMs ?? 10_000 });

@@ -5,6 +5,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RollbotError, ServingError } from '../../../src/core/errors.js';
 import type { ExecuteContext, RollbackPlan } from '../../../src/engine/serving-port.js';
 import type { KubeConnection } from '../../../src/serving/k8s/connection.js';
+import { parseRunbook } from '../../../src/runbooks/load.js';
+import { formatProblem } from '../../../src/runbooks/problems.js';
 import { createKserveAdapter } from '../../../src/serving/kserve/adapter.js';
 import { standardKserve } from '../../helpers/kserve.js';
 
@@ -344,11 +346,15 @@ describe('kserve knative: onTarget', () => {
 });
 
 describe('kserve: config', () => {
-  it('refuses a Standard-mode block for a component other than the predictor', () => {
-    const config = { adapter: 'kserve' as const, namespace: 'ml-prod', name: 'x', mode: 'standard' as const };
-    expect(() => createKserveAdapter({ ...config, component: 'transformer' }, { model: 'x', kube })).toThrow(
-      expect.objectContaining({ code: 'INVALID_CONFIG' }),
-    );
+  it('refuses a Standard-mode block for a component other than the predictor when the runbook loads', () => {
+    // Not when the adapter is built, which is at the first rollback through it.
+    const text =
+      'model: x\nowner: "@ml"\nchannel: C0TEST0001\n' +
+      'serving: { adapter: kserve, namespace: ml-prod, name: x, mode: standard, component: transformer }\n';
+    const result = parseRunbook(text, 'x.yml');
+    expect(result.ok ? [] : result.problems.map(formatProblem)).toEqual([
+      'x.yml:4: serving.component: mode standard splits only the predictor (spec.canary): remove component, or use mode: knative',
+    ]);
   });
 });
 
