@@ -34,6 +34,11 @@ const PLACEHOLDER = /\{\{(.*?)\}\}/g;
 
 type Encode = (value: string, source: 'var' | 'env') => string;
 
+/** A content type whose body is JSON (`application/json`, `application/merge-patch+json`, …). */
+export function isJsonContentType(contentType: string): boolean {
+  return /[/+]json\b/i.test(contentType);
+}
+
 /** Fills `text` with values as they are. For argv elements, headers and plain-text bodies. */
 export function fillTemplate(text: string, values: TemplateValues): string {
   return fill(text, values, (value) => value);

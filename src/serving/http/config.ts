@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import { duration, envName } from '../../runbooks/fields.js';
 import { eta } from '../universal-config.js';
-import { PLACEHOLDERS, templateProblems, type Placeholder } from '../template.js';
+import {
+  fillJsonTemplate,
+  isJsonContentType,
+  PLACEHOLDERS,
+  templateProblems,
+  type Placeholder,
+} from '../template.js';
 import { urlCredentials } from '../url-credentials.js';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
@@ -105,6 +111,41 @@ function checkRequest(
     }
   }
   for (const [text, where] of stringsIn(request.body, ['body'])) check(text, where);
+  const jsonProblem = jsonBodyProblem(request, env);
+  if (jsonProblem !== undefined)
+    ctx.addIssue({ code: 'custom', path: [...path, 'body'], message: jsonProblem });
+}
+
+/**
+ * A text body sent as JSON must be JSON whatever the values: filled the way a rollback fills it (values escaped
+ * as JSON string content), with v42 for each value, it must parse. A placeholder outside quotes
+ * (`{"version": {{to}}}`) passes with version 42 and breaks with v42, at the rollback that fills it; `{{fence}}`
+ * is a number and may stand bare, as may an operator's `{{env.NAME}}` (filled with 0 here).
+ */
+function jsonBodyProblem(request: HttpRequestConfig, env: readonly string[]): string | undefined {
+  if (typeof request.body !== 'string') return undefined;
+  const contentType = Object.entries(request.headers).find(
+    ([name]) => name.toLowerCase() === 'content-type',
+  )?.[1];
+  if (!isJsonContentType(contentType ?? 'application/json')) return undefined;
+  const vars = Object.fromEntries(PLACEHOLDERS.map((name) => [name, name === 'fence' ? '1' : 'v42']));
+  let filled: string;
+  try {
+    filled = fillJsonTemplate(request.body, {
+      vars,
+      env: Object.fromEntries(env.map((name) => [name, '0'])),
+      allowEnv: env,
+    });
+  } catch {
+    return undefined; // an unknown placeholder or env name: templateProblems says so
+  }
+  try {
+    JSON.parse(filled);
+    return undefined;
+  } catch {
+    const shown = filled.length > 200 ? `${filled.slice(0, 200)}…` : filled;
+    return `is not valid JSON once filled (with v42 for each value, it reads ${shown}): put placeholders inside JSON strings ("version": "{{to}}"), or write the body as YAML`;
+  }
 }
 
 /** Every string in a body, with its path, so that YAML bodies are checked leaf by leaf. */

@@ -9,6 +9,7 @@ import {
   fillJsonTemplate,
   fillTemplate,
   fillUrlTemplate,
+  isJsonContentType,
   type TemplateValues,
 } from '../template.js';
 import type { HttpRequestConfig } from './config.js';
@@ -79,7 +80,7 @@ type JsonBody = NonNullable<HttpRequestConfig['body']>;
 function fillBody(body: JsonBody, contentType: string, values: TemplateValues): string {
   // A YAML body is filled leaf by leaf and then JSON-encoded: JSON.stringify does all the escaping.
   if (typeof body !== 'string') return JSON.stringify(fillLeaves(body, values));
-  if (/[/+]json\b/i.test(contentType)) {
+  if (isJsonContentType(contentType)) {
     const text = fillJsonTemplate(body, values);
     if (!values.keepMissing) checkJson(text);
     return text;
