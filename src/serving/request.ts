@@ -32,7 +32,7 @@ export interface JsonResponse {
 
 /**
  * One HTTP call to a serving layer, over node:http(s) so that TLS material (Kubernetes CAs and client
- * certificates) can be given per call. A 2xx answers; anything else becomes a ServingError that says whether
+ * certificates) can be given per call. A 2xx answers; a redirect is not followed (redirectError); anything else becomes a ServingError that says whether
  * retrying can help (5xx, 429, 409, timeouts and network errors can), whether the layer may have acted on the
  * call all the same (`effectUnknown`: see `mayHaveActed`) and what to check.
  */
@@ -79,6 +79,7 @@ export function requestJson(call: JsonRequest): Promise<JsonResponse> {
         const status = res.statusCode ?? 0;
         const body = parseBody(text);
         if (status >= 200 && status < 300) resolve({ status, body });
+        else if (status >= 300 && status < 400) reject(redirectError(call, status, res.headers.location));
         else reject(statusError(call, status, body, res.headers['retry-after']));
       });
     });
@@ -163,6 +164,34 @@ function statusError(
     effectUnknown,
     hint,
     details: retryAfter === undefined ? { status } : { status, retryAfter },
+  });
+}
+
+/**
+ * A redirect, which rollbot does not follow: a redirected POST may come back as a GET, and the request's
+ * credentials would go wherever it points. Said with where it points (origin and path only: a query may carry
+ * a signature), so that the runbook's URL can be changed to it (an http:// server sending to https://, a
+ * moved path), instead of "HTTP 301: <html>…" and a hint to check the serving block.
+ */
+function redirectError(call: JsonRequest, status: number, location: string | undefined): ServingError {
+  let target: URL | undefined;
+  try {
+    target = location === undefined ? undefined : new URL(location, call.url);
+  } catch {
+    target = undefined;
+  }
+  const where =
+    target === undefined
+      ? 'a redirect without a usable Location'
+      : `redirected to ${target.origin}${target.pathname}`;
+  return new ServingError(`${call.what}: HTTP ${status}: ${where}`, {
+    transient: false,
+    status,
+    hint:
+      target === undefined
+        ? 'rollbot does not follow redirects: check the URL in the runbook serving block'
+        : `rollbot does not follow redirects: set the URL in the runbook serving block to where it points (${target.origin}/…)`,
+    details: { status },
   });
 }
 
