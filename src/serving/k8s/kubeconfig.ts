@@ -1,5 +1,5 @@
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
-import { parse } from 'yaml';
+import { LineCounter, parse, YAMLError } from 'yaml';
 import { z } from 'zod';
 import { RollbotError } from '../../core/errors.js';
 import { envValue, type Environment } from '../../env.js';
@@ -56,10 +56,13 @@ export function readKubeconfig(file: string, content: string, readFile: ReadFile
   const invalid = (problem: string, hint: string) =>
     new RollbotError('INVALID_CONFIG', `kubeconfig ${file}: ${problem}`, { hint });
   let document: unknown;
+  const lines = new LineCounter();
   try {
-    document = parse(content);
+    // Not the library's pretty error, which quotes the offending line: in a kubeconfig that may be a token or a
+    // key, and this message reaches validate, the start-up warnings and a failed rollback's timeline.
+    document = parse(content, { prettyErrors: false, lineCounter: lines });
   } catch (error) {
-    throw invalid(`not YAML (${String(error)})`, 'fix the file or point KUBECONFIG at another one');
+    throw invalid(notYaml(error, lines), 'fix the file or point KUBECONFIG at another one');
   }
   const parsed = kubeconfig.safeParse(document);
   if (!parsed.success) {
@@ -174,4 +177,14 @@ export function tryRead(
 /** File content as UTF-8 text. */
 export function text(data: string | Buffer): string {
   return typeof data === 'string' ? data : data.toString('utf8');
+}
+
+/** `not YAML at line 6, column 12: <what>`, never the file's text. */
+function notYaml(error: unknown, lines: LineCounter): string {
+  if (!(error instanceof YAMLError)) return 'not YAML';
+  const offset = error.pos[0];
+  const at = lines.lineStarts.length > 0 ? lines.linePos(offset) : undefined;
+  return at === undefined
+    ? `not YAML: ${error.message}`
+    : `not YAML at line ${at.line}, column ${at.col}: ${error.message}`;
 }

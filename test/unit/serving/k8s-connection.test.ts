@@ -224,3 +224,30 @@ ${user}
     expect(invalidConfig(() => loadKubeConnection({ KUBECONFIG: file })).hint).toContain('client-key');
   });
 });
+
+describe('loadKubeConnection: a kubeconfig that is not YAML', () => {
+  it('says where, without quoting the line, which may hold the token', () => {
+    const token = 'eyJhbGciOiJSUzI1NiJ9.c2VjcmV0LXBhcnQ';
+    const broken = [
+      'apiVersion: v1',
+      'current-context: prod',
+      'users:',
+      '- name: bot',
+      '  user:',
+      `    token: ${token}`,
+      '     extra: [indent',
+      '',
+    ].join('\n');
+    const error = invalidConfig(() =>
+      loadKubeConnection(
+        { KUBECONFIG: '/home/bot/.kube/config' },
+        fakeFiles({ '/home/bot/.kube/config': broken }),
+      ),
+    );
+    expect(error.message).not.toContain(token);
+    expect(error.message).not.toContain('c2VjcmV0');
+    expect(error.message).toMatch(
+      /^kubeconfig \/home\/bot\/\.kube\/config: not YAML at line 6, column \d+: /,
+    );
+  });
+});
