@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ServingError } from '../../core/errors.js';
 import { requestJson } from '../request.js';
+import { MASK } from '../template.js';
 
 /** One registered model version, as the MLflow REST API returns it (versions are strings there). */
 export interface ModelVersion {
@@ -159,7 +160,11 @@ export function createMlflowRegistry(options: MlflowRegistryOptions): MlflowRegi
   };
 }
 
-/** requestJson's generic hints, made specific to MLflow: which name, which token. */
+/**
+ * requestJson's generic hints, made specific to MLflow (which name, which token), and the token masked in the
+ * message: a proxy in front of MLflow that refuses a token may quote it back, and the message goes to the
+ * timeline, Slack and the logs (the http adapter masks its variables the same way).
+ */
 function withHint(error: unknown, notFoundHint: string, options: MlflowRegistryOptions): unknown {
   if (!(error instanceof ServingError)) return error;
   let hint: string | undefined;
@@ -170,11 +175,17 @@ function withHint(error: unknown, notFoundHint: string, options: MlflowRegistryO
         ? 'MLflow wants credentials: set serving.tokenEnv to the variable holding a token'
         : `check the token in ${options.tokenEnv}: MLflow refused it or it lacks permission on ${options.registeredModel}`;
   }
-  if (hint === undefined) return error;
-  return new ServingError(error.message, {
+  const token = options.token;
+  const message =
+    token !== undefined && token.length >= 4 ? error.message.split(token).join(MASK) : error.message;
+  if (hint === undefined && message === error.message) return error;
+  const shownHint = hint ?? error.hint;
+  return new ServingError(message, {
     transient: error.transient,
-    hint,
-    cause: error,
+    effectUnknown: error.effectUnknown,
+    ...(shownHint === undefined ? {} : { hint: shownHint }),
+    // Not the error itself as the cause: its message is the unmasked one.
+    ...(error.cause === undefined ? {} : { cause: error.cause }),
     details: error.details,
     ...(error.status === undefined ? {} : { status: error.status }),
   });

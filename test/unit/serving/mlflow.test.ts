@@ -327,6 +327,21 @@ describe('mlflow adapter: errors', () => {
     expect(error.hint).toContain('MLFLOW_TOKEN');
   });
 
+  it('a refusal that quotes the token back does not put it in the message (timeline, Slack, logs)', async () => {
+    // An auth proxy in front of MLflow that echoes what it refused, as the http adapter's routers may.
+    mlflow()
+      .get(`${API}/registered-models/alias`)
+      .query(true)
+      .reply(401, { message: `invalid bearer token ${TOKEN} for fraud` });
+    const error = await servingError(adapter().onTarget(plan));
+    expect(error).toMatchObject({ transient: false, status: 401 });
+    expect(error.message).not.toContain(TOKEN);
+    expect(error.message).toBe(
+      'MLflow GET alias fraud@champion: HTTP 401: invalid bearer token *** for fraud',
+    );
+    expect(error.hint).toContain('MLFLOW_TOKEN');
+  });
+
   it('a conflict is transient', async () => {
     alias('42');
     mlflow()
