@@ -26,17 +26,25 @@ export function etaFor(regime: RollbackRegime, eta: number | undefined): number 
 
 /**
  * The version to roll back to: a person's choice, else the ledger's known-good, else what the layer itself
- * remembers. A universal adapter cannot guess further, so it refuses and says how to name one.
+ * remembers. A universal adapter cannot guess further, so it refuses and says how to name one: the two ways
+ * every adapter has, and `layerWay`, the adapter's own way to read the previous version from the layer when it
+ * has one not yet configured (the http adapter's previousPath; a command's status reports no previous version).
  */
 export function chooseTarget(
   request: { to?: string; knownGood?: string; state: ServingState },
   where: string,
+  layerWay?: string,
 ): string {
   const to = [request.to, request.knownGood, request.state.previous].find((v) => v !== undefined && v !== '');
   if (to !== undefined) return to;
+  const ways = [
+    'name the version (rollback <model> to <version>)',
+    'record deployments with POST /api/deployments',
+  ];
+  if (layerWay !== undefined) ways.push(layerWay);
   throw new ServingError(`${where}: no version to roll back to`, {
     transient: false,
-    hint: 'name the version (rollback <model> to <version>), record deployments with POST /api/deployments, or configure a status request that reports the previous version',
+    hint: `${ways.slice(0, -1).join(', ')}, or ${ways.at(-1) ?? ''}`,
   });
 }
 

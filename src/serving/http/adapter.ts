@@ -124,7 +124,15 @@ export function createHttpAdapter(config: HttpConfig, context: UniversalAdapterC
     },
 
     async plan(request) {
-      const to = chooseTarget(request, target);
+      const to = chooseTarget(
+        request,
+        target,
+        config.status === undefined
+          ? 'add a status request with previousPath (the previous version in its answer)'
+          : config.status.previousPath === undefined
+            ? "add previousPath to the status request if the router's answer holds the previous version"
+            : undefined,
+      );
       const from = request.state.current;
       const shown = fillRequest(config.rollback, {
         ...base,
