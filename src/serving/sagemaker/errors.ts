@@ -114,6 +114,17 @@ export function sagemakerError(error: unknown, call: SagemakerCall): ServingErro
       'AWS credentials are missing, invalid or expired: check the default credential chain (env, profile, web identity, instance role)',
     );
   }
+  if (name === 'ResourceLimitExceeded') {
+    // Not the runbook's fault, and no retry within the rollback target frees an instance: say what it is.
+    const fleet =
+      call.operation === 'UpdateEndpoint'
+        ? ': UpdateEndpoint provisions a new fleet beside the old one until it takes the traffic, so it needs room for both'
+        : '';
+    return fail(
+      false,
+      `an AWS service quota of the account (${region}) is reached, as SageMaker says above${fleet}; raise the quota (Service Quotas) or free instances, then roll back again`,
+    );
+  }
   if (THROTTLED.has(name) || status === 429) {
     return fail(true, 'throttled by SageMaker: rollbot retries within the rollback target');
   }

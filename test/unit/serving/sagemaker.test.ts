@@ -385,6 +385,26 @@ describe('sagemaker adapter: errors', () => {
     expect(error.hint).toContain('sagemaker:UpdateEndpointWeightsAndCapacities');
   });
 
+  it('an account quota the new fleet would exceed is named as such, not as a bad serving block', async () => {
+    // UpdateEndpoint provisions a whole new fleet beside the old one (blue/green): the instance quota is what a
+    // rollback to an old endpoint config runs into, and no edit of the runbook fixes it.
+    describeEndpoint({ EndpointStatus: 'InService', EndpointConfigName: 'fraud-prod-cfg-3' });
+    aws('UpdateEndpoint', { EndpointName: ENDPOINT, EndpointConfigName: 'fraud-prod-cfg-2' }).reply(
+      400,
+      awsError(
+        'ResourceLimitExceeded',
+        "The account-level service limit 'ml.g5.2xlarge for endpoint usage' is 4 Instances, with current utilization of 4 Instances and a request delta of 2 Instances.",
+      ),
+      JSON_11,
+    );
+    const error = await servingError(singleConfig().execute(redeployPlan, context));
+    expect(error.transient).toBe(false);
+    expect(error.message).toContain("ResourceLimitExceeded: The account-level service limit 'ml.g5.2xlarge");
+    expect(error.hint).toBe(
+      'an AWS service quota of the account (eu-west-1) is reached, as SageMaker says above: UpdateEndpoint provisions a new fleet beside the old one until it takes the traffic, so it needs room for both; raise the quota (Service Quotas) or free instances, then roll back again',
+    );
+  });
+
   it('throttling is transient', async () => {
     aws('DescribeEndpoint', { EndpointName: ENDPOINT }).reply(
       400,
