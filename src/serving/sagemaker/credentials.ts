@@ -11,6 +11,7 @@ import { envValue, type Environment } from '../../env.js';
 import type { CredentialProblem } from '../credential-problem.js';
 import type { ReadFile } from '../k8s/types.js';
 import type { SagemakerConfig } from './adapter.js';
+import { isAwsRegion } from './config.js';
 import { profileIn, type IniProfile } from './shared-files.js';
 
 const ENV_SOURCES =
@@ -49,6 +50,16 @@ export function sagemakerCredentialProblems(
             fix: GIVE_REGION,
           },
     );
+  } else if (config.region === undefined) {
+    // The runbook's own region is checked when it loads; the one the SDK would take instead only here.
+    const fromEnv = envValue(env, 'AWS_REGION');
+    const region = fromEnv ?? files.profile.region;
+    if (region !== undefined && !isAwsRegion(region)) {
+      problems.push({
+        missing: `${fromEnv === undefined ? `the region "${region}" of ${files.where}` : `AWS_REGION "${region}"`} is not an AWS region (the AWS SDK refuses it)`,
+        fix: 'write a region like eu-west-1 there, or set serving.region in the runbook',
+      });
+    }
   }
   if (!hasCredentialSource(env) && !givesCredentials(files.profile)) {
     const skipped =

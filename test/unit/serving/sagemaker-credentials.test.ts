@@ -221,3 +221,25 @@ describe('the SageMaker check: the shared files hold the profile in use', () => 
     ]);
   });
 });
+
+describe('the SageMaker check: a region the AWS SDK refuses', () => {
+  // The runbook's serving.region is checked when it loads; the environment's and the profile's only here, before
+  // the first rollback fails on "Region not accepted".
+  it('warns of an AWS_REGION that is not an AWS region, when the runbook names none', () => {
+    const env = { ...HOME, AWS_ACCESS_KEY_ID: 'AKIA', AWS_SECRET_ACCESS_KEY: 's', AWS_REGION: 'eu west 1' };
+    expect(check(env, {}, {}).warnings).toEqual([
+      'AWS_REGION "eu west 1" is not an AWS region (the AWS SDK refuses it)',
+    ]);
+    expect(check(env, {}, REGION).warnings).toEqual([]);
+  });
+
+  it("warns of the profile's region likewise", () => {
+    const env = { ...HOME, ...NO_IMDS };
+    expect(
+      check(env, { [CONFIG]: `[default]\nregion = eu_west_1\n`, [CREDENTIALS]: `[default]\n${KEYS}` }, {})
+        .warnings,
+    ).toEqual([
+      `the region "eu_west_1" of profile "default" in ${CREDENTIALS} or ${CONFIG} is not an AWS region (the AWS SDK refuses it)`,
+    ]);
+  });
+});
