@@ -1,0 +1,162 @@
+import { readFileSync } from 'node:fs';
+import { ServingError } from '../../core/errors.js';
+import type { Environment } from '../../env.js';
+import type { ExecuteResult, RollbackPlan, ServingAdapter, ServingState } from '../../engine/serving-port.js';
+import type { ReadFile } from '../k8s/types.js';
+import { createVertexEndpointClient } from './client.js';
+import { endpointResource, type VertexConfig } from './config.js';
+import { isEtagConflict } from './errors.js';
+import { createGoogleTokenSource, type GoogleTokenSource } from './google-token.js';
+import {
+  deployedModels,
+  describeDeployed,
+  endpointState,
+  findDeployed,
+  type Deployed,
+  type Endpoint,
+} from './state.js';
+
+export interface VertexAdapterContext {
+  model: string;
+  /** Where Application Default Credentials are looked up (GOOGLE_APPLICATION_CREDENTIALS, GCE_METADATA_HOST). */
+  env: Environment;
+  readFile?: ReadFile;
+  /** A ready token source (tests, shared); by default Application Default Credentials from `env`. */
+  tokens?: GoogleTokenSource;
+  /** Per HTTP call; default 10 s. */
+  timeoutMs?: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+/** A traffic split between models already deployed is a config change: seconds to a minute. */
+const FLIP_ETA_MS = 60_000;
+
+/**
+ * The adapter for a Vertex AI online prediction endpoint. Versions are model version IDs (state.ts). A rollback
+ * is a traffic flip: all of trafficSplit onto the deployed model of the target version (UpdateEndpoint, which is
+ * synchronous), so the target must still be deployed on the endpoint — teams keep the previous version deployed
+ * at 0 % until a release is confirmed. Deploying an undeployed version again (deployModel, a long-running
+ * operation that provisions nodes for minutes) is not done here: the plan refuses and says how.
+ */
+export function createVertexAdapter(config: VertexConfig, context: VertexAdapterContext): ServingAdapter {
+  const resource = endpointResource(config);
+  const target = `vertex ${resource}`;
+  const tokens =
+    context.tokens ??
+    createGoogleTokenSource({
+      env: context.env,
+      readFile: context.readFile ?? readFileSync,
+      timeoutMs: context.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    });
+  const client = createVertexEndpointClient({
+    config,
+    tokens,
+    timeoutMs: context.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+  });
+
+  /** The deployed model a plan moves traffic to, found again in a fresh read: it may have been undeployed since. */
+  function planned(plan: RollbackPlan, endpoint: Endpoint): Deployed {
+    const id = typeof plan.data.deployedModelId === 'string' ? plan.data.deployedModelId : plan.to;
+    const match = findDeployed(deployedModels(endpoint), id);
+    if (match && 'found' in match) return match.found;
+    throw new ServingError(`version ${plan.to} (deployed model ${id}) is no longer deployed on ${target}`, {
+      transient: false,
+      hint: 'someone undeployed it since the plan: plan the rollback again, or deploy the version again (runbooks/README.md, vertex)',
+    });
+  }
+
+  async function flip(plan: RollbackPlan, retried: boolean): Promise<ExecuteResult> {
+    const endpoint = await client.get();
+    const chosen = planned(plan, endpoint);
+    if (chosen.percent === 100) {
+      return { mutated: false, output: `${target}: ${describeDeployed(chosen)} already` };
+    }
+    const before = deployedModels(endpoint)
+      .filter((entry) => entry.percent > 0)
+      .map(describeDeployed)
+      .join(', ');
+    try {
+      await client.sendAllTraffic(chosen.id, endpoint.etag);
+    } catch (error) {
+      // Someone changed the endpoint between our read and our write: read again and decide again, once.
+      if (!retried && isEtagConflict(error)) return flip(plan, true);
+      throw error;
+    }
+    return {
+      mutated: true,
+      output: `PATCH ${resource} trafficSplit accepted: version ${chosen.version} (deployed model ${chosen.id}) 100 %, was ${before || 'no traffic'}`,
+    };
+  }
+
+  return {
+    kind: 'vertex',
+    target,
+    state: async (): Promise<ServingState> => endpointState(target, await client.get()),
+    async plan(request) {
+      const { to, rule } = chooseTarget(request, target);
+      const deployed = deployedModels(await client.get());
+      const match = findDeployed(deployed, to);
+      if (match === undefined) throw notDeployed(to, deployed, config);
+      if ('ambiguous' in match) {
+        throw new ServingError(`version ${to} is deployed more than once on ${target}`, {
+          transient: false,
+          hint: `name the deployed model ID as the rollback target instead: ${match.ambiguous.map(describeDeployed).join(', ')}`,
+        });
+      }
+      const chosen = match.found;
+      const plan: RollbackPlan = {
+        to,
+        regime: 'traffic-flip',
+        etaMs: FLIP_ETA_MS,
+        actions: [
+          `chose version ${to}: ${rule}; deployed as ${chosen.id}, now at ${chosen.percent} %`,
+          `PATCH ${resource}?updateMask=traffic_split {"trafficSplit": {"${chosen.id}": 100}} with the etag of a fresh read (every other deployed model gets 0 %)`,
+        ],
+        data: { deployedModelId: chosen.id },
+      };
+      if (request.state.current !== undefined) plan.from = request.state.current;
+      return plan;
+    },
+    execute: (plan) => flip(plan, false),
+    async onTarget(plan) {
+      return planned(plan, await client.get()).percent === 100;
+    },
+  };
+}
+
+function chooseTarget(
+  request: { to?: string; knownGood?: string; state: ServingState },
+  target: string,
+): { to: string; rule: string } {
+  if (request.to !== undefined) return { to: request.to, rule: 'requested' };
+  if (request.knownGood !== undefined) return { to: request.knownGood, rule: "the ledger's last known-good" };
+  if (request.state.previous !== undefined) {
+    return { to: request.state.previous, rule: 'the only other version deployed, at 0 %' };
+  }
+  throw new ServingError(`${target}: no version to roll back to`, {
+    transient: false,
+    hint: 'name a version as the rollback target, record deployments with POST /api/deployments, or keep the previous version deployed on the endpoint at 0 % traffic',
+  });
+}
+
+/** The fast path needs the target deployed: say what is, and how to deploy it again (not done by rollbot). */
+function notDeployed(to: string, deployed: readonly Deployed[], config: VertexConfig): ServingError {
+  const model =
+    deployed
+      .find((entry) => entry.model !== '')
+      ?.model.split('/')
+      .pop() ?? '<model-id>';
+  const serving = deployed.filter((entry) => entry.percent > 0);
+  const keep = serving.map((entry) => `${entry.id}=${entry.percent}`).join(',');
+  return new ServingError(
+    `version ${to} is no longer deployed on vertex endpoint ${config.endpoint}: deployed are ${deployed.map(describeDeployed).join(', ') || 'none'}`,
+    {
+      transient: false,
+      hint:
+        `deploy it again at 0 % traffic (provisions nodes, minutes): gcloud ai endpoints deploy-model ${config.endpoint} ` +
+        `--project=${config.project} --region=${config.location} --model=${model}@${to} --display-name=${model}-v${to}` +
+        (keep === '' ? '' : ` --traffic-split=0=0,${keep}`) +
+        ', then roll back again; keep the previous version deployed at 0 % until each release is confirmed, so that a rollback is a traffic flip',
+    },
+  );
+}

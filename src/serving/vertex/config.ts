@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { optionalText, requiredText } from '../../runbooks/fields.js';
+import { urlCredentials } from '../url-credentials.js';
+
+/**
+ * A Google Cloud project ID (6–30 lower-case letters, digits and hyphens, starting with a letter; legacy
+ * domain-scoped ones carry `example.com:`) or a project number, as the Vertex API takes either.
+ */
+const PROJECT = /^(?:(?:[a-z0-9-]+\.)+[a-z]+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$|^\d+$/;
+/** A Vertex region such as us-central1 or europe-west4: Endpoints are regional, and the host is `<region>-aiplatform`. */
+const LOCATION = /^[a-z]+(?:-[a-z]+)+\d+$/;
+/** Vertex's own endpoint IDs are numbers; IDs chosen at creation are lower-case letters, digits and hyphens. */
+const ENDPOINT = /^(?:\d+|[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?)$/;
+
+/** `serving: {adapter: vertex, …}`: a Vertex AI online prediction endpoint. */
+export const vertexConfig = z.strictObject({
+  adapter: z.literal('vertex'),
+  project: requiredText('the Google Cloud project ID, like ml-prod-123456').regex(
+    PROJECT,
+    'expected a Google Cloud project ID like ml-prod-123456 (or a project number)',
+  ),
+  location: requiredText('the Vertex region of the endpoint, like us-central1').regex(
+    LOCATION,
+    'expected a Vertex region like us-central1 or europe-west4 (a region, not a zone like us-central1-a)',
+  ),
+  endpoint: requiredText('the endpoint ID, like 1234567890123456789').superRefine((text, ctx) => {
+    if (ENDPOINT.test(text)) return;
+    const written = /\/endpoints\/([^/]+)$/.exec(text)?.[1];
+    ctx.addIssue({
+      code: 'custom',
+      input: text,
+      message:
+        written === undefined
+          ? `"${text}" is not a Vertex endpoint ID: write the ID gcloud ai endpoints list shows, like 1234567890123456789`
+          : `write the endpoint ID alone (${written}), not its resource name: project and location have their own fields`,
+    });
+  }),
+  /** Another API host (a private endpoint, a test server); by default https://{location}-aiplatform.googleapis.com. */
+  apiUrl: optionalText(
+    z
+      .url({
+        protocol: /^https?$/,
+        error: 'expected an http(s) URL like https://us-central1-aiplatform.googleapis.com',
+      })
+      .superRefine((url, ctx) => {
+        for (const where of urlCredentials(url)) {
+          ctx.addIssue({
+            code: 'custom',
+            input: url,
+            message: `${where} is a secret written in the runbook: rollbot authenticates with Google credentials (GOOGLE_APPLICATION_CREDENTIALS or the metadata server); remove it from apiUrl`,
+          });
+        }
+      })
+      .optional(),
+  ),
+});
+
+export type VertexConfig = z.output<typeof vertexConfig>;
+
+/** The API host the runbook names, else the endpoint's regional one. */
+export function vertexApiUrl(config: Pick<VertexConfig, 'location' | 'apiUrl'>): string {
+  return (config.apiUrl ?? `https://${config.location}-aiplatform.googleapis.com`).replace(/\/+$/, '');
+}
+
+/** `projects/p/locations/l/endpoints/e`, as the API and gcloud name it. */
+export function endpointResource(config: Pick<VertexConfig, 'project' | 'location' | 'endpoint'>): string {
+  return `projects/${config.project}/locations/${config.location}/endpoints/${config.endpoint}`;
+}
