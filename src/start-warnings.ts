@@ -164,7 +164,7 @@ export interface MissingCredential {
 
 /**
  * What `rollbot validate` and the start-up warnings say of the platform: for each runbook whose serving layer
- * (or drill.serving) is kserve, argo-rollouts, sagemaker or command, the credentials, region, kubeconfig or
+ * (or drill.serving) is kserve, argo-rollouts, sagemaker, vertex or command, the credentials, region, kubeconfig or
  * program it would not find (servingCredentialProblems: files only, no network call).
  */
 export function missingCredentials(

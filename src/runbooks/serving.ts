@@ -5,6 +5,7 @@ import { httpConfig } from '../serving/http/config.js';
 import { kserveConfig } from '../serving/kserve/config.js';
 import { mlflowConfig } from '../serving/mlflow/config.js';
 import { sagemakerConfig } from '../serving/sagemaker/config.js';
+import { vertexConfig } from '../serving/vertex/config.js';
 
 /**
  * Where a model is served and how to roll it back: one block per serving layer, each defined beside its
@@ -14,6 +15,7 @@ export const servingConfig = z.discriminatedUnion('adapter', [
   kserveConfig,
   argoRolloutsConfig,
   sagemakerConfig,
+  vertexConfig,
   mlflowConfig,
   httpConfig,
   commandConfig,

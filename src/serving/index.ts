@@ -11,6 +11,8 @@ import { createKserveAdapter } from './kserve/adapter.js';
 import { createMlflowAdapter } from './mlflow/adapter.js';
 import { sagemakerCredentialProblems } from './sagemaker/credentials.js';
 import { createLazySagemakerAdapter } from './sagemaker/lazy.js';
+import { createVertexAdapter } from './vertex/adapter.js';
+import { vertexCredentialProblems } from './vertex/credentials.js';
 
 export interface ServingFactoryOptions {
   /**
@@ -34,7 +36,8 @@ export function servingVariables(config: ServingConfig): { name: string; field: 
     case 'kserve':
     case 'argo-rollouts':
     case 'sagemaker':
-      // Their credentials are the platform's (the pod's service account, the AWS SDK's chain), not the runbook's:
+    case 'vertex':
+      // Their credentials are the platform's (the pod's service account, the AWS SDK's chain, Google's ADC), not the runbook's:
       // servingCredentialProblems checks those.
       return [];
   }
@@ -43,7 +46,7 @@ export function servingVariables(config: ServingConfig): { name: string; field: 
 /**
  * What a `serving` block needs from the platform rollbot runs on that is not there: Kubernetes credentials (the
  * pod's service account, or a kubeconfig) for kserve and argo-rollouts, an AWS region and credentials for
- * sagemaker, the programs a command runs. Files only, no network call. The variables a block names are
+ * sagemaker, Google credentials for vertex, the programs a command runs. Files only, no network call. The variables a block names are
  * servingVariables'.
  */
 export function servingCredentialProblems(
@@ -59,6 +62,8 @@ export function servingCredentialProblems(
     }
     case 'sagemaker':
       return sagemakerCredentialProblems(config, env, readFile);
+    case 'vertex':
+      return vertexCredentialProblems(env, readFile);
     case 'command':
       // Its secrets are the variables the runbook names (servingVariables); its programs are the platform's.
       return commandProgramProblems(config, env);
@@ -85,6 +90,9 @@ export function createServingFactory(options: ServingFactoryOptions): ServingAda
       case 'sagemaker':
         // Lazy: the AWS SDK is loaded on the adapter's first call, not whenever rollbot starts (F9).
         return createLazySagemakerAdapter(config, { model });
+      case 'vertex':
+        // Google credentials (GOOGLE_APPLICATION_CREDENTIALS, else the metadata server) are read at the first call.
+        return createVertexAdapter(config, { model, env });
       case 'mlflow':
         return createMlflowAdapter(config, { model, env });
       case 'http':

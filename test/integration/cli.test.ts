@@ -45,7 +45,7 @@ describe('rollbot validate', () => {
     expect(await runCli(['validate', dir], {}, io)).toBe(1);
     expect(err).toEqual([
       `${dir}/m1.yml:7: rollback.polcy: unknown field "polcy" (did you mean "policy"?)`,
-      `${dir}/m2.yml:5: serving.adapter: "kserv" is not allowed: expected one of "kserve", "argo-rollouts", "sagemaker", "mlflow", "http", "command" (did you mean "kserve"?)`,
+      `${dir}/m2.yml:5: serving.adapter: "kserv" is not allowed: expected one of "kserve", "argo-rollouts", "sagemaker", "vertex", "mlflow", "http", "command" (did you mean "kserve"?)`,
       `2 problems in ${dir}`,
     ]);
   });

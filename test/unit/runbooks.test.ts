@@ -94,7 +94,7 @@ describe('runbook problems', () => {
       'escalaton: { mention: [S0X] }',
     ].join('\n');
     expect(problemsOf(text)).toEqual([
-      'x.yml:5: serving.adapter: "kserv" is not allowed: expected one of "kserve", "argo-rollouts", "sagemaker", "mlflow", "http", "command" (did you mean "kserve"?)',
+      'x.yml:5: serving.adapter: "kserv" is not allowed: expected one of "kserve", "argo-rollouts", "sagemaker", "vertex", "mlflow", "http", "command" (did you mean "kserve"?)',
       'x.yml:6: rollback.policy: "atuo" is not allowed: expected one of "auto", "approve", "two-person" (did you mean "auto"?)',
       'x.yml:7: targets.triage: expected a duration like 30s, 5m, 48h or 7d (got 10)',
       'x.yml:8: escalaton: unknown field "escalaton" (did you mean "escalation"?)',

@@ -187,6 +187,25 @@ describe('the warnings of a starting bot: what the serving layers need from the 
     ]);
   });
 
+  it('name a Vertex model whose GOOGLE_APPLICATION_CREDENTIALS file cannot be read, and how to fix it', () => {
+    const vertex = 'serving: { adapter: vertex, project: ml-prod, location: us-central1, endpoint: "123" }';
+    const runbooks = new RunbookSet([runbookServedBy('ranker', vertex)]);
+    const env = { GOOGLE_APPLICATION_CREDENTIALS: '/secrets/key.json' };
+    const platform = { readFile: fakeFiles({ '/secrets/key.json': '{"type": "external_account"}' }) };
+    expect(compositionWarnings(STORE, runbooks, undefined, env, platform)).toEqual([
+      'ranker: serving (vertex): no Google credentials: GOOGLE_APPLICATION_CREDENTIALS is set to ' +
+        '/secrets/key.json, which is of type "external_account": rollbot reads only "service_account" and ' +
+        '"authorized_user" files. Rollbacks through this serving layer fail on this replica: point ' +
+        'GOOGLE_APPLICATION_CREDENTIALS at a service account key file (JSON, "type": "service_account") readable ' +
+        "by rollbot, or unset it to use the metadata server's service account (GKE Workload Identity, GCE).",
+    ]);
+    expect(compositionNotes(runbooks, {}, platform)).toEqual([
+      expect.stringMatching(
+        /^ranker: serving \(vertex\): GOOGLE_APPLICATION_CREDENTIALS is not set: rollbot will ask the metadata server \(metadata.google.internal\)/,
+      ),
+    ]);
+  });
+
   it('count the shared files only when they hold the profile in use', () => {
     const runbooks = new RunbookSet([runbookServedBy('search-ranker', SAGEMAKER)]);
     const env = { AWS_REGION: 'eu-west-1', HOME: '/home/rollbot', AWS_EC2_METADATA_DISABLED: 'true' };

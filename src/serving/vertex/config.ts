@@ -12,29 +12,37 @@ const LOCATION = /^[a-z]+(?:-[a-z]+)+\d+$/;
 /** Vertex's own endpoint IDs are numbers; IDs chosen at creation are lower-case letters, digits and hyphens. */
 const ENDPOINT = /^(?:\d+|[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?)$/;
 
-/** `serving: {adapter: vertex, …}`: a Vertex AI online prediction endpoint. */
+/**
+ * `serving: {adapter: vertex, …}`: a Vertex AI online prediction endpoint. Each field's format is checked once it
+ * is known not to be blank (pipe), so that a blank one gets one problem, not two.
+ */
 export const vertexConfig = z.strictObject({
   adapter: z.literal('vertex'),
-  project: requiredText('the Google Cloud project ID, like ml-prod-123456').regex(
-    PROJECT,
-    'expected a Google Cloud project ID like ml-prod-123456 (or a project number)',
+  project: requiredText('the Google Cloud project ID, like ml-prod-123456').pipe(
+    z.string().regex(PROJECT, 'expected a Google Cloud project ID like ml-prod-123456 (or a project number)'),
   ),
-  location: requiredText('the Vertex region of the endpoint, like us-central1').regex(
-    LOCATION,
-    'expected a Vertex region like us-central1 or europe-west4 (a region, not a zone like us-central1-a)',
+  location: requiredText('the Vertex region of the endpoint, like us-central1').pipe(
+    z
+      .string()
+      .regex(
+        LOCATION,
+        'expected a Vertex region like us-central1 or europe-west4 (a region, not a zone like us-central1-a)',
+      ),
   ),
-  endpoint: requiredText('the endpoint ID, like 1234567890123456789').superRefine((text, ctx) => {
-    if (ENDPOINT.test(text)) return;
-    const written = /\/endpoints\/([^/]+)$/.exec(text)?.[1];
-    ctx.addIssue({
-      code: 'custom',
-      input: text,
-      message:
-        written === undefined
-          ? `"${text}" is not a Vertex endpoint ID: write the ID gcloud ai endpoints list shows, like 1234567890123456789`
-          : `write the endpoint ID alone (${written}), not its resource name: project and location have their own fields`,
-    });
-  }),
+  endpoint: requiredText('the endpoint ID, like 1234567890123456789').pipe(
+    z.string().superRefine((text, ctx) => {
+      if (ENDPOINT.test(text)) return;
+      const written = /\/endpoints\/([^/]+)$/.exec(text)?.[1];
+      ctx.addIssue({
+        code: 'custom',
+        input: text,
+        message:
+          written === undefined
+            ? `"${text}" is not a Vertex endpoint ID: write the ID gcloud ai endpoints list shows, like 1234567890123456789`
+            : `write the endpoint ID alone (${written}), not its resource name: project and location have their own fields`,
+      });
+    }),
+  ),
   /** Another API host (a private endpoint, a test server); by default https://{location}-aiplatform.googleapis.com. */
   apiUrl: optionalText(
     z

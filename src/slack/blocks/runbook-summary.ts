@@ -22,6 +22,8 @@ export function describeServing(serving: ServingConfig): string {
       return `argo-rollouts ${serving.namespace}/${serving.name}`;
     case 'sagemaker':
       return `sagemaker ${serving.endpoint}${serving.region ? ` (${serving.region})` : ''}`;
+    case 'vertex':
+      return `vertex ${serving.project}/${serving.location}/endpoints/${serving.endpoint}`;
     case 'mlflow':
       return `mlflow ${serving.registeredModel}@${serving.alias}`;
     case 'http':
