@@ -30,7 +30,12 @@ describe("runbooks/README.md's YAML examples", () => {
   const examples = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((match) => match[1] ?? '');
 
   it('load as written, with only the fields every runbook needs added', () => {
-    expect(examples.map((example) => example.split(':')[0])).toEqual(['triage', 'serving', 'serving']);
+    expect(examples.map((example) => example.split(':')[0])).toEqual([
+      'triage',
+      'serving',
+      'serving',
+      'serving',
+    ]);
     const required = "owner: '@x'\nchannel: C0FRAUD01\n";
     const serving = 'serving: { adapter: kserve, namespace: ml-prod, name: m }\n';
     for (const [i, example] of examples.entries()) {
