@@ -13,13 +13,38 @@ const LOCATION = /^[a-z]+(?:-[a-z]+)+\d+$/;
 const ENDPOINT = /^(?:\d+|[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?)$/;
 
 /**
+ * An ID that is all digits, which YAML reads as a number when it is not quoted: refused with the quotes to add,
+ * because a 19-digit endpoint ID read as a number has already lost its last digits (1234567890123456789 becomes
+ * 1234567890123456800), so no conversion can give the right one back.
+ */
+function quotedId<T extends z.ZodType>(field: string, what: string, example: string, schema: T) {
+  return z.preprocess((input, ctx) => {
+    if (typeof input === 'number') {
+      ctx.issues.push({
+        code: 'custom',
+        input,
+        message: `write ${what} in quotes, like ${field}: "${example}": unquoted, YAML reads it as a number, and a long one loses its last digits`,
+      });
+    }
+    return input;
+  }, schema);
+}
+
+/**
  * `serving: {adapter: vertex, …}`: a Vertex AI online prediction endpoint. Each field's format is checked once it
  * is known not to be blank (pipe), so that a blank one gets one problem, not two.
  */
 export const vertexConfig = z.strictObject({
   adapter: z.literal('vertex'),
-  project: requiredText('the Google Cloud project ID, like ml-prod-123456').pipe(
-    z.string().regex(PROJECT, 'expected a Google Cloud project ID like ml-prod-123456 (or a project number)'),
+  project: quotedId(
+    'project',
+    'the project number',
+    '123456789012',
+    requiredText('the Google Cloud project ID, like ml-prod-123456').pipe(
+      z
+        .string()
+        .regex(PROJECT, 'expected a Google Cloud project ID like ml-prod-123456 (or a project number)'),
+    ),
   ),
   location: requiredText('the Vertex region of the endpoint, like us-central1').pipe(
     z
@@ -29,19 +54,24 @@ export const vertexConfig = z.strictObject({
         'expected a Vertex region like us-central1 or europe-west4 (a region, not a zone like us-central1-a)',
       ),
   ),
-  endpoint: requiredText('the endpoint ID, like 1234567890123456789').pipe(
-    z.string().superRefine((text, ctx) => {
-      if (ENDPOINT.test(text)) return;
-      const written = /\/endpoints\/([^/]+)$/.exec(text)?.[1];
-      ctx.addIssue({
-        code: 'custom',
-        input: text,
-        message:
-          written === undefined
-            ? `"${text}" is not a Vertex endpoint ID: write the ID gcloud ai endpoints list shows, like 1234567890123456789`
-            : `write the endpoint ID alone (${written}), not its resource name: project and location have their own fields`,
-      });
-    }),
+  endpoint: quotedId(
+    'endpoint',
+    'the endpoint ID',
+    '1234567890123456789',
+    requiredText('the endpoint ID, like 1234567890123456789').pipe(
+      z.string().superRefine((text, ctx) => {
+        if (ENDPOINT.test(text)) return;
+        const written = /\/endpoints\/([^/]+)$/.exec(text)?.[1];
+        ctx.addIssue({
+          code: 'custom',
+          input: text,
+          message:
+            written === undefined
+              ? `"${text}" is not a Vertex endpoint ID: write the ID gcloud ai endpoints list shows, like 1234567890123456789`
+              : `write the endpoint ID alone (${written}), not its resource name: project and location have their own fields`,
+        });
+      }),
+    ),
   ),
   /** Another API host (a private endpoint, a test server); by default https://{location}-aiplatform.googleapis.com. */
   apiUrl: optionalText(

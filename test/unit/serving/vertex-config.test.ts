@@ -91,6 +91,18 @@ describe('the vertex serving block', () => {
     expect(problems[0]).toContain(said);
   });
 
+  it('asks for quotes around an endpoint ID or project number written as a YAML number', () => {
+    // Unquoted, YAML reads 1234567890123456789 as 1234567890123456800: the wrong endpoint, or none.
+    expect(
+      problemsOf(block('project: ml-prod, location: us-central1, endpoint: 1234567890123456789')),
+    ).toEqual([
+      'm.yml:5: serving.endpoint: write the endpoint ID in quotes, like endpoint: "1234567890123456789": unquoted, YAML reads it as a number, and a long one loses its last digits',
+    ]);
+    expect(problemsOf(block('project: 123456789012, location: us-central1, endpoint: "1"'))).toEqual([
+      'm.yml:5: serving.project: write the project number in quotes, like project: "123456789012": unquoted, YAML reads it as a number, and a long one loses its last digits',
+    ]);
+  });
+
   it('refuses a block without an endpoint', () => {
     expect(problemsOf(block('project: ml-prod, location: us-central1'))).toEqual([
       expect.stringContaining('serving.endpoint'),
