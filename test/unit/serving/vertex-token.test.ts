@@ -202,6 +202,18 @@ describe('Google tokens from the metadata server (GKE Workload Identity, GCE)', 
     expect(error.hint).toContain('Workload Identity');
   });
 
+  it('says at once, without retrying, that there are no credentials off Google Cloud (no metadata host)', async () => {
+    nock('http://metadata.google.internal')
+      .get(PATH)
+      .replyWithError(
+        Object.assign(new Error('getaddrinfo ENOTFOUND metadata.google.internal'), { code: 'ENOTFOUND' }),
+      );
+    const error = await servingError(source({}).token());
+    expect(error.transient).toBe(false);
+    expect(error.message).toMatch(/^no Google credentials: /);
+    expect(error.hint).toContain('GOOGLE_APPLICATION_CREDENTIALS is not set and there is no metadata server');
+  });
+
   it('leaves a metadata server failure to be retried', async () => {
     nock('http://metadata.google.internal').get(PATH).reply(503, 'unavailable');
     const error = await servingError(source({}).token());
