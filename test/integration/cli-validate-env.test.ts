@@ -112,6 +112,35 @@ describe('rollbot validate: what the serving layers need from the platform', () 
     ]);
   });
 
+  it('warns of a GOOGLE_APPLICATION_CREDENTIALS file it cannot use, and notes the metadata server when unset', async () => {
+    const dir = await runbookDir({
+      'm4.yml': runbookYaml('m4').replace(
+        /serving: .*\n/,
+        'serving: { adapter: vertex, project: ml-prod, location: us-central1, endpoint: "123" }\n',
+      ),
+    });
+    const keyFile = join(dir, 'key.json');
+    await writeFile(keyFile, 'not json');
+    const broken = capture();
+    expect(await runCli(['validate', dir], { GOOGLE_APPLICATION_CREDENTIALS: keyFile }, broken.io)).toBe(0);
+    expect(broken.err).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^warning: ${dir}/m4.yml: serving \\(vertex\\): no Google credentials: GOOGLE_APPLICATION_CREDENTIALS is set to ${keyFile}, which is not JSON: .*\\(fix: point GOOGLE_APPLICATION_CREDENTIALS at a service account key file`,
+        ),
+      ),
+    ]);
+    const unset = capture();
+    expect(await runCli(['validate', dir], {}, unset.io)).toBe(0);
+    expect(unset.err).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^note: ${dir}/m4.yml: serving \\(vertex\\): GOOGLE_APPLICATION_CREDENTIALS is not set: rollbot will ask the metadata server \\(metadata.google.internal\\)`,
+        ),
+      ),
+    ]);
+  });
+
   it('says nothing once a kubeconfig, an AWS region and AWS credentials are there', async () => {
     const dir = await platformRunbooks();
     const kubeconfig = join(dir, 'kubeconfig');
