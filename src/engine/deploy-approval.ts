@@ -14,7 +14,9 @@ import {
   type StoredApproval,
 } from '../core/approval-coverage.js';
 import type { Runbook } from '../runbooks/schema.js';
+import { deliverInTime, StillOnItsWay } from './arrival.js';
 import type { EngineDeps } from './context.js';
+import { sendUnlessMarked } from './send-once.js';
 
 export interface DeploymentApproval {
   /** Why an approval is needed (empty: it is not). */
@@ -208,18 +210,22 @@ export async function useApproval(
 /**
  * Asks the channel for an approval, once per deployment asked for, reason set and day: CI polling the gate must
  * not flood it, and a tier-1 deployment after one that went out needs a message of its own (the earlier one's
- * button no longer approves). The message carries the Approve deployment button, for that deployment.
+ * button no longer approves). The message carries the Approve deployment button, for that deployment. It is
+ * marked asked only once it reached Slack (deliverInTime), under a lock replicas polled at once take turns at
+ * (sendUnlessMarked): one Slack gave up on, or lost with its replica, is asked again at the next poll rather than
+ * leaving nobody asked for a day. One still on its way after `arrivalWaitMs` is marked should it arrive; the gate
+ * answers meanwhile, as the request is not its answer.
  */
 export async function requestApproval(
   deps: EngineDeps,
   runbook: Runbook,
   approval: AskedApproval,
 ): Promise<void> {
-  const key = `deploy-approval-asked:${runbook.model}:${approval.askedFor}:${approval.reasons.join('|')}`;
-  if (!(await deps.store.claimOnce(key, ASK_AGAIN_AFTER_MS))) return;
+  const asked = `deploy-approval-asked:${runbook.model}:${approval.askedFor}:${approval.reasons.join('|')}`;
+  const markAsked = () => deps.store.setValue(asked, '1', ASK_AGAIN_AFTER_MS);
   const who = approval.approvers.length > 0 ? approval.approvers.join(', ') : 'anyone in the channel';
-  await deps.notifier.notify({
-    type: 'channel.message',
+  const event = {
+    type: 'channel.message' as const,
     channel: runbook.channel,
     text: `🚦 A deployment of ${runbook.model} is waiting for approval: ${approval.reasons.join('; ')}. ${who} may approve.`,
     approveDeployment: {
@@ -227,5 +233,26 @@ export async function requestApproval(
       approvers: approval.approvers,
       askedFor: approval.askedFor,
     },
-  });
+    delivery: asked,
+  };
+  const what = `the approval request for ${runbook.model}'s deployment`;
+  try {
+    await sendUnlessMarked(deps, {
+      lock: asked,
+      wasSent: async () => (await deps.store.getValue(asked)) !== undefined,
+      send: async () => {
+        if ((await deliverInTime(deps, event, what, markAsked)).arrived) await markAsked();
+        else
+          deps.logger.warn(
+            { model: runbook.model, askedFor: approval.askedFor },
+            `${what} could not be posted in ${runbook.channel}; the next poll of the gate asks again`,
+          );
+      },
+      // Another replica is asking: CI's next poll looks again.
+      lookAgainAt: async () => undefined,
+    });
+  } catch (error) {
+    if (!(error instanceof StillOnItsWay)) throw error;
+    deps.logger.warn({ model: runbook.model, askedFor: approval.askedFor }, error.message);
+  }
 }
