@@ -138,15 +138,13 @@ export function deploymentRoute(deps: EngineDeps, apiToken: string | undefined) 
 
 /**
  * `GET /api/gate/:model`: may this model be deployed now? `{allowed, status, reasons[], approval?, watch?}`.
- * When an approval is required, the channel is asked for it (once a day, however often CI polls).
+ * When an approval is required, the channel is asked for it (once a day, however often CI polls). A HEAD, which
+ * the router serves here too, is a probe (an uptime checker, `curl -I`), not CI about to deploy: it asks nobody.
  */
 export function gateRoute(deps: EngineDeps) {
-  return async (
-    _req: IncomingMessage,
-    res: ServerResponse,
-    params: Record<string, string>,
-  ): Promise<void> => {
-    sendJson(res, 200, await deploymentGate(deps, params.model ?? '', { requestApproval: true }));
+  return async (req: IncomingMessage, res: ServerResponse, params: Record<string, string>): Promise<void> => {
+    const requestApproval = req.method !== 'HEAD';
+    sendJson(res, 200, await deploymentGate(deps, params.model ?? '', { requestApproval }));
   };
 }
 
