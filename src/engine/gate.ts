@@ -10,6 +10,7 @@ import { openActionItems } from './retro.js';
 import { rollbackLockName } from './rollback.js';
 import { approvalFor, requestApproval, type DeploymentApproval } from './deploy-approval.js';
 import { currentWatch } from './watch.js';
+import type { Runbook } from '../runbooks/schema.js';
 import type { WatchPeriod } from '../core/watch.js';
 
 export interface GateAnswer {
@@ -64,30 +65,8 @@ export async function deploymentGate(
   options: { requestApproval?: boolean } = {},
 ): Promise<GateAnswer> {
   const runbook = deps.runbooks.require(model);
-  const hard: string[] = [];
-  const soft: string[] = [];
-  const now = deps.clock.now();
-  const open = await deps.store.openIncidentFor(runbook.model);
-  if (open)
-    hard.push(
-      `open incident ${open.id} (${open.phase}) since ${formatDuration(now - open.openedAt)}: ${open.summary}`,
-    );
-  const holder = await deps.store.holder(rollbackLockName(runbook.model));
-  if (holder)
-    hard.push(`rollback in flight by ${holder.owner} since ${new Date(holder.acquiredAt).toISOString()}`);
-  const freezes = await freezesOn(deps, runbook.model);
-  hard.push(...freezes.map(freezeReason));
   const override = await gateOverride(deps, runbook.model);
-  for (const { incidentId, item, writtenAt } of await openActionItems(deps, runbook.model)) {
-    const reason = `open retrospective action item ${item.id} of ${incidentId} (${item.owner}, due ${new Date(item.due).toISOString().slice(0, 10)}): ${item.text}`;
-    // An override waives what the approver could weigh: items written after it (a later failure's lessons) are
-    // not theirs to waive, so they close the gate as hard as an incident until the items are closed.
-    if (override && writtenAt !== undefined && writtenAt > override.at)
-      hard.push(`${reason} (not covered by the override of ${override.by}, given before it)`);
-    else soft.push(reason);
-  }
-  const overdue = await drillOverdue(deps, runbook);
-  if (overdue) soft.push(`rollback drill overdue: ${overdue}`);
+  const { hard, soft, freezes } = await closingReasons(deps, runbook, override);
   const reasons = [...hard, ...soft];
   const closed = hard.length > 0 || (soft.length > 0 && override === undefined);
   // Which deployment it is for (`askedFor`) is shown, so that a script can approve that one and no later one; its
@@ -111,8 +90,45 @@ export async function deploymentGate(
 }
 
 /**
+ * What closes the model's gate now: what no override waives (`hard`: an open incident, a rollback in flight, a
+ * freeze, action items written after `override`), and what one does (`soft`: open action items, an overdue drill).
+ */
+async function closingReasons(
+  deps: EngineDeps,
+  runbook: Runbook,
+  override: { by: string; at: number } | undefined,
+): Promise<{ hard: string[]; soft: string[]; freezes: Freeze[] }> {
+  const hard: string[] = [];
+  const soft: string[] = [];
+  const now = deps.clock.now();
+  const open = await deps.store.openIncidentFor(runbook.model);
+  if (open)
+    hard.push(
+      `open incident ${open.id} (${open.phase}) since ${formatDuration(now - open.openedAt)}: ${open.summary}`,
+    );
+  const holder = await deps.store.holder(rollbackLockName(runbook.model));
+  if (holder)
+    hard.push(`rollback in flight by ${holder.owner} since ${new Date(holder.acquiredAt).toISOString()}`);
+  const freezes = await freezesOn(deps, runbook.model);
+  hard.push(...freezes.map(freezeReason));
+  for (const { incidentId, item, writtenAt } of await openActionItems(deps, runbook.model)) {
+    const reason = `open retrospective action item ${item.id} of ${incidentId} (${item.owner}, due ${new Date(item.due).toISOString().slice(0, 10)}): ${item.text}`;
+    // An override waives what the approver could weigh: items written after it (a later failure's lessons) are
+    // not theirs to waive, so they close the gate as hard as an incident until the items are closed.
+    if (override && writtenAt !== undefined && writtenAt > override.at)
+      hard.push(`${reason} (not covered by the override of ${override.by}, given before it)`);
+    else soft.push(reason);
+  }
+  const overdue = await drillOverdue(deps, runbook);
+  if (overdue) soft.push(`rollback drill overdue: ${overdue}`);
+  return { hard, soft, freezes };
+}
+
+/**
  * An approver opens the gate for 24 h despite open action items or an overdue drill, with a reason that goes
- * on the model's latest incident timeline.
+ * on the model's latest incident timeline. Refused (CONFLICT) while neither holds the gate: an override given with
+ * nothing to waive would sit unseen for a day and waive whatever came up next (a drill coming due), which nobody
+ * weighed.
  */
 export async function overrideGate(
   deps: EngineDeps,
@@ -128,6 +144,8 @@ export async function overrideGate(
   // Waiving the gate is an approver's call, as approving the next deployment is; a denial is recorded where the
   // override would have been.
   await authorize(deps, runbook, how.actor, 'approve', latest);
+  const { hard, soft } = await closingReasons(deps, runbook, undefined);
+  if (soft.length === 0) throw await nothingToOverride(deps, runbook, hard);
   const by = how.actor.id;
   const override = { by, reason: how.reason, at: deps.clock.now() };
   await deps.store.setValue(overrideKey(runbook.model), JSON.stringify(override), OVERRIDE_TTL_MS);
@@ -142,4 +160,28 @@ export async function overrideGate(
     });
   deps.logger.warn({ model: runbook.model, by }, text);
   return deploymentGate(deps, model);
+}
+
+const WHAT_AN_OVERRIDE_WAIVES =
+  'an override waives open retrospective action items and an overdue drill for 24 h: give one while they close the gate';
+
+/** The refusal of an override with nothing to waive: what the gate is, and what would open it instead. */
+async function nothingToOverride(deps: EngineDeps, runbook: Runbook, hard: string[]): Promise<RollbotError> {
+  const gate = `nothing to override: the deployment gate of ${runbook.model}`;
+  if (hard.length > 0)
+    return new RollbotError(
+      'CONFLICT',
+      `${gate} is closed only by ${hard.join('; ')}, which no override waives`,
+      {
+        hint: WHAT_AN_OVERRIDE_WAIVES,
+      },
+    );
+  const approval = await approvalFor(deps, runbook);
+  if (approval.reasons.length > 0 && !approval.approved)
+    return new RollbotError(
+      'CONFLICT',
+      `${gate} waits only for a deployment approval, which an override does not give`,
+      { hint: `approve it with ${approval.how}` },
+    );
+  return new RollbotError('CONFLICT', `${gate} is open`, { hint: WHAT_AN_OVERRIDE_WAIVES });
 }

@@ -266,6 +266,7 @@ const overrideBody = z.strictObject({
  * `POST /api/gate/:model/override`: an approver opens the gate for 24 h despite retro items or a late drill. Only
  * someone the runbook's rollback.approvers allow may (as for `…/approve`): the API token says the caller is a
  * trusted script, not who may waive the gate. A user group in rollback.approvers is checked as for `…/approve`.
+ * 409 while neither closes the gate: nothing to override (overrideGate).
  */
 export function gateOverrideRoute(deps: EngineDeps, apiToken: string | undefined, groupsOf: GroupResolver) {
   return async (req: IncomingMessage, res: ServerResponse, params: Record<string, string>): Promise<void> => {

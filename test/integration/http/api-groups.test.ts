@@ -4,6 +4,8 @@ import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { createGroupResolver, type GroupResolver } from '../../../src/engine/group-membership.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
+import { resolve } from '../../../src/engine/resolve.js';
+import { completeRetrospective } from '../../../src/engine/retro.js';
 import { createApp } from '../../../src/http/app.js';
 import { startBot } from '../../../src/main.js';
 import { slackGroupDirectory } from '../../../src/slack/usergroups.js';
@@ -117,12 +119,20 @@ describe('the API checks group approvers with the bot’s group resolver', () =>
     });
     expect(approved.status).toBe(200);
     expect(await json(approved)).toMatchObject({ approval: { approved: { by: 'U0ANA' } } });
+    // An open action item for the override to waive (one with nothing to waive is refused).
+    await resolve(deps, 'INC-1', { by: 'U0ANA', reason: 'back to normal' });
+    await completeRetrospective(deps, 'INC-1', {
+      by: 'U0ANA',
+      rootCause: 'a feature pipeline change',
+      actionItemsText: '@ana | add an input-drift check | 2026-12-15',
+    });
     const overridden = await post('/api/gate/fraud-scorer/override', {
       approvedBy: 'U0ANA',
       reason: 'hotfix cannot wait',
     });
     expect(overridden.status).toBe(200);
-    // The override is recorded (an open incident still closes the gate: an override waives retro items and drills).
+    // The override is recorded, and opens the gate despite the action item.
+    expect(await json(overridden)).toMatchObject({ allowed: true, override: { by: 'U0ANA' } });
     expect(JSON.parse((await deps.store.getValue('gate-override:fraud-scorer')) ?? 'null')).toMatchObject({
       by: 'U0ANA',
     });

@@ -11,6 +11,8 @@ import { startDrill } from '../../../src/engine/drill-start.js';
 import { deploymentGate, overrideGate } from '../../../src/engine/gate.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { pollDeadlines } from '../../../src/engine/poller.js';
+import { resolve } from '../../../src/engine/resolve.js';
+import { closeActionItem, completeRetrospective, getRetrospective } from '../../../src/engine/retro.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { drillListText } from '../../../src/engine/drill-list.js';
 import { drillListings, planDrills } from '../../../src/scheduling/drills.js';
@@ -50,6 +52,19 @@ async function plannedThenDown(
   deps.clock.set(AT - 7 * 86_400_000);
   await pollDeadlines(deps);
   return { deps, logs };
+}
+
+/** A real incident of fraud-scorer, resolved, its retrospective leaving an action item open: its ID. */
+async function withOpenActionItem(deps: TestDeps): Promise<string> {
+  await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+  const id = (await deps.store.openIncidentFor('fraud-scorer'))?.id ?? '';
+  await resolve(deps, id, { by: 'U0LEAD', reason: 'back to normal' });
+  await completeRetrospective(deps, id, {
+    by: 'U0LEAD',
+    rootCause: 'a feature pipeline change',
+    actionItemsText: '@ana | add an input-drift check | 2027-02-01',
+  });
+  return id;
 }
 
 const drills = async (deps: TestDeps) =>
@@ -153,7 +168,11 @@ describe('a drill occurrence missed while every replica was down', () => {
     const passedAt = AT - 100 * 86_400_000 + 24 * 3_600_000;
     const { deps } = await plannedThenDown({ passedAt });
     deps.clock.set(AT + 2 * 3_600_000);
+    // Given for an open action item (an override with nothing to waive is refused), closed since.
+    const real = await withOpenActionItem(deps);
     await overrideGate(deps, 'fraud-scorer', { actor: { id: 'U0LEAD', groups: [] }, reason: 'hotfix' });
+    const [item] = (await getRetrospective(deps, real))?.actionItems ?? [];
+    await closeActionItem(deps, real, item?.id ?? '', 'U0LEAD');
     deps.clock.set(AT + 23 * 3_600_000);
     while ((await pollDeadlines(deps)) > 0);
 
@@ -211,13 +230,14 @@ describe('a drill occurrence refused because the model has a real incident open'
     deps.clock.set(AT - 3_600_000);
     await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
     const real = await deps.store.openIncidentFor('fraud-scorer');
-    deps.clock.set(AT);
+    // Once the drill is overdue (an override with nothing to waive is refused).
+    deps.clock.set(AT + 3_600_000);
     await overrideGate(deps, 'fraud-scorer', { actor: { id: 'U0LEAD', groups: [] }, reason: 'hotfix' });
     deps.clock.set(AT + 2 * 3_600_000);
     while ((await pollDeadlines(deps)) > 0);
 
     expect(said(deps).at(-1)).toContain(
-      `The deployment gate of fraud-scorer is closed while ${real?.id} is open, then held open by the override of U0LEAD until 2027-01-16T10:00:00.000Z, despite an overdue drill: last successful rollback drill 100d 1h ago (due every quarter). It closes then unless a drill passes: run one once ${real?.id} is over with /drill run fraud-scorer`,
+      `The deployment gate of fraud-scorer is closed while ${real?.id} is open, then held open by the override of U0LEAD until 2027-01-16T11:00:00.000Z, despite an overdue drill: last successful rollback drill 100d 1h ago (due every quarter). It closes then unless a drill passes: run one once ${real?.id} is over with /drill run fraud-scorer`,
     );
   });
 });

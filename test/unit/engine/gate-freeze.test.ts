@@ -4,6 +4,7 @@ import { freezeDeployments, liftFreeze } from '../../../src/engine/freeze.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { pollDeadlines } from '../../../src/engine/poller.js';
 import { resolve } from '../../../src/engine/resolve.js';
+import { completeRetrospective } from '../../../src/engine/retro.js';
 import type { Runbook } from '../../../src/runbooks/schema.js';
 import { firing } from '../../helpers/alerts.js';
 import { makeDeps, makeRunbook, snapshotGroups, type TestDeps } from '../../helpers/engine.js';
@@ -98,13 +99,24 @@ describe('deploy freeze', () => {
 
   it('is not waived by an override: lifting it opens the gate', async () => {
     const deps = freezeDeps();
+    // A resolved incident's open action item, which an override waives (the freeze it does not).
+    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    await resolve(deps, 'INC-1', { by: 'U0LEAD', reason: 'back to normal' });
+    await completeRetrospective(deps, 'INC-1', {
+      by: 'U0LEAD',
+      rootCause: 'a feature pipeline change',
+      actionItemsText: '@ana | add an input-drift check | 2026-12-15',
+    });
     await freeze(deps, 'fraud-scorer', iso(deps.clock.now() + DAY));
     const overridden = await overrideGate(deps, 'fraud-scorer', {
       actor: { id: 'U0LEAD', groups: [] },
       reason: 'hotfix cannot wait',
     });
     expect(overridden).toMatchObject({ allowed: false, status: 'closed' });
-    expect(overridden.reasons).toEqual([expect.stringMatching(/^deploy freeze by U0LEAD until /)]);
+    expect(overridden.reasons).toEqual([
+      expect.stringMatching(/^deploy freeze by U0LEAD until /),
+      expect.stringMatching(/^open retrospective action item /),
+    ]);
     await lift(deps, 'fraud-scorer');
     expect((await deploymentGate(deps, 'fraud-scorer')).allowed).toBe(true);
   });

@@ -72,10 +72,12 @@ describe('deployment gate and retrospectives', () => {
   it('never overrides an open incident', async () => {
     const deps = makeDeps();
     await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
-    expect(
-      (await overrideGate(deps, 'fraud-scorer', { actor: { id: 'U0LEAD', groups: [] }, reason: 'please' }))
-        .allowed,
-    ).toBe(false);
+    await expect(
+      overrideGate(deps, 'fraud-scorer', { actor: { id: 'U0LEAD', groups: [] }, reason: 'please' }),
+    ).rejects.toThrow(
+      /^nothing to override: .* closed only by open incident INC-1 .*, which no override waives$/,
+    );
+    expect((await deploymentGate(deps, 'fraud-scorer')).allowed).toBe(false);
   });
 
   it('is closed by a drill overdue for 100 days', async () => {
