@@ -162,6 +162,47 @@ export async function overrideGate(
   return deploymentGate(deps, model);
 }
 
+/**
+ * An approver takes an override back before its 24 h are up (given for the wrong model, the deployment it was for
+ * went out): the gate closes again on what it waived. Who may is who may give one; the revocation goes on the
+ * model's latest incident timeline, as the override did. CONFLICT when none holds, or when it changed meanwhile.
+ */
+export async function revokeGateOverride(
+  deps: EngineDeps,
+  model: string,
+  how: { actor: Actor; reason?: string },
+): Promise<GateAnswer> {
+  const runbook = deps.runbooks.require(model);
+  const latest = await latestIncident(deps, runbook.model);
+  await authorize(deps, runbook, how.actor, 'approve', latest);
+  const raw = await deps.store.getValue(overrideKey(runbook.model));
+  if (raw === undefined)
+    throw new RollbotError('CONFLICT', `no override of the deployment gate of ${runbook.model} to revoke`, {
+      hint: `GET /api/gate/${runbook.model} shows the override (\`override\`) while one holds`,
+    });
+  // Only the override read here: one given meanwhile (by someone else, for another reason) was not weighed.
+  if (!(await deps.store.takeValueIfHeld(overrideKey(runbook.model), raw)))
+    throw new RollbotError(
+      'CONFLICT',
+      `the override of the deployment gate of ${runbook.model} changed while it was being revoked`,
+      { hint: 'read the gate again and decide on the override in force now' },
+    );
+  const given = JSON.parse(raw) as { by: string; reason: string };
+  const by = how.actor.id;
+  const why = how.reason?.trim() ? `: ${how.reason.trim()}` : '';
+  const text = `deployment gate override by ${given.by} (${given.reason}) revoked by ${by}${why}`;
+  if (latest)
+    await deps.store.append({
+      incidentId: latest.id,
+      at: deps.clock.now(),
+      type: 'gate.override-revoked',
+      actor: by,
+      text,
+    });
+  deps.logger.warn({ model: runbook.model, by }, text);
+  return deploymentGate(deps, model);
+}
+
 const WHAT_AN_OVERRIDE_WAIVES =
   'an override waives open retrospective action items and an overdue drill for 24 h: give one while they close the gate';
 

@@ -8,7 +8,7 @@ import { recordDeployment } from '../engine/deployments.js';
 import { approveDeployment } from '../engine/approve-deployment.js';
 import { ASKED_FOR_FORMAT } from '../engine/deploy-approval.js';
 import { actingAs, type GroupResolver } from '../engine/group-membership.js';
-import { deploymentGate, overrideGate } from '../engine/gate.js';
+import { deploymentGate, overrideGate, revokeGateOverride } from '../engine/gate.js';
 import { addNote } from '../engine/notes.js';
 import { resolve } from '../engine/resolve.js';
 import { rollback, type RollbackOutcome } from '../engine/rollback.js';
@@ -277,6 +277,37 @@ export function gateOverrideRoute(deps: EngineDeps, apiToken: string | undefined
       { runbooks: deps.runbooks, groupsOf },
       { userId: body.approvedBy, model },
       (actor) => overrideGate(deps, model, { actor, reason: body.reason }),
+    );
+    sendJson(res, 200, answer);
+  };
+}
+
+const revokeBody = z.strictObject({
+  /** Who takes it back, a Slack user ID: whom rollback.approvers allows, as for giving it. */
+  revokedBy: z
+    .string({ error: 'name who revokes: the Slack user ID of someone rollback.approvers allows' })
+    .min(1, 'name who revokes: the Slack user ID of someone rollback.approvers allows')
+    .max(100),
+  reason: z.string().trim().max(1000).optional(),
+});
+
+/**
+ * `DELETE /api/gate/:model/override`: `{revokedBy, reason?}` takes an override back before its 24 h are up; the
+ * gate closes again on what it waived. Who may is as for giving it; 409 when none holds.
+ */
+export function gateOverrideRevokeRoute(
+  deps: EngineDeps,
+  apiToken: string | undefined,
+  groupsOf: GroupResolver,
+) {
+  return async (req: IncomingMessage, res: ServerResponse, params: Record<string, string>): Promise<void> => {
+    requireApiToken(req, apiToken);
+    const body = parseBody(revokeBody, await readJson(req), 'override revocation');
+    const model = params.model ?? '';
+    const answer = await actingAs(
+      { runbooks: deps.runbooks, groupsOf },
+      { userId: body.revokedBy, model },
+      (actor) => revokeGateOverride(deps, model, { actor, ...(body.reason ? { reason: body.reason } : {}) }),
     );
     sendJson(res, 200, answer);
   };

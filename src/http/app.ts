@@ -9,6 +9,7 @@ import {
   deploymentRoute,
   dismissRoute,
   gateApproveRoute,
+  gateOverrideRevokeRoute,
   gateOverrideRoute,
   gateRoute,
   noteRoute,
@@ -98,6 +99,11 @@ export function createApp(options: AppOptions): RequestListener {
     .add('POST', '/api/drills', drillRunRoute(deps, options.apiToken))
     .add('GET', '/api/gate/:model', gateRoute(deps))
     .add('POST', '/api/gate/:model/override', gateOverrideRoute(deps, options.apiToken, options.groupsOf))
+    .add(
+      'DELETE',
+      '/api/gate/:model/override',
+      gateOverrideRevokeRoute(deps, options.apiToken, options.groupsOf),
+    )
     .add('POST', '/api/gate/:model/approve', gateApproveRoute(deps, options.apiToken, options.groupsOf))
     .add('POST', '/api/gate/:model/freeze', gateFreezeRoute(deps, options.apiToken, options.groupsOf))
     .add('POST', '/api/gate/:model/unfreeze', gateUnfreezeRoute(deps, options.apiToken, options.groupsOf))

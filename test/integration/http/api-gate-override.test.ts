@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { notePlanned } from '../../../src/engine/drill-overdue.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
+import { resolve } from '../../../src/engine/resolve.js';
 import type { Runbook } from '../../../src/runbooks/schema.js';
 import { firing } from '../../helpers/alerts.js';
 import { makeDeps, makeRunbook, type TestDeps } from '../../helpers/engine.js';
@@ -94,5 +95,68 @@ describe('POST /api/gate/:model/override with nothing to waive', () => {
     await serveModel(2);
     const refused = await override('U0INTRUDER');
     expect(refused.status).toBe(403);
+  });
+});
+
+const revoke = (body: unknown) =>
+  fetch(`${server?.url}/api/gate/fraud-scorer/override`, {
+    method: 'DELETE',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer api-t' },
+    body: JSON.stringify(body),
+  });
+
+describe('DELETE /api/gate/:model/override', () => {
+  /** fraud-scorer's drill overdue after INC-1 (resolved), and U0LEAD's override of its gate. */
+  async function overridden(): Promise<void> {
+    await serveModel(2);
+    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    await resolve(deps, 'INC-1', { by: 'U0LEAD', reason: 'back to normal' });
+    deps.clock.advance(99 * DAY);
+    expect((await override()).status).toBe(200);
+  }
+
+  it('takes an approver’s override back: the gate closes again, and the timeline says who and why', async () => {
+    await overridden();
+    const revoked = await revoke({ revokedBy: 'U0LEAD', reason: 'the hotfix went out' });
+    expect(revoked.status).toBe(200);
+    const answer = await json(revoked);
+    expect(answer).toMatchObject({ allowed: false, status: 'closed' });
+    expect(answer.override).toBeUndefined();
+    expect(await deps.store.getValue(OVERRIDE_KEY)).toBeUndefined();
+    expect((await deps.store.list('INC-1')).at(-1)).toMatchObject({
+      type: 'gate.override-revoked',
+      actor: 'U0LEAD',
+      text: 'deployment gate override by U0LEAD (hotfix cannot wait) revoked by U0LEAD: the hotfix went out',
+    });
+    expect(await gate()).toMatchObject({ allowed: false, status: 'closed' });
+  });
+
+  it('lets only whom rollback.approvers allows, recording the denial and keeping the override', async () => {
+    await overridden();
+    const stored = await deps.store.getValue(OVERRIDE_KEY);
+    const refused = await revoke({ revokedBy: 'U0INTRUDER' });
+    expect(refused.status).toBe(403);
+    expect((await json(refused)).error.message).toBe(
+      'U0INTRUDER may not approve fraud-scorer: the runbook allows U0LEAD',
+    );
+    expect(await deps.store.getValue(OVERRIDE_KEY)).toBe(stored);
+    expect((await deps.store.list('INC-1')).at(-1)).toMatchObject({
+      type: 'permission.denied',
+      actor: 'U0INTRUDER',
+    });
+    expect(await gate()).toMatchObject({ allowed: true, override: { by: 'U0LEAD' } });
+  });
+
+  it('answers 409 when no override holds, and 400 naming a missing revokedBy', async () => {
+    await serveModel(2);
+    const none = await revoke({ revokedBy: 'U0LEAD' });
+    expect(none.status).toBe(409);
+    expect((await json(none)).error).toMatchObject({
+      message: 'no override of the deployment gate of fraud-scorer to revoke',
+      hint: 'GET /api/gate/fraud-scorer shows the override (`override`) while one holds',
+    });
+    const unnamed = await revoke({ reason: 'oops' });
+    expect(unnamed.status).toBe(400);
+    expect(JSON.stringify(await json(unnamed))).toContain('revokedBy');
   });
 });
