@@ -224,9 +224,16 @@ const BARS = '▁▂▃▄▅▆▇█';
 export const SPARKLINE_BARS = 40;
 
 /**
- * A compact trend: one bar per value, scaled between the series' min and max; gaps (NaN) as spaces. More than
- * SPARKLINE_BARS values are drawn as that many bars over the whole series, each the mean of its share of the
- * values (a gap only where that share has none).
+ * The bar of a series that did not move (one value, or min = max): half height. The bars are scaled to the
+ * series' own range, so a flat one has no level to show; the lowest bar would read as "dropped to zero" and the
+ * highest as "spiked", while a line across the middle reads as what it is, steady. The value is printed beside it.
+ */
+const FLAT_BAR = '▄';
+
+/**
+ * A compact trend: one bar per value, scaled between the series' min and max (a flat series at FLAT_BAR); gaps
+ * (NaN) as spaces. More than SPARKLINE_BARS values are drawn as that many bars over the whole series, each the
+ * mean of its share of the values (a gap only where that share has none).
  */
 export function sparkline(input: readonly number[]): string {
   const values = input.length > SPARKLINE_BARS ? bucketMeans(input, SPARKLINE_BARS) : input;
@@ -238,8 +245,8 @@ export function sparkline(input: readonly number[]): string {
     .map((value) => {
       if (Number.isNaN(value)) return ' ';
       if (!Number.isFinite(value)) return value > 0 ? BARS.at(-1) : BARS[0];
-      const level = high === low ? 0 : Math.round(((value - low) / (high - low)) * (BARS.length - 1));
-      return BARS[level];
+      if (high === low) return FLAT_BAR;
+      return BARS[Math.round(((value - low) / (high - low)) * (BARS.length - 1))];
     })
     .join('');
 }

@@ -238,10 +238,18 @@ describe('formatting', () => {
 
   it('draws a sparkline scaled to the series, with gaps', () => {
     expect(sparkline([0, 1, 2, 3, 4, 5, 6, 7])).toBe('▁▂▃▄▅▆▇█');
-    expect(sparkline([1, NaN, 1])).toBe('▁ ▁');
     expect(sparkline([])).toBe('');
     expect(sparkline([NaN])).toBe('');
-    expect(sparkline([0, Infinity])).toBe('▁█');
+    expect(sparkline([0, 1, Infinity])).toBe('▁██');
+    expect(sparkline([0, 1, -Infinity])).toBe('▁█▁');
+  });
+
+  it('draws a flat series at mid-height, not at the bottom where it would read as a drop to zero', () => {
+    // No range to scale: the lowest bar would say "fell to its minimum" of a series that never moved.
+    expect(sparkline([0.079, 0.079, 0.079])).toBe('▄▄▄');
+    expect(sparkline([0, NaN, 0])).toBe('▄ ▄');
+    // Only one finite value next to an infinity: the finite one has nothing to be scaled against either.
+    expect(sparkline([5, Infinity])).toBe('▄█');
   });
 
   it('draws a long series in at most SPARKLINE_BARS bars, each the mean of its share, with gaps', () => {
@@ -252,7 +260,8 @@ describe('formatting', () => {
       ...Array.from({ length: 200 }, (_, i) => i % 2),
       ...Array.from({ length: 200 }, () => NaN),
     ];
-    expect(sparkline(stopped)).toBe(`${'▁'.repeat(SPARKLINE_BARS / 2)}${' '.repeat(SPARKLINE_BARS / 2)}`);
+    // Each bar the mean of 0s and 1s alike: a flat half, then the gap.
+    expect(sparkline(stopped)).toBe(`${'▄'.repeat(SPARKLINE_BARS / 2)}${' '.repeat(SPARKLINE_BARS / 2)}`);
     expect(sparkline(Array.from({ length: SPARKLINE_BARS }, (_, i) => i))).toHaveLength(SPARKLINE_BARS);
   });
 

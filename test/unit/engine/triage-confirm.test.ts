@@ -59,13 +59,13 @@ describe('triage', () => {
       ['p99 latency', 'PASS', 0.1],
     ]);
     expect(incident.triage?.checks[0]?.trend).toEqual({
-      sparkline: '▁'.repeat(31),
+      sparkline: '▄'.repeat(31),
       direction: 'flat',
       windowMs: 900_000,
     });
     const lines = await timeline(deps);
     expect(lines).toContain(
-      'triage.result: triage: error rate 0.079 outside ≤ 0.02 for 3 of 3 measurements (3 needed) (flat ▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁▁)',
+      'triage.result: triage: error rate 0.079 outside ≤ 0.02 for 3 of 3 measurements (3 needed) (flat ▄▄▄▄▄▄▄▄▄▄▄▄▄▄▄▄▄▄▄▄▄▄▄▄▄▄▄▄▄▄▄)',
     );
     expect(lines.find((line) => line.startsWith('rollback.started'))).toContain(
       'requested by rollbot via auto: auto: error rate 0.079 outside ≤ 0.02 for 3 of 3 measurements',

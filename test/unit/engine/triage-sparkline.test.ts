@@ -43,7 +43,7 @@ describe("a triage check's sparkline", () => {
     const window: TriageWindow = { now: NOW, intervalMs: 60_000, samples: 3, failing: 3, trendMs: 600_000 };
     const source = sourceOf((at, start) => (at - start === 300_000 ? undefined : 0.01));
     const check = await measureTriageCheck(source, CHECK, window);
-    expect(check.trend?.sparkline).toBe('▁▁▁▁▁ ▁▁▁▁▁');
+    expect(check.trend?.sparkline).toBe('▄▄▄▄▄ ▄▄▄▄▄');
   });
 });
 

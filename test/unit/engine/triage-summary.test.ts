@@ -74,7 +74,7 @@ describe('the triage summary', () => {
     const deps = makeDeps({ runbooks: [runbook], metricsSource: metrics });
     const summary = await summaryOf(deps);
     expect(summary).toMatch(
-      /^check 1 0\.5 outside ≤ 0\.02 for 3 of 3 measurements \(3 needed\) \(flat ▁+\); /,
+      /^check 1 0\.5 outside ≤ 0\.02 for 3 of 3 measurements \(3 needed\) \(flat ▄+\); /,
     );
     expect(summary).toMatch(/; check 5 0\.5 outside .*; and 35 more checks breached$/);
     expect(summary).not.toContain('check 6 ');
