@@ -5,6 +5,7 @@ import type { AlertRef } from '../../core/alert-ref.js';
 import type { IncidentFilter, IncidentStore } from '../../engine/ports.js';
 import { checkEntriesOf } from '../ordering.js';
 import type { StoreKeys } from './keys.js';
+import { fromRecordJson, toRecordJson } from './record-json.js';
 import { integerReply, optionalIntegerReply, statusAndIdReply } from './replies.js';
 import { CREATE_INCIDENT_IF_NONE_OPEN, UPDATE_INCIDENT, runScript } from './scripts.js';
 
@@ -37,7 +38,7 @@ export function redisIncidents(redis: Redis, keys: StoreKeys): IncidentStore {
     const [version, json, alerts] = fields;
     if (version == null || json == null) return undefined;
     // The hash's version is authoritative over the copy inside the JSON.
-    const incident = { ...(JSON.parse(json) as Incident), version: storedVersion(version) };
+    const incident = { ...fromRecordJson<Incident>(json), version: storedVersion(version) };
     if (alerts != null) {
       incident.alerts = JSON.parse(alerts) as AlertRef[];
       storedRefs.set(incident.alerts, alerts);
@@ -241,7 +242,7 @@ const UNCHANGED = '';
 
 /** The incident as stored in `json`: without its refs, at `version`. */
 function headJson(incident: Incident, version: number): string {
-  return JSON.stringify({ ...incident, alerts: undefined, version });
+  return toRecordJson({ ...incident, alerts: undefined, version });
 }
 
 function storedVersion(version: string): number {
@@ -252,7 +253,7 @@ function storedVersion(version: string): number {
 function decodeHead(fields: (string | null)[]): IncidentHead | undefined {
   const [version, json, refs] = fields;
   if (version == null || json == null) return undefined;
-  const stored = { ...(JSON.parse(json) as Incident), version: storedVersion(version) };
+  const stored = { ...fromRecordJson<Incident>(json), version: storedVersion(version) };
   if (refs == null) return headOf(stored);
   return { ...stored, alertRefs: integerReply(Number(refs), 'incident refs') };
 }

@@ -314,6 +314,39 @@ export function incidentsContract(get: GetHarness): void {
       expect(await store.getIncident(incident.id)).toEqual(dismissed);
     });
 
+    it('keep a measured ±Inf as it was measured, for every replica', async () => {
+      // Prometheus answers "+Inf" for a histogram_quantile past its last bucket and for a division by zero.
+      // Read back as null, a +Inf p99 would show as "-Inf" and a baseline of +Inf as "unknown".
+      const { store, peer } = get();
+      const latency = {
+        name: 'p99 latency',
+        kind: 'latency' as const,
+        value: Infinity,
+        failedValue: Infinity,
+        threshold: '≤ 250ms',
+        unit: 'seconds' as const,
+        outcomes: ['fail' as const],
+        verdict: 'FAIL' as const,
+      };
+      const incident = makeIncident();
+      await store.createIfNoneOpen(incident);
+      const measured = await store.updateIncident({
+        ...incident,
+        triage: { at: T0, finding: 'breach', checks: [latency], summary: 'p99 latency +Inf outside ≤ 250ms' },
+        confirmation: {
+          startedAt: T0,
+          baselines: { 'p99 latency': Infinity, margin: -Infinity, errors: null },
+          outcomes: ['fail'],
+          last: { at: T0, checks: [{ ...latency, inconclusiveValue: -Infinity }] },
+        },
+      });
+      expect(measured).toBeDefined();
+      expect(await peer.getIncident(incident.id)).toEqual(measured);
+      expect(await peer.listIncidents({})).toEqual([measured]);
+      const { alerts, ...head } = measured!;
+      expect(await peer.listIncidentHeads({})).toEqual([{ ...head, alertRefs: alerts.length }]);
+    });
+
     it('are isolated from mutation by callers, on the way in and out', async () => {
       const { store } = get();
       const incident = makeIncident();
