@@ -240,13 +240,14 @@ export async function pollConfirmation(deps: EngineDeps, incidentId: string): Pr
   if (!source) return undefined;
   const now = deps.clock.now();
   const { confirm } = runbook;
+  // No query time: "now" by Prometheus' clock. By rollbot's, a host that runs fast would ask about Prometheus'
+  // future, which holds at most the latest sample (up to 5 minutes old) and past that nothing: every poll no data.
   const checks = await Promise.all(
     confirm.checks.map((check) =>
       measureOnce(
         source,
         check,
         confirmThreshold(thresholdOf(check), progress.baselines[check.name] ?? undefined, confirm.tolerance),
-        now,
       ),
     ),
   );

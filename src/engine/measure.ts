@@ -138,18 +138,19 @@ function lastStep(points: readonly { at: number }[], window: TriageWindow): numb
 }
 
 /**
- * Measures one check once, now (confirmation): one instant query, reduced and judged. A pass on an answer
- * with warnings is INCONCLUSIVE (core/partial.ts): it cannot confirm by itself.
+ * Measures one check once (confirmation): one instant query, reduced and judged. At `at` (epoch ms) for a moment
+ * in the past (a baseline); without it, now by the metrics source's own clock. A pass on an answer with warnings
+ * is INCONCLUSIVE (core/partial.ts): it cannot confirm by itself.
  */
 export async function measureOnce(
   source: MetricsSource,
   check: Check,
   threshold: Threshold,
-  now: number,
+  at?: number,
 ): Promise<CheckResult> {
   const base = checkBase(check, threshold);
   try {
-    const answer = await source.query(check.query, now);
+    const answer = await source.query(check.query, at);
     const value = reduceValues(
       answer.samples.map((sample) => sample.value),
       check.reduce,

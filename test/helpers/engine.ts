@@ -10,6 +10,7 @@ import { createMetrics, type Metrics } from '../../src/observability/metrics.js'
 import { parseRunbook } from '../../src/runbooks/load.js';
 import type { Runbook } from '../../src/runbooks/schema.js';
 import { createMemoryStore } from '../../src/store/memory.js';
+import { FakeMetrics } from './fake-metrics.js';
 import { FakeServing } from './fake-serving.js';
 
 /** A clock the test moves by hand. */
@@ -109,6 +110,8 @@ export function makeDeps(
 ): TestDeps {
   const clock = options.clock ?? new TestClock();
   const fake = options.fake ?? new FakeServing();
+  // Prometheus' clock agrees with rollbot's unless a test says otherwise.
+  if (options.metricsSource instanceof FakeMetrics) options.metricsSource.clock ??= clock;
   return {
     fake,
     serving: () => fake,

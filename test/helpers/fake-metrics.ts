@@ -17,6 +17,11 @@ export class FakeMetrics implements MetricsSource {
   down = false;
   queries: string[] = [];
   /**
+   * Prometheus' own clock: the time of an instant query sent without one ("now"). makeDeps sets the test's
+   * clock; a test of clock skew sets another. Without one, such a query is at 0: constant signals only.
+   */
+  clock: { now(): number } | undefined;
+  /**
    * Set: instant queries hang, as on a Prometheus that takes connections and never answers, each until the test's
    * clock (`now`) has moved `timeoutMs` past its start and `expire` fails it as the Prometheus source's own
    * timeout does. Range queries (triage) still answer.
@@ -65,7 +70,7 @@ export class FakeMetrics implements MetricsSource {
     }
   }
 
-  async query(promql: string, at = 0): Promise<InstantAnswer> {
+  async query(promql: string, at = this.clock?.now() ?? 0): Promise<InstantAnswer> {
     if (this.hang) {
       const since = this.hang.now();
       this.queries.push(promql);
