@@ -5,6 +5,7 @@ import {
   confirmThreshold,
   confirmVerdict,
   describeBaselines,
+  formatValue,
   measuredAny,
   pollOutcome,
   type Verdict,
@@ -171,26 +172,31 @@ function whyUnknown(
 /**
  * `; a baseline of 0 leaves no room for a tolerance, for errors: its triage thresholds apply`: the measured
  * baselines confirmation cannot use (core/gates.ts `confirmThreshold`), said, because the entry shows them: "within
- * 10% of … (errors 0)" would read as "errors must be back at 0" while the runbook's own range decides.
+ * 10% of … (errors 0)" would read as "errors must be back at 0" while the runbook's own range decides. Each value
+ * is named as it is (0, +Inf, -Inf): a p99 of +Inf (past the histogram's last bucket) is not "no latency".
  */
 function whyUnusable(
   checks: readonly Check[],
   baselines: Record<string, number | null>,
   tolerance: number,
 ): string {
-  const zero: string[] = [];
+  // By the value shown: "0", "+Inf", "-Inf", in the order first met.
+  const noRoom = new Map<string, string[]>();
   const outside: string[] = [];
   for (const check of checks) {
     const baseline = baselines[check.name];
     if (baseline === null || baseline === undefined) continue;
     const triage = thresholdOf(check);
     if (confirmThreshold(triage, baseline, tolerance) !== triage) continue;
-    (baseline === 0 || !Number.isFinite(baseline) ? zero : outside).push(check.name);
+    if (baseline === 0 || !Number.isFinite(baseline)) {
+      const shown = formatValue(baseline);
+      noRoom.set(shown, [...(noRoom.get(shown) ?? []), check.name]);
+    } else outside.push(check.name);
   }
   const why: string[] = [];
-  if (zero.length) {
+  for (const [shown, names] of noRoom) {
     why.push(
-      `a baseline of 0 or ±Inf leaves no room for a tolerance, for ${someChecks(zero)}: ${zero.length > 1 ? 'their' : 'its'} triage thresholds apply`,
+      `a baseline of ${shown} leaves no room for a tolerance, for ${someChecks(names)}: ${names.length > 1 ? 'their' : 'its'} triage thresholds apply`,
     );
   }
   if (outside.length) {

@@ -178,7 +178,24 @@ rollback: { policy: auto }`;
 
     const started = (await deps.store.list('INC-1')).find((entry) => entry.type === 'confirm.started');
     expect(started?.text).toMatch(
-      /\(errors 0, approvals 0\.1, p99 0\.1, queue_depth 0\.1, drift 0\.1, nulls 0\.1\); a baseline of 0 or ±Inf leaves no room for a tolerance, for errors: its triage thresholds apply$/,
+      /\(errors 0, approvals 0\.1, p99 0\.1, queue_depth 0\.1, drift 0\.1, nulls 0\.1\); a baseline of 0 leaves no room for a tolerance, for errors: its triage thresholds apply$/,
+    );
+  });
+  it('say which unusable value a baseline has: 0 and +Inf are not the same finding', async () => {
+    const metrics = new FakeMetrics();
+    for (const query of QUERIES) metrics.set(query, 0.1);
+    metrics.set('errors', (at) => (at < 1_000 ? 0 : 0.9));
+    // histogram_quantile past the histogram's last bucket: latency beyond what it can tell, not "none".
+    metrics.set('p99', (at) => (at < 1_000 ? Infinity : 0.1));
+    metrics.set('drift', (at) => (at < 1_000 ? -Infinity : 0.1));
+    const deps = makeDeps({ runbooks: [makeRunbook('fraud-scorer', CHECKS)], metricsSource: metrics });
+    await recordDeployments(deps, 'fraud-scorer', ['v41', 'v42']);
+    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    await pollDeadlines(deps);
+
+    const started = (await deps.store.list('INC-1')).find((entry) => entry.type === 'confirm.started');
+    expect(started?.text).toMatch(
+      /\(errors 0, approvals 0\.1, p99 \+Inf, queue_depth 0\.1, drift -Inf, nulls 0\.1\); a baseline of 0 leaves no room for a tolerance, for errors: its triage thresholds apply; a baseline of \+Inf leaves no room for a tolerance, for p99: its triage thresholds apply; a baseline of -Inf leaves no room for a tolerance, for drift: its triage thresholds apply$/,
     );
   });
   it('say when a baseline lies so far outside a two-sided range that no value could be restored to it', async () => {
