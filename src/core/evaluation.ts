@@ -42,13 +42,23 @@ export interface CheckResult {
 
 /**
  * A measured check's value for people: its latest, and on a FAIL whose newest value is back in range the value that
- * failed first (`7.9%, latest 1%`): "1% (≤ 2%) FAIL" would contradict itself. The one rule for every check row.
+ * failed first (`7.9%, latest 1%`): "1% (≤ 2%) FAIL" would contradict itself. Likewise an INCONCLUSIVE's value in
+ * the grey band (`5%, latest no data`): "no data" alone would hide that a value was measured, which is why a
+ * person is asked even under `onNoData: rollback` (core/partial.ts). The one rule for every check row.
  */
-export function shownValue(check: Pick<CheckResult, 'value' | 'failedValue' | 'verdict' | 'unit'>): string {
+export function shownValue(
+  check: Pick<CheckResult, 'value' | 'failedValue' | 'inconclusiveValue' | 'verdict' | 'unit'>,
+): string {
   const latest = formatValue(check.value, check.unit);
-  if (check.verdict !== 'FAIL' || check.failedValue === undefined) return latest;
-  const failed = formatValue(check.failedValue, check.unit);
-  return failed === latest ? latest : `${failed}, latest ${latest}`;
+  const decisive =
+    check.verdict === 'FAIL'
+      ? check.failedValue
+      : check.verdict === 'INCONCLUSIVE'
+        ? check.inconclusiveValue
+        : undefined;
+  if (decisive === undefined) return latest;
+  const shown = formatValue(decisive, check.unit);
+  return shown === latest ? latest : `${shown}, latest ${latest}`;
 }
 
 /**

@@ -5,7 +5,7 @@ import {
   someChecks,
   someParts,
 } from '../core/check-error.js';
-import type { CheckResult, TriageFinding, TriageRecord } from '../core/evaluation.js';
+import { shownValue, type CheckResult, type TriageFinding, type TriageRecord } from '../core/evaluation.js';
 import { formatValue } from '../core/gates.js';
 import type { Incident } from '../core/incident.js';
 import { describeWarnings, isPartial } from '../core/partial.js';
@@ -189,7 +189,7 @@ function summarize(finding: TriageFinding, checks: readonly CheckResult[], faili
   if (finding === 'no-data') {
     const unclear = checks
       .filter((check) => check.verdict !== 'PASS')
-      .map((check) => `${check.name}: ${briefError(check) ?? formatValue(check.value, check.unit)}`);
+      .map((check) => `${check.name}: ${briefError(check) ?? shownValue(check)}`);
     return `no clear signal (${someParts(unclear, 'checks unclear')}): a person decides`;
   }
   const breaches = checks

@@ -11,6 +11,7 @@ import {
   type TestDeps,
   recordDeployments,
 } from '../../helpers/engine.js';
+import { checkLine } from '../../../src/slack/blocks/incident-message.js';
 import { FakeMetrics } from '../../helpers/fake-metrics.js';
 
 const ERRORS = 'error_ratio{model="fraud-scorer"}';
@@ -316,6 +317,25 @@ describe('triage', () => {
     expect(deps.notifier.ofType('decision.requested')[0]?.text).toBe(
       'no clear signal (error rate: 0.05): a person decides',
     );
+  });
+
+  it('shows the grey-band value it measured when the newest step has no data, not "no data"', async () => {
+    // "no data" with onNoData: rollback would contradict the question: no data rolls back, a measured value asks.
+    const metrics = new FakeMetrics().set(APPROVALS, 0.9).set(LATENCY, 0.1);
+    const banded = CHECKS.replace(`max: 0.02 }`, `max: 0.02, fail: { max: 0.1 } }`);
+    const runbook = makeRunbook('fraud-scorer', `${banded}\nrollback: { policy: auto, onNoData: rollback }`);
+    const deps = makeDeps({ runbooks: [runbook], metricsSource: metrics });
+    const now = deps.clock.now();
+    metrics.set(ERRORS, (at) => (at < now ? 0.05 : undefined)); // the newest step not scraped yet
+    const incident = await open(deps);
+    const check = incident.triage!.checks[0]!;
+    expect(check).toMatchObject({ verdict: 'INCONCLUSIVE', inconclusiveValue: 0.05 });
+    expect(check.value).toBeUndefined();
+    expect(deps.fake.mutations).toBe(0);
+    expect(deps.notifier.ofType('decision.requested')[0]?.text).toBe(
+      'no clear signal (error rate: 0.05, latest no data): a person decides',
+    );
+    expect(checkLine(check)).toMatch(/^❔ \*error rate\* 0\.05, latest no data \(≤ 0\.02\) INCONCLUSIVE /);
   });
 
   it('triages again when another alert joins while nobody has decided', async () => {
