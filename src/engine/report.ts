@@ -1,6 +1,6 @@
 import { formatDuration } from '../core/duration.js';
 import { shownValue, type CheckResult } from '../core/evaluation.js';
-import { describeBaselines, formatValue, type ValueUnit } from '../core/gates.js';
+import { describeBaselines, formatValue, type ValueUnit, type Verdict } from '../core/gates.js';
 import { describeWarnings, isPartial } from '../core/partial.js';
 import { stageResult, type StageResult } from '../core/stages.js';
 import { oneLine } from '../core/text.js';
@@ -141,13 +141,23 @@ function rollback(detail: IncidentDetail): string[] {
   return lines;
 }
 
+/**
+ * A confirmation's state: its verdict, `running` while the incident confirms, or what ended it before a verdict:
+ * a person who resolved by hand, or a further rollback (whose own confirmation replaces this one once it lands).
+ */
+function confirmationState(detail: IncidentDetail, verdict: Verdict | undefined): string {
+  if (verdict) return verdict;
+  if (detail.phase === 'confirm') return 'running';
+  return `no verdict (ended by ${detail.phase === 'rollback' ? 'a further rollback' : 'the resolution'})`;
+}
+
 function confirmation(detail: IncidentDetail): string[] {
   const c = detail.confirmation;
   if (!c) return [];
   const lines = [
     '## Confirmation',
     '',
-    `${c.verdict ?? 'running'} after ${c.outcomes.length} measurement(s): ${c.outcomes.join(', ') || 'none yet'}`,
+    `${confirmationState(detail, c.verdict)} after ${c.outcomes.length} measurement(s): ${c.outcomes.join(', ') || 'none yet'}`,
   ];
   const baselines = describeBaselines(c.baselines, unitsOf(detail));
   if (baselines.length) lines.push('', `Pre-deployment baselines: ${baselines.join(', ')}`);

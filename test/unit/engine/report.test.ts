@@ -32,6 +32,30 @@ describe('incident Markdown', () => {
     expect(md).toContain('- **Average during the incident:** 3.3%; baseline 0.4%');
   });
 
+  it('does not call a confirmation "running" once the incident was resolved by hand before its verdict', () => {
+    const confirmation = { startedAt: T0 + MINUTE, baselines: {}, outcomes: ['pass' as const] };
+    const at = T0 + 3 * MINUTE;
+    const section = (incident: Incident) =>
+      incidentMarkdown({ ...viewIncident(incident, at), timeline: [] })
+        .split('## Confirmation\n\n')[1]
+        ?.split('\n')[0];
+    expect(section({ ...triaged(), phase: 'confirm', confirmation })).toBe(
+      'running after 1 measurement(s): pass',
+    );
+    expect(section({ ...triaged(), phase: 'resolved', confirmation })).toBe(
+      'no verdict (ended by the resolution) after 1 measurement(s): pass',
+    );
+    expect(section({ ...triaged(), phase: 'closed', confirmation })).toBe(
+      'no verdict (ended by the resolution) after 1 measurement(s): pass',
+    );
+    expect(section({ ...triaged(), phase: 'rollback', confirmation })).toBe(
+      'no verdict (ended by a further rollback) after 1 measurement(s): pass',
+    );
+    expect(
+      section({ ...triaged(), phase: 'resolved', confirmation: { ...confirmation, verdict: 'PASS' } }),
+    ).toBe('PASS after 1 measurement(s): pass');
+  });
+
   it("lists people's notes in the timeline, on their own lines, as their author's", () => {
     const at = T0 + 5 * MINUTE;
     const note = { seq: 4, at, incidentId: 'INC-1', type: 'note', actor: 'U0ANA' };
