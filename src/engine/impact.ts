@@ -66,12 +66,15 @@ export async function estimateImpact(
 /**
  * The pre-deployment baseline confirmation measured for `check`. Confirmation measures its own checks, which a
  * runbook may name apart from triage's: one with the same query measures the same thing. Without it the excess
- * would be counted against 0, every failed request as excess.
+ * would be counted against 0, every failed request as excess. A baseline of ±Inf (x/0 before the deployment) is
+ * none, as confirmation treats it (core/gates.ts confirmThreshold): against +Inf nothing would be excess, against
+ * -Inf every request infinitely so.
  */
 function baselineOf(incident: Incident, runbook: Runbook, check: Check): number | undefined {
   const baselines = incident.confirmation?.baselines ?? {};
   const name = Object.hasOwn(baselines, check.name)
     ? check.name
     : runbook.confirm.checks.find((candidate) => candidate.query === check.query)?.name;
-  return name === undefined ? undefined : (baselines[name] ?? undefined);
+  const baseline = name === undefined ? undefined : baselines[name];
+  return typeof baseline === 'number' && Number.isFinite(baseline) ? baseline : undefined;
 }

@@ -82,4 +82,21 @@ impact: { requestRate: '${REQUESTS}' }`,
     const all = await estimateImpact(metrics(), RUNBOOK, opened, opened.openedAt + 30 * MINUTE);
     expect(estimate?.excessFailedRequests).toBe(Math.round((all?.excessFailedRequests ?? 0) / 5));
   });
+
+  it('counts against no baseline where confirmation measured ±Inf, as confirmation itself does', async () => {
+    // x/0 before the deployment: +Inf would make every failed request "no excess", -Inf every one infinite.
+    const opened = makeIncident({ at: Date.parse('2026-11-22T02:00:00Z') });
+    const resolvedAt = opened.openedAt + 30 * MINUTE;
+    const without = await estimateImpact(metrics(), RUNBOOK, opened, resolvedAt);
+    expect(without?.excessFailedRequests).toBeGreaterThan(0);
+    for (const baseline of [Infinity, -Infinity]) {
+      const incident = {
+        ...opened,
+        confirmation: { startedAt: opened.openedAt, baselines: { 'error rate': baseline }, outcomes: [] },
+      };
+      const estimate = await estimateImpact(metrics(), RUNBOOK, incident, resolvedAt);
+      expect(estimate).not.toHaveProperty('baseline');
+      expect(estimate?.excessFailedRequests).toBe(without?.excessFailedRequests);
+    }
+  });
 });
