@@ -32,7 +32,8 @@ export interface JsonResponse {
 
 /**
  * One HTTP call to a serving layer, over node:http(s) so that TLS material (Kubernetes CAs and client
- * certificates) can be given per call. A 2xx answers; a redirect is not followed (redirectError); anything else becomes a ServingError that says whether
+ * certificates) can be given per call. A 2xx answers; a redirect is not followed (redirectError); an answer
+ * over MAX_ANSWER_BYTES is cut off (answerTooLarge); anything else becomes a ServingError that says whether
  * retrying can help (5xx, 429, 409, timeouts and network errors can), whether the layer may have acted on the
  * call all the same (`effectUnknown`: see `mayHaveActed`) and what to check.
  */
@@ -71,12 +72,22 @@ export function requestJson(call: JsonRequest): Promise<JsonResponse> {
       : networkError(call, error, sent);
   return new Promise<JsonResponse>((resolve, reject) => {
     const req = send(url, options, (res) => {
+      const status = res.statusCode ?? 0;
+      const tooLarge = (): void => {
+        res.destroy();
+        reject(answerTooLarge(call, status, res.headers['retry-after'] !== undefined));
+      };
+      if (Number(res.headers['content-length']) > MAX_ANSWER_BYTES) return tooLarge();
       const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      let size = 0;
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_ANSWER_BYTES) tooLarge();
+        else chunks.push(chunk);
+      });
       res.on('error', (error) => reject(failed(error)));
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
-        const status = res.statusCode ?? 0;
         const body = parseBody(text);
         if (status >= 200 && status < 300) resolve({ status, body });
         else if (status >= 300 && status < 400) reject(redirectError(call, status, res.headers.location));
@@ -92,6 +103,41 @@ export function requestJson(call: JsonRequest): Promise<JsonResponse> {
     if (payload !== undefined) req.write(payload);
     req.end();
   });
+}
+
+/**
+ * The most of an answer rollbot reads: far above any real one (the largest are an MLflow version search page,
+ * up to 10,000 versions of about half a kilobyte by the server's default, and a Kubernetes list of one
+ * rollout's ReplicaSets, each object capped at 1.5 MiB by etcd), and low enough that a URL pointing at a file
+ * server or a proxy page that never ends cannot fill rollbot's memory during a rollback.
+ */
+export const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
+
+/**
+ * An answer cut off at MAX_ANSWER_BYTES. Not transient: the same URL answers the same way. Its status still
+ * says whether the request was processed: a read changed nothing, and neither did a call refused with a 4xx;
+ * a call accepted (2xx) or failed by a 5xx that can follow the work (mayHaveActed) may have changed the
+ * layer, and rollbot cannot read what it did, so its effect is unknown and it is not sent again unread.
+ */
+function answerTooLarge(call: JsonRequest, status: number, retryAfter: boolean): ServingError {
+  const url = new URL(call.url);
+  const reads = call.method === 'GET' || call.method === 'HEAD';
+  const accepted = status >= 200 && status < 300;
+  const effectUnknown = !reads && (accepted || mayHaveActed(status, retryAfter));
+  const why = accepted ? 'the request was accepted' : `an HTTP ${status} can come after the work was done`;
+  return new ServingError(
+    `${call.what}: HTTP ${status}: the answer is larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB, which no serving layer sends` +
+      (effectUnknown ? `; ${why}, so it may have changed the serving layer` : ''),
+    {
+      transient: false,
+      status,
+      effectUnknown,
+      hint:
+        `check that ${url.origin}${url.pathname} is the serving layer's API (not a file server, a download or a proxy's page): the URL in the runbook serving block` +
+        (effectUnknown ? '; check what the serving layer serves before rolling back again' : ''),
+      details: { status, maxAnswerBytes: MAX_ANSWER_BYTES },
+    },
+  );
 }
 
 function parseBody(text: string): unknown {
