@@ -28,14 +28,20 @@ export interface JsonResponse {
   status: number;
   /** Parsed JSON, or the raw text when the body is not JSON. */
   body: unknown;
+  /**
+   * After a 303 See Other to a call that changes something (status 303): the call was accepted, and this says
+   * where its result is and whether it was read (`body` is then the result's).
+   */
+  seeOther?: string;
 }
 
 /**
  * One HTTP call to a serving layer, over node:http(s) so that TLS material (Kubernetes CAs and client
- * certificates) can be given per call. A 2xx answers; a redirect is not followed (redirectError); an answer
- * over MAX_ANSWER_BYTES is cut off (answerTooLarge); anything else becomes a ServingError that says whether
- * retrying can help (5xx, 429, 409, timeouts and network errors can), whether the layer may have acted on the
- * call all the same (`effectUnknown`: see `mayHaveActed`) and what to check.
+ * certificates) can be given per call. A 2xx answers, and so does a 303 See Other to a call that changes
+ * something (seeOther); any other redirect is not followed (redirectError); an answer over MAX_ANSWER_BYTES is
+ * cut off (answerTooLarge); anything else becomes a ServingError that says whether retrying can help (5xx,
+ * 429, 409, timeouts and network errors can), whether the layer may have acted on the call all the same
+ * (`effectUnknown`: see `mayHaveActed`) and what to check.
  */
 export function requestJson(call: JsonRequest): Promise<JsonResponse> {
   const url = new URL(call.url);
@@ -90,6 +96,7 @@ export function requestJson(call: JsonRequest): Promise<JsonResponse> {
         const text = Buffer.concat(chunks).toString('utf8');
         const body = parseBody(text);
         if (status >= 200 && status < 300) resolve({ status, body });
+        else if (status === 303 && !isRead(call.method)) resolve(seeOther(call, res.headers.location));
         else if (status >= 300 && status < 400) reject(redirectError(call, status, res.headers.location));
         else reject(statusError(call, status, body, res.headers['retry-after']));
       });
@@ -121,7 +128,7 @@ export const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
  */
 function answerTooLarge(call: JsonRequest, status: number, retryAfter: boolean): ServingError {
   const url = new URL(call.url);
-  const reads = call.method === 'GET' || call.method === 'HEAD';
+  const reads = isRead(call.method);
   const accepted = status >= 200 && status < 300;
   const effectUnknown = !reads && (accepted || mayHaveActed(status, retryAfter));
   const why = accepted ? 'the request was accepted' : `an HTTP ${status} can come after the work was done`;
@@ -138,6 +145,61 @@ function answerTooLarge(call: JsonRequest, status: number, retryAfter: boolean):
       details: { status, maxAnswerBytes: MAX_ANSWER_BYTES },
     },
   );
+}
+
+const isRead = (method: string): boolean => method === 'GET' || method === 'HEAD';
+
+/**
+ * A 303 See Other to a call that changes something (POST, PUT, PATCH, DELETE): the server processed it and put
+ * the result at Location (RFC 9110 §15.4.4). The call succeeded, so this never fails: a failure would be
+ * reported as a failed rollback, and retried, sending the rollback again. The result is read with a GET, as
+ * fetch does, only on the same origin (scheme, host, port): the request's headers carry credentials, which must
+ * not go to a host they were not meant for, so a result elsewhere is only named.
+ */
+async function seeOther(call: JsonRequest, location: string | undefined): Promise<JsonResponse> {
+  const target = locationOf(call.url, location);
+  if (target === undefined) {
+    return { status: 303, body: undefined, seeOther: 'accepted; no usable Location for the result' };
+  }
+  // Origin and path only: a query may carry a signature.
+  const where = `${target.origin}${target.pathname}`;
+  if (target.origin !== new URL(call.url).origin) {
+    const seeOther = `accepted; the result is at ${where}, another host, which rollbot does not send the request or its credentials to`;
+    return { status: 303, body: undefined, seeOther };
+  }
+  const headers = Object.fromEntries(
+    Object.entries(call.headers ?? {}).filter(([name]) => name.toLowerCase() !== 'content-type'),
+  );
+  try {
+    const result = await requestJson({
+      method: 'GET',
+      url: target.href,
+      headers,
+      timeoutMs: call.timeoutMs,
+      ...(call.tls === undefined ? {} : { tls: call.tls }),
+      what: `${call.what} → GET ${where}`,
+    });
+    return {
+      status: 303,
+      body: result.body,
+      seeOther: `accepted; the result at ${where}: HTTP ${result.status}`,
+    };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return {
+      status: 303,
+      body: undefined,
+      seeOther: `accepted; the result at ${where} could not be read: ${reason}`,
+    };
+  }
+}
+
+function locationOf(base: string, location: string | undefined): URL | undefined {
+  try {
+    return location === undefined ? undefined : new URL(location, base);
+  } catch {
+    return undefined;
+  }
 }
 
 function parseBody(text: string): unknown {
@@ -220,12 +282,7 @@ function statusError(
  * moved path), instead of "HTTP 301: <html>…" and a hint to check the serving block.
  */
 function redirectError(call: JsonRequest, status: number, location: string | undefined): ServingError {
-  let target: URL | undefined;
-  try {
-    target = location === undefined ? undefined : new URL(location, call.url);
-  } catch {
-    target = undefined;
-  }
+  const target = locationOf(call.url, location);
   const where =
     target === undefined
       ? 'a redirect without a usable Location'

@@ -141,7 +141,7 @@ export function createHttpAdapter(config: HttpConfig, context: UniversalAdapterC
         keepMissing: true,
       });
       const actions = [
-        `${describeRequest(shown, { 'idempotency-key': '{{idempotencyKey}}' })}; any 2xx is success`,
+        `${describeRequest(shown, { 'idempotency-key': '{{idempotencyKey}}' })}; any 2xx (or a 303 See Other) is success`,
       ];
       if (config.status) {
         const status = fillRequest(config.status, { ...base, vars: { model: context.model }, maskEnv: true });
@@ -176,9 +176,11 @@ export function createHttpAdapter(config: HttpConfig, context: UniversalAdapterC
       lastConfirmed = plan.to;
       const said = response.body === undefined ? 'no body' : shorten(stringify(response.body), 1_000);
       const trust = config.status ? '' : ' (no status request: trusting the 2xx)';
+      // A 303 See Other: accepted, with where its result is and whether it was read.
+      const seen = response.seeOther === undefined ? '' : ` (${response.seeOther})`;
       return {
         mutated: true,
-        output: redact(`${shown.method} ${shown.url}: HTTP ${response.status}${trust}: ${said}`),
+        output: redact(`${shown.method} ${shown.url}: HTTP ${response.status}${seen}${trust}: ${said}`),
       };
     },
 

@@ -39,7 +39,7 @@ const jsonPath = z
 export const httpConfig = z
   .strictObject({
     adapter: z.literal('http'),
-    /** The call that rolls back; sent with an `Idempotency-Key` header; any 2xx is success. */
+    /** The call that rolls back; sent with an `Idempotency-Key` header; any 2xx (or a 303 See Other) is success. */
     rollback: z.strictObject(requestFields('POST')),
     /** The call that reads the current version; makes execute idempotent and confirms the rollback. */
     status: z
