@@ -23,7 +23,7 @@ export interface ServingFactoryOptions {
 }
 
 /**
- * The variables a `serving` block names, each with its field (`env`, `tokenEnv`): the adapter reads them when it
+ * The variables a `serving` block names, each with its field (`env`, `tokenEnv`, `usernameEnv`, `passwordEnv`): the adapter reads them when it
  * acts, so a rollback through it fails (or its command runs without them) while they are unset.
  */
 export function servingVariables(config: ServingConfig): { name: string; field: string }[] {
@@ -32,7 +32,10 @@ export function servingVariables(config: ServingConfig): { name: string; field: 
     case 'command':
       return config.env.map((name) => ({ name, field: 'env' }));
     case 'mlflow':
-      return config.tokenEnv === undefined ? [] : [{ name: config.tokenEnv, field: 'tokenEnv' }];
+      return (['tokenEnv', 'usernameEnv', 'passwordEnv'] as const).flatMap((field) => {
+        const name = config[field];
+        return name === undefined ? [] : [{ name, field }];
+      });
     case 'kserve':
     case 'argo-rollouts':
     case 'sagemaker':

@@ -35,6 +35,7 @@ describe("runbooks/README.md's YAML examples", () => {
       'serving',
       'serving',
       'serving',
+      'serving',
     ]);
     const required = "owner: '@x'\nchannel: C0FRAUD01\n";
     const serving = 'serving: { adapter: kserve, namespace: ml-prod, name: m }\n';

@@ -1,7 +1,8 @@
 import type { z } from 'zod';
-import { RollbotError, ServingError } from '../../core/errors.js';
-import { envValue, unsetState, type Environment } from '../../env.js';
+import { ServingError } from '../../core/errors.js';
+import type { Environment } from '../../env.js';
 import type { RollbackPlan, ServingAdapter, ServingState } from '../../engine/serving-port.js';
+import { mlflowAuth } from './auth.js';
 import { createMlflowRegistry, type MlflowRegistry, type ModelVersion } from './client.js';
 import type { mlflowConfig } from './config.js';
 
@@ -10,7 +11,7 @@ export type MlflowConfig = z.output<typeof mlflowConfig>;
 
 export interface MlflowAdapterContext {
   model: string;
-  /** Where `config.tokenEnv` is looked up (the process environment, passed in so tests control it). */
+  /** Where the variables the block names are looked up (the process environment, passed in so tests control it). */
   env: Environment;
   /** Per HTTP call; default 10 s. */
   timeoutMs?: number;
@@ -29,7 +30,8 @@ export const ROLLED_BACK_TAG = 'rollbot.rolled_back';
  * The previous version is, in order: the requested one, the ledger's known-good, the `<alias>_prev` alias,
  * else the highest READY version below the current one.
  *
- * Throws RollbotError INVALID_CONFIG when `config.tokenEnv` names a variable that is unset (missing or blank).
+ * Throws RollbotError INVALID_CONFIG when `config.tokenEnv`, `usernameEnv` or `passwordEnv` names a variable that
+ * is unset (missing or blank), or the user holds a colon (mlflowAuth).
  */
 export function createMlflowAdapter(config: MlflowConfig, context: MlflowAdapterContext): ServingAdapter {
   const ref = `${config.registeredModel}@${config.alias}`;
@@ -38,8 +40,7 @@ export function createMlflowAdapter(config: MlflowConfig, context: MlflowAdapter
     trackingUri: config.trackingUri,
     registeredModel: config.registeredModel,
     alias: config.alias,
-    token: tokenFrom(config.tokenEnv, context.env),
-    tokenEnv: config.tokenEnv,
+    auth: mlflowAuth(config, context.env),
     timeoutMs: context.timeoutMs ?? DEFAULT_TIMEOUT_MS,
   });
 
@@ -109,21 +110,6 @@ export function createMlflowAdapter(config: MlflowConfig, context: MlflowAdapter
       return (await registry.resolveAlias()).version === plan.to;
     },
   };
-}
-
-function tokenFrom(tokenEnv: string | undefined, env: MlflowAdapterContext['env']): string | undefined {
-  if (tokenEnv === undefined) return undefined;
-  const token = envValue(env, tokenEnv);
-  if (token === undefined) {
-    throw new RollbotError(
-      'INVALID_CONFIG',
-      `serving.tokenEnv names ${tokenEnv}, which is ${unsetState(env, tokenEnv)}`,
-      {
-        hint: `set ${tokenEnv} in rollbot's environment to the MLflow token (sent as Authorization: Bearer)`,
-      },
-    );
-  }
-  return token;
 }
 
 async function chooseTarget(

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ServingError } from '../../core/errors.js';
 import { requestJson } from '../request.js';
 import { MASK } from '../template.js';
+import { authorizationHeaders, refusedHint, secretsOf, type MlflowAuth } from './auth.js';
 
 /** One registered model version, as the MLflow REST API returns it (versions are strings there). */
 export interface ModelVersion {
@@ -28,9 +29,8 @@ export interface MlflowRegistryOptions {
   trackingUri: string;
   registeredModel: string;
   alias: string;
-  token: string | undefined;
-  /** The variable the token came from, for hints. */
-  tokenEnv: string | undefined;
+  /** The credentials, with the variables they came from (for hints); none when the block names none. */
+  auth: MlflowAuth | undefined;
   timeoutMs: number;
 }
 
@@ -55,8 +55,7 @@ export function createMlflowRegistry(options: MlflowRegistryOptions): MlflowRegi
   const base = `${options.trackingUri.replace(/\/+$/, '')}/api/2.0/mlflow`;
   const name = options.registeredModel;
   const ref = `${name}@${options.alias}`;
-  const headers: Record<string, string> =
-    options.token === undefined ? {} : { authorization: `Bearer ${options.token}` };
+  const headers = authorizationHeaders(options.auth);
 
   async function send<T>(
     call: {
@@ -161,23 +160,21 @@ export function createMlflowRegistry(options: MlflowRegistryOptions): MlflowRegi
 }
 
 /**
- * requestJson's generic hints, made specific to MLflow (which name, which token), and the token masked in the
- * message: a proxy in front of MLflow that refuses a token may quote it back, and the message goes to the
- * timeline, Slack and the logs (the http adapter masks its variables the same way).
+ * requestJson's generic hints, made specific to MLflow (which name, which variables), and the secrets masked in
+ * the message: a proxy in front of MLflow that refuses a token or a password may quote it back, and the message
+ * goes to the timeline, Slack and the logs (the http adapter masks its variables the same way).
  */
 function withHint(error: unknown, notFoundHint: string, options: MlflowRegistryOptions): unknown {
   if (!(error instanceof ServingError)) return error;
   let hint: string | undefined;
   if (error.status === 404) hint = notFoundHint;
-  if (error.status === 401 || error.status === 403) {
-    hint =
-      options.tokenEnv === undefined
-        ? 'MLflow wants credentials: set serving.tokenEnv to the variable holding a token'
-        : `check the token in ${options.tokenEnv}: MLflow refused it or it lacks permission on ${options.registeredModel}`;
-  }
-  const token = options.token;
-  const message =
-    token !== undefined && token.length >= 4 ? error.message.split(token).join(MASK) : error.message;
+  if (error.status === 401 || error.status === 403) hint = refusedHint(options.auth, options.registeredModel);
+  // Longest first: the encoded credentials may contain a shorter secret. Under 4 characters, masking would
+  // mangle the message more than it hides.
+  const message = secretsOf(options.auth)
+    .filter((secret) => secret.length >= 4)
+    .sort((a, b) => b.length - a.length)
+    .reduce((text, secret) => text.split(secret).join(MASK), error.message);
   if (hint === undefined && message === error.message) return error;
   const shownHint = hint ?? error.hint;
   return new ServingError(message, {
