@@ -175,7 +175,9 @@ export function createHttpAdapter(config: HttpConfig, context: UniversalAdapterC
       confirmed.add(plan.to);
       lastConfirmed = plan.to;
       const said = response.body === undefined ? 'no body' : shorten(stringify(response.body), 1_000);
-      const trust = config.status ? '' : ' (no status request: trusting the 2xx)';
+      const trust = config.status
+        ? ''
+        : ` (no status request: trusting the ${response.seeOther ? '303' : '2xx'})`;
       // A 303 See Other: accepted, with where its result is and whether it was read.
       const seen = response.seeOther === undefined ? '' : ` (${response.seeOther})`;
       return {

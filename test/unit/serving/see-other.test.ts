@@ -70,7 +70,7 @@ describe('a 303 See Other after a rollback request', () => {
     const outcome = await built.execute(plan, run);
     expect(outcome.mutated).toBe(true);
     expect(outcome.output).toBe(
-      `POST ${ROUTER}/models/fraud-scorer/rollback: HTTP 303 (accepted; the result at ${ROUTER}/jobs/17: HTTP 200) (no status request: trusting the 2xx): {"state":"done","version":"v2"}`,
+      `POST ${ROUTER}/models/fraud-scorer/rollback: HTTP 303 (accepted; the result at ${ROUTER}/jobs/17: HTTP 200) (no status request: trusting the 303): {"state":"done","version":"v2"}`,
     );
     expect(post.isDone()).toBe(true);
     expect(result.isDone()).toBe(true);
