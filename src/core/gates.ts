@@ -121,9 +121,14 @@ function trailing(outcomes: readonly Outcome[], kind: Outcome): number {
   return count;
 }
 
-/** The combined outcome of several checks measured at one moment: any error, fail or doubt wins in that order. */
+/**
+ * The combined outcome of several checks measured at one moment: any fail, error or doubt wins in that order. A
+ * check measured outside its range says the rollback did not restore service whatever another check's query
+ * did, as a failing metric fails an Argo analysis beside an erroring one: with errors first, a breach next to a
+ * broken query would end as "cannot read its metrics", and the person paged would not learn it is still broken.
+ */
 export function combineOutcomes(outcomes: readonly Outcome[]): Outcome {
-  for (const kind of ['error', 'fail', 'inconclusive'] as const) if (outcomes.includes(kind)) return kind;
+  for (const kind of ['fail', 'error', 'inconclusive'] as const) if (outcomes.includes(kind)) return kind;
   return 'pass';
 }
 

@@ -141,11 +141,12 @@ describe('confirmVerdict', () => {
 });
 
 describe('combineOutcomes', () => {
-  it('lets error, then fail, then doubt win', () => {
+  it('lets a fail, then an error, then doubt win', () => {
     expect(combineOutcomes(['pass', 'pass'])).toBe('pass');
     expect(combineOutcomes(['pass', 'inconclusive'])).toBe('inconclusive');
     expect(combineOutcomes(['inconclusive', 'fail'])).toBe('fail');
-    expect(combineOutcomes(['fail', 'error'])).toBe('error');
+    expect(combineOutcomes(['fail', 'error'])).toBe('fail');
+    expect(combineOutcomes(['error', 'inconclusive'])).toBe('error');
     expect(combineOutcomes([])).toBe('pass');
   });
 });

@@ -13,6 +13,7 @@ import {
 } from '../../helpers/engine.js';
 import { checkLine } from '../../../src/slack/blocks/incident-message.js';
 import { FakeMetrics } from '../../helpers/fake-metrics.js';
+import { RollbotError } from '../../../src/core/errors.js';
 
 const ERRORS = 'error_ratio{model="fraud-scorer"}';
 const APPROVALS = 'approval_ratio{model="fraud-scorer"}';
@@ -493,6 +494,19 @@ describe('confirmation', () => {
     const escalation = deps.notifier.ofType('escalation').find((event) => event.stage === 'confirm');
     expect(escalation?.text).toContain('the rollback did not restore service for fraud-scorer (INC-1)');
     expect(escalation?.mention).toEqual(['S0PLATFORM']);
+  });
+
+  it('fails on a check still out of range even while another check cannot be read', async () => {
+    const { deps, metrics } = await rolledBack(0.06);
+    metrics.set(APPROVALS, () => {
+      throw new RollbotError('UNAVAILABLE', 'query timed out');
+    });
+    await pollUntilQuiet(deps);
+    const incident = (await deps.store.getIncident('INC-1'))!;
+    expect(incident.confirmation).toMatchObject({ verdict: 'FAIL', outcomes: ['fail', 'fail', 'fail'] });
+    const escalation = deps.notifier.ofType('escalation').find((event) => event.stage === 'confirm');
+    expect(escalation?.text).toContain('the rollback did not restore service for fraud-scorer (INC-1)');
+    expect(escalation?.text).toContain('query timed out');
   });
 
   it('says why it cannot read its metrics when Prometheus stops answering', async () => {
