@@ -9,6 +9,8 @@ import { urlCredentials } from '../url-credentials.js';
 const PROJECT = /^(?:(?:[a-z0-9-]+\.)+[a-z]+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$|^\d+$/;
 /** A Vertex region such as us-central1 or europe-west4: Endpoints are regional, and the host is `<region>-aiplatform`. */
 const LOCATION = /^[a-z]+(?:-[a-z]+)+\d+$/;
+/** Vertex's own model IDs are numbers; IDs chosen at upload are letters, digits, hyphens and underscores. */
+const MODEL = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
 /** Vertex's own endpoint IDs are numbers; IDs chosen at creation are lower-case letters, digits and hyphens. */
 const ENDPOINT = /^(?:\d+|[a-z](?:[a-z0-9-]{0,61}[a-z0-9])?)$/;
 
@@ -73,6 +75,32 @@ export const vertexConfig = z.strictObject({
       }),
     ),
   ),
+  /**
+   * The registry model whose versions the endpoint serves, for a rollback that deploys a version again when the
+   * deployed models do not say it (none deployed, or versions of different models); by default theirs.
+   */
+  model: optionalText(
+    quotedId(
+      'model',
+      'the model ID',
+      '1234567890123456789',
+      z
+        .string()
+        .superRefine((text, ctx) => {
+          if (MODEL.test(text)) return;
+          const written = /\/models\/([^/@]+)(?:@[^/]*)?$/.exec(text)?.[1];
+          ctx.addIssue({
+            code: 'custom',
+            input: text,
+            message:
+              written === undefined
+                ? `"${text}" is not a Vertex model ID: write the ID gcloud ai models list shows, like 1234567890123456789`
+                : `write the model ID alone (${written}), not its resource name or a version: the version is the rollback target`,
+          });
+        })
+        .optional(),
+    ),
+  ),
   /** Another API host (a private endpoint, a test server); by default https://{location}-aiplatform.googleapis.com. */
   apiUrl: optionalText(
     z
@@ -98,6 +126,11 @@ export type VertexConfig = z.output<typeof vertexConfig>;
 /** The API host the runbook names, else the endpoint's regional one. */
 export function vertexApiUrl(config: Pick<VertexConfig, 'location' | 'apiUrl'>): string {
   return (config.apiUrl ?? `https://${config.location}-aiplatform.googleapis.com`).replace(/\/+$/, '');
+}
+
+/** `projects/p/locations/l/models/m`, the registry model the runbook names. */
+export function modelResource(config: Pick<VertexConfig, 'project' | 'location'>, model: string): string {
+  return `projects/${config.project}/locations/${config.location}/models/${model}`;
 }
 
 /** `projects/p/locations/l/endpoints/e`, as the API and gcloud name it. */

@@ -60,7 +60,22 @@ describe('the vertex serving block', () => {
     expect(serving).toMatchObject({ endpoint: 'fraud-prod', apiUrl: 'http://localhost:9090' });
   });
 
+  it('takes model, the registry model a version no longer deployed is deployed again from; blank is unset', () => {
+    expect(servingOf(block(`${GOOD}, model: "5551234"`))).toMatchObject({ model: '5551234' });
+    expect(servingOf(block(`${GOOD}, model: fraud_scorer-v2`))).toMatchObject({ model: 'fraud_scorer-v2' });
+    expect((servingOf(block(`${GOOD}, model: " "`)) as { model?: string }).model).toBeUndefined();
+  });
+
   it.each([
+    [
+      'model: "projects/ml-prod/locations/us-central1/models/555@3"',
+      'serving.model: write the model ID alone (555), not its resource name or a version',
+    ],
+    ['model: "fraud scorer"', 'serving.model: "fraud scorer" is not a Vertex model ID'],
+    [
+      'model: 1234567890123456789',
+      'serving.model: write the model ID in quotes, like model: "1234567890123456789"',
+    ],
     [
       'location: us-central1-a',
       'serving.location: expected a Vertex region like us-central1 or europe-west4 (a region, not a zone like us-central1-a)',
