@@ -7,6 +7,8 @@ import { createVertexEndpointClient } from './client.js';
 import { endpointResource, type VertexConfig } from './config.js';
 import { isEtagConflict } from './errors.js';
 import { createGoogleTokenSource, type GoogleTokenSource } from './google-token.js';
+import { describeOperationError, type Operation } from './operation.js';
+import { deployRequest, deployedTarget, planRedeploy, redeployData } from './redeploy.js';
 import {
   deployedModels,
   describeDeployed,
@@ -33,10 +35,10 @@ const FLIP_ETA_MS = 60_000;
 
 /**
  * The adapter for a Vertex AI online prediction endpoint. Versions are model version IDs (state.ts). A rollback
- * is a traffic flip: all of trafficSplit onto the deployed model of the target version (UpdateEndpoint, which is
- * synchronous), so the target must still be deployed on the endpoint — teams keep the previous version deployed
- * at 0 % until a release is confirmed. Deploying an undeployed version again (deployModel, a long-running
- * operation that provisions nodes for minutes) is not done here: the plan refuses and says how.
+ * to a version still deployed is a traffic flip: all of trafficSplit onto its deployed model (UpdateEndpoint,
+ * which is synchronous) — teams keep the previous version deployed at 0 % until a release is confirmed. A version
+ * no longer deployed is deployed again (deployModel, a long-running operation that provisions nodes for
+ * minutes: redeploy.ts), all traffic onto it once it is up.
  */
 export function createVertexAdapter(config: VertexConfig, context: VertexAdapterContext): ServingAdapter {
   const resource = endpointResource(config);
@@ -65,27 +67,82 @@ export function createVertexAdapter(config: VertexConfig, context: VertexAdapter
     });
   }
 
-  async function flip(plan: RollbackPlan, retried: boolean): Promise<ExecuteResult> {
-    const endpoint = await client.get();
-    const chosen = planned(plan, endpoint);
+  /** All traffic onto the deployed model `find` picks from a read (`read`, else a fresh one). */
+  async function flip(
+    find: (endpoint: Endpoint) => Deployed,
+    read?: Endpoint,
+    retried = false,
+  ): Promise<ExecuteResult> {
+    const endpoint = read ?? (await client.get());
+    const chosen = find(endpoint);
     if (chosen.percent === 100) {
       return { mutated: false, output: `${target}: ${describeDeployed(chosen)} already` };
     }
-    const before = deployedModels(endpoint)
-      .filter((entry) => entry.percent > 0)
-      .map(describeDeployed)
-      .join(', ');
     try {
       await client.sendAllTraffic(chosen.id, endpoint.etag);
     } catch (error) {
       // Someone changed the endpoint between our read and our write: read again and decide again, once.
-      if (!retried && isEtagConflict(error)) return flip(plan, true);
+      if (!retried && isEtagConflict(error)) return flip(find, undefined, true);
       throw error;
     }
     return {
       mutated: true,
-      output: `PATCH ${resource} trafficSplit accepted: version ${chosen.version} (deployed model ${chosen.id}) 100 %, was ${before || 'no traffic'}`,
+      output: `PATCH ${resource} trafficSplit accepted: version ${chosen.version} (deployed model ${chosen.id}) 100 %, was ${serving(endpoint)}`,
     };
+  }
+
+  /**
+   * Deploys the version again, unless a fresh read finds it deployed (an earlier try's deployment landed, or a
+   * person deployed it): then it is a flip onto it. A deployModel refused because rollbot's deployed model ID
+   * exists is an earlier try's deployment still under way, whose answer was lost: waited for, not repeated.
+   */
+  async function redeploy(plan: RollbackPlan): Promise<ExecuteResult> {
+    const data = redeployData(plan);
+    const landed = (endpoint: Endpoint) => deployedTarget(deployedModels(endpoint), plan, data, target);
+    const flipOnto = (endpoint: Endpoint): Deployed => landed(endpoint) ?? planned(plan, endpoint);
+    const endpoint = await client.get();
+    if (landed(endpoint)) return flip(flipOnto, endpoint);
+    let operation: Operation;
+    try {
+      operation = await client.deployModel(deployRequest(data));
+    } catch (error) {
+      if (!isAlreadyExists(error)) throw error;
+      const again = await client.get();
+      if (landed(again)) return flip(flipOnto, again);
+      return {
+        mutated: false,
+        output: `${target}: version ${plan.to} is already being deployed as deployed model ${data.deployedModelId} (an earlier deployModel whose answer was lost): waiting for it`,
+      };
+    }
+    // For onTarget, in this process: the operation says a failed deployment at once, the endpoint would not.
+    plan.data.operation = operation.name;
+    return {
+      mutated: true,
+      output: `POST ${resource}:deployModel accepted: deploying ${data.model} as deployed model ${data.deployedModelId}, all traffic to it once up (operation ${operation.name}); was ${serving(endpoint)}`,
+    };
+  }
+
+  /** A redeploy has landed once its operation is done without error and its deployed model has all traffic. */
+  async function redeployed(plan: RollbackPlan): Promise<boolean> {
+    const data = redeployData(plan);
+    if (data.operation !== undefined) {
+      const operation = await client.operation(data.operation);
+      if (operation.error) throw deployFailed(plan, operation.name, describeOperationError(operation.error));
+      if (operation.done !== true) return false;
+    }
+    return deployedTarget(deployedModels(await client.get()), plan, data, target)?.percent === 100;
+  }
+
+  function deployFailed(plan: RollbackPlan, operation: string, why: string): ServingError {
+    return new ServingError(
+      `Vertex could not deploy version ${plan.to} on ${target}: operation ${operation} failed: ${why}`,
+      {
+        transient: false,
+        hint:
+          `traffic stays where it was; check the operation (gcloud ai operations describe ${operation.split('/').pop() ?? operation} --project=${config.project} --region=${config.location}), ` +
+          'the serving quota and the model version, then roll back again',
+      },
+    );
   }
 
   return {
@@ -96,7 +153,18 @@ export function createVertexAdapter(config: VertexConfig, context: VertexAdapter
       const { to, rule } = chooseTarget(request, target);
       const deployed = deployedModels(await client.get());
       const match = findDeployed(deployed, to);
-      if (match === undefined) throw notDeployed(to, deployed, config);
+      if (match === undefined) {
+        const plan = planRedeploy({
+          to,
+          rule,
+          deployed,
+          config,
+          resource,
+          manual: () => notDeployed(to, deployed, config),
+        });
+        if (request.state.current !== undefined) plan.from = request.state.current;
+        return plan;
+      }
       if ('ambiguous' in match) {
         throw new ServingError(`version ${to} is deployed more than once on ${target}`, {
           transient: false,
@@ -117,11 +185,31 @@ export function createVertexAdapter(config: VertexConfig, context: VertexAdapter
       if (request.state.current !== undefined) plan.from = request.state.current;
       return plan;
     },
-    execute: (plan) => flip(plan, false),
+    execute: (plan) =>
+      plan.regime === 'redeploy' ? redeploy(plan) : flip((endpoint) => planned(plan, endpoint)),
     async onTarget(plan) {
+      if (plan.regime === 'redeploy') return redeployed(plan);
       return planned(plan, await client.get()).percent === 100;
     },
   };
+}
+
+/** What has traffic, for the timeline. */
+function serving(endpoint: Endpoint): string {
+  const described = deployedModels(endpoint)
+    .filter((entry) => entry.percent > 0)
+    .map(describeDeployed)
+    .join(', ');
+  return described || 'no traffic';
+}
+
+/**
+ * deployModel refused because the deployed model ID is taken: ALREADY_EXISTS is HTTP 409; a 400 saying so is
+ * taken alike [UNVERIFIED which Vertex sends for a deployment still under way].
+ */
+function isAlreadyExists(error: unknown): boolean {
+  if (!(error instanceof ServingError)) return false;
+  return error.status === 409 || (error.status === 400 && /already (?:exists|in use)/i.test(error.message));
 }
 
 function chooseTarget(
@@ -139,7 +227,7 @@ function chooseTarget(
   });
 }
 
-/** The fast path needs the target deployed: say what is, and how to deploy it again (not done by rollbot). */
+/** The target is not deployed and rollbot cannot deploy it: say what is, and how to deploy it by hand. */
 function notDeployed(to: string, deployed: readonly Deployed[], config: VertexConfig): ServingError {
   const model =
     deployed

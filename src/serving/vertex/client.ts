@@ -1,15 +1,21 @@
+import type { z } from 'zod';
 import { ServingError } from '../../core/errors.js';
 import { requestJson } from '../request.js';
 import { endpointResource, vertexApiUrl, type VertexConfig } from './config.js';
-import { vertexError } from './errors.js';
+import { vertexError, type VertexCallKind } from './errors.js';
 import type { GoogleTokenSource } from './google-token.js';
+import { operationSchema, type DeployModelRequest, type Operation } from './operation.js';
 import { endpointSchema, type Endpoint } from './state.js';
 
-/** The two Vertex calls the adapter makes on one endpoint. */
+/** The Vertex calls the adapter makes on one endpoint. */
 export interface VertexEndpointClient {
   get(): Promise<Endpoint>;
   /** All traffic to one deployed model (the others get none), guarded by the etag of the read it follows. */
   sendAllTraffic(deployedModelId: string, etag: string | undefined): Promise<Endpoint>;
+  /** Starts deploying a model version on the endpoint: a long-running operation. */
+  deployModel(request: DeployModelRequest): Promise<Operation>;
+  /** Reads a long-running operation by the name deployModel answered. */
+  operation(name: string): Promise<Operation>;
 }
 
 export function createVertexEndpointClient(options: {
@@ -19,39 +25,71 @@ export function createVertexEndpointClient(options: {
 }): VertexEndpointClient {
   const { config, tokens, timeoutMs } = options;
   const resource = endpointResource(config);
-  const url = `${vertexApiUrl(config)}/v1/${resource}`;
+  const api = `${vertexApiUrl(config)}/v1`;
 
-  async function send(method: 'GET' | 'PATCH', what: string, query = '', body?: unknown): Promise<Endpoint> {
+  async function send<T extends z.ZodType>(
+    call: {
+      method: 'GET' | 'PATCH' | 'POST';
+      path: string;
+      what: string;
+      kind: VertexCallKind;
+      body?: unknown;
+    },
+    schema: T,
+  ): Promise<z.output<T>> {
     const token = await tokens.token();
     let answer: unknown;
     try {
       ({ body: answer } = await requestJson({
-        method,
-        url: `${url}${query}`,
+        method: call.method,
+        url: `${api}/${call.path}`,
         headers: { authorization: `Bearer ${token}` },
-        body,
+        body: call.body,
         timeoutMs,
-        what: `Vertex ${what}`,
+        what: `Vertex ${call.what}`,
       }));
     } catch (error) {
-      throw vertexError(error, { config, source: tokens.describe(), token });
+      throw vertexError(error, { config, source: tokens.describe(), token, kind: call.kind });
     }
-    const parsed = endpointSchema.safeParse(answer ?? {});
+    const parsed = schema.safeParse(answer ?? {});
     if (!parsed.success) {
-      throw new ServingError(`Vertex ${what}: unexpected answer: ${JSON.stringify(answer)?.slice(0, 200)}`, {
-        transient: false,
-        hint: 'check serving.apiUrl: it must be the Vertex AI API (https://{location}-aiplatform.googleapis.com)',
-      });
+      throw new ServingError(
+        `Vertex ${call.what}: unexpected answer: ${JSON.stringify(answer)?.slice(0, 200)}`,
+        {
+          transient: false,
+          hint: 'check serving.apiUrl: it must be the Vertex AI API (https://{location}-aiplatform.googleapis.com)',
+        },
+      );
     }
     return parsed.data;
   }
 
   return {
-    get: () => send('GET', `GET ${resource}`),
+    get: () =>
+      send({ method: 'GET', path: resource, what: `GET ${resource}`, kind: 'endpoint' }, endpointSchema),
     sendAllTraffic: (id, etag) =>
-      send('PATCH', `PATCH ${resource} trafficSplit {${id}: 100}`, '?updateMask=traffic_split', {
-        trafficSplit: { [id]: 100 },
-        ...(etag === undefined ? {} : { etag }),
-      }),
+      send(
+        {
+          method: 'PATCH',
+          path: `${resource}?updateMask=traffic_split`,
+          what: `PATCH ${resource} trafficSplit {${id}: 100}`,
+          kind: 'endpoint',
+          body: { trafficSplit: { [id]: 100 }, ...(etag === undefined ? {} : { etag }) },
+        },
+        endpointSchema,
+      ),
+    deployModel: (request) =>
+      send(
+        {
+          method: 'POST',
+          path: `${resource}:deployModel`,
+          what: `POST ${resource}:deployModel ${request.deployedModel.model}`,
+          kind: 'deploy',
+          body: request,
+        },
+        operationSchema,
+      ),
+    operation: (name) =>
+      send({ method: 'GET', path: name, what: `GET ${name}`, kind: 'operation' }, operationSchema),
   };
 }

@@ -2,9 +2,13 @@ import { ServingError } from '../../core/errors.js';
 import { MASK } from '../template.js';
 import { endpointResource, type VertexConfig } from './config.js';
 
+/** What a call acts on: the endpoint (read, traffic split), a deployment onto it, or a deployment's operation. */
+export type VertexCallKind = 'endpoint' | 'deploy' | 'operation';
+
 /** Which call failed, for hints. */
 export interface VertexCall {
   config: Pick<VertexConfig, 'project' | 'location' | 'endpoint'>;
+  kind?: VertexCallKind;
   /** Where the access token came from (GoogleTokenSource.describe). */
   source: string;
   /** The bearer token sent, masked out of messages should a proxy quote it back. */
@@ -40,10 +44,35 @@ export function vertexError(error: unknown, call: VertexCall): unknown {
     );
   }
   if (status === 403) {
+    const permissions =
+      call.kind === 'endpoint' || call.kind === undefined
+        ? 'aiplatform.endpoints.get and aiplatform.endpoints.update'
+        : 'aiplatform.endpoints.deploy and aiplatform.models.get (to deploy a version again), aiplatform.operations.get';
     return fail(
       false,
-      `allow ${call.source} aiplatform.endpoints.get and aiplatform.endpoints.update on project ${project} ` +
+      `allow ${call.source} ${permissions} on project ${project} ` +
         '(roles/aiplatform.user), and check that the Vertex AI API (aiplatform.googleapis.com) is enabled there',
+    );
+  }
+  if (call.kind === 'deploy' && (status === 404 || status === 400)) {
+    return fail(
+      false,
+      `Vertex AI refused to deploy the version on endpoint ${endpoint}: check that the version exists ` +
+        `(gcloud ai models list-version <model id> --project=${project} --region=${location}) and serving.model`,
+    );
+  }
+  if (call.kind === 'operation' && status === 404) {
+    return fail(
+      false,
+      `the deployment's operation is gone: check what endpoint ${endpoint} serves (gcloud ai endpoints describe ${endpoint} --project=${project} --region=${location})`,
+    );
+  }
+  if (call.kind === 'deploy' && status === 429) {
+    return fail(
+      true,
+      `Vertex AI refused the deployment for a quota of project ${project} (requests per minute, or serving nodes: ` +
+        'the old version is deployed next to the bad one): rollbot retries within the rollback target; if it is a ' +
+        'serving quota (custom_model_serving_*), free nodes by undeploying an idle model, or raise the quota',
     );
   }
   if (status === 404) {

@@ -14,6 +14,10 @@ export const endpointSchema = z.object({
         model: z.string().optional(),
         modelVersionId: z.string().optional(),
         displayName: z.string().optional(),
+        // The machine resources, kept as Vertex gave them: a redeploy of an old version copies them (redeploy.ts).
+        dedicatedResources: z.record(z.string(), z.unknown()).optional(),
+        automaticResources: z.record(z.string(), z.unknown()).optional(),
+        serviceAccount: z.string().optional(),
       }),
     )
     .optional(),
@@ -30,7 +34,14 @@ export interface Deployed {
   /** `projects/…/models/{m}`, without the `@version`; empty when the API did not say. */
   model: string;
   percent: number;
+  /** Its machine resources as the GET shows them (`{dedicatedResources: …}` or `{automaticResources: …}`), if any. */
+  resources?: MachineResources;
+  /** The service account its container runs as, when not Vertex's default. */
+  serviceAccount?: string;
 }
+
+export type MachineResources =
+  { dedicatedResources: Record<string, unknown> } | { automaticResources: Record<string, unknown> };
 
 /**
  * The model version of a DeployedModel: `modelVersionId`, else the `@version` suffix of `model`, else "1" (a model
@@ -40,12 +51,16 @@ export function deployedModels(endpoint: Endpoint): Deployed[] {
   const split = endpoint.trafficSplit ?? {};
   return (endpoint.deployedModels ?? []).map((entry) => {
     const [model = '', suffix] = (entry.model ?? '').split('@');
-    return {
+    const deployed: Deployed = {
       id: entry.id,
       version: entry.modelVersionId || suffix || '1',
       model,
       percent: split[entry.id] ?? 0,
     };
+    if (entry.dedicatedResources) deployed.resources = { dedicatedResources: entry.dedicatedResources };
+    else if (entry.automaticResources) deployed.resources = { automaticResources: entry.automaticResources };
+    if (entry.serviceAccount) deployed.serviceAccount = entry.serviceAccount;
+    return deployed;
   });
 }
 

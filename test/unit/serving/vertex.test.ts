@@ -151,12 +151,13 @@ describe('vertex adapter: plan', () => {
     expect(plan.actions[1]).toContain('?updateMask=traffic_split {"trafficSplit": {"222": 100}}');
   });
 
-  it('refuses a version no longer deployed, saying what is and how to deploy it at 0 %', async () => {
+  it('refuses a version no longer deployed when no machine resources show to deploy it on, saying how by hand', async () => {
     read(endpoint({ '111': 100 }));
     const error = await servingError(adapter().plan({ knownGood: '1', state: onV3 }));
     expect(error.transient).toBe(false);
     expect(error.message).toBe(
-      'version 1 is no longer deployed on vertex endpoint 1234567890: deployed are version 3 (deployed model 111) at 100 %, version 2 (deployed model 222) at 0 %',
+      'version 1 is no longer deployed on vertex endpoint 1234567890: deployed are version 3 (deployed model 111) at 100 %, version 2 (deployed model 222) at 0 %; ' +
+        'rollbot deploys it again on the machine resources of the deployed model taking traffic, and deployed model 111 shows none',
     );
     expect(error.hint).toContain(
       'gcloud ai endpoints deploy-model 1234567890 --project=ml-prod --region=us-central1 --model=555@1',
