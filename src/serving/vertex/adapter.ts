@@ -204,12 +204,13 @@ function serving(endpoint: Endpoint): string {
 }
 
 /**
- * deployModel refused because the deployed model ID is taken: ALREADY_EXISTS is HTTP 409; a 400 saying so is
- * taken alike [UNVERIFIED which Vertex sends for a deployment still under way].
+ * deployModel refused because the deployed model ID is taken: ALREADY_EXISTS, HTTP 409 (or a 400) whose message
+ * says so [UNVERIFIED: Vertex's wording for a deployment of that ID still under way]. Another 409 (ABORTED: an
+ * operation under way on the endpoint) is not: it stays transient and is sent again, which the ID makes safe.
  */
 function isAlreadyExists(error: unknown): boolean {
   if (!(error instanceof ServingError)) return false;
-  return error.status === 409 || (error.status === 400 && /already (?:exists|in use)/i.test(error.message));
+  return (error.status === 409 || error.status === 400) && /already (?:exists?|in use)/i.test(error.message);
 }
 
 function chooseTarget(

@@ -271,6 +271,22 @@ describe('vertex redeploy: execute', () => {
     expect(await live.onTarget(plan)).toBe(true);
   });
 
+  it('a 409 that is not ALREADY_EXISTS (another operation on the endpoint) is retried, not taken as under way', async () => {
+    const plan = await planTo1();
+    read(endpoint());
+    deployModel().reply(409, {
+      error: {
+        code: 409,
+        message: 'The Endpoint has an ongoing operation: undeployModel. Please retry later.',
+        status: 'ABORTED',
+      },
+    });
+    const error = await servingError(adapter().execute(plan, context));
+    // Sending again is safe: the deployed model ID makes a second deployModel of it refused as already existing.
+    expect(error.transient).toBe(true);
+    expect(error.message).toContain('The Endpoint has an ongoing operation');
+  });
+
   it('makes no call when its deployed model already has all traffic (an earlier try landed)', async () => {
     const plan = await planTo1();
     read(ours(100));
