@@ -154,12 +154,13 @@ export function createVertexAdapter(config: VertexConfig, context: VertexAdapter
       const deployed = deployedModels(await client.get());
       const match = findDeployed(deployed, to);
       if (match === undefined) {
-        const plan = planRedeploy({
+        const plan = await planRedeploy({
           to,
           rule,
           deployed,
           config,
           resource,
+          exists: (model, version) => client.modelVersion(model, version),
           manual: () => notDeployed(to, deployed, config),
         });
         if (request.state.current !== undefined) plan.from = request.state.current;

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { ServingError } from '../../core/errors.js';
 import { requestJson } from '../request.js';
 import { endpointResource, vertexApiUrl, type VertexConfig } from './config.js';
@@ -16,7 +16,15 @@ export interface VertexEndpointClient {
   deployModel(request: DeployModelRequest): Promise<Operation>;
   /** Reads a long-running operation by the name deployModel answered. */
   operation(name: string): Promise<Operation>;
+  /**
+   * Reads a registry model version (GetModel of `{model}@{version}`): a ServingError saying so when there is none.
+   */
+  modelVersion(model: string, version: string): Promise<ModelVersion>;
 }
+
+/** What GetModel answers, as far as rollbot reads it: only that it answered matters. */
+const modelVersionSchema = z.object({ name: z.string().optional(), versionId: z.string().optional() });
+type ModelVersion = z.output<typeof modelVersionSchema>;
 
 export function createVertexEndpointClient(options: {
   config: VertexConfig;
@@ -34,6 +42,7 @@ export function createVertexEndpointClient(options: {
       what: string;
       kind: VertexCallKind;
       body?: unknown;
+      modelVersion?: { model: string; version: string };
     },
     schema: T,
   ): Promise<z.output<T>> {
@@ -49,7 +58,13 @@ export function createVertexEndpointClient(options: {
         what: `Vertex ${call.what}`,
       }));
     } catch (error) {
-      throw vertexError(error, { config, source: tokens.describe(), token, kind: call.kind });
+      throw vertexError(error, {
+        config,
+        source: tokens.describe(),
+        token,
+        kind: call.kind,
+        ...(call.modelVersion === undefined ? {} : { modelVersion: call.modelVersion }),
+      });
     }
     const parsed = schema.safeParse(answer ?? {});
     if (!parsed.success) {
@@ -91,5 +106,17 @@ export function createVertexEndpointClient(options: {
       ),
     operation: (name) =>
       send({ method: 'GET', path: name, what: `GET ${name}`, kind: 'operation' }, operationSchema),
+    modelVersion: (model, version) =>
+      send(
+        {
+          method: 'GET',
+          // The version is a rollback target as typed: escaped, so that it can only name a version of this model.
+          path: `${model}@${encodeURIComponent(version)}`,
+          what: `GET ${model}@${version}`,
+          kind: 'model',
+          modelVersion: { model, version },
+        },
+        modelVersionSchema,
+      ),
   };
 }

@@ -2,13 +2,18 @@ import { ServingError } from '../../core/errors.js';
 import { MASK } from '../template.js';
 import { endpointResource, type VertexConfig } from './config.js';
 
-/** What a call acts on: the endpoint (read, traffic split), a deployment onto it, or a deployment's operation. */
-export type VertexCallKind = 'endpoint' | 'deploy' | 'operation';
+/**
+ * What a call acts on: the endpoint (read, traffic split), a deployment onto it, a deployment's operation, or the
+ * registry model version a deployment would deploy.
+ */
+export type VertexCallKind = 'endpoint' | 'deploy' | 'operation' | 'model';
 
 /** Which call failed, for hints. */
 export interface VertexCall {
-  config: Pick<VertexConfig, 'project' | 'location' | 'endpoint'>;
+  config: Pick<VertexConfig, 'project' | 'location' | 'endpoint' | 'model'>;
   kind?: VertexCallKind;
+  /** For kind 'model': the registry model (`projects/…/models/{m}`) and the version of it read. */
+  modelVersion?: { model: string; version: string };
   /** Where the access token came from (GoogleTokenSource.describe). */
   source: string;
   /** The bearer token sent, masked out of messages should a proxy quote it back. */
@@ -29,8 +34,12 @@ export function vertexError(error: unknown, call: VertexCall): unknown {
   if (!(error instanceof ServingError)) return error;
   const { project, location, endpoint } = call.config;
   const status = error.status;
-  const fail = (transient: boolean, hint: string): ServingError =>
-    new ServingError(masked(error.message, call.token), {
+  const fail = (
+    transient: boolean,
+    hint: string,
+    message = masked(error.message, call.token),
+  ): ServingError =>
+    new ServingError(message, {
       transient,
       hint,
       effectUnknown: error.effectUnknown,
@@ -47,12 +56,17 @@ export function vertexError(error: unknown, call: VertexCall): unknown {
     const permissions =
       call.kind === 'endpoint' || call.kind === undefined
         ? 'aiplatform.endpoints.get and aiplatform.endpoints.update'
-        : 'aiplatform.endpoints.deploy and aiplatform.models.get (to deploy a version again), aiplatform.operations.get';
+        : call.kind === 'model'
+          ? 'aiplatform.models.get (to check that the version to deploy again exists), aiplatform.endpoints.deploy and aiplatform.operations.get'
+          : 'aiplatform.endpoints.deploy and aiplatform.models.get (to deploy a version again), aiplatform.operations.get';
     return fail(
       false,
       `allow ${call.source} ${permissions} on project ${project} ` +
         '(roles/aiplatform.user), and check that the Vertex AI API (aiplatform.googleapis.com) is enabled there',
     );
+  }
+  if (call.kind === 'model' && call.modelVersion && (status === 404 || status === 400)) {
+    return noSuchVersion(fail, call.modelVersion, call.config, masked(error.message, call.token));
   }
   if (call.kind === 'deploy' && (status === 404 || status === 400)) {
     return fail(
@@ -101,6 +115,28 @@ export function vertexError(error: unknown, call: VertexCall): unknown {
     return fail(false, 'Vertex AI refused the request as invalid: check the runbook serving block');
   }
   return fail(error.transient, error.hint ?? 'check the runbook serving block');
+}
+
+/**
+ * GetModel of `{model}@{version}` answered 404 (or 400, for a version that cannot be one): the rollback target is
+ * a typo, or a version deleted from the registry since the ledger recorded it. Said at plan time, before anyone
+ * approves a deployment that could only fail.
+ */
+function noSuchVersion(
+  fail: (transient: boolean, hint: string, message: string) => ServingError,
+  { model, version }: { model: string; version: string },
+  config: VertexCall['config'],
+  answer: string,
+): ServingError {
+  const id = model.split('/').pop() ?? model;
+  return fail(
+    false,
+    'check the rollback target (a typo in --to, or a version the ledger recorded that was deleted from the registry)' +
+      // The runbook's serving.model, when set, is the model the version was looked up in: it may be the typo.
+      (config.model === undefined ? '' : ', or serving.model, the registry model it is a version of') +
+      `: gcloud ai models list-version ${id} --project=${config.project} --region=${config.location} lists the versions that exist; roll back to one of them`,
+    `version ${version} of registry model ${model} does not exist, so rollbot cannot deploy it again on vertex endpoint ${config.endpoint} (${answer})`,
+  );
 }
 
 function masked(message: string, token: string | undefined): string {

@@ -100,19 +100,24 @@ export function deployedTarget(
 }
 
 /**
- * Plans deploying `to` again, or refuses with what is missing: which registry model it is a version of, or
+ * Plans deploying `to` again, or refuses with what is missing: which registry model it is a version of, the
+ * version itself in the registry (`exists`, a read that throws when it is not there: a mistyped target or a
+ * version deleted since the ledger recorded it is said now, not by deployModel after the plan was approved), or
  * machine resources to copy (the fast path's gcloud command is the way out then: `manual`).
  */
-export function planRedeploy(options: {
+export async function planRedeploy(options: {
   to: string;
   rule: string;
   deployed: readonly Deployed[];
   config: VertexConfig;
   resource: string;
+  exists: (model: string, version: string) => Promise<unknown>;
   manual: () => ServingError;
-}): RollbackPlan {
+}): Promise<RollbackPlan> {
   const { to, rule, deployed, config, resource } = options;
   const model = registryModel(to, deployed, config);
+  // Before the manual way out too: its gcloud command would deploy the same version.
+  await options.exists(model, to);
   const serving = [...deployed].sort((a, b) => b.percent - a.percent)[0];
   if (serving === undefined || serving.percent === 0 || serving.resources === undefined) {
     const base = options.manual();

@@ -92,11 +92,19 @@ const onV3: ServingState = {
   summary: '',
 };
 
+/** The registry's answer to GetModel of a model version (`…/models/{m}@{version}`) that exists. */
+const registryHas = (version = '1', model = MODEL) =>
+  vertex()
+    .get(`/v1/${model}@${version}`)
+    .reply(200, { name: model, versionId: version, displayName: 'fraud-scorer' });
+
 async function planTo1(
   fields: Record<string, unknown> = {},
   body: unknown = endpoint(),
+  model = MODEL,
 ): Promise<RollbackPlan> {
   read(body);
+  registryHas('1', model);
   return adapter(fields).plan({ knownGood: '1', state: onV3 });
 }
 
@@ -185,7 +193,11 @@ describe('vertex redeploy: plan', () => {
   });
 
   it('takes the registry model from serving.model when the runbook names one', async () => {
-    const plan = await planTo1({ model: '777' });
+    const plan = await planTo1(
+      { model: '777' },
+      endpoint(),
+      'projects/ml-prod/locations/us-central1/models/777',
+    );
     expect(plan.data.model).toBe('projects/ml-prod/locations/us-central1/models/777@1');
   });
 
@@ -212,8 +224,64 @@ describe('vertex redeploy: plan', () => {
     expect(error.hint).toContain('add serving.model');
   });
 
+  it('refuses a version the registry does not have (a mistyped --to) before anything is deployed', async () => {
+    read(endpoint());
+    vertex()
+      .get(`/v1/${MODEL}@13`)
+      .reply(404, { error: { code: 404, message: `Model ${MODEL}@13 is not found.`, status: 'NOT_FOUND' } });
+    const error = await servingError(adapter().plan({ to: '13', state: onV3 }));
+    expect(error.transient).toBe(false);
+    expect(error.message).toBe(
+      `version 13 of registry model ${MODEL} does not exist, so rollbot cannot deploy it again on vertex endpoint 1234567890 ` +
+        `(Vertex GET ${MODEL}@13: HTTP 404: Model ${MODEL}@13 is not found.)`,
+    );
+    expect(error.hint).toBe(
+      'check the rollback target (a typo in --to, or a version the ledger recorded that was deleted from the registry): ' +
+        'gcloud ai models list-version 555 --project=ml-prod --region=us-central1 lists the versions that exist; roll back to one of them',
+    );
+  });
+
+  it("refuses the ledger's known-good when it was deleted from the registry, naming serving.model when it is the runbook's", async () => {
+    read(endpoint());
+    const model = 'projects/ml-prod/locations/us-central1/models/777';
+    vertex()
+      .get(`/v1/${model}@1`)
+      .reply(404, { error: { code: 404, message: 'not found', status: 'NOT_FOUND' } });
+    const error = await servingError(adapter({ model: '777' }).plan({ knownGood: '1', state: onV3 }));
+    expect(error.message).toContain(`version 1 of registry model ${model} does not exist`);
+    expect(error.hint).toContain('gcloud ai models list-version 777 --project=ml-prod --region=us-central1');
+    expect(error.hint).toContain('or serving.model, the registry model it is a version of');
+  });
+
+  it.each([
+    [403, 'Permission denied on resource', false, 'aiplatform.models.get'],
+    [503, 'The service is currently unavailable.', true, 'rollbot retries within the rollback target'],
+  ])(
+    'a GetModel of the version answered HTTP %i says what to check, transient only for a Vertex failure',
+    async (status, message, transient, hint) => {
+      read(endpoint());
+      vertex()
+        .get(`/v1/${MODEL}@1`)
+        .reply(status, { error: { code: status, message, status: 'X' } });
+      const error = await servingError(adapter().plan({ knownGood: '1', state: onV3 }));
+      expect(error.transient).toBe(transient);
+      expect(error.message).toContain(message);
+      expect(error.hint).toContain(hint);
+    },
+  );
+
+  it('sends a version that is not a path segment escaped, so it reads that version and nothing else', async () => {
+    read(endpoint());
+    vertex()
+      .get(`/v1/${MODEL}@2%2F..%2F..%3Fx`)
+      .reply(404, { error: { code: 404, message: 'not found', status: 'NOT_FOUND' } });
+    const error = await servingError(adapter().plan({ to: '2/../..?x', state: onV3 }));
+    expect(error.message).toContain('version 2/../..?x of registry model');
+  });
+
   it('refuses with the gcloud command when no deployed model takes traffic to copy resources from', async () => {
     read(endpoint([], {}));
+    registryHas();
     const error = await servingError(adapter().plan({ to: '1', state: onV3 }));
     expect(error.message).toContain(
       'rollbot deploys it again on the machine resources of the deployed model taking traffic, and none takes any',
@@ -223,6 +291,7 @@ describe('vertex redeploy: plan', () => {
 
   it('refuses with the gcloud command when the serving deployed model shows no machine resources', async () => {
     read({ deployedModels: [{ id: '111', model: `${MODEL}@3` }], trafficSplit: { '111': 100 } });
+    registryHas();
     const error = await servingError(adapter().plan({ to: '1', state: onV3 }));
     expect(error.message).toContain('deployed model 111 shows none');
   });

@@ -153,6 +153,8 @@ describe('vertex adapter: plan', () => {
 
   it('refuses a version no longer deployed when no machine resources show to deploy it on, saying how by hand', async () => {
     read(endpoint({ '111': 100 }));
+    // The command it hands over deploys version 1: the registry is asked first that it exists.
+    vertex().get(`/v1/${MODEL}@1`).reply(200, { name: MODEL, versionId: '1' });
     const error = await servingError(adapter().plan({ knownGood: '1', state: onV3 }));
     expect(error.transient).toBe(false);
     expect(error.message).toBe(
