@@ -140,7 +140,8 @@ export async function planRedeploy(options: {
     regime: 'redeploy',
     etaMs: REDEPLOY_ETA_MS,
     actions: [
-      `chose version ${to}: ${rule}; it is no longer deployed on the endpoint, so it is deployed again (provisions nodes: minutes)`,
+      // In words, the registry version the POST below names: the person approving sees which it is, and that it exists.
+      `chose version ${to}: ${rule}; it is no longer deployed on the endpoint, so it is deployed again from the registry, where ${data.model} exists (provisions nodes: minutes)`,
       `POST ${resource}:deployModel {"deployedModel": {"id": "${data.deployedModelId}", "model": "${data.model}", ${describeResources(resources)}${account} copied from deployed model ${serving.id}}, "trafficSplit": {"0": 100}}: all traffic to it once it is up; version ${serving.version} (deployed model ${serving.id}) stays deployed, at 0 %`,
       `poll the operation until done, then check that deployed model ${data.deployedModelId} has 100 % of trafficSplit`,
     ],

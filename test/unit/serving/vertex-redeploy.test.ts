@@ -144,7 +144,7 @@ describe('vertex redeploy: plan', () => {
       regime: 'redeploy',
       etaMs: 15 * 60_000,
       actions: [
-        "chose version 1: the ledger's last known-good; it is no longer deployed on the endpoint, so it is deployed again (provisions nodes: minutes)",
+        `chose version 1: the ledger's last known-good; it is no longer deployed on the endpoint, so it is deployed again from the registry, where ${MODEL}@1 exists (provisions nodes: minutes)`,
         `POST ${ENDPOINT}:deployModel {"deployedModel": {"id": "${OURS}", "model": "${MODEL}@1", "dedicatedResources": n1-standard-4, 2–4 replicas copied from deployed model 111}, "trafficSplit": {"0": 100}}: all traffic to it once it is up; version 3 (deployed model 111) stays deployed, at 0 %`,
         `poll the operation until done, then check that deployed model ${OURS} has 100 % of trafficSplit`,
       ],
