@@ -111,13 +111,21 @@ export async function planRedeploy(options: {
   deployed: readonly Deployed[];
   config: VertexConfig;
   resource: string;
-  exists: (model: string, version: string) => Promise<unknown>;
+  exists: (model: string, version: string) => Promise<{ versionId?: string | undefined }>;
   manual: () => ServingError;
 }): Promise<RollbackPlan> {
   const { to, rule, deployed, config, resource } = options;
   const model = registryModel(to, deployed, config);
   // Before the manual way out too: its gcloud command would deploy the same version.
-  await options.exists(model, to);
+  const { versionId } = await options.exists(model, to);
+  if (versionId !== undefined && versionId !== to) {
+    // GetModel takes an alias after the @ too; deployed, the model reports its version ID, so a landing checked
+    // against the alias would never be seen and a rollback that worked would be reported failed.
+    throw new ServingError(
+      `"${to}" names version ${versionId} of registry model ${model} (an alias): the endpoint reports its deployed models by version ID`,
+      { transient: false, hint: `roll back to ${versionId} instead (--to ${versionId})` },
+    );
+  }
   const serving = [...deployed].sort((a, b) => b.percent - a.percent)[0];
   if (serving === undefined || serving.percent === 0 || serving.resources === undefined) {
     const base = options.manual();

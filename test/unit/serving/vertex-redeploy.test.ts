@@ -241,6 +241,19 @@ describe('vertex redeploy: plan', () => {
     );
   });
 
+  it('refuses a registry alias as the target, naming the version it stands for', async () => {
+    read(endpoint());
+    vertex()
+      .get(`/v1/${MODEL}@champion`)
+      .reply(200, { name: MODEL, versionId: '1', displayName: 'fraud-scorer' });
+    const error = await servingError(adapter().plan({ to: 'champion', state: onV3 }));
+    expect(error.transient).toBe(false);
+    expect(error.message).toBe(
+      `"champion" names version 1 of registry model ${MODEL} (an alias): the endpoint reports its deployed models by version ID`,
+    );
+    expect(error.hint).toBe('roll back to 1 instead (--to 1)');
+  });
+
   it("refuses the ledger's known-good when it was deleted from the registry, naming serving.model when it is the runbook's", async () => {
     read(endpoint());
     const model = 'projects/ml-prod/locations/us-central1/models/777';
