@@ -2,10 +2,10 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ServingError } from '../../../src/core/errors.js';
 import type { ExecuteContext, RollbackPlan } from '../../../src/engine/serving-port.js';
 import { createArgoRolloutsAdapter } from '../../../src/serving/argo-rollouts/adapter.js';
 import type { KubeConnection } from '../../../src/serving/k8s/connection.js';
+import { servingError } from '../../helpers/serving-calls.js';
 
 const SERVER = 'https://k8s.test';
 const ROLLOUT = '/apis/argoproj.io/v1alpha1/namespaces/ml-prod/rollouts/churn-predictor';
@@ -137,15 +137,6 @@ async function planFor(
   reads(body);
   const argo = adapter();
   return argo.plan({ ...request, state: await argo.state() });
-}
-
-async function servingError(promise: Promise<unknown>): Promise<ServingError> {
-  const error: unknown = await promise.then(
-    () => expect.unreachable('expected a ServingError'),
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(ServingError);
-  return error as ServingError;
 }
 
 beforeAll(() => nock.disableNetConnect());

@@ -2,13 +2,14 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { RollbotError, ServingError } from '../../../src/core/errors.js';
+import { RollbotError } from '../../../src/core/errors.js';
 import type { ExecuteContext, RollbackPlan } from '../../../src/engine/serving-port.js';
 import type { KubeConnection } from '../../../src/serving/k8s/connection.js';
 import { parseRunbook } from '../../../src/runbooks/load.js';
 import { formatProblem } from '../../../src/runbooks/problems.js';
 import { createKserveAdapter } from '../../../src/serving/kserve/adapter.js';
 import { standardKserve } from '../../helpers/kserve.js';
+import { servingError } from '../../helpers/serving-calls.js';
 
 const SERVER = 'https://k8s.test';
 const PATH = '/apis/serving.kserve.io/v1beta1/namespaces/ml-prod/inferenceservices/fraud-scorer';
@@ -96,15 +97,6 @@ const rolledBack = (over: Partial<IsvcShape> = {}) =>
 
 const api = () => nock(SERVER, { reqheaders: { authorization: 'Bearer t' } });
 const MERGE = { 'content-type': 'application/merge-patch+json' };
-
-async function servingError(promise: Promise<unknown>): Promise<ServingError> {
-  const error: unknown = await promise.then(
-    () => expect.unreachable('expected a ServingError'),
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(ServingError);
-  return error as ServingError;
-}
 
 /** Runs `test` against a local HTTP server that accepts requests and never answers. */
 async function withSilentServer(test: (server: string) => Promise<void>): Promise<void> {

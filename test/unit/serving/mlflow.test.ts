@@ -1,10 +1,11 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import nock from 'nock';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { isRollbotError, ServingError } from '../../../src/core/errors.js';
+import { describe, expect, it } from 'vitest';
+import { isRollbotError } from '../../../src/core/errors.js';
 import type { ExecuteContext, RollbackPlan, ServingState } from '../../../src/engine/serving-port.js';
 import { createMlflowAdapter } from '../../../src/serving/mlflow/adapter.js';
+import { servingError, failOnUnexpectedRequests } from '../../helpers/serving-calls.js';
 
 const HOST = 'https://mlflow.example.test';
 const API = '/tracking/api/2.0/mlflow';
@@ -68,30 +69,7 @@ const plan: RollbackPlan = {
   data: {},
 };
 
-async function servingError(promise: Promise<unknown>): Promise<ServingError> {
-  const error: unknown = await promise.then(
-    () => expect.unreachable('expected a ServingError'),
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(ServingError);
-  return error as ServingError;
-}
-
-const unmatched: string[] = [];
-beforeAll(() => {
-  nock.disableNetConnect();
-  nock.emitter.on('no match', (req: { method?: string; path?: string }) => {
-    unmatched.push(`${req.method ?? '?'} ${req.path ?? '?'}`);
-  });
-});
-beforeEach(() => {
-  unmatched.length = 0;
-});
-afterEach(() => {
-  nock.cleanAll();
-  // Any request no interceptor expected (a mutating call in a dry run, a second alias write…) fails the test.
-  expect(unmatched).toStrictEqual([]);
-});
+failOnUnexpectedRequests({ allowPending: true });
 
 describe('mlflow adapter: construction', () => {
   it('names the adapter and its target', () => {

@@ -1,9 +1,9 @@
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import nock from 'nock';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ServingError } from '../../../src/core/errors.js';
 import type { ExecuteContext, RollbackPlan, ServingState } from '../../../src/engine/serving-port.js';
 import { createSagemakerAdapter } from '../../../src/serving/sagemaker/adapter.js';
+import { servingError } from '../../helpers/serving-calls.js';
 
 const REGION = 'eu-west-1';
 const HOST = `https://api.sagemaker.${REGION}.amazonaws.com`;
@@ -95,15 +95,6 @@ function awsError(type: string, message: string) {
 }
 
 /** The ServingError `promise` rejects with. */
-async function servingError(promise: Promise<unknown>): Promise<ServingError> {
-  const error: unknown = await promise.then(
-    () => expect.unreachable('expected a ServingError'),
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(ServingError);
-  return error as ServingError;
-}
-
 const flipState = (current = 'challenger'): ServingState => ({
   current,
   traffic: [

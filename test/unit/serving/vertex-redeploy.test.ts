@@ -4,13 +4,14 @@
  * model has all of trafficSplit.
  */
 import nock from 'nock';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { RollbotError, ServingError } from '../../../src/core/errors.js';
+import { describe, expect, it } from 'vitest';
+import { RollbotError } from '../../../src/core/errors.js';
 import type { EngineDeps } from '../../../src/engine/context.js';
 import { waitForTarget } from '../../../src/engine/rollback-landing.js';
 import type { ExecuteContext, RollbackPlan, ServingState } from '../../../src/engine/serving-port.js';
 import { createVertexAdapter } from '../../../src/serving/vertex/adapter.js';
 import { vertexConfig } from '../../../src/serving/vertex/config.js';
+import { servingError, failOnUnexpectedRequests } from '../../helpers/serving-calls.js';
 
 const HOST = 'https://us-central1-aiplatform.googleapis.com';
 const ENDPOINT = 'projects/ml-prod/locations/us-central1/endpoints/1234567890';
@@ -108,32 +109,7 @@ async function planTo1(
   return adapter(fields).plan({ knownGood: '1', state: onV3 });
 }
 
-async function servingError(promise: Promise<unknown>): Promise<ServingError> {
-  const error: unknown = await promise.then(
-    () => expect.unreachable('expected a ServingError'),
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(ServingError);
-  return error as ServingError;
-}
-
-const unmatched: string[] = [];
-beforeAll(() => {
-  nock.disableNetConnect();
-  nock.emitter.on('no match', (req: { method?: string; path?: string }) => {
-    unmatched.push(`${req.method ?? '?'} ${req.path ?? '?'}`);
-  });
-});
-beforeEach(() => {
-  unmatched.length = 0;
-});
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  // A call nobody expected (a deployModel in a plan, a second one) or one expected and not made fails the test.
-  expect(unmatched).toStrictEqual([]);
-  expect(pending).toStrictEqual([]);
-});
+failOnUnexpectedRequests();
 
 describe('vertex redeploy: plan', () => {
   it("plans deploying the ledger's known-good again on the serving model's machine resources, changing nothing", async () => {

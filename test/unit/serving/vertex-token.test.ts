@@ -5,8 +5,8 @@
 import { generateKeyPairSync, verify } from 'node:crypto';
 import nock from 'nock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ServingError } from '../../../src/core/errors.js';
 import { CLOUD_PLATFORM_SCOPE, createGoogleTokenSource } from '../../../src/serving/vertex/google-token.js';
+import { servingError } from '../../helpers/serving-calls.js';
 
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const PRIVATE_PEM = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
@@ -45,15 +45,6 @@ function checkedJwt(assertion: string): { header: Record<string, unknown>; claim
   expect(valid).toBe(true);
   const decode = (part: string) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8')) as never;
   return { header: decode(header), claims: decode(claims) };
-}
-
-async function servingError(promise: Promise<unknown>): Promise<ServingError> {
-  const error: unknown = await promise.then(
-    () => expect.unreachable('expected a ServingError'),
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(ServingError);
-  return error as ServingError;
 }
 
 beforeAll(() => nock.disableNetConnect());

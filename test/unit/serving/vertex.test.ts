@@ -1,12 +1,12 @@
 /** The Vertex AI Endpoints adapter against nock: reading the endpoint, the traffic-flip plan, execute, errors. */
 import { generateKeyPairSync, verify } from 'node:crypto';
 import nock from 'nock';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ServingError } from '../../../src/core/errors.js';
+import { describe, expect, it } from 'vitest';
 import type { ExecuteContext, RollbackPlan, ServingState } from '../../../src/engine/serving-port.js';
 import { createVertexAdapter } from '../../../src/serving/vertex/adapter.js';
 import { vertexConfig } from '../../../src/serving/vertex/config.js';
 import { CLOUD_PLATFORM_SCOPE } from '../../../src/serving/vertex/google-token.js';
+import { servingError, failOnUnexpectedRequests } from '../../helpers/serving-calls.js';
 
 const HOST = 'https://us-central1-aiplatform.googleapis.com';
 const PATH = '/v1/projects/ml-prod/locations/us-central1/endpoints/1234567890';
@@ -67,32 +67,7 @@ const flipTo2: RollbackPlan = {
   data: { deployedModelId: '222' },
 };
 
-async function servingError(promise: Promise<unknown>): Promise<ServingError> {
-  const error: unknown = await promise.then(
-    () => expect.unreachable('expected a ServingError'),
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(ServingError);
-  return error as ServingError;
-}
-
-const unmatched: string[] = [];
-beforeAll(() => {
-  nock.disableNetConnect();
-  nock.emitter.on('no match', (req: { method?: string; path?: string }) => {
-    unmatched.push(`${req.method ?? '?'} ${req.path ?? '?'}`);
-  });
-});
-beforeEach(() => {
-  unmatched.length = 0;
-});
-afterEach(() => {
-  const pending = nock.pendingMocks();
-  nock.cleanAll();
-  // A call nobody expected (a PATCH in a plan, a second PATCH) or one expected and not made fails the test.
-  expect(unmatched).toStrictEqual([]);
-  expect(pending).toStrictEqual([]);
-});
+failOnUnexpectedRequests();
 
 describe('vertex adapter: state', () => {
   it('reads versions from modelVersionId or the @version of model, and names what is deployed at 0 %', async () => {
