@@ -138,7 +138,7 @@ export function refuseDrillOnProduction(
 }
 
 /**
- * Confirmation keeps each check's baseline under the check's name (engine/confirm.ts), and messages, the timeline and
+ * Confirmation keeps each check's baseline under the check's name (engine/confirm-baselines.ts), and messages, the timeline and
  * the report tell checks apart by it: two checks of one list with the same name (one per region, say) would share one
  * baseline, and a region could be judged restored against the other's. `list` is the list's path, for the message.
  */
