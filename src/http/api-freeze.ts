@@ -3,20 +3,11 @@ import { z } from 'zod';
 import type { EngineDeps } from '../engine/context.js';
 import { freezeDeployments, liftFreeze } from '../engine/freeze.js';
 import type { GroupResolver } from '../engine/group-membership.js';
+import { actor } from './api-gate.js';
 import { requireApiToken } from './api-writes.js';
 import { sendJson } from './errors.js';
 import { readJson } from './request.js';
 import { parseBody } from './validate.js';
-
-/**
- * Who acts, checked against rollback.approvers as for an override: the API token says the caller is a trusted
- * script, not who may hold or release every deployment of a model.
- */
-const actor = (field: string, does: string) =>
-  z
-    .string({ error: `name who ${does}: a Slack user ID that rollback.approvers allows` })
-    .min(1, `name who ${does}: a Slack user ID that rollback.approvers allows`)
-    .max(100, `${field} is at most 100 characters`);
 
 const freezeBody = z.strictObject({
   /** An ISO time with its zone; the engine checks it is in the future and at most 30 days away. */

@@ -5,10 +5,8 @@ import { DEPLOYMENT_STRATEGIES } from '../core/ledger.js';
 import type { EngineDeps } from '../engine/context.js';
 import { dismissAs } from '../engine/decisions.js';
 import { recordDeployment } from '../engine/deployments.js';
-import { approveDeployment } from '../engine/approve-deployment.js';
-import { ASKED_FOR_FORMAT } from '../engine/deploy-approval.js';
-import { actingAs, type GroupResolver } from '../engine/group-membership.js';
-import { deploymentGate, overrideGate, revokeGateOverride } from '../engine/gate.js';
+import type { GroupResolver } from '../engine/group-membership.js';
+import { deploymentGate } from '../engine/gate.js';
 import { addNote } from '../engine/notes.js';
 import { resolve } from '../engine/resolve.js';
 import { rollback, type RollbackOutcome } from '../engine/rollback.js';
@@ -136,57 +134,6 @@ export function deploymentRoute(deps: EngineDeps, apiToken: string | undefined) 
   };
 }
 
-/**
- * `GET /api/gate/:model`: may this model be deployed now? `{allowed, status, reasons[], approval?, watch?}`.
- * When an approval is required, the channel is asked for it (once a day, however often CI polls). A HEAD, which
- * the router serves here too, is a probe (an uptime checker, `curl -I`), not CI about to deploy: it asks nobody.
- */
-export function gateRoute(deps: EngineDeps) {
-  return async (req: IncomingMessage, res: ServerResponse, params: Record<string, string>): Promise<void> => {
-    const requestApproval = req.method !== 'HEAD';
-    sendJson(res, 200, await deploymentGate(deps, params.model ?? '', { requestApproval }));
-  };
-}
-
-const approveBody = z.strictObject({
-  /** The approver's Slack user ID: the runbook's rollback.approvers decide who may. */
-  approvedBy: z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'expected a Slack user ID like U012ABCDEF'),
-  reason: z.string().trim().max(1000).optional(),
-  /**
-   * The deployment the caller means (`approval.askedFor` of GET /api/gate/:model): refused with 409 once another
-   * waits. Absent: whichever waits when the approval arrives.
-   */
-  askedFor: z
-    .string()
-    .regex(
-      ASKED_FOR_FORMAT,
-      'expected the approval.askedFor that GET /api/gate/:model answers, like deployment:1764000000000 or rollback:INC-7:1764000000000',
-    )
-    .optional(),
-});
-
-/**
- * `POST /api/gate/:model/approve`: an approver lets the model's next deployment through (24 h, recorded); with
- * `askedFor`, only the deployment the caller was shown, as an Approve deployment button does. A user group in
- * rollback.approvers is checked as in Slack (`groupsOf`: Slack, else its recent snapshot).
- */
-export function gateApproveRoute(deps: EngineDeps, apiToken: string | undefined, groupsOf: GroupResolver) {
-  return async (req: IncomingMessage, res: ServerResponse, params: Record<string, string>): Promise<void> => {
-    requireApiToken(req, apiToken);
-    const body = parseBody(approveBody, await readJson(req), 'deployment approval');
-    const model = params.model ?? '';
-    await actingAs({ runbooks: deps.runbooks, groupsOf }, { userId: body.approvedBy, model }, (actor) =>
-      approveDeployment(deps, model, {
-        actor,
-        from: 'api',
-        ...(body.reason ? { reason: body.reason } : {}),
-        ...(body.askedFor ? { askedFor: body.askedFor } : {}),
-      }),
-    );
-    sendJson(res, 200, await deploymentGate(deps, model));
-  };
-}
-
 const resolveBody = z.strictObject({
   reason: z.string().trim().min(1, 'say why service is restored: a reason is required'),
   resolvedBy: z.string().min(1).max(100).default('api'),
@@ -254,61 +201,5 @@ export function noteRoute(deps: EngineDeps, apiToken: string | undefined) {
     requireApiToken(req, apiToken);
     const body = parseBody(noteBody, await readJson(req), 'note');
     sendJson(res, 201, await addNote(deps, params.id ?? '', { by: body.by, text: body.text }));
-  };
-}
-
-const overrideBody = z.strictObject({
-  reason: z.string().trim().min(1, 'say why the deployment cannot wait: a reason is required'),
-  approvedBy: z.string().min(1).max(100),
-});
-
-/**
- * `POST /api/gate/:model/override`: an approver opens the gate for 24 h despite retro items or a late drill. Only
- * someone the runbook's rollback.approvers allow may (as for `…/approve`): the API token says the caller is a
- * trusted script, not who may waive the gate. A user group in rollback.approvers is checked as for `…/approve`.
- * 409 while neither closes the gate: nothing to override (overrideGate).
- */
-export function gateOverrideRoute(deps: EngineDeps, apiToken: string | undefined, groupsOf: GroupResolver) {
-  return async (req: IncomingMessage, res: ServerResponse, params: Record<string, string>): Promise<void> => {
-    requireApiToken(req, apiToken);
-    const body = parseBody(overrideBody, await readJson(req), 'gate override');
-    const model = params.model ?? '';
-    const answer = await actingAs(
-      { runbooks: deps.runbooks, groupsOf },
-      { userId: body.approvedBy, model },
-      (actor) => overrideGate(deps, model, { actor, reason: body.reason }),
-    );
-    sendJson(res, 200, answer);
-  };
-}
-
-const revokeBody = z.strictObject({
-  /** Who takes it back, a Slack user ID: whom rollback.approvers allows, as for giving it. */
-  revokedBy: z
-    .string({ error: 'name who revokes: the Slack user ID of someone rollback.approvers allows' })
-    .min(1, 'name who revokes: the Slack user ID of someone rollback.approvers allows')
-    .max(100),
-  reason: z.string().trim().max(1000).optional(),
-});
-
-/**
- * `DELETE /api/gate/:model/override`: `{revokedBy, reason?}` takes an override back before its 24 h are up; the
- * gate closes again on what it waived. Who may is as for giving it; 409 when none holds.
- */
-export function gateOverrideRevokeRoute(
-  deps: EngineDeps,
-  apiToken: string | undefined,
-  groupsOf: GroupResolver,
-) {
-  return async (req: IncomingMessage, res: ServerResponse, params: Record<string, string>): Promise<void> => {
-    requireApiToken(req, apiToken);
-    const body = parseBody(revokeBody, await readJson(req), 'override revocation');
-    const model = params.model ?? '';
-    const answer = await actingAs(
-      { runbooks: deps.runbooks, groupsOf },
-      { userId: body.revokedBy, model },
-      (actor) => revokeGateOverride(deps, model, { actor, ...(body.reason ? { reason: body.reason } : {}) }),
-    );
-    sendJson(res, 200, answer);
   };
 }

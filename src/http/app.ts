@@ -8,10 +8,6 @@ import { incidentRoute, listIncidentsRoute } from './api.js';
 import {
   deploymentRoute,
   dismissRoute,
-  gateApproveRoute,
-  gateOverrideRevokeRoute,
-  gateOverrideRoute,
-  gateRoute,
   noteRoute,
   resolveRoute,
   requireApiBearer,
@@ -19,6 +15,7 @@ import {
 } from './api-writes.js';
 import { drillRunRoute, drillsRoute } from './api-drills.js';
 import { gateFreezeRoute, gateUnfreezeRoute } from './api-freeze.js';
+import { gateApproveRoute, gateOverrideRevokeRoute, gateOverrideRoute, gateRoute } from './api-gate.js';
 import { sendError, sendJson } from './errors.js';
 import { Router, requestPath } from './router.js';
 import { Slots } from './slots.js';
