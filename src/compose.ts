@@ -73,14 +73,16 @@ export async function compose(
   options: {
     out?: NodeJS.WritableStream;
     quiet?: boolean;
-    env?: NodeJS.ProcessEnv;
+    /** The environment the bot runs in (the process's, given by main.ts and cli.ts): variables runbooks name. */
+    env: NodeJS.ProcessEnv;
     overrides?: AdapterOverrides;
-  } = {},
+  },
 ): Promise<Composition> {
+  const { env } = options;
   const loaded = await loadRunbooksOrThrow(config.runbooksDir);
   const runbooks = new RunbookSet(loaded.runbooks, { dir: config.runbooksDir, files: loaded.files });
   // The paging keys the runbooks name are masked in log messages like the tokens in the environment.
-  const secrets = [...config.secrets, ...pagingKeys(runbooks, options.env ?? process.env)];
+  const secrets = [...config.secrets, ...pagingKeys(runbooks, env)];
   const logger = createLogger({ level: config.logLevel, secrets });
   const clock = systemClock;
   const store = createStore(config, clock, logger);
@@ -118,7 +120,7 @@ export async function compose(
     slackNotifier ?? createConsoleNotifier({ clock, ...(options.out ? { out: options.out } : {}) });
   const notifier = createPagingNotifier({
     inner: messages,
-    pagerFor: pagingRoutes(runbooks, options.env ?? process.env),
+    pagerFor: pagingRoutes(runbooks, env),
     clock,
     logger: logger.child({ component: 'paging' }),
     // SEV-4 pages nobody: it waits for the channel's daily digest message (engine/digest.ts).
@@ -135,7 +137,7 @@ export async function compose(
       return incident !== undefined && !isOpen(incident);
     },
   });
-  const serving = options.overrides?.serving ?? createServingFactory({ env: options.env ?? process.env });
+  const serving = options.overrides?.serving ?? createServingFactory({ env });
   const metricsSource =
     options.overrides?.metricsSource ??
     (config.prometheus
@@ -147,16 +149,9 @@ export async function compose(
   if (!options.quiet) {
     // Injected serving layers (tests, the demo) need no platform credentials.
     const platform = { credentials: options.overrides?.serving === undefined };
-    for (const warning of compositionWarnings(
-      config,
-      runbooks,
-      metricsSource,
-      options.env ?? process.env,
-      platform,
-    ))
+    for (const warning of compositionWarnings(config, runbooks, metricsSource, env, platform))
       logger.warn({}, warning);
-    for (const note of compositionNotes(runbooks, options.env ?? process.env, platform))
-      logger.info({}, note);
+    for (const note of compositionNotes(runbooks, env, platform)) logger.info({}, note);
   }
   const groupDirectory = clients ? slackGroupDirectory(clients.interactive) : undefined;
   const groupsOf = createGroupResolver({
