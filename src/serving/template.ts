@@ -167,11 +167,22 @@ export function templateProblems(
  * shorter than 4 characters are left alone: masking every `1` or `ok` would garble the text for nothing.
  */
 export function redactEnv(text: string, env: Environment, allowEnv: readonly string[]): string {
-  const secrets = allowEnv
-    // As the templates read them: a blank one is unset, not a secret whose blanks are masked everywhere.
-    .map((name) => readVariable(env, name))
-    .filter((value): value is string => value !== undefined && value.length >= 4)
-    // Longest first, so that a secret containing another is masked whole.
-    .sort((a, b) => b.length - a.length);
-  return secrets.reduce((out, secret) => out.split(secret).join(MASK), text);
+  // As the templates read them: a blank one is unset, not a secret whose blanks are masked everywhere.
+  return maskSecrets(
+    text,
+    allowEnv.map((name) => readVariable(env, name)),
+  );
+}
+
+/**
+ * `text` with each secret replaced by `***`: the one rule for every serving layer's credentials (a token, a
+ * password, an encoded user:password) quoted back in an answer. Longest first, so that a secret containing
+ * another is masked whole; under 4 characters left alone, since masking every `1` or `ok` garbles the text for
+ * nothing.
+ */
+export function maskSecrets(text: string, secrets: readonly (string | undefined)[]): string {
+  return secrets
+    .filter((secret): secret is string => secret !== undefined && secret.length >= 4)
+    .sort((a, b) => b.length - a.length)
+    .reduce((out, secret) => out.split(secret).join(MASK), text);
 }

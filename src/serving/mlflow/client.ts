@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ServingError } from '../../core/errors.js';
 import { requestJson } from '../request.js';
-import { MASK } from '../template.js';
+import { maskSecrets } from '../template.js';
 import { authorizationHeaders, refusedHint, secretsOf, type MlflowAuth } from './auth.js';
 
 /** One registered model version, as the MLflow REST API returns it (versions are strings there). */
@@ -169,12 +169,7 @@ function withHint(error: unknown, notFoundHint: string, options: MlflowRegistryO
   let hint: string | undefined;
   if (error.status === 404) hint = notFoundHint;
   if (error.status === 401 || error.status === 403) hint = refusedHint(options.auth, options.registeredModel);
-  // Longest first: the encoded credentials may contain a shorter secret. Under 4 characters, masking would
-  // mangle the message more than it hides.
-  const message = secretsOf(options.auth)
-    .filter((secret) => secret.length >= 4)
-    .sort((a, b) => b.length - a.length)
-    .reduce((text, secret) => text.split(secret).join(MASK), error.message);
+  const message = maskSecrets(error.message, secretsOf(options.auth));
   if (hint === undefined && message === error.message) return error;
   const shownHint = hint ?? error.hint;
   return new ServingError(message, {

@@ -1,5 +1,5 @@
 import { ServingError } from '../../core/errors.js';
-import { MASK } from '../template.js';
+import { maskSecrets } from '../template.js';
 import { endpointResource, type VertexConfig } from './config.js';
 
 /**
@@ -37,7 +37,7 @@ export function vertexError(error: unknown, call: VertexCall): unknown {
   const fail = (
     transient: boolean,
     hint: string,
-    message = masked(error.message, call.token),
+    message = maskSecrets(error.message, [call.token]),
   ): ServingError =>
     new ServingError(message, {
       transient,
@@ -66,7 +66,7 @@ export function vertexError(error: unknown, call: VertexCall): unknown {
     );
   }
   if (call.kind === 'model' && call.modelVersion && (status === 404 || status === 400)) {
-    return noSuchVersion(fail, call.modelVersion, call.config, masked(error.message, call.token));
+    return noSuchVersion(fail, call.modelVersion, call.config, maskSecrets(error.message, [call.token]));
   }
   if (call.kind === 'deploy' && (status === 404 || status === 400)) {
     return fail(
@@ -137,8 +137,4 @@ function noSuchVersion(
       `: gcloud ai models list-version ${id} --project=${config.project} --region=${config.location} lists the versions that exist; roll back to one of them`,
     `version ${version} of registry model ${model} does not exist, so rollbot cannot deploy it again on vertex endpoint ${config.endpoint} (${answer})`,
   );
-}
-
-function masked(message: string, token: string | undefined): string {
-  return token !== undefined && token.length >= 4 ? message.split(token).join(MASK) : message;
 }
