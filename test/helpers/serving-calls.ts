@@ -2,6 +2,7 @@
 import nock from 'nock';
 import { afterEach, beforeAll, beforeEach, expect } from 'vitest';
 import { ServingError } from '../../src/core/errors.js';
+import type { ExecuteContext, RollbackPlan } from '../../src/engine/serving-port.js';
 
 /** The ServingError `promise` rejects with; the test fails if it resolves or rejects with anything else. */
 export async function servingError(promise: Promise<unknown>): Promise<ServingError> {
@@ -35,3 +36,22 @@ export function failOnUnexpectedRequests(options: { allowPending?: boolean } = {
     if (!options.allowPending) expect(pending).toStrictEqual([]);
   });
 }
+
+/** What the engine hands a serving layer's execute for INC-7's first rollback attempt. */
+export const rollbackRun: ExecuteContext = {
+  idempotencyKey: 'INC-7:rollback:1',
+  fence: 4,
+  incidentId: 'INC-7',
+  model: 'fraud-scorer',
+  reason: 'error rate up',
+};
+
+/** A traffic flip from v3 to v2, as the adapters without a plan of their own (http, command) execute it. */
+export const flipV3ToV2: RollbackPlan = {
+  from: 'v3',
+  to: 'v2',
+  regime: 'traffic-flip',
+  etaMs: 1,
+  actions: [],
+  data: {},
+};

@@ -9,19 +9,11 @@ import type { AddressInfo } from 'node:net';
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ServingError } from '../../../src/core/errors.js';
-import type { ExecuteContext, RollbackPlan } from '../../../src/engine/serving-port.js';
 import { createHttpAdapter } from '../../../src/serving/http/adapter.js';
 import { httpConfig } from '../../../src/serving/http/config.js';
+import { rollbackRun as run, flipV3ToV2 as plan } from '../../helpers/serving-calls.js';
 
 const MIB = 1024 * 1024;
-const run: ExecuteContext = {
-  idempotencyKey: 'INC-7:rollback:1',
-  fence: 4,
-  incidentId: 'INC-7',
-  model: 'fraud-scorer',
-  reason: 'error rate up',
-};
-const plan: RollbackPlan = { from: 'v3', to: 'v2', regime: 'traffic-flip', etaMs: 1, actions: [], data: {} };
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 let server: ReturnType<typeof createServer> | undefined;

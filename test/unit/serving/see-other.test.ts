@@ -6,21 +6,13 @@
  */
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { ExecuteContext, RollbackPlan } from '../../../src/engine/serving-port.js';
 import { createHttpAdapter } from '../../../src/serving/http/adapter.js';
 import { httpConfig } from '../../../src/serving/http/config.js';
 import { requestJson } from '../../../src/serving/request.js';
+import { rollbackRun as run, flipV3ToV2 as plan } from '../../helpers/serving-calls.js';
 
 const ROUTER = 'https://router.internal';
 const env = { ROUTER_TOKEN: 'tok-123456' };
-const run: ExecuteContext = {
-  idempotencyKey: 'INC-7:rollback:1',
-  fence: 4,
-  incidentId: 'INC-7',
-  model: 'fraud-scorer',
-  reason: 'error rate up',
-};
-const plan: RollbackPlan = { from: 'v3', to: 'v2', regime: 'traffic-flip', etaMs: 1, actions: [], data: {} };
 
 function adapter() {
   const config = httpConfig.parse({
