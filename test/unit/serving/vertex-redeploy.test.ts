@@ -3,21 +3,14 @@
  * (deployModel, a long-running operation), never twice, and lands once the operation is done and its deployed
  * model has all of trafficSplit.
  */
-import nock from 'nock';
 import { describe, expect, it } from 'vitest';
 import { RollbotError } from '../../../src/core/errors.js';
 import type { EngineDeps } from '../../../src/engine/context.js';
 import { waitForTarget } from '../../../src/engine/rollback-landing.js';
-import type { ExecuteContext, RollbackPlan, ServingState } from '../../../src/engine/serving-port.js';
-import { createVertexAdapter } from '../../../src/serving/vertex/adapter.js';
-import { vertexConfig } from '../../../src/serving/vertex/config.js';
+import type { ExecuteContext, RollbackPlan } from '../../../src/engine/serving-port.js';
 import { servingError, failOnUnexpectedRequests } from '../../helpers/serving-calls.js';
+import { adapter, ENDPOINT, MODEL, onV3, PATH, read, vertex } from '../../helpers/vertex.js';
 
-const HOST = 'https://us-central1-aiplatform.googleapis.com';
-const ENDPOINT = 'projects/ml-prod/locations/us-central1/endpoints/1234567890';
-const PATH = `/v1/${ENDPOINT}`;
-const TOKEN = 'ya29.test-access-token';
-const MODEL = 'projects/ml-prod/locations/us-central1/models/555';
 const OPERATION = `${ENDPOINT}/operations/9876543210`;
 /**
  * The deployed model ID rollbot gives version 1 of MODEL: the same on every try and replica, and pinned here
@@ -30,7 +23,6 @@ const DEDICATED = {
   maxReplicaCount: 4,
 };
 
-const base = { adapter: 'vertex', project: 'ml-prod', location: 'us-central1', endpoint: '1234567890' };
 const context: ExecuteContext = {
   idempotencyKey: 'INC-9:rollback:1',
   fence: 1,
@@ -38,14 +30,6 @@ const context: ExecuteContext = {
   model: 'fraud-scorer',
   reason: 'error rate',
 };
-const tokens = { token: () => Promise.resolve(TOKEN), describe: () => 'the service account rollbot@ml-prod' };
-const adapter = (fields: Record<string, unknown> = {}) =>
-  createVertexAdapter(vertexConfig.parse({ ...base, ...fields }), {
-    model: 'fraud-scorer',
-    env: {},
-    tokens,
-    timeoutMs: 2000,
-  });
 
 /** Version 3 (deployed model 111, on dedicated nodes) serves; version 2 (222) is deployed at 0 %; 1 is gone. */
 function endpoint(extra: object[] = [], split: Record<string, number> = { '111': 100 }) {
@@ -67,11 +51,6 @@ const ours = (percent: number) =>
     [OURS]: percent,
   });
 
-const vertex = () => nock(HOST, { reqheaders: { authorization: `Bearer ${TOKEN}` } });
-const read = (body: unknown) =>
-  vertex()
-    .get(PATH)
-    .reply(200, body as nock.Body);
 const expectedDeploy = {
   deployedModel: {
     id: OURS,
@@ -80,17 +59,6 @@ const expectedDeploy = {
     dedicatedResources: DEDICATED,
   },
   trafficSplit: { '0': 100 },
-};
-
-const onV3: ServingState = {
-  current: '3',
-  traffic: [
-    { version: '3', percent: 100 },
-    { version: '2', percent: 0 },
-  ],
-  rolloutInProgress: false,
-  settled: true,
-  summary: '',
 };
 
 /** The registry's answer to GetModel of a model version (`…/models/{m}@{version}`) that exists. */

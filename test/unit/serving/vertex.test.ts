@@ -2,22 +2,12 @@
 import { generateKeyPairSync, verify } from 'node:crypto';
 import nock from 'nock';
 import { describe, expect, it } from 'vitest';
-import type { ExecuteContext, RollbackPlan, ServingState } from '../../../src/engine/serving-port.js';
+import type { ExecuteContext, RollbackPlan } from '../../../src/engine/serving-port.js';
 import { createVertexAdapter } from '../../../src/serving/vertex/adapter.js';
-import { vertexConfig } from '../../../src/serving/vertex/config.js';
 import { CLOUD_PLATFORM_SCOPE } from '../../../src/serving/vertex/google-token.js';
 import { servingError, failOnUnexpectedRequests } from '../../helpers/serving-calls.js';
+import { adapter, config, MODEL, onV3, PATH, read, TOKEN, vertex } from '../../helpers/vertex.js';
 
-const HOST = 'https://us-central1-aiplatform.googleapis.com';
-const PATH = '/v1/projects/ml-prod/locations/us-central1/endpoints/1234567890';
-const TOKEN = 'ya29.test-access-token';
-const MODEL = 'projects/ml-prod/locations/us-central1/models/555';
-const config = vertexConfig.parse({
-  adapter: 'vertex',
-  project: 'ml-prod',
-  location: 'us-central1',
-  endpoint: '1234567890',
-});
 const context: ExecuteContext = {
   idempotencyKey: 'INC-9:rollback',
   fence: 1,
@@ -25,9 +15,6 @@ const context: ExecuteContext = {
   model: 'fraud-scorer',
   reason: 'error rate',
 };
-const tokens = { token: () => Promise.resolve(TOKEN), describe: () => 'the service account rollbot@ml-prod' };
-const adapter = () =>
-  createVertexAdapter(config, { model: 'fraud-scorer', env: {}, tokens, timeoutMs: 2000 });
 
 /** An endpoint with version 3 (deployed model 111) and version 2 (222) deployed, and the given split. */
 function endpoint(split: Record<string, number>, etag = 'etag-1') {
@@ -42,22 +29,6 @@ function endpoint(split: Record<string, number>, etag = 'etag-1') {
   };
 }
 
-const vertex = () => nock(HOST, { reqheaders: { authorization: `Bearer ${TOKEN}` } });
-const read = (body: unknown) =>
-  vertex()
-    .get(PATH)
-    .reply(200, body as nock.Body);
-
-const onV3: ServingState = {
-  current: '3',
-  traffic: [
-    { version: '3', percent: 100 },
-    { version: '2', percent: 0 },
-  ],
-  rolloutInProgress: false,
-  settled: true,
-  summary: '',
-};
 const flipTo2: RollbackPlan = {
   from: '3',
   to: '2',
