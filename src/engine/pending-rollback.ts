@@ -32,21 +32,29 @@ const SAVE_TRIES = 3;
 const stored = (pending: PendingRollback): string => JSON.stringify(pending);
 
 /**
- * Saves `pending` as its model's waiting request, unless `refuse` (given the one waiting, if any) throws.
- * Read, check and write are one compare-and-set: when another request was saved in between (another
- * replica, or interleaved awaits), it is read and checked in turn, so that of two requests made at the same
- * instant the second gets the answer it would have got a moment later, instead of replacing the first.
+ * Saves `pending` as its model's waiting request, unless `refuse` (given the one waiting, if any) throws, and
+ * returns it as saved. Read, check and write are one compare-and-set: when another request was saved in between
+ * (another replica, or interleaved awaits), it is read and checked in turn, so that of two requests made at the
+ * same instant the second gets the answer it would have got a moment later, instead of replacing the first.
+ * A request's `at` is its identity (its message's Approve button, its deadlines), so one replacing another made in
+ * the same millisecond is saved a millisecond after it: a press on the replaced message must not approve it.
+ * `beforeSave` is given the request as it will be saved, before it is (its deadlines are scheduled there, so that
+ * none is missing should this replica die after the write).
  */
 export async function savePending(
   deps: EngineDeps,
   pending: PendingRollback,
   refuse: (waiting: PendingRollback) => Promise<void>,
-): Promise<void> {
+  beforeSave: (saving: PendingRollback) => Promise<void>,
+): Promise<PendingRollback> {
   const key = pendingKey(pending.model);
   for (let tries = 0; tries < SAVE_TRIES; tries++) {
     const raw = await deps.store.getValue(key);
-    if (raw !== undefined) await refuse(JSON.parse(raw) as PendingRollback);
-    if (await deps.store.compareAndSetValue(key, raw, stored(pending), PENDING_TTL_MS)) return;
+    const waiting = raw === undefined ? undefined : (JSON.parse(raw) as PendingRollback);
+    if (waiting) await refuse(waiting);
+    const saving = waiting && waiting.at >= pending.at ? { ...pending, at: waiting.at + 1 } : pending;
+    await beforeSave(saving);
+    if (await deps.store.compareAndSetValue(key, raw, stored(saving), PENDING_TTL_MS)) return saving;
   }
   throw new RollbotError(
     'CONFLICT',

@@ -59,7 +59,7 @@ export async function requestRollback(
     return { status: 'done', outcome: await rollback(deps, base, onStep) };
   if (!request.reason.trim()) throw new RollbotError('BAD_REQUEST', 'a rollback needs a reason');
   const open = await deps.store.openIncidentFor(runbook.model);
-  const pending: PendingRollback = {
+  const asked: PendingRollback = {
     model: runbook.model,
     requestedBy: request.actor.id,
     reason: request.reason,
@@ -68,8 +68,12 @@ export async function requestRollback(
     ...(request.from ? { from: request.from } : {}),
     ...(open ? { incidentId: open.id, attempts: open.rollback?.attempt ?? 0 } : {}),
   };
-  await schedulePost(deps, pending);
-  await savePending(deps, pending, (waiting) => refuseOverwrite(deps, runbook, request.actor.id, waiting));
+  const pending = await savePending(
+    deps,
+    asked,
+    (waiting) => refuseOverwrite(deps, runbook, request.actor.id, waiting),
+    (saving) => schedulePost(deps, saving),
+  );
   if (open)
     await record(deps, open, {
       type: 'rollback.requested',

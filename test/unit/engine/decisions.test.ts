@@ -119,6 +119,25 @@ describe('two-person rule', () => {
     expect(d.fake.mutations).toBe(1);
   });
 
+  it('tells a request from the one it replaced in the same millisecond: the old message approves nothing', async () => {
+    const d = await withIncident('two-person');
+    const ask = (to: string) =>
+      requestRollback(d, { model: 'fraud-scorer', to, reason: 'x', actor: ana, trigger: 'slack' });
+    const first = await ask('v41');
+    const second = await ask('v39'); // the clock has not moved: the same instant
+    if (first.status !== 'awaiting-approval' || second.status !== 'awaiting-approval')
+      throw new Error('both requests should wait for approval');
+    expect(second.pending.at).toBeGreaterThan(first.pending.at);
+    const pressedOld = approveRollback(d, {
+      model: 'fraud-scorer',
+      actor: bo,
+      trigger: 'slack',
+      requestedAt: first.pending.at,
+    });
+    await expect(pressedOld).rejects.toThrow('the request on this message was replaced');
+    expect(d.fake.mutations).toBe(0);
+  });
+
   it('posts a request made while no incident is open to the channel, with its Approve button', async () => {
     const d = deps('two-person');
     await requestRollback(d, {

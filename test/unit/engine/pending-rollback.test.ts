@@ -101,7 +101,8 @@ describe('a waiting request that changes while it is approved or dropped', () =>
   it('is not approved: the approver is told what waits now, nothing runs, and it still waits', async () => {
     const setup = await withIncident();
     await ask(setup, ana, 'v40');
-    // Ana replaces her request (she was told "Requested") after Carol's approval read the first one.
+    // Ana replaces her request (she was told "Requested") after Carol's approval read the first one. The clock
+    // has not moved: the replacement is saved a millisecond after the request it replaces, which it must be told from.
     const deps = readThen(setup, () => ask(setup, ana, 'v41'));
     const refusal = await approveRollback(deps, {
       model: 'fraud-scorer',
@@ -110,7 +111,7 @@ describe('a waiting request that changes while it is approved or dropped', () =>
     }).catch((error: unknown) => error);
     expect(isRollbotError(refusal) && [refusal.code, refusal.message, refusal.hint]).toEqual([
       'CONFLICT',
-      'the waiting request changed while you approved it: U0ANA requested a rollback of fraud-scorer to v41 at 2026-11-22T02:00:00.000Z (roll back to v41); nothing was rolled back',
+      'the waiting request changed while you approved it: U0ANA requested a rollback of fraud-scorer to v41 at 2026-11-22T02:00:00.001Z (roll back to v41); nothing was rolled back',
       'approve it again if you agree with it',
     ]);
     expect(deps.fake.mutations).toBe(0);
