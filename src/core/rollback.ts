@@ -145,3 +145,28 @@ export function isLatestAttempt(
 ): incident is Incident & { rollback: RollbackRecord } {
   return incident?.rollback?.attempt === attempt;
 }
+
+/**
+ * The plan with what its execute asked to keep with it (ExecuteResult.planData) added to its data; a key the plan
+ * has already is replaced.
+ */
+export function withPlanData(plan: RollbackPlan, kept: Record<string, unknown>): RollbackPlan {
+  return { ...plan, data: { ...plan.data, ...kept } };
+}
+
+/**
+ * Keeps what attempt `attempt`'s execute asked to keep with its plan on the stored attempt, whatever its status
+ * since: a replica that marked it unknown meanwhile re-reads the layer with it at its next look. Undefined once a
+ * later attempt superseded it: that one has its own plan.
+ */
+export function keepPlanData(
+  incident: Incident,
+  attempt: number,
+  kept: Record<string, unknown>,
+): Incident | undefined {
+  if (!isLatestAttempt(incident, attempt)) return undefined;
+  return {
+    ...incident,
+    rollback: { ...incident.rollback, plan: withPlanData(incident.rollback.plan, kept) },
+  };
+}

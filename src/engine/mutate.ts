@@ -1,6 +1,6 @@
 import { RollbotError } from '../core/errors.js';
 import type { Incident } from '../core/incident.js';
-import type { IncidentStore } from './ports.js';
+import type { IncidentStore, TimelineEntry } from './ports.js';
 
 export interface Mutation {
   incident: Incident;
@@ -13,6 +13,8 @@ export interface MutateOptions {
   current?: Incident;
   /** Waits between attempts (the engine's `deps.sleep`); by default a real timer. */
   sleep?: (ms: number) => Promise<void>;
+  /** Entries appended in the same step as the write (IncidentUpdateOptions.timeline); none when nothing is written. */
+  timeline?: readonly Omit<TimelineEntry, 'seq'>[];
 }
 
 /**
@@ -80,7 +82,10 @@ export async function mutateIncident(
       const current = n === 0 && options.current ? options.current : await readIncident(store, id);
       const next = change(current);
       if (!next) return { incident: current, changed: false };
-      const stored = await store.updateIncident({ ...next, version: current.version });
+      const update = { ...next, version: current.version };
+      const stored = await (options.timeline
+        ? store.updateIncident(update, { timeline: options.timeline })
+        : store.updateIncident(update));
       return stored && { incident: stored, changed: true };
     },
     options.sleep,

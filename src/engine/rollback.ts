@@ -1,13 +1,14 @@
 import { formatDuration } from '../core/duration.js';
 import { RollbotError, isRollbotError, withHint } from '../core/errors.js';
 import { isOpen, type Incident } from '../core/incident.js';
-import { finishRollback, type RollbackPlan } from '../core/rollback.js';
+import { finishRollback, withPlanData, type RollbackPlan } from '../core/rollback.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { record, type EngineDeps } from './context.js';
 import { finishDrill } from './drill.js';
 import { mutateIncident } from './mutate.js';
 import type { ServingAdapter, ServingState } from './serving-port.js';
 import { keepLeaseAlive, type KeptLease } from './lease-keepalive.js';
+import { recordExecuted } from './rollback-executed.js';
 import { acquireLock } from './rollback-lease.js';
 import { readAndPlan } from './rollback-plan.js';
 import {
@@ -128,6 +129,7 @@ interface Execution {
   scope: RollbackScope;
   request: RollbackRequest;
   state: ServingState;
+  /** As planned, then with what execute asked to keep with it (ExecuteResult.planData). */
   plan: RollbackPlan;
   lease: KeptLease;
   step: (kind: RollbackStepKind, text: string) => void;
@@ -147,13 +149,14 @@ async function execute(deps: EngineDeps, run: Execution): Promise<RollbackOutcom
     reason: request.reason,
     at: startedAt,
   });
+  const attempt = incident.rollback?.attempt ?? 1;
   const drill = drillNote(scope, adapter.target, false);
+  // The outcome's plan is run.plan as it ends up: with what execute kept, as the stored attempt's.
   const base = {
     model: runbook.model,
     target: adapter.target,
     incidentId: incident.id,
     state: run.state,
-    plan,
     steps: run.steps,
     ...(drill ? { drill } : {}),
   };
@@ -174,7 +177,7 @@ async function execute(deps: EngineDeps, run: Execution): Promise<RollbackOutcom
   try {
     step('executing', `executing on ${adapter.target}`);
     const context = {
-      idempotencyKey: `${incident.id}:rollback:${incident.rollback?.attempt ?? 1}`,
+      idempotencyKey: `${incident.id}:rollback:${attempt}`,
       fence: run.lease.lease.fence,
       incidentId: incident.id,
       model: runbook.model,
@@ -201,12 +204,9 @@ async function execute(deps: EngineDeps, run: Execution): Promise<RollbackOutcom
         ? 'change made'
         : 'the serving layer already matched the plan; nothing changed';
       step('executed', `${said}${result.output ? `: ${result.output}` : ''}`);
-      await record(deps, incident, {
-        type: 'rollback.executed',
-        text: said,
-        data: result.output ? { output: result.output } : {},
-      });
-      await waitForTarget(deps, { adapter, scope, plan, retry, startedAt }, step);
+      if (result.planData) run.plan = withPlanData(run.plan, result.planData);
+      await recordExecuted(deps, { incident, attempt, text: said, output: result.output }, result.planData);
+      await waitForTarget(deps, { adapter, scope, plan: run.plan, retry, startedAt }, step);
       refuseWithoutLock(
         run,
         `after the change to ${plan.to} was made: another rollback may have run meanwhile`,
@@ -214,10 +214,9 @@ async function execute(deps: EngineDeps, run: Execution): Promise<RollbackOutcom
     }
     await refuseEndedDrill(deps, scope, `under its rollback, after the change to ${plan.to} was made`);
   } catch (error) {
-    return { ...base, ...(await fail(deps, run, incident, startedAt, error)) };
+    return { ...base, plan: run.plan, ...(await fail(deps, run, incident, startedAt, error)) };
   }
   const at = deps.clock.now();
-  const attempt = incident.rollback?.attempt ?? 1;
   // What follows a real rollback's success must not die with this process: a stand-in, scheduled first, sees to it.
   if (!incident.drill) await guardSuccess(deps, incident.id, attempt);
   await mutateIncident(deps.store, incident.id, (current) => {
@@ -237,7 +236,7 @@ async function execute(deps: EngineDeps, run: Execution): Promise<RollbackOutcom
   );
   if (incident.drill) await announceDrillLanded(deps, runbook, incident.id, plan, at - startedAt);
   else await followSuccess(deps, incident.id, attempt);
-  return { ...base, outcome: 'succeeded' };
+  return { ...base, plan: run.plan, outcome: 'succeeded' };
 }
 
 /**

@@ -39,6 +39,16 @@ export interface ExecuteResult {
   mutated: boolean;
   /** What the layer said (command output, response summary), for the timeline. */
   output?: string;
+  /**
+   * What the adapter needs to know later about the change it made, kept with the plan: merged into the stored
+   * attempt's `plan.data` (a key it has already is replaced) in the same write as the attempt's `rollback.executed`
+   * entry, so that every later `onTarget` is given the plan with it — this process's polls, and after a restart
+   * another replica's settlement and its stand-ins, which read the plan from the store. JSON only, small (it is
+   * stored on the incident), never a secret (the incident is shown through the API). The Vertex adapter keeps its
+   * deployModel operation's name: a deployment that failed is then said at once, with Vertex's error. An adapter
+   * must not change the plan it is given instead: nothing stores that.
+   */
+  planData?: Record<string, unknown>;
 }
 
 /**

@@ -33,6 +33,10 @@ export class FakeServing implements ServingAdapter {
   duringExecute: (() => Promise<void>) | undefined;
   /** Runs inside plan() once the plan is made, before it is returned, e.g. to let a real alert in. */
   afterPlan: (() => Promise<void>) | undefined;
+  /** What execute() asks to keep with the plan when it makes the change (ExecuteResult.planData). */
+  planData: Record<string, unknown> | undefined;
+  /** A copy of every plan onTarget() was given, as it was given. */
+  targetPlans: RollbackPlan[] = [];
 
   async state(): Promise<ServingState> {
     this.calls.push('state');
@@ -76,11 +80,16 @@ export class FakeServing implements ServingAdapter {
     this.previous = this.current;
     this.current = plan.to;
     this.mutations++;
-    return { mutated: true, output: `flipped to ${plan.to}` };
+    return {
+      mutated: true,
+      output: `flipped to ${plan.to}`,
+      ...(this.planData ? { planData: this.planData } : {}),
+    };
   }
 
   async onTarget(plan: RollbackPlan): Promise<boolean> {
     this.calls.push('onTarget');
+    this.targetPlans.push(structuredClone(plan));
     if (this.stuck) return false;
     if (this.slowPolls > 0) {
       this.slowPolls--;
