@@ -114,11 +114,12 @@ export function createVertexAdapter(config: VertexConfig, context: VertexAdapter
         output: `${target}: version ${plan.to} is already being deployed as deployed model ${data.deployedModelId} (an earlier deployModel whose answer was lost): waiting for it`,
       };
     }
-    // For onTarget, in this process: the operation says a failed deployment at once, the endpoint would not.
-    plan.data.operation = operation.name;
     return {
       mutated: true,
       output: `POST ${resource}:deployModel accepted: deploying ${data.model} as deployed model ${data.deployedModelId}, all traffic to it once up (operation ${operation.name}); was ${serving(endpoint)}`,
+      // For onTarget, here and on any replica after a restart (the engine stores it with the plan): the operation
+      // says a failed deployment at once, the endpoint would not.
+      planData: { operation: operation.name },
     };
   }
 

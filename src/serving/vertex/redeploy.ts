@@ -19,7 +19,10 @@ import { describeDeployed, findDeployed, type Deployed, type MachineResources } 
 /** deployModel provisions nodes, pulls the container and loads the model: typically 5 to 20 minutes. */
 export const REDEPLOY_ETA_MS = 15 * 60_000;
 
-/** What a redeploy plan carries to execute (stored on the incident, so JSON) and execute adds for onTarget. */
+/**
+ * What a redeploy plan carries to execute (stored on the incident, so JSON) and what execute keeps with it for
+ * onTarget (ExecuteResult.planData, stored with the plan by the engine).
+ */
 const redeployDataSchema = z.object({
   deployedModelId: z.string(),
   model: z.string(),
@@ -30,7 +33,10 @@ const redeployDataSchema = z.object({
   ]),
   /** The serving model's service account: the old version's container may need the same access. */
   serviceAccount: z.string().optional(),
-  /** The deployModel operation this process started; absent after a restart, when the endpoint alone says. */
+  /**
+   * The deployModel operation execute started, on every replica and after a restart; absent when execute found the
+   * deployment under way (an earlier deployModel whose answer was lost) or landed: the endpoint alone says then.
+   */
   operation: z.string().optional(),
 });
 

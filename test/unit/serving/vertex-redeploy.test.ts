@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { RollbotError } from '../../../src/core/errors.js';
 import type { EngineDeps } from '../../../src/engine/context.js';
+import { withPlanData } from '../../../src/core/rollback.js';
 import { waitForTarget } from '../../../src/engine/rollback-landing.js';
 import type { ExecuteContext, RollbackPlan } from '../../../src/engine/serving-port.js';
 import { servingError, failOnUnexpectedRequests } from '../../helpers/serving-calls.js';
@@ -261,16 +262,19 @@ const operation = (body: object) =>
     .reply(200, { name: OPERATION, ...body });
 
 describe('vertex redeploy: execute', () => {
-  it('re-reads, then POSTs deployModel with all traffic to the new deployed model, and keeps the operation', async () => {
+  it('re-reads, then POSTs deployModel with all traffic to the new deployed model, and keeps the operation with the plan', async () => {
     const plan = await planTo1();
+    const planned = structuredClone(plan);
     read(endpoint());
     deployModel().reply(200, { name: OPERATION, metadata: { genericMetadata: {} } });
     const result = await adapter().execute(plan, context);
     expect(result).toEqual({
       mutated: true,
       output: `POST ${ENDPOINT}:deployModel accepted: deploying ${MODEL}@1 as deployed model ${OURS}, all traffic to it once up (operation ${OPERATION}); was version 3 (deployed model 111) at 100 %`,
+      planData: { operation: OPERATION },
     });
-    expect(plan.data.operation).toBe(OPERATION);
+    // Kept by the engine with the stored plan (ExecuteResult.planData), not in the plan object, which nothing stores.
+    expect(plan).toEqual(planned);
   });
 
   it('a retry after an answer lost on the way (a 504) finds the deployment under way and does not deploy again', async () => {
@@ -392,13 +396,18 @@ describe('vertex redeploy: execute', () => {
 });
 
 describe('vertex redeploy: onTarget', () => {
+  /**
+   * deployModel started; `plan` as the engine stores it with what execute kept (a fresh object, read back from
+   * JSON), and `live` a fresh adapter: what a replica that settles the rollback after a restart has, and no more.
+   */
   async function started(): Promise<{ plan: RollbackPlan; live: ReturnType<typeof adapter> }> {
-    const plan = await planTo1();
-    const live = adapter();
+    const planned = await planTo1();
     read(endpoint());
     deployModel().reply(200, { name: OPERATION });
-    await live.execute(plan, context);
-    return { plan, live };
+    // Whatever execute does to the object it is given is not stored: only what it returns is.
+    const { planData } = await adapter().execute(structuredClone(planned), context);
+    const stored = withPlanData(planned, planData ?? {});
+    return { plan: JSON.parse(JSON.stringify(stored)) as RollbackPlan, live: adapter() };
   }
 
   it('is false while the operation runs, without reading the endpoint; true once done with all traffic', async () => {
