@@ -40,12 +40,27 @@ function unknownSubcommand(
   verb: string,
 ): NotUnderstood {
   const guess = closest(verb, subcommands);
-  const meant = guess === undefined ? undefined : `${command} ${guess}${text.trim().slice(verb.length)}`;
+  const meant = guess === undefined ? undefined : `${command} ${guess}${afterWords(text, 1)}`;
   return new NotUnderstood(command, `unknown subcommand ${inlineCode(verb, 102)}`, meant);
+}
+
+/** What follows the first `count` words of `text`, as typed (its leading space included). */
+function afterWords(text: string, count: number): string {
+  return text.trim().replace(new RegExp(`^\\S+(\\s+\\S+){${count - 1}}`), '');
 }
 
 function words(text: string): string[] {
   return text.trim().split(/\s+/).filter(Boolean);
+}
+
+/**
+ * A command's words with its subcommand (the first) and the word at `modelAt` in lower case: a model's name is
+ * lower case (runbooks/fields.ts modelName), and caps lock or a phone's capital first letter must not turn
+ * `/incident Show INC-7` into an unknown subcommand when the id is taken in any case. Keywords (`to`, `until`) are
+ * compared in lower case where they stand; everything else (versions, reasons, notes) stays as written.
+ */
+function commandWords(text: string, modelAt: number): string[] {
+  return words(text).map((word, index) => (index === 0 || index === modelAt ? word.toLowerCase() : word));
 }
 
 /** Parses the text of `/rollback`; NotUnderstood when it cannot. */
@@ -53,8 +68,8 @@ export function parseRollbackCommand(text: string): RollbackCommand {
   const refuse = (problem: string) => new NotUnderstood(COMMANDS.rollback, problem);
   const [model, ...rest] = words(text);
   if (!model) throw refuse(`\`${COMMANDS.rollback}\` needs a model`);
-  const command: RollbackCommand = { model };
-  if (rest[0] === 'to') {
+  const command: RollbackCommand = { model: model.toLowerCase() };
+  if (rest[0]?.toLowerCase() === 'to') {
     if (!rest[1]) throw refuse('"to" needs a version');
     command.to = rest[1];
     rest.splice(0, 2);
@@ -86,7 +101,8 @@ const DECLARED_SEVERITY = /^sev-?([1-4])$/i;
 /** Parses the text of `/incident`; NotUnderstood when it cannot. */
 export function parseIncidentCommand(text: string): IncidentCommand {
   const refuse = (problem: string) => new NotUnderstood(COMMANDS.incident, problem);
-  const [verb = 'list', id, ...rest] = words(text);
+  // The second word is an id (upper-cased below) or, for `open`, a model.
+  const [verb = 'list', id, ...rest] = commandWords(text, 1);
   switch (verb) {
     case 'list':
       return { verb: 'list' };
@@ -149,8 +165,8 @@ const DASHES = /^[-—–]+/;
  * than looked up as a model (whose fix would be to add a runbook named `--al`), with `--all` meant when it is close.
  */
 function notAModel(text: string, verb: string, given: string): NotUnderstood {
-  const typed = text.trim();
-  const after = typed.slice(typed.indexOf(given, verb.length) + given.length);
+  // `given` is the second word: the model's place.
+  const after = afterWords(text, 2);
   const likeAll = closest(given.replace(DASHES, '--'), ['--all']);
   const meant = likeAll === undefined ? undefined : `${COMMANDS.rollbot} ${verb} --all${after}`;
   return new NotUnderstood(
@@ -163,7 +179,7 @@ function notAModel(text: string, verb: string, given: string): NotUnderstood {
 /** Parses the text of `/rollbot`; NotUnderstood when it cannot. */
 export function parseRollbotCommand(text: string): RollbotCommand {
   const refuse = (problem: string) => new NotUnderstood(COMMANDS.rollbot, problem);
-  const [verb = 'help', target, ...rest] = words(text);
+  const [verb = 'help', target, ...rest] = commandWords(text, 1);
   const model = (given: string) => {
     if (given === '--all') return EVERY_MODEL;
     if (DASHES.test(given)) throw notAModel(text, verb, given);
@@ -173,7 +189,8 @@ export function parseRollbotCommand(text: string): RollbotCommand {
     case 'help':
       return { verb };
     case 'freeze': {
-      const [keyword, until, ...reason] = rest;
+      const [typedKeyword, until, ...reason] = rest;
+      const keyword = typedKeyword?.toLowerCase();
       if (!target || keyword !== 'until' || !until || reason.length === 0)
         throw refuse(
           `freeze needs ${missingFromFreeze(target, keyword, until)}, e.g. \`/rollbot freeze fraud-scorer until 2026-12-27T09:00:00Z year-end freeze\``,

@@ -17,7 +17,8 @@ export function registerDrill(app: App, context: SlackContext): void {
   app.command(COMMANDS.drill, async ({ ack, command, respond }) => {
     await ack();
     try {
-      const [verb = 'list', model] = command.text.trim().split(/\s+/).filter(Boolean);
+      // In any case, as parse.ts takes the other commands: a model's name is lower case.
+      const [verb = 'list', model] = command.text.trim().toLowerCase().split(/\s+/).filter(Boolean);
       if (verb === 'list') {
         await respond({ response_type: 'ephemeral', text: drillListText(await drillListings(deps)) });
         return;

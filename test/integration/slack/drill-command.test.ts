@@ -66,3 +66,13 @@ it('answers `/drill run` of an unknown model naming it and the likeliest model',
   expect(reply).toContain('did you mean "fraud-scorer"');
   expect(await deps.store.listIncidents({})).toEqual([]);
 });
+
+it('takes `/drill RUN Fraud-Scorer` in any case, as the other commands do', async () => {
+  const reply = await drill('RUN Fraud-Scorer');
+
+  expect(reply).toMatch(/^Drill INC-\d+ started/);
+  expect(await deps.store.listIncidents({})).toEqual([
+    expect.objectContaining({ model: 'fraud-scorer', drill: true }),
+  ]);
+  expect(await drill('List')).not.toContain('unknown subcommand');
+});

@@ -25,6 +25,8 @@ describe('/rollback text', () => {
     ['fraud-scorer to v39', { model: 'fraud-scorer', to: 'v39' }],
     ['fraud-scorer p99 doubled after v42', { model: 'fraud-scorer', reason: 'p99 doubled after v42' }],
     ['  fraud-scorer   to v39   errors up ', { model: 'fraud-scorer', to: 'v39', reason: 'errors up' }],
+    // Model names are lower case (runbooks/fields.ts), the keyword any case; a version is as written.
+    ['Fraud-Scorer TO V39-RC1 Errors up', { model: 'fraud-scorer', to: 'V39-RC1', reason: 'Errors up' }],
   ])('%j', (text, expected) => {
     expect(parseRollbackCommand(text)).toEqual(expected);
   });
@@ -65,6 +67,17 @@ describe('/incident text', () => {
       'open fraud-scorer SEV-1 every score is 0',
       { verb: 'open', model: 'fraud-scorer', severity: 1, summary: 'every score is 0' },
     ],
+    // A subcommand in any case (caps lock, a phone's capital first letter), as ids and severities are.
+    ['LIST', { verb: 'list' }],
+    ['Show inc-7', { verb: 'show', id: 'INC-7' }],
+    ['ACK INC-7', { verb: 'ack', id: 'INC-7' }],
+    ['Resolve INC-7 Back to normal', { verb: 'resolve', id: 'INC-7', reason: 'Back to normal' }],
+    ['DISMISS INC-7 Upstream', { verb: 'dismiss', id: 'INC-7', reason: 'Upstream' }],
+    ['Note INC-7 Feature store Stale', { verb: 'note', id: 'INC-7', text: 'Feature store Stale' }],
+    [
+      'OPEN Fraud-Scorer SEV2 Wrong scores',
+      { verb: 'open', model: 'fraud-scorer', severity: 2, summary: 'Wrong scores' },
+    ],
   ])('%j', (text, expected) => {
     expect(parseIncidentCommand(text)).toEqual(expected);
   });
@@ -99,6 +112,12 @@ describe('/rollbot text', () => {
     ],
     ['unfreeze fraud-scorer', { verb: 'unfreeze', target: 'fraud-scorer' }],
     ['unfreeze --all fix shipped early', { verb: 'unfreeze', target: '*', reason: 'fix shipped early' }],
+    [
+      'FREEZE Fraud-Scorer UNTIL 2026-12-27T09:00:00Z Year-end',
+      { verb: 'freeze', target: 'fraud-scorer', until: '2026-12-27T09:00:00Z', reason: 'Year-end' },
+    ],
+    ['Unfreeze --ALL', { verb: 'unfreeze', target: '*' }],
+    ['HELP', { verb: 'help' }],
   ])('%j', (text, expected) => {
     expect(parseRollbotCommand(text)).toEqual(expected);
   });
