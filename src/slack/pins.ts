@@ -2,6 +2,7 @@
  * Slack's side of 📌 capture (engine/pinned.ts has the rules): which `reaction_added` events are pins, and what
  * of the message `conversations.replies` answers a pin records. Pure, so that odd events are tested as data.
  */
+import { plainText } from './markup.js';
 import { POST_EVENT_TYPE } from './notifier/lost-posts.js';
 
 /** The reaction that puts a message on its incident's timeline (`:pushpin:`, 📌). */
@@ -79,38 +80,4 @@ export function messageAt(
   };
   if (message.metadata?.event_type === POST_EVENT_TYPE) read.byRollbot = true;
   return read;
-}
-
-/** `<…>`: Slack's markup for a mention, a channel, a link or a special command (`<!here>`, `<!date…>`). */
-const MARKUP = /<([^<>]*)>/g;
-const ENTITIES: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>' };
-
-/**
- * A message's text as people read it in Slack, from the markup Slack answers it in (`&lt;` for `<`, `<@U…>` for
- * a mention, `<https://…|label>` for a link): what the timeline and the retrospective quote is what was written,
- * not `p99 &gt; 2s`. A mention keeps its ID or its label (`@U0ANA`, `@ml-oncall`, `#ml-alerts`), a link its label
- * and address, a date its fallback text; `<!here>` and `<!channel>` become plain `@here` and `@channel`, which
- * ping nobody wherever the note is shown. Entities are decoded last and once, so `&amp;lt;` stays `&lt;`.
- */
-export function plainText(raw: string): string {
-  return raw
-    .replace(MARKUP, (_whole, inner: string) => shown(inner))
-    .replace(/&(amp|lt|gt);/g, (entity) => ENTITIES[entity] ?? entity);
-}
-
-/** What Slack shows for the inside of one `<…>`. */
-function shown(inner: string): string {
-  const bar = inner.indexOf('|');
-  const target = bar < 0 ? inner : inner.slice(0, bar);
-  const label = bar < 0 ? undefined : inner.slice(bar + 1);
-  if (target.startsWith('@')) return label ? `@${label.replace(/^@/, '')}` : target;
-  if (target.startsWith('#')) return label ? `#${label.replace(/^#/, '')}` : target;
-  if (target.startsWith('!')) {
-    const [command = '', id] = target.slice(1).split('^');
-    if (command === 'date') return label ?? '';
-    const name = label?.replace(/^@/, '') || (command === 'subteam' && id ? id : command);
-    return `@${name}`;
-  }
-  if (label === undefined || label === target || target === `mailto:${label}`) return label ?? target;
-  return `${label} (${target})`;
 }

@@ -16,13 +16,15 @@ import {
 } from '../blocks/command-replies.js';
 import { authorizeUserOn, linkableChannel, type SlackContext } from '../context.js';
 import { COMMANDS } from '../ids.js';
+import { plainText } from '../markup.js';
 import { slackErrorText } from '../notifier/errors.js';
 import { parseIncidentCommand, parseRollbackCommand, parseRollbotCommand } from '../parse.js';
 import { openRollbackModal } from './rollback-flow.js';
 
 /**
  * `/rollback`, `/incident` (list, open, show, ack, resolve, dismiss, note), `/rollbot` (help, deploy freezes): ack
- * first, then parse, call the engine, answer only to the caller.
+ * first, then parse, call the engine, answer only to the caller. A command's text is read as the person typed it
+ * (markup.ts plainText): Slack sends a typed `>` as `&gt;`, which a note or a reason must not keep.
  */
 export function registerCommands(app: App, context: SlackContext): void {
   const { deps } = context;
@@ -30,7 +32,7 @@ export function registerCommands(app: App, context: SlackContext): void {
   app.command(COMMANDS.rollback, async ({ ack, command, client, respond }) => {
     await ack();
     try {
-      const parsed = parseRollbackCommand(command.text);
+      const parsed = parseRollbackCommand(plainText(command.text));
       deps.runbooks.require(parsed.model);
       try {
         await openRollbackModal(context, client, command.trigger_id, {
@@ -44,7 +46,7 @@ export function registerCommands(app: App, context: SlackContext): void {
         // after a slow moment, Slack unavailable): say so, and what to type, rather than "something went wrong".
         if (isRollbotError(error)) throw error;
         deps.logger.warn({ err: error, user: command.user_id }, 'a modal could not be opened');
-        const again = `${COMMANDS.rollback} ${command.text.trim()}`;
+        const again = `${COMMANDS.rollback} ${plainText(command.text).trim()}`;
         throw new RollbotError('UNAVAILABLE', `Slack did not open the form (${slackErrorText(error)})`, {
           hint: `run \`${again}\` again (or, without Slack, \`rollbot rollback ${parsed.model} --reason "…"\`)`,
         });
@@ -57,7 +59,7 @@ export function registerCommands(app: App, context: SlackContext): void {
   app.command(COMMANDS.incident, async ({ ack, command, respond }) => {
     await ack();
     try {
-      const parsed = parseIncidentCommand(command.text);
+      const parsed = parseIncidentCommand(plainText(command.text));
       switch (parsed.verb) {
         case 'list':
           await respond({
@@ -120,7 +122,7 @@ export function registerCommands(app: App, context: SlackContext): void {
   app.command(COMMANDS.rollbot, async ({ ack, command, respond }) => {
     await ack();
     try {
-      const parsed = parseRollbotCommand(command.text);
+      const parsed = parseRollbotCommand(plainText(command.text));
       if (parsed.verb === 'help') {
         await respond({ response_type: 'ephemeral', text: helpText(deps.runbooks.models()) });
         return;

@@ -7,6 +7,7 @@ import { drillListings } from '../../scheduling/drills.js';
 import { errorReply, namesLine, notUnderstood } from '../blocks/command-replies.js';
 import { inlineCode } from '../blocks/limits.js';
 import { actAs, type SlackContext } from '../context.js';
+import { plainText } from '../markup.js';
 import { COMMANDS } from '../ids.js';
 
 const SUBCOMMANDS = ['list', 'run'];
@@ -17,14 +18,15 @@ export function registerDrill(app: App, context: SlackContext): void {
   app.command(COMMANDS.drill, async ({ ack, command, respond }) => {
     await ack();
     try {
-      // In any case, as parse.ts takes the other commands: a model's name is lower case.
-      const [verb = 'list', model] = command.text.trim().toLowerCase().split(/\s+/).filter(Boolean);
+      // As typed (markup.ts), in any case as parse.ts takes the other commands: a model's name is lower case.
+      const text = plainText(command.text);
+      const [verb = 'list', model] = text.trim().toLowerCase().split(/\s+/).filter(Boolean);
       if (verb === 'list') {
         await respond({ response_type: 'ephemeral', text: drillListText(await drillListings(deps)) });
         return;
       }
       if (verb !== 'run' || !model) {
-        await respond({ response_type: 'ephemeral', text: notUnderstoodDrill(deps.runbooks, command.text) });
+        await respond({ response_type: 'ephemeral', text: notUnderstoodDrill(deps.runbooks, text) });
         return;
       }
       const incident = await actAs(context, command.user_id, model, (actor) =>

@@ -46,8 +46,8 @@ it.each([
   [COMMANDS.drill, 'rnu fraud-scorer', '`rnu`', '`/drill run fraud-scorer`'],
   [COMMANDS.drill, 'fraud-scorer', '`fraud-scorer`', '`/drill run fraud-scorer`'],
   [COMMANDS.drill, 'frob', '`frob`', undefined],
-  // Outside text: shown, never read by Slack as a mention of everyone here.
-  [COMMANDS.incident, '<!here>', '`&lt;!here&gt;`', undefined],
+  // Outside text: shown, never read by Slack as a mention of everyone here (a typed `<!here>`, as Slack sends it).
+  [COMMANDS.incident, '&lt;!here&gt;', '`&lt;!here&gt;`', undefined],
 ])(
   'answers `%s %s` naming what it did not understand and the likeliest fix',
   async (command, text, named, meant) => {

@@ -37,8 +37,10 @@ it.each([
   ['fraud-scorer', '`fraud-scorer`', '`/drill run fraud-scorer`'],
   ['fraud-scorr', '`fraud-scorr`', '`/drill run fraud-scorer`'],
   ['start fraud-scorer', '`start`', '`/drill run fraud-scorer`'],
-  // Outside text: shown, never read by Slack as a mention of everyone here.
-  ['<!here>', '`&lt;!here&gt;`', undefined],
+  // Outside text: shown, never read by Slack as a mention of everyone here (a typed `<!here>`, as Slack sends it;
+  // `@here`, which Slack sends as `<!here>`, is shown as `@here`).
+  ['&lt;!here&gt;', '`&lt;!here&gt;`', undefined],
+  ['<!here>', '`@here`', undefined],
 ])('answers `/drill %s` naming what it did not understand and what is valid', async (text, named, meant) => {
   const reply = await drill(text);
 

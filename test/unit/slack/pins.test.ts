@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { messageAt, pinOf, plainText } from '../../../src/slack/pins.js';
+import { plainText } from '../../../src/slack/markup.js';
+import { messageAt, pinOf } from '../../../src/slack/pins.js';
 
 const item = { type: 'message', channel: 'C0TEST0001', ts: '1700000050.000200' };
 
