@@ -1,10 +1,12 @@
 import type { BlockAction } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
+import { isRollbotError } from '../core/errors.js';
 import type { Actor } from '../core/policy.js';
 import { authorize, type Action } from '../engine/authorize.js';
 import type { EngineDeps } from '../engine/context.js';
 import { actingAs, type GroupResolver } from '../engine/group-membership.js';
 import { readIncident } from '../engine/mutate.js';
+import { errorReply } from './blocks/command-replies.js';
 import type { ChannelDirectory } from './notifier/channels.js';
 
 /** What every listener gets: the engine, how to learn a user's groups, and the bot's channel directory. */
@@ -58,6 +60,17 @@ export async function linkableChannel(context: SlackContext, channel: string): P
     context.deps.logger.debug({ err: error, channel }, 'cannot resolve a runbook channel for a reply');
     return channel;
   }
+}
+
+/**
+ * What a listener answers the person whose command or press failed (command-replies.ts errorReply), the one place
+ * that logs why: an error that is not rollbot's own (the store's connection closed, a bug) is answered "the log
+ * has details", so its cause goes in the log at error level, with who met it.
+ */
+export function failureReply(context: SlackContext, error: unknown, user: string): string {
+  if (!isRollbotError(error))
+    context.deps.logger.error({ err: error, user }, 'a Slack command or action failed');
+  return errorReply(error);
 }
 
 /** Where a reply only the user sees goes: the conversation they acted from, and their command's response_url. */

@@ -8,13 +8,12 @@ import { resolve } from '../../engine/resolve.js';
 import { incidentDetail, listIncidentViews } from '../../engine/views.js';
 import {
   declaredReply,
-  errorReply,
   freezeReply,
   helpText,
   incidentList,
   incidentSummary,
 } from '../blocks/command-replies.js';
-import { authorizeUserOn, linkableChannel, type SlackContext } from '../context.js';
+import { authorizeUserOn, failureReply, linkableChannel, type SlackContext } from '../context.js';
 import { COMMANDS } from '../ids.js';
 import { plainText } from '../markup.js';
 import { slackErrorText } from '../notifier/errors.js';
@@ -52,7 +51,7 @@ export function registerCommands(app: App, context: SlackContext): void {
         });
       }
     } catch (error) {
-      await respond({ response_type: 'ephemeral', text: errorReply(error) });
+      await respond({ response_type: 'ephemeral', text: failureReply(context, error, command.user_id) });
     }
   });
 
@@ -115,7 +114,7 @@ export function registerCommands(app: App, context: SlackContext): void {
           return;
       }
     } catch (error) {
-      await respond({ response_type: 'ephemeral', text: errorReply(error) });
+      await respond({ response_type: 'ephemeral', text: failureReply(context, error, command.user_id) });
     }
   });
 
@@ -142,7 +141,7 @@ export function registerCommands(app: App, context: SlackContext): void {
       const channels = new Set(outcome.models.map((model) => deps.runbooks.get(model)?.channel)).size;
       await respond({ response_type: 'ephemeral', text: freezeReply(parsed.verb, outcome, channels) });
     } catch (error) {
-      await respond({ response_type: 'ephemeral', text: errorReply(error) });
+      await respond({ response_type: 'ephemeral', text: failureReply(context, error, command.user_id) });
     }
   });
 }

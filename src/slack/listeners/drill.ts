@@ -4,9 +4,9 @@ import { drillListText } from '../../engine/drill-list.js';
 import { startDrill } from '../../engine/drill-start.js';
 import type { RunbookSet } from '../../engine/runbook-set.js';
 import { drillListings } from '../../scheduling/drills.js';
-import { errorReply, namesLine, notUnderstood } from '../blocks/command-replies.js';
+import { namesLine, notUnderstood } from '../blocks/command-replies.js';
 import { inlineCode } from '../blocks/limits.js';
-import { actAs, type SlackContext } from '../context.js';
+import { actAs, failureReply, type SlackContext } from '../context.js';
 import { plainText } from '../markup.js';
 import { COMMANDS } from '../ids.js';
 
@@ -37,7 +37,7 @@ export function registerDrill(app: App, context: SlackContext): void {
         text: `Drill ${incident.id} started: decide in its message as you would for real.`,
       });
     } catch (error) {
-      await respond({ response_type: 'ephemeral', text: errorReply(error) });
+      await respond({ response_type: 'ephemeral', text: failureReply(context, error, command.user_id) });
     }
   });
 }

@@ -5,7 +5,6 @@ import { refusalOf } from '../../engine/authorize.js';
 import { acknowledge, dismissAs } from '../../engine/decisions.js';
 import { approveRollback } from '../../engine/rollback-request.js';
 import { approveDeployment } from '../../engine/approve-deployment.js';
-import { errorReply } from '../blocks/command-replies.js';
 import { slackDate } from '../blocks/elements.js';
 import { escapeLine } from '../blocks/limits.js';
 import { slackErrorText } from '../notifier/errors.js';
@@ -13,6 +12,7 @@ import { notRollbackModal } from '../blocks/not-rollback-modal.js';
 import { runbookSummary } from '../blocks/runbook-summary.js';
 import {
   actAs,
+  failureReply,
   firstSubmission,
   inputChecked,
   inputText,
@@ -50,7 +50,7 @@ export function registerInteractions(app: App, context: SlackContext): void {
           `${incidentId} was acknowledged already by <@${incident.acknowledged?.by}>.`,
         );
     } catch (error) {
-      await tellUser(context, client, where, errorReply(error));
+      await tellUser(context, client, where, failureReply(context, error, where.user));
     }
   });
 
@@ -110,7 +110,7 @@ export function registerInteractions(app: App, context: SlackContext): void {
       );
       if (refused) throw refused;
     } catch (error) {
-      await tellUser(context, client, where, errorReply(error));
+      await tellUser(context, client, where, failureReply(context, error, where.user));
       return;
     }
     await openNotRollback(body, client);
@@ -131,7 +131,7 @@ export function registerInteractions(app: App, context: SlackContext): void {
       await refuseStale(deps, { incidentId, until }, model);
       return true;
     } catch (error) {
-      await tellUser(context, client, where, errorReply(error));
+      await tellUser(context, client, where, failureReply(context, error, where.user));
       return false;
     }
   };
@@ -198,7 +198,7 @@ export function registerInteractions(app: App, context: SlackContext): void {
           : `Approved, but the rollback FAILED: ${failure(outcome.error)}`;
       await tellUser(context, client, where, text);
     } catch (error) {
-      await tellUser(context, client, where, errorReply(error));
+      await tellUser(context, client, where, failureReply(context, error, where.user));
     }
   });
 
@@ -227,7 +227,7 @@ export function registerInteractions(app: App, context: SlackContext): void {
         );
       }
     } catch (error) {
-      await tellUser(context, client, where, errorReply(error));
+      await tellUser(context, client, where, failureReply(context, error, where.user));
     }
   });
 
@@ -282,7 +282,7 @@ export function registerInteractions(app: App, context: SlackContext): void {
         trigger: 'slack',
       });
     } catch (error) {
-      await tellUser(context, client, where, errorReply(error));
+      await tellUser(context, client, where, failureReply(context, error, where.user));
     }
   });
 }

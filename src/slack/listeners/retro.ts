@@ -4,11 +4,11 @@ import { parseActionItems } from '../../core/retro.js';
 import { closeActionItem, completeRetrospective, getRetrospective } from '../../engine/retro.js';
 import { notesOf } from '../../engine/notes.js';
 import { retroTemplate } from '../../engine/retro-template.js';
-import { errorReply } from '../blocks/command-replies.js';
 import { codeBlock, escapeText, truncate } from '../blocks/limits.js';
 import { CLOSE_ITEM_ACTION, retroModal } from '../blocks/retro.js';
 import {
   authorizeUserOn,
+  failureReply,
   firstSubmission,
   inputText,
   readJsonObject,
@@ -85,7 +85,7 @@ export function registerRetro(app: App, context: SlackContext): void {
       const metadata = JSON.stringify({ ...readJsonObject(view.private_metadata), ...replyMetadata(where) });
       await client.views.open({ trigger_id: body.trigger_id, view: { ...view, private_metadata: metadata } });
     } catch (error) {
-      await tellUser(context, client, where, errorReply(error));
+      await tellUser(context, client, where, failureReply(context, error, where.user));
     }
   });
 
@@ -138,7 +138,7 @@ export function registerRetro(app: App, context: SlackContext): void {
         `Retrospective of ${escapeText(retro.incidentId, 100)} completed, incident closed; ${items} action item(s) recorded.`,
       );
     } catch (error) {
-      await tellUser(context, client, where, `${errorReply(error)}${written}`);
+      await tellUser(context, client, where, `${failureReply(context, error, where.user)}${written}`);
     }
   });
 
@@ -155,7 +155,7 @@ export function registerRetro(app: App, context: SlackContext): void {
         : `Action item ${what} was closed already by <@${item.closedBy ?? '?'}>.`;
       await tellUser(context, client, where, text);
     } catch (error) {
-      await tellUser(context, client, where, errorReply(error));
+      await tellUser(context, client, where, failureReply(context, error, where.user));
     }
   });
 }

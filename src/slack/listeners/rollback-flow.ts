@@ -1,16 +1,15 @@
 import type { WebClient } from '@slack/web-api';
 import type { InputBlock, View } from '@slack/types';
-import { isRollbotError, RollbotError } from '../../core/errors.js';
+import { RollbotError } from '../../core/errors.js';
 import { formatDuration } from '../../core/duration.js';
 import { plannedOn, type ActedOn, type PlannedOn } from '../../engine/acted-on.js';
 import { refusalOf } from '../../engine/authorize.js';
 import { requestRollback, type RollbackRequestResult } from '../../engine/rollback-request.js';
 import { rollback } from '../../engine/rollback.js';
-import { errorReply } from '../blocks/command-replies.js';
 import { escapeLine } from '../blocks/limits.js';
 import { slackErrorText } from '../notifier/errors.js';
 import { modalMetadata, rollbackModal } from '../blocks/rollback-modal.js';
-import { actAs, tellUser, type SlackContext } from '../context.js';
+import { actAs, failureReply, tellUser, type SlackContext } from '../context.js';
 import { INPUTS } from '../ids.js';
 
 export interface RollbackTarget {
@@ -74,7 +73,7 @@ export async function openRollbackModal(
       planned: act.until === 'unchanged' ? plannedMark(act) : undefined,
     });
   } catch (error) {
-    view = messageView('Cannot roll back', errorReply(error));
+    view = messageView('Cannot roll back', failureReply(context, error, target.user));
   }
   try {
     await client.views.update({ view_id: viewId, view });
@@ -129,8 +128,7 @@ export async function submitRollback(
     );
     await tellUser(context, client, where, describe(result));
   } catch (error) {
-    if (!isRollbotError(error)) context.deps.logger.error({ err: error }, 'rollback from Slack failed');
-    await tellUser(context, client, where, errorReply(error));
+    await tellUser(context, client, where, failureReply(context, error, input.user));
   }
 }
 
