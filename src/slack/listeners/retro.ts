@@ -20,6 +20,7 @@ import {
   type SlackContext,
 } from '../context.js';
 import { ACTIONS, INPUTS, VIEWS } from '../ids.js';
+import { slackErrorText } from '../notifier/errors.js';
 
 type ButtonBody = BlockAction<ButtonAction>;
 
@@ -40,6 +41,23 @@ function whatYouWrote(
     .filter(([, text]) => text !== '')
     .map(([label, text]) => `${label}:\n${codeBlock(text, WRITTEN_MAX)}`);
   return `\n\nWhat you wrote, to add it or submit it again:\n${boxes.join('\n')}`;
+}
+
+/**
+ * Opens the retrospective form; when Slack does not (a trigger that expired after a slow moment, Slack
+ * unavailable), a RollbotError saying so and what to do, as the rollback forms do, rather than "something went
+ * wrong": the press did nothing, and pressing again is the fix.
+ */
+async function openForm(context: SlackContext, open: () => Promise<unknown>): Promise<void> {
+  try {
+    await open();
+  } catch (error) {
+    context.deps.logger.warn({ err: error }, 'a modal could not be opened');
+    throw new RollbotError('UNAVAILABLE', `Slack did not open the form (${slackErrorText(error)})`, {
+      hint: 'press *Complete retrospective* again',
+      cause: error,
+    });
+  }
 }
 
 /**
@@ -83,7 +101,9 @@ export function registerRetro(app: App, context: SlackContext): void {
       });
       // Where the button was pressed rides along, so that the submission is answered there.
       const metadata = JSON.stringify({ ...readJsonObject(view.private_metadata), ...replyMetadata(where) });
-      await client.views.open({ trigger_id: body.trigger_id, view: { ...view, private_metadata: metadata } });
+      await openForm(context, () =>
+        client.views.open({ trigger_id: body.trigger_id, view: { ...view, private_metadata: metadata } }),
+      );
     } catch (error) {
       await tellUser(context, client, where, failureReply(context, error, where.user));
     }

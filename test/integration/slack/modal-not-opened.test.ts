@@ -4,10 +4,12 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ingestAlerts } from '../../../src/engine/intake.js';
+import { resolve } from '../../../src/engine/resolve.js';
+import { ACTIONS } from '../../../src/slack/ids.js';
 import { createSlackRenderer } from '../../../src/slack/renderer.js';
 import { firing } from '../../helpers/alerts.js';
 import { makeDeps, makeRunbook, RealClock, type TestDeps } from '../../helpers/engine.js';
-import { sendSigned } from '../../helpers/slack.js';
+import { buttonPress, sendSigned } from '../../helpers/slack.js';
 import { commandReply, pressButton, serveSlackRoute, type SlackRoute } from '../../helpers/slack-route.js';
 
 let route: SlackRoute | undefined;
@@ -62,6 +64,20 @@ describe('a modal Slack does not open', () => {
     const text = await pressed(blocks, 'Not a rollback');
     expect(text).toContain('expired_trigger_id');
     expect(text).toContain('/incident dismiss INC-1');
+  });
+
+  it('Complete retrospective tells the person, and to press it again, not "something went wrong"', async () => {
+    const { deps } = await incidentWhileModalsFail();
+    await resolve(deps, 'INC-1', { by: 'U0ANA', reason: 'back to normal' });
+    const slack = route!;
+    const press = buttonPress(ACTIONS.completeRetro, { incidentId: 'INC-1', model: 'fraud-scorer' }, 'U0BO');
+    expect((await sendSigned(slack.url, press)).status).toBe(200);
+    await slack.settle(() => slack.called('chat.postEphemeral').length > 0, 'a reply to Bob');
+
+    const text = slack.called('chat.postEphemeral')[0]?.form.text ?? '';
+    expect(text).toContain('Slack did not open the form (expired_trigger_id)');
+    expect(text).toContain('press *Complete retrospective* again');
+    expect(text).not.toContain('Something went wrong');
   });
 
   it('/rollback tells the person why, with what to type to try again and the CLI', async () => {
