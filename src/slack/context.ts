@@ -7,6 +7,7 @@ import type { EngineDeps } from '../engine/context.js';
 import { actingAs, type GroupResolver } from '../engine/group-membership.js';
 import { readIncident } from '../engine/mutate.js';
 import { errorReply } from './blocks/command-replies.js';
+import { mentionIds } from './blocks/thread.js';
 import type { ChannelDirectory } from './notifier/channels.js';
 
 /** What every listener gets: the engine, how to learn a user's groups, and the bot's channel directory. */
@@ -65,12 +66,20 @@ export async function linkableChannel(context: SlackContext, channel: string): P
 /**
  * What a listener answers the person whose command or press failed (command-replies.ts errorReply), the one place
  * that logs why: an error that is not rollbot's own (the store's connection closed, a bug) is answered "the log
- * has details", so its cause goes in the log at error level, with who met it.
+ * has details", so its cause goes in the log at error level, with who met it. A refusal names who may as Slack
+ * shows them (thread.ts mentionIds).
  */
 export function failureReply(context: SlackContext, error: unknown, user: string): string {
   if (!isRollbotError(error))
     context.deps.logger.error({ err: error, user }, 'a Slack command or action failed');
-  return errorReply(error);
+  const reply = errorReply(error);
+  if (!isRollbotError(error, 'FORBIDDEN')) return reply;
+  // Who may, by name, to ask them; the person refused keeps their own ID, which "add yourself" needs.
+  const approvers = context.deps.runbooks.all.flatMap((runbook) => runbook.rollback.approvers);
+  return mentionIds(
+    reply,
+    approvers.filter((id) => id !== user),
+  );
 }
 
 /** Where a reply only the user sees goes: the conversation they acted from, and their command's response_url. */

@@ -13,6 +13,22 @@ export function mention(id: string): string {
   return escapeLine(id, 80);
 }
 
+/** A user's or a user group's ID: what `mentionIds` writes as a mention. */
+const PERSON_OR_GROUP = /^[UWS][A-Z0-9]{2,}$/;
+
+/**
+ * `text` (rollbot's words, escaped already) with each of `ids` (user and user-group IDs from the runbooks) that
+ * stands in it as a word written as a mention: Slack shows the person's or the group's name, which someone
+ * refused can ask, where the bare `U04ABC123` the engine writes for every surface says nothing. Only the given
+ * IDs, so outside text is never turned into markup; an ID inside a word or a mention already is left alone.
+ */
+export function mentionIds(text: string, ids: readonly string[]): string {
+  const known = [...new Set(ids)].filter((id) => PERSON_OR_GROUP.test(id));
+  if (known.length === 0) return text;
+  const word = new RegExp(`(?<![A-Za-z0-9_@^])(${known.join('|')})(?![A-Za-z0-9_>])`, 'g');
+  return text.replace(word, (id) => mention(id));
+}
+
 /**
  * Mentions for a list of IDs, within `max` characters (`+N more` for the rest: an escalation list that long is a
  * runbook bug, and the message must still post); `fallback` when the list is empty.

@@ -57,7 +57,7 @@ describe('a group approver in Slack while Slack cannot list the group', () => {
     await dismissAsAna();
     await slack.settle(() => slack.called('chat.postEphemeral').length > 0, 'the refusal');
     expect(slack.called('chat.postEphemeral')[0]?.form.text).toMatch(
-      /^⚠️ U0ANA may not dismiss fraud-scorer: the runbook allows S0ONCALL1; membership of S0ONCALL1 could not be checked: Slack did not answer \(.*503\), and no snapshot of its members is stored\nfix: act as a user ID that rollback\.approvers lists, or try again once Slack answers/,
+      /^⚠️ U0ANA may not dismiss fraud-scorer: the runbook allows <!subteam\^S0ONCALL1>; membership of <!subteam\^S0ONCALL1> could not be checked: Slack did not answer \(.*503\), and no snapshot of its members is stored\nfix: act as a user ID that rollback\.approvers lists, or try again once Slack answers/,
     );
     expect(await deps.store.getIncident('INC-1')).toEqual(incident);
     // The record says why too: U0ANA may well be in S0ONCALL1; nobody could tell just then.

@@ -48,7 +48,8 @@ it('pressed on a message drawn before someone rolled back, says so and opens no 
 
 it('pressed by someone the runbook does not let dismiss, says who may and opens no form', async () => {
   const reply = await pressNotRollback('U0CY');
-  expect(reply).toContain('U0CY may not dismiss fraud-scorer: the runbook allows U0ANA, U0BO');
+  expect(reply).toContain('U0CY may not dismiss fraud-scorer: the runbook allows <@U0ANA>, <@U0BO>');
+  expect(reply).toContain('fix: ask one of <@U0ANA>, <@U0BO>, or add yourself');
   expect(slack.called('views.open')).toEqual([]);
   expect((await deps.store.getIncident('INC-1'))?.phase).toBe('triage');
 });

@@ -48,7 +48,8 @@ describe('the rollback modal, opened by someone the runbook does not allow', () 
     expect((await press(deps, 'U0BO')).status).toBe(200);
     const view = await modalShown();
     expect(view).toContain('Cannot roll back');
-    expect(view).toContain('U0BO may not roll back fraud-scorer: the runbook allows U0ANA');
+    // Who may, as Slack shows people (their names), so that they can be asked; the person's own ID as it is.
+    expect(view).toContain('U0BO may not roll back fraud-scorer: the runbook allows <@U0ANA>');
     expect(view).not.toContain('"type":"input"');
     // Opening a form is not an attempt: no denial on the record.
     expect((await deps.store.list('INC-1')).map((entry) => entry.type)).not.toContain('permission.denied');

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { IncidentEvent } from '../../../src/engine/notifier-port.js';
 import { decisionRequest } from '../../../src/slack/blocks/decision-request.js';
 import { LIMITS } from '../../../src/slack/blocks/limits.js';
-import { mention, threadLine } from '../../../src/slack/blocks/thread.js';
+import { mention, mentionIds, threadLine } from '../../../src/slack/blocks/thread.js';
 import { ACTIONS } from '../../../src/slack/ids.js';
 import { expectWithinSlackLimits } from '../../helpers/block-limits.js';
 import { BROKEN, flattened, HOSTILE, TRIAGE, triaged } from './fixtures.js';
@@ -18,6 +18,23 @@ describe('mention', () => {
     expect(mention('S0614TZR7')).toBe('<!subteam^S0614TZR7>');
     expect(mention('C0FRAUD01')).toBe('<#C0FRAUD01>');
     expect(mention('<!here>')).toBe('&lt;!here&gt;');
+  });
+});
+
+describe('mentionIds', () => {
+  it('writes each of the IDs standing as a word as a mention, and nothing else', () => {
+    const text =
+      'U0BO may not roll back: the runbook allows U0ANA, S0ONCALL1; S0ONCALL1 unchecked (U0ANAX, xU0ANA)';
+    expect(mentionIds(text, ['U0ANA', 'S0ONCALL1', 'C0FRAUD01', 'ops-lead'])).toBe(
+      'U0BO may not roll back: the runbook allows <@U0ANA>, <!subteam^S0ONCALL1>; <!subteam^S0ONCALL1> unchecked (U0ANAX, xU0ANA)',
+    );
+  });
+
+  it('leaves a mention that is one already, and text without the IDs, as it is', () => {
+    expect(mentionIds('by <@U0ANA> and <!subteam^S0ONCALL1>', ['U0ANA', 'S0ONCALL1'])).toBe(
+      'by <@U0ANA> and <!subteam^S0ONCALL1>',
+    );
+    expect(mentionIds('nobody here', [])).toBe('nobody here');
   });
 });
 
