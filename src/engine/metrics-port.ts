@@ -44,4 +44,9 @@ export interface MetricsSource {
   query(promql: string, at?: number): Promise<InstantAnswer>;
   /** Range query over [start, end] (epoch ms) every `stepMs`. */
   range(promql: string, start: number, end: number, stepMs: number): Promise<RangeAnswer>;
+  /**
+   * "Now" (epoch ms) by the source's own clock, the one its samples are stamped with: where triage ends its range
+   * queries (engine/metrics-clock.ts). Absent on a source that shares rollbot's clock (a simulation).
+   */
+  now?(): Promise<number>;
 }

@@ -19,6 +19,7 @@ import {
 import type { Runbook } from '../runbooks/schema.js';
 import { record, runbookOf, type EngineDeps } from './context.js';
 import { measureTriageCheck } from './measure.js';
+import { metricsNow } from './metrics-clock.js';
 import { mutateIncident } from './mutate.js';
 import type { Deadline } from './ports.js';
 import { scheduleTriageAt, triageRunAt } from './triage-run.js';
@@ -127,7 +128,9 @@ async function measureTriage(deps: EngineDeps, runbook: Runbook): Promise<Triage
     };
   }
   const source = deps.metricsSource;
-  const window = { now: at, intervalMs: interval, samples, failing, trendMs: trend };
+  // The record keeps rollbot's time (stage clocks, decisions); the queries read up to Prometheus' newest data.
+  const now = await metricsNow(deps, source, at);
+  const window = { now, intervalMs: interval, samples, failing, trendMs: trend };
   const checks = await Promise.all(specs.map((check) => measureTriageCheck(source, check, window)));
   const finding = findingOf(checks);
   return { at, finding, checks, summary: `${summarize(finding, checks, failing)}${partialNote(checks)}` };

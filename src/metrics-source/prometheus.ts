@@ -119,7 +119,7 @@ export function createPrometheusSource(options: PrometheusSourceOptions): Metric
     endpoint: string,
     promql: string,
     params: Record<string, string>,
-  ): Promise<{ data: ResultData; warnings: string[] }> {
+  ): Promise<{ data: ResultData; warnings: string[]; status: number }> {
     const signal = AbortSignal.timeout(timeoutMs);
     let status: number;
     let text: string;
@@ -156,7 +156,7 @@ export function createPrometheusSource(options: PrometheusSourceOptions): Metric
         `its warnings are not a list of strings (${oneLine(warnings.error)})`,
       );
     }
-    return { data: data.data, warnings: warnings.data ?? [] };
+    return { data: data.data, warnings: warnings.data ?? [], status };
   }
 
   return {
@@ -171,7 +171,28 @@ export function createPrometheusSource(options: PrometheusSourceOptions): Metric
       const { data, warnings } = await call('query_range', promql, params);
       return { series: rangeSeries(promql, data), warnings };
     },
+    async now() {
+      // Sent without `time`, so Prometheus evaluates it at its own "now": the moment the answer is stamped with.
+      const { data, status } = await call('query', TIME, {});
+      const at = evaluatedAt(data);
+      if (at === undefined)
+        throw notPrometheus(TIME, status, `no evaluation time in its ${data.resultType} answer`);
+      return at;
+    },
   };
+}
+
+/** The cheapest query there is: a scalar computed from nothing but the evaluation time. */
+const TIME = 'time()';
+
+/**
+ * The moment an instant answer was evaluated at: Prometheus stamps a scalar, and every sample of a vector, with
+ * it. A vector is read too, for look-alikes that answer `time()` with one.
+ */
+function evaluatedAt(data: ResultData): number | undefined {
+  if (data.resultType === 'scalar') return data.result.at;
+  if (data.resultType === 'vector') return data.result.find((sample) => sample.value)?.value?.at;
+  return undefined;
 }
 
 function instantSamples(promql: string, data: ResultData): Sample[] {

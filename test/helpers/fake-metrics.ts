@@ -17,14 +17,17 @@ export class FakeMetrics implements MetricsSource {
   down = false;
   queries: string[] = [];
   /**
-   * Prometheus' own clock: the time of an instant query sent without one ("now"). makeDeps sets the test's
-   * clock; a test of clock skew sets another. Without one, such a query is at 0: constant signals only.
+   * Prometheus' own clock: the time of an instant query sent without one ("now"), and what `now()` answers.
+   * makeDeps sets the test's clock; a test of clock skew sets another. Without one, such a query is at 0
+   * (constant signals only) and `now()` fails, as a source that cannot say its time.
    */
   clock: { now(): number } | undefined;
+  /** How many times `now()` was asked: once per triage run. */
+  clockReads = 0;
   /**
    * Set: instant queries hang, as on a Prometheus that takes connections and never answers, each until the test's
    * clock (`now`) has moved `timeoutMs` past its start and `expire` fails it as the Prometheus source's own
-   * timeout does. Range queries (triage) still answer.
+   * timeout does. Range queries and `now()` (triage) still answer.
    */
   hang: { now: () => number; timeoutMs: number } | undefined;
   /** The instant queries hanging now, oldest first. */
@@ -40,11 +43,15 @@ export class FakeMetrics implements MetricsSource {
     return this;
   }
 
-  private values(promql: string, at: number): number[] {
+  private refuseWhenDown(): void {
     if (this.down)
       throw new RollbotError('UNAVAILABLE', 'connect ECONNREFUSED 127.0.0.1:9090', {
         hint: 'check PROMETHEUS_URL',
       });
+  }
+
+  private values(promql: string, at: number): number[] {
+    this.refuseWhenDown();
     this.queries.push(promql);
     const value = this.signals.get(promql)?.(at);
     return value === undefined ? [] : Array.isArray(value) ? value : [value];
@@ -68,6 +75,13 @@ export class FakeMetrics implements MetricsSource {
         }),
       );
     }
+  }
+
+  async now(): Promise<number> {
+    this.clockReads += 1;
+    this.refuseWhenDown();
+    if (!this.clock) throw new Error('FakeMetrics has no clock: set one (makeDeps does)');
+    return this.clock.now();
   }
 
   async query(promql: string, at = this.clock?.now() ?? 0): Promise<InstantAnswer> {

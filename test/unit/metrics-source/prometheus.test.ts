@@ -218,6 +218,37 @@ describe('prometheus source: request shape', () => {
   });
 });
 
+describe("prometheus source: Prometheus' clock", () => {
+  it('asks for time() without a time and answers the moment Prometheus evaluated it, in epoch ms', async () => {
+    // As Prometheus 2.42 answers it.
+    const seen = prometheus('/api/v1/query', 200, {
+      status: 'success',
+      data: { resultType: 'scalar', result: [1796401343.446, '1796401343.446'] },
+    });
+    await expect(source().now?.()).resolves.toBe(1_796_401_343_446);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.form).toStrictEqual({ query: 'time()' });
+  });
+
+  it('reads the moment of a look-alike that answers time() with a vector', async () => {
+    prometheus('/api/v1/query', 200, vector([{ metric: {}, value: [1796401343.452, '1796401343.452'] }]));
+    await expect(source().now?.()).resolves.toBe(1_796_401_343_452);
+  });
+
+  it('refuses an answer without a moment in it as not from the Prometheus API', async () => {
+    prometheus('/api/v1/query', 200, vector([]));
+    const error = await failure(source().now!(), 'UNAVAILABLE');
+    expect(error.message).toContain('time()');
+    expect(error.message).toContain('no evaluation time');
+  });
+
+  it('fails as any query does when Prometheus cannot answer', async () => {
+    prometheus('/api/v1/query', 503, { status: 'error', errorType: 'unavailable', error: 'not ready' });
+    const error = await failure(source().now!(), 'UNAVAILABLE');
+    expect(error.message).toContain('HTTP 503 unavailable: not ready');
+  });
+});
+
 describe('prometheus source: values and result types', () => {
   it('reads NaN, +Inf and -Inf', async () => {
     prometheus(
