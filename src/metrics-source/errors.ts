@@ -60,6 +60,23 @@ export function unusableResult(promql: string, what: string, hint: string): Roll
   return failure('BAD_REQUEST', promql, what, { hint });
 }
 
+/** `16 MiB`: a byte limit as people read it. */
+export function mebibytes(bytes: number): string {
+  return `${Math.round(bytes / (1024 * 1024))} MiB`;
+}
+
+/**
+ * A successful answer over the most rollbot reads: an unaggregated query over many series. The query is at fault
+ * (someone fixes the runbook), whatever Prometheus managed to send.
+ */
+export function answerTooLarge(promql: string, limit: number): RollbotError {
+  return failure('BAD_REQUEST', promql, `it returned over ${mebibytes(limit)}, more than rollbot reads`, {
+    hint:
+      'aggregate the query (sum by, max, histogram_quantile …) so that it returns a few series: a check ' +
+      'reduces them to one value per step anyway',
+  });
+}
+
 /** A range query rollbot refuses before sending, because Prometheus would refuse it too. */
 export function invalidRange(promql: string, what: string): RollbotError {
   return failure('BAD_REQUEST', promql, what, {

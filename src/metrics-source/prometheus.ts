@@ -8,7 +8,9 @@ import { RollbotError } from '../core/errors.js';
 import type { MetricsSource, Sample, Series } from '../engine/metrics-port.js';
 import {
   answerError,
+  answerTooLarge,
   invalidRange,
+  mebibytes,
   notPrometheus,
   redirectedAnswer,
   transportError,
@@ -18,6 +20,14 @@ import { MAX_RANGE_STEPS, stepsOverLimit } from './range-limit.js';
 
 /** How long one call may take, body included, unless the caller says otherwise. */
 export const DEFAULT_TIMEOUT_MS = 10_000;
+
+/**
+ * The most of one answer rollbot reads. Read whole, an unaggregated query over thousands of series could take
+ * hundreds of MB, and the bot's heap (384 MB in the image) with it: a crash at every retry of the triage. A check
+ * reduces its series to one value per step, so an aggregated query's answer is far smaller: 11,001 points of one
+ * series are ~300 kB.
+ */
+export const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
 
 export interface PrometheusSourceOptions {
   /** Base URL of the HTTP API, with any path prefix: `http://prometheus:9090`, `http://thanos:9090/prometheus/`. */
@@ -122,7 +132,7 @@ export function createPrometheusSource(options: PrometheusSourceOptions): Metric
   ): Promise<{ data: ResultData; warnings: string[]; status: number }> {
     const signal = AbortSignal.timeout(timeoutMs);
     let status: number;
-    let text: string;
+    let text: string | undefined;
     let redirectedTo: string | undefined;
     try {
       const response = await send(new URL(`api/v1/${endpoint}`, base), {
@@ -134,9 +144,13 @@ export function createPrometheusSource(options: PrometheusSourceOptions): Metric
       status = response.status;
       if (response.redirected) redirectedTo = response.url;
       // Under the same signal: a server that sends headers and then stalls times out too.
-      text = await response.text();
+      text = await readAtMost(response, MAX_ANSWER_BYTES);
     } catch (error) {
       throw transportError(promql, error, { host: base.host, timeoutMs, timedOut: signal.aborted });
+    }
+    if (text === undefined) {
+      if (status >= 200 && status <= 299) throw answerTooLarge(promql, MAX_ANSWER_BYTES);
+      text = `an answer of over ${mebibytes(MAX_ANSWER_BYTES)}, not read`;
     }
     const answer = envelope.safeParse(parseJson(text));
     const failed = answer.success && answer.data.status === 'error' ? answer.data : undefined;
@@ -308,6 +322,26 @@ function baseUrl(url: string): URL {
   parsed.search = '';
   parsed.hash = '';
   return parsed;
+}
+
+/** The body as text, or undefined once it is over `limit` bytes: the rest is not read. */
+async function readAtMost(response: Response, limit: number): Promise<string | undefined> {
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let bytes = 0;
+  let text = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return text + decoder.decode();
+    bytes += value.byteLength;
+    if (bytes > limit) {
+      // Not awaited: a server that keeps pouring must not hold the caller; cancelling closes the connection.
+      reader.cancel().catch(() => undefined);
+      return undefined;
+    }
+    text += decoder.decode(value, { stream: true });
+  }
 }
 
 function oneLine(error: z.ZodError): string {

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import nock from 'nock';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RollbotError, type ErrorCode } from '../../../src/core/errors.js';
-import { createPrometheusSource } from '../../../src/metrics-source/prometheus.js';
+import { createPrometheusSource, MAX_ANSWER_BYTES } from '../../../src/metrics-source/prometheus.js';
 
 const HOST = 'http://prometheus.test:9090';
 const source = (extra: { url?: string; authorization?: string; timeoutMs?: number } = {}) =>
@@ -486,6 +486,47 @@ describe('prometheus source: failures', () => {
   });
 });
 
+describe('prometheus source: very large answers', () => {
+  /** A valid vector answer of as many series (one per pod of an unaggregated query) as fit in `bytes`, and one more. */
+  function vectorOfAbout(bytes: number, fit: 'over' | 'within'): string {
+    const head = '{"status":"success","data":{"resultType":"vector","result":[';
+    const tail = ']}}';
+    const samples: string[] = [];
+    let length = head.length + tail.length;
+    for (let i = 0; length <= bytes; i++) {
+      const sample = `${i === 0 ? '' : ','}{"metric":{"pod":"ranker-${i}"},"value":[1795311891.52,"0.01"]}`;
+      samples.push(sample);
+      length += sample.length;
+    }
+    if (fit === 'within') samples.pop();
+    return head + samples.join('') + tail;
+  }
+
+  it('refuses an answer over the limit, asking for an aggregated query, rather than reading it whole', async () => {
+    const body = vectorOfAbout(MAX_ANSWER_BYTES, 'over');
+    expect(body.length).toBeGreaterThan(MAX_ANSWER_BYTES);
+    prometheus('/api/v1/query', 200, body);
+    const error = await failure(source().query('model_error_ratio'), 'BAD_REQUEST');
+    expect(error.message).toContain('"model_error_ratio"');
+    expect(error.message).toContain('over 16 MiB');
+    expect(error.hint).toMatch(/^aggregate the query/);
+  });
+
+  it('reads an answer at the limit', async () => {
+    const body = vectorOfAbout(MAX_ANSWER_BYTES, 'within');
+    expect(body.length).toBeLessThanOrEqual(MAX_ANSWER_BYTES);
+    prometheus('/api/v1/query', 200, body);
+    const { samples } = await source().query('model_error_ratio');
+    expect(samples.length).toBeGreaterThan(100_000);
+  });
+
+  it('says what an oversized error answer was without reading it', async () => {
+    prometheus('/api/v1/query', 502, `<html>${'x'.repeat(MAX_ANSWER_BYTES)}</html>`);
+    const error = await failure(source().query('up'), 'UNAVAILABLE');
+    expect(error.message).toContain('HTTP 502: an answer of over 16 MiB, not read');
+  });
+});
+
 describe('prometheus source: real sockets', () => {
   async function listen(server: Server): Promise<string> {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -534,6 +575,29 @@ describe('prometheus source: real sockets', () => {
       });
     });
   }
+
+  it('stops reading an answer that never ends once it is over the limit, before the timeout', async () => {
+    const chunk = Buffer.alloc(1024 * 1024, ' ');
+    const server = createServer((_req, res) => {
+      res.writeHead(200, JSON_HEADERS);
+      const pour = () => {
+        while (!res.destroyed && res.write(chunk));
+      };
+      res.on('drain', pour);
+      pour();
+    });
+    try {
+      const url = await listen(server);
+      const error = await failure(
+        createPrometheusSource({ url, timeoutMs: 20_000 }).query('up'),
+        'BAD_REQUEST',
+      );
+      expect(error.message).toContain('over 16 MiB');
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
 
   it('blames PROMETHEUS_URL, not the runbook, when a 301 redirect turned the query into a GET without it', async () => {
     const server = redirecting(301);
