@@ -26,14 +26,22 @@ export function thresholdOf(check: Check): Threshold {
   return threshold;
 }
 
-/** Several series collapsed point by point with the check's reduce rule: one value per timestamp. */
+/**
+ * Several series collapsed point by point with the check's reduce rule: one value per timestamp. In place: copying
+ * a timestamp's values for each point is quadratic, minutes of a blocked bot for an unaggregated query's 20,000
+ * series.
+ */
 export function reduceSeries(
   series: readonly Series[],
   reduce: Check['reduce'],
 ): { at: number; value: number }[] {
   const byTime = new Map<number, number[]>();
   for (const one of series) {
-    for (const point of one.points) byTime.set(point.at, [...(byTime.get(point.at) ?? []), point.value]);
+    for (const point of one.points) {
+      const values = byTime.get(point.at);
+      if (values) values.push(point.value);
+      else byTime.set(point.at, [point.value]);
+    }
   }
   return [...byTime.entries()]
     .sort(([a], [b]) => a - b)
