@@ -27,6 +27,8 @@ const HINT_URL = 'check PROMETHEUS_URL: it must point at the Prometheus HTTP API
 
 /** `errorType` values (web/api/v1/api.go) that mean the query is at fault rather than Prometheus. */
 const QUERY_FAULTS = new Set(['bad_data', 'execution', 'not_acceptable']);
+/** Statuses that, without an envelope, say the request did not reach the API's query handler: the URL is at fault. */
+const NOT_THE_API = new Set([400, 404, 422]);
 /** `errorType` values where Prometheus gave up on a query it could not finish in time. */
 const SLOW = new Set(['timeout', 'canceled']);
 
@@ -136,12 +138,12 @@ export function answerError(
   if (status === 429) {
     return failure('UNAVAILABLE', promql, `too many queries (${said})`, { hint: HINT_LIMITED, details });
   }
-  const kind = classify(status, errorType);
+  const kind = classify(status, errorType, envelope !== undefined);
   if (kind === 'query') {
     return failure('BAD_REQUEST', promql, `Prometheus refused it (${said})`, { hint: HINT_PROMQL, details });
   }
   const hint =
-    kind === 'slow' ? HINT_SLOW : status === 404 && envelope === undefined ? HINT_URL : HINT_HEALTH;
+    kind === 'slow' ? HINT_SLOW : envelope === undefined && NOT_THE_API.has(status) ? HINT_URL : HINT_HEALTH;
   return failure('UNAVAILABLE', promql, `Prometheus could not answer (${said})`, { hint, details });
 }
 
@@ -180,12 +182,20 @@ function whatItSaid(status: number, envelope: ErrorEnvelope | undefined, body: s
   };
 }
 
-/** Prometheus' own errorType decides when it is known; the HTTP status only when it is absent or new. */
-function classify(status: number, errorType: string | undefined): 'query' | 'slow' | 'down' {
+/**
+ * Prometheus' own errorType decides when it is known; the HTTP status only when it is absent or new (look-alikes
+ * such as VictoriaMetrics put the status there), and only in an envelope: Prometheus answers a query it refuses
+ * with one, so a 400 or 422 without is a proxy's page (nginx's "plain HTTP request was sent to HTTPS port").
+ */
+function classify(
+  status: number,
+  errorType: string | undefined,
+  enveloped: boolean,
+): 'query' | 'slow' | 'down' {
   if (errorType !== undefined && QUERY_FAULTS.has(errorType)) return 'query';
   if (errorType !== undefined && SLOW.has(errorType)) return 'slow';
   if (errorType === 'unavailable' || errorType === 'internal') return 'down';
-  return status === 400 || status === 422 ? 'query' : 'down';
+  return enveloped && (status === 400 || status === 422) ? 'query' : 'down';
 }
 
 /** The most telling part of a fetch failure: undici hides the socket error (ECONNREFUSED, ENOTFOUND) in `cause`. */

@@ -448,6 +448,22 @@ describe('prometheus source: failures', () => {
     expect(error.hint).toBe('fix the PromQL of this check in the runbook');
   });
 
+  it.each([400, 422])(
+    'blames PROMETHEUS_URL, not the PromQL, for a %i without an envelope: a proxy said it, not Prometheus',
+    async (status) => {
+      // nginx in front of a TLS Prometheus, asked over plain http (PROMETHEUS_URL with http:// on port 443).
+      const page =
+        '<html><head><title>400 The plain HTTP request was sent to HTTPS port</title></head><body>' +
+        '<center><h1>400 Bad Request</h1></center><center>The plain HTTP request was sent to HTTPS port</center>' +
+        '<hr><center>nginx</center></body></html>';
+      prometheus('/api/v1/query', status, page);
+      const error = await failure(source().query('up'), 'UNAVAILABLE');
+      expect(error.message).toContain(`HTTP ${status}: 400 The plain HTTP request was sent to HTTPS port`);
+      expect(error.hint).toMatch(/^check PROMETHEUS_URL: it must point at the Prometheus HTTP API/);
+      expect(error.hint).not.toContain('PromQL');
+    },
+  );
+
   it.each([401, 403])('maps %i to UNAVAILABLE with the authorization hint', async (status) => {
     prometheus('/api/v1/query', status, 'Unauthorized');
     const error = await failure(source({ authorization: 'Bearer stale' }).query('up'), 'UNAVAILABLE');
