@@ -12,6 +12,8 @@ import type { Check, Runbook } from '../runbooks/schema.js';
 import { pollError } from './confirm-failure.js';
 import type { EngineDeps } from './context.js';
 import { measureOnce, thresholdOf } from './measure.js';
+import { metricsNow } from './metrics-clock.js';
+import type { MetricsSource } from './metrics-port.js';
 
 /**
  * The value of each check just before the version being rolled back from took traffic; null when unknown.
@@ -20,6 +22,7 @@ import { measureOnce, thresholdOf } from './measure.js';
  * and why for a check whose query failed (briefly, as a poll's line does), so that they know it was Prometheus.
  * The checks are asked for together: one after another, a Prometheus that never answers would hold the start up
  * one query timeout per check, past the lease of the deadline that runs it (the poller's 60 s) with a few checks.
+ * Before them, Prometheus' clock: two query timeouts at most in all.
  */
 export async function takeBaselines(
   deps: EngineDeps,
@@ -31,10 +34,12 @@ export async function takeBaselines(
     from === undefined ? undefined : firstTookTraffic(await deps.store.deployments(runbook.model), from);
   const source = deps.metricsSource;
   const { checks } = runbook.confirm;
+  // The ledger's moment is by rollbot's clock; Prometheus' samples are stamped by its own (metrics-clock.ts).
+  const at = before === undefined || !source ? undefined : before + (await clockOffset(deps, source));
   // measureOnce never rejects: a check whose query failed is its own unknown baseline, not the others'.
   const results = await Promise.all(
     checks.map((check) =>
-      before === undefined || !source ? undefined : measureOnce(source, check, thresholdOf(check), before),
+      at === undefined || !source ? undefined : measureOnce(source, check, thresholdOf(check), at),
     ),
   );
   const baselines: Record<string, number | null> = {};
@@ -47,6 +52,16 @@ export async function takeBaselines(
       ? noMoment(from)
       : `${whyUnknown(checks, results, from)}${whyUnusable(checks, baselines, runbook.confirm.tolerance)}`;
   return { baselines, unknownWhy };
+}
+
+/**
+ * How far Prometheus' clock is ahead of rollbot's (negative: behind). Added to a moment the ledger recorded, it
+ * gives the same moment by Prometheus' clock: with rollbot 10 minutes fast, the baseline would otherwise be read
+ * 10 minutes into the bad version's traffic, and a rollback that only partly restored the model would pass.
+ */
+async function clockOffset(deps: EngineDeps, source: MetricsSource): Promise<number> {
+  const ours = deps.clock.now();
+  return (await metricsNow(deps, source, ours)) - ours;
 }
 
 /**

@@ -46,4 +46,40 @@ describe("confirmation on a Prometheus whose clock is behind rollbot's", () => {
     expect(incident.confirmation?.last?.checks[0]?.value).toBe(0.005);
     expect(incident.phase).toBe('resolved');
   });
+
+  it("takes the baseline at the moment the bad version took traffic by Prometheus' clock, not 10 minutes into it", async () => {
+    // The ledger stamps a deployment with rollbot's clock. By Prometheus', that moment is 10 minutes earlier: asked
+    // at the ledger's time, the "baseline" is the bad version's own error rate, and a rollback that only partly
+    // restored the model would pass confirmation against it.
+    const skewMs = 10 * 60_000;
+    const metrics = new FakeMetrics();
+    const deps = makeDeps({ runbooks: [makeRunbook('fraud-scorer', RUNBOOK)], metricsSource: metrics });
+    const prometheusNow = () => deps.clock.now() - skewMs;
+    metrics.clock = { now: prometheusNow };
+    const deployedAt = deps.clock.now() - HOUR; // by rollbot's clock, as the ledger records it
+    const tookTraffic = deployedAt - skewMs; // the same moment by Prometheus'
+    const rolledBack = prometheusNow() + 1;
+    metrics.set(ERRORS, (at) =>
+      at > prometheusNow() ? undefined : at <= tookTraffic ? 0.005 : at < rolledBack ? 0.015 : 0.012,
+    );
+    for (const [version, at] of [
+      ['v41', deployedAt - 24 * HOUR],
+      ['v42', deployedAt],
+    ] as const) {
+      await deps.store.recordDeployment({ model: 'fraud-scorer', version, strategy: 'canary', at, by: 'ci' });
+    }
+    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    await pollDeadlines(deps);
+    await rollback(deps, { model: 'fraud-scorer', reason: 'bad scores', by: 'U0ANA', trigger: 'slack' });
+    for (let i = 0; i < 40 && (await deps.store.pending()).some((d) => d.kind === 'confirm-poll'); i++) {
+      deps.clock.advance(30_000);
+      await pollDeadlines(deps);
+    }
+
+    const incident = (await deps.store.getIncident('INC-1'))!;
+    expect(incident.confirmation?.baselines).toEqual({ 'error rate': 0.005 });
+    // 1.2 % is not back within 10 % of 0.5 %: the rollback did not restore service.
+    expect(incident.confirmation?.verdict).toBe('FAIL');
+    expect(incident.phase).not.toBe('resolved');
+  });
 });
