@@ -592,6 +592,22 @@ describe('prometheus source: real sockets', () => {
     });
   }
 
+  it('gives up on a Prometheus that sends its headers and part of a body, then stalls', async () => {
+    const server = createServer((_req, res) => {
+      res.writeHead(200, JSON_HEADERS);
+      res.write('{"status":"success","data":{"resultType":"vector","result":[');
+    });
+    try {
+      const url = await listen(server);
+      const error = await failure(createPrometheusSource({ url, timeoutMs: 200 }).query('up'), 'UNAVAILABLE');
+      expect(error.message).toContain('no answer from');
+      expect(error.message).toContain('within 200ms');
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
   it('stops reading an answer that never ends once it is over the limit, before the timeout', async () => {
     const chunk = Buffer.alloc(1024 * 1024, ' ');
     const server = createServer((_req, res) => {
