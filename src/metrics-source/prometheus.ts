@@ -344,8 +344,14 @@ async function readAtMost(response: Response, limit: number): Promise<string | u
   }
 }
 
+/**
+ * The first problem, on one line, and how many more: an answer of many malformed series has one for each, and
+ * all of them would make a message of megabytes, kept whole on the incident.
+ */
 function oneLine(error: z.ZodError): string {
-  return z.prettifyError(error).replace(/\s+/g, ' ');
+  const [first, ...rest] = error.issues;
+  const shown = z.prettifyError(first ? new z.ZodError([first]) : error).replace(/\s+/g, ' ');
+  return rest.length === 0 ? shown : `${shown}, and ${rest.length} more problem${rest.length > 1 ? 's' : ''}`;
 }
 
 function parseJson(text: string): unknown {

@@ -340,6 +340,20 @@ describe('prometheus source: values and result types', () => {
     const error = await failure(source().query('up'), 'UNAVAILABLE');
     expect(error.message).toContain('not from the Prometheus HTTP API');
   });
+
+  it('names the first problem of a malformed answer and counts the others, not one line per series', async () => {
+    // A look-alike that sends numbers where Prometheus sends strings, for each of 1,000 series.
+    const result = Array.from({ length: 1000 }, (_, i) => ({
+      metric: { pod: `ranker-${i}` },
+      value: [1795311891.52, 0.01],
+    }));
+    prometheus('/api/v1/query', 200, vector(result));
+    const error = await failure(source().query('up'), 'UNAVAILABLE');
+    expect(error.message).toBe(
+      'Prometheus query "up": the answer (HTTP 200) is not from the Prometheus HTTP API: ' +
+        '✖ Invalid input: expected string, received number → at result[0].value[1], and 999 more problems',
+    );
+  });
 });
 
 describe('prometheus source: warnings (a possibly partial answer)', () => {
