@@ -40,7 +40,10 @@ export interface RangeAnswer extends AnswerWarnings {
  * `BAD_REQUEST` when it refuses the query (bad PromQL), each saying which query and what to check.
  */
 export interface MetricsSource {
-  /** Instant query at `at` (epoch ms; default now). A scalar result is one sample without labels. */
+  /**
+   * Instant query at `at` (epoch ms; default: now by the source's own clock). A scalar result is one sample
+   * without labels.
+   */
   query(promql: string, at?: number): Promise<InstantAnswer>;
   /** Range query over [start, end] (epoch ms) every `stepMs`. */
   range(promql: string, start: number, end: number, stepMs: number): Promise<RangeAnswer>;
