@@ -49,7 +49,8 @@ export interface MetricsSource {
   range(promql: string, start: number, end: number, stepMs: number): Promise<RangeAnswer>;
   /**
    * "Now" (epoch ms) by the source's own clock, the one its samples are stamped with: where triage ends its range
-   * queries (engine/metrics-clock.ts). Absent on a source that shares rollbot's clock (a simulation).
+   * queries, and how confirmation finds the ledger's moments in its data (engine/metrics-clock.ts). Absent on a
+   * source that shares rollbot's clock (a simulation).
    */
   now?(): Promise<number>;
 }
