@@ -32,10 +32,11 @@ export function reduceValues(values: readonly number[], reduce: Reduce): number 
   const numbers = values.filter((value) => !Number.isNaN(value));
   if (numbers.length === 0) return undefined;
   switch (reduce) {
+    // Folded, not spread: an unaggregated query's answer may hold more series than a call takes arguments.
     case 'max':
-      return Math.max(...numbers);
+      return numbers.reduce((most, value) => Math.max(most, value));
     case 'min':
-      return Math.min(...numbers);
+      return numbers.reduce((least, value) => Math.min(least, value));
     case 'sum':
       return numbers.reduce((sum, value) => sum + value, 0);
     case 'avg':

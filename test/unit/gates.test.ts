@@ -37,6 +37,14 @@ describe('reduceValues', () => {
     expect(reduceValues([1, Infinity], 'max')).toBe(Infinity);
     expect(reduceValues([1, -Infinity], 'min')).toBe(-Infinity);
   });
+
+  it('reduces an unaggregated answer of 200,000 series (more than a call can take as arguments)', () => {
+    const values = Array.from({ length: 200_000 }, (_, index) => index % 1000);
+    values[123_456] = 5000;
+    values[7] = -3;
+    expect(reduceValues(values, 'max')).toBe(5000);
+    expect(reduceValues(values, 'min')).toBe(-3);
+  });
 });
 
 describe('judge', () => {
