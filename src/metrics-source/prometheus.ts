@@ -138,7 +138,8 @@ export function createPrometheusSource(options: PrometheusSourceOptions): Metric
       const response = await send(new URL(`api/v1/${endpoint}`, base), {
         method: 'POST',
         headers,
-        body: new URLSearchParams({ query: promql, ...params }).toString(),
+        // Prometheus' own `timeout` as well: it stops evaluating a query rollbot has given up on.
+        body: new URLSearchParams({ query: promql, ...params, timeout: step(timeoutMs) }).toString(),
         signal,
       });
       status = response.status;

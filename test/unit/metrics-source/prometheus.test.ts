@@ -142,13 +142,14 @@ describe('prometheus source: request shape', () => {
     expect(seen[0]?.form).toStrictEqual({
       query: 'sum by (model) (rate(errors_total[5m]))',
       time: '1795311891.52',
+      timeout: '10000ms',
     });
   });
 
   it('leaves time out without `at`, so that Prometheus evaluates at its own now', async () => {
     const seen = prometheus('/api/v1/query', 200, fixture('query-empty.json'));
     await source().query('up');
-    expect(seen[0]?.form).toStrictEqual({ query: 'up' });
+    expect(seen[0]?.form).toStrictEqual({ query: 'up', timeout: '10000ms' });
   });
 
   it('POSTs a range query with start and end in seconds and step in whole milliseconds', async () => {
@@ -161,7 +162,14 @@ describe('prometheus source: request shape', () => {
       start: '1795311831',
       end: '1795311891.5',
       step: '15000ms',
+      timeout: '10000ms',
     });
+  });
+
+  it('asks Prometheus to give up when rollbot does, so that it does not evaluate a query nobody waits for', async () => {
+    const seen = prometheus('/api/v1/query', 200, fixture('query-empty.json'));
+    await source({ timeoutMs: 2_500 }).query('up');
+    expect(seen[0]?.form).toStrictEqual({ query: 'up', timeout: '2500ms' });
   });
 
   it.each([
@@ -227,7 +235,7 @@ describe("prometheus source: Prometheus' clock", () => {
     });
     await expect(source().now?.()).resolves.toBe(1_796_401_343_446);
     expect(seen).toHaveLength(1);
-    expect(seen[0]?.form).toStrictEqual({ query: 'time()' });
+    expect(seen[0]?.form).toStrictEqual({ query: 'time()', timeout: '10000ms' });
   });
 
   it('reads the moment of a look-alike that answers time() with a vector', async () => {
