@@ -83,10 +83,12 @@ export function parseJson(body: Buffer): unknown {
 
 /**
  * JSON.parse's reason, without the excerpt of the body it quotes for some errors (`Unexpected token 'x',
- * "xoxb-…"... is not valid JSON`): the message is logged and answered, and a body may carry a credential.
+ * ..."{"token": xoxb-…"... is not valid JSON`): the message is logged and answered, and a body may carry a
+ * credential. The excerpt is the raw text, its quotes and line breaks unescaped, with "..." on either side when cut:
+ * everything from the comma after the token to the end goes.
  */
 function parseFailure(error: Error): string {
-  return error.message.replace(/, "(?:[^"\\]|\\.)*"(?:\.\.\.)? is not valid JSON$/, '');
+  return error.message.replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '');
 }
 
 /**

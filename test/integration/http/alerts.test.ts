@@ -180,6 +180,24 @@ describe('POST /alerts/alertmanager', () => {
     await expectNothingStored();
   });
 
+  it.each([
+    ['a short body', '{"token": xoxb-1234-unquoted}'],
+    [
+      'a long body, quoted around the fault',
+      `{"pad": "${'p'.repeat(60)}", "token": xoxb-1234-unquoted, "more": 1}`,
+    ],
+    ['a long body, quoted up to the fault', `{"pad": "${'p'.repeat(60)}", "token": xoxb-1234-unquoted}`],
+    ['a body over several lines', '{\n  "version": "4",\n  "token": xoxb-1234-unquoted\n}'],
+  ])('refuses JSON with an unquoted value without quoting the body back: %s', async (_name, body) => {
+    // A template that forgot the quotes around a credential: JSON.parse quotes the text around the fault, quotes and
+    // all, after a "..." when the fault is not near the start.
+    const response = await post('/alerts/alertmanager', body);
+    expect(response.status).toBe(400);
+    const { message } = (await json(response)).error;
+    expect(message).toBe("body is not valid JSON: Unexpected token 'x'");
+    await expectNothingStored();
+  });
+
   it('refuses a payload missing fields with 400 listing each failing field', async () => {
     const payload = JSON.parse(await fixture('firing.json'));
     delete payload.alerts[0].fingerprint;
