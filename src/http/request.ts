@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { RollbotError } from '../core/errors.js';
@@ -66,11 +67,22 @@ export async function readJsonBody(
 }
 
 /**
- * A body read by readJsonBody, parsed: BAD_REQUEST saying why it is not JSON. A leading UTF-8 byte order mark (a
- * file saved by a Windows editor, sent with `curl --data-binary @file`) is skipped, as RFC 8259 §8.1 allows:
- * refused, the answer named an invisible token.
+ * A body read by readJsonBody, parsed: BAD_REQUEST saying why it is not JSON, or not UTF-8. A leading UTF-8 byte
+ * order mark (a file saved by a Windows editor, sent with `curl --data-binary @file`) is skipped, as RFC 8259 §8.1
+ * allows: refused, the answer named an invisible token.
  */
 export function parseJson(body: Buffer): unknown {
+  // Decoding replaces bytes that are not UTF-8 with U+FFFD: a Latin-1 "café" would be stored as "caf\uFFFD", its
+  // label no longer matching a runbook and its fingerprint another alert's, with nobody told.
+  if (!isUtf8(body)) {
+    throw new RollbotError(
+      'BAD_REQUEST',
+      'body is not UTF-8 text: JSON must be sent as UTF-8 (RFC 8259 §8.1)',
+      {
+        hint: 're-encode the body as UTF-8 (from Latin-1: iconv -f latin1 -t utf-8) and send it again; nothing was stored',
+      },
+    );
+  }
   const text = body.toString('utf8');
   try {
     return JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text) as unknown;

@@ -171,6 +171,31 @@ describe('POST /alerts/alertmanager', () => {
     expect(await json(response)).toMatchObject({ received: 1, opened: 1 });
   });
 
+  it.each([
+    ['Latin-1', 'latin1', 'application/json; charset=iso-8859-1'],
+    ['UTF-16 with its byte order mark', 'utf16le', 'application/json; charset=utf-16'],
+  ] as const)(
+    'refuses a body in %s with 400 saying to send UTF-8, rather than store its text mangled',
+    async (_name, encoding, type) => {
+      // Decoded as UTF-8 regardless, "café" became "caf\uFFFD": a summary, a label and a fingerprint altered unseen.
+      const payload = JSON.parse(await fixture('firing.json'));
+      payload.alerts[0].annotations.summary = 'fraud-scorer café error rate above 5%';
+      const text = JSON.stringify(payload);
+      const body = Buffer.from(encoding === 'utf16le' ? `\uFEFF${text}` : text, encoding);
+      const response = await post('/alerts/alertmanager', body as unknown as string, {
+        'content-type': type,
+      });
+      expect(response.status).toBe(400);
+      const { error } = await json(response);
+      expect(error.message).toBe('body is not UTF-8 text: JSON must be sent as UTF-8 (RFC 8259 §8.1)');
+      expect(error.hint).toMatch(/^re-encode the body as UTF-8/);
+      expect(await metricValue(deps.metrics, 'rollbot_alerts_rejected_total', { reason: 'bad_json' })).toBe(
+        1,
+      );
+      await expectNothingStored();
+    },
+  );
+
   it('refuses a body that is not JSON without quoting it back or into the logs (it may carry a credential)', async () => {
     const response = await post('/alerts/alertmanager', 'xoxb-1234-not-json-at-all');
     expect(response.status).toBe(400);
