@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { expected, mismatch, parseAlertBody } from './errors.js';
+import { labelFingerprint } from './fingerprint.js';
 import type { AlertIntakeSource, NormalizedAlert } from './types.js';
 
 // The alert core below (timestamps, label maps, the per-alert object) is shared by the Grafana and generic
@@ -89,7 +90,8 @@ export const wireAlert = z.looseObject(
     startsAt: timestamp,
     endsAt: timestamp.optional(),
     generatorURL: z.string().optional(),
-    fingerprint: nonEmptyString,
+    // Absent from older Alertmanagers and from some relays: one is made from the labels (normalizeWireAlert).
+    fingerprint: z.string({ error: expected('a string') }).nullish(),
   },
   { error: expected('an alert object') },
 );
@@ -100,12 +102,13 @@ export type WireAlert = z.output<typeof wireAlert>;
 /** Reduces an Alertmanager/Grafana alert to the fields rollbot routes and records. */
 export function normalizeWireAlert(source: AlertIntakeSource, alert: WireAlert): NormalizedAlert {
   const { labels, annotations } = alert;
+  const fingerprint = alert.fingerprint?.trim() ? alert.fingerprint : labelFingerprint(labels);
   const described = firstNonEmpty(annotations.summary, annotations.description);
-  const name = firstNonEmpty(labels.alertname, described) ?? `alert ${alert.fingerprint}`;
+  const name = firstNonEmpty(labels.alertname, described) ?? `alert ${fingerprint}`;
   const normalized: NormalizedAlert = {
     source,
     status: alert.status,
-    fingerprint: alert.fingerprint,
+    fingerprint,
     name,
     labels: { ...labels },
     annotations: { ...annotations },

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { RollbotError } from '../core/errors.js';
 import { alertList, firstNonEmpty, nonEmptyString, stringMap, timestamp } from './alertmanager.js';
 import { expected, parseAlertBody } from './errors.js';
+import { hashFingerprint, sortedLabels } from './fingerprint.js';
 import type { NormalizedAlert } from './types.js';
 
 /** The keys a generic alert may have; anything else is refused as a likely typo. */
@@ -139,9 +139,5 @@ export function genericFingerprint(
   labels: Readonly<Record<string, string>>,
   summary: string,
 ): string {
-  // Code-unit order, not localeCompare: the hash must not depend on the host's locale.
-  const sorted = Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  // JSON encoding keeps the parts apart: no choice of values can make two different alerts hash alike.
-  const canonical = JSON.stringify([model, sorted, summary]);
-  return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
+  return hashFingerprint([model, sortedLabels(labels), summary]);
 }

@@ -72,6 +72,22 @@ describe('POST /alerts/alertmanager', () => {
     expect((await deps.store.getIncident('INC-1'))?.phase).toBe('triage');
   });
 
+  it('opens, dedupes and resolves an alert sent without a fingerprint (an older Alertmanager, a relay)', async () => {
+    // Refused with 400, the whole notification was lost: Alertmanager does not re-send after a 4xx.
+    const firing = JSON.parse(await fixture('firing.json'));
+    const resolved = JSON.parse(await fixture('resolved.json'));
+    for (const payload of [firing, resolved]) delete payload.alerts[0].fingerprint;
+    const opened = await json(post('/alerts/alertmanager', JSON.stringify(firing)));
+    expect(opened).toMatchObject({ received: 1, opened: 1 });
+    const [{ fingerprint }] = opened.results;
+    expect(fingerprint).toMatch(/^[0-9a-f]{16}$/);
+    expect(await json(post('/alerts/alertmanager', JSON.stringify(firing)))).toMatchObject({ duplicates: 1 });
+    expect(await json(post('/alerts/alertmanager', JSON.stringify(resolved)))).toMatchObject({
+      resolved: 1,
+      results: [{ fingerprint, outcome: 'resolved', incidentId: 'INC-1' }],
+    });
+  });
+
   it('takes a delivery to a URL with doubled slashes, as a base URL ending in / joined with the route makes', async () => {
     // Read as a URL, `//alerts/alertmanager` has the host "alerts" and the path /alertmanager: a 404 for a path
     // nobody sent.
@@ -225,17 +241,17 @@ describe('POST /alerts/alertmanager', () => {
 
   it('refuses a payload missing fields with 400 listing each failing field', async () => {
     const payload = JSON.parse(await fixture('firing.json'));
-    delete payload.alerts[0].fingerprint;
+    delete payload.alerts[0].status;
     payload.alerts[0].startsAt = 'yesterday';
     const response = await post('/alerts/alertmanager', JSON.stringify(payload));
     expect(response.status).toBe(400);
     const { error } = await json(response);
     expect(error.code).toBe('BAD_REQUEST');
-    expect(error.message).toContain('fingerprint');
+    expect(error.message).toContain('status');
     expect(error.message).toContain('startsAt');
     expect(error.details.map((detail: { path: string }) => detail.path).sort()).toEqual([
-      'alerts[0].fingerprint',
       'alerts[0].startsAt',
+      'alerts[0].status',
     ]);
     await expectNothingStored();
   });

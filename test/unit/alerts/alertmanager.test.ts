@@ -164,6 +164,38 @@ describe('parseAlertmanager: normalization rules', () => {
     expect(parseAlertmanager(body([]))).toEqual([]);
   });
 
+  it.each([
+    ['missing', undefined],
+    ['null', null],
+    ['empty', ''],
+  ])(
+    'gives an alert whose fingerprint is %s one from its labels, as Alertmanager derives its own',
+    (_, given) => {
+      // An older Alertmanager, or a relay that drops the field: refused, the whole notification was lost,
+      // as Alertmanager does not re-send a 400. The hash is of the label set alone, so the resolved notification
+      // and every re-send of the alert carry the same one.
+      const without = (overrides: Record<string, unknown>) => {
+        const broken = alert(overrides);
+        if (given === undefined) delete broken.fingerprint;
+        else broken.fingerprint = given;
+        return broken;
+      };
+      const labels = { alertname: 'ModelErrorRateHigh', model: 'fraud-scorer' };
+      const [first, resolved, reordered, other] = parseAlertmanager(
+        body([
+          without({ labels }),
+          without({ labels, status: 'resolved', endsAt: '2026-11-22T02:00:00Z', annotations: {} }),
+          without({ labels: { model: 'fraud-scorer', alertname: 'ModelErrorRateHigh' } }),
+          without({ labels: { ...labels, pod: 'a' } }),
+        ]),
+      );
+      expect(first?.fingerprint).toMatch(/^[0-9a-f]{16}$/);
+      expect(resolved?.fingerprint).toBe(first?.fingerprint);
+      expect(reordered?.fingerprint).toBe(first?.fingerprint);
+      expect(other?.fingerprint).not.toBe(first?.fingerprint);
+    },
+  );
+
   it('copies labels so that callers cannot alter the parsed body', () => {
     const input = body([alert()]);
     const [only] = parseAlertmanager(input);
@@ -175,7 +207,7 @@ describe('parseAlertmanager: normalization rules', () => {
 });
 
 describe('parseAlertmanager: bad input', () => {
-  it.each(['status', 'labels', 'startsAt', 'fingerprint'])('refuses an alert without %s', (field) => {
+  it.each(['status', 'labels', 'startsAt'])('refuses an alert without %s', (field) => {
     const broken = alert();
     delete broken[field];
     const error = badRequest(() => parseAlertmanager(body([alert(), broken])));
@@ -258,7 +290,6 @@ describe('parseAlertmanager: bad input', () => {
     ],
     ['labels as an array', { labels: ['model'] }, 'alerts[0].labels', 'got an array'],
     ['annotations as a string', { annotations: 'x' }, 'alerts[0].annotations', 'got "x"'],
-    ['an empty fingerprint', { fingerprint: '' }, 'alerts[0].fingerprint', 'must not be empty'],
     ['a numeric fingerprint', { fingerprint: 42 }, 'alerts[0].fingerprint', 'got 42'],
     ['a non-string generatorURL', { generatorURL: false }, 'alerts[0].generatorURL', 'got false'],
   ])('refuses %s', (_, overrides, path, message) => {
@@ -277,7 +308,7 @@ describe('parseAlertmanager: bad input', () => {
 
   it('reports every problem at once', () => {
     const error = badRequest(() =>
-      parseAlertmanager(body([alert({ status: 'x' }), alert({ fingerprint: '', startsAt: 'now' })])),
+      parseAlertmanager(body([alert({ status: 'x' }), alert({ fingerprint: 7, startsAt: 'now' })])),
     );
     expect(paths(error)).toEqual(['alerts[0].status', 'alerts[1].startsAt', 'alerts[1].fingerprint']);
   });
@@ -328,9 +359,11 @@ describe('parseAlertmanager: bad input', () => {
   });
 
   it('keeps the error bounded when every alert is broken', () => {
-    const broken = Array.from({ length: 1000 }, () => alert({ fingerprint: '' }));
+    const broken = Array.from({ length: 1000 }, () => alert({ status: 'x' }));
     const error = badRequest(() => parseAlertmanager(body(broken)));
-    expect(error.message).toContain('alerts[9].fingerprint: must not be empty (and 990 more problems)');
+    expect(error.message).toContain(
+      'alerts[9].status: expected "firing" or "resolved", got "x" (and 990 more problems)',
+    );
     expect(error.message).not.toContain('alerts[10]');
     expect(error.details).toHaveLength(100);
   });

@@ -91,11 +91,20 @@ describe('parseGrafana: §13 payload', () => {
 });
 
 describe('parseGrafana: bad input', () => {
-  it.each(['status', 'labels', 'startsAt', 'fingerprint'])('refuses an alert without %s', async (field) => {
+  it.each(['status', 'labels', 'startsAt'])('refuses an alert without %s', async (field) => {
     const body = await withFirstAlert((alert) => delete alert[field]);
     const error = badRequest(() => parseGrafana(body));
     expect(error.message).toContain(`alerts[0].${field}: missing`);
     expect(paths(error)).toEqual([`alerts[0].${field}`]);
+  });
+
+  it('gives an alert without a fingerprint one from its labels, rather than refuse the notification', async () => {
+    const body = await withFirstAlert((alert) => delete alert.fingerprint);
+    const [alert] = parseGrafana(body);
+    expect(alert?.fingerprint).toMatch(/^[0-9a-f]{16}$/);
+    expect(parseGrafana(await withFirstAlert((again) => delete again.fingerprint))[0]?.fingerprint).toBe(
+      alert?.fingerprint,
+    );
   });
 
   it('says which timestamp is wrong', async () => {
