@@ -11,7 +11,7 @@ export interface Routable {
  * incidents (and, with policy auto, the rollbacks) of every other model, so it falls back to the runbook
  * default, `{model: <model>}`. The loader refuses an empty `alerts.match`; this guards runbooks built elsewhere.
  */
-function effectiveMatch(runbook: Routable): LabelMatch {
+export function effectiveMatch(runbook: Routable): LabelMatch {
   return Object.keys(runbook.match).length > 0 ? runbook.match : { model: runbook.model };
 }
 

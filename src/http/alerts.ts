@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ALERT_PARSERS } from '../alerts/index.js';
-import type { AlertIntakeSource } from '../alerts/types.js';
+import { ALERT_PARSERS, unroutedReason } from '../alerts/index.js';
+import type { AlertIntakeSource, NormalizedAlert } from '../alerts/types.js';
 import { RollbotError, isRollbotError, type ErrorCode } from '../core/errors.js';
 import type { EngineDeps } from '../engine/context.js';
-import { ingestAlerts, type AlertOutcome } from '../engine/intake.js';
+import { ingestAlerts, type AlertOutcome, type AlertResult } from '../engine/intake.js';
 import { sendJson } from './errors.js';
 import { hasBearer, parseJson, readJsonBody } from './request.js';
 import type { Slots } from './slots.js';
@@ -44,7 +44,7 @@ export function alertRoute(
       // Read before taking a slot: a sender whose body trickles in holds its own connection, not one of the few
       // slots every alert route shares (the rest would wait behind it until Node's request timeout).
       const body = await readJsonBody(req);
-      const results = await intake.run(async () => {
+      const { alerts, results } = await intake.run(async () => {
         let json: unknown;
         try {
           json = parseJson(body);
@@ -52,7 +52,8 @@ export function alertRoute(
           bodyIsJson = false;
           throw error;
         }
-        return ingestAlerts(deps, ALERT_PARSERS[source](json));
+        const parsed = ALERT_PARSERS[source](json);
+        return { alerts: parsed, results: await ingestAlerts(deps, parsed) };
       });
       const count = (outcome: AlertOutcome) => results.filter((result) => result.outcome === outcome).length;
       sendJson(res, 202, {
@@ -67,7 +68,7 @@ export function alertRoute(
         unrouted: results
           .filter((result) => result.outcome === 'unrouted')
           .map((result) => result.fingerprint),
-        results,
+        results: withReasons(deps, alerts, results),
       });
     } catch (error) {
       if (isRollbotError(error))
@@ -75,6 +76,24 @@ export function alertRoute(
       throw error;
     }
   };
+}
+
+/**
+ * The results, each `unrouted` one saying why (unroutedReason): the 202 is where whoever debugs a sender looks, and
+ * "unrouted" alone did not say which label to fix. Results are in the order of `alerts`; routed ones are left as
+ * they are, so a body that routes costs nothing here.
+ */
+function withReasons(
+  deps: Pick<EngineDeps, 'runbooks'>,
+  alerts: readonly NormalizedAlert[],
+  results: readonly AlertResult[],
+): readonly (AlertResult & { reason?: string })[] {
+  if (!results.some((result) => result.outcome === 'unrouted')) return results;
+  return results.map((result, index) => {
+    const alert = alerts[index];
+    if (result.outcome !== 'unrouted' || !alert) return result;
+    return { ...result, reason: unroutedReason(alert.labels, deps.runbooks.all) };
+  });
 }
 
 function authenticate(req: IncomingMessage, options: AlertRouteOptions): void {

@@ -149,6 +149,44 @@ describe('POST /alerts/alertmanager', () => {
   });
 
   it.each([
+    [
+      'a model label that differs in case',
+      { model: 'Fraud-Scorer' },
+      'label model is "Fraud-Scorer", not "fraud-scorer" as the alerts.match of runbook fraud-scorer wants: ' +
+        'label values are compared exactly, case included',
+    ],
+    [
+      'a misspelt model label',
+      { model: 'fraud-scorr' },
+      'label model is "fraud-scorr", not "fraud-scorer" as the alerts.match of runbook fraud-scorer wants: ' +
+        'label values are compared exactly, case included',
+    ],
+    [
+      'an unknown model',
+      { model: 'nobody-knows' },
+      'no runbook\'s alerts.match fits its labels (model is "nobody-knows"); runbooks: churn-predictor, fraud-scorer',
+    ],
+    [
+      'an empty model label',
+      { model: '' },
+      "no runbook's alerts.match fits its labels (model is empty); runbooks: churn-predictor, fraud-scorer",
+    ],
+    [
+      'no model label',
+      { model: undefined },
+      "no runbook's alerts.match fits its labels (no label model); runbooks: churn-predictor, fraud-scorer",
+    ],
+  ])('says in its result why an alert with %s is unrouted', async (_name, labels, reason) => {
+    // Alertmanager reads no answer, but whoever debugs one with curl does: "unrouted" alone did not say which label
+    // to fix, and a model label off by case looks right to the eye.
+    const payload = JSON.parse(await fixture('firing.json'));
+    payload.alerts[0].labels = { ...payload.alerts[0].labels, ...labels };
+    const body = await json(post('/alerts/alertmanager', JSON.stringify(payload)));
+    expect(body.results).toEqual([{ fingerprint: 'd4525c3cd55ff927', outcome: 'unrouted', reason }]);
+    await expectNothingStored();
+  });
+
+  it.each([
     ['no token', {}],
     ['a wrong token', { authorization: 'Bearer nope' }],
     ['a token in the wrong scheme', { authorization: `Basic ${TOKEN}` }],
