@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { expected, mismatch, parseAlertBody } from './errors.js';
+import { expected, mismatch, parseAlertBody, refuseGenericAlert } from './errors.js';
 import { labelFingerprint } from './fingerprint.js';
 import type { AlertIntakeSource, NormalizedAlert } from './types.js';
 
@@ -145,6 +145,11 @@ const alertmanagerBody = z.looseObject(
  * `alerts`. Throws `RollbotError('BAD_REQUEST')` naming every failing field; never returns a partial result.
  */
 export function parseAlertmanager(body: unknown): NormalizedAlert[] {
+  refuseGenericAlert(body, {
+    what: 'Alertmanager webhook body',
+    takes: 'an Alertmanager webhook body',
+    route: '/alerts/alertmanager',
+  });
   const parsed = parseAlertBody(alertmanagerBody, body, {
     what: 'Alertmanager webhook body',
     hint: 'point a webhook_config at /alerts/alertmanager and keep the default body',

@@ -56,6 +56,30 @@ export function parseAlertBody<S extends z.ZodType>(
   return result.data;
 }
 
+/** Where a webhook body belongs, for {@link refuseGenericAlert}: `what` as in ValidationErrorOptions. */
+export interface WebhookRoute {
+  what: string;
+  /** The body the route takes, with its article: "an Alertmanager webhook body". */
+  takes: string;
+  route: string;
+}
+
+/**
+ * A generic alert (`{model, severity, summary}`, or an array of them) sent to a webhook route by mistake: one
+ * problem naming `/alerts`, instead of "version: missing" with advice about a payload template the sender has
+ * none of.
+ */
+export function refuseGenericAlert(body: unknown, { what, takes, route }: WebhookRoute): void {
+  const first: unknown = Array.isArray(body) ? body[0] : body;
+  if (typeof first !== 'object' || first === null || Array.isArray(first)) return;
+  if (!Object.hasOwn(first, 'model') || Object.hasOwn(first, 'alerts')) return;
+  const message = `this looks like a generic alert ({"model", "severity", "summary"}), not ${takes}; send it to /alerts`;
+  throw new RollbotError('BAD_REQUEST', `invalid ${what}: (body): ${message}`, {
+    hint: `POST generic alerts to /alerts; ${route} takes ${takes}`,
+    details: [{ path: '(body)', message }],
+  });
+}
+
 /**
  * Messages that say what was expected and what came instead, for the issues schemas do not word themselves.
  * Returning undefined falls back to zod's own message.

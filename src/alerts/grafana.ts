@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { alertList, normalizeWireAlert, wireAlert } from './alertmanager.js';
-import { expected, mismatch, parseAlertBody } from './errors.js';
+import { expected, mismatch, parseAlertBody, refuseGenericAlert } from './errors.js';
 import type { NormalizedAlert } from './types.js';
 
 // Grafana's alerts carry Alertmanager's core fields plus `values`, `valueString`, `silenceURL`, `dashboardURL`,
@@ -24,6 +24,11 @@ const grafanaBody = z.looseObject(
  * in `alerts`. Throws `RollbotError('BAD_REQUEST')` naming every failing field; never returns a partial result.
  */
 export function parseGrafana(body: unknown): NormalizedAlert[] {
+  refuseGenericAlert(body, {
+    what: 'Grafana webhook body',
+    takes: 'a Grafana webhook body',
+    route: '/alerts/grafana',
+  });
   const parsed = parseAlertBody(grafanaBody, body, {
     what: 'Grafana webhook body',
     hint: 'point a webhook contact point at /alerts/grafana and keep the default body',

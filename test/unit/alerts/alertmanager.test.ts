@@ -324,6 +324,22 @@ describe('parseAlertmanager: bad input', () => {
     expect(paths(error)).toEqual(['version']);
   });
 
+  it.each([
+    ['one generic alert', { model: 'fraud-scorer', severity: 'critical', summary: 'error rate above 5%' }],
+    ['an array of generic alerts', [{ model: 'fraud-scorer', severity: 'critical', summary: 'x' }]],
+  ])('points %s at /alerts, instead of saying to drop a payload template', (_, generic) => {
+    // It read "version: missing …: remove `payload` from the webhook_config": advice for a sender that has none.
+    const error = badRequest(() => parseAlertmanager(generic));
+    expect(error.message).toBe(
+      'invalid Alertmanager webhook body: (body): this looks like a generic alert ({"model", "severity", ' +
+        '"summary"}), not an Alertmanager webhook body; send it to /alerts',
+    );
+    expect(error.hint).toBe(
+      'POST generic alerts to /alerts; /alerts/alertmanager takes an Alertmanager webhook body',
+    );
+    expect(paths(error)).toEqual(['(body)']);
+  });
+
   it('points a Grafana body (version "1") at the Grafana route', () => {
     const error = badRequest(() => parseAlertmanager(body([alert()], { version: '1' })));
     expect(error.message).toContain('send it to /alerts/grafana');

@@ -143,6 +143,17 @@ describe('parseGrafana: bad input', () => {
     expect(refused.message).toContain('send it to /alerts/alertmanager');
   });
 
+  it('points a generic alert at /alerts, instead of saying to unset the custom payload', () => {
+    const error = badRequest(() =>
+      parseGrafana([{ model: 'fraud-scorer', severity: 'critical', summary: 'x' }]),
+    );
+    expect(error.message).toBe(
+      'invalid Grafana webhook body: (body): this looks like a generic alert ({"model", "severity", "summary"}), ' +
+        'not a Grafana webhook body; send it to /alerts',
+    );
+    expect(error.hint).toBe('POST generic alerts to /alerts; /alerts/grafana takes a Grafana webhook body');
+  });
+
   it('refuses a custom-template body, naming both missing fields', () => {
     const error = badRequest(() => parseGrafana({ text: 'ModelLatencyHigh is firing' }));
     expect(paths(error)).toEqual(['version', 'alerts']);
