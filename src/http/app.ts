@@ -81,9 +81,12 @@ async function unlessStoreDown(store: EngineDeps['store'], error: unknown): Prom
 export function createApp(options: AppOptions): RequestListener {
   const { deps } = options;
   const intake = new Slots(ALERT_INTAKE_SLOTS);
+  const grafana = alertRoute(deps, options.alerts, 'grafana', intake);
   const router = new Router()
     .add('POST', '/alerts/alertmanager', alertRoute(deps, options.alerts, 'alertmanager', intake))
-    .add('POST', '/alerts/grafana', alertRoute(deps, options.alerts, 'grafana', intake))
+    .add('POST', '/alerts/grafana', grafana)
+    // A Grafana webhook contact point sends with POST or PUT, as its HTTP Method setting says.
+    .add('PUT', '/alerts/grafana', grafana)
     .add('POST', '/alerts', alertRoute(deps, options.alerts, 'generic', intake))
     .add('GET', '/api/incidents', listIncidentsRoute(deps))
     .add('GET', '/api/incidents/:id', incidentRoute(deps))

@@ -390,6 +390,21 @@ describe('POST /alerts and /alerts/grafana', () => {
     expect(response.status).toBe(202);
     expect(((await json(response)) as { received: number }).received).toBeGreaterThan(0);
   });
+
+  it("takes a Grafana webhook sent with PUT, the contact point's other HTTP method", async () => {
+    // Refused with 405, every notification of that contact point was lost: Grafana does not re-send a 4xx.
+    const payload = await readFile(new URL('../../fixtures/grafana/firing.json', import.meta.url), 'utf8');
+    const response = await fetch(`${server.url}/alerts/grafana`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+      body: payload,
+    });
+    expect(response.status).toBe(202);
+    expect(await json(response)).toMatchObject({ received: 2, opened: 1, ignored: 1 });
+    const refused = await fetch(`${server.url}/alerts/grafana`, { method: 'DELETE' });
+    expect(refused.status).toBe(405);
+    expect(refused.headers.get('allow')).toBe('POST, PUT');
+  });
 });
 
 describe('alert routes without a token', () => {
