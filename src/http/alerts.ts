@@ -40,7 +40,7 @@ export function alertRoute(
     // A body that is not JSON at all is counted apart (`bad_json`) from JSON that is not an alert (`invalid`).
     let bodyIsJson = true;
     try {
-      authenticate(req, options);
+      authenticate(req, options, source);
       // Read before taking a slot: a sender whose body trickles in holds its own connection, not one of the few
       // slots every alert route shares (the rest would wait behind it until Node's request timeout).
       const body = await readJsonBody(req);
@@ -96,11 +96,19 @@ function withReasons(
   });
 }
 
-function authenticate(req: IncomingMessage, options: AlertRouteOptions): void {
+/** Where each sender sets the bearer token, for the 401's hint: a Grafana user is not helped by Alertmanager's. */
+const TOKEN_SETTING: Record<AlertIntakeSource, string> = {
+  alertmanager: ' (Alertmanager: http_config.authorization.credentials)',
+  grafana:
+    " (Grafana: the webhook contact point's Authorization Header, scheme Bearer, credentials the token)",
+  generic: '',
+};
+
+function authenticate(req: IncomingMessage, options: AlertRouteOptions, source: AlertIntakeSource): void {
   if (options.token) {
     if (hasBearer(req, options.token)) return;
     throw new RollbotError('UNAUTHORIZED', 'missing or wrong bearer token for the alert webhook', {
-      hint: 'send Authorization: Bearer <ALERT_WEBHOOK_TOKEN> (Alertmanager: http_config.authorization.credentials)',
+      hint: `send Authorization: Bearer <ALERT_WEBHOOK_TOKEN>${TOKEN_SETTING[source]}`,
     });
   }
   if (options.allowUnauthenticated) return;

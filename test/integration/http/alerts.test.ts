@@ -391,6 +391,23 @@ describe('POST /alerts and /alerts/grafana', () => {
     expect(((await json(response)) as { received: number }).received).toBeGreaterThan(0);
   });
 
+  it.each([
+    [
+      '/alerts/grafana',
+      "Grafana: the webhook contact point's Authorization Header, scheme Bearer, credentials the token",
+    ],
+    ['/alerts/alertmanager', 'Alertmanager: http_config.authorization.credentials'],
+    ['/alerts', 'Authorization: Bearer <ALERT_WEBHOOK_TOKEN>'],
+  ])('tells a sender refused on %s where its own setting for the token is', async (path, where) => {
+    // A Grafana contact point with basic auth was told about Alertmanager's http_config.
+    const response = await post(path, '{}', { authorization: 'Basic dXNlcjpwYXNz' });
+    expect(response.status).toBe(401);
+    const { hint } = (await json(response)).error;
+    expect(hint).toContain('send Authorization: Bearer <ALERT_WEBHOOK_TOKEN>');
+    expect(hint).toContain(where);
+    if (path !== '/alerts/alertmanager') expect(hint).not.toContain('http_config');
+  });
+
   it("takes a Grafana webhook sent with PUT, the contact point's other HTTP method", async () => {
     // Refused with 405, every notification of that contact point was lost: Grafana does not re-send a 4xx.
     const payload = await readFile(new URL('../../fixtures/grafana/firing.json', import.meta.url), 'utf8');
