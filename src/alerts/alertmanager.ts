@@ -141,6 +141,21 @@ const alertmanagerBody = z.looseObject(
 );
 
 /**
+ * What an Alertmanager or Grafana body says it left out (`truncatedAlerts`: alerts of the group over the
+ * receiver's max_alerts), with its `groupKey`; undefined when it left nothing out or does not say. Those alerts never
+ * reach rollbot, so a model's incident among them never opens: the route warns.
+ */
+export function leftOut(body: unknown): { truncatedAlerts: number; groupKey?: string } | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const { truncatedAlerts, groupKey } = body as { truncatedAlerts?: unknown; groupKey?: unknown };
+  if (typeof truncatedAlerts !== 'number' || !Number.isSafeInteger(truncatedAlerts) || truncatedAlerts <= 0)
+    return undefined;
+  return typeof groupKey === 'string'
+    ? { truncatedAlerts, groupKey: groupKey.slice(0, 500) }
+    : { truncatedAlerts };
+}
+
+/**
  * Parses an Alertmanager webhook v4 body (`POST /alerts/alertmanager`) into normalized alerts, one per entry in
  * `alerts`. Throws `RollbotError('BAD_REQUEST')` naming every failing field; never returns a partial result.
  */

@@ -14,7 +14,7 @@ export const ALERT_PARSERS = {
   generic: parseGeneric,
 } satisfies Record<AlertIntakeSource, (body: unknown) => NormalizedAlert[]>;
 
-export { MAX_ALERTS_PER_BODY, parseAlertmanager, parseRfc3339 } from './alertmanager.js';
+export { leftOut, MAX_ALERTS_PER_BODY, parseAlertmanager, parseRfc3339 } from './alertmanager.js';
 export {
   alertValidationError,
   formatPath,

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ALERT_PARSERS, unroutedReason } from '../alerts/index.js';
+import { ALERT_PARSERS, leftOut, MAX_ALERTS_PER_BODY, unroutedReason } from '../alerts/index.js';
 import type { AlertIntakeSource, NormalizedAlert } from '../alerts/types.js';
 import { RollbotError, isRollbotError, type ErrorCode } from '../core/errors.js';
 import type { EngineDeps } from '../engine/context.js';
@@ -44,7 +44,7 @@ export function alertRoute(
       // Read before taking a slot: a sender whose body trickles in holds its own connection, not one of the few
       // slots every alert route shares (the rest would wait behind it until Node's request timeout).
       const body = await readJsonBody(req);
-      const { alerts, results } = await intake.run(async () => {
+      const { alerts, results, truncated } = await intake.run(async () => {
         let json: unknown;
         try {
           json = parseJson(body);
@@ -53,29 +53,57 @@ export function alertRoute(
           throw error;
         }
         const parsed = ALERT_PARSERS[source](json);
-        return { alerts: parsed, results: await ingestAlerts(deps, parsed) };
+        const left = source === 'generic' ? undefined : leftOut(json);
+        return { alerts: parsed, results: await ingestAlerts(deps, parsed), truncated: left };
       });
-      const count = (outcome: AlertOutcome) => results.filter((result) => result.outcome === outcome).length;
-      sendJson(res, 202, {
-        received: results.length,
-        opened: count('opened'),
-        attached: count('attached'),
-        duplicates: count('duplicate'),
-        resolved: count('resolved'),
-        // Resolutions that changed nothing: no open incident of the model had the alert, or it was noted already
-        // (a sender's repeat). Counted, so that the totals add up to `received`.
-        ignored: count('ignored'),
-        unrouted: results
-          .filter((result) => result.outcome === 'unrouted')
-          .map((result) => result.fingerprint),
-        results: withReasons(deps, alerts, results),
-      });
+      if (truncated) warnLeftOut(deps, source, truncated);
+      sendJson(res, 202, accepted(deps, alerts, results, truncated?.truncatedAlerts));
     } catch (error) {
       if (isRollbotError(error))
         deps.metrics.alertRejected(bodyIsJson ? (REJECT_REASON[error.code] ?? 'error') : 'bad_json');
       throw error;
     }
   };
+}
+
+/**
+ * The 202's body: the counts (adding up to `received`), the unrouted fingerprints, each alert's result, and how many
+ * the sender left out when it says it did.
+ */
+function accepted(
+  deps: Pick<EngineDeps, 'runbooks'>,
+  alerts: readonly NormalizedAlert[],
+  results: readonly AlertResult[],
+  truncated: number | undefined,
+) {
+  const count = (outcome: AlertOutcome) => results.filter((result) => result.outcome === outcome).length;
+  return {
+    received: results.length,
+    opened: count('opened'),
+    attached: count('attached'),
+    duplicates: count('duplicate'),
+    resolved: count('resolved'),
+    // Resolutions that changed nothing: no open incident of the model had the alert, or it was noted already
+    // (a sender's repeat). Counted, so that the totals add up to `received`.
+    ignored: count('ignored'),
+    unrouted: results.filter((result) => result.outcome === 'unrouted').map((result) => result.fingerprint),
+    results: withReasons(deps, alerts, results),
+    // Only when the sender left some out, so that the usual answer stays as it was.
+    ...(truncated ? { truncated } : {}),
+  };
+}
+
+/** Alerts the sender never sent (over its max_alerts) cannot open an incident: the log says so, and what to change. */
+function warnLeftOut(
+  deps: Pick<EngineDeps, 'logger'>,
+  source: AlertIntakeSource,
+  left: { truncatedAlerts: number; groupKey?: string },
+): void {
+  deps.logger.warn(
+    { source, ...left },
+    `the sender left ${left.truncatedAlerts} alerts out of this notification (max_alerts): rollbot never sees ` +
+      `them; group by model (group_by: [model]) so that a group has at most ${MAX_ALERTS_PER_BODY} alerts`,
+  );
 }
 
 /**

@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
+import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeDeps, metricValue, type TestDeps } from '../../helpers/engine.js';
 import { apiFetch, json, serveApp } from '../../helpers/http.js';
+import { createLogger } from '../../../src/observability/logger.js';
 
 const TOKEN = 'alert-token-1234';
 const fixture = (name: string) =>
@@ -86,6 +88,30 @@ describe('POST /alerts/alertmanager', () => {
       resolved: 1,
       results: [{ fingerprint, outcome: 'resolved', incidentId: 'INC-1' }],
     });
+  });
+
+  it('says when the sender left alerts out (max_alerts), in the answer and as a warning in the log', async () => {
+    // Those alerts never reach rollbot, and a model's incident among them never opens: nothing said so.
+    const lines: string[] = [];
+    deps.logger = createLogger({
+      level: 'info',
+      destination: new Writable({ write: (chunk, _, done) => done(void lines.push(String(chunk))) }),
+    });
+    const payload = JSON.parse(await fixture('firing.json'));
+    payload.truncatedAlerts = 1500;
+    const body = await json(post('/alerts/alertmanager', JSON.stringify(payload)));
+    expect(body).toMatchObject({ received: 1, opened: 1, truncated: 1500 });
+    const warning = lines.map((line) => JSON.parse(line)).find((line) => line.level === 40);
+    expect(warning).toMatchObject({
+      source: 'alertmanager',
+      groupKey: payload.groupKey,
+      truncatedAlerts: 1500,
+      msg:
+        'the sender left 1500 alerts out of this notification (max_alerts): rollbot never sees them; ' +
+        'group by model (group_by: [model]) so that a group has at most 1000 alerts',
+    });
+    const complete = await json(post('/alerts/alertmanager', await fixture('firing.json')));
+    expect(complete).not.toHaveProperty('truncated');
   });
 
   it('takes a delivery to a URL with doubled slashes, as a base URL ending in / joined with the route makes', async () => {
