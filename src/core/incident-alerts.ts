@@ -122,14 +122,29 @@ export function markAlertResolved(
   resolved: ResolvedAlert,
   at: number,
 ): Incident | undefined {
-  const { source, fingerprint, startsAt } = resolved;
-  // A ref recorded without a start time (its key has none) is of whichever episode this is.
-  const isIt = (ref: AlertRef): boolean =>
-    startsAt === undefined
-      ? ref.fingerprint === fingerprint
-      : ref.key === alertKey(source, fingerprint, startsAt) || ref.key === alertKey(source, fingerprint);
+  const isIt = resolving(resolved);
   const index = incident.alerts.findIndex((ref) => ref.resolvedAt === undefined && isIt(ref));
   if (index < 0) return undefined;
   const alerts = incident.alerts.map((alert, i) => (i === index ? { ...alert, resolvedAt: at } : alert));
   return { ...incident, alerts };
+}
+
+/**
+ * Whether the incident has among its refs the alert a resolution is of, resolved or not: a resolution it has
+ * noted already is its (answered `ignored` with its id), one it never had is not.
+ */
+export function hasResolvedAlert(incident: Pick<Incident, 'alerts'>, resolved: ResolvedAlert): boolean {
+  return incident.alerts.some(resolving(resolved));
+}
+
+/**
+ * Whether a ref is of the alert `resolved` ends (markAlertResolved says which episode), its keys built once rather
+ * than once per ref.
+ */
+function resolving({ source, fingerprint, startsAt }: ResolvedAlert): (ref: AlertRef) => boolean {
+  // A ref recorded without a start time (its key has none) is of whichever episode this is.
+  if (startsAt === undefined) return (ref) => ref.fingerprint === fingerprint;
+  const episode = alertKey(source, fingerprint, startsAt);
+  const anyEpisode = alertKey(source, fingerprint);
+  return (ref) => ref.key === episode || ref.key === anyEpisode;
 }

@@ -1,4 +1,4 @@
-import { markAlertResolved } from '../core/incident-alerts.js';
+import { hasResolvedAlert, markAlertResolved } from '../core/incident-alerts.js';
 import type { Incident } from '../core/incident.js';
 import type { NormalizedAlert } from '../alerts/types.js';
 import type { Runbook } from '../runbooks/schema.js';
@@ -43,9 +43,16 @@ export async function noteResolved(
     },
     deps.sleep,
   );
-  const outcomes: ResolvedOutcome[] = alerts.map(() => ({ outcome: 'ignored', incidentId: open.id }));
+  const marked = result === NONE_MARKED ? NONE : new Set(result.marked);
+  const held = result === NONE_MARKED ? open : result.incident;
+  const outcomes: ResolvedOutcome[] = alerts.map((alert, index) => {
+    if (marked.has(index)) return { outcome: 'resolved', incidentId: open.id };
+    // Noted already, it is the incident's; one the incident never had gets no id, as it is not one of its.
+    return hasResolvedAlert(held, alert)
+      ? { outcome: 'ignored', incidentId: open.id }
+      : { outcome: 'ignored' };
+  });
   if (result === NONE_MARKED) return outcomes;
-  for (const index of result.marked) outcomes[index] = { outcome: 'resolved', incidentId: open.id };
   await deps.notifier.notify({
     type: 'incident.updated',
     incident: result.incident,
@@ -54,6 +61,8 @@ export async function noteResolved(
   });
   return outcomes;
 }
+
+const NONE: ReadonlySet<number> = new Set();
 
 /** What noteResolved's write returns when none of the alerts is the incident's, or all are resolved. */
 const NONE_MARKED = 'none-marked';

@@ -158,6 +158,27 @@ describe('alert intake', () => {
     );
   });
 
+  it('names an incident for an ignored resolution only when the incident has that alert', async () => {
+    // A resolution the open incident never had read `ignored` with that incident's id, as if it were one of its.
+    const deps = makeDeps();
+    const alert = firing('fraud-scorer', deps.clock.now());
+    await ingestAlerts(deps, [alert]);
+    const resolved = { ...alert, status: 'resolved' as const, endsAt: deps.clock.now() };
+    const stranger = { ...resolved, fingerprint: 'fp-other-rule', name: 'ModelLatencyHigh' };
+    expect(await ingestAlerts(deps, [stranger])).toEqual([
+      { fingerprint: 'fp-other-rule', model: 'fraud-scorer', outcome: 'ignored' },
+    ]);
+    expect(await ingestAlerts(deps, [resolved, stranger])).toEqual([
+      { fingerprint: 'fp-fraud-scorer', model: 'fraud-scorer', outcome: 'resolved', incidentId: 'INC-1' },
+      { fingerprint: 'fp-other-rule', model: 'fraud-scorer', outcome: 'ignored' },
+    ]);
+    // Noted already: ignored, and it is that incident's.
+    expect(await ingestAlerts(deps, [resolved, stranger])).toEqual([
+      { fingerprint: 'fp-fraud-scorer', model: 'fraud-scorer', outcome: 'ignored', incidentId: 'INC-1' },
+      { fingerprint: 'fp-other-rule', model: 'fraud-scorer', outcome: 'ignored' },
+    ]);
+  });
+
   it('does not let a late resolution of an earlier episode resolve the alert that fired again', async () => {
     const deps = makeDeps();
     const first = firing('fraud-scorer', deps.clock.now());
