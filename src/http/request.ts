@@ -63,6 +63,17 @@ export async function readJsonBody(
       },
     );
   }
+  // A compressed body read as it is would be refused as "not UTF-8", which does not say what to change.
+  const encoding = (req.headers['content-encoding'] ?? '').trim().toLowerCase();
+  if (encoding !== '' && encoding !== 'identity') {
+    throw new RollbotError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `content-encoding "${encoding.slice(0, 40)}" is not supported`,
+      {
+        hint: 'send the body uncompressed (no Content-Encoding header, or identity)',
+      },
+    );
+  }
   return readBody(req, limit, fix);
 }
 

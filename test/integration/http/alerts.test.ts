@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
+import { gzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeDeps, metricValue, type TestDeps } from '../../helpers/engine.js';
 import { apiFetch, json, serveApp } from '../../helpers/http.js';
@@ -350,6 +351,27 @@ describe('POST /alerts/alertmanager', () => {
     } finally {
       for (const socket of stalled) socket.destroy();
     }
+  });
+
+  it('refuses a compressed body with 415 saying to send it uncompressed, not that it is not UTF-8', async () => {
+    const body = gzipSync(await fixture('firing.json'));
+    const response = await post('/alerts/alertmanager', body as unknown as string, {
+      'content-encoding': 'gzip',
+    });
+    expect(response.status).toBe(415);
+    expect((await json(response)).error).toMatchObject({
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+      message: 'content-encoding "gzip" is not supported',
+      hint: 'send the body uncompressed (no Content-Encoding header, or identity)',
+    });
+    expect(
+      await metricValue(deps.metrics, 'rollbot_alerts_rejected_total', { reason: 'unsupported_media_type' }),
+    ).toBe(1);
+    await expectNothingStored();
+    const identity = await post('/alerts/alertmanager', await fixture('firing.json'), {
+      'content-encoding': 'identity',
+    });
+    expect(identity.status).toBe(202);
   });
 
   it('refuses a non-JSON content type with 415', async () => {
