@@ -11,8 +11,13 @@ export const MAX_ALERTS_PER_BODY = 1000;
 
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
-/** Go's zero `time.Time` (0001-01-01T00:00:00Z), sent as `endsAt` while an alert is firing. */
-const GO_ZERO_TIME_MS = -62_135_596_800_000;
+/**
+ * 2000-01-01T00:00:00Z: earlier times are a sender's unset value, not a time — Go's zero `time.Time`
+ * (0001-01-01T00:00:00Z, Alertmanager's `endsAt` while an alert fires), Unix time 0 from a script's unset number.
+ * Taken as a degradation's onset, one read "detected in 492,000h", escalated a missed detect target and put decades
+ * into rollbot_stage_duration_seconds for good.
+ */
+const EARLIEST_TIME_MS = 946_684_800_000;
 
 /**
  * Epoch ms of an RFC3339 timestamp (`2026-11-22T01:42:04.443Z`, `…+02:00`, any fraction digits), or undefined
@@ -40,7 +45,10 @@ const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
 
 const TIMESTAMP = 'an RFC3339 timestamp like "2026-11-22T01:42:04Z"';
 
-/** An RFC3339 timestamp as epoch ms; Go's zero time (`0001-01-01T00:00:00Z`) means "not set" → undefined. */
+/**
+ * An RFC3339 timestamp as epoch ms; one before 2000 (Go's zero time `0001-01-01T00:00:00Z`, Unix time 0) means
+ * "not set" → undefined.
+ */
 export const timestamp = z
   .string({ error: expected(TIMESTAMP) })
   .transform((text, ctx): number | undefined => {
@@ -49,7 +57,7 @@ export const timestamp = z
       ctx.issues.push({ code: 'custom', input: text, message: mismatch(TIMESTAMP, text) });
       return z.NEVER;
     }
-    return ms === GO_ZERO_TIME_MS ? undefined : ms;
+    return ms < EARLIEST_TIME_MS ? undefined : ms;
   });
 
 /** Labels or annotations: a JSON object whose values are all strings. */

@@ -155,6 +155,20 @@ describe('parseAlertmanager: normalization rules', () => {
     expect(only).not.toHaveProperty('startsAt');
   });
 
+  it.each([
+    ['Unix time 0', '1970-01-01T00:00:00Z'],
+    ["a day after Go's zero time", '0001-01-02T00:00:00Z'],
+    ['the last second before 2000', '1999-12-31T23:59:59Z'],
+  ])("treats a time before 2000 (%s) as not set, as a sender's unset value", (_, text) => {
+    // Taken as the onset, it read "detected in 492,000h", escalated a missed detect target and put decades into
+    // rollbot_stage_duration_seconds for good.
+    const [only] = parseAlertmanager(body([alert({ startsAt: text, status: 'resolved', endsAt: text })]));
+    expect(only).not.toHaveProperty('startsAt');
+    expect(only).not.toHaveProperty('endsAt');
+    const [kept] = parseAlertmanager(body([alert({ startsAt: '2000-01-01T00:00:00Z' })]));
+    expect(kept?.startsAt).toBe(Date.UTC(2000, 0, 1));
+  });
+
   it('reads offsets and nanosecond fractions (Go RFC3339Nano)', () => {
     const [only] = parseAlertmanager(body([alert({ startsAt: '2026-11-22T03:42:04.443123456+02:00' })]));
     expect(only?.startsAt).toBe(1_795_311_724_443);
