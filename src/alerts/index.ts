@@ -23,5 +23,5 @@ export {
 } from './errors.js';
 export { GENERIC_ALERT_KEYS, genericFingerprint, parseGeneric } from './generic.js';
 export { parseGrafana } from './grafana.js';
-export { unroutedReason } from './unrouted.js';
+export { unroutedReason, unroutedReasons } from './unrouted.js';
 export type { AlertIntakeSource, NormalizedAlert } from './types.js';

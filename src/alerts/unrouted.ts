@@ -14,6 +14,35 @@ export function unroutedReason(
   labels: Readonly<Record<string, string>>,
   runbooks: readonly Routable[],
 ): string {
+  return unroutedReasons(runbooks)(labels);
+}
+
+/**
+ * unroutedReason for the alerts of one body, each reason worked out once per set of values of the labels the
+ * runbooks route on: a receiver that sends rollbot every alert of an organisation makes most of a body unrouted,
+ * and its alerts share those values group by group.
+ */
+export function unroutedReasons(
+  runbooks: readonly Routable[],
+): (labels: Readonly<Record<string, string>>) => string {
+  const names = [...new Set(runbooks.flatMap((runbook) => Object.keys(effectiveMatch(runbook))))];
+  const known = new Map<string, string>();
+  return (labels) => {
+    const key = JSON.stringify(names.map((name) => labelOf(labels, name) ?? null));
+    let reason = known.get(key);
+    if (reason === undefined) {
+      reason = explain(labels, runbooks, names);
+      known.set(key, reason);
+    }
+    return reason;
+  };
+}
+
+function explain(
+  labels: Readonly<Record<string, string>>,
+  runbooks: readonly Routable[],
+  names: readonly string[],
+): string {
   if (!runbooks.length) return 'no runbooks are loaded (RUNBOOKS_DIR)';
   for (const runbook of runbooks) {
     const misses = Object.entries(effectiveMatch(runbook)).filter(
@@ -29,7 +58,6 @@ export function unroutedReason(
       );
     }
   }
-  const names = [...new Set(runbooks.flatMap((runbook) => Object.keys(effectiveMatch(runbook))))];
   const has = names.slice(0, NAMED).map((name) => describe(name, labelOf(labels, name)));
   const models = runbooks.map((runbook) => runbook.model).sort();
   const shown = models.slice(0, MODELS_NAMED).join(', ');

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ALERT_PARSERS, leftOut, MAX_ALERTS_PER_BODY, unroutedReason } from '../alerts/index.js';
+import { ALERT_PARSERS, leftOut, MAX_ALERTS_PER_BODY, unroutedReasons } from '../alerts/index.js';
 import type { AlertIntakeSource, NormalizedAlert } from '../alerts/types.js';
 import { RollbotError, isRollbotError, type ErrorCode } from '../core/errors.js';
 import type { EngineDeps } from '../engine/context.js';
@@ -117,10 +117,11 @@ function withReasons(
   results: readonly AlertResult[],
 ): readonly (AlertResult & { reason?: string })[] {
   if (!results.some((result) => result.outcome === 'unrouted')) return results;
+  const reasonOf = unroutedReasons(deps.runbooks.all);
   return results.map((result, index) => {
     const alert = alerts[index];
     if (result.outcome !== 'unrouted' || !alert) return result;
-    return { ...result, reason: unroutedReason(alert.labels, deps.runbooks.all) };
+    return { ...result, reason: reasonOf(alert.labels) };
   });
 }
 

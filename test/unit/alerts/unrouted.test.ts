@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { unroutedReason } from '../../../src/alerts/index.js';
+import { unroutedReason, unroutedReasons } from '../../../src/alerts/index.js';
 
 const runbooks = [
   { model: 'fraud-scorer', match: { model: 'fraud-scorer', env: 'prod' } },
@@ -30,6 +30,19 @@ describe('unroutedReason', () => {
     expect(unroutedReason({}, [{ model: 'm', match: { constructor: 'Object' } }])).toContain(
       'no label constructor',
     );
+  });
+
+  it('words each alert of a body by its own routed labels, once per set of their values', () => {
+    const reasonOf = unroutedReasons(runbooks);
+    const cased = reasonOf({ model: 'Fraud-Scorer', env: 'Prod' });
+    expect(reasonOf({ model: 'Fraud-Scorer', env: 'Prod', pod: 'a-1' })).toBe(cased);
+    expect(reasonOf({ model: 'nobody', env: 'prod' })).toBe(
+      unroutedReason({ model: 'nobody', env: 'prod' }, runbooks),
+    );
+    // Empty and missing are told apart, as each is worded.
+    expect(reasonOf({ model: '' })).toContain('model is empty');
+    expect(reasonOf({})).toContain('no label model');
+    expect(reasonOf({ model: 'Fraud-Scorer', env: 'Prod' })).toBe(cased);
   });
 
   it('names at most ten runbooks, and says when there are none', () => {
