@@ -212,10 +212,15 @@ export interface EngineMetrics {
   incidentOpened(model: string, severity: Severity, drill: boolean): void;
   stageCompleted(stage: Stage, drill: boolean, seconds: number): void;
   targetBreached(stage: Stage, model: string): void;
+  /**
+   * A rollback ended. `drill`: the rollback of a drill, whoever decided it (a person in Slack, as scheduled drills
+   * are, or the drill's own automatic decision): the adapter keeps it apart from production's rollbacks.
+   */
   rollbackFinished(
     model: string,
     outcome: 'succeeded' | 'failed' | 'unknown',
     trigger: string,
+    drill: boolean,
     seconds: number,
   ): void;
   deploymentRecorded(model: string): void;

@@ -42,6 +42,7 @@ export async function countOnce(
     incident.model,
     outcome,
     rollback.trigger,
+    incident.drill,
     (deps.clock.now() - rollback.startedAt) / 1000,
   );
 }

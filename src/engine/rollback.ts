@@ -228,7 +228,13 @@ async function execute(deps: EngineDeps, run: Execution): Promise<RollbackOutcom
     'on-target',
     `traffic is on ${plan.to} after ${formatDuration(at - startedAt)} (target ${formatDuration(incident.targets.rollback)}); confirming`,
   );
-  deps.metrics.rollbackFinished(runbook.model, 'succeeded', request.trigger, (at - startedAt) / 1000);
+  deps.metrics.rollbackFinished(
+    runbook.model,
+    'succeeded',
+    request.trigger,
+    incident.drill,
+    (at - startedAt) / 1000,
+  );
   deps.metrics.stageCompleted(
     'rollback',
     incident.drill,
@@ -282,7 +288,13 @@ async function fail(
     text: `rollback failed: ${withHint(message, known?.hint)}`,
     data: { attempt, ...details },
   });
-  deps.metrics.rollbackFinished(runbook.model, 'failed', request.trigger, (at - startedAt) / 1000);
+  deps.metrics.rollbackFinished(
+    runbook.model,
+    'failed',
+    request.trigger,
+    incident.drill,
+    (at - startedAt) / 1000,
+  );
   deps.logger.error({ incident: incident.id, err: error }, 'rollback failed');
   if (!incident.drill) {
     run.failedAttempt = attempt;

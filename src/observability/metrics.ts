@@ -164,9 +164,11 @@ export function createMetrics(registry = new Registry(), options: MetricsOptions
     stageCompleted: (stage: Stage, drill: boolean, seconds: number) =>
       stageDuration.observe({ stage, drill: String(drill) }, seconds),
     targetBreached: (stage: Stage, model: string) => breaches.inc({ stage, model }),
-    rollbackFinished: (model, outcome, trigger, seconds) => {
-      rollbacks.inc({ model, outcome, trigger });
-      rollbackDuration.observe({ model }, seconds);
+    // A drill's rollback is trigger="drill" whoever decided it, and stays out of the duration histogram, which has
+    // no drill label: a quarter's dry runs (0 s) or staging rollbacks must not pass for production's time to roll back.
+    rollbackFinished: (model, outcome, trigger, drill, seconds) => {
+      rollbacks.inc({ model, outcome, trigger: drill ? 'drill' : trigger });
+      if (!drill) rollbackDuration.observe({ model }, seconds);
     },
     deploymentRecorded: (model) => deployments.inc({ model }),
     messagePinned: (outcome) => pins.inc({ outcome }),
