@@ -169,7 +169,9 @@ export function nameMap<T extends z.ZodType>(value: T, caseInsensitive = false) 
 /**
  * A drill schedule: `quarterly` or a node-cron expression (five fields, or six with seconds). Checked at load so
  * that a typo stops start-up instead of failing the hourly drill planner later, and so that a schedule too sparse
- * for the gate's 100 days (twice a year) stops it instead of closing every deployment between drills.
+ * for the gate's 100 days (twice a year) stops it instead of closing every deployment between drills. More than
+ * one time a day (a `*` for the minute) would start one drill and skip the rest, each skip said in the channel: a
+ * drill waits up to a day for its decision (drill-undecided.ts), and while it is open the model's next is refused.
  */
 export const drillSchedule = z.string().superRefine((text, ctx) => {
   if (text === 'quarterly') return;
@@ -181,7 +183,17 @@ export const drillSchedule = z.string().superRefine((text, ctx) => {
     });
     return;
   }
-  const gap = longestDrillGap(parseCron(text), Date.now());
+  const parsed = parseCron(text);
+  const perDay = parsed.second.length * parsed.minute.length * parsed.hour.length;
+  if (perDay > 1) {
+    ctx.addIssue({
+      code: 'custom',
+      input: text,
+      message: `"${text}" drills ${perDay} times on each day it runs (every second, minute and hour it lists), while a drill waits up to a day for its decision and each further one would be skipped: give one minute and one hour, like "0 10 15 1,4,7,10 *"`,
+    });
+    return;
+  }
+  const gap = longestDrillGap(parsed, Date.now());
   if (gap === undefined || gap <= DRILL_OVERDUE_MS) return;
   ctx.addIssue({
     code: 'custom',

@@ -461,6 +461,15 @@ describe('runbook problems', () => {
     );
   });
 
+  it('refuse a drill schedule that drills more than once a day, as a `*` for the minute would', () => {
+    expect(problemsOf(runbookYaml('m1', 'drill: { schedule: "* 10 15 1,4,7,10 *", dryRun: true }'))).toEqual([
+      'x.yml:7: drill.schedule: "* 10 15 1,4,7,10 *" drills 60 times on each day it runs (every second, minute and hour it lists), while a drill waits up to a day for its decision and each further one would be skipped: give one minute and one hour, like "0 10 15 1,4,7,10 *"',
+    ]);
+    expect(problemsOf(runbookYaml('m1', 'drill: { schedule: "0 9-17/4 * * 1", dryRun: true }'))[0]).toMatch(
+      /drills 3 times on each day it runs/,
+    );
+  });
+
   it('refuse a drill schedule that is not cron and a time zone that does not exist', () => {
     expect(problemsOf(runbookYaml('m1', 'drill: { schedule: every other tuesday, dryRun: true }'))).toEqual([
       'x.yml:7: drill.schedule: "every other tuesday" is not a cron expression: write quarterly, or five cron fields like "0 10 * * 2" (10:00 every Tuesday)',
