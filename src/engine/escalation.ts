@@ -242,10 +242,14 @@ async function recordLateEnd(deps: EngineDeps, incident: Incident, stage: Stage)
   });
 }
 
-/** "triage target missed for fraud-scorer (INC-1): 10m 0.3s against a target of 10m". */
+/**
+ * "triage target missed for fraud-scorer (INC-1): 10m 0.3s against a target of 10m", "DRILL: " first for a drill's:
+ * it mentions the escalation people, whose notification shows this text and not the thread's DRILL header.
+ */
 function missedText(deps: Pick<EngineDeps, 'clock'>, incident: Incident, stage: Stage): string {
   const view = viewStage(stage, incident.stages[stage], incident.targets[stage], deps.clock.now());
-  return `${stage} target missed for ${incident.model} (${incident.id}): ${formatDuration(view.elapsedMs)} against a target of ${formatDuration(view.targetMs)}`;
+  const drill = incident.drill ? 'DRILL: ' : '';
+  return `${drill}${stage} target missed for ${incident.model} (${incident.id}): ${formatDuration(view.elapsedMs)} against a target of ${formatDuration(view.targetMs)}`;
 }
 
 /**

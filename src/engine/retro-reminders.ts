@@ -38,14 +38,19 @@ export async function cancelReminders(deps: Pick<EngineDeps, 'store'>, retro: Re
     await deps.store.cancel(reminderId(retro.incidentId, key));
 }
 
-function reminderText(retro: Retrospective, owner: string, now: number): string {
+/**
+ * "@fraud-ml: retrospective for INC-7 (fraud-scorer) due in 24h, …": "for the drill INC-7" for a failed drill's, as
+ * the people it mentions are notified with this text, not the thread's DRILL header.
+ */
+function reminderText(retro: Retrospective, drill: boolean, owner: string, now: number): string {
   const late = now - retro.dueAt;
+  const of = `${drill ? 'the drill ' : ''}${retro.incidentId} (${retro.model})`;
   if (late < 0) {
     const left = late > -HOUR ? formatDuration(-late) : `${Math.round(-late / HOUR)}h`;
-    return `${owner}: retrospective for ${retro.incidentId} (${retro.model}) due in ${left}, at ${iso(retro.dueAt)}`;
+    return `${owner}: retrospective for ${of} due in ${left}, at ${iso(retro.dueAt)}`;
   }
   const by = late < 60_000 ? '' : ` by ${late >= DAY ? `${Math.floor(late / DAY)}d` : formatDuration(late)}`;
-  return `${owner}: retrospective for ${retro.incidentId} (${retro.model}) is OVERDUE${by} (was due ${iso(retro.dueAt)})`;
+  return `${owner}: retrospective for ${of} is OVERDUE${by} (was due ${iso(retro.dueAt)})`;
 }
 
 /**
@@ -79,7 +84,7 @@ export async function handleRetroReminder(
     if (breach.changed && !incident.drill) deps.metrics.targetBreached('retro', incident.model);
   }
   const runbook = runbookOf(deps, incident);
-  const text = reminderText(retro, runbook?.owner ?? 'the model owner', now);
+  const text = reminderText(retro, incident.drill, runbook?.owner ?? 'the model owner', now);
   const mention = runbook?.retro.mention ?? [];
   // The timeline is read as text (and exported as the retrospective's document): the IDs, not Slack markup.
   await record(deps, incident, {
