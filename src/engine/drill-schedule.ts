@@ -3,6 +3,7 @@ import { formatDuration } from '../core/duration.js';
 import { isRollbotError } from '../core/errors.js';
 import { oneLine } from '../core/text.js';
 import type { Runbook } from '../runbooks/schema.js';
+import { localTime } from '../scheduling/wall-clock.js';
 import type { EngineDeps } from './context.js';
 import { drillTarget } from './drill.js';
 import { drillGateClosing, drillOverdue, notePlanned } from './drill-overdue.js';
@@ -207,7 +208,8 @@ async function gateAfterSkip(
 }
 
 /**
- * "Drill of fraud-scorer in 7d (…): target …, on point: …". A reminder delivered once its drill is due (every
+ * "Rollback drill of fraud-scorer in 7d (2027-01-15 10:00 Europe/Dublin, 2027-01-15T10:00:00.000Z): target …; on
+ * point: …". A reminder delivered once its drill is due (every
  * replica down over both) announces nothing to prepare for — "in -2h" — and is dropped: the drill's own message
  * says it started.
  */
@@ -223,6 +225,8 @@ export async function remindDrill(deps: EngineDeps, deadline: Deadline): Promise
     return;
   }
   const who = runbook.rollback.approvers.length ? runbook.rollback.approvers.join(', ') : runbook.owner;
-  const text = `Rollback drill of ${runbook.model} in ${formatDuration(at - deps.clock.now())} (${new Date(at).toISOString()}, ${runbook.drill.timezone}): target ${drillTarget(runbook)}; on point: ${who}`;
+  // Local time first: the team reads its own clock, and "15:00Z, America/New_York" passed for 3 pm in New York.
+  const when = `${localTime(at, runbook.drill.timezone)}, ${new Date(at).toISOString()}`;
+  const text = `Rollback drill of ${runbook.model} in ${formatDuration(at - deps.clock.now())} (${when}): target ${drillTarget(runbook)}; on point: ${who}`;
   await deps.notifier.notify({ type: 'channel.message', channel: runbook.channel, text });
 }

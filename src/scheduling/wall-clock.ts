@@ -57,3 +57,14 @@ export function wallClockAt(at: number, timeZone: string): WallClock {
   }
   return clock;
 }
+
+const pad = (value: number): string => String(value).padStart(2, '0');
+
+/**
+ * "2027-01-15 10:00 America/New_York": `at` as the clocks of `timeZone` read it, for people in that zone (a drill
+ * reminder), whom a UTC time beside the zone's name would have read as their own.
+ */
+export function localTime(at: number, timeZone: string): string {
+  const { year, month, day, hour, minute } = wallClockAt(at, timeZone);
+  return `${year}-${pad(month)}-${pad(day)} ${pad(hour)}:${pad(minute)} ${timeZone}`;
+}

@@ -41,7 +41,9 @@ describe('a drill schedule changed after its next occurrence was planned', () =>
     await pollDeadlines(after);
     expect(said(after)).toEqual([
       expect.stringMatching(
-        /^Rollback drill of fraud-scorer in 7d \(2027-01-15T15:00:00.000Z, America\/New_York\)/,
+        // The time as the team's clocks read it, the zone beside it, then UTC: "15:00, America/New_York" read as
+        // 3 pm in New York, five hours late.
+        /^Rollback drill of fraud-scorer in 7d \(2027-01-15 10:00 America\/New_York, 2027-01-15T15:00:00.000Z\)/,
       ),
     ]);
 

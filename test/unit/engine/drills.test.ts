@@ -274,7 +274,7 @@ describe('drill schedule', () => {
     expect(reminders).toHaveLength(1);
     expect(reminders[0]).toMatchObject({
       text: expect.stringMatching(
-        /^Rollback drill of fraud-scorer in 7d \(2027-01-15T10:00:00.000Z, UTC\): target dry run/,
+        /^Rollback drill of fraud-scorer in 7d \(2027-01-15 10:00 UTC, 2027-01-15T10:00:00.000Z\): target dry run/,
       ),
     });
 
