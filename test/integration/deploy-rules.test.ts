@@ -160,3 +160,51 @@ describe('store-backed gauges scraped from two replicas', () => {
     expect(result.ok).toBe(true);
   });
 });
+
+describe('a drill in the alert rules', () => {
+  const failed = (trigger: string) => ({
+    series: `rollbot_rollbacks_total{job="rollbot",instance="10.0.0.1:3000",model="fraud-scorer",outcome="failed",trigger="${trigger}"}`,
+    values: '0 0 1 1 1 1',
+  });
+
+  it('pages nobody when its rollback fails on the drill target: production traffic never moved', () => {
+    const result = promtoolTest({
+      interval: '1m',
+      input_series: [failed('drill')],
+      alert_rule_test: [{ eval_time: '3m', alertname: 'RollbotRollbackFailed', exp_alerts: [] }],
+    });
+    expect(result.output).toContain('SUCCESS');
+    expect(result.ok).toBe(true);
+  });
+
+  it('still alerts on a production rollback that failed, whoever asked for it', () => {
+    const result = promtoolTest({
+      interval: '1m',
+      input_series: [failed('slack')],
+      alert_rule_test: [
+        {
+          eval_time: '3m',
+          alertname: 'RollbotRollbackFailed',
+          exp_alerts: [
+            {
+              exp_labels: {
+                severity: 'critical',
+                model: 'fraud-scorer',
+                outcome: 'failed',
+                trigger: 'slack',
+                job: 'rollbot',
+                instance: '10.0.0.1:3000',
+              },
+              exp_annotations: {
+                summary:
+                  'A rollback of fraud-scorer failed or ended unknown: traffic may still be on the bad version',
+              },
+            },
+          ],
+        },
+      ],
+    });
+    expect(result.output).toContain('SUCCESS');
+    expect(result.ok).toBe(true);
+  });
+});
