@@ -10,10 +10,12 @@ import { lastDrillSuccess } from './drill.js';
 import type { RunbookSet } from './runbook-set.js';
 
 /**
- * For the `rollbot_drill_last_success_timestamp_seconds` gauge: every model's last drill success (epoch ms) or,
- * for a model with drills that has never passed one, when its drills were first planned: the time its 100 days
- * count from (drillOverdue). Without it, the model most in need of RollbotDrillOverdue (every drill failed, or
- * none ran) would have no series and the alert could never fire.
+ * For the `rollbot_drill_last_success_timestamp_seconds` gauge: every model with drills, its last drill success
+ * (epoch ms) or, when it has never passed one, when its drills were first planned: the time its 100 days count
+ * from (drillOverdue). Without it, the model most in need of RollbotDrillOverdue (every drill failed, or none ran)
+ * would have no series and the alert could never fire. A model without a drill block has none, as it has no
+ * overdue drill at the gate, also when it passed drills before the block was taken out: its series would fire the
+ * alert 100 days on, for good, over drills nobody is to run.
  */
 export async function drillSuccesses(
   deps: Pick<EngineDeps, 'store'>,
@@ -21,8 +23,9 @@ export async function drillSuccesses(
 ): Promise<Record<string, number>> {
   const entries = await Promise.all(
     runbooks.all.map(async (runbook) => {
-      const lastSuccess = await lastDrillSuccess(deps, runbook.model);
-      const reference = lastSuccess ?? (runbook.drill ? await plannedSince(deps, runbook.model) : undefined);
+      if (!runbook.drill) return [runbook.model, undefined] as const;
+      const reference =
+        (await lastDrillSuccess(deps, runbook.model)) ?? (await plannedSince(deps, runbook.model));
       return [runbook.model, reference] as const;
     }),
   );

@@ -8,6 +8,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { drillOverdue, drillSuccesses } from '../../../src/engine/drill-overdue.js';
 import { scheduleDrillOccurrence } from '../../../src/engine/drill-schedule.js';
+import { startDrill } from '../../../src/engine/drill-start.js';
 import { createMetrics } from '../../../src/observability/metrics.js';
 import { makeDeps, makeRunbook, type TestDeps } from '../../helpers/engine.js';
 import { DRY } from '../../helpers/drill-deps.js';
@@ -37,5 +38,22 @@ describe('the drill recency gauge', () => {
     );
     // search-ranker has no drills: nothing to be overdue on, no series.
     expect(await gauge(deps)).toEqual({ 'fraud-scorer': Math.floor(plannedAt / 1000) });
+  });
+
+  it('drops a model whose drills were taken out of its runbook: no drills, nothing to be overdue on, as the gate says', async () => {
+    const drilled = makeDeps({ runbooks: [makeRunbook('fraud-scorer', DRY)] });
+    await startDrill(drilled, 'fraud-scorer', { by: 'cli:ana', auto: true });
+    expect(Object.keys(await gauge(drilled))).toEqual(['fraud-scorer']);
+
+    // The team takes the drill block out (the model moves to a tier without drills) and restarts on the same store.
+    const after = makeDeps({
+      runbooks: [makeRunbook('fraud-scorer')],
+      store: drilled.store,
+      clock: drilled.clock,
+    });
+    after.clock.advance(101 * DAY);
+    expect(await drillOverdue(after, after.runbooks.require('fraud-scorer'))).toBeUndefined();
+    // A series would fire RollbotDrillOverdue 100 days on, for good, for drills nobody is to run any more.
+    expect(await gauge(after)).toEqual({});
   });
 });
