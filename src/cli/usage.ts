@@ -55,7 +55,7 @@ const COMMANDS = {
     synopsis: 'drill run <model> [--dry-run]',
     does: ['rehearse the rollback now (the drill target, or plan only) and print the scorecard'],
   },
-  drillList: { synopsis: 'drill list', does: ['drill schedules, next runs and last results'] },
+  drillList: { synopsis: 'drill list', does: ['drill schedules, next runs, last results, drills under way'] },
   deployRecord: {
     synopsis:
       'deploy record <model> <version> [--previous <version>] [--strategy canary|blue-green|…] [--traffic <percent>]',

@@ -12,6 +12,21 @@ export interface DrillListing {
   last?: DrillResult;
   /** The last scheduled occurrence that did not run, and why (an incident open, rollbot down). */
   lastSkipped?: SkippedDrill;
+  /**
+   * The model's open incident: its drill under way (waiting for a decision, or rolling back), or a real incident,
+   * which refuses a drill due meanwhile. Without it, a drill started at 10:00 and still waiting for its decision
+   * was nowhere in the list, and a real incident's skip came as news.
+   */
+  open?: OpenIncident;
+}
+
+/** The model's open incident as the drill list shows it. */
+export interface OpenIncident {
+  incidentId: string;
+  drill: boolean;
+  phase: string;
+  /** When it opened (epoch ms). */
+  since: number;
 }
 
 /** Every model's drill schedule, next runs (computed by the caller's calendar), last results and last skip. */
@@ -25,6 +40,7 @@ export async function listDrills(
     const [last] = await drillHistory(deps, runbook.model);
     const lastSuccess = await lastDrillSuccess(deps, runbook.model);
     const skipped = await lastSkipped(deps, runbook.model);
+    const open = await deps.store.openIncidentFor(runbook.model);
     listings.push({
       model: runbook.model,
       schedule: runbook.drill.schedule,
@@ -34,9 +50,20 @@ export async function listDrills(
       ...(lastSuccess === undefined ? {} : { lastSuccess }),
       ...(last ? { last } : {}),
       ...(skipped ? { lastSkipped: skipped } : {}),
+      ...(open
+        ? { open: { incidentId: open.id, drill: open.drill, phase: open.phase, since: open.openedAt } }
+        : {}),
     });
   }
   return listings;
+}
+
+function openText(open: OpenIncident | undefined): string {
+  if (!open) return '';
+  const since = `since ${new Date(open.since).toISOString()} (${open.phase})`;
+  return open.drill
+    ? `; drill ${open.incidentId} under way ${since}`
+    : `; incident ${open.incidentId} open ${since}: a drill due meanwhile is skipped`;
 }
 
 /** One line per model, for `/drill list` and `rollbot drill list`. */
@@ -50,7 +77,7 @@ export function drillListText(listings: readonly DrillListing[]): string {
       const skipped = l.lastSkipped
         ? `; last skipped ${new Date(l.lastSkipped.at).toISOString()}: ${l.lastSkipped.reason}`
         : '';
-      return `${l.model}: ${l.schedule} (${l.timezone}) against ${l.target}; next ${next}; ${last}${success}${skipped}`;
+      return `${l.model}: ${l.schedule} (${l.timezone}) against ${l.target}; next ${next}; ${last}${success}${skipped}${openText(l.open)}`;
     })
     .join('\n');
 }
