@@ -10,6 +10,7 @@ import { drillGateClosing, drillOverdue, notePlanned } from './drill-overdue.js'
 import { gateOverride } from './gate.js';
 import { noteSkipped } from './drill-skips.js';
 import { startDrill } from './drill-start.js';
+import { endLapsedWait } from './drill-undecided.js';
 import type { Deadline } from './ports.js';
 
 export const DRILL_RUN = 'drill-run';
@@ -89,6 +90,8 @@ export async function runScheduledDrill(deps: EngineDeps, deadline: Deadline): P
     await skipMissed(deps, runbook, at, started);
     return;
   }
+  // The drill of the day before, nobody having decided it, ends at this instant (a daily schedule): first, not after.
+  await endLapsedWait(deps, model);
   try {
     await startDrill(deps, model, {
       by: 'schedule',

@@ -1,6 +1,6 @@
 import type { EngineDeps } from './context.js';
 import { finishDrill } from './drill.js';
-import { NOBODY_DECIDED, scheduleUndecidedEnd } from './drill-decision-wait.js';
+import { DRILL_DECISION_WAIT_MS, NOBODY_DECIDED, scheduleUndecidedEnd } from './drill-decision-wait.js';
 
 /**
  * A drill's wait for a decision is over (drill-decision-wait.ts): one still waiting (in triage) ends, failed, and
@@ -28,4 +28,15 @@ export async function endUndecidedDrill(deps: EngineDeps, drillId: string): Prom
 export async function boundDrillWait(deps: EngineDeps, model: string): Promise<void> {
   const open = await deps.store.openIncidentFor(model);
   if (open?.drill && open.phase === 'triage') await scheduleUndecidedEnd(deps, open.id, open.openedAt);
+}
+
+/**
+ * Ends the model's drill now if it still waits for its decision past DRILL_DECISION_WAIT_MS, as its own deadline
+ * would: for a scheduled occurrence coming due at that instant (a daily schedule, a day after the drill it started),
+ * which that drill, still open, would otherwise refuse and skip.
+ */
+export async function endLapsedWait(deps: EngineDeps, model: string): Promise<void> {
+  const open = await deps.store.openIncidentFor(model);
+  if (!open?.drill || open.phase !== 'triage') return;
+  if (deps.clock.now() >= open.openedAt + DRILL_DECISION_WAIT_MS) await endUndecidedDrill(deps, open.id);
 }
