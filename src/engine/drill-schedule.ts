@@ -212,9 +212,8 @@ async function gateAfterSkip(
 
 /**
  * "Rollback drill of fraud-scorer in 7d (2027-01-15 10:00 Europe/Dublin, 2027-01-15T10:00:00.000Z): target …; on
- * point: …". A reminder delivered once its drill is due (every
- * replica down over both) announces nothing to prepare for — "in -2h" — and is dropped: the drill's own message
- * says it started.
+ * point: …". A reminder delivered once its drill is due (every replica down over both) announces nothing to
+ * prepare for — "in -2h" — and is dropped: the drill's own message says it started.
  */
 export async function remindDrill(deps: EngineDeps, deadline: Deadline): Promise<void> {
   const runbook = onSchedule(deps, deadline);
