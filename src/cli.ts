@@ -26,6 +26,7 @@ import { createLogger } from './observability/logger.js';
 import { formatProblem } from './runbooks/problems.js';
 import { loadRunbooks } from './runbooks/load.js';
 import { missingCredentials, unsetVariables, whatFails } from './start-warnings.js';
+import { sixFieldsWarning } from './runbooks/drill-cadence.js';
 import { envValue, unsetState } from './env.js';
 
 export type { Io } from './cli/rollback.js';
@@ -211,6 +212,10 @@ async function validate(args: string[], env: NodeJS.ProcessEnv, io: Io): Promise
   );
   for (const problem of problems) io.err(formatProblem(problem));
   // Warnings, not problems: validate often runs where the bot's secrets are not (CI).
+  for (const runbook of runbooks) {
+    const schedule = runbook.drill && sixFieldsWarning(runbook.drill.schedule);
+    if (schedule) io.err(`warning: ${files.get(runbook.model) ?? runbook.model}: ${schedule}.`);
+  }
   for (const { model, field, name, effect } of unsetVariables(runbooks, env)) {
     io.err(
       `warning: ${files.get(model) ?? model}: ${field}: ${name} is ${unsetState(env, name)} here: ${effect}`,

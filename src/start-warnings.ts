@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { Config } from './config.js';
 import { sentence } from './core/text.js';
 import { isUnset, unsetState, type Environment } from './env.js';
+import { sixFieldsWarning } from './runbooks/drill-cadence.js';
 import type { Runbook } from './runbooks/schema.js';
 import type { MetricsSource } from './engine/metrics-port.js';
 import type { RunbookSet } from './engine/runbook-set.js';
@@ -48,6 +49,10 @@ export function compositionWarnings(
         'decides every incident and resolves it by hand (no automatic rollback, no confirmation). Set ' +
         'PROMETHEUS_URL (and PROMETHEUS_AUTHORIZATION if it needs one), the same on every replica.',
     );
+  }
+  for (const runbook of runbooks.all) {
+    const schedule = runbook.drill && sixFieldsWarning(runbook.drill.schedule);
+    if (schedule) warnings.push(`${runbook.model}: ${schedule}.`);
   }
   // The paging keys stop start-up (pagingRoutes) and PROMETHEUS_URL is warned of above: the serving ones are left.
   for (const unset of unsetVariables(runbooks.all, env).filter(({ kind }) => kind === 'serving')) {

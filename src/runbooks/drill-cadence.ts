@@ -44,3 +44,21 @@ function runsOn(days: CronDays, date: Date): boolean {
     days.dayOfMonth.some((value) => value === dayOfMonth || (value === 'L' && dayOfMonth === last))
   );
 }
+
+/**
+ * A warning for a drill schedule of six fields, which node-cron takes, its first being seconds (the e2e tests time
+ * a drill to the second so), or undefined. Not refused: but a `*` too many in a five-field schedule is six fields
+ * too, every field read one along ("0 10 15 1,4,7,10 * *": 15:10 on the 1st, 4th, 7th and 10th of every month), and
+ * such a schedule loads without a word. Said at start and by `rollbot validate`, with how node-cron reads it.
+ */
+export function sixFieldsWarning(schedule: string): string | undefined {
+  if (schedule === 'quarterly') return undefined;
+  const fields = schedule.trim().split(/\s+/);
+  if (fields.length !== 6) return undefined;
+  const [second, minute, hour, dayOfMonth, month, dayOfWeek] = fields;
+  return (
+    `drill.schedule "${schedule}" has six fields, and the first is read as seconds: it drills at second ${second}, ` +
+    `minute ${minute}, hour ${hour}, day of month ${dayOfMonth}, month ${month}, day of week ${dayOfWeek}. For ` +
+    'minute hour day-of-month month day-of-week, write five fields (quarterly: "0 10 15 1,4,7,10 *")'
+  );
+}

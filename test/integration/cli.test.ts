@@ -50,6 +50,18 @@ describe('rollbot validate', () => {
     ]);
   });
 
+  it('warns of a drill schedule of six fields, whose first is read as seconds, and still passes it', async () => {
+    const dir = await runbookDir({
+      'm1.yml': runbookYaml('m1', 'drill: { schedule: "0 10 15 1,4,7,10 * *", dryRun: true }'),
+    });
+    const { io, out, err } = capture();
+    expect(await runCli(['validate', dir], { KUBECONFIG: await kubeconfigIn(dir) }, io)).toBe(0);
+    expect(err).toEqual([
+      `warning: ${dir}/m1.yml: drill.schedule "0 10 15 1,4,7,10 * *" has six fields, and the first is read as seconds: it drills at second 0, minute 10, hour 15, day of month 1,4,7,10, month *, day of week *. For minute hour day-of-month month day-of-week, write five fields (quarterly: "0 10 15 1,4,7,10 *").`,
+    ]);
+    expect(out[0]).toBe(`1 runbook OK in ${dir}: m1`);
+  });
+
   it('uses RUNBOOKS_DIR when no folder is given', async () => {
     const dir = await runbookDir({ 'm1.yml': runbookYaml('m1') });
     const { io, out } = capture();

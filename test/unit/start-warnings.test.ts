@@ -44,6 +44,26 @@ describe('the warnings of a starting bot', () => {
     ]);
   });
 
+  it('name a drill schedule of six fields, whose first node-cron reads as seconds: one `*` too many shifts every field', () => {
+    const drilled = (schedule: string) =>
+      parseRunbook(
+        runbookYaml('fraud-scorer', `drill: { schedule: "${schedule}", dryRun: true }`),
+        'fraud-scorer.yml',
+      );
+    const typo = drilled('0 10 15 1,4,7,10 * *');
+    if (!typo.ok) throw new Error('the runbook does not load');
+    expect(
+      compositionWarnings(STORE, new RunbookSet([typo.runbook]), undefined, {}, { credentials: false }),
+    ).toEqual([
+      'fraud-scorer: drill.schedule "0 10 15 1,4,7,10 * *" has six fields, and the first is read as seconds: it drills at second 0, minute 10, hour 15, day of month 1,4,7,10, month *, day of week *. For minute hour day-of-month month day-of-week, write five fields (quarterly: "0 10 15 1,4,7,10 *").',
+    ]);
+    const five = drilled('0 10 15 1,4,7,10 *');
+    if (!five.ok) throw new Error('the runbook does not load');
+    expect(
+      compositionWarnings(STORE, new RunbookSet([five.runbook]), undefined, {}, { credentials: false }),
+    ).toEqual([]);
+  });
+
   it('say nothing of it once it is set', () => {
     const runbooks = new RunbookSet([httpRunbook('fraud-scorer')]);
     expect(compositionWarnings(STORE, runbooks, undefined, { ROUTER_TOKEN: 's3cret' })).toEqual([]);
