@@ -24,6 +24,11 @@ export interface DrillResult {
    */
   stages: { stage: string; elapsedMs: number; targetMs: number; met: boolean; cutShort?: true }[];
   problems: string[];
+  /**
+   * The runbook's drill target, when this drill (run with `--dry-run`) only planned instead of rehearsing it: passed,
+   * it is not the model's last success, which the deployment gate and the drill recency gauge read.
+   */
+  dryRunOf?: string;
 }
 
 const HISTORY = 10;
@@ -194,14 +199,17 @@ function resultOf(runbook: Runbook, drill: Incident, ending: DrillEnding): Drill
       .filter((s) => !s.met && !s.cutShort)
       .map((s) => `${s.stage} took ${formatDuration(s.elapsedMs)} against ${formatDuration(s.targetMs)}`),
   ];
+  const target = drillTarget(runbook, drill);
+  const rehearsal = drillTarget(runbook);
   return {
     model: runbook.model,
     incidentId: drill.id,
     at: ending.at,
     outcome: ending.succeeded && problems.length === 0 ? 'passed' : 'failed',
-    target: drillTarget(runbook, drill),
+    target,
     stages,
     problems,
+    ...(target === rehearsal ? {} : { dryRunOf: rehearsal }),
   };
 }
 
@@ -236,13 +244,18 @@ export function scorecard(result: DrillResult): string {
       `${s.stage} ${formatDuration(s.elapsedMs)}/${formatDuration(s.targetMs)} ${s.cutShort ? 'not completed' : s.met ? '✓' : '✗'}`,
   );
   const what = result.problems.length ? `; what went wrong: ${result.problems.join('; ')}` : '';
-  return `DRILL ${result.outcome.toUpperCase()} for ${result.model} (${result.incidentId}, ${result.target}): ${lines.join(', ')}${what}`;
+  const dry = result.dryRunOf
+    ? `; a dry run: not the rehearsal of the drill target ${result.dryRunOf}, which the deployment gate waits for`
+    : '';
+  return `DRILL ${result.outcome.toUpperCase()} for ${result.model} (${result.incidentId}, ${result.target}): ${lines.join(', ')}${what}${dry}`;
 }
 
 async function saveResult(deps: EngineDeps, result: DrillResult): Promise<void> {
   const history = await drillHistory(deps, result.model);
   await deps.store.setValue(historyKey(result.model), JSON.stringify([result, ...history].slice(0, HISTORY)));
-  if (result.outcome === 'passed') await deps.store.setValue(lastKey(result.model), String(result.at));
+  // A plan only of a runbook with a drill target rehearsed nothing the gate asks for: it stays closed for want of one.
+  if (result.outcome === 'passed' && !result.dryRunOf)
+    await deps.store.setValue(lastKey(result.model), String(result.at));
 }
 
 /** The model's last drills, newest first. */

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { recordDeployment } from '../../../src/engine/deployments.js';
-import { drillHistory } from '../../../src/engine/drill.js';
+import { drillHistory, lastDrillSuccess } from '../../../src/engine/drill.js';
 import { runDrillNow, startDrill } from '../../../src/engine/drill-start.js';
 import { rollback } from '../../../src/engine/rollback.js';
-import { DRY, STAGING, drillDeps } from '../../helpers/drill-deps.js';
+import { DRY, STAGING, drillDeps, scorecards } from '../../helpers/drill-deps.js';
 
 /** A drill block that keeps its staging target but is set to plan only, as while staging is being rebuilt. */
 const STAGING_BUT_DRY =
@@ -73,5 +73,19 @@ describe('a drill run with --dry-run on a runbook with a staging target', () => 
     expect(incident.summary).toContain(dry);
     const started = (await deps.store.list(incident.id)).find((entry) => entry.type === 'drill.started');
     expect(started?.text).toBe(`drill started by cli:ana against ${dry}`);
+  });
+
+  it('does not count as the rehearsal the deployment gate waits for: nothing on staging was rolled back', async () => {
+    const { deps } = drillDeps(STAGING);
+    await runDrillNow(deps, 'fraud-scorer', { by: 'cli:ana', dryRun: true });
+    expect(await lastDrillSuccess(deps, 'fraud-scorer')).toBeUndefined();
+    const [scorecard] = scorecards(deps);
+    expect(scorecard).toMatch(
+      /^DRILL PASSED for fraud-scorer .*; a dry run: not the rehearsal of the drill target kserve \(drill target\), which the deployment gate waits for$/,
+    );
+
+    // The rehearsal itself counts.
+    const { result } = await runDrillNow(deps, 'fraud-scorer', { by: 'cli:ana', dryRun: false });
+    expect(await lastDrillSuccess(deps, 'fraud-scorer')).toBe(result?.at);
   });
 });
