@@ -226,9 +226,16 @@ export async function remindDrill(deps: EngineDeps, deadline: Deadline): Promise
     );
     return;
   }
-  const who = runbook.rollback.approvers.length ? runbook.rollback.approvers.join(', ') : runbook.owner;
+  const { approvers } = runbook.rollback;
+  const who = approvers.length ? approvers.join(', ') : runbook.owner;
   // Local time first: the team reads its own clock, and "15:00Z, America/New_York" passed for 3 pm in New York.
   const when = `${localTime(at, runbook.drill.timezone)}, ${new Date(at).toISOString()}`;
   const text = `Rollback drill of ${runbook.model} in ${formatDuration(at - deps.clock.now())} (${when}): target ${drillTarget(runbook)}; on point: ${who}`;
-  await deps.notifier.notify({ type: 'channel.message', channel: runbook.channel, text });
+  await deps.notifier.notify({
+    type: 'channel.message',
+    channel: runbook.channel,
+    text,
+    // Notified, not only named: the reminder is for them to prepare.
+    ...(approvers.length ? { mention: approvers } : {}),
+  });
 }

@@ -16,6 +16,8 @@ export type NotifierEvent =
       type: 'channel.message';
       channel: string;
       text: string;
+      /** User and user-group IDs in `text` that Slack is to notify (a drill reminder's people on point). */
+      mention?: string[];
       /**
        * Ask for a deployment approval: the message carries the Approve deployment button, which approves the
        * deployment the request is for (`askedFor`, AskedApproval) and no later one.

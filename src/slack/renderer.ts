@@ -6,7 +6,7 @@ import { deployApprovalRequest } from './blocks/deploy-approval.js';
 import { incidentMessage } from './blocks/incident-message.js';
 import { LIMITS, escapeText, fitLines } from './blocks/limits.js';
 import { retroMessage } from './blocks/retro.js';
-import { threadLine } from './blocks/thread.js';
+import { mentionIds, threadLine } from './blocks/thread.js';
 import type { SlackRenderer } from './notifier/render.js';
 
 /** What the Slack notifier posts for each event: the incident message from its current state, and a thread line. */
@@ -28,7 +28,7 @@ export function createSlackRenderer(runbooks: RunbookSet): SlackRenderer {
       );
     },
     channelMessage(event) {
-      const { text, approveDeployment, approveRollback } = event;
+      const { text, approveDeployment, approveRollback, mention = [] } = event;
       if (approveRollback)
         return decisionRequest({ ...approveRollback, incidentId: '', text, policy: 'two-person' });
       // Channel messages quote alert summaries and people's reasons: escaped, a `<!channel>` or a disguised
@@ -40,7 +40,8 @@ export function createSlackRenderer(runbooks: RunbookSet): SlackRenderer {
         ? deployApprovalRequest({ text, ...approveDeployment })
         : {
             text: fitLines(
-              text.split('\n').map((line) => escapeText(line)),
+              // The IDs it is to notify become mentions once escaped: only those, never outside text.
+              text.split('\n').map((line) => mentionIds(escapeText(line), mention)),
               { max: LIMITS.fallbackText, noun: 'lines' },
             ),
           };

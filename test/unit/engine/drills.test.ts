@@ -13,6 +13,7 @@ import { firing } from '../../helpers/alerts.js';
 import { makeDeps, makeRunbook, metricValue, type TestDeps } from '../../helpers/engine.js';
 import { DRY, STAGING, drillDeps } from '../../helpers/drill-deps.js';
 import { permanent } from '../../helpers/fake-serving.js';
+import { createSlackRenderer } from '../../../src/slack/renderer.js';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -303,5 +304,22 @@ describe('drill reminders delivered late', () => {
     // The drill itself still starts, late: two hours is within DRILL_LATE_TOLERANCE_MS, while those reminded are
     // still around (drill-missed-occurrence.test.ts: later, it is skipped).
     expect((await deps.store.listIncidents({})).filter((incident) => incident.drill)).toHaveLength(1);
+  });
+});
+
+describe('drill reminders', () => {
+  it('mention the people on point, so that Slack notifies them, not only lists their IDs', async () => {
+    vi.useFakeTimers({ now: Date.parse('2027-01-01T00:00:00Z'), toFake: ['Date'] });
+    const { deps } = drillDeps(DRY, {
+      runbook: 'rollback: { policy: approve, approvers: [U0ANA, S0ONCALL] }',
+    });
+    deps.clock.set(Date.now());
+    await planDrills(deps);
+    deps.clock.set(Date.parse('2027-01-15T10:00:00Z') - 7 * 86_400_000);
+    await pollDeadlines(deps);
+    const [reminder] = deps.notifier.ofType('channel.message');
+    expect(reminder).toMatchObject({ mention: ['U0ANA', 'S0ONCALL'] });
+    const shown = reminder && createSlackRenderer(deps.runbooks).channelMessage?.(reminder);
+    expect(shown?.text).toMatch(/on point: <@U0ANA>, <!subteam\^S0ONCALL>$/);
   });
 });
