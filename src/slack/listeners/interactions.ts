@@ -1,4 +1,5 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { View } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
 import { refuseStale, type OnIncident } from '../../engine/acted-on.js';
 import { refusalOf } from '../../engine/authorize.js';
@@ -24,7 +25,8 @@ import {
   type SlackContext,
 } from '../context.js';
 import { ACTIONS, INPUTS, VIEWS } from '../ids.js';
-import { actedOnOf, failure, FormNotFilled, openRollbackModal, submitRollback } from './rollback-flow.js';
+import { FormNotFilled, messageView, openThenFill } from './open-form.js';
+import { actedOnOf, failure, openRollbackModal, submitRollback } from './rollback-flow.js';
 
 type ButtonBody = BlockAction<ButtonAction>;
 
@@ -78,42 +80,44 @@ export function registerInteractions(app: App, context: SlackContext): void {
     }
   };
 
-  const openNotRollback = async (body: ButtonBody, client: WebClient) => {
-    const { model, incidentId, where } = target(body);
-    const view = notRollbackModal({ model, incidentId });
-    const metadata = JSON.stringify({ ...readJsonObject(view.private_metadata), ...replyMetadata(where) });
+  /**
+   * "Not a rollback", on the incident message or a decision request: the form asking why opens at once (a trigger
+   * lives 3 s; the checks below read the store and may ask Slack for a user group's members) and is filled in only
+   * while the decision is still to be made and the person may make it. Otherwise they would be refused after
+   * typing their reason: the form says why instead (a message not redrawn yet still shows the button after the
+   * decision), in the words a reply would have.
+   */
+  const notRollback = async (body: ButtonBody, client: WebClient) => {
+    const { incidentId } = target(body);
+    const instead = `run \`/incident dismiss ${incidentId} <reason>\``;
     await openOrSay(
       body,
       client,
-      async () => {
-        await client.views.open({
-          trigger_id: body.trigger_id,
-          view: { ...view, private_metadata: metadata },
-        });
-      },
-      `run \`/incident dismiss ${incidentId} <reason>\` instead.`,
+      () =>
+        openThenFill(context, client, body.trigger_id, {
+          user: body.user.id,
+          loading: messageView('Not a rollback', `Checking *${escapeLine(incidentId, 200)}*…`),
+          refusedTitle: 'Cannot dismiss',
+          fill: () => notRollbackForm(body),
+          notFilled: { what: 'the question', hint: `close the form, then ${instead}` },
+        }),
+      `${instead} instead.`,
     );
   };
 
-  /**
-   * "Not a rollback", on the incident message or a decision request: the form asking why opens only while the
-   * decision is still to be made and the person may make it. Otherwise they would be refused after typing their
-   * reason; they are told now instead (a message not redrawn yet still shows the button after the decision).
-   */
-  const notRollback = async (body: ButtonBody, client: WebClient) => {
-    if (!(await stillStands(body, client, 'decided'))) return;
-    const { model, where } = target(body);
-    try {
-      const runbook = deps.runbooks.require(model);
-      const refused = await actAs(context, body.user.id, model, async (actor) =>
-        refusalOf(runbook, actor, 'dismiss', deps.runbooks.fileOf(runbook.model)),
-      );
-      if (refused) throw refused;
-    } catch (error) {
-      await tellUser(context, client, where, failureReply(context, error, where.user));
-      return;
-    }
-    await openNotRollback(body, client);
+  /** The form asking why, or a refusal (thrown): the decision was made, or the runbook does not let them. */
+  const notRollbackForm = async (body: ButtonBody): Promise<View> => {
+    const { model, incidentId, where } = target(body);
+    await refuseStale(deps, { incidentId, until: 'decided' }, model);
+    const runbook = deps.runbooks.require(model);
+    const refused = await actAs(context, body.user.id, model, async (actor) =>
+      refusalOf(runbook, actor, 'dismiss', deps.runbooks.fileOf(runbook.model)),
+    );
+    if (refused) throw refused;
+    const view = notRollbackModal({ model, incidentId });
+    // Where the button was pressed rides along, so that the submission is answered there.
+    const metadata = { ...readJsonObject(view.private_metadata), ...replyMetadata(where) };
+    return { ...view, private_metadata: JSON.stringify(metadata) };
   };
 
   app.action<ButtonBody>(ACTIONS.notRollback, async ({ ack, body, client }) => {

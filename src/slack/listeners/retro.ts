@@ -1,10 +1,11 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import type { View } from '@slack/types';
 import { isRollbotError, RollbotError } from '../../core/errors.js';
 import { parseActionItems } from '../../core/retro.js';
 import { closeActionItem, completeRetrospective, getRetrospective } from '../../engine/retro.js';
 import { notesOf } from '../../engine/notes.js';
 import { retroTemplate } from '../../engine/retro-template.js';
-import { codeBlock, escapeText, truncate } from '../blocks/limits.js';
+import { codeBlock, escapeLine, escapeText, truncate } from '../blocks/limits.js';
 import { CLOSE_ITEM_ACTION, retroModal } from '../blocks/retro.js';
 import {
   authorizeUserOn,
@@ -17,10 +18,12 @@ import {
   replyToSubmission,
   tellUser,
   type InputId,
+  type ReplyTo,
   type SlackContext,
 } from '../context.js';
 import { ACTIONS, INPUTS, VIEWS } from '../ids.js';
 import { slackErrorText } from '../notifier/errors.js';
+import { FormNotFilled, messageView, openThenFill } from './open-form.js';
 
 type ButtonBody = BlockAction<ButtonAction>;
 
@@ -43,21 +46,55 @@ function whatYouWrote(
   return `\n\nWhat you wrote, to add it or submit it again:\n${boxes.join('\n')}`;
 }
 
+/** What to do when the form did not open, or opened without the retrospective in it. */
+const AGAIN = 'press *Complete retrospective* again';
+
 /**
- * Opens the retrospective form; when Slack does not (a trigger that expired after a slow moment, Slack
- * unavailable), a RollbotError saying so and what to do, as the rollback forms do, rather than "something went
- * wrong": the press did nothing, and pressing again is the fix.
+ * When Slack does not open the retrospective form (a trigger that expired after a slow moment, Slack unavailable),
+ * a RollbotError saying so and what to do, as the rollback forms do, rather than "something went wrong": the press
+ * did nothing, and pressing again is the fix. A form that opened but was not filled in says so itself.
  */
-async function openForm(context: SlackContext, open: () => Promise<unknown>): Promise<void> {
-  try {
-    await open();
-  } catch (error) {
-    context.deps.logger.warn({ err: error }, 'a modal could not be opened');
-    throw new RollbotError('UNAVAILABLE', `Slack did not open the form (${slackErrorText(error)})`, {
-      hint: 'press *Complete retrospective* again',
-      cause: error,
-    });
-  }
+function notOpened(context: SlackContext, error: unknown): RollbotError {
+  if (error instanceof FormNotFilled) return error;
+  context.deps.logger.warn({ err: error }, 'a modal could not be opened');
+  return new RollbotError('UNAVAILABLE', `Slack did not open the form (${slackErrorText(error)})`, {
+    hint: AGAIN,
+    cause: error,
+  });
+}
+
+/**
+ * The retrospective form for `user`, from what the store says now; someone the runbook does not let complete it is
+ * refused (thrown), and one completed already says by whom.
+ */
+async function retroForm(
+  context: SlackContext,
+  user: string,
+  incidentId: string,
+  where: ReplyTo,
+): Promise<View> {
+  const { deps } = context;
+  const [incident, retro, notes] = await Promise.all([
+    deps.store.getIncident(incidentId),
+    getRetrospective(deps, incidentId),
+    notesOf(deps, incidentId),
+  ]);
+  if (!incident) throw new RollbotError('NOT_FOUND', `no incident ${incidentId}`);
+  // Told before filling in the form, not after; the submission checks again.
+  await authorizeUserOn(context, user, incidentId, 'complete the retrospective of');
+  if (retro?.completedAt !== undefined)
+    return messageView(
+      'Retrospective',
+      `The retrospective of ${incidentId} was completed already by <@${retro.completedBy ?? '?'}>.`,
+    );
+  const view = retroModal({
+    incidentId,
+    model: incident.model,
+    template: retroTemplate(incident, deps.clock.now(), notes),
+  });
+  // Where the button was pressed rides along, so that the submission is answered there.
+  const metadata = JSON.stringify({ ...readJsonObject(view.private_metadata), ...replyMetadata(where) });
+  return { ...view, private_metadata: metadata };
 }
 
 /**
@@ -77,35 +114,16 @@ export function registerRetro(app: App, context: SlackContext): void {
     const { value, user, where } = from(body);
     const incidentId = value.incidentId ?? '';
     try {
-      const [incident, retro, notes] = await Promise.all([
-        deps.store.getIncident(incidentId),
-        getRetrospective(deps, incidentId),
-        notesOf(deps, incidentId),
-      ]);
-      if (!incident) throw new RollbotError('NOT_FOUND', `no incident ${incidentId}`);
-      // Told before filling in the form, not after; the submission checks again.
-      await authorizeUserOn(context, user, incidentId, 'complete the retrospective of');
-      if (retro?.completedAt !== undefined) {
-        await tellUser(
-          context,
-          client,
-          where,
-          `The retrospective of ${incidentId} was completed already by <@${retro.completedBy ?? '?'}>.`,
-        );
-        return;
-      }
-      const view = retroModal({
-        incidentId,
-        model: incident.model,
-        template: retroTemplate(incident, deps.clock.now(), notes),
+      // Opened at once (a trigger lives 3 s), then filled in from the store, which a slow moment could hold.
+      await openThenFill(context, client, body.trigger_id, {
+        user,
+        loading: messageView('Retrospective', `Reading the timeline of *${escapeLine(incidentId, 200)}*…`),
+        refusedTitle: 'Retrospective',
+        fill: () => retroForm(context, user, incidentId, where),
+        notFilled: { what: 'the retrospective', hint: `close the form, then ${AGAIN}` },
       });
-      // Where the button was pressed rides along, so that the submission is answered there.
-      const metadata = JSON.stringify({ ...readJsonObject(view.private_metadata), ...replyMetadata(where) });
-      await openForm(context, () =>
-        client.views.open({ trigger_id: body.trigger_id, view: { ...view, private_metadata: metadata } }),
-      );
     } catch (error) {
-      await tellUser(context, client, where, failureReply(context, error, where.user));
+      await tellUser(context, client, where, failureReply(context, notOpened(context, error), where.user));
     }
   });
 

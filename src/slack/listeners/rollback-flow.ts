@@ -1,16 +1,15 @@
 import type { WebClient } from '@slack/web-api';
 import type { InputBlock, View } from '@slack/types';
-import { RollbotError } from '../../core/errors.js';
 import { formatDuration } from '../../core/duration.js';
 import { plannedOn, type ActedOn, type PlannedOn } from '../../engine/acted-on.js';
 import { refusalOf } from '../../engine/authorize.js';
 import { requestRollback, type RollbackRequestResult } from '../../engine/rollback-request.js';
 import { rollback } from '../../engine/rollback.js';
 import { escapeLine } from '../blocks/limits.js';
-import { slackErrorText } from '../notifier/errors.js';
 import { modalMetadata, rollbackModal } from '../blocks/rollback-modal.js';
 import { actAs, failureReply, tellUser, type SlackContext } from '../context.js';
 import { INPUTS } from '../ids.js';
+import { messageView, openThenFill } from './open-form.js';
 
 export interface RollbackTarget {
   model: string;
@@ -37,63 +36,47 @@ export async function openRollbackModal(
   triggerId: string,
   target: RollbackTarget,
 ): Promise<void> {
-  const opened = await client.views.open({ trigger_id: triggerId, view: planningView(target.model) });
-  const viewId = opened.view?.id;
-  if (!viewId) return;
-  let view: View;
-  try {
-    const runbook = context.deps.runbooks.require(target.model);
-    const refused = await actAs(context, target.user, target.model, async (actor) =>
-      refusalOf(runbook, actor, 'roll back', context.deps.runbooks.fileOf(runbook.model)),
-    );
-    // Their submission would be refused: say so now, rather than after they read the plan and typed a reason.
-    if (refused) throw refused;
-    const act = target.actedOn ?? (await plannedOn(context.deps, target.model));
-    const dry = await rollback(context.deps, {
-      model: target.model,
-      reason: 'planning',
-      by: 'slack',
-      trigger: 'slack',
-      dryRun: true,
-      ...(target.to ? { to: target.to } : {}),
-      actedOn: act,
-    });
-    view = rollbackModal({
-      model: target.model,
-      ...(act.incidentId === undefined ? {} : { incidentId: act.incidentId }),
-      plan: dry.plan,
-      state: dry.state,
-      target: dry.target,
-      policy: runbook.rollback.policy,
-    });
-    view = withMetadata(withReason(view, target.reason), {
-      channel: target.channel,
-      responseUrl: target.responseUrl,
-      decisionOf: act.until === 'decided' ? act.incidentId : undefined,
-      planned: act.until === 'unchanged' ? plannedMark(act) : undefined,
-    });
-  } catch (error) {
-    view = messageView('Cannot roll back', failureReply(context, error, target.user));
-  }
-  try {
-    await client.views.update({ view_id: viewId, view });
-  } catch (error) {
-    throw new FormNotFilled(target.model, error);
-  }
+  await openThenFill(context, client, triggerId, {
+    user: target.user,
+    loading: planningView(target.model),
+    refusedTitle: 'Cannot roll back',
+    fill: () => plannedForm(context, target),
+    notFilled: { what: 'the plan', hint: `close the form, then run \`/rollback ${target.model}\` again` },
+  });
 }
 
-/**
- * Slack opened the rollback form but did not take the plan into it: the person is looking at "planning…", so
- * telling them the form did not open would contradict what they see.
- */
-export class FormNotFilled extends RollbotError {
-  constructor(model: string, cause: unknown) {
-    const why = slackErrorText(cause);
-    super('UNAVAILABLE', `Slack did not show the plan in the form (${why})`, {
-      hint: `close the form, then run \`/rollback ${model}\` again`,
-      cause,
-    });
-  }
+/** The rollback form with the plan, or a refusal (thrown) for someone the runbook does not let roll back. */
+async function plannedForm(context: SlackContext, target: RollbackTarget): Promise<View> {
+  const runbook = context.deps.runbooks.require(target.model);
+  const refused = await actAs(context, target.user, target.model, async (actor) =>
+    refusalOf(runbook, actor, 'roll back', context.deps.runbooks.fileOf(runbook.model)),
+  );
+  // Their submission would be refused: say so now, rather than after they read the plan and typed a reason.
+  if (refused) throw refused;
+  const act = target.actedOn ?? (await plannedOn(context.deps, target.model));
+  const dry = await rollback(context.deps, {
+    model: target.model,
+    reason: 'planning',
+    by: 'slack',
+    trigger: 'slack',
+    dryRun: true,
+    ...(target.to ? { to: target.to } : {}),
+    actedOn: act,
+  });
+  const view = rollbackModal({
+    model: target.model,
+    ...(act.incidentId === undefined ? {} : { incidentId: act.incidentId }),
+    plan: dry.plan,
+    state: dry.state,
+    target: dry.target,
+    policy: runbook.rollback.policy,
+  });
+  return withMetadata(withReason(view, target.reason), {
+    channel: target.channel,
+    responseUrl: target.responseUrl,
+    decisionOf: act.until === 'decided' ? act.incidentId : undefined,
+    planned: act.until === 'unchanged' ? plannedMark(act) : undefined,
+  });
 }
 
 /** Runs the submitted rollback through the engine and tells the person how it went. */
@@ -166,15 +149,6 @@ export function failure(error: { message: string; hint?: string } | undefined): 
 
 function planningView(model: string): View {
   return messageView('Roll back', `Reading the serving layer of *${model}* and planning the rollback…`);
-}
-
-function messageView(title: string, text: string): View {
-  return {
-    type: 'modal',
-    title: { type: 'plain_text', text: title.slice(0, 24) },
-    close: { type: 'plain_text', text: 'Close' },
-    blocks: [{ type: 'section', text: { type: 'mrkdwn', text: text.slice(0, 3000) } }],
-  };
 }
 
 /** Pre-fills the reason input, when the person already gave one. */

@@ -39,9 +39,9 @@ describe('notes in the retrospective', () => {
       'U0LEAD',
     );
     expect((await sendSigned(slack.url, press)).status).toBe(200);
-    await slack.settle(() => slack.called('views.open').length > 0, 'the retrospective modal');
+    await slack.settle(() => slack.called('views.update').length > 0, 'the retrospective modal');
 
-    const view = slack.called('views.open')[0]?.form.view ?? '';
+    const view = slack.called('views.update')[0]?.form.view ?? '';
     expect(view).toContain('Notes from the timeline:');
     expect(view).toContain('U0ANA: feature store stale since 01:40');
   });

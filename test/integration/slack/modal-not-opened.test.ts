@@ -66,6 +66,30 @@ describe('a modal Slack does not open', () => {
     expect(text).toContain('/incident dismiss INC-1');
   });
 
+  it('Not a rollback whose form opened but was not filled in says so, with /incident dismiss', async () => {
+    const { blocks } = await incidentWhileModalsFail({ 'views.update': { ok: false, error: 'not_found' } });
+    const text = await pressed(blocks, 'Not a rollback');
+    expect(route!.called('views.open')).toHaveLength(1);
+    expect(text).toBe(
+      'Slack did not show the question in the form (not_found): close it, then run `/incident dismiss INC-1 <reason>` instead.',
+    );
+  });
+
+  it('Complete retrospective whose form opened but was not filled in says so, and to press it again', async () => {
+    const { deps } = await incidentWhileModalsFail({ 'views.update': { ok: false, error: 'not_found' } });
+    await resolve(deps, 'INC-1', { by: 'U0ANA', reason: 'back to normal' });
+    const slack = route!;
+    const press = buttonPress(ACTIONS.completeRetro, { incidentId: 'INC-1', model: 'fraud-scorer' }, 'U0BO');
+    expect((await sendSigned(slack.url, press)).status).toBe(200);
+    await slack.settle(() => slack.called('chat.postEphemeral').length > 0, 'a reply to Bob');
+
+    expect(slack.called('views.open')).toHaveLength(1);
+    const text = slack.called('chat.postEphemeral')[0]?.form.text ?? '';
+    expect(text).toContain('Slack did not show the retrospective in the form (not_found)');
+    expect(text).toContain('close the form, then press *Complete retrospective* again');
+    expect(text).not.toContain('did not open');
+  });
+
   it('Complete retrospective tells the person, and to press it again, not "something went wrong"', async () => {
     const { deps } = await incidentWhileModalsFail();
     await resolve(deps, 'INC-1', { by: 'U0ANA', reason: 'back to normal' });
