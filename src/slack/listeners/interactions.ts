@@ -126,23 +126,10 @@ export function registerInteractions(app: App, context: SlackContext): void {
   });
 
   /**
-   * Whether what the button was pressed on still stands (engine/acted-on.ts): a decision request's decision still
-   * to be made, the incident message's incident still open. If not, the person is told what happened instead.
+   * Roll back, on the incident message or a decision request: the modal, planned for the incident pressed on; it
+   * says what happened instead once that no longer stands (rollback-flow.ts plannedForm).
    */
-  const stillStands = async (body: ButtonBody, client: WebClient, until: OnIncident['until']) => {
-    const { model, incidentId, where } = target(body);
-    try {
-      await refuseStale(deps, { incidentId, until }, model);
-      return true;
-    } catch (error) {
-      await tellUser(context, client, where, failureReply(context, error, where.user));
-      return false;
-    }
-  };
-
-  /** Roll back, on the incident message or a decision request: the modal, planned for the incident pressed on. */
   const rollBack = async (body: ButtonBody, client: WebClient, until: OnIncident['until']) => {
-    if (!(await stillStands(body, client, until))) return;
     const { model, incidentId, where } = target(body);
     await openOrSay(
       body,

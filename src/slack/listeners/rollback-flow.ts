@@ -1,7 +1,7 @@
 import type { WebClient } from '@slack/web-api';
 import type { InputBlock, View } from '@slack/types';
 import { formatDuration } from '../../core/duration.js';
-import { plannedOn, type ActedOn, type PlannedOn } from '../../engine/acted-on.js';
+import { plannedOn, refuseStale, type ActedOn, type PlannedOn } from '../../engine/acted-on.js';
 import { refusalOf } from '../../engine/authorize.js';
 import { requestRollback, type RollbackRequestResult } from '../../engine/rollback-request.js';
 import { rollback } from '../../engine/rollback.js';
@@ -28,7 +28,8 @@ export interface RollbackTarget {
 
 /**
  * Opens the rollback modal at once (a trigger lives 3 s) showing "planning…", then plans through the engine —
- * the same read-and-plan as a dry run — and replaces the modal with the plan and the reason input.
+ * the same read-and-plan as a dry run — and replaces the modal with the plan and the reason input, or with why
+ * the person cannot roll back from there.
  */
 export async function openRollbackModal(
   context: SlackContext,
@@ -45,8 +46,13 @@ export async function openRollbackModal(
   });
 }
 
-/** The rollback form with the plan, or a refusal (thrown) for someone the runbook does not let roll back. */
+/**
+ * The rollback form with the plan, or a refusal (thrown): what the button was pressed on no longer stands
+ * (engine/acted-on.ts: a decision request's decision made, the incident message's incident over), or the runbook
+ * does not let the person roll back.
+ */
 async function plannedForm(context: SlackContext, target: RollbackTarget): Promise<View> {
+  if (target.actedOn) await refuseStale(context.deps, target.actedOn, target.model);
   const runbook = context.deps.runbooks.require(target.model);
   const refused = await actAs(context, target.user, target.model, async (actor) =>
     refusalOf(runbook, actor, 'roll back', context.deps.runbooks.fileOf(runbook.model)),

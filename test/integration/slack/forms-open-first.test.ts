@@ -1,7 +1,7 @@
 /**
- * A press's trigger_id lives 3 seconds (slack-platform.md §2): the **Complete retrospective** and **Not a rollback**
- * forms open at once with it, before the store is read or Slack is asked who is in a user group, and are filled in
- * (or say why the person cannot go on) once those answer. A store that hangs at 2am must leave the person looking
+ * A press's trigger_id lives 3 seconds (slack-platform.md §2): the **Complete retrospective**, **Not a rollback** and
+ * **Roll back** forms open at once with it, before the store is read or Slack is asked who is in a user group, and
+ * are filled in (or say why the person cannot go on) once those answer. A store that hangs at 2am must leave the person looking
  * at a form that is loading, not at "Slack did not open the form". Real signed HTTP to the Slack route.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -14,7 +14,7 @@ import { createMemoryStore } from '../../../src/store/memory.js';
 import { ACTIONS, VIEWS } from '../../../src/slack/ids.js';
 import { firing } from '../../helpers/alerts.js';
 import { dyingStore, type DyingStore } from '../../helpers/dying-store.js';
-import { makeDeps, makeRunbook, RealClock, type TestDeps } from '../../helpers/engine.js';
+import { makeDeps, makeRunbook, RealClock, recordDeployments, type TestDeps } from '../../helpers/engine.js';
 import { buttonPress, sendSigned } from '../../helpers/slack.js';
 import { serveSlackRoute, type SlackRoute } from '../../helpers/slack-route.js';
 
@@ -26,7 +26,9 @@ let holding = false;
 let order: string[];
 
 beforeEach(async () => {
-  order = [];
+  // This test's own list: a listener of an earlier test left waiting on its held store never writes to it.
+  const seen: string[] = [];
+  order = seen;
   holding = false;
   const clock = new RealClock();
   // Every store call waits, once the store is held, until `held.resume()`: Redis hanging in a failover.
@@ -42,7 +44,7 @@ beforeEach(async () => {
     logger: deps.logger,
     directory: {
       members: async () => {
-        order.push('usergroups.users.list');
+        seen.push('usergroups.users.list');
         return ['U0BO'];
       },
     },
@@ -51,7 +53,7 @@ beforeEach(async () => {
     groupsOf,
     answers: {
       'views.open': () => {
-        order.push('views.open');
+        seen.push('views.open');
         return { ok: true, view: { id: 'V0LOADING' } };
       },
     },
@@ -60,7 +62,7 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  held.resume();
+  // A held store is not resumed here: a listener still waiting on it stays so, rather than run into the next test.
   await slack.close();
 });
 
@@ -126,6 +128,23 @@ describe('Complete retrospective', () => {
       responseUrl: 'https://hooks.slack.test/actions/1',
     });
     expect(slack.called('chat.postEphemeral')).toEqual([]);
+  });
+});
+
+describe("the incident message's Roll back", () => {
+  it('opens its form before the store or the user group is read, then shows the plan', async () => {
+    await recordDeployments(deps, 'fraud-scorer', ['v40', 'v41', 'v42']);
+    await pressWhileTheStoreHangs(ACTIONS.rollback);
+
+    const view = await formOnceTheStoreAnswers();
+    expect(order).toEqual(['views.open', 'usergroups.users.list']);
+    expect(view.callback_id).toBe(VIEWS.rollback);
+    expect(JSON.stringify(view)).toContain('`v42` → `v41`');
+    expect(JSON.parse(view.private_metadata ?? '{}')).toMatchObject({
+      incidentId: 'INC-1',
+      channel: 'C0TEST0001',
+      responseUrl: 'https://hooks.slack.test/actions/1',
+    });
   });
 });
 

@@ -148,22 +148,20 @@ describe("a drill's Roll back, after a real alert ended the drill", () => {
     return { ...drill, deps, drillId: started.id, realAlert };
   }
 
-  it('pressed then, opens no modal and says the drill is over and which incident is open', async () => {
+  it('pressed then, says in the modal that the drill is over and which incident is open', async () => {
     const { deps, drillId, realAlert, production } = await drillInTriage();
     const realId = await realAlert();
 
     await bobPressesRollBack(deps, drillId);
-    await slack().settle(
-      () => slack().called('chat.postEphemeral').length > 0 || slack().called('views.update').length > 0,
-      'the answer to the press',
-    );
-    expect(slack().called('views.open')).toEqual([]);
-    expect(slack().called('chat.postEphemeral')[0]?.form.text).toContain(
-      `${drillId}: this drill is over: the drill ended at `,
-    );
-    expect(slack().called('chat.postEphemeral')[0]?.form.text).toContain(
-      `fraud-scorer's open incident is ${realId} now`,
-    );
+    await slack().settle(() => slack().called('views.update').length > 0, 'the answer to the press');
+    const view = JSON.parse(slack().called('views.update')[0]?.form.view ?? '{}') as {
+      callback_id?: string;
+      blocks: { text: { text: string } }[];
+    };
+    expect(view.callback_id).toBeUndefined();
+    expect(view.blocks[0]?.text.text).toContain(`${drillId}: this drill is over: the drill ended at `);
+    expect(view.blocks[0]?.text.text).toContain(`fraud-scorer's open incident is ${realId} now`);
+    expect(slack().called('chat.postEphemeral')).toEqual([]);
     expect(production.calls).not.toContain('execute');
   });
 
