@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { truncate } from '../core/text.js';
 import { expected, mismatch, parseAlertBody, refuseGenericAlert } from './errors.js';
 import { labelFingerprint } from './fingerprint.js';
 import type { AlertIntakeSource, NormalizedAlert } from './types.js';
@@ -107,6 +108,18 @@ export const wireAlert = z.looseObject(
 /** The validated form of {@link wireAlert}. */
 export type WireAlert = z.output<typeof wireAlert>;
 
+/**
+ * How much of an alert's summary and name rollbot keeps. Both are shown as one line, and stored on the incident,
+ * which every write rewrites: a 900 KB annotation would be sent to Redis with each alert joining it.
+ */
+export const MAX_SUMMARY_CHARS = 1_000;
+export const MAX_NAME_CHARS = 200;
+
+/** An alert's name and summary as rollbot keeps them (MAX_NAME_CHARS, MAX_SUMMARY_CHARS). */
+export function shownAs(name: string, summary: string): { name: string; summary: string } {
+  return { name: truncate(name, MAX_NAME_CHARS), summary: truncate(summary, MAX_SUMMARY_CHARS) };
+}
+
 /** Reduces an Alertmanager/Grafana alert to the fields rollbot routes and records. */
 export function normalizeWireAlert(source: AlertIntakeSource, alert: WireAlert): NormalizedAlert {
   const { labels, annotations } = alert;
@@ -117,10 +130,9 @@ export function normalizeWireAlert(source: AlertIntakeSource, alert: WireAlert):
     source,
     status: alert.status,
     fingerprint,
-    name,
+    ...shownAs(name, described ?? name),
     labels: { ...labels },
     annotations: { ...annotations },
-    summary: described ?? name,
   };
   if (alert.startsAt !== undefined) normalized.startsAt = alert.startsAt;
   if (alert.endsAt !== undefined) normalized.endsAt = alert.endsAt;

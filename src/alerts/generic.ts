@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { RollbotError } from '../core/errors.js';
-import { alertList, firstNonEmpty, nonEmptyString, stringMap, timestamp } from './alertmanager.js';
+import { alertList, firstNonEmpty, nonEmptyString, shownAs, stringMap, timestamp } from './alertmanager.js';
 import { expected, parseAlertBody } from './errors.js';
 import { hashFingerprint, sortedLabels } from './fingerprint.js';
 import type { NormalizedAlert } from './types.js';
@@ -112,16 +112,16 @@ function refuseWebhookBody(body: unknown): void {
 
 function normalizeGeneric(alert: GenericAlert): NormalizedAlert {
   const labels: Record<string, string> = { ...alert.labels, model: alert.model, severity: alert.severity };
+  const shown = shownAs(firstNonEmpty(labels.alertname) ?? alert.summary, alert.summary);
   const normalized: NormalizedAlert = {
     source: 'generic',
     status: alert.status,
     fingerprint: alert.fingerprint ?? genericFingerprint(alert.model, labels, alert.summary),
-    name: firstNonEmpty(labels.alertname) ?? alert.summary,
+    ...shown,
     labels,
     severity: alert.severity,
     // Mirrors Alertmanager's convention so that readers of annotations see the summary in the usual place.
-    annotations: { summary: alert.summary },
-    summary: alert.summary,
+    annotations: { summary: shown.summary },
   };
   if (alert.startsAt !== undefined) normalized.startsAt = alert.startsAt;
   return normalized;

@@ -14,7 +14,14 @@ export const ALERT_PARSERS = {
   generic: parseGeneric,
 } satisfies Record<AlertIntakeSource, (body: unknown) => NormalizedAlert[]>;
 
-export { leftOut, MAX_ALERTS_PER_BODY, parseAlertmanager, parseRfc3339 } from './alertmanager.js';
+export {
+  leftOut,
+  MAX_ALERTS_PER_BODY,
+  MAX_NAME_CHARS,
+  MAX_SUMMARY_CHARS,
+  parseAlertmanager,
+  parseRfc3339,
+} from './alertmanager.js';
 export {
   alertValidationError,
   formatPath,

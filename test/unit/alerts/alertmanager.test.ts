@@ -4,6 +4,8 @@ import { isRollbotError, type RollbotError } from '../../../src/core/errors.js';
 import {
   ALERT_PARSERS,
   MAX_ALERTS_PER_BODY,
+  MAX_NAME_CHARS,
+  MAX_SUMMARY_CHARS,
   parseAlertmanager,
   parseRfc3339,
 } from '../../../src/alerts/index.js';
@@ -108,6 +110,16 @@ describe('parseAlertmanager: normalization rules', () => {
     const [only] = parseAlertmanager(body([alert({ labels: { model: 'm' } })]));
     expect(only?.name).toBe('fraud-scorer error rate above 5%');
     expect(only?.summary).toBe('fraud-scorer error rate above 5%');
+  });
+
+  it('keeps a line of an oversized summary, not the whole of it: it is stored on every write of the incident', () => {
+    const huge = `errors are up ${'x'.repeat(500_000)}`;
+    const [only] = parseAlertmanager(
+      body([alert({ labels: { model: 'm' }, annotations: { summary: huge } })]),
+    );
+    expect(only?.summary).toHaveLength(MAX_SUMMARY_CHARS);
+    expect(only?.summary).toMatch(/^errors are up x+…$/);
+    expect(only?.name).toHaveLength(MAX_NAME_CHARS);
   });
 
   it('falls back from summary to description, then to the name', () => {

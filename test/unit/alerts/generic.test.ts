@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { isRollbotError, type RollbotError } from '../../../src/core/errors.js';
-import { ALERT_PARSERS, genericFingerprint, parseGeneric } from '../../../src/alerts/index.js';
+import {
+  ALERT_PARSERS,
+  genericFingerprint,
+  MAX_NAME_CHARS,
+  MAX_SUMMARY_CHARS,
+  parseGeneric,
+} from '../../../src/alerts/index.js';
 
 /** The BAD_REQUEST error `parse` throws; fails the test when it returns instead. */
 function badRequest(parse: () => unknown): RollbotError {
@@ -39,6 +45,15 @@ describe('parseGeneric: normalization', () => {
         summary: 'error rate above 5%',
       },
     ]);
+  });
+
+  it('keeps a line of an oversized summary, and fingerprints the summary as sent', () => {
+    const huge = `error rate above 5% ${'x'.repeat(500_000)}`;
+    const [only] = parseGeneric({ ...minimal, summary: huge });
+    expect(only?.summary).toHaveLength(MAX_SUMMARY_CHARS);
+    expect(only?.name).toHaveLength(MAX_NAME_CHARS);
+    expect(only?.fingerprint).toBe(fingerprintOf({ ...minimal, summary: huge }));
+    expect(only?.fingerprint).not.toBe(fingerprintOf({ ...minimal, summary: only?.summary }));
   });
 
   it('hashes model, sorted labels and summary with SHA-256 (first 16 hex digits)', () => {
