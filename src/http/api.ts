@@ -25,6 +25,17 @@ export function listIncidentsRoute(deps: EngineDeps) {
         LIST_FILTERS_HINT,
       );
     }
+    // Given twice (`model=a&model=b`, a script appending to a URL that had one), either value would be a guess.
+    for (const name of LIST_FILTERS) {
+      const values = query.getAll(name);
+      if (values.length < 2) continue;
+      const given = values.map((value) => `"${value.slice(0, 100)}"`).join(', ');
+      throw new RollbotError(
+        'BAD_REQUEST',
+        `${name} is given ${values.length} times (${given}): give it once`,
+        LIST_FILTERS_HINT,
+      );
+    }
     const filter: { open?: boolean; model?: string; limit?: number } = {};
     const open = query.get('open');
     if (open !== null) {
@@ -34,6 +45,14 @@ export function listIncidentsRoute(deps: EngineDeps) {
       filter.open = open === 'true';
     }
     const model = query.get('model');
+    // `model=$MODEL` with the variable unset: left out, it would answer every model's incidents, not none.
+    if (model !== null && !model.trim()) {
+      throw new RollbotError(
+        'BAD_REQUEST',
+        'model is empty: name the model whose incidents to list, or leave model out for every model',
+        LIST_FILTERS_HINT,
+      );
+    }
     if (model) {
       filter.model = model;
       // A model whose runbook was removed keeps its incidents, listed as any other's; one that is neither
@@ -42,7 +61,8 @@ export function listIncidentsRoute(deps: EngineDeps) {
     }
     const limit = query.get('limit');
     if (limit !== null) {
-      const n = Number(limit);
+      // Digits only: Number() also reads `1e2`, `0x10` and ` 5`, which no caller means as a count.
+      const n = /^\d+$/.test(limit) ? Number(limit) : NaN;
       if (!Number.isInteger(n) || n < 1 || n > 1000) {
         throw new RollbotError(
           'BAD_REQUEST',

@@ -108,6 +108,40 @@ describe('incidents API', () => {
     const other = await json(get('/api/incidents?state=open'));
     expect(other.error.message).toBe('unknown query parameter "state" (allowed: open, model, limit)');
   });
+
+  it('refuses an empty model filter (an unset shell variable) instead of answering every model\'s incidents', async () => {
+    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    // `curl "$BOT/api/incidents?open=true&model=$MODEL"` with MODEL unset asked about no model and got fraud-scorer's.
+    const response = await get('/api/incidents?open=true&model=');
+    expect(response.status).toBe(400);
+    expect((await json(response)).error).toMatchObject({
+      code: 'BAD_REQUEST',
+      message: 'model is empty: name the model whose incidents to list, or leave model out for every model',
+      hint: 'filter with open=true|false, model=<model> and limit=1..1000',
+    });
+  });
+
+  it('refuses a filter given twice instead of using the first and ignoring the other', async () => {
+    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    const twice = await get('/api/incidents?model=churn-predictor&model=fraud-scorer');
+    expect(twice.status).toBe(400);
+    expect((await json(twice)).error).toMatchObject({
+      code: 'BAD_REQUEST',
+      message: 'model is given 2 times ("churn-predictor", "fraud-scorer"): give it once',
+      hint: 'filter with open=true|false, model=<model> and limit=1..1000',
+    });
+  });
+
+  it('takes a limit written as digits only, not as a number in another notation', async () => {
+    for (const limit of ['1e2', '0x10', ' 5', '5.0']) {
+      const response = await get(`/api/incidents?limit=${encodeURIComponent(limit)}`);
+      expect(response.status).toBe(400);
+      expect((await json(response)).error.message).toBe(
+        `limit must be a whole number from 1 to 1000, got "${limit}"`,
+      );
+    }
+    expect((await get('/api/incidents?limit=1000')).status).toBe(200);
+  });
 });
 
 describe('service routes', () => {
