@@ -6,10 +6,11 @@ import { drillListings } from '../scheduling/drills.js';
 import { requireApiToken } from './api-writes.js';
 import { sendJson } from './errors.js';
 import { readJson } from './request.js';
+import { modelNameOf } from './names.js';
 import { parseBody } from './validate.js';
 
 const drillBody = z.strictObject({
-  model: z.string().min(1),
+  model: z.string().min(1).overwrite(modelNameOf),
   /** Plan only, whatever the runbook's drill target (`rollbot drill run --dry-run`). */
   dryRun: z.boolean().default(false),
   /** Who asked, for the timeline. */

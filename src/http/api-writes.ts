@@ -13,10 +13,11 @@ import { rollback, type RollbackOutcome } from '../engine/rollback.js';
 import { viewIncident } from '../engine/views.js';
 import { NDJSON, sendJson } from './errors.js';
 import { hasBearer, readJson } from './request.js';
+import { modelNameOf } from './names.js';
 import { parseBody } from './validate.js';
 
 const rollbackBody = z.strictObject({
-  model: z.string().min(1),
+  model: z.string().min(1).overwrite(modelNameOf),
   toVersion: z.string().min(1).optional(),
   /**
    * The version the caller saw serving (the plan's `from`): when another version serves by then (someone rolled
@@ -30,7 +31,7 @@ const rollbackBody = z.strictObject({
 });
 
 const deploymentBody = z.strictObject({
-  model: z.string().min(1),
+  model: z.string().min(1).overwrite(modelNameOf),
   version: z.string().min(1),
   previousVersion: z.string().min(1).optional(),
   strategy: z.enum(DEPLOYMENT_STRATEGIES).default('canary'),

@@ -4,6 +4,7 @@ import { closest } from '../core/suggest.js';
 import type { EngineDeps } from '../engine/context.js';
 import { incidentDetail, listIncidentViews } from '../engine/views.js';
 import { sendJson } from './errors.js';
+import { modelNameOf } from './names.js';
 
 const LIST_FILTERS = ['open', 'model', 'limit'];
 const LIST_FILTERS_HINT = { hint: 'filter with open=true|false, model=<model> and limit=1..1000' };
@@ -54,10 +55,12 @@ export function listIncidentsRoute(deps: EngineDeps) {
       );
     }
     if (model) {
-      filter.model = model;
+      filter.model = modelNameOf(model);
       // A model whose runbook was removed keeps its incidents, listed as any other's; one that is neither
       // configured nor in any incident is likely a typo, refused with the model it was meant to be.
-      if (!deps.runbooks.get(model) && !(await hasIncidents(deps, model))) deps.runbooks.require(model);
+      if (!deps.runbooks.get(filter.model) && !(await hasIncidents(deps, filter.model))) {
+        deps.runbooks.require(filter.model);
+      }
     }
     const limit = query.get('limit');
     if (limit !== null) {
