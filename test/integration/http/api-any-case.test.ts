@@ -65,7 +65,7 @@ describe('model names in any case', () => {
     expect(await json(planned)).toMatchObject({ outcome: 'dry-run', model: 'fraud-scorer' });
   });
 
-  it('keeps versions as written: they are the serving layer\'s names', async () => {
+  it("keeps versions as written: they are the serving layer's names", async () => {
     const recorded = await post('/api/deployments', { model: 'fraud-scorer', version: 'V43-RC' });
     expect((await json(recorded)).deployment.version).toBe('V43-RC');
   });

@@ -109,7 +109,7 @@ describe('incidents API', () => {
     expect(other.error.message).toBe('unknown query parameter "state" (allowed: open, model, limit)');
   });
 
-  it('refuses an empty model filter (an unset shell variable) instead of answering every model\'s incidents', async () => {
+  it("refuses an empty model filter (an unset shell variable) instead of answering every model's incidents", async () => {
     await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
     // `curl "$BOT/api/incidents?open=true&model=$MODEL"` with MODEL unset asked about no model and got fraud-scorer's.
     const response = await get('/api/incidents?open=true&model=');
