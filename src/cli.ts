@@ -7,6 +7,7 @@ import { userInfo } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { assertRedisReachable, localBackend, remoteBackend, type Backend } from './cli/backend.js';
+import { inAnyCase } from './cli/any-case.js';
 import { dismissCommand } from './cli/dismiss.js';
 import { failureText, incidentTable } from './cli/format.js';
 import { gateCommand } from './cli/gate.js';
@@ -269,7 +270,7 @@ function systemLogin(): string | undefined {
 async function openBackend(env: NodeJS.ProcessEnv, io: Io, access: Access): Promise<Backend> {
   const config = loadConfig({ LOG_LEVEL: 'error', ...env });
   const note = inMemoryNote(config, access);
-  if (config.rollbotUrl) return remoteBackend(config.rollbotUrl, config.apiToken);
+  if (config.rollbotUrl) return inAnyCase(remoteBackend(config.rollbotUrl, config.apiToken));
   if (config.redisUrl) {
     await assertRedisReachable(
       config.redisUrl,
@@ -277,7 +278,7 @@ async function openBackend(env: NodeJS.ProcessEnv, io: Io, access: Access): Prom
     );
   }
   if (note) io.err(note);
-  return localBackend(await compose(config, { quiet: true, env }));
+  return inAnyCase(localBackend(await compose(config, { quiet: true, env })));
 }
 
 /** A command that only reads, or one that changes things, by its options. */

@@ -1,0 +1,79 @@
+/**
+ * The CLI takes incident ids and model names in any case, as the API and Slack do (http/names.ts), in-process and
+ * against a running bot alike: `rollbot timeline inc-1` is INC-1, `rollbot rollback Fraud-Scorer` is fraud-scorer.
+ */
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli.js';
+import { ingestAlerts } from '../../src/engine/intake.js';
+import { createRedisStore } from '../../src/store/redis/store.js';
+import { firing } from '../helpers/alerts.js';
+import { runbookDir } from '../helpers/bot-process.js';
+import { makeDeps, makeRunbook, runbookYaml, TestClock, type TestDeps } from '../helpers/engine.js';
+import { serveApp } from '../helpers/http.js';
+import { startRedis, type RedisProcess } from '../helpers/redis-server.js';
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { io: { out: (text: string) => out.push(text), err: (text: string) => err.push(text) }, out, err };
+}
+
+let redis: RedisProcess;
+let dir: string;
+let deps: TestDeps;
+let server: Awaited<ReturnType<typeof serveApp>>;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  dir = await runbookDir({ 'fraud-scorer.yml': runbookYaml('fraud-scorer') });
+});
+afterAll(() => redis.stop());
+
+// The CLI in-process opens its own store on REDIS_URL (prefix rollbot:); the bot serves the same store.
+beforeEach(async () => {
+  const client = new Redis(redis.url);
+  await client.flushall();
+  client.disconnect();
+  const clock = new TestClock(Date.now());
+  deps = makeDeps({
+    runbooks: [makeRunbook('fraud-scorer')],
+    clock,
+    store: createRedisStore({ redis: redis.url }),
+  });
+  await ingestAlerts(deps, [firing('fraud-scorer', clock.now())]);
+  server = await serveApp(deps);
+});
+afterEach(async () => {
+  await server.close();
+  await deps.store.close();
+});
+
+const backends = () => [
+  { name: 'in-process', env: { REDIS_URL: redis.url, RUNBOOKS_DIR: dir, USER: 'ana' } },
+  { name: 'against a running bot', env: { ROLLBOT_URL: server.url, API_TOKEN: 'api-t', USER: 'ana' } },
+];
+
+describe('rollbot with ids and model names in any case', () => {
+  it('shows the timeline of inc-1 as INC-1 and notes on it', async () => {
+    for (const { name, env } of backends()) {
+      const shown = capture();
+      expect(await runCli(['timeline', 'inc-1', '--format', 'json'], env, shown.io), name).toBe(0);
+      expect(JSON.parse(shown.out.join('\n')).id, name).toBe('INC-1');
+      const noted = capture();
+      expect(await runCli(['note', 'Inc-1', 'checked', 'the', 'features'], env, noted.io), name).toBe(0);
+      expect(noted.out, name).toEqual(['note added to the timeline of INC-1 by cli:ana']);
+    }
+  });
+
+  it('records a deployment of Fraud-Scorer as fraud-scorer', async () => {
+    for (const [i, { name, env }] of backends().entries()) {
+      const recorded = capture();
+      const args = ['deploy', 'record', 'Fraud-Scorer', `v4${i}`];
+      expect(await runCli(args, env, recorded.io), `${name}: ${recorded.err.join('\n')}`).toBe(0);
+      expect(recorded.out[0], name).toMatch(new RegExp(`^recorded fraud-scorer v4${i} \\(canary\\)`));
+    }
+    const ledger = await deps.store.deployments('fraud-scorer');
+    expect(ledger.map((deployment) => deployment.version).sort()).toEqual(['v40', 'v41']);
+  });
+});
