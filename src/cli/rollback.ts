@@ -137,6 +137,12 @@ export async function deployCommand(
     );
   }
   refuseEmpty(
+    'the version',
+    version,
+    'deployRecord',
+    'give the version being deployed, as the serving layer names it (quote a variable: "$VERSION")',
+  );
+  refuseEmpty(
     '--previous',
     values.previous,
     'deployRecord',

@@ -16,14 +16,20 @@ import { hasBearer, readJson } from './request.js';
 import { modelNameOf } from './names.js';
 import { parseBody } from './validate.js';
 
+/**
+ * A version as the serving layer names it, without spaces around it (a value pasted with its newline). A blank one
+ * (`"$VERSION"` with the variable unset, and a space) is refused: stored or aimed at, it names no version.
+ */
+const version = z.string().trim().min(1, 'is blank: give the version as the serving layer names it');
+
 const rollbackBody = z.strictObject({
   model: z.string().min(1).overwrite(modelNameOf),
-  toVersion: z.string().min(1).optional(),
+  toVersion: version.optional(),
   /**
    * The version the caller saw serving (the plan's `from`): when another version serves by then (someone rolled
    * back meanwhile), the rollback is refused with 409 instead of going one version further. Makes retries safe.
    */
-  fromVersion: z.string().min(1).optional(),
+  fromVersion: version.optional(),
   reason: z.string().trim().min(1, 'say why: a reason is required'),
   dryRun: z.boolean().default(false),
   /** Who asked, for the timeline (e.g. the CI job or the person behind a script). */
@@ -32,8 +38,8 @@ const rollbackBody = z.strictObject({
 
 const deploymentBody = z.strictObject({
   model: z.string().min(1).overwrite(modelNameOf),
-  version: z.string().min(1),
-  previousVersion: z.string().min(1).optional(),
+  version,
+  previousVersion: version.optional(),
   strategy: z.enum(DEPLOYMENT_STRATEGIES).default('canary'),
   recordedBy: z.string().min(1).max(100).default('api'),
   /** The serving spec as deployed (KServe: the InferenceService spec), re-applied by a rollback after promotion. */

@@ -638,6 +638,19 @@ describe('rollbot deploy record against a running bot', () => {
     );
     expect(await deps.store.deployments('fraud-scorer')).toEqual([]);
   });
+
+  it('refuses a blank version (an unset variable in quotes) rather than record " " as the latest version', async () => {
+    const deps = makeDeps();
+    const server = await serveApp(deps);
+    close = server.close;
+    const env = { ROLLBOT_URL: server.url, API_TOKEN: 'api-t', USER: 'ci' };
+    const blank = capture();
+    expect(await runCli(['deploy', 'record', 'fraud-scorer', ' '], env, blank.io)).toBe(2);
+    expect(blank.err[0]).toMatch(
+      /^error: the version is empty\n {4}usage: rollbot deploy record <model> <version> .*\nfix: give the version/,
+    );
+    expect(await deps.store.deployments('fraud-scorer')).toEqual([]);
+  });
 });
 
 describe('rollbot against a bot with another API token, or none', () => {

@@ -169,6 +169,19 @@ describe('POST /api/rollbacks', () => {
     );
   });
 
+  it('refuses a blank toVersion or fromVersion with 400 instead of rolling back to or from a version named " "', async () => {
+    for (const field of ['toVersion', 'fromVersion']) {
+      const body = { model: 'fraud-scorer', reason: 'p99', [field]: ' ' };
+      const response = await post('/api/rollbacks', body);
+      expect(response.status).toBe(400);
+      expect((await json(response)).error.message).toBe(
+        `invalid rollback request: ${field}: is blank: give the version as the serving layer names it`,
+      );
+    }
+    expect(deps.fake.calls).toEqual([]);
+    expect(await deps.store.listIncidentHeads({ limit: 10 })).toEqual([]);
+  });
+
   it('answers 404 for an unknown model', async () => {
     const response = await post('/api/rollbacks', { model: 'nope', reason: 'x' });
     expect(response.status).toBe(404);
@@ -272,6 +285,28 @@ describe('deployments and the gate', () => {
     expect(response.status).toBe(400);
     expect((await json(response)).error.message).toContain('strategy');
     expect(await deps.store.deployments('fraud-scorer')).toEqual([]);
+  });
+
+  it('refuses a blank version or previousVersion (an unset CI variable) with 400, recording nothing', async () => {
+    // `{"version": "$VERSION "}` with VERSION unset recorded " " as the model's latest version: a rollback target.
+    for (const [field, body] of [
+      ['version', { model: 'fraud-scorer', version: '  ' }],
+      ['previousVersion', { model: 'fraud-scorer', version: 'v43', previousVersion: ' ' }],
+    ] as const) {
+      const response = await post('/api/deployments', body);
+      expect(response.status).toBe(400);
+      expect((await json(response)).error).toMatchObject({
+        code: 'BAD_REQUEST',
+        message: `invalid deployment: ${field}: is blank: give the version as the serving layer names it`,
+      });
+    }
+    expect(await deps.store.deployments('fraud-scorer')).toEqual([]);
+  });
+
+  it('records a version without the spaces around it, as the serving layer names it', async () => {
+    const response = await post('/api/deployments', { model: 'fraud-scorer', version: ' v43\n' });
+    expect(response.status).toBe(201);
+    expect((await deps.store.deployments('fraud-scorer')).map((d) => d.version)).toEqual(['v43']);
   });
 
   it('refuses a deployment that names itself as its previous version, recording nothing', async () => {
