@@ -76,7 +76,7 @@ export function remoteBackend(baseUrl: string, apiToken?: string, options: Remot
         hint:
           method === 'GET'
             ? `check that the bot is healthy: ${healthCheck(baseUrl)}`
-            : 'it may have been done all the same: look at the incident (`rollbot incident <id>`) or the gate before trying again',
+            : 'it may have been done all the same: look at the incident (`rollbot timeline <id>`, `rollbot incidents --open`) or the gate (GET /api/gate/<model>) before trying again',
       },
     );
   const readJson = async <T>(response: Response, shape: Shape, method = 'POST'): Promise<T> => {

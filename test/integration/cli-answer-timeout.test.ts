@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { remoteBackend } from '../../src/cli/remote-backend.js';
+import { commandUsage } from '../../src/cli/usage.js';
 
 let server: Server | undefined;
 const hung: ServerResponse[] = [];
@@ -43,6 +44,11 @@ describe('the CLI against a bot that does not answer', () => {
     const refusal = backend.resolve('INC-7', 'cli:ana', 'fixed by hand');
     await expect(refusal).rejects.toMatchObject({ code: 'UNAVAILABLE' });
     await expect(refusal).rejects.toHaveProperty('hint', expect.stringContaining('may have been done'));
+    // The commands it says to look with are the CLI's: `rollbot incident <id>` was none, answered "unknown command".
+    const hint = ((await refusal.catch((error: unknown) => error)) as Error & { hint: string }).hint;
+    const named = [...hint.matchAll(/`rollbot (\S+)/g)].map((match) => match[1]);
+    expect(named.length).toBeGreaterThan(0);
+    for (const word of named) expect(commandUsage(word), `rollbot ${word}`).toBeDefined();
   });
 
   it('gives up on an answer whose body stops coming', async () => {
