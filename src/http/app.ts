@@ -17,6 +17,7 @@ import { drillRunRoute, drillsRoute } from './api-drills.js';
 import { gateFreezeRoute, gateUnfreezeRoute } from './api-freeze.js';
 import { gateApproveRoute, gateOverrideRevokeRoute, gateOverrideRoute, gateRoute } from './api-gate.js';
 import { sendError, sendJson } from './errors.js';
+import { idempotent } from './idempotency.js';
 import { canonicalParams } from './names.js';
 import { Router, requestPath } from './router.js';
 import { Slots } from './slots.js';
@@ -142,7 +143,9 @@ export function createApp(options: AppOptions): RequestListener {
         const { handler, params } = router.match(req.method ?? 'GET', path);
         // Here rather than in each route, so that no read added later goes unguarded.
         if (path.startsWith('/api/')) requireApiBearer(req, options.apiToken);
-        await handler(req, res, canonicalParams(params));
+        // Every write, so that a retried one is done once wherever its caller sends an Idempotency-Key.
+        const write = path.startsWith('/api/') && req.method !== 'GET' && req.method !== 'HEAD';
+        await (write ? idempotent(deps, handler) : handler)(req, res, canonicalParams(params));
       } catch (error) {
         if (isRollbotError(error)) log.warn({ code: error.code, msg: error.message }, 'request refused');
         else log.error({ err: error }, 'request failed');

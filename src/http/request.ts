@@ -14,6 +14,19 @@ const API_BODY_FIX =
   "send a smaller body: a deployment's spec as deployed, without its status or managed fields; " +
   'a note of at most 3,000 characters';
 
+/** Bodies read before their route, by readApiBody: the route's readJson takes the same bytes. */
+const readAhead = new WeakMap<IncomingMessage, Buffer>();
+
+/**
+ * An API write's body read before its route runs (idempotency.ts compares it with a retry's), with the API's limit;
+ * the route's readJson then takes these bytes instead of the spent stream.
+ */
+export async function readApiBody(req: IncomingMessage): Promise<Buffer> {
+  const body = await readBody(req, MAX_BODY_BYTES, API_BODY_FIX);
+  readAhead.set(req, body);
+  return body;
+}
+
 /**
  * Reads the whole body, refusing (413) as soon as it exceeds `limit`, before buffering the rest; `fix` is the
  * refusal's hint, in the terms of the route's callers.
@@ -23,6 +36,8 @@ export async function readBody(
   limit = MAX_BODY_BYTES,
   fix = ALERT_BODY_FIX,
 ): Promise<Buffer> {
+  const ahead = readAhead.get(req);
+  if (ahead) return ahead;
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit, fix);
   const chunks: Buffer[] = [];
