@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { firing } from '../../helpers/alerts.js';
-import { makeDeps, type TestDeps } from '../../helpers/engine.js';
+import { makeDeps, recordDeployments, type TestDeps } from '../../helpers/engine.js';
 import { API_AUTH, json, serveApp } from '../../helpers/http.js';
 
 let deps: TestDeps;
@@ -33,6 +33,9 @@ function post(path: string, body: unknown, key?: string, headers: Record<string,
 
 describe('Idempotency-Key on API writes', () => {
   it('rolls back once for a retried POST /api/rollbacks, answering the retry with the first outcome', async () => {
+    // Without the key, the retry planned from the ledger again and rolled v41 back to v40.
+    await recordDeployments(deps, 'fraud-scorer', ['v40', 'v41', 'v42']);
+    deps.fake.previous = undefined;
     const body = { model: 'fraud-scorer', reason: 'p99 doubled' };
     const first = await post('/api/rollbacks', body, 'ci-run-81');
     expect(first.status).toBe(200);
