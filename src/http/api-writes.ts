@@ -11,7 +11,7 @@ import { addNote } from '../engine/notes.js';
 import { resolve } from '../engine/resolve.js';
 import { rollback, type RollbackOutcome } from '../engine/rollback.js';
 import { viewIncident } from '../engine/views.js';
-import { NDJSON, sendJson } from './errors.js';
+import { NDJSON, UnauthorizedError, sendJson } from './errors.js';
 import { hasBearer, readJson } from './request.js';
 import { modelNameOf } from './names.js';
 import { parseBody } from './validate.js';
@@ -58,9 +58,11 @@ export const WRITE_API_DISABLED = 'the write API is disabled because API_TOKEN i
  */
 export function requireApiBearer(req: IncomingMessage, token: string | undefined): void {
   if (token && !hasBearer(req, token)) {
-    throw new RollbotError('UNAUTHORIZED', 'missing or wrong bearer token for the API', {
-      hint: 'send Authorization: Bearer <API_TOKEN>',
-    });
+    throw new UnauthorizedError(
+      'missing or wrong bearer token for the API',
+      'send Authorization: Bearer <API_TOKEN>',
+      'Bearer realm="rollbot API"',
+    );
   }
 }
 

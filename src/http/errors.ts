@@ -42,6 +42,17 @@ export class MethodNotAllowedError extends RollbotError {
   }
 }
 
+/** A request without the bearer token a route needs; `challenge` is the WWW-Authenticate value naming the scheme. */
+export class UnauthorizedError extends RollbotError {
+  readonly challenge: string;
+
+  constructor(message: string, hint: string, challenge: string) {
+    super('UNAUTHORIZED', message, { hint });
+    this.name = 'UnauthorizedError';
+    this.challenge = challenge;
+  }
+}
+
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.statusCode = status;
@@ -77,6 +88,8 @@ export function sendError(res: ServerResponse, error: unknown): void {
   if (known.code === 'PAYLOAD_TOO_LARGE') res.setHeader('connection', 'close');
   // RFC 9110 §15.5.6: a 405 must say which methods the path does answer.
   if (known instanceof MethodNotAllowedError) res.setHeader('allow', known.allow.join(', '));
+  // RFC 9110 §11.6.1: a 401 must say which scheme would be accepted.
+  if (known instanceof UnauthorizedError) res.setHeader('www-authenticate', known.challenge);
   const retryAfter = RETRY_AFTER_SECONDS[known.code];
   if (retryAfter !== undefined) res.setHeader('retry-after', retryAfter);
   sendJson(res, status, errorBody(known));

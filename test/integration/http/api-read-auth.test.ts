@@ -53,6 +53,15 @@ describe('API reads with API_TOKEN set', () => {
     }
   });
 
+  it('names the scheme to use in WWW-Authenticate, as a 401 must (RFC 9110 §11.6.1)', async () => {
+    await start('api-t');
+    for (const headers of [{}, { authorization: 'Basic YXBpOmFwaS10' }, { authorization: 'Bearer api-x' }]) {
+      const response = await get('/api/incidents', headers);
+      expect(response.status).toBe(401);
+      expect(response.headers.get('www-authenticate')).toBe('Bearer realm="rollbot API"');
+    }
+  });
+
   it('refuses a wrong token and a HEAD probe without one', async () => {
     await start('api-t');
     for (const path of READS) {
