@@ -6,6 +6,7 @@ import { drillListings } from '../scheduling/drills.js';
 import { requireApiToken } from './api-writes.js';
 import { sendJson } from './errors.js';
 import { readJson } from './request.js';
+import { caller } from './fields.js';
 import { modelNameOf } from './names.js';
 import { parseBody } from './validate.js';
 
@@ -14,7 +15,7 @@ const drillBody = z.strictObject({
   /** Plan only, whatever the runbook's drill target (`rollbot drill run --dry-run`). */
   dryRun: z.boolean().default(false),
   /** Who asked, for the timeline. */
-  requestedBy: z.string().min(1).max(100).default('api'),
+  requestedBy: caller('requestedBy', 'asks for the drill'),
 });
 
 /** `GET /api/drills`: every model's drill schedule, next runs and last results. */

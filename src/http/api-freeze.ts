@@ -3,10 +3,10 @@ import { z } from 'zod';
 import type { EngineDeps } from '../engine/context.js';
 import { freezeDeployments, liftFreeze } from '../engine/freeze.js';
 import type { GroupResolver } from '../engine/group-membership.js';
-import { actor } from './api-gate.js';
 import { requireApiToken } from './api-writes.js';
 import { sendJson } from './errors.js';
 import { readJson } from './request.js';
+import { actor } from './fields.js';
 import { parseBody } from './validate.js';
 
 const freezeBody = z.strictObject({

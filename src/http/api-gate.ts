@@ -12,17 +12,8 @@ import { actingAs, type GroupResolver } from '../engine/group-membership.js';
 import { requireApiToken } from './api-writes.js';
 import { sendJson } from './errors.js';
 import { readJson } from './request.js';
+import { actor } from './fields.js';
 import { parseBody } from './validate.js';
-
-/**
- * Who acts on a model's gate (an override, its revocation, a freeze, its lift), checked against
- * rollback.approvers: the API token says the caller is a trusted script, not who may waive or hold deployments.
- */
-export const actor = (field: string, does: string) =>
-  z
-    .string({ error: `name who ${does}: a Slack user ID that rollback.approvers allows` })
-    .min(1, `name who ${does}: a Slack user ID that rollback.approvers allows`)
-    .max(100, `${field} is at most 100 characters`);
 
 /**
  * `GET /api/gate/:model`: may this model be deployed now? `{allowed, status, reasons[], approval?, watch?}`.
@@ -77,7 +68,7 @@ export function gateApproveRoute(deps: EngineDeps, apiToken: string | undefined,
 
 const overrideBody = z.strictObject({
   reason: z.string().trim().min(1, 'say why the deployment cannot wait: a reason is required'),
-  approvedBy: z.string().min(1).max(100),
+  approvedBy: actor('approvedBy', 'overrides the gate'),
 });
 
 /**

@@ -13,14 +13,9 @@ import { rollback, type RollbackOutcome } from '../engine/rollback.js';
 import { viewIncident } from '../engine/views.js';
 import { NDJSON, UnauthorizedError, sendJson } from './errors.js';
 import { hasBearer, readJson } from './request.js';
+import { actor, caller, version } from './fields.js';
 import { modelNameOf } from './names.js';
 import { parseBody } from './validate.js';
-
-/**
- * A version as the serving layer names it, without spaces around it (a value pasted with its newline). A blank one
- * (`"$VERSION"` with the variable unset, and a space) is refused: stored or aimed at, it names no version.
- */
-const version = z.string().trim().min(1, 'is blank: give the version as the serving layer names it');
 
 const rollbackBody = z.strictObject({
   model: z.string().min(1).overwrite(modelNameOf),
@@ -33,7 +28,7 @@ const rollbackBody = z.strictObject({
   reason: z.string().trim().min(1, 'say why: a reason is required'),
   dryRun: z.boolean().default(false),
   /** Who asked, for the timeline (e.g. the CI job or the person behind a script). */
-  requestedBy: z.string().min(1).max(100).default('api'),
+  requestedBy: caller('requestedBy', 'asks for the rollback'),
 });
 
 const deploymentBody = z.strictObject({
@@ -41,7 +36,7 @@ const deploymentBody = z.strictObject({
   version,
   previousVersion: version.optional(),
   strategy: z.enum(DEPLOYMENT_STRATEGIES).default('canary'),
-  recordedBy: z.string().min(1).max(100).default('api'),
+  recordedBy: caller('recordedBy', 'records the deployment'),
   /** The serving spec as deployed (KServe: the InferenceService spec), re-applied by a rollback after promotion. */
   spec: z.record(z.string(), z.unknown()).optional(),
   /** Percent of traffic the version has now (a canary step); omit, or 100, once it has all of it. */
@@ -145,7 +140,7 @@ export function deploymentRoute(deps: EngineDeps, apiToken: string | undefined) 
 
 const resolveBody = z.strictObject({
   reason: z.string().trim().min(1, 'say why service is restored: a reason is required'),
-  resolvedBy: z.string().min(1).max(100).default('api'),
+  resolvedBy: caller('resolvedBy', 'resolves the incident'),
 });
 
 /** `POST /api/incidents/:id/resolve`: a person says service is restored (when confirmation cannot). */
@@ -164,10 +159,7 @@ const dismissBody = z.strictObject({
    * Who decides, a Slack user ID: required, unlike resolvedBy, because the runbook's rollback.approvers decide
    * who may (as in Slack): the API token says the caller is a trusted script, not who may dismiss an incident.
    */
-  dismissedBy: z
-    .string({ error: 'name who decides: the Slack user ID of someone rollback.approvers allows' })
-    .min(1, 'name who decides: the Slack user ID of someone rollback.approvers allows')
-    .max(100),
+  dismissedBy: actor('dismissedBy', 'decides', 'the Slack user ID of someone rollback.approvers allows'),
 });
 
 /**
@@ -193,10 +185,7 @@ const noteBody = z.strictObject({
    * Who wrote it (a Slack user ID, or the person or job behind a script): required, since a note is someone's
    * finding, and the timeline says whose. Not checked against rollback.approvers: a note changes nothing.
    */
-  by: z
-    .string({ error: 'name who wrote the note: a Slack user ID, or who is behind the script' })
-    .min(1, 'name who wrote the note: a Slack user ID, or who is behind the script')
-    .max(100),
+  by: actor('by', 'wrote the note', 'a Slack user ID, or who is behind the script'),
   /** Trimmed, and refused when empty or too long, by the engine (notes.ts), as on every surface. */
   text: z.string({ error: 'the note itself, a string, is required' }),
 });
