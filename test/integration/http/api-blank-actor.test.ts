@@ -41,18 +41,19 @@ const BLANK = [
 ];
 
 describe('a blank actor on an API write', () => {
-  it.each(BLANK)('refuses a blank $field on $path with 400, changing nothing', async ({ path, field, body }) => {
-    const before = await deps.store.list('INC-1');
-    for (const blank of ['', '  ']) {
-      const response = await post(path, { ...body, [field]: blank });
-      expect(response.status, `${field}: "${blank}"`).toBe(400);
-      const { error } = await json(response);
-      expect(error.details).toEqual([
-        { path: field, message: expect.stringMatching(/^name who /) },
-      ]);
-    }
-    expect(await deps.store.list('INC-1')).toEqual(before);
-    expect(await deps.store.deployments('fraud-scorer')).toEqual([]);
-    expect(deps.fake.mutations).toBe(0);
-  });
+  it.each(BLANK)(
+    'refuses a blank $field on $path with 400, changing nothing',
+    async ({ path, field, body }) => {
+      const before = await deps.store.list('INC-1');
+      for (const blank of ['', '  ']) {
+        const response = await post(path, { ...body, [field]: blank });
+        expect(response.status, `${field}: "${blank}"`).toBe(400);
+        const { error } = await json(response);
+        expect(error.details).toEqual([{ path: field, message: expect.stringMatching(/^name who /) }]);
+      }
+      expect(await deps.store.list('INC-1')).toEqual(before);
+      expect(await deps.store.deployments('fraud-scorer')).toEqual([]);
+      expect(deps.fake.mutations).toBe(0);
+    },
+  );
 });
