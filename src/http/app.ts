@@ -19,7 +19,7 @@ import { gateApproveRoute, gateOverrideRevokeRoute, gateOverrideRoute, gateRoute
 import { sendError, sendJson } from './errors.js';
 import { idempotent } from './idempotency.js';
 import { canonicalParams } from './names.js';
-import { Router, requestPath } from './router.js';
+import { Router, refuseQuery, requestPath } from './router.js';
 import { Slots } from './slots.js';
 
 /**
@@ -90,7 +90,7 @@ export function createApp(options: AppOptions): RequestListener {
     // A Grafana webhook contact point sends with POST or PUT, as its HTTP Method setting says.
     .add('PUT', '/alerts/grafana', grafana)
     .add('POST', '/alerts', alertRoute(deps, options.alerts, 'generic', intake))
-    .add('GET', '/api/incidents', listIncidentsRoute(deps))
+    .add('GET', '/api/incidents', listIncidentsRoute(deps), { query: true })
     .add('GET', '/api/incidents/:id', incidentRoute(deps))
     .add('POST', '/api/incidents/:id/resolve', resolveRoute(deps, options.apiToken))
     .add('POST', '/api/incidents/:id/dismiss', dismissRoute(deps, options.apiToken, options.groupsOf))
@@ -140,9 +140,10 @@ export function createApp(options: AppOptions): RequestListener {
     const log = deps.logger.child({ method: req.method, path });
     void (async () => {
       try {
-        const { handler, params } = router.match(req.method ?? 'GET', path);
+        const { handler, params, query } = router.match(req.method ?? 'GET', path);
         // Here rather than in each route, so that no read added later goes unguarded.
         if (path.startsWith('/api/')) requireApiBearer(req, options.apiToken);
+        if (path.startsWith('/api/') && !query) refuseQuery(req.method ?? 'GET', path, req.url);
         // Every write, so that a retried one is done once wherever its caller sends an Idempotency-Key.
         const write = path.startsWith('/api/') && req.method !== 'GET' && req.method !== 'HEAD';
         await (write ? idempotent(deps, handler) : handler)(req, res, canonicalParams(params));

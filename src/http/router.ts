@@ -16,13 +16,16 @@ interface Route {
   pattern: RegExp;
   names: string[];
   handler: Handler;
+  /** Whether the route reads query parameters (and refuses those it does not know itself). */
+  query: boolean;
 }
 
 /** A small method + path router: `/api/incidents/:id` style parameters, exact paths otherwise. */
 export class Router {
   private readonly routes: Route[] = [];
 
-  add(method: string, path: string, handler: Handler): this {
+  /** `options.query`: the route reads query parameters; the API's other routes refuse any (app.ts). */
+  add(method: string, path: string, handler: Handler, options: { query?: boolean } = {}): this {
     const names: string[] = [];
     const source = path
       .split('/')
@@ -32,7 +35,14 @@ export class Router {
         return '([^/]+)';
       })
       .join('/');
-    this.routes.push({ method, path, pattern: new RegExp(`^${source}/?$`), names, handler });
+    this.routes.push({
+      method,
+      path,
+      pattern: new RegExp(`^${source}/?$`),
+      names,
+      handler,
+      query: options.query ?? false,
+    });
     return this;
   }
 
@@ -41,7 +51,7 @@ export class Router {
    * HEAD is served by the GET route (RFC 9110 §9.3.2): load balancers and uptime checkers probe with it, and
    * Node's ServerResponse leaves out the body of a HEAD answer itself, keeping its status and headers.
    */
-  match(method: string, path: string): { handler: Handler; params: Record<string, string> } {
+  match(method: string, path: string): { handler: Handler; params: Record<string, string>; query: boolean } {
     const routeMethod = method === 'HEAD' ? 'GET' : method;
     let pathKnown = false;
     for (const route of this.routes) {
@@ -52,7 +62,7 @@ export class Router {
       const params = Object.fromEntries(
         route.names.map((name, i) => [name, decodeSegment(found[i + 1] ?? '')]),
       );
-      return { handler: route.handler, params };
+      return { handler: route.handler, params, query: route.query };
     }
     if (pathKnown) throw new MethodNotAllowedError(method, path, this.allowed(path));
     // A webhook URL with a typo (`/alerts/grafna`) is set up once and read back from the sender's log: name the
@@ -121,4 +131,23 @@ export function requestPath(target: string | undefined): string {
       },
     );
   }
+}
+
+/**
+ * Refuses query parameters on an API route that reads none: ignored, `POST /api/rollbacks?dryRun=true` rolled back
+ * for real and `GET /api/drills?model=x` answered every model. A bare `?` has none.
+ */
+export function refuseQuery(method: string, path: string, target: string | undefined): void {
+  const names = [...new URL(target ?? '/', 'http://rollbot').searchParams.keys()];
+  if (names.length === 0) return;
+  const read = method === 'GET' || method === 'HEAD';
+  throw new RollbotError(
+    'BAD_REQUEST',
+    `${method} ${path} takes no query parameters, got ${[...new Set(names)].map((name) => name.slice(0, 100)).join(', ')}`,
+    {
+      hint: read
+        ? 'nothing was done: leave them out (see README.md "HTTP API")'
+        : 'send them as fields of the JSON body (see README.md "HTTP API"); nothing was done',
+    },
+  );
 }
