@@ -134,6 +134,8 @@ export const USAGE = [
   'With neither, reads and --dry-run run on an empty in-memory store, and commands that change anything are',
   'refused: --in-memory runs them on a store that lasts for this command only (to try rollbot out).',
   "rollbot <command> --help (or -h): that command's usage.",
+  'Exit codes: 0 done; 1 failed or refused (a failed rollback or drill, a refusal, the bot or Redis unreachable);',
+  '2 usage error (a missing or bad argument or option), nothing done.',
 ].join('\n');
 
 /**

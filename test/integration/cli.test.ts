@@ -233,6 +233,17 @@ describe('rollbot help', () => {
   });
 });
 
+describe('rollbot help on exit codes', () => {
+  it('says what each exit code means, as scripts branch on them', async () => {
+    const help = capture();
+    expect(await runCli(['help'], {}, help.io)).toBe(0);
+    expect(help.out[0]).toContain(
+      'Exit codes: 0 done; 1 failed or refused (a failed rollback or drill, a refusal, the bot or Redis unreachable);\n' +
+        '2 usage error (a missing or bad argument or option), nothing done.',
+    );
+  });
+});
+
 describe('rollbot <command> --help', () => {
   // Asked for anywhere among the options, alongside arguments or none, with or without a bot to ask.
   it.each([
