@@ -66,6 +66,25 @@ describe('rollbot with ids and model names in any case', () => {
     }
   });
 
+  it('prints the same timeline --format json in-process and against the bot', async () => {
+    const printed = async (args: string[]) => {
+      const outputs: string[] = [];
+      for (const { name, env } of backends()) {
+        const run = capture();
+        expect(await runCli(args, env, run.io), `${name}: ${run.err.join('\n')}`).toBe(0);
+        outputs.push(run.out.join('\n'));
+      }
+      return outputs;
+    };
+    // The running stage's clock is read at the command's time: in-process the real clock, the bot its test clock.
+    const clockless = (text = '') =>
+      JSON.parse(text, (key, value: unknown) =>
+        key === 'elapsedMs' || key === 'remainingMs' ? undefined : value,
+      ) as unknown;
+    const [local, remote] = await printed(['timeline', 'INC-1', '--format', 'json']);
+    expect(clockless(remote)).toEqual(clockless(local));
+  });
+
   it('records a deployment of Fraud-Scorer as fraud-scorer', async () => {
     for (const [i, { name, env }] of backends().entries()) {
       const recorded = capture();
