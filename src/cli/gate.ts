@@ -44,6 +44,7 @@ export async function gateCommand(
   if (extra.length > 0 || (model === undefined) === !values.all) {
     throw new RollbotError('BAD_REQUEST', `name one model, or --all for every model\n${usageOf(command)}`);
   }
+  refuseEmpty('the model', model, command, 'name the model, or --all for every model');
   const target = values.all ? EVERY_MODEL : (model ?? '');
   refuseEmpty('--as', values.as, command, 'give your Slack user ID, or leave --as out to act as cli:<login>');
   // A freeze's reason may not be left out (refused next), an unfreeze's may.

@@ -57,6 +57,16 @@ const MISUSE = [
     error:
       /^error: --reason is empty\n {4}usage: rollbot gate freeze .*\nfix: say why the freeze, e\.g\. --reason "year-end freeze"$/,
   },
+  // `rollbot gate freeze "$MODEL" …` with MODEL unset: through the API, POST /api/gate//freeze answered 405.
+  {
+    args: ['gate', 'freeze', ' ', '--until', '2099-01-01T00:00:00Z', '--reason', 'holidays'],
+    error:
+      /^error: the model is empty\n {4}usage: rollbot gate freeze .*\nfix: name the model, or --all for every model$/,
+  },
+  {
+    args: ['gate', 'unfreeze', ''],
+    error: /^error: the model is empty\n {4}usage: rollbot gate unfreeze .*\nfix: name the model/,
+  },
   {
     args: ['gate', 'unfreeze', 'fraud-scorer', '--reason', ''],
     error:
