@@ -69,7 +69,8 @@ export async function rollbackCommand(
       },
       (step) => io.out(formatStep(step)),
     );
-    const { plan, drill } = result;
+    // The model as the runbook names it (`Fraud-Scorer` typed is fraud-scorer).
+    const { plan, drill, model: rolled } = result;
     // The versions are the serving layer's, as it reported them.
     const from = oneLine(plan.from ?? '(unknown)');
     const to = oneLine(plan.to);
@@ -77,7 +78,7 @@ export async function rollbackCommand(
     const drillLine = drill ? `${drill.note.charAt(0).toUpperCase()}${oneLine(drill.note.slice(1))}` : '';
     if (result.outcome === 'dry-run') {
       io.out(
-        `dry run: would roll ${model} back ${from} → ${to} (${plan.regime}, ETA ${formatDuration(plan.etaMs)}); nothing was changed`,
+        `dry run: would roll ${rolled} back ${from} → ${to} (${plan.regime}, ETA ${formatDuration(plan.etaMs)}); nothing was changed`,
       );
       if (drill) io.out(drillLine);
       return 0;
@@ -85,15 +86,15 @@ export async function rollbackCommand(
     if (result.outcome === 'succeeded') {
       io.out(
         drill
-          ? `rolled ${model} back to ${to} (DRILL ${result.incidentId}); the drill is scored in the channel — rollbot timeline ${result.incidentId}`
-          : `rolled ${model} back to ${to} (${result.incidentId}); confirmation is running — rollbot timeline ${result.incidentId}`,
+          ? `rolled ${rolled} back to ${to} (DRILL ${result.incidentId}); the drill is scored in the channel — rollbot timeline ${result.incidentId}`
+          : `rolled ${rolled} back to ${to} (${result.incidentId}); confirmation is running — rollbot timeline ${result.incidentId}`,
       );
       if (drill) io.out(drillLine);
       return 0;
     }
     io.err(
       failureText(
-        `rollback of ${model} FAILED (${drill ? 'DRILL ' : ''}${result.incidentId}): ${result.error?.message ?? 'unknown error'}`,
+        `rollback of ${rolled} FAILED (${drill ? 'DRILL ' : ''}${result.incidentId}): ${result.error?.message ?? 'unknown error'}`,
         result.error?.hint,
       ),
     );

@@ -85,6 +85,15 @@ describe('rollbot with ids and model names in any case', () => {
     expect(clockless(remote)).toEqual(clockless(local));
   });
 
+  it('plans a rollback of Fraud-Scorer on the bot, naming the model as the runbook does', async () => {
+    // Against the bot only: in-process the runbook's kserve layer would need a cluster.
+    const [, { env }] = backends() as [unknown, { env: Record<string, string> }];
+    const planned = capture();
+    const args = ['rollback', 'Fraud-Scorer', '--reason', 'p99', '--dry-run'];
+    expect(await runCli(args, env, planned.io), planned.err.join('\n')).toBe(0);
+    expect(planned.out.at(-1)).toMatch(/^dry run: would roll fraud-scorer back v42 → v41 /);
+  });
+
   it('records a deployment of Fraud-Scorer as fraud-scorer', async () => {
     for (const [i, { name, env }] of backends().entries()) {
       const recorded = capture();
