@@ -56,10 +56,22 @@ export async function runCli(
       case 'incidents': {
         const { values } = parseArgs({
           args: rest,
-          options: { open: { type: 'boolean', default: false }, ...IN_MEMORY_OPTION },
+          options: {
+            open: { type: 'boolean', default: false },
+            format: { type: 'string', default: 'table' },
+            ...IN_MEMORY_OPTION,
+          },
         });
+        if (values.format !== 'table' && values.format !== 'json') {
+          throw new RollbotError(
+            'BAD_REQUEST',
+            `--format "${values.format}" is not a format of incidents\n${usageOf('incidents')}`,
+            { hint: 'write table (the default) or json' },
+          );
+        }
         return await withBackend(env, io, reads(values), async (backend) => {
-          io.out(incidentTable(await backend.listIncidents({ open: values.open })));
+          const incidents = await backend.listIncidents({ open: values.open });
+          io.out(values.format === 'json' ? JSON.stringify(incidents, null, 2) : incidentTable(incidents));
           return 0;
         });
       }

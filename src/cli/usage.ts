@@ -10,7 +10,10 @@ const COMMANDS = {
     synopsis: 'validate [dir]',
     does: ['check runbooks (default: RUNBOOKS_DIR or ./runbooks)'],
   },
-  incidents: { synopsis: 'incidents [--open]', does: ['list incidents with their stage clocks'] },
+  incidents: {
+    synopsis: 'incidents [--open] [--format table|json]',
+    does: ['list incidents with their stage clocks (json: as GET /api/incidents answers them)'],
+  },
   timeline: {
     synopsis: 'timeline <id> [--format md|json]',
     does: ["an incident's timeline (md: the retrospective skeleton)"],

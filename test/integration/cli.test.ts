@@ -252,7 +252,7 @@ describe('rollbot <command> --help', () => {
     [['resolve', '-h'], 'rollbot resolve <id> --reason'],
     [['dismiss', 'INC-1', '--help'], 'rollbot dismiss <id> --reason'],
     [['note', 'INC-1', '--help', 'some', 'words'], 'rollbot note <id> <text…>'],
-    [['incidents', '-h'], 'rollbot incidents [--open]'],
+    [['incidents', '-h'], 'rollbot incidents [--open] [--format table|json]'],
     [['timeline', '--help'], 'rollbot timeline <id>'],
     [['gate', '--help'], 'rollbot gate freeze <model|--all>'],
     [['gate', 'freeze', 'fraud-scorer', '-h'], 'rollbot gate unfreeze <model|--all>'],
@@ -298,6 +298,21 @@ describe('rollbot incidents and timeline against a running bot', () => {
     // A bot with API_TOKEN takes reads with it too.
     return { ROLLBOT_URL: server.url, API_TOKEN: 'api-t' };
   }
+
+  it('prints the incidents as the API answers them with --format json, for scripts', async () => {
+    const env = await bot();
+    const { io, out } = capture();
+    expect(await runCli(['incidents', '--open', '--format', 'json'], env, io)).toBe(0);
+    const listed = JSON.parse(out.join('\n')) as { id: string; model: string; phase: string }[];
+    expect(listed).toEqual([
+      expect.objectContaining({ id: 'INC-1', model: 'fraud-scorer', phase: 'triage' }),
+    ]);
+    const bad = capture();
+    expect(await runCli(['incidents', '--format', 'yaml'], env, bad.io)).toBe(2);
+    expect(bad.err[0]).toMatch(
+      /^error: --format "yaml" is not a format of incidents\n {4}usage: rollbot incidents /,
+    );
+  });
 
   it('lists incidents with their stage clock', async () => {
     const env = await bot();
@@ -419,7 +434,7 @@ describe('rollbot incidents and timeline against a running bot', () => {
     const extra = capture();
     expect(await runCli(['incidents', 'open'], {}, extra.io)).toBe(2);
     expect(extra.err[0]).toMatch(
-      /^error: Unexpected argument 'open'.*\n {4}usage: rollbot incidents \[--open\]$/,
+      /^error: Unexpected argument 'open'.*\n {4}usage: rollbot incidents \[--open\] \[--format table\|json\]$/,
     );
   });
 });
