@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { RollbotError } from '../core/errors.js';
+import { RollbotError, isRollbotError } from '../core/errors.js';
 import type { EngineDeps } from '../engine/context.js';
 import { readApiBody } from './request.js';
 import type { Handler } from './router.js';
@@ -25,8 +25,9 @@ interface Held {
 
 /**
  * `handler` done once per Idempotency-Key. Only an answer the handler gave is kept (a 2xx, a failed rollback's
- * 502): a refusal (thrown: bad input, a lock held, 403) changed nothing, so its key is given back for the request to
- * be sent again, corrected or later. A key in use for another request, or still being answered, is 409.
+ * 502): a refusal of rollbot's (thrown: bad input, a lock held, 403) changed nothing, so its key is given back for
+ * the request to be sent again, corrected or later. A key in use for another request, or still being answered, is
+ * 409.
  */
 export function idempotent(deps: Pick<EngineDeps, 'store' | 'logger'>, handler: Handler): Handler {
   return async (req, res, params) => {
@@ -46,7 +47,9 @@ export function idempotent(deps: Pick<EngineDeps, 'store' | 'logger'>, handler: 
     try {
       await handler(req, res, params);
     } catch (error) {
-      await deps.store.takeValueIfHeld(storeKey, pending).catch(() => false);
+      // Another fault (the store failing half-way) may have done part of the work: the key stays taken, and a retry
+      // is told to look rather than run again.
+      if (isRollbotError(error)) await deps.store.takeValueIfHeld(storeKey, pending).catch(() => false);
       throw error;
     }
     const done: Held = {

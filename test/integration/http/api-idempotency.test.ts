@@ -106,6 +106,20 @@ describe('Idempotency-Key on API writes', () => {
     expect(corrected.status).toBe(201);
   });
 
+  it('keeps the key of a request that failed unexpectedly, which may have done part of its work', async () => {
+    const record = deps.store.recordDeployment.bind(deps.store);
+    deps.store.recordDeployment = () => Promise.reject(new Error('connection reset'));
+    const deployment = { model: 'fraud-scorer', version: 'v43' };
+    expect((await post('/api/deployments', deployment, 'k2')).status).toBe(500);
+    deps.store.recordDeployment = record;
+    const retry = await post('/api/deployments', deployment, 'k2');
+    expect(retry.status).toBe(409);
+    expect((await json(retry)).error.message).toBe(
+      'a request with the Idempotency-Key "k2" is still being answered (or the bot stopped while answering it)',
+    );
+    expect(await deps.store.deployments('fraud-scorer')).toEqual([]);
+  });
+
   it('answers 409 to a retry while the first is still running, instead of running it twice', async () => {
     let release: () => void = () => {};
     deps.fake.duringExecute = () => new Promise<void>((resolve) => (release = resolve));
