@@ -123,6 +123,39 @@ describe('redis store', () => {
     await deleteKeys(redis, prefix);
   });
 
+  it('reads only the records a list asks for, however many incidents a model had over the year', async () => {
+    const prefix = testPrefix();
+    const redis = connect();
+    const store = open(redis, prefix);
+    for (let index = 0; index < 60; index++) {
+      const incident = makeIncident({ id: `INC-Y${index}`, model: 'ranker', at: T0 + index * 1_000 });
+      await store.createIfNoneOpen(incident);
+      await store.updateIncident(dismiss(incident));
+    }
+    // Each record a list loads is one HMGET in its pipeline (a record carries up to 100 alert refs, ~20 KB).
+    let loaded = 0;
+    const pipeline = redis.pipeline.bind(redis);
+    vi.spyOn(redis, 'pipeline').mockImplementation((...args) => {
+      const made = pipeline(...args);
+      const hmget = made.hmget.bind(made);
+      made.hmget = ((...hmgetArgs: Parameters<typeof hmget>) => {
+        loaded += 1;
+        return hmget(...hmgetArgs);
+      }) as typeof made.hmget;
+      return made;
+    });
+    expect((await store.listIncidents({ model: 'ranker', limit: 1 })).map((i) => i.id)).toEqual(['INC-Y59']);
+    expect(loaded).toBe(1);
+    loaded = 0;
+    expect((await store.listIncidentHeads({ limit: 3 })).map((i) => i.id)).toEqual([
+      'INC-Y59',
+      'INC-Y58',
+      'INC-Y57',
+    ]);
+    expect(loaded).toBe(3);
+    await deleteKeys(redis, prefix);
+  });
+
   it('keeps alert refs beside the incident and sends them only when they change', async () => {
     const prefix = testPrefix();
     const redis = connect();

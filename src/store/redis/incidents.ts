@@ -84,7 +84,11 @@ export function redisIncidents(redis: Redis, keys: StoreKeys): IncidentStore {
     const matches = (incident: T): boolean =>
       (filter.open === undefined || isOpen(incident) === filter.open) &&
       (filter.model === undefined || incident.model === filter.model);
-    const page = Math.max(limit, 50);
+    // An index holding exactly what the filter asks for is read as far as the limit: a model's latest incident
+    // (the gate, on every deployment) is one record, not the 50 latest with their refs (up to 1 MB). Only a filter
+    // its index does not answer (open or not within a model, closed ones among all) reads ahead in pages.
+    const indexAnswers = filter.open === undefined || (filter.model === undefined && filter.open);
+    const page = indexAnswers ? limit : Math.max(limit, 50);
     const found: T[] = [];
     // Indexes can shift while we page (new incidents arrive on top); skip ids already seen.
     const seen = new Set<string>();
