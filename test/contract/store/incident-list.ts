@@ -57,6 +57,26 @@ export function incidentListContract(get: GetHarness): void {
       expect(await store.listIncidents({ limit: 0 })).toEqual([]);
     });
 
+    it('pages through a long history of a model to the limit, whatever the filter', async () => {
+      const { store } = get();
+      // A year's worth for two models, alternately: 40 each, all over but the newest of each.
+      for (let i = 0; i < 80; i += 1) {
+        const incident = makeIncident({ id: `Y-${i}`, model: i % 2 === 0 ? 'a' : 'b', at: T0 + i * 1_000 });
+        expect((await store.createIfNoneOpen(incident)).created).toBe(true);
+        if (i < 78) expect(await store.updateIncident(dismiss(incident))).toBeDefined();
+      }
+      const a = (from: number, count: number) => Array.from({ length: count }, (_, k) => `Y-${from - 2 * k}`);
+      expect(ids(await store.listIncidents({ model: 'a', limit: 1 }))).toEqual(['Y-78']);
+      expect(ids(await store.listIncidents({ model: 'a', limit: 3 }))).toEqual(a(78, 3));
+      expect(ids(await store.listIncidents({ model: 'a', open: false, limit: 30 }))).toEqual(a(76, 30));
+      expect(ids(await store.listIncidents({ model: 'a', open: true, limit: 1 }))).toEqual(['Y-78']);
+      expect(ids(await store.listIncidents({ open: true, limit: 1 }))).toEqual(['Y-79']);
+      expect(ids(await store.listIncidents({ open: false, limit: 2 }))).toEqual(['Y-77', 'Y-76']);
+      expect(ids(await store.listIncidentHeads({ model: 'b', limit: 40 }))).toEqual(
+        Array.from({ length: 40 }, (_, k) => `Y-${79 - 2 * k}`),
+      );
+    });
+
     it('returns the stored incidents themselves', async () => {
       await seed();
       const { store } = get();
