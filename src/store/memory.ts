@@ -30,6 +30,8 @@ export function createMemoryStore(options: MemoryStoreOptions): MemoryStore {
   let incidentSeq = 0;
   const incidents = new Map<string, Incident>();
   const openByModel = new Map<string, string>();
+  /** Each model's incident IDs, so that listing one model's reads its incidents, not every incident ever. */
+  const idsByModel = new Map<string, string[]>();
   const timelines = new Map<string, TimelineEntry[]>();
   /** The keys each incident's timeline took entries under (Timeline.appendOnce). */
   const timelineKeys = new Map<string, Set<string>>();
@@ -60,10 +62,22 @@ export function createMemoryStore(options: MemoryStoreOptions): MemoryStore {
     for (const [name, held] of locks) if (held.expiresAt <= now) locks.delete(name);
   }
 
+  /**
+   * The incidents `filter` may select, from the narrowest index as Redis reads them (incidents.ts): a model's own,
+   * the open ones (one per model at most), or all. A month of `npm start` must not sort every incident ever on
+   * each poller tick or deployment gate.
+   */
+  function candidates(filter: IncidentFilter): Iterable<Incident> {
+    const byId = (ids: Iterable<string>): Incident[] => [...ids].flatMap((id) => incidents.get(id) ?? []);
+    if (filter.model !== undefined) return byId(idsByModel.get(filter.model) ?? []);
+    if (filter.open === true) return byId(openByModel.values());
+    return incidents.values();
+  }
+
   /** The stored incidents `filter` selects, newest first (not copied). */
   function listed(filter: IncidentFilter): Incident[] {
     const limit = Math.floor(filter.limit ?? DEFAULT_LIST_LIMIT);
-    const matching = [...incidents.values()].filter(
+    const matching = [...candidates(filter)].filter(
       (incident) =>
         (filter.open === undefined || isOpen(incident) === filter.open) &&
         (filter.model === undefined || incident.model === filter.model),
@@ -113,6 +127,9 @@ export function createMemoryStore(options: MemoryStoreOptions): MemoryStore {
       }
       incidents.set(incident.id, copy(incident));
       openByModel.set(incident.model, incident.id);
+      const modelIds = idsByModel.get(incident.model) ?? [];
+      modelIds.push(incident.id);
+      idsByModel.set(incident.model, modelIds);
       return { incident: copy(incident), created: true };
     },
 
