@@ -167,7 +167,8 @@ export async function retroCounts(
 ): Promise<{ model: string; open: number; overdue: number }[]> {
   return Promise.all(
     deps.runbooks.models().map(async (model) => {
-      const incidents = await deps.store.listIncidents({ model, limit: RECENT_INCIDENTS });
+      // Heads: the gauges are read on every scrape, and the phase is all they need of each incident.
+      const incidents = await deps.store.listIncidentHeads({ model, limit: RECENT_INCIDENTS });
       // Closed incidents and dismissed ones have no open retrospective (but a dismissed drill: retro-open.ts,
       // wantsRetro): skip the read.
       const candidates = incidents.filter(

@@ -81,6 +81,19 @@ describe.each(backends)('the retrospective gauges on the %s store', (_name, crea
     expect(await deps.store.getValue(OPEN_RETROS_KEY)).toBe('[]');
   });
 
+  it('reads the latest incidents without their alert refs: the gauges are read on every Prometheus scrape', async () => {
+    const deps = makeBot();
+    await resolvedIncident(deps);
+    const full: unknown[] = [];
+    const listIncidents = deps.store.listIncidents.bind(deps.store);
+    deps.store.listIncidents = async (filter) => {
+      full.push(filter);
+      return listIncidents(filter);
+    };
+    expect(await countsOf(deps)).toEqual({ model: 'fraud-scorer', open: 1, overdue: 0 });
+    expect(full).toEqual([]);
+  });
+
   it('still counts a retrospective opened before the set was kept, while it is among the latest 50', async () => {
     const deps = makeBot();
     const older = await resolvedIncident(deps);
