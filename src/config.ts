@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { RollbotError } from './core/errors.js';
 import { closest } from './core/suggest.js';
-import { isUnset } from './env.js';
+import { envValue } from './env.js';
 
 const optionalText = z
   .string()
@@ -47,6 +47,13 @@ const port = z.string().transform((text, ctx) => {
   return z.NEVER;
 });
 
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** zod's own words for `INFO` or `warning` were `Invalid option: expected one of "fatal"|"error"|…`. */
+function logLevelProblem(issue: { input?: unknown }): string {
+  return `"${String(issue.input)}" is not a log level: write one of ${LOG_LEVELS.join(', ')} (lower case)`;
+}
+
 /** The environment rollbot reads (DESIGN §3). Everything is optional: the defaults run a local bot. */
 const envSchema = z.object({
   PORT: port.default(3000),
@@ -64,7 +71,7 @@ const envSchema = z.object({
   ALERT_WEBHOOK_TOKEN: optionalText,
   ALLOW_UNAUTHENTICATED_ALERTS: z.stringbool().default(false),
   API_TOKEN: optionalText,
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: z.enum(LOG_LEVELS, { error: logLevelProblem }).default('info'),
   ROLLBOT_URL: optionalText.pipe(httpUrl('https://ops.example.com/rollbot').optional()),
 });
 
@@ -142,11 +149,17 @@ export function runbooksDirOf(env: NodeJS.ProcessEnv): string {
 }
 
 /**
- * A variable set to nothing counts as unset, as `HOST=${HOST}` in a manifest gives when HOST is not defined: taken
- * literally, an empty HOST listens on every interface and an empty PORT on a random port.
+ * Each variable as src/env.ts reads it: set to nothing it counts as unset, as `HOST=${HOST}` in a manifest gives
+ * when HOST is not defined (taken literally, an empty HOST listens on every interface and an empty PORT on a random
+ * port); set, it is trimmed, so that a ConfigMap's `HOST: |` (a trailing newline) is not an address of no machine.
  */
 function withoutBlanks(env: Readonly<Record<string, string | undefined>>): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(env).filter(([name]) => !isUnset(env, name)));
+  return Object.fromEntries(
+    Object.keys(env).flatMap((name) => {
+      const value = envValue(env, name);
+      return value === undefined ? [] : [[name, value]];
+    }),
+  );
 }
 
 function slackMode(e: Env): Config['slack'] {
@@ -193,7 +206,8 @@ const FAMILIES = [
   'ALLOW_',
   'API_TOK',
   'ROLLBOT',
-  'LOG_LEVEL',
+  'LOG_LEV',
+  'LOGLEVEL',
 ];
 
 /**

@@ -106,6 +106,37 @@ describe('loadConfig', () => {
       logLevel: 'info',
     });
   });
+  it('reads every value trimmed, as README "Configuration" says: a ConfigMap line with a trailing newline or space', () => {
+    // `HOST: |` in a ConfigMap, or `HOST=" 0.0.0.0"` pasted with a space, gave "cannot listen on  0.0.0.0\n:3000"
+    // at start, and RUNBOOKS_DIR "cannot read the runbooks folder ./runbooks " though that folder is there.
+    expect(
+      loadConfig({
+        HOST: '0.0.0.0\n',
+        RUNBOOKS_DIR: ' ./runbooks ',
+        LOG_LEVEL: 'debug\n',
+        ALLOW_UNAUTHENTICATED_ALERTS: ' true ',
+        SLACK_API_URL: 'http://slack.local/api/\n',
+      }),
+    ).toMatchObject({
+      http: { host: '0.0.0.0' },
+      runbooksDir: './runbooks',
+      logLevel: 'debug',
+      alerts: { allowUnauthenticated: true },
+    });
+  });
+
+  it.each(['LOG_LEVL', 'LOGLEVEL'])(
+    'points out %s, a slip of LOG_LEVEL that left the bot at info without a word',
+    (name) => {
+      expect(() => loadConfig({ [name]: 'debug' })).toThrow(`${name} (did you mean LOG_LEVEL?)`);
+    },
+  );
+
+  it('says how to write LOG_LEVEL when it is not a level pino knows (INFO, warning)', () => {
+    expect(() => loadConfig({ LOG_LEVEL: 'warning' })).toThrow(
+      'LOG_LEVEL: "warning" is not a log level: write one of fatal, error, warn, info, debug, trace, silent (lower case)',
+    );
+  });
 });
 
 describe('loadConfig in a Kubernetes pod', () => {
