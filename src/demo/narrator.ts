@@ -16,6 +16,21 @@ const CHAPTERS = {
 export type Chapter = keyof typeof CHAPTERS;
 const ORDER = Object.keys(CHAPTERS) as Chapter[];
 
+/** The widest the walkthrough draws its headers, however wide the terminal. */
+const MAX_WIDTH = 100;
+
+/**
+ * How wide the headers may be: the terminal's width when the output is one, else `COLUMNS` (piped, or run under
+ * `script`), else 100. A fixed 100 wrapped every header's run of ━ onto a line of its own in a narrow terminal.
+ */
+export function terminalWidth(out: object, env: Readonly<Record<string, string | undefined>>): number {
+  const columns =
+    'columns' in out && typeof out.columns === 'number'
+      ? out.columns
+      : Number(env['COLUMNS']?.trim() || Number.NaN);
+  return Number.isInteger(columns) && columns > 0 ? Math.min(columns, MAX_WIDTH) : MAX_WIDTH;
+}
+
 /**
  * Prints the walkthrough: a header per chapter, labelled simulation lines, the demo's own HTTP calls. Chapters
  * only move forward, and most are entered when the simulations see rollbot call them (its first range query is
@@ -28,6 +43,7 @@ export class Narrator {
     private readonly out: NodeJS.WritableStream,
     private readonly startedAt: number,
     private readonly now: () => number,
+    private readonly width = MAX_WIDTH,
   ) {}
 
   line(text = ''): void {
@@ -41,8 +57,10 @@ export class Narrator {
     this.chapter = index;
     const elapsed = `+${((this.now() - this.startedAt) / 1000).toFixed(1)}s`;
     const title = `━━ ${index + 1}. ${CHAPTERS[chapter]} `;
+    // A rule of fewer than 3 ━ reads as a typo; a title wider than the terminal wraps anyway, so it gets none.
+    const rule = this.width - title.length - elapsed.length - 1;
     this.line();
-    this.line(`${title}${'━'.repeat(Math.max(3, 100 - title.length - elapsed.length))} ${elapsed}`);
+    this.line(rule >= 3 ? `${title}${'━'.repeat(rule)} ${elapsed}` : `${title}${elapsed}`);
   }
 
   /** Something the demo itself did, playing CI or Alertmanager: real HTTP calls to the running bot. */

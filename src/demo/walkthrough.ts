@@ -10,7 +10,7 @@ import { startBot, type RunningBot } from '../main.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { loadRunbooksOrThrow } from '../runbooks/load.js';
 import { alertmanagerFiring, botClient, type BotClient } from './bot-client.js';
-import { Narrator } from './narrator.js';
+import { Narrator, terminalWidth } from './narrator.js';
 import { stageTable, timeline } from './report.js';
 import { SimulatedMetrics, formatSignal, signalsOf, type VersionHealth } from './simulated-metrics.js';
 import { SimulatedServingLayer } from './simulated-serving.js';
@@ -51,7 +51,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export async function runDemo(options: DemoOptions): Promise<boolean> {
   const now = () => Date.now();
   const startedAt = now();
-  const narrator = new Narrator(options.out, startedAt, now);
+  const narrator = new Narrator(options.out, startedAt, now, terminalWidth(options.out, options.env));
   narrator.enter('start');
   const runbooksDir = options.channel ? await withChannel(options.channel) : DEMO_RUNBOOKS;
   const {
