@@ -247,7 +247,10 @@ function report(narrator: Narrator, bot: RunningBot, detail: IncidentDetail): vo
   narrator.enter('report');
   stageTable(detail).forEach((line) => narrator.line(line));
   narrator.line();
-  narrator.line(`  Timeline of ${detail.id} (append-only; GET ${bot.url}/api/incidents/${detail.id}):`);
+  // Its + times count from the onset, the chapters' from the demo's start: said, or the clock seems to go back.
+  narrator.line(
+    `  Timeline of ${detail.id} (append-only; + from the degradation onset, the alert's startsAt; GET ${bot.url}/api/incidents/${detail.id}):`,
+  );
   timeline(detail).forEach((line) => narrator.line(line));
   narrator.line();
 }

@@ -41,6 +41,11 @@ describe('npm run demo', () => {
       /rollback: v2 → v1 on simulated kserve \(fraud-scorer\) \(traffic-flip\), succeeded/,
     );
     expect(output).toMatch(/retro\.opened/);
+    // The timeline's + times count from the degradation's onset, the chapters' from the demo's start: said, since
+    // "+ 6.0s triage.result" under a header at +21.2s otherwise reads as a clock that went back.
+    expect(output).toContain(
+      "Timeline of INC-1 (append-only; + from the degradation onset, the alert's startsAt;",
+    );
     expect(output).toContain('Done in');
     // The bot's own logs stay out of the walkthrough: none at info level (the default), as without LOG_LEVEL.
     expect(output).not.toContain('"level":30');
