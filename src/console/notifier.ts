@@ -65,7 +65,7 @@ export function render(event: NotifierEvent, now: number): string {
       ].join('\n');
     case 'decision.requested': {
       const who = event.approvers.length ? atIds(event.approvers) : 'anyone in the channel';
-      return `${where} ❓ DECISION NEEDED (${event.policy}; ${who}) ${head}: ${printableBlock(event.text)}${decideHint(event.incident, event.approvers)}`;
+      return `${where} ❓ DECISION NEEDED (policy ${event.policy}; ${who}) ${head}: ${printableBlock(event.text)}${decideHint(event.incident, event.approvers)}`;
     }
     case 'escalation': {
       const who = event.mention.length ? atIds(event.mention) : '(no escalation target)';

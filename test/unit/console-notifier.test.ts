@@ -122,7 +122,7 @@ describe('console notifier', () => {
       T0,
     );
     expect(decision).toMatch(
-      /^\[C1\] ❓ DECISION NEEDED \(two-person; @U0A @S0B\) SEV-\d INC-7 fraud-scorer: breach \[decide: rollbot rollback fraud-scorer --reason "…" \| rollbot dismiss INC-7 --reason "…" --as <your Slack user ID>\]$/,
+      /^\[C1\] ❓ DECISION NEEDED \(policy two-person; @U0A @S0B\) SEV-\d INC-7 fraud-scorer: breach \[decide: rollbot rollback fraud-scorer --reason "…" \| rollbot dismiss INC-7 --reason "…" --as <your Slack user ID>\]$/,
     );
     const anyone = render(
       {
@@ -136,6 +136,20 @@ describe('console notifier', () => {
       T0,
     );
     expect(anyone).toMatch(/rollbot dismiss INC-7 --reason "…"\]$/);
+    // Under policy auto a person is asked when triage could not measure: "(auto; …)" beside DECISION NEEDED read as
+    // if the decision were automatic; named as the runbook's policy, it reads as the rule that did not apply.
+    const auto = render(
+      {
+        type: 'decision.requested',
+        incident,
+        channel: 'C1',
+        text: 'no metrics source (PROMETHEUS_URL is not set): a person decides',
+        approvers: ['S0ONCALL1'],
+        policy: 'auto',
+      },
+      T0,
+    );
+    expect(auto).toMatch(/^\[C1\] ❓ DECISION NEEDED \(policy auto; @S0ONCALL1\) SEV/);
     const escalation = render(
       { type: 'escalation', incident, channel: 'C1', stage: 'triage', mention: [], text: 'late' },
       T0,
