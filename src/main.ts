@@ -3,6 +3,7 @@
  * around the engine's dependencies that compose.ts builds; and the entry point `npm start` runs.
  */
 import { createServer, type Server } from 'node:http';
+import { isIPv6 } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { compose, type AdapterOverrides, type Composition } from './compose.js';
 import { isRollbotError } from './core/errors.js';
@@ -57,7 +58,9 @@ export async function startBot(
   });
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.http.port;
-  const url = `http://${config.http.host}:${port}`;
+  // An IPv6 HOST (`::`, `::1`) in brackets: `http://::1:3000` is no URL, and the log line's is pasted into curl.
+  const host = isIPv6(config.http.host) ? `[${config.http.host}]` : config.http.host;
+  const url = `http://${host}:${port}`;
   await deps.slack?.app.start();
   // Not awaited: a look at the setup, which must not hold up the start nor fail it.
   if (deps.slack) void reportSlackSetup(deps, deps.slack.checkSetup);

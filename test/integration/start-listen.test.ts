@@ -42,3 +42,16 @@ describe('a bot that cannot listen', () => {
     });
   });
 });
+
+describe('the address a bot says it listens on', () => {
+  it('is a URL that reaches it when HOST is an IPv6 address (brackets around it)', async () => {
+    // "rollbot listening on http://::1:33259" could not be pasted into curl, nor the API warning's URL.
+    const bot = await startBot(await env({ HOST: '::1', PORT: '0' }));
+    try {
+      expect(bot.url).toMatch(/^http:\/\/\[::1\]:\d+$/);
+      expect((await fetch(`${bot.url}/healthz`)).status).toBe(200);
+    } finally {
+      await bot.stop();
+    }
+  });
+});
