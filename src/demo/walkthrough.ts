@@ -68,7 +68,7 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
     if (runbooksDir !== DEMO_RUNBOOKS) await rm(runbooksDir, { recursive: true, force: true });
   });
   try {
-    describeBot(narrator, bot, runbook, runbooksDir);
+    describeBot(narrator, bot, runbook, runbooksDir, ignoredOf(options.env));
     const client = botClient(bot.url, tokens);
     await deploy(narrator, client, serving, runbook);
     const onset = await degrade(narrator, metrics, runbook);
@@ -109,17 +109,28 @@ function simulations(runbook: Runbook, narrator: Narrator, now: () => number) {
   return { serving, metrics };
 }
 
+/**
+ * The caller's variables the demo does not pass on: in memory whatever the shell says (the demo must not write a
+ * fake incident into a real Redis), its own simulated metrics, its own alert token, the bot it starts.
+ */
+const IGNORED = [
+  'REDIS_URL',
+  'PROMETHEUS_URL',
+  'PROMETHEUS_AUTHORIZATION',
+  'ALLOW_UNAUTHENTICATED_ALERTS',
+  'ROLLBOT_URL',
+] as const;
+
+/** Those of IGNORED the caller set, to say so: the bot's own log calls them "not set" (it never sees them). */
+function ignoredOf(env: NodeJS.ProcessEnv): string[] {
+  return IGNORED.filter((name) => envValue(env, name) !== undefined);
+}
+
 /** The bot's environment: the caller's (Slack tokens, LOG_LEVEL) plus what makes the demo self-contained. */
 function demoEnv(env: NodeJS.ProcessEnv, runbooksDir: string, tokens: { alerts: string; api: string }) {
-  // In memory whatever the shell says: the demo must not write a fake incident into a real Redis.
-  const {
-    REDIS_URL: _redis,
-    PROMETHEUS_URL: _prometheus,
-    PROMETHEUS_AUTHORIZATION: _authorization,
-    ALLOW_UNAUTHENTICATED_ALERTS: _open,
-    ROLLBOT_URL: _remote,
-    ...kept
-  } = env;
+  const kept = Object.fromEntries(
+    Object.entries(env).filter(([name]) => !(IGNORED as readonly string[]).includes(name)),
+  );
   return {
     ...kept,
     RUNBOOKS_DIR: runbooksDir,
@@ -143,7 +154,13 @@ async function withChannel(channel: string): Promise<string> {
   return dir;
 }
 
-function describeBot(narrator: Narrator, bot: RunningBot, runbook: Runbook, dir: string): void {
+function describeBot(
+  narrator: Narrator,
+  bot: RunningBot,
+  runbook: Runbook,
+  dir: string,
+  ignored: string[],
+): void {
   const slack = bot.deps.config.slack.mode;
   narrator.line(`  rollbot listening on ${bot.url}`);
   narrator.line(
@@ -155,6 +172,10 @@ function describeBot(narrator: Narrator, bot: RunningBot, runbook: Runbook, dir:
   narrator.line(
     `  store: in memory; messages: ${slack === 'off' ? 'this console (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, or SLACK_APP_TOKEN, for Slack)' : `Slack (${slack} mode), channel ${runbook.channel}`}`,
   );
+  if (ignored.length > 0)
+    narrator.line(
+      `  ignored here: ${ignored.join(', ')} (the demo touches no real store, metrics or serving layer)`,
+    );
 }
 
 async function deploy(

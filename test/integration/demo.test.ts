@@ -23,12 +23,21 @@ function runDemo(
 describe('npm run demo', () => {
   it('takes one incident from alert to retrospective, rolling back v2 → v1, and exits 0', async () => {
     // LOG_LEVEL set to nothing (`LOG_LEVEL= npm run demo`, an unset shell variable) is unset, as everywhere.
-    const { code, output } = await runDemo([], { LOG_LEVEL: '' });
+    // REDIS_URL and PROMETHEUS_URL from the shell are ignored (README "What is simulated"), and said to be: the bot's
+    // own log, at LOG_LEVEL=info, says "REDIS_URL is not set" of the environment the demo gives it.
+    const { code, output } = await runDemo([], {
+      LOG_LEVEL: '',
+      REDIS_URL: 'redis://127.0.0.1:1',
+      PROMETHEUS_URL: 'http://127.0.0.1:1',
+    });
 
     expect(output, output).toContain('[demo as Alertmanager] ← 202: opened INC-1');
     // How to see it in Slack: both variables the bot needs (the token alone stops it at start).
     expect(output).toContain(
       'messages: this console (set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET, or SLACK_APP_TOKEN, for Slack)',
+    );
+    expect(output).toContain(
+      'ignored here: REDIS_URL, PROMETHEUS_URL (the demo touches no real store, metrics or serving layer)',
     );
     // Triage failed on the simulated metrics and the auto policy rolled back to the ledger's known-good v1.
     expect(output).toMatch(/triage: .*error rate [\d.]+% outside ≤ 2%/);
