@@ -53,7 +53,7 @@ describe('Dockerfile', () => {
   it('bounds the V8 heap and malloc arenas, and the bench runs rollbot with the same settings', () => {
     expect(productionRuntimeEnv()).toEqual({
       NODE_ENV: 'production',
-      NODE_OPTIONS: '--max-semi-space-size=2 --max-old-space-size=384',
+      NODE_OPTIONS: '--max-semi-space-size=8 --max-old-space-size=384',
       MALLOC_ARENA_MAX: '2',
     });
   });
