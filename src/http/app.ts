@@ -129,7 +129,7 @@ export function createApp(options: AppOptions): RequestListener {
     try {
       path = requestPath(req.url);
     } catch (error) {
-      deps.logger.warn({ method: req.method, msg: (error as Error).message }, 'request refused');
+      deps.logger.warn({ method: req.method, reason: (error as Error).message }, 'request refused');
       sendError(res, error);
       return;
     }
@@ -148,7 +148,7 @@ export function createApp(options: AppOptions): RequestListener {
         const write = path.startsWith('/api/') && req.method !== 'GET' && req.method !== 'HEAD';
         await (write ? idempotent(deps, handler) : handler)(req, res, canonicalParams(params));
       } catch (error) {
-        if (isRollbotError(error)) log.warn({ code: error.code, msg: error.message }, 'request refused');
+        if (isRollbotError(error)) log.warn({ code: error.code, reason: error.message }, 'request refused');
         else log.error({ err: error }, 'request failed');
         // Once a stream is under way, its end says only that it broke: it may have run (sendError).
         const unexpected = !isRollbotError(error) && !res.headersSent;
