@@ -124,7 +124,8 @@ export async function runCli(
         return await withBackend(env, io, writes(values), async (backend) => {
           const incident = await backend.resolve(id, cliUser(env), values.reason ?? '');
           io.out(
-            `${incident.id} resolved (${incident.phase}); the retrospective is due in ${formatDuration(incident.stages.find((s) => s.stage === 'retro')?.targetMs ?? 0)}`,
+            // Its phase only when resolving took it further (closed): "resolved (resolved)" said nothing.
+            `${incident.id} resolved${incident.phase === 'resolved' ? '' : ` (now ${incident.phase})`}; the retrospective is due in ${formatDuration(incident.stages.find((s) => s.stage === 'retro')?.targetMs ?? 0)}`,
           );
           return 0;
         });

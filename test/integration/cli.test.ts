@@ -352,7 +352,7 @@ describe('rollbot incidents and timeline against a running bot', () => {
       ),
     ).toBe(0);
     expect(err).toEqual([]);
-    expect(out[0]).toBe('INC-1 resolved (resolved); the retrospective is due in 2d');
+    expect(out[0]).toBe('INC-1 resolved; the retrospective is due in 2d');
     const usage = capture();
     expect(await runCli(['resolve', 'INC-1'], env, usage.io)).toBe(2);
     expect(usage.err[0]).toContain('usage: rollbot resolve <id> --reason');
