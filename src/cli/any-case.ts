@@ -1,4 +1,4 @@
-import { incidentIdOf, modelNameOf } from '../http/names.js';
+import { incidentIdOf, modelNameOf } from '../core/names.js';
 import type { Backend } from './backend-port.js';
 
 /**

@@ -7,7 +7,7 @@ import { requireApiToken } from './api-writes.js';
 import { sendJson } from './errors.js';
 import { readJson } from './request.js';
 import { caller } from './fields.js';
-import { modelNameOf } from './names.js';
+import { modelNameOf } from '../core/names.js';
 import { parseBody } from './validate.js';
 
 const drillBody = z.strictObject({

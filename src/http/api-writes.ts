@@ -14,7 +14,7 @@ import { viewIncident } from '../engine/views.js';
 import { NDJSON, UnauthorizedError, sendJson } from './errors.js';
 import { hasBearer, readJson } from './request.js';
 import { actor, caller, version } from './fields.js';
-import { modelNameOf } from './names.js';
+import { modelNameOf } from '../core/names.js';
 import { parseBody } from './validate.js';
 
 const rollbackBody = z.strictObject({

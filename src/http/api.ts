@@ -4,7 +4,7 @@ import { closest } from '../core/suggest.js';
 import type { EngineDeps } from '../engine/context.js';
 import { incidentDetail, listIncidentViews } from '../engine/views.js';
 import { sendJson } from './errors.js';
-import { modelNameOf } from './names.js';
+import { modelNameOf } from '../core/names.js';
 
 const LIST_FILTERS = ['open', 'model', 'limit'];
 const LIST_FILTERS_HINT = { hint: 'filter with open=true|false, model=<model> and limit=1..1000' };

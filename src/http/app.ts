@@ -18,7 +18,7 @@ import { gateFreezeRoute, gateUnfreezeRoute } from './api-freeze.js';
 import { gateApproveRoute, gateOverrideRevokeRoute, gateOverrideRoute, gateRoute } from './api-gate.js';
 import { sendError, sendJson } from './errors.js';
 import { idempotent } from './idempotency.js';
-import { canonicalParams } from './names.js';
+import { canonicalParams } from '../core/names.js';
 import { Router, refuseQuery, requestPath } from './router.js';
 import { Slots } from './slots.js';
 

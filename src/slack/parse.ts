@@ -1,4 +1,5 @@
 import { RollbotError } from '../core/errors.js';
+import { incidentIdOf, modelNameOf } from '../core/names.js';
 import type { Severity } from '../core/severity.js';
 import { closest } from '../core/suggest.js';
 import { EVERY_MODEL } from '../engine/freeze-rules.js';
@@ -68,7 +69,7 @@ export function parseRollbackCommand(text: string): RollbackCommand {
   const refuse = (problem: string) => new NotUnderstood(COMMANDS.rollback, problem);
   const [model, ...rest] = words(text);
   if (!model) throw refuse(`\`${COMMANDS.rollback}\` needs a model`);
-  const command: RollbackCommand = { model: model.toLowerCase() };
+  const command: RollbackCommand = { model: modelNameOf(model) };
   if (rest[0]?.toLowerCase() === 'to') {
     if (!rest[1]) throw refuse('"to" needs a version');
     command.to = rest[1];
@@ -109,11 +110,11 @@ export function parseIncidentCommand(text: string): IncidentCommand {
     case 'show':
     case 'ack':
       if (!id) throw refuse(`${verb} needs an incident id`);
-      return { verb, id: id.toUpperCase() };
+      return { verb, id: incidentIdOf(id) };
     case 'resolve':
     case 'dismiss':
       if (!id || rest.length === 0) throw refuse(`${verb} needs an incident id and a reason`);
-      return { verb, id: id.toUpperCase(), reason: rest.join(' ') };
+      return { verb, id: incidentIdOf(id), reason: rest.join(' ') };
     case 'note': {
       // Kept as typed after the id, not re-joined word by word: a note's spacing and line breaks are the writer's.
       const note = text
@@ -121,7 +122,7 @@ export function parseIncidentCommand(text: string): IncidentCommand {
         .replace(/^\S+\s+\S+/, '')
         .trim();
       if (!id || !note) throw refuse("note needs an incident id and the note's text");
-      return { verb, id: id.toUpperCase(), text: note };
+      return { verb, id: incidentIdOf(id), text: note };
     }
     case 'open': {
       // `id` is the model here: /incident open <model> <severity> <summary…>.

@@ -1,8 +1,8 @@
 /**
- * Incident ids and model names in the case rollbot writes them, as Slack takes them (slack/parse.ts): an id is
- * upper case (`INC-7`, store/*), a model's name lower case (runbooks/fields.ts `modelName`), so `inc-7` or
- * `Fraud-Scorer` — typed by hand, or from a script that upper-cases its variables — can only mean those. Versions
- * and everything else stay as written: they are the serving layer's names.
+ * Incident ids and model names in the case rollbot writes them, whatever surface they are typed on (Slack's
+ * commands, the API, the CLI): an id is upper case (`INC-7`, store/*), a model's name lower case (runbooks/fields.ts
+ * `modelName`), so `inc-7` or `Fraud-Scorer` — typed by hand, or from a script that upper-cases its variables — can
+ * only mean those. Versions and everything else stay as written: they are the serving layer's names.
  */
 
 /** `inc-7` as `INC-7`. */
