@@ -14,7 +14,16 @@ import { gateCommand } from './cli/gate.js';
 import { IN_MEMORY_OPTION, inMemoryNote, type Access } from './cli/in-memory.js';
 import { noteCommand } from './cli/note.js';
 import { deployCommand, rollbackCommand, type Io } from './cli/rollback.js';
-import { USAGE, argumentProblem, asksForHelp, commandUsage, refuseEmpty, usageOf } from './cli/usage.js';
+import {
+  COMMAND_WORDS,
+  USAGE,
+  argumentProblem,
+  asksForHelp,
+  commandUsage,
+  refuseEmpty,
+  usageOf,
+} from './cli/usage.js';
+import { closest } from './core/suggest.js';
 import { loadConfig, runbooksDirOf } from './config.js';
 import { formatDuration } from './core/duration.js';
 import { RollbotError, isRollbotError } from './core/errors.js';
@@ -177,9 +186,11 @@ export async function runCli(
       case '-h':
         io.out(USAGE);
         return command === undefined ? 2 : 0;
-      default:
-        io.err(`unknown command "${command}"\n\n${USAGE}`);
+      default: {
+        const meant = closest(command, COMMAND_WORDS);
+        io.err(`unknown command "${command}"${meant ? ` (did you mean ${meant}?)` : ''}\n\n${USAGE}`);
         return 2;
+      }
     }
   } catch (error) {
     if (isRollbotError(error)) {

@@ -71,6 +71,11 @@ export type Command = keyof typeof COMMANDS;
 /** Each command's synopsis, as `rollbot help` lists them (for the README check). */
 export const SYNOPSES: readonly string[] = Object.values(COMMANDS).map((command) => command.synopsis);
 
+/** The words a command line starts with (`drill`, `gate`…, and `help`): what an unknown one is matched against. */
+export const COMMAND_WORDS: readonly string[] = [
+  ...new Set([...SYNOPSES.map((synopsis) => synopsis.split(' ')[0] ?? ''), 'help']),
+];
+
 /** `usage: rollbot <synopsis>` for the forms of a command (`drill run … | rollbot drill list`). */
 export function usageOf(...commands: [Command, ...Command[]]): string {
   return `usage: ${commands.map((command) => `rollbot ${COMMANDS[command].synopsis}`).join(' | ')}`;

@@ -407,7 +407,13 @@ describe('rollbot incidents and timeline against a running bot', () => {
   it('explains unknown commands and options', async () => {
     const unknown = capture();
     expect(await runCli(['rolback'], {}, unknown.io)).toBe(2);
-    expect(unknown.err[0]).toContain('unknown command "rolback"');
+    expect(unknown.err[0]).toContain('unknown command "rolback" (did you mean rollback?)');
+    const plural = capture();
+    expect(await runCli(['drills'], {}, plural.io)).toBe(2);
+    expect(plural.err[0]).toContain('unknown command "drills" (did you mean drill?)');
+    const far = capture();
+    expect(await runCli(['deploy-everything'], {}, far.io)).toBe(2);
+    expect(far.err[0]).toMatch(/^unknown command "deploy-everything"\n/);
     const option = capture();
     expect(await runCli(['incidents', '--opne'], {}, option.io)).toBe(2);
     expect(option.err[0]).toContain('unknown option --opne (did you mean --open?)');
