@@ -64,8 +64,9 @@ export async function rollbackCommand(
         by: user,
         trigger: 'cli',
         dryRun: values['dry-run'],
-        ...(values.to ? { to: values.to } : {}),
-        ...(values.from ? { from: values.from } : {}),
+        // Trimmed, as the API takes versions (http/fields.ts) and the in-process backend does not.
+        ...(values.to ? { to: values.to.trim() } : {}),
+        ...(values.from ? { from: values.from.trim() } : {}),
       },
       (step) => io.out(formatStep(step)),
     );
@@ -163,12 +164,13 @@ export async function deployCommand(
   }
   const client = await backend({ writes: true, inMemory: values['in-memory'] });
   try {
+    // Without spaces around them, as the API takes them (http/fields.ts): the in-process backend takes them as given.
     const { deployment, gate } = await client.recordDeployment({
       model,
-      version,
+      version: version.trim(),
       strategy: values.strategy as DeploymentStrategy,
       by: user,
-      ...(values.previous !== undefined ? { previousVersion: values.previous } : {}),
+      ...(values.previous !== undefined ? { previousVersion: values.previous.trim() } : {}),
       ...(traffic !== undefined ? { traffic } : {}),
     });
     io.out(

@@ -1,6 +1,7 @@
 /**
- * The CLI takes incident ids and model names in any case, as the API and Slack do (http/names.ts), in-process and
+ * The CLI takes incident ids and model names in any case, as the API and Slack do (core/names.ts), in-process and
  * against a running bot alike: `rollbot timeline inc-1` is INC-1, `rollbot rollback Fraud-Scorer` is fraud-scorer.
+ * And versions pasted with spaces around them as the API takes them: without.
  */
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -103,5 +104,21 @@ describe('rollbot with ids and model names in any case', () => {
     }
     const ledger = await deps.store.deployments('fraud-scorer');
     expect(ledger.map((deployment) => deployment.version).sort()).toEqual(['v40', 'v41']);
+  });
+});
+
+describe('rollbot deploy record with versions pasted with spaces around them', () => {
+  it('records them without, on either backend, as the API does', async () => {
+    for (const [i, { name, env }] of backends().entries()) {
+      const recorded = capture();
+      const args = ['deploy', 'record', 'fraud-scorer', ` v5${i} `, '--previous', `v4${i}\n`];
+      expect(await runCli(args, env, recorded.io), `${name}: ${recorded.err.join('\n')}`).toBe(0);
+    }
+    const ledger = await deps.store.deployments('fraud-scorer');
+    const versions = ledger.map(({ version, previousVersion }) => [version, previousVersion]);
+    expect(versions.sort()).toEqual([
+      ['v50', 'v40'],
+      ['v51', 'v41'],
+    ]);
   });
 });
