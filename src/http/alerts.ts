@@ -4,7 +4,7 @@ import type { AlertIntakeSource, NormalizedAlert } from '../alerts/types.js';
 import { RollbotError, isRollbotError, type ErrorCode } from '../core/errors.js';
 import type { EngineDeps } from '../engine/context.js';
 import { ingestAlerts, type AlertOutcome, type AlertResult } from '../engine/intake.js';
-import { sendJson } from './errors.js';
+import { sendJson, UnauthorizedError } from './errors.js';
 import { hasBearer, parseJson, readJsonBody } from './request.js';
 import type { Slots } from './slots.js';
 
@@ -136,9 +136,11 @@ const TOKEN_SETTING: Record<AlertIntakeSource, string> = {
 function authenticate(req: IncomingMessage, options: AlertRouteOptions, source: AlertIntakeSource): void {
   if (options.token) {
     if (hasBearer(req, options.token)) return;
-    throw new RollbotError('UNAUTHORIZED', 'missing or wrong bearer token for the alert webhook', {
-      hint: `send Authorization: Bearer <ALERT_WEBHOOK_TOKEN>${TOKEN_SETTING[source]}`,
-    });
+    throw new UnauthorizedError(
+      'missing or wrong bearer token for the alert webhook',
+      `send Authorization: Bearer <ALERT_WEBHOOK_TOKEN>${TOKEN_SETTING[source]}`,
+      'Bearer realm="rollbot alerts"',
+    );
   }
   if (options.allowUnauthenticated) return;
   throw new RollbotError('UNAUTHORIZED', 'alert routes are closed because ALERT_WEBHOOK_TOKEN is not set', {

@@ -224,6 +224,8 @@ describe('POST /alerts/alertmanager', () => {
       body: await fixture('firing.json'),
     });
     expect(response.status).toBe(401);
+    // RFC 9110 §11.6.1: a 401 names the scheme that would be accepted.
+    expect(response.headers.get('www-authenticate')).toBe('Bearer realm="rollbot alerts"');
     const body = await json(response);
     expect(body.error).toMatchObject({ code: 'UNAUTHORIZED' });
     expect(body.error.hint).toContain('ALERT_WEBHOOK_TOKEN');
