@@ -54,7 +54,7 @@ export async function pageAtBusinessHours(deps: EngineDeps, deadline: Deadline):
   }
   // The stage the miss was about ended since (a person decided triage, the rollback landed): paging in the morning to
   // ask for what was done at night is noise, as it is for a stage that ended before its escalation went out
-  // (escalation.ts, stillNews). A stage still late by then (the rollback itself) has a miss of its own.
+  // (escalation.ts, noLongerNews). A stage still late by then (the rollback itself) has a miss of its own.
   if (incident.stages[stage].endedAt !== undefined) {
     deps.logger.info(
       { incident: incidentId, stage },

@@ -1,5 +1,5 @@
 import { formatDuration } from '../core/duration.js';
-import { recordBreach, type Incident } from '../core/incident.js';
+import { isOpen, recordBreach, type Incident } from '../core/incident.js';
 import { escalationStaysQuiet } from '../core/settled-at-source.js';
 import { stageDueAt, viewStage, type Stage } from '../core/stages.js';
 import { record, runbookOf, type EngineDeps } from './context.js';
@@ -107,13 +107,17 @@ export async function escalateIfBreached(
 }
 
 /**
- * Whether a breach is still news to people: the stage is still running, or it is detection (which is over by the
- * time rollbot hears of the alert, and whose lateness people must fix in their alert rules). A stage that ended
- * late, after its target but before its deadline was handled (a decision 300 ms past it), is recorded and
- * counted like any breach, but paging someone to ask for what has just been done would be noise at 2am.
+ * Why a breach is no longer news to people, or undefined while it is: the stage is still running, or it is
+ * detection (which is over by the time rollbot hears of the alert, and whose lateness people must fix in their
+ * alert rules) of an incident still open. A stage that ended late, after its target but before its deadline was
+ * handled (a decision 300 ms past it), or the late alert of an incident over by then (dismissed or resolved before
+ * its escalation went out, or before the round after a failed one), is recorded and counted like any breach, but
+ * mentioning people about what has just been dealt with would be noise at 2am.
  */
-function stillNews(incident: Incident, stage: Stage): boolean {
-  return stage === 'detect' || incident.stages[stage].endedAt === undefined;
+function noLongerNews(incident: Incident, stage: Stage): string | undefined {
+  if (stage !== 'detect' && incident.stages[stage].endedAt !== undefined) return 'it had ended by then';
+  if (!isOpen(incident)) return `the incident was ${incident.phase} by then`;
+  return undefined;
 }
 
 /**
@@ -131,10 +135,12 @@ async function sendOnceEscalated(deps: EngineDeps, incident: Incident, stage: St
     lock: `escalation:${incident.id}:${stage}`,
     isMark: (entry) =>
       entry.type === 'stage.breached' && entry.data?.stage === stage && ofThisRun(entry, incident, stage),
-    send: () =>
-      stillNews(incident, stage)
+    send: () => {
+      const why = noLongerNews(incident, stage);
+      return why === undefined
         ? sendEscalation(deps, incident, stage)
-        : recordLateEnd(deps, incident, stage),
+        : recordLateEnd(deps, incident, stage, why);
+    },
     lookAgainAt: (at) => scheduleStageDeadline(deps, incident.id, stage, at),
   });
   return sent === 'sent';
@@ -214,10 +220,10 @@ const halfNoteKey = (incident: Incident, stage: Stage): string =>
   `${HALF_ESCALATED}:${incident.id}:${stage}:${incident.stages[stage].startedAt ?? 0}`;
 
 /**
- * Records a stage that ended past its target, paging nobody (see stillNews); one an earlier round of whose
+ * Records a breach that is no longer news (`why`, noLongerNews), paging nobody; one an earlier round of whose
  * escalation reached the pager or Slack (HALF_ESCALATED) says so, as the record people answer to.
  */
-async function recordLateEnd(deps: EngineDeps, incident: Incident, stage: Stage): Promise<void> {
+async function recordLateEnd(deps: EngineDeps, incident: Incident, stage: Stage, why: string): Promise<void> {
   const half = (await deps.store.list(incident.id)).find(
     (entry) =>
       entry.type === HALF_ESCALATED && entry.data?.stage === stage && ofThisRun(entry, incident, stage),
@@ -231,12 +237,13 @@ async function recordLateEnd(deps: EngineDeps, incident: Incident, stage: Stage)
         : 'nobody was paged';
   await record(deps, incident, {
     type: 'stage.breached',
-    text: `${missedText(deps, incident, stage)}; it had ended by then: ${before}`,
+    text: `${missedText(deps, incident, stage)}; ${why}: ${before}`,
     data: {
       stage,
       mention: [],
       delivered: false,
       ended: true,
+      ...(isOpen(incident) ? {} : { over: true }),
       ...(reached === 'pager' || reached === 'slack' ? { reached } : {}),
     },
   });
