@@ -114,14 +114,20 @@ const CONSOLE_MARK: Record<StageResult, string> = {
   met: '✓',
   missed: '✗',
   'ended-by-resolution': '·',
+  skipped: '–',
 };
 
 /** The runbook checklist: each stage's time against its target. */
 function checklist(incident: Incident, now: number): string[] {
   return viewStages(incident, now).map((stage) => {
     const result = stageResult(stage);
-    const time = stage.state === 'pending' ? '—' : formatDuration(stage.elapsedMs);
-    const cut = result === 'ended-by-resolution' ? ' (ended by the resolution)' : '';
+    const time = stage.state === 'pending' || result === 'skipped' ? '—' : formatDuration(stage.elapsedMs);
+    const cut =
+      result === 'ended-by-resolution'
+        ? ' (ended by the resolution)'
+        : result === 'skipped'
+          ? ' (skipped)'
+          : '';
     return `${INDENT}${CONSOLE_MARK[result]} ${stage.stage.padEnd(8)} ${time.padStart(8)} / ${formatDuration(stage.targetMs)}${cut}`;
   });
 }

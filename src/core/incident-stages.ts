@@ -26,6 +26,17 @@ function cutShortBefore(incident: StagesRecord, stage: (typeof RESOLVED_STAGES)[
 type StagesRecord = Pick<Incident, 'stages' | 'targets'> &
   Partial<Pick<Incident, 'resolvedAt' | 'decision' | 'rollback' | 'confirmation'>>;
 
+/**
+ * Marks stages the incident skips (StageClock's `skipped`): an incident opened by a rollback (`rollbot rollback`,
+ * `POST /api/rollbacks`, Slack's rollback form, with no incident open) is decided as it opens, from no alert:
+ * nothing was detected and nobody triaged.
+ */
+export function skipStages(incident: Incident, stages: readonly Stage[]): Incident {
+  const clocks = { ...incident.stages };
+  for (const stage of stages) clocks[stage] = { ...clocks[stage], skipped: true };
+  return { ...incident, stages: clocks };
+}
+
 /** The incident's stage clocks, a stage its resolution cut short saying so also where it was stored without. */
 function stageClocks(incident: StagesRecord): Record<Stage, StageClock> {
   const clocks = { ...incident.stages };

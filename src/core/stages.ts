@@ -17,6 +17,12 @@ export interface StageClock {
    * Absent on incidents resolved before it was kept: viewStages (core/incident.ts) reads it from the incident.
    */
   endedBy?: 'resolution';
+  /**
+   * The stage did not happen: nothing was there to measure (an incident opened by a rollback, already decided: no
+   * alert was detected and nobody triaged). Its clock starts and ends at the opening, but it is neither met in 0 s
+   * nor missed, and its deadline is never scheduled (core/incident-stages.ts, skipStages).
+   */
+  skipped?: true;
 }
 
 export type StageState = 'pending' | 'running' | 'done';
@@ -33,17 +39,23 @@ export interface StageView {
   breached: boolean;
   /** See StageClock's `endedBy`. */
   endedBy?: 'resolution';
+  /** See StageClock's `skipped`. */
+  skipped?: true;
 }
 
 /** How a stage went against its target, the one place that decides it for every view (stageResult). */
-export type StageResult = 'pending' | 'running' | 'met' | 'missed' | 'ended-by-resolution';
+export type StageResult = 'pending' | 'running' | 'met' | 'missed' | 'ended-by-resolution' | 'skipped';
 
 /**
  * A stage's result: missed once it breached (also one a resolution ended after it had missed its target), met when
- * it completed in time, and neither when a resolution ended it in time (StageClock's `endedBy`).
+ * it completed in time, and neither when a resolution ended it in time (StageClock's `endedBy`) or it did not happen
+ * (StageClock's `skipped`).
  */
-export function stageResult(view: Pick<StageView, 'state' | 'breached' | 'endedBy'>): StageResult {
+export function stageResult(
+  view: Pick<StageView, 'state' | 'breached' | 'endedBy' | 'skipped'>,
+): StageResult {
   if (view.state === 'pending') return 'pending';
+  if (view.skipped) return 'skipped';
   if (view.breached) return 'missed';
   if (view.state === 'running') return 'running';
   return view.endedBy === 'resolution' ? 'ended-by-resolution' : 'met';
@@ -63,8 +75,11 @@ export function viewStage(stage: Stage, clock: StageClock, targetMs: number, now
     elapsedMs,
     targetMs,
     remainingMs: targetMs - elapsedMs,
-    breached: clock.breachedAt !== undefined || (state !== 'pending' && elapsedMs >= targetMs),
+    breached:
+      clock.skipped !== true &&
+      (clock.breachedAt !== undefined || (state !== 'pending' && elapsedMs >= targetMs)),
   };
+  if (clock.skipped) view.skipped = true;
   if (clock.startedAt !== undefined) view.startedAt = clock.startedAt;
   if (clock.endedAt !== undefined) view.endedAt = clock.endedAt;
   if (clock.endedBy !== undefined && view.state === 'done') view.endedBy = clock.endedBy;
@@ -73,6 +88,6 @@ export function viewStage(stage: Stage, clock: StageClock, targetMs: number, now
 
 /** When a running stage misses its target, or undefined if it has not started or already ended. */
 export function stageDueAt(clock: StageClock, targetMs: number): number | undefined {
-  if (clock.startedAt === undefined || clock.endedAt !== undefined) return undefined;
+  if (clock.startedAt === undefined || clock.endedAt !== undefined || clock.skipped) return undefined;
   return clock.startedAt + targetMs;
 }

@@ -79,12 +79,13 @@ const REPORT_RESULT: Record<StageResult, string> = {
   met: 'met',
   missed: 'missed',
   'ended-by-resolution': 'ended by the resolution',
+  skipped: 'skipped',
 };
 
 function stages(detail: IncidentDetail): string[] {
   const rows = detail.stages.map((stage) => {
-    const time = stage.state === 'pending' ? '—' : formatDuration(stage.elapsedMs);
     const result = REPORT_RESULT[stageResult(stage)];
+    const time = stage.state === 'pending' || stage.skipped ? '—' : formatDuration(stage.elapsedMs);
     return [stage.stage, stage.state, time, formatDuration(stage.targetMs), result];
   });
   return ['## Stages against targets', '', ...table(['stage', 'state', 'time', 'target', 'result'], rows)];

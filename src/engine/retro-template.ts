@@ -25,7 +25,7 @@ const iso = (ms: number): string => new Date(ms).toISOString().replace(/\.000Z$/
 const clip = (text: string, max = CLIP): string => truncate(oneLine(text), max);
 
 /** How each stage's result reads in the template (core/stages.ts decides it). */
-const RESULT_WORDS: Record<Exclude<StageResult, 'pending'>, string> = {
+const RESULT_WORDS: Record<Exclude<StageResult, 'pending' | 'skipped'>, string> = {
   met: 'met',
   missed: 'MISSED',
   running: 'running',
@@ -36,6 +36,8 @@ function stageLine(stage: StageView): string {
   const result = stageResult(stage);
   if (result === 'pending')
     return `- ${stage.stage}: did not happen (target ${formatDuration(stage.targetMs)})`;
+  if (result === 'skipped')
+    return `- ${stage.stage}: skipped, the incident opened decided by a rollback (target ${formatDuration(stage.targetMs)})`;
   return `- ${stage.stage}: ${formatDuration(stage.elapsedMs)} against ${formatDuration(stage.targetMs)}, ${RESULT_WORDS[result]}`;
 }
 

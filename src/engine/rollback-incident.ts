@@ -1,5 +1,6 @@
 import { RollbotError } from '../core/errors.js';
 import { isOpen, openIncident, type Incident } from '../core/incident.js';
+import { skipStages } from '../core/incident-stages.js';
 import { beginRollback, type RollbackRecord, type RollbackStart } from '../core/rollback.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { record, runbookOf, type EngineDeps } from './context.js';
@@ -133,7 +134,8 @@ async function openManual(deps: EngineDeps, runbook: Runbook, start: RollbackSta
       receivedAt: start.at,
     },
   });
-  const candidate = beginRollback(opened, start);
+  // Decided as it opens, from no alert: its detect and triage are skipped, not met in 0 s.
+  const candidate = beginRollback(skipStages(opened, ['detect', 'triage']), start);
   await scheduleOpening(deps, candidate, 'manual');
   const { incident, created } = await deps.store.createIfNoneOpen(candidate);
   if (!created) {

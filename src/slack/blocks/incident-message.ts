@@ -63,6 +63,8 @@ export function fallbackText(view: IncidentView): string {
 export function stageLine(stage: StageView): string {
   const target = formatDuration(stage.targetMs);
   if (stage.state === 'pending') return `· *${stage.stage}* — / ${target}`;
+  // It did not happen (core/stages.ts): no time to show against its target.
+  if (stageResult(stage) === 'skipped') return `– *${stage.stage}* skipped`;
   const elapsed = `${formatDuration(stage.elapsedMs)} / ${target}`;
   if (stage.breached) {
     const over = stage.state === 'running' ? `${formatDuration(-stage.remainingMs)} over` : 'missed';
