@@ -29,7 +29,8 @@ type StagesRecord = Pick<Incident, 'stages' | 'targets'> &
 /**
  * Marks stages the incident skips (StageClock's `skipped`): an incident opened by a rollback (`rollbot rollback`,
  * `POST /api/rollbacks`, Slack's rollback form, with no incident open) is decided as it opens, from no alert:
- * nothing was detected and nobody triaged.
+ * nothing was detected and nobody triaged; one a person declared (`/incident open`) has no degradation onset to
+ * measure its detection from.
  */
 export function skipStages(incident: Incident, stages: readonly Stage[]): Incident {
   const clocks = { ...incident.stages };

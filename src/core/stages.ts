@@ -19,7 +19,7 @@ export interface StageClock {
   endedBy?: 'resolution';
   /**
    * The stage did not happen: nothing was there to measure (an incident opened by a rollback, already decided: no
-   * alert was detected and nobody triaged). Its clock starts and ends at the opening, but it is neither met in 0 s
+   * alert was detected and nobody triaged; a declared incident's detection, whose onset nobody knows). Its clock starts and ends at the opening, but it is neither met in 0 s
    * nor missed, and its deadline is never scheduled (core/incident-stages.ts, skipStages).
    */
   skipped?: true;

@@ -48,8 +48,10 @@ function announceOnce(deps: EngineDeps, runbook: Runbook, incident: Incident) {
 async function announce(deps: EngineDeps, runbook: Runbook, incident: Incident): Promise<void> {
   const detectMs = (incident.stages.detect.endedAt ?? 0) - (incident.stages.detect.startedAt ?? 0);
   const first = incident.alerts[0];
+  // A declared incident's detection was not measured (core/incident-stages.ts, skipStages): no 0 s to observe.
+  const measured = incident.stages.detect.skipped !== true;
   deps.metrics.incidentOpened(incident.model, incident.severity, incident.drill);
-  deps.metrics.stageCompleted('detect', incident.drill, detectMs / 1000);
+  if (measured) deps.metrics.stageCompleted('detect', incident.drill, detectMs / 1000);
   deps.logger.info(
     { incident: incident.id, model: incident.model, severity: incident.severity },
     'incident opened',
@@ -57,8 +59,13 @@ async function announce(deps: EngineDeps, runbook: Runbook, incident: Incident):
   await deps.notifier.notify({ type: 'incident.opened', incident, channel: runbook.channel });
   await record(deps, incident, {
     type: 'incident.opened',
-    text: `${formatSeverity(incident.severity)} incident opened for ${incident.model}: ${incident.summary} (detected in ${formatDuration(detectMs)}, target ${formatDuration(incident.targets.detect)})`,
-    data: { alert: first?.name, fingerprint: first?.fingerprint, source: first?.source, detectMs },
+    text: `${formatSeverity(incident.severity)} incident opened for ${incident.model}: ${incident.summary} (${measured ? `detected in ${formatDuration(detectMs)}, target ${formatDuration(incident.targets.detect)}` : first?.name})`,
+    data: {
+      alert: first?.name,
+      fingerprint: first?.fingerprint,
+      source: first?.source,
+      ...(measured ? { detectMs } : {}),
+    },
   });
 }
 

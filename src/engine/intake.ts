@@ -1,5 +1,6 @@
 import { RollbotError } from '../core/errors.js';
 import { isOpen, openIncident, type Incident } from '../core/incident.js';
+import { skipStages } from '../core/incident-stages.js';
 import { alertKey, type AlertRef } from '../core/alert-ref.js';
 import { attachAlerts, keepsEveryKey, type AlertJoin, type JoinedAlert } from '../core/incident-alerts.js';
 import { webUrl } from '../core/links.js';
@@ -161,7 +162,7 @@ async function openOrAttach(
   const first = fresh[0];
   if (!first) return outcomes;
 
-  const candidate = openIncident({
+  const opened = openIncident({
     id: await deps.store.nextIncidentId(),
     model: runbook.model,
     severity: first.arrival.severity,
@@ -172,6 +173,9 @@ async function openOrAttach(
     alert: first.arrival.ref,
     ...withSourceUrl(first.arrival.alert),
   });
+  // A person declared it (declare.ts): when the degradation began is unknown, so its detection is not measured.
+  const candidate =
+    first.arrival.alert.declaredSeverity === undefined ? opened : skipStages(opened, ['detect']);
   const watch = await currentWatch(deps, runbook);
   if (watch) candidate.watch = watch;
   // So that a re-send with one of their alerts still firing needs no read of them unless they exist.

@@ -5,11 +5,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { stageResult } from '../../../src/core/stages.js';
+import { declareIncident } from '../../../src/engine/declare.js';
+import { ingestAlerts } from '../../../src/engine/intake.js';
 import { incidentMarkdown } from '../../../src/engine/report.js';
 import { rollback } from '../../../src/engine/rollback.js';
 import { incidentDetail } from '../../../src/engine/views.js';
 import { stageLine } from '../../../src/slack/blocks/incident-message.js';
-import { makeDeps } from '../../helpers/engine.js';
+import { firing } from '../../helpers/alerts.js';
+import { makeDeps, metricValue } from '../../helpers/engine.js';
 
 describe('a manual rollback incident', () => {
   it('shows detect and triage as skipped, not met in 0s, and escalates neither', async () => {
@@ -30,5 +33,38 @@ describe('a manual rollback incident', () => {
     const markdown = incidentMarkdown(detail);
     expect(markdown).toContain('| detect | done | — | 5m | skipped |');
     expect(markdown).toContain('| triage | done | — | 10m | skipped |');
+  });
+});
+
+describe('a declared incident (/incident open, rollbot declare)', () => {
+  it('shows detect as skipped and observes no detection of 0s: nobody knows when the degradation began', async () => {
+    const deps = makeDeps();
+    await declareIncident(deps, {
+      model: 'fraud-scorer',
+      severity: 2,
+      summary: 'customers report wrong scores',
+      by: 'U0ANA',
+    });
+    const [detect, triage] = (await incidentDetail(deps, 'INC-1')).stages;
+    expect(detect && stageResult(detect)).toBe('skipped');
+    expect(triage && stageResult(triage)).toBe('running');
+    expect(
+      await metricValue(deps.metrics, 'rollbot_stage_duration_seconds', { stage: 'detect', le: '+Inf' }),
+    ).toBe(0);
+    const [opened] = (await deps.store.list('INC-1')).filter((entry) => entry.type === 'incident.opened');
+    expect(opened?.text).toBe(
+      'SEV-2 incident opened for fraud-scorer: customers report wrong scores (declared by U0ANA)',
+    );
+  });
+
+  it('keeps an alert’s detection measured and observed', async () => {
+    const deps = makeDeps();
+    const now = deps.clock.now();
+    await ingestAlerts(deps, [firing('fraud-scorer', now, { startsAt: now - 2 * 60_000 })]);
+    const [detect] = (await incidentDetail(deps, 'INC-1')).stages;
+    expect(detect && stageResult(detect)).toBe('met');
+    expect(
+      await metricValue(deps.metrics, 'rollbot_stage_duration_seconds', { stage: 'detect', le: '+Inf' }),
+    ).toBe(1);
   });
 });
