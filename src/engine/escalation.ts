@@ -271,6 +271,8 @@ const STAGE_ASK: Record<Stage, string> = {
   detect: ': the alert arrived late; check alert rule `for:` and Alertmanager group_wait',
   triage: ': no decision yet; roll back or record "not a rollback"',
   rollback: ': traffic is not yet on the known-good version; check the serving layer',
-  confirm: ': the rollback has not been confirmed by metrics',
+  // Also what to do: the checks that have not passed are in the message; a further rollback, or a person's resolution.
+  confirm:
+    ': the metrics have not confirmed service is restored; see the confirmation checks in the incident message, then roll back further, or resolve by hand once service is back',
   retro: ': the retrospective is overdue',
 };

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { decide, trafficRestored } from '../../../src/core/incident.js';
 import { dismiss } from '../../../src/engine/decisions.js';
+import { escalateIfBreached } from '../../../src/engine/escalation.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
+import { mutateIncident } from '../../../src/engine/mutate.js';
 import { pollDeadlines } from '../../../src/engine/poller.js';
 import { resolve } from '../../../src/engine/resolve.js';
 import { firing } from '../../helpers/alerts.js';
@@ -53,5 +56,32 @@ describe('a missed detect target of an incident over before its escalation went 
     expect((await breaches(deps)).map((entry) => entry.text)).toEqual([
       'detect target missed for fraud-scorer (INC-1): 7m against a target of 5m; the incident was resolved by then: nobody was paged',
     ]);
+  });
+});
+
+describe('what a missed target asks of the people it mentions', () => {
+  it('says, for confirm, where to look and what to do next', async () => {
+    const deps = makeDeps();
+    const opened = deps.clock.now();
+    await ingestAlerts(deps, [firing('fraud-scorer', opened)]);
+    await mutateIncident(deps.store, 'INC-1', (incident) =>
+      trafficRestored(
+        decide(incident, {
+          kind: 'rollback',
+          by: 'U1',
+          at: opened + MINUTE,
+          reason: 'v42',
+          trigger: 'slack',
+        }),
+        opened + 2 * MINUTE,
+      ),
+    );
+    deps.clock.set(opened + 16 * MINUTE);
+    expect(await escalateIfBreached(deps, 'INC-1', 'confirm')).toBe(true);
+    const [escalation] = deps.notifier.ofType('escalation');
+    expect(escalation?.text).toBe(
+      'confirm target missed for fraud-scorer (INC-1): 15m against a target of 15m: the metrics have not confirmed service is restored; ' +
+        'see the confirmation checks in the incident message, then roll back further, or resolve by hand once service is back',
+    );
   });
 });
