@@ -126,7 +126,7 @@ function checklist(incident: Incident, now: number): string[] {
       result === 'ended-by-resolution'
         ? ' (ended by the resolution)'
         : result === 'skipped'
-          ? ' (skipped)'
+          ? ` (skipped: ${oneLine(stage.skipped ?? '')})`
           : '';
     return `${INDENT}${CONSOLE_MARK[result]} ${stage.stage.padEnd(8)} ${time.padStart(8)} / ${formatDuration(stage.targetMs)}${cut}`;
   });

@@ -27,14 +27,14 @@ type StagesRecord = Pick<Incident, 'stages' | 'targets'> &
   Partial<Pick<Incident, 'resolvedAt' | 'decision' | 'rollback' | 'confirmation'>>;
 
 /**
- * Marks stages the incident skips (StageClock's `skipped`): an incident opened by a rollback (`rollbot rollback`,
- * `POST /api/rollbacks`, Slack's rollback form, with no incident open) is decided as it opens, from no alert:
- * nothing was detected and nobody triaged; one a person declared (`/incident open`) has no degradation onset to
- * measure its detection from.
+ * Marks stages the incident skips, saying `why` (StageClock's `skipped`): an incident opened by a rollback
+ * (`rollbot rollback`, `POST /api/rollbacks`, Slack's rollback form, with no incident open) is decided as it opens,
+ * from no alert: nothing was detected and nobody triaged; one a person declared (`/incident open`) has no
+ * degradation onset to measure its detection from.
  */
-export function skipStages(incident: Incident, stages: readonly Stage[]): Incident {
+export function skipStages(incident: Incident, stages: readonly Stage[], why: string): Incident {
   const clocks = { ...incident.stages };
-  for (const stage of stages) clocks[stage] = { ...clocks[stage], skipped: true };
+  for (const stage of stages) clocks[stage] = { ...clocks[stage], skipped: why };
   return { ...incident, stages: clocks };
 }
 

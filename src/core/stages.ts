@@ -18,11 +18,12 @@ export interface StageClock {
    */
   endedBy?: 'resolution';
   /**
-   * The stage did not happen: nothing was there to measure (an incident opened by a rollback, already decided: no
-   * alert was detected and nobody triaged; a declared incident's detection, whose onset nobody knows). Its clock starts and ends at the opening, but it is neither met in 0 s
+   * The stage did not happen, and why, in words for people: nothing was there to measure (an incident opened by a
+   * rollback, already decided: no alert was detected and nobody triaged; a declared incident's detection, whose
+   * onset nobody knows). Its clock starts and ends at the opening, but it is neither met in 0 s
    * nor missed, and its deadline is never scheduled (core/incident-stages.ts, skipStages).
    */
-  skipped?: true;
+  skipped?: string;
 }
 
 export type StageState = 'pending' | 'running' | 'done';
@@ -40,7 +41,7 @@ export interface StageView {
   /** See StageClock's `endedBy`. */
   endedBy?: 'resolution';
   /** See StageClock's `skipped`. */
-  skipped?: true;
+  skipped?: string;
 }
 
 /** How a stage went against its target, the one place that decides it for every view (stageResult). */
@@ -55,7 +56,7 @@ export function stageResult(
   view: Pick<StageView, 'state' | 'breached' | 'endedBy' | 'skipped'>,
 ): StageResult {
   if (view.state === 'pending') return 'pending';
-  if (view.skipped) return 'skipped';
+  if (view.skipped !== undefined) return 'skipped';
   if (view.breached) return 'missed';
   if (view.state === 'running') return 'running';
   return view.endedBy === 'resolution' ? 'ended-by-resolution' : 'met';
@@ -76,10 +77,10 @@ export function viewStage(stage: Stage, clock: StageClock, targetMs: number, now
     targetMs,
     remainingMs: targetMs - elapsedMs,
     breached:
-      clock.skipped !== true &&
+      clock.skipped === undefined &&
       (clock.breachedAt !== undefined || (state !== 'pending' && elapsedMs >= targetMs)),
   };
-  if (clock.skipped) view.skipped = true;
+  if (clock.skipped !== undefined) view.skipped = clock.skipped;
   if (clock.startedAt !== undefined) view.startedAt = clock.startedAt;
   if (clock.endedAt !== undefined) view.endedAt = clock.endedAt;
   if (clock.endedBy !== undefined && view.state === 'done') view.endedBy = clock.endedBy;
@@ -88,6 +89,7 @@ export function viewStage(stage: Stage, clock: StageClock, targetMs: number, now
 
 /** When a running stage misses its target, or undefined if it has not started or already ended. */
 export function stageDueAt(clock: StageClock, targetMs: number): number | undefined {
-  if (clock.startedAt === undefined || clock.endedAt !== undefined || clock.skipped) return undefined;
+  if (clock.startedAt === undefined || clock.endedAt !== undefined || clock.skipped !== undefined)
+    return undefined;
   return clock.startedAt + targetMs;
 }

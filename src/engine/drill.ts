@@ -181,7 +181,7 @@ export async function scoreDrill(deps: EngineDeps, drill: Incident): Promise<Dri
 /** The drill's result: a function of the ended drill alone, so that a second scorer comes to the same one. */
 function resultOf(runbook: Runbook, drill: Incident, ending: DrillEnding): DrillResult {
   const stages = viewStages(drill, ending.at)
-    .filter((stage) => stage.stage !== 'retro' && stage.state !== 'pending' && !stage.skipped)
+    .filter((stage) => stage.stage !== 'retro' && stage.state !== 'pending' && stage.skipped === undefined)
     .map((stage) => {
       const result = stageResult(stage);
       return {

@@ -49,9 +49,9 @@ async function announce(deps: EngineDeps, runbook: Runbook, incident: Incident):
   const detectMs = (incident.stages.detect.endedAt ?? 0) - (incident.stages.detect.startedAt ?? 0);
   const first = incident.alerts[0];
   // A declared incident's detection was not measured (core/incident-stages.ts, skipStages): no 0 s to observe.
-  const measured = incident.stages.detect.skipped !== true;
+  const skipped = incident.stages.detect.skipped;
   deps.metrics.incidentOpened(incident.model, incident.severity, incident.drill);
-  if (measured) deps.metrics.stageCompleted('detect', incident.drill, detectMs / 1000);
+  if (skipped === undefined) deps.metrics.stageCompleted('detect', incident.drill, detectMs / 1000);
   deps.logger.info(
     { incident: incident.id, model: incident.model, severity: incident.severity },
     'incident opened',
@@ -59,12 +59,12 @@ async function announce(deps: EngineDeps, runbook: Runbook, incident: Incident):
   await deps.notifier.notify({ type: 'incident.opened', incident, channel: runbook.channel });
   await record(deps, incident, {
     type: 'incident.opened',
-    text: `${formatSeverity(incident.severity)} incident opened for ${incident.model}: ${incident.summary} (${measured ? `detected in ${formatDuration(detectMs)}, target ${formatDuration(incident.targets.detect)}` : first?.name})`,
+    text: `${formatSeverity(incident.severity)} incident opened for ${incident.model}: ${incident.summary} (${skipped === undefined ? `detected in ${formatDuration(detectMs)}, target ${formatDuration(incident.targets.detect)}` : `detection not measured: ${skipped}`})`,
     data: {
       alert: first?.name,
       fingerprint: first?.fingerprint,
       source: first?.source,
-      ...(measured ? { detectMs } : {}),
+      ...(skipped === undefined ? { detectMs } : {}),
     },
   });
 }

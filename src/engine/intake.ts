@@ -126,6 +126,17 @@ function alertRef(alert: NormalizedAlert, receivedAt: number): AlertRef {
 }
 
 /**
+ * Why the detection of an incident this alert opens cannot be measured, or undefined when it can: a person declared
+ * it (declare.ts), or its source gave no start time. Either way when the degradation began is unknown, and a
+ * detection of 0 s "met" would pass for the fastest of the quarter.
+ */
+function unmeasuredDetection(alert: NormalizedAlert): string | undefined {
+  if (alert.declaredSeverity !== undefined) return `${alert.name}, so when it began is unknown`;
+  if (alert.startsAt === undefined) return `${alert.name} gave no start time, so when it began is unknown`;
+  return undefined;
+}
+
+/**
  * How many times a batch goes back to find or open the model's incident after the incident it was joining
  * stopped being open under it (resolved or dismissed on another replica). Each round needs another incident to
  * close within moments of being found, so running out means something is wrong: the caller gets UNAVAILABLE.
@@ -173,9 +184,8 @@ async function openOrAttach(
     alert: first.arrival.ref,
     ...withSourceUrl(first.arrival.alert),
   });
-  // A person declared it (declare.ts): when the degradation began is unknown, so its detection is not measured.
-  const candidate =
-    first.arrival.alert.declaredSeverity === undefined ? opened : skipStages(opened, ['detect']);
+  const unmeasured = unmeasuredDetection(first.arrival.alert);
+  const candidate = unmeasured === undefined ? opened : skipStages(opened, ['detect'], unmeasured);
   const watch = await currentWatch(deps, runbook);
   if (watch) candidate.watch = watch;
   // So that a re-send with one of their alerts still firing needs no read of them unless they exist.

@@ -84,8 +84,10 @@ const REPORT_RESULT: Record<StageResult, string> = {
 
 function stages(detail: IncidentDetail): string[] {
   const rows = detail.stages.map((stage) => {
-    const result = REPORT_RESULT[stageResult(stage)];
-    const time = stage.state === 'pending' || stage.skipped ? '—' : formatDuration(stage.elapsedMs);
+    const said = stage.skipped === undefined ? '' : ` (${stage.skipped})`;
+    const result = `${REPORT_RESULT[stageResult(stage)]}${said}`;
+    const time =
+      stage.state === 'pending' || stage.skipped !== undefined ? '—' : formatDuration(stage.elapsedMs);
     return [stage.stage, stage.state, time, formatDuration(stage.targetMs), result];
   });
   return ['## Stages against targets', '', ...table(['stage', 'state', 'time', 'target', 'result'], rows)];

@@ -37,7 +37,7 @@ function stageLine(stage: StageView): string {
   if (result === 'pending')
     return `- ${stage.stage}: did not happen (target ${formatDuration(stage.targetMs)})`;
   if (result === 'skipped')
-    return `- ${stage.stage}: skipped, the incident opened decided by a rollback (target ${formatDuration(stage.targetMs)})`;
+    return `- ${stage.stage}: skipped, ${stage.skipped ?? 'not measured'} (target ${formatDuration(stage.targetMs)})`;
   return `- ${stage.stage}: ${formatDuration(stage.elapsedMs)} against ${formatDuration(stage.targetMs)}, ${RESULT_WORDS[result]}`;
 }
 

@@ -135,7 +135,10 @@ async function openManual(deps: EngineDeps, runbook: Runbook, start: RollbackSta
     },
   });
   // Decided as it opens, from no alert: its detect and triage are skipped, not met in 0 s.
-  const candidate = beginRollback(skipStages(opened, ['detect', 'triage']), start);
+  const candidate = beginRollback(
+    skipStages(opened, ['detect', 'triage'], 'no alert: opened by a rollback'),
+    start,
+  );
   await scheduleOpening(deps, candidate, 'manual');
   const { incident, created } = await deps.store.createIfNoneOpen(candidate);
   if (!created) {

@@ -64,7 +64,8 @@ export function stageLine(stage: StageView): string {
   const target = formatDuration(stage.targetMs);
   if (stage.state === 'pending') return `· *${stage.stage}* — / ${target}`;
   // It did not happen (core/stages.ts): no time to show against its target.
-  if (stageResult(stage) === 'skipped') return `– *${stage.stage}* skipped`;
+  if (stageResult(stage) === 'skipped')
+    return `– *${stage.stage}* skipped (${escapeLine(stage.skipped ?? '', 120)})`;
   const elapsed = `${formatDuration(stage.elapsedMs)} / ${target}`;
   if (stage.breached) {
     const over = stage.state === 'running' ? `${formatDuration(-stage.remainingMs)} over` : 'missed';

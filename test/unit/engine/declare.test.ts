@@ -31,7 +31,11 @@ describe('declareIncident', () => {
       labels: { model: 'fraud-scorer', declared_by: 'U0ANA' },
     });
     // Nobody knows when the degradation began: no detection of 0 s met (skipped-stages.test.ts).
-    expect(incident?.stages.detect).toEqual({ startedAt: now, endedAt: now, skipped: true });
+    expect(incident?.stages.detect).toEqual({
+      startedAt: now,
+      endedAt: now,
+      skipped: 'declared by U0ANA, so when it began is unknown',
+    });
     expect((await deps.store.pending()).map((deadline) => deadline.kind)).toContain('triage-run');
     expect(deps.notifier.ofType('incident.opened')).toHaveLength(1);
     expect(incident?.alerts[0]).toMatchObject({ name: 'declared by U0ANA', source: 'generic' });

@@ -26,13 +26,17 @@ describe('a manual rollback incident', () => {
     const detail = await incidentDetail(deps, 'INC-1');
     const [detect, triage, rollbackStage] = detail.stages;
     expect([detect, triage].map((stage) => stage && stageResult(stage))).toEqual(['skipped', 'skipped']);
-    expect(detect).toMatchObject({ stage: 'detect', skipped: true, breached: false });
+    expect(detect).toMatchObject({
+      stage: 'detect',
+      skipped: 'no alert: opened by a rollback',
+      breached: false,
+    });
     expect(rollbackStage && stageResult(rollbackStage)).toBe('met');
-    expect(detect && stageLine(detect)).toBe('– *detect* skipped');
-    expect(triage && stageLine(triage)).toBe('– *triage* skipped');
+    expect(detect && stageLine(detect)).toBe('– *detect* skipped (no alert: opened by a rollback)');
+    expect(triage && stageLine(triage)).toBe('– *triage* skipped (no alert: opened by a rollback)');
     const markdown = incidentMarkdown(detail);
-    expect(markdown).toContain('| detect | done | — | 5m | skipped |');
-    expect(markdown).toContain('| triage | done | — | 10m | skipped |');
+    expect(markdown).toContain('| detect | done | — | 5m | skipped (no alert: opened by a rollback) |');
+    expect(markdown).toContain('| triage | done | — | 10m | skipped (no alert: opened by a rollback) |');
   });
 });
 
@@ -48,13 +52,30 @@ describe('a declared incident (/incident open, rollbot declare)', () => {
     const [detect, triage] = (await incidentDetail(deps, 'INC-1')).stages;
     expect(detect && stageResult(detect)).toBe('skipped');
     expect(triage && stageResult(triage)).toBe('running');
+    expect(detect && stageLine(detect)).toBe(
+      '– *detect* skipped (declared by U0ANA, so when it began is unknown)',
+    );
     expect(
       await metricValue(deps.metrics, 'rollbot_stage_duration_seconds', { stage: 'detect', le: '+Inf' }),
     ).toBe(0);
     const [opened] = (await deps.store.list('INC-1')).filter((entry) => entry.type === 'incident.opened');
     expect(opened?.text).toBe(
-      'SEV-2 incident opened for fraud-scorer: customers report wrong scores (declared by U0ANA)',
+      'SEV-2 incident opened for fraud-scorer: customers report wrong scores (detection not measured: declared by U0ANA, so when it began is unknown)',
     );
+  });
+
+  it('shows detect as skipped for an alert whose source gave no start time, observing none', async () => {
+    const deps = makeDeps();
+    const alert = firing('fraud-scorer', deps.clock.now());
+    delete alert.startsAt;
+    await ingestAlerts(deps, [alert]);
+    const [detect] = (await incidentDetail(deps, 'INC-1')).stages;
+    expect(detect && stageLine(detect)).toBe(
+      '– *detect* skipped (ModelErrorRateHigh gave no start time, so when it began is unknown)',
+    );
+    expect(
+      await metricValue(deps.metrics, 'rollbot_stage_duration_seconds', { stage: 'detect', le: '+Inf' }),
+    ).toBe(0);
   });
 
   it('keeps an alert’s detection measured and observed', async () => {
