@@ -8,6 +8,7 @@ import { stageResult } from '../../../src/core/stages.js';
 import { declareIncident } from '../../../src/engine/declare.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { incidentMarkdown } from '../../../src/engine/report.js';
+import { retroTemplate } from '../../../src/engine/retro-template.js';
 import { rollback } from '../../../src/engine/rollback.js';
 import { incidentDetail } from '../../../src/engine/views.js';
 import { stageLine } from '../../../src/slack/blocks/incident-message.js';
@@ -58,6 +59,10 @@ describe('a declared incident (/incident open, rollbot declare)', () => {
     expect(
       await metricValue(deps.metrics, 'rollbot_stage_duration_seconds', { stage: 'detect', le: '+Inf' }),
     ).toBe(0);
+    const incident = await deps.store.getIncident('INC-1');
+    expect(incident && retroTemplate(incident, deps.clock.now(), [])).toContain(
+      '- detect: skipped, declared by U0ANA, so when it began is unknown (target 5m)',
+    );
     const [opened] = (await deps.store.list('INC-1')).filter((entry) => entry.type === 'incident.opened');
     expect(opened?.text).toBe(
       'SEV-2 incident opened for fraud-scorer: customers report wrong scores (detection not measured: declared by U0ANA, so when it began is unknown)',
