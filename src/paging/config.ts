@@ -11,7 +11,14 @@ const businessHours = z
     timezone: timeZone.default('UTC'),
     start: z.int().min(0).max(23).default(9),
     end: z.int().min(1).max(24).default(18),
-    days: z.array(z.int().min(0).max(6)).default([1, 2, 3, 4, 5]),
+    // No day at all would hold no hour either: a SEV-3 never paged, its night misses scheduled for a start never found.
+    days: z
+      .array(z.int().min(0).max(6))
+      .min(1, {
+        message:
+          'business hours on no day hold no hour, so SEV-3 incidents would never page: list the weekdays that page, 0 (Sunday) to 6 (Saturday), like [1, 2, 3, 4, 5], or leave days out for Monday to Friday',
+      })
+      .default([1, 2, 3, 4, 5]),
   })
   .superRefine((hours, ctx) => {
     if (hours.start < hours.end) return;

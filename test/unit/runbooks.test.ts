@@ -285,6 +285,15 @@ describe('runbook problems', () => {
     expect(parseRunbook(runbookYaml('m1', paging('start: 0, end: 24')), 'x.yml').ok).toBe(true);
   });
 
+  it('refuse business hours on no day, in which a SEV-3 would never page and its night misses never be paged', () => {
+    const paging = (hours: string) =>
+      `paging: { provider: opsgenie, apiKeyEnv: FRAUD_OG_KEY, businessHours: { ${hours} } }`;
+    expect(problemsOf(runbookYaml('m1', paging('days: []')))).toEqual([
+      'x.yml:7: paging.businessHours.days: business hours on no day hold no hour, so SEV-3 incidents would never page: list the weekdays that page, 0 (Sunday) to 6 (Saturday), like [1, 2, 3, 4, 5], or leave days out for Monday to Friday',
+    ]);
+    expect(parseRunbook(runbookYaml('m1', paging('days: [0]')), 'x.yml').ok).toBe(true);
+  });
+
   it('refuse a confirmation that could never pass before its target ends it INCONCLUSIVE', () => {
     // Tier 1: the confirm target is 15m. Polls at 30s, 5m30s, 10m30s, 15m30s: the 4th pass comes after it,
     // which still passes (the verdict looks at the passes first); a 5th never gets a poll.
