@@ -1,4 +1,4 @@
-import { ServingError } from '../core/errors.js';
+import { RollbotError, ServingError } from '../core/errors.js';
 import { requestJson } from '../serving/request.js';
 import {
   defaultSleep,
@@ -75,7 +75,16 @@ export function createOpsgenie(options: OpsgenieOptions): Pager {
       if (typeof requestId !== 'string') return;
       // Accepted: from here on the page is Opsgenie's, whatever becomes of the wait below (a shutdown).
       onAccepted?.(requestId);
-      await processed(requestId, page, signal);
+      const failed = await processed(requestId, page, signal);
+      // A create processed unsuccessfully opened no alert and rang nobody: not a page sent. (An acknowledge or close
+      // of an alias with no open alert is processed unsuccessfully too, and is what was meant.)
+      if (failed !== undefined && page.action === 'trigger') {
+        throw new RollbotError(
+          'UNAVAILABLE',
+          `Opsgenie ${page.action} ${page.dedupKey}: accepted as request ${requestId}, then not processed: ${failed}`,
+          { hint },
+        );
+      }
     },
   };
 
@@ -83,28 +92,39 @@ export function createOpsgenie(options: OpsgenieOptions): Pager {
    * Waits until Opsgenie has processed `requestId`: its status answers 200 (a close of an alias with no open
    * alert included: processed, unsuccessfully, which is what was meant), 404 until then. Gives up, quietly, once
    * the polls are spent, on abort, or on another refusal (a key without read rights): the page was accepted.
+   * Returns Opsgenie's status text when it says the request was processed unsuccessfully (`isSuccess: false`).
    */
-  async function processed(requestId: string, page: Page, signal?: AbortSignal): Promise<void> {
+  async function processed(requestId: string, page: Page, signal?: AbortSignal): Promise<string | undefined> {
     const sleep = options.sleep ?? defaultSleep;
     for (let poll = 0; poll < PROCESSED_POLLS && !signal?.aborted; poll++) {
       await sleep(PROCESSED_POLL_MS);
       try {
-        await requestJson({
+        const status = await requestJson({
           method: 'GET',
           url: `${base}/v2/alerts/requests/${encodeURIComponent(requestId)}`,
           headers: { authorization: `GenieKey ${options.apiKey}` },
           timeoutMs,
           what: `Opsgenie request status of ${page.action} ${page.dedupKey}`,
         });
-        return;
+        return unsuccessful(status.body);
       } catch (error) {
         const notYet =
           error instanceof ServingError &&
           (error.status === undefined || error.status === 404 || error.status === 429 || error.status >= 500);
-        if (!notYet) return;
+        if (!notYet) return undefined;
       }
     }
+    return undefined;
   }
+}
+
+/** Opsgenie's status text of a request processed unsuccessfully (`data.isSuccess: false`); else undefined. */
+function unsuccessful(body: unknown): string | undefined {
+  const data = (body as { data?: { isSuccess?: unknown; status?: unknown } } | undefined)?.data;
+  if (data?.isSuccess !== false) return undefined;
+  return typeof data.status === 'string' && data.status.trim() !== ''
+    ? data.status
+    : 'Opsgenie gave no reason (see the alert log)';
 }
 
 /**

@@ -19,6 +19,7 @@ const trigger: Page = {
 function pager(waits: number[] = [], url?: string, retryForMs?: number) {
   return createOpsgenie({
     apiKey: 'k3y',
+    apiKeyEnv: 'OPSGENIE_API_KEY',
     ...(url === undefined ? {} : { url }),
     ...(retryForMs === undefined ? {} : { retryForMs }),
     sleep: async (ms) => {
@@ -128,6 +129,38 @@ describe('Opsgenie Alert API', () => {
     await pager(waits).send({ ...trigger, action: 'resolve' });
     expect(scope.isDone() && status.isDone()).toBe(true);
     expect(waits).toEqual([500, 500]);
+  });
+
+  it('says an alert Opsgenie accepted but then failed to create was not delivered, rather than sent', async () => {
+    // A 202 is only "Request will be processed": the request's status tells whether the alert was created. A create
+    // that failed there (a disabled integration, say) rang nobody, and "page sent" would leave the on-call unpaged.
+    const scope = nock(HOST, AUTH).post('/v2/alerts').reply(202, { requestId: 'create-1' });
+    const status = nock(HOST, { reqheaders: { authorization: 'GenieKey k3y' } })
+      .get('/v2/alerts/requests/create-1')
+      .reply(200, {
+        data: { success: true, action: 'Create', isSuccess: false, status: 'Integration is disabled' },
+      });
+    const accepted: string[] = [];
+    const error = await pager()
+      .send(trigger, undefined, (requestId) => accepted.push(requestId))
+      .catch((e: unknown) => e);
+    expect(scope.isDone() && status.isDone()).toBe(true);
+    expect(accepted).toEqual(['create-1']);
+    expect((error as RollbotError).code).toBe('UNAVAILABLE');
+    expect((error as RollbotError).message).toBe(
+      'Opsgenie trigger rollbot-INC-7: accepted as request create-1, then not processed: Integration is disabled',
+    );
+    expect((error as RollbotError).hint).toContain('OPSGENIE');
+  });
+
+  it('takes a close Opsgenie processed unsuccessfully (no open alert on the alias) as sent', async () => {
+    nock(HOST, AUTH)
+      .post('/v2/alerts/rollbot-INC-7/close?identifierType=alias')
+      .reply(202, { requestId: 'close-3' });
+    nock(HOST, { reqheaders: { authorization: 'GenieKey k3y' } })
+      .get('/v2/alerts/requests/close-3')
+      .reply(200, { data: { action: 'Close', isSuccess: false, status: 'Alert does not exist' } });
+    expect(await outcome(pager().send({ ...trigger, action: 'resolve' }))).toBe('sent');
   });
 
   it('carries on after 10 s of polls when Opsgenie does not say the request was processed', async () => {
