@@ -32,6 +32,14 @@ export function pagingRoutes(
         },
       );
     }
+    const malformed = keyFormatProblem(paging.provider, key, name);
+    if (malformed) {
+      throw new RollbotError(
+        'INVALID_CONFIG',
+        `runbook ${runbook.model} pages through ${paging.provider} with the key in ${name}, which ${malformed.problem}`,
+        { hint: `${malformed.hint}, or remove paging from ${runbooks.fileOf(runbook.model)}` },
+      );
+    }
     const url = paging.url ? { url: paging.url } : {};
     const pager =
       paging.provider === 'pagerduty'
@@ -40,6 +48,36 @@ export function pagingRoutes(
     routes.set(runbook.model, { pager, hours: paging.businessHours });
   }
   return (model) => routes.get(model);
+}
+
+/** An Opsgenie API key: a UUID. Opsgenie answers any other 422 "Key format is not valid!". */
+const OPSGENIE_KEY = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A PagerDuty Events API v2 routing (integration) key: 32 characters, anything else refused with HTTP 400. */
+const PAGERDUTY_KEY_LENGTH = 32;
+
+/**
+ * What is wrong with `key` in a form its provider refuses on every page (the PagerDuty REST API key, 20 characters,
+ * is the usual mix-up), said without quoting the key; undefined when its form is right. Checked at start-up: a
+ * refused key otherwise shows at the first page, at 2am, as nobody paged.
+ */
+function keyFormatProblem(
+  provider: PagingConfig['provider'],
+  key: string,
+  name: string,
+): { problem: string; hint: string } | undefined {
+  if (provider === 'pagerduty') {
+    if (key.length === PAGERDUTY_KEY_LENGTH) return undefined;
+    return {
+      problem: `is ${key.length} characters long: PagerDuty refuses every routing key but a ${PAGERDUTY_KEY_LENGTH}-character one (HTTP 400), so nobody would be paged`,
+      hint: `set ${name} to the Integration Key of an Events API v2 integration on the PagerDuty service (a REST API key is not one)`,
+    };
+  }
+  if (OPSGENIE_KEY.test(key)) return undefined;
+  return {
+    problem:
+      'is not an Opsgenie API key (a UUID, 8-4-4-4-12 hexadecimal digits): Opsgenie refuses it (HTTP 422, "Key format is not valid!"), so nobody would be paged',
+    hint: `set ${name} to the API key of an Opsgenie API integration (a team's Integrations page)`,
+  };
 }
 
 /** The variable a runbook's paging block takes its key from, and the field that names it. */

@@ -14,6 +14,9 @@ import { makeDeps, makeRunbook } from '../helpers/engine.js';
 
 const PAGING = 'paging: { provider: pagerduty, routingKeyEnv: FRAUD_PD_KEY }';
 const PD = 'https://events.pagerduty.com';
+/** Keys of the forms the providers take: a PagerDuty integration key is 32 characters, an Opsgenie API key a UUID. */
+const PD_KEY = 'R0utingKey0f32CharactersExactly0';
+const GENIE_KEY = '1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d';
 
 interface PdEvent {
   event_action: string;
@@ -46,7 +49,7 @@ function pagingOnTestTime(setTimer?: SetTimer) {
     inner: deps.notifier,
     pagerFor: pagingRoutes(
       new RunbookSet([runbook]),
-      { FRAUD_PD_KEY: 'pd-routing-key' },
+      { FRAUD_PD_KEY: PD_KEY },
       {
         sleep,
         clock: deps.clock,
@@ -73,7 +76,7 @@ describe('paging through the runbook', () => {
     const deps = makeDeps({ runbooks: [runbook] });
     const paging = createPagingNotifier({
       inner: deps.notifier,
-      pagerFor: pagingRoutes(new RunbookSet([runbook]), { FRAUD_PD_KEY: 'pd-routing-key' }),
+      pagerFor: pagingRoutes(new RunbookSet([runbook]), { FRAUD_PD_KEY: PD_KEY }),
       clock: deps.clock,
       logger: createLogger({ level: 'silent' }),
     });
@@ -92,10 +95,10 @@ describe('paging through the runbook', () => {
     await paging.idle();
     const actions = sent.map((body) => [body.event_action, body.dedup_key, body.routing_key]);
     expect(actions.slice(0, 2)).toEqual([
-      ['trigger', 'rollbot-INC-1', 'pd-routing-key'],
-      ['acknowledge', 'rollbot-INC-1', 'pd-routing-key'],
+      ['trigger', 'rollbot-INC-1', PD_KEY],
+      ['acknowledge', 'rollbot-INC-1', PD_KEY],
     ]);
-    expect(actions.at(-1)).toEqual(['resolve', 'rollbot-INC-1', 'pd-routing-key']);
+    expect(actions.at(-1)).toEqual(['resolve', 'rollbot-INC-1', PD_KEY]);
   });
 
   it('a trigger and the resolve that follows it during a PagerDuty outage reach PagerDuty in that order', async () => {
@@ -201,7 +204,7 @@ describe('paging through the runbook', () => {
     );
     const routes = pagingRoutes(
       new RunbookSet([pd, genie]),
-      { FRAUD_PD_KEY: 'pd-routing-key\n', CHURN_GENIE_KEY: ' genie-key\r\n' },
+      { FRAUD_PD_KEY: `${PD_KEY}\n`, CHURN_GENIE_KEY: ` ${GENIE_KEY}\r\n` },
       { retryForMs: 0 },
     );
     const page = {
@@ -212,16 +215,52 @@ describe('paging through the runbook', () => {
       source: 'rollbot',
     } as const;
     const pdScope = nock(PD)
-      .post('/v2/enqueue', (body: { routing_key: string }) => body.routing_key === 'pd-routing-key')
+      .post('/v2/enqueue', (body: { routing_key: string }) => body.routing_key === PD_KEY)
       .reply(202, {});
     const genieScope = nock('https://api.opsgenie.com', {
-      reqheaders: { authorization: 'GenieKey genie-key' },
+      reqheaders: { authorization: `GenieKey ${GENIE_KEY}` },
     })
       .post('/v2/alerts')
       .reply(202, {});
     await routes('fraud-scorer')?.pager.send(page);
     await routes('churn-predictor')?.pager.send(page);
     expect(pdScope.isDone() && genieScope.isDone()).toBe(true);
+  });
+
+  it('stops start-up on a key in a form the provider refuses, which would fail every page, without quoting it', () => {
+    const pd = new RunbookSet([makeRunbook('fraud-scorer', PAGING)]);
+    // A PagerDuty REST API key (20 characters) where the Events API wants a 32-character integration key.
+    expect(() => pagingRoutes(pd, { FRAUD_PD_KEY: 'u+AbCdEfGhIjKlMnOpQr' })).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_CONFIG',
+        message:
+          'runbook fraud-scorer pages through pagerduty with the key in FRAUD_PD_KEY, which is 20 characters long: PagerDuty refuses every routing key but a 32-character one (HTTP 400), so nobody would be paged',
+        hint: `set FRAUD_PD_KEY to the Integration Key of an Events API v2 integration on the PagerDuty service (a REST API key is not one), or remove paging from ${pd.fileOf('fraud-scorer')}`,
+      }),
+    );
+    const genie = new RunbookSet([
+      makeRunbook('churn-predictor', 'paging: { provider: opsgenie, apiKeyEnv: CHURN_GENIE_KEY }'),
+    ]);
+    expect(() => pagingRoutes(genie, { CHURN_GENIE_KEY: 'genie-key' })).toThrow(
+      expect.objectContaining({
+        code: 'INVALID_CONFIG',
+        message:
+          'runbook churn-predictor pages through opsgenie with the key in CHURN_GENIE_KEY, which is not an Opsgenie API key (a UUID, 8-4-4-4-12 hexadecimal digits): Opsgenie refuses it (HTTP 422, "Key format is not valid!"), so nobody would be paged',
+      }),
+    );
+    // Nothing of the key itself in what start-up says.
+    const refusal = (() => {
+      try {
+        pagingRoutes(genie, { CHURN_GENIE_KEY: 'genie-key' });
+        return 'started';
+      } catch (error) {
+        return JSON.stringify([(error as Error).message, (error as { hint?: string }).hint]);
+      }
+    })();
+    expect(refusal).toContain('CHURN_GENIE_KEY');
+    expect(refusal).not.toContain('genie-key');
+    expect(() => pagingRoutes(pd, { FRAUD_PD_KEY: PD_KEY })).not.toThrow();
+    expect(() => pagingRoutes(genie, { CHURN_GENIE_KEY: GENIE_KEY.toUpperCase() })).not.toThrow();
   });
 
   it('stops start-up when the key variable holds only whitespace', () => {
