@@ -63,7 +63,7 @@ export const defaultSleep = (ms: number): Promise<void> =>
 const systemClock: Clock = { now: () => Date.now() };
 
 /**
- * Sends one provider call, retrying transient failures (429, 5xx, timeouts, network errors) with exponential
+ * Sends one provider call, retrying transient failures (408, 429, 5xx, timeouts, network errors) with exponential
  * backoff for up to `retryForMs`. Throws a RollbotError: `UNAVAILABLE` once that window is spent (or `signal`
  * aborted), or the status's code (400 → `BAD_REQUEST`, …) at once for a refusal, with the provider's reason
  * in the message and `hint`.
@@ -140,9 +140,14 @@ async function pause(
   }
 }
 
+/**
+ * Whether another attempt can deliver: no answer, throttling, a provider failure, or a 408 (the request timed out
+ * before it was taken: a proxy's, an idle connection's). Safe to send again: the dedup key or alias joins a second
+ * trigger to the first. A 409's transience is a serving layer's (a rollback in progress), not the providers'.
+ */
 function retryable(error: ServingError): boolean {
   if (!error.transient) return false;
-  return error.status === undefined || error.status === 429 || error.status >= 500;
+  return error.status === undefined || error.status === 408 || error.status === 429 || error.status >= 500;
 }
 
 function codeFor(status: number | undefined): ErrorCode {

@@ -158,6 +158,18 @@ describe('PagerDuty Events API v2', () => {
     expect(requests).toBe(1);
   });
 
+  it('retries a 408 (a proxy or the provider timing the request out): nothing was taken, and the dedup key makes a second try safe', async () => {
+    const waits: number[] = [];
+    const scope = nock(HOST)
+      .post('/v2/enqueue')
+      .reply(408, 'Request Timeout')
+      .post('/v2/enqueue')
+      .reply(202, { status: 'success' });
+    await pager(waits).send(trigger);
+    expect(scope.isDone()).toBe(true);
+    expect(waits).toEqual([1000]);
+  });
+
   it('does not retry a 400 and says what PagerDuty said', async () => {
     const waits: number[] = [];
     const scope = nock(HOST)
