@@ -51,12 +51,14 @@ export function createPagerDuty(options: PagerDutyOptions): Pager {
 
 /**
  * Where events go for `url`: a bare host (the API base the runbook documents, `https://events.eu.pagerduty.com`)
- * gets the enqueue path, which PagerDuty's root does not answer to; a URL with a path (the full endpoint, a
+ * gets the enqueue path, which PagerDuty's root does not answer to, and so does the base written with its version
+ * (`…/v2`) or the endpoint with a trailing slash: each a 404, refused at once, every page lost. Another path (a
  * proxy's) is taken as it is.
  */
 function enqueueUrl(url: string): string {
   const parsed = new URL(url);
-  if (parsed.pathname !== '/') return url;
+  const path = parsed.pathname.replace(/\/+$/, '');
+  if (path !== '' && !/^\/v2(\/enqueue)?$/i.test(path)) return url;
   parsed.pathname = ENQUEUE_PATH;
   return parsed.toString();
 }

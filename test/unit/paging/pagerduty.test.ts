@@ -201,6 +201,30 @@ describe('PagerDuty Events API v2', () => {
     },
   );
 
+  it.each([
+    'https://events.eu.pagerduty.com/v2',
+    'https://events.eu.pagerduty.com/v2/',
+    'https://events.eu.pagerduty.com/v2/enqueue/',
+  ])(
+    'takes %s, the API base with its version or the endpoint with a trailing slash, as /v2/enqueue',
+    async (url) => {
+      const scope = nock('https://events.eu.pagerduty.com').post('/v2/enqueue').reply(202, {});
+      // No retries: a post to /v2, a 404, fails at once, every page refused.
+      await createPagerDuty({ routingKey: 'R0UTINGKEY', url, retryForMs: 0 }).send(trigger);
+      expect(scope.isDone()).toBe(true);
+    },
+  );
+
+  it('keeps the path of a proxy in front of the API', async () => {
+    const scope = nock('https://proxy.example.com').post('/pagerduty/v2/enqueue').reply(202, {});
+    await createPagerDuty({
+      routingKey: 'R0UTINGKEY',
+      url: 'https://proxy.example.com/pagerduty/v2/enqueue',
+      retryForMs: 0,
+    }).send(trigger);
+    expect(scope.isDone()).toBe(true);
+  });
+
   it('takes a url of the full enqueue endpoint as it is', async () => {
     const scope = nock('https://events.eu.pagerduty.com').post('/v2/enqueue').reply(202, {});
     await createPagerDuty({
