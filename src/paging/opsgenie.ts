@@ -7,6 +7,7 @@ import {
   type Page,
   type PageSeverity,
   type Pager,
+  systemClock,
 } from './types.js';
 
 /** Options of the Opsgenie Alert API pager. */
@@ -33,6 +34,8 @@ const MAX_DETAILS = 8_000;
  */
 const PROCESSED_POLL_MS = 500;
 const PROCESSED_POLLS = 20;
+/** The longest the polls take in all, answered slowly or not: 10 s. */
+const PROCESSED_WAIT_MS = PROCESSED_POLL_MS * PROCESSED_POLLS;
 
 const PRIORITY: Record<PageSeverity, string> = {
   critical: 'P1',
@@ -96,14 +99,19 @@ export function createOpsgenie(options: OpsgenieOptions): Pager {
    */
   async function processed(requestId: string, page: Page, signal?: AbortSignal): Promise<string | undefined> {
     const sleep = options.sleep ?? defaultSleep;
-    for (let poll = 0; poll < PROCESSED_POLLS && !signal?.aborted; poll++) {
+    const clock = options.clock ?? systemClock;
+    const startedAt = clock.now();
+    // The polls' time, not only their number: each answered slowly (a 10 s timeout apiece) would hold the incident's
+    // next page, and an escalation's delivery, for minutes.
+    const waited = () => clock.now() - startedAt;
+    for (let poll = 0; poll < PROCESSED_POLLS && !signal?.aborted && waited() < PROCESSED_WAIT_MS; poll++) {
       await sleep(PROCESSED_POLL_MS);
       try {
         const status = await requestJson({
           method: 'GET',
           url: `${base}/v2/alerts/requests/${encodeURIComponent(requestId)}`,
           headers: { authorization: `GenieKey ${options.apiKey}` },
-          timeoutMs,
+          timeoutMs: Math.min(timeoutMs, Math.max(PROCESSED_POLL_MS, PROCESSED_WAIT_MS - waited())),
           what: `Opsgenie request status of ${page.action} ${page.dedupKey}`,
         });
         return unsuccessful(status.body);

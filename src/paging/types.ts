@@ -60,7 +60,7 @@ const DEFAULT_RETRY = { baseMs: 1_000, maxWaitMs: 30_000, retryForMs: 5 * 60_000
 export const defaultSleep = (ms: number): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, Math.min(ms, MAX_TIMER_MS)).unref());
 
-const systemClock: Clock = { now: () => Date.now() };
+export const systemClock: Clock = { now: () => Date.now() };
 
 /**
  * Sends one provider call, retrying transient failures (408, 429, 5xx, timeouts, network errors) with exponential

@@ -3,6 +3,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { RollbotError } from '../../../src/core/errors.js';
 import { createOpsgenie } from '../../../src/paging/opsgenie.js';
 import type { Page } from '../../../src/paging/types.js';
+import { TestClock } from '../../helpers/engine.js';
 
 const HOST = 'https://api.opsgenie.com';
 const AUTH = { reqheaders: { authorization: 'GenieKey k3y', 'content-type': 'application/json' } };
@@ -176,6 +177,38 @@ describe('Opsgenie Alert API', () => {
     expect(scope.isDone() && status.isDone()).toBe(true);
     expect(waits).toHaveLength(20);
     expect(waits.reduce((sum, ms) => sum + ms, 0)).toBe(10_000);
+  });
+
+  it('waits at most 10 s in all for the request status, however slowly its polls are answered', async () => {
+    // A status endpoint that answers each poll only after a 10 s timeout (an Opsgenie partial outage) held the
+    // incident's next page, and an escalation's delivery, for 20 polls of 10.5 s: three and a half minutes.
+    const clock = new TestClock();
+    const waits: number[] = [];
+    const genie = createOpsgenie({
+      apiKey: 'k3y',
+      clock,
+      sleep: async (ms) => {
+        waits.push(ms);
+        clock.advance(ms);
+      },
+    });
+    nock(HOST, AUTH)
+      .post('/v2/alerts/rollbot-INC-7/close?identifierType=alias')
+      .reply(202, { requestId: 'close-4' });
+    let polls = 0;
+    nock(HOST, { reqheaders: { authorization: 'GenieKey k3y' } })
+      .get('/v2/alerts/requests/close-4')
+      .times(20)
+      .reply(() => {
+        polls++;
+        clock.advance(4_000);
+        return [503, 'unavailable'];
+      });
+    await genie.send({ ...trigger, action: 'resolve' });
+    // 0.5 s wait and 4 s answer, twice: 9 s; a third poll is begun within the 10 s (given what is left of them, or
+    // at least the half second, as its timeout) and none after it.
+    expect(waits).toEqual([500, 500, 500]);
+    expect(polls).toBe(3);
   });
 
   it('retries 5xx then succeeds', async () => {
