@@ -10,6 +10,7 @@ import { freezeDeployments, liftFreeze } from '../engine/freeze.js';
 import { addNote } from '../engine/notes.js';
 import { rollback } from '../engine/rollback.js';
 import { resolve } from '../engine/resolve.js';
+import type { PagingNotifier } from '../paging/notifier.js';
 import { drillListings } from '../scheduling/drills.js';
 import { createRedisStore, maskRedisUrl } from '../store/redis/store.js';
 import { incidentDetail, listIncidentViews, viewIncident } from '../engine/views.js';
@@ -17,9 +18,12 @@ import type { Backend } from './backend-port.js';
 
 /**
  * Runs the engine in this process, on the store and serving layers the config names. `groupsOf` says who is in a
- * runbook's approver groups: without a Slack client, the snapshots the bot keeps in the same store.
+ * runbook's approver groups: without a Slack client, the snapshots the bot keeps in the same store. `paging`, the
+ * composed notifier's, is waited for on close: the pages a command caused must leave before its process exits.
  */
-export function localBackend(deps: EngineDeps & { groupsOf: GroupResolver }): Backend {
+export function localBackend(
+  deps: EngineDeps & { groupsOf: GroupResolver; paging?: Pick<PagingNotifier, 'idle'> },
+): Backend {
   return {
     listIncidents: (filter) => listIncidentViews(deps, filter),
     incident: (id) => incidentDetail(deps, id),
@@ -42,7 +46,12 @@ export function localBackend(deps: EngineDeps & { groupsOf: GroupResolver }): Ba
       liftFreeze(deps, deps.groupsOf, target, { userId: by, ...(reason ? { reason } : {}) }),
     drills: () => drillListings(deps),
     runDrill: (model, options) => runDrillNow(deps, model, options),
-    close: () => deps.store.close(),
+    // The pages the command caused (the resolve of an incident it ended) go before its process exits, as they do
+    // at the bot's shutdown: within the same deadline, and those abandoned then are logged with what to do by hand.
+    close: async () => {
+      await deps.paging?.idle();
+      await deps.store.close();
+    },
   };
 }
 
