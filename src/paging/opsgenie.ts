@@ -1,4 +1,5 @@
 import { RollbotError, ServingError } from '../core/errors.js';
+import { truncate } from '../core/text.js';
 import { requestJson } from '../serving/request.js';
 import {
   defaultSleep,
@@ -157,9 +158,9 @@ export function opsgenieCall(page: Page): { path: string; body: Record<string, u
   return {
     path: '/v2/alerts',
     body: {
-      message: page.summary.slice(0, MAX_MESSAGE),
+      message: truncate(page.summary, MAX_MESSAGE),
       alias: page.dedupKey,
-      description: page.summary.slice(0, MAX_DESCRIPTION),
+      description: truncate(page.summary, MAX_DESCRIPTION),
       priority: PRIORITY[page.severity],
       source: page.source,
       details: stringDetails(page.details ?? {}),
@@ -183,7 +184,7 @@ function stringDetails(details: Record<string, unknown>): Record<string, string>
   const kept = new Map<string, string>();
   for (const [key, value] of [...entries].sort(([, a], [, b]) => a.length - b.length)) {
     const room = Math.max(0, budget - key.length);
-    const cut = value.slice(0, room);
+    const cut = truncate(value, room);
     kept.set(key, cut);
     budget -= key.length + cut.length;
   }

@@ -1,3 +1,4 @@
+import { truncate } from '../core/text.js';
 import { deliver, type DeliveryOptions, type Page, type Pager } from './types.js';
 
 /** Options of the PagerDuty Events API v2 pager. */
@@ -72,7 +73,7 @@ export function eventBody(routingKey: string, page: Page): Record<string, unknow
   };
   if (page.action === 'trigger') {
     body['payload'] = {
-      summary: page.summary.slice(0, MAX_SUMMARY),
+      summary: truncate(page.summary, MAX_SUMMARY),
       source: page.source,
       severity: page.severity,
       custom_details: page.details ?? {},

@@ -70,6 +70,15 @@ describe('Opsgenie Alert API', () => {
     expect(seen.message).toHaveLength(130);
   });
 
+  it('cuts the message between characters, never inside one, and shows it was cut', async () => {
+    let seen: { message?: string } = {};
+    nock(HOST, AUTH)
+      .post('/v2/alerts', (body: typeof seen) => ((seen = body), true))
+      .reply(202, {});
+    await pager().send({ ...trigger, summary: `${'y'.repeat(128)}🔥 fire` });
+    expect(seen.message).toBe(`${'y'.repeat(128)}…`);
+  });
+
   it('acknowledges by alias', async () => {
     const scope = nock(HOST, AUTH)
       .post('/v2/alerts/rollbot-INC-7/acknowledge?identifierType=alias', { source: 'rollbot' })

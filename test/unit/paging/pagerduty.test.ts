@@ -67,6 +67,20 @@ describe('PagerDuty Events API v2', () => {
     expect(summary).toHaveLength(1024);
   });
 
+  it('cuts the summary between characters, never inside one, and shows it was cut', async () => {
+    // An emoji is two UTF-16 units: cut between them, the summary ended in half a character (sent as a lone
+    // surrogate, "\ud83d"), which a strict JSON parser refuses, and the trigger with it.
+    let summary = '';
+    nock(HOST)
+      .post(
+        '/v2/enqueue',
+        (body: { payload: { summary: string } }) => ((summary = body.payload.summary), true),
+      )
+      .reply(202, {});
+    await pager().send({ ...trigger, summary: `${'x'.repeat(1022)}🔥 fire` });
+    expect(summary).toBe(`${'x'.repeat(1022)}…`);
+  });
+
   it.each(['acknowledge', 'resolve'] as const)('%s sends no payload', async (action) => {
     const scope = nock(HOST)
       .post('/v2/enqueue', {
