@@ -40,7 +40,17 @@ function apiBase(example: string) {
     .refine((text) => webUrl(text) !== undefined, {
       message: `expected an http(s) URL of the provider's API base, like ${example} for an EU account`,
     })
+    .refine((text) => webUrl(text) === undefined || !hasCredentials(text), {
+      message:
+        "a URL with a user or password in it puts a secret in the runbook, and in the logs' hints: give the provider's API base without them (the key comes from the variable the runbook names)",
+    })
     .optional();
+}
+
+/** Whether `url` carries a user or password (`https://user:pass@host`). */
+function hasCredentials(url: string): boolean {
+  const { username, password } = new URL(url);
+  return username !== '' || password !== '';
 }
 
 /**

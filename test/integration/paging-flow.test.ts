@@ -286,6 +286,18 @@ describe('paging through the runbook', () => {
     },
   );
 
+  it('refuses a paging.url with credentials in it, which would sit in the runbook and be logged in hints', () => {
+    const bad = parseRunbook(
+      `model: m\nowner: x\nchannel: C0M\nserving: { adapter: kserve, namespace: a, name: b }\npaging: { provider: opsgenie, apiKeyEnv: K, url: "https://ops:s3cret@proxy.example.com/opsgenie" }\n`,
+      'm.yml',
+    );
+    const messages = bad.ok ? [] : bad.problems.map((problem) => `${problem.path}: ${problem.message}`);
+    expect(messages).toEqual([
+      "paging.url: a URL with a user or password in it puts a secret in the runbook, and in the logs' hints: give the provider's API base without them (the key comes from the variable the runbook names)",
+    ]);
+    expect(messages.join('')).not.toContain('s3cret');
+  });
+
   it('refuses a paging block with a bad time zone or a key written in', () => {
     const bad = parseRunbook(
       `model: m\nowner: x\nchannel: C0M\nserving: { adapter: kserve, namespace: a, name: b }\npaging: { provider: opsgenie, apiKeyEnv: genie-key-123, businessHours: { timezone: Mars/Olympus } }\n`,
