@@ -149,17 +149,19 @@ const STEP_MS = 15 * 60_000;
 const STEPS = (8 * 86_400_000) / STEP_MS;
 
 /**
- * When business hours next begin after `now`: the first `start`:00 local on one of `days`. Pure, from `now` (not the
- * system clock), to the quarter hour. Throws RangeError for a bad zone.
+ * When business hours next begin after `now`: the first quarter hour within them (withinBusinessHours) whose quarter
+ * before was not, which is `start`:00 local on one of `days`, or, on the day a DST change skips that hour (01:00 in
+ * London, 02:00 in New York), the first hour after it: looking for `start`:00 itself found the next week's. Pure,
+ * from `now` (not the system clock), to the quarter hour. Throws RangeError for a bad zone.
  */
 export function nextBusinessStart(now: number, hours: BusinessHours): number {
-  const start = hours.start ?? 9;
-  const days = hours.days ?? [1, 2, 3, 4, 5];
   const first = Math.floor(now / STEP_MS) * STEP_MS + STEP_MS;
+  let before = withinBusinessHours(first - STEP_MS, hours);
   for (let step = 0; step < STEPS; step++) {
     const at = first + step * STEP_MS;
-    const local = wallClockAt(at, hours.timezone);
-    if (local.hour === start && local.minute === 0 && days.includes(local.weekday)) return at;
+    const within = withinBusinessHours(at, hours);
+    if (within && !before) return at;
+    before = within;
   }
   throw new RangeError(`business hours ${JSON.stringify(hours)} never begin`);
 }

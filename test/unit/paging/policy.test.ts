@@ -157,6 +157,20 @@ describe('pageFor', () => {
       );
     });
 
+    it('knows that business hours whose start hour a DST change skips begin with the first hour after it', () => {
+      // Sunday 28 March 2027 in London: 01:00 GMT becomes 02:00 BST, so 01:00 local never comes. Hours from 1 begin
+      // at 02:00 BST (withinBusinessHours says so): the night's page went a day later, on Monday's 01:00.
+      const london = { timezone: 'Europe/London', start: 1, days: [0] };
+      const night = Date.parse('2027-03-28T00:30:00Z');
+      expect(withinBusinessHours(Date.parse('2027-03-28T01:00:00Z'), london)).toBe(true);
+      expect(new Date(nextBusinessStart(night, london)).toISOString()).toBe('2027-03-28T01:00:00.000Z');
+      // Sunday 14 March 2027 in New York: 02:00 EST becomes 03:00 EDT.
+      const newYork = { timezone: 'America/New_York', start: 2, days: [0] };
+      expect(new Date(nextBusinessStart(Date.parse('2027-03-14T06:30:00Z'), newYork)).toISOString()).toBe(
+        '2027-03-14T07:00:00.000Z',
+      );
+    });
+
     it("a SEV-1's and a SEV-2's page at any hour", () => {
       expect(actions(missed(1), SATURDAY_2AM)).toEqual(rings);
       expect(actions(missed(2), SATURDAY_2AM)).toEqual(rings);
