@@ -10,6 +10,7 @@ import {
   visit,
   type Alias,
   type Document,
+  type Pair,
   type Scalar,
   type YAMLError,
 } from 'yaml';
@@ -38,7 +39,9 @@ export type ParseResult =
 /** Parses and validates one runbook file's text. Every problem is reported, not just the first. */
 export function parseRunbook(text: string, file: string): ParseResult {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  // Merge keys (`<<: *prod`) are read as YAML 1.1 defined them: without, `<<` was an unknown field whose fix
+  // ("remove it") left the block without the fields it was meant to bring, loading on the defaults instead.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
   if (doc.errors.length > 0) {
     return { ok: false, problems: doc.errors.map((error) => yamlProblem(doc, lineCounter, error, file)) };
   }
@@ -108,9 +111,9 @@ function keyAt(node: unknown, offset: number, path: string[]): { path: string[];
   }
   if (!isMap(node)) return undefined;
   for (const pair of node.items) {
-    const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
+    const key = isScalar(pair.key) ? keyName(pair.key) : undefined;
     if (key !== undefined && isScalar(pair.key) && pair.key.range?.[0] === offset) {
-      const first = node.items.find((other) => isScalar(other.key) && String(other.key.value) === key);
+      const first = node.items.find((other) => isScalar(other.key) && keyName(other.key) === key);
       return { path: [...path, key], first: (first?.key as Scalar | undefined)?.range?.[0] ?? offset };
     }
     const found = keyAt(pair.value, offset, key === undefined ? path : [...path, key]);
@@ -131,6 +134,19 @@ function toData(
   try {
     return { ok: true, data: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) };
   } catch (error) {
+    const merge = badMerge(doc);
+    if (merge?.key.range) {
+      const at = keyAt(doc.contents, merge.key.range[0], []);
+      return {
+        ok: false,
+        problem: {
+          file,
+          line: lineCounter.linePos(merge.key.range[0]).line,
+          path: at?.path.join('.') ?? '<<',
+          message: `a merge key (<<) takes a mapping or an alias of one (<<: *name), not ${merge.written}`,
+        },
+      };
+    }
     const { broken, first } = aliases(doc);
     const message = broken
       ? `the alias *${broken.source} names no anchor: define &${broken.source} before it, or fix the name`
@@ -143,6 +159,31 @@ function toData(
       problem: { file, line: offset === undefined ? 1 : lineCounter.linePos(offset).line, path: '', message },
     };
   }
+}
+
+/** yaml's merge key: its value is a symbol, so that a quoted "<<" stays an ordinary key. */
+const isMergeKey = (node: unknown): node is Scalar => isScalar(node) && typeof node.value === 'symbol';
+
+/** A key as a path names it. */
+const keyName = (node: Scalar): string => (isMergeKey(node) ? '<<' : String(node.value));
+
+/** The first merge key whose value is no mapping, no alias and no list of them (`<<: 5`), which yaml throws on. */
+function badMerge(doc: Document): { key: Scalar; written: string } | undefined {
+  let found: { key: Scalar; written: string } | undefined;
+  const mergeable = (node: unknown): boolean => isMap(node) || isAlias(node);
+  visit(doc, {
+    Pair(_key, pair: Pair) {
+      if (!isMergeKey(pair.key)) return undefined;
+      const { value } = pair;
+      if (mergeable(value) || (isSeq(value) && value.items.every(mergeable))) return undefined;
+      found = {
+        key: pair.key,
+        written: isScalar(value) ? JSON.stringify(value.value) : 'a list of other values',
+      };
+      return visit.BREAK;
+    },
+  });
+  return found;
 }
 
 /**

@@ -470,6 +470,21 @@ describe('runbook problems', () => {
     );
   });
 
+  it('take a merge key (<<), which "remove it" would have turned into a runbook silently missing its fields', () => {
+    // drill.serving as production's serving block with another namespace: the merged fields load, and the
+    // fields written beside `<<` win over them.
+    const text = runbookYaml('m1', 'drill:\n  serving: { <<: *prod, namespace: ml-staging }').replace(
+      'serving: {',
+      'serving: &prod {',
+    );
+    const result = parseRunbook(text, 'x.yml');
+    if (!result.ok) throw new Error(result.problems.map(formatProblem).join('\n'));
+    expect(result.runbook.drill?.serving).toEqual({ ...result.runbook.serving, namespace: 'ml-staging' });
+    expect(problemsOf(runbookYaml('m1', 'rollback:\n  <<: 5'))).toEqual([
+      'x.yml:8: rollback.<<: a merge key (<<) takes a mapping or an alias of one (<<: *name), not 5',
+    ]);
+  });
+
   it('refuse a drill schedule that drills more than once a day, as a `*` for the minute would', () => {
     expect(problemsOf(runbookYaml('m1', 'drill: { schedule: "* 10 15 1,4,7,10 *", dryRun: true }'))).toEqual([
       'x.yml:7: drill.schedule: "* 10 15 1,4,7,10 *" drills 60 times on each day it runs (every second, minute and hour it lists), while a drill waits up to a day for its decision and each further one would be skipped: give one minute and one hour, like "0 10 15 1,4,7,10 *"',
