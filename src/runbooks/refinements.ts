@@ -5,6 +5,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { z } from 'zod';
 import { formatDuration } from '../core/duration.js';
+import { isUserGroupId } from '../core/policy.js';
 import { triageWindowMs } from '../core/gates.js';
 import { MAX_RANGE_STEPS, stepsOverLimit } from '../metrics-source/range-limit.js';
 
@@ -159,4 +160,25 @@ export function refuseDuplicateNames(list: string) {
       });
     });
   };
+}
+
+/**
+ * Under the two-person rule the requester and the approver are different people, each allowed by
+ * rollback.approvers (engine/rollback-request.ts): a list naming one person and no group lets that person ask and
+ * nobody approve, so no rollback could ever happen. A group may have several members (Slack says at the time).
+ */
+export function refuseLonelyTwoPerson(
+  rollback: { policy?: string | undefined; approvers: readonly string[] },
+  ctx: z.RefinementCtx,
+) {
+  const { policy, approvers } = rollback;
+  if (policy !== 'two-person' || approvers.length === 0 || approvers.some(isUserGroupId)) return;
+  const people = [...new Set(approvers)];
+  if (people.length > 1) return;
+  ctx.addIssue({
+    code: 'custom',
+    input: approvers,
+    path: ['approvers'],
+    message: `the two-person rule needs a requester and a different approver, both among rollback.approvers, which names one person (${people.join(', ')}): no rollback could ever be approved; add a second person or a user group, or write policy: approve`,
+  });
 }

@@ -22,6 +22,7 @@ import {
   refuseEmptyRange,
   refuseFailingAboveSamples,
   refuseInvertedFail,
+  refuseLonelyTwoPerson,
   refuseUnanswerableWindow,
   refuseUnreachableConfirmation,
 } from './refinements.js';
@@ -150,6 +151,7 @@ const runbookInput = z.strictObject({
       /** Roll back automatically even when Prometheus has no data (default: ask a person). */
       onNoData: z.enum(['ask', 'rollback']).default('ask'),
     })
+    .superRefine(refuseLonelyTwoPerson)
     .default({ approvers: [], onNoData: 'ask' }),
   confirm: z
     .strictObject({

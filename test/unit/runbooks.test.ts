@@ -371,6 +371,22 @@ describe('runbook problems', () => {
     expect(parseRunbook(people, 'x.yml').ok).toBe(true);
   });
 
+  it('refuse the two-person rule with one person among the approvers, since nobody else could approve', () => {
+    expect(problemsOf(runbookYaml('m1', 'rollback: { policy: two-person, approvers: [U0ALICE01] }'))).toEqual(
+      [
+        'x.yml:7: rollback.approvers: the two-person rule needs a requester and a different approver, both among rollback.approvers, which names one person (U0ALICE01): no rollback could ever be approved; add a second person or a user group, or write policy: approve',
+      ],
+    );
+    expect(
+      problemsOf(runbookYaml('m1', 'rollback: { policy: two-person, approvers: [U0ALICE01, U0ALICE01] }')),
+    ).toHaveLength(1);
+    // Two people, a group (of any size Slack says) or anyone (no list) can.
+    for (const approvers of ['[U0ALICE01, U0BOB0001]', '[S0ONCALL1]', '[]']) {
+      const text = runbookYaml('m1', `rollback: { policy: two-person, approvers: ${approvers} }`);
+      expect(parseRunbook(text, 'x.yml').ok).toBe(true);
+    }
+  });
+
   it('refuse a channel ID among retro.mention, naming the field and the fix', () => {
     const fix =
       'expected a Slack user ID (U…/W…) or user-group ID (S…) such as U024BE7LH or S0614TZR7; a channel (C…/G…) cannot approve or be mentioned';
