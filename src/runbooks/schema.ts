@@ -10,6 +10,7 @@ import {
   links,
   modelName,
   nameMap,
+  requiredText,
   slackIds,
   timeZone,
 } from './fields.js';
@@ -34,9 +35,9 @@ const severityLevel = z.union([z.literal(1), z.literal(2), z.literal(3), z.liter
 /** One triage or confirmation check: a PromQL query and the range it must stay in (DESIGN §4). */
 const check = z
   .strictObject({
-    name: z.string().min(1),
+    name: requiredText("the check's name, like error rate"),
     kind: z.enum(['error', 'business', 'latency']),
-    query: z.string().min(1),
+    query: requiredText('the PromQL query the check measures'),
     /** Pass range; a value outside it is a breach. */
     min: z.number().optional(),
     max: z.number().optional(),
@@ -92,7 +93,7 @@ export const DEFAULT_WATCH_MS = 72 * 3_600_000;
 
 const runbookInput = z.strictObject({
   model: modelName,
-  owner: z.string().min(1),
+  owner: requiredText('the owning team, like "@fraud-ml"'),
   channel,
   tier: z
     .union([z.literal(1), z.literal(2), z.literal(3)], { error: 'expected tier 1 (high risk), 2 or 3' })
@@ -186,7 +187,9 @@ const runbookInput = z.strictObject({
     }),
   paging: pagingConfig.optional(),
   /** For the impact estimate: a query for the model's request rate (requests per second). */
-  impact: z.strictObject({ requestRate: z.string().min(1) }).optional(),
+  impact: z
+    .strictObject({ requestRate: requiredText("the PromQL query of the model's requests per second") })
+    .optional(),
   targets: targetsInput.default({}),
   escalation: z.strictObject({ mention: slackIds.default([]) }).default({ mention: [] }),
   /** Shown on every incident message and in the runbook summary. */

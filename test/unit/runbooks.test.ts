@@ -387,6 +387,20 @@ describe('runbook problems', () => {
     }
   });
 
+  it('refuse a blank owner, check name, query or request-rate query, which would load and show or ask nothing', () => {
+    const checks = 'triage: { checks: [ { name: " ", kind: error, query: "  ", max: 1 } ] }';
+    const text = runbookYaml('m1', `${checks}\nimpact: { requestRate: " " }`).replace(
+      'owner: "@ml"',
+      'owner: " "',
+    );
+    expect(problemsOf(text)).toEqual([
+      'x.yml:2: owner: is empty: write the owning team, like "@fraud-ml"',
+      "x.yml:7: triage.checks.0.name: is empty: write the check's name, like error rate",
+      'x.yml:7: triage.checks.0.query: is empty: write the PromQL query the check measures',
+      "x.yml:8: impact.requestRate: is empty: write the PromQL query of the model's requests per second",
+    ]);
+  });
+
   it('refuse a channel ID among retro.mention, naming the field and the fix', () => {
     const fix =
       'expected a Slack user ID (U…/W…) or user-group ID (S…) such as U024BE7LH or S0614TZR7; a channel (C…/G…) cannot approve or be mentioned';
