@@ -61,7 +61,7 @@ export function parseRunbook(text: string, file: string): ParseResult {
   return {
     ok: false,
     problems: parsed.error.issues.flatMap((issue) =>
-      describeIssue(issue, FIELDS).map(({ path, message }) => {
+      describeIssue(issue, FIELDS, (path) => writtenAt(doc, path)).map(({ path, message }) => {
         const problem: Problem = { file, path: path.join('.'), message };
         const line = lineOf(doc, lineCounter, path);
         if (line !== undefined) problem.line = line;
@@ -165,7 +165,7 @@ function toData(
 const isMergeKey = (node: unknown): node is Scalar => isScalar(node) && typeof node.value === 'symbol';
 
 /** A key as a path names it. */
-const keyName = (node: Scalar): string => (isMergeKey(node) ? '<<' : String(node.value));
+const keyName = (node: Scalar): string => (typeof node.value === 'symbol' ? '<<' : String(node.value));
 
 /** The first merge key whose value is no mapping, no alias and no list of them (`<<: 5`), which yaml throws on. */
 function badMerge(doc: Document): { key: Scalar; written: string } | undefined {
@@ -206,6 +206,12 @@ function aliases(doc: Document): { broken?: Alias; first?: Alias } {
     },
   });
   return found;
+}
+
+/** A scalar's text as the runbook wrote it (`012`, not the 12 YAML read), for problems that quote it back. */
+function writtenAt(doc: Document, path: string[]): string | undefined {
+  const node = doc.getIn(path, true);
+  return isScalar(node) ? node.source : undefined;
 }
 
 /** The line of the deepest node along `path` that exists in the document (the parent of a missing key). */

@@ -28,7 +28,11 @@ export interface IssueProblem {
  * problem so that it points at its own line. Parse with
  * `reportInput: true` so that the given values can be quoted back.
  */
-export function describeIssue(issue: z.core.$ZodIssue, fields: SchemaFields): IssueProblem[] {
+export function describeIssue(
+  issue: z.core.$ZodIssue,
+  fields: SchemaFields,
+  writtenAt: (path: string[]) => string | undefined = () => undefined,
+): IssueProblem[] {
   const path = issue.path.map(String);
   switch (issue.code) {
     case 'unrecognized_keys':
@@ -53,6 +57,11 @@ export function describeIssue(issue: z.core.$ZodIssue, fields: SchemaFields): Is
     case 'invalid_type': {
       const expected = issue.message.replace(/^Invalid input: /i, '');
       if (issue.input === undefined) return [{ path, message: `missing required field: ${expected}` }];
+      // Only zod's own message: a field with its own (a duration's "like 30s, 5m") says better what to write.
+      const plainText = issue.expected === 'string' && /^Invalid input: expected string/i.test(issue.message);
+      if (plainText && ['number', 'boolean'].includes(typeof issue.input)) {
+        return [{ path, message: notText(issue.input as number | boolean, writtenAt(path)) }];
+      }
       // zod's "expected number, received Infinity" for YAML's .inf: a number, but not one a field can use.
       if (issue.expected === 'number' && typeof issue.input === 'number') {
         return [{ path, message: `expected a finite number (got ${quote(issue.input)})` }];
@@ -62,6 +71,15 @@ export function describeIssue(issue: z.core.$ZodIssue, fields: SchemaFields): Is
     default:
       return [{ path, message: issue.message }];
   }
+}
+
+/**
+ * Text written unquoted that YAML reads as a number or a boolean (`env: 012`, `version: 1.10`, `canary: true`): the
+ * value read back (12, 1.1) is not what was written, so the fix quotes what was written.
+ */
+function notText(input: number | boolean, written = String(input)): string {
+  const read = typeof input === 'number' ? `the number ${quote(input)}` : 'a boolean';
+  return `expected text, but YAML reads ${written} as ${read}: write it in quotes, "${written}"`;
 }
 
 /**

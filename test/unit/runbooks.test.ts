@@ -256,6 +256,15 @@ describe('runbook problems', () => {
     ]);
   });
 
+  it('tell a number or boolean where text is wanted to be quoted, as written rather than as YAML read it', () => {
+    const text = runbookYaml('m1', 'alerts: { match: { env: 012, version: 1.10, canary: true } }');
+    expect(problemsOf(text)).toEqual([
+      'x.yml:7: alerts.match.env: expected text, but YAML reads 012 as the number 12: write it in quotes, "012"',
+      'x.yml:7: alerts.match.version: expected text, but YAML reads 1.10 as the number 1.1: write it in quotes, "1.10"',
+      'x.yml:7: alerts.match.canary: expected text, but YAML reads true as a boolean: write it in quotes, "true"',
+    ]);
+  });
+
   it('refuse an M-of-N larger than N', () => {
     // At the field to change (its own line), not at the whole triage block.
     expect(problemsOf(runbookYaml('m1', 'triage:\n  samples: 3\n  failing: 4'))).toEqual([
