@@ -62,6 +62,7 @@ export function describeIssue(
       if (plainText && ['number', 'boolean'].includes(typeof issue.input)) {
         return [{ path, message: notText(issue.input as number | boolean, writtenAt(path)) }];
       }
+      if (issue.expected === 'boolean') return [{ path, message: notBoolean(issue.input) }];
       // zod's "expected number, received Infinity" for YAML's .inf: a number, but not one a field can use.
       if (issue.expected === 'number' && typeof issue.input === 'number') {
         return [{ path, message: `expected a finite number (got ${quote(issue.input)})` }];
@@ -80,6 +81,23 @@ export function describeIssue(
 function notText(input: number | boolean, written = String(input)): string {
   const read = typeof input === 'number' ? `the number ${quote(input)}` : 'a boolean';
   return `expected text, but YAML reads ${written} as ${read}: write it in quotes, "${written}"`;
+}
+
+/** YAML 1.1's booleans, which YAML 1.2 (what is read) takes as text. */
+const YAML11_BOOLEANS: Record<string, boolean> = {
+  yes: true,
+  on: true,
+  y: true,
+  no: false,
+  off: false,
+  n: false,
+};
+
+/** A boolean field given something else; `dryRun: yes` is told the `true` it meant. */
+function notBoolean(input: unknown): string {
+  const meant = typeof input === 'string' ? YAML11_BOOLEANS[input.trim().toLowerCase()] : undefined;
+  if (meant === undefined) return `expected true or false (got ${quote(input)})`;
+  return `expected true or false (got ${quote(input)}, which YAML 1.2 reads as text: write ${String(meant)})`;
 }
 
 /**

@@ -265,6 +265,15 @@ describe('runbook problems', () => {
     ]);
   });
 
+  it('answer a YAML 1.1 yes/no/on/off where a boolean is wanted with true or false', () => {
+    expect(problemsOf(runbookYaml('m1', 'drill: { dryRun: yes }'))).toEqual([
+      'x.yml:7: drill.dryRun: expected true or false (got "yes", which YAML 1.2 reads as text: write true)',
+    ]);
+    expect(problemsOf(runbookYaml('m1', 'drill: { dryRun: "off" }'))).toEqual([
+      'x.yml:7: drill.dryRun: expected true or false (got "off", which YAML 1.2 reads as text: write false)',
+    ]);
+  });
+
   it('refuse an M-of-N larger than N', () => {
     // At the field to change (its own line), not at the whole triage block.
     expect(problemsOf(runbookYaml('m1', 'triage:\n  samples: 3\n  failing: 4'))).toEqual([
