@@ -84,18 +84,13 @@ function notText(input: number | boolean, written = String(input)): string {
 }
 
 /** YAML 1.1's booleans, which YAML 1.2 (what is read) takes as text. */
-const YAML11_BOOLEANS: Record<string, boolean> = {
-  yes: true,
-  on: true,
-  y: true,
-  no: false,
-  off: false,
-  n: false,
-};
+const YAML11_BOOLEANS = new Map(
+  Object.entries({ yes: true, on: true, y: true, no: false, off: false, n: false }),
+);
 
 /** A boolean field given something else; `dryRun: yes` is told the `true` it meant. */
 function notBoolean(input: unknown): string {
-  const meant = typeof input === 'string' ? YAML11_BOOLEANS[input.trim().toLowerCase()] : undefined;
+  const meant = typeof input === 'string' ? YAML11_BOOLEANS.get(input.trim().toLowerCase()) : undefined;
   if (meant === undefined) return `expected true or false (got ${quote(input)})`;
   return `expected true or false (got ${quote(input)}, which YAML 1.2 reads as text: write ${String(meant)})`;
 }

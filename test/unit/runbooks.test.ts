@@ -272,6 +272,10 @@ describe('runbook problems', () => {
     expect(problemsOf(runbookYaml('m1', 'drill: { dryRun: "off" }'))).toEqual([
       'x.yml:7: drill.dryRun: expected true or false (got "off", which YAML 1.2 reads as text: write false)',
     ]);
+    // Any other word is only quoted back, even one every JavaScript object has a member of that name.
+    expect(problemsOf(runbookYaml('m1', 'drill: { dryRun: constructor }'))).toEqual([
+      'x.yml:7: drill.dryRun: expected true or false (got "constructor")',
+    ]);
   });
 
   it('refuse an M-of-N larger than N', () => {
