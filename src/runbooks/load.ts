@@ -1,3 +1,4 @@
+import type { Dirent } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import {
@@ -241,9 +242,11 @@ export async function loadRunbooks(
   dir: string,
   namedBy: FolderNamedBy = 'RUNBOOKS_DIR',
 ): Promise<LoadResult> {
-  let names: string[];
+  let entries: Dirent[];
   try {
-    names = (await readdir(dir)).filter((name) => /\.ya?ml$/.test(name) && !name.startsWith('.')).sort();
+    entries = (await readdir(dir, { withFileTypes: true }))
+      .filter((entry) => !entry.name.startsWith('.'))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   } catch (error) {
     return {
       runbooks: [],
@@ -257,6 +260,12 @@ export async function loadRunbooks(
   const problems: Problem[] = [];
   const byModel = new Map<string, string>();
   const byMatch = new Map<string, string>();
+  const names: string[] = [];
+  for (const entry of entries) {
+    const unread = await notRead(dir, entry);
+    if (unread) problems.push(unread);
+    else if (RUNBOOK_FILE.test(entry.name)) names.push(entry.name);
+  }
   for (const name of names) {
     const file = join(dir, name);
     const text = await readRunbookFile(file);
@@ -314,6 +323,41 @@ export async function loadRunbooks(
     });
   }
   return { runbooks, problems, files: byModel };
+}
+
+/** A runbook's file name, as read: lower-case `.yml` or `.yaml`. */
+const RUNBOOK_FILE = /\.ya?ml$/;
+
+/**
+ * Why an entry of the runbooks folder that looks meant as a runbook is not read: a file with an upper-case
+ * extension (`b.YAML`, saved so on macOS or Windows), or a subfolder holding runbooks (one per team, say). Skipped
+ * without a word, their models' alerts would go unrouted. Hidden entries (a mounted ConfigMap's `..data`) are left.
+ */
+async function notRead(dir: string, entry: Dirent): Promise<Problem | undefined> {
+  const file = join(dir, entry.name);
+  const extension = extname(entry.name);
+  if (!RUNBOOK_FILE.test(entry.name) && RUNBOOK_FILE.test(extension.toLowerCase())) {
+    const rename = `${basename(entry.name, extension)}${extension.toLowerCase()}`;
+    return {
+      file,
+      path: '',
+      message: `not read: runbooks are read from *.yml and *.yaml files, in lower case; rename it to ${rename}`,
+    };
+  }
+  if (!entry.isDirectory() || RUNBOOK_FILE.test(entry.name)) return undefined;
+  let inside: string[];
+  try {
+    inside = await readdir(file);
+  } catch {
+    return undefined;
+  }
+  const runbooks = inside.filter((name) => RUNBOOK_FILE.test(name) && !name.startsWith('.')).sort();
+  if (runbooks.length === 0) return undefined;
+  return {
+    file,
+    path: '',
+    message: `holds ${runbooks.join(', ')}, which are not read: runbooks are read from the folder itself, not its subfolders; move them up into ${dir}`,
+  };
 }
 
 /**

@@ -729,6 +729,37 @@ describe('loading a folder', () => {
     ]);
   });
 
+  it('names a runbook with an upper-case extension, rather than skip it and leave its model unrouted', async () => {
+    const dir = await folder({
+      'a.yml': runbookYaml('a'),
+      'b.YAML': runbookYaml('b'),
+      'c.Yml': runbookYaml('c'),
+    });
+    const { runbooks, problems } = await loadRunbooks(dir);
+    expect(runbooks.map((runbook) => runbook.model)).toEqual(['a']);
+    expect(problems.map(formatProblem)).toEqual([
+      `${join(dir, 'b.YAML')}: not read: runbooks are read from *.yml and *.yaml files, in lower case; rename it to b.yaml`,
+      `${join(dir, 'c.Yml')}: not read: runbooks are read from *.yml and *.yaml files, in lower case; rename it to c.yml`,
+    ]);
+  });
+
+  it('names a subfolder holding runbooks, which are not read, rather than skip them without a word', async () => {
+    const dir = await folder({ 'a.yml': runbookYaml('a') });
+    await mkdir(join(dir, 'fraud'));
+    await writeFile(join(dir, 'fraud', 'b.yml'), runbookYaml('b'));
+    await writeFile(join(dir, 'fraud', 'c.yaml'), runbookYaml('c'));
+    // A folder of other files, and hidden ones (a mounted ConfigMap's ..data), are nobody's runbooks.
+    await mkdir(join(dir, 'docs'));
+    await writeFile(join(dir, 'docs', 'notes.md'), '# notes');
+    await mkdir(join(dir, '..data'));
+    await writeFile(join(dir, '..data', 'a.yml'), runbookYaml('a'));
+    const { runbooks, problems } = await loadRunbooks(dir);
+    expect(runbooks.map((runbook) => runbook.model)).toEqual(['a']);
+    expect(problems.map(formatProblem)).toEqual([
+      `${join(dir, 'fraud')}: holds b.yml, c.yaml, which are not read: runbooks are read from the folder itself, not its subfolders; move them up into ${dir}`,
+    ]);
+  });
+
   it('stops start-up with every problem listed', async () => {
     const dir = await folder({ 'a.yml': runbookYaml('a').replace('tier: 1', 'tier: 7') });
     await expect(loadRunbooksOrThrow(dir)).rejects.toThrow(/a\.yml:\d+: tier: /);
