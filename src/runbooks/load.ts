@@ -99,8 +99,21 @@ function yamlProblem(doc: Document, lineCounter: LineCounter, error: YAMLError, 
         'a runbook file holds one YAML document (one model): remove this "---" and what follows it, or move it to a file of its own, named <model>.yml',
     };
   }
-  return { file, line, path: '', message: `not valid YAML: ${error.message.split('\n')[0]}` };
+  const fix = YAML_FIXES[error.code];
+  return {
+    file,
+    line,
+    path: '',
+    message: `not valid YAML: ${error.message.split('\n')[0]}${fix ? `; ${fix}` : ''}`,
+  };
 }
+
+/** The fix of the YAML errors a first runbook makes, which yaml's message states but does not say how to mend. */
+const YAML_FIXES: Partial<Record<YAMLError['code'], string>> = {
+  // `owner: @fraud-ml`, as the README's examples are written but without their quotes.
+  BAD_SCALAR_START: 'put the value in quotes, like owner: "@fraud-ml"',
+  TAB_AS_INDENT: 'indent with spaces',
+};
 
 /** The path of the mapping key that starts at `offset`, and where the first key of its name starts. */
 function keyAt(node: unknown, offset: number, path: string[]): { path: string[]; first: number } | undefined {

@@ -198,6 +198,15 @@ describe('runbook problems', () => {
     expect(problemsOf('model: a\nowner: [unclosed\n')[0]).toMatch(/^x\.yml:\d+: not valid YAML/);
   });
 
+  it('say how to fix the YAML errors a first runbook makes: an unquoted @ and a tab as indentation', () => {
+    expect(problemsOf(runbookYaml('m1').replace('owner: "@ml"', 'owner: @ml'))).toEqual([
+      'x.yml:2: not valid YAML: Plain value cannot start with reserved character @; put the value in quotes, like owner: "@fraud-ml"',
+    ]);
+    expect(problemsOf(runbookYaml('m1', 'rollback:\n\tpolicy: auto'))).toEqual([
+      'x.yml:8: not valid YAML: Tabs are not allowed as indentation; indent with spaces',
+    ]);
+  });
+
   it('name a field written twice, and where, rather than only "Map keys must be unique"', () => {
     // Two `max:` in one check: which one was meant is the author's call, so both places are named.
     const twice = runbookYaml(
