@@ -56,7 +56,12 @@ export function describeIssue(
     }
     case 'invalid_type': {
       const expected = issue.message.replace(/^Invalid input: /i, '');
-      if (issue.input === undefined) return [{ path, message: `missing required field: ${expected}` }];
+      if (issue.input === undefined) {
+        // zod's own "expected string, received undefined" names a type; a field's own message says more.
+        const own = /^Invalid input: expected \w+, received undefined$/i.test(issue.message);
+        const what = own ? `write it (${KINDS[issue.expected] ?? issue.expected})` : expected;
+        return [{ path, message: `missing required field: ${what}` }];
+      }
       // Only zod's own message: a field with its own (a duration's "like 30s, 5m") says better what to write.
       const plainText = issue.expected === 'string' && /^Invalid input: expected string/i.test(issue.message);
       if (plainText && ['number', 'boolean'].includes(typeof issue.input)) {
@@ -82,6 +87,16 @@ function notText(input: number | boolean, written = String(input)): string {
   const read = typeof input === 'number' ? `the number ${quote(input)}` : 'a boolean';
   return `expected text, but YAML reads ${written} as ${read}: write it in quotes, "${written}"`;
 }
+
+/** What a field of each zod type is written as, in a runbook's words. */
+const KINDS: Partial<Record<string, string>> = {
+  string: 'text',
+  number: 'a number',
+  int: 'a whole number',
+  boolean: 'true or false',
+  object: 'a mapping',
+  array: 'a list',
+};
 
 /** YAML 1.1's booleans, which YAML 1.2 (what is read) takes as text. */
 const YAML11_BOOLEANS = new Map(

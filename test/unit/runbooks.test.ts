@@ -114,7 +114,7 @@ describe('runbook problems', () => {
         '',
       ),
     );
-    expect(problems).toContain('x.yml:1: owner: missing required field: expected string, received undefined');
+    expect(problems).toContain('x.yml:1: owner: missing required field: write it (text)');
     expect(
       problems.some((p) => p.includes('triage.checks.0: a check needs a threshold: give min, max or both')),
     ).toBe(true);
@@ -284,6 +284,20 @@ describe('runbook problems', () => {
     // Any other word is only quoted back, even one every JavaScript object has a member of that name.
     expect(problemsOf(runbookYaml('m1', 'drill: { dryRun: constructor }'))).toEqual([
       'x.yml:7: drill.dryRun: expected true or false (got "constructor")',
+    ]);
+  });
+
+  it('name what a missing field takes in words, not as zod types', () => {
+    const text = runbookYaml('m1').replace(
+      'serving: { adapter: kserve, namespace: ml-prod, name: m1 }',
+      'serving: { adapter: kserve, name: m1 }',
+    );
+    expect(problemsOf(text.replace('channel: C0TEST0001\n', ''))).toEqual([
+      'x.yml:1: channel: missing required field: write it (text)',
+      'x.yml:4: serving.namespace: missing required field: write it (text)',
+    ]);
+    expect(problemsOf(runbookYaml('m1').replace(/serving: .*\n/, ''))).toEqual([
+      'x.yml:1: serving: missing required field: write it (a mapping)',
     ]);
   });
 
