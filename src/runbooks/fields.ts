@@ -151,7 +151,19 @@ export function nameMap<T extends z.ZodType>(value: T, caseInsensitive = false) 
   return z.preprocess(
     (input, ctx) => {
       if (input === null || typeof input !== 'object' || Array.isArray(input)) return input;
+      // Keys lower-cased later would collapse into one, the last silently winning: `{ P1: 1, p1: 2 }`.
+      const seen = new Map<string, string>();
       for (const key of Object.keys(input)) {
+        const earlier = caseInsensitive ? seen.get(key.toLowerCase()) : undefined;
+        seen.set(key.toLowerCase(), earlier ?? key);
+        if (earlier !== undefined) {
+          ctx.issues.push({
+            code: 'custom',
+            input: key,
+            path: [key],
+            message: `the same value as "${earlier}" (values are compared in lower case): keep one`,
+          });
+        }
         if (!RESERVED_KEYS.has(caseInsensitive ? key.toLowerCase() : key)) continue;
         ctx.issues.push({
           code: 'custom',

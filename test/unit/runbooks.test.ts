@@ -301,6 +301,12 @@ describe('runbook problems', () => {
     ]);
   });
 
+  it('refuse two severity.map values that differ only in case, which are compared in lower case and one would be lost', () => {
+    expect(problemsOf(runbookYaml('m1', 'severity: { map: { P1: 1, p1: 2 } }'))).toEqual([
+      'x.yml:7: severity.map.p1: the same value as "P1" (values are compared in lower case): keep one',
+    ]);
+  });
+
   it('refuse an M-of-N larger than N', () => {
     // At the field to change (its own line), not at the whole triage block.
     expect(problemsOf(runbookYaml('m1', 'triage:\n  samples: 3\n  failing: 4'))).toEqual([
