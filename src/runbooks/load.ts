@@ -59,16 +59,20 @@ export function parseRunbook(text: string, file: string): ParseResult {
   if (parsed.success) {
     return { ok: true, runbook: parsed.data, lineOf: (path) => lineOf(doc, lineCounter, path) };
   }
+  // zod reports a mapping's unknown keys after its fields: read top to bottom, as a person fixes them.
+  const byLine = (a: Problem, b: Problem): number => (a.line ?? Infinity) - (b.line ?? Infinity);
   return {
     ok: false,
-    problems: parsed.error.issues.flatMap((issue) =>
-      describeIssue(issue, FIELDS, (path) => writtenAt(doc, path)).map(({ path, message }) => {
-        const problem: Problem = { file, path: path.join('.'), message };
-        const line = lineOf(doc, lineCounter, path);
-        if (line !== undefined) problem.line = line;
-        return problem;
-      }),
-    ),
+    problems: parsed.error.issues
+      .flatMap((issue) =>
+        describeIssue(issue, FIELDS, (path) => writtenAt(doc, path)).map(({ path, message }) => {
+          const problem: Problem = { file, path: path.join('.'), message };
+          const line = lineOf(doc, lineCounter, path);
+          if (line !== undefined) problem.line = line;
+          return problem;
+        }),
+      )
+      .sort(byLine),
   };
 }
 

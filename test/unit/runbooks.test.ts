@@ -107,6 +107,14 @@ describe('runbook problems', () => {
     ]);
   });
 
+  it("list a file's problems in the order of its lines, as a person fixes them", () => {
+    const text = `escalaton: { mention: [S0X] }\n${runbookYaml('m1').replace('tier: 1', 'tier: 7')}`;
+    expect(problemsOf(text)).toEqual([
+      'x.yml:1: escalaton: unknown field "escalaton" (did you mean "escalation"?)',
+      'x.yml:5: tier: expected tier 1 (high risk), 2 or 3 (got 7)',
+    ]);
+  });
+
   it('report a missing field at its parent and a check with no threshold', () => {
     const problems = problemsOf(
       runbookYaml('m1', 'triage:\n  checks:\n    - { name: errors, kind: error, query: "up" }').replace(
