@@ -4,6 +4,7 @@ import { basename, dirname, extname, join } from 'node:path';
 import {
   isAlias,
   isMap,
+  isNode,
   isScalar,
   isSeq,
   LineCounter,
@@ -14,6 +15,7 @@ import {
   type Pair,
   type Scalar,
   type YAMLError,
+  type YAMLWarning,
 } from 'yaml';
 import { RollbotError } from '../core/errors.js';
 import { describeIssue, formatProblem, schemaFields, type Problem } from './problems.js';
@@ -45,6 +47,13 @@ export function parseRunbook(text: string, file: string): ParseResult {
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
   if (doc.errors.length > 0) {
     return { ok: false, problems: doc.errors.map((error) => yamlProblem(doc, lineCounter, error, file)) };
+  }
+  const unknownTags = doc.warnings.filter((warning) => warning.code === 'TAG_RESOLVE_FAILED');
+  if (unknownTags.length > 0) {
+    return {
+      ok: false,
+      problems: unknownTags.map((warning) => tagProblem(doc, text, lineCounter, warning, file)),
+    };
   }
   const converted = toData(doc, lineCounter, file);
   if (!converted.ok) return { ok: false, problems: [converted.problem] };
@@ -118,6 +127,49 @@ const YAML_FIXES: Partial<Record<YAMLError['code'], string>> = {
   BAD_SCALAR_START: 'put the value in quotes, like owner: "@fraud-ml"',
   TAB_AS_INDENT: 'indent with spaces',
 };
+
+/**
+ * A tag yaml does not know (`owner: !Ref OwnerTeam`, `query: !Sub …`, habits of templates): yaml only warns and
+ * loads the text after it, so the runbook would load with a value nobody meant.
+ */
+function tagProblem(
+  doc: Document,
+  text: string,
+  lineCounter: LineCounter,
+  warning: YAMLWarning,
+  file: string,
+): Problem {
+  const [start, end] = warning.pos;
+  const tag = text.slice(start, end);
+  return {
+    file,
+    line: lineCounter.linePos(start).line,
+    path: (taggedAfter(doc.contents, end, []) ?? []).join('.'),
+    message: `the tag ${tag} is not one rollbot reads (runbooks are plain YAML, not a template): write the value itself, without the tag`,
+  };
+}
+
+/** The path of the first node starting at or after `offset` (the node a tag ending there is written on). */
+function taggedAfter(node: unknown, offset: number, path: string[]): string[] | undefined {
+  const starts = (child: unknown): boolean =>
+    isNode(child) && child.range !== undefined && child.range !== null && child.range[0] >= offset;
+  if (isSeq(node)) {
+    for (const [index, item] of node.items.entries()) {
+      if (starts(item)) return [...path, String(index)];
+      const found = taggedAfter(item, offset, [...path, String(index)]);
+      if (found) return found;
+    }
+  }
+  if (!isMap(node)) return undefined;
+  for (const pair of node.items) {
+    const key = isScalar(pair.key) ? keyName(pair.key) : '';
+    if (starts(pair.value) && !starts(pair.key)) return [...path, key];
+    if (starts(pair.key)) return path;
+    const found = taggedAfter(pair.value, offset, [...path, key]);
+    if (found) return found;
+  }
+  return undefined;
+}
 
 /** The path of the mapping key that starts at `offset`, and where the first key of its name starts. */
 function keyAt(node: unknown, offset: number, path: string[]): { path: string[]; first: number } | undefined {

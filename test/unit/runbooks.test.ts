@@ -215,6 +215,15 @@ describe('runbook problems', () => {
     ]);
   });
 
+  it("refuse a tag YAML does not know (!Ref, a template's habit), which would load the text after it as the value", () => {
+    expect(problemsOf(runbookYaml('m1').replace('owner: "@ml"', 'owner: !Ref OwnerTeam'))).toEqual([
+      'x.yml:2: owner: the tag !Ref is not one rollbot reads (runbooks are plain YAML, not a template): write the value itself, without the tag',
+    ]);
+    // The standard tags still work: !!str keeps 012 as written.
+    const kept = parseRunbook(runbookYaml('m1', 'alerts: { match: { env: !!str 012 } }'), 'x.yml');
+    expect(kept.ok && kept.runbook.match).toEqual({ env: '012' });
+  });
+
   it('name a field written twice, and where, rather than only "Map keys must be unique"', () => {
     // Two `max:` in one check: which one was meant is the author's call, so both places are named.
     const twice = runbookYaml(
