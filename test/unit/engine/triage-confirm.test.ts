@@ -34,7 +34,8 @@ function setup(policy: 'auto' | 'approve' | 'two-person' = 'auto', extra = '') {
     .set(REQUESTS, 100);
   const runbook = makeRunbook(
     'fraud-scorer',
-    `${CHECKS}\nrollback: { policy: ${policy}, approvers: [U0APPROVE1] }\n${extra}`,
+    // Two approvers: two-person needs a requester and a different approver among them.
+    `${CHECKS}\nrollback: { policy: ${policy}, approvers: [U0APPROVE1, U0APPROVE2] }\n${extra}`,
   );
   const deps = makeDeps({ runbooks: [runbook], metricsSource: metrics });
   return { deps, metrics };
@@ -100,7 +101,7 @@ describe('triage', () => {
       expect(incident.phase).toBe('triage');
       expect(deps.fake.mutations).toBe(0);
       const [request] = deps.notifier.ofType('decision.requested');
-      expect(request).toMatchObject({ policy, approvers: ['U0APPROVE1'] });
+      expect(request).toMatchObject({ policy, approvers: ['U0APPROVE1', 'U0APPROVE2'] });
       expect(request?.text).toContain('threshold breached — error rate 0.079 outside ≤ 0.02');
     },
   );
