@@ -228,7 +228,7 @@ export function reasonOf(body: unknown): string {
     const record = body as Record<string, unknown>;
     for (const key of ['message', 'error_message', 'Message', 'error']) {
       const value = record[key];
-      if (typeof value === 'string') return value.slice(0, 300);
+      if (typeof value === 'string') return `${value}${detailsOf(record)}`.slice(0, 300);
       if (
         value &&
         typeof value === 'object' &&
@@ -239,6 +239,17 @@ export function reasonOf(body: unknown): string {
     }
   }
   return 'no reason given';
+}
+
+/**
+ * `: a; b` for an answer whose `errors` is a list of texts beside its message: PagerDuty's says only "Event object is
+ * invalid" and names the field at fault there.
+ */
+function detailsOf(record: Record<string, unknown>): string {
+  const { errors } = record;
+  if (!Array.isArray(errors)) return '';
+  const texts = errors.filter((error): error is string => typeof error === 'string' && error.trim() !== '');
+  return texts.length ? `: ${texts.join('; ')}` : '';
 }
 
 const HINTS: Record<number, string> = {

@@ -184,11 +184,16 @@ describe('PagerDuty Events API v2', () => {
     expect(waits).toEqual([1000]);
   });
 
-  it('does not retry a 400 and says what PagerDuty said', async () => {
+  it('does not retry a 400 and says what PagerDuty said, its errors included', async () => {
     const waits: number[] = [];
+    // As PagerDuty answers a payload it refuses: the reason is in `errors`, the message says only "invalid".
     const scope = nock(HOST)
       .post('/v2/enqueue')
-      .reply(400, { status: 'invalid event', message: 'Event object is invalid', errors: ['bad'] });
+      .reply(400, {
+        status: 'invalid event',
+        message: 'Event object is invalid',
+        errors: ["'payload.severity' is invalid (must be one of: critical, error, warning, info)"],
+      });
     const error = await pager(waits)
       .send(trigger)
       .catch((e: unknown) => e);
@@ -196,7 +201,7 @@ describe('PagerDuty Events API v2', () => {
     expect(waits).toEqual([]);
     expect((error as RollbotError).code).toBe('BAD_REQUEST');
     expect((error as RollbotError).message).toBe(
-      'PagerDuty trigger rollbot-INC-7: HTTP 400: Event object is invalid (not retried)',
+      "PagerDuty trigger rollbot-INC-7: HTTP 400: Event object is invalid: 'payload.severity' is invalid (must be one of: critical, error, warning, info) (not retried)",
     );
   });
 
