@@ -35,7 +35,7 @@ import { compose } from './compose.js';
 import { createLogger } from './observability/logger.js';
 import { formatProblem } from './runbooks/problems.js';
 import { loadRunbooks } from './runbooks/load.js';
-import { missingCredentials, unsetVariables, whatFails } from './start-warnings.js';
+import { malformedPagingKeys, missingCredentials, unsetVariables, whatFails } from './start-warnings.js';
 import { sixFieldsWarning } from './runbooks/drill-cadence.js';
 import { envValue, unsetState } from './env.js';
 
@@ -244,6 +244,11 @@ async function validate(args: string[], env: NodeJS.ProcessEnv, io: Io): Promise
   for (const { model, field, name, effect } of unsetVariables(runbooks, env)) {
     io.err(
       `warning: ${files.get(model) ?? model}: ${field}: ${name} is ${unsetState(env, name)} here: ${effect}`,
+    );
+  }
+  for (const { model, field, name, problem, hint } of malformedPagingKeys(runbooks, env)) {
+    io.err(
+      `warning: ${files.get(model) ?? model}: ${field}: ${name} ${problem}; the bot refuses to start with it (fix: ${hint})`,
     );
   }
   for (const { model, fields, adapter, missing, fix, level } of missingCredentials(runbooks, env)) {

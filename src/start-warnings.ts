@@ -12,7 +12,7 @@ import { sixFieldsWarning } from './runbooks/drill-cadence.js';
 import type { Runbook } from './runbooks/schema.js';
 import type { MetricsSource } from './engine/metrics-port.js';
 import type { RunbookSet } from './engine/runbook-set.js';
-import { pagingKey, pagingKeyEnv } from './paging/routes.js';
+import { keyFormatProblem, pagingKey, pagingKeyEnv } from './paging/routes.js';
 import type { ServingConfig } from './runbooks/serving.js';
 import { servingCredentialProblems, servingVariables } from './serving/index.js';
 import type { ReadFile } from './serving/k8s/types.js';
@@ -114,6 +114,23 @@ export interface UnsetVariable {
   field: string;
   name: string;
   effect: string;
+}
+
+/**
+ * What `rollbot validate` warns of besides unset variables: a paging key set in a form its provider refuses, which
+ * stops the bot's start (paging/routes.ts keyFormatProblem). Said without the key.
+ */
+export function malformedPagingKeys(
+  runbooks: readonly Runbook[],
+  env: Environment,
+): { model: string; field: string; name: string; problem: string; hint: string }[] {
+  return runbooks.flatMap((runbook) => {
+    if (!runbook.paging) return [];
+    const { name, field } = pagingKeyEnv(runbook.paging);
+    const key = pagingKey(env, name);
+    const malformed = key === undefined ? undefined : keyFormatProblem(runbook.paging.provider, key, name);
+    return malformed ? [{ model: runbook.model, field, name, ...malformed }] : [];
+  });
 }
 
 /**

@@ -60,7 +60,7 @@ const PAGERDUTY_KEY_LENGTH = 32;
  * is the usual mix-up), said without quoting the key; undefined when its form is right. Checked at start-up: a
  * refused key otherwise shows at the first page, at 2am, as nobody paged.
  */
-function keyFormatProblem(
+export function keyFormatProblem(
   provider: PagingConfig['provider'],
   key: string,
   name: string,

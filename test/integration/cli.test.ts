@@ -175,7 +175,7 @@ describe('rollbot validate', () => {
     const set = capture();
     const all = {
       ...env,
-      M1_PD_KEY: 'k',
+      M1_PD_KEY: 'R0utingKey0f32CharactersExactly0',
       PROMETHEUS_URL: 'http://prom:9090',
       ROUTER_TOKEN: 't',
       MLFLOW_TOKEN: 't',
@@ -183,6 +183,14 @@ describe('rollbot validate', () => {
     };
     expect(await runCli(['validate'], all, set.io)).toBe(0);
     expect(set.err).toEqual([]);
+
+    // A key of a form PagerDuty refuses (a 20-character REST API key) stops the bot's start: said here too.
+    const malformed = capture();
+    expect(await runCli(['validate'], { ...all, M1_PD_KEY: 'u+AbCdEfGhIjKlMnOpQr' }, malformed.io)).toBe(0);
+    expect(malformed.err).toEqual([
+      `warning: ${dir}/m1.yml: paging.routingKeyEnv: M1_PD_KEY is 20 characters long: PagerDuty refuses every routing key but a 32-character one (HTTP 400), so nobody would be paged; the bot refuses to start with it (fix: set M1_PD_KEY to the Integration Key of an Events API v2 integration on the PagerDuty service (a REST API key is not one))`,
+    ]);
+    expect(malformed.err.join('')).not.toContain('u+AbCdEfGhIjKlMnOpQr');
   });
 
   it('keeps problems as errors (exit 1) beside the warnings', async () => {
