@@ -11,6 +11,7 @@ import { addNote } from '../engine/notes.js';
 import { rollback } from '../engine/rollback.js';
 import { resolve } from '../engine/resolve.js';
 import type { PagingNotifier } from '../paging/notifier.js';
+import type { SlackNotifier } from '../slack/notifier/notifier.js';
 import { drillListings } from '../scheduling/drills.js';
 import { createRedisStore, maskRedisUrl } from '../store/redis/store.js';
 import { incidentDetail, listIncidentViews, viewIncident } from '../engine/views.js';
@@ -18,11 +19,16 @@ import type { Backend } from './backend-port.js';
 
 /**
  * Runs the engine in this process, on the store and serving layers the config names. `groupsOf` says who is in a
- * runbook's approver groups: without a Slack client, the snapshots the bot keeps in the same store. `paging`, the
- * composed notifier's, is waited for on close: the pages a command caused must leave before its process exits.
+ * runbook's approver groups: without a Slack client, the snapshots the bot keeps in the same store. `slack` and
+ * `paging`, the composed notifiers, are waited for on close: what a command caused must leave before its process
+ * exits.
  */
 export function localBackend(
-  deps: EngineDeps & { groupsOf: GroupResolver; paging?: Pick<PagingNotifier, 'idle'> },
+  deps: EngineDeps & {
+    groupsOf: GroupResolver;
+    paging?: Pick<PagingNotifier, 'idle'>;
+    slack?: { notifier: Pick<SlackNotifier, 'close'> };
+  },
 ): Backend {
   return {
     listIncidents: (filter) => listIncidentViews(deps, filter),
@@ -46,9 +52,10 @@ export function localBackend(
       liftFreeze(deps, deps.groupsOf, target, { userId: by, ...(reason ? { reason } : {}) }),
     drills: () => drillListings(deps),
     runDrill: (model, options) => runDrillNow(deps, model, options),
-    // The pages the command caused (the resolve of an incident it ended) go before its process exits, as they do
-    // at the bot's shutdown: within the same deadline, and those abandoned then are logged with what to do by hand.
+    // The Slack messages and pages the command caused (the resolve of an incident it ended) go before its process
+    // exits, as they do at the bot's shutdown: within the same deadlines, and those abandoned then are logged.
     close: async () => {
+      await deps.slack?.notifier.close();
       await deps.paging?.idle();
       await deps.store.close();
     },
