@@ -3,55 +3,25 @@
  * against a running bot alike: `rollbot timeline inc-1` is INC-1, `rollbot rollback Fraud-Scorer` is fraud-scorer.
  * And versions pasted with spaces around them as the API takes them: without.
  */
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
-import { ingestAlerts } from '../../src/engine/intake.js';
-import { createRedisStore } from '../../src/store/redis/store.js';
-import { firing } from '../helpers/alerts.js';
-import { runbookDir } from '../helpers/bot-process.js';
-import { makeDeps, makeRunbook, runbookYaml, TestClock, type TestDeps } from '../helpers/engine.js';
+import { capture, useSeededRedis } from '../helpers/cli.js';
+import type { TestDeps } from '../helpers/engine.js';
 import { serveApp } from '../helpers/http.js';
-import { startRedis, type RedisProcess } from '../helpers/redis-server.js';
 
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { out: (text: string) => out.push(text), err: (text: string) => err.push(text) }, out, err };
-}
-
-let redis: RedisProcess;
-let dir: string;
+// The CLI in-process opens its own store on REDIS_URL (prefix rollbot:); the bot serves the same store.
+const seeded = useSeededRedis('');
 let deps: TestDeps;
 let server: Awaited<ReturnType<typeof serveApp>>;
 
-beforeAll(async () => {
-  redis = await startRedis();
-  dir = await runbookDir({ 'fraud-scorer.yml': runbookYaml('fraud-scorer') });
-});
-afterAll(() => redis.stop());
-
-// The CLI in-process opens its own store on REDIS_URL (prefix rollbot:); the bot serves the same store.
 beforeEach(async () => {
-  const client = new Redis(redis.url);
-  await client.flushall();
-  client.disconnect();
-  const clock = new TestClock(Date.now());
-  deps = makeDeps({
-    runbooks: [makeRunbook('fraud-scorer')],
-    clock,
-    store: createRedisStore({ redis: redis.url }),
-  });
-  await ingestAlerts(deps, [firing('fraud-scorer', clock.now())]);
+  deps = seeded.deps;
   server = await serveApp(deps);
 });
-afterEach(async () => {
-  await server.close();
-  await deps.store.close();
-});
+afterEach(() => server.close());
 
 const backends = () => [
-  { name: 'in-process', env: { REDIS_URL: redis.url, RUNBOOKS_DIR: dir, USER: 'ana' } },
+  { name: 'in-process', env: { REDIS_URL: seeded.redis.url, RUNBOOKS_DIR: seeded.dir, USER: 'ana' } },
   { name: 'against a running bot', env: { ROLLBOT_URL: server.url, API_TOKEN: 'api-t', USER: 'ana' } },
 ];
 

@@ -1,33 +1,17 @@
 import { userInfo } from 'node:os';
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import type { EngineDeps } from '../../src/engine/context.js';
 import { ingestAlerts } from '../../src/engine/intake.js';
 import { resolve } from '../../src/engine/resolve.js';
 import { createApp } from '../../src/http/app.js';
-import { createRedisStore } from '../../src/store/redis/store.js';
 import { firing } from '../helpers/alerts.js';
-import { runbookDir } from '../helpers/bot-process.js';
-import {
-  makeDeps,
-  makeRunbook,
-  runbookYaml,
-  snapshotGroups,
-  TestClock,
-  type TestDeps,
-} from '../helpers/engine.js';
+import { makeDeps, makeRunbook, snapshotGroups, type TestDeps } from '../helpers/engine.js';
+import { capture, useSeededRedis } from '../helpers/cli.js';
 import { serve } from '../helpers/http.js';
-import { startRedis, type RedisProcess } from '../helpers/redis-server.js';
 
 /** fraud-scorer lets only U0LEAD act: a note is no action, so anyone's is taken. */
 const RUNBOOK = 'rollback: { approvers: [U0LEAD] }';
-
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { out: (text: string) => out.push(text), err: (text: string) => err.push(text) }, out, err };
-}
 
 /** What a refused note must leave as it was: the incident and its timeline. */
 async function stored(deps: Pick<EngineDeps, 'store'>, id = 'INC-1') {
@@ -49,32 +33,15 @@ const MISUSE = [
 ];
 
 describe('rollbot note in-process, on Redis', () => {
-  let redis: RedisProcess;
-  let dir: string;
+  // The CLI opens its own store on REDIS_URL (prefix rollbot:): `deps`, on the same keys, seeds and inspects.
+  const seeded = useSeededRedis(RUNBOOK);
   let deps: TestDeps;
   let env: Record<string, string>;
 
-  beforeAll(async () => {
-    redis = await startRedis();
-    dir = await runbookDir({ 'fraud-scorer.yml': runbookYaml('fraud-scorer', RUNBOOK) });
+  beforeEach(() => {
+    deps = seeded.deps;
+    env = { REDIS_URL: seeded.redis.url, RUNBOOKS_DIR: seeded.dir, USER: 'ana' };
   });
-  afterAll(() => redis.stop());
-
-  // The CLI opens its own store on REDIS_URL (prefix rollbot:): this one, on the same keys, seeds and inspects.
-  beforeEach(async () => {
-    const client = new Redis(redis.url);
-    await client.flushall();
-    client.disconnect();
-    const clock = new TestClock(Date.now());
-    deps = makeDeps({
-      runbooks: [makeRunbook('fraud-scorer', RUNBOOK)],
-      clock,
-      store: createRedisStore({ redis: redis.url }),
-    });
-    await ingestAlerts(deps, [firing('fraud-scorer', clock.now())]);
-    env = { REDIS_URL: redis.url, RUNBOOKS_DIR: dir, USER: 'ana' };
-  });
-  afterEach(() => deps.store.close());
 
   it('adds the words after the id as one note, as cli:<login>, changing nothing but the timeline', async () => {
     const before = await stored(deps);
