@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { routeAlert } from '../../src/core/routing.js';
-import { parseRunbook, type ParseResult } from '../../src/runbooks/load.js';
+import { parseRunbook, type ParseResult } from '../../src/runbooks/parse.js';
 import { nextDrills } from '../../src/scheduling/drills.js';
 import { runbookYaml } from '../helpers/engine.js';
 

@@ -7,7 +7,7 @@ import { InFlight } from '../../src/engine/in-flight.js';
 import { RunbookSet } from '../../src/engine/runbook-set.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.js';
-import { parseRunbook } from '../../src/runbooks/load.js';
+import { parseRunbook } from '../../src/runbooks/parse.js';
 import type { Runbook } from '../../src/runbooks/schema.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import { FakeMetrics } from './fake-metrics.js';

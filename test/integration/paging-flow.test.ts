@@ -8,7 +8,7 @@ import { RunbookSet } from '../../src/engine/runbook-set.js';
 import { createPagingNotifier, type SetTimer } from '../../src/paging/notifier.js';
 import { pagingKeys, pagingRoutes } from '../../src/paging/routes.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { parseRunbook } from '../../src/runbooks/load.js';
+import { parseRunbook } from '../../src/runbooks/parse.js';
 import { firing } from '../helpers/alerts.js';
 import { makeDeps, makeRunbook } from '../helpers/engine.js';
 

@@ -3,7 +3,8 @@ import { mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadRunbooks, loadRunbooksOrThrow, parseRunbook } from '../../src/runbooks/load.js';
+import { loadRunbooks, loadRunbooksOrThrow } from '../../src/runbooks/load.js';
+import { parseRunbook } from '../../src/runbooks/parse.js';
 import { formatProblem } from '../../src/runbooks/problems.js';
 import { runbookYaml } from '../helpers/engine.js';
 

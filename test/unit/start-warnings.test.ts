@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RunbookSet } from '../../src/engine/runbook-set.js';
-import { parseRunbook } from '../../src/runbooks/load.js';
+import { parseRunbook } from '../../src/runbooks/parse.js';
 import type { Runbook } from '../../src/runbooks/schema.js';
 import {
   alertRoutesWarning,

@@ -16,7 +16,7 @@ import {
   openRetrospective,
   retroCounts,
 } from '../../../src/engine/retro.js';
-import { parseRunbook } from '../../../src/runbooks/load.js';
+import { parseRunbook } from '../../../src/runbooks/parse.js';
 import { makeDeps, metricValue, runbookYaml, TestClock, type TestDeps } from '../../helpers/engine.js';
 import { makeIncident, TEST_TARGETS } from '../../helpers/incidents.js';
 

@@ -3,7 +3,7 @@ import { triageWindowMs } from '../../../src/core/gates.js';
 import { measureTriageCheck } from '../../../src/engine/measure.js';
 import type { MetricsSource } from '../../../src/engine/metrics-port.js';
 import { stepsOverLimit } from '../../../src/metrics-source/range-limit.js';
-import { parseRunbook } from '../../../src/runbooks/load.js';
+import { parseRunbook } from '../../../src/runbooks/parse.js';
 import { makeRunbook, runbookYaml } from '../../helpers/engine.js';
 
 const NOW = 1_800_000_000_000;

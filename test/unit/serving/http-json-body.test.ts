@@ -4,7 +4,7 @@
  * JSON at 2am. `{{fence}}` is a number and may stand bare, as may an operator's `{{env.NAME}}`.
  */
 import { describe, expect, it } from 'vitest';
-import { parseRunbook } from '../../../src/runbooks/load.js';
+import { parseRunbook } from '../../../src/runbooks/parse.js';
 import { formatProblem } from '../../../src/runbooks/problems.js';
 
 const runbook = (serving: string) =>

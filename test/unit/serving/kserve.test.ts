@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RollbotError } from '../../../src/core/errors.js';
 import type { ExecuteContext, RollbackPlan } from '../../../src/engine/serving-port.js';
 import type { KubeConnection } from '../../../src/serving/k8s/connection.js';
-import { parseRunbook } from '../../../src/runbooks/load.js';
+import { parseRunbook } from '../../../src/runbooks/parse.js';
 import { formatProblem } from '../../../src/runbooks/problems.js';
 import { createKserveAdapter } from '../../../src/serving/kserve/adapter.js';
 import { standardKserve } from '../../helpers/kserve.js';

@@ -7,7 +7,7 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { isRollbotError, ServingError } from '../../../src/core/errors.js';
-import { parseRunbook } from '../../../src/runbooks/load.js';
+import { parseRunbook } from '../../../src/runbooks/parse.js';
 import { unsetVariables } from '../../../src/start-warnings.js';
 import { createMlflowAdapter } from '../../../src/serving/mlflow/adapter.js';
 import { mlflowConfig } from '../../../src/serving/mlflow/config.js';

@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ServingError } from '../../../src/core/errors.js';
-import { parseRunbook } from '../../../src/runbooks/load.js';
+import { parseRunbook } from '../../../src/runbooks/parse.js';
 import { formatProblem } from '../../../src/runbooks/problems.js';
 import { createSagemakerAdapter } from '../../../src/serving/sagemaker/adapter.js';
 

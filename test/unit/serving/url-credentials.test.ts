@@ -6,7 +6,7 @@
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ServingState } from '../../../src/engine/serving-port.js';
-import { parseRunbook } from '../../../src/runbooks/load.js';
+import { parseRunbook } from '../../../src/runbooks/parse.js';
 import { formatProblem } from '../../../src/runbooks/problems.js';
 import { createServingFactory } from '../../../src/serving/index.js';
 

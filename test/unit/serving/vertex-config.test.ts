@@ -1,7 +1,7 @@
 /** The runbook's `serving: {adapter: vertex}` block: checked when the runbook loads, each problem naming its field. */
 import nock from 'nock';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { parseRunbook } from '../../../src/runbooks/load.js';
+import { parseRunbook } from '../../../src/runbooks/parse.js';
 import { formatProblem } from '../../../src/runbooks/problems.js';
 import type { ServingConfig } from '../../../src/runbooks/serving.js';
 import { createServingFactory, servingCredentialProblems } from '../../../src/serving/index.js';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { RollbotError } from '../../../src/core/errors.js';
-import { parseRunbook } from '../../../src/runbooks/load.js';
+import { parseRunbook } from '../../../src/runbooks/parse.js';
 import type { Runbook } from '../../../src/runbooks/schema.js';
 import {
   errorReply,
