@@ -85,6 +85,17 @@ export function createMemoryStore(options: MemoryStoreOptions): MemoryStore {
     return matching.sort(newestFirst).slice(0, Math.max(0, limit));
   }
 
+  /** The model's open incident as stored (not copied). */
+  function openOf(model: string): Incident | undefined {
+    const id = openByModel.get(model);
+    return id === undefined ? undefined : incidents.get(id);
+  }
+
+  function knownOf(incidentId: string, keys: readonly string[]): Set<string> {
+    const known = alertKeys.get(incidentId);
+    return new Set(known ? keys.filter((key) => known.has(key)) : []);
+  }
+
   function appendEntry(entry: Omit<TimelineEntry, 'seq'>): TimelineEntry {
     const entries = timelines.get(entry.incidentId) ?? [];
     const stored: TimelineEntry = { seq: entries.length + 1, ...copy(entry) };
@@ -139,9 +150,13 @@ export function createMemoryStore(options: MemoryStoreOptions): MemoryStore {
     },
 
     async openIncidentFor(model) {
-      const id = openByModel.get(model);
-      const incident = id === undefined ? undefined : incidents.get(id);
+      const incident = openOf(model);
       return incident && copy(incident);
+    },
+
+    async openIncidentWithKeys(model, keys) {
+      const incident = openOf(model);
+      return incident && { incident: copy(incident), known: knownOf(incident.id, keys) };
     },
 
     async updateIncident(incident, options = {}) {
@@ -168,8 +183,7 @@ export function createMemoryStore(options: MemoryStoreOptions): MemoryStore {
     },
 
     async knownAlertKeys(incidentId, keys) {
-      const known = alertKeys.get(incidentId);
-      return new Set(known ? keys.filter((key) => known.has(key)) : []);
+      return knownOf(incidentId, keys);
     },
 
     async listIncidents(filter) {
