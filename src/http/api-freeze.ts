@@ -6,18 +6,18 @@ import type { GroupResolver } from '../engine/group-membership.js';
 import { requireApiToken } from './api-writes.js';
 import { sendJson } from './errors.js';
 import { readJson } from './request.js';
-import { actor } from './fields.js';
+import { approver } from './fields.js';
 import { parseBody } from './validate.js';
 
 const freezeBody = z.strictObject({
   /** An ISO time with its zone; the engine checks it is in the future and at most 30 days away. */
   until: z.string({ error: 'give the time the freeze ends, e.g. 2026-12-27T09:00:00Z' }),
   reason: z.string({ error: 'say why deployments must wait: a reason is required' }),
-  frozenBy: actor('frozenBy', 'freezes'),
+  frozenBy: approver('frozenBy', 'freezes'),
 });
 
 const unfreezeBody = z.strictObject({
-  liftedBy: actor('liftedBy', 'lifts the freeze'),
+  liftedBy: approver('liftedBy', 'lifts the freeze'),
   reason: z.string().trim().max(1000).optional(),
 });
 

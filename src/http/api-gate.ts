@@ -12,7 +12,7 @@ import { actingAs, type GroupResolver } from '../engine/group-membership.js';
 import { requireApiToken } from './api-writes.js';
 import { sendJson } from './errors.js';
 import { readJson } from './request.js';
-import { actor } from './fields.js';
+import { approver } from './fields.js';
 import { parseBody } from './validate.js';
 
 /**
@@ -28,8 +28,8 @@ export function gateRoute(deps: EngineDeps) {
 }
 
 const approveBody = z.strictObject({
-  /** The approver's Slack user ID: the runbook's rollback.approvers decide who may. */
-  approvedBy: z.string().regex(/^[UW][A-Z0-9]{2,}$/, 'expected a Slack user ID like U012ABCDEF'),
+  /** Who approves: the runbook's rollback.approvers decide who may (fields.ts `approver`). */
+  approvedBy: approver('approvedBy', 'approves the deployment'),
   reason: z.string().trim().max(1000).optional(),
   /**
    * The deployment the caller means (`approval.askedFor` of GET /api/gate/:model): refused with 409 once another
@@ -68,7 +68,7 @@ export function gateApproveRoute(deps: EngineDeps, apiToken: string | undefined,
 
 const overrideBody = z.strictObject({
   reason: z.string().trim().min(1, 'say why the deployment cannot wait: a reason is required'),
-  approvedBy: actor('approvedBy', 'overrides the gate'),
+  approvedBy: approver('approvedBy', 'overrides the gate'),
 });
 
 /**
@@ -92,8 +92,8 @@ export function gateOverrideRoute(deps: EngineDeps, apiToken: string | undefined
 }
 
 const revokeBody = z.strictObject({
-  /** Who takes it back, a Slack user ID: whom rollback.approvers allows, as for giving it. */
-  revokedBy: actor('revokedBy', 'revokes'),
+  /** Who takes it back: whom rollback.approvers allows, as for giving it. */
+  revokedBy: approver('revokedBy', 'revokes the override'),
   reason: z.string().trim().max(1000).optional(),
 });
 

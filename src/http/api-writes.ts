@@ -13,7 +13,7 @@ import { rollback, type RollbackOutcome } from '../engine/rollback.js';
 import { viewIncident } from '../engine/views.js';
 import { NDJSON, UnauthorizedError, sendJson } from './errors.js';
 import { hasBearer, readJson } from './request.js';
-import { actor, caller, version } from './fields.js';
+import { actor, approver, caller, version } from './fields.js';
 import { modelNameOf } from '../core/names.js';
 import { parseBody } from './validate.js';
 
@@ -156,10 +156,10 @@ export function resolveRoute(deps: EngineDeps, apiToken: string | undefined) {
 const dismissBody = z.strictObject({
   reason: z.string().trim().min(1, 'say why this is not a rollback: a reason is required'),
   /**
-   * Who decides, a Slack user ID: required, unlike resolvedBy, because the runbook's rollback.approvers decide
-   * who may (as in Slack): the API token says the caller is a trusted script, not who may dismiss an incident.
+   * Who decides: required, unlike resolvedBy, because the runbook's rollback.approvers decide who may (as in
+   * Slack): the API token says the caller is a trusted script, not who may dismiss an incident.
    */
-  dismissedBy: actor('dismissedBy', 'decides', 'the Slack user ID of someone rollback.approvers allows'),
+  dismissedBy: approver('dismissedBy', 'decides'),
 });
 
 /**

@@ -448,7 +448,7 @@ describe('POST /api/incidents/:id/dismiss', () => {
     );
     const anonymous = await json(dismissal('INC-1', { reason: 'upstream outage' }));
     expect(anonymous.error.message).toBe(
-      'invalid dismissal: dismissedBy: name who decides: the Slack user ID of someone rollback.approvers allows',
+      'invalid dismissal: dismissedBy: name who decides: a Slack user ID that rollback.approvers allows, directly or through a user group (any name where it lists nobody)',
     );
     expect(await stored()).toEqual(before);
   });
@@ -577,9 +577,9 @@ describe('deployment approvals over HTTP', () => {
     expect(await json(apiFetch(`${server.url}/api/gate/fraud-scorer`))).toMatchObject({ status: 'open' });
   });
 
-  it('refuses a missing token, a malformed approver and an unknown model, approving nothing', async () => {
+  it('refuses a missing token, a blank approver and an unknown model, approving nothing', async () => {
     expect((await approve({ approvedBy: 'U0LEAD' }, { authorization: 'Bearer wrong' })).status).toBe(401);
-    const bad = await approve({ approvedBy: 'ana' });
+    const bad = await approve({ approvedBy: ' ' });
     expect(bad.status).toBe(400);
     expect((await json(bad)).error.message).toContain('approvedBy');
     const unknown = await post('/api/gate/nope/approve', { approvedBy: 'U0LEAD' });
