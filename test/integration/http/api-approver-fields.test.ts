@@ -50,7 +50,12 @@ const APPROVER_FIELDS = [
     body: { until: '2026-11-23T09:00:00Z', reason: 'year end' },
   },
   { method: 'POST', path: '/api/gate/fraud-scorer/unfreeze', field: 'liftedBy', body: {} },
-  { method: 'POST', path: '/api/incidents/INC-1/dismiss', field: 'dismissedBy', body: { reason: 'upstream' } },
+  {
+    method: 'POST',
+    path: '/api/incidents/INC-1/dismiss',
+    field: 'dismissedBy',
+    body: { reason: 'upstream' },
+  },
 ];
 
 /** What every approver field's refusal says to give, after "name who <does>: ". */
