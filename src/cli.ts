@@ -9,7 +9,8 @@ import { parseArgs } from 'node:util';
 import { assertRedisReachable, localBackend, remoteBackend, type Backend } from './cli/backend.js';
 import { inAnyCase } from './cli/any-case.js';
 import { dismissCommand } from './cli/dismiss.js';
-import { failureText, incidentTable } from './cli/format.js';
+import { drillCommand } from './cli/drill.js';
+import { failureText, incidentTable, listFormat } from './cli/format.js';
 import { gateCommand } from './cli/gate.js';
 import { IN_MEMORY_OPTION, inMemoryNote, type Access } from './cli/in-memory.js';
 import { noteCommand } from './cli/note.js';
@@ -27,9 +28,6 @@ import { closest } from './core/suggest.js';
 import { loadConfig, runbooksDirOf } from './config.js';
 import { formatDuration } from './core/duration.js';
 import { RollbotError, isRollbotError } from './core/errors.js';
-import { oneLine } from './core/text.js';
-import { scorecard } from './engine/drill.js';
-import { drillListText } from './engine/drill-list.js';
 import { incidentMarkdown } from './engine/report.js';
 import { compose } from './compose.js';
 import { createLogger } from './observability/logger.js';
@@ -67,20 +65,14 @@ export async function runCli(
           args: rest,
           options: {
             open: { type: 'boolean', default: false },
-            format: { type: 'string', default: 'table' },
+            format: { type: 'string' },
             ...IN_MEMORY_OPTION,
           },
         });
-        if (values.format !== 'table' && values.format !== 'json') {
-          throw new RollbotError(
-            'BAD_REQUEST',
-            `--format "${values.format}" is not a format of incidents\n${usageOf('incidents')}`,
-            { hint: 'write table (the default) or json' },
-          );
-        }
+        const format = listFormat(values.format, 'incidents', 'incidents');
         return await withBackend(env, io, reads(values), async (backend) => {
           const incidents = await backend.listIncidents({ open: values.open });
-          io.out(values.format === 'json' ? JSON.stringify(incidents, null, 2) : incidentTable(incidents));
+          io.out(format === 'json' ? JSON.stringify(incidents, null, 2) : incidentTable(incidents));
           return 0;
         });
       }
@@ -143,39 +135,8 @@ export async function runCli(
         return await dismissCommand(rest, cliUser(env), (access) => openBackend(env, io, access), io);
       case 'note':
         return await noteCommand(rest, cliUser(env), (access) => openBackend(env, io, access), io);
-      case 'drill': {
-        const { values, positionals } = parseArgs({
-          args: rest,
-          allowPositionals: true,
-          options: { 'dry-run': { type: 'boolean', default: false }, ...IN_MEMORY_OPTION },
-        });
-        const [verb, model] = positionals;
-        if (verb === 'list' && positionals.length === 1 && !values['dry-run']) {
-          return await withBackend(env, io, reads(values), async (backend) => {
-            io.out(drillListText(await backend.drills()));
-            return 0;
-          });
-        }
-        if (verb !== 'run' || !model) throw new RollbotError('BAD_REQUEST', usageOf('drillRun', 'drillList'));
-        // A second model is refused rather than left out: one drill per command.
-        if (positionals.length > 2) {
-          throw new RollbotError(
-            'BAD_REQUEST',
-            `drill run takes one model, got ${quoted(positionals.slice(1))}\n${usageOf('drillRun', 'drillList')}`,
-            { hint: 'run one drill at a time' },
-          );
-        }
-        const access = { writes: !values['dry-run'], inMemory: values['in-memory'], dryRun: true };
-        return await withBackend(env, io, access, async (backend) => {
-          const { incident, result } = await backend.runDrill(model, {
-            by: cliUser(env),
-            dryRun: values['dry-run'],
-          });
-          // One line, whose problems quote the serving layer's errors.
-          io.out(result ? oneLine(scorecard(result)) : `drill ${incident.id}: ${incident.phase}`);
-          return result?.outcome === 'passed' ? 0 : 1;
-        });
-      }
+      case 'drill':
+        return await drillCommand(rest, cliUser(env), (access) => openBackend(env, io, access), io);
       case 'deploy':
         return await deployCommand(rest, cliUser(env), (access) => openBackend(env, io, access), io);
       case 'gate':

@@ -1,6 +1,25 @@
 import { formatDuration } from '../core/duration.js';
+import { RollbotError } from '../core/errors.js';
 import { printableBlock } from '../core/text.js';
 import type { IncidentListItem } from '../engine/views.js';
+import { usageOf, type Command } from './usage.js';
+
+/**
+ * The `--format` of a list (`incidents`, `drill list`): `table` (the default) for people, `json` for scripts. Any
+ * other is refused with the command's usage, never taken for the default: a script asking for `yaml` would parse
+ * a table. `what` names the list in the refusal.
+ */
+export function listFormat(given: string | undefined, what: string, command: Command): 'table' | 'json' {
+  const format = given ?? 'table';
+  if (format === 'table' || format === 'json') return format;
+  throw new RollbotError(
+    'BAD_REQUEST',
+    `--format "${format}" is not a format of ${what}\n${usageOf(command)}`,
+    {
+      hint: 'write table (the default) or json',
+    },
+  );
+}
 
 /** Incidents as an aligned table: the stage each is in, and its time against the target. */
 export function incidentTable(incidents: readonly IncidentListItem[]): string {

@@ -58,7 +58,10 @@ const COMMANDS = {
     synopsis: 'drill run <model> [--dry-run]',
     does: ['rehearse the rollback now (the drill target, or plan only) and print the scorecard'],
   },
-  drillList: { synopsis: 'drill list', does: ['drill schedules, next runs, last results, drills under way'] },
+  drillList: {
+    synopsis: 'drill list [--format table|json]',
+    does: ['drill schedules, next runs, last results, drills under way (json: ISO times)'],
+  },
   deployRecord: {
     synopsis:
       'deploy record <model> <version> [--previous <version>] [--strategy canary|blue-green|…] [--traffic <percent>]',

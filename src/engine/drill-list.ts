@@ -66,6 +66,35 @@ function openText(open: OpenIncident | undefined): string {
     : `; incident ${open.incidentId} open ${since}: a drill due meanwhile is skipped`;
 }
 
+/** A listing for scripts (`rollbot drill list --format json`): what the table shows, every time as ISO text. */
+export interface DrillListingJson {
+  model: string;
+  schedule: string;
+  timezone: string;
+  target: string;
+  next: string[];
+  lastSuccess?: string;
+  last?: Omit<DrillResult, 'at'> & { at: string };
+  lastSkipped?: { at: string; reason: string };
+  open?: Omit<OpenIncident, 'since'> & { since: string };
+}
+
+/**
+ * The listings as `rollbot drill list --format json` prints them: the API's epoch milliseconds (`GET /api/drills`)
+ * as ISO times, which a script compares and a person reads; absent fields stay absent, as in the API's answer.
+ */
+export function drillListJson(listings: readonly DrillListing[]): DrillListingJson[] {
+  const iso = (at: number) => new Date(at).toISOString();
+  return listings.map(({ next, lastSuccess, last, lastSkipped, open, ...rest }) => ({
+    ...rest,
+    next: next.map(iso),
+    ...(lastSuccess === undefined ? {} : { lastSuccess: iso(lastSuccess) }),
+    ...(last ? { last: { ...last, at: iso(last.at) } } : {}),
+    ...(lastSkipped ? { lastSkipped: { ...lastSkipped, at: iso(lastSkipped.at) } } : {}),
+    ...(open ? { open: { ...open, since: iso(open.since) } } : {}),
+  }));
+}
+
 /** One line per model, for `/drill list` and `rollbot drill list`. */
 export function drillListText(listings: readonly DrillListing[]): string {
   if (listings.length === 0) return 'no runbook has a drill configured';

@@ -388,7 +388,8 @@ describe('rollbot incidents and timeline against a running bot', () => {
     expect(await runCli(['drill', 'run', 'fraud-scorer', 'search-ranker'], env, drill.io)).toBe(2);
     expect(drill.err[0]).toBe(
       'error: drill run takes one model, got "fraud-scorer" "search-ranker"\n' +
-        '    usage: rollbot drill run <model> [--dry-run] | rollbot drill list\nfix: run one drill at a time',
+        '    usage: rollbot drill run <model> [--dry-run] | rollbot drill list [--format table|json]\n' +
+        'fix: run one drill at a time',
     );
   });
 
