@@ -61,7 +61,16 @@ export interface IncidentFilter {
   model?: string;
   /** At most this many; 100 when unset. */
   limit?: number;
+  /**
+   * Only those listed after this incident, newest first: opened before it, or in the same millisecond with a lower
+   * id (the order's tie-break, store/ordering.ts). Given a page's last incident, the next page; the incident need
+   * not match the rest of the filter.
+   */
+  before?: IncidentPosition;
 }
+
+/** Where an incident stands in the newest-first order of lists: when it opened, then its id. */
+export type IncidentPosition = Pick<Incident, 'openedAt' | 'id'>;
 
 export interface IncidentUpdateOptions {
   /**

@@ -3,7 +3,7 @@ import { RollbotError } from '../core/errors.js';
 import { headOf, isOpen, type Incident } from '../core/incident.js';
 import type { Clock, Deadline, IncidentFilter, Lease, Store, TimelineEntry } from '../engine/ports.js';
 import { createMemoryLedger } from './memory-ledger.js';
-import { checkEntriesOf, newestFirst, soonestFirst } from './ordering.js';
+import { checkEntriesOf, listedAfter, newestFirst, soonestFirst } from './ordering.js';
 
 export interface MemoryStoreOptions {
   /** Lock and claimOnce ttls expire by this clock, so tests can move time instead of waiting. */
@@ -80,7 +80,8 @@ export function createMemoryStore(options: MemoryStoreOptions): MemoryStore {
     const matching = [...candidates(filter)].filter(
       (incident) =>
         (filter.open === undefined || isOpen(incident) === filter.open) &&
-        (filter.model === undefined || incident.model === filter.model),
+        (filter.model === undefined || incident.model === filter.model) &&
+        listedAfter(incident, filter.before),
     );
     return matching.sort(newestFirst).slice(0, Math.max(0, limit));
   }

@@ -2,8 +2,7 @@
  * Orders (and one rule) shared by both stores, so that memory and Redis behave identically (ties included:
  * Redis breaks score ties by member, byte-wise).
  */
-import type { Incident } from '../core/incident.js';
-import type { Deadline, TimelineEntry } from '../engine/ports.js';
+import type { Deadline, IncidentPosition, TimelineEntry } from '../engine/ports.js';
 
 function compareIds(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
@@ -15,8 +14,13 @@ export function soonestFirst(a: Deadline, b: Deadline): number {
 }
 
 /** Incidents by openedAt, newest first; ties by id, descending (as ZREVRANGE returns them). */
-export function newestFirst(a: Incident, b: Incident): number {
+export function newestFirst(a: IncidentPosition, b: IncidentPosition): number {
   return b.openedAt - a.openedAt || compareIds(b.id, a.id);
+}
+
+/** Whether `incident` is listed after `position` (IncidentFilter.before): older, or as old with a lower id. */
+export function listedAfter(incident: IncidentPosition, position: IncidentPosition | undefined): boolean {
+  return position === undefined || newestFirst(position, incident) < 0;
 }
 
 /** Timeline entries that travel with an incident's write must be that incident's: anything else is a bug. */

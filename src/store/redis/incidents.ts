@@ -2,8 +2,8 @@ import type { Redis } from 'ioredis';
 import { RollbotError } from '../../core/errors.js';
 import { headOf, isOpen, type Incident, type IncidentHead } from '../../core/incident.js';
 import type { AlertRef } from '../../core/alert-ref.js';
-import type { IncidentFilter, IncidentStore } from '../../engine/ports.js';
-import { checkEntriesOf } from '../ordering.js';
+import type { IncidentFilter, IncidentPosition, IncidentStore } from '../../engine/ports.js';
+import { checkEntriesOf, listedAfter } from '../ordering.js';
 import type { StoreKeys } from './keys.js';
 import { fromRecordJson, toRecordJson } from './record-json.js';
 import { checkExec, integerReply, optionalIntegerReply, statusAndIdReply } from './replies.js';
@@ -114,14 +114,46 @@ export function redisIncidents(redis: Redis, keys: StoreKeys): IncidentStore {
     // Indexes can shift while we page (new incidents arrive on top); skip ids already seen.
     const seen = new Set<string>();
     for (let start = 0; found.length < limit; start += page) {
-      const ids = await redis.zrevrange(index, start, start + page - 1);
+      const { ids, full } = await indexPage(index, filter.before, start, page);
       for (const incident of await loadPage(ids.filter((id) => !seen.has(id)))) {
         seen.add(incident.id);
         if (matches(incident) && found.length < limit) found.push(incident);
       }
-      if (ids.length < page) break;
+      if (!full) break;
     }
     return found;
+  }
+
+  /**
+   * `count` ids of an index from `start`, newest first, and whether there may be more. After `before`, the range
+   * is read by score (openedAt) from its own, which new incidents (opened later) never shift; those opened in the
+   * same millisecond are listed after it only below its id, as ZREVRANGE orders ties (ordering.ts listedAfter).
+   */
+  async function indexPage(
+    index: string,
+    before: IncidentPosition | undefined,
+    start: number,
+    count: number,
+  ): Promise<{ ids: string[]; full: boolean }> {
+    if (before === undefined) {
+      const ids = await redis.zrevrange(index, start, start + count - 1);
+      return { ids, full: ids.length === count };
+    }
+    const reply = await redis.zrevrangebyscore(
+      index,
+      before.openedAt,
+      '-inf',
+      'WITHSCORES',
+      'LIMIT',
+      start,
+      count,
+    );
+    const ids: string[] = [];
+    for (let i = 0; i + 1 < reply.length; i += 2) {
+      const id = reply[i] as string;
+      if (listedAfter({ id, openedAt: Number(reply[i + 1]) }, before)) ids.push(id);
+    }
+    return { ids, full: reply.length === 2 * count };
   }
 
   /** The refs' JSON for a write of `incident`: UNCHANGED when they are the ones stored. */

@@ -77,6 +77,58 @@ export function incidentListContract(get: GetHarness): void {
       );
     });
 
+    it("walks the whole list page by page from each page's last incident, each exactly once, in order", async () => {
+      const { store } = get();
+      // 23 incidents of 7 models, three opened in each millisecond (ties are ordered by id, descending: P-10
+      // before P-1 before P-0, byte-wise); all over but each model's newest.
+      const plan = Array.from({ length: 23 }, (_, i) => ({
+        id: `P-${i}`,
+        model: `m${i % 7}`,
+        at: T0 + Math.floor(i / 3) * 1_000,
+      }));
+      for (const [i, { id, model, at }] of plan.entries()) {
+        const incident = makeIncident({ id, model, at });
+        expect((await store.createIfNoneOpen(incident)).created).toBe(true);
+        if (i < 16) expect(await store.updateIncident(dismiss(incident))).toBeDefined();
+      }
+      const newestFirst = [...plan].sort((a, b) => b.at - a.at || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+      const filters = [
+        [{}, () => true],
+        [{ open: false }, (i: number) => i < 16],
+        [{ open: true }, (i: number) => i >= 16],
+        [{ model: 'm3' }, (i: number) => i % 7 === 3],
+        [{ model: 'm3', open: false }, (i: number) => i % 7 === 3 && i < 16],
+      ] as const;
+      for (const [filter, selects] of filters) {
+        const expected = newestFirst.filter(({ id }) => selects(Number(id.slice(2)))).map(({ id }) => id);
+        const walked: string[] = [];
+        let before: { openedAt: number; id: string } | undefined;
+        for (let pages = 0; pages < 20; pages += 1) {
+          const page = await store.listIncidentHeads({ ...filter, limit: 2, ...(before ? { before } : {}) });
+          walked.push(...ids(page));
+          const last = page.at(-1);
+          if (page.length < 2 || !last) break;
+          before = { openedAt: last.openedAt, id: last.id };
+        }
+        expect(walked, JSON.stringify(filter)).toEqual(expected);
+        // listIncidents pages alike.
+        const full = await store.listIncidents({ ...filter, limit: 100 });
+        const rest = await store.listIncidents({ ...filter, limit: 100, before: full[0] as Incident });
+        expect(ids(rest), JSON.stringify(filter)).toEqual(expected.slice(1));
+      }
+    });
+
+    it('starts after the given incident even where the filter would not list it', async () => {
+      await seed();
+      const { store } = get();
+      // b4 is open: a page of closed incidents after it starts with the closed one opened before it.
+      const b4 = (await store.getIncident('b4')) as Incident;
+      expect(ids(await store.listIncidents({ open: false, before: b4 }))).toEqual(['b2', 'a1']);
+      expect(ids(await store.listIncidents({ model: 'a', before: b4 }))).toEqual(['a3', 'a1']);
+      const a1 = (await store.getIncident('a1')) as Incident;
+      expect(await store.listIncidents({ before: a1 })).toEqual([]);
+    });
+
     it('returns the stored incidents themselves', async () => {
       await seed();
       const { store } = get();
