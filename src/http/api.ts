@@ -2,16 +2,21 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RollbotError } from '../core/errors.js';
 import { closest } from '../core/suggest.js';
 import type { EngineDeps } from '../engine/context.js';
-import { incidentDetail, listIncidentViews } from '../engine/views.js';
+import { incidentPage, type IncidentPageQuery } from '../engine/incident-pages.js';
+import { incidentDetail } from '../engine/views.js';
 import { sendJson } from './errors.js';
 import { modelNameOf } from '../core/names.js';
 
-const LIST_FILTERS = ['open', 'model', 'limit'];
-const LIST_FILTERS_HINT = { hint: 'filter with open=true|false, model=<model> and limit=1..1000' };
+const LIST_FILTERS = ['open', 'model', 'limit', 'before'];
+const LIST_FILTERS_HINT = {
+  hint: 'filter with open=true|false, model=<model> and limit=1..1000; page with before=<id> (the next an answer names)',
+};
 
 /**
- * `GET /api/incidents?open=true&model=x&limit=50`, newest first. A parameter it does not know is refused, as an
- * unknown body field is: ignored, a misspelt filter (`modle=x`) would answer every incident, unfiltered.
+ * `GET /api/incidents?open=true&model=x&limit=50&before=INC-7`, newest first, `{incidents, next?}`: `next` is the
+ * path of the next page (the same query, starting after this page's last incident), absent on the last. A
+ * parameter it does not know is refused, as an unknown body field is: ignored, a misspelt filter (`modle=x`) would
+ * answer every incident, unfiltered.
  */
 export function listIncidentsRoute(deps: EngineDeps) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -37,7 +42,7 @@ export function listIncidentsRoute(deps: EngineDeps) {
         LIST_FILTERS_HINT,
       );
     }
-    const filter: { open?: boolean; model?: string; limit?: number } = {};
+    const filter: IncidentPageQuery = {};
     const open = query.get('open');
     if (open !== null) {
       if (open !== 'true' && open !== 'false') {
@@ -75,8 +80,27 @@ export function listIncidentsRoute(deps: EngineDeps) {
       }
       filter.limit = n;
     }
-    sendJson(res, 200, { incidents: await listIncidentViews(deps, filter) });
+    const before = query.get('before');
+    // `before=$LAST` with the variable unset: left out, it would answer the first page again, as if the next.
+    if (before !== null && !before.trim()) {
+      throw new RollbotError(
+        'BAD_REQUEST',
+        "before is empty: give the id of the last incident of the page before (an answer's next names it), or leave before out for the newest",
+        LIST_FILTERS_HINT,
+      );
+    }
+    if (before !== null) filter.before = before;
+    const { incidents, next } = await incidentPage(deps, filter);
+    sendJson(res, 200, { incidents, ...(next === undefined ? {} : { next: nextPage(query, next) }) });
   };
+}
+
+/** The path of the page after the one answered to `query`: the same filters and limit, after `last`. */
+function nextPage(query: URLSearchParams, last: string): string {
+  const next = new URLSearchParams(query);
+  next.delete('before');
+  next.append('before', last);
+  return `/api/incidents?${next.toString()}`;
 }
 
 async function hasIncidents(deps: EngineDeps, model: string): Promise<boolean> {

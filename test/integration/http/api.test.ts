@@ -90,7 +90,7 @@ describe('incidents API', () => {
       const response = await get(`/api/incidents?${query}`);
       expect(response.status).toBe(400);
       expect((await json(response)).error.hint).toBe(
-        'filter with open=true|false, model=<model> and limit=1..1000',
+        'filter with open=true|false, model=<model> and limit=1..1000; page with before=<id> (the next an answer names)',
       );
     }
   });
@@ -103,10 +103,10 @@ describe('incidents API', () => {
     expect((await json(typo)).error).toMatchObject({
       code: 'BAD_REQUEST',
       message: 'unknown query parameter "modle" (did you mean "model"?)',
-      hint: 'filter with open=true|false, model=<model> and limit=1..1000',
+      hint: 'filter with open=true|false, model=<model> and limit=1..1000; page with before=<id> (the next an answer names)',
     });
     const other = await json(get('/api/incidents?state=open'));
-    expect(other.error.message).toBe('unknown query parameter "state" (allowed: open, model, limit)');
+    expect(other.error.message).toBe('unknown query parameter "state" (allowed: open, model, limit, before)');
   });
 
   it("refuses an empty model filter (an unset shell variable) instead of answering every model's incidents", async () => {
@@ -117,7 +117,7 @@ describe('incidents API', () => {
     expect((await json(response)).error).toMatchObject({
       code: 'BAD_REQUEST',
       message: 'model is empty: name the model whose incidents to list, or leave model out for every model',
-      hint: 'filter with open=true|false, model=<model> and limit=1..1000',
+      hint: 'filter with open=true|false, model=<model> and limit=1..1000; page with before=<id> (the next an answer names)',
     });
   });
 
@@ -128,7 +128,7 @@ describe('incidents API', () => {
     expect((await json(twice)).error).toMatchObject({
       code: 'BAD_REQUEST',
       message: 'model is given 2 times ("churn-predictor", "fraud-scorer"): give it once',
-      hint: 'filter with open=true|false, model=<model> and limit=1..1000',
+      hint: 'filter with open=true|false, model=<model> and limit=1..1000; page with before=<id> (the next an answer names)',
     });
   });
 
