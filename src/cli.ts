@@ -71,7 +71,8 @@ export async function runCli(
         });
         const format = listFormat(values.format, 'incidents', 'incidents');
         return await withBackend(env, io, reads(values), async (backend) => {
-          const incidents = await backend.listIncidents({ open: values.open });
+          // Without --open, every incident: `open: false` would ask for the closed ones only.
+          const incidents = await backend.listIncidents(values.open ? { open: true } : {});
           io.out(format === 'json' ? JSON.stringify(incidents, null, 2) : incidentTable(incidents));
           return 0;
         });
