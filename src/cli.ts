@@ -10,7 +10,8 @@ import { assertRedisReachable, localBackend, remoteBackend, type Backend } from 
 import { inAnyCase } from './cli/any-case.js';
 import { dismissCommand } from './cli/dismiss.js';
 import { drillCommand } from './cli/drill.js';
-import { failureText, incidentTable, listFormat } from './cli/format.js';
+import { failureText } from './cli/format.js';
+import { incidentsCommand } from './cli/incidents.js';
 import { gateCommand } from './cli/gate.js';
 import { IN_MEMORY_OPTION, inMemoryNote, type Access } from './cli/in-memory.js';
 import { noteCommand } from './cli/note.js';
@@ -60,23 +61,8 @@ export async function runCli(
     switch (command) {
       case 'validate':
         return await validate(rest, env, io);
-      case 'incidents': {
-        const { values } = parseArgs({
-          args: rest,
-          options: {
-            open: { type: 'boolean', default: false },
-            format: { type: 'string' },
-            ...IN_MEMORY_OPTION,
-          },
-        });
-        const format = listFormat(values.format, 'incidents', 'incidents');
-        return await withBackend(env, io, reads(values), async (backend) => {
-          // Without --open, every incident: `open: false` would ask for the closed ones only.
-          const incidents = await backend.listIncidents(values.open ? { open: true } : {});
-          io.out(format === 'json' ? JSON.stringify(incidents, null, 2) : incidentTable(incidents));
-          return 0;
-        });
-      }
+      case 'incidents':
+        return await incidentsCommand(rest, (access) => openBackend(env, io, access), io);
       case 'timeline': {
         const { values, positionals } = parseArgs({
           args: rest,

@@ -6,11 +6,13 @@ import type { DrillRun } from '../engine/drill-start.js';
 import type { GateAnswer } from '../engine/gate.js';
 import type { FreezeOutcome } from '../engine/freeze.js';
 import type { RollbackOutcome, RollbackRequest, RollbackStep } from '../engine/rollback.js';
-import type { IncidentDetail, IncidentListItem, IncidentView } from '../engine/views.js';
+import type { IncidentPage } from '../engine/incident-pages.js';
+import type { IncidentDetail, IncidentView } from '../engine/views.js';
 
 /** What the CLI asks of rollbot, answered by a running bot over HTTP or by the engine in this process. */
 export interface Backend {
-  listIncidents(filter: { open?: boolean }): Promise<IncidentListItem[]>;
+  /** A page of incidents, newest first, after the incident `before` names; `next`: the last id, when more follow. */
+  listIncidents(filter: { open?: boolean; limit?: number; before?: string }): Promise<IncidentPage>;
   incident(id: string): Promise<IncidentDetail>;
   rollback(request: RollbackRequest, onStep: (step: RollbackStep) => void): Promise<RollbackOutcome>;
   recordDeployment(input: DeploymentInput): Promise<{ deployment: Deployment; gate: GateAnswer }>;

@@ -14,7 +14,8 @@ import type { PagingNotifier } from '../paging/notifier.js';
 import type { SlackNotifier } from '../slack/notifier/notifier.js';
 import { drillListings } from '../scheduling/drills.js';
 import { createRedisStore, maskRedisUrl } from '../store/redis/store.js';
-import { incidentDetail, listIncidentViews, viewIncident } from '../engine/views.js';
+import { incidentPage } from '../engine/incident-pages.js';
+import { incidentDetail, viewIncident } from '../engine/views.js';
 import type { Backend } from './backend-port.js';
 
 /**
@@ -31,7 +32,7 @@ export function localBackend(
   },
 ): Backend {
   return {
-    listIncidents: (filter) => listIncidentViews(deps, filter),
+    listIncidents: (filter) => incidentPage(deps, filter, '--before'),
     incident: (id) => incidentDetail(deps, id),
     rollback: (request, onStep) => rollback(deps, request, onStep),
     recordDeployment: async (input) => ({

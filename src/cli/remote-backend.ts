@@ -106,12 +106,19 @@ export function remoteBackend(baseUrl: string, apiToken?: string, options: Remot
     );
 
   return {
-    listIncidents: async (filter) =>
-      (
-        await getJson<{ incidents: IncidentListItem[] }>(`/api/incidents${filter.open ? '?open=true' : ''}`, {
-          incidents: 'array',
-        })
-      ).incidents,
+    async listIncidents(filter) {
+      const query = new URLSearchParams();
+      if (filter.open) query.set('open', 'true');
+      if (filter.limit !== undefined) query.set('limit', String(filter.limit));
+      if (filter.before !== undefined) query.set('before', filter.before);
+      const path = `/api/incidents${query.size ? `?${query.toString()}` : ''}`;
+      const page = await getJson<{ incidents: IncidentListItem[]; next?: unknown }>(path, {
+        incidents: 'array',
+      });
+      // `next` is the next page's path; the CLI goes on from its `before`, the last id of this page.
+      const next = typeof page.next === 'string' ? nextBefore(page.next) : undefined;
+      return { incidents: page.incidents, ...(next ? { next } : {}) };
+    },
     incident: (id) => getJson<IncidentDetail>(`/api/incidents/${encodeURIComponent(id)}`, INCIDENT_DETAIL),
     async rollback(request, onStep) {
       const body = {
@@ -169,6 +176,11 @@ export function remoteBackend(baseUrl: string, apiToken?: string, options: Remot
     },
     close: async () => {},
   };
+}
+
+/** The `before` of a next page's path (`/api/incidents?…&before=INC-7`), or undefined for a bot answering none. */
+function nextBefore(next: string): string | undefined {
+  return new URL(next, 'http://rollbot').searchParams.get('before') ?? undefined;
 }
 
 /** AbortSignal.timeout's abort: fetch rejects with its reason, a DOMException named TimeoutError. */

@@ -11,8 +11,11 @@ const COMMANDS = {
     does: ['check runbooks (default: RUNBOOKS_DIR or ./runbooks)'],
   },
   incidents: {
-    synopsis: 'incidents [--open] [--format table|json]',
-    does: ['list incidents with their stage clocks (json: as GET /api/incidents answers them)'],
+    synopsis: 'incidents [--open] [--limit <n>] [--before <id>] [--format table|json]',
+    does: [
+      'list incidents with their stage clocks (json: as GET /api/incidents answers them);',
+      '--limit a page (default 100), --before <id>: the page after it',
+    ],
   },
   timeline: {
     synopsis: 'timeline <id> [--format md|json]',

@@ -12,6 +12,9 @@ import { listIncidentViews, type IncidentListItem } from './views.js';
 /** A page's size unless the caller says: the store's default. */
 export const DEFAULT_PAGE = 100;
 
+/** The most a page may hold (`limit`, `--limit`): a page is read and answered whole. */
+export const MAX_PAGE = 1000;
+
 export interface IncidentPageQuery extends Omit<IncidentFilter, 'before'> {
   /** The id of the incident the page starts after: the last of the page before (`next`). */
   before?: string;

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { RollbotError } from '../core/errors.js';
 import { closest } from '../core/suggest.js';
 import type { EngineDeps } from '../engine/context.js';
-import { incidentPage, type IncidentPageQuery } from '../engine/incident-pages.js';
+import { MAX_PAGE, incidentPage, type IncidentPageQuery } from '../engine/incident-pages.js';
 import { incidentDetail } from '../engine/views.js';
 import { sendJson } from './errors.js';
 import { modelNameOf } from '../core/names.js';
@@ -71,10 +71,10 @@ export function listIncidentsRoute(deps: EngineDeps) {
     if (limit !== null) {
       // Digits only: Number() also reads `1e2`, `0x10` and ` 5`, which no caller means as a count.
       const n = /^\d+$/.test(limit) ? Number(limit) : NaN;
-      if (!Number.isInteger(n) || n < 1 || n > 1000) {
+      if (!Number.isInteger(n) || n < 1 || n > MAX_PAGE) {
         throw new RollbotError(
           'BAD_REQUEST',
-          `limit must be a whole number from 1 to 1000, got "${limit}"`,
+          `limit must be a whole number from 1 to ${MAX_PAGE}, got "${limit}"`,
           LIST_FILTERS_HINT,
         );
       }

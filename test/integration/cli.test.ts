@@ -260,7 +260,7 @@ describe('rollbot <command> --help', () => {
     [['resolve', '-h'], 'rollbot resolve <id> --reason'],
     [['dismiss', 'INC-1', '--help'], 'rollbot dismiss <id> --reason'],
     [['note', 'INC-1', '--help', 'some', 'words'], 'rollbot note <id> <text…>'],
-    [['incidents', '-h'], 'rollbot incidents [--open] [--format table|json]'],
+    [['incidents', '-h'], 'rollbot incidents [--open] [--limit <n>] [--before <id>] [--format table|json]'],
     [['timeline', '--help'], 'rollbot timeline <id>'],
     [['gate', '--help'], 'rollbot gate freeze <model|--all>'],
     [['gate', 'freeze', 'fraud-scorer', '-h'], 'rollbot gate unfreeze <model|--all>'],
@@ -449,7 +449,7 @@ describe('rollbot incidents and timeline against a running bot', () => {
     const extra = capture();
     expect(await runCli(['incidents', 'open'], {}, extra.io)).toBe(2);
     expect(extra.err[0]).toMatch(
-      /^error: Unexpected argument 'open'.*\n {4}usage: rollbot incidents \[--open\] \[--format table\|json\]$/,
+      /^error: Unexpected argument 'open'.*\n {4}usage: rollbot incidents \[--open\] \[--limit <n>\] \[--before <id>\] \[--format table\|json\]$/,
     );
   });
 });
