@@ -55,7 +55,7 @@ async function positionOf(deps: Pick<EngineDeps, 'store'>, given: string, name: 
       'BAD_REQUEST',
       `${name} must be the id of an incident, like INC-42, got "${given.slice(0, 100)}": no incident has that id`,
       {
-        hint: `give the id of the last incident of the page before (as the answer's next names it), or leave ${name} out for the newest`,
+        hint: `give the id of the last incident of the page before (the API's next or the CLI's "next page" line names it), or leave ${name} out for the newest`,
       },
     );
   }

@@ -110,7 +110,7 @@ describe('GET /api/incidents with a bad before', () => {
   const FILTERS_HINT =
     'filter with open=true|false, model=<model> and limit=1..1000; page with before=<id> (the next an answer names)';
   const UNKNOWN_HINT =
-    "give the id of the last incident of the page before (as the answer's next names it), or leave before out for the newest";
+    'give the id of the last incident of the page before (the API\'s next or the CLI\'s "next page" line names it), or leave before out for the newest';
   const unknown = (given: string) =>
     `before must be the id of an incident, like INC-42, got "${given}": no incident has that id`;
 
