@@ -1,3 +1,4 @@
+import { mention } from './thread.js';
 import type { InputBlock, KnownBlock, ModalView } from '@slack/types';
 import { ACTION_ITEM_FORMAT, openItems, type ActionItem, type Retrospective } from '../../core/retro.js';
 import { ACTIONS, INPUTS, VIEWS } from '../ids.js';
@@ -41,7 +42,7 @@ function itemBlock(retro: Retrospective, item: ActionItem, index: number): Known
  */
 function completedText(retro: Retrospective): string {
   const parts = [
-    `*Completed* by <@${escapeLine(retro.completedBy ?? '?', 40)}> ${slackDate(retro.completedAt ?? 0)}`,
+    `*Completed* by ${mention(retro.completedBy ?? '?')} ${slackDate(retro.completedAt ?? 0)}`,
     `*Root cause*\n${escapeText(retro.rootCause ?? '', 900)}`,
   ];
   if (retro.wentWell) parts.push(`*Went well*\n${escapeText(retro.wentWell, 500)}`);

@@ -1,3 +1,4 @@
+import { mention } from '../blocks/thread.js';
 import type { App } from '@slack/bolt';
 import { isRollbotError, RollbotError } from '../../core/errors.js';
 import { acknowledge, dismissAs } from '../../engine/decisions.js';
@@ -79,7 +80,7 @@ export function registerCommands(app: App, context: SlackContext): void {
             response_type: 'ephemeral',
             text: changed
               ? `You are on ${parsed.id}.`
-              : `${parsed.id} was acknowledged already by <@${who}>.`,
+              : `${parsed.id} was acknowledged already by ${mention(who ?? '?')}.`,
           });
           return;
         }

@@ -1,3 +1,4 @@
+import { mention } from '../blocks/thread.js';
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { View } from '@slack/types';
 import type { WebClient } from '@slack/web-api';
@@ -49,7 +50,7 @@ export function registerInteractions(app: App, context: SlackContext): void {
           context,
           client,
           where,
-          `${incidentId} was acknowledged already by <@${incident.acknowledged?.by}>.`,
+          `${incidentId} was acknowledged already by ${mention(incident.acknowledged?.by ?? '?')}.`,
         );
     } catch (error) {
       await tellUser(context, client, where, failureReply(context, error, where.user));
@@ -209,7 +210,7 @@ export function registerInteractions(app: App, context: SlackContext): void {
       );
       // A new approval is announced in the channel; a renewal is said to whoever renewed it.
       if (approved?.renewed) {
-        const given = `<@${escapeLine(approved.by, 40)}>'s approval (${slackDate(approved.at)})`;
+        const given = `${mention(approved.by)}'s approval (${slackDate(approved.at)})`;
         await tellUser(
           context,
           client,

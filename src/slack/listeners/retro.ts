@@ -1,3 +1,4 @@
+import { mention } from '../blocks/thread.js';
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import type { View } from '@slack/types';
 import { isRollbotError, RollbotError } from '../../core/errors.js';
@@ -85,7 +86,7 @@ async function retroForm(
   if (retro?.completedAt !== undefined)
     return messageView(
       'Retrospective',
-      `The retrospective of ${incidentId} was completed already by <@${retro.completedBy ?? '?'}>.`,
+      `The retrospective of ${incidentId} was completed already by ${mention(retro.completedBy ?? '?')}.`,
     );
   const view = retroModal({
     incidentId,
@@ -190,7 +191,7 @@ export function registerRetro(app: App, context: SlackContext): void {
       const what = `${escapeText(item.id, 20)} of ${escapeText(incidentId, 100)}`;
       const text = changed
         ? `Closed action item ${what}: ${escapeText(item.text, 500)}`
-        : `Action item ${what} was closed already by <@${item.closedBy ?? '?'}>.`;
+        : `Action item ${what} was closed already by ${mention(item.closedBy ?? '?')}.`;
       await tellUser(context, client, where, text);
     } catch (error) {
       await tellUser(context, client, where, failureReply(context, error, where.user));

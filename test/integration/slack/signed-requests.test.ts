@@ -2,6 +2,7 @@ import nock from 'nock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dismiss } from '../../../src/engine/decisions.js';
 import { requestRollback } from '../../../src/engine/rollback-request.js';
+import { approveDeployment } from '../../../src/engine/approve-deployment.js';
 import { deploymentGate } from '../../../src/engine/gate.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { resolve } from '../../../src/engine/resolve.js';
@@ -417,6 +418,20 @@ describe('the Approve deployment button', () => {
       by: 'U0BO',
       renewed: { by: 'U0ANA' },
     });
+  });
+
+  it('names an approval given through the API by a name, not a user ID, as text when a press renews it', async () => {
+    // No approvers listed: anyone may approve, a script through the API under a name included.
+    deps.runbooks = new RunbookSet([makeRunbook('fraud-scorer', 'rollback: { policy: approve }')]);
+    await deploymentGate(deps, 'fraud-scorer', { requestApproval: true });
+    await approveDeployment(deps, 'fraud-scorer', { actor: { id: 'cli:ana', groups: [] }, from: 'api' });
+
+    const press = buttonPress(ACTIONS.approveDeployment, { model: 'fraud-scorer' }, 'U0BO');
+    expect((await sendSigned(server.url, press)).status).toBe(200);
+    await settle(() => calls.some((call) => call.method === 'chat.postEphemeral'), 'the reply');
+    const text = calls.find((call) => call.method === 'chat.postEphemeral')?.form.text;
+    expect(text).toContain(": cli:ana's approval (");
+    expect(text).not.toContain('<@');
   });
 });
 
