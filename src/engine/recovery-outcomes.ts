@@ -100,6 +100,12 @@ export async function tookEffect(
       : undefined,
   );
   if (!changed) return;
+  // Here, once: only the replica whose write ended the attempt (the compare-and-set above) observes it, as the
+  // rollback's own path does when it lands in process; its duration is the incident's record of the stage, from the
+  // decision to the re-read that found traffic on the target, the time the bot was down included.
+  const { startedAt, endedAt } = done.stages.rollback;
+  if (startedAt !== undefined && endedAt !== undefined)
+    deps.metrics.stageCompleted('rollback', done.drill, (endedAt - startedAt) / 1000);
   if (!incident.drill) {
     await followSuccess(deps, incident.id, attempt, said);
     return;
