@@ -1,6 +1,7 @@
 /**
  * What settling an interrupted rollback does with what the serving layer shows (recovery.ts decides when):
- * count the outcome once, re-read the layer, follow a rollback that took effect, or escalate an unknown outcome.
+ * count the outcome once, re-read the layer, follow a rollback that took effect, record and escalate one the layer
+ * says failed, or escalate an unknown outcome.
  */
 import { errorText, ServingError } from '../core/errors.js';
 import type { Incident } from '../core/incident.js';
@@ -10,16 +11,21 @@ import { record, type EngineDeps } from './context.js';
 import { finishDrill } from './drill.js';
 import { escalateAndRecord } from './escalation-record.js';
 import { mutateIncident } from './mutate.js';
+import { escalateFailedRollback, failureRecord, guardFailureEscalation } from './rollback-failure.js';
 import { followSuccess, guardSuccess } from './rollback-success.js';
+import { ChangeFailed } from './serving-port.js';
 import type { RollbackServing } from './rollback-scope.js';
 
 /**
- * What re-reading the serving layer says about an interrupted rollback: it landed, or why nobody can tell.
- * `mayStillLand`: the layer was read (or failed to answer with an error worth retrying) and does not show the
- * target yet, which a change still landing explains: worth reading again while the attempt's bound lasts.
+ * What re-reading the serving layer says about an interrupted rollback: it landed, it failed (`failed`: the layer
+ * says so, ChangeFailed), or why nobody can tell. `mayStillLand`: the layer was read (or failed to answer with an
+ * error worth retrying) and does not show the target yet, which a change still landing explains: worth reading
+ * again while the attempt's bound lasts.
  */
 export type Finding =
-  { landed: true; said: string } | { landed: false; why: string; blind?: true; mayStillLand?: true };
+  | { landed: true; said: string }
+  | { landed: false; failed: ChangeFailed }
+  | { landed: false; why: string; blind?: true; mayStillLand?: true };
 
 /** How long the claim that an attempt's outcome was counted is kept: past any settlement's rounds. */
 const COUNTED_CLAIM_MS = 7 * 24 * 3_600_000;
@@ -34,7 +40,7 @@ export async function countOnce(
   deps: EngineDeps,
   incident: Incident,
   rollback: RollbackRecord,
-  outcome: 'succeeded' | 'unknown',
+  outcome: 'succeeded' | 'failed' | 'unknown',
 ): Promise<void> {
   const key = `rollback-counted:${incident.id}:${rollback.attempt}:${outcome}`;
   if (!(await deps.store.claimOnce(key, COUNTED_CLAIM_MS))) return;
@@ -74,6 +80,8 @@ export async function reread(
       };
     return { landed: false, why: `${target} does not show traffic on ${plan.to}`, mayStillLand: true };
   } catch (error) {
+    // The layer's own word that the change failed is the outcome; any other error only says it could not tell.
+    if (error instanceof ChangeFailed) return { landed: false, failed: error };
     const why = `${target} could not be checked (${errorText(error)})`;
     // As the rollback's own wait does (withRetry): a transient error is read again, any other one is final.
     return error instanceof ServingError && error.transient
@@ -119,6 +127,51 @@ export async function tookEffect(
     succeeded: true,
     problem: `rollbot stopped during the rollback: ${said}`,
   });
+}
+
+/**
+ * The layer says the interrupted rollback's change failed: the attempt is recorded failed with the layer's error,
+ * counted and escalated as a failure the rollback's own path sees (rollback.ts, rollback-failure.ts): the same
+ * entry, outcome and escalation, not "outcome unknown". The failure is written with its entry in one step, and only
+ * over the attempt left unknown (a compare-and-set: one replica, once); its escalation's stand-in is scheduled
+ * first, so a replica that dies after the write still has it sent. A drill pages nobody: its scorecard says it.
+ */
+export async function failedAfterRestart(
+  deps: EngineDeps,
+  incident: Incident,
+  rollback: RollbackRecord,
+  error: ChangeFailed,
+): Promise<void> {
+  const { attempt } = rollback;
+  const at = deps.clock.now();
+  const { message, entry } = failureRecord(error, attempt);
+  if (!incident.drill) await guardFailureEscalation(deps, incident.id, attempt);
+  const { changed } = await mutateIncident(
+    deps.store,
+    incident.id,
+    (latest) =>
+      isLatestAttempt(latest, attempt) && latest.rollback.status === 'unknown'
+        ? finishRollback(latest, 'failed', at, message)
+        : undefined,
+    { timeline: [{ incidentId: incident.id, at, actor: 'rollbot', ...entry }] },
+  );
+  if (!changed) return;
+  await countOnce(deps, incident, rollback, 'failed');
+  if (incident.drill) {
+    await finishDrill(deps, incident.id, {
+      succeeded: false,
+      problem: `rollbot stopped during the rollback, which failed: ${message}`,
+    });
+    return;
+  }
+  try {
+    await escalateFailedRollback(deps, incident.id, attempt);
+  } catch (failure) {
+    deps.logger.warn(
+      { err: failure, incident: incident.id, attempt },
+      "a failed rollback's escalation has not arrived yet; its stand-in sees to it in a minute",
+    );
+  }
 }
 
 /** Production, outcome unknown: a person must look before anyone runs the rollback again. */

@@ -30,7 +30,7 @@ const WAITING = 'rollback.waiting';
 export function nextLook(
   incident: Incident,
   rollback: RollbackRecord,
-  finding: Finding,
+  finding: Pick<Finding, 'landed'> & { mayStillLand?: true },
   now: number,
 ): { at: number; until: number } | undefined {
   if (finding.landed || !finding.mayStillLand || incident.drill) return undefined;
@@ -52,7 +52,7 @@ export async function sayStillLanding(
   look: { until: number; why: string },
 ): Promise<void> {
   const { to, etaMs } = rollback.plan;
-  const text = `rollbot restarted during the rollback to ${to}: ${look.why}, but the change may still be landing (the plan expected ${formatDuration(etaMs)}): rollbot does not run it again; it reads ${rollback.target} again until ${new Date(look.until).toISOString()} and escalates only if traffic is not on ${to} by then`;
+  const text = `rollbot restarted during the rollback to ${to}: ${look.why}, but the change may still be landing (the plan expected ${formatDuration(etaMs)}): rollbot does not run it again; it reads ${rollback.target} again until ${new Date(look.until).toISOString()} and escalates if the layer says the change failed, or traffic is not on ${to} by then`;
   // Recorded first: said at most once, should this replica die in between (the escalation, if any, is the
   // message that must arrive, and has its own stand-in).
   const entry = await deps.store.appendOnce(

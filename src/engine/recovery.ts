@@ -3,7 +3,7 @@ import { finishRollback, isLatestAttempt } from '../core/rollback.js';
 import { record, runbookOf, type EngineDeps } from './context.js';
 import { finishDrill } from './drill.js';
 import { mutateIncident } from './mutate.js';
-import { countOnce, escalateUnknown, reread, tookEffect } from './recovery-outcomes.js';
+import { countOnce, escalateUnknown, failedAfterRestart, reread, tookEffect } from './recovery-outcomes.js';
 import { nextLook, sayStillLanding } from './recovery-wait.js';
 import { rollbackLockName } from './rollback.js';
 import type { TimelineEntry } from './ports.js';
@@ -134,14 +134,15 @@ async function settleOnce(deps: EngineDeps, incidentId: string, attempt: number)
 }
 
 /**
- * Says the attempt was interrupted, re-reads the serving layer and acts on what it shows: 'later' when the change
- * may still be landing inside the attempt's bound, its stand-in then moved to the next look (recovery-wait.ts),
- * which settles it again; escalated only once that bound has passed. Nothing once the attempt is no longer
- * unknown, nor the incident open: settled already, retried, or a person ended the incident. A retry
- * begun during the re-read (a slow layer; the settlement holds no rollback lock) supersedes it too: counted as
- * unknown, it is neither followed up nor escalated. Its escalation would ask a person to check and run the
- * rollback again, which one just did; the retry's own outcome (success, failure, or its own settlement) says where
- * traffic is now, and is escalated if that is in doubt.
+ * Says the attempt was interrupted, re-reads the serving layer and acts on what it shows: landed, a success; the
+ * layer's word that the change failed (ChangeFailed), a failure, as the rollback's own path records one; 'later'
+ * when the change may still be landing inside the attempt's bound, its stand-in then moved to the next look
+ * (recovery-wait.ts), which settles it again; "outcome unknown", escalated, once that bound has passed or when the
+ * layer could not be read. Nothing once the attempt is no longer unknown, nor the incident open: settled already,
+ * retried, or a person ended the incident. A retry begun during the re-read (a slow layer; the settlement holds no
+ * rollback lock) supersedes it too: counted as unknown, it is neither followed up nor escalated. Its escalation
+ * would ask a person to check and run the rollback again, which one just did; the retry's own outcome (success,
+ * failure, or its own settlement) says where traffic is now, and is escalated if that is in doubt.
  */
 async function settle(deps: EngineDeps, incidentId: string, attempt: number): Promise<'done' | 'later'> {
   const incident = await deps.store.getIncident(incidentId);
@@ -168,6 +169,11 @@ async function settle(deps: EngineDeps, incidentId: string, attempt: number): Pr
   if (!isLatestAttempt(await deps.store.getIncident(incidentId), attempt)) {
     // What the layer showed may be the retry's doing, not this attempt's.
     await countOnce(deps, incident, rollback, 'unknown');
+    return 'done';
+  }
+  if ('failed' in finding) {
+    // A verdict: the layer says the change failed. Said and escalated as a failure, not as an unknown outcome.
+    await failedAfterRestart(deps, incident, rollback, finding.failed);
     return 'done';
   }
   const look = nextLook(incident, rollback, finding, deps.clock.now());

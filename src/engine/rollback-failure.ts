@@ -5,6 +5,7 @@
  * `rollback.failed` entry, written once it arrived or was given up on) is on the timeline. A drill's failure
  * pages nobody: its scorecard, scored by its own stand-in (drill-scoring.ts), says it.
  */
+import { isRollbotError, withHint, type RollbotError } from '../core/errors.js';
 import { isOpen, type Incident } from '../core/incident.js';
 import { isLatestAttempt, type RollbackPlan, type RollbackRecord } from '../core/rollback.js';
 import type { Runbook } from '../runbooks/schema.js';
@@ -28,6 +29,37 @@ const failedStandIn = attemptStandIn(ROLLBACK_FAILED, 'rollback-failed');
 /** What a failed rollback's escalation says, a drill's (told in its thread) and a real one's alike. */
 export function failedText(model: string, plan: Pick<RollbackPlan, 'from' | 'to'>, error: string): string {
   return `rollback of ${model} to ${plan.to} FAILED: ${error}. Traffic may still be on ${plan.from ?? 'the bad version'}; decide now.`;
+}
+
+/**
+ * What an attempt that failed with `error` is recorded as, whoever saw it fail: the rollback's own path, or a
+ * replica settling it after a restart when the layer says the change failed (recovery-outcomes.ts). `message` is
+ * kept on the attempt (its `error`, which the escalation quotes); `entry` is its `rollback.failed` timeline entry,
+ * with the hint, and what the layer said (a command's stderr, an HTTP body) when the error carries it.
+ */
+export function failureRecord(
+  error: unknown,
+  attempt: number,
+): {
+  known: RollbotError | undefined;
+  message: string;
+  entry: { type: 'rollback.failed'; text: string; data: Record<string, unknown> };
+} {
+  const known = isRollbotError(error) ? error : undefined;
+  const message = known?.message ?? (error instanceof Error ? error.message : String(error));
+  const details =
+    known?.details && typeof known.details === 'object'
+      ? { details: known.details as Record<string, unknown> }
+      : {};
+  return {
+    known,
+    message,
+    entry: {
+      type: 'rollback.failed',
+      text: `rollback failed: ${withHint(message, known?.hint)}`,
+      data: { attempt, ...details },
+    },
+  };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { formatDuration } from '../core/duration.js';
-import { RollbotError, isRollbotError, withHint } from '../core/errors.js';
+import { RollbotError } from '../core/errors.js';
 import { isOpen, type Incident } from '../core/incident.js';
 import { finishRollback, withPlanData, type RollbackPlan } from '../core/rollback.js';
 import type { Runbook } from '../runbooks/schema.js';
@@ -21,7 +21,12 @@ import {
 import { startRollbackOnIncident } from './rollback-incident.js';
 import { announceDrillLanded, waitForTarget } from './rollback-landing.js';
 import { followSuccess, guardSuccess } from './rollback-success.js';
-import { escalateFailedRollback, failedText, guardFailureEscalation } from './rollback-failure.js';
+import {
+  escalateFailedRollback,
+  failedText,
+  failureRecord,
+  guardFailureEscalation,
+} from './rollback-failure.js';
 import type { RollbackOutcome, RollbackRequest, RollbackStep, RollbackStepKind } from './rollback-types.js';
 import { rollbackAttemptDeadline, withRetry } from './retry.js';
 
@@ -269,25 +274,15 @@ async function fail(
   error: unknown,
 ): Promise<Pick<RollbackOutcome, 'outcome' | 'error'>> {
   const { runbook, request } = run;
-  const known = isRollbotError(error) ? error : undefined;
-  const message = known?.message ?? (error instanceof Error ? error.message : String(error));
   const at = deps.clock.now();
   const attempt = started.rollback?.attempt ?? 1;
+  const { known, message, entry } = failureRecord(error, attempt);
   if (!started.drill) await guardFailureEscalation(deps, started.id, attempt);
   const { incident } = await mutateIncident(deps.store, started.id, (current) =>
     finishRollback(current, 'failed', at, message),
   );
   run.step('failed', `rollback failed: ${message}`);
-  // What the layer said (a command's stderr, an HTTP body) belongs on the record of the failure.
-  const details =
-    known?.details && typeof known.details === 'object'
-      ? { details: known.details as Record<string, unknown> }
-      : {};
-  await record(deps, incident, {
-    type: 'rollback.failed',
-    text: `rollback failed: ${withHint(message, known?.hint)}`,
-    data: { attempt, ...details },
-  });
+  await record(deps, incident, entry);
   deps.metrics.rollbackFinished(
     runbook.model,
     'failed',

@@ -2,6 +2,7 @@
  * The serving port: how the engine reads and changes what a model serves. serving/ implements it, one adapter per
  * serving layer. Every method may reject on I/O failure.
  */
+import { ServingError, type RollbotErrorOptions } from '../core/errors.js';
 import type { Deployment } from '../core/ledger.js';
 import type { RollbackPlan } from '../core/rollback.js';
 import type { ServingConfig } from '../runbooks/serving.js';
@@ -79,8 +80,27 @@ export interface ServingAdapter {
   }): Promise<RollbackPlan>;
   /** Makes the change. Re-reads the layer first and makes no call when it already matches the plan. */
   execute(plan: RollbackPlan, context: ExecuteContext): Promise<ExecuteResult>;
-  /** True once the layer reports traffic on `plan.to`; the engine polls it until the rollback target. */
+  /**
+   * Where the change stands, the one answer every adapter gives: true once the layer reports traffic on `plan.to`,
+   * false while it does not (yet); the engine polls it until the attempt's bound. Rejects with ChangeFailed when the
+   * layer itself says the change failed for good, and with any other error when it could not tell (unreachable,
+   * forbidden, an answer it cannot read): after a restart only the first is a verdict, the others leave the
+   * outcome unknown.
+   */
   onTarget(plan: RollbackPlan): Promise<boolean>;
+}
+
+/**
+ * The serving layer's own word that a rollback's change failed and will not land: a deployment operation that
+ * finished with an error (Vertex deployModel). A verdict, not a failed read: after a restart the attempt is
+ * recorded failed with it, as it is when this process sees it, rather than left "outcome unknown". Only for an
+ * answer that says so; a read that failed, or a state the adapter cannot make sense of, is a ServingError.
+ */
+export class ChangeFailed extends ServingError {
+  constructor(message: string, options: Omit<RollbotErrorOptions, 'subject'> = {}) {
+    super(message, { ...options, transient: false });
+    this.name = 'ChangeFailed';
+  }
 }
 
 /** Builds the adapter for a runbook's `serving` (or `drill.serving`) block. */

@@ -23,6 +23,8 @@ export class FakeServing implements ServingAdapter {
   executeErrors: Error[] = [];
   /** Thrown by state(), one per call. */
   stateErrors: Error[] = [];
+  /** Thrown by onTarget(), one per call: a failed read, or the layer's word that the change failed (ChangeFailed). */
+  targetErrors: Error[] = [];
   /** How many onTarget() polls answer false before the truth is told. */
   slowPolls = 0;
   /** Never report traffic on the target. */
@@ -90,6 +92,8 @@ export class FakeServing implements ServingAdapter {
   async onTarget(plan: RollbackPlan): Promise<boolean> {
     this.calls.push('onTarget');
     this.targetPlans.push(structuredClone(plan));
+    const error = this.targetErrors.shift();
+    if (error) throw error;
     if (this.stuck) return false;
     if (this.slowPolls > 0) {
       this.slowPolls--;

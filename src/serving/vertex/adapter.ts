@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { ServingError } from '../../core/errors.js';
 import type { Environment } from '../../env.js';
-import type { ExecuteResult, RollbackPlan, ServingAdapter, ServingState } from '../../engine/serving-port.js';
+import {
+  ChangeFailed,
+  type ExecuteResult,
+  type RollbackPlan,
+  type ServingAdapter,
+  type ServingState,
+} from '../../engine/serving-port.js';
 import type { ReadFile } from '../k8s/types.js';
 import { createVertexEndpointClient } from './client.js';
 import { endpointResource, type VertexConfig } from './config.js';
@@ -123,7 +129,11 @@ export function createVertexAdapter(config: VertexConfig, context: VertexAdapter
     };
   }
 
-  /** A redeploy has landed once its operation is done without error and its deployed model has all traffic. */
+  /**
+   * A redeploy has landed once its operation is done without error and its deployed model has all traffic. An
+   * operation done with an error is Vertex's word that the deployment failed (ChangeFailed), for whoever asks,
+   * after a restart too; an operation that cannot be read says nothing of the kind.
+   */
   async function redeployed(plan: RollbackPlan): Promise<boolean> {
     const data = redeployData(plan);
     if (data.operation !== undefined) {
@@ -134,11 +144,10 @@ export function createVertexAdapter(config: VertexConfig, context: VertexAdapter
     return deployedTarget(deployedModels(await client.get()), plan, data, target)?.percent === 100;
   }
 
-  function deployFailed(plan: RollbackPlan, operation: string, why: string): ServingError {
-    return new ServingError(
+  function deployFailed(plan: RollbackPlan, operation: string, why: string): ChangeFailed {
+    return new ChangeFailed(
       `Vertex could not deploy version ${plan.to} on ${target}: operation ${operation} failed: ${why}`,
       {
-        transient: false,
         hint:
           `traffic stays where it was; check the operation (gcloud ai operations describe ${operation.split('/').pop() ?? operation} --project=${config.project} --region=${config.location}), ` +
           'the serving quota and the model version, then roll back again',

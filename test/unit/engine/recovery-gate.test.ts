@@ -8,6 +8,7 @@ import { ingestAlerts } from '../../../src/engine/intake.js';
 import { mutateIncident } from '../../../src/engine/mutate.js';
 import { pollDeadlines } from '../../../src/engine/poller.js';
 import { recoverInterruptedRollbacks } from '../../../src/engine/recovery.js';
+import { ChangeFailed } from '../../../src/engine/serving-port.js';
 import { createCommandAdapter } from '../../../src/serving/command/adapter.js';
 import { commandConfig } from '../../../src/serving/command/config.js';
 import { firing } from '../../helpers/alerts.js';
@@ -82,7 +83,7 @@ describe('a rollback interrupted by a crash', () => {
     expect((await first.store.getIncident('INC-1'))?.rollback?.status).toBe('unknown');
     const said = first.notifier.ofType('incident.updated').map((event) => event.text);
     expect(said).toEqual([
-      'rollbot restarted during the rollback to v41: fake ml-prod/model does not show traffic on v41, but the change may still be landing (the plan expected 30s): rollbot does not run it again; it reads fake ml-prod/model again until 2026-11-22T02:05:00.000Z and escalates only if traffic is not on v41 by then',
+      'rollbot restarted during the rollback to v41: fake ml-prod/model does not show traffic on v41, but the change may still be landing (the plan expected 30s): rollbot does not run it again; it reads fake ml-prod/model again until 2026-11-22T02:05:00.000Z and escalates if the layer says the change failed, or traffic is not on v41 by then',
     ]);
 
     // The layer gets there; the next look, due in the store, is taken by another replica (the first died).
@@ -307,6 +308,22 @@ describe('a drill interrupted by a crash', () => {
     expect(result?.problems[0]).toBe(
       'rollbot stopped during the rollback: fake ml-staging/model does not show traffic on v41; check fake ml-staging/model by hand',
     );
+    expect(deps.notifier.ofType('escalation')).toEqual([]);
+  });
+
+  it('scores the drill failed with what the drill target said, without paging, when it says the change failed', async () => {
+    const { deps, production, staging, id } = await interruptedDrill();
+    const said = 'deployment of v41 on fake ml-staging/model failed: image pull back-off';
+    staging.targetErrors = [new ChangeFailed(said)];
+    expect(await recoverInterruptedRollbacks(deps)).toBe(1);
+    expect(production.calls).toEqual([]);
+    expect((await deps.store.getIncident(id))?.rollback).toMatchObject({ status: 'failed', error: said });
+    expect((await deps.store.list(id)).filter((entry) => entry.type === 'rollback.failed')).toMatchObject([
+      { text: `rollback failed: ${said}` },
+    ]);
+    const [result] = await drillHistory(deps, 'fraud-scorer');
+    expect(result).toMatchObject({ incidentId: id, outcome: 'failed' });
+    expect(result?.problems[0]).toBe(`rollbot stopped during the rollback, which failed: ${said}`);
     expect(deps.notifier.ofType('escalation')).toEqual([]);
   });
 

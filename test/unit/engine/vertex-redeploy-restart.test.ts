@@ -1,7 +1,7 @@
 /**
  * A Vertex redeploy whose bot died while the deployModel operation ran: the replica that settles the rollback,
- * with a fresh adapter and the plan as stored, asks the operation and escalates at once that the deployment failed,
- * with Vertex's error, instead of "not landed" at the rollback's deadline. Through rollback() and the restart
+ * with a fresh adapter and the plan as stored, asks the operation and records the rollback FAILED at once, with
+ * Vertex's error, escalated as a failure: not "outcome unknown", nor "not landed" at the rollback's deadline. Through rollback() and the restart
  * recovery with the real adapter against the API (nock, exact requests).
  */
 import { describe, expect, it } from 'vitest';
@@ -28,7 +28,7 @@ const ENDPOINT_ON_V3 = {
 failOnUnexpectedRequests();
 
 describe('a Vertex redeploy interrupted while its operation ran', () => {
-  it("is escalated at once after a restart with Vertex's error, read with the plan as stored", async () => {
+  it("is failed and escalated at once after a restart with Vertex's error, read with the plan as stored", async () => {
     const clock = new TestClock();
     const shared = createMemoryStore({ clock });
     // Each replica's adapter (whatever the runbook says) is made afresh, as after a restart: nothing is carried in
@@ -84,14 +84,24 @@ describe('a Vertex redeploy interrupted while its operation ran', () => {
     const restarted = replica();
     expect(await recoverInterruptedRollbacks(restarted)).toBe(1);
 
-    const [escalation] = restarted.notifier.ofType('escalation');
-    expect(escalation?.text).toContain(
-      `could not be checked (Vertex could not deploy version 1 on vertex ${ENDPOINT}: operation ${OPERATION} failed: ` +
-        'Machine type temporarily unavailable in us-central1-b (RESOURCE_EXHAUSTED, code 8)',
-    );
+    // The rollback failed, and is said so as if this process had seen it: not "outcome unknown".
+    const failure =
+      `Vertex could not deploy version 1 on vertex ${ENDPOINT}: operation ${OPERATION} failed: ` +
+      'Machine type temporarily unavailable in us-central1-b (RESOURCE_EXHAUSTED, code 8)';
+    const [escalation, ...more] = restarted.notifier.ofType('escalation');
+    expect(more).toEqual([]);
+    expect(escalation).toMatchObject({
+      about: 'rollback-failed',
+      text: `rollback of fraud-scorer to 1 FAILED: ${failure}. Traffic may still be on 3; decide now.`,
+    });
     expect((await shared.getIncident('INC-1'))?.rollback).toMatchObject({
-      status: 'unknown',
+      status: 'failed',
+      error: failure,
       plan: { to: '1', regime: 'redeploy', data: { operation: OPERATION } },
     });
+    const [failed] = (await shared.list('INC-1')).filter((entry) => entry.type === 'rollback.failed');
+    expect(failed?.text).toContain(
+      `rollback failed: ${failure} (traffic stays where it was; check the operation`,
+    );
   });
 });

@@ -8,7 +8,7 @@ import { RollbotError } from '../../../src/core/errors.js';
 import type { EngineDeps } from '../../../src/engine/context.js';
 import { withPlanData } from '../../../src/core/rollback.js';
 import { waitForTarget } from '../../../src/engine/rollback-landing.js';
-import type { ExecuteContext, RollbackPlan } from '../../../src/engine/serving-port.js';
+import { ChangeFailed, type ExecuteContext, type RollbackPlan } from '../../../src/engine/serving-port.js';
 import { servingError, failOnUnexpectedRequests } from '../../helpers/serving-calls.js';
 import { adapter, ENDPOINT, MODEL, onV3, PATH, read, vertex } from '../../helpers/vertex.js';
 
@@ -426,7 +426,7 @@ describe('vertex redeploy: onTarget', () => {
     expect(await live.onTarget(plan)).toBe(false);
   });
 
-  it("says an operation's error at once, naming the operation and what Vertex said", async () => {
+  it("says an operation's error at once, naming the operation and what Vertex said, as the change's failure", async () => {
     const { plan, live } = await started();
     operation({
       done: true,
@@ -437,6 +437,8 @@ describe('vertex redeploy: onTarget', () => {
       },
     });
     const error = await servingError(live.onTarget(plan));
+    // Vertex's word that the deployment failed: a verdict, for a replica settling the rollback after a restart too.
+    expect(error).toBeInstanceOf(ChangeFailed);
     expect(error.transient).toBe(false);
     expect(error.message).toBe(
       `Vertex could not deploy version 1 on vertex ${ENDPOINT}: operation ${OPERATION} failed: Machine type temporarily unavailable in us-central1-b (RESOURCE_EXHAUSTED, code 8)`,
@@ -444,6 +446,16 @@ describe('vertex redeploy: onTarget', () => {
     expect(error.hint).toContain(
       'gcloud ai operations describe 9876543210 --project=ml-prod --region=us-central1',
     );
+  });
+
+  it('an operation that could not be read is no verdict: the deployment may still be under way', async () => {
+    const { plan, live } = await started();
+    vertex()
+      .get(`/v1/${OPERATION}`)
+      .reply(403, { error: { code: 403, message: 'Permission denied', status: 'PERMISSION_DENIED' } });
+    const error = await servingError(live.onTarget(plan));
+    expect(error.status).toBe(403);
+    expect(error).not.toBeInstanceOf(ChangeFailed);
   });
 
   it('an operation never done within the attempt ends it as not landed, after deploying once', async () => {
