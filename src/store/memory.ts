@@ -211,6 +211,11 @@ export function createMemoryStore(options: MemoryStoreOptions): MemoryStore {
       return (timelines.get(incidentId) ?? []).map(copy);
     },
 
+    async listOfTypes(incidentId, types) {
+      // Only the entries asked for are copied: a storm incident's thousands of others are passed over, not cloned.
+      return (timelines.get(incidentId) ?? []).filter((entry) => types.includes(entry.type)).map(copy);
+    },
+
     async acquire(name, owner, ttlMs, now) {
       forgetExpired();
       if (liveLease(name)) return undefined;

@@ -96,6 +96,7 @@ describe('redis store', () => {
       keys.modelOpenIncident('ranker'),
       keys.timeline(incident.id),
       keys.timelineKeys(incident.id),
+      keys.timelineTypes(incident.id),
       keys.lock('rollback:ranker'),
       keys.lockFenceSeq,
       keys.lockFence('rollback:ranker'),
@@ -206,6 +207,37 @@ describe('redis store', () => {
     expect(JSON.parse(alerts ?? '[]')).toEqual(incident.alerts);
     expect(refs).toBe('1');
     expect((await store.getIncident(incident.id))?.alerts).toEqual(incident.alerts);
+    await deleteKeys(redis, prefix);
+  });
+
+  it('answers no list of types for a timeline an older build began or wrote to, whose index misses entries', async () => {
+    const prefix = testPrefix();
+    const redis = connect();
+    const store = open(redis, prefix);
+    const keys = storeKeys(prefix);
+    const entry = (incidentId: string, n: number, type: string) => ({
+      at: T0 + n,
+      incidentId,
+      type,
+      actor: 'rollbot',
+      text: `entry ${n}`,
+    });
+    // As builds before 2026-12-04 appended: the entry on the list, and no index of types beside it.
+    const appendAsBefore = (incidentId: string, n: number, type: string) =>
+      redis.rpush(keys.timeline(incidentId), JSON.stringify({ seq: n, ...entry(incidentId, n, type) }));
+
+    await appendAsBefore('INC-OLD', 1, 'stage.breached');
+    expect(await store.listOfTypes('INC-OLD', ['stage.breached'])).toBeUndefined();
+    // This build appending to it afterwards does not make the index whole: entry 1 is still missing from it.
+    await store.append(entry('INC-OLD', 2, 'stage.breached'));
+    expect(await store.listOfTypes('INC-OLD', ['stage.breached'])).toBeUndefined();
+    expect((await store.list('INC-OLD')).map((e) => e.seq)).toEqual([1, 2]);
+
+    // Begun by this build, then written to by an older replica during a rolling upgrade.
+    await store.append(entry('INC-NEW', 1, 'stage.breached'));
+    expect(await store.listOfTypes('INC-NEW', ['stage.breached'])).toHaveLength(1);
+    await appendAsBefore('INC-NEW', 2, 'stage.breached');
+    expect(await store.listOfTypes('INC-NEW', ['stage.breached'])).toBeUndefined();
     await deleteKeys(redis, prefix);
   });
 

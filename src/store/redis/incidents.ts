@@ -254,6 +254,7 @@ export function redisIncidents(redis: Redis, keys: StoreKeys): IncidentStore {
           keys.timeline(incident.id),
           keys.deadlineQueue,
           keys.deadlineData,
+          keys.timelineTypes(incident.id),
         ],
         [
           incident.id,
@@ -268,7 +269,7 @@ export function redisIncidents(redis: Redis, keys: StoreKeys): IncidentStore {
           // As `schedule` stores them (deadlines.ts).
           ...deadlines.flatMap((deadline) => [deadline.id, deadline.dueAt, JSON.stringify(deadline)]),
           // JSON.stringify omits undefined fields, as `append` stores them.
-          ...timeline.map((entry) => JSON.stringify(entry)),
+          ...timeline.flatMap((entry) => [entry.type, JSON.stringify(entry)]),
         ],
       );
       const version = optionalIntegerReply(reply, 'updateIncident');

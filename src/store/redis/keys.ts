@@ -15,6 +15,9 @@
  * | `rollbot:model-open:<model>`         | string | id of the model's open incident (the one-per-model rule)|
  * | `rollbot:timeline:<id>`              | list   | timeline entries as JSON, seq = position + 1            |
  * | `rollbot:timeline-keys:<id>`         | set    | keys the timeline took entries under (appendOnce)       |
+ * | `rollbot:timeline-types:<id>`        | hash   | the timeline's entries by type (listOfTypes): `count`   |
+ * |                                      |        | entries indexed, `type:<type>` their seqs (`1,4,9`);    |
+ * |                                      |        | whole only while `count` is the timeline's length       |
  * | `rollbot:lock:<name>`                | string | lease JSON, expires with the lease (PX)                 |
  * | `rollbot:lock-fence-seq`             | string | fence counter of every lock; never expires              |
  * | `rollbot:lock-fence:<name>`          | string | the lock's last fence, for builds before 2026-12-04     |
@@ -42,6 +45,7 @@ export interface StoreKeys {
   modelOpenIncident(model: string): string;
   timeline(incidentId: string): string;
   timelineKeys(incidentId: string): string;
+  timelineTypes(incidentId: string): string;
   lock(name: string): string;
   readonly lockFenceSeq: string;
   lockFence(name: string): string;
@@ -67,6 +71,7 @@ export function storeKeys(prefix: string): StoreKeys {
     modelOpenIncident: (model) => `${prefix}model-open:${model}`,
     timeline: (incidentId) => `${prefix}timeline:${incidentId}`,
     timelineKeys: (incidentId) => `${prefix}timeline-keys:${incidentId}`,
+    timelineTypes: (incidentId) => `${prefix}timeline-types:${incidentId}`,
     lock: (name) => `${prefix}lock:${name}`,
     lockFenceSeq: `${prefix}lock-fence-seq`,
     lockFence: (name) => `${prefix}lock-fence:${name}`,

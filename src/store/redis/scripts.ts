@@ -33,6 +33,22 @@ return {1, ARGV[1]}
 `;
 
 /**
+ * Lua that pushes one timeline entry as entry `seq` of `list` (JSON without seq, '{' first), and indexes it by its
+ * type in `types` (keys.ts: `count` of entries indexed, `type:<type>` their seqs) while that index holds every
+ * earlier entry. A timeline an older build began, or appended to without indexing, stays unindexed for good: its
+ * count then falls short of its length, which is how TIMELINE_OF_TYPES knows it cannot answer, rather than miss an
+ * entry. The seqs are a string rather than a set member each: a storm's 5,000 `alert.attached` cost ~25 KB, not
+ * the ~670 KB a sorted set of them took.
+ */
+const PUSH_ENTRY = `local function push_entry(list, types, seq, kind, json)
+  if tonumber(redis.call('HGET', types, 'count') or '0') == seq - 1 then
+    local seqs = redis.call('HGET', types, 'type:' .. kind)
+    redis.call('HSET', types, 'type:' .. kind, seqs and (seqs .. ',' .. seq) or seq, 'count', seq)
+  end
+  redis.call('RPUSH', list, '{"seq":' .. seq .. ',' .. string.sub(json, 2))
+end`;
+
+/**
  * Compare-and-set on an incident's version. Whether the new phase is open is decided in TypeScript (the rule
  * lives in core/incident.ts) and passed in. Alert keys joining with the write go into the incident's key set,
  * and the timeline entries recording them onto its timeline, in the same step: an alert is known, kept and
@@ -45,6 +61,7 @@ export const UPDATE_INCIDENT = `
 -- KEYS[4] the incident's alert keys (set)
 -- KEYS[5] the incident's timeline (list of entry JSON)
 -- KEYS[6] deadline queue (zset)   KEYS[7] deadline data (hash: id -> deadline JSON)
+-- KEYS[8] the timeline's index of types (hash, see PUSH_ENTRY)
 -- ARGV[1] incident id   ARGV[2] expected version
 -- ARGV[3] incident JSON without its alert refs (carrying version + 1)
 -- ARGV[4] the alert refs' JSON, or '' when they are the stored ones   ARGV[5] how many refs
@@ -52,9 +69,10 @@ export const UPDATE_INCIDENT = `
 -- ARGV[8] m, how many deadlines follow the keys
 -- ARGV[9 .. 8+n] alert keys joining with this write
 -- ARGV[9+n .. 8+n+3m] deadlines to schedule, three each: id, dueAt, deadline JSON
--- ARGV[9+n+3m ..] timeline entries' JSON without seq, in order: each a non-empty object, '{' first
+-- ARGV[9+n+3m ..] timeline entries in order, two each: type, JSON without seq (a non-empty object, '{' first)
 -- Returns the new version, or nil when the stored version is not the expected one (or there is no incident),
 -- or when one of the alert keys is already known (the caller re-reads and finds it a duplicate).
+${PUSH_ENTRY}
 local current = redis.call('HGET', KEYS[1], 'version')
 if current ~= ARGV[2] then return false end
 local last_key = 8 + tonumber(ARGV[7])
@@ -72,9 +90,9 @@ for i = last_key + 1, last_deadline, 3 do
   redis.call('ZADD', KEYS[6], ARGV[i + 1], ARGV[i])
 end
 local seq = redis.call('LLEN', KEYS[5])
-for i = last_deadline + 1, #ARGV do
+for i = last_deadline + 1, #ARGV, 2 do
   seq = seq + 1
-  redis.call('RPUSH', KEYS[5], '{"seq":' .. seq .. ',' .. string.sub(ARGV[i], 2))
+  push_entry(KEYS[5], KEYS[8], seq, ARGV[i], ARGV[i + 1])
 end
 if ARGV[6] == '0' then
   redis.call('ZREM', KEYS[2], ARGV[1])
@@ -86,23 +104,48 @@ return version
 
 /** Appends a timeline entry, numbering it in the same step so concurrent appends get distinct seqs. */
 export const APPEND_TIMELINE = `
--- KEYS[1] the incident's timeline (list of entry JSON)
--- ARGV[1] entry JSON without seq: a non-empty object, '{' first
+-- KEYS[1] the incident's timeline (list of entry JSON)   KEYS[2] its index of types (hash, see PUSH_ENTRY)
+-- ARGV[1] entry JSON without seq: a non-empty object, '{' first   ARGV[2] the entry's type
 -- Returns the entry's seq (1, 2, 3 …); the stored JSON starts with "seq".
+${PUSH_ENTRY}
 local seq = redis.call('LLEN', KEYS[1]) + 1
-redis.call('RPUSH', KEYS[1], '{"seq":' .. seq .. ',' .. string.sub(ARGV[1], 2))
+push_entry(KEYS[1], KEYS[2], seq, ARGV[2], ARGV[1])
 return seq
 `;
 
 /** Appends a timeline entry unless the timeline took one under the same key before (Timeline.appendOnce). */
 export const APPEND_TIMELINE_ONCE = `
 -- KEYS[1] the incident's timeline (list of entry JSON)   KEYS[2] the keys it took entries under (set)
--- ARGV[1] entry JSON without seq: a non-empty object, '{' first   ARGV[2] the key
+-- KEYS[3] its index of types (hash, see PUSH_ENTRY)
+-- ARGV[1] entry JSON without seq: a non-empty object, '{' first   ARGV[2] the key   ARGV[3] the entry's type
 -- Returns the entry's seq, or nil when the key was taken (nothing appended).
+${PUSH_ENTRY}
 if redis.call('SADD', KEYS[2], ARGV[2]) == 0 then return false end
 local seq = redis.call('LLEN', KEYS[1]) + 1
-redis.call('RPUSH', KEYS[1], '{"seq":' .. seq .. ',' .. string.sub(ARGV[1], 2))
+push_entry(KEYS[1], KEYS[3], seq, ARGV[3], ARGV[1])
 return seq
+`;
+
+/**
+ * The entries of some types, found through the timeline's index of types (PUSH_ENTRY) rather than by reading every
+ * entry: a storm incident's timeline holds thousands of `alert.attached`, ~1.5 MB.
+ */
+export const TIMELINE_OF_TYPES = `
+-- KEYS[1] the incident's timeline (list of entry JSON)   KEYS[2] its index of types (hash, see PUSH_ENTRY)
+-- ARGV[1 ..] the types
+-- Returns the entries' JSON in append order, or nil when the index does not hold every entry (an older build's).
+if tonumber(redis.call('HGET', KEYS[2], 'count') or '0') ~= redis.call('LLEN', KEYS[1]) then return false end
+local seqs = {}
+for i = 1, #ARGV do
+  local listed = redis.call('HGET', KEYS[2], 'type:' .. ARGV[i])
+  if listed then
+    for seq in string.gmatch(listed, '%d+') do seqs[#seqs + 1] = tonumber(seq) end
+  end
+end
+table.sort(seqs)
+local entries = {}
+for i, seq in ipairs(seqs) do entries[i] = redis.call('LINDEX', KEYS[1], seq - 1) end
+return entries
 `;
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TimelineEntry } from '../../../src/engine/ports.js';
-import { T0 } from '../../helpers/incidents.js';
+import { makeIncident, T0 } from '../../helpers/incidents.js';
 import type { GetHarness } from './harness.js';
 
 function entry(incidentId: string, n: number): Omit<TimelineEntry, 'seq'> {
@@ -59,6 +59,58 @@ export function timelineContract(get: GetHarness): void {
       input.data.step = 2;
       appended.text = 'changed';
       expect(await store.list('INC-1')).toEqual([{ seq: 1, ...entry('INC-1', 1), data: { step: 1 } }]);
+    });
+  });
+
+  describe('listOfTypes', () => {
+    const typed = (incidentId: string, n: number, type: string) => ({ ...entry(incidentId, n), type });
+
+    it('lists only the entries of the types asked for, numbered, in append order, however they were appended', async () => {
+      const { store, peer } = get();
+      const incident = makeIncident();
+      await store.createIfNoneOpen(incident);
+      const id = incident.id;
+      await store.append(typed(id, 1, 'stage.breached'));
+      await peer.append(typed(id, 2, 'alert.attached'));
+      await store.appendOnce(typed(id, 3, 'incident.opened'), 'opened');
+      const written = await store.updateIncident(
+        { ...incident, summary: 'joined' },
+        { timeline: [typed(id, 4, 'alert.attached'), typed(id, 5, 'stage.breached')] },
+      );
+      if (!written) throw new Error('write refused');
+      await store.append(typed('INC-OTHER', 6, 'stage.breached'));
+
+      const breached = await peer.listOfTypes(id, ['stage.breached', 'incident.opened']);
+      expect(breached).toEqual([
+        { seq: 1, ...typed(id, 1, 'stage.breached') },
+        { seq: 3, ...typed(id, 3, 'incident.opened') },
+        { seq: 5, ...typed(id, 5, 'stage.breached') },
+      ]);
+      expect(await store.listOfTypes(id, ['retro.opened'])).toEqual([]);
+      expect(await store.listOfTypes(id, [])).toEqual([]);
+      expect(await store.listOfTypes('INC-NONE', ['stage.breached'])).toEqual([]);
+    });
+
+    it('tells types apart that one is the start of the other', async () => {
+      const { store } = get();
+      await store.append(typed('INC-1', 1, 'rollback'));
+      await store.append(typed('INC-1', 2, 'rollback.failed'));
+      await store.append(typed('INC-1', 3, 'rollback.failed.x'));
+      expect((await store.listOfTypes('INC-1', ['rollback.failed']))?.map((e) => e.seq)).toEqual([2]);
+      expect((await store.listOfTypes('INC-1', ['rollback']))?.map((e) => e.seq)).toEqual([1]);
+    });
+
+    it('lists entries of a type appended concurrently from two stores, each once', async () => {
+      const { store, peer } = get();
+      await Promise.all(
+        Array.from({ length: 20 }, (_, n) =>
+          (n % 2 ? peer : store).append(typed('INC-1', n, n % 3 ? 'alert.attached' : 'stage.breached')),
+        ),
+      );
+      const all = await store.list('INC-1');
+      const breached = all.filter((e) => e.type === 'stage.breached');
+      expect(await store.listOfTypes('INC-1', ['stage.breached'])).toEqual(breached);
+      expect(breached).toHaveLength(7);
     });
   });
 
