@@ -99,8 +99,8 @@ export async function pageAtBusinessHours(deps: EngineDeps, deadline: Deadline):
   };
   await sendOnce(deps, incidentId, {
     lock: `${BUSINESS_HOURS_PAGE}:${incidentId}:${stage}`,
-    isMark: (entry) =>
-      entry.type === PAGED && entry.data?.stage === stage && entry.data.breachedAt === breachedAt,
+    markTypes: [PAGED],
+    isMark: (entry) => entry.data?.stage === stage && entry.data.breachedAt === breachedAt,
     send: async () => {
       const arrival = await deliverInTime(
         deps,

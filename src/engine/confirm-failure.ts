@@ -59,7 +59,8 @@ export async function escalateConfirmationOnce(
   const attempt = incident.rollback?.attempt ?? 1;
   await sendOnce(deps, incident.id, {
     lock: `escalation:${incident.id}:confirmation-failed`,
-    isMark: (entry) => entry.type === 'confirm.failed' && entry.data?.attempt === attempt,
+    markTypes: ['confirm.failed'],
+    isMark: (entry) => entry.data?.attempt === attempt,
     send: () => sendConfirmationFailure(deps, runbook, incident, verdict, attempt),
     lookAgainAt: (at) => scheduleConfirmPoll(deps, incident.id, at),
   });

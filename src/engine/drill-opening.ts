@@ -25,7 +25,7 @@ export async function announceDrill(
 ): Promise<boolean> {
   let started = false;
   await openOnce(deps, drill.id, 'drill', {
-    isMark: (entry) => entry.type === 'drill.started',
+    markTypes: ['drill.started'],
     send: async () => {
       if ((await deps.store.getIncident(drill.id))?.phase !== 'triage') return;
       deps.metrics.incidentOpened(drill.model, drill.severity, true);
@@ -55,7 +55,7 @@ export async function announceDrill(
 export async function finishDrillOpening(deps: EngineDeps, drillId: string): Promise<void> {
   await openOnce(deps, drillId, 'drill', {
     // A person was asked: the drill is under way, waiting for them (its triage target escalates if they wait).
-    isMark: (entry) => entry.type === 'decision.requested',
+    markTypes: ['decision.requested'],
     send: () => failUnlessUnderWay(deps, drillId),
   });
 }

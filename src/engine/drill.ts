@@ -159,7 +159,7 @@ export async function scoreDrill(deps: EngineDeps, drill: Incident): Promise<Dri
   try {
     scored = await sendOnce(deps, drill.id, {
       lock: `drill-score:${drill.id}`,
-      isMark: (entry) => entry.type === 'drill.scorecard',
+      markTypes: ['drill.scorecard'],
       send: () => publish(deps, runbook, drill, result),
       lookAgainAt: (at) => scheduleScoring(deps, drill.id, at),
     });

@@ -8,6 +8,7 @@ import { mutateIncident } from './mutate.js';
 import type { Arrival } from './notifier-port.js';
 import type { TimelineEntry } from './ports.js';
 import { sendOnce } from './send-once.js';
+import { entriesOfTypes } from './timeline-types.js';
 
 export const STAGE_TARGET = 'stage-target';
 
@@ -133,8 +134,8 @@ function ofThisRun(entry: TimelineEntry, incident: Incident, stage: Stage): bool
 async function sendOnceEscalated(deps: EngineDeps, incident: Incident, stage: Stage): Promise<boolean> {
   const sent = await sendOnce(deps, incident.id, {
     lock: `escalation:${incident.id}:${stage}`,
-    isMark: (entry) =>
-      entry.type === 'stage.breached' && entry.data?.stage === stage && ofThisRun(entry, incident, stage),
+    markTypes: ['stage.breached'],
+    isMark: (entry) => entry.data?.stage === stage && ofThisRun(entry, incident, stage),
     send: () => {
       const why = noLongerNews(incident, stage);
       return why === undefined
@@ -199,12 +200,9 @@ async function sendEscalation(deps: EngineDeps, incident: Incident, stage: Stage
  */
 async function staysQuiet(deps: EngineDeps, incident: Incident, stage: Stage): Promise<boolean> {
   if (!escalationStaysQuiet(incident, stage)) return false;
-  const paged = (await deps.store.list(incident.id)).some(
+  const paged = (await entriesOfTypes(deps, incident.id, [HALF_ESCALATED])).some(
     (entry) =>
-      entry.type === HALF_ESCALATED &&
-      entry.data?.stage === stage &&
-      entry.data.reached === 'pager' &&
-      ofThisRun(entry, incident, stage),
+      entry.data?.stage === stage && entry.data.reached === 'pager' && ofThisRun(entry, incident, stage),
   );
   return !paged;
 }
@@ -224,9 +222,8 @@ const halfNoteKey = (incident: Incident, stage: Stage): string =>
  * escalation reached the pager or Slack (HALF_ESCALATED) says so, as the record people answer to.
  */
 async function recordLateEnd(deps: EngineDeps, incident: Incident, stage: Stage, why: string): Promise<void> {
-  const half = (await deps.store.list(incident.id)).find(
-    (entry) =>
-      entry.type === HALF_ESCALATED && entry.data?.stage === stage && ofThisRun(entry, incident, stage),
+  const half = (await entriesOfTypes(deps, incident.id, [HALF_ESCALATED])).find(
+    (entry) => entry.data?.stage === stage && ofThisRun(entry, incident, stage),
   );
   const reached = half?.data?.reached;
   const before =

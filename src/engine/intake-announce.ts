@@ -39,7 +39,7 @@ export async function finishAlertOpening(deps: EngineDeps, incidentId: string): 
 /** Announces the incident unless it was announced, by this process or another (see sendOnce). */
 function announceOnce(deps: EngineDeps, runbook: Runbook, incident: Incident) {
   return openOnce(deps, incident.id, 'alert', {
-    isMark: (entry) => entry.type === 'incident.opened',
+    markTypes: ['incident.opened'],
     send: () => announce(deps, runbook, incident),
   });
 }

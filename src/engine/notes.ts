@@ -2,6 +2,7 @@ import { RollbotError } from '../core/errors.js';
 import { webUrl } from '../core/links.js';
 import { record, type EngineDeps } from './context.js';
 import type { TimelineEntry } from './ports.js';
+import { entriesOfTypes } from './timeline-types.js';
 
 /**
  * The longest note taken, in characters once trimmed: a finding, not a log dump. Within what a Slack thread reply
@@ -56,7 +57,7 @@ export async function addNote(
 
 /** The notes people added to an incident's timeline, oldest first (for the retrospective's template). */
 export async function notesOf(deps: Pick<EngineDeps, 'store'>, incidentId: string): Promise<TimelineEntry[]> {
-  return (await deps.store.list(incidentId)).filter((entry) => entry.type === NOTE_TYPE);
+  return entriesOfTypes(deps, incidentId, [NOTE_TYPE]);
 }
 
 /** The field of a note's `data` that holds the address of the chat message it was captured from (a 📌). */

@@ -83,7 +83,7 @@ export function openOnce(
   deps: Pick<EngineDeps, 'store' | 'clock' | 'timing' | 'logger'>,
   incidentId: string,
   opening: Opening,
-  step: Pick<OnceMessage, 'isMark' | 'send'>,
+  step: Pick<OnceMessage, 'markTypes' | 'isMark' | 'send'>,
 ): Promise<'sent' | 'was-sent' | 'busy'> {
   return sendOnce(deps, incidentId, {
     lock: `opening:${incidentId}`,

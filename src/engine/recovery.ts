@@ -10,6 +10,7 @@ import type { TimelineEntry } from './ports.js';
 import { recordRollbackStarted, rollbackStartRecorded } from './rollback-incident.js';
 import { rollbackServing } from './rollback-scope.js';
 import { sendOnce } from './send-once.js';
+import { entriesOfTypes } from './timeline-types.js';
 import { attemptStandIn } from './stand-in.js';
 
 /**
@@ -121,6 +122,7 @@ async function settleOnce(deps: EngineDeps, incidentId: string, attempt: number)
   let later = false;
   const settled = await sendOnce(deps, incidentId, {
     lock: `settle:${incidentId}`,
+    markTypes: ['rollback.unknown'],
     isMark: (entry) => isEscalationOf(entry, attempt),
     send: async () => {
       later = (await settle(deps, incidentId, attempt)) === 'later';
@@ -211,8 +213,6 @@ async function interruptionRecorded(
   incidentId: string,
   attempt: number,
 ): Promise<boolean> {
-  const timeline = await deps.store.list(incidentId);
-  return timeline.some(
-    (entry) => entry.type === 'rollback.unknown' && entry.data?.attempt === attempt && !entry.data.escalated,
-  );
+  const unknown = await entriesOfTypes(deps, incidentId, ['rollback.unknown']);
+  return unknown.some((entry) => entry.data?.attempt === attempt && !entry.data.escalated);
 }

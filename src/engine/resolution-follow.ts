@@ -24,7 +24,7 @@ export async function followResolution(deps: EngineDeps, incidentId: string): Pr
   if (incident.resolution) {
     const announced = await sendOnce(deps, incidentId, {
       lock: `resolution:${incidentId}`,
-      isMark: (entry) => entry.type === 'incident.resolved',
+      markTypes: ['incident.resolved'],
       send: () => announce(deps, incident),
       lookAgainAt: (at) => scheduleRetroOpening(deps, incidentId, at),
     });

@@ -92,7 +92,7 @@ export async function completeRetrospective(
   // died after storing it): the timeline is the record, and it must not lack the retrospective's end.
   await sendOnce(deps, incidentId, {
     lock: `retro-completed:${incidentId}`,
-    isMark: (entry) => entry.type === 'retro.completed',
+    markTypes: ['retro.completed'],
     send: () => announceCompletion(deps, closed.incident, retro),
     lookAgainAt: async () => undefined, // the completer holding the lock is at it; a crash there, see above
   });

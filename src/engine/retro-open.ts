@@ -75,7 +75,7 @@ export async function openRetrospective(
   await scheduleReminders(deps, retro);
   const posted = await sendOnce(deps, incidentId, {
     lock: `retro-open:${incidentId}`,
-    isMark: (entry) => entry.type === 'retro.opened',
+    markTypes: ['retro.opened'],
     send: () => announceRetro(deps, incident, retro, now),
     lookAgainAt: (at) => scheduleRetroOpening(deps, incidentId, at),
   });

@@ -104,6 +104,7 @@ export async function escalateFailedRollback(
   if (rollback.status !== 'failed') return;
   const sent = await sendOnce(deps, incidentId, {
     lock: `escalation:${incidentId}:rollback-failed`,
+    markTypes: ['rollback.failed'],
     isMark: (entry) => isEscalationOf(entry, attempt),
     send: async () => {
       // Asked again once the lock is held (this replica may have paused before taking it, or after): never a

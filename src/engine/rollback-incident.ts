@@ -10,6 +10,7 @@ import { mutateIncident } from './mutate.js';
 import { dropOpening, openingDone, openOnce, scheduleOpening } from './opening.js';
 import type { TimelineEntry } from './ports.js';
 import { refuseOutOfScope, refuseStaleAct, scopedIncident, type RollbackScope } from './rollback-scope.js';
+import { entriesOfTypes } from './timeline-types.js';
 
 /**
  * Puts a rollback on the incident of its scope (recording the decision): its drill, or the model's open real
@@ -105,8 +106,8 @@ export async function rollbackStartRecorded(
   incidentId: string,
   attempt: number,
 ): Promise<boolean> {
-  const timeline = await deps.store.list(incidentId);
-  return timeline.some((entry) => entry.type === 'rollback.started' && entry.data?.attempt === attempt);
+  const started = await entriesOfTypes(deps, incidentId, ['rollback.started']);
+  return started.some((entry) => entry.data?.attempt === attempt);
 }
 
 /**
@@ -170,7 +171,7 @@ export async function finishManualOpening(deps: EngineDeps, incidentId: string):
 /** Announces the manual incident unless it was announced, by this process or another (see sendOnce). */
 function announceOnce(deps: EngineDeps, runbook: Runbook, incident: Incident) {
   return openOnce(deps, incident.id, 'manual', {
-    isMark: (entry) => entry.type === 'incident.opened',
+    markTypes: ['incident.opened'],
     send: () => announce(deps, runbook, incident),
   });
 }

@@ -77,7 +77,8 @@ export async function followSuccess(
   const lookAgainAt = (at: number) => standIn.schedule(deps, incident.id, { attempt }, at);
   const announced = await sendOnce(deps, incident.id, {
     lock: `rollback-success:${incident.id}`,
-    isMark: (entry) => entry.type === 'rollback.succeeded' && entry.data?.attempt === attempt,
+    markTypes: ['rollback.succeeded'],
+    isMark: (entry) => entry.data?.attempt === attempt,
     send: async () => {
       // After waiting for the lock (another attempt's follow-up holds it, or this replica paused): never a
       // "rolled back to" a later attempt went past. A notice that did go out is recorded all the same.
@@ -96,7 +97,8 @@ export async function followSuccess(
   // startConfirmation skips an attempt that is no longer the latest: no entry, no confirmation poll.
   const confirming = await sendOnce(deps, incident.id, {
     lock: `rollback-success:${incident.id}`,
-    isMark: (entry) => isConfirmationStart(entry.type) && entry.data?.attempt === attempt,
+    markTypes: CONFIRMATION_STARTS,
+    isMark: (entry) => entry.data?.attempt === attempt,
     send: () => startConfirmation(deps, incident.id, attempt),
     lookAgainAt,
   });
@@ -104,5 +106,4 @@ export async function followSuccess(
   if (confirming !== 'busy') await standIn.cancel(deps, incident.id);
 }
 
-const isConfirmationStart = (type: string): boolean =>
-  type === 'confirm.started' || type === 'confirm.manual';
+const CONFIRMATION_STARTS = ['confirm.started', 'confirm.manual'];

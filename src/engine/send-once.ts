@@ -2,6 +2,7 @@ import { StillOnItsWay, type LateArrival } from './arrival.js';
 import type { EngineDeps } from './context.js';
 import type { TimelineEntry } from './ports.js';
 import { keepLeaseAlive } from './lease-keepalive.js';
+import { entriesOfTypes } from './timeline-types.js';
 
 /**
  * How long one sender holds the right to send a message whose proof is a timeline entry: longer than the
@@ -36,14 +37,19 @@ export interface MarkedMessage {
 
 /** A message that goes out once per incident, the timeline entry written after it being the mark that it did. */
 export interface OnceMessage extends Omit<MarkedMessage, 'wasSent'> {
-  /** Whether `entry` is the mark that the message went out. */
-  isMark(entry: TimelineEntry): boolean;
+  /**
+   * The types of entry its mark can be: only the incident's entries of these are read (entriesOfTypes), not an
+   * alert storm's whole timeline.
+   */
+  markTypes: readonly string[];
+  /** Whether `entry`, of one of `markTypes`, is the mark that the message went out; unset: every such entry is. */
+  isMark?(entry: TimelineEntry): boolean;
 }
 
 /**
- * Sends `message` unless its mark is on the incident's timeline: at least once, and once unless a sender dies
- * between sending and recording. 'sent' by this call, 'was-sent' before it, or 'busy': another sender is at it,
- * and a look after its lock has lapsed is scheduled. A send that fails because its delivery is still on its way
+ * Sends `message` unless its mark is on the incident's timeline (among its entries of `markTypes`): at least once,
+ * and once unless a sender dies between sending and recording. 'sent' by this call, 'was-sent' before it, or
+ * 'busy': another sender is at it, and a look after its lock has lapsed is scheduled. A send that fails because its delivery is still on its way
  * (StillOnItsWay with `late`) records the mark should the delivery arrive later (recordOnArrival).
  */
 export function sendOnce(
@@ -51,7 +57,10 @@ export function sendOnce(
   incidentId: string,
   message: OnceMessage,
 ): Promise<'sent' | 'was-sent' | 'busy'> {
-  const wasSent = async () => (await deps.store.list(incidentId)).some((entry) => message.isMark(entry));
+  const wasSent = async () =>
+    (await entriesOfTypes(deps, incidentId, message.markTypes)).some(
+      (entry) => message.isMark?.(entry) ?? true,
+    );
   return sendUnlessMarked(deps, { ...message, wasSent });
 }
 

@@ -112,6 +112,7 @@ function decideOnce(
 ) {
   return sendOnce(deps, incident.id, {
     lock: `decision:${incident.id}`,
+    markTypes: ['decision.requested'],
     isMark: (entry) => isRequestOf(entry, decision.triageAt),
     send: () => decideByPolicy(deps, runbook, incident, triage, decision),
     lookAgainAt: (at) => scheduleStandIn(deps, incident.id, decision.triageAt, at),

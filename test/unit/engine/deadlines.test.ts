@@ -182,15 +182,16 @@ describe('triage deadline', () => {
     const first = await openOne();
     const second = makeDeps({ store: first.store, clock: first.clock });
     first.clock.advance(10 * MINUTE);
-    // The first delivery reads the timeline (no escalation yet), then stalls past its lease.
+    // The first delivery reads the timeline's breaches (no escalation yet), then stalls past its lease.
     let stalled!: () => void;
     let resume!: () => void;
     const stalling = new Promise<void>((resolve) => (stalled = resolve));
     const stall = new Promise<void>((resolve) => (resume = resolve));
     const list = first.store.list.bind(first.store);
+    const listOfTypes = first.store.listOfTypes.bind(first.store);
     let calls = 0;
-    first.store.list = async (incidentId) => {
-      const entries = await list(incidentId);
+    first.store.listOfTypes = async (incidentId, types) => {
+      const entries = await listOfTypes(incidentId, types);
       if (calls++ === 0) {
         stalled();
         await stall;
