@@ -1,5 +1,5 @@
-import type { Dirent } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { constants, type Dirent } from 'node:fs';
+import { open, readdir, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
 import { RollbotError } from '../core/errors.js';
 import { formatProblem, type Problem } from './problems.js';
@@ -19,6 +19,20 @@ export interface LoadResult {
  * (the bot, `rollbot validate` without a folder), or `rollbot validate <dir>`.
  */
 export type FolderNamedBy = 'RUNBOOKS_DIR' | 'validate';
+
+/**
+ * The most a runbook file may hold: 1 MiB, some 700 times the largest example (runbooks/fraud-scorer.yml, 1.5 KB).
+ * A larger one is not a runbook but a mistake (a dump linked by mistake, a generated file gone wrong), and reading
+ * and parsing it whole, at start-up and in `rollbot validate`, would take seconds and gigabytes for 500 MB.
+ */
+export const MAX_RUNBOOK_BYTES = 1024 * 1024;
+
+/**
+ * The most runbook files one folder may hold: 1,000, twenty times the ~50 models of a large deployment. More is a
+ * folder that is not the runbooks folder (RUNBOOKS_DIR set to a folder of generated files, say), none of which is
+ * read, rather than each parsed and named a problem.
+ */
+export const MAX_RUNBOOK_FILES = 1000;
 
 /** Reads every `*.yml`/`*.yaml` in `dir` (README and dotfiles aside) and checks them one by one and together. */
 export async function loadRunbooks(
@@ -48,6 +62,10 @@ export async function loadRunbooks(
     const unread = await notRead(dir, entry);
     if (unread) problems.push(unread);
     else if (RUNBOOK_FILE.test(entry.name)) names.push(entry.name);
+  }
+  if (names.length > MAX_RUNBOOK_FILES) {
+    const message = `holds ${count(names.length)} runbook files (*.yml, *.yaml), more than the ${count(MAX_RUNBOOK_FILES)} rollbot reads, so none was read: ${namedBy === 'validate' ? 'give rollbot validate the folder of runbooks' : 'set RUNBOOKS_DIR to the folder of runbooks'}`;
+    return { runbooks: [], problems: [...problems, { file: dir, path: '', message }], files: new Map() };
   }
   for (const name of names) {
     const file = join(dir, name);
@@ -145,23 +163,50 @@ async function notRead(dir: string, entry: Dirent): Promise<Problem | undefined>
 
 /**
  * A file's text, or the problem of reading it: a dangling link (a key removed from a mounted ConfigMap), a folder
- * named like a runbook or a file without read permission is one problem among the others, not a stack trace
- * that hides them.
+ * named like a runbook, a file without read permission, one that is no regular file or one over MAX_RUNBOOK_BYTES
+ * is one problem among the others, not a stack trace that hides them. Nothing is read before the file opened is
+ * found a regular file of a runbook's size.
  */
 async function readRunbookFile(file: string): Promise<string | Problem> {
+  let handle: FileHandle | undefined;
   try {
-    return await readFile(file, 'utf8');
+    // Without blocking: opening a named pipe would otherwise hold start-up until something writes to it.
+    handle = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+    // The file opened, not whatever the name points at by the time it is read.
+    const stats = await handle.stat();
+    if (stats.isDirectory()) return unreadable(file, 'EISDIR: it is a folder');
+    if (!stats.isFile()) {
+      const message =
+        'not read: not a regular file (a device, a pipe or a socket): point it at a runbook file or remove it from the runbooks folder';
+      return { file, path: '', message };
+    }
+    if (stats.size > MAX_RUNBOOK_BYTES) {
+      const message = `not read: the file is ${count(stats.size)} bytes, over the ${MAX_RUNBOOK_BYTES / 1024 / 1024} MiB (${count(MAX_RUNBOOK_BYTES)} bytes) a runbook may be; a runbook is a few KB: is it the file you meant?`;
+      return { file, path: '', message };
+    }
+    return await handle.readFile('utf8');
   } catch (error) {
     const { code, message } = error as NodeJS.ErrnoException;
     // Node's message repeats the path ("ENOENT: no such file or directory, open '/…/a.yml'"), which the problem names.
-    const reason = code === 'EISDIR' ? 'EISDIR: it is a folder' : (message.split(', ')[0] ?? message);
-    return {
+    return unreadable(
       file,
-      path: '',
-      message: `cannot read the file (${reason}): fix it or remove it from the runbooks folder`,
-    };
+      code === 'EISDIR' ? 'EISDIR: it is a folder' : (message.split(', ')[0] ?? message),
+    );
+  } finally {
+    await handle?.close().catch(() => undefined);
   }
 }
+
+function unreadable(file: string, reason: string): Problem {
+  return {
+    file,
+    path: '',
+    message: `cannot read the file (${reason}): fix it or remove it from the runbooks folder`,
+  };
+}
+
+/** A count as people read it: 1,048,576. */
+const count = (n: number): string => n.toLocaleString('en-US');
 
 /**
  * A file whose name is not its model's: either may be the slip (a file copied from another runbook and not

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, symlink, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -773,6 +773,53 @@ describe('loading a folder', () => {
       expect.stringMatching(/a\.yml:\d+: tier: /),
       `${join(dir, 'b.yml')}: cannot read the file (ENOENT: no such file or directory): fix it or remove it from the runbooks folder`,
       `${join(dir, 'c.yml')}: cannot read the file (EISDIR: it is a folder): fix it or remove it from the runbooks folder`,
+    ]);
+  });
+
+  it('refuses a runbook file over 1 MiB without reading it, naming its size and the limit, and loads the others', async () => {
+    // A runbook padded with a comment to the limit exactly loads; one a byte longer is refused.
+    const padded = (model: string, bytes: number) => {
+      const text = runbookYaml(model);
+      return `${text}#${'x'.repeat(bytes - text.length - 2)}\n`;
+    };
+    const dir = await folder({ 'a.yml': padded('a', 1024 * 1024), 'b.yml': padded('b', 1024 * 1024 + 1) });
+    // Sparse: 500 MB that would take seconds and gigabytes to read and parse, as a dump linked by mistake would.
+    const dump = join(dir, 'c.yml');
+    await writeFile(dump, '');
+    await truncate(dump, 500 * 1024 * 1024);
+    const { runbooks, problems } = await loadRunbooks(dir);
+    expect(runbooks.map((runbook) => runbook.model)).toEqual(['a']);
+    expect(problems.map(formatProblem)).toEqual([
+      `${join(dir, 'b.yml')}: not read: the file is 1,048,577 bytes, over the 1 MiB (1,048,576 bytes) a runbook may be; a runbook is a few KB: is it the file you meant?`,
+      `${join(dir, 'c.yml')}: not read: the file is 524,288,000 bytes, over the 1 MiB (1,048,576 bytes) a runbook may be; a runbook is a few KB: is it the file you meant?`,
+    ]);
+  });
+
+  it('refuses a folder of more than 1,000 runbook files, reading none: not a runbooks folder', async () => {
+    const files = Object.fromEntries(
+      Array.from({ length: 1001 }, (_, n) => [`m${n}.yml`, 'not: [a runbook']),
+    );
+    const dir = await folder({ ...files, 'notes.txt': 'not counted' });
+    const { runbooks, problems } = await loadRunbooks(dir);
+    expect(runbooks).toEqual([]);
+    expect(problems.map(formatProblem)).toEqual([
+      `${dir}: holds 1,001 runbook files (*.yml, *.yaml), more than the 1,000 rollbot reads, so none was read: set RUNBOOKS_DIR to the folder of runbooks`,
+    ]);
+    expect((await loadRunbooks(dir, 'validate')).problems.map(formatProblem)).toEqual([
+      `${dir}: holds 1,001 runbook files (*.yml, *.yaml), more than the 1,000 rollbot reads, so none was read: give rollbot validate the folder of runbooks`,
+    ]);
+    // At the limit, each is read (and here found no runbook).
+    const fewer = await folder(Object.fromEntries(Object.entries(files).slice(0, 1000)));
+    expect((await loadRunbooks(fewer)).problems).toHaveLength(1000);
+  });
+
+  it('refuses a runbook name that is not a regular file (a link to a device or a pipe), which may never end', async () => {
+    const dir = await folder({ 'a.yml': runbookYaml('a') });
+    await symlink('/dev/null', join(dir, 'b.yml'));
+    const { runbooks, problems } = await loadRunbooks(dir);
+    expect(runbooks.map((runbook) => runbook.model)).toEqual(['a']);
+    expect(problems.map(formatProblem)).toEqual([
+      `${join(dir, 'b.yml')}: not read: not a regular file (a device, a pipe or a socket): point it at a runbook file or remove it from the runbooks folder`,
     ]);
   });
 
