@@ -2,7 +2,8 @@ import type { Redis } from 'ioredis';
 import type { Timeline, TimelineEntry } from '../../engine/ports.js';
 import type { StoreKeys } from './keys.js';
 import { integerReply, optionalIntegerReply, stringsReply } from './replies.js';
-import { APPEND_TIMELINE, APPEND_TIMELINE_ONCE, runScript, TIMELINE_OF_TYPES } from './scripts.js';
+import { runScript } from './scripts.js';
+import { APPEND_TIMELINE, APPEND_TIMELINE_ONCE, TIMELINE_OF_TYPES } from './timeline-scripts.js';
 
 /**
  * The timeline as one Redis list per incident: append-only, so list order is append order. Beside it, an index of
