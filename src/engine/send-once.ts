@@ -49,8 +49,9 @@ export interface OnceMessage extends Omit<MarkedMessage, 'wasSent'> {
 /**
  * Sends `message` unless its mark is on the incident's timeline (among its entries of `markTypes`): at least once,
  * and once unless a sender dies between sending and recording. 'sent' by this call, 'was-sent' before it, or
- * 'busy': another sender is at it, and a look after its lock has lapsed is scheduled. A send that fails because its delivery is still on its way
- * (StillOnItsWay with `late`) records the mark should the delivery arrive later (recordOnArrival).
+ * 'busy': another sender is at it, and a look after its lock has lapsed is scheduled. A send that fails because
+ * its delivery is still on its way (StillOnItsWay with `late`) records the mark should the delivery arrive later
+ * (recordOnArrival).
  */
 export function sendOnce(
   deps: Pick<EngineDeps, 'store' | 'clock' | 'timing' | 'logger'>,

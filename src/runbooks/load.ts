@@ -22,8 +22,8 @@ export type FolderNamedBy = 'RUNBOOKS_DIR' | 'validate';
 
 /**
  * The most a runbook file may hold: 1 MiB, some 700 times the largest example (runbooks/fraud-scorer.yml, 1.5 KB).
- * A larger one is not a runbook but a mistake (a dump linked by mistake, a generated file gone wrong), and reading
- * and parsing it whole, at start-up and in `rollbot validate`, would take seconds and gigabytes for 500 MB.
+ * A larger one is not a runbook but a slip (a dump linked by mistake, a generated file gone wrong), and reading and
+ * parsing it whole, at start-up and in `rollbot validate`, would take seconds and gigabytes for 500 MB.
  */
 export const MAX_RUNBOOK_BYTES = 1024 * 1024;
 
@@ -181,7 +181,7 @@ async function readRunbookFile(file: string): Promise<string | Problem> {
       return { file, path: '', message };
     }
     if (stats.size > MAX_RUNBOOK_BYTES) {
-      const message = `not read: the file is ${count(stats.size)} bytes, over the ${MAX_RUNBOOK_BYTES / 1024 / 1024} MiB (${count(MAX_RUNBOOK_BYTES)} bytes) a runbook may be; a runbook is a few KB: is it the file you meant?`;
+      const message = `not read: the file is ${count(stats.size)} bytes, over the ${MAX_RUNBOOK_BYTES / 1024 / 1024} MiB (${count(MAX_RUNBOOK_BYTES)} bytes) a runbook may be (they are a few KB): point it at the runbook meant, or remove it from the runbooks folder`;
       return { file, path: '', message };
     }
     return await handle.readFile('utf8');
@@ -197,6 +197,7 @@ async function readRunbookFile(file: string): Promise<string | Problem> {
   }
 }
 
+/** A file that cannot be read, and why (`reason`, as the system said it). */
 function unreadable(file: string, reason: string): Problem {
   return {
     file,

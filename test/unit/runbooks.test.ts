@@ -790,8 +790,8 @@ describe('loading a folder', () => {
     const { runbooks, problems } = await loadRunbooks(dir);
     expect(runbooks.map((runbook) => runbook.model)).toEqual(['a']);
     expect(problems.map(formatProblem)).toEqual([
-      `${join(dir, 'b.yml')}: not read: the file is 1,048,577 bytes, over the 1 MiB (1,048,576 bytes) a runbook may be; a runbook is a few KB: is it the file you meant?`,
-      `${join(dir, 'c.yml')}: not read: the file is 524,288,000 bytes, over the 1 MiB (1,048,576 bytes) a runbook may be; a runbook is a few KB: is it the file you meant?`,
+      `${join(dir, 'b.yml')}: not read: the file is 1,048,577 bytes, over the 1 MiB (1,048,576 bytes) a runbook may be (they are a few KB): point it at the runbook meant, or remove it from the runbooks folder`,
+      `${join(dir, 'c.yml')}: not read: the file is 524,288,000 bytes, over the 1 MiB (1,048,576 bytes) a runbook may be (they are a few KB): point it at the runbook meant, or remove it from the runbooks folder`,
     ]);
   });
 
