@@ -228,10 +228,16 @@ describe('redis store', () => {
 
     await appendAsBefore('INC-OLD', 1, 'stage.breached');
     expect(await store.listOfTypes('INC-OLD', ['stage.breached'])).toBeUndefined();
-    // This build appending to it afterwards does not make the index whole: entry 1 is still missing from it.
+    // This build appending to it afterwards, alone or with a write, does not make the index whole: entry 1 is
+    // still missing from it.
     await store.append(entry('INC-OLD', 2, 'stage.breached'));
     expect(await store.listOfTypes('INC-OLD', ['stage.breached'])).toBeUndefined();
-    expect((await store.list('INC-OLD')).map((e) => e.seq)).toEqual([1, 2]);
+    const incident = makeIncident({ id: 'INC-OLD', model: 'ranker' });
+    await store.createIfNoneOpen(incident);
+    const timeline = [entry('INC-OLD', 3, 'stage.breached')];
+    expect(await store.updateIncident({ ...incident, summary: 'joined' }, { timeline })).toBeDefined();
+    expect(await store.listOfTypes('INC-OLD', ['stage.breached'])).toBeUndefined();
+    expect((await store.list('INC-OLD')).map((e) => e.seq)).toEqual([1, 2, 3]);
 
     // Begun by this build, then written to by an older replica during a rolling upgrade.
     await store.append(entry('INC-NEW', 1, 'stage.breached'));
