@@ -247,6 +247,34 @@ describe('redis store', () => {
     await deleteKeys(redis, prefix);
   });
 
+  it('indexes no entry of a type written once per alert, and answers a check for one from the whole timeline', async () => {
+    const prefix = testPrefix();
+    const redis = connect();
+    const store = open(redis, prefix);
+    const keys = storeKeys(prefix);
+    const incident = makeIncident({ model: 'ranker' });
+    await store.createIfNoneOpen(incident);
+    const entry = (n: number, type: string) => ({
+      at: T0 + n,
+      incidentId: incident.id,
+      type,
+      actor: 'rollbot',
+      text: `${n}`,
+    });
+    const timeline = [entry(1, 'alert.attached'), entry(2, 'stage.breached'), entry(3, 'alert.attached')];
+    expect(await store.updateIncident({ ...incident, summary: 'joined' }, { timeline })).toBeDefined();
+    await store.append(entry(4, 'alert.resolved'));
+    // A storm's thousands of alerts rewrite no index with each one joining: only the count moves.
+    expect(await redis.hgetall(keys.timelineTypes(incident.id))).toEqual({
+      count: '4',
+      'type:stage.breached': '2',
+    });
+    expect((await store.listOfTypes(incident.id, ['stage.breached']))?.map((e) => e.seq)).toEqual([2]);
+    expect(await store.listOfTypes(incident.id, ['alert.attached'])).toBeUndefined();
+    expect(await store.listOfTypes(incident.id, ['stage.breached', 'alert.resolved'])).toBeUndefined();
+    await deleteKeys(redis, prefix);
+  });
+
   it('reloads its scripts after Redis forgets them (SCRIPT FLUSH, restart, failover)', async () => {
     const prefix = testPrefix();
     const redis = connect();

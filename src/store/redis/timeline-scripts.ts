@@ -4,24 +4,34 @@
  */
 
 /**
- * Lua that pushes timeline entries onto `list` (`entries`: {type, JSON without seq ('{' first)} pairs, in order)
- * and indexes them by type in `types` (keys.ts: `count` of entries indexed, `type:<type>` their seqs) while that
- * index holds every earlier entry. A timeline an older build began, or appended to without indexing, stays
- * unindexed for good: its count then falls short of its length, which is how TIMELINE_OF_TYPES knows it cannot
- * answer, rather than miss an entry. The seqs are a string rather than a set member each (a storm's 5,000
- * `alert.attached` cost ~25 KB, not the ~670 KB of a sorted set), written once per type and call: rewritten per
- * entry, a batch of 500 joining a storm held Redis for 180 ms. Returns the last entry's seq.
+ * Types written once per alert, thousands on a storm's incident, that no check for one kind of entry asks for:
+ * not indexed (their seqs would be a string rewritten with every alert joining, on the path every alert delivery
+ * takes). Asked for, TIMELINE_OF_TYPES cannot answer and the whole timeline is read (timeline.ts).
  */
-export const PUSH_ENTRIES = `local function push_entries(list, types, entries)
+export const UNINDEXED_TYPES: readonly string[] = ['alert.attached', 'alert.resolved'];
+
+/**
+ * Lua that pushes timeline entries onto `list` (`entries`: {type, JSON without seq ('{' first)} pairs, in order)
+ * and indexes them by type in `types` (keys.ts: `count` of entries indexed, `type:<type>` their seqs; none for
+ * UNINDEXED_TYPES) while that index holds every earlier entry. A timeline an older build began, or appended to
+ * without indexing, stays unindexed for good: its count then falls short of its length, which is how
+ * TIMELINE_OF_TYPES knows it cannot answer, rather than miss an entry. The seqs are a string rather than a set
+ * member each (a few bytes an entry, not a sorted set's ~130), written once per type and call. Returns the last
+ * entry's seq.
+ */
+export const PUSH_ENTRIES = `local unindexed = {${UNINDEXED_TYPES.map((type) => `['${type}'] = true`).join(', ')}}
+local function push_entries(list, types, entries)
   local seq = redis.call('LLEN', list)
   local indexed = tonumber(redis.call('HGET', types, 'count') or '0') == seq
   local added = {}
   for _, entry in ipairs(entries) do
     seq = seq + 1
     redis.call('RPUSH', list, '{"seq":' .. seq .. ',' .. string.sub(entry[2], 2))
-    local field = 'type:' .. entry[1]
-    added[field] = added[field] or {}
-    table.insert(added[field], seq)
+    if not unindexed[entry[1]] then
+      local field = 'type:' .. entry[1]
+      added[field] = added[field] or {}
+      table.insert(added[field], seq)
+    end
   end
   if indexed and #entries > 0 then
     for field, seqs in pairs(added) do

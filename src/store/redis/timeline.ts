@@ -3,7 +3,12 @@ import type { Timeline, TimelineEntry } from '../../engine/ports.js';
 import type { StoreKeys } from './keys.js';
 import { integerReply, optionalIntegerReply, stringsReply } from './replies.js';
 import { runScript } from './scripts.js';
-import { APPEND_TIMELINE, APPEND_TIMELINE_ONCE, TIMELINE_OF_TYPES } from './timeline-scripts.js';
+import {
+  APPEND_TIMELINE,
+  APPEND_TIMELINE_ONCE,
+  TIMELINE_OF_TYPES,
+  UNINDEXED_TYPES,
+} from './timeline-scripts.js';
 
 /**
  * The timeline as one Redis list per incident: append-only, so list order is append order. Beside it, an index of
@@ -35,6 +40,7 @@ export function redisTimeline(redis: Redis, keys: StoreKeys): Timeline {
     },
 
     async listOfTypes(incidentId, types) {
+      if (types.some((type) => UNINDEXED_TYPES.includes(type))) return undefined;
       const at = [keys.timeline(incidentId), keys.timelineTypes(incidentId)];
       const reply = await runScript(redis, TIMELINE_OF_TYPES, at, [...new Set(types)]);
       if (reply === null) return undefined;
