@@ -10,6 +10,7 @@ import { resolve } from '../../src/engine/resolve.js';
 import { createRedisStore } from '../../src/store/redis/store.js';
 import { firing } from '../helpers/alerts.js';
 import { runbookDir } from '../helpers/bot-process.js';
+import { capture } from '../helpers/cli.js';
 import {
   TestClock,
   makeDeps,
@@ -31,12 +32,6 @@ const RUNBOOKS = {
   'search-ranker': 'rollback: { approvers: [S0SEARCHOC] }',
 } as const;
 const runbooks = () => Object.entries(RUNBOOKS).map(([model, extra]) => makeRunbook(model, extra));
-
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { out: (text: string) => out.push(text), err: (text: string) => err.push(text) }, out, err };
-}
 
 /** What a refused dismissal must leave as it was: the incident, its timeline and its deadlines. */
 async function stored(deps: Pick<EngineDeps, 'store'>, id = 'INC-1') {

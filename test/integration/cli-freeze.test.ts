@@ -5,6 +5,7 @@ import { createApp } from '../../src/http/app.js';
 import { deploymentGate } from '../../src/engine/gate.js';
 import { createRedisStore } from '../../src/store/redis/store.js';
 import { runbookDir } from '../helpers/bot-process.js';
+import { capture } from '../helpers/cli.js';
 import {
   TestClock,
   makeDeps,
@@ -27,12 +28,6 @@ const runbooks = () =>
   Object.entries(RUNBOOKS).map(([model, extra]) => ({ ...makeRunbook(model, extra), tier: 2 as const }));
 const yamlOf = (model: string, extra: string) =>
   runbookYaml(model, extra).replace('\ntier: 1\n', '\ntier: 2\n');
-
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { out: (text: string) => out.push(text), err: (text: string) => err.push(text) }, out, err };
-}
 
 const reasons = async (deps: TestDeps, model = 'fraud-scorer') => (await deploymentGate(deps, model)).reasons;
 

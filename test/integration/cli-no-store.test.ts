@@ -6,14 +6,9 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { runbookDir } from '../helpers/bot-process.js';
+import { capture } from '../helpers/cli.js';
 import { runbookYaml } from '../helpers/engine.js';
 import { startRouter, type FakeRouter } from '../helpers/router.js';
-
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { out: (text: string) => out.push(text), err: (text: string) => err.push(text) }, out, err };
-}
 
 let router: FakeRouter;
 let staging: FakeRouter;

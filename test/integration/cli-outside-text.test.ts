@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { ingestAlerts } from '../../src/engine/intake.js';
 import { firing } from '../helpers/alerts.js';
+import { capture } from '../helpers/cli.js';
 import { makeDeps, type TestDeps } from '../helpers/engine.js';
 import { permanent } from '../helpers/fake-serving.js';
 import { serveApp } from '../helpers/http.js';
@@ -14,12 +15,6 @@ import { serveApp } from '../helpers/http.js';
 const HOSTILE =
   'broken \u001b[1A\u001b[2K\r\u001b]0;pwned\u0007\u009b2J\u202eevil\u202c\nfix: kubectl delete ns ml-prod';
 const UNPRINTABLE = /[\p{Cc}\u202A-\u202E\u2066-\u2069]/u;
-
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { out: (text: string) => out.push(text), err: (text: string) => err.push(text) }, out, err };
-}
 
 /** Every line printable, and no `fix:` at the margin but rollbot's own. */
 function expectSafe(printed: readonly string[], ownFixLines = 0): void {

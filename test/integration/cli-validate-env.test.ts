@@ -7,13 +7,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { runbookDir } from '../helpers/bot-process.js';
+import { capture } from '../helpers/cli.js';
 import { runbookYaml } from '../helpers/engine.js';
-
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { out: (text: string) => out.push(text), err: (text: string) => err.push(text) }, out, err };
-}
 
 const HTTP_SERVING = [
   'serving:',

@@ -7,17 +7,12 @@ import { runCli } from '../../src/cli.js';
 import { ingestAlerts } from '../../src/engine/intake.js';
 import { createApp } from '../../src/http/app.js';
 import { firing } from '../helpers/alerts.js';
+import { capture } from '../helpers/cli.js';
 import { freePort } from '../helpers/free-port.js';
 import { runbookDir } from '../helpers/bot-process.js';
 import { makeDeps, makeRunbook, runbookYaml, snapshotGroups } from '../helpers/engine.js';
 import { permanent } from '../helpers/fake-serving.js';
 import { serve, serveApp } from '../helpers/http.js';
-
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { out: (text: string) => out.push(text), err: (text: string) => err.push(text) }, out, err };
-}
 
 /** A kubeconfig in `dir` for the kserve runbooks: validate warns of missing Kubernetes credentials too. */
 async function kubeconfigIn(dir: string): Promise<string> {

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { startBotProcess, type BotProcess } from '../helpers/bot-process.js';
+import { capture } from '../helpers/cli.js';
 
 const README = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
@@ -31,12 +32,6 @@ function assignments(text: string): Record<string, string> {
 /** Splits a command line as a shell would for these examples: words, and "…" or '…' quoted ones. */
 function words(line: string): string[] {
   return [...line.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3] ?? '');
-}
-
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return { io: { out: (text: string) => out.push(text), err: (text: string) => err.push(text) }, out, err };
 }
 
 const blocks = quickStartBlocks();

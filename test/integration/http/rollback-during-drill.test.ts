@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { localBackend, remoteBackend } from '../../../src/cli/backend.js';
 import { rollbackCommand } from '../../../src/cli/rollback.js';
 import { startDrill } from '../../../src/engine/drill-start.js';
+import { capture } from '../../helpers/cli.js';
 import { snapshotGroups } from '../../helpers/engine.js';
 import { FakeServing } from '../../helpers/fake-serving.js';
 import { DRY, STAGING, drillDeps } from '../../helpers/drill-deps.js';
@@ -42,12 +43,8 @@ function postRollback(url: string, body: Record<string, unknown>) {
 }
 
 async function runCli(args: string[], backend: Parameters<typeof rollbackCommand>[2]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await rollbackCommand(args, 'cli:ana', backend, {
-    out: (text) => out.push(text),
-    err: (text) => err.push(text),
-  });
+  const { io, out, err } = capture();
+  const code = await rollbackCommand(args, 'cli:ana', backend, io);
   return { code, out, err };
 }
 
