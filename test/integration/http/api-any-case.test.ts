@@ -3,24 +3,17 @@
  * a model's name lower case (runbooks/fields.ts), so `inc-7` or `Fraud-Scorer` — typed by hand, or from a script
  * that upper-cases its variables — can only mean those.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { firing } from '../../helpers/alerts.js';
-import { makeDeps, type TestDeps } from '../../helpers/engine.js';
-import { API_AUTH, apiFetch, json, serveApp } from '../../helpers/http.js';
+import { useServedApp } from '../../helpers/api.js';
+import { API_AUTH, apiFetch, json } from '../../helpers/http.js';
 
-let deps: TestDeps;
-let server: Awaited<ReturnType<typeof serveApp>>;
+const app = useServedApp();
 
-beforeEach(async () => {
-  deps = makeDeps();
-  server = await serveApp(deps);
-});
-afterEach(() => server.close());
-
-const get = (path: string) => apiFetch(`${server.url}${path}`);
+const get = (path: string) => apiFetch(`${app.server.url}${path}`);
 const post = (path: string, body: unknown) =>
-  fetch(`${server.url}${path}`, {
+  fetch(`${app.server.url}${path}`, {
     method: 'POST',
     headers: { ...API_AUTH, 'content-type': 'application/json' },
     body: JSON.stringify(body),
@@ -28,7 +21,7 @@ const post = (path: string, body: unknown) =>
 
 describe('incident ids in any case', () => {
   it('shows, notes and resolves inc-1 as INC-1', async () => {
-    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    await ingestAlerts(app.deps, [firing('fraud-scorer', app.deps.clock.now())]);
     const shown = await get('/api/incidents/inc-1');
     expect(shown.status).toBe(200);
     expect((await json(shown)).id).toBe('INC-1');
@@ -45,7 +38,7 @@ describe('incident ids in any case', () => {
 
 describe('model names in any case', () => {
   it('answers the gate, lists incidents and records a deployment of Fraud-Scorer as fraud-scorer', async () => {
-    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    await ingestAlerts(app.deps, [firing('fraud-scorer', app.deps.clock.now())]);
     const gate = await get('/api/gate/FRAUD-SCORER');
     expect(gate.status).toBe(200);
     expect((await json(gate)).model).toBe('fraud-scorer');

@@ -2,24 +2,22 @@
  * Who acted is the timeline's record (the compliance record): a blank name (`"by": "$USER"` with USER unset in a CI
  * job, and a space) recorded a dismissal, a freeze or a note by nobody. Each is refused, naming the field.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { firing } from '../../helpers/alerts.js';
-import { makeDeps, type TestDeps } from '../../helpers/engine.js';
-import { API_AUTH, json, serveApp } from '../../helpers/http.js';
+import { useServedApp } from '../../helpers/api.js';
+import { makeDeps } from '../../helpers/engine.js';
+import { API_AUTH, json } from '../../helpers/http.js';
 
-let deps: TestDeps;
-let server: Awaited<ReturnType<typeof serveApp>>;
-
-beforeEach(async () => {
-  deps = makeDeps();
+/** With INC-1 in triage for fraud-scorer. */
+const app = useServedApp(async () => {
+  const deps = makeDeps();
   await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
-  server = await serveApp(deps);
+  return deps;
 });
-afterEach(() => server.close());
 
 const post = (path: string, body: unknown) =>
-  fetch(`${server.url}${path}`, {
+  fetch(`${app.server.url}${path}`, {
     method: 'POST',
     headers: { ...API_AUTH, 'content-type': 'application/json' },
     body: JSON.stringify(body),
@@ -44,16 +42,16 @@ describe('a blank actor on an API write', () => {
   it.each(BLANK)(
     'refuses a blank $field on $path with 400, changing nothing',
     async ({ path, field, body }) => {
-      const before = await deps.store.list('INC-1');
+      const before = await app.deps.store.list('INC-1');
       for (const blank of ['', '  ']) {
         const response = await post(path, { ...body, [field]: blank });
         expect(response.status, `${field}: "${blank}"`).toBe(400);
         const { error } = await json(response);
         expect(error.details).toEqual([{ path: field, message: expect.stringMatching(/^name who /) }]);
       }
-      expect(await deps.store.list('INC-1')).toEqual(before);
-      expect(await deps.store.deployments('fraud-scorer')).toEqual([]);
-      expect(deps.fake.mutations).toBe(0);
+      expect(await app.deps.store.list('INC-1')).toEqual(before);
+      expect(await app.deps.store.deployments('fraud-scorer')).toEqual([]);
+      expect(app.deps.fake.mutations).toBe(0);
     },
   );
 });

@@ -1,42 +1,38 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { firing } from '../../helpers/alerts.js';
-import { makeDeps, makeRunbook, type TestDeps } from '../../helpers/engine.js';
+import { useServedApp } from '../../helpers/api.js';
+import { makeDeps, makeRunbook } from '../../helpers/engine.js';
 import { apiFetch, json, serveApp } from '../../helpers/http.js';
 
 const DAY = 86_400_000;
 
-let deps: TestDeps;
-let server: Awaited<ReturnType<typeof serveApp>>;
-
 /** Tier 2, so that only a freeze closes the gates: fraud-scorer lets only U0LEAD act, churn-predictor anyone. */
-beforeEach(async () => {
-  deps = makeDeps({
+const app = useServedApp(() =>
+  makeDeps({
     runbooks: [
       { ...makeRunbook('fraud-scorer', 'rollback: { approvers: [U0LEAD] }'), tier: 2 },
       { ...makeRunbook('churn-predictor'), tier: 2 },
     ],
-  });
-  server = await serveApp(deps);
-});
-afterEach(() => server.close());
+  }),
+);
 
 function post(path: string, body: unknown, headers: Record<string, string> = {}) {
-  return fetch(`${server.url}${path}`, {
+  return fetch(`${app.server.url}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: 'Bearer api-t', ...headers },
     body: JSON.stringify(body),
   });
 }
 
-const gate = (model: string) => json(apiFetch(`${server.url}/api/gate/${model}`));
-const inADay = () => new Date(deps.clock.now() + DAY).toISOString();
+const gate = (model: string) => json(apiFetch(`${app.server.url}/api/gate/${model}`));
+const inADay = () => new Date(app.deps.clock.now() + DAY).toISOString();
 
 /** Nothing a refused request may leave: a freeze, a channel message. */
 async function nothingFrozen() {
   expect(await gate('fraud-scorer')).toMatchObject({ allowed: true, reasons: [] });
   expect(await gate('churn-predictor')).toMatchObject({ allowed: true, reasons: [] });
-  expect(deps.notifier.ofType('channel.message')).toEqual([]);
+  expect(app.deps.notifier.ofType('channel.message')).toEqual([]);
 }
 
 describe('POST /api/gate/:model/freeze and …/unfreeze', () => {
@@ -54,7 +50,7 @@ describe('POST /api/gate/:model/freeze and …/unfreeze', () => {
         by: 'U0LEAD',
         reason: 'quarter close',
         until: Date.parse(until),
-        at: deps.clock.now(),
+        at: app.deps.clock.now(),
       },
       models: ['fraud-scorer'],
     });
@@ -91,7 +87,7 @@ describe('POST /api/gate/:model/freeze and …/unfreeze', () => {
   });
 
   it('answers which freeze a new one replaced', async () => {
-    const longer = new Date(deps.clock.now() + 2 * DAY).toISOString();
+    const longer = new Date(app.deps.clock.now() + 2 * DAY).toISOString();
     await post('/api/gate/fraud-scorer/freeze', {
       until: longer,
       reason: 'quarter close',
@@ -112,7 +108,7 @@ describe('POST /api/gate/:model/freeze and …/unfreeze', () => {
 
   it('lifting the freeze of every model answers the models still frozen on their own', async () => {
     const own = inADay();
-    const all = new Date(deps.clock.now() + 2 * DAY).toISOString();
+    const all = new Date(app.deps.clock.now() + 2 * DAY).toISOString();
     await post('/api/gate/fraud-scorer/freeze', { until: own, reason: 'release train', frozenBy: 'U0LEAD' });
     await post('/api/gate/*/freeze', { until: all, reason: 'holidays', frozenBy: 'U0LEAD' });
 
@@ -157,7 +153,7 @@ describe('POST /api/gate/:model/freeze and …/unfreeze', () => {
   });
 
   it('needs the API token, and an approver the runbook allows, recording the denial', async () => {
-    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    await ingestAlerts(app.deps, [firing('fraud-scorer', app.deps.clock.now())]);
     const body = { until: inADay(), reason: 'x', frozenBy: 'U0LEAD' };
     expect(
       (await post('/api/gate/fraud-scorer/freeze', body, { authorization: 'Bearer wrong' })).status,
@@ -174,7 +170,7 @@ describe('POST /api/gate/:model/freeze and …/unfreeze', () => {
       'U0BO may not freeze deployments of every model: the runbook of fraud-scorer allows U0LEAD',
     );
     expect((await post('/api/gate/nope/freeze', body)).status).toBe(404);
-    const timeline = await deps.store.list('INC-1');
+    const timeline = await app.deps.store.list('INC-1');
     expect(
       timeline.filter((entry) => entry.type === 'permission.denied').map((entry) => entry.actor),
     ).toEqual(['U0BO', 'U0BO']);
@@ -187,8 +183,8 @@ describe('POST /api/gate/:model/freeze and …/unfreeze', () => {
   });
 
   it('is off without API_TOKEN', async () => {
-    await server.close();
-    server = await serveApp(deps, { apiToken: undefined });
+    await app.server.close();
+    app.server = await serveApp(app.deps, { apiToken: undefined });
     const response = await post('/api/gate/fraud-scorer/freeze', {
       until: inADay(),
       reason: 'x',

@@ -3,23 +3,17 @@
  * loop) is done once: the retry gets the first answer again instead of rolling back a second time, one version
  * further, or recording a deployment or a note twice.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { firing } from '../../helpers/alerts.js';
-import { makeDeps, recordDeployments, type TestDeps } from '../../helpers/engine.js';
-import { API_AUTH, json, serveApp } from '../../helpers/http.js';
+import { useServedApp } from '../../helpers/api.js';
+import { recordDeployments } from '../../helpers/engine.js';
+import { API_AUTH, json } from '../../helpers/http.js';
 
-let deps: TestDeps;
-let server: Awaited<ReturnType<typeof serveApp>>;
-
-beforeEach(async () => {
-  deps = makeDeps();
-  server = await serveApp(deps);
-});
-afterEach(() => server.close());
+const app = useServedApp();
 
 function post(path: string, body: unknown, key?: string, headers: Record<string, string> = {}) {
-  return fetch(`${server.url}${path}`, {
+  return fetch(`${app.server.url}${path}`, {
     method: 'POST',
     headers: {
       ...API_AUTH,
@@ -34,8 +28,8 @@ function post(path: string, body: unknown, key?: string, headers: Record<string,
 describe('Idempotency-Key on API writes', () => {
   it('rolls back once for a retried POST /api/rollbacks, answering the retry with the first outcome', async () => {
     // Without the key, the retry planned from the ledger again and rolled v41 back to v40.
-    await recordDeployments(deps, 'fraud-scorer', ['v40', 'v41', 'v42']);
-    deps.fake.previous = undefined;
+    await recordDeployments(app.deps, 'fraud-scorer', ['v40', 'v41', 'v42']);
+    app.deps.fake.previous = undefined;
     const body = { model: 'fraud-scorer', reason: 'p99 doubled' };
     const first = await post('/api/rollbacks', body, 'ci-run-81');
     expect(first.status).toBe(200);
@@ -46,8 +40,8 @@ describe('Idempotency-Key on API writes', () => {
     expect(retry.status).toBe(200);
     expect(retry.headers.get('idempotent-replayed')).toBe('true');
     expect(await retry.text()).toBe(outcome);
-    expect(deps.fake.mutations).toBe(1);
-    expect(deps.fake.current).toBe('v41');
+    expect(app.deps.fake.mutations).toBe(1);
+    expect(app.deps.fake.current).toBe('v41');
   });
 
   it('replays a streamed rollback as it was streamed', async () => {
@@ -58,20 +52,20 @@ describe('Idempotency-Key on API writes', () => {
     const retry = await post('/api/rollbacks', body, 'stream-1', accept);
     expect(retry.headers.get('content-type')).toBe(first.headers.get('content-type'));
     expect(await retry.text()).toBe(lines);
-    expect(deps.fake.mutations).toBe(1);
+    expect(app.deps.fake.mutations).toBe(1);
   });
 
   it('records a deployment and a note once, each key on its own', async () => {
-    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    await ingestAlerts(app.deps, [firing('fraud-scorer', app.deps.clock.now())]);
     const deployment = { model: 'fraud-scorer', version: 'v43', previousVersion: 'v42' };
     for (let i = 0; i < 2; i += 1)
       expect((await post('/api/deployments', deployment, 'deploy-43')).status).toBe(201);
-    expect(await deps.store.deployments('fraud-scorer')).toHaveLength(1);
+    expect(await app.deps.store.deployments('fraud-scorer')).toHaveLength(1);
 
     const note = { by: 'U0ANA', text: 'feature store stale' };
     for (let i = 0; i < 2; i += 1)
       expect((await post('/api/incidents/INC-1/notes', note, 'note-1')).status).toBe(201);
-    const notes = (await deps.store.list('INC-1')).filter((entry) => entry.type === 'note');
+    const notes = (await app.deps.store.list('INC-1')).filter((entry) => entry.type === 'note');
     expect(notes).toHaveLength(1);
   });
 
@@ -85,7 +79,7 @@ describe('Idempotency-Key on API writes', () => {
         'the Idempotency-Key "reused" was used for another request (POST /api/deployments with another body)',
       hint: 'send a new Idempotency-Key for each request, and the same one only when retrying that request as it was',
     });
-    expect((await deps.store.deployments('fraud-scorer')).map((d) => d.version)).toEqual(['v43']);
+    expect((await app.deps.store.deployments('fraud-scorer')).map((d) => d.version)).toEqual(['v43']);
   });
 
   it('keeps no key for a refused request: the corrected request may use it', async () => {
@@ -107,25 +101,25 @@ describe('Idempotency-Key on API writes', () => {
   });
 
   it('keeps the key of a request that failed unexpectedly, which may have done part of its work', async () => {
-    const record = deps.store.recordDeployment.bind(deps.store);
-    deps.store.recordDeployment = () => Promise.reject(new Error('connection reset'));
+    const record = app.deps.store.recordDeployment.bind(app.deps.store);
+    app.deps.store.recordDeployment = () => Promise.reject(new Error('connection reset'));
     const deployment = { model: 'fraud-scorer', version: 'v43' };
     expect((await post('/api/deployments', deployment, 'k2')).status).toBe(500);
-    deps.store.recordDeployment = record;
+    app.deps.store.recordDeployment = record;
     const retry = await post('/api/deployments', deployment, 'k2');
     expect(retry.status).toBe(409);
     expect((await json(retry)).error.message).toBe(
       'a request with the Idempotency-Key "k2" is still being answered (or the bot stopped while answering it)',
     );
-    expect(await deps.store.deployments('fraud-scorer')).toEqual([]);
+    expect(await app.deps.store.deployments('fraud-scorer')).toEqual([]);
   });
 
   it('answers 409 to a retry while the first is still running, instead of running it twice', async () => {
     let release: () => void = () => {};
-    deps.fake.duringExecute = () => new Promise<void>((resolve) => (release = resolve));
+    app.deps.fake.duringExecute = () => new Promise<void>((resolve) => (release = resolve));
     const body = { model: 'fraud-scorer', reason: 'p99 doubled' };
     const first = post('/api/rollbacks', body, 'slow');
-    while (deps.fake.calls.filter((call) => call.startsWith('execute')).length === 0) {
+    while (app.deps.fake.calls.filter((call) => call.startsWith('execute')).length === 0) {
       await new Promise((resolve) => setImmediate(resolve));
     }
     const retry = await post('/api/rollbacks', body, 'slow');
@@ -137,7 +131,7 @@ describe('Idempotency-Key on API writes', () => {
     });
     release();
     expect((await first).status).toBe(200);
-    expect(deps.fake.mutations).toBe(1);
+    expect(app.deps.fake.mutations).toBe(1);
   });
 
   it('refuses an empty or over-long key with 400', async () => {
@@ -146,7 +140,7 @@ describe('Idempotency-Key on API writes', () => {
       expect(response.status).toBe(400);
       expect((await json(response)).error.message).toMatch(/^Idempotency-Key must be 1 to 255 characters/);
     }
-    expect(await deps.store.deployments('fraud-scorer')).toEqual([]);
+    expect(await app.deps.store.deployments('fraud-scorer')).toEqual([]);
   });
 
   it('works as before without a key', async () => {

@@ -1,23 +1,20 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { resolve } from '../../../src/engine/resolve.js';
 import { firing } from '../../helpers/alerts.js';
-import { makeDeps, makeRunbook, type TestDeps } from '../../helpers/engine.js';
+import { useServedApp } from '../../helpers/api.js';
+import { makeDeps, makeRunbook } from '../../helpers/engine.js';
 import { apiFetch, json, serveApp } from '../../helpers/http.js';
 
-let deps: TestDeps;
-let server: Awaited<ReturnType<typeof serveApp>>;
-
 /** fraud-scorer lets only U0LEAD act (a note is no action: anyone's is taken), with INC-1 in triage. */
-beforeEach(async () => {
-  deps = makeDeps({ runbooks: [makeRunbook('fraud-scorer', 'rollback: { approvers: [U0LEAD] }')] });
-  server = await serveApp(deps);
-  await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
-});
-afterEach(() => server.close());
+const app = useServedApp(() =>
+  makeDeps({ runbooks: [makeRunbook('fraud-scorer', 'rollback: { approvers: [U0LEAD] }')] }),
+);
+// Registered after useServedApp: INC-1 opens once the app is served.
+beforeEach(() => ingestAlerts(app.deps, [firing('fraud-scorer', app.deps.clock.now())]));
 
 function note(id: string, body: unknown, headers: Record<string, string> = {}) {
-  return fetch(`${server.url}/api/incidents/${id}/notes`, {
+  return fetch(`${app.server.url}/api/incidents/${id}/notes`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: 'Bearer api-t', ...headers },
     body: JSON.stringify(body),
@@ -26,14 +23,14 @@ function note(id: string, body: unknown, headers: Record<string, string> = {}) {
 
 /** What a refused note must leave as it was: the incident, its timeline, and what the channel was told. */
 const stored = async () => ({
-  incident: await deps.store.getIncident('INC-1'),
-  timeline: await deps.store.list('INC-1'),
-  told: deps.notifier.events.length,
+  incident: await app.deps.store.getIncident('INC-1'),
+  timeline: await app.deps.store.list('INC-1'),
+  told: app.deps.notifier.events.length,
 });
 
 describe('POST /api/incidents/:id/notes', () => {
   it("adds the note to the timeline as its author's, answering 201 with the entry, and tells the channel", async () => {
-    const incident = await deps.store.getIncident('INC-1');
+    const incident = await app.deps.store.getIncident('INC-1');
     const response = await note('INC-1', { by: 'U0ANA', text: ' feature store stale since 01:40 ' });
     expect(response.status).toBe(201);
     const entry = await json(response);
@@ -43,17 +40,17 @@ describe('POST /api/incidents/:id/notes', () => {
       actor: 'U0ANA',
       text: 'feature store stale since 01:40',
     });
-    expect((await deps.store.list('INC-1')).at(-1)).toEqual(entry);
-    expect(deps.notifier.ofType('incident.updated').at(-1)?.text).toBe(
+    expect((await app.deps.store.list('INC-1')).at(-1)).toEqual(entry);
+    expect(app.deps.notifier.ofType('incident.updated').at(-1)?.text).toBe(
       'note by U0ANA: feature store stale since 01:40',
     );
-    expect(await deps.store.getIncident('INC-1')).toEqual(incident);
-    const timeline = (await json(apiFetch(`${server.url}/api/incidents/INC-1`))).timeline;
+    expect(await app.deps.store.getIncident('INC-1')).toEqual(incident);
+    const timeline = (await json(apiFetch(`${app.server.url}/api/incidents/INC-1`))).timeline;
     expect(timeline.at(-1)).toEqual(entry);
   });
 
   it('takes a note on a resolved incident, for its retrospective', async () => {
-    await resolve(deps, 'INC-1', { by: 'U0LEAD', reason: 'back to normal' });
+    await resolve(app.deps, 'INC-1', { by: 'U0LEAD', reason: 'back to normal' });
     const response = await note('INC-1', { by: 'ci:retro-bot', text: 'dashboard link: https://grafana/x' });
     expect(response.status).toBe(201);
     expect(await json(response)).toMatchObject({ type: 'note', actor: 'ci:retro-bot' });
@@ -94,15 +91,15 @@ describe('POST /api/incidents/:id/notes', () => {
       hint: 'list incidents with `/incident list` or `rollbot incidents`',
     });
     expect(await stored()).toEqual(before);
-    expect(await deps.store.list('INC-9')).toEqual([]);
+    expect(await app.deps.store.list('INC-9')).toEqual([]);
   });
 
   it('requires the API token, and is off without one, recording nothing', async () => {
     const before = await stored();
     const untokened = await note('INC-1', { by: 'U0ANA', text: 'x' }, { authorization: '' });
     expect(untokened.status).toBe(401);
-    await server.close();
-    server = await serveApp(deps, { apiToken: undefined });
+    await app.server.close();
+    app.server = await serveApp(app.deps, { apiToken: undefined });
     const off = await note('INC-1', { by: 'U0ANA', text: 'x' });
     expect(off.status).toBe(403);
     expect(await stored()).toEqual(before);

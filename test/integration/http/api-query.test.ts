@@ -3,22 +3,15 @@
  * body rolled back for real, and `GET /api/drills?model=x` answered every model's. Only GET /api/incidents takes
  * any (its filters, api.test.ts); elsewhere they are refused, naming them and where they go.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { makeDeps, type TestDeps } from '../../helpers/engine.js';
-import { API_AUTH, apiFetch, json, serveApp } from '../../helpers/http.js';
+import { describe, expect, it } from 'vitest';
+import { useServedApp } from '../../helpers/api.js';
+import { API_AUTH, apiFetch, json } from '../../helpers/http.js';
 
-let deps: TestDeps;
-let server: Awaited<ReturnType<typeof serveApp>>;
-
-beforeEach(async () => {
-  deps = makeDeps();
-  server = await serveApp(deps);
-});
-afterEach(() => server.close());
+const app = useServedApp();
 
 describe('query parameters on API routes that take none', () => {
   it('refuses POST /api/rollbacks?dryRun=true instead of rolling back for real', async () => {
-    const response = await fetch(`${server.url}/api/rollbacks?dryRun=true`, {
+    const response = await fetch(`${app.server.url}/api/rollbacks?dryRun=true`, {
       method: 'POST',
       headers: { ...API_AUTH, 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'fraud-scorer', reason: 'p99' }),
@@ -29,11 +22,11 @@ describe('query parameters on API routes that take none', () => {
       message: 'POST /api/rollbacks takes no query parameters, got dryRun',
       hint: 'send them as fields of the JSON body (see README.md "HTTP API"); nothing was done',
     });
-    expect(deps.fake.calls).toEqual([]);
+    expect(app.deps.fake.calls).toEqual([]);
   });
 
   it('refuses them on reads too, rather than answer as if they were not there', async () => {
-    const response = await apiFetch(`${server.url}/api/drills?model=fraud-scorer&x=1`);
+    const response = await apiFetch(`${app.server.url}/api/drills?model=fraud-scorer&x=1`);
     expect(response.status).toBe(400);
     expect((await json(response)).error).toMatchObject({
       message: 'GET /api/drills takes no query parameters, got model, x',
@@ -42,8 +35,8 @@ describe('query parameters on API routes that take none', () => {
   });
 
   it('takes a bare ? and leaves health, readiness and metrics alone', async () => {
-    expect((await apiFetch(`${server.url}/api/drills?`)).status).toBe(200);
-    expect((await fetch(`${server.url}/healthz?probe=lb`)).status).toBe(200);
-    expect((await fetch(`${server.url}/metrics?name[]=x`)).status).toBe(200);
+    expect((await apiFetch(`${app.server.url}/api/drills?`)).status).toBe(200);
+    expect((await fetch(`${app.server.url}/healthz?probe=lb`)).status).toBe(200);
+    expect((await fetch(`${app.server.url}/metrics?name[]=x`)).status).toBe(200);
   });
 });

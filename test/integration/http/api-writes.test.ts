@@ -1,23 +1,17 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { resolve } from '../../../src/engine/resolve.js';
 import { completeRetrospective } from '../../../src/engine/retro.js';
 import { firing } from '../../helpers/alerts.js';
-import { makeDeps, makeRunbook, type TestDeps } from '../../helpers/engine.js';
+import { useServedApp } from '../../helpers/api.js';
+import { makeDeps, makeRunbook } from '../../helpers/engine.js';
 import { apiFetch, json, serveApp } from '../../helpers/http.js';
 import { permanent } from '../../helpers/fake-serving.js';
 
-let deps: TestDeps;
-let server: Awaited<ReturnType<typeof serveApp>>;
-
-beforeEach(async () => {
-  deps = makeDeps();
-  server = await serveApp(deps);
-});
-afterEach(() => server.close());
+const app = useServedApp();
 
 function post(path: string, body: unknown, headers: Record<string, string> = {}) {
-  return fetch(`${server.url}${path}`, {
+  return fetch(`${app.server.url}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: 'Bearer api-t', ...headers },
     body: JSON.stringify(body),
@@ -45,7 +39,7 @@ describe('POST /api/rollbacks', () => {
       'executed',
       'on-target',
     ]);
-    expect((await deps.store.getIncident('INC-1'))?.decision).toMatchObject({
+    expect((await app.deps.store.getIncident('INC-1'))?.decision).toMatchObject({
       by: 'ci:deploy-42',
       trigger: 'api',
     });
@@ -90,18 +84,18 @@ describe('POST /api/rollbacks', () => {
         'fraud-scorer serves v42 now, not v40 as when this rollback was asked for; rollbot did not roll back again',
       hint: 'to roll back further (v42 → v41), start a new rollback and check its plan, or name the version: /rollback fraud-scorer to v41 in Slack, rollbot rollback fraud-scorer --to v41, or toVersion in the API',
     });
-    expect(deps.fake.mutations).toBe(0);
+    expect(app.deps.fake.mutations).toBe(0);
   });
 
   it('plans without changing anything on a dry run', async () => {
     const body = await json(post('/api/rollbacks', { model: 'fraud-scorer', reason: 'x', dryRun: true }));
     expect(body).toMatchObject({ outcome: 'dry-run' });
-    expect(deps.fake.mutations).toBe(0);
-    expect(await deps.store.listIncidents({})).toEqual([]);
+    expect(app.deps.fake.mutations).toBe(0);
+    expect(await app.deps.store.listIncidents({})).toEqual([]);
   });
 
   it('answers 502 with the reason when the rollback failed', async () => {
-    deps.fake.executeErrors.push(permanent());
+    app.deps.fake.executeErrors.push(permanent());
     const response = await post('/api/rollbacks', { model: 'fraud-scorer', reason: 'x' });
     expect(response.status).toBe(502);
     expect(await json(response)).toMatchObject({
@@ -121,11 +115,11 @@ describe('POST /api/rollbacks', () => {
         /^fraud-scorer serves v41 now, not v42 as when this rollback was asked for/,
       ),
     });
-    expect(deps.fake.mutations).toBe(1);
+    expect(app.deps.fake.mutations).toBe(1);
   });
 
   it('answers 409 while another rollback holds the lock', async () => {
-    await deps.store.acquire('rollback:fraud-scorer', 'U1 via slack', 600_000, deps.clock.now());
+    await app.deps.store.acquire('rollback:fraud-scorer', 'U1 via slack', 600_000, app.deps.clock.now());
     const response = await post('/api/rollbacks', { model: 'fraud-scorer', reason: 'x' });
     expect(response.status).toBe(409);
     expect((await json(response)).error.message).toMatch(
@@ -144,8 +138,8 @@ describe('POST /api/rollbacks', () => {
     const response = await post('/api/rollbacks', body);
     expect(response.status).toBe(400);
     expect((await json(response)).error.message).toContain(named);
-    expect(deps.fake.calls).toEqual([]);
-    expect(await deps.store.listIncidents({})).toEqual([]);
+    expect(app.deps.fake.calls).toEqual([]);
+    expect(await app.deps.store.listIncidents({})).toEqual([]);
   });
 
   it('refuses a body over 1 MiB with 413 and a fix for an API body, not for an alert webhook', async () => {
@@ -159,7 +153,7 @@ describe('POST /api/rollbacks', () => {
     expect(error.code).toBe('PAYLOAD_TOO_LARGE');
     expect(error.hint).not.toMatch(/alert/i);
     expect(error.hint).toContain('spec');
-    expect(await deps.store.deployments('fraud-scorer')).toEqual([]);
+    expect(await app.deps.store.deployments('fraud-scorer')).toEqual([]);
   });
 
   it('says which field is missing and what it takes, in words, not a parser dump', async () => {
@@ -178,8 +172,8 @@ describe('POST /api/rollbacks', () => {
         `invalid rollback request: ${field}: is blank: give the version as the serving layer names it`,
       );
     }
-    expect(deps.fake.calls).toEqual([]);
-    expect(await deps.store.listIncidentHeads({ limit: 10 })).toEqual([]);
+    expect(app.deps.fake.calls).toEqual([]);
+    expect(await app.deps.store.listIncidentHeads({ limit: 10 })).toEqual([]);
   });
 
   it('answers 404 for an unknown model', async () => {
@@ -198,38 +192,38 @@ describe('POST /api/rollbacks', () => {
         )
       ).status,
     ).toBe(401);
-    await server.close();
-    server = await serveApp(deps, { apiToken: undefined });
+    await app.server.close();
+    app.server = await serveApp(app.deps, { apiToken: undefined });
     const response = await post('/api/rollbacks', { model: 'fraud-scorer', reason: 'x' });
     expect(response.status).toBe(403);
     expect((await json(response)).error.message).toBe(
       'the write API is disabled because API_TOKEN is not set',
     );
-    expect(deps.fake.calls).toEqual([]);
+    expect(app.deps.fake.calls).toEqual([]);
   });
 
   it('plans a dry run for anyone when the bot has no API_TOKEN, as it answers reads, and changes nothing', async () => {
-    await server.close();
-    server = await serveApp(deps, { apiToken: undefined });
-    const response = await fetch(`${server.url}/api/rollbacks`, {
+    await app.server.close();
+    app.server = await serveApp(app.deps, { apiToken: undefined });
+    const response = await fetch(`${app.server.url}/api/rollbacks`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'fraud-scorer', reason: 'what would it do', dryRun: true }),
     });
     expect(response.status).toBe(200);
     expect(await json(response)).toMatchObject({ outcome: 'dry-run', plan: { from: 'v42', to: 'v41' } });
-    expect(deps.fake.calls).toEqual(['state', 'plan']);
-    expect(await deps.store.listIncidentHeads({})).toEqual([]);
+    expect(app.deps.fake.calls).toEqual(['state', 'plan']);
+    expect(await app.deps.store.listIncidentHeads({})).toEqual([]);
   });
 
   it('still refuses a dry run without the bearer token once the bot has an API_TOKEN', async () => {
-    const response = await fetch(`${server.url}/api/rollbacks`, {
+    const response = await fetch(`${app.server.url}/api/rollbacks`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'fraud-scorer', reason: 'x', dryRun: true }),
     });
     expect(response.status).toBe(401);
-    expect(deps.fake.calls).toEqual([]);
+    expect(app.deps.fake.calls).toEqual([]);
   });
 });
 
@@ -246,7 +240,7 @@ describe('deployments and the gate', () => {
       'invalid deployment: prevVersion: unknown field (allowed fields: model, version, previousVersion, strategy, ' +
         'recordedBy, spec, traffic)',
     );
-    expect(await deps.store.deployments('fraud-scorer')).toEqual([]);
+    expect(await app.deps.store.deployments('fraud-scorer')).toEqual([]);
   });
 
   it('records a deployment and answers the gate with it', async () => {
@@ -273,7 +267,7 @@ describe('deployments and the gate', () => {
         approval: { reasons: ['tier-1 model: every deployment needs an approval'], approvers: [] },
       },
     });
-    expect((await deps.store.deployments('fraud-scorer'))[0]?.version).toBe('v43');
+    expect((await app.deps.store.deployments('fraud-scorer'))[0]?.version).toBe('v43');
   });
 
   it('refuses a bad deployment with 400 and records nothing', async () => {
@@ -284,7 +278,7 @@ describe('deployments and the gate', () => {
     });
     expect(response.status).toBe(400);
     expect((await json(response)).error.message).toContain('strategy');
-    expect(await deps.store.deployments('fraud-scorer')).toEqual([]);
+    expect(await app.deps.store.deployments('fraud-scorer')).toEqual([]);
   });
 
   it('refuses a blank version or previousVersion (an unset CI variable) with 400, recording nothing', async () => {
@@ -300,13 +294,13 @@ describe('deployments and the gate', () => {
         message: `invalid deployment: ${field}: is blank: give the version as the serving layer names it`,
       });
     }
-    expect(await deps.store.deployments('fraud-scorer')).toEqual([]);
+    expect(await app.deps.store.deployments('fraud-scorer')).toEqual([]);
   });
 
   it('records a version without the spaces around it, as the serving layer names it', async () => {
     const response = await post('/api/deployments', { model: 'fraud-scorer', version: ' v43\n' });
     expect(response.status).toBe(201);
-    expect((await deps.store.deployments('fraud-scorer')).map((d) => d.version)).toEqual(['v43']);
+    expect((await app.deps.store.deployments('fraud-scorer')).map((d) => d.version)).toEqual(['v43']);
   });
 
   it('refuses a deployment that names itself as its previous version, recording nothing', async () => {
@@ -320,16 +314,16 @@ describe('deployments and the gate', () => {
       message: 'previousVersion is v42, the version being deployed: it must be the version v42 replaced',
       hint: expect.stringContaining('omit previousVersion'),
     });
-    expect(await deps.store.deployments('fraud-scorer')).toEqual([]);
+    expect(await app.deps.store.deployments('fraud-scorer')).toEqual([]);
   });
 
   it('closes the gate during an open incident', async () => {
-    deps.fake.stuck = true;
+    app.deps.fake.stuck = true;
     await post('/api/rollbacks', { model: 'fraud-scorer', reason: 'x' });
-    const gate = await json(apiFetch(`${server.url}/api/gate/fraud-scorer`));
+    const gate = await json(apiFetch(`${app.server.url}/api/gate/fraud-scorer`));
     expect(gate).toMatchObject({ model: 'fraud-scorer', allowed: false });
     expect(gate.reasons[0]).toMatch(/^open incident INC-1 \(rollback\)/);
-    expect((await apiFetch(`${server.url}/api/gate/nope`)).status).toBe(404);
+    expect((await apiFetch(`${app.server.url}/api/gate/nope`)).status).toBe(404);
   });
 });
 
@@ -344,7 +338,7 @@ describe('POST /api/incidents/:id/resolve', () => {
     const incident = await json(response);
     expect(incident).toMatchObject({ id: 'INC-1', phase: 'resolved', open: false });
     expect(incident.stages.find((stage: { stage: string }) => stage.stage === 'retro').state).toBe('running');
-    const timeline = (await json(apiFetch(`${server.url}/api/incidents/INC-1`))).timeline;
+    const timeline = (await json(apiFetch(`${app.server.url}/api/incidents/INC-1`))).timeline;
     const resolved = timeline.find((entry: { type: string }) => entry.type === 'incident.resolved');
     expect(resolved).toMatchObject({ actor: 'U0ONCALL' });
     expect(resolved.text).toMatch(/^resolved by U0ONCALL after .*: dashboards back to normal$/);
@@ -367,25 +361,25 @@ describe('POST /api/incidents/:id/resolve', () => {
 describe('POST /api/incidents/:id/dismiss', () => {
   /** A bot whose fraud-scorer runbook lets only U0ONCALL decide, with an alert's incident INC-1 in triage. */
   async function triaging() {
-    await server.close();
+    await app.server.close();
     // Tier 2: no approval is needed for each deployment, so only an open incident closes the gate.
     const runbook = {
       ...makeRunbook('fraud-scorer', 'rollback: { approvers: [U0ONCALL] }'),
       tier: 2 as const,
     };
-    deps = makeDeps({ runbooks: [runbook] });
-    server = await serveApp(deps);
-    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    app.deps = makeDeps({ runbooks: [runbook] });
+    app.server = await serveApp(app.deps);
+    await ingestAlerts(app.deps, [firing('fraud-scorer', app.deps.clock.now())]);
   }
   const dismissal = (id: string, body: unknown, headers: Record<string, string> = {}) =>
     post(`/api/incidents/${id}/dismiss`, body, headers);
   /** What a refused dismissal must leave as it was: the incident, its timeline and its deadlines. */
   const stored = async () => ({
-    incident: await deps.store.getIncident('INC-1'),
-    timeline: await deps.store.list('INC-1'),
-    deadlines: await deps.store.pending(),
+    incident: await app.deps.store.getIncident('INC-1'),
+    timeline: await app.deps.store.list('INC-1'),
+    deadlines: await app.deps.store.pending(),
   });
-  const gate = () => json(apiFetch(`${server.url}/api/gate/fraud-scorer`));
+  const gate = () => json(apiFetch(`${app.server.url}/api/gate/fraud-scorer`));
 
   it('decides "not a rollback" as the named approver: triage ends, its deadlines go, the gate opens', async () => {
     await triaging();
@@ -394,10 +388,10 @@ describe('POST /api/incidents/:id/dismiss', () => {
       reasons: [expect.stringMatching(/^open incident INC-1/)],
     });
     // The triage target (escalates, pages) and the triage run wait on the incident.
-    expect((await deps.store.pending()).map((deadline) => deadline.id)).toEqual(
+    expect((await app.deps.store.pending()).map((deadline) => deadline.id)).toEqual(
       expect.arrayContaining([expect.stringContaining('INC-1')]),
     );
-    deps.clock.advance(3 * 60_000);
+    app.deps.clock.advance(3 * 60_000);
 
     const response = await dismissal('INC-1', {
       dismissedBy: 'U0ONCALL',
@@ -416,8 +410,8 @@ describe('POST /api/incidents/:id/dismiss', () => {
       },
     });
     // Nothing left to escalate or page for: the triage target and the triage run are cancelled.
-    expect(await deps.store.pending()).toEqual([]);
-    const timeline = await deps.store.list('INC-1');
+    expect(await app.deps.store.pending()).toEqual([]);
+    const timeline = await app.deps.store.list('INC-1');
     expect(timeline.at(-1)).toMatchObject({
       type: 'decision.not-rollback',
       actor: 'U0ONCALL',
@@ -470,7 +464,7 @@ describe('POST /api/incidents/:id/dismiss', () => {
     );
     expect(untokened.status).toBe(401);
     expect(await stored()).toEqual(before);
-    expect(await deps.store.getIncident('INC-9')).toBeUndefined();
+    expect(await app.deps.store.getIncident('INC-9')).toBeUndefined();
   });
 
   it('refuses (403) someone the runbook does not allow, recording only the denial', async () => {
@@ -506,32 +500,34 @@ describe('POST /api/incidents/:id/dismiss', () => {
     expect(await stored()).toEqual(dismissed);
 
     // Rolled back (decided "roll back"), then resolved: each refused, neither changed.
-    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now(), { fingerprint: 'fp-second' })]);
+    await ingestAlerts(app.deps, [
+      firing('fraud-scorer', app.deps.clock.now(), { fingerprint: 'fp-second' }),
+    ]);
     await post('/api/rollbacks', { model: 'fraud-scorer', reason: 'errors up', requestedBy: 'U0ONCALL' });
-    const rolledBack = await deps.store.getIncident('INC-2');
+    const rolledBack = await app.deps.store.getIncident('INC-2');
     expect(rolledBack?.phase).toBe('confirm');
     const late = await dismissal('INC-2', { dismissedBy: 'U0ONCALL', reason: 'false alarm' });
     expect(late.status).toBe(409);
     expect((await json(late)).error.message).toBe('incident INC-2 is confirm: it was decided already');
-    expect(await deps.store.getIncident('INC-2')).toEqual(rolledBack);
+    expect(await app.deps.store.getIncident('INC-2')).toEqual(rolledBack);
 
-    await resolve(deps, 'INC-2', { by: 'U0ONCALL', reason: 'back to normal' });
-    const resolved = await deps.store.getIncident('INC-2');
+    await resolve(app.deps, 'INC-2', { by: 'U0ONCALL', reason: 'back to normal' });
+    const resolved = await app.deps.store.getIncident('INC-2');
     const over = await dismissal('INC-2', { dismissedBy: 'U0ONCALL', reason: 'false alarm' });
     expect(over.status).toBe(409);
     expect((await json(over)).error.message).toBe('incident INC-2 is resolved: it was decided already');
-    expect(await deps.store.getIncident('INC-2')).toEqual(resolved);
+    expect(await app.deps.store.getIncident('INC-2')).toEqual(resolved);
 
     // Resolved by hand while still in triage: never decided, and no longer to be.
-    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now(), { fingerprint: 'fp-third' })]);
+    await ingestAlerts(app.deps, [firing('fraud-scorer', app.deps.clock.now(), { fingerprint: 'fp-third' })]);
     await post('/api/incidents/INC-3/resolve', { reason: 'recovered by itself', resolvedBy: 'U0ONCALL' });
-    const undecided = await deps.store.getIncident('INC-3');
+    const undecided = await app.deps.store.getIncident('INC-3');
     const after = await dismissal('INC-3', { dismissedBy: 'U0ONCALL', reason: 'false alarm' });
     expect(after.status).toBe(409);
     expect((await json(after)).error.message).toBe(
       'incident INC-3 is resolved: it is no longer in triage, so there is nothing to decide',
     );
-    expect(await deps.store.getIncident('INC-3')).toEqual(undecided);
+    expect(await app.deps.store.getIncident('INC-3')).toEqual(undecided);
   });
 });
 
@@ -540,10 +536,10 @@ describe('deployment approvals over HTTP', () => {
     post('/api/gate/fraud-scorer/approve', body, headers);
 
   it('GET /api/gate asks the channel once; POST …/approve records the approval and opens the gate', async () => {
-    const first = await json(apiFetch(`${server.url}/api/gate/fraud-scorer`));
+    const first = await json(apiFetch(`${app.server.url}/api/gate/fraud-scorer`));
     expect(first).toMatchObject({ allowed: false, status: 'approval required' });
-    await apiFetch(`${server.url}/api/gate/fraud-scorer`);
-    const asked = deps.notifier.ofType('channel.message').filter((event) => event.approveDeployment);
+    await apiFetch(`${app.server.url}/api/gate/fraud-scorer`);
+    const asked = app.deps.notifier.ofType('channel.message').filter((event) => event.approveDeployment);
     expect(asked).toHaveLength(1);
 
     const response = await approve({ approvedBy: 'U0LEAD', reason: 'reviewed' });
@@ -557,7 +553,7 @@ describe('deployment approvals over HTTP', () => {
 
   it('renews a deployment approved already, answering until when it is approved, announcing nothing again', async () => {
     expect((await approve({ approvedBy: 'U0LEAD', reason: 'reviewed' })).status).toBe(200);
-    deps.clock.advance(23 * 3_600_000);
+    app.deps.clock.advance(23 * 3_600_000);
     const again = await approve({ approvedBy: 'U0LEAD', reason: 'still reviewed' });
     expect(again.status).toBe(200);
     expect(await json(again)).toMatchObject({
@@ -566,15 +562,15 @@ describe('deployment approvals over HTTP', () => {
         approved: {
           by: 'U0LEAD',
           reason: 'reviewed',
-          until: deps.clock.now() + 24 * 3_600_000,
-          renewed: { by: 'U0LEAD', at: deps.clock.now() },
+          until: app.deps.clock.now() + 24 * 3_600_000,
+          renewed: { by: 'U0LEAD', at: app.deps.clock.now() },
         },
       },
     });
-    const approvals = deps.notifier.ofType('channel.message').filter((m) => m.text.startsWith('✅'));
+    const approvals = app.deps.notifier.ofType('channel.message').filter((m) => m.text.startsWith('✅'));
     expect(approvals).toHaveLength(1);
-    deps.clock.advance(2 * 3_600_000); // past the first approval's 24 h
-    expect(await json(apiFetch(`${server.url}/api/gate/fraud-scorer`))).toMatchObject({ status: 'open' });
+    app.deps.clock.advance(2 * 3_600_000); // past the first approval's 24 h
+    expect(await json(apiFetch(`${app.server.url}/api/gate/fraud-scorer`))).toMatchObject({ status: 'open' });
   });
 
   it('refuses a missing token, a blank approver and an unknown model, approving nothing', async () => {
@@ -584,19 +580,21 @@ describe('deployment approvals over HTTP', () => {
     expect((await json(bad)).error.message).toContain('approvedBy');
     const unknown = await post('/api/gate/nope/approve', { approvedBy: 'U0LEAD' });
     expect(unknown.status).toBe(404);
-    expect((await json(apiFetch(`${server.url}/api/gate/fraud-scorer`))).status).toBe('approval required');
+    expect((await json(apiFetch(`${app.server.url}/api/gate/fraud-scorer`))).status).toBe(
+      'approval required',
+    );
   });
 
   it('lets only a listed approver override the gate, recording the denial of anyone else', async () => {
-    await server.close();
+    await app.server.close();
     // Tier 2: no approval is needed for each deployment, so only the action item closes the gate.
     const runbook = { ...makeRunbook('fraud-scorer', 'rollback: { approvers: [U0LEAD] }'), tier: 2 as const };
-    deps = makeDeps({ runbooks: [runbook] });
-    server = await serveApp(deps);
+    app.deps = makeDeps({ runbooks: [runbook] });
+    app.server = await serveApp(app.deps);
     // A resolved incident whose retrospective left an action item open: the gate is closed until it is done.
-    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
-    await resolve(deps, 'INC-1', { by: 'U0LEAD', reason: 'back to normal' });
-    await completeRetrospective(deps, 'INC-1', {
+    await ingestAlerts(app.deps, [firing('fraud-scorer', app.deps.clock.now())]);
+    await resolve(app.deps, 'INC-1', { by: 'U0LEAD', reason: 'back to normal' });
+    await completeRetrospective(app.deps, 'INC-1', {
       by: 'U0LEAD',
       rootCause: 'a feature pipeline change',
       actionItemsText: '@ana | add an input-drift check | 2026-12-15',
@@ -609,11 +607,11 @@ describe('deployment approvals over HTTP', () => {
     expect((await json(refused)).error.message).toBe(
       'U0INTRUDER may not approve fraud-scorer: the runbook allows U0LEAD',
     );
-    expect(await json(apiFetch(`${server.url}/api/gate/fraud-scorer`))).toMatchObject({
+    expect(await json(apiFetch(`${app.server.url}/api/gate/fraud-scorer`))).toMatchObject({
       allowed: false,
       status: 'closed',
     });
-    const timeline = await deps.store.list('INC-1');
+    const timeline = await app.deps.store.list('INC-1');
     expect(timeline.filter((entry) => entry.type === 'gate.overridden')).toEqual([]);
     expect(timeline.at(-1)).toMatchObject({ type: 'permission.denied', actor: 'U0INTRUDER' });
 

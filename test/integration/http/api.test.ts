@@ -1,20 +1,13 @@
 import { connect } from 'node:net';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { firing } from '../../helpers/alerts.js';
-import { makeDeps, type TestDeps } from '../../helpers/engine.js';
-import { apiFetch, json, serveApp } from '../../helpers/http.js';
+import { useServedApp } from '../../helpers/api.js';
+import { apiFetch, json } from '../../helpers/http.js';
 
-let deps: TestDeps;
-let server: Awaited<ReturnType<typeof serveApp>>;
+const app = useServedApp();
 
-beforeEach(async () => {
-  deps = makeDeps();
-  server = await serveApp(deps);
-});
-afterEach(() => server.close());
-
-const get = (path: string) => apiFetch(`${server.url}${path}`);
+const get = (path: string) => apiFetch(`${app.server.url}${path}`);
 
 /**
  * A HEAD request over a plain socket, read to the end: an HTTP client would not read a body after a HEAD
@@ -23,7 +16,7 @@ const get = (path: string) => apiFetch(`${server.url}${path}`);
 async function rawHead(
   path: string,
 ): Promise<{ status: string; headers: Record<string, string>; body: string }> {
-  const { hostname, port } = new URL(server.url);
+  const { hostname, port } = new URL(app.server.url);
   const socket = connect(Number(port), hostname);
   socket.end(`HEAD ${path} HTTP/1.1\r\nHost: ${hostname}\r\nConnection: close\r\n\r\n`);
   let text = '';
@@ -41,10 +34,10 @@ async function rawHead(
 
 describe('incidents API', () => {
   it('lists incidents newest first with stage clocks, and filters open ones and by model', async () => {
-    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
-    deps.clock.advance(1_000);
-    await ingestAlerts(deps, [firing('churn-predictor', deps.clock.now())]);
-    deps.clock.advance(3 * 60_000);
+    await ingestAlerts(app.deps, [firing('fraud-scorer', app.deps.clock.now())]);
+    app.deps.clock.advance(1_000);
+    await ingestAlerts(app.deps, [firing('churn-predictor', app.deps.clock.now())]);
+    app.deps.clock.advance(3 * 60_000);
 
     const all = (await json(get('/api/incidents'))).incidents;
     expect(all.map((incident: { id: string }) => incident.id)).toEqual(['INC-2', 'INC-1']);
@@ -62,8 +55,8 @@ describe('incidents API', () => {
   });
 
   it('lists incidents with their alert count, and shows the alerts themselves in one incident', async () => {
-    const now = deps.clock.now();
-    await ingestAlerts(deps, [
+    const now = app.deps.clock.now();
+    await ingestAlerts(app.deps, [
       firing('fraud-scorer', now),
       firing('fraud-scorer', now, { fingerprint: 'b' }),
     ]);
@@ -96,7 +89,7 @@ describe('incidents API', () => {
   });
 
   it('refuses a filter it does not know instead of answering every incident unfiltered', async () => {
-    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    await ingestAlerts(app.deps, [firing('fraud-scorer', app.deps.clock.now())]);
     // A script asking "is churn-predictor in an incident?" with a misspelt filter got fraud-scorer's: yes.
     const typo = await get('/api/incidents?open=true&modle=churn-predictor');
     expect(typo.status).toBe(400);
@@ -110,7 +103,7 @@ describe('incidents API', () => {
   });
 
   it("refuses an empty model filter (an unset shell variable) instead of answering every model's incidents", async () => {
-    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    await ingestAlerts(app.deps, [firing('fraud-scorer', app.deps.clock.now())]);
     // `curl "$BOT/api/incidents?open=true&model=$MODEL"` with MODEL unset asked about no model and got fraud-scorer's.
     const response = await get('/api/incidents?open=true&model=');
     expect(response.status).toBe(400);
@@ -122,7 +115,7 @@ describe('incidents API', () => {
   });
 
   it('refuses a filter given twice instead of using the first and ignoring the other', async () => {
-    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    await ingestAlerts(app.deps, [firing('fraud-scorer', app.deps.clock.now())]);
     const twice = await get('/api/incidents?model=churn-predictor&model=fraud-scorer');
     expect(twice.status).toBe(400);
     expect((await json(twice)).error).toMatchObject({
@@ -152,7 +145,7 @@ describe('service routes', () => {
       store: 'ok',
       runbooks: ['churn-predictor', 'fraud-scorer'],
     });
-    await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
+    await ingestAlerts(app.deps, [firing('fraud-scorer', app.deps.clock.now())]);
     const metrics = await (await get('/metrics')).text();
     expect(metrics).toContain(
       'rollbot_incidents_total{model="fraud-scorer",severity="SEV-1",drill="false"} 1',
@@ -161,14 +154,14 @@ describe('service routes', () => {
   });
 
   it('reports not ready when the store is unreachable', async () => {
-    deps.store.ping = () => Promise.reject(new Error('connection refused'));
+    app.deps.store.ping = () => Promise.reject(new Error('connection refused'));
     const response = await get('/readyz');
     expect(response.status).toBe(503);
     expect(await json(response)).toMatchObject({ ready: false, store: 'unreachable: connection refused' });
   });
 
   it('reports not ready when the store hangs', async () => {
-    deps.store.ping = () => new Promise(() => {});
+    app.deps.store.ping = () => new Promise(() => {});
     const response = await get('/readyz');
     expect(response.status).toBe(503);
     expect(await json(response)).toMatchObject({
@@ -186,13 +179,13 @@ describe('service routes', () => {
       expect(head.headers['content-length'], path).toBe(got.headers.get('content-length'));
       expect(head.body, path).toBe('');
     }
-    deps.store.ping = () => Promise.reject(new Error('connection refused'));
+    app.deps.store.ping = () => Promise.reject(new Error('connection refused'));
     expect((await rawHead('/readyz')).status).toBe('HTTP/1.1 503 Service Unavailable');
   });
 
   it('answers 404 for unknown paths and 405 for a wrong method', async () => {
     expect((await get('/nope')).status).toBe(404);
-    const wrong = await fetch(`${server.url}/api/incidents`, { method: 'DELETE' });
+    const wrong = await fetch(`${app.server.url}/api/incidents`, { method: 'DELETE' });
     expect(wrong.status).toBe(405);
     expect((await json(wrong)).error.hint).toBe('use GET or HEAD');
   });
@@ -205,7 +198,7 @@ describe('service routes', () => {
       { path: '/api/incidents/INC-1/resolve', method: 'HEAD', allow: 'POST' },
     ];
     for (const { path, method, allow } of cases) {
-      const response = await fetch(`${server.url}${path}`, { method });
+      const response = await fetch(`${app.server.url}${path}`, { method });
       expect(response.status, `${method} ${path}`).toBe(405);
       expect(response.headers.get('allow'), `${method} ${path}`).toBe(allow);
     }
