@@ -34,21 +34,38 @@ export function apiFetch(url: string, init: RequestInit = {}): Promise<Response>
   return fetch(url, { ...init, headers: { ...API_AUTH, ...(init.headers as Record<string, string>) } });
 }
 
+/** The tokens the bot's HTTP app is given: alert token `t` and API token `api-t` unless told otherwise. */
+export interface AppTokens {
+  alerts?: { token: string | undefined; allowUnauthenticated: boolean };
+  apiToken?: string | undefined;
+}
+
+/** The bot's HTTP app on `deps`, with the given tokens (alert token `t`, API token `api-t` by default). */
+export function appOn(deps: TestDeps, options: AppTokens = {}): RequestListener {
+  return createApp({
+    deps,
+    alerts: options.alerts ?? { token: 't', allowUnauthenticated: false },
+    apiToken: 'apiToken' in options ? options.apiToken : 'api-t',
+    registry: deps.metrics.registry,
+    groupsOf: snapshotGroups(deps),
+  });
+}
+
 /** Serves the bot's HTTP app on `deps`, with the given tokens (alert token `t`, API token `api-t` by default). */
-export function serveApp(
-  deps: TestDeps,
-  options: {
-    alerts?: { token: string | undefined; allowUnauthenticated: boolean };
-    apiToken?: string | undefined;
-  } = {},
-) {
-  return serve(
-    createApp({
-      deps,
-      alerts: options.alerts ?? { token: 't', allowUnauthenticated: false },
-      apiToken: 'apiToken' in options ? options.apiToken : 'api-t',
-      registry: deps.metrics.registry,
-      groupsOf: snapshotGroups(deps),
-    }),
-  );
+export function serveApp(deps: TestDeps, options: AppTokens = {}) {
+  return serve(appOn(deps, options));
+}
+
+/**
+ * serveApp with the default tokens, also writing down each request as `METHOD url` in `seen`, in order: which
+ * routes a client (the CLI) called.
+ */
+export async function serveAppRecording(deps: TestDeps) {
+  const app = appOn(deps);
+  const seen: string[] = [];
+  const server = await serve((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    app(req, res);
+  });
+  return { ...server, seen };
 }

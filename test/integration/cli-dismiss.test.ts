@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
-import { createApp } from '../../src/http/app.js';
 import type { EngineDeps } from '../../src/engine/context.js';
 import { createGroupResolver } from '../../src/engine/group-membership.js';
 import { ingestAlerts } from '../../src/engine/intake.js';
@@ -11,15 +10,8 @@ import { createRedisStore } from '../../src/store/redis/store.js';
 import { firing } from '../helpers/alerts.js';
 import { runbookDir } from '../helpers/bot-process.js';
 import { capture } from '../helpers/cli.js';
-import {
-  TestClock,
-  makeDeps,
-  makeRunbook,
-  runbookYaml,
-  type TestDeps,
-  snapshotGroups,
-} from '../helpers/engine.js';
-import { apiFetch, json, serve } from '../helpers/http.js';
+import { TestClock, makeDeps, makeRunbook, runbookYaml, type TestDeps } from '../helpers/engine.js';
+import { apiFetch, json, serveAppRecording } from '../helpers/http.js';
 import { startRedis, type RedisProcess } from '../helpers/redis-server.js';
 
 /**
@@ -265,22 +257,15 @@ describe('rollbot dismiss against a running bot (ROLLBOT_URL)', () => {
   async function bot() {
     const deps = makeDeps({ runbooks: runbooks() });
     await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
-    const app = createApp({
-      deps,
-      alerts: { token: 't', allowUnauthenticated: false },
-      apiToken: 'api-t',
-      registry: deps.metrics.registry,
-      groupsOf: snapshotGroups(deps),
-    });
-    // Which routes the CLI called.
-    const seen: string[] = [];
-    const server = await serve((req, res) => {
-      seen.push(`${req.method} ${req.url}`);
-      app(req, res);
-    });
+    const server = await serveAppRecording(deps);
     close = server.close;
     const gate = async () => (await json(apiFetch(`${server.url}/api/gate/fraud-scorer`))).reasons;
-    return { deps, seen, gate, env: { ROLLBOT_URL: server.url, API_TOKEN: 'api-t', USER: 'ana' } };
+    return {
+      deps,
+      seen: server.seen,
+      gate,
+      env: { ROLLBOT_URL: server.url, API_TOKEN: 'api-t', USER: 'ana' },
+    };
   }
 
   it('dismisses through POST /api/incidents/:id/dismiss as --as, and the gate no longer counts it', async () => {

@@ -1,20 +1,12 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
-import { createApp } from '../../src/http/app.js';
 import { deploymentGate } from '../../src/engine/gate.js';
 import { createRedisStore } from '../../src/store/redis/store.js';
 import { runbookDir } from '../helpers/bot-process.js';
 import { capture } from '../helpers/cli.js';
-import {
-  TestClock,
-  makeDeps,
-  makeRunbook,
-  runbookYaml,
-  snapshotGroups,
-  type TestDeps,
-} from '../helpers/engine.js';
-import { serve } from '../helpers/http.js';
+import { TestClock, makeDeps, makeRunbook, runbookYaml, type TestDeps } from '../helpers/engine.js';
+import { serveAppRecording } from '../helpers/http.js';
 import { startRedis, type RedisProcess } from '../helpers/redis-server.js';
 
 const DAY = 86_400_000;
@@ -234,20 +226,9 @@ describe('rollbot gate freeze/unfreeze against a running bot (ROLLBOT_URL)', () 
 
   async function bot() {
     const deps = makeDeps({ runbooks: runbooks() });
-    const app = createApp({
-      deps,
-      alerts: { token: 't', allowUnauthenticated: false },
-      apiToken: 'api-t',
-      registry: deps.metrics.registry,
-      groupsOf: snapshotGroups(deps),
-    });
-    const seen: string[] = [];
-    const server = await serve((req, res) => {
-      seen.push(`${req.method} ${req.url}`);
-      app(req, res);
-    });
+    const server = await serveAppRecording(deps);
     close = server.close;
-    return { deps, seen, env: { ROLLBOT_URL: server.url, API_TOKEN: 'api-t', USER: 'ana' } };
+    return { deps, seen: server.seen, env: { ROLLBOT_URL: server.url, API_TOKEN: 'api-t', USER: 'ana' } };
   }
 
   it('freezes and lifts through the API, passing on its refusals with exit 1', async () => {

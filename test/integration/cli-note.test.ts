@@ -4,11 +4,10 @@ import { runCli } from '../../src/cli.js';
 import type { EngineDeps } from '../../src/engine/context.js';
 import { ingestAlerts } from '../../src/engine/intake.js';
 import { resolve } from '../../src/engine/resolve.js';
-import { createApp } from '../../src/http/app.js';
 import { firing } from '../helpers/alerts.js';
-import { makeDeps, makeRunbook, snapshotGroups, type TestDeps } from '../helpers/engine.js';
+import { makeDeps, makeRunbook, type TestDeps } from '../helpers/engine.js';
 import { capture, useSeededRedis } from '../helpers/cli.js';
-import { serve } from '../helpers/http.js';
+import { serveAppRecording } from '../helpers/http.js';
 
 /** fraud-scorer lets only U0LEAD act: a note is no action, so anyone's is taken. */
 const RUNBOOK = 'rollback: { approvers: [U0LEAD] }';
@@ -124,21 +123,9 @@ describe('rollbot note against a running bot (ROLLBOT_URL)', () => {
   async function bot() {
     const deps = makeDeps({ runbooks: [makeRunbook('fraud-scorer', RUNBOOK)] });
     await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
-    const app = createApp({
-      deps,
-      alerts: { token: 't', allowUnauthenticated: false },
-      apiToken: 'api-t',
-      registry: deps.metrics.registry,
-      groupsOf: snapshotGroups(deps),
-    });
-    // Which routes the CLI called.
-    const seen: string[] = [];
-    const server = await serve((req, res) => {
-      seen.push(`${req.method} ${req.url}`);
-      app(req, res);
-    });
+    const server = await serveAppRecording(deps);
     close = server.close;
-    return { deps, seen, env: { ROLLBOT_URL: server.url, API_TOKEN: 'api-t', USER: 'ana' } };
+    return { deps, seen: server.seen, env: { ROLLBOT_URL: server.url, API_TOKEN: 'api-t', USER: 'ana' } };
   }
 
   it('notes through POST /api/incidents/:id/notes, and the channel is told', async () => {
