@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createApp } from '../../src/http/app.js';
-import { snapshotGroups } from '../helpers/engine.js';
+import { appOn } from '../helpers/http.js';
 import { MAX_BODY_BYTES } from '../../src/http/request.js';
 import {
   ALERT_ROUTES,
@@ -28,13 +27,7 @@ const TOKEN = 'alert-token-7c1d0f5e';
 
 function alertServer(token: string | undefined): Promise<FuzzServer> {
   return startFuzzServer(inject('redisUrl'), ({ deps }) =>
-    createApp({
-      deps,
-      alerts: { token, allowUnauthenticated: false },
-      apiToken: 'api-t',
-      registry: deps.metrics.registry,
-      groupsOf: snapshotGroups(deps),
-    }),
+    appOn(deps, { alerts: { token, allowUnauthenticated: false } }),
   );
 }
 

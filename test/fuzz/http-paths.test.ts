@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, inject, it } from 'vitest';
-import { createApp } from '../../src/http/app.js';
-import { snapshotGroups } from '../helpers/engine.js';
+import { appOn } from '../helpers/http.js';
 import {
   expectNoServerError,
   expectReasonedRefusal,
@@ -17,15 +16,7 @@ import { expectUnchanged, startFuzzServer, type FuzzServer } from './support/wor
 
 let server: FuzzServer;
 beforeAll(async () => {
-  server = await startFuzzServer(inject('redisUrl'), ({ deps }) =>
-    createApp({
-      deps,
-      alerts: { token: 't', allowUnauthenticated: false },
-      apiToken: 'api-t',
-      registry: deps.metrics.registry,
-      groupsOf: snapshotGroups(deps),
-    }),
-  );
+  server = await startFuzzServer(inject('redisUrl'), ({ deps }) => appOn(deps));
 });
 afterAll(() => server?.close());
 

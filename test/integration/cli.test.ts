@@ -5,14 +5,13 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { ingestAlerts } from '../../src/engine/intake.js';
-import { createApp } from '../../src/http/app.js';
 import { firing } from '../helpers/alerts.js';
 import { capture } from '../helpers/cli.js';
 import { freePort } from '../helpers/free-port.js';
 import { runbookDir } from '../helpers/bot-process.js';
-import { makeDeps, makeRunbook, runbookYaml, snapshotGroups } from '../helpers/engine.js';
+import { makeDeps, makeRunbook, runbookYaml } from '../helpers/engine.js';
 import { permanent } from '../helpers/fake-serving.js';
-import { serve, serveApp } from '../helpers/http.js';
+import { appOn, serve, serveApp } from '../helpers/http.js';
 
 /** A kubeconfig in `dir` for the kserve runbooks: validate warns of missing Kubernetes credentials too. */
 async function kubeconfigIn(dir: string): Promise<string> {
@@ -457,13 +456,7 @@ describe('rollbot against a bot behind a reverse proxy at a path prefix', () => 
   async function proxiedBot() {
     const deps = makeDeps();
     await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
-    const app = createApp({
-      deps,
-      alerts: { token: 't', allowUnauthenticated: false },
-      apiToken: 'api-t',
-      registry: deps.metrics.registry,
-      groupsOf: snapshotGroups(deps),
-    });
+    const app = appOn(deps);
     const seen: string[] = [];
     const proxy = await serve((req, res) => {
       const url = req.url ?? '/';

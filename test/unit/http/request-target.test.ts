@@ -1,22 +1,15 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { createApp } from '../../../src/http/app.js';
-import { makeDeps, snapshotGroups } from '../../helpers/engine.js';
+import { makeDeps } from '../../helpers/engine.js';
+import { appOn } from '../../helpers/http.js';
 
 /**
  * Hands the app a request whose target is `target` as Node's HTTP parser passes it on (fetch would normalise
  * it), and returns the answer's status and body once the app ends it.
  */
 async function answer(method: string, target: string): Promise<{ status: number; body: string }> {
-  const deps = makeDeps();
-  const app = createApp({
-    deps,
-    alerts: { token: 't', allowUnauthenticated: false },
-    apiToken: 'api-t',
-    registry: deps.metrics.registry,
-    groupsOf: snapshotGroups(deps),
-  });
+  const app = appOn(makeDeps());
   const req = new IncomingMessage(new Socket());
   req.method = method;
   req.url = target;
