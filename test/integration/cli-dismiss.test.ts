@@ -1,18 +1,14 @@
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import type { EngineDeps } from '../../src/engine/context.js';
 import { createGroupResolver } from '../../src/engine/group-membership.js';
 import { ingestAlerts } from '../../src/engine/intake.js';
 import { resolve } from '../../src/engine/resolve.js';
-import { createRedisStore } from '../../src/store/redis/store.js';
 import { firing } from '../helpers/alerts.js';
-import { runbookDir } from '../helpers/bot-process.js';
-import { capture } from '../helpers/cli.js';
-import { TestClock, makeDeps, makeRunbook, runbookYaml, type TestDeps } from '../helpers/engine.js';
+import { capture, useSeededRedis } from '../helpers/cli.js';
+import { TestClock, makeDeps, makeRunbook, type TestDeps } from '../helpers/engine.js';
 import { apiFetch, json, serveAppRecording } from '../helpers/http.js';
-import { startRedis, type RedisProcess } from '../helpers/redis-server.js';
 
 /**
  * fraud-scorer lets only U0ANA decide; churn-predictor lists nobody, so anyone may; search-ranker lists only a user
@@ -54,32 +50,15 @@ const MISUSE = [
 ];
 
 describe('rollbot dismiss in-process, on Redis', () => {
-  let redis: RedisProcess;
-  let dir: string;
+  // The CLI opens its own store on REDIS_URL (prefix rollbot:): `deps`, on the same keys, seeds and inspects.
+  const seeded = useSeededRedis(RUNBOOKS);
   let deps: TestDeps;
   let env: Record<string, string>;
 
-  beforeAll(async () => {
-    redis = await startRedis();
-    dir = await runbookDir(
-      Object.fromEntries(
-        Object.entries(RUNBOOKS).map(([model, extra]) => [`${model}.yml`, runbookYaml(model, extra)]),
-      ),
-    );
+  beforeEach(() => {
+    deps = seeded.deps;
+    env = { REDIS_URL: seeded.redis.url, RUNBOOKS_DIR: seeded.dir, USER: 'ana' };
   });
-  afterAll(() => redis.stop());
-
-  // The CLI opens its own store on REDIS_URL (prefix rollbot:): this one, on the same keys, seeds and inspects.
-  beforeEach(async () => {
-    const client = new Redis(redis.url);
-    await client.flushall();
-    client.disconnect();
-    const clock = new TestClock(Date.now());
-    deps = makeDeps({ runbooks: runbooks(), clock, store: createRedisStore({ redis: redis.url }) });
-    await ingestAlerts(deps, [firing('fraud-scorer', clock.now())]);
-    env = { REDIS_URL: redis.url, RUNBOOKS_DIR: dir, USER: 'ana' };
-  });
-  afterEach(() => deps.store.close());
 
   it('decides "not a rollback" as --as, from the CLI: triage ends and its deadlines go', async () => {
     expect((await deps.store.pending()).map((deadline) => deadline.id)).toEqual(
@@ -125,7 +104,7 @@ describe('rollbot dismiss in-process, on Redis', () => {
     expect(err).toEqual([
       'error: cli:ana may not dismiss fraud-scorer: the runbook allows U0ANA\n' +
         'fix: dismiss as yourself with --as <your Slack user ID> if rollback.approvers lists it or a user group of it that you are in; ' +
-        `or ask one of U0ANA, or add yourself to rollback.approvers in ${join(dir, 'fraud-scorer.yml')}`,
+        `or ask one of U0ANA, or add yourself to rollback.approvers in ${join(seeded.dir, 'fraud-scorer.yml')}`,
     ]);
     const named = capture();
     expect(await runCli(['dismiss', 'INC-1', '--reason', 'looks fine', '--as', 'U0BO'], env, named.io)).toBe(
@@ -133,7 +112,7 @@ describe('rollbot dismiss in-process, on Redis', () => {
     );
     expect(named.err).toEqual([
       'error: U0BO may not dismiss fraud-scorer: the runbook allows U0ANA\n' +
-        `fix: ask one of U0ANA, or add yourself to rollback.approvers in ${join(dir, 'fraud-scorer.yml')}`,
+        `fix: ask one of U0ANA, or add yourself to rollback.approvers in ${join(seeded.dir, 'fraud-scorer.yml')}`,
     ]);
     const after = await stored(deps);
     expect(after.incident).toEqual(before.incident);
@@ -163,7 +142,7 @@ describe('rollbot dismiss in-process, on Redis', () => {
     expect(await runCli([...args, 'U0BO'], env, outsider.io)).toBe(1);
     expect(outsider.err).toEqual([
       'error: U0BO may not dismiss search-ranker: the runbook allows S0SEARCHOC\n' +
-        `fix: ask one of S0SEARCHOC, or add yourself to rollback.approvers in ${join(dir, 'search-ranker.yml')}`,
+        `fix: ask one of S0SEARCHOC, or add yourself to rollback.approvers in ${join(seeded.dir, 'search-ranker.yml')}`,
     ]);
     const refused = await stored(deps, 'INC-2');
     expect({ ...refused, timeline: refused.timeline.slice(0, -1) }).toEqual(before);
@@ -184,7 +163,7 @@ describe('rollbot dismiss in-process, on Redis', () => {
     const args = ['dismiss', 'INC-2', '--reason', 'looks fine', '--as', 'U0ANA'];
     const fix =
       'fix: act as a user ID that rollback.approvers lists, or try again once Slack answers (group members are read from Slack, or from a snapshot of them under 7d old); ' +
-      `or ask one of S0SEARCHOC, or add yourself to rollback.approvers in ${join(dir, 'search-ranker.yml')}`;
+      `or ask one of S0SEARCHOC, or add yourself to rollback.approvers in ${join(seeded.dir, 'search-ranker.yml')}`;
     const before = await stored(deps, 'INC-2');
 
     const none = capture();
@@ -208,7 +187,7 @@ describe('rollbot dismiss in-process, on Redis', () => {
     expect(login.err).toEqual([
       'error: cli:ana may not dismiss search-ranker: the runbook allows S0SEARCHOC\n' +
         'fix: dismiss as yourself with --as <your Slack user ID> if rollback.approvers lists it or a user group of it that you are in; ' +
-        `or ask one of S0SEARCHOC, or add yourself to rollback.approvers in ${join(dir, 'search-ranker.yml')}`,
+        `or ask one of S0SEARCHOC, or add yourself to rollback.approvers in ${join(seeded.dir, 'search-ranker.yml')}`,
     ]);
 
     const after = await stored(deps, 'INC-2');

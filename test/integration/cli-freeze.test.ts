@@ -1,13 +1,9 @@
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli.js';
 import { deploymentGate } from '../../src/engine/gate.js';
-import { createRedisStore } from '../../src/store/redis/store.js';
-import { runbookDir } from '../helpers/bot-process.js';
-import { capture } from '../helpers/cli.js';
-import { TestClock, makeDeps, makeRunbook, runbookYaml, type TestDeps } from '../helpers/engine.js';
+import { capture, useSeededRedis } from '../helpers/cli.js';
+import { makeDeps, makeRunbook, type TestDeps } from '../helpers/engine.js';
 import { serveAppRecording } from '../helpers/http.js';
-import { startRedis, type RedisProcess } from '../helpers/redis-server.js';
 
 const DAY = 86_400_000;
 
@@ -18,8 +14,6 @@ const RUNBOOKS = {
 } as const;
 const runbooks = () =>
   Object.entries(RUNBOOKS).map(([model, extra]) => ({ ...makeRunbook(model, extra), tier: 2 as const }));
-const yamlOf = (model: string, extra: string) =>
-  runbookYaml(model, extra).replace('\ntier: 1\n', '\ntier: 2\n');
 
 const reasons = async (deps: TestDeps, model = 'fraud-scorer') => (await deploymentGate(deps, model)).reasons;
 
@@ -62,31 +56,15 @@ const MISUSE = [
 ];
 
 describe('rollbot gate freeze/unfreeze in-process, on Redis', () => {
-  let redis: RedisProcess;
-  let dir: string;
+  // The CLI opens its own store on REDIS_URL: `deps`, on the same keys, is another replica reading the gate.
+  const seeded = useSeededRedis(RUNBOOKS, { tier: 2, alert: false });
   let deps: TestDeps;
   let env: Record<string, string>;
 
-  beforeAll(async () => {
-    redis = await startRedis();
-    dir = await runbookDir(
-      Object.fromEntries(
-        Object.entries(RUNBOOKS).map(([model, extra]) => [`${model}.yml`, yamlOf(model, extra)]),
-      ),
-    );
+  beforeEach(() => {
+    deps = seeded.deps;
+    env = { REDIS_URL: seeded.redis.url, RUNBOOKS_DIR: seeded.dir, USER: 'ana' };
   });
-  afterAll(() => redis.stop());
-
-  // The CLI opens its own store on REDIS_URL: this one, on the same keys, is another replica reading the gate.
-  beforeEach(async () => {
-    const client = new Redis(redis.url);
-    await client.flushall();
-    client.disconnect();
-    const clock = new TestClock(Date.now());
-    deps = makeDeps({ runbooks: runbooks(), clock, store: createRedisStore({ redis: redis.url }) });
-    env = { REDIS_URL: redis.url, RUNBOOKS_DIR: dir, USER: 'ana' };
-  });
-  afterEach(() => deps.store.close());
 
   it('freezes a model as --as until --until; every replica sees it, and it ends at until by the clock', async () => {
     const until = new Date(Date.now() + DAY).toISOString();
