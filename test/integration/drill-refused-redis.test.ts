@@ -5,22 +5,18 @@
  * incident over, start the drill the channel was told was skipped.
  */
 import { randomUUID } from 'node:crypto';
-import { afterEach, describe, expect, inject, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { scheduleDrillOccurrence } from '../../src/engine/drill-schedule.js';
 import { ingestAlerts } from '../../src/engine/intake.js';
 import { pollDeadlines } from '../../src/engine/poller.js';
 import { resolve } from '../../src/engine/resolve.js';
-import type { Store } from '../../src/engine/ports.js';
 import { planDrills } from '../../src/scheduling/drills.js';
-import { createRedisStore } from '../../src/store/redis/store.js';
 import { firing } from '../helpers/alerts.js';
 import { makeDeps, makeRunbook, TestClock, type TestDeps } from '../helpers/engine.js';
+import { useRedisStores } from '../helpers/replicas.js';
 
-const stores: Store[] = [];
-afterEach(async () => {
-  vi.useRealTimers();
-  await Promise.all(stores.splice(0).map((store) => store.close()));
-});
+const redisStore = useRedisStores();
+afterEach(() => vi.useRealTimers());
 
 const AT = Date.parse('2027-01-15T10:00:00Z');
 
@@ -36,11 +32,7 @@ describe("a refused drill occurrence put back by another replica's planner, on o
     const prefix = `test:${randomUUID()}:`;
     const clock = new TestClock(Date.now());
     const runbooks = [makeRunbook('fraud-scorer', 'drill: { dryRun: true }')];
-    const replicas = [0, 1].map(() => {
-      const store = createRedisStore({ redis: inject('redisUrl'), prefix });
-      stores.push(store);
-      return makeDeps({ store, clock, runbooks });
-    });
+    const replicas = [0, 1].map(() => makeDeps({ store: redisStore(prefix), clock, runbooks }));
     const [a, b] = replicas as [TestDeps, TestDeps];
     await planDrills(a);
     clock.set(AT - 3_600_000);

@@ -1,16 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { afterEach, describe, expect, inject, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { pollDeadlines } from '../../src/engine/poller.js';
 import { planDrills } from '../../src/scheduling/drills.js';
-import { createRedisStore } from '../../src/store/redis/store.js';
-import type { Store } from '../../src/engine/ports.js';
 import { makeDeps, makeRunbook, TestClock } from '../helpers/engine.js';
+import { useRedisStores } from '../helpers/replicas.js';
 
-const stores: Store[] = [];
-afterEach(async () => {
-  vi.useRealTimers();
-  await Promise.all(stores.splice(0).map((store) => store.close()));
-});
+const redisStore = useRedisStores();
+afterEach(() => vi.useRealTimers());
 
 describe('drill occurrences on one Redis', () => {
   it('fire once with two schedulers (two replicas, two connections)', async () => {
@@ -18,11 +14,7 @@ describe('drill occurrences on one Redis', () => {
     const prefix = `test:${randomUUID()}:`;
     const clock = new TestClock(Date.now());
     const runbooks = [makeRunbook('fraud-scorer', 'drill: { dryRun: true }')];
-    const replicas = [0, 1].map(() => {
-      const store = createRedisStore({ redis: inject('redisUrl'), prefix });
-      stores.push(store);
-      return makeDeps({ store, clock, runbooks });
-    });
+    const replicas = [0, 1].map(() => makeDeps({ store: redisStore(prefix), clock, runbooks }));
     await Promise.all(replicas.map((deps) => planDrills(deps)));
     const at = Date.parse('2027-01-15T10:00:00Z');
     // A day before the drill both reminders are due (a reminder delivered once its drill is due is not sent).

@@ -1,20 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { dismiss } from '../../src/engine/decisions.js';
 import { approveRollback, requestRollback } from '../../src/engine/rollback-request.js';
 import { ingestAlerts } from '../../src/engine/intake.js';
 import { pendingKey, readPending } from '../../src/engine/pending-rollback.js';
-import type { Store } from '../../src/engine/ports.js';
-import { createRedisStore } from '../../src/store/redis/store.js';
 import { firing } from '../helpers/alerts.js';
 import { makeDeps, makeRunbook, TestClock } from '../helpers/engine.js';
 import { FakeServing } from '../helpers/fake-serving.js';
+import { useRedisStores } from '../helpers/replicas.js';
 import { afterFirstRead, sameInstant, waitingAndRefused } from '../helpers/same-instant.js';
 
-const stores: Store[] = [];
-afterEach(async () => {
-  await Promise.all(stores.splice(0).map((store) => store.close()));
-});
+const redisStore = useRedisStores();
 
 describe('two-person requests on two replicas of one Redis', () => {
   it('let the first wait and refuse the second, made at the same instant, with whose is waiting', async () => {
@@ -23,11 +19,9 @@ describe('two-person requests on two replicas of one Redis', () => {
     const fake = new FakeServing();
     const runbooks = [makeRunbook('fraud-scorer', 'rollback: { policy: two-person, approvers: [] }')];
     const together = sameInstant(2, pendingKey('fraud-scorer'));
-    const [one, two] = [0, 1].map(() => {
-      const store = createRedisStore({ redis: inject('redisUrl'), prefix });
-      stores.push(store);
-      return makeDeps({ store: together(store), clock, fake, runbooks });
-    }) as [ReturnType<typeof makeDeps>, ReturnType<typeof makeDeps>];
+    const [one, two] = [0, 1].map(() =>
+      makeDeps({ store: together(redisStore(prefix)), clock, fake, runbooks }),
+    ) as [ReturnType<typeof makeDeps>, ReturnType<typeof makeDeps>];
     await ingestAlerts(one, [firing('fraud-scorer', clock.now())]);
 
     const ask = (deps: typeof one, id: string, to: string) =>
@@ -69,8 +63,7 @@ describe('a two-person request replaced on one replica while another approves or
     const clock = new TestClock();
     const fake = new FakeServing();
     const runbooks = [makeRunbook('fraud-scorer', 'rollback: { policy: two-person, approvers: [] }')];
-    const [first, second] = [0, 1].map(() => createRedisStore({ redis: inject('redisUrl'), prefix }));
-    stores.push(first!, second!);
+    const [first, second] = [0, 1].map(() => redisStore(prefix));
     const one = makeDeps({ store: first!, clock, fake, runbooks });
     const two = makeDeps({
       store: afterFirstRead(pendingKey('fraud-scorer'), () => meanwhile(one))(second!),
