@@ -34,6 +34,18 @@ export function apiFetch(url: string, init: RequestInit = {}): Promise<Response>
   return fetch(url, { ...init, headers: { ...API_AUTH, ...(init.headers as Record<string, string>) } });
 }
 
+/**
+ * A POST of `body` as JSON to the API with the bearer token. `headers` come last, so that a test can add some
+ * (an Idempotency-Key) or send another token, or none (`authorization: ''`).
+ */
+export function apiPost(url: string, body: unknown, headers: Record<string, string> = {}): Promise<Response> {
+  return apiFetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+}
+
 /** The tokens the bot's HTTP app is given: alert token `t` and API token `api-t` unless told otherwise. */
 export interface AppTokens {
   alerts?: { token: string | undefined; allowUnauthenticated: boolean };

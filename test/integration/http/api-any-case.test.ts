@@ -7,17 +7,12 @@ import { describe, expect, it } from 'vitest';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { firing } from '../../helpers/alerts.js';
 import { useServedApp } from '../../helpers/api.js';
-import { API_AUTH, apiFetch, json } from '../../helpers/http.js';
+import { apiFetch, apiPost, json } from '../../helpers/http.js';
 
 const app = useServedApp();
 
 const get = (path: string) => apiFetch(`${app.server.url}${path}`);
-const post = (path: string, body: unknown) =>
-  fetch(`${app.server.url}${path}`, {
-    method: 'POST',
-    headers: { ...API_AUTH, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
+const post = (path: string, body: unknown) => apiPost(`${app.server.url}${path}`, body);
 
 describe('incident ids in any case', () => {
   it('shows, notes and resolves inc-1 as INC-1', async () => {

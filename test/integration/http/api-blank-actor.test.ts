@@ -7,7 +7,7 @@ import { ingestAlerts } from '../../../src/engine/intake.js';
 import { firing } from '../../helpers/alerts.js';
 import { useServedApp } from '../../helpers/api.js';
 import { makeDeps } from '../../helpers/engine.js';
-import { API_AUTH, json } from '../../helpers/http.js';
+import { apiPost, json } from '../../helpers/http.js';
 
 /** With INC-1 in triage for fraud-scorer. */
 const app = useServedApp(async () => {
@@ -16,12 +16,7 @@ const app = useServedApp(async () => {
   return deps;
 });
 
-const post = (path: string, body: unknown) =>
-  fetch(`${app.server.url}${path}`, {
-    method: 'POST',
-    headers: { ...API_AUTH, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
+const post = (path: string, body: unknown) => apiPost(`${app.server.url}${path}`, body);
 
 const BLANK = [
   { path: '/api/incidents/INC-1/notes', field: 'by', body: { text: 'stale features' } },

@@ -3,7 +3,7 @@ import { ingestAlerts } from '../../../src/engine/intake.js';
 import { firing } from '../../helpers/alerts.js';
 import { makeDeps, makeRunbook, type TestDeps } from '../../helpers/engine.js';
 import { permanent } from '../../helpers/fake-serving.js';
-import { apiFetch, json, serveApp } from '../../helpers/http.js';
+import { apiFetch, apiPost, json, serveApp } from '../../helpers/http.js';
 
 const DRY_DRILL = 'drill: { dryRun: true }';
 
@@ -20,11 +20,7 @@ async function bot(): Promise<TestDeps> {
 }
 
 function postDrill(body: unknown, token = 'api-t') {
-  return fetch(`${server?.url}/api/drills`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify(body),
-  });
+  return apiPost(`${server?.url}/api/drills`, body, { authorization: `Bearer ${token}` });
 }
 
 describe('GET /api/drills', () => {

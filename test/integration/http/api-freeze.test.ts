@@ -3,7 +3,7 @@ import { ingestAlerts } from '../../../src/engine/intake.js';
 import { firing } from '../../helpers/alerts.js';
 import { useServedApp } from '../../helpers/api.js';
 import { makeDeps, makeRunbook } from '../../helpers/engine.js';
-import { apiFetch, json, serveApp } from '../../helpers/http.js';
+import { apiFetch, apiPost, json, serveApp } from '../../helpers/http.js';
 
 const DAY = 86_400_000;
 
@@ -18,11 +18,7 @@ const app = useServedApp(() =>
 );
 
 function post(path: string, body: unknown, headers: Record<string, string> = {}) {
-  return fetch(`${app.server.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: 'Bearer api-t', ...headers },
-    body: JSON.stringify(body),
-  });
+  return apiPost(`${app.server.url}${path}`, body, headers);
 }
 
 const gate = (model: string) => json(apiFetch(`${app.server.url}/api/gate/${model}`));

@@ -9,7 +9,7 @@ import { recordDeployment } from '../../../src/engine/deployments.js';
 import type { Runbook } from '../../../src/runbooks/schema.js';
 import { recordingWhileApproving } from '../../helpers/approval-race.js';
 import { makeDeps, makeRunbook, type TestDeps } from '../../helpers/engine.js';
-import { apiFetch, json, serveApp } from '../../helpers/http.js';
+import { apiFetch, apiPost, json, serveApp } from '../../helpers/http.js';
 import { useRedisStores } from '../../helpers/replicas.js';
 
 const HOUR = 3_600_000;
@@ -37,12 +37,7 @@ async function deploy(deps: TestDeps, version: string): Promise<void> {
 }
 
 const gate = () => json(apiFetch(`${server?.url}/api/gate/fraud-scorer`));
-const approve = (body: unknown) =>
-  fetch(`${server?.url}/api/gate/fraud-scorer/approve`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: 'Bearer api-t' },
-    body: JSON.stringify(body),
-  });
+const approve = (body: unknown) => apiPost(`${server?.url}/api/gate/fraud-scorer/approve`, body);
 
 describe('POST /api/gate/:model/approve racing a deployment recorded on another replica', () => {
   it('answers 409, the gate stays closed saying why, and a fresh approval opens it', async () => {

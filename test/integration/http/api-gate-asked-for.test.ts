@@ -11,7 +11,7 @@ import { rollback } from '../../../src/engine/rollback.js';
 import type { Runbook } from '../../../src/runbooks/schema.js';
 import { firing } from '../../helpers/alerts.js';
 import { makeDeps, makeRunbook, type TestDeps } from '../../helpers/engine.js';
-import { apiFetch, json, serveApp } from '../../helpers/http.js';
+import { apiFetch, apiPost, json, serveApp } from '../../helpers/http.js';
 
 const HOUR = 3_600_000;
 const APPROVAL_KEY = 'deploy-approval:fraud-scorer';
@@ -29,12 +29,7 @@ async function serveTier(tier: Runbook['tier']): Promise<void> {
 afterEach(() => server.close());
 
 const gate = () => json(apiFetch(`${server.url}/api/gate/fraud-scorer`));
-const approve = (body: unknown) =>
-  fetch(`${server.url}/api/gate/fraud-scorer/approve`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: 'Bearer api-t' },
-    body: JSON.stringify(body),
-  });
+const approve = (body: unknown) => apiPost(`${server.url}/api/gate/fraud-scorer/approve`, body);
 
 /** CI records `version` (as POST /api/deployments would), and time moves on. */
 async function deploy(version: string): Promise<void> {

@@ -11,7 +11,7 @@ import { resolve } from '../../../src/engine/resolve.js';
 import type { Runbook } from '../../../src/runbooks/schema.js';
 import { firing } from '../../helpers/alerts.js';
 import { makeDeps, makeRunbook, type TestDeps } from '../../helpers/engine.js';
-import { apiFetch, json, serveApp } from '../../helpers/http.js';
+import { apiFetch, apiPost, json, serveApp } from '../../helpers/http.js';
 
 const DAY = 86_400_000;
 const OVERRIDE_KEY = 'gate-override:fraud-scorer';
@@ -30,11 +30,7 @@ async function serveModel(tier: Runbook['tier']): Promise<void> {
 }
 
 const override = (approvedBy = 'U0LEAD') =>
-  fetch(`${server?.url}/api/gate/fraud-scorer/override`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: 'Bearer api-t' },
-    body: JSON.stringify({ approvedBy, reason: 'hotfix cannot wait' }),
-  });
+  apiPost(`${server?.url}/api/gate/fraud-scorer/override`, { approvedBy, reason: 'hotfix cannot wait' });
 const gate = () => json(apiFetch(`${server?.url}/api/gate/fraud-scorer`));
 
 /** The refusal: 409 with `message` and `hint`, nothing stored, nothing recorded. */

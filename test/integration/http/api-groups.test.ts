@@ -13,7 +13,7 @@ import { createRedisStore } from '../../../src/store/redis/store.js';
 import { firing } from '../../helpers/alerts.js';
 import { runbookDir } from '../../helpers/bot-process.js';
 import { makeDeps, makeRunbook, runbookYaml, TestClock, type TestDeps } from '../../helpers/engine.js';
-import { json, serve } from '../../helpers/http.js';
+import { apiPost, json, serve } from '../../helpers/http.js';
 
 const API = 'https://slack.test';
 const DAY = 86_400_000;
@@ -71,11 +71,7 @@ afterEach(async () => {
 });
 
 function post(path: string, body: unknown) {
-  return fetch(`${server.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: 'Bearer api-t' },
-    body: JSON.stringify(body),
-  });
+  return apiPost(`${server.url}${path}`, body);
 }
 
 const dismissAs = (dismissedBy: string) =>

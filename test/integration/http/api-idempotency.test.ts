@@ -8,20 +8,14 @@ import { ingestAlerts } from '../../../src/engine/intake.js';
 import { firing } from '../../helpers/alerts.js';
 import { useServedApp } from '../../helpers/api.js';
 import { recordDeployments } from '../../helpers/engine.js';
-import { API_AUTH, json } from '../../helpers/http.js';
+import { apiPost, json } from '../../helpers/http.js';
 
 const app = useServedApp();
 
 function post(path: string, body: unknown, key?: string, headers: Record<string, string> = {}) {
-  return fetch(`${app.server.url}${path}`, {
-    method: 'POST',
-    headers: {
-      ...API_AUTH,
-      'content-type': 'application/json',
-      ...(key === undefined ? {} : { 'idempotency-key': key }),
-      ...headers,
-    },
-    body: JSON.stringify(body),
+  return apiPost(`${app.server.url}${path}`, body, {
+    ...(key === undefined ? {} : { 'idempotency-key': key }),
+    ...headers,
   });
 }
 

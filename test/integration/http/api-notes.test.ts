@@ -4,7 +4,7 @@ import { resolve } from '../../../src/engine/resolve.js';
 import { firing } from '../../helpers/alerts.js';
 import { useServedApp } from '../../helpers/api.js';
 import { makeDeps, makeRunbook } from '../../helpers/engine.js';
-import { apiFetch, json, serveApp } from '../../helpers/http.js';
+import { apiFetch, apiPost, json, serveApp } from '../../helpers/http.js';
 
 /** fraud-scorer lets only U0LEAD act (a note is no action: anyone's is taken), with INC-1 in triage. */
 const app = useServedApp(() =>
@@ -14,11 +14,7 @@ const app = useServedApp(() =>
 beforeEach(() => ingestAlerts(app.deps, [firing('fraud-scorer', app.deps.clock.now())]));
 
 function note(id: string, body: unknown, headers: Record<string, string> = {}) {
-  return fetch(`${app.server.url}/api/incidents/${id}/notes`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: 'Bearer api-t', ...headers },
-    body: JSON.stringify(body),
-  });
+  return apiPost(`${app.server.url}/api/incidents/${id}/notes`, body, headers);
 }
 
 /** What a refused note must leave as it was: the incident, its timeline, and what the channel was told. */

@@ -5,17 +5,13 @@ import { completeRetrospective } from '../../../src/engine/retro.js';
 import { firing } from '../../helpers/alerts.js';
 import { useServedApp } from '../../helpers/api.js';
 import { makeDeps, makeRunbook } from '../../helpers/engine.js';
-import { apiFetch, json, serveApp } from '../../helpers/http.js';
+import { apiFetch, apiPost, json, serveApp } from '../../helpers/http.js';
 import { permanent } from '../../helpers/fake-serving.js';
 
 const app = useServedApp();
 
 function post(path: string, body: unknown, headers: Record<string, string> = {}) {
-  return fetch(`${app.server.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: 'Bearer api-t', ...headers },
-    body: JSON.stringify(body),
-  });
+  return apiPost(`${app.server.url}${path}`, body, headers);
 }
 
 describe('POST /api/rollbacks', () => {

@@ -11,7 +11,7 @@ import { capture } from '../../helpers/cli.js';
 import { snapshotGroups } from '../../helpers/engine.js';
 import { FakeServing } from '../../helpers/fake-serving.js';
 import { DRY, STAGING, drillDeps } from '../../helpers/drill-deps.js';
-import { json, serveApp } from '../../helpers/http.js';
+import { apiPost, json, serveApp } from '../../helpers/http.js';
 
 let server: Awaited<ReturnType<typeof serveApp>> | undefined;
 afterEach(async () => {
@@ -35,11 +35,7 @@ async function drillWaiting(drill = STAGING) {
 }
 
 function postRollback(url: string, body: Record<string, unknown>) {
-  return fetch(`${url}/api/rollbacks`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: 'Bearer api-t' },
-    body: JSON.stringify({ model: 'fraud-scorer', reason: 'errors after v42', ...body }),
-  });
+  return apiPost(`${url}/api/rollbacks`, { model: 'fraud-scorer', reason: 'errors after v42', ...body });
 }
 
 async function runCli(args: string[], backend: Parameters<typeof rollbackCommand>[2]) {
