@@ -30,7 +30,8 @@ type StagesRecord = Pick<Incident, 'stages' | 'targets'> &
  * Marks stages the incident skips, saying `why` (StageClock's `skipped`): an incident opened by a rollback
  * (`rollbot rollback`, `POST /api/rollbacks`, Slack's rollback form, with no incident open) is decided as it opens,
  * from no alert: nothing was detected and nobody triaged; one a person declared (`/incident open`) has no
- * degradation onset to measure its detection from.
+ * degradation onset to measure its detection from; a drill's synthetic alert starts with the drill, so it detected
+ * nothing.
  */
 export function skipStages(incident: Incident, stages: readonly Stage[], why: string): Incident {
   const clocks = { ...incident.stages };

@@ -20,7 +20,7 @@ export interface StageClock {
   /**
    * The stage did not happen, and why, in words for people: nothing was there to measure (an incident opened by a
    * rollback, already decided: no alert was detected and nobody triaged; a declared incident's detection, whose
-   * onset nobody knows). Its clock starts and ends at the opening, but it is neither met in 0 s
+   * onset nobody knows; a drill's detection, its synthetic alert starting with it). Its clock starts and ends at the opening, but it is neither met in 0 s
    * nor missed, and its deadline is never scheduled (core/incident-stages.ts, skipStages).
    */
   skipped?: string;

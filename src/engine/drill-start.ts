@@ -1,5 +1,6 @@
 import { RollbotError, isRollbotError } from '../core/errors.js';
 import { openIncident, type Incident } from '../core/incident.js';
+import { skipStages } from '../core/incident-stages.js';
 import type { Actor } from '../core/policy.js';
 import type { EngineDeps } from './context.js';
 import { authorize } from './authorize.js';
@@ -9,6 +10,9 @@ import { announceDrill } from './drill-opening.js';
 import { dropOpening, openingDone, scheduleOpening } from './opening.js';
 import { rollback } from './rollback.js';
 import { viewIncident, type IncidentView } from './views.js';
+
+/** Why a drill's detect stage is skipped (StageClock's `skipped`), in the words every view shows. */
+export const DRILL_DETECT_SKIPPED = 'a drill starts at detection';
 
 /**
  * Starts a drill: the real runbook on a synthetic alert, labelled as a drill everywhere. A person decides as
@@ -57,7 +61,7 @@ export async function startDrill(
     drill: 'true',
     ...(options.dryRun ? { drill_dry_run: 'true' } : {}),
   };
-  const candidate = openIncident({
+  const opened = openIncident({
     id,
     model: runbook.model,
     severity: runbook.severity.default,
@@ -74,6 +78,9 @@ export async function startDrill(
       receivedAt: now,
     },
   });
+  // Its synthetic alert starts with it: nothing degraded and nothing was detected, so detect is skipped, not met
+  // in 0 s (which would pass the drill on a stage it never rehearsed, and read as the quarter's fastest detection).
+  const candidate = skipStages(opened, ['detect'], DRILL_DETECT_SKIPPED);
   // Durable as an alert's opening (opening.ts): should this process die once the drill is stored, before the
   // drill is under way, the stand-in fails it (drill-opening.ts).
   await scheduleOpening(deps, candidate, 'drill');

@@ -23,6 +23,12 @@ export interface DrillResult {
    * failed, nobody decided before a real alert): neither met nor a missed target (core/stages.ts).
    */
   stages: { stage: string; elapsedMs: number; targetMs: number; met: boolean; cutShort?: true }[];
+  /**
+   * Stages that did not happen, and why (StageClock's `skipped`: a drill's detect, its synthetic alert starting
+   * with it): not scored, neither met nor missed, and said on the scorecard. Absent when none was, and on drills
+   * scored before it was kept.
+   */
+  skipped?: { stage: string; why: string }[];
   problems: string[];
   /**
    * The runbook's drill target, when this drill (run with `--dry-run`) only planned instead of rehearsing it: passed,
@@ -180,8 +186,12 @@ export async function scoreDrill(deps: EngineDeps, drill: Incident): Promise<Dri
 
 /** The drill's result: a function of the ended drill alone, so that a second scorer comes to the same one. */
 function resultOf(runbook: Runbook, drill: Incident, ending: DrillEnding): DrillResult {
-  const stages = viewStages(drill, ending.at)
-    .filter((stage) => stage.stage !== 'retro' && stage.state !== 'pending' && stage.skipped === undefined)
+  const views = viewStages(drill, ending.at).filter((stage) => stage.stage !== 'retro');
+  const skipped = views.flatMap((stage) =>
+    stage.skipped === undefined ? [] : [{ stage: stage.stage, why: stage.skipped }],
+  );
+  const stages = views
+    .filter((stage) => stage.state !== 'pending' && stage.skipped === undefined)
     .map((stage) => {
       const result = stageResult(stage);
       return {
@@ -208,6 +218,7 @@ function resultOf(runbook: Runbook, drill: Incident, ending: DrillEnding): Drill
     outcome: ending.succeeded && problems.length === 0 ? 'passed' : 'failed',
     target,
     stages,
+    ...(skipped.length ? { skipped } : {}),
     problems,
     ...(target === rehearsal ? {} : { dryRunOf: rehearsal }),
   };
@@ -237,12 +248,15 @@ async function publish(
   await record(deps, drill, { type: 'drill.scorecard', text, data: { outcome: result.outcome } });
 }
 
-/** "DRILL PASSED for fraud-scorer: triage 2m/10m ✓, rollback 30s/5m ✓ …" */
+/** "DRILL PASSED for fraud-scorer: detect skipped (a drill starts at detection), triage 2m/10m ✓, rollback 30s/5m ✓ …" */
 export function scorecard(result: DrillResult): string {
-  const lines = result.stages.map(
-    (s) =>
-      `${s.stage} ${formatDuration(s.elapsedMs)}/${formatDuration(s.targetMs)} ${s.cutShort ? 'not completed' : s.met ? '✓' : '✗'}`,
-  );
+  const lines = [
+    ...(result.skipped ?? []).map((s) => `${s.stage} skipped (${s.why})`),
+    ...result.stages.map(
+      (s) =>
+        `${s.stage} ${formatDuration(s.elapsedMs)}/${formatDuration(s.targetMs)} ${s.cutShort ? 'not completed' : s.met ? '✓' : '✗'}`,
+    ),
+  ];
   const what = result.problems.length ? `; what went wrong: ${result.problems.join('; ')}` : '';
   const dry = result.dryRunOf
     ? `; a dry run: not the rehearsal of the drill target ${result.dryRunOf}, which the deployment gate waits for`

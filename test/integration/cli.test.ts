@@ -572,7 +572,7 @@ describe('rollbot drill against a running bot', () => {
     expect(await runCli(['drill', 'run', 'fraud-scorer'], env, io)).toBe(0);
     expect(err).toEqual([]);
     expect(out[0]).toMatch(
-      /^DRILL PASSED for fraud-scorer \(INC-1, dry run \(plan only, nothing changes\)\): detect 0ms\/5m ✓/,
+      /^DRILL PASSED for fraud-scorer \(INC-1, dry run \(plan only, nothing changes\)\): detect skipped \(a drill starts at detection\), triage 0ms\/10m ✓/,
     );
     // The bot's own store holds the drill: it ran there, not in this process.
     const [drill] = await deps.store.listIncidents({});

@@ -49,11 +49,11 @@ describe('POST /api/drills', () => {
     expect(body.incident).toMatchObject({ id: 'INC-1', drill: true, phase: 'closed' });
     expect(body.result).toMatchObject({ outcome: 'passed', incidentId: 'INC-1', problems: [] });
     expect(body.result.stages.map((stage: { stage: string }) => stage.stage)).toEqual([
-      'detect',
       'triage',
       'rollback',
       'confirm',
     ]);
+    expect(body.result.skipped).toEqual([{ stage: 'detect', why: 'a drill starts at detection' }]);
     expect(deps.fake.mutations).toBe(0);
     const timeline = await deps.store.list('INC-1');
     expect(timeline.find((entry) => entry.type === 'drill.started')?.actor).toBe('cli:ana');

@@ -40,7 +40,7 @@ describe("a drill's scorecard", () => {
     await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
 
     const [card] = scorecards(deps);
-    expect(card).toContain('detect 0ms/5m ✓, triage 2m/10m not completed;');
+    expect(card).toContain('detect skipped (a drill starts at detection), triage 2m/10m not completed;');
     expect(card).toMatch(/what went wrong: interrupted by a real alert \(\w+\)$/);
   });
 

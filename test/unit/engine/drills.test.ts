@@ -32,7 +32,8 @@ describe('drill runs', () => {
       target: 'dry run (plan only, nothing changes)',
       problems: [],
     });
-    expect(result?.stages.map((stage) => stage.stage)).toEqual(['detect', 'triage', 'rollback', 'confirm']);
+    // Detect is not scored: a drill's synthetic alert starts with it (drill-detect-skipped.test.ts).
+    expect(result?.stages.map((stage) => stage.stage)).toEqual(['triage', 'rollback', 'confirm']);
     expect(await lastDrillSuccess(deps, 'fraud-scorer')).toBe(deps.clock.now());
     expect(
       await metricValue(deps.metrics, 'rollbot_drills_total', { model: 'fraud-scorer', outcome: 'passed' }),
