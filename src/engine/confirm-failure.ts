@@ -13,10 +13,12 @@ import { describeWarnings, isPartial } from '../core/partial.js';
 import type { Runbook } from '../runbooks/schema.js';
 import { sentence } from '../core/text.js';
 import { BRIEF_ERROR_CHARS, briefCheckError } from '../core/check-error.js';
-import { escalateAndRecord } from './escalation-record.js';
+import { escalateAndRecord, escalationTargets } from './escalation-record.js';
+import { escalationLock, inconclusiveToldBy, type Told } from './escalation-overlap.js';
 import { scheduleConfirmPoll } from './confirm-poll.js';
-import type { EngineDeps } from './context.js';
+import { record, type EngineDeps } from './context.js';
 import { sendOnce } from './send-once.js';
+import { entriesOfTypes } from './timeline-types.js';
 
 const WHY: Record<Exclude<Verdict, 'PASS'>, string> = {
   FAIL: 'the rollback did not restore service',
@@ -58,11 +60,52 @@ export async function escalateConfirmationOnce(
   if (!verdict || verdict === 'PASS' || !isOpen(incident)) return;
   const attempt = incident.rollback?.attempt ?? 1;
   await sendOnce(deps, incident.id, {
-    lock: `escalation:${incident.id}:confirmation-failed`,
+    // The confirm stage's: this and its missed target take turns, the second finding what the first told.
+    lock: escalationLock(incident.id, 'confirm'),
     markTypes: ['confirm.failed'],
     isMark: (entry) => entry.data?.attempt === attempt,
-    send: () => sendConfirmationFailure(deps, runbook, incident, verdict, attempt),
+    send: async () => {
+      const told =
+        verdict === 'INCONCLUSIVE'
+          ? inconclusiveToldBy(
+              attempt,
+              await entriesOfTypes(deps, incident.id, ['stage.breached']),
+              runbook.paging !== undefined,
+            )
+          : undefined;
+      return told
+        ? recordToldAlready(deps, runbook, incident, attempt, told)
+        : sendConfirmationFailure(deps, runbook, incident, verdict, attempt);
+    },
     lookAgainAt: (at) => scheduleConfirmPoll(deps, incident.id, at),
+  });
+}
+
+/** What the escalation of a confirmation that did not pass says, sent or recorded only. */
+function failureText(incident: Incident, verdict: Exclude<Verdict, 'PASS'>): string {
+  const line = (incident.confirmation?.last?.checks ?? []).map(pollLine).join(', ');
+  return `${WHY[verdict]} for ${incident.model} (${incident.id}): ${line}.`;
+}
+
+/** What a person does about a confirmation that did not pass. */
+const STAYS_OPEN = 'the incident stays open: look at it, then roll back further or resolve by hand.';
+
+/**
+ * An INCONCLUSIVE whose end the missed confirm target's escalation announced (escalation-overlap.ts): the same news,
+ * recorded as the verdict's mark without paging again, naming the escalation that told it.
+ */
+async function recordToldAlready(
+  deps: EngineDeps,
+  runbook: Runbook,
+  incident: Incident,
+  attempt: number,
+  told: Told,
+): Promise<void> {
+  const who = escalationTargets(runbook.escalation.mention);
+  await record(deps, incident, {
+    type: 'confirm.failed',
+    text: `${failureText(incident, 'INCONCLUSIVE')} Not escalated again: ${told.what} told ${who} it would end so; ${STAYS_OPEN}`,
+    data: { verdict: 'INCONCLUSIVE', attempt, escalated: false, toldAt: told.entry.at },
   });
 }
 
@@ -74,8 +117,7 @@ async function sendConfirmationFailure(
   verdict: Exclude<Verdict, 'PASS'>,
   attempt: number,
 ): Promise<void> {
-  const line = (incident.confirmation?.last?.checks ?? []).map(pollLine).join(', ');
-  const text = `${WHY[verdict]} for ${incident.model} (${incident.id}): ${line}. The incident stays open: look at it, then roll back further or resolve by hand.`;
+  const text = `${failureText(incident, verdict)} ${sentence(STAYS_OPEN)}`;
   deps.logger.warn({ incident: incident.id, verdict }, 'confirmation did not pass; escalating');
   await escalateAndRecord(
     deps,

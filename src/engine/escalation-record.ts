@@ -31,8 +31,8 @@ export interface EscalationEntry {
 }
 
 /**
- * Delivers `event` and writes its entry once it arrived or was given up on, with `delivered`, `byHand` and
- * `reached` in its data. One still on its way after `arrivalWaitMs` throws StillOnItsWay (deliverInTime), carrying
+ * Delivers `event` and writes its entry once it arrived or was given up on, with `delivered`, `byHand`,
+ * `reached` and `paged` (the pager rang for it) in its data. One still on its way after `arrivalWaitMs` throws StillOnItsWay (deliverInTime), carrying
  * the same record for sendOnce to write should it arrive later, and `noteHalf` for one given up on with one half
  * arrived. For senders under sendOnce.
  */
@@ -57,7 +57,9 @@ export async function escalateAndRecord(
       text: entry.text(reach, arrival),
       data: {
         ...entry.data,
-        ...(slackOnly ? { paged: false } : {}),
+        // Whether the pager rang for it: an escalation that follows it and would page says nothing new only if it did
+        // (escalation-overlap.ts).
+        ...(slackOnly ? { paged: false } : arrival.paged === true ? { paged: true } : {}),
         delivered: arrived,
         ...(arrived && byHand ? { byHand } : {}),
         ...(reached ? { reached } : {}),

@@ -4,9 +4,17 @@ import { escalationStaysQuiet } from '../core/settled-at-source.js';
 import { stageDueAt, viewStage, type Stage } from '../core/stages.js';
 import { record, runbookOf, type EngineDeps } from './context.js';
 import { escalateAndRecord, escalationTargets } from './escalation-record.js';
+import {
+  attemptEscalationTypes,
+  confirmingUntil,
+  escalationLock,
+  missedTargetToldBy,
+  type Told,
+} from './escalation-overlap.js';
 import { mutateIncident } from './mutate.js';
 import type { Arrival } from './notifier-port.js';
 import type { TimelineEntry } from './ports.js';
+import { iso } from './retro-context.js';
 import { sendOnce } from './send-once.js';
 import { entriesOfTypes } from './timeline-types.js';
 
@@ -130,21 +138,46 @@ function ofThisRun(entry: TimelineEntry, incident: Incident, stage: Stage): bool
   return entry.at >= (incident.stages[stage].startedAt ?? 0);
 }
 
-/** Sends the escalation of a recorded breach unless it was sent; true when this call sent it. */
+/**
+ * Sends the escalation of a recorded breach unless it was sent; true when this call sent it. Under the lock that
+ * the stage's other escalations (a FAILED rollback, a confirmation that did not pass) take too: one that told
+ * people the same already (escalation-overlap.ts), read afresh under it, makes this one a timeline record only.
+ */
 async function sendOnceEscalated(deps: EngineDeps, incident: Incident, stage: Stage): Promise<boolean> {
   const sent = await sendOnce(deps, incident.id, {
-    lock: `escalation:${incident.id}:${stage}`,
+    lock: escalationLock(incident.id, stage),
     markTypes: ['stage.breached'],
     isMark: (entry) => entry.data?.stage === stage && ofThisRun(entry, incident, stage),
-    send: () => {
+    send: async () => {
       const why = noLongerNews(incident, stage);
-      return why === undefined
-        ? sendEscalation(deps, incident, stage)
-        : recordLateEnd(deps, incident, stage, why);
+      if (why !== undefined) return recordLateEnd(deps, incident, stage, why);
+      const latest = (await deps.store.getIncident(incident.id)) ?? incident;
+      const types = attemptEscalationTypes(stage);
+      const entries = types.length ? await entriesOfTypes(deps, incident.id, types) : [];
+      const told = missedTargetToldBy(latest, stage, entries);
+      return told ? recordToldAlready(deps, incident, stage, told) : sendEscalation(deps, incident, stage);
     },
     lookAgainAt: (at) => scheduleStageDeadline(deps, incident.id, stage, at),
   });
   return sent === 'sent';
+}
+
+/**
+ * Records a breach whose news an escalation of the stage's latest attempt told people already (`told`): counted
+ * (escalateIfBreached) and on the timeline, its stage shown missed in the incident message, but not paged again.
+ */
+async function recordToldAlready(
+  deps: EngineDeps,
+  incident: Incident,
+  stage: Stage,
+  told: Told,
+): Promise<void> {
+  const who = escalationTargets(runbookOf(deps, incident)?.escalation.mention ?? []);
+  await record(deps, incident, {
+    type: 'stage.breached',
+    text: `${missedText(deps, incident, stage)}; ${told.what} told ${who}: not escalated again`,
+    data: { stage, mention: [], delivered: false, toldBy: told.entry.type, toldAt: told.entry.at },
+  });
 }
 
 /**
@@ -159,7 +192,12 @@ async function sendEscalation(deps: EngineDeps, incident: Incident, stage: Stage
   const who = escalationTargets(mention);
   const quiet = await staysQuiet(deps, incident, stage);
   const missed = missedText(deps, incident, stage);
-  const loud = `${missed}${STAGE_ASK[stage]}`;
+  // A confirmation still running ends soon after, without a verdict perhaps: said now, so that its end need not page.
+  const confirming = stage === 'confirm' ? confirmingUntil(incident) : undefined;
+  const until = confirming
+    ? `; rollbot confirms until ${iso(confirming.until)} (${formatDuration(incident.targets.confirm)} after the traffic landed); with no verdict by then it stops and pages nobody again`
+    : '';
+  const loud = `${missed}${STAGE_ASK[stage]}${until}`;
   const text = quiet ? `${missed}${QUIET_ASK}` : loud;
   deps.logger.warn({ incident: incident.id, stage }, 'stage target missed; escalating');
   // Not the mark: the deadline sends the other half while the stage runs; recordLateEnd reads it once it ended.
@@ -184,7 +222,7 @@ async function sendEscalation(deps: EngineDeps, incident: Incident, stage: Stage
     `the ${stage} escalation of ${incident.id}`,
     {
       type: 'stage.breached',
-      data: { stage, mention },
+      data: { stage, mention, ...(confirming ? { confirming } : {}) },
       // A page rang for it after all (an earlier round, still on its way, joined): its words, not "not paged".
       text: (reach, arrival) => `${arrival.paged ? loud : text}; ${reach}`,
       ...(quiet ? { slackOnly: true } : {}),

@@ -11,6 +11,7 @@ import { isLatestAttempt, type RollbackPlan, type RollbackRecord } from '../core
 import type { Runbook } from '../runbooks/schema.js';
 import { sentence } from '../core/text.js';
 import { escalateAndRecord } from './escalation-record.js';
+import { escalationLock } from './escalation-overlap.js';
 import { runbookOf, type EngineDeps } from './context.js';
 import type { TimelineEntry } from './ports.js';
 import { rollbackLockName } from './rollback-lease.js';
@@ -103,7 +104,8 @@ export async function escalateFailedRollback(
   }
   if (rollback.status !== 'failed') return;
   const sent = await sendOnce(deps, incidentId, {
-    lock: `escalation:${incidentId}:rollback-failed`,
+    // The rollback stage's: a missed target taking its turn after it finds this told people (escalation-overlap.ts).
+    lock: escalationLock(incidentId, 'rollback'),
     markTypes: ['rollback.failed'],
     isMark: (entry) => isEscalationOf(entry, attempt),
     send: async () => {

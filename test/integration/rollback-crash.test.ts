@@ -89,7 +89,9 @@ describe('a replica that died right after it recorded a rollback on an open inci
       text: 'rollback v42 → v41 on fake ml-prod/model (traffic-flip) requested by U0ONCALL via slack: p99 doubled after v42',
       data: { attempt: 1 },
     });
-    expect(escalated(opener, survivor)).toEqual(['rollback', 'rollback']);
+    // The outcome unknown is escalated; the target, missed at the same moment, says the same: recorded, counted,
+    // not escalated again (engine/escalation-overlap.ts).
+    expect(escalated(opener, survivor)).toEqual(['rollback']);
   });
 });
 
@@ -174,7 +176,8 @@ describe('a retry, after its rollback target was missed, whose replica died righ
     fake.executeErrors.push(permanent());
     expect(await rollback(survivor, request)).toMatchObject({ outcome: 'failed' });
     await pollFor(survivor, 6 * MINUTE);
-    expect(escalated(survivor)).toEqual(['rollback', 'rollback']);
+    // The failure is escalated; its missed target repeats it: recorded, not escalated again.
+    expect(escalated(survivor)).toEqual(['rollback']);
 
     void rollback(opener, request);
     await stalled.died;
@@ -195,14 +198,16 @@ describe('a retry, after its rollback target was missed, whose replica died righ
 describe('a retry asked for while its missed rollback target is being escalated, whose replica died', () => {
   it('is settled by another replica: the retry’s target, due at the same instant, is not completed away', async () => {
     const clock = new TestClock();
+    const t0 = clock.now();
     const shared = createMemoryStore({ clock });
     const dying = dyingStore(shared, 0, rollbackBegun);
     // The on-call retries on another replica while the escalation of the missed target is being sent (it has
     // taken its lock and waits for Slack and the pager); that replica dies once the retry is executing.
+    // The failure's escalation takes the same lock at once (escalation-overlap.ts): the target's is the one past 5m.
     const retrying = afterCall(
       'acquire',
       () => Promise.race([rollback(opener, request), dying.died]),
-      (name) => name === 'escalation:INC-1:rollback',
+      (name, _owner, _ttl, now) => name === 'escalation:INC-1:rollback' && now >= t0 + 5 * MINUTE,
     );
     const fake = new FakeServing();
     const opener = makeDeps({ store: dying.store, clock, fake });
@@ -253,6 +258,9 @@ describe('a retry whose target the running poller claims again while it still es
     const opener = makeDeps({ store: dying.store, clock, fake });
     const survivor = makeDeps({ store: watching.store, clock, fake });
     await ingestAlerts(survivor, [firing('fraud-scorer', clock.now())]);
+    // The failure's escalation never arrives, so that its missed target is escalated (escalation-overlap.ts).
+    survivor.notifier.arrival = async (event) =>
+      !(event.type === 'escalation' && event.about === 'rollback-failed');
     fake.executeErrors.push(permanent());
     expect(await rollback(survivor, request)).toMatchObject({ outcome: 'failed' });
     await pollFor(survivor, 4 * MINUTE);

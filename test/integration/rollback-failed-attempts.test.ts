@@ -167,9 +167,7 @@ describe.each(backends)("each failed attempt's own stand-in, on %s", (_name, sto
     const fake = new FakeServing();
     fake.executeErrors.push(permanent(), permanent('HTTP 409: conflict'));
     const paused = dyingStore(storeOf(), 0, (method, result) => {
-      return (
-        method === 'acquire' && (result as Lease | undefined)?.name === 'escalation:INC-1:rollback-failed'
-      );
+      return method === 'acquire' && (result as Lease | undefined)?.name === 'escalation:INC-1:rollback';
     });
     const first = makeDeps({ store: paused.store, clock, fake });
     const firstRun = rollback(first, request);
