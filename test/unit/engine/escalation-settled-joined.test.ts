@@ -75,7 +75,7 @@ describe('a triage escalation that paged and is joined, still on its way, after 
     const breaches = (await deps.store.list('INC-1')).filter((entry) => entry.type === 'stage.breached');
     expect(breaches).toHaveLength(1);
     expect(breaches[0]?.data).toMatchObject({ stage: 'triage', delivered: true });
-    expect(breaches[0]?.data?.paged).toBeUndefined();
+    expect(breaches[0]?.data?.paged).toBe(true); // the pager rang for it, and the entry says so
     expect(breaches[0]?.text).not.toContain('nobody paged');
     expect(breaches[0]?.text).not.toContain('not paged');
   });

@@ -83,7 +83,7 @@ describe('the triage target of an incident settled at the source', () => {
     expect(escalations[0]?.text).toContain('no decision yet');
     expect(triageTriggers.map((page) => page.action)).toEqual(['resolve', 'trigger']);
     expect(breaches).toMatchObject([{ data: { stage: 'triage', delivered: true } }]);
-    expect(breaches[0]?.data?.paged).toBeUndefined();
+    expect(breaches[0]?.data?.paged).toBe(true); // the pager rang for it, and the entry says so
     expect(breaches[0]?.text).not.toContain('not paged');
   });
 });
@@ -121,7 +121,7 @@ describe('a triage escalation that paged before its alerts resolved at the sourc
     expect(escalations).toHaveLength(2);
     const breaches = (await deps.store.list('INC-1')).filter((entry) => entry.type === 'stage.breached');
     expect(breaches).toMatchObject([{ data: { stage: 'triage', delivered: true } }]);
-    expect(breaches[0]?.data?.paged).toBeUndefined();
+    expect(breaches[0]?.data?.paged).toBe(true); // the pager rang for it, and the entry says so
     expect(breaches[0]?.text).not.toContain('not paged');
     expect(breaches[0]?.text).not.toContain('nobody paged');
   });
