@@ -14,6 +14,7 @@ import type { EscalationEvent } from '../../../src/engine/notifier-port.js';
 import type { EngineDeps } from '../../../src/engine/context.js';
 import { pollDeadlines } from '../../../src/engine/poller.js';
 import { rollback } from '../../../src/engine/rollback.js';
+import { SEND_LOCK_TTL_MS } from '../../../src/engine/send-once.js';
 import type { Page, Pager } from '../../../src/paging/types.js';
 import { firing } from '../../helpers/alerts.js';
 import { pagingThrough } from '../../helpers/paging.js';
@@ -168,14 +169,16 @@ describe('a confirmation still running at the confirm target', () => {
     deps.clock.set(decidedAt + 15 * MINUTE);
     expect(await pollConfirmation(deps, 'INC-1')).toBe('INCONCLUSIVE');
     expect(escalationsOf(deps, 'confirm')).toHaveLength(1);
-    await pollDeadlines(deps);
+    // The confirmation's poll and the stage's target fall due together and take turns under one lock: the target
+    // finding it held looks again once the lock's ttl has passed.
+    await runUntil(deps, decidedAt + 15 * MINUTE + SEND_LOCK_TTL_MS);
 
     expect(escalationsOf(deps, 'confirm').map((event) => event.text.split(':')[0])).toEqual([
       'no confirmation verdict within the confirm target for fraud-scorer (INC-1)',
     ]);
     const [breached] = await entries(deps, 'stage.breached');
     expect(breached?.text).toBe(
-      "confirm target missed for fraud-scorer (INC-1): 15m against a target of 15m; the confirmation's INCONCLUSIVE escalation at 2026-11-22T02:15:00Z told S0PLATFORM: not escalated again",
+      "confirm target missed for fraud-scorer (INC-1): 17m against a target of 15m; the confirmation's INCONCLUSIVE escalation at 2026-11-22T02:15:00Z told S0PLATFORM: not escalated again",
     );
     expect(breached?.data).toMatchObject({ stage: 'confirm', delivered: false, toldBy: 'confirm.failed' });
     expect(await metricValue(deps.metrics, 'rollbot_target_breaches_total', { stage: 'confirm' })).toBe(1);
