@@ -155,6 +155,20 @@ export interface Deadline {
   kind: string;
   dueAt: number;
   payload: Record<string, unknown>;
+  /**
+   * Its handler's failures in a row since it was last scheduled: written by `retryLater` only, and gone once it is
+   * scheduled again. Absent on one that has not failed, and on one only builds before 2026-12-04 retried (they
+   * kept no count).
+   */
+  failures?: DeadlineFailures;
+}
+
+/** How many times in a row a deadline's handler has failed, and since when. */
+export interface DeadlineFailures {
+  /** 1 after the first failure. */
+  count: number;
+  /** When the first of them failed. */
+  since: number;
 }
 
 /** Durable timers. A due deadline is handed to exactly one poller at a time. */
@@ -176,6 +190,13 @@ export interface Deadlines {
    * is its new claimer's to complete.
    */
   complete(deadline: Pick<Deadline, 'id' | 'dueAt'>, claimedUntil: number): Promise<void>;
+  /**
+   * Puts back a deadline whose handler failed, as `deadline` (carrying its `failures`), to be handed out again at
+   * `retryAt` instead of at the end of the claim that ends at `claimedUntil` — unless, as for `complete`,
+   * something happened to it since that claim (scheduled again, claimed again, cancelled): then it is left as that
+   * made it. True when it was put back.
+   */
+  retryLater(deadline: Deadline, claimedUntil: number, retryAt: number): Promise<boolean>;
   /** Every pending deadline, soonest first (for status pages and tests). */
   pending(): Promise<Deadline[]>;
 }

@@ -269,6 +269,14 @@ export function createMemoryStore(options: MemoryStoreOptions): MemoryStore {
       if (held?.deadline.dueAt === dueAt && held.visibleAt === claimedUntil) deadlines.delete(id);
     },
 
+    async retryLater(deadline, claimedUntil, retryAt) {
+      const held = deadlines.get(deadline.id);
+      // As complete: visible at another time than the claim's end, it was scheduled or claimed again since.
+      if (held?.deadline.dueAt !== deadline.dueAt || held.visibleAt !== claimedUntil) return false;
+      deadlines.set(deadline.id, { deadline: copy(deadline), visibleAt: retryAt });
+      return true;
+    },
+
     async pending() {
       return [...deadlines.values()].map((entry) => copy(entry.deadline)).sort(soonestFirst);
     },

@@ -3,12 +3,13 @@ import type { Deadline, Deadlines } from '../../engine/ports.js';
 import { soonestFirst } from '../ordering.js';
 import type { StoreKeys } from './keys.js';
 import { checkExec, stringsReply } from './replies.js';
-import { CLAIM_DUE_DEADLINES, COMPLETE_DEADLINE, runScript } from './scripts.js';
+import { CLAIM_DUE_DEADLINES, COMPLETE_DEADLINE, RETRY_DEADLINE_LATER, runScript } from './scripts.js';
 
 /**
  * Deadlines as a sorted set of ids scored by when each may next be handed out, beside a hash of the
  * deadlines themselves. Claiming moves the score to the end of the claim's lease instead of removing the id,
- * so a deadline whose poller dies comes due again.
+ * so a deadline whose poller dies comes due again; one whose handler failed is put back later still
+ * (retryLater), its JSON then carrying how many times in a row it has failed.
  */
 export function redisDeadlines(redis: Redis, keys: StoreKeys): Deadlines {
   async function remove(id: string): Promise<void> {
@@ -47,6 +48,16 @@ export function redisDeadlines(redis: Redis, keys: StoreKeys): Deadlines {
         [keys.deadlineQueue, keys.deadlineData],
         [id, dueAt, claimedUntil],
       );
+    },
+
+    async retryLater(deadline, claimedUntil, retryAt) {
+      const reply = await runScript(
+        redis,
+        RETRY_DEADLINE_LATER,
+        [keys.deadlineQueue, keys.deadlineData],
+        [deadline.id, deadline.dueAt, claimedUntil, retryAt, JSON.stringify(deadline)],
+      );
+      return reply === 1;
     },
 
     async pending() {

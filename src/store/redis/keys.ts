@@ -24,6 +24,7 @@
  * |                                      |        | (which count on from it); expires a day on              |
  * | `rollbot:deadlines`                  | zset   | deadline ids, score = when it may next be handed out    |
  * | `rollbot:deadlines:data`             | hash   | deadline id → deadline JSON (with the original dueAt)   |
+ * |                                      |        | and its handler's failures in a row, if any             |
  * | `rollbot:once:<key>`                 | string | idempotency key, expires with its ttl                   |
  * | `rollbot:value:<key>`                | string | a small value (Slack message ref, user-group snapshot)  |
  * | `rollbot:ledger:<model>`             | list   | deployments as JSON, newest first, capped               |

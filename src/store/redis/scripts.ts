@@ -227,3 +227,21 @@ redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
 return 1
 `;
+
+/**
+ * Puts back a deadline whose handler failed, to be handed out at a later time than its claim's end, with its
+ * failures written into its JSON — unless, as COMPLETE_DEADLINE checks, it was scheduled again, claimed again or
+ * removed since the claim; then it is left as that made it.
+ */
+export const RETRY_DEADLINE_LATER = `
+-- KEYS[1] deadline queue (zset)   KEYS[2] deadline data (hash: id -> deadline JSON)
+-- ARGV[1] deadline id   ARGV[2] the dueAt it was claimed with   ARGV[3] the end of that claim's lease
+-- ARGV[4] when to hand it out again   ARGV[5] the deadline's JSON with its failures
+-- Returns 1 when put back, 0 when it is gone, was rescheduled or was claimed again.
+local deadline = redis.call('HGET', KEYS[2], ARGV[1])
+if not deadline or cjson.decode(deadline).dueAt ~= tonumber(ARGV[2]) then return 0 end
+if tonumber(redis.call('ZSCORE', KEYS[1], ARGV[1])) ~= tonumber(ARGV[3]) then return 0 end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[5])
+redis.call('ZADD', KEYS[1], ARGV[4], ARGV[1])
+return 1
+`;

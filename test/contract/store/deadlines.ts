@@ -119,6 +119,58 @@ export function deadlinesContract(get: GetHarness): void {
       expect(await store.pending()).toEqual([]);
     });
 
+    it('puts back a deadline whose handler failed, with its failures, to be handed out at the time asked', async () => {
+      const { store, peer } = get();
+      const d = deadline('INC-1:retro-reminder', T0);
+      await store.schedule(d);
+      await store.claimDue(T0, LEASE, 10);
+      const failed = { ...d, failures: { count: 2, since: T0 - 60_000 } };
+      expect(await peer.retryLater(failed, T0 + LEASE, T0 + 4 * LEASE)).toBe(true);
+      expect(await store.pending()).toEqual([failed]);
+      // Later than the claim's lease, which it replaces: backing off.
+      expect(await store.claimDue(T0 + 4 * LEASE - 1, LEASE, 10)).toEqual([]);
+      expect(await store.claimDue(T0 + 4 * LEASE, LEASE, 10)).toEqual([failed]);
+      // Handled at last: completed by the claim that handed it out, failures and all.
+      await store.complete(failed, T0 + 5 * LEASE);
+      expect(await store.pending()).toEqual([]);
+    });
+
+    it('leaves a failed deadline scheduled again since its claim as that scheduled it, failures forgotten', async () => {
+      const { store, peer } = get();
+      const d = deadline('INC-1:confirm-poll', T0);
+      await store.schedule(d);
+      await store.claimDue(T0, LEASE, 10);
+      await peer.retryLater({ ...d, failures: { count: 1, since: T0 } }, T0 + LEASE, T0 + LEASE);
+      await store.claimDue(T0 + LEASE, LEASE, 10);
+      // Its handler scheduled its next run (the same time, as a rollback retry keeps its stage's clock), then failed.
+      await peer.schedule(d);
+      expect(
+        await store.retryLater({ ...d, failures: { count: 2, since: T0 } }, T0 + 2 * LEASE, T0 + 3 * LEASE),
+      ).toBe(false);
+      expect(await store.pending()).toEqual([d]);
+      expect(await store.claimDue(T0 + LEASE, LEASE, 10)).toEqual([d]);
+    });
+
+    it('leaves a failed deadline claimed again since, or gone, to whoever has it now', async () => {
+      const { store, peer } = get();
+      const d = deadline('INC-1:triage', T0);
+      await store.schedule(d);
+      await store.claimDue(T0, LEASE, 10);
+      // Its lease passed while its handler was still at it: another poller has it now.
+      expect(await peer.claimDue(T0 + LEASE, LEASE, 10)).toEqual([d]);
+      expect(
+        await store.retryLater({ ...d, failures: { count: 1, since: T0 } }, T0 + LEASE, T0 + 9 * LEASE),
+      ).toBe(false);
+      expect(await store.pending()).toEqual([d]);
+      expect(await store.claimDue(T0 + 2 * LEASE, LEASE, 10)).toEqual([d]);
+
+      await store.cancel(d.id);
+      expect(
+        await store.retryLater({ ...d, failures: { count: 1, since: T0 } }, T0 + 3 * LEASE, T0 + 9 * LEASE),
+      ).toBe(false);
+      expect(await store.pending()).toEqual([]);
+    });
+
     it('keeps one deadline per id: scheduling again moves it', async () => {
       const { store } = get();
       await store.schedule(deadline('INC-1:triage', T0, { version: 1 }));
