@@ -2,6 +2,7 @@ import { BUSINESS_HOURS_PAGE, pageAtBusinessHours } from './business-hours-page.
 import { pollConfirmation } from './confirm.js';
 import { CONFIRM_POLL } from './confirm-poll.js';
 import type { EngineDeps } from './context.js';
+import { logRecovered, retryFailedDeadline, type Claim } from './deadline-failure.js';
 import { DIGEST_SEND, sendDigest } from './digest.js';
 import { DRILL_SCORE } from './drill.js';
 import { finishDrillOpening } from './drill-opening.js';
@@ -127,27 +128,30 @@ export const DEADLINE_HANDLERS: Record<string, DeadlineHandler> = {
 const UNKNOWN_KIND_KEPT_MS = 24 * 3_600_000;
 
 /**
- * Runs one deadline claimed until `claimedUntil` and completes it. A handler that fails leaves its deadline
- * claimed; it comes back after the lease and is tried again; so does one of a kind this build does not know,
- * for a while (UNKNOWN_KIND_KEPT_MS). True when it was handled.
+ * Runs one deadline handed out under `claim` and completes it. One whose handler fails is tried again later, the
+ * later the more often it has failed in a row (deadline-failure.ts); one of a kind this build does not know stays
+ * claimed and comes back after the lease, for a while (UNKNOWN_KIND_KEPT_MS). True when it was handled.
  */
 async function handle(
   deps: EngineDeps,
   deadline: Deadline,
   handlers: Record<string, DeadlineHandler>,
-  claimedUntil: number,
+  claim: Claim,
 ): Promise<boolean> {
   const handler = handlers[deadline.kind];
+  // Its failure count is the poller's: a handler that schedules its next run from it starts a fresh one.
+  const { failures: _failures, ...handed } = deadline;
   try {
-    if (handler) await handler(deps, deadline);
+    if (handler) await handler(deps, handed);
     else if (deps.clock.now() - deadline.dueAt < UNKNOWN_KIND_KEPT_MS) {
       deps.logger.warn({ deadline }, 'no handler for this kind of deadline; leaving it for a newer replica');
       return false;
     } else deps.logger.error({ deadline }, 'no handler for this kind of deadline for a day; dropping it');
-    await deps.store.complete(deadline, claimedUntil);
+    await deps.store.complete(deadline, claim.until);
+    logRecovered(deps, deadline);
     return true;
   } catch (error) {
-    deps.logger.error({ err: error, deadline: deadline.id }, 'deadline handler failed; it will be retried');
+    await retryFailedDeadline(deps, deadline, claim, error);
     return false;
   }
 }
@@ -159,8 +163,8 @@ async function handle(
 export async function pollDeadlines(deps: EngineDeps, handlers = DEADLINE_HANDLERS): Promise<number> {
   const now = deps.clock.now();
   const due = await deps.store.claimDue(now, DEADLINE_LEASE_MS, BATCH);
-  const claimedUntil = now + DEADLINE_LEASE_MS;
-  const results = await Promise.all(due.map((deadline) => handle(deps, deadline, handlers, claimedUntil)));
+  const claim = { at: now, until: now + DEADLINE_LEASE_MS };
+  const results = await Promise.all(due.map((deadline) => handle(deps, deadline, handlers, claim)));
   return results.filter(Boolean).length;
 }
 
@@ -183,7 +187,7 @@ export function startDeadlinePoller(deps: EngineDeps, intervalMs = 1_000): { sto
       if (running.has(deadline.id)) continue;
       running.set(
         deadline.id,
-        handle(deps, deadline, DEADLINE_HANDLERS, now + DEADLINE_LEASE_MS).finally(() =>
+        handle(deps, deadline, DEADLINE_HANDLERS, { at: now, until: now + DEADLINE_LEASE_MS }).finally(() =>
           running.delete(deadline.id),
         ),
       );

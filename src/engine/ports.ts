@@ -276,6 +276,8 @@ export interface EngineMetrics {
   drillFinished(model: string, outcome: 'passed' | 'failed'): void;
   /** A message pinned in a chat thread, by what became of it (engine/pinned.ts PinOutcome). */
   messagePinned(outcome: string): void;
+  /** A deadline's handler failed (it is tried again later: deadline-failure.ts), by the deadline's kind. */
+  deadlineFailed(kind: string): void;
 }
 
 /** The subset of pino the engine uses, so the engine needs no logging library. */

@@ -110,6 +110,12 @@ export function createMetrics(registry = new Registry(), options: MetricsOptions
     labelNames: ['outcome'] as const,
     registers: [registry],
   });
+  const deadlineFailures = new Counter({
+    name: 'rollbot_deadline_failures_total',
+    help: 'Deadline handlers that failed, by kind of deadline (stage-target, retro-reminder, rollback-settle, …): the work each guards has not happened yet. Each is tried again, ever less often while it keeps failing (up to every 15 minutes); the log says why.',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+  });
   const slackSetup = new Gauge({
     name: 'rollbot_slack_setup_problems',
     help: 'Problems the Slack setup check found at start (refused token, missing scope, runbook channel mistyped, archived or uninvited); the log says each, with its fix.',
@@ -172,6 +178,7 @@ export function createMetrics(registry = new Registry(), options: MetricsOptions
     },
     deploymentRecorded: (model) => deployments.inc({ model }),
     messagePinned: (outcome) => pins.inc({ outcome }),
+    deadlineFailed: (kind) => deadlineFailures.inc({ kind }),
   };
 }
 
