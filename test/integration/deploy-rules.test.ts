@@ -28,7 +28,7 @@ describe('shipped alert rules and dashboard', () => {
   it('are rules promtool accepts', () => {
     const result = spawnSync('promtool', ['check', 'rules', RULES.pathname], { encoding: 'utf8' });
     expect(result.error, 'promtool is in the Debian prometheus package').toBeUndefined();
-    expect(result.stdout + result.stderr).toContain('SUCCESS: 6 rules found');
+    expect(result.stdout + result.stderr).toContain('SUCCESS: 7 rules found');
     expect(result.status).toBe(0);
   });
 
@@ -45,7 +45,7 @@ describe('shipped alert rules and dashboard', () => {
     expect(readFileSync(DASHBOARD, 'utf8')).toBe(dashboardJson());
   });
 
-  it('cover what the issue asks for: drills, retrospectives, failed rollbacks, bot down, Slack delivery', () => {
+  it('cover what the issue asks for: drills, retrospectives, failed rollbacks, bot down, Slack delivery, deadlines', () => {
     const rules = readFileSync(RULES, 'utf8');
     for (const alert of [
       'RollbotDown',
@@ -53,6 +53,7 @@ describe('shipped alert rules and dashboard', () => {
       'RollbotDrillOverdue',
       'RollbotRetrospectiveOverdue',
       'RollbotSlackDeliveryFailing',
+      'RollbotDeadlineFailing',
     ]) {
       expect(rules).toContain(`alert: ${alert}`);
     }
@@ -202,6 +203,60 @@ describe('a drill in the alert rules', () => {
             },
           ],
         },
+      ],
+    });
+    expect(result.output).toContain('SUCCESS');
+    expect(result.ok).toBe(true);
+  });
+});
+
+/**
+ * A deadline whose handler keeps failing is tried again 1, 2, 4 and 8 minutes after each failure, then every 15
+ * (engine/deadline-failure.ts): the alert fires on a kind that keeps failing, not on one failure that a retry got
+ * past.
+ */
+describe('a deadline that keeps failing in the alert rules', () => {
+  const FAILED_AT_MINUTE = [0, 1, 3, 7, 15, 30, 45, 60, 75, 90];
+  /** The failure counter of one replica, sampled each minute for `minutes`, as failures at these minutes left it. */
+  const counter = (failedAt: readonly number[], minutes: number) => ({
+    series: `rollbot_deadline_failures_total{job="rollbot",instance="10.0.0.1:3000",kind="retro-reminder"}`,
+    values: Array.from(
+      { length: minutes + 1 },
+      (_, minute) => failedAt.filter((at) => at <= minute).length,
+    ).join(' '),
+  });
+  const firing = {
+    exp_labels: { severity: 'warning', kind: 'retro-reminder' },
+    exp_annotations: {
+      summary:
+        'rollbot keeps failing to handle retro-reminder deadlines: the work they guard is not getting done; its log says why ("deadline handler failed")',
+    },
+  };
+
+  it('fires once one has been failing for 25 minutes, and keeps firing while it fails every 15', () => {
+    const result = promtoolTest({
+      interval: '1m',
+      input_series: [counter(FAILED_AT_MINUTE, 95)],
+      alert_rule_test: [
+        { eval_time: '20m', alertname: 'RollbotDeadlineFailing', exp_alerts: [] },
+        { eval_time: '30m', alertname: 'RollbotDeadlineFailing', exp_alerts: [firing] },
+        { eval_time: '95m', alertname: 'RollbotDeadlineFailing', exp_alerts: [firing] },
+      ],
+    });
+    expect(result.output).toContain('SUCCESS');
+    expect(result.ok).toBe(true);
+  });
+
+  it('does not fire for a failure that the next try got past', () => {
+    const result = promtoolTest({
+      interval: '1m',
+      input_series: [counter([0, 5], 60)],
+      alert_rule_test: [
+        // The one failure is in the window from minute 5 to minute 25: not long enough.
+        { eval_time: '15m', alertname: 'RollbotDeadlineFailing', exp_alerts: [] },
+        { eval_time: '24m', alertname: 'RollbotDeadlineFailing', exp_alerts: [] },
+        { eval_time: '27m', alertname: 'RollbotDeadlineFailing', exp_alerts: [] },
+        { eval_time: '60m', alertname: 'RollbotDeadlineFailing', exp_alerts: [] },
       ],
     });
     expect(result.output).toContain('SUCCESS');
