@@ -88,6 +88,11 @@ const panels: Panel[] = [
     expr: 'sum by (kind, reason) (increase(rollbot_slack_delivery_failures_total[$__interval]))',
     legend: '{{kind}} {{reason}}',
   },
+  {
+    title: 'Deadline failures by kind',
+    expr: 'sum by (kind) (increase(rollbot_deadline_failures_total[$__interval]))',
+    legend: '{{kind}}',
+  },
 ];
 
 const dashboard = {

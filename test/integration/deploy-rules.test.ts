@@ -247,6 +247,12 @@ describe('a deadline that keeps failing in the alert rules', () => {
     expect(result.ok).toBe(true);
   });
 
+  it('has a panel on the dashboard: failures of each kind, from every replica', () => {
+    expect(panelExpr('Deadline failures by kind')).toBe(
+      'sum by (kind) (increase(rollbot_deadline_failures_total[$__interval]))',
+    );
+  });
+
   it('does not fire for a failure that the next try got past', () => {
     const result = promtoolTest({
       interval: '1m',
