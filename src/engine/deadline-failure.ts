@@ -28,7 +28,7 @@ export interface Claim {
  * first failure, as before there was any backing off, then twice as long after each further one, up to 15
  * minutes.
  */
-export function retryDelayMs(leaseMs: number, count: number): number {
+function retryDelayMs(leaseMs: number, count: number): number {
   return Math.min(leaseMs * 2 ** (count - 1), MAX_RETRY_DELAY_MS);
 }
 
