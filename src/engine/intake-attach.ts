@@ -23,9 +23,8 @@ const NOT_OPEN = 'not-open';
 
 /**
  * Joins alerts to an open incident in one compare-and-set (re-read and re-applied if another writer won)
- * that also records them on its timeline. `current` is the copy just read, if any, with the keys among
- * `arrivals`' it had recorded if they were read with it (openIncidentWithKeys), which spares the first attempt
- * its reads. Undefined when the incident is no longer open (resolved or dismissed since it was found):
+ * that also records them on its timeline. `current` is the copy just read, if any, which spares the first
+ * attempt a read. Undefined when the incident is no longer open (resolved or dismissed since it was found):
  * a new alert must not join an incident that is over, where it would get no triage. Undefined too for a drill
  * (one that started on another replica as this one went to open an incident): a real alert ends the drill and
  * gets a real incident, which the caller's next round (rejoin) sees to.
@@ -35,18 +34,15 @@ export async function attach(
   runbook: Runbook,
   incidentId: string,
   arrivals: readonly AlertJoin[],
-  current?: { incident: Incident; known?: ReadonlySet<string> },
+  current?: Incident,
 ): Promise<JoinOutcome[] | undefined> {
   const keys = arrivals.map((arrival) => arrival.ref.key);
   const result = await retryOnContention(
     incidentId,
     async (n) => {
-      const read = n === 0 ? current : undefined;
-      const latest = read?.incident ?? (await readIncident(deps.store, incidentId));
+      const latest = n === 0 && current ? current : await readIncident(deps.store, incidentId);
       if (!isOpen(latest) || latest.drill) return NOT_OPEN;
-      const known = keepsEveryKey(latest)
-        ? undefined
-        : (read?.known ?? (await deps.store.knownAlertKeys(incidentId, keys)));
+      const known = keepsEveryKey(latest) ? undefined : await deps.store.knownAlertKeys(incidentId, keys);
       const change = attachAlerts(latest, arrivals, known);
       if (!change) return { incident: latest, attached: [], before: latest.severity };
       // The incident, the alerts' keys, their timeline entries and (a new alert may change the picture) a

@@ -1,5 +1,5 @@
 import { RollbotError } from '../core/errors.js';
-import { openIncident } from '../core/incident.js';
+import { openIncident, type Incident } from '../core/incident.js';
 import { skipStages } from '../core/incident-stages.js';
 import { alertKey, type AlertRef } from '../core/alert-ref.js';
 import type { AlertJoin } from '../core/incident-alerts.js';
@@ -8,7 +8,6 @@ import { severityOf } from '../core/severity.js';
 import type { NormalizedAlert } from '../alerts/types.js';
 import type { Runbook } from '../runbooks/schema.js';
 import type { EngineDeps } from './context.js';
-import type { IncidentWithKeys } from './ports.js';
 import { announceOpened } from './intake-announce.js';
 import { attach } from './intake-attach.js';
 import { noteResolved } from './intake-resolved.js';
@@ -148,15 +147,14 @@ async function openOrAttach(
   arrivals: Arrival[],
   round = 1,
 ): Promise<Outcome[]> {
-  const keys = arrivals.map((arrival) => arrival.ref.key);
-  let open = await deps.store.openIncidentWithKeys(runbook.model, keys);
-  if (open?.incident.drill) {
+  let open = await deps.store.openIncidentFor(runbook.model);
+  if (open?.drill) {
     // Reality wins over rehearsal: the drill ends (failed, interrupted) and the alert gets a real incident.
-    await finishDrill(deps, open.incident.id, {
+    await finishDrill(deps, open.id, {
       succeeded: false,
       problem: `interrupted by a real alert (${arrivals[0]?.alert.name ?? 'unknown'})`,
     });
-    open = await deps.store.openIncidentWithKeys(runbook.model, keys);
+    open = await deps.store.openIncidentFor(runbook.model);
   }
   if (open) return attachToOpen(deps, runbook, open, arrivals, round);
 
@@ -206,7 +204,7 @@ async function openOrAttach(
     const arriving = joining.map(({ arrival }) => arrival);
     // After announceOpened (which may have escalated) the copy in hand can be stale: read afresh then.
     const joined =
-      (await attach(deps, runbook, incident.id, arriving, created ? undefined : { incident })) ??
+      (await attach(deps, runbook, incident.id, arriving, created ? undefined : incident)) ??
       (await rejoin(deps, runbook, arriving, round));
     joined.forEach((outcome, i) => (outcomes[joining[i]?.index as number] = outcome));
   }
@@ -223,11 +221,10 @@ async function openOrAttach(
 async function attachToOpen(
   deps: EngineDeps,
   runbook: Runbook,
-  found: IncidentWithKeys,
+  open: Incident,
   arrivals: Arrival[],
   round: number,
 ): Promise<Outcome[]> {
-  const open = found.incident;
   const earlier = await earlierOf(deps, open, arrivals);
   const outcomes: Outcome[] = arrivals.map((arrival) => ({
     outcome: 'duplicate',
@@ -239,7 +236,7 @@ async function attachToOpen(
   if (!joining.length) return outcomes;
   const arriving = joining.map(({ arrival }) => arrival);
   const joined =
-    (await attach(deps, runbook, open.id, arriving, found)) ?? (await rejoin(deps, runbook, arriving, round));
+    (await attach(deps, runbook, open.id, arriving, open)) ?? (await rejoin(deps, runbook, arriving, round));
   joined.forEach((outcome, i) => (outcomes[joining[i]?.index as number] = outcome));
   return outcomes;
 }

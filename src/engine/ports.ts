@@ -28,11 +28,6 @@ export interface IncidentStore {
   /** The model's open incident, if any. */
   openIncidentFor(model: string): Promise<Incident | undefined>;
   /**
-   * The model's open incident, if any, with which of `keys` it has recorded (knownAlertKeys), read together:
-   * an alert joining an incident whose refs are full needs both, and one round trip instead of two.
-   */
-  openIncidentWithKeys(model: string, keys: readonly string[]): Promise<IncidentWithKeys | undefined>;
-  /**
    * Replaces the incident if its stored version still equals `incident.version`; the stored copy gets
    * version + 1 and is returned. Returns undefined when someone else wrote first (re-read and try again).
    * An incident that leaves the open phases stops being its model's open incident.
@@ -48,12 +43,6 @@ export interface IncidentStore {
   listIncidents(filter: IncidentFilter): Promise<Incident[]>;
   /** Newest first, without their alert refs (`listIncidents` for lists that show none). */
   listIncidentHeads(filter: IncidentFilter): Promise<IncidentHead[]>;
-}
-
-export interface IncidentWithKeys {
-  incident: Incident;
-  /** Those of the keys asked about that the incident has recorded. */
-  known: ReadonlySet<string>;
 }
 
 export interface IncidentFilter {

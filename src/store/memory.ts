@@ -86,17 +86,6 @@ export function createMemoryStore(options: MemoryStoreOptions): MemoryStore {
     return matching.sort(newestFirst).slice(0, Math.max(0, limit));
   }
 
-  /** The model's open incident as stored (not copied). */
-  function openOf(model: string): Incident | undefined {
-    const id = openByModel.get(model);
-    return id === undefined ? undefined : incidents.get(id);
-  }
-
-  function knownOf(incidentId: string, keys: readonly string[]): Set<string> {
-    const known = alertKeys.get(incidentId);
-    return new Set(known ? keys.filter((key) => known.has(key)) : []);
-  }
-
   function appendEntry(entry: Omit<TimelineEntry, 'seq'>): TimelineEntry {
     const entries = timelines.get(entry.incidentId) ?? [];
     const stored: TimelineEntry = { seq: entries.length + 1, ...copy(entry) };
@@ -151,13 +140,9 @@ export function createMemoryStore(options: MemoryStoreOptions): MemoryStore {
     },
 
     async openIncidentFor(model) {
-      const incident = openOf(model);
+      const id = openByModel.get(model);
+      const incident = id === undefined ? undefined : incidents.get(id);
       return incident && copy(incident);
-    },
-
-    async openIncidentWithKeys(model, keys) {
-      const incident = openOf(model);
-      return incident && { incident: copy(incident), known: knownOf(incident.id, keys) };
     },
 
     async updateIncident(incident, options = {}) {
@@ -184,7 +169,8 @@ export function createMemoryStore(options: MemoryStoreOptions): MemoryStore {
     },
 
     async knownAlertKeys(incidentId, keys) {
-      return knownOf(incidentId, keys);
+      const known = alertKeys.get(incidentId);
+      return new Set(known ? keys.filter((key) => known.has(key)) : []);
     },
 
     async listIncidents(filter) {

@@ -6,7 +6,7 @@ import type { IncidentFilter, IncidentPosition, IncidentStore } from '../../engi
 import { checkEntriesOf, listedAfter } from '../ordering.js';
 import type { StoreKeys } from './keys.js';
 import { fromRecordJson, toRecordJson } from './record-json.js';
-import { checkExec, integerReply, optionalIntegerReply, statusAndIdReply } from './replies.js';
+import { integerReply, optionalIntegerReply, statusAndIdReply } from './replies.js';
 import { CREATE_INCIDENT_IF_NONE_OPEN, UPDATE_INCIDENT, runScript } from './scripts.js';
 
 const DEFAULT_LIST_LIMIT = 100;
@@ -48,27 +48,6 @@ export function redisIncidents(redis: Redis, keys: StoreKeys): IncidentStore {
 
   async function getIncident(id: string): Promise<Incident | undefined> {
     return decodeIncident(await redis.hmget(keys.incident(id), ...INCIDENT_FIELDS));
-  }
-
-  /**
-   * The model's open incident read by `read`: under the id the pointer named last time (openIds) if that is still
-   * open, else under the pointer read afresh.
-   */
-  async function openVia<T extends { incident: Incident | undefined }>(
-    model: string,
-    read: (id: string) => Promise<T | undefined>,
-  ): Promise<T | undefined> {
-    const hinted = openIds.get(model);
-    if (hinted !== undefined) {
-      const found = await read(hinted);
-      if (found?.incident && isOpen(found.incident)) return found;
-      openIds.delete(model);
-    }
-    const id = await redis.get(keys.modelOpenIncident(model));
-    if (id === null) return undefined;
-    const found = await read(id);
-    if (found?.incident && isOpen(found.incident)) openIds.set(model, id);
-    return found;
   }
 
   /** Loads many records in one round trip, skipping ids whose record is missing. */
@@ -220,21 +199,17 @@ export function redisIncidents(redis: Redis, keys: StoreKeys): IncidentStore {
     getIncident,
 
     async openIncidentFor(model) {
-      return (await openVia(model, async (id) => ({ incident: await getIncident(id) })))?.incident;
-    },
-
-    async openIncidentWithKeys(model, alertKeys) {
-      return openVia(model, async (id) => {
-        // One round trip: the incident and its known keys, written to the socket together.
-        const pipeline = redis.pipeline().hmget(keys.incident(id), ...INCIDENT_FIELDS);
-        if (alertKeys.length) pipeline.smismember(keys.incidentAlertKeys(id), ...alertKeys);
-        const results = await pipeline.exec();
-        checkExec(results, 'openIncidentWithKeys');
-        const [record, members] = (results ?? []).map(([, reply]) => reply);
-        const incident = decodeIncident(record as (string | null)[]);
-        const flags = (members ?? []) as number[];
-        return incident && { incident, known: new Set(alertKeys.filter((_, i) => flags[i] === 1)) };
-      });
+      const hinted = openIds.get(model);
+      if (hinted !== undefined) {
+        const incident = await getIncident(hinted);
+        if (incident && isOpen(incident)) return incident;
+        openIds.delete(model);
+      }
+      const id = await redis.get(keys.modelOpenIncident(model));
+      if (id === null) return undefined;
+      const incident = await getIncident(id);
+      if (incident && isOpen(incident)) openIds.set(model, id);
+      return incident;
     },
 
     async updateIncident(incident, options = {}) {

@@ -191,23 +191,6 @@ export function incidentsContract(get: GetHarness): void {
       expect(await store.knownAlertKeys(incident.id, [])).toEqual(new Set());
     });
 
-    it('reads the open incident with the keys it knows of those asked, as two reads would', async () => {
-      const { store, peer } = get();
-      expect(await store.openIncidentWithKeys('ranker', ['a'])).toBeUndefined();
-      const incident = makeIncident({ model: 'ranker' });
-      await store.createIfNoneOpen(incident);
-      const v1 = await peer.updateIncident({ ...incident, summary: 'joined' }, { alertKeys: ['a', 'b'] });
-      if (!v1) throw new Error('write refused');
-      expect(await store.openIncidentWithKeys('ranker', ['a', 'c', 'b'])).toEqual({
-        incident: v1,
-        known: new Set(['a', 'b']),
-      });
-      expect(await store.openIncidentWithKeys('ranker', [])).toEqual({ incident: v1, known: new Set() });
-      // Over on the peer: not the model's open incident any more.
-      await peer.updateIncident({ ...v1, phase: 'dismissed' });
-      expect(await store.openIncidentWithKeys('ranker', ['a'])).toBeUndefined();
-    });
-
     it('records no key with a refused write, and refuses a write whose key is already known', async () => {
       const { store } = get();
       const incident = makeIncident();
