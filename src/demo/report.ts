@@ -1,5 +1,5 @@
 import { formatDuration } from '../core/duration.js';
-import type { StageView } from '../core/stages.js';
+import { stageResult, type StageResult, type StageView } from '../core/stages.js';
 import type { IncidentDetail } from '../engine/views.js';
 
 /** What each stage measures (DESIGN §1), for the table. */
@@ -16,31 +16,48 @@ function took(ms: number): string {
   return ms < 60_000 ? `${(ms / 1000).toFixed(1)}s` : formatDuration(ms);
 }
 
+/** How each stage's result reads in the table (core/stages.ts decides it, as for every other view). */
+const RESULT_WORDS: Record<Exclude<StageResult, 'running' | 'skipped'>, string> = {
+  pending: 'did not run',
+  met: '✓ within target',
+  missed: '✗ MISSED',
+  'ended-by-resolution': '· not completed',
+};
+
 function resultOf(stage: StageView): string {
-  if (stage.state === 'pending') return 'did not run';
-  if (stage.state === 'running')
+  const result = stageResult(stage);
+  if (result === 'skipped') return `– skipped (${stage.skipped ?? 'not measured'})`;
+  if (result === 'running')
     return stage.stage === 'retro' ? `open, due in ${formatDuration(stage.remainingMs)}` : 'running';
-  return stage.breached ? '✗ MISSED' : '✓ within target';
+  if (result === 'missed' && stage.state === 'running') return `${RESULT_WORDS.missed}, still running`;
+  return RESULT_WORDS[result];
 }
 
-function row(cells: [string, string, string, string, string]): string {
+/** A stage's time, or a dash for one that did not run or did not happen (skipped: nothing was measured). */
+function tookOf(stage: StageView): string {
+  const result = stageResult(stage);
+  return result === 'pending' || result === 'skipped' ? '—' : took(stage.elapsedMs);
+}
+
+/** The result column is as wide as its longest cell, so that a skipped stage's reason keeps the last column aligned. */
+function row(cells: [string, string, string, string, string], resultWidth: number): string {
   const [stage, time, target, result, measures] = cells;
-  return `  ${stage.padEnd(9)} ${time.padStart(6)}  ${target.padStart(6)}   ${result.padEnd(20)} ${measures}`;
+  return `  ${stage.padEnd(9)} ${time.padStart(6)}  ${target.padStart(6)}   ${result.padEnd(resultWidth)} ${measures}`;
 }
 
 /** The final table: each stage's time against its target, then the rollback and the impact as recorded. */
 export function stageTable(incident: IncidentDetail): string[] {
+  const rows = incident.stages.map((stage): [string, string, string, string, string] => [
+    stage.stage,
+    tookOf(stage),
+    formatDuration(stage.targetMs),
+    resultOf(stage),
+    MEASURES[stage.stage],
+  ]);
+  const width = Math.max(20, ...rows.map((cells) => cells[3].length));
   const lines = [
-    row(['stage', 'took', 'target', 'result', 'measured from → to']),
-    ...incident.stages.map((stage) =>
-      row([
-        stage.stage,
-        stage.state === 'pending' ? '—' : took(stage.elapsedMs),
-        formatDuration(stage.targetMs),
-        resultOf(stage),
-        MEASURES[stage.stage],
-      ]),
-    ),
+    row(['stage', 'took', 'target', 'result', 'measured from → to'], width),
+    ...rows.map((cells) => row(cells, width)),
     '',
   ];
   const rollback = incident.rollback;
