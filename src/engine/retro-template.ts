@@ -42,6 +42,9 @@ function stageLine(stage: StageView): string {
 }
 
 function trigger(incident: Incident): string {
+  // A drill's alert is synthetic and starts with it (drill-start.ts): nothing degraded, so it says when it began.
+  if (incident.drill)
+    return `Trigger: DRILL started ${iso(incident.openedAt)}, nothing degraded: ${clip(incident.summary)}`;
   const first = incident.alerts[0];
   const more = incident.alerts.length - 1 + incident.droppedAlerts;
   const also = more > 0 ? ` (+${more} more alert${more === 1 ? '' : 's'})` : '';

@@ -2,6 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { decide } from '../../../src/core/incident.js';
 import type { TimelineEntry } from '../../../src/engine/ports.js';
 import { retroTemplate } from '../../../src/engine/retro-template.js';
+import { startDrill } from '../../../src/engine/drill-start.js';
+import { STAGING, drillDeps } from '../../helpers/drill-deps.js';
+import { permanent } from '../../helpers/fake-serving.js';
 import { makeIncident, T0 } from '../../helpers/incidents.js';
 
 const MINUTE = 60_000;
@@ -114,5 +117,33 @@ describe('retroTemplate', () => {
       '- 2023-11-14T22:14:20Z U0ANA: paused the backfill',
       '- 2023-11-14T22:14:20Z U0ANA: odd link',
     ]);
+  });
+});
+
+describe("the retrospective template's trigger", () => {
+  const iso = (ms: number) => new Date(ms).toISOString().replace(/\.000Z$/, 'Z');
+  const triggerOf = (template: string) => template.split('\n').find((line) => line.startsWith('Trigger:'));
+
+  it('says when a drill started, and not that the model was degrading: a drill degraded nothing', async () => {
+    // A drill whose rollback fails on its staging target: it ends failed, and its retrospective opens.
+    const { deps, staging } = drillDeps(STAGING);
+    staging.executeErrors.push(permanent('HTTP 403: forbidden in ml-staging'));
+    const startedAt = deps.clock.now();
+    await startDrill(deps, 'fraud-scorer', { by: 'cli:ana', auto: true });
+    const drill = await deps.store.getIncident('INC-1');
+    expect(drill?.phase).toBe('resolved');
+
+    const trigger = drill && triggerOf(retroTemplate(drill, deps.clock.now(), []));
+    expect(trigger).toBe(
+      `Trigger: DRILL started ${iso(startedAt)}, nothing degraded: ${drill?.summary ?? ''}`,
+    );
+    expect(trigger).not.toContain('degrading since');
+  });
+
+  it("says since when a real alert's model was degrading", () => {
+    const incident = makeIncident({ at: T0, alert: { startsAt: T0 - 3 * MINUTE } });
+    expect(triggerOf(retroTemplate(incident, T0 + MINUTE, []))).toBe(
+      `Trigger: ModelAccuracyDrop from alertmanager, degrading since ${iso(T0 - 3 * MINUTE)}, received ${iso(T0)}: ${incident.summary}`,
+    );
   });
 });
