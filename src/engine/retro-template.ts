@@ -49,10 +49,14 @@ function trigger(incident: Incident): string {
   const more = incident.alerts.length - 1 + incident.droppedAlerts;
   const also = more > 0 ? ` (+${more} more alert${more === 1 ? '' : 's'})` : '';
   if (!first) return `Trigger: ${clip(incident.summary)}`;
-  return (
-    `Trigger: ${clip(first.name, 120)} from ${first.source}, degrading since ${iso(first.startsAt)}, ` +
-    `received ${iso(first.receivedAt)}${also}: ${clip(incident.summary)}`
-  );
+  // Its detection skipped (core/incident-stages.ts skipStages), the alert's start time is no onset: when the
+  // incident opened by a rollback or a declaration, or the source gave none, so it is not said to be one.
+  const skipped = incident.stages.detect.skipped;
+  const onset =
+    skipped === undefined
+      ? `degrading since ${iso(first.startsAt)}, received ${iso(first.receivedAt)}`
+      : `received ${iso(first.receivedAt)}, onset not measured (${clip(skipped, 120)})`;
+  return `Trigger: ${clip(first.name, 120)} from ${first.source}, ${onset}${also}: ${clip(incident.summary)}`;
 }
 
 function decisions(incident: Incident): string[] {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decide } from '../../../src/core/incident.js';
 import type { TimelineEntry } from '../../../src/engine/ports.js';
 import { retroTemplate } from '../../../src/engine/retro-template.js';
+import { skipStages } from '../../../src/core/incident-stages.js';
 import { startDrill } from '../../../src/engine/drill-start.js';
 import { STAGING, drillDeps } from '../../helpers/drill-deps.js';
 import { permanent } from '../../helpers/fake-serving.js';
@@ -145,5 +146,20 @@ describe("the retrospective template's trigger", () => {
     expect(triggerOf(retroTemplate(incident, T0 + MINUTE, []))).toBe(
       `Trigger: ModelAccuracyDrop from alertmanager, degrading since ${iso(T0 - 3 * MINUTE)}, received ${iso(T0)}: ${incident.summary}`,
     );
+  });
+
+  it('says the onset was not measured, and why, where detection was skipped: its start time is no onset', () => {
+    // A declared incident's "alert" starts when it is declared; nobody knows when the degradation began.
+    const why = 'declared by U0ANA, so when it began is unknown';
+    const declared = skipStages(
+      makeIncident({ at: T0, alert: { name: 'declared by U0ANA', source: 'generic', startsAt: T0 } }),
+      ['detect'],
+      why,
+    );
+    const trigger = triggerOf(retroTemplate(declared, T0 + MINUTE, []));
+    expect(trigger).toBe(
+      `Trigger: declared by U0ANA from generic, received ${iso(T0)}, onset not measured (${why}): ${declared.summary}`,
+    );
+    expect(trigger).not.toContain('degrading since');
   });
 });
