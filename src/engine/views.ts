@@ -88,19 +88,33 @@ export async function listIncidentViews(
   return heads.map((head) => viewHead(head, head.alertRefs, now));
 }
 
-export async function incidentDetail(
+/**
+ * One incident as Slack's `/incident show` shows it: its view, without the timeline. An alert storm's incident holds
+ * megabytes of timeline; reading and parsing it on the event loop that acks Slack, for a summary that shows none of
+ * it, would slow every other person's command.
+ */
+export async function incidentView(
   deps: Pick<EngineDeps, 'store' | 'clock'>,
   id: string,
-): Promise<IncidentDetail> {
+): Promise<IncidentView> {
   const incident = await deps.store.getIncident(id);
   if (!incident) {
     throw new RollbotError('NOT_FOUND', `no incident ${id}`, {
       hint: 'list incidents with `/incident list`, `rollbot incidents` or GET /api/incidents',
     });
   }
+  return viewIncident(incident, deps.clock.now());
+}
+
+/** One incident as the API and the CLI show it: its view with the whole timeline and the retrospective. */
+export async function incidentDetail(
+  deps: Pick<EngineDeps, 'store' | 'clock'>,
+  id: string,
+): Promise<IncidentDetail> {
+  const view = await incidentView(deps, id);
   const retrospective = await getRetrospective(deps, id);
   return {
-    ...viewIncident(incident, deps.clock.now()),
+    ...view,
     timeline: await deps.store.list(id),
     ...(retrospective ? { retrospective } : {}),
   };

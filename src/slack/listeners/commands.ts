@@ -6,7 +6,7 @@ import { freezeDeployments, liftFreeze } from '../../engine/freeze.js';
 import { declareIncident } from '../../engine/declare.js';
 import { addNote } from '../../engine/notes.js';
 import { resolve } from '../../engine/resolve.js';
-import { incidentDetail, listIncidentViews } from '../../engine/views.js';
+import { incidentView, listIncidentViews } from '../../engine/views.js';
 import {
   declaredReply,
   freezeReply,
@@ -70,7 +70,7 @@ export function registerCommands(app: App, context: SlackContext): void {
         case 'show':
           await respond({
             response_type: 'ephemeral',
-            ...incidentSummary(await incidentDetail(deps, parsed.id)),
+            ...incidentSummary(await incidentView(deps, parsed.id)),
           });
           return;
         case 'ack': {
