@@ -3,7 +3,7 @@
  * count the outcome once, re-read the layer, follow a rollback that took effect, record and escalate one the layer
  * says failed, or escalate an unknown outcome.
  */
-import { errorText, ServingError } from '../core/errors.js';
+import { ServingError } from '../core/errors.js';
 import type { Incident } from '../core/incident.js';
 import { finishRollback, isLatestAttempt, type RollbackRecord } from '../core/rollback.js';
 import type { Runbook } from '../runbooks/schema.js';
@@ -12,6 +12,7 @@ import { finishDrill } from './drill.js';
 import { escalateAndRecord } from './escalation-record.js';
 import { mutateIncident } from './mutate.js';
 import { escalateFailedRollback, failureRecord, guardFailureEscalation } from './rollback-failure.js';
+import { couldNotCheck } from './rollback-landing.js';
 import { followSuccess, guardSuccess } from './rollback-success.js';
 import { ChangeFailed } from './serving-port.js';
 import type { RollbackServing } from './rollback-scope.js';
@@ -82,7 +83,7 @@ export async function reread(
   } catch (error) {
     // The layer's own word that the change failed is the outcome; any other error only says it could not tell.
     if (error instanceof ChangeFailed) return { landed: false, failed: error };
-    const why = `${target} could not be checked (${errorText(error)})`;
+    const why = couldNotCheck(target, error);
     // As the rollback's own wait does (withRetry): a transient error is read again, any other one is final.
     return error instanceof ServingError && error.transient
       ? { landed: false, why, mayStillLand: true }
@@ -174,18 +175,24 @@ export async function failedAfterRestart(
   }
 }
 
-/** Production, outcome unknown: a person must look before anyone runs the rollback again. */
+/**
+ * Production, outcome unknown: a person must look before anyone runs the rollback again. The one wording of it,
+ * whoever found it unknown: a settlement after a restart, or the rollback's own wait that could not read the layer
+ * after the change was made (`after`: "the change was made").
+ */
 export async function escalateUnknown(
   deps: EngineDeps,
   runbook: Runbook,
   incident: Incident,
-  finding: { why: string; blind?: true },
+  finding: { why: string; blind?: true; after?: string },
 ): Promise<void> {
+  // After a restart (recovery.ts), or after the change was made, by the rollback's own wait (rollback-unknown.ts).
+  const after = finding.after ?? 'a restart';
   const to = incident.rollback?.plan.to ?? 'the known-good version';
   const target = incident.rollback?.target ?? 'the serving layer';
   const text = finding.blind
     ? `rollback of ${incident.model} to ${to}: outcome unknown after a restart: ${finding.why}; check ${target} by hand before running it again (a rollback that toggles, like helm rollback, undoes one that landed). If it landed, resolve once the metrics are back (rollbot resolve ${incident.id} --reason …); to let rollbot check next time, add a status check to the serving block of the runbook (statusArgv for command, status for http).`
-    : `rollback of ${incident.model} to ${to}: outcome unknown after a restart; ${finding.why}. Check it, then run the rollback again (rollbot rollback ${incident.model} --reason …) or decide otherwise.`;
+    : `rollback of ${incident.model} to ${to}: outcome unknown after ${after}; ${finding.why}. Check it, then run the rollback again (rollbot rollback ${incident.model} --reason …) or decide otherwise.`;
   // Delivered, then recorded: the entry is the mark that the settlement is done (settleOnce), so it is written
   // only once the escalation reached Slack and the pager (or they gave up on it), never while it only waits in
   // this replica's queue; one still on its way after arrivalWaitMs is recorded once it arrives (sendOnce), or

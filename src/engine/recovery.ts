@@ -5,7 +5,7 @@ import { finishDrill } from './drill.js';
 import { mutateIncident } from './mutate.js';
 import { countOnce, escalateUnknown, failedAfterRestart, reread, tookEffect } from './recovery-outcomes.js';
 import { nextLook, sayStillLanding } from './recovery-wait.js';
-import { rollbackLockName } from './rollback.js';
+import { rollbackLockName } from './rollback-lease.js';
 import type { TimelineEntry } from './ports.js';
 import { recordRollbackStarted, rollbackStartRecorded } from './rollback-incident.js';
 import { rollbackServing } from './rollback-scope.js';
@@ -198,6 +198,47 @@ async function settle(deps: EngineDeps, incidentId: string, attempt: number): Pr
     await escalateUnknown(deps, runbook, incident, finding);
   }
   return 'done';
+}
+
+/**
+ * Guards an attempt the rollback's own wait left unknown (rollback-unknown.ts), scheduled before that is written:
+ * should its escalation (escalateUnknownOnce) not be sent, this settlement's stand-in settles it a minute on, as
+ * after a restart: re-reading the layer, never executing again.
+ */
+export function guardSettlement(
+  deps: Pick<EngineDeps, 'store' | 'clock'>,
+  incidentId: string,
+  attempt: number,
+): Promise<void> {
+  return settleStandIn(attempt).schedule(deps, incidentId, { attempt }, deps.clock.now() + SETTLE_GRACE_MS);
+}
+
+/**
+ * Escalates the unknown outcome of attempt `attempt`, which the rollback's own wait found (`why`), once: under the
+ * settlement's lock and with its mark, so the settlement's stand-in and this never both send it. Nothing once the
+ * attempt is no longer the incident's latest, nor unknown, nor the incident open.
+ */
+export async function escalateUnknownOnce(
+  deps: EngineDeps,
+  incidentId: string,
+  attempt: number,
+  why: string,
+): Promise<void> {
+  const standIn = settleStandIn(attempt);
+  const sent = await sendOnce(deps, incidentId, {
+    lock: `settle:${incidentId}`,
+    markTypes: ['rollback.unknown'],
+    isMark: (entry) => isEscalationOf(entry, attempt),
+    send: async () => {
+      const incident = await deps.store.getIncident(incidentId);
+      if (!incident || !isOpen(incident) || !isLatestAttempt(incident, attempt)) return;
+      if (incident.rollback.status !== 'unknown') return;
+      const runbook = runbookOf(deps, incident);
+      if (runbook) await escalateUnknown(deps, runbook, incident, { why, after: 'the change was made' });
+    },
+    lookAgainAt: (at) => standIn.schedule(deps, incidentId, { attempt }, at),
+  });
+  if (sent !== 'busy') await standIn.cancel(deps, incidentId);
 }
 
 /** Whether `entry` is the escalation of attempt `attempt` left unknown: the mark that it was settled. */

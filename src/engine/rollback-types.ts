@@ -32,7 +32,7 @@ export interface RollbackRequest {
 }
 
 export type RollbackStepKind =
-  'state' | 'plan' | 'executing' | 'retry' | 'executed' | 'waiting' | 'on-target' | 'failed';
+  'state' | 'plan' | 'executing' | 'retry' | 'executed' | 'waiting' | 'on-target' | 'failed' | 'unknown';
 
 export interface RollbackStep {
   kind: RollbackStepKind;

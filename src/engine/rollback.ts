@@ -19,7 +19,8 @@ import {
   type RollbackScope,
 } from './rollback-scope.js';
 import { startRollbackOnIncident } from './rollback-incident.js';
-import { announceDrillLanded, waitForTarget } from './rollback-landing.js';
+import { announceDrillLanded, LandingUnread, waitForTarget } from './rollback-landing.js';
+import { escalateUnknownAfterWait, recordUnknownOutcome } from './rollback-unknown.js';
 import { followSuccess, guardSuccess } from './rollback-success.js';
 import {
   escalateFailedRollback,
@@ -110,6 +111,13 @@ async function runRollback(
   // Escalated once the lock is released: a person retrying at once is not refused while the pager is slow.
   if (run.failedAttempt !== undefined && outcome.incidentId)
     await escalateFailure(deps, outcome.incidentId, run.failedAttempt);
+  if (run.unknownAttempt && outcome.incidentId)
+    await escalateUnknownAfterWait(
+      deps,
+      outcome.incidentId,
+      run.unknownAttempt.attempt,
+      run.unknownAttempt.why,
+    );
   return outcome;
 }
 
@@ -141,6 +149,8 @@ interface Execution {
   steps: RollbackStep[];
   /** The attempt whose failure is to be escalated once the lock is released (a real rollback that failed). */
   failedAttempt?: number;
+  /** The attempt whose unknown outcome is to be escalated once the lock is released (rollback-unknown.ts). */
+  unknownAttempt?: { attempt: number; why: string };
 }
 
 async function execute(deps: EngineDeps, run: Execution): Promise<RollbackOutcome> {
@@ -219,6 +229,9 @@ async function execute(deps: EngineDeps, run: Execution): Promise<RollbackOutcom
     }
     await refuseEndedDrill(deps, scope, `under its rollback, after the change to ${plan.to} was made`);
   } catch (error) {
+    // The change was made but whether it landed could not be read: unknown, not failed (rollback-unknown.ts).
+    if (error instanceof LandingUnread)
+      return { ...base, plan: run.plan, ...(await unknownOutcome(deps, run, incident, error)) };
     return { ...base, plan: run.plan, ...(await fail(deps, run, incident, startedAt, error)) };
   }
   const at = deps.clock.now();
@@ -317,6 +330,24 @@ async function fail(
   });
   await finishDrill(deps, incident.id, { succeeded: false, problem: `the rollback failed: ${message}` });
   return failure(known, message);
+}
+
+/**
+ * Writes the attempt's unknown outcome; a real one's escalation follows once the lock is released. Its caller is
+ * answered with a failure (not a success: a person must check), whose message says the outcome is unknown.
+ */
+async function unknownOutcome(
+  deps: EngineDeps,
+  run: Execution,
+  started: Incident,
+  error: LandingUnread,
+): Promise<Pick<RollbackOutcome, 'outcome' | 'error'>> {
+  const attempt = started.rollback?.attempt ?? 1;
+  const where = { attempt, target: run.adapter.target, to: run.plan.to };
+  if ((await recordUnknownOutcome(deps, started, where, error)) && !started.drill)
+    run.unknownAttempt = { attempt, why: error.why };
+  run.step('unknown', error.message);
+  return failure(error, error.message);
 }
 
 function failure(

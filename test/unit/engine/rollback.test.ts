@@ -8,6 +8,7 @@ import { isRollbotError } from '../../../src/core/errors.js';
 import { ingestAlerts } from '../../../src/engine/intake.js';
 import { pollDeadlines } from '../../../src/engine/poller.js';
 import { rollback, type RollbackRequest } from '../../../src/engine/rollback.js';
+import { ChangeFailed } from '../../../src/engine/serving-port.js';
 import { attemptDeadline } from '../../../src/engine/retry.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { createCommandAdapter } from '../../../src/serving/command/adapter.js';
@@ -318,6 +319,110 @@ describe('failures', () => {
     await rollback(deps, request);
     const retry = await rollback(deps, request);
     expect(retry).toMatchObject({ outcome: 'succeeded', incidentId: 'INC-1' });
+    expect((await deps.store.getIncident('INC-1'))?.rollback).toMatchObject({
+      attempt: 2,
+      status: 'succeeded',
+    });
+  });
+});
+
+describe('a landing that could not be read', () => {
+  /** Everything the escalations of INC-1 said. */
+  const escalations = (deps: TestDeps) => deps.notifier.ofType('escalation');
+
+  it('leaves the outcome unknown after a 403 while reading the landing: escalated once, never executed again', async () => {
+    const deps = makeDeps();
+    deps.fake.targetErrors.push(permanent()); // the change is made; reading whether it landed is forbidden
+    const result = await rollback(deps, request);
+    expect(result).toMatchObject({
+      outcome: 'failed',
+      error: {
+        code: 'SERVING_FAILED',
+        hint: 'check what fake ml-prod/model serves before anyone runs the rollback again',
+      },
+    });
+    expect(result.error?.message).toBe(
+      'outcome unknown: the change to v41 was made, but fake ml-prod/model could not be checked (HTTP 403: forbidden (check RBAC))',
+    );
+    expect(deps.fake.calls.filter((call) => call === 'execute')).toHaveLength(1);
+    const incident = await deps.store.getIncident('INC-1');
+    expect(incident).toMatchObject({ phase: 'rollback', rollback: { status: 'unknown' } });
+    const entries = await deps.store.list('INC-1');
+    expect(entries.map((entry) => entry.type)).not.toContain('rollback.failed');
+    expect(entries.filter((entry) => entry.type === 'rollback.unknown').map((entry) => entry.data)).toEqual([
+      { attempt: 1 },
+      { attempt: 1, escalated: true, delivered: true },
+    ]);
+    expect(escalations(deps)).toHaveLength(1);
+    expect(escalations(deps)[0]).toMatchObject({ about: 'outcome-unknown', mention: ['S0PLATFORM'] });
+    expect(escalations(deps)[0]?.text).toBe(
+      'rollback of fraud-scorer to v41: outcome unknown after the change was made; fake ml-prod/model could not be checked (HTTP 403: forbidden (check RBAC)). Check it, then run the rollback again (rollbot rollback fraud-scorer --reason …) or decide otherwise.',
+    );
+    expect(await metricValue(deps.metrics, 'rollbot_rollbacks_total', { outcome: 'unknown' })).toBe(1);
+    expect(await metricValue(deps.metrics, 'rollbot_rollbacks_total', { outcome: 'failed' })).toBe(0);
+    expect(await deps.store.holder('rollback:fraud-scorer')).toBeUndefined();
+
+    // Later, the stand-ins and the rollback target come due: nothing is executed again, nor said twice.
+    deps.clock.advance(30 * 60_000);
+    await pollDeadlines(deps);
+    expect(deps.fake.calls.filter((call) => call === 'execute')).toHaveLength(1);
+    expect(escalations(deps).filter((event) => event.about === 'outcome-unknown')).toHaveLength(1);
+    expect(await metricValue(deps.metrics, 'rollbot_rollbacks_total', { outcome: 'unknown' })).toBe(1);
+  });
+
+  it("has the settlement's stand-in re-read the layer when the escalation could not be sent: it finds it landed", async () => {
+    const deps = makeDeps();
+    deps.fake.targetErrors.push(permanent());
+    deps.notifier.deliver = async () => {
+      throw new Error('Slack is down');
+    };
+    await rollback(deps, request);
+    expect((await deps.store.getIncident('INC-1'))?.rollback?.status).toBe('unknown');
+    // A minute on, the layer can be read again: the stand-in settles the attempt from what it shows.
+    deps.clock.advance(61_000);
+    await pollDeadlines(deps);
+    expect((await deps.store.getIncident('INC-1'))?.rollback?.status).toBe('succeeded');
+    expect(deps.fake.calls.filter((call) => call === 'execute')).toHaveLength(1);
+    expect(await metricValue(deps.metrics, 'rollbot_rollbacks_total', { outcome: 'succeeded' })).toBe(1);
+  });
+
+  it('leaves the outcome unknown when reads of the landing kept failing with transient errors until the bound', async () => {
+    const deps = makeDeps();
+    deps.fake.targetErrors.push(...Array.from({ length: 50 }, () => transient()));
+    const result = await rollback(deps, request);
+    expect(result.error?.message).toContain('outcome unknown: the change to v41 was made');
+    expect((await deps.store.getIncident('INC-1'))?.rollback?.status).toBe('unknown');
+    expect(escalations(deps)[0]?.about).toBe('outcome-unknown');
+    expect(deps.fake.calls.filter((call) => call === 'execute')).toHaveLength(1);
+  });
+
+  it('records a failure when the layer itself says the change failed (ChangeFailed)', async () => {
+    const deps = makeDeps();
+    deps.fake.targetErrors.push(
+      new ChangeFailed('the update of endpoint fraud failed: out of capacity', { hint: 'check the quota' }),
+    );
+    const result = await rollback(deps, request);
+    expect(result).toMatchObject({
+      outcome: 'failed',
+      error: { message: 'the update of endpoint fraud failed: out of capacity', hint: 'check the quota' },
+    });
+    expect((await deps.store.getIncident('INC-1'))?.rollback?.status).toBe('failed');
+    expect(await types(deps, 'INC-1')).not.toContain('rollback.unknown');
+    expect(escalations(deps)[0]?.text).toContain(
+      'rollback of fraud-scorer to v41 FAILED: the update of endpoint fraud failed: out of capacity',
+    );
+    expect(await metricValue(deps.metrics, 'rollbot_rollbacks_total', { outcome: 'failed' })).toBe(1);
+    expect(await metricValue(deps.metrics, 'rollbot_rollbacks_total', { outcome: 'unknown' })).toBe(0);
+    expect(deps.fake.calls.filter((call) => call === 'execute')).toHaveLength(1);
+  });
+
+  it('lets a person run it again after checking, as attempt 2, which completes the change already made', async () => {
+    const deps = makeDeps();
+    deps.fake.targetErrors.push(permanent());
+    await rollback(deps, request);
+    const retry = await rollback(deps, request);
+    expect(retry).toMatchObject({ outcome: 'succeeded', plan: { from: 'v42', to: 'v41' } });
+    expect(deps.fake.mutations).toBe(1);
     expect((await deps.store.getIncident('INC-1'))?.rollback).toMatchObject({
       attempt: 2,
       status: 'succeeded',
