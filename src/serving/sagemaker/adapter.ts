@@ -7,7 +7,13 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import type { z } from 'zod';
 import { ServingError } from '../../core/errors.js';
-import type { ExecuteResult, RollbackPlan, ServingAdapter, ServingState } from '../../engine/serving-port.js';
+import {
+  ChangeFailed,
+  type ExecuteResult,
+  type RollbackPlan,
+  type ServingAdapter,
+  type ServingState,
+} from '../../engine/serving-port.js';
 import type { sagemakerConfig } from './config.js';
 import { sagemakerError, sagemakerTimeout, type SagemakerCall } from './errors.js';
 import {
@@ -229,12 +235,35 @@ export function createSagemakerAdapter(
     execute: (plan) => (plan.regime === 'traffic-flip' ? executeFlip(plan) : executeRedeploy(plan)),
     async onTarget(plan) {
       const described = await describe();
+      const failed = updateFailed(endpoint, described, plan);
+      if (failed) throw failed;
+      // RollingBack included: an update still in flight (SageMaker undoing it); where it ends is read then.
       if (described.EndpointStatus !== 'InService') return false;
       return plan.regime === 'traffic-flip'
         ? allWeightOn(currentWeights(described), plan.to)
         : described.EndpointConfigName === plan.to;
     },
   };
+}
+
+/**
+ * SageMaker's own word, read after rollbot's update, that the update failed and will not land: the endpoint is
+ * `Failed`, or `UpdateRollbackFailed` (the update failed and so did SageMaker's rollback of it). Not `RollingBack`:
+ * SageMaker is undoing an update (an alarm tripped while baking, or the update failed), which may be someone
+ * else's, and ends InService on a config rollbot then reads like any other.
+ */
+function updateFailed(endpoint: string, described: Endpoint, plan: RollbackPlan): ChangeFailed | undefined {
+  const status = described.EndpointStatus;
+  if (status !== 'Failed' && status !== 'UpdateRollbackFailed') return undefined;
+  const reason = described.FailureReason
+    ? `: ${described.FailureReason}`
+    : ' (SageMaker gave no FailureReason)';
+  return new ChangeFailed(`sagemaker ${endpoint} is ${status}: the update to ${plan.to} failed${reason}`, {
+    hint:
+      status === 'Failed'
+        ? "SageMaker will not finish this update: read the FailureReason and the endpoint's CloudWatch logs, and check what it serves in the SageMaker console before rolling back again"
+        : 'SageMaker could not roll the failed update back either: the endpoint needs a person (UpdateEndpoint onto a config that works, from the console or the CLI)',
+  });
 }
 
 /** Adds `from` only when known (exactOptionalPropertyTypes forbids an explicit undefined). */

@@ -1,7 +1,12 @@
 import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import nock from 'nock';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ExecuteContext, RollbackPlan, ServingState } from '../../../src/engine/serving-port.js';
+import {
+  ChangeFailed,
+  type ExecuteContext,
+  type RollbackPlan,
+  type ServingState,
+} from '../../../src/engine/serving-port.js';
 import { createSagemakerAdapter } from '../../../src/serving/sagemaker/adapter.js';
 import { servingError } from '../../helpers/serving-calls.js';
 
@@ -476,6 +481,54 @@ describe('sagemaker adapter: onTarget', () => {
     expect(await singleConfig().onTarget(redeployPlan)).toBe(true);
     describeEndpoint({
       EndpointStatus: 'Updating',
+      EndpointConfigName: 'fraud-prod-cfg-3',
+      PendingDeploymentSummary: { EndpointConfigName: 'fraud-prod-cfg-2' },
+    });
+    expect(await singleConfig().onTarget(redeployPlan)).toBe(false);
+  });
+
+  it("says a redeploy failed, with SageMaker's FailureReason, when the endpoint reports Failed", async () => {
+    describeEndpoint({
+      EndpointStatus: 'Failed',
+      EndpointConfigName: 'fraud-prod-cfg-3',
+      FailureReason:
+        'Unable to provision requested ML compute capacity. Please retry using a different ML instance type.',
+    });
+    const error = await servingError(singleConfig().onTarget(redeployPlan));
+    expect(error).toBeInstanceOf(ChangeFailed);
+    expect(error.transient).toBe(false);
+    expect(error.message).toBe(
+      'sagemaker fraud-prod is Failed: the update to fraud-prod-cfg-2 failed: Unable to provision requested ML compute capacity. Please retry using a different ML instance type.',
+    );
+    expect(error.hint).toContain('SageMaker will not finish this update');
+  });
+
+  it('says a flip failed when the endpoint reports Failed, and that SageMaker gave no reason when it gave none', async () => {
+    describeEndpoint(variants('Failed', { champion: 0, challenger: 1 }));
+    const error = await servingError(multiVariant().onTarget(flipPlan));
+    expect(error).toBeInstanceOf(ChangeFailed);
+    expect(error.message).toBe(
+      'sagemaker fraud-prod is Failed: the update to champion failed (SageMaker gave no FailureReason)',
+    );
+  });
+
+  it('says the update failed when SageMaker could not roll the failed update back either (UpdateRollbackFailed)', async () => {
+    describeEndpoint({
+      EndpointStatus: 'UpdateRollbackFailed',
+      EndpointConfigName: 'fraud-prod-cfg-3',
+      FailureReason: 'The rollback of the update failed.',
+    });
+    const error = await servingError(singleConfig().onTarget(redeployPlan));
+    expect(error).toBeInstanceOf(ChangeFailed);
+    expect(error.message).toBe(
+      'sagemaker fraud-prod is UpdateRollbackFailed: the update to fraud-prod-cfg-2 failed: The rollback of the update failed.',
+    );
+    expect(error.hint).toContain('could not roll the failed update back');
+  });
+
+  it('keeps waiting while SageMaker is RollingBack: that is an update still in flight, whose end is read then', async () => {
+    describeEndpoint({
+      EndpointStatus: 'RollingBack',
       EndpointConfigName: 'fraud-prod-cfg-3',
       PendingDeploymentSummary: { EndpointConfigName: 'fraud-prod-cfg-2' },
     });
