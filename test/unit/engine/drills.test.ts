@@ -73,6 +73,21 @@ describe('drill runs', () => {
     expect(await lastDrillSuccess(deps, 'fraud-scorer')).toBeUndefined();
   });
 
+  it('fails a drill whose landing could not be read, saying its outcome is unknown, and pages nobody', async () => {
+    const { deps, staging } = drillDeps(STAGING);
+    staging.targetErrors.push(permanent('HTTP 403: forbidden in ml-staging'));
+    await startDrill(deps, 'fraud-scorer', { by: 'cli:ana', auto: true });
+    expect(staging.calls.filter((call) => call === 'execute')).toHaveLength(1);
+    const [result] = await drillHistory(deps, 'fraud-scorer');
+    expect(result).toMatchObject({
+      outcome: 'failed',
+      problems: [
+        `the rollback's outcome is unknown: ${staging.target} could not be checked (HTTP 403: forbidden in ml-staging (check RBAC)); check ${staging.target} by hand`,
+      ],
+    });
+    expect(deps.notifier.ofType('escalation')).toEqual([]);
+  });
+
   it('fails, with the reason, when the rollback is refused before anything changes', async () => {
     const { deps, production } = drillDeps(DRY);
     production.stateErrors.push(permanent('GET Rollout: no Kubernetes credentials'));
