@@ -92,10 +92,11 @@ export interface ServingAdapter {
 
 /**
  * The serving layer's own word that a rollback's change failed and will not land: a deployment operation that
- * finished with an error (Vertex deployModel), an endpoint Failed or UpdateRollbackFailed after the update (SageMaker).
- * A verdict, not a failed read: after a restart the attempt is recorded failed with it, as it is when this process
- * sees it, rather than left "outcome unknown". Only for an answer that says so; a read that failed, or a state the adapter cannot make sense of, is a ServingError, which
- * leaves the outcome unknown whoever reads it (rollback-landing.ts, recovery-outcomes.ts).
+ * finished with an error (Vertex deployModel), an endpoint Failed or UpdateRollbackFailed after the update
+ * (SageMaker). A verdict, not a failed read: after a restart the attempt is recorded failed with it, as it is when
+ * this process sees it, rather than left "outcome unknown". Only for an answer that says so; a read that failed, or
+ * a state the adapter cannot make sense of, is a ServingError, which leaves the outcome unknown whoever reads it
+ * (rollback-landing.ts, recovery-outcomes.ts).
  */
 export class ChangeFailed extends ServingError {
   constructor(message: string, options: Omit<RollbotErrorOptions, 'subject'> = {}) {
