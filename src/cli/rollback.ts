@@ -93,9 +93,11 @@ export async function rollbackCommand(
       if (drill) io.out(drillLine);
       return 0;
     }
+    // An unknown outcome's message says so ("outcome unknown: the change to … was made, but …"): not FAILED.
+    const verdict = result.outcome === 'unknown' ? '' : ' FAILED';
     io.err(
       failureText(
-        `rollback of ${rolled} FAILED (${drill ? 'DRILL ' : ''}${result.incidentId}): ${result.error?.message ?? 'unknown error'}`,
+        `rollback of ${rolled}${verdict} (${drill ? 'DRILL ' : ''}${result.incidentId}): ${result.error?.message ?? 'unknown error'}`,
         result.error?.hint,
       ),
     );

@@ -41,7 +41,11 @@ export interface RollbackStep {
 }
 
 export interface RollbackOutcome {
-  outcome: 'succeeded' | 'failed' | 'dry-run';
+  /**
+   * `unknown`: the change was made but whether it landed could not be read (rollback-unknown.ts): not done as far
+   * as anyone can tell, and not to be run again before a person has checked the layer.
+   */
+  outcome: 'succeeded' | 'failed' | 'unknown' | 'dry-run';
   model: string;
   /** Where: `kserve ml-prod/fraud-scorer`. */
   target: string;

@@ -334,7 +334,7 @@ async function fail(
 
 /**
  * Writes the attempt's unknown outcome; a real one's escalation follows once the lock is released. Its caller is
- * answered with a failure (not a success: a person must check), whose message says the outcome is unknown.
+ * answered `unknown` with the error saying why (not a success: a person must check; not FAILED either).
  */
 async function unknownOutcome(
   deps: EngineDeps,
@@ -347,7 +347,7 @@ async function unknownOutcome(
   if ((await recordUnknownOutcome(deps, started, where, error)) && !started.drill)
     run.unknownAttempt = { attempt, why: error.why };
   run.step('unknown', error.message);
-  return failure(error, error.message);
+  return { ...failure(error, error.message), outcome: 'unknown' };
 }
 
 function failure(

@@ -95,7 +95,7 @@ export function rollbackRoute(deps: EngineDeps, apiToken: string | undefined) {
     const streaming = (req.headers.accept ?? '').includes('application/x-ndjson');
     if (!streaming) {
       const outcome = await rollback(deps, request);
-      sendJson(res, outcome.outcome === 'failed' ? 502 : 200, outcome);
+      sendJson(res, outcome.outcome === 'failed' || outcome.outcome === 'unknown' ? 502 : 200, outcome);
       return;
     }
     // Refusals before the first step (unknown model, lock held) answer as errors; once a step is out, the status

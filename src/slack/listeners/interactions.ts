@@ -187,7 +187,9 @@ export function registerInteractions(app: App, context: SlackContext): void {
       const text =
         outcome.outcome === 'succeeded'
           ? `Approved: rolled back to ${escapeLine(outcome.plan.to, 200)}.`
-          : `Approved, but the rollback FAILED: ${failure(outcome.error)}`;
+          : outcome.outcome === 'unknown'
+            ? `Approved: ${failure(outcome.error)}`
+            : `Approved, but the rollback FAILED: ${failure(outcome.error)}`;
       await tellUser(context, client, where, text);
     } catch (error) {
       await tellUser(context, client, where, failureReply(context, error, where.user));

@@ -143,7 +143,8 @@ function describe(result: RollbackRequestResult): string {
   }
   if (outcome === 'succeeded')
     return `Rolled back to ${to} (${incidentId}); confirmation is running — progress in the incident thread.`;
-  return `Rollback FAILED (${incidentId}): ${failure(error)}`;
+  // An unknown outcome's message says so ("outcome unknown: the change to … was made, but …"): not FAILED.
+  return `Rollback${outcome === 'unknown' ? '' : ' FAILED'} (${incidentId}): ${failure(error)}`;
 }
 
 /** What a failed rollback's error says, and its fix, escaped and cut (see describe). */

@@ -7,6 +7,7 @@
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { ServingError } from '../../../src/core/errors.js';
 import { LIMITS } from '../../../src/slack/blocks/limits.js';
+import { permanent } from '../../helpers/fake-serving.js';
 import type { TestDeps } from '../../helpers/engine.js';
 import { sendSigned, viewSubmission } from '../../helpers/slack.js';
 import { approvePolicyIncident, reasonGiven, type SlackRoute } from '../../helpers/slack-route.js';
@@ -47,4 +48,25 @@ it('a FAILED rollback is told with the layerâ€™s words escaped and within Slackâ
   expect(text).toContain('Invalid value: "&lt;nil&gt;" &amp; xxx');
   expect(text).toContain('fix: check the InferenceService &lt;fraud-scorer&gt;');
   expect(text.length).toBeLessThanOrEqual(LIMITS.fallbackText);
+});
+
+it('a rollback whose landing could not be read is told as outcome unknown, not FAILED', async () => {
+  deps.fake.targetErrors.push(permanent());
+  const metadata = {
+    model: 'fraud-scorer',
+    incidentId: 'INC-1',
+    to: 'v41',
+    from: 'v42',
+    channel: 'C0TEST0001',
+  };
+  const sent = await sendSigned(
+    slack.url,
+    viewSubmission('rollback_modal', reasonGiven('p99 doubled'), metadata),
+  );
+  expect(sent.status).toBe(200);
+  await slack.settle(() => slack.called('chat.postEphemeral').length > 0, 'the reply');
+
+  const text = slack.called('chat.postEphemeral')[0]?.form.text ?? '';
+  expect(text).toMatch(/^Rollback \(INC-1\): outcome unknown: the change to v41 was made, but /);
+  expect(text).not.toContain('FAILED');
 });

@@ -335,7 +335,7 @@ describe('a landing that could not be read', () => {
     deps.fake.targetErrors.push(permanent()); // the change is made; reading whether it landed is forbidden
     const result = await rollback(deps, request);
     expect(result).toMatchObject({
-      outcome: 'failed',
+      outcome: 'unknown',
       error: {
         code: 'SERVING_FAILED',
         hint: 'check what fake ml-prod/model serves before anyone runs the rollback again',
