@@ -11,7 +11,11 @@ import { record, type EngineDeps } from './context.js';
 import { finishDrill } from './drill.js';
 import { escalateAndRecord } from './escalation-record.js';
 import { mutateIncident } from './mutate.js';
-import { escalateFailedRollback, failureRecord, guardFailureEscalation } from './rollback-failure.js';
+import {
+  escalateFailureOrLeaveToStandIn,
+  failureRecord,
+  guardFailureEscalation,
+} from './rollback-failure.js';
 import { couldNotCheck } from './rollback-landing.js';
 import { followSuccess, guardSuccess } from './rollback-success.js';
 import { ChangeFailed } from './serving-port.js';
@@ -165,14 +169,7 @@ export async function failedAfterRestart(
     });
     return;
   }
-  try {
-    await escalateFailedRollback(deps, incident.id, attempt);
-  } catch (failure) {
-    deps.logger.warn(
-      { err: failure, incident: incident.id, attempt },
-      "a failed rollback's escalation has not arrived yet; its stand-in sees to it in a minute",
-    );
-  }
+  await escalateFailureOrLeaveToStandIn(deps, incident.id, attempt);
 }
 
 /**

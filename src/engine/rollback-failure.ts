@@ -76,6 +76,26 @@ export function guardFailureEscalation(
 }
 
 /**
+ * Escalates a failed attempt now (escalateFailedRollback), waiting at most `arrivalWaitMs`: one still on its way
+ * then, or not sent for any other reason, is left to the stand-in scheduled before the failure was written
+ * (guardFailureEscalation). For the rollback's own path and a settlement after a restart alike.
+ */
+export async function escalateFailureOrLeaveToStandIn(
+  deps: EngineDeps,
+  incidentId: string,
+  attempt: number,
+): Promise<void> {
+  try {
+    await escalateFailedRollback(deps, incidentId, attempt);
+  } catch (error) {
+    deps.logger.warn(
+      { err: error, incident: incidentId, attempt },
+      "a failed rollback's escalation has not arrived yet; its stand-in sees to it in a minute",
+    );
+  }
+}
+
+/**
  * Escalates the failure of attempt `attempt` unless its escalation is on the timeline (sendOnce): by the
  * replica whose rollback failed, once it released the rollback lock, and by the stand-in. Nothing for a drill,
  * an incident over (resolved by a person), or an attempt that is not the incident's latest (a person ran the

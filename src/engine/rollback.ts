@@ -1,12 +1,9 @@
 import { formatDuration } from '../core/duration.js';
 import { RollbotError } from '../core/errors.js';
-import { isOpen, type Incident } from '../core/incident.js';
-import { finishRollback, withPlanData, type RollbackPlan } from '../core/rollback.js';
-import type { Runbook } from '../runbooks/schema.js';
+import { finishRollback, withPlanData } from '../core/rollback.js';
 import { record, type EngineDeps } from './context.js';
-import { finishDrill } from './drill.js';
 import { mutateIncident } from './mutate.js';
-import type { ServingAdapter, ServingState } from './serving-port.js';
+import type { ServingState } from './serving-port.js';
 import { keepLeaseAlive, type KeptLease } from './lease-keepalive.js';
 import { recordExecuted } from './rollback-executed.js';
 import { acquireLock } from './rollback-lease.js';
@@ -20,14 +17,8 @@ import {
 } from './rollback-scope.js';
 import { startRollbackOnIncident } from './rollback-incident.js';
 import { announceDrillLanded, LandingUnread, waitForTarget } from './rollback-landing.js';
-import { escalateUnknownAfterWait, recordUnknownOutcome } from './rollback-unknown.js';
+import { escalateEnding, fail, unknownOutcome, type EndingRun } from './rollback-ends.js';
 import { followSuccess, guardSuccess } from './rollback-success.js';
-import {
-  escalateFailedRollback,
-  failedText,
-  failureRecord,
-  guardFailureEscalation,
-} from './rollback-failure.js';
 import type { RollbackOutcome, RollbackRequest, RollbackStep, RollbackStepKind } from './rollback-types.js';
 import { rollbackAttemptDeadline, withRetry } from './retry.js';
 
@@ -39,8 +30,8 @@ export { rollbackLockName } from './rollback-lease.js';
  * plans (from → to, regime, ETA), then under the model's lock records the decision on the incident, executes
  * with retries inside the rollback target (or the plan's ETA, when later), and reports success only once the
  * serving layer shows traffic on the target. Refusals before anything changed (unknown model, no known-good
- * version, lock held) throw; a failure after the incident was touched is returned as outcome `failed` and
- * escalated.
+ * version, lock held) throw; a failure after the incident was touched is returned as outcome `failed` (or
+ * `unknown`: the change made, its landing unread) and escalated (rollback-ends.ts).
  */
 export function rollback(
   deps: EngineDeps,
@@ -109,48 +100,15 @@ async function runRollback(
     await deps.store.release(lease.lease);
   }
   // Escalated once the lock is released: a person retrying at once is not refused while the pager is slow.
-  if (run.failedAttempt !== undefined && outcome.incidentId)
-    await escalateFailure(deps, outcome.incidentId, run.failedAttempt);
-  if (run.unknownAttempt && outcome.incidentId)
-    await escalateUnknownAfterWait(
-      deps,
-      outcome.incidentId,
-      run.unknownAttempt.attempt,
-      run.unknownAttempt.why,
-    );
+  if (outcome.incidentId) await escalateEnding(deps, run, outcome.incidentId);
   return outcome;
 }
 
-/**
- * Escalates a failed attempt from the rollback's own path, waiting at most `arrivalWaitMs`: one still on its way
- * then, or not sent for any other reason, is left to the stand-in scheduled before the failure was written.
- */
-async function escalateFailure(deps: EngineDeps, incidentId: string, attempt: number): Promise<void> {
-  try {
-    await escalateFailedRollback(deps, incidentId, attempt);
-  } catch (error) {
-    deps.logger.warn(
-      { err: error, incident: incidentId, attempt },
-      "a failed rollback's escalation has not arrived yet; its stand-in sees to it in a minute",
-    );
-  }
-}
-
-interface Execution {
-  runbook: Runbook;
-  adapter: ServingAdapter;
+interface Execution extends EndingRun {
   scope: RollbackScope;
-  request: RollbackRequest;
   state: ServingState;
-  /** As planned, then with what execute asked to keep with it (ExecuteResult.planData). */
-  plan: RollbackPlan;
   lease: KeptLease;
-  step: (kind: RollbackStepKind, text: string) => void;
   steps: RollbackStep[];
-  /** The attempt whose failure is to be escalated once the lock is released (a real rollback that failed). */
-  failedAttempt?: number;
-  /** The attempt whose unknown outcome is to be escalated once the lock is released (rollback-unknown.ts). */
-  unknownAttempt?: { attempt: number; why: string };
 }
 
 async function execute(deps: EngineDeps, run: Execution): Promise<RollbackOutcome> {
@@ -272,90 +230,4 @@ function refuseWithoutLock(run: Execution, when: string): void {
   throw new RollbotError('LOCKED', `lost the rollback lock of ${run.runbook.model} ${when}`, {
     hint: `read what ${run.adapter.target} serves now (rollbot rollback ${run.runbook.model} --dry-run) and the incident timeline before rolling back again`,
   });
-}
-
-/**
- * Writes the attempt's failure. A real rollback's is escalated by the caller once the lock is released, and by
- * a stand-in scheduled here first should that escalation not arrive (rollback-failure.ts); a drill's pages
- * nobody: it is said in its thread and scored.
- */
-async function fail(
-  deps: EngineDeps,
-  run: Execution,
-  started: Incident,
-  startedAt: number,
-  error: unknown,
-): Promise<Pick<RollbackOutcome, 'outcome' | 'error'>> {
-  const { runbook, request } = run;
-  const at = deps.clock.now();
-  const attempt = started.rollback?.attempt ?? 1;
-  const { known, message, entry } = failureRecord(error, attempt);
-  if (!started.drill) await guardFailureEscalation(deps, started.id, attempt);
-  const { incident } = await mutateIncident(deps.store, started.id, (current) =>
-    finishRollback(current, 'failed', at, message),
-  );
-  run.step('failed', `rollback failed: ${message}`);
-  await record(deps, incident, entry);
-  deps.metrics.rollbackFinished(
-    runbook.model,
-    'failed',
-    request.trigger,
-    incident.drill,
-    (at - startedAt) / 1000,
-  );
-  deps.logger.error({ incident: incident.id, err: error }, 'rollback failed');
-  if (!incident.drill) {
-    run.failedAttempt = attempt;
-    return failure(known, message);
-  }
-  if (!isOpen(incident)) {
-    // A drill ended under its rollback (a real alert): its scorecard went out already.
-    await deps.notifier.notify({
-      type: 'incident.updated',
-      incident,
-      channel: runbook.channel,
-      text: `the drill's rollback stopped: ${message}`,
-    });
-    return failure(known, message);
-  }
-  // Drills never page: said in the drill's thread, and scored (its scoring's stand-in sees to a dead replica's).
-  await deps.notifier.notify({
-    type: 'escalation',
-    incident,
-    channel: runbook.channel,
-    stage: 'rollback',
-    about: 'rollback-failed',
-    mention: runbook.escalation.mention,
-    text: failedText(runbook.model, run.plan, message),
-  });
-  await finishDrill(deps, incident.id, { succeeded: false, problem: `the rollback failed: ${message}` });
-  return failure(known, message);
-}
-
-/**
- * Writes the attempt's unknown outcome; a real one's escalation follows once the lock is released. Its caller is
- * answered `unknown` with the error saying why (not a success: a person must check; not FAILED either).
- */
-async function unknownOutcome(
-  deps: EngineDeps,
-  run: Execution,
-  started: Incident,
-  error: LandingUnread,
-): Promise<Pick<RollbackOutcome, 'outcome' | 'error'>> {
-  const attempt = started.rollback?.attempt ?? 1;
-  const where = { attempt, target: run.adapter.target, to: run.plan.to };
-  if ((await recordUnknownOutcome(deps, started, where, error)) && !started.drill)
-    run.unknownAttempt = { attempt, why: error.why };
-  run.step('unknown', error.message);
-  return { ...failure(error, error.message), outcome: 'unknown' };
-}
-
-function failure(
-  known: RollbotError | undefined,
-  message: string,
-): Pick<RollbackOutcome, 'outcome' | 'error'> {
-  return {
-    outcome: 'failed',
-    error: { code: known?.code ?? 'SERVING_FAILED', message, ...(known?.hint ? { hint: known.hint } : {}) },
-  };
 }
