@@ -23,12 +23,8 @@ afterEach(async () => {
   await slack.close();
 });
 
-it('a FAILED rollback is told with the layer’s words escaped and within Slack’s message limit', async () => {
-  const said = `admission webhook denied: spec.predictor.model: Invalid value: "<nil>" & ${'x'.repeat(6000)}`;
-  deps.fake.executeErrors.push(
-    new ServingError(said, { transient: false, hint: `check the InferenceService <fraud-scorer>` }),
-  );
-
+/** Submits the Roll back form of INC-1 (v42 → v41) and returns the reply its submitter is told. */
+async function submitRollback(): Promise<string> {
   const metadata = {
     model: 'fraud-scorer',
     incidentId: 'INC-1',
@@ -42,8 +38,16 @@ it('a FAILED rollback is told with the layer’s words escaped and within Slack�
   );
   expect(sent.status).toBe(200);
   await slack.settle(() => slack.called('chat.postEphemeral').length > 0, 'the reply');
+  return slack.called('chat.postEphemeral')[0]?.form.text ?? '';
+}
 
-  const text = slack.called('chat.postEphemeral')[0]?.form.text ?? '';
+it('a FAILED rollback is told with the layer’s words escaped and within Slack’s message limit', async () => {
+  const said = `admission webhook denied: spec.predictor.model: Invalid value: "<nil>" & ${'x'.repeat(6000)}`;
+  deps.fake.executeErrors.push(
+    new ServingError(said, { transient: false, hint: `check the InferenceService <fraud-scorer>` }),
+  );
+
+  const text = await submitRollback();
   expect(text).toContain('Rollback FAILED (INC-1): admission webhook denied');
   expect(text).toContain('Invalid value: "&lt;nil&gt;" &amp; xxx');
   expect(text).toContain('fix: check the InferenceService &lt;fraud-scorer&gt;');
@@ -52,21 +56,7 @@ it('a FAILED rollback is told with the layer’s words escaped and within Slack�
 
 it('a rollback whose landing could not be read is told as outcome unknown, not FAILED', async () => {
   deps.fake.targetErrors.push(permanent());
-  const metadata = {
-    model: 'fraud-scorer',
-    incidentId: 'INC-1',
-    to: 'v41',
-    from: 'v42',
-    channel: 'C0TEST0001',
-  };
-  const sent = await sendSigned(
-    slack.url,
-    viewSubmission('rollback_modal', reasonGiven('p99 doubled'), metadata),
-  );
-  expect(sent.status).toBe(200);
-  await slack.settle(() => slack.called('chat.postEphemeral').length > 0, 'the reply');
-
-  const text = slack.called('chat.postEphemeral')[0]?.form.text ?? '';
+  const text = await submitRollback();
   expect(text).toMatch(/^Rollback \(INC-1\): outcome unknown: the change to v41 was made, but /);
   expect(text).not.toContain('FAILED');
 });
