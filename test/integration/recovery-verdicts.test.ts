@@ -108,6 +108,30 @@ async function entries(store: Store, type: string) {
 }
 
 describe.each(replicaBackends(redisStore))('a restart during a rollback, on %s', (_name, storesOn) => {
+  /**
+   * A replica died while its change landed, another is up, and a settler is cut off from the store right after its
+   * second look at the layer (the dead opener's being the first), for longer than its settlement lock lives: past
+   * its lock's TTL (on the test's clock for the memory store, in real time on Redis). `answers` sets what the layer
+   * says before anyone looks.
+   */
+  async function stalledSettlement(answers: (layer: FakeServing) => void = () => {}) {
+    const clock = new TestClock();
+    const storeOf = storesOn(clock);
+    const { fake, restarted } = await diedWhileLanding(storeOf, clock, 1);
+    const [other] = restarted;
+    if (!other) throw new Error('no replica');
+    answers(fake);
+    const reads = () => fake.calls.filter((call) => call === 'onTarget').length;
+    const stalling = dyingStore(storeOf(), 0, () => reads() >= 2);
+    const settler = makeDeps({ store: stalling.store, clock, fake });
+    settler.timing = { ...settler.timing, lockTtlMs: 500 };
+    const settling = recoverInterruptedRollbacks(settler);
+    await stalling.died;
+    clock.advance(1_000);
+    await lapsed(other.store, 'settle:INC-1');
+    return { fake, other, settler, stalling, settling };
+  }
+
   it('whose change the layer says FAILED records, counts and escalates the failure as the rollback itself would', async () => {
     // The same failure seen by the rollback's own wait, in one process, for what it records and says.
     const inProcess = makeDeps({ store: storesOn(new TestClock())(), fake: new FakeServing() });
@@ -259,22 +283,7 @@ describe.each(replicaBackends(redisStore))('a restart during a rollback, on %s',
   });
 
   it('whose settler stalled after its re-read, its stand-in settling meanwhile, observes the stage once', async () => {
-    const clock = new TestClock();
-    const storeOf = storesOn(clock);
-    const { fake, restarted } = await diedWhileLanding(storeOf, clock, 1);
-    const [other] = restarted;
-    if (!other) throw new Error('no replica');
-    // The settler is cut off from the store right after it found traffic on v41 (its second look at the layer,
-    // the dead opener's being the first), for longer than its settlement lock lives.
-    const reads = () => fake.calls.filter((call) => call === 'onTarget').length;
-    const stalling = dyingStore(storeOf(), 0, () => reads() >= 2);
-    const settler = makeDeps({ store: stalling.store, clock, fake });
-    settler.timing = { ...settler.timing, lockTtlMs: 500 };
-    const settling = recoverInterruptedRollbacks(settler);
-    await stalling.died;
-    // Past its lock's TTL: on the test's clock for the memory store, in real time on Redis.
-    clock.advance(1_000);
-    await lapsed(other.store, 'settle:INC-1');
+    const { fake, other, settler, stalling, settling } = await stalledSettlement();
 
     // The settlement's stand-in settles it on the other replica; then the settler goes on where it stopped.
     await pollFor(other, 2 * MINUTE);
@@ -293,20 +302,9 @@ describe.each(replicaBackends(redisStore))('a restart during a rollback, on %s',
   });
 
   it('whose settler stalled after the layer said the change failed, its stand-in settling meanwhile, says it once', async () => {
-    const clock = new TestClock();
-    const storeOf = storesOn(clock);
-    const { fake, restarted } = await diedWhileLanding(storeOf, clock, 1);
-    const [other] = restarted;
-    if (!other) throw new Error('no replica');
-    fake.targetErrors = [deployFailed(), deployFailed()];
-    const reads = () => fake.calls.filter((call) => call === 'onTarget').length;
-    const stalling = dyingStore(storeOf(), 0, () => reads() >= 2);
-    const settler = makeDeps({ store: stalling.store, clock, fake });
-    settler.timing = { ...settler.timing, lockTtlMs: 500 };
-    const settling = recoverInterruptedRollbacks(settler);
-    await stalling.died;
-    clock.advance(1_000);
-    await lapsed(other.store, 'settle:INC-1');
+    const { fake, other, settler, stalling, settling } = await stalledSettlement((layer) => {
+      layer.targetErrors = [deployFailed(), deployFailed()];
+    });
 
     await pollFor(other, 2 * MINUTE);
     expect((await other.store.getIncident('INC-1'))?.rollback?.status).toBe('failed');
