@@ -147,7 +147,13 @@ async function openOrAttach(
   arrivals: Arrival[],
   round = 1,
 ): Promise<Outcome[]> {
-  let open = await deps.store.openIncidentFor(runbook.model);
+  // The first round joins the incident as this replica last wrote it, unread: attach trusts only a write from it,
+  // which the store refuses if another replica changed or closed it since. Later rounds, and a drill's ending, read.
+  let open =
+    round === 1
+      ? await deps.store.seenOpenIncidentFor(runbook.model)
+      : await deps.store.openIncidentFor(runbook.model);
+  if (open?.drill && round === 1) open = await deps.store.openIncidentFor(runbook.model);
   if (open?.drill) {
     // Reality wins over rehearsal: the drill ends (failed, interrupted) and the alert gets a real incident.
     await finishDrill(deps, open.id, {

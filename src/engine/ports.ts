@@ -28,6 +28,13 @@ export interface IncidentStore {
   /** The model's open incident, if any. */
   openIncidentFor(model: string): Promise<Incident | undefined>;
   /**
+   * The model's open incident as this replica last read or wrote it, without a round trip when it has one; else
+   * as openIncidentFor. It may be out of date — another replica's write since, even one that closed it — so it is
+   * only for a caller whose write from it is a compare-and-set (updateIncident), which an out-of-date copy loses:
+   * intake, where the read it spares is most of an alert's cost.
+   */
+  seenOpenIncidentFor(model: string): Promise<Incident | undefined>;
+  /**
    * Replaces the incident if its stored version still equals `incident.version`; the stored copy gets
    * version + 1 and is returned. Returns undefined when someone else wrote first (re-read and try again).
    * An incident that leaves the open phases stops being its model's open incident.

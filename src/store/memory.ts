@@ -100,6 +100,12 @@ export function createMemoryStore(options: MemoryStoreOptions): MemoryStore {
     return locks.get(name)?.lease;
   }
 
+  function openIncidentOf(model: string): Incident | undefined {
+    const id = openByModel.get(model);
+    const incident = id === undefined ? undefined : incidents.get(id);
+    return incident && copy(incident);
+  }
+
   return {
     ...createMemoryLedger(),
 
@@ -140,9 +146,12 @@ export function createMemoryStore(options: MemoryStoreOptions): MemoryStore {
     },
 
     async openIncidentFor(model) {
-      const id = openByModel.get(model);
-      const incident = id === undefined ? undefined : incidents.get(id);
-      return incident && copy(incident);
+      return openIncidentOf(model);
+    },
+
+    // In one process what it saw is what is stored.
+    async seenOpenIncidentFor(model) {
+      return openIncidentOf(model);
     },
 
     async updateIncident(incident, options = {}) {

@@ -185,6 +185,41 @@ describe('redis store', () => {
     await deleteKeys(redis, prefix);
   });
 
+  it("hands out a model's open incident as it last read or wrote it, without a command, until it reads again", async () => {
+    const prefix = testPrefix();
+    const redis = connect();
+    const store = open(redis, prefix);
+    const peer = open(redisUrl, prefix);
+    const opened = makeIncident({ id: 'INC-S1', model: 'ranker' });
+    await store.createIfNoneOpen(opened);
+    const sent = vi.spyOn(redis, 'sendCommand');
+    expect(await store.seenOpenIncidentFor('ranker')).toEqual(opened);
+    const mine = await store.updateIncident({ ...opened, summary: 'edited here' });
+    sent.mockClear();
+    expect(await store.seenOpenIncidentFor('ranker')).toEqual(mine);
+    expect(sent).not.toHaveBeenCalled();
+
+    // Another replica's write goes unseen: a write from the out-of-date copy is refused; one from a read lands.
+    const acked = (await peer.updateIncident(
+      acknowledge(mine as Incident, 'U1', T0) as Incident,
+    )) as Incident;
+    const stale = (await store.seenOpenIncidentFor('ranker')) as Incident;
+    expect(stale.version).toBe(mine?.version);
+    expect(await store.updateIncident({ ...stale, summary: 'from the stale copy' })).toBeUndefined();
+    const read = (await store.getIncident('INC-S1')) as Incident;
+    expect(read).toEqual(acked);
+    const written = await store.updateIncident({ ...read, summary: 'from a read' });
+    expect(await store.seenOpenIncidentFor('ranker')).toEqual(written);
+
+    // Closed on the peer: once this replica reads it closed, it has no copy and reads the pointer.
+    await peer.updateIncident(dismiss(written as Incident));
+    expect((await store.getIncident('INC-S1'))?.phase).toBe('dismissed');
+    sent.mockClear();
+    expect(await store.seenOpenIncidentFor('ranker')).toBeUndefined();
+    expect(sent).toHaveBeenCalled();
+    await deleteKeys(redis, prefix);
+  });
+
   it('reads an incident stored before refs were kept apart, and splits it on its next write', async () => {
     const prefix = testPrefix();
     const redis = connect();

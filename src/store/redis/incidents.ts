@@ -34,6 +34,25 @@ export function redisIncidents(redis: Redis, keys: StoreKeys): IncidentStore {
    */
   const openIds = new Map<string, string>();
 
+  /**
+   * Model → its open incident as this replica last created or wrote it, which seenOpenIncidentFor hands out
+   * unread (F24). Another replica's write since leaves it out of date, and a write from it is then refused by its
+   * version. It goes once this replica writes or reads the incident over. Only writes are kept, not reads: a
+   * reader may change what it was given (incidents are read isolated from their callers), whereas a writer's
+   * incident is the one it stored, which updateIncident returns and callers already treat as immutable.
+   */
+  const copies = new Map<string, Incident>();
+
+  /** What a write stored: the model's copy while open; none once over. */
+  function keep(incident: Incident): void {
+    if (isOpen(incident)) copies.set(incident.model, incident);
+    else forgetIfOver(incident);
+  }
+
+  function forgetIfOver(incident: Incident): void {
+    if (!isOpen(incident) && copies.get(incident.model)?.id === incident.id) copies.delete(incident.model);
+  }
+
   function decodeIncident(fields: (string | null)[]): Incident | undefined {
     const [version, json, alerts] = fields;
     if (version == null || json == null) return undefined;
@@ -47,7 +66,23 @@ export function redisIncidents(redis: Redis, keys: StoreKeys): IncidentStore {
   }
 
   async function getIncident(id: string): Promise<Incident | undefined> {
-    return decodeIncident(await redis.hmget(keys.incident(id), ...INCIDENT_FIELDS));
+    const incident = decodeIncident(await redis.hmget(keys.incident(id), ...INCIDENT_FIELDS));
+    if (incident) forgetIfOver(incident);
+    return incident;
+  }
+
+  async function openIncidentFor(model: string): Promise<Incident | undefined> {
+    const hinted = openIds.get(model);
+    if (hinted !== undefined) {
+      const incident = await getIncident(hinted);
+      if (incident && isOpen(incident)) return incident;
+      openIds.delete(model);
+    }
+    const id = await redis.get(keys.modelOpenIncident(model));
+    if (id === null) return undefined;
+    const incident = await getIncident(id);
+    if (incident && isOpen(incident)) openIds.set(model, id);
+    return incident;
   }
 
   /** Loads many records in one round trip, skipping ids whose record is missing. */
@@ -186,6 +221,10 @@ export function redisIncidents(redis: Redis, keys: StoreKeys): IncidentStore {
         const stored = structuredClone(incident);
         storedRefs.set(stored.alerts, alerts);
         openIds.set(incident.model, incident.id);
+        // A copy of its own: the caller may change the one it is given.
+        const copy = structuredClone(incident);
+        storedRefs.set(copy.alerts, alerts);
+        keep(copy);
         return { incident: stored, created: true };
       }
       // Read after the script: the existing incident may have moved on meanwhile, which callers see by its phase.
@@ -198,18 +237,10 @@ export function redisIncidents(redis: Redis, keys: StoreKeys): IncidentStore {
 
     getIncident,
 
-    async openIncidentFor(model) {
-      const hinted = openIds.get(model);
-      if (hinted !== undefined) {
-        const incident = await getIncident(hinted);
-        if (incident && isOpen(incident)) return incident;
-        openIds.delete(model);
-      }
-      const id = await redis.get(keys.modelOpenIncident(model));
-      if (id === null) return undefined;
-      const incident = await getIncident(id);
-      if (incident && isOpen(incident)) openIds.set(model, id);
-      return incident;
+    openIncidentFor,
+
+    async seenOpenIncidentFor(model) {
+      return copies.get(model) ?? openIncidentFor(model);
     },
 
     async updateIncident(incident, options = {}) {
@@ -253,7 +284,9 @@ export function redisIncidents(redis: Redis, keys: StoreKeys): IncidentStore {
       // What was stored is the caller's incident at the new version: parsing back the JSON just built (20 KB
       // for an incident with its 100 alert refs) cost more CPU than the write itself under an alert storm.
       // The copy shares objects with the argument, which callers treat as immutable (core returns new ones).
-      return { ...incident, version };
+      const stored = { ...incident, version };
+      keep(stored);
+      return stored;
     },
 
     async knownAlertKeys(incidentId, alertKeys) {

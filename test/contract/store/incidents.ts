@@ -175,6 +175,31 @@ export function incidentsContract(get: GetHarness): void {
     });
   });
 
+  describe('seenOpenIncidentFor', () => {
+    it("is the model's open incident, or a version of it this replica had that a write from is refused", async () => {
+      const { store, peer } = get();
+      expect(await store.seenOpenIncidentFor('ranker')).toBeUndefined();
+      const opened = makeIncident({ model: 'ranker' });
+      await peer.createIfNoneOpen(opened);
+      // Never seen here: read.
+      expect(await store.seenOpenIncidentFor('ranker')).toEqual(opened);
+
+      const edited = await peer.updateIncident({ ...opened, summary: 'edited on the peer' });
+      const seen = await store.seenOpenIncidentFor('ranker');
+      expect([opened, edited]).toContainEqual(seen);
+      // Whichever it handed out, a write from it lands only on the version stored.
+      const written = await store.updateIncident({ ...(seen as Incident), summary: 'written here' });
+      expect(written === undefined).toBe(seen?.version !== edited?.version);
+      const current = await store.openIncidentFor('ranker');
+      expect(current).toEqual(written ?? edited);
+      expect(await store.seenOpenIncidentFor('ranker')).toEqual(current);
+
+      await storeDismissed(get, current as Incident);
+      expect(await store.openIncidentFor('ranker')).toBeUndefined();
+      expect(await store.seenOpenIncidentFor('ranker')).toBeUndefined();
+    });
+  });
+
   describe('alert keys and timeline entries written with an update', () => {
     it('knows the keys written with an update, per incident, and nothing else', async () => {
       const { store, peer } = get();
@@ -358,6 +383,7 @@ export function incidentsContract(get: GetHarness): void {
       expect(read).toEqual(expected);
       if (read) read.stages.triage.endedAt = 1;
       expect(await store.openIncidentFor(expected.model)).toEqual(expected);
+      expect(await store.seenOpenIncidentFor(expected.model)).toEqual(expected);
     });
   });
 }

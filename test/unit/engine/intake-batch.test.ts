@@ -139,7 +139,7 @@ describe('duplicates beyond the kept alert refs (F2)', () => {
     expect((await deps.store.getIncident('INC-1'))?.droppedAlerts).toBe(50);
   });
 
-  it('asks the store for known keys only once the refs are full: until then they hold every alert', async () => {
+  it('asks the store for known keys only once the refs are full (until then they hold every alert), after a refused write', async () => {
     const deps = makeDeps();
     const asked: string[][] = [];
     const knownAlertKeys = deps.store.knownAlertKeys.bind(deps.store);
@@ -154,9 +154,12 @@ describe('duplicates beyond the kept alert refs (F2)', () => {
     await ingestAlerts(deps, [all[MAX_ALERT_REFS - 1] as NormalizedAlert]);
     expect(asked).toEqual([]);
     const last = all[MAX_ALERT_REFS] as NormalizedAlert;
+    // A new alert is written without asking: the write would be refused if its key were known.
     expect((await ingestAlerts(deps, [last]))[0]?.outcome).toBe('attached');
+    expect(asked).toEqual([]);
+    // Its repeat is refused so, and then asked about.
     expect((await ingestAlerts(deps, [last]))[0]?.outcome).toBe('duplicate');
-    expect(asked).toHaveLength(2);
+    expect(asked).toEqual([[`alertmanager:${last.fingerprint}:${String(last.startsAt)}`]]);
   });
 
   it('counts a repeat within one body past the kept refs once', async () => {
