@@ -137,7 +137,6 @@ export function createApp(options: AppOptions): RequestListener {
       options.slack(req, res);
       return;
     }
-    const log = deps.logger.child({ method: req.method, path });
     void (async () => {
       try {
         const { handler, params, query } = router.match(req.method ?? 'GET', path);
@@ -148,6 +147,8 @@ export function createApp(options: AppOptions): RequestListener {
         const write = path.startsWith('/api/') && req.method !== 'GET' && req.method !== 'HEAD';
         await (write ? idempotent(deps, handler) : handler)(req, res, canonicalParams(params));
       } catch (error) {
+        // Made here, not per request: a child logger costs as much as a small route under an alert storm.
+        const log = deps.logger.child({ method: req.method, path });
         if (isRollbotError(error)) log.warn({ code: error.code, reason: error.message }, 'request refused');
         else log.error({ err: error }, 'request failed');
         // Once a stream is under way, its end says only that it broke: it may have run (sendError).

@@ -136,9 +136,21 @@ function parseFailure(error: Error): string {
 export function hasBearer(req: IncomingMessage, token: string): boolean {
   const header = req.headers.authorization ?? '';
   const match = /^Bearer\s+(.+)$/i.exec(header);
-  const given = createHash('sha256')
-    .update(match?.[1]?.trim() ?? '')
-    .digest();
-  const expected = createHash('sha256').update(token).digest();
-  return timingSafeEqual(given, expected) && match !== null;
+  return timingSafeEqual(sha256(match?.[1]?.trim() ?? ''), digestOf(token)) && match !== null;
+}
+
+/** The configured tokens' digests, hashed once rather than on every request of an alert storm. */
+const tokenDigests = new Map<string, Buffer>();
+
+function digestOf(token: string): Buffer {
+  let digest = tokenDigests.get(token);
+  if (digest === undefined) {
+    digest = sha256(token);
+    tokenDigests.set(token, digest);
+  }
+  return digest;
+}
+
+function sha256(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
 }
