@@ -10,7 +10,7 @@ export const MAX_ALERT_REFS = 100;
  * Joins an alert to an open incident. Returns undefined when the alert is already part of it: among its refs,
  * or in `known`, the keys the incident recorded beyond the refs it keeps (MAX_ALERT_REFS), without which an
  * alert re-sent after the hundredth would join twice. One of its refs that has no episode to tell (no start
- * time in its key) and that the source resolved is firing again instead (firesAgain).
+ * time in its key) and that the source resolved is firing again instead (firingAgain).
  */
 export function attachAlert(
   incident: Incident,
@@ -18,42 +18,24 @@ export function attachAlert(
   severity: Severity,
   known: ReadonlySet<string> = NONE_KNOWN,
 ): Incident | undefined {
-  const index = incident.alerts.findIndex((ref) => ref.key === alert.key);
-  if (index >= 0) return firesAgain(incident, index, severity);
-  if (known.has(alert.key)) return undefined;
-  const full = incident.alerts.length >= MAX_ALERT_REFS;
-  return {
-    ...incident,
-    severity: worstSeverity(incident.severity, severity),
-    alerts: full ? incident.alerts : [...incident.alerts, alert],
-    droppedAlerts: incident.droppedAlerts + (full ? 1 : 0),
-  };
+  return attachAlerts(incident, [{ ref: alert, severity }], known)?.incident;
 }
 
 const NONE_KNOWN: ReadonlySet<string> = new Set();
 
 /**
- * The incident's ref at `index`, firing again: no longer resolved. Only for a ref whose key has no start time (a
- * generic alert posted without `startsAt`): a firing post after its resolution is the alert firing again, not a
- * repeat, and left resolved it would keep the incident settled at the source (core/settled-at-source.ts), whose
- * missed triage target pages nobody, while the alert fires. A ref with a start time is one episode: its source
- * gives a new start time when it fires again (a new ref), so a firing copy of it after its resolution is a late
- * re-send (an HA Alertmanager peer) and stays a duplicate, as does a ref that is not resolved. Undefined then.
+ * The ref at `index` firing again, without its resolution; undefined when it is not. Only for a ref whose key has
+ * no start time (a generic alert posted without `startsAt`): a firing post after its resolution is the alert firing
+ * again, not a repeat, and left resolved it would keep the incident settled at the source
+ * (core/settled-at-source.ts), whose missed triage target pages nobody, while the alert fires. A ref with a start
+ * time is one episode: its source gives a new start time when it fires again (a new ref), so a firing copy of it
+ * after its resolution is a late re-send (an HA Alertmanager peer) and stays a duplicate, as does a ref that is not
+ * resolved.
  */
-function firesAgain(incident: Incident, index: number, severity: Severity): Incident | undefined {
-  const ref = incident.alerts[index];
-  if (ref?.resolvedAt === undefined || ref.key !== alertKey(ref.source, ref.fingerprint)) return undefined;
+function firingAgain(ref: AlertRef): AlertRef | undefined {
+  if (ref.resolvedAt === undefined || ref.key !== alertKey(ref.source, ref.fingerprint)) return undefined;
   const { resolvedAt: _resolved, ...firing } = ref;
-  return {
-    ...incident,
-    severity: worstSeverity(incident.severity, severity),
-    alerts: incident.alerts.map((alert, i) => (i === index ? firing : alert)),
-  };
-}
-
-/** Whether `ref` is among the incident's refs already: joining again, it fires again (firesAgain). */
-export function isFiringAgain(incident: Pick<Incident, 'alerts'>, ref: Pick<AlertRef, 'key'>): boolean {
-  return incident.alerts.some((held) => held.key === ref.key);
+  return firing;
 }
 
 /**
@@ -75,33 +57,51 @@ export interface JoinedAlert {
   index: number;
   ref: AlertRef;
   severity: Severity;
-  /** It was part of the incident, resolved at the source, and fires again (firesAgain). */
+  /** It was part of the incident, resolved at the source, and fires again (firingAgain). */
   again: boolean;
 }
 
 /**
  * Joins several alerts to an open incident in one change (one write for a whole Alertmanager group).
  * Duplicates — among the refs, in `known`, or earlier in the same batch — are skipped. Returns undefined when
- * none joined.
+ * none joined. The refs are copied once and the incident built once, whatever the batch's size: a group of 50
+ * joining one by one made 50 incidents and copied the refs 50 times.
  */
 export function attachAlerts(
   incident: Incident,
   joins: readonly AlertJoin[],
   known: ReadonlySet<string> = NONE_KNOWN,
 ): { incident: Incident; attached: JoinedAlert[] } | undefined {
-  const seen = new Set(known);
   const attached: JoinedAlert[] = [];
-  let next = incident;
-  joins.forEach(({ ref, severity }, index) => {
-    const again = isFiringAgain(next, ref);
-    const joined = attachAlert(next, ref, severity, seen);
-    if (!joined) return;
-    // Past MAX_ALERT_REFS the ref is not kept, so only `seen` catches a second copy in the same batch.
-    seen.add(ref.key);
-    next = joined;
-    attached.push({ index, ref, severity: next.severity, again });
+  // Past MAX_ALERT_REFS a ref is not kept, so only these catch a second copy in the same batch.
+  const joinedUnkept = new Set<string>();
+  let alerts = incident.alerts;
+  let severity = incident.severity;
+  let dropped = incident.droppedAlerts;
+  const writable = (): AlertRef[] => {
+    if (alerts === incident.alerts) alerts = [...incident.alerts];
+    return alerts as AlertRef[];
+  };
+  joins.forEach((join, index) => {
+    const held = alerts.findIndex((ref) => ref.key === join.ref.key);
+    const again = held >= 0;
+    if (again) {
+      const firing = firingAgain(alerts[held] as AlertRef);
+      if (!firing) return;
+      writable()[held] = firing;
+    } else if (known.has(join.ref.key) || joinedUnkept.has(join.ref.key)) {
+      return;
+    } else if (alerts.length >= MAX_ALERT_REFS) {
+      joinedUnkept.add(join.ref.key);
+      dropped += 1;
+    } else {
+      writable().push(join.ref);
+    }
+    severity = worstSeverity(severity, join.severity);
+    attached.push({ index, ref: join.ref, severity, again });
   });
-  return attached.length ? { incident: next, attached } : undefined;
+  if (!attached.length) return undefined;
+  return { incident: { ...incident, severity, alerts, droppedAlerts: dropped }, attached };
 }
 
 /** What a "resolved" notification says about the alert it ends; `startsAt` when the source says which episode. */

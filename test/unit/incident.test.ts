@@ -12,7 +12,14 @@ import {
   type Incident,
 } from '../../src/core/incident.js';
 import { alertKey, type AlertRef } from '../../src/core/alert-ref.js';
-import { attachAlert, markAlertResolved, MAX_ALERT_REFS } from '../../src/core/incident-alerts.js';
+import type { Severity } from '../../src/core/severity.js';
+import {
+  attachAlert,
+  attachAlerts,
+  markAlertResolved,
+  MAX_ALERT_REFS,
+  type AlertJoin,
+} from '../../src/core/incident-alerts.js';
 import { viewStages } from '../../src/core/incident-stages.js';
 import { viewStage } from '../../src/core/stages.js';
 
@@ -149,6 +156,52 @@ describe('alerts on an incident', () => {
     }
     expect(incident.alerts).toHaveLength(MAX_ALERT_REFS);
     expect(incident.droppedAlerts).toBe(6);
+  });
+
+  it('joins a batch in one change: repeats within it, known keys and refs past the cap each counted once', () => {
+    // Generic alerts posted without a start time: their keys have none.
+    const ref = (fingerprint: string, resolvedAt?: number): AlertRef => ({
+      key: alertKey('generic', fingerprint),
+      source: 'generic',
+      fingerprint,
+      name: 'High',
+      startsAt: T0,
+      receivedAt: T0,
+      ...(resolvedAt === undefined ? {} : { resolvedAt }),
+    });
+    const kept = Array.from({ length: MAX_ALERT_REFS - 2 }, (_, i) => ref(`kept${i}`));
+    const incident: Incident = { ...fresh(), alerts: [ref('again', T0 - 1), ...kept] };
+    const before = structuredClone(incident);
+    const join = (fingerprint: string, severity: Severity): AlertJoin => ({
+      ref: ref(fingerprint),
+      severity,
+    });
+    const joins = [
+      join('new', 3),
+      join('new', 1),
+      join('again', 2),
+      join('again', 1),
+      join('known', 1),
+      join('past-cap', 1),
+      join('past-cap', 4),
+      join('kept3', 1),
+    ];
+
+    const change = attachAlerts(incident, joins, new Set([alertKey('generic', 'known')]));
+
+    expect(change?.attached.map(({ index, severity, again }) => ({ index, severity, again }))).toEqual([
+      { index: 0, severity: 2, again: false },
+      { index: 2, severity: 2, again: true },
+      { index: 5, severity: 1, again: false },
+    ]);
+    expect(change?.incident.severity).toBe(1);
+    expect(change?.incident.alerts).toHaveLength(MAX_ALERT_REFS);
+    expect(change?.incident.alerts[0]).toEqual(ref('again'));
+    expect(change?.incident.alerts.at(-1)).toEqual(ref('new'));
+    expect(change?.incident.droppedAlerts).toBe(incident.droppedAlerts + 1);
+    // The incident it was given is left as it was.
+    expect(incident).toEqual(before);
+    expect(attachAlerts(incident, [join('kept3', 1)])).toBeUndefined();
   });
 });
 
