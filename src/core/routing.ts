@@ -28,7 +28,9 @@ export function routeAlert<R extends Routable>(
 
 /**
  * routeAlert with the matchers ordered once: every alert of a storm is routed, and sorting the runbooks per
- * alert was 4 % of ingest CPU (bench/README.md).
+ * alert was 4 % of ingest CPU (bench/README.md). Almost every matcher names a model, so each model value gets the
+ * matchers an alert of it can meet (those naming it, and those naming no model), in the same order: an alert is
+ * checked against its model's runbooks, not all of them.
  */
 export function labelRouter<R extends Routable>(
   runbooks: readonly R[],
@@ -36,6 +38,19 @@ export function labelRouter<R extends Routable>(
   const bySpecificity = runbooks
     .map((runbook) => ({ runbook, match: Object.entries(effectiveMatch(runbook)) }))
     .sort((a, b) => b.match.length - a.match.length);
-  return (labels) =>
-    bySpecificity.find(({ match }) => match.every(([label, value]) => labels[label] === value))?.runbook;
+  const modelOf = (match: [string, string][]) => match.find(([label]) => label === 'model')?.[1];
+  const anyModel = bySpecificity.filter(({ match }) => modelOf(match) === undefined);
+  const byModel = new Map<string, typeof bySpecificity>();
+  for (const { match } of bySpecificity) {
+    const model = modelOf(match);
+    if (model === undefined || byModel.has(model)) continue;
+    byModel.set(
+      model,
+      bySpecificity.filter((candidate) => [undefined, model].includes(modelOf(candidate.match))),
+    );
+  }
+  return (labels) => {
+    const candidates = (labels.model === undefined ? undefined : byModel.get(labels.model)) ?? anyModel;
+    return candidates.find(({ match }) => match.every(([label, value]) => labels[label] === value))?.runbook;
+  };
 }

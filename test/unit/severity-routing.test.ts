@@ -42,6 +42,21 @@ describe('routing', () => {
     expect(routeAlert({ team: 'web' }, runbooks)).toBeUndefined();
   });
 
+  it('weighs matchers naming a model and matchers naming none by specificity alone, then by their order', () => {
+    const mixed = [
+      { model: 'by-team', match: { team: 'ml' } },
+      { model: 'fraud', match: { model: 'fraud' } },
+      { model: 'by-env', match: { env: 'prod', team: 'ml' } },
+      { model: 'churn', match: { model: 'churn' } },
+    ];
+    expect(routeAlert({ team: 'ml', model: 'fraud', env: 'prod' }, mixed)?.model).toBe('by-env');
+    expect(routeAlert({ team: 'ml', model: 'fraud' }, mixed)?.model).toBe('by-team');
+    expect(routeAlert({ model: 'fraud' }, mixed)?.model).toBe('fraud');
+    expect(routeAlert({ model: 'churn', team: 'web' }, mixed)?.model).toBe('churn');
+    expect(routeAlert({ model: 'ranker', team: 'ml' }, mixed)?.model).toBe('by-team');
+    expect(routeAlert({ model: 'ranker' }, mixed)).toBeUndefined();
+  });
+
   it('never lets an empty matcher take every alert: it routes like the default, model: <model>', () => {
     const empty = { model: 'fraud', match: {} };
     expect(routeAlert({ model: 'churn' }, [empty])).toBeUndefined();
