@@ -28,8 +28,8 @@ export interface IncidentStore {
   /** The model's open incident, if any. */
   openIncidentFor(model: string): Promise<Incident | undefined>;
   /**
-   * The model's open incident as this replica last read or wrote it, without a round trip when it has one; else
-   * as openIncidentFor. It may be out of date — another replica's write since, even one that closed it — so it is
+   * The model's open incident as this replica last stored it, without a round trip when it has one; else as
+   * openIncidentFor. It may be out of date — another replica's write since, even one that closed it — so it is
    * only for a caller whose write from it is a compare-and-set (updateIncident), which an out-of-date copy loses:
    * intake, where the read it spares is most of an alert's cost.
    */

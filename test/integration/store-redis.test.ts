@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { afterEach, describe, expect, inject, it, vi } from 'vitest';
 import type { Logger, Store } from '../../src/engine/ports.js';
 import { storeKeys } from '../../src/store/redis/keys.js';
+import { MAX_COPIES } from '../../src/store/redis/incidents.js';
 import { createRedisStore, maskRedisUrl } from '../../src/store/redis/store.js';
 import { describeStoreContract } from '../contract/store-contract.js';
 import { acknowledge, headOf, type Incident } from '../../src/core/incident.js';
@@ -216,6 +217,25 @@ describe('redis store', () => {
     expect((await store.getIncident('INC-S1'))?.phase).toBe('dismissed');
     sent.mockClear();
     expect(await store.seenOpenIncidentFor('ranker')).toBeUndefined();
+    expect(sent).toHaveBeenCalled();
+    await deleteKeys(redis, prefix);
+  });
+
+  it('keeps the copies of the models it wrote last, at most MAX_COPIES, and reads the others', async () => {
+    const prefix = testPrefix();
+    const redis = connect();
+    const store = open(redis, prefix);
+    const models = Array.from({ length: MAX_COPIES + 1 }, (_, i) => `model-${i}`);
+    for (const model of models) await store.createIfNoneOpen(makeIncident({ model }));
+    // Written again, the first model is the latest: the second is the one dropped.
+    const first = (await store.openIncidentFor('model-0')) as Incident;
+    await store.updateIncident({ ...first, summary: 'written again' });
+    const sent = vi.spyOn(redis, 'sendCommand');
+
+    expect((await store.seenOpenIncidentFor('model-0'))?.summary).toBe('written again');
+    expect((await store.seenOpenIncidentFor(`model-${MAX_COPIES}`))?.model).toBe(`model-${MAX_COPIES}`);
+    expect(sent).not.toHaveBeenCalled();
+    expect((await store.seenOpenIncidentFor('model-1'))?.model).toBe('model-1');
     expect(sent).toHaveBeenCalled();
     await deleteKeys(redis, prefix);
   });

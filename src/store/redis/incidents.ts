@@ -39,14 +39,20 @@ export function redisIncidents(redis: Redis, keys: StoreKeys): IncidentStore {
    * unread (F24). Another replica's write since leaves it out of date, and a write from it is then refused by its
    * version. It goes once this replica writes or reads the incident over. Only writes are kept, not reads: a
    * reader may change what it was given (incidents are read isolated from their callers), whereas a writer's
-   * incident is the one it stored, which updateIncident returns and callers already treat as immutable.
+   * incident is the one it stored, which updateIncident returns and callers already treat as immutable. At most
+   * MAX_COPIES, the models written longest ago dropped first: a copy another replica closed stays until this one
+   * reads it, and a thousand models' would hold 20 MB of alert refs.
    */
   const copies = new Map<string, Incident>();
 
   /** What a write stored: the model's copy while open; none once over. */
   function keep(incident: Incident): void {
-    if (isOpen(incident)) copies.set(incident.model, incident);
-    else forgetIfOver(incident);
+    if (!isOpen(incident)) return forgetIfOver(incident);
+    // Deleted first, so that the Map's order is the order of the models' last writes.
+    copies.delete(incident.model);
+    copies.set(incident.model, incident);
+    const oldest = copies.keys().next();
+    if (copies.size > MAX_COPIES && !oldest.done) copies.delete(oldest.value);
   }
 
   function forgetIfOver(incident: Incident): void {
@@ -304,6 +310,9 @@ export function redisIncidents(redis: Redis, keys: StoreKeys): IncidentStore {
     },
   };
 }
+
+/** How many models' open incidents a replica keeps as it last wrote them (seenOpenIncidentFor). */
+export const MAX_COPIES = 100;
 
 const INCIDENT_FIELDS = ['version', 'json', 'alerts'] as const;
 const HEAD_FIELDS = ['version', 'json', 'refs'] as const;
