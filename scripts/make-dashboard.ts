@@ -93,6 +93,12 @@ const panels: Panel[] = [
     expr: 'sum by (kind) (increase(rollbot_deadline_failures_total[$__interval]))',
     legend: '{{kind}}',
   },
+  {
+    title: 'Deadlines overdue (no replica polling)',
+    // Read from the store: every replica says the same.
+    expr: 'max(rollbot_deadlines_overdue)',
+    legend: 'overdue',
+  },
 ];
 
 const dashboard = {

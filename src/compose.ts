@@ -11,6 +11,7 @@ import { createGroupResolver, type GroupDirectory, type GroupResolver } from './
 import { scheduleDigest } from './engine/digest.js';
 import { drillSuccesses } from './engine/drill-overdue.js';
 import { retroCounts } from './engine/retro.js';
+import { deadlinesOverdue } from './engine/deadlines-overdue.js';
 import { schedulePageAtBusinessHours } from './engine/business-hours-page.js';
 import type { Clock, Logger, Store } from './engine/ports.js';
 import type { ServingAdapterFactory } from './engine/serving-port.js';
@@ -91,11 +92,12 @@ export async function compose(
     state: {
       drillLastSuccess: () => drillSuccesses({ store }, runbooks),
       retroCounts: () => retroCounts({ store, runbooks }, clock.now()),
+      deadlinesOverdue: () => deadlinesOverdue({ store, clock }),
     },
     onStateError: (error) =>
       logger.warn(
         { err: error },
-        'cannot read the drill and retrospective gauges: /metrics shows their last values',
+        'cannot read the drill, retrospective and overdue-deadline gauges: /metrics shows their last values',
       ),
   });
   const clients =

@@ -195,6 +195,11 @@ export interface Deadlines {
   retryLater(deadline: Deadline, claimedUntil: number, retryAt: number): Promise<boolean>;
   /** Every pending deadline, soonest first (for status pages and tests). */
   pending(): Promise<Deadline[]>;
+  /**
+   * How many deadlines were due by `dueBy` and are held by no poller: never claimed, or their claim's lease ran out
+   * by then. One being handled, or put back after a failure for later (retryLater), is not counted.
+   */
+  countUnclaimed(dueBy: number): Promise<number>;
 }
 
 /** Idempotency keys: the first caller of a key wins, later ones (within ttl) are told it is taken. */

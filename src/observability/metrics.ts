@@ -20,6 +20,8 @@ export interface Metrics extends EngineMetrics {
 export interface MetricsState {
   drillLastSuccess(): Promise<Record<string, number>>;
   retroCounts(): Promise<{ model: string; open: number; overdue: number }[]>;
+  /** Deadlines due a minute ago or more that no poller holds (engine/deadlines-overdue.ts). */
+  deadlinesOverdue(): Promise<number>;
 }
 
 /**
@@ -156,6 +158,15 @@ export function createMetrics(registry = new Registry(), options: MetricsOptions
     registers: [registry],
     async collect() {
       for (const { model, overdue } of await retros()) this.set({ model }, overdue);
+    },
+  });
+  new Gauge({
+    name: 'rollbot_deadlines_overdue',
+    help: 'Deadlines (stage targets, reminders, rollback settlements, …) due a minute ago or more that no replica has picked up: 0 unless deadline polling has stopped on every replica, when escalations are not happening. One failing and waiting for its next try counts in rollbot_deadline_failures_total instead.',
+    registers: [registry],
+    async collect() {
+      const overdue = await read((state) => state.deadlinesOverdue());
+      if (overdue !== undefined) this.set(overdue);
     },
   });
   return {

@@ -276,6 +276,10 @@ export function createMemoryStore(options: MemoryStoreOptions): MemoryStore {
       return [...deadlines.values()].map((entry) => copy(entry.deadline)).sort(soonestFirst);
     },
 
+    async countUnclaimed(dueBy) {
+      return [...deadlines.values()].filter((entry) => entry.visibleAt <= dueBy).length;
+    },
+
     async setValue(key, value, ttlMs) {
       forgetExpired();
       values.set(key, { value, expiresAt: ttlMs === undefined ? Infinity : clock.now() + ttlMs });

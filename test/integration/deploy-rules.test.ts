@@ -28,7 +28,7 @@ describe('shipped alert rules and dashboard', () => {
   it('are rules promtool accepts', () => {
     const result = spawnSync('promtool', ['check', 'rules', RULES.pathname], { encoding: 'utf8' });
     expect(result.error, 'promtool is in the Debian prometheus package').toBeUndefined();
-    expect(result.stdout + result.stderr).toContain('SUCCESS: 7 rules found');
+    expect(result.stdout + result.stderr).toContain('SUCCESS: 8 rules found');
     expect(result.status).toBe(0);
   });
 
@@ -54,6 +54,7 @@ describe('shipped alert rules and dashboard', () => {
       'RollbotRetrospectiveOverdue',
       'RollbotSlackDeliveryFailing',
       'RollbotDeadlineFailing',
+      'RollbotDeadlinesOverdue',
     ]) {
       expect(rules).toContain(`alert: ${alert}`);
     }
@@ -263,6 +264,45 @@ describe('a deadline that keeps failing in the alert rules', () => {
         { eval_time: '24m', alertname: 'RollbotDeadlineFailing', exp_alerts: [] },
         { eval_time: '27m', alertname: 'RollbotDeadlineFailing', exp_alerts: [] },
         { eval_time: '60m', alertname: 'RollbotDeadlineFailing', exp_alerts: [] },
+      ],
+    });
+    expect(result.output).toContain('SUCCESS');
+    expect(result.ok).toBe(true);
+  });
+});
+
+/**
+ * Deadlines due a minute ago that no replica picked up (engine/deadlines-overdue.ts) mean polling has stopped on
+ * every replica. Read from the store, the gauge says the same on each: one alert, not one per replica.
+ */
+describe('overdue deadlines in the alert rules', () => {
+  const OVERDUE =
+    '3 rollbot deadline(s) overdue and picked up by no replica: escalations, reminders and rollback settlements are not happening; restart the replicas and look for "deadline poll failed" in their logs';
+  // Polling stops at minute 10 on both replicas: 3 deadlines stay overdue from then on.
+  const overdue = ['10.0.0.1:3000', '10.0.0.2:3000'].map((instance) => ({
+    series: `rollbot_deadlines_overdue{job="rollbot",instance="${instance}"}`,
+    values: '0x9 3x50',
+  }));
+
+  it('fires once, after five minutes of deadlines nobody picks up', () => {
+    const result = promtoolTest({
+      interval: '1m',
+      input_series: overdue,
+      promql_expr_test: [
+        {
+          expr: panelExpr('Deadlines overdue (no replica polling)'),
+          eval_time: '12m',
+          exp_samples: [{ labels: '{}', value: 3 }],
+        },
+      ],
+      alert_rule_test: [
+        { eval_time: '9m', alertname: 'RollbotDeadlinesOverdue', exp_alerts: [] },
+        { eval_time: '13m', alertname: 'RollbotDeadlinesOverdue', exp_alerts: [] },
+        {
+          eval_time: '16m',
+          alertname: 'RollbotDeadlinesOverdue',
+          exp_alerts: [{ exp_labels: { severity: 'critical' }, exp_annotations: { summary: OVERDUE } }],
+        },
       ],
     });
     expect(result.output).toContain('SUCCESS');

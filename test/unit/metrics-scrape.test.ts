@@ -1,5 +1,5 @@
 /**
- * The store-backed gauges (drills, retrospectives) are read at scrape time. A scrape must still answer while the
+ * The store-backed gauges (drills, retrospectives, overdue deadlines) are read at scrape time. A scrape must still answer while the
  * store (Redis) fails or does not answer: otherwise every rollbot metric, counters included, vanishes for the
  * length of the outage, and `up == 0` says rollbot itself is down.
  */
@@ -20,6 +20,7 @@ function storeState() {
   const reads: MetricsState = {
     drillLastSuccess: () => answer({ 'fraud-scorer': DRILL_AT }),
     retroCounts: () => answer([{ model: 'fraud-scorer', open: 2, overdue: 1 }]),
+    deadlinesOverdue: () => answer(3),
   };
   return { state, reads };
 }
@@ -39,6 +40,7 @@ describe('a scrape while the store is down', () => {
     expect(text).toContain('rollbot_alerts_received_total{source="alertmanager",status="opened"} 1');
     expect(text).toContain('rollbot_retros_open{model="fraud-scorer"} 2');
     expect(text).toContain('rollbot_retros_overdue{model="fraud-scorer"} 1');
+    expect(text).toContain('rollbot_deadlines_overdue 3');
     expect(text).toContain(
       `rollbot_drill_last_success_timestamp_seconds{model="fraud-scorer"} ${DRILL_AT / 1000}`,
     );

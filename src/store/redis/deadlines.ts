@@ -60,6 +60,12 @@ export function redisDeadlines(redis: Redis, keys: StoreKeys): Deadlines {
       return reply === 1;
     },
 
+    async countUnclaimed(dueBy) {
+      // A claim moves its deadline's score to the end of its lease, a failure to its retry: what scores at or
+      // before dueBy is due and no poller's.
+      return redis.zcount(keys.deadlineQueue, '-inf', dueBy);
+    },
+
     async pending() {
       const all = Object.values(await redis.hgetall(keys.deadlineData)).map(parseDeadline);
       return all.sort(soonestFirst);

@@ -68,6 +68,31 @@ export function deadlinesContract(get: GetHarness): void {
       expect(await store.pending()).toEqual([d]);
     });
 
+    it('counts the deadlines due by a time that no poller holds: unclaimed, or their claim run out', async () => {
+      const { store, peer } = get();
+      for (const n of [1, 2, 3]) await store.schedule(deadline(`INC-${n}:triage`, T0 + n));
+      await store.schedule(deadline('INC-4:triage', T0 + 60_000));
+      expect(await peer.countUnclaimed(T0 + 10)).toBe(3);
+      expect(await store.countUnclaimed(T0)).toBe(0);
+
+      const [claimed] = await store.claimDue(T0 + 10, LEASE, 1);
+      expect(await store.countUnclaimed(T0 + 10)).toBe(2);
+      // Failed and put back for later: not unclaimed until then.
+      await store.retryLater(
+        { ...(claimed as Deadline), failures: { count: 1, since: T0 + 10 } },
+        T0 + 10 + LEASE,
+        T0 + 120_000,
+      );
+      expect(await store.countUnclaimed(T0 + 60_000)).toBe(3);
+      const [next] = await store.claimDue(T0 + 10, LEASE, 1);
+      // Its poller died: once its lease runs out it is nobody's again.
+      expect(await store.countUnclaimed(T0 + 10 + LEASE - 1)).toBe(1);
+      expect(await store.countUnclaimed(T0 + 10 + LEASE)).toBe(2);
+      await store.complete(next as Deadline, T0 + 10 + LEASE);
+      expect(await store.countUnclaimed(T0 + 10 + LEASE)).toBe(1);
+      expect(await store.countUnclaimed(T0 + 200_000)).toBe(3);
+    });
+
     it('never hands out a completed deadline again', async () => {
       const { store } = get();
       await store.schedule(deadline('INC-1:triage', T0));

@@ -19,7 +19,11 @@ const GAUGE = 'rollbot_drill_last_success_timestamp_seconds';
 /** The gauge's value per model, as a scrape reads it. */
 async function gauge(deps: TestDeps): Promise<Record<string, number>> {
   const metrics = createMetrics(new Registry(), {
-    state: { drillLastSuccess: () => drillSuccesses(deps, deps.runbooks), retroCounts: async () => [] },
+    state: {
+      drillLastSuccess: () => drillSuccesses(deps, deps.runbooks),
+      retroCounts: async () => [],
+      deadlinesOverdue: async () => 0,
+    },
   });
   const { values } = await metrics.registry.getSingleMetric(GAUGE)!.get();
   return Object.fromEntries(values.map((value) => [String(value.labels['model']), value.value]));

@@ -99,7 +99,11 @@ describe('retrospective gauges', () => {
     await ingestAlerts(deps, [firing('fraud-scorer', deps.clock.now())]);
     await resolve(deps, 'INC-1', { by: 'U0ANA', reason: 'ok' });
     const metrics = createMetrics(new Registry(), {
-      state: { drillLastSuccess: async () => ({}), retroCounts: () => retroCounts(deps, deps.clock.now()) },
+      state: {
+        drillLastSuccess: async () => ({}),
+        retroCounts: () => retroCounts(deps, deps.clock.now()),
+        deadlinesOverdue: async () => 0,
+      },
     });
     expect(await metricValue(metrics, 'rollbot_retros_open', { model: 'fraud-scorer' })).toBe(1);
     expect(await metricValue(metrics, 'rollbot_retros_overdue', { model: 'fraud-scorer' })).toBe(0);
