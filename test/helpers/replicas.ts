@@ -25,6 +25,25 @@ export function useRedisStores(): (prefix: string) => Store {
 }
 
 /**
+ * The two stores a test runs on alike, by name: each call a fresh one, closed after the test. Call it once, at the
+ * top of a test file, and hand it to describe.each.
+ */
+export function useStoreBackends(): [string, (clock: TestClock) => Store][] {
+  const stores: Store[] = [];
+  afterEach(async () => {
+    await Promise.all(stores.splice(0).map((store) => store.close()));
+  });
+  const kept = (store: Store) => {
+    stores.push(store);
+    return store;
+  };
+  return [
+    ['memory', (clock) => kept(createMemoryStore({ clock }))],
+    ['redis', () => kept(createRedisStore({ redis: inject('redisUrl'), prefix: `test:${randomUUID()}:` }))],
+  ];
+}
+
+/**
  * The two stores a multi-replica test runs on, by name: a fresh bot's state per call, each replica's store on it
  * from the function returned (the same memory store, or a client of its own on one Redis prefix). `redisStore`:
  * the test file's useRedisStores().

@@ -2,33 +2,20 @@
  * `rollbot_deadlines_overdue` (deadlinesOverdue): deadlines due a minute ago or more that no poller holds — what is
  * left when deadline polling has stopped on every replica. On both stores alike.
  */
-import { randomUUID } from 'node:crypto';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { deadlinesOverdue, OVERDUE_AFTER_MS } from '../../src/engine/deadlines-overdue.js';
 import { ingestAlerts } from '../../src/engine/intake.js';
-import type { Store } from '../../src/engine/ports.js';
 import { pollDeadlines } from '../../src/engine/poller.js';
-import { createMemoryStore } from '../../src/store/memory.js';
-import { createRedisStore } from '../../src/store/redis/store.js';
 import { firing } from '../helpers/alerts.js';
 import { makeDeps, TestClock } from '../helpers/engine.js';
+import { useStoreBackends } from '../helpers/replicas.js';
 
-const stores: Store[] = [];
-afterEach(async () => {
-  await Promise.all(stores.splice(0).map((store) => store.close()));
-});
-
-const backends: [string, (clock: TestClock) => Store][] = [
-  ['memory', (clock) => createMemoryStore({ clock })],
-  ['redis', () => createRedisStore({ redis: inject('redisUrl'), prefix: `test:${randomUUID()}:` })],
-];
+const backends = useStoreBackends();
 
 describe.each(backends)('overdue deadlines on the %s store', (_name, createStore) => {
   function makeBot() {
     const clock = new TestClock();
-    const store = createStore(clock);
-    stores.push(store);
-    return makeDeps({ clock, store });
+    return makeDeps({ clock, store: createStore(clock) });
   }
 
   it('counts the deadlines due a minute ago that nobody polled, and none once they are handled', async () => {

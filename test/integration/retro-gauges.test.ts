@@ -3,11 +3,9 @@
  * only those among its latest incidents: a model that had many incidents since a retrospective was left undone
  * must still report it overdue, since that is what people alert on. On both stores alike.
  */
-import { randomUUID } from 'node:crypto';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { dismiss } from '../../src/engine/decisions.js';
 import { ingestAlerts } from '../../src/engine/intake.js';
-import type { Store } from '../../src/engine/ports.js';
 import { resolve } from '../../src/engine/resolve.js';
 import {
   completeRetrospective,
@@ -15,30 +13,20 @@ import {
   openRetrospective,
   retroCounts,
 } from '../../src/engine/retro.js';
-import { createMemoryStore } from '../../src/store/memory.js';
-import { createRedisStore } from '../../src/store/redis/store.js';
 import { firing } from '../helpers/alerts.js';
 import { makeDeps, makeRunbook, TestClock, type TestDeps } from '../helpers/engine.js';
+import { useStoreBackends } from '../helpers/replicas.js';
 
 const DAY = 86_400_000;
 /** The durable per-model set of incidents with an open retrospective (retro-queries.ts). */
 const OPEN_RETROS_KEY = 'retro:open:fraud-scorer';
 
-const stores: Store[] = [];
-afterEach(async () => {
-  await Promise.all(stores.splice(0).map((store) => store.close()));
-});
-
-const backends: [string, (clock: TestClock) => Store][] = [
-  ['memory', (clock) => createMemoryStore({ clock })],
-  ['redis', () => createRedisStore({ redis: inject('redisUrl'), prefix: `test:${randomUUID()}:` })],
-];
+const backends = useStoreBackends();
 
 describe.each(backends)('the retrospective gauges on the %s store', (_name, createStore) => {
   function makeBot(): TestDeps {
     const clock = new TestClock();
     const store = createStore(clock);
-    stores.push(store);
     return makeDeps({ clock, store, runbooks: [{ ...makeRunbook('fraud-scorer'), tier: 2 as const }] });
   }
 
