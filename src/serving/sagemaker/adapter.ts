@@ -210,7 +210,13 @@ export function createSagemakerAdapter(
       return { mutated: false, output: `${endpoint}: deployment of ${plan.to} already in flight` };
     }
     if (described.EndpointConfigName === plan.to && (!busy || pending === undefined)) {
-      return { mutated: false, output: `${endpoint} already runs endpoint config ${plan.to}` };
+      // A Failed endpoint runs nothing: on the target config already, it is not rollbot's to update (onTarget says
+      // it failed), and "runs" would read as all being well.
+      const status = described.EndpointStatus ?? 'unknown';
+      const output = unusable(described)
+        ? `${endpoint} is already on endpoint config ${plan.to}, and ${status}`
+        : `${endpoint} already runs endpoint config ${plan.to}`;
+      return { mutated: false, output };
     }
     if (busy) throw inFlight(described);
     const refused = unusable(described);
@@ -247,8 +253,9 @@ export function createSagemakerAdapter(
 }
 
 /**
- * SageMaker's own word, read after rollbot's update, that the update failed and will not land: the endpoint is
- * `Failed`, or `UpdateRollbackFailed` (the update failed and so did SageMaker's rollback of it). Not `RollingBack`:
+ * SageMaker's own word, read after rollbot's update, that an update failed and will not land: the endpoint is
+ * `Failed`, or `UpdateRollbackFailed` (the update failed and so did SageMaker's rollback of it). "An update", not
+ * "the": rollbot may have made no call, the endpoint already Failed on the target (executeRedeploy). Not `RollingBack`:
  * SageMaker is undoing an update (an alarm tripped while baking, or the update failed), which may be someone
  * else's, and ends InService on a config rollbot then reads like any other.
  */
@@ -258,7 +265,7 @@ function updateFailed(endpoint: string, described: Endpoint, plan: RollbackPlan)
   const reason = described.FailureReason
     ? `: ${described.FailureReason}`
     : ' (SageMaker gave no FailureReason)';
-  return new ChangeFailed(`sagemaker ${endpoint} is ${status}: the update to ${plan.to} failed${reason}`, {
+  return new ChangeFailed(`sagemaker ${endpoint} is ${status}: an update to ${plan.to} failed${reason}`, {
     hint:
       status === 'Failed'
         ? "SageMaker will not finish this update: read the FailureReason and the endpoint's CloudWatch logs, and check what it serves in the SageMaker console before rolling back again"

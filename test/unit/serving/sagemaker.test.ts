@@ -316,7 +316,33 @@ describe('sagemaker adapter: execute', () => {
 
   it('makes no call when the endpoint already runs the target config', async () => {
     describeEndpoint({ EndpointStatus: 'InService', EndpointConfigName: 'fraud-prod-cfg-2' });
-    expect(await singleConfig().execute(redeployPlan, context)).toMatchObject({ mutated: false });
+    expect(await singleConfig().execute(redeployPlan, context)).toMatchObject({
+      mutated: false,
+      output: 'fraud-prod already runs endpoint config fraud-prod-cfg-2',
+    });
+  });
+
+  it('makes no call on an endpoint already Failed on the target config, and says so without claiming the failure as its own', async () => {
+    describeEndpoint({
+      EndpointStatus: 'Failed',
+      EndpointConfigName: 'fraud-prod-cfg-2',
+      FailureReason: 'Unable to provision requested ML compute capacity.',
+    });
+    const adapter = singleConfig();
+    expect(await adapter.execute(redeployPlan, context)).toMatchObject({
+      mutated: false,
+      output: 'fraud-prod is already on endpoint config fraud-prod-cfg-2, and Failed',
+    });
+    describeEndpoint({
+      EndpointStatus: 'Failed',
+      EndpointConfigName: 'fraud-prod-cfg-2',
+      FailureReason: 'Unable to provision requested ML compute capacity.',
+    });
+    const error = await servingError(adapter.onTarget(redeployPlan));
+    expect(error).toBeInstanceOf(ChangeFailed);
+    expect(error.message).toBe(
+      'sagemaker fraud-prod is Failed: an update to fraud-prod-cfg-2 failed: Unable to provision requested ML compute capacity.',
+    );
   });
 
   it.each(['Updating', 'SystemUpdating', 'RollingBack'])(
@@ -498,7 +524,7 @@ describe('sagemaker adapter: onTarget', () => {
     expect(error).toBeInstanceOf(ChangeFailed);
     expect(error.transient).toBe(false);
     expect(error.message).toBe(
-      'sagemaker fraud-prod is Failed: the update to fraud-prod-cfg-2 failed: Unable to provision requested ML compute capacity. Please retry using a different ML instance type.',
+      'sagemaker fraud-prod is Failed: an update to fraud-prod-cfg-2 failed: Unable to provision requested ML compute capacity. Please retry using a different ML instance type.',
     );
     expect(error.hint).toContain('SageMaker will not finish this update');
   });
@@ -508,7 +534,7 @@ describe('sagemaker adapter: onTarget', () => {
     const error = await servingError(multiVariant().onTarget(flipPlan));
     expect(error).toBeInstanceOf(ChangeFailed);
     expect(error.message).toBe(
-      'sagemaker fraud-prod is Failed: the update to champion failed (SageMaker gave no FailureReason)',
+      'sagemaker fraud-prod is Failed: an update to champion failed (SageMaker gave no FailureReason)',
     );
   });
 
@@ -521,7 +547,7 @@ describe('sagemaker adapter: onTarget', () => {
     const error = await servingError(singleConfig().onTarget(redeployPlan));
     expect(error).toBeInstanceOf(ChangeFailed);
     expect(error.message).toBe(
-      'sagemaker fraud-prod is UpdateRollbackFailed: the update to fraud-prod-cfg-2 failed: The rollback of the update failed.',
+      'sagemaker fraud-prod is UpdateRollbackFailed: an update to fraud-prod-cfg-2 failed: The rollback of the update failed.',
     );
     expect(error.hint).toContain('could not roll the failed update back');
   });
