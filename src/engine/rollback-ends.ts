@@ -12,7 +12,7 @@ import { finishDrill } from './drill.js';
 import { mutateIncident } from './mutate.js';
 import {
   escalateFailureOrLeaveToStandIn,
-  failedText,
+  failedEscalation,
   failureRecord,
   guardFailureEscalation,
 } from './rollback-failure.js';
@@ -88,15 +88,7 @@ export async function fail(
     return failure(known, message);
   }
   // Drills never page: said in the drill's thread, and scored (its scoring's stand-in sees to a dead replica's).
-  await deps.notifier.notify({
-    type: 'escalation',
-    incident,
-    channel: runbook.channel,
-    stage: 'rollback',
-    about: 'rollback-failed',
-    mention: runbook.escalation.mention,
-    text: failedText(runbook.model, run.plan, message),
-  });
+  await deps.notifier.notify(failedEscalation(incident, runbook, run.plan, message));
   await finishDrill(deps, incident.id, { succeeded: false, problem: `the rollback failed: ${message}` });
   return failure(known, message);
 }

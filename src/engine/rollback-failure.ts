@@ -13,6 +13,7 @@ import { sentence } from '../core/text.js';
 import { escalateAndRecord } from './escalation-record.js';
 import { escalationLock } from './escalation-overlap.js';
 import { runbookOf, type EngineDeps } from './context.js';
+import type { EscalationEvent } from './notifier-port.js';
 import type { TimelineEntry } from './ports.js';
 import { rollbackLockName } from './rollback-lease.js';
 import { sendOnce } from './send-once.js';
@@ -28,8 +29,26 @@ const FAILED_GRACE_MS = 60_000;
 const failedStandIn = attemptStandIn(ROLLBACK_FAILED, 'rollback-failed');
 
 /** What a failed rollback's escalation says, a drill's (told in its thread) and a real one's alike. */
-export function failedText(model: string, plan: Pick<RollbackPlan, 'from' | 'to'>, error: string): string {
+function failedText(model: string, plan: Pick<RollbackPlan, 'from' | 'to'>, error: string): string {
   return `rollback of ${model} to ${plan.to} FAILED: ${error}. Traffic may still be on ${plan.from ?? 'the bad version'}; decide now.`;
+}
+
+/** A failed rollback's escalation, saying `failedText`: a drill's (told in its thread) and a real one's alike. */
+export function failedEscalation(
+  incident: Incident,
+  runbook: Runbook,
+  plan: Pick<RollbackPlan, 'from' | 'to'>,
+  error: string,
+): EscalationEvent {
+  return {
+    type: 'escalation',
+    incident,
+    channel: runbook.channel,
+    stage: 'rollback',
+    about: 'rollback-failed',
+    mention: runbook.escalation.mention,
+    text: failedText(incident.model, plan, error),
+  };
 }
 
 /**
@@ -160,27 +179,14 @@ async function sendFailure(
   rollback: RollbackRecord,
 ): Promise<void> {
   const { plan, attempt } = rollback;
-  const text = failedText(incident.model, plan, rollback.error ?? 'see the timeline');
+  const escalation = failedEscalation(incident, runbook, plan, rollback.error ?? 'see the timeline');
+  const { text } = escalation;
   deps.logger.warn({ incident: incident.id, attempt }, 'rollback failed; escalating');
-  await escalateAndRecord(
-    deps,
-    incident,
-    {
-      type: 'escalation',
-      incident,
-      channel: runbook.channel,
-      stage: 'rollback',
-      about: 'rollback-failed',
-      mention: runbook.escalation.mention,
-      text,
-    },
-    `the rollback-failed escalation of ${incident.id}`,
-    {
-      type: 'rollback.failed',
-      data: { attempt, escalated: true },
-      text: (reach) => `${text} ${sentence(reach)}.`,
-    },
-  );
+  await escalateAndRecord(deps, incident, escalation, `the rollback-failed escalation of ${incident.id}`, {
+    type: 'rollback.failed',
+    data: { attempt, escalated: true },
+    text: (reach) => `${text} ${sentence(reach)}.`,
+  });
 }
 
 /** Whether `entry` is the escalation of attempt `attempt`'s failure: the mark that it was sent. */
