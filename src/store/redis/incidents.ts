@@ -2,14 +2,13 @@ import type { Redis } from 'ioredis';
 import { RollbotError } from '../../core/errors.js';
 import { headOf, isOpen, type Incident, type IncidentHead } from '../../core/incident.js';
 import type { AlertRef } from '../../core/alert-ref.js';
-import type { IncidentFilter, IncidentPosition, IncidentStore } from '../../engine/ports.js';
-import { checkEntriesOf, listedAfter } from '../ordering.js';
+import type { IncidentStore } from '../../engine/ports.js';
+import { checkEntriesOf } from '../ordering.js';
+import { incidentLists } from './incident-lists.js';
 import type { StoreKeys } from './keys.js';
 import { fromRecordJson, toRecordJson } from './record-json.js';
 import { integerReply, optionalIntegerReply, statusAndIdReply } from './replies.js';
 import { CREATE_INCIDENT_IF_NONE_OPEN, UPDATE_INCIDENT, runScript } from './scripts.js';
-
-const DEFAULT_LIST_LIMIT = 100;
 
 /**
  * Incidents in Redis: a hash per incident, sorted-set indexes by openedAt and a pointer per model. The hash
@@ -25,6 +24,7 @@ export function redisIncidents(redis: Redis, keys: StoreKeys): IncidentStore {
    * so a refs array found here is what is stored: the write leaves the field alone.
    */
   const storedRefs = new WeakMap<readonly AlertRef[], string>();
+  const lists = incidentLists(redis, keys);
 
   /**
    * Model → the id its open-incident pointer named when last read, which spares each alert joining an open
@@ -89,91 +89,6 @@ export function redisIncidents(redis: Redis, keys: StoreKeys): IncidentStore {
     const incident = await getIncident(id);
     if (incident && isOpen(incident)) openIds.set(model, id);
     return incident;
-  }
-
-  /** Loads many records in one round trip, skipping ids whose record is missing. */
-  async function load<T>(
-    ids: readonly string[],
-    fields: readonly string[],
-    decode: (fields: (string | null)[]) => T | undefined,
-  ): Promise<T[]> {
-    if (ids.length === 0) return [];
-    const pipeline = redis.pipeline();
-    for (const id of ids) pipeline.hmget(keys.incident(id), ...fields);
-    const found: T[] = [];
-    for (const [error, reply] of (await pipeline.exec()) ?? []) {
-      if (error) throw error;
-      const record = decode(reply as (string | null)[]);
-      if (record !== undefined) found.push(record);
-    }
-    return found;
-  }
-
-  /** Newest first: walks the narrowest index and filters on the records (the phase rule is core's). */
-  async function listed<T extends Pick<Incident, 'id' | 'model' | 'phase'>>(
-    filter: IncidentFilter,
-    loadPage: (ids: readonly string[]) => Promise<T[]>,
-  ): Promise<T[]> {
-    const limit = Math.floor(filter.limit ?? DEFAULT_LIST_LIMIT);
-    if (limit <= 0) return [];
-    const index =
-      filter.model !== undefined
-        ? keys.modelIncidents(filter.model)
-        : filter.open === true
-          ? keys.openIncidents
-          : keys.allIncidents;
-    const matches = (incident: T): boolean =>
-      (filter.open === undefined || isOpen(incident) === filter.open) &&
-      (filter.model === undefined || incident.model === filter.model);
-    // An index holding exactly what the filter asks for is read as far as the limit: a model's latest incident
-    // (the gate, on every deployment) is one record, not the 50 latest with their refs (up to 1 MB). Only a filter
-    // its index does not answer (open or not within a model, closed ones among all) reads ahead in pages.
-    const indexAnswers = filter.open === undefined || (filter.model === undefined && filter.open);
-    const page = indexAnswers ? limit : Math.max(limit, 50);
-    const found: T[] = [];
-    // Indexes can shift while we page (new incidents arrive on top); skip ids already seen.
-    const seen = new Set<string>();
-    for (let start = 0; found.length < limit; start += page) {
-      const { ids, full } = await indexPage(index, filter.before, start, page);
-      for (const incident of await loadPage(ids.filter((id) => !seen.has(id)))) {
-        seen.add(incident.id);
-        if (matches(incident) && found.length < limit) found.push(incident);
-      }
-      if (!full) break;
-    }
-    return found;
-  }
-
-  /**
-   * `count` ids of an index from `start`, newest first, and whether there may be more. After `before`, the range
-   * is read by score (openedAt) from its own, which new incidents (opened later) never shift; those opened in the
-   * same millisecond are listed after it only below its id, as ZREVRANGE orders ties (ordering.ts listedAfter).
-   */
-  async function indexPage(
-    index: string,
-    before: IncidentPosition | undefined,
-    start: number,
-    count: number,
-  ): Promise<{ ids: string[]; full: boolean }> {
-    if (before === undefined) {
-      const ids = await redis.zrevrange(index, start, start + count - 1);
-      return { ids, full: ids.length === count };
-    }
-    const reply = await redis.zrevrangebyscore(
-      index,
-      before.openedAt,
-      '-inf',
-      'WITHSCORES',
-      'LIMIT',
-      start,
-      count,
-    );
-    const ids: string[] = [];
-    for (let i = 0; i + 1 < reply.length; i += 2) {
-      const id = reply[i] as string;
-      if (listedAfter({ id, openedAt: Number(reply[i + 1]) }, before)) ids.push(id);
-    }
-    return { ids, full: reply.length === 2 * count };
   }
 
   /** The refs' JSON for a write of `incident`: UNCHANGED when they are the ones stored. */
@@ -302,11 +217,11 @@ export function redisIncidents(redis: Redis, keys: StoreKeys): IncidentStore {
     },
 
     async listIncidents(filter) {
-      return listed(filter, (ids) => load(ids, INCIDENT_FIELDS, decodeIncident));
+      return lists.list(filter, INCIDENT_FIELDS, decodeIncident);
     },
 
     async listIncidentHeads(filter) {
-      return listed(filter, (ids) => load(ids, HEAD_FIELDS, decodeHead));
+      return lists.list(filter, HEAD_FIELDS, decodeHead);
     },
   };
 }
