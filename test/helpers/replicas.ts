@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, inject } from 'vitest';
 import { pollDeadlines } from '../../src/engine/poller.js';
 import type { Store } from '../../src/engine/ports.js';
+import { rollback, rollbackLockName, type RollbackRequest } from '../../src/engine/rollback.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import { createRedisStore } from '../../src/store/redis/store.js';
+import { dyingStore } from './dying-store.js';
 import { makeDeps, makeRunbook, type TestClock, type TestDeps } from './engine.js';
 import { FakeMetrics } from './fake-metrics.js';
 import { FakeServing } from './fake-serving.js';
@@ -103,6 +105,30 @@ export async function timelineTypes(store: Store, incidentId = 'INC-1'): Promise
  */
 export async function lapsed(store: Store, lock: string): Promise<void> {
   while (await store.holder(lock)) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+/**
+ * Starts `request`'s rollback on a bot over `store` that makes the change on `fake` and dies (SIGKILL) in its first
+ * wait for it to land, its lease's upkeep cut short: everything it wrote until then stays written. Resolves
+ * `downFor` later, once its rollback lock has lapsed as `survivor` (a store on the same backend) sees it.
+ */
+export async function rollbackDiesLanding(options: {
+  store: Store;
+  survivor: Store;
+  clock: TestClock;
+  fake: FakeServing;
+  request: RollbackRequest;
+  downFor: number;
+}): Promise<void> {
+  const { clock, fake, request } = options;
+  const dying = dyingStore(options.store, 0, () => fake.calls.includes('onTarget'));
+  const opener = makeDeps({ store: dying.store, clock, fake });
+  opener.timing = { ...opener.timing, lockTtlMs: 500 };
+  opener.sleep = () => new Promise<void>(() => undefined);
+  void rollback(opener, request);
+  await dying.died;
+  clock.advance(options.downFor);
+  await lapsed(options.survivor, rollbackLockName(request.model));
 }
 
 const ERRORS = 'error_ratio{model="fraud-scorer"}';

@@ -10,14 +10,20 @@ import { describe, expect, it } from 'vitest';
 import { ingestAlerts } from '../../src/engine/intake.js';
 import type { Store } from '../../src/engine/ports.js';
 import { recoverInterruptedRollbacks } from '../../src/engine/recovery.js';
-import { rollback, rollbackLockName, type RollbackRequest } from '../../src/engine/rollback.js';
+import { rollback, type RollbackRequest } from '../../src/engine/rollback.js';
 import { ChangeFailed } from '../../src/engine/serving-port.js';
 import type { Metrics } from '../../src/observability/metrics.js';
 import { firing } from '../helpers/alerts.js';
 import { dyingStore } from '../helpers/dying-store.js';
 import { makeDeps, metricValue, TestClock, type TestDeps } from '../helpers/engine.js';
 import { FakeServing, permanent } from '../helpers/fake-serving.js';
-import { lapsed, pollFor, replicaBackends, useRedisStores } from '../helpers/replicas.js';
+import {
+  lapsed,
+  pollFor,
+  replicaBackends,
+  rollbackDiesLanding,
+  useRedisStores,
+} from '../helpers/replicas.js';
 
 const MINUTE = 60_000;
 const redisStore = useRedisStores();
@@ -47,14 +53,7 @@ async function diedWhileLanding(store: () => Store, clock: TestClock, replicas =
   const setup = makeDeps({ store: store(), clock, fake });
   await ingestAlerts(setup, [firing('fraud-scorer', clock.now())]);
   clock.advance(MINUTE);
-  const dying = dyingStore(store(), 0, () => fake.calls.includes('onTarget'));
-  const opener = makeDeps({ store: dying.store, clock, fake });
-  opener.timing = { ...opener.timing, lockTtlMs: 500 };
-  opener.sleep = () => new Promise<void>(() => undefined);
-  void rollback(opener, request);
-  await dying.died;
-  clock.advance(downFor);
-  await lapsed(setup.store, rollbackLockName('fraud-scorer'));
+  await rollbackDiesLanding({ store: store(), survivor: setup.store, clock, fake, request, downFor });
   fake.stuck = false;
   const restarted = Array.from({ length: replicas }, () => makeDeps({ store: store(), clock, fake }));
   return { fake, restarted };

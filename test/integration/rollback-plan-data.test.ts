@@ -8,12 +8,11 @@ import { describe, expect, it } from 'vitest';
 import { ingestAlerts } from '../../src/engine/intake.js';
 import type { Store } from '../../src/engine/ports.js';
 import { recoverInterruptedRollbacks } from '../../src/engine/recovery.js';
-import { rollback, rollbackLockName, type RollbackRequest } from '../../src/engine/rollback.js';
+import { rollback, type RollbackRequest } from '../../src/engine/rollback.js';
 import { firing } from '../helpers/alerts.js';
-import { dyingStore } from '../helpers/dying-store.js';
 import { makeDeps, TestClock } from '../helpers/engine.js';
 import { FakeServing } from '../helpers/fake-serving.js';
-import { lapsed, pollFor, replicaBackends, useRedisStores } from '../helpers/replicas.js';
+import { pollFor, replicaBackends, rollbackDiesLanding, useRedisStores } from '../helpers/replicas.js';
 
 const MINUTE = 60_000;
 const redisStore = useRedisStores();
@@ -104,14 +103,14 @@ describe.each(replicaBackends(redisStore))(
 
       // The opener stalls in its first wait for the change to land and dies there, its lease's upkeep cut short:
       // everything it wrote until then, the write that records the change included, stays written.
-      const dying = dyingStore(storeOf(), 0, () => fake.calls.includes('onTarget'));
-      const opener = makeDeps({ store: dying.store, clock, fake });
-      opener.timing = { ...opener.timing, lockTtlMs: 500 };
-      opener.sleep = () => new Promise<void>(() => undefined);
-      void rollback(opener, request);
-      await dying.died;
-      clock.advance(1_000);
-      await lapsed(survivor.store, rollbackLockName('fraud-scorer'));
+      await rollbackDiesLanding({
+        store: storeOf(),
+        survivor: survivor.store,
+        clock,
+        fake,
+        request,
+        downFor: 1_000,
+      });
       expect(fake.mutations).toBe(1);
       fake.targetPlans.length = 0;
 
