@@ -113,6 +113,17 @@ describe.each(replicaBackends(redisStore))('a restart during a rollback, on %s',
    * its lock's TTL (on the test's clock for the memory store, in real time on Redis). `answers` sets what the layer
    * says before anyone looks.
    */
+  /** diedWhileLanding on this backend, with one bot restarted, on a clock of its own. */
+  async function restartedBot() {
+    const clock = new TestClock();
+    const {
+      fake,
+      restarted: [bot],
+    } = await diedWhileLanding(storesOn(clock), clock);
+    if (!bot) throw new Error('no restarted bot');
+    return { fake, bot, clock };
+  }
+
   async function stalledSettlement(answers: (layer: FakeServing) => void = () => {}) {
     const clock = new TestClock();
     const storeOf = storesOn(clock);
@@ -139,12 +150,7 @@ describe.each(replicaBackends(redisStore))('a restart during a rollback, on %s',
     await ingestAlerts(inProcess, [firing('fraud-scorer', inProcess.clock.now())]);
     expect(await rollback(inProcess, request)).toMatchObject({ outcome: 'failed' });
 
-    const clock = new TestClock();
-    const {
-      fake,
-      restarted: [bot],
-    } = await diedWhileLanding(storesOn(clock), clock);
-    if (!bot) throw new Error('no restarted bot');
+    const { fake, bot } = await restartedBot();
     fake.targetErrors = [deployFailed()];
     expect(await recoverInterruptedRollbacks(bot)).toBe(1);
 
@@ -190,12 +196,7 @@ describe.each(replicaBackends(redisStore))('a restart during a rollback, on %s',
   });
 
   it('whose change was still landing, then FAILED, is failed at the look that finds it, not at the bound', async () => {
-    const clock = new TestClock();
-    const {
-      fake,
-      restarted: [bot],
-    } = await diedWhileLanding(storesOn(clock), clock);
-    if (!bot) throw new Error('no restarted bot');
+    const { fake, bot, clock } = await restartedBot();
     // Not landed yet at the restart: the settlement waits, saying so, and looks again every 15 s.
     fake.stuck = true;
     expect(await recoverInterruptedRollbacks(bot)).toBe(1);
@@ -242,12 +243,7 @@ describe.each(replicaBackends(redisStore))('a restart during a rollback, on %s',
   });
 
   it('whose layer could not be read leaves the outcome unknown: only the layer saying it failed is a verdict', async () => {
-    const clock = new TestClock();
-    const {
-      fake,
-      restarted: [bot],
-    } = await diedWhileLanding(storesOn(clock), clock);
-    if (!bot) throw new Error('no restarted bot');
+    const { fake, bot } = await restartedBot();
     fake.targetErrors = [permanent()];
     expect(await recoverInterruptedRollbacks(bot)).toBe(1);
 
