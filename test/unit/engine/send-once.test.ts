@@ -45,32 +45,28 @@ describe('sendOnce on an alert storm’s incident', () => {
     const deps = await stormIncident();
     const list = vi.spyOn(deps.store, 'list');
     const sent: string[] = [];
+    /** The timeline entry a reminder of `round` leaves. */
+    const reminded = (round: number) =>
+      deps.store.append({
+        incidentId: 'INC-1',
+        at: deps.clock.now(),
+        type: 'reminder.sent',
+        actor: 'rollbot',
+        text: 'reminded',
+        data: { round },
+      });
     const message = {
       lock: 'reminder:INC-1',
       markTypes: ['reminder.sent'],
       isMark: (entry: { data?: Record<string, unknown> }) => entry.data?.round === 2,
       send: async () => {
         sent.push('reminder');
-        await deps.store.append({
-          incidentId: 'INC-1',
-          at: deps.clock.now(),
-          type: 'reminder.sent',
-          actor: 'rollbot',
-          text: 'reminded',
-          data: { round: 2 },
-        });
+        await reminded(2);
       },
       lookAgainAt: async () => undefined,
     };
     // An entry of its type that is not its mark (another round's) does not pass for it.
-    await deps.store.append({
-      incidentId: 'INC-1',
-      at: deps.clock.now(),
-      type: 'reminder.sent',
-      actor: 'rollbot',
-      text: 'reminded',
-      data: { round: 1 },
-    });
+    await reminded(1);
     expect(await sendOnce(deps, 'INC-1', message)).toBe('sent');
     expect(await sendOnce(deps, 'INC-1', message)).toBe('was-sent');
     expect(sent).toEqual(['reminder']);
