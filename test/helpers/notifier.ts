@@ -1,7 +1,6 @@
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, expect, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import type { Incident } from '../../src/core/incident.js';
-import type { Logger } from '../../src/engine/ports.js';
 import type {
   EscalationEvent,
   NotifierEvent,
@@ -16,6 +15,7 @@ import type { SetTimer } from '../../src/slack/notifier/pacing.js';
 import type { SlackRenderer } from '../../src/slack/notifier/render.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import { T0 } from './incidents.js';
+import { spyLogger } from './spy-logger.js';
 
 /** A Slack notifier on virtual time and the memory store, its Web API calls answered by nock. */
 export const API = 'https://slack.test';
@@ -104,13 +104,7 @@ export function setupNotifier(overrides: Partial<SlackNotifierOptions> = {}) {
   const time = virtualTime();
   const calls: Call[] = [];
   const failures: [string, string][] = [];
-  const logger: Logger = {
-    debug: vi.fn(),
-    info: vi.fn(),
-    warn: vi.fn(),
-    error: vi.fn(),
-    child: () => logger,
-  };
+  const logger = spyLogger();
   const store = createMemoryStore({ clock: time.clock });
   const { notifier: client } = createSlackClients({ token: 'xoxb-test', apiUrl: `${API}/api/` });
   const make = (options: Partial<SlackNotifierOptions> = {}) =>

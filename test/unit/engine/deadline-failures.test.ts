@@ -5,11 +5,12 @@
  * 15 minutes), and the log says how many times it has failed and since when, on the first failure and then on
  * every fourth.
  */
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { StillOnItsWay } from '../../../src/engine/arrival.js';
-import type { Deadline, Logger } from '../../../src/engine/ports.js';
+import type { Deadline } from '../../../src/engine/ports.js';
 import { pollDeadlines, type DeadlineHandler } from '../../../src/engine/poller.js';
 import { makeDeps, metricValue, type TestDeps } from '../../helpers/engine.js';
+import { spyLogger } from '../../helpers/spy-logger.js';
 
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
@@ -17,18 +18,6 @@ const KIND = 'test.poison';
 
 function poison(deps: TestDeps, dueAt = deps.clock.now()): Deadline {
   return { id: 'INC-9:poison', kind: KIND, dueAt, payload: { incidentId: 'INC-9' } };
-}
-
-/** A logger that keeps its calls, at every level. */
-function recordingLogger(): Logger & Record<'debug' | 'info' | 'warn' | 'error', ReturnType<typeof vi.fn>> {
-  const logger = {
-    debug: vi.fn(),
-    info: vi.fn(),
-    warn: vi.fn(),
-    error: vi.fn(),
-    child: () => logger,
-  };
-  return logger;
 }
 
 /** Polls every 10 s of the test's clock from now until `forMs` later. */
@@ -104,7 +93,7 @@ describe('a deadline whose handler keeps failing', () => {
 
   it('logs its failure the first time and every fourth, with how many times and since when', async () => {
     const deps = makeDeps();
-    const logger = recordingLogger();
+    const logger = spyLogger();
     deps.logger = logger;
     const firstAt = deps.clock.now();
     await deps.store.schedule(poison(deps));
@@ -135,7 +124,7 @@ describe('a deadline whose handler keeps failing', () => {
 
   it('says so when it is handled at last, after how many failures', async () => {
     const deps = makeDeps();
-    const logger = recordingLogger();
+    const logger = spyLogger();
     deps.logger = logger;
     await deps.store.schedule(poison(deps));
     const { handlers } = handlerFailing(deps, 2);

@@ -5,7 +5,6 @@ import {
   WebAPIRequestError,
 } from '@slack/web-api';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Logger } from '../../../src/engine/ports.js';
 import { realTimer, type SetTimer } from '../../../src/slack/notifier/pacing.js';
 import {
   createOutgoingQueue,
@@ -14,6 +13,7 @@ import {
   type OutgoingQueueOptions,
 } from '../../../src/slack/notifier/queue.js';
 import { T0 } from '../../helpers/incidents.js';
+import { spyLogger } from '../../helpers/spy-logger.js';
 
 /**
  * Virtual time: the queue's clock and timers are fakes, so pacing, Retry-After and backoff are asserted on
@@ -49,20 +49,9 @@ function virtualTime() {
   return { clock, setTimer, run, elapsed: () => now - T0 };
 }
 
-function fakeLogger() {
-  const logger: Logger = {
-    debug: vi.fn(),
-    info: vi.fn(),
-    warn: vi.fn(),
-    error: vi.fn(),
-    child: () => logger,
-  };
-  return logger;
-}
-
 function setup(options: Partial<OutgoingQueueOptions> = {}) {
   const time = virtualTime();
-  const logger = fakeLogger();
+  const logger = spyLogger();
   const failures: [DeliveryKind, string][] = [];
   const sent: { channel: string; label: string; at: number }[] = [];
   const queue = createOutgoingQueue({
