@@ -4,6 +4,7 @@ import { createGroupResolver, type GroupResolver } from '../../src/engine/group-
 import type { MetricsSource } from '../../src/engine/metrics-port.js';
 import type { Arrival, DeliveredEvent, Notifier, NotifierEvent } from '../../src/engine/notifier-port.js';
 import { InFlight } from '../../src/engine/in-flight.js';
+import type { RollbackRequest } from '../../src/engine/rollback-types.js';
 import { RunbookSet } from '../../src/engine/runbook-set.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.js';
@@ -12,6 +13,14 @@ import type { Runbook } from '../../src/runbooks/schema.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import { FakeMetrics } from './fake-metrics.js';
 import { FakeServing } from './fake-serving.js';
+
+/** The rollback of fraud-scorer most tests ask for: the on-call engineer, from Slack, after v42 broke it. */
+export const ONCALL_ROLLBACK: RollbackRequest = {
+  model: 'fraud-scorer',
+  reason: 'errors after v42',
+  by: 'U0ONCALL',
+  trigger: 'slack',
+};
 
 /** A clock the test moves by hand. */
 export class TestClock {

@@ -10,12 +10,12 @@ import { describe, expect, it } from 'vitest';
 import { ingestAlerts } from '../../src/engine/intake.js';
 import type { Store } from '../../src/engine/ports.js';
 import { recoverInterruptedRollbacks } from '../../src/engine/recovery.js';
-import { rollback, type RollbackRequest } from '../../src/engine/rollback.js';
+import { rollback } from '../../src/engine/rollback.js';
 import { ChangeFailed } from '../../src/engine/serving-port.js';
 import type { Metrics } from '../../src/observability/metrics.js';
 import { firing } from '../helpers/alerts.js';
 import { dyingStore } from '../helpers/dying-store.js';
-import { makeDeps, metricValue, TestClock, type TestDeps } from '../helpers/engine.js';
+import { makeDeps, metricValue, TestClock, type TestDeps, ONCALL_ROLLBACK } from '../helpers/engine.js';
 import { FakeServing, permanent } from '../helpers/fake-serving.js';
 import {
   lapsed,
@@ -28,12 +28,7 @@ import {
 const MINUTE = 60_000;
 const redisStore = useRedisStores();
 
-const request: RollbackRequest = {
-  model: 'fraud-scorer',
-  reason: 'errors after v42',
-  by: 'U0ONCALL',
-  trigger: 'slack',
-};
+const request = ONCALL_ROLLBACK;
 
 /** What a layer says when its deployment of the old version finished with an error. */
 const deployFailed = () =>

@@ -14,19 +14,14 @@ import type { Lease, Store } from '../../src/engine/ports.js';
 import { resolve } from '../../src/engine/resolve.js';
 import { rollback, type RollbackRequest } from '../../src/engine/rollback.js';
 import { dyingStore, rollbackBegun, type DeathFrom } from '../helpers/dying-store.js';
-import { makeDeps, TestClock, type TestDeps } from '../helpers/engine.js';
+import { makeDeps, TestClock, type TestDeps, ONCALL_ROLLBACK } from '../helpers/engine.js';
 import { FakeServing, permanent } from '../helpers/fake-serving.js';
 import { asOlderBuildStoredIt, pollFor, replicaBackends, useRedisStores } from '../helpers/replicas.js';
 
 const MINUTE = 60_000;
 const redisStore = useRedisStores();
 
-const request: RollbackRequest = {
-  model: 'fraud-scorer',
-  reason: 'errors after v42',
-  by: 'U0ONCALL',
-  trigger: 'slack',
-};
+const request = ONCALL_ROLLBACK;
 const retry: RollbackRequest = { ...request, by: 'U0SECOND', reason: 'trying again' };
 
 const FIRST_TEXT =

@@ -7,22 +7,17 @@ import { describe, expect, it } from 'vitest';
 import type { Incident } from '../../src/core/incident.js';
 import type { EscalationEvent } from '../../src/engine/notifier-port.js';
 import type { Store } from '../../src/engine/ports.js';
-import { rollback, type RollbackRequest } from '../../src/engine/rollback.js';
+import { rollback } from '../../src/engine/rollback.js';
 import { createMemoryStore } from '../../src/store/memory.js';
 import { dyingStore, type DeathFrom } from '../helpers/dying-store.js';
-import { makeDeps, TestClock, type TestDeps } from '../helpers/engine.js';
+import { makeDeps, TestClock, type TestDeps, ONCALL_ROLLBACK } from '../helpers/engine.js';
 import { FakeServing, permanent } from '../helpers/fake-serving.js';
 import { pollFor, useRedisStores } from '../helpers/replicas.js';
 
 const MINUTE = 60_000;
 const redisStore = useRedisStores();
 
-const request: RollbackRequest = {
-  model: 'fraud-scorer',
-  reason: 'errors after v42',
-  by: 'U0ONCALL',
-  trigger: 'slack',
-};
+const request = ONCALL_ROLLBACK;
 
 /** The write of a rollback attempt's failure on an incident. */
 const rollbackFailed: DeathFrom = (method, result) =>

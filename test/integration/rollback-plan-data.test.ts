@@ -8,21 +8,16 @@ import { describe, expect, it } from 'vitest';
 import { ingestAlerts } from '../../src/engine/intake.js';
 import type { Store } from '../../src/engine/ports.js';
 import { recoverInterruptedRollbacks } from '../../src/engine/recovery.js';
-import { rollback, type RollbackRequest } from '../../src/engine/rollback.js';
+import { rollback } from '../../src/engine/rollback.js';
 import { firing } from '../helpers/alerts.js';
-import { makeDeps, TestClock } from '../helpers/engine.js';
+import { makeDeps, TestClock, ONCALL_ROLLBACK } from '../helpers/engine.js';
 import { FakeServing } from '../helpers/fake-serving.js';
 import { pollFor, replicaBackends, rollbackDiesLanding, useRedisStores } from '../helpers/replicas.js';
 
 const MINUTE = 60_000;
 const redisStore = useRedisStores();
 
-const request: RollbackRequest = {
-  model: 'fraud-scorer',
-  reason: 'errors after v42',
-  by: 'U0ONCALL',
-  trigger: 'slack',
-};
+const request = ONCALL_ROLLBACK;
 
 /** What the fake layer's execute keeps with the plan, as Vertex keeps its deployModel operation. */
 const KEPT = { operation: 'projects/ml-prod/locations/us-central1/operations/42' };

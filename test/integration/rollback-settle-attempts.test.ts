@@ -13,7 +13,7 @@ import type { Store } from '../../src/engine/ports.js';
 import { recoverInterruptedRollback } from '../../src/engine/recovery.js';
 import { rollback, rollbackLockName, type RollbackRequest } from '../../src/engine/rollback.js';
 import { dyingStore, type DeathFrom } from '../helpers/dying-store.js';
-import { makeDeps, metricValue, TestClock, type TestDeps } from '../helpers/engine.js';
+import { makeDeps, metricValue, TestClock, type TestDeps, ONCALL_ROLLBACK } from '../helpers/engine.js';
 import { FakeServing } from '../helpers/fake-serving.js';
 import {
   asOlderBuildStoredIt,
@@ -26,12 +26,7 @@ import {
 const MINUTE = 60_000;
 const redisStore = useRedisStores();
 
-const request: RollbackRequest = {
-  model: 'fraud-scorer',
-  reason: 'errors after v42',
-  by: 'U0ONCALL',
-  trigger: 'slack',
-};
+const request = ONCALL_ROLLBACK;
 const retry: RollbackRequest = { ...request, by: 'U0SECOND', reason: 'trying again' };
 
 const backends = replicaBackends(redisStore);

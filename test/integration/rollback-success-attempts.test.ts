@@ -14,7 +14,14 @@ import { pollDeadlines } from '../../src/engine/poller.js';
 import type { Lease, Store } from '../../src/engine/ports.js';
 import { rollback, rollbackLockName, type RollbackRequest } from '../../src/engine/rollback.js';
 import { dyingStore, rollbackBegun, type DeathFrom } from '../helpers/dying-store.js';
-import { makeDeps, makeRunbook, recordDeployments, TestClock, type TestDeps } from '../helpers/engine.js';
+import {
+  makeDeps,
+  makeRunbook,
+  recordDeployments,
+  TestClock,
+  type TestDeps,
+  ONCALL_ROLLBACK,
+} from '../helpers/engine.js';
 import { FakeMetrics } from '../helpers/fake-metrics.js';
 import { FakeServing } from '../helpers/fake-serving.js';
 import {
@@ -29,12 +36,7 @@ const MINUTE = 60_000;
 const ERRORS = 'error_ratio{model="fraud-scorer"}';
 const redisStore = useRedisStores();
 
-const request: RollbackRequest = {
-  model: 'fraud-scorer',
-  reason: 'errors after v42',
-  by: 'U0ONCALL',
-  trigger: 'slack',
-};
+const request = ONCALL_ROLLBACK;
 /** v41 does not help either: a person rolls back one version further. */
 const further: RollbackRequest = { ...request, to: 'v40', by: 'U0SECOND', reason: 'v41 is bad too' };
 
