@@ -31,13 +31,15 @@ interface IncidentSummary {
 
 interface TimelineEntry {
   type: string;
-  data?: { fingerprint?: string };
+  /** `incident.opened` names the alert that opened it; `alert.attached` the alerts of one write (`alerts`). */
+  data?: { fingerprint?: string; alerts?: { fingerprint: string }[] };
 }
 
 /**
  * Reconciles every alert of the storm against the bot's record, through its public API: each distinct alert
- * must be on exactly one incident timeline (intake writes `incident.opened` or `alert.attached` with its
- * fingerprint, src/engine/intake.ts), and each other delivery of it must have been answered "duplicate".
+ * must be on exactly one incident timeline (intake writes `incident.opened` with its fingerprint or `alert.attached`
+ * naming it among a write's alerts, src/engine/intake-attach.ts), and each other delivery of it must have been
+ * answered "duplicate".
  */
 export async function accountForAlerts(
   client: HttpClient,
@@ -50,11 +52,8 @@ export async function accountForAlerts(
   for (const incident of incidents) {
     const detail = await client.get(`/api/incidents/${incident.id}`, API_HEADERS);
     const { timeline } = JSON.parse(detail.body) as { timeline: TimelineEntry[] };
-    for (const entry of timeline) {
-      const fingerprint = entry.data?.fingerprint;
-      if ((entry.type === 'incident.opened' || entry.type === 'alert.attached') && fingerprint) {
-        recorded.set(fingerprint, (recorded.get(fingerprint) ?? 0) + 1);
-      }
+    for (const fingerprint of timeline.flatMap(fingerprintsOf)) {
+      recorded.set(fingerprint, (recorded.get(fingerprint) ?? 0) + 1);
     }
   }
   const sent = new Set(plan.flatMap((delivery) => delivery.fingerprints));
@@ -80,4 +79,11 @@ export async function accountForAlerts(
     }
   }
   return result;
+}
+
+/** The fingerprints of the alerts a timeline entry records as opening or joining its incident. */
+function fingerprintsOf(entry: TimelineEntry): string[] {
+  if (entry.type === 'incident.opened') return entry.data?.fingerprint ? [entry.data.fingerprint] : [];
+  if (entry.type === 'alert.attached') return (entry.data?.alerts ?? []).map((alert) => alert.fingerprint);
+  return [];
 }

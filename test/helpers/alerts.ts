@@ -1,4 +1,5 @@
 import type { NormalizedAlert } from '../../src/alerts/types.js';
+import type { TimelineEntry } from '../../src/engine/ports.js';
 
 /** A firing Alertmanager-style alert for `model`, started one minute before `now`. */
 export function firing(
@@ -17,4 +18,17 @@ export function firing(
     startsAt: now - 60_000,
     ...overrides,
   };
+}
+
+/**
+ * Fingerprints of the alerts an incident's timeline records, in order: the one that opened it (`incident.opened`)
+ * and those that joined it (`alert.attached`, one entry per write naming each).
+ */
+export function recordedFingerprints(entries: readonly TimelineEntry[]): string[] {
+  return entries.flatMap((entry) => {
+    if (entry.type === 'incident.opened') return [String(entry.data?.fingerprint)];
+    if (entry.type !== 'alert.attached') return [];
+    const alerts = (entry.data?.alerts ?? []) as { fingerprint: string }[];
+    return alerts.map((alert) => alert.fingerprint);
+  });
 }

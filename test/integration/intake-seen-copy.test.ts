@@ -8,7 +8,7 @@ import type { Store } from '../../src/engine/ports.js';
 import { startDrill } from '../../src/engine/drill-start.js';
 import { ingestAlerts } from '../../src/engine/intake.js';
 import { createRedisStore } from '../../src/store/redis/store.js';
-import { firing } from '../helpers/alerts.js';
+import { firing, recordedFingerprints } from '../helpers/alerts.js';
 import { makeDeps, makeRunbook, TestClock, type TestDeps } from '../helpers/engine.js';
 import { dismiss } from '../helpers/incidents.js';
 import { useRedisStores } from '../helpers/replicas.js';
@@ -43,14 +43,6 @@ function replicas() {
   return { here, peer, connection, close: () => watched.close() };
 }
 
-async function fingerprintsOn(deps: TestDeps, id: string): Promise<string[]> {
-  return (await deps.store.list(id)).flatMap((entry) =>
-    entry.type === 'incident.opened' || entry.type === 'alert.attached'
-      ? [String(entry.data?.fingerprint)]
-      : [],
-  );
-}
-
 async function stored(deps: TestDeps, id: string): Promise<Incident> {
   const incident = await deps.store.getIncident(id);
   if (!incident) throw new Error(`no ${id}`);
@@ -71,7 +63,7 @@ describe('an alert joining the open incident this replica last wrote', () => {
     sent.mockClear();
     expect((await ingestAlerts(here, alerts(here.clock, 500, 1)))[0]?.outcome).toBe('attached');
     expect(sent).toHaveBeenCalledTimes(1);
-    expect(await fingerprintsOn(here, 'INC-1')).toHaveLength(MAX_ALERT_REFS + 4);
+    expect(recordedFingerprints(await here.store.list('INC-1'))).toHaveLength(MAX_ALERT_REFS + 4);
     await close();
   });
 });
@@ -89,7 +81,7 @@ describe('an alert joining an incident another replica changed since this one sa
     expect(results.map((result) => result.outcome)).toEqual(['duplicate', 'attached']);
     const incident = await stored(here, 'INC-1');
     expect(incident.acknowledged?.by).toBe('U1');
-    expect(await fingerprintsOn(here, 'INC-1')).toEqual(['fp-0', 'fp-1', 'fp-2']);
+    expect(recordedFingerprints(await here.store.list('INC-1'))).toEqual(['fp-0', 'fp-1', 'fp-2']);
     await close();
   });
 
@@ -105,7 +97,7 @@ describe('an alert joining an incident another replica changed since this one sa
     expect((await ingestAlerts(here, own))[0]?.outcome).toBe('attached');
     expect((await ingestAlerts(here, own))[0]?.outcome).toBe('duplicate');
 
-    expect(await fingerprintsOn(here, 'INC-1')).toHaveLength(MAX_ALERT_REFS + 2);
+    expect(recordedFingerprints(await here.store.list('INC-1'))).toHaveLength(MAX_ALERT_REFS + 2);
     expect((await stored(here, 'INC-1')).droppedAlerts).toBe(2);
     await close();
   });
@@ -118,7 +110,7 @@ describe('an alert joining an incident another replica changed since this one sa
     const [result] = await ingestAlerts(here, alerts(here.clock, 1, 1));
 
     expect(result).toMatchObject({ outcome: 'opened', incidentId: 'INC-2' });
-    expect(await fingerprintsOn(here, 'INC-1')).toEqual(['fp-0']);
+    expect(recordedFingerprints(await here.store.list('INC-1'))).toEqual(['fp-0']);
     expect((await peer.store.openIncidentFor('fraud-scorer'))?.id).toBe('INC-2');
     await close();
   });

@@ -4,9 +4,9 @@
  */
 
 /**
- * Types written once per alert, thousands on a storm's incident, that no check for one kind of entry asks for:
- * not indexed (their seqs would be a string rewritten with every alert joining, on the path every alert delivery
- * takes). Asked for, TIMELINE_OF_TYPES cannot answer and the whole timeline is read (timeline.ts).
+ * Types written with every alert delivery (one `alert.attached` per write) or every resolved alert, thousands on a
+ * storm's incident, that no check for one kind of entry asks for: not indexed (their seqs would be a string
+ * rewritten with every alert joining, on the path every alert delivery takes). Asked for, TIMELINE_OF_TYPES cannot answer and the whole timeline is read (timeline.ts).
  */
 export const UNINDEXED_TYPES: readonly string[] = ['alert.attached', 'alert.resolved'];
 

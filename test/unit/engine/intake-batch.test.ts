@@ -6,23 +6,13 @@ import { ingestAlerts } from '../../../src/engine/intake.js';
 import { resolve } from '../../../src/engine/resolve.js';
 import type { Store } from '../../../src/engine/ports.js';
 import { createMemoryStore } from '../../../src/store/memory.js';
-import { firing } from '../../helpers/alerts.js';
+import { firing, recordedFingerprints } from '../../helpers/alerts.js';
 import { TestClock, makeDeps } from '../../helpers/engine.js';
 
 /** `count` distinct firing alerts of one model, numbered from `from`. */
 function alerts(model: string, now: number, from: number, count: number): NormalizedAlert[] {
   return Array.from({ length: count }, (_, i) =>
     firing(model, now, { fingerprint: `fp-${from + i}`, name: `Alert${from + i}` }),
-  );
-}
-
-/** Fingerprints of the alerts recorded on an incident's timeline (opened or attached). */
-async function recorded(store: Store, incidentId: string): Promise<string[]> {
-  const entries = await store.list(incidentId);
-  return entries.flatMap((entry) =>
-    entry.type === 'incident.opened' || entry.type === 'alert.attached'
-      ? [String(entry.data?.fingerprint)]
-      : [],
   );
 }
 
@@ -62,10 +52,50 @@ describe('alert intake of whole groups', () => {
     const after = await deps.store.getIncident('INC-1');
     expect(after?.version).toBe((before?.version ?? 0) + 1);
     expect(after?.alerts).toHaveLength(51);
-    expect(await recorded(deps.store, 'INC-1')).toEqual(['fp-0', ...group.map((alert) => alert.fingerprint)]);
-    expect((await deps.store.list('INC-1')).map((entry) => entry.seq)).toEqual(
-      Array.from({ length: 51 }, (_, i) => i + 1),
+    expect(recordedFingerprints(await deps.store.list('INC-1'))).toEqual([
+      'fp-0',
+      ...group.map((alert) => alert.fingerprint),
+    ]);
+    // One entry for the group, naming each alert: a storm's timeline is read by people, one line per delivery.
+    const timeline = await deps.store.list('INC-1');
+    expect(timeline.map((entry) => [entry.seq, entry.type])).toEqual([
+      [1, 'incident.opened'],
+      [2, 'alert.attached'],
+    ]);
+    expect(timeline[1]?.text).toBe(
+      '50 alerts joined the incident (Alert1, Alert2, Alert3 and 47 more, from alertmanager); severity SEV-1',
     );
+    expect(timeline[1]?.data?.alerts).toEqual(
+      group.map(({ fingerprint, source, name }) => ({ fingerprint, source, name })),
+    );
+  });
+
+  it('names one joining alert in full, and records alerts firing again apart from new ones', async () => {
+    const deps = makeDeps();
+    const now = deps.clock.now();
+    // Without a start time, as a generic webhook may post it: a resolved one that fires again is the same alert.
+    const generic = (fingerprint: string): NormalizedAlert => {
+      const { startsAt: _none, ...alert } = firing('fraud-scorer', now, { fingerprint, name: 'DriftHigh' });
+      return { ...alert, source: 'generic' };
+    };
+    await ingestAlerts(deps, [generic('g1'), generic('g2')]);
+    await ingestAlerts(deps, [{ ...generic('g1'), status: 'resolved' as const, endsAt: now }]);
+    await ingestAlerts(deps, [generic('g1'), generic('g3'), generic('g4')]);
+
+    const attached = (await deps.store.list('INC-1')).filter((entry) => entry.type === 'alert.attached');
+    expect(attached.map((entry) => entry.text)).toEqual([
+      'alert DriftHigh (generic, g2) joined the incident; severity SEV-1',
+      '2 alerts joined the incident (DriftHigh ×2, from generic); severity SEV-1',
+      'alert DriftHigh (generic, g1) fired again after it resolved at the source; severity SEV-1',
+    ]);
+    expect(attached.map((entry) => entry.data?.alerts)).toEqual([
+      [{ fingerprint: 'g2', source: 'generic', name: 'DriftHigh' }],
+      [
+        { fingerprint: 'g3', source: 'generic', name: 'DriftHigh' },
+        { fingerprint: 'g4', source: 'generic', name: 'DriftHigh' },
+      ],
+      [{ fingerprint: 'g1', source: 'generic', name: 'DriftHigh' }],
+    ]);
   });
 
   it('opens with the first alert of a group and attaches the rest, raising the severity', async () => {
@@ -133,7 +163,7 @@ describe('duplicates beyond the kept alert refs (F2)', () => {
     // One at a time, too (a 1-alert body takes the same path).
     expect((await ingestAlerts(deps, [all[149] as NormalizedAlert]))[0]?.outcome).toBe('duplicate');
 
-    const fingerprints = await recorded(deps.store, 'INC-1');
+    const fingerprints = recordedFingerprints(await deps.store.list('INC-1'));
     expect(fingerprints).toHaveLength(150);
     expect(new Set(fingerprints).size).toBe(150);
     expect((await deps.store.getIncident('INC-1'))?.droppedAlerts).toBe(50);
@@ -169,7 +199,7 @@ describe('duplicates beyond the kept alert refs (F2)', () => {
     const results = await ingestAlerts(deps, [...body, body[110] as NormalizedAlert]);
     expect(results.filter((result) => result.outcome === 'duplicate')).toHaveLength(1);
     expect(results.at(-1)?.outcome).toBe('duplicate');
-    expect(await recorded(deps.store, 'INC-1')).toHaveLength(120);
+    expect(recordedFingerprints(await deps.store.list('INC-1'))).toHaveLength(120);
   });
 
   it('does not reopen for an alert beyond the kept refs of an incident that is over', async () => {
@@ -199,7 +229,7 @@ describe('contention on an incident (F3)', () => {
     expect(store.writes).toBe(6);
     // The backoff waited through deps.sleep (the test clock), not a real timer.
     expect(clock.now()).toBeGreaterThan(started);
-    expect(await recorded(store, 'INC-1')).toHaveLength(11);
+    expect(recordedFingerprints(await store.list('INC-1'))).toHaveLength(11);
   });
 
   it('fails with UNAVAILABLE when contention wins, leaving nothing half-stored for the retry', async () => {
@@ -212,14 +242,14 @@ describe('contention on an incident (F3)', () => {
     const busy = makeDeps({ clock, store: { ...inner, updateIncident: async () => undefined } });
     const error: unknown = await ingestAlerts(busy, group).catch((caught: unknown) => caught);
     expect(isRollbotError(error, 'UNAVAILABLE')).toBe(true);
-    expect(await recorded(inner, 'INC-1')).toHaveLength(1);
+    expect(recordedFingerprints(await inner.list('INC-1'))).toHaveLength(1);
     const keys = group.map((alert) => `alertmanager:${alert.fingerprint}:${String(alert.startsAt)}`);
     expect(await inner.knownAlertKeys('INC-1', keys)).toEqual(new Set());
 
     // The sender's retry (Alertmanager re-sends on 503) records all of them, once.
     const results = await ingestAlerts(deps, group);
     expect(results.every((result) => result.outcome === 'attached')).toBe(true);
-    expect(await recorded(inner, 'INC-1')).toHaveLength(11);
+    expect(recordedFingerprints(await inner.list('INC-1'))).toHaveLength(11);
   });
 });
 

@@ -13,7 +13,7 @@ import { makeDeps } from '../../helpers/engine.js';
 const MINUTE = 60_000;
 const STORM = 300;
 
-/** An incident of fraud-scorer joined by STORM alerts, each an `alert.attached` entry of its timeline. */
+/** An incident of fraud-scorer joined by STORM alerts, one delivery each: each an `alert.attached` entry. */
 async function stormIncident() {
   const deps = makeDeps();
   const now = deps.clock.now();
@@ -21,7 +21,7 @@ async function stormIncident() {
   const storm = Array.from({ length: STORM }, (_, n) =>
     firing('fraud-scorer', now, { fingerprint: `fp-${n}` }),
   );
-  await ingestAlerts(deps, storm);
+  for (const alert of storm) await ingestAlerts(deps, [alert]);
   const attached = (await deps.store.list('INC-1')).filter((entry) => entry.type === 'alert.attached');
   expect(attached).toHaveLength(STORM);
   return deps;
