@@ -33,6 +33,9 @@ redis.call('ZADD', KEYS[5], ARGV[6], ARGV[1])
 return {1, ARGV[1]}
 `;
 
+/** How many alert keys UPDATE_INCIDENT checks or adds per call. */
+const KEYS_PER_CALL = 500;
+
 /**
  * Compare-and-set on an incident's version. Whether the new phase is open is decided in TypeScript (the rule
  * lives in core/incident.ts) and passed in. Alert keys joining with the write go into the incident's key set,
@@ -62,14 +65,20 @@ local current = redis.call('HGET', KEYS[1], 'version')
 if current ~= ARGV[2] then return false end
 local last_key = 8 + tonumber(ARGV[7])
 local last_deadline = last_key + 3 * tonumber(ARGV[8])
-for i = 9, last_key do
-  if redis.call('SISMEMBER', KEYS[4], ARGV[i]) == 1 then return false end
+-- Keys a chunk per call, not one per call (a 50-alert group made 100 calls) nor all in one: unpack() of a large
+-- group's would overflow Lua's stack.
+for first = 9, last_key, ${KEYS_PER_CALL} do
+  local last = math.min(first + ${KEYS_PER_CALL - 1}, last_key)
+  for _, known in ipairs(redis.call('SMISMEMBER', KEYS[4], unpack(ARGV, first, last))) do
+    if known == 1 then return false end
+  end
 end
 local version = redis.call('HINCRBY', KEYS[1], 'version', 1)
 redis.call('HSET', KEYS[1], 'json', ARGV[3], 'refs', ARGV[5])
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'alerts', ARGV[4]) end
--- One call per key and entry: unpack() of a large group's would overflow Lua's stack.
-for i = 9, last_key do redis.call('SADD', KEYS[4], ARGV[i]) end
+for first = 9, last_key, ${KEYS_PER_CALL} do
+  redis.call('SADD', KEYS[4], unpack(ARGV, first, math.min(first + ${KEYS_PER_CALL - 1}, last_key)))
+end
 for i = last_key + 1, last_deadline, 3 do
   redis.call('HSET', KEYS[7], ARGV[i], ARGV[i + 2])
   redis.call('ZADD', KEYS[6], ARGV[i + 1], ARGV[i])

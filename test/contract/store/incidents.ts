@@ -235,6 +235,21 @@ export function incidentsContract(get: GetHarness): void {
       expect(await store.getIncident(incident.id)).toEqual(v1);
     });
 
+    it('takes a group larger than a script can spread in one call (a 1 MiB body holds thousands of alerts)', async () => {
+      const { store } = get();
+      const incident = makeIncident();
+      await store.createIfNoneOpen(incident);
+      const keys = Array.from({ length: 9_000 }, (_, n) => `key-${n}`);
+      const v1 = await store.updateIncident({ ...incident, summary: 'a big group' }, { alertKeys: keys });
+      if (!v1) throw new Error('write refused');
+      expect(await store.knownAlertKeys(incident.id, keys)).toEqual(new Set(keys));
+      // A key known from far into the group still refuses the write whole.
+      expect(
+        await store.updateIncident({ ...v1, summary: 'again' }, { alertKeys: ['new', 'key-8999'] }),
+      ).toBeUndefined();
+      expect(await store.knownAlertKeys(incident.id, ['new'])).toEqual(new Set());
+    });
+
     it('appends the timeline entries of a write with it, and none with a refused write', async () => {
       const { store, peer } = get();
       const incident = makeIncident();
