@@ -158,6 +158,37 @@ describe('alerts on an incident', () => {
     expect(incident.droppedAlerts).toBe(6);
   });
 
+  it('finds a full incident’s refs on every join, the same refs asked again, and one firing again', () => {
+    const ref = (fingerprint: string, resolvedAt?: number): AlertRef => ({
+      key: alertKey('generic', fingerprint),
+      source: 'generic',
+      fingerprint,
+      name: 'High',
+      startsAt: T0,
+      receivedAt: T0,
+      ...(resolvedAt === undefined ? {} : { resolvedAt }),
+    });
+    const refs = Array.from({ length: MAX_ALERT_REFS }, (_, i) =>
+      ref(`f${i}`, i === 60 ? T0 + 1 : undefined),
+    );
+    const full: Incident = { ...fresh(), alerts: refs };
+    const join = (fingerprint: string): AlertJoin => ({ ref: ref(fingerprint), severity: 3 });
+
+    for (let round = 0; round < 2; round++) {
+      expect(attachAlerts(full, [join('f0')])).toBeUndefined();
+      expect(attachAlerts(full, [join('f99')])).toBeUndefined();
+      expect(attachAlerts(full, [join('new')])?.incident.droppedAlerts).toBe(full.droppedAlerts + 1);
+    }
+    const again = attachAlerts(full, [join('f60'), join('f61'), join('f60')]);
+    expect(again?.attached.map(({ index, again }) => ({ index, again }))).toEqual([
+      { index: 0, again: true },
+    ]);
+    expect(again?.incident.alerts[60]).toEqual(ref('f60'));
+    // Firing again, it is held unresolved in the same place: the next copy is a repeat.
+    expect(again && attachAlerts(again.incident, [join('f60')])).toBeUndefined();
+    expect(full.alerts[60]).toEqual(ref('f60', T0 + 1));
+  });
+
   it('joins a batch in one change: repeats within it, known keys and refs past the cap each counted once', () => {
     // Generic alerts posted without a start time: their keys have none.
     const ref = (fingerprint: string, resolvedAt?: number): AlertRef => ({
