@@ -116,8 +116,8 @@ export interface Timeline {
    * The entries of `types` only, in append order: what a check for one kind of entry reads, rather than a storm
    * incident's whole timeline of thousands of `alert.attached`. Undefined when the store cannot answer from its
    * index of types (Redis: a timeline begun by a build before 2026-12-04, which kept none, or written to by one
-   * since), or asked for a type written with every alert delivery, which Redis does not index (`alert.attached`): `list` it
-   * then.
+   * since), or asked for a type written with every alert delivery, which Redis does not index (`alert.attached`):
+   * `list` it then.
    */
   listOfTypes(incidentId: string, types: readonly string[]): Promise<TimelineEntry[] | undefined>;
 }
