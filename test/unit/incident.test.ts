@@ -132,6 +132,19 @@ describe('incident state machine', () => {
   });
 });
 
+/** A ref of a generic alert posted without a start time: its key has none. */
+function genericRef(fingerprint: string, resolvedAt?: number): AlertRef {
+  return {
+    key: alertKey('generic', fingerprint),
+    source: 'generic',
+    fingerprint,
+    name: 'High',
+    startsAt: T0,
+    receivedAt: T0,
+    ...(resolvedAt === undefined ? {} : { resolvedAt }),
+  };
+}
+
 describe('alerts on an incident', () => {
   it('attaches new alerts once and keeps the worst severity', () => {
     const other = {
@@ -159,20 +172,11 @@ describe('alerts on an incident', () => {
   });
 
   it('finds a full incident’s refs on every join, the same refs asked again, and one firing again', () => {
-    const ref = (fingerprint: string, resolvedAt?: number): AlertRef => ({
-      key: alertKey('generic', fingerprint),
-      source: 'generic',
-      fingerprint,
-      name: 'High',
-      startsAt: T0,
-      receivedAt: T0,
-      ...(resolvedAt === undefined ? {} : { resolvedAt }),
-    });
     const refs = Array.from({ length: MAX_ALERT_REFS }, (_, i) =>
-      ref(`f${i}`, i === 60 ? T0 + 1 : undefined),
+      genericRef(`f${i}`, i === 60 ? T0 + 1 : undefined),
     );
     const full: Incident = { ...fresh(), alerts: refs };
-    const join = (fingerprint: string): AlertJoin => ({ ref: ref(fingerprint), severity: 3 });
+    const join = (fingerprint: string): AlertJoin => ({ ref: genericRef(fingerprint), severity: 3 });
 
     for (let round = 0; round < 2; round++) {
       expect(attachAlerts(full, [join('f0')])).toBeUndefined();
@@ -183,28 +187,18 @@ describe('alerts on an incident', () => {
     expect(again?.attached.map(({ index, again }) => ({ index, again }))).toEqual([
       { index: 0, again: true },
     ]);
-    expect(again?.incident.alerts[60]).toEqual(ref('f60'));
+    expect(again?.incident.alerts[60]).toEqual(genericRef('f60'));
     // Firing again, it is held unresolved in the same place: the next copy is a repeat.
     expect(again && attachAlerts(again.incident, [join('f60')])).toBeUndefined();
-    expect(full.alerts[60]).toEqual(ref('f60', T0 + 1));
+    expect(full.alerts[60]).toEqual(genericRef('f60', T0 + 1));
   });
 
   it('joins a batch in one change: repeats within it, known keys and refs past the cap each counted once', () => {
-    // Generic alerts posted without a start time: their keys have none.
-    const ref = (fingerprint: string, resolvedAt?: number): AlertRef => ({
-      key: alertKey('generic', fingerprint),
-      source: 'generic',
-      fingerprint,
-      name: 'High',
-      startsAt: T0,
-      receivedAt: T0,
-      ...(resolvedAt === undefined ? {} : { resolvedAt }),
-    });
-    const kept = Array.from({ length: MAX_ALERT_REFS - 2 }, (_, i) => ref(`kept${i}`));
-    const incident: Incident = { ...fresh(), alerts: [ref('again', T0 - 1), ...kept] };
+    const kept = Array.from({ length: MAX_ALERT_REFS - 2 }, (_, i) => genericRef(`kept${i}`));
+    const incident: Incident = { ...fresh(), alerts: [genericRef('again', T0 - 1), ...kept] };
     const before = structuredClone(incident);
     const join = (fingerprint: string, severity: Severity): AlertJoin => ({
-      ref: ref(fingerprint),
+      ref: genericRef(fingerprint),
       severity,
     });
     const joins = [
@@ -227,8 +221,8 @@ describe('alerts on an incident', () => {
     ]);
     expect(change?.incident.severity).toBe(1);
     expect(change?.incident.alerts).toHaveLength(MAX_ALERT_REFS);
-    expect(change?.incident.alerts[0]).toEqual(ref('again'));
-    expect(change?.incident.alerts.at(-1)).toEqual(ref('new'));
+    expect(change?.incident.alerts[0]).toEqual(genericRef('again'));
+    expect(change?.incident.alerts.at(-1)).toEqual(genericRef('new'));
     expect(change?.incident.droppedAlerts).toBe(incident.droppedAlerts + 1);
     // The incident it was given is left as it was.
     expect(incident).toEqual(before);
