@@ -7,6 +7,7 @@
 import { createServer } from 'node:http';
 import { App, HTTPReceiver, LogLevel } from '@slack/bolt';
 import { Redis } from 'ioredis';
+import { authorizeAs } from '../../src/slack/app.js';
 import { handleBareAlert } from './bare-alerts.js';
 
 const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
@@ -18,10 +19,10 @@ const receiver = new HTTPReceiver({
   logLevel: LogLevel.ERROR,
 });
 const app = new App({
-  token: process.env.SLACK_BOT_TOKEN ?? 'xoxb-bare',
+  // Authorized as rollbot's is, with no auth.test per request.
+  authorize: authorizeAs(process.env.SLACK_BOT_TOKEN ?? 'xoxb-bare'),
   receiver,
   clientOptions: { slackApiUrl: process.env.SLACK_API_URL ?? 'http://127.0.0.1:9/api/' },
-  tokenVerificationEnabled: false,
   ignoreSelf: false,
   convoStore: false,
   logLevel: LogLevel.ERROR,

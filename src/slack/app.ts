@@ -1,5 +1,6 @@
 import {
   App,
+  type Authorize,
   HTTPModuleFunctions,
   HTTPReceiver,
   isValidSlackRequest,
@@ -50,11 +51,8 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
   const { deps } = options;
   const clientOptions = { slackApiUrl: options.apiUrl, retryConfig: { retries: 1 }, timeout: 2_500 };
   const common = {
-    token: options.botToken,
+    authorize: authorizeAs(options.botToken),
     clientOptions,
-    // No auth.test at start-up: the bot reads no message events, so it needs no bot id to ignore itself (its one
-    // event, reaction_added, brings back its own ✅, which is no 📌: listeners/pins.ts leaves it).
-    tokenVerificationEnabled: false,
     ignoreSelf: false,
     convoStore: false as const,
     logLevel: LogLevel.ERROR,
@@ -109,6 +107,23 @@ export function createSlackApp(options: SlackAppOptions): SlackApp {
     slack.requestListener = requireFreshTimestamp(guarded, deps.clock);
   }
   return slack;
+}
+
+/**
+ * Every Slack request authorized as the bot, with no Web API call. Given a `token` and no bot ids instead, Bolt asks
+ * Slack auth.test before every request's listeners: a round trip to Slack before each ack, and no listener at all
+ * while auth.test fails (the Web API down or rate limited while Slack still delivers presses). The bot needs no bot
+ * ids: it reads no message events, so it has nothing of its own to ignore (its one event, reaction_added, brings
+ * back its own ✅, which is no 📌: listeners/pins.ts leaves it). The request's team (or org) is named because Bolt
+ * gives listeners a client holding the token only for a request it can place; that client names the team in its
+ * calls, as any app installed by OAuth does.
+ */
+export function authorizeAs(botToken: string): Authorize<boolean> {
+  return async ({ teamId, enterpriseId }) => ({
+    botToken,
+    ...(teamId === undefined ? {} : { teamId }),
+    ...(enterpriseId === undefined ? {} : { enterpriseId }),
+  });
 }
 
 /**
