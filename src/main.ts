@@ -26,6 +26,14 @@ export interface RunningBot {
   stop(): Promise<void>;
 }
 
+/**
+ * How long an idle connection is kept open: longer than the load balancer or ingress in front of the bot keeps its
+ * connections to it idle (AWS ALB and nginx ingress 60 s, Google's load balancers 600 s). Node's default, 5 s, closes
+ * connections the balancer still counts open, and a request it sends on one in that instant fails: a 502 for a
+ * Slack button press, which Slack does not send again. Stopping closes idle connections at once whatever this is.
+ */
+export const KEEP_IDLE_CONNECTIONS_MS = 620_000;
+
 /** How a bot stops; tests shorten the drain. */
 export interface ShutdownOptions {
   /** How long stop() waits for the work under way, rollbacks above all (default ROLLBACK_DRAIN_MS). */
@@ -51,7 +59,7 @@ export async function startBot(
     groupsOf: deps.groupsOf,
     ...(deps.slack?.app.requestListener ? { slack: deps.slack.app.requestListener } : {}),
   });
-  const server = createServer(app);
+  const server = createServer({ keepAliveTimeout: KEEP_IDLE_CONNECTIONS_MS }, app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error) => reject(listenError(error, config.http)));
     server.listen(config.http.port, config.http.host, resolve);
