@@ -18,6 +18,7 @@ export interface IncidentJson {
   open: boolean;
   alerts: { key: string; fingerprint: string }[];
   decision?: { kind: string; by: string; trigger: string };
+  acknowledged?: { by: string; at: number };
   rollback?: { status: string; error?: string; plan: { from?: string; to: string } };
   triage?: { finding: string; summary: string };
   stages: { stage: string; state: string; startedAt?: number }[];

@@ -1,10 +1,13 @@
 /**
  * Faults (issue 8 §3): the Slack Web API fails — first 5xx, then 429 with Retry-After — while an incident is
- * opened and rolled back. The rollback does not wait for Slack; the messages are delivered once Slack is back,
- * each once, with the Retry-After honoured.
+ * opened, acknowledged from Slack and rolled back. Slack still delivers presses while its Web API fails: the press is
+ * acted on. The rollback does not wait for Slack; the messages are delivered once Slack is back, each once, with the
+ * Retry-After honoured.
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { ACTIONS } from '../../../src/slack/ids.js';
 import { eventually, runbookDir, type BotProcess } from '../../helpers/bot-process.js';
+import { buttonPress, sendSigned } from '../../helpers/slack.js';
 import { startSlackStandIn, type SlackFault, type SlackStandIn } from '../../helpers/slack-standin.js';
 import { entries, incident, metricSum, postAlert, requestRollback } from '../cluster/api.js';
 import { BotFleet, botEnv } from '../cluster/bots.js';
@@ -62,11 +65,23 @@ function startOutage(): { startedAt: number; endsAt: number } {
 }
 
 describe('Slack Web API failing for a while', () => {
-  it('rolls back during the outage and delivers the messages afterwards, honouring Retry-After', async () => {
+  it('acts on a press and rolls back during the outage, and delivers the messages afterwards, honouring Retry-After', async () => {
     const outage = startOutage();
     const opened = await postAlert(bot.url, { model: MODEL, severity: 'critical', summary: 'CTR down 40%' });
     expect(opened.status).toBe(202);
     const incidentId = opened.body.results?.[0]?.incidentId ?? '';
+
+    // Slack's servers still deliver a press while its Web API refuses calls: the ack needs no call to it.
+    const press = await sendSigned(
+      bot.url,
+      buttonPress(ACTIONS.acknowledge, { incidentId, model: MODEL }, 'U0ONCALL'),
+    );
+    expect(press.status).toBe(200);
+    await eventually(
+      async () => (await incident(bot.url, incidentId)).acknowledged,
+      10_000,
+      'the press to acknowledge the incident',
+    );
 
     const rolled = await requestRollback(bot.url, {
       model: MODEL,
@@ -108,6 +123,7 @@ describe('Slack Web API failing for a while', () => {
     expect(await metricSum([bot.url], 'rollbot_slack_delivery_failures_total')).toBe(0);
     const detail = await incident(bot.url, incidentId);
     expect(detail.phase).toBe('confirm');
+    expect(detail.acknowledged?.by).toBe('U0ONCALL');
     expect(entries(detail, 'rollback.succeeded')).toHaveLength(1);
   });
 });
