@@ -42,7 +42,8 @@ export function alertRoute(
     try {
       authenticate(req, options, source);
       // Read before taking a slot: a sender whose body trickles in holds its own connection, not one of the few
-      // slots every alert route shares (the rest would wait behind it until Node's request timeout).
+      // slots every alert route shares (the rest would wait behind it until Node's request timeout); and the body's
+      // size is the slot's weight.
       const body = await readJsonBody(req);
       const { alerts, results, truncated } = await intake.run(async () => {
         let json: unknown;
@@ -55,7 +56,7 @@ export function alertRoute(
         const parsed = ALERT_PARSERS[source](json);
         const left = source === 'generic' ? undefined : leftOut(json);
         return { alerts: parsed, results: await ingestAlerts(deps, parsed), truncated: left };
-      });
+      }, body.length);
       if (truncated) warnLeftOut(deps, source, truncated);
       sendJson(res, 202, accepted(deps, alerts, results, truncated?.truncatedAlerts));
     } catch (error) {

@@ -23,11 +23,14 @@ import { Router, refuseQuery, requestPath } from './router.js';
 import { Slots } from './slots.js';
 
 /**
- * Alert deliveries worked on at once; the rest wait, parked, before their bodies are read. Enough to keep the
- * CPU busy while some wait on Redis, few enough that a Slack ack is not queued behind the callbacks of dozens
- * of deliveries in a storm (bench/README.md, F6).
+ * Alert deliveries worked on at once, and the bytes of their bodies together; the rest wait their turn, bodies read.
+ * Work in flight is weighed by bytes, which a body's parsing, validation and garbage grow with: four bodies of 50
+ * alerts (~25 KB each), or sixteen of one. Enough to keep the CPU busy while some wait on Redis — with four slots
+ * whatever the size, rollbot idled a fifth of the time between Redis answers under single alerts (bench/README.md,
+ * F27) — and little enough that a Slack ack is not queued behind more than ~2 ms of intake callbacks in a storm (F6).
  */
-const ALERT_INTAKE_SLOTS = 4;
+export const ALERT_INTAKE_SLOTS = 16;
+const ALERT_INTAKE_BYTES = 112 * 1024;
 
 /** A store that does not answer a ping this fast is not ready (a Redis client may queue commands for long). */
 const READY_TIMEOUT_MS = 1_000;
@@ -82,7 +85,7 @@ async function unlessStoreDown(store: EngineDeps['store'], error: unknown): Prom
  */
 export function createApp(options: AppOptions): RequestListener {
   const { deps } = options;
-  const intake = new Slots(ALERT_INTAKE_SLOTS);
+  const intake = new Slots(ALERT_INTAKE_SLOTS, ALERT_INTAKE_BYTES);
   const grafana = alertRoute(deps, options.alerts, 'grafana', intake);
   const router = new Router()
     .add('POST', '/alerts/alertmanager', alertRoute(deps, options.alerts, 'alertmanager', intake))

@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeDeps, metricValue, type TestDeps } from '../../helpers/engine.js';
 import { apiFetch, json, serveApp } from '../../helpers/http.js';
 import { createLogger } from '../../../src/observability/logger.js';
+import { ALERT_INTAKE_SLOTS } from '../../../src/http/app.js';
 
 const TOKEN = 'alert-token-1234';
 const fixture = (name: string) =>
@@ -331,11 +332,11 @@ describe('POST /alerts/alertmanager', () => {
   });
 
   it('takes a whole delivery while other senders are still trickling their bodies in', async () => {
-    // More trickling senders than intake slots (4): each has sent its headers and half its body, then stalls.
+    // More trickling senders than intake slots: each has sent its headers and half its body, then stalls.
     const body = await fixture('firing.json');
     const { port } = new URL(server.url);
     const stalled: Socket[] = [];
-    for (let i = 0; i < 6; i++) {
+    for (let i = 0; i < ALERT_INTAKE_SLOTS + 2; i++) {
       const socket = connect(Number(port), '127.0.0.1');
       await new Promise((resolve) => socket.once('connect', resolve));
       socket.write(

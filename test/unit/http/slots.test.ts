@@ -68,4 +68,55 @@ describe('Slots', () => {
     later.finish();
     expect(await result).toBe('later');
   });
+
+  it('runs work together only while its weights fit the budget, in arrival order', async () => {
+    const slots = new Slots(16, 100);
+    const started: string[] = [];
+    const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((name) => gate(started, name));
+    const results = [
+      slots.run(a!.work, 60),
+      slots.run(b!.work, 40),
+      slots.run(c!.work, 50),
+      slots.run(d!.work, 10),
+    ];
+    await settle();
+    expect(started).toEqual(['a', 'b']);
+
+    // c does not fit beside a; d would, but waits behind c: arrival order, so a heavy one is not starved.
+    b!.finish();
+    await settle();
+    expect(started).toEqual(['a', 'b']);
+
+    a!.finish();
+    await settle();
+    expect(started).toEqual(['a', 'b', 'c', 'd']);
+    c!.finish();
+    d!.finish();
+    expect(await Promise.all(results)).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('runs a work heavier than the whole budget alone, and nothing beside it', async () => {
+    const slots = new Slots(16, 100);
+    const started: string[] = [];
+    const [heavy, light] = ['heavy', 'light'].map((name) => gate(started, name));
+    const results = [slots.run(heavy!.work, 250), slots.run(light!.work, 1)];
+    await settle();
+    expect(started).toEqual(['heavy']);
+    heavy!.finish();
+    await settle();
+    expect(started).toEqual(['heavy', 'light']);
+    light!.finish();
+    expect(await Promise.all(results)).toEqual(['heavy', 'light']);
+  });
+
+  it('still runs at most `limit` light works at once within the budget', async () => {
+    const slots = new Slots(2, 100);
+    const started: string[] = [];
+    const gates = ['a', 'b', 'c'].map((name) => gate(started, name));
+    const results = gates.map((g) => slots.run(g.work, 1));
+    await settle();
+    expect(started).toEqual(['a', 'b']);
+    gates.forEach((g) => g.finish());
+    expect(await Promise.all(results)).toEqual(['a', 'b', 'c']);
+  });
 });
