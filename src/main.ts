@@ -32,7 +32,7 @@ export interface RunningBot {
  * connections the balancer still counts open, and a request it sends on one in that instant fails: a 502 for a
  * Slack button press, which Slack does not send again. Stopping closes idle connections at once whatever this is.
  */
-export const KEEP_IDLE_CONNECTIONS_MS = 620_000;
+const KEEP_IDLE_CONNECTIONS_MS = 620_000;
 
 /** How a bot stops; tests shorten the drain. */
 export interface ShutdownOptions {
