@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { RollbotError } from '../core/errors.js';
-import { alertList, firstNonEmpty, nonEmptyString, shownAs, stringMap, timestamp } from './alertmanager.js';
+import { alertList, firstNonEmpty, nonEmptyString, shownAs, stringMap, timestamp } from './wire-alert.js';
 import { expected, parseAlertBody } from './errors.js';
 import { hashFingerprint, sortedLabels } from './fingerprint.js';
 import type { NormalizedAlert } from './types.js';

@@ -1,11 +1,13 @@
 import { z } from 'zod';
-import { alertList, normalizeWireAlert, wireAlert } from './alertmanager.js';
 import { expected, mismatch, parseAlertBody, refuseGenericAlert } from './errors.js';
+import { readPlainAlerts } from './plain-alerts.js';
 import type { NormalizedAlert } from './types.js';
+import { alertList, normalizeWireAlert, wireAlert } from './wire-alert.js';
 
 // Grafana's alerts carry Alertmanager's core fields plus `values`, `valueString`, `silenceURL`, `dashboardURL`,
 // `panelURL`, `imageURL`, `ruleUID`, … The loose alert schema lets those through and normalizing drops them.
-const grafanaBody = z.looseObject(
+/** The body as the schema reads it; exported for the test that holds readPlainAlerts to it. */
+export const grafanaBody = z.looseObject(
   {
     version: z.literal('1', {
       error: (issue) =>
@@ -29,9 +31,11 @@ export function parseGrafana(body: unknown): NormalizedAlert[] {
     takes: 'a Grafana webhook body',
     route: '/alerts/grafana',
   });
-  const parsed = parseAlertBody(grafanaBody, body, {
-    what: 'Grafana webhook body',
-    hint: 'point a webhook contact point at /alerts/grafana and keep the default body',
-  });
-  return parsed.alerts.map((alert) => normalizeWireAlert('grafana', alert));
+  const alerts =
+    readPlainAlerts(body, '1') ??
+    parseAlertBody(grafanaBody, body, {
+      what: 'Grafana webhook body',
+      hint: 'point a webhook contact point at /alerts/grafana and keep the default body',
+    }).alerts;
+  return alerts.map((alert) => normalizeWireAlert('grafana', alert));
 }

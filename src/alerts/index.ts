@@ -14,14 +14,8 @@ export const ALERT_PARSERS = {
   generic: parseGeneric,
 } satisfies Record<AlertIntakeSource, (body: unknown) => NormalizedAlert[]>;
 
-export {
-  leftOut,
-  MAX_ALERTS_PER_BODY,
-  MAX_NAME_CHARS,
-  MAX_SUMMARY_CHARS,
-  parseAlertmanager,
-  parseRfc3339,
-} from './alertmanager.js';
+export { leftOut, parseAlertmanager } from './alertmanager.js';
+export { MAX_ALERTS_PER_BODY, MAX_NAME_CHARS, MAX_SUMMARY_CHARS, parseRfc3339 } from './wire-alert.js';
 export {
   alertValidationError,
   formatPath,
