@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { mismatch, expected, parseAlertBody, refuseGenericAlert } from './errors.js';
+import { expected, mismatch, parseAlertBody, refuseGenericAlert } from './errors.js';
 import { readPlainAlerts } from './plain-alerts.js';
 import type { NormalizedAlert } from './types.js';
 import { alertList, normalizeWireAlert, wireAlert } from './wire-alert.js';
