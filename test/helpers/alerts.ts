@@ -20,6 +20,20 @@ export function firing(
   };
 }
 
+/** A firing alert as Alertmanager and Grafana send it, before parsing; override fields to test one at a time. */
+export function wireFiring(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    status: 'firing',
+    labels: { alertname: 'ModelErrorRateHigh', model: 'fraud-scorer' },
+    annotations: { summary: 'fraud-scorer error rate above 5%' },
+    startsAt: '2026-11-22T01:42:04.443Z',
+    endsAt: '0001-01-01T00:00:00Z',
+    generatorURL: 'http://prometheus.example:9090/graph',
+    fingerprint: 'd4525c3cd55ff927',
+    ...overrides,
+  };
+}
+
 /**
  * Fingerprints of the alerts an incident's timeline records, in order: the one that opened it (`incident.opened`)
  * and those that joined it (`alert.attached`, one entry per write naming each).

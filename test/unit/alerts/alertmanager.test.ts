@@ -9,6 +9,7 @@ import {
   parseAlertmanager,
   parseRfc3339,
 } from '../../../src/alerts/index.js';
+import { wireFiring as alert } from '../../helpers/alerts.js';
 
 async function fixture(name: string): Promise<Record<string, unknown>> {
   const url = new URL(`../../../../shared/fixtures/alertmanager/${name}`, import.meta.url);
@@ -28,20 +29,6 @@ function badRequest(parse: () => unknown): RollbotError {
 
 function paths(error: RollbotError): string[] {
   return (error.details as { path: string }[]).map((detail) => detail.path);
-}
-
-/** A valid firing alert; override fields to test one at a time. */
-function alert(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    status: 'firing',
-    labels: { alertname: 'ModelErrorRateHigh', model: 'fraud-scorer' },
-    annotations: { summary: 'fraud-scorer error rate above 5%' },
-    startsAt: '2026-11-22T01:42:04.443Z',
-    endsAt: '0001-01-01T00:00:00Z',
-    generatorURL: 'http://prometheus.example:9090/graph',
-    fingerprint: 'd4525c3cd55ff927',
-    ...overrides,
-  };
 }
 
 function body(alerts: unknown[], overrides: Record<string, unknown> = {}): Record<string, unknown> {

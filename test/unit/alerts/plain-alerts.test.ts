@@ -7,6 +7,7 @@ import { readPlainAlerts } from '../../../src/alerts/plain-alerts.js';
 import type { AlertIntakeSource } from '../../../src/alerts/types.js';
 import { MAX_ALERTS_PER_BODY, normalizeWireAlert, type WireAlert } from '../../../src/alerts/wire-alert.js';
 import { mutatedAlertBody } from '../../fuzz/support/alert-bodies.js';
+import { wireFiring as alert } from '../../helpers/alerts.js';
 
 const FORMATS = [
   { source: 'alertmanager', version: '4', schema: alertmanagerBody, route: '/alerts/alertmanager' },
@@ -32,20 +33,6 @@ const normalized = (source: AlertIntakeSource, alerts: readonly WireAlert[]) =>
 function bySchema(format: (typeof FORMATS)[number], body: unknown) {
   const result = format.schema.safeParse(body);
   return result.success ? normalized(format.source, result.data.alerts) : undefined;
-}
-
-/** A firing alert as Alertmanager sends it; override fields to change one at a time. */
-function alert(overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    status: 'firing',
-    labels: { alertname: 'ModelErrorRateHigh', model: 'fraud-scorer' },
-    annotations: { summary: 'fraud-scorer error rate above 5%' },
-    startsAt: '2026-11-22T01:42:04.443Z',
-    endsAt: '0001-01-01T00:00:00Z',
-    generatorURL: 'http://prometheus.example:9090/graph',
-    fingerprint: 'a1b2c3d4e5f60718',
-    ...overrides,
-  };
 }
 
 const body = (...alerts: unknown[]) => ({ version: '4', alerts });
