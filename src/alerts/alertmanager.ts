@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { expected, mismatch, parseAlertBody, refuseGenericAlert } from './errors.js';
-import { readPlainAlerts } from './plain-alerts.js';
+import { expected, mismatch, refuseGenericAlert } from './errors.js';
+import { webhookAlerts } from './plain-alerts.js';
 import type { NormalizedAlert } from './types.js';
 import { alertList, normalizeWireAlert, wireAlert } from './wire-alert.js';
 
@@ -44,11 +44,9 @@ export function parseAlertmanager(body: unknown): NormalizedAlert[] {
     takes: 'an Alertmanager webhook body',
     route: '/alerts/alertmanager',
   });
-  const alerts =
-    readPlainAlerts(body, '4') ??
-    parseAlertBody(alertmanagerBody, body, {
-      what: 'Alertmanager webhook body',
-      hint: 'point a webhook_config at /alerts/alertmanager and keep the default body',
-    }).alerts;
+  const alerts = webhookAlerts(body, '4', alertmanagerBody, {
+    what: 'Alertmanager webhook body',
+    hint: 'point a webhook_config at /alerts/alertmanager and keep the default body',
+  });
   return alerts.map((alert) => normalizeWireAlert('alertmanager', alert));
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { expected, mismatch, parseAlertBody, refuseGenericAlert } from './errors.js';
-import { readPlainAlerts } from './plain-alerts.js';
+import { expected, mismatch, refuseGenericAlert } from './errors.js';
+import { webhookAlerts } from './plain-alerts.js';
 import type { NormalizedAlert } from './types.js';
 import { alertList, normalizeWireAlert, wireAlert } from './wire-alert.js';
 
@@ -31,11 +31,9 @@ export function parseGrafana(body: unknown): NormalizedAlert[] {
     takes: 'a Grafana webhook body',
     route: '/alerts/grafana',
   });
-  const alerts =
-    readPlainAlerts(body, '1') ??
-    parseAlertBody(grafanaBody, body, {
-      what: 'Grafana webhook body',
-      hint: 'point a webhook contact point at /alerts/grafana and keep the default body',
-    }).alerts;
+  const alerts = webhookAlerts(body, '1', grafanaBody, {
+    what: 'Grafana webhook body',
+    hint: 'point a webhook contact point at /alerts/grafana and keep the default body',
+  });
   return alerts.map((alert) => normalizeWireAlert('grafana', alert));
 }

@@ -6,7 +6,22 @@
  * RFC3339 — is left to the schema, which alone words the 400. It accepts nothing the schema refuses, which a
  * property test checks over generated bodies (test/unit/alerts/plain-alerts.test.ts).
  */
+import type { z } from 'zod';
+import { parseAlertBody, type ValidationErrorOptions } from './errors.js';
 import { MAX_ALERTS_PER_BODY, readTimestamp, type WireAlert } from './wire-alert.js';
+
+/**
+ * The alerts of a webhook body (Alertmanager's with version "4", Grafana's with "1"): read plainly when the body is
+ * plainly well formed, else by `schema`, which refuses a bad one with a 400 naming every failing field.
+ */
+export function webhookAlerts(
+  body: unknown,
+  version: string,
+  schema: z.ZodType<{ alerts: WireAlert[] }>,
+  options: ValidationErrorOptions,
+): WireAlert[] {
+  return readPlainAlerts(body, version) ?? parseAlertBody(schema, body, options).alerts;
+}
 
 /**
  * The alerts of `{version, alerts: [...]}` (Alertmanager's body with version "4", Grafana's with "1"), each as the
